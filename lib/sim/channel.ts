@@ -1,0 +1,193 @@
+/**
+ * The simulator's state objects (channels, bridges, playbacks, recordings)
+ * and their JSON in Asterisk's shapes.
+ */
+import { EventEmitter } from 'node:events';
+import type {
+  Bridge,
+  CallerID,
+  Channel,
+  ChannelStateName,
+  DialplanCEP,
+  LiveRecording,
+  Playback,
+  PlaybackState,
+  RecordingState,
+} from '../ari/types';
+import type { SimTimer } from './clock';
+import type { CallReport, HeardEntry } from './script';
+
+/** Asterisk's timestamp form: 2026-11-21T10:00:00.000+0000 */
+export function asteriskTime(date = new Date()): string {
+  return date.toISOString().replace('Z', '+0000');
+}
+
+export class SimChannel {
+  state: ChannelStateName;
+  caller: CallerID;
+  connected: CallerID = { name: '', number: '' };
+  dialplan: DialplanCEP;
+  readonly creationtime = asteriskTime();
+  readonly vars = new Map<string, string>();
+  /** The Stasis application the channel is in, if any. */
+  stasisApp: string | undefined;
+  bridgeId: string | undefined;
+  /** Playbacks on this channel: the first is playing (or being resolved), the rest queued. */
+  readonly playbacks: SimPlayback[] = [];
+  recording: SimRecording | undefined;
+  talking = false;
+  /** Set once a hangup started; the channel is gone when `destroyed` is set. */
+  hangingUp = false;
+  destroyed = false;
+  hangupCause: number | undefined;
+  /** Pending timers of this channel (ringing, scripts' waits), cancelled when it is destroyed. */
+  readonly timers = new Set<SimTimer>();
+  /** Ends the caller's or callee's script when the channel goes away. */
+  readonly scriptAbort = new AbortController();
+  /** Things that happen on the channel, for scripts' waitFor: state, playback-start, playback-end, bridged, destroyed. */
+  readonly signals = new EventEmitter();
+  /** Outbound: set while the channel is being dialed. */
+  dialing: { dialstring: string; app?: string; appArgs: string[]; viaDial: boolean } | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly protocolId: string,
+    readonly direction: 'inbound' | 'outbound',
+    readonly createdBy: 'dialplan' | 'originate' | 'create',
+    init: { state: ChannelStateName; caller: CallerID; dialplan: DialplanCEP; language: string },
+    readonly report: CallReport,
+  ) {
+    this.state = init.state;
+    this.caller = init.caller;
+    this.dialplan = init.dialplan;
+    this.language = init.language;
+    this.signals.setMaxListeners(0);
+  }
+
+  language: string;
+
+  json(): Channel {
+    return {
+      id: this.id,
+      name: this.name,
+      state: this.state,
+      protocol_id: this.protocolId,
+      caller: { ...this.caller },
+      connected: { ...this.connected },
+      accountcode: '',
+      dialplan: { ...this.dialplan },
+      creationtime: this.creationtime,
+      language: this.language,
+    };
+  }
+
+  /** The playback currently playing on the channel itself (not a bridge playback). */
+  get activePlayback(): SimPlayback | undefined {
+    return this.playbacks[0];
+  }
+}
+
+export class SimBridge {
+  readonly channels: string[] = [];
+  readonly creationtime = asteriskTime();
+  readonly playbacks: SimPlayback[] = [];
+  recording: SimRecording | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly bridgeType: 'mixing' | 'holding',
+    readonly name: string,
+  ) {}
+
+  json(): Bridge {
+    return {
+      id: this.id,
+      technology: this.bridgeType === 'holding' ? 'holding_bridge' : this.channels.length > 2 ? 'softmix' : 'simple_bridge',
+      bridge_type: this.bridgeType,
+      bridge_class: 'stasis',
+      creator: 'Stasis',
+      name: this.name,
+      channels: [...this.channels],
+      creationtime: this.creationtime,
+      video_mode: 'none',
+    };
+  }
+}
+
+export class SimPlayback {
+  state: PlaybackState | 'paused' = 'queued';
+  index = 0;
+  canceled = false;
+  stopped = false;
+  timer: SimTimer | undefined;
+  /** Simulated time the current item started, and its length (Infinity for tones). */
+  itemStartedAt = 0;
+  itemDurationMs = 0;
+  pausedRemainingMs: number | undefined;
+  /** The report entries of the channels that hear this playback, per channel id. */
+  readonly heard = new Map<string, HeardEntry>();
+
+  constructor(
+    readonly id: string,
+    readonly media: string[],
+    readonly targetKind: 'channel' | 'bridge',
+    readonly targetId: string,
+    readonly language: string,
+  ) {}
+
+  get targetUri(): string {
+    return `${this.targetKind}:${this.targetId}`;
+  }
+
+  json(): Playback {
+    const p: Playback = {
+      id: this.id,
+      media_uri: this.media[this.index] ?? this.media[this.media.length - 1] ?? '',
+      target_uri: this.targetUri,
+      language: this.language,
+      state: this.state as PlaybackState,
+    };
+    const next = this.media[this.index + 1];
+    if (next !== undefined) p.next_media_uri = next;
+    return p;
+  }
+}
+
+export class SimRecording {
+  state: RecordingState = 'queued';
+  startedAt = 0;
+  talkingMs = 0;
+  lastTalkStart: number | undefined;
+  silenceStart = 0;
+  timer: SimTimer | undefined;
+  pausedAt: number | undefined;
+  pausedMs = 0;
+  muted = false;
+  cause: string | undefined;
+  durationSec: number | undefined;
+  talkingSec: number | undefined;
+  silenceSec: number | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly format: string,
+    readonly targetKind: 'channel' | 'bridge',
+    readonly targetId: string,
+    readonly options: { maxDurationSeconds: number; maxSilenceSeconds: number; beep: boolean; terminateOn: string; ifExists: string },
+  ) {}
+
+  json(): LiveRecording {
+    const r: LiveRecording = {
+      name: this.name,
+      format: this.format,
+      target_uri: `${this.targetKind}:${this.targetId}`,
+      state: this.state,
+    };
+    if (this.durationSec !== undefined) r.duration = this.durationSec;
+    if (this.talkingSec !== undefined) r.talking_duration = this.talkingSec;
+    if (this.silenceSec !== undefined) r.silence_duration = this.silenceSec;
+    if (this.cause !== undefined) r.cause = this.cause;
+    return r;
+  }
+}

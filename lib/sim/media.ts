@@ -1,0 +1,122 @@
+/**
+ * How long a media URI plays in the simulated Asterisk. sound:, recording:,
+ * number:, digits: and characters: come from the sound catalog and the
+ * stored recordings; tone: plays until it is stopped; sound:http(s)://
+ * media is fetched once, as Asterisk's media cache does, and measured from
+ * the file (WAV header, or the byte rate of gsm/ulaw/alaw/sln), unless the
+ * script defined its length beforehand.
+ */
+import { sayCharacterFiles, sayDigitFiles, sayNumberFiles, type SoundCatalog } from './sounds';
+
+export type MediaLength = { kind: 'finite'; ms: number } | { kind: 'indefinite' } | { kind: 'missing'; why: string };
+
+const BYTES_PER_SECOND: Record<string, number> = { ulaw: 8000, alaw: 8000, pcmu: 8000, pcma: 8000, sln: 16000, gsm: 1650 };
+const MAX_FETCH_BYTES = 50 * 1024 * 1024;
+
+export class MediaResolver {
+  /** Lengths of http(s) media known in advance or already fetched. */
+  readonly urls = new Map<string, number>();
+
+  constructor(
+    private readonly sounds: SoundCatalog,
+    private readonly storedRecording: (name: string) => number | undefined,
+    private readonly options: { fetch: boolean; fetchTimeoutMs: number },
+  ) {}
+
+  async length(uri: string, language: string): Promise<MediaLength> {
+    const colon = uri.indexOf(':');
+    if (colon <= 0) return { kind: 'missing', why: `media URI "${uri}" has no scheme` };
+    const scheme = uri.slice(0, colon);
+    const rest = uri.slice(colon + 1);
+    const sum = (files: string[]): MediaLength => {
+      let ms = 0;
+      for (const f of files) {
+        const d = this.sounds.duration(f, language);
+        if (d === undefined) return { kind: 'missing', why: `sound file ${f} not found` };
+        ms += d;
+      }
+      return { kind: 'finite', ms };
+    };
+    switch (scheme) {
+      case 'sound': {
+        if (/^https?:\/\//i.test(rest)) return this.remote(rest);
+        const d = this.sounds.duration(rest, language);
+        return d === undefined ? { kind: 'missing', why: `sound file ${rest} (${language}) not found` } : { kind: 'finite', ms: d };
+      }
+      case 'recording': {
+        const d = this.storedRecording(rest);
+        return d === undefined ? { kind: 'missing', why: `recording ${rest} not found` } : { kind: 'finite', ms: d };
+      }
+      case 'number': {
+        const n = Number(rest);
+        if (!Number.isInteger(n)) return { kind: 'missing', why: `number:${rest} is not an integer` };
+        return sum(sayNumberFiles(n));
+      }
+      case 'digits':
+        return sum(sayDigitFiles(rest));
+      case 'characters':
+        return sum(sayCharacterFiles(rest));
+      case 'tone':
+        return rest.length > 0 ? { kind: 'indefinite' } : { kind: 'missing', why: 'tone: needs a tone name' };
+      default:
+        return { kind: 'missing', why: `scheme ${scheme} is unsupported` };
+    }
+  }
+
+  private async remote(url: string): Promise<MediaLength> {
+    const known = this.urls.get(url);
+    if (known !== undefined) return { kind: 'finite', ms: known };
+    if (!this.options.fetch) return { kind: 'missing', why: `media ${url} is not defined and fetching is off` };
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.options.fetchTimeoutMs) });
+      if (!res.ok) return { kind: 'missing', why: `GET ${url} answered ${res.status}` };
+      const body = Buffer.from(await res.arrayBuffer());
+      if (body.length > MAX_FETCH_BYTES) return { kind: 'missing', why: `${url} is larger than ${MAX_FETCH_BYTES} bytes` };
+      const ms = measure(url, res.headers.get('content-type') ?? '', body);
+      if (ms === undefined) return { kind: 'missing', why: `${url}: unsupported audio format` };
+      this.urls.set(url, ms);
+      return { kind: 'finite', ms };
+    } catch (err) {
+      return { kind: 'missing', why: `GET ${url} failed: ${(err as Error).message}` };
+    }
+  }
+}
+
+/** Length in ms of an audio file, from a WAV header or a raw format's byte rate. */
+export function measure(url: string, contentType: string, body: Buffer): number | undefined {
+  if (body.length >= 12 && body.toString('ascii', 0, 4) === 'RIFF' && body.toString('ascii', 8, 12) === 'WAVE') {
+    let offset = 12;
+    let byteRate: number | undefined;
+    while (offset + 8 <= body.length) {
+      const id = body.toString('ascii', offset, offset + 4);
+      const size = body.readUInt32LE(offset + 4);
+      if (id === 'fmt ' && offset + 16 <= body.length) byteRate = body.readUInt32LE(offset + 16);
+      if (id === 'data' && byteRate) return Math.round((Math.min(size, body.length - offset - 8) / byteRate) * 1000);
+      offset += 8 + size + (size % 2);
+    }
+    return undefined;
+  }
+  const ext = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(url)?.[1]?.toLowerCase();
+  const rate = (ext && BYTES_PER_SECOND[ext]) ?? (/basic|ulaw|pcmu/i.test(contentType) ? 8000 : undefined);
+  return rate ? Math.round((body.length / rate) * 1000) : undefined;
+}
+
+/** A WAV file (8 kHz, 16-bit mono) of silence, `ms` long: what getStoredFile returns for a simulated recording. */
+export function silentWav(ms: number): Buffer {
+  const dataBytes = Math.round((ms / 1000) * 8000) * 2;
+  const b = Buffer.alloc(44 + dataBytes);
+  b.write('RIFF', 0, 'ascii');
+  b.writeUInt32LE(36 + dataBytes, 4);
+  b.write('WAVE', 8, 'ascii');
+  b.write('fmt ', 12, 'ascii');
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(8000, 24);
+  b.writeUInt32LE(16000, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36, 'ascii');
+  b.writeUInt32LE(dataBytes, 40);
+  return b;
+}

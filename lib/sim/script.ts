@@ -1,0 +1,103 @@
+/**
+ * The scripting vocabulary of the simulated Asterisk: what a simulated
+ * caller does on an inbound call, how a simulated callee answers an
+ * outbound call, and the report of what each call heard, pressed and how
+ * it ended. Plain data, so the same shapes serve the JS API and the HTTP
+ * control endpoints.
+ */
+
+/** One step of what a simulated party does on its call, in order. Times are simulated milliseconds. */
+export type ScriptStep =
+  /** Do nothing for a while. */
+  | { wait: number }
+  /** Wait until something happens on the call (or `timeout` ms pass, then go on). */
+  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged'; media?: string; timeout?: number }
+  /** Press DTMF keys: each digit lasts `duration` ms, with `gap` ms between digits. */
+  | { dtmf: string; gap?: number; duration?: number }
+  /** Speak (voice energy, e.g. for a recording) for a while. */
+  | { talk: number }
+  /** Hang up with a Q.850 cause (default 16, normal clearing). */
+  | { hangup: true; cause?: number };
+
+export interface InboundCallOptions {
+  /** Caller number (CALLERID(num)). */
+  from: string;
+  /** Dialed number (the dialplan extension). */
+  to: string;
+  callerName?: string;
+  /** Stasis application the simulated dialplan sends the call to; default: the simulator's default app. */
+  app?: string;
+  /** Arguments of Stasis(app,arg1,...), given to the app in StasisStart. */
+  args?: string[];
+  /** The PJSIP endpoint the call arrives on (the channel name is PJSIP/<endpoint>-<n>). Default "trunk". */
+  endpoint?: string;
+  language?: string;
+  /** What the caller does once the call is in the application. Without a script the caller waits for the application to hang up. */
+  script?: ScriptStep[];
+}
+
+/** How a number the application calls (originate or dial) behaves. */
+export interface NumberBehaviour {
+  /**
+   * answer: the callee answers after `ringMs`, then runs `script`.
+   * busy / unallocated / rejected / congestion / unavailable / unreachable: the call fails
+   *   after `ringMs` with the SIP response and cause Asterisk would see (see docs/simulator.md).
+   * no-answer: it rings until the caller's timeout, or until `ringMs` when given (then 480).
+   */
+  outcome: 'answer' | 'busy' | 'no-answer' | 'unallocated' | 'rejected' | 'congestion' | 'unavailable' | 'unreachable';
+  /** Ringing time before the outcome, in simulated ms (default 1000; ignored by no-answer without ringMs). */
+  ringMs?: number;
+  /** For failures: the SIP response code, overriding the one the outcome implies. */
+  sipCode?: number;
+  /** For answered calls: what the callee does after answering. */
+  script?: ScriptStep[];
+}
+
+export interface HeardEntry {
+  media: string;
+  playbackId: string;
+  /** "channel" or "bridge": where the playback was started. */
+  target: 'channel' | 'bridge';
+  startedAt: string;
+  endedAt?: string;
+  /** done: played to the end; stopped: stopped by the application; failed: media missing or call hung up. */
+  outcome?: 'done' | 'stopped' | 'failed';
+}
+
+export interface TransferEntry {
+  kind: 'dialplan' | 'redirect' | 'bridge' | 'dial';
+  /** context,extension,priority for dialplan; the endpoint for redirect/dial; the bridge id for bridge. */
+  target: string;
+  /** For bridges: the other channels in the bridge when this one entered. */
+  with?: string[];
+  at: string;
+}
+
+export interface CallReport {
+  id: string;
+  channelName: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  app?: string;
+  state: string;
+  startedAt: string;
+  answeredAt?: string;
+  heard: HeardEntry[];
+  pressed: { digit: string; at: string }[];
+  transfers: TransferEntry[];
+  recordings: { name: string; format: string; durationSec: number }[];
+  /** Channel variables the application set. */
+  variables: Record<string, string>;
+  ended?: {
+    at: string;
+    cause: number;
+    causeText: string;
+    /** caller: the simulated caller hung up; callee: the called party did; application: ARI hung it up; system: the simulator did (restart, limits). */
+    by: 'caller' | 'callee' | 'application' | 'system';
+    /** For inbound calls ended before answer: the SIP response the caller received. */
+    sipResponse?: number;
+    /** Why, in words, when it was not an ordinary hangup. */
+    note?: string;
+  };
+}
