@@ -1460,7 +1460,8 @@ export class SimulatedAsterisk extends EventEmitter {
     this.playbacks.clear();
     this.liveRecordings.clear();
     this.apps.clear();
-    this.startupTime = new Date();
+    // A restart always shows as a new startup time, even within the same millisecond.
+    this.startupTime = new Date(Math.max(Date.now(), this.startupTime.getTime() + 1));
   }
 
   /** Ends everything (simulator shutdown). */

@@ -214,7 +214,7 @@ export function controlRoutes(sim: Simulator): ControlRoute[] {
     },
     {
       method: 'PUT',
-      path: '/sim/sounds/{id}',
+      path: '/sim/sounds/{id...}',
       handle: ({ params, body }) => {
         const o = object(body, 'sound');
         const durationMs = nonNegative(o, 'durationMs');

@@ -103,10 +103,11 @@ export function compilePath(template: string): { regex: RegExp; names: string[];
   const pattern = template
     .split('/')
     .map((segment) => {
-      const m = /^\{(\w+)\}$/.exec(segment);
+      const m = /^\{(\w+)(\.\.\.)?\}$/.exec(segment);
       if (m?.[1]) {
         names.push(m[1]);
-        return '([^/]+)';
+        // {name...} takes the rest of the path (sound ids hold slashes).
+        return m[2] ? '(.+)' : '([^/]+)';
       }
       if (segment) literalSegments += 1;
       return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

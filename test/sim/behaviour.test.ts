@@ -1,0 +1,425 @@
+/**
+ * The simulated Asterisk behaves as Asterisk does on the wire: event order,
+ * subscriptions, statuses and messages (sources in docs/simulator.md).
+ * Checked with a minimal raw client, independent of the adapter.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startSimulator, type Simulator } from '../../lib/sim';
+import { RawAri, is, type EventLog } from '../support/raw-ari';
+
+type Json = Record<string, unknown>;
+const channelOf = (e: Json): Json => e.channel as Json;
+
+describe('simulator: behaviour on the wire', function () {
+  let sim: Simulator;
+  let ari: RawAri;
+  let events: EventLog;
+
+  beforeEach(async function () {
+    sim = await startSimulator({ speed: 500, readOnlyUsers: { viewer: 'look' } });
+    ari = new RawAri(sim.url);
+    events = await ari.events('app1');
+  });
+
+  afterEach(async function () {
+    await events.close();
+    await sim.close();
+  });
+
+  describe('HTTP layer', function () {
+    it('refuses a wrong password with 401, the realm and Asterisk\'s body', async function () {
+      const r = await new RawAri(sim.url, 'asterisk', 'wrong').req('GET', '/channels');
+      assert.equal(r.status, 401);
+      assert.equal(r.headers.get('www-authenticate'), 'Basic realm="Asterisk REST Interface"');
+      assert.deepEqual(r.body, { message: 'Authentication required' });
+    });
+
+    it('accepts api_key=user:password instead of Basic auth', async function () {
+      const url = `${sim.url}/ari/asterisk/ping?api_key=asterisk:asterisk`;
+      const r = await fetch(url);
+      assert.equal(r.status, 200);
+      assert.equal(((await r.json()) as Json).ping, 'pong');
+    });
+
+    it('lets a read-only user GET but not POST', async function () {
+      const viewer = new RawAri(sim.url, 'viewer', 'look');
+      assert.equal((await viewer.req('GET', '/channels')).status, 200);
+      const r = await viewer.req('POST', '/bridges');
+      assert.equal(r.status, 403);
+      assert.deepEqual(r.body, { message: 'Write access denied' });
+    });
+
+    it('answers unknown paths, wrong methods and trailing slashes as Asterisk does', async function () {
+      assert.deepEqual((await ari.req('GET', '/nothing')).body, { message: 'Resource not found' });
+      const wrong = await ari.req('PUT', '/channels');
+      assert.equal(wrong.status, 405);
+      assert.deepEqual(wrong.body, { message: 'Invalid method' });
+      assert.equal(wrong.headers.get('allow'), 'OPTIONS,GET,POST');
+      const slash = await ari.req('GET', '/channels/');
+      assert.equal(slash.status, 404);
+      assert.match(String((slash.body as Json).message), /do not end with a slash/);
+    });
+
+    it('serves the documents with the caller\'s Host as basePath', async function () {
+      // fetch may not set Host; node:http may.
+      const doc = await new Promise<Json>((resolve, reject) => {
+        const req = http.get(`${sim.url}/ari/api-docs/channels.json`, { headers: { Host: 'pbx.example:8088', Authorization: ari.auth } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(JSON.parse(text) as Json));
+        });
+        req.on('error', reject);
+      });
+      assert.equal(doc.basePath, 'http://pbx.example:8088/ari');
+      assert.equal(doc.swaggerVersion, '1.1');
+      assert.equal(doc.resourcePath, '/api-docs/channels.{format}');
+      const listing = await ari.ok<{ apis: { path: string }[] }>('GET', '/api-docs/resources.json');
+      assert.equal(listing.apis[0]?.path, '/api-docs/asterisk.{format}');
+      assert.equal(listing.apis.length, 11);
+    });
+
+    it('refuses an events WebSocket without app (HTML 400) or with a wrong password (401)', async function () {
+      const { default: WebSocket } = await import('ws');
+      const status = (url: string, headers: Record<string, string>): Promise<number> =>
+        new Promise((resolve) => {
+          const ws = new WebSocket(url, { headers });
+          ws.on('unexpected-response', (_req, res) => {
+            resolve(res.statusCode ?? 0);
+            ws.terminate();
+          });
+          ws.on('open', () => {
+            resolve(101);
+            ws.close();
+          });
+          ws.on('error', () => undefined);
+        });
+      const base = sim.url.replace('http', 'ws');
+      assert.equal(await status(`${base}/ari/events`, { Authorization: ari.auth }), 400);
+      assert.equal(await status(`${base}/ari/events?app=x`, { Authorization: new RawAri(sim.url, 'asterisk', 'bad').auth }), 401);
+    });
+  });
+
+  describe('inbound calls', function () {
+    it('starts with StasisStart (no ChannelCreated), in state Ring, with the dialplan and args', async function () {
+      const call = sim.placeCall({ from: '+15550100', to: '2000', app: 'app1', args: ['sales', 'vip'], callerName: 'Ann' });
+      const start = await events.next(is('StasisStart', call.id));
+      assert.equal(events.all[0]?.type, 'StasisStart');
+      assert.deepEqual(start.args, ['sales', 'vip']);
+      const ch = channelOf(start);
+      assert.equal(ch.state, 'Ring');
+      assert.deepEqual(ch.caller, { name: 'Ann', number: '+15550100' });
+      assert.deepEqual(ch.dialplan, { context: 'from-external', exten: '2000', priority: 1, app_name: 'Stasis', app_data: 'app1,sales,vip' });
+      assert.match(String(ch.name), /^PJSIP\/trunk-[0-9a-f]{8}$/);
+      assert.match(String(ch.creationtime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
+      assert.equal(start.application, 'app1');
+      assert.equal(typeof start.asterisk_id, 'string');
+    });
+
+    it('on DELETE: HangupRequest (soft, flag 32), StasisEnd, and no ChannelDestroyed for a dialplan call', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      assert.equal((await ari.req('POST', `/channels/${call.id}/answer`)).status, 204);
+      await events.next(is('ChannelStateChange', call.id));
+      assert.equal((await ari.req('DELETE', `/channels/${call.id}`, { reason: 'normal' })).status, 204);
+      const report = await call.ended();
+      await events.next(is('StasisEnd', call.id));
+      const request = await events.next(is('ChannelHangupRequest', call.id));
+      assert.equal(request.cause, 32);
+      assert.equal(request.soft, true);
+      assert.deepEqual(events.typesFor(call.id), ['StasisStart', 'ChannelStateChange', 'ChannelHangupRequest', 'StasisEnd']);
+      assert.deepEqual([report.ended?.cause, report.ended?.causeText, report.ended?.by], [16, 'Normal Clearing', 'application']);
+    });
+
+    it('when the caller hangs up: HangupRequest with the cause (not soft), then StasisEnd', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ wait: 100 }, { hangup: true }] });
+      await events.next(is('StasisEnd', call.id));
+      const request = await events.next(is('ChannelHangupRequest', call.id));
+      assert.equal(request.cause, 16);
+      assert.equal(request.soft, undefined);
+      assert.equal((await call.ended()).ended?.by, 'caller');
+    });
+
+    it('turns the hangup cause of an unanswered call into the SIP response the caller gets', async function () {
+      const cases: [Record<string, string>, number][] = [
+        [{ reason: 'busy' }, 486],
+        [{ reason_code: '1' }, 404],
+        [{ reason_code: '19' }, 480],
+        [{ reason: 'congestion' }, 503],
+        [{ reason_code: '21' }, 403],
+        [{ reason: 'normal' }, 603],
+      ];
+      for (const [query, sip] of cases) {
+        const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+        await events.next(is('StasisStart', call.id));
+        assert.equal((await ari.req('DELETE', `/channels/${call.id}`, query)).status, 204);
+        assert.equal((await call.ended()).ended?.sipResponse, sip, JSON.stringify(query));
+      }
+    });
+
+    it('refuses bad hangup reasons with Asterisk\'s messages', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      const bad = await ari.req('DELETE', `/channels/${call.id}`, { reason: 'angry' });
+      assert.equal(bad.status, 400);
+      assert.deepEqual(bad.body, { message: 'Invalid reason for hangup reason provided' });
+      const both = await ari.req('DELETE', `/channels/${call.id}`, { reason: 'busy', reason_code: '17' });
+      assert.deepEqual(both.body, { message: "The reason and reason_code can't both be specified" });
+    });
+
+    it('sends DTMF the caller presses, with its duration', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ dtmf: '4#', duration: 120 }] });
+      const first = await events.next(is('ChannelDtmfReceived', call.id));
+      const second = await events.next((e) => is('ChannelDtmfReceived', call.id)(e) && e.digit === '#');
+      assert.deepEqual([first.digit, first.duration_ms, second.digit], ['4', 120, '#']);
+      assert.deepEqual(sim.call(call.id).report().pressed.map((p) => p.digit), ['4', '#']);
+    });
+
+    it('fails the call when no WebSocket serves its application', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'nobody-home' });
+      const report = await call.ended();
+      assert.equal(report.ended?.by, 'system');
+      assert.match(report.ended?.note ?? '', /nobody-home.*not registered/);
+    });
+  });
+
+  describe('playback', function () {
+    async function answered(): Promise<string> {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      return call.id;
+    }
+
+    it('plays a list: Started, Continuing (with the media just finished), Started, Finished done', async function () {
+      const id = await answered();
+      const r = await ari.req('POST', `/channels/${id}/play/pb1`, { media: 'sound:beep,digits:12' });
+      assert.equal(r.status, 201);
+      assert.equal(r.headers.get('location'), '/playbacks/pb1');
+      assert.deepEqual(r.body, { id: 'pb1', media_uri: 'sound:beep', next_media_uri: 'digits:12', target_uri: `channel:${id}`, language: 'en', state: 'queued' });
+      const finished = await events.next(is('PlaybackFinished', id));
+      const playbackEvents = events.all.filter((e) => String(e.type).startsWith('Playback')).map((e) => [e.type, (e.playback as Json).media_uri, (e.playback as Json).state]);
+      assert.deepEqual(playbackEvents, [
+        ['PlaybackStarted', 'sound:beep', 'playing'],
+        ['PlaybackContinuing', 'sound:beep', 'continuing'],
+        ['PlaybackStarted', 'digits:12', 'playing'],
+        ['PlaybackFinished', 'digits:12', 'done'],
+      ]);
+      assert.equal((finished.playback as Json).state, 'done');
+      assert.deepEqual(sim.call(id).report().heard.map((h) => [h.media, h.outcome]), [['sound:beep', 'done'], ['digits:12', 'done']]);
+    });
+
+    it('reports a stopped playback as done, and a missing sound as failed', async function () {
+      const id = await answered();
+      await ari.ok('POST', `/channels/${id}/play/long`, { media: 'sound:tt-monkeys' });
+      await events.next(is('PlaybackStarted', id));
+      assert.equal((await ari.req('DELETE', '/playbacks/long')).status, 204);
+      const stopped = await events.next((e) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'long');
+      assert.equal((stopped.playback as Json).state, 'done');
+      await ari.ok('POST', `/channels/${id}/play/missing`, { media: 'sound:no-such-file' });
+      const failed = await events.next((e) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'missing');
+      assert.equal((failed.playback as Json).state, 'failed');
+      assert.deepEqual(sim.call(id).report().heard.map((h) => h.outcome), ['stopped', 'failed']);
+      assert.equal((await ari.req('DELETE', '/playbacks/long')).status, 404);
+    });
+
+    it('queues a second playback behind the first; stopping it while queued finishes it without a start', async function () {
+      const id = await answered();
+      await ari.ok('POST', `/channels/${id}/play/first`, { media: 'sound:demo-congrats' });
+      await ari.ok('POST', `/channels/${id}/play/second`, { media: 'sound:beep' });
+      await events.next((e) => e.type === 'PlaybackStarted' && (e.playback as Json).id === 'first');
+      await ari.ok('DELETE', '/playbacks/second');
+      await ari.ok('DELETE', '/playbacks/first');
+      await events.next((e) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'second');
+      const ids = events.all.filter((e) => String(e.type).startsWith('Playback')).map((e) => `${String(e.type)}:${String((e.playback as Json).id)}`);
+      assert.deepEqual(ids, ['PlaybackStarted:first', 'PlaybackFinished:first', 'PlaybackFinished:second']);
+    });
+
+    it('needs the channel in Stasis (409) and not still ringing out (412)', async function () {
+      assert.deepEqual((await ari.req('POST', '/channels/nope/play', { media: 'sound:beep' })).body, { message: 'Channel not found' });
+      sim.setNumber('555', { outcome: 'no-answer' });
+      await ari.ok('POST', '/channels/create', { endpoint: 'PJSIP/555@trunk', app: 'app1', channelId: 'out1' });
+      await events.next(is('StasisStart', 'out1'));
+      const r = await ari.req('POST', '/channels/out1/play', { media: 'sound:beep' });
+      assert.equal(r.status, 412);
+      assert.deepEqual(r.body, { message: 'Channel in invalid state' });
+    });
+  });
+
+  describe('outbound calls', function () {
+    const outcome = async (number: string, behaviour: Parameters<Simulator['setNumber']>[1], timeout = 5): Promise<string[]> => {
+      sim.setNumber(number, behaviour);
+      const id = `o-${number}`;
+      await ari.ok('POST', `/channels/${id}`, { endpoint: `PJSIP/${number}@trunk`, app: 'app1', appArgs: 'campaign,7', timeout });
+      await events.next((e) => (e.type === 'ChannelDestroyed' || e.type === 'StasisStart') && channelOf(e).id === id);
+      return events.typesFor(id);
+    };
+
+    it('answered: Dial "", Ringing, Up, Dial ANSWER, then StasisStart with appArgs', async function () {
+      const types = await outcome('100', { outcome: 'answer', ringMs: 200 });
+      assert.deepEqual(types, ['Dial', 'ChannelStateChange', 'ChannelStateChange', 'Dial', 'StasisStart']);
+      const dials = events.all.filter(is('Dial', 'o-100')).map((e) => e.dialstatus);
+      assert.deepEqual(dials, ['', 'ANSWER']);
+      assert.deepEqual((await events.next(is('StasisStart', 'o-100'))).args, ['campaign', '7']);
+    });
+
+    const failures: [string, Parameters<Simulator['setNumber']>[1], number, string, string][] = [
+      ['busy', { outcome: 'busy' }, 17, 'User busy', 'BUSY'],
+      ['unallocated (404)', { outcome: 'unallocated' }, 1, 'Unallocated (unassigned) number', 'NOANSWER'],
+      ['rejected (603)', { outcome: 'rejected' }, 21, 'Call Rejected', 'NOANSWER'],
+      ['congestion (503)', { outcome: 'congestion' }, 34, 'Circuit/channel congestion', 'CONGESTION'],
+      ['unavailable (480)', { outcome: 'unavailable' }, 19, 'User alerting, no answer', 'NOANSWER'],
+      ['unreachable (408)', { outcome: 'unreachable' }, 18, 'No user responding', 'NOANSWER'],
+      ['explicit SIP 486', { outcome: 'rejected', sipCode: 486 }, 17, 'User busy', 'BUSY'],
+    ];
+    failures.forEach(([name, behaviour, cause, text, dialstatus], i) => {
+      it(`${name}: HangupRequest ${cause}, Dial ${dialstatus}, ChannelDestroyed "${text}", never StasisStart`, async function () {
+        const number = String(600 + i);
+        const types = await outcome(number, { ...behaviour, ringMs: 150 });
+        assert.deepEqual(types, ['Dial', 'ChannelStateChange', 'ChannelHangupRequest', 'Dial', 'ChannelDestroyed']);
+        const destroyed = await events.next(is('ChannelDestroyed', `o-${number}`));
+        assert.deepEqual([destroyed.cause, destroyed.cause_txt], [cause, text]);
+        assert.equal(events.all.filter(is('Dial', `o-${number}`)).pop()?.dialstatus, dialstatus);
+      });
+    });
+
+    it('no answer within the timeout: no Dial status, ChannelDestroyed 19', async function () {
+      const types = await outcome('700', { outcome: 'no-answer' }, 1);
+      assert.deepEqual(types, ['Dial', 'ChannelStateChange', 'ChannelDestroyed']);
+      const destroyed = await events.next(is('ChannelDestroyed', 'o-700'));
+      assert.deepEqual([destroyed.cause, destroyed.cause_txt], [19, 'User alerting, no answer']);
+    });
+
+    it('refuses a reused channel id (409) and a missing endpoint (400)', async function () {
+      sim.setNumber('800', { outcome: 'no-answer' });
+      await ari.ok('POST', '/channels/dup', { endpoint: 'PJSIP/800@trunk', app: 'app1' });
+      const again = await ari.req('POST', '/channels/dup', { endpoint: 'PJSIP/800@trunk', app: 'app1' });
+      assert.equal(again.status, 409);
+      const none = await ari.req('POST', '/channels', { app: 'app1' });
+      assert.deepEqual([none.status, none.body], [400, { message: 'Endpoint must be specified' }]);
+      const tech = await ari.req('POST', '/channels', { endpoint: 'DAHDI/1', app: 'app1' });
+      assert.deepEqual([tech.status, tech.body], [500, { error: 'Allocation failed' }]);
+    });
+
+    it('create + dial: StasisStart at once, then Dial "", RINGING, ANSWER', async function () {
+      sim.setNumber('900', { outcome: 'answer', ringMs: 200 });
+      await ari.ok('POST', '/channels/create', { endpoint: 'PJSIP/900@trunk', app: 'app1', channelId: 'c900' });
+      await events.next(is('StasisStart', 'c900'));
+      assert.equal((await ari.req('POST', '/channels/c900/dial', { timeout: 5 })).status, 204);
+      await events.next((e) => is('Dial', 'c900')(e) && e.dialstatus === 'ANSWER');
+      assert.deepEqual(events.all.filter(is('Dial', 'c900')).map((e) => e.dialstatus), ['', 'RINGING', 'ANSWER']);
+      const again = await ari.req('POST', '/channels/c900/dial');
+      assert.deepEqual([again.status, again.body], [409, { message: "Channel is not in the 'Down' state" }]);
+    });
+  });
+
+  describe('bridges, recordings, variables, applications', function () {
+    it('bridges two channels: ChannelEnteredBridge each; BridgeDestroyed only to a subscribed app', async function () {
+      const a = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      const b = sim.placeCall({ from: '3', to: '4', app: 'app1' });
+      await events.next(is('StasisStart', b.id));
+      const bridge = await ari.ok<Json>('POST', '/bridges', { type: 'mixing', bridgeId: 'br1' });
+      assert.deepEqual([bridge.id, bridge.bridge_type, bridge.bridge_class, bridge.channels], ['br1', 'mixing', 'stasis', []]);
+      assert.equal((await ari.req('POST', '/bridges/br1/addChannel', { channel: `${a.id},${b.id}` })).status, 204);
+      const entered = await events.next((e) => e.type === 'ChannelEnteredBridge' && channelOf(e).id === b.id);
+      assert.deepEqual((entered.bridge as Json).channels, [a.id, b.id]);
+      assert.deepEqual(sim.call(b.id).report().transfers.map((t) => [t.kind, t.target, t.with]), [['bridge', 'br1', [a.id]]]);
+      assert.equal(events.all.filter(is('BridgeCreated')).length, 0, 'no BridgeCreated without a subscription');
+      // Membership subscribes the app to the bridge only while its channels are in it; the channels
+      // leave first on destroy, so only an explicit subscription hears BridgeDestroyed (as in Asterisk).
+      await ari.ok('POST', '/applications/app1/subscription', { eventSource: 'bridge:br1' });
+      await ari.ok('DELETE', '/bridges/br1');
+      await events.next(is('BridgeDestroyed'));
+      assert.equal(events.all.filter((e) => e.type === 'ChannelLeftBridge').length, 2);
+      const missing = await ari.req('POST', '/bridges/br1/addChannel', { channel: a.id });
+      assert.deepEqual([missing.status, missing.body], [404, { message: 'Bridge not found' }]);
+    });
+
+    it('records: beep, talking and silence, stopped by maxSilenceSeconds', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'answer' }, { wait: 500 }, { talk: 2500 }] });
+      await events.next(is('StasisStart', call.id));
+      const r = await ari.req('POST', `/channels/${call.id}/record`, { name: 'msg1', format: 'wav', maxSilenceSeconds: 2, beep: true });
+      assert.equal(r.status, 201);
+      assert.equal(r.headers.get('location'), '/recordings/live/msg1');
+      await events.next(is('RecordingStarted', call.id));
+      const done = await events.next(is('RecordingFinished', call.id));
+      const rec = done.recording as Json;
+      assert.equal(rec.state, 'done');
+      assert.equal(rec.talking_duration, 2);
+      assert.ok((rec.duration as number) >= 4, `duration ${String(rec.duration)}`);
+      assert.equal(rec.silence_duration, (rec.duration as number) - 2);
+      assert.deepEqual(await ari.ok('GET', '/recordings/stored/msg1'), { name: 'msg1', format: 'wav' });
+      const again = await ari.req('POST', `/channels/${call.id}/record`, { name: 'msg1', format: 'wav' });
+      assert.equal(again.status, 409);
+      const format = await ari.req('POST', `/channels/${call.id}/record`, { name: 'msg2', format: 'mp9' });
+      assert.deepEqual([format.status, format.body], [422, { message: 'specified format is unknown on this system' }]);
+    });
+
+    it('stops a recording on the terminate key', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'answer' }, { talk: 1000 }, { dtmf: '#' }] });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/record`, { name: 'msg3', format: 'wav', terminateOn: '#' });
+      const done = await events.next(is('RecordingFinished', call.id));
+      assert.equal((done.recording as Json).state, 'done');
+      assert.equal((done.recording as Json).talking_duration, undefined);
+    });
+
+    it('sets and reads channel variables (ChannelVarset) and functions', async function () {
+      const call = sim.placeCall({ from: '+1555', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/variable`, { variable: 'ORDER', value: '42' });
+      const set = await events.next(is('ChannelVarset', call.id));
+      assert.deepEqual([set.variable, set.value], ['ORDER', '42']);
+      assert.deepEqual(await ari.ok('GET', `/channels/${call.id}/variable`, { variable: 'ORDER' }), { value: '42' });
+      assert.deepEqual(await ari.ok('GET', `/channels/${call.id}/variable`, { variable: 'CALLERID(num)' }), { value: '+1555' });
+      const missing = await ari.req('GET', `/channels/${call.id}/variable`, { variable: 'NOPE' });
+      assert.deepEqual([missing.status, missing.body], [404, { message: 'Provided variable was not found' }]);
+      const none = await ari.req('POST', `/channels/${call.id}/variable`, {});
+      assert.deepEqual([none.status, none.body], [400, { message: 'Variable name is required' }]);
+    });
+
+    it('lists the channels an application follows; the old socket gets ApplicationReplaced', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      assert.deepEqual((await ari.ok<Json>('GET', '/applications/app1')).channel_ids, [call.id]);
+      const second = await ari.events('app1');
+      const replaced = await events.next(is('ApplicationReplaced'));
+      assert.equal(replaced.application, 'app1');
+      assert.equal(replaced.timestamp, undefined);
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      await second.next(is('ChannelStateChange', call.id));
+      assert.equal(events.all.filter(is('ChannelStateChange', call.id)).length, 0);
+      await second.close();
+      assert.deepEqual((await ari.req('GET', '/applications/unknown')).body, { message: 'Application not found' });
+    });
+  });
+
+  describe('faults', function () {
+    it('keeps calls in Stasis when the socket drops, and drops (not queues) their events', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      const closed = new Promise((r) => events.ws.once('close', r));
+      sim.dropWebSockets();
+      await closed;
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      const again = await ari.events('app1');
+      assert.deepEqual((await ari.ok<Json>('GET', '/applications/app1')).channel_ids, [call.id]);
+      await ari.ok('POST', `/channels/${call.id}/variable`, { variable: 'X', value: '1' });
+      const varset = await again.next(is('ChannelVarset', call.id));
+      assert.equal(channelOf(varset).state, 'Up');
+      assert.equal(again.all.filter(is('ChannelStateChange')).length, 0);
+      await again.close();
+    });
+
+    it('restarts: calls are gone, the startup time changes, ARI answers again', async function () {
+      const before = await ari.ok<{ status: { startup_time: string } }>('GET', '/asterisk/info', { only: 'status' });
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await sim.restart(20);
+      assert.deepEqual(await ari.ok('GET', '/channels'), []);
+      const after = await ari.ok<{ status: { startup_time: string } }>('GET', '/asterisk/info', { only: 'status' });
+      assert.notEqual(after.status.startup_time, before.status.startup_time);
+      assert.deepEqual([(await call.ended()).ended?.by, (await call.ended()).ended?.note], ['system', 'Asterisk restarted']);
+    });
+  });
+});
