@@ -158,6 +158,14 @@ export class Simulator {
   }
 
   /**
+   * Event sockets stop reading (pings go unanswered) but stay open: a
+   * half-open connection, as when a NAT or firewall silently drops state.
+   */
+  freezeWebSockets(): void {
+    for (const ws of this.eventSockets) ws.pause();
+  }
+
+  /**
    * Asterisk restarts: connections are cut, calls are gone, nothing listens
    * for `downMs` (real ms), then a fresh Asterisk answers on the same port.
    */

@@ -336,6 +336,8 @@ describe('simulator: behaviour on the wire', function () {
     });
 
     it('records: beep, talking and silence, stopped by maxSilenceSeconds', async function () {
+      // Durations are measured in simulated time: a slower clock keeps timer jitter far below a second.
+      sim.asterisk.clock.speed = 20;
       const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'answer' }, { wait: 500 }, { talk: 2500 }] });
       await events.next(is('StasisStart', call.id));
       const r = await ari.req('POST', `/channels/${call.id}/record`, { name: 'msg1', format: 'wav', maxSilenceSeconds: 2, beep: true });

@@ -1,0 +1,800 @@
+/**
+ * One connection to one Asterisk for one Stasis application: the Telephony
+ * port implemented on ari-client (REST) and our events WebSocket.
+ *
+ * A supervisor loop connects, watches the event socket, and reconnects with
+ * exponential backoff and full jitter, forever, until close(). Each
+ * connect: check the ARI documents with our credentials (so a wrong
+ * password is "auth failed", not a crash), load the API through ari-client,
+ * ask Asterisk its startup time (a changed one means it restarted), open
+ * the event socket, then reconcile: ask Asterisk which channels are still
+ * in the application, end the ones it no longer has (ChannelLost), and
+ * settle playbacks, recordings and originates whose final event was missed.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { redact, silentLogger, type Logger } from '../log';
+import { Backoff } from './backoff';
+import { causeText, type HangupReason } from './causes';
+import { AriError, CallEndedError, CancelledError, abortReason, asError } from './errors';
+import type { EventSocketError } from './events-socket';
+import { EventSocket } from './events-socket';
+import { normalizeMedia } from './media';
+import type {
+  ChannelLost,
+  ConnectionState,
+  ConnectionStatus,
+  OriginateOutcome,
+  OriginateRequest,
+  PlaybackOutcome,
+  PlayOptions,
+  RecordingOutcome,
+  RecordOptions,
+  Telephony,
+  TelephonyEvent,
+  TelephonyListener,
+} from './port';
+import { AriRest } from './rest';
+import type { Application, AsteriskInfo, Bridge, Channel, LiveRecording, Playback, Sound } from './types';
+
+export interface AriConnectionOptions {
+  /** http(s)://host:port, with or without a trailing /ari */
+  url: string;
+  username: string;
+  password: string;
+  app: string;
+  logger?: Logger;
+  /** Per-request timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Ping interval of the event socket; two missed pongs... one missed interval ends it (default 15 s). */
+  heartbeatMs?: number;
+  /** Reconnect delays (default 0.5 s growing to 30 s, with full jitter). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Reconnect delays after a refused password (default 10 s growing to 60 s), gentle on fail2ban. */
+  authBackoff?: { initialMs: number; maxMs: number };
+  random?: () => number;
+}
+
+export interface Reconciliation {
+  restarted: boolean;
+  /** Channels we knew that Asterisk no longer has in the application (reported as ChannelLost). */
+  lost: string[];
+  /** Channels we knew that are still there. */
+  kept: string[];
+  /** Channels in the application that nobody here knows (left by an earlier process). */
+  unclaimed: string[];
+}
+
+interface PlaybackWaiter {
+  resolve(outcome: PlaybackOutcome): void;
+  reject(err: Error): void;
+}
+interface RecordingWaiter {
+  resolve(outcome: RecordingOutcome): void;
+  reject(err: Error): void;
+}
+interface OriginateWaiter {
+  dialStatus?: string;
+  resolve(outcome: OriginateOutcome): void;
+}
+
+class AttemptError extends Error {
+  constructor(
+    readonly state: Extract<ConnectionState, 'auth-failed' | 'unreachable' | 'failed'>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)$/;
+
+/** Normalises what a user types as the ARI URL: scheme, host, port; no /ari, no trailing slash. */
+export function normalizeAriUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    throw new RangeError(`ARI URL "${url}" is not a URL; expected e.g. http://127.0.0.1:8088`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RangeError(`ARI URL "${url}" must start with http:// or https://`);
+  if (parsed.username || parsed.password) throw new RangeError('put the ARI username and password in their own fields, not in the URL');
+  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/ari$/, '');
+  return `${parsed.protocol}//${parsed.host}${path}`;
+}
+
+export class AriConnection implements Telephony {
+  readonly app: string;
+  private readonly baseUrl: string;
+  private readonly log: Logger;
+  private readonly events = new EventEmitter();
+  private readonly appListeners = new Set<TelephonyListener>();
+  private readonly watchers = new Map<string, Set<TelephonyListener>>();
+  private readonly playbackWaiters = new Map<string, PlaybackWaiter>();
+  private readonly recordingWaiters = new Map<string, RecordingWaiter>();
+  private readonly originateWaiters = new Map<string, OriginateWaiter>();
+  private readonly stoppedPlaybacks = new Set<string>();
+  /** Channels in the application (StasisStart seen) or originated by us and not yet gone. */
+  private readonly tracked = new Set<string>();
+  /** Channels we originated or created: Asterisk keeps sending their events after StasisEnd. */
+  private readonly originated = new Set<string>();
+  private rest: AriRest | undefined;
+  private socket: EventSocket | undefined;
+  private startupTime: string | undefined;
+  private currentStatus: ConnectionStatus = { state: 'connecting', message: 'not started', attempt: 0 };
+  private readonly lifetime = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: AriConnectionOptions) {
+    this.baseUrl = normalizeAriUrl(options.url);
+    if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
+    this.app = options.app;
+    this.log = options.logger ?? silentLogger;
+    this.events.setMaxListeners(0);
+  }
+
+  // ------------------------------------------------------------------ status
+
+  get status(): ConnectionStatus {
+    return { ...this.currentStatus };
+  }
+
+  onStatus(listener: (status: ConnectionStatus) => void): () => void {
+    this.events.on('status', listener);
+    return () => this.events.off('status', listener);
+  }
+
+  /** Called after every successful (re)connect, once Asterisk and this adapter agree again. */
+  onReconciled(listener: (r: Reconciliation) => void): () => void {
+    this.events.on('reconciled', listener);
+    return () => this.events.off('reconciled', listener);
+  }
+
+  private setStatus(state: ConnectionState, message: string, attempt: number, retryInMs?: number): void {
+    const clean = redact(message, [this.options.password]);
+    const previous = this.currentStatus;
+    this.currentStatus = { state, message: clean, attempt };
+    if (retryInMs !== undefined) this.currentStatus.retryInMs = retryInMs;
+    if (previous.state !== state || previous.message !== clean) {
+      const line = `ARI ${this.baseUrl} app ${this.app}: ${state}${clean ? ` - ${clean}` : ''}`;
+      if (state === 'connected' || state === 'closed' || state === 'connecting') this.log.info(line);
+      else this.log.warn(line);
+    }
+    this.events.emit('status', this.status);
+  }
+
+  /** Resolves when connected (now or later); rejects when the signal aborts or the connection closes. */
+  whenConnected(signal?: AbortSignal): Promise<void> {
+    if (this.currentStatus.state === 'connected') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const off = this.onStatus((s) => {
+        if (s.state === 'connected') done(resolve);
+        else if (s.state === 'closed') done(() => reject(new CancelledError('connection closed')));
+      });
+      const onAbort = (): void => done(() => reject(abortReason(signal as AbortSignal)));
+      const done = (fn: () => void): void => {
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Starts connecting in the background; progress is reported through onStatus. */
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.supervise().catch((err: unknown) => {
+      this.log.error(`ARI supervisor stopped unexpectedly: ${redact(String(err), [this.options.password])}`);
+    });
+  }
+
+  /** Stops for good: closes the socket, cancels every pending wait. Resolves when done (bounded by a few seconds). */
+  async close(): Promise<void> {
+    if (this.lifetime.signal.aborted) return;
+    this.lifetime.abort(new CancelledError('connection closed'));
+    this.rest = undefined;
+    await this.socket?.close(2000);
+    await this.loop;
+    const err = new CancelledError('connection closed');
+    for (const w of this.playbackWaiters.values()) w.reject(err);
+    for (const w of this.recordingWaiters.values()) w.reject(err);
+    this.playbackWaiters.clear();
+    this.recordingWaiters.clear();
+    for (const w of this.originateWaiters.values()) w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: true });
+    this.originateWaiters.clear();
+    this.setStatus('closed', 'closed', 0);
+  }
+
+  private async supervise(): Promise<void> {
+    const signal = this.lifetime.signal;
+    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000, minMs: 250, ...this.options.backoff, ...(this.options.random ? { random: this.options.random } : {}) });
+    const authBackoff = new Backoff({ initialMs: 10_000, maxMs: 60_000, minMs: 5_000, ...this.options.authBackoff, ...(this.options.random ? { random: this.options.random } : {}) });
+    let everConnected = false;
+    let failures = 0;
+    while (!signal.aborted) {
+      this.setStatus(everConnected ? 'reconnecting' : 'connecting', failures === 0 ? `connecting to ${this.baseUrl}` : this.currentStatus.message, failures);
+      let delay: number;
+      try {
+        const closedBecause = await this.attempt(signal);
+        everConnected = true;
+        failures = 0;
+        backoff.reset();
+        authBackoff.reset();
+        if (signal.aborted) return;
+        this.setStatus('reconnecting', `lost the event connection (${closedBecause})`, 0);
+        delay = backoff.next();
+      } catch (err) {
+        if (signal.aborted) return;
+        failures += 1;
+        const e = err instanceof AttemptError ? err : new AttemptError('failed', (err as Error).message);
+        delay = e.state === 'auth-failed' ? authBackoff.next() : backoff.next();
+        this.setStatus(e.state, `${e.message}; retrying in ${(delay / 1000).toFixed(1)} s`, failures, delay);
+      }
+      await sleep(delay, signal);
+    }
+  }
+
+  /** One connect; resolves (with why) when the event socket, once open, closes. */
+  private async attempt(signal: AbortSignal): Promise<string> {
+    const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
+    await this.preflight(timeoutMs, signal);
+    const rest = await AriRest.connect({
+      baseUrl: this.baseUrl,
+      username: this.options.username,
+      password: this.options.password,
+      requestTimeoutMs: timeoutMs,
+    }).catch((err: unknown) => {
+      throw new AttemptError('failed', `loading the ARI API failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    if (signal.aborted) throw new CancelledError('closing');
+    const info = await rest.call<AsteriskInfo>('asterisk', 'getInfo', { only: 'status,system' }, signal);
+    const startup = info.status?.startup_time;
+    const restarted = this.startupTime !== undefined && startup !== undefined && startup !== this.startupTime;
+    this.startupTime = startup;
+    const socket = new EventSocket({
+      baseUrl: this.baseUrl,
+      app: this.app,
+      username: this.options.username,
+      password: this.options.password,
+      heartbeatMs: this.options.heartbeatMs ?? 15_000,
+      openTimeoutMs: timeoutMs,
+      onEvent: (event) => this.dispatch(event),
+      onMalformed: (why) => this.log.warn(`ARI event socket sent ${why}; ignored`),
+    });
+    try {
+      await socket.opened;
+    } catch (err) {
+      const e = err as EventSocketError;
+      if (e.status === 401) throw new AttemptError('auth-failed', 'Asterisk refused the username or password for the event WebSocket');
+      if (e.code && NETWORK_CODES.test(e.code)) throw new AttemptError('unreachable', `no answer from ${this.baseUrl} (${e.code})`);
+      throw new AttemptError('failed', e.message);
+    }
+    if (signal.aborted) {
+      await socket.close();
+      throw new CancelledError('closing');
+    }
+    this.rest = rest;
+    this.socket = socket;
+    const version = info.system?.version ? `Asterisk ${info.system.version}` : 'Asterisk';
+    this.setStatus('connected', `${version}${restarted ? ' (it restarted since the last connection)' : ''}`, 0);
+    // Reconciling runs beside the socket watch: a socket that drops meanwhile must still be noticed at once.
+    this.reconcile(restarted, socket).catch((err: unknown) => this.log.warn(`reconciling after connect failed: ${(err as Error).message}`));
+    const why = await socket.closed;
+    if (this.socket === socket) this.socket = undefined;
+    return why;
+  }
+
+  /** Checks the API documents with our credentials before ari-client loads them. */
+  private async preflight(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const headers = { Authorization: `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}`, Accept: 'application/json' };
+    const get = async (path: string): Promise<unknown> => {
+      let res: Response;
+      try {
+        res = await fetch(`${this.baseUrl}/ari/${path}`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+      } catch (err) {
+        if (signal.aborted) throw new CancelledError('closing');
+        const cause = (err as { cause?: { code?: string } }).cause;
+        const code = cause?.code ?? ((err as Error).name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
+        throw new AttemptError('unreachable', `no answer from ${this.baseUrl}${code ? ` (${code})` : ''}`);
+      }
+      if (res.status === 401) throw new AttemptError('auth-failed', 'Asterisk refused the username or password (HTTP 401)');
+      if (!res.ok) {
+        throw new AttemptError(
+          'failed',
+          `${this.baseUrl}/ari/${path} answered HTTP ${res.status}; is ARI enabled (ari.conf [general] enabled = yes, http.conf enabled = yes)?`,
+        );
+      }
+      try {
+        return (await res.json());
+      } catch {
+        throw new AttemptError('failed', `${this.baseUrl}/ari/${path} did not answer with JSON; is this the Asterisk HTTP server?`);
+      }
+    };
+    const listing = (await get('api-docs/resources.json')) as { apis?: { path?: string }[] };
+    if (!Array.isArray(listing.apis)) throw new AttemptError('failed', `${this.baseUrl}/ari/api-docs/resources.json is not an ARI resource listing`);
+    await Promise.all(
+      listing.apis.map((api) => {
+        const path = (api.path ?? '').replace('{format}', 'json').replace(/^\//, '');
+        return path ? get(path) : Promise.resolve(undefined);
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ events
+
+  onEvent(listener: TelephonyListener): () => void {
+    this.appListeners.add(listener);
+    return () => this.appListeners.delete(listener);
+  }
+
+  watchChannel(channelId: string, listener: TelephonyListener): () => void {
+    let set = this.watchers.get(channelId);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(channelId, set);
+    }
+    set.add(listener);
+    return () => {
+      const s = this.watchers.get(channelId);
+      if (!s) return;
+      s.delete(listener);
+      if (s.size === 0) this.watchers.delete(channelId);
+    };
+  }
+
+  /** Number of channels with watchers (for leak checks in tests). */
+  get watchedChannels(): number {
+    return this.watchers.size;
+  }
+
+  private channelIdsOf(event: TelephonyEvent): string[] {
+    const ids = new Set<string>();
+    const e = event as unknown as Partial<Record<string, unknown>>;
+    for (const key of ['channel', 'peer', 'caller', 'replace_channel']) {
+      const id = (e[key] as { id?: unknown } | undefined)?.id;
+      if (typeof id === 'string') ids.add(id);
+    }
+    if (event.type === 'ChannelLost') ids.add(event.channelId);
+    for (const key of ['playback', 'recording']) {
+      const target = (e[key] as { target_uri?: unknown } | undefined)?.target_uri;
+      if (typeof target === 'string' && target.startsWith('channel:')) ids.add(target.slice('channel:'.length));
+    }
+    return [...ids];
+  }
+
+  private safely(listener: TelephonyListener, event: TelephonyEvent): void {
+    try {
+      listener(event);
+    } catch (err) {
+      this.log.error(`a listener failed on ${event.type}: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  private dispatch(event: TelephonyEvent): void {
+    this.settleWaiters(event);
+    const ids = this.channelIdsOf(event);
+    if (event.type === 'StasisStart') this.tracked.add(event.channel.id);
+    for (const listener of [...this.appListeners]) this.safely(listener, event);
+    for (const id of ids) for (const listener of [...(this.watchers.get(id) ?? [])]) this.safely(listener, event);
+    // The end of a channel ends its subscriptions, whether or not their owners remembered to remove them.
+    const ended =
+      event.type === 'ChannelDestroyed'
+        ? event.channel.id
+        : event.type === 'ChannelLost'
+          ? event.channelId
+          : event.type === 'StasisEnd' && !this.originated.has(event.channel.id)
+            ? event.channel.id
+            : undefined;
+    if (ended !== undefined) {
+      this.watchers.delete(ended);
+      this.tracked.delete(ended);
+      this.originated.delete(ended);
+    }
+    if (event.type === 'StasisEnd') this.tracked.delete(event.channel.id);
+  }
+
+  private settleWaiters(event: TelephonyEvent): void {
+    switch (event.type) {
+      case 'PlaybackFinished': {
+        const w = this.playbackWaiters.get(event.playback.id);
+        if (w) {
+          this.playbackWaiters.delete(event.playback.id);
+          const stopped = this.stoppedPlaybacks.delete(event.playback.id);
+          w.resolve({ playbackId: event.playback.id, state: event.playback.state === 'failed' ? 'failed' : 'done', stopped });
+        }
+        return;
+      }
+      case 'RecordingFinished':
+      case 'RecordingFailed': {
+        const w = this.recordingWaiters.get(event.recording.name);
+        if (w) {
+          this.recordingWaiters.delete(event.recording.name);
+          w.resolve(recordingOutcome(event.recording, event.type === 'RecordingFailed'));
+        }
+        return;
+      }
+      case 'Dial': {
+        const w = this.originateWaiters.get(event.peer.id);
+        if (w && event.dialstatus) w.dialStatus = event.dialstatus;
+        return;
+      }
+      case 'StasisStart': {
+        const w = this.originateWaiters.get(event.channel.id);
+        if (w) {
+          this.originateWaiters.delete(event.channel.id);
+          w.resolve({ answered: true, channel: event.channel });
+        }
+        return;
+      }
+      case 'ChannelDestroyed': {
+        const w = this.originateWaiters.get(event.channel.id);
+        if (w) {
+          this.originateWaiters.delete(event.channel.id);
+          const outcome: OriginateOutcome = { answered: false, cause: event.cause, causeText: event.cause_txt };
+          if (w.dialStatus) outcome.dialStatus = w.dialStatus;
+          w.resolve(outcome);
+        }
+        return;
+      }
+      case 'ChannelLost': {
+        const w = this.originateWaiters.get(event.channelId);
+        if (w) {
+          this.originateWaiters.delete(event.channelId);
+          w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: true });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------ reconciliation
+
+  private async reconcile(restarted: boolean, socket: EventSocket): Promise<void> {
+    const rest = this.requireRest('reconcile');
+    // A later connect reconciles again; this one stops as soon as its socket is not the current one.
+    const current = (): boolean => this.socket === socket;
+    const known = [...this.tracked];
+    let present = new Set<string>();
+    if (!restarted) {
+      try {
+        const app = await rest.call<Application>('applications', 'get', { applicationName: this.app });
+        present = new Set(app.channel_ids);
+      } catch (err) {
+        if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
+      }
+    }
+    const reason: ChannelLost['reason'] = restarted ? 'asterisk-restarted' : 'connection-lost';
+    const lost: string[] = [];
+    const kept: string[] = [];
+    if (!current()) return;
+    for (const id of known) {
+      if (!this.tracked.has(id)) continue; // ended meanwhile, by its own events
+      if (present.has(id)) kept.push(id);
+      else {
+        lost.push(id);
+        this.dispatch({ type: 'ChannelLost', channelId: id, reason });
+      }
+    }
+    // Originates whose answer (StasisStart) was missed.
+    for (const [id, w] of [...this.originateWaiters]) {
+      if (!present.has(id)) continue;
+      const channel = await rest.call<Channel>('channels', 'get', { channelId: id }).catch(() => undefined);
+      if (!current()) return;
+      if (channel?.state === 'Up' && channel.dialplan.app_name === 'Stasis' && this.originateWaiters.get(id) === w) {
+        this.originateWaiters.delete(id);
+        this.tracked.add(id);
+        w.resolve({ answered: true, channel });
+      }
+    }
+    // Playbacks and recordings whose final event was missed.
+    for (const [id, w] of [...this.playbackWaiters]) {
+      const pb = restarted ? undefined : await this.getPlayback(id).catch(() => null);
+      if (!current()) return;
+      if (pb === undefined && this.playbackWaiters.get(id) === w) {
+        this.playbackWaiters.delete(id);
+        w.resolve({ playbackId: id, state: restarted ? 'failed' : 'done', stopped: this.stoppedPlaybacks.delete(id), inferred: true });
+      }
+    }
+    for (const [name, w] of [...this.recordingWaiters]) {
+      const live = restarted
+        ? undefined
+        : await rest.call<LiveRecording>('recordings', 'getLive', { recordingName: name }).catch((err: unknown) => (err instanceof AriError && err.kind === 'not-found' ? undefined : null));
+      if (!current()) return;
+      if (live !== undefined || this.recordingWaiters.get(name) !== w) continue;
+      this.recordingWaiters.delete(name);
+      const stored = await rest.call<{ name: string; format: string }>('recordings', 'getStored', { recordingName: name }).catch(() => undefined);
+      w.resolve(stored ? { name, format: stored.format, state: 'done' } : { name, format: '', state: 'failed', cause: 'the recording ended while the connection was down' });
+    }
+    const unclaimed = [...present].filter((id) => !this.tracked.has(id) && !this.originateWaiters.has(id));
+    if (lost.length > 0) this.log.warn(`${lost.length} call(s) ended while the connection was down: ${lost.join(', ')}`);
+    this.events.emit('reconciled', { restarted, lost, kept, unclaimed } satisfies Reconciliation);
+  }
+
+  // ------------------------------------------------------------------ operations
+
+  private requireRest(operation: string): AriRest {
+    if (!this.rest) throw new AriError(operation, 'not-connected', `not connected to Asterisk (${this.currentStatus.state}: ${this.currentStatus.message})`);
+    return this.rest;
+  }
+
+  private call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    let rest: AriRest;
+    try {
+      rest = this.requireRest(`${resource}.${operation}`);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+    return rest.call<T>(resource, operation, params, signal).catch((err: unknown) => {
+      throw signal?.aborted ? abortReason(signal) : err;
+    });
+  }
+
+  async originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
+    const channelId = request.channelId ?? randomUUID();
+    let resolveOutcome!: (o: OriginateOutcome) => void;
+    const outcome = new Promise<OriginateOutcome>((r) => (resolveOutcome = r));
+    // Registered before the request, so no event of this channel can be missed.
+    this.originateWaiters.set(channelId, { resolve: resolveOutcome });
+    this.originated.add(channelId);
+    this.tracked.add(channelId);
+    const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
+    if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
+    if (request.callerId) params.callerId = request.callerId;
+    if (request.timeoutSec !== undefined) params.timeout = request.timeoutSec;
+    if (request.variables && Object.keys(request.variables).length > 0) params.variables = request.variables;
+    try {
+      const channel = await this.call<Channel>('channels', 'originateWithId', params, signal);
+      return { channel, outcome };
+    } catch (err) {
+      this.originateWaiters.delete(channelId);
+      this.originated.delete(channelId);
+      this.tracked.delete(channelId);
+      throw err;
+    }
+  }
+
+  async createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel> {
+    const channelId = request.channelId ?? randomUUID();
+    this.originated.add(channelId);
+    const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
+    if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
+    if (request.variables && Object.keys(request.variables).length > 0) params.variables = request.variables;
+    try {
+      return await this.call<Channel>('channels', 'create', params, signal);
+    } catch (err) {
+      this.originated.delete(channelId);
+      throw err;
+    }
+  }
+
+  dial(channelId: string, options: { callerChannelId?: string; timeoutSec?: number } = {}, signal?: AbortSignal): Promise<void> {
+    const params: Record<string, unknown> = { channelId };
+    if (options.callerChannelId) params.caller = options.callerChannelId;
+    if (options.timeoutSec !== undefined) params.timeout = options.timeoutSec;
+    return this.call('channels', 'dial', params, signal);
+  }
+
+  getChannel(channelId: string, signal?: AbortSignal): Promise<Channel> {
+    return this.call('channels', 'get', { channelId }, signal);
+  }
+
+  answer(channelId: string, signal?: AbortSignal): Promise<void> {
+    return this.call('channels', 'answer', { channelId }, signal);
+  }
+
+  ring(channelId: string, signal?: AbortSignal): Promise<void> {
+    return this.call('channels', 'ring', { channelId }, signal);
+  }
+
+  async hangup(channelId: string, reason?: HangupReason | { code: number }): Promise<void> {
+    const params: Record<string, unknown> = { channelId };
+    if (typeof reason === 'string') params.reason = reason;
+    else if (reason) params.reason_code = String(reason.code);
+    try {
+      await this.call('channels', 'hangup', params);
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-found') return;
+      throw err;
+    }
+  }
+
+  play(target: { channelId: string } | { bridgeId: string }, media: string[], options: PlayOptions = {}): Promise<PlaybackOutcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    let uris: string[];
+    try {
+      if (media.length === 0) throw new RangeError('nothing to play: the media list is empty');
+      uris = media.map(normalizeMedia);
+    } catch (err) {
+      return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
+    }
+    const playbackId = options.playbackId ?? randomUUID();
+    return new Promise<PlaybackOutcome>((resolve, reject) => {
+      const onAbort = (): void => {
+        const reason = abortReason(signal as AbortSignal);
+        this.playbackWaiters.delete(playbackId);
+        // A call that ended takes its playback with it; any other cancellation stops it.
+        if (!(reason instanceof CallEndedError)) this.stopPlayback(playbackId).catch(() => undefined);
+        reject(reason);
+      };
+      const settle = (fn: () => void): void => {
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      this.playbackWaiters.set(playbackId, {
+        resolve: (o) => settle(() => resolve(o)),
+        reject: (e) => settle(() => reject(e)),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const params: Record<string, unknown> = { playbackId, media: uris.join(',') };
+      if (options.lang) params.lang = options.lang;
+      const request =
+        'channelId' in target
+          ? this.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
+          : this.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal);
+      request.catch((err: unknown) => {
+        if (this.playbackWaiters.delete(playbackId)) settle(() => reject(asError(err)));
+      });
+    });
+  }
+
+  async stopPlayback(playbackId: string): Promise<void> {
+    this.stoppedPlaybacks.add(playbackId);
+    try {
+      await this.call('playbacks', 'stop', { playbackId });
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-found') {
+        this.stoppedPlaybacks.delete(playbackId);
+        return;
+      }
+      throw err;
+    } finally {
+      if (!this.playbackWaiters.has(playbackId)) this.stoppedPlaybacks.delete(playbackId);
+    }
+  }
+
+  async getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined> {
+    try {
+      return await this.call<Playback>('playbacks', 'get', { playbackId }, signal);
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-found') return undefined;
+      throw err;
+    }
+  }
+
+  record(target: { channelId: string } | { bridgeId: string }, options: RecordOptions): Promise<RecordingOutcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const name = options.name;
+    return new Promise<RecordingOutcome>((resolve, reject) => {
+      const onAbort = (): void => {
+        const reason = abortReason(signal as AbortSignal);
+        this.recordingWaiters.delete(name);
+        if (!(reason instanceof CallEndedError)) this.stopRecording(name).catch(() => undefined);
+        reject(reason);
+      };
+      const settle = (fn: () => void): void => {
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      this.recordingWaiters.set(name, { resolve: (o) => settle(() => resolve(o)), reject: (e) => settle(() => reject(e)) });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const params: Record<string, unknown> = {
+        name,
+        format: options.format ?? 'wav',
+        maxDurationSeconds: options.maxDurationSec ?? 0,
+        maxSilenceSeconds: options.maxSilenceSec ?? 0,
+        beep: options.beep ?? false,
+        terminateOn: options.terminateOn ?? 'none',
+        ifExists: options.ifExists ?? 'fail',
+      };
+      const request =
+        'channelId' in target
+          ? this.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
+          : this.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal);
+      request.catch((err: unknown) => {
+        if (this.recordingWaiters.delete(name)) settle(() => reject(asError(err)));
+      });
+    });
+  }
+
+  async stopRecording(name: string): Promise<void> {
+    try {
+      await this.call('recordings', 'stop', { recordingName: name });
+    } catch (err) {
+      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
+    }
+  }
+
+  async getVariable(channelId: string, name: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const v = await this.call<{ value: string }>('channels', 'getChannelVar', { channelId, variable: name }, signal);
+      return v.value;
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-found' && /variable/i.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+
+  setVariable(channelId: string, name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.call('channels', 'setChannelVar', { channelId, variable: name, value }, signal);
+  }
+
+  sendDtmf(channelId: string, dtmf: string, options: { betweenMs?: number; durationMs?: number } = {}, signal?: AbortSignal): Promise<void> {
+    if (!/^[0-9A-Da-d#*,]+$/.test(dtmf)) return Promise.reject(new AriError('sendDTMF', 'bad-request', `"${dtmf}" is not a DTMF string (0-9, A-D, *, #, and , for a pause)`, 400));
+    const params: Record<string, unknown> = { channelId, dtmf };
+    if (options.betweenMs !== undefined) params.between = options.betweenMs;
+    if (options.durationMs !== undefined) params.duration = options.durationMs;
+    return this.call('channels', 'sendDTMF', params, signal);
+  }
+
+  continueInDialplan(channelId: string, target: { context?: string; extension?: string; priority?: number; label?: string }, signal?: AbortSignal): Promise<void> {
+    return this.call('channels', 'continueInDialplan', { channelId, ...target }, signal);
+  }
+
+  redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {
+    return this.call('channels', 'redirect', { channelId, endpoint }, signal);
+  }
+
+  createBridge(options: { bridgeId?: string; type?: string; name?: string } = {}, signal?: AbortSignal): Promise<Bridge> {
+    const params: Record<string, unknown> = { type: options.type ?? 'mixing' };
+    if (options.name) params.name = options.name;
+    if (options.bridgeId) return this.call('bridges', 'createWithId', { ...params, bridgeId: options.bridgeId }, signal);
+    return this.call('bridges', 'create', params, signal);
+  }
+
+  addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
+    return this.call('bridges', 'addChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+  }
+
+  removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
+    return this.call('bridges', 'removeChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+  }
+
+  async destroyBridge(bridgeId: string): Promise<void> {
+    try {
+      await this.call('bridges', 'destroy', { bridgeId });
+    } catch (err) {
+      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
+    }
+  }
+
+  listSounds(filter: { lang?: string; format?: string } = {}, signal?: AbortSignal): Promise<Sound[]> {
+    return this.call('sounds', 'list', { ...filter }, signal);
+  }
+}
+
+function recordingOutcome(rec: LiveRecording, failed: boolean): RecordingOutcome {
+  const out: RecordingOutcome = {
+    name: rec.name,
+    format: rec.format,
+    state: failed ? 'failed' : rec.state === 'canceled' ? 'canceled' : 'done',
+  };
+  if (rec.duration !== undefined) out.durationSec = rec.duration;
+  if (rec.talking_duration !== undefined) out.talkingSec = rec.talking_duration;
+  if (rec.silence_duration !== undefined) out.silenceSec = rec.silence_duration;
+  if (rec.cause !== undefined) out.cause = rec.cause;
+  return out;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * The telephony port: what call logic may ask of Asterisk, and what it hears
+ * back. Ids in, plain data out, every wait cancellable with an AbortSignal.
+ * lib/ivr and lib/campaign are written against this interface only; the
+ * ari-client implementation is AriConnection (connection.ts). In the spirit of
+ * CyCoreSystems/ari: a transport-agnostic client of ids, not objects.
+ */
+import type { HangupReason } from './causes';
+import type { AriEvent, Bridge, Channel, Playback, Sound } from './types';
+
+export type ConnectionState =
+  | 'connecting' // first attempt in progress
+  | 'connected'
+  | 'reconnecting' // was connected, lost it, trying again
+  | 'auth-failed' // Asterisk refused the username or password
+  | 'unreachable' // nothing answers at the URL
+  | 'failed' // something answers, but not as ARI does (wrong URL, ARI disabled)
+  | 'closed';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** A sentence for logs and the editor: what happened, without secrets. */
+  message: string;
+  /** Consecutive failed attempts. */
+  attempt: number;
+  /** When the next attempt starts (ms), while waiting to retry. */
+  retryInMs?: number;
+}
+
+/** Synthetic event: a channel we knew was gone when the connection came back. */
+export interface ChannelLost {
+  type: 'ChannelLost';
+  channelId: string;
+  reason: 'connection-lost' | 'asterisk-restarted';
+}
+
+export type TelephonyEvent = AriEvent | ChannelLost;
+export type TelephonyListener = (event: TelephonyEvent) => void;
+
+export interface OriginateRequest {
+  /** Pre-assigned channel id: events can be awaited before the request returns. Generated when absent. */
+  channelId?: string;
+  /** e.g. PJSIP/100 or PJSIP/+15550100@trunk */
+  endpoint: string;
+  callerId?: string;
+  /** Ring timeout in seconds (Asterisk's default is 30). */
+  timeoutSec?: number;
+  /** Arguments the channel enters the application with. */
+  appArgs?: string[];
+  variables?: Record<string, string>;
+}
+
+/** How an originated call ended up: answered (in the application) or not, with Asterisk's cause. */
+export type OriginateOutcome =
+  | { answered: true; channel: Channel }
+  | { answered: false; cause: number; causeText: string; dialStatus?: string; lost?: boolean };
+
+export interface PlayOptions {
+  /** Pre-assigned playback id; generated when absent. */
+  playbackId?: string;
+  lang?: string;
+  signal?: AbortSignal;
+}
+
+export interface PlaybackOutcome {
+  playbackId: string;
+  /** done: played to the end or stopped; failed: Asterisk could not play it (missing file, hangup). */
+  state: 'done' | 'failed';
+  /** True when this adapter stopped it (Asterisk reports a stopped playback as done). */
+  stopped: boolean;
+  /** True when PlaybackFinished was missed during a reconnect and the outcome was inferred. */
+  inferred?: boolean;
+}
+
+export interface RecordOptions {
+  name: string;
+  format?: string;
+  maxDurationSec?: number;
+  maxSilenceSec?: number;
+  beep?: boolean;
+  terminateOn?: 'none' | 'any' | '*' | '#';
+  ifExists?: 'fail' | 'overwrite' | 'append';
+  signal?: AbortSignal;
+}
+
+export interface RecordingOutcome {
+  name: string;
+  format: string;
+  state: 'done' | 'failed' | 'canceled';
+  durationSec?: number;
+  talkingSec?: number;
+  silenceSec?: number;
+  cause?: string;
+}
+
+export interface Telephony {
+  /** The Stasis application this connection serves. */
+  readonly app: string;
+  readonly status: ConnectionStatus;
+
+  /** Every event of the application (StasisStart for routing, mostly). Returns the unsubscribe function. */
+  onEvent(listener: TelephonyListener): () => void;
+  /** Events that concern one channel, until the returned function is called. */
+  watchChannel(channelId: string, listener: TelephonyListener): () => void;
+
+  originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }>;
+  getChannel(channelId: string, signal?: AbortSignal): Promise<Channel>;
+  answer(channelId: string, signal?: AbortSignal): Promise<void>;
+  ring(channelId: string, signal?: AbortSignal): Promise<void>;
+  /** Hangs up; a channel already gone is not an error. */
+  hangup(channelId: string, reason?: HangupReason | { code: number }): Promise<void>;
+  play(target: { channelId: string } | { bridgeId: string }, media: string[], options?: PlayOptions): Promise<PlaybackOutcome>;
+  /** Stops a playback; one already finished is not an error. */
+  stopPlayback(playbackId: string): Promise<void>;
+  record(target: { channelId: string } | { bridgeId: string }, options: RecordOptions): Promise<RecordingOutcome>;
+  stopRecording(name: string): Promise<void>;
+  getVariable(channelId: string, name: string, signal?: AbortSignal): Promise<string | undefined>;
+  setVariable(channelId: string, name: string, value: string, signal?: AbortSignal): Promise<void>;
+  sendDtmf(channelId: string, dtmf: string, options?: { betweenMs?: number; durationMs?: number }, signal?: AbortSignal): Promise<void>;
+  continueInDialplan(channelId: string, target: { context?: string; extension?: string; priority?: number; label?: string }, signal?: AbortSignal): Promise<void>;
+  redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void>;
+  createBridge(options?: { bridgeId?: string; type?: string; name?: string }, signal?: AbortSignal): Promise<Bridge>;
+  addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void>;
+  removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void>;
+  destroyBridge(bridgeId: string): Promise<void>;
+  /** Creates a channel in the application without dialing it (the first half of a transfer). */
+  createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel>;
+  /** Dials a channel made with createChannel. */
+  dial(channelId: string, options?: { callerChannelId?: string; timeoutSec?: number }, signal?: AbortSignal): Promise<void>;
+  listSounds(filter?: { lang?: string; format?: string }, signal?: AbortSignal): Promise<Sound[]>;
+  getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined>;
+}
