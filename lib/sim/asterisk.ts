@@ -354,6 +354,7 @@ export class SimulatedAsterisk extends EventEmitter {
   private enterStasis(ch: SimChannel, appName: string, args: string[]): void {
     const app = this.apps.get(appName);
     if (!app?.session) {
+      ch.stasisApp = undefined;
       this.log.warn(`Stasis app '${appName}' not registered: call ${ch.id} from ${ch.caller.number} fails`);
       this.hangupChannel(ch, 16, 'system', `Stasis application '${appName}' is not registered (no WebSocket)`);
       return;
@@ -440,6 +441,9 @@ export class SimulatedAsterisk extends EventEmitter {
     ch.dialplan = { context: 'default', exten: 's', priority: 1, app_name: 'Stasis', app_data: [p.app, p.appArgs ?? ''].filter(Boolean).join(',') };
     this.app(p.app).add(this.app(p.app).channels, ch.id, 'originate');
     const json = ch.json();
+    // Asterisk makes the channel's Stasis control before answering, so it can be dialed at once;
+    // StasisStart follows from the channel's own thread.
+    ch.stasisApp = p.app;
     this.after(ch, 0, () => this.enterStasis(ch, p.app, p.appArgs ? p.appArgs.split(',') : []));
     return json;
   }

@@ -1,0 +1,51 @@
+/**
+ * msg.call: the serialisable handle a call carries through a Node-RED flow.
+ * Plain data only (ids, numbers, variables, the trace), so that core nodes
+ * (change, switch, function, link call) and msg cloning work on it, and it
+ * can be logged or stored. The live state stays in the CallSession that
+ * `id` names.
+ */
+export interface CallHandle {
+  /** The call id; equal to the Asterisk channel id of the call's own channel. */
+  id: string;
+  channelId: string;
+  /** Id of the connection (the callflow-asterisk config node) that owns the call. */
+  connection: string;
+  direction: 'inbound' | 'outbound';
+  caller: { number: string; name: string };
+  /** The number the caller dialed (inbound) or the number we called (outbound). */
+  dialed: string;
+  /** The IVR flow the call was routed to, once it is routed. */
+  flow?: string;
+  language?: string;
+  /** Call variables: the flow's own data about this call. Change nodes may edit them. */
+  vars: Record<string, unknown>;
+  /** The elements the call has passed through, oldest first. */
+  trace: TraceEntry[];
+  /** ISO 8601 time the call reached the application. */
+  startedAt: string;
+}
+
+export interface TraceEntry {
+  /** Node id. */
+  node: string;
+  /** Element type, e.g. "play". */
+  element: string;
+  /** ISO 8601 time the element started on this call. */
+  at: string;
+  /** How the element ended for this call, e.g. "done", "timeout", "error". */
+  outcome?: string;
+}
+
+/** Reads msg.call defensively: returns the handle or a sentence saying what is wrong with it. */
+export function readHandle(value: unknown): CallHandle | string {
+  if (value === undefined || value === null) return 'msg.call is missing: this node needs a msg that came from a call (a callflow-entry node or an earlier element)';
+  if (typeof value !== 'object') return `msg.call must be an object, got ${typeof value}`;
+  const h = value as Partial<CallHandle>;
+  if (typeof h.id !== 'string' || h.id.length === 0) return 'msg.call.id is missing or not a string';
+  if (typeof h.connection !== 'string' || h.connection.length === 0) return 'msg.call.connection is missing or not a string';
+  if (h.vars !== undefined && (typeof h.vars !== 'object' || h.vars === null || Array.isArray(h.vars))) {
+    return 'msg.call.vars must be an object';
+  }
+  return h as CallHandle;
+}

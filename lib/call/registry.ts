@@ -1,0 +1,209 @@
+/**
+ * The live calls of one connection, keyed by channel id. It turns the
+ * telephony events into call sessions: a new one for each channel that
+ * enters the application, its state as it changes, and its end: the
+ * session's AbortSignal fires at the first sign (a hangup request, the
+ * channel leaving the application, or being lost during a reconnect), so
+ * every pending operation of the call stops at once; `ended` listeners
+ * hear about it once, when Asterisk's last word on the call is in.
+ */
+import { EventEmitter } from 'node:events';
+import { causeText, HANGUP_REASONS, type HangupReason } from '../ari/causes';
+import type { Reconciliation } from '../ari/connection';
+import type { Telephony, TelephonyEvent } from '../ari/port';
+import type { StasisStart } from '../ari/types';
+import { silentLogger, type Logger } from '../log';
+import { CallSession, type CallEnd, type HungUpBy } from './session';
+
+export interface CallRegistryOptions {
+  /** Id of the connection (the config node), written into every msg.call. */
+  connectionId: string;
+  logger?: Logger;
+  /** Reconciliations of the connection, to hang up calls left by an earlier run. */
+  onReconciled?: (listener: (r: Reconciliation) => void) => () => void;
+  now?: () => number;
+}
+
+export interface EndedCall {
+  session: CallSession;
+  end: CallEnd;
+}
+
+/** How long to wait, after a call of ours left the application, for Asterisk's ChannelDestroyed with the cause. */
+const DESTROYED_GRACE_MS = 2000;
+
+export class CallRegistry {
+  private readonly sessions = new Map<string, CallSession>();
+  private readonly events = new EventEmitter();
+  private readonly log: Logger;
+  private readonly unsubscribe: (() => void)[] = [];
+  /** Channels we create ourselves (outbound legs, transfers): their StasisStart is not a new inbound call. */
+  private readonly claimed = new Set<string>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private readonly requestedCause = new Map<string, number>();
+
+  constructor(
+    private readonly telephony: Telephony,
+    private readonly options: CallRegistryOptions,
+  ) {
+    this.log = options.logger ?? silentLogger;
+    this.events.setMaxListeners(0);
+    this.unsubscribe.push(telephony.onEvent((e) => this.handle(e)));
+    if (options.onReconciled) this.unsubscribe.push(options.onReconciled((r) => this.reconciled(r)));
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(id: string): CallSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  list(): CallSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** A new inbound call entered the application. */
+  onCall(listener: (session: CallSession, start: StasisStart) => void): () => void {
+    this.events.on('call', listener);
+    return () => this.events.off('call', listener);
+  }
+
+  /** A call ended (once per call, with who ended it and the cause). */
+  onEnded(listener: (ended: EndedCall) => void): () => void {
+    this.events.on('ended', listener);
+    return () => this.events.off('ended', listener);
+  }
+
+  /** Marks a channel we are about to create, so its StasisStart is not taken for a new inbound call. */
+  claim(channelId: string): void {
+    this.claimed.add(channelId);
+  }
+
+  /** Asks Asterisk to hang up a call, remembering that the flow (not the caller) ended it. */
+  async hangup(session: CallSession, reason: HangupReason | { code: number } = 'normal'): Promise<void> {
+    session.hangupRequested = true;
+    this.requestedCause.set(session.channelId, typeof reason === 'string' ? HANGUP_REASONS[reason] : reason.code);
+    await this.telephony.hangup(session.channelId, reason);
+  }
+
+  /** Hangs up every call (the connection is closing for good). */
+  async hangupAll(reason: HangupReason = 'normal'): Promise<void> {
+    await Promise.all(
+      this.list().map((s) =>
+        this.hangup(s, reason).catch((err: unknown) => this.log.warn(`hanging up call ${s.id} failed: ${(err as Error).message}`)),
+      ),
+    );
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+  }
+
+  private handle(event: TelephonyEvent): void {
+    switch (event.type) {
+      case 'StasisStart': {
+        const ch = event.channel;
+        if (this.sessions.has(ch.id)) return;
+        if (this.claimed.delete(ch.id)) return;
+        const session = new CallSession({
+          channelId: ch.id,
+          connection: this.options.connectionId,
+          direction: 'inbound',
+          caller: { number: ch.caller.number, name: ch.caller.name },
+          dialed: ch.dialplan.exten,
+          state: ch.state === 'Up' ? 'up' : 'ringing',
+          language: ch.language,
+          ...(this.options.now ? { now: this.options.now } : {}),
+        });
+        this.sessions.set(ch.id, session);
+        this.events.emit('call', session, event);
+        return;
+      }
+      case 'ChannelStateChange': {
+        const s = this.sessions.get(event.channel.id);
+        if (s && event.channel.state === 'Up' && s.state === 'ringing') s.state = 'up';
+        return;
+      }
+      case 'ChannelHangupRequest': {
+        const s = this.sessions.get(event.channel.id);
+        if (!s) return;
+        // A soft hangup carries a flag, not a cause; the cause is the one we asked for, if we asked.
+        const cause = event.soft ? this.requestedCause.get(s.channelId) : event.cause;
+        const by: HungUpBy = event.soft ? (s.hangupRequested ? 'flow' : 'system') : s.direction === 'inbound' ? 'caller' : 'callee';
+        this.endSession(s, { reason: 'hangup', by, ...causeOf(cause) });
+        return;
+      }
+      case 'StasisEnd': {
+        const s = this.sessions.get(event.channel.id);
+        if (!s) return;
+        if (!s.ended) {
+          const requested = this.requestedCause.get(s.channelId);
+          this.endSession(
+            s,
+            s.hangupRequested
+              ? { reason: 'hangup', by: 'flow', ...causeOf(requested) }
+              : s.leaving
+                ? { reason: 'left-application', by: 'flow' }
+                : { reason: 'hangup', by: s.direction === 'inbound' ? 'caller' : 'callee' },
+          );
+        }
+        // Asterisk sends no ChannelDestroyed for a call that came in through the dialplan: this is the last word.
+        if (s.direction === 'inbound') this.finish(s);
+        else this.graceTimers.set(s.channelId, setTimeout(() => this.finish(s), DESTROYED_GRACE_MS));
+        return;
+      }
+      case 'ChannelDestroyed': {
+        const s = this.sessions.get(event.channel.id);
+        if (!s) return;
+        const by: HungUpBy = s.hangupRequested ? 'flow' : s.direction === 'inbound' ? 'caller' : 'callee';
+        this.endSession(s, { reason: 'hangup', by, cause: event.cause, causeText: event.cause_txt });
+        this.finish(s);
+        return;
+      }
+      case 'ChannelLost': {
+        const s = this.sessions.get(event.channelId);
+        if (!s) return;
+        this.endSession(s, { reason: event.reason, by: 'system' });
+        this.finish(s);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private endSession(s: CallSession, end: Omit<CallEnd, 'at'>): void {
+    if (s.end(end)) {
+      this.log.debug(`call ${s.id} ended: ${end.reason} by ${end.by}${end.cause !== undefined ? ` (cause ${end.cause})` : ''}`);
+    }
+  }
+
+  private finish(s: CallSession): void {
+    if (!this.sessions.has(s.id)) return;
+    this.sessions.delete(s.id);
+    this.requestedCause.delete(s.channelId);
+    const timer = this.graceTimers.get(s.channelId);
+    if (timer) clearTimeout(timer);
+    this.graceTimers.delete(s.channelId);
+    const end = s.ended;
+    if (end) this.events.emit('ended', { session: s, end } satisfies EndedCall);
+  }
+
+  private reconciled(r: Reconciliation): void {
+    if (r.unclaimed.length === 0) return;
+    this.log.warn(
+      `${r.unclaimed.length} call(s) were in application ${this.telephony.app} without anyone here handling them (left by an earlier run); hanging them up: ${r.unclaimed.join(', ')}`,
+    );
+    for (const id of r.unclaimed) {
+      this.telephony.hangup(id, 'normal').catch((err: unknown) => this.log.warn(`hanging up ${id} failed: ${(err as Error).message}`));
+    }
+  }
+}
+
+function causeOf(cause: number | undefined): { cause?: number; causeText?: string } {
+  return cause === undefined ? {} : { cause, causeText: causeText(cause) };
+}

@@ -1,0 +1,143 @@
+import { CallEndedError, type CallEndReason } from '../ari/errors';
+import type { CallHandle, TraceEntry } from './handle';
+
+export type CallState = 'ringing' | 'up' | 'ended';
+
+/** Who ended the call, as the call-end report states it. */
+export type HungUpBy = 'caller' | 'flow' | 'callee' | 'system';
+
+export interface CallEnd {
+  reason: CallEndReason;
+  by: HungUpBy;
+  /** Q.850 cause code, when Asterisk reported one. */
+  cause?: number;
+  causeText?: string;
+  /** ISO 8601. */
+  at: string;
+}
+
+export interface NewCall {
+  channelId: string;
+  connection: string;
+  direction: 'inbound' | 'outbound';
+  caller: { number: string; name: string };
+  dialed: string;
+  state: CallState;
+  language?: string;
+  /** Injectable clock (ms since epoch), for tests. */
+  now?: () => number;
+}
+
+/** The trace keeps the most recent entries; a call looping in a menu must not grow without bound. */
+export const TRACE_LIMIT = 200;
+
+/**
+ * The live state of one call: what msg.call names. It owns the call's
+ * AbortSignal, which fires once, when the call ends, so that every pending
+ * operation of the call is cancelled at once.
+ */
+export class CallSession {
+  readonly id: string;
+  readonly channelId: string;
+  readonly connection: string;
+  readonly direction: 'inbound' | 'outbound';
+  readonly caller: { number: string; name: string };
+  readonly dialed: string;
+  readonly startedAt: string;
+  state: CallState;
+  language: string | undefined;
+  flow: string | undefined;
+  vars: Record<string, unknown> = {};
+  /** Set when the flow asked Asterisk to hang up, so the report can say who ended the call. */
+  hangupRequested = false;
+  /** Set when the flow sends the call out of the application (dialplan, redirect), so its StasisEnd is not a hangup. */
+  leaving: string | undefined;
+  private traceEntries: TraceEntry[] = [];
+  private readonly controller = new AbortController();
+  private endInfo: CallEnd | undefined;
+  private readonly now: () => number;
+
+  constructor(init: NewCall) {
+    this.now = init.now ?? Date.now;
+    this.id = init.channelId;
+    this.channelId = init.channelId;
+    this.connection = init.connection;
+    this.direction = init.direction;
+    this.caller = { ...init.caller };
+    this.dialed = init.dialed;
+    this.state = init.state;
+    this.language = init.language;
+    this.startedAt = new Date(this.now()).toISOString();
+  }
+
+  /** Fires when the call ends; its reason is a CallEndedError. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get ended(): CallEnd | undefined {
+    return this.endInfo;
+  }
+
+  get trace(): readonly TraceEntry[] {
+    return this.traceEntries;
+  }
+
+  /** Records that an element started on this call; returns the entry so the element can set its outcome. */
+  enter(node: string, element: string): TraceEntry {
+    const entry: TraceEntry = { node, element, at: new Date(this.now()).toISOString() };
+    this.traceEntries.push(entry);
+    if (this.traceEntries.length > TRACE_LIMIT) this.traceEntries.splice(0, this.traceEntries.length - TRACE_LIMIT);
+    return entry;
+  }
+
+  /** Takes over what a flow may have changed in msg.call (the variables). */
+  adopt(handle: Pick<CallHandle, 'vars'>): void {
+    if (handle.vars && typeof handle.vars === 'object') this.vars = { ...handle.vars };
+  }
+
+  /** A serialisable snapshot for msg.call. */
+  handle(): CallHandle {
+    const h: CallHandle = {
+      id: this.id,
+      channelId: this.channelId,
+      connection: this.connection,
+      direction: this.direction,
+      caller: { ...this.caller },
+      dialed: this.dialed,
+      vars: cloneVars(this.vars),
+      trace: this.traceEntries.map((t) => ({ ...t })),
+      startedAt: this.startedAt,
+    };
+    if (this.flow !== undefined) h.flow = this.flow;
+    if (this.language !== undefined) h.language = this.language;
+    return h;
+  }
+
+  /**
+   * Marks the call ended and aborts its signal. Only the first call counts;
+   * later ones (a ChannelDestroyed after a StasisEnd) may add the cause.
+   */
+  end(info: Omit<CallEnd, 'at'>): boolean {
+    if (this.endInfo) {
+      if (this.endInfo.cause === undefined && info.cause !== undefined) {
+        this.endInfo.cause = info.cause;
+        if (info.causeText !== undefined) this.endInfo.causeText = info.causeText;
+      }
+      return false;
+    }
+    this.state = 'ended';
+    this.endInfo = { ...info, at: new Date(this.now()).toISOString() };
+    this.controller.abort(new CallEndedError(this.channelId, info.reason, info.cause, info.causeText));
+    return true;
+  }
+}
+
+/** Variables are meant to be plain data; a value that cannot be cloned (a function) is passed by reference. */
+function cloneVars(vars: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return structuredClone(vars);
+  } catch {
+    return { ...vars };
+  }
+}
