@@ -20,6 +20,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
       eqeqeq: ['error', 'always'],
+      // Node-RED node constructors name their `this` "node", as Node-RED's own nodes do.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
+      // `import x = require()` is how TypeScript imports a module that sets module.exports (Node-RED node modules).
+      '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true }],
     },
   },
   {

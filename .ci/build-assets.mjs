@@ -1,61 +1,107 @@
 // Puts every node's editor files where Node-RED looks for them: beside the
-// node's compiled .js in dist/nodes/<name>/.
+// node's compiled .js, as package.json's node-red section names them.
 //
-//   nodes/<name>/<name>.html        -> dist/nodes/<name>/<name>.html            (editor template)
-//   nodes/<name>/help/<lang>.html   -> dist/nodes/<name>/locales/<lang>/<name>.html  (help)
-//   locales/<lang>/<name>.json      -> dist/nodes/<name>/locales/<lang>/<name>.json  (strings)
-//   icons/<icon>                    -> dist/nodes/<name>/icons/<icon>           (each icon the template names)
-//   nodes/shared/editor/*           -> resources/                               (shared editor code,
-//                                      served by Node-RED at /resources/node-red-contrib-callflow/)
+//   nodes/<dir>/<file>.html        -> dist/nodes/<dir>/<file>.html                  (editor template)
+//   nodes/<dir>/help/<lang>.html   -> dist/nodes/<dir>/locales/<lang>/<file>.html   (help)
+//   locales/<lang>/<file>.json     -> dist/nodes/<dir>/locales/<lang>/<file>.json   (strings, with
+//                                     locales/<lang>/shared.json merged in: status texts every node uses)
+//   icons/<icon>                   -> dist/nodes/<dir>/icons/<icon>                 (each icon the template names)
 //
-// A node folder is one that holds <name>.html. The build fails, naming the
-// file, when a node lacks a language, its help, or an icon it names.
+// The editor plugin's template gets the JSON schemas of lib/schemas and the
+// validators ajv compiles from them (ajv's standalone code), so forms are
+// checked by the same rules as the runtime.
+//
+// The build fails, naming the file, when a node lacks a language, its help,
+// or an icon it names.
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const require = createRequire(path.join(root, 'package.json'));
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const languages = ['en-US', 'zh-CN'];
 const problems = [];
 
-function copy(from, to) {
+function copy(from, to, transform) {
   fs.mkdirSync(path.dirname(to), { recursive: true });
-  fs.copyFileSync(from, to);
+  if (transform) fs.writeFileSync(to, transform(fs.readFileSync(from, 'utf8')));
+  else fs.copyFileSync(from, to);
 }
 
-const nodesDir = path.join(root, 'nodes');
+function merge(target, source) {
+  for (const [k, v] of Object.entries(source)) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && target[k] && typeof target[k] === 'object') merge(target[k], v);
+    else if (!(k in target)) target[k] = v;
+  }
+  return target;
+}
+
+function editorValidators() {
+  const Ajv = require('ajv').default;
+  const standalone = require('ajv/dist/standalone').default;
+  const { SCHEMAS } = require(path.join(root, 'dist/lib/schemas/index.js'));
+  // unicode:false measures lengths with String.length, so the generated code needs no ajv runtime module.
+  const ajv = new Ajv({ code: { source: true }, allErrors: true, verbose: true, strict: true, allowUnionTypes: true, unicode: false, logger: false });
+  const refs = {};
+  const schemas = {};
+  for (const [name, validator] of Object.entries(SCHEMAS)) {
+    ajv.addSchema(validator.schema, name);
+    refs[name] = name;
+    schemas[name] = validator.schema;
+  }
+  const code = standalone(ajv, refs);
+  if (/\brequire\(/.test(code)) throw new Error('build-assets: the editor validators need an ajv runtime module; keep the schemas to keywords that compile standalone');
+  return { code, schemas: JSON.stringify(schemas) };
+}
+
+const entries = [
+  ...Object.values(pkg['node-red'].nodes).map((file) => ({ file, kind: 'node' })),
+  ...Object.values(pkg['node-red'].plugins ?? {}).map((file) => ({ file, kind: 'plugin' })),
+];
 let count = 0;
-for (const name of fs.readdirSync(nodesDir).sort()) {
-  const src = path.join(nodesDir, name);
-  const template = path.join(src, `${name}.html`);
-  if (!fs.existsSync(template)) continue;
+for (const { file, kind } of entries) {
+  const out = path.dirname(path.join(root, file));
+  const base = path.basename(file, '.js');
+  const src = path.join(root, 'nodes', path.relative(path.join(root, 'dist', 'nodes'), out));
+  const template = path.join(src, `${base}.html`);
+  if (!fs.existsSync(path.join(root, file))) problems.push(`${file} was not built`);
+  if (!fs.existsSync(template)) {
+    problems.push(`${path.relative(root, template)} is missing`);
+    continue;
+  }
   count += 1;
-  const out = path.join(root, 'dist', 'nodes', name);
-  if (!fs.existsSync(path.join(out, `${name}.js`))) problems.push(`${name}: dist/nodes/${name}/${name}.js was not built`);
-  copy(template, path.join(out, `${name}.html`));
+  if (kind === 'plugin') {
+    const { code, schemas } = editorValidators();
+    copy(template, path.join(out, `${base}.html`), (html) => html.replace('/*@@SCHEMAS@@*/ {}', schemas).replace('/*@@VALIDATORS@@*/', code));
+  } else {
+    copy(template, path.join(out, `${base}.html`));
+  }
   for (const lang of languages) {
-    const help = path.join(src, 'help', `${lang}.html`);
-    const strings = path.join(root, 'locales', lang, `${name}.json`);
-    if (fs.existsSync(help)) copy(help, path.join(out, 'locales', lang, `${name}.html`));
-    else problems.push(`${name}: missing help nodes/${name}/help/${lang}.html`);
-    if (fs.existsSync(strings)) {
-      JSON.parse(fs.readFileSync(strings, 'utf8'));
-      copy(strings, path.join(out, 'locales', lang, `${name}.json`));
-    } else problems.push(`${name}: missing strings locales/${lang}/${name}.json`);
+    const strings = path.join(root, 'locales', lang, `${base}.json`);
+    if (!fs.existsSync(strings)) {
+      problems.push(`missing strings locales/${lang}/${base}.json`);
+    } else {
+      const own = JSON.parse(fs.readFileSync(strings, 'utf8'));
+      const shared = JSON.parse(fs.readFileSync(path.join(root, 'locales', lang, 'shared.json'), 'utf8'));
+      const target = path.join(out, 'locales', lang, `${base}.json`);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, JSON.stringify(merge(own, shared), null, 2));
+    }
+    if (kind === 'node') {
+      const help = path.join(src, 'help', `${lang}.html`);
+      if (fs.existsSync(help)) copy(help, path.join(out, 'locales', lang, `${base}.html`));
+      else problems.push(`missing help ${path.relative(root, help)}`);
+    }
   }
-  const icons = [...fs.readFileSync(template, 'utf8').matchAll(/\bicon\s*:\s*["']([^"']+)["']/g)].map((m) => m[1]);
-  if (icons.length === 0) problems.push(`${name}: the editor template names no icon`);
-  for (const icon of icons) {
-    const file = path.join(root, 'icons', icon);
-    if (fs.existsSync(file)) copy(file, path.join(out, 'icons', icon));
-    else problems.push(`${name}: icon icons/${icon} does not exist`);
-  }
-}
-
-const sharedEditor = path.join(nodesDir, 'shared', 'editor');
-if (fs.existsSync(sharedEditor)) {
-  fs.rmSync(path.join(root, 'resources'), { recursive: true, force: true });
-  for (const file of fs.readdirSync(sharedEditor)) {
-    copy(path.join(sharedEditor, file), path.join(root, 'resources', file));
+  if (kind === 'node') {
+    const icons = [...fs.readFileSync(template, 'utf8').matchAll(/\bicon\s*:\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    if (icons.length === 0) problems.push(`${path.relative(root, template)} names no icon`);
+    for (const icon of icons) {
+      const iconFile = path.join(root, 'icons', icon);
+      if (fs.existsSync(iconFile)) copy(iconFile, path.join(out, 'icons', icon));
+      else problems.push(`icon icons/${icon} (named by ${path.relative(root, template)}) does not exist`);
+    }
   }
 }
 
@@ -63,4 +109,4 @@ if (problems.length > 0) {
   console.error(`build-assets: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`build-assets: ${count} node(s) ready in dist/nodes`);
+console.log(`build-assets: ${count} node(s) and plugin(s) ready in dist/nodes`);

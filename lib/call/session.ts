@@ -52,7 +52,10 @@ export class CallSession {
   hangupRequested = false;
   /** Set when the flow sends the call out of the application (dialplan, redirect), so its StasisEnd is not a hangup. */
   leaving: string | undefined;
+  /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
+  readonly dtmf: string[] = [];
   private traceEntries: TraceEntry[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly controller = new AbortController();
   private endInfo: CallEnd | undefined;
   private readonly now: () => number;
@@ -96,6 +99,27 @@ export class CallSession {
     if (handle.vars && typeof handle.vars === 'object') this.vars = { ...handle.vars };
   }
 
+  /**
+   * No element is handling the call now (its msg is travelling between
+   * nodes). If none takes it within `ms`, onIdle runs: a flow that lost the
+   * msg must not leave the caller in silence. 0 turns the watch off.
+   */
+  idle(ms: number, onIdle: () => void): void {
+    this.busy();
+    if (ms <= 0 || this.endInfo) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.endInfo) onIdle();
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  /** An element is handling the call. */
+  busy(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
   /** A serialisable snapshot for msg.call. */
   handle(): CallHandle {
     const h: CallHandle = {
@@ -126,6 +150,7 @@ export class CallSession {
       }
       return false;
     }
+    this.busy();
     this.state = 'ended';
     this.endInfo = { ...info, at: new Date(this.now()).toISOString() };
     this.controller.abort(new CallEndedError(this.channelId, info.reason, info.cause, info.causeText));

@@ -1,0 +1,125 @@
+/**
+ * JSON Schema validation with ajv, compiled once per schema. The same
+ * schemas check a node's config at deploy, the overrides a msg carries, and
+ * (compiled by ajv's standalone generator at build time) the editor's forms.
+ * Problems read as "field: what was expected (got value)".
+ */
+import Ajv, { type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+
+export type Check<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly what: string,
+    readonly problems: string[],
+  ) {
+    super(what ? `${what}: ${problems.join('; ')}` : problems.join('; '));
+  }
+}
+
+export class Validator<T> {
+  private compiled: ValidateFunction | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly schema: AnySchema,
+  ) {}
+
+  private get fn(): ValidateFunction {
+    this.compiled ??= ajv.compile(this.schema);
+    return this.compiled;
+  }
+
+  check(value: unknown): Check<T> {
+    if (this.fn(value)) return { ok: true, value: value as T };
+    return { ok: false, problems: describeErrors(this.fn.errors ?? []) };
+  }
+
+  /**
+   * A node's settings as this schema types them (see fromForm), checked.
+   * The editor reads its forms the same way before it validates them.
+   */
+  checkForm(values: Record<string, unknown>): Check<T> {
+    return this.check(fromForm(this.schema, values));
+  }
+
+  /** The value, typed, or a ValidationError naming every problem. */
+  assert(value: unknown, what = this.name): T {
+    const r = this.check(value);
+    if (!r.ok) throw new ValidationError(what, r.problems);
+    return r.value;
+  }
+}
+
+/** Turns ajv's errors into sentences a user can act on; shared with the editor (see editor.html). */
+export function describeErrors(errors: readonly ErrorObject[]): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
+    // "if/then" failures repeat what the inner errors already say.
+    if (e.keyword === 'if') continue;
+    const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+    const described = (e.parentSchema as { description?: string } | undefined)?.description;
+    let text: string;
+    if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      out.push(`${field ? `${field}.` : ''}${missing}: is required`);
+      continue;
+    }
+    if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      out.push(`${field ? `${field}.` : ''}${extra}: is not a known setting`);
+      continue;
+    }
+    if (described && ['pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum', 'type', 'minItems', 'maxItems', 'format', 'const'].includes(e.keyword)) {
+      text = `${described} (got ${JSON.stringify(e.data)})`;
+    } else {
+      text = `${e.message ?? 'is not valid'}${e.data !== undefined && typeof e.data !== 'object' ? ` (got ${JSON.stringify(e.data)})` : ''}`;
+    }
+    const line = `${field || 'value'}: ${text}`;
+    if (!out.includes(line)) out.push(line);
+  }
+  return out;
+}
+
+interface PropertySchema {
+  type?: string | string[];
+  default?: unknown;
+  items?: PropertySchema;
+}
+
+function coerce(prop: PropertySchema, value: unknown): unknown {
+  const type = Array.isArray(prop.type) ? prop.type[0] : prop.type;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    if ((type === 'integer' || type === 'number') && text !== '' && !Number.isNaN(Number(text))) return Number(text);
+    if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+    return type === 'string' ? text : value;
+  }
+  if (type === 'array' && Array.isArray(value) && prop.items) return value.map((v) => coerce(prop.items as PropertySchema, v));
+  return value;
+}
+
+/**
+ * Reads a node's settings (or an editor form's values) into the shape a
+ * schema checks: only the schema's own properties (a node's id, x, y, wires
+ * are dropped), strings trimmed, numbers and booleans out of the strings an
+ * editor form may hold, the schema's defaults for what is missing, and an
+ * empty optional name left out.
+ */
+export function fromForm(schema: AnySchema, values: Record<string, unknown>): Record<string, unknown> {
+  const properties = ((schema as { properties?: Record<string, PropertySchema> }).properties ?? {});
+  const out: Record<string, unknown> = {};
+  for (const [key, prop] of Object.entries(properties)) {
+    const raw = values[key];
+    if (raw === undefined || raw === null || (raw === '' && prop.type !== 'string')) {
+      if (prop.default !== undefined) out[key] = structuredClone(prop.default);
+      continue;
+    }
+    if (key === 'name' && raw === '') continue;
+    out[key] = coerce(prop, raw);
+  }
+  return out;
+}

@@ -1,0 +1,18 @@
+/** callflow-answer: answers the call (nothing to do if it is already answered). */
+import { answerConfig } from '../../lib/schemas/elements';
+import { answer } from '../../lib/ivr/answer';
+import { defineElement } from '../shared/element';
+import type { NodeAPI } from '../shared/red';
+
+export = function register(RED: NodeAPI): void {
+  defineElement(RED, {
+    type: 'callflow-answer',
+    element: 'answer',
+    dir: __dirname,
+    validator: answerConfig,
+    async run({ engine, session, signal }) {
+      await answer(engine.telephony, session, signal);
+      return { output: 0, outcome: 'answered' };
+    },
+  });
+};

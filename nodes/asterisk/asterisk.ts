@@ -1,0 +1,73 @@
+/**
+ * callflow-asterisk: the connection to one Asterisk (ARI) for one Stasis
+ * application, shared by every node that uses it. Nodes register with it
+ * as MQTT nodes do with their broker; it pushes the connection state to all
+ * of them as their status. The username and password are Node-RED
+ * credentials: never in the flow file, never in a log line.
+ */
+import type { Engine } from '../shared/engine';
+import { claimEngine, releaseEngine } from '../shared/engine';
+import type { AsteriskConfigNode } from './config';
+import { registerAdminApi } from '../shared/admin';
+import { nodeLogger } from '../shared/logger';
+import { translator } from '../shared/i18n';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from '../shared/red';
+import { CONNECTION_STATUS, INVALID_CONFIG } from '../shared/status';
+import { asteriskConfig } from '../../lib/schemas/asterisk';
+
+export = function register(RED: NodeAPI): void {
+  const t = translator(RED, __dirname, 'asterisk');
+  registerAdminApi(RED);
+
+  function AsteriskNode(this: AsteriskConfigNode, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this as AsteriskConfigNode & { engine: Engine | undefined };
+    const users = new Set<Node>();
+    const check = asteriskConfig.checkForm(def);
+    let current: NodeStatus = INVALID_CONFIG;
+    let offStatus: (() => void) | undefined;
+    node.engine = undefined;
+
+    if (!check.ok) {
+      node.error(t('callflow.errors.invalid-config', { problems: check.problems.join('; ') }));
+    } else {
+      const creds = node.credentials ?? {};
+      const engine = claimEngine(node.id, { config: check.value, username: creds.username ?? '', password: creds.password ?? '' }, nodeLogger(node));
+      node.engine = engine;
+      offStatus = engine.onStatus((s) => {
+        current = CONNECTION_STATUS[s.state];
+        for (const user of users) user.status(current);
+      });
+    }
+
+    node.register = (user: Node): void => {
+      users.add(user);
+      user.status(current);
+      node.engine?.start().catch((err: unknown) => {
+        node.error(t('callflow-asterisk.errors.start-failed', { message: (err as Error).message }));
+      });
+    };
+
+    node.deregister = (user: Node): void => {
+      users.delete(user);
+    };
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      offStatus?.();
+      users.clear();
+      const engine = node.engine;
+      if (!engine) {
+        done();
+        return;
+      }
+      releaseEngine(node.id, engine, removed).then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+
+  RED.nodes.registerType('callflow-asterisk', AsteriskNode as unknown as (this: Node, def: NodeDef) => void, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  });
+};

@@ -1,0 +1,15 @@
+/**
+ * callflow-editor: a Node-RED plugin that carries the editor code every
+ * callflow node shares (form validation with the package's JSON schemas,
+ * the prompt list, connection state). Node-RED loads plugins before nodes,
+ * so the nodes' editor code can rely on RED.callflow.
+ */
+import { registerAdminApi } from '../shared/admin';
+import type { NodeAPI } from '../shared/red';
+
+type PluginAPI = NodeAPI & { plugins: { registerPlugin(id: string, definition: { type: string }): void } };
+
+export = function register(RED: PluginAPI): void {
+  registerAdminApi(RED);
+  RED.plugins.registerPlugin('callflow-editor', { type: 'callflow-editor' });
+};

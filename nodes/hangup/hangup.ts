@@ -1,0 +1,18 @@
+/** callflow-hangup: ends the call with a reason (a Q.850 cause; before answer, the SIP response the caller gets). */
+import { hangupConfig } from '../../lib/schemas/elements';
+import { hangup } from '../../lib/ivr/hangup';
+import { defineElement } from '../shared/element';
+import type { NodeAPI } from '../shared/red';
+
+export = function register(RED: NodeAPI): void {
+  defineElement(RED, {
+    type: 'callflow-hangup',
+    element: 'hangup',
+    dir: __dirname,
+    validator: hangupConfig,
+    async run({ config, engine, session }) {
+      await hangup(engine.calls, session, config.reason);
+      return { output: null, outcome: 'hangup' };
+    },
+  });
+};

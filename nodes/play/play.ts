@@ -1,0 +1,30 @@
+/**
+ * callflow-play: plays prompts to the caller (sound files, recordings,
+ * numbers, digits, characters, tones, http(s) URLs), optionally letting a
+ * key press interrupt them (barge-in), a number of times.
+ */
+import { playConfig, playOverride } from '../../lib/schemas/elements';
+import { play } from '../../lib/ivr/play';
+import { ValidationError } from '../../lib/schemas/validator';
+import { defineElement } from '../shared/element';
+import type { NodeAPI } from '../shared/red';
+
+export = function register(RED: NodeAPI): void {
+  defineElement(RED, {
+    type: 'callflow-play',
+    element: 'play',
+    dir: __dirname,
+    validator: playConfig,
+    async run({ config, t, engine, session, msg, signal }) {
+      const override = playOverride.check({
+        ...(msg.prompts !== undefined ? { prompts: typeof msg.prompts === 'string' ? [msg.prompts] : msg.prompts } : {}),
+        ...(msg.language !== undefined ? { language: msg.language } : {}),
+      });
+      if (!override.ok) throw new ValidationError('', override.problems.map((p) => `msg.${p}`));
+      const prompts = override.value.prompts ?? config.prompts;
+      if (prompts.length === 0) throw new Error(t('callflow-play.errors.no-prompts'));
+      const result = await play(engine.telephony, session, { ...config, prompts, language: override.value.language ?? config.language }, signal);
+      return { output: 0, outcome: result.outcome, payload: result.digit === undefined ? { outcome: result.outcome } : { outcome: result.outcome, digit: result.digit } };
+    },
+  });
+};

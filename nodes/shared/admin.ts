@@ -1,0 +1,74 @@
+/**
+ * The package's admin HTTP API on Node-RED's RED.httpAdmin, for the editor:
+ * connection states, and the built-in simulator (place a test call). Every
+ * route is guarded by RED.auth.needsPermission (callflow.read /
+ * callflow.write), so it follows the editor's adminAuth settings.
+ */
+import { readInboundCall } from '../../lib/sim/control';
+import { currentSimulator } from '../../lib/sim/shared';
+import { listEngines } from './engine';
+import type { NodeAPI, RequestLike, ResponseLike } from './red';
+
+const registered = new WeakSet<object>();
+
+function fail(res: ResponseLike, status: number, message: string): void {
+  res.status(status).json({ message });
+}
+
+export function registerAdminApi(RED: NodeAPI): void {
+  if (registered.has(RED.httpAdmin)) return;
+  registered.add(RED.httpAdmin);
+
+  RED.httpAdmin.get('/callflow/connections', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
+    res.json(
+      listEngines().map((e) => ({ id: e.id, app: e.app, state: e.status.state, message: e.status.message, calls: e.callCount, simulator: e.usesSimulator })),
+    );
+  });
+
+  RED.httpAdmin.get('/callflow/simulator', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
+    const running = currentSimulator();
+    if (!running) {
+      res.json({ running: false });
+      return;
+    }
+    running.then(
+      (sim) => res.json({ running: true, url: sim.url, apps: sim.asterisk.activeApps() }),
+      (err: unknown) => fail(res, 500, (err as Error).message),
+    );
+  });
+
+  RED.httpAdmin.post('/callflow/simulator/calls', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
+    const running = currentSimulator();
+    if (!running) {
+      fail(res, 409, 'the built-in simulated Asterisk is not running: deploy a callflow-asterisk connection that uses it');
+      return;
+    }
+    running.then(
+      (sim) => {
+        try {
+          const call = sim.placeCall(readInboundCall(req.body));
+          res.status(201).json(call.report());
+        } catch (err) {
+          fail(res, 400, (err as Error).message);
+        }
+      },
+      (err: unknown) => fail(res, 500, (err as Error).message),
+    );
+  });
+
+  RED.httpAdmin.get('/callflow/simulator/calls/:id', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    const running = currentSimulator();
+    if (!running) {
+      fail(res, 409, 'the built-in simulated Asterisk is not running');
+      return;
+    }
+    running.then(
+      (sim) => {
+        const report = sim.asterisk.report(req.params.id ?? '');
+        if (report) res.json(report);
+        else fail(res, 404, `no call ${req.params.id ?? ''}`);
+      },
+      (err: unknown) => fail(res, 500, (err as Error).message),
+    );
+  });
+}

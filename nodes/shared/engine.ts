@@ -1,0 +1,247 @@
+/**
+ * The engine behind one callflow-asterisk config node: the ARI connection,
+ * its live calls, and the routing of new calls to entry nodes. Element
+ * nodes find it from msg.call.connection (the config node's id).
+ *
+ * Engines outlive a config node instance across a redeploy: Node-RED stops
+ * every node and starts new instances on a full deploy; an engine whose
+ * config did not change is handed over to the new instance, so calls in
+ * progress keep their connection. An engine nobody takes over within a few
+ * seconds is closed, hanging up its calls.
+ */
+import { AriConnection } from '../../lib/ari/connection';
+import type { ConnectionStatus } from '../../lib/ari/port';
+import { CallRegistry } from '../../lib/call/registry';
+import type { CallSession } from '../../lib/call/session';
+import type { Logger } from '../../lib/log';
+import { FlowRouter, type FlowHandler } from '../../lib/routing/router';
+import type { AsteriskConfig } from '../../lib/schemas/asterisk';
+import { acquireSimulator, type SharedSimulator } from '../../lib/sim/shared';
+
+export interface EngineSettings {
+  config: AsteriskConfig;
+  username: string;
+  password: string;
+}
+
+/** How long a stopped config node's engine waits for the new instance of a redeploy. */
+const HANDOVER_MS = 5000;
+/** How long a call that matches no flow waits for one to be deployed (a deploy in progress) before it is refused. */
+const ROUTE_GRACE_MS = 2000;
+
+const engines = new Map<string, Engine>();
+const parked = new Map<string, { engine: Engine; timer: NodeJS.Timeout }>();
+
+export function findEngine(id: string): Engine | undefined {
+  return engines.get(id);
+}
+
+/** Every running engine (the admin API lists their states). */
+export function listEngines(): Engine[] {
+  return [...engines.values()];
+}
+
+/** The running engine of a config node: the parked one of the previous instance when its settings are the same, else a new one. */
+export function claimEngine(id: string, settings: EngineSettings, logger: Logger): Engine {
+  const previous = parked.get(id);
+  if (previous) {
+    parked.delete(id);
+    clearTimeout(previous.timer);
+    if (previous.engine.sameSettings(settings)) {
+      previous.engine.log = logger;
+      engines.set(id, previous.engine);
+      return previous.engine;
+    }
+    void previous.engine.close('its settings changed');
+  }
+  const engine = new Engine(id, settings, logger);
+  engines.set(id, engine);
+  return engine;
+}
+
+/** The config node stopped: a removed node's engine closes now; otherwise it waits for its successor. */
+export function releaseEngine(id: string, engine: Engine, removed: boolean): Promise<void> {
+  if (engines.get(id) === engine) engines.delete(id);
+  if (removed) return engine.close('its config node was removed');
+  const timer = setTimeout(() => {
+    if (parked.get(id)?.engine !== engine) return;
+    parked.delete(id);
+    void engine.close('its config node was not redeployed');
+  }, HANDOVER_MS);
+  timer.unref();
+  parked.set(id, { engine, timer });
+  return Promise.resolve();
+}
+
+/** Closes every engine (tests, process exit). */
+export async function closeAllEngines(): Promise<void> {
+  const all = [...engines.values(), ...[...parked.values()].map((p) => p.engine)];
+  for (const p of parked.values()) clearTimeout(p.timer);
+  parked.clear();
+  engines.clear();
+  await Promise.all(all.map((e) => e.close('shutting down')));
+}
+
+export class Engine {
+  readonly router = new FlowRouter();
+  private connection: AriConnection | undefined;
+  private registry: CallRegistry | undefined;
+  private simulator: SharedSimulator | undefined;
+  private started: Promise<void> | undefined;
+  private closed = false;
+  private readonly statusListeners = new Set<(s: ConnectionStatus) => void>();
+  private readonly offs: (() => void)[] = [];
+  private readonly routeWaiters = new Set<() => void>();
+  private currentStatus: ConnectionStatus = { state: 'connecting', message: 'starting', attempt: 0 };
+
+  constructor(
+    readonly id: string,
+    private readonly settings: EngineSettings,
+    public log: Logger,
+  ) {}
+
+  get status(): ConnectionStatus {
+    return this.currentStatus;
+  }
+
+  /** The connection; exists once start() has run (every call this engine reports came through it). */
+  get telephony(): AriConnection {
+    if (!this.connection) throw new Error(`the Asterisk connection ${this.id} is not started`);
+    return this.connection;
+  }
+
+  get calls(): CallRegistry {
+    if (!this.registry) throw new Error(`the Asterisk connection ${this.id} is not started`);
+    return this.registry;
+  }
+
+  get app(): string {
+    return this.settings.config.app;
+  }
+
+  get usesSimulator(): boolean {
+    return this.settings.config.useSimulator;
+  }
+
+  get callCount(): number {
+    return this.registry?.size ?? 0;
+  }
+
+  get idleTimeoutMs(): number {
+    return this.settings.config.idleTimeoutSec * 1000;
+  }
+
+  sameSettings(other: EngineSettings): boolean {
+    return JSON.stringify(this.settings) === JSON.stringify(other);
+  }
+
+  onStatus(listener: (s: ConnectionStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    listener(this.currentStatus);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private emitStatus(s: ConnectionStatus): void {
+    this.currentStatus = s;
+    for (const l of this.statusListeners) l(s);
+  }
+
+  /** Starts connecting, once; resolves when the connection and its call registry exist (not when connected). */
+  start(): Promise<void> {
+    this.started ??= this.open();
+    return this.started;
+  }
+
+  private async open(): Promise<void> {
+    const { config } = this.settings;
+    let { username, password } = this.settings;
+    let url = config.url;
+    if (config.useSimulator) {
+      const sim = await acquireSimulator(this.log);
+      if (this.closed) {
+        sim.release();
+        return;
+      }
+      this.simulator = sim;
+      ({ url, username, password } = sim);
+    }
+    // Calls log through the engine, whose logger follows the config node instance that owns it now.
+    const log: Logger = { debug: (m) => this.log.debug(m), info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) };
+    const connection = new AriConnection({ url, username, password, app: config.app, logger: log });
+    const registry = new CallRegistry(connection, { connectionId: this.id, logger: log, onReconciled: (l) => connection.onReconciled(l) });
+    this.connection = connection;
+    this.registry = registry;
+    this.offs.push(connection.onStatus((s) => this.emitStatus(s)));
+    this.offs.push(registry.onCall((session, start) => this.route(session, start.args)));
+    connection.start();
+  }
+
+  /** An entry node takes the calls of a flow. */
+  registerFlow(flow: string, handler: FlowHandler): () => void {
+    const off = this.router.register(flow, handler);
+    for (const wake of [...this.routeWaiters]) wake();
+    return off;
+  }
+
+  private route(session: CallSession, args: string[]): void {
+    const deadline = Date.now() + ROUTE_GRACE_MS;
+    const attempt = (): void => {
+      const result = this.router.route(session, args);
+      if ('flow' in result) {
+        session.flow = result.flow;
+        result.handler(session, args);
+        return;
+      }
+      if (Date.now() < deadline && !session.signal.aborted && !this.closed) {
+        // Maybe a deploy is putting the entry node back: wait for the next registration, briefly.
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.routeWaiters.delete(wake);
+          attempt();
+        };
+        const timer = setTimeout(wake, deadline - Date.now());
+        this.routeWaiters.add(wake);
+        return;
+      }
+      if (session.signal.aborted) return;
+      this.log.warn(`call ${session.id} from ${session.caller.number || 'an unknown number'} to ${session.dialed} dropped: ${result.refused}`);
+      // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found.
+      this.calls.hangup(session, 'unallocated').catch((err: unknown) => this.log.warn(`hanging up call ${session.id} failed: ${(err as Error).message}`));
+    };
+    attempt();
+  }
+
+  async close(why: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const wake of [...this.routeWaiters]) wake();
+    await this.started;
+    const live = this.registry?.size ?? 0;
+    if (live > 0) {
+      this.log.warn(`hanging up ${live} call(s): the Asterisk connection is closing (${why})`);
+      await withTimeout(this.calls.hangupAll('normal'), 5000);
+    }
+    for (const off of this.offs.splice(0)) off();
+    this.registry?.dispose();
+    await withTimeout(this.connection?.close() ?? Promise.resolve(), 5000);
+    this.simulator?.release();
+    this.simulator = undefined;
+    this.emitStatus({ state: 'closed', message: why, attempt: 0 });
+  }
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+    );
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * Node-RED tests with node-red-node-test-helper: the package's node modules,
+ * a helper started once per file, and waits on node statuses and messages
+ * that resolve when they happen (no sleeping).
+ */
+import type { EventEmitter } from 'node:events';
+import helper from 'node-red-node-test-helper';
+import answer = require('../../nodes/answer/answer');
+import asterisk = require('../../nodes/asterisk/asterisk');
+import entry = require('../../nodes/entry/entry');
+import hangup = require('../../nodes/hangup/hangup');
+import play = require('../../nodes/play/play');
+import { closeAllEngines } from '../../nodes/shared/engine';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+export const NODES = [asterisk, entry, answer, play, hangup];
+
+export type TestNode = EventEmitter & {
+  id: string;
+  wires: string[][];
+  receive(msg: object): void;
+  status: { getCalls(): { args: unknown[]; thisValue: unknown }[] };
+};
+
+export function node(id: string): TestNode {
+  const n = helper.getNode(id) as TestNode | null;
+  if (!n) throw new Error(`node ${id} was not deployed`);
+  return n;
+}
+
+/** Starts the helper's HTTP server for a describe block and cleans up after each test. */
+export function useNodeRed(): void {
+  before(function (done) {
+    helper.startServer(done);
+  });
+  after(function (done) {
+    helper.stopServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await closeAllEngines();
+  });
+}
+
+interface Status {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+/** Resolves with the first status of the node (already set, or coming) that matches; fails after timeoutMs. */
+export function waitForStatus(n: TestNode, match: (s: Status) => boolean, timeoutMs = 5000): Promise<Status> {
+  const past = n.status
+    .getCalls()
+    .filter((c) => c.thisValue === n)
+    .map((c) => c.args[0] as Status);
+  const last = past[past.length - 1];
+  if (last && match(last)) return Promise.resolve(last);
+  return new Promise((resolve, reject) => {
+    const onStatus = (call: { args: unknown[] }): void => {
+      const s = call.args[0] as Status;
+      if (!match(s)) return;
+      clearTimeout(timer);
+      n.off('call:status', onStatus);
+      resolve(s);
+    };
+    const timer = setTimeout(() => {
+      n.off('call:status', onStatus);
+      reject(new Error(`status not reached within ${timeoutMs} ms; statuses so far: ${JSON.stringify(n.status.getCalls().filter((c) => c.thisValue === n).map((c) => c.args[0]))}`));
+    }, timeoutMs);
+    n.on('call:status', onStatus);
+  });
+}
+
+export const hasText = (text: string) => (s: Status): boolean => s.text === text;
+
+/** Resolves with the next msg a node receives (a helper node at the end of a wire). */
+export function nextMessage<T = Record<string, unknown>>(n: TestNode, timeoutMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no message for ${n.id} within ${timeoutMs} ms`)), timeoutMs);
+    n.once('input', (msg: T) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** All log lines written so far, as text (for "never logged" checks). */
+export function loggedText(): string {
+  return JSON.stringify(helper.log().args);
+}
+
+/** A full deploy of a new flow configuration, as the editor's Deploy button does; resolves once the flows run again. */
+export async function redeploy(flow: object[], credentials: Record<string, object> | null = null): Promise<void> {
+  const events = (helper as unknown as { _events: EventEmitter })._events;
+  const started = new Promise<void>((resolve) => {
+    const onEvent = (e: { id?: string }): void => {
+      if (e.id !== 'runtime-deploy') return;
+      events.off('runtime-event', onEvent);
+      resolve();
+    };
+    events.on('runtime-event', onEvent);
+  });
+  await helper._redNodes.setFlows(flow, credentials, 'full');
+  await started;
+}
