@@ -1,0 +1,170 @@
+/**
+ * A Node-RED user directory with this package installed (linked) and the
+ * example flows deployed: what `npm start` runs, and what the real-runtime
+ * test starts. Node-RED runs as a child process (this module imports
+ * nothing from Node-RED); it is found in this package's node_modules.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** The repository (package) root, from dist/lib/playground. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface ExampleFlow {
+  file: string;
+  name: string;
+  nodes: Record<string, unknown>[];
+}
+
+/** Every example flow under examples/, in file order. */
+export function readExamples(root = PACKAGE_ROOT): ExampleFlow[] {
+  const dir = path.join(root, 'examples');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, name: file.replace(/\.json$/, ''), nodes: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>[] }));
+}
+
+/** All examples as one flow configuration: a tab each; config nodes several examples share are kept once. */
+export function combineExamples(examples: ExampleFlow[]): Record<string, unknown>[] {
+  const seen = new Set<string>();
+  const out: Record<string, unknown>[] = [];
+  for (const example of examples) {
+    for (const n of example.nodes) {
+      const id = String(n.id);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+export interface HomeOptions {
+  dir: string;
+  port: number;
+  /** Flows written when the user directory has none yet (an existing flows file is the user's and is kept). */
+  flows: Record<string, unknown>[];
+  /** Replace the flows file even if one exists (tests). */
+  replaceFlows?: boolean;
+}
+
+/** Creates or refreshes the user directory; returns the settings file path. */
+export function prepareHome(options: HomeOptions): string {
+  fs.mkdirSync(path.join(options.dir, 'node_modules'), { recursive: true });
+  const link = path.join(options.dir, 'node_modules', 'node-red-contrib-callflow');
+  let current: string | undefined;
+  try {
+    current = fs.readlinkSync(link);
+  } catch {
+    current = undefined;
+  }
+  if (current !== PACKAGE_ROOT) {
+    fs.rmSync(link, { recursive: true, force: true });
+    fs.symlinkSync(PACKAGE_ROOT, link, 'dir');
+  }
+  fs.writeFileSync(
+    path.join(options.dir, 'package.json'),
+    `${JSON.stringify({ name: 'callflow-playground', private: true, description: 'Node-RED user directory made by npm start', dependencies: { 'node-red-contrib-callflow': `file:${PACKAGE_ROOT}` } }, null, 2)}\n`,
+  );
+  const flowsFile = path.join(options.dir, 'flows.json');
+  if (options.replaceFlows || !fs.existsSync(flowsFile)) fs.writeFileSync(flowsFile, `${JSON.stringify(options.flows, null, 2)}\n`);
+  const settings = path.join(options.dir, 'settings.js');
+  fs.writeFileSync(
+    settings,
+    `// Written by callflow's npm start: Node-RED for trying node-red-contrib-callflow on this machine only.
+module.exports = {
+  uiHost: '127.0.0.1',
+  uiPort: ${options.port},
+  flowFile: 'flows.json',
+  flowFilePretty: true,
+  credentialSecret: false,
+  // No phoning home from a playground (and no consent dialog at the first visit).
+  telemetry: { enabled: false },
+  editorTheme: { tours: false, palette: { categories: ['callflow', 'common', 'function', 'network', 'sequence', 'parser', 'storage'] } },
+  logging: { console: { level: 'info', metrics: false, audit: false } },
+};
+`,
+  );
+  return settings;
+}
+
+/** A free TCP port on loopback (asked of the OS). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts Node-RED on a user directory; output goes to `onOutput` line by line. */
+export function startNodeRed(options: { dir: string; settings: string; env?: Record<string, string>; onOutput?: (line: string) => void }): ChildProcess {
+  const red = require.resolve('node-red/red.js', { paths: [PACKAGE_ROOT] });
+  const child = spawn(process.execPath, [red, '--userDir', options.dir, '--settings', options.settings], {
+    cwd: options.dir,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const forward = (stream: NodeJS.ReadableStream | null): void => {
+    let buffer = '';
+    stream?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let i: number;
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        options.onOutput?.(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+      }
+    });
+  };
+  forward(child.stdout);
+  forward(child.stderr);
+  return child;
+}
+
+/** Resolves with the first output line matching `pattern`; fails when the child exits first or after timeoutMs. */
+export function waitForOutput(child: ChildProcess, lines: { on(listener: (line: string) => void): () => void }, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const off = lines.on((line) => {
+      if (!pattern.test(line)) return;
+      done();
+      resolve(line);
+    });
+    const onExit = (code: number | null): void => {
+      done();
+      reject(new Error(`Node-RED exited (code ${code}) before printing ${pattern}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`Node-RED did not print ${pattern} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = (): void => {
+      off();
+      clearTimeout(timer);
+      child.off('exit', onExit);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+/** Fan-out of a child's output lines to several listeners. */
+export class OutputLines {
+  private readonly listeners = new Set<(line: string) => void>();
+  readonly all: string[] = [];
+
+  push(line: string): void {
+    this.all.push(line);
+    for (const l of [...this.listeners]) l(line);
+  }
+
+  on(listener: (line: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * A real Node-RED 4 (not the test helper) with this package installed in its
+ * user directory, as a user would have it: every node type is registered
+ * with its help (en-US and zh-CN), palette label and icon; the editor plugin
+ * loads; every example deploys without an error and takes a call from the
+ * built-in simulated Asterisk; Node-RED stops cleanly.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OutputLines, PACKAGE_ROOT, freePort, prepareHome, readExamples, startNodeRed, waitForOutput } from '../../lib/playground/home';
+
+interface NodeSet {
+  id: string;
+  module: string;
+  types: string[];
+  enabled: boolean;
+  loaded?: boolean;
+  err?: string;
+}
+
+const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  'node-red': { nodes: Record<string, string>; plugins: Record<string, string> };
+};
+const TYPES = Object.keys(pkg['node-red'].nodes);
+
+describe('a real Node-RED runtime with the package installed', function () {
+  this.timeout(60_000);
+  let child: ChildProcess;
+  let editor: string;
+  let dir: string;
+  const lines = new OutputLines();
+
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-runtime-'));
+    const port = await freePort();
+    editor = `http://127.0.0.1:${port}`;
+    const settings = prepareHome({ dir, port, flows: [], replaceFlows: true });
+    child = startNodeRed({ dir, settings, env: { CALLFLOW_SIM_PORT: '0', CALLFLOW_SIM_SPEED: '50' }, onOutput: (l) => lines.push(l) });
+    await waitForOutput(child, lines, /Started flows/, 45_000);
+  });
+
+  after(async function () {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function get(p: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${editor}${p}`, { headers });
+  }
+
+  it('registers every node type of the package, loaded, without error', async function () {
+    const sets = (await (await get('/nodes', { Accept: 'application/json' })).json()) as NodeSet[];
+    const ours = sets.filter((s) => s.module === pkg.name);
+    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...TYPES].sort());
+    for (const set of ours) {
+      assert.equal(set.enabled, true, set.id);
+      assert.equal(set.err, undefined, `${set.id}: ${set.err ?? ''}`);
+    }
+    assert.ok(!lines.all.some((l) => /\[error\]|\[warn\].*callflow/i.test(l) && !/Using unencrypted credentials/.test(l)), lines.all.filter((l) => /error|warn/i.test(l)).join('\n'));
+  });
+
+  it('serves each node\'s editor template and its help with Inputs, Outputs and Details, in English and Chinese', async function () {
+    const english = await (await get('/nodes', { Accept: 'text/html', 'Accept-Language': 'en-US' })).text();
+    const chinese = await (await get('/nodes', { Accept: 'text/html', 'Accept-Language': 'zh-CN' })).text();
+    for (const type of TYPES) {
+      assert.match(english, new RegExp(`registerType\\("${type}"`), `${type}: no editor definition`);
+      assert.match(english, new RegExp(`data-template-name="${type}"`), `${type}: no editor template`);
+      const help = new RegExp(`data-help-name="${type}"[\\s\\S]*?</script>`).exec(english)?.[0] ?? '';
+      assert.match(help, /<h3>Inputs<\/h3>[\s\S]*<h3>Outputs<\/h3>[\s\S]*<h3>Details<\/h3>/, `${type}: help lacks Inputs/Outputs/Details`);
+      const zh = new RegExp(`data-help-name="${type}"[\\s\\S]*?</script>`).exec(chinese)?.[0] ?? '';
+      assert.match(zh, /<h3>输入<\/h3>[\s\S]*<h3>输出<\/h3>[\s\S]*<h3>详情<\/h3>/, `${type}: no Chinese help`);
+    }
+  });
+
+  it('has a palette label for every node in both languages, and the shared status texts', async function () {
+    for (const lang of ['en-US', 'zh-CN']) {
+      const catalogs = (await (await get(`/nodes/messages?lng=${lang}`)).json()) as Record<string, Record<string, { paletteLabel?: string }>>;
+      for (const type of TYPES) {
+        const catalog = catalogs[`${pkg.name}/${type}`];
+        assert.ok(catalog, `${lang}: no catalog for ${type}`);
+        assert.equal(typeof catalog[type]?.paletteLabel, 'string', `${lang}: ${type} has no palette label`);
+        assert.equal(typeof (catalog as unknown as { callflow: { status: { connected: string } } }).callflow.status.connected, 'string', `${lang}: ${type} lacks the shared strings`);
+      }
+    }
+  });
+
+  it('serves every node\'s icon', async function () {
+    const html = await (await get('/nodes', { Accept: 'text/html' })).text();
+    for (const type of TYPES) {
+      const block = new RegExp(`registerType\\("${type}"[\\s\\S]*?icon: "([^"]+)"`).exec(html);
+      const icon = block?.[1];
+      assert.ok(icon, `${type}: no icon`);
+      const res = await get(`/icons/${pkg.name}/${icon}`);
+      assert.equal(res.status, 200, `${type}: icon ${icon} not served`);
+      assert.match(await res.text(), /<svg/);
+    }
+  });
+
+  it('loads the editor plugin with the compiled schema validators', async function () {
+    const plugins = (await (await get('/plugins', { Accept: 'application/json' })).json()) as { id: string; module: string }[];
+    assert.ok(plugins.some((p) => p.module === pkg.name && p.id === `${pkg.name}/callflow-editor`));
+    const html = await (await get('/plugins', { Accept: 'text/html' })).text();
+    assert.match(html, /RED\.callflow = callflow/);
+    assert.match(html, /exports\["callflow-play"\]/);
+  });
+
+  it('lists every example, and each deploys, connects and takes a call without an error', async function () {
+    const examples = readExamples();
+    assert.ok(examples.length > 0);
+    for (const example of examples) {
+      const res = await get(`/library/examples/flows/${pkg.name}/${example.name}`, { Accept: 'application/json' });
+      assert.equal(res.status, 200, `example ${example.name} is not served by the library`);
+      const flow = (await res.json()) as Record<string, unknown>[];
+      const before = lines.all.length;
+      const deploy = await fetch(`${editor}/flows`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+        body: JSON.stringify(flow),
+      });
+      assert.ok(deploy.ok, `deploying ${example.name}: HTTP ${deploy.status}`);
+      await waitForOutput(child, lines, /Started flows/, 10_000);
+      await waitForOutput(child, lines, /app callflow: connected/, 10_000);
+      const errors = lines.all.slice(before).filter((l) => /\[error\]/.test(l));
+      assert.deepEqual(errors, [], `${example.name} logged errors`);
+      const entry = flow.find((n) => n.type === 'callflow-entry');
+      assert.ok(entry, `${example.name} has no entry node`);
+      const placed = await fetch(`${editor}/callflow/simulator/calls`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ from: '+15550100', to: '100', args: [entry.flow], script: [{ waitFor: 'answer' }] }),
+      });
+      assert.equal(placed.status, 201);
+      const { id } = (await placed.json()) as { id: string };
+      const sim = (await (await get('/callflow/simulator')).json()) as { url: string };
+      const report = (await (await fetch(`${sim.url}/sim/calls/${id}/ended?timeoutMs=20000`)).json()) as { heard: unknown[]; ended?: { by: string } };
+      assert.ok(report.ended, `${example.name}: the call did not end`);
+      assert.ok(report.heard.length > 0, `${example.name}: the caller heard nothing`);
+    }
+  });
+
+  it('stops cleanly on SIGINT, well within the 15 s close timeout', async function () {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const started = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  });
+});
