@@ -28,6 +28,7 @@ import type {
   OriginateRequest,
   PlaybackOutcome,
   PlayOptions,
+  Reconciliation,
   RecordingOutcome,
   RecordOptions,
   Telephony,
@@ -53,16 +54,6 @@ export interface AriConnectionOptions {
   /** Reconnect delays after a refused password (default 10 s growing to 60 s), gentle on fail2ban. */
   authBackoff?: { initialMs: number; maxMs: number };
   random?: () => number;
-}
-
-export interface Reconciliation {
-  restarted: boolean;
-  /** Channels we knew that Asterisk no longer has in the application (reported as ChannelLost). */
-  lost: string[];
-  /** Channels we knew that are still there. */
-  kept: string[];
-  /** Channels in the application that nobody here knows (left by an earlier process). */
-  unclaimed: string[];
 }
 
 interface PlaybackWaiter {

@@ -37,6 +37,17 @@ export interface ChannelLost {
 export type TelephonyEvent = AriEvent | ChannelLost;
 export type TelephonyListener = (event: TelephonyEvent) => void;
 
+/** What a reconnect found: see AriConnection.onReconciled. */
+export interface Reconciliation {
+  restarted: boolean;
+  /** Channels we knew that Asterisk no longer has in the application (reported as ChannelLost). */
+  lost: string[];
+  /** Channels we knew that are still there. */
+  kept: string[];
+  /** Channels in the application that nobody here knows (left by an earlier process). */
+  unclaimed: string[];
+}
+
 export interface OriginateRequest {
   /** Pre-assigned channel id: events can be awaited before the request returns. Generated when absent. */
   channelId?: string;

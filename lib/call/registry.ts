@@ -9,8 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { causeText, HANGUP_REASONS, type HangupReason } from '../ari/causes';
-import type { Reconciliation } from '../ari/connection';
-import type { Telephony, TelephonyEvent } from '../ari/port';
+import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
 import type { StasisStart } from '../ari/types';
 import { silentLogger, type Logger } from '../log';
 import { CallSession, type CallEnd, type HungUpBy } from './session';

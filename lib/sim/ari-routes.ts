@@ -430,7 +430,14 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         int('after', 'Milliseconds to wait after the last digit.', { default: 0 }),
       ],
       errors: [{ code: 400, reason: 'DTMF is required' }, ...CHANNEL_ERRORS],
-      handle: (a) => ast.sendDtmf(a.req('channelId'), a.str('dtmf')),
+      handle: (a) => {
+        const timing: { before?: number; between?: number; duration?: number; after?: number } = {};
+        for (const k of ['before', 'between', 'duration', 'after'] as const) {
+          const v = a.int(k);
+          if (v !== undefined) timing[k] = v;
+        }
+        ast.sendDtmf(a.req('channelId'), a.str('dtmf'), timing);
+      },
     },
     ...(['mute', 'hold', 'moh', 'silence'] as const).flatMap((what): RouteSpec[] => {
       const start = { mute: 'mute', hold: 'hold', moh: 'startMoh', silence: 'startSilence' }[what];

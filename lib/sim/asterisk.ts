@@ -14,7 +14,7 @@ import { SimClock } from './clock';
 import { asteriskTime, SimBridge, SimChannel, SimPlayback, SimRecording } from './channel';
 import { MediaResolver, silentWav } from './media';
 import { AriHttpError } from './route';
-import type { CallReport, InboundCallOptions, NumberBehaviour, ScriptStep, TransferEntry } from './script';
+import type { CallReport, HeardEntry, InboundCallOptions, NumberBehaviour, ScriptStep, TransferEntry } from './script';
 import { SoundCatalog } from './sounds';
 
 export interface SimulatorOptions {
@@ -344,6 +344,7 @@ export class SimulatedAsterisk extends EventEmitter {
     );
     report.state = 'Ring';
     this.channels.set(id, ch);
+    this.channelEvent('ChannelCreated', ch);
     this.after(ch, this.maxCallMs, () => this.hangupChannel(ch, 16, 'system', 'maximum call length reached'));
     this.enterStasis(ch, appName, args);
     if (!ch.destroyed && opts.script) this.runScript(ch, opts.script, 'caller');
@@ -480,6 +481,7 @@ export class SimulatedAsterisk extends EventEmitter {
     ch.connected = { name: '', number };
     for (const [k, v] of Object.entries(variables ?? {})) ch.vars.set(k, String(v));
     this.channels.set(id, ch);
+    this.channelEvent('ChannelCreated', ch);
     this.after(ch, this.maxCallMs, () => this.hangupChannel(ch, 16, 'system', 'maximum call length reached'));
     return { ch, resource };
   }
@@ -622,10 +624,19 @@ export class SimulatedAsterisk extends EventEmitter {
     void on; // ringing indication goes to the caller; the channel state does not change
   }
 
-  sendDtmf(id: string, dtmf: string | undefined): void {
+  /** The application sends DTMF to the far end: the party hears the tones (reported as dtmf:<digits>). */
+  sendDtmf(id: string, dtmf: string | undefined, timing: { before?: number; between?: number; duration?: number; after?: number } = {}): void {
     if (!dtmf) throw new AriHttpError(400, 'DTMF is required');
     const ch = this.control(id);
     this.checkState(ch);
+    const digits = dtmf.replace(/,/g, '');
+    const entry: HeardEntry = { media: `dtmf:${dtmf}`, playbackId: '', target: 'channel', startedAt: new Date().toISOString() };
+    ch.report.heard.push(entry);
+    const lasts = (timing.before ?? 0) + digits.length * (timing.duration ?? 100) + Math.max(0, digits.length - 1) * (timing.between ?? 100) + (timing.after ?? 0);
+    this.after(ch, lasts, () => {
+      entry.outcome = 'done';
+      entry.endedAt = new Date().toISOString();
+    });
   }
 
   /** Media operations that only change what the far end hears (mute, hold, moh, silence). */

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AriConnection, type Reconciliation } from '../../lib/ari/connection';
-import type { AriError} from '../../lib/ari/errors';
-import { CallEndedError, CancelledError } from '../../lib/ari/errors';
-import type { ConnectionStatus, TelephonyEvent } from '../../lib/ari/port';
+import { AriConnection } from '../../lib/ari/connection';
+import { CallEndedError, CancelledError, type AriError } from '../../lib/ari/errors';
+import type { ConnectionStatus, Reconciliation, TelephonyEvent } from '../../lib/ari/port';
 import { startSimulator } from '../../lib/sim';
 import { MemoryLogger, inbound, nextEvent, nextState, rig, type Rig } from '../support/telephony';
 
@@ -173,6 +172,25 @@ describe('ARI adapter over the wire', function () {
       assert.equal(await r.conn.getVariable(id, 'NOT_SET'), undefined);
       await assert.rejects(r.conn.getVariable('no-channel', 'X'), (err: AriError) => err.kind === 'not-found');
       assert.ok((await r.conn.listSounds({ lang: 'en' })).some((s) => s.id === 'hello-world'));
+    });
+
+    it('rings, answers, reads the channel, sends DTMF to the caller and redirects the call', async function () {
+      const id = await inbound(r);
+      await r.conn.ring(id);
+      assert.equal((await r.conn.getChannel(id)).state, 'Ring');
+      const up = nextEvent(r.conn, (e) => e.type === 'ChannelStateChange' && e.channel.id === id);
+      await r.conn.answer(id);
+      await up;
+      assert.equal((await r.conn.getChannel(id)).state, 'Up');
+      await r.conn.sendDtmf(id, '12#', { betweenMs: 50, durationMs: 80 });
+      await assert.rejects(r.conn.sendDtmf(id, 'x9'), (err: AriError) => err.kind === 'bad-request');
+      const left = nextEvent(r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === id);
+      await r.conn.redirect(id, 'PJSIP/200');
+      await left;
+      const report = await r.sim.call(id).ended();
+      assert.deepEqual(report.heard.map((h) => h.media), ['dtmf:12#']);
+      assert.deepEqual(report.transfers.map((t) => [t.kind, t.target]), [['redirect', 'PJSIP/200']]);
+      await assert.rejects(r.conn.redirect('gone', 'PJSIP/200'), (err: AriError) => err.kind === 'not-found');
     });
 
     it('names Asterisk\'s refusal when a channel is not in the application or not up', async function () {

@@ -116,6 +116,16 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal(typeof start.asterisk_id, 'string');
     });
 
+    it('shows ChannelCreated and ChannelDestroyed only to an application subscribed to everything', async function () {
+      const all = await ari.events('watcher', { subscribeAll: true });
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ hangup: true }] });
+      await all.next(is('ChannelCreated', call.id));
+      await all.next(is('ChannelDestroyed', call.id));
+      await events.next(is('StasisEnd', call.id));
+      assert.deepEqual(events.typesFor(call.id).filter((t) => t === 'ChannelCreated' || t === 'ChannelDestroyed'), []);
+      await all.close();
+    });
+
     it('on DELETE: HangupRequest (soft, flag 32), StasisEnd, and no ChannelDestroyed for a dialplan call', async function () {
       const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
       await events.next(is('StasisStart', call.id));

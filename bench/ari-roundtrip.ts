@@ -1,0 +1,172 @@
+/**
+ * bench/ari-roundtrip: prints
+ *  1. the round trip of a REST request and the event it causes, through
+ *     the adapter (AriConnection, ari-client) and the simulated Asterisk
+ *     (a separate process, as a real Asterisk would be): setChannelVar ->
+ *     ChannelVarset; and a REST request alone (getChannelVar); p50/p99;
+ *  2. how many concurrent channels the simulator holds before its own p99
+ *     (GET /ari/channels/{id} and POST .../variable, measured from a client
+ *     process) passes 10 ms, with its memory at each level.
+ * Figures are printed, not asserted; docs/performance.md records them.
+ *
+ *   npm run bench:ari            (or: node dist/bench/ari-roundtrip.js [--max-channels 80000])
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { AriConnection } from '../lib/ari/connection';
+import type { TelephonyEvent } from '../lib/ari/port';
+
+const cli = path.resolve(__dirname, '..', 'lib', 'sim', 'cli.js');
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+function summary(samples: number[]): { p50: number; p99: number; max: number; n: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? Number.NaN, n: s.length };
+}
+
+const ms = (v: number): string => `${v.toFixed(2)} ms`;
+
+async function startSimulatorProcess(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', cli, '--port', '0', '--speed', '1', '--app', 'bench'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ARI at (http:\/\/[^/\s]+)\/ari/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`simulator exited (${code}): ${out}`)));
+  });
+  return { child, url };
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function post(url: string, body: unknown): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function adapterRoundTrip(url: string, iterations: number): Promise<void> {
+  const conn = new AriConnection({ url, username: 'asterisk', password: 'asterisk', app: 'bench' });
+  const reconciled = new Promise<void>((resolve) => conn.onReconciled(() => resolve()));
+  conn.start();
+  await conn.whenConnected();
+  await reconciled;
+  const started = new Promise<string>((resolve) => {
+    const off = conn.onEvent((e) => {
+      if (e.type === 'StasisStart') {
+        off();
+        resolve(e.channel.id);
+      }
+    });
+  });
+  await post(`${url}/sim/calls`, { from: '+15550100', to: '100', app: 'bench' });
+  const id = await started;
+  await conn.answer(id);
+
+  let waiting: { value: string; resolve: () => void } | undefined;
+  conn.watchChannel(id, (e: TelephonyEvent) => {
+    if (e.type === 'ChannelVarset' && waiting && e.value === waiting.value) waiting.resolve();
+  });
+  const roundTrip: number[] = [];
+  const restOnly: number[] = [];
+  for (let i = 0; i < iterations + 200; i += 1) {
+    const value = String(i);
+    const seen = new Promise<void>((resolve) => (waiting = { value, resolve }));
+    const t0 = performance.now();
+    await conn.setVariable(id, 'BENCH', value);
+    await seen;
+    if (i >= 200) roundTrip.push(performance.now() - t0);
+    const t1 = performance.now();
+    await conn.getVariable(id, 'BENCH');
+    if (i >= 200) restOnly.push(performance.now() - t1);
+  }
+  const rt = summary(roundTrip);
+  const rest = summary(restOnly);
+  console.log(`adapter + simulator, ${rt.n} sequential operations after 200 warm-up:`);
+  console.log(`  REST + event (setChannelVar -> ChannelVarset): p50 ${ms(rt.p50)}  p99 ${ms(rt.p99)}  max ${ms(rt.max)}`);
+  console.log(`  REST alone (getChannelVar):                    p50 ${ms(rest.p50)}  p99 ${ms(rest.p99)}  max ${ms(rest.max)}`);
+  await conn.hangup(id);
+  await conn.close();
+}
+
+async function capacity(url: string, pid: number, maxChannels: number): Promise<void> {
+  const auth = `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}`;
+  // The application's event socket: calls need it to enter Stasis; events are drained.
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ari/events?app=capacity`, { headers: { Authorization: auth } });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let events = 0;
+  ws.on('message', () => (events += 1));
+  const ids: string[] = [];
+  const levels = [100, 1000, 2500, 5000, 10000, 20000, 40000, 80000, 160000, 320000].filter((l) => l <= maxChannels);
+  console.log('\nsimulator capacity: live channels (in Stasis, answered) vs. its latency for per-channel requests');
+  console.log('  channels   p50       p99       max       simulator RSS');
+  let lastUnder: number | undefined;
+  for (const level of levels) {
+    // Place calls up to the level, 64 at a time, and answer them.
+    while (ids.length < level) {
+      const batch = Math.min(64, level - ids.length);
+      const placed = await Promise.all(Array.from({ length: batch }, (_, i) => post(`${url}/sim/calls`, { from: `+1555${ids.length + i}`, to: '100', app: 'capacity' }) as Promise<{ id: string }>));
+      await Promise.all(placed.map((c) => fetch(`${url}/ari/channels/${c.id}/answer`, { method: 'POST', headers: { Authorization: auth } })));
+      ids.push(...placed.map((c) => c.id));
+    }
+    const samples: number[] = [];
+    for (let i = 0; i < 600; i += 1) {
+      const id = ids[Math.floor(Math.random() * ids.length)] as string;
+      const t0 = performance.now();
+      const res =
+        i % 2 === 0
+          ? await fetch(`${url}/ari/channels/${id}`, { headers: { Authorization: auth } })
+          : await fetch(`${url}/ari/channels/${id}/variable?variable=X&value=${i}`, { method: 'POST', headers: { Authorization: auth } });
+      await res.arrayBuffer();
+      samples.push(performance.now() - t0);
+    }
+    const s = summary(samples);
+    console.log(`  ${String(level).padStart(8)}   ${ms(s.p50).padEnd(9)} ${ms(s.p99).padEnd(9)} ${ms(s.max).padEnd(9)} ${rssMb(pid).toFixed(0)} MB`);
+    if (s.p99 > 10) {
+      console.log(`  -> p99 passed 10 ms at ${level} channels${lastUnder !== undefined ? `; it held ${lastUnder} within 10 ms` : ''}`);
+      break;
+    }
+    lastUnder = level;
+  }
+  if (lastUnder === levels[levels.length - 1]) console.log(`  -> p99 stayed within 10 ms up to ${lastUnder} channels, the largest level tried`);
+  console.log(`  (${events} events delivered to the application socket meanwhile)`);
+  ws.close();
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const maxIndex = args.indexOf('--max-channels');
+  const maxChannels = maxIndex >= 0 ? Number(args[maxIndex + 1]) : 80000;
+  const iterations = 2000;
+  console.log(`bench/ari-roundtrip on Node ${process.version}, ${os.cpus().length} CPUs\n`);
+  const { child, url } = await startSimulatorProcess();
+  try {
+    await adapterRoundTrip(url, iterations);
+    await capacity(url, child.pid as number, maxChannels);
+  } finally {
+    child.kill('SIGINT');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
