@@ -56,12 +56,8 @@ export interface AriConnectionOptions {
   random?: () => number;
 }
 
-interface PlaybackWaiter {
-  resolve(outcome: PlaybackOutcome): void;
-  reject(err: Error): void;
-}
-interface RecordingWaiter {
-  resolve(outcome: RecordingOutcome): void;
+interface Waiter<T> {
+  resolve(outcome: T): void;
   reject(err: Error): void;
 }
 interface OriginateWaiter {
@@ -101,8 +97,8 @@ export class AriConnection implements Telephony {
   private readonly events = new EventEmitter();
   private readonly appListeners = new Set<TelephonyListener>();
   private readonly watchers = new Map<string, Set<TelephonyListener>>();
-  private readonly playbackWaiters = new Map<string, PlaybackWaiter>();
-  private readonly recordingWaiters = new Map<string, RecordingWaiter>();
+  private readonly playbackWaiters = new Map<string, Waiter<PlaybackOutcome>>();
+  private readonly recordingWaiters = new Map<string, Waiter<RecordingOutcome>>();
   private readonly originateWaiters = new Map<string, OriginateWaiter>();
   private readonly stoppedPlaybacks = new Set<string>();
   /** Channels in the application (StasisStart seen) or originated by us and not yet gone. */
@@ -606,31 +602,43 @@ export class AriConnection implements Telephony {
       return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
     }
     const playbackId = options.playbackId ?? randomUUID();
-    return new Promise<PlaybackOutcome>((resolve, reject) => {
+    const params: Record<string, unknown> = { playbackId, media: uris.join(',') };
+    if (options.lang) params.lang = options.lang;
+    return this.untilFinal(this.playbackWaiters, playbackId, signal, () => this.stopPlayback(playbackId), () =>
+      'channelId' in target
+        ? this.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
+        : this.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
+    );
+  }
+
+  /**
+   * Starts an operation whose outcome arrives as an event (PlaybackFinished,
+   * RecordingFinished): the waiter is registered before the request goes
+   * out, so the event cannot be missed. An abort rejects with its reason and
+   * stops the operation, unless the call ended (which ends the operation).
+   */
+  private untilFinal<T>(
+    waiters: Map<string, { resolve(v: T): void; reject(e: Error): void }>,
+    key: string,
+    signal: AbortSignal | undefined,
+    stop: () => Promise<void>,
+    request: () => Promise<unknown>,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         const reason = abortReason(signal as AbortSignal);
-        this.playbackWaiters.delete(playbackId);
-        // A call that ended takes its playback with it; any other cancellation stops it.
-        if (!(reason instanceof CallEndedError)) this.stopPlayback(playbackId).catch(() => undefined);
+        waiters.delete(key);
+        if (!(reason instanceof CallEndedError)) stop().catch(() => undefined);
         reject(reason);
       };
       const settle = (fn: () => void): void => {
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      this.playbackWaiters.set(playbackId, {
-        resolve: (o) => settle(() => resolve(o)),
-        reject: (e) => settle(() => reject(e)),
-      });
+      waiters.set(key, { resolve: (v) => settle(() => resolve(v)), reject: (e) => settle(() => reject(e)) });
       signal?.addEventListener('abort', onAbort, { once: true });
-      const params: Record<string, unknown> = { playbackId, media: uris.join(',') };
-      if (options.lang) params.lang = options.lang;
-      const request =
-        'channelId' in target
-          ? this.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
-          : this.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal);
-      request.catch((err: unknown) => {
-        if (this.playbackWaiters.delete(playbackId)) settle(() => reject(asError(err)));
+      request().catch((err: unknown) => {
+        if (waiters.delete(key)) settle(() => reject(asError(err)));
       });
     });
   }
@@ -663,36 +671,20 @@ export class AriConnection implements Telephony {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const name = options.name;
-    return new Promise<RecordingOutcome>((resolve, reject) => {
-      const onAbort = (): void => {
-        const reason = abortReason(signal as AbortSignal);
-        this.recordingWaiters.delete(name);
-        if (!(reason instanceof CallEndedError)) this.stopRecording(name).catch(() => undefined);
-        reject(reason);
-      };
-      const settle = (fn: () => void): void => {
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      this.recordingWaiters.set(name, { resolve: (o) => settle(() => resolve(o)), reject: (e) => settle(() => reject(e)) });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const params: Record<string, unknown> = {
-        name,
-        format: options.format ?? 'wav',
-        maxDurationSeconds: options.maxDurationSec ?? 0,
-        maxSilenceSeconds: options.maxSilenceSec ?? 0,
-        beep: options.beep ?? false,
-        terminateOn: options.terminateOn ?? 'none',
-        ifExists: options.ifExists ?? 'fail',
-      };
-      const request =
-        'channelId' in target
-          ? this.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
-          : this.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal);
-      request.catch((err: unknown) => {
-        if (this.recordingWaiters.delete(name)) settle(() => reject(asError(err)));
-      });
-    });
+    const params: Record<string, unknown> = {
+      name,
+      format: options.format ?? 'wav',
+      maxDurationSeconds: options.maxDurationSec ?? 0,
+      maxSilenceSeconds: options.maxSilenceSec ?? 0,
+      beep: options.beep ?? false,
+      terminateOn: options.terminateOn ?? 'none',
+      ifExists: options.ifExists ?? 'fail',
+    };
+    return this.untilFinal(this.recordingWaiters, name, signal, () => this.stopRecording(name), () =>
+      'channelId' in target
+        ? this.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
+        : this.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
+    );
   }
 
   async stopRecording(name: string): Promise<void> {

@@ -4,7 +4,7 @@
  * with the handler that carries it out. This table is also the source of
  * the Swagger documents (swagger.ts).
  */
-import { AriHttpError, type Args, type ParamSpec, type RouteSpec } from './route';
+import { AriHttpError, type Args, type ErrorSpec, type ParamSpec, type RouteSpec } from './route';
 import type { SimulatedAsterisk } from './asterisk';
 
 const str = (name: string, description: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
@@ -162,6 +162,56 @@ export class Binary {
     readonly body: Buffer,
     readonly contentType: string,
   ) {}
+}
+
+/** play, playWithId and record on a channel or on a bridge: the same operations on either target. */
+function mediaRoutes(ast: SimulatedAsterisk, resource: 'channels' | 'bridges', playErrors: ErrorSpec[], recordErrors: ErrorSpec[]): RouteSpec[] {
+  const id = resource === 'channels' ? CHANNEL : BRIDGE;
+  const target = (a: Args): { channelId: string } | { bridgeId: string } =>
+    resource === 'channels' ? { channelId: a.req('channelId') } : { bridgeId: a.req('bridgeId') };
+  const to = resource === 'channels' ? 'a channel' : 'every channel of a bridge';
+  const play = (a: Args, playbackId?: string): Created => {
+    const pb = ast.play(target(a), playArgs(a, playbackId));
+    return new Created(pb, `/playbacks/${pb.id}`);
+  };
+  return [
+    {
+      resource,
+      method: 'POST',
+      path: `/${resource}/{${id.name}}/play`,
+      nickname: 'play',
+      summary: `Plays media to ${to}.`,
+      responseClass: 'Playback',
+      params: [id, ...mediaParams, str('playbackId', 'Id to give the playback.')],
+      errors: playErrors,
+      handle: (a) => play(a),
+    },
+    {
+      resource,
+      method: 'POST',
+      path: `/${resource}/{${id.name}}/play/{playbackId}`,
+      nickname: 'playWithId',
+      summary: `Plays media to ${to}, giving the playback the id in the path.`,
+      responseClass: 'Playback',
+      params: [id, path('playbackId', 'Id to give the playback.'), ...mediaParams],
+      errors: playErrors,
+      handle: (a) => play(a, a.req('playbackId')),
+    },
+    {
+      resource,
+      method: 'POST',
+      path: `/${resource}/{${id.name}}/record`,
+      nickname: 'record',
+      summary: resource === 'channels' ? 'Records what the channel says.' : 'Records a bridge.',
+      responseClass: 'LiveRecording',
+      params: [id, ...recordParams],
+      errors: recordErrors,
+      handle: (a) => {
+        const rec = ast.record(target(a), recordArgs(a));
+        return new Created(rec, `/recordings/live/${encodeURIComponent(rec.name)}`);
+      },
+    },
+  ];
 }
 
 export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
@@ -473,53 +523,12 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         },
       ];
     }),
-    {
-      resource: 'channels',
-      method: 'POST',
-      path: '/channels/{channelId}/play',
-      nickname: 'play',
-      summary: 'Plays media to a channel.',
-      responseClass: 'Playback',
-      params: [CHANNEL, ...mediaParams, str('playbackId', 'Id to give the playback.')],
-      errors: CHANNEL_ERRORS,
-      handle: (a) => {
-        const pb = ast.play({ channelId: a.req('channelId') }, playArgs(a));
-        return new Created(pb, `/playbacks/${pb.id}`);
-      },
-    },
-    {
-      resource: 'channels',
-      method: 'POST',
-      path: '/channels/{channelId}/play/{playbackId}',
-      nickname: 'playWithId',
-      summary: 'Plays media to a channel, giving the playback the id in the path.',
-      responseClass: 'Playback',
-      params: [CHANNEL, path('playbackId', 'Id to give the playback.'), ...mediaParams],
-      errors: CHANNEL_ERRORS,
-      handle: (a) => {
-        const pb = ast.play({ channelId: a.req('channelId') }, playArgs(a, a.req('playbackId')));
-        return new Created(pb, `/playbacks/${pb.id}`);
-      },
-    },
-    {
-      resource: 'channels',
-      method: 'POST',
-      path: '/channels/{channelId}/record',
-      nickname: 'record',
-      summary: 'Records what the channel says.',
-      responseClass: 'LiveRecording',
-      params: [CHANNEL, ...recordParams],
-      errors: [
-        { code: 400, reason: 'Invalid parameters' },
-        NOT_FOUND,
-        { code: 409, reason: 'Channel is not in a Stasis application, is in a bridge, or the name is in use' },
-        { code: 422, reason: 'The format specified is unknown on this system' },
-      ],
-      handle: (a) => {
-        const rec = ast.record({ channelId: a.req('channelId') }, recordArgs(a));
-        return new Created(rec, `/recordings/live/${encodeURIComponent(rec.name)}`);
-      },
-    },
+    ...mediaRoutes(ast, 'channels', CHANNEL_ERRORS, [
+      { code: 400, reason: 'Invalid parameters' },
+      NOT_FOUND,
+      { code: 409, reason: 'Channel is not in a Stasis application, is in a bridge, or the name is in use' },
+      { code: 422, reason: 'The format specified is unknown on this system' },
+    ]),
     {
       resource: 'channels',
       method: 'GET',
@@ -670,59 +679,20 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       ],
       handle: (a) => ast.removeChannels(a.req('bridgeId'), a.list('channel')),
     },
-    {
-      resource: 'bridges',
-      method: 'POST',
-      path: '/bridges/{bridgeId}/play',
-      nickname: 'play',
-      summary: 'Plays media to every channel of a bridge.',
-      responseClass: 'Playback',
-      params: [BRIDGE, ...mediaParams, str('playbackId', 'Id to give the playback.')],
-      errors: [
+    ...mediaRoutes(
+      ast,
+      'bridges',
+      [
         { code: 404, reason: 'Bridge not found' },
         { code: 409, reason: 'Bridge not in a Stasis application' },
       ],
-      handle: (a) => {
-        const pb = ast.play({ bridgeId: a.req('bridgeId') }, playArgs(a));
-        return new Created(pb, `/playbacks/${pb.id}`);
-      },
-    },
-    {
-      resource: 'bridges',
-      method: 'POST',
-      path: '/bridges/{bridgeId}/play/{playbackId}',
-      nickname: 'playWithId',
-      summary: 'Plays media to a bridge, giving the playback the id in the path.',
-      responseClass: 'Playback',
-      params: [BRIDGE, path('playbackId', 'Id to give the playback.'), ...mediaParams],
-      errors: [
-        { code: 404, reason: 'Bridge not found' },
-        { code: 409, reason: 'Bridge not in a Stasis application' },
-      ],
-      handle: (a) => {
-        const pb = ast.play({ bridgeId: a.req('bridgeId') }, playArgs(a, a.req('playbackId')));
-        return new Created(pb, `/playbacks/${pb.id}`);
-      },
-    },
-    {
-      resource: 'bridges',
-      method: 'POST',
-      path: '/bridges/{bridgeId}/record',
-      nickname: 'record',
-      summary: 'Records a bridge.',
-      responseClass: 'LiveRecording',
-      params: [BRIDGE, ...recordParams],
-      errors: [
+      [
         { code: 400, reason: 'Invalid parameters' },
         { code: 404, reason: 'Bridge not found' },
         { code: 409, reason: 'Bridge is not in a Stasis application, or the name is in use' },
         { code: 422, reason: 'The format specified is unknown on this system' },
       ],
-      handle: (a) => {
-        const rec = ast.record({ bridgeId: a.req('bridgeId') }, recordArgs(a));
-        return new Created(rec, `/recordings/live/${encodeURIComponent(rec.name)}`);
-      },
-    },
+    ),
     // ---- recordings
     {
       resource: 'recordings',

@@ -771,12 +771,13 @@ export class SimulatedAsterisk extends EventEmitter {
     return b ? b.channels.map((id) => this.channels.get(id)).filter((c): c is SimChannel => c !== undefined) : [];
   }
 
-  private playbackScope(pb: SimPlayback): Scope {
-    if (pb.targetKind === 'channel') {
-      const ch = this.channels.get(pb.targetId);
+  /** Who hears about a playback or recording: the applications following its channel or bridge. */
+  private targetScope(target: { targetKind: 'channel' | 'bridge'; targetId: string }): Scope {
+    if (target.targetKind === 'channel') {
+      const ch = this.channels.get(target.targetId);
       return { channels: ch ? [ch] : [] };
     }
-    const b = this.bridges.get(pb.targetId);
+    const b = this.bridges.get(target.targetId);
     return { bridges: b ? [b] : [] };
   }
 
@@ -788,7 +789,7 @@ export class SimulatedAsterisk extends EventEmitter {
     }
     const uri = pb.media[pb.index] ?? '';
     pb.state = 'playing';
-    this.publish('PlaybackStarted', { playback: pb.json() }, this.playbackScope(pb));
+    this.publish('PlaybackStarted', { playback: pb.json() }, this.targetScope(pb));
     for (const ch of this.hearers(pb)) {
       const entry = { media: uri, playbackId: pb.id, target: pb.targetKind, startedAt: new Date().toISOString() };
       ch.report.heard.push(entry);
@@ -821,7 +822,7 @@ export class SimulatedAsterisk extends EventEmitter {
     }
     if (pb.index + 1 < pb.media.length) {
       pb.state = 'continuing';
-      this.publish('PlaybackContinuing', { playback: pb.json() }, this.playbackScope(pb));
+      this.publish('PlaybackContinuing', { playback: pb.json() }, this.targetScope(pb));
       pb.index += 1;
       this.startItem(pb);
       return;
@@ -843,7 +844,7 @@ export class SimulatedAsterisk extends EventEmitter {
         ch.signals.emit('playback-end', entry.media);
       }
     }
-    this.publish('PlaybackFinished', { playback: pb.json() }, this.playbackScope(pb));
+    this.publish('PlaybackFinished', { playback: pb.json() }, this.targetScope(pb));
     this.playbacks.delete(pb.id);
     const queue = this.playbackQueue(pb);
     const i = queue.indexOf(pb);
@@ -896,7 +897,7 @@ export class SimulatedAsterisk extends EventEmitter {
         pb.state = 'playing';
         pb.itemStartedAt = this.clock.now() - (pb.itemDurationMs - (pb.pausedRemainingMs ?? 0));
         if (Number.isFinite(pb.pausedRemainingMs)) pb.timer = this.clock.after(pb.pausedRemainingMs ?? 0, () => this.itemEnded(pb, 'done'));
-        this.publish('PlaybackStarted', { playback: pb.json() }, this.playbackScope(pb));
+        this.publish('PlaybackStarted', { playback: pb.json() }, this.targetScope(pb));
         return;
       case 'restart':
       case 'reverse':
@@ -948,15 +949,6 @@ export class SimulatedAsterisk extends EventEmitter {
     return json;
   }
 
-  private recordingScope(rec: SimRecording): Scope {
-    if (rec.targetKind === 'channel') {
-      const ch = this.channels.get(rec.targetId);
-      return { channels: ch ? [ch] : [] };
-    }
-    const b = this.bridges.get(rec.targetId);
-    return { bridges: b ? [b] : [] };
-  }
-
   private startRecording(rec: SimRecording, ch: SimChannel | undefined, bridge: SimBridge | undefined): void {
     if (rec.state !== 'queued') return;
     if (ch) {
@@ -979,7 +971,7 @@ export class SimulatedAsterisk extends EventEmitter {
       rec.startedAt = this.clock.now();
       rec.silenceStart = rec.startedAt;
       if (ch?.talking) rec.lastTalkStart = rec.startedAt;
-      this.publish('RecordingStarted', { recording: rec.json() }, this.recordingScope(rec));
+      this.publish('RecordingStarted', { recording: rec.json() }, this.targetScope(rec));
       if (rec.options.maxDurationSeconds > 0) rec.timer = this.clock.after(rec.options.maxDurationSeconds * 1000, () => this.finishRecording(rec, 'done'));
       this.armSilence(rec, ch);
     };
@@ -1002,7 +994,7 @@ export class SimulatedAsterisk extends EventEmitter {
     rec.state = 'failed';
     rec.cause = cause;
     this.liveRecordings.delete(rec.name);
-    this.publish('RecordingFailed', { recording: rec.json() }, this.recordingScope(rec));
+    this.publish('RecordingFailed', { recording: rec.json() }, this.targetScope(rec));
   }
 
   private finishRecording(rec: SimRecording, state: 'done' | 'canceled'): void {
@@ -1032,7 +1024,7 @@ export class SimulatedAsterisk extends EventEmitter {
       this.stored.set(rec.name, { format: rec.format, durationMs: previous + totalMs });
       ch?.report.recordings.push({ name: rec.name, format: rec.format, durationSec: rec.durationSec });
     }
-    this.publish('RecordingFinished', { recording: rec.json() }, this.recordingScope(rec));
+    this.publish('RecordingFinished', { recording: rec.json() }, this.targetScope(rec));
   }
 
   liveRecording(name: string): SimRecording {

@@ -5,6 +5,7 @@
  * callflow.write), so it follows the editor's adminAuth settings.
  */
 import { readInboundCall } from '../../lib/sim/control';
+import type { Simulator } from '../../lib/sim/server';
 import { currentSimulator } from '../../lib/sim/shared';
 import { listEngines } from './engine';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';
@@ -26,49 +27,41 @@ export function registerAdminApi(RED: NodeAPI): void {
   });
 
   RED.httpAdmin.get('/callflow/simulator', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
-    const running = currentSimulator();
-    if (!running) {
+    if (!currentSimulator()) {
       res.json({ running: false });
       return;
     }
-    running.then(
-      (sim) => res.json({ running: true, url: sim.url, apps: sim.asterisk.activeApps() }),
-      (err: unknown) => fail(res, 500, (err as Error).message),
-    );
+    withSimulator(res, (sim) => res.json({ running: true, url: sim.url, apps: sim.asterisk.activeApps() }));
   });
 
   RED.httpAdmin.post('/callflow/simulator/calls', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
-    const running = currentSimulator();
-    if (!running) {
-      fail(res, 409, 'the built-in simulated Asterisk is not running: deploy a callflow-asterisk connection that uses it');
-      return;
-    }
-    running.then(
-      (sim) => {
-        try {
-          const call = sim.placeCall(readInboundCall(req.body));
-          res.status(201).json(call.report());
-        } catch (err) {
-          fail(res, 400, (err as Error).message);
-        }
-      },
-      (err: unknown) => fail(res, 500, (err as Error).message),
-    );
+    withSimulator(res, (sim) => res.status(201).json(sim.placeCall(readInboundCall(req.body)).report()));
   });
 
   RED.httpAdmin.get('/callflow/simulator/calls/:id', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
-    const running = currentSimulator();
-    if (!running) {
-      fail(res, 409, 'the built-in simulated Asterisk is not running');
-      return;
-    }
-    running.then(
-      (sim) => {
-        const report = sim.asterisk.report(req.params.id ?? '');
-        if (report) res.json(report);
-        else fail(res, 404, `no call ${req.params.id ?? ''}`);
-      },
-      (err: unknown) => fail(res, 500, (err as Error).message),
-    );
+    withSimulator(res, (sim) => {
+      const report = sim.asterisk.report(req.params.id ?? '');
+      if (report) res.json(report);
+      else fail(res, 404, `no call ${req.params.id ?? ''}`);
+    });
   });
+}
+
+/** Runs `fn` with the built-in simulator, answering 409 when none runs and 400 with the message when `fn` throws. */
+function withSimulator(res: ResponseLike, fn: (sim: Simulator) => void): void {
+  const running = currentSimulator();
+  if (!running) {
+    fail(res, 409, 'the built-in simulated Asterisk is not running: deploy a callflow-asterisk connection that uses it');
+    return;
+  }
+  running.then(
+    (sim) => {
+      try {
+        fn(sim);
+      } catch (err) {
+        fail(res, 400, (err as Error).message);
+      }
+    },
+    (err: unknown) => fail(res, 500, (err as Error).message),
+  );
 }

@@ -112,6 +112,14 @@ describe('a real Node-RED runtime with the package installed', function () {
     assert.match(html, /exports\["callflow-play"\]/);
   });
 
+  it('answers the admin API: no simulator before a connection uses it', async function () {
+    const placed = await fetch(`${editor}/callflow/simulator/calls`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"from":"1","to":"2"}' });
+    assert.equal(placed.status, 409);
+    assert.match(((await placed.json()) as { message: string }).message, /not running: deploy a callflow-asterisk connection that uses it/);
+    assert.deepEqual(await (await get('/callflow/simulator')).json(), { running: false });
+    assert.deepEqual(await (await get('/callflow/connections')).json(), []);
+  });
+
   it('lists every example, and each deploys, connects and takes a call without an error', async function () {
     const examples = readExamples();
     assert.ok(examples.length > 0);
@@ -130,6 +138,8 @@ describe('a real Node-RED runtime with the package installed', function () {
       await waitForOutput(child, lines, /app callflow: connected/, 10_000);
       const errors = lines.all.slice(before).filter((l) => /\[error\]/.test(l));
       assert.deepEqual(errors, [], `${example.name} logged errors`);
+      const connections = (await (await get('/callflow/connections')).json()) as { state: string; simulator: boolean; app: string }[];
+      assert.deepEqual(connections.map((c) => [c.state, c.simulator, c.app]), [['connected', true, 'callflow']]);
       const entry = flow.find((n) => n.type === 'callflow-entry');
       assert.ok(entry, `${example.name} has no entry node`);
       const placed = await fetch(`${editor}/callflow/simulator/calls`, {
