@@ -28,6 +28,8 @@ export interface SimulatorOptions {
   maxCallMs?: number;
   /** Fetch sound:http(s):// media to learn its length (default true). */
   fetchMedia?: boolean;
+  /** Every medium that exists plays exactly this many ms (load tests: 0 makes prompts instant); default: its own length. */
+  mediaMs?: number;
   /** How many ended calls' reports to keep (default 1000). */
   reportLimit?: number;
   asteriskId?: string;
@@ -125,6 +127,7 @@ export class SimulatedAsterisk extends EventEmitter {
     this.media = new MediaResolver(this.sounds, (name) => this.stored.get(name)?.durationMs, {
       fetch: options.fetchMedia ?? true,
       fetchTimeoutMs: 5000,
+      ...(options.mediaMs !== undefined ? { fixedMs: options.mediaMs } : {}),
     });
   }
 
@@ -343,6 +346,8 @@ export class SimulatedAsterisk extends EventEmitter {
       report,
     );
     report.state = 'Ring';
+    for (const [k, v] of Object.entries(opts.variables ?? {})) ch.vars.set(k, v);
+    for (const [k, v] of Object.entries(opts.headers ?? {})) ch.headers.set(k.toLowerCase(), v);
     this.channels.set(id, ch);
     this.channelEvent('ChannelCreated', ch);
     this.after(ch, this.maxCallMs, () => this.hangupChannel(ch, 16, 'system', 'maximum call length reached'));
@@ -480,6 +485,11 @@ export class SimulatedAsterisk extends EventEmitter {
     );
     ch.connected = { name: '', number };
     for (const [k, v] of Object.entries(variables ?? {})) ch.vars.set(k, String(v));
+    // Functions set through variables, as Asterisk runs them on the new channel: the callee sees the connected line.
+    const vars = (variables ?? {}) as Record<string, string>;
+    if (vars['CALLERID(num)'] !== undefined) ch.caller = { ...ch.caller, number: vars['CALLERID(num)'] };
+    const shown = vars['CONNECTEDLINE(num)'] ?? vars['CALLERID(num)'];
+    if (shown !== undefined) report.from = shown;
     this.channels.set(id, ch);
     this.channelEvent('ChannelCreated', ch);
     this.after(ch, this.maxCallMs, () => this.hangupChannel(ch, 16, 'system', 'maximum call length reached'));
@@ -692,6 +702,8 @@ export class SimulatedAsterisk extends EventEmitter {
         CALLERID: () => (arg === 'num' ? ch.caller.number : arg === 'name' ? ch.caller.name : arg === 'all' ? `"${ch.caller.name}" <${ch.caller.number}>` : undefined),
         CHANNEL: () => (arg === 'language' ? ch.language : arg === 'name' ? ch.name : arg === 'state' ? ch.state : undefined),
         CONNECTEDLINE: () => (arg === 'num' ? ch.connected.number : arg === 'name' ? ch.connected.name : undefined),
+        // A header that is not there makes the function fail, as res_pjsip_header_funcs does.
+        PJSIP_HEADER: () => (/^read,/i.test(arg) ? ch.headers.get(arg.slice(5).trim().toLowerCase()) : undefined),
       };
       const value = functions[name]?.();
       if (value === undefined) throw new AriHttpError(500, 'Unable to read provided function');
@@ -1351,7 +1363,7 @@ export class SimulatedAsterisk extends EventEmitter {
       } else if ('waitFor' in step) {
         await this.waitFor(ch, step.waitFor, step.media, step.timeout, signal);
       } else if ('dtmf' in step) {
-        for (const digit of step.dtmf) {
+        for (const [i, digit] of [...step.dtmf].entries()) {
           if (!/^[0-9A-D#*]$/i.test(digit)) throw new Error(`"${digit}" is not a DTMF digit`);
           const duration = step.duration ?? 100;
           await this.clock.sleep(duration, signal);
@@ -1360,7 +1372,8 @@ export class SimulatedAsterisk extends EventEmitter {
           this.channelEvent('ChannelDtmfReceived', ch, { digit: digit.toUpperCase(), duration_ms: duration });
           const rec = ch.recording;
           if (rec && TERMINATE_DIGITS[rec.options.terminateOn]?.includes(digit.toUpperCase())) this.finishRecording(rec, 'done');
-          await this.clock.sleep(step.gap ?? 100, signal);
+          // Between digits only: the next step starts as the last key ends (a prompt the key causes is not missed).
+          if (i < step.dtmf.length - 1) await this.clock.sleep(step.gap ?? 100, signal);
         }
       } else if ('talk' in step) {
         this.setTalking(ch, true);
@@ -1391,6 +1404,13 @@ export class SimulatedAsterisk extends EventEmitter {
       rec.lastTalkStart = undefined;
       this.armSilence(rec, ch);
     }
+  }
+
+  /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...). */
+  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+    const ch = this.channels.get(id);
+    if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
+    return this.waitFor(ch, what, media, undefined, signal);
   }
 
   private waitFor(ch: SimChannel, what: string, media: string | undefined, timeout: number | undefined, signal: AbortSignal): Promise<void> {

@@ -29,6 +29,8 @@ export class SimChannel {
   dialplan: DialplanCEP;
   readonly creationtime = asteriskTime();
   readonly vars = new Map<string, string>();
+  /** SIP headers of the INVITE that brought an inbound call (lower-case names). */
+  readonly headers = new Map<string, string>();
   /** The Stasis application the channel is in, if any. */
   stasisApp: string | undefined;
   bridgeId: string | undefined;

@@ -2,14 +2,14 @@
 /**
  * The simulated Asterisk on its own:
  *   callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk]
- *                         [--password asterisk] [--speed 1] [--app callflow]
+ *                         [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow]
  * Prints where ARI answers and how to place a call; Ctrl-C stops it.
  */
 import { parseArgs } from 'node:util';
 import type { Logger } from '../log';
 import { startSimulator } from './index';
 
-const USAGE = `usage: callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk] [--password asterisk] [--speed 1] [--app callflow] [--verbose]`;
+const USAGE = `usage: callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk] [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow] [--verbose]`;
 
 async function main(): Promise<void> {
   let values;
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
         user: { type: 'string', default: 'asterisk' },
         password: { type: 'string', default: 'asterisk' },
         speed: { type: 'string', default: '1' },
+        'media-ms': { type: 'string' },
         app: { type: 'string', default: 'callflow' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -44,13 +45,27 @@ async function main(): Promise<void> {
     console.error(`--speed must be a number > 0, got ${values.speed}\n${USAGE}`);
     process.exit(2);
   }
+  const mediaMs = values['media-ms'] === undefined ? undefined : Number(values['media-ms']);
+  if (mediaMs !== undefined && !(Number.isFinite(mediaMs) && mediaMs >= 0)) {
+    console.error(`--media-ms must be a number of ms >= 0, got ${values['media-ms']}\n${USAGE}`);
+    process.exit(2);
+  }
   const logger: Logger = {
     debug: (m) => values.verbose && console.log(`debug: ${m}`),
     info: (m) => console.log(m),
     warn: (m) => console.warn(`warning: ${m}`),
     error: (m) => console.error(`error: ${m}`),
   };
-  const sim = await startSimulator({ port, host: values.host, username: values.user, password: values.password, speed, defaultApp: values.app, logger });
+  const sim = await startSimulator({
+    port,
+    host: values.host,
+    username: values.user,
+    password: values.password,
+    speed,
+    defaultApp: values.app,
+    logger,
+    ...(mediaMs !== undefined ? { mediaMs } : {}),
+  });
   console.log(`Simulated Asterisk: ARI at ${sim.url}/ari (user ${values.user}), speed ${speed}x, inbound calls go to Stasis(${values.app})`);
   console.log(`Place a call:  curl -s -X POST ${sim.url}/sim/calls -H 'content-type: application/json' -d '{"from":"+15550100","to":"100"}'`);
   console.log(`Read it back:  curl -s ${sim.url}/sim/calls`);

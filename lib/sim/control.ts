@@ -115,6 +115,12 @@ export function readInboundCall(value: unknown): InboundCallOptions {
     call.args = o.args as string[];
   }
   if (o.script !== undefined) call.script = readScript(o.script);
+  for (const key of ['variables', 'headers'] as const) {
+    if (o[key] === undefined) continue;
+    const map = object(o[key], key);
+    if (Object.values(map).some((v) => typeof v !== 'string')) throw new AriHttpError(400, `"${key}" must map names to strings`);
+    call[key] = map as Record<string, string>;
+  }
   return call;
 }
 

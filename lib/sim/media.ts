@@ -20,10 +20,16 @@ export class MediaResolver {
   constructor(
     private readonly sounds: SoundCatalog,
     private readonly storedRecording: (name: string) => number | undefined,
-    private readonly options: { fetch: boolean; fetchTimeoutMs: number },
+    private readonly options: { fetch: boolean; fetchTimeoutMs: number; fixedMs?: number },
   ) {}
 
   async length(uri: string, language: string): Promise<MediaLength> {
+    const found = await this.naturalLength(uri, language);
+    const fixed = this.options.fixedMs;
+    return fixed !== undefined && found.kind === 'finite' ? { kind: 'finite', ms: fixed } : found;
+  }
+
+  private async naturalLength(uri: string, language: string): Promise<MediaLength> {
     const colon = uri.indexOf(':');
     if (colon <= 0) return { kind: 'missing', why: `media URI "${uri}" has no scheme` };
     const scheme = uri.slice(0, colon);

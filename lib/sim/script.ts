@@ -34,6 +34,10 @@ export interface InboundCallOptions {
   language?: string;
   /** What the caller does once the call is in the application. Without a script the caller waits for the application to hang up. */
   script?: ScriptStep[];
+  /** Channel variables the dialplan set before Stasis() (Set(ACCOUNT=42)). */
+  variables?: Record<string, string>;
+  /** SIP headers of the caller's INVITE, read with PJSIP_HEADER(read,<name>). */
+  headers?: Record<string, string>;
 }
 
 /** How a number the application calls (originate or dial) behaves. */

@@ -46,6 +46,10 @@ export class SimCall {
   ended(signal?: AbortSignal): Promise<CallReport> {
     return this.ast.waitForEnd(this.id, signal);
   }
+  /** Resolves when the call gets there: answered, a prompt (whose URI contains `media`) starts or ends, silence, bridged. */
+  until(what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged', media?: string): Promise<void> {
+    return this.ast.until(this.id, what, media);
+  }
   press(digits: string): Promise<void> {
     return this.ast.pressDigits(this.id, digits);
   }

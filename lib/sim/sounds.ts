@@ -9,6 +9,12 @@ import type { Sound } from '../ari/types';
 
 const CORE_EN: Record<string, [number, string]> = {
   'hello-world': [1200, 'Hello world.'],
+  welcome: [1100, 'Welcome.'],
+  'to-hear-your-account-balance': [1800, 'To hear your account balance,'],
+  'to-reach-operator': [1300, 'To reach an operator,'],
+  'card-number': [900, 'card number.'],
+  'account-balance-is': [1400, 'Your account balance is'],
+  'all-reps-busy': [2600, 'All of our representatives are busy assisting other callers.'],
   'demo-congrats': [8400, 'Congratulations. You have successfully installed and executed the Asterisk open source PBX.'],
   'demo-instruct': [9800, 'If you know the number of the extension you are trying to reach, please dial it now.'],
   'demo-thanks': [2400, 'Thank you for trying the Asterisk open source PBX. Goodbye.'],
