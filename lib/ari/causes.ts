@@ -174,3 +174,25 @@ export function causeForSipResponse(code: number): number {
   if (code >= 600 && code < 700) return 127;
   return 16;
 }
+
+/**
+ * The SIP responses a flow can send an unanswered caller, each with the
+ * hangup cause that makes chan_pjsip send it (the inverse of
+ * sipResponseForCause) and its standard reason phrase. ARI cannot send
+ * any other code, nor set the reason phrase.
+ */
+export const SIP_RESPONSES: Readonly<Record<number, { cause: number; phrase: string }>> = {
+  403: { cause: 21, phrase: 'Forbidden' },
+  404: { cause: 1, phrase: 'Not Found' },
+  408: { cause: 18, phrase: 'Request Timeout' },
+  410: { cause: 22, phrase: 'Gone' },
+  480: { cause: 19, phrase: 'Temporarily Unavailable' },
+  484: { cause: 28, phrase: 'Address Incomplete' },
+  486: { cause: 17, phrase: 'Busy Here' },
+  488: { cause: 58, phrase: 'Not Acceptable Here' },
+  500: { cause: 38, phrase: 'Server Internal Error' },
+  501: { cause: 29, phrase: 'Not Implemented' },
+  502: { cause: 27, phrase: 'Bad Gateway' },
+  503: { cause: 34, phrase: 'Service Unavailable' },
+  603: { cause: 16, phrase: 'Decline' },
+};

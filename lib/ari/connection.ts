@@ -182,6 +182,7 @@ export class AriConnection implements Telephony {
   async close(): Promise<void> {
     if (this.lifetime.signal.aborted) return;
     this.lifetime.abort(new CancelledError('connection closed'));
+    this.rest?.close();
     this.rest = undefined;
     await this.socket?.close(2000);
     await this.loop;
@@ -236,6 +237,17 @@ export class AriConnection implements Telephony {
     }).catch((err: unknown) => {
       throw new AttemptError('failed', `loading the ARI API failed: ${err instanceof Error ? err.message : String(err)}`);
     });
+    try {
+      return await this.connected(rest, signal, timeoutMs);
+    } catch (err) {
+      // An attempt that failed before it was in use leaves no sockets behind.
+      if (this.rest !== rest) rest.close();
+      throw err;
+    }
+  }
+
+  /** The rest of an attempt, once the REST side is up: the Asterisk info, the event socket, reconciliation. */
+  private async connected(rest: AriRest, signal: AbortSignal, timeoutMs: number): Promise<string> {
     if (signal.aborted) throw new CancelledError('closing');
     const info = await rest.call<AsteriskInfo>('asterisk', 'getInfo', { only: 'status,system' }, signal);
     const startup = info.status?.startup_time;
@@ -263,6 +275,8 @@ export class AriConnection implements Telephony {
       await socket.close();
       throw new CancelledError('closing');
     }
+    // The previous REST side served requests while the event socket was down; this one takes over.
+    if (this.rest && this.rest !== rest) this.rest.close();
     this.rest = rest;
     this.socket = socket;
     const version = info.system?.version ? `Asterisk ${info.system.version}` : 'Asterisk';
@@ -446,6 +460,11 @@ export class AriConnection implements Telephony {
     // A later connect reconciles again; this one stops as soon as its socket is not the current one.
     const current = (): boolean => this.socket === socket;
     const known = [...this.tracked];
+    // Only what was pending when the connection came back: an operation started since (a new call's
+    // prompt) has its own events coming, and its playback may not exist yet.
+    const originates = [...this.originateWaiters];
+    const playbacks = [...this.playbackWaiters];
+    const recordings = [...this.recordingWaiters];
     let present = new Set<string>();
     if (!restarted) {
       try {
@@ -468,7 +487,7 @@ export class AriConnection implements Telephony {
       }
     }
     // Originates whose answer (StasisStart) was missed.
-    for (const [id, w] of [...this.originateWaiters]) {
+    for (const [id, w] of originates) {
       if (!present.has(id)) continue;
       const channel = await rest.call<Channel>('channels', 'get', { channelId: id }).catch(() => undefined);
       if (!current()) return;
@@ -479,7 +498,7 @@ export class AriConnection implements Telephony {
       }
     }
     // Playbacks and recordings whose final event was missed.
-    for (const [id, w] of [...this.playbackWaiters]) {
+    for (const [id, w] of playbacks) {
       const pb = restarted ? undefined : await this.getPlayback(id).catch(() => null);
       if (!current()) return;
       if (pb === undefined && this.playbackWaiters.get(id) === w) {
@@ -487,7 +506,7 @@ export class AriConnection implements Telephony {
         w.resolve({ playbackId: id, state: restarted ? 'failed' : 'done', stopped: this.stoppedPlaybacks.delete(id), inferred: true });
       }
     }
-    for (const [name, w] of [...this.recordingWaiters]) {
+    for (const [name, w] of recordings) {
       const live = restarted
         ? undefined
         : await rest.call<LiveRecording>('recordings', 'getLive', { recordingName: name }).catch((err: unknown) => (err instanceof AriError && err.kind === 'not-found' ? undefined : null));
@@ -701,6 +720,8 @@ export class AriConnection implements Telephony {
       return v.value;
     } catch (err) {
       if (err instanceof AriError && err.kind === 'not-found' && /variable/i.test(err.message)) return undefined;
+      // A function with nothing to read (PJSIP_HEADER of a header the INVITE did not have) fails with a 500.
+      if (err instanceof AriError && err.kind === 'server' && name.includes('(')) return undefined;
       throw err;
     }
   }

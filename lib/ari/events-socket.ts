@@ -6,8 +6,13 @@
  * per attempt, ping/pong liveness, JSON parsing that never throws, and a
  * single `closed` promise that says why the socket ended.
  */
+import diagnostics from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { TelephonyEvent } from './port';
+
+/** Every ARI event, as it arrives ({ event, receivedAt }: performance.now()); no cost without a subscriber. */
+export const received = diagnostics.channel('callflow:ari:event');
 
 export interface EventSocketOptions {
   /** Base URL without /ari, http(s)://host:port */
@@ -92,6 +97,7 @@ export class EventSocket {
   }
 
   private receive(data: WebSocket.RawData): void {
+    const receivedAt = received.hasSubscribers ? performance.now() : 0;
     let event: unknown;
     try {
       event = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
@@ -103,6 +109,8 @@ export class EventSocket {
       this.options.onMalformed('a message without a type');
       return;
     }
+    // Benchmarks measure from here (the moment the event arrived) to the request it leads to.
+    if (received.hasSubscribers) received.publish({ event, receivedAt });
     this.options.onEvent(event as TelephonyEvent);
   }
 

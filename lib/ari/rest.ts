@@ -1,26 +1,28 @@
 /**
- * ARI's REST half, through ari-client. ari-client builds its operations from
- * the server's Swagger documents, which keeps us honest about the API; this
- * module wraps it to fix what would hurt a long-running Node-RED:
+ * ARI's REST half. ari-client loads the server's Swagger documents, which
+ * keeps us honest about the API: the operations, their methods, paths and
+ * parameters are the ones this Asterisk declares, and a server that is not
+ * ARI (or refuses the password) fails here. Requests themselves go out
+ * through Node's own HTTP client with a keep-alive agent per connection,
+ * built from those declarations, instead of through swagger-client and
+ * shred, because their request path:
  *
- * - swagger-client keeps ONE process-wide Basic-auth setting, so two
- *   connections with different credentials would send each other's
- *   passwords. Every request sets its own credentials synchronously just
- *   before swagger-client builds it and restores the previous ones after;
- *   connects are serialised so the API documents load with the right ones.
- * - swagger-client throws (an uncaught exception, which ends Node-RED) when
- *   it cannot load the API documents, e.g. on a wrong password. The
- *   connection checks the documents itself first (preflight), and the throw
- *   is turned into a rejected promise.
- * - A request cut by a lost connection never settles (swagger-client does
- *   not listen for shred's request_error); here it fails, and every request
- *   also has a timeout.
- * - Errors lose their HTTP status; here they become AriError with a kind,
- *   recognised from Asterisk's messages.
+ * - keeps ONE process-wide Basic-auth setting (two connections with
+ *   different credentials would send each other's passwords);
+ * - drops the HTTP status of errors, throws uncaught exceptions from HTTP
+ *   callbacks, and never settles a request cut by a lost connection;
+ * - allocates several times what the request needs: under a thousand calls
+ *   it was most of the garbage the process made, and its collections were
+ *   the slowest replies (bench/ivr, docs/performance.md).
+ *
+ * Loading the documents still goes through ari-client (with the workarounds
+ * below, serialised so each load carries its own credentials).
  */
+import http from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import type * as AriNS from 'ari-client';
-import type { AriClient, AriOperation } from 'ari-client';
+import type { AriClient } from 'ari-client';
 import type * as SwaggerNS from 'swagger-client';
 import { AriError, asError, kindForStatus, type AriErrorKind } from './errors';
 
@@ -130,58 +132,180 @@ export interface RestOptions {
   requestTimeoutMs: number;
 }
 
+/** One ARI operation as the server's documents declare it. */
+interface OperationSpec {
+  method: string;
+  /** e.g. /channels/{channelId}/play */
+  path: string;
+  params: { name: string; where: string; required: boolean }[];
+}
+
+interface SwaggerOperationLike {
+  method?: string;
+  path?: string;
+  parameters?: { name?: string; paramType?: string; required?: boolean }[];
+}
+
+/** The operations of a loaded ari-client, by "resource.operation". */
+function operationsOf(client: AriClient): Map<string, OperationSpec> {
+  const out = new Map<string, OperationSpec>();
+  const apis = (client as unknown as { _swagger?: { apis?: Record<string, { operations?: Record<string, SwaggerOperationLike> }> } })._swagger?.apis ?? {};
+  for (const [resource, api] of Object.entries(apis)) {
+    for (const [name, op] of Object.entries(api.operations ?? {})) {
+      if (!op.method || !op.path) continue;
+      out.set(`${resource}.${name}`, {
+        method: op.method.toUpperCase(),
+        path: op.path,
+        params: (op.parameters ?? []).map((p) => ({ name: p.name ?? '', where: p.paramType ?? 'query', required: p.required === true })),
+      });
+    }
+  }
+  return out;
+}
+
+/** Asterisk's HTTP server serves 100 sessions at once by default (http.conf sessionlimit): stay well under, with the event socket. */
+const MAX_SOCKETS = 32;
+/** Idle keep-alive sockets close before a server would close them (Node's own server: 5 s; Asterisk: 15 s). */
+const IDLE_SOCKET_MS = 4000;
+
 export class AriRest {
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+  private readonly authorization: string;
+  /** Where requests go, parsed once (a URL string would be parsed again for every request). */
+  private readonly target: { protocol: string; hostname: string; port: number; prefix: string };
+
   private constructor(
-    private readonly client: AriClient,
-    private readonly auth: InstanceType<SwaggerModule['PasswordAuthorization']>,
+    base: URL,
+    private readonly operations: Map<string, OperationSpec>,
+    username: string,
+    password: string,
     private readonly requestTimeoutMs: number,
-  ) {}
+  ) {
+    const secure = base.protocol === 'https:';
+    this.agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS })
+      : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS });
+    this.request = secure ? https.request : http.request;
+    this.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    this.target = {
+      protocol: base.protocol,
+      hostname: base.hostname.replace(/^\[|\]$/g, ''),
+      port: base.port ? Number(base.port) : secure ? 443 : 80,
+      prefix: `${base.pathname.replace(/\/$/, '')}/ari`,
+    };
+  }
 
   static connect(options: RestOptions): Promise<AriRest> {
     const auth = new swagger.PasswordAuthorization(new URL(options.baseUrl).hostname, options.username, options.password);
     return serialised(async () => {
       swagger.authorizations.add('basic-auth', auth);
       const client = await withTimeout(ari.connect(options.baseUrl, options.username, options.password), options.requestTimeoutMs * 3, 'loading the ARI API documents');
-      return new AriRest(client, auth, options.requestTimeoutMs);
+      const operations = operationsOf(client);
+      if (operations.size === 0) throw new AriError('connect', 'unknown', 'the ARI API documents declare no operations');
+      return new AriRest(new URL(options.baseUrl), operations, options.username, options.password, options.requestTimeoutMs);
     });
   }
 
-  /** Calls resource.operation(params); the request carries this connection's credentials. */
+  /** Calls resource.operation(params) as the server declares it; resolves with the JSON answer (undefined for none). */
   call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     const name = `${resource}.${operation}`;
-    const res = this.client[resource] as Record<string, AriOperation | undefined> | undefined;
-    const op = res?.[operation];
+    const op = this.operations.get(name);
     if (!op) return Promise.reject(new AriError(name, 'unknown', 'this Asterisk does not offer the operation'));
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
-    const previous = swagger.authorizations.authz['basic-auth'];
-    swagger.authorizations.add('basic-auth', this.auth);
-    let request: Promise<unknown>;
-    try {
-      request = op(params);
-    } catch (err) {
-      return Promise.reject(toAriError(name, err));
-    } finally {
-      if (previous) swagger.authorizations.add('basic-auth', previous);
+    let path = op.path;
+    const query: string[] = [];
+    let body: string | undefined;
+    for (const p of op.params) {
+      const value = params[p.name];
+      if (value === undefined || value === null) {
+        if (p.where === 'path') return Promise.reject(new AriError(name, 'bad-request', `${p.name} is a required path param`, 400));
+        continue;
+      }
+      if (p.where === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(text(value)));
+      else if (p.where === 'body') body = JSON.stringify(p.name === 'variables' || p.name === 'fields' ? { [p.name]: value } : value);
+      else query.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(Array.isArray(value) ? value.map(text).join(',') : text(value))}`);
     }
-    return withTimeout(request, this.requestTimeoutMs, name, signal).then(
-      (value) => plain(value) as T,
-      (err: unknown) => {
-        throw err instanceof AriError || (signal?.aborted && err === signal.reason) ? err : toAriError(name, err);
-      },
-    );
+    return this.send<T>(name, op.method, `${this.target.prefix}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`, body, signal, false);
+  }
+
+  private send<T>(name: string, method: string, path: string, body: string | undefined, signal: AbortSignal | undefined, retried: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const headers: Record<string, string | number> = { Authorization: this.authorization, Accept: 'application/json' };
+      if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        headers['Content-Length'] = Buffer.byteLength(body);
+      }
+      let settled = false;
+      const finish = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const { protocol, hostname, port } = this.target;
+      const req = this.request({ protocol, hostname, port, path, method, headers, agent: this.agent });
+      const timer = setTimeout(() => {
+        finish(() => reject(new AriError(name, 'not-connected', `no answer from Asterisk within ${this.requestTimeoutMs} ms`)));
+        req.destroy();
+      }, this.requestTimeoutMs);
+      const onAbort = (): void => {
+        finish(() => reject(signal?.reason as Error));
+        req.destroy();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server had just closed: the request never reached it; send it once more.
+        if (!retried && req.reusedSocket && err.code === 'ECONNRESET' && !settled) {
+          finish(() => resolve(this.send<T>(name, method, path, body, signal, true)));
+          return;
+        }
+        finish(() => reject(toAriError(name, err)));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (err) => finish(() => reject(toAriError(name, err))));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const raw = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = raw === '' ? undefined : (JSON.parse(raw) as unknown);
+          } catch {
+            parsed = raw;
+          }
+          if (status >= 200 && status < 300) {
+            finish(() => resolve(parsed as T));
+            return;
+          }
+          // Asterisk answers errors with {"message": "..."} (and "Allocation failed" as {"error": "..."}).
+          const answer = parsed as { message?: unknown; error?: unknown } | string | undefined;
+          let message = `HTTP ${status}`;
+          if (typeof answer === 'string' && answer) message = answer;
+          else if (typeof answer === 'object' && answer !== null) {
+            if (typeof answer.message === 'string') message = answer.message;
+            else if (typeof answer.error === 'string') message = answer.error;
+          }
+          finish(() => reject(new AriError(name, kindForStatus(status), message, status)));
+        });
+      });
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  /** Closes the kept-alive sockets (the connection is being replaced or closed). */
+  close(): void {
+    this.agent.destroy();
   }
 }
 
-/** ari-client wraps results in resource objects holding the client; call logic gets plain data. */
-function plain(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
-  if (Array.isArray(value)) return value.map(plain);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k.startsWith('_') || typeof v === 'function') continue;
-    out[k] = v;
-  }
-  return out;
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
