@@ -18,6 +18,10 @@ export interface CallHandle {
   /** The IVR flow the call was routed to, once it is routed. */
   flow?: string;
   language?: string;
+  /** Settings from the routing table for the dialed number (account, then group, then number level). */
+  settings?: { language?: string; firstDigitTimeoutSec?: number; interDigitTimeoutSec?: number; ringTimeoutSec?: number };
+  /** How the call found its flow: dialplan (a Stasis argument), number, group, account, or only-flow. */
+  route?: { level: string; group?: string };
   /** Call variables: the flow's own data about this call. Change nodes may edit them. */
   vars: Record<string, unknown>;
   /** The elements the call has passed through, oldest first. */
@@ -48,4 +52,21 @@ export function readHandle(value: unknown): CallHandle | string {
     return 'msg.call.vars must be an object';
   }
   return h as CallHandle;
+}
+
+/** A call variable as text, for Asterisk (a channel variable, a dial string): objects as JSON, nothing as "". */
+export function asText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      return JSON.stringify(value);
+    default:
+      return '';
+  }
 }

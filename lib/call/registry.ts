@@ -30,6 +30,8 @@ export interface EndedCall {
 
 /** How long to wait, after a call of ours left the application, for Asterisk's ChannelDestroyed with the cause. */
 const DESTROYED_GRACE_MS = 2000;
+/** How long an ended call is remembered: a msg still on its way between nodes when the caller hung up is not an error. */
+export const IN_TRANSIT_MS = 1000;
 
 export class CallRegistry {
   private readonly sessions = new Map<string, CallSession>();
@@ -40,6 +42,8 @@ export class CallRegistry {
   private readonly claimed = new Set<string>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly requestedCause = new Map<string, number>();
+  /** Calls that ended in the last IN_TRANSIT_MS, oldest first, with when. */
+  private readonly recentlyEnded = new Map<string, number>();
 
   constructor(
     private readonly telephony: Telephony,
@@ -63,6 +67,16 @@ export class CallRegistry {
     return [...this.sessions.values()];
   }
 
+  /** Whether a call ended within the last second (its msg may still be on its way between nodes). */
+  endedJustNow(id: string): boolean {
+    const at = this.recentlyEnded.get(id);
+    return at !== undefined && this.now() - at < IN_TRANSIT_MS;
+  }
+
+  private now(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
+
   /** A new inbound call entered the application. */
   onCall(listener: (session: CallSession, start: StasisStart) => void): () => void {
     this.events.on('call', listener);
@@ -80,9 +94,14 @@ export class CallRegistry {
     this.claimed.add(channelId);
   }
 
-  /** Asks Asterisk to hang up a call, remembering that the flow (not the caller) ended it. */
-  async hangup(session: CallSession, reason: HangupReason | { code: number } = 'normal'): Promise<void> {
+  /**
+   * Asks Asterisk to hang up a call, remembering that the flow (not the
+   * caller) ended it, or, with `by`, on whose behalf (the callee of a
+   * transfer who hung up first).
+   */
+  async hangup(session: CallSession, reason: HangupReason | { code: number } = 'normal', by?: HungUpBy): Promise<void> {
     session.hangupRequested = true;
+    if (by) session.hangupBy = by;
     this.requestedCause.set(session.channelId, typeof reason === 'string' ? HANGUP_REASONS[reason] : reason.code);
     await this.telephony.hangup(session.channelId, reason);
   }
@@ -122,9 +141,19 @@ export class CallRegistry {
         this.events.emit('call', session, event);
         return;
       }
+      case 'ChannelDtmfReceived': {
+        const s = this.sessions.get(event.channel.id);
+        if (!s) return;
+        s.keyPressed(event.digit);
+        if (s.between) s.keepKey(event.digit);
+        return;
+      }
       case 'ChannelStateChange': {
         const s = this.sessions.get(event.channel.id);
-        if (s && event.channel.state === 'Up' && s.state === 'ringing') s.state = 'up';
+        if (s && event.channel.state === 'Up' && s.state === 'ringing') {
+          s.state = 'up';
+          s.answeredAt = new Date().toISOString();
+        }
         return;
       }
       case 'ChannelHangupRequest': {
@@ -132,7 +161,7 @@ export class CallRegistry {
         if (!s) return;
         // A soft hangup carries a flag, not a cause; the cause is the one we asked for, if we asked.
         const cause = event.soft ? this.requestedCause.get(s.channelId) : event.cause;
-        const by: HungUpBy = event.soft ? (s.hangupRequested ? 'flow' : 'system') : s.direction === 'inbound' ? 'caller' : 'callee';
+        const by: HungUpBy = event.soft ? (s.hangupRequested ? (s.hangupBy ?? 'flow') : 'system') : s.direction === 'inbound' ? 'caller' : 'callee';
         this.endSession(s, { reason: 'hangup', by, ...causeOf(cause) });
         return;
       }
@@ -144,7 +173,7 @@ export class CallRegistry {
           this.endSession(
             s,
             s.hangupRequested
-              ? { reason: 'hangup', by: 'flow', ...causeOf(requested) }
+              ? { reason: 'hangup', by: s.hangupBy ?? 'flow', ...causeOf(requested) }
               : s.leaving
                 ? { reason: 'left-application', by: 'flow' }
                 : { reason: 'hangup', by: s.direction === 'inbound' ? 'caller' : 'callee' },
@@ -158,7 +187,7 @@ export class CallRegistry {
       case 'ChannelDestroyed': {
         const s = this.sessions.get(event.channel.id);
         if (!s) return;
-        const by: HungUpBy = s.hangupRequested ? 'flow' : s.direction === 'inbound' ? 'caller' : 'callee';
+        const by: HungUpBy = s.hangupRequested ? (s.hangupBy ?? 'flow') : s.direction === 'inbound' ? 'caller' : 'callee';
         this.endSession(s, { reason: 'hangup', by, cause: event.cause, causeText: event.cause_txt });
         this.finish(s);
         return;
@@ -189,6 +218,12 @@ export class CallRegistry {
     if (timer) clearTimeout(timer);
     this.graceTimers.delete(s.channelId);
     const end = s.ended;
+    const now = this.now();
+    for (const [id, at] of this.recentlyEnded) {
+      if (now - at < IN_TRANSIT_MS) break;
+      this.recentlyEnded.delete(id);
+    }
+    this.recentlyEnded.set(s.id, now);
     if (end) this.events.emit('ended', { session: s, end } satisfies EndedCall);
   }
 

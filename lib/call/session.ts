@@ -1,4 +1,5 @@
 import { CallEndedError, type CallEndReason } from '../ari/errors';
+import type { RouteSettings } from '../schemas/routing';
 import type { CallHandle, TraceEntry } from './handle';
 
 export type CallState = 'ringing' | 'up' | 'ended';
@@ -30,6 +31,9 @@ export interface NewCall {
 
 /** The trace keeps the most recent entries; a call looping in a menu must not grow without bound. */
 export const TRACE_LIMIT = 200;
+/** The keys kept for the next element (type-ahead), and the history of keys pressed, are bounded too. */
+export const DTMF_BUFFER_LIMIT = 64;
+export const PRESSED_LIMIT = 500;
 
 /**
  * The live state of one call: what msg.call names. It owns the call's
@@ -54,6 +58,27 @@ export class CallSession {
   leaving: string | undefined;
   /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
   readonly dtmf: string[] = [];
+  /** Every key the caller pressed, oldest first (bounded), for the call-end report. */
+  readonly pressed: { digit: string; at: string }[] = [];
+  /** Settings the routing table gives the dialed number. */
+  settings: RouteSettings = {};
+  route: { level: string; group?: string } | undefined;
+  /** Set while the call is handed to someone else (bridged to an agent): no element is expected to handle it. */
+  handedOff = false;
+  /** The channel the caller is bridged with, after a transfer. */
+  peer: string | undefined;
+  /** Who the flow's hangup request is on behalf of (the callee, when the caller is hung up because the callee left). */
+  hangupBy: HungUpBy | undefined;
+  /** When the call was answered (ISO 8601). */
+  answeredAt: string | undefined;
+  /**
+   * True while no element handles the call (its msg travels between nodes,
+   * or waits in a function or delay node): keys pressed then are kept for
+   * the next element, as Asterisk's dialplan keeps them queued between
+   * applications. While an element runs, it decides: a menu reads them, a
+   * prompt without barge-in ignores them.
+   */
+  between = true;
   private traceEntries: TraceEntry[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly controller = new AbortController();
@@ -86,6 +111,18 @@ export class CallSession {
     return this.traceEntries;
   }
 
+  /** Records a key the caller pressed. */
+  keyPressed(digit: string): void {
+    this.pressed.push({ digit, at: new Date(this.now()).toISOString() });
+    if (this.pressed.length > PRESSED_LIMIT) this.pressed.splice(0, this.pressed.length - PRESSED_LIMIT);
+  }
+
+  /** Keeps a key for the next element; a flood of keys keeps only the latest ones. */
+  keepKey(digit: string): void {
+    this.dtmf.push(digit);
+    if (this.dtmf.length > DTMF_BUFFER_LIMIT) this.dtmf.splice(0, this.dtmf.length - DTMF_BUFFER_LIMIT);
+  }
+
   /** Records that an element started on this call; returns the entry so the element can set its outcome. */
   enter(node: string, element: string): TraceEntry {
     const entry: TraceEntry = { node, element, at: new Date(this.now()).toISOString() };
@@ -106,7 +143,8 @@ export class CallSession {
    */
   idle(ms: number, onIdle: () => void): void {
     this.busy();
-    if (ms <= 0 || this.endInfo) return;
+    this.between = !this.handedOff;
+    if (ms <= 0 || this.endInfo || this.handedOff) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (!this.endInfo) onIdle();
@@ -116,6 +154,7 @@ export class CallSession {
 
   /** An element is handling the call. */
   busy(): void {
+    this.between = false;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
@@ -135,6 +174,8 @@ export class CallSession {
     };
     if (this.flow !== undefined) h.flow = this.flow;
     if (this.language !== undefined) h.language = this.language;
+    if (Object.keys(this.settings).length > 0) h.settings = { ...this.settings };
+    if (this.route) h.route = { ...this.route };
     return h;
   }
 
@@ -152,6 +193,9 @@ export class CallSession {
     }
     this.busy();
     this.state = 'ended';
+    // The element the call was in when it ended says so, whoever hears of the end first.
+    const current = this.traceEntries.at(-1);
+    if (current && current.outcome === undefined) current.outcome = 'hangup';
     this.endInfo = { ...info, at: new Date(this.now()).toISOString() };
     this.controller.abort(new CallEndedError(this.channelId, info.reason, info.cause, info.causeText));
     return true;

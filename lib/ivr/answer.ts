@@ -5,5 +5,8 @@ import type { CallSession } from '../call/session';
 export async function answer(telephony: Telephony, session: CallSession, signal: AbortSignal): Promise<void> {
   if (session.state === 'up') return;
   await telephony.answer(session.channelId, signal);
-  if (session.state === 'ringing') session.state = 'up';
+  if (session.state === 'ringing') {
+    session.state = 'up';
+    session.answeredAt ??= new Date().toISOString();
+  }
 }

@@ -1,18 +1,20 @@
 /**
  * Plays a list of prompts to the caller, `repeat` times. With barge-in, a
  * key the caller presses stops the prompt at once and is kept (in the
- * session's DTMF buffer) for the next element, as IVR callers expect when
+ * session's key buffer) for the next element, as IVR callers expect when
  * they already know their choice; a key pressed before the prompt even
- * started skips it.
+ * started skips it. Without barge-in, keys are ignored.
  */
-import { randomUUID } from 'node:crypto';
 import type { Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { answer } from './answer';
+import { KeyReader, MediaError } from './keys';
+
+export { MediaError } from './keys';
 
 export interface PlayRequest {
   prompts: string[];
-  /** Empty: the call's own language. */
+  /** Empty: the language the routing table gives the call, else the channel's own. */
   language: string;
   bargeIn: boolean;
   repeat: number;
@@ -27,36 +29,35 @@ export interface PlayResult {
   digit?: string;
 }
 
-/** Asterisk could not play the prompts (a missing file, an unreachable URL). */
-export class MediaError extends Error {
-  override readonly name = 'MediaError';
+/** The language prompts play in: the element's, else the routing table's for the call (else Asterisk uses the channel's). */
+export function promptLanguage(session: CallSession, language: string): string {
+  return language || session.settings.language || '';
+}
+
+/** Plays prompts to the end, keys or not (answered or as early media); a prompt Asterisk cannot play is a MediaError. */
+export async function playThrough(telephony: Telephony, session: CallSession, prompts: string[], language: string, signal: AbortSignal): Promise<void> {
+  const lang = promptLanguage(session, language);
+  const outcome = await telephony.play({ channelId: session.channelId }, prompts, lang ? { signal, lang } : { signal });
+  if (outcome.state === 'failed' && !signal.aborted) {
+    throw new MediaError(`Asterisk could not play ${prompts.join(', ')} (a missing sound file or an unreachable URL?)`);
+  }
 }
 
 export async function play(telephony: Telephony, session: CallSession, req: PlayRequest, signal: AbortSignal): Promise<PlayResult> {
-  if (req.answer) await answer(telephony, session, signal);
-  if (req.bargeIn && session.dtmf.length > 0) return { outcome: 'interrupted', digit: session.dtmf[0] as string };
-  let current: string | undefined;
-  let interruptedBy: string | undefined;
-  const unwatch = req.bargeIn
-    ? telephony.watchChannel(session.channelId, (event) => {
-        if (event.type !== 'ChannelDtmfReceived' || interruptedBy !== undefined) return;
-        interruptedBy = event.digit;
-        session.dtmf.push(event.digit);
-        if (current) telephony.stopPlayback(current).catch(() => undefined);
-      })
-    : undefined;
-  try {
-    for (let i = 0; i < req.repeat && interruptedBy === undefined; i += 1) {
-      current = randomUUID();
-      const options: { playbackId: string; signal: AbortSignal; lang?: string } = { playbackId: current, signal };
-      if (req.language) options.lang = req.language;
-      const outcome = await telephony.play({ channelId: session.channelId }, req.prompts, options);
-      if (outcome.state === 'failed' && !signal.aborted) {
-        throw new MediaError(`Asterisk could not play ${req.prompts.join(', ')} (a missing sound file or an unreachable URL?)`);
-      }
-    }
-  } finally {
-    unwatch?.();
+  if (!req.bargeIn) {
+    if (req.answer) await answer(telephony, session, signal);
+    for (let i = 0; i < req.repeat; i += 1) await playThrough(telephony, session, req.prompts, req.language, signal);
+    return { outcome: 'done' };
   }
-  return interruptedBy === undefined ? { outcome: 'done' } : { outcome: 'interrupted', digit: interruptedBy };
+  // Listening starts before the answer: a key pressed as the call is answered counts.
+  const keys = new KeyReader(telephony, session);
+  try {
+    if (req.answer) await answer(telephony, session, signal);
+    const language = promptLanguage(session, req.language);
+    for (let i = 0; i < req.repeat && keys.pending === 0; i += 1) await keys.prompt(req.prompts, language, true, signal);
+  } finally {
+    keys.close();
+  }
+  const digit = session.dtmf[0];
+  return digit === undefined ? { outcome: 'done' } : { outcome: 'interrupted', digit };
 }

@@ -2,7 +2,7 @@
  * Config (and msg override) schemas of the IVR element nodes. Each node's
  * form, its deploy-time check and its msg overrides use these.
  */
-import { HANGUP_REASONS } from '../ari/causes';
+import { HANGUP_REASONS, SIP_RESPONSES } from '../ari/causes';
 import { Validator } from './validator';
 
 /** One media URI as ARI plays it, or an http(s) URL (played as sound:<url>). */
@@ -18,7 +18,7 @@ const onError = {
   default: 'hangup',
   description: '"hangup" (end the call) or "output" (continue on the error output)',
 } as const;
-const outputs = { type: 'integer', minimum: 0, maximum: 10, description: 'the number of outputs' } as const;
+const outputs = { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' } as const;
 const languageRule = {
   type: 'string',
   pattern: '^([a-z]{2,3}([_-][A-Za-z0-9]{2,8})?)?$',
@@ -62,7 +62,7 @@ export interface PlayConfig {
 }
 const prompts = {
   type: 'array',
-  default: [],
+  default: [] as string[],
   items: { type: 'string', pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
   maxItems: 50,
   description: 'a list of at most 50 media URIs',
@@ -103,4 +103,282 @@ export const hangupConfig = new Validator<HangupConfig>('callflow-hangup', {
     reason: { type: 'string', enum: Object.keys(HANGUP_REASONS), default: 'normal', description: `one of ${Object.keys(HANGUP_REASONS).join(', ')}` },
   },
   required: ['reason'],
+});
+
+/** A list of media that may be empty (an optional prompt). */
+const optionalPrompts = { ...prompts, description: 'a list of at most 50 media URIs (may be empty)' } as const;
+const seconds = (min: number, max: number): { type: 'number'; minimum: number; maximum: number; description: string } => ({
+  type: 'number',
+  minimum: min,
+  maximum: max,
+  description: `seconds from ${min} to ${max} (decimals allowed; empty: the routing table's or the default)`,
+});
+const retries = { type: 'integer', minimum: 0, maximum: 10, default: 2, description: 'a whole number of retries from 0 to 10' } as const;
+const variable = {
+  type: 'string',
+  pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$',
+  description: 'a variable name: a letter or _, then letters, digits or _ (at most 64)',
+} as const;
+
+export interface CollectConfig {
+  name?: string;
+  prompts: string[];
+  minDigits: number;
+  maxDigits: number;
+  firstDigitTimeoutSec?: number;
+  interDigitTimeoutSec?: number;
+  terminator: '' | '#' | '*';
+  pattern: string;
+  retries: number;
+  invalidPrompts: string[];
+  timeoutPrompts: string[];
+  variable: string;
+  language: string;
+  onError: 'hangup' | 'output';
+}
+export const collectConfig = new Validator<CollectConfig>('callflow-collect', {
+  type: 'object',
+  properties: {
+    name,
+    prompts: optionalPrompts,
+    minDigits: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'a whole number of digits from 1 to 64' },
+    maxDigits: {
+      type: 'integer',
+      minimum: { $data: '1/minDigits' },
+      maximum: 64,
+      default: 10,
+      description: 'a whole number of digits, at least the minimum and at most 64',
+    },
+    firstDigitTimeoutSec: seconds(0.1, 60),
+    interDigitTimeoutSec: seconds(0.1, 30),
+    terminator: { type: 'string', enum: ['', '#', '*'], default: '#', description: '"#", "*" or "" (none)' },
+    pattern: { type: 'string', maxLength: 200, default: '', description: 'a regular expression of at most 200 characters (empty: any digits)' },
+    retries,
+    invalidPrompts: optionalPrompts,
+    timeoutPrompts: optionalPrompts,
+    variable: { ...variable, default: 'digits' },
+    language,
+    onError,
+    outputs,
+  },
+  required: ['prompts', 'minDigits', 'maxDigits', 'terminator', 'pattern', 'retries', 'invalidPrompts', 'timeoutPrompts', 'variable', 'language', 'onError'],
+});
+
+const KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
+
+export interface MenuConfig {
+  name?: string;
+  prompts: string[];
+  /** The key of each option, in output order. */
+  options: string[];
+  /** A label for each option (the output's name). */
+  labels: string[];
+  repeatKey: string;
+  timeoutSec?: number;
+  retries: number;
+  invalidPrompts: string[];
+  timeoutPrompts: string[];
+  language: string;
+  onError: 'hangup' | 'output';
+}
+export const menuConfig = new Validator<MenuConfig>('callflow-menu', {
+  type: 'object',
+  properties: {
+    name,
+    prompts: { ...prompts, minItems: 1, description: 'a list of 1 to 50 media URIs (the menu must say something)' },
+    options: {
+      type: 'array',
+      items: { type: 'string', enum: KEYS, description: 'a key: 0-9, * or #' },
+      minItems: 1,
+      maxItems: 12,
+      uniqueItems: true,
+      default: ['1'],
+      description: '1 to 12 keys, each used once',
+    },
+    labels: { type: 'array', items: { type: 'string', maxLength: 40, description: 'a label of at most 40 characters' }, maxItems: 12, default: [] as string[], description: 'a label for each option' },
+    repeatKey: {
+      type: 'string',
+      enum: ['', ...KEYS],
+      not: { enum: { $data: '1/options' } },
+      default: '',
+      description: 'a key that replays the menu, not one of the options ("" for none)',
+    },
+    timeoutSec: seconds(0.1, 60),
+    retries,
+    invalidPrompts: optionalPrompts,
+    timeoutPrompts: optionalPrompts,
+    language,
+    onError,
+    outputs,
+  },
+  required: ['prompts', 'options', 'labels', 'repeatKey', 'retries', 'invalidPrompts', 'timeoutPrompts', 'language', 'onError'],
+});
+
+export type TransferKind = 'endpoint' | 'number' | 'dialplan' | 'queue' | 'flow';
+export interface TransferConfig {
+  name?: string;
+  kind: TransferKind;
+  endpoint: string;
+  number: string;
+  dialString: string;
+  context: string;
+  extension: string;
+  priority: number;
+  queue: string;
+  queueContext: string;
+  flow: string;
+  ringTimeoutSec?: number;
+  callerId: string;
+  onError: 'hangup' | 'output';
+}
+const templated = '[A-Za-z0-9_.{}+*#@:;=/-]';
+export const transferConfig = new Validator<TransferConfig>('callflow-transfer', {
+  type: 'object',
+  properties: {
+    name,
+    kind: { type: 'string', enum: ['endpoint', 'number', 'dialplan', 'queue', 'flow'], default: 'endpoint', description: 'endpoint, number, dialplan, queue or flow' },
+    endpoint: { type: 'string', pattern: `^([A-Za-z0-9]+/${templated}+)?$`, default: '', description: 'an endpoint such as PJSIP/100 (may use {vars.name})' },
+    number: { type: 'string', pattern: '^(\\+?[0-9*#]{1,32}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]*\\}|\\{caller\\})?$', default: '', description: 'a number (+15550100), {vars.name} or {caller}' },
+    dialString: { type: 'string', pattern: `^[A-Za-z0-9]+/${templated}*\\{number\\}${templated}*$`, default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, e.g. PJSIP/{number}@trunk' },
+    context: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,80}$', default: '', description: 'a dialplan context' },
+    extension: { type: 'string', pattern: '^[A-Za-z0-9_+*#.-]{0,80}$', default: '', description: 'a dialplan extension' },
+    priority: { type: 'integer', minimum: 1, maximum: 10000, default: 1, description: 'a dialplan priority from 1' },
+    queue: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,80}$', default: '', description: 'a queue name' },
+    queueContext: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,80}$', default: 'callflow-queues', description: 'the dialplan context whose extensions run Queue()' },
+    flow: { type: 'string', pattern: '^([A-Za-z0-9_.-]{1,64})?$', default: '', description: 'a flow name' },
+    ringTimeoutSec: { type: 'integer', minimum: 5, maximum: 300, description: 'whole seconds from 5 to 300 (empty: the routing table\'s or 30)' },
+    callerId: { type: 'string', pattern: '^(\\+?[0-9]{1,32})?$', default: '', description: 'a caller number to show the callee (empty: the caller\'s)' },
+    onError,
+    outputs,
+  },
+  required: ['kind', 'endpoint', 'number', 'dialString', 'context', 'extension', 'priority', 'queue', 'queueContext', 'flow', 'callerId', 'onError'],
+  allOf: [
+    { if: { properties: { kind: { const: 'endpoint' } } }, then: { properties: { endpoint: { type: 'string', minLength: 1, description: 'the endpoint to call, e.g. PJSIP/100' } } } },
+    { if: { properties: { kind: { const: 'number' } } }, then: { properties: { number: { type: 'string', minLength: 1, description: 'the number to call' } } } },
+    {
+      if: { properties: { kind: { const: 'dialplan' } } },
+      then: { properties: { context: { type: 'string', minLength: 1, description: 'the dialplan context' }, extension: { type: 'string', minLength: 1, description: 'the dialplan extension' } } },
+    },
+    { if: { properties: { kind: { const: 'queue' } } }, then: { properties: { queue: { type: 'string', minLength: 1, description: 'the queue name' } } } },
+    { if: { properties: { kind: { const: 'flow' } } }, then: { properties: { flow: { type: 'string', minLength: 1, description: 'the flow to continue in' } } } },
+  ],
+});
+
+export interface ResponseConfig {
+  name?: string;
+  code: number;
+  reason: string;
+  media: string[];
+  language: string;
+}
+export const responseConfig = new Validator<ResponseConfig>('callflow-response', {
+  type: 'object',
+  properties: {
+    name,
+    code: {
+      type: 'integer',
+      enum: Object.keys(SIP_RESPONSES).map(Number),
+      default: 486,
+      description: `a SIP response ARI can send: ${Object.keys(SIP_RESPONSES).join(', ')}`,
+    },
+    reason: { type: 'string', maxLength: 100, default: '', description: 'a reason of at most 100 characters' },
+    media: optionalPrompts,
+    language,
+  },
+  required: ['code', 'reason', 'media', 'language'],
+});
+
+/** Where a value comes from: Node-RED's typed-input types, the call (msg.call) and an Asterisk channel variable of the call (chanvar). */
+export type ValueType = 'str' | 'num' | 'bool' | 'json' | 'msg' | 'flow' | 'global' | 'jsonata' | 'env' | 'call' | 'chanvar';
+export interface Assignment {
+  target: 'var' | 'channel';
+  name: string;
+  type: ValueType;
+  value: string;
+}
+export interface SetConfig {
+  name?: string;
+  assignments: Assignment[];
+  onError: 'hangup' | 'output';
+}
+export const setConfig = new Validator<SetConfig>('callflow-set', {
+  type: 'object',
+  properties: {
+    name,
+    assignments: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      default: [] as Assignment[],
+      description: '1 to 50 assignments',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          target: { type: 'string', enum: ['var', 'channel'], description: '"var" (msg.call.vars) or "channel" (an Asterisk channel variable)' },
+          name: { type: 'string', maxLength: 80, description: 'a variable name' },
+          type: { type: 'string', enum: ['str', 'num', 'bool', 'json', 'msg', 'flow', 'global', 'jsonata', 'env', 'call', 'chanvar'], description: 'where the value comes from' },
+          value: { type: 'string', maxLength: 2000, description: 'a value of at most 2000 characters' },
+        },
+        required: ['target', 'name', 'type', 'value'],
+        allOf: [
+          { if: { properties: { target: { const: 'var' } } }, then: { properties: { name: { ...variable } } } },
+          {
+            if: { properties: { target: { const: 'channel' } } },
+            then: { properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\([^()]*\\))?$', description: 'a channel variable or function, e.g. ACCOUNT or CALLERID(name)' } } },
+          },
+        ],
+      },
+    },
+    onError,
+    outputs,
+  },
+  required: ['assignments', 'onError'],
+});
+
+export interface RecordConfig {
+  name?: string;
+  prefix: string;
+  format: 'wav' | 'gsm' | 'ulaw' | 'alaw' | 'sln' | 'g722';
+  maxDurationSec: number;
+  maxSilenceSec: number;
+  beep: boolean;
+  terminateOn: 'none' | 'any' | '*' | '#';
+  prompts: string[];
+  variable: string;
+  language: string;
+  onError: 'hangup' | 'output';
+}
+export const recordConfig = new Validator<RecordConfig>('callflow-record', {
+  type: 'object',
+  properties: {
+    name,
+    prefix: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$', default: 'callflow', description: '1 to 40 letters, digits, _ or -' },
+    format: { type: 'string', enum: ['wav', 'gsm', 'ulaw', 'alaw', 'sln', 'g722'], default: 'wav', description: 'wav, gsm, ulaw, alaw, sln or g722' },
+    maxDurationSec: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'whole seconds from 0 (no limit) to 3600' },
+    maxSilenceSec: { type: 'integer', minimum: 0, maximum: 60, default: 5, description: 'whole seconds from 0 (off) to 60' },
+    beep: { type: 'boolean', default: true, description: 'true or false' },
+    terminateOn: { type: 'string', enum: ['none', 'any', '*', '#'], default: '#', description: 'none, any, * or #' },
+    prompts: optionalPrompts,
+    variable: { ...variable, default: 'recording' },
+    language,
+    onError,
+    outputs,
+  },
+  required: ['prefix', 'format', 'maxDurationSec', 'maxSilenceSec', 'beep', 'terminateOn', 'prompts', 'variable', 'language', 'onError'],
+});
+
+export interface CallEndConfig {
+  name?: string;
+  connection: string;
+  flow: string;
+}
+export const callEndConfig = new Validator<CallEndConfig>('callflow-call-end', {
+  type: 'object',
+  properties: {
+    name,
+    connection: { type: 'string', minLength: 1, description: 'an Asterisk connection (a callflow-asterisk config node)' },
+    flow: { type: 'string', pattern: '^([A-Za-z0-9_.-]{1,64})?$', default: '', description: 'a flow name (empty: every flow of the connection)' },
+  },
+  required: ['connection', 'flow'],
 });

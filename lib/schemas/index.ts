@@ -1,6 +1,20 @@
 /** Every schema, by the node type (or document) it checks; the build compiles them for the editor. */
 import { asteriskConfig } from './asterisk';
-import { answerConfig, entryConfig, hangupConfig, playConfig, playOverride } from './elements';
+import {
+  answerConfig,
+  callEndConfig,
+  collectConfig,
+  entryConfig,
+  hangupConfig,
+  menuConfig,
+  playConfig,
+  playOverride,
+  recordConfig,
+  responseConfig,
+  setConfig,
+  transferConfig,
+} from './elements';
+import { routingConfig, routingTable } from './routing';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -10,6 +24,15 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-play': playConfig,
   'callflow-play/override': playOverride,
   'callflow-hangup': hangupConfig,
+  'callflow-collect': collectConfig,
+  'callflow-menu': menuConfig,
+  'callflow-transfer': transferConfig,
+  'callflow-response': responseConfig,
+  'callflow-set': setConfig,
+  'callflow-record': recordConfig,
+  'callflow-call-end': callEndConfig,
+  'callflow-routing': routingConfig,
+  'callflow-routing/table': routingTable,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

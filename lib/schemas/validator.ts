@@ -6,7 +6,7 @@
  */
 import Ajv, { type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, $data: true });
 
 export type Check<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
@@ -73,7 +73,7 @@ export function describeErrors(errors: readonly ErrorObject[]): string[] {
       out.push(`${field ? `${field}.` : ''}${extra}: is not a known setting`);
       continue;
     }
-    if (described && ['pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum', 'type', 'minItems', 'maxItems', 'format', 'const'].includes(e.keyword)) {
+    if (described && ['pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum', 'type', 'minItems', 'maxItems', 'format', 'const', 'not', 'uniqueItems'].includes(e.keyword)) {
       text = `${described} (got ${JSON.stringify(e.data)})`;
     } else {
       text = `${e.message ?? 'is not valid'}${e.data !== undefined && typeof e.data !== 'object' ? ` (got ${JSON.stringify(e.data)})` : ''}`;
@@ -88,6 +88,7 @@ interface PropertySchema {
   type?: string | string[];
   default?: unknown;
   items?: PropertySchema;
+  properties?: Record<string, PropertySchema>;
 }
 
 function coerce(prop: PropertySchema, value: unknown): unknown {
@@ -99,6 +100,16 @@ function coerce(prop: PropertySchema, value: unknown): unknown {
     return type === 'string' ? text : value;
   }
   if (type === 'array' && Array.isArray(value) && prop.items) return value.map((v) => coerce(prop.items as PropertySchema, v));
+  if (type === 'object' && value && typeof value === 'object' && !Array.isArray(value) && prop.properties) {
+    const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const [key, inner] of Object.entries(prop.properties)) {
+      const v = out[key];
+      // An empty form field means "not set" inside an object.
+      if (v === '' && inner.type !== 'string') delete out[key];
+      else if (v !== undefined) out[key] = coerce(inner, v);
+    }
+    return out;
+  }
   return value;
 }
 

@@ -1,0 +1,129 @@
+/**
+ * Collecting digits (an account number, a PIN) and menus: a prompt the
+ * caller can interrupt, then keys read with a first-key and a between-keys
+ * timeout, retries with their own prompts for "nothing pressed" and "not
+ * valid". Keys already pressed (type-ahead) count.
+ */
+import type { Telephony } from '../ari/port';
+import type { CallSession } from '../call/session';
+import { answer } from './answer';
+import { KeyReader } from './keys';
+import { promptLanguage } from './play';
+
+export interface CollectRequest {
+  prompts: string[];
+  minDigits: number;
+  maxDigits: number;
+  firstDigitTimeoutSec: number;
+  interDigitTimeoutSec: number;
+  /** A key that ends the input early ('' for none); it is not part of the digits. */
+  terminator: '' | '#' | '*';
+  /** The digits must match this (the whole input). */
+  pattern?: RegExp;
+  /** Further attempts after the first. */
+  retries: number;
+  invalidPrompts: string[];
+  timeoutPrompts: string[];
+  language: string;
+}
+
+export type CollectResult =
+  | { outcome: 'collected'; digits: string; attempts: number }
+  | { outcome: 'timeout'; attempts: number }
+  | { outcome: 'invalid'; digits: string; attempts: number };
+
+/** What collect and menu share: the retries and their prompts. */
+interface Attempts {
+  retries: number;
+  invalidPrompts: string[];
+  timeoutPrompts: string[];
+  language: string;
+}
+
+/**
+ * Asks up to 1 + retries times. `attempt` reads one answer: a result, or
+ * 'again' to ask once more without using up an attempt (a menu's repeat
+ * key). After a timeout or an invalid answer the matching retry prompt
+ * plays; the last attempt's result is returned.
+ */
+async function ask<R extends { outcome: string }>(
+  telephony: Telephony,
+  session: CallSession,
+  req: Attempts,
+  signal: AbortSignal,
+  attempt: (keys: KeyReader, language: string, n: number) => Promise<R | 'again'>,
+): Promise<R> {
+  // Listening starts before the answer: a key pressed as the call is answered counts.
+  const keys = new KeyReader(telephony, session);
+  try {
+    await answer(telephony, session, signal);
+    const language = promptLanguage(session, req.language);
+    for (let n = 1; ; n += 1) {
+      const result = await attempt(keys, language, n);
+      if (result === 'again') {
+        n -= 1;
+        keys.clear();
+        continue;
+      }
+      if ((result.outcome !== 'timeout' && result.outcome !== 'invalid') || n > req.retries) return result;
+      keys.clear();
+      await keys.prompt(result.outcome === 'timeout' ? req.timeoutPrompts : req.invalidPrompts, language, true, signal);
+    }
+  } finally {
+    keys.close();
+  }
+}
+
+export function collect(telephony: Telephony, session: CallSession, req: CollectRequest, signal: AbortSignal): Promise<CollectResult> {
+  return ask<CollectResult>(telephony, session, req, signal, async (keys, language, attempts) => {
+    await keys.prompt(req.prompts, language, true, signal);
+    let digits = '';
+    for (;;) {
+      const wait = digits === '' ? req.firstDigitTimeoutSec : req.interDigitTimeoutSec;
+      const key = await keys.next(wait * 1000, signal);
+      if (key === undefined) break;
+      if (req.terminator && key === req.terminator) break;
+      digits += key;
+      if (digits.length >= req.maxDigits) break;
+    }
+    if (digits === '') return { outcome: 'timeout', attempts };
+    if (digits.length < req.minDigits || (req.pattern && !req.pattern.test(digits))) return { outcome: 'invalid', digits, attempts };
+    return { outcome: 'collected', digits, attempts };
+  });
+}
+
+export interface MenuRequest {
+  prompts: string[];
+  /** The keys that choose an option, in output order. */
+  keys: string[];
+  /** A key that plays the menu again ('' for none); it does not use up an attempt. */
+  repeatKey: string;
+  timeoutSec: number;
+  retries: number;
+  invalidPrompts: string[];
+  timeoutPrompts: string[];
+  language: string;
+}
+
+export type MenuResult =
+  | { outcome: 'option'; key: string; index: number; attempts: number }
+  | { outcome: 'timeout'; attempts: number }
+  | { outcome: 'invalid'; key: string; attempts: number };
+
+/** A caller who keeps pressing the repeat key hears the menu this many times at most before it counts as an attempt. */
+const MAX_REPEATS = 10;
+
+export function menu(telephony: Telephony, session: CallSession, req: MenuRequest, signal: AbortSignal): Promise<MenuResult> {
+  let repeats = 0;
+  return ask<MenuResult>(telephony, session, req, signal, async (keys, language, attempts) => {
+    await keys.prompt(req.prompts, language, true, signal);
+    const key = await keys.next(req.timeoutSec * 1000, signal);
+    if (key === undefined) return { outcome: 'timeout', attempts };
+    if (key === req.repeatKey && repeats < MAX_REPEATS) {
+      repeats += 1;
+      return 'again';
+    }
+    const index = req.keys.indexOf(key);
+    return index >= 0 ? { outcome: 'option', key, index, attempts } : { outcome: 'invalid', key, attempts };
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * Transfers: the caller is connected to someone else.
+ *
+ * - To an endpoint (PJSIP/100) or a number through a dial string: a second
+ *   channel is created in the application and dialed, with ringback to the
+ *   caller; when it answers, both are put in a bridge. From then on the call
+ *   is "handed off": when either party hangs up, the other is hung up too,
+ *   and the call's end says who hung up first.
+ * - Into the dialplan (context, extension, priority) or to a queue (a
+ *   dialplan context whose extensions run Queue()): the call leaves the
+ *   application.
+ * - A failed attempt (busy, no answer, unallocated...) comes back with
+ *   Asterisk's cause, and the caller stays in the flow.
+ */
+import { randomUUID } from 'node:crypto';
+import { causeText } from '../ari/causes';
+import { abortReason, AriError } from '../ari/errors';
+import type { Telephony, TelephonyEvent } from '../ari/port';
+import { asText } from '../call/handle';
+import type { CallRegistry } from '../call/registry';
+import type { CallSession } from '../call/session';
+import { answer } from './answer';
+
+export type FailureReason = 'busy' | 'no-answer' | 'unallocated' | 'rejected' | 'congestion' | 'unavailable' | 'failed';
+
+/** What a dial failure's Q.850 cause means for the person who placed the call. */
+export function failureReason(cause: number): FailureReason {
+  switch (cause) {
+    case 17:
+      return 'busy';
+    case 0:
+    case 18:
+    case 19:
+      return 'no-answer';
+    case 1:
+    case 22:
+    case 28:
+      return 'unallocated';
+    case 21:
+      return 'rejected';
+    case 34:
+    case 42:
+    case 44:
+      return 'congestion';
+    case 3:
+    case 20:
+    case 27:
+    case 38:
+    case 41:
+      return 'unavailable';
+    default:
+      return 'failed';
+  }
+}
+
+export type TransferResult =
+  | { outcome: 'connected'; peer: string; endpoint: string }
+  | { outcome: 'left'; target: string }
+  | { outcome: 'failed'; reason: FailureReason; cause: number; causeText: string; dialStatus?: string; endpoint: string };
+
+/** Replaces {name} and {vars.name} in a dial string template with the call's values. */
+export function fillTemplate(template: string, values: Record<string, unknown>, vars: Record<string, unknown>): string {
+  return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (whole, key: string) => {
+    const source = key.startsWith('vars.') ? vars[key.slice(5)] : values[key];
+    if (source === undefined || source === null) throw new RangeError(`the dial string ${template} needs ${key}, which this call does not have`);
+    return asText(source);
+  });
+}
+
+export async function transferToEndpoint(
+  telephony: Telephony,
+  registry: CallRegistry,
+  session: CallSession,
+  req: { endpoint: string; ringTimeoutSec: number; /** The number the callee sees (default: the caller's). */ callerId?: string },
+  signal: AbortSignal,
+): Promise<TransferResult> {
+  const peerId = `${session.id}-t${randomUUID().slice(0, 8)}`;
+  registry.claim(peerId);
+  let dialStatus: string | undefined;
+  let settle: ((r: { answered: true } | { answered: false; cause: number; causeText: string }) => void) | undefined;
+  const outcome = new Promise<{ answered: true } | { answered: false; cause: number; causeText: string }>((resolve) => (settle = resolve));
+  let hangupCause: number | undefined;
+  const unwatch = telephony.watchChannel(peerId, (event: TelephonyEvent) => {
+    if (event.type === 'Dial' && event.peer.id === peerId && event.dialstatus) {
+      dialStatus = event.dialstatus;
+      if (event.dialstatus === 'ANSWER') settle?.({ answered: true });
+    } else if (event.type === 'ChannelHangupRequest' && !event.soft && event.cause !== undefined) {
+      hangupCause = event.cause;
+    } else if (event.type === 'ChannelDestroyed') {
+      settle?.({ answered: false, cause: event.cause, causeText: event.cause_txt });
+    } else if (event.type === 'ChannelLost') {
+      settle?.({ answered: false, cause: hangupCause ?? 0, causeText: causeText(hangupCause ?? 0) });
+    }
+  });
+  const ringback = session.state === 'up' ? `${peerId}-ringback` : undefined;
+  const stopRingback = (): void => {
+    if (ringback) telephony.stopPlayback(ringback).catch(() => undefined);
+  };
+  const onAbort = (): void => {
+    // The caller hung up (or the node closed) while the callee rang: the callee goes too.
+    stopRingback();
+    telephony.hangup(peerId, 'normal').catch(() => undefined);
+    settle?.({ answered: false, cause: 16, causeText: causeText(16) });
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const create: { channelId: string; endpoint: string; appArgs: string[]; variables?: Record<string, string> } = {
+      channelId: peerId,
+      endpoint: req.endpoint,
+      appArgs: ['transfer', session.id],
+    };
+    // What the callee's phone shows: chan_pjsip builds the From of an outgoing call from the channel's
+    // connected line, and a created channel has none of the caller's until we set it.
+    const shown = req.callerId || session.caller.number;
+    if (shown) create.variables = { 'CALLERID(num)': shown, 'CONNECTEDLINE(num)': shown };
+    try {
+      await telephony.createChannel(create, signal);
+    } catch (err) {
+      if (signal.aborted) throw abortReason(signal);
+      // Asterisk answers 500 when it cannot request the endpoint (chan_pjsip: no such endpoint, cause 3):
+      // the callee is unavailable. Anything else (no connection, a refused request) is an error.
+      if (!(err instanceof AriError && err.kind === 'server')) throw err;
+      return { outcome: 'failed', reason: 'unavailable', cause: 3, causeText: `Asterisk could not call ${req.endpoint} (${err.message})`, endpoint: req.endpoint };
+    }
+    if (ringback) {
+      telephony.play({ channelId: session.channelId }, ['tone:ring'], { playbackId: ringback, signal }).catch(() => undefined);
+    } else {
+      await telephony.ring(session.channelId, signal).catch(() => undefined);
+    }
+    await telephony.dial(peerId, { callerChannelId: session.channelId, timeoutSec: req.ringTimeoutSec }, signal);
+    const result = await outcome;
+    stopRingback();
+    if (signal.aborted) throw abortReason(signal);
+    if (!result.answered) {
+      const failed: TransferResult = { outcome: 'failed', reason: failureReason(result.cause), cause: result.cause, causeText: result.causeText, endpoint: req.endpoint };
+      if (dialStatus) failed.dialStatus = dialStatus;
+      return failed;
+    }
+    await answer(telephony, session, signal);
+    const bridge = await telephony.createBridge({ bridgeId: `${peerId}-bridge`, type: 'mixing' }, signal);
+    await telephony.addToBridge(bridge.id, [session.channelId, peerId], signal);
+    handOff(telephony, registry, session, peerId, bridge.id);
+    return { outcome: 'connected', peer: peerId, endpoint: req.endpoint };
+  } catch (err) {
+    telephony.hangup(peerId, 'normal').catch(() => undefined);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    unwatch();
+  }
+}
+
+/**
+ * The caller and the peer are talking: whoever hangs up first ends the
+ * call for both, and the caller's call end says who it was.
+ */
+function handOff(telephony: Telephony, registry: CallRegistry, session: CallSession, peerId: string, bridgeId: string): void {
+  session.handedOff = true;
+  session.busy();
+  session.peer = peerId;
+  const unwatch = telephony.watchChannel(peerId, (event) => {
+    const gone = event.type === 'StasisEnd' || event.type === 'ChannelDestroyed' || event.type === 'ChannelLost';
+    if (!gone || session.signal.aborted) return;
+    unwatch();
+    registry.hangup(session, 'normal', 'callee').catch(() => undefined);
+    telephony.destroyBridge(bridgeId).catch(() => undefined);
+  });
+  session.signal.addEventListener(
+    'abort',
+    () => {
+      unwatch();
+      telephony.hangup(peerId, 'normal').catch(() => undefined);
+      telephony.destroyBridge(bridgeId).catch(() => undefined);
+    },
+    { once: true },
+  );
+}
+
+/** Sends the call into Asterisk's dialplan; it leaves the application. */
+export async function transferToDialplan(
+  telephony: Telephony,
+  session: CallSession,
+  target: { context: string; extension: string; priority: number },
+  signal: AbortSignal,
+): Promise<TransferResult> {
+  session.leaving = 'dialplan';
+  session.handedOff = true;
+  const left: TransferResult = { outcome: 'left', target: `${target.context},${target.extension},${target.priority}` };
+  try {
+    await telephony.continueInDialplan(session.channelId, target, signal);
+  } catch (err) {
+    // The channel's StasisEnd can overtake the answer to the request: the call left, as asked.
+    if (session.ended?.reason === 'left-application') return left;
+    session.leaving = undefined;
+    session.handedOff = false;
+    throw err;
+  }
+  return left;
+}
