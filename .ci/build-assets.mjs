@@ -2,7 +2,8 @@
 // node's compiled .js, as package.json's node-red section names them.
 //
 //   nodes/<dir>/<file>.html        -> dist/nodes/<dir>/<file>.html                  (editor template)
-//   nodes/<dir>/help/<lang>.html   -> dist/nodes/<dir>/locales/<lang>/<file>.html   (help)
+//   nodes/<dir>/help/<lang>.html   -> dist/nodes/<dir>/locales/<lang>/<file>.html   (help, with the shared
+//                                     parts of nodes/editor/help/<lang>/ in place of their markers)
 //   locales/<lang>/<file>.json     -> dist/nodes/<dir>/locales/<lang>/<file>.json   (strings, with
 //                                     locales/<lang>/shared.json merged in: status texts every node uses)
 //   icons/<icon>                   -> dist/nodes/<dir>/icons/<icon>                 (each icon the template names)
@@ -42,7 +43,7 @@ function editorValidators() {
   const standalone = require('ajv/dist/standalone').default;
   const { SCHEMAS } = require(path.join(root, 'dist/lib/schemas/index.js'));
   // unicode:false measures lengths with String.length, so the generated code needs no ajv runtime module.
-  const ajv = new Ajv({ code: { source: true }, allErrors: true, verbose: true, strict: true, allowUnionTypes: true, unicode: false, logger: false });
+  const ajv = new Ajv({ code: { source: true }, allErrors: true, verbose: true, strict: true, allowUnionTypes: true, $data: true, unicode: false, logger: false });
   const refs = {};
   const schemas = {};
   for (const [name, validator] of Object.entries(SCHEMAS)) {
@@ -51,8 +52,24 @@ function editorValidators() {
     schemas[name] = validator.schema;
   }
   const code = standalone(ajv, refs);
-  if (/\brequire\(/.test(code)) throw new Error('build-assets: the editor validators need an ajv runtime module; keep the schemas to keywords that compile standalone');
+  // The only ajv runtime module the generated code may need is its deep equality (uniqueItems, $data enums);
+  // the editor plugin provides one. Anything else would not run in the browser.
+  const modules = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((m) => m !== 'ajv/dist/runtime/equal');
+  if (modules.length > 0) throw new Error(`build-assets: the editor validators need ${modules.join(', ')}; keep the schemas to keywords that compile standalone`);
   return { code, schemas: JSON.stringify(schemas) };
+}
+
+// Help that every element says the same way (the call input, the error output) is written once, in
+// nodes/editor/help/<lang>/<part>.html, and stands in a node's help as <!-- callflow:<part> -->.
+function withHelpParts(html, lang, file) {
+  return html.replace(/^[ \t]*<!-- callflow:([a-z-]+) -->/gm, (marker, part) => {
+    const source = path.join(root, 'nodes', 'editor', 'help', lang, `${part}.html`);
+    if (!fs.existsSync(source)) {
+      problems.push(`${path.relative(root, file)} names help part ${part}, which ${path.relative(root, source)} does not hold`);
+      return marker;
+    }
+    return fs.readFileSync(source, 'utf8').trimEnd();
+  });
 }
 
 const entries = [
@@ -90,14 +107,15 @@ for (const { file, kind } of entries) {
     }
     if (kind === 'node') {
       const help = path.join(src, 'help', `${lang}.html`);
-      if (fs.existsSync(help)) copy(help, path.join(out, 'locales', lang, `${base}.html`));
+      if (fs.existsSync(help)) copy(help, path.join(out, 'locales', lang, `${base}.html`), (html) => withHelpParts(html, lang, help));
       else problems.push(`missing help ${path.relative(root, help)}`);
     }
   }
   if (kind === 'node') {
+    // Font Awesome icons ("fa fa-phone") come with the editor.
     const icons = [...fs.readFileSync(template, 'utf8').matchAll(/\bicon\s*:\s*["']([^"']+)["']/g)].map((m) => m[1]);
     if (icons.length === 0) problems.push(`${path.relative(root, template)} names no icon`);
-    for (const icon of icons) {
+    for (const icon of icons.filter((i) => !/^(fa |font-awesome\/)/.test(i))) {
       const iconFile = path.join(root, 'icons', icon);
       if (fs.existsSync(iconFile)) copy(iconFile, path.join(out, 'icons', icon));
       else problems.push(`icon icons/${icon} (named by ${path.relative(root, template)}) does not exist`);

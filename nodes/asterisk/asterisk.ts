@@ -7,6 +7,7 @@
  */
 import type { Engine } from '../shared/engine';
 import { claimEngine, releaseEngine } from '../shared/engine';
+import type { RoutingConfigNode } from '../routing/config';
 import type { AsteriskConfigNode } from './config';
 import { registerAdminApi } from '../shared/admin';
 import { nodeLogger } from '../shared/logger';
@@ -34,6 +35,13 @@ export = function register(RED: NodeAPI): void {
       const creds = node.credentials ?? {};
       const engine = claimEngine(node.id, { config: check.value, username: creds.username ?? '', password: creds.password ?? '' }, nodeLogger(node));
       node.engine = engine;
+      // The routing table may change without the connection changing: the running engine takes the new one.
+      const routingId = typeof def.routing === 'string' ? def.routing : '';
+      const routing = routingId ? (RED.nodes.getNode(routingId) as RoutingConfigNode | null) : null;
+      if (routingId && !routing) node.error(t('callflow-asterisk.errors.no-routing', { id: routingId }));
+      else if (routing && !routing.table) node.error(t('callflow-asterisk.errors.bad-routing', { problems: routing.problems.join('; ') }));
+      const invalid = routingId ? (routing ? routing.problems : [t('callflow-asterisk.errors.no-routing', { id: routingId })]) : [];
+      engine.router.setTable(routing?.table, invalid);
       offStatus = engine.onStatus((s) => {
         current = CONNECTION_STATUS[s.state];
         for (const user of users) user.status(current);

@@ -10,7 +10,8 @@ export = function register(RED: NodeAPI): void {
     element: 'hangup',
     dir: __dirname,
     validator: hangupConfig,
-    async run({ config, engine, session }) {
+    async run({ config, engine, session, traceOutcome }) {
+      traceOutcome('hangup');
       await hangup(engine.calls, session, config.reason);
       return { output: null, outcome: 'hangup' };
     },

@@ -21,6 +21,9 @@ export = function register(RED: NodeAPI): void {
         ...(msg.language !== undefined ? { language: msg.language } : {}),
       });
       if (!override.ok) throw new ValidationError('', override.problems.map((p) => `msg.${p}`));
+      // An override is for this node only: the next play node plays its own prompts.
+      delete msg.prompts;
+      delete msg.language;
       const prompts = override.value.prompts ?? config.prompts;
       if (prompts.length === 0) throw new Error(t('callflow-play.errors.no-prompts'));
       const result = await play(engine.telephony, session, { ...config, prompts, language: override.value.language ?? config.language }, signal);

@@ -14,13 +14,20 @@
  * - The node closes (redeploy, shutdown) while handling calls: their
  *   operations are cancelled and the calls hung up, each input done().
  */
+import diagnostics from 'node:diagnostics_channel';
 import { CallEndedError, CancelledError } from '../../lib/ari/errors';
 import { readHandle } from '../../lib/call/handle';
 import type { CallSession } from '../../lib/call/session';
 import type { Validator } from '../../lib/schemas/validator';
 import { findEngine, type Engine } from './engine';
 import { translator, type Translate } from './i18n';
-import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from './red';
+import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red';
+
+/** How often, at most, a busy node's status changes. */
+const STATUS_MS = 250;
+
+/** Every call step an element node takes ({ type, call }); benchmarks count them. No cost without a subscriber. */
+const steps = diagnostics.channel('callflow:element');
 
 export interface ElementContext<C> {
   config: C;
@@ -32,15 +39,21 @@ export interface ElementContext<C> {
   /** Fires when the call ends or the node closes. */
   signal: AbortSignal;
   node: Node;
+  /** Writes the element's outcome into the trace now: an element about to end the call does, so the call-end report has it. */
+  traceOutcome: (outcome: string) => void;
 }
 
 export interface ElementOutcome {
-  /** Index of the output the msg leaves through; null: none (the element ended the call). */
+  /** Index of the output the msg leaves through; null: none (the element ended the call or sent it elsewhere). */
   output: number | null;
+  /** The call is with someone else now (bridged, or gone to the dialplan): no element needs to handle it next. */
+  handedOff?: boolean;
   /** A word for the trace and msg.payload.outcome, e.g. "done", "interrupted". */
   outcome: string;
   /** msg.payload on the way out (default { outcome }). */
   payload?: unknown;
+  /** Runs once this element is done with the call (its trace entry has the outcome): hands the call on elsewhere. */
+  after?: () => void;
 }
 
 export interface ElementSpec<C extends object> {
@@ -51,14 +64,20 @@ export interface ElementSpec<C extends object> {
   validator: Validator<C>;
   /** The node module's folder (__dirname), where its locales/ are. */
   dir: string;
+  /** How many outputs the node has before its error output (default 1). */
+  outputs?: (config: C) => number;
+  /** Checks a schema cannot express (a regular expression that compiles); each problem makes the settings invalid. */
+  check?: (config: C) => string[];
   run(ctx: ElementContext<C>): Promise<ElementOutcome>;
 }
 
-/** Config fields every element keeps outside its own schema. */
-function errorOutputIndex(node: Node, onError: 'hangup' | 'output' | undefined): number | undefined {
-  if (onError !== 'output') return undefined;
-  const wires = (node as Node & { wires?: unknown[][] }).wires ?? [];
-  return Math.max(0, wires.length - 1);
+
+/** A send() argument with msg on one output. */
+function outputArray(node: Node, output: number, msg: NodeMessage): (NodeMessage | null)[] {
+  const wires = (node as Node & { wires?: string[][] }).wires ?? [];
+  const out: (NodeMessage | null)[] = Array.from({ length: Math.max(wires.length, output + 1) }, () => null);
+  out[output] = msg;
+  return out;
 }
 
 export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<C>): void {
@@ -66,18 +85,43 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
   function ElementNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const check = spec.validator.checkForm(def);
+    const checked = spec.validator.checkForm(def);
+    const extra = checked.ok && spec.check ? spec.check(checked.value) : [];
+    const check: typeof checked = extra.length > 0 ? { ok: false, problems: extra } : checked;
     const inflight = new Map<AbortController, Promise<void>>();
     let lastError: string | undefined;
 
+    let shown = '';
+    const renderStatus = (): void => {
+      let status: NodeStatus;
+      if (!check.ok) status = { fill: 'red', shape: 'ring', text: 'callflow.status.invalid-config' };
+      else if (inflight.size > 0) status = { fill: 'blue', shape: 'dot', text: t('callflow.status.active', { count: inflight.size }) };
+      else if (lastError) status = { fill: 'red', shape: 'ring', text: lastError };
+      else status = {};
+      const key = JSON.stringify(status);
+      if (key === shown) return;
+      shown = key;
+      node.status(status);
+    };
+    // Under load a node takes hundreds of calls a second: its status follows at most every STATUS_MS (the last state always shows).
+    let statusTimer: NodeJS.Timeout | undefined;
+    let lastRender = 0;
     const showStatus = (): void => {
-      if (!check.ok) node.status({ fill: 'red', shape: 'ring', text: 'callflow.status.invalid-config' });
-      else if (inflight.size > 0) node.status({ fill: 'blue', shape: 'dot', text: t('callflow.status.active', { count: inflight.size }) });
-      else if (lastError) node.status({ fill: 'red', shape: 'ring', text: lastError });
-      else node.status({});
+      if (statusTimer) return;
+      const wait = lastRender + STATUS_MS - Date.now();
+      if (wait <= 0) {
+        lastRender = Date.now();
+        renderStatus();
+        return;
+      }
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        lastRender = Date.now();
+        renderStatus();
+      }, wait);
     };
     if (!check.ok) node.error(t('callflow.errors.invalid-config', { problems: check.problems.join('; ') }));
-    showStatus();
+    renderStatus();
 
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       if (!check.ok) {
@@ -96,9 +140,13 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       }
       const session = engine.calls.get(handle.id);
       if (!session || session.signal.aborted) {
-        // The caller hung up before the msg got here: nothing to do, and no output.
-        node.debug(`call ${handle.id} already ended; ${spec.element} skipped`);
-        done();
+        // The caller hung up while the msg was on its way here: nothing to do, as when they hang up mid-element.
+        if (session || engine.calls.endedJustNow(handle.id)) {
+          done();
+          return;
+        }
+        // The msg outlived its call (held in a delay or a function node, sent twice): say so, to Catch nodes too.
+        done(new Error(t('callflow.errors.call-ended', { call: handle.id })));
         return;
       }
       const controller = new AbortController();
@@ -116,17 +164,28 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       session.adopt(msg.call as { vars: Record<string, unknown> });
       session.busy();
       const entry = session.enter(n.id, spec.element);
-      const signal = AbortSignal.any([session.signal, controller.signal]);
+      if (steps.hasSubscribers) steps.publish({ type: spec.type, call: session.id });
+      // One signal for the operation: the node closing aborts it, and so does the call ending. (Linked by
+      // hand: AbortSignal.any keeps weak references that made every minor GC slower under load.)
+      const signal = controller.signal;
+      const callEnded = (): void => controller.abort(session.signal.reason);
+      if (session.signal.aborted) callEnded();
+      else session.signal.addEventListener('abort', callEnded, { once: true });
       try {
-        const result = await spec.run({ config, t, session, engine, msg, signal, node: n });
+        const traceOutcome = (outcome: string): void => {
+          entry.outcome = outcome;
+        };
+        const result = await spec.run({ config, t, session, engine, msg, signal, node: n, traceOutcome });
         entry.outcome = result.outcome;
         lastError = undefined;
         if (result.output !== null) {
           msg.call = session.handle();
           msg.payload = result.payload ?? { outcome: result.outcome };
-          forward(n, engine, session, msg, send, result.output, result.outcome);
+          if (result.handedOff) send(outputArray(n, result.output, msg));
+          else forward(n, engine, session, msg, send, result.output, result.outcome);
         }
         done();
+        result.after?.();
       } catch (err) {
         if (err instanceof CallEndedError || session.signal.aborted) {
           entry.outcome = 'hangup';
@@ -144,7 +203,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         const error = err instanceof Error ? err : new Error(String(err));
         entry.outcome = 'error';
         lastError = error.message.length > 60 ? `${error.message.slice(0, 57)}...` : error.message;
-        const errorOutput = errorOutputIndex(n, (config as { onError?: 'hangup' | 'output' }).onError);
+        const errorOutput = (config as { onError?: 'hangup' | 'output' }).onError === 'output' ? (spec.outputs?.(config) ?? 1) : undefined;
         if (errorOutput === undefined) {
           await engine.calls.hangup(session, 'normal_unspecified').catch(() => undefined);
         } else {
@@ -153,6 +212,8 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           forward(n, engine, session, msg, send, errorOutput, 'error');
         }
         done(error);
+      } finally {
+        session.signal.removeEventListener('abort', callEnded);
       }
     }
 
@@ -168,12 +229,12 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         n.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
         engine.calls.hangup(session, 'normal').catch(() => undefined);
       });
-      const out: (NodeMessage | null)[] = wires.map(() => null);
-      out[output] = msg;
-      send(out);
+      send(outputArray(n, output, msg));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      clearTimeout(statusTimer);
+      statusTimer = undefined;
       for (const controller of inflight.keys()) controller.abort(new CancelledError('node closed'));
       const pending = [...inflight.values()];
       const timer = setTimeout(done, 10_000);

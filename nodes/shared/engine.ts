@@ -187,8 +187,11 @@ export class Engine {
     const deadline = Date.now() + ROUTE_GRACE_MS;
     const attempt = (): void => {
       const result = this.router.route(session, args);
+      session.settings = result.settings;
+      if (result.settings.language) session.language = result.settings.language;
       if ('flow' in result) {
         session.flow = result.flow;
+        session.route = result.group === undefined ? { level: result.level } : { level: result.level, group: result.group };
         result.handler(session, args);
         return;
       }

@@ -71,6 +71,11 @@ export interface NodeAPI {
     debug(message: string): void;
   };
   settings: Record<string, unknown> & { userDir?: string };
+  util: {
+    evaluateNodeProperty(value: string, type: string, node: Node, msg: NodeMessage, callback: (err: Error | null, result: unknown) => void): void;
+    getMessageProperty(msg: object, expression: string): unknown;
+    generateId(): string;
+  };
   httpAdmin: {
     get(path: string, ...handlers: Handler[]): void;
     post(path: string, ...handlers: Handler[]): void;

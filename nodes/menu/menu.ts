@@ -1,0 +1,38 @@
+/** callflow-menu: a prompt, then one output per key the caller may press, plus timeout and invalid. */
+import { menu } from '../../lib/ivr/collect';
+import { menuConfig } from '../../lib/schemas/elements';
+import { defineElement } from '../shared/element';
+import type { NodeAPI } from '../shared/red';
+
+export = function register(RED: NodeAPI): void {
+  defineElement(RED, {
+    type: 'callflow-menu',
+    element: 'menu',
+    dir: __dirname,
+    validator: menuConfig,
+    outputs: (config) => config.options.length + 2,
+    async run({ config, engine, session, signal }) {
+      const result = await menu(
+        engine.telephony,
+        session,
+        {
+          prompts: config.prompts,
+          keys: config.options,
+          repeatKey: config.repeatKey,
+          timeoutSec: config.timeoutSec ?? session.settings.firstDigitTimeoutSec ?? 5,
+          retries: config.retries,
+          invalidPrompts: config.invalidPrompts,
+          timeoutPrompts: config.timeoutPrompts,
+          language: config.language,
+        },
+        signal,
+      );
+      const options = config.options.length;
+      if (result.outcome === 'option') {
+        const label = config.labels[result.index];
+        return { output: result.index, outcome: `option ${result.key}`, payload: { outcome: 'option', key: result.key, ...(label ? { label } : {}), attempts: result.attempts } };
+      }
+      return { output: result.outcome === 'timeout' ? options : options + 1, outcome: result.outcome, payload: { ...result } };
+    },
+  });
+};

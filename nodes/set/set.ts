@@ -1,0 +1,49 @@
+/**
+ * callflow-set: sets call variables (msg.call.vars) and Asterisk channel
+ * variables from literals, the msg, flow or global context, JSONata, an
+ * environment variable, the call's own data (msg.call), or a variable
+ * Asterisk holds for the call (a channel variable, a SIP header).
+ */
+import { asText } from '../../lib/call/handle';
+import { setConfig, type Assignment } from '../../lib/schemas/elements';
+import { defineElement } from '../shared/element';
+import type { Node, NodeAPI, NodeMessage } from '../shared/red';
+
+function evaluate(RED: NodeAPI, node: Node, msg: NodeMessage, a: Assignment, channel: (name: string) => Promise<string | undefined>): Promise<unknown> {
+  if (a.type === 'call') return Promise.resolve(RED.util.getMessageProperty({ call: msg.call }, a.value ? `call.${a.value}` : 'call'));
+  // Data Asterisk holds for the call: a dialplan variable, a SIP header (PJSIP_HEADER(read,X-Account)).
+  if (a.type === 'chanvar') return channel(a.value);
+  return new Promise((resolve, reject) => {
+    RED.util.evaluateNodeProperty(a.value, a.type, node, msg, (err, value) => (err ? reject(err) : resolve(value)));
+  });
+}
+
+export = function register(RED: NodeAPI): void {
+  defineElement(RED, {
+    type: 'callflow-set',
+    element: 'set',
+    dir: __dirname,
+    validator: setConfig,
+    async run({ config, engine, session, msg, node, signal }) {
+      msg.call = session.handle();
+      const values: Record<string, unknown> = {};
+      for (const a of config.assignments) {
+        let value: unknown;
+        try {
+          value = await evaluate(RED, node, msg, a, (name) => engine.telephony.getVariable(session.channelId, name, signal));
+        } catch (err) {
+          throw new Error(`${a.name}: could not read the ${a.type} value ${JSON.stringify(a.value)}: ${(err as Error).message}`);
+        }
+        if (a.target === 'var') {
+          session.vars[a.name] = value;
+          // A later row reads it through msg.call.vars (JSONata, msg, call).
+          (msg.call as { vars: Record<string, unknown> }).vars[a.name] = value;
+        } else {
+          await engine.telephony.setVariable(session.channelId, a.name, asText(value), signal);
+        }
+        values[a.name] = value;
+      }
+      return { output: 0, outcome: 'set', payload: { outcome: 'set', values } };
+    },
+  });
+};
