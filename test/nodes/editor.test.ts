@@ -50,6 +50,22 @@ describe('editor plugin: form validation', function () {
     ['callflow-play', { prompts: ['sound:hello', 'video:cat', 'number:x'], language: 'english', repeat: '11', bargeIn: 'true' }],
     ['callflow-play', { prompts: ['sound:hello-world', 'https://example.com/a.wav'], language: 'fr', repeat: '2' }],
     ['callflow-hangup', { reason: 'angry' }],
+    ['callflow-collect', { prompts: [], minDigits: '5', maxDigits: '3', firstDigitTimeoutSec: '0', terminator: 'x', variable: '1st', retries: '11' }],
+    ['callflow-collect', { prompts: ['sound:please-enter-your'], minDigits: '4', maxDigits: '6', firstDigitTimeoutSec: '', interDigitTimeoutSec: '2.5', pattern: '4[0-9]+' }],
+    ['callflow-menu', { prompts: [], options: ['1', '2', '1'], labels: ['sales'], repeatKey: '2', timeoutSec: '61', invalidPrompts: ['video:x'] }],
+    ['callflow-menu', { prompts: ['sound:enter-ext-of-person'], options: ['1', '#'], labels: ['a', 'b'], repeatKey: '*', timeoutSec: '' }],
+    ['callflow-transfer', { kind: 'number', number: '', dialString: 'PJSIP/trunk', ringTimeoutSec: '2' }],
+    ['callflow-transfer', { kind: 'dialplan', context: '', extension: '' }],
+    ['callflow-transfer', { kind: 'queue', queue: 'support', ringTimeoutSec: '' }],
+    ['callflow-response', { code: '999', media: ['sound:x', 'bad media'] }],
+    ['callflow-response', { code: '486', reason: 'closed', media: [] }],
+    ['callflow-set', { assignments: [{ target: 'var', name: '1x', type: 'str', value: '' }, { target: 'channel', name: 'CALLERID(name', type: 'xml', value: '' }] }],
+    ['callflow-set', { assignments: [] }],
+    ['callflow-record', { maxDurationSec: '-1', maxSilenceSec: '61', format: 'mp3', terminateOn: 'x', prefix: 'a b' }],
+    ['callflow-call-end', { connection: '', flow: 'a b' }],
+    ['callflow-routing', { account: { flow: 'main' }, groups: [{ name: '', numbers: [] }], numbers: [{ number: '7000', flow: 'x y' }] }],
+    ['callflow-routing/table', { account: { flow: 'main', settings: { language: 'english', ringTimeoutSec: 2 } }, groups: [], numbers: [{ number: 'abc' }], extra: true }],
+    ['callflow-routing/table', { account: { flow: 'main' }, groups: [{ name: 'support', numbers: ['71*'], flow: 'support' }], numbers: [{ number: '7000', flow: 'sales' }] }],
   ];
 
   it('reaches the runtime\'s verdict and words on every case', function () {

@@ -5,46 +5,25 @@
  * hangup and node close.
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../../lib/sim';
+import { CREDS, ivrFlow, connected, messages, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { listEngines } from '../../nodes/shared/engine';
 import { NODES, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus, hasText } from '../support/node-red';
 
-interface CallMsg {
-  call: { id: string; caller: { number: string }; dialed: string; flow: string; vars: Record<string, unknown>; trace: { element: string; outcome?: string }[]; connection: string };
-  payload: Record<string, unknown>;
-  error?: { message: string; source: { type: string } };
-}
-
-const CREDS = { a1: { username: 'asterisk', password: 'asterisk' } };
 // Node-RED's own change node, to show core nodes work on msg.call.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const changeNode = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [require.resolve('node-red')] })) as unknown;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const delayNode = require(require.resolve('@node-red/nodes/core/function/89-delay.js', { paths: [require.resolve('node-red')] })) as unknown;
 
 describe('call nodes', function () {
   useNodeRed();
-  let sim: Simulator;
-  beforeEach(async function () {
-    sim = await startSimulator({ speed: 300 });
+  const simulator = useSimulator();
+  const flow = (nodes: object[], watched: string[], options?: { idleTimeoutSec?: number }): object[] => ivrFlow(simulator(), nodes, watched, options);
+  const ready = (): Promise<void> => connected();
+  let sim: ReturnType<typeof simulator>;
+  beforeEach(function () {
+    sim = simulator();
   });
-  afterEach(async function () {
-    await sim.close();
-  });
-
-  /** a1 (connection) -> e1 (entry) -> nodes..., plus Complete and Catch nodes watching `watched`. */
-  function flow(nodes: object[], watched: string[], extra: { idleTimeoutSec?: number } = {}): object[] {
-    return [
-      { id: 'tab', type: 'tab', label: 'test' },
-      { id: 'a1', type: 'callflow-asterisk', url: sim.url, app: 'callflow', useSimulator: false, idleTimeoutSec: extra.idleTimeoutSec ?? 60 },
-      ...nodes.map((n) => ({ z: 'tab', ...n })),
-      { id: 'completer', type: 'complete', z: 'tab', scope: watched, uncaught: false, wires: [['completed']] },
-      { id: 'completed', type: 'helper', z: 'tab' },
-      { id: 'catcher', type: 'catch', z: 'tab', scope: watched, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
-    ];
-  }
-
-  async function ready(): Promise<void> {
-    await waitForStatus(node('e1'), hasText('callflow.status.connected'));
-  }
 
   it('answers, plays and hangs up: the caller hears the prompts, msg.call is plain data with the trace', async function () {
     await helper.load(
@@ -287,5 +266,68 @@ describe('call nodes', function () {
     const report = await call.ended();
     assert.equal(report.ended?.by, 'application');
     assert.match(loggedText(), /hung up: this node was stopped \(redeploy or shutdown\) while handling it/);
+  });
+
+  it('a msg that outlived its call by more than a second (held in a delay node) gets done(err) saying so', async function () {
+    await helper.load(
+      [...NODES, delayNode],
+      flow(
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['hold']] },
+          { id: 'hold', type: 'delay', pauseType: 'delay', timeout: '1200', timeoutUnits: 'milliseconds', wires: [['pl']] },
+          { id: 'pl', type: 'callflow-play', prompts: ['sound:beep'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['spy']] },
+          { id: 'spy', type: 'helper' },
+        ],
+        ['pl'],
+      ),
+      CREDS,
+    );
+    await ready();
+    const caught = nextMessage<CallMsg>(node('caught'));
+    const call = sim.placeCall({ from: '1', to: '2', script: [{ hangup: true }] });
+    await call.ended();
+    const msg = await caught;
+    assert.match(msg.error?.message ?? '', new RegExp(`msg\\.call names call ${msg.call.id.replace('.', '\\.')}, which has already ended`));
+  });
+
+  it('a caller who hangs up as the call is answered: the input completes, nothing reaches Catch, nothing is left behind', async function () {
+    await helper.load(
+      NODES,
+      flow(
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['an']] },
+          { id: 'an', type: 'callflow-answer', onError: 'hangup', wires: [['pl']] },
+          { id: 'pl', type: 'callflow-play', prompts: ['sound:demo-congrats'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['spy']] },
+          { id: 'spy', type: 'helper' },
+          { id: 'end', type: 'callflow-call-end', connection: 'a1', flow: '', wires: [['ended']] },
+          { id: 'ended', type: 'helper' },
+        ],
+        ['an', 'pl'],
+      ),
+      CREDS,
+    );
+    await ready();
+    let caught = 0;
+    node('caught').on('input', () => (caught += 1));
+    let inputs = 0;
+    for (const id of ['an', 'pl']) node(id).on('input', () => (inputs += 1));
+    let completions = 0;
+    let settle: () => void = () => undefined;
+    const allCompleted = new Promise<void>((resolve) => (settle = resolve));
+    // Every input that started completes: wait until the Complete node has counted as many as there were inputs.
+    node('completed').on('input', () => {
+      completions += 1;
+      if (completions >= 20 && completions === inputs) settle();
+    });
+    const ended = messages<CallEndMsg>('ended', 20);
+    // Many callers, each hanging up at once: the hangup races the answer request.
+    const calls = Array.from({ length: 20 }, (_, i) => sim.placeCall({ from: String(i), to: '2', script: [{ hangup: true }] }));
+    const reports = await Promise.all(calls.map((c) => c.ended()));
+    assert.ok(reports.every((r) => r.ended?.by === 'caller'));
+    assert.ok((await ended).every((m) => m.payload.by === 'caller'));
+    await allCompleted;
+    assert.equal(caught, 0, 'no errors');
+    assert.equal(completions, inputs, 'every input completed once');
+    assert.equal(listEngines()[0]?.callCount, 0, 'no call left behind');
   });
 });

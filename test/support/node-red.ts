@@ -7,15 +7,23 @@ import type { EventEmitter } from 'node:events';
 import helper from 'node-red-node-test-helper';
 import answer = require('../../nodes/answer/answer');
 import asterisk = require('../../nodes/asterisk/asterisk');
+import callEnd = require('../../nodes/call-end/call-end');
+import collect = require('../../nodes/collect/collect');
 import entry = require('../../nodes/entry/entry');
 import hangup = require('../../nodes/hangup/hangup');
+import menu = require('../../nodes/menu/menu');
 import play = require('../../nodes/play/play');
+import record = require('../../nodes/record/record');
+import response = require('../../nodes/response/response');
+import routing = require('../../nodes/routing/routing');
+import set = require('../../nodes/set/set');
+import transfer = require('../../nodes/transfer/transfer');
 import { closeAllEngines } from '../../nodes/shared/engine';
 
 helper.init(require.resolve('node-red'));
 
 export { helper };
-export const NODES = [asterisk, entry, answer, play, hangup];
+export const NODES = [asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd];
 
 export type TestNode = EventEmitter & {
   id: string;

@@ -1,0 +1,201 @@
+/**
+ * callflow-collect over the wire: simulated callers press keys (or not)
+ * while the prompt plays, between keys, after retries, in floods, and hang
+ * up in the middle.
+ */
+import assert from 'node:assert/strict';
+// Node-RED's own delay node: a msg may wait between elements.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const delayNode = require(require.resolve('@node-red/nodes/core/function/89-delay.js', { paths: [require.resolve('node-red')] })) as unknown;
+import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { NODES, helper, nextMessage, node, useNodeRed, waitForStatus, hasText, loggedText } from '../support/node-red';
+
+const COLLECT = {
+  type: 'callflow-collect',
+  prompts: ['sound:please-enter-your'],
+  minDigits: 4,
+  maxDigits: 10,
+  firstDigitTimeoutSec: 0.3,
+  interDigitTimeoutSec: 0.3,
+  terminator: '#',
+  pattern: '',
+  retries: 0,
+  invalidPrompts: ['sound:pbx-invalid'],
+  timeoutPrompts: ['sound:pls-try-again'],
+  variable: 'account',
+  language: '',
+  onError: 'hangup',
+};
+
+describe('callflow-collect', function () {
+  useNodeRed();
+  const simulator = useSimulator(100);
+
+  /** entry -> collect (settings) -> collected / timeout / invalid helpers, and a call-end node. */
+  async function deploy(settings: object, extra: object[] = [], wires?: string[][], first = 'co'): Promise<void> {
+    await helper.load(
+      [...NODES, delayNode],
+      ivrFlow(
+        simulator(),
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [[first]] },
+          { id: 'co', ...COLLECT, ...settings, wires: wires ?? [['collected'], ['timeout'], ['invalid']] },
+          { id: 'collected', type: 'helper' },
+          { id: 'timeout', type: 'helper' },
+          { id: 'invalid', type: 'helper' },
+          { id: 'end', type: 'callflow-call-end', connection: 'a1', flow: '', wires: [['ended']] },
+          { id: 'ended', type: 'helper' },
+          ...extra,
+        ],
+        ['co'],
+      ),
+      CREDS,
+    );
+    await connected();
+  }
+
+  it('collects the digits up to the terminator, stops the prompt at the first key, and stores them under the chosen name', async function () {
+    await deploy({ prompts: ['sound:demo-congrats'] });
+    const collected = nextMessage<CallMsg>(node('collected'));
+    const completed = nextMessage(node('completed'));
+    const call = simulator().placeCall({ from: '+15550100', to: '100', script: [{ waitFor: 'playback-start' }, { dtmf: '4711#' }] });
+    const msg = await collected;
+    assert.deepEqual(msg.payload, { outcome: 'collected', digits: '4711', attempts: 1 });
+    assert.equal(msg.call.vars.account, '4711');
+    assert.equal(msg.call.trace.at(-1)?.outcome, 'collected');
+    await completed;
+    assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'stopped']]);
+  });
+
+  it('ends at the maximum length; keys pressed while the msg waits between elements go to the next one (type-ahead)', async function () {
+    await deploy(
+      { maxDigits: 4, terminator: '' },
+      [
+        // 200 ms in a delay node: the caller's fifth key arrives while no element handles the call.
+        { id: 'wait', type: 'delay', pauseType: 'delay', timeout: '200', timeoutUnits: 'milliseconds', wires: [['mn']] },
+        { id: 'mn', type: 'callflow-menu', prompts: ['sound:enter-ext-of-person'], options: ['5'], labels: ['five'], repeatKey: '', timeoutSec: 0.3, retries: 0, invalidPrompts: [], timeoutPrompts: [], language: '', onError: 'hangup', wires: [['five'], [], []] },
+        { id: 'five', type: 'helper' },
+      ],
+      [['wait'], ['timeout'], ['invalid']],
+    );
+    const five = nextMessage<CallMsg>(node('five'));
+    const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { dtmf: '12345', gap: 5, duration: 5 }] });
+    const msg = await five;
+    assert.equal(msg.call.vars.account, '1234');
+    assert.deepEqual(msg.payload, { outcome: 'option', key: '5', label: 'five', attempts: 1 });
+    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:please-enter-your'], 'the menu prompt was skipped: its key was already pressed');
+  });
+
+  it('ignores keys pressed during a prompt without barge-in', async function () {
+    await deploy({}, [{ id: 'pl', type: 'callflow-play', prompts: ['sound:demo-congrats'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['co']] }], undefined, 'pl');
+    const timeout = nextMessage<CallMsg>(node('timeout'));
+    const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { dtmf: '4711#' }] });
+    assert.deepEqual((await timeout).payload, { outcome: 'timeout', attempts: 1 });
+    assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'done'], ['sound:please-enter-your', 'done']]);
+  });
+
+  it('gives up after the first-key timeout on every attempt, with the timeout prompt between attempts', async function () {
+    await deploy({ retries: 1 });
+    const timeout = nextMessage<CallMsg>(node('timeout'));
+    const call = simulator().placeCall({ from: '1', to: '2' });
+    const msg = await timeout;
+    assert.deepEqual(msg.payload, { outcome: 'timeout', attempts: 2 });
+    assert.equal(msg.call.vars.account, undefined);
+    assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [
+      ['sound:please-enter-your', 'done'],
+      ['sound:pls-try-again', 'done'],
+      ['sound:please-enter-your', 'done'],
+    ]);
+  });
+
+  it('takes what was typed when the caller stops between keys: too short is invalid, long enough is collected', async function () {
+    await deploy({ minDigits: 3 });
+    const invalid = nextMessage<CallMsg>(node('invalid'));
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { dtmf: '12' }] });
+    assert.deepEqual((await invalid).payload, { outcome: 'invalid', digits: '12', attempts: 1 });
+    const collected = nextMessage<CallMsg>(node('collected'));
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { dtmf: '123' }] });
+    assert.deepEqual((await collected).payload, { outcome: 'collected', digits: '123', attempts: 1 });
+  });
+
+  it('checks the pattern: a wrong input plays the invalid prompt and asks again; a right one on the retry is collected', async function () {
+    await deploy({ minDigits: 1, pattern: '4[0-9]{3}', retries: 2 });
+    const collected = nextMessage<CallMsg>(node('collected'));
+    const call = simulator().placeCall({
+      from: '1',
+      to: '2',
+      script: [{ waitFor: 'playback-start' }, { dtmf: '9999#' }, { waitFor: 'playback-start', media: 'please-enter-your' }, { dtmf: '4242#' }],
+    });
+    const msg = await collected;
+    assert.deepEqual(msg.payload, { outcome: 'collected', digits: '4242', attempts: 2 });
+    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:please-enter-your', 'sound:pbx-invalid', 'sound:please-enter-your']);
+  });
+
+  it('sends an input that never matches to the invalid output after the retries', async function () {
+    await deploy({ minDigits: 1, pattern: '4[0-9]{3}', retries: 1, invalidPrompts: [] });
+    const invalid = nextMessage<CallMsg>(node('invalid'));
+    simulator().placeCall({ from: '1', to: '2', script: [{ dtmf: '1#' }, { waitFor: 'playback-start' }, { dtmf: '2#' }] });
+    assert.deepEqual((await invalid).payload, { outcome: 'invalid', digits: '2', attempts: 2 });
+  });
+
+  it('when the caller hangs up mid-collect: no output, the input completes, and the call-end node has the keys', async function () {
+    await deploy({});
+    const outputs = [...received('collected'), ...received('timeout'), ...received('invalid')];
+    const ended = nextMessage<CallEndMsg>(node('ended'));
+    const completed = nextMessage(node('completed'));
+    let caught = false;
+    node('caught').on('input', () => (caught = true));
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { dtmf: '12' }, { hangup: true }] });
+    await completed;
+    const report = (await ended).payload;
+    assert.equal(report.by, 'caller');
+    assert.deepEqual(report.pressed.map((p) => p.digit), ['1', '2']);
+    assert.deepEqual(report.trace.map((t) => [t.element, t.outcome]), [['entry', 'routed'], ['collect', 'hangup']]);
+    assert.equal(outputs.length, 0);
+    assert.equal(caught, false);
+  });
+
+  it('survives a flood of keys: the digits it needs, a bounded type-ahead, a bounded history', async function () {
+    await deploy(
+      { maxDigits: 10, terminator: '' },
+      [
+        { ...COLLECT, id: 'co2', minDigits: 1, maxDigits: 64, terminator: '', prompts: [], variable: 'rest', wires: [['rest'], [], []] },
+        { id: 'rest', type: 'helper' },
+      ],
+      [['co2'], ['timeout'], ['invalid']],
+    );
+    const rest = nextMessage<CallMsg>(node('rest'));
+    const ended = nextMessage<CallEndMsg>(node('ended'));
+    const flood = '0123456789'.repeat(60);
+    const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { dtmf: flood, gap: 5, duration: 5 }, { hangup: true }] });
+    const msg = await rest;
+    assert.equal(msg.call.vars.account, '0123456789');
+    const typedAhead = String(msg.call.vars.rest);
+    assert.ok(typedAhead.length >= 1 && typedAhead.length <= 64, `the next element got ${typedAhead.length} keys`);
+    assert.ok(flood.includes(typedAhead), 'keys keep their order');
+    const report = (await ended).payload;
+    assert.equal(call.report().pressed.length, 600);
+    assert.equal(report.pressed.length, 500, 'the call-end history keeps the latest 500 keys');
+    assert.deepEqual(report.pressed.at(-1)?.digit, '9');
+  });
+
+  it('refuses invalid settings with a red status, a log line and done(err): min above max, a pattern that does not compile', async function () {
+    await helper.load(
+      NODES,
+      [
+        { id: 'tab', type: 'tab', label: 'test' },
+        { ...COLLECT, id: 'c1', z: 'tab', minDigits: 5, maxDigits: 3, wires: [[], [], []] },
+        { ...COLLECT, id: 'c2', z: 'tab', pattern: '([0-9]', wires: [[], [], []] },
+        { id: 'catcher', type: 'catch', z: 'tab', scope: ['c1'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+      ],
+    );
+    await waitForStatus(node('c1'), hasText('callflow.status.invalid-config'));
+    await waitForStatus(node('c2'), hasText('callflow.status.invalid-config'));
+    assert.match(loggedText(), /maxDigits: a whole number of digits, at least the minimum and at most 64 \(got 3\)/);
+    assert.match(loggedText(), /pattern: not a valid regular expression/);
+    const caught = nextMessage<CallMsg>(node('caught'));
+    node('c1').receive({ call: { id: 'x', connection: 'a1' } });
+    assert.match((await caught).error?.message ?? '', /invalid settings: maxDigits/);
+  });
+});
