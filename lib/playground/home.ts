@@ -128,9 +128,19 @@ export function startNodeRed(options: { dir: string; settings: string; env?: Rec
   return child;
 }
 
-/** Resolves with the first output line matching `pattern`; fails when the child exits first or after timeoutMs. */
-export function waitForOutput(child: ChildProcess, lines: { on(listener: (line: string) => void): () => void }, pattern: RegExp, timeoutMs: number): Promise<string> {
+/** Resolves with the first output line matching `pattern`; fails when the child exits first or after timeoutMs; `signal` stops waiting (resolves with ''). */
+export function waitForOutput(
+  child: ChildProcess,
+  lines: { on(listener: (line: string) => void): () => void },
+  pattern: RegExp,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
   return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      done();
+      resolve('');
+    };
     const off = lines.on((line) => {
       if (!pattern.test(line)) return;
       done();
@@ -148,8 +158,11 @@ export function waitForOutput(child: ChildProcess, lines: { on(listener: (line: 
       off();
       clearTimeout(timer);
       child.off('exit', onExit);
+      signal?.removeEventListener('abort', onAbort);
     };
     child.once('exit', onExit);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -62,11 +62,13 @@ async function main(): Promise<void> {
   Node-RED with callflow:   ${editor}   (the examples are deployed)
   Simulated Asterisk (ARI): ${sim}/ari   ${connection ? 'connected' : 'not connected yet: see the log above'}
 
-  Place a test call into the "hello" example (a caller dialing 100):
+  Place a test call into the "IVR menu" example: the caller presses 1, then
+  types a card number, and hears the balance (watch the debug sidebar):
     curl -s -X POST ${sim}/sim/calls -H 'content-type: application/json' \\
-         -d '{"from":"+15550100","to":"100","args":["hello"]}'
+         -d '{"from":"+15550100","to":"200","args":["ivr-menu"],"script":[{"waitFor":"answer"},{"wait":1500},{"dtmf":"1"},{"wait":2000},{"dtmf":"123456#"}]}'
   It answers with an "id". Once the call is over, see what the caller heard:
     curl -s ${sim}/sim/calls/<id>/ended
+  The other examples: "args":["hello"] (Hello IVR), "args":["closed"] (SIP response).
   Scripted callers (keys, hang-ups) and called numbers: docs/simulator.md
 
   Ctrl-C stops everything.

@@ -1,0 +1,137 @@
+/**
+ * The example flows (Import > Examples in the editor), walked by simulated
+ * callers through each of their paths, as a team adapting them would try
+ * them. The examples' connection is pointed at the test's simulator.
+ */
+import assert from 'node:assert/strict';
+import { readExamples } from '../lib/playground/home';
+import { CREDS, connected, useSimulator, type CallEndMsg } from './support/ivr';
+import { NODES, helper, nextMessage, node, useNodeRed } from './support/node-red';
+
+function core(file: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
+}
+const CORE_NODES = ['common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js'].map(core);
+
+function example(name: string): Record<string, unknown>[] {
+  const found = readExamples().find((e) => e.name === name);
+  if (!found) throw new Error(`no example "${name}"`);
+  return found.nodes;
+}
+
+describe('examples', function () {
+  useNodeRed();
+  const simulator = useSimulator(100);
+
+  /** Deploys an example on the test simulator, with a helper node on the call-end node's output. */
+  async function deploy(name: string): Promise<void> {
+    const nodes = example(name).map((n) => {
+      if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+      const moved = { ...n };
+      if (n.connection) moved.connection = 'a1';
+      if (n.type === 'callflow-call-end') moved.wires = [[...((n.wires as string[][])[0] ?? []), 'ended']];
+      return moved;
+    });
+    const tab = nodes.find((n) => n.type === 'tab');
+    await helper.load([...NODES, ...CORE_NODES], [...nodes, { id: 'ended', type: 'helper', z: tab?.id, x: 0, y: 0 }], CREDS);
+    await connected(String(nodes.find((n) => n.type === 'callflow-entry')?.id));
+  }
+
+  describe('IVR menu', function () {
+    it('1, a card number: the caller hears the balance (from a change node), then goodbye', async function () {
+      await deploy('IVR menu');
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      const call = simulator().placeCall({ from: '+15550100', to: '200', args: ['ivr-menu'], script: [{ waitFor: 'playback-start', media: 'reach-operator' }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'card-number' }, { dtmf: '123456#' }] });
+      const report = (await ended).payload;
+      const sim = await call.ended();
+      assert.deepEqual(sim.heard.map((h) => h.media), [
+        'sound:welcome',
+        'sound:to-hear-your-account-balance',
+        'digits:1',
+        'sound:to-reach-operator',
+        'sound:please-enter-your',
+        'sound:card-number',
+        'sound:account-balance-is',
+        'number:456',
+        'sound:vm-goodbye',
+      ]);
+      assert.deepEqual(report.trace.map((t) => [t.element, t.outcome]), [
+        ['entry', 'routed'],
+        ['answer', 'answered'],
+        ['play', 'done'],
+        ['menu', 'option 1'],
+        ['collect', 'collected'],
+        ['set', 'set'],
+        ['play', 'done'],
+        ['play', 'done'],
+        ['hangup', 'hangup'],
+      ]);
+      assert.deepEqual([report.by, (await ended).call.vars.account, (await ended).call.vars.balance], ['flow', '123456', 456]);
+      assert.equal(sim.variables.ACCOUNT, '123456', 'the set node put the account on the channel');
+    });
+
+    it('a priority card number (9...) goes to an agent: the switch on msg.call.vars sends it to the transfer', async function () {
+      simulator().setNumber('agent', { outcome: 'answer', ringMs: 1000, script: [{ wait: 2000 }, { hangup: true }] });
+      await deploy('IVR menu');
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      const call = simulator().placeCall({ from: '+15550100', to: '200', args: ['ivr-menu'], script: [{ waitFor: 'playback-start' }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'card-number' }, { dtmf: '912345#' }] });
+      const report = (await ended).payload;
+      assert.equal(report.by, 'callee', 'the agent hung up');
+      assert.equal(report.trace.at(-1)?.outcome, 'connected');
+      assert.deepEqual((await call.ended()).transfers.map((t) => t.kind), ['bridge']);
+    });
+
+    it('0 for an agent who is busy: the caller hears that all are busy and leaves a voicemail', async function () {
+      simulator().setNumber('agent', { outcome: 'busy', ringMs: 500 });
+      await deploy('IVR menu');
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      const call = simulator().placeCall({
+        from: '+15550100',
+        to: '200',
+        args: ['ivr-menu'],
+        script: [{ waitFor: 'playback-start' }, { dtmf: '0' }, { waitFor: 'playback-end', media: 'vm-intro' }, { wait: 500 }, { talk: 4000 }, { dtmf: '#' }],
+      });
+      const msg = await ended;
+      assert.equal(msg.payload.trace.find((t) => t.element === 'transfer')?.outcome, 'failed: busy');
+      const sim = await call.ended();
+      assert.deepEqual(sim.heard.map((h) => h.media).slice(-5), ['tone:ring', 'sound:all-reps-busy', 'sound:vm-intro', 'sound:vm-msgsaved', 'sound:vm-goodbye']);
+      const voicemail = msg.call.vars.voicemail as { name: string; durationSec: number };
+      assert.deepEqual(sim.recordings.map((r) => r.name), [voicemail.name]);
+      assert.ok(voicemail.durationSec >= 4);
+    });
+
+    it('a key that is no option, three times: invalid, then goodbye', async function () {
+      await deploy('IVR menu');
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      simulator().placeCall({
+        from: '1',
+        to: '200',
+        args: ['ivr-menu'],
+        script: [{ waitFor: 'playback-start', media: 'account-balance' }, { dtmf: '5' }, { waitFor: 'playback-start', media: 'account-balance' }, { dtmf: '5' }, { waitFor: 'playback-start', media: 'account-balance' }, { dtmf: '5' }],
+      });
+      const report = (await ended).payload;
+      assert.deepEqual(report.trace.slice(3).map((t) => [t.element, t.outcome]), [['menu', 'invalid'], ['play', 'done'], ['hangup', 'hangup']]);
+      assert.deepEqual(report.pressed.map((p) => p.digit), ['5', '5', '5']);
+    });
+  });
+
+  describe('SIP response', function () {
+    it('plays the message as early media, then refuses the call with 486 Busy Here', async function () {
+      await deploy('SIP response');
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      const sim = await simulator().placeCall({ from: '+15550100', to: '300', args: ['closed'] }).ended();
+      assert.deepEqual(sim.heard.map((h) => [h.media, h.outcome]), [['sound:all-circuits-busy-now', 'done']]);
+      assert.deepEqual([sim.answeredAt, sim.ended?.sipResponse], [undefined, 486]);
+      const report = (await ended).payload;
+      assert.deepEqual([report.by, report.cause, report.trace.at(-1)?.outcome], ['flow', 17, 'SIP 486 closed for the holidays']);
+    });
+  });
+
+  it('every example keeps to the shared connection id, so importing several does not duplicate it', function () {
+    for (const e of readExamples()) {
+      const connections = e.nodes.filter((n) => n.type === 'callflow-asterisk').map((n) => n.id);
+      assert.deepEqual(connections, ['c0ffee0000000001'], e.name);
+    }
+  });
+});
