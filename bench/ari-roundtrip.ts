@@ -11,54 +11,12 @@
  *
  *   npm run bench:ari            (or: node dist/bench/ari-roundtrip.js [--max-channels 80000])
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { AriConnection } from '../lib/ari/connection';
 import type { TelephonyEvent } from '../lib/ari/port';
-
-const cli = path.resolve(__dirname, '..', 'lib', 'sim', 'cli.js');
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-function summary(samples: number[]): { p50: number; p99: number; max: number; n: number } {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? Number.NaN, n: s.length };
-}
-
-const ms = (v: number): string => `${v.toFixed(2)} ms`;
-
-async function startSimulatorProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', cli, '--port', '0', '--speed', '1', '--app', 'bench'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ARI at (http:\/\/[^/\s]+)\/ari/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited (${code}): ${out}`)));
-  });
-  return { child, url };
-}
-
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}
-
-async function post(url: string, body: unknown): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+import { ms, post, rssMb, startSimulatorProcess, summary } from './support';
 
 async function adapterRoundTrip(url: string, iterations: number): Promise<void> {
   const conn = new AriConnection({ url, username: 'asterisk', password: 'asterisk', app: 'bench' });
@@ -157,7 +115,7 @@ async function main(): Promise<void> {
   const maxChannels = maxIndex >= 0 ? Number(args[maxIndex + 1]) : 80000;
   const iterations = 2000;
   console.log(`bench/ari-roundtrip on Node ${process.version}, ${os.cpus().length} CPUs\n`);
-  const { child, url } = await startSimulatorProcess();
+  const { child, url } = await startSimulatorProcess(['--app', 'bench']);
   try {
     await adapterRoundTrip(url, iterations);
     await capacity(url, child.pid as number, maxChannels);
