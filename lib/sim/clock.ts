@@ -30,7 +30,7 @@ export class SimClock {
     return this.speedFactor;
   }
 
-  /** Changes the speed from now on; timers already running keep their real deadlines. */
+  /** Changes the speed from now on; timers already running keep their real deadlines, and one that comes due early (the speed went down) waits for the rest at the new speed. */
   set speed(value: number) {
     SimClock.check(value);
     this.baseSim = this.now();
@@ -43,13 +43,25 @@ export class SimClock {
     return Math.max(0, simulatedMs / this.speedFactor);
   }
 
-  /** Runs fn after a simulated delay. */
+  /**
+   * Runs fn after a simulated delay, never before: Node's timers can fire up
+   * to a millisecond early against performance.now(), which at 100x speed
+   * would be 100 simulated ms (a 5 s recording measured as 4 s), so an early
+   * timer is re-armed for the rest.
+   */
   after(simulatedMs: number, fn: () => void): SimTimer {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, this.real(simulatedMs));
-    this.timers.add(t);
+    const due = this.now() + Math.max(0, simulatedMs);
+    let t: NodeJS.Timeout;
+    const arm = (realMs: number): void => {
+      t = setTimeout(() => {
+        this.timers.delete(t);
+        const left = due - this.now();
+        if (left > 0) arm(Math.max(1, this.real(left)));
+        else fn();
+      }, realMs);
+      this.timers.add(t);
+    };
+    arm(this.real(simulatedMs));
     return {
       cancel: () => {
         clearTimeout(t);
