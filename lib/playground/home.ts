@@ -50,10 +50,60 @@ export interface HomeOptions {
   flows: Record<string, unknown>[];
   /** Replace the flows file even if one exists (tests). */
   replaceFlows?: boolean;
+  /**
+   * Examples to offer: when the flows file exists, the tabs of examples this
+   * user directory has never been given are added to it (newer versions of
+   * the package bring new examples); an example tab the user deleted is not
+   * brought back.
+   */
+  examples?: ExampleFlow[];
 }
 
-/** Creates or refreshes the user directory; returns the settings file path. */
-export function prepareHome(options: HomeOptions): string {
+export interface PreparedHome {
+  settings: string;
+  /** Example names added to an existing flows file by this start. */
+  added: string[];
+  /** Example names whose tab is not in the flows file (the user deleted it). */
+  missing: string[];
+}
+
+/** The file in the user directory that lists the example tabs already offered. */
+const OFFERED_FILE = '.callflow-examples.json';
+
+function tabIds(nodes: Record<string, unknown>[]): string[] {
+  return nodes.filter((n) => n.type === 'tab').map((n) => String(n.id));
+}
+
+/**
+ * Adds to `flows` the examples whose tabs were never offered and are not
+ * there: their nodes whose ids are not already present (a config node
+ * several examples share is kept once). Returns the new flows and the names
+ * of the examples added. Pure: the caller reads and writes the files.
+ */
+export function mergeExamples(
+  flows: Record<string, unknown>[],
+  examples: ExampleFlow[],
+  offered: ReadonlySet<string>,
+): { flows: Record<string, unknown>[]; added: string[] } {
+  const ids = new Set(flows.map((n) => String(n.id)));
+  const out = [...flows];
+  const added: string[] = [];
+  for (const example of examples) {
+    const tabs = tabIds(example.nodes);
+    if (tabs.length === 0 || tabs.some((t) => offered.has(t) || ids.has(t))) continue;
+    for (const n of example.nodes) {
+      const id = String(n.id);
+      if (ids.has(id)) continue;
+      ids.add(id);
+      out.push(n);
+    }
+    added.push(example.name);
+  }
+  return { flows: out, added };
+}
+
+/** Creates or refreshes the user directory: settings, the link to this package, the flows file. */
+export function prepareHome(options: HomeOptions): PreparedHome {
   fs.mkdirSync(path.join(options.dir, 'node_modules'), { recursive: true });
   const link = path.join(options.dir, 'node_modules', 'node-red-contrib-callflow');
   let current: string | undefined;
@@ -71,7 +121,30 @@ export function prepareHome(options: HomeOptions): string {
     `${JSON.stringify({ name: 'callflow-playground', private: true, description: 'Node-RED user directory made by npm start', dependencies: { 'node-red-contrib-callflow': `file:${PACKAGE_ROOT}` } }, null, 2)}\n`,
   );
   const flowsFile = path.join(options.dir, 'flows.json');
-  if (options.replaceFlows || !fs.existsSync(flowsFile)) fs.writeFileSync(flowsFile, `${JSON.stringify(options.flows, null, 2)}\n`);
+  const offeredFile = path.join(options.dir, OFFERED_FILE);
+  const examples = options.examples ?? [];
+  let added: string[] = [];
+  let flows = options.flows;
+  if (options.replaceFlows || !fs.existsSync(flowsFile)) {
+    fs.writeFileSync(flowsFile, `${JSON.stringify(flows, null, 2)}\n`);
+  } else {
+    flows = JSON.parse(fs.readFileSync(flowsFile, 'utf8')) as Record<string, unknown>[];
+    // Without the list (a directory from before it existed), the tabs already there count as offered.
+    const offered = new Set<string>(fs.existsSync(offeredFile) ? (JSON.parse(fs.readFileSync(offeredFile, 'utf8')) as string[]) : tabIds(flows));
+    const merged = mergeExamples(flows, examples, offered);
+    if (merged.added.length > 0) {
+      // Keep the user's file as it was, beside the new one.
+      fs.copyFileSync(flowsFile, `${flowsFile}.before-examples`);
+      fs.writeFileSync(flowsFile, `${JSON.stringify(merged.flows, null, 2)}\n`);
+    }
+    flows = merged.flows;
+    added = merged.added;
+  }
+  const present = new Set(tabIds(flows));
+  const missing = examples.filter((e) => !tabIds(e.nodes).every((t) => present.has(t))).map((e) => e.name);
+  const offered = new Set<string>(fs.existsSync(offeredFile) ? (JSON.parse(fs.readFileSync(offeredFile, 'utf8')) as string[]) : []);
+  for (const e of examples) for (const t of tabIds(e.nodes)) if (present.has(t)) offered.add(t);
+  if (examples.length > 0) fs.writeFileSync(offeredFile, `${JSON.stringify([...offered].sort(), null, 2)}\n`);
   const settings = path.join(options.dir, 'settings.js');
   fs.writeFileSync(
     settings,
@@ -89,7 +162,7 @@ module.exports = {
 };
 `,
   );
-  return settings;
+  return { settings, added, missing };
 }
 
 /** A free TCP port on loopback (asked of the OS). */

@@ -32,7 +32,8 @@ async function waitForConnection(editor: string): Promise<Connection | undefined
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 1880);
   const dir = path.join(PACKAGE_ROOT, '.node-red');
-  const settings = prepareHome({ dir, port, flows: combineExamples(readExamples()) });
+  const examples = readExamples();
+  const { settings, added, missing } = prepareHome({ dir, port, flows: combineExamples(examples), examples });
   const lines = new OutputLines();
   lines.on((line) => console.log(line));
   const child = startNodeRed({
@@ -57,11 +58,14 @@ async function main(): Promise<void> {
   const connection = await waitForConnection(editor);
   const simInfo = (await (await fetch(`${editor}/callflow/simulator`)).json()) as { running: boolean; url?: string };
   const sim = simInfo.url ?? 'http://127.0.0.1:8088';
+  const notes: string[] = [];
+  if (added.length > 0) notes.push(`  New examples added to your flows (${dir}/flows.json; the previous file is flows.json.before-examples): ${added.join(', ')}`);
+  if (missing.length > 0) notes.push(`  Not in your flows (you removed them; Import > Examples brings them back): ${missing.join(', ')}`);
   console.log(`
   ----------------------------------------------------------------------------
-  Node-RED with callflow:   ${editor}   (the examples are deployed)
+  Node-RED with callflow:   ${editor}   (${missing.length === 0 ? 'the examples are deployed' : 'your flows, kept from the last start'})
   Simulated Asterisk (ARI): ${sim}/ari   ${connection ? 'connected' : 'not connected yet: see the log above'}
-
+${notes.length > 0 ? `${notes.join('\n')}\n` : ''}
   Place a test call into the "IVR menu" example: the caller presses 1, then
   types a card number, and hears the balance (watch the debug sidebar):
     curl -s -X POST ${sim}/sim/calls -H 'content-type: application/json' \\

@@ -38,7 +38,7 @@ describe('a real Node-RED runtime with the package installed', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-runtime-'));
     const port = await freePort();
     editor = `http://127.0.0.1:${port}`;
-    const settings = prepareHome({ dir, port, flows: [], replaceFlows: true });
+    const { settings } = prepareHome({ dir, port, flows: [], replaceFlows: true });
     child = startNodeRed({ dir, settings, env: { CALLFLOW_SIM_PORT: '0', CALLFLOW_SIM_SPEED: '50' }, onOutput: (l) => lines.push(l) });
     await waitForOutput(child, lines, /Started flows/, 45_000);
   });

@@ -1,0 +1,79 @@
+/**
+ * The user directory `npm start` prepares: first start, a directory from an
+ * older version (new examples are added, the user's flows kept), and an
+ * example the user deleted (not forced back).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { combineExamples, prepareHome, readExamples, type ExampleFlow } from '../../lib/playground/home';
+
+type Flow = Record<string, unknown>[];
+
+describe('npm start: the user directory', function () {
+  let dir: string;
+  let examples: ExampleFlow[];
+  const flowsFile = (): string => path.join(dir, 'flows.json');
+  const read = (): Flow => JSON.parse(fs.readFileSync(flowsFile(), 'utf8')) as Flow;
+  const tabs = (flows: Flow): string[] => flows.filter((n) => n.type === 'tab').map((n) => String(n.label));
+  const start = (): ReturnType<typeof prepareHome> => prepareHome({ dir, port: 0, flows: combineExamples(examples), examples });
+
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-home-'));
+    examples = readExamples();
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes every example on the first start', function () {
+    const home = start();
+    assert.deepEqual(home.added, []);
+    assert.deepEqual(home.missing, []);
+    assert.deepEqual(tabs(read()), tabs(combineExamples(examples)));
+    assert.ok(fs.existsSync(home.settings));
+  });
+
+  it('adds the examples a directory from an older version never had, keeping the user flows and a copy of the old file', function () {
+    const hello = examples.find((e) => e.name === 'Hello IVR');
+    assert.ok(hello);
+    const helloTab = String(hello.nodes.find((n) => n.type === 'tab')?.id);
+    // An older start wrote only Hello IVR; the user then renamed a node and added a tab of their own.
+    const old: Flow = [
+      ...hello.nodes.map((n) => (n.type === 'callflow-play' ? { ...n, name: 'my greeting' } : n)),
+      { id: 'mine', type: 'tab', label: 'My flow' },
+    ];
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(flowsFile(), JSON.stringify(old));
+
+    const home = start();
+    const others = examples.filter((e) => e !== hello).map((e) => e.name);
+    assert.deepEqual(home.added, others);
+    assert.deepEqual(home.missing, []);
+    const flows = read();
+    assert.deepEqual(tabs(flows), ['Hello IVR', 'My flow', ...others]);
+    assert.equal(flows.filter((n) => n.z === helloTab && n.type === 'callflow-play')[0]?.name, 'my greeting', 'the user edit is kept');
+    const ids = flows.map((n) => String(n.id));
+    assert.equal(new Set(ids).size, ids.length, 'the shared connection is kept once');
+    assert.deepEqual(JSON.parse(fs.readFileSync(`${flowsFile()}.before-examples`, 'utf8')), old);
+
+    // The next start changes nothing.
+    const again = start();
+    assert.deepEqual(again.added, []);
+    assert.equal(read().length, flows.length);
+  });
+
+  it('does not bring back an example the user deleted, and says it is missing', function () {
+    start();
+    const flows = read();
+    const menu = examples.find((e) => e.name === 'IVR menu');
+    const menuTab = String(menu?.nodes.find((n) => n.type === 'tab')?.id);
+    fs.writeFileSync(flowsFile(), JSON.stringify(flows.filter((n) => n.id !== menuTab && n.z !== menuTab)));
+
+    const home = start();
+    assert.deepEqual(home.added, []);
+    assert.deepEqual(home.missing, ['IVR menu']);
+    assert.ok(!tabs(read()).includes('IVR menu'));
+  });
+});
