@@ -1,0 +1,296 @@
+/**
+ * The documents the store keeps, as JSON schemas: both store backends check
+ * every document with these before writing it, and the nodes that produce
+ * them (contacts, blocklist, call end, releases, campaign) check their input
+ * with the same ones. A document that fails is refused with the field and
+ * the reason; nothing of it is written.
+ *
+ * Times are milliseconds since the epoch (numbers, so both backends compare
+ * and index them the same way).
+ */
+import { Validator } from './validator';
+
+const ID = { type: 'string', minLength: 1, maxLength: 128, description: 'an id of 1 to 128 characters' } as const;
+const TIME = { type: 'number', minimum: 0, description: 'a time in milliseconds since 1970' } as const;
+/** A dialable number: digits with an optional leading +, as the contacts node normalises it. */
+const NUMBER = { type: 'string', pattern: '^\\+?[0-9]{2,32}$', description: 'a phone number: 2 to 32 digits with an optional leading +' } as const;
+const FLOW = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a flow name: 1 to 64 letters, digits, _ . or -' } as const;
+const ATTRS = {
+  type: 'object',
+  maxProperties: 100,
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' },
+  additionalProperties: { type: ['string', 'number', 'boolean'] },
+  description: 'attributes: up to 100 names (letters, digits, _) with a text, number or true/false value',
+} as const;
+
+export type AttrValue = string | number | boolean;
+
+export interface ContactNumber {
+  number: string;
+  /** The number type (mobile, home, work, ...), for "by number type" calling order and per-type policies. */
+  type?: string;
+  /** The number's sequence number, for "by sequence number" calling order. */
+  seq?: number;
+}
+
+/** What an import brings for one customer. */
+export interface ContactInput {
+  customerId: string;
+  numbers: ContactNumber[];
+  /** 1 (highest) to 5. */
+  priority?: number;
+  /** Data attributes: filters and ordering use them. */
+  attrs?: Record<string, AttrValue>;
+  /** Custom fields, carried to the IVR and the callback (customFiled). */
+  custom?: Record<string, unknown>;
+  /** The calling order key (see lib/store/port.ts): printable ASCII, compared byte by byte. */
+  rank?: string;
+  /** When the contact is first due (default: at once). */
+  dueAt?: number;
+}
+
+export type AttemptOutcome =
+  | 'answered'
+  | 'busy'
+  | 'no-answer'
+  | 'unallocated'
+  | 'rejected'
+  | 'congestion'
+  | 'unreachable'
+  | 'max-response-exceeded'
+  | 'originate-failed'
+  | 'blocked'
+  | 'cancelled';
+
+/** One dial of one number of a contact, and how it ended. */
+export interface Attempt {
+  /** 1, 2, ... within the contact. */
+  n: number;
+  number: string;
+  startedAt: number;
+  endedAt?: number;
+  outcome: AttemptOutcome;
+  /** Asterisk's hangup cause code and dial status, as reported. */
+  cause?: number;
+  dialStatus?: string;
+  callId?: string;
+  /** The business result and sub-result the IVR set (callflow-result). */
+  result?: string;
+  subResult?: string;
+  worker?: string;
+  /** Duration of the answered part, in seconds. */
+  talkSec?: number;
+}
+
+/** The final result of a contact. */
+export interface ContactResult {
+  code: string;
+  subCode?: string;
+  at: number;
+  /** The number that reached it, if any. */
+  number?: string;
+}
+
+export const contactInput = new Validator<ContactInput>('contact', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['customerId', 'numbers'],
+  properties: {
+    customerId: ID,
+    numbers: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
+      description: '1 to 20 numbers',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['number'],
+        properties: {
+          number: NUMBER,
+          type: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'a number type: 1 to 32 letters, digits, _ or -' },
+          seq: { type: 'integer', minimum: 0, maximum: 1000, description: 'a sequence number from 0 to 1000' },
+        },
+      },
+    },
+    priority: { type: 'integer', minimum: 1, maximum: 5, description: 'a priority from 1 (highest) to 5' },
+    attrs: ATTRS,
+    custom: { type: 'object', maxProperties: 100, description: 'an object of at most 100 custom fields' },
+    rank: { type: 'string', pattern: '^[\\x20-\\x7e]{0,256}$', description: 'a calling order key: up to 256 printable ASCII characters' },
+    dueAt: TIME,
+  },
+});
+
+const OUTCOMES = ['answered', 'busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'blocked', 'cancelled'];
+
+export const attemptDocument = new Validator<Attempt>('attempt', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['n', 'number', 'startedAt', 'outcome'],
+  properties: {
+    n: { type: 'integer', minimum: 1, maximum: 1000, description: 'an attempt number from 1 to 1000' },
+    number: NUMBER,
+    startedAt: TIME,
+    endedAt: TIME,
+    outcome: { type: 'string', enum: OUTCOMES, description: `one of ${OUTCOMES.join(', ')}` },
+    cause: { type: 'integer', minimum: 0, maximum: 127, description: 'a Q.850 cause code from 0 to 127' },
+    dialStatus: { type: 'string', maxLength: 32, description: 'a dial status of at most 32 characters' },
+    callId: { type: 'string', maxLength: 128, description: 'a call id of at most 128 characters' },
+    result: { type: 'string', maxLength: 64, description: 'a result code of at most 64 characters' },
+    subResult: { type: 'string', maxLength: 64, description: 'a sub-result code of at most 64 characters' },
+    worker: { type: 'string', maxLength: 128, description: 'a worker id of at most 128 characters' },
+    talkSec: { type: 'number', minimum: 0, description: 'seconds, 0 or more' },
+  },
+});
+
+export const contactResult = new Validator<ContactResult>('result', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code', 'at'],
+  properties: {
+    code: { type: 'string', minLength: 1, maxLength: 64, description: 'a result code of 1 to 64 characters' },
+    subCode: { type: 'string', maxLength: 64, description: 'a sub-result code of at most 64 characters' },
+    at: TIME,
+    number: NUMBER,
+  },
+});
+
+/** Where the dialer is with a contact between attempts (lib/campaign writes it; the store keeps it). */
+export const contactProgress = new Validator<Record<string, unknown>>('progress', {
+  type: 'object',
+  maxProperties: 50,
+  description: 'an object of at most 50 fields',
+});
+
+export interface BlockEntry {
+  group: string;
+  number: string;
+  /** Blocked from (inclusive) and until (exclusive); open when left out. */
+  from?: number;
+  until?: number;
+  note?: string;
+  addedAt?: number;
+}
+
+export const blockEntry = new Validator<BlockEntry>('blocklist entry', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['group', 'number'],
+  properties: {
+    group: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a group name: 1 to 64 letters, digits, _ . or -' },
+    number: NUMBER,
+    from: TIME,
+    until: TIME,
+    note: { type: 'string', maxLength: 500, description: 'a note of at most 500 characters' },
+    addedAt: TIME,
+  },
+});
+
+/** A released version of an IVR flow: its nodes as deployed, who released it, when and why. */
+export interface FlowSnapshot {
+  id: string;
+  flow: string;
+  version: string;
+  savedAt: number;
+  savedBy: string;
+  comment?: string;
+  nodes: Record<string, unknown>[];
+}
+
+export const flowSnapshot = new Validator<FlowSnapshot>('flow snapshot', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'flow', 'version', 'savedAt', 'savedBy', 'nodes'],
+  properties: {
+    id: ID,
+    flow: FLOW,
+    version: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,32}$', description: 'a version: 1 to 32 letters, digits, _ . or -' },
+    savedAt: TIME,
+    savedBy: { type: 'string', minLength: 1, maxLength: 128, description: 'a user name of 1 to 128 characters' },
+    comment: { type: 'string', maxLength: 2000, description: 'a comment of at most 2000 characters' },
+    nodes: {
+      type: 'array',
+      maxItems: 5000,
+      items: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string' } }, required: ['id', 'type'] },
+      description: 'at most 5000 nodes, each with an id and a type',
+    },
+  },
+});
+
+/** What callflow-call-end reports about an ended call (lib/call/report.ts), kept as the call record. */
+export interface CallRecord {
+  id: string;
+  flow?: string;
+  version?: string;
+  startedAt: number;
+  endedAt: number;
+  report: Record<string, unknown>;
+}
+
+export const callRecord = new Validator<CallRecord>('call record', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'startedAt', 'endedAt', 'report'],
+  properties: {
+    id: ID,
+    flow: FLOW,
+    version: { type: 'string', maxLength: 32, description: 'a version of at most 32 characters' },
+    startedAt: TIME,
+    endedAt: TIME,
+    report: { type: 'object' },
+  },
+});
+
+/** The answers a caller gave to a questionnaire. */
+export interface QuestionnaireAnswers {
+  id: string;
+  questionnaire: string;
+  callId: string;
+  campaignId?: string;
+  customerId?: string;
+  at: number;
+  answers: { question: string; answer: string; at?: number }[];
+}
+
+export const questionnaireAnswers = new Validator<QuestionnaireAnswers>('questionnaire answers', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'questionnaire', 'callId', 'at', 'answers'],
+  properties: {
+    id: ID,
+    questionnaire: ID,
+    callId: ID,
+    campaignId: ID,
+    customerId: ID,
+    at: TIME,
+    answers: {
+      type: 'array',
+      maxItems: 200,
+      description: 'at most 200 answers',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['question', 'answer'],
+        properties: {
+          question: { type: 'string', minLength: 1, maxLength: 128, description: 'a question id of 1 to 128 characters' },
+          answer: { type: 'string', maxLength: 2000, description: 'an answer of at most 2000 characters' },
+          at: TIME,
+        },
+      },
+    },
+  },
+});
+
+/**
+ * Named documents with a revision, written by compare-and-set: a
+ * campaign's settings and state, a flow's release states, routing tables.
+ * Each kind has its schema; the nodes that own the kind check it too.
+ */
+export const DOCUMENT_KINDS = ['campaign', 'releases', 'routing'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+export const documentValue = new Validator<Record<string, unknown>>('document', {
+  type: 'object',
+  maxProperties: 500,
+  description: 'an object',
+});

@@ -1,0 +1,654 @@
+/**
+ * The embedded store: one SQLite file through better-sqlite3, in WAL mode.
+ *
+ * - Durability: a write is acknowledged after its transaction commits;
+ *   with synchronous=FULL (the default) that survives kill -9 and power
+ *   loss, with 'normal' it survives kill -9 (the WAL is in the OS's hands)
+ *   and may lose the last commits on power loss.
+ * - Several processes may open one file: SQLite's locks serialise writers
+ *   (every write transaction is BEGIN IMMEDIATE, so two claimers never read
+ *   the same due contacts), WAL lets readers go on meanwhile.
+ * - better-sqlite3 is synchronous: each call blocks the event loop for the
+ *   time of its transaction, so every operation is bounded (batches, page
+ *   limits, at most PROMOTE_MAX contacts made due per claim).
+ *
+ * Contacts are rows keyed by (campaign, seq) with the columns the queue
+ * needs (state, due_at, rank, lease) and the rest as JSON. Two indexes
+ * serve the queue: timers (state, due_at) for waiting contacts and leases,
+ * and the ready queue (rank, seq) over due contacts only, so a claim costs
+ * the same whatever the number of contacts not due.
+ */
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
+   failure, validation included, reaches the caller as a rejected promise, as the port promises. */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ContactInput, DocumentKind, FlowSnapshot, BlockEntry, CallRecord, QuestionnaireAnswers, Attempt } from '../schemas/store';
+import { blockEntry, callRecord, flowSnapshot, questionnaireAnswers } from '../schemas/store';
+import {
+  StoreError,
+  pageLimit,
+  type AttemptRow,
+  type Claim,
+  type ContactCounts,
+  type ContactState,
+  type ImportReport,
+  type NextStep,
+  type Page,
+  type PageOptions,
+  type SnapshotSummary,
+  type Store,
+  type StoredContact,
+  type StoredDocument,
+} from './port';
+import {
+  COLLECTIONS,
+  DOCUMENT_SCHEMAS,
+  SCHEMA_VERSIONS,
+  attemptDocument,
+  checkContacts,
+  checkId,
+  checkNext,
+  checkTime,
+  checked,
+  decodeCursor,
+  encodeCursor,
+  leaseToken,
+  PROMOTE_MAX,
+  migrationPlan,
+  type Migration,
+} from './shared';
+
+type Db = Database.Database;
+
+export interface EmbeddedOptions {
+  /** The database file; its folder is created. ':memory:' for a private in-memory store. */
+  file: string;
+  /** 'full' (default): survives power loss; 'normal': survives a process crash, faster commits. */
+  durability?: 'full' | 'normal';
+  /** How long a writer waits for another process's transaction (ms, default 10,000). */
+  busyTimeoutMs?: number;
+  /** Replaces the built-in migrations (tests of the migration path). */
+  migrations?: readonly Migration<Db>[];
+}
+
+/** SQLite's page cache per connection, in KiB (its default is 2 MiB, small for a million contacts). */
+const CACHE_KB = Number(process.env.CALLFLOW_SQLITE_CACHE_KB ?? 16384);
+
+const STATE: Record<ContactState, number> = { waiting: 0, due: 1, leased: 2, done: 3 };
+const STATE_NAME: ContactState[] = ['waiting', 'due', 'leased', 'done'];
+
+/** The built-in migrations: version 1 of each table is its creation. */
+export const EMBEDDED_MIGRATIONS: readonly Migration<Db>[] = [
+  {
+    collection: 'contacts',
+    to: 1,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE contacts (
+          campaign TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          customer TEXT NOT NULL,
+          state INTEGER NOT NULL,
+          due_at INTEGER NOT NULL,
+          rank TEXT NOT NULL,
+          lease_token TEXT,
+          lease_worker TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          doc TEXT NOT NULL,
+          PRIMARY KEY (campaign, seq)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX contacts_customer ON contacts (campaign, customer);
+        CREATE INDEX contacts_timer ON contacts (campaign, state, due_at);
+        CREATE INDEX contacts_queue ON contacts (campaign, rank, seq) WHERE state = 1;
+      `);
+    },
+  },
+  {
+    collection: 'blocklist',
+    to: 1,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE blocklist (
+          grp TEXT NOT NULL,
+          number TEXT NOT NULL,
+          from_at INTEGER,
+          until_at INTEGER,
+          doc TEXT NOT NULL,
+          PRIMARY KEY (grp, number)
+        ) WITHOUT ROWID;
+        CREATE INDEX blocklist_number ON blocklist (number, grp);
+      `);
+    },
+  },
+  {
+    collection: 'snapshots',
+    to: 1,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE snapshots (id TEXT PRIMARY KEY, flow TEXT NOT NULL, saved_at INTEGER NOT NULL, doc TEXT NOT NULL);
+        CREATE INDEX snapshots_flow ON snapshots (flow, saved_at, id);
+      `);
+    },
+  },
+  {
+    collection: 'documents',
+    to: 1,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE documents (
+          kind TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL,
+          PRIMARY KEY (kind, id)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    collection: 'call_records',
+    to: 1,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE call_records (id TEXT PRIMARY KEY, flow TEXT, ended_at INTEGER NOT NULL, doc TEXT NOT NULL);
+        CREATE INDEX call_records_ended ON call_records (ended_at, id);
+        CREATE INDEX call_records_flow ON call_records (flow, ended_at, id);
+      `);
+    },
+  },
+  {
+    collection: 'answers',
+    to: 1,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE answers (id TEXT PRIMARY KEY, questionnaire TEXT NOT NULL, at INTEGER NOT NULL, doc TEXT NOT NULL);
+        CREATE INDEX answers_questionnaire ON answers (questionnaire, at, id);
+      `);
+    },
+  },
+];
+
+interface ContactRow {
+  campaign: string;
+  seq: number;
+  customer: string;
+  state: number;
+  due_at: number;
+  rank: string;
+  doc: string;
+}
+
+/** The JSON part of a contact row. */
+interface ContactBody {
+  numbers: StoredContact['numbers'];
+  priority?: number;
+  attrs?: StoredContact['attrs'];
+  custom?: StoredContact['custom'];
+  attempts: Attempt[];
+  progress: Record<string, unknown>;
+  result?: StoredContact['result'];
+}
+
+function toContact(row: ContactRow): StoredContact {
+  const body = JSON.parse(row.doc) as ContactBody;
+  const contact: StoredContact = {
+    campaignId: row.campaign,
+    customerId: row.customer,
+    seq: row.seq,
+    rank: row.rank,
+    state: STATE_NAME[row.state] ?? 'waiting',
+    dueAt: row.due_at,
+    numbers: body.numbers,
+    attempts: body.attempts,
+    progress: body.progress,
+  };
+  if (body.priority !== undefined) contact.priority = body.priority;
+  if (body.attrs !== undefined) contact.attrs = body.attrs;
+  if (body.custom !== undefined) contact.custom = body.custom;
+  if (body.result !== undefined) contact.result = body.result;
+  return contact;
+}
+
+function bodyOf(c: { numbers: StoredContact['numbers']; priority?: number; attrs?: StoredContact['attrs']; custom?: StoredContact['custom'] }, attempts: Attempt[], progress: Record<string, unknown>, result?: StoredContact['result']): string {
+  const body: ContactBody = { numbers: c.numbers, attempts, progress };
+  if (c.priority !== undefined) body.priority = c.priority;
+  if (c.attrs !== undefined) body.attrs = c.attrs;
+  if (c.custom !== undefined) body.custom = c.custom;
+  if (result !== undefined) body.result = result;
+  return JSON.stringify(body);
+}
+
+/** Turns SQLite's errors into StoreErrors a user can act on. */
+function failed(err: unknown, doing: string): never {
+  if (err instanceof StoreError) throw err;
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'SQLITE_BUSY') throw new StoreError('failed', `${doing}: the database file is locked by another process for too long (${e.message ?? ''})`, { cause: err });
+  throw new StoreError('failed', `${doing}: ${e.message ?? String(err)}`, { cause: err });
+}
+
+export class EmbeddedStore implements Store {
+  readonly backend = 'embedded' as const;
+  private db: Db | undefined;
+  // Prepared statements, made once at open.
+  private st!: ReturnType<EmbeddedStore['prepare']>;
+
+  constructor(private readonly options: EmbeddedOptions) {}
+
+  /** The file the store writes (for log lines and the editor). */
+  get file(): string {
+    return this.options.file;
+  }
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    const file = this.options.file;
+    let db: Db | undefined;
+    try {
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      db = new Database(file, { timeout: this.options.busyTimeoutMs ?? 10_000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = OFF');
+      db.pragma(`cache_size = -${CACHE_KB}`);
+      this.migrate(db);
+      this.db = db;
+      this.st = this.prepare(db);
+    } catch (err) {
+      // A refused open (a newer schema, a failed migration) leaves no handle on the file.
+      this.db = undefined;
+      if (db?.open) db.close();
+      failed(err, `opening the embedded store ${file}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    if (db?.open) db.close();
+  }
+
+  /** Brings every table to this package's schema version, in one IMMEDIATE transaction (other processes wait). */
+  private migrate(db: Db): void {
+    db.exec('CREATE TABLE IF NOT EXISTS meta (collection TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+    const migrations = this.options.migrations ?? EMBEDDED_MIGRATIONS;
+    const read = db.prepare<[string], { version: number }>('SELECT version FROM meta WHERE collection = ?');
+    const write = db.prepare('INSERT INTO meta (collection, version) VALUES (?, ?) ON CONFLICT (collection) DO UPDATE SET version = excluded.version');
+    db.transaction(() => {
+      for (const collection of COLLECTIONS) {
+        const current = SCHEMA_VERSIONS[collection];
+        const from = read.get(collection)?.version ?? 0;
+        for (const step of migrationPlan(collection, from, current, migrations)) {
+          void step.up(db);
+          write.run(collection, step.to);
+        }
+      }
+    }).immediate();
+  }
+
+  /** The schema version each table is at (docs, tests). */
+  versions(): Record<string, number> {
+    const rows = this.handle.prepare<[], { collection: string; version: number }>('SELECT collection, version FROM meta').all();
+    return Object.fromEntries(rows.map((r) => [r.collection, r.version]));
+  }
+
+  private get handle(): Db {
+    if (!this.db) throw new StoreError('failed', 'the embedded store is not open');
+    return this.db;
+  }
+
+  private prepare(db: Db) {
+    return {
+      maxSeq: db.prepare<[string], { m: number | null }>('SELECT MAX(seq) AS m FROM contacts WHERE campaign = ?'),
+      insertContact: db.prepare('INSERT OR IGNORE INTO contacts (campaign, seq, customer, state, due_at, rank, doc) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      promote: db.prepare<[{ campaign: string; state: number; now: number; max: number }]>(
+        // An expired lease made due keeps its token: its holder may still renew it or record until another claim takes it.
+        'UPDATE contacts SET state = 1 WHERE campaign = @campaign AND seq IN (SELECT seq FROM contacts WHERE campaign = @campaign AND state = @state AND due_at <= @now ORDER BY due_at LIMIT @max)',
+      ),
+      ready: db.prepare<[string, number], ContactRow>('SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND state = 1 ORDER BY rank, seq LIMIT ?'),
+      lease: db.prepare('UPDATE contacts SET state = 2, due_at = ?, lease_token = ?, lease_worker = ? WHERE campaign = ? AND seq = ?'),
+      renew: db.prepare('UPDATE contacts SET state = 2, due_at = ? WHERE campaign = ? AND seq = ? AND state IN (1, 2) AND lease_token = ?'),
+      settle: db.prepare(
+        'UPDATE contacts SET state = ?, due_at = ?, lease_token = NULL, lease_worker = NULL, attempts = ?, doc = ? WHERE campaign = ? AND seq = ? AND state IN (1, 2) AND lease_token = ?',
+      ),
+      byCustomer: db.prepare<[string, string], ContactRow>('SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND customer = ?'),
+      pageContacts: db.prepare<[string, number, number], ContactRow>('SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      pageContactsIn: db.prepare<[string, number, number, number], ContactRow>(
+        'SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND seq > ? AND state = ? ORDER BY seq LIMIT ?',
+      ),
+      pageAttempted: db.prepare<[string, number, number], ContactRow>(
+        'SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND seq >= ? AND attempts > 0 ORDER BY seq LIMIT ?',
+      ),
+      counts: db.prepare<[string], { state: number; n: number }>('SELECT state, COUNT(*) AS n FROM contacts WHERE campaign = ? GROUP BY state'),
+      countTimer: db.prepare<[string, number, number], { n: number }>('SELECT COUNT(*) AS n FROM contacts WHERE campaign = ? AND state = ? AND due_at <= ?'),
+      anyDue: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM contacts WHERE campaign = ? AND state = 1 LIMIT 1'),
+      anyTimer: db.prepare<[string, number, number], { x: number }>('SELECT 1 AS x FROM contacts WHERE campaign = ? AND state = ? AND due_at <= ? LIMIT 1'),
+      deleteContacts: db.prepare('DELETE FROM contacts WHERE campaign = ?'),
+      putBlock: db.prepare(
+        'INSERT INTO blocklist (grp, number, from_at, until_at, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (grp, number) DO UPDATE SET from_at = excluded.from_at, until_at = excluded.until_at, doc = excluded.doc',
+      ),
+      removeBlock: db.prepare('DELETE FROM blocklist WHERE grp = ? AND number = ?'),
+      pageBlocked: db.prepare<[string, string, number], { doc: string }>('SELECT doc FROM blocklist WHERE grp = ? AND number > ? ORDER BY number LIMIT ?'),
+      insertSnapshot: db.prepare('INSERT INTO snapshots (id, flow, saved_at, doc) VALUES (?, ?, ?, ?)'),
+      listSnapshots: db.prepare<[string], { doc: string }>('SELECT doc FROM snapshots WHERE flow = ? ORDER BY saved_at DESC, id DESC'),
+      getSnapshot: db.prepare<[string], { doc: string }>('SELECT doc FROM snapshots WHERE id = ?'),
+      getDocument: db.prepare<[string, string], { rev: number; updated_at: number; doc: string }>('SELECT rev, updated_at, doc FROM documents WHERE kind = ? AND id = ?'),
+      listDocuments: db.prepare<[string], { id: string; rev: number; updated_at: number; doc: string }>('SELECT id, rev, updated_at, doc FROM documents WHERE kind = ? ORDER BY id'),
+      insertDocument: db.prepare('INSERT OR IGNORE INTO documents (kind, id, rev, updated_at, doc) VALUES (?, ?, 1, ?, ?)'),
+      updateDocument: db.prepare('UPDATE documents SET rev = rev + 1, updated_at = ?, doc = ? WHERE kind = ? AND id = ? AND rev = ?'),
+      deleteDocument: db.prepare('DELETE FROM documents WHERE kind = ? AND id = ?'),
+      insertRecord: db.prepare('INSERT OR IGNORE INTO call_records (id, flow, ended_at, doc) VALUES (?, ?, ?, ?)'),
+      pageRecords: db.prepare<[number, number, string, number], { doc: string }>(
+        'SELECT doc FROM call_records WHERE ended_at > ? OR (ended_at = ? AND id > ?) ORDER BY ended_at, id LIMIT ?',
+      ),
+      pageFlowRecords: db.prepare<[string, number, number, string, number], { doc: string }>(
+        'SELECT doc FROM call_records WHERE flow = ? AND (ended_at > ? OR (ended_at = ? AND id > ?)) ORDER BY ended_at, id LIMIT ?',
+      ),
+      insertAnswers: db.prepare('INSERT OR IGNORE INTO answers (id, questionnaire, at, doc) VALUES (?, ?, ?, ?)'),
+      pageAnswers: db.prepare<[string, number, number, string, number], { doc: string }>(
+        'SELECT doc FROM answers WHERE questionnaire = ? AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT ?',
+      ),
+    };
+  }
+
+  // --- contacts ---------------------------------------------------------------------
+
+  async importContacts(campaignId: string, rows: ContactInput[], now: number): Promise<ImportReport> {
+    checkId(campaignId, 'campaignId');
+    checkTime(now, 'now');
+    checkContacts(rows);
+    const st = this.st;
+    const db = this.handle;
+    try {
+      const report = db
+        .transaction((): ImportReport => {
+          let seq = st.maxSeq.get(campaignId)?.m ?? 0;
+          const duplicates: ImportReport['duplicates'] = [];
+          let inserted = 0;
+          rows.forEach((row, index) => {
+            const dueAt = row.dueAt ?? now;
+            const state = dueAt <= now ? STATE.due : STATE.waiting;
+            const r = st.insertContact.run(campaignId, seq + 1, row.customerId, state, dueAt, row.rank ?? '', bodyOf(row, [], {}));
+            if (r.changes === 0) {
+              duplicates.push({ index, customerId: row.customerId });
+            } else {
+              seq += 1;
+              inserted += 1;
+            }
+          });
+          return { inserted, duplicates };
+        })
+        .immediate();
+      return report;
+    } catch (err) {
+      failed(err, 'importing contacts');
+    }
+  }
+
+  async claimDue(campaignId: string, now: number, limit: number, worker: string, leaseMs: number): Promise<Claim[]> {
+    checkId(campaignId, 'campaignId');
+    checkTime(now, 'now');
+    checkId(worker, 'worker');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StoreError('invalid', `limit: a whole number from 1 to 10000 (got ${limit})`);
+    if (!(leaseMs > 0)) throw new StoreError('invalid', `leaseMs: more than 0 (got ${leaseMs})`);
+    const st = this.st;
+    try {
+      const claims = this.handle
+        .transaction((): Claim[] => {
+          st.promote.run({ campaign: campaignId, state: STATE.leased, now, max: PROMOTE_MAX });
+          st.promote.run({ campaign: campaignId, state: STATE.waiting, now, max: PROMOTE_MAX });
+          const rows = st.ready.all(campaignId, limit);
+          const until = now + leaseMs;
+          return rows.map((row) => {
+            // The seq in the token lets renewLeases find the contact by its key.
+            const token = `${row.seq}.${leaseToken()}`;
+            st.lease.run(until, token, worker, campaignId, row.seq);
+            const contact = toContact({ ...row, state: STATE.leased, due_at: until });
+            return { contact, token, worker, leaseUntil: until };
+          });
+        })
+        .immediate();
+      return claims;
+    } catch (err) {
+      failed(err, 'claiming contacts');
+    }
+  }
+
+  async renewLeases(campaignId: string, tokens: string[], until: number): Promise<string[]> {
+    checkTime(until, 'until');
+    const st = this.st;
+    try {
+      const held = this.handle
+        .transaction(() =>
+          tokens.filter((t) => {
+            const seq = Number(String(t).split('.', 1)[0]);
+            return Number.isSafeInteger(seq) && st.renew.run(until, campaignId, seq, t).changes > 0;
+          }),
+        )
+        .immediate();
+      return held;
+    } catch (err) {
+      failed(err, 'renewing leases');
+    }
+  }
+
+  async recordAttempt(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
+    if (attempt) checked(attemptDocument, attempt, 'attempt');
+    checkNext(next);
+    const c = claim.contact;
+    const attempts = attempt ? [...c.attempts, attempt] : c.attempts;
+    const result = next.state === 'done' ? next.result : undefined;
+    const dueAt = next.state === 'done' ? next.at : next.dueAt;
+    try {
+      const r = this.st.settle.run(STATE[next.state], dueAt, attempts.length, bodyOf(c, attempts, next.progress, result), c.campaignId, c.seq, claim.token);
+      return r.changes > 0;
+    } catch (err) {
+      failed(err, 'recording an attempt');
+    }
+  }
+
+  async getContact(campaignId: string, customerId: string): Promise<StoredContact | undefined> {
+    const row = this.st.byCustomer.get(campaignId, customerId);
+    return row ? toContact(row) : undefined;
+  }
+
+  async pageContacts(campaignId: string, options: PageOptions & { state?: ContactState } = {}): Promise<Page<StoredContact>> {
+    const limit = pageLimit(options);
+    const after = (decodeCursor(options.after, ['number'])?.[0] as number | undefined) ?? 0;
+    if (options.state !== undefined && !Object.hasOwn(STATE, options.state)) throw new StoreError('invalid', `state: waiting, due, leased or done (got ${JSON.stringify(options.state)})`);
+    const rows = options.state === undefined ? this.st.pageContacts.all(campaignId, after, limit + 1) : this.st.pageContactsIn.all(campaignId, after, STATE[options.state], limit + 1);
+    const items = rows.slice(0, limit).map(toContact);
+    const last = items[items.length - 1];
+    return rows.length > limit && last ? { items, next: encodeCursor([last.seq]) } : { items };
+  }
+
+  async pageAttempts(campaignId: string, options: PageOptions = {}): Promise<Page<AttemptRow>> {
+    const limit = pageLimit(options);
+    const key = decodeCursor(options.after, ['number', 'number']) as [number, number] | undefined;
+    const items: AttemptRow[] = [];
+    let last: [number, number] | undefined;
+    let fromSeq = key?.[0] ?? 0;
+    for (;;) {
+      const rows = this.st.pageAttempted.all(campaignId, fromSeq, 100);
+      for (const row of rows) {
+        const contact = toContact(row);
+        for (const a of contact.attempts) {
+          if (key && row.seq === key[0] && a.n <= key[1]) continue;
+          if (items.length === limit) return { items, next: encodeCursor(last ?? [row.seq, a.n - 1]) };
+          items.push({ ...a, customerId: contact.customerId, seq: row.seq });
+          last = [row.seq, a.n];
+        }
+      }
+      const lastRow = rows[rows.length - 1];
+      if (rows.length < 100 || !lastRow) return { items };
+      fromSeq = lastRow.seq + 1;
+    }
+  }
+
+  async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {
+    const counts: ContactCounts = { waiting: 0, due: 0, leased: 0, done: 0, total: 0 };
+    for (const r of this.st.counts.all(campaignId)) {
+      const name = STATE_NAME[r.state];
+      if (name) counts[name] = r.n;
+      counts.total += r.n;
+    }
+    const dueNow = counts.due + (this.st.countTimer.get(campaignId, STATE.waiting, now)?.n ?? 0) + (this.st.countTimer.get(campaignId, STATE.leased, now)?.n ?? 0);
+    return { ...counts, dueNow };
+  }
+
+  async hasDue(campaignId: string, now: number): Promise<boolean> {
+    const st = this.st;
+    return !!(st.anyDue.get(campaignId) ?? st.anyTimer.get(campaignId, STATE.waiting, now) ?? st.anyTimer.get(campaignId, STATE.leased, now));
+  }
+
+  async deleteContacts(campaignId: string): Promise<number> {
+    try {
+      return this.st.deleteContacts.run(campaignId).changes;
+    } catch (err) {
+      failed(err, 'deleting contacts');
+    }
+  }
+
+  // --- blocklists -------------------------------------------------------------------
+
+  async addBlocked(entries: BlockEntry[]): Promise<number> {
+    entries.forEach((e, i) => checked(blockEntry, e, `blocklist entry ${i}`));
+    const st = this.st;
+    try {
+      this.handle.transaction(() => {
+        for (const e of entries) st.putBlock.run(e.group, e.number, e.from ?? null, e.until ?? null, JSON.stringify(e));
+      })();
+      return entries.length;
+    } catch (err) {
+      failed(err, 'adding to a blocklist');
+    }
+  }
+
+  async removeBlocked(group: string, number: string): Promise<boolean> {
+    return this.st.removeBlock.run(group, number).changes > 0;
+  }
+
+  async findBlock(groups: string[], number: string, at: number): Promise<BlockEntry | undefined> {
+    if (groups.length === 0) return undefined;
+    // The group list varies in length: a statement per call (cached by SQLite's own statement cache is not needed; it is short).
+    const sql = `SELECT doc FROM blocklist WHERE number = ? AND grp IN (${groups.map(() => '?').join(',')}) AND (from_at IS NULL OR from_at <= ?) AND (until_at IS NULL OR until_at > ?) ORDER BY grp LIMIT 1`;
+    const row = this.handle.prepare<unknown[], { doc: string }>(sql).get(number, ...groups, at, at);
+    return row ? (JSON.parse(row.doc) as BlockEntry) : undefined;
+  }
+
+  async pageBlocked(group: string, options: PageOptions = {}): Promise<Page<BlockEntry>> {
+    const limit = pageLimit(options);
+    const after = (decodeCursor(options.after, ['string'])?.[0] as string | undefined) ?? '';
+    const rows = this.st.pageBlocked.all(group, after, limit + 1);
+    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as BlockEntry);
+    const last = items[items.length - 1];
+    return rows.length > limit && last ? { items, next: encodeCursor([last.number]) } : { items };
+  }
+
+  // --- flow versions ----------------------------------------------------------------
+
+  async saveSnapshot(snapshot: FlowSnapshot): Promise<void> {
+    checked(flowSnapshot, snapshot, 'flow snapshot');
+    try {
+      this.st.insertSnapshot.run(snapshot.id, snapshot.flow, snapshot.savedAt, JSON.stringify(snapshot));
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('conflict', `flow snapshot ${snapshot.id} is already stored`);
+      failed(err, 'saving a flow snapshot');
+    }
+  }
+
+  async listSnapshots(flow: string): Promise<SnapshotSummary[]> {
+    return this.st.listSnapshots.all(flow).map((r) => {
+        const s = JSON.parse(r.doc) as FlowSnapshot;
+        const summary: SnapshotSummary = { id: s.id, flow: s.flow, version: s.version, savedAt: s.savedAt, savedBy: s.savedBy, nodeCount: s.nodes.length };
+        if (s.comment !== undefined) summary.comment = s.comment;
+        return summary;
+      });
+  }
+
+  async getSnapshot(id: string): Promise<FlowSnapshot | undefined> {
+    const row = this.st.getSnapshot.get(id);
+    return row ? (JSON.parse(row.doc) as FlowSnapshot) : undefined;
+  }
+
+  // --- documents --------------------------------------------------------------------
+
+  async getDocument<T = Record<string, unknown>>(kind: DocumentKind, id: string): Promise<StoredDocument<T> | undefined> {
+    const row = this.st.getDocument.get(kind, id);
+    return row ? { kind, id, rev: row.rev, updatedAt: row.updated_at, value: JSON.parse(row.doc) as T } : undefined;
+  }
+
+  async putDocument(kind: DocumentKind, id: string, value: Record<string, unknown>, expectedRev: number, now: number): Promise<number> {
+    const schema = DOCUMENT_SCHEMAS[kind];
+    if (!schema) throw new StoreError('invalid', `kind: one of ${Object.keys(DOCUMENT_SCHEMAS).join(', ')} (got ${JSON.stringify(kind)})`);
+    checkId(id, 'id');
+    checked(schema, value, `${kind} ${id}`);
+    checkTime(now, 'now');
+    const st = this.st;
+    const text = JSON.stringify(value);
+    try {
+      const rev = this.handle
+        .transaction((): number => {
+          if (expectedRev === 0) {
+            if (st.insertDocument.run(kind, id, now, text).changes === 0) throw new StoreError('conflict', `${kind} ${id} already exists`);
+            return 1;
+          }
+          if (st.updateDocument.run(now, text, kind, id, expectedRev).changes === 0) {
+            const current = st.getDocument.get(kind, id);
+            throw new StoreError('conflict', current ? `${kind} ${id} is at revision ${current.rev}, not ${expectedRev}: someone else changed it` : `${kind} ${id} does not exist`);
+          }
+          return expectedRev + 1;
+        })
+        .immediate();
+      return rev;
+    } catch (err) {
+      failed(err, `writing ${kind} ${id}`);
+    }
+  }
+
+  async listDocuments<T = Record<string, unknown>>(kind: DocumentKind): Promise<StoredDocument<T>[]> {
+    return this.st.listDocuments.all(kind).map((r) => ({ kind, id: r.id, rev: r.rev, updatedAt: r.updated_at, value: JSON.parse(r.doc) as T }));
+  }
+
+  async deleteDocument(kind: DocumentKind, id: string): Promise<boolean> {
+    return this.st.deleteDocument.run(kind, id).changes > 0;
+  }
+
+  // --- call records and answers -----------------------------------------------------
+
+  async saveCallRecord(record: CallRecord): Promise<void> {
+    checked(callRecord, record, 'call record');
+    try {
+      this.st.insertRecord.run(record.id, record.flow ?? null, record.endedAt, JSON.stringify(record));
+      return;
+    } catch (err) {
+      failed(err, 'saving a call record');
+    }
+  }
+
+  async pageCallRecords(options: PageOptions & { flow?: string } = {}): Promise<Page<CallRecord>> {
+    const limit = pageLimit(options);
+    const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
+    const rows = options.flow === undefined ? this.st.pageRecords.all(at, at, id, limit + 1) : this.st.pageFlowRecords.all(options.flow, at, at, id, limit + 1);
+    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as CallRecord);
+    const last = items[items.length - 1];
+    return rows.length > limit && last ? { items, next: encodeCursor([last.endedAt, last.id]) } : { items };
+  }
+
+  async saveAnswers(answers: QuestionnaireAnswers): Promise<void> {
+    checked(questionnaireAnswers, answers, 'questionnaire answers');
+    try {
+      this.st.insertAnswers.run(answers.id, answers.questionnaire, answers.at, JSON.stringify(answers));
+      return;
+    } catch (err) {
+      failed(err, 'saving questionnaire answers');
+    }
+  }
+
+  async pageAnswers(questionnaire: string, options: PageOptions = {}): Promise<Page<QuestionnaireAnswers>> {
+    const limit = pageLimit(options);
+    const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
+    const rows = this.st.pageAnswers.all(questionnaire, at, at, id, limit + 1);
+    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as QuestionnaireAnswers);
+    const last = items[items.length - 1];
+    return rows.length > limit && last ? { items, next: encodeCursor([last.at, last.id]) } : { items };
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The store port: what the product keeps, said in the domain's words.
+ * Domain code (lib/campaign, lib/releases, the nodes) sees only this
+ * interface, never a driver. Two implementations pass one conformance suite
+ * (test/store/conformance.ts): lib/store/embedded.ts (SQLite, the default)
+ * and lib/store/mongodb.ts (production).
+ *
+ * Rules both keep:
+ * - Every document is checked against its schema (lib/schemas/store.ts)
+ *   before it is written; a failing one is refused with a StoreError of kind
+ *   'invalid' naming the field and the reason, and nothing is written.
+ * - Times are milliseconds since the epoch, passed in by the caller (the
+ *   store never reads the clock for domain decisions, so tests and the
+ *   scheduler's injectable clock agree with it).
+ * - Orderings are total and the same in both: contacts by (rank, seq),
+ *   pages by their stated keys, strings compared byte by byte.
+ */
+import type { Attempt, BlockEntry, CallRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
+
+/**
+ * A contact's place in the dialer's queue:
+ * - waiting: not due before `dueAt` (a retry interval, the next day);
+ * - due: may be claimed now;
+ * - leased: claimed by a worker until `dueAt` (the lease end), when it
+ *   becomes due again unless the worker recorded an attempt or renewed it;
+ * - done: has its final result.
+ */
+export type ContactState = 'waiting' | 'due' | 'leased' | 'done';
+
+export interface StoredContact extends Required<Pick<ContactInput, 'customerId' | 'numbers' | 'rank'>> {
+  campaignId: string;
+  /** Import order within the campaign, from 1: the tie-breaker of every ordering. */
+  seq: number;
+  priority?: number;
+  attrs?: ContactInput['attrs'];
+  custom?: ContactInput['custom'];
+  state: ContactState;
+  /** waiting: when due; leased: when the lease ends; due and done: when it became so. */
+  dueAt: number;
+  /** Every attempt so far, oldest first. */
+  attempts: Attempt[];
+  /** The dialer's bookkeeping between attempts (per-number counts, the day's tally). */
+  progress: Record<string, unknown>;
+  result?: ContactResult;
+}
+
+/** A contact leased to a worker: only the holder of `token` can record its attempt. */
+export interface Claim {
+  contact: StoredContact;
+  token: string;
+  worker: string;
+  leaseUntil: number;
+}
+
+/** What follows an attempt: wait for a retry, or end with a result. */
+export type NextStep =
+  | { state: 'waiting' | 'due'; dueAt: number; progress: Record<string, unknown> }
+  | { state: 'done'; at: number; progress: Record<string, unknown>; result: ContactResult };
+
+export interface ImportReport {
+  /** Customers written. */
+  inserted: number;
+  /** Rows whose customer id the campaign already has (or that repeat one in this batch), by index in the batch. */
+  duplicates: { index: number; customerId: string }[];
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `after` for the next page; absent on the last page. */
+  next?: string;
+}
+
+export interface PageOptions {
+  after?: string;
+  /** 1 to 1000 (default 100). */
+  limit?: number;
+}
+
+export interface ContactCounts {
+  waiting: number;
+  due: number;
+  leased: number;
+  done: number;
+  total: number;
+}
+
+export interface AttemptRow extends Attempt {
+  customerId: string;
+  seq: number;
+}
+
+export interface SnapshotSummary {
+  id: string;
+  flow: string;
+  version: string;
+  savedAt: number;
+  savedBy: string;
+  comment?: string;
+  nodeCount: number;
+}
+
+export interface StoredDocument<T = Record<string, unknown>> {
+  kind: DocumentKind;
+  id: string;
+  /** 1 on the first write, +1 on each. */
+  rev: number;
+  value: T;
+  updatedAt: number;
+}
+
+export type StoreErrorKind =
+  /** A document failed its schema (or an argument is out of range). */
+  | 'invalid'
+  /** A compare-and-set lost: someone else wrote first. */
+  | 'conflict'
+  /** The database cannot be reached. */
+  | 'unreachable'
+  /** The database refused the credentials. */
+  | 'auth'
+  /** The data was written by a newer version of this package (schema version above what this one knows). */
+  | 'newer-schema'
+  /** Anything else the database said. */
+  | 'failed';
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly kind: StoreErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface Store {
+  readonly backend: 'embedded' | 'mongodb';
+  /** Creates tables/collections and indexes and runs migrations; safe to call on an existing database. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  // --- contacts and the dialer's queue -------------------------------------------------
+
+  /**
+   * Adds customers to a campaign, validated first (an invalid row refuses the
+   * whole batch, naming its index, field and reason; nothing is written).
+   * A customer the campaign already has is reported, not overwritten. A batch
+   * is written all or nothing (embedded) or unordered in one bulk write
+   * (MongoDB; a crash may leave part of the batch, never a half document).
+   */
+  importContacts(campaignId: string, rows: ContactInput[], now: number): Promise<ImportReport>;
+  /**
+   * Leases up to `limit` contacts of the campaign that are due at `now`
+   * (due, waiting with dueAt <= now, or leased with an expired lease), in
+   * (rank, seq) order, to `worker` until now + leaseMs. Two workers, in
+   * this process or another, never get the same contact.
+   */
+  claimDue(campaignId: string, now: number, limit: number, worker: string, leaseMs: number): Promise<Claim[]>;
+  /** Extends leases still held; returns the tokens that were (an expired, re-claimed lease is not). */
+  renewLeases(campaignId: string, tokens: string[], until: number): Promise<string[]>;
+  /**
+   * Records an attempt (or none: a contact handed back) and the next step,
+   * atomically, if the claim's lease is still held. Returns false when it
+   * was lost (expired and re-claimed): nothing is written.
+   */
+  recordAttempt(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
+  getContact(campaignId: string, customerId: string): Promise<StoredContact | undefined>;
+  /** Contacts in seq order, optionally only those in one state. */
+  pageContacts(campaignId: string, options?: PageOptions & { state?: ContactState }): Promise<Page<StoredContact>>;
+  /** Every attempt of the campaign, by (seq, n). */
+  pageAttempts(campaignId: string, options?: PageOptions): Promise<Page<AttemptRow>>;
+  countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }>;
+  /** True when the campaign has a contact that claimDue would return at `now`. */
+  hasDue(campaignId: string, now: number): Promise<boolean>;
+  /** Removes every contact (and its attempts) of a campaign; returns how many. */
+  deleteContacts(campaignId: string): Promise<number>;
+
+  // --- blocklists ----------------------------------------------------------------------
+
+  /** Adds or replaces entries (by group and number). */
+  addBlocked(entries: BlockEntry[]): Promise<number>;
+  removeBlocked(group: string, number: string): Promise<boolean>;
+  /** The first entry of these groups that blocks the number at `at`, if any. */
+  findBlock(groups: string[], number: string, at: number): Promise<BlockEntry | undefined>;
+  /** A group's entries by number. */
+  pageBlocked(group: string, options?: PageOptions): Promise<Page<BlockEntry>>;
+
+  // --- flow versions -------------------------------------------------------------------
+
+  /** Stores a release snapshot; an id already stored is refused ('conflict'). */
+  saveSnapshot(snapshot: FlowSnapshot): Promise<void>;
+  /** A flow's snapshots, newest first (savedAt, then id, descending). */
+  listSnapshots(flow: string): Promise<SnapshotSummary[]>;
+  getSnapshot(id: string): Promise<FlowSnapshot | undefined>;
+
+  // --- named documents (campaign settings and state, release states, routing tables) ---
+
+  getDocument<T = Record<string, unknown>>(kind: DocumentKind, id: string): Promise<StoredDocument<T> | undefined>;
+  /**
+   * Writes a document if its revision is still `expectedRev` (0: it must not
+   * exist yet); returns the new revision, or throws StoreError 'conflict'.
+   */
+  putDocument(kind: DocumentKind, id: string, value: Record<string, unknown>, expectedRev: number, now: number): Promise<number>;
+  listDocuments<T = Record<string, unknown>>(kind: DocumentKind): Promise<StoredDocument<T>[]>;
+  deleteDocument(kind: DocumentKind, id: string): Promise<boolean>;
+
+  // --- call records and questionnaire answers ------------------------------------------
+
+  /** Stores an ended call's record; storing the same id again is a no-op (a retry after a lost reply). */
+  saveCallRecord(record: CallRecord): Promise<void>;
+  /** Call records by (endedAt, id), optionally of one flow. */
+  pageCallRecords(options?: PageOptions & { flow?: string }): Promise<Page<CallRecord>>;
+  saveAnswers(answers: QuestionnaireAnswers): Promise<void>;
+  /** A questionnaire's answers by (at, id). */
+  pageAnswers(questionnaire: string, options?: PageOptions): Promise<Page<QuestionnaireAnswers>>;
+}
+
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
+
+export function pageLimit(options?: PageOptions): number {
+  const limit = options?.limit ?? DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new StoreError('invalid', `limit: a whole number from 1 to ${MAX_PAGE} (got ${String(limit)})`);
+  return limit;
+}

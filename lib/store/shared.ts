@@ -1,0 +1,130 @@
+/**
+ * What both store backends share: the schema versions of each collection
+ * (or table) and the rule for migrating, page cursors, and the checks that
+ * refuse a bad document before anything is written.
+ */
+import { randomBytes } from 'node:crypto';
+import { routingTable } from '../schemas/routing';
+import { contactInput, contactProgress, contactResult, attemptDocument, documentValue, type ContactInput, type DocumentKind } from '../schemas/store';
+import type { Validator } from '../schemas/validator';
+import { StoreError, type NextStep } from './port';
+
+/**
+ * The schema version each collection's documents are at in this version of
+ * the package. Opening a database at a lower version runs that backend's
+ * migrations up to it, in order, one version at a time; a higher version
+ * (written by a newer package) is refused, so an old package never
+ * misreads new data.
+ */
+export const SCHEMA_VERSIONS = {
+  contacts: 1,
+  blocklist: 1,
+  snapshots: 1,
+  documents: 1,
+  call_records: 1,
+  answers: 1,
+} as const;
+export type Collection = keyof typeof SCHEMA_VERSIONS;
+export const COLLECTIONS = Object.keys(SCHEMA_VERSIONS) as Collection[];
+
+/** At most this many waiting contacts (or expired leases) become due per claim, the earliest due first. */
+export const PROMOTE_MAX = 5000;
+
+/** One step of a collection from version to-1 to `to`. */
+export interface Migration<Context> {
+  collection: Collection;
+  to: number;
+  up(context: Context): void | Promise<void>;
+}
+
+/**
+ * The steps to run for a collection at `from`, checked: a version above the
+ * current one is refused, and a missing step is a bug reported as such.
+ */
+export function migrationPlan<C>(collection: Collection, from: number, current: number, migrations: readonly Migration<C>[]): Migration<C>[] {
+  if (from > current) {
+    throw new StoreError(
+      'newer-schema',
+      `the ${collection} data is at schema version ${from}, written by a newer node-red-contrib-callflow; this one knows version ${current}: upgrade the package (nothing was changed)`,
+    );
+  }
+  const plan: Migration<C>[] = [];
+  for (let v = from + 1; v <= current; v += 1) {
+    const step = migrations.find((m) => m.collection === collection && m.to === v);
+    if (!step) throw new StoreError('failed', `no migration of ${collection} to version ${v}`);
+    plan.push(step);
+  }
+  return plan;
+}
+
+/** The validator of each document kind (routing tables have their own schema; issues to come tighten the others). */
+export const DOCUMENT_SCHEMAS: Record<DocumentKind, Validator<unknown>> = {
+  campaign: documentValue,
+  releases: documentValue,
+  routing: routingTable,
+};
+
+/** The value, or StoreError 'invalid' naming what and each problem. */
+export function checked<T>(validator: Validator<T>, value: unknown, what: string): T {
+  const r = validator.check(value);
+  if (!r.ok) throw new StoreError('invalid', `${what}: ${r.problems.join('; ')}`);
+  return r.value;
+}
+
+export function checkId(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128) throw new StoreError('invalid', `${what}: an id of 1 to 128 characters (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+export function checkTime(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new StoreError('invalid', `${what}: a time in milliseconds since 1970 (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+/** Checks a batch of contacts; the first bad row refuses the batch. */
+export function checkContacts(rows: ContactInput[]): void {
+  if (!Array.isArray(rows)) throw new StoreError('invalid', 'contacts: an array of contacts');
+  rows.forEach((row, i) => {
+    const id = (row as { customerId?: unknown } | null)?.customerId;
+    checked(contactInput, row, `contact ${i}${typeof id === 'string' ? ` (${id})` : ''}`);
+  });
+}
+
+export function checkNext(next: NextStep): void {
+  checked(contactProgress, next.progress, 'progress');
+  if (next.state === 'done') {
+    checkTime(next.at, 'at');
+    checked(contactResult, next.result, 'result');
+  } else if (next.state === 'waiting' || next.state === 'due') {
+    checkTime(next.dueAt, 'dueAt');
+  } else {
+    throw new StoreError('invalid', `next.state: waiting, due or done (got ${JSON.stringify((next as { state: unknown }).state)})`);
+  }
+}
+
+export { attemptDocument };
+
+/** An opaque page cursor from the key of the last item. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** The key in a cursor, checked against the expected types. */
+export function decodeCursor(cursor: string | undefined, types: readonly ('string' | 'number')[]): (string | number)[] | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  if (!Array.isArray(key) || key.length !== types.length || key.some((v, i) => typeof v !== types[i])) {
+    throw new StoreError('invalid', `after: not a cursor this listing gave (got ${JSON.stringify(cursor)})`);
+  }
+  return key as (string | number)[];
+}
+
+/** A lease token: unguessable, unique per claim. */
+export function leaseToken(): string {
+  return randomBytes(12).toString('base64url');
+}
