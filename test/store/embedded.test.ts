@@ -1,0 +1,338 @@
+/**
+ * The embedded (SQLite) store: the conformance suite on a temporary file,
+ * a second EmbeddedStore on the same file standing in for another process;
+ * then what only the embedded store has: its migrations and the query plan
+ * of the claim.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { EMBEDDED_MIGRATIONS, EmbeddedStore } from '../../lib/store/embedded';
+import { StoreError, type StoreErrorKind } from '../../lib/store/port';
+import { SCHEMA_VERSIONS, migrationPlan, type Collection, type Migration } from '../../lib/store/shared';
+import { storeConformance } from './conformance';
+
+type Db = Database.Database;
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-'));
+}
+
+storeConformance('embedded', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'callflow.db');
+  const opened: EmbeddedStore[] = [];
+  const open = async (): Promise<EmbeddedStore> => {
+    const s = new EmbeddedStore({ file });
+    opened.push(s);
+    await s.open();
+    return s;
+  };
+  const store = await open();
+  return {
+    store,
+    second: open,
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+async function refusedWith(promise: Promise<unknown>, kind: StoreErrorKind, ...mentions: RegExp[]): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof StoreError, `a StoreError, got ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    for (const m of mentions) assert.match(err.message, m);
+    return true;
+  });
+}
+
+function refusedSync(fn: () => unknown, kind: StoreErrorKind, ...mentions: RegExp[]): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof StoreError, `a StoreError, got ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    for (const m of mentions) assert.match(err.message, m);
+    return true;
+  });
+}
+
+/** The built-in migrations, each noting in `ran` that it ran. */
+function recording(ran: string[], extra: Migration<Db>[] = []): Migration<Db>[] {
+  return [...EMBEDDED_MIGRATIONS, ...extra].map((m) => ({
+    ...m,
+    up: (db: Db) => {
+      ran.push(`${m.collection}:${m.to}`);
+      return m.up(db);
+    },
+  }));
+}
+
+/** The files this process has open (Linux), to see that a refused open closed the database. */
+function openFiles(): string[] | undefined {
+  if (!fs.existsSync('/proc/self/fd')) return undefined;
+  return fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [fs.readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const versions = SCHEMA_VERSIONS as { -readonly [K in Collection]: number };
+
+describe('embedded store', function () {
+  let dir: string;
+  let file: string;
+  const stores: EmbeddedStore[] = [];
+
+  function embedded(options: { migrations?: readonly Migration<Db>[] } = {}): EmbeddedStore {
+    const s = new EmbeddedStore({ file, ...options });
+    stores.push(s);
+    return s;
+  }
+
+  function raw(): Db {
+    return new Database(file);
+  }
+
+  beforeEach(function () {
+    dir = tempDir();
+    file = path.join(dir, 'callflow.db');
+  });
+
+  afterEach(async function () {
+    for (const s of stores.splice(0)) await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('migrations', function () {
+    it('brings a new file to this package\'s schema versions, and opens it again without running a step', async function () {
+      const ran: string[] = [];
+      const s = embedded({ migrations: recording(ran) });
+      await s.open();
+      assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
+      assert.deepEqual(ran, ['contacts:1', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1']);
+      await s.importContacts('spring', [{ customerId: 'ann', numbers: [{ number: '+15550100' }] }], 1_000_000);
+      await s.close();
+
+      const again = embedded({ migrations: recording(ran) });
+      await again.open();
+      assert.equal(ran.length, 6, 'no step runs twice');
+      assert.deepEqual(again.versions(), { ...SCHEMA_VERSIONS });
+      assert.equal((await again.getContact('spring', 'ann'))?.seq, 1, 'the data is kept');
+    });
+
+    it('runs only the steps a database lacks', async function () {
+      const first = embedded();
+      await first.open();
+      await first.close();
+      const db = raw();
+      db.exec("DROP TABLE answers; UPDATE meta SET version = 0 WHERE collection = 'answers'");
+      db.close();
+
+      const ran: string[] = [];
+      const s = embedded({ migrations: recording(ran) });
+      await s.open();
+      assert.deepEqual(ran, ['answers:1']);
+      assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
+      await s.saveAnswers({ id: 'a1', questionnaire: 'survey', callId: 'c1', at: 1_000_000, answers: [] });
+      assert.equal((await s.pageAnswers('survey')).items.length, 1);
+    });
+
+    it('does not run a step to a version above this package\'s (an extra step in the list)', async function () {
+      const ran: string[] = [];
+      const extra: Migration<Db> = {
+        collection: 'contacts',
+        to: SCHEMA_VERSIONS.contacts + 1,
+        up: () => {
+          throw new Error('a step of a newer package ran');
+        },
+      };
+      const s = embedded({ migrations: recording(ran, [extra]) });
+      await s.open();
+      assert.ok(!ran.includes(`contacts:${SCHEMA_VERSIONS.contacts + 1}`));
+      assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
+    });
+
+    it('upgrades a database with a step to the next version, keeping its data; the older package then refuses it', async function () {
+      const old = embedded();
+      await old.open();
+      await old.importContacts('spring', [{ customerId: 'ann', numbers: [{ number: '+15550100' }] }], 1_000_000);
+      await old.close();
+
+      const current = SCHEMA_VERSIONS.contacts;
+      const ran: string[] = [];
+      const upgrade: Migration<Db> = {
+        collection: 'contacts',
+        to: current + 1,
+        up: (db) => {
+          db.exec('ALTER TABLE contacts ADD COLUMN note TEXT');
+        },
+      };
+      // A newer package: contacts one version up, with its step.
+      versions.contacts = current + 1;
+      try {
+        const newer = embedded({ migrations: recording(ran, [upgrade]) });
+        await newer.open();
+        assert.deepEqual(ran, [`contacts:${current + 1}`]);
+        assert.deepEqual(newer.versions(), { ...SCHEMA_VERSIONS, contacts: current + 1 });
+        assert.equal((await newer.getContact('spring', 'ann'))?.customerId, 'ann');
+        await newer.close();
+        const db = raw();
+        const columns = db.prepare<[], { name: string }>('PRAGMA table_info(contacts)').all().map((c) => c.name);
+        db.close();
+        assert.ok(columns.includes('note'), 'the step ran on the file');
+      } finally {
+        versions.contacts = current;
+      }
+      await refusedWith(embedded().open(), 'newer-schema', /contacts/, new RegExp(`\\b${current + 1}\\b`), new RegExp(`\\b${current}\\b`));
+    });
+
+    it('refuses a database whose contacts are at a higher schema version, changing nothing', async function () {
+      const first = embedded();
+      await first.open();
+      await first.close();
+      const newer = SCHEMA_VERSIONS.contacts + 1;
+      let db = raw();
+      db.prepare("UPDATE meta SET version = ? WHERE collection = 'contacts'").run(newer);
+      db.close();
+
+      const s = embedded();
+      await refusedWith(s.open(), 'newer-schema', /contacts/, new RegExp(`\\b${newer}\\b`), new RegExp(`\\b${SCHEMA_VERSIONS.contacts}\\b`));
+      db = raw();
+      const meta = Object.fromEntries(db.prepare<[], { collection: string; version: number }>('SELECT collection, version FROM meta').all().map((r) => [r.collection, r.version]));
+      db.close();
+      assert.deepEqual(meta, { ...SCHEMA_VERSIONS, contacts: newer });
+      // The refused store is not open.
+      await assert.rejects(s.getContact('spring', 'ann'));
+    });
+
+    it('closes the file when it refuses to open it', async function () {
+      const first = embedded();
+      await first.open();
+      await first.close();
+      const db = raw();
+      db.prepare("UPDATE meta SET version = ? WHERE collection = 'contacts'").run(SCHEMA_VERSIONS.contacts + 1);
+      db.close();
+      const before = openFiles();
+      if (!before) this.skip();
+      assert.deepEqual(
+        before.filter((f) => f.startsWith(file)),
+        [],
+      );
+      await refusedWith(embedded().open(), 'newer-schema');
+      assert.deepEqual(
+        (openFiles() ?? []).filter((f) => f.startsWith(file)),
+        [],
+        'no handle on the database is left open',
+      );
+    });
+
+    it('refuses to open when a step is missing, naming the collection and the version', async function () {
+      const migrations = EMBEDDED_MIGRATIONS.filter((m) => m.collection !== 'snapshots');
+      await refusedWith(embedded({ migrations }).open(), 'failed', /snapshots/, /\b1\b/);
+    });
+
+    it('a step that fails changes nothing: every step of the open is undone', async function () {
+      const failing = EMBEDDED_MIGRATIONS.map((m) =>
+        m.collection === 'call_records'
+          ? {
+              ...m,
+              up: () => {
+                throw new Error('disk on fire');
+              },
+            }
+          : m,
+      );
+      await refusedWith(embedded({ migrations: failing }).open(), 'failed', /disk on fire/);
+      const db = raw();
+      const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((t) => t.name);
+      const meta = db.prepare('SELECT * FROM meta').all();
+      db.close();
+      assert.deepEqual(tables, ['meta']);
+      assert.deepEqual(meta, []);
+
+      const s = embedded();
+      await s.open();
+      assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
+    });
+  });
+
+  describe('migration plan', function () {
+    const to1: Migration<null> = { collection: 'contacts', to: 1, up: () => undefined };
+    const to2: Migration<null> = { collection: 'contacts', to: 2, up: () => undefined };
+    const other: Migration<null> = { collection: 'answers', to: 1, up: () => undefined };
+
+    it('gives the steps from a version to the current one, in order', function () {
+      assert.deepEqual(migrationPlan('contacts', 0, 2, [to2, other, to1]), [to1, to2]);
+      assert.deepEqual(migrationPlan('contacts', 1, 2, [to2, other, to1]), [to2]);
+      assert.deepEqual(migrationPlan('contacts', 2, 2, [to2, to1]), []);
+      assert.deepEqual(migrationPlan('answers', 0, 1, [to2, other, to1]), [other]);
+    });
+
+    it('reports a missing step as a failure', function () {
+      refusedSync(() => migrationPlan('contacts', 0, 2, [to2, other]), 'failed', /contacts/, /\b1\b/);
+      refusedSync(() => migrationPlan('contacts', 0, 2, [to1]), 'failed', /contacts/, /\b2\b/);
+    });
+
+    it('refuses data at a version above the current one', function () {
+      refusedSync(() => migrationPlan('contacts', 3, 2, [to1, to2]), 'newer-schema', /contacts/, /\b3\b/, /\b2\b/);
+    });
+  });
+
+  describe('queries', function () {
+    it('claims through the ready-queue index and promotes through the timer index, scanning no table', async function () {
+      const s = embedded();
+      await s.open();
+      const rows = Array.from({ length: 500 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: '+15550100' }], rank: String(i % 9), ...(i % 2 ? { dueAt: 2_000_000 } : {}) }));
+      await s.importContacts('spring', rows, 1_000_000);
+      await s.importContacts('autumn', rows, 1_000_000);
+      assert.equal((await s.claimDue('spring', 1_000_000, 10, 'w1', 1000)).length, 10);
+
+      const st = (s as unknown as { st?: Record<string, { source: string } | undefined> }).st;
+      const ready = st?.ready?.source;
+      const promote = st?.promote?.source;
+      assert.ok(ready && promote, 'the store prepares its ready and promote statements');
+
+      const db = new Database(file, { readonly: true });
+      try {
+        const plan = (sql: string, ...params: unknown[]) =>
+          db
+            .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+            .all(...params)
+            .map((r) => r.detail);
+        const readyPlan = plan(ready, 'spring', 10);
+        assert.ok(
+          readyPlan.some((d) => /^SEARCH contacts USING (COVERING )?INDEX contacts_queue \(campaign=\?\)/.test(d)),
+          readyPlan.join('\n'),
+        );
+        assert.ok(!readyPlan.some((d) => /^SCAN contacts\b/.test(d)), readyPlan.join('\n'));
+        assert.ok(!readyPlan.some((d) => /TEMP B-TREE/.test(d)), `the index gives the order: ${readyPlan.join('\n')}`);
+
+        const promotePlan = plan(promote, { campaign: 'spring', state: 0, now: 1_000_000, max: 5000 });
+        assert.ok(
+          promotePlan.some((d) => /INDEX contacts_timer \(campaign=\? AND state=\? AND due_at<\?\)/.test(d)),
+          promotePlan.join('\n'),
+        );
+        assert.ok(!promotePlan.some((d) => /^SCAN contacts\b/.test(d)), promotePlan.join('\n'));
+
+        // Renewing and settling a lease find the contact by its key, whatever the size of the queue.
+        for (const name of ['renew', 'settle'] as const) {
+          const sql = st?.[name]?.source;
+          assert.ok(sql, `the store prepares its ${name} statement`);
+          const p = plan(sql, ...(name === 'renew' ? [1, 'spring', 1, 'x'] : [3, 1, 0, '{}', 'spring', 1, 'x']));
+          assert.ok(
+            p.some((d) => /^SEARCH contacts USING PRIMARY KEY \(campaign=\? AND seq=\?\)/.test(d)),
+            `${name}: ${p.join('\n')}`,
+          );
+        }
+      } finally {
+        db.close();
+      }
+    });
+  });
+});
