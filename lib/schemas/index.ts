@@ -15,6 +15,7 @@ import {
   transferConfig,
 } from './elements';
 import { routingConfig, routingTable } from './routing';
+import { storeConfig } from './store-config';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -33,6 +34,7 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-call-end': callEndConfig,
   'callflow-routing': routingConfig,
   'callflow-routing/table': routingTable,
+  'callflow-store': storeConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

@@ -1,6 +1,6 @@
 /**
  * The package's admin HTTP API on Node-RED's RED.httpAdmin, for the editor:
- * connection states, and the built-in simulator (place a test call). Every
+ * connection and store states, and the built-in simulator (place a test call). Every
  * route is guarded by RED.auth.needsPermission (callflow.read /
  * callflow.write), so it follows the editor's adminAuth settings.
  */
@@ -8,6 +8,7 @@ import { readInboundCall } from '../../lib/sim/control';
 import type { Simulator } from '../../lib/sim/server';
 import { currentSimulator } from '../../lib/sim/shared';
 import { listEngines } from './engine';
+import { listStores } from './stores';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';
 
 const registered = new WeakSet<object>();
@@ -23,6 +24,20 @@ export function registerAdminApi(RED: NodeAPI): void {
   RED.httpAdmin.get('/callflow/connections', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
     res.json(
       listEngines().map((e) => ({ id: e.id, app: e.app, state: e.status.state, message: e.status.message, calls: e.callCount, simulator: e.usesSimulator })),
+    );
+  });
+
+  RED.httpAdmin.get('/callflow/stores', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
+    res.json(
+      listStores().map((s) => ({
+        id: s.id,
+        name: s.name,
+        backend: s.backend,
+        where: s.connection.where,
+        state: s.connection.status.state,
+        message: s.connection.status.message,
+        retryAt: s.connection.status.retryAt,
+      })),
     );
   });
 
