@@ -12,11 +12,15 @@
  *   time of its transaction, so every operation is bounded (batches, page
  *   limits, at most PROMOTE_MAX contacts made due per claim).
  *
- * Contacts are rows keyed by (campaign, seq) with the columns the queue
- * needs (state, due_at, rank, lease) and the rest as JSON. Two indexes
- * serve the queue: timers (state, due_at) for waiting contacts and leases,
- * and the ready queue (rank, seq) over due contacts only, so a claim costs
- * the same whatever the number of contacts not due.
+ * Contacts are rows keyed by (campaign, seq): state (0 waiting, 1 due or
+ * leased, 3 done), due_at and rank as columns, the rest as JSON. The
+ * dialer's queue lives beside them in two small tables (schema version 2):
+ * `queue` holds the due contacts keyed by (campaign, rank, seq), `leases`
+ * the claimed ones keyed by (campaign, seq) with their token and end. A
+ * claim reads and writes only those two tables (a few pages), never the
+ * contact rows, so it costs the same whatever the number of contacts and
+ * of those not due; waiting contacts reach the queue through a partial
+ * index on (campaign, due_at).
  */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
@@ -75,8 +79,8 @@ export interface EmbeddedOptions {
 /** SQLite's page cache per connection, in KiB (its default is 2 MiB, small for a million contacts). */
 const CACHE_KB = Number(process.env.CALLFLOW_SQLITE_CACHE_KB ?? 16384);
 
-const STATE: Record<ContactState, number> = { waiting: 0, due: 1, leased: 2, done: 3 };
-const STATE_NAME: ContactState[] = ['waiting', 'due', 'leased', 'done'];
+/** The contacts.state column (due and leased are both 1: the leases table tells them apart). */
+const STATE = { waiting: 0, active: 1, done: 3 } as const;
 
 /** The built-in migrations: version 1 of each table is its creation. */
 export const EMBEDDED_MIGRATIONS: readonly Migration<Db>[] = [
@@ -101,6 +105,35 @@ export const EMBEDDED_MIGRATIONS: readonly Migration<Db>[] = [
         CREATE UNIQUE INDEX contacts_customer ON contacts (campaign, customer);
         CREATE INDEX contacts_timer ON contacts (campaign, state, due_at);
         CREATE INDEX contacts_queue ON contacts (campaign, rank, seq) WHERE state = 1;
+      `);
+    },
+  },
+  {
+    // v2: the queue and the leases move out of the contact rows into two small tables, so a claim writes a few
+    // pages instead of one page per contact claimed (bench/store: the claim rate no longer falls as contacts grow).
+    collection: 'contacts',
+    to: 2,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE queue (
+          campaign TEXT NOT NULL, rank TEXT NOT NULL, seq INTEGER NOT NULL,
+          token TEXT, worker TEXT,
+          PRIMARY KEY (campaign, rank, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE leases (
+          campaign TEXT NOT NULL, seq INTEGER NOT NULL,
+          token TEXT NOT NULL, worker TEXT NOT NULL, until INTEGER NOT NULL,
+          PRIMARY KEY (campaign, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX leases_until ON leases (campaign, until);
+        INSERT INTO queue (campaign, rank, seq, token, worker) SELECT campaign, rank, seq, lease_token, lease_worker FROM contacts WHERE state = 1;
+        INSERT INTO leases (campaign, seq, token, worker, until) SELECT campaign, seq, lease_token, COALESCE(lease_worker, ''), due_at FROM contacts WHERE state = 2;
+        UPDATE contacts SET state = 1 WHERE state = 2;
+        DROP INDEX contacts_queue;
+        DROP INDEX contacts_timer;
+        CREATE INDEX contacts_waiting ON contacts (campaign, due_at) WHERE state = 0;
+        ALTER TABLE contacts DROP COLUMN lease_token;
+        ALTER TABLE contacts DROP COLUMN lease_worker;
       `);
     },
   },
@@ -174,6 +207,17 @@ interface ContactRow {
   due_at: number;
   rank: string;
   doc: string;
+  /** The lease's end, when one is held (LEFT JOIN leases). */
+  until: number | null;
+}
+
+/** The columns every contact query reads: the contact, and its lease if any. */
+const CONTACT = 'SELECT c.campaign, c.seq, c.customer, c.state, c.due_at, c.rank, c.doc, l.until FROM contacts c LEFT JOIN leases l ON l.campaign = c.campaign AND l.seq = c.seq';
+
+function stateOf(row: Pick<ContactRow, 'state' | 'until'>): ContactState {
+  if (row.state === STATE.waiting) return 'waiting';
+  if (row.state === STATE.done) return 'done';
+  return row.until === null ? 'due' : 'leased';
 }
 
 /** The JSON part of a contact row. */
@@ -194,8 +238,8 @@ function toContact(row: ContactRow): StoredContact {
     customerId: row.customer,
     seq: row.seq,
     rank: row.rank,
-    state: STATE_NAME[row.state] ?? 'waiting',
-    dueAt: row.due_at,
+    state: stateOf(row),
+    dueAt: row.until ?? row.due_at,
     numbers: body.numbers,
     attempts: body.attempts,
     progress: body.progress,
@@ -298,29 +342,40 @@ export class EmbeddedStore implements Store {
     return {
       maxSeq: db.prepare<[string], { m: number | null }>('SELECT MAX(seq) AS m FROM contacts WHERE campaign = ?'),
       insertContact: db.prepare('INSERT OR IGNORE INTO contacts (campaign, seq, customer, state, due_at, rank, doc) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      promote: db.prepare<[{ campaign: string; state: number; now: number; max: number }]>(
-        // An expired lease made due keeps its token: its holder may still renew it or record until another claim takes it.
-        'UPDATE contacts SET state = 1 WHERE campaign = @campaign AND seq IN (SELECT seq FROM contacts WHERE campaign = @campaign AND state = @state AND due_at <= @now ORDER BY due_at LIMIT @max)',
+      enqueue: db.prepare('INSERT INTO queue (campaign, rank, seq, token, worker) VALUES (?, ?, ?, ?, ?)'),
+      expired: db.prepare<[string, number, number], { seq: number; token: string; worker: string; rank: string }>(
+        'SELECT l.seq, l.token, l.worker, c.rank FROM leases l JOIN contacts c ON c.campaign = l.campaign AND c.seq = l.seq WHERE l.campaign = ? AND l.until <= ? ORDER BY l.until LIMIT ?',
       ),
-      ready: db.prepare<[string, number], ContactRow>('SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND state = 1 ORDER BY rank, seq LIMIT ?'),
-      lease: db.prepare('UPDATE contacts SET state = 2, due_at = ?, lease_token = ?, lease_worker = ? WHERE campaign = ? AND seq = ?'),
-      renew: db.prepare('UPDATE contacts SET state = 2, due_at = ? WHERE campaign = ? AND seq = ? AND state IN (1, 2) AND lease_token = ?'),
-      settle: db.prepare(
-        'UPDATE contacts SET state = ?, due_at = ?, lease_token = NULL, lease_worker = NULL, attempts = ?, doc = ? WHERE campaign = ? AND seq = ? AND state IN (1, 2) AND lease_token = ?',
+      dropLease: db.prepare('DELETE FROM leases WHERE campaign = ? AND seq = ?'),
+      dueWaiting: db.prepare<[string, number, number], { seq: number; rank: string }>('SELECT seq, rank FROM contacts WHERE campaign = ? AND state = 0 AND due_at <= ? ORDER BY due_at LIMIT ?'),
+      activate: db.prepare('UPDATE contacts SET state = 1 WHERE campaign = ? AND seq = ?'),
+      head: db.prepare<[string, number], { rank: string; seq: number }>('SELECT rank, seq FROM queue WHERE campaign = ? ORDER BY rank, seq LIMIT ?'),
+      dequeue: db.prepare('DELETE FROM queue WHERE campaign = ? AND rank = ? AND seq = ?'),
+      dequeueHeld: db.prepare('DELETE FROM queue WHERE campaign = ? AND rank = ? AND seq = ? AND token = ?'),
+      lease: db.prepare('INSERT INTO leases (campaign, seq, token, worker, until) VALUES (?, ?, ?, ?, ?)'),
+      renew: db.prepare('UPDATE leases SET until = ? WHERE campaign = ? AND seq = ? AND token = ?'),
+      release: db.prepare('DELETE FROM leases WHERE campaign = ? AND seq = ? AND token = ?'),
+      queued: db.prepare<[string, number], { rank: string; token: string | null; worker: string | null }>(
+        'SELECT q.rank, q.token, q.worker FROM contacts c JOIN queue q ON q.campaign = c.campaign AND q.rank = c.rank AND q.seq = c.seq WHERE c.campaign = ? AND c.seq = ?',
       ),
-      byCustomer: db.prepare<[string, string], ContactRow>('SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND customer = ?'),
-      pageContacts: db.prepare<[string, number, number], ContactRow>('SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      pageContactsIn: db.prepare<[string, number, number, number], ContactRow>(
-        'SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND seq > ? AND state = ? ORDER BY seq LIMIT ?',
+      settle: db.prepare('UPDATE contacts SET state = ?, due_at = ?, attempts = ?, doc = ? WHERE campaign = ? AND seq = ?'),
+      bySeq: db.prepare<[string, number], ContactRow>(`${CONTACT} WHERE c.campaign = ? AND c.seq = ?`),
+      byCustomer: db.prepare<[string, string], ContactRow>(`${CONTACT} WHERE c.campaign = ? AND c.customer = ?`),
+      pageContacts: db.prepare<[string, number, number], ContactRow>(`${CONTACT} WHERE c.campaign = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`),
+      pageByState: db.prepare<[string, number, number, number, number], ContactRow>(
+        `${CONTACT} WHERE c.campaign = ? AND c.seq > ? AND c.state = ? AND (c.state <> 1 OR (l.until IS NOT NULL) = ?) ORDER BY c.seq LIMIT ?`,
       ),
-      pageAttempted: db.prepare<[string, number, number], ContactRow>(
-        'SELECT campaign, seq, customer, state, due_at, rank, doc FROM contacts WHERE campaign = ? AND seq >= ? AND attempts > 0 ORDER BY seq LIMIT ?',
-      ),
+      pageAttempted: db.prepare<[string, number, number], ContactRow>(`${CONTACT} WHERE c.campaign = ? AND c.seq >= ? AND c.attempts > 0 ORDER BY c.seq LIMIT ?`),
       counts: db.prepare<[string], { state: number; n: number }>('SELECT state, COUNT(*) AS n FROM contacts WHERE campaign = ? GROUP BY state'),
-      countTimer: db.prepare<[string, number, number], { n: number }>('SELECT COUNT(*) AS n FROM contacts WHERE campaign = ? AND state = ? AND due_at <= ?'),
-      anyDue: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM contacts WHERE campaign = ? AND state = 1 LIMIT 1'),
-      anyTimer: db.prepare<[string, number, number], { x: number }>('SELECT 1 AS x FROM contacts WHERE campaign = ? AND state = ? AND due_at <= ? LIMIT 1'),
+      countLeases: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM leases WHERE campaign = ?'),
+      countWaitingDue: db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM contacts WHERE campaign = ? AND state = 0 AND due_at <= ?'),
+      countExpired: db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM leases WHERE campaign = ? AND until <= ?'),
+      anyQueued: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM queue WHERE campaign = ? LIMIT 1'),
+      anyWaitingDue: db.prepare<[string, number], { x: number }>('SELECT 1 AS x FROM contacts WHERE campaign = ? AND state = 0 AND due_at <= ? LIMIT 1'),
+      anyExpired: db.prepare<[string, number], { x: number }>('SELECT 1 AS x FROM leases WHERE campaign = ? AND until <= ? LIMIT 1'),
       deleteContacts: db.prepare('DELETE FROM contacts WHERE campaign = ?'),
+      deleteQueue: db.prepare('DELETE FROM queue WHERE campaign = ?'),
+      deleteLeases: db.prepare('DELETE FROM leases WHERE campaign = ?'),
       putBlock: db.prepare(
         'INSERT INTO blocklist (grp, number, from_at, until_at, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (grp, number) DO UPDATE SET from_at = excluded.from_at, until_at = excluded.until_at, doc = excluded.doc',
       ),
@@ -364,13 +419,15 @@ export class EmbeddedStore implements Store {
           let inserted = 0;
           rows.forEach((row, index) => {
             const dueAt = row.dueAt ?? now;
-            const state = dueAt <= now ? STATE.due : STATE.waiting;
-            const r = st.insertContact.run(campaignId, seq + 1, row.customerId, state, dueAt, row.rank ?? '', bodyOf(row, [], {}));
+            const due = dueAt <= now;
+            const rank = row.rank ?? '';
+            const r = st.insertContact.run(campaignId, seq + 1, row.customerId, due ? STATE.active : STATE.waiting, dueAt, rank, bodyOf(row, [], {}));
             if (r.changes === 0) {
               duplicates.push({ index, customerId: row.customerId });
             } else {
               seq += 1;
               inserted += 1;
+              if (due) st.enqueue.run(campaignId, rank, seq, null, null);
             }
           });
           return { inserted, duplicates };
@@ -392,16 +449,24 @@ export class EmbeddedStore implements Store {
     try {
       const claims = this.handle
         .transaction((): Claim[] => {
-          st.promote.run({ campaign: campaignId, state: STATE.leased, now, max: PROMOTE_MAX });
-          st.promote.run({ campaign: campaignId, state: STATE.waiting, now, max: PROMOTE_MAX });
-          const rows = st.ready.all(campaignId, limit);
+          // Expired leases go back to the queue with their token (the late holder may still renew or record until
+          // another claim takes the contact); then the waiting contacts whose time has come.
+          for (const e of st.expired.all(campaignId, now, PROMOTE_MAX)) {
+            st.dropLease.run(campaignId, e.seq);
+            st.enqueue.run(campaignId, e.rank, e.seq, e.token, e.worker);
+          }
+          for (const w of st.dueWaiting.all(campaignId, now, PROMOTE_MAX)) {
+            st.activate.run(campaignId, w.seq);
+            st.enqueue.run(campaignId, w.rank, w.seq, null, null);
+          }
           const until = now + leaseMs;
-          return rows.map((row) => {
-            // The seq in the token lets renewLeases find the contact by its key.
-            const token = `${row.seq}.${leaseToken()}`;
-            st.lease.run(until, token, worker, campaignId, row.seq);
-            const contact = toContact({ ...row, state: STATE.leased, due_at: until });
-            return { contact, token, worker, leaseUntil: until };
+          return st.head.all(campaignId, limit).map((q) => {
+            st.dequeue.run(campaignId, q.rank, q.seq);
+            // The seq in the token lets renewLeases and recordAttempt find the lease by its key.
+            const token = `${q.seq}.${leaseToken()}`;
+            st.lease.run(campaignId, q.seq, token, worker, until);
+            const row = st.bySeq.get(campaignId, q.seq) as ContactRow;
+            return { contact: toContact(row), token, worker, leaseUntil: until };
           });
         })
         .immediate();
@@ -419,7 +484,14 @@ export class EmbeddedStore implements Store {
         .transaction(() =>
           tokens.filter((t) => {
             const seq = Number(String(t).split('.', 1)[0]);
-            return Number.isSafeInteger(seq) && st.renew.run(until, campaignId, seq, t).changes > 0;
+            if (!Number.isSafeInteger(seq)) return false;
+            if (st.renew.run(until, campaignId, seq, t).changes > 0) return true;
+            // Expired and back in the queue, but not re-claimed: the holder takes it back.
+            const q = st.queued.get(campaignId, seq);
+            if (!q || q.token !== t) return false;
+            st.dequeue.run(campaignId, q.rank, seq);
+            st.lease.run(campaignId, seq, t, q.worker ?? '', until);
+            return true;
           }),
         )
         .immediate();
@@ -436,9 +508,19 @@ export class EmbeddedStore implements Store {
     const attempts = attempt ? [...c.attempts, attempt] : c.attempts;
     const result = next.state === 'done' ? next.result : undefined;
     const dueAt = next.state === 'done' ? next.at : next.dueAt;
+    const st = this.st;
+    const state = next.state === 'waiting' ? STATE.waiting : next.state === 'done' ? STATE.done : STATE.active;
     try {
-      const r = this.st.settle.run(STATE[next.state], dueAt, attempts.length, bodyOf(c, attempts, next.progress, result), c.campaignId, c.seq, claim.token);
-      return r.changes > 0;
+      return this.handle
+        .transaction((): boolean => {
+          // Held: the lease is ours, or it expired and sits in the queue with our token (nobody re-claimed it).
+          const held = st.release.run(c.campaignId, c.seq, claim.token).changes > 0 || st.dequeueHeld.run(c.campaignId, c.rank, c.seq, claim.token).changes > 0;
+          if (!held) return false;
+          st.settle.run(state, dueAt, attempts.length, bodyOf(c, attempts, next.progress, result), c.campaignId, c.seq);
+          if (next.state === 'due') st.enqueue.run(c.campaignId, c.rank, c.seq, null, null);
+          return true;
+        })
+        .immediate();
     } catch (err) {
       failed(err, 'recording an attempt');
     }
@@ -452,8 +534,12 @@ export class EmbeddedStore implements Store {
   async pageContacts(campaignId: string, options: PageOptions & { state?: ContactState } = {}): Promise<Page<StoredContact>> {
     const limit = pageLimit(options);
     const after = (decodeCursor(options.after, ['number'])?.[0] as number | undefined) ?? 0;
-    if (options.state !== undefined && !Object.hasOwn(STATE, options.state)) throw new StoreError('invalid', `state: waiting, due, leased or done (got ${JSON.stringify(options.state)})`);
-    const rows = options.state === undefined ? this.st.pageContacts.all(campaignId, after, limit + 1) : this.st.pageContactsIn.all(campaignId, after, STATE[options.state], limit + 1);
+    const wanted = options.state;
+    if (wanted !== undefined && !(['waiting', 'due', 'leased', 'done'] as unknown[]).includes(wanted)) {
+      throw new StoreError('invalid', `state: waiting, due, leased or done (got ${JSON.stringify(wanted)})`);
+    }
+    const column = wanted === 'waiting' ? STATE.waiting : wanted === 'done' ? STATE.done : STATE.active;
+    const rows = wanted === undefined ? this.st.pageContacts.all(campaignId, after, limit + 1) : this.st.pageByState.all(campaignId, after, column, wanted === 'leased' ? 1 : 0, limit + 1);
     const items = rows.slice(0, limit).map(toContact);
     const last = items[items.length - 1];
     return rows.length > limit && last ? { items, next: encodeCursor([last.seq]) } : { items };
@@ -484,23 +570,36 @@ export class EmbeddedStore implements Store {
 
   async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {
     const counts: ContactCounts = { waiting: 0, due: 0, leased: 0, done: 0, total: 0 };
-    for (const r of this.st.counts.all(campaignId)) {
-      const name = STATE_NAME[r.state];
-      if (name) counts[name] = r.n;
+    const st = this.st;
+    const leased = st.countLeases.get(campaignId)?.n ?? 0;
+    for (const r of st.counts.all(campaignId)) {
+      if (r.state === STATE.waiting) counts.waiting = r.n;
+      else if (r.state === STATE.done) counts.done = r.n;
+      else {
+        counts.leased = leased;
+        counts.due = r.n - leased;
+      }
       counts.total += r.n;
     }
-    const dueNow = counts.due + (this.st.countTimer.get(campaignId, STATE.waiting, now)?.n ?? 0) + (this.st.countTimer.get(campaignId, STATE.leased, now)?.n ?? 0);
+    const dueNow = counts.due + (st.countWaitingDue.get(campaignId, now)?.n ?? 0) + (st.countExpired.get(campaignId, now)?.n ?? 0);
     return { ...counts, dueNow };
   }
 
   async hasDue(campaignId: string, now: number): Promise<boolean> {
     const st = this.st;
-    return !!(st.anyDue.get(campaignId) ?? st.anyTimer.get(campaignId, STATE.waiting, now) ?? st.anyTimer.get(campaignId, STATE.leased, now));
+    return !!(st.anyQueued.get(campaignId) ?? st.anyWaitingDue.get(campaignId, now) ?? st.anyExpired.get(campaignId, now));
   }
 
   async deleteContacts(campaignId: string): Promise<number> {
     try {
-      return this.st.deleteContacts.run(campaignId).changes;
+      const st = this.st;
+      return this.handle
+        .transaction(() => {
+          st.deleteQueue.run(campaignId);
+          st.deleteLeases.run(campaignId);
+          return st.deleteContacts.run(campaignId).changes;
+        })
+        .immediate();
     } catch (err) {
       failed(err, 'deleting contacts');
     }

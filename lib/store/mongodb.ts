@@ -132,6 +132,12 @@ export const MONGODB_MIGRATIONS: readonly Migration<Db>[] = [
     },
   },
   {
+    // v2 moved the embedded store's queue and leases into tables of their own; the documents here did not change.
+    collection: 'contacts',
+    to: 2,
+    up: () => undefined,
+  },
+  {
     collection: 'blocklist',
     to: 1,
     up: async (db) => {

@@ -17,7 +17,7 @@ import { StoreError, type NextStep } from './port';
  * misreads new data.
  */
 export const SCHEMA_VERSIONS = {
-  contacts: 1,
+  contacts: 2,
   blocklist: 1,
   snapshots: 1,
   documents: 1,

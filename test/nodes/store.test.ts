@@ -129,7 +129,7 @@ describe('callflow-store (config node)', function () {
     db.close();
     await helper.load(NODES, storeFlow({ backend: 'embedded', file }));
     const failed = await stateOf(configNode(), 'failed');
-    assert.match(failed.message, /contacts data is at schema version 99.*this one knows version 1/);
+    assert.match(failed.message, /contacts data is at schema version 99.*this one knows version 2/);
     const after = new Database(file, { readonly: true });
     try {
       assert.equal(after.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'contacts'").get()?.n, 0);

@@ -115,13 +115,13 @@ describe('embedded store', function () {
       const s = embedded({ migrations: recording(ran) });
       await s.open();
       assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
-      assert.deepEqual(ran, ['contacts:1', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1']);
+      assert.deepEqual(ran, ['contacts:1', 'contacts:2', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1']);
       await s.importContacts('spring', [{ customerId: 'ann', numbers: [{ number: '+15550100' }] }], 1_000_000);
       await s.close();
 
       const again = embedded({ migrations: recording(ran) });
       await again.open();
-      assert.equal(ran.length, 6, 'no step runs twice');
+      assert.equal(ran.length, 7, 'no step runs twice');
       assert.deepEqual(again.versions(), { ...SCHEMA_VERSIONS });
       assert.equal((await again.getContact('spring', 'ann'))?.seq, 1, 'the data is kept');
     });
@@ -285,7 +285,7 @@ describe('embedded store', function () {
   });
 
   describe('queries', function () {
-    it('claims through the ready-queue index and promotes through the timer index, scanning no table', async function () {
+    it('claims from the queue table in (rank, seq) order and finds waiting contacts and leases by index, scanning no table', async function () {
       const s = embedded();
       await s.open();
       const rows = Array.from({ length: 500 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: '+15550100' }], rank: String(i % 9), ...(i % 2 ? { dueAt: 2_000_000 } : {}) }));
@@ -294,44 +294,78 @@ describe('embedded store', function () {
       assert.equal((await s.claimDue('spring', 1_000_000, 10, 'w1', 1000)).length, 10);
 
       const st = (s as unknown as { st?: Record<string, { source: string } | undefined> }).st;
-      const ready = st?.ready?.source;
-      const promote = st?.promote?.source;
-      assert.ok(ready && promote, 'the store prepares its ready and promote statements');
-
+      const source = (name: string): string => {
+        const sql = st?.[name]?.source;
+        assert.ok(sql, `the store prepares its ${name} statement`);
+        return sql;
+      };
       const db = new Database(file, { readonly: true });
       try {
-        const plan = (sql: string, ...params: unknown[]) =>
+        const plan = (sql: string, ...params: unknown[]): string[] =>
           db
             .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
             .all(...params)
             .map((r) => r.detail);
-        const readyPlan = plan(ready, 'spring', 10);
-        assert.ok(
-          readyPlan.some((d) => /^SEARCH contacts USING (COVERING )?INDEX contacts_queue \(campaign=\?\)/.test(d)),
-          readyPlan.join('\n'),
-        );
-        assert.ok(!readyPlan.some((d) => /^SCAN contacts\b/.test(d)), readyPlan.join('\n'));
-        assert.ok(!readyPlan.some((d) => /TEMP B-TREE/.test(d)), `the index gives the order: ${readyPlan.join('\n')}`);
-
-        const promotePlan = plan(promote, { campaign: 'spring', state: 0, now: 1_000_000, max: 5000 });
-        assert.ok(
-          promotePlan.some((d) => /INDEX contacts_timer \(campaign=\? AND state=\? AND due_at<\?\)/.test(d)),
-          promotePlan.join('\n'),
-        );
-        assert.ok(!promotePlan.some((d) => /^SCAN contacts\b/.test(d)), promotePlan.join('\n'));
-
-        // Renewing and settling a lease find the contact by its key, whatever the size of the queue.
-        for (const name of ['renew', 'settle'] as const) {
-          const sql = st?.[name]?.source;
-          assert.ok(sql, `the store prepares its ${name} statement`);
-          const p = plan(sql, ...(name === 'renew' ? [1, 'spring', 1, 'x'] : [3, 1, 0, '{}', 'spring', 1, 'x']));
-          assert.ok(
-            p.some((d) => /^SEARCH contacts USING PRIMARY KEY \(campaign=\? AND seq=\?\)/.test(d)),
-            `${name}: ${p.join('\n')}`,
-          );
-        }
+        const expect = (name: string, pattern: RegExp, ...params: unknown[]): void => {
+          const p = plan(source(name), ...params);
+          assert.ok(p.some((d) => pattern.test(d)), `${name}: ${p.join('\n')}`);
+          assert.ok(!p.some((d) => /^SCAN (contacts|queue|leases)\b/.test(d)), `${name} scans a table: ${p.join('\n')}`);
+          assert.ok(!p.some((d) => /TEMP B-TREE/.test(d)), `${name} sorts: ${p.join('\n')}`);
+        };
+        // The head of the queue comes in index order; waiting contacts and expired leases by their time.
+        expect('head', /^SEARCH queue USING PRIMARY KEY \(campaign=\?\)/, 'spring', 10);
+        expect('dueWaiting', /^SEARCH contacts USING INDEX contacts_waiting \(campaign=\? AND due_at<\?\)/, 'spring', 1_000_000, 5000);
+        expect('expired', /^SEARCH l USING INDEX leases_until \(campaign=\? AND until<\?\)/, 'spring', 1_000_000, 5000);
+        // Leases are found by their key, whatever the size of the queue or the campaign.
+        expect('renew', /^SEARCH leases USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 1, 'spring', 1, 'x');
+        expect('release', /^SEARCH leases USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 'spring', 1, 'x');
+        expect('settle', /^SEARCH contacts USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 3, 1, 0, '{}', 'spring', 1);
       } finally {
         db.close();
+      }
+    });
+  });
+
+  describe('contacts schema version 2', function () {
+    it('moves the queue and the leases of a version 1 file into their tables, keeping every contact where it was', async function () {
+      // A file as version 1 of this package left it: due, leased (with its token), waiting and done contacts.
+      const db = raw();
+      db.exec('CREATE TABLE meta (collection TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+      for (const m of EMBEDDED_MIGRATIONS.filter((m) => m.to === 1)) void m.up(db);
+      for (const c of Object.keys(SCHEMA_VERSIONS)) db.prepare('INSERT INTO meta VALUES (?, 1)').run(c);
+      const body = (n: string): string => JSON.stringify({ numbers: [{ number: n }], attempts: [], progress: {} });
+      const insert = db.prepare('INSERT INTO contacts (campaign, seq, customer, state, due_at, rank, lease_token, lease_worker, attempts, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)');
+      insert.run('spring', 1, 'due-b', 1, 1000, 'b', null, null, body('+15550001'));
+      insert.run('spring', 2, 'leased', 2, 90_000, 'a', '2.tok', 'w-old', body('+15550002'));
+      insert.run('spring', 3, 'waiting', 0, 50_000, 'a', null, null, body('+15550003'));
+      insert.run('spring', 4, 'done', 3, 2000, 'a', null, null, body('+15550004'));
+      insert.run('spring', 5, 'due-a', 1, 1000, 'a', null, null, body('+15550005'));
+      db.close();
+
+      const s = embedded();
+      await s.open();
+      assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
+      const states = (await s.pageContacts('spring')).items.map((c) => [c.customerId, c.state, c.dueAt]);
+      assert.deepEqual(states, [
+        ['due-b', 'due', 1000],
+        ['leased', 'leased', 90_000],
+        ['waiting', 'waiting', 50_000],
+        ['done', 'done', 2000],
+        ['due-a', 'due', 1000],
+      ]);
+      // The old lease is still held by its token; the queue keeps its (rank, seq) order; the waiting one comes when due.
+      const leased = await s.getContact('spring', 'leased');
+      assert.ok(leased);
+      assert.deepEqual(await s.renewLeases('spring', ['2.tok'], 120_000), ['2.tok']);
+      assert.equal(await s.recordAttempt({ contact: leased, token: '2.tok', worker: 'w-old', leaseUntil: 120_000 }, null, { state: 'waiting', dueAt: 200_000, progress: {} }), true);
+      assert.deepEqual((await s.claimDue('spring', 10_000, 10, 'w', 1_000_000)).map((c) => c.contact.customerId), ['due-a', 'due-b']);
+      assert.deepEqual((await s.claimDue('spring', 60_000, 10, 'w', 1000)).map((c) => c.contact.customerId), ['waiting']);
+      const raw2 = raw();
+      try {
+        const columns = raw2.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('contacts')").all().map((c) => c.name);
+        assert.ok(!columns.includes('lease_token') && !columns.includes('lease_worker'), columns.join(', '));
+      } finally {
+        raw2.close();
       }
     });
   });
