@@ -2,7 +2,8 @@
  * The layering rules of docs/architecture.md, checked on the sources:
  * lib/ imports nothing from Node-RED or nodes/; call logic (lib/ivr,
  * lib/call, lib/routing) reaches Asterisk only through the telephony port,
- * never through ari-client, ws or another transport.
+ * never through ari-client, ws or another transport; only lib/store uses a
+ * database driver.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -54,6 +55,14 @@ describe('architecture', function () {
   it('nodes/ reach the ARI client only through lib/', function () {
     for (const file of sources('nodes')) {
       for (const spec of imports(file)) assert.ok(!/^(ari-client|swagger-client|ws)$/.test(spec), `${file} imports ${spec}`);
+    }
+  });
+
+  it('only lib/store talks to a database driver', function () {
+    assert.ok(imports('lib/store/embedded.ts').includes('better-sqlite3'));
+    for (const file of [...sources('lib'), ...sources('nodes')]) {
+      if (file.startsWith(path.join('lib', 'store'))) continue;
+      for (const spec of imports(file)) assert.ok(!/^(mongodb|better-sqlite3)$/.test(spec), `${file} imports ${spec}`);
     }
   });
 });
