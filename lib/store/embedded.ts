@@ -343,12 +343,13 @@ export class EmbeddedStore implements Store {
       maxSeq: db.prepare<[string], { m: number | null }>('SELECT MAX(seq) AS m FROM contacts WHERE campaign = ?'),
       insertContact: db.prepare('INSERT OR IGNORE INTO contacts (campaign, seq, customer, state, due_at, rank, doc) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       enqueue: db.prepare('INSERT INTO queue (campaign, rank, seq, token, worker) VALUES (?, ?, ?, ?, ?)'),
-      expired: db.prepare<[string, number, number], { seq: number; token: string; worker: string; rank: string }>(
-        'SELECT l.seq, l.token, l.worker, c.rank FROM leases l JOIN contacts c ON c.campaign = l.campaign AND c.seq = l.seq WHERE l.campaign = ? AND l.until <= ? ORDER BY l.until LIMIT ?',
+      expired: db.prepare<[string, number, number], { seq: number; token: string; worker: string; rank: string; until: number }>(
+        'SELECT l.seq, l.token, l.worker, l.until, c.rank FROM leases l JOIN contacts c ON c.campaign = l.campaign AND c.seq = l.seq WHERE l.campaign = ? AND l.until <= ? ORDER BY l.until LIMIT ?',
       ),
       dropLease: db.prepare('DELETE FROM leases WHERE campaign = ? AND seq = ?'),
       dueWaiting: db.prepare<[string, number, number], { seq: number; rank: string }>('SELECT seq, rank FROM contacts WHERE campaign = ? AND state = 0 AND due_at <= ? ORDER BY due_at LIMIT ?'),
       activate: db.prepare('UPDATE contacts SET state = 1 WHERE campaign = ? AND seq = ?'),
+      dueSince: db.prepare('UPDATE contacts SET due_at = ? WHERE campaign = ? AND seq = ?'),
       head: db.prepare<[string, number], { rank: string; seq: number }>('SELECT rank, seq FROM queue WHERE campaign = ? ORDER BY rank, seq LIMIT ?'),
       dequeue: db.prepare('DELETE FROM queue WHERE campaign = ? AND rank = ? AND seq = ?'),
       dequeueHeld: db.prepare('DELETE FROM queue WHERE campaign = ? AND rank = ? AND seq = ? AND token = ?'),
@@ -453,6 +454,7 @@ export class EmbeddedStore implements Store {
           // another claim takes the contact); then the waiting contacts whose time has come.
           for (const e of st.expired.all(campaignId, now, PROMOTE_MAX)) {
             st.dropLease.run(campaignId, e.seq);
+            st.dueSince.run(e.until, campaignId, e.seq);
             st.enqueue.run(campaignId, e.rank, e.seq, e.token, e.worker);
           }
           for (const w of st.dueWaiting.all(campaignId, now, PROMOTE_MAX)) {

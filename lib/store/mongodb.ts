@@ -424,7 +424,8 @@ export class MongoStore implements Store {
           .limit(PROMOTE_MAX)
           .toArray();
         if (ids.length > 0) {
-          await this.contacts.updateMany({ _id: { $in: ids.map((d) => d._id) }, state, dueAt: { $lte: now } }, { $set: { state: 'due' }, $unset: { lease: '' } });
+          // An expired lease made due keeps its token: its holder may still renew it or record until another claim takes it.
+          await this.contacts.updateMany({ _id: { $in: ids.map((d) => d._id) }, state, dueAt: { $lte: now } }, { $set: { state: 'due' } });
         }
       }
       const until = now + leaseMs;
@@ -448,7 +449,7 @@ export class MongoStore implements Store {
     return this.run('renewing leases', async () => {
       const held: string[] = [];
       for (const token of tokens) {
-        const r = await this.contacts.updateOne({ campaignId, state: 'leased', 'lease.token': token }, { $set: { dueAt: until } });
+        const r = await this.contacts.updateOne({ campaignId, state: { $in: ['leased', 'due'] }, 'lease.token': token }, { $set: { state: 'leased', dueAt: until } });
         if (r.matchedCount > 0) held.push(token);
       }
       return held;
@@ -466,7 +467,8 @@ export class MongoStore implements Store {
     const update: Document = { $set: set, $unset: unset };
     if (attempt) update.$push = { attempts: attempt };
     return this.run('recording an attempt', async () => {
-      const r = await this.contacts.updateOne({ campaignId: c.campaignId, seq: c.seq, state: 'leased', 'lease.token': claim.token }, update);
+      // Held: leased to us, or expired and made due with our token still on it (nobody re-claimed it).
+      const r = await this.contacts.updateOne({ campaignId: c.campaignId, seq: c.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, update);
       return r.matchedCount > 0;
     });
   }

@@ -99,11 +99,18 @@ describe('embedded store: processes', function () {
     const { child, lines, exited } = start(['claim', file, 'c', 'other-process']);
     const theirs: string[] = [];
     let childDone = false;
+    let childClaimed: () => void = () => undefined;
+    const firstOfTheirs = new Promise<void>((resolve) => (childClaimed = resolve));
     const ready = new Promise<void>((resolve) => {
       lines.on('line', (line) => {
         if (line === 'ready') resolve();
-        else if (line === 'done') childDone = true;
-        else theirs.push(line);
+        else if (line === 'done') {
+          childDone = true;
+          childClaimed();
+        } else {
+          theirs.push(line);
+          childClaimed();
+        }
       });
     });
     await ready;
@@ -113,7 +120,8 @@ describe('embedded store: processes', function () {
       const claims = await store.claimDue('c', 1000, 5, 'this-process', 60_000);
       if (claims.length === 0) break;
       mine.push(...claims.map((c) => c.contact.customerId));
-      // Let the other process's lines in between claims.
+      // Both must be claiming at once: after our first claim, wait for the other process's first.
+      if (mine.length === claims.length) await firstOfTheirs;
       await new Promise((r) => setImmediate(r));
     }
     assert.equal(await exited, 0);
