@@ -66,6 +66,9 @@ describe('editor plugin: form validation', function () {
     ['callflow-routing', { account: { flow: 'main' }, groups: [{ name: '', numbers: [] }], numbers: [{ number: '7000', flow: 'x y' }] }],
     ['callflow-routing/table', { account: { flow: 'main', settings: { language: 'english', ringTimeoutSec: 2 } }, groups: [], numbers: [{ number: 'abc' }], extra: true }],
     ['callflow-routing/table', { account: { flow: 'main' }, groups: [{ name: 'support', numbers: ['71*'], flow: 'support' }], numbers: [{ number: '7000', flow: 'sales' }] }],
+    ['callflow-store', { backend: 'redis', file: '', durability: 'maybe', database: 'a.b', writeConcern: 'all', journal: 'true' }],
+    ['callflow-store', { backend: 'mongodb', file: 'callflow.db', durability: 'full', database: 'callflow', tls: 'true', writeConcern: '2', journal: false }],
+    ['callflow-store', { backend: 'embedded', file: 'data/callflow.db', durability: 'normal' }],
   ];
 
   it('reaches the runtime\'s verdict and words on every case', function () {
