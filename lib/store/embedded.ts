@@ -46,20 +46,23 @@ import {
   type StoredDocument,
 } from './port';
 import {
-  COLLECTIONS,
-  DOCUMENT_SCHEMAS,
-  SCHEMA_VERSIONS,
   attemptDocument,
+  checkClaim,
   checkContacts,
+  checkDocument,
+  checked,
   checkId,
   checkNext,
+  checkStateFilter,
   checkTime,
-  checked,
+  collectAttempts,
+  COLLECTIONS,
   decodeCursor,
-  encodeCursor,
   leaseToken,
-  PROMOTE_MAX,
   migrationPlan,
+  pageOf,
+  PROMOTE_MAX,
+  SCHEMA_VERSIONS,
   type Migration,
 } from './shared';
 
@@ -441,11 +444,7 @@ export class EmbeddedStore implements Store {
   }
 
   async claimDue(campaignId: string, now: number, limit: number, worker: string, leaseMs: number): Promise<Claim[]> {
-    checkId(campaignId, 'campaignId');
-    checkTime(now, 'now');
-    checkId(worker, 'worker');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StoreError('invalid', `limit: a whole number from 1 to 10000 (got ${limit})`);
-    if (!(leaseMs > 0)) throw new StoreError('invalid', `leaseMs: more than 0 (got ${leaseMs})`);
+    checkClaim(campaignId, now, limit, worker, leaseMs);
     const st = this.st;
     try {
       const claims = this.handle
@@ -537,37 +536,16 @@ export class EmbeddedStore implements Store {
     const limit = pageLimit(options);
     const after = (decodeCursor(options.after, ['number'])?.[0] as number | undefined) ?? 0;
     const wanted = options.state;
-    if (wanted !== undefined && !(['waiting', 'due', 'leased', 'done'] as unknown[]).includes(wanted)) {
-      throw new StoreError('invalid', `state: waiting, due, leased or done (got ${JSON.stringify(wanted)})`);
-    }
+    checkStateFilter(wanted);
     const column = wanted === 'waiting' ? STATE.waiting : wanted === 'done' ? STATE.done : STATE.active;
     const rows = wanted === undefined ? this.st.pageContacts.all(campaignId, after, limit + 1) : this.st.pageByState.all(campaignId, after, column, wanted === 'leased' ? 1 : 0, limit + 1);
-    const items = rows.slice(0, limit).map(toContact);
-    const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, next: encodeCursor([last.seq]) } : { items };
+    return pageOf(rows, limit, toContact, (c) => [c.seq]);
   }
 
   async pageAttempts(campaignId: string, options: PageOptions = {}): Promise<Page<AttemptRow>> {
-    const limit = pageLimit(options);
-    const key = decodeCursor(options.after, ['number', 'number']) as [number, number] | undefined;
-    const items: AttemptRow[] = [];
-    let last: [number, number] | undefined;
-    let fromSeq = key?.[0] ?? 0;
-    for (;;) {
-      const rows = this.st.pageAttempted.all(campaignId, fromSeq, 100);
-      for (const row of rows) {
-        const contact = toContact(row);
-        for (const a of contact.attempts) {
-          if (key && row.seq === key[0] && a.n <= key[1]) continue;
-          if (items.length === limit) return { items, next: encodeCursor(last ?? [row.seq, a.n - 1]) };
-          items.push({ ...a, customerId: contact.customerId, seq: row.seq });
-          last = [row.seq, a.n];
-        }
-      }
-      const lastRow = rows[rows.length - 1];
-      if (rows.length < 100 || !lastRow) return { items };
-      fromSeq = lastRow.seq + 1;
-    }
+    return collectAttempts(options, (fromSeq, count) =>
+      this.st.pageAttempted.all(campaignId, fromSeq, count).map((row) => ({ seq: row.seq, customerId: row.customer, attempts: (JSON.parse(row.doc) as ContactBody).attempts })),
+    );
   }
 
   async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {
@@ -638,9 +616,7 @@ export class EmbeddedStore implements Store {
     const limit = pageLimit(options);
     const after = (decodeCursor(options.after, ['string'])?.[0] as string | undefined) ?? '';
     const rows = this.st.pageBlocked.all(group, after, limit + 1);
-    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as BlockEntry);
-    const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, next: encodeCursor([last.number]) } : { items };
+    return pageOf(rows, limit, (r) => JSON.parse(r.doc) as BlockEntry, (e) => [e.number]);
   }
 
   // --- flow versions ----------------------------------------------------------------
@@ -678,11 +654,7 @@ export class EmbeddedStore implements Store {
   }
 
   async putDocument(kind: DocumentKind, id: string, value: Record<string, unknown>, expectedRev: number, now: number): Promise<number> {
-    const schema = DOCUMENT_SCHEMAS[kind];
-    if (!schema) throw new StoreError('invalid', `kind: one of ${Object.keys(DOCUMENT_SCHEMAS).join(', ')} (got ${JSON.stringify(kind)})`);
-    checkId(id, 'id');
-    checked(schema, value, `${kind} ${id}`);
-    checkTime(now, 'now');
+    checkDocument(kind, id, value, now);
     const st = this.st;
     const text = JSON.stringify(value);
     try {
@@ -729,9 +701,7 @@ export class EmbeddedStore implements Store {
     const limit = pageLimit(options);
     const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
     const rows = options.flow === undefined ? this.st.pageRecords.all(at, at, id, limit + 1) : this.st.pageFlowRecords.all(options.flow, at, at, id, limit + 1);
-    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as CallRecord);
-    const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, next: encodeCursor([last.endedAt, last.id]) } : { items };
+    return pageOf(rows, limit, (r) => JSON.parse(r.doc) as CallRecord, (r) => [r.endedAt, r.id]);
   }
 
   async saveAnswers(answers: QuestionnaireAnswers): Promise<void> {
@@ -748,8 +718,6 @@ export class EmbeddedStore implements Store {
     const limit = pageLimit(options);
     const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
     const rows = this.st.pageAnswers.all(questionnaire, at, at, id, limit + 1);
-    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as QuestionnaireAnswers);
-    const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, next: encodeCursor([last.at, last.id]) } : { items };
+    return pageOf(rows, limit, (r) => JSON.parse(r.doc) as QuestionnaireAnswers, (a) => [a.at, a.id]);
   }
 }

@@ -36,20 +36,23 @@ import {
   type StoredDocument,
 } from './port';
 import {
-  COLLECTIONS,
-  DOCUMENT_SCHEMAS,
-  SCHEMA_VERSIONS,
   attemptDocument,
+  checkClaim,
   checkContacts,
+  checkDocument,
+  checked,
   checkId,
   checkNext,
+  checkStateFilter,
   checkTime,
-  checked,
+  collectAttempts,
+  COLLECTIONS,
   decodeCursor,
-  encodeCursor,
-  PROMOTE_MAX,
   leaseToken,
   migrationPlan,
+  pageOf,
+  PROMOTE_MAX,
+  SCHEMA_VERSIONS,
   type Migration,
 } from './shared';
 
@@ -411,11 +414,7 @@ export class MongoStore implements Store {
   }
 
   async claimDue(campaignId: string, now: number, limit: number, worker: string, leaseMs: number): Promise<Claim[]> {
-    checkId(campaignId, 'campaignId');
-    checkTime(now, 'now');
-    checkId(worker, 'worker');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StoreError('invalid', `limit: a whole number from 1 to 10000 (got ${limit})`);
-    if (!(leaseMs > 0)) throw new StoreError('invalid', `leaseMs: more than 0 (got ${leaseMs})`);
+    checkClaim(campaignId, now, limit, worker, leaseMs);
     return this.run('claiming contacts', async () => {
       for (const state of ['leased', 'waiting'] as const) {
         const ids = await this.contacts
@@ -483,45 +482,25 @@ export class MongoStore implements Store {
   async pageContacts(campaignId: string, options: PageOptions & { state?: ContactState } = {}): Promise<Page<StoredContact>> {
     const limit = pageLimit(options);
     const after = (decodeCursor(options.after, ['number'])?.[0] as number | undefined) ?? 0;
-    if (options.state !== undefined && !['waiting', 'due', 'leased', 'done'].includes(options.state)) {
-      throw new StoreError('invalid', `state: waiting, due, leased or done (got ${JSON.stringify(options.state)})`);
-    }
+    checkStateFilter(options.state);
     return this.run('listing contacts', async () => {
       const filter: Filter<ContactDoc> = { campaignId, seq: { $gt: after } };
       if (options.state !== undefined) filter.state = options.state;
       const docs = await this.contacts.find(filter, { projection: { _id: 0, lease: 0 } }).sort({ seq: 1 }).limit(limit + 1).toArray();
-      const items = docs.slice(0, limit).map(toContact);
-      const last = items[items.length - 1];
-      return docs.length > limit && last ? { items, next: encodeCursor([last.seq]) } : { items };
+      return pageOf(docs, limit, toContact, (c) => [c.seq]);
     });
   }
 
   async pageAttempts(campaignId: string, options: PageOptions = {}): Promise<Page<AttemptRow>> {
-    const limit = pageLimit(options);
-    const key = decodeCursor(options.after, ['number', 'number']) as [number, number] | undefined;
-    return this.run('listing attempts', async () => {
-      const items: AttemptRow[] = [];
-      let last: [number, number] | undefined;
-      let fromSeq = key?.[0] ?? 0;
-      for (;;) {
-        const docs = await this.contacts
+    return this.run('listing attempts', () =>
+      collectAttempts(options, (fromSeq, count) =>
+        this.contacts
           .find({ campaignId, seq: { $gte: fromSeq }, 'attempts.0': { $exists: true } }, { projection: { _id: 0, customerId: 1, seq: 1, attempts: 1 } })
           .sort({ seq: 1 })
-          .limit(100)
-          .toArray();
-        for (const d of docs) {
-          for (const a of d.attempts) {
-            if (key && d.seq === key[0] && a.n <= key[1]) continue;
-            if (items.length === limit) return { items, next: encodeCursor(last ?? [d.seq, a.n - 1]) };
-            items.push({ ...a, customerId: d.customerId, seq: d.seq });
-            last = [d.seq, a.n];
-          }
-        }
-        const lastDoc = docs[docs.length - 1];
-        if (docs.length < 100 || !lastDoc) return { items };
-        fromSeq = lastDoc.seq + 1;
-      }
-    });
+          .limit(count)
+          .toArray(),
+      ),
+    );
   }
 
   async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {
@@ -597,9 +576,7 @@ export class MongoStore implements Store {
         .sort({ number: 1 })
         .limit(limit + 1)
         .toArray();
-      const items = docs.slice(0, limit).map((d) => withoutMongoId(d));
-      const last = items[items.length - 1];
-      return docs.length > limit && last ? { items, next: encodeCursor([last.number]) } : { items };
+      return pageOf(docs, limit, (d) => withoutMongoId(d), (e) => [e.number]);
     });
   }
 
@@ -653,11 +630,7 @@ export class MongoStore implements Store {
   }
 
   async putDocument(kind: DocumentKind, id: string, value: Record<string, unknown>, expectedRev: number, now: number): Promise<number> {
-    const schema = DOCUMENT_SCHEMAS[kind];
-    if (!schema) throw new StoreError('invalid', `kind: one of ${Object.keys(DOCUMENT_SCHEMAS).join(', ')} (got ${JSON.stringify(kind)})`);
-    checkId(id, 'id');
-    checked(schema, value, `${kind} ${id}`);
-    checkTime(now, 'now');
+    checkDocument(kind, id, value, now);
     if (expectedRev === 0) {
       try {
         await this.documents.insertOne({ kind, id, rev: 1, updatedAt: now, value });
@@ -708,9 +681,7 @@ export class MongoStore implements Store {
       const filter: Filter<RecordDoc> = { $or: [{ endedAt: { $gt: at } }, { endedAt: at, _id: { $gt: id } }] };
       if (options.flow !== undefined) filter.flow = options.flow;
       const docs = await this.handle.collection<RecordDoc>('call_records').find(filter).sort({ endedAt: 1, _id: 1 }).limit(limit + 1).toArray();
-      const items = docs.slice(0, limit).map(({ _id, ...rest }) => ({ id: _id, ...rest }));
-      const last = items[items.length - 1];
-      return docs.length > limit && last ? { items, next: encodeCursor([last.endedAt, last.id]) } : { items };
+      return pageOf(docs, limit, ({ _id, ...rest }) => ({ id: _id, ...rest }), (r) => [r.endedAt, r.id]);
     });
   }
 
@@ -735,9 +706,7 @@ export class MongoStore implements Store {
         .sort({ at: 1, _id: 1 })
         .limit(limit + 1)
         .toArray();
-      const items = docs.slice(0, limit).map(({ _id, ...rest }) => ({ id: _id, ...rest }));
-      const last = items[items.length - 1];
-      return docs.length > limit && last ? { items, next: encodeCursor([last.at, last.id]) } : { items };
+      return pageOf(docs, limit, ({ _id, ...rest }) => ({ id: _id, ...rest }), (a) => [a.at, a.id]);
     });
   }
 }

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { routingTable } from '../schemas/routing';
 import { contactInput, contactProgress, contactResult, attemptDocument, documentValue, type ContactInput, type DocumentKind } from '../schemas/store';
 import type { Validator } from '../schemas/validator';
-import { StoreError, type NextStep } from './port';
+import type { Attempt } from '../schemas/store';
+import { StoreError, pageLimit, type AttemptRow, type NextStep, type Page, type PageOptions } from './port';
 
 /**
  * The schema version each collection's documents are at in this version of
@@ -103,6 +104,78 @@ export function checkNext(next: NextStep): void {
 }
 
 export { attemptDocument };
+
+/** The arguments of claimDue, checked. */
+export function checkClaim(campaignId: string, now: number, limit: number, worker: string, leaseMs: number): void {
+  checkId(campaignId, 'campaignId');
+  checkTime(now, 'now');
+  checkId(worker, 'worker');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StoreError('invalid', `limit: a whole number from 1 to 10000 (got ${limit})`);
+  if (!(leaseMs > 0)) throw new StoreError('invalid', `leaseMs: more than 0 (got ${leaseMs})`);
+}
+
+/** The state filter of pageContacts, checked. */
+export function checkStateFilter(state: unknown): void {
+  if (state !== undefined && !['waiting', 'due', 'leased', 'done'].includes(state as string)) {
+    throw new StoreError('invalid', `state: waiting, due, leased or done (got ${JSON.stringify(state)})`);
+  }
+}
+
+/** A named document about to be written, checked against its kind's schema. */
+export function checkDocument(kind: DocumentKind, id: string, value: unknown, now: number): void {
+  const schema = Object.hasOwn(DOCUMENT_SCHEMAS, kind) ? DOCUMENT_SCHEMAS[kind] : undefined;
+  if (!schema) throw new StoreError('invalid', `kind: one of ${Object.keys(DOCUMENT_SCHEMAS).join(', ')} (got ${JSON.stringify(kind)})`);
+  checkId(id, 'id');
+  checked(schema, value, `${kind} ${id}`);
+  checkTime(now, 'now');
+}
+
+/**
+ * A page from `limit + 1` rows read in the listing's order: the first
+ * `limit`, mapped, and a cursor from the last one's key when there are more.
+ */
+export function pageOf<R, T>(rows: readonly R[], limit: number, map: (row: R) => T, key: (item: T) => (string | number)[]): Page<T> {
+  const items = rows.slice(0, limit).map(map);
+  const last = items[items.length - 1];
+  return rows.length > limit && last !== undefined ? { items, next: encodeCursor(key(last)) } : { items };
+}
+
+/** A contact with attempts, as a backend reads it for pageAttempts. */
+export interface AttemptSource {
+  seq: number;
+  customerId: string;
+  attempts: Attempt[];
+}
+
+/** How many contacts pageAttempts asks its backend for at a time. */
+const ATTEMPT_BATCH = 100;
+
+/**
+ * pageAttempts for every backend: attempts by (seq, n), read from the
+ * contacts with attempts at seq >= fromSeq, `ATTEMPT_BATCH` at a time in seq
+ * order, until the page is full (the cursor may fall inside a contact).
+ */
+export async function collectAttempts(options: PageOptions, fetch: (fromSeq: number, count: number) => AttemptSource[] | Promise<AttemptSource[]>): Promise<Page<AttemptRow>> {
+  const limit = pageLimit(options);
+  const key = decodeCursor(options.after, ['number', 'number']) as [number, number] | undefined;
+  const items: AttemptRow[] = [];
+  let last: [number, number] | undefined;
+  let fromSeq = key?.[0] ?? 0;
+  for (;;) {
+    const contacts = await fetch(fromSeq, ATTEMPT_BATCH);
+    for (const c of contacts) {
+      for (const a of c.attempts) {
+        if (key && c.seq === key[0] && a.n <= key[1]) continue;
+        if (items.length === limit) return { items, next: encodeCursor(last ?? [c.seq, a.n - 1]) };
+        items.push({ ...a, customerId: c.customerId, seq: c.seq });
+        last = [c.seq, a.n];
+      }
+    }
+    const lastContact = contacts[contacts.length - 1];
+    if (contacts.length < ATTEMPT_BATCH || !lastContact) return { items };
+    fromSeq = lastContact.seq + 1;
+  }
+}
 
 /** An opaque page cursor from the key of the last item. */
 export function encodeCursor(key: readonly (string | number)[]): string {
