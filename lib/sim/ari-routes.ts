@@ -94,23 +94,8 @@ const recordParams: ParamSpec[] = [
 
 function originateArgs(a: Args): Parameters<SimulatedAsterisk['originate']>[0] {
   const p: Parameters<SimulatedAsterisk['originate']>[0] = { endpoint: a.str('endpoint') ?? '' };
-  const s = (k: 'app' | 'appArgs' | 'callerId' | 'extension' | 'context' | 'label' | 'originator' | 'formats' | 'channelId'): void => {
-    const v = a.str(k);
-    if (v !== undefined) p[k] = v;
-  };
-  s('app');
-  s('appArgs');
-  s('callerId');
-  s('extension');
-  s('context');
-  s('label');
-  s('originator');
-  s('formats');
-  s('channelId');
-  const timeout = a.int('timeout');
-  if (timeout !== undefined) p.timeout = timeout;
-  const priority = a.int('priority');
-  if (priority !== undefined) p.priority = priority;
+  a.strings(p, ['app', 'appArgs', 'callerId', 'extension', 'context', 'label', 'originator', 'formats', 'channelId']);
+  a.ints(p, ['timeout', 'priority']);
   const vars = variablesOf(a);
   if (vars) p.variables = vars;
   return p;
@@ -126,14 +111,10 @@ function variablesOf(a: Args): Record<string, unknown> | undefined {
 
 function playArgs(a: Args, playbackId?: string): Parameters<SimulatedAsterisk['play']>[1] {
   const p: Parameters<SimulatedAsterisk['play']>[1] = { media: a.list('media') };
-  const lang = a.str('lang');
-  if (lang !== undefined) p.lang = lang;
+  a.strings(p, ['lang']);
   const id = playbackId ?? a.str('playbackId');
   if (id !== undefined) p.playbackId = id;
-  const offset = a.int('offsetms');
-  if (offset !== undefined) p.offsetms = offset;
-  const skip = a.int('skipms');
-  if (skip !== undefined) p.skipms = skip;
+  a.ints(p, ['offsetms', 'skipms']);
   return p;
 }
 
@@ -339,16 +320,9 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       errors: [{ code: 409, reason: 'Channel with given unique ID already exists.' }],
       handle: (a) => {
         const p: Parameters<SimulatedAsterisk['create']>[0] = { endpoint: a.str('endpoint') ?? '', app: a.req('app') };
-        const appArgs = a.str('appArgs');
-        if (appArgs !== undefined) p.appArgs = appArgs;
-        const channelId = a.str('channelId');
-        if (channelId !== undefined) p.channelId = channelId;
+        a.strings(p, ['appArgs', 'channelId', 'originator', 'formats']);
         const vars = variablesOf(a);
         if (vars) p.variables = vars;
-        const originator = a.str('originator');
-        if (originator !== undefined) p.originator = originator;
-        const formats = a.str('formats');
-        if (formats !== undefined) p.formats = formats;
         return ast.create(p);
       },
     },
@@ -403,14 +377,8 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       errors: CHANNEL_ERRORS,
       handle: (a) => {
         const p: Parameters<SimulatedAsterisk['continueInDialplan']>[1] = {};
-        const context = a.str('context');
-        if (context !== undefined) p.context = context;
-        const extension = a.str('extension');
-        if (extension !== undefined) p.extension = extension;
-        const priority = a.int('priority');
-        if (priority !== undefined) p.priority = priority;
-        const label = a.str('label');
-        if (label !== undefined) p.label = label;
+        a.strings(p, ['context', 'extension', 'label']);
+        a.ints(p, ['priority']);
         ast.continueInDialplan(a.req('channelId'), p);
       },
     },
@@ -565,10 +533,8 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       ],
       handle: (a) => {
         const p: { caller?: string; timeout?: number } = {};
-        const caller = a.str('caller');
-        if (caller !== undefined) p.caller = caller;
-        const timeout = a.int('timeout');
-        if (timeout !== undefined) p.timeout = timeout;
+        a.strings(p, ['caller']);
+        a.ints(p, ['timeout']);
         ast.dialCreated(a.req('channelId'), p);
       },
     },
@@ -592,12 +558,7 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       params: [str('type', 'Comma-separated bridge attributes (mixing, holding, dtmf_events, proxy_media).'), str('bridgeId', 'Id to give the bridge.'), str('name', 'Name to give the bridge.')],
       handle: (a) => {
         const p: { bridgeId?: string; type?: string; name?: string } = {};
-        const id = a.str('bridgeId');
-        if (id !== undefined) p.bridgeId = id;
-        const type = a.str('type');
-        if (type !== undefined) p.type = type;
-        const name = a.str('name');
-        if (name !== undefined) p.name = name;
+        a.strings(p, ['bridgeId', 'type', 'name']);
         return ast.createBridge(p);
       },
     },
@@ -611,10 +572,7 @@ export function ariRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       params: [str('type', 'Comma-separated bridge attributes.'), path('bridgeId', 'Id to give the bridge.'), str('name', 'Name to give the bridge.')],
       handle: (a) => {
         const p: { bridgeId: string; type?: string; name?: string } = { bridgeId: a.req('bridgeId') };
-        const type = a.str('type');
-        if (type !== undefined) p.type = type;
-        const name = a.str('name');
-        if (name !== undefined) p.name = name;
+        a.strings(p, ['type', 'name']);
         return ast.createBridge(p);
       },
     },

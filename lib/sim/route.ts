@@ -57,6 +57,9 @@ export class AriHttpError extends Error {
   }
 }
 
+/** The keys of T whose values are of type V (for copying parameters onto a typed object). */
+type KeysOf<T, V> = { [K in keyof T]-?: NonNullable<T[K]> extends V ? K : never }[keyof T] & string;
+
 /** Parsed, checked parameters of one request. */
 export class Args {
   constructor(private readonly values: Map<string, unknown>) {}
@@ -85,6 +88,22 @@ export class Args {
   list(name: string): string[] {
     const v = this.values.get(name);
     return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [text(v)];
+  }
+  /** Sets each named string parameter the request has on `target` (under the same name); returns target. */
+  strings<T extends object>(target: T, names: readonly KeysOf<T, string>[]): T {
+    for (const name of names) {
+      const v = this.str(name);
+      if (v !== undefined) (target as Record<string, unknown>)[name] = v;
+    }
+    return target;
+  }
+  /** Sets each named integer parameter the request has on `target`; returns target. */
+  ints<T extends object>(target: T, names: readonly KeysOf<T, number>[]): T {
+    for (const name of names) {
+      const v = this.int(name);
+      if (v !== undefined) (target as Record<string, unknown>)[name] = v;
+    }
+    return target;
   }
   obj(name: string): Record<string, unknown> | undefined {
     const v = this.values.get(name);
