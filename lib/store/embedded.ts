@@ -276,6 +276,8 @@ export class EmbeddedStore implements Store {
   private db: Db | undefined;
   // Prepared statements, made once at open.
   private st!: ReturnType<EmbeddedStore['prepare']>;
+  /** findBlock's statements, by the number of groups asked about (campaigns use a few group lists, asked before each dial). */
+  private readonly blockQueries = new Map<number, Database.Statement<unknown[], { doc: string }>>();
 
   constructor(private readonly options: EmbeddedOptions) {}
 
@@ -309,6 +311,7 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     const db = this.db;
     this.db = undefined;
+    this.blockQueries.clear();
     if (db?.open) db.close();
   }
 
@@ -606,9 +609,14 @@ export class EmbeddedStore implements Store {
 
   async findBlock(groups: string[], number: string, at: number): Promise<BlockEntry | undefined> {
     if (groups.length === 0) return undefined;
-    // The group list varies in length: a statement per call (cached by SQLite's own statement cache is not needed; it is short).
-    const sql = `SELECT doc FROM blocklist WHERE number = ? AND grp IN (${groups.map(() => '?').join(',')}) AND (from_at IS NULL OR from_at <= ?) AND (until_at IS NULL OR until_at > ?) ORDER BY grp LIMIT 1`;
-    const row = this.handle.prepare<unknown[], { doc: string }>(sql).get(number, ...groups, at, at);
+    // The group list varies in length: one prepared statement per length, made on first use.
+    let query = this.blockQueries.get(groups.length);
+    if (!query) {
+      const sql = `SELECT doc FROM blocklist WHERE number = ? AND grp IN (${groups.map(() => '?').join(',')}) AND (from_at IS NULL OR from_at <= ?) AND (until_at IS NULL OR until_at > ?) ORDER BY grp LIMIT 1`;
+      query = this.handle.prepare<unknown[], { doc: string }>(sql);
+      if (this.blockQueries.size < 64) this.blockQueries.set(groups.length, query);
+    }
+    const row = query.get(number, ...groups, at, at);
     return row ? (JSON.parse(row.doc) as BlockEntry) : undefined;
   }
 
