@@ -122,6 +122,7 @@ export function prepareHome(options: HomeOptions): PreparedHome {
   );
   const flowsFile = path.join(options.dir, 'flows.json');
   const offeredFile = path.join(options.dir, OFFERED_FILE);
+  const saved = fs.existsSync(offeredFile) ? (JSON.parse(fs.readFileSync(offeredFile, 'utf8')) as string[]) : undefined;
   const examples = options.examples ?? [];
   let added: string[] = [];
   let flows = options.flows;
@@ -130,8 +131,7 @@ export function prepareHome(options: HomeOptions): PreparedHome {
   } else {
     flows = JSON.parse(fs.readFileSync(flowsFile, 'utf8')) as Record<string, unknown>[];
     // Without the list (a directory from before it existed), the tabs already there count as offered.
-    const offered = new Set<string>(fs.existsSync(offeredFile) ? (JSON.parse(fs.readFileSync(offeredFile, 'utf8')) as string[]) : tabIds(flows));
-    const merged = mergeExamples(flows, examples, offered);
+    const merged = mergeExamples(flows, examples, new Set(saved ?? tabIds(flows)));
     if (merged.added.length > 0) {
       // Keep the user's file as it was, beside the new one.
       fs.copyFileSync(flowsFile, `${flowsFile}.before-examples`);
@@ -142,7 +142,7 @@ export function prepareHome(options: HomeOptions): PreparedHome {
   }
   const present = new Set(tabIds(flows));
   const missing = examples.filter((e) => !tabIds(e.nodes).every((t) => present.has(t))).map((e) => e.name);
-  const offered = new Set<string>(fs.existsSync(offeredFile) ? (JSON.parse(fs.readFileSync(offeredFile, 'utf8')) as string[]) : []);
+  const offered = new Set<string>(saved ?? []);
   for (const e of examples) for (const t of tabIds(e.nodes)) if (present.has(t)) offered.add(t);
   if (examples.length > 0) fs.writeFileSync(offeredFile, `${JSON.stringify([...offered].sort(), null, 2)}\n`);
   const settings = path.join(options.dir, 'settings.js');
