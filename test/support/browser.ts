@@ -1,0 +1,292 @@
+/**
+ * Editor tests in a real headless browser: a real Node-RED with this package
+ * installed the way `npm start` does it (lib/playground/home.ts), in a
+ * fresh temporary user directory on free ports, and Debian's Chromium
+ * (/usr/bin/chromium, package `chromium`) driven by playwright-core, which
+ * never downloads a browser of its own.
+ *
+ *   const reason = chromiumMissing();
+ *   if (reason) { console.log(`      SKIPPED: ${reason}`); this.skip(); }
+ *   editor = await startEditor({ flows });
+ *   browser = await openBrowser();
+ *   await gotoEditor(browser.page, editor.url);
+ *   ...
+ *   after: await browser?.close(); await editor?.stop();
+ *
+ * stop() and close() always end the processes (SIGKILL when a polite stop
+ * is not enough), and whatever is still running when the test process
+ * exits is killed then.
+ */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { OutputLines, freePort, prepareHome, startNodeRed, waitForOutput } from '../../lib/playground/home';
+
+/** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Chromium's switches: headless, no sandbox (root in CI), nothing that reaches the network on its own. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export function chromiumMissing(): string | undefined {
+  try {
+    fs.accessSync(CHROMIUM, fs.constants.X_OK);
+    return undefined;
+  } catch {
+    return `${CHROMIUM} is missing: the editor tests in a real browser did not run (apt-get install chromium, as .ci/run does, to run them)`;
+  }
+}
+
+// ---------------------------------------------------------------- Node-RED
+
+export interface EditorOptions {
+  /** The flows file (a flow configuration: tabs, nodes, config nodes). */
+  flows: object[];
+  /** flows_cred.json, by node id (plain JSON: the settings set credentialSecret false). */
+  credentials?: Record<string, Record<string, unknown>>;
+  /** Settings laid over the playground's (top-level keys replaced), e.g. { adminAuth: {...} }; JSON values only. */
+  settings?: Record<string, unknown>;
+  /** CALLFLOW_SIM_SPEED of the built-in simulated Asterisk (default 50: prompts 50 times shorter). */
+  simSpeed?: number;
+  /** More environment for Node-RED. */
+  env?: Record<string, string>;
+  /** How long Node-RED may take to print "Started flows" (default 45 s). */
+  startTimeoutMs?: number;
+}
+
+export interface EditorHandle {
+  /** The editor, e.g. http://127.0.0.1:40123 (no trailing slash). */
+  url: string;
+  /** Node-RED's user directory (removed by stop()). */
+  dir: string;
+  /** Node-RED's process id. */
+  pid: number;
+  /** The port the built-in simulated Asterisk is told to use (CALLFLOW_SIM_PORT), and its URL. */
+  simPort: number;
+  simUrl: string;
+  /** Node-RED's output so far, line by line (stdout and stderr). */
+  logs(): string[];
+  /** The first output line from now on matching `pattern`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Stops Node-RED (SIGINT, SIGKILL after 5 s) and removes its directory; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Node-RED processes still running, and their directories: killed and removed when the test process exits, whatever happened. */
+const running = new Map<ChildProcess, string>();
+/** The directories of the Chromiums still open: their processes are killed at exit too. */
+const browserDirs = new Set<string>();
+let exitHook = false;
+
+function killAllAtExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const child of running.keys()) child.kill('SIGKILL');
+    for (const dir of browserDirs) killChromium(dir);
+    for (const dir of [...running.values(), ...browserDirs]) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Left in the temporary directory.
+      }
+    }
+  });
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (!exited(child)) {
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    if ((await Promise.race([gone, late])) === 'late') child.kill('SIGKILL');
+    clearTimeout(timer);
+    await gone;
+  }
+  running.delete(child);
+}
+
+/** Starts Node-RED with this package and `flows`; resolves once it printed "Started flows". */
+export async function startEditor(options: EditorOptions): Promise<EditorHandle> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-editor-'));
+  const port = await freePort();
+  const simPort = await freePort();
+  const { settings } = prepareHome({ dir, port, flows: options.flows as Record<string, unknown>[], replaceFlows: true });
+  if (options.settings) fs.appendFileSync(settings, `// Test settings.\nObject.assign(module.exports, ${JSON.stringify(options.settings, null, 2)});\n`);
+  if (options.credentials) fs.writeFileSync(path.join(dir, 'flows_cred.json'), `${JSON.stringify(options.credentials, null, 2)}\n`);
+  const lines = new OutputLines();
+  killAllAtExit();
+  const child = startNodeRed({
+    dir,
+    settings,
+    env: { CALLFLOW_SIM_PORT: String(simPort), CALLFLOW_SIM_SPEED: String(options.simSpeed ?? 50), ...options.env },
+    onOutput: (line) => lines.push(line),
+  });
+  running.set(child, dir);
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= stopChild(child, 5000).then(() => fs.rmSync(dir, { recursive: true, force: true })));
+  try {
+    await waitForOutput(child, lines, /Started flows/, options.startTimeoutMs ?? 45_000);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}; its output:\n${lines.all.join('\n')}`);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dir,
+    pid: child.pid ?? 0,
+    simPort,
+    simUrl: `http://127.0.0.1:${simPort}`,
+    logs: () => [...lines.all],
+    waitForLog: (pattern, timeoutMs = 10_000) => waitForOutput(child, lines, pattern, timeoutMs),
+    stop,
+  };
+}
+
+// ---------------------------------------------------------------- Chromium
+
+export interface BrowserHandle {
+  browser: Browser;
+  context: BrowserContext;
+  /** The browser's one page (actions wait at most 10 s by default). */
+  page: Page;
+  /** Chromium's temporary directory, removed by close(): its HOME, the profile (profile/) and the crash database (config/). */
+  dir: string;
+  /** Uncaught errors of the page's scripts, as "message\nstack". */
+  errors(): string[];
+  /** Closes Chromium (killed if it takes more than 10 s) and removes its directory; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * The running processes of the Chromium that openBrowser gave the directory
+ * `dir` (Linux /proc): those with `dir` in their command line (the browser
+ * with its --user-data-dir, its helpers, the two crash handlers, which leave
+ * the browser's process group, with their --database), and the members of
+ * the process groups they lead (Playwright starts the browser detached).
+ * Zombies waiting to be reaped are not counted.
+ */
+export function chromiumProcesses(dir: string): number[] {
+  const stat = (pid: string): { state: string; pgrp: number } | undefined => {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp ...".
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
+    } catch {
+      return undefined;
+    }
+  };
+  let all: string[];
+  try {
+    all = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return [];
+  }
+  const leaders = new Set<number>();
+  for (const pid of all) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${dir}/`)) leaders.add(Number(pid));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  if (leaders.size === 0) return [];
+  return all.filter((pid) => {
+    const s = stat(pid);
+    return s !== undefined && s.state !== 'Z' && (leaders.has(Number(pid)) || leaders.has(s.pgrp));
+  }).map(Number);
+}
+
+/** SIGKILLs what chromiumProcesses(dir) finds. */
+function killChromium(dir: string): void {
+  for (const pid of chromiumProcesses(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/**
+ * Launches headless Chromium with a fresh temporary profile, and its page.
+ * Its HOME and XDG_CONFIG_HOME point into the same temporary directory, so
+ * it writes nothing in the real home (NSS database, crash reports).
+ */
+export async function openBrowser(options: { viewport?: { width: number; height: number } } = {}): Promise<BrowserHandle> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-chromium-'));
+  browserDirs.add(dir);
+  killAllAtExit();
+  let context: BrowserContext | undefined;
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      if (context) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([context.close().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+        clearTimeout(timer);
+      }
+      killChromium(dir);
+      browserDirs.delete(dir);
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    })());
+  try {
+    context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_CACHE_HOME: path.join(dir, 'cache') },
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: options.viewport ?? { width: 1400, height: 900 },
+      timeout: 30_000,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(10_000);
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(`${err.message}\n${err.stack ?? ''}`));
+    const browser = context.browser();
+    if (!browser) throw new Error('Playwright gave no browser for the persistent context');
+    return { browser, context, page, dir, errors: () => [...errors], close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- the editor
+
+/**
+ * Opens the editor at `url` and waits until it is ready: the palette lists
+ * node types, the flows are loaded (a workspace tab shows) and the loading
+ * bar is gone. With adminAuth, pass the user to log in with.
+ */
+export async function gotoEditor(page: Page, url: string, login?: { username: string; password: string }): Promise<void> {
+  await page.goto(url);
+  if (login) {
+    await page.locator('#node-dialog-login-username').fill(login.username);
+    await page.locator('#node-dialog-login-password').fill(login.password);
+    await page.locator('#node-dialog-login-submit').click();
+  }
+  await page.locator('#red-ui-palette .red-ui-palette-node').first().waitFor();
+  await page.locator('#red-ui-workspace-tabs li.red-ui-tab').first().waitFor();
+  await page.locator('#red-ui-loading-progress').waitFor({ state: 'hidden' });
+}
