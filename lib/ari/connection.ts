@@ -714,6 +714,19 @@ export class AriConnection implements Telephony {
     }
   }
 
+  async mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
+    const [, kind, name] = /^(sound|recording):(.+)$/.exec(uri) ?? [];
+    if (!kind || !name || /^https?:/.test(name)) return undefined;
+    try {
+      if (kind === 'sound') await this.call('sounds', 'get', { soundId: name }, signal);
+      else await this.call('recordings', 'getStored', { recordingName: name }, signal);
+      return true;
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-found') return false;
+      throw err;
+    }
+  }
+
   async getVariable(channelId: string, name: string, signal?: AbortSignal): Promise<string | undefined> {
     try {
       const v = await this.call<{ value: string }>('channels', 'getChannelVar', { channelId, variable: name }, signal);

@@ -125,6 +125,12 @@ export interface Telephony {
   stopPlayback(playbackId: string): Promise<void>;
   record(target: { channelId: string } | { bridgeId: string }, options: RecordOptions): Promise<RecordingOutcome>;
   stopRecording(name: string): Promise<void>;
+  /**
+   * Whether Asterisk has a sound (sound:<id>, GET /sounds/{id}) or a stored
+   * recording (recording:<name>); undefined for media it cannot tell about
+   * (URLs, digits, tones).
+   */
+  mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined>;
   getVariable(channelId: string, name: string, signal?: AbortSignal): Promise<string | undefined>;
   setVariable(channelId: string, name: string, value: string, signal?: AbortSignal): Promise<void>;
   sendDtmf(channelId: string, dtmf: string, options?: { betweenMs?: number; durationMs?: number }, signal?: AbortSignal): Promise<void>;

@@ -17,6 +17,8 @@ export interface CallHandle {
   dialed: string;
   /** The IVR flow the call was routed to, once it is routed. */
   flow?: string;
+  /** The version of the flow the call runs, when the flow has versions (a release set). */
+  version?: string;
   language?: string;
   /** Settings from the routing table for the dialed number (account, then group, then number level). */
   settings?: { language?: string; firstDigitTimeoutSec?: number; interDigitTimeoutSec?: number; ringTimeoutSec?: number };

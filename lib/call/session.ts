@@ -51,6 +51,8 @@ export class CallSession {
   state: CallState;
   language: string | undefined;
   flow: string | undefined;
+  /** The version of the flow the call runs (a flow with versions); the call keeps it until it ends. */
+  version: string | undefined;
   vars: Record<string, unknown> = {};
   /** Set when the flow asked Asterisk to hang up, so the report can say who ended the call. */
   hangupRequested = false;
@@ -173,6 +175,7 @@ export class CallSession {
       startedAt: this.startedAt,
     };
     if (this.flow !== undefined) h.flow = this.flow;
+    if (this.version !== undefined) h.version = this.version;
     if (this.language !== undefined) h.language = this.language;
     if (Object.keys(this.settings).length > 0) h.settings = { ...this.settings };
     if (this.route) h.route = { ...this.route };

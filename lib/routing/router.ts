@@ -9,6 +9,11 @@
  * A call that matches nothing is refused with the reason. The table's
  * settings (language, timeouts) for the dialed number come with the route,
  * whichever way the flow was chosen.
+ *
+ * A flow with versions (entries that belong to a release set) has one
+ * entry per version; its chooser (the release book) picks the version of
+ * each new call: the one a second Stasis argument names (a test call), a
+ * gray version for its callers and share, else the official one.
  */
 import type { CallSession } from '../call/session';
 import type { RouteSettings, RoutingTable } from '../schemas/routing';
@@ -16,23 +21,65 @@ import { CompiledRoutes } from './table';
 
 export type FlowHandler = (session: CallSession, args: string[]) => void;
 
+/** Picks the version of a flow a new call runs (lib/releases/book.ts). */
+export interface VersionChooser {
+  pick(flow: string, caller: string, requested?: string): { version: string } | { refused: string };
+}
+
+/** The entry a call goes to: a flow's handler, and its version when the flow has versions. */
+export type EntryChoice = { handler: FlowHandler; version?: string } | { refused: string };
+
 export type RouteLevel = 'dialplan' | 'number' | 'group' | 'account' | 'only-flow';
 
 export type RouteResult =
-  | { flow: string; handler: FlowHandler; level: RouteLevel; group?: string; settings: RouteSettings }
+  | { flow: string; handler: FlowHandler; level: RouteLevel; group?: string; version?: string; settings: RouteSettings }
   | { refused: string; settings: RouteSettings };
 
 export class FlowRouter {
   private readonly flows = new Map<string, FlowHandler>();
+  private readonly versioned = new Map<string, { chooser: VersionChooser; handlers: Map<string, FlowHandler> }>();
   private routes: CompiledRoutes | undefined;
 
   /** Registers a flow's entry point; throws when the name is taken (two entries would route ambiguously). */
   register(flow: string, handler: FlowHandler): () => void {
     if (this.flows.has(flow)) throw new Error(`flow "${flow}" already has an entry on this connection`);
+    if (this.versioned.has(flow)) throw new Error(`flow "${flow}" already has versioned entries on this connection (an entry of a release set)`);
     this.flows.set(flow, handler);
     return () => {
       if (this.flows.get(flow) === handler) this.flows.delete(flow);
     };
+  }
+
+  /** Registers the entry of one version of a flow; throws when the version is taken or the flow has another kind of entry. */
+  registerVersion(flow: string, version: string, chooser: VersionChooser, handler: FlowHandler): () => void {
+    if (this.flows.has(flow)) throw new Error(`flow "${flow}" already has an entry without a version on this connection`);
+    let entry = this.versioned.get(flow);
+    if (entry && entry.chooser !== chooser) throw new Error(`flow "${flow}" belongs to another release set on this connection`);
+    if (entry?.handlers.has(version)) throw new Error(`flow "${flow}" version ${version} already has an entry on this connection`);
+    if (!entry) {
+      entry = { chooser, handlers: new Map() };
+      this.versioned.set(flow, entry);
+    }
+    const mine = entry;
+    mine.handlers.set(version, handler);
+    return () => {
+      if (mine.handlers.get(version) !== handler) return;
+      mine.handlers.delete(version);
+      if (mine.handlers.size === 0 && this.versioned.get(flow) === mine) this.versioned.delete(flow);
+    };
+  }
+
+  /** The entry a new call of `flow` goes to (a transfer to another flow asks too); undefined: no such flow here. */
+  entryFor(flow: string, caller: string, requestedVersion?: string): EntryChoice | undefined {
+    const plain = this.flows.get(flow);
+    if (plain) return { handler: plain };
+    const entry = this.versioned.get(flow);
+    if (!entry) return undefined;
+    const picked = entry.chooser.pick(flow, caller, requestedVersion);
+    if ('refused' in picked) return picked;
+    const handler = entry.handlers.get(picked.version);
+    if (!handler) return { refused: `version ${picked.version} of flow "${flow}" has no entry on this connection` };
+    return { handler, version: picked.version };
   }
 
   /** Why the connection's routing table could not be used; calls that need it are refused rather than routed by guess. */
@@ -52,22 +99,19 @@ export class FlowRouter {
     return this.routes !== undefined;
   }
 
-  /** The entry of a flow (a transfer to another flow calls it). */
-  handlerOf(flow: string): FlowHandler | undefined {
-    return this.flows.get(flow);
-  }
-
   get names(): string[] {
-    return [...this.flows.keys()];
+    return [...this.flows.keys(), ...this.versioned.keys()];
   }
 
   route(session: CallSession, args: string[]): RouteResult {
     const match = this.routes?.lookup(session.dialed);
     const settings = match?.settings ?? {};
     const found = (flow: string, level: RouteLevel): RouteResult | undefined => {
-      const handler = this.flows.get(flow);
-      if (!handler) return undefined;
-      const result: RouteResult = { flow, handler, level, settings };
+      const choice = this.entryFor(flow, session.caller.number, level === 'dialplan' ? args[1]?.trim() || undefined : undefined);
+      if (!choice) return undefined;
+      if ('refused' in choice) return { refused: choice.refused, settings };
+      const result: RouteResult = { flow, handler: choice.handler, level, settings };
+      if (choice.version !== undefined) result.version = choice.version;
       if (match?.group) result.group = match.group;
       return result;
     };
@@ -83,18 +127,19 @@ export class FlowRouter {
       const where = match.level === 'group' ? `group "${match.group ?? ''}"` : match.level === 'number' ? 'its number entry' : 'the account default';
       return found(match.flow, match.level) ?? { refused: `the routing table sends ${session.dialed} (${where}) to flow "${match.flow}", which is not deployed (deployed: ${this.describe()})`, settings };
     }
-    if (this.flows.size === 1) {
-      const [flow] = [...this.flows.keys()] as [string];
-      return found(flow, 'only-flow') as RouteResult;
+    const names = this.names;
+    if (names.length === 1) {
+      return found(names[0] as string, 'only-flow') as RouteResult;
     }
-    if (this.flows.size === 0) return { refused: `no flow is deployed on this connection (call to ${session.dialed})`, settings };
+    if (names.length === 0) return { refused: `no flow is deployed on this connection (call to ${session.dialed})`, settings };
     return {
-      refused: `the call to ${session.dialed} names no flow and ${this.flows.size} are deployed (${this.describe()}); pass the flow name in Stasis(app,<flow>) or add a routing table`,
+      refused: `the call to ${session.dialed} names no flow and ${names.length} are deployed (${this.describe()}); pass the flow name in Stasis(app,<flow>) or add a routing table`,
       settings,
     };
   }
 
   private describe(): string {
-    return this.flows.size === 0 ? 'none' : [...this.flows.keys()].join(', ');
+    const names = this.names;
+    return names.length === 0 ? 'none' : names.join(', ');
   }
 }

@@ -30,6 +30,16 @@ export interface EntryConfig {
   name?: string;
   connection: string;
   flow: string;
+  /** A callflow-releases config node: this entry is one version of the flow, routed by its release state. Empty: the flow has one version. */
+  releases: string;
+  /** The version this tab is (with releases). */
+  version: string;
+  /** Deploying the tab with this tag set releases the version ("" none). */
+  release: '' | 'official' | 'gray';
+  /** With release "gray": the share of new calls, percent. */
+  grayShare: number;
+  /** With release "gray": caller numbers or prefixes ending in *, separated by commas or spaces. */
+  grayCallers: string;
 }
 export const entryConfig = new Validator<EntryConfig>('callflow-entry', {
   type: 'object',
@@ -37,8 +47,15 @@ export const entryConfig = new Validator<EntryConfig>('callflow-entry', {
     name,
     connection: { type: 'string', minLength: 1, description: 'an Asterisk connection (a callflow-asterisk config node)' },
     flow: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'main', description: 'a flow name: 1 to 64 letters, digits, _ . or -' },
+    releases: { type: 'string', default: '', description: 'a callflow-releases config node, or empty' },
+    version: { type: 'string', pattern: '^([A-Za-z0-9_.-]{1,32})?$', default: '', description: 'a version: 1 to 32 letters, digits, _ . or -' },
+    release: { type: 'string', enum: ['', 'official', 'gray'], default: '', description: '"" (none), "official" or "gray"' },
+    grayShare: { type: 'number', minimum: 0, maximum: 100, default: 0, description: 'a percentage from 0 to 100' },
+    grayCallers: { type: 'string', maxLength: 20000, pattern: '^[0-9+*,\\s]*$', default: '', description: 'caller numbers or prefixes ending in *, separated by commas' },
   },
   required: ['connection', 'flow'],
+  if: { properties: { releases: { type: 'string', minLength: 1 } }, required: ['releases'] },
+  then: { properties: { version: { type: 'string', minLength: 1, description: 'a version is required when the entry belongs to a release set' } } },
 });
 
 export interface AnswerConfig {

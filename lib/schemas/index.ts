@@ -15,6 +15,7 @@ import {
   transferConfig,
 } from './elements';
 import { routingConfig, routingTable } from './routing';
+import { graySettings, releasesConfig } from './releases';
 import { storeConfig } from './store-config';
 import type { Validator } from './validator';
 
@@ -35,6 +36,8 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-routing': routingConfig,
   'callflow-routing/table': routingTable,
   'callflow-store': storeConfig,
+  'callflow-releases': releasesConfig,
+  'callflow-releases/gray': graySettings,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

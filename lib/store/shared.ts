@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { routingTable } from '../schemas/routing';
 import { contactInput, contactProgress, contactResult, attemptDocument, documentValue, type ContactInput, type DocumentKind } from '../schemas/store';
 import type { Validator } from '../schemas/validator';
+import { releasesDocument } from '../schemas/releases';
 import type { Attempt } from '../schemas/store';
 import { StoreError, pageLimit, type AttemptRow, type NextStep, type Page, type PageOptions } from './port';
 
@@ -61,7 +62,7 @@ export function migrationPlan<C>(collection: Collection, from: number, current: 
 /** The validator of each document kind (routing tables have their own schema; issues to come tighten the others). */
 export const DOCUMENT_SCHEMAS: Record<DocumentKind, Validator<unknown>> = {
   campaign: documentValue,
-  releases: documentValue,
+  releases: releasesDocument,
   routing: routingTable,
 };
 

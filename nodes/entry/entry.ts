@@ -2,13 +2,24 @@
  * callflow-entry: where an IVR flow starts. It names the flow and sends one
  * msg per call routed to it, carrying msg.call (the call's serialisable
  * handle) into the flow.
+ *
+ * With a release set (callflow-releases), the entry is one version of the
+ * flow, and its tab is that version: the release set picks the version of
+ * each new call (official, gray, or the one a test names), and the call
+ * stays on this tab until it ends. The status shows the version's state.
  */
+import type { ReleaseBook } from '../../lib/releases/book';
 import type { CallSession } from '../../lib/call/session';
 import { entryConfig } from '../../lib/schemas/elements';
 import type { AsteriskConfigNode } from '../asterisk/config';
+import type { Engine } from '../shared/engine';
 import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
-import { INVALID_CONFIG, NO_CONNECTION } from '../shared/status';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../shared/red';
+import { CONNECTION_STATUS, INVALID_CONFIG, NO_CONNECTION } from '../shared/status';
+import type { ReleasesConfigNode } from '../releases/config';
+
+/** How often, at most, a versioned entry's status changes (it follows every call). */
+const STATUS_MS = 500;
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'entry');
@@ -26,7 +37,7 @@ export = function register(RED: NodeAPI): void {
       node.status(INVALID_CONFIG);
       return;
     }
-    const { flow } = check.value;
+    const { flow, version } = check.value;
     const connection = RED.nodes.getNode(check.value.connection) as AsteriskConfigNode | null;
     if (!connection?.engine) {
       node.error(t('callflow-entry.errors.no-connection'));
@@ -34,35 +45,91 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const engine = connection.engine;
-    let unregister: () => void;
-    try {
-      unregister = engine.registerFlow(flow, (session: CallSession, args: string[]) => {
-        session.enter(node.id, 'entry').outcome = 'routed';
-        const wires = (node as Node & { wires?: string[][] }).wires ?? [];
-        if ((wires[0]?.length ?? 0) === 0) {
-          node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'call' }));
-          engine.calls.hangup(session, 'normal').catch(() => undefined);
-          return;
-        }
-        const msg: NodeMessage = {
-          topic: flow,
-          call: session.handle(),
-          payload: { caller: { ...session.caller }, dialed: session.dialed, args, flow },
-        };
-        session.idle(engine.idleTimeoutMs, () => {
-          node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-          engine.calls.hangup(session, 'normal').catch(() => undefined);
-        });
-        node.send(msg);
+    let book: ReleaseBook | undefined;
+    if (check.value.releases) {
+      book = (RED.nodes.getNode(check.value.releases) as ReleasesConfigNode | null)?.book;
+      if (!book) {
+        node.error(t('callflow-entry.errors.no-releases'));
+        node.status({ fill: 'red', shape: 'ring', text: 'callflow-entry.status.no-releases' });
+        return;
+      }
+    }
+
+    const handler = (session: CallSession, args: string[]): void => {
+      session.enter(node.id, 'entry').outcome = 'routed';
+      if (book) book.callStarted(flow, version);
+      const wires = (node as Node & { wires?: string[][] }).wires ?? [];
+      if ((wires[0]?.length ?? 0) === 0) {
+        node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'call' }));
+        engine.calls.hangup(session, 'normal').catch(() => undefined);
+        return;
+      }
+      const payload: Record<string, unknown> = { caller: { ...session.caller }, dialed: session.dialed, args, flow };
+      if (book) payload.version = version;
+      const msg: NodeMessage = { topic: flow, call: session.handle(), payload };
+      session.idle(engine.idleTimeoutMs, () => {
+        node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
+        engine.calls.hangup(session, 'normal').catch(() => undefined);
       });
+      node.send(msg);
+    };
+
+    try {
+      cleanup.push(book ? engine.registerVersion(flow, version, book, handler) : engine.registerFlow(flow, handler));
     } catch (err) {
-      node.error(t('callflow-entry.errors.duplicate', { flow, message: (err as Error).message }));
+      node.error(t('callflow-entry.errors.duplicate', { flow: book ? `${flow} ${version}` : flow, message: (err as Error).message }));
       node.status({ fill: 'red', shape: 'ring', text: 'callflow.status.duplicate-flow' });
       return;
     }
-    cleanup.push(unregister);
-    connection.register(node);
-    cleanup.push(() => connection.deregister(node));
+    if (!book) {
+      connection.register(node);
+      cleanup.push(() => connection.deregister(node));
+      return;
+    }
+    cleanup.push(versionStatus(node, engine, book, flow, version));
+    cleanup.push(countEnds(engine, book, flow, version));
   }
   RED.nodes.registerType('callflow-entry', EntryNode);
 };
+
+/** The status of a versioned entry: the connection's trouble if it has any, else the version's state and calls. */
+function versionStatus(node: Node, engine: Engine, book: ReleaseBook, flow: string, version: string): () => void {
+  let shown = '';
+  let timer: NodeJS.Timeout | undefined;
+  const render = (): void => {
+    const state = engine.status.state;
+    const status: NodeStatus = state === 'connected' ? book.entryStatus(node.id, flow, version) : CONNECTION_STATUS[state];
+    const key = JSON.stringify(status);
+    if (key === shown) return;
+    shown = key;
+    node.status(status);
+  };
+  const soon = (): void => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      render();
+    }, STATUS_MS);
+  };
+  render();
+  const offBook = book.onChange(soon);
+  const offEngine = engine.onStatus(() => render());
+  const offCalls = engine.onCallEnded(({ session }) => {
+    if (session.flow === flow && session.version === version) soon();
+  });
+  return () => {
+    offBook();
+    offEngine();
+    offCalls();
+    clearTimeout(timer);
+  };
+}
+
+/** Counts how each call of this version ended (completed, hung up early, transferred) and how long it lasted. */
+function countEnds(engine: Engine, book: ReleaseBook, flow: string, version: string): () => void {
+  return engine.onCallEnded(({ session, end }) => {
+    if (session.flow !== flow || session.version !== version) return;
+    const kind = session.handedOff || session.peer || session.leaving ? 'transferred' : end.by === 'flow' ? 'completed' : end.by === 'caller' ? 'hung-up-early' : 'other';
+    const seconds = (Date.parse(end.at) - Date.parse(session.startedAt)) / 1000;
+    book.callEnded(flow, version, kind, Number.isFinite(seconds) ? seconds : 0);
+  });
+}

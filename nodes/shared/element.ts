@@ -11,8 +11,15 @@
  *   error output (msg.error says what went wrong). Never silence.
  * - The msg leaves through an output that is not wired: the call would wait
  *   in silence forever, so it is hung up, with a warning naming the output.
- * - The node closes (redeploy, shutdown) while handling calls: their
- *   operations are cancelled and the calls hung up, each input done().
+ * - The node is removed by a deploy while handling calls: their operations
+ *   are cancelled and the calls hung up, each input done().
+ * - The node is restarted by a deploy that did not change it (a full
+ *   deploy, or another tab's version released): its calls are not touched.
+ *   Each input is done() at once, the operation goes on, and its outcome
+ *   leaves through the new instance of the node, with the same settings
+ *   and wires. So calls in progress finish on the version they started on.
+ *   A node whose settings changed cannot take them over: they are hung up,
+ *   with a warning.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { CallEndedError, CancelledError } from '../../lib/ari/errors';
@@ -72,6 +79,51 @@ export interface ElementSpec<C extends object> {
 }
 
 
+/** How long a restarted node's operations wait for the node's next instance. */
+const HANDOVER_MS = 10_000;
+
+/** What the next instance of a restarted node offers the operations of the previous one. */
+interface Successor {
+  /** The node's settings and wires, without its place on the canvas: equal means the same node. */
+  readonly key: string;
+  deliver(session: CallSession, engine: Engine, msg: NodeMessage, result: ElementOutcome): void;
+}
+
+const successors = new Map<string, Successor>();
+const waitingFor = new Map<string, Set<(s: Successor) => void>>();
+
+function offerSuccessor(id: string, successor: Successor): void {
+  successors.set(id, successor);
+  const waiters = waitingFor.get(id);
+  waitingFor.delete(id);
+  for (const w of waiters ?? []) w(successor);
+}
+
+/** The next instance of node `id`, once it exists (undefined when none comes within HANDOVER_MS). */
+function successorOf(id: string, previous: Successor): Promise<Successor | undefined> {
+  const now = successors.get(id);
+  if (now && now !== previous) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const set = waitingFor.get(id) ?? new Set();
+    waitingFor.set(id, set);
+    const timer = setTimeout(() => {
+      set.delete(found);
+      resolve(undefined);
+    }, HANDOVER_MS);
+    timer.unref();
+    function found(s: Successor): void {
+      clearTimeout(timer);
+      resolve(s);
+    }
+    set.add(found);
+  });
+}
+
+function settingsKey(def: NodeDef): string {
+  const { x: _x, y: _y, g: _g, ...rest } = def as NodeDef & { x?: unknown; y?: unknown; g?: unknown };
+  return JSON.stringify(rest);
+}
+
 /** A send() argument with msg on one output. */
 function outputArray(node: Node, output: number, msg: NodeMessage): (NodeMessage | null)[] {
   const wires = (node as Node & { wires?: string[][] }).wires ?? [];
@@ -89,6 +141,10 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     const extra = checked.ok && spec.check ? spec.check(checked.value) : [];
     const check: typeof checked = extra.length > 0 ? { ok: false, problems: extra } : checked;
     const inflight = new Map<AbortController, Promise<void>>();
+    /** The done() of each operation in progress: a restart completes them at once. */
+    const finishers = new Map<AbortController, () => void>();
+    /** Operations that go on after this instance closed, for its successor to finish. */
+    const handedOver = new Set<AbortController>();
     let lastError: string | undefined;
 
     let shown = '';
@@ -150,7 +206,16 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         return;
       }
       const controller = new AbortController();
-      const work = handleCall(node, engine, session, msg, send, done, controller);
+      let finished = false;
+      const finish: DoneFunction = (err) => {
+        if (finished) return;
+        finished = true;
+        finishers.delete(controller);
+        if (err) done(err);
+        else done();
+      };
+      finishers.set(controller, () => finish());
+      const work = handleCall(node, engine, session, msg, send, finish, controller);
       inflight.set(controller, work);
       showStatus();
       void work.finally(() => {
@@ -177,16 +242,31 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         };
         const result = await spec.run({ config, t, session, engine, msg, signal, node: n, traceOutcome });
         entry.outcome = result.outcome;
-        lastError = undefined;
-        if (result.output !== null) {
-          msg.call = session.handle();
-          msg.payload = result.payload ?? { outcome: result.outcome };
-          if (result.handedOff) send(outputArray(n, result.output, msg));
-          else forward(n, engine, session, msg, send, result.output, result.outcome);
+        if (handedOver.has(controller)) {
+          // This instance closed meanwhile (a deploy restarted the node): its next instance sends the call on.
+          const next = await successorOf(n.id, me);
+          if (session.signal.aborted) return;
+          if (next?.key === me.key) next.deliver(session, engine, msg, result);
+          else {
+            n.warn(t('callflow.errors.interrupted', { call: session.id }));
+            await engine.calls.hangup(session, 'normal').catch(() => undefined);
+          }
+          return;
         }
+        lastError = undefined;
+        deliver(n, session, engine, msg, result, send);
         done();
         result.after?.();
       } catch (err) {
+        if (handedOver.has(controller)) {
+          // The instance that could report the error is gone; the call must not wait in silence.
+          entry.outcome = session.signal.aborted ? 'hangup' : 'error';
+          if (!session.signal.aborted) {
+            n.warn(`${t('callflow.errors.interrupted', { call: session.id })}: ${(err as Error).message}`);
+            await engine.calls.hangup(session, 'normal_unspecified').catch(() => undefined);
+          }
+          return;
+        }
         if (err instanceof CallEndedError || session.signal.aborted) {
           entry.outcome = 'hangup';
           done();
@@ -217,6 +297,24 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       }
     }
 
+    /** Sends the msg on the output the outcome names (none: the element ended the call or sent it elsewhere). */
+    function deliver(n: Node, session: CallSession, engine: Engine, msg: NodeMessage, result: ElementOutcome, send: SendFunction): void {
+      if (result.output === null) return;
+      msg.call = session.handle();
+      msg.payload = result.payload ?? { outcome: result.outcome };
+      if (result.handedOff) send(outputArray(n, result.output, msg));
+      else forward(n, engine, session, msg, send, result.output, result.outcome);
+    }
+
+    const me: Successor = {
+      key: settingsKey(def),
+      deliver: (session, engine, msg, result) => {
+        deliver(node, session, engine, msg, result, (m) => node.send(m as NodeMessage | (NodeMessage | null)[] | null));
+        result.after?.();
+      },
+    };
+    offerSuccessor(node.id, me);
+
     /** Sends on an output, or hangs up when nothing is wired there (the call would wait in silence). */
     function forward(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, output: number, outcome: string): void {
       const wires = (n as Node & { wires?: string[][] }).wires ?? [];
@@ -232,9 +330,20 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       send(outputArray(n, output, msg));
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       clearTimeout(statusTimer);
       statusTimer = undefined;
+      if (successors.get(node.id) === me) successors.delete(node.id);
+      if (!removed) {
+        // A restart: the operations go on, for the next instance to finish; each input is done now.
+        for (const controller of inflight.keys()) {
+          handedOver.add(controller);
+          finishers.get(controller)?.();
+        }
+        node.status({});
+        done();
+        return;
+      }
       for (const controller of inflight.keys()) controller.abort(new CancelledError('node closed'));
       const pending = [...inflight.values()];
       const timer = setTimeout(done, 10_000);

@@ -11,10 +11,10 @@
  */
 import { AriConnection } from '../../lib/ari/connection';
 import type { ConnectionStatus } from '../../lib/ari/port';
-import { CallRegistry } from '../../lib/call/registry';
+import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import type { Logger } from '../../lib/log';
-import { FlowRouter, type FlowHandler } from '../../lib/routing/router';
+import { FlowRouter, type FlowHandler, type VersionChooser } from '../../lib/routing/router';
 import type { AsteriskConfig } from '../../lib/schemas/asterisk';
 import { acquireSimulator, type SharedSimulator } from '../../lib/sim/shared';
 
@@ -92,6 +92,7 @@ export class Engine {
   private readonly statusListeners = new Set<(s: ConnectionStatus) => void>();
   private readonly offs: (() => void)[] = [];
   private readonly routeWaiters = new Set<() => void>();
+  private readonly endedListeners = new Set<(ended: EndedCall) => void>();
   private currentStatus: ConnectionStatus = { state: 'connecting', message: 'starting', attempt: 0 };
 
   constructor(
@@ -173,14 +174,35 @@ export class Engine {
     this.registry = registry;
     this.offs.push(connection.onStatus((s) => this.emitStatus(s)));
     this.offs.push(registry.onCall((session, start) => this.route(session, start.args)));
+    this.offs.push(registry.onEnded((ended) => {
+      for (const l of [...this.endedListeners]) l(ended);
+    }));
     connection.start();
   }
 
   /** An entry node takes the calls of a flow. */
   registerFlow(flow: string, handler: FlowHandler): () => void {
     const off = this.router.register(flow, handler);
-    for (const wake of [...this.routeWaiters]) wake();
+    this.wakeRouting();
     return off;
+  }
+
+  /** Hears of every call of this connection that ends (works before the connection has started). */
+  onCallEnded(listener: (ended: EndedCall) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  /** An entry node takes the calls of one version of a flow (its release set picks the version of each call). */
+  registerVersion(flow: string, version: string, chooser: VersionChooser, handler: FlowHandler): () => void {
+    const off = this.router.registerVersion(flow, version, chooser, handler);
+    this.wakeRouting();
+    return off;
+  }
+
+  /** Calls waiting for a route try again (an entry appeared, or a release set loaded its states). */
+  wakeRouting(): void {
+    for (const wake of [...this.routeWaiters]) wake();
   }
 
   private route(session: CallSession, args: string[]): void {
@@ -191,6 +213,7 @@ export class Engine {
       if (result.settings.language) session.language = result.settings.language;
       if ('flow' in result) {
         session.flow = result.flow;
+        session.version = result.version;
         session.route = result.group === undefined ? { level: result.level } : { level: result.level, group: result.group };
         result.handler(session, args);
         return;

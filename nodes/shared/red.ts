@@ -43,6 +43,8 @@ export interface Node<TCredentials = Record<string, string | undefined>> {
 
 export interface RequestLike extends IncomingMessage {
   params: Record<string, string>;
+  /** Set by Node-RED when adminAuth is on. */
+  user?: { username?: string; permissions?: string | string[] };
   query: Record<string, string | undefined>;
   body: unknown;
 }
@@ -62,6 +64,13 @@ export interface NodeAPI {
       options?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> },
     ): void;
     getNode(id: string): Node | null;
+    /** The deployed flow configuration (every tab and node, without credentials). */
+    getFlows(): { flows: NodeDef[] } | null;
+  };
+  /** Runtime events: "flows:started" ({ config: { flows }, type }) after each deploy has started its nodes. */
+  events: {
+    on(event: string, listener: (...args: never[]) => void): void;
+    removeListener(event: string, listener: (...args: never[]) => void): void;
   };
   _(key: string, substitutions?: Record<string, unknown>): string;
   log: {
@@ -79,6 +88,8 @@ export interface NodeAPI {
   httpAdmin: {
     get(path: string, ...handlers: Handler[]): void;
     post(path: string, ...handlers: Handler[]): void;
+    put(path: string, ...handlers: Handler[]): void;
+    delete(path: string, ...handlers: Handler[]): void;
   };
   auth: { needsPermission(permission: string): Handler };
 }

@@ -27,9 +27,10 @@ function outcomeOf(result: TransferResult): ElementOutcome {
 }
 
 function toFlow(engine: Engine, session: CallSession, flow: string): ElementOutcome {
-  const handler = engine.router.handlerOf(flow);
-  if (!handler) {
-    return { output: 1, outcome: 'failed: no such flow', payload: { outcome: 'failed', reason: 'failed', cause: 0, causeText: `flow "${flow}" is not deployed on this connection` } };
+  const choice = engine.router.entryFor(flow, session.caller.number);
+  if (!choice || 'refused' in choice) {
+    const why = choice ? choice.refused : `flow "${flow}" is not deployed on this connection`;
+    return { output: 1, outcome: 'failed: no such flow', payload: { outcome: 'failed', reason: 'failed', cause: 0, causeText: why } };
   }
   // The flow's entry node sends the call on; this msg ends here.
   return {
@@ -37,7 +38,8 @@ function toFlow(engine: Engine, session: CallSession, flow: string): ElementOutc
     outcome: `to flow ${flow}`,
     after: () => {
       session.flow = flow;
-      handler(session, []);
+      session.version = choice.version;
+      choice.handler(session, []);
     },
   };
 }

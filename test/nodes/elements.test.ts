@@ -252,10 +252,10 @@ describe('call nodes', function () {
     assert.match((await caught).error?.message ?? '', /Asterisk connection nope, which is not deployed/);
   });
 
-  it('on a redeploy mid-prompt: the operation is cancelled, the call hung up, and the node closes', async function () {
+  it('on a redeploy that does not change the node mid-prompt: the prompt goes on and the call leaves through the new instance', async function () {
     const nodes = [
       { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['pl']] },
-      { id: 'pl', type: 'callflow-play', prompts: ['tone:ring'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['spy']] },
+      { id: 'pl', type: 'callflow-play', prompts: ['sound:demo-congrats'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['spy']] },
       { id: 'spy', type: 'helper' },
     ];
     await helper.load(NODES, flow(nodes, ['pl']), CREDS);
@@ -263,6 +263,25 @@ describe('call nodes', function () {
     const call = sim.placeCall({ from: '1', to: '2' });
     await waitForStatus(node('pl'), (s) => s.fill === 'blue');
     await redeploy(flow(nodes, ['pl']), CREDS);
+    const msg = await nextMessage<CallMsg>(node('spy'));
+    assert.deepEqual(msg.call.trace.map((t) => [t.element, t.outcome]), [['entry', 'routed'], ['play', 'done']]);
+    const report = call.report();
+    assert.deepEqual(report.heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'done']]);
+    assert.equal(report.ended, undefined, 'the call is still up');
+    assert.doesNotMatch(loggedText(), /this node was stopped/);
+  });
+
+  it('on a redeploy that changes the node mid-prompt: the call is hung up, with a warning', async function () {
+    const nodes = (prompt: string): object[] => [
+      { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['pl']] },
+      { id: 'pl', type: 'callflow-play', prompts: [prompt], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['spy']] },
+      { id: 'spy', type: 'helper' },
+    ];
+    await helper.load(NODES, flow(nodes('sound:demo-congrats'), ['pl']), CREDS);
+    await ready();
+    const call = sim.placeCall({ from: '1', to: '2' });
+    await waitForStatus(node('pl'), (s) => s.fill === 'blue');
+    await redeploy(flow(nodes('sound:beep'), ['pl']), CREDS);
     const report = await call.ended();
     assert.equal(report.ended?.by, 'application');
     assert.match(loggedText(), /hung up: this node was stopped \(redeploy or shutdown\) while handling it/);

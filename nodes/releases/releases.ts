@@ -1,0 +1,139 @@
+/**
+ * callflow-releases: the versions of IVR flows and their release states
+ * (New, Editing, Unreleased, Official Release, Gray Release), kept in a
+ * callflow-store. Each version is a tab whose callflow-entry names the flow,
+ * the version and this node. After every deploy the node tells its book
+ * which versions are deployed (and which entries carry a release tag); the
+ * editor's "Call flows" sidebar works through the admin API
+ * (nodes/shared/admin-releases.ts). The book itself is lib/releases/book.ts.
+ */
+import { ReleaseBook } from '../../lib/releases/book';
+import type { Logger } from '../../lib/log';
+import { releasesConfig } from '../../lib/schemas/releases';
+import type { Store } from '../../lib/store/port';
+import { registerReleasesApi } from '../shared/admin-releases';
+import { findEngine, listEngines } from '../shared/engine';
+import { translator } from '../shared/i18n';
+import { nodeLogger } from '../shared/logger';
+import type { Node, NodeAPI, NodeDef } from '../shared/red';
+import { dropBook, findBook, keepBook } from '../shared/releases';
+import { listStores } from '../shared/stores';
+import type { ReleasesConfigNode } from './config';
+import { deployedVersions, liveCalls } from './deployed';
+
+/** How often lock timeouts and replaced versions are looked at. */
+const TICK_MS = 5000;
+/** How long a deploy waits for a store that is still opening. */
+const STORE_WAIT_MS = 10_000;
+
+function storeOf(id: string): Promise<Store> {
+  const deployed = listStores().find((s) => s.id === id);
+  if (!deployed) return Promise.reject(new Error(`the store ${id} is not deployed`));
+  const { state, message } = deployed.connection.status;
+  if (state !== 'connected' && state !== 'opening') return Promise.reject(new Error(`the store is ${state}${message ? `: ${message}` : ''}`));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the store did not open within 10 s')), STORE_WAIT_MS);
+    deployed.connection.ready().then(
+      (store) => {
+        clearTimeout(timer);
+        resolve(store);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+export = function register(RED: NodeAPI): void {
+  const t = translator(RED, __dirname, 'releases');
+  registerReleasesApi(RED);
+
+  function ReleasesNode(this: ReleasesConfigNode, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this as { -readonly [K in keyof ReleasesConfigNode]: ReleasesConfigNode[K] };
+    node.book = undefined;
+    const check = releasesConfig.checkForm(def);
+    if (!check.ok) {
+      node.error(t('callflow.errors.invalid-config', { problems: check.problems.join('; ') }));
+      return;
+    }
+    const storeId = check.value.store;
+    loggers.set(node.id, nodeLogger(node));
+    // A book whose store changed starts again from the new store.
+    let book = findBook(node.id);
+    if (book && storeIds.get(book) !== storeId) {
+      void book.close();
+      dropBook(book);
+      book = undefined;
+    }
+    if (!book) {
+      const id = node.id;
+      book = new ReleaseBook({
+        id,
+        store: () => storeOf(storeId),
+        // The book logs through whichever instance of this node is deployed now.
+        log: {
+          debug: (m) => loggers.get(id)?.debug(m),
+          info: (m) => loggers.get(id)?.info(m),
+          warn: (m) => loggers.get(id)?.warn(m),
+          error: (m) => loggers.get(id)?.error(m),
+        },
+        liveCalls,
+        configTypes: () => new Map((RED.nodes.getFlows()?.flows ?? []).filter((n) => !n.z).map((n) => [n.id, n.type])),
+        mediaCheck: (connection) => {
+          const engine = findEngine(connection);
+          if (engine?.status.state !== 'connected') return undefined;
+          return (uri) => engine.telephony.mediaExists(uri);
+        },
+      });
+      storeIds.set(book, storeId);
+      keepBook(book);
+    }
+    node.book = book;
+    const mine = book;
+    mine.load().then(
+      () => {
+        for (const engine of listEngines()) engine.wakeRouting();
+      },
+      (err: unknown) => node.warn(t('callflow-releases.errors.load', { message: (err as Error).message })),
+    );
+
+    const onStarted = (event: { config?: { flows?: NodeDef[] } }): void => {
+      const flows = event.config?.flows ?? RED.nodes.getFlows()?.flows ?? [];
+      void mine.reconcile(deployedVersions(flows, node.id)).then((lines) => {
+        for (const line of lines) {
+          const [level, ...rest] = line.split(': ');
+          const text = rest.join(': ');
+          if (level === 'error') node.error(text);
+          else if (level === 'warn') node.warn(text);
+          else node.log(text);
+        }
+        for (const engine of listEngines()) engine.wakeRouting();
+      });
+    };
+    RED.events.on('flows:started', onStarted);
+    const tick = setInterval(() => void mine.tick().catch(() => undefined), TICK_MS);
+    tick.unref();
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      RED.events.removeListener('flows:started', onStarted);
+      clearInterval(tick);
+      if (!removed) {
+        done();
+        return;
+      }
+      dropBook(mine);
+      loggers.delete(node.id);
+      mine.close().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+  RED.nodes.registerType('callflow-releases', ReleasesNode as unknown as (this: Node, def: NodeDef) => void);
+};
+
+const loggers = new Map<string, Logger>();
+const storeIds = new WeakMap<ReleaseBook, string>();
