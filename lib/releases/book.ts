@@ -127,6 +127,12 @@ function emptyCounters(): VersionCounters {
 
 const key = (flow: string, version: string): string => `${flow}\u0000${version}`;
 
+/** Adds to a version's history, keeping the latest HISTORY_LIMIT entries (the schema allows no more than 100). */
+function note(record: VersionRecord, entry: VersionRecord['history'][number]): void {
+  record.history.push(entry);
+  if (record.history.length > HISTORY_LIMIT) record.history.splice(0, record.history.length - HISTORY_LIMIT);
+}
+
 export class ReleaseBook {
   private doc: ReleasesDocument = { flows: {} };
   private rev = 0;
@@ -223,8 +229,20 @@ export class ReleaseBook {
       }
       throw new ReleaseError(503, `the release store refused the change: ${(err as Error).message}`);
     }
+    // Calls counted while the write was under way went to this.doc (in place), not to the copy: keep them, and write them later.
+    let counted = false;
+    for (const [flow, f] of Object.entries(next.flows)) {
+      for (const [version, r] of Object.entries(f.versions)) {
+        const mine = this.doc.flows[flow]?.versions[version]?.counters;
+        if (mine && (Object.keys(mine) as (keyof VersionCounters)[]).some((k) => mine[k] !== r.counters[k])) {
+          r.counters = { ...mine };
+          counted = true;
+        }
+      }
+    }
     this.doc = next;
     this.countersDirty = false;
+    if (counted) this.dirty();
     this.changed();
     return result;
   }
@@ -244,8 +262,7 @@ export class ReleaseBook {
   private transition(record: VersionRecord, to: ReleaseState, op: string, by: string, comment?: string): void {
     const entry: VersionRecord['history'][number] = { at: this.now(), by, op, from: record.state, to };
     if (comment) entry.comment = comment;
-    record.history.push(entry);
-    if (record.history.length > HISTORY_LIMIT) record.history.splice(0, record.history.length - HISTORY_LIMIT);
+    note(record, entry);
     record.state = to;
     if (to !== 'editing') delete record.lock;
     if (to !== 'official') delete record.retiring;
@@ -372,6 +389,17 @@ export class ReleaseBook {
       try {
         asked = await this.mutate((doc) => {
           const tagged: DeployedVersion[] = [];
+          // A version two entries claim is listed (with its conflict), but takes no calls and is not released.
+          for (const k of this.conflicts.keys()) {
+            const first = groups.get(k)?.[0];
+            if (!first) continue;
+            const flow = (doc.flows[first.flow] ??= { versions: {} });
+            if (!flow.versions[first.version]) {
+              const record = this.newRecord('unreleased', by);
+              record.history.push({ at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
+              flow.versions[first.version] = record;
+            }
+          }
           for (const d of this.deployed.values()) {
             const flow = (doc.flows[d.flow] ??= { versions: {} });
             let record = flow.versions[d.version];
@@ -540,16 +568,15 @@ export class ReleaseBook {
 
   /** Checks a deployed version (any state), as a release would. */
   async validate(flow: string, version: string): Promise<ValidationResult> {
+    // A version two entries claim is deployed, but not kept among the deployed versions (it takes no calls): that is its problem.
+    const conflict = this.conflicts.get(key(flow, version));
+    if (conflict) return { ok: false, problems: [conflict], notes: [] };
     const d = this.deployed.get(key(flow, version));
     if (!d) return { ok: false, problems: [`version ${version} of flow ${flow} is not deployed: deploy its tab first`], notes: [] };
     const input: Parameters<typeof validateVersion>[0] = { flow, version, nodes: d.nodes, configTypes: this.options.configTypes() };
     const media = this.options.mediaCheck?.(d.connection);
     if (media) input.mediaExists = media;
-    const result = await validateVersion(input);
-    const conflict = this.conflicts.get(key(flow, version));
-    if (conflict) result.problems.unshift(conflict);
-    result.ok = result.problems.length === 0;
-    return result;
+    return validateVersion(input);
   }
 
   /**
@@ -581,6 +608,8 @@ export class ReleaseBook {
       gray = grayValidator.assert(request.gray ?? { share: 0, callers: [] }, 'gray');
       if (gray.share === 0 && gray.callers.length === 0) throw new ReleaseError(400, 'a gray release needs a share of calls above 0% or at least one caller number');
     }
+    const conflict = this.conflicts.get(key(flow, version));
+    if (conflict) throw new ReleaseError(422, `version ${version} of flow ${flow} cannot be released: ${conflict}`, { problems: [conflict], state: record.state });
     const d = this.deployed.get(key(flow, version));
     if (!d) throw new ReleaseError(409, `version ${version} of flow ${flow} is not deployed: deploy its tab, then release it`, { state: record.state, allowed: [...ALLOWED[record.state]] });
     const check = await this.validate(flow, version);
@@ -609,7 +638,7 @@ export class ReleaseBook {
           if (v === version || other.state !== 'official' || other.retiring) continue;
           if (this.options.liveCalls(flow, v) > 0) {
             other.retiring = true;
-            other.history.push({ at, by: actor.user, op: 'replaced', from: 'official', to: 'official', comment: `replaced by ${version}; finishing its calls` });
+            note(other, { at, by: actor.user, op: 'replaced', from: 'official', to: 'official', comment: `replaced by ${version}; finishing its calls` });
           } else {
             this.transition(other, 'unreleased', 'replaced', actor.user, `replaced by ${version}`);
           }
@@ -640,7 +669,7 @@ export class ReleaseBook {
         const checked = grayValidator.assert(settings, 'gray');
         if (checked.share === 0 && checked.callers.length === 0) throw new ReleaseError(400, 'a gray release needs a share of calls above 0% or at least one caller number');
         f.gray = checked;
-        gray[1].history.push({ at: this.now(), by: actor.user, op: 'gray', from: 'gray', to: 'gray', comment: `share ${checked.share}%, ${checked.callers.length} caller(s)` });
+        note(gray[1], { at: this.now(), by: actor.user, op: 'gray', from: 'gray', to: 'gray', comment: `share ${checked.share}%, ${checked.callers.length} caller(s)` });
       });
       return this.flowView(flow);
     });
@@ -751,6 +780,8 @@ export class ReleaseBook {
     if (!record) return { refused: `flow ${flow} has no versions in the release set` };
     const usable = (v: string): boolean => this.deployed.has(key(flow, v)) && !this.conflicts.has(key(flow, v));
     if (requested) {
+      const conflict = this.conflicts.get(key(flow, requested));
+      if (conflict) return { refused: conflict };
       const r = record.versions[requested];
       if (!r) return { refused: `flow ${flow} has no version ${requested}` };
       if ((r.state !== 'official' && r.state !== 'gray') || r.retiring) return { refused: `version ${requested} of flow ${flow} is ${r.retiring ? 'replaced' : STATE_NAMES[r.state]}: only Official and Gray versions take calls` };

@@ -86,6 +86,8 @@ export = function register(RED: NodeAPI): void {
       cleanup.push(() => connection.deregister(node));
       return;
     }
+    // The connection starts when a node uses it; a versioned entry shows its own status, so it starts it itself.
+    engine.start().catch((err: unknown) => node.error((err as Error).message));
     cleanup.push(versionStatus(node, engine, book, flow, version));
     cleanup.push(countEnds(engine, book, flow, version));
   }

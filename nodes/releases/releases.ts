@@ -81,7 +81,13 @@ export = function register(RED: NodeAPI): void {
           error: (m) => loggers.get(id)?.error(m),
         },
         liveCalls,
-        configTypes: () => new Map((RED.nodes.getFlows()?.flows ?? []).filter((n) => !n.z).map((n) => [n.id, n.type])),
+        configTypes: () => {
+          const types = new Map<string, string>();
+          RED.nodes.eachNode((n) => {
+            if (!n.z) types.set(n.id, n.type);
+          });
+          return types;
+        },
         mediaCheck: (connection) => {
           const engine = findEngine(connection);
           if (engine?.status.state !== 'connected') return undefined;
@@ -101,7 +107,7 @@ export = function register(RED: NodeAPI): void {
     );
 
     const onStarted = (event: { config?: { flows?: NodeDef[] } }): void => {
-      const flows = event.config?.flows ?? RED.nodes.getFlows()?.flows ?? [];
+      const flows = event.config?.flows ?? [];
       void mine.reconcile(deployedVersions(flows, node.id)).then((lines) => {
         for (const line of lines) {
           const [level, ...rest] = line.split(': ');

@@ -64,8 +64,8 @@ export interface NodeAPI {
       options?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> },
     ): void;
     getNode(id: string): Node | null;
-    /** The deployed flow configuration (every tab and node, without credentials). */
-    getFlows(): { flows: NodeDef[] } | null;
+    /** Calls `cb` with the settings of every deployed node (config nodes included, tabs not). */
+    eachNode(cb: (def: NodeDef) => void): void;
   };
   /** Runtime events: "flows:started" ({ config: { flows }, type }) after each deploy has started its nodes. */
   events: {

@@ -23,3 +23,10 @@ export function keepBook(book: ReleaseBook): void {
 export function dropBook(book: ReleaseBook): void {
   if (books.get(book.id) === book) books.delete(book.id);
 }
+
+/** Closes every book (tests, process exit). */
+export async function closeAllBooks(): Promise<void> {
+  const all = [...books.values()];
+  books.clear();
+  await Promise.all(all.map((b) => b.close()));
+}

@@ -17,7 +17,7 @@ interface EditorApi {
 
 function loadPlugin(): EditorApi {
   const html = fs.readFileSync(path.resolve(__dirname, '../../nodes/editor/editor.html'), 'utf8');
-  const script = /<script type="text\/javascript">([\s\S]*)<\/script>/.exec(html)?.[1];
+  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
   assert.ok(script, 'no script in the editor plugin');
   const defaults: Record<string, Record<string, unknown>> = {};
   for (const [type, validator] of Object.entries(SCHEMAS)) {

@@ -14,16 +14,19 @@ import hangup = require('../../nodes/hangup/hangup');
 import menu = require('../../nodes/menu/menu');
 import play = require('../../nodes/play/play');
 import record = require('../../nodes/record/record');
+import releases = require('../../nodes/releases/releases');
 import response = require('../../nodes/response/response');
 import routing = require('../../nodes/routing/routing');
 import set = require('../../nodes/set/set');
+import store = require('../../nodes/store/store');
 import transfer = require('../../nodes/transfer/transfer');
 import { closeAllEngines } from '../../nodes/shared/engine';
+import { closeAllBooks } from '../../nodes/shared/releases';
 
 helper.init(require.resolve('node-red'));
 
 export { helper };
-export const NODES = [asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd];
+export const NODES = [asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases];
 
 export type TestNode = EventEmitter & {
   id: string;
@@ -48,6 +51,7 @@ export function useNodeRed(): void {
   });
   afterEach(async function () {
     await helper.unload();
+    await closeAllBooks();
     await closeAllEngines();
   });
 }

@@ -18,10 +18,26 @@ declare module 'node-red-node-test-helper' {
     /** Runtime settings merged over the defaults for the next load (userDir, ...). */
     settings(settings: Record<string, unknown>): Record<string, unknown>;
     /** supertest on the admin API (RED.httpAdmin). */
-    request(): { get(path: string): PromiseLike<{ status: number; body: unknown }> };
+    request(): SuperAgent;
     log(): Spy;
     _redNodes: { setFlows(flow: object[], credentials: Record<string, object> | null, type: string): Promise<unknown> };
     _httpAdmin: unknown;
+  }
+  interface SuperResponse {
+    status: number;
+    body: unknown;
+  }
+  /** The part of supertest the tests use: a request, its headers and body, an expected status. */
+  interface SuperTest extends PromiseLike<SuperResponse> {
+    set(name: string, value: string): SuperTest;
+    send(body: unknown): SuperTest;
+    expect(status: number): Promise<SuperResponse>;
+  }
+  interface SuperAgent {
+    get(path: string): SuperTest;
+    post(path: string): SuperTest;
+    put(path: string): SuperTest;
+    delete(path: string): SuperTest;
   }
   const helper: TestHelper;
   export = helper;

@@ -1,0 +1,174 @@
+/**
+ * Flow versions in Node-RED: tabs whose entries name a release set, calls
+ * routed by release state, calls pinned to their version across deploys,
+ * and the admin API the "Call flows" sidebar uses (states, refusals,
+ * locks, validation, counters).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listEngines } from '../../nodes/shared/engine';
+import { CREDS, useSimulator, type CallMsg } from '../support/ivr';
+import { NODES, hasText, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+
+interface Flows {
+  id: string;
+  ready: boolean;
+  flows: { flow: string; official?: string; grayVersion?: string; versions: { version: string; state: string; allowed: string[]; liveCalls: number; counters: { calls: number; completed: number; hungUpEarly: number; transferred: number; ended: number; averageSec: number }; lock?: { user: string } }[] }[];
+}
+
+describe('flow versions and releases (callflow-releases)', function () {
+  useNodeRed();
+  const simulator = useSimulator(10);
+  let dir = '';
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-releases-'));
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const configs = (): object[] => [
+    { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60 },
+    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+    { id: 'r1', type: 'callflow-releases', name: 'versions', store: 's1' },
+  ];
+
+  /** One version of flow "sales" on its own tab: entry, a prompt, hang up (and a spy on the prompt's output). */
+  const version = (v: string, release: '' | 'official' | 'gray', prompt: string, more: Record<string, unknown> = {}): object[] => [
+    { id: `t-${v}`, type: 'tab', label: `sales ${v}` },
+    { id: `e-${v}`, type: 'callflow-entry', z: `t-${v}`, connection: 'a1', flow: 'sales', releases: 'r1', version: v, release, grayShare: 0, grayCallers: '', wires: [[`p-${v}`]], ...more },
+    { id: `p-${v}`, type: 'callflow-play', z: `t-${v}`, prompts: [prompt], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [[`h-${v}`, `spy-${v}`]] },
+    { id: `h-${v}`, type: 'callflow-hangup', z: `t-${v}`, reason: 'normal', wires: [] },
+    { id: `spy-${v}`, type: 'helper', z: `t-${v}` },
+  ];
+
+  const list = async (): Promise<Flows> => {
+    const res = await helper.request().get('/callflow/releases/r1').expect(200);
+    return res.body as Flows;
+  };
+  const versionOf = async (v: string): Promise<Flows['flows'][number]['versions'][number]> => {
+    const found = (await list()).flows.find((f) => f.flow === 'sales')?.versions.find((x) => x.version === v);
+    assert.ok(found, `version ${v} is listed`);
+    return found;
+  };
+  const refusal = (res: { body: unknown }): { message: string; state?: string; allowed?: string[] } => res.body as { message: string; state?: string; allowed?: string[] };
+  const op = (v: string, name: string, editor = 'editor-a') => helper.request().post(`/callflow/releases/r1/flows/sales/versions/${v}/${name}`).set('X-Callflow-Editor', editor);
+
+  it('deploying a tab tagged official releases it; calls in progress finish on it when a new official version is deployed, new calls go to the new one', async function () {
+    await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:demo-congrats')], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+
+    // A call in the middle of v1's prompt when v2 is deployed as official (a full deploy restarts every node).
+    const first = simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] });
+    await first.until('playback-start', 'demo-congrats');
+    await redeploy([...configs(), ...version('v1', 'official', 'sound:demo-congrats'), ...version('v2', 'official', 'sound:hello-world')], CREDS);
+    await waitForStatus(node('e-v2'), hasText('v2: Official Release'));
+    assert.equal((await versionOf('v1')).state, 'official', 'v1 still has its call');
+
+    const second = await simulator().placeCall({ from: '+15550101', to: '100', args: ['sales'] }).ended();
+    assert.deepEqual(second.heard.map((h) => h.media), ['sound:hello-world'], 'a new call runs v2');
+
+    const old = nextMessage<CallMsg>(node('spy-v1'));
+    const report = await first.ended();
+    assert.deepEqual(report.heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'done']], 'the call heard v1 to the end');
+    assert.equal(report.ended?.by, 'application', 'v1 hung up as v1 does');
+    assert.equal((await old).call.flow, 'sales');
+    assert.doesNotMatch(loggedText(), /this node was stopped/);
+
+    // v1 had its last call: it becomes Unreleased.
+    await waitForStatus(node('e-v1'), hasText('v1: Unreleased'));
+    const v1 = await versionOf('v1');
+    assert.deepEqual([v1.state, v1.counters.calls, v1.counters.completed], ['unreleased', 1, 1]);
+  });
+
+  it('routes a share of calls and the listed callers to the gray version; msg.call names the version', async function () {
+    await helper.load(
+      NODES,
+      [...configs(), ...version('v1', 'official', 'sound:hello-world'), ...version('v2', 'gray', 'sound:demo-thanks', { grayShare: 0, grayCallers: '+4930*' })],
+      CREDS,
+    );
+    await waitForStatus(node('e-v2'), hasText('v2: Gray Release 0% + 1 caller(s)'));
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    const onV2 = nextMessage<CallMsg & { call: { version?: string } }>(node('spy-v2'));
+    const gray = await simulator().placeCall({ from: '+493012345', to: '100', args: ['sales'] }).ended();
+    assert.deepEqual(gray.heard.map((h) => h.media), ['sound:demo-thanks']);
+    assert.equal((await onV2).call.version, 'v2');
+    const official = await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] }).ended();
+    assert.deepEqual(official.heard.map((h) => h.media), ['sound:hello-world'], 'share 0%: other callers stay on official');
+
+    // A second Stasis argument names a version (a test call); an Unreleased one takes no calls.
+    const named = await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales', 'v2'] }).ended();
+    assert.deepEqual(named.heard.map((h) => h.media), ['sound:demo-thanks']);
+  });
+
+  it('the admin API refuses what a state does not allow (409 with the state and the allowed operations), locks editing to one editor, and blocks an invalid release (422)', async function () {
+    const broken = version('v2', '', 'sound:hello-world').map((n) => ((n as { id: string }).id === 'p-v2' ? { ...n, wires: [[]] } : n));
+    await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:hello-world'), ...broken], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    await waitForStatus(node('e-v2'), hasText('v2: Unreleased'));
+
+    const refused = await op('v1', 'edit').expect(409);
+    assert.match(refusal(refused).message, /Edit is not allowed: version v1 of flow sales is Official Release, which allows Clone, Test, Cancel Release, Query Info/);
+    assert.deepEqual([refusal(refused).state, refusal(refused).allowed], ['official', ['clone', 'test', 'cancel', 'info']]);
+    assert.deepEqual((await versionOf('v1')).allowed, ['clone', 'test', 'cancel', 'info']);
+
+    // Two editors race for v2: one gets the lock, the other is told who holds it.
+    const [a, b] = await Promise.all([op('v2', 'edit', 'editor-a'), op('v2', 'edit', 'editor-b')]);
+    const statuses = [a.status, b.status].sort();
+    assert.deepEqual(statuses, [200, 409]);
+    const loser = a.status === 409 ? a : b;
+    assert.match(refusal(loser).message, /is being edited by anonymous \(since \d\d:\d\d:\d\d UTC\); Editing allows only Unlock/);
+    assert.equal((await versionOf('v2')).state, 'editing');
+    await op('v2', 'unlock', 'editor-b').expect(200);
+
+    // Validation blocks the release, with the reason.
+    const invalid = await op('v2', 'release').send({ target: 'official' }).expect(422);
+    assert.match(refusal(invalid).message, /cannot be released: play \(p-v2\): output 1 is not wired/);
+    assert.equal((await versionOf('v1')).state, 'official', 'nothing changed');
+
+    // A bad body is refused with the field.
+    const bad = await op('v2', 'release').send({ target: 'sideways' }).expect(400);
+    assert.match(refusal(bad).message, /target: "official" or "gray"/);
+  });
+
+  it('two entries claiming one version take no calls; two versions tagged official in one deploy are both refused', async function () {
+    const twin = version('v1', '', 'sound:hello-world').map((n) => {
+      const o = n as { id: string; z?: string };
+      return { ...o, id: `${o.id}-twin`, z: o.z ? `${o.z}-twin` : undefined, ...(o.id === 'e-v1' ? { wires: [['p-v1-twin']] } : {}), ...(o.id === 'p-v1' ? { wires: [['h-v1-twin']] } : {}) };
+    });
+    await helper.load(NODES, [...configs(), ...version('v1', '', 'sound:hello-world'), ...twin, ...version('v2', 'official', 'sound:beep'), ...version('v3', 'official', 'sound:beep')], CREDS);
+    await waitForStatus(node('e-v2'), (s) => (s.text ?? '').startsWith('2 versions of sales are tagged official (v2, v3)'));
+    await waitForStatus(node('e-v3'), (s) => (s.text ?? '').startsWith('2 versions of sales are tagged official'));
+    await waitForStatus(node('e-v1'), (s) => s.fill === 'red');
+    assert.match(loggedText(), /2 entries claim sales v1: it takes no calls/);
+    assert.equal((await list()).flows[0]?.official, undefined);
+    const call = await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales', 'v1'] }).ended();
+    assert.deepEqual(call.heard, [], 'the call was not routed');
+    assert.match(loggedText(), /dropped: .*2 entries claim sales v1/);
+  });
+
+  it('counts calls per version: completed, hung up early, average duration', async function () {
+    await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:demo-congrats')], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    const engine = listEngines()[0];
+    assert.ok(engine);
+    // A call counts once the engine has Asterisk's last word on it.
+    const ended = new Promise<void>((resolve) => {
+      let n = 0;
+      const off = engine.onCallEnded(() => {
+        n += 1;
+        if (n < 2) return;
+        off();
+        resolve();
+      });
+    });
+    await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] }).ended();
+    await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'], script: [{ waitFor: 'playback-start' }, { hangup: true }] }).ended();
+    await ended;
+    const v1 = await versionOf('v1');
+    assert.deepEqual([v1.counters.calls, v1.counters.completed, v1.counters.hungUpEarly, v1.counters.transferred], [2, 1, 1, 0]);
+    assert.ok(v1.counters.averageSec > 0);
+  });
+});
