@@ -4,9 +4,12 @@
  * them. The examples' connection is pointed at the test's simulator.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { readExamples } from '../lib/playground/home';
 import { CREDS, connected, useSimulator, type CallEndMsg } from './support/ivr';
-import { NODES, helper, nextMessage, node, useNodeRed } from './support/node-red';
+import { NODES, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from './support/node-red';
 
 function core(file: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -23,11 +26,20 @@ function example(name: string): Record<string, unknown>[] {
 describe('examples', function () {
   useNodeRed();
   const simulator = useSimulator(100);
+  let dataDir = '';
+  beforeEach(function () {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-examples-'));
+  });
+  afterEach(function () {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
 
   /** Deploys an example on the test simulator, with a helper node on the call-end node's output. */
   async function deploy(name: string): Promise<void> {
     const nodes = example(name).map((n) => {
       if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+      // The example's store file goes to a directory of the test's own.
+      if (n.type === 'callflow-store') return { ...n, file: path.join(dataDir, 'callflow.db') };
       const moved = { ...n };
       if (n.connection) moved.connection = 'a1';
       if (n.type === 'callflow-call-end') moved.wires = [[...((n.wires as string[][])[0] ?? []), 'ended']];
@@ -35,7 +47,8 @@ describe('examples', function () {
     });
     const tab = nodes.find((n) => n.type === 'tab');
     await helper.load([...NODES, ...CORE_NODES], [...nodes, { id: 'ended', type: 'helper', z: tab?.id, x: 0, y: 0 }], CREDS);
-    await connected(String(nodes.find((n) => n.type === 'callflow-entry')?.id));
+    const entry = nodes.find((n) => n.type === 'callflow-entry');
+    if (!entry?.releases) await connected(String(entry?.id));
   }
 
   describe('IVR menu', function () {
@@ -133,5 +146,37 @@ describe('examples', function () {
       const connections = e.nodes.filter((n) => n.type === 'callflow-asterisk').map((n) => n.id);
       assert.deepEqual(connections, ['c0ffee0000000001'], e.name);
     }
+  });
+
+  describe('Gray release', function () {
+    const V1 = '9b1c0000000011';
+    const V2 = '9b1c0000000021';
+    const released = async (): Promise<void> => {
+      await waitForStatus(node(V1), hasText('v1: Official Release'));
+      await waitForStatus(node(V2), hasText('v2: Gray Release 20% + 1 caller(s)'));
+    };
+
+    it('deploying it releases v1 as official and v2 as gray; the listed caller always reaches v2', async function () {
+      await deploy('Gray release');
+      await released();
+      for (let i = 0; i < 3; i += 1) {
+        const report = await simulator().placeCall({ from: '+15550199', to: '300', args: ['support'] }).ended();
+        assert.deepEqual(report.heard.map((h) => h.media), ['sound:hello-world', 'sound:demo-congrats', 'sound:demo-thanks'], 'v2 greets with demo-congrats');
+      }
+    });
+
+    it('other callers reach one of the two versions and hear that version to the end', async function () {
+      await deploy('Gray release');
+      await released();
+      for (let i = 0; i < 5; i += 1) {
+        const report = await simulator().placeCall({ from: `+1555020${i}`, to: '300', args: ['support'] }).ended();
+        const media = report.heard.map((h) => h.media).join(' ');
+        assert.ok(
+          media === 'sound:hello-world sound:demo-thanks' || media === 'sound:hello-world sound:demo-congrats sound:demo-thanks',
+          `a call heard one version's greeting whole: ${media}`,
+        );
+        assert.equal(report.ended?.by, 'application');
+      }
+    });
   });
 });
