@@ -1,0 +1,97 @@
+/**
+ * The "Call flows" sidebar tab in a real browser (Debian's Chromium,
+ * headless) against a real Node-RED running the "Gray release" example:
+ * it lists both versions with their states and only the buttons each state
+ * allows, releases the gray version as official, and shows the states
+ * change (the old official becomes Unreleased). Without /usr/bin/chromium
+ * the suite is reported as skipped, with the reason.
+ */
+import assert from 'node:assert/strict';
+import { readExamples } from '../../lib/playground/home';
+import { chromiumMissing, gotoEditor, openBrowser, startEditor, type BrowserHandle, type EditorHandle } from '../support/browser';
+
+const example = readExamples().find((e) => e.name === 'Gray release');
+if (!example) throw new Error('examples/Gray release.json is missing');
+
+describe('the Call flows sidebar in a real browser', function () {
+  this.timeout(60_000);
+  let editor: EditorHandle | undefined;
+  let browser: BrowserHandle | undefined;
+
+  before(function () {
+    const missing = chromiumMissing();
+    if (missing === undefined) return;
+    console.log(`      SKIPPED: ${missing}`);
+    this.skip();
+  });
+
+  before(async function () {
+    const started = await Promise.allSettled([
+      startEditor({ flows: example.nodes }).then((e) => (editor = e)),
+      openBrowser().then((b) => (browser = b)),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    await editor!.waitForLog(/support v2 released as the gray version/);
+    await gotoEditor(browser!.page, editor!.url);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    console.log(`      Node-RED's output:\n${editor?.logs().join('\n') ?? '(not started)'}`);
+    console.log(`      the page's script errors:\n${browser?.errors().join('\n') ?? '(no browser)'}`);
+  });
+
+  after(async function () {
+    await browser?.close();
+    await editor?.stop();
+  });
+
+  const row = (version: string) => browser!.page.locator(`.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="${version}"]`);
+  const buttons = async (version: string): Promise<string[]> => {
+    const all = await row(version).locator('.callflow-rel-buttons button[data-op]').all();
+    return Promise.all(all.map(async (b) => (await b.getAttribute('data-op')) ?? ''));
+  };
+
+  it('lists the flow, its versions and states, and only the buttons each state allows', async function () {
+    const { page } = browser!;
+    // Node-RED puts tabs beyond the first few in the sidebar's menu; its action opens the tab as the menu item does.
+    await page.evaluate(() => (globalThis as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke('callflow:show-call-flows-tab'));
+    await page.locator('#red-ui-tab-callflow-releases.active').waitFor({ state: 'attached' });
+    await row('v1').locator('.callflow-rel-state[data-state="official"]').waitFor();
+    await row('v2').locator('.callflow-rel-state[data-state="gray"]').waitFor();
+    assert.equal((await row('v1').locator('.callflow-rel-state').textContent())?.trim(), 'Official Release');
+    assert.deepEqual(await buttons('v1'), ['clone', 'test', 'cancel', 'info']);
+    assert.deepEqual(await buttons('v2'), ['clone', 'test', 'release', 'cancel', 'details', 'info']);
+    assert.match((await page.locator('.callflow-rel-flow[data-flow="support"] .callflow-rel-gray').textContent()) ?? '', /v2 takes 20% of new calls and callers \+15550199/);
+  });
+
+  it('releases the gray version as official: the states change in the sidebar', async function () {
+    const { page } = browser!;
+    await row('v2').locator('button[data-op="release"]').click();
+    const target = row('v2').locator('select.callflow-rel-target');
+    await target.waitFor();
+    const options = await target.locator('option').all();
+    assert.deepEqual(await Promise.all(options.map((o) => o.getAttribute('value'))), ['official'], 'a gray version can only become official');
+    await row('v2').locator('input.callflow-rel-comment').fill('promoted after the gray test');
+    await row('v2').locator('button[data-action="confirm-release"]').click();
+    await row('v2').locator('.callflow-rel-state[data-state="official"]').waitFor();
+    await row('v1').locator('.callflow-rel-state[data-state="unreleased"]').waitFor();
+    assert.deepEqual(await buttons('v1'), ['release', 'edit', 'delete']);
+    assert.equal(await page.locator('.callflow-rel-flow[data-flow="support"] .callflow-rel-gray').count(), 0, 'no gray version any more');
+    assert.deepEqual(browser!.errors(), []);
+  });
+
+  it('refuses what the state does not allow, with the state in the message (the API answers 409)', async function () {
+    const { page } = browser!;
+    // The sidebar offers no Edit on an official version; asking anyway is refused with the state and what it allows.
+    const answer = await page.evaluate(async () => {
+      const res = await fetch('callflow/releases', { headers: { Accept: 'application/json' } });
+      const sets = (await res.json()) as { id: string }[];
+      const edit = await fetch(`callflow/releases/${sets[0]?.id ?? ''}/flows/support/versions/v2/edit`, { method: 'POST', headers: { 'X-Callflow-Editor': 'browser-test' } });
+      return { status: edit.status, body: (await edit.json()) as { message: string } };
+    });
+    assert.equal(answer.status, 409);
+    assert.match(answer.body.message, /Edit is not allowed: version v2 of flow support is Official Release, which allows Clone, Test, Cancel Release, Query Info/);
+    await page.locator('.callflow-rel-flow[data-flow="support"]').waitFor();
+  });
+});
