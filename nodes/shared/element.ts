@@ -10,7 +10,8 @@
  *   error" setting says, the call is hung up or the msg continues on the
  *   error output (msg.error says what went wrong). Never silence.
  * - The msg leaves through an output that is not wired: the call would wait
- *   in silence forever, so it is hung up, with a warning naming the output.
+ *   in silence forever, so it is hung up, with a warning naming the output
+ *   (none when the node marks that output as ending the call: `ends`).
  * - The node is removed by a deploy while handling calls: their operations
  *   are cancelled and the calls hung up, each input done().
  * - The node is restarted by a deploy that did not change it (a full
@@ -315,11 +316,16 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     };
     offerSuccessor(node.id, me);
 
+    /** Outputs (1-based) the node marks as ending the call when nothing is wired there. */
+    const ends = new Set(Array.isArray(def.ends) ? (def.ends as unknown[]).map(Number) : []);
+
     /** Sends on an output, or hangs up when nothing is wired there (the call would wait in silence). */
     function forward(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, output: number, outcome: string): void {
       const wires = (n as Node & { wires?: string[][] }).wires ?? [];
       if ((wires[output]?.length ?? 0) === 0) {
-        n.warn(t('callflow.errors.unwired', { call: session.id, output: output + 1, outcome }));
+        // An output marked as ending the call does so on purpose: no warning.
+        if (ends.has(output + 1)) n.debug(t('callflow.errors.ended-here', { call: session.id, output: output + 1, outcome }));
+        else n.warn(t('callflow.errors.unwired', { call: session.id, output: output + 1, outcome }));
         engine.calls.hangup(session, 'normal').catch(() => undefined);
         return;
       }

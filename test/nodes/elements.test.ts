@@ -202,6 +202,24 @@ describe('call nodes', function () {
     assert.match(loggedText(), /hung up: no node handled it for 1 s/);
   });
 
+  it('an unwired output the node marks as ending the call hangs up without a warning', async function () {
+    await helper.load(
+      NODES,
+      flow(
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['pl']] },
+          { id: 'pl', type: 'callflow-play', prompts: ['sound:beep'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', ends: [1], wires: [[]] },
+        ],
+        ['pl'],
+      ),
+      CREDS,
+    );
+    await ready();
+    const report = await sim.placeCall({ from: '1', to: '2', args: ['main'] }).ended();
+    assert.deepEqual([report.ended?.by, report.heard.map((h) => h.media)], ['application', ['sound:beep']]);
+    assert.doesNotMatch(loggedText(), /which is not wired to anything/);
+  });
+
   it('routes by the Stasis argument, refuses an unknown flow with cause 1 (404), and a duplicate entry', async function () {
     await helper.load(
       NODES,
