@@ -133,6 +133,31 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.match(refusal(bad).message, /target: "official" or "gray"/);
   });
 
+  it('Test calls an endpoint into the version (Official and Gray only); a snapshot restores as a New version whose nodes can be compared', async function () {
+    await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:hello-world')], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    simulator().setNumber('tester', { outcome: 'answer', ringMs: 100 });
+    const reached = nextMessage<CallMsg & { call: { version?: string } }>(node('spy-v1'));
+    const placed = await op('v1', 'test').send({ endpoint: 'PJSIP/tester' }).expect(201);
+    assert.equal((placed.body as { placed: string }).placed, 'asterisk');
+    assert.equal((await reached).call.version, 'v1', 'the tester is in v1');
+    assert.match(refusal(await op('v1', 'test').send({}).expect(400)).message, /say which phone to call for the test/);
+
+    const info = (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/info').expect(200)).body as { snapshots: { id: string; savedBy: string }[] };
+    const snapshot = info.snapshots[0];
+    assert.ok(snapshot);
+    assert.equal(snapshot.savedBy, 'deploy');
+    const restored = (await helper.request().post(`/callflow/releases/r1/snapshots/${snapshot.id}/restore`).send({ version: 'v9' }).expect(201)).body as { version: { state: string }; nodes: { type: string; version?: string; label?: string }[] };
+    assert.equal(restored.version.state, 'new');
+    assert.equal(restored.nodes.find((n) => n.type === 'callflow-entry')?.version, 'v9');
+    assert.equal(restored.nodes.find((n) => n.type === 'tab')?.label, 'sales v9');
+    assert.equal((await versionOf('v9')).state, 'new');
+    const diff = (await helper.request().get(`/callflow/releases/r1/flows/sales/diff?from=snapshot:${snapshot.id}&to=v1`).expect(200)).body as { lines: string[] };
+    assert.deepEqual(diff.lines, [], 'v1 as deployed is what was released');
+    const taken = await helper.request().post(`/callflow/releases/r1/snapshots/${snapshot.id}/restore`).send({ version: 'v9' }).expect(409);
+    assert.match(refusal(taken).message, /already has a version v9/);
+  });
+
   it('two entries claiming one version take no calls; two versions tagged official in one deploy are both refused', async function () {
     const twin = version('v1', '', 'sound:hello-world').map((n) => {
       const o = n as { id: string; z?: string };
