@@ -3,9 +3,10 @@
  * removed, and for each node in both, which settings and wires changed.
  * Nodes are matched by id, then by the id a copy gives them (copyId), then
  * by type and name when that is unique on both sides. Where a node sits on
- * the canvas is not a change.
+ * the canvas is not a change, nor are an entry's version and release tag
+ * (a copy changes them), nor another node's id where its counterpart's is.
  */
-import { copyId, nodeLabel, type FlowNode } from './nodes';
+import { ENTRY_TYPE, copyId, nodeLabel, type FlowNode } from './nodes';
 
 export interface FieldChange {
   field: string;
@@ -29,6 +30,8 @@ export interface FlowDiff {
 }
 
 const IGNORED = new Set(['id', 'x', 'y', 'w', 'h', 'z', 'g', 'wires', 'credentials']);
+/** An entry's settings that say which version it is and ask for its release: every copy changes them; what a call does, they do not. */
+const ENTRY_IGNORED = new Set(['version', 'release']);
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -74,6 +77,13 @@ export function diffVersions(before: DiffSide, after: DiffSide): FlowDiff {
   for (const [k, x] of restA) pair(x, restB.get(k));
 
   const aToB = pairs;
+  // A setting naming another node of the version (a link's targets) names its counterpart on the other side.
+  const inAfter = (value: unknown): unknown => {
+    if (typeof value === 'string') return aToB.get(value) ?? value;
+    if (Array.isArray(value)) return value.map(inAfter);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inAfter(v)]));
+    return value;
+  };
   const bLabel = new Map(b.map((n) => [n.id, nodeLabel(n)]));
   const wiresOf = (n: FlowNode, translate: (id: string) => string): string[][] => (n.wires ?? []).map((out) => out.map(translate).sort());
 
@@ -87,9 +97,9 @@ export function diffVersions(before: DiffSide, after: DiffSide): FlowDiff {
       continue;
     }
     const changes: FieldChange[] = [];
-    const fields = new Set([...Object.keys(x), ...Object.keys(y)].filter((k) => !IGNORED.has(k)));
+    const fields = new Set([...Object.keys(x), ...Object.keys(y)].filter((k) => !IGNORED.has(k) && !(x.type === ENTRY_TYPE && ENTRY_IGNORED.has(k))));
     for (const field of [...fields].sort()) {
-      if (!same(x[field], y[field])) changes.push({ field, before: x[field], after: y[field] });
+      if (!same(inAfter(x[field]), y[field])) changes.push({ field, before: x[field], after: y[field] });
     }
     const translate = (id: string): string => bLabel.get(aToB.get(id) ?? '') ?? `a node not in ${after.version} (${id})`;
     const wiresBefore = wiresOf(x, translate);
