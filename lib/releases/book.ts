@@ -15,6 +15,7 @@
  * Time comes from `now` and chance from `random` (both injectable), so lock
  * timeouts and gray shares are tested without waiting or guessing.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log';
 import {
   graySettings as grayValidator,
@@ -616,7 +617,8 @@ export class ReleaseBook {
     if (!check.ok) throw new ReleaseError(422, `version ${version} of flow ${flow} cannot be released: ${check.problems.join('; ')}`, { problems: check.problems, state: record.state });
     const at = this.now();
     const snapshot: FlowSnapshot = {
-      id: `${flow}.${version}.${at.toString(36)}`,
+      // Time first (they list in order), then chance: two releases of one version in the same millisecond get two snapshots.
+      id: `${flow}.${version}.${at.toString(36)}.${randomBytes(3).toString('hex')}`,
       flow,
       version,
       savedAt: at,

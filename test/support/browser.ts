@@ -78,7 +78,7 @@ export interface EditorHandle {
   simUrl: string;
   /** Node-RED's output so far, line by line (stdout and stderr). */
   logs(): string[];
-  /** The first output line from now on matching `pattern`. */
+  /** The first output line matching `pattern`: one already printed, else the next one. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Stops Node-RED (SIGINT, SIGKILL after 5 s) and removes its directory; safe to call twice. */
   stop(): Promise<void>;
@@ -156,7 +156,11 @@ export async function startEditor(options: EditorOptions): Promise<EditorHandle>
     simPort,
     simUrl: `http://127.0.0.1:${simPort}`,
     logs: () => [...lines.all],
-    waitForLog: (pattern, timeoutMs = 10_000) => waitForOutput(child, lines, pattern, timeoutMs),
+    // A line already printed counts: the wait may start after Node-RED logged it.
+    waitForLog: (pattern, timeoutMs = 10_000) => {
+      const seen = lines.all.find((l) => pattern.test(l));
+      return seen === undefined ? waitForOutput(child, lines, pattern, timeoutMs) : Promise.resolve(seen);
+    },
     stop,
   };
 }
