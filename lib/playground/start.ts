@@ -72,7 +72,9 @@ ${notes.length > 0 ? `${notes.join('\n')}\n` : ''}
          -d '{"from":"+15550100","to":"200","args":["ivr-menu"],"script":[{"waitFor":"answer"},{"wait":1500},{"dtmf":"1"},{"wait":2000},{"dtmf":"123456#"}]}'
   It answers with an "id". Once the call is over, see what the caller heard:
     curl -s ${sim}/sim/calls/<id>/ended
-  The other examples: "args":["hello"] (Hello IVR), "args":["closed"] (SIP response).
+  The other examples: "args":["hello"] (Hello IVR), "args":["closed"] (SIP response),
+  "args":["support"] (Gray release: two versions of one flow; see the Call flows sidebar tab
+  and docs/releases.md).
   Scripted callers (keys, hang-ups) and called numbers: docs/simulator.md
 
   Ctrl-C stops everything.

@@ -371,6 +371,15 @@ export class ReleaseBook {
   reconcile(versions: readonly DeployedVersion[], by = 'deploy'): Promise<string[]> {
     return this.serial(async () => {
       const lines: string[] = [];
+      // Each line is logged as it happens (so the log reads in order) and returned.
+      const say = (line: string): void => {
+        lines.push(line);
+        const [level, ...rest] = line.split(': ');
+        const text = rest.join(': ');
+        if (level === 'error') this.options.log.error(text);
+        else if (level === 'warn') this.options.log.warn(text);
+        else this.options.log.info(text);
+      };
       const groups = new Map<string, DeployedVersion[]>();
       for (const v of versions) groups.set(key(v.flow, v.version), [...(groups.get(key(v.flow, v.version)) ?? []), v]);
       this.deployed = new Map();
@@ -381,7 +390,7 @@ export class ReleaseBook {
         if (list.length > 1) {
           const why = `${list.length} entries claim ${first.flow} ${first.version}: it takes no calls`;
           this.conflicts.set(k, why);
-          lines.push(`error: ${why} (entries ${list.map((d) => d.entry).join(', ')} on tabs ${list.map((d) => d.tab).join(', ')}); give each tab its own version`);
+          say(`error: ${why} (entries ${list.map((d) => d.entry).join(', ')} on tabs ${list.map((d) => d.tab).join(', ')}); give each tab its own version`);
           continue;
         }
         this.deployed.set(k, first);
@@ -409,21 +418,21 @@ export class ReleaseBook {
               record = this.newRecord('unreleased', by);
               record.history.push({ at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
               flow.versions[d.version] = record;
-              lines.push(`info: ${d.flow} ${d.version} deployed for the first time: Unreleased`);
+              say(`info: ${d.flow} ${d.version} deployed for the first time: Unreleased`);
             }
             const changed = record.deployedHash !== hash;
             record.deployedHash = hash;
             if (changed && (record.state === 'new' || record.state === 'editing' || record.state === 'unreleased')) {
               if (record.state !== 'unreleased') this.transition(record, 'unreleased', 'deploy', by);
             } else if (changed && (record.state === 'official' || record.state === 'gray') && record.releasedHash && record.releasedHash !== hash) {
-              lines.push(`warn: ${d.flow} ${d.version} is ${STATE_NAMES[record.state]} and its nodes were changed by this deploy; the changes run, but were not released: clone the version to change it`);
+              say(`warn: ${d.flow} ${d.version} is ${STATE_NAMES[record.state]} and its nodes were changed by this deploy; the changes run, but were not released: clone the version to change it`);
             }
             if (changed && d.release) tagged.push(d);
           }
           return tagged;
         });
       } catch (err) {
-        lines.push(`error: the release states could not be saved after this deploy: ${(err as Error).message}`);
+        say(`error: the release states could not be saved after this deploy: ${(err as Error).message}`);
         this.changed();
         return lines;
       }
@@ -436,18 +445,18 @@ export class ReleaseBook {
           if (same.length < 2) continue;
           const why = `${same.length} versions of ${flow} are tagged ${target} (${same.map((d) => d.version).join(', ')}): none was released`;
           for (const d of same) this.tagProblems.set(d.entry, why);
-          lines.push(`error: ${why}`);
+          say(`error: ${why}`);
         }
         for (const d of list) {
           if (this.tagProblems.has(d.entry)) continue;
           const request: ReleaseRequest = { target: d.release as 'official' | 'gray', comment: 'released by deploying its tab' };
           if (d.release === 'gray') request.gray = d.gray ?? { share: 0, callers: [] };
           try {
-            await this.releaseNow(d.flow, d.version, request, { user: by });
-            lines.push(`info: ${d.flow} ${d.version} released as ${d.release === 'official' ? 'the official version' : 'the gray version'} by deploying its tab`);
+            await this.releaseNow(d.flow, d.version, request, { user: by }, true);
+            say(`info: ${d.flow} ${d.version} released as ${d.release === 'official' ? 'the official version' : 'the gray version'} by deploying its tab`);
           } catch (err) {
             this.tagProblems.set(d.entry, (err as Error).message);
-            lines.push(`error: ${d.flow} ${d.version} was deployed with the release tag "${d.release}" but not released: ${(err as Error).message}`);
+            say(`error: ${d.flow} ${d.version} was deployed with the release tag "${d.release}" but not released: ${(err as Error).message}`);
           }
         }
       }
@@ -591,7 +600,8 @@ export class ReleaseBook {
     return this.serial(() => this.releaseNow(flow, version, request, actor));
   }
 
-  private async releaseNow(flow: string, version: string, request: ReleaseRequest, actor: Actor): Promise<VersionView> {
+  /** `quiet`: the caller logs the release (a deploy's release tag). */
+  private async releaseNow(flow: string, version: string, request: ReleaseRequest, actor: Actor, quiet = false): Promise<VersionView> {
     await this.load().catch((err: unknown) => {
       throw new ReleaseError(503, `the release store cannot be reached: ${(err as Error).message}`);
     });
@@ -657,7 +667,7 @@ export class ReleaseBook {
       if (request.comment) r.comment = request.comment;
       else delete r.comment;
     });
-    this.options.log.info(`${flow} ${version} released as ${request.target} by ${actor.user} (snapshot ${snapshot.id})`);
+    if (!quiet) this.options.log.info(`${flow} ${version} released as ${request.target} by ${actor.user} (snapshot ${snapshot.id})`);
     return this.version(flow, version);
   }
 

@@ -108,14 +108,8 @@ export = function register(RED: NodeAPI): void {
 
     const onStarted = (event: { config?: { flows?: NodeDef[] } }): void => {
       const flows = event.config?.flows ?? [];
-      void mine.reconcile(deployedVersions(flows, node.id)).then((lines) => {
-        for (const line of lines) {
-          const [level, ...rest] = line.split(': ');
-          const text = rest.join(': ');
-          if (level === 'error') node.error(text);
-          else if (level === 'warn') node.warn(text);
-          else node.log(text);
-        }
+      // The book logs what the deploy changed (through this node).
+      void mine.reconcile(deployedVersions(flows, node.id)).then(() => {
         for (const engine of listEngines()) engine.wakeRouting();
       });
     };
