@@ -427,7 +427,8 @@ export class ReleaseBook {
             } else if (changed && (record.state === 'official' || record.state === 'gray') && record.releasedHash && record.releasedHash !== hash) {
               say(`warn: ${d.flow} ${d.version} is ${STATE_NAMES[record.state]} and its nodes were changed by this deploy; the changes run, but were not released: clone the version to change it`);
             }
-            if (changed && d.release) tagged.push(d);
+            // A tag asks for a release; a version already in that state was released by it before (it is kept on the entry).
+            if (changed && d.release && record.state !== d.release) tagged.push(d);
           }
           return tagged;
         });
@@ -851,6 +852,8 @@ export class ReleaseBook {
    * Unreleased. Runs on a timer, and after calls end.
    */
   tick(): Promise<string[]> {
+    // States that could not be read (the store was unreachable) are asked for again.
+    if (!this.isLoaded) return this.load().then(() => [], () => []);
     return this.serial(async () => {
       if (!this.isLoaded) return [];
       const now = this.now();
@@ -881,6 +884,11 @@ export class ReleaseBook {
   /** Writes what is pending (counters) and stops the timers. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.flush();
+  }
+
+  /** Writes the counters not written yet (Node-RED stops or redeploys). */
+  async flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.countersDirty && this.isLoaded) await this.serial(() => this.mutate(() => undefined)).catch(() => undefined);

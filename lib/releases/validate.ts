@@ -8,7 +8,8 @@
  * - every config node a callflow node names is deployed;
  * - every sound and stored recording its prompts name exists on the
  *   connected Asterisk (asked through ARI);
- * - every element is reachable from the entry (wires, link out/in, link call).
+ * - every element is reachable from the entry, or from a catch, status,
+ *   complete or call-end node (wires, link out/in, link call).
  */
 import { ENTRY_TYPE, nodeLabel, type FlowNode } from './nodes';
 
@@ -25,6 +26,9 @@ export const ELEMENT_TYPES = new Set([
   'callflow-hangup',
   'callflow-result',
 ]);
+
+/** Core nodes that start a path of their own (error handling, status): what they reach is not dead. */
+const HANDLER_TYPES = new Set(['catch', 'status', 'complete', 'callflow-call-end']);
 
 /** Properties of callflow nodes that name a config node, with the type it must be. */
 export const CONFIG_REFERENCES: Readonly<Record<string, string>> = {
@@ -82,7 +86,8 @@ export async function validateVersion(input: ValidationInput): Promise<Validatio
 
   // What a call can reach from the entry.
   const reached = new Set<string>();
-  const queue = entries.map((e) => e.id);
+  // Error and status handlers (catch, status, complete) start paths of their own.
+  const queue = [...entries, ...nodes.filter((n) => HANDLER_TYPES.has(n.type) && n.d !== true)].map((e) => e.id);
   while (queue.length > 0) {
     const id = queue.pop() as string;
     if (reached.has(id)) continue;

@@ -121,7 +121,11 @@ export = function register(RED: NodeAPI): void {
       RED.events.removeListener('flows:started', onStarted);
       clearInterval(tick);
       if (!removed) {
-        done();
+        // The book goes on (a redeploy, or Node-RED stopping): what it has counted is written now.
+        mine.flush().then(
+          () => done(),
+          () => done(),
+        );
         return;
       }
       dropBook(mine);

@@ -332,6 +332,9 @@ describe('release book', function () {
       assert.deepEqual(book.pick('sales', '+1'), { refused: 'the release states of sales are not loaded yet (the store is opening)' });
       assert.deepEqual(book.entryStatus('e', 'sales', 'v1'), { fill: 'yellow', shape: 'ring', text: 'loading release states' });
       reachable = true;
+      // The timer's tick asks the store again: the states load without waiting for a deploy.
+      await book.tick();
+      assert.equal(book.ready, true);
       const lines = await book.reconcile([deployed('v1')]);
       assert.deepEqual(lines, ['info: sales v1 deployed for the first time: Unreleased']);
       assert.equal(book.ready, true);
@@ -395,6 +398,16 @@ describe('release book', function () {
         [{ id: v.snapshot, savedBy: 'alice', comment: 'released by deploying its tab', version: 'v1' }],
       );
       assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'green', shape: 'dot', text: 'v1: Official Release' });
+    });
+
+    it('does not ask again for a release the tag already made: a changed official version keeps its tag, is warned about, and stays official', async function () {
+      await h.book.reconcile([deployed('v1', { release: 'official' })], 'alice');
+      assert.equal(h.book.stateOf('sales', 'v1'), 'official');
+      const lines = await h.book.reconcile([deployed('v1', { release: 'official', greeting: 'sound:beep' })], 'alice');
+      assert.deepEqual(lines, ['warn: sales v1 is Official Release and its nodes were changed by this deploy; the changes run, but were not released: clone the version to change it']);
+      assert.equal(h.book.stateOf('sales', 'v1'), 'official');
+      assert.equal(h.book.version('sales', 'v1').changedSinceRelease, true);
+      assert.equal(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1').fill, 'green');
     });
 
     it('releases a first deploy with the tag "gray" with the share and callers of its entry', async function () {

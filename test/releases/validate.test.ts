@@ -97,6 +97,13 @@ describe('release validation', function () {
       assert.deepEqual((await check(nodes)).problems, [`play (${id('stray')}) cannot be reached from the entry: wire it in, or remove it`]);
     });
 
+    it('counts what a catch, status, complete or call-end node reaches as reachable (error handling paths)', async function () {
+      const nodes = versionNodes('v1');
+      nodes.push({ id: id('catch'), type: 'catch', z: id('tab'), name: '', scope: null, wires: [[id('sorry')]] });
+      nodes.push({ id: id('sorry'), type: 'callflow-play', z: id('tab'), name: 'sorry', prompts: ['sound:beep'], wires: [[id('hangup')]] });
+      assert.deepEqual((await check(nodes)).problems, []);
+    });
+
     it('wants every config node a callflow node names to be deployed, of the right type', async function () {
       const nodes = versionNodes('v1');
       node(nodes, id('entry')).connection = 'a9';
