@@ -126,6 +126,10 @@ function emptyCounters(): VersionCounters {
   return { calls: 0, completed: 0, hungUpEarly: 0, transferred: 0, totalSec: 0, ended: 0 };
 }
 
+function unreachable(err: unknown): ReleaseError {
+  return new ReleaseError(503, `the release store cannot be reached: ${(err as Error).message}`);
+}
+
 const key = (flow: string, version: string): string => `${flow}\u0000${version}`;
 
 /** Adds to a version's history, keeping the latest HISTORY_LIMIT entries (the schema allows no more than 100). */
@@ -151,7 +155,11 @@ export class ReleaseBook {
   private readonly random: () => number;
   private closed = false;
 
+  /** Where the book logs; the config node instance deployed now sets it (as an engine's log follows its node). */
+  log: Logger;
+
   constructor(private readonly options: BookOptions) {
+    this.log = options.log;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -205,20 +213,11 @@ export class ReleaseBook {
    * memory. A store that cannot be reached refuses the change (503).
    */
   private async mutate<T>(fn: (doc: ReleasesDocument) => T): Promise<T> {
-    try {
-      await this.load();
-    } catch (err) {
-      throw new ReleaseError(503, `the release store cannot be reached: ${(err as Error).message}`);
-    }
+    await this.loadOr503();
     const next = structuredClone(this.doc);
     const result = fn(next);
     releasesDocument.assert(next, `releases ${this.id}`);
-    let store: ReleaseStore;
-    try {
-      store = await this.options.store();
-    } catch (err) {
-      throw new ReleaseError(503, `the release store cannot be reached: ${(err as Error).message}`);
-    }
+    const store = await this.storeOr503();
     try {
       this.rev = await store.putDocument('releases', this.id, next as unknown as Record<string, unknown>, this.rev, this.now());
     } catch (err) {
@@ -271,6 +270,17 @@ export class ReleaseBook {
 
   private newRecord(state: ReleaseState, by: string): VersionRecord {
     return { state, createdAt: this.now(), createdBy: by, counters: emptyCounters(), history: [] };
+  }
+
+  /** The record of a deployed version; one deployed for the first time is made Unreleased (`first`). */
+  private recordOf(doc: ReleasesDocument, d: { flow: string; version: string }, by: string): { record: VersionRecord; first: boolean } {
+    const flow = (doc.flows[d.flow] ??= { versions: {} });
+    const known = flow.versions[d.version];
+    if (known) return { record: known, first: false };
+    const record = this.newRecord('unreleased', by);
+    note(record, { at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
+    flow.versions[d.version] = record;
+    return { record, first: true };
   }
 
   // --- views ---------------------------------------------------------------------------
@@ -376,9 +386,9 @@ export class ReleaseBook {
         lines.push(line);
         const [level, ...rest] = line.split(': ');
         const text = rest.join(': ');
-        if (level === 'error') this.options.log.error(text);
-        else if (level === 'warn') this.options.log.warn(text);
-        else this.options.log.info(text);
+        if (level === 'error') this.log.error(text);
+        else if (level === 'warn') this.log.warn(text);
+        else this.log.info(text);
       };
       const groups = new Map<string, DeployedVersion[]>();
       for (const v of versions) groups.set(key(v.flow, v.version), [...(groups.get(key(v.flow, v.version)) ?? []), v]);
@@ -402,24 +412,12 @@ export class ReleaseBook {
           // A version two entries claim is listed (with its conflict), but takes no calls and is not released.
           for (const k of this.conflicts.keys()) {
             const first = groups.get(k)?.[0];
-            if (!first) continue;
-            const flow = (doc.flows[first.flow] ??= { versions: {} });
-            if (!flow.versions[first.version]) {
-              const record = this.newRecord('unreleased', by);
-              record.history.push({ at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
-              flow.versions[first.version] = record;
-            }
+            if (first) this.recordOf(doc, first, by);
           }
           for (const d of this.deployed.values()) {
-            const flow = (doc.flows[d.flow] ??= { versions: {} });
-            let record = flow.versions[d.version];
+            const { record, first } = this.recordOf(doc, d, by);
+            if (first) say(`info: ${d.flow} ${d.version} deployed for the first time: Unreleased`);
             const hash = hashNodes(d.nodes);
-            if (!record) {
-              record = this.newRecord('unreleased', by);
-              record.history.push({ at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
-              flow.versions[d.version] = record;
-              say(`info: ${d.flow} ${d.version} deployed for the first time: Unreleased`);
-            }
             const changed = record.deployedHash !== hash;
             record.deployedHash = hash;
             if (changed && (record.state === 'new' || record.state === 'editing' || record.state === 'unreleased')) {
@@ -559,7 +557,7 @@ export class ReleaseBook {
         const f = this.flowOf(doc, flow);
         delete f.versions[version];
         if (Object.keys(f.versions).length === 0) delete doc.flows[flow];
-        this.options.log.info(`${flow} ${version} deleted by ${actor.user}`);
+        this.log.info(`${flow} ${version} deleted by ${actor.user}`);
       });
     });
   }
@@ -572,7 +570,7 @@ export class ReleaseBook {
         mustAllow(flow, version, record.state, op);
         apply(record, doc);
       });
-      this.options.log.info(`${flow} ${version}: ${OPERATION_NAMES[op]} by ${actor.user}`);
+      this.log.info(`${flow} ${version}: ${OPERATION_NAMES[op]} by ${actor.user}`);
       return this.version(flow, version);
     });
   }
@@ -603,9 +601,7 @@ export class ReleaseBook {
 
   /** `quiet`: the caller logs the release (a deploy's release tag). */
   private async releaseNow(flow: string, version: string, request: ReleaseRequest, actor: Actor, quiet = false): Promise<VersionView> {
-    await this.load().catch((err: unknown) => {
-      throw new ReleaseError(503, `the release store cannot be reached: ${(err as Error).message}`);
-    });
+    await this.loadOr503();
     const record = this.versionOf(this.doc, flow, version);
     if (record.retiring) throw refusal(flow, version, record.state, 'release', ' (replaced, finishing its calls)');
     mustAllow(flow, version, record.state, 'release');
@@ -668,7 +664,7 @@ export class ReleaseBook {
       if (request.comment) r.comment = request.comment;
       else delete r.comment;
     });
-    if (!quiet) this.options.log.info(`${flow} ${version} released as ${request.target} by ${actor.user} (snapshot ${snapshot.id})`);
+    if (!quiet) this.log.info(`${flow} ${version} released as ${request.target} by ${actor.user} (snapshot ${snapshot.id})`);
     return this.version(flow, version);
   }
 
@@ -743,7 +739,7 @@ export class ReleaseBook {
       if (f.versions[version]) throw new ReleaseError(409, `flow ${flow} already has a version ${version}: choose another name`);
       const record = this.newRecord('new', actor.user);
       record.from = from;
-      record.history.push({ at: this.now(), by: actor.user, op: from.snapshot ? 'restore' : 'clone', from: 'new', to: 'new', comment: from.snapshot ? `from snapshot ${from.snapshot}` : `from ${from.version ?? ''}` });
+      note(record, { at: this.now(), by: actor.user, op: from.snapshot ? 'restore' : 'clone', from: 'new', to: 'new', comment: from.snapshot ? `from snapshot ${from.snapshot}` : `from ${from.version ?? ''}` });
       f.versions[version] = record;
     });
   }
@@ -752,7 +748,15 @@ export class ReleaseBook {
     try {
       return await this.options.store();
     } catch (err) {
-      throw new ReleaseError(503, `the release store cannot be reached: ${(err as Error).message}`);
+      throw unreachable(err);
+    }
+  }
+
+  private async loadOr503(): Promise<void> {
+    try {
+      await this.load();
+    } catch (err) {
+      throw unreachable(err);
     }
   }
 
@@ -875,7 +879,7 @@ export class ReleaseBook {
             }
           }
         }
-        for (const line of lines) this.options.log.info(line);
+        for (const line of lines) this.log.info(line);
         return lines;
       });
     });
