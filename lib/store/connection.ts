@@ -77,6 +77,31 @@ export class StoreConnection {
     return new Promise((resolve, reject) => this.waiters.add({ resolve, reject }));
   }
 
+  /**
+   * The open store for a request someone waits on (an editor's click): at
+   * once when it is open; within `waitMs` while it is opening; refused at
+   * once, naming the state, while it is unreachable or has failed (ready()
+   * would wait for the next successful retry).
+   */
+  available(waitMs: number): Promise<Store> {
+    if (this.opened) return Promise.resolve(this.opened);
+    const { state, message } = this.current;
+    if (state !== 'opening') return Promise.reject(new StoreError('unreachable', `the store is ${state}${message ? `: ${message}` : ''}`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new StoreError('unreachable', `the store did not open within ${waitMs / 1000} s`)), waitMs);
+      this.ready().then(
+        (store) => {
+          clearTimeout(timer);
+          resolve(store);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -8,7 +8,6 @@
  * (nodes/shared/admin-releases.ts). The book itself is lib/releases/book.ts.
  */
 import { ReleaseBook } from '../../lib/releases/book';
-import type { Logger } from '../../lib/log';
 import { releasesConfig } from '../../lib/schemas/releases';
 import type { Store } from '../../lib/store/port';
 import { registerReleasesApi } from '../shared/admin-releases';
@@ -29,21 +28,7 @@ const STORE_WAIT_MS = 10_000;
 function storeOf(id: string): Promise<Store> {
   const deployed = listStores().find((s) => s.id === id);
   if (!deployed) return Promise.reject(new Error(`the store ${id} is not deployed`));
-  const { state, message } = deployed.connection.status;
-  if (state !== 'connected' && state !== 'opening') return Promise.reject(new Error(`the store is ${state}${message ? `: ${message}` : ''}`));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the store did not open within 10 s')), STORE_WAIT_MS);
-    deployed.connection.ready().then(
-      (store) => {
-        clearTimeout(timer);
-        resolve(store);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
+  return deployed.connection.available(STORE_WAIT_MS);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -60,7 +45,6 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const storeId = check.value.store;
-    loggers.set(node.id, nodeLogger(node));
     // A book whose store changed starts again from the new store.
     let book = findBook(node.id);
     if (book && storeIds.get(book) !== storeId) {
@@ -69,17 +53,10 @@ export = function register(RED: NodeAPI): void {
       book = undefined;
     }
     if (!book) {
-      const id = node.id;
       book = new ReleaseBook({
-        id,
+        id: node.id,
         store: () => storeOf(storeId),
-        // The book logs through whichever instance of this node is deployed now.
-        log: {
-          debug: (m) => loggers.get(id)?.debug(m),
-          info: (m) => loggers.get(id)?.info(m),
-          warn: (m) => loggers.get(id)?.warn(m),
-          error: (m) => loggers.get(id)?.error(m),
-        },
+        log: nodeLogger(node),
         liveCalls,
         configTypes: () => {
           const types = new Map<string, string>();
@@ -97,6 +74,8 @@ export = function register(RED: NodeAPI): void {
       storeIds.set(book, storeId);
       keepBook(book);
     }
+    // The book logs through whichever instance of this node is deployed now.
+    book.log = nodeLogger(node);
     node.book = book;
     const mine = book;
     mine.load().then(
@@ -129,7 +108,6 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       dropBook(mine);
-      loggers.delete(node.id);
       mine.close().then(
         () => done(),
         () => done(),
@@ -139,5 +117,4 @@ export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('callflow-releases', ReleasesNode as unknown as (this: Node, def: NodeDef) => void);
 };
 
-const loggers = new Map<string, Logger>();
 const storeIds = new WeakMap<ReleaseBook, string>();

@@ -83,4 +83,28 @@ describe('store connection', function () {
     await assert.rejects(waiting, /closed/);
     assert.equal(s.opens(), 1, 'no retry after close');
   });
+
+  it('available(): the open store at once, refused at once while unreachable (naming the state), and bounded while opening', async function () {
+    const s = scripted([new StoreError('unreachable', 'down')]);
+    const c = new StoreConnection(s.store, 'x', log, { retry: { initialMs: 60_000, maxMs: 60_000 } });
+    // Opening, and the first attempt fails: whoever asks gets the state, not a wait for the next retry.
+    const whileOpening = c.available(60_000);
+    await new Promise<void>((resolve) => c.onStatus((st) => st.state === 'unreachable' && resolve()));
+    await assert.rejects(c.available(60_000), (err: StoreError) => err.kind === 'unreachable' && /^the store is unreachable: .*down/.test(err.message));
+    await c.close();
+    await assert.rejects(whileOpening, /closed/);
+
+    const open = scripted([]);
+    const ready = new StoreConnection(open.store, 'y', log, fast);
+    await ready.ready();
+    assert.equal(await ready.available(1), open.store);
+    await ready.close();
+
+    let opened = (): void => undefined;
+    const held = { backend: 'mongodb', open: () => new Promise<void>((resolve) => (opened = resolve)), close: () => Promise.resolve() } as unknown as Store;
+    const slow = new StoreConnection(held, 'z', log, fast);
+    await assert.rejects(slow.available(20), (err: StoreError) => err.kind === 'unreachable' && /did not open within 0.02 s/.test(err.message));
+    opened();
+    await slow.close();
+  });
 });
