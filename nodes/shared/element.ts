@@ -26,10 +26,12 @@ import diagnostics from 'node:diagnostics_channel';
 import { CallEndedError, CancelledError } from '../../lib/ari/errors';
 import { readHandle } from '../../lib/call/handle';
 import type { CallSession } from '../../lib/call/session';
+import { hashNodes } from '../../lib/releases/nodes';
 import type { Validator } from '../../lib/schemas/validator';
 import { findEngine, type Engine } from './engine';
 import { translator, type Translate } from './i18n';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red';
+import { statusShower } from './status';
 
 /** How often, at most, a busy node's status changes. */
 const STATUS_MS = 250;
@@ -120,11 +122,6 @@ function successorOf(id: string, previous: Successor): Promise<Successor | undef
   });
 }
 
-function settingsKey(def: NodeDef): string {
-  const { x: _x, y: _y, g: _g, ...rest } = def as NodeDef & { x?: unknown; y?: unknown; g?: unknown };
-  return JSON.stringify(rest);
-}
-
 /** A send() argument with msg on one output. */
 function outputArray(node: Node, output: number, msg: NodeMessage): (NodeMessage | null)[] {
   const wires = (node as Node & { wires?: string[][] }).wires ?? [];
@@ -148,37 +145,16 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     const handedOver = new Set<AbortController>();
     let lastError: string | undefined;
 
-    let shown = '';
-    const renderStatus = (): void => {
-      let status: NodeStatus;
-      if (!check.ok) status = { fill: 'red', shape: 'ring', text: 'callflow.status.invalid-config' };
-      else if (inflight.size > 0) status = { fill: 'blue', shape: 'dot', text: t('callflow.status.active', { count: inflight.size }) };
-      else if (lastError) status = { fill: 'red', shape: 'ring', text: lastError };
-      else status = {};
-      const key = JSON.stringify(status);
-      if (key === shown) return;
-      shown = key;
-      node.status(status);
-    };
     // Under load a node takes hundreds of calls a second: its status follows at most every STATUS_MS (the last state always shows).
-    let statusTimer: NodeJS.Timeout | undefined;
-    let lastRender = 0;
-    const showStatus = (): void => {
-      if (statusTimer) return;
-      const wait = lastRender + STATUS_MS - Date.now();
-      if (wait <= 0) {
-        lastRender = Date.now();
-        renderStatus();
-        return;
-      }
-      statusTimer = setTimeout(() => {
-        statusTimer = undefined;
-        lastRender = Date.now();
-        renderStatus();
-      }, wait);
+    const statusOf = (): NodeStatus => {
+      if (!check.ok) return { fill: 'red', shape: 'ring', text: 'callflow.status.invalid-config' };
+      if (inflight.size > 0) return { fill: 'blue', shape: 'dot', text: t('callflow.status.active', { count: inflight.size }) };
+      if (lastError) return { fill: 'red', shape: 'ring', text: lastError };
+      return {};
     };
+    const status = statusShower(node, statusOf, STATUS_MS);
     if (!check.ok) node.error(t('callflow.errors.invalid-config', { problems: check.problems.join('; ') }));
-    renderStatus();
+    status.now();
 
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       if (!check.ok) {
@@ -218,10 +194,10 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       finishers.set(controller, () => finish());
       const work = handleCall(node, engine, session, msg, send, finish, controller);
       inflight.set(controller, work);
-      showStatus();
+      status.update();
       void work.finally(() => {
         inflight.delete(controller);
-        showStatus();
+        status.update();
       });
     });
 
@@ -308,7 +284,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     }
 
     const me: Successor = {
-      key: settingsKey(def),
+      key: hashNodes([def]),
       deliver: (session, engine, msg, result) => {
         deliver(node, session, engine, msg, result, (m) => node.send(m as NodeMessage | (NodeMessage | null)[] | null));
         result.after?.();
@@ -337,8 +313,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
-      clearTimeout(statusTimer);
-      statusTimer = undefined;
+      status.stop();
       if (successors.get(node.id) === me) successors.delete(node.id);
       if (!removed) {
         // A restart: the operations go on, for the next instance to finish; each input is done now.
