@@ -15,7 +15,7 @@ import type { AsteriskConfigNode } from '../asterisk/config';
 import type { Engine } from '../shared/engine';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../shared/red';
-import { CONNECTION_STATUS, INVALID_CONFIG, NO_CONNECTION } from '../shared/status';
+import { CONNECTION_STATUS, INVALID_CONFIG, NO_CONNECTION, statusShower } from '../shared/status';
 import type { ReleasesConfigNode } from '../releases/config';
 
 /** How often, at most, a versioned entry's status changes (it follows every call). */
@@ -96,33 +96,22 @@ export = function register(RED: NodeAPI): void {
 
 /** The status of a versioned entry: the connection's trouble if it has any, else the version's state and calls. */
 function versionStatus(node: Node, engine: Engine, book: ReleaseBook, flow: string, version: string): () => void {
-  let shown = '';
-  let timer: NodeJS.Timeout | undefined;
-  const render = (): void => {
-    const state = engine.status.state;
-    const status: NodeStatus = state === 'connected' ? book.entryStatus(node.id, flow, version) : CONNECTION_STATUS[state];
-    const key = JSON.stringify(status);
-    if (key === shown) return;
-    shown = key;
-    node.status(status);
-  };
-  const soon = (): void => {
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      render();
-    }, STATUS_MS);
-  };
-  render();
-  const offBook = book.onChange(soon);
-  const offEngine = engine.onStatus(() => render());
+  const status = statusShower(
+    node,
+    (): NodeStatus => (engine.status.state === 'connected' ? book.entryStatus(node.id, flow, version) : CONNECTION_STATUS[engine.status.state]),
+    STATUS_MS,
+  );
+  status.now();
+  const offBook = book.onChange(() => status.update());
+  const offEngine = engine.onStatus(() => status.now());
   const offCalls = engine.onCallEnded(({ session }) => {
-    if (session.flow === flow && session.version === version) soon();
+    if (session.flow === flow && session.version === version) status.update();
   });
   return () => {
     offBook();
     offEngine();
     offCalls();
-    clearTimeout(timer);
+    status.stop();
   };
 }
 

@@ -1,7 +1,7 @@
 /** Node statuses shared by the nodes: keys the editor translates in the node's own catalog (see locales/<lang>/shared.json). */
 import type { ConnectionState } from '../../lib/ari/port';
 import type { StoreState } from '../../lib/store/connection';
-import type { NodeStatus } from './red';
+import type { Node, NodeStatus } from './red';
 
 export const CONNECTION_STATUS: Readonly<Record<ConnectionState, NodeStatus>> = {
   connecting: { fill: 'yellow', shape: 'ring', text: 'callflow.status.connecting' },
@@ -25,3 +25,51 @@ export const STORE_STATUS: Readonly<Record<StoreState, NodeStatus>> = {
   failed: { fill: 'red', shape: 'ring', text: 'callflow.status.store-failed' },
   closed: { fill: 'grey', shape: 'ring', text: 'callflow.status.closed' },
 };
+
+export interface StatusShower {
+  /** Shows the current status soon: now, unless one was shown less than `ms` ago (then when that time is up). */
+  update(): void;
+  /** Shows the current status now (outside the throttle: the first status, a connection's change). */
+  now(): void;
+  /** Cancels a status still to show. */
+  stop(): void;
+}
+
+/**
+ * Shows what `compute` says as the node's status, only when it changed, and
+ * at most every `ms`: a node that handles hundreds of calls a second must not
+ * send hundreds of status updates to the editor; the latest state always shows.
+ */
+export function statusShower(node: Pick<Node, 'status'>, compute: () => NodeStatus, ms: number): StatusShower {
+  let shown = '';
+  let timer: NodeJS.Timeout | undefined;
+  let last = 0;
+  const render = (): void => {
+    const status = compute();
+    const key = JSON.stringify(status);
+    if (key === shown) return;
+    shown = key;
+    node.status(status);
+  };
+  return {
+    update: () => {
+      if (timer) return;
+      const wait = last + ms - Date.now();
+      if (wait <= 0) {
+        last = Date.now();
+        render();
+        return;
+      }
+      timer = setTimeout(() => {
+        timer = undefined;
+        last = Date.now();
+        render();
+      }, wait);
+    },
+    now: render,
+    stop: () => {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
