@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { readExamples } from '../../lib/playground/home';
-import { chromiumMissing, chromiumProcesses, gotoEditor, openBrowser, startEditor, type BrowserHandle, type EditorHandle } from '../support/browser';
+import { chromiumProcesses, useEditor } from '../support/browser';
 
 const hello = readExamples().find((e) => e.name === 'Hello IVR');
 if (!hello) throw new Error('examples/Hello IVR.json is missing');
@@ -19,47 +19,17 @@ const entry = hello.nodes.find((n) => n.type === 'callflow-entry') as { id: stri
 describe('the editor in a real browser', function () {
   // Node-RED starts in 1-3 s, Chromium in 0.5-2 s, the editor loads in 2-3 s.
   this.timeout(60_000);
-  let editor: EditorHandle | undefined;
-  let browser: BrowserHandle | undefined;
-
-  before(function () {
-    const missing = chromiumMissing();
-    if (missing === undefined) return;
-    // Say why, in the test output, then mark every test of the suite pending.
-    console.log(`      SKIPPED: ${missing}`);
-    this.skip();
-  });
-
-  before(async function () {
-    // Both at once; each is kept as soon as it runs, so after() ends it even if the other failed.
-    const started = await Promise.allSettled([
-      startEditor({ flows: hello.nodes }).then((e) => (editor = e)),
-      openBrowser().then((b) => (browser = b)),
-    ]);
-    for (const s of started) if (s.status === 'rejected') throw s.reason;
-    await gotoEditor(browser!.page, editor!.url);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    console.log(`      Node-RED's output:\n${editor?.logs().join('\n') ?? '(not started)'}`);
-    console.log(`      the page's script errors:\n${browser?.errors().join('\n') ?? '(no browser)'}`);
-  });
-
-  after(async function () {
-    await browser?.close();
-    await editor?.stop();
-  });
+  const running = useEditor(hello.nodes);
 
   it('loads the editor without script errors', async function () {
-    const { page } = browser!;
+    const { page } = running().browser;
     assert.match(await page.title(), /Node-RED/);
     await page.locator('#red-ui-header').waitFor();
-    assert.deepEqual(browser!.errors(), []);
+    assert.deepEqual(running().browser.errors(), []);
   });
 
   it('offers the callflow nodes in the palette, in their own category', async function () {
-    const { page } = browser!;
+    const { page } = running().browser;
     const node = page.locator('#red-ui-palette-container-callflow .red-ui-palette-node[data-palette-type="callflow-entry"]');
     await node.waitFor();
     assert.equal((await node.locator('.red-ui-palette-label').textContent())?.trim(), 'entry');
@@ -69,7 +39,7 @@ describe('the editor in a real browser', function () {
   });
 
   it("shows the deployed flow's tab, open, with its nodes", async function () {
-    const { page } = browser!;
+    const { page } = running().browser;
     const workspaceTab = page.locator(`#red-ui-workspace-tabs li.red-ui-tab[id="red-ui-tab-${tab.id}"]`);
     await workspaceTab.waitFor();
     assert.equal((await workspaceTab.locator('.red-ui-tab-label').textContent())?.trim(), tab.label);
@@ -81,8 +51,8 @@ describe('the editor in a real browser', function () {
   });
 
   it('closes the browser and stops Node-RED, leaving no process behind', async function () {
-    const b = browser!;
-    const e = editor!;
+    const b = running().browser;
+    const e = running().editor;
     assert.ok(chromiumProcesses(b.dir).length > 0, 'Chromium is not found while open');
     await b.close();
     await e.stop();

@@ -8,52 +8,23 @@
  */
 import assert from 'node:assert/strict';
 import { readExamples } from '../../lib/playground/home';
-import { chromiumMissing, gotoEditor, openBrowser, startEditor, type BrowserHandle, type EditorHandle } from '../support/browser';
+import { useEditor } from '../support/browser';
 
 const example = readExamples().find((e) => e.name === 'Gray release');
 if (!example) throw new Error('examples/Gray release.json is missing');
 
 describe('the Call flows sidebar in a real browser', function () {
   this.timeout(60_000);
-  let editor: EditorHandle | undefined;
-  let browser: BrowserHandle | undefined;
+  const running = useEditor(example.nodes, (e) => e.waitForLog(/support v2 released as the gray version/));
 
-  before(function () {
-    const missing = chromiumMissing();
-    if (missing === undefined) return;
-    console.log(`      SKIPPED: ${missing}`);
-    this.skip();
-  });
-
-  before(async function () {
-    const started = await Promise.allSettled([
-      startEditor({ flows: example.nodes }).then((e) => (editor = e)),
-      openBrowser().then((b) => (browser = b)),
-    ]);
-    for (const s of started) if (s.status === 'rejected') throw s.reason;
-    await editor!.waitForLog(/support v2 released as the gray version/);
-    await gotoEditor(browser!.page, editor!.url);
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state !== 'failed') return;
-    console.log(`      Node-RED's output:\n${editor?.logs().join('\n') ?? '(not started)'}`);
-    console.log(`      the page's script errors:\n${browser?.errors().join('\n') ?? '(no browser)'}`);
-  });
-
-  after(async function () {
-    await browser?.close();
-    await editor?.stop();
-  });
-
-  const row = (version: string) => browser!.page.locator(`.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="${version}"]`);
+  const row = (version: string) => running().browser.page.locator(`.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="${version}"]`);
   const buttons = async (version: string): Promise<string[]> => {
     const all = await row(version).locator('.callflow-rel-buttons button[data-op]').all();
     return Promise.all(all.map(async (b) => (await b.getAttribute('data-op')) ?? ''));
   };
 
   it('lists the flow, its versions and states, and only the buttons each state allows', async function () {
-    const { page } = browser!;
+    const { page } = running().browser;
     // Node-RED puts tabs beyond the first few in the sidebar's menu; its action opens the tab as the menu item does.
     await page.evaluate(() => (globalThis as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke('callflow:show-call-flows-tab'));
     await page.locator('#red-ui-tab-callflow-releases.active').waitFor({ state: 'attached' });
@@ -66,7 +37,7 @@ describe('the Call flows sidebar in a real browser', function () {
   });
 
   it('releases the gray version as official: the states change in the sidebar', async function () {
-    const { page } = browser!;
+    const { page } = running().browser;
     await row('v2').locator('button[data-op="release"]').click();
     const target = row('v2').locator('select.callflow-rel-target');
     await target.waitFor();
@@ -78,11 +49,11 @@ describe('the Call flows sidebar in a real browser', function () {
     await row('v1').locator('.callflow-rel-state[data-state="unreleased"]').waitFor();
     assert.deepEqual(await buttons('v1'), ['release', 'edit', 'delete']);
     assert.equal(await page.locator('.callflow-rel-flow[data-flow="support"] .callflow-rel-gray').count(), 0, 'no gray version any more');
-    assert.deepEqual(browser!.errors(), []);
+    assert.deepEqual(running().browser.errors(), []);
   });
 
   it('refuses what the state does not allow, with the state in the message (the API answers 409)', async function () {
-    const { page } = browser!;
+    const { page } = running().browser;
     // The sidebar offers no Edit on an official version; asking anyway is refused with the state and what it allows.
     const answer = await page.evaluate(async () => {
       const res = await fetch('callflow/releases', { headers: { Accept: 'application/json' } });

@@ -294,3 +294,53 @@ export async function gotoEditor(page: Page, url: string, login?: { username: st
   await page.locator('#red-ui-workspace-tabs li.red-ui-tab').first().waitFor();
   await page.locator('#red-ui-loading-progress').waitFor({ state: 'hidden' });
 }
+
+// ---------------------------------------------------------------- mocha
+
+/**
+ * For a describe block: a real Node-RED running `flows` and a Chromium on its
+ * editor, started once for the block (both at once) and ended after it,
+ * whatever happened. `ready` waits for what the tests need before the editor
+ * opens (a log line, say). Without Chromium the block is reported as
+ * skipped, with the reason; a failing test prints Node-RED's output and the
+ * page's script errors.
+ */
+export function useEditor(flows: object[], ready?: (editor: EditorHandle) => Promise<unknown>): () => { editor: EditorHandle; browser: BrowserHandle } {
+  let editor: EditorHandle | undefined;
+  let browser: BrowserHandle | undefined;
+
+  before(function () {
+    const missing = chromiumMissing();
+    if (missing === undefined) return;
+    // Say why, in the test output, then mark every test of the block pending.
+    console.log(`      SKIPPED: ${missing}`);
+    this.skip();
+  });
+
+  before(async function () {
+    // Both at once; each is kept as soon as it runs, so after() ends it even if the other failed.
+    const started = await Promise.allSettled([
+      startEditor({ flows }).then((e) => (editor = e)),
+      openBrowser().then((b) => (browser = b)),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    if (ready) await ready(editor as EditorHandle);
+    await gotoEditor((browser as BrowserHandle).page, (editor as EditorHandle).url);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    console.log(`      Node-RED's output:\n${editor?.logs().join('\n') ?? '(not started)'}`);
+    console.log(`      the page's script errors:\n${browser?.errors().join('\n') ?? '(no browser)'}`);
+  });
+
+  after(async function () {
+    await browser?.close();
+    await editor?.stop();
+  });
+
+  return () => {
+    if (!editor || !browser) throw new Error('the editor and the browser run only inside the describe block');
+    return { editor, browser };
+  };
+}
