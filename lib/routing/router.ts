@@ -127,13 +127,14 @@ export class FlowRouter {
       const where = match.level === 'group' ? `group "${match.group ?? ''}"` : match.level === 'number' ? 'its number entry' : 'the account default';
       return found(match.flow, match.level) ?? { refused: `the routing table sends ${session.dialed} (${where}) to flow "${match.flow}", which is not deployed (deployed: ${this.describe()})`, settings };
     }
-    const names = this.names;
-    if (names.length === 1) {
-      return found(names[0] as string, 'only-flow') as RouteResult;
+    const count = this.flows.size + this.versioned.size;
+    if (count === 1) {
+      const only = (this.flows.keys().next().value ?? this.versioned.keys().next().value) as string;
+      return found(only, 'only-flow') as RouteResult;
     }
-    if (names.length === 0) return { refused: `no flow is deployed on this connection (call to ${session.dialed})`, settings };
+    if (count === 0) return { refused: `no flow is deployed on this connection (call to ${session.dialed})`, settings };
     return {
-      refused: `the call to ${session.dialed} names no flow and ${names.length} are deployed (${this.describe()}); pass the flow name in Stasis(app,<flow>) or add a routing table`,
+      refused: `the call to ${session.dialed} names no flow and ${count} are deployed (${this.describe()}); pass the flow name in Stasis(app,<flow>) or add a routing table`,
       settings,
     };
   }
