@@ -10,9 +10,18 @@
 import { EventEmitter } from 'node:events';
 import { causeText, HANGUP_REASONS, type HangupReason } from '../ari/causes';
 import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
-import type { StasisStart } from '../ari/types';
+import type { Channel, StasisStart } from '../ari/types';
 import { silentLogger, type Logger } from '../log';
-import { CallSession, type CallEnd, type HungUpBy } from './session';
+import { CallSession, type CallEnd, type CampaignLink, type HungUpBy } from './session';
+
+/**
+ * Channel ids of calls a campaign places start with this. After a restart,
+ * such a channel still in the application belongs to a dialer that will
+ * adopt it (lib/campaign/dialer.ts) rather than to nobody; it is hung up
+ * only if no dialer has adopted it within ADOPT_GRACE_MS.
+ */
+export const CAMPAIGN_CHANNEL_PREFIX = 'cfc-';
+export const ADOPT_GRACE_MS = 120_000;
 
 export interface CallRegistryOptions {
   /** Id of the connection (the config node), written into every msg.call. */
@@ -92,6 +101,31 @@ export class CallRegistry {
   /** Marks a channel we are about to create, so its StasisStart is not taken for a new inbound call. */
   claim(channelId: string): void {
     this.claimed.add(channelId);
+  }
+
+  /**
+   * A session for an outbound channel of ours that is in the application
+   * (an answered campaign call, or one found still up after a restart).
+   * Returns the existing session when there is one.
+   */
+  adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession {
+    this.claimed.delete(channel.id);
+    const known = this.sessions.get(channel.id);
+    if (known) return known;
+    const session = new CallSession({
+      channelId: channel.id,
+      connection: this.options.connectionId,
+      direction: 'outbound',
+      caller: init.caller,
+      dialed: init.dialed,
+      state: channel.state === 'Up' ? 'up' : 'ringing',
+      language: channel.language,
+      ...(this.options.now ? { now: this.options.now } : {}),
+    });
+    if (channel.state === 'Up') session.answeredAt = new Date(this.now()).toISOString();
+    session.campaign = init.campaign;
+    this.sessions.set(channel.id, session);
+    return session;
   }
 
   /**
@@ -228,11 +262,24 @@ export class CallRegistry {
   }
 
   private reconciled(r: Reconciliation): void {
-    if (r.unclaimed.length === 0) return;
+    const campaign = r.unclaimed.filter((id) => id.startsWith(CAMPAIGN_CHANNEL_PREFIX));
+    const unclaimed = r.unclaimed.filter((id) => !id.startsWith(CAMPAIGN_CHANNEL_PREFIX));
+    if (campaign.length > 0) {
+      // A campaign's dialer resumes its own calls (they are in its store); those nobody adopts in time are hung up.
+      const timer = setTimeout(() => {
+        const left = campaign.filter((id) => !this.sessions.has(id));
+        if (left.length === 0) return;
+        this.log.warn(`${left.length} campaign call(s) left by an earlier run were not resumed by any dialer; hanging them up: ${left.join(', ')}`);
+        for (const id of left) this.telephony.hangup(id, 'normal').catch((err: unknown) => this.log.warn(`hanging up ${id} failed: ${(err as Error).message}`));
+      }, ADOPT_GRACE_MS);
+      timer.unref();
+      this.graceTimers.set(`adopt:${campaign[0] ?? ''}`, timer);
+    }
+    if (unclaimed.length === 0) return;
     this.log.warn(
-      `${r.unclaimed.length} call(s) were in application ${this.telephony.app} without anyone here handling them (left by an earlier run); hanging them up: ${r.unclaimed.join(', ')}`,
+      `${unclaimed.length} call(s) were in application ${this.telephony.app} without anyone here handling them (left by an earlier run); hanging them up: ${unclaimed.join(', ')}`,
     );
-    for (const id of r.unclaimed) {
+    for (const id of unclaimed) {
       this.telephony.hangup(id, 'normal').catch((err: unknown) => this.log.warn(`hanging up ${id} failed: ${(err as Error).message}`));
     }
   }

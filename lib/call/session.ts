@@ -17,6 +17,16 @@ export interface CallEnd {
   at: string;
 }
 
+/** What ties an outbound call to the campaign attempt that placed it. */
+export interface CampaignLink {
+  id: string;
+  name: string;
+  customerId: string;
+  attempt: number;
+  number: string;
+  custom?: Record<string, unknown>;
+}
+
 export interface NewCall {
   channelId: string;
   connection: string;
@@ -65,6 +75,10 @@ export class CallSession {
   /** Settings the routing table gives the dialed number. */
   settings: RouteSettings = {};
   route: { level: string; group?: string } | undefined;
+  /** For a call a campaign placed: the campaign and the customer (msg.call.campaign). */
+  campaign: CampaignLink | undefined;
+  /** The business result the flow set (callflow-result), stored with the campaign's attempt. */
+  result: { code: string; subCode?: string } | undefined;
   /** Set while the call is handed to someone else (bridged to an agent): no element is expected to handle it. */
   handedOff = false;
   /** The channel the caller is bridged with, after a transfer. */
@@ -179,6 +193,8 @@ export class CallSession {
     if (this.language !== undefined) h.language = this.language;
     if (Object.keys(this.settings).length > 0) h.settings = { ...this.settings };
     if (this.route) h.route = { ...this.route };
+    if (this.campaign) h.campaign = structuredClone(this.campaign);
+    if (this.result) h.result = { ...this.result };
     return h;
   }
 

@@ -11,6 +11,8 @@ export interface AsteriskConfig {
   useSimulator: boolean;
   /** Hang up a call that no node has handled for this many seconds (0: never). */
   idleTimeoutSec: number;
+  /** Calls this connection may carry at once (the channels licensed or provisioned); campaigns never dial beyond it. */
+  maxChannels: number;
 }
 
 export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk', {
@@ -31,8 +33,9 @@ export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk',
     },
     useSimulator: { type: 'boolean', default: false, description: 'true or false' },
     idleTimeoutSec: { type: 'integer', minimum: 0, maximum: 86400, default: 60, description: 'a whole number of seconds from 0 (never) to 86400' },
+    maxChannels: { type: 'integer', minimum: 1, maximum: 100000, default: 100, description: 'a number of channels from 1 to 100000' },
   },
-  required: ['app', 'useSimulator', 'idleTimeoutSec'],
+  required: ['app', 'useSimulator', 'idleTimeoutSec', 'maxChannels'],
   if: { properties: { useSimulator: { const: false } } },
   then: { properties: { url: { type: 'string', minLength: 1, description: 'the ARI URL, required unless the built-in simulator is used' } }, required: ['url'] },
 });

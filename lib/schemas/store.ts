@@ -60,7 +60,12 @@ export type AttemptOutcome =
   | 'max-response-exceeded'
   | 'originate-failed'
   | 'blocked'
-  | 'cancelled';
+  | 'cancelled'
+  /**
+   * The dialer stopped while the attempt was in flight, and Asterisk no longer had the channel when it came back:
+   * how the attempt ended is unknown.
+   */
+  | 'lost';
 
 /** One dial of one number of a contact, and how it ended. */
 export interface Attempt {
@@ -121,7 +126,7 @@ export const contactInput = new Validator<ContactInput>('contact', {
   },
 });
 
-const OUTCOMES = ['answered', 'busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'blocked', 'cancelled'];
+const OUTCOMES = ['answered', 'busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'blocked', 'cancelled', 'lost'];
 
 export const attemptDocument = new Validator<Attempt>('attempt', {
   type: 'object',

@@ -20,7 +20,10 @@
  * claim reads and writes only those two tables (a few pages), never the
  * contact rows, so it costs the same whatever the number of contacts and
  * of those not due; waiting contacts reach the queue through a partial
- * index on (campaign, due_at).
+ * index on (campaign, due_at). An expired lease waits in the queue with its
+ * token and worker until another claim takes it; a partial index on the
+ * queue's (campaign, worker) (schema version 3) lets a restarted worker find
+ * those of its leases (reclaimLeases).
  */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
@@ -28,7 +31,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ContactInput, DocumentKind, FlowSnapshot, BlockEntry, CallRecord, QuestionnaireAnswers, Attempt } from '../schemas/store';
-import { blockEntry, callRecord, flowSnapshot, questionnaireAnswers } from '../schemas/store';
+import { blockEntry, callRecord, contactProgress, flowSnapshot, questionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   pageLimit,
@@ -51,8 +54,10 @@ import {
   checkContacts,
   checkDocument,
   checked,
+  checkHeldClaim,
   checkId,
   checkNext,
+  checkReclaim,
   checkStateFilter,
   checkTime,
   collectAttempts,
@@ -138,6 +143,15 @@ export const EMBEDDED_MIGRATIONS: readonly Migration<Db>[] = [
         ALTER TABLE contacts DROP COLUMN lease_token;
         ALTER TABLE contacts DROP COLUMN lease_worker;
       `);
+    },
+  },
+  {
+    // v3: a restarted worker takes back its leases (reclaimLeases), the expired ones waiting in the queue with its
+    // token included; this index finds those without reading the rest of the queue.
+    collection: 'contacts',
+    to: 3,
+    up: (db) => {
+      db.exec('CREATE INDEX queue_worker ON queue (campaign, worker) WHERE worker IS NOT NULL');
     },
   },
   {
@@ -366,6 +380,11 @@ export class EmbeddedStore implements Store {
         'SELECT q.rank, q.token, q.worker FROM contacts c JOIN queue q ON q.campaign = c.campaign AND q.rank = c.rank AND q.seq = c.seq WHERE c.campaign = ? AND c.seq = ?',
       ),
       settle: db.prepare('UPDATE contacts SET state = ?, due_at = ?, attempts = ?, doc = ? WHERE campaign = ? AND seq = ?'),
+      leaseHeld: db.prepare<[string, number, string], { x: number }>('SELECT 1 AS x FROM leases WHERE campaign = ? AND seq = ? AND token = ?'),
+      rewrite: db.prepare('UPDATE contacts SET doc = ? WHERE campaign = ? AND seq = ?'),
+      leasesOf: db.prepare<[string, string], { seq: number }>('SELECT seq FROM leases WHERE campaign = ? AND worker = ?'),
+      queuedOf: db.prepare<[string, string], { rank: string; seq: number }>('SELECT rank, seq FROM queue WHERE campaign = ? AND worker = ?'),
+      relet: db.prepare('UPDATE leases SET token = ?, until = ? WHERE campaign = ? AND seq = ?'),
       bySeq: db.prepare<[string, number], ContactRow>(`${CONTACT} WHERE c.campaign = ? AND c.seq = ?`),
       byCustomer: db.prepare<[string, string], ContactRow>(`${CONTACT} WHERE c.campaign = ? AND c.customer = ?`),
       pageContacts: db.prepare<[string, number, number], ContactRow>(`${CONTACT} WHERE c.campaign = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`),
@@ -527,6 +546,59 @@ export class EmbeddedStore implements Store {
         .immediate();
     } catch (err) {
       failed(err, 'recording an attempt');
+    }
+  }
+
+  async markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean> {
+    checkHeldClaim(claim);
+    checked(contactProgress, progress, 'progress');
+    const { campaignId, seq } = claim.contact;
+    const st = this.st;
+    try {
+      return this.handle
+        .transaction((): boolean => {
+          // Held: as in recordAttempt (our lease, or expired and in the queue with our token); the lease stays as it is.
+          const held = st.leaseHeld.get(campaignId, seq, claim.token) !== undefined || st.queued.get(campaignId, seq)?.token === claim.token;
+          if (!held) return false;
+          const row = st.bySeq.get(campaignId, seq);
+          if (!row) return false;
+          const body = JSON.parse(row.doc) as ContactBody;
+          st.rewrite.run(JSON.stringify({ ...body, progress }), campaignId, seq);
+          return true;
+        })
+        .immediate();
+    } catch (err) {
+      failed(err, 'saving the dialer\'s progress');
+    }
+  }
+
+  async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {
+    checkReclaim(campaignId, worker, now, leaseMs);
+    const st = this.st;
+    const until = now + leaseMs;
+    try {
+      return this.handle
+        .transaction((): Claim[] => {
+          const taken: { seq: number; token: string }[] = [];
+          // The worker's leases, running or run out but not yet back in the queue: a new token and end.
+          for (const l of st.leasesOf.all(campaignId, worker)) {
+            const token = `${l.seq}.${leaseToken()}`;
+            st.relet.run(token, until, campaignId, l.seq);
+            taken.push({ seq: l.seq, token });
+          }
+          // Its expired leases back in the queue with its token (nobody re-claimed them; a queued row has a worker only then).
+          for (const q of st.queuedOf.all(campaignId, worker)) {
+            const token = `${q.seq}.${leaseToken()}`;
+            st.dequeue.run(campaignId, q.rank, q.seq);
+            st.lease.run(campaignId, q.seq, token, worker, until);
+            taken.push({ seq: q.seq, token });
+          }
+          taken.sort((a, b) => a.seq - b.seq);
+          return taken.map(({ seq, token }) => ({ contact: toContact(st.bySeq.get(campaignId, seq) as ContactRow), token, worker, leaseUntil: until }));
+        })
+        .immediate();
+    } catch (err) {
+      failed(err, 'taking back leases');
     }
   }
 

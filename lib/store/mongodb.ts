@@ -18,7 +18,7 @@
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection as MongoCollection, type Db, type Document, type Filter, type MongoClientOptions, type WriteConcernSettings, type WriteError } from 'mongodb';
 import type { Attempt, BlockEntry, CallRecord, ContactInput, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
-import { blockEntry, callRecord, flowSnapshot, questionnaireAnswers } from '../schemas/store';
+import { blockEntry, callRecord, contactProgress, flowSnapshot, questionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   pageLimit,
@@ -41,8 +41,10 @@ import {
   checkContacts,
   checkDocument,
   checked,
+  checkHeldClaim,
   checkId,
   checkNext,
+  checkReclaim,
   checkStateFilter,
   checkTime,
   collectAttempts,
@@ -139,6 +141,14 @@ export const MONGODB_MIGRATIONS: readonly Migration<Db>[] = [
     collection: 'contacts',
     to: 2,
     up: () => undefined,
+  },
+  {
+    // v3: a restarted worker takes back its leases (reclaimLeases); only contacts with a lease are in this index.
+    collection: 'contacts',
+    to: 3,
+    up: async (db) => {
+      await db.collection('contacts').createIndexes([{ key: { campaignId: 1, 'lease.worker': 1 }, name: 'leaseWorker', partialFilterExpression: { 'lease.worker': { $exists: true } } }]);
+    },
   },
   {
     collection: 'blocklist',
@@ -469,6 +479,42 @@ export class MongoStore implements Store {
       // Held: leased to us, or expired and made due with our token still on it (nobody re-claimed it).
       const r = await this.contacts.updateOne({ campaignId: c.campaignId, seq: c.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, update);
       return r.matchedCount > 0;
+    });
+  }
+
+  async markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean> {
+    checkHeldClaim(claim);
+    checked(contactProgress, progress, 'progress');
+    const c = claim.contact;
+    return this.run('saving the dialer\'s progress', async () => {
+      // Held as in recordAttempt; the lease (state, dueAt, token) stays as it is.
+      const r = await this.contacts.updateOne({ campaignId: c.campaignId, seq: c.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, { $set: { progress } });
+      return r.matchedCount > 0;
+    });
+  }
+
+  async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {
+    checkReclaim(campaignId, worker, now, leaseMs);
+    const until = now + leaseMs;
+    return this.run('taking back leases', async () => {
+      // The worker's leases, running or run out (made due with its token still on it): found by the leaseWorker index.
+      const held = await this.contacts
+        .find({ campaignId, 'lease.worker': { $eq: worker, $exists: true }, state: { $in: ['leased', 'due'] } }, { projection: { _id: 1, seq: 1, lease: 1 } })
+        .sort({ seq: 1 })
+        .toArray();
+      const claims: Claim[] = [];
+      for (const h of held) {
+        if (!h.lease) continue;
+        const token = leaseToken();
+        // Conditioned on the old token: a claim that took the contact meanwhile keeps it.
+        const doc = await this.contacts.findOneAndUpdate(
+          { _id: h._id, state: { $in: ['leased', 'due'] }, 'lease.token': h.lease.token },
+          { $set: { state: 'leased', dueAt: until, lease: { token, worker } } },
+          { returnDocument: 'after', projection: { _id: 0, lease: 0 } },
+        );
+        if (doc) claims.push({ contact: toContact(doc), token, worker, leaseUntil: until });
+      }
+      return claims;
     });
   }
 

@@ -164,6 +164,26 @@ export interface Store {
    * was lost (expired and re-claimed): nothing is written.
    */
   recordAttempt(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
+  /**
+   * Saves the dialer's progress for a leased contact (the attempt it is
+   * about to dial: number, attempt number, pre-assigned channel id) while
+   * keeping the lease, so that a crash after this point cannot lead to the
+   * same attempt being dialed again. The lease itself is left as it is
+   * (neither renewed nor released), and the claim can still record its
+   * attempt. False (nothing written) when the lease was lost (expired and
+   * re-claimed by someone else, or settled). The progress is checked as
+   * recordAttempt's (contactProgress); it replaces the stored one.
+   */
+  markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean>;
+  /**
+   * A restarted dialer takes back the contacts leased by `worker` (its own
+   * id, stable across restarts): every lease of that worker in the
+   * campaign, expired or not, that nobody else has re-claimed, is given a
+   * new token and a lease until now + leaseMs (the old tokens no longer
+   * hold it). The returned claims, in seq order, carry the stored contact,
+   * progress included.
+   */
+  reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]>;
   getContact(campaignId: string, customerId: string): Promise<StoredContact | undefined>;
   /** Contacts in seq order, optionally only those in one state. */
   pageContacts(campaignId: string, options?: PageOptions & { state?: ContactState }): Promise<Page<StoredContact>>;

@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { routingTable } from '../schemas/routing';
-import { contactInput, contactProgress, contactResult, attemptDocument, documentValue, type ContactInput, type DocumentKind } from '../schemas/store';
+import { contactInput, contactProgress, contactResult, attemptDocument, type ContactInput, type DocumentKind } from '../schemas/store';
 import type { Validator } from '../schemas/validator';
 import { releasesDocument } from '../schemas/releases';
+import { campaignDocument } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
-import { StoreError, pageLimit, type AttemptRow, type NextStep, type Page, type PageOptions } from './port';
+import { StoreError, pageLimit, type AttemptRow, type Claim, type NextStep, type Page, type PageOptions } from './port';
 
 /**
  * The schema version each collection's documents are at in this version of
@@ -19,7 +20,7 @@ import { StoreError, pageLimit, type AttemptRow, type NextStep, type Page, type 
  * misreads new data.
  */
 export const SCHEMA_VERSIONS = {
-  contacts: 2,
+  contacts: 3,
   blocklist: 1,
   snapshots: 1,
   documents: 1,
@@ -59,9 +60,9 @@ export function migrationPlan<C>(collection: Collection, from: number, current: 
   return plan;
 }
 
-/** The validator of each document kind (routing tables have their own schema; issues to come tighten the others). */
+/** The validator of each document kind: the same schemas the nodes that own the kind check with. */
 export const DOCUMENT_SCHEMAS: Record<DocumentKind, Validator<unknown>> = {
-  campaign: documentValue,
+  campaign: campaignDocument,
   releases: releasesDocument,
   routing: routingTable,
 };
@@ -113,6 +114,22 @@ export function checkClaim(campaignId: string, now: number, limit: number, worke
   checkId(worker, 'worker');
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new StoreError('invalid', `limit: a whole number from 1 to 10000 (got ${limit})`);
   if (!(leaseMs > 0)) throw new StoreError('invalid', `leaseMs: more than 0 (got ${leaseMs})`);
+}
+
+/** A claim passed back to the store (markProgress): its campaign, seq and token, checked. */
+export function checkHeldClaim(claim: Claim): void {
+  const c = (claim as Partial<Claim> | null)?.contact;
+  checkId(c?.campaignId, 'claim.contact.campaignId');
+  if (!Number.isSafeInteger(c?.seq) || (c?.seq ?? 0) < 1) throw new StoreError('invalid', `claim.contact.seq: a whole number from 1 (got ${JSON.stringify(c?.seq)})`);
+  checkId(claim.token, 'claim.token');
+}
+
+/** The arguments of reclaimLeases, checked. */
+export function checkReclaim(campaignId: string, worker: string, now: number, leaseMs: number): void {
+  checkId(campaignId, 'campaignId');
+  checkId(worker, 'worker');
+  checkTime(now, 'now');
+  if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0) throw new StoreError('invalid', `leaseMs: more than 0 (got ${JSON.stringify(leaseMs)})`);
 }
 
 /** The state filter of pageContacts, checked. */

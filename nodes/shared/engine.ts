@@ -128,6 +128,16 @@ export class Engine {
     return this.registry?.size ?? 0;
   }
 
+  /** Calls the connection may carry at once (campaigns never dial beyond it). */
+  get maxChannels(): number {
+    return this.settings.config.maxChannels;
+  }
+
+  /** Sends an answered outbound call (a campaign's) into a flow, as an inbound call with that Stasis argument would go. */
+  routeOutbound(session: CallSession, flow: string): void {
+    this.route(session, [flow]);
+  }
+
   get idleTimeoutMs(): number {
     return this.settings.config.idleTimeoutSec * 1000;
   }

@@ -52,6 +52,11 @@ function idsOf(claims: Claim[]): string[] {
 }
 
 /** Byte-wise order of two strings (code units; ranks are printable ASCII). */
+/** A valid campaign document (kind "campaign" is checked against lib/schemas/campaign.ts) carrying `extra` in its reason. */
+function cdoc(extra: Record<string, unknown>): Record<string, unknown> {
+  return { state: 'draft', changedAt: 0, reason: JSON.stringify(extra), name: 'test', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } };
+}
+
 function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
@@ -490,6 +495,196 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
       });
     });
 
+    // --- progress and taking leases back after a restart ---------------------------------
+
+    describe('progress and taking leases back', function () {
+      const dialing = (n: number, channelId: string): Record<string, unknown> => ({ dialing: { number: NUMBER, n, channelId }, tries: n - 1 });
+
+      it('saves progress while keeping the lease; the claim still records, and a reclaim carries the progress', async function () {
+        await store.importContacts(C, [row('a'), row('b', { dueAt: T + 100_000 })], T);
+        const claim = await claimOne(store, C, T, 'w1', 1000);
+        assert.equal(await store.markProgress(claim, dialing(1, 'ch-1')), true);
+        let a = await mustGet(store, C, 'a');
+        assert.deepEqual([a.state, a.dueAt, a.attempts, a.progress], ['leased', T + 1000, [], dialing(1, 'ch-1')], 'the lease is kept as it was');
+        assert.deepEqual(await store.claimDue(C, T + 999, 10, 'w2', LEASE), [], 'nobody else gets the contact meanwhile');
+        assert.equal(await store.markProgress(claim, dialing(2, 'ch-2')), true, 'progress can be saved again');
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(2, 'ch-2'), 'the last progress replaces the one before');
+        assert.deepEqual(await store.renewLeases(C, [claim.token], T + 5000), [claim.token]);
+
+        // The same claim records its attempt; the next step's progress is the one kept.
+        assert.equal(await store.recordAttempt(claim, attempt(1), { state: 'waiting', dueAt: T + 6000, progress: { tries: 1 } }), true);
+        a = await mustGet(store, C, 'a');
+        assert.deepEqual([a.state, a.dueAt, a.attempts, a.progress], ['waiting', T + 6000, [attempt(1)], { tries: 1 }]);
+        assert.equal(await store.markProgress(claim, dialing(3, 'ch-3')), false, 'a settled claim no longer holds the contact');
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, { tries: 1 });
+
+        // A restarted w1 takes its lease back with the progress it saved.
+        const next = await claimOne(store, C, T + 6000, 'w1', 1000);
+        assert.equal(await store.markProgress(next, dialing(2, 'ch-4')), true);
+        const [back, ...more] = await store.reclaimLeases(C, 'w1', T + 6500, LEASE);
+        assert.ok(back);
+        assert.deepEqual(more, []);
+        assert.equal(back.contact.customerId, 'a');
+        assert.deepEqual(back.contact.progress, dialing(2, 'ch-4'));
+        assert.deepEqual(back.contact.attempts, [attempt(1)]);
+        assert.deepEqual([back.worker, back.leaseUntil, back.contact.state, back.contact.dueAt], ['w1', T + 6500 + LEASE, 'leased', T + 6500 + LEASE]);
+        assert.notEqual(back.token, next.token);
+        assert.deepEqual(await store.claimDue(C, T + 6500 + LEASE - 1, 10, 'w2', LEASE), [], 'the lease runs until now + leaseMs');
+      });
+
+      it('refuses to save progress for a lease lost to another worker, and writes nothing; the new holder sees the earlier progress', async function () {
+        await store.importContacts(C, [row('a')], T);
+        const old = await claimOne(store, C, T, 'w1', 1000);
+        assert.equal(await store.markProgress(old, dialing(1, 'ch-1')), true);
+
+        const other = await second();
+        const fresh = await claimOne(other, C, T + 1000, 'w2', LEASE);
+        assert.deepEqual(fresh.contact.progress, dialing(1, 'ch-1'), 'the next claim sees the saved progress');
+
+        assert.equal(await store.markProgress(old, dialing(2, 'ch-late')), false);
+        const a = await mustGet(store, C, 'a');
+        assert.deepEqual([a.state, a.dueAt, a.progress], ['leased', T + 1000 + LEASE, dialing(1, 'ch-1')], 'the lost claim wrote nothing');
+        assert.equal(await other.markProgress(fresh, dialing(2, 'ch-2')), true);
+        assert.equal(await other.recordAttempt(fresh, attempt(1), done(T + 1200)), true);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, {});
+        assert.equal(await store.markProgress(old, dialing(3, 'ch-3')), false);
+      });
+
+      it('saves progress for an expired lease nobody re-claimed, as recordAttempt records', async function () {
+        // a sorts after b, so the claim at T+2000 takes b and leaves a, whose lease ran out at T+1000, in the queue.
+        await store.importContacts(C, [row('a', { rank: 'z' }), row('b', { rank: 'a', dueAt: T + 1500 })], T);
+        const late = await claimOne(store, C, T, 'w1', 1000);
+        assert.deepEqual(idsOf(await store.claimDue(C, T + 2000, 1, 'w2', LEASE)), ['b']);
+        assert.equal(await store.markProgress(late, dialing(1, 'ch-1')), true);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-1'));
+        // The lease was not renewed: the next claim takes the contact, progress included.
+        const taken = await claimOne(store, C, T + 2000, 'w2', LEASE);
+        assert.deepEqual([taken.contact.customerId, taken.contact.progress], ['a', dialing(1, 'ch-1')]);
+        assert.equal(await store.markProgress(late, dialing(2, 'ch-2')), false);
+        assert.equal(await store.recordAttempt(late, attempt(1), done(T + 2100)), false);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-1'));
+      });
+
+      it('gives a restarted worker back its live and expired leases nobody re-claimed, under new tokens, with their progress', async function () {
+        await store.importContacts(
+          C,
+          [row('a', { rank: 'a' }), row('b', { rank: 'z' }), row('c', { rank: 'b' }), row('d', { rank: 'c', dueAt: T + 100 }), row('f', { rank: 'f', dueAt: T + 2500 })],
+          T,
+        );
+        await store.importContacts('autumn', [row('x')], T);
+        const first = await claimAll(store, C, T, 'w1', 1000);
+        assert.deepEqual(idsOf(first), ['a', 'c', 'b']);
+        const [ca, cc, cb] = first;
+        assert.ok(ca && cb && cc);
+        const cx = await claimOne(store, 'autumn', T, 'w1', LEASE);
+        assert.deepEqual(idsOf(await store.claimDue(C, T + 100, 10, 'w2', LEASE)), ['d'], 'another worker\'s live lease');
+        assert.equal(await store.markProgress(ca, dialing(1, 'ch-a')), true);
+        assert.equal(await store.markProgress(cb, dialing(1, 'ch-b')), true);
+        assert.deepEqual(await store.renewLeases(C, [ca.token], T + 10_000), [ca.token], 'a stays live');
+        // b and c run out at T+1000; the next claim takes c (rank b) and leaves b (rank z) in the queue with w1's token.
+        const c2 = await claimOne(store, C, T + 2000, 'w2', LEASE);
+        assert.equal(c2.contact.customerId, 'c');
+        // f is claimed with a short lease that runs out at T+2600, and no claim runs after that.
+        assert.deepEqual(idsOf(await store.claimDue(C, T + 2500, 1, 'w1', 100)), ['f']);
+        const f = await mustGet(store, C, 'f');
+        assert.deepEqual([f.state, f.dueAt], ['leased', T + 2600]);
+
+        const now = T + 3000;
+        const back = await store.reclaimLeases(C, 'w1', now, LEASE);
+        assert.deepEqual(idsOf(back), ['a', 'b', 'f'], 'in seq order: the live lease, the expired one in the queue, the expired one not yet made due');
+        for (const claim of back) {
+          assert.deepEqual([claim.worker, claim.leaseUntil, claim.contact.state, claim.contact.dueAt, claim.contact.campaignId], ['w1', now + LEASE, 'leased', now + LEASE, C]);
+          assert.deepEqual(claim.contact, await store.getContact(C, claim.contact.customerId), 'the claim carries the stored contact');
+        }
+        const [ba, bb, bf] = back;
+        assert.ok(ba && bb && bf);
+        assert.deepEqual(
+          back.map((c) => c.contact.progress),
+          [dialing(1, 'ch-a'), dialing(1, 'ch-b'), {}],
+        );
+        const oldTokens = [ca.token, cb.token];
+        assert.equal(new Set([...oldTokens, ...back.map((c) => c.token)]).size, 5, 'every reclaimed lease has a new token');
+
+        // The old tokens no longer hold anything; the new ones do.
+        assert.deepEqual(await store.renewLeases(C, oldTokens, now + 1), []);
+        assert.equal(await store.markProgress(ca, dialing(2, 'ch-old')), false);
+        assert.equal(await store.recordAttempt(cb, attempt(1), done(now + 10)), false);
+        assert.deepEqual((await mustGet(store, C, 'b')).attempts, []);
+        assert.deepEqual(await store.claimDue(C, now + 1000, 10, 'w2', LEASE), [], 'nothing of w1 is due again before its new lease ends');
+        assert.equal(await store.recordAttempt(bb, attempt(1, 'lost'), done(now + 10, 'unknown')), true, 'a reclaimed claim records');
+        const b = await mustGet(store, C, 'b');
+        assert.deepEqual([b.state, b.attempts], ['done', [attempt(1, 'lost')]]);
+
+        // Others' leases are theirs: c (re-claimed by w2) and d stay with w2; w1's lease in another campaign stays as it was.
+        assert.equal(await store.recordAttempt(c2, attempt(1), done(now + 20)), true);
+        assert.deepEqual((await mustGet(store, C, 'd')).dueAt, T + 100 + LEASE);
+        assert.deepEqual(await store.renewLeases('autumn', [cx.token], now + 5), [cx.token]);
+        assert.deepEqual(await store.reclaimLeases(C, 'w3', now, LEASE), []);
+
+        // Reclaiming again hands out new tokens for what is still held.
+        const again = await store.reclaimLeases(C, 'w1', now + 10, LEASE);
+        assert.deepEqual(idsOf(again), ['a', 'f']);
+        assert.ok(again.every((c) => c.token !== ba.token && c.token !== bf.token));
+        assert.equal(await store.recordAttempt(ba, attempt(1), done(now + 30)), false);
+        const [aa] = again;
+        assert.ok(aa);
+        assert.equal(await store.recordAttempt(aa, attempt(1), done(now + 30)), true);
+        assert.deepEqual(idsOf(await store.reclaimLeases('autumn', 'w1', now + 20, LEASE)), ['x']);
+      });
+
+      it('takes back an expired lease in the queue from another store on the same data', async function () {
+        await store.importContacts(C, [row('a', { rank: 'z' }), row('b', { rank: 'a', dueAt: T + 1500 })], T);
+        const late = await claimOne(store, C, T, 'w1', 1000);
+        assert.deepEqual(idsOf(await store.claimDue(C, T + 2000, 1, 'w2', LEASE)), ['b']);
+        const other = await second();
+        const [back, ...more] = await other.reclaimLeases(C, 'w1', T + 2500, LEASE);
+        assert.ok(back);
+        assert.deepEqual(more, []);
+        assert.equal(back.contact.customerId, 'a');
+        assert.equal(await store.hasDue(C, T + 2500), false, 'the reclaimed contact is no longer due');
+        assert.deepEqual(await store.claimDue(C, T + 2500, 10, 'w2', LEASE), []);
+        assert.equal(await store.recordAttempt(late, attempt(1), done(T + 2600)), false);
+        assert.equal(await other.recordAttempt(back, attempt(1), done(T + 2600)), true);
+        assert.deepEqual((await mustGet(store, C, 'a')).attempts, [attempt(1)]);
+      });
+
+      it('refuses bad arguments, writing nothing', async function () {
+        await store.importContacts(C, [row('a')], T);
+        const claim = await claimOne(store, C, T, 'w1', 1000);
+        const long = 'x'.repeat(129);
+        for (const [campaignId, worker, now, leaseMs, field] of [
+          ['', 'w1', T, LEASE, /campaignId/],
+          [long, 'w1', T, LEASE, /campaignId/],
+          [C, '', T, LEASE, /worker/],
+          [C, long, T, LEASE, /worker/],
+          [C, 'w1', -1, LEASE, /now/],
+          [C, 'w1', Number.NaN, LEASE, /now/],
+          [C, 'w1', Number.POSITIVE_INFINITY, LEASE, /now/],
+          [C, 'w1', T, 0, /leaseMs/],
+          [C, 'w1', T, -5, /leaseMs/],
+          [C, 'w1', T, Number.NaN, /leaseMs/],
+          [C, 'w1', T, Number.POSITIVE_INFINITY, /leaseMs/],
+        ] as [string, string, number, number, RegExp][]) {
+          await refused(store.reclaimLeases(campaignId, worker, now, leaseMs), 'invalid', field);
+        }
+        await refused(store.reclaimLeases(C, 'w1', '5' as unknown as number, LEASE), 'invalid', /now/);
+
+        await refused(store.markProgress(claim, [] as unknown as Record<string, unknown>), 'invalid', /progress/);
+        await refused(store.markProgress(claim, null as unknown as Record<string, unknown>), 'invalid', /progress/);
+        await refused(store.markProgress(claim, Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`f${i}`, i]))), 'invalid', /progress/);
+        await refused(store.markProgress({ ...claim, contact: { ...claim.contact, campaignId: '' } }, { n: 1 }), 'invalid', /campaignId/);
+        await refused(store.markProgress({ ...claim, token: '' }, { n: 1 }), 'invalid', /token/);
+        for (const seq of [0, -1, 1.5, Number.NaN]) await refused(store.markProgress({ ...claim, contact: { ...claim.contact, seq } }, { n: 1 }), 'invalid', /seq/);
+
+        const a = await mustGet(store, C, 'a');
+        assert.deepEqual([a.state, a.dueAt, a.progress], ['leased', T + 1000, {}], 'nothing was written');
+        assert.equal(await store.markProgress(claim, { n: 1 }), true, 'the claim still holds the contact');
+        assert.equal(await store.markProgress({ ...claim, token: 'no-such-token' }, { n: 2 }), false);
+        assert.equal(await store.markProgress({ ...claim, contact: { ...claim.contact, campaignId: 'autumn' } }, { n: 2 }), false);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, { n: 1 });
+      });
+    });
+
     // --- listing and counting -----------------------------------------------------------
 
     describe('listing and counting contacts', function () {
@@ -740,19 +935,19 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
 
       it('let exactly one of two writers win a compare-and-set', async function () {
         const other = await second();
-        const created = await Promise.allSettled([store.putDocument('campaign', 'race', { by: 'one' }, 0, T), other.putDocument('campaign', 'race', { by: 'two' }, 0, T)]);
+        const created = await Promise.allSettled([store.putDocument('campaign', 'race', cdoc({ by: 'one' }), 0, T), other.putDocument('campaign', 'race', cdoc({ by: 'two' }), 0, T)]);
         const winners = created.filter((r) => r.status === 'fulfilled');
         assert.equal(winners.length, 1);
         assert.deepEqual(winners[0], { status: 'fulfilled', value: 1 });
         for (const r of created) if (r.status === 'rejected') await refused(Promise.reject(r.reason as Error), 'conflict');
 
-        const updated = await Promise.allSettled([store.putDocument('campaign', 'race', { by: 'three' }, 1, T + 1), other.putDocument('campaign', 'race', { by: 'four' }, 1, T + 1)]);
+        const updated = await Promise.allSettled([store.putDocument('campaign', 'race', cdoc({ by: 'three' }), 1, T + 1), other.putDocument('campaign', 'race', cdoc({ by: 'four' }), 1, T + 1)]);
         const won = updated.findIndex((r) => r.status === 'fulfilled');
         assert.ok(won >= 0);
         assert.equal(updated.filter((r) => r.status === 'fulfilled').length, 1);
         for (const r of updated) if (r.status === 'rejected') await refused(Promise.reject(r.reason as Error), 'conflict');
         const doc = await store.getDocument('campaign', 'race');
-        assert.deepEqual([doc?.rev, doc?.value], [2, { by: won === 0 ? 'three' : 'four' }]);
+        assert.deepEqual([doc?.rev, doc?.value], [2, cdoc({ by: won === 0 ? 'three' : 'four' })]);
       });
     });
 
@@ -916,34 +1111,34 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
 
     describe('named documents', function () {
       it('creates at revision 1 and counts up by compare-and-set', async function () {
-        assert.equal(await store.putDocument('campaign', 'spring', { status: 'draft' }, 0, T), 1);
-        assert.deepEqual(await store.getDocument('campaign', 'spring'), { kind: 'campaign', id: 'spring', rev: 1, value: { status: 'draft' }, updatedAt: T });
-        assert.equal(await store.putDocument('campaign', 'spring', { status: 'running', lists: ['a'] }, 1, T + 10), 2);
-        assert.deepEqual(await store.getDocument('campaign', 'spring'), { kind: 'campaign', id: 'spring', rev: 2, value: { status: 'running', lists: ['a'] }, updatedAt: T + 10 });
+        assert.equal(await store.putDocument('campaign', 'spring', cdoc({ status: 'draft' }), 0, T), 1);
+        assert.deepEqual(await store.getDocument('campaign', 'spring'), { kind: 'campaign', id: 'spring', rev: 1, value: cdoc({ status: 'draft' }), updatedAt: T });
+        assert.equal(await store.putDocument('campaign', 'spring', cdoc({ status: 'running', lists: ['a'] }), 1, T + 10), 2);
+        assert.deepEqual(await store.getDocument('campaign', 'spring'), { kind: 'campaign', id: 'spring', rev: 2, value: cdoc({ status: 'running', lists: ['a'] }), updatedAt: T + 10 });
       });
 
       it('refuses a stale revision, naming the current one, and creating one that exists', async function () {
-        await store.putDocument('campaign', 'spring', { v: 'one' }, 0, T);
-        await store.putDocument('campaign', 'spring', { v: 'two' }, 1, T + 1);
-        await refused(store.putDocument('campaign', 'spring', { v: 'stale' }, 1, T + 2), 'conflict', standalone(2));
-        await refused(store.putDocument('campaign', 'spring', { v: 'again' }, 0, T + 2), 'conflict');
-        await refused(store.putDocument('campaign', 'spring', { v: 'ahead' }, 3, T + 2), 'conflict', standalone(2));
-        await refused(store.putDocument('campaign', 'summer', { v: 'ghost' }, 4, T + 2), 'conflict');
-        assert.deepEqual(await store.getDocument('campaign', 'spring'), { kind: 'campaign', id: 'spring', rev: 2, value: { v: 'two' }, updatedAt: T + 1 });
+        await store.putDocument('campaign', 'spring', cdoc({ v: 'one' }), 0, T);
+        await store.putDocument('campaign', 'spring', cdoc({ v: 'two' }), 1, T + 1);
+        await refused(store.putDocument('campaign', 'spring', cdoc({ v: 'stale' }), 1, T + 2), 'conflict', standalone(2));
+        await refused(store.putDocument('campaign', 'spring', cdoc({ v: 'again' }), 0, T + 2), 'conflict');
+        await refused(store.putDocument('campaign', 'spring', cdoc({ v: 'ahead' }), 3, T + 2), 'conflict', standalone(2));
+        await refused(store.putDocument('campaign', 'summer', cdoc({ v: 'ghost' }), 4, T + 2), 'conflict');
+        assert.deepEqual(await store.getDocument('campaign', 'spring'), { kind: 'campaign', id: 'spring', rev: 2, value: cdoc({ v: 'two' }), updatedAt: T + 1 });
         assert.equal(await store.getDocument('campaign', 'summer'), undefined);
       });
 
       it('keeps each kind apart, lists a kind by id, and deletes', async function () {
-        for (const id of ['b', 'a', 'C', 'aa']) assert.equal(await store.putDocument('campaign', id, { id }, 0, T), 1);
+        for (const id of ['b', 'a', 'C', 'aa']) assert.equal(await store.putDocument('campaign', id, cdoc({ id }), 0, T), 1);
         assert.equal(await store.putDocument('releases', 'a', { flows: {} }, 0, T + 5), 1, 'the same id in another kind is another document');
-        assert.equal(await store.putDocument('campaign', 'a', { id: 'a', changed: true }, 1, T + 6), 2);
+        assert.equal(await store.putDocument('campaign', 'a', cdoc({ id: 'a', changed: true }), 1, T + 6), 2);
 
         const list = await store.listDocuments('campaign');
         assert.deepEqual(
           list.map((d) => d.id),
           ['C', 'a', 'aa', 'b'],
         );
-        assert.deepEqual(list[1], { kind: 'campaign', id: 'a', rev: 2, value: { id: 'a', changed: true }, updatedAt: T + 6 });
+        assert.deepEqual(list[1], { kind: 'campaign', id: 'a', rev: 2, value: cdoc({ id: 'a', changed: true }), updatedAt: T + 6 });
         assert.deepEqual(await store.listDocuments('releases'), [{ kind: 'releases', id: 'a', rev: 1, value: { flows: {} }, updatedAt: T + 5 }]);
         assert.deepEqual(await store.listDocuments('routing'), []);
 
@@ -955,7 +1150,7 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
           (await store.listDocuments('campaign')).map((d) => d.id),
           ['C', 'aa', 'b'],
         );
-        assert.equal(await store.putDocument('campaign', 'a', { reborn: true }, 0, T + 7), 1, 'a deleted document can be created again');
+        assert.equal(await store.putDocument('campaign', 'a', cdoc({ reborn: true }), 0, T + 7), 1, 'a deleted document can be created again');
       });
 
       it('checks a routing table against its schema', async function () {

@@ -115,13 +115,13 @@ describe('embedded store', function () {
       const s = embedded({ migrations: recording(ran) });
       await s.open();
       assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
-      assert.deepEqual(ran, ['contacts:1', 'contacts:2', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1']);
+      assert.deepEqual(ran, ['contacts:1', 'contacts:2', 'contacts:3', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1']);
       await s.importContacts('spring', [{ customerId: 'ann', numbers: [{ number: '+15550100' }] }], 1_000_000);
       await s.close();
 
       const again = embedded({ migrations: recording(ran) });
       await again.open();
-      assert.equal(ran.length, 7, 'no step runs twice');
+      assert.equal(ran.length, 8, 'no step runs twice');
       assert.deepEqual(again.versions(), { ...SCHEMA_VERSIONS });
       assert.equal((await again.getContact('spring', 'ann'))?.seq, 1, 'the data is kept');
     });
@@ -320,6 +320,12 @@ describe('embedded store', function () {
         expect('renew', /^SEARCH leases USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 1, 'spring', 1, 'x');
         expect('release', /^SEARCH leases USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 'spring', 1, 'x');
         expect('settle', /^SEARCH contacts USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 3, 1, 0, '{}', 'spring', 1);
+        // A restarted worker finds its leases, and its expired ones in the queue, by key and index.
+        expect('leasesOf', /^SEARCH leases USING (PRIMARY KEY|INDEX leases_until) \(campaign=\?\)/, 'spring', 'w1');
+        expect('queuedOf', /^SEARCH queue USING (COVERING )?INDEX queue_worker \(campaign=\? AND worker=\?\)/, 'spring', 'w1');
+        expect('relet', /^SEARCH leases USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 'x', 1, 'spring', 1);
+        expect('leaseHeld', /^SEARCH leases USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, 'spring', 1, 'x');
+        expect('rewrite', /^SEARCH contacts USING PRIMARY KEY \(campaign=\? AND seq=\?\)/, '{}', 'spring', 1);
       } finally {
         db.close();
       }

@@ -1,0 +1,765 @@
+/**
+ * The dialer of one outbound call task: it claims due contacts from the
+ * store at the task's pace, inside its calling hours, and dials them; it
+ * hands answered calls to the IVR, records every attempt and applies the
+ * result policy. It is written against the ports only (store, telephony,
+ * clock), so tests drive it with a manual clock and a simulated Asterisk.
+ *
+ * Crash safety: each attempt is written to the store (the contact's
+ * progress, with its pre-assigned channel id) before the originate request
+ * is sent, under a lease that the dialer renews while the call lasts. After
+ * a crash, the restarted dialer (same worker id) takes its leases back, or
+ * another one finds the contacts when their leases expire, and resolves each
+ * attempt that was in flight by asking Asterisk for its channel: still up,
+ * the call resumes into the flow; ringing, it is watched to its end; gone,
+ * the attempt is recorded as lost and the result policy decides. An
+ * attempt is never dialed twice: a new attempt gets a new number and id.
+ */
+import { randomUUID } from 'node:crypto';
+import { AriError } from '../ari/errors';
+import type { OriginateOutcome, Telephony, TelephonyEvent } from '../ari/port';
+import type { Channel } from '../ari/types';
+import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
+import type { CallSession, CampaignLink } from '../call/session';
+import { silentLogger, type Logger } from '../log';
+import { campaignDocument, type CampaignCounters, type CampaignDocument, type CampaignSettings, type CampaignState } from '../schemas/campaign';
+import type { Attempt, AttemptOutcome, ContactResult } from '../schemas/store';
+import { StoreError, type Claim, type NextStep, type Store, type StoredContact } from '../store/port';
+import { CallingCalendar, localToInstant } from './calendar';
+import type { CallbackPayload, CallbackSender } from './callback';
+import { failureCause } from './causes';
+import type { Clock } from './clock';
+import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
+import { passesFilter } from './order';
+import { Pacer } from './pacing';
+import { afterAttempt, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
+import { transition, type Operation } from './states';
+
+/** How long a claimed contact stays leased without a renewal. */
+export const LEASE_MS = 60_000;
+/** How often leases of calls in progress are renewed (at most). */
+const RENEW_MS = 15_000;
+/** How often the counters are saved and the remaining contacts counted. */
+const SAVE_MS = 5_000;
+/** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
+const IDLE_LOOK_MS = 60_000;
+
+export type IdleReason = 'outside-hours' | 'higher-priority' | 'channel-limit' | 'waiting-retries' | 'not-started' | 'before-start' | 'connection-down';
+
+export interface DialerStatus {
+  state: CampaignState;
+  counters: CampaignCounters;
+  /** Contacts not final yet (as last counted). */
+  remaining: number;
+  /** Calls of this task ringing or in progress. */
+  active: number;
+  idle?: IdleReason;
+  /** For higher-priority: the task's name. */
+  idleDetail?: string;
+}
+
+export interface AnsweredCall {
+  session: CallSession;
+  customerId: string;
+  number: string;
+  attempt: number;
+  /** True when the call was found still up after a restart. */
+  resumed: boolean;
+}
+
+export interface FinalFailure {
+  customerId: string;
+  number: string;
+  attempt: Attempt;
+  result: ContactResult;
+  custom?: Record<string, unknown>;
+}
+
+export interface FinishedCustomer {
+  customerId: string;
+  result: ContactResult;
+  attempts: Attempt[];
+  custom?: Record<string, unknown>;
+}
+
+export interface DialerHooks {
+  answered(call: AnsweredCall): void;
+  finalFailure(failure: FinalFailure): void;
+  finished(customer: FinishedCustomer): void;
+  status(status: DialerStatus): void;
+}
+
+/** What the dialer needs of the call registry. */
+export interface CallAdopter {
+  claim(channelId: string): void;
+  adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession;
+}
+
+export interface DialerOptions {
+  campaignId: string;
+  /** Stable across restarts of the process: a restarted dialer takes back its own leases. */
+  worker: string;
+  settings: CampaignSettings;
+  store: Store;
+  telephony: Pick<Telephony, 'originate' | 'getChannel' | 'hangup' | 'watchChannel' | 'status'>;
+  calls: CallAdopter;
+  connectionId: string;
+  pool: ChannelPool;
+  coordinator: Coordinator;
+  clock: Clock;
+  /** The caller numbers in rotation (from the settings, or the caller number group). */
+  callerNumbers: string[];
+  callback?: CallbackSender;
+  log?: Logger;
+  hooks: DialerHooks;
+}
+
+interface Live {
+  claim: Claim;
+  inflight: InFlight;
+  /** Called once the attempt is recorded (or given up). */
+  settled: boolean;
+}
+
+/** Figures for benchmarks: claim-to-originate latencies (ms) and originate times. */
+export interface DialerStats {
+  claimToOriginate: number[];
+  originates: number;
+}
+
+export class Dialer implements PriorityMember {
+  readonly id: string;
+  private settings: CampaignSettings;
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly hooks: DialerHooks;
+  private calendar: CallingCalendar;
+  private pacer: Pacer;
+  private days: Days;
+  private doc: CampaignDocument | undefined;
+  private rev = 0;
+  private readonly live = new Map<string, Live>();
+  private cancelTick: (() => void) | undefined;
+  private nextTickAt = 0;
+  private ticking = false;
+  private closed = false;
+  private lastRenew = 0;
+  private lastSave = 0;
+  private dirty = false;
+  private remaining = 0;
+  private hasDue = false;
+  private idle: IdleReason | undefined;
+  private idleDetail: string | undefined;
+  private callerIndex = 0;
+  private readonly leaveCoordinator: () => void;
+  private readonly pending = new Set<Promise<unknown>>();
+  private opQueue: Promise<unknown> = Promise.resolve();
+  readonly stats: DialerStats = { claimToOriginate: [], originates: 0 };
+  /** Keep claim-to-originate samples (benchmarks turn it on). */
+  collectStats = false;
+
+  constructor(private readonly options: DialerOptions) {
+    this.id = options.campaignId;
+    this.settings = options.settings;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.log = options.log ?? silentLogger;
+    this.hooks = options.hooks;
+    this.calendar = new CallingCalendar(this.settings.hours, this.settings.timezone);
+    this.pacer = new Pacer(this.settings);
+    this.days = daysOf(this.calendar, this.settings.timezone);
+    this.leaveCoordinator = options.coordinator.join(this);
+  }
+
+  get priority(): number {
+    return this.settings.priority;
+  }
+
+  get state(): CampaignState {
+    return this.doc?.state ?? 'draft';
+  }
+
+  /** The settings the task runs with (the stored ones while it runs). */
+  get current(): CampaignSettings {
+    return this.settings;
+  }
+
+  wantsToDial(): boolean {
+    return this.state === 'running' && this.hasDue && this.calendar.isOpen(this.clock.now()) && this.withinTaskTime(this.clock.now());
+  }
+
+  status(): DialerStatus {
+    const s: DialerStatus = {
+      state: this.state,
+      counters: { ...(this.doc?.counters ?? emptyCounters()) },
+      remaining: this.remaining,
+      active: this.live.size,
+    };
+    if (this.idle && this.state === 'running') s.idle = this.idle;
+    if (this.idleDetail && this.state === 'running') s.idleDetail = this.idleDetail;
+    return s;
+  }
+
+  /**
+   * Loads the task's state (creating it as a draft), takes back the
+   * attempts this worker had in flight, and starts dialing if it runs.
+   * Returns a note when the deployed settings were not applied (the task
+   * runs: editing is allowed only while suspended or draft).
+   */
+  async start(): Promise<string | undefined> {
+    let note: string | undefined;
+    const stored = await this.store.getDocument<CampaignDocument>('campaign', this.id);
+    if (stored) {
+      this.doc = stored.value;
+      this.rev = stored.rev;
+      if (this.doc.state === 'running' && this.doc.settings && JSON.stringify(this.doc.settings) !== JSON.stringify(this.settings)) {
+        note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
+        this.apply(this.doc.settings);
+      }
+      if (this.doc.name !== this.settings.name && this.doc.state !== 'running') this.dirty = true;
+    } else {
+      this.doc = { state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() };
+      this.rev = await this.store.putDocument('campaign', this.id, this.doc as unknown as Record<string, unknown>, 0, this.clock.now());
+    }
+    await this.countRemaining();
+    const reclaimed = await this.store.reclaimLeases(this.id, this.options.worker, this.clock.now(), LEASE_MS);
+    for (const claim of reclaimed) this.track(this.handleClaim(claim, this.clock.now()));
+    if (this.state === 'running') this.schedule(0);
+    this.emitStatus();
+    return note;
+  }
+
+  /** Runs a user's operation (start, suspend, resume, stop, delete), one at a time; throws StateError or StoreError. */
+  operate(operation: Operation, by = 'user'): Promise<CampaignState> {
+    const run = async (): Promise<CampaignState> => {
+      const doc = this.requireDoc();
+      const next = transition(doc.state, operation);
+      if (operation === 'delete') {
+        const removed = await this.store.deleteContacts(this.id);
+        await this.save({ ...doc, state: 'draft', reason: `deleted by ${by} (${removed} contacts removed)`, counters: emptyCounters() }, true);
+        this.remaining = 0;
+        this.emitStatus();
+        return 'draft';
+      }
+      if (operation === 'edit' || operation === 'load') return doc.state;
+      const settings = operation === 'start' || operation === 'resume' ? this.options.settings : doc.settings;
+      if (settings && settings !== this.settings) this.apply(settings);
+      const saved: CampaignDocument = { ...doc, state: next, reason: `${operation} by ${by}`, name: this.settings.name };
+      if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
+      await this.save(saved, true);
+      if (next === 'running') {
+        this.pacer.reset();
+        await this.countRemaining();
+        this.schedule(0);
+      } else this.unschedule();
+      this.emitStatus();
+      return next;
+    };
+    const p = this.opQueue.then(run, run);
+    this.opQueue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Whether an operation is allowed now (the contacts node asks before loading). */
+  allows(operation: Operation): boolean {
+    try {
+      transition(this.state, operation);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Contacts were added (the remaining count changes). */
+  async contactsChanged(): Promise<void> {
+    await this.countRemaining();
+    this.emitStatus();
+  }
+
+  /** Stops dialing; calls in progress go on and are recorded if they end before `close` finishes waiting. */
+  async close(waitMs = 2000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unschedule();
+    this.leaveCoordinator();
+    await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, waitMs).unref())]);
+    await this.saveCounters(true).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ the tick
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    this.unschedule();
+    this.nextTickAt = this.clock.now() + delayMs;
+    this.cancelTick = this.clock.after(delayMs, () => this.tick());
+  }
+
+  private unschedule(): void {
+    this.cancelTick?.();
+    this.cancelTick = undefined;
+  }
+
+  private async tick(): Promise<void> {
+    this.cancelTick = undefined;
+    if (this.closed || this.state !== 'running' || this.ticking) return;
+    this.ticking = true;
+    let delay = this.pacer.tickMs;
+    try {
+      delay = await this.dialDue();
+    } catch (err) {
+      this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+    if (this.closed || this.state !== 'running') return;
+    // Ticks keep to a fixed schedule (no drift from the time each one takes).
+    const now = this.clock.now();
+    let at = this.nextTickAt + delay;
+    if (delay !== this.pacer.tickMs || at < now) at = now + delay;
+    this.nextTickAt = at;
+    this.cancelTick = this.clock.after(at - now, () => this.tick());
+  }
+
+  /** One tick: renew, check the task's time and hours, then dial what pacing allows. Returns ms until the next tick. */
+  private async dialDue(): Promise<number> {
+    const now = this.clock.now();
+    if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
+    if (now - this.lastSave >= SAVE_MS) {
+      await this.saveCounters(false);
+      await this.countRemaining();
+    }
+    const endAt = this.settings.endAt ? localToInstant(this.settings.endAt, this.settings.timezone) : undefined;
+    if (endAt !== undefined && now >= endAt) {
+      await this.complete('the end time passed');
+      return this.pacer.tickMs;
+    }
+    const startAt = this.settings.startAt ? localToInstant(this.settings.startAt, this.settings.timezone) : undefined;
+    if (startAt !== undefined && now < startAt) return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
+    if (!this.calendar.isOpen(now)) {
+      this.pacer.reset();
+      const open = this.calendar.nextOpen(now);
+      return this.setIdle('outside-hours', undefined, open === undefined ? IDLE_LOOK_MS : Math.max(1, Math.min(open - now, IDLE_LOOK_MS)));
+    }
+    const higher = this.options.coordinator.blockedBy(this);
+    if (higher) {
+      this.hasDue = await this.store.hasDue(this.id, now);
+      return this.setIdle('higher-priority', (higher as Dialer).settings?.name ?? higher.id, this.pacer.tickMs);
+    }
+    if (this.options.telephony.status.state !== 'connected') {
+      this.pacer.tick(0);
+      return this.setIdle('connection-down', this.options.telephony.status.message, this.pacer.tickMs);
+    }
+    const room = this.options.coordinator.free(this.options.connectionId, this.options.pool);
+    const count = this.pacer.tick(room);
+    if (count === 0) {
+      this.hasDue = await this.store.hasDue(this.id, now);
+      if (room === 0 && this.hasDue) return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
+      if (!this.hasDue) await this.checkDone();
+      else this.setIdle(undefined);
+      return this.pacer.tickMs;
+    }
+    const claims = await this.store.claimDue(this.id, now, count, this.options.worker, LEASE_MS);
+    const claimedAt = this.clock.now();
+    this.hasDue = claims.length === count || (await this.store.hasDue(this.id, now));
+    for (const claim of claims) this.track(this.handleClaim(claim, claimedAt));
+    if (claims.length === 0) {
+      await this.checkDone();
+      if (this.state === 'running') this.setIdle(this.live.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
+    } else this.setIdle(undefined);
+    return this.pacer.tickMs;
+  }
+
+  private setIdle(reason: IdleReason | undefined, detail?: string, delay = this.pacer.tickMs): number {
+    if (this.idle !== reason || this.idleDetail !== detail) {
+      this.idle = reason;
+      this.idleDetail = detail;
+      this.emitStatus();
+    }
+    return delay;
+  }
+
+  private withinTaskTime(now: number): boolean {
+    const { startAt, endAt, timezone } = this.settings;
+    if (startAt && now < localToInstant(startAt, timezone)) return false;
+    if (endAt && now >= localToInstant(endAt, timezone)) return false;
+    return true;
+  }
+
+  /** Completes the task when every contact is final and nothing is in flight. */
+  private async checkDone(): Promise<void> {
+    if (this.live.size > 0) return;
+    const counts = await this.store.countContacts(this.id, this.clock.now());
+    this.remaining = counts.total - counts.done;
+    if (counts.total > 0 && counts.done === counts.total) await this.complete('every contact has its final result');
+  }
+
+  private async complete(reason: string): Promise<void> {
+    const doc = this.requireDoc();
+    if (doc.state !== 'running') return;
+    this.unschedule();
+    await this.save({ ...doc, state: 'completed', reason }, true);
+    this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
+    this.emitStatus();
+  }
+
+  // ------------------------------------------------------------------ one contact
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private async handleClaim(claim: Claim, claimedAt: number): Promise<void> {
+    try {
+      const progress = claim.contact.progress as ContactProgress;
+      if (progress.inflight) {
+        await this.resume(claim, progress.inflight);
+        return;
+      }
+      if (this.state !== 'running' || this.closed) {
+        await this.store.recordAttempt(claim, null, { state: 'due', dueAt: claim.contact.dueAt, progress: claim.contact.progress });
+        return;
+      }
+      await this.dial(claim, claimedAt);
+    } catch (err) {
+      this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`);
+    }
+  }
+
+  private async dial(claim: Claim, claimedAt: number): Promise<void> {
+    const contact = claim.contact;
+    const now = this.clock.now();
+    if (!passesFilter(contact.attrs, this.settings.filter)) {
+      await this.finishWithout(claim, 'filtered-out', now);
+      return;
+    }
+    const target = numberToCall(contact.numbers, contact.progress, this.settings);
+    if (!target) {
+      await this.finishWithout(claim, 'no-number', now);
+      return;
+    }
+    const n = contact.attempts.length + 1;
+    // The blocklist is checked right before each dial (an entry added since the import counts).
+    if (this.settings.blocklistGroups.length > 0) {
+      const block = await this.store.findBlock(this.settings.blocklistGroups, target.number, now);
+      if (block) {
+        const attempt: Attempt = { n, number: target.number, startedAt: now, endedAt: now, outcome: 'blocked', worker: this.options.worker };
+        const end: AttemptEnd = { number: target.number, outcome: 'blocked', at: now };
+        if (block.until !== undefined) end.blockedUntil = block.until;
+        await this.record(claim, attempt, afterAttempt(contact, end, this.settings, this.days), undefined);
+        return;
+      }
+    }
+    const inflight: InFlight = { n, number: target.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: this.nextCaller() };
+    // Persisted before the originate: after a crash, this attempt is resolved, never dialed again.
+    if (!(await this.store.markProgress(claim, { ...contact.progress, inflight }))) {
+      this.log.warn(`campaign ${this.settings.name}: the lease of customer ${contact.customerId} was lost before dialing; another dialer has it`);
+      return;
+    }
+    const live: Live = { claim, inflight, settled: false };
+    this.live.set(inflight.channelId, live);
+    this.options.calls.claim(inflight.channelId);
+    this.options.coordinator.ringingStarted(this.options.connectionId);
+    let ringing = true;
+    const stopRinging = (): void => {
+      if (!ringing) return;
+      ringing = false;
+      this.options.coordinator.ringingEnded(this.options.connectionId);
+    };
+    this.count('dialed');
+    if (this.collectStats) {
+      this.stats.claimToOriginate.push(this.clock.now() - claimedAt);
+      this.stats.originates += 1;
+    }
+    let outcome: OriginateOutcome;
+    try {
+      const variables: Record<string, string> = { CALLFLOW_CAMPAIGN: this.id, CALLFLOW_CUSTOMER: contact.customerId };
+      const started = await this.options.telephony.originate({
+        channelId: inflight.channelId,
+        endpoint: this.settings.dialString.split('{number}').join(target.number),
+        callerId: inflight.caller,
+        timeoutSec: this.settings.maxResponseSec,
+        appArgs: this.settings.flow ? [this.settings.flow] : ['campaign', this.id],
+        variables,
+      });
+      outcome = await started.outcome;
+    } catch (err) {
+      stopRinging();
+      this.log.warn(`campaign ${this.settings.name}: originating to ${target.number} failed: ${(err as Error).message}`);
+      await this.finishAttempt(live, { outcome: 'originate-failed' });
+      return;
+    }
+    stopRinging();
+    if (outcome.answered) this.answered(live, outcome.channel, false);
+    else await this.finishAttempt(live, { outcome: failureCause(outcome), cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
+  }
+
+  /** An attempt that was in flight when a dialer stopped: find out from Asterisk what became of it. */
+  private async resume(claim: Claim, inflight: InFlight): Promise<void> {
+    const live: Live = { claim, inflight, settled: false };
+    this.live.set(inflight.channelId, live);
+    let channel: Channel | undefined;
+    try {
+      channel = await this.options.telephony.getChannel(inflight.channelId);
+    } catch (err) {
+      if (!(err instanceof AriError && err.kind === 'not-found')) {
+        // Asterisk cannot say now: leave the lease to expire and look again later.
+        this.live.delete(inflight.channelId);
+        this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${(err as Error).message}`);
+        return;
+      }
+    }
+    if (!channel) {
+      await this.finishAttempt(live, { outcome: 'lost' });
+      return;
+    }
+    if (channel.state === 'Up') {
+      this.log.info(`campaign ${this.settings.name}: call ${channel.id} to ${inflight.number} is still up after a restart; it goes on in the flow`);
+      this.answered(live, channel, true);
+      return;
+    }
+    // Still ringing: wait for its answer or its end, at most the max response duration from now.
+    this.options.calls.claim(inflight.channelId);
+    await new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        done = true;
+        off();
+        cancel();
+        resolve();
+      };
+      const off = this.options.telephony.watchChannel(inflight.channelId, (e: TelephonyEvent) => {
+        if (done) return;
+        if (e.type === 'StasisStart') {
+          finish();
+          this.answered(live, e.channel, true);
+        } else if (e.type === 'ChannelDestroyed') {
+          finish();
+          void this.finishAttempt(live, { outcome: failureCause({ answered: false, cause: e.cause, causeText: e.cause_txt }), cause: e.cause });
+        }
+      });
+      const cancel = this.clock.after(this.settings.maxResponseSec * 1000 + 5000, () => {
+        if (done) return;
+        finish();
+        void this.options.telephony.hangup(inflight.channelId, 'no_answer').catch(() => undefined);
+        void this.finishAttempt(live, { outcome: 'max-response-exceeded' });
+      });
+    });
+  }
+
+  private answered(live: Live, channel: Channel, resumed: boolean): void {
+    const { claim, inflight } = live;
+    const contact = claim.contact;
+    const link: CampaignLink = { id: this.id, name: this.settings.name, customerId: contact.customerId, attempt: inflight.n, number: inflight.number };
+    if (contact.custom) link.custom = contact.custom;
+    const session = this.options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
+    const answeredAt = this.clock.now();
+    this.count('answered');
+    this.callback('connect', live, '', answeredAt);
+    const ended = (): void => {
+      const talkSec = Math.max(0, Math.round((this.clock.now() - answeredAt) / 100) / 10);
+      const end: Parameters<Dialer['finishAttempt']>[1] = { outcome: 'answered', talkSec };
+      if (session.ended?.cause !== undefined) end.cause = session.ended.cause;
+      if (session.result) {
+        end.result = session.result.code;
+        if (session.result.subCode) end.subResult = session.result.subCode;
+      }
+      this.track(this.finishAttempt(live, end));
+    };
+    if (session.signal.aborted) ended();
+    else session.signal.addEventListener('abort', ended, { once: true });
+    try {
+      this.hooks.answered({ session, customerId: contact.customerId, number: inflight.number, attempt: inflight.n, resumed });
+    } catch (err) {
+      this.log.warn(`campaign ${this.settings.name}: handing call ${session.id} to the flow failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async finishAttempt(
+    live: Live,
+    end: { outcome: AttemptOutcome; cause?: number; dialStatus?: string; talkSec?: number; result?: string; subResult?: string },
+  ): Promise<void> {
+    if (live.settled) return;
+    live.settled = true;
+    const { claim, inflight } = live;
+    const now = this.clock.now();
+    const attempt: Attempt = { n: inflight.n, number: inflight.number, startedAt: inflight.startedAt, endedAt: now, outcome: end.outcome, callId: inflight.channelId, worker: this.options.worker };
+    if (end.cause !== undefined && end.cause >= 0 && end.cause <= 127) attempt.cause = end.cause;
+    if (end.dialStatus) attempt.dialStatus = end.dialStatus.slice(0, 32);
+    if (end.talkSec !== undefined) attempt.talkSec = end.talkSec;
+    if (end.result) attempt.result = end.result.slice(0, 64);
+    if (end.subResult) attempt.subResult = end.subResult.slice(0, 64);
+    const attemptEnd: AttemptEnd = { number: inflight.number, outcome: end.outcome, at: now };
+    if (end.result) attemptEnd.result = end.result;
+    if (end.subResult) attemptEnd.subResult = end.subResult;
+    const next = afterAttempt(claim.contact, attemptEnd, this.settings, this.days);
+    if (end.outcome !== 'answered') this.count('failed');
+    try {
+      await this.record(claim, attempt, next, live);
+    } finally {
+      this.live.delete(inflight.channelId);
+    }
+    if (end.outcome !== 'answered' || next.state === 'done') this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome, now);
+  }
+
+  /** A contact that ends without a dial (filtered out, no number). */
+  private async finishWithout(claim: Claim, code: string, now: number): Promise<void> {
+    const progress = { ...claim.contact.progress };
+    const next: NextStep = { state: 'done', at: now, progress, result: { code, at: now } };
+    await this.record(claim, null, next, undefined);
+  }
+
+  /** Writes an attempt and what follows; retried while the store is unreachable (the lease is renewed meanwhile). */
+  private async record(claim: Claim, attempt: Attempt | null, next: NextStep, live: Live | undefined): Promise<void> {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        const ok = await this.store.recordAttempt(claim, attempt, next);
+        if (!ok) {
+          this.log.warn(`campaign ${this.settings.name}: customer ${claim.contact.customerId}'s lease was lost; another dialer records it`);
+          return;
+        }
+        break;
+      } catch (err) {
+        if (!(err instanceof StoreError) || err.kind === 'invalid' || tries >= 5 || this.closed) {
+          this.log.error(`campaign ${this.settings.name}: recording attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} failed: ${(err as Error).message}`);
+          return;
+        }
+        await new Promise<void>((r) => this.clock.after(500 * 2 ** tries, r));
+      }
+    }
+    const contact = claim.contact;
+    if (next.state !== 'done') return;
+    this.count('finished');
+    this.remaining = Math.max(0, this.remaining - 1);
+    const custom = contact.custom;
+    if (attempt && attempt.outcome !== 'answered') {
+      const failure: FinalFailure = { customerId: contact.customerId, number: attempt.number, attempt, result: next.result };
+      if (custom) failure.custom = custom;
+      this.safely(() => this.hooks.finalFailure(failure));
+    }
+    const finished: FinishedCustomer = { customerId: contact.customerId, result: next.result, attempts: attempt ? [...contact.attempts, attempt] : contact.attempts };
+    if (custom) finished.custom = custom;
+    this.safely(() => this.hooks.finished(finished));
+    void live;
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
+    }
+  }
+
+  private nextCaller(): string {
+    const list = this.options.callerNumbers;
+    if (list.length === 0) return '';
+    const n = list[this.callerIndex % list.length] ?? '';
+    this.callerIndex = (this.callerIndex + 1) % list.length;
+    return n;
+  }
+
+  private callback(event: 'connect' | 'release', live: Live, failCode: string, at: number): void {
+    if (!this.options.callback) return;
+    const { claim, inflight } = live;
+    const payload: CallbackPayload = {
+      dataId: claim.contact.customerId,
+      taskId: this.id,
+      sessionId: inflight.channelId,
+      calledNo: inflight.number,
+      beginTime: new Date(inflight.startedAt).toISOString(),
+      vdnId: this.options.connectionId,
+      failCode,
+      callId: inflight.channelId,
+      filePath: '',
+      customFiled: claim.contact.custom ? JSON.stringify(claim.contact.custom) : '',
+    };
+    void at;
+    this.options.callback.send(event, payload);
+  }
+
+  // ------------------------------------------------------------------ bookkeeping
+
+  private async renew(now: number): Promise<void> {
+    this.lastRenew = now;
+    const tokens = [...this.live.values()].filter((l) => !l.settled).map((l) => l.claim.token);
+    if (tokens.length === 0) return;
+    const held = new Set(await this.store.renewLeases(this.id, tokens, now + LEASE_MS));
+    for (const l of this.live.values()) if (!l.settled && !held.has(l.claim.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${l.claim.contact.customerId} during call ${l.inflight.channelId}`);
+  }
+
+  private count(what: keyof CampaignCounters): void {
+    const doc = this.requireDoc();
+    doc.counters[what] += 1;
+    this.dirty = true;
+  }
+
+  private async countRemaining(): Promise<void> {
+    const now = this.clock.now();
+    const counts = await this.store.countContacts(this.id, now);
+    this.remaining = counts.total - counts.done;
+    this.hasDue = counts.dueNow > 0;
+  }
+
+  private async saveCounters(force: boolean): Promise<void> {
+    this.lastSave = this.clock.now();
+    if (!this.dirty && !force) return;
+    if (!this.dirty) return;
+    const doc = this.requireDoc();
+    await this.save({ ...doc }, false);
+    this.emitStatus();
+  }
+
+  /** Writes the task document; a conflict (another writer) reloads it and tries once more. */
+  private async save(doc: CampaignDocument, stateChange: boolean): Promise<void> {
+    doc.changedAt = stateChange ? this.clock.now() : doc.changedAt;
+    campaignDocument.assert(doc);
+    try {
+      this.rev = await this.store.putDocument('campaign', this.id, doc as unknown as Record<string, unknown>, this.rev, this.clock.now());
+    } catch (err) {
+      if (!(err instanceof StoreError && err.kind === 'conflict')) throw err;
+      const fresh = await this.store.getDocument<CampaignDocument>('campaign', this.id);
+      this.rev = fresh?.rev ?? 0;
+      this.rev = await this.store.putDocument('campaign', this.id, doc as unknown as Record<string, unknown>, this.rev, this.clock.now());
+    }
+    this.doc = doc;
+    this.dirty = false;
+  }
+
+  private requireDoc(): CampaignDocument {
+    if (!this.doc) throw new Error(`campaign ${this.settings.name} is not loaded yet`);
+    return this.doc;
+  }
+
+  private apply(settings: CampaignSettings): void {
+    this.settings = settings;
+    this.calendar = new CallingCalendar(settings.hours, settings.timezone);
+    this.pacer = new Pacer(settings);
+    this.days = daysOf(this.calendar, settings.timezone);
+  }
+
+  private emitStatus(): void {
+    this.safely(() => this.hooks.status(this.status()));
+  }
+}
+
+function emptyCounters(): CampaignCounters {
+  return { dialed: 0, answered: 0, failed: 0, finished: 0 };
+}
+
+/** Local days of the campaign's time zone, for the result policy. */
+export function daysOf(calendar: CallingCalendar, timezone: string): Days {
+  const dayNumber = (d: string): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))) / 86_400_000;
+  return {
+    dayOf: (t) => calendar.localDate(t),
+    daysBetween: (a, b) => dayNumber(b) - dayNumber(a),
+    nextDayStart: (t) => {
+      const next = new Date((dayNumber(calendar.localDate(t)) + 1) * 86_400_000).toISOString().slice(0, 10);
+      return localToInstant(`${next}T00:00`, timezone);
+    },
+  };
+}
+
+export type { StoredContact };

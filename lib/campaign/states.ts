@@ -1,0 +1,51 @@
+/**
+ * The life cycle of an outbound call task, with the specification's rules:
+ * a draft can be edited, started, deleted and given contacts; a running
+ * task can only be suspended (or stopped); a suspended one edited, resumed
+ * (or stopped). A task completes when every contact has its final result
+ * or its end time passes. Stop is this product's addition: it ends a task
+ * early for good (the contacts not final stay as they are, in the report).
+ */
+import type { CampaignState } from '../schemas/campaign';
+
+export const OPERATIONS = ['edit', 'start', 'delete', 'load', 'suspend', 'resume', 'stop'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const ALLOWED: Readonly<Record<CampaignState, readonly Operation[]>> = {
+  draft: ['edit', 'start', 'delete', 'load'],
+  running: ['suspend', 'stop'],
+  suspended: ['edit', 'resume', 'stop'],
+  completed: [],
+  stopped: [],
+};
+
+/** The state an operation leads to (edit, delete and load keep the state; delete empties the task). */
+const RESULT: Readonly<Partial<Record<Operation, CampaignState>>> = {
+  start: 'running',
+  suspend: 'suspended',
+  resume: 'running',
+  stop: 'stopped',
+};
+
+export class StateError extends Error {
+  override readonly name = 'StateError';
+  constructor(
+    readonly state: CampaignState,
+    readonly operation: Operation,
+  ) {
+    const allowed = ALLOWED[state];
+    super(
+      `${operation} is not allowed: the task is ${state}, which allows ${allowed.length > 0 ? allowed.join(', ') : 'nothing (it is over; the report still works)'}`,
+    );
+  }
+}
+
+export function isOperation(value: unknown): value is Operation {
+  return typeof value === 'string' && (OPERATIONS as readonly string[]).includes(value);
+}
+
+/** The state after `operation`, or a StateError saying why it is refused. */
+export function transition(state: CampaignState, operation: Operation): CampaignState {
+  if (!ALLOWED[state].includes(operation)) throw new StateError(state, operation);
+  return RESULT[operation] ?? state;
+}

@@ -1,0 +1,432 @@
+/**
+ * An outbound call campaign (the specification's "outbound call task"): the
+ * settings of a callflow-campaign config node, a template file, and what
+ * the store keeps (kind "campaign": the settings and the task's state). One
+ * schema checks the editor form, a template being imported and the stored
+ * document; `checkCampaign` adds the rules that span fields (start before
+ * end, one rule per failure cause, numbers or a group).
+ */
+import { Validator } from './validator';
+
+/** The failure causes of an attempt that did not reach the customer (see docs/campaigns.md for how Asterisk reports each). */
+export const FAILURE_CAUSES = ['busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed'] as const;
+export type FailureCause = (typeof FAILURE_CAUSES)[number];
+
+export const CAMPAIGN_STATES = ['draft', 'running', 'suspended', 'completed', 'stopped'] as const;
+export type CampaignState = (typeof CAMPAIGN_STATES)[number];
+
+/** A calling period of a day, in the campaign's time zone: HH:MM to HH:MM; 00:00-00:00 means no calls that day. */
+export interface Period {
+  start: string;
+  end: string;
+}
+
+export interface SpecialDates {
+  name?: string;
+  /** Calendar dates, YYYY-MM-DD. */
+  dates: string[];
+  /** Days of the week that are special too (weekends): mon ... sun. */
+  weekdays: string[];
+  periods: Period[];
+}
+
+export interface AllocatedPeriods {
+  dates: string[];
+  periods: Period[];
+}
+
+export interface CallingHours {
+  regular: Period[];
+  special: SpecialDates[];
+  allocated: AllocatedPeriods[];
+}
+
+export type FilterOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'contains' | 'exists';
+
+export interface AttributeFilter {
+  join: 'and' | 'or';
+  conditions: { attr: string; op: FilterOp; value?: string | number | boolean }[];
+}
+
+export interface CallOrder {
+  by: 'none' | 'number' | 'priority' | 'attributes';
+  attrs: { attr: string; direction: 'asc' | 'desc' }[];
+}
+
+export interface MultiNumber {
+  /** sequence: as the contact lists them; type: by `types` order; seq: by each number's sequence number. */
+  mode: 'sequence' | 'type' | 'seq';
+  types: string[];
+}
+
+export interface CauseRule {
+  cause: FailureCause;
+  /** Retries after the first failure with this cause (0: none). */
+  retries: number;
+  intervalSec: number;
+}
+
+/** How failed attempts of one number are retried. */
+export interface RetryRule {
+  /** false: by days and attempts per day; true: per failure cause. */
+  byCause: boolean;
+  maxDays: number;
+  maxPerDay: number;
+  intervalSec: number;
+  causes: CauseRule[];
+}
+
+export interface ResultPolicy {
+  /** global: one rule for every number; contact: a default rule and one per number type. */
+  mode: 'global' | 'contact';
+  rule: RetryRule;
+  types: (RetryRule & { type: string })[];
+  /** Result codes (failure causes or business results) that end every number of the customer. */
+  nonRetry: string[];
+}
+
+export interface CampaignSettings {
+  name: string;
+  /** The callflow-asterisk connection that dials. */
+  connection: string;
+  /** The callflow-store that keeps contacts, attempts and the task's state. */
+  store: string;
+  callerNumbers: string[];
+  /** One caller number group instead: a group of the routing table of `routing`. */
+  callerGroup: string;
+  routing: string;
+  /** Local date-time in `timezone`, YYYY-MM-DDTHH:MM; empty: no bound. */
+  startAt: string;
+  endAt: string;
+  /** The IVR flow (callflow-entry) answered calls enter; empty: output 1 of the dialer. */
+  flow: string;
+  priority: number;
+  blocklistGroups: string[];
+  callbackUrl: string;
+  /** Hosts (or *.domain, or CIDR ranges) the callback may reach. */
+  callbackAllowlist: string[];
+  /** How a number is dialed: {number} is replaced, e.g. PJSIP/{number}@trunk. */
+  dialString: string;
+  timezone: string;
+  hours: CallingHours;
+  maxResponseSec: number;
+  intervalSec: number;
+  callsAtATime: number;
+  filter: AttributeFilter;
+  order: CallOrder;
+  multiNumber: MultiNumber;
+  /** Number types a contact may use. */
+  numberTypes: string[];
+  policy: ResultPolicy;
+}
+
+const HHMM = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'a time of day, HH:MM from 00:00 to 24:00' } as const;
+const DATE = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description: 'a date, YYYY-MM-DD' } as const;
+const LOCAL_TIME = {
+  type: 'string',
+  pattern: '^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$',
+  default: '',
+  description: 'a local date and time, YYYY-MM-DDTHH:MM, or empty',
+} as const;
+const NUMBER = { type: 'string', pattern: '^\\+?[0-9]{2,32}$', description: 'a phone number: 2 to 32 digits with an optional leading +' } as const;
+const NAME = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: '1 to 64 letters, digits, _ . or -' } as const;
+const ATTR = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'an attribute name: a letter or _, then letters, digits or _' } as const;
+const TYPE = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'a number type: 1 to 32 letters, digits, _ or -' } as const;
+const PERIODS = {
+  type: 'array',
+  maxItems: 24,
+  default: [],
+  description: 'at most 24 periods',
+  items: { type: 'object', additionalProperties: false, required: ['start', 'end'], properties: { start: HHMM, end: HHMM } },
+} as const;
+const DATES = { type: 'array', maxItems: 1000, items: DATE, default: [], description: 'at most 1000 dates' } as const;
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const SECONDS = (min: number, max: number, def: number) =>
+  ({ type: 'integer', minimum: min, maximum: max, default: def, description: `whole seconds from ${min} to ${max}` }) as const;
+
+const retryRuleProperties = {
+  byCause: { type: 'boolean', default: false, description: 'true or false' },
+  maxDays: { type: 'integer', minimum: 1, maximum: 365, default: 1, description: 'days from 1 to 365' },
+  maxPerDay: { type: 'integer', minimum: 1, maximum: 100, default: 3, description: 'attempts from 1 to 100' },
+  intervalSec: SECONDS(0, 604800, 60),
+  causes: {
+    type: 'array',
+    maxItems: FAILURE_CAUSES.length,
+    default: [],
+    description: `at most ${FAILURE_CAUSES.length} rules, one per failure cause`,
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cause', 'retries', 'intervalSec'],
+      properties: {
+        cause: { type: 'string', enum: FAILURE_CAUSES, description: `a failure cause: ${FAILURE_CAUSES.join(', ')}` },
+        retries: { type: 'integer', minimum: 0, maximum: 100, description: 'retries from 0 to 100' },
+        intervalSec: SECONDS(0, 604800, 60),
+      },
+    },
+  },
+} as const;
+const RETRY_RULE = { type: 'object', additionalProperties: false, required: ['byCause', 'maxDays', 'maxPerDay', 'intervalSec', 'causes'], properties: retryRuleProperties } as const;
+
+export const DEFAULT_RULE: RetryRule = { byCause: false, maxDays: 1, maxPerDay: 3, intervalSec: 60, causes: [] };
+
+export const campaignSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'a task name of 1 to 100 characters' },
+    connection: { type: 'string', minLength: 1, description: 'an Asterisk connection (callflow-asterisk)' },
+    store: { type: 'string', minLength: 1, description: 'a store (callflow-store)' },
+    callerNumbers: { type: 'array', maxItems: 100, uniqueItems: true, items: NUMBER, default: [], description: 'at most 100 different caller numbers' },
+    callerGroup: { type: 'string', pattern: '^$|^[A-Za-z0-9_.-]{1,64}$', default: '', description: 'a number group name: 1 to 64 letters, digits, _ . or -, or empty' },
+    routing: { type: 'string', default: '', description: 'a routing table (callflow-routing), or empty' },
+    startAt: LOCAL_TIME,
+    endAt: LOCAL_TIME,
+    flow: { type: 'string', pattern: '^$|^[A-Za-z0-9_.-]{1,64}$', default: '', description: 'a flow name: 1 to 64 letters, digits, _ . or -, or empty' },
+    priority: { type: 'integer', minimum: 1, maximum: 5, default: 3, description: 'a priority from 1 (highest) to 5' },
+    blocklistGroups: { type: 'array', maxItems: 50, uniqueItems: true, items: NAME, default: [], description: 'at most 50 blocklist group names' },
+    callbackUrl: { type: 'string', pattern: '^$|^https?://[^\\s]+$', maxLength: 2000, default: '', description: 'an http:// or https:// URL, or empty' },
+    callbackAllowlist: {
+      type: 'array',
+      maxItems: 100,
+      items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9.:_-]{1,253}(/[0-9]{1,3})?$', description: 'a host name, *.domain, IP address or CIDR range' },
+      default: [],
+      description: 'at most 100 hosts or ranges',
+    },
+    dialString: { type: 'string', pattern: '^[^\\s]*\\{number\\}[^\\s]*$', maxLength: 200, default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, e.g. PJSIP/{number}@trunk' },
+    timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC', description: 'an IANA time zone such as Asia/Shanghai or Europe/Berlin' },
+    hours: {
+      type: 'object',
+      additionalProperties: false,
+      default: { regular: [{ start: '09:00', end: '18:00' }], special: [], allocated: [] },
+      required: ['regular', 'special', 'allocated'],
+      properties: {
+        regular: PERIODS,
+        special: {
+          type: 'array',
+          maxItems: 100,
+          default: [],
+          description: 'at most 100 special date sets',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['dates', 'weekdays', 'periods'],
+            properties: {
+              name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
+              dates: DATES,
+              weekdays: { type: 'array', uniqueItems: true, items: { type: 'string', enum: WEEKDAYS, description: 'mon, tue, wed, thu, fri, sat or sun' }, default: [] },
+              periods: PERIODS,
+            },
+          },
+        },
+        allocated: {
+          type: 'array',
+          maxItems: 100,
+          default: [],
+          description: 'at most 100 allocations',
+          items: { type: 'object', additionalProperties: false, required: ['dates', 'periods'], properties: { dates: DATES, periods: PERIODS } },
+        },
+      },
+    },
+    maxResponseSec: SECONDS(5, 120, 20),
+    intervalSec: SECONDS(1, 9999, 3),
+    callsAtATime: { type: 'integer', minimum: 1, maximum: 10000, default: 1, description: 'calls from 1 to 10000' },
+    filter: {
+      type: 'object',
+      additionalProperties: false,
+      default: { join: 'and', conditions: [] },
+      required: ['join', 'conditions'],
+      properties: {
+        join: { type: 'string', enum: ['and', 'or'], description: 'and or or' },
+        conditions: {
+          type: 'array',
+          maxItems: 20,
+          description: 'at most 20 conditions',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['attr', 'op'],
+            properties: {
+              attr: ATTR,
+              op: { type: 'string', enum: ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'contains', 'exists'], description: 'eq, ne, lt, le, gt, ge, contains or exists' },
+              value: { type: ['string', 'number', 'boolean'], description: 'a text, number or true/false' },
+            },
+          },
+        },
+      },
+    },
+    order: {
+      type: 'object',
+      additionalProperties: false,
+      default: { by: 'none', attrs: [] },
+      required: ['by', 'attrs'],
+      properties: {
+        by: { type: 'string', enum: ['none', 'number', 'priority', 'attributes'], description: 'none, number, priority or attributes' },
+        attrs: {
+          type: 'array',
+          maxItems: 10,
+          description: 'at most 10 attributes',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['attr', 'direction'],
+            properties: { attr: ATTR, direction: { type: 'string', enum: ['asc', 'desc'], description: 'asc or desc' } },
+          },
+        },
+      },
+    },
+    multiNumber: {
+      type: 'object',
+      additionalProperties: false,
+      default: { mode: 'sequence', types: [] },
+      required: ['mode', 'types'],
+      properties: {
+        mode: { type: 'string', enum: ['sequence', 'type', 'seq'], description: 'sequence, type or seq' },
+        types: { type: 'array', maxItems: 50, uniqueItems: true, items: TYPE, description: 'at most 50 different number types' },
+      },
+    },
+    numberTypes: { type: 'array', maxItems: 50, uniqueItems: true, items: TYPE, default: ['mobile', 'home', 'work', 'other'], description: 'at most 50 different number types' },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      default: { mode: 'global', rule: DEFAULT_RULE, types: [], nonRetry: [] },
+      required: ['mode', 'rule', 'types', 'nonRetry'],
+      properties: {
+        mode: { type: 'string', enum: ['global', 'contact'], description: 'global or contact' },
+        rule: RETRY_RULE,
+        types: {
+          type: 'array',
+          maxItems: 50,
+          description: 'at most 50 number type rules',
+          items: { type: 'object', additionalProperties: false, required: ['type', ...RETRY_RULE.required], properties: { type: TYPE, ...retryRuleProperties } },
+        },
+        nonRetry: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 64 }, description: 'at most 100 different result codes' },
+      },
+    },
+  },
+  required: [
+    'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',
+    'callbackAllowlist', 'dialString', 'timezone', 'hours', 'maxResponseSec', 'intervalSec', 'callsAtATime', 'filter', 'order', 'multiNumber', 'numberTypes', 'policy',
+  ],
+} as const;
+
+export const campaignConfig = new Validator<CampaignSettings>('callflow-campaign', campaignSchema);
+
+/** The settings a template file carries: everything but the node's own links (connection, store, routing). */
+export interface CampaignTemplate {
+  format: 'callflow-campaign-template';
+  version: 1;
+  name: string;
+  settings: Omit<CampaignSettings, 'connection' | 'store' | 'routing'>;
+}
+
+const templateSettings = (() => {
+  const { connection: _c, store: _s, routing: _r, ...properties } = campaignSchema.properties;
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties,
+    required: campaignSchema.required.filter((k) => k !== 'connection' && k !== 'store' && k !== 'routing'),
+  };
+})();
+
+export const campaignTemplate = new Validator<CampaignTemplate>('campaign template', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['format', 'version', 'name', 'settings'],
+  properties: {
+    format: { const: 'callflow-campaign-template', description: 'the text callflow-campaign-template' },
+    version: { const: 1, description: '1' },
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'a template name of 1 to 100 characters' },
+    settings: templateSettings,
+  },
+});
+
+/** What the store keeps for a campaign (kind "campaign", id: the config node's id). */
+export interface CampaignDocument {
+  state: CampaignState;
+  changedAt: number;
+  /** Why the state last changed (a user's operation, "end time passed", "every contact is final"). */
+  reason: string;
+  name: string;
+  /** The settings the task runs with (saved on start and resume: a deploy while running does not change them). */
+  settings?: CampaignSettings;
+  /** Attempts dialed, answered and failed, and customers finished, since the task was created. */
+  counters: CampaignCounters;
+}
+
+export interface CampaignCounters {
+  dialed: number;
+  answered: number;
+  failed: number;
+  finished: number;
+}
+
+const COUNT = { type: 'integer', minimum: 0, description: 'a count, 0 or more' } as const;
+
+export const campaignDocument = new Validator<CampaignDocument>('campaign', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['state', 'changedAt', 'reason', 'name', 'counters'],
+  properties: {
+    state: { type: 'string', enum: CAMPAIGN_STATES, description: `one of ${CAMPAIGN_STATES.join(', ')}` },
+    changedAt: { type: 'number', minimum: 0, description: 'a time in milliseconds since 1970' },
+    reason: { type: 'string', maxLength: 500, description: 'a reason of at most 500 characters' },
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'a task name of 1 to 100 characters' },
+    settings: campaignSchema,
+    counters: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['dialed', 'answered', 'failed', 'finished'],
+      properties: { dialed: COUNT, answered: COUNT, failed: COUNT, finished: COUNT },
+    },
+  },
+});
+
+/** Problems the schema cannot say: each names the field and what is wrong. */
+export function crossFieldProblems(s: CampaignSettings): string[] {
+  const problems: string[] = [];
+  if (s.callerNumbers.length > 0 && s.callerGroup) problems.push('callerGroup: give caller numbers or one caller number group, not both');
+  if (s.callerNumbers.length === 0 && !s.callerGroup) problems.push('callerNumbers: give at least one caller number, or a caller number group');
+  if (s.callerGroup && !s.routing) problems.push('routing: a caller number group needs the routing table that defines it');
+  if (s.startAt && s.endAt && s.startAt > s.endAt) problems.push(`startAt: the start (${s.startAt}) is after the end (${s.endAt})`);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: s.timezone });
+  } catch {
+    problems.push(`timezone: not an IANA time zone (got ${JSON.stringify(s.timezone)})`);
+  }
+  const periods = (where: string, list: Period[]): void => {
+    list.forEach((p, i) => {
+      if (p.start === '00:00' && p.end === '00:00') return;
+      if (p.start >= p.end) problems.push(`${where}.${i}: the period ${p.start}-${p.end} ends before it starts (00:00-00:00 means no calls)`);
+    });
+  };
+  periods('hours.regular', s.hours.regular);
+  s.hours.special.forEach((d, i) => periods(`hours.special.${i}.periods`, d.periods));
+  s.hours.allocated.forEach((d, i) => periods(`hours.allocated.${i}.periods`, d.periods));
+  const rules: [string, RetryRule][] = [['policy.rule', s.policy.rule], ...s.policy.types.map((t, i): [string, RetryRule] => [`policy.types.${i}`, t])];
+  for (const [where, rule] of rules) {
+    const seen = new Set<string>();
+    for (const c of rule.causes) {
+      if (seen.has(c.cause)) problems.push(`${where}.causes: one rule per failure cause (${c.cause} is there twice)`);
+      seen.add(c.cause);
+    }
+  }
+  const types = new Set<string>();
+  for (const t of s.policy.types) {
+    if (types.has(t.type)) problems.push(`policy.types: one rule per number type (${t.type} is there twice)`);
+    types.add(t.type);
+    if (!s.numberTypes.includes(t.type)) problems.push(`policy.types: ${t.type} is not one of the number types (${s.numberTypes.join(', ')})`);
+  }
+  for (const t of s.multiNumber.types) if (!s.numberTypes.includes(t)) problems.push(`multiNumber.types: ${t} is not one of the number types (${s.numberTypes.join(', ')})`);
+  if (s.order.by === 'attributes' && s.order.attrs.length === 0) problems.push('order.attrs: ordering by data attributes needs at least one attribute');
+  return problems;
+}
+
+/** A campaign's settings from a node's properties (or a template), with defaults, checked: the value or every problem. */
+export function checkCampaign(values: Record<string, unknown>): { ok: true; value: CampaignSettings } | { ok: false; problems: string[] } {
+  const r = campaignConfig.checkForm(values);
+  if (!r.ok) return r;
+  const problems = crossFieldProblems(r.value);
+  return problems.length > 0 ? { ok: false, problems } : r;
+}

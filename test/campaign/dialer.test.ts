@@ -1,0 +1,319 @@
+/**
+ * The dialer on a manual clock against a fake Asterisk and a real embedded
+ * store: the specification's business scenario over a week, calling hours,
+ * pacing, task priority, the channel limit, the blocklist re-check, the
+ * state rules, and a crash in the middle of a campaign.
+ */
+import assert from 'node:assert/strict';
+import { CallingCalendar } from '../../lib/campaign/calendar';
+import { ManualClock } from '../../lib/campaign/clock';
+import { Coordinator } from '../../lib/campaign/coordinator';
+import type { Dialer } from '../../lib/campaign/dialer';
+import { rankOf } from '../../lib/campaign/order';
+import type { CampaignSettings } from '../../lib/schemas/campaign';
+import type { ContactInput } from '../../lib/schemas/store';
+import type { EmbeddedStore } from '../../lib/store/embedded';
+import type { StoredContact } from '../../lib/store/port';
+import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Originated } from './support';
+
+const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
+
+async function allContacts(store: EmbeddedStore, campaign: string): Promise<StoredContact[]> {
+  const out: StoredContact[] = [];
+  let after: string | undefined;
+  do {
+    const page = await store.pageContacts(campaign, { limit: 1000, ...(after ? { after } : {}) });
+    out.push(...page.items);
+    after = page.next;
+  } while (after);
+  return out;
+}
+
+function contacts(settings: CampaignSettings, rows: ContactInput[]): ContactInput[] {
+  return rows.map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
+}
+
+describe('campaign dialer (manual clock, fake Asterisk)', function () {
+  let db: Awaited<ReturnType<typeof tempStore>>;
+  let clock: ManualClock;
+  let pbx: FakeAsterisk;
+  const dialers: Dialer[] = [];
+
+  beforeEach(async function () {
+    db = await tempStore();
+    clock = new ManualClock(MONDAY_8AM_SHANGHAI);
+    pbx = new FakeAsterisk(clock);
+  });
+
+  afterEach(async function () {
+    for (const d of dialers.splice(0)) await d.close(0);
+    await db.cleanup();
+  });
+
+  function dialer(settings: CampaignSettings, extra: Partial<Parameters<typeof makeDialer>[0]> = {}) {
+    const made = makeDialer({ settings, store: db.store, view: pbx.view(), clock, ...extra });
+    dialers.push(made.dialer);
+    return made;
+  }
+
+  it("runs the specification's business scenario: a notice in working hours, weekdays and weekends, busy customers called twice more", async function () {
+    const settings = settingsWith({
+      hours: {
+        regular: [
+          { start: '09:00', end: '11:30' },
+          { start: '14:00', end: '18:00' },
+        ],
+        special: [{ name: 'weekend', dates: [], weekdays: ['sat', 'sun'], periods: [{ start: '10:00', end: '16:00' }] }],
+        allocated: [],
+      },
+      intervalSec: 3,
+      callsAtATime: 3,
+      maxResponseSec: 20,
+      policy: { mode: 'global', rule: { byCause: true, maxDays: 1, maxPerDay: 3, intervalSec: 60, causes: [{ cause: 'busy', retries: 2, intervalSec: 600 }] }, types: [], nonRetry: [] },
+    });
+    const behaviours: [string, Parameters<FakeAsterisk['setNumber']>[1], string, number][] = [
+      // number, how it behaves, final result, attempts
+      ['+8613800000001', { outcome: 'answer', ringMs: 3000, talkMs: 20_000, result: 'notified' }, 'notified', 1],
+      ['+8613800000002', { outcome: 'busy' }, 'busy', 3],
+      ['+8613800000003', [{ outcome: 'busy' }, { outcome: 'answer', talkMs: 15_000 }], 'answered', 2],
+      ['+8613800000004', [{ outcome: 'busy' }, { outcome: 'busy' }, { outcome: 'answer', talkMs: 5000 }], 'answered', 3],
+      ['+8613800000005', { outcome: 'no-answer' }, 'max-response-exceeded', 1],
+      ['+8613800000006', { outcome: 'unallocated' }, 'unallocated', 1],
+      ['+8613800000007', { outcome: 'rejected' }, 'rejected', 1],
+      ['+8613800000008', { outcome: 'congestion' }, 'congestion', 1],
+      ['+8613800000009', { outcome: 'unavailable' }, 'no-answer', 1],
+      ['+8613800000010', { outcome: 'originate-error' }, 'originate-failed', 1],
+    ];
+    for (const [n, b] of behaviours) pbx.setNumber(n, b);
+    await db.store.importContacts('task-1', contacts(settings, behaviours.map(([n], i) => ({ customerId: `c${i + 1}`, numbers: [{ number: n }] }))), clock.now());
+    const { dialer: d, hooks } = dialer(settings);
+    await d.start();
+    await d.operate('start');
+    // Monday 08:00: nobody is called before 09:00.
+    await clock.advance(59 * 60_000);
+    assert.equal(pbx.originated.length, 0, 'no call before the first period');
+    assert.equal(d.status().idle, 'outside-hours');
+    // Run through the week.
+    await clock.advance(7 * 24 * 3600_000);
+    const calendar = new CallingCalendar(settings.hours, settings.timezone);
+    for (const o of pbx.originated) assert.ok(calendar.isOpen(o.at), `call to ${o.number} at ${new Date(o.at).toISOString()} is outside the calling hours`);
+    for (const o of pbx.originated) assert.equal(o.timeoutSec, 20, 'the max response duration is the ring timeout');
+    const stored = await allContacts(db.store, 'task-1');
+    for (const [number, , result, attempts] of behaviours) {
+      const c = stored.find((s) => s.numbers[0]?.number === number);
+      assert.ok(c, number);
+      assert.equal(c.state, 'done', `${number} is final`);
+      assert.equal(c.result?.code, result, `${number}'s result`);
+      assert.equal(c.attempts.length, attempts, `${number}'s attempts`);
+      assert.deepEqual(
+        c.attempts.map((a) => a.n),
+        Array.from({ length: attempts }, (_, i) => i + 1),
+      );
+    }
+    // Busy retries are 10 minutes apart (the cause's interval).
+    const busy = stored.find((s) => s.customerId === 'c2');
+    const starts = busy?.attempts.map((a) => a.startedAt) ?? [];
+    assert.ok((starts[1] ?? 0) - (starts[0] ?? 0) >= 600_000 && (starts[2] ?? 0) - (starts[1] ?? 0) >= 600_000, 'busy retries wait 600 s');
+    // Every attempt dialed once: one originate per (customer, attempt).
+    const ids = pbx.originated.map((o) => o.channelId);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.equal(ids.length, stored.reduce((n, c) => n + c.attempts.filter((a) => a.outcome !== 'blocked').length, 0));
+    // Outputs: answered calls, final failures, finished customers.
+    assert.equal(hooks.answeredCalls.length, 3);
+    assert.deepEqual(hooks.failures.map((f) => f.customerId).sort(), ['c10', 'c2', 'c5', 'c6', 'c7', 'c8', 'c9']);
+    assert.equal(hooks.finishedCustomers.length, 10);
+    assert.equal(d.state, 'completed');
+    assert.deepEqual(d.status().counters, { dialed: 15, answered: 3, failed: 12, finished: 10 });
+  });
+
+  it('calls on weekends only in their special periods, and not at all on a 00:00-00:00 day', async function () {
+    const settings = settingsWith({
+      hours: {
+        regular: [{ start: '00:00', end: '23:59' }],
+        special: [{ dates: [], weekdays: ['sat', 'sun'], periods: [{ start: '00:00', end: '00:00' }] }],
+        allocated: [{ dates: ['2026-11-29'], periods: [{ start: '12:00', end: '13:00' }] }],
+      },
+      intervalSec: 60,
+      callsAtATime: 1,
+    });
+    pbx.setDefault({ outcome: 'busy' });
+    const policy = { mode: 'global', rule: { byCause: false, maxDays: 30, maxPerDay: 100, intervalSec: 0, causes: [] }, types: [], nonRetry: [] };
+    const s = { ...settings, policy: policy as CampaignSettings['policy'] };
+    await db.store.importContacts('task-1', contacts(s, [{ customerId: 'a', numbers: [{ number: '+8613800000001' }] }]), clock.now());
+    const { dialer: d } = dialer(s);
+    await d.start();
+    // Saturday 2026-11-28 00:00 Shanghai.
+    await clock.advanceTo('2026-11-27T16:00:00Z');
+    await d.operate('start');
+    await clock.advanceTo('2026-11-28T16:00:00Z');
+    assert.equal(pbx.originated.length, 0, 'Saturday is 00:00-00:00: no calls');
+    await clock.advanceTo('2026-11-29T16:00:00Z');
+    const sunday = pbx.originated.map((o) => new Date(o.at).toISOString());
+    assert.ok(sunday.length > 0, 'the allocated period on Sunday is used');
+    for (const at of sunday) assert.ok(at >= '2026-11-29T04:00:00.000Z' && at < '2026-11-29T05:00:00.000Z', `${at} is in Sunday's allocated 12:00-13:00`);
+  });
+
+  it('paces the specification way: interval 10 with 100 at a time places 30 calls every 3 s', async function () {
+    const settings = settingsWith({ intervalSec: 10, callsAtATime: 100 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 200 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
+    const { dialer: d } = dialer(settings);
+    await d.start();
+    await d.operate('start');
+    const t0 = clock.now();
+    await clock.advance(8_999);
+    const byTick = new Map<number, number>();
+    for (const o of pbx.originated) byTick.set(o.at - t0, (byTick.get(o.at - t0) ?? 0) + 1);
+    assert.deepEqual([...byTick.entries()], [
+      [0, 30],
+      [3000, 30],
+      [6000, 30],
+    ]);
+  });
+
+  it('never has more calls at once than the channel limit', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 2000, talkMs: 30_000 });
+    await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 40 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
+    const { dialer: d, hooks } = dialer(settings, { limit: 4 });
+    await d.start();
+    await d.operate('start');
+    await clock.advance(5000);
+    assert.equal(pbx.maxConcurrent, 4);
+    assert.equal(d.status().idle, 'channel-limit');
+    await clock.advance(10 * 60_000);
+    assert.equal(pbx.maxConcurrent, 4);
+    assert.equal(hooks.finishedCustomers.length, 40);
+  });
+
+  it('does not dial a lower-priority task while a higher one has contacts due', async function () {
+    const shared = new Coordinator();
+    const high = settingsWith({ name: 'urgent', priority: 1, intervalSec: 3, callsAtATime: 3 });
+    const low = settingsWith({ name: 'routine', priority: 4, intervalSec: 3, callsAtATime: 3 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 2000 });
+    await db.store.importContacts('high', contacts(high, Array.from({ length: 12 }, (_, i) => ({ customerId: `h${i}`, numbers: [{ number: `+8613900000${String(i).padStart(3, '0')}` }] }))), clock.now());
+    await db.store.importContacts('low', contacts(low, Array.from({ length: 6 }, (_, i) => ({ customerId: `l${i}`, numbers: [{ number: `+8613700000${String(i).padStart(3, '0')}` }] }))), clock.now());
+    const a = dialer(high, { id: 'high', coordinator: shared });
+    const b = dialer(low, { id: 'low', coordinator: shared });
+    await a.dialer.start();
+    await b.dialer.start();
+    await b.dialer.operate('start');
+    await a.dialer.operate('start');
+    await clock.advance(60_000);
+    const highCalls = pbx.originated.filter((o) => o.number.startsWith('+86139'));
+    const lowCalls = pbx.originated.filter((o) => o.number.startsWith('+86137'));
+    assert.equal(highCalls.length, 12);
+    assert.equal(lowCalls.length, 6, 'the lower task runs once the higher one has nothing due');
+    const lastHigh = Math.max(...highCalls.map((o) => o.at));
+    for (const o of lowCalls) assert.ok(o.at > lastHigh, 'no low-priority call while the high-priority task had contacts due');
+    assert.ok(b.hooks.statuses.some((s) => s.idle === 'higher-priority' && s.idleDetail === 'urgent'), 'the status says why');
+  });
+
+  it('re-checks the blocklist right before each dial: an entry added after the import counts, with its period', async function () {
+    const settings = settingsWith({ blocklistGroups: ['dnc'], intervalSec: 60, callsAtATime: 1 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    await db.store.importContacts(
+      'task-1',
+      contacts(settings, [
+        { customerId: 'one-number', numbers: [{ number: '+8613800000001' }] },
+        { customerId: 'two-numbers', numbers: [{ number: '+8613800000002' }, { number: '+8613800000003' }] },
+        { customerId: 'for-an-hour', numbers: [{ number: '+8613800000004' }] },
+      ]),
+      clock.now(),
+    );
+    await db.store.addBlocked([
+      { group: 'dnc', number: '+8613800000001' },
+      { group: 'dnc', number: '+8613800000002' },
+      { group: 'dnc', number: '+8613800000004', until: clock.now() + 3600_000 },
+    ]);
+    const { dialer: d } = dialer(settings);
+    await d.start();
+    await d.operate('start');
+    await clock.advance(2 * 3600_000);
+    const dialed = pbx.originated.map((o: Originated) => o.number);
+    assert.ok(!dialed.includes('+8613800000001') && !dialed.includes('+8613800000002'), 'blocked numbers are never dialed');
+    assert.ok(dialed.includes('+8613800000003'), "the customer's other number is");
+    const four = pbx.originated.find((o) => o.number === '+8613800000004');
+    assert.ok(four && four.at >= Date.parse(MONDAY_8AM_SHANGHAI) + 3600_000, 'a number blocked for an hour is called after the hour');
+    const stored = await allContacts(db.store, 'task-1');
+    assert.equal(stored.find((c) => c.customerId === 'one-number')?.result?.code, 'blocked');
+    assert.equal(stored.find((c) => c.customerId === 'two-numbers')?.result?.code, 'answered');
+  });
+
+  it('keeps to the state rules, and every refusal says what the state allows', async function () {
+    const { dialer: d } = dialer(settingsWith({}));
+    await d.start();
+    assert.equal(d.state, 'draft');
+    await assert.rejects(d.operate('suspend'), /suspend is not allowed: the task is draft, which allows edit, start, delete, load/);
+    await assert.rejects(d.operate('resume'), /resume is not allowed: the task is draft/);
+    await d.operate('start');
+    assert.equal(d.allows('load'), false, 'contacts are loaded only into a draft');
+    await assert.rejects(d.operate('start'), /start is not allowed: the task is running, which allows suspend, stop/);
+    await assert.rejects(d.operate('delete'), /delete is not allowed: the task is running/);
+    await d.operate('suspend');
+    await assert.rejects(d.operate('suspend'), /suspend is not allowed: the task is suspended, which allows edit, resume, stop/);
+    await d.operate('resume');
+    await d.operate('stop');
+    await assert.rejects(d.operate('resume'), /resume is not allowed: the task is stopped, which allows nothing/);
+    const doc = await db.store.getDocument('campaign', 'task-1');
+    assert.equal((doc?.value as { state: string }).state, 'stopped');
+  });
+
+  it('completes when the end time passes, and does not dial after it', async function () {
+    const settings = settingsWith({ endAt: '2026-11-23T10:00', intervalSec: 60, callsAtATime: 1 });
+    pbx.setDefault({ outcome: 'busy' });
+    const s = { ...settings, policy: { ...settings.policy, rule: { ...settings.policy.rule, maxPerDay: 100, intervalSec: 60 } } };
+    await db.store.importContacts('task-1', contacts(s, [{ customerId: 'a', numbers: [{ number: '+8613800000001' }] }]), clock.now());
+    const { dialer: d } = dialer(s);
+    await d.start();
+    await d.operate('start');
+    await clock.advance(5 * 3600_000);
+    assert.equal(d.state, 'completed');
+    for (const o of pbx.originated) assert.ok(o.at < Date.parse('2026-11-23T02:00:00Z'));
+  });
+
+  it('after a crash, resolves every attempt that was in flight: up ones resume, gone ones are recorded, none is dialed twice', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 5, maxResponseSec: 30 });
+    const rows = Array.from({ length: 30 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }));
+    for (let i = 0; i < 30; i += 1) {
+      const n = `+86138${String(i).padStart(8, '0')}`;
+      if (i % 3 === 0) pbx.setNumber(n, { outcome: 'answer', ringMs: 2000, talkMs: 20_000, result: 'heard' });
+      else if (i % 3 === 1) pbx.setNumber(n, { outcome: 'answer', ringMs: 8000, talkMs: 1000 });
+      else pbx.setNumber(n, [{ outcome: 'busy', ringMs: 6000 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
+    }
+    await db.store.importContacts('task-1', contacts(settings, rows), clock.now());
+    const first = pbx.view();
+    const a = makeDialer({ settings, store: db.store, view: first, clock });
+    await a.dialer.start();
+    await a.dialer.operate('start');
+    await clock.advance(4500);
+    const before = pbx.originated.length;
+    assert.ok(before >= 15, `calls were in flight (${before})`);
+    // The process dies: its dialer and connection hear nothing more; Asterisk's calls go on.
+    first.kill();
+    a.dialer.close(0).catch(() => undefined);
+    await clock.advance(5000);
+    // A new process with the same worker id starts.
+    const b = dialer(settings, { view: pbx.view() });
+    await b.dialer.start();
+    await clock.advance(30 * 60_000);
+    const stored = await allContacts(db.store, 'task-1');
+    for (const c of stored) {
+      assert.equal(c.state, 'done', `${c.customerId} is final (${JSON.stringify(c.attempts)})`);
+      assert.deepEqual(
+        c.attempts.map((x) => x.n),
+        c.attempts.map((_, i) => i + 1),
+        `${c.customerId}: attempts numbered once each`,
+      );
+    }
+    const ids = pbx.originated.map((o) => o.channelId);
+    assert.equal(new Set(ids).size, ids.length, 'no channel dialed twice');
+    const perAttempt = new Map<string, number>();
+    for (const c of stored) for (const x of c.attempts) if (x.callId) perAttempt.set(x.callId, (perAttempt.get(x.callId) ?? 0) + 1);
+    for (const o of pbx.originated) assert.equal(perAttempt.get(o.channelId), 1, `originate ${o.channelId} is recorded as exactly one attempt`);
+    assert.ok(b.hooks.answeredCalls.some((c) => c.resumed), 'a call that was up when the process died resumed into the flow');
+    assert.ok(stored.some((c) => c.attempts.some((x) => x.outcome === 'lost')), 'a call that ended while no process was there is recorded as lost');
+    assert.ok(stored.some((c) => c.attempts.some((x) => x.outcome === 'lost') && c.result?.code === 'answered'), 'and retried by the policy');
+    assert.ok(stored.some((c) => c.attempts.some((x) => x.outcome === 'answered' && x.result === 'heard')), 'the resumed call kept its business result');
+  });
+});

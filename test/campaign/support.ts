@@ -1,0 +1,307 @@
+/**
+ * A fake Asterisk for dialer tests on a manual clock: called numbers behave
+ * as scripted (answer and talk, busy, no answer, ...), time passes only when
+ * the test advances the clock, and a "process" (a connection view with its
+ * own call registry) can be killed to simulate a crash while calls go on.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AriError } from '../../lib/ari/errors';
+import type { ConnectionStatus, OriginateOutcome, OriginateRequest, TelephonyEvent, TelephonyListener } from '../../lib/ari/port';
+import type { Channel } from '../../lib/ari/types';
+import { CallSession, type CampaignLink } from '../../lib/call/session';
+import type { ManualClock } from '../../lib/campaign/clock';
+import { Coordinator } from '../../lib/campaign/coordinator';
+import { Dialer, type AnsweredCall, type DialerHooks, type DialerStatus, type FinalFailure, type FinishedCustomer } from '../../lib/campaign/dialer';
+import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
+import { EmbeddedStore } from '../../lib/store/embedded';
+
+export type Behaviour =
+  | { outcome: 'answer'; ringMs?: number; talkMs?: number; result?: string }
+  | { outcome: 'busy' | 'unallocated' | 'rejected' | 'congestion' | 'unreachable' | 'unavailable'; ringMs?: number }
+  | { outcome: 'no-answer' }
+  | { outcome: 'originate-error' };
+
+const FAILURES: Record<string, { cause: number; dialStatus: string }> = {
+  busy: { cause: 17, dialStatus: 'BUSY' },
+  unallocated: { cause: 1, dialStatus: 'NOANSWER' },
+  rejected: { cause: 21, dialStatus: 'NOANSWER' },
+  congestion: { cause: 34, dialStatus: 'CONGESTION' },
+  unreachable: { cause: 18, dialStatus: 'NOANSWER' },
+  unavailable: { cause: 19, dialStatus: 'NOANSWER' },
+};
+
+export interface Originated {
+  at: number;
+  number: string;
+  channelId: string;
+  callerId: string;
+  timeoutSec: number;
+  view: number;
+}
+
+interface FakeChannel {
+  id: string;
+  number: string;
+  state: 'Ringing' | 'Up';
+  view: View;
+}
+
+function channelOf(id: string, number: string, state: 'Ringing' | 'Up'): Channel {
+  return {
+    id,
+    protocol_id: '',
+    name: `PJSIP/trunk-${id.slice(-6)}`,
+    state,
+    caller: { name: '', number: '' },
+    connected: { name: '', number: number },
+    accountcode: '',
+    dialplan: { context: 'default', exten: number, priority: 1, app_name: 'Stasis', app_data: '' },
+    creationtime: new Date(0).toISOString(),
+    language: 'en',
+  };
+}
+
+/** One process's connection to the fake Asterisk, with its own call registry. */
+export class View {
+  readonly sessions = new Map<string, CallSession>();
+  private readonly claimed = new Set<string>();
+  private readonly watchers = new Map<string, Set<TelephonyListener>>();
+  readonly waiters = new Map<string, (o: OriginateOutcome) => void>();
+  dead = false;
+  readonly app = 'callflow';
+  status: ConnectionStatus = { state: 'connected', message: 'fake', attempt: 0 };
+
+  constructor(
+    private readonly pbx: FakeAsterisk,
+    readonly index: number,
+  ) {}
+
+  /** The process dies: it hears nothing more and can do nothing more. */
+  kill(): void {
+    this.dead = true;
+    this.waiters.clear();
+    this.watchers.clear();
+  }
+
+  // Telephony (the part the dialer uses)
+  originate(request: OriginateRequest): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
+    if (this.dead) return Promise.reject(new Error('dead'));
+    return this.pbx.originate(this, request);
+  }
+
+  getChannel(id: string): Promise<Channel> {
+    const ch = this.pbx.channels.get(id);
+    if (!ch) return Promise.reject(new AriError('channels.get', 'not-found', `Channel not found: ${id}`, 404));
+    return Promise.resolve(channelOf(id, ch.number, ch.state));
+  }
+
+  hangup(id: string): Promise<void> {
+    this.pbx.end(id, 16);
+    return Promise.resolve();
+  }
+
+  watchChannel(id: string, listener: TelephonyListener): () => void {
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  hear(id: string, event: TelephonyEvent): void {
+    if (this.dead) return;
+    for (const l of [...(this.watchers.get(id) ?? [])]) l(event);
+  }
+
+  // CallAdopter
+  claim(id: string): void {
+    this.claimed.add(id);
+  }
+
+  adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession {
+    const known = this.sessions.get(channel.id);
+    if (known) return known;
+    const s = new CallSession({ channelId: channel.id, connection: 'fake', direction: 'outbound', caller: init.caller, dialed: init.dialed, state: 'up', now: () => this.pbx.clock.now() });
+    s.campaign = init.campaign;
+    this.sessions.set(channel.id, s);
+    const ch = this.pbx.channels.get(channel.id);
+    if (ch) ch.view = this;
+    return s;
+  }
+}
+
+export class FakeAsterisk {
+  readonly channels = new Map<string, FakeChannel>();
+  readonly originated: Originated[] = [];
+  private readonly scripts = new Map<string, Behaviour[]>();
+  private defaultBehaviour: Behaviour = { outcome: 'answer', ringMs: 2000, talkMs: 10_000 };
+  private views = 0;
+  /** Most channels up or ringing at once. */
+  maxConcurrent = 0;
+
+  constructor(readonly clock: ManualClock) {}
+
+  view(): View {
+    return new View(this, (this.views += 1));
+  }
+
+  /** How a number answers: one behaviour for every call, or a list used call by call (the last one repeats). */
+  setNumber(number: string, behaviour: Behaviour | Behaviour[]): void {
+    this.scripts.set(number, Array.isArray(behaviour) ? [...behaviour] : [behaviour]);
+  }
+
+  setDefault(behaviour: Behaviour): void {
+    this.defaultBehaviour = behaviour;
+  }
+
+  private next(number: string): Behaviour {
+    const list = this.scripts.get(number);
+    if (!list || list.length === 0) return this.defaultBehaviour;
+    return list.length > 1 ? (list.shift() as Behaviour) : (list[0] as Behaviour);
+  }
+
+  originate(view: View, request: OriginateRequest): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
+    const number = request.endpoint.replace(/^PJSIP\//, '').replace(/@.*$/, '');
+    const id = request.channelId ?? `x-${this.originated.length}`;
+    const b = this.next(number);
+    this.originated.push({ at: this.clock.now(), number, channelId: id, callerId: request.callerId ?? '', timeoutSec: request.timeoutSec ?? 30, view: view.index });
+    if (b.outcome === 'originate-error') return Promise.reject(new AriError('channels.originateWithId', 'server', 'Allocation failed', 500));
+    const ch: FakeChannel = { id, number, state: 'Ringing', view };
+    this.channels.set(id, ch);
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.channels.size);
+    const outcome = new Promise<OriginateOutcome>((resolve) => view.waiters.set(id, resolve));
+    const timeoutMs = (request.timeoutSec ?? 30) * 1000;
+    if (b.outcome === 'no-answer') {
+      this.clock.after(timeoutMs, () => this.fail(id, 19, undefined));
+    } else if (b.outcome === 'answer') {
+      const ringMs = b.ringMs ?? 2000;
+      if (ringMs >= timeoutMs) this.clock.after(timeoutMs, () => this.fail(id, 19, undefined));
+      else
+        this.clock.after(ringMs, () => {
+          const c = this.channels.get(id);
+          if (!c) return;
+          c.state = 'Up';
+          const channel = channelOf(id, number, 'Up');
+          const owner = c.view;
+          owner.waiters.get(id)?.(({ answered: true, channel }));
+          owner.waiters.delete(id);
+          owner.hear(id, { type: 'StasisStart', channel, args: [], application: 'callflow', timestamp: '' } as unknown as TelephonyEvent);
+          const session = () => c.view.sessions.get(id);
+          if (b.result) {
+            const s = session();
+            if (s) s.result = { code: b.result };
+          }
+          this.clock.after(b.talkMs ?? 10_000, () => {
+            const s = session();
+            if (s && b.result) s.result = { code: b.result };
+            this.end(id, 16);
+          });
+        });
+    } else {
+      const f = FAILURES[b.outcome] ?? { cause: 16, dialStatus: 'NOANSWER' };
+      this.clock.after(b.ringMs ?? 1000, () => this.fail(id, f.cause, f.dialStatus));
+    }
+    return Promise.resolve({ channel: channelOf(id, number, 'Ringing'), outcome });
+  }
+
+  private fail(id: string, cause: number, dialStatus: string | undefined): void {
+    const c = this.channels.get(id);
+    if (!c || c.state === 'Up') return;
+    this.channels.delete(id);
+    const o: OriginateOutcome = { answered: false, cause, causeText: '' };
+    if (dialStatus) o.dialStatus = dialStatus;
+    c.view.waiters.get(id)?.(o);
+    c.view.waiters.delete(id);
+    c.view.hear(id, { type: 'ChannelDestroyed', channel: channelOf(id, c.number, 'Ringing'), cause, cause_txt: '' } as unknown as TelephonyEvent);
+  }
+
+  /** Ends a channel (hangup by the callee, or by the application). */
+  end(id: string, cause: number): void {
+    const c = this.channels.get(id);
+    if (!c) return;
+    this.channels.delete(id);
+    if (c.state !== 'Up') {
+      c.view.waiters.get(id)?.({ answered: false, cause, causeText: '' });
+      c.view.waiters.delete(id);
+      return;
+    }
+    const s = c.view.dead ? undefined : c.view.sessions.get(id);
+    if (s) {
+      s.end({ reason: 'hangup', by: 'callee', cause });
+      c.view.sessions.delete(id);
+    }
+  }
+}
+
+/** Campaign settings for tests: valid, with the given changes. */
+export function settingsWith(changes: Record<string, unknown>): CampaignSettings {
+  const r = checkCampaign({ name: 'test task', connection: 'fake', store: 'store', callerNumbers: ['+861058000000'], timezone: 'Asia/Shanghai', hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] }, ...changes });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return r.value;
+}
+
+export interface Recorder extends DialerHooks {
+  answeredCalls: AnsweredCall[];
+  failures: FinalFailure[];
+  finishedCustomers: FinishedCustomer[];
+  statuses: DialerStatus[];
+}
+
+export function recorder(): Recorder {
+  const r: Recorder = {
+    answeredCalls: [],
+    failures: [],
+    finishedCustomers: [],
+    statuses: [],
+    answered: (c) => r.answeredCalls.push(c),
+    finalFailure: (f) => r.failures.push(f),
+    finished: (c) => r.finishedCustomers.push(c),
+    status: (s) => r.statuses.push(s),
+  };
+  return r;
+}
+
+export async function tempStore(): Promise<{ store: EmbeddedStore; file: string; cleanup: () => Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-dialer-'));
+  const file = path.join(dir, 'callflow.db');
+  const store = new EmbeddedStore({ file });
+  await store.open();
+  return {
+    store,
+    file,
+    cleanup: async () => {
+      await store.close().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function makeDialer(options: {
+  id?: string;
+  settings: CampaignSettings;
+  store: EmbeddedStore;
+  view: View;
+  clock: ManualClock;
+  coordinator?: Coordinator;
+  limit?: number;
+  hooks?: Recorder;
+}): { dialer: Dialer; hooks: Recorder } {
+  const hooks = options.hooks ?? recorder();
+  const view = options.view;
+  const dialer = new Dialer({
+    campaignId: options.id ?? 'task-1',
+    worker: `dialer:${options.id ?? 'task-1'}`,
+    settings: options.settings,
+    store: options.store,
+    telephony: view,
+    calls: view,
+    connectionId: 'fake',
+    pool: { limit: options.limit ?? 1000, inUse: () => view.sessions.size },
+    coordinator: options.coordinator ?? new Coordinator(),
+    clock: options.clock,
+    callerNumbers: options.settings.callerNumbers,
+    hooks,
+  });
+  return { dialer, hooks };
+}
