@@ -47,7 +47,7 @@ function attrKey(value: AttrValue | undefined, direction: 'asc' | 'desc'): strin
   let key: string;
   if (typeof value === 'number') key = `0${numericKey(value)}`;
   else if (typeof value === 'boolean') key = `1${value ? '1' : '0'}`;
-  else key = `2${printable(value).slice(0, 60)}`;
+  else key = `2${printable(value.slice(0, 40)).slice(0, 120)}`;
   if (direction === 'asc') return `${key}!`;
   // Descending: each character mirrored inside 0x21..0x7d; the shorter of two prefixes must come last, so end high.
   return `${[...key].map((c) => String.fromCharCode(0x21 + 0x7d - c.charCodeAt(0))).join('')}}`;
@@ -56,12 +56,13 @@ function attrKey(value: AttrValue | undefined, direction: 'asc' | 'desc'): strin
 /** A number as 24 characters that sort as the numbers do (sign, then magnitude). */
 function numericKey(n: number): string {
   const clamped = Math.max(-1e15, Math.min(1e15, n));
-  const shifted = Math.round((clamped + 1e15) * 1000); // up to 2e18 fits a 19-digit string with 3 decimals
-  return BigInt(shifted).toString().padStart(20, '0');
+  // In integers of thousandths (a double near 1e15 cannot hold 3 decimals), shifted to be positive.
+  return (BigInt(Math.round(clamped * 1000)) + 10n ** 18n).toString().padStart(20, '0');
 }
 
+/** Text in 0x21..0x7d keeping code-point order: other characters become } and 4 hex digits (after every ASCII one). */
 function printable(text: string): string {
-  return text.replace(/[^\x21-\x7d]/g, '!');
+  return text.replace(/[^\x21-\x7c]/g, (c) => (c === ' ' ? '!' : `}${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
 /**

@@ -38,6 +38,8 @@ export interface NumberProgress {
   causes: Record<string, number>;
   /** Not retried any more (blocked with no end, or used up). */
   closed?: boolean;
+  /** Blocked until then (a blocklist entry with an end). */
+  blockedUntil?: number;
 }
 
 /** The attempt the dialer is about to dial or is dialing (persisted before the originate). */
@@ -98,7 +100,13 @@ function policyCause(outcome: AttemptOutcome): FailureCause | 'blocked' {
 /** When the number may be tried again under its rule, or undefined when it may not. */
 function retryAt(p: NumberProgress, rule: RetryRule, days: Days): number | undefined {
   if (p.closed) return undefined;
-  if (p.tries === 0) return 0;
+  const blocked = p.blockedUntil ?? 0;
+  if (p.tries === 0) return blocked;
+  const at = retryAtByRule(p, rule, days);
+  return at === undefined ? undefined : Math.max(at, blocked);
+}
+
+function retryAtByRule(p: NumberProgress, rule: RetryRule, days: Days): number | undefined {
   if (rule.byCause) {
     const cause = p.lastCause ?? '';
     const r = rule.causes.find((c) => c.cause === cause);
@@ -107,6 +115,8 @@ function retryAt(p: NumberProgress, rule: RetryRule, days: Days): number | undef
     return p.lastAt + r.intervalSec * 1000;
   }
   const dayIndex = days.daysBetween(p.firstDay, p.lastDay);
+  // Days are calendar days from the number's first attempt.
+  if (dayIndex >= rule.maxDays) return undefined;
   const after = p.lastAt + rule.intervalSec * 1000;
   if (p.today < rule.maxPerDay) {
     // Still room today; an interval that runs into the next day starts that day's count.
@@ -153,7 +163,10 @@ export function afterAttempt(
   if (end.outcome === 'blocked') {
     // Not dialed: no try is counted; the number waits for its block to end, or is closed.
     if (end.blockedUntil === undefined) p.closed = true;
+    else p.blockedUntil = end.blockedUntil;
   } else {
+    if (p.tries === 0) p.firstDay = day;
+    delete p.blockedUntil;
     p.today = p.lastDay === day ? p.today + 1 : 1;
     p.tries += 1;
     p.lastDay = day;
@@ -182,8 +195,7 @@ export function afterAttempt(
   for (const n of ordered) {
     const np = numbers[n.number];
     if (!np) continue;
-    let when = retryAt(np, ruleFor(n, settings), days);
-    if (n.number === end.number && end.outcome === 'blocked' && end.blockedUntil !== undefined) when = end.blockedUntil;
+    const when = retryAt(np, ruleFor(n, settings), days);
     if (when === undefined) continue;
     if (!best || when < best.at) best = { number: n.number, at: when };
   }
