@@ -1,0 +1,344 @@
+/**
+ * The contacts stage (lib/campaign/contacts.ts): each row checked with a
+ * reason naming the field and the value, CSV and objects read the same,
+ * repeats and customers already stored rejected, and a 100,000-row import
+ * into a real embedded store that never blocks the event loop for long.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ImportAborted, contactFromRow, importContacts, type ContactRules } from '../../lib/campaign/contacts';
+import { rankOf } from '../../lib/campaign/order';
+import type { ContactInput } from '../../lib/schemas/store';
+import { EmbeddedStore } from '../../lib/store/embedded';
+import type { StoredContact } from '../../lib/store/port';
+
+const NOW = Date.UTC(2024, 0, 2, 8, 0, 0);
+const RULES: ContactRules = { numberTypes: ['mobile', 'home', 'work', 'other'], order: { by: 'none', attrs: [] } };
+
+function reasonOf(row: unknown, rules: ContactRules = RULES): string {
+  const r = contactFromRow(row, rules);
+  assert.equal(typeof r, 'string', `expected a rejection, got ${JSON.stringify(r)}`);
+  return r as string;
+}
+
+function contactOf(row: unknown, rules: ContactRules = RULES): ContactInput {
+  const r = contactFromRow(row, rules);
+  assert.equal(typeof r, 'object', `expected a contact, got ${JSON.stringify(r)}`);
+  return r as ContactInput;
+}
+
+/** The stored contacts of a campaign without the store's own fields. */
+async function stored(store: EmbeddedStore, campaignId: string): Promise<Omit<StoredContact, 'seq' | 'campaignId' | 'state' | 'dueAt' | 'attempts' | 'progress'>[]> {
+  const out = [];
+  let after: string | undefined;
+  do {
+    const page = await store.pageContacts(campaignId, { limit: 1000, ...(after ? { after } : {}) });
+    for (const { seq: _s, campaignId: _c, state: _st, dueAt: _d, attempts: _a, progress: _p, ...rest } of page.items) out.push(rest);
+    after = page.next;
+  } while (after);
+  return out;
+}
+
+/** CSV text of `count` customers with two numbers, attributes and a quoted custom field. */
+function bigCsv(count: number): string {
+  const lines = ['customerId,priority,number1,type1,number2,type2,attr.region,attr.score,custom.note'];
+  for (let i = 0; i < count; i += 1) {
+    lines.push(`C${i},${(i % 5) + 1},+1555${String(i).padStart(7, '0')},mobile,+1666${String(i).padStart(7, '0')},home,r${i % 17},${i % 1000},"note ${i}, with a comma"`);
+  }
+  return lines.join('\r\n');
+}
+
+describe('campaign contacts', function () {
+  describe('contactFromRow', function () {
+    it('reads an object row with numbers, priority, attributes and custom fields', function () {
+      const c = contactOf({
+        customerId: ' C-1 ',
+        numbers: [{ number: '+1 (555) 010-0100', type: 'mobile', seq: 2 }, { number: '0044.20.7946.0958', type: 'Home' }, '555-0102'],
+        priority: 2,
+        attrs: { region: 'north', score: 7, vip: true },
+        custom: { note: 'call after 5', nested: { a: 1 } },
+      });
+      assert.deepEqual(c, {
+        customerId: 'C-1',
+        numbers: [{ number: '+15550100100', type: 'mobile', seq: 2 }, { number: '+442079460958', type: 'home' }, { number: '5550102' }],
+        priority: 2,
+        attrs: { region: 'north', score: 7, vip: true },
+        custom: { note: 'call after 5', nested: { a: 1 } },
+        rank: '',
+      });
+    });
+
+    it('reads numbers as text and a single number with its type', function () {
+      assert.deepEqual(contactOf({ customerId: 'C', numbers: 'mobile:+15550100; home:+15550101;+15550102' }).numbers, [
+        { number: '+15550100', type: 'mobile' },
+        { number: '+15550101', type: 'home' },
+        { number: '+15550102' },
+      ]);
+      assert.deepEqual(contactOf({ customerId: 'C', number: '00 1 555 0100', type: 'work' }).numbers, [{ number: '+15550100', type: 'work' }]);
+      assert.deepEqual(contactOf({ customerId: 42, number: 15550100 }), { customerId: '42', numbers: [{ number: '15550100' }], rank: '' });
+    });
+
+    it('reads a CSV record: numbered columns, attr. and custom. columns, text values', function () {
+      const c = contactOf({
+        customerId: 'C-2',
+        priority: '1',
+        number1: '+15550100',
+        type1: 'mobile',
+        seq1: '3',
+        number2: '',
+        type2: '',
+        number3: '(555) 0102',
+        'attr.score': '42.5',
+        'attr.code': '007',
+        'attr.neg': '-3',
+        'attr.vip': 'true',
+        'attr.old': 'false',
+        'attr.region': 'north',
+        'attr.empty': '',
+        'custom.note': 'hello, world',
+        other: 'ignored',
+      });
+      assert.deepEqual(c, {
+        customerId: 'C-2',
+        numbers: [{ number: '+15550100', type: 'mobile', seq: 3 }, { number: '5550102' }],
+        priority: 1,
+        attrs: { score: 42.5, code: '007', neg: -3, vip: true, old: false, region: 'north' },
+        custom: { note: 'hello, world' },
+        rank: '',
+      });
+    });
+
+    it('gives each contact its rank under the call order', function () {
+      const order = { by: 'attributes' as const, attrs: [{ attr: 'score', direction: 'desc' as const }] };
+      const c = contactOf({ customerId: 'C', number: '+15550100', 'attr.score': '9' }, { ...RULES, order });
+      assert.equal(c.rank, rankOf(c, order));
+      assert.equal(contactOf({ customerId: 'C', number: '+15550100', priority: 2 }, { ...RULES, order: { by: 'priority', attrs: [] } }).rank, '2');
+      assert.equal(contactOf({ customerId: 'C', number: '+15550100' }, { ...RULES, order: { by: 'number', attrs: [] } }).rank, rankOf({ numbers: [{ number: '+15550100' }] }, { by: 'number', attrs: [] }));
+    });
+
+    it('names the field and the value of each problem', function () {
+      const cases: [unknown, string][] = [
+        [42, 'row: 42 is not a contact (an object with a customerId and numbers)'],
+        [{ number: '+15550100' }, 'customerId: is missing (every contact needs a customer id)'],
+        [{ customerId: '  ', number: '+15550100' }, 'customerId: is missing (every contact needs a customer id)'],
+        [{ customerId: { id: 1 }, number: '+15550100' }, 'customerId: {"id":1} is not a customer id (a text of 1 to 128 characters)'],
+        [{ customerId: 'x'.repeat(129), number: '+15550100' }, `customerId: "${'x'.repeat(76)}... is longer than 128 characters`],
+        [{ customerId: 'C' }, 'numbers: the contact has no phone number (give numbers, number, or number1 to number20)'],
+        [{ customerId: 'C', numbers: [] }, 'numbers: the contact has no phone number (give numbers, number, or number1 to number20)'],
+        [{ customerId: 'C', numbers: 5 }, 'numbers: 5 is neither a list of numbers nor text like "mobile:+15550100;home:+15550101"'],
+        [{ customerId: 'C', numbers: [{ number: '+15550100' }, { number: '12ab' }] }, 'numbers.1.number: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
+        [{ customerId: 'C', numbers: [{ number: '1' }] }, 'numbers.0.number: "1" is not a phone number (2 to 32 digits with an optional leading +)'],
+        [{ customerId: 'C', numbers: [{ number: '1'.repeat(33) }] }, `numbers.0.number: "${'1'.repeat(33)}" is not a phone number (2 to 32 digits with an optional leading +)`],
+        [{ customerId: 'C', numbers: [{ type: 'mobile' }] }, 'numbers.0.number: nothing is not a phone number (2 to 32 digits with an optional leading +)'],
+        [{ customerId: 'C', numbers: [true] }, 'numbers.0: true is not a number entry ({ number, type, seq } or the number as text)'],
+        [{ customerId: 'C', numbers: [{ number: '+15550100', type: 'fax' }] }, 'numbers.0.type: "fax" is not a number type of this campaign (mobile, home, work, other)'],
+        [{ customerId: 'C', numbers: 'fax:+15550100' }, 'numbers.0.type: "fax" is not a number type of this campaign (mobile, home, work, other)'],
+        [{ customerId: 'C', numbers: [{ number: '+15550100', type: 'mo bile' }] }, 'numbers.0.type: "mo bile" is not a number type (1 to 32 letters, digits, _ or -)'],
+        [{ customerId: 'C', numbers: [{ number: '+15550100', seq: 1001 }] }, 'numbers.0.seq: 1001 is not a sequence number (a whole number from 0 to 1000)'],
+        [{ customerId: 'C', number1: '+15550100', seq1: 'x' }, 'seq1: "x" is not a sequence number (a whole number from 0 to 1000)'],
+        [{ customerId: 'C', number1: '+15550100', number2: '12ab' }, 'number2: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
+        [{ customerId: 'C', number1: '+15550100', type1: 'fax' }, 'type1: "fax" is not a number type of this campaign (mobile, home, work, other)'],
+        [{ customerId: 'C', number1: '+15550100', type2: 'home' }, 'type2: "home" is given without number2'],
+        [{ customerId: 'C', type: 'home', number1: '+15550100' }, 'type: "home" is given without a number'],
+        [{ customerId: 'C', number: 'abc' }, 'number: "abc" is not a phone number (2 to 32 digits with an optional leading +)'],
+        [{ customerId: 'C', numbers: ['+15550100', '0015550100'] }, 'numbers: +15550100 is listed twice'],
+        [{ customerId: 'C', numbers: ['+1 555 0100'], number1: '+1-555-0100' }, 'numbers: +15550100 is listed twice'],
+        [{ customerId: 'C', numbers: Array.from({ length: 21 }, (_, i) => `+1555${1000 + i}`) }, 'numbers: 21 numbers given; a contact has at most 20'],
+        [{ customerId: 'C', number1: '+15550100', number21: '+15550101' }, 'number21: a contact has at most 20 numbers (number1 to number20)'],
+        [{ customerId: 'C', number: '+15550100', priority: 0 }, 'priority: 0 is not a priority (a whole number from 1, the highest, to 5)'],
+        [{ customerId: 'C', number: '+15550100', priority: '6' }, 'priority: "6" is not a priority (a whole number from 1, the highest, to 5)'],
+        [{ customerId: 'C', number: '+15550100', priority: 2.5 }, 'priority: 2.5 is not a priority (a whole number from 1, the highest, to 5)'],
+        [{ customerId: 'C', number: '+15550100', attrs: 'x' }, 'attrs: "x" is not an object of attributes'],
+        [{ customerId: 'C', number: '+15550100', attrs: { tags: ['a'] } }, 'attrs.tags: ["a"] is not a text, number or true/false'],
+        [{ customerId: 'C', number: '+15550100', 'attr.first-name': 'Ann' }, 'attr.first-name: "first-name" is not an attribute name (a letter or _, then up to 63 letters, digits or _)'],
+        [
+          { customerId: 'C', number: '+15550100', attrs: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, i])) },
+          'attrs: 101 attributes given; a contact has at most 100',
+        ],
+        [{ customerId: 'C', number: '+15550100', custom: [1] }, 'custom: [1] is not an object of custom fields'],
+        [{ customerId: 'C', number: '+15550100', 'custom.': 'x' }, 'custom.: a custom field needs a name after "custom."'],
+      ];
+      for (const [row, reason] of cases) assert.equal(reasonOf(row), reason, JSON.stringify(row).slice(0, 200));
+    });
+
+    it('accepts any well-formed number type when the campaign lists none', function () {
+      assert.deepEqual(contactOf({ customerId: 'C', number: '+15550100', type: 'fax' }, { ...RULES, numberTypes: [] }).numbers, [{ number: '+15550100', type: 'fax' }]);
+    });
+
+    it('allows at most 100 custom fields', function () {
+      const custom = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}`, i]));
+      assert.equal(reasonOf({ customerId: 'C', number: '+15550100', custom }), 'custom: 101 custom fields given; a contact has at most 100');
+    });
+  });
+
+  describe('importContacts', function () {
+    let dir: string;
+    let store: EmbeddedStore;
+
+    beforeEach(async function () {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-contacts-'));
+      store = new EmbeddedStore({ file: path.join(dir, 'callflow.db') });
+      await store.open();
+    });
+
+    afterEach(async function () {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const objects = [
+      { customerId: 'C1', numbers: [{ number: '+1 555 0100', type: 'mobile', seq: 1 }, { number: '+15550101', type: 'home' }], priority: 2, attrs: { region: 'north', score: 7 }, custom: { note: 'a, b\r\nc' } },
+      { customerId: 'C2', number: '0044 20 7946 0958', type: 'work', attrs: { vip: true } },
+      { customerId: 'C3', numbers: 'mobile:+15550300;other:+15550301' },
+    ];
+    const csv = [
+      'customerId,priority,number1,type1,seq1,number2,type2,attr.region,attr.score,attr.vip,custom.note',
+      'C1,2,+1 555 0100,mobile,1,+15550101,home,north,7,,"a, b',
+      'c"',
+      'C2,,0044 20 7946 0958,work,,,,,,true,',
+      'C3,,+15550300,mobile,,+15550301,other,,,,',
+    ].join('\r\n');
+
+    it('stores the same contacts from CSV text as from objects', async function () {
+      const a = await importContacts(store, 'from-objects', objects, RULES, NOW);
+      const b = await importContacts(store, 'from-csv', csv, RULES, NOW);
+      assert.deepEqual(a, { inserted: 3, rejected: [] });
+      assert.deepEqual(b, { inserted: 3, rejected: [] });
+      const fromObjects = await stored(store, 'from-objects');
+      assert.deepEqual(await stored(store, 'from-csv'), fromObjects);
+      assert.deepEqual(fromObjects[0], {
+        customerId: 'C1',
+        numbers: [{ number: '+15550100', type: 'mobile', seq: 1 }, { number: '+15550101', type: 'home' }],
+        priority: 2,
+        attrs: { region: 'north', score: 7 },
+        custom: { note: 'a, b\r\nc' },
+        rank: '',
+      });
+    });
+
+    it('keeps quoted CSV values with commas and line breaks whole', async function () {
+      const text = 'customerId,number,custom.address\n"Smith, J",+15550100,"1 Main St,\nSpringfield"\n"C ""2""",+15550101,plain\n';
+      assert.deepEqual(await importContacts(store, 'k', text, RULES, NOW), { inserted: 2, rejected: [] });
+      const [first, second] = await stored(store, 'k');
+      assert.equal(first?.customerId, 'Smith, J');
+      assert.deepEqual(first?.custom, { address: '1 Main St,\nSpringfield' });
+      assert.equal(second?.customerId, 'C "2"');
+    });
+
+    it('rejects bad rows with their row number and imports the rest', async function () {
+      const text = [
+        'customerId,number,priority',
+        'C-1,+15550100,1',
+        'C-2,12ab,2',
+        ',+15550102,',
+        'C-1,+15550103,',
+        'C-4,+15550104,9',
+        'C-5,+15550105,3,extra',
+        'C-6,+15550106,',
+      ].join('\n');
+      const out = await importContacts(store, 'r', text, RULES, NOW);
+      assert.equal(out.inserted, 2);
+      assert.deepEqual(
+        out.rejected.map((r) => [r.row, r.customerId, r.reason]),
+        [
+          [2, 'C-2', 'number: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
+          [3, undefined, 'customerId: is missing (every contact needs a customer id)'],
+          [4, 'C-1', 'customerId: C-1 is repeated (first in row 1)'],
+          [5, 'C-4', 'priority: "9" is not a priority (a whole number from 1, the highest, to 5)'],
+          [6, 'C-5', 'row: 1 cells more than the header has columns (a value with a comma must be in double quotes)'],
+        ],
+      );
+      assert.deepEqual(out.rejected[0]?.data, { customerId: 'C-2', number: '12ab', priority: '2' });
+      assert.deepEqual((await stored(store, 'r')).map((c) => c.customerId), ['C-1', 'C-6']);
+    });
+
+    it('numbers array rows from 1 and rejects a repeat in a later batch', async function () {
+      const rows = [{ customerId: 'A', number: '+15550100' }, { customerId: 'B', number: 'x' }, { customerId: 'C', number: '+15550102' }, { customerId: 'A', number: '+15550103' }];
+      const out = await importContacts(store, 'a', rows, RULES, NOW, { batchSize: 1 });
+      assert.equal(out.inserted, 2);
+      assert.deepEqual(
+        out.rejected.map((r) => [r.row, r.reason]),
+        [
+          [2, 'number: "x" is not a phone number (2 to 32 digits with an optional leading +)'],
+          [4, 'customerId: A is repeated (first in row 1)'],
+        ],
+      );
+    });
+
+    it('rejects customers the campaign already has', async function () {
+      await importContacts(store, 'd', [{ customerId: 'C1', number: '+15550100' }, { customerId: 'C2', number: '+15550101' }], RULES, NOW);
+      const out = await importContacts(store, 'd', 'customerId,number\nC0,+15550099\nC2,+15550102\nC3,+15550103\nC1,+15550104\n', RULES, NOW);
+      assert.equal(out.inserted, 2);
+      assert.deepEqual(out.rejected, [
+        { row: 2, customerId: 'C2', reason: 'customerId: the campaign already has customer C2', data: { customerId: 'C2', number: '+15550102' } },
+        { row: 4, customerId: 'C1', reason: 'customerId: the campaign already has customer C1', data: { customerId: 'C1', number: '+15550104' } },
+      ]);
+      const c2 = await store.getContact('d', 'C2');
+      assert.deepEqual(c2?.numbers, [{ number: '+15550101' }], 'the stored customer is not overwritten');
+      // Another campaign may have the same customer.
+      assert.equal((await importContacts(store, 'other', [{ customerId: 'C1', number: '+15550100' }], RULES, NOW)).inserted, 1);
+    });
+
+    it('stores each contact with its rank', async function () {
+      const rules: ContactRules = { ...RULES, order: { by: 'priority', attrs: [] } };
+      await importContacts(store, 'p', [{ customerId: 'low', number: '+15550100', priority: 5 }, { customerId: 'none', number: '+15550101' }, { customerId: 'high', number: '+15550102', priority: 1 }], rules, NOW);
+      const claims = await store.claimDue('p', NOW, 10, 'w', 60_000);
+      assert.deepEqual(claims.map((c) => [c.contact.customerId, c.contact.rank]), [['high', '1'], ['low', '5'], ['none', '6']]);
+    });
+
+    it('refuses CSV with an unclosed quote before storing anything', async function () {
+      await assert.rejects(importContacts(store, 'q', 'customerId,number\nC1,+15550100\nC2,"+15550101\nC3,+15550102\n', RULES, NOW), /CSV row 2: a quoted value is not closed/);
+      assert.equal((await store.countContacts('q', NOW)).total, 0);
+    });
+
+    it('refuses input that is neither rows nor CSV text', async function () {
+      await assert.rejects(importContacts(store, 'q', { customerId: 'C' } as unknown as unknown[], RULES, NOW), /contacts: an array of contact objects or CSV text/);
+    });
+
+    it('reports progress and stops between batches when aborted', async function () {
+      const rows = Array.from({ length: 50 }, (_, i) => ({ customerId: `C${i}`, number: `+1555${String(i).padStart(4, '0')}` }));
+      const seen: [number, number | undefined][] = [];
+      const done = await importContacts(store, 'g', rows, RULES, NOW, { batchSize: 20, onProgress: (d, t) => seen.push([d, t]) });
+      assert.equal(done.inserted, 50);
+      assert.deepEqual(seen.at(-1), [50, 50]);
+      assert.ok(seen.length >= 3, `progress after each batch (${JSON.stringify(seen)})`);
+
+      const controller = new AbortController();
+      const err = await importContacts(store, 'h', rows, RULES, NOW, {
+        batchSize: 10,
+        signal: controller.signal,
+        onProgress: (d) => {
+          if (d >= 10) controller.abort(new Error('user stopped it'));
+        },
+      }).then(
+        () => assert.fail('the import should stop'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof ImportAborted, String(err));
+      assert.equal(err.inserted, 10);
+      assert.equal((await store.countContacts('h', NOW)).total, 10);
+    });
+
+    it('imports 100,000 CSV rows in slices, letting other work run between them (the blocking figure is in bench/campaign)', async function () {
+      this.timeout(120_000);
+      const text = bigCsv(100_000);
+      const rules: ContactRules = { ...RULES, order: { by: 'attributes', attrs: [{ attr: 'score', direction: 'desc' }] } };
+      // Other work (an interval) gets its turns while the import runs: the import yields between slices.
+      let turns = 0;
+      const probe = setInterval(() => (turns += 1), 1);
+      let out;
+      try {
+        out = await importContacts(store, 'big', text, rules, NOW);
+      } finally {
+        clearInterval(probe);
+      }
+      assert.deepEqual(out, { inserted: 100_000, rejected: [] });
+      assert.ok(turns >= 50, `other work ran ${turns} times during the import`);
+      assert.equal((await store.countContacts('big', NOW)).total, 100_000);
+      const [first] = await store.claimDue('big', NOW, 1, 'w', 60_000);
+      assert.equal(first?.contact.customerId, 'C999', 'the highest score is called first');
+    });
+  });
+});
