@@ -399,3 +399,17 @@ export const callEndConfig = new Validator<CallEndConfig>('callflow-call-end', {
   },
   required: ['connection', 'flow'],
 });
+
+/** callflow-result: the business result of a campaign call. */
+export interface ResultConfig {
+  name?: string;
+  /** The result code; empty: msg.result. */
+  result: string;
+  subResult: string;
+}
+const RESULT_CODE = { type: 'string', pattern: '^([A-Za-z0-9_.:-]{1,64})?$', default: '', description: 'a result code: 1 to 64 letters, digits, _ . : or - (empty: msg.result)' } as const;
+export const resultConfig = new Validator<ResultConfig>('callflow-result', {
+  type: 'object',
+  properties: { name, result: RESULT_CODE, subResult: { ...RESULT_CODE, description: 'a sub-result code: 1 to 64 letters, digits, _ . : or - (empty: msg.subResult)' } },
+  required: ['result', 'subResult'],
+});

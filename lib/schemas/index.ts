@@ -10,6 +10,7 @@ import {
   playConfig,
   playOverride,
   recordConfig,
+  resultConfig,
   responseConfig,
   setConfig,
   transferConfig,
@@ -17,6 +18,7 @@ import {
 import { routingConfig, routingTable } from './routing';
 import { graySettings, releasesConfig } from './releases';
 import { storeConfig } from './store-config';
+import { campaignConfig, campaignTemplate } from './campaign';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -38,6 +40,9 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-store': storeConfig,
   'callflow-releases': releasesConfig,
   'callflow-releases/gray': graySettings,
+  'callflow-campaign': campaignConfig,
+  'callflow-campaign/template': campaignTemplate,
+  'callflow-result': resultConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

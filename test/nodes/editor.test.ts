@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { SCHEMAS } from '../../lib/schemas';
+import { fromForm } from '../../lib/schemas/validator';
 
 interface EditorApi {
   problems(type: string, values: Record<string, unknown>): string[];
@@ -73,6 +74,73 @@ describe('editor plugin: form validation', function () {
     ['callflow-store', { backend: 'redis', file: '', durability: 'maybe', database: 'a.b', writeConcern: 'all', journal: 'true' }],
     ['callflow-store', { backend: 'mongodb', file: 'callflow.db', durability: 'full', database: 'callflow', tls: 'true', writeConcern: '2', journal: false }],
     ['callflow-store', { backend: 'embedded', file: 'data/callflow.db', durability: 'normal' }],
+    ['callflow-asterisk', { url: '', app: 'callflow', useSimulator: true, idleTimeoutSec: '0', maxChannels: '0' }],
+    ['callflow-asterisk', { url: 'http://pbx:8088', app: 'callflow', useSimulator: false, idleTimeoutSec: '60', maxChannels: '250' }],
+    // The campaign form as the editor collects it: plain inputs as text, lists and nested settings as values.
+    ['callflow-campaign', { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'] }],
+    ['callflow-campaign', { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], priority: '7', intervalSec: '0' }],
+    ['callflow-campaign', { name: '', connection: '', store: '', callerNumbers: ['12ab', '+15550100', '+15550100'], maxResponseSec: '200', callsAtATime: 'many', startAt: '2025-13-01T09:00', endAt: '2025-12-01 18:00' }],
+    [
+      'callflow-campaign',
+      {
+        name: 'renewals',
+        connection: 'a1',
+        store: 's1',
+        callerNumbers: [],
+        callerGroup: 'outbound',
+        routing: 'r1',
+        startAt: '2025-03-01T08:00',
+        endAt: '2025-03-31T20:00',
+        flow: 'renewal-ivr',
+        priority: '2',
+        blocklistGroups: ['dnc', 'complaints'],
+        callbackUrl: 'https://crm.example.com/events',
+        callbackAllowlist: ['crm.example.com', '10.0.0.0/8'],
+        dialString: 'PJSIP/{number}@carrier',
+        timezone: 'Asia/Shanghai',
+        hours: {
+          regular: [{ start: '09:00', end: '12:00' }, { start: '14:00', end: '18:00' }],
+          special: [{ name: 'weekend', dates: ['2025-03-08'], weekdays: ['sat', 'sun'], periods: [{ start: '00:00', end: '00:00' }] }],
+          allocated: [{ dates: ['2025-03-15'], periods: [{ start: '10:00', end: '24:00' }] }],
+        },
+        maxResponseSec: '30',
+        intervalSec: '10',
+        callsAtATime: '100',
+        filter: { join: 'or', conditions: [{ attr: 'region', op: 'eq', value: 'north' }, { attr: 'vip', op: 'exists' }] },
+        order: { by: 'attributes', attrs: [{ attr: 'score', direction: 'desc' }] },
+        multiNumber: { mode: 'type', types: ['mobile', 'home'] },
+        numberTypes: ['mobile', 'home', 'work'],
+        policy: {
+          mode: 'contact',
+          rule: { byCause: false, maxDays: 2, maxPerDay: 3, intervalSec: 600, causes: [] },
+          types: [{ type: 'mobile', byCause: true, maxDays: 1, maxPerDay: 3, intervalSec: 60, causes: [{ cause: 'busy', retries: 2, intervalSec: 300 }] }],
+          nonRetry: ['unallocated', 'refused'],
+        },
+      },
+    ],
+    [
+      'callflow-campaign',
+      {
+        name: 'x'.repeat(101),
+        connection: 'a1',
+        store: 's1',
+        callerNumbers: ['+15550100'],
+        blocklistGroups: ['a b'],
+        callbackUrl: 'ftp://crm',
+        callbackAllowlist: ['crm example'],
+        dialString: 'PJSIP/trunk',
+        timezone: '',
+        hours: { regular: [{ start: '9:00', end: '25:00' }], special: [{ dates: ['2025-02-30x'], weekdays: ['mon', 'xyz'], periods: [] }], allocated: [{ dates: [], periods: [{ start: '10:00' }] }] },
+        filter: { join: 'xor', conditions: [{ attr: '1st', op: 'like', value: 'a' }] },
+        order: { by: 'random', attrs: [{ attr: 'score', direction: 'up' }] },
+        multiNumber: { mode: 'random', types: ['mobile', 'mobile'] },
+        numberTypes: ['mobile phone'],
+        policy: { mode: 'everyone', rule: { byCause: 'yes', maxDays: '0', maxPerDay: '101', intervalSec: '-1', causes: [{ cause: 'bogus', retries: '101', intervalSec: '60' }] }, types: [{ type: 'mobile' }], nonRetry: [''], extra: 1 },
+      },
+    ],
+    ['callflow-result', { result: '', subResult: '' }],
+    ['callflow-result', { name: 'agreed', result: 'agreed', subResult: 'plan-b' }],
+    ['callflow-result', { result: 'a b', subResult: 'x'.repeat(65) }],
   ];
 
   it('reaches the runtime\'s verdict and words on every case', function () {
@@ -88,11 +156,67 @@ describe('editor plugin: form validation', function () {
     assert.deepEqual(editor.read('callflow-play', { prompts: [' sound:beep '], repeat: '3', bargeIn: 'true' }), { prompts: ['sound:beep'], language: '', bargeIn: true, repeat: 3, answer: true, onError: 'hangup' });
   });
 
+  it('reads a campaign form as the runtime does (numbers in nested settings, the schema\'s defaults for the rest)', function () {
+    const form = { name: ' renewals ', connection: 'a1', store: 's1', callerNumbers: [' +15550100 '], priority: '2', policy: { mode: 'global', rule: { byCause: 'false', maxDays: '2', maxPerDay: '3', intervalSec: '', causes: [{ cause: 'busy', retries: '1', intervalSec: '60' }] }, types: [], nonRetry: [] } };
+    const read = editor.read('callflow-campaign', form);
+    const campaign = SCHEMAS['callflow-campaign'];
+    assert.ok(campaign);
+    assert.deepEqual(read, fromForm(campaign.schema, form));
+    assert.deepEqual((read.policy as { rule: unknown }).rule, { byCause: false, maxDays: 2, maxPerDay: 3, causes: [{ cause: 'busy', retries: 1, intervalSec: 60 }] });
+    assert.equal(read.timezone, 'UTC');
+    assert.deepEqual(read.hours, { regular: [{ start: '09:00', end: '18:00' }], special: [], allocated: [] });
+  });
+
   it('gives each field its own message (for the red outline and its tooltip)', function () {
     const node = { url: '', app: 'callflow', useSimulator: false, idleTimeoutSec: 60 };
     assert.match(String(editor.field('callflow-asterisk', 'url').call(node, 'ftp://x')), /^url: an http:\/\/ or https:\/\/ URL/);
     assert.equal(editor.field('callflow-asterisk', 'app').call(node, 'callflow'), true);
     assert.match(String(editor.field('callflow-play', 'prompts').call({ repeat: 1 }, ['sound:a', 'bad'])), /^prompts\.1: a media URI/);
     assert.equal(editor.field('callflow-play', 'repeat').call({ prompts: ['bad'] }, '2'), true, 'another field\'s problem is not this field\'s');
+    const campaign = { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], priority: 3 };
+    assert.match(String(editor.field('callflow-campaign', 'priority').call(campaign, '7')), /^priority: a priority from 1 \(highest\) to 5 \(got 7\)$/);
+    assert.match(String(editor.field('callflow-campaign', 'hours').call(campaign, { regular: [{ start: '9:00', end: '18:00' }], special: [], allocated: [] })), /^hours\.regular\.0\.start: a time of day/);
+    assert.equal(editor.field('callflow-campaign', 'policy').call({ ...campaign, priority: 9 }, { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 3, intervalSec: 0, causes: [] }, types: [], nonRetry: [] }), true);
+    assert.match(String(editor.field('callflow-result', 'result').call({ subResult: '' }, 'a b')), /^result: a result code/);
+  });
+});
+
+/** The registerType definitions of a node's editor template, run with a stand-in RED. */
+function editorDefinitions(file: string): Record<string, { defaults: Record<string, { value: unknown; type?: string }> }> {
+  const html = fs.readFileSync(path.resolve(__dirname, '../../nodes', file), 'utf8');
+  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  assert.ok(script, `no script in ${file}`);
+  const defs: Record<string, { defaults: Record<string, { value: unknown; type?: string }> }> = {};
+  const RED = { nodes: { registerType: (type: string, def: (typeof defs)[string]) => (defs[type] = def) }, validators: { number: () => () => true, regex: () => () => true } };
+  vm.runInNewContext(script, { RED, $: () => undefined });
+  return JSON.parse(JSON.stringify(defs, (_k, v: unknown) => (typeof v === 'function' ? undefined : v))) as typeof defs;
+}
+
+describe('editor templates: node properties and the schemas', function () {
+  const plugin = loadPlugin();
+  for (const [file, type] of [
+    ['campaign/campaign.html', 'callflow-campaign'],
+    ['result/result.html', 'callflow-result'],
+  ] as const) {
+    it(`${type}: a property for every setting, with the schema's default`, function () {
+      const defaults = editorDefinitions(file)[type]?.defaults;
+      assert.ok(defaults, `${file} registers no ${type}`);
+      const properties = (SCHEMAS[type]?.schema as { properties: Record<string, { default?: unknown }> }).properties;
+      assert.deepEqual(Object.keys(defaults).sort(), Object.keys(properties).sort());
+      for (const [key, prop] of Object.entries(properties)) {
+        if (prop.default !== undefined) assert.deepEqual(defaults[key]?.value, prop.default, `${type}.${key}`);
+      }
+      // The defaults of a new node pass the schema (but for what a user must choose: name and config nodes).
+      const values = Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, d.value]));
+      const required = new Set(['name', 'connection', 'store']);
+      assert.deepEqual(plugin.problems(type, values).filter((p) => !required.has(p.split(':')[0] ?? '')), []);
+    });
+  }
+
+  it('callflow-asterisk: the maxChannels property, with the schema\'s default', function () {
+    const defaults = editorDefinitions('asterisk/asterisk.html')['callflow-asterisk']?.defaults;
+    const properties = (SCHEMAS['callflow-asterisk']?.schema as { properties: Record<string, { default?: unknown }> }).properties;
+    assert.equal(defaults?.maxChannels?.value, properties.maxChannels?.default);
+    for (const key of Object.keys(properties)) assert.ok(key in (defaults ?? {}), key);
   });
 });

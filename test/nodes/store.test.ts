@@ -75,7 +75,7 @@ describe('callflow-store (config node)', function () {
       );
       // The store works: a document written through it is in the file.
       const store = await n.connection?.ready();
-      await store?.putDocument('campaign', 'c1', { name: 'notify' }, 0, 1000);
+      await store?.putDocument('campaign', 'c1', { state: 'draft', changedAt: 1000, reason: 'created', name: 'notify', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, 1000);
       const db = new Database(file, { readonly: true });
       try {
         assert.equal(db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM documents WHERE kind = 'campaign'").get()?.n, 1);
@@ -129,7 +129,7 @@ describe('callflow-store (config node)', function () {
     db.close();
     await helper.load(NODES, storeFlow({ backend: 'embedded', file }));
     const failed = await stateOf(configNode(), 'failed');
-    assert.match(failed.message, /contacts data is at schema version 99.*this one knows version 2/);
+    assert.match(failed.message, /contacts data is at schema version 99.*this one knows version 3/);
     const after = new Database(file, { readonly: true });
     try {
       assert.equal(after.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'contacts'").get()?.n, 0);

@@ -20,13 +20,19 @@ import routing = require('../../nodes/routing/routing');
 import set = require('../../nodes/set/set');
 import store = require('../../nodes/store/store');
 import transfer = require('../../nodes/transfer/transfer');
+import blocklist = require('../../nodes/blocklist/blocklist');
+import campaign = require('../../nodes/campaign/campaign');
+import contacts = require('../../nodes/contacts/contacts');
+import dialer = require('../../nodes/dialer/dialer');
+import report = require('../../nodes/report/report');
+import result = require('../../nodes/result/result');
 import { closeAllEngines } from '../../nodes/shared/engine';
 import { closeAllBooks } from '../../nodes/shared/releases';
 
 helper.init(require.resolve('node-red'));
 
 export { helper };
-export const NODES = [asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases];
+export const NODES = [asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist];
 
 export type TestNode = EventEmitter & {
   id: string;

@@ -1,0 +1,65 @@
+/**
+ * A task's figures and per-customer results, read from the store page by
+ * page (a million contacts never sit in memory at once).
+ */
+import type { CampaignCounters } from '../schemas/campaign';
+import type { Store, StoredContact } from '../store/port';
+
+export interface CampaignFigures {
+  contacts: number;
+  /** Contacts with their final result. */
+  finished: number;
+  /** Contacts not final yet: waiting for a retry, due, or being called. */
+  remaining: number;
+  waiting: number;
+  due: number;
+  inProgress: number;
+  attempts: number;
+  /** Attempts by outcome (answered, busy, no-answer, ...). */
+  outcomes: Record<string, number>;
+  /** Final results by code. */
+  results: Record<string, number>;
+  /** Answered attempts / attempts, 0 to 1. */
+  answerRate: number;
+  counters?: CampaignCounters;
+}
+
+export interface CustomerResult {
+  customerId: string;
+  state: StoredContact['state'];
+  result?: StoredContact['result'];
+  attempts: number;
+  lastOutcome?: string;
+}
+
+/** Reads every contact of a campaign once: the figures, and (up to `customersLimit`) each customer's result. */
+export async function campaignReport(store: Store, campaignId: string, options: { customersLimit?: number } = {}): Promise<{ figures: CampaignFigures; customers: CustomerResult[] }> {
+  const limit = options.customersLimit ?? 1000;
+  const f: CampaignFigures = { contacts: 0, finished: 0, remaining: 0, waiting: 0, due: 0, inProgress: 0, attempts: 0, outcomes: {}, results: {}, answerRate: 0 };
+  const customers: CustomerResult[] = [];
+  let after: string | undefined;
+  do {
+    const page = await store.pageContacts(campaignId, { limit: 1000, ...(after ? { after } : {}) });
+    for (const c of page.items) {
+      f.contacts += 1;
+      if (c.state === 'done') f.finished += 1;
+      else if (c.state === 'waiting') f.waiting += 1;
+      else if (c.state === 'due') f.due += 1;
+      else f.inProgress += 1;
+      f.attempts += c.attempts.length;
+      for (const a of c.attempts) f.outcomes[a.outcome] = (f.outcomes[a.outcome] ?? 0) + 1;
+      if (c.result) f.results[c.result.code] = (f.results[c.result.code] ?? 0) + 1;
+      if (customers.length < limit) {
+        const r: CustomerResult = { customerId: c.customerId, state: c.state, attempts: c.attempts.length };
+        if (c.result) r.result = c.result;
+        const last = c.attempts.at(-1);
+        if (last) r.lastOutcome = last.outcome;
+        customers.push(r);
+      }
+    }
+    after = page.next;
+  } while (after);
+  f.remaining = f.contacts - f.finished;
+  f.answerRate = f.attempts > 0 ? (f.outcomes.answered ?? 0) / f.attempts : 0;
+  return { figures: f, customers };
+}

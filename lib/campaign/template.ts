@@ -1,0 +1,17 @@
+/**
+ * Campaign templates: a task's settings as a JSON file ("save as
+ * template"), and a new task's settings from such a file. The links to
+ * this Node-RED's config nodes (connection, store, routing table) are not
+ * part of a template; the editor asks for them when a task is made from one.
+ */
+import { campaignTemplate, type CampaignSettings, type CampaignTemplate } from '../schemas/campaign';
+
+export function toTemplate(settings: CampaignSettings, name = settings.name): CampaignTemplate {
+  const { connection: _c, store: _s, routing: _r, ...rest } = settings;
+  return { format: 'callflow-campaign-template', version: 1, name, settings: structuredClone(rest) };
+}
+
+/** The settings a template file holds, checked by the template schema; throws ValidationError naming every problem. */
+export function fromTemplate(file: unknown): CampaignTemplate['settings'] {
+  return campaignTemplate.assert(file, 'template').settings;
+}

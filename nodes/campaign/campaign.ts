@@ -1,0 +1,187 @@
+/**
+ * callflow-campaign: one outbound call task (the specification's "outbound
+ * call task"): its settings, checked by one schema (lib/schemas/campaign.ts),
+ * and the task's dialer (lib/campaign/dialer.ts), which this config node
+ * owns as callflow-asterisk owns its connection. The stage nodes
+ * (contacts, dialer, report) use it; it pushes the task's state to them.
+ */
+import { CallbackSender, checkCallbackUrl } from '../../lib/campaign/callback';
+import { systemClock, type Clock } from '../../lib/campaign/clock';
+import { coordinator } from '../../lib/campaign/coordinator';
+import { Dialer, type DialerStatus } from '../../lib/campaign/dialer';
+import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
+import type { Store } from '../../lib/store/port';
+import type { AsteriskConfigNode } from '../asterisk/config';
+import type { RoutingConfigNode } from '../routing/config';
+import { registerCampaignApi } from '../shared/admin-campaigns';
+import { addCampaign, removeCampaign } from '../shared/campaigns';
+import { translator } from '../shared/i18n';
+import { nodeLogger } from '../shared/logger';
+import type { Node, NodeAPI, NodeDef } from '../shared/red';
+import type { StoreConfigNode } from '../store/config';
+import type { CampaignConfigNode, DialerOutputs } from './config';
+
+/** How long a request waits for the store or the connection before it is answered with the reason. */
+const WAIT_MS = 5000;
+
+export = function register(RED: NodeAPI): void {
+  const t = translator(RED, __dirname, 'campaign');
+  registerCampaignApi(RED);
+
+  function CampaignNode(this: CampaignConfigNode, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this as CampaignConfigNode & { settings: CampaignSettings | undefined; problems: string[] };
+    const outputs = new Set<DialerOutputs>();
+    const listeners = new Set<(s: DialerStatus) => void>();
+    const log = nodeLogger(node);
+    let last: DialerStatus | undefined;
+    let dialerPromise: Promise<Dialer> | undefined;
+    let dialer: Dialer | undefined;
+    let callback: CallbackSender | undefined;
+    let closed = false;
+    // Tests run a task on a manual clock (settings.callflowClock); everyone else on the system clock.
+    const clock = (RED.settings.callflowClock as Clock | undefined) ?? systemClock;
+
+    const check = checkCampaign(def);
+    node.settings = check.ok ? check.value : undefined;
+    node.problems = check.ok ? [] : check.problems;
+    if (check.ok && check.value.callbackUrl) {
+      const refused = checkCallbackUrl(check.value.callbackUrl, check.value.callbackAllowlist);
+      if (refused) node.problems = [`callbackUrl: ${refused}`];
+    }
+    if (node.problems.length > 0) node.error(t('callflow.errors.invalid-config', { problems: node.problems.join('; ') }));
+    const settings = node.problems.length === 0 ? node.settings : undefined;
+    if (settings) addCampaign(node);
+
+    const storeNode = settings ? (RED.nodes.getNode(settings.store) as StoreConfigNode | null) : null;
+    const asterisk = settings ? (RED.nodes.getNode(settings.connection) as AsteriskConfigNode | null) : null;
+
+    node.store = (waitMs = WAIT_MS): Promise<Store> => {
+      if (!settings) return Promise.reject(new Error(t('callflow-campaign.errors.invalid', { problems: node.problems.join('; ') })));
+      const connection = storeNode?.connection;
+      if (!connection) return Promise.reject(new Error(t('callflow-campaign.errors.no-store')));
+      return connection.available(waitMs);
+    };
+
+    const callerNumbers = (s: CampaignSettings): string[] => {
+      if (s.callerNumbers.length > 0) return s.callerNumbers;
+      const routing = RED.nodes.getNode(s.routing) as RoutingConfigNode | null;
+      const group = routing?.table?.groups.find((g) => g.name === s.callerGroup);
+      if (!group) throw new Error(t('callflow-campaign.errors.no-group', { group: s.callerGroup }));
+      // A group may list prefixes (+1555010*) for routing; only whole numbers can be caller ids.
+      const numbers = group.numbers.filter((n) => !n.endsWith('*'));
+      if (numbers.length === 0) throw new Error(t('callflow-campaign.errors.empty-group', { group: s.callerGroup }));
+      return numbers;
+    };
+
+    const open = async (): Promise<Dialer> => {
+      if (!settings) throw new Error(t('callflow-campaign.errors.invalid', { problems: node.problems.join('; ') }));
+      const engine = asterisk?.engine;
+      if (!engine) throw new Error(t('callflow-campaign.errors.no-connection'));
+      if (settings.callsAtATime > engine.maxChannels) {
+        node.warn(t('callflow-campaign.errors.over-limit', { calls: settings.callsAtATime, limit: engine.maxChannels }));
+      }
+      const store = await node.store(WAIT_MS);
+      await engine.start();
+      if (settings.callbackUrl) callback = new CallbackSender({ url: settings.callbackUrl, allowlist: settings.callbackAllowlist, logger: log });
+      const made = new Dialer({
+        campaignId: node.id,
+        worker: `dialer:${node.id}`,
+        settings,
+        store,
+        telephony: engine.telephony,
+        calls: engine.calls,
+        connectionId: engine.id,
+        pool: { limit: engine.maxChannels, inUse: () => engine.callCount },
+        coordinator,
+        clock,
+        callerNumbers: callerNumbers(settings),
+        ...(callback ? { callback } : {}),
+        log,
+        hooks: {
+          answered: (call) => {
+            // After a redeploy, a call already walking the flow stays where it is.
+            if (call.resumed && call.session.trace.length > 0) return;
+            if (settings.flow) {
+              engine.routeOutbound(call.session, settings.flow);
+              return;
+            }
+            const first = [...outputs][0];
+            if (!first) {
+              node.warn(t('callflow-campaign.errors.no-dialer', { call: call.session.id }));
+              engine.calls.hangup(call.session, 'normal').catch(() => undefined);
+              return;
+            }
+            first.answered(call.session, call);
+          },
+          finalFailure: (f) => {
+            for (const o of outputs) o.finalFailure(f);
+          },
+          finished: (c) => {
+            for (const o of outputs) o.finished(c);
+          },
+          status: (s) => {
+            last = s;
+            for (const l of listeners) l(s);
+          },
+        },
+      });
+      if (closed) throw new Error(t('callflow-campaign.errors.closed'));
+      const note = await made.start();
+      if (note) node.warn(t('callflow-campaign.errors.not-applied', { note }));
+      dialer = made;
+      return made;
+    };
+
+    node.dialer = (waitMs = WAIT_MS): Promise<Dialer> => {
+      if (!dialerPromise) {
+        dialerPromise = open();
+        // A failed start (store down at deploy) is tried again by the next request.
+        dialerPromise.catch((err: unknown) => {
+          dialerPromise = undefined;
+          log.warn(t('callflow-campaign.errors.start-failed', { message: (err as Error).message }));
+        });
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(t('callflow-campaign.errors.not-ready', { seconds: waitMs / 1000 }))), waitMs);
+        timer.unref();
+      });
+      return Promise.race([dialerPromise, timeout]).finally(() => clearTimeout(timer));
+    };
+
+    node.attach = (o: DialerOutputs): (() => void) => {
+      outputs.add(o);
+      return () => outputs.delete(o);
+    };
+
+    node.onStatus = (listener: (s: DialerStatus) => void): (() => void) => {
+      listeners.add(listener);
+      if (last) listener(last);
+      return () => listeners.delete(listener);
+    };
+
+    // The task resumes at deploy when it was running (a restart of Node-RED included).
+    if (settings) {
+      node.dialer(60_000).catch(() => undefined);
+    }
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      closed = true;
+      removeCampaign(node);
+      listeners.clear();
+      outputs.clear();
+      const closing = async (): Promise<void> => {
+        await dialer?.close();
+        await callback?.close();
+      };
+      void removed;
+      closing().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+
+  RED.nodes.registerType('callflow-campaign', CampaignNode as unknown as (this: Node, def: NodeDef) => void);
+};

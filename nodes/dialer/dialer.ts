@@ -1,0 +1,99 @@
+/**
+ * callflow-dialer: runs a campaign (callflow-campaign). msg.topic start,
+ * suspend, resume, stop or delete (or the buttons in the editor) change the
+ * task's state by the specification's rules; anything else is refused with
+ * the reason. Answered calls leave on output 1 as msg.call, to walk the IVR
+ * elements (unless the campaign names an IVR flow, whose entry takes them);
+ * each final failure on output 2 (wire it to an SMS or e-mail node); each
+ * finished customer on output 3. The status shows the progress, or why the
+ * task is not dialing.
+ */
+import type { DialerStatus } from '../../lib/campaign/dialer';
+import { StateError, isOperation } from '../../lib/campaign/states';
+import type { AsteriskConfigNode } from '../asterisk/config';
+import type { CampaignConfigNode } from '../campaign/config';
+import { translator } from '../shared/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../shared/red';
+import { INVALID_CONFIG } from '../shared/status';
+
+const STATE_FILL: Record<DialerStatus['state'], NodeStatus['fill']> = { draft: 'grey', running: 'green', suspended: 'yellow', completed: 'blue', stopped: 'grey' };
+
+export = function register(RED: NodeAPI): void {
+  const t = translator(RED, __dirname, 'dialer');
+
+  function DialerNode(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const campaign = typeof def.campaign === 'string' ? (RED.nodes.getNode(def.campaign) as CampaignConfigNode | null) : null;
+    const cleanup: (() => void)[] = [];
+    node.on('close', (_removed: boolean, done: () => void) => {
+      for (const off of cleanup.splice(0)) off();
+      done();
+    });
+    if (!campaign?.settings || campaign.problems.length > 0) {
+      node.error(t('callflow-dialer.errors.no-campaign'));
+      node.status(INVALID_CONFIG);
+      node.on('input', (_msg, _send, done) => done(new Error(t('callflow-dialer.errors.no-campaign'))));
+      return;
+    }
+    const settings = campaign.settings;
+    const engine = (RED.nodes.getNode(settings.connection) as AsteriskConfigNode | null)?.engine;
+    const wired = (output: number): boolean => ((node as Node & { wires?: string[][] }).wires?.[output]?.length ?? 0) > 0;
+
+    const show = (s: DialerStatus): void => {
+      const progress = t('callflow-dialer.status.progress', { dialed: s.counters.dialed, answered: s.counters.answered, failed: s.counters.failed, remaining: s.remaining });
+      const state = t(`callflow-dialer.state.${s.state}`);
+      const idle = s.idle ? ` · ${t(`callflow-dialer.idle.${s.idle}`, { detail: s.idleDetail ?? '' })}` : '';
+      node.status({ fill: s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state], shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle} · ${progress}` });
+    };
+    node.status({ fill: 'grey', shape: 'ring', text: 'callflow-dialer.status.loading' });
+    cleanup.push(campaign.onStatus(show));
+    cleanup.push(
+      campaign.attach({
+        answered(session, info) {
+          if (!wired(0)) {
+            node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'answered' }));
+            engine?.calls.hangup(session, 'normal').catch(() => undefined);
+            return;
+          }
+          session.enter(node.id, 'dialer').outcome = info.resumed ? 'resumed' : 'answered';
+          const payload = { customerId: info.customerId, number: info.number, attempt: info.attempt, resumed: info.resumed, campaign: settings.name, custom: session.campaign?.custom ?? {} };
+          if (engine) {
+            session.idle(engine.idleTimeoutMs, () => {
+              node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
+              engine.calls.hangup(session, 'normal').catch(() => undefined);
+            });
+          }
+          node.send([{ topic: settings.name, call: session.handle(), payload }, null, null]);
+        },
+        finalFailure(f) {
+          const payload = { customerId: f.customerId, number: f.number, cause: f.attempt.outcome, result: f.result, attempt: f.attempt, custom: f.custom ?? {} };
+          node.send([null, { topic: settings.name, payload }, null]);
+        },
+        finished(c) {
+          node.send([null, null, { topic: settings.name, payload: { customerId: c.customerId, result: c.result, attempts: c.attempts, custom: c.custom ?? {} } }]);
+        },
+      }),
+    );
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      const topic = typeof msg.topic === 'string' ? msg.topic.trim().toLowerCase() : '';
+      if (!isOperation(topic) || topic === 'edit' || topic === 'load') {
+        done(new Error(t('callflow-dialer.errors.topic', { topic: JSON.stringify(msg.topic ?? '') })));
+        return;
+      }
+      campaign
+        .dialer()
+        .then((d) => d.operate(topic, 'flow'))
+        .then(
+          () => done(),
+          (err: unknown) => {
+            if (err instanceof StateError) node.status({ fill: 'red', shape: 'ring', text: err.message });
+            done(err as Error);
+          },
+        );
+    });
+  }
+
+  RED.nodes.registerType('callflow-dialer', DialerNode);
+};

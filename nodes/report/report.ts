@@ -1,0 +1,75 @@
+/**
+ * callflow-report: a campaign's figures and results. On any msg it sends
+ * the task's figures (contacts finished and remaining, attempts by
+ * outcome, results by code) and each customer's result; with msg.topic
+ * "export" it sends every attempt as CSV text instead (cells that a
+ * spreadsheet would run as a formula are escaped; numbers masked when the
+ * form says so). The export holds personal data: see the help.
+ */
+import { attemptLines } from '../../lib/campaign/csv';
+import { campaignReport } from '../../lib/campaign/report';
+import type { CampaignConfigNode } from '../campaign/config';
+import { translator } from '../shared/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
+import { INVALID_CONFIG } from '../shared/status';
+
+export = function register(RED: NodeAPI): void {
+  const t = translator(RED, __dirname, 'report');
+
+  function ReportNode(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const campaign = typeof def.campaign === 'string' ? (RED.nodes.getNode(def.campaign) as CampaignConfigNode | null) : null;
+    // Numbers are masked unless the form says otherwise (the export holds personal data).
+    const mask = !(def.mask === false || def.mask === 'false');
+    const customersLimit = Math.max(0, Math.min(100_000, Number(def.customers ?? 1000) || 0));
+    if (!campaign?.settings || campaign.problems.length > 0) {
+      node.error(t('callflow-report.errors.no-campaign'));
+      node.status(INVALID_CONFIG);
+      node.on('input', (_msg, _send, done) => done(new Error(t('callflow-report.errors.no-campaign'))));
+      return;
+    }
+    const settings = campaign.settings;
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      const run = async (): Promise<void> => {
+        const store = await campaign.store();
+        if (msg.topic === 'export') {
+          const lines: string[] = [];
+          let after: string | undefined;
+          let header = true;
+          let rows = 0;
+          do {
+            const page = await store.pageAttempts(campaign.id, { limit: 1000, ...(after ? { after } : {}) });
+            const pageLines = [...attemptLines(page.items, { mask })];
+            lines.push(...(header ? pageLines : pageLines.slice(1)));
+            header = false;
+            rows += page.items.length;
+            after = page.next;
+            // Let other work run between pages of a large export.
+            await new Promise<void>((r) => setImmediate(r));
+          } while (after);
+          msg.payload = lines.join('');
+          msg.filename = `${settings.name.replace(/[^A-Za-z0-9_.-]+/g, '-')}-attempts.csv`;
+          node.status({ fill: 'green', shape: 'dot', text: t('callflow-report.status.exported', { rows }) });
+        } else {
+          const dialer = await campaign.dialer().catch(() => undefined);
+          const report = await campaignReport(store, campaign.id, { customersLimit });
+          const status = dialer?.status();
+          msg.payload = { campaign: settings.name, state: status?.state ?? 'unknown', ...report.figures, ...(status ? { counters: status.counters } : {}), customers: report.customers };
+          node.status({ fill: 'green', shape: 'dot', text: t('callflow-report.status.figures', { finished: report.figures.finished, contacts: report.figures.contacts }) });
+        }
+        send(msg);
+      };
+      run().then(
+        () => done(),
+        (err: unknown) => {
+          node.status({ fill: 'red', shape: 'ring', text: (err as Error).message });
+          done(err as Error);
+        },
+      );
+    });
+  }
+
+  RED.nodes.registerType('callflow-report', ReportNode);
+};

@@ -1,0 +1,79 @@
+/**
+ * callflow-result: placed in the IVR a campaign call walks, sets the call's
+ * business result (and sub-result), which is stored with the campaign's
+ * attempt and becomes the customer's final result. The codes come from the
+ * form, or from msg.result / msg.subResult when the form leaves them empty.
+ */
+import { readHandle } from '../../lib/call/handle';
+import { resultConfig } from '../../lib/schemas/elements';
+import { findEngine } from '../shared/engine';
+import { translator } from '../shared/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
+import { INVALID_CONFIG } from '../shared/status';
+
+const CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export = function register(RED: NodeAPI): void {
+  const t = translator(RED, __dirname, 'result');
+
+  function ResultNode(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const check = resultConfig.checkForm(def);
+    if (!check.ok) {
+      node.error(t('callflow.errors.invalid-config', { problems: check.problems.join('; ') }));
+      node.status(INVALID_CONFIG);
+      node.on('input', (_msg, _send, done) => done(new Error(t('callflow.errors.invalid-config', { problems: check.problems.join('; ') }))));
+      return;
+    }
+    const config = check.value;
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      const handle = readHandle(msg.call);
+      if (typeof handle === 'string') {
+        done(new Error(handle));
+        return;
+      }
+      const code = config.result || (typeof msg.result === 'string' ? msg.result : '');
+      const subCode = config.subResult || (typeof msg.subResult === 'string' ? msg.subResult : '');
+      if (!CODE.test(code)) {
+        done(new Error(t('callflow-result.errors.code', { value: JSON.stringify(code) })));
+        return;
+      }
+      if (subCode && !CODE.test(subCode)) {
+        done(new Error(t('callflow-result.errors.sub-code', { value: JSON.stringify(subCode) })));
+        return;
+      }
+      const session = findEngine(handle.connection)?.calls.get(handle.id);
+      session?.busy();
+      if (!session) {
+        done(new Error(t('callflow-result.errors.no-call', { call: handle.id })));
+        return;
+      }
+      session.result = subCode ? { code, subCode } : { code };
+      session.enter(node.id, 'result').outcome = code;
+      if (!session.campaign) node.warn(t('callflow-result.errors.not-campaign', { call: handle.id }));
+      node.status({ fill: 'green', shape: 'dot', text: subCode ? `${code} / ${subCode}` : code });
+      msg.call = session.handle();
+      const engine = findEngine(handle.connection);
+      const wired = ((node as Node & { wires?: string[][] }).wires?.[0]?.length ?? 0) > 0;
+      if (!wired) {
+        // Nothing comes next: the call must not wait in silence for the idle timeout.
+        node.warn(t('callflow.errors.unwired', { call: handle.id, output: 1, outcome: code }));
+        engine?.calls.hangup(session, 'normal').catch(() => undefined);
+        done();
+        return;
+      }
+      if (engine) {
+        session.idle(engine.idleTimeoutMs, () => {
+          node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
+          engine.calls.hangup(session, 'normal').catch(() => undefined);
+        });
+      }
+      send(msg);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('callflow-result', ResultNode);
+};

@@ -1,0 +1,80 @@
+/**
+ * The admin API of outbound campaigns, for the editor: the tasks and their
+ * state, the dialer's buttons (start, suspend, resume, stop, delete) and
+ * templates. Guarded by callflow.read / callflow.write like the rest of the
+ * package's API (RED.auth.needsPermission follows adminAuth).
+ */
+import { StateError, isOperation } from '../../lib/campaign/states';
+import { fromTemplate, toTemplate } from '../../lib/campaign/template';
+import { ValidationError } from '../../lib/schemas/validator';
+import { findCampaign, listCampaigns } from './campaigns';
+import type { NodeAPI, RequestLike, ResponseLike } from './red';
+
+const registered = new WeakSet<object>();
+
+function fail(res: ResponseLike, status: number, message: string, problems?: string[]): void {
+  res.status(status).json(problems ? { message, problems } : { message });
+}
+
+function who(req: RequestLike): string {
+  return req.user?.username ?? 'editor';
+}
+
+export function registerCampaignApi(RED: NodeAPI): void {
+  if (registered.has(RED.httpAdmin)) return;
+  registered.add(RED.httpAdmin);
+
+  RED.httpAdmin.get('/callflow/campaigns', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
+    Promise.all(
+      listCampaigns().map(async (c) => {
+        const base = { id: c.id, name: c.settings?.name ?? '' };
+        try {
+          return { ...base, ...(await c.dialer(1000)).status() };
+        } catch (err) {
+          return { ...base, error: (err as Error).message };
+        }
+      }),
+    ).then(
+      (list) => res.json(list),
+      (err: unknown) => fail(res, 500, (err as Error).message),
+    );
+  });
+
+  RED.httpAdmin.post('/callflow/campaigns/template/check', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    try {
+      res.json({ settings: fromTemplate(req.body) });
+    } catch (err) {
+      if (err instanceof ValidationError) fail(res, 422, err.message, err.problems);
+      else fail(res, 400, (err as Error).message);
+    }
+  });
+
+  RED.httpAdmin.get('/callflow/campaigns/:id/template', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    const c = findCampaign(req.params.id ?? '');
+    if (!c?.settings) {
+      fail(res, 404, `no deployed campaign ${req.params.id ?? ''} with valid settings (deploy it first)`);
+      return;
+    }
+    res.setHeader('content-disposition', `attachment; filename="${c.settings.name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.template.json"`);
+    res.json(toTemplate(c.settings));
+  });
+
+  RED.httpAdmin.post('/callflow/campaigns/:id/:operation', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
+    const operation = req.params.operation ?? '';
+    if (!isOperation(operation) || operation === 'edit' || operation === 'load') {
+      fail(res, 404, `unknown operation ${JSON.stringify(operation)}: start, suspend, resume, stop or delete`);
+      return;
+    }
+    const c = findCampaign(req.params.id ?? '');
+    if (!c) {
+      fail(res, 404, `no deployed campaign ${req.params.id ?? ''} (deploy it first)`);
+      return;
+    }
+    c.dialer()
+      .then((d) => d.operate(operation, who(req)).then((state) => res.json({ state, status: d.status() })))
+      .catch((err: unknown) => {
+        if (err instanceof StateError) fail(res, 409, err.message);
+        else fail(res, 503, (err as Error).message);
+      });
+  });
+}
