@@ -9,6 +9,7 @@
  * real ones).
  */
 import path from 'node:path';
+import { DEMO_NUMBERS } from './demo-numbers';
 import { OutputLines, PACKAGE_ROOT, combineExamples, prepareHome, readExamples, startNodeRed, waitForOutput } from './home';
 
 interface Connection {
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const connection = await waitForConnection(editor);
   const simInfo = (await (await fetch(`${editor}/callflow/simulator`)).json()) as { running: boolean; url?: string };
   const sim = simInfo.url ?? 'http://127.0.0.1:8088';
+  await setDemoNumbers(sim);
   const notes: string[] = [];
   if (added.length > 0) notes.push(`  New examples added to your flows (${dir}/flows.json; the previous file is flows.json.before-examples): ${added.join(', ')}`);
   if (missing.length > 0) notes.push(`  Not in your flows (you removed them; Import > Examples brings them back): ${missing.join(', ')}`);
@@ -75,11 +77,22 @@ ${notes.length > 0 ? `${notes.join('\n')}\n` : ''}
   The other examples: "args":["hello"] (Hello IVR), "args":["closed"] (SIP response),
   "args":["support"] (Gray release: two versions of one flow; see the Call flows sidebar tab
   and docs/releases.md).
+  Outbound campaigns: on the "Notification campaign" tab (the specification's
+  business scenario: busy customers are called twice more) or the "Survey
+  campaign" tab, click "load ... customers", then "start" (docs/campaigns.md).
+  The simulated numbers +86138000000xx and +86139000000xx behave as the tabs say.
   Scripted callers (keys, hang-ups) and called numbers: docs/simulator.md
 
   Ctrl-C stops everything.
   ----------------------------------------------------------------------------
 `);
+}
+
+async function setDemoNumbers(sim: string): Promise<void> {
+  for (const [number, behaviour] of Object.entries(DEMO_NUMBERS)) {
+    const res = await fetch(`${sim}/sim/numbers/${encodeURIComponent(number)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(behaviour) }).catch(() => undefined);
+    if (!res?.ok) console.log(`  (could not set how ${number} behaves in the simulator: ${res ? String(res.status) : 'no answer'})`);
+  }
 }
 
 main().catch((err: unknown) => {

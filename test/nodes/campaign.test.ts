@@ -1,0 +1,257 @@
+/**
+ * Outbound campaigns in Node-RED against the simulated Asterisk: the
+ * example flows as a team imports them (the specification's notification
+ * task, and a campaign feeding a survey IVR), the dialer's state rules by
+ * msg.topic and the admin API, the report and its CSV export, and a full
+ * redeploy in the middle of a campaign.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readExamples } from '../../lib/playground/home';
+import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
+import type { CallReport, NumberBehaviour } from '../../lib/sim/script';
+import { CREDS, useSimulator } from '../support/ivr';
+import { NODES, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+
+interface Finished {
+  payload: { customerId: string; result: { code: string }; attempts: { n: number; outcome: string; number: string; result?: string; callId?: string }[] };
+}
+
+function core(file: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
+}
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(core);
+
+function example(name: string): Record<string, unknown>[] {
+  const found = readExamples().find((e) => e.name === name);
+  if (!found) throw new Error(`no example "${name}"`);
+  return structuredClone(found.nodes);
+}
+
+/** Resolves with `count` msgs received by a helper node, from now on. */
+function collect<T>(id: string, count: number, timeoutMs: number): Promise<T[]> {
+  const all: T[] = [];
+  const n = node(id);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${id} received ${all.length} of ${count} messages within ${timeoutMs} ms: ${JSON.stringify(all).slice(0, 2000)}`)), timeoutMs);
+    n.on('input', (msg: T) => {
+      all.push(msg);
+      if (all.length === count) {
+        clearTimeout(timer);
+        resolve(all);
+      }
+    });
+  });
+}
+
+describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
+  this.timeout(60_000);
+  useNodeRed();
+  const simulator = useSimulator(100);
+  let dataDir = '';
+  beforeEach(function () {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-campaign-'));
+    for (const [n, b] of Object.entries(DEMO_NUMBERS)) simulator().setNumber(n, b as unknown as NumberBehaviour);
+  });
+  afterEach(function () {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  let since = '';
+  beforeEach(function () {
+    since = new Date().toISOString();
+  });
+  /** The outbound calls the simulator saw in this test. */
+  const outbound = (): CallReport[] =>
+    simulator()
+      .asterisk.reportList()
+      .filter((r) => r.direction === 'outbound' && r.startedAt >= since);
+
+  /**
+   * An example on the test's simulator and store, with helper nodes on the
+   * stage nodes' outputs. `hurry` keeps its logic but shortens time: every
+   * hour of the day, and retry intervals of a second, so the test does not
+   * wait for 09:00 in Shanghai or for 5 minutes between busy retries (the
+   * manual-clock tests in test/campaign/dialer.test.ts run the real ones).
+   */
+  function prepare(name: string, hurry: (campaign: Record<string, unknown>) => void): Record<string, unknown>[] {
+    const nodes = example(name).map((n) => {
+      if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+      if (n.type === 'callflow-store') return { ...n, file: path.join(dataDir, 'callflow.db') };
+      const moved: Record<string, unknown> = { ...n };
+      if (n.connection) moved.connection = 'a1';
+      if (n.type === 'callflow-campaign') hurry(moved);
+      if (n.type === 'callflow-dialer') moved.wires = [(n.wires as string[][])[0] ?? [], ['failures'], ['finished']];
+      if (n.type === 'callflow-contacts') moved.wires = [['loaded'], ['rejected']];
+      if (n.type === 'callflow-report') moved.wires = [['report']];
+      if (n.type === 'callflow-blocklist') moved.wires = [['blocked']];
+      return moved;
+    });
+    const tab = nodes.find((n) => n.type === 'tab')?.id;
+    for (const id of ['failures', 'finished', 'loaded', 'rejected', 'report', 'blocked']) nodes.push({ id, type: 'helper', z: tab, x: 0, y: 0, wires: [] });
+    return nodes;
+  }
+
+  const byType = (nodes: Record<string, unknown>[], type: string): Record<string, unknown> => {
+    const n = nodes.find((x) => x.type === type);
+    if (!n) throw new Error(`no ${type}`);
+    return n;
+  };
+  const injected = (nodes: Record<string, unknown>[], name: string): Record<string, unknown> => {
+    const n = nodes.find((x) => x.type === 'inject' && x.name === name);
+    if (!n) throw new Error(`no inject "${name}"`);
+    return { topic: n.topic, payload: n.payloadType === 'json' ? JSON.parse(String(n.payload)) : n.payload };
+  };
+
+  it("runs the specification's business scenario from the Notification campaign example: every customer ends with one result, busy ones called three times", async function () {
+    const nodes = prepare('Notification campaign', (c) => {
+      c.timezone = 'UTC';
+      c.hours = { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] };
+      c.intervalSec = 1;
+      const policy = c.policy as { rule: { causes: { intervalSec: number }[] } };
+      for (const rule of policy.rule.causes) rule.intervalSec = 1;
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const dialer = byType(nodes, 'callflow-dialer');
+    await waitForStatus(node(String(dialer.id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
+
+    // The customer C008 asked not to be called.
+    const blocked = collect<{ payload: { added: number } }>('blocked', 1, 5000);
+    node(String(byType(nodes, 'callflow-blocklist').id)).receive(injected(nodes, 'block C008'));
+    assert.deepEqual((await blocked)[0]?.payload, { added: 1 });
+
+    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
+    node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 8 customers'));
+    assert.deepEqual((await loaded)[0]?.payload, { inserted: 8, rejected: 0, campaign: 'Product change notice' });
+
+    const finished = collect<Finished>('finished', 8, 45_000);
+    const failures = collect<Finished>('failures', 5, 45_000);
+    node(String(dialer.id)).receive({ topic: 'start' });
+    const results = Object.fromEntries((await finished).map((m) => [m.payload.customerId, m.payload]));
+    const summary = Object.fromEntries(Object.entries(results).map(([id, r]) => [id, [r.result.code, r.attempts.map((a) => `${a.number.slice(-2)}:${a.outcome}`)]]));
+    assert.deepEqual(summary, {
+      C001: ['notified', ['01:answered']],
+      C002: ['busy', ['02:busy', '02:busy', '02:busy']],
+      C003: ['notified', ['03:busy', '03:answered']],
+      C004: ['max-response-exceeded', ['04:max-response-exceeded', '04:max-response-exceeded']],
+      C005: ['unallocated', ['05:unallocated']],
+      C006: ['rejected', ['06:rejected']],
+      C007: ['notified', ['07:answered']],
+      C008: ['blocked', ['08:blocked']],
+    });
+    assert.deepEqual((await failures).map((f) => f.payload.customerId).sort(), ['C002', 'C004', 'C005', 'C006', 'C008']);
+    // Answered customers heard the notice, from the flow wired to output 1.
+    const calls = outbound().filter((r) => r.answeredAt);
+    assert.ok(calls.length >= 3);
+    for (const r of calls) assert.deepEqual(r.heard.map((h) => h.media), ['sound:hello-world', 'sound:demo-congrats', 'sound:demo-thanks']);
+    // Nobody was dialed twice for one attempt.
+    const originated = outbound();
+    assert.equal(originated.length, 11, 'C001, C002 x3, C003 x2, C004 x2, C005, C006, C007: C008 never');
+    assert.ok(!originated.some((r) => r.to === '+8613800000008'), 'the blocked number is never dialed');
+
+    await waitForStatus(node(String(dialer.id)), (s) => /^completed/.test(s.text ?? ''), 10_000);
+
+    // The report: figures, and the CSV export with masked numbers.
+    const report = byType(nodes, 'callflow-report');
+    const figures = collect<{ payload: Record<string, unknown> }>('report', 1, 5000);
+    node(String(report.id)).receive({ payload: '' });
+    const f = (await figures)[0]?.payload ?? {};
+    assert.equal(f.contacts, 8);
+    assert.equal(f.finished, 8);
+    assert.equal(f.attempts, 12, '11 calls and the blocked attempt');
+    assert.deepEqual(f.results, { notified: 3, busy: 1, 'max-response-exceeded': 1, unallocated: 1, rejected: 1, blocked: 1 });
+    const exported = collect<{ payload: string; filename: string }>('report', 1, 5000);
+    node(String(report.id)).receive({ topic: 'export' });
+    const csv = (await exported)[0];
+    assert.equal(csv?.filename, 'Product-change-notice-attempts.csv');
+    const lines = (csv?.payload ?? '').trim().split('\r\n');
+    assert.equal(lines.length, 13, 'a header and one line per attempt');
+    assert.ok(!csv?.payload.includes('+8613800000001'), 'numbers are masked');
+    assert.match(csv?.payload ?? '', /^C001,1,'\+\*{9}0001,/m, 'masked, and escaped because it starts with +');
+  });
+
+  it('feeds a survey IVR: answered calls enter the flow the campaign names, and the answer becomes the result', async function () {
+    const nodes = prepare('Survey campaign', () => undefined);
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const dialer = byType(nodes, 'callflow-dialer');
+    await waitForStatus(node(String(dialer.id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
+    const loaded = collect('loaded', 1, 10_000);
+    node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 6 customers'));
+    await loaded;
+    const finished = collect<Finished>('finished', 6, 45_000);
+    node(String(dialer.id)).receive({ topic: 'start' });
+    const results = Object.fromEntries((await finished).map((m) => [m.payload.customerId, m.payload.result.code]));
+    assert.deepEqual(results, { S001: 'satisfied', S002: 'unsatisfied', S003: 'satisfied', S004: 'unsatisfied', S005: 'satisfied', S006: 'unsatisfied' });
+    // By contact priority: the priority-1 customers (S003, S006) are called first.
+    const order = outbound()
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+      .map((r) => r.to.slice(-2));
+    assert.deepEqual(order.slice(0, 2).sort(), ['03', '06']);
+  });
+
+  it('keeps to the state rules by msg.topic and through the admin API, with the reason when refused', async function () {
+    const nodes = prepare('Notification campaign', (c) => {
+      c.timezone = 'UTC';
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const dialer = String(byType(nodes, 'callflow-dialer').id);
+    const campaign = String(byType(nodes, 'callflow-campaign').id);
+    await waitForStatus(node(dialer), (s) => /^draft/.test(s.text ?? ''), 10_000);
+    node(dialer).receive({ topic: 'resume' });
+    await waitForStatus(node(dialer), (s) => /resume is not allowed: the task is draft, which allows edit, start, delete, load/.test(s.text ?? ''));
+    node(dialer).receive({ topic: 'dial faster' });
+    const refused = await helper.request().post(`/callflow/campaigns/${campaign}/suspend`).expect(409);
+    assert.match((refused.body as { message: string }).message, /suspend is not allowed: the task is draft/);
+    const started = await helper.request().post(`/callflow/campaigns/${campaign}/start`).expect(200);
+    assert.equal((started.body as { state: string }).state, 'running');
+    // Contacts are loaded only into a draft.
+    node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 8 customers'));
+    await waitForStatus(node(String(byType(nodes, 'callflow-contacts').id)), (s) => /running/.test(s.text ?? ''));
+    await helper.request().post(`/callflow/campaigns/${campaign}/suspend`).expect(200);
+    await helper.request().post(`/callflow/campaigns/${campaign}/fly`).expect(404);
+    const template = await helper.request().get(`/callflow/campaigns/${campaign}/template`).expect(200);
+    const body = template.body as { format: string; settings: Record<string, unknown> };
+    assert.equal(body.format, 'callflow-campaign-template');
+    assert.equal(body.settings.connection, undefined, 'a template does not carry this Node-RED’s config node links');
+    const checked = await helper.request().post('/callflow/campaigns/template/check').send(body).expect(200);
+    assert.equal((checked.body as { settings: { name: string } }).settings.name, 'Product change notice');
+    const bad = await helper.request().post('/callflow/campaigns/template/check').send({ ...body, settings: { ...body.settings, priority: 9 } }).expect(422);
+    assert.match((bad.body as { message: string }).message, /priority: a priority from 1 \(highest\) to 5 \(got 9\)/);
+    assert.match(loggedText(), /dial faster/);
+  });
+
+  it('survives a full redeploy in the middle of a campaign: every contact ends once, no attempt dialed twice', async function () {
+    const hurry = (c: Record<string, unknown>): void => {
+      c.timezone = 'UTC';
+      c.hours = { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] };
+      c.intervalSec = 1;
+      c.callsAtATime = 2;
+      const policy = c.policy as { rule: { causes: { intervalSec: number }[] } };
+      for (const rule of policy.rule.causes) rule.intervalSec = 1;
+    };
+    const nodes = prepare('Notification campaign', hurry);
+    // Answered calls last a while (the notice plays at the simulator's speed), so some are in progress at the redeploy.
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const dialer = String(byType(nodes, 'callflow-dialer').id);
+    await waitForStatus(node(dialer), (s) => /^draft/.test(s.text ?? ''), 10_000);
+    const loaded = collect('loaded', 1, 10_000);
+    node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 8 customers'));
+    await loaded;
+    const first = collect<Finished>('finished', 2, 20_000);
+    node(dialer).receive({ topic: 'start' });
+    const early = await first;
+    // Redeploy everything (the campaign node restarts; its dialer takes back what was in flight).
+    const changed = nodes.map((n) => (n.type === 'callflow-report' ? { ...n, name: 'report (changed)' } : n));
+    await redeploy(changed, CREDS);
+    const rest = await collect<Finished>('finished', 6, 45_000);
+    const all = [...early, ...rest];
+    const ids = all.map((m) => m.payload.customerId).sort();
+    assert.deepEqual(ids, ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008']);
+    const callIds = outbound().map((r) => r.id);
+    assert.equal(new Set(callIds).size, callIds.length);
+    const recorded = all.flatMap((m) => m.payload.attempts.map((a) => a.callId).filter((id): id is string => id !== undefined));
+    for (const id of callIds) assert.equal(recorded.filter((r) => r === id).length, 1, `call ${id} is one attempt`);
+  });
+});
