@@ -161,6 +161,11 @@ export class CallRegistry {
         const ch = event.channel;
         if (this.sessions.has(ch.id)) return;
         if (this.claimed.delete(ch.id)) return;
+        if (ch.id.startsWith(CAMPAIGN_CHANNEL_PREFIX)) {
+          // A campaign's call answered before its dialer was back (a restart): the dialer adopts it, or it is hung up.
+          this.parkCampaignCall(ch.id);
+          return;
+        }
         const session = new CallSession({
           channelId: ch.id,
           connection: this.options.connectionId,
@@ -261,20 +266,24 @@ export class CallRegistry {
     if (end) this.events.emit('ended', { session: s, end } satisfies EndedCall);
   }
 
+  /** A campaign call nobody here has taken yet: its dialer adopts it within ADOPT_GRACE_MS, or it is hung up. */
+  private parkCampaignCall(id: string): void {
+    const key = `adopt:${id}`;
+    if (this.graceTimers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(key);
+      if (this.sessions.has(id) || this.claimed.has(id)) return;
+      this.log.warn(`campaign call ${id} (left by an earlier run) was not resumed by any dialer; hanging it up`);
+      this.telephony.hangup(id, 'normal').catch((err: unknown) => this.log.warn(`hanging up ${id} failed: ${(err as Error).message}`));
+    }, ADOPT_GRACE_MS);
+    timer.unref();
+    this.graceTimers.set(key, timer);
+  }
+
   private reconciled(r: Reconciliation): void {
-    const campaign = r.unclaimed.filter((id) => id.startsWith(CAMPAIGN_CHANNEL_PREFIX));
     const unclaimed = r.unclaimed.filter((id) => !id.startsWith(CAMPAIGN_CHANNEL_PREFIX));
-    if (campaign.length > 0) {
-      // A campaign's dialer resumes its own calls (they are in its store); those nobody adopts in time are hung up.
-      const timer = setTimeout(() => {
-        const left = campaign.filter((id) => !this.sessions.has(id));
-        if (left.length === 0) return;
-        this.log.warn(`${left.length} campaign call(s) left by an earlier run were not resumed by any dialer; hanging them up: ${left.join(', ')}`);
-        for (const id of left) this.telephony.hangup(id, 'normal').catch((err: unknown) => this.log.warn(`hanging up ${id} failed: ${(err as Error).message}`));
-      }, ADOPT_GRACE_MS);
-      timer.unref();
-      this.graceTimers.set(`adopt:${campaign[0] ?? ''}`, timer);
-    }
+    // A campaign's dialer resumes its own calls (they are in its store); those nobody adopts in time are hung up.
+    for (const id of r.unclaimed) if (id.startsWith(CAMPAIGN_CHANNEL_PREFIX)) this.parkCampaignCall(id);
     if (unclaimed.length === 0) return;
     this.log.warn(
       `${unclaimed.length} call(s) were in application ${this.telephony.app} without anyone here handling them (left by an earlier run); hanging them up: ${unclaimed.join(', ')}`,

@@ -112,7 +112,12 @@ export interface DialerOptions {
   callback?: CallbackSender;
   log?: Logger;
   hooks: DialerHooks;
+  /** Resolves once the connection to Asterisk is up (the calls in flight after a restart are resolved then). */
+  whenConnected?: () => Promise<void>;
 }
+
+/** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
+const RESUME_RETRY_MS = 2000;
 
 interface Live {
   claim: Claim;
@@ -223,10 +228,16 @@ export class Dialer implements PriorityMember {
       this.rev = await this.store.putDocument('campaign', this.id, this.doc as unknown as Record<string, unknown>, 0, this.clock.now());
     }
     await this.countRemaining();
-    const reclaimed = await this.store.reclaimLeases(this.id, this.options.worker, this.clock.now(), LEASE_MS);
-    for (const claim of reclaimed) this.track(this.handleClaim(claim, this.clock.now()));
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
+    // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
+    const resolve = async (): Promise<void> => {
+      await this.options.whenConnected?.();
+      if (this.closed) return;
+      const reclaimed = await this.store.reclaimLeases(this.id, this.options.worker, this.clock.now(), LEASE_MS);
+      for (const claim of reclaimed) this.track(this.handleClaim(claim, this.clock.now()));
+    };
+    this.track(resolve().catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: taking back the calls in flight failed: ${(err as Error).message}`)));
     return note;
   }
 
@@ -505,9 +516,9 @@ export class Dialer implements PriorityMember {
       channel = await this.options.telephony.getChannel(inflight.channelId);
     } catch (err) {
       if (!(err instanceof AriError && err.kind === 'not-found')) {
-        // Asterisk cannot say now: leave the lease to expire and look again later.
-        this.live.delete(inflight.channelId);
+        // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
         this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${(err as Error).message}`);
+        if (!this.closed) this.clock.after(RESUME_RETRY_MS, () => this.track(this.resume(claim, inflight)));
         return;
       }
     }
@@ -582,6 +593,8 @@ export class Dialer implements PriorityMember {
     end: { outcome: AttemptOutcome; cause?: number; dialStatus?: string; talkSec?: number; result?: string; subResult?: string },
   ): Promise<void> {
     if (live.settled) return;
+    // A closing dialer (Node-RED stopping) leaves the attempt in flight: the next start resolves it with Asterisk.
+    if (this.closed) return;
     live.settled = true;
     const { claim, inflight } = live;
     const now = this.clock.now();

@@ -98,6 +98,14 @@ export = function register(RED: NodeAPI): void {
         callerNumbers: callerNumbers(settings),
         ...(callback ? { callback } : {}),
         log,
+        whenConnected: () =>
+          new Promise<void>((resolve) => {
+            const off = engine.onStatus((s) => {
+              if (s.state !== 'connected' && s.state !== 'closed') return;
+              queueMicrotask(() => off());
+              resolve();
+            });
+          }),
         hooks: {
           answered: (call) => {
             // After a redeploy, a call already walking the flow stays where it is.
