@@ -272,6 +272,71 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     for (const o of pbx.originated) assert.ok(o.at < Date.parse('2026-11-23T02:00:00Z'));
   });
 
+  it('dials only contacts that pass the data-attribute filter, rotating the caller numbers', async function () {
+    const settings = settingsWith({
+      callerNumbers: ['+861058000001', '+861058000002'],
+      filter: { join: 'or', conditions: [{ attr: 'city', op: 'eq', value: 'Beijing' }, { attr: 'vip', op: 'eq', value: true }] },
+      intervalSec: 1,
+      callsAtATime: 10,
+    });
+    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    await db.store.importContacts(
+      'task-1',
+      contacts(settings, [
+        { customerId: 'bj', numbers: [{ number: '+8613800000001' }], attrs: { city: 'Beijing' } },
+        { customerId: 'sh', numbers: [{ number: '+8613800000002' }], attrs: { city: 'Shanghai' } },
+        { customerId: 'vip', numbers: [{ number: '+8613800000003' }], attrs: { city: 'Shanghai', vip: true } },
+        { customerId: 'none', numbers: [{ number: '+8613800000004' }] },
+      ]),
+      clock.now(),
+    );
+    const { dialer: d } = dialer(settings);
+    await d.start();
+    await d.operate('start');
+    await clock.advance(60_000);
+    assert.deepEqual(pbx.originated.map((o) => o.number).sort(), ['+8613800000001', '+8613800000003']);
+    assert.deepEqual(pbx.originated.map((o) => o.callerId), ['+861058000001', '+861058000002'], 'caller numbers in rotation');
+    const stored = await allContacts(db.store, 'task-1');
+    assert.deepEqual(
+      stored.map((c) => [c.customerId, c.result?.code, c.attempts.length]),
+      [
+        ['bj', 'answered', 1],
+        ['sh', 'filtered-out', 0],
+        ['vip', 'answered', 1],
+        ['none', 'filtered-out', 0],
+      ],
+    );
+  });
+
+  it('posts a callback on connect and on release of each call, with the specification fields', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 5 });
+    pbx.setNumber('+8613800000001', { outcome: 'answer', ringMs: 1000, talkMs: 2000 });
+    pbx.setNumber('+8613800000002', { outcome: 'busy' });
+    const s = { ...settings, policy: { ...settings.policy, nonRetry: ['busy'] } };
+    await db.store.importContacts(
+      'task-1',
+      contacts(s, [
+        { customerId: 'answers', numbers: [{ number: '+8613800000001' }], custom: { order: 'A-1' } },
+        { customerId: 'busy', numbers: [{ number: '+8613800000002' }] },
+      ]),
+      clock.now(),
+    );
+    const sent: { event: string; payload: Record<string, string> }[] = [];
+    const callback = { send: (event: string, payload: Record<string, string>) => sent.push({ event, payload }) };
+    const made = makeDialer({ settings: s, store: db.store, view: pbx.view(), clock, callback: callback as never });
+    dialers.push(made.dialer);
+    await made.dialer.start();
+    await made.dialer.operate('start');
+    await clock.advance(60_000);
+    const events = sent.map((e) => `${e.payload.dataId}:${e.event}:${e.payload.failCode}`).sort();
+    assert.deepEqual(events, ['answers:connect:', 'answers:release:', 'busy:release:busy']);
+    const connect = sent.find((e) => e.event === 'connect')?.payload;
+    assert.deepEqual(Object.keys(connect ?? {}).sort(), ['beginTime', 'callId', 'calledNo', 'customFiled', 'dataId', 'failCode', 'filePath', 'sessionId', 'taskId', 'vdnId']);
+    assert.equal(connect?.calledNo, '+8613800000001');
+    assert.equal(connect?.taskId, 'task-1');
+    assert.equal(connect?.customFiled, '{"order":"A-1"}');
+  });
+
   it('after a crash, resolves every attempt that was in flight: up ones resume, gone ones are recorded, none is dialed twice', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 5, maxResponseSec: 30 });
     const rows = Array.from({ length: 30 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }));

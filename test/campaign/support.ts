@@ -286,6 +286,7 @@ export function makeDialer(options: {
   coordinator?: Coordinator;
   limit?: number;
   hooks?: Recorder;
+  callback?: ConstructorParameters<typeof Dialer>[0]['callback'];
 }): { dialer: Dialer; hooks: Recorder } {
   const hooks = options.hooks ?? recorder();
   const view = options.view;
@@ -302,6 +303,7 @@ export function makeDialer(options: {
     clock: options.clock,
     callerNumbers: options.settings.callerNumbers,
     hooks,
+    ...(options.callback ? { callback: options.callback } : {}),
   });
   return { dialer, hooks };
 }

@@ -13,7 +13,7 @@ import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { CallReport, NumberBehaviour } from '../../lib/sim/script';
 import { CREDS, useSimulator } from '../support/ivr';
-import { NODES, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, helper, loggedText, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
 
 interface Finished {
   payload: { customerId: string; result: { code: string }; attempts: { n: number; outcome: string; number: string; result?: string; callId?: string }[] };
@@ -220,6 +220,56 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     const bad = await helper.request().post('/callflow/campaigns/template/check').send({ ...body, settings: { ...body.settings, priority: 9 } }).expect(422);
     assert.match((bad.body as { message: string }).message, /priority: a priority from 1 \(highest\) to 5 \(got 9\)/);
     assert.match(loggedText(), /dial faster/);
+  });
+
+  it('rejects contact rows on output 2 with the row and the reason, and stores the valid ones', async function () {
+    const nodes = prepare('Notification campaign', (c) => {
+      c.timezone = 'UTC';
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const contacts = String(byType(nodes, 'callflow-contacts').id);
+    await waitForStatus(node(String(byType(nodes, 'callflow-dialer').id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
+    const rejected = collect<{ row: number; reason: string; customerId?: string }>('rejected', 3, 10_000);
+    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
+    const csv = ['customerId,number1,type1,attr.city', 'K1,+86 138 0000 0101,mobile,Beijing', 'K2,12ab,mobile,Beijing', 'K3,+8613800000103,fax,Beijing', 'K1,+8613800000104,mobile,Beijing', 'K5,(0086) 138-0000-0105,home,Wuhan'].join('\n');
+    node(contacts).receive({ payload: csv });
+    assert.deepEqual((await loaded)[0]?.payload, { inserted: 2, rejected: 3, campaign: 'Product change notice' });
+    const rows = (await rejected).map((r) => [r.row, r.reason]);
+    assert.deepEqual(rows, [
+      [2, 'number1: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
+      [3, 'type1: "fax" is not a number type of this campaign (mobile, home, work, other)'],
+      [4, 'customerId: K1 is repeated (first in row 1)'],
+    ]);
+    // Not an array or CSV text: an error for Catch nodes, nothing stored.
+    node(contacts).receive({ payload: 42 });
+    await untilLogged(/msg\.payload must be an array of contacts or CSV text, got number/);
+  });
+
+  it('adds, lists and removes blocklist entries, and refuses a bad one with the reason', async function () {
+    const nodes = prepare('Notification campaign', () => undefined);
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const blocklist = String(byType(nodes, 'callflow-blocklist').id);
+    const ask = async (msg: Record<string, unknown>): Promise<unknown> => {
+      const answer = collect<{ payload: unknown }>('blocked', 1, 10_000);
+      node(blocklist).receive(msg);
+      return (await answer)[0]?.payload;
+    };
+    const added = await ask({ topic: 'add', payload: [{ number: '+8613800000008', until: '2099-01-01T00:00:00Z', note: 'asked' }, '+86 138 0000 0009'] });
+    const listed = await ask({ topic: 'list' });
+    const removed = await ask({ topic: 'remove', payload: '+8613800000009' });
+    assert.deepEqual(added, { added: 2 });
+    assert.deepEqual(
+      (listed as { number: string; until?: number; note?: string }[]).map((e) => [e.number, e.until, e.note]),
+      [
+        ['+8613800000008', Date.parse('2099-01-01T00:00:00Z'), 'asked'],
+        ['+8613800000009', undefined, undefined],
+      ],
+    );
+    assert.deepEqual(removed, { removed: 1 });
+    node(blocklist).receive({ topic: 'add', payload: [{ number: '+8613800000010', from: 'next week' }] });
+    node(blocklist).receive({ topic: 'add', payload: [{ number: 'call me' }] });
+    await untilLogged(/payload\.0\.from: a date and time \(ISO 8601 text or milliseconds since 1970\), got \W+next week/);
+    await untilLogged(/payload\.0: number: a phone number/);
   });
 
   it('survives a full redeploy in the middle of a campaign: every contact ends once, no attempt dialed twice', async function () {

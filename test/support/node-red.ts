@@ -110,6 +110,24 @@ export function loggedText(): string {
   return JSON.stringify(helper.log().args);
 }
 
+/**
+ * Resolves with the log once a line matches (a node's done(err) is logged on
+ * its next turn); fails after timeoutMs. The helper's log is a spy with no
+ * event to await, so it is looked at every few milliseconds.
+ */
+export function untilLogged(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const look = (): void => {
+      const text = loggedText();
+      if (pattern.test(text)) resolve(text);
+      else if (Date.now() > until) reject(new Error(`nothing logged matches ${String(pattern)} within ${timeoutMs} ms`));
+      else setTimeout(look, 5);
+    };
+    look();
+  });
+}
+
 /** A full deploy of a new flow configuration, as the editor's Deploy button does; resolves once the flows run again. */
 export async function redeploy(flow: object[], credentials: Record<string, object> | null = null): Promise<void> {
   const events = (helper as unknown as { _events: EventEmitter })._events;
