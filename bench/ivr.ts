@@ -26,7 +26,7 @@ import v8 from 'node:v8';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { prepareHome, readExamples } from '../lib/playground/home';
 import { listEngines, type Engine } from '../nodes/shared/engine';
-import { ms, post, startSimulatorProcess, summary } from './support';
+import { flag, ms, post, startSimulatorProcess, summary } from './support';
 
 interface Options {
   levels: number[];
@@ -42,16 +42,12 @@ interface Options {
 
 function options(): Options {
   const args = process.argv.slice(2);
-  const value = (name: string): string | undefined => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
   return {
-    levels: (value('--levels') ?? '100,1000,2000').split(',').map(Number),
-    windowSec: Number(value('--window') ?? 30),
-    calls: Number(value('--calls') ?? 10000),
-    warmup: Number(value('--warmup') ?? 300),
-    snapshots: value('--snapshots'),
+    levels: (flag('--levels') ?? '100,1000,2000').split(',').map(Number),
+    windowSec: Number(flag('--window') ?? 30),
+    calls: Number(flag('--calls') ?? 10000),
+    warmup: Number(flag('--warmup') ?? 300),
+    snapshots: flag('--snapshots'),
     detail: args.includes('--detail'),
   };
 }

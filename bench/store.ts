@@ -25,6 +25,7 @@ import { EmbeddedStore } from '../lib/store/embedded';
 import { MongoStore } from '../lib/store/mongodb';
 import type { ContactInput } from '../lib/schemas/store';
 import type { Store } from '../lib/store/port';
+import { flag } from './support';
 
 const NOW = 1_800_000_000_000;
 const LATER = NOW + 86_400_000;
@@ -37,16 +38,11 @@ interface Options {
 }
 
 function options(): Options {
-  const args = process.argv.slice(2);
-  const value = (name: string): string | undefined => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
   return {
-    contacts: Number(value('--contacts') ?? 1_000_000),
-    batch: Number(value('--batch') ?? 5000),
-    claimLimit: Number(value('--claim-limit') ?? 20),
-    durability: value('--durability') === 'normal' ? 'normal' : 'full',
+    contacts: Number(flag('--contacts') ?? 1_000_000),
+    batch: Number(flag('--batch') ?? 5000),
+    claimLimit: Number(flag('--claim-limit') ?? 20),
+    durability: flag('--durability') === 'normal' ? 'normal' : 'full',
   };
 }
 

@@ -43,3 +43,9 @@ export async function post(url: string, body: unknown): Promise<unknown> {
   if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
   return res.json();
 }
+
+/** The value after a command-line flag (`--minutes 5`), or undefined. */
+export function flag(name: string, args: readonly string[] = process.argv.slice(2)): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
