@@ -272,6 +272,29 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await untilLogged(/payload\.0: number: a phone number/);
   });
 
+  it('dials from a caller number group of a routing table, in rotation (prefixes in the group are skipped)', async function () {
+    const nodes = prepare('Survey campaign', (c) => {
+      c.callerNumbers = [];
+      c.callerGroup = 'outbound-ids';
+      c.routing = 'rt';
+    });
+    nodes.push({ id: 'rt', type: 'callflow-routing', name: 'numbers', account: {}, groups: [{ name: 'outbound-ids', numbers: ['+861058000001', '+86105800*', '+861058000002'] }], numbers: [] });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const dialer = byType(nodes, 'callflow-dialer');
+    await waitForStatus(node(String(dialer.id)), (st) => /^draft/.test(st.text ?? ''), 10_000);
+    const loaded = collect('loaded', 1, 10_000);
+    node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 6 customers'));
+    await loaded;
+    const finished = collect<Finished>('finished', 6, 45_000);
+    node(String(dialer.id)).receive({ topic: 'start' });
+    await finished;
+    const callers = outbound()
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+      .map((r) => r.from);
+    assert.deepEqual([...new Set(callers)].sort(), ['+861058000001', '+861058000002']);
+    assert.equal(callers.filter((n) => n === '+861058000001').length, 3);
+  });
+
   it('survives a full redeploy in the middle of a campaign: every contact ends once, no attempt dialed twice', async function () {
     const hurry = (c: Record<string, unknown>): void => {
       c.timezone = 'UTC';
