@@ -89,6 +89,25 @@ describe('the package, as the Node-RED Flow Library checks it', function () {
     }
   });
 
+  it('gives every node of an example its own id, and config nodes shared between examples the same settings', function () {
+    const shared = new Map<string, string>();
+    for (const file of fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'))) {
+      const nodes = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) as { id: string; type: string; z?: string }[];
+      const ids = nodes.map((n) => n.id);
+      assert.deepEqual(
+        ids.filter((id, i) => ids.indexOf(id) !== i),
+        [],
+        `${file}: ids used twice (npm start combines the examples and keeps one node per id)`,
+      );
+      for (const n of nodes) {
+        if (n.z !== undefined || n.type === 'tab') continue;
+        const before = shared.get(n.id);
+        assert.ok(before === undefined || before === JSON.stringify(n), `${file}: config node ${n.id} differs from the one with that id in another example`);
+        shared.set(n.id, JSON.stringify(n));
+      }
+    }
+  });
+
   it('has at most 6 dependencies, none pulling in agent-base < 6 (D01, D02)', function () {
     assert.ok(Object.keys(pkg.dependencies).length <= 6, `${Object.keys(pkg.dependencies).length} dependencies`);
     const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; dev?: boolean }> };
