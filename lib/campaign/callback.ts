@@ -149,7 +149,9 @@ const V4_INTERNAL = [
   '127.0.0.0/8',
   '169.254.0.0/16', // link-local (cloud metadata services)
   '172.16.0.0/12',
+  '192.0.0.0/24', // IETF protocol assignments
   '192.168.0.0/16',
+  '198.18.0.0/15', // benchmarking networks
   '224.0.0.0/4', // multicast
   '240.0.0.0/4', // reserved, broadcast
 ].map(range);

@@ -32,7 +32,7 @@ import type { Clock } from './clock';
 import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
 import { passesFilter } from './order';
 import { Pacer } from './pacing';
-import { afterAttempt, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
+import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
 import { transition, type Operation } from './states';
 
 /** How long a claimed contact stays leased without a renewal. */
@@ -135,10 +135,11 @@ export interface DialerStats {
 export class Dialer implements PriorityMember {
   readonly id: string;
   private settings: CampaignSettings;
-  private readonly store: Store;
+  private store: Store;
   private readonly clock: Clock;
-  private readonly log: Logger;
-  private readonly hooks: DialerHooks;
+  private log: Logger;
+  private hooks: DialerHooks;
+  private callbackSender: CallbackSender | undefined;
   private calendar: CallingCalendar;
   private pacer: Pacer;
   private days: Days;
@@ -171,6 +172,7 @@ export class Dialer implements PriorityMember {
     this.clock = options.clock;
     this.log = options.log ?? silentLogger;
     this.hooks = options.hooks;
+    this.callbackSender = options.callback;
     this.calendar = new CallingCalendar(this.settings.hours, this.settings.timezone);
     this.pacer = new Pacer(this.settings);
     this.days = daysOf(this.calendar, this.settings.timezone);
@@ -235,7 +237,7 @@ export class Dialer implements PriorityMember {
       await this.options.whenConnected?.();
       if (this.closed) return;
       const reclaimed = await this.store.reclaimLeases(this.id, this.options.worker, this.clock.now(), LEASE_MS);
-      for (const claim of reclaimed) this.track(this.handleClaim(claim, this.clock.now()));
+      for (const claim of reclaimed) this.track(this.handleClaim(claim, this.clock.now(), true));
     };
     this.track(resolve().catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: taking back the calls in flight failed: ${(err as Error).message}`)));
     return note;
@@ -267,9 +269,33 @@ export class Dialer implements PriorityMember {
       this.emitStatus();
       return next;
     };
-    const p = this.opQueue.then(run, run);
+    return this.serial(run);
+  }
+
+  /** Runs writes of the task document one at a time (operations, completion, counters). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.opQueue.then(fn, fn);
     this.opQueue = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * A redeploy that left the task's settings as they were hands this dialer
+   * to the config node's new instance: its calls in flight stay with it. The
+   * store may be a new connection to the same database; hooks and the
+   * callback are the new node's.
+   */
+  /** Whether this dialer dials through that connection (a replaced connection means a new dialer). */
+  runsOn(telephony: unknown): boolean {
+    return this.options.telephony === telephony;
+  }
+
+  rebind(parts: { store: Store; hooks: DialerHooks; callback?: CallbackSender; log?: Logger }): void {
+    this.store = parts.store;
+    this.hooks = parts.hooks;
+    this.callbackSender = parts.callback;
+    if (parts.log) this.log = parts.log;
+    this.emitStatus();
   }
 
   /** Whether an operation is allowed now (the contacts node asks before loading). */
@@ -407,6 +433,10 @@ export class Dialer implements PriorityMember {
   }
 
   private async complete(reason: string): Promise<void> {
+    await this.serial(() => this.completeNow(reason));
+  }
+
+  private async completeNow(reason: string): Promise<void> {
     const doc = this.requireDoc();
     if (doc.state !== 'running') return;
     this.unschedule();
@@ -422,14 +452,15 @@ export class Dialer implements PriorityMember {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private async handleClaim(claim: Claim, claimedAt: number): Promise<void> {
+  private async handleClaim(claim: Claim, claimedAt: number, reclaimed = false): Promise<void> {
     try {
       const progress = claim.contact.progress as ContactProgress;
       if (progress.inflight) {
         await this.resume(claim, progress.inflight);
         return;
       }
-      if (this.state !== 'running' || this.closed) {
+      // A lease taken back at a restart without a call in flight goes back to the queue: the tick dials it, in hours and at pace.
+      if (reclaimed || this.state !== 'running' || this.closed) {
         await this.store.recordAttempt(claim, null, { state: 'due', dueAt: claim.contact.dueAt, progress: claim.contact.progress });
         return;
       }
@@ -451,6 +482,12 @@ export class Dialer implements PriorityMember {
       await this.finishWithout(claim, 'no-number', now);
       return;
     }
+    // The retry was planned when the last attempt ended; calling hours may have pushed it past the rule's days or the day's count.
+    const overdue = beforeDial(contact, target, now, this.settings, this.days);
+    if (overdue) {
+      await this.record(claim, null, overdue);
+      return;
+    }
     const n = contact.attempts.length + 1;
     // The blocklist is checked right before each dial (an entry added since the import counts).
     if (this.settings.blocklistGroups.length > 0) {
@@ -459,7 +496,7 @@ export class Dialer implements PriorityMember {
         const attempt: Attempt = { n, number: target.number, startedAt: now, endedAt: now, outcome: 'blocked', worker: this.options.worker };
         const end: AttemptEnd = { number: target.number, outcome: 'blocked', at: now };
         if (block.until !== undefined) end.blockedUntil = block.until;
-        await this.record(claim, attempt, afterAttempt(contact, end, this.settings, this.days), undefined);
+        await this.record(claim, attempt, afterAttempt(contact, end, this.settings, this.days));
         return;
       }
     }
@@ -503,6 +540,8 @@ export class Dialer implements PriorityMember {
       return;
     }
     stopRinging();
+    // A dialer closed meanwhile (a redeploy) leaves the call to its successor, which takes the lease back.
+    if (this.closed) return;
     if (outcome.answered) this.answered(live, outcome.channel, false);
     else await this.finishAttempt(live, { outcome: failureCause(outcome), cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
   }
@@ -511,28 +550,45 @@ export class Dialer implements PriorityMember {
   private async resume(claim: Claim, inflight: InFlight): Promise<void> {
     const live: Live = { claim, inflight, settled: false };
     this.live.set(inflight.channelId, live);
+    // Listen before asking, so that an answer or an end between the question and the answer is not missed.
+    this.options.calls.claim(inflight.channelId);
+    let started: Channel | undefined;
+    let destroyed: { cause: number; text: string } | undefined;
+    let gone = false;
+    let onEvent: ((e: TelephonyEvent) => void) | undefined;
+    const off = this.options.telephony.watchChannel(inflight.channelId, (e: TelephonyEvent) => {
+      if (e.type === 'StasisStart') started = e.channel;
+      else if (e.type === 'ChannelDestroyed') destroyed = { cause: e.cause, text: e.cause_txt };
+      else if (e.type === 'StasisEnd' || e.type === 'ChannelLost') gone = true;
+      onEvent?.(e);
+    });
     let channel: Channel | undefined;
     try {
       channel = await this.options.telephony.getChannel(inflight.channelId);
     } catch (err) {
       if (!(err instanceof AriError && err.kind === 'not-found')) {
+        off();
         // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
         this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${(err as Error).message}`);
         if (!this.closed) this.clock.after(RESUME_RETRY_MS, () => this.track(this.resume(claim, inflight)));
         return;
       }
     }
-    if (!channel) {
-      await this.finishAttempt(live, { outcome: 'lost' });
+    if (!channel || destroyed || gone) {
+      off();
+      // Gone: how it ended is unknown (or, destroyed unanswered, known).
+      if (destroyed && !started && channel?.state !== 'Up') {
+        await this.finishAttempt(live, { outcome: failureCause({ answered: false, cause: destroyed.cause, causeText: destroyed.text }), cause: destroyed.cause });
+      } else await this.finishAttempt(live, { outcome: 'lost' });
       return;
     }
-    if (channel.state === 'Up') {
+    if (channel.state === 'Up' || started) {
+      off();
       this.log.info(`campaign ${this.settings.name}: call ${channel.id} to ${inflight.number} is still up after a restart; it goes on in the flow`);
-      this.answered(live, channel, true);
+      this.answered(live, started ?? channel, true);
       return;
     }
     // Still ringing: wait for its answer or its end, at most the max response duration from now.
-    this.options.calls.claim(inflight.channelId);
     await new Promise<void>((resolve) => {
       let done = false;
       const finish = (): void => {
@@ -541,7 +597,7 @@ export class Dialer implements PriorityMember {
         cancel();
         resolve();
       };
-      const off = this.options.telephony.watchChannel(inflight.channelId, (e: TelephonyEvent) => {
+      onEvent = (e: TelephonyEvent): void => {
         if (done) return;
         if (e.type === 'StasisStart') {
           finish();
@@ -550,7 +606,7 @@ export class Dialer implements PriorityMember {
           finish();
           void this.finishAttempt(live, { outcome: failureCause({ answered: false, cause: e.cause, causeText: e.cause_txt }), cause: e.cause });
         }
-      });
+      };
       const cancel = this.clock.after(this.settings.maxResponseSec * 1000 + 5000, () => {
         if (done) return;
         finish();
@@ -567,8 +623,11 @@ export class Dialer implements PriorityMember {
     if (contact.custom) link.custom = contact.custom;
     const session = this.options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
     const answeredAt = this.clock.now();
-    this.count('answered');
-    this.callback('connect', live, '', answeredAt);
+    // A resumed call was counted, and its connect callback sent, by the dialer that placed it.
+    if (!resumed) {
+      this.count('answered');
+      this.callback('connect', live, '', answeredAt);
+    }
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((this.clock.now() - answeredAt) / 100) / 10);
       const end: Parameters<Dialer['finishAttempt']>[1] = { outcome: 'answered', talkSec };
@@ -609,41 +668,49 @@ export class Dialer implements PriorityMember {
     if (end.subResult) attemptEnd.subResult = end.subResult;
     const next = afterAttempt(claim.contact, attemptEnd, this.settings, this.days);
     if (end.outcome !== 'answered') this.count('failed');
+    let recorded = false;
     try {
-      await this.record(claim, attempt, next, live);
+      // While this waits for the store, the entry stays live: its lease is renewed, so nobody else resolves it.
+      recorded = await this.record(claim, attempt, next);
     } finally {
       this.live.delete(inflight.channelId);
     }
-    if (end.outcome !== 'answered' || next.state === 'done') this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome, now);
+    if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome, now);
   }
 
   /** A contact that ends without a dial (filtered out, no number). */
   private async finishWithout(claim: Claim, code: string, now: number): Promise<void> {
     const progress = { ...claim.contact.progress };
     const next: NextStep = { state: 'done', at: now, progress, result: { code, at: now } };
-    await this.record(claim, null, next, undefined);
+    await this.record(claim, null, next);
   }
 
-  /** Writes an attempt and what follows; retried while the store is unreachable (the lease is renewed meanwhile). */
-  private async record(claim: Claim, attempt: Attempt | null, next: NextStep, live: Live | undefined): Promise<void> {
+  /**
+   * Writes an attempt and what follows. While the store cannot be reached it
+   * tries again, with growing delays, for as long as the dialer runs (a
+   * database fail-over can take a while); a dialer that closes leaves the
+   * attempt in flight for the next start to resolve.
+   */
+  private async record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
     for (let tries = 1; ; tries += 1) {
       try {
         const ok = await this.store.recordAttempt(claim, attempt, next);
         if (!ok) {
           this.log.warn(`campaign ${this.settings.name}: customer ${claim.contact.customerId}'s lease was lost; another dialer records it`);
-          return;
+          return false;
         }
         break;
       } catch (err) {
-        if (!(err instanceof StoreError) || err.kind === 'invalid' || tries >= 5 || this.closed) {
+        if (!(err instanceof StoreError) || err.kind === 'invalid' || this.closed) {
           this.log.error(`campaign ${this.settings.name}: recording attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} failed: ${(err as Error).message}`);
-          return;
+          return false;
         }
-        await new Promise<void>((r) => this.clock.after(500 * 2 ** tries, r));
+        if (tries === 3) this.log.warn(`campaign ${this.settings.name}: the store does not take attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} (${err.message}); trying again`);
+        await new Promise<void>((r) => this.clock.after(Math.min(30_000, 500 * 2 ** tries), r));
       }
     }
     const contact = claim.contact;
-    if (next.state !== 'done') return;
+    if (next.state !== 'done') return true;
     this.count('finished');
     this.remaining = Math.max(0, this.remaining - 1);
     const custom = contact.custom;
@@ -655,7 +722,7 @@ export class Dialer implements PriorityMember {
     const finished: FinishedCustomer = { customerId: contact.customerId, result: next.result, attempts: attempt ? [...contact.attempts, attempt] : contact.attempts };
     if (custom) finished.custom = custom;
     this.safely(() => this.hooks.finished(finished));
-    void live;
+    return true;
   }
 
   private safely(fn: () => void): void {
@@ -675,7 +742,7 @@ export class Dialer implements PriorityMember {
   }
 
   private callback(event: 'connect' | 'release', live: Live, failCode: string, at: number): void {
-    if (!this.options.callback) return;
+    if (!this.callbackSender) return;
     const { claim, inflight } = live;
     const payload: CallbackPayload = {
       dataId: claim.contact.customerId,
@@ -690,17 +757,18 @@ export class Dialer implements PriorityMember {
       customFiled: claim.contact.custom ? JSON.stringify(claim.contact.custom) : '',
     };
     void at;
-    this.options.callback.send(event, payload);
+    this.callbackSender.send(event, payload);
   }
 
   // ------------------------------------------------------------------ bookkeeping
 
   private async renew(now: number): Promise<void> {
     this.lastRenew = now;
-    const tokens = [...this.live.values()].filter((l) => !l.settled).map((l) => l.claim.token);
+    // Settled entries are still here while their outcome waits for the store: their leases must hold too.
+    const tokens = [...this.live.values()].map((l) => l.claim.token);
     if (tokens.length === 0) return;
     const held = new Set(await this.store.renewLeases(this.id, tokens, now + LEASE_MS));
-    for (const l of this.live.values()) if (!l.settled && !held.has(l.claim.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${l.claim.contact.customerId} during call ${l.inflight.channelId}`);
+    for (const l of this.live.values()) if (!held.has(l.claim.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${l.claim.contact.customerId} during call ${l.inflight.channelId}`);
   }
 
   private count(what: keyof CampaignCounters): void {
@@ -719,13 +787,18 @@ export class Dialer implements PriorityMember {
   private async saveCounters(force: boolean): Promise<void> {
     this.lastSave = this.clock.now();
     if (!this.dirty && !force) return;
-    if (!this.dirty) return;
-    const doc = this.requireDoc();
-    await this.save({ ...doc }, false);
+    await this.serial(async () => {
+      if (!this.dirty) return;
+      await this.save({ ...this.requireDoc() }, false);
+    });
     this.emitStatus();
   }
 
-  /** Writes the task document; a conflict (another writer) reloads it and tries once more. */
+  /**
+   * Writes the task document. On a conflict (another writer: a second
+   * process), a state change is written over the fresh document; a counters
+   * update keeps the fresh document's state and adds only the counters.
+   */
   private async save(doc: CampaignDocument, stateChange: boolean): Promise<void> {
     doc.changedAt = stateChange ? this.clock.now() : doc.changedAt;
     campaignDocument.assert(doc);
@@ -735,6 +808,7 @@ export class Dialer implements PriorityMember {
       if (!(err instanceof StoreError && err.kind === 'conflict')) throw err;
       const fresh = await this.store.getDocument<CampaignDocument>('campaign', this.id);
       this.rev = fresh?.rev ?? 0;
+      if (!stateChange && fresh) doc = { ...fresh.value, counters: doc.counters };
       this.rev = await this.store.putDocument('campaign', this.id, doc as unknown as Record<string, unknown>, this.rev, this.clock.now());
     }
     this.doc = doc;

@@ -174,22 +174,29 @@ export function afterAttempt(
     p.lastCause = cause;
     p.causes[cause] = (p.causes[cause] ?? 0) + 1;
   }
-  const finalResult = (code: string): NextStep => {
-    delete progress.next;
-    return { state: 'done', at: end.at, progress, result: { code, at: end.at } };
-  };
   const nonRetry = settings.policy.nonRetry;
   if (nonRetry.includes(end.outcome) || nonRetry.includes(cause) || (end.result !== undefined && nonRetry.includes(end.result))) {
-    return finalResult(end.result ?? end.outcome);
+    delete progress.next;
+    const code = end.result ?? end.outcome;
+    return { state: 'done', at: end.at, progress, result: { code, at: end.at } };
   }
-  const ordered = numberOrder(contact.numbers, settings.multiNumber);
-  // A number not tried yet comes first, in order after the one just called (then from the start).
-  const at = ordered.findIndex((n) => n.number === end.number);
-  const rotated = [...ordered.slice(at + 1), ...ordered.slice(0, at + 1)];
+  return chooseNext(contact.numbers, progress, end.number, end.at, end.outcome === 'blocked' ? 'blocked' : end.outcome, settings, days);
+}
+
+/**
+ * The number to call next after `last`, and when: a number not tried yet at
+ * once (in order after the last one), else the retryable one due first
+ * (ties in number order); done with `lastCode` when none may be called.
+ */
+function chooseNext(numbersOfContact: readonly ContactNumber[], progress: ContactProgress, last: string, at: number, lastCode: string, settings: PolicySettings, days: Days): NextStep {
+  const numbers = (progress.numbers ??= {});
+  const ordered = numberOrder(numbersOfContact, settings.multiNumber);
+  const i = ordered.findIndex((n) => n.number === last);
+  const rotated = [...ordered.slice(i + 1), ...ordered.slice(0, i + 1)];
   const fresh = rotated.find((n) => numbers[n.number] === undefined);
   if (fresh) {
     progress.next = fresh.number;
-    return { state: 'due', dueAt: end.at, progress };
+    return { state: 'due', dueAt: at, progress };
   }
   let best: { number: string; at: number } | undefined;
   for (const n of ordered) {
@@ -199,7 +206,43 @@ export function afterAttempt(
     if (when === undefined) continue;
     if (!best || when < best.at) best = { number: n.number, at: when };
   }
-  if (!best) return finalResult(end.outcome === 'blocked' ? 'blocked' : (end.outcome));
+  if (!best) {
+    delete progress.next;
+    return { state: 'done', at, progress, result: { code: lastCode, at } };
+  }
   progress.next = best.number;
-  return best.at <= end.at ? { state: 'due', dueAt: end.at, progress } : { state: 'waiting', dueAt: best.at, progress };
+  return best.at <= at ? { state: 'due', dueAt: at, progress } : { state: 'waiting', dueAt: best.at, progress };
+}
+
+/**
+ * Checked right before a dial: whether the number's rule still allows an
+ * attempt now. A retry planned when the last attempt ended can come due
+ * later than planned (outside calling hours): past the rule's days the
+ * number is closed and the next one chosen; over the day's count it waits
+ * for the next day. Undefined: dial.
+ */
+export function beforeDial(
+  contact: { numbers: readonly ContactNumber[]; progress: Record<string, unknown> },
+  number: ContactNumber,
+  at: number,
+  settings: PolicySettings,
+  days: Days,
+): NextStep | undefined {
+  const p = (contact.progress as ContactProgress).numbers?.[number.number];
+  const rule = ruleFor(number, settings);
+  if (!p || p.tries === 0 || rule.byCause) return undefined;
+  const today = days.dayOf(at);
+  const progress = cloneProgress(contact.progress);
+  delete progress.inflight;
+  const np = progress.numbers?.[number.number];
+  if (!np) return undefined;
+  if (days.daysBetween(p.firstDay, today) >= rule.maxDays) {
+    np.closed = true;
+    return chooseNext(contact.numbers, progress, number.number, at, p.lastCause ?? 'no-answer', settings, days);
+  }
+  if (p.lastDay === today && p.today >= rule.maxPerDay) {
+    progress.next = number.number;
+    return { state: 'waiting', dueAt: days.nextDayStart(at), progress };
+  }
+  return undefined;
 }

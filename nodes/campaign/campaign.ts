@@ -8,13 +8,14 @@
 import { CallbackSender, checkCallbackUrl } from '../../lib/campaign/callback';
 import { systemClock, type Clock } from '../../lib/campaign/clock';
 import { coordinator } from '../../lib/campaign/coordinator';
-import { Dialer, type DialerStatus } from '../../lib/campaign/dialer';
+import { Dialer, type DialerHooks, type DialerStatus } from '../../lib/campaign/dialer';
 import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
 import type { Store } from '../../lib/store/port';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import type { RoutingConfigNode } from '../routing/config';
 import { registerCampaignApi } from '../shared/admin-campaigns';
 import { addCampaign, removeCampaign } from '../shared/campaigns';
+import { releaseDialer, takeOverDialer } from '../shared/dialers';
 import { translator } from '../shared/i18n';
 import { nodeLogger } from '../shared/logger';
 import type { Node, NodeAPI, NodeDef } from '../shared/red';
@@ -23,6 +24,8 @@ import type { CampaignConfigNode, DialerOutputs } from './config';
 
 /** How long a request waits for the store or the connection before it is answered with the reason. */
 const WAIT_MS = 5000;
+/** How long after a failed start (the store or the connection not there) the task's dialer is tried again. */
+const START_RETRY_MS = 10_000;
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'campaign');
@@ -37,6 +40,8 @@ export = function register(RED: NodeAPI): void {
     let last: DialerStatus | undefined;
     let dialerPromise: Promise<Dialer> | undefined;
     let dialer: Dialer | undefined;
+    let dialerKey = '';
+    const retries = new Set<NodeJS.Timeout>();
     let callback: CallbackSender | undefined;
     let closed = false;
     // Tests run a task on a manual clock (settings.callflowClock); everyone else on the system clock.
@@ -84,6 +89,43 @@ export = function register(RED: NodeAPI): void {
       const store = await node.store(WAIT_MS);
       await engine.start();
       if (settings.callbackUrl) callback = new CallbackSender({ url: settings.callbackUrl, allowlist: settings.callbackAllowlist, logger: log });
+      const hooks: DialerHooks = {
+        answered: (call) => {
+          // After a redeploy, a call already walking the flow stays where it is.
+          if (call.resumed && call.session.trace.length > 0) return;
+          if (settings.flow) {
+            engine.routeOutbound(call.session, settings.flow);
+            return;
+          }
+          const first = [...outputs][0];
+          if (!first) {
+            node.warn(t('callflow-campaign.errors.no-dialer', { call: call.session.id }));
+            engine.calls.hangup(call.session, 'normal').catch(() => undefined);
+            return;
+          }
+          first.answered(call.session, call);
+        },
+        finalFailure: (f) => {
+          for (const o of outputs) o.finalFailure(f);
+        },
+        finished: (c) => {
+          for (const o of outputs) o.finished(c);
+        },
+        status: (s) => {
+          last = s;
+          for (const l of listeners) l(s);
+        },
+      };
+      const key = JSON.stringify({ settings, engine: engine.id });
+      const previous = takeOverDialer(node.id, key);
+      if (previous && !previous.runsOn(engine.telephony)) void previous.close();
+      else if (previous) {
+        // A redeploy that left the task as it was: the running dialer, with its calls in flight, carries on.
+        previous.rebind({ store, hooks, ...(callback ? { callback } : {}), log });
+        dialerKey = key;
+        dialer = previous;
+        return previous;
+      }
       const made = new Dialer({
         campaignId: node.id,
         worker: `dialer:${node.id}`,
@@ -106,38 +148,12 @@ export = function register(RED: NodeAPI): void {
               resolve();
             });
           }),
-        hooks: {
-          answered: (call) => {
-            // After a redeploy, a call already walking the flow stays where it is.
-            if (call.resumed && call.session.trace.length > 0) return;
-            if (settings.flow) {
-              engine.routeOutbound(call.session, settings.flow);
-              return;
-            }
-            const first = [...outputs][0];
-            if (!first) {
-              node.warn(t('callflow-campaign.errors.no-dialer', { call: call.session.id }));
-              engine.calls.hangup(call.session, 'normal').catch(() => undefined);
-              return;
-            }
-            first.answered(call.session, call);
-          },
-          finalFailure: (f) => {
-            for (const o of outputs) o.finalFailure(f);
-          },
-          finished: (c) => {
-            for (const o of outputs) o.finished(c);
-          },
-          status: (s) => {
-            last = s;
-            for (const l of listeners) l(s);
-          },
-        },
+        hooks,
       });
-      if (closed) throw new Error(t('callflow-campaign.errors.closed'));
+      dialerKey = key;
+      dialer = made;
       const note = await made.start();
       if (note) node.warn(t('callflow-campaign.errors.not-applied', { note }));
-      dialer = made;
       return made;
     };
 
@@ -147,7 +163,12 @@ export = function register(RED: NodeAPI): void {
         // A failed start (store down at deploy) is tried again by the next request.
         dialerPromise.catch((err: unknown) => {
           dialerPromise = undefined;
+          if (closed) return;
           log.warn(t('callflow-campaign.errors.start-failed', { message: (err as Error).message }));
+          // A task that was running must not wait for someone to ask: try again (the store may be back).
+          const retry = setTimeout(() => void node.dialer(60_000).catch(() => undefined), START_RETRY_MS);
+          retry.unref();
+          retries.add(retry);
         });
       }
       let timer: NodeJS.Timeout | undefined;
@@ -179,11 +200,13 @@ export = function register(RED: NodeAPI): void {
       removeCampaign(node);
       listeners.clear();
       outputs.clear();
+      for (const r of retries) clearTimeout(r);
       const closing = async (): Promise<void> => {
-        await dialer?.close();
+        // A start still under way finishes first, so that no dialer is left running without its node.
+        await dialerPromise?.catch(() => undefined);
+        if (dialer) await releaseDialer(node.id, dialer, dialerKey, removed);
         await callback?.close();
       };
-      void removed;
       closing().then(
         () => done(),
         () => done(),

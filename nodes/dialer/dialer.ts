@@ -48,6 +48,8 @@ export = function register(RED: NodeAPI): void {
     };
     node.status({ fill: 'grey', shape: 'ring', text: 'callflow-dialer.status.loading' });
     cleanup.push(campaign.onStatus(show));
+    // A task that cannot start (its store or connection is not there) says why instead of "loading".
+    campaign.dialer(60_000).catch((err: unknown) => node.status({ fill: 'red', shape: 'ring', text: (err as Error).message }));
     cleanup.push(
       campaign.attach({
         answered(session, info) {

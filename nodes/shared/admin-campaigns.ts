@@ -49,7 +49,8 @@ export function registerCampaignApi(RED: NodeAPI): void {
     }
   });
 
-  RED.httpAdmin.get('/callflow/campaigns/:id/template', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+  // A template carries the callback URL, which may hold a token: those who may change tasks may export them.
+  RED.httpAdmin.get('/callflow/campaigns/:id/template', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
     const c = findCampaign(req.params.id ?? '');
     if (!c?.settings) {
       fail(res, 404, `no deployed campaign ${req.params.id ?? ''} with valid settings (deploy it first)`);

@@ -13,7 +13,7 @@ import { rankOf } from '../../lib/campaign/order';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ContactInput } from '../../lib/schemas/store';
 import type { EmbeddedStore } from '../../lib/store/embedded';
-import type { StoredContact } from '../../lib/store/port';
+import { StoreError, type StoredContact } from '../../lib/store/port';
 import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Originated } from './support';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
@@ -335,6 +335,58 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     assert.equal(connect?.calledNo, '+8613800000001');
     assert.equal(connect?.taskId, 'task-1');
     assert.equal(connect?.customFiled, '{"order":"A-1"}');
+  });
+
+  it('re-checks the retry rule at dial time: a retry pushed out of the calling hours does not run past max attempt days', async function () {
+    const settings = settingsWith({
+      hours: { regular: [{ start: '09:00', end: '09:02' }], special: [], allocated: [] },
+      intervalSec: 1,
+      callsAtATime: 1,
+      policy: { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 3, intervalSec: 60, causes: [] }, types: [], nonRetry: [] },
+    });
+    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
+    await db.store.importContacts('task-1', contacts(settings, [{ customerId: 'a', numbers: [{ number: '+8613800000001' }] }]), clock.now());
+    const { dialer: d } = dialer(settings);
+    await d.start();
+    await d.operate('start');
+    await clock.advance(3 * 24 * 3600_000);
+    const at = pbx.originated.map((o) => new Date(o.at).toISOString().slice(0, 16));
+    assert.deepEqual(at, ['2026-11-23T01:00', '2026-11-23T01:01'], 'two attempts fit in Monday 09:00-09:02; the third would be on Tuesday, past max attempt days');
+    const [c] = await allContacts(db.store, 'task-1');
+    assert.equal(c?.state, 'done');
+    assert.equal(c?.result?.code, 'busy');
+  });
+
+  it('keeps a call in flight while the store cannot take its outcome, and records it once the store is back', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 1 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 5000, result: 'heard' });
+    await db.store.importContacts('task-1', contacts(settings, [{ customerId: 'a', numbers: [{ number: '+8613800000001' }] }]), clock.now());
+    let down = false;
+    const real = db.store;
+    const flaky = new Proxy(real, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (down && name !== 'renewLeases') return Promise.reject(new StoreError('unreachable', 'the database cannot be reached'));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { dialer: d } = dialer(settings, { store: flaky });
+    await d.start();
+    await d.operate('start');
+    await clock.advance(3000);
+    assert.equal(pbx.originated.length, 1);
+    down = true;
+    // The call ends while the store is down, and stays down for two minutes (a long fail-over).
+    await clock.advance(120_000);
+    down = false;
+    await clock.advance(60_000);
+    const [c] = await allContacts(real, 'task-1');
+    assert.deepEqual(c?.attempts.map((x) => [x.outcome, x.result]), [['answered', 'heard']]);
+    assert.equal(c?.state, 'done');
+    assert.equal(pbx.originated.length, 1, 'the customer was not called again');
   });
 
   it('after a crash, resolves every attempt that was in flight: up ones resume, gone ones are recorded, none is dialed twice', async function () {

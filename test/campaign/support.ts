@@ -16,6 +16,7 @@ import { Coordinator } from '../../lib/campaign/coordinator';
 import { Dialer, type AnsweredCall, type DialerHooks, type DialerStatus, type FinalFailure, type FinishedCustomer } from '../../lib/campaign/dialer';
 import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
 import { EmbeddedStore } from '../../lib/store/embedded';
+import type { Store } from '../../lib/store/port';
 
 export type Behaviour =
   | { outcome: 'answer'; ringMs?: number; talkMs?: number; result?: string }
@@ -280,7 +281,7 @@ export async function tempStore(): Promise<{ store: EmbeddedStore; file: string;
 export function makeDialer(options: {
   id?: string;
   settings: CampaignSettings;
-  store: EmbeddedStore;
+  store: Store;
   view: View;
   clock: ManualClock;
   coordinator?: Coordinator;

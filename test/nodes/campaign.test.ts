@@ -326,5 +326,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.equal(new Set(callIds).size, callIds.length);
     const recorded = all.flatMap((m) => m.payload.attempts.map((a) => a.callId).filter((id): id is string => id !== undefined));
     for (const id of callIds) assert.equal(recorded.filter((r) => r === id).length, 1, `call ${id} is one attempt`);
+    // The unchanged task's dialer was handed to the new node with its calls: none had to be resolved as lost.
+    assert.deepEqual(all.flatMap((m) => m.payload.attempts.filter((a) => a.outcome === 'lost')), []);
   });
 });

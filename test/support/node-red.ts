@@ -28,6 +28,7 @@ import report = require('../../nodes/report/report');
 import result = require('../../nodes/result/result');
 import { closeAllEngines } from '../../nodes/shared/engine';
 import { closeAllBooks } from '../../nodes/shared/releases';
+import { closeParkedDialers } from '../../nodes/shared/dialers';
 
 helper.init(require.resolve('node-red'));
 
@@ -58,6 +59,7 @@ export function useNodeRed(): void {
   afterEach(async function () {
     await helper.unload();
     await closeAllBooks();
+    await closeParkedDialers();
     await closeAllEngines();
   });
 }
