@@ -261,6 +261,7 @@ export class Dialer implements PriorityMember {
       const saved: CampaignDocument = { ...doc, state: next, reason: `${operation} by ${by}`, name: this.settings.name };
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
       await this.save(saved, true);
+      if (operation === 'stop') await this.closeOpenContacts('task-stopped');
       if (next === 'running') {
         this.pacer.reset();
         await this.countRemaining();
@@ -369,7 +370,7 @@ export class Dialer implements PriorityMember {
     }
     const endAt = this.settings.endAt ? localToInstant(this.settings.endAt, this.settings.timezone) : undefined;
     if (endAt !== undefined && now >= endAt) {
-      await this.complete('the end time passed');
+      await this.complete('the end time passed', 'task-ended');
       return this.pacer.tickMs;
     }
     const startAt = this.settings.startAt ? localToInstant(this.settings.startAt, this.settings.timezone) : undefined;
@@ -417,6 +418,18 @@ export class Dialer implements PriorityMember {
     return delay;
   }
 
+  /** Gives every contact that is not final and not in a call the final result `code` (the task is over). */
+  private async closeOpenContacts(code: string): Promise<void> {
+    const now = this.clock.now();
+    const closed = await this.store.closeContacts(this.id, { code, at: now }, now);
+    if (closed > 0) {
+      this.log.info(`campaign ${this.settings.name}: ${closed} contact(s) not called any more get the result ${code}`);
+      this.requireDoc().counters.finished += closed;
+      this.dirty = true;
+    }
+    await this.countRemaining();
+  }
+
   private withinTaskTime(now: number): boolean {
     const { startAt, endAt, timezone } = this.settings;
     if (startAt && now < localToInstant(startAt, timezone)) return false;
@@ -432,15 +445,17 @@ export class Dialer implements PriorityMember {
     if (counts.total > 0 && counts.done === counts.total) await this.complete('every contact has its final result');
   }
 
-  private async complete(reason: string): Promise<void> {
-    await this.serial(() => this.completeNow(reason));
+  /** Completes the task; with `closeCode`, every contact not final yet gets it as its final result. */
+  private async complete(reason: string, closeCode?: string): Promise<void> {
+    await this.serial(() => this.completeNow(reason, closeCode));
   }
 
-  private async completeNow(reason: string): Promise<void> {
+  private async completeNow(reason: string, closeCode?: string): Promise<void> {
     const doc = this.requireDoc();
     if (doc.state !== 'running') return;
     this.unschedule();
     await this.save({ ...doc, state: 'completed', reason }, true);
+    if (closeCode) await this.closeOpenContacts(closeCode);
     this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
     this.emitStatus();
   }
@@ -666,7 +681,11 @@ export class Dialer implements PriorityMember {
     const attemptEnd: AttemptEnd = { number: inflight.number, outcome: end.outcome, at: now };
     if (end.result) attemptEnd.result = end.result;
     if (end.subResult) attemptEnd.subResult = end.subResult;
-    const next = afterAttempt(claim.contact, attemptEnd, this.settings, this.days);
+    let next = afterAttempt(claim.contact, attemptEnd, this.settings, this.days);
+    // The task ended while this call was in flight: no retry will come, so this attempt's outcome is final.
+    if (next.state !== 'done' && (this.state === 'completed' || this.state === 'stopped')) {
+      next = { state: 'done', at: now, progress: next.progress, result: { code: end.result ?? end.outcome, at: now } };
+    }
     if (end.outcome !== 'answered') this.count('failed');
     let recorded = false;
     try {

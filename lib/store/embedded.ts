@@ -30,8 +30,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ContactInput, DocumentKind, FlowSnapshot, BlockEntry, CallRecord, QuestionnaireAnswers, Attempt } from '../schemas/store';
-import { blockEntry, callRecord, contactProgress, flowSnapshot, questionnaireAnswers } from '../schemas/store';
+import type { ContactInput, DocumentKind, FlowSnapshot, BlockEntry, CallRecord, QuestionnaireAnswers, Attempt, ContactResult } from '../schemas/store';
+import { blockEntry, callRecord, contactProgress, contactResult, flowSnapshot, questionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   pageLimit,
@@ -546,6 +546,42 @@ export class EmbeddedStore implements Store {
         .immediate();
     } catch (err) {
       failed(err, 'recording an attempt');
+    }
+  }
+
+  async closeContacts(campaignId: string, result: ContactResult, now: number): Promise<number> {
+    checkId(campaignId, 'campaignId');
+    checked(contactResult, result, 'result');
+    checkTime(now, 'now');
+    const db = this.handle;
+    const open = db.prepare<[string, string, number], { seq: number; rank: string; doc: string }>(
+      'SELECT c.seq, c.rank, c.doc FROM contacts c WHERE c.campaign = ? AND c.state != 3 AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.campaign = ? AND l.seq = c.seq AND l.until > ?) ORDER BY c.seq LIMIT 1000',
+    );
+    const close = db.prepare('UPDATE contacts SET state = 3, due_at = ?, doc = ? WHERE campaign = ? AND seq = ?');
+    const unqueue = db.prepare('DELETE FROM queue WHERE campaign = ? AND rank = ? AND seq = ?');
+    const unlease = db.prepare('DELETE FROM leases WHERE campaign = ? AND seq = ?');
+    let closed = 0;
+    try {
+      for (;;) {
+        const n = db
+          .transaction((): number => {
+            const rows = open.all(campaignId, campaignId, now);
+            for (const r of rows) {
+              const body = JSON.parse(r.doc) as ContactBody;
+              close.run(now, JSON.stringify({ ...body, result }), campaignId, r.seq);
+              unqueue.run(campaignId, r.rank, r.seq);
+              unlease.run(campaignId, r.seq);
+            }
+            return rows.length;
+          })
+          .immediate();
+        closed += n;
+        if (n < 1000) return closed;
+        // A million contacts are closed in slices, with the event loop free between them.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } catch (err) {
+      failed(err, 'closing contacts');
     }
   }
 

@@ -17,8 +17,8 @@
  * - No log line carries the connection string: callers log `describe()`.
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection as MongoCollection, type Db, type Document, type Filter, type MongoClientOptions, type WriteConcernSettings, type WriteError } from 'mongodb';
-import type { Attempt, BlockEntry, CallRecord, ContactInput, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
-import { blockEntry, callRecord, contactProgress, flowSnapshot, questionnaireAnswers } from '../schemas/store';
+import type { Attempt, BlockEntry, CallRecord, ContactInput, DocumentKind, FlowSnapshot, QuestionnaireAnswers, ContactResult } from '../schemas/store';
+import { blockEntry, callRecord, contactProgress, contactResult, flowSnapshot, questionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   pageLimit,
@@ -479,6 +479,20 @@ export class MongoStore implements Store {
       // Held: leased to us, or expired and made due with our token still on it (nobody re-claimed it).
       const r = await this.contacts.updateOne({ campaignId: c.campaignId, seq: c.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, update);
       return r.matchedCount > 0;
+    });
+  }
+
+  async closeContacts(campaignId: string, result: ContactResult, now: number): Promise<number> {
+    checkId(campaignId, 'campaignId');
+    checked(contactResult, result, 'result');
+    checkTime(now, 'now');
+    return this.run('closing contacts', async () => {
+      // Not final and not leased now (a lease whose end has passed counts as not leased).
+      const r = await this.contacts.updateMany(
+        { campaignId, $or: [{ state: { $in: ['waiting', 'due'] } }, { state: 'leased', dueAt: { $lte: now } }] },
+        { $set: { state: 'done', dueAt: now, result }, $unset: { lease: '' } },
+      );
+      return r.modifiedCount;
     });
   }
 

@@ -194,6 +194,14 @@ export interface Store {
   hasDue(campaignId: string, now: number): Promise<boolean>;
   /** Removes every contact (and its attempts) of a campaign; returns how many. */
   deleteContacts(campaignId: string): Promise<number>;
+  /**
+   * Gives every contact of the campaign that is not final and not leased
+   * (an expired lease counts as not leased) the final result `result` at
+   * `now`: the task ended (its end time passed, or it was stopped). Works
+   * in batches; returns how many contacts it closed. A contact leased now
+   * is left to its holder.
+   */
+  closeContacts(campaignId: string, result: ContactResult, now: number): Promise<number>;
 
   // --- blocklists ----------------------------------------------------------------------
 

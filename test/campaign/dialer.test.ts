@@ -241,7 +241,9 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
   });
 
   it('keeps to the state rules, and every refusal says what the state allows', async function () {
-    const { dialer: d } = dialer(settingsWith({}));
+    const outside = settingsWith({ hours: { regular: [{ start: '00:00', end: '00:00' }], special: [], allocated: [] } });
+    await db.store.importContacts('task-1', contacts(outside, [{ customerId: 'a', numbers: [{ number: '+8613800000001' }] }, { customerId: 'b', numbers: [{ number: '+8613800000002' }] }]), clock.now());
+    const { dialer: d } = dialer(outside);
     await d.start();
     assert.equal(d.state, 'draft');
     await assert.rejects(d.operate('suspend'), /suspend is not allowed: the task is draft, which allows edit, start, delete, load/);
@@ -255,6 +257,11 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     await d.operate('resume');
     await d.operate('stop');
     await assert.rejects(d.operate('resume'), /resume is not allowed: the task is stopped, which allows nothing/);
+    assert.deepEqual(
+      (await allContacts(db.store, 'task-1')).map((c) => c.result?.code),
+      ['task-stopped', 'task-stopped'],
+      'stopping a task gives the contacts not called their final result',
+    );
     const doc = await db.store.getDocument('campaign', 'task-1');
     assert.equal((doc?.value as { state: string }).state, 'stopped');
   });
@@ -270,6 +277,12 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     await clock.advance(5 * 3600_000);
     assert.equal(d.state, 'completed');
     for (const o of pbx.originated) assert.ok(o.at < Date.parse('2026-11-23T02:00:00Z'));
+    const stored = await allContacts(db.store, 'task-1');
+    assert.deepEqual(
+      stored.map((c) => [c.customerId, c.state, c.result?.code]),
+      [['a', 'done', 'task-ended']],
+      'a contact still waiting for a retry gets its one final result when the task ends',
+    );
   });
 
   it('dials only contacts that pass the data-attribute filter, rotating the caller numbers', async function () {

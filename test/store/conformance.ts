@@ -850,6 +850,29 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         assert.equal(await store.hasDue(C, T + 300), true);
       });
 
+      it('closes a task: every contact not final and not leased gets the final result; leased ones stay with their holder', async function () {
+        await store.importContacts(C, [row('done'), row('held'), row('expired'), row('due'), row('waits', { dueAt: T + 5_000_000 })], T);
+        await store.importContacts('autumn', [row('other')], T);
+        const [done] = await store.claimDue(C, T, 1, 'w1', LEASE);
+        assert.ok(done);
+        assert.equal(await store.recordAttempt(done, attempt(1, 'answered'), { state: 'done', at: T, progress: {}, result: { code: 'answered', at: T } }), true);
+        const [held] = await store.claimDue(C, T, 1, 'w1', LEASE * 10);
+        const [expired] = await store.claimDue(C, T, 1, 'w2', 1000);
+        assert.deepEqual([held?.contact.customerId, expired?.contact.customerId], ['held', 'expired']);
+        assert.equal(await store.closeContacts(C, { code: 'task-ended', at: T + 2000 }, T + 2000), 3, 'due, waits and expired');
+        const result = async (id: string): Promise<string | undefined> => (await store.getContact(C, id))?.result?.code;
+        assert.deepEqual(
+          [await result('due'), await result('waits'), await result('done'), await result('held'), await result('expired')],
+          ['task-ended', 'task-ended', 'answered', undefined, 'task-ended'],
+        );
+        assert.deepEqual(await store.claimDue(C, T + 3000, 10, 'w3', LEASE), [], 'nothing is due any more (the held one is still leased)');
+        assert.equal(expired && (await store.recordAttempt(expired, attempt(1), { state: 'due', dueAt: T, progress: {} })), false, 'the expired lease lost its contact');
+        assert.equal(held && (await store.recordAttempt(held, attempt(1, 'busy'), { state: 'done', at: T + 3000, progress: {}, result: { code: 'busy', at: T + 3000 } })), true);
+        assert.equal((await store.countContacts(C, T + 3000)).done, 5);
+        assert.equal((await store.countContacts('autumn', T)).done, 0, 'other campaigns are left alone');
+        await refused(store.closeContacts(C, { code: '', at: T }, T), 'invalid', /result/);
+      });
+
       it('deletes a campaign\'s contacts and their attempts, leaving other campaigns', async function () {
         await store.importContacts(C, [row('a'), row('b'), row('c')], T);
         await store.importContacts('autumn', [row('a'), row('x')], T);
