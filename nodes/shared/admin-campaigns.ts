@@ -1,12 +1,15 @@
 /**
  * The admin API of outbound campaigns, for the editor: the tasks and their
  * state, the dialer's buttons (start, suspend, resume, stop, delete) and
- * templates. Guarded by callflow.read / callflow.write like the rest of the
- * package's API (RED.auth.needsPermission follows adminAuth).
+ * templates, and the live check of the editor's form. Guarded by
+ * callflow.read / callflow.write like the rest of the package's API
+ * (RED.auth.needsPermission follows adminAuth).
  */
+import { checkCallbackUrl } from '../../lib/campaign/callback';
 import { StateError, isOperation } from '../../lib/campaign/states';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
-import { ValidationError } from '../../lib/schemas/validator';
+import { campaignSchema, checkCampaign } from '../../lib/schemas/campaign';
+import { ValidationError, fromForm } from '../../lib/schemas/validator';
 import { findCampaign, listCampaigns } from './campaigns';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';
 
@@ -18,6 +21,28 @@ function fail(res: ResponseLike, status: number, message: string, problems?: str
 
 function who(req: RequestLike): string {
   return req.user?.username ?? 'editor';
+}
+
+/**
+ * The problems a campaign node with these properties (or the editor form's
+ * values) would log at deploy: the schema's and the cross-field rules'
+ * (checkCampaign), and the callback URL refused by its allowlist, in the
+ * words of nodes/campaign/campaign.ts. The callback URL is checked even when
+ * other fields have problems (the form shows them all at once), unless the
+ * schema already finds the URL or the allowlist malformed.
+ */
+export function campaignFormProblems(values: Record<string, unknown>): string[] {
+  const check = checkCampaign(values);
+  const problems = check.ok ? [] : [...check.problems];
+  const read: Record<string, unknown> = check.ok ? { ...check.value } : fromForm(campaignSchema, values);
+  const url = read.callbackUrl;
+  const allowlist = read.callbackAllowlist;
+  const malformed = problems.some((p) => /^callback(Url|Allowlist)\b/.test(p));
+  if (typeof url === 'string' && url !== '' && !malformed && Array.isArray(allowlist) && allowlist.every((a) => typeof a === 'string')) {
+    const refused = checkCallbackUrl(url, allowlist);
+    if (refused) problems.push(`callbackUrl: ${refused}`);
+  }
+  return problems;
 }
 
 export function registerCampaignApi(RED: NodeAPI): void {
@@ -46,6 +71,21 @@ export function registerCampaignApi(RED: NodeAPI): void {
     } catch (err) {
       if (err instanceof ValidationError) fail(res, 422, err.message, err.problems);
       else fail(res, 400, (err as Error).message);
+    }
+  });
+
+  // The editor's form, checked as the runtime checks the node at deploy (registered before /:id/:operation).
+  RED.httpAdmin.post('/callflow/campaigns/check', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    const body = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      fail(res, 400, `the body must be a JSON object of the campaign's settings (the form's values), got ${Array.isArray(body) ? 'an array' : body === null || body === undefined ? 'nothing' : typeof body}`);
+      return;
+    }
+    try {
+      const problems = campaignFormProblems(body as Record<string, unknown>);
+      res.json(problems.length > 0 ? { ok: false, problems } : { ok: true });
+    } catch (err) {
+      fail(res, 500, (err as Error).message);
     }
   });
 

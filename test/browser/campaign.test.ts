@@ -3,10 +3,11 @@
  * against a real Node-RED running the "Notification campaign" example, with
  * its built-in simulated Asterisk and embedded store (as `npm start` runs
  * it): the callflow-campaign dialog, opened from the dialer's, shows its five
- * tabs and the schema's message on an invalid value; the dialer's buttons
- * start and suspend the task, and what the state does not allow is refused
- * with the reason (the admin API answers 409). Without /usr/bin/chromium the
- * suite is reported as skipped, with the reason.
+ * tabs, the schema's message on an invalid value and the runtime's on a
+ * start after the end; the dialer's buttons start and suspend the task, and
+ * what the state does not allow is refused with the reason (the admin API
+ * answers 409). Without /usr/bin/chromium the suite is reported as skipped,
+ * with the reason.
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -97,6 +98,14 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     await interval.pressSequentially('3');
     await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
     await page.locator('#node-config-input-intervalSec:not(.input-error)').waitFor();
+
+    // The start after the end: the runtime's rule (asked of the admin API as the form changes) in the same list.
+    await openTab('Basics');
+    await page.locator('#node-config-input-startAt').fill('2030-01-02T09:00');
+    await page.locator('#node-config-input-endAt').fill('2030-01-01T18:00');
+    const startEnd = 'startAt: the start (2030-01-02T09:00) is after the end (2030-01-01T18:00)';
+    await page.locator('#callflow-campaign-problems li', { hasText: startEnd }).waitFor();
+    assert.deepEqual(await page.locator('#callflow-campaign-problems li').allTextContents(), [startEnd]);
 
     await page.locator('#node-config-dialog-cancel').click();
     await page.locator('#callflow-campaign-tabs').waitFor({ state: 'detached' });

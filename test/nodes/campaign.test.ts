@@ -329,4 +329,23 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     // The unchanged task's dialer was handed to the new node with its calls: none had to be resolved as lost.
     assert.deepEqual(all.flatMap((m) => m.payload.attempts.filter((a) => a.outcome === 'lost')), []);
   });
+
+  it("checks the editor's form as the runtime does at deploy: the rules that span fields and the callback URL, with the same sentences", async function () {
+    const nodes = prepare('Notification campaign', () => undefined);
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const form = byType(nodes, 'callflow-campaign');
+    const check = async (body: unknown): Promise<{ ok: boolean; problems?: string[] }> => (await helper.request().post('/callflow/campaigns/check').send(body).expect(200)).body as { ok: boolean; problems?: string[] };
+    assert.deepEqual(await check(form), { ok: true });
+    // As the form sends them: plain inputs as text.
+    assert.deepEqual(await check({ ...form, priority: '3', intervalSec: '3', callsAtATime: '3', maxResponseSec: '20' }), { ok: true });
+    assert.deepEqual(await check({ ...form, startAt: '2030-01-02T09:00', endAt: '2030-01-01T18:00' }), {
+      ok: false,
+      problems: ['startAt: the start (2030-01-02T09:00) is after the end (2030-01-01T18:00)'],
+    });
+    const hook = await check({ ...form, callbackUrl: 'http://127.0.0.1:9/hook', callbackAllowlist: [] });
+    assert.equal(hook.ok, false);
+    assert.deepEqual(hook.problems, ['callbackUrl: the callback allowlist is empty: add the host of the callback URL']);
+    const bad = await helper.request().post('/callflow/campaigns/check').send([form]).expect(400);
+    assert.match((bad.body as { message: string }).message, /the body must be a JSON object/);
+  });
 });
