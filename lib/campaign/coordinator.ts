@@ -15,6 +15,8 @@ export interface ChannelPool {
 
 export interface PriorityMember {
   readonly id: string;
+  /** The task's name, for the status of the tasks it holds back. */
+  readonly name: string;
   readonly priority: number;
   /** Running, in its calling hours, with contacts due at its last look. */
   wantsToDial(): boolean;

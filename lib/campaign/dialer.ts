@@ -24,7 +24,7 @@ import type { CallSession, CampaignLink } from '../call/session';
 import { silentLogger, type Logger } from '../log';
 import { campaignDocument, type CampaignCounters, type CampaignDocument, type CampaignSettings, type CampaignState } from '../schemas/campaign';
 import type { Attempt, AttemptOutcome, ContactResult } from '../schemas/store';
-import { StoreError, type Claim, type NextStep, type Store, type StoredContact } from '../store/port';
+import { StoreError, type Claim, type NextStep, type Store } from '../store/port';
 import { CallingCalendar, localToInstant } from './calendar';
 import type { CallbackPayload, CallbackSender } from './callback';
 import { failureCause } from './causes';
@@ -33,7 +33,7 @@ import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
 import { passesFilter } from './order';
 import { Pacer } from './pacing';
 import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
-import { transition, type Operation } from './states';
+import { allows, transition, type Operation } from './states';
 
 /** How long a claimed contact stays leased without a renewal. */
 export const LEASE_MS = 60_000;
@@ -134,15 +134,18 @@ export interface DialerStats {
 
 export class Dialer implements PriorityMember {
   readonly id: string;
-  private settings: CampaignSettings;
+  private settings!: CampaignSettings;
   private store: Store;
   private readonly clock: Clock;
   private log: Logger;
   private hooks: DialerHooks;
   private callbackSender: CallbackSender | undefined;
-  private calendar: CallingCalendar;
-  private pacer: Pacer;
-  private days: Days;
+  // Derived from the settings by apply(): the calendar, the pace, local days, and the task's start and end as instants.
+  private calendar!: CallingCalendar;
+  private pacer!: Pacer;
+  private days!: Days;
+  private startAt: number | undefined;
+  private endAt: number | undefined;
   private doc: CampaignDocument | undefined;
   private rev = 0;
   private readonly live = new Map<string, Live>();
@@ -167,15 +170,12 @@ export class Dialer implements PriorityMember {
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
-    this.settings = options.settings;
+    this.apply(options.settings);
     this.store = options.store;
     this.clock = options.clock;
     this.log = options.log ?? silentLogger;
     this.hooks = options.hooks;
     this.callbackSender = options.callback;
-    this.calendar = new CallingCalendar(this.settings.hours, this.settings.timezone);
-    this.pacer = new Pacer(this.settings);
-    this.days = daysOf(this.calendar, this.settings.timezone);
     this.leaveCoordinator = options.coordinator.join(this);
   }
 
@@ -183,13 +183,12 @@ export class Dialer implements PriorityMember {
     return this.settings.priority;
   }
 
-  get state(): CampaignState {
-    return this.doc?.state ?? 'draft';
+  get name(): string {
+    return this.settings.name;
   }
 
-  /** The settings the task runs with (the stored ones while it runs). */
-  get current(): CampaignSettings {
-    return this.settings;
+  get state(): CampaignState {
+    return this.doc?.state ?? 'draft';
   }
 
   wantsToDial(): boolean {
@@ -224,7 +223,6 @@ export class Dialer implements PriorityMember {
         note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
         this.apply(this.doc.settings);
       }
-      if (this.doc.name !== this.settings.name && this.doc.state !== 'running') this.dirty = true;
     } else {
       this.doc = { state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() };
       this.rev = await this.store.putDocument('campaign', this.id, this.doc as unknown as Record<string, unknown>, 0, this.clock.now());
@@ -280,17 +278,17 @@ export class Dialer implements PriorityMember {
     return p;
   }
 
+  /** Whether this dialer dials through that connection (a replaced connection means a new dialer). */
+  runsOn(telephony: unknown): boolean {
+    return this.options.telephony === telephony;
+  }
+
   /**
    * A redeploy that left the task's settings as they were hands this dialer
    * to the config node's new instance: its calls in flight stay with it. The
    * store may be a new connection to the same database; hooks and the
    * callback are the new node's.
    */
-  /** Whether this dialer dials through that connection (a replaced connection means a new dialer). */
-  runsOn(telephony: unknown): boolean {
-    return this.options.telephony === telephony;
-  }
-
   rebind(parts: { store: Store; hooks: DialerHooks; callback?: CallbackSender; log?: Logger }): void {
     this.store = parts.store;
     this.hooks = parts.hooks;
@@ -301,12 +299,7 @@ export class Dialer implements PriorityMember {
 
   /** Whether an operation is allowed now (the contacts node asks before loading). */
   allows(operation: Operation): boolean {
-    try {
-      transition(this.state, operation);
-      return true;
-    } catch {
-      return false;
-    }
+    return allows(this.state, operation);
   }
 
   /** Contacts were added (the remaining count changes). */
@@ -315,14 +308,18 @@ export class Dialer implements PriorityMember {
     this.emitStatus();
   }
 
-  /** Stops dialing; calls in progress go on and are recorded if they end before `close` finishes waiting. */
+  /**
+   * Stops dialing. Calls in progress go on; their attempts stay in flight
+   * in the store for the next dialer of the task to resolve (a successor
+   * after a redeploy takes the dialer over instead: see nodes/shared/dialers.ts).
+   */
   async close(waitMs = 2000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.unschedule();
     this.leaveCoordinator();
     await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, waitMs).unref())]);
-    await this.saveCounters(true).catch(() => undefined);
+    await this.saveCounters().catch(() => undefined);
   }
 
   // ------------------------------------------------------------------ the tick
@@ -365,15 +362,14 @@ export class Dialer implements PriorityMember {
     const now = this.clock.now();
     if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
     if (now - this.lastSave >= SAVE_MS) {
-      await this.saveCounters(false);
+      await this.saveCounters();
       await this.countRemaining();
     }
-    const endAt = this.settings.endAt ? localToInstant(this.settings.endAt, this.settings.timezone) : undefined;
+    const { startAt, endAt } = this;
     if (endAt !== undefined && now >= endAt) {
       await this.complete('the end time passed', 'task-ended');
       return this.pacer.tickMs;
     }
-    const startAt = this.settings.startAt ? localToInstant(this.settings.startAt, this.settings.timezone) : undefined;
     if (startAt !== undefined && now < startAt) return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
     if (!this.calendar.isOpen(now)) {
       this.pacer.reset();
@@ -383,7 +379,7 @@ export class Dialer implements PriorityMember {
     const higher = this.options.coordinator.blockedBy(this);
     if (higher) {
       this.hasDue = await this.store.hasDue(this.id, now);
-      return this.setIdle('higher-priority', (higher as Dialer).settings?.name ?? higher.id, this.pacer.tickMs);
+      return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
     }
     if (this.options.telephony.status.state !== 'connected') {
       this.pacer.tick(0);
@@ -431,10 +427,7 @@ export class Dialer implements PriorityMember {
   }
 
   private withinTaskTime(now: number): boolean {
-    const { startAt, endAt, timezone } = this.settings;
-    if (startAt && now < localToInstant(startAt, timezone)) return false;
-    if (endAt && now >= localToInstant(endAt, timezone)) return false;
-    return true;
+    return (this.startAt === undefined || now >= this.startAt) && (this.endAt === undefined || now < this.endAt);
   }
 
   /** Completes the task when every contact is final and nothing is in flight. */
@@ -641,7 +634,7 @@ export class Dialer implements PriorityMember {
     // A resumed call was counted, and its connect callback sent, by the dialer that placed it.
     if (!resumed) {
       this.count('answered');
-      this.callback('connect', live, '', answeredAt);
+      this.callback('connect', live, '');
     }
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((this.clock.now() - answeredAt) / 100) / 10);
@@ -694,7 +687,7 @@ export class Dialer implements PriorityMember {
     } finally {
       this.live.delete(inflight.channelId);
     }
-    if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome, now);
+    if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
   }
 
   /** A contact that ends without a dial (filtered out, no number). */
@@ -760,7 +753,7 @@ export class Dialer implements PriorityMember {
     return n;
   }
 
-  private callback(event: 'connect' | 'release', live: Live, failCode: string, at: number): void {
+  private callback(event: 'connect' | 'release', live: Live, failCode: string): void {
     if (!this.callbackSender) return;
     const { claim, inflight } = live;
     const payload: CallbackPayload = {
@@ -775,7 +768,6 @@ export class Dialer implements PriorityMember {
       filePath: '',
       customFiled: claim.contact.custom ? JSON.stringify(claim.contact.custom) : '',
     };
-    void at;
     this.callbackSender.send(event, payload);
   }
 
@@ -803,9 +795,9 @@ export class Dialer implements PriorityMember {
     this.hasDue = counts.dueNow > 0;
   }
 
-  private async saveCounters(force: boolean): Promise<void> {
+  private async saveCounters(): Promise<void> {
     this.lastSave = this.clock.now();
-    if (!this.dirty && !force) return;
+    if (!this.dirty) return;
     await this.serial(async () => {
       if (!this.dirty) return;
       await this.save({ ...this.requireDoc() }, false);
@@ -844,6 +836,8 @@ export class Dialer implements PriorityMember {
     this.calendar = new CallingCalendar(settings.hours, settings.timezone);
     this.pacer = new Pacer(settings);
     this.days = daysOf(this.calendar, settings.timezone);
+    this.startAt = settings.startAt ? localToInstant(settings.startAt, settings.timezone) : undefined;
+    this.endAt = settings.endAt ? localToInstant(settings.endAt, settings.timezone) : undefined;
   }
 
   private emitStatus(): void {
@@ -868,4 +862,3 @@ export function daysOf(calendar: CallingCalendar, timezone: string): Days {
   };
 }
 
-export type { StoredContact };

@@ -44,8 +44,13 @@ export function isOperation(value: unknown): value is Operation {
   return typeof value === 'string' && (OPERATIONS as readonly string[]).includes(value);
 }
 
+/** Whether a task in `state` allows `operation`. */
+export function allows(state: CampaignState, operation: Operation): boolean {
+  return ALLOWED[state].includes(operation);
+}
+
 /** The state after `operation`, or a StateError saying why it is refused. */
 export function transition(state: CampaignState, operation: Operation): CampaignState {
-  if (!ALLOWED[state].includes(operation)) throw new StateError(state, operation);
+  if (!allows(state, operation)) throw new StateError(state, operation);
   return RESULT[operation] ?? state;
 }
