@@ -8,10 +8,9 @@
  * the task is a draft (the specification's rule).
  */
 import { ImportAborted, importContacts } from '../../lib/campaign/contacts';
-import type { CampaignConfigNode } from '../campaign/config';
+import { stageCampaign } from '../shared/campaigns';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
-import { INVALID_CONFIG } from '../shared/status';
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'contacts');
@@ -19,18 +18,13 @@ export = function register(RED: NodeAPI): void {
   function ContactsNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const campaign = typeof def.campaign === 'string' ? (RED.nodes.getNode(def.campaign) as CampaignConfigNode | null) : null;
     const aborts = new Set<AbortController>();
     node.on('close', (_removed: boolean, done: () => void) => {
       for (const a of aborts) a.abort(new Error('the node was stopped'));
       done();
     });
-    if (!campaign?.settings || campaign.problems.length > 0) {
-      node.error(t('callflow-contacts.errors.no-campaign'));
-      node.status(INVALID_CONFIG);
-      node.on('input', (_msg, _send, done) => done(new Error(t('callflow-contacts.errors.no-campaign'))));
-      return;
-    }
+    const campaign = stageCampaign(RED, node, def, t('callflow-contacts.errors.no-campaign'));
+    if (!campaign) return;
     const settings = campaign.settings;
     node.status({});
 

@@ -11,10 +11,9 @@
 import type { DialerStatus } from '../../lib/campaign/dialer';
 import { StateError, isOperation } from '../../lib/campaign/states';
 import type { AsteriskConfigNode } from '../asterisk/config';
-import type { CampaignConfigNode } from '../campaign/config';
+import { stageCampaign } from '../shared/campaigns';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../shared/red';
-import { INVALID_CONFIG } from '../shared/status';
 
 const STATE_FILL: Record<DialerStatus['state'], NodeStatus['fill']> = { draft: 'grey', running: 'green', suspended: 'yellow', completed: 'blue', stopped: 'grey' };
 
@@ -24,18 +23,13 @@ export = function register(RED: NodeAPI): void {
   function DialerNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const campaign = typeof def.campaign === 'string' ? (RED.nodes.getNode(def.campaign) as CampaignConfigNode | null) : null;
     const cleanup: (() => void)[] = [];
     node.on('close', (_removed: boolean, done: () => void) => {
       for (const off of cleanup.splice(0)) off();
       done();
     });
-    if (!campaign?.settings || campaign.problems.length > 0) {
-      node.error(t('callflow-dialer.errors.no-campaign'));
-      node.status(INVALID_CONFIG);
-      node.on('input', (_msg, _send, done) => done(new Error(t('callflow-dialer.errors.no-campaign'))));
-      return;
-    }
+    const campaign = stageCampaign(RED, node, def, t('callflow-dialer.errors.no-campaign'));
+    if (!campaign) return;
     const settings = campaign.settings;
     const engine = (RED.nodes.getNode(settings.connection) as AsteriskConfigNode | null)?.engine;
     const wired = (output: number): boolean => ((node as Node & { wires?: string[][] }).wires?.[output]?.length ?? 0) > 0;

@@ -8,10 +8,9 @@
  */
 import { attemptLines } from '../../lib/campaign/csv';
 import { campaignReport } from '../../lib/campaign/report';
-import type { CampaignConfigNode } from '../campaign/config';
+import { stageCampaign } from '../shared/campaigns';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
-import { INVALID_CONFIG } from '../shared/status';
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'report');
@@ -19,16 +18,11 @@ export = function register(RED: NodeAPI): void {
   function ReportNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const campaign = typeof def.campaign === 'string' ? (RED.nodes.getNode(def.campaign) as CampaignConfigNode | null) : null;
     // Numbers are masked unless the form says otherwise (the export holds personal data).
     const mask = !(def.mask === false || def.mask === 'false');
     const customersLimit = Math.max(0, Math.min(100_000, Number(def.customers ?? 1000) || 0));
-    if (!campaign?.settings || campaign.problems.length > 0) {
-      node.error(t('callflow-report.errors.no-campaign'));
-      node.status(INVALID_CONFIG);
-      node.on('input', (_msg, _send, done) => done(new Error(t('callflow-report.errors.no-campaign'))));
-      return;
-    }
+    const campaign = stageCampaign(RED, node, def, t('callflow-report.errors.no-campaign'));
+    if (!campaign) return;
     const settings = campaign.settings;
 
     node.on('input', (msg: NodeMessage, send, done) => {

@@ -295,6 +295,20 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.equal(callers.filter((n) => n === '+861058000001').length, 3);
   });
 
+  it('says so when a stage node has no valid campaign, on its status and to Catch nodes for each msg', async function () {
+    await helper.load([...NODES, ...CORE_NODES], [
+      { id: 'tab', type: 'tab', label: 'no campaign' },
+      { id: 'c', type: 'callflow-contacts', z: 'tab', campaign: 'gone', wires: [[], []] },
+      { id: 'd', type: 'callflow-dialer', z: 'tab', campaign: '', wires: [[], [], []] },
+      { id: 'r', type: 'callflow-report', z: 'tab', campaign: 'gone', wires: [[]] },
+    ]);
+    for (const id of ['c', 'd', 'r']) await waitForStatus(node(id), (st) => st.text === 'callflow.status.invalid-config');
+    node('c').receive({ payload: [] });
+    // Three nodes said it at deploy; the msg to the contacts node makes a fourth (its done(err)).
+    const said = /no valid campaign: choose a callflow-campaign whose settings are valid, and deploy it/.source;
+    await untilLogged(new RegExp(Array.from({ length: 4 }, () => said).join('[\\s\\S]*')));
+  });
+
   it('survives a full redeploy in the middle of a campaign: every contact ends once, no attempt dialed twice', async function () {
     const hurry = (c: Record<string, unknown>): void => {
       c.timezone = 'UTC';
