@@ -28,12 +28,11 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { importContacts } from '../lib/campaign/contacts';
 import type { Dialer } from '../lib/campaign/dialer';
 import { rankOf } from '../lib/campaign/order';
-import { prepareHome } from '../lib/playground/home';
 import type { ContactInput } from '../lib/schemas/store';
 import { EmbeddedStore } from '../lib/store/embedded';
 import { listCampaigns } from '../nodes/shared/campaigns';
 import { listEngines } from '../nodes/shared/engine';
-import { flag, ms, rssMb, startSimulatorProcess, summary } from './support';
+import { flag, ms, nodeRed, rssMb, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 interface Options {
   minutes: number;
@@ -54,8 +53,6 @@ function options(): Options {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const RED = require('node-red') as { init(settings: object): void; start(): Promise<void>; stop(): Promise<void> };
 
 const NUMBERS = Array.from({ length: 100 }, (_, i) => `+8613${String(i).padStart(9, '0')}`);
 
@@ -95,20 +92,8 @@ function flows(simUrl: string, storeFile: string): Record<string, unknown>[] {
   ];
 }
 
-async function startNodeRed(dir: string, simUrl: string, storeFile: string): Promise<void> {
-  prepareHome({ dir, port: 0, flows: flows(simUrl, storeFile), replaceFlows: true });
-  fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ ast: { username: 'asterisk', password: 'asterisk' } }));
-  RED.init({
-    userDir: dir,
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    httpAdminRoot: false,
-    httpNodeRoot: false,
-    disableEditor: true,
-    telemetry: { enabled: false },
-    logging: { console: { level: 'error', metrics: false, audit: false } },
-  });
-  await RED.start();
+function startNodeRed(dir: string, simUrl: string, storeFile: string): Promise<unknown> {
+  return startEmbeddedNodeRed({ dir, flows: flows(simUrl, storeFile), credentials: { ast: { username: 'asterisk', password: 'asterisk' } }, logLevel: 'error' });
 }
 
 async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -152,7 +137,7 @@ async function withSimulator(mediaMs: number, fn: (url: string, dir: string, sto
   try {
     await fn(url, dir, path.join(dir, 'campaign.db'));
   } finally {
-    await RED.stop().catch(() => undefined);
+    await nodeRed().stop().catch(() => undefined);
     child.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -24,9 +24,9 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { prepareHome, readExamples } from '../lib/playground/home';
+import { readExamples } from '../lib/playground/home';
 import { listEngines, type Engine } from '../nodes/shared/engine';
-import { flag, ms, post, startSimulatorProcess, summary } from './support';
+import { flag, ms, nodeRed, post, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 interface Options {
   levels: number[];
@@ -258,8 +258,6 @@ class Probe {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const RED = require('node-red') as { init(settings: object): void; start(): Promise<void>; stop(): Promise<void> };
 
 async function main(): Promise<void> {
   const opts = options();
@@ -268,20 +266,8 @@ async function main(): Promise<void> {
   const { child, url } = await startSimulatorProcess(['--media-ms', '0', '--app', 'callflow']);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bench-'));
   try {
-    prepareHome({ dir, port: 0, flows: benchFlows(url), replaceFlows: true });
-    fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ c0ffee0000000001: { username: 'asterisk', password: 'asterisk' } }));
-    RED.init({
-      userDir: dir,
-      flowFile: 'flows.json',
-      credentialSecret: false,
-      httpAdminRoot: false,
-      httpNodeRoot: false,
-      disableEditor: true,
-      telemetry: { enabled: false },
-      logging: { console: { level: 'warn', metrics: false, audit: false } },
-    });
     const probe = new Probe();
-    await RED.start();
+    await startEmbeddedNodeRed({ dir, flows: benchFlows(url), credentials: { c0ffee0000000001: { username: 'asterisk', password: 'asterisk' } }, logLevel: 'warn' });
     const engine = await connectedEngine();
     console.log(`Node-RED started, connected; heap ${heapMb().toFixed(1)} MB before any call`);
     const driver = new Driver(url, engine);
@@ -354,7 +340,7 @@ async function main(): Promise<void> {
     console.log(`${driver.ended - opts.warmup} calls ended after the warm-up (${driver.failed} could not be placed); calls left in the registry: ${engine.callCount}; channels watched: ${engine.telephony.watchedChannels}`);
     console.log(`heap: ${baseline.toFixed(1)} MB after the warm-up, ${after.toFixed(1)} MB after those calls (${(after - baseline >= 0 ? '+' : '') + (after - baseline).toFixed(1)} MB)`);
   } finally {
-    await RED.stop().catch(() => undefined);
+    await nodeRed().stop().catch(() => undefined);
     child.kill('SIGINT');
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { prepareHome } from '../lib/playground/home';
 
 const cli = path.resolve(__dirname, '..', 'lib', 'sim', 'cli.js');
 
@@ -48,4 +49,43 @@ export async function post(url: string, body: unknown): Promise<unknown> {
 export function flag(name: string, args: readonly string[] = process.argv.slice(2)): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Node-RED's runtime API as the benchmarks use it (embedded in the bench process). */
+export interface EmbeddedNodeRed {
+  init(settings: object): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let red: EmbeddedNodeRed | undefined;
+
+/** Node-RED, loaded only by the benchmarks that run it. */
+export function nodeRed(): EmbeddedNodeRed {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  red ??= require('node-red') as EmbeddedNodeRed;
+  return red;
+}
+
+/**
+ * Starts Node-RED in this process on a user directory with this package and
+ * `flows` (prepareHome), the connection's credentials in plain text, no
+ * editor and no HTTP: what the Node-RED process of a deployment runs.
+ */
+export async function startEmbeddedNodeRed(options: { dir: string; flows: Record<string, unknown>[]; credentials: Record<string, object>; logLevel: 'warn' | 'error' }): Promise<EmbeddedNodeRed> {
+  prepareHome({ dir: options.dir, port: 0, flows: options.flows, replaceFlows: true });
+  fs.writeFileSync(path.join(options.dir, 'flows_cred.json'), JSON.stringify(options.credentials));
+  const RED = nodeRed();
+  RED.init({
+    userDir: options.dir,
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    disableEditor: true,
+    telemetry: { enabled: false },
+    logging: { console: { level: options.logLevel, metrics: false, audit: false } },
+  });
+  await RED.start();
+  return RED;
 }

@@ -31,7 +31,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ContactInput, DocumentKind, FlowSnapshot, BlockEntry, CallRecord, QuestionnaireAnswers, Attempt, ContactResult } from '../schemas/store';
-import { blockEntry, callRecord, contactProgress, contactResult, flowSnapshot, questionnaireAnswers } from '../schemas/store';
+import { blockEntry, callRecord, contactProgress, flowSnapshot, questionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   pageLimit,
@@ -57,6 +57,7 @@ import {
   checkHeldClaim,
   checkId,
   checkNext,
+  checkClose,
   checkReclaim,
   checkStateFilter,
   checkTime,
@@ -382,6 +383,11 @@ export class EmbeddedStore implements Store {
       settle: db.prepare('UPDATE contacts SET state = ?, due_at = ?, attempts = ?, doc = ? WHERE campaign = ? AND seq = ?'),
       leaseHeld: db.prepare<[string, number, string], { x: number }>('SELECT 1 AS x FROM leases WHERE campaign = ? AND seq = ? AND token = ?'),
       rewrite: db.prepare('UPDATE contacts SET doc = ? WHERE campaign = ? AND seq = ?'),
+      // closeContacts: a slice of the contacts neither final nor leased now, and what closing one writes.
+      openContacts: db.prepare<[string, string, number], { seq: number; rank: string; doc: string }>(
+        'SELECT c.seq, c.rank, c.doc FROM contacts c WHERE c.campaign = ? AND c.state != 3 AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.campaign = ? AND l.seq = c.seq AND l.until > ?) ORDER BY c.seq LIMIT 1000',
+      ),
+      closeContact: db.prepare('UPDATE contacts SET state = 3, due_at = ?, doc = ? WHERE campaign = ? AND seq = ?'),
       leasesOf: db.prepare<[string, string], { seq: number }>('SELECT seq FROM leases WHERE campaign = ? AND worker = ?'),
       queuedOf: db.prepare<[string, string], { rank: string; seq: number }>('SELECT rank, seq FROM queue WHERE campaign = ? AND worker = ?'),
       relet: db.prepare('UPDATE leases SET token = ?, until = ? WHERE campaign = ? AND seq = ?'),
@@ -550,27 +556,19 @@ export class EmbeddedStore implements Store {
   }
 
   async closeContacts(campaignId: string, result: ContactResult, now: number): Promise<number> {
-    checkId(campaignId, 'campaignId');
-    checked(contactResult, result, 'result');
-    checkTime(now, 'now');
-    const db = this.handle;
-    const open = db.prepare<[string, string, number], { seq: number; rank: string; doc: string }>(
-      'SELECT c.seq, c.rank, c.doc FROM contacts c WHERE c.campaign = ? AND c.state != 3 AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.campaign = ? AND l.seq = c.seq AND l.until > ?) ORDER BY c.seq LIMIT 1000',
-    );
-    const close = db.prepare('UPDATE contacts SET state = 3, due_at = ?, doc = ? WHERE campaign = ? AND seq = ?');
-    const unqueue = db.prepare('DELETE FROM queue WHERE campaign = ? AND rank = ? AND seq = ?');
-    const unlease = db.prepare('DELETE FROM leases WHERE campaign = ? AND seq = ?');
+    checkClose(campaignId, result, now);
+    const st = this.st;
     let closed = 0;
     try {
       for (;;) {
-        const n = db
+        const n = this.handle
           .transaction((): number => {
-            const rows = open.all(campaignId, campaignId, now);
+            const rows = st.openContacts.all(campaignId, campaignId, now);
             for (const r of rows) {
               const body = JSON.parse(r.doc) as ContactBody;
-              close.run(now, JSON.stringify({ ...body, result }), campaignId, r.seq);
-              unqueue.run(campaignId, r.rank, r.seq);
-              unlease.run(campaignId, r.seq);
+              st.closeContact.run(now, JSON.stringify({ ...body, result }), campaignId, r.seq);
+              st.dequeue.run(campaignId, r.rank, r.seq);
+              st.dropLease.run(campaignId, r.seq);
             }
             return rows.length;
           })

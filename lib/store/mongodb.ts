@@ -18,7 +18,7 @@
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection as MongoCollection, type Db, type Document, type Filter, type MongoClientOptions, type WriteConcernSettings, type WriteError } from 'mongodb';
 import type { Attempt, BlockEntry, CallRecord, ContactInput, DocumentKind, FlowSnapshot, QuestionnaireAnswers, ContactResult } from '../schemas/store';
-import { blockEntry, callRecord, contactProgress, contactResult, flowSnapshot, questionnaireAnswers } from '../schemas/store';
+import { blockEntry, callRecord, contactProgress, flowSnapshot, questionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   pageLimit,
@@ -44,6 +44,7 @@ import {
   checkHeldClaim,
   checkId,
   checkNext,
+  checkClose,
   checkReclaim,
   checkStateFilter,
   checkTime,
@@ -483,9 +484,7 @@ export class MongoStore implements Store {
   }
 
   async closeContacts(campaignId: string, result: ContactResult, now: number): Promise<number> {
-    checkId(campaignId, 'campaignId');
-    checked(contactResult, result, 'result');
-    checkTime(now, 'now');
+    checkClose(campaignId, result, now);
     return this.run('closing contacts', async () => {
       // Not final and not leased now (a lease whose end has passed counts as not leased).
       const r = await this.contacts.updateMany(

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { routingTable } from '../schemas/routing';
-import { contactInput, contactProgress, contactResult, attemptDocument, type ContactInput, type DocumentKind } from '../schemas/store';
+import { contactInput, contactProgress, contactResult, attemptDocument, type ContactInput, type ContactResult, type DocumentKind } from '../schemas/store';
 import type { Validator } from '../schemas/validator';
 import { releasesDocument } from '../schemas/releases';
 import { campaignDocument } from '../schemas/campaign';
@@ -130,6 +130,13 @@ export function checkReclaim(campaignId: string, worker: string, now: number, le
   checkId(worker, 'worker');
   checkTime(now, 'now');
   if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0) throw new StoreError('invalid', `leaseMs: more than 0 (got ${JSON.stringify(leaseMs)})`);
+}
+
+/** The arguments of closeContacts, checked. */
+export function checkClose(campaignId: string, result: ContactResult, now: number): void {
+  checkId(campaignId, 'campaignId');
+  checked(contactResult, result, 'result');
+  checkTime(now, 'now');
 }
 
 /** The state filter of pageContacts, checked. */
