@@ -1,16 +1,9 @@
 /**
  * The contacts stage of a campaign: rows a user brings (objects from
  * msg.payload, or CSV text) become contacts in the store. Each row is
- * checked on its own; a bad row is reported with its row number and a
- * sentence naming the field and the value, and the others are imported.
- *
- * Row format (objects): { customerId, numbers, priority?, attrs?, custom? }
- * where numbers is [{ number, type?, seq? }] (or numbers as text) or the
- * text "mobile:+15550100;home:+15550101"; `number` (and `type`) give a
- * single number. CSV columns: customerId, priority, number1, type1, seq1,
- * number2, ... (up to 20) or number and type; attr.<name> columns become
- * attributes (a plain number as a number, true/false as a boolean) and
- * custom.<name> columns custom fields. Both forms may be mixed in one row.
+ * checked on its own (contact-row.ts); a bad row is reported with its row
+ * number and a sentence naming the field and the value, and the others are
+ * imported.
  *
  * Large imports stay responsive: the work runs in slices of a few
  * milliseconds with a turn of the event loop between them, and each batch
@@ -18,11 +11,12 @@
  * (the embedded store writes a batch in one synchronous transaction).
  */
 import { performance } from 'node:perf_hooks';
-import type { CallOrder } from '../schemas/campaign';
-import { contactInput, type AttrValue, type ContactInput, type ContactNumber } from '../schemas/store';
+import type { ContactInput } from '../schemas/store';
 import type { Store } from '../store/port';
+import { contactFromRow, idOf, isObject, show, type ContactRules } from './contact-row';
 import { csvRecords } from './csv';
-import { rankOf } from './order';
+
+export { contactFromRow, normaliseNumber, type ContactRules } from './contact-row';
 
 export interface RejectedRow {
   /** 1-based: the index in the array + 1, or the CSV data row (header excluded). */
@@ -35,12 +29,6 @@ export interface RejectedRow {
 export interface ImportOutcome {
   inserted: number;
   rejected: RejectedRow[];
-}
-
-export interface ContactRules {
-  /** The number types a contact may use (empty: any). */
-  numberTypes: string[];
-  order: CallOrder;
 }
 
 export interface ImportOptions {
@@ -62,249 +50,6 @@ export class ImportAborted extends Error {
   ) {
     super(`contact import stopped after ${inserted} contacts were stored`, { cause });
   }
-}
-
-const MAX_NUMBERS = 20;
-const MAX_ATTRS = 100;
-const MAX_CUSTOM = 100;
-const ID_MAX = 128;
-const PHONE = /^\+?[0-9]{2,32}$/;
-const PHONE_HINT = '2 to 32 digits with an optional leading +';
-const TYPE = /^[A-Za-z0-9_-]{1,32}$/;
-const ATTR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const PLAIN_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
-
-/** A value as a reason shows it: text in quotes, shortened. */
-function show(value: unknown): string {
-  let text: string;
-  if (value === undefined) text = 'nothing';
-  else if (typeof value === 'bigint') text = String(value);
-  else if (typeof value === 'function' || typeof value === 'symbol') text = `a ${typeof value}`;
-  else {
-    try {
-      const json: string | undefined = JSON.stringify(value);
-      text = json ?? 'a value that cannot be shown';
-    } catch {
-      text = 'a value that cannot be shown';
-    }
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Text cells (CSV) and form values: trimmed, '' as not given. */
-function given(value: unknown): unknown {
-  if (typeof value === 'string') {
-    const t = value.trim();
-    return t === '' ? undefined : t;
-  }
-  return value === null ? undefined : value;
-}
-
-/** A phone number with spaces, dashes, dots and parentheses removed and a leading 00 made +, or undefined. */
-export function normaliseNumber(value: unknown): string | undefined {
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) text = String(value);
-  else return undefined;
-  text = text.replace(/[\s\-.()]/g, '');
-  if (text.startsWith('00')) text = `+${text.slice(2)}`;
-  return PHONE.test(text) ? text : undefined;
-}
-
-/** A whole number from a number or its text, within bounds, or undefined. */
-function wholeNumber(value: unknown, min: number, max: number): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?[0-9]+$/.test(value) ? Number(value) : NaN;
-  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
-}
-
-/** A CSV attribute cell: a plain number as a number, true/false as a boolean, else the text. */
-function attrFromText(text: string): AttrValue {
-  if (PLAIN_NUMBER.test(text)) {
-    const n = Number(text);
-    if (Number.isFinite(n)) return n;
-  }
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return text;
-}
-
-/** A row's problem, thrown from deep in the checks and caught by contactFromRow. */
-class Rejection extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
-
-function reject(reason: string): never {
-  throw new Rejection(reason);
-}
-
-/** A number as written, before it is checked, with the field names its reasons use. */
-interface RawNumber {
-  number: unknown;
-  type?: unknown;
-  seq?: unknown;
-  field: { number: string; type: string; seq: string };
-}
-
-function fields(prefix: string): RawNumber['field'] {
-  return { number: `${prefix}number`, type: `${prefix}type`, seq: `${prefix}seq` };
-}
-
-/** The numbers of a row in the order written: numbers, then number, then number1 ... number20. */
-function rawNumbers(row: Record<string, unknown>): RawNumber[] {
-  const out: RawNumber[] = [];
-  const list = given(row.numbers);
-  if (Array.isArray(list)) {
-    list.forEach((entry: unknown, i) => {
-      if (typeof entry === 'string' || typeof entry === 'number') out.push({ number: entry, field: fields(`numbers.${i}.`) });
-      else if (isObject(entry)) out.push({ number: given(entry.number), type: given(entry.type), seq: given(entry.seq), field: fields(`numbers.${i}.`) });
-      else reject(`numbers.${i}: ${show(entry)} is not a number entry ({ number, type, seq } or the number as text)`);
-    });
-  } else if (typeof list === 'string') {
-    list
-      .split(/[;,]/)
-      .map((s) => s.trim())
-      .filter((s) => s !== '')
-      .forEach((item, i) => {
-        const at = item.indexOf(':');
-        const field = fields(`numbers.${i}.`);
-        if (at === -1) out.push({ number: item, field });
-        else out.push({ number: given(item.slice(at + 1)), type: given(item.slice(0, at)), field });
-      });
-  } else if (list !== undefined) {
-    reject(`numbers: ${show(list)} is neither a list of numbers nor text like "mobile:+15550100;home:+15550101"`);
-  }
-  const single = given(row.number);
-  if (single !== undefined) out.push({ number: single, type: given(row.type), field: fields('') });
-  else if (given(row.type) !== undefined) reject(`type: ${show(given(row.type))} is given without a number`);
-  for (let k = 1; k <= MAX_NUMBERS; k += 1) {
-    const number = given(row[`number${k}`]);
-    const type = given(row[`type${k}`]);
-    const seq = given(row[`seq${k}`]);
-    if (number === undefined) {
-      if (type !== undefined) reject(`type${k}: ${show(type)} is given without number${k}`);
-      if (seq !== undefined) reject(`seq${k}: ${show(seq)} is given without number${k}`);
-      continue;
-    }
-    out.push({ number, type, seq, field: { number: `number${k}`, type: `type${k}`, seq: `seq${k}` } });
-  }
-  for (const key of Object.keys(row)) {
-    const m = /^number([0-9]+)$/.exec(key);
-    if (m && Number(m[1]) > MAX_NUMBERS && given(row[key]) !== undefined) reject(`${key}: a contact has at most ${MAX_NUMBERS} numbers (number1 to number${MAX_NUMBERS})`);
-  }
-  return out;
-}
-
-function checkNumbers(raw: RawNumber[], rules: ContactRules): ContactNumber[] {
-  if (raw.length === 0) reject('numbers: the contact has no phone number (give numbers, number, or number1 to number20)');
-  if (raw.length > MAX_NUMBERS) reject(`numbers: ${raw.length} numbers given; a contact has at most ${MAX_NUMBERS}`);
-  const types = new Map(rules.numberTypes.map((t) => [t.toLowerCase(), t]));
-  const seen = new Set<string>();
-  return raw.map((r) => {
-    const number = normaliseNumber(r.number);
-    if (number === undefined) reject(`${r.field.number}: ${show(r.number)} is not a phone number (${PHONE_HINT})`);
-    if (seen.has(number)) reject(`numbers: ${number} is listed twice`);
-    seen.add(number);
-    const out: ContactNumber = { number };
-    if (r.type !== undefined) {
-      const text = typeof r.type === 'string' ? r.type : undefined;
-      if (text === undefined || !TYPE.test(text)) reject(`${r.field.type}: ${show(r.type)} is not a number type (1 to 32 letters, digits, _ or -)`);
-      if (types.size > 0) {
-        const known = types.get(text.toLowerCase());
-        if (known === undefined) reject(`${r.field.type}: ${show(r.type)} is not a number type of this campaign (${rules.numberTypes.join(', ')})`);
-        out.type = known;
-      } else {
-        out.type = text;
-      }
-    }
-    if (r.seq !== undefined) {
-      const seq = wholeNumber(r.seq, 0, 1000);
-      if (seq === undefined) reject(`${r.field.seq}: ${show(r.seq)} is not a sequence number (a whole number from 0 to 1000)`);
-      out.seq = seq;
-    }
-    return out;
-  });
-}
-
-/** A row's customer id as text, for a rejected row's report. */
-function idOf(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
-function checkAttr(attrs: Record<string, AttrValue>, field: string, name: string, value: unknown): void {
-  if (!ATTR_NAME.test(name)) reject(`${field}: ${show(name)} is not an attribute name (a letter or _, then up to 63 letters, digits or _)`);
-  if (typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) {
-    reject(`${field}: ${show(value)} is not a text, number or true/false`);
-  }
-  attrs[name] = value;
-}
-
-/** Turns one input row (an object from msg.payload or a CSV record) into a ContactInput, or a reason. */
-export function contactFromRow(row: unknown, rules: ContactRules): ContactInput | string {
-  try {
-    return buildContact(row, rules);
-  } catch (err) {
-    if (err instanceof Rejection) return err.reason;
-    throw err;
-  }
-}
-
-function buildContact(row: unknown, rules: ContactRules): ContactInput {
-  if (!isObject(row)) reject(`row: ${show(row)} is not a contact (an object with a customerId and numbers)`);
-  let id = given(row.customerId);
-  if (typeof id === 'number' && Number.isSafeInteger(id)) id = String(id);
-  if (id === undefined) reject('customerId: is missing (every contact needs a customer id)');
-  if (typeof id !== 'string') reject(`customerId: ${show(id)} is not a customer id (a text of 1 to ${ID_MAX} characters)`);
-  if (id.length > ID_MAX) reject(`customerId: ${show(id)} is longer than ${ID_MAX} characters`);
-  const contact: ContactInput = { customerId: id, numbers: checkNumbers(rawNumbers(row), rules) };
-
-  const priority = given(row.priority);
-  if (priority !== undefined) {
-    const p = wholeNumber(priority, 1, 5);
-    if (p === undefined) reject(`priority: ${show(priority)} is not a priority (a whole number from 1, the highest, to 5)`);
-    contact.priority = p;
-  }
-
-  const attrs: Record<string, AttrValue> = {};
-  const attrsIn = given(row.attrs);
-  if (attrsIn !== undefined) {
-    if (!isObject(attrsIn)) reject(`attrs: ${show(attrsIn)} is not an object of attributes`);
-    for (const [name, value] of Object.entries(attrsIn)) if (value !== undefined) checkAttr(attrs, `attrs.${name}`, name, value);
-  }
-  const custom: Record<string, unknown> = {};
-  const customIn = given(row.custom);
-  if (customIn !== undefined) {
-    if (!isObject(customIn)) reject(`custom: ${show(customIn)} is not an object of custom fields`);
-    Object.assign(custom, customIn);
-  }
-  for (const key of Object.keys(row)) {
-    if (key.startsWith('attr.')) {
-      const value = given(row[key]);
-      if (value !== undefined) checkAttr(attrs, key, key.slice(5), typeof value === 'string' ? attrFromText(value) : value);
-    } else if (key.startsWith('custom.')) {
-      const value = given(row[key]);
-      const name = key.slice(7);
-      if (name === '') reject(`${key}: a custom field needs a name after "custom."`);
-      if (value !== undefined) custom[name] = value;
-    }
-  }
-  const attrCount = Object.keys(attrs).length;
-  if (attrCount > MAX_ATTRS) reject(`attrs: ${attrCount} attributes given; a contact has at most ${MAX_ATTRS}`);
-  const customCount = Object.keys(custom).length;
-  if (customCount > MAX_CUSTOM) reject(`custom: ${customCount} custom fields given; a contact has at most ${MAX_CUSTOM}`);
-  if (attrCount > 0) contact.attrs = attrs;
-  if (customCount > 0) contact.custom = custom;
-
-  contact.rank = rankOf(contact, rules.order);
-  const check = contactInput.check(contact);
-  if (!check.ok) reject(check.problems.join('; '));
-  return contact;
 }
 
 /** The synchronous work of one slice (parsing, checking rows), in ms: well under the ~20 ms a stretch may take. */

@@ -171,6 +171,73 @@ describe('campaign contacts', function () {
       const custom = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}`, i]));
       assert.equal(reasonOf({ customerId: 'C', number: '+15550100', custom }), 'custom: 101 custom fields given; a contact has at most 100');
     });
+
+    it('refuses control characters in ids, numbers, types and names (tab and line breaks too), naming the field, the character and where', function () {
+      const rule = '(ids, numbers, types and names hold no control characters, not even a tab or a line break)';
+      const cases: [unknown, string][] = [
+        [{ customerId: 'C\u00001', number: '+15550100' }, `customerId: "C\\u00001" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C\t1', number: '+15550100' }, `customerId: "C\\t1" holds the control character U+0009 at character 2 ${rule}`],
+        [{ customerId: 'C\n1', number: '+15550100' }, `customerId: "C\\n1" holds the control character U+000A at character 2 ${rule}`],
+        [{ customerId: 'C\u007f', number: '+15550100' }, `customerId: "C\\u007f" holds the control character U+007F at character 2 ${rule}`],
+        [{ customerId: 'C\u009b1', number: '+15550100' }, `customerId: "C\\u009b1" holds the control character U+009B at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+1555\u00000100' }, `number: "+1555\\u00000100" holds the control character U+0000 at character 6 ${rule}`],
+        [{ customerId: 'C', number1: '+1555\t0100' }, `number1: "+1555\\t0100" holds the control character U+0009 at character 6 ${rule}`],
+        [{ customerId: 'C', numbers: [{ number: '+15550100', type: 'mob\u0000ile' }] }, `numbers.0.type: "mob\\u0000ile" holds the control character U+0000 at character 4 ${rule}`],
+        [{ customerId: 'C', numbers: 'mobile:+15550100;home:+1555\u00010101' }, `numbers.1.number: "+1555\\u00010101" holds the control character U+0001 at character 6 ${rule}`],
+        [{ customerId: 'C', number1: '+15550100', seq1: '1\u0000' }, `seq1: "1\\u0000" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', priority: '1\u0000' }, `priority: "1\\u0000" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', custom: { 'no\u0000te': 'x' } }, `custom.no\\u0000te: "no\\u0000te" holds the control character U+0000 at character 3 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', 'custom.no\tte': 'x' }, `custom.no\\u0009te: "no\\tte" holds the control character U+0009 at character 3 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', custom: { a: { 'b\nc': 1 } } }, `custom.a.b\\u000ac: "b\\nc" holds the control character U+000A at character 2 ${rule}`],
+      ];
+      for (const [row, reason] of cases) assert.equal(reasonOf(row), reason, JSON.stringify(row));
+    });
+
+    it('allows tab, LF and CR in text values (attributes, custom fields at any depth), no other control character', function () {
+      const c = contactOf({ customerId: '\tC-1 ', number: '+15550100', attrs: { note: 'a\tb' }, custom: { address: '1 Main St\r\nSpringfield', cells: ['a\tb', { line: 'x\ny' }] } });
+      assert.equal(c.customerId, 'C-1', 'whitespace around an id is trimmed, as before');
+      assert.deepEqual(c.custom, { address: '1 Main St\r\nSpringfield', cells: ['a\tb', { line: 'x\ny' }] });
+      const rule = '(a text value may hold tabs and line breaks, no other control character)';
+      const cases: [unknown, string][] = [
+        [{ customerId: 'C', number: '+15550100', custom: { note: 'a\u0000b' } }, `custom.note: "a\\u0000b" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', 'custom.note': 'bell\u0007' }, `custom.note: "bell\\u0007" holds the control character U+0007 at character 5 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', custom: { deep: { list: ['ok', 'a\u001bb'] } } }, `custom.deep.list.1: "a\\u001bb" holds the control character U+001B at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', attrs: { city: 'K\u0085ln' } }, `attrs.city: "K\\u0085ln" holds the control character U+0085 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', 'attr.city': 'K\u000bln' }, `attr.city: "K\\u000bln" holds the control character U+000B at character 2 ${rule}`],
+      ];
+      for (const [row, reason] of cases) assert.equal(reasonOf(row), reason, JSON.stringify(row));
+    });
+
+    it('refuses U+FFFD (text that was not UTF-8 when it was read) and lone surrogates in every text field, saying so', function () {
+      const utf8 = /holds U\+FFFD \(\ufffd\) at character \d+: the text was not UTF-8 when it was read \(a file saved as ISO-8859-1\/Windows-1252, GBK or another legacy encoding, read as UTF-8\): save the file as UTF-8/;
+      const cases: [unknown, string][] = [
+        [{ customerId: 'Jos\ufffd', number: '+15550100' }, 'customerId: "Jos\ufffd" '],
+        [{ customerId: 'C', number: '+1555\ufffd0100' }, 'number: "+1555\ufffd0100" '],
+        [{ customerId: 'C', number: '+15550100', type: 'mobil\ufffd' }, 'type: "mobil\ufffd" '],
+        [{ customerId: 'C', number: '+15550100', 'custom.name': 'Zo\ufffd' }, 'custom.name: "Zo\ufffd" '],
+        [{ customerId: 'C', number: '+15550100', custom: { 'stra\ufffde': 'x' } }, 'custom.stra\ufffde: "stra\ufffde" '],
+        [{ customerId: 'C', number: '+15550100', attrs: { city: 'K\ufffdln' } }, 'attrs.city: "K\ufffdln" '],
+      ];
+      for (const [row, start] of cases) {
+        const reason = reasonOf(row);
+        assert.ok(reason.startsWith(start), reason);
+        assert.match(reason, utf8);
+      }
+      assert.equal(reasonOf({ customerId: 'C\ud800', number: '+15550100' }), 'customerId: "C\\ud800" is not valid Unicode text (a lone UTF-16 surrogate at character 2)');
+      assert.equal(reasonOf({ customerId: 'C', number: '+15550100', custom: { note: 'x\udc00' } }), 'custom.note: "x\\udc00" is not valid Unicode text (a lone UTF-16 surrogate at character 2)');
+      // Characters beyond the BMP are text: a surrogate pair is one character.
+      assert.equal(contactOf({ customerId: 'C😀', number: '+15550100', custom: { note: '中文 😀' } }).customerId, 'C😀');
+    });
+
+    it('bounds what custom fields hold: 16 levels deep, 1000 values in all (a cyclic object is refused, not followed)', function () {
+      let deep: unknown = 'x';
+      for (let i = 0; i < 17; i += 1) deep = { d: deep };
+      assert.match(reasonOf({ customerId: 'C', number: '+15550100', custom: { deep } }), /^custom\.deep(\.d)+: nested more than 16 levels deep$/);
+      assert.equal(reasonOf({ customerId: 'C', number: '+15550100', custom: { list: Array.from({ length: 1000 }, (_, i) => i) } }), 'custom: more than 1000 values in all (nested ones counted)');
+      const cyclic: Record<string, unknown> = { a: 1 };
+      cyclic.self = cyclic;
+      assert.match(reasonOf({ customerId: 'C', number: '+15550100', custom: { cyclic } }), /^custom\.cyclic(\.self)+: nested more than 16 levels deep$/);
+    });
   });
 
   describe('importContacts', function () {

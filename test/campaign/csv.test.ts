@@ -58,6 +58,11 @@ describe('campaign csv', function () {
     it('refuses a header that names a column twice', function () {
       assert.throws(() => [...csvRecords('number,number\n1,2\n')], /CSV header: the column "number" appears twice/);
     });
+
+    it('refuses a header holding a control character or U+FFFD (text that was not UTF-8), naming the column', function () {
+      assert.throws(() => [...csvRecords('customerId,number,custom.Stra\ufffde\n1,2,3\n')], /^Error: CSV header: column 3 "custom.Stra\ufffde" holds U\+FFFD \(\ufffd\) at character 12: the text was not UTF-8 when it was read/);
+      assert.throws(() => [...csvRecords('customerId,"num\u0000ber"\n1,2\n')], /^Error: CSV header: column 2 "num\\u0000ber" holds the control character U\+0000 at character 4 \(ids, numbers, types and names hold no control characters, not even a tab or a line break\)$/);
+    });
   });
 
   describe('csvCell', function () {
