@@ -1,19 +1,21 @@
 /**
- * The contacts stage of a campaign: rows a user brings (objects from
- * msg.payload, or CSV text) become contacts in the store. Each row is
- * checked on its own (contact-row.ts); a bad row is reported with its row
- * number and a sentence naming the field and the value, and the others are
+ * The contacts stage of a campaign: the rows a user brings (objects from
+ * msg.payload, CSV text, or CSV bytes) become contacts in the store. Each
+ * row is checked on its own (contact-row.ts); a bad row is handed over as
+ * it is found, with its row number and the reason, and the others are
  * imported.
  *
- * Large imports stay responsive: the work runs in slices of a few
- * milliseconds with a turn of the event loop between them, and each batch
+ * Large imports stay responsive and bounded: the work runs in slices of a
+ * few milliseconds with a turn of the event loop between them; each batch
  * written to the store is sized so that its synchronous part stays short
- * (the embedded store writes a batch in one synchronous transaction).
+ * (the embedded store writes a batch in one synchronous transaction); and
+ * rejected rows are handed over a bounded number per turn, none kept.
  */
 import { performance } from 'node:perf_hooks';
 import type { ContactInput } from '../schemas/store';
 import type { Store } from '../store/port';
 import { contactFromRow, idOf, isObject, show, type ContactRules } from './contact-row';
+import { checkCsvBytes, csvRecordsFromBytes } from './csv-bytes';
 import { csvRecords } from './csv';
 
 export { contactFromRow, normaliseNumber, type ContactRules } from './contact-row';
@@ -26,9 +28,20 @@ export interface RejectedRow {
   data: unknown;
 }
 
+/** What an import did: contacts stored, rows rejected (each was handed to onRejected as it was found). */
 export interface ImportOutcome {
   inserted: number;
-  rejected: RejectedRow[];
+  rejected: number;
+}
+
+/** Where an import is. */
+export interface ImportProgress {
+  /** Rows handled (stored or rejected). */
+  done: number;
+  /** The rows of the input (blank CSV rows not counted). */
+  total: number;
+  inserted: number;
+  rejected: number;
 }
 
 export interface ImportOptions {
@@ -36,19 +49,44 @@ export interface ImportOptions {
   batchSize?: number;
   /** Stops the import between batches: the batches written stay; ImportAborted is thrown. */
   signal?: AbortSignal;
-  /** Rows handled so far (stored or rejected) and the number of rows. */
-  onProgress?: (done: number, total?: number) => void;
+  /** After each slice of the work. */
+  onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Each rejected row, as it is found, in row order. Called synchronously;
+   * the import hands over a bounded number of rows per turn of the event
+   * loop, fewer when the turns after them run long (Node-RED delivers a
+   * sent msg in the next turn, so what the rows cost downstream shows
+   * there), and keeps none of them.
+   */
+  onRejected?: (row: RejectedRow) => void;
+  /** The most rejected rows handed over in one turn of the event loop (default REJECTS_PER_TURN.max). */
+  rejectsPerTurn?: number;
 }
+
+/** The input an import reads: rows as objects, CSV text, or CSV bytes (UTF-8, e.g. a Buffer from a file-in node). */
+export type ImportInput = unknown[] | string | Uint8Array;
 
 /** An import stopped by its AbortSignal: what was done before it stopped. */
 export class ImportAborted extends Error {
   override readonly name = 'ImportAborted';
   constructor(
     readonly inserted: number,
-    readonly rejected: RejectedRow[],
+    readonly rejected: number,
     cause: unknown,
   ) {
-    super(`contact import stopped after ${inserted} contacts were stored`, { cause });
+    super(`contact import stopped after ${inserted} contacts were stored and ${rejected} rows rejected`, { cause });
+  }
+}
+
+/** An import that failed part way (the store refused a batch, the input changed under it): what was done before. */
+export class ImportFailed extends Error {
+  override readonly name = 'ImportFailed';
+  constructor(
+    readonly inserted: number,
+    readonly rejected: number,
+    cause: unknown,
+  ) {
+    super(`contact import failed after ${inserted} contacts were stored and ${rejected} rows rejected: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 
@@ -66,6 +104,15 @@ const FIRST_BATCH = 100;
 const MIN_BATCH = 10;
 /** How many recent batches the usual cost of a row is the median of. */
 const COST_WINDOW = 9;
+/**
+ * Rejected rows handed over per turn of the event loop: at first, at most
+ * and at least. The number adapts to what a turn costs: a row handed over
+ * in one turn is usually handled downstream in the next (Node-RED delivers
+ * each msg with setImmediate), so a long next turn means fewer per turn.
+ */
+export const REJECTS_PER_TURN = { first: 64, max: 1024, min: 1 } as const;
+/** A turn that takes longer than this (handing rows over plus what ran before the import went on) halves the rows per turn. */
+const TURN_MS = 10;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -79,21 +126,30 @@ interface Source {
 }
 
 /**
- * Reads CSV text through once, in slices, only to count its rows and to
- * find an unclosed quote before anything is stored (the records are parsed
- * again, one batch at a time, by the import: so they die young instead of
- * all living through the import).
+ * Reads CSV through once, in slices, only to count its rows and to find an
+ * unclosed quote (and, for bytes, anything that is not UTF-8) before
+ * anything is stored (the records are parsed again, one batch at a time,
+ * by the import: so they die young instead of all living through the
+ * import).
  */
-async function countCsv(text: string, stop: () => void): Promise<number> {
-  let count = 0;
+async function countCsv(input: string | Uint8Array, stop: () => void): Promise<number> {
   let since = performance.now();
-  for (const _record of csvRecords(text)) {
-    count += 1;
-    if ((count & 31) === 0 && performance.now() - since > SLICE_MS) {
-      await nextTurn();
-      stop();
-      since = performance.now();
+  const pause = async (): Promise<void> => {
+    await nextTurn();
+    stop();
+    since = performance.now();
+  };
+  if (typeof input !== 'string') {
+    const steps = checkCsvBytes(input);
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) return step.value;
+      if (performance.now() - since > SLICE_MS) await pause();
     }
+  }
+  let count = 0;
+  for (const _record of csvRecords(input)) {
+    count += 1;
+    if ((count & 31) === 0 && performance.now() - since > SLICE_MS) await pause();
   }
   return count;
 }
@@ -102,8 +158,9 @@ function* arraySource(rows: unknown[]): Generator<Source> {
   for (let i = 0; i < rows.length; i += 1) yield { row: i + 1, data: rows[i] };
 }
 
-function* csvSource(text: string): Generator<Source> {
-  for (const r of csvRecords(text)) yield { row: r.row, data: r.record, ...(r.extra ? { extra: r.extra } : {}) };
+function* csvSource(input: string | Uint8Array): Generator<Source> {
+  const records = typeof input === 'string' ? csvRecords(input) : csvRecordsFromBytes(input);
+  for (const r of records) yield { row: r.row, data: r.record, ...(r.extra ? { extra: r.extra } : {}) };
 }
 
 function median(values: number[]): number {
@@ -112,29 +169,37 @@ function median(values: number[]): number {
 }
 
 /**
- * Imports rows (an array of objects, or CSV text) into a campaign: each row
- * validated; valid rows stored in batches; rejected ones returned with row
- * number (1-based) and reason. Yields to the event loop between batches
- * (setImmediate) so that no stretch of synchronous work exceeds ~20 ms even
- * for 100,000 rows. A customer id repeated in the import rejects the later
- * row; a customer the campaign already has is rejected too. Invalid CSV
- * (an unclosed quote, a column named twice) throws before anything is
- * stored. The store's own errors are thrown as they are (the batches
- * written before stay).
+ * Imports rows (an array of objects, CSV text, or CSV bytes) into a
+ * campaign: each row validated; valid rows stored in batches; each rejected
+ * one handed to onRejected as it is found, with its row number (1-based)
+ * and reason, and only counted here. Yields to the event loop between
+ * slices (setImmediate) so that no stretch of synchronous work exceeds
+ * ~20 ms even for a million rows, whatever share of them is rejected. A
+ * customer id repeated in the import rejects the later row; a customer the
+ * campaign already has is rejected too. Invalid CSV (an unclosed quote, a
+ * column named twice, bytes that are not UTF-8) throws before anything is
+ * stored. A failure part way (the store's own error) throws ImportFailed
+ * with what was done before (the batches written stay).
+ *
+ * Memory: the batch being written, the rows rejected in the current slice,
+ * and the customer ids stored so far (to name the first row of a repeated
+ * id; the strings are the input's own where it has them).
  */
 export async function importContacts(
   store: Store,
   campaignId: string,
-  input: unknown[] | string,
+  input: ImportInput,
   rules: ContactRules,
   now: number,
   options: ImportOptions = {},
 ): Promise<ImportOutcome> {
   const maxBatch = options.batchSize ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`batchSize: a whole number of 1 or more (got ${show(maxBatch)})`);
-  const { signal, onProgress } = options;
+  const maxPerTurn = options.rejectsPerTurn ?? REJECTS_PER_TURN.max;
+  if (!Number.isInteger(maxPerTurn) || maxPerTurn < 1) throw new RangeError(`rejectsPerTurn: a whole number of 1 or more (got ${show(maxPerTurn)})`);
+  const { signal, onProgress, onRejected } = options;
   let inserted = 0;
-  const rejected: RejectedRow[] = [];
+  let rejected = 0;
   const stop = (): void => {
     if (signal?.aborted) throw new ImportAborted(inserted, rejected, signal.reason);
   };
@@ -142,15 +207,40 @@ export async function importContacts(
 
   let total: number;
   let source: Iterator<Source>;
-  if (typeof input === 'string') {
+  if (typeof input === 'string' || input instanceof Uint8Array) {
     total = await countCsv(input, stop);
     source = csvSource(input);
   } else if (Array.isArray(input)) {
     total = input.length;
     source = arraySource(input);
   } else {
-    throw new TypeError(`contacts: an array of contact objects or CSV text (got ${show(input)})`);
+    throw new TypeError(`contacts: an array of contact objects, CSV text or CSV bytes (got ${show(input)})`);
   }
+
+  /** Rejected rows handed over per turn; see REJECTS_PER_TURN. */
+  let perTurn = Math.min(REJECTS_PER_TURN.first, maxPerTurn);
+  /** Rows handed over since the last turn. */
+  let handed = 0;
+  /** Yields a turn; the turn's length (with the rows handed over before it) sets how many rows the next turns take. */
+  const pause = async (): Promise<void> => {
+    const t0 = performance.now();
+    await nextTurn();
+    const took = performance.now() - t0;
+    if (took > TURN_MS && handed > 0) perTurn = Math.max(REJECTS_PER_TURN.min, perTurn >> 1);
+    else if (handed >= perTurn && took < TURN_MS / 2) perTurn = Math.min(maxPerTurn, perTurn * 2);
+    handed = 0;
+    stop();
+  };
+  /** Hands over the rows rejected in a slice, a turn's share at a time. */
+  const handOver = async (rows: RejectedRow[]): Promise<void> => {
+    if (rows.length > 1) rows.sort((a, b) => a.row - b.row);
+    for (const r of rows) {
+      if (handed >= perTurn) await pause();
+      rejected += 1;
+      handed += 1;
+      onRejected?.(r);
+    }
+  };
 
   /** Customer id -> the row that brings it (rows accepted so far). */
   const firstRow = new Map<string, number>();
@@ -159,62 +249,65 @@ export async function importContacts(
   const costs: number[] = [];
   let done = 0;
   let more = true;
-  while (more) {
-    const sliceStart = performance.now();
-    const batch: ContactInput[] = [];
-    const batchRows: { row: number; data: unknown }[] = [];
-    while (batch.length < batchSize) {
-      const next = source.next();
-      if (next.done) {
-        more = false;
-        break;
-      }
-      const { row, data, extra } = next.value;
-      done += 1;
-      const id = isObject(data) ? idOf(data.customerId) : undefined;
-      const result = extra
-        ? `row: ${extra.length} cells more than the header has columns (a value with a comma must be in double quotes)`
-        : contactFromRow(data, rules);
-      if (typeof result === 'string') {
-        rejected.push({ row, ...(id !== undefined ? { customerId: id } : {}), reason: result, data });
-      } else {
-        const first = firstRow.get(result.customerId);
-        if (first !== undefined) {
-          rejected.push({ row, customerId: result.customerId, reason: `customerId: ${result.customerId} is repeated (first in row ${first})`, data });
-        } else {
-          firstRow.set(result.customerId, row);
-          batch.push(result);
-          batchRows.push({ row, data });
+  try {
+    while (more) {
+      const sliceStart = performance.now();
+      const batch: ContactInput[] = [];
+      const batchRows: { row: number; data: unknown }[] = [];
+      /** This slice's rejected rows (a slice is a few milliseconds of checking), and the batch's that the store refuses. */
+      const found: RejectedRow[] = [];
+      while (batch.length < batchSize) {
+        const next = source.next();
+        if (next.done) {
+          more = false;
+          break;
         }
+        const { row, data, extra } = next.value;
+        done += 1;
+        const id = isObject(data) ? idOf(data.customerId) : undefined;
+        const result = extra
+          ? `row: ${extra.length} cells more than the header has columns (a value with a comma must be in double quotes)`
+          : contactFromRow(data, rules);
+        if (typeof result === 'string') {
+          found.push({ row, ...(id !== undefined ? { customerId: id } : {}), reason: result, data });
+        } else {
+          const first = firstRow.get(result.customerId);
+          if (first !== undefined) {
+            found.push({ row, customerId: result.customerId, reason: `customerId: ${result.customerId} is repeated (first in row ${first})`, data });
+          } else {
+            firstRow.set(result.customerId, row);
+            batch.push(result);
+            batchRows.push({ row, data });
+          }
+        }
+        if ((done & 15) === 0 && performance.now() - sliceStart > SLICE_MS) break;
       }
-      if ((done & 15) === 0 && performance.now() - sliceStart > SLICE_MS) break;
-    }
-    if (batch.length > 0) {
-      // Checking the rows and writing them are two stretches: a turn of the event loop between them.
-      await nextTurn();
-      stop();
-      const t0 = performance.now();
-      const pending = store.importContacts(campaignId, batch, now);
-      // The part of the write that ran before the store awaited: the embedded store's whole transaction.
-      const blocked = performance.now() - t0;
-      const report = await pending;
-      inserted += report.inserted;
-      for (const d of report.duplicates) {
-        const at = batchRows[d.index];
-        rejected.push({ row: at?.row ?? 0, customerId: d.customerId, reason: `customerId: the campaign already has customer ${d.customerId}`, data: at?.data });
+      if (batch.length > 0) {
+        // Checking the rows and writing them are two stretches: a turn of the event loop between them.
+        await pause();
+        const t0 = performance.now();
+        const pending = store.importContacts(campaignId, batch, now);
+        // The part of the write that ran before the store awaited: the embedded store's whole transaction.
+        const blocked = performance.now() - t0;
+        const report = await pending;
+        inserted += report.inserted;
+        for (const d of report.duplicates) {
+          const at = batchRows[d.index];
+          found.push({ row: at?.row ?? 0, customerId: d.customerId, reason: `customerId: the campaign already has customer ${d.customerId}`, data: at?.data });
+        }
+        costs.push(blocked / batch.length);
+        if (costs.length > COST_WINDOW) costs.shift();
+        const perRow = median(costs);
+        const fits = perRow > 0 ? Math.floor(WRITE_MS / perRow) : maxBatch;
+        batchSize = Math.max(MIN_BATCH, Math.min(maxBatch, fits, batchSize * 2));
       }
-      costs.push(blocked / batch.length);
-      if (costs.length > COST_WINDOW) costs.shift();
-      const perRow = median(costs);
-      const fits = perRow > 0 ? Math.floor(WRITE_MS / perRow) : maxBatch;
-      batchSize = Math.max(MIN_BATCH, Math.min(maxBatch, fits, batchSize * 2));
+      await handOver(found);
+      onProgress?.({ done, total, inserted, rejected });
+      if (more) await pause();
     }
-    onProgress?.(done, total);
-    if (more) {
-      await nextTurn();
-      stop();
-    }
+  } catch (err) {
+    if (err instanceof ImportAborted) throw err;
+    throw new ImportFailed(inserted, rejected, err);
   }
-  if (rejected.length > 1) rejected.sort((a, b) => a.row - b.row);
   return { inserted, rejected };
 }
