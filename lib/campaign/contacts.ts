@@ -18,7 +18,7 @@ import { contactFromRow, idOf, isObject, show, type ContactRules } from './conta
 import { checkCsvBytes, csvRecordsFromBytes } from './csv-bytes';
 import { csvRecords } from './csv';
 
-export { contactFromRow, normaliseNumber, type ContactRules } from './contact-row';
+export { contactFromRow, normaliseNumber, prepareContactChecks, type ContactRules } from './contact-row';
 
 export interface RejectedRow {
   /** 1-based: the index in the array + 1, or the CSV data row (header excluded). */
@@ -93,11 +93,13 @@ export class ImportFailed extends Error {
 /** The synchronous work of one slice (parsing, checking rows), in ms: well under the ~20 ms a stretch may take. */
 const SLICE_MS = 5;
 /**
- * What one batch write should block for (its synchronous part), in ms, at
- * the usual cost of a row. Some writes cost more than their rows (the
- * embedded store's commit syncs the disk and now and then checkpoints its
- * write-ahead log); those are left out of the usual cost (a median) and
- * the target is kept low to leave room for them.
+ * What one batch write should take of CPU in its synchronous part, in ms,
+ * at the usual cost of a row. The cost is CPU time, not the time the write
+ * took: the embedded store's commit waits for the disk (a sync with
+ * durability full), a fixed cost per batch that smaller batches would only
+ * pay more often. Some writes cost more than their rows (a checkpoint of
+ * the write-ahead log); those are left out of the usual cost (a median)
+ * and the target is kept low to leave room for them.
  */
 const WRITE_MS = 5;
 const FIRST_BATCH = 100;
@@ -181,9 +183,9 @@ function median(values: number[]): number {
  * stored. A failure part way (the store's own error) throws ImportFailed
  * with what was done before (the batches written stay).
  *
- * Memory: the batch being written, the rows rejected in the current slice,
- * and the customer ids stored so far (to name the first row of a repeated
- * id; the strings are the input's own where it has them).
+ * Memory: the batch being written and the rows rejected in the current
+ * slice; nothing that grows with the input (the input itself is the
+ * caller's).
  */
 export async function importContacts(
   store: Store,
@@ -242,8 +244,21 @@ export async function importContacts(
     }
   };
 
-  /** Customer id -> the row that brings it (rows accepted so far). */
-  const firstRow = new Map<string, number>();
+  /**
+   * The seq the store gave the first contact this import stored: a customer
+   * the store refuses as a duplicate whose stored seq is at least this came
+   * from an earlier row of this import (the import keeps no index of the
+   * ids it stored: that would grow with the input, and a Map of a million
+   * keys holds the loop for a tenth of a second each time it grows).
+   */
+  let firstSeq: number | undefined;
+  /** Why the store refused a row as a duplicate, asking it which import stored the customer. */
+  const duplicateReason = async (customerId: string): Promise<string> => {
+    const seq = firstSeq === undefined ? undefined : (await store.getContact(campaignId, customerId))?.seq;
+    return seq !== undefined && firstSeq !== undefined && seq >= firstSeq
+      ? `customerId: ${customerId} is repeated (an earlier row of this import has it)`
+      : `customerId: the campaign already has customer ${customerId}`;
+  };
   let batchSize = Math.min(FIRST_BATCH, maxBatch);
   /** The synchronous write cost of a row in recent batches, in ms. */
   const costs: number[] = [];
@@ -271,29 +286,36 @@ export async function importContacts(
         if (typeof result === 'string') {
           found.push({ row, ...(id !== undefined ? { customerId: id } : {}), reason: result, data });
         } else {
-          const first = firstRow.get(result.customerId);
-          if (first !== undefined) {
-            found.push({ row, customerId: result.customerId, reason: `customerId: ${result.customerId} is repeated (first in row ${first})`, data });
-          } else {
-            firstRow.set(result.customerId, row);
-            batch.push(result);
-            batchRows.push({ row, data });
-          }
+          // A customer id repeated in the import is refused by the store, like one stored before (duplicateReason tells which).
+          batch.push(result);
+          batchRows.push({ row, data });
         }
         if ((done & 15) === 0 && performance.now() - sliceStart > SLICE_MS) break;
       }
       if (batch.length > 0) {
         // Checking the rows and writing them are two stretches: a turn of the event loop between them.
         await pause();
-        const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const pending = store.importContacts(campaignId, batch, now);
-        // The part of the write that ran before the store awaited: the embedded store's whole transaction.
-        const blocked = performance.now() - t0;
+        // The CPU of the part of the write that ran before the store awaited: the embedded store's whole transaction.
+        const cpu = process.cpuUsage(cpu0);
+        const blocked = (cpu.user + cpu.system) / 1000;
         const report = await pending;
         inserted += report.inserted;
+        if (firstSeq === undefined && report.inserted > 0) {
+          const refused = new Set(report.duplicates.map((d) => d.index));
+          const first = batch.find((_, i) => !refused.has(i));
+          if (first) firstSeq = (await store.getContact(campaignId, first.customerId))?.seq;
+        }
+        let asked = performance.now();
         for (const d of report.duplicates) {
           const at = batchRows[d.index];
-          found.push({ row: at?.row ?? 0, customerId: d.customerId, reason: `customerId: the campaign already has customer ${d.customerId}`, data: at?.data });
+          found.push({ row: at?.row ?? 0, customerId: d.customerId, reason: await duplicateReason(d.customerId), data: at?.data });
+          // Each answer is a lookup in the store: a batch of duplicates (a file loaded twice) takes turns too.
+          if (performance.now() - asked > SLICE_MS) {
+            await pause();
+            asked = performance.now();
+          }
         }
         costs.push(blocked / batch.length);
         if (costs.length > COST_WINDOW) costs.shift();

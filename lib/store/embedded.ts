@@ -310,6 +310,10 @@ export class EmbeddedStore implements Store {
       db = new Database(file, { timeout: this.options.busyTimeoutMs ?? 10_000 });
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      // A checkpoint (the write-ahead log copied into the file, and synced) runs inside the commit that fills the log, on
+      // Node's thread: at SQLite's default of 1,000 pages (4 MB) it held the event loop for 40-200 ms on a slow disk while a
+      // million contacts were imported; at 250 pages (1 MB) one takes about 20 ms, four times as often (bench/campaign).
+      db.pragma('wal_autocheckpoint = 250');
       db.pragma('foreign_keys = OFF');
       db.pragma(`cache_size = -${CACHE_KB}`);
       this.migrate(db);

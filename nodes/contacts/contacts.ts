@@ -10,7 +10,7 @@
  * the log and the status say them too. Contacts can be loaded only while
  * the task is a draft (the specification's rule).
  */
-import { ImportAborted, ImportFailed, importContacts } from '../../lib/campaign/contacts';
+import { ImportAborted, ImportFailed, importContacts, prepareContactChecks } from '../../lib/campaign/contacts';
 import { stageCampaign } from '../shared/campaigns';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
@@ -28,6 +28,8 @@ export = function register(RED: NodeAPI): void {
     });
     const campaign = stageCampaign(RED, node, def, t('callflow-contacts.errors.no-campaign'));
     if (!campaign) return;
+    // At deploy rather than in the first import (its one-time compile would hold the event loop then).
+    prepareContactChecks();
     const settings = campaign.settings;
     node.status({});
 

@@ -347,7 +347,7 @@ describe('campaign contacts', function () {
         [
           [2, 'C-2', 'number: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
           [3, undefined, 'customerId: is missing (every contact needs a customer id)'],
-          [4, 'C-1', 'customerId: C-1 is repeated (first in row 1)'],
+          [4, 'C-1', 'customerId: C-1 is repeated (an earlier row of this import has it)'],
           [5, 'C-4', 'priority: "9" is not a priority (a whole number from 1, the highest, to 5)'],
           [6, 'C-5', 'row: 1 cells more than the header has columns (a value with a comma must be in double quotes)'],
         ],
@@ -364,18 +364,19 @@ describe('campaign contacts', function () {
         out.rejected.map((r) => [r.row, r.reason]),
         [
           [2, 'number: "x" is not a phone number (2 to 32 digits with an optional leading +)'],
-          [4, 'customerId: A is repeated (first in row 1)'],
+          [4, 'customerId: A is repeated (an earlier row of this import has it)'],
         ],
       );
     });
 
-    it('rejects customers the campaign already has', async function () {
+    it('rejects customers the campaign already has, telling them from ids repeated in the import', async function () {
       await importContacts(store, 'd', [{ customerId: 'C1', number: '+15550100' }, { customerId: 'C2', number: '+15550101' }], RULES, NOW);
-      const out = await importAll(store, 'd', 'customerId,number\nC0,+15550099\nC2,+15550102\nC3,+15550103\nC1,+15550104\n');
+      const out = await importAll(store, 'd', 'customerId,number\nC0,+15550099\nC2,+15550102\nC3,+15550103\nC1,+15550104\nC0,+15550105\n');
       assert.equal(out.inserted, 2);
       assert.deepEqual(out.rejected, [
         { row: 2, customerId: 'C2', reason: 'customerId: the campaign already has customer C2', data: { customerId: 'C2', number: '+15550102' } },
         { row: 4, customerId: 'C1', reason: 'customerId: the campaign already has customer C1', data: { customerId: 'C1', number: '+15550104' } },
+        { row: 5, customerId: 'C0', reason: 'customerId: C0 is repeated (an earlier row of this import has it)', data: { customerId: 'C0', number: '+15550105' } },
       ]);
       const c2 = await store.getContact('d', 'C2');
       assert.deepEqual(c2?.numbers, [{ number: '+15550101' }], 'the stored customer is not overwritten');
@@ -438,6 +439,7 @@ describe('campaign contacts', function () {
           events.push('write');
           return store.importContacts(campaignId, rows, now);
         },
+        getContact: (campaignId: string, customerId: string) => store.getContact(campaignId, customerId),
       });
       // 10,000 rows: 9 of 10 rejected (a bad number, a type the campaign does not have, a control character in the id).
       const lines = ['customerId,number,type'];
@@ -553,6 +555,7 @@ describe('campaign contacts', function () {
           if (writes === 2) return Promise.reject(new Error('disk full'));
           return store.importContacts(campaignId, rows, now);
         },
+        getContact: (campaignId: string, customerId: string) => store.getContact(campaignId, customerId),
       });
       const rows = Array.from({ length: 30 }, (_, i) => ({ customerId: `C${i}`, number: i === 3 ? 'x' : `+1555${String(i).padStart(4, '0')}` }));
       const err = await importContacts(failing, 'fail', rows, RULES, NOW, { batchSize: 10 }).then(

@@ -239,7 +239,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.deepEqual(rows, [
       [2, 'number1: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
       [3, 'type1: "fax" is not a number type of this campaign (mobile, home, work, other)'],
-      [4, 'customerId: K1 is repeated (first in row 1)'],
+      [4, 'customerId: K1 is repeated (an earlier row of this import has it)'],
     ]);
     // Not an array or CSV text: an error for Catch nodes, nothing stored.
     node(contacts).receive({ payload: 42 });
