@@ -90,7 +90,10 @@ for (const { file, kind } of entries) {
   count += 1;
   if (kind === 'plugin') {
     const { code, schemas } = editorValidators();
-    copy(template, path.join(out, `${base}.html`), (html) => html.replace('/*@@SCHEMAS@@*/ {}', schemas).replace('/*@@VALIDATORS@@*/', code));
+    // Both go inside the template's <script>: a "</script" in them would end it and turn the rest into HTML.
+    if (/<\/script/i.test(schemas + code)) problems.push('the schemas or their compiled validators hold "</script", which would end the editor plugin\'s script');
+    // Replaced by functions, so a "$&" or "$'" in a schema's pattern is kept as written.
+    copy(template, path.join(out, `${base}.html`), (html) => html.replace('/*@@SCHEMAS@@*/ {}', () => schemas).replace('/*@@VALIDATORS@@*/', () => code));
   } else {
     copy(template, path.join(out, `${base}.html`));
   }

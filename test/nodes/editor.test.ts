@@ -14,6 +14,7 @@ interface EditorApi {
   problems(type: string, values: Record<string, unknown>): string[];
   field(type: string, field: string): (this: Record<string, unknown>, value: unknown) => true | string;
   read(type: string, values: Record<string, unknown>): Record<string, unknown>;
+  escape(text: unknown): string;
 }
 
 function loadPlugin(): EditorApi {
@@ -37,6 +38,7 @@ function loadPlugin(): EditorApi {
     problems: (type, values) => plain(api.problems(type, values)),
     read: (type, values) => plain(api.read(type, values)),
     field: (type, field) => api.field(type, field),
+    escape: (text) => api.escape(text),
   };
 }
 
@@ -178,6 +180,32 @@ describe('editor plugin: form validation', function () {
     assert.match(String(editor.field('callflow-campaign', 'hours').call(campaign, { regular: [{ start: '9:00', end: '18:00' }], special: [], allocated: [] })), /^hours\.regular\.0\.start: a time of day/);
     assert.equal(editor.field('callflow-campaign', 'policy').call({ ...campaign, priority: 9 }, { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 3, intervalSec: 0, causes: [] }, types: [], nonRetry: [] }), true);
     assert.match(String(editor.field('callflow-result', 'result').call({ subResult: '' }, 'a b')), /^result: a result code/);
+  });
+
+  it("keeps values out of HTML in a field's message (Node-RED's config nodes sidebar shows it as HTML)", function () {
+    const img = '<img src=x onerror=window.__xss=1>';
+    const campaign = { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: [], priority: 3 };
+    const group = String(editor.field('callflow-campaign', 'callerGroup').call(campaign, img));
+    assert.equal(group, 'callerGroup: a number group name: 1 to 64 letters, digits, _ . or -, or empty (got "\\u003cimg src=x onerror=window.__xss=1\\u003e")');
+    // A field name a flow file made up, and a value deep in a list.
+    const hours = String(editor.field('callflow-campaign', 'hours').call(campaign, { regular: [{ start: img, end: '18:00' }], special: [], allocated: [], [img]: 1 }));
+    assert.doesNotMatch(hours, /[<>]/, hours);
+    assert.match(hours, /hours\.\\u003cimg src=x onerror=window\.__xss=1\\u003e: is not a known setting/);
+    assert.match(hours, /hours\.regular\.0\.start: a time of day.*\(got "\\u003cimg/);
+    // The schema's own words are kept as written (the store's database name lists < and > it refuses).
+    assert.match(String(editor.field('callflow-store', 'database').call({ backend: 'mongodb' }, 'a<b>')), /none of .* < > .*\(got "a\\u003cb\\u003e"\)$/);
+    // The form's list of problems (shown as text) keeps the value as the runtime words it.
+    const runtime = SCHEMAS['callflow-campaign']?.checkForm({ ...campaign, callerGroup: img });
+    assert.ok(runtime && !runtime.ok);
+    assert.deepEqual(editor.problems('callflow-campaign', { ...campaign, callerGroup: img }), runtime.problems);
+    assert.ok(runtime.problems.some((p) => p.includes(`(got "${img}")`)));
+  });
+
+  it('escapes text for HTML: & < > " and \' as entities, anything as a string', function () {
+    assert.equal(editor.escape('<img src=x onerror="a(1)">\'&'), '&lt;img src=x onerror=&quot;a(1)&quot;&gt;&#39;&amp;');
+    assert.equal(editor.escape('plain text: v2 released.'), 'plain text: v2 released.');
+    assert.equal(editor.escape(undefined), '');
+    assert.equal(editor.escape(42), '42');
   });
 });
 
