@@ -47,13 +47,23 @@ export interface TraceEntry {
   outcome?: string;
 }
 
+/**
+ * What a call id (an Asterisk channel id: a unique id such as 1733312345.42,
+ * or one this application chose) and a connection id (a Node-RED node id)
+ * look like. Anything else in a handle was not made by this product, and is
+ * not repeated in a message (it could carry control characters or markup).
+ */
+const HANDLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Reads msg.call defensively: returns the handle or a sentence saying what is wrong with it. */
 export function readHandle(value: unknown): CallHandle | string {
   if (value === undefined || value === null) return 'msg.call is missing: this node needs a msg that came from a call (a callflow-entry node or an earlier element)';
   if (typeof value !== 'object') return `msg.call must be an object, got ${typeof value}`;
   const h = value as Partial<CallHandle>;
   if (typeof h.id !== 'string' || h.id.length === 0) return 'msg.call.id is missing or not a string';
+  if (!HANDLE_ID.test(h.id)) return 'msg.call.id is not a call id (1 to 128 letters, digits, . _ : or -)';
   if (typeof h.connection !== 'string' || h.connection.length === 0) return 'msg.call.connection is missing or not a string';
+  if (!HANDLE_ID.test(h.connection)) return 'msg.call.connection is not a connection id (1 to 128 letters, digits, . _ : or -)';
   if (h.vars !== undefined && (typeof h.vars !== 'object' || h.vars === null || Array.isArray(h.vars))) {
     return 'msg.call.vars must be an object';
   }

@@ -9,7 +9,7 @@ import { checkCallbackUrl } from '../../lib/campaign/callback';
 import { StateError, isOperation } from '../../lib/campaign/states';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
 import { campaignSchema, checkCampaign } from '../../lib/schemas/campaign';
-import { ValidationError, fromForm } from '../../lib/schemas/validator';
+import { ValidationError, fromForm, shownValue } from '../../lib/schemas/validator';
 import { findCampaign, listCampaigns } from './campaigns';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';
 
@@ -93,7 +93,7 @@ export function registerCampaignApi(RED: NodeAPI): void {
   RED.httpAdmin.get('/callflow/campaigns/:id/template', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
     const c = findCampaign(req.params.id ?? '');
     if (!c?.settings) {
-      fail(res, 404, `no deployed campaign ${req.params.id ?? ''} with valid settings (deploy it first)`);
+      fail(res, 404, `no deployed campaign ${shownValue(req.params.id ?? '')} with valid settings (deploy it first)`);
       return;
     }
     res.setHeader('content-disposition', `attachment; filename="${c.settings.name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.template.json"`);
@@ -103,12 +103,12 @@ export function registerCampaignApi(RED: NodeAPI): void {
   RED.httpAdmin.post('/callflow/campaigns/:id/:operation', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
     const operation = req.params.operation ?? '';
     if (!isOperation(operation) || operation === 'edit' || operation === 'load') {
-      fail(res, 404, `unknown operation ${JSON.stringify(operation)}: start, suspend, resume, stop or delete`);
+      fail(res, 404, `unknown operation ${shownValue(operation)}: start, suspend, resume, stop or delete`);
       return;
     }
     const c = findCampaign(req.params.id ?? '');
     if (!c) {
-      fail(res, 404, `no deployed campaign ${req.params.id ?? ''} (deploy it first)`);
+      fail(res, 404, `no deployed campaign ${shownValue(req.params.id ?? '')} (deploy it first)`);
       return;
     }
     c.dialer()
