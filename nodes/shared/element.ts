@@ -128,7 +128,9 @@ function successorOf(id: string, previous: Successor): Promise<Successor | undef
  * call up from msg.call (elements, callflow-result) answers it so.
  */
 export function refusedHandle(t: Translate, call: string, missing: boolean): Error {
-  return new Error(t(missing ? 'callflow.errors.handle-no-token' : 'callflow.errors.handle-wrong-token', { call }));
+  // The id comes from the msg, whoever made it: a long one is cut short in the log.
+  const shown = call.length > 100 ? `${call.slice(0, 100)}...` : call;
+  return new Error(t(missing ? 'callflow.errors.handle-no-token' : 'callflow.errors.handle-wrong-token', { call: shown }));
 }
 
 /** A send() argument with msg on one output. */
