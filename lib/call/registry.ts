@@ -12,6 +12,7 @@ import { causeText, HANGUP_REASONS, type HangupReason } from '../ari/causes';
 import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
 import type { Channel, StasisStart } from '../ari/types';
 import { silentLogger, type Logger } from '../log';
+import type { CallHandle } from './handle';
 import { CallSession, type CallEnd, type CampaignLink, type HungUpBy } from './session';
 
 /**
@@ -31,6 +32,14 @@ export interface CallRegistryOptions {
   onReconciled?: (listener: (r: Reconciliation) => void) => () => void;
   now?: () => number;
 }
+
+/**
+ * What msg.call leads to. `refused`: the handle does not prove it is the
+ * call's (no token, or not this call's token); the call must not be touched.
+ * `ended`: no such call now (`justNow`: it ended within IN_TRANSIT_MS, its
+ * msg was on its way between nodes).
+ */
+export type HandleLookup = { kind: 'live'; session: CallSession } | { kind: 'refused'; missing: boolean } | { kind: 'ended'; justNow: boolean };
 
 export interface EndedCall {
   session: CallSession;
@@ -70,6 +79,19 @@ export class CallRegistry {
 
   get(id: string): CallSession | undefined {
     return this.sessions.get(id);
+  }
+
+  /**
+   * The call a msg.call names, only if the handle carries that call's token
+   * (compared in constant time). Every node that acts on a call from a msg
+   * looks it up here, not with get(): ids can be guessed, tokens cannot.
+   */
+  find(handle: Pick<CallHandle, 'id' | 'token'>): HandleLookup {
+    const session = this.sessions.get(handle.id);
+    if (session) return session.owns(handle.token) ? { kind: 'live', session } : { kind: 'refused', missing: handle.token === undefined };
+    // A handle without a token is refused whether or not its call exists: nothing made by hand acts on calls.
+    if (typeof handle.token !== 'string') return { kind: 'refused', missing: handle.token === undefined };
+    return { kind: 'ended', justNow: this.endedJustNow(handle.id) };
   }
 
   list(): CallSession[] {

@@ -19,6 +19,10 @@
  * MAX_IN_FLIGHT requests run at once, failures are retried with backoff,
  * and the queue is bounded. Logs show origin and path only, never the
  * query string (it may carry a token) nor user:password.
+ *
+ * The receiver's secret (callback-secrets.ts) is given apart from the URL:
+ * its query parameters are appended at send time, its Authorization header
+ * goes only to the URL's own origin.
  */
 import dns from 'node:dns';
 import http from 'node:http';
@@ -26,6 +30,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
+import { withSecretQuery, type CallbackSecrets } from './callback-secrets';
 
 export interface CallbackPayload {
   dataId: string;
@@ -42,7 +47,10 @@ export interface CallbackPayload {
 }
 
 export interface CallbackOptions {
+  /** Without secrets: they come in `secrets`. */
   url: string;
+  /** What the receiver checks (the campaign's credentials); never logged. */
+  secrets?: CallbackSecrets;
   allowlist: string[];
   logger?: Logger;
   /** DNS lookup, injectable for tests: all addresses of a host. Default dns.promises.lookup(host, {all:true}). */
@@ -333,6 +341,7 @@ const defaultLookup = (host: string): Promise<{ address: string; family: number 
 
 export class CallbackSender {
   private readonly url: string;
+  private readonly secrets: CallbackSecrets;
   private readonly allow: Allowlist;
   private readonly logger: Logger;
   private readonly lookup: (host: string) => Promise<{ address: string; family: number }[]>;
@@ -356,6 +365,7 @@ export class CallbackSender {
 
   constructor(options: CallbackOptions) {
     this.url = options.url;
+    this.secrets = { ...options.secrets };
     this.allow = new Allowlist(Array.isArray(options.allowlist) ? options.allowlist : []);
     this.logger = options.logger ?? silentLogger;
     this.lookup = options.lookup ?? defaultLookup;
@@ -538,15 +548,17 @@ export class CallbackSender {
   private async deliver(job: Job, signal: AbortSignal): Promise<Outcome> {
     let url: URL;
     try {
-      url = new URL(this.url);
+      url = withSecretQuery(new URL(this.url), this.secrets.query);
     } catch {
       return { kind: 'final', error: 'the callback URL is not a valid URL' };
     }
+    const origin = url.origin;
     for (let redirects = 0; ; redirects += 1) {
       const refused = (why: string): Outcome => ({ kind: 'final', error: redirects === 0 ? why : `refused redirect to ${shown(url)}: ${why}` });
       const why = urlRefusal(url, this.allow);
       if (why) return refused(why);
-      const hop = await this.hop(url, job.body, signal);
+      // The Authorization secret is for the receiver, not for whoever it redirects to.
+      const hop = await this.hop(url, job.body, signal, url.origin === origin ? this.secrets.authorization : undefined);
       if (hop.kind === 'refused') return refused(hop.error);
       if (hop.kind === 'error') return { kind: 'retry', error: hop.error };
       const status = hop.status;
@@ -590,7 +602,7 @@ export class CallbackSender {
   }
 
   /** One HTTP request, DNS lookup included, bounded by timeoutMs. */
-  private hop(url: URL, body: string, signal: AbortSignal): Promise<Hop> {
+  private hop(url: URL, body: string, signal: AbortSignal, authorization: string | undefined): Promise<Hop> {
     return new Promise<Hop>((resolve) => {
       let settled = false;
       let req: http.ClientRequest | undefined;
@@ -641,6 +653,7 @@ export class CallbackSender {
                   'content-type': 'application/json; charset=utf-8',
                   'content-length': Buffer.byteLength(body),
                   'user-agent': 'node-red-contrib-callflow campaign callback',
+                  ...(authorization === undefined ? {} : { authorization }),
                 },
               },
               (res) => {

@@ -27,6 +27,7 @@ import type { Attempt, AttemptOutcome, ContactResult } from '../schemas/store';
 import { StoreError, type Claim, type NextStep, type Store } from '../store/port';
 import { CallingCalendar, localToInstant } from './calendar';
 import type { CallbackPayload, CallbackSender } from './callback';
+import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import { failureCause } from './causes';
 import type { Clock } from './clock';
 import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
@@ -219,6 +220,10 @@ export class Dialer implements PriorityMember {
     if (stored) {
       this.doc = stored.value;
       this.rev = stored.rev;
+      // Written before callback secrets moved to credentials: the stored URL may hold one; keep it no longer.
+      if (this.doc.settings && urlSecrets(this.doc.settings.callbackUrl).length > 0) {
+        await this.save({ ...this.doc, settings: { ...this.doc.settings, callbackUrl: splitUrlSecrets(this.doc.settings.callbackUrl).url } }, false);
+      }
       if (this.doc.state === 'running' && this.doc.settings && JSON.stringify(this.doc.settings) !== JSON.stringify(this.settings)) {
         note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
         this.apply(this.doc.settings);

@@ -102,6 +102,7 @@ export interface CampaignSettings {
   flow: string;
   priority: number;
   blocklistGroups: string[];
+  /** Where the task POSTs its events; its secrets are the node's credentials (lib/campaign/callback-secrets.ts), not part of it. */
   callbackUrl: string;
   /** Hosts (or *.domain, or CIDR ranges) the callback may reach. */
   callbackAllowlist: string[];

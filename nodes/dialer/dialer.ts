@@ -38,7 +38,9 @@ export = function register(RED: NodeAPI): void {
       const progress = t('callflow-dialer.status.progress', { dialed: s.counters.dialed, answered: s.counters.answered, failed: s.counters.failed, remaining: s.remaining });
       const state = t(`callflow-dialer.state.${s.state}`);
       const idle = s.idle ? ` · ${t(`callflow-dialer.idle.${s.idle}`, { detail: s.idleDetail ?? '' })}` : '';
-      node.status({ fill: s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state], shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle} · ${progress}` });
+      // A campaign that deploys with a warning (a secret in its callback URL) says so here too: config nodes show no status.
+      const warned = campaign.warnings.length > 0 ? ` · ${t('callflow-dialer.status.warning')}` : '';
+      node.status({ fill: s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state], shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle} · ${progress}${warned}` });
     };
     node.status({ fill: 'grey', shape: 'ring', text: 'callflow-dialer.status.loading' });
     cleanup.push(campaign.onStatus(show));

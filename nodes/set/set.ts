@@ -4,13 +4,14 @@
  * environment variable, the call's own data (msg.call), or a variable
  * Asterisk holds for the call (a channel variable, a SIP header).
  */
-import { asText } from '../../lib/call/handle';
+import { asText, withoutToken, type CallHandle } from '../../lib/call/handle';
 import { setConfig, type Assignment } from '../../lib/schemas/elements';
 import { defineElement } from '../shared/element';
 import type { Node, NodeAPI, NodeMessage } from '../shared/red';
 
 function evaluate(RED: NodeAPI, node: Node, msg: NodeMessage, a: Assignment, channel: (name: string) => Promise<string | undefined>): Promise<unknown> {
-  if (a.type === 'call') return Promise.resolve(RED.util.getMessageProperty({ call: msg.call }, a.value ? `call.${a.value}` : 'call'));
+  // The call's own data, without its token: a variable must not carry it (variables are shown and stored).
+  if (a.type === 'call') return Promise.resolve(RED.util.getMessageProperty({ call: withoutToken(msg.call as CallHandle) }, a.value ? `call.${a.value}` : 'call'));
   // Data Asterisk holds for the call: a dialplan variable, a SIP header (PJSIP_HEADER(read,X-Account)).
   if (a.type === 'chanvar') return channel(a.value);
   return new Promise((resolve, reject) => {

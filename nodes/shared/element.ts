@@ -122,6 +122,17 @@ function successorOf(id: string, previous: Successor): Promise<Successor | undef
   });
 }
 
+/**
+ * The error for a msg.call that does not carry its call's token (none, or
+ * another's): it names the call, never the token. Every node that looks a
+ * call up from msg.call (elements, callflow-result) answers it so.
+ */
+export function refusedHandle(t: Translate, call: string, missing: boolean): Error {
+  // The id comes from the msg, whoever made it: a long one is cut short in the log.
+  const shown = call.length > 100 ? `${call.slice(0, 100)}...` : call;
+  return new Error(t(missing ? 'callflow.errors.handle-no-token' : 'callflow.errors.handle-wrong-token', { call: shown }));
+}
+
 /** A send() argument with msg on one output. */
 function outputArray(node: Node, output: number, msg: NodeMessage): (NodeMessage | null)[] {
   const wires = (node as Node & { wires?: string[][] }).wires ?? [];
@@ -171,10 +182,20 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         done(new Error(t('callflow.errors.no-connection', { id: handle.connection })));
         return;
       }
-      const session = engine.calls.get(handle.id);
+      const found = engine.calls.find(handle);
+      if (found.kind === 'refused') {
+        // A msg.call made up from an id, or kept from another call: the call it names is not touched.
+        const error = refusedHandle(t, handle.id, found.missing);
+        lastError = 'callflow.status.refused-call';
+        status.now();
+        node.warn(error.message);
+        done(error);
+        return;
+      }
+      const session = found.kind === 'live' ? found.session : undefined;
       if (!session || session.signal.aborted) {
         // The caller hung up while the msg was on its way here: nothing to do, as when they hang up mid-element.
-        if (session || engine.calls.endedJustNow(handle.id)) {
+        if (session || (found.kind === 'ended' && found.justNow)) {
           done();
           return;
         }

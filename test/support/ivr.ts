@@ -18,6 +18,8 @@ export interface CallMsg {
     vars: Record<string, unknown>;
     trace: { node: string; element: string; at: string; outcome?: string }[];
     connection: string;
+    /** What lets a node act on the call (absent on the call-end report's msg.call). */
+    token?: string;
     settings?: Record<string, unknown>;
     route?: { level: string; group?: string };
     language?: string;
