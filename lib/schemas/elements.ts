@@ -3,13 +3,11 @@
  * form, its deploy-time check and its msg overrides use these.
  */
 import { HANGUP_REASONS, SIP_RESPONSES } from '../ari/causes';
+import { MEDIA_PATTERN } from '../ari/media';
 import { Validator } from './validator';
 
-/** One media URI as ARI plays it, or an http(s) URL (played as sound:<url>). */
-export const MEDIA_PATTERN =
-  '^(sound:[A-Za-z0-9_][^,\\s]*|sound:https?://[^\\s,]+|recording:[^,\\s]+|number:-?\\d{1,15}|digits:[0-9*#]{1,64}|characters:[^,]{1,64}|tone:[A-Za-z0-9!/*+.,;=_-][^,\\s]*|https?://[^\\s,]+)$';
 const MEDIA_DESCRIPTION =
-  'a media URI: sound:<file>, recording:<name>, number:<integer>, digits:<0-9*#>, characters:<text>, tone:<name> or an http(s):// URL';
+  'a media URI: sound:<file>, recording:<name> (relative names: no leading /, no . or .. parts), number:<integer>, digits:<0-9*#>, characters:<text>, tone:<name or tone data>[;tonezone=<zone>] or an http(s):// URL';
 
 const name = { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' } as const;
 const onError = {
