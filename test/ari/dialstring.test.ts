@@ -10,6 +10,7 @@ import {
   DialAllowlist,
   DialStringError,
   campaignDialString,
+  checkDialplanTarget,
   dialAllowlistPattern,
   dialDestination,
   dialStringProblem,
@@ -115,6 +116,12 @@ describe('dial strings (lib/ari/dialstring)', function () {
         return true;
       });
     });
+  });
+
+  it('checks a dialplan target (context, extension) again where it reaches Asterisk', function () {
+    checkDialplanTarget({ context: 'callflow-queues', extension: 'support' }, { context: 'queueContext', extension: 'queue' });
+    assert.throws(() => checkDialplanTarget({ context: 'default,s,1', extension: '100' }, { context: 'context', extension: 'extension' }), /^DialStringError: context: "default,s,1" cannot be used as a dialplan context: it contains ","/);
+    assert.throws(() => checkDialplanTarget({ context: 'queues', extension: 'x@y' }, { context: 'queueContext', extension: 'queue' }), /^DialStringError: queue: "x@y" cannot be used as a dialplan extension: it contains "@"/);
   });
 
   describe('finished dial strings: one destination of a known shape', function () {
