@@ -19,7 +19,7 @@ import { causeText, type HangupReason } from './causes';
 import { AriError, CallEndedError, CancelledError, abortReason, asError } from './errors';
 import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
-import { normalizeMedia } from './media';
+import { MediaGuard, normalizeMedia } from './media';
 import type {
   ChannelLost,
   ConnectionState,
@@ -37,6 +37,7 @@ import type {
 } from './port';
 import { AriRest } from './rest';
 import type { Application, AsteriskInfo, Bridge, Channel, LiveRecording, Playback, Sound } from './types';
+import { checkChannelValue } from './variables';
 
 export interface AriConnectionOptions {
   /** http(s)://host:port, with or without a trailing /ari */
@@ -54,6 +55,8 @@ export interface AriConnectionOptions {
   /** Reconnect delays after a refused password (default 10 s growing to 60 s), gentle on fail2ban. */
   authBackoff?: { initialMs: number; maxMs: number };
   random?: () => number;
+  /** Checks http(s) media before Asterisk fetches it (internal addresses); default: a guard with an empty allowlist. */
+  media?: MediaGuard;
 }
 
 interface Waiter<T> {
@@ -90,6 +93,16 @@ export function normalizeAriUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${path}`;
 }
 
+/** Channel variables and the caller id of an originate are written as they are: no control characters, bounded length. */
+function refuseVariables(operation: string, request: OriginateRequest): void {
+  try {
+    if (request.callerId !== undefined) checkChannelValue('CALLERID', request.callerId);
+    for (const [name, value] of Object.entries(request.variables ?? {})) checkChannelValue(name, value);
+  } catch (err) {
+    throw new AriError(operation, 'bad-request', (err as Error).message, 400);
+  }
+}
+
 export class AriConnection implements Telephony {
   readonly app: string;
   private readonly baseUrl: string;
@@ -111,8 +124,10 @@ export class AriConnection implements Telephony {
   private currentStatus: ConnectionStatus = { state: 'connecting', message: 'not started', attempt: 0 };
   private readonly lifetime = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly mediaGuard: MediaGuard;
 
   constructor(private readonly options: AriConnectionOptions) {
+    this.mediaGuard = options.media ?? new MediaGuard();
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
     this.app = options.app;
@@ -542,6 +557,7 @@ export class AriConnection implements Telephony {
   }
 
   async originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
+    refuseVariables('originate', request);
     const channelId = request.channelId ?? randomUUID();
     let resolveOutcome!: (o: OriginateOutcome) => void;
     const outcome = new Promise<OriginateOutcome>((r) => (resolveOutcome = r));
@@ -566,6 +582,7 @@ export class AriConnection implements Telephony {
   }
 
   async createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel> {
+    refuseVariables('create', request);
     const channelId = request.channelId ?? randomUUID();
     this.originated.add(channelId);
     const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
@@ -620,6 +637,21 @@ export class AriConnection implements Telephony {
     } catch (err) {
       return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
     }
+    const remote = media.filter((u) => MediaGuard.remote(u));
+    if (remote.length === 0) return this.playChecked(target, uris, options);
+    // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
+    return Promise.all(remote.map((u) => this.mediaGuard.check(u, signal))).then(
+      () => this.playChecked(target, uris, options),
+      (err: unknown) => {
+        if (signal?.aborted) throw abortReason(signal);
+        throw new AriError('play', 'bad-request', (err as Error).message, 400);
+      },
+    );
+  }
+
+  private playChecked(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const playbackId = options.playbackId ?? randomUUID();
     const params: Record<string, unknown> = { playbackId, media: uris.join(',') };
     if (options.lang) params.lang = options.lang;
@@ -740,6 +772,11 @@ export class AriConnection implements Telephony {
   }
 
   setVariable(channelId: string, name: string, value: string, signal?: AbortSignal): Promise<void> {
+    try {
+      checkChannelValue(name, value);
+    } catch (err) {
+      return Promise.reject(new AriError('setChannelVar', 'bad-request', (err as Error).message, 400));
+    }
     return this.call('channels', 'setChannelVar', { channelId, variable: name, value }, signal);
   }
 

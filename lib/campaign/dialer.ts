@@ -16,6 +16,7 @@
  * attempt is never dialed twice: a new attempt gets a new number and id.
  */
 import { randomUUID } from 'node:crypto';
+import { campaignDialString, type DialAllowlist } from '../ari/dialstring';
 import { AriError } from '../ari/errors';
 import type { OriginateOutcome, Telephony, TelephonyEvent } from '../ari/port';
 import type { Channel } from '../ari/types';
@@ -115,6 +116,8 @@ export interface DialerOptions {
   hooks: DialerHooks;
   /** Resolves once the connection to Asterisk is up (the calls in flight after a restart are resolved then). */
   whenConnected?: () => Promise<void>;
+  /** Where the connection may dial (its dial allowlist); default PJSIP/* and PJSIP/*@trunk. */
+  destinations?: DialAllowlist;
 }
 
 /** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
@@ -539,7 +542,7 @@ export class Dialer implements PriorityMember {
       const variables: Record<string, string> = { CALLFLOW_CAMPAIGN: this.id, CALLFLOW_CUSTOMER: contact.customerId };
       const started = await this.options.telephony.originate({
         channelId: inflight.channelId,
-        endpoint: this.settings.dialString.split('{number}').join(target.number),
+        endpoint: campaignDialString(this.settings.dialString, target.number, this.options.destinations),
         callerId: inflight.caller,
         timeoutSec: this.settings.maxResponseSec,
         appArgs: this.settings.flow ? [this.settings.flow] : ['campaign', this.id],

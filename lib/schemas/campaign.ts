@@ -6,6 +6,7 @@
  * document; `checkCampaign` adds the rules that span fields (start before
  * end, one rule per failure cause, numbers or a group).
  */
+import { dialTemplateSchema } from '../ari/dialstring';
 import { Validator } from './validator';
 
 /** The failure causes of an attempt that did not reach the customer (see docs/campaigns.md for how Asterisk reports each). */
@@ -194,7 +195,7 @@ export const campaignSchema = {
       default: [],
       description: 'at most 100 hosts or ranges',
     },
-    dialString: { type: 'string', pattern: '^[^\\s]*\\{number\\}[^\\s]*$', maxLength: 200, default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, e.g. PJSIP/{number}@trunk' },
+    dialString: dialTemplateSchema('dial-string', { default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, of one destination, e.g. PJSIP/{number}@trunk' }),
     timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC', description: 'an IANA time zone such as Asia/Shanghai or Europe/Berlin' },
     hours: {
       type: 'object',

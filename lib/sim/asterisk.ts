@@ -384,6 +384,13 @@ export class SimulatedAsterisk extends EventEmitter {
 
   // ---------------------------------------------------------------- outbound calls
 
+  /**
+   * An endpoint as ARI and chan_pjsip read it (res/ari/resource_channels.c, channels/chan_pjsip.c request()):
+   * the technology before the first "/"; then "<endpoint>[/<location>]", "<user>@<endpoint>" dialing the user
+   * through the endpoint, the location an AOR or a URI (sip: or sips:, whose user is called unless a user was
+   * given before "@"). The simulator has every endpoint whose name could be a pjsip.conf section (letters, digits,
+   * _ . + * # -) and no AOR: anything else fails as Asterisk fails a request it cannot place (500).
+   */
   private parseEndpoint(endpoint: string): { endpointName: string; number: string; resource: string } {
     const slash = endpoint.indexOf('/');
     if (slash <= 0 || slash === endpoint.length - 1) throw new AriHttpError(400, 'Invalid endpoint specified');
@@ -393,10 +400,20 @@ export class SimulatedAsterisk extends EventEmitter {
       // Asterisk fails to request a channel of a technology it does not have.
       throw new AriHttpError(500, 'Allocation failed');
     }
-    const at = resource.indexOf('@');
-    const endpointName = at >= 0 ? resource.slice(at + 1).split(/[/;]/)[0] ?? resource : resource.split('/')[0] ?? resource;
-    const user = (at >= 0 ? resource.slice(0, at) : resource).replace(/^sips?:/i, '');
-    return { endpointName: endpointName || resource, number: user, resource };
+    const second = resource.indexOf('/');
+    const first = second < 0 ? resource : resource.slice(0, second);
+    const at = first.indexOf('@');
+    const endpointName = at >= 0 ? first.slice(at + 1) : first;
+    let user = at >= 0 ? first.slice(0, at) : '';
+    // chan_pjsip: "endpoint '...' was not found" (cause 3), answered 500 by ARI.
+    if (!/^[A-Za-z0-9_.+*#-]+$/.test(endpointName)) throw new AriHttpError(500, 'Allocation failed');
+    if (second >= 0) {
+      // No AOR has that name here, so chan_pjsip would use the location as the request URI: only sip: and sips: make a dialog.
+      const uri = /^sips?:(?:([^@;]*)@)?[^;]+/i.exec(resource.slice(second + 1));
+      if (!uri) throw new AriHttpError(500, 'Allocation failed');
+      user ||= uri[1] ?? '';
+    }
+    return { endpointName, number: user || endpointName, resource };
   }
 
   private parseCallerId(callerId: string | undefined): { name: string; number: string } {

@@ -5,6 +5,7 @@
  * owns as callflow-asterisk owns its connection. The stage nodes
  * (contacts, dialer, report) use it; it pushes the task's state to them.
  */
+import { parseDialTemplate } from '../../lib/ari/dialstring';
 import { CallbackSender, checkCallbackUrl } from '../../lib/campaign/callback';
 import { callbackSetup, readCallbackSecrets, redactUrlSecrets, type CallbackSecrets } from '../../lib/campaign/callback-secrets';
 import { systemClock, type Clock } from '../../lib/campaign/clock';
@@ -91,6 +92,11 @@ export = function register(RED: NodeAPI): void {
       if (!settings) throw new Error(t('callflow-campaign.errors.invalid', { problems: node.problems.join('; ') }));
       const engine = asterisk?.engine;
       if (!engine) throw new Error(t('callflow-campaign.errors.no-connection'));
+      // A dial string the connection would refuse for every number: say so now, rather than fail every contact.
+      const template = parseDialTemplate(settings.dialString, 'dial-string');
+      if (typeof template === 'string' || !engine.destinations.mayAllow(template)) {
+        throw new Error(t('callflow-campaign.errors.not-allowed', { dialString: settings.dialString, allowlist: engine.destinations.toString() || '-' }));
+      }
       if (settings.callsAtATime > engine.maxChannels) {
         node.warn(t('callflow-campaign.errors.over-limit', { calls: settings.callsAtATime, limit: engine.maxChannels }));
       }
@@ -148,6 +154,7 @@ export = function register(RED: NodeAPI): void {
         callerNumbers: callerNumbers(settings),
         ...(callback ? { callback } : {}),
         log,
+        destinations: engine.destinations,
         whenConnected: () =>
           new Promise<void>((resolve) => {
             const off = engine.onStatus((s) => {

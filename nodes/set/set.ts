@@ -4,6 +4,7 @@
  * environment variable, the call's own data (msg.call), or a variable
  * Asterisk holds for the call (a channel variable, a SIP header).
  */
+import { channelValueProblem } from '../../lib/ari/variables';
 import { asText, withoutToken, type CallHandle } from '../../lib/call/handle';
 import { setConfig, type Assignment } from '../../lib/schemas/elements';
 import { defineElement } from '../shared/element';
@@ -40,7 +41,11 @@ export = function register(RED: NodeAPI): void {
           // A later row reads it through msg.call.vars (JSONata, msg, call).
           (msg.call as { vars: Record<string, unknown> }).vars[a.name] = value;
         } else {
-          await engine.telephony.setVariable(session.channelId, a.name, asText(value), signal);
+          const text = asText(value);
+          // Values come from callers and flows; Asterisk stores them as they are (SIP headers, CDRs and logs show them).
+          const problem = channelValueProblem(text);
+          if (problem) throw new Error(`${a.name}: the value ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text)} ${problem}, so it is not set on the channel`);
+          await engine.telephony.setVariable(session.channelId, a.name, text, signal);
         }
         values[a.name] = value;
       }

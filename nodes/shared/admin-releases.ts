@@ -12,6 +12,7 @@
  * names the holder of an edit lock, and any request from that editor keeps
  * its locks alive (they end 5 minutes after the last one).
  */
+import { dialStringProblem } from '../../lib/ari/dialstring';
 import { ReleaseError, STATE_NAMES } from '../../lib/releases/states';
 import type { Actor, ReleaseBook } from '../../lib/releases/book';
 import { graySettings, newVersionRequest, releaseRequest, testRequest } from '../../lib/schemas/releases';
@@ -168,6 +169,10 @@ async function placeTestCall(book: ReleaseBook, flow: string, version: string, r
     return { placed: 'simulator', call: call.report() };
   }
   if (!request.endpoint) throw new ReleaseError(400, 'say which phone to call for the test: "endpoint", such as PJSIP/1001');
+  // The same rules as a transfer's: one destination, on the connection's dial allowlist.
+  const why = dialStringProblem(request.endpoint);
+  if (why) throw new ReleaseError(400, `endpoint: ${JSON.stringify(request.endpoint)} is not one destination: it ${why}`);
+  if (!engine.destinations.allows(request.endpoint)) throw new ReleaseError(422, `endpoint: ${request.endpoint} is not on the connection's dial allowlist (${engine.destinations.toString() || 'empty'})`);
   const { channel } = await engine.telephony.originate({ endpoint: request.endpoint, callerId: request.caller || 'test', appArgs: [flow, version] });
   return { placed: 'asterisk', channel: channel.id };
 }

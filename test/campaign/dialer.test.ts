@@ -15,6 +15,8 @@ import type { ContactInput } from '../../lib/schemas/store';
 import type { EmbeddedStore } from '../../lib/store/embedded';
 import { StoreError, type StoredContact } from '../../lib/store/port';
 import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Originated } from './support';
+import { MemoryLogger } from '../support/telephony';
+import { DialAllowlist } from '../../lib/ari/dialstring';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
 
@@ -318,6 +320,31 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
         ['vip', 'answered', 1],
         ['none', 'filtered-out', 0],
       ],
+    );
+  });
+
+  it('dials only what the connection may dial: a number its allowlist does not allow is not dialed, and the log says why', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    await db.store.importContacts(
+      'task-1',
+      contacts(settings, [
+        { customerId: 'uk', numbers: [{ number: '+442071234567' }] },
+        { customerId: 'premium', numbers: [{ number: '+19005550100' }] },
+      ]),
+      clock.now(),
+    );
+    const log = new MemoryLogger();
+    const { dialer: d } = dialer(settings, { destinations: new DialAllowlist('PJSIP/+44*@trunk'), log });
+    await d.start();
+    await d.operate('start');
+    await clock.advance(60_000);
+    assert.deepEqual(pbx.originated.map((o) => o.number), ['+442071234567'], 'only the allowed number reached Asterisk');
+    const premium = (await allContacts(db.store, 'task-1')).find((c) => c.customerId === 'premium');
+    assert.ok(premium && premium.attempts.length > 0 && premium.attempts.every((a) => a.outcome === 'originate-failed'), JSON.stringify(premium?.attempts));
+    assert.ok(
+      log.lines.some((l) => l === "warn campaign test task: originating to +19005550100 failed: dialString: PJSIP/+19005550100@trunk is not on this connection's dial allowlist (PJSIP/+44*@trunk)"),
+      log.lines.join('\n'),
     );
   });
 

@@ -288,6 +288,8 @@ export function makeDialer(options: {
   limit?: number;
   hooks?: Recorder;
   callback?: ConstructorParameters<typeof Dialer>[0]['callback'];
+  destinations?: ConstructorParameters<typeof Dialer>[0]['destinations'];
+  log?: ConstructorParameters<typeof Dialer>[0]['log'];
 }): { dialer: Dialer; hooks: Recorder } {
   const hooks = options.hooks ?? recorder();
   const view = options.view;
@@ -305,6 +307,8 @@ export function makeDialer(options: {
     callerNumbers: options.settings.callerNumbers,
     hooks,
     ...(options.callback ? { callback: options.callback } : {}),
+    ...(options.destinations ? { destinations: options.destinations } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   return { dialer, hooks };
 }

@@ -191,6 +191,22 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.deepEqual(order.slice(0, 2).sort(), ['03', '06']);
   });
 
+  it('does not start a campaign whose dial string the connection may not dial, and says why on the dialer\'s status', async function () {
+    const nodes = prepare('Survey campaign', (c) => {
+      c.dialString = 'PJSIP/{number}@premium-carrier';
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const dialer = byType(nodes, 'callflow-dialer');
+    const why = 'dialString: PJSIP/{number}@premium-carrier is not on the dial allowlist of the Asterisk connection (PJSIP/* PJSIP/*@trunk): no number could be dialed';
+    await waitForStatus(node(String(dialer.id)), (s) => s.fill === 'red' && (s.text ?? '').startsWith(why), 10_000);
+    const said = why.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    await untilLogged(new RegExp(`the campaign could not start \\(tried again on the next request\\): ${said}`));
+    // A start asked for meets the same refusal (the dialer node's done(err)).
+    node(String(dialer.id)).receive({ topic: 'start' });
+    await untilLogged(new RegExp(`${said}[\\s\\S]*${said}`));
+    assert.deepEqual(outbound(), [], 'nobody was called');
+  });
+
   it('keeps to the state rules by msg.topic and through the admin API, with the reason when refused', async function () {
     const nodes = prepare('Notification campaign', (c) => {
       c.timezone = 'UTC';

@@ -63,6 +63,9 @@ describe('editor plugin: form validation', function () {
     ['callflow-menu', { prompts: ['sound:enter-ext-of-person'], options: ['1', '#'], labels: ['a', 'b'], repeatKey: '*', timeoutSec: '' }],
     ['callflow-transfer', { kind: 'number', number: '', dialString: 'PJSIP/trunk', ringTimeoutSec: '2' }],
     ['callflow-transfer', { kind: 'dialplan', context: '', extension: '' }],
+    ['callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/trunk/sip:100@{vars.host}' }],
+    ['callflow-transfer', { kind: 'number', number: '{vars.n}', dialString: 'Local/{number}@outbound/n' }],
+    ['callflow-transfer', { kind: 'endpoint', endpoint: 'Local/{vars.ext}@agents' }],
     ['callflow-transfer', { kind: 'queue', queue: 'support', ringTimeoutSec: '' }],
     ['callflow-response', { code: '999', media: ['sound:x', 'bad media'] }],
     ['callflow-response', { code: '486', reason: 'closed', media: [] }],
@@ -78,6 +81,8 @@ describe('editor plugin: form validation', function () {
     ['callflow-store', { backend: 'embedded', file: 'data/callflow.db', durability: 'normal' }],
     ['callflow-asterisk', { url: '', app: 'callflow', useSimulator: true, idleTimeoutSec: '0', maxChannels: '0' }],
     ['callflow-asterisk', { url: 'http://pbx:8088', app: 'callflow', useSimulator: false, idleTimeoutSec: '60', maxChannels: '250' }],
+    ['callflow-asterisk', { url: 'http://pbx:8088', app: 'callflow', dialAllowlist: 'PJSIP/* PJSIP/*&Local/x', mediaAllowlist: 'media.lan 10.0.0.0/8 a b' }],
+    ['callflow-asterisk', { url: 'http://pbx:8088', app: 'callflow', dialAllowlist: 'PJSIP/*@trunk\nLocal/*@outbound', mediaAllowlist: 'media lan;x' }],
     // The campaign form as the editor collects it: plain inputs as text, lists and nested settings as values.
     ['callflow-campaign', { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'] }],
     ['callflow-campaign', { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], priority: '7', intervalSec: '0' }],
@@ -152,6 +157,24 @@ describe('editor plugin: form validation', function () {
       const runtime = validator.checkForm(values);
       assert.deepEqual(editor.problems(type, values), runtime.ok ? [] : runtime.problems, `${type} ${JSON.stringify(values)}`);
     }
+  });
+
+  it('refuses a dial string template of more than one destination, or with a placeholder where no name or number goes', function () {
+    const refused: [string, Record<string, unknown>, RegExp][] = [
+      ['callflow-campaign', { name: 'n', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], dialString: 'PJSIP/{number}&Local/x' }, /^dialString: a dial string with \{number\} in it, of one destination, e\.g\. PJSIP\/\{number\}@trunk \(PJSIP\/\[<user>@\]<endpoint>\[\/<AOR or sip: URI>\]\) \(got "PJSIP\/\{number\}&Local\/x"\)$/],
+      ['callflow-campaign', { name: 'n', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], dialString: 'PJSIP/trunk/sip:{number}@{number}' }, /^dialString: .*\(got "PJSIP\/trunk\/sip:\{number\}@\{number\}"\)$/],
+      ['callflow-campaign', { name: 'n', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], dialString: '{number}/trunk' }, /^dialString: .*Technology\/<resource>.*\(got "\{number\}\/trunk"\)$/],
+      ['callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/trunk/sip:100@{vars.host}' }, /^endpoint: one endpoint such as PJSIP\/100/],
+      ['callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/{vars.a}@{vars.b}@x' }, /^endpoint: /],
+      ['callflow-transfer', { kind: 'endpoint', endpoint: 'Local/{vars.ext}' }, /^endpoint: .*Local\/<extension>@<context>/],
+      ['callflow-transfer', { kind: 'number', number: '{vars.n}', dialString: 'PJSIP/{number}@trunk,PJSIP/x' }, /^dialString: /],
+    ];
+    for (const [type, values, expected] of refused) {
+      const problems = editor.problems(type, values);
+      assert.ok(problems.some((p) => expected.test(p)), `${type} ${JSON.stringify(values)}: ${JSON.stringify(problems)}`);
+    }
+    assert.deepEqual(editor.problems('callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/{vars.agent}' }), []);
+    assert.deepEqual(editor.problems('callflow-transfer', { kind: 'number', number: '{caller}', dialString: 'PJSIP/trunk/sip:{number}@sip.example.com' }), []);
   });
 
   it('reads a form as the runtime does (numbers and booleans out of strings, defaults)', function () {

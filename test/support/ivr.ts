@@ -57,6 +57,10 @@ export interface FlowOptions {
   routing?: string;
   /** More config nodes (global, deployed before the connection). */
   configs?: object[];
+  /** The connection's dial allowlist (default: the schema's, PJSIP/* PJSIP/*@trunk). */
+  dialAllowlist?: string;
+  /** The connection's media allowlist (default: none). */
+  mediaAllowlist?: string;
 }
 
 /** a1 (connection) + the nodes (on tab "tab"), plus Complete and Catch nodes watching `watched` (ids completed and caught). */
@@ -72,6 +76,8 @@ export function ivrFlow(sim: Simulator, nodes: object[], watched: string[], opti
       useSimulator: false,
       idleTimeoutSec: options.idleTimeoutSec ?? 60,
       ...(options.routing ? { routing: options.routing } : {}),
+      ...(options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist }),
+      ...(options.mediaAllowlist === undefined ? {} : { mediaAllowlist: options.mediaAllowlist }),
     },
     // x and y make them flow nodes (without, Node-RED takes a node for a config node).
     ...nodes.map((n, i) => ({ z: 'tab', x: 100 + 150 * i, y: 100, ...n })),
