@@ -21,6 +21,7 @@ export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk',
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
     url: {
       type: 'string',
+      maxLength: 2000,
       pattern: '^(https?://[^\\s/@]+(:\\d{1,5})?(/[^\\s]*)?)?$',
       default: '',
       description: 'an http:// or https:// URL of the Asterisk HTTP server, e.g. http://127.0.0.1:8088, without user or password',

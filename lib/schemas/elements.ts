@@ -80,7 +80,7 @@ export interface PlayConfig {
 const prompts = {
   type: 'array',
   default: [] as string[],
-  items: { type: 'string', pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
+  items: { type: 'string', maxLength: 2000, pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
   maxItems: 50,
   description: 'a list of at most 50 media URIs',
 } as const;
@@ -254,8 +254,8 @@ export const transferConfig = new Validator<TransferConfig>('callflow-transfer',
   properties: {
     name,
     kind: { type: 'string', enum: ['endpoint', 'number', 'dialplan', 'queue', 'flow'], default: 'endpoint', description: 'endpoint, number, dialplan, queue or flow' },
-    endpoint: { type: 'string', pattern: `^([A-Za-z0-9]+/${templated}+)?$`, default: '', description: 'an endpoint such as PJSIP/100 (may use {vars.name})' },
-    number: { type: 'string', pattern: '^(\\+?[0-9*#]{1,32}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]*\\}|\\{caller\\})?$', default: '', description: 'a number (+15550100), {vars.name} or {caller}' },
+    endpoint: { type: 'string', maxLength: 200, pattern: `^([A-Za-z0-9]+/${templated}+)?$`, default: '', description: 'an endpoint such as PJSIP/100 (may use {vars.name})' },
+    number: { type: 'string', maxLength: 100, pattern: '^(\\+?[0-9*#]{1,32}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]*\\}|\\{caller\\})?$', default: '', description: 'a number (+15550100), {vars.name} or {caller}' },
     // {number} is found by a lookahead: with it between two unbounded repeats, V8 backtracked quadratically (bench/patterns).
     dialString: { type: 'string', maxLength: 200, pattern: `^(?=[A-Za-z0-9]+/${templated}*\\{number\\})[A-Za-z0-9]+/${templated}*$`, default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, e.g. PJSIP/{number}@trunk' },
     context: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,80}$', default: '', description: 'a dialplan context' },
