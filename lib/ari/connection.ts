@@ -89,7 +89,10 @@ export function normalizeAriUrl(url: string): string {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RangeError(`ARI URL "${url}" must start with http:// or https://`);
   if (parsed.username || parsed.password) throw new RangeError('put the ARI username and password in their own fields, not in the URL');
-  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/ari$/, '');
+  // Trailing slashes dropped by hand: /\/+$/ backtracks quadratically on a long run of slashes.
+  let end = parsed.pathname.length;
+  while (end > 0 && parsed.pathname.charCodeAt(end - 1) === 0x2f) end -= 1;
+  const path = parsed.pathname.slice(0, end).replace(/\/ari$/, '');
   return `${parsed.protocol}//${parsed.host}${path}`;
 }
 

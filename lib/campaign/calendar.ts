@@ -12,6 +12,7 @@
  * window is never doubled. Only Intl and Date are used.
  */
 import type { CallingHours, Period } from '../schemas/campaign';
+import { isCalendarDate } from '../schemas/dates';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
@@ -203,15 +204,22 @@ export class CallingCalendar {
       });
       return periods.map((p) => ({ start: p.start, end: p.end }));
     };
+    // A date that does not exist (2024-02-30) would never come round: it is refused, not silently ignored.
+    const checkDates = (where: string, dates: string[]): string[] => {
+      dates.forEach((d, j) => {
+        if (!isCalendarDate(d)) throw new RangeError(`${where}.${j}: not a date that exists, YYYY-MM-DD: ${JSON.stringify(d)}`);
+      });
+      return dates;
+    };
     this.regular = check('hours.regular', hours.regular);
     this.special = hours.special.map((s, i) => ({
-      dates: new Set(s.dates),
+      dates: new Set(checkDates(`hours.special.${i}.dates`, s.dates)),
       weekdays: new Set(s.weekdays.map((w) => w.toLowerCase())),
       periods: check(`hours.special.${i}.periods`, s.periods),
     }));
     hours.allocated.forEach((a, i) => {
       const periods = check(`hours.allocated.${i}.periods`, a.periods);
-      for (const d of a.dates) if (!this.allocated.has(d)) this.allocated.set(d, periods);
+      for (const d of checkDates(`hours.allocated.${i}.dates`, a.dates)) if (!this.allocated.has(d)) this.allocated.set(d, periods);
     });
   }
 

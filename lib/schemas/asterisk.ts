@@ -1,7 +1,7 @@
 /** The callflow-asterisk config node: where ARI is, and which Stasis application this Node-RED serves. */
-import { DEFAULT_DIAL_ALLOWLIST, DialAllowlist, dialAllowlistPattern } from '../ari/dialstring';
+import { DEFAULT_DIAL_ALLOWLIST, DialAllowlist, dialAllowlistEntryPattern } from '../ari/dialstring';
 import { HostAllowlist } from '../net/addresses';
-import { Validator } from './validator';
+import { Validator, separatedListPattern } from './validator';
 
 export interface AsteriskConfig {
   name?: string;
@@ -30,6 +30,7 @@ export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk',
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
     url: {
       type: 'string',
+      maxLength: 2000,
       pattern: '^(https?://[^\\s/@]+(:\\d{1,5})?(/[^\\s]*)?)?$',
       default: '',
       description: 'an http:// or https:// URL of the Asterisk HTTP server, e.g. http://127.0.0.1:8088, without user or password',
@@ -46,14 +47,14 @@ export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk',
     dialAllowlist: {
       type: 'string',
       maxLength: 4000,
-      pattern: dialAllowlistPattern(),
+      pattern: separatedListPattern(dialAllowlistEntryPattern()),
       default: DEFAULT_DIAL_ALLOWLIST,
       description: 'dial strings separated by spaces, commas or new lines, * standing for one name or number, e.g. PJSIP/* PJSIP/*@trunk Local/*@outbound',
     },
     mediaAllowlist: {
       type: 'string',
       maxLength: 4000,
-      pattern: '^[\\s,]*((\\*\\.)?[A-Za-z0-9.:_-]{1,253}(/[0-9]{1,3})?([\\s,]+(\\*\\.)?[A-Za-z0-9.:_-]{1,253}(/[0-9]{1,3})?)*)?[\\s,]*$',
+      pattern: separatedListPattern('(?:\\*\\.)?[A-Za-z0-9.:_-]{1,253}(?:/[0-9]{1,3})?'),
       default: '',
       description: 'host names, *.domains, IP addresses or CIDR ranges separated by spaces, commas or new lines',
     },

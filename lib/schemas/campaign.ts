@@ -7,6 +7,7 @@
  * end, one rule per failure cause, numbers or a group).
  */
 import { dialTemplateSchema } from '../ari/dialstring';
+import { DATE_DESCRIPTION, DATE_PATTERN, LOCAL_TIME_DESCRIPTION, LOCAL_TIME_PATTERN } from './dates';
 import { Validator } from './validator';
 
 /** The failure causes of an attempt that did not reach the customer (see docs/campaigns.md for how Asterisk reports each). */
@@ -123,13 +124,9 @@ export interface CampaignSettings {
 }
 
 const HHMM = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'a time of day, HH:MM from 00:00 to 24:00' } as const;
-const DATE = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description: 'a date, YYYY-MM-DD' } as const;
-const LOCAL_TIME = {
-  type: 'string',
-  pattern: '^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$',
-  default: '',
-  description: 'a local date and time, YYYY-MM-DDTHH:MM, or empty',
-} as const;
+// Dates that exist (2024-02-29 does, 2023-02-29 and 2024-02-30 do not): see dates.ts.
+const DATE = { type: 'string', pattern: DATE_PATTERN, description: DATE_DESCRIPTION } as const;
+const LOCAL_TIME = { type: 'string', pattern: LOCAL_TIME_PATTERN, default: '', description: LOCAL_TIME_DESCRIPTION } as const;
 const NUMBER = { type: 'string', pattern: '^\\+?[0-9]{2,32}$', description: 'a phone number: 2 to 32 digits with an optional leading +' } as const;
 const NAME = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: '1 to 64 letters, digits, _ . or -' } as const;
 const ATTR = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'an attribute name: a letter or _, then letters, digits or _' } as const;

@@ -79,7 +79,7 @@ export interface PlayConfig {
 const prompts = {
   type: 'array',
   default: [] as string[],
-  items: { type: 'string', pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
+  items: { type: 'string', maxLength: 2000, pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
   maxItems: 50,
   description: 'a list of at most 50 media URIs',
 } as const;
@@ -257,7 +257,7 @@ export const transferConfig = new Validator<TransferConfig>('callflow-transfer',
       optional: true,
       description: 'one endpoint such as PJSIP/100 or Local/100@agents; {vars.name}, {caller}, {dialed} or {callId} may stand for a name or a number, never for a technology, a separator or a SIP URI\'s host',
     }),
-    number: { type: 'string', pattern: '^(\\+?[0-9*#]{1,32}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]*\\}|\\{caller\\})?$', default: '', description: 'a number (+15550100), {vars.name} or {caller}' },
+    number: { type: 'string', maxLength: 100, pattern: '^(\\+?[0-9*#]{1,32}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]*\\}|\\{caller\\})?$', default: '', description: 'a number (+15550100), {vars.name} or {caller}' },
     dialString: dialTemplateSchema('dial-string', { default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, of one destination, e.g. PJSIP/{number}@trunk' }),
     context: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,80}$', default: '', description: 'a dialplan context' },
     extension: { type: 'string', pattern: '^[A-Za-z0-9_+*#.-]{0,80}$', default: '', description: 'a dialplan extension' },

@@ -128,6 +128,17 @@ export function shownKey(key: string): string {
   return /^[A-Za-z0-9_$.-]{1,64}$/.test(key) ? key : shownValue(key);
 }
 
+/**
+ * A JSON-schema pattern for a text of entries separated by spaces, commas or new lines (an allowlist), each of
+ * the shape `entry` (a pattern without anchors). Written so that V8 takes linear time on any text: an entry
+ * must end where a separator or the end follows (so it is matched one way only), and separators are read by
+ * one repeat per place (a leading and a trailing [\s,]* around an optional list make V8 try every split of a
+ * run of separators: quadratic, bench/patterns).
+ */
+export function separatedListPattern(entry: string): string {
+  return `^(?:[\\s,]*(?:${entry})(?=[\\s,]|$))*[\\s,]*$`;
+}
+
 interface PropertySchema {
   type?: string | string[];
   default?: unknown;

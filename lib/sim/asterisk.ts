@@ -90,6 +90,26 @@ const OUTCOME_SIP: Record<Exclude<NumberBehaviour['outcome'], 'answer' | 'no-ans
   unreachable: 408,
 };
 
+/**
+ * A caller id as ARI takes it: `"Name" <number>`, `Name <number>` or a bare
+ * number. Read by hand: the regular expression it replaced
+ * (/^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/) backtracked in cubic time on a
+ * long run of spaces (2,000 took 9 s).
+ */
+export function parseCallerId(callerId: string | undefined): { name: string; number: string } {
+  if (!callerId) return { name: '', number: '' };
+  const text = callerId.trim();
+  const open = text.indexOf('<');
+  if (open >= 0 && text.endsWith('>')) {
+    const number = text.slice(open + 1, -1);
+    let name = text.slice(0, open).trim();
+    if (name.startsWith('"')) name = name.slice(1);
+    if (name.endsWith('"')) name = name.slice(0, -1);
+    if (!number.includes('>') && !name.includes('"')) return { name: name.trim(), number: number.trim() };
+  }
+  return { name: '', number: text };
+}
+
 export class SimulatedAsterisk extends EventEmitter {
   readonly clock: SimClock;
   readonly sounds = new SoundCatalog();
@@ -416,12 +436,6 @@ export class SimulatedAsterisk extends EventEmitter {
     return { endpointName, number: user || endpointName, resource };
   }
 
-  private parseCallerId(callerId: string | undefined): { name: string; number: string } {
-    if (!callerId) return { name: '', number: '' };
-    const m = /^\s*"?([^"<]*?)"?\s*<([^>]*)>\s*$/.exec(callerId);
-    if (m) return { name: m[1]?.trim() ?? '', number: m[2]?.trim() ?? '' };
-    return { name: '', number: callerId.trim() };
-  }
 
   originate(p: {
     endpoint: string;
@@ -489,7 +503,7 @@ export class SimulatedAsterisk extends EventEmitter {
     const id = channelId ?? this.newChannelId();
     if (channelId !== undefined) this.sequence += 1;
     const name = this.channelName(endpointName);
-    const caller = this.parseCallerId(callerId);
+    const caller = parseCallerId(callerId);
     const report = this.newReport(id, name, 'outbound', caller.number, number);
     const ch = new SimChannel(
       id,

@@ -177,6 +177,21 @@ describe('editor plugin: form validation', function () {
     assert.deepEqual(editor.problems('callflow-transfer', { kind: 'number', number: '{caller}', dialString: 'PJSIP/trunk/sip:{number}@sip.example.com' }), []);
   });
 
+  it('refuses campaign dates that do not exist (2024-02-30, 2023-02-29) on their field, as the runtime does; takes 2024-02-29', function () {
+    const campaign = { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'] };
+    const hours = (dates: string[]): unknown => ({ regular: [], special: [{ dates, weekdays: [], periods: [] }], allocated: [{ dates, periods: [] }] });
+    const special = (d: string, i: number): string => `hours.special.0.dates.${i}: a date that exists, YYYY-MM-DD (February 29 only in leap years) (got "${d}")`;
+    const allocated = (d: string, i: number): string => `hours.allocated.0.dates.${i}: a date that exists, YYYY-MM-DD (February 29 only in leap years) (got "${d}")`;
+    assert.equal(editor.field('callflow-campaign', 'hours').call(campaign, hours(['2024-02-29'])), true);
+    assert.equal(editor.field('callflow-campaign', 'hours').call(campaign, hours(['2024-02-29', '2024-02-30', '2023-02-29'])), [special('2024-02-30', 1), special('2023-02-29', 2), allocated('2024-02-30', 1), allocated('2023-02-29', 2)].join('; '));
+    assert.equal(editor.field('callflow-campaign', 'startAt').call(campaign, '2023-02-29T09:00'), 'startAt: a local date and time, YYYY-MM-DDTHH:MM, on a date that exists, or empty (got "2023-02-29T09:00")');
+    assert.equal(editor.field('callflow-campaign', 'endAt').call(campaign, '2024-02-29T18:00'), true);
+    const values = { ...campaign, startAt: '2024-02-30T09:00', hours: hours(['2023-02-29']) };
+    const runtime = SCHEMAS['callflow-campaign']?.checkForm(values);
+    assert.ok(runtime && !runtime.ok);
+    assert.deepEqual(editor.problems('callflow-campaign', values), runtime.problems);
+  });
+
   it('reads a form as the runtime does (numbers and booleans out of strings, defaults)', function () {
     assert.deepEqual(editor.read('callflow-play', { prompts: [' sound:beep '], repeat: '3', bargeIn: 'true' }), { prompts: ['sound:beep'], language: '', bargeIn: true, repeat: 3, answer: true, onError: 'hangup' });
   });

@@ -59,6 +59,10 @@ describe('simulator: behaviour on the wire', function () {
       const slash = await ari.req('GET', '/channels/');
       assert.equal(slash.status, 404);
       assert.match(String((slash.body as Json).message), /do not end with a slash/);
+      // The suggestion drops every trailing slash (by hand: /\/+$/ backtracked quadratically on a run of slashes).
+      assert.equal(((await ari.req('GET', '/channels///')).body as Json).message, 'ARI URLs do not end with a slash. Try /ari/channels');
+      const run = `/channels${'/'.repeat(4000)}x/`;
+      assert.equal(((await ari.req('GET', run)).body as Json).message, `ARI URLs do not end with a slash. Try /ari${run.slice(0, -1)}`);
     });
 
     it('serves the documents with the caller\'s Host as basePath', async function () {
