@@ -150,6 +150,17 @@ describe('campaign calls when Asterisk fails (Node-RED, simulated Asterisk)', fu
   }
 
   function check(contacts: StoredContact[], counters: Record<string, number> | undefined, why: string): void {
+    try {
+      expectations(contacts, counters, why);
+    } catch (err) {
+      // What Node-RED logged (errors, warnings, the connection's and the task's news) tells why.
+      const entries = (helper.log().args as { level: number; msg: unknown; id?: string }[][]).flat();
+      console.log(entries.filter((e) => e.level <= 40).map((e) => `${e.level} ${e.id ?? ''} ${String(e.msg)}`).join('\n'));
+      throw err;
+    }
+  }
+
+  function expectations(contacts: StoredContact[], counters: Record<string, number> | undefined, why: string): void {
     assert.equal(contacts.length, CONTACTS);
     for (const c of contacts) {
       assert.deepEqual(
