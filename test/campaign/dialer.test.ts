@@ -531,6 +531,30 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
       await countersAgree(made.dialer, 'after the faults');
     });
 
+    it('a call still ringing when a restarted process resumes it, then lost in an Asterisk restart, is lost and retried (not left to ring out)', async function () {
+      const s3 = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 120 });
+      for (let i = 0; i < 4; i += 1) pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 90_000, talkMs: 1000 });
+      await db.store.importContacts('task-1', contacts(s3, Array.from({ length: 4 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] }))), clock.now());
+      const first = pbx.view();
+      const a = makeDialer({ settings: s3, store: db.store, view: first, clock });
+      await a.dialer.start();
+      await a.dialer.operate('start');
+      await clock.advance(2000);
+      first.kill();
+      await a.dialer.close(0);
+      const b = dialer(s3, { view: pbx.view() });
+      await b.dialer.start();
+      await clock.advance(2000);
+      assert.equal(b.dialer.status().active, 4, 'the restarted process watches the four calls still ringing');
+      for (let i = 0; i < 4; i += 1) pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+      assert.equal(pbx.restart().length, 4);
+      await clock.advance(3600_000);
+      const stored = await allContacts(db.store, 'task-1');
+      for (const c of stored) assert.deepEqual(c.attempts.map((x) => [x.outcome, x.why]), [['lost', 'asterisk-restarted'], ['answered', undefined]], c.customerId);
+      assert.deepEqual(pbx.dialedTwiceAtOnce, []);
+      await countersAgree(b.dialer, 'at the end');
+    });
+
     it('a restarted process derives its counters from the attempts: the counts its crash lost are not lost', async function () {
       await twentyCustomers();
       // The first process: its store writes stop when it dies, as a killed process's do.

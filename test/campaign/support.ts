@@ -141,7 +141,7 @@ export class FakeAsterisk {
   readonly originated: Originated[] = [];
   private readonly scripts = new Map<string, Behaviour[]>();
   private defaultBehaviour: Behaviour = { outcome: 'answer', ringMs: 2000, talkMs: 10_000 };
-  private views = 0;
+  private readonly views: View[] = [];
   /** Most channels up or ringing at once. */
   maxConcurrent = 0;
   /** Numbers dialed while a call to them was still ringing or up. */
@@ -150,7 +150,9 @@ export class FakeAsterisk {
   constructor(readonly clock: ManualClock) {}
 
   view(): View {
-    return new View(this, (this.views += 1));
+    const v = new View(this, this.views.length + 1);
+    this.views.push(v);
+    return v;
   }
 
   /** How a number answers: one behaviour for every call, or a list used call by call (the last one repeats). */
@@ -244,7 +246,8 @@ export class FakeAsterisk {
         s.end({ reason, by: 'system' });
         owner.sessions.delete(c.id);
       }
-      owner.hear(c.id, { type: 'ChannelLost', channelId: c.id, reason });
+      // Every connection that knew the channel hears it (a restarted process watching a call it resumes).
+      for (const v of this.views) v.hear(c.id, { type: 'ChannelLost', channelId: c.id, reason });
     }
     return lost;
   }
