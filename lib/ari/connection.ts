@@ -209,7 +209,7 @@ export class AriConnection implements Telephony {
     for (const w of this.recordingWaiters.values()) w.reject(err);
     this.playbackWaiters.clear();
     this.recordingWaiters.clear();
-    for (const w of this.originateWaiters.values()) w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: true });
+    for (const w of this.originateWaiters.values()) w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: 'closed' });
     this.originateWaiters.clear();
     this.setStatus('closed', 'closed', 0);
   }
@@ -462,7 +462,7 @@ export class AriConnection implements Telephony {
         const w = this.originateWaiters.get(event.channelId);
         if (w) {
           this.originateWaiters.delete(event.channelId);
-          w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: true });
+          w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: event.reason });
         }
         return;
       }

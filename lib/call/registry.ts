@@ -152,21 +152,27 @@ export class CallRegistry {
 
   /**
    * Asks Asterisk to hang up a call, remembering that the flow (not the
-   * caller) ended it, or, with `by`, on whose behalf (the callee of a
-   * transfer who hung up first).
+   * caller) ended it, or, with `by`, on whose behalf: the callee of a
+   * transfer who hung up first, or the system, when a fault ends the call
+   * before its flow does (an element's error, a deploy that stopped the node
+   * the call was in, the connection closing), `why` saying which.
    */
-  async hangup(session: CallSession, reason: HangupReason | { code: number } = 'normal', by?: HungUpBy): Promise<void> {
+  async hangup(session: CallSession, reason: HangupReason | { code: number } = 'normal', by?: HungUpBy, why?: string): Promise<void> {
+    // The first to ask says who ended the call (a flow's hangup followed by the connection closing stays the flow's).
+    if (!session.hangupRequested && by) {
+      session.hangupBy = by;
+      if (why !== undefined) session.hangupWhy = why;
+    }
     session.hangupRequested = true;
-    if (by) session.hangupBy = by;
     this.requestedCause.set(session.channelId, typeof reason === 'string' ? HANGUP_REASONS[reason] : reason.code);
     await this.telephony.hangup(session.channelId, reason);
   }
 
-  /** Hangs up every call (the connection is closing for good). */
-  async hangupAll(reason: HangupReason = 'normal'): Promise<void> {
+  /** Hangs up every call (the connection is closing for good): the system ends them, `why` says so. */
+  async hangupAll(reason: HangupReason = 'normal', why = 'connection-closing'): Promise<void> {
     await Promise.all(
       this.list().map((s) =>
-        this.hangup(s, reason).catch((err: unknown) => this.log.warn(`hanging up call ${s.id} failed: ${(err as Error).message}`)),
+        this.hangup(s, reason, 'system', why).catch((err: unknown) => this.log.warn(`hanging up call ${s.id} failed: ${(err as Error).message}`)),
       ),
     );
   }

@@ -85,6 +85,8 @@ export class CallSession {
   peer: string | undefined;
   /** Who the flow's hangup request is on behalf of (the callee, when the caller is hung up because the callee left). */
   hangupBy: HungUpBy | undefined;
+  /** Why the system hung the call up (a fault: an element's error, a deploy, the connection closing), for the campaign's attempt. */
+  hangupWhy: string | undefined;
   /** When the call was answered (ISO 8601). */
   answeredAt: string | undefined;
   /**

@@ -12,13 +12,23 @@
  * another one finds the contacts when their leases expire, and resolves each
  * attempt that was in flight by asking Asterisk for its channel: still up,
  * the call resumes into the flow; ringing, it is watched to its end; gone,
- * the attempt is recorded as lost and the result policy decides. An
- * attempt is never dialed twice: a new attempt gets a new number and id.
+ * the attempt is recorded as lost and the result policy decides (resume.ts).
+ * An attempt is never dialed twice: a new attempt gets a new number and id.
+ *
+ * Faults on Asterisk's side are not the callee's answers: a call lost while
+ * it rang (Asterisk restarted, the connection came back without it) or
+ * answered and ended by the system before its flow finished is `lost` and
+ * retried under the result policy, as after a crash here (causes.ts).
+ *
+ * The task's counters are derived from the attempts in the store when the
+ * dialer starts (after a crash they would lag by the last few seconds) and
+ * when the task ends; in between each is counted once its attempt is
+ * written (answered: when the call is answered, moved to failed if a fault
+ * then ends it).
  */
 import { randomUUID } from 'node:crypto';
 import { campaignDialString, type DialAllowlist } from '../ari/dialstring';
-import { AriError } from '../ari/errors';
-import type { OriginateOutcome, Telephony, TelephonyEvent } from '../ari/port';
+import type { OriginateOutcome, Telephony } from '../ari/port';
 import type { Channel } from '../ari/types';
 import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import type { CallSession, CampaignLink } from '../call/session';
@@ -29,12 +39,14 @@ import { StoreError, type Claim, type NextStep, type Store } from '../store/port
 import { CallingCalendar, localToInstant } from './calendar';
 import type { CallbackPayload, CallbackSender } from './callback';
 import { splitUrlSecrets, urlSecrets } from './callback-secrets';
-import { failureCause } from './causes';
+import { answeredOutcome, unansweredOutcome } from './causes';
 import type { Clock } from './clock';
 import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
 import { passesFilter } from './order';
 import { Pacer } from './pacing';
 import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
+import { countersOf } from './report';
+import { fateOf } from './resume';
 import { allows, transition, type Operation } from './states';
 
 /** How long a claimed contact stays leased without a renewal. */
@@ -128,6 +140,8 @@ interface Live {
   inflight: InFlight;
   /** Called once the attempt is recorded (or given up). */
   settled: boolean;
+  /** The call was answered (and counted so). */
+  answered?: boolean;
 }
 
 /** Figures for benchmarks: claim-to-originate latencies (ms) and originate times. */
@@ -165,6 +179,10 @@ export class Dialer implements PriorityMember {
   private idle: IdleReason | undefined;
   private idleDetail: string | undefined;
   private callerIndex = 0;
+  /** Changes with every count: a tally of the store taken meanwhile is out of date. */
+  private countEpoch = 0;
+  /** The counters are derived from the store again once no call is in flight (the task ended with calls in progress). */
+  private resyncWhenIdle = false;
   private readonly leaveCoordinator: () => void;
   private readonly pending = new Set<Promise<unknown>>();
   private opQueue: Promise<unknown> = Promise.resolve();
@@ -236,6 +254,9 @@ export class Dialer implements PriorityMember {
       this.rev = await this.store.putDocument('campaign', this.id, this.doc as unknown as Record<string, unknown>, 0, this.clock.now());
     }
     await this.countRemaining();
+    // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
+    await this.syncCounters();
+    if (this.dirty) await this.serial(() => this.save({ ...this.requireDoc() }, false));
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
     // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
@@ -267,7 +288,11 @@ export class Dialer implements PriorityMember {
       const saved: CampaignDocument = { ...doc, state: next, reason: `${operation} by ${by}`, name: this.settings.name };
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
       await this.save(saved, true);
-      if (operation === 'stop') await this.closeOpenContacts('task-stopped');
+      if (operation === 'stop') {
+        await this.closeOpenContacts('task-stopped');
+        await this.syncCounters();
+        if (this.dirty) await this.save({ ...this.requireDoc() }, false);
+      }
       if (next === 'running') {
         this.pacer.reset();
         await this.countRemaining();
@@ -457,6 +482,8 @@ export class Dialer implements PriorityMember {
     this.unschedule();
     await this.save({ ...doc, state: 'completed', reason }, true);
     if (closeCode) await this.closeOpenContacts(closeCode);
+    await this.syncCounters();
+    if (this.dirty) await this.save({ ...this.requireDoc() }, false);
     this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
     this.emitStatus();
   }
@@ -559,77 +586,34 @@ export class Dialer implements PriorityMember {
     // A dialer closed meanwhile (a redeploy) leaves the call to its successor, which takes the lease back.
     if (this.closed) return;
     if (outcome.answered) this.answered(live, outcome.channel, false);
-    else await this.finishAttempt(live, { outcome: failureCause(outcome), cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
+    else if (outcome.lost === 'closed') {
+      // The connection closed for good while it rang: the channel may still ring, so the attempt stays in flight for
+      // the dialer of the next connection to resolve (this one is about to close too).
+      this.log.info(`campaign ${this.settings.name}: the connection closed while call ${inflight.channelId} to ${target.number} rang; it is resolved when the task starts again`);
+    } else {
+      const end = unansweredOutcome(outcome);
+      await this.finishAttempt(live, { ...end, cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
+    }
   }
 
-  /** An attempt that was in flight when a dialer stopped: find out from Asterisk what became of it. */
-  private async resume(claim: Claim, inflight: InFlight): Promise<void> {
+  /** An attempt that was in flight when a dialer stopped: find out from Asterisk what became of it (resume.ts). */
+  private async resume(claim: Claim, inflight: InFlight, tries = 1): Promise<void> {
     const live: Live = { claim, inflight, settled: false };
     this.live.set(inflight.channelId, live);
-    // Listen before asking, so that an answer or an end between the question and the answer is not missed.
     this.options.calls.claim(inflight.channelId);
-    let started: Channel | undefined;
-    let destroyed: { cause: number; text: string } | undefined;
-    let gone = false;
-    let onEvent: ((e: TelephonyEvent) => void) | undefined;
-    const off = this.options.telephony.watchChannel(inflight.channelId, (e: TelephonyEvent) => {
-      if (e.type === 'StasisStart') started = e.channel;
-      else if (e.type === 'ChannelDestroyed') destroyed = { cause: e.cause, text: e.cause_txt };
-      else if (e.type === 'StasisEnd' || e.type === 'ChannelLost') gone = true;
-      onEvent?.(e);
-    });
-    let channel: Channel | undefined;
-    try {
-      channel = await this.options.telephony.getChannel(inflight.channelId);
-    } catch (err) {
-      if (!(err instanceof AriError && err.kind === 'not-found')) {
-        off();
-        // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
-        this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${(err as Error).message}`);
-        if (!this.closed) this.clock.after(RESUME_RETRY_MS, () => this.track(this.resume(claim, inflight)));
-        return;
-      }
-    }
-    if (!channel || destroyed || gone) {
-      off();
-      // Gone: how it ended is unknown (or, destroyed unanswered, known).
-      if (destroyed && !started && channel?.state !== 'Up') {
-        await this.finishAttempt(live, { outcome: failureCause({ answered: false, cause: destroyed.cause, causeText: destroyed.text }), cause: destroyed.cause });
-      } else await this.finishAttempt(live, { outcome: 'lost' });
+    const fate = await fateOf(this.options.telephony, this.clock, inflight.channelId, this.settings.maxResponseSec * 1000 + 5000);
+    if (fate.kind === 'unknown') {
+      // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
+      if (tries === 1) this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
+      if (!this.closed) this.clock.after(RESUME_RETRY_MS, () => this.track(this.resume(claim, inflight, tries + 1)));
       return;
     }
-    if (channel.state === 'Up' || started) {
-      off();
-      this.log.info(`campaign ${this.settings.name}: call ${channel.id} to ${inflight.number} is still up after a restart; it goes on in the flow`);
-      this.answered(live, started ?? channel, true);
+    if (fate.kind === 'answered') {
+      this.log.info(`campaign ${this.settings.name}: call ${inflight.channelId} to ${inflight.number} is still up after a restart; it goes on in the flow`);
+      this.answered(live, fate.channel, true);
       return;
     }
-    // Still ringing: wait for its answer or its end, at most the max response duration from now.
-    await new Promise<void>((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        done = true;
-        off();
-        cancel();
-        resolve();
-      };
-      onEvent = (e: TelephonyEvent): void => {
-        if (done) return;
-        if (e.type === 'StasisStart') {
-          finish();
-          this.answered(live, e.channel, true);
-        } else if (e.type === 'ChannelDestroyed') {
-          finish();
-          void this.finishAttempt(live, { outcome: failureCause({ answered: false, cause: e.cause, causeText: e.cause_txt }), cause: e.cause });
-        }
-      };
-      const cancel = this.clock.after(this.settings.maxResponseSec * 1000 + 5000, () => {
-        if (done) return;
-        finish();
-        void this.options.telephony.hangup(inflight.channelId, 'no_answer').catch(() => undefined);
-        void this.finishAttempt(live, { outcome: 'max-response-exceeded' });
-      });
-    });
+    await this.finishAttempt(live, fate.end);
   }
 
   private answered(live: Live, channel: Channel, resumed: boolean): void {
@@ -639,14 +623,16 @@ export class Dialer implements PriorityMember {
     if (contact.custom) link.custom = contact.custom;
     const session = this.options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
     const answeredAt = this.clock.now();
-    // A resumed call was counted, and its connect callback sent, by the dialer that placed it.
-    if (!resumed) {
-      this.count('answered');
-      this.callback('connect', live, '');
-    }
+    // Counted here whether placed or resumed: the counters a restarted dialer derives from the store hold no call in flight.
+    this.count('answered');
+    live.answered = true;
+    // A resumed call's connect callback was sent by the dialer that placed it.
+    if (!resumed) this.callback('connect', live, '');
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((this.clock.now() - answeredAt) / 100) / 10);
-      const end: Parameters<Dialer['finishAttempt']>[1] = { outcome: 'answered', talkSec };
+      // Ended by a fault before the flow finished: lost, and retried (causes.ts).
+      const kind = answeredOutcome(session.ended, session.hangupWhy, session.result !== undefined);
+      const end: Parameters<Dialer['finishAttempt']>[1] = { ...kind, talkSec };
       if (session.ended?.cause !== undefined) end.cause = session.ended.cause;
       if (session.result) {
         end.result = session.result.code;
@@ -665,7 +651,7 @@ export class Dialer implements PriorityMember {
 
   private async finishAttempt(
     live: Live,
-    end: { outcome: AttemptOutcome; cause?: number; dialStatus?: string; talkSec?: number; result?: string; subResult?: string },
+    end: { outcome: AttemptOutcome; why?: string; cause?: number; dialStatus?: string; talkSec?: number; result?: string; subResult?: string },
   ): Promise<void> {
     if (live.settled) return;
     // A closing dialer (Node-RED stopping) leaves the attempt in flight: the next start resolves it with Asterisk.
@@ -679,6 +665,7 @@ export class Dialer implements PriorityMember {
     if (end.talkSec !== undefined) attempt.talkSec = end.talkSec;
     if (end.result) attempt.result = end.result.slice(0, 64);
     if (end.subResult) attempt.subResult = end.subResult.slice(0, 64);
+    if (end.why) attempt.why = end.why.slice(0, 200);
     const attemptEnd: AttemptEnd = { number: inflight.number, outcome: end.outcome, at: now };
     if (end.result) attemptEnd.result = end.result;
     if (end.subResult) attemptEnd.subResult = end.subResult;
@@ -687,13 +674,21 @@ export class Dialer implements PriorityMember {
     if (next.state !== 'done' && (this.state === 'completed' || this.state === 'stopped')) {
       next = { state: 'done', at: now, progress: next.progress, result: { code: end.result ?? end.outcome, at: now } };
     }
-    if (end.outcome !== 'answered') this.count('failed');
     let recorded = false;
     try {
       // While this waits for the store, the entry stays live: its lease is renewed, so nobody else resolves it.
       recorded = await this.record(claim, attempt, next);
     } finally {
       this.live.delete(inflight.channelId);
+    }
+    // Counted once written, as a tally of the store counts it; an answered call a fault ended moves to failed.
+    if (recorded && end.outcome !== 'answered') {
+      this.count('failed');
+      if (live.answered) this.count('answered', -1);
+    }
+    if (this.resyncWhenIdle && this.live.size === 0) {
+      this.resyncWhenIdle = false;
+      this.track(this.syncCounters().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`)));
     }
     if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
   }
@@ -790,9 +785,38 @@ export class Dialer implements PriorityMember {
     for (const l of this.live.values()) if (!held.has(l.claim.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${l.claim.contact.customerId} during call ${l.inflight.channelId}`);
   }
 
-  private count(what: keyof CampaignCounters): void {
+  private count(what: keyof CampaignCounters, by = 1): void {
     const doc = this.requireDoc();
-    doc.counters[what] += 1;
+    doc.counters[what] = Math.max(0, doc.counters[what] + by);
+    this.countEpoch += 1;
+    this.dirty = true;
+  }
+
+  /**
+   * Derives the counters from the attempts and contacts in the store, so
+   * that they never drift from them (a crash loses the counts of its last
+   * seconds; a lease lost to another dialer its attempt). Exact only while
+   * nothing is counted: with calls in flight, or a count made during the
+   * tally, it is done again once the last call is written.
+   */
+  private async syncCounters(): Promise<void> {
+    if (!this.doc) return;
+    const epoch = this.countEpoch;
+    if (this.live.size > 0) {
+      this.resyncWhenIdle = true;
+      return;
+    }
+    const tally = await this.store.tallyAttempts(this.id);
+    if (epoch !== this.countEpoch || this.live.size > 0) {
+      this.resyncWhenIdle = true;
+      return;
+    }
+    const doc = this.requireDoc();
+    const fresh = countersOf(tally);
+    const keys = Object.keys(fresh) as (keyof CampaignCounters)[];
+    if (keys.every((k) => fresh[k] === doc.counters[k])) return;
+    this.log.info(`campaign ${this.settings.name}: counters ${JSON.stringify(doc.counters)} corrected to what the attempts say, ${JSON.stringify(fresh)}`);
+    doc.counters = fresh;
     this.dirty = true;
   }
 

@@ -554,6 +554,8 @@ export class SimulatedAsterisk extends EventEmitter {
     };
     dialEvent('');
     this.after(ch, 100, () => {
+      // A callee that answered first (this timer came late: a loaded machine, a high speed) does not ring again.
+      if (ch.state === 'Up' || ch.hangingUp) return;
       if (dialing.viaDial) dialEvent('RINGING');
       this.setState(ch, 'Ringing');
     });

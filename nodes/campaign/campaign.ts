@@ -114,7 +114,7 @@ export = function register(RED: NodeAPI): void {
           const first = [...outputs][0];
           if (!first) {
             node.warn(t('callflow-campaign.errors.no-dialer', { call: call.session.id }));
-            engine.calls.hangup(call.session, 'normal').catch(() => undefined);
+            engine.calls.hangup(call.session, 'normal', 'system', `no-dialer: callflow-campaign ${node.id}`).catch(() => undefined);
             return;
           }
           first.answered(call.session, call);

@@ -51,7 +51,7 @@ export = function register(RED: NodeAPI): void {
         answered(session, info) {
           if (!wired(0)) {
             node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'answered' }));
-            engine?.calls.hangup(session, 'normal').catch(() => undefined);
+            engine?.calls.hangup(session, 'normal', 'system', `unwired: callflow-dialer ${node.id}`).catch(() => undefined);
             return;
           }
           session.enter(node.id, 'dialer').outcome = info.resumed ? 'resumed' : 'answered';
@@ -59,7 +59,7 @@ export = function register(RED: NodeAPI): void {
           if (engine) {
             session.idle(engine.idleTimeoutMs, () => {
               node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-              engine.calls.hangup(session, 'normal').catch(() => undefined);
+              engine.calls.hangup(session, 'normal', 'system', `idle: after callflow-dialer ${node.id}`).catch(() => undefined);
             });
           }
           node.send([{ topic: settings.name, call: session.handle(), payload }, null, null]);

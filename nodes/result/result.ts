@@ -77,7 +77,7 @@ export = function register(RED: NodeAPI): void {
       if (engine) {
         session.idle(engine.idleTimeoutMs, () => {
           node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-          engine.calls.hangup(session, 'normal').catch(() => undefined);
+          engine.calls.hangup(session, 'normal', 'system', `idle: after callflow-result ${node.id}`).catch(() => undefined);
         });
       }
       send(msg);

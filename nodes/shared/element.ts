@@ -247,7 +247,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           if (next?.key === me.key) next.deliver(session, engine, msg, result);
           else {
             n.warn(t('callflow.errors.interrupted', { call: session.id }));
-            await engine.calls.hangup(session, 'normal').catch(() => undefined);
+            await engine.calls.hangup(session, 'normal', 'system', `node-changed: ${spec.type} ${n.id}`).catch(() => undefined);
           }
           return;
         }
@@ -261,7 +261,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           entry.outcome = session.signal.aborted ? 'hangup' : 'error';
           if (!session.signal.aborted) {
             n.warn(`${t('callflow.errors.interrupted', { call: session.id })}: ${(err as Error).message}`);
-            await engine.calls.hangup(session, 'normal_unspecified').catch(() => undefined);
+            await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
           }
           return;
         }
@@ -274,7 +274,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           // The node closed mid-operation; the call cannot continue through it.
           entry.outcome = 'interrupted';
           n.warn(t('callflow.errors.interrupted', { call: session.id }));
-          await engine.calls.hangup(session, 'normal').catch(() => undefined);
+          await engine.calls.hangup(session, 'normal', 'system', `node-closed: ${spec.type} ${n.id}`).catch(() => undefined);
           done();
           return;
         }
@@ -283,7 +283,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         lastError = error.message.length > 60 ? `${error.message.slice(0, 57)}...` : error.message;
         const errorOutput = (config as { onError?: 'hangup' | 'output' }).onError === 'output' ? (spec.outputs?.(config) ?? 1) : undefined;
         if (errorOutput === undefined) {
-          await engine.calls.hangup(session, 'normal_unspecified').catch(() => undefined);
+          await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
         } else {
           msg.call = session.handle();
           msg.error = { message: error.message, source: { id: n.id, type: spec.type, name: n.name ?? '' } };
@@ -323,12 +323,14 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         // An output marked as ending the call does so on purpose: no warning.
         if (ends.has(output + 1)) n.debug(t('callflow.errors.ended-here', { call: session.id, output: output + 1, outcome }));
         else n.warn(t('callflow.errors.unwired', { call: session.id, output: output + 1, outcome }));
-        engine.calls.hangup(session, 'normal').catch(() => undefined);
+        // An error with nowhere to go is a fault, not the flow's end.
+        if (outcome === 'error') engine.calls.hangup(session, 'normal', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
+        else engine.calls.hangup(session, 'normal').catch(() => undefined);
         return;
       }
       session.idle(engine.idleTimeoutMs, () => {
         n.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-        engine.calls.hangup(session, 'normal').catch(() => undefined);
+        engine.calls.hangup(session, 'normal', 'system', `idle: after ${spec.type} ${n.id}`).catch(() => undefined);
       });
       send(outputArray(n, output, msg));
     }

@@ -260,8 +260,10 @@ export class Engine {
       }
       if (session.signal.aborted) return;
       this.log.warn(`call ${session.id} from ${session.caller.number || 'an unknown number'} to ${session.dialed} dropped: ${result.refused}`);
-      // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found.
-      this.calls.hangup(session, 'unallocated').catch((err: unknown) => this.log.warn(`hanging up call ${session.id} failed: ${(err as Error).message}`));
+      // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found. A campaign's answered call
+      // whose flow is not there did not end its own way: the system ended it (its attempt is lost, not answered).
+      const by = session.campaign ? 'system' : undefined;
+      this.calls.hangup(session, 'unallocated', by, by && `no-flow: ${args[0] ?? ''}`.slice(0, 120)).catch((err: unknown) => this.log.warn(`hanging up call ${session.id} failed: ${(err as Error).message}`));
     };
     attempt();
   }
