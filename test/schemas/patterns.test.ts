@@ -6,6 +6,8 @@
  * checks that they say what its parser says.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as asterisk from '../../lib/schemas/asterisk';
 import * as campaign from '../../lib/schemas/campaign';
 import * as elements from '../../lib/schemas/elements';
@@ -64,5 +66,34 @@ describe('schema patterns rewritten for linear time', function () {
     assert.deepEqual([...new Set(found)], []);
     assert.equal(unbounded('^[0-9+*,\\s]*$'), true);
     assert.equal(unbounded('^[A-Za-z0-9_+*#.-]{0,80}$'), false);
+  });
+
+  // bench/patterns times these inputs at 2,000 to 100,000 characters and reports any that grows faster than
+  // the input. Here they run once at 2,000: what is linear or even quadratic answers at once, and a pattern
+  // that backtracks exponentially (as the connection's allowlist did) never answers. They run in a worker, the
+  // only thing that can be stopped inside a regular expression, given a minute (they need a few seconds).
+  it('answers every pumped near-match of every schema pattern and of the functions that meet hostile text', async function () {
+    this.timeout(90_000);
+    const worker = new Worker(path.join(__dirname, 'patterns-worker.js'));
+    let current = '(starting)';
+    const inputs = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        void worker.terminate();
+        reject(new Error(`no answer within 60 s from ${current}: it backtracks exponentially (run npm run bench:patterns)`));
+      }, 60_000);
+      worker.on('message', (m: { subject?: string; where?: string; done?: boolean; inputs?: number }) => {
+        if (m.subject) current = `${m.subject} (in ${m.where ?? ''})`;
+        if (m.done) {
+          clearTimeout(timer);
+          resolve(m.inputs ?? 0);
+        }
+      });
+      worker.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    await worker.terminate();
+    assert.ok(inputs > 1000, `${inputs} inputs were tried`);
   });
 });
