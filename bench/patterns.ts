@@ -24,7 +24,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { normalizeAriUrl } from '../lib/ari/connection';
+import { normalizeAriUrl } from '../lib/ari/preflight';
 import { checkCallbackUrl } from '../lib/campaign/callback';
 import { normaliseNumber } from '../lib/campaign/contacts';
 import { DigitPattern } from '../lib/ivr/pattern';

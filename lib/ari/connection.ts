@@ -5,12 +5,12 @@
  * A supervisor loop connects, watches the event socket, and reconnects with
  * exponential backoff and full jitter, forever, until close(). Each
  * connect: check the ARI documents with our credentials (so a wrong
- * password is "auth failed", not a crash), load the API through ari-client,
- * ask Asterisk its startup time (a changed one means it restarted), open
- * the event socket, then reconcile: ask Asterisk which channels are still
- * in the application, end the ones it no longer has (ChannelLost), and
- * settle playbacks, recordings and originates whose final event was missed
- * (pending.ts keeps those operations).
+ * password is "auth failed", not a crash: preflight.ts), load the API
+ * through ari-client, ask Asterisk its startup time (a changed one means it
+ * restarted), open the event socket, then reconcile: ask Asterisk which
+ * channels are still in the application, end the ones it no longer has
+ * (ChannelLost), and settle playbacks, recordings and originates whose
+ * final event was missed (pending.ts keeps those operations).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -22,6 +22,7 @@ import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
 import { MediaGuard, normalizeMedia } from './media';
 import { PendingOperations } from './pending';
+import { AttemptError, NETWORK_CODES, normalizeAriUrl, preflight } from './preflight';
 import type {
   ChannelLost,
   ConnectionState,
@@ -59,34 +60,6 @@ export interface AriConnectionOptions {
   random?: () => number;
   /** Checks http(s) media before Asterisk fetches it (internal addresses); default: a guard with an empty allowlist. */
   media?: MediaGuard;
-}
-
-class AttemptError extends Error {
-  constructor(
-    readonly state: Extract<ConnectionState, 'auth-failed' | 'unreachable' | 'failed'>,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)$/;
-
-/** Normalises what a user types as the ARI URL: scheme, host, port; no /ari, no trailing slash. */
-export function normalizeAriUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.trim());
-  } catch {
-    throw new RangeError(`ARI URL "${url}" is not a URL; expected e.g. http://127.0.0.1:8088`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RangeError(`ARI URL "${url}" must start with http:// or https://`);
-  if (parsed.username || parsed.password) throw new RangeError('put the ARI username and password in their own fields, not in the URL');
-  // Trailing slashes dropped by hand: /\/+$/ backtracks quadratically on a long run of slashes.
-  let end = parsed.pathname.length;
-  while (end > 0 && parsed.pathname.charCodeAt(end - 1) === 0x2f) end -= 1;
-  const path = parsed.pathname.slice(0, end).replace(/\/ari$/, '');
-  return `${parsed.protocol}//${parsed.host}${path}`;
 }
 
 /** Channel variables and the caller id of an originate are written as they are: no control characters, bounded length. */
@@ -231,7 +204,7 @@ export class AriConnection implements Telephony {
   /** One connect; resolves (with why) when the event socket, once open, closes. */
   private async attempt(signal: AbortSignal): Promise<string> {
     const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
-    await this.preflight(timeoutMs, signal);
+    await preflight({ baseUrl: this.baseUrl, username: this.options.username, password: this.options.password }, timeoutMs, signal);
     const rest = await AriRest.connect({
       baseUrl: this.baseUrl,
       username: this.options.username,
@@ -289,42 +262,6 @@ export class AriConnection implements Telephony {
     const why = await socket.closed;
     if (this.socket === socket) this.socket = undefined;
     return why;
-  }
-
-  /** Checks the API documents with our credentials before ari-client loads them. */
-  private async preflight(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const headers = { Authorization: `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}`, Accept: 'application/json' };
-    const get = async (path: string): Promise<unknown> => {
-      let res: Response;
-      try {
-        res = await fetch(`${this.baseUrl}/ari/${path}`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
-      } catch (err) {
-        if (signal.aborted) throw new CancelledError('closing');
-        const cause = (err as { cause?: { code?: string } }).cause;
-        const code = cause?.code ?? ((err as Error).name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
-        throw new AttemptError('unreachable', `no answer from ${this.baseUrl}${code ? ` (${code})` : ''}`);
-      }
-      if (res.status === 401) throw new AttemptError('auth-failed', 'Asterisk refused the username or password (HTTP 401)');
-      if (!res.ok) {
-        throw new AttemptError(
-          'failed',
-          `${this.baseUrl}/ari/${path} answered HTTP ${res.status}; is ARI enabled (ari.conf [general] enabled = yes, http.conf enabled = yes)?`,
-        );
-      }
-      try {
-        return (await res.json());
-      } catch {
-        throw new AttemptError('failed', `${this.baseUrl}/ari/${path} did not answer with JSON; is this the Asterisk HTTP server?`);
-      }
-    };
-    const listing = (await get('api-docs/resources.json')) as { apis?: { path?: string }[] };
-    if (!Array.isArray(listing.apis)) throw new AttemptError('failed', `${this.baseUrl}/ari/api-docs/resources.json is not an ARI resource listing`);
-    await Promise.all(
-      listing.apis.map((api) => {
-        const path = (api.path ?? '').replace('{format}', 'json').replace(/^\//, '');
-        return path ? get(path) : Promise.resolve(undefined);
-      }),
-    );
   }
 
   // ------------------------------------------------------------------ events
