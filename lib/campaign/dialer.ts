@@ -33,7 +33,7 @@ import type { Channel } from '../ari/types';
 import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import type { CallSession, CampaignLink } from '../call/session';
 import { silentLogger, type Logger } from '../log';
-import { campaignDocument, type CampaignCounters, type CampaignDocument, type CampaignSettings, type CampaignState } from '../schemas/campaign';
+import type { CampaignCounters, CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt, AttemptOutcome, ContactResult } from '../schemas/store';
 import { StoreError, type Claim, type NextStep, type Store } from '../store/port';
 import { CallingCalendar, localToInstant } from './calendar';
@@ -45,9 +45,9 @@ import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
 import { passesFilter } from './order';
 import { Pacer } from './pacing';
 import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
-import { countersOf } from './report';
 import { fateOf } from './resume';
 import { allows, transition, type Operation } from './states';
+import { TaskDocument, emptyCounters } from './task-document';
 
 /** How long a claimed contact stays leased without a renewal. */
 export const LEASE_MS = 60_000;
@@ -164,8 +164,8 @@ export class Dialer implements PriorityMember {
   private days!: Days;
   private startAt: number | undefined;
   private endAt: number | undefined;
-  private doc: CampaignDocument | undefined;
-  private rev = 0;
+  /** The task's document in the store: state, settings, counters. */
+  private readonly task: TaskDocument;
   private readonly live = new Map<string, Live>();
   private cancelTick: (() => void) | undefined;
   private nextTickAt = 0;
@@ -173,19 +173,13 @@ export class Dialer implements PriorityMember {
   private closed = false;
   private lastRenew = 0;
   private lastSave = 0;
-  private dirty = false;
   private remaining = 0;
   private hasDue = false;
   private idle: IdleReason | undefined;
   private idleDetail: string | undefined;
   private callerIndex = 0;
-  /** Changes with every count: a tally of the store taken meanwhile is out of date. */
-  private countEpoch = 0;
-  /** The counters are derived from the store again once no call is in flight (the task ended with calls in progress). */
-  private resyncWhenIdle = false;
   private readonly leaveCoordinator: () => void;
   private readonly pending = new Set<Promise<unknown>>();
-  private opQueue: Promise<unknown> = Promise.resolve();
   readonly stats: DialerStats = { claimToOriginate: [], originates: 0 };
   /** Keep claim-to-originate samples (benchmarks turn it on). */
   collectStats = false;
@@ -198,6 +192,14 @@ export class Dialer implements PriorityMember {
     this.log = options.log ?? silentLogger;
     this.hooks = options.hooks;
     this.callbackSender = options.callback;
+    this.task = new TaskDocument({
+      campaignId: options.campaignId,
+      clock: options.clock,
+      store: () => this.store,
+      log: () => this.log,
+      name: () => this.settings.name,
+      inFlight: () => this.live.size,
+    });
     this.leaveCoordinator = options.coordinator.join(this);
   }
 
@@ -210,7 +212,7 @@ export class Dialer implements PriorityMember {
   }
 
   get state(): CampaignState {
-    return this.doc?.state ?? 'draft';
+    return this.task.state;
   }
 
   wantsToDial(): boolean {
@@ -220,7 +222,7 @@ export class Dialer implements PriorityMember {
   status(): DialerStatus {
     const s: DialerStatus = {
       state: this.state,
-      counters: { ...(this.doc?.counters ?? emptyCounters()) },
+      counters: { ...(this.task.value?.counters ?? emptyCounters()) },
       remaining: this.remaining,
       active: this.live.size,
     };
@@ -237,26 +239,24 @@ export class Dialer implements PriorityMember {
    */
   async start(): Promise<string | undefined> {
     let note: string | undefined;
-    const stored = await this.store.getDocument<CampaignDocument>('campaign', this.id);
+    let stored = await this.task.load();
     if (stored) {
-      this.doc = stored.value;
-      this.rev = stored.rev;
       // Written before callback secrets moved to credentials: the stored URL may hold one; keep it no longer.
-      if (this.doc.settings && urlSecrets(this.doc.settings.callbackUrl).length > 0) {
-        await this.save({ ...this.doc, settings: { ...this.doc.settings, callbackUrl: splitUrlSecrets(this.doc.settings.callbackUrl).url } }, false);
+      if (stored.settings && urlSecrets(stored.settings.callbackUrl).length > 0) {
+        await this.task.save({ ...stored, settings: { ...stored.settings, callbackUrl: splitUrlSecrets(stored.settings.callbackUrl).url } }, false);
+        stored = this.task.require();
       }
-      if (this.doc.state === 'running' && this.doc.settings && JSON.stringify(this.doc.settings) !== JSON.stringify(this.settings)) {
+      if (stored.state === 'running' && stored.settings && JSON.stringify(stored.settings) !== JSON.stringify(this.settings)) {
         note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
-        this.apply(this.doc.settings);
+        this.apply(stored.settings);
       }
     } else {
-      this.doc = { state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() };
-      this.rev = await this.store.putDocument('campaign', this.id, this.doc as unknown as Record<string, unknown>, 0, this.clock.now());
+      await this.task.create({ state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() });
     }
     await this.countRemaining();
     // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
-    await this.syncCounters();
-    if (this.dirty) await this.serial(() => this.save({ ...this.requireDoc() }, false));
+    await this.task.sync();
+    if (this.task.dirty) await this.task.serial(() => this.task.save({ ...this.task.require() }, false));
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
     // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
@@ -273,11 +273,11 @@ export class Dialer implements PriorityMember {
   /** Runs a user's operation (start, suspend, resume, stop, delete), one at a time; throws StateError or StoreError. */
   operate(operation: Operation, by = 'user'): Promise<CampaignState> {
     const run = async (): Promise<CampaignState> => {
-      const doc = this.requireDoc();
+      const doc = this.task.require();
       const next = transition(doc.state, operation);
       if (operation === 'delete') {
         const removed = await this.store.deleteContacts(this.id);
-        await this.save({ ...doc, state: 'draft', reason: `deleted by ${by} (${removed} contacts removed)`, counters: emptyCounters() }, true);
+        await this.task.save({ ...doc, state: 'draft', reason: `deleted by ${by} (${removed} contacts removed)`, counters: emptyCounters() }, true);
         this.remaining = 0;
         this.emitStatus();
         return 'draft';
@@ -287,11 +287,11 @@ export class Dialer implements PriorityMember {
       if (settings && settings !== this.settings) this.apply(settings);
       const saved: CampaignDocument = { ...doc, state: next, reason: `${operation} by ${by}`, name: this.settings.name };
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
-      await this.save(saved, true);
+      await this.task.save(saved, true);
       if (operation === 'stop') {
         await this.closeOpenContacts('task-stopped');
-        await this.syncCounters();
-        if (this.dirty) await this.save({ ...this.requireDoc() }, false);
+        await this.task.sync();
+        if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
       }
       if (next === 'running') {
         this.pacer.reset();
@@ -301,14 +301,7 @@ export class Dialer implements PriorityMember {
       this.emitStatus();
       return next;
     };
-    return this.serial(run);
-  }
-
-  /** Runs writes of the task document one at a time (operations, completion, counters). */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.opQueue.then(fn, fn);
-    this.opQueue = p.catch(() => undefined);
-    return p;
+    return this.task.serial(run);
   }
 
   /** Whether this dialer dials through that connection (a replaced connection means a new dialer). */
@@ -453,8 +446,8 @@ export class Dialer implements PriorityMember {
     const closed = await this.store.closeContacts(this.id, { code, at: now }, now);
     if (closed > 0) {
       this.log.info(`campaign ${this.settings.name}: ${closed} contact(s) not called any more get the result ${code}`);
-      this.requireDoc().counters.finished += closed;
-      this.dirty = true;
+      this.task.require().counters.finished += closed;
+      this.task.dirty = true;
     }
     await this.countRemaining();
   }
@@ -473,17 +466,17 @@ export class Dialer implements PriorityMember {
 
   /** Completes the task; with `closeCode`, every contact not final yet gets it as its final result. */
   private async complete(reason: string, closeCode?: string): Promise<void> {
-    await this.serial(() => this.completeNow(reason, closeCode));
+    await this.task.serial(() => this.completeNow(reason, closeCode));
   }
 
   private async completeNow(reason: string, closeCode?: string): Promise<void> {
-    const doc = this.requireDoc();
+    const doc = this.task.require();
     if (doc.state !== 'running') return;
     this.unschedule();
-    await this.save({ ...doc, state: 'completed', reason }, true);
+    await this.task.save({ ...doc, state: 'completed', reason }, true);
     if (closeCode) await this.closeOpenContacts(closeCode);
-    await this.syncCounters();
-    if (this.dirty) await this.save({ ...this.requireDoc() }, false);
+    await this.task.sync();
+    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
     this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
     this.emitStatus();
   }
@@ -559,7 +552,7 @@ export class Dialer implements PriorityMember {
       ringing = false;
       this.options.coordinator.ringingEnded(this.options.connectionId);
     };
-    this.count('dialed');
+    this.task.count('dialed');
     if (this.collectStats) {
       this.stats.claimToOriginate.push(this.clock.now() - claimedAt);
       this.stats.originates += 1;
@@ -624,7 +617,7 @@ export class Dialer implements PriorityMember {
     const session = this.options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
     const answeredAt = this.clock.now();
     // Counted here whether placed or resumed: the counters a restarted dialer derives from the store hold no call in flight.
-    this.count('answered');
+    this.task.count('answered');
     live.answered = true;
     // A resumed call's connect callback was sent by the dialer that placed it.
     if (!resumed) this.callback('connect', live, '');
@@ -683,12 +676,11 @@ export class Dialer implements PriorityMember {
     }
     // Counted once written, as a tally of the store counts it; an answered call a fault ended moves to failed.
     if (recorded && end.outcome !== 'answered') {
-      this.count('failed');
-      if (live.answered) this.count('answered', -1);
+      this.task.count('failed');
+      if (live.answered) this.task.count('answered', -1);
     }
-    if (this.resyncWhenIdle && this.live.size === 0) {
-      this.resyncWhenIdle = false;
-      this.track(this.syncCounters().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`)));
+    if (this.task.resyncDue()) {
+      this.track(this.task.sync().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`)));
     }
     if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
   }
@@ -726,7 +718,7 @@ export class Dialer implements PriorityMember {
     }
     const contact = claim.contact;
     if (next.state !== 'done') return true;
-    this.count('finished');
+    this.task.count('finished');
     this.remaining = Math.max(0, this.remaining - 1);
     const custom = contact.custom;
     if (attempt && attempt.outcome !== 'answered') {
@@ -785,41 +777,6 @@ export class Dialer implements PriorityMember {
     for (const l of this.live.values()) if (!held.has(l.claim.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${l.claim.contact.customerId} during call ${l.inflight.channelId}`);
   }
 
-  private count(what: keyof CampaignCounters, by = 1): void {
-    const doc = this.requireDoc();
-    doc.counters[what] = Math.max(0, doc.counters[what] + by);
-    this.countEpoch += 1;
-    this.dirty = true;
-  }
-
-  /**
-   * Derives the counters from the attempts and contacts in the store, so
-   * that they never drift from them (a crash loses the counts of its last
-   * seconds; a lease lost to another dialer its attempt). Exact only while
-   * nothing is counted: with calls in flight, or a count made during the
-   * tally, it is done again once the last call is written.
-   */
-  private async syncCounters(): Promise<void> {
-    if (!this.doc) return;
-    const epoch = this.countEpoch;
-    if (this.live.size > 0) {
-      this.resyncWhenIdle = true;
-      return;
-    }
-    const tally = await this.store.tallyAttempts(this.id);
-    if (epoch !== this.countEpoch || this.live.size > 0) {
-      this.resyncWhenIdle = true;
-      return;
-    }
-    const doc = this.requireDoc();
-    const fresh = countersOf(tally);
-    const keys = Object.keys(fresh) as (keyof CampaignCounters)[];
-    if (keys.every((k) => fresh[k] === doc.counters[k])) return;
-    this.log.info(`campaign ${this.settings.name}: counters ${JSON.stringify(doc.counters)} corrected to what the attempts say, ${JSON.stringify(fresh)}`);
-    doc.counters = fresh;
-    this.dirty = true;
-  }
-
   private async countRemaining(): Promise<void> {
     const now = this.clock.now();
     const counts = await this.store.countContacts(this.id, now);
@@ -829,38 +786,7 @@ export class Dialer implements PriorityMember {
 
   private async saveCounters(): Promise<void> {
     this.lastSave = this.clock.now();
-    if (!this.dirty) return;
-    await this.serial(async () => {
-      if (!this.dirty) return;
-      await this.save({ ...this.requireDoc() }, false);
-    });
-    this.emitStatus();
-  }
-
-  /**
-   * Writes the task document. On a conflict (another writer: a second
-   * process), a state change is written over the fresh document; a counters
-   * update keeps the fresh document's state and adds only the counters.
-   */
-  private async save(doc: CampaignDocument, stateChange: boolean): Promise<void> {
-    doc.changedAt = stateChange ? this.clock.now() : doc.changedAt;
-    campaignDocument.assert(doc);
-    try {
-      this.rev = await this.store.putDocument('campaign', this.id, doc as unknown as Record<string, unknown>, this.rev, this.clock.now());
-    } catch (err) {
-      if (!(err instanceof StoreError && err.kind === 'conflict')) throw err;
-      const fresh = await this.store.getDocument<CampaignDocument>('campaign', this.id);
-      this.rev = fresh?.rev ?? 0;
-      if (!stateChange && fresh) doc = { ...fresh.value, counters: doc.counters };
-      this.rev = await this.store.putDocument('campaign', this.id, doc as unknown as Record<string, unknown>, this.rev, this.clock.now());
-    }
-    this.doc = doc;
-    this.dirty = false;
-  }
-
-  private requireDoc(): CampaignDocument {
-    if (!this.doc) throw new Error(`campaign ${this.settings.name} is not loaded yet`);
-    return this.doc;
+    if (await this.task.saveCounters()) this.emitStatus();
   }
 
   private apply(settings: CampaignSettings): void {
@@ -875,10 +801,6 @@ export class Dialer implements PriorityMember {
   private emitStatus(): void {
     this.safely(() => this.hooks.status(this.status()));
   }
-}
-
-function emptyCounters(): CampaignCounters {
-  return { dialed: 0, answered: 0, failed: 0, finished: 0 };
 }
 
 /** Local days of the campaign's time zone, for the result policy. */
