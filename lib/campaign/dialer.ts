@@ -34,12 +34,13 @@ import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import type { CallSession, CampaignLink } from '../call/session';
 import { silentLogger, type Logger } from '../log';
 import type { CampaignCounters, CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
-import type { Attempt, AttemptOutcome, ContactResult } from '../schemas/store';
-import { StoreError, type Claim, type NextStep, type Store } from '../store/port';
+import type { Attempt } from '../schemas/store';
+import type { Claim, NextStep, Store } from '../store/port';
+import { answeredReport, attemptRecord, callbackPayload, finalNotices, stepAfter, writeAttempt, type AttemptReport, type AttemptWriteContext, type FinalFailure, type FinishedCustomer } from './attempt-record';
 import { CallingCalendar, localToInstant } from './calendar';
-import type { CallbackPayload, CallbackSender } from './callback';
+import type { CallbackSender } from './callback';
 import { splitUrlSecrets, urlSecrets } from './callback-secrets';
-import { answeredOutcome, unansweredOutcome } from './causes';
+import { unansweredOutcome } from './causes';
 import type { Clock } from './clock';
 import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
 import { passesFilter } from './order';
@@ -81,20 +82,8 @@ export interface AnsweredCall {
   resumed: boolean;
 }
 
-export interface FinalFailure {
-  customerId: string;
-  number: string;
-  attempt: Attempt;
-  result: ContactResult;
-  custom?: Record<string, unknown>;
-}
-
-export interface FinishedCustomer {
-  customerId: string;
-  result: ContactResult;
-  attempts: Attempt[];
-  custom?: Record<string, unknown>;
-}
+/** The hooks' notices of final results are built with the attempt's record. */
+export type { FinalFailure, FinishedCustomer } from './attempt-record';
 
 export interface DialerHooks {
   answered(call: AnsweredCall): void;
@@ -166,6 +155,8 @@ export class Dialer implements PriorityMember {
   private endAt: number | undefined;
   /** The task's document in the store: state, settings, counters. */
   private readonly task: TaskDocument;
+  /** What writing an attempt needs (attempt-record.ts). */
+  private readonly writing: AttemptWriteContext;
   private readonly live = new Map<string, Live>();
   private cancelTick: (() => void) | undefined;
   private nextTickAt = 0;
@@ -200,6 +191,7 @@ export class Dialer implements PriorityMember {
       name: () => this.settings.name,
       inFlight: () => this.live.size,
     });
+    this.writing = { clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name, closed: () => this.closed };
     this.leaveCoordinator = options.coordinator.join(this);
   }
 
@@ -623,15 +615,7 @@ export class Dialer implements PriorityMember {
     if (!resumed) this.callback('connect', live, '');
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((this.clock.now() - answeredAt) / 100) / 10);
-      // Ended by a fault before the flow finished: lost, and retried (causes.ts).
-      const kind = answeredOutcome(session.ended, session.hangupWhy, session.result !== undefined);
-      const end: Parameters<Dialer['finishAttempt']>[1] = { ...kind, talkSec };
-      if (session.ended?.cause !== undefined) end.cause = session.ended.cause;
-      if (session.result) {
-        end.result = session.result.code;
-        if (session.result.subCode) end.subResult = session.result.subCode;
-      }
-      this.track(this.finishAttempt(live, end));
+      this.track(this.finishAttempt(live, answeredReport(session, talkSec)));
     };
     if (session.signal.aborted) ended();
     else session.signal.addEventListener('abort', ended, { once: true });
@@ -642,31 +626,16 @@ export class Dialer implements PriorityMember {
     }
   }
 
-  private async finishAttempt(
-    live: Live,
-    end: { outcome: AttemptOutcome; why?: string; cause?: number; dialStatus?: string; talkSec?: number; result?: string; subResult?: string },
-  ): Promise<void> {
+  private async finishAttempt(live: Live, end: AttemptReport): Promise<void> {
     if (live.settled) return;
     // A closing dialer (Node-RED stopping) leaves the attempt in flight: the next start resolves it with Asterisk.
     if (this.closed) return;
     live.settled = true;
     const { claim, inflight } = live;
     const now = this.clock.now();
-    const attempt: Attempt = { n: inflight.n, number: inflight.number, startedAt: inflight.startedAt, endedAt: now, outcome: end.outcome, callId: inflight.channelId, worker: this.options.worker };
-    if (end.cause !== undefined && end.cause >= 0 && end.cause <= 127) attempt.cause = end.cause;
-    if (end.dialStatus) attempt.dialStatus = end.dialStatus.slice(0, 32);
-    if (end.talkSec !== undefined) attempt.talkSec = end.talkSec;
-    if (end.result) attempt.result = end.result.slice(0, 64);
-    if (end.subResult) attempt.subResult = end.subResult.slice(0, 64);
-    if (end.why) attempt.why = end.why.slice(0, 200);
-    const attemptEnd: AttemptEnd = { number: inflight.number, outcome: end.outcome, at: now };
-    if (end.result) attemptEnd.result = end.result;
-    if (end.subResult) attemptEnd.subResult = end.subResult;
-    let next = afterAttempt(claim.contact, attemptEnd, this.settings, this.days);
+    const attempt = attemptRecord(inflight, end, now, this.options.worker);
     // The task ended while this call was in flight: no retry will come, so this attempt's outcome is final.
-    if (next.state !== 'done' && (this.state === 'completed' || this.state === 'stopped')) {
-      next = { state: 'done', at: now, progress: next.progress, result: { code: end.result ?? end.outcome, at: now } };
-    }
+    const next = stepAfter(claim.contact, inflight, end, now, this.settings, this.days, this.state === 'completed' || this.state === 'stopped');
     let recorded = false;
     try {
       // While this waits for the store, the entry stays live: its lease is renewed, so nobody else resolves it.
@@ -693,41 +662,17 @@ export class Dialer implements PriorityMember {
   }
 
   /**
-   * Writes an attempt and what follows. While the store cannot be reached it
-   * tries again, with growing delays, for as long as the dialer runs (a
-   * database fail-over can take a while); a dialer that closes leaves the
-   * attempt in flight for the next start to resolve.
+   * Writes an attempt and what follows (attempt-record.ts); a dialer that
+   * closes leaves the attempt in flight for the next start to resolve. A
+   * final result is counted and reported to the hooks.
    */
   private async record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
-    for (let tries = 1; ; tries += 1) {
-      try {
-        const ok = await this.store.recordAttempt(claim, attempt, next);
-        if (!ok) {
-          this.log.warn(`campaign ${this.settings.name}: customer ${claim.contact.customerId}'s lease was lost; another dialer records it`);
-          return false;
-        }
-        break;
-      } catch (err) {
-        if (!(err instanceof StoreError) || err.kind === 'invalid' || this.closed) {
-          this.log.error(`campaign ${this.settings.name}: recording attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} failed: ${(err as Error).message}`);
-          return false;
-        }
-        if (tries === 3) this.log.warn(`campaign ${this.settings.name}: the store does not take attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} (${err.message}); trying again`);
-        await new Promise<void>((r) => this.clock.after(Math.min(30_000, 500 * 2 ** tries), r));
-      }
-    }
-    const contact = claim.contact;
+    if (!(await writeAttempt(this.writing, claim, attempt, next))) return false;
     if (next.state !== 'done') return true;
     this.task.count('finished');
     this.remaining = Math.max(0, this.remaining - 1);
-    const custom = contact.custom;
-    if (attempt && attempt.outcome !== 'answered') {
-      const failure: FinalFailure = { customerId: contact.customerId, number: attempt.number, attempt, result: next.result };
-      if (custom) failure.custom = custom;
-      this.safely(() => this.hooks.finalFailure(failure));
-    }
-    const finished: FinishedCustomer = { customerId: contact.customerId, result: next.result, attempts: attempt ? [...contact.attempts, attempt] : contact.attempts };
-    if (custom) finished.custom = custom;
+    const { failure, finished } = finalNotices(claim.contact, attempt, next.result);
+    if (failure) this.safely(() => this.hooks.finalFailure(failure));
     this.safely(() => this.hooks.finished(finished));
     return true;
   }
@@ -750,20 +695,7 @@ export class Dialer implements PriorityMember {
 
   private callback(event: 'connect' | 'release', live: Live, failCode: string): void {
     if (!this.callbackSender) return;
-    const { claim, inflight } = live;
-    const payload: CallbackPayload = {
-      dataId: claim.contact.customerId,
-      taskId: this.id,
-      sessionId: inflight.channelId,
-      calledNo: inflight.number,
-      beginTime: new Date(inflight.startedAt).toISOString(),
-      vdnId: this.options.connectionId,
-      failCode,
-      callId: inflight.channelId,
-      filePath: '',
-      customFiled: claim.contact.custom ? JSON.stringify(claim.contact.custom) : '',
-    };
-    this.callbackSender.send(event, payload);
+    this.callbackSender.send(event, callbackPayload(this.id, this.options.connectionId, live.claim, live.inflight, failCode));
   }
 
   // ------------------------------------------------------------------ bookkeeping
