@@ -37,7 +37,7 @@ import type { CampaignCounters, CampaignDocument, CampaignSettings, CampaignStat
 import type { Attempt } from '../schemas/store';
 import type { Claim, NextStep, Store } from '../store/port';
 import { answeredReport, attemptRecord, callbackPayload, finalNotices, stepAfter, writeAttempt, type AttemptReport, type AttemptWriteContext, type FinalFailure, type FinishedCustomer } from './attempt-record';
-import { CallingCalendar, localToInstant } from './calendar';
+import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
 import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import { unansweredOutcome } from './causes';
@@ -734,17 +734,3 @@ export class Dialer implements PriorityMember {
     this.safely(() => this.hooks.status(this.status()));
   }
 }
-
-/** Local days of the campaign's time zone, for the result policy. */
-export function daysOf(calendar: CallingCalendar, timezone: string): Days {
-  const dayNumber = (d: string): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))) / 86_400_000;
-  return {
-    dayOf: (t) => calendar.localDate(t),
-    daysBetween: (a, b) => dayNumber(b) - dayNumber(a),
-    nextDayStart: (t) => {
-      const next = new Date((dayNumber(calendar.localDate(t)) + 1) * 86_400_000).toISOString().slice(0, 10);
-      return localToInstant(`${next}T00:00`, timezone);
-    },
-  };
-}
-
