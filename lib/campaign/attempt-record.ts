@@ -18,6 +18,7 @@ import { StoreError, type Claim, type NextStep, type Store, type StoredContact }
 import type { CallbackPayload } from './callback';
 import { answeredOutcome } from './causes';
 import type { Clock } from './clock';
+import type { FinalFailure, FinishedCustomer } from './dialer-port';
 import { afterAttempt, type AttemptEnd, type Days, type InFlight } from './policy';
 
 /** How an attempt ended, as the dialer learned it. */
@@ -29,23 +30,6 @@ export interface AttemptReport {
   talkSec?: number;
   result?: string;
   subResult?: string;
-}
-
-/** A contact whose final result followed a failed attempt (the hooks' finalFailure). */
-export interface FinalFailure {
-  customerId: string;
-  number: string;
-  attempt: Attempt;
-  result: ContactResult;
-  custom?: Record<string, unknown>;
-}
-
-/** A contact with its final result, and every attempt it took (the hooks' finished). */
-export interface FinishedCustomer {
-  customerId: string;
-  result: ContactResult;
-  attempts: Attempt[];
-  custom?: Record<string, unknown>;
 }
 
 /** The attempt in flight `inflight`, ended at `now` as `end` says, as the store keeps it. */

@@ -3,7 +3,10 @@
  * store at the task's pace, inside its calling hours, and dials them; it
  * hands answered calls to the IVR, records every attempt and applies the
  * result policy. It is written against the ports only (store, telephony,
- * clock), so tests drive it with a manual clock and a simulated Asterisk.
+ * clock; what it is given and reports: dialer-port.ts), so tests drive it
+ * with a manual clock and a simulated Asterisk. Its pieces: the task's
+ * document and counters (task-document.ts), what an ended attempt becomes
+ * in the store and the reports (attempt-record.ts).
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
@@ -22,27 +25,28 @@
  *
  * The task's counters are derived from the attempts in the store when the
  * dialer starts (after a crash they would lag by the last few seconds) and
- * when the task ends; in between each is counted once its attempt is
- * written (answered: when the call is answered, moved to failed if a fault
- * then ends it).
+ * when the task ends (task-document.ts); in between each is counted once
+ * its attempt is written (answered: when the call is answered, moved to
+ * failed if a fault then ends it).
  */
 import { randomUUID } from 'node:crypto';
-import { campaignDialString, type DialAllowlist } from '../ari/dialstring';
-import type { OriginateOutcome, Telephony } from '../ari/port';
+import { campaignDialString } from '../ari/dialstring';
+import type { OriginateOutcome } from '../ari/port';
 import type { Channel } from '../ari/types';
 import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
-import type { CallSession, CampaignLink } from '../call/session';
+import type { CampaignLink } from '../call/session';
 import { silentLogger, type Logger } from '../log';
-import type { CampaignCounters, CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
+import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
 import type { Claim, NextStep, Store } from '../store/port';
-import { answeredReport, attemptRecord, callbackPayload, finalNotices, stepAfter, writeAttempt, type AttemptReport, type AttemptWriteContext, type FinalFailure, type FinishedCustomer } from './attempt-record';
+import { answeredReport, attemptRecord, callbackPayload, finalNotices, stepAfter, writeAttempt, type AttemptReport, type AttemptWriteContext } from './attempt-record';
 import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
 import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import { unansweredOutcome } from './causes';
 import type { Clock } from './clock';
-import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
+import type { PriorityMember } from './coordinator';
+import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
 import { passesFilter } from './order';
 import { Pacer } from './pacing';
 import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
@@ -59,67 +63,8 @@ const SAVE_MS = 5_000;
 /** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
 const IDLE_LOOK_MS = 60_000;
 
-export type IdleReason = 'outside-hours' | 'higher-priority' | 'channel-limit' | 'waiting-retries' | 'not-started' | 'before-start' | 'connection-down';
-
-export interface DialerStatus {
-  state: CampaignState;
-  counters: CampaignCounters;
-  /** Contacts not final yet (as last counted). */
-  remaining: number;
-  /** Calls of this task ringing or in progress. */
-  active: number;
-  idle?: IdleReason;
-  /** For higher-priority: the task's name. */
-  idleDetail?: string;
-}
-
-export interface AnsweredCall {
-  session: CallSession;
-  customerId: string;
-  number: string;
-  attempt: number;
-  /** True when the call was found still up after a restart. */
-  resumed: boolean;
-}
-
-/** The hooks' notices of final results are built with the attempt's record. */
-export type { FinalFailure, FinishedCustomer } from './attempt-record';
-
-export interface DialerHooks {
-  answered(call: AnsweredCall): void;
-  finalFailure(failure: FinalFailure): void;
-  finished(customer: FinishedCustomer): void;
-  status(status: DialerStatus): void;
-}
-
-/** What the dialer needs of the call registry. */
-export interface CallAdopter {
-  claim(channelId: string): void;
-  adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession;
-}
-
-export interface DialerOptions {
-  campaignId: string;
-  /** Stable across restarts of the process: a restarted dialer takes back its own leases. */
-  worker: string;
-  settings: CampaignSettings;
-  store: Store;
-  telephony: Pick<Telephony, 'originate' | 'getChannel' | 'hangup' | 'watchChannel' | 'status'>;
-  calls: CallAdopter;
-  connectionId: string;
-  pool: ChannelPool;
-  coordinator: Coordinator;
-  clock: Clock;
-  /** The caller numbers in rotation (from the settings, or the caller number group). */
-  callerNumbers: string[];
-  callback?: CallbackSender;
-  log?: Logger;
-  hooks: DialerHooks;
-  /** Resolves once the connection to Asterisk is up (the calls in flight after a restart are resolved then). */
-  whenConnected?: () => Promise<void>;
-  /** Where the connection may dial (its dial allowlist); default PJSIP/* and PJSIP/*@trunk. */
-  destinations?: DialAllowlist;
-}
+// What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
+export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
 
 /** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
 const RESUME_RETRY_MS = 2000;
