@@ -4,9 +4,9 @@
  * hands answered calls to the IVR, records every attempt and applies the
  * result policy. It is written against the ports only (store, telephony,
  * clock; what it is given and reports: dialer-port.ts), so tests drive it
- * with a manual clock and a simulated Asterisk. Its pieces: the task's
- * document and counters (task-document.ts), what an ended attempt becomes
- * in the store and the reports (attempt-record.ts).
+ * with a manual clock and a simulated Asterisk. Its pieces: the ticks
+ * (ticker.ts), the task's document and counters (task-document.ts), what
+ * an ended attempt becomes in the store and the reports (attempt-record.ts).
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
@@ -53,6 +53,7 @@ import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactPr
 import { fateOf } from './resume';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
+import { Ticker } from './ticker';
 
 /** How long a claimed contact stays leased without a renewal. */
 export const LEASE_MS = 60_000;
@@ -103,9 +104,7 @@ export class Dialer implements PriorityMember {
   /** What writing an attempt needs (attempt-record.ts). */
   private readonly writing: AttemptWriteContext;
   private readonly live = new Map<string, Live>();
-  private cancelTick: (() => void) | undefined;
-  private nextTickAt = 0;
-  private ticking = false;
+  private readonly ticker: Ticker;
   private closed = false;
   private lastRenew = 0;
   private lastSave = 0;
@@ -135,6 +134,13 @@ export class Dialer implements PriorityMember {
       log: () => this.log,
       name: () => this.settings.name,
       inFlight: () => this.live.size,
+    });
+    this.ticker = new Ticker({
+      clock: options.clock,
+      run: () => this.dialDue(),
+      active: () => !this.closed && this.state === 'running',
+      regularMs: () => this.pacer.tickMs,
+      failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
     });
     this.writing = { clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name, closed: () => this.closed };
     this.leaveCoordinator = options.coordinator.join(this);
@@ -289,35 +295,11 @@ export class Dialer implements PriorityMember {
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
-    this.unschedule();
-    this.nextTickAt = this.clock.now() + delayMs;
-    this.cancelTick = this.clock.after(delayMs, () => this.tick());
+    this.ticker.schedule(delayMs);
   }
 
   private unschedule(): void {
-    this.cancelTick?.();
-    this.cancelTick = undefined;
-  }
-
-  private async tick(): Promise<void> {
-    this.cancelTick = undefined;
-    if (this.closed || this.state !== 'running' || this.ticking) return;
-    this.ticking = true;
-    let delay = this.pacer.tickMs;
-    try {
-      delay = await this.dialDue();
-    } catch (err) {
-      this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
-    } finally {
-      this.ticking = false;
-    }
-    if (this.closed || this.state !== 'running') return;
-    // Ticks keep to a fixed schedule (no drift from the time each one takes).
-    const now = this.clock.now();
-    let at = this.nextTickAt + delay;
-    if (delay !== this.pacer.tickMs || at < now) at = now + delay;
-    this.nextTickAt = at;
-    this.cancelTick = this.clock.after(at - now, () => this.tick());
+    this.ticker.stop();
   }
 
   /** One tick: renew, check the task's time and hours, then dial what pacing allows. Returns ms until the next tick. */
