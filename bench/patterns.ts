@@ -195,7 +195,7 @@ export function functionSubjects(): Subject[] {
     },
     {
       name: 'normalizeAriUrl() of a connection URL',
-      where: ['lib/ari/connection.ts'],
+      where: ['lib/ari/preflight.ts'],
       run: (s) => {
         try {
           return normalizeAriUrl(s);
