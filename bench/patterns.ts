@@ -24,7 +24,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { normalizeAriUrl } from '../lib/ari/connection';
+import { normalizeAriUrl } from '../lib/ari/preflight';
 import { checkCallbackUrl } from '../lib/campaign/callback';
 import { normaliseNumber } from '../lib/campaign/contacts';
 import { DigitPattern } from '../lib/ivr/pattern';
@@ -195,7 +195,7 @@ export function functionSubjects(): Subject[] {
     },
     {
       name: 'normalizeAriUrl() of a connection URL',
-      where: ['lib/ari/connection.ts'],
+      where: ['lib/ari/preflight.ts'],
       run: (s) => {
         try {
           return normalizeAriUrl(s);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { normalizeAriUrl } from '../../lib/ari/connection';
+import { normalizeAriUrl } from '../../lib/ari/preflight';
 
 /** The path part as it was computed before. */
 function before(url: string): string {
