@@ -59,6 +59,16 @@ function editorValidators() {
   return { code, schemas: JSON.stringify(schemas) };
 }
 
+// The runtime's wording of schema problems (lib/schemas/validator.ts), as the compiled functions' own text:
+// the editor runs the same code. They may use nothing else of their module (checked here).
+function editorDescribe() {
+  const validator = require(path.join(root, 'dist/lib/schemas/validator.js'));
+  const names = ['shownValue', 'shownKey', 'describeErrors'];
+  const code = names.map((n) => validator[n].toString()).join('\n');
+  if (/\b(exports|require)\b/.test(code)) throw new Error('build-assets: describeErrors and its helpers must not use other parts of their module');
+  return code;
+}
+
 // Help that every element says the same way (the call input, the error output) is written once, in
 // nodes/editor/help/<lang>/<part>.html, and stands in a node's help as <!-- callflow:<part> -->.
 function withHelpParts(html, lang, file) {
@@ -90,7 +100,11 @@ for (const { file, kind } of entries) {
   count += 1;
   if (kind === 'plugin') {
     const { code, schemas } = editorValidators();
-    copy(template, path.join(out, `${base}.html`), (html) => html.replace('/*@@SCHEMAS@@*/ {}', schemas).replace('/*@@VALIDATORS@@*/', code));
+    const describe = editorDescribe();
+    // All go inside the template's <script>: a "</script" in them would end it and turn the rest into HTML.
+    if (/<\/script/i.test(schemas + code + describe)) problems.push('the schemas, their compiled validators or describeErrors hold "</script", which would end the editor plugin\'s script');
+    // Replaced by functions, so a "$&" or "$'" in a schema's pattern is kept as written.
+    copy(template, path.join(out, `${base}.html`), (html) => html.replace('/*@@SCHEMAS@@*/ {}', () => schemas).replace('/*@@VALIDATORS@@*/', () => code).replace('/*@@DESCRIBE@@*/', () => describe));
   } else {
     copy(template, path.join(out, `${base}.html`));
   }

@@ -2,7 +2,8 @@
  * node-red-contrib-callflow's engine, for use outside Node-RED too: the ARI
  * connection (telephony port), call sessions, and the simulated Asterisk.
  */
-export { AriConnection, normalizeAriUrl, type AriConnectionOptions } from './ari/connection';
+export { AriConnection, type AriConnectionOptions } from './ari/connection';
+export { normalizeAriUrl } from './ari/preflight';
 export type { Telephony, TelephonyEvent, Reconciliation, ConnectionStatus, ConnectionState, OriginateRequest, OriginateOutcome, PlaybackOutcome, RecordingOutcome } from './ari/port';
 export { AriError, CallEndedError, CancelledError } from './ari/errors';
 export { CAUSE_TEXT, HANGUP_REASONS, causeText, sipResponseForCause, causeForSipResponse, dialStatusForCause } from './ari/causes';

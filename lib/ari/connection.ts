@@ -5,21 +5,24 @@
  * A supervisor loop connects, watches the event socket, and reconnects with
  * exponential backoff and full jitter, forever, until close(). Each
  * connect: check the ARI documents with our credentials (so a wrong
- * password is "auth failed", not a crash), load the API through ari-client,
- * ask Asterisk its startup time (a changed one means it restarted), open
- * the event socket, then reconcile: ask Asterisk which channels are still
- * in the application, end the ones it no longer has (ChannelLost), and
- * settle playbacks, recordings and originates whose final event was missed.
+ * password is "auth failed", not a crash: preflight.ts), load the API
+ * through ari-client, ask Asterisk its startup time (a changed one means it
+ * restarted), open the event socket, then reconcile: ask Asterisk which
+ * channels are still in the application, end the ones it no longer has
+ * (ChannelLost), and settle playbacks, recordings and originates whose
+ * final event was missed (pending.ts keeps those operations).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { redact, silentLogger, type Logger } from '../log';
 import { Backoff } from './backoff';
-import { causeText, type HangupReason } from './causes';
-import { AriError, CallEndedError, CancelledError, abortReason, asError } from './errors';
+import type { HangupReason } from './causes';
+import { AriError, CancelledError, abortReason, asError } from './errors';
 import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
-import { normalizeMedia } from './media';
+import { MediaGuard, normalizeMedia } from './media';
+import { PendingOperations } from './pending';
+import { AttemptError, NETWORK_CODES, normalizeAriUrl, preflight } from './preflight';
 import type {
   ChannelLost,
   ConnectionState,
@@ -36,7 +39,8 @@ import type {
   TelephonyListener,
 } from './port';
 import { AriRest } from './rest';
-import type { Application, AsteriskInfo, Bridge, Channel, LiveRecording, Playback, Sound } from './types';
+import type { Application, AsteriskInfo, Bridge, Channel, Playback, Sound } from './types';
+import { checkChannelValue } from './variables';
 
 export interface AriConnectionOptions {
   /** http(s)://host:port, with or without a trailing /ari */
@@ -54,40 +58,18 @@ export interface AriConnectionOptions {
   /** Reconnect delays after a refused password (default 10 s growing to 60 s), gentle on fail2ban. */
   authBackoff?: { initialMs: number; maxMs: number };
   random?: () => number;
+  /** Checks http(s) media before Asterisk fetches it (internal addresses); default: a guard with an empty allowlist. */
+  media?: MediaGuard;
 }
 
-interface Waiter<T> {
-  resolve(outcome: T): void;
-  reject(err: Error): void;
-}
-interface OriginateWaiter {
-  dialStatus?: string;
-  resolve(outcome: OriginateOutcome): void;
-}
-
-class AttemptError extends Error {
-  constructor(
-    readonly state: Extract<ConnectionState, 'auth-failed' | 'unreachable' | 'failed'>,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)$/;
-
-/** Normalises what a user types as the ARI URL: scheme, host, port; no /ari, no trailing slash. */
-export function normalizeAriUrl(url: string): string {
-  let parsed: URL;
+/** Channel variables and the caller id of an originate are written as they are: no control characters, bounded length. */
+function refuseVariables(operation: string, request: OriginateRequest): void {
   try {
-    parsed = new URL(url.trim());
-  } catch {
-    throw new RangeError(`ARI URL "${url}" is not a URL; expected e.g. http://127.0.0.1:8088`);
+    if (request.callerId !== undefined) checkChannelValue('CALLERID', request.callerId);
+    for (const [name, value] of Object.entries(request.variables ?? {})) checkChannelValue(name, value);
+  } catch (err) {
+    throw new AriError(operation, 'bad-request', (err as Error).message, 400);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RangeError(`ARI URL "${url}" must start with http:// or https://`);
-  if (parsed.username || parsed.password) throw new RangeError('put the ARI username and password in their own fields, not in the URL');
-  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/ari$/, '');
-  return `${parsed.protocol}//${parsed.host}${path}`;
 }
 
 export class AriConnection implements Telephony {
@@ -97,10 +79,8 @@ export class AriConnection implements Telephony {
   private readonly events = new EventEmitter();
   private readonly appListeners = new Set<TelephonyListener>();
   private readonly watchers = new Map<string, Set<TelephonyListener>>();
-  private readonly playbackWaiters = new Map<string, Waiter<PlaybackOutcome>>();
-  private readonly recordingWaiters = new Map<string, Waiter<RecordingOutcome>>();
-  private readonly originateWaiters = new Map<string, OriginateWaiter>();
-  private readonly stoppedPlaybacks = new Set<string>();
+  /** Playbacks, recordings and originates waiting for their final event. */
+  private readonly pending = new PendingOperations();
   /** Channels in the application (StasisStart seen) or originated by us and not yet gone. */
   private readonly tracked = new Set<string>();
   /** Channels we originated or created: Asterisk keeps sending their events after StasisEnd. */
@@ -111,8 +91,10 @@ export class AriConnection implements Telephony {
   private currentStatus: ConnectionStatus = { state: 'connecting', message: 'not started', attempt: 0 };
   private readonly lifetime = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly mediaGuard: MediaGuard;
 
   constructor(private readonly options: AriConnectionOptions) {
+    this.mediaGuard = options.media ?? new MediaGuard();
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
     this.app = options.app;
@@ -186,13 +168,7 @@ export class AriConnection implements Telephony {
     this.rest = undefined;
     await this.socket?.close(2000);
     await this.loop;
-    const err = new CancelledError('connection closed');
-    for (const w of this.playbackWaiters.values()) w.reject(err);
-    for (const w of this.recordingWaiters.values()) w.reject(err);
-    this.playbackWaiters.clear();
-    this.recordingWaiters.clear();
-    for (const w of this.originateWaiters.values()) w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: true });
-    this.originateWaiters.clear();
+    this.pending.closeAll(new CancelledError('connection closed'));
     this.setStatus('closed', 'closed', 0);
   }
 
@@ -228,7 +204,7 @@ export class AriConnection implements Telephony {
   /** One connect; resolves (with why) when the event socket, once open, closes. */
   private async attempt(signal: AbortSignal): Promise<string> {
     const timeoutMs = this.options.requestTimeoutMs ?? 10_000;
-    await this.preflight(timeoutMs, signal);
+    await preflight({ baseUrl: this.baseUrl, username: this.options.username, password: this.options.password }, timeoutMs, signal);
     const rest = await AriRest.connect({
       baseUrl: this.baseUrl,
       username: this.options.username,
@@ -288,42 +264,6 @@ export class AriConnection implements Telephony {
     return why;
   }
 
-  /** Checks the API documents with our credentials before ari-client loads them. */
-  private async preflight(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const headers = { Authorization: `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}`, Accept: 'application/json' };
-    const get = async (path: string): Promise<unknown> => {
-      let res: Response;
-      try {
-        res = await fetch(`${this.baseUrl}/ari/${path}`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
-      } catch (err) {
-        if (signal.aborted) throw new CancelledError('closing');
-        const cause = (err as { cause?: { code?: string } }).cause;
-        const code = cause?.code ?? ((err as Error).name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
-        throw new AttemptError('unreachable', `no answer from ${this.baseUrl}${code ? ` (${code})` : ''}`);
-      }
-      if (res.status === 401) throw new AttemptError('auth-failed', 'Asterisk refused the username or password (HTTP 401)');
-      if (!res.ok) {
-        throw new AttemptError(
-          'failed',
-          `${this.baseUrl}/ari/${path} answered HTTP ${res.status}; is ARI enabled (ari.conf [general] enabled = yes, http.conf enabled = yes)?`,
-        );
-      }
-      try {
-        return (await res.json());
-      } catch {
-        throw new AttemptError('failed', `${this.baseUrl}/ari/${path} did not answer with JSON; is this the Asterisk HTTP server?`);
-      }
-    };
-    const listing = (await get('api-docs/resources.json')) as { apis?: { path?: string }[] };
-    if (!Array.isArray(listing.apis)) throw new AttemptError('failed', `${this.baseUrl}/ari/api-docs/resources.json is not an ARI resource listing`);
-    await Promise.all(
-      listing.apis.map((api) => {
-        const path = (api.path ?? '').replace('{format}', 'json').replace(/^\//, '');
-        return path ? get(path) : Promise.resolve(undefined);
-      }),
-    );
-  }
-
   // ------------------------------------------------------------------ events
 
   onEvent(listener: TelephonyListener): () => void {
@@ -375,7 +315,7 @@ export class AriConnection implements Telephony {
   }
 
   private dispatch(event: TelephonyEvent): void {
-    this.settleWaiters(event);
+    this.pending.settle(event);
     const ids = this.channelIdsOf(event);
     if (event.type === 'StasisStart') this.tracked.add(event.channel.id);
     for (const listener of [...this.appListeners]) this.safely(listener, event);
@@ -397,62 +337,6 @@ export class AriConnection implements Telephony {
     if (event.type === 'StasisEnd') this.tracked.delete(event.channel.id);
   }
 
-  private settleWaiters(event: TelephonyEvent): void {
-    switch (event.type) {
-      case 'PlaybackFinished': {
-        const w = this.playbackWaiters.get(event.playback.id);
-        if (w) {
-          this.playbackWaiters.delete(event.playback.id);
-          const stopped = this.stoppedPlaybacks.delete(event.playback.id);
-          w.resolve({ playbackId: event.playback.id, state: event.playback.state === 'failed' ? 'failed' : 'done', stopped });
-        }
-        return;
-      }
-      case 'RecordingFinished':
-      case 'RecordingFailed': {
-        const w = this.recordingWaiters.get(event.recording.name);
-        if (w) {
-          this.recordingWaiters.delete(event.recording.name);
-          w.resolve(recordingOutcome(event.recording, event.type === 'RecordingFailed'));
-        }
-        return;
-      }
-      case 'Dial': {
-        const w = this.originateWaiters.get(event.peer.id);
-        if (w && event.dialstatus) w.dialStatus = event.dialstatus;
-        return;
-      }
-      case 'StasisStart': {
-        const w = this.originateWaiters.get(event.channel.id);
-        if (w) {
-          this.originateWaiters.delete(event.channel.id);
-          w.resolve({ answered: true, channel: event.channel });
-        }
-        return;
-      }
-      case 'ChannelDestroyed': {
-        const w = this.originateWaiters.get(event.channel.id);
-        if (w) {
-          this.originateWaiters.delete(event.channel.id);
-          const outcome: OriginateOutcome = { answered: false, cause: event.cause, causeText: event.cause_txt };
-          if (w.dialStatus) outcome.dialStatus = w.dialStatus;
-          w.resolve(outcome);
-        }
-        return;
-      }
-      case 'ChannelLost': {
-        const w = this.originateWaiters.get(event.channelId);
-        if (w) {
-          this.originateWaiters.delete(event.channelId);
-          w.resolve({ answered: false, cause: 0, causeText: causeText(0), lost: true });
-        }
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
   // ------------------------------------------------------------------ reconciliation
 
   private async reconcile(restarted: boolean, socket: EventSocket): Promise<void> {
@@ -460,11 +344,8 @@ export class AriConnection implements Telephony {
     // A later connect reconciles again; this one stops as soon as its socket is not the current one.
     const current = (): boolean => this.socket === socket;
     const known = [...this.tracked];
-    // Only what was pending when the connection came back: an operation started since (a new call's
-    // prompt) has its own events coming, and its playback may not exist yet.
-    const originates = [...this.originateWaiters];
-    const playbacks = [...this.playbackWaiters];
-    const recordings = [...this.recordingWaiters];
+    // Only what was pending when the connection came back (see PendingOperations.snapshot).
+    const pending = this.pending.snapshot();
     let present = new Set<string>();
     if (!restarted) {
       try {
@@ -486,37 +367,16 @@ export class AriConnection implements Telephony {
         this.dispatch({ type: 'ChannelLost', channelId: id, reason });
       }
     }
-    // Originates whose answer (StasisStart) was missed.
-    for (const [id, w] of originates) {
-      if (!present.has(id)) continue;
-      const channel = await rest.call<Channel>('channels', 'get', { channelId: id }).catch(() => undefined);
-      if (!current()) return;
-      if (channel?.state === 'Up' && channel.dialplan.app_name === 'Stasis' && this.originateWaiters.get(id) === w) {
-        this.originateWaiters.delete(id);
-        this.tracked.add(id);
-        w.resolve({ answered: true, channel });
-      }
-    }
-    // Playbacks and recordings whose final event was missed.
-    for (const [id, w] of playbacks) {
-      const pb = restarted ? undefined : await this.getPlayback(id).catch(() => null);
-      if (!current()) return;
-      if (pb === undefined && this.playbackWaiters.get(id) === w) {
-        this.playbackWaiters.delete(id);
-        w.resolve({ playbackId: id, state: restarted ? 'failed' : 'done', stopped: this.stoppedPlaybacks.delete(id), inferred: true });
-      }
-    }
-    for (const [name, w] of recordings) {
-      const live = restarted
-        ? undefined
-        : await rest.call<LiveRecording>('recordings', 'getLive', { recordingName: name }).catch((err: unknown) => (err instanceof AriError && err.kind === 'not-found' ? undefined : null));
-      if (!current()) return;
-      if (live !== undefined || this.recordingWaiters.get(name) !== w) continue;
-      this.recordingWaiters.delete(name);
-      const stored = await rest.call<{ name: string; format: string }>('recordings', 'getStored', { recordingName: name }).catch(() => undefined);
-      w.resolve(stored ? { name, format: stored.format, state: 'done' } : { name, format: '', state: 'failed', cause: 'the recording ended while the connection was down' });
-    }
-    const unclaimed = [...present].filter((id) => !this.tracked.has(id) && !this.originateWaiters.has(id));
+    const settled = await this.pending.settleMissed(pending, {
+      restarted,
+      present,
+      rest,
+      current,
+      getPlayback: (id) => this.getPlayback(id),
+      answered: (id) => this.tracked.add(id),
+    });
+    if (!settled) return;
+    const unclaimed = [...present].filter((id) => !this.tracked.has(id) && !this.pending.originating(id));
     if (lost.length > 0) this.log.warn(`${lost.length} call(s) ended while the connection was down: ${lost.join(', ')}`);
     this.events.emit('reconciled', { restarted, lost, kept, unclaimed } satisfies Reconciliation);
   }
@@ -542,11 +402,10 @@ export class AriConnection implements Telephony {
   }
 
   async originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
+    refuseVariables('originate', request);
     const channelId = request.channelId ?? randomUUID();
-    let resolveOutcome!: (o: OriginateOutcome) => void;
-    const outcome = new Promise<OriginateOutcome>((r) => (resolveOutcome = r));
     // Registered before the request, so no event of this channel can be missed.
-    this.originateWaiters.set(channelId, { resolve: resolveOutcome });
+    const outcome = this.pending.expectOriginate(channelId);
     this.originated.add(channelId);
     this.tracked.add(channelId);
     const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
@@ -558,7 +417,7 @@ export class AriConnection implements Telephony {
       const channel = await this.call<Channel>('channels', 'originateWithId', params, signal);
       return { channel, outcome };
     } catch (err) {
-      this.originateWaiters.delete(channelId);
+      this.pending.forgetOriginate(channelId);
       this.originated.delete(channelId);
       this.tracked.delete(channelId);
       throw err;
@@ -566,6 +425,7 @@ export class AriConnection implements Telephony {
   }
 
   async createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel> {
+    refuseVariables('create', request);
     const channelId = request.channelId ?? randomUUID();
     this.originated.add(channelId);
     const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
@@ -620,61 +480,33 @@ export class AriConnection implements Telephony {
     } catch (err) {
       return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
     }
+    const remote = media.filter((u) => MediaGuard.remote(u));
+    if (remote.length === 0) return this.playChecked(target, uris, options);
+    // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
+    return Promise.all(remote.map((u) => this.mediaGuard.check(u, signal))).then(
+      () => this.playChecked(target, uris, options),
+      (err: unknown) => {
+        if (signal?.aborted) throw abortReason(signal);
+        throw new AriError('play', 'bad-request', (err as Error).message, 400);
+      },
+    );
+  }
+
+  private playChecked(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const playbackId = options.playbackId ?? randomUUID();
     const params: Record<string, unknown> = { playbackId, media: uris.join(',') };
     if (options.lang) params.lang = options.lang;
-    return this.untilFinal(this.playbackWaiters, playbackId, signal, () => this.stopPlayback(playbackId), () =>
+    return this.pending.untilPlaybackFinished(playbackId, signal, () => this.stopPlayback(playbackId), () =>
       'channelId' in target
         ? this.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
         : this.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
     );
   }
 
-  /**
-   * Starts an operation whose outcome arrives as an event (PlaybackFinished,
-   * RecordingFinished): the waiter is registered before the request goes
-   * out, so the event cannot be missed. An abort rejects with its reason and
-   * stops the operation, unless the call ended (which ends the operation).
-   */
-  private untilFinal<T>(
-    waiters: Map<string, { resolve(v: T): void; reject(e: Error): void }>,
-    key: string,
-    signal: AbortSignal | undefined,
-    stop: () => Promise<void>,
-    request: () => Promise<unknown>,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        const reason = abortReason(signal as AbortSignal);
-        waiters.delete(key);
-        if (!(reason instanceof CallEndedError)) stop().catch(() => undefined);
-        reject(reason);
-      };
-      const settle = (fn: () => void): void => {
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      waiters.set(key, { resolve: (v) => settle(() => resolve(v)), reject: (e) => settle(() => reject(e)) });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      request().catch((err: unknown) => {
-        if (waiters.delete(key)) settle(() => reject(asError(err)));
-      });
-    });
-  }
-
-  async stopPlayback(playbackId: string): Promise<void> {
-    this.stoppedPlaybacks.add(playbackId);
-    try {
-      await this.call('playbacks', 'stop', { playbackId });
-    } catch (err) {
-      if (err instanceof AriError && err.kind === 'not-found') {
-        this.stoppedPlaybacks.delete(playbackId);
-        return;
-      }
-      throw err;
-    } finally {
-      if (!this.playbackWaiters.has(playbackId)) this.stoppedPlaybacks.delete(playbackId);
-    }
+  stopPlayback(playbackId: string): Promise<void> {
+    return this.pending.stopPlayback(playbackId, () => this.call('playbacks', 'stop', { playbackId }));
   }
 
   async getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined> {
@@ -699,7 +531,7 @@ export class AriConnection implements Telephony {
       terminateOn: options.terminateOn ?? 'none',
       ifExists: options.ifExists ?? 'fail',
     };
-    return this.untilFinal(this.recordingWaiters, name, signal, () => this.stopRecording(name), () =>
+    return this.pending.untilRecordingFinished(name, signal, () => this.stopRecording(name), () =>
       'channelId' in target
         ? this.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
         : this.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
@@ -740,6 +572,11 @@ export class AriConnection implements Telephony {
   }
 
   setVariable(channelId: string, name: string, value: string, signal?: AbortSignal): Promise<void> {
+    try {
+      checkChannelValue(name, value);
+    } catch (err) {
+      return Promise.reject(new AriError('setChannelVar', 'bad-request', (err as Error).message, 400));
+    }
     return this.call('channels', 'setChannelVar', { channelId, variable: name, value }, signal);
   }
 
@@ -785,19 +622,6 @@ export class AriConnection implements Telephony {
   listSounds(filter: { lang?: string; format?: string } = {}, signal?: AbortSignal): Promise<Sound[]> {
     return this.call('sounds', 'list', { ...filter }, signal);
   }
-}
-
-function recordingOutcome(rec: LiveRecording, failed: boolean): RecordingOutcome {
-  const out: RecordingOutcome = {
-    name: rec.name,
-    format: rec.format,
-    state: failed ? 'failed' : rec.state === 'canceled' ? 'canceled' : 'done',
-  };
-  if (rec.duration !== undefined) out.durationSec = rec.duration;
-  if (rec.talking_duration !== undefined) out.talkingSec = rec.talking_duration;
-  if (rec.silence_duration !== undefined) out.silenceSec = rec.silence_duration;
-  if (rec.cause !== undefined) out.cause = rec.cause;
-  return out;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -64,7 +64,18 @@ export interface OriginateRequest {
 /** How an originated call ended up: answered (in the application) or not, with Asterisk's cause. */
 export type OriginateOutcome =
   | { answered: true; channel: Channel }
-  | { answered: false; cause: number; causeText: string; dialStatus?: string; lost?: boolean };
+  | {
+      answered: false;
+      cause: number;
+      causeText: string;
+      dialStatus?: string;
+      /**
+       * Set when Asterisk said nothing about the end because the channel was lost to a fault: the connection came back
+       * without it (connection-lost), Asterisk restarted (asterisk-restarted), or the connection closed for good while
+       * it rang (closed: its fate is unknown, it may still ring).
+       */
+      lost?: ChannelLost['reason'] | 'closed';
+    };
 
 export interface PlayOptions {
   /** Pre-assigned playback id; generated when absent. */

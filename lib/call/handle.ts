@@ -1,9 +1,17 @@
+import crypto from 'node:crypto';
+
 /**
  * msg.call: the serialisable handle a call carries through a Node-RED flow.
  * Plain data only (ids, numbers, variables, the trace), so that core nodes
- * (change, switch, function, link call) and msg cloning work on it, and it
- * can be logged or stored. The live state stays in the CallSession that
- * `id` names.
+ * (change, switch, function, link call) and msg cloning work on it. The
+ * live state stays in the CallSession that `id` names.
+ *
+ * Ids are not secret (channel ids can be guessed or read in logs), so a
+ * handle also carries `token`, a random value made with the session: a node
+ * acts on a call only when msg.call's token is that session's. A msg.call
+ * made up from another call's id, or kept from an earlier call, is refused.
+ * The token is the only part that must not be logged or stored; the
+ * call-end report's msg.call (the call is over) has none.
  */
 export interface CallHandle {
   /** The call id; equal to the Asterisk channel id of the call's own channel. */
@@ -11,6 +19,8 @@ export interface CallHandle {
   channelId: string;
   /** Id of the connection (the callflow-asterisk config node) that owns the call. */
   connection: string;
+  /** Proves the handle was made by this package for this call (192 random bits); absent once the call is over. */
+  token?: string;
   direction: 'inbound' | 'outbound';
   caller: { number: string; name: string };
   /** The number the caller dialed (inbound) or the number we called (outbound). */
@@ -47,17 +57,54 @@ export interface TraceEntry {
   outcome?: string;
 }
 
+/**
+ * What a call id (an Asterisk channel id: a unique id such as 1733312345.42,
+ * or one this application chose) and a connection id (a Node-RED node id)
+ * look like. Anything else in a handle was not made by this product, and is
+ * not repeated in a message (it could carry control characters or markup).
+ */
+const HANDLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Reads msg.call defensively: returns the handle or a sentence saying what is wrong with it. */
 export function readHandle(value: unknown): CallHandle | string {
   if (value === undefined || value === null) return 'msg.call is missing: this node needs a msg that came from a call (a callflow-entry node or an earlier element)';
   if (typeof value !== 'object') return `msg.call must be an object, got ${typeof value}`;
   const h = value as Partial<CallHandle>;
   if (typeof h.id !== 'string' || h.id.length === 0) return 'msg.call.id is missing or not a string';
+  if (!HANDLE_ID.test(h.id)) return 'msg.call.id is not a call id (1 to 128 letters, digits, . _ : or -)';
   if (typeof h.connection !== 'string' || h.connection.length === 0) return 'msg.call.connection is missing or not a string';
+  if (!HANDLE_ID.test(h.connection)) return 'msg.call.connection is not a connection id (1 to 128 letters, digits, . _ : or -)';
   if (h.vars !== undefined && (typeof h.vars !== 'object' || h.vars === null || Array.isArray(h.vars))) {
     return 'msg.call.vars must be an object';
   }
   return h as CallHandle;
+}
+
+/** Random bytes in a call's token: 192 bits, beyond guessing. */
+const TOKEN_BYTES = 24;
+/** Longer than any token we make: a longer value is refused without hashing it. */
+const TOKEN_MAX = 64;
+
+/** A new call token (base64url, 32 characters). */
+export function newToken(): string {
+  return crypto.randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/**
+ * Whether `given` (msg.call.token, anything) is the call's `token`, compared
+ * in constant time: both sides are hashed to equal lengths first, so the
+ * time taken says nothing about how much of the token was right.
+ */
+export function tokenMatches(token: string, given: unknown): boolean {
+  if (typeof given !== 'string' || given.length === 0 || given.length > TOKEN_MAX) return false;
+  const digest = (text: string): Buffer => crypto.createHash('sha256').update(text, 'utf8').digest();
+  return crypto.timingSafeEqual(digest(token), digest(given));
+}
+
+/** msg.call without its token: what may be shown, stored or copied into variables. */
+export function withoutToken<T extends { token?: unknown }>(handle: T): Omit<T, 'token'> {
+  const { token: _token, ...rest } = handle;
+  return rest;
 }
 
 /** A call variable as text, for Asterisk (a channel variable, a dial string): objects as JSON, nothing as "". */

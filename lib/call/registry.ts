@@ -12,6 +12,7 @@ import { causeText, HANGUP_REASONS, type HangupReason } from '../ari/causes';
 import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
 import type { Channel, StasisStart } from '../ari/types';
 import { silentLogger, type Logger } from '../log';
+import type { CallHandle } from './handle';
 import { CallSession, type CallEnd, type CampaignLink, type HungUpBy } from './session';
 
 /**
@@ -31,6 +32,14 @@ export interface CallRegistryOptions {
   onReconciled?: (listener: (r: Reconciliation) => void) => () => void;
   now?: () => number;
 }
+
+/**
+ * What msg.call leads to. `refused`: the handle does not prove it is the
+ * call's (no token, or not this call's token); the call must not be touched.
+ * `ended`: no such call now (`justNow`: it ended within IN_TRANSIT_MS, its
+ * msg was on its way between nodes).
+ */
+export type HandleLookup = { kind: 'live'; session: CallSession } | { kind: 'refused'; missing: boolean } | { kind: 'ended'; justNow: boolean };
 
 export interface EndedCall {
   session: CallSession;
@@ -70,6 +79,19 @@ export class CallRegistry {
 
   get(id: string): CallSession | undefined {
     return this.sessions.get(id);
+  }
+
+  /**
+   * The call a msg.call names, only if the handle carries that call's token
+   * (compared in constant time). Every node that acts on a call from a msg
+   * looks it up here, not with get(): ids can be guessed, tokens cannot.
+   */
+  find(handle: Pick<CallHandle, 'id' | 'token'>): HandleLookup {
+    const session = this.sessions.get(handle.id);
+    if (session) return session.owns(handle.token) ? { kind: 'live', session } : { kind: 'refused', missing: handle.token === undefined };
+    // A handle without a token is refused whether or not its call exists: nothing made by hand acts on calls.
+    if (typeof handle.token !== 'string') return { kind: 'refused', missing: handle.token === undefined };
+    return { kind: 'ended', justNow: this.endedJustNow(handle.id) };
   }
 
   list(): CallSession[] {
@@ -130,21 +152,27 @@ export class CallRegistry {
 
   /**
    * Asks Asterisk to hang up a call, remembering that the flow (not the
-   * caller) ended it, or, with `by`, on whose behalf (the callee of a
-   * transfer who hung up first).
+   * caller) ended it, or, with `by`, on whose behalf: the callee of a
+   * transfer who hung up first, or the system, when a fault ends the call
+   * before its flow does (an element's error, a deploy that stopped the node
+   * the call was in, the connection closing), `why` saying which.
    */
-  async hangup(session: CallSession, reason: HangupReason | { code: number } = 'normal', by?: HungUpBy): Promise<void> {
+  async hangup(session: CallSession, reason: HangupReason | { code: number } = 'normal', by?: HungUpBy, why?: string): Promise<void> {
+    // The first to ask says who ended the call (a flow's hangup followed by the connection closing stays the flow's).
+    if (!session.hangupRequested && by) {
+      session.hangupBy = by;
+      if (why !== undefined) session.hangupWhy = why;
+    }
     session.hangupRequested = true;
-    if (by) session.hangupBy = by;
     this.requestedCause.set(session.channelId, typeof reason === 'string' ? HANGUP_REASONS[reason] : reason.code);
     await this.telephony.hangup(session.channelId, reason);
   }
 
-  /** Hangs up every call (the connection is closing for good). */
-  async hangupAll(reason: HangupReason = 'normal'): Promise<void> {
+  /** Hangs up every call (the connection is closing for good): the system ends them, `why` says so. */
+  async hangupAll(reason: HangupReason = 'normal', why = 'connection-closing'): Promise<void> {
     await Promise.all(
       this.list().map((s) =>
-        this.hangup(s, reason).catch((err: unknown) => this.log.warn(`hanging up call ${s.id} failed: ${(err as Error).message}`)),
+        this.hangup(s, reason, 'system', why).catch((err: unknown) => this.log.warn(`hanging up call ${s.id} failed: ${(err as Error).message}`)),
       ),
     );
   }

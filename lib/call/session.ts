@@ -1,6 +1,6 @@
 import { CallEndedError, type CallEndReason } from '../ari/errors';
 import type { RouteSettings } from '../schemas/routing';
-import type { CallHandle, TraceEntry } from './handle';
+import { newToken, tokenMatches, type CallHandle, type TraceEntry } from './handle';
 
 export type CallState = 'ringing' | 'up' | 'ended';
 
@@ -85,6 +85,8 @@ export class CallSession {
   peer: string | undefined;
   /** Who the flow's hangup request is on behalf of (the callee, when the caller is hung up because the callee left). */
   hangupBy: HungUpBy | undefined;
+  /** Why the system hung the call up (a fault: an element's error, a deploy, the connection closing), for the campaign's attempt. */
+  hangupWhy: string | undefined;
   /** When the call was answered (ISO 8601). */
   answeredAt: string | undefined;
   /**
@@ -100,6 +102,8 @@ export class CallSession {
   private readonly controller = new AbortController();
   private endInfo: CallEnd | undefined;
   private readonly now: () => number;
+  /** What msg.call must carry to act on this call (see CallHandle.token); never logged. */
+  readonly #token = newToken();
 
   constructor(init: NewCall) {
     this.now = init.now ?? Date.now;
@@ -175,8 +179,20 @@ export class CallSession {
     this.idleTimer = undefined;
   }
 
-  /** A serialisable snapshot for msg.call. */
+  /** Whether msg.call's token (anything) is this call's: a handle made up from the id, or one of another call, is not. */
+  owns(token: unknown): boolean {
+    return tokenMatches(this.#token, token);
+  }
+
+  /** A serialisable snapshot for msg.call, with the token that lets nodes act on the call. */
   handle(): CallHandle {
+    const h = this.snapshot();
+    h.token = this.#token;
+    return h;
+  }
+
+  /** The same without the token: for a call that is over (the call-end report), or anything shown or stored. */
+  snapshot(): CallHandle {
     const h: CallHandle = {
       id: this.id,
       channelId: this.channelId,

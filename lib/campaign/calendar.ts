@@ -9,9 +9,12 @@
  * local on both sides of a daylight-saving change. A local time that does
  * not exist (the spring-forward gap) maps to the instant the clock jumps
  * to; one that occurs twice (fall-back) maps to its first occurrence, so a
- * window is never doubled. Only Intl and Date are used.
+ * window is never doubled. Only Intl and Date are used. daysOf() gives the
+ * result policy its local days over the same calendar.
  */
 import type { CallingHours, Period } from '../schemas/campaign';
+import { isCalendarDate } from '../schemas/dates';
+import type { Days } from './policy';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
@@ -203,15 +206,22 @@ export class CallingCalendar {
       });
       return periods.map((p) => ({ start: p.start, end: p.end }));
     };
+    // A date that does not exist (2024-02-30) would never come round: it is refused, not silently ignored.
+    const checkDates = (where: string, dates: string[]): string[] => {
+      dates.forEach((d, j) => {
+        if (!isCalendarDate(d)) throw new RangeError(`${where}.${j}: not a date that exists, YYYY-MM-DD: ${JSON.stringify(d)}`);
+      });
+      return dates;
+    };
     this.regular = check('hours.regular', hours.regular);
     this.special = hours.special.map((s, i) => ({
-      dates: new Set(s.dates),
+      dates: new Set(checkDates(`hours.special.${i}.dates`, s.dates)),
       weekdays: new Set(s.weekdays.map((w) => w.toLowerCase())),
       periods: check(`hours.special.${i}.periods`, s.periods),
     }));
     hours.allocated.forEach((a, i) => {
       const periods = check(`hours.allocated.${i}.periods`, a.periods);
-      for (const d of a.dates) if (!this.allocated.has(d)) this.allocated.set(d, periods);
+      for (const d of checkDates(`hours.allocated.${i}.dates`, a.dates)) if (!this.allocated.has(d)) this.allocated.set(d, periods);
     });
   }
 
@@ -332,3 +342,17 @@ export class CallingCalendar {
     return out;
   }
 }
+
+/** Local days of the campaign's time zone, for the result policy. */
+export function daysOf(calendar: CallingCalendar, timezone: string): Days {
+  const dayNumber = (d: string): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))) / 86_400_000;
+  return {
+    dayOf: (t) => calendar.localDate(t),
+    daysBetween: (a, b) => dayNumber(b) - dayNumber(a),
+    nextDayStart: (t) => {
+      const next = new Date((dayNumber(calendar.localDate(t)) + 1) * 86_400_000).toISOString().slice(0, 10);
+      return localToInstant(`${next}T00:00`, timezone);
+    },
+  };
+}
+

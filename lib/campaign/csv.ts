@@ -178,7 +178,7 @@ export function maskNumber(n: string): string {
   return out;
 }
 
-export const ATTEMPT_COLUMNS = ['customerId', 'attempt', 'number', 'startedAt', 'endedAt', 'outcome', 'cause', 'dialStatus', 'result', 'subResult', 'talkSec', 'callId'] as const;
+export const ATTEMPT_COLUMNS = ['customerId', 'attempt', 'number', 'startedAt', 'endedAt', 'outcome', 'cause', 'dialStatus', 'result', 'subResult', 'talkSec', 'callId', 'why'] as const;
 
 function iso(ms: number | undefined): string {
   return ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? '' : new Date(ms).toISOString();
@@ -188,7 +188,8 @@ function iso(ms: number | undefined): string {
  * Lines of the attempts export (header first), one per attempt,
  * CRLF-terminated. Columns: customerId, attempt (n), number, startedAt and
  * endedAt (ISO 8601, UTC), outcome, cause, dialStatus, result, subResult,
- * talkSec, callId; when the first row names its campaign (an export of
+ * talkSec, callId, why (for an attempt a fault decided: which); when the
+ * first row names its campaign (an export of
  * several), a campaign column comes first. `mask` masks the numbers.
  */
 export function* attemptLines(rows: Iterable<AttemptRow & { campaign?: string }>, options: { mask: boolean }): Generator<string> {
@@ -211,6 +212,7 @@ export function* attemptLines(rows: Iterable<AttemptRow & { campaign?: string }>
       r.subResult,
       r.talkSec,
       r.callId,
+      r.why,
     ];
     if (withCampaign) cells.unshift(r.campaign);
     return `${cells.map(csvCell).join(',')}\r\n`;

@@ -3,7 +3,10 @@
  * store at the task's pace, inside its calling hours, and dials them; it
  * hands answered calls to the IVR, records every attempt and applies the
  * result policy. It is written against the ports only (store, telephony,
- * clock), so tests drive it with a manual clock and a simulated Asterisk.
+ * clock; what it is given and reports: dialer-port.ts), so tests drive it
+ * with a manual clock and a simulated Asterisk. Its pieces: the ticks
+ * (ticker.ts), the task's document and counters (task-document.ts), what
+ * an ended attempt becomes in the store and the reports (attempt-record.ts).
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
@@ -12,28 +15,45 @@
  * another one finds the contacts when their leases expire, and resolves each
  * attempt that was in flight by asking Asterisk for its channel: still up,
  * the call resumes into the flow; ringing, it is watched to its end; gone,
- * the attempt is recorded as lost and the result policy decides. An
- * attempt is never dialed twice: a new attempt gets a new number and id.
+ * the attempt is recorded as lost and the result policy decides (resume.ts).
+ * An attempt is never dialed twice: a new attempt gets a new number and id.
+ *
+ * Faults on Asterisk's side are not the callee's answers: a call lost while
+ * it rang (Asterisk restarted, the connection came back without it) or
+ * answered and ended by the system before its flow finished is `lost` and
+ * retried under the result policy, as after a crash here (causes.ts).
+ *
+ * The task's counters are derived from the attempts in the store when the
+ * dialer starts (after a crash they would lag by the last few seconds) and
+ * when the task ends (task-document.ts); in between each is counted once
+ * its attempt is written (answered: when the call is answered, moved to
+ * failed if a fault then ends it).
  */
 import { randomUUID } from 'node:crypto';
-import { AriError } from '../ari/errors';
-import type { OriginateOutcome, Telephony, TelephonyEvent } from '../ari/port';
+import { campaignDialString } from '../ari/dialstring';
+import type { OriginateOutcome } from '../ari/port';
 import type { Channel } from '../ari/types';
 import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
-import type { CallSession, CampaignLink } from '../call/session';
+import type { CampaignLink } from '../call/session';
 import { silentLogger, type Logger } from '../log';
-import { campaignDocument, type CampaignCounters, type CampaignDocument, type CampaignSettings, type CampaignState } from '../schemas/campaign';
-import type { Attempt, AttemptOutcome, ContactResult } from '../schemas/store';
-import { StoreError, type Claim, type NextStep, type Store } from '../store/port';
-import { CallingCalendar, localToInstant } from './calendar';
-import type { CallbackPayload, CallbackSender } from './callback';
-import { failureCause } from './causes';
+import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
+import type { Attempt } from '../schemas/store';
+import type { Claim, NextStep, Store } from '../store/port';
+import { answeredReport, attemptRecord, callbackPayload, finalNotices, stepAfter, writeAttempt, type AttemptReport, type AttemptWriteContext } from './attempt-record';
+import { CallingCalendar, daysOf, localToInstant } from './calendar';
+import type { CallbackSender } from './callback';
+import { splitUrlSecrets, urlSecrets } from './callback-secrets';
+import { unansweredOutcome } from './causes';
 import type { Clock } from './clock';
-import type { ChannelPool, Coordinator, PriorityMember } from './coordinator';
+import type { PriorityMember } from './coordinator';
+import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
 import { passesFilter } from './order';
 import { Pacer } from './pacing';
 import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
+import { fateOf } from './resume';
 import { allows, transition, type Operation } from './states';
+import { TaskDocument, emptyCounters } from './task-document';
+import { Ticker } from './ticker';
 
 /** How long a claimed contact stays leased without a renewal. */
 export const LEASE_MS = 60_000;
@@ -44,77 +64,8 @@ const SAVE_MS = 5_000;
 /** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
 const IDLE_LOOK_MS = 60_000;
 
-export type IdleReason = 'outside-hours' | 'higher-priority' | 'channel-limit' | 'waiting-retries' | 'not-started' | 'before-start' | 'connection-down';
-
-export interface DialerStatus {
-  state: CampaignState;
-  counters: CampaignCounters;
-  /** Contacts not final yet (as last counted). */
-  remaining: number;
-  /** Calls of this task ringing or in progress. */
-  active: number;
-  idle?: IdleReason;
-  /** For higher-priority: the task's name. */
-  idleDetail?: string;
-}
-
-export interface AnsweredCall {
-  session: CallSession;
-  customerId: string;
-  number: string;
-  attempt: number;
-  /** True when the call was found still up after a restart. */
-  resumed: boolean;
-}
-
-export interface FinalFailure {
-  customerId: string;
-  number: string;
-  attempt: Attempt;
-  result: ContactResult;
-  custom?: Record<string, unknown>;
-}
-
-export interface FinishedCustomer {
-  customerId: string;
-  result: ContactResult;
-  attempts: Attempt[];
-  custom?: Record<string, unknown>;
-}
-
-export interface DialerHooks {
-  answered(call: AnsweredCall): void;
-  finalFailure(failure: FinalFailure): void;
-  finished(customer: FinishedCustomer): void;
-  status(status: DialerStatus): void;
-}
-
-/** What the dialer needs of the call registry. */
-export interface CallAdopter {
-  claim(channelId: string): void;
-  adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession;
-}
-
-export interface DialerOptions {
-  campaignId: string;
-  /** Stable across restarts of the process: a restarted dialer takes back its own leases. */
-  worker: string;
-  settings: CampaignSettings;
-  store: Store;
-  telephony: Pick<Telephony, 'originate' | 'getChannel' | 'hangup' | 'watchChannel' | 'status'>;
-  calls: CallAdopter;
-  connectionId: string;
-  pool: ChannelPool;
-  coordinator: Coordinator;
-  clock: Clock;
-  /** The caller numbers in rotation (from the settings, or the caller number group). */
-  callerNumbers: string[];
-  callback?: CallbackSender;
-  log?: Logger;
-  hooks: DialerHooks;
-  /** Resolves once the connection to Asterisk is up (the calls in flight after a restart are resolved then). */
-  whenConnected?: () => Promise<void>;
-}
+// What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
+export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
 
 /** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
 const RESUME_RETRY_MS = 2000;
@@ -124,6 +75,8 @@ interface Live {
   inflight: InFlight;
   /** Called once the attempt is recorded (or given up). */
   settled: boolean;
+  /** The call was answered (and counted so). */
+  answered?: boolean;
 }
 
 /** Figures for benchmarks: claim-to-originate latencies (ms) and originate times. */
@@ -146,16 +99,15 @@ export class Dialer implements PriorityMember {
   private days!: Days;
   private startAt: number | undefined;
   private endAt: number | undefined;
-  private doc: CampaignDocument | undefined;
-  private rev = 0;
+  /** The task's document in the store: state, settings, counters. */
+  private readonly task: TaskDocument;
+  /** What writing an attempt needs (attempt-record.ts). */
+  private readonly writing: AttemptWriteContext;
   private readonly live = new Map<string, Live>();
-  private cancelTick: (() => void) | undefined;
-  private nextTickAt = 0;
-  private ticking = false;
+  private readonly ticker: Ticker;
   private closed = false;
   private lastRenew = 0;
   private lastSave = 0;
-  private dirty = false;
   private remaining = 0;
   private hasDue = false;
   private idle: IdleReason | undefined;
@@ -163,7 +115,6 @@ export class Dialer implements PriorityMember {
   private callerIndex = 0;
   private readonly leaveCoordinator: () => void;
   private readonly pending = new Set<Promise<unknown>>();
-  private opQueue: Promise<unknown> = Promise.resolve();
   readonly stats: DialerStats = { claimToOriginate: [], originates: 0 };
   /** Keep claim-to-originate samples (benchmarks turn it on). */
   collectStats = false;
@@ -176,6 +127,22 @@ export class Dialer implements PriorityMember {
     this.log = options.log ?? silentLogger;
     this.hooks = options.hooks;
     this.callbackSender = options.callback;
+    this.task = new TaskDocument({
+      campaignId: options.campaignId,
+      clock: options.clock,
+      store: () => this.store,
+      log: () => this.log,
+      name: () => this.settings.name,
+      inFlight: () => this.live.size,
+    });
+    this.ticker = new Ticker({
+      clock: options.clock,
+      run: () => this.dialDue(),
+      active: () => !this.closed && this.state === 'running',
+      regularMs: () => this.pacer.tickMs,
+      failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
+    });
+    this.writing = { clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name, closed: () => this.closed };
     this.leaveCoordinator = options.coordinator.join(this);
   }
 
@@ -188,7 +155,7 @@ export class Dialer implements PriorityMember {
   }
 
   get state(): CampaignState {
-    return this.doc?.state ?? 'draft';
+    return this.task.state;
   }
 
   wantsToDial(): boolean {
@@ -198,7 +165,7 @@ export class Dialer implements PriorityMember {
   status(): DialerStatus {
     const s: DialerStatus = {
       state: this.state,
-      counters: { ...(this.doc?.counters ?? emptyCounters()) },
+      counters: { ...(this.task.value?.counters ?? emptyCounters()) },
       remaining: this.remaining,
       active: this.live.size,
     };
@@ -215,19 +182,24 @@ export class Dialer implements PriorityMember {
    */
   async start(): Promise<string | undefined> {
     let note: string | undefined;
-    const stored = await this.store.getDocument<CampaignDocument>('campaign', this.id);
+    let stored = await this.task.load();
     if (stored) {
-      this.doc = stored.value;
-      this.rev = stored.rev;
-      if (this.doc.state === 'running' && this.doc.settings && JSON.stringify(this.doc.settings) !== JSON.stringify(this.settings)) {
+      // Written before callback secrets moved to credentials: the stored URL may hold one; keep it no longer.
+      if (stored.settings && urlSecrets(stored.settings.callbackUrl).length > 0) {
+        await this.task.save({ ...stored, settings: { ...stored.settings, callbackUrl: splitUrlSecrets(stored.settings.callbackUrl).url } }, false);
+        stored = this.task.require();
+      }
+      if (stored.state === 'running' && stored.settings && JSON.stringify(stored.settings) !== JSON.stringify(this.settings)) {
         note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
-        this.apply(this.doc.settings);
+        this.apply(stored.settings);
       }
     } else {
-      this.doc = { state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() };
-      this.rev = await this.store.putDocument('campaign', this.id, this.doc as unknown as Record<string, unknown>, 0, this.clock.now());
+      await this.task.create({ state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() });
     }
     await this.countRemaining();
+    // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
+    await this.task.sync();
+    if (this.task.dirty) await this.task.serial(() => this.task.save({ ...this.task.require() }, false));
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
     // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
@@ -244,11 +216,11 @@ export class Dialer implements PriorityMember {
   /** Runs a user's operation (start, suspend, resume, stop, delete), one at a time; throws StateError or StoreError. */
   operate(operation: Operation, by = 'user'): Promise<CampaignState> {
     const run = async (): Promise<CampaignState> => {
-      const doc = this.requireDoc();
+      const doc = this.task.require();
       const next = transition(doc.state, operation);
       if (operation === 'delete') {
         const removed = await this.store.deleteContacts(this.id);
-        await this.save({ ...doc, state: 'draft', reason: `deleted by ${by} (${removed} contacts removed)`, counters: emptyCounters() }, true);
+        await this.task.save({ ...doc, state: 'draft', reason: `deleted by ${by} (${removed} contacts removed)`, counters: emptyCounters() }, true);
         this.remaining = 0;
         this.emitStatus();
         return 'draft';
@@ -258,8 +230,12 @@ export class Dialer implements PriorityMember {
       if (settings && settings !== this.settings) this.apply(settings);
       const saved: CampaignDocument = { ...doc, state: next, reason: `${operation} by ${by}`, name: this.settings.name };
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
-      await this.save(saved, true);
-      if (operation === 'stop') await this.closeOpenContacts('task-stopped');
+      await this.task.save(saved, true);
+      if (operation === 'stop') {
+        await this.closeOpenContacts('task-stopped');
+        await this.task.sync();
+        if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
+      }
       if (next === 'running') {
         this.pacer.reset();
         await this.countRemaining();
@@ -268,14 +244,7 @@ export class Dialer implements PriorityMember {
       this.emitStatus();
       return next;
     };
-    return this.serial(run);
-  }
-
-  /** Runs writes of the task document one at a time (operations, completion, counters). */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.opQueue.then(fn, fn);
-    this.opQueue = p.catch(() => undefined);
-    return p;
+    return this.task.serial(run);
   }
 
   /** Whether this dialer dials through that connection (a replaced connection means a new dialer). */
@@ -326,35 +295,11 @@ export class Dialer implements PriorityMember {
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
-    this.unschedule();
-    this.nextTickAt = this.clock.now() + delayMs;
-    this.cancelTick = this.clock.after(delayMs, () => this.tick());
+    this.ticker.schedule(delayMs);
   }
 
   private unschedule(): void {
-    this.cancelTick?.();
-    this.cancelTick = undefined;
-  }
-
-  private async tick(): Promise<void> {
-    this.cancelTick = undefined;
-    if (this.closed || this.state !== 'running' || this.ticking) return;
-    this.ticking = true;
-    let delay = this.pacer.tickMs;
-    try {
-      delay = await this.dialDue();
-    } catch (err) {
-      this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
-    } finally {
-      this.ticking = false;
-    }
-    if (this.closed || this.state !== 'running') return;
-    // Ticks keep to a fixed schedule (no drift from the time each one takes).
-    const now = this.clock.now();
-    let at = this.nextTickAt + delay;
-    if (delay !== this.pacer.tickMs || at < now) at = now + delay;
-    this.nextTickAt = at;
-    this.cancelTick = this.clock.after(at - now, () => this.tick());
+    this.ticker.stop();
   }
 
   /** One tick: renew, check the task's time and hours, then dial what pacing allows. Returns ms until the next tick. */
@@ -420,8 +365,8 @@ export class Dialer implements PriorityMember {
     const closed = await this.store.closeContacts(this.id, { code, at: now }, now);
     if (closed > 0) {
       this.log.info(`campaign ${this.settings.name}: ${closed} contact(s) not called any more get the result ${code}`);
-      this.requireDoc().counters.finished += closed;
-      this.dirty = true;
+      this.task.require().counters.finished += closed;
+      this.task.dirty = true;
     }
     await this.countRemaining();
   }
@@ -440,15 +385,17 @@ export class Dialer implements PriorityMember {
 
   /** Completes the task; with `closeCode`, every contact not final yet gets it as its final result. */
   private async complete(reason: string, closeCode?: string): Promise<void> {
-    await this.serial(() => this.completeNow(reason, closeCode));
+    await this.task.serial(() => this.completeNow(reason, closeCode));
   }
 
   private async completeNow(reason: string, closeCode?: string): Promise<void> {
-    const doc = this.requireDoc();
+    const doc = this.task.require();
     if (doc.state !== 'running') return;
     this.unschedule();
-    await this.save({ ...doc, state: 'completed', reason }, true);
+    await this.task.save({ ...doc, state: 'completed', reason }, true);
     if (closeCode) await this.closeOpenContacts(closeCode);
+    await this.task.sync();
+    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
     this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
     this.emitStatus();
   }
@@ -524,7 +471,7 @@ export class Dialer implements PriorityMember {
       ringing = false;
       this.options.coordinator.ringingEnded(this.options.connectionId);
     };
-    this.count('dialed');
+    this.task.count('dialed');
     if (this.collectStats) {
       this.stats.claimToOriginate.push(this.clock.now() - claimedAt);
       this.stats.originates += 1;
@@ -534,7 +481,7 @@ export class Dialer implements PriorityMember {
       const variables: Record<string, string> = { CALLFLOW_CAMPAIGN: this.id, CALLFLOW_CUSTOMER: contact.customerId };
       const started = await this.options.telephony.originate({
         channelId: inflight.channelId,
-        endpoint: this.settings.dialString.split('{number}').join(target.number),
+        endpoint: campaignDialString(this.settings.dialString, target.number, this.options.destinations),
         callerId: inflight.caller,
         timeoutSec: this.settings.maxResponseSec,
         appArgs: this.settings.flow ? [this.settings.flow] : ['campaign', this.id],
@@ -551,77 +498,34 @@ export class Dialer implements PriorityMember {
     // A dialer closed meanwhile (a redeploy) leaves the call to its successor, which takes the lease back.
     if (this.closed) return;
     if (outcome.answered) this.answered(live, outcome.channel, false);
-    else await this.finishAttempt(live, { outcome: failureCause(outcome), cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
+    else if (outcome.lost === 'closed') {
+      // The connection closed for good while it rang: the channel may still ring, so the attempt stays in flight for
+      // the dialer of the next connection to resolve (this one is about to close too).
+      this.log.info(`campaign ${this.settings.name}: the connection closed while call ${inflight.channelId} to ${target.number} rang; it is resolved when the task starts again`);
+    } else {
+      const end = unansweredOutcome(outcome);
+      await this.finishAttempt(live, { ...end, cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
+    }
   }
 
-  /** An attempt that was in flight when a dialer stopped: find out from Asterisk what became of it. */
-  private async resume(claim: Claim, inflight: InFlight): Promise<void> {
+  /** An attempt that was in flight when a dialer stopped: find out from Asterisk what became of it (resume.ts). */
+  private async resume(claim: Claim, inflight: InFlight, tries = 1): Promise<void> {
     const live: Live = { claim, inflight, settled: false };
     this.live.set(inflight.channelId, live);
-    // Listen before asking, so that an answer or an end between the question and the answer is not missed.
     this.options.calls.claim(inflight.channelId);
-    let started: Channel | undefined;
-    let destroyed: { cause: number; text: string } | undefined;
-    let gone = false;
-    let onEvent: ((e: TelephonyEvent) => void) | undefined;
-    const off = this.options.telephony.watchChannel(inflight.channelId, (e: TelephonyEvent) => {
-      if (e.type === 'StasisStart') started = e.channel;
-      else if (e.type === 'ChannelDestroyed') destroyed = { cause: e.cause, text: e.cause_txt };
-      else if (e.type === 'StasisEnd' || e.type === 'ChannelLost') gone = true;
-      onEvent?.(e);
-    });
-    let channel: Channel | undefined;
-    try {
-      channel = await this.options.telephony.getChannel(inflight.channelId);
-    } catch (err) {
-      if (!(err instanceof AriError && err.kind === 'not-found')) {
-        off();
-        // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
-        this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${(err as Error).message}`);
-        if (!this.closed) this.clock.after(RESUME_RETRY_MS, () => this.track(this.resume(claim, inflight)));
-        return;
-      }
-    }
-    if (!channel || destroyed || gone) {
-      off();
-      // Gone: how it ended is unknown (or, destroyed unanswered, known).
-      if (destroyed && !started && channel?.state !== 'Up') {
-        await this.finishAttempt(live, { outcome: failureCause({ answered: false, cause: destroyed.cause, causeText: destroyed.text }), cause: destroyed.cause });
-      } else await this.finishAttempt(live, { outcome: 'lost' });
+    const fate = await fateOf(this.options.telephony, this.clock, inflight.channelId, this.settings.maxResponseSec * 1000 + 5000);
+    if (fate.kind === 'unknown') {
+      // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
+      if (tries === 1) this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
+      if (!this.closed) this.clock.after(RESUME_RETRY_MS, () => this.track(this.resume(claim, inflight, tries + 1)));
       return;
     }
-    if (channel.state === 'Up' || started) {
-      off();
-      this.log.info(`campaign ${this.settings.name}: call ${channel.id} to ${inflight.number} is still up after a restart; it goes on in the flow`);
-      this.answered(live, started ?? channel, true);
+    if (fate.kind === 'answered') {
+      this.log.info(`campaign ${this.settings.name}: call ${inflight.channelId} to ${inflight.number} is still up after a restart; it goes on in the flow`);
+      this.answered(live, fate.channel, true);
       return;
     }
-    // Still ringing: wait for its answer or its end, at most the max response duration from now.
-    await new Promise<void>((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        done = true;
-        off();
-        cancel();
-        resolve();
-      };
-      onEvent = (e: TelephonyEvent): void => {
-        if (done) return;
-        if (e.type === 'StasisStart') {
-          finish();
-          this.answered(live, e.channel, true);
-        } else if (e.type === 'ChannelDestroyed') {
-          finish();
-          void this.finishAttempt(live, { outcome: failureCause({ answered: false, cause: e.cause, causeText: e.cause_txt }), cause: e.cause });
-        }
-      };
-      const cancel = this.clock.after(this.settings.maxResponseSec * 1000 + 5000, () => {
-        if (done) return;
-        finish();
-        void this.options.telephony.hangup(inflight.channelId, 'no_answer').catch(() => undefined);
-        void this.finishAttempt(live, { outcome: 'max-response-exceeded' });
-      });
-    });
+    await this.finishAttempt(live, fate.end);
   }
 
   private answered(live: Live, channel: Channel, resumed: boolean): void {
@@ -631,20 +535,14 @@ export class Dialer implements PriorityMember {
     if (contact.custom) link.custom = contact.custom;
     const session = this.options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
     const answeredAt = this.clock.now();
-    // A resumed call was counted, and its connect callback sent, by the dialer that placed it.
-    if (!resumed) {
-      this.count('answered');
-      this.callback('connect', live, '');
-    }
+    // Counted here whether placed or resumed: the counters a restarted dialer derives from the store hold no call in flight.
+    this.task.count('answered');
+    live.answered = true;
+    // A resumed call's connect callback was sent by the dialer that placed it.
+    if (!resumed) this.callback('connect', live, '');
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((this.clock.now() - answeredAt) / 100) / 10);
-      const end: Parameters<Dialer['finishAttempt']>[1] = { outcome: 'answered', talkSec };
-      if (session.ended?.cause !== undefined) end.cause = session.ended.cause;
-      if (session.result) {
-        end.result = session.result.code;
-        if (session.result.subCode) end.subResult = session.result.subCode;
-      }
-      this.track(this.finishAttempt(live, end));
+      this.track(this.finishAttempt(live, answeredReport(session, talkSec)));
     };
     if (session.signal.aborted) ended();
     else session.signal.addEventListener('abort', ended, { once: true });
@@ -655,37 +553,30 @@ export class Dialer implements PriorityMember {
     }
   }
 
-  private async finishAttempt(
-    live: Live,
-    end: { outcome: AttemptOutcome; cause?: number; dialStatus?: string; talkSec?: number; result?: string; subResult?: string },
-  ): Promise<void> {
+  private async finishAttempt(live: Live, end: AttemptReport): Promise<void> {
     if (live.settled) return;
     // A closing dialer (Node-RED stopping) leaves the attempt in flight: the next start resolves it with Asterisk.
     if (this.closed) return;
     live.settled = true;
     const { claim, inflight } = live;
     const now = this.clock.now();
-    const attempt: Attempt = { n: inflight.n, number: inflight.number, startedAt: inflight.startedAt, endedAt: now, outcome: end.outcome, callId: inflight.channelId, worker: this.options.worker };
-    if (end.cause !== undefined && end.cause >= 0 && end.cause <= 127) attempt.cause = end.cause;
-    if (end.dialStatus) attempt.dialStatus = end.dialStatus.slice(0, 32);
-    if (end.talkSec !== undefined) attempt.talkSec = end.talkSec;
-    if (end.result) attempt.result = end.result.slice(0, 64);
-    if (end.subResult) attempt.subResult = end.subResult.slice(0, 64);
-    const attemptEnd: AttemptEnd = { number: inflight.number, outcome: end.outcome, at: now };
-    if (end.result) attemptEnd.result = end.result;
-    if (end.subResult) attemptEnd.subResult = end.subResult;
-    let next = afterAttempt(claim.contact, attemptEnd, this.settings, this.days);
+    const attempt = attemptRecord(inflight, end, now, this.options.worker);
     // The task ended while this call was in flight: no retry will come, so this attempt's outcome is final.
-    if (next.state !== 'done' && (this.state === 'completed' || this.state === 'stopped')) {
-      next = { state: 'done', at: now, progress: next.progress, result: { code: end.result ?? end.outcome, at: now } };
-    }
-    if (end.outcome !== 'answered') this.count('failed');
+    const next = stepAfter(claim.contact, inflight, end, now, this.settings, this.days, this.state === 'completed' || this.state === 'stopped');
     let recorded = false;
     try {
       // While this waits for the store, the entry stays live: its lease is renewed, so nobody else resolves it.
       recorded = await this.record(claim, attempt, next);
     } finally {
       this.live.delete(inflight.channelId);
+    }
+    // Counted once written, as a tally of the store counts it; an answered call a fault ended moves to failed.
+    if (recorded && end.outcome !== 'answered') {
+      this.task.count('failed');
+      if (live.answered) this.task.count('answered', -1);
+    }
+    if (this.task.resyncDue()) {
+      this.track(this.task.sync().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`)));
     }
     if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
   }
@@ -698,41 +589,17 @@ export class Dialer implements PriorityMember {
   }
 
   /**
-   * Writes an attempt and what follows. While the store cannot be reached it
-   * tries again, with growing delays, for as long as the dialer runs (a
-   * database fail-over can take a while); a dialer that closes leaves the
-   * attempt in flight for the next start to resolve.
+   * Writes an attempt and what follows (attempt-record.ts); a dialer that
+   * closes leaves the attempt in flight for the next start to resolve. A
+   * final result is counted and reported to the hooks.
    */
   private async record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
-    for (let tries = 1; ; tries += 1) {
-      try {
-        const ok = await this.store.recordAttempt(claim, attempt, next);
-        if (!ok) {
-          this.log.warn(`campaign ${this.settings.name}: customer ${claim.contact.customerId}'s lease was lost; another dialer records it`);
-          return false;
-        }
-        break;
-      } catch (err) {
-        if (!(err instanceof StoreError) || err.kind === 'invalid' || this.closed) {
-          this.log.error(`campaign ${this.settings.name}: recording attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} failed: ${(err as Error).message}`);
-          return false;
-        }
-        if (tries === 3) this.log.warn(`campaign ${this.settings.name}: the store does not take attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} (${err.message}); trying again`);
-        await new Promise<void>((r) => this.clock.after(Math.min(30_000, 500 * 2 ** tries), r));
-      }
-    }
-    const contact = claim.contact;
+    if (!(await writeAttempt(this.writing, claim, attempt, next))) return false;
     if (next.state !== 'done') return true;
-    this.count('finished');
+    this.task.count('finished');
     this.remaining = Math.max(0, this.remaining - 1);
-    const custom = contact.custom;
-    if (attempt && attempt.outcome !== 'answered') {
-      const failure: FinalFailure = { customerId: contact.customerId, number: attempt.number, attempt, result: next.result };
-      if (custom) failure.custom = custom;
-      this.safely(() => this.hooks.finalFailure(failure));
-    }
-    const finished: FinishedCustomer = { customerId: contact.customerId, result: next.result, attempts: attempt ? [...contact.attempts, attempt] : contact.attempts };
-    if (custom) finished.custom = custom;
+    const { failure, finished } = finalNotices(claim.contact, attempt, next.result);
+    if (failure) this.safely(() => this.hooks.finalFailure(failure));
     this.safely(() => this.hooks.finished(finished));
     return true;
   }
@@ -755,20 +622,7 @@ export class Dialer implements PriorityMember {
 
   private callback(event: 'connect' | 'release', live: Live, failCode: string): void {
     if (!this.callbackSender) return;
-    const { claim, inflight } = live;
-    const payload: CallbackPayload = {
-      dataId: claim.contact.customerId,
-      taskId: this.id,
-      sessionId: inflight.channelId,
-      calledNo: inflight.number,
-      beginTime: new Date(inflight.startedAt).toISOString(),
-      vdnId: this.options.connectionId,
-      failCode,
-      callId: inflight.channelId,
-      filePath: '',
-      customFiled: claim.contact.custom ? JSON.stringify(claim.contact.custom) : '',
-    };
-    this.callbackSender.send(event, payload);
+    this.callbackSender.send(event, callbackPayload(this.id, this.options.connectionId, live.claim, live.inflight, failCode));
   }
 
   // ------------------------------------------------------------------ bookkeeping
@@ -782,12 +636,6 @@ export class Dialer implements PriorityMember {
     for (const l of this.live.values()) if (!held.has(l.claim.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${l.claim.contact.customerId} during call ${l.inflight.channelId}`);
   }
 
-  private count(what: keyof CampaignCounters): void {
-    const doc = this.requireDoc();
-    doc.counters[what] += 1;
-    this.dirty = true;
-  }
-
   private async countRemaining(): Promise<void> {
     const now = this.clock.now();
     const counts = await this.store.countContacts(this.id, now);
@@ -797,38 +645,7 @@ export class Dialer implements PriorityMember {
 
   private async saveCounters(): Promise<void> {
     this.lastSave = this.clock.now();
-    if (!this.dirty) return;
-    await this.serial(async () => {
-      if (!this.dirty) return;
-      await this.save({ ...this.requireDoc() }, false);
-    });
-    this.emitStatus();
-  }
-
-  /**
-   * Writes the task document. On a conflict (another writer: a second
-   * process), a state change is written over the fresh document; a counters
-   * update keeps the fresh document's state and adds only the counters.
-   */
-  private async save(doc: CampaignDocument, stateChange: boolean): Promise<void> {
-    doc.changedAt = stateChange ? this.clock.now() : doc.changedAt;
-    campaignDocument.assert(doc);
-    try {
-      this.rev = await this.store.putDocument('campaign', this.id, doc as unknown as Record<string, unknown>, this.rev, this.clock.now());
-    } catch (err) {
-      if (!(err instanceof StoreError && err.kind === 'conflict')) throw err;
-      const fresh = await this.store.getDocument<CampaignDocument>('campaign', this.id);
-      this.rev = fresh?.rev ?? 0;
-      if (!stateChange && fresh) doc = { ...fresh.value, counters: doc.counters };
-      this.rev = await this.store.putDocument('campaign', this.id, doc as unknown as Record<string, unknown>, this.rev, this.clock.now());
-    }
-    this.doc = doc;
-    this.dirty = false;
-  }
-
-  private requireDoc(): CampaignDocument {
-    if (!this.doc) throw new Error(`campaign ${this.settings.name} is not loaded yet`);
-    return this.doc;
+    if (await this.task.saveCounters()) this.emitStatus();
   }
 
   private apply(settings: CampaignSettings): void {
@@ -844,21 +661,3 @@ export class Dialer implements PriorityMember {
     this.safely(() => this.hooks.status(this.status()));
   }
 }
-
-function emptyCounters(): CampaignCounters {
-  return { dialed: 0, answered: 0, failed: 0, finished: 0 };
-}
-
-/** Local days of the campaign's time zone, for the result policy. */
-export function daysOf(calendar: CallingCalendar, timezone: string): Days {
-  const dayNumber = (d: string): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))) / 86_400_000;
-  return {
-    dayOf: (t) => calendar.localDate(t),
-    daysBetween: (a, b) => dayNumber(b) - dayNumber(a),
-    nextDayStart: (t) => {
-      const next = new Date((dayNumber(calendar.localDate(t)) + 1) * 86_400_000).toISOString().slice(0, 10);
-      return localToInstant(`${next}T00:00`, timezone);
-    },
-  };
-}
-

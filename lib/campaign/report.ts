@@ -3,7 +3,21 @@
  * page (a million contacts never sit in memory at once).
  */
 import type { CampaignCounters } from '../schemas/campaign';
-import type { Store, StoredContact } from '../store/port';
+import type { AttemptTally, Store, StoredContact } from '../store/port';
+
+/**
+ * The task's counters as the store's attempts give them: dialed, every
+ * attempt but a blocked one (not dialed), and those in flight; answered and
+ * failed, the recorded attempts answered and not (blocked aside); finished,
+ * the contacts with their final result. So dialed = answered + failed + in
+ * flight.
+ */
+export function countersOf(tally: AttemptTally): CampaignCounters {
+  let recorded = 0;
+  for (const [outcome, n] of Object.entries(tally.outcomes)) if (outcome !== 'blocked') recorded += n;
+  const answered = tally.outcomes.answered ?? 0;
+  return { dialed: recorded + tally.inFlight, answered, failed: recorded - answered, finished: tally.done };
+}
 
 export interface CampaignFigures {
   contacts: number;

@@ -8,6 +8,7 @@ import type { Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { answer } from './answer';
 import { KeyReader } from './keys';
+import { MAX_INPUT, type DigitPattern } from './pattern';
 import { promptLanguage } from './play';
 
 export interface CollectRequest {
@@ -18,8 +19,8 @@ export interface CollectRequest {
   interDigitTimeoutSec: number;
   /** A key that ends the input early ('' for none); it is not part of the digits. */
   terminator: '' | '#' | '*';
-  /** The digits must match this (the whole input). */
-  pattern?: RegExp;
+  /** The digits must match this (the whole input), run in linear time (see pattern.ts). */
+  pattern?: DigitPattern;
   /** Further attempts after the first. */
   retries: number;
   invalidPrompts: string[];
@@ -78,16 +79,18 @@ export function collect(telephony: Telephony, session: CallSession, req: Collect
   return ask<CollectResult>(telephony, session, req, signal, async (keys, language, attempts) => {
     await keys.prompt(req.prompts, language, true, signal);
     let digits = '';
+    // The schema allows 64; the pattern's matcher takes no more (MAX_INPUT), whoever calls this.
+    const maxDigits = Math.min(req.maxDigits, MAX_INPUT);
     for (;;) {
       const wait = digits === '' ? req.firstDigitTimeoutSec : req.interDigitTimeoutSec;
       const key = await keys.next(wait * 1000, signal);
       if (key === undefined) break;
       if (req.terminator && key === req.terminator) break;
       digits += key;
-      if (digits.length >= req.maxDigits) break;
+      if (digits.length >= maxDigits) break;
     }
     if (digits === '') return { outcome: 'timeout', attempts };
-    if (digits.length < req.minDigits || (req.pattern && !req.pattern.test(digits))) return { outcome: 'invalid', digits, attempts };
+    if (digits.length < req.minDigits || (req.pattern && !req.pattern.matches(digits))) return { outcome: 'invalid', digits, attempts };
     return { outcome: 'collected', digits, attempts };
   });
 }

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { causeText } from '../ari/causes';
 import { abortReason, AriError } from '../ari/errors';
+import { channelValueProblem } from '../ari/variables';
 import type { Telephony, TelephonyEvent } from '../ari/port';
 import { asText } from '../call/handle';
 import type { CallRegistry } from '../call/registry';
@@ -74,6 +75,10 @@ export async function transferToEndpoint(
   req: { endpoint: string; ringTimeoutSec: number; /** The number the callee sees (default: the caller's). */ callerId?: string },
   signal: AbortSignal,
 ): Promise<TransferResult> {
+  // What the callee's phone shows goes into channel variables (CALLERID, CONNECTEDLINE): the caller's number is the caller's to choose.
+  const shown = req.callerId || session.caller.number;
+  const badShown = shown ? channelValueProblem(shown) : undefined;
+  if (badShown) throw new RangeError(`callerId: the number shown to the callee, ${JSON.stringify(shown)}, ${badShown}`);
   const peerId = `${session.id}-t${randomUUID().slice(0, 8)}`;
   registry.claim(peerId);
   let dialStatus: string | undefined;
@@ -111,7 +116,6 @@ export async function transferToEndpoint(
     };
     // What the callee's phone shows: chan_pjsip builds the From of an outgoing call from the channel's
     // connected line, and a created channel has none of the caller's until we set it.
-    const shown = req.callerId || session.caller.number;
     if (shown) create.variables = { 'CALLERID(num)': shown, 'CONNECTEDLINE(num)': shown };
     try {
       await telephony.createChannel(create, signal);

@@ -1,5 +1,7 @@
 /** The callflow-asterisk config node: where ARI is, and which Stasis application this Node-RED serves. */
-import { Validator } from './validator';
+import { DEFAULT_DIAL_ALLOWLIST, DialAllowlist, dialAllowlistEntryPattern } from '../ari/dialstring';
+import { HostAllowlist } from '../net/addresses';
+import { Validator, separatedListPattern } from './validator';
 
 export interface AsteriskConfig {
   name?: string;
@@ -13,6 +15,13 @@ export interface AsteriskConfig {
   idleTimeoutSec: number;
   /** Calls this connection may carry at once (the channels licensed or provisioned); campaigns never dial beyond it. */
   maxChannels: number;
+  /**
+   * Where transfers and campaigns may dial: dial strings in which * stands for one name or number, separated by spaces,
+   * commas or new lines (PJSIP/* any endpoint by name, PJSIP/*@trunk any number through the endpoint trunk).
+   */
+  dialAllowlist: string;
+  /** Hosts, *.domains, IP addresses or CIDR ranges media URLs may reach although they are internal addresses. */
+  mediaAllowlist: string;
 }
 
 export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk', {
@@ -21,6 +30,7 @@ export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk',
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
     url: {
       type: 'string',
+      maxLength: 2000,
       pattern: '^(https?://[^\\s/@]+(:\\d{1,5})?(/[^\\s]*)?)?$',
       default: '',
       description: 'an http:// or https:// URL of the Asterisk HTTP server, e.g. http://127.0.0.1:8088, without user or password',
@@ -34,8 +44,31 @@ export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk',
     useSimulator: { type: 'boolean', default: false, description: 'true or false' },
     idleTimeoutSec: { type: 'integer', minimum: 0, maximum: 86400, default: 60, description: 'a whole number of seconds from 0 (never) to 86400' },
     maxChannels: { type: 'integer', minimum: 1, maximum: 100000, default: 100, description: 'a number of channels from 1 to 100000' },
+    dialAllowlist: {
+      type: 'string',
+      maxLength: 4000,
+      pattern: separatedListPattern(dialAllowlistEntryPattern()),
+      default: DEFAULT_DIAL_ALLOWLIST,
+      description: 'dial strings separated by spaces, commas or new lines, * standing for one name or number, e.g. PJSIP/* PJSIP/*@trunk Local/*@outbound',
+    },
+    mediaAllowlist: {
+      type: 'string',
+      maxLength: 4000,
+      pattern: separatedListPattern('(?:\\*\\.)?[A-Za-z0-9.:_-]{1,253}(?:/[0-9]{1,3})?'),
+      default: '',
+      description: 'host names, *.domains, IP addresses or CIDR ranges separated by spaces, commas or new lines',
+    },
   },
-  required: ['app', 'useSimulator', 'idleTimeoutSec', 'maxChannels'],
+  required: ['app', 'useSimulator', 'idleTimeoutSec', 'maxChannels', 'dialAllowlist', 'mediaAllowlist'],
   if: { properties: { useSimulator: { const: false } } },
   then: { properties: { url: { type: 'string', minLength: 1, description: 'the ARI URL, required unless the built-in simulator is used' } }, required: ['url'] },
 });
+
+/** Problems of a connection's settings the schema cannot see: allowlist entries that are not what they should be. */
+export function asteriskProblems(config: AsteriskConfig): string[] {
+  const problems = new DialAllowlist(config.dialAllowlist).invalid.map((why) => `dialAllowlist: the entry ${why}`);
+  for (const bad of new HostAllowlist(config.mediaAllowlist.split(/[\s,]+/).filter((e) => e !== '')).invalid) {
+    problems.push(`mediaAllowlist: the entry ${JSON.stringify(bad)} is not a host name, *.domain, IP address or CIDR range`);
+  }
+  return problems;
+}

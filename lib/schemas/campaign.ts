@@ -6,6 +6,8 @@
  * document; `checkCampaign` adds the rules that span fields (start before
  * end, one rule per failure cause, numbers or a group).
  */
+import { dialTemplateSchema } from '../ari/dialstring';
+import { DATE_DESCRIPTION, DATE_PATTERN, LOCAL_TIME_DESCRIPTION, LOCAL_TIME_PATTERN } from './dates';
 import { Validator } from './validator';
 
 /** The failure causes of an attempt that did not reach the customer (see docs/campaigns.md for how Asterisk reports each). */
@@ -102,6 +104,7 @@ export interface CampaignSettings {
   flow: string;
   priority: number;
   blocklistGroups: string[];
+  /** Where the task POSTs its events; its secrets are the node's credentials (lib/campaign/callback-secrets.ts), not part of it. */
   callbackUrl: string;
   /** Hosts (or *.domain, or CIDR ranges) the callback may reach. */
   callbackAllowlist: string[];
@@ -121,13 +124,9 @@ export interface CampaignSettings {
 }
 
 const HHMM = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'a time of day, HH:MM from 00:00 to 24:00' } as const;
-const DATE = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description: 'a date, YYYY-MM-DD' } as const;
-const LOCAL_TIME = {
-  type: 'string',
-  pattern: '^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$',
-  default: '',
-  description: 'a local date and time, YYYY-MM-DDTHH:MM, or empty',
-} as const;
+// Dates that exist (2024-02-29 does, 2023-02-29 and 2024-02-30 do not): see dates.ts.
+const DATE = { type: 'string', pattern: DATE_PATTERN, description: DATE_DESCRIPTION } as const;
+const LOCAL_TIME = { type: 'string', pattern: LOCAL_TIME_PATTERN, default: '', description: LOCAL_TIME_DESCRIPTION } as const;
 const NUMBER = { type: 'string', pattern: '^\\+?[0-9]{2,32}$', description: 'a phone number: 2 to 32 digits with an optional leading +' } as const;
 const NAME = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: '1 to 64 letters, digits, _ . or -' } as const;
 const ATTR = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', description: 'an attribute name: a letter or _, then letters, digits or _' } as const;
@@ -193,7 +192,7 @@ export const campaignSchema = {
       default: [],
       description: 'at most 100 hosts or ranges',
     },
-    dialString: { type: 'string', pattern: '^[^\\s]*\\{number\\}[^\\s]*$', maxLength: 200, default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, e.g. PJSIP/{number}@trunk' },
+    dialString: dialTemplateSchema('dial-string', { default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, of one destination, e.g. PJSIP/{number}@trunk' }),
     timezone: { type: 'string', minLength: 1, maxLength: 64, default: 'UTC', description: 'an IANA time zone such as Asia/Shanghai or Europe/Berlin' },
     hours: {
       type: 'object',

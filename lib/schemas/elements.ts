@@ -3,13 +3,12 @@
  * form, its deploy-time check and its msg overrides use these.
  */
 import { HANGUP_REASONS, SIP_RESPONSES } from '../ari/causes';
+import { dialTemplateSchema } from '../ari/dialstring';
+import { MEDIA_PATTERN } from '../ari/media';
 import { Validator } from './validator';
 
-/** One media URI as ARI plays it, or an http(s) URL (played as sound:<url>). */
-export const MEDIA_PATTERN =
-  '^(sound:[A-Za-z0-9_][^,\\s]*|sound:https?://[^\\s,]+|recording:[^,\\s]+|number:-?\\d{1,15}|digits:[0-9*#]{1,64}|characters:[^,]{1,64}|tone:[A-Za-z0-9!/*+.,;=_-][^,\\s]*|https?://[^\\s,]+)$';
 const MEDIA_DESCRIPTION =
-  'a media URI: sound:<file>, recording:<name>, number:<integer>, digits:<0-9*#>, characters:<text>, tone:<name> or an http(s):// URL';
+  'a media URI: sound:<file>, recording:<name> (relative names: no leading /, no . or .. parts), number:<integer>, digits:<0-9*#>, characters:<text>, tone:<name or tone data>[;tonezone=<zone>] or an http(s):// URL';
 
 const name = { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' } as const;
 const onError = {
@@ -80,7 +79,7 @@ export interface PlayConfig {
 const prompts = {
   type: 'array',
   default: [] as string[],
-  items: { type: 'string', pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
+  items: { type: 'string', maxLength: 2000, pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
   maxItems: 50,
   description: 'a list of at most 50 media URIs',
 } as const;
@@ -248,15 +247,18 @@ export interface TransferConfig {
   callerId: string;
   onError: 'hangup' | 'output';
 }
-const templated = '[A-Za-z0-9_.{}+*#@:;=/-]';
 export const transferConfig = new Validator<TransferConfig>('callflow-transfer', {
   type: 'object',
   properties: {
     name,
     kind: { type: 'string', enum: ['endpoint', 'number', 'dialplan', 'queue', 'flow'], default: 'endpoint', description: 'endpoint, number, dialplan, queue or flow' },
-    endpoint: { type: 'string', pattern: `^([A-Za-z0-9]+/${templated}+)?$`, default: '', description: 'an endpoint such as PJSIP/100 (may use {vars.name})' },
-    number: { type: 'string', pattern: '^(\\+?[0-9*#]{1,32}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]*\\}|\\{caller\\})?$', default: '', description: 'a number (+15550100), {vars.name} or {caller}' },
-    dialString: { type: 'string', pattern: `^[A-Za-z0-9]+/${templated}*\\{number\\}${templated}*$`, default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, e.g. PJSIP/{number}@trunk' },
+    endpoint: dialTemplateSchema('endpoint', {
+      default: '',
+      optional: true,
+      description: 'one endpoint such as PJSIP/100 or Local/100@agents; {vars.name}, {caller}, {dialed} or {callId} may stand for a name or a number, never for a technology, a separator or a SIP URI\'s host',
+    }),
+    number: { type: 'string', maxLength: 100, pattern: '^(\\+?[0-9*#]{1,32}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]*\\}|\\{caller\\})?$', default: '', description: 'a number (+15550100), {vars.name} or {caller}' },
+    dialString: dialTemplateSchema('dial-string', { default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, of one destination, e.g. PJSIP/{number}@trunk' }),
     context: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,80}$', default: '', description: 'a dialplan context' },
     extension: { type: 'string', pattern: '^[A-Za-z0-9_+*#.-]{0,80}$', default: '', description: 'a dialplan extension' },
     priority: { type: 'integer', minimum: 1, maximum: 10000, default: 1, description: 'a dialplan priority from 1' },

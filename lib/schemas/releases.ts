@@ -219,7 +219,7 @@ export const testRequest = new Validator<TestRequest>('test', {
   type: 'object',
   additionalProperties: false,
   properties: {
-    endpoint: { type: 'string', pattern: '^[A-Za-z0-9_-]+/\\S{1,128}$', description: 'an endpoint such as PJSIP/1001' },
+    endpoint: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+/\\S{1,128}$', description: 'an endpoint such as PJSIP/1001' },
     caller: { type: 'string', pattern: '^\\+?[0-9]{0,32}$', description: 'a caller number' },
   },
 });

@@ -84,8 +84,9 @@ export type AttemptOutcome =
   | 'blocked'
   | 'cancelled'
   /**
-   * The dialer stopped while the attempt was in flight, and Asterisk no longer had the channel when it came back:
-   * how the attempt ended is unknown.
+   * A fault ended the attempt, not the callee nor the flow: Asterisk lost the channel (it restarted or crashed, the
+   * connection came back without it, the dialer came back after a crash and the channel was gone) or, answered,
+   * the system ended the call before its flow did. `why` says which (docs/campaigns.md, "Failure causes").
    */
   | 'lost';
 
@@ -107,6 +108,8 @@ export interface Attempt {
   worker?: string;
   /** Duration of the answered part, in seconds. */
   talkSec?: number;
+  /** For an attempt a fault decided (a lost one, or an answered one cut after its result): which fault. */
+  why?: string;
 }
 
 /** The final result of a contact. */
@@ -174,6 +177,7 @@ export const attemptDocument = new Validator<Attempt>('attempt', {
     subResult: { type: 'string', maxLength: 64, description: 'a sub-result code of at most 64 characters' },
     worker: { type: 'string', maxLength: 128, description: 'a worker id of at most 128 characters' },
     talkSec: { type: 'number', minimum: 0, description: 'seconds, 0 or more' },
+    why: { type: 'string', maxLength: 200, description: 'a reason of at most 200 characters' },
   },
 });
 

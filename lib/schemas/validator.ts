@@ -34,7 +34,15 @@ export class Validator<T> {
   }
 
   check(value: unknown): Check<T> {
-    if (this.fn(value)) return { ok: true, value: value as T };
+    let valid: boolean;
+    try {
+      valid = this.fn(value);
+    } catch {
+      // ajv's code compares and converts values as JSON holds them; an object without a prototype, a
+      // getter that throws or a symbol (a function node can make them) breaks it. That is a refusal too.
+      return { ok: false, problems: ['value: is not plain JSON data (an object, array, string, number, true/false or null)'] };
+    }
+    if (valid) return { ok: true, value: value as T };
     return { ok: false, problems: describeErrors(this.fn.errors ?? []) };
   }
 
@@ -54,13 +62,44 @@ export class Validator<T> {
   }
 }
 
-/** Turns ajv's errors into sentences a user can act on; shared with the editor (see editor.html). */
+/**
+ * A value as a problem quotes it: JSON (so quotes, newlines and control
+ * characters are escaped and a log line stays one line), with the Unicode
+ * line separators and bidirectional controls escaped too (they would
+ * reorder or split what a reader sees), and < > as \u003c \u003e (Node-RED
+ * shows a form's problems as HTML in its config nodes sidebar: the value
+ * stays text there, and reads the same), cut to `max` characters (saying
+ * how long it was). The build copies this function into the editor plugin
+ * (see describeErrors), so it uses nothing else of this module.
+ */
+export function shownValue(value: unknown, max = 80): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  text = text.replace(/[<>\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.length <= max ? text : `${text.slice(0, max - 20)}... (${text.length} characters)`;
+}
+
+/**
+ * Turns ajv's errors into sentences a user can act on. The editor plugin
+ * runs this same function (the build copies its compiled text, with
+ * shownValue, into nodes/editor), so a form says what the runtime says.
+ */
 export function describeErrors(errors: readonly ErrorObject[]): string[] {
   const out: string[] = [];
   for (const e of errors) {
     // "if/then" failures repeat what the inner errors already say.
     if (e.keyword === 'if') continue;
-    const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+    const field = e.instancePath
+      ? e.instancePath
+          .slice(1)
+          .split('/')
+          .map((segment) => shownKey(segment.replace(/~1/g, '/').replace(/~0/g, '~')))
+          .join('.')
+      : '';
     const described = (e.parentSchema as { description?: string } | undefined)?.description;
     let text: string;
     if (e.keyword === 'required') {
@@ -70,18 +109,34 @@ export function describeErrors(errors: readonly ErrorObject[]): string[] {
     }
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      out.push(`${field ? `${field}.` : ''}${extra}: is not a known setting`);
+      out.push(`${field ? `${field}.` : ''}${shownKey(extra)}: is not a known setting`);
       continue;
     }
     if (described && ['pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'enum', 'type', 'minItems', 'maxItems', 'format', 'const', 'not', 'uniqueItems'].includes(e.keyword)) {
-      text = `${described} (got ${JSON.stringify(e.data)})`;
+      text = `${described} (got ${shownValue(e.data)})`;
     } else {
-      text = `${e.message ?? 'is not valid'}${e.data !== undefined && typeof e.data !== 'object' ? ` (got ${JSON.stringify(e.data)})` : ''}`;
+      text = `${e.message ?? 'is not valid'}${e.data !== undefined && typeof e.data !== 'object' ? ` (got ${shownValue(e.data)})` : ''}`;
     }
     const line = `${field || 'value'}: ${text}`;
     if (!out.includes(line)) out.push(line);
   }
   return out;
+}
+
+/** A property name as a problem names it: plain when it is a plain name, else quoted like a value. */
+export function shownKey(key: string): string {
+  return /^[A-Za-z0-9_$.-]{1,64}$/.test(key) ? key : shownValue(key);
+}
+
+/**
+ * A JSON-schema pattern for a text of entries separated by spaces, commas or new lines (an allowlist), each of
+ * the shape `entry` (a pattern without anchors). Written so that V8 takes linear time on any text: an entry
+ * must end where a separator or the end follows (so it is matched one way only), and separators are read by
+ * one repeat per place (a leading and a trailing [\s,]* around an optional list make V8 try every split of a
+ * run of separators: quadratic, bench/patterns).
+ */
+export function separatedListPattern(entry: string): string {
+  return `^(?:[\\s,]*(?:${entry})(?=[\\s,]|$))*[\\s,]*$`;
 }
 
 interface PropertySchema {

@@ -62,8 +62,13 @@ export class MediaResolver {
         return sum(sayDigitFiles(rest));
       case 'characters':
         return sum(sayCharacterFiles(rest));
-      case 'tone':
-        return rest.length > 0 ? { kind: 'indefinite' } : { kind: 'missing', why: 'tone: needs a tone name' };
+      case 'tone': {
+        // main/app.c parse_tone_uri: "<indication>[;tonezone=<zone>]"; any other component fails the playback.
+        const [indication = '', component] = rest.split(/;(.*)/s);
+        if (indication.length === 0) return { kind: 'missing', why: 'tone: needs a tone name' };
+        if (component !== undefined && component !== '' && !component.startsWith('tonezone=')) return { kind: 'missing', why: `Unexpected Tone URI component: ${component}` };
+        return { kind: 'indefinite' };
+      }
       default:
         return { kind: 'missing', why: `scheme ${scheme} is unsupported` };
     }

@@ -291,7 +291,10 @@ export class Simulator {
     }
     const path = url.pathname.slice('/ari'.length);
     if (path.endsWith('/') && path.length > 1) {
-      this.json(res, 404, { message: `ARI URLs do not end with a slash. Try /ari${path.replace(/\/+$/, '')}` });
+      // Trailing slashes dropped by hand: /\/+$/ backtracks quadratically on a long run of slashes.
+      let end = path.length;
+      while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end -= 1;
+      this.json(res, 404, { message: `ARI URLs do not end with a slash. Try /ari${path.slice(0, end)}` });
       return;
     }
     if (path.startsWith('/api-docs/')) {

@@ -23,6 +23,7 @@ import {
   StoreError,
   pageLimit,
   type AttemptRow,
+  type AttemptTally,
   type Claim,
   type ContactCounts,
   type ContactState,
@@ -572,6 +573,26 @@ export class MongoStore implements Store {
       }
       const timers = await this.contacts.countDocuments({ campaignId, state: { $in: ['waiting', 'leased'] }, dueAt: { $lte: now } });
       return { ...counts, dueNow: counts.due + timers };
+    });
+  }
+
+  async tallyAttempts(campaignId: string): Promise<AttemptTally> {
+    checkId(campaignId, 'campaignId');
+    return this.run('counting attempts', async () => {
+      const [outcomes, inFlight, done] = await Promise.all([
+        this.contacts
+          .aggregate<{ _id: string; n: number }>([
+            { $match: { campaignId, 'attempts.0': { $exists: true } } },
+            { $unwind: '$attempts' },
+            { $group: { _id: '$attempts.outcome', n: { $sum: 1 } } },
+          ])
+          .toArray(),
+        this.contacts.countDocuments({ campaignId, 'progress.inflight': { $exists: true, $ne: null } }),
+        this.contacts.countDocuments({ campaignId, state: 'done' }),
+      ]);
+      const tally: AttemptTally = { outcomes: {}, inFlight, done };
+      for (const o of outcomes) tally.outcomes[o._id as keyof AttemptTally['outcomes']] = o.n;
+      return tally;
     });
   }
 

@@ -15,7 +15,7 @@
  * - Orderings are total and the same in both: contacts by (rank, seq),
  *   pages by their stated keys, strings compared byte by byte.
  */
-import type { Attempt, BlockEntry, CallRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
+import type { Attempt, AttemptOutcome, BlockEntry, CallRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
 
 /**
  * A contact's place in the dialer's queue:
@@ -82,6 +82,16 @@ export interface ContactCounts {
   leased: number;
   done: number;
   total: number;
+}
+
+/** What a campaign's contacts hold: the figures its counters are derived from. */
+export interface AttemptTally {
+  /** Recorded attempts by outcome (an outcome no attempt has is absent). */
+  outcomes: Partial<Record<AttemptOutcome, number>>;
+  /** Attempts in flight: written before their originate (the progress's `inflight`), outcome not recorded yet. */
+  inFlight: number;
+  /** Contacts with their final result. */
+  done: number;
 }
 
 export interface AttemptRow extends Attempt {
@@ -190,6 +200,13 @@ export interface Store {
   /** Every attempt of the campaign, by (seq, n). */
   pageAttempts(campaignId: string, options?: PageOptions): Promise<Page<AttemptRow>>;
   countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }>;
+  /**
+   * Counts what the campaign's contacts hold: their recorded attempts by
+   * outcome, the attempts in flight, the contacts done. Read in slices
+   * (the embedded store keeps the event loop free between them), so it is
+   * exact when nothing writes the campaign meanwhile.
+   */
+  tallyAttempts(campaignId: string): Promise<AttemptTally>;
   /** True when the campaign has a contact that claimDue would return at `now`. */
   hasDue(campaignId: string, now: number): Promise<boolean>;
   /** Removes every contact (and its attempts) of a campaign; returns how many. */

@@ -14,7 +14,7 @@ import { nodeLogger } from '../shared/logger';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from '../shared/red';
 import { CONNECTION_STATUS, INVALID_CONFIG } from '../shared/status';
-import { asteriskConfig } from '../../lib/schemas/asterisk';
+import { asteriskConfig, asteriskProblems } from '../../lib/schemas/asterisk';
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'asterisk');
@@ -24,7 +24,9 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this as AsteriskConfigNode & { engine: Engine | undefined };
     const users = new Set<Node>();
-    const check = asteriskConfig.checkForm(def);
+    const form = asteriskConfig.checkForm(def);
+    const extra = form.ok ? asteriskProblems(form.value) : [];
+    const check: typeof form = extra.length > 0 ? { ok: false, problems: extra } : form;
     let current: NodeStatus = INVALID_CONFIG;
     let offStatus: (() => void) | undefined;
     node.engine = undefined;

@@ -9,6 +9,7 @@
  * msg.payload: a number, a list of numbers, or entries
  * { number, group?, from?, until?, note? } (times as ISO text or ms).
  */
+import { parseInstant } from '../../lib/schemas/dates';
 import { blockEntry, type BlockEntry } from '../../lib/schemas/store';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
@@ -18,10 +19,16 @@ import type { StoreConfigNode } from '../store/config';
 const ACTIONS = ['add', 'remove', 'list'] as const;
 type Action = (typeof ACTIONS)[number];
 
+/**
+ * A period's start or end: milliseconds since 1970, or ISO 8601 text on a
+ * date that exists (Date.parse alone reads 2024-02-30 as March 1).
+ */
 function toTime(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const t = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(t) || t < 0) throw new Error(`${field}: a date and time (ISO 8601 text or milliseconds since 1970), got ${JSON.stringify(value)}`);
+  const t = typeof value === 'number' ? value : typeof value === 'string' ? (parseInstant(value.trim()) ?? Number.NaN) : Number.NaN;
+  if (!Number.isFinite(t) || t < 0) {
+    throw new Error(`${field}: a date and time (ISO 8601 text such as 2024-02-29 or 2024-02-29T09:00:00Z, on a date that exists, or milliseconds since 1970), got ${JSON.stringify(value)}`);
+  }
   return t;
 }
 

@@ -44,7 +44,8 @@ export = function register(RED: NodeAPI): void {
         cleanup.push(
           engine.calls.onEnded((ended) => {
             if (flow && ended.session.flow !== flow) return;
-            const msg: NodeMessage = { topic: ended.session.flow ?? '', call: ended.session.handle(), payload: callEndReport(ended) };
+            // The call is over: its msg.call has no token (nothing can act on it any more).
+            const msg: NodeMessage = { topic: ended.session.flow ?? '', call: ended.session.snapshot(), payload: callEndReport(ended) };
             node.send(msg);
           }),
         );

@@ -5,7 +5,9 @@
  * owns as callflow-asterisk owns its connection. The stage nodes
  * (contacts, dialer, report) use it; it pushes the task's state to them.
  */
+import { parseDialTemplate } from '../../lib/ari/dialstring';
 import { CallbackSender, checkCallbackUrl } from '../../lib/campaign/callback';
+import { callbackSetup, readCallbackSecrets, redactUrlSecrets, type CallbackSecrets } from '../../lib/campaign/callback-secrets';
 import { systemClock, type Clock } from '../../lib/campaign/clock';
 import { coordinator } from '../../lib/campaign/coordinator';
 import { Dialer, type DialerHooks, type DialerStatus } from '../../lib/campaign/dialer';
@@ -33,7 +35,7 @@ export = function register(RED: NodeAPI): void {
 
   function CampaignNode(this: CampaignConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const node = this as CampaignConfigNode & { settings: CampaignSettings | undefined; problems: string[] };
+    const node = this as CampaignConfigNode & { settings: CampaignSettings | undefined; problems: string[]; warnings: string[] };
     const outputs = new Set<DialerOutputs>();
     const listeners = new Set<(s: DialerStatus) => void>();
     const log = nodeLogger(node);
@@ -48,13 +50,20 @@ export = function register(RED: NodeAPI): void {
     const clock = (RED.settings.callflowClock as Clock | undefined) ?? systemClock;
 
     const check = checkCampaign(def);
-    node.settings = check.ok ? check.value : undefined;
-    node.problems = check.ok ? [] : check.problems;
-    if (check.ok && check.value.callbackUrl) {
-      const refused = checkCallbackUrl(check.value.callbackUrl, check.value.callbackAllowlist);
+    // The callback's secrets are credentials; a URL that still holds one (a flow saved before) has it moved aside here.
+    const callbackParts = check.ok ? callbackSetup(check.value.callbackUrl, readCallbackSecrets(node.credentials)) : undefined;
+    const secrets: CallbackSecrets = callbackParts?.secrets ?? {};
+    // The settings never hold a secret: they go to the task document in the store, templates and the dialer's key.
+    node.settings = check.ok && callbackParts ? { ...check.value, callbackUrl: callbackParts.url } : undefined;
+    // A problem may quote the URL: its secrets are masked.
+    node.problems = (check.ok ? [...(callbackParts?.problems ?? [])] : check.problems).map(redactUrlSecrets);
+    node.warnings = callbackParts && callbackParts.inUrl.length > 0 ? [t('callflow-campaign.errors.url-secret', { parts: callbackParts.inUrl.join(', ') })] : [];
+    if (node.settings?.callbackUrl && node.problems.length === 0) {
+      const refused = checkCallbackUrl(node.settings.callbackUrl, node.settings.callbackAllowlist);
       if (refused) node.problems = [`callbackUrl: ${refused}`];
     }
     if (node.problems.length > 0) node.error(t('callflow.errors.invalid-config', { problems: node.problems.join('; ') }));
+    for (const warning of node.warnings) node.warn(warning);
     const settings = node.problems.length === 0 ? node.settings : undefined;
     if (settings) addCampaign(node);
 
@@ -83,12 +92,17 @@ export = function register(RED: NodeAPI): void {
       if (!settings) throw new Error(t('callflow-campaign.errors.invalid', { problems: node.problems.join('; ') }));
       const engine = asterisk?.engine;
       if (!engine) throw new Error(t('callflow-campaign.errors.no-connection'));
+      // A dial string the connection would refuse for every number: say so now, rather than fail every contact.
+      const template = parseDialTemplate(settings.dialString, 'dial-string');
+      if (typeof template === 'string' || !engine.destinations.mayAllow(template)) {
+        throw new Error(t('callflow-campaign.errors.not-allowed', { dialString: settings.dialString, allowlist: engine.destinations.toString() || '-' }));
+      }
       if (settings.callsAtATime > engine.maxChannels) {
         node.warn(t('callflow-campaign.errors.over-limit', { calls: settings.callsAtATime, limit: engine.maxChannels }));
       }
       const store = await node.store(WAIT_MS);
       await engine.start();
-      if (settings.callbackUrl) callback = new CallbackSender({ url: settings.callbackUrl, allowlist: settings.callbackAllowlist, logger: log });
+      if (settings.callbackUrl) callback = new CallbackSender({ url: settings.callbackUrl, secrets, allowlist: settings.callbackAllowlist, logger: log });
       const hooks: DialerHooks = {
         answered: (call) => {
           // After a redeploy, a call already walking the flow stays where it is.
@@ -100,7 +114,7 @@ export = function register(RED: NodeAPI): void {
           const first = [...outputs][0];
           if (!first) {
             node.warn(t('callflow-campaign.errors.no-dialer', { call: call.session.id }));
-            engine.calls.hangup(call.session, 'normal').catch(() => undefined);
+            engine.calls.hangup(call.session, 'normal', 'system', `no-dialer: callflow-campaign ${node.id}`).catch(() => undefined);
             return;
           }
           first.answered(call.session, call);
@@ -140,6 +154,7 @@ export = function register(RED: NodeAPI): void {
         callerNumbers: callerNumbers(settings),
         ...(callback ? { callback } : {}),
         log,
+        destinations: engine.destinations,
         whenConnected: () =>
           new Promise<void>((resolve) => {
             const off = engine.onStatus((s) => {
@@ -214,5 +229,8 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('callflow-campaign', CampaignNode as unknown as (this: Node, def: NodeDef) => void);
+  RED.nodes.registerType('callflow-campaign', CampaignNode as unknown as (this: Node, def: NodeDef) => void, {
+    // What the callback's receiver checks: never in flows.json, GET /flows, the store or a template.
+    credentials: { callbackAuthorization: { type: 'password' }, callbackQuery: { type: 'password' } },
+  });
 };

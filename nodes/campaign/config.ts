@@ -17,6 +17,8 @@ export interface CampaignConfigNode extends Node {
   readonly settings: CampaignSettings | undefined;
   /** Why the settings are not valid. */
   readonly problems: string[];
+  /** What deploys but should be fixed (a secret in the callback URL), in the log's words. */
+  readonly warnings: string[];
   /** The task's dialer, once the store and the connection are there (rejects with the reason otherwise). */
   dialer(waitMs?: number): Promise<Dialer>;
   /** The open store (rejects when it is not available within waitMs). */

@@ -4,17 +4,19 @@
  * user picks, and in msg.payload.
  */
 import { collect } from '../../lib/ivr/collect';
+import { DigitPattern, PatternError } from '../../lib/ivr/pattern';
 import { collectConfig, type CollectConfig } from '../../lib/schemas/elements';
+import { registerPatternApi } from '../shared/admin-patterns';
 import { defineElement } from '../shared/element';
 import type { NodeAPI } from '../shared/red';
 
 const OUTPUT = { collected: 0, timeout: 1, invalid: 2 } as const;
 
-function patternOf(config: CollectConfig): RegExp | undefined {
-  return config.pattern ? new RegExp(`^(?:${config.pattern})$`) : undefined;
-}
+/** Each node's pattern, compiled once when its settings are checked (the settings object is the node's). */
+const compiled = new WeakMap<CollectConfig, DigitPattern>();
 
 export = function register(RED: NodeAPI): void {
+  registerPatternApi(RED);
   defineElement(RED, {
     type: 'callflow-collect',
     element: 'collect',
@@ -22,11 +24,13 @@ export = function register(RED: NodeAPI): void {
     validator: collectConfig,
     outputs: () => 3,
     check: (config) => {
+      if (!config.pattern) return [];
       try {
-        patternOf(config);
+        compiled.set(config, DigitPattern.compile(config.pattern));
         return [];
       } catch (err) {
-        return [`pattern: not a valid regular expression (${(err as Error).message})`];
+        if (err instanceof PatternError) return [`pattern: ${err.message}`];
+        throw err;
       }
     },
     async run({ config, engine, session, signal }) {
@@ -42,7 +46,7 @@ export = function register(RED: NodeAPI): void {
         timeoutPrompts: config.timeoutPrompts,
         language: config.language,
       };
-      const pattern = patternOf(config);
+      const pattern = config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined;
       const result = await collect(engine.telephony, session, pattern ? { ...request, pattern } : request, signal);
       if (result.outcome === 'collected') session.vars[config.variable] = result.digits;
       return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { ...result } };

@@ -38,7 +38,9 @@ export = function register(RED: NodeAPI): void {
       const progress = t('callflow-dialer.status.progress', { dialed: s.counters.dialed, answered: s.counters.answered, failed: s.counters.failed, remaining: s.remaining });
       const state = t(`callflow-dialer.state.${s.state}`);
       const idle = s.idle ? ` · ${t(`callflow-dialer.idle.${s.idle}`, { detail: s.idleDetail ?? '' })}` : '';
-      node.status({ fill: s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state], shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle} · ${progress}` });
+      // A campaign that deploys with a warning (a secret in its callback URL) says so here too: config nodes show no status.
+      const warned = campaign.warnings.length > 0 ? ` · ${t('callflow-dialer.status.warning')}` : '';
+      node.status({ fill: s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state], shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle} · ${progress}${warned}` });
     };
     node.status({ fill: 'grey', shape: 'ring', text: 'callflow-dialer.status.loading' });
     cleanup.push(campaign.onStatus(show));
@@ -49,7 +51,7 @@ export = function register(RED: NodeAPI): void {
         answered(session, info) {
           if (!wired(0)) {
             node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'answered' }));
-            engine?.calls.hangup(session, 'normal').catch(() => undefined);
+            engine?.calls.hangup(session, 'normal', 'system', `unwired: callflow-dialer ${node.id}`).catch(() => undefined);
             return;
           }
           session.enter(node.id, 'dialer').outcome = info.resumed ? 'resumed' : 'answered';
@@ -57,7 +59,7 @@ export = function register(RED: NodeAPI): void {
           if (engine) {
             session.idle(engine.idleTimeoutMs, () => {
               node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-              engine.calls.hangup(session, 'normal').catch(() => undefined);
+              engine.calls.hangup(session, 'normal', 'system', `idle: after callflow-dialer ${node.id}`).catch(() => undefined);
             });
           }
           node.send([{ topic: settings.name, call: session.handle(), payload }, null, null]);

@@ -61,7 +61,7 @@ export = function register(RED: NodeAPI): void {
       const wires = (node as Node & { wires?: string[][] }).wires ?? [];
       if ((wires[0]?.length ?? 0) === 0) {
         node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'call' }));
-        engine.calls.hangup(session, 'normal').catch(() => undefined);
+        engine.calls.hangup(session, 'normal', 'system', `unwired: callflow-entry ${node.id}`).catch(() => undefined);
         return;
       }
       const payload: Record<string, unknown> = { caller: { ...session.caller }, dialed: session.dialed, args, flow };
@@ -69,7 +69,7 @@ export = function register(RED: NodeAPI): void {
       const msg: NodeMessage = { topic: flow, call: session.handle(), payload };
       session.idle(engine.idleTimeoutMs, () => {
         node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-        engine.calls.hangup(session, 'normal').catch(() => undefined);
+        engine.calls.hangup(session, 'normal', 'system', `idle: after callflow-entry ${node.id}`).catch(() => undefined);
       });
       node.send(msg);
     };

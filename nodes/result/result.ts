@@ -6,6 +6,7 @@
  */
 import { readHandle } from '../../lib/call/handle';
 import { resultConfig } from '../../lib/schemas/elements';
+import { refusedHandle } from '../shared/element';
 import { findEngine } from '../shared/engine';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
@@ -44,7 +45,16 @@ export = function register(RED: NodeAPI): void {
         done(new Error(t('callflow-result.errors.sub-code', { value: JSON.stringify(subCode) })));
         return;
       }
-      const session = findEngine(handle.connection)?.calls.get(handle.id);
+      const found = findEngine(handle.connection)?.calls.find(handle);
+      if (found?.kind === 'refused') {
+        // A msg.call made up from an id, or kept from another call: that call's result is not touched.
+        const error = refusedHandle(t, handle.id, found.missing);
+        node.status({ fill: 'red', shape: 'ring', text: 'callflow.status.refused-call' });
+        node.warn(error.message);
+        done(error);
+        return;
+      }
+      const session = found?.kind === 'live' ? found.session : undefined;
       session?.busy();
       if (!session) {
         done(new Error(t('callflow-result.errors.no-call', { call: handle.id })));
@@ -67,7 +77,7 @@ export = function register(RED: NodeAPI): void {
       if (engine) {
         session.idle(engine.idleTimeoutMs, () => {
           node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-          engine.calls.hangup(session, 'normal').catch(() => undefined);
+          engine.calls.hangup(session, 'normal', 'system', `idle: after callflow-result ${node.id}`).catch(() => undefined);
         });
       }
       send(msg);

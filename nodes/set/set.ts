@@ -4,13 +4,15 @@
  * environment variable, the call's own data (msg.call), or a variable
  * Asterisk holds for the call (a channel variable, a SIP header).
  */
-import { asText } from '../../lib/call/handle';
+import { channelValueProblem } from '../../lib/ari/variables';
+import { asText, withoutToken, type CallHandle } from '../../lib/call/handle';
 import { setConfig, type Assignment } from '../../lib/schemas/elements';
 import { defineElement } from '../shared/element';
 import type { Node, NodeAPI, NodeMessage } from '../shared/red';
 
 function evaluate(RED: NodeAPI, node: Node, msg: NodeMessage, a: Assignment, channel: (name: string) => Promise<string | undefined>): Promise<unknown> {
-  if (a.type === 'call') return Promise.resolve(RED.util.getMessageProperty({ call: msg.call }, a.value ? `call.${a.value}` : 'call'));
+  // The call's own data, without its token: a variable must not carry it (variables are shown and stored).
+  if (a.type === 'call') return Promise.resolve(RED.util.getMessageProperty({ call: withoutToken(msg.call as CallHandle) }, a.value ? `call.${a.value}` : 'call'));
   // Data Asterisk holds for the call: a dialplan variable, a SIP header (PJSIP_HEADER(read,X-Account)).
   if (a.type === 'chanvar') return channel(a.value);
   return new Promise((resolve, reject) => {
@@ -39,7 +41,11 @@ export = function register(RED: NodeAPI): void {
           // A later row reads it through msg.call.vars (JSONata, msg, call).
           (msg.call as { vars: Record<string, unknown> }).vars[a.name] = value;
         } else {
-          await engine.telephony.setVariable(session.channelId, a.name, asText(value), signal);
+          const text = asText(value);
+          // Values come from callers and flows; Asterisk stores them as they are (SIP headers, CDRs and logs show them).
+          const problem = channelValueProblem(text);
+          if (problem) throw new Error(`${a.name}: the value ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text)} ${problem}, so it is not set on the channel`);
+          await engine.telephony.setVariable(session.channelId, a.name, text, signal);
         }
         values[a.name] = value;
       }

@@ -6,10 +6,11 @@
  * (RED.auth.needsPermission follows adminAuth).
  */
 import { checkCallbackUrl } from '../../lib/campaign/callback';
+import { checkCallbackSecrets, readCallbackSecrets, redactUrlSecrets, splitUrlSecrets, urlSecrets } from '../../lib/campaign/callback-secrets';
 import { StateError, isOperation } from '../../lib/campaign/states';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
 import { campaignSchema, checkCampaign } from '../../lib/schemas/campaign';
-import { ValidationError, fromForm } from '../../lib/schemas/validator';
+import { ValidationError, fromForm, shownValue } from '../../lib/schemas/validator';
 import { findCampaign, listCampaigns } from './campaigns';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';
 
@@ -31,7 +32,7 @@ function who(req: RequestLike): string {
  * other fields have problems (the form shows them all at once), unless the
  * schema already finds the URL or the allowlist malformed.
  */
-export function campaignFormProblems(values: Record<string, unknown>): string[] {
+export function campaignFormProblems(values: Record<string, unknown>, credentials: Record<string, unknown> = {}): string[] {
   const check = checkCampaign(values);
   const problems = check.ok ? [] : [...check.problems];
   const read: Record<string, unknown> = check.ok ? { ...check.value } : fromForm(campaignSchema, values);
@@ -39,10 +40,31 @@ export function campaignFormProblems(values: Record<string, unknown>): string[] 
   const allowlist = read.callbackAllowlist;
   const malformed = problems.some((p) => /^callback(Url|Allowlist)\b/.test(p));
   if (typeof url === 'string' && url !== '' && !malformed && Array.isArray(allowlist) && allowlist.every((a) => typeof a === 'string')) {
-    const refused = checkCallbackUrl(url, allowlist);
+    // As at deploy: the URL is checked without the secrets it may still hold.
+    const refused = checkCallbackUrl(splitUrlSecrets(url).url, allowlist);
     if (refused) problems.push(`callbackUrl: ${refused}`);
   }
-  return problems;
+  problems.push(...checkCallbackSecrets(readCallbackSecrets(credentials)));
+  // A problem may quote the URL: its secrets are masked, as in the log.
+  return problems.map(redactUrlSecrets);
+}
+
+/**
+ * What the form should say about a callback URL that holds a secret: the
+ * parts, by name, for the warning on the field, and the URL and secrets to
+ * move into the credential fields (from the values the form itself sent),
+ * or undefined.
+ */
+export function secretInUrl(values: Record<string, unknown>): { parts: string[]; move: { callbackUrl: string; callbackAuthorization?: string; callbackQuery?: string } } | undefined {
+  const url = values.callbackUrl;
+  if (typeof url !== 'string') return undefined;
+  const parts = urlSecrets(url.trim());
+  if (parts.length === 0) return undefined;
+  const split = splitUrlSecrets(url.trim());
+  const move: { callbackUrl: string; callbackAuthorization?: string; callbackQuery?: string } = { callbackUrl: split.url };
+  if (split.secrets.authorization) move.callbackAuthorization = split.secrets.authorization;
+  if (split.secrets.query) move.callbackQuery = split.secrets.query;
+  return { parts, move };
 }
 
 export function registerCampaignApi(RED: NodeAPI): void {
@@ -82,18 +104,22 @@ export function registerCampaignApi(RED: NodeAPI): void {
       return;
     }
     try {
-      const problems = campaignFormProblems(body as Record<string, unknown>);
-      res.json(problems.length > 0 ? { ok: false, problems } : { ok: true });
+      // The credential fields the form has (typed this time; a saved one never leaves the runtime) come apart from the settings.
+      const { credentials, ...values } = body as Record<string, unknown>;
+      const given = credentials && typeof credentials === 'object' && !Array.isArray(credentials) ? (credentials as Record<string, unknown>) : {};
+      const problems = campaignFormProblems(values, given);
+      const secret = secretInUrl(values);
+      res.json({ ...(problems.length > 0 ? { ok: false, problems } : { ok: true }), ...(secret ? { secretInUrl: secret } : {}) });
     } catch (err) {
       fail(res, 500, (err as Error).message);
     }
   });
 
-  // A template carries the callback URL, which may hold a token: those who may change tasks may export them.
+  // A template carries no callback secret (lib/campaign/template.ts), but tells how a task is run: those who may change tasks may export them.
   RED.httpAdmin.get('/callflow/campaigns/:id/template', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
     const c = findCampaign(req.params.id ?? '');
     if (!c?.settings) {
-      fail(res, 404, `no deployed campaign ${req.params.id ?? ''} with valid settings (deploy it first)`);
+      fail(res, 404, `no deployed campaign ${shownValue(req.params.id ?? '')} with valid settings (deploy it first)`);
       return;
     }
     res.setHeader('content-disposition', `attachment; filename="${c.settings.name.replace(/[^A-Za-z0-9_.-]+/g, '-')}.template.json"`);
@@ -103,12 +129,12 @@ export function registerCampaignApi(RED: NodeAPI): void {
   RED.httpAdmin.post('/callflow/campaigns/:id/:operation', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
     const operation = req.params.operation ?? '';
     if (!isOperation(operation) || operation === 'edit' || operation === 'load') {
-      fail(res, 404, `unknown operation ${JSON.stringify(operation)}: start, suspend, resume, stop or delete`);
+      fail(res, 404, `unknown operation ${shownValue(operation)}: start, suspend, resume, stop or delete`);
       return;
     }
     const c = findCampaign(req.params.id ?? '');
     if (!c) {
-      fail(res, 404, `no deployed campaign ${req.params.id ?? ''} (deploy it first)`);
+      fail(res, 404, `no deployed campaign ${shownValue(req.params.id ?? '')} (deploy it first)`);
       return;
     }
     c.dialer()

@@ -12,16 +12,37 @@
  * names the holder of an edit lock, and any request from that editor keeps
  * its locks alive (they end 5 minutes after the last one).
  */
+import { dialStringProblem } from '../../lib/ari/dialstring';
 import { ReleaseError, STATE_NAMES } from '../../lib/releases/states';
 import type { Actor, ReleaseBook } from '../../lib/releases/book';
 import { graySettings, newVersionRequest, releaseRequest, testRequest } from '../../lib/schemas/releases';
-import type { Validator } from '../../lib/schemas/validator';
+import { shownValue, type Validator } from '../../lib/schemas/validator';
 import { currentSimulator } from '../../lib/sim/shared';
 import { findEngine } from './engine';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';
 import { findBook, listBooks } from './releases';
 
 const registered = new WeakSet<object>();
+
+/**
+ * What each path parameter may be: the names the release book itself accepts. A request naming anything else
+ * names nothing that exists (404), and its message quotes the name briefly and escaped (shownValue).
+ */
+const PATH_PARAMS: Record<string, { pattern: RegExp; what: string }> = {
+  set: { pattern: /^[A-Za-z0-9._-]{1,128}$/, what: 'release set' },
+  flow: { pattern: /^[A-Za-z0-9_.-]{1,64}$/, what: 'flow' },
+  version: { pattern: /^[A-Za-z0-9_.-]{1,32}$/, what: 'version' },
+  snapshot: { pattern: /^[A-Za-z0-9._:-]{1,128}$/, what: 'snapshot' },
+};
+
+/** The first path parameter that cannot name anything, as a refusal; undefined when all can. */
+function badPathParam(params: Record<string, string | undefined>): string | undefined {
+  for (const [name, value] of Object.entries(params)) {
+    const rule = PATH_PARAMS[name];
+    if (rule && (value === undefined || !rule.pattern.test(value))) return `no ${rule.what} ${shownValue(value ?? '')}: that is not a ${rule.what} name`;
+  }
+  return undefined;
+}
 
 function actorOf(req: RequestLike): Actor {
   const header = req.headers['x-callflow-editor'];
@@ -61,6 +82,11 @@ export function registerReleasesApi(RED: NodeAPI): void {
   const handle =
     (fn: (book: ReleaseBook, req: RequestLike, actor: Actor) => unknown, status = 200) =>
     (req: RequestLike, res: ResponseLike): void => {
+      const bad = badPathParam(req.params);
+      if (bad) {
+        res.status(404).json({ message: bad });
+        return;
+      }
       const book = findBook(req.params.set ?? '');
       if (!book) {
         res.status(404).json({ message: `no release set ${req.params.set ?? ''} is deployed` });
@@ -115,7 +141,10 @@ export function registerReleasesApi(RED: NodeAPI): void {
     handle((book, req) => {
       const side = (value: string | undefined, what: string): { version?: string; snapshot?: string } => {
         if (!value) throw new ReleaseError(400, `say what to compare: ?from=<version or snapshot:id>&to=<version or snapshot:id> (${what} is missing)`);
-        return value.startsWith('snapshot:') ? { snapshot: value.slice('snapshot:'.length) } : { version: value };
+        const named = value.startsWith('snapshot:') ? { snapshot: value.slice('snapshot:'.length) } : { version: value };
+        const bad = badPathParam(named);
+        if (bad) throw new ReleaseError(404, `${what}: ${bad}`);
+        return named;
       };
       return book.diff(req.params.flow ?? '', side(req.query.from, 'from'), side(req.query.to, 'to'));
     }),
@@ -140,6 +169,10 @@ async function placeTestCall(book: ReleaseBook, flow: string, version: string, r
     return { placed: 'simulator', call: call.report() };
   }
   if (!request.endpoint) throw new ReleaseError(400, 'say which phone to call for the test: "endpoint", such as PJSIP/1001');
+  // The same rules as a transfer's: one destination, on the connection's dial allowlist.
+  const why = dialStringProblem(request.endpoint);
+  if (why) throw new ReleaseError(400, `endpoint: ${JSON.stringify(request.endpoint)} is not one destination: it ${why}`);
+  if (!engine.destinations.allows(request.endpoint)) throw new ReleaseError(422, `endpoint: ${request.endpoint} is not on the connection's dial allowlist (${engine.destinations.toString() || 'empty'})`);
   const { channel } = await engine.telephony.originate({ endpoint: request.endpoint, callerId: request.caller || 'test', appArgs: [flow, version] });
   return { placed: 'asterisk', channel: channel.id };
 }

@@ -6,6 +6,7 @@
  */
 import { readInboundCall } from '../../lib/sim/control';
 import type { Simulator } from '../../lib/sim/server';
+import { shownValue } from '../../lib/schemas/validator';
 import { currentSimulator } from '../../lib/sim/shared';
 import { listEngines } from './engine';
 import { listStores } from './stores';
@@ -57,7 +58,7 @@ export function registerAdminApi(RED: NodeAPI): void {
     withSimulator(res, (sim) => {
       const report = sim.asterisk.report(req.params.id ?? '');
       if (report) res.json(report);
-      else fail(res, 404, `no call ${req.params.id ?? ''}`);
+      else fail(res, 404, `no call ${shownValue(req.params.id ?? '')}`);
     });
   });
 }

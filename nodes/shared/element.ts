@@ -122,6 +122,17 @@ function successorOf(id: string, previous: Successor): Promise<Successor | undef
   });
 }
 
+/**
+ * The error for a msg.call that does not carry its call's token (none, or
+ * another's): it names the call, never the token. Every node that looks a
+ * call up from msg.call (elements, callflow-result) answers it so.
+ */
+export function refusedHandle(t: Translate, call: string, missing: boolean): Error {
+  // The id comes from the msg, whoever made it: a long one is cut short in the log.
+  const shown = call.length > 100 ? `${call.slice(0, 100)}...` : call;
+  return new Error(t(missing ? 'callflow.errors.handle-no-token' : 'callflow.errors.handle-wrong-token', { call: shown }));
+}
+
 /** A send() argument with msg on one output. */
 function outputArray(node: Node, output: number, msg: NodeMessage): (NodeMessage | null)[] {
   const wires = (node as Node & { wires?: string[][] }).wires ?? [];
@@ -171,10 +182,20 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         done(new Error(t('callflow.errors.no-connection', { id: handle.connection })));
         return;
       }
-      const session = engine.calls.get(handle.id);
+      const found = engine.calls.find(handle);
+      if (found.kind === 'refused') {
+        // A msg.call made up from an id, or kept from another call: the call it names is not touched.
+        const error = refusedHandle(t, handle.id, found.missing);
+        lastError = 'callflow.status.refused-call';
+        status.now();
+        node.warn(error.message);
+        done(error);
+        return;
+      }
+      const session = found.kind === 'live' ? found.session : undefined;
       if (!session || session.signal.aborted) {
         // The caller hung up while the msg was on its way here: nothing to do, as when they hang up mid-element.
-        if (session || engine.calls.endedJustNow(handle.id)) {
+        if (session || (found.kind === 'ended' && found.justNow)) {
           done();
           return;
         }
@@ -226,7 +247,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           if (next?.key === me.key) next.deliver(session, engine, msg, result);
           else {
             n.warn(t('callflow.errors.interrupted', { call: session.id }));
-            await engine.calls.hangup(session, 'normal').catch(() => undefined);
+            await engine.calls.hangup(session, 'normal', 'system', `node-changed: ${spec.type} ${n.id}`).catch(() => undefined);
           }
           return;
         }
@@ -240,7 +261,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           entry.outcome = session.signal.aborted ? 'hangup' : 'error';
           if (!session.signal.aborted) {
             n.warn(`${t('callflow.errors.interrupted', { call: session.id })}: ${(err as Error).message}`);
-            await engine.calls.hangup(session, 'normal_unspecified').catch(() => undefined);
+            await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
           }
           return;
         }
@@ -253,7 +274,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           // The node closed mid-operation; the call cannot continue through it.
           entry.outcome = 'interrupted';
           n.warn(t('callflow.errors.interrupted', { call: session.id }));
-          await engine.calls.hangup(session, 'normal').catch(() => undefined);
+          await engine.calls.hangup(session, 'normal', 'system', `node-closed: ${spec.type} ${n.id}`).catch(() => undefined);
           done();
           return;
         }
@@ -262,7 +283,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         lastError = error.message.length > 60 ? `${error.message.slice(0, 57)}...` : error.message;
         const errorOutput = (config as { onError?: 'hangup' | 'output' }).onError === 'output' ? (spec.outputs?.(config) ?? 1) : undefined;
         if (errorOutput === undefined) {
-          await engine.calls.hangup(session, 'normal_unspecified').catch(() => undefined);
+          await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
         } else {
           msg.call = session.handle();
           msg.error = { message: error.message, source: { id: n.id, type: spec.type, name: n.name ?? '' } };
@@ -302,12 +323,14 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         // An output marked as ending the call does so on purpose: no warning.
         if (ends.has(output + 1)) n.debug(t('callflow.errors.ended-here', { call: session.id, output: output + 1, outcome }));
         else n.warn(t('callflow.errors.unwired', { call: session.id, output: output + 1, outcome }));
-        engine.calls.hangup(session, 'normal').catch(() => undefined);
+        // An error with nowhere to go is a fault, not the flow's end.
+        if (outcome === 'error') engine.calls.hangup(session, 'normal', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
+        else engine.calls.hangup(session, 'normal').catch(() => undefined);
         return;
       }
       session.idle(engine.idleTimeoutMs, () => {
         n.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-        engine.calls.hangup(session, 'normal').catch(() => undefined);
+        engine.calls.hangup(session, 'normal', 'system', `idle: after ${spec.type} ${n.id}`).catch(() => undefined);
       });
       send(outputArray(n, output, msg));
     }

@@ -10,6 +10,8 @@
  * seconds is closed, hanging up its calls.
  */
 import { AriConnection } from '../../lib/ari/connection';
+import { DialAllowlist } from '../../lib/ari/dialstring';
+import { MediaGuard } from '../../lib/ari/media';
 import type { ConnectionStatus } from '../../lib/ari/port';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
@@ -49,6 +51,8 @@ export function claimEngine(id: string, settings: EngineSettings, logger: Logger
     clearTimeout(previous.timer);
     if (previous.engine.sameSettings(settings)) {
       previous.engine.log = logger;
+      // The allowlists may change without the connection changing: the running engine takes the new ones.
+      previous.engine.setAllowlists(settings.config);
       engines.set(id, previous.engine);
       return previous.engine;
     }
@@ -94,12 +98,25 @@ export class Engine {
   private readonly routeWaiters = new Set<() => void>();
   private readonly endedListeners = new Set<(ended: EndedCall) => void>();
   private currentStatus: ConnectionStatus = { state: 'connecting', message: 'starting', attempt: 0 };
+  /** Where transfers and campaigns of this connection may dial (the connection's dial allowlist). */
+  readonly destinations = new DialAllowlist();
+  /** Checks the hosts of http(s) media before Asterisk fetches them (the connection's media allowlist). */
+  readonly mediaGuard = new MediaGuard();
 
   constructor(
     readonly id: string,
-    private readonly settings: EngineSettings,
+    private settings: EngineSettings,
     public log: Logger,
-  ) {}
+  ) {
+    this.setAllowlists(settings.config);
+  }
+
+  /** Takes a redeployed connection's allowlists (settings that do not need a new connection). */
+  setAllowlists(config: AsteriskConfig): void {
+    this.settings = { ...this.settings, config: { ...this.settings.config, dialAllowlist: config.dialAllowlist, mediaAllowlist: config.mediaAllowlist } };
+    this.destinations.set(config.dialAllowlist);
+    this.mediaGuard.setAllowlist(config.mediaAllowlist);
+  }
 
   get status(): ConnectionStatus {
     return this.currentStatus;
@@ -142,8 +159,10 @@ export class Engine {
     return this.settings.config.idleTimeoutSec * 1000;
   }
 
+  /** Whether the connection itself is the same (the allowlists aside: they change in place). */
   sameSettings(other: EngineSettings): boolean {
-    return JSON.stringify(this.settings) === JSON.stringify(other);
+    const connection = (s: EngineSettings): string => JSON.stringify({ ...s, config: { ...s.config, dialAllowlist: undefined, mediaAllowlist: undefined } });
+    return connection(this.settings) === connection(other);
   }
 
   onStatus(listener: (s: ConnectionStatus) => void): () => void {
@@ -178,7 +197,7 @@ export class Engine {
     }
     // Calls log through the engine, whose logger follows the config node instance that owns it now.
     const log: Logger = { debug: (m) => this.log.debug(m), info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) };
-    const connection = new AriConnection({ url, username, password, app: config.app, logger: log });
+    const connection = new AriConnection({ url, username, password, app: config.app, logger: log, media: this.mediaGuard });
     const registry = new CallRegistry(connection, { connectionId: this.id, logger: log, onReconciled: (l) => connection.onReconciled(l) });
     this.connection = connection;
     this.registry = registry;
@@ -241,8 +260,10 @@ export class Engine {
       }
       if (session.signal.aborted) return;
       this.log.warn(`call ${session.id} from ${session.caller.number || 'an unknown number'} to ${session.dialed} dropped: ${result.refused}`);
-      // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found.
-      this.calls.hangup(session, 'unallocated').catch((err: unknown) => this.log.warn(`hanging up call ${session.id} failed: ${(err as Error).message}`));
+      // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found. A campaign's answered call
+      // whose flow is not there did not end its own way: the system ended it (its attempt is lost, not answered).
+      const by = session.campaign ? 'system' : undefined;
+      this.calls.hangup(session, 'unallocated', by, by && `no-flow: ${args[0] ?? ''}`.slice(0, 120)).catch((err: unknown) => this.log.warn(`hanging up call ${session.id} failed: ${(err as Error).message}`));
     };
     attempt();
   }

@@ -2,6 +2,7 @@
  * callflow-transfer: connects the caller to an endpoint, a number (through a
  * dial-string template), the dialplan, a queue, or another IVR flow.
  */
+import { DialStringError, checkDialplanTarget, dialDestination, type DialAllowlist } from '../../lib/ari/dialstring';
 import { fillTemplate, transferToDialplan, transferToEndpoint, type TransferResult } from '../../lib/ivr/transfer';
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
@@ -13,12 +14,18 @@ function templateValues(session: CallSession): Record<string, unknown> {
   return { caller: session.caller.number, dialed: session.dialed, callId: session.id };
 }
 
-function endpointFor(config: TransferConfig, session: CallSession): string {
+/**
+ * What Asterisk is asked to call: each value from the call (a variable, the caller's number) is checked against the
+ * place it goes in the template, the dial string made must be one destination, and the connection's dial allowlist
+ * must allow it. A refusal is a DialStringError naming the field and the value; nothing reaches Asterisk.
+ */
+function endpointFor(config: TransferConfig, session: CallSession, destinations: DialAllowlist): string {
   const values = templateValues(session);
-  if (config.kind === 'endpoint') return fillTemplate(config.endpoint, values, session.vars);
+  const valueOf = (name: string): unknown => (name.startsWith('vars.') ? session.vars[name.slice(5)] : values[name]);
+  if (config.kind === 'endpoint') return dialDestination(config.endpoint, 'endpoint', valueOf, destinations, 'endpoint');
   const number = fillTemplate(config.number, values, session.vars);
-  if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new RangeError(`the number to transfer to is not a phone number: "${number}"`);
-  return config.dialString.replace('{number}', number);
+  if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${JSON.stringify(number)}`);
+  return dialDestination(config.dialString, 'dial-string', (name) => (name === 'number' ? number : undefined), destinations, 'dialString');
 }
 
 function outcomeOf(result: TransferResult): ElementOutcome {
@@ -56,15 +63,17 @@ export = function register(RED: NodeAPI): void {
         case 'endpoint':
         case 'number': {
           const request: { endpoint: string; ringTimeoutSec: number; callerId?: string } = {
-            endpoint: endpointFor(config, session),
+            endpoint: endpointFor(config, session, engine.destinations),
             ringTimeoutSec: config.ringTimeoutSec ?? session.settings.ringTimeoutSec ?? 30,
           };
           if (config.callerId) request.callerId = config.callerId;
           return outcomeOf(await transferToEndpoint(engine.telephony, engine.calls, session, request, signal));
         }
         case 'dialplan':
+          checkDialplanTarget(config, { context: 'context', extension: 'extension' });
           return outcomeOf(await transferToDialplan(engine.telephony, session, { context: config.context, extension: config.extension, priority: config.priority }, signal));
         case 'queue':
+          checkDialplanTarget({ context: config.queueContext, extension: config.queue }, { context: 'queueContext', extension: 'queue' });
           return outcomeOf(await transferToDialplan(engine.telephony, session, { context: config.queueContext, extension: config.queue, priority: 1 }, signal));
         case 'flow':
           return toFlow(engine, session, config.flow);

@@ -35,11 +35,12 @@ describe('ARI adapter over the wire', function () {
     });
 
     it('turns an http(s) URL into sound:http(s) for Asterisk', async function () {
-      r.sim.asterisk.media.urls.set('https://media.example/welcome.wav', 300);
+      // A public address: a host name would be looked up first (see the media guard's tests).
+      r.sim.asterisk.media.urls.set('https://198.51.100.7/welcome.wav', 300);
       const id = await inbound(r);
-      const outcome = await r.conn.play({ channelId: id }, ['https://media.example/welcome.wav']);
+      const outcome = await r.conn.play({ channelId: id }, ['https://198.51.100.7/welcome.wav']);
       assert.equal(outcome.state, 'done');
-      assert.equal(r.sim.call(id).report().heard[0]?.media, 'sound:https://media.example/welcome.wav');
+      assert.equal(r.sim.call(id).report().heard[0]?.media, 'sound:https://198.51.100.7/welcome.wav');
     });
 
     it('refuses malformed media before sending anything', async function () {

@@ -44,6 +44,11 @@ describe('the Call flows sidebar in a real browser', function () {
     const options = await target.locator('option').all();
     assert.deepEqual(await Promise.all(options.map((o) => o.getAttribute('value'))), ['official'], 'a gray version can only become official');
     await row('v2').locator('input.callflow-rel-comment').fill('promoted after the gray test');
+    // The sidebar redraws itself every 5 seconds while it shows (v1's row is then a new element): the redraw
+    // keeps the open form as typed.
+    await row('v1').evaluate((el) => (el as unknown as { setAttribute(name: string, value: string): void }).setAttribute('data-before-redraw', ''));
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): object | null } }).document.querySelector('.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="v1"]:not([data-before-redraw])') !== null, undefined, { timeout: 15_000 });
+    assert.equal(await row('v2').locator('input.callflow-rel-comment').inputValue(), 'promoted after the gray test');
     await row('v2').locator('button[data-action="confirm-release"]').click();
     await row('v2').locator('.callflow-rel-state[data-state="official"]').waitFor();
     await row('v1').locator('.callflow-rel-state[data-state="unreleased"]').waitFor();

@@ -8,7 +8,7 @@ import { AriConnection } from '../../lib/ari/connection';
 import { CallEndedError } from '../../lib/ari/errors';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import { CallSession, TRACE_LIMIT } from '../../lib/call/session';
-import { readHandle } from '../../lib/call/handle';
+import { readHandle, tokenMatches, withoutToken } from '../../lib/call/handle';
 import { FlowRouter } from '../../lib/routing/router';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
@@ -49,6 +49,26 @@ describe('call sessions', function () {
       await r.conn.answer(id);
       await up;
       assert.equal(s.state, 'up');
+    });
+
+    it('finds a call from msg.call only with its token: none, a made-up one or another call\'s is refused, an ended call is ended', async function () {
+      const a = await inbound(r, { from: '1', to: '2' });
+      const b = await inbound(r, { from: '3', to: '4' });
+      const ha = reg.get(a)?.handle();
+      const hb = reg.get(b)?.handle();
+      assert.ok(ha && hb);
+      assert.deepEqual(reg.find(ha), { kind: 'live', session: reg.get(a) });
+      assert.deepEqual(reg.find({ id: a }), { kind: 'refused', missing: true });
+      assert.deepEqual(reg.find({ id: a, token: 'x'.repeat(32) }), { kind: 'refused', missing: false });
+      assert.deepEqual(reg.find({ id: a, token: hb.token }), { kind: 'refused', missing: false });
+      // A call nobody knows: without a token it is refused all the same (nothing made by hand is taken for a call).
+      assert.deepEqual(reg.find({ id: 'nobody' }), { kind: 'refused', missing: true });
+      assert.deepEqual(reg.find({ id: 'nobody', token: ha.token }), { kind: 'ended', justNow: false });
+      const ended = nextEnded(reg);
+      r.sim.call(a).hangup();
+      await ended;
+      assert.deepEqual(reg.find(ha), { kind: 'ended', justNow: true });
+      assert.deepEqual(reg.find(hb), { kind: 'live', session: reg.get(b) });
     });
 
     it('aborts the session signal when the caller hangs up, and reports the caller and cause once', async function () {
@@ -138,6 +158,31 @@ describe('call sessions', function () {
       const h = s.handle();
       h.vars.tries = 99;
       assert.equal(s.vars.tries, 1);
+    });
+
+    it('makes a token of 192 random bits per session; a session of the same channel id does not take another\'s (a stale handle)', function () {
+      const first = make();
+      const again = make();
+      const token = first.handle().token;
+      assert.ok(token);
+      assert.match(token, /^[A-Za-z0-9_-]{32}$/);
+      assert.notEqual(again.handle().token, token);
+      assert.equal(first.owns(token), true);
+      assert.equal(again.owns(token), false, 'same channel id, another session');
+      for (const wrong of [undefined, null, '', 42, { token }, [token], `${token} `, token.slice(0, -1), `${token}x`, token.toUpperCase(), 'x'.repeat(10_000)]) {
+        assert.equal(first.owns(wrong), false, JSON.stringify(wrong)?.slice(0, 40));
+      }
+      assert.equal(tokenMatches(token, token), true);
+    });
+
+    it('leaves the token out of the snapshot (the call-end report) and of what may be copied or shown', function () {
+      const s = make();
+      const h = s.handle();
+      assert.equal(typeof h.token, 'string');
+      assert.equal('token' in s.snapshot(), false);
+      assert.deepEqual({ ...s.snapshot(), token: h.token }, h);
+      assert.equal('token' in withoutToken(h), false);
+      assert.ok(!JSON.stringify(s).includes(String(h.token)), 'the session itself does not serialise its token');
     });
 
     it('reads msg.call defensively, saying what is wrong', function () {

@@ -377,6 +377,19 @@ describe('calling hours calendar', function () {
       assert.throws(() => new CallingCalendar(hours({ allocated: [{ dates: ['2026-03-02'], periods: [p('09:00', '10:00'), p('x', '11:00')] }] }), SH), /hours\.allocated\.0\.periods\.1\.start/);
     });
 
+    it('refuses a special or allocated date that does not exist, naming where it is, rather than never applying it', function () {
+      assert.throws(
+        () => new CallingCalendar(hours({ special: [{ dates: ['2024-02-29', '2024-02-30'], weekdays: [], periods: NONE }] }), SH),
+        /^RangeError: hours\.special\.0\.dates\.1: not a date that exists, YYYY-MM-DD: "2024-02-30"$/,
+      );
+      assert.throws(
+        () => new CallingCalendar(hours({ allocated: [{ dates: ['2026-03-02'], periods: WORKDAY }, { dates: ['2023-02-29'], periods: WORKDAY }] }), SH),
+        /^RangeError: hours\.allocated\.1\.dates\.0: not a date that exists, YYYY-MM-DD: "2023-02-29"$/,
+      );
+      const leap = new CallingCalendar(hours({ regular: WORKDAY, allocated: [{ dates: ['2024-02-29'], periods: [p('10:00', '11:00')] }] }), SH);
+      assert.deepEqual(leap.periodsOn('2024-02-29'), [p('10:00', '11:00')]);
+    });
+
     it('periodsOn refuses a malformed date', function () {
       const cal = new CallingCalendar(hours({ regular: WORKDAY }), SH);
       assert.throws(() => cal.periodsOn('2026-3-2'), RangeError);

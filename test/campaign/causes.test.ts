@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { causeForSipResponse, dialStatusForCause } from '../../lib/ari/causes';
-import { failureCause } from '../../lib/campaign/causes';
+import { answeredOutcome, failureCause, unansweredOutcome } from '../../lib/campaign/causes';
 import { FAILURE_CAUSES, type FailureCause } from '../../lib/schemas/campaign';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
 type Unanswered = Parameters<typeof failureCause>[0];
-const unanswered = (cause: number, dialStatus?: string, lost?: boolean): Unanswered => ({
+const unanswered = (cause: number, dialStatus?: string, lost?: Unanswered['lost']): Unanswered => ({
   answered: false,
   cause,
   causeText: `cause ${cause}`,
@@ -69,11 +69,25 @@ describe('campaign failure causes', function () {
       assert.equal(failureCause(unanswered(19, '')), 'max-response-exceeded');
     });
 
-    it('a channel lost while the connection was down is unreachable, whatever else it says', function () {
-      for (const status of [undefined, '', 'NOANSWER', 'BUSY', 'CONGESTION', 'CHANUNAVAIL']) {
-        for (const cause of [0, 16, 17, 19, 34]) assert.equal(failureCause(unanswered(cause, status, true)), 'unreachable', `${cause} ${status}`);
+    it('a channel lost to a fault (Asterisk restarted, the connection came back without it) is lost, not a failure cause', function () {
+      for (const lost of ['asterisk-restarted', 'connection-lost'] as const) {
+        for (const status of [undefined, '', 'NOANSWER', 'BUSY', 'CONGESTION', 'CHANUNAVAIL']) {
+          for (const cause of [0, 16, 17, 19, 34]) assert.deepEqual(unansweredOutcome(unanswered(cause, status, lost)), { outcome: 'lost', why: lost }, `${lost} ${cause} ${status}`);
+        }
       }
-      assert.equal(failureCause(unanswered(17, 'BUSY', false)), 'busy', 'lost: false is not lost');
+    });
+
+    it('cause 0 (no cause at all) is lost unless Asterisk gave a dial status of its own: dial.c derives NOANSWER from any cause it does not know', function () {
+      for (const status of [undefined, '', 'NOANSWER', 'CANCEL']) assert.deepEqual(unansweredOutcome(unanswered(0, status)), { outcome: 'lost', why: 'no-cause' }, String(status));
+      assert.deepEqual(unansweredOutcome(unanswered(0, 'BUSY')), { outcome: 'busy' });
+      assert.deepEqual(unansweredOutcome(unanswered(0, 'CONGESTION')), { outcome: 'congestion' });
+      assert.deepEqual(unansweredOutcome(unanswered(0, 'CHANUNAVAIL')), { outcome: 'unreachable' });
+    });
+
+    it("every other unanswered outcome is Asterisk's answer: its failure cause", function () {
+      for (const status of [undefined, '', 'NOANSWER', 'BUSY', 'CONGESTION', 'CHANUNAVAIL']) {
+        for (let cause = 1; cause <= 127; cause++) assert.deepEqual(unansweredOutcome(unanswered(cause, status)), { outcome: failureCause(unanswered(cause, status)) }, `${cause} ${status}`);
+      }
     });
 
     it('only ever gives a failure cause the policy knows', function () {
@@ -84,6 +98,30 @@ describe('campaign failure causes', function () {
           assert.notEqual(c, 'originate-failed', 'only the dialer says an originate failed');
         }
       }
+    });
+  });
+
+  describe('answered calls', function () {
+    const end = (by: 'caller' | 'callee' | 'flow' | 'system', reason: 'hangup' | 'left-application' | 'connection-lost' | 'asterisk-restarted' = 'hangup') => ({ by, reason });
+
+    it('a call the customer, the callee of a transfer or the flow ended is answered', function () {
+      for (const by of ['caller', 'callee', 'flow'] as const) {
+        for (const reason of ['hangup', 'left-application'] as const) {
+          assert.deepEqual(answeredOutcome(end(by, reason), undefined, false), { outcome: 'answered' }, `${by} ${reason}`);
+          assert.deepEqual(answeredOutcome(end(by, reason), undefined, true), { outcome: 'answered' }, `${by} ${reason}, with a result`);
+        }
+      }
+    });
+
+    it('a call the system ended before the flow set its result is lost, saying why', function () {
+      assert.deepEqual(answeredOutcome(end('system', 'asterisk-restarted'), undefined, false), { outcome: 'lost', why: 'asterisk-restarted' });
+      assert.deepEqual(answeredOutcome(end('system', 'connection-lost'), undefined, false), { outcome: 'lost', why: 'connection-lost' });
+      assert.deepEqual(answeredOutcome(end('system'), undefined, false), { outcome: 'lost', why: 'asterisk-hangup' }, 'a soft hangup nobody here asked for (Asterisk shutting down)');
+      assert.deepEqual(answeredOutcome(end('system'), 'element-error: callflow-play p1', false), { outcome: 'lost', why: 'element-error: callflow-play p1' }, 'Node-RED hung it up after a fault');
+    });
+
+    it('a call the system ended after the flow set its result reached it: answered, the fault noted', function () {
+      assert.deepEqual(answeredOutcome(end('system', 'asterisk-restarted'), undefined, true), { outcome: 'answered', why: 'asterisk-restarted' });
     });
   });
 

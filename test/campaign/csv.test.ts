@@ -199,14 +199,16 @@ describe('campaign csv', function () {
         callId: 'call-1',
       },
       { customerId: '=cmd', seq: 2, n: 2, number: '13812345678', startedAt: Date.UTC(2024, 0, 2, 10, 0, 0), outcome: 'busy' },
+      { customerId: 'C2', seq: 3, n: 1, number: '13812345679', startedAt: Date.UTC(2024, 0, 2, 11, 0, 0), outcome: 'lost', why: 'asterisk-restarted' },
     ];
 
     it('writes a header and one CRLF line per attempt with ISO times', function () {
       const lines = [...attemptLines(rows, { mask: false })];
       assert.deepEqual(lines, [
-        'customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId\r\n',
-        "C1,1,'+15550100,2024-01-02T09:00:00.000Z,2024-01-02T09:00:30.250Z,answered,16,ANSWER,sale,'-5,28.5,call-1\r\n",
-        "'=cmd,2,13812345678,2024-01-02T10:00:00.000Z,,busy,,,,,,\r\n",
+        'customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why\r\n',
+        "C1,1,'+15550100,2024-01-02T09:00:00.000Z,2024-01-02T09:00:30.250Z,answered,16,ANSWER,sale,'-5,28.5,call-1,\r\n",
+        "'=cmd,2,13812345678,2024-01-02T10:00:00.000Z,,busy,,,,,,,\r\n",
+        'C2,1,13812345679,2024-01-02T11:00:00.000Z,,lost,,,,,,,asterisk-restarted\r\n',
       ]);
     });
 
@@ -218,12 +220,12 @@ describe('campaign csv', function () {
 
     it('puts a campaign column first when the rows name their campaign', function () {
       const lines = [...attemptLines([{ ...rows[1]!, campaign: 'spring' }], { mask: false })];
-      assert.equal(lines[0], 'campaign,customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId\r\n');
+      assert.equal(lines[0], 'campaign,customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why\r\n');
       assert.match(lines[1] ?? '', /^spring,'=cmd,2,/);
     });
 
     it('gives the header alone for no attempts, and reads any iterable lazily', function () {
-      assert.deepEqual([...attemptLines([], { mask: false })], ['customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId\r\n']);
+      assert.deepEqual([...attemptLines([], { mask: false })], ['customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why\r\n']);
       let pulled = 0;
       function* source(): Generator<AttemptRow> {
         for (const r of rows) {
@@ -242,9 +244,10 @@ describe('campaign csv', function () {
     it('round-trips through csvRecords', function () {
       const text = [...attemptLines(rows, { mask: false })].join('');
       const back = [...csvRecords(text)].map((r) => r.record);
-      assert.equal(back.length, 2);
+      assert.equal(back.length, 3);
       assert.equal(back[0]?.number, "'+15550100");
       assert.equal(back[1]?.customerId, "'=cmd");
+      assert.equal(back[2]?.why, 'asterisk-restarted');
       assert.equal(back[0]?.startedAt, '2024-01-02T09:00:00.000Z');
     });
   });

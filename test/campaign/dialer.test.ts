@@ -10,11 +10,14 @@ import { ManualClock } from '../../lib/campaign/clock';
 import { Coordinator } from '../../lib/campaign/coordinator';
 import type { Dialer } from '../../lib/campaign/dialer';
 import { rankOf } from '../../lib/campaign/order';
+import { countersOf } from '../../lib/campaign/report';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ContactInput } from '../../lib/schemas/store';
 import type { EmbeddedStore } from '../../lib/store/embedded';
 import { StoreError, type StoredContact } from '../../lib/store/port';
-import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Originated } from './support';
+import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Originated, type View } from './support';
+import { MemoryLogger } from '../support/telephony';
+import { DialAllowlist } from '../../lib/ari/dialstring';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
 
@@ -321,6 +324,31 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     );
   });
 
+  it('dials only what the connection may dial: a number its allowlist does not allow is not dialed, and the log says why', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    await db.store.importContacts(
+      'task-1',
+      contacts(settings, [
+        { customerId: 'uk', numbers: [{ number: '+442071234567' }] },
+        { customerId: 'premium', numbers: [{ number: '+19005550100' }] },
+      ]),
+      clock.now(),
+    );
+    const log = new MemoryLogger();
+    const { dialer: d } = dialer(settings, { destinations: new DialAllowlist('PJSIP/+44*@trunk'), log });
+    await d.start();
+    await d.operate('start');
+    await clock.advance(60_000);
+    assert.deepEqual(pbx.originated.map((o) => o.number), ['+442071234567'], 'only the allowed number reached Asterisk');
+    const premium = (await allContacts(db.store, 'task-1')).find((c) => c.customerId === 'premium');
+    assert.ok(premium && premium.attempts.length > 0 && premium.attempts.every((a) => a.outcome === 'originate-failed'), JSON.stringify(premium?.attempts));
+    assert.ok(
+      log.lines.some((l) => l === "warn campaign test task: originating to +19005550100 failed: dialString: PJSIP/+19005550100@trunk is not on this connection's dial allowlist (PJSIP/+44*@trunk)"),
+      log.lines.join('\n'),
+    );
+  });
+
   it('posts a callback on connect and on release of each call, with the specification fields', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 5 });
     pbx.setNumber('+8613800000001', { outcome: 'answer', ringMs: 1000, talkMs: 2000 });
@@ -445,5 +473,153 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     assert.ok(stored.some((c) => c.attempts.some((x) => x.outcome === 'lost')), 'a call that ended while no process was there is recorded as lost');
     assert.ok(stored.some((c) => c.attempts.some((x) => x.outcome === 'lost') && c.result?.code === 'answered'), 'and retried by the policy');
     assert.ok(stored.some((c) => c.attempts.some((x) => x.outcome === 'answered' && x.result === 'heard')), 'the resumed call kept its business result');
+  });
+  describe('faults on Asterisk\'s side', function () {
+    const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
+    // Ten calls a second; each rings 4 s, then the notice lasts 20 s and the flow sets its result at the end.
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10, maxResponseSec: 30 });
+    const notice = { outcome: 'answer', ringMs: 4000, talkMs: 20_000, result: 'notified' } as const;
+
+    async function twentyCustomers(): Promise<void> {
+      for (let i = 0; i < 20; i += 1) pbx.setNumber(numberOf(i), notice);
+      await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 20 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] }))), clock.now());
+    }
+
+    async function countersAgree(d: Dialer, what: string): Promise<void> {
+      assert.deepEqual(d.status().counters, countersOf(await db.store.tallyAttempts('task-1')), `${what}: the counters are what the attempts say`);
+    }
+
+    for (const fault of ['asterisk-restarted', 'connection-lost'] as const) {
+      const what = fault === 'asterisk-restarted' ? 'Asterisk restarts' : 'the connection comes back without the channels';
+      it(`${what} while calls ring and talk: each such customer's attempt is lost and retried, none ends answered or unreachable by it`, async function () {
+        await twentyCustomers();
+        const view: View = pbx.view();
+        const made = makeDialer({ settings, store: db.store, view, clock });
+        dialers.push(made.dialer);
+        const d = made.dialer;
+        await d.start();
+        await d.operate('start');
+        // At 4.5 s the first ten are 0.5 s into their notice, the next ten still ring.
+        await clock.advance(4500);
+        assert.equal(pbx.originated.length, 20);
+        assert.equal(view.sessions.size, 10, 'ten calls are answered, in the middle of the notice');
+        const lost = fault === 'asterisk-restarted' ? pbx.restart() : pbx.lose('connection-lost', view);
+        assert.equal(lost.length, 20);
+        await clock.advance(2 * 3600_000);
+
+        const stored = await allContacts(db.store, 'task-1');
+        for (const c of stored) {
+          assert.deepEqual(
+            c.attempts.map((a) => [a.outcome, a.why, a.result]),
+            [
+              ['lost', fault, undefined],
+              ['answered', undefined, 'notified'],
+            ],
+            `${c.customerId}: lost to the fault, then called again and notified`,
+          );
+          assert.deepEqual([c.state, c.result?.code], ['done', 'notified'], c.customerId);
+        }
+        assert.deepEqual(pbx.dialedTwiceAtOnce, [], 'no number was dialed while a call to it still rang or talked');
+        assert.equal(d.state, 'completed');
+        assert.deepEqual(d.status().counters, { dialed: 40, answered: 20, failed: 20, finished: 20 });
+        await countersAgree(d, what);
+      });
+    }
+
+    it('an answered call the system ended before its result is lost and retried; one the customer or the flow ended is answered', async function () {
+      const s2 = settingsWith({ intervalSec: 1, callsAtATime: 5 });
+      for (let i = 0; i < 4; i += 1) pbx.setNumber(numberOf(i), notice);
+      await db.store.importContacts('task-1', contacts(s2, Array.from({ length: 4 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] }))), clock.now());
+      const view = pbx.view();
+      const made = makeDialer({ settings: s2, store: db.store, view, clock });
+      dialers.push(made.dialer);
+      await made.dialer.start();
+      await made.dialer.operate('start');
+      await clock.advance(5000);
+      const idOf = (i: number): string => pbx.originated.find((o) => o.number === numberOf(i))?.channelId ?? assert.fail(`no call to ${numberOf(i)}`);
+      const sessionOf = (i: number) => view.sessions.get(idOf(i)) ?? assert.fail(`call to ${numberOf(i)} is not up`);
+      // c0: an element failed and hung up (On error: hang up). c1: the customer hung up. c2: the flow hung up.
+      // c3: the flow had set its result when a deploy stopped the node the call was in.
+      pbx.endAnswered(idOf(0), 'system', 'element-error: callflow-play p1');
+      pbx.endAnswered(idOf(1), 'callee');
+      pbx.endAnswered(idOf(2), 'flow');
+      sessionOf(3).result = { code: 'notified' };
+      pbx.endAnswered(idOf(3), 'system', 'node-closed: callflow-play p1');
+      await clock.advance(3600_000);
+      const stored = await allContacts(db.store, 'task-1');
+      const summary = stored.map((c) => [c.customerId, c.result?.code, c.attempts.map((a) => [a.outcome, a.why ?? '', a.result ?? ''])]);
+      assert.deepEqual(summary, [
+        ['c0', 'notified', [['lost', 'element-error: callflow-play p1', ''], ['answered', '', 'notified']]],
+        ['c1', 'answered', [['answered', '', '']]],
+        ['c2', 'answered', [['answered', '', '']]],
+        ['c3', 'notified', [['answered', 'node-closed: callflow-play p1', 'notified']]],
+      ]);
+      assert.deepEqual(made.dialer.status().counters, { dialed: 5, answered: 4, failed: 1, finished: 4 });
+      await countersAgree(made.dialer, 'after the faults');
+    });
+
+    it('a call still ringing when a restarted process resumes it, then lost in an Asterisk restart, is lost and retried (not left to ring out)', async function () {
+      const s3 = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 120 });
+      for (let i = 0; i < 4; i += 1) pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 90_000, talkMs: 1000 });
+      await db.store.importContacts('task-1', contacts(s3, Array.from({ length: 4 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] }))), clock.now());
+      const first = pbx.view();
+      const a = makeDialer({ settings: s3, store: db.store, view: first, clock });
+      await a.dialer.start();
+      await a.dialer.operate('start');
+      await clock.advance(2000);
+      first.kill();
+      await a.dialer.close(0);
+      const b = dialer(s3, { view: pbx.view() });
+      await b.dialer.start();
+      await clock.advance(2000);
+      assert.equal(b.dialer.status().active, 4, 'the restarted process watches the four calls still ringing');
+      for (let i = 0; i < 4; i += 1) pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+      assert.equal(pbx.restart().length, 4);
+      await clock.advance(3600_000);
+      const stored = await allContacts(db.store, 'task-1');
+      for (const c of stored) assert.deepEqual(c.attempts.map((x) => [x.outcome, x.why]), [['lost', 'asterisk-restarted'], ['answered', undefined]], c.customerId);
+      assert.deepEqual(pbx.dialedTwiceAtOnce, []);
+      await countersAgree(b.dialer, 'at the end');
+    });
+
+    it('a restarted process derives its counters from the attempts: the counts its crash lost are not lost', async function () {
+      await twentyCustomers();
+      // The first process: its store writes stop when it dies, as a killed process's do.
+      let dead = false;
+      const real = db.store;
+      const itsStore = new Proxy(real, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => (dead ? Promise.reject(new StoreError('unreachable', 'the process is dead')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        },
+      });
+      const first = pbx.view();
+      const a = makeDialer({ settings, store: itsStore, view: first, clock });
+      await a.dialer.start();
+      await a.dialer.operate('start');
+      // Killed at 4.5 s, before it saved its counters (every 5 s): 20 dialed, 10 answered, none of it saved.
+      await clock.advance(4500);
+      assert.deepEqual(a.dialer.status().counters, { dialed: 20, answered: 10, failed: 0, finished: 0 });
+      first.kill();
+      dead = true;
+      await a.dialer.close(0);
+      const saved = (await real.getDocument<{ counters: unknown }>('campaign', 'task-1'))?.value.counters;
+      assert.deepEqual(saved, { dialed: 0, answered: 0, failed: 0, finished: 0 }, 'the crash lost the counts');
+      await clock.advance(1000);
+
+      const b = dialer(settings, { view: pbx.view() });
+      await b.dialer.start();
+      assert.deepEqual(b.dialer.status().counters, { dialed: 20, answered: 0, failed: 0, finished: 0 }, 'at start: twenty attempts in flight, none recorded yet');
+      await countersAgree(b.dialer, 'at start');
+      await clock.advance(3600_000);
+      assert.equal(b.dialer.state, 'completed');
+      const stored = await allContacts(db.store, 'task-1');
+      for (const c of stored) assert.equal(c.result?.code, 'notified', `${c.customerId}: ${JSON.stringify(c.attempts)}`);
+      assert.deepEqual(b.dialer.status().counters, { dialed: 20, answered: 20, failed: 0, finished: 20 });
+      await countersAgree(b.dialer, 'at the end');
+      const doc = (await real.getDocument<{ counters: unknown }>('campaign', 'task-1'))?.value.counters;
+      assert.deepEqual(doc, { dialed: 20, answered: 20, failed: 0, finished: 20 }, 'and so are the saved ones');
+    });
   });
 });

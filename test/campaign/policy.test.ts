@@ -1,7 +1,7 @@
 /**
  * The result policy (lib/campaign/policy.ts): what follows an attempt for a
  * customer. Settings come from checkCampaign (with its defaults) and local
- * days from the dialer's daysOf over the campaign's calling calendar, in
+ * days from daysOf (calendar.ts) over the campaign's calling calendar, in
  * Asia/Shanghai (UTC+08:00, no daylight saving). Covered: answered calls;
  * the global policy by days (attempts per day, days, interval); the policy
  * by failure cause; non-retry result codes; the contact policy per number
@@ -9,8 +9,7 @@
  * numbers; and attempts whose end was not observed ("lost").
  */
 import assert from 'node:assert/strict';
-import { CallingCalendar } from '../../lib/campaign/calendar';
-import { daysOf } from '../../lib/campaign/dialer';
+import { CallingCalendar, daysOf } from '../../lib/campaign/calendar';
 import { afterAttempt, numberToCall, ruleFor, type AttemptEnd, type ContactProgress, type Days } from '../../lib/campaign/policy';
 import { DEFAULT_RULE, checkCampaign, type CampaignSettings, type CauseRule, type RetryRule } from '../../lib/schemas/campaign';
 import type { AttemptOutcome, ContactNumber } from '../../lib/schemas/store';

@@ -38,6 +38,9 @@ describe('campaign settings', function () {
       [{ callerNumbers: ['12ab'] }, /^callerNumbers\.0: a phone number/],
       [{ hours: { regular: [{ start: '9:00', end: '11:30' }], special: [], allocated: [] } }, /^hours\.regular\.0\.start: a time of day, HH:MM/],
       [{ dialString: 'PJSIP/trunk' }, /^dialString: a dial string with \{number\} in it/],
+      [{ dialString: 'PJSIP/{number}&Local/x' }, /^dialString: a dial string with \{number\} in it, of one destination.* \(got "PJSIP\/\{number\}&Local\/x"\)$/],
+      [{ dialString: 'PJSIP/{number}@trunk/sip:{number}@{number}' }, /^dialString: .*\(got "PJSIP\/\{number\}@trunk\/sip:\{number\}@\{number\}"\)$/],
+      [{ dialString: 'Local/{number}' }, /^dialString: .*Local\/<extension>@<context>/],
       [{ callbackUrl: 'ftp://hooks' }, /^callbackUrl: an http:\/\/ or https:\/\/ URL/],
     ];
     for (const [changes, expected] of cases) {

@@ -3,6 +3,10 @@
  * as scripted (answer and talk, busy, no answer, ...), time passes only when
  * the test advances the clock, and a "process" (a connection view with its
  * own call registry) can be killed to simulate a crash while calls go on.
+ * Faults on Asterisk's side are told as AriConnection and CallRegistry tell
+ * them (lib/ari/connection.ts, lib/call/registry.ts): a restart, or a
+ * connection that comes back without its channels, resolves a ringing
+ * originate as lost and ends an answered call's session by the system.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -137,14 +141,18 @@ export class FakeAsterisk {
   readonly originated: Originated[] = [];
   private readonly scripts = new Map<string, Behaviour[]>();
   private defaultBehaviour: Behaviour = { outcome: 'answer', ringMs: 2000, talkMs: 10_000 };
-  private views = 0;
+  private readonly views: View[] = [];
   /** Most channels up or ringing at once. */
   maxConcurrent = 0;
+  /** Numbers dialed while a call to them was still ringing or up. */
+  readonly dialedTwiceAtOnce: string[] = [];
 
   constructor(readonly clock: ManualClock) {}
 
   view(): View {
-    return new View(this, (this.views += 1));
+    const v = new View(this, this.views.length + 1);
+    this.views.push(v);
+    return v;
   }
 
   /** How a number answers: one behaviour for every call, or a list used call by call (the last one repeats). */
@@ -168,6 +176,7 @@ export class FakeAsterisk {
     const b = this.next(number);
     this.originated.push({ at: this.clock.now(), number, channelId: id, callerId: request.callerId ?? '', timeoutSec: request.timeoutSec ?? 30, view: view.index });
     if (b.outcome === 'originate-error') return Promise.reject(new AriError('channels.originateWithId', 'server', 'Allocation failed', 500));
+    if ([...this.channels.values()].some((c) => c.number === number)) this.dialedTwiceAtOnce.push(number);
     const ch: FakeChannel = { id, number, state: 'Ringing', view };
     this.channels.set(id, ch);
     this.maxConcurrent = Math.max(this.maxConcurrent, this.channels.size);
@@ -215,6 +224,53 @@ export class FakeAsterisk {
     c.view.waiters.get(id)?.(o);
     c.view.waiters.delete(id);
     c.view.hear(id, { type: 'ChannelDestroyed', channel: channelOf(id, c.number, 'Ringing'), cause, cause_txt: '' } as unknown as TelephonyEvent);
+  }
+
+  /**
+   * Channels vanish without a word from Asterisk: it restarted (every
+   * channel), or a view's connection came back without its channels
+   * ('connection-lost'). Ringing ones resolve their originate as lost, up
+   * ones end their session by the system; each view hears ChannelLost.
+   */
+  lose(reason: 'asterisk-restarted' | 'connection-lost', view?: View): string[] {
+    const lost: string[] = [];
+    for (const c of [...this.channels.values()]) {
+      if (view && c.view !== view) continue;
+      this.channels.delete(c.id);
+      lost.push(c.id);
+      const owner = c.view;
+      owner.waiters.get(c.id)?.({ answered: false, cause: 0, causeText: '', lost: reason });
+      owner.waiters.delete(c.id);
+      const s = owner.dead ? undefined : owner.sessions.get(c.id);
+      if (s) {
+        s.end({ reason, by: 'system' });
+        owner.sessions.delete(c.id);
+      }
+      // Every connection that knew the channel hears it (a restarted process watching a call it resumes).
+      for (const v of this.views) v.hear(c.id, { type: 'ChannelLost', channelId: c.id, reason });
+    }
+    return lost;
+  }
+
+  /** Asterisk restarts: every channel is gone. */
+  restart(): string[] {
+    return this.lose('asterisk-restarted');
+  }
+
+  /** Ends an answered call as the registry would: who ended it and, for the system, why (registry.hangup's `why`). */
+  endAnswered(id: string, by: 'callee' | 'flow' | 'system', why?: string): void {
+    const c = this.channels.get(id);
+    if (!c || c.state !== 'Up') throw new Error(`call ${id} is not up`);
+    this.channels.delete(id);
+    const s = c.view.sessions.get(id);
+    if (!s) return;
+    if (by !== 'callee') {
+      s.hangupRequested = true;
+      s.hangupBy = by;
+      if (why) s.hangupWhy = why;
+    }
+    s.end({ reason: 'hangup', by, cause: 16 });
+    c.view.sessions.delete(id);
   }
 
   /** Ends a channel (hangup by the callee, or by the application). */
@@ -288,6 +344,8 @@ export function makeDialer(options: {
   limit?: number;
   hooks?: Recorder;
   callback?: ConstructorParameters<typeof Dialer>[0]['callback'];
+  destinations?: ConstructorParameters<typeof Dialer>[0]['destinations'];
+  log?: ConstructorParameters<typeof Dialer>[0]['log'];
 }): { dialer: Dialer; hooks: Recorder } {
   const hooks = options.hooks ?? recorder();
   const view = options.view;
@@ -305,6 +363,8 @@ export function makeDialer(options: {
     callerNumbers: options.settings.callerNumbers,
     hooks,
     ...(options.callback ? { callback: options.callback } : {}),
+    ...(options.destinations ? { destinations: options.destinations } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   return { dialer, hooks };
 }

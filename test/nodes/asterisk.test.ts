@@ -4,8 +4,10 @@
  * redeploy that keeps calls, and a close that finishes.
  */
 import assert from 'node:assert/strict';
+import { asteriskConfig } from '../../lib/schemas/asterisk';
 import { startSimulator, type Simulator } from '../../lib/sim';
 import { currentSimulator } from '../../lib/sim/shared';
+import { findEngine } from '../../nodes/shared/engine';
 import { NODES, hasText, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 
 const PASSWORD = 'Sup3r-S3cret-ARI-pw';
@@ -70,6 +72,31 @@ describe('callflow-asterisk (config node)', function () {
     const text = loggedText();
     assert.match(text, /app: a Stasis application name: 1 to 64 letters, digits, _ \. or - \(got \\"bad app name\\"\)/);
     assert.match(text, /idleTimeoutSec: a whole number of seconds/);
+  });
+
+  it('refuses an allowlist entry that is not a dial string or a host, naming it', async function () {
+    // A dial entry the schema refuses (as the form does), quoting the list.
+    const dial = asteriskConfig.checkForm({ app: 'callflow', url: 'http://pbx:8088', dialAllowlist: 'PJSIP/* PJSIP/*/sip:*@*' });
+    assert.ok(!dial.ok && dial.problems.some((p) => /^dialAllowlist: dial strings separated by spaces, commas or new lines.*\(got "PJSIP\/\* PJSIP\/\*\/sip:\*@\*"\)$/.test(p)), JSON.stringify(dial));
+    // A media entry only the deploy check sees.
+    await helper.load(NODES, flow(sim, { mediaAllowlist: '10.0.0.0/99' }), { a1: { username: 'asterisk', password: PASSWORD } });
+    await waitForStatus(node('e1'), hasText('callflow.status.no-connection'));
+    assert.match(loggedText(), /mediaAllowlist: the entry \\"10\.0\.0\.0\/99\\" is not a host name, \*\.domain, IP address or CIDR range/);
+  });
+
+  it('takes new allowlists on a redeploy without dropping its calls', async function () {
+    const creds = { a1: { username: 'asterisk', password: PASSWORD } };
+    await helper.load(NODES, flow(sim), creds);
+    await waitForStatus(node('e1'), hasText('callflow.status.connected'));
+    const call = sim.placeCall({ from: '+15550100', to: '100', app: 'callflow' });
+    await new Promise<void>((resolve) => node('sink').once('input', () => resolve()));
+    await redeploy(flow(sim, { dialAllowlist: 'PJSIP/*@carrier', mediaAllowlist: '10.0.5.0/24' }), creds);
+    await waitForStatus(node('e1'), hasText('callflow.status.connected'));
+    assert.equal(call.report().ended, undefined, 'the call survived the redeploy');
+    const engine = findEngine('a1');
+    assert.equal(engine?.destinations.toString(), 'PJSIP/*@carrier');
+    assert.ok(engine?.destinations.allows('PJSIP/+15550100@carrier') && !engine.destinations.allows('PJSIP/100'));
+    await engine?.mediaGuard.check('http://10.0.5.1/a.wav');
   });
 
   it('keeps calls through a redeploy that does not change it, and hangs them up when its settings change', async function () {

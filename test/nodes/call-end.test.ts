@@ -22,6 +22,8 @@ describe('callflow-call-end', function () {
           { id: 'hu', type: 'callflow-hangup', reason: 'normal', wires: [] },
           { id: 'e2', type: 'callflow-entry', connection: 'a1', flow: 'other', wires: [['hu2']] },
           { id: 'hu2', type: 'callflow-hangup', reason: 'normal', wires: [] },
+          { id: 'e3', type: 'callflow-entry', connection: 'a1', flow: 'broken', wires: [['bad']] },
+          { id: 'bad', type: 'callflow-play', prompts: ['sound:no-such-sound'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['hu2']] },
           { id: 'endMain', type: 'callflow-call-end', connection: 'a1', flow: 'main', wires: [['main']] },
           { id: 'main', type: 'helper' },
           { id: 'endAll', type: 'callflow-call-end', connection: 'a1', flow: '', wires: [['all']] },
@@ -74,6 +76,15 @@ describe('callflow-call-end', function () {
     const r = (await ended).payload;
     assert.deepEqual([r.by, r.reason], ['system', 'asterisk-restarted']);
     assert.equal(r.trace.at(-1)?.outcome, 'hangup');
+  });
+
+  it("reports a call an element's error hung up as ended by the system, not by the flow", async function () {
+    await deploy();
+    const ended = nextMessage<CallEndMsg>(node('all'), 10000);
+    await simulator().placeCall({ from: '1', to: '2', args: ['broken'] }).ended();
+    const r = (await ended).payload;
+    assert.deepEqual([r.flow, r.by, r.reason], ['broken', 'system', 'hangup']);
+    assert.deepEqual(r.trace.map((t) => [t.element, t.outcome]), [['entry', 'routed'], ['play', 'error']]);
   });
 
   it('shows a red status without a connection', async function () {

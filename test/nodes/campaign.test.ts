@@ -192,6 +192,22 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.deepEqual(order.slice(0, 2).sort(), ['03', '06']);
   });
 
+  it('does not start a campaign whose dial string the connection may not dial, and says why on the dialer\'s status', async function () {
+    const nodes = prepare('Survey campaign', (c) => {
+      c.dialString = 'PJSIP/{number}@premium-carrier';
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const dialer = byType(nodes, 'callflow-dialer');
+    const why = 'dialString: PJSIP/{number}@premium-carrier is not on the dial allowlist of the Asterisk connection (PJSIP/* PJSIP/*@trunk): no number could be dialed';
+    await waitForStatus(node(String(dialer.id)), (s) => s.fill === 'red' && (s.text ?? '').startsWith(why), 10_000);
+    const said = why.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    await untilLogged(new RegExp(`the campaign could not start \\(tried again on the next request\\): ${said}`));
+    // A start asked for meets the same refusal (the dialer node's done(err)).
+    node(String(dialer.id)).receive({ topic: 'start' });
+    await untilLogged(new RegExp(`${said}[\\s\\S]*${said}`));
+    assert.deepEqual(outbound(), [], 'nobody was called');
+  });
+
   it('keeps to the state rules by msg.topic and through the admin API, with the reason when refused', async function () {
     const nodes = prepare('Notification campaign', (c) => {
       c.timezone = 'UTC';
@@ -336,8 +352,56 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.deepEqual(removed, { removed: 1 });
     node(blocklist).receive({ topic: 'add', payload: [{ number: '+8613800000010', from: 'next week' }] });
     node(blocklist).receive({ topic: 'add', payload: [{ number: 'call me' }] });
-    await untilLogged(/payload\.0\.from: a date and time \(ISO 8601 text or milliseconds since 1970\), got \W+next week/);
+    await untilLogged(/payload\.0\.from: a date and time \(ISO 8601 text such as 2024-02-29 or 2024-02-29T09:00:00Z, on a date that exists, or milliseconds since 1970\), got \W+next week/);
     await untilLogged(/payload\.0: number: a phone number/);
+  });
+
+  it('refuses blocklist periods on dates that do not exist (Date.parse would read 2024-02-30 as March 1), and takes 29 February of a leap year', async function () {
+    const nodes = prepare('Notification campaign', () => undefined);
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const blocklist = String(byType(nodes, 'callflow-blocklist').id);
+    node(blocklist).receive({ topic: 'add', payload: [{ number: '+8613800000011', from: '2024-02-30' }] });
+    node(blocklist).receive({ topic: 'add', payload: [{ number: '+8613800000011', until: '2023-02-29T09:00:00Z' }] });
+    node(blocklist).receive({ topic: 'add', payload: [{ number: '+8613800000011', from: 1, until: '2024-04-31T10:00' }] });
+    // Each msg completes with done(err), which Node-RED logs naming the node; the message names the field and the value.
+    const expected = 'a date and time \\(ISO 8601 text such as 2024-02-29 or 2024-02-29T09:00:00Z, on a date that exists, or milliseconds since 1970\\), got \\W+';
+    await untilLogged(new RegExp(`payload\\.0\\.from: ${expected}2024-02-30\\W`));
+    await untilLogged(new RegExp(`payload\\.0\\.until: ${expected}2023-02-29T09:00:00Z\\W`));
+    await untilLogged(new RegExp(`payload\\.0\\.until: ${expected}2024-04-31T10:00\\W`));
+    const ask = async (msg: Record<string, unknown>): Promise<unknown> => {
+      const answer = collect<{ payload: unknown }>('blocked', 1, 10_000);
+      node(blocklist).receive(msg);
+      return (await answer)[0]?.payload;
+    };
+    assert.deepEqual(await ask({ topic: 'add', payload: [{ number: '+8613800000011', from: '2024-02-29', until: '2024-02-29T23:59:59+08:00' }] }), { added: 1 });
+    const listed = await ask({ topic: 'list' });
+    const entry = (listed as { number: string; from?: number; until?: number }[]).find((e) => e.number === '+8613800000011');
+    assert.deepEqual([entry?.from, entry?.until], [Date.parse('2024-02-29T00:00:00Z'), Date.parse('2024-02-29T15:59:59Z')]);
+  });
+
+  it('refuses campaign dates that do not exist at deploy and in the form\'s live check, naming the field and the value; 29 February of a leap year is a date', async function () {
+    const nodes = prepare('Notification campaign', (c) => {
+      c.startAt = '2023-02-29T09:00';
+      c.hours = { regular: [{ start: '09:00', end: '18:00' }], special: [{ name: 'holidays', dates: ['2024-02-29', '2024-02-30'], weekdays: [], periods: [] }], allocated: [] };
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const form = byType(nodes, 'callflow-campaign');
+    await untilLogged(/invalid settings: .*startAt: a local date and time, YYYY-MM-DDTHH:MM, on a date that exists, or empty \(got \W+2023-02-29T09:00\W+\)/);
+    await untilLogged(/invalid settings: .*hours\.special\.0\.dates\.1: a date that exists, YYYY-MM-DD \(February 29 only in leap years\) \(got \W+2024-02-30\W+\)/);
+    const check = async (body: unknown): Promise<{ ok: boolean; problems?: string[] }> => (await helper.request().post('/callflow/campaigns/check').send(body).expect(200)).body as { ok: boolean; problems?: string[] };
+    assert.deepEqual(await check(form), {
+      ok: false,
+      problems: [
+        'startAt: a local date and time, YYYY-MM-DDTHH:MM, on a date that exists, or empty (got "2023-02-29T09:00")',
+        'hours.special.0.dates.1: a date that exists, YYYY-MM-DD (February 29 only in leap years) (got "2024-02-30")',
+      ],
+    });
+    const hours = { regular: [], special: [], allocated: [{ dates: ['2024-02-29', '2023-02-29'], periods: [] }] };
+    assert.deepEqual(await check({ ...form, startAt: '2024-02-29T09:00', hours }), {
+      ok: false,
+      problems: ['hours.allocated.0.dates.1: a date that exists, YYYY-MM-DD (February 29 only in leap years) (got "2023-02-29")'],
+    });
+    assert.deepEqual(await check({ ...form, startAt: '2024-02-29T09:00', endAt: '2024-03-01T18:00', hours: { ...hours, allocated: [{ dates: ['2024-02-29'], periods: [] }] } }), { ok: true });
   });
 
   it('dials from a caller number group of a routing table, in rotation (prefixes in the group are skipped)', async function () {

@@ -14,6 +14,7 @@ interface EditorApi {
   problems(type: string, values: Record<string, unknown>): string[];
   field(type: string, field: string): (this: Record<string, unknown>, value: unknown) => true | string;
   read(type: string, values: Record<string, unknown>): Record<string, unknown>;
+  escape(text: unknown): string;
 }
 
 function loadPlugin(): EditorApi {
@@ -37,6 +38,7 @@ function loadPlugin(): EditorApi {
     problems: (type, values) => plain(api.problems(type, values)),
     read: (type, values) => plain(api.read(type, values)),
     field: (type, field) => api.field(type, field),
+    escape: (text) => api.escape(text),
   };
 }
 
@@ -61,6 +63,9 @@ describe('editor plugin: form validation', function () {
     ['callflow-menu', { prompts: ['sound:enter-ext-of-person'], options: ['1', '#'], labels: ['a', 'b'], repeatKey: '*', timeoutSec: '' }],
     ['callflow-transfer', { kind: 'number', number: '', dialString: 'PJSIP/trunk', ringTimeoutSec: '2' }],
     ['callflow-transfer', { kind: 'dialplan', context: '', extension: '' }],
+    ['callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/trunk/sip:100@{vars.host}' }],
+    ['callflow-transfer', { kind: 'number', number: '{vars.n}', dialString: 'Local/{number}@outbound/n' }],
+    ['callflow-transfer', { kind: 'endpoint', endpoint: 'Local/{vars.ext}@agents' }],
     ['callflow-transfer', { kind: 'queue', queue: 'support', ringTimeoutSec: '' }],
     ['callflow-response', { code: '999', media: ['sound:x', 'bad media'] }],
     ['callflow-response', { code: '486', reason: 'closed', media: [] }],
@@ -76,6 +81,8 @@ describe('editor plugin: form validation', function () {
     ['callflow-store', { backend: 'embedded', file: 'data/callflow.db', durability: 'normal' }],
     ['callflow-asterisk', { url: '', app: 'callflow', useSimulator: true, idleTimeoutSec: '0', maxChannels: '0' }],
     ['callflow-asterisk', { url: 'http://pbx:8088', app: 'callflow', useSimulator: false, idleTimeoutSec: '60', maxChannels: '250' }],
+    ['callflow-asterisk', { url: 'http://pbx:8088', app: 'callflow', dialAllowlist: 'PJSIP/* PJSIP/*&Local/x', mediaAllowlist: 'media.lan 10.0.0.0/8 a b' }],
+    ['callflow-asterisk', { url: 'http://pbx:8088', app: 'callflow', dialAllowlist: 'PJSIP/*@trunk\nLocal/*@outbound', mediaAllowlist: 'media lan;x' }],
     // The campaign form as the editor collects it: plain inputs as text, lists and nested settings as values.
     ['callflow-campaign', { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'] }],
     ['callflow-campaign', { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], priority: '7', intervalSec: '0' }],
@@ -152,6 +159,39 @@ describe('editor plugin: form validation', function () {
     }
   });
 
+  it('refuses a dial string template of more than one destination, or with a placeholder where no name or number goes', function () {
+    const refused: [string, Record<string, unknown>, RegExp][] = [
+      ['callflow-campaign', { name: 'n', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], dialString: 'PJSIP/{number}&Local/x' }, /^dialString: a dial string with \{number\} in it, of one destination, e\.g\. PJSIP\/\{number\}@trunk \(PJSIP\/\[<user>@\]<endpoint>\[\/<AOR or sip: URI>\]\) \(got "PJSIP\/\{number\}&Local\/x"\)$/],
+      ['callflow-campaign', { name: 'n', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], dialString: 'PJSIP/trunk/sip:{number}@{number}' }, /^dialString: .*\(got "PJSIP\/trunk\/sip:\{number\}@\{number\}"\)$/],
+      ['callflow-campaign', { name: 'n', connection: 'a1', store: 's1', callerNumbers: ['+15550100'], dialString: '{number}/trunk' }, /^dialString: .*Technology\/<resource>.*\(got "\{number\}\/trunk"\)$/],
+      ['callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/trunk/sip:100@{vars.host}' }, /^endpoint: one endpoint such as PJSIP\/100/],
+      ['callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/{vars.a}@{vars.b}@x' }, /^endpoint: /],
+      ['callflow-transfer', { kind: 'endpoint', endpoint: 'Local/{vars.ext}' }, /^endpoint: .*Local\/<extension>@<context>/],
+      ['callflow-transfer', { kind: 'number', number: '{vars.n}', dialString: 'PJSIP/{number}@trunk,PJSIP/x' }, /^dialString: /],
+    ];
+    for (const [type, values, expected] of refused) {
+      const problems = editor.problems(type, values);
+      assert.ok(problems.some((p) => expected.test(p)), `${type} ${JSON.stringify(values)}: ${JSON.stringify(problems)}`);
+    }
+    assert.deepEqual(editor.problems('callflow-transfer', { kind: 'endpoint', endpoint: 'PJSIP/{vars.agent}' }), []);
+    assert.deepEqual(editor.problems('callflow-transfer', { kind: 'number', number: '{caller}', dialString: 'PJSIP/trunk/sip:{number}@sip.example.com' }), []);
+  });
+
+  it('refuses campaign dates that do not exist (2024-02-30, 2023-02-29) on their field, as the runtime does; takes 2024-02-29', function () {
+    const campaign = { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: ['+15550100'] };
+    const hours = (dates: string[]): unknown => ({ regular: [], special: [{ dates, weekdays: [], periods: [] }], allocated: [{ dates, periods: [] }] });
+    const special = (d: string, i: number): string => `hours.special.0.dates.${i}: a date that exists, YYYY-MM-DD (February 29 only in leap years) (got "${d}")`;
+    const allocated = (d: string, i: number): string => `hours.allocated.0.dates.${i}: a date that exists, YYYY-MM-DD (February 29 only in leap years) (got "${d}")`;
+    assert.equal(editor.field('callflow-campaign', 'hours').call(campaign, hours(['2024-02-29'])), true);
+    assert.equal(editor.field('callflow-campaign', 'hours').call(campaign, hours(['2024-02-29', '2024-02-30', '2023-02-29'])), [special('2024-02-30', 1), special('2023-02-29', 2), allocated('2024-02-30', 1), allocated('2023-02-29', 2)].join('; '));
+    assert.equal(editor.field('callflow-campaign', 'startAt').call(campaign, '2023-02-29T09:00'), 'startAt: a local date and time, YYYY-MM-DDTHH:MM, on a date that exists, or empty (got "2023-02-29T09:00")');
+    assert.equal(editor.field('callflow-campaign', 'endAt').call(campaign, '2024-02-29T18:00'), true);
+    const values = { ...campaign, startAt: '2024-02-30T09:00', hours: hours(['2023-02-29']) };
+    const runtime = SCHEMAS['callflow-campaign']?.checkForm(values);
+    assert.ok(runtime && !runtime.ok);
+    assert.deepEqual(editor.problems('callflow-campaign', values), runtime.problems);
+  });
+
   it('reads a form as the runtime does (numbers and booleans out of strings, defaults)', function () {
     assert.deepEqual(editor.read('callflow-play', { prompts: [' sound:beep '], repeat: '3', bargeIn: 'true' }), { prompts: ['sound:beep'], language: '', bargeIn: true, repeat: 3, answer: true, onError: 'hangup' });
   });
@@ -178,6 +218,32 @@ describe('editor plugin: form validation', function () {
     assert.match(String(editor.field('callflow-campaign', 'hours').call(campaign, { regular: [{ start: '9:00', end: '18:00' }], special: [], allocated: [] })), /^hours\.regular\.0\.start: a time of day/);
     assert.equal(editor.field('callflow-campaign', 'policy').call({ ...campaign, priority: 9 }, { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 3, intervalSec: 0, causes: [] }, types: [], nonRetry: [] }), true);
     assert.match(String(editor.field('callflow-result', 'result').call({ subResult: '' }, 'a b')), /^result: a result code/);
+  });
+
+  it("keeps values out of HTML in a field's message (Node-RED's config nodes sidebar shows it as HTML)", function () {
+    const img = '<img src=x onerror=window.__xss=1>';
+    const campaign = { name: 'renewals', connection: 'a1', store: 's1', callerNumbers: [], priority: 3 };
+    const group = String(editor.field('callflow-campaign', 'callerGroup').call(campaign, img));
+    assert.equal(group, 'callerGroup: a number group name: 1 to 64 letters, digits, _ . or -, or empty (got "\\u003cimg src=x onerror=window.__xss=1\\u003e")');
+    // A field name a flow file made up, and a value deep in a list.
+    const hours = String(editor.field('callflow-campaign', 'hours').call(campaign, { regular: [{ start: img, end: '18:00' }], special: [], allocated: [], [img]: 1 }));
+    assert.doesNotMatch(hours, /[<>]/, hours);
+    assert.match(hours, /hours\."\\u003cimg src=x onerror=window\.__xss=1\\u003e": is not a known setting/);
+    assert.match(hours, /hours\.regular\.0\.start: a time of day.*\(got "\\u003cimg/);
+    // The schema's own words are kept as written (the store's database name lists < and > it refuses).
+    assert.match(String(editor.field('callflow-store', 'database').call({ backend: 'mongodb' }, 'a<b>')), /none of .* < > .*\(got "a\\u003cb\\u003e"\)$/);
+    // The form's list of problems words the value exactly as the runtime does (the same code).
+    const runtime = SCHEMAS['callflow-campaign']?.checkForm({ ...campaign, callerGroup: img });
+    assert.ok(runtime && !runtime.ok);
+    assert.deepEqual(editor.problems('callflow-campaign', { ...campaign, callerGroup: img }), runtime.problems);
+    assert.ok(runtime.problems.some((p) => p.includes('(got "\\u003cimg src=x onerror=window.__xss=1\\u003e")')));
+  });
+
+  it('escapes text for HTML: & < > " and \' as entities, anything as a string', function () {
+    assert.equal(editor.escape('<img src=x onerror="a(1)">\'&'), '&lt;img src=x onerror=&quot;a(1)&quot;&gt;&#39;&amp;');
+    assert.equal(editor.escape('plain text: v2 released.'), 'plain text: v2 released.');
+    assert.equal(editor.escape(undefined), '');
+    assert.equal(editor.escape(42), '42');
   });
 });
 

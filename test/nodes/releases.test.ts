@@ -142,6 +142,11 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.equal((placed.body as { placed: string }).placed, 'asterisk');
     assert.equal((await reached).call.version, 'v1', 'the tester is in v1');
     assert.match(refusal(await op('v1', 'test').send({}).expect(400)).message, /say which phone to call for the test/);
+    // The endpoint of a test call follows a transfer's rules: one destination, on the connection's dial allowlist.
+    const before = simulator().asterisk.reportList().length;
+    assert.equal(refusal(await op('v1', 'test').send({ endpoint: 'PJSIP/tester&PJSIP/other' }).expect(400)).message, 'endpoint: "PJSIP/tester&PJSIP/other" is not one destination: it contains "&", which Dial() reads as a second destination');
+    assert.equal(refusal(await op('v1', 'test').send({ endpoint: 'PJSIP/trunk/sip:+19005550100@evil.example.com' }).expect(422)).message, "endpoint: PJSIP/trunk/sip:+19005550100@evil.example.com is not on the connection's dial allowlist (PJSIP/* PJSIP/*@trunk)");
+    assert.equal(simulator().asterisk.reportList().length, before, 'no call was placed');
 
     const info = (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/info').expect(200)).body as { snapshots: { id: string; savedBy: string }[] };
     const snapshot = info.snapshots[0];

@@ -31,7 +31,7 @@ describe('callflow-transfer', function () {
   const simulator = useSimulator(100);
 
   /** entry -> answer -> [set] -> transfer -> connected / failed (-> play), with a call-end node. */
-  async function deploy(settings: object, options: { answer?: boolean; set?: object[] } = {}): Promise<void> {
+  async function deploy(settings: object, options: { answer?: boolean; set?: object[]; dialAllowlist?: string } = {}): Promise<void> {
     const first = options.set ? 'st' : options.answer === false ? 'tr' : 'an';
     await helper.load(
       NODES,
@@ -52,6 +52,7 @@ describe('callflow-transfer', function () {
           { id: 'ended', type: 'helper' },
         ],
         ['tr'],
+        options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist },
       ),
       CREDS,
     );
@@ -132,7 +133,7 @@ describe('callflow-transfer', function () {
   }
 
   it('when Asterisk cannot call the endpoint at all (no such channel technology): failed, unavailable', async function () {
-    await deploy({ endpoint: 'SIP/100' });
+    await deploy({ endpoint: 'SIP/100' }, { dialAllowlist: 'PJSIP/* SIP/*' });
     const failed = nextMessage<CallMsg>(node('failed'));
     place({ from: '1', to: '2' });
     const msg = await failed;

@@ -59,6 +59,10 @@ describe('simulator: behaviour on the wire', function () {
       const slash = await ari.req('GET', '/channels/');
       assert.equal(slash.status, 404);
       assert.match(String((slash.body as Json).message), /do not end with a slash/);
+      // The suggestion drops every trailing slash (by hand: /\/+$/ backtracked quadratically on a run of slashes).
+      assert.equal(((await ari.req('GET', '/channels///')).body as Json).message, 'ARI URLs do not end with a slash. Try /ari/channels');
+      const run = `/channels${'/'.repeat(4000)}x/`;
+      assert.equal(((await ari.req('GET', run)).body as Json).message, `ARI URLs do not end with a slash. Try /ari${run.slice(0, -1)}`);
     });
 
     it('serves the documents with the caller\'s Host as basePath', async function () {
@@ -233,6 +237,16 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal((await ari.req('DELETE', '/playbacks/long')).status, 404);
     });
 
+    it('fails a tone: with a component other than tonezone=, as ast_control_tone does', async function () {
+      const id = await answered();
+      await ari.ok('POST', `/channels/${id}/play/t1`, { media: 'tone:ring;volume=10' });
+      const failed = await events.next((e) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 't1');
+      assert.equal((failed.playback as Json).state, 'failed');
+      await ari.ok('POST', `/channels/${id}/play/t2`, { media: 'tone:ring;tonezone=fr' });
+      await events.next((e) => e.type === 'PlaybackStarted' && (e.playback as Json).id === 't2');
+      assert.equal((await ari.req('DELETE', '/playbacks/t2')).status, 204);
+    });
+
     it('queues a second playback behind the first; stopping it while queued finishes it without a start', async function () {
       const id = await answered();
       await ari.ok('POST', `/channels/${id}/play/first`, { media: 'sound:demo-congrats' });
@@ -309,6 +323,18 @@ describe('simulator: behaviour on the wire', function () {
       assert.deepEqual([none.status, none.body], [400, { message: 'Endpoint must be specified' }]);
       const tech = await ari.req('POST', '/channels', { endpoint: 'DAHDI/1', app: 'app1' });
       assert.deepEqual([tech.status, tech.body], [500, { error: 'Allocation failed' }]);
+    });
+
+    it('reads the endpoint as chan_pjsip does: a SIP URI after the endpoint is dialed, a name no endpoint could have is not', async function () {
+      sim.setNumber('+19005550100', { outcome: 'no-answer' });
+      await ari.ok('POST', '/channels/uri', { endpoint: 'PJSIP/trunk/sip:+19005550100@evil.example.com', app: 'app1' });
+      const leg = sim.asterisk.reportList().find((r) => r.id === 'uri');
+      assert.deepEqual([leg?.channelName.replace(/-[0-9a-f]+$/, ''), leg?.to], ['PJSIP/trunk', '+19005550100'], 'the URI\'s user, through the endpoint trunk');
+      for (const endpoint of ['PJSIP/100&PJSIP/200', 'PJSIP/trunk/tel:+19005550100', 'PJSIP/trunk/aor-nobody-has', 'PJSIP/100@', 'PJSIP/"100"']) {
+        const r = await ari.req('POST', '/channels', { endpoint, app: 'app1' });
+        assert.deepEqual([r.status, r.body], [500, { error: 'Allocation failed' }], endpoint);
+      }
+      assert.deepEqual(sim.asterisk.reportList().filter((r) => r.direction === 'outbound').map((r) => r.id), ['uri']);
     });
 
     it('create + dial: StasisStart at once, then Dial "", RINGING, ANSWER', async function () {

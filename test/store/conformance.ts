@@ -845,6 +845,40 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         assert.deepEqual(await store.countContacts('autumn', T), { waiting: 0, due: 0, leased: 0, done: 0, total: 0, dueNow: 0 });
       });
 
+      it('tallies recorded attempts by outcome, attempts in flight and contacts done, whatever the number of contacts', async function () {
+        assert.deepEqual(await store.tallyAttempts(C), { outcomes: {}, inFlight: 0, done: 0 });
+        // 2600 contacts; those at seq 1, 2, 3, 2001, 2002 and 2600 come first in the queue (rank a), the rest never called.
+        const picked = new Set([1, 2, 3, 2001, 2002, 2600]);
+        await store.importContacts(C, Array.from({ length: 2600 }, (_, i) => row(`t${i + 1}`, { rank: picked.has(i + 1) ? 'a' : 'z' })), T);
+        await store.importContacts('autumn', [row('other')], T);
+        const claims = await store.claimDue(C, T, picked.size, 'w1', LEASE);
+        const bySeq = new Map(claims.map((c) => [c.contact.seq, c]));
+        assert.deepEqual([...bySeq.keys()].sort((x, y) => x - y), [...picked]);
+        const claimOf = (seq: number): Claim => bySeq.get(seq) ?? assert.fail(`seq ${seq} claimed`);
+        const inflight = (channelId: string): Record<string, unknown> => ({ inflight: { n: 1, number: NUMBER, channelId, startedAt: T, caller: '' } });
+        // seq 1: busy, then (claimed again) no answer, done. seq 2: answered. seq 3 and 2600: dialing now. seq 2001: lost, done. seq 2002: blocked.
+        assert.equal(await store.recordAttempt(claimOf(1), attempt(1, 'busy'), { state: 'due', dueAt: T, progress: {} }), true);
+        assert.equal(await store.recordAttempt(claimOf(2), attempt(1, 'answered'), done(T)), true);
+        assert.equal(await store.markProgress(claimOf(3), inflight('ch-3')), true);
+        assert.equal(await store.markProgress(claimOf(2600), inflight('ch-2600')), true);
+        assert.equal(await store.recordAttempt(claimOf(2001), { ...attempt(1, 'lost'), why: 'asterisk-restarted' }, done(T)), true);
+        assert.equal(await store.recordAttempt(claimOf(2002), attempt(1, 'blocked'), { state: 'waiting', dueAt: T + 5000, progress: {} }), true);
+        const again = await claimOne(store, C, T);
+        assert.equal(again.contact.seq, 1);
+        assert.equal(await store.recordAttempt(again, attempt(2, 'no-answer'), done(T)), true);
+        const [other] = await store.claimDue('autumn', T, 1, 'w1', LEASE);
+        assert.ok(other);
+        assert.equal(await store.recordAttempt(other, attempt(1, 'answered'), done(T)), true);
+
+        assert.deepEqual(await store.tallyAttempts(C), { outcomes: { busy: 1, 'no-answer': 1, answered: 1, lost: 1, blocked: 1 }, inFlight: 2, done: 3 });
+        assert.deepEqual(await store.tallyAttempts('autumn'), { outcomes: { answered: 1 }, inFlight: 0, done: 1 });
+        assert.deepEqual(await store.tallyAttempts('winter'), { outcomes: {}, inFlight: 0, done: 0 });
+        // An attempt in flight that is recorded leaves the in-flight count for its outcome.
+        assert.equal(await store.recordAttempt(claimOf(3), attempt(1, 'answered'), done(T)), true);
+        assert.deepEqual(await store.tallyAttempts(C), { outcomes: { busy: 1, 'no-answer': 1, answered: 2, lost: 1, blocked: 1 }, inFlight: 1, done: 4 });
+        await refused(store.tallyAttempts(''), 'invalid', /campaignId/);
+      });
+
       it('says whether a claim would return something', async function () {
         assert.equal(await store.hasDue(C, T), false);
         await store.importContacts(C, [row('w', { dueAt: T + 100 })], T);

@@ -332,6 +332,42 @@ describe('embedded store', function () {
     });
   });
 
+  describe('tallying attempts', function () {
+    it('reads a slice of seq numbers at a time along the primary key, with the event loop free between slices', async function () {
+      const s = embedded();
+      await s.open();
+      await s.importContacts('spring', Array.from({ length: 3500 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: '+15550100' }] })), 1_000_000);
+      const st = (s as unknown as { st?: Record<string, { source: string } | undefined> }).st;
+      const db = new Database(file, { readonly: true });
+      try {
+        for (const name of ['tallyOutcomes', 'tallyContacts']) {
+          const sql = st?.[name]?.source;
+          assert.ok(sql, `the store prepares its ${name} statement`);
+          const p = db
+            .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+            .all('spring', 0, 1000)
+            .map((r) => r.detail);
+          assert.ok(p.some((d) => /^SEARCH (c|contacts) USING PRIMARY KEY \(campaign=\? AND seq>\? AND seq<\?\)/.test(d)), `${name}: ${p.join('\n')}`);
+          assert.ok(!p.some((d) => /^SCAN (c|contacts)\b/.test(d)), `${name} scans the contacts: ${p.join('\n')}`);
+        }
+      } finally {
+        db.close();
+      }
+      // Other work runs while a tally is under way: it yields between its slices (four of them here).
+      let turns = 0;
+      let tallying = true;
+      const spin = (): void => {
+        turns += 1;
+        if (tallying) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const tally = await s.tallyAttempts('spring');
+      tallying = false;
+      assert.deepEqual(tally, { outcomes: {}, inFlight: 0, done: 0 });
+      assert.ok(turns >= 3, `the event loop turned ${turns} time(s) during the tally`);
+    });
+  });
+
   describe('contacts schema version 2', function () {
     it('moves the queue and the leases of a version 1 file into their tables, keeping every contact where it was', async function () {
       // A file as version 1 of this package left it: due, leased (with its token), waiting and done contacts.

@@ -301,11 +301,16 @@ export async function gotoEditor(page: Page, url: string, login?: { username: st
  * For a describe block: a real Node-RED running `flows` and a Chromium on its
  * editor, started once for the block (both at once) and ended after it,
  * whatever happened. `ready` waits for what the tests need before the editor
- * opens (a log line, say). Without Chromium the block is reported as
+ * opens (a log line, say); `options` lays settings over the playground's
+ * (adminAuth, say) and logs the editor in. Without Chromium the block is reported as
  * skipped, with the reason; a failing test prints Node-RED's output and the
  * page's script errors.
  */
-export function useEditor(flows: object[], ready?: (editor: EditorHandle) => Promise<unknown>): () => { editor: EditorHandle; browser: BrowserHandle } {
+export function useEditor(
+  flows: object[],
+  ready?: (editor: EditorHandle) => Promise<unknown>,
+  options: { settings?: EditorOptions['settings']; login?: { username: string; password: string } } = {},
+): () => { editor: EditorHandle; browser: BrowserHandle } {
   let editor: EditorHandle | undefined;
   let browser: BrowserHandle | undefined;
 
@@ -320,12 +325,12 @@ export function useEditor(flows: object[], ready?: (editor: EditorHandle) => Pro
   before(async function () {
     // Both at once; each is kept as soon as it runs, so after() ends it even if the other failed.
     const started = await Promise.allSettled([
-      startEditor({ flows }).then((e) => (editor = e)),
+      startEditor({ flows, settings: options.settings }).then((e) => (editor = e)),
       openBrowser().then((b) => (browser = b)),
     ]);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     if (ready) await ready(editor as EditorHandle);
-    await gotoEditor((browser as BrowserHandle).page, (editor as EditorHandle).url);
+    await gotoEditor((browser as BrowserHandle).page, (editor as EditorHandle).url, options.login);
   });
 
   afterEach(function () {

@@ -18,6 +18,8 @@ export interface CallMsg {
     vars: Record<string, unknown>;
     trace: { node: string; element: string; at: string; outcome?: string }[];
     connection: string;
+    /** What lets a node act on the call (absent on the call-end report's msg.call). */
+    token?: string;
     settings?: Record<string, unknown>;
     route?: { level: string; group?: string };
     language?: string;
@@ -55,6 +57,10 @@ export interface FlowOptions {
   routing?: string;
   /** More config nodes (global, deployed before the connection). */
   configs?: object[];
+  /** The connection's dial allowlist (default: the schema's, PJSIP/* PJSIP/*@trunk). */
+  dialAllowlist?: string;
+  /** The connection's media allowlist (default: none). */
+  mediaAllowlist?: string;
 }
 
 /** a1 (connection) + the nodes (on tab "tab"), plus Complete and Catch nodes watching `watched` (ids completed and caught). */
@@ -70,6 +76,8 @@ export function ivrFlow(sim: Simulator, nodes: object[], watched: string[], opti
       useSimulator: false,
       idleTimeoutSec: options.idleTimeoutSec ?? 60,
       ...(options.routing ? { routing: options.routing } : {}),
+      ...(options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist }),
+      ...(options.mediaAllowlist === undefined ? {} : { mediaAllowlist: options.mediaAllowlist }),
     },
     // x and y make them flow nodes (without, Node-RED takes a node for a config node).
     ...nodes.map((n, i) => ({ z: 'tab', x: 100 + 150 * i, y: 100, ...n })),

@@ -26,6 +26,8 @@ declare module 'node-red-node-test-helper' {
   interface SuperResponse {
     status: number;
     body: unknown;
+    /** Response headers, by lower-case name. */
+    headers: Record<string, string | string[] | undefined>;
   }
   /** The part of supertest the tests use: a request, its headers and body, an expected status. */
   interface SuperTest extends PromiseLike<SuperResponse> {

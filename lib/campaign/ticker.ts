@@ -1,0 +1,66 @@
+/**
+ * The dialer's tick on the campaign clock: one tick at a time, on a fixed
+ * schedule. Each tick returns the delay to the next; the pace's regular
+ * delay keeps to the schedule (no drift from the time each tick takes),
+ * any other delay (idle: outside hours, held back) counts from now, and a
+ * tick that falls behind the schedule counts from now too.
+ *
+ * Apart from dialer.ts because it is timing, not dialing: the dialer says
+ * what a tick does and when ticks may run; this keeps them coming.
+ */
+import type { Clock } from './clock';
+
+export interface TickerOptions {
+  clock: Clock;
+  /** One tick; resolves with the ms until the next. */
+  run(): Promise<number>;
+  /** Whether ticks may run now (checked before and after each tick). */
+  active(): boolean;
+  /** The pace's regular delay between ticks (also the next delay after a failed tick). */
+  regularMs(): number;
+  /** A tick failed: ticks go on after the regular delay. */
+  failed(err: unknown): void;
+}
+
+export class Ticker {
+  private cancel: (() => void) | undefined;
+  private nextAt = 0;
+  private running = false;
+
+  constructor(private readonly options: TickerOptions) {}
+
+  /** The next tick in `delayMs`, in place of one already scheduled; the schedule counts from it. */
+  schedule(delayMs: number): void {
+    this.stop();
+    this.nextAt = this.options.clock.now() + delayMs;
+    this.cancel = this.options.clock.after(delayMs, () => this.tick());
+  }
+
+  /** No further tick (one running finishes, and schedules the next only if still active). */
+  stop(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+  }
+
+  private async tick(): Promise<void> {
+    const { clock } = this.options;
+    this.cancel = undefined;
+    if (!this.options.active() || this.running) return;
+    this.running = true;
+    let delay = this.options.regularMs();
+    try {
+      delay = await this.options.run();
+    } catch (err) {
+      this.options.failed(err);
+    } finally {
+      this.running = false;
+    }
+    if (!this.options.active()) return;
+    // Ticks keep to a fixed schedule (no drift from the time each one takes).
+    const now = clock.now();
+    let at = this.nextAt + delay;
+    if (delay !== this.options.regularMs() || at < now) at = now + delay;
+    this.nextAt = at;
+    this.cancel = clock.after(at - now, () => this.tick());
+  }
+}
