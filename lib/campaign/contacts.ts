@@ -1,28 +1,24 @@
 /**
- * The contacts stage of a campaign: rows a user brings (objects from
- * msg.payload, or CSV text) become contacts in the store. Each row is
- * checked on its own; a bad row is reported with its row number and a
- * sentence naming the field and the value, and the others are imported.
+ * The contacts stage of a campaign: the rows a user brings (objects from
+ * msg.payload, CSV text, or CSV bytes) become contacts in the store. Each
+ * row is checked on its own (contact-row.ts); a bad row is handed over as
+ * it is found, with its row number and the reason, and the others are
+ * imported.
  *
- * Row format (objects): { customerId, numbers, priority?, attrs?, custom? }
- * where numbers is [{ number, type?, seq? }] (or numbers as text) or the
- * text "mobile:+15550100;home:+15550101"; `number` (and `type`) give a
- * single number. CSV columns: customerId, priority, number1, type1, seq1,
- * number2, ... (up to 20) or number and type; attr.<name> columns become
- * attributes (a plain number as a number, true/false as a boolean) and
- * custom.<name> columns custom fields. Both forms may be mixed in one row.
- *
- * Large imports stay responsive: the work runs in slices of a few
- * milliseconds with a turn of the event loop between them, and each batch
+ * Large imports stay responsive and bounded: the work runs in slices of a
+ * few milliseconds with a turn of the event loop between them; each batch
  * written to the store is sized so that its synchronous part stays short
- * (the embedded store writes a batch in one synchronous transaction).
+ * (the embedded store writes a batch in one synchronous transaction); and
+ * rejected rows are handed over a bounded number per turn, none kept.
  */
 import { performance } from 'node:perf_hooks';
-import type { CallOrder } from '../schemas/campaign';
-import { contactInput, type AttrValue, type ContactInput, type ContactNumber } from '../schemas/store';
+import type { ContactInput } from '../schemas/store';
 import type { Store } from '../store/port';
+import { contactFromRow, idOf, isObject, show, type ContactRules } from './contact-row';
+import { checkCsvBytes, csvRecordsFromBytes } from './csv-bytes';
 import { csvRecords } from './csv';
-import { rankOf } from './order';
+
+export { contactFromRow, normaliseNumber, prepareContactChecks, type ContactRules } from './contact-row';
 
 export interface RejectedRow {
   /** 1-based: the index in the array + 1, or the CSV data row (header excluded). */
@@ -32,15 +28,20 @@ export interface RejectedRow {
   data: unknown;
 }
 
+/** What an import did: contacts stored, rows rejected (each was handed to onRejected as it was found). */
 export interface ImportOutcome {
   inserted: number;
-  rejected: RejectedRow[];
+  rejected: number;
 }
 
-export interface ContactRules {
-  /** The number types a contact may use (empty: any). */
-  numberTypes: string[];
-  order: CallOrder;
+/** Where an import is. */
+export interface ImportProgress {
+  /** Rows handled (stored or rejected). */
+  done: number;
+  /** The rows of the input (blank CSV rows not counted). */
+  total: number;
+  inserted: number;
+  rejected: number;
 }
 
 export interface ImportOptions {
@@ -48,279 +49,72 @@ export interface ImportOptions {
   batchSize?: number;
   /** Stops the import between batches: the batches written stay; ImportAborted is thrown. */
   signal?: AbortSignal;
-  /** Rows handled so far (stored or rejected) and the number of rows. */
-  onProgress?: (done: number, total?: number) => void;
+  /** After each slice of the work. */
+  onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Each rejected row, as it is found, in row order. Called synchronously;
+   * the import hands over a bounded number of rows per turn of the event
+   * loop, fewer when the turns after them run long (Node-RED delivers a
+   * sent msg in the next turn, so what the rows cost downstream shows
+   * there), and keeps none of them.
+   */
+  onRejected?: (row: RejectedRow) => void;
+  /** The most rejected rows handed over in one turn of the event loop (default REJECTS_PER_TURN.max). */
+  rejectsPerTurn?: number;
 }
+
+/** The input an import reads: rows as objects, CSV text, or CSV bytes (UTF-8, e.g. a Buffer from a file-in node). */
+export type ImportInput = unknown[] | string | Uint8Array;
 
 /** An import stopped by its AbortSignal: what was done before it stopped. */
 export class ImportAborted extends Error {
   override readonly name = 'ImportAborted';
   constructor(
     readonly inserted: number,
-    readonly rejected: RejectedRow[],
+    readonly rejected: number,
     cause: unknown,
   ) {
-    super(`contact import stopped after ${inserted} contacts were stored`, { cause });
+    super(`contact import stopped after ${inserted} contacts were stored and ${rejected} rows rejected`, { cause });
   }
 }
 
-const MAX_NUMBERS = 20;
-const MAX_ATTRS = 100;
-const MAX_CUSTOM = 100;
-const ID_MAX = 128;
-const PHONE = /^\+?[0-9]{2,32}$/;
-const PHONE_HINT = '2 to 32 digits with an optional leading +';
-const TYPE = /^[A-Za-z0-9_-]{1,32}$/;
-const ATTR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const PLAIN_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
-
-/** A value as a reason shows it: text in quotes, shortened. */
-function show(value: unknown): string {
-  let text: string;
-  if (value === undefined) text = 'nothing';
-  else if (typeof value === 'bigint') text = String(value);
-  else if (typeof value === 'function' || typeof value === 'symbol') text = `a ${typeof value}`;
-  else {
-    try {
-      const json: string | undefined = JSON.stringify(value);
-      text = json ?? 'a value that cannot be shown';
-    } catch {
-      text = 'a value that cannot be shown';
-    }
+/** An import that failed part way (the store refused a batch, the input changed under it): what was done before. */
+export class ImportFailed extends Error {
+  override readonly name = 'ImportFailed';
+  constructor(
+    readonly inserted: number,
+    readonly rejected: number,
+    cause: unknown,
+  ) {
+    super(`contact import failed after ${inserted} contacts were stored and ${rejected} rows rejected: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Text cells (CSV) and form values: trimmed, '' as not given. */
-function given(value: unknown): unknown {
-  if (typeof value === 'string') {
-    const t = value.trim();
-    return t === '' ? undefined : t;
-  }
-  return value === null ? undefined : value;
-}
-
-/** A phone number with spaces, dashes, dots and parentheses removed and a leading 00 made +, or undefined. */
-export function normaliseNumber(value: unknown): string | undefined {
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) text = String(value);
-  else return undefined;
-  text = text.replace(/[\s\-.()]/g, '');
-  if (text.startsWith('00')) text = `+${text.slice(2)}`;
-  return PHONE.test(text) ? text : undefined;
-}
-
-/** A whole number from a number or its text, within bounds, or undefined. */
-function wholeNumber(value: unknown, min: number, max: number): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?[0-9]+$/.test(value) ? Number(value) : NaN;
-  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
-}
-
-/** A CSV attribute cell: a plain number as a number, true/false as a boolean, else the text. */
-function attrFromText(text: string): AttrValue {
-  if (PLAIN_NUMBER.test(text)) {
-    const n = Number(text);
-    if (Number.isFinite(n)) return n;
-  }
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return text;
-}
-
-/** A row's problem, thrown from deep in the checks and caught by contactFromRow. */
-class Rejection extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
-
-function reject(reason: string): never {
-  throw new Rejection(reason);
-}
-
-/** A number as written, before it is checked, with the field names its reasons use. */
-interface RawNumber {
-  number: unknown;
-  type?: unknown;
-  seq?: unknown;
-  field: { number: string; type: string; seq: string };
-}
-
-function fields(prefix: string): RawNumber['field'] {
-  return { number: `${prefix}number`, type: `${prefix}type`, seq: `${prefix}seq` };
-}
-
-/** The numbers of a row in the order written: numbers, then number, then number1 ... number20. */
-function rawNumbers(row: Record<string, unknown>): RawNumber[] {
-  const out: RawNumber[] = [];
-  const list = given(row.numbers);
-  if (Array.isArray(list)) {
-    list.forEach((entry: unknown, i) => {
-      if (typeof entry === 'string' || typeof entry === 'number') out.push({ number: entry, field: fields(`numbers.${i}.`) });
-      else if (isObject(entry)) out.push({ number: given(entry.number), type: given(entry.type), seq: given(entry.seq), field: fields(`numbers.${i}.`) });
-      else reject(`numbers.${i}: ${show(entry)} is not a number entry ({ number, type, seq } or the number as text)`);
-    });
-  } else if (typeof list === 'string') {
-    list
-      .split(/[;,]/)
-      .map((s) => s.trim())
-      .filter((s) => s !== '')
-      .forEach((item, i) => {
-        const at = item.indexOf(':');
-        const field = fields(`numbers.${i}.`);
-        if (at === -1) out.push({ number: item, field });
-        else out.push({ number: given(item.slice(at + 1)), type: given(item.slice(0, at)), field });
-      });
-  } else if (list !== undefined) {
-    reject(`numbers: ${show(list)} is neither a list of numbers nor text like "mobile:+15550100;home:+15550101"`);
-  }
-  const single = given(row.number);
-  if (single !== undefined) out.push({ number: single, type: given(row.type), field: fields('') });
-  else if (given(row.type) !== undefined) reject(`type: ${show(given(row.type))} is given without a number`);
-  for (let k = 1; k <= MAX_NUMBERS; k += 1) {
-    const number = given(row[`number${k}`]);
-    const type = given(row[`type${k}`]);
-    const seq = given(row[`seq${k}`]);
-    if (number === undefined) {
-      if (type !== undefined) reject(`type${k}: ${show(type)} is given without number${k}`);
-      if (seq !== undefined) reject(`seq${k}: ${show(seq)} is given without number${k}`);
-      continue;
-    }
-    out.push({ number, type, seq, field: { number: `number${k}`, type: `type${k}`, seq: `seq${k}` } });
-  }
-  for (const key of Object.keys(row)) {
-    const m = /^number([0-9]+)$/.exec(key);
-    if (m && Number(m[1]) > MAX_NUMBERS && given(row[key]) !== undefined) reject(`${key}: a contact has at most ${MAX_NUMBERS} numbers (number1 to number${MAX_NUMBERS})`);
-  }
-  return out;
-}
-
-function checkNumbers(raw: RawNumber[], rules: ContactRules): ContactNumber[] {
-  if (raw.length === 0) reject('numbers: the contact has no phone number (give numbers, number, or number1 to number20)');
-  if (raw.length > MAX_NUMBERS) reject(`numbers: ${raw.length} numbers given; a contact has at most ${MAX_NUMBERS}`);
-  const types = new Map(rules.numberTypes.map((t) => [t.toLowerCase(), t]));
-  const seen = new Set<string>();
-  return raw.map((r) => {
-    const number = normaliseNumber(r.number);
-    if (number === undefined) reject(`${r.field.number}: ${show(r.number)} is not a phone number (${PHONE_HINT})`);
-    if (seen.has(number)) reject(`numbers: ${number} is listed twice`);
-    seen.add(number);
-    const out: ContactNumber = { number };
-    if (r.type !== undefined) {
-      const text = typeof r.type === 'string' ? r.type : undefined;
-      if (text === undefined || !TYPE.test(text)) reject(`${r.field.type}: ${show(r.type)} is not a number type (1 to 32 letters, digits, _ or -)`);
-      if (types.size > 0) {
-        const known = types.get(text.toLowerCase());
-        if (known === undefined) reject(`${r.field.type}: ${show(r.type)} is not a number type of this campaign (${rules.numberTypes.join(', ')})`);
-        out.type = known;
-      } else {
-        out.type = text;
-      }
-    }
-    if (r.seq !== undefined) {
-      const seq = wholeNumber(r.seq, 0, 1000);
-      if (seq === undefined) reject(`${r.field.seq}: ${show(r.seq)} is not a sequence number (a whole number from 0 to 1000)`);
-      out.seq = seq;
-    }
-    return out;
-  });
-}
-
-/** A row's customer id as text, for a rejected row's report. */
-function idOf(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
-function checkAttr(attrs: Record<string, AttrValue>, field: string, name: string, value: unknown): void {
-  if (!ATTR_NAME.test(name)) reject(`${field}: ${show(name)} is not an attribute name (a letter or _, then up to 63 letters, digits or _)`);
-  if (typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) {
-    reject(`${field}: ${show(value)} is not a text, number or true/false`);
-  }
-  attrs[name] = value;
-}
-
-/** Turns one input row (an object from msg.payload or a CSV record) into a ContactInput, or a reason. */
-export function contactFromRow(row: unknown, rules: ContactRules): ContactInput | string {
-  try {
-    return buildContact(row, rules);
-  } catch (err) {
-    if (err instanceof Rejection) return err.reason;
-    throw err;
-  }
-}
-
-function buildContact(row: unknown, rules: ContactRules): ContactInput {
-  if (!isObject(row)) reject(`row: ${show(row)} is not a contact (an object with a customerId and numbers)`);
-  let id = given(row.customerId);
-  if (typeof id === 'number' && Number.isSafeInteger(id)) id = String(id);
-  if (id === undefined) reject('customerId: is missing (every contact needs a customer id)');
-  if (typeof id !== 'string') reject(`customerId: ${show(id)} is not a customer id (a text of 1 to ${ID_MAX} characters)`);
-  if (id.length > ID_MAX) reject(`customerId: ${show(id)} is longer than ${ID_MAX} characters`);
-  const contact: ContactInput = { customerId: id, numbers: checkNumbers(rawNumbers(row), rules) };
-
-  const priority = given(row.priority);
-  if (priority !== undefined) {
-    const p = wholeNumber(priority, 1, 5);
-    if (p === undefined) reject(`priority: ${show(priority)} is not a priority (a whole number from 1, the highest, to 5)`);
-    contact.priority = p;
-  }
-
-  const attrs: Record<string, AttrValue> = {};
-  const attrsIn = given(row.attrs);
-  if (attrsIn !== undefined) {
-    if (!isObject(attrsIn)) reject(`attrs: ${show(attrsIn)} is not an object of attributes`);
-    for (const [name, value] of Object.entries(attrsIn)) if (value !== undefined) checkAttr(attrs, `attrs.${name}`, name, value);
-  }
-  const custom: Record<string, unknown> = {};
-  const customIn = given(row.custom);
-  if (customIn !== undefined) {
-    if (!isObject(customIn)) reject(`custom: ${show(customIn)} is not an object of custom fields`);
-    Object.assign(custom, customIn);
-  }
-  for (const key of Object.keys(row)) {
-    if (key.startsWith('attr.')) {
-      const value = given(row[key]);
-      if (value !== undefined) checkAttr(attrs, key, key.slice(5), typeof value === 'string' ? attrFromText(value) : value);
-    } else if (key.startsWith('custom.')) {
-      const value = given(row[key]);
-      const name = key.slice(7);
-      if (name === '') reject(`${key}: a custom field needs a name after "custom."`);
-      if (value !== undefined) custom[name] = value;
-    }
-  }
-  const attrCount = Object.keys(attrs).length;
-  if (attrCount > MAX_ATTRS) reject(`attrs: ${attrCount} attributes given; a contact has at most ${MAX_ATTRS}`);
-  const customCount = Object.keys(custom).length;
-  if (customCount > MAX_CUSTOM) reject(`custom: ${customCount} custom fields given; a contact has at most ${MAX_CUSTOM}`);
-  if (attrCount > 0) contact.attrs = attrs;
-  if (customCount > 0) contact.custom = custom;
-
-  contact.rank = rankOf(contact, rules.order);
-  const check = contactInput.check(contact);
-  if (!check.ok) reject(check.problems.join('; '));
-  return contact;
 }
 
 /** The synchronous work of one slice (parsing, checking rows), in ms: well under the ~20 ms a stretch may take. */
 const SLICE_MS = 5;
 /**
- * What one batch write should block for (its synchronous part), in ms, at
- * the usual cost of a row. Some writes cost more than their rows (the
- * embedded store's commit syncs the disk and now and then checkpoints its
- * write-ahead log); those are left out of the usual cost (a median) and
- * the target is kept low to leave room for them.
+ * What one batch write should take of CPU in its synchronous part, in ms,
+ * at the usual cost of a row. The cost is CPU time, not the time the write
+ * took: the embedded store's commit waits for the disk (a sync with
+ * durability full), a fixed cost per batch that smaller batches would only
+ * pay more often. Some writes cost more than their rows (a checkpoint of
+ * the write-ahead log); those are left out of the usual cost (a median)
+ * and the target is kept low to leave room for them.
  */
 const WRITE_MS = 5;
 const FIRST_BATCH = 100;
 const MIN_BATCH = 10;
 /** How many recent batches the usual cost of a row is the median of. */
 const COST_WINDOW = 9;
+/**
+ * Rejected rows handed over per turn of the event loop: at first, at most
+ * and at least. The number adapts to what a turn costs: a row handed over
+ * in one turn is usually handled downstream in the next (Node-RED delivers
+ * each msg with setImmediate), so a long next turn means fewer per turn.
+ */
+export const REJECTS_PER_TURN = { first: 64, max: 1024, min: 1 } as const;
+/** A turn that takes longer than this (handing rows over plus what ran before the import went on) halves the rows per turn. */
+const TURN_MS = 10;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -334,21 +128,30 @@ interface Source {
 }
 
 /**
- * Reads CSV text through once, in slices, only to count its rows and to
- * find an unclosed quote before anything is stored (the records are parsed
- * again, one batch at a time, by the import: so they die young instead of
- * all living through the import).
+ * Reads CSV through once, in slices, only to count its rows and to find an
+ * unclosed quote (and, for bytes, anything that is not UTF-8) before
+ * anything is stored (the records are parsed again, one batch at a time,
+ * by the import: so they die young instead of all living through the
+ * import).
  */
-async function countCsv(text: string, stop: () => void): Promise<number> {
-  let count = 0;
+async function countCsv(input: string | Uint8Array, stop: () => void): Promise<number> {
   let since = performance.now();
-  for (const _record of csvRecords(text)) {
-    count += 1;
-    if ((count & 31) === 0 && performance.now() - since > SLICE_MS) {
-      await nextTurn();
-      stop();
-      since = performance.now();
+  const pause = async (): Promise<void> => {
+    await nextTurn();
+    stop();
+    since = performance.now();
+  };
+  if (typeof input !== 'string') {
+    const steps = checkCsvBytes(input);
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) return step.value;
+      if (performance.now() - since > SLICE_MS) await pause();
     }
+  }
+  let count = 0;
+  for (const _record of csvRecords(input)) {
+    count += 1;
+    if ((count & 31) === 0 && performance.now() - since > SLICE_MS) await pause();
   }
   return count;
 }
@@ -357,8 +160,9 @@ function* arraySource(rows: unknown[]): Generator<Source> {
   for (let i = 0; i < rows.length; i += 1) yield { row: i + 1, data: rows[i] };
 }
 
-function* csvSource(text: string): Generator<Source> {
-  for (const r of csvRecords(text)) yield { row: r.row, data: r.record, ...(r.extra ? { extra: r.extra } : {}) };
+function* csvSource(input: string | Uint8Array): Generator<Source> {
+  const records = typeof input === 'string' ? csvRecords(input) : csvRecordsFromBytes(input);
+  for (const r of records) yield { row: r.row, data: r.record, ...(r.extra ? { extra: r.extra } : {}) };
 }
 
 function median(values: number[]): number {
@@ -367,29 +171,37 @@ function median(values: number[]): number {
 }
 
 /**
- * Imports rows (an array of objects, or CSV text) into a campaign: each row
- * validated; valid rows stored in batches; rejected ones returned with row
- * number (1-based) and reason. Yields to the event loop between batches
- * (setImmediate) so that no stretch of synchronous work exceeds ~20 ms even
- * for 100,000 rows. A customer id repeated in the import rejects the later
- * row; a customer the campaign already has is rejected too. Invalid CSV
- * (an unclosed quote, a column named twice) throws before anything is
- * stored. The store's own errors are thrown as they are (the batches
- * written before stay).
+ * Imports rows (an array of objects, CSV text, or CSV bytes) into a
+ * campaign: each row validated; valid rows stored in batches; each rejected
+ * one handed to onRejected as it is found, with its row number (1-based)
+ * and reason, and only counted here. Yields to the event loop between
+ * slices (setImmediate) so that no stretch of synchronous work exceeds
+ * ~20 ms even for a million rows, whatever share of them is rejected. A
+ * customer id repeated in the import rejects the later row; a customer the
+ * campaign already has is rejected too. Invalid CSV (an unclosed quote, a
+ * column named twice, bytes that are not UTF-8) throws before anything is
+ * stored. A failure part way (the store's own error) throws ImportFailed
+ * with what was done before (the batches written stay).
+ *
+ * Memory: the batch being written and the rows rejected in the current
+ * slice; nothing that grows with the input (the input itself is the
+ * caller's).
  */
 export async function importContacts(
   store: Store,
   campaignId: string,
-  input: unknown[] | string,
+  input: ImportInput,
   rules: ContactRules,
   now: number,
   options: ImportOptions = {},
 ): Promise<ImportOutcome> {
   const maxBatch = options.batchSize ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`batchSize: a whole number of 1 or more (got ${show(maxBatch)})`);
-  const { signal, onProgress } = options;
+  const maxPerTurn = options.rejectsPerTurn ?? REJECTS_PER_TURN.max;
+  if (!Number.isInteger(maxPerTurn) || maxPerTurn < 1) throw new RangeError(`rejectsPerTurn: a whole number of 1 or more (got ${show(maxPerTurn)})`);
+  const { signal, onProgress, onRejected } = options;
   let inserted = 0;
-  const rejected: RejectedRow[] = [];
+  let rejected = 0;
   const stop = (): void => {
     if (signal?.aborted) throw new ImportAborted(inserted, rejected, signal.reason);
   };
@@ -397,79 +209,127 @@ export async function importContacts(
 
   let total: number;
   let source: Iterator<Source>;
-  if (typeof input === 'string') {
+  if (typeof input === 'string' || input instanceof Uint8Array) {
     total = await countCsv(input, stop);
     source = csvSource(input);
   } else if (Array.isArray(input)) {
     total = input.length;
     source = arraySource(input);
   } else {
-    throw new TypeError(`contacts: an array of contact objects or CSV text (got ${show(input)})`);
+    throw new TypeError(`contacts: an array of contact objects, CSV text or CSV bytes (got ${show(input)})`);
   }
 
-  /** Customer id -> the row that brings it (rows accepted so far). */
-  const firstRow = new Map<string, number>();
+  /** Rejected rows handed over per turn; see REJECTS_PER_TURN. */
+  let perTurn = Math.min(REJECTS_PER_TURN.first, maxPerTurn);
+  /** Rows handed over since the last turn. */
+  let handed = 0;
+  /** Yields a turn; the turn's length (with the rows handed over before it) sets how many rows the next turns take. */
+  const pause = async (): Promise<void> => {
+    const t0 = performance.now();
+    await nextTurn();
+    const took = performance.now() - t0;
+    if (took > TURN_MS && handed > 0) perTurn = Math.max(REJECTS_PER_TURN.min, perTurn >> 1);
+    else if (handed >= perTurn && took < TURN_MS / 2) perTurn = Math.min(maxPerTurn, perTurn * 2);
+    handed = 0;
+    stop();
+  };
+  /** Hands over the rows rejected in a slice, a turn's share at a time. */
+  const handOver = async (rows: RejectedRow[]): Promise<void> => {
+    if (rows.length > 1) rows.sort((a, b) => a.row - b.row);
+    for (const r of rows) {
+      if (handed >= perTurn) await pause();
+      rejected += 1;
+      handed += 1;
+      onRejected?.(r);
+    }
+  };
+
+  /**
+   * The seq the store gave the first contact this import stored: a customer
+   * the store refuses as a duplicate whose stored seq is at least this came
+   * from an earlier row of this import (the import keeps no index of the
+   * ids it stored: that would grow with the input, and a Map of a million
+   * keys holds the loop for a tenth of a second each time it grows).
+   */
+  let firstSeq: number | undefined;
+  /** Why the store refused a row as a duplicate, asking it which import stored the customer. */
+  const duplicateReason = async (customerId: string): Promise<string> => {
+    const seq = firstSeq === undefined ? undefined : (await store.getContact(campaignId, customerId))?.seq;
+    return seq !== undefined && firstSeq !== undefined && seq >= firstSeq
+      ? `customerId: ${customerId} is repeated (an earlier row of this import has it)`
+      : `customerId: the campaign already has customer ${customerId}`;
+  };
   let batchSize = Math.min(FIRST_BATCH, maxBatch);
   /** The synchronous write cost of a row in recent batches, in ms. */
   const costs: number[] = [];
   let done = 0;
   let more = true;
-  while (more) {
-    const sliceStart = performance.now();
-    const batch: ContactInput[] = [];
-    const batchRows: { row: number; data: unknown }[] = [];
-    while (batch.length < batchSize) {
-      const next = source.next();
-      if (next.done) {
-        more = false;
-        break;
-      }
-      const { row, data, extra } = next.value;
-      done += 1;
-      const id = isObject(data) ? idOf(data.customerId) : undefined;
-      const result = extra
-        ? `row: ${extra.length} cells more than the header has columns (a value with a comma must be in double quotes)`
-        : contactFromRow(data, rules);
-      if (typeof result === 'string') {
-        rejected.push({ row, ...(id !== undefined ? { customerId: id } : {}), reason: result, data });
-      } else {
-        const first = firstRow.get(result.customerId);
-        if (first !== undefined) {
-          rejected.push({ row, customerId: result.customerId, reason: `customerId: ${result.customerId} is repeated (first in row ${first})`, data });
+  try {
+    while (more) {
+      const sliceStart = performance.now();
+      const batch: ContactInput[] = [];
+      const batchRows: { row: number; data: unknown }[] = [];
+      /** This slice's rejected rows (a slice is a few milliseconds of checking), and the batch's that the store refuses. */
+      const found: RejectedRow[] = [];
+      while (batch.length < batchSize) {
+        const next = source.next();
+        if (next.done) {
+          more = false;
+          break;
+        }
+        const { row, data, extra } = next.value;
+        done += 1;
+        const id = isObject(data) ? idOf(data.customerId) : undefined;
+        const result = extra
+          ? `row: ${extra.length} cells more than the header has columns (a value with a comma must be in double quotes)`
+          : contactFromRow(data, rules);
+        if (typeof result === 'string') {
+          found.push({ row, ...(id !== undefined ? { customerId: id } : {}), reason: result, data });
         } else {
-          firstRow.set(result.customerId, row);
+          // A customer id repeated in the import is refused by the store, like one stored before (duplicateReason tells which).
           batch.push(result);
           batchRows.push({ row, data });
         }
+        if ((done & 15) === 0 && performance.now() - sliceStart > SLICE_MS) break;
       }
-      if ((done & 15) === 0 && performance.now() - sliceStart > SLICE_MS) break;
-    }
-    if (batch.length > 0) {
-      // Checking the rows and writing them are two stretches: a turn of the event loop between them.
-      await nextTurn();
-      stop();
-      const t0 = performance.now();
-      const pending = store.importContacts(campaignId, batch, now);
-      // The part of the write that ran before the store awaited: the embedded store's whole transaction.
-      const blocked = performance.now() - t0;
-      const report = await pending;
-      inserted += report.inserted;
-      for (const d of report.duplicates) {
-        const at = batchRows[d.index];
-        rejected.push({ row: at?.row ?? 0, customerId: d.customerId, reason: `customerId: the campaign already has customer ${d.customerId}`, data: at?.data });
+      if (batch.length > 0) {
+        // Checking the rows and writing them are two stretches: a turn of the event loop between them.
+        await pause();
+        const cpu0 = process.cpuUsage();
+        const pending = store.importContacts(campaignId, batch, now);
+        // The CPU of the part of the write that ran before the store awaited: the embedded store's whole transaction.
+        const cpu = process.cpuUsage(cpu0);
+        const blocked = (cpu.user + cpu.system) / 1000;
+        const report = await pending;
+        inserted += report.inserted;
+        if (firstSeq === undefined && report.inserted > 0) {
+          const refused = new Set(report.duplicates.map((d) => d.index));
+          const first = batch.find((_, i) => !refused.has(i));
+          if (first) firstSeq = (await store.getContact(campaignId, first.customerId))?.seq;
+        }
+        let asked = performance.now();
+        for (const d of report.duplicates) {
+          const at = batchRows[d.index];
+          found.push({ row: at?.row ?? 0, customerId: d.customerId, reason: await duplicateReason(d.customerId), data: at?.data });
+          // Each answer is a lookup in the store: a batch of duplicates (a file loaded twice) takes turns too.
+          if (performance.now() - asked > SLICE_MS) {
+            await pause();
+            asked = performance.now();
+          }
+        }
+        costs.push(blocked / batch.length);
+        if (costs.length > COST_WINDOW) costs.shift();
+        const perRow = median(costs);
+        const fits = perRow > 0 ? Math.floor(WRITE_MS / perRow) : maxBatch;
+        batchSize = Math.max(MIN_BATCH, Math.min(maxBatch, fits, batchSize * 2));
       }
-      costs.push(blocked / batch.length);
-      if (costs.length > COST_WINDOW) costs.shift();
-      const perRow = median(costs);
-      const fits = perRow > 0 ? Math.floor(WRITE_MS / perRow) : maxBatch;
-      batchSize = Math.max(MIN_BATCH, Math.min(maxBatch, fits, batchSize * 2));
+      await handOver(found);
+      onProgress?.({ done, total, inserted, rejected });
+      if (more) await pause();
     }
-    onProgress?.(done, total);
-    if (more) {
-      await nextTurn();
-      stop();
-    }
+  } catch (err) {
+    if (err instanceof ImportAborted) throw err;
+    throw new ImportFailed(inserted, rejected, err);
   }
-  if (rejected.length > 1) rejected.sort((a, b) => a.row - b.row);
   return { inserted, rejected };
 }

@@ -5,6 +5,7 @@
  * leading ' (OWASP "CSV injection"), and phone numbers can be masked.
  */
 import type { AttemptRow } from '../store/port';
+import { textProblem } from './field-text';
 
 /** One data record of a CSV text. */
 export interface CsvRecord {
@@ -20,6 +21,11 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
+
+/** The error for a quoted value that is never closed, at `where` ("header", "row 3"). */
+export function unclosedQuote(where: string): Error {
+  return new Error(`CSV ${where}: a quoted value is not closed (it starts with " and no closing " follows; write a " inside a quoted value as "")`);
+}
 
 /** The index of the next comma or line end from `i` (or the end of the text). */
 function fieldEnd(text: string, i: number): number {
@@ -43,7 +49,7 @@ function parseRecord(text: string, start: number, where: () => string): { cells:
       let from = i + 1;
       for (;;) {
         const q = text.indexOf('"', from);
-        if (q === -1) throw new Error(`CSV ${where()}: a quoted value is not closed (it starts with " and no closing " follows; write a " inside a quoted value as "")`);
+        if (q === -1) throw unclosedQuote(where());
         value += text.slice(from, q);
         if (text.charCodeAt(q + 1) === QUOTE) {
           value += '"';
@@ -73,27 +79,30 @@ function parseRecord(text: string, start: number, where: () => string): { cells:
   }
 }
 
-/**
- * Parses CSV text (RFC 4180: quotes, "" escapes, CRLF/LF, a header row, BOM
- * stripped) into records keyed by header, one at a time, with the 1-based
- * data row number (header excluded). Blank rows are skipped (and counted,
- * so row numbers match a spreadsheet's). Throws a clear Error for an
- * unterminated quote naming the row, and for a header naming a column twice.
- */
-export function* csvRecords(text: string): Generator<CsvRecord> {
-  const n = text.length;
-  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  if (pos >= n) return;
+/** The header of CSV text (after a BOM): its column names ('' for a column without a name) and where the data starts. */
+export function csvHeader(text: string): { names: string[]; end: number } {
+  const pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const head = parseRecord(text, pos, () => 'header');
-  pos = head.end;
   const names = head.cells.map((c) => c.trim());
   const seen = new Set<string>();
-  for (const name of names) {
-    if (name === '') continue;
+  names.forEach((name, i) => {
+    if (name === '') return;
+    const problem = textProblem(name, 'name');
+    if (problem !== undefined) throw new Error(`CSV header: column ${i + 1} ${JSON.stringify(name)} ${problem}`);
     if (seen.has(name)) throw new Error(`CSV header: the column ${JSON.stringify(name)} appears twice`);
     seen.add(name);
-  }
-  let row = 0;
+  });
+  return { names, end: head.end };
+}
+
+/**
+ * The data records of CSV text from `pos` (a record's start), keyed by
+ * `names`; the first record there is data row `firstRow`. Blank rows are
+ * skipped and counted.
+ */
+export function* csvDataRecords(text: string, pos: number, names: readonly string[], firstRow: number): Generator<CsvRecord> {
+  const n = text.length;
+  let row = firstRow - 1;
   while (pos < n) {
     row += 1;
     const current = row;
@@ -110,6 +119,22 @@ export function* csvRecords(text: string): Generator<CsvRecord> {
     if (extra.some((c) => c !== '')) out.extra = extra;
     yield out;
   }
+}
+
+/**
+ * Parses CSV text (RFC 4180: quotes, "" escapes, CRLF/LF, a header row, BOM
+ * stripped) into records keyed by header, one at a time, with the 1-based
+ * data row number (header excluded). Blank rows are skipped (and counted,
+ * so row numbers match a spreadsheet's). Throws a clear Error for an
+ * unterminated quote naming the row, and for a header naming a column
+ * twice or holding what no name may hold (field-text.ts: a control
+ * character, U+FFFD from text that was not UTF-8).
+ */
+export function* csvRecords(text: string): Generator<CsvRecord> {
+  const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  if (start >= text.length) return;
+  const { names, end } = csvHeader(text);
+  yield* csvDataRecords(text, end, names, 1);
 }
 
 /** Characters a spreadsheet reads as the start of a formula (or that hide one). */

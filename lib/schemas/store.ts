@@ -15,12 +15,34 @@ const TIME = { type: 'number', minimum: 0, description: 'a time in milliseconds 
 /** A dialable number: digits with an optional leading +, as the contacts node normalises it. */
 const NUMBER = { type: 'string', pattern: '^\\+?[0-9]{2,32}$', description: 'a phone number: 2 to 32 digits with an optional leading +' } as const;
 const FLOW = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a flow name: 1 to 64 letters, digits, _ . or -' } as const;
+/**
+ * Characters a contact's id or a custom field's name never holds (a
+ * character class, without its brackets): control characters (C0 with tab
+ * and line breaks, DEL, C1), lone UTF-16 surrogates, and U+FFFD (what a
+ * UTF-8 decoder leaves of bytes that were not UTF-8). Text values may hold
+ * tab, LF and CR. lib/campaign/field-text.ts explains why and says it per
+ * field; these keep the store from ever holding them, whoever writes.
+ */
+export const NOT_IN_NAME_CHARS = '\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffd';
+export const NOT_IN_TEXT_CHARS = '\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffd';
+const NAME_TEXT = `^[^${NOT_IN_NAME_CHARS}]*$`;
+const VALUE_TEXT = `^[^${NOT_IN_TEXT_CHARS}]*$`;
+const CUSTOMER_ID = { type: 'string', minLength: 1, maxLength: 128, pattern: NAME_TEXT, description: 'a customer id: 1 to 128 characters, no control characters, no U+FFFD' } as const;
 const ATTRS = {
   type: 'object',
   maxProperties: 100,
   propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' },
-  additionalProperties: { type: ['string', 'number', 'boolean'] },
+  additionalProperties: { type: ['string', 'number', 'boolean'], pattern: VALUE_TEXT, description: 'a text (tab and line breaks allowed, no other control character, no U+FFFD), a number or true/false' },
   description: 'attributes: up to 100 names (letters, digits, _) with a text, number or true/false value',
+} as const;
+/** A custom field's value, at any depth: text as VALUE_TEXT, names as NAME_TEXT. */
+const CUSTOM_VALUE = {
+  type: ['string', 'number', 'boolean', 'null', 'array', 'object'],
+  pattern: VALUE_TEXT,
+  items: { $ref: '#/$defs/customValue' },
+  propertyNames: { pattern: NAME_TEXT, description: 'a name without control characters or U+FFFD' },
+  additionalProperties: { $ref: '#/$defs/customValue' },
+  description: 'a custom value: text (tab and line breaks allowed, no other control character, no U+FFFD), a number, true/false, null, a list or an object of them',
 } as const;
 
 export type AttrValue = string | number | boolean;
@@ -103,8 +125,9 @@ export const contactInput = new Validator<ContactInput>('contact', {
   type: 'object',
   additionalProperties: false,
   required: ['customerId', 'numbers'],
+  $defs: { customValue: CUSTOM_VALUE },
   properties: {
-    customerId: ID,
+    customerId: CUSTOMER_ID,
     numbers: {
       type: 'array',
       minItems: 1,
@@ -123,7 +146,13 @@ export const contactInput = new Validator<ContactInput>('contact', {
     },
     priority: { type: 'integer', minimum: 1, maximum: 5, description: 'a priority from 1 (highest) to 5' },
     attrs: ATTRS,
-    custom: { type: 'object', maxProperties: 100, description: 'an object of at most 100 custom fields' },
+    custom: {
+      type: 'object',
+      maxProperties: 100,
+      propertyNames: { pattern: NAME_TEXT, description: 'a custom field name without control characters or U+FFFD' },
+      additionalProperties: { $ref: '#/$defs/customValue' },
+      description: 'an object of at most 100 custom fields',
+    },
     rank: { type: 'string', pattern: '^[\\x20-\\x7e]{0,256}$', description: 'a calling order key: up to 256 printable ASCII characters' },
     dueAt: TIME,
   },

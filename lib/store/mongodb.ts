@@ -153,6 +153,13 @@ export const MONGODB_MIGRATIONS: readonly Migration<Db>[] = [
     },
   },
   {
+    // v4: the embedded store's contacts gained an index for counting by state; the timer index (campaignId, state,
+    // dueAt) already serves that here, so nothing changes.
+    collection: 'contacts',
+    to: 4,
+    up: () => undefined,
+  },
+  {
     collection: 'blocklist',
     to: 1,
     up: async (db) => {

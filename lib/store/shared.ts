@@ -20,7 +20,7 @@ import { StoreError, pageLimit, type AttemptRow, type Claim, type NextStep, type
  * misreads new data.
  */
 export const SCHEMA_VERSIONS = {
-  contacts: 3,
+  contacts: 4,
   blocklist: 1,
   snapshots: 1,
   documents: 1,

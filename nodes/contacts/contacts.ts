@@ -1,13 +1,16 @@
 /**
  * callflow-contacts: loads contacts into a campaign. msg.payload is an
- * array of objects or CSV text; each row is checked (customer id, numbers
- * and their types, duplicates) and the valid ones are stored, in batches
- * that leave the event loop free between them. Output 1 gets one msg with
- * the counts when the import is done; each rejected row leaves on output 2
- * with its row number and the reason. Contacts can be loaded only while
+ * array of objects, CSV text, or CSV bytes (a Buffer, strictly UTF-8); each
+ * row is checked (customer id, numbers and their types, duplicates, control
+ * characters and text that was not UTF-8) and the valid ones are stored, in
+ * batches that leave the event loop free between them. Each rejected row
+ * leaves on output 2 as it is found, with its row number and the reason,
+ * a bounded number per turn of the event loop (the import keeps none of
+ * them); output 1 gets one msg with the counts when the import is done, and
+ * the log and the status say them too. Contacts can be loaded only while
  * the task is a draft (the specification's rule).
  */
-import { ImportAborted, importContacts } from '../../lib/campaign/contacts';
+import { ImportAborted, ImportFailed, importContacts, prepareContactChecks } from '../../lib/campaign/contacts';
 import { stageCampaign } from '../shared/campaigns';
 import { translator } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
@@ -25,12 +28,14 @@ export = function register(RED: NodeAPI): void {
     });
     const campaign = stageCampaign(RED, node, def, t('callflow-contacts.errors.no-campaign'));
     if (!campaign) return;
+    // At deploy rather than in the first import (its one-time compile would hold the event loop then).
+    prepareContactChecks();
     const settings = campaign.settings;
     node.status({});
 
     node.on('input', (msg: NodeMessage, send, done) => {
       const input = msg.payload;
-      if (!Array.isArray(input) && typeof input !== 'string') {
+      if (!Array.isArray(input) && typeof input !== 'string' && !(input instanceof Uint8Array)) {
         done(new Error(t('callflow-contacts.errors.payload', { type: input === null ? 'null' : typeof input })));
         return;
       }
@@ -40,31 +45,34 @@ export = function register(RED: NodeAPI): void {
         const dialer = await campaign.dialer();
         if (!dialer.allows('load')) throw new Error(t('callflow-contacts.errors.state', { state: dialer.state }));
         const store = await campaign.store();
-        node.status({ fill: 'blue', shape: 'ring', text: t('callflow-contacts.status.importing', { done: 0 }) });
-        let shown = 0;
+        node.status({ fill: 'blue', shape: 'ring', text: t('callflow-contacts.status.reading') });
+        let shown = -Infinity;
         const outcome = await importContacts(store, campaign.id, input, { numberTypes: settings.numberTypes, order: settings.order }, Date.now(), {
           signal: abort.signal,
-          onProgress: (n, total) => {
-            if (n - shown < 10_000 && n !== total) return;
-            shown = n;
-            node.status({ fill: 'blue', shape: 'ring', text: t('callflow-contacts.status.importing', { done: n }) });
+          onProgress: (p) => {
+            if (p.done - shown < 10_000 && p.done !== p.total) return;
+            shown = p.done;
+            node.status({ fill: 'blue', shape: 'ring', text: t('callflow-contacts.status.importing', { done: p.done, total: p.total, rejected: p.rejected }) });
           },
+          // Each rejected row leaves as it is found; the import paces them (a bounded number per turn).
+          onRejected: (r) => send([null, { topic: msg.topic, payload: r.data, row: r.row, reason: r.reason, customerId: r.customerId }]),
         });
-        for (const r of outcome.rejected) {
-          send([null, { topic: msg.topic, payload: r.data, row: r.row, reason: r.reason, customerId: r.customerId }]);
-        }
         await dialer.contactsChanged();
-        node.status({ fill: outcome.rejected.length > 0 ? 'yellow' : 'green', shape: 'dot', text: t('callflow-contacts.status.done', { inserted: outcome.inserted, rejected: outcome.rejected.length }) });
-        send([{ ...msg, payload: { inserted: outcome.inserted, rejected: outcome.rejected.length, campaign: settings.name } }, null]);
+        const counts = { inserted: outcome.inserted, rejected: outcome.rejected, campaign: settings.name };
+        node.status({ fill: outcome.rejected > 0 ? 'yellow' : 'green', shape: 'dot', text: t('callflow-contacts.status.done', counts) });
+        node.log(t('callflow-contacts.log.done', counts));
+        send([{ ...msg, payload: counts }, null]);
       };
       run()
         .then(
           () => done(),
           (err: unknown) => {
             const e = err as Error;
-            const text = e instanceof ImportAborted ? t('callflow-contacts.errors.aborted', { inserted: e.inserted }) : e.message;
+            let text = e.message;
+            if (e instanceof ImportAborted) text = t('callflow-contacts.errors.aborted', { inserted: e.inserted, rejected: e.rejected });
+            else if (e instanceof ImportFailed) text = t('callflow-contacts.errors.failed', { inserted: e.inserted, rejected: e.rejected, message: (e.cause as Error | undefined)?.message ?? String(e.cause) });
             node.status({ fill: 'red', shape: 'ring', text });
-            done(e instanceof ImportAborted ? new Error(text) : e);
+            done(e instanceof ImportAborted || e instanceof ImportFailed ? new Error(text, { cause: e }) : e);
           },
         )
         .finally(() => aborts.delete(abort));

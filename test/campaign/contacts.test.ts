@@ -8,11 +8,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ImportAborted, contactFromRow, importContacts, type ContactRules } from '../../lib/campaign/contacts';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { ImportAborted, ImportFailed, contactFromRow, importContacts, type ContactRules, type ImportInput, type ImportOptions, type RejectedRow } from '../../lib/campaign/contacts';
 import { rankOf } from '../../lib/campaign/order';
 import type { ContactInput } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
-import type { StoredContact } from '../../lib/store/port';
+import type { Store, StoredContact } from '../../lib/store/port';
 
 const NOW = Date.UTC(2024, 0, 2, 8, 0, 0);
 const RULES: ContactRules = { numberTypes: ['mobile', 'home', 'work', 'other'], order: { by: 'none', attrs: [] } };
@@ -39,6 +41,39 @@ async function stored(store: EmbeddedStore, campaignId: string): Promise<Omit<St
     after = page.next;
   } while (after);
   return out;
+}
+
+/** An import whose rejected rows are collected (the import itself keeps none): the rows in the order handed over. */
+async function importAll(store: EmbeddedStore, campaignId: string, input: ImportInput, rules: ContactRules = RULES, options: ImportOptions = {}): Promise<{ inserted: number; rejected: RejectedRow[] }> {
+  const rejected: RejectedRow[] = [];
+  const out = await importContacts(store, campaignId, input, rules, NOW, { ...options, onRejected: (r) => rejected.push(r) });
+  assert.equal(out.rejected, rejected.length, 'the outcome counts the rows handed over');
+  return { inserted: out.inserted, rejected };
+}
+
+/** Counts turns of the event loop (one tick per turn, in the check phase, as setImmediate callbacks run). */
+function turnCounter(): { readonly turn: number; stop(): void } {
+  let turn = 0;
+  let running = true;
+  const tick = (): void => {
+    turn += 1;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    get turn() {
+      return turn;
+    },
+    stop() {
+      running = false;
+    },
+  };
+}
+
+/** A full garbage collection, on demand (what --expose-gc gives, without the flag on the command line). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
 }
 
 /** CSV text of `count` customers with two numbers, attributes and a quoted custom field. */
@@ -171,6 +206,73 @@ describe('campaign contacts', function () {
       const custom = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}`, i]));
       assert.equal(reasonOf({ customerId: 'C', number: '+15550100', custom }), 'custom: 101 custom fields given; a contact has at most 100');
     });
+
+    it('refuses control characters in ids, numbers, types and names (tab and line breaks too), naming the field, the character and where', function () {
+      const rule = '(ids, numbers, types and names hold no control characters, not even a tab or a line break)';
+      const cases: [unknown, string][] = [
+        [{ customerId: 'C\u00001', number: '+15550100' }, `customerId: "C\\u00001" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C\t1', number: '+15550100' }, `customerId: "C\\t1" holds the control character U+0009 at character 2 ${rule}`],
+        [{ customerId: 'C\n1', number: '+15550100' }, `customerId: "C\\n1" holds the control character U+000A at character 2 ${rule}`],
+        [{ customerId: 'C\u007f', number: '+15550100' }, `customerId: "C\\u007f" holds the control character U+007F at character 2 ${rule}`],
+        [{ customerId: 'C\u009b1', number: '+15550100' }, `customerId: "C\\u009b1" holds the control character U+009B at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+1555\u00000100' }, `number: "+1555\\u00000100" holds the control character U+0000 at character 6 ${rule}`],
+        [{ customerId: 'C', number1: '+1555\t0100' }, `number1: "+1555\\t0100" holds the control character U+0009 at character 6 ${rule}`],
+        [{ customerId: 'C', numbers: [{ number: '+15550100', type: 'mob\u0000ile' }] }, `numbers.0.type: "mob\\u0000ile" holds the control character U+0000 at character 4 ${rule}`],
+        [{ customerId: 'C', numbers: 'mobile:+15550100;home:+1555\u00010101' }, `numbers.1.number: "+1555\\u00010101" holds the control character U+0001 at character 6 ${rule}`],
+        [{ customerId: 'C', number1: '+15550100', seq1: '1\u0000' }, `seq1: "1\\u0000" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', priority: '1\u0000' }, `priority: "1\\u0000" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', custom: { 'no\u0000te': 'x' } }, `custom.no\\u0000te: "no\\u0000te" holds the control character U+0000 at character 3 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', 'custom.no\tte': 'x' }, `custom.no\\u0009te: "no\\tte" holds the control character U+0009 at character 3 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', custom: { a: { 'b\nc': 1 } } }, `custom.a.b\\u000ac: "b\\nc" holds the control character U+000A at character 2 ${rule}`],
+      ];
+      for (const [row, reason] of cases) assert.equal(reasonOf(row), reason, JSON.stringify(row));
+    });
+
+    it('allows tab, LF and CR in text values (attributes, custom fields at any depth), no other control character', function () {
+      const c = contactOf({ customerId: '\tC-1 ', number: '+15550100', attrs: { note: 'a\tb' }, custom: { address: '1 Main St\r\nSpringfield', cells: ['a\tb', { line: 'x\ny' }] } });
+      assert.equal(c.customerId, 'C-1', 'whitespace around an id is trimmed, as before');
+      assert.deepEqual(c.custom, { address: '1 Main St\r\nSpringfield', cells: ['a\tb', { line: 'x\ny' }] });
+      const rule = '(a text value may hold tabs and line breaks, no other control character)';
+      const cases: [unknown, string][] = [
+        [{ customerId: 'C', number: '+15550100', custom: { note: 'a\u0000b' } }, `custom.note: "a\\u0000b" holds the control character U+0000 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', 'custom.note': 'bell\u0007' }, `custom.note: "bell\\u0007" holds the control character U+0007 at character 5 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', custom: { deep: { list: ['ok', 'a\u001bb'] } } }, `custom.deep.list.1: "a\\u001bb" holds the control character U+001B at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', attrs: { city: 'K\u0085ln' } }, `attrs.city: "K\\u0085ln" holds the control character U+0085 at character 2 ${rule}`],
+        [{ customerId: 'C', number: '+15550100', 'attr.city': 'K\u000bln' }, `attr.city: "K\\u000bln" holds the control character U+000B at character 2 ${rule}`],
+      ];
+      for (const [row, reason] of cases) assert.equal(reasonOf(row), reason, JSON.stringify(row));
+    });
+
+    it('refuses U+FFFD (text that was not UTF-8 when it was read) and lone surrogates in every text field, saying so', function () {
+      const utf8 = /holds U\+FFFD \(\ufffd\) at character \d+: the text was not UTF-8 when it was read \(a file saved as ISO-8859-1\/Windows-1252, GBK or another legacy encoding, read as UTF-8\): save the file as UTF-8/;
+      const cases: [unknown, string][] = [
+        [{ customerId: 'Jos\ufffd', number: '+15550100' }, 'customerId: "Jos\ufffd" '],
+        [{ customerId: 'C', number: '+1555\ufffd0100' }, 'number: "+1555\ufffd0100" '],
+        [{ customerId: 'C', number: '+15550100', type: 'mobil\ufffd' }, 'type: "mobil\ufffd" '],
+        [{ customerId: 'C', number: '+15550100', 'custom.name': 'Zo\ufffd' }, 'custom.name: "Zo\ufffd" '],
+        [{ customerId: 'C', number: '+15550100', custom: { 'stra\ufffde': 'x' } }, 'custom.stra\ufffde: "stra\ufffde" '],
+        [{ customerId: 'C', number: '+15550100', attrs: { city: 'K\ufffdln' } }, 'attrs.city: "K\ufffdln" '],
+      ];
+      for (const [row, start] of cases) {
+        const reason = reasonOf(row);
+        assert.ok(reason.startsWith(start), reason);
+        assert.match(reason, utf8);
+      }
+      assert.equal(reasonOf({ customerId: 'C\ud800', number: '+15550100' }), 'customerId: "C\\ud800" is not valid Unicode text (a lone UTF-16 surrogate at character 2)');
+      assert.equal(reasonOf({ customerId: 'C', number: '+15550100', custom: { note: 'x\udc00' } }), 'custom.note: "x\\udc00" is not valid Unicode text (a lone UTF-16 surrogate at character 2)');
+      // Characters beyond the BMP are text: a surrogate pair is one character.
+      assert.equal(contactOf({ customerId: 'C😀', number: '+15550100', custom: { note: '中文 😀' } }).customerId, 'C😀');
+    });
+
+    it('bounds what custom fields hold: 16 levels deep, 1000 values in all (a cyclic object is refused, not followed)', function () {
+      let deep: unknown = 'x';
+      for (let i = 0; i < 17; i += 1) deep = { d: deep };
+      assert.match(reasonOf({ customerId: 'C', number: '+15550100', custom: { deep } }), /^custom\.deep(\.d)+: nested more than 16 levels deep$/);
+      assert.equal(reasonOf({ customerId: 'C', number: '+15550100', custom: { list: Array.from({ length: 1000 }, (_, i) => i) } }), 'custom: more than 1000 values in all (nested ones counted)');
+      const cyclic: Record<string, unknown> = { a: 1 };
+      cyclic.self = cyclic;
+      assert.match(reasonOf({ customerId: 'C', number: '+15550100', custom: { cyclic } }), /^custom\.cyclic(\.self)+: nested more than 16 levels deep$/);
+    });
   });
 
   describe('importContacts', function () {
@@ -202,8 +304,8 @@ describe('campaign contacts', function () {
     ].join('\r\n');
 
     it('stores the same contacts from CSV text as from objects', async function () {
-      const a = await importContacts(store, 'from-objects', objects, RULES, NOW);
-      const b = await importContacts(store, 'from-csv', csv, RULES, NOW);
+      const a = await importAll(store, 'from-objects', objects);
+      const b = await importAll(store, 'from-csv', csv);
       assert.deepEqual(a, { inserted: 3, rejected: [] });
       assert.deepEqual(b, { inserted: 3, rejected: [] });
       const fromObjects = await stored(store, 'from-objects');
@@ -220,7 +322,7 @@ describe('campaign contacts', function () {
 
     it('keeps quoted CSV values with commas and line breaks whole', async function () {
       const text = 'customerId,number,custom.address\n"Smith, J",+15550100,"1 Main St,\nSpringfield"\n"C ""2""",+15550101,plain\n';
-      assert.deepEqual(await importContacts(store, 'k', text, RULES, NOW), { inserted: 2, rejected: [] });
+      assert.deepEqual(await importAll(store, 'k', text), { inserted: 2, rejected: [] });
       const [first, second] = await stored(store, 'k');
       assert.equal(first?.customerId, 'Smith, J');
       assert.deepEqual(first?.custom, { address: '1 Main St,\nSpringfield' });
@@ -238,14 +340,14 @@ describe('campaign contacts', function () {
         'C-5,+15550105,3,extra',
         'C-6,+15550106,',
       ].join('\n');
-      const out = await importContacts(store, 'r', text, RULES, NOW);
+      const out = await importAll(store, 'r', text);
       assert.equal(out.inserted, 2);
       assert.deepEqual(
         out.rejected.map((r) => [r.row, r.customerId, r.reason]),
         [
           [2, 'C-2', 'number: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
           [3, undefined, 'customerId: is missing (every contact needs a customer id)'],
-          [4, 'C-1', 'customerId: C-1 is repeated (first in row 1)'],
+          [4, 'C-1', 'customerId: C-1 is repeated (an earlier row of this import has it)'],
           [5, 'C-4', 'priority: "9" is not a priority (a whole number from 1, the highest, to 5)'],
           [6, 'C-5', 'row: 1 cells more than the header has columns (a value with a comma must be in double quotes)'],
         ],
@@ -256,24 +358,25 @@ describe('campaign contacts', function () {
 
     it('numbers array rows from 1 and rejects a repeat in a later batch', async function () {
       const rows = [{ customerId: 'A', number: '+15550100' }, { customerId: 'B', number: 'x' }, { customerId: 'C', number: '+15550102' }, { customerId: 'A', number: '+15550103' }];
-      const out = await importContacts(store, 'a', rows, RULES, NOW, { batchSize: 1 });
+      const out = await importAll(store, 'a', rows, RULES, { batchSize: 1 });
       assert.equal(out.inserted, 2);
       assert.deepEqual(
         out.rejected.map((r) => [r.row, r.reason]),
         [
           [2, 'number: "x" is not a phone number (2 to 32 digits with an optional leading +)'],
-          [4, 'customerId: A is repeated (first in row 1)'],
+          [4, 'customerId: A is repeated (an earlier row of this import has it)'],
         ],
       );
     });
 
-    it('rejects customers the campaign already has', async function () {
+    it('rejects customers the campaign already has, telling them from ids repeated in the import', async function () {
       await importContacts(store, 'd', [{ customerId: 'C1', number: '+15550100' }, { customerId: 'C2', number: '+15550101' }], RULES, NOW);
-      const out = await importContacts(store, 'd', 'customerId,number\nC0,+15550099\nC2,+15550102\nC3,+15550103\nC1,+15550104\n', RULES, NOW);
+      const out = await importAll(store, 'd', 'customerId,number\nC0,+15550099\nC2,+15550102\nC3,+15550103\nC1,+15550104\nC0,+15550105\n');
       assert.equal(out.inserted, 2);
       assert.deepEqual(out.rejected, [
         { row: 2, customerId: 'C2', reason: 'customerId: the campaign already has customer C2', data: { customerId: 'C2', number: '+15550102' } },
         { row: 4, customerId: 'C1', reason: 'customerId: the campaign already has customer C1', data: { customerId: 'C1', number: '+15550104' } },
+        { row: 5, customerId: 'C0', reason: 'customerId: C0 is repeated (an earlier row of this import has it)', data: { customerId: 'C0', number: '+15550105' } },
       ]);
       const c2 = await store.getContact('d', 'C2');
       assert.deepEqual(c2?.numbers, [{ number: '+15550101' }], 'the stored customer is not overwritten');
@@ -294,13 +397,180 @@ describe('campaign contacts', function () {
     });
 
     it('refuses input that is neither rows nor CSV text', async function () {
-      await assert.rejects(importContacts(store, 'q', { customerId: 'C' } as unknown as unknown[], RULES, NOW), /contacts: an array of contact objects or CSV text/);
+      await assert.rejects(importContacts(store, 'q', { customerId: 'C' } as unknown as unknown[], RULES, NOW), /contacts: an array of contact objects, CSV text or CSV bytes/);
+    });
+
+    it('hands each rejected row over as it is found, before later rows are read, and keeps none of them', async function () {
+      // Rows whose customerId says when it is read; the sink says when a rejected row arrives.
+      const log: string[] = [];
+      const rows = Array.from({ length: 3000 }, (_, i) => {
+        const r: Record<string, unknown> = { number: i % 2 === 1 ? 'not a number' : `+1555${String(i).padStart(7, '0')}` };
+        Object.defineProperty(r, 'customerId', {
+          enumerable: true,
+          get() {
+            log.push(`read ${i + 1}`);
+            return `C${i}`;
+          },
+        });
+        return r;
+      });
+      const handed: WeakRef<RejectedRow>[] = [];
+      let collectedBeforeTheEnd = -1;
+      const out = await importContacts(store, 'stream', rows, RULES, NOW, {
+        onRejected: (r) => {
+          log.push(`rejected ${r.row}`);
+          handed.push(new WeakRef(r));
+          if (r.row === 3000) {
+            // The last row: the rows handed over in earlier turns are garbage unless the import keeps them.
+            collectGarbage();
+            collectedBeforeTheEnd = handed.slice(0, 100).filter((w) => w.deref() === undefined).length;
+          }
+        },
+      });
+      assert.deepEqual(out, { inserted: 1500, rejected: 1500 }, 'the outcome counts them; it does not carry them');
+      assert.ok(log.indexOf('rejected 2') < log.indexOf('read 3000'), 'row 2 was handed over before the last row was read');
+      assert.equal(collectedBeforeTheEnd, 100, 'the first 100 rejected rows were collected while the import ran');
+    });
+
+    it('hands rejected rows over in several turns of the event loop, a bounded number per turn, interleaved with the batches it writes', async function () {
+      const events: string[] = [];
+      const writing: Store = Object.assign(Object.create(null) as Store, {
+        importContacts: (campaignId: string, rows: ContactInput[], now: number) => {
+          events.push('write');
+          return store.importContacts(campaignId, rows, now);
+        },
+        getContact: (campaignId: string, customerId: string) => store.getContact(campaignId, customerId),
+      });
+      // 10,000 rows: 9 of 10 rejected (a bad number, a type the campaign does not have, a control character in the id).
+      const lines = ['customerId,number,type'];
+      for (let i = 0; i < 10_000; i += 1) {
+        const kind = i % 10;
+        if (kind === 0) lines.push(`C${i},+1555${String(i).padStart(7, '0')},mobile`);
+        else if (kind < 4) lines.push(`C${i},12ab,mobile`);
+        else if (kind < 7) lines.push(`C${i},+1666${String(i).padStart(7, '0')},fax`);
+        else lines.push(`"C${i}\u0000",+1777${String(i).padStart(7, '0')},mobile`);
+      }
+      const turns = turnCounter();
+      const perTurn = new Map<number, number>();
+      let rejected = 0;
+      let lastRow = 0;
+      let out;
+      // At most 10 a turn (a slice checks at least 16 rows, so a slice alone would hand over more).
+      const limit = 10;
+      try {
+        out = await importContacts(writing, 'turns', lines.join('\n'), RULES, NOW, {
+          rejectsPerTurn: limit,
+          onRejected: (r) => {
+            assert.ok(r.row > lastRow, `rows in order (${r.row} after ${lastRow})`);
+            lastRow = r.row;
+            rejected += 1;
+            perTurn.set(turns.turn, (perTurn.get(turns.turn) ?? 0) + 1);
+            if (events.at(-1) !== 'reject') events.push('reject');
+          },
+        });
+      } finally {
+        turns.stop();
+      }
+      assert.deepEqual(out, { inserted: 1000, rejected: 9000 });
+      assert.equal(rejected, 9000);
+      const most = Math.max(...perTurn.values());
+      assert.ok(most <= limit, `at most ${limit} rows in one turn (${most})`);
+      assert.ok(perTurn.size >= 9000 / limit, `handed over in ${perTurn.size} turns`);
+      const firstWrite = events.indexOf('write');
+      const lastWrite = events.lastIndexOf('write');
+      assert.ok(events.slice(firstWrite, lastWrite).includes('reject'), `rejected rows go out between the writes, not after them: ${events.join(' ').slice(0, 300)}`);
+    });
+
+    it('reads CSV bytes (a Buffer) strictly as UTF-8: a BOM is fine, the contacts are those of the text', async function () {
+      const text = 'customerId,number1,type1,custom.name,custom.note\r\nC1,+15550100,mobile,José,"a, b\r\nc"\r\nC2,+15550101,home,张伟,\r\n\r\nC3,bad,home,Zoë 😀,\r\n';
+      const fromText = await importAll(store, 'text', text);
+      const fromBytes = await importAll(store, 'bytes', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]));
+      assert.deepEqual(fromBytes, fromText);
+      assert.equal(fromBytes.inserted, 2);
+      assert.deepEqual(fromBytes.rejected.map((r) => r.row), [4]);
+      assert.deepEqual(await stored(store, 'bytes'), await stored(store, 'text'));
+      assert.deepEqual((await stored(store, 'bytes')).map((c) => c.custom), [{ name: 'José', note: 'a, b\r\nc' }, { name: '张伟' }]);
+    });
+
+    it('refuses CSV bytes that are not UTF-8 (a file saved as Windows-1252) before storing anything, saying where and how to fix it', async function () {
+      const latin1 = Buffer.from('customerId,number,custom.name\nC1,+15550100,Anna\nC2,+15550101,José\nC3,+15550102,Zoë\n', 'latin1');
+      const err = await importContacts(store, 'latin1', latin1, RULES, NOW).then(
+        () => assert.fail('the import should be refused'),
+        (e: unknown) => e as Error,
+      );
+      assert.equal(
+        err.message,
+        'CSV row 2 (byte offset 64): the byte E9 after "C2,+15550101,Jos" is not UTF-8. The file is not UTF-8 text: it was probably saved as ISO-8859-1/Windows-1252, GBK or another legacy encoding. Save it as UTF-8 (in Excel: Save As, "CSV UTF-8") and load it again.',
+      );
+      assert.equal((await store.countContacts('latin1', NOW)).total, 0, 'nothing stored, not even the rows before');
+      // In the header, and Windows-1252 bytes that are not letters (0x93 "smart quotes").
+      await assert.rejects(importContacts(store, 'latin1', Buffer.from('customerId,number,custom.Stra\u00dfe\nC1,+15550100,x\n', 'latin1'), RULES, NOW), /^Error: CSV header \(byte offset 29\): the byte DF after "customerId,number,custom.Stra" is not UTF-8\./);
+      await assert.rejects(importContacts(store, 'latin1', Buffer.from([...Buffer.from('customerId,number,custom.q\nC1,+15550100,'), 0x93, 0x68, 0x69, 0x94, 0x0a]), RULES, NOW), /^Error: CSV row 1 \(byte offset 40\): the byte 93 after "C1,\+15550100," is not UTF-8/);
+    });
+
+    it('rejects the rows of text that was not UTF-8 (U+FFFD from a file-in node decoding Windows-1252) with a reason saying so, and imports the rest', async function () {
+      const decoded = Buffer.from('customerId,number,custom.name\nC1,+15550100,Anna\nC2,+15550101,José\nJos\u00e9,+15550102,x\n', 'latin1').toString('utf8');
+      assert.ok(decoded.includes('\ufffd'));
+      const out = await importAll(store, 'fffd', decoded);
+      assert.equal(out.inserted, 1);
+      assert.deepEqual(
+        out.rejected.map((r) => [r.row, r.reason.replace(/: the text was not UTF-8.*$/, '')]),
+        [
+          [2, 'custom.name: "Jos\ufffd" holds U+FFFD (\ufffd) at character 4'],
+          [3, 'customerId: "Jos\ufffd" holds U+FFFD (\ufffd) at character 4'],
+        ],
+      );
+      assert.match(out.rejected[0]?.reason ?? '', /the text was not UTF-8 when it was read .*save the file as UTF-8/);
+      // A header with U+FFFD refuses the import: every row would be wrong.
+      await assert.rejects(importContacts(store, 'fffd', 'customerId,number,custom.Stra\ufffde\nC1,+15550100,x\n', RULES, NOW), /^Error: CSV header: column 3 "custom.Stra\ufffde" holds U\+FFFD \(\ufffd\) at character 12: the text was not UTF-8/);
+    });
+
+    it('rejects control characters in CSV rows and array rows alike, naming the field', async function () {
+      const csv = 'customerId,number,custom.note\n"C\u00001",+15550100,x\nC2,+15550101,"line 1\r\nline 2\tend"\nC3,+15550102,"bell\u0007"\n';
+      const rows = [
+        { customerId: 'C\u00001', number: '+15550100', custom: { note: 'x' } },
+        { customerId: 'C2', number: '+15550101', custom: { note: 'line 1\r\nline 2\tend' } },
+        { customerId: 'C3', number: '+15550102', custom: { note: 'bell\u0007' } },
+      ];
+      const a = await importAll(store, 'csv', csv);
+      const b = await importAll(store, 'rows', rows);
+      for (const out of [a, b]) {
+        assert.equal(out.inserted, 1);
+        assert.deepEqual(
+          out.rejected.map((r) => [r.row, r.reason.replace(/ \(.*\)$/, '')]),
+          [
+            [1, 'customerId: "C\\u00001" holds the control character U+0000 at character 2'],
+            [3, 'custom.note: "bell\\u0007" holds the control character U+0007 at character 5'],
+          ],
+        );
+      }
+      assert.deepEqual((await stored(store, 'csv'))[0]?.custom, { note: 'line 1\r\nline 2\tend' });
+    });
+
+    it('says what was done when the store fails part way', async function () {
+      let writes = 0;
+      const failing: Store = Object.assign(Object.create(null) as Store, {
+        importContacts: (campaignId: string, rows: ContactInput[], now: number) => {
+          writes += 1;
+          if (writes === 2) return Promise.reject(new Error('disk full'));
+          return store.importContacts(campaignId, rows, now);
+        },
+        getContact: (campaignId: string, customerId: string) => store.getContact(campaignId, customerId),
+      });
+      const rows = Array.from({ length: 30 }, (_, i) => ({ customerId: `C${i}`, number: i === 3 ? 'x' : `+1555${String(i).padStart(4, '0')}` }));
+      const err = await importContacts(failing, 'fail', rows, RULES, NOW, { batchSize: 10 }).then(
+        () => assert.fail('the import should fail'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof ImportFailed, String(err));
+      assert.equal(err.message, 'contact import failed after 10 contacts were stored and 1 rows rejected: disk full');
+      assert.equal((await store.countContacts('fail', NOW)).total, 10);
     });
 
     it('reports progress and stops between batches when aborted', async function () {
       const rows = Array.from({ length: 50 }, (_, i) => ({ customerId: `C${i}`, number: `+1555${String(i).padStart(4, '0')}` }));
       const seen: [number, number | undefined][] = [];
-      const done = await importContacts(store, 'g', rows, RULES, NOW, { batchSize: 20, onProgress: (d, t) => seen.push([d, t]) });
+      const done = await importContacts(store, 'g', rows, RULES, NOW, { batchSize: 20, onProgress: (p) => seen.push([p.done, p.total]) });
       assert.equal(done.inserted, 50);
       assert.deepEqual(seen.at(-1), [50, 50]);
       assert.ok(seen.length >= 3, `progress after each batch (${JSON.stringify(seen)})`);
@@ -309,8 +579,8 @@ describe('campaign contacts', function () {
       const err = await importContacts(store, 'h', rows, RULES, NOW, {
         batchSize: 10,
         signal: controller.signal,
-        onProgress: (d) => {
-          if (d >= 10) controller.abort(new Error('user stopped it'));
+        onProgress: (p) => {
+          if (p.done >= 10) controller.abort(new Error('user stopped it'));
         },
       }).then(
         () => assert.fail('the import should stop'),
@@ -334,7 +604,7 @@ describe('campaign contacts', function () {
       } finally {
         clearInterval(probe);
       }
-      assert.deepEqual(out, { inserted: 100_000, rejected: [] });
+      assert.deepEqual(out, { inserted: 100_000, rejected: 0 });
       assert.ok(turns >= 50, `other work ran ${turns} times during the import`);
       assert.equal((await store.countContacts('big', NOW)).total, 100_000);
       const [first] = await store.claimDue('big', NOW, 1, 'w', 60_000);

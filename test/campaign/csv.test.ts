@@ -1,9 +1,31 @@
 /**
  * CSV in and out (lib/campaign/csv.ts): RFC 4180 parsing of imports, and the
  * attempts export: formula escaping for spreadsheets, masked numbers, ISO
- * times, CRLF lines.
+ * times, CRLF lines. CSV bytes (lib/campaign/csv-bytes.ts): read in
+ * segments, strictly UTF-8, with the same records as the decoded text.
  */
+
+/** What a parse gives: its records, or the message it throws. */
+function outcome(parse: () => unknown): unknown {
+  try {
+    return parse();
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** Runs checkCsvBytes to its end: the count of data records. */
+function countOf(bytes: Uint8Array, chunk: number): number {
+  const steps = checkCsvBytes(bytes, chunk);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
+import fc from 'fast-check';
+import { checkCsvBytes, csvRecordsFromBytes, firstInvalidUtf8 } from '../../lib/campaign/csv-bytes';
 import { attemptLines, csvCell, csvRecords, maskNumber } from '../../lib/campaign/csv';
 import type { AttemptRow } from '../../lib/store/port';
 
@@ -57,6 +79,67 @@ describe('campaign csv', function () {
 
     it('refuses a header that names a column twice', function () {
       assert.throws(() => [...csvRecords('number,number\n1,2\n')], /CSV header: the column "number" appears twice/);
+    });
+
+    it('refuses a header holding a control character or U+FFFD (text that was not UTF-8), naming the column', function () {
+      assert.throws(() => [...csvRecords('customerId,number,custom.Stra\ufffde\n1,2,3\n')], /^Error: CSV header: column 3 "custom.Stra\ufffde" holds U\+FFFD \(\ufffd\) at character 12: the text was not UTF-8 when it was read/);
+      assert.throws(() => [...csvRecords('customerId,"num\u0000ber"\n1,2\n')], /^Error: CSV header: column 2 "num\\u0000ber" holds the control character U\+0000 at character 4 \(ids, numbers, types and names hold no control characters, not even a tab or a line break\)$/);
+    });
+  });
+
+  describe('CSV bytes', function () {
+    it('gives the records of the decoded text, whatever the segment size (quotes, CRLF split across segments, blank rows, BOM, multibyte characters)', function () {
+      const piece = fc.constantFrom('a', 'b', ' ', ',', '"', '""', '\r', '\n', '\r\n', 'é', '中', '😀', 'x,y', '"q,\r\n"');
+      const text = fc.tuple(fc.boolean(), fc.array(piece, { maxLength: 60 })).map(([bom, parts]) => `${bom ? '\ufeff' : ''}${parts.join('')}`);
+      fc.assert(
+        fc.property(text, fc.integer({ min: 1, max: 48 }), (t, segment) => {
+          const bytes = Buffer.from(t, 'utf8');
+          const expected = outcome(() => [...csvRecords(t)]);
+          assert.deepEqual(outcome(() => [...csvRecordsFromBytes(bytes, segment)]), expected);
+          const count = outcome(() => countOf(bytes, segment));
+          if (Array.isArray(expected)) assert.equal(count, expected.length);
+          else assert.deepEqual(count, expected);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('reads a large file in segments, numbering rows across them', function () {
+      const lines = ['customerId,custom.note'];
+      for (let i = 1; i <= 5000; i += 1) lines.push(i % 7 === 0 ? '' : `C${i},"note ${i} 中文,\r\nsecond line"`);
+      const text = lines.join('\r\n');
+      const fromBytes = [...csvRecordsFromBytes(Buffer.from(text), 4096)];
+      assert.deepEqual(fromBytes, [...csvRecords(text)]);
+      assert.equal(fromBytes.at(-1)?.row, 5000);
+      assert.equal(countOf(Buffer.from(text), 4096), 5000 - Math.floor(5000 / 7));
+    });
+
+    it('finds the first bytes that are not UTF-8 exactly where a strict decoder fails', function () {
+      const byte = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0x80, max: 0xff }), fc.constantFrom(0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xa0, 0x9f, 0x8f, 0xbf));
+      fc.assert(
+        fc.property(fc.array(byte, { maxLength: 24 }), (list) => {
+          const bytes = Uint8Array.from(list);
+          const bad = firstInvalidUtf8(bytes);
+          assert.equal(bad === undefined, isUtf8(bytes));
+          if (bad) {
+            assert.ok(isUtf8(bytes.subarray(0, bad.at)), 'the bytes before it are UTF-8');
+            assert.ok(!isUtf8(bytes.subarray(0, bad.at + bad.length)), 'it is where the text stops being UTF-8');
+          }
+        }),
+        { numRuns: 5000 },
+      );
+    });
+
+    it('refuses bytes that are not UTF-8 in the check and in the reading, naming the row and the byte offset', function () {
+      const bytes = Buffer.from('customerId,number\r\nC1,+15550100\r\n"C\r\n2",+15550101\r\nC\u00e93,+15550102\r\n', 'latin1');
+      const message = 'CSV row 3 (byte offset 52): the byte E9 after "C" is not UTF-8. The file is not UTF-8 text: it was probably saved as ISO-8859-1/Windows-1252, GBK or another legacy encoding. Save it as UTF-8 (in Excel: Save As, "CSV UTF-8") and load it again.';
+      for (const size of [1, 7, 4096]) {
+        assert.throws(() => countOf(bytes, size), { message });
+        assert.throws(() => [...csvRecordsFromBytes(bytes, size)], { message });
+      }
+      // A sequence cut off at the end of the file, and an overlong form.
+      assert.throws(() => countOf(Buffer.from([0x61, 0x0a, 0x62, 0xe4, 0xb8]), 2), /^Error: CSV row 1 \(byte offset 3\): the bytes E4 B8 after "b" are not UTF-8\./);
+      assert.throws(() => countOf(Buffer.from([0x61, 0x0a, 0xc0, 0xaf]), 2), /^Error: CSV row 1 \(byte offset 2\): the byte C0 is not UTF-8\./);
     });
   });
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { REJECTS_PER_TURN } from '../../lib/campaign/contacts';
 import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { CallReport, NumberBehaviour } from '../../lib/sim/script';
@@ -254,11 +255,78 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.deepEqual(rows, [
       [2, 'number1: "12ab" is not a phone number (2 to 32 digits with an optional leading +)'],
       [3, 'type1: "fax" is not a number type of this campaign (mobile, home, work, other)'],
-      [4, 'customerId: K1 is repeated (first in row 1)'],
+      [4, 'customerId: K1 is repeated (an earlier row of this import has it)'],
     ]);
     // Not an array or CSV text: an error for Catch nodes, nothing stored.
     node(contacts).receive({ payload: 42 });
-    await untilLogged(/msg\.payload must be an array of contacts or CSV text, got number/);
+    await untilLogged(/msg\.payload must be an array of contacts, CSV text or a Buffer of CSV \(UTF-8\), got number/);
+  });
+
+  it('streams rejected rows to output 2 while the import runs, a bounded number per turn, before the summary; status, summary and log say the counts', async function () {
+    const nodes = prepare('Notification campaign', (c) => {
+      c.timezone = 'UTC';
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const contacts = String(byType(nodes, 'callflow-contacts').id);
+    await waitForStatus(node(String(byType(nodes, 'callflow-dialer').id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
+    // 5,000 rows, 4 of 5 rejected: a bad number, a number type the task does not have, a NUL in the id, U+FFFD in a custom field.
+    const lines = ['customerId,number1,type1,custom.name'];
+    for (let i = 0; i < 5000; i += 1) {
+      const n = `+86138${String(i).padStart(8, '0')}`;
+      if (i % 5 === 0) lines.push(`K${i},${n},mobile,ok`);
+      else if (i % 5 === 1) lines.push(`K${i},12ab,mobile,ok`);
+      else if (i % 5 === 2) lines.push(`K${i},${n},fax,ok`);
+      else if (i % 5 === 3) lines.push(`"K${i}\u0000",${n},mobile,ok`);
+      else lines.push(`K${i},${n},mobile,Jos\ufffd`);
+    }
+    let turn = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turn += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const perTurn = new Map<number, number>();
+    const rows: number[] = [];
+    node('rejected').on('input', (msg: { row: number }) => {
+      rows.push(msg.row);
+      perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    });
+    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 60_000);
+    let loadedTurn = 0;
+    node('loaded').on('input', () => (loadedTurn = turn));
+    node(contacts).receive({ topic: 'list 7', payload: lines.join('\r\n') });
+    let summary;
+    try {
+      summary = (await loaded)[0];
+    } finally {
+      ticking = false;
+    }
+    assert.deepEqual(summary?.payload, { inserted: 1000, rejected: 4000, campaign: 'Product change notice' });
+    assert.equal(rows.length, 4000, 'every rejected row reached output 2 before the summary reached output 1');
+    assert.deepEqual(rows.slice(0, 4), [2, 3, 4, 5], 'in row order');
+    const most = Math.max(...perTurn.values());
+    assert.ok(most <= REJECTS_PER_TURN.max, `at most ${REJECTS_PER_TURN.max} rejected rows arrive in one turn (${most})`);
+    assert.ok(perTurn.size >= Math.ceil(4000 / REJECTS_PER_TURN.max), `they arrived over ${perTurn.size} turns`);
+    assert.ok(Math.min(...perTurn.keys()) < loadedTurn, 'the first rejected rows arrived turns before the import ended');
+    await waitForStatus(node(contacts), (s) => s.text === '1000 imported, 4000 rejected' && s.fill === 'yellow');
+    await untilLogged(/imported 1000 contacts into Product change notice; 4000 rows rejected/);
+  });
+
+  it('takes CSV as a Buffer of UTF-8 bytes, and refuses one that is not UTF-8 with where and how to fix it, storing nothing', async function () {
+    const nodes = prepare('Notification campaign', (c) => {
+      c.timezone = 'UTC';
+    });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    const contacts = String(byType(nodes, 'callflow-contacts').id);
+    await waitForStatus(node(String(byType(nodes, 'callflow-dialer').id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
+    const text = 'customerId,number1,type1,custom.name\nB1,+8613800000101,mobile,José\nB2,+8613800000102,mobile,张伟\n';
+    node(contacts).receive({ payload: Buffer.from(text, 'latin1') });
+    await untilLogged(/CSV row 1 \(byte offset 65\): the byte E9 after \W+B1,\+8613800000101,mobile,Jos\W+ is not UTF-8\. The file is not UTF-8 text: .*Save it as UTF-8/);
+    await waitForStatus(node(contacts), (s) => /^CSV row 1 \(byte offset 65\)/.test(s.text ?? '') && s.fill === 'red');
+    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
+    node(contacts).receive({ payload: Buffer.from(`\ufeff${text}`, 'utf8') });
+    assert.deepEqual((await loaded)[0]?.payload, { inserted: 2, rejected: 0, campaign: 'Product change notice' });
   });
 
   it('adds, lists and removes blocklist entries, and refuses a bad one with the reason', async function () {

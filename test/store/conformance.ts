@@ -250,6 +250,14 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
           { what: 'priority 9', bad: row('eve', { priority: 9 }), index: 4, field: /priority/ },
           { what: 'no numbers', bad: { customerId: 'dee' }, index: 3, field: /numbers/ },
           { what: 'an unknown property', bad: { ...row('eve'), colour: 'red' }, index: 4, field: /colour/ },
+          // Text that is not text: control characters and U+FFFD (bytes that were not UTF-8), in ids and at any depth of custom fields.
+          { what: 'a NUL in the customer id', bad: row('d\u0000ee'), index: 3, field: /customerId/ },
+          { what: 'a tab in the customer id', bad: row('d\tee'), index: 3, field: /customerId/ },
+          { what: 'U+FFFD in the customer id', bad: row('Jos\ufffd'), index: 3, field: /customerId/ },
+          { what: 'a lone surrogate in the customer id', bad: row('d\ud800ee'), index: 3, field: /customerId/ },
+          { what: 'a control character deep in a custom field', bad: row('dee', { custom: { note: { lines: ['ok', 'a\u0007b'] } } }), index: 3, field: /custom\.note\.lines\.1/ },
+          { what: 'a C1 control in an attribute', bad: row('dee', { attrs: { city: 'K\u0085ln' } }), index: 3, field: /attrs\.city/ },
+          { what: 'a line break in a custom field name', bad: row('dee', { custom: { 'no\nte': 'x' } }), index: 3, field: /custom/ },
         ];
         for (const { what, bad, index, field } of cases) {
           const batch = [...valid];
@@ -260,6 +268,9 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
           for (const id of ['ann', 'bob', 'cy', 'dan', 'dee', 'eve']) assert.equal(await store.getContact(C, id), undefined, `${what}: ${id} was not written`);
           assert.equal((await store.countContacts(C, T + 1)).total, 1, what);
         }
+        // Tabs and line breaks are text in custom fields and attributes.
+        assert.deepEqual(await store.importContacts(C, [row('tab', { attrs: { note: 'a\tb' }, custom: { address: '1 Main St\r\nSpringfield', cells: ['a\tb'] } })], T + 1), { inserted: 1, duplicates: [] });
+        assert.deepEqual((await mustGet(store, C, 'tab')).custom, { address: '1 Main St\r\nSpringfield', cells: ['a\tb'] });
         // The campaign goes on as before: the next import continues after zed.
         assert.deepEqual(await store.importContacts(C, valid, T + 2), { inserted: 3, duplicates: [] });
         assert.ok((await mustGet(store, C, 'ann')).seq > (await mustGet(store, C, 'zed')).seq);

@@ -115,13 +115,13 @@ describe('embedded store', function () {
       const s = embedded({ migrations: recording(ran) });
       await s.open();
       assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
-      assert.deepEqual(ran, ['contacts:1', 'contacts:2', 'contacts:3', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1']);
+      assert.deepEqual(ran, ['contacts:1', 'contacts:2', 'contacts:3', 'contacts:4', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1']);
       await s.importContacts('spring', [{ customerId: 'ann', numbers: [{ number: '+15550100' }] }], 1_000_000);
       await s.close();
 
       const again = embedded({ migrations: recording(ran) });
       await again.open();
-      assert.equal(ran.length, 8, 'no step runs twice');
+      assert.equal(ran.length, 9, 'no step runs twice');
       assert.deepEqual(again.versions(), { ...SCHEMA_VERSIONS });
       assert.equal((await again.getContact('spring', 'ann'))?.seq, 1, 'the data is kept');
     });
@@ -365,6 +365,44 @@ describe('embedded store', function () {
       tallying = false;
       assert.deepEqual(tally, { outcomes: {}, inFlight: 0, done: 0 });
       assert.ok(turns >= 3, `the event loop turned ${turns} time(s) during the tally`);
+    });
+  });
+
+  describe('counting contacts', function () {
+    it('counts each state in slices of seq numbers along an index, reading no table, with the event loop free between slices', async function () {
+      const s = new EmbeddedStore({ file, countSlice: 1000 });
+      await s.open();
+      try {
+        await s.importContacts('spring', Array.from({ length: 3500 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: '+15550100' }], ...(i % 5 === 0 ? { dueAt: 2_000_000 } : {}) })), 1_000_000);
+        await s.importContacts('autumn', [{ customerId: 'a', numbers: [{ number: '+15550100' }] }], 1_000_000);
+        const st = (s as unknown as { st?: Record<string, { source: string } | undefined> }).st;
+        const sql = st?.countState?.source;
+        assert.ok(sql, 'the store prepares its countState statement');
+        const db = new Database(file, { readonly: true });
+        try {
+          const p = db
+            .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+            .all('spring', 1, 0, 1000)
+            .map((r) => r.detail);
+          assert.ok(p.some((d) => /^SEARCH contacts USING COVERING INDEX contacts_state \(campaign=\? AND state=\? AND seq>\? AND seq<\?\)/.test(d)), `countState: ${p.join('\n')}`);
+        } finally {
+          db.close();
+        }
+        assert.equal((await s.claimDue('spring', 1_000_000, 10, 'w1', 1000)).length, 10);
+        let turns = 0;
+        let counting = true;
+        const spin = (): void => {
+          turns += 1;
+          if (counting) setImmediate(spin);
+        };
+        setImmediate(spin);
+        const counts = await s.countContacts('spring', 1_000_000);
+        counting = false;
+        assert.deepEqual(counts, { waiting: 700, due: 2790, leased: 10, done: 0, total: 3500, dueNow: 2790 });
+        assert.ok(turns >= 3, `the event loop turned ${turns} time(s) during the count`);
+      } finally {
+        await s.close();
+      }
     });
   });
 
