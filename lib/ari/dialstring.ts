@@ -56,6 +56,16 @@ const PART_NAMES: Record<Part, string> = {
 /** Which placeholders a template takes: an endpoint's ({vars.name}, {caller}, {dialed}, {callId}) or a dial string's ({number}). */
 export type TemplateKind = 'endpoint' | 'dial-string';
 
+/**
+ * A value as an error quotes it: JSON (escapes keep a log line one line),
+ * cut after 80 characters with its length, so a value of thousands of
+ * characters makes a message one can read.
+ */
+export function quoted(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 76)}..." (${typeof value === 'string' ? value.length : text.length} characters)` : text;
+}
+
 export class DialStringError extends RangeError {
   override readonly name = 'DialStringError';
   constructor(
@@ -105,9 +115,9 @@ function describeChar(c: string): string {
     case ']':
     case '"':
     case '\\':
-      return `${JSON.stringify(c)}, which Asterisk's argument parser reads`;
+      return `${quoted(c)}, which Asterisk's argument parser reads`;
     default:
-      return JSON.stringify(c);
+      return quoted(c);
   }
 }
 
@@ -152,7 +162,7 @@ function shapeOf(s: string, hole?: string): Shape | string {
   if (slash <= 0) return 'has no technology: write Technology/resource, e.g. PJSIP/100';
   const tech = s.slice(0, slash);
   if (tech.includes(HOLE)) return `has ${hole} in the technology name`;
-  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(tech)) return `has no valid technology name before "/" (got ${JSON.stringify(tech)})`;
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(tech)) return `has no valid technology name before "/" (got ${quoted(tech)})`;
   if (slash === s.length - 1) return 'has nothing after the technology';
   const spans: Span[] = [];
   const shape: Shape = { tech, rest: slash + 1, spans };
@@ -198,7 +208,7 @@ function pjsipShape(s: string, base: number, value: ValueAt, hole = 'a placehold
   const hostPort = uri.slice(uriAt + 1);
   if (hostPort.includes(HOLE)) return `has ${hole} in the host, port or parameters of a SIP URI`;
   if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)(:[0-9]{1,5})?(;[A-Za-z0-9_.-]+(=[A-Za-z0-9_.-]+)?)*$/.test(hostPort)) {
-    return `has ${JSON.stringify(hostPort)} where a SIP URI's host[:port][;parameters] go`;
+    return `has ${quoted(hostPort)} where a SIP URI's host[:port][;parameters] go`;
   }
   return undefined;
 }
@@ -285,7 +295,7 @@ export function parseDialTemplate(text: string, kind: TemplateKind): DialTemplat
 /** Why a template is refused (for the forms and deploy checks), or undefined. */
 export function dialTemplateProblem(text: string, kind: TemplateKind): string | undefined {
   const t = parseDialTemplate(text, kind);
-  return typeof t === 'string' ? `${JSON.stringify(text)} ${t}` : undefined;
+  return typeof t === 'string' ? `${quoted(text)} ${t}` : undefined;
 }
 
 /** Why a finished dial string is not one destination of a known shape, or undefined. */
@@ -313,16 +323,16 @@ export function fillDialTemplate(template: DialTemplate, valueOf: (name: string)
     const value = asValue(raw);
     if (value === undefined) throw new DialStringError(field, JSON.stringify(raw) ?? typeof raw, `the value of {${name}} is a ${typeof raw}, not text or a number`);
     if (name === 'number' && !NUMBER.test(value)) {
-      throw new DialStringError(field, value, `the number ${JSON.stringify(value)} is not a phone number (1 to 32 digits, * or #, with an optional leading +)`);
+      throw new DialStringError(field, value, `the number ${quoted(value)} is not a phone number (1 to 32 digits, * or #, with an optional leading +)`);
     }
     const problem = valueProblem(value, part);
-    if (problem) throw new DialStringError(field, value, `the value ${JSON.stringify(value)} of {${name}} cannot be used as ${PART_NAMES[part]}: it ${problem}`);
+    if (problem) throw new DialStringError(field, value, `the value ${quoted(value)} of {${name}} cannot be used as ${PART_NAMES[part]}: it ${problem}`);
     return value;
   });
   let i = 0;
   const made = template.text.replace(/\{[^{}]*\}/g, () => values[i++] ?? '');
   const why = dialStringProblem(made);
-  if (why) throw new DialStringError(field, made, `${JSON.stringify(made)} is not one destination: it ${why}`);
+  if (why) throw new DialStringError(field, made, `${quoted(made)} is not one destination: it ${why}`);
   return made;
 }
 
@@ -333,9 +343,9 @@ export function fillDialTemplate(template: DialTemplate, valueOf: (name: string)
  */
 export function checkDialplanTarget(target: { context: string; extension: string }, fields: { context: string; extension: string }): void {
   const context = valueProblem(target.context, 'context');
-  if (context) throw new DialStringError(fields.context, target.context, `${JSON.stringify(target.context)} cannot be used as ${PART_NAMES.context}: it ${context}`);
+  if (context) throw new DialStringError(fields.context, target.context, `${quoted(target.context)} cannot be used as ${PART_NAMES.context}: it ${context}`);
   const extension = valueProblem(target.extension, 'resource');
-  if (extension) throw new DialStringError(fields.extension, target.extension, `${JSON.stringify(target.extension)} cannot be used as ${PART_NAMES.exten}: it ${extension}`);
+  if (extension) throw new DialStringError(fields.extension, target.extension, `${quoted(target.extension)} cannot be used as ${PART_NAMES.exten}: it ${extension}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -418,7 +428,7 @@ export class DialAllowlist {
       const shapeText = raw.replace(/\*+/g, HOLE);
       const shape = raw.includes(HOLE) ? `contains ${describeChar(HOLE)}` : shapeOf(shapeText, 'a wildcard');
       if (typeof shape === 'string') {
-        invalid.push(`${JSON.stringify(raw)} ${shape}`);
+        invalid.push(`${quoted(raw)} ${shape}`);
         continue;
       }
       const atoms: Atom[] = [];
@@ -477,7 +487,7 @@ export class DialAllowlist {
 /** The template's dial string with these values, checked and allowed: see fillDialTemplate and DialAllowlist. */
 export function dialDestination(template: string, kind: TemplateKind, valueOf: (name: string) => unknown, allowlist: DialAllowlist, field: string): string {
   const parsed = parseDialTemplate(template, kind);
-  if (typeof parsed === 'string') throw new DialStringError(field, template, `${JSON.stringify(template)} ${parsed}`);
+  if (typeof parsed === 'string') throw new DialStringError(field, template, `${quoted(template)} ${parsed}`);
   const made = fillDialTemplate(parsed, valueOf, field);
   allowlist.check(made, field);
   return made;

@@ -15,6 +15,7 @@ import {
   dialStringProblem,
   dialTemplateSchema,
   parseDialTemplate,
+  quoted,
   type TemplateKind,
 } from '../../lib/ari/dialstring';
 import { Validator } from '../../lib/schemas/validator';
@@ -72,6 +73,14 @@ describe('dial strings (lib/ari/dialstring)', function () {
     }
   });
 
+  it('quotes a value in an error as JSON, cut after 80 characters with its length, so a huge value makes a readable message', function () {
+    assert.equal(quoted('100&PJSIP/200'), '"100&PJSIP/200"');
+    assert.equal(quoted('a\nb'), '"a\\nb"');
+    const long = quoted('1'.repeat(2000));
+    assert.ok(long.length < 120, long);
+    assert.match(long, /^"1{75}\.\.\." \(2000 characters\)$/);
+  });
+
   describe('values: checked against their place before they are put in', function () {
     for (const [value, why] of INJECTIONS) {
       it(`refuses ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)} from a call variable, naming the field, the placeholder and the value`, function () {
@@ -81,7 +90,7 @@ describe('dial strings (lib/ari/dialstring)', function () {
             assert.ok(err instanceof DialStringError);
             assert.equal(err.field, 'endpoint');
             assert.equal(err.value, value);
-            assert.ok(err.message.startsWith(`endpoint: the value ${JSON.stringify(value)} of {vars.dest} cannot be used as a PJSIP endpoint name: it `), err.message);
+            assert.ok(err.message.startsWith(`endpoint: the value ${quoted(value)} of {vars.dest} cannot be used as a PJSIP endpoint name: it `), err.message);
             assert.match(err.message, why);
             return true;
           },

@@ -8,6 +8,7 @@
  * names the node, the field and the value, and nothing reaches Asterisk.
  */
 import assert from 'node:assert/strict';
+import { quoted } from '../../lib/ari/dialstring';
 import type { CallReport } from '../../lib/sim/script';
 import { CREDS, connected, ivrFlow, useSimulator, type CallMsg, type FlowOptions } from '../support/ivr';
 import { INJECTIONS } from '../support/injections';
@@ -91,7 +92,7 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
         ['sip:+19005550100@evil.example.com', /is a URI \(sip:, sips: or tel:\)/],
       ] as const) {
         const msg = await refused(() => simulator().placeCall({ from: '+15550100', to: '100', args: ['main'], headers: { 'X-Dest': value } }));
-        assert.ok(msg.error.message.startsWith(`endpoint: the value ${JSON.stringify(value)} of {vars.dest} cannot be used as a PJSIP endpoint name: it `), msg.error.message);
+        assert.ok(msg.error.message.startsWith(`endpoint: the value ${quoted(value)} of {vars.dest} cannot be used as a PJSIP endpoint name: it `), msg.error.message);
         assert.match(msg.error.message, why);
       }
       assert.deepEqual(outbound(), [], 'no channel was created');
@@ -117,7 +118,7 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
         const call = simulator().placeCall({ from: '+15550100', to: '100', args: ['main'] });
         const msg = await held;
         const error = await refused(() => node('copy').receive({ ...msg, dest: value }));
-        assert.equal(error.error.message.startsWith(`endpoint: the value ${JSON.stringify(value)} of {vars.dest}`), true, error.error.message);
+        assert.equal(error.error.message.startsWith(`endpoint: the value ${quoted(value)} of {vars.dest}`), true, error.error.message);
         assert.match(error.error.message, why);
         call.hangup();
       }
