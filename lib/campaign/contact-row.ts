@@ -17,7 +17,9 @@
  */
 import type { CallOrder } from '../schemas/campaign';
 import { contactInput, type AttrValue, type ContactInput, type ContactNumber } from '../schemas/store';
-import { textProblem, type FieldKind } from './field-text';
+import { escaped, show, textProblem, UNSHOWABLE, type FieldKind } from './field-text';
+
+export { show } from './field-text';
 import { rankOf } from './order';
 
 export interface ContactRules {
@@ -39,34 +41,6 @@ const PLAIN_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const CUSTOM_DEPTH = 16;
 const CUSTOM_VALUES = 1000;
 
-
-/** A value as a reason shows it: text in quotes, shortened. */
-export function show(value: unknown): string {
-  let text: string;
-  if (value === undefined) text = 'nothing';
-  else if (typeof value === 'bigint') text = String(value);
-  else if (typeof value === 'function' || typeof value === 'symbol') text = `a ${typeof value}`;
-  else {
-    try {
-      const json: string | undefined = JSON.stringify(value);
-      text = json ?? 'a value that cannot be shown';
-    } catch {
-      text = 'a value that cannot be shown';
-    }
-  }
-  // JSON escapes C0 controls and lone surrogates; DEL, C1 and the two Unicode line separators are escaped too, so a reason is one plain line.
-  text = text.replace(INVISIBLE, escaped);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-const INVISIBLE = /[\x7f-\x9f\u2028\u2029]/g;
-/** Characters a field name shows escaped (it is made of the row's own keys). */
-// eslint-disable-next-line no-control-regex
-const UNSHOWABLE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]/gu;
-
-function escaped(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
 
 /** A key of the row as a reason names its field: control characters and the like escaped as \uXXXX. */
 function keyName(key: string): string {

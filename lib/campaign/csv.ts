@@ -5,7 +5,7 @@
  * leading ' (OWASP "CSV injection"), and phone numbers can be masked.
  */
 import type { AttemptRow } from '../store/port';
-import { textProblem } from './field-text';
+import { show, textProblem } from './field-text';
 
 /** One data record of a CSV text. */
 export interface CsvRecord {
@@ -88,8 +88,8 @@ export function csvHeader(text: string): { names: string[]; end: number } {
   names.forEach((name, i) => {
     if (name === '') return;
     const problem = textProblem(name, 'name');
-    if (problem !== undefined) throw new Error(`CSV header: column ${i + 1} ${JSON.stringify(name)} ${problem}`);
-    if (seen.has(name)) throw new Error(`CSV header: the column ${JSON.stringify(name)} appears twice`);
+    if (problem !== undefined) throw new Error(`CSV header: column ${i + 1} ${show(name)} ${problem}`);
+    if (seen.has(name)) throw new Error(`CSV header: the column ${show(name)} appears twice`);
     seen.add(name);
   });
   return { names, end: head.end };

@@ -20,7 +20,7 @@
  * (lib/schemas/store.ts), so the store's contact documents say the same.
  */
 
-import { NOT_IN_NAME_CHARS, NOT_IN_TEXT_CHARS } from '../schemas/store';
+import { CONTACT_NAME_MAX, CONTACT_TEXT_MAX, NOT_IN_NAME_CHARS, NOT_IN_TEXT_CHARS } from '../schemas/store';
 
 export type FieldKind = 'name' | 'text';
 
@@ -42,6 +42,8 @@ const RULE: Record<FieldKind, string> = {
  * character U+0000 at character 2 (...)"), or undefined when nothing is.
  */
 export function textProblem(value: string, kind: FieldKind): string | undefined {
+  const max = kind === 'name' ? CONTACT_NAME_MAX : CONTACT_TEXT_MAX;
+  if (value.length > max) return `is ${value.length} characters long (${kind === 'name' ? 'a name' : 'a text value'} has at most ${max})`;
   const m = (kind === 'name' ? NOT_IN_NAME : NOT_IN_TEXT).exec(value);
   if (!m) return undefined;
   const c = m[0].codePointAt(0) ?? 0;
@@ -49,4 +51,32 @@ export function textProblem(value: string, kind: FieldKind): string | undefined 
   if (c === 0xfffd) return `holds U+FFFD (\ufffd) ${at}: ${NOT_UTF8_HINT}`;
   if (c >= 0xd800 && c <= 0xdfff) return `is not valid Unicode text (a lone UTF-16 surrogate ${at})`;
   return `holds the control character U+${c.toString(16).toUpperCase().padStart(4, '0')} ${at} (${RULE[kind]})`;
+}
+
+/** A value as a reason shows it: text in quotes, shortened. */
+export function show(value: unknown): string {
+  let text: string;
+  if (value === undefined) text = 'nothing';
+  else if (typeof value === 'bigint') text = String(value);
+  else if (typeof value === 'function' || typeof value === 'symbol') text = `a ${typeof value}`;
+  else {
+    try {
+      const json: string | undefined = JSON.stringify(value);
+      text = json ?? 'a value that cannot be shown';
+    } catch {
+      text = 'a value that cannot be shown';
+    }
+  }
+  // JSON escapes C0 controls and lone surrogates; DEL, C1 and the two Unicode line separators are escaped too, so a reason is one plain line.
+  text = text.replace(INVISIBLE, escaped);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+const INVISIBLE = /[\x7f-\x9f\u2028\u2029]/g;
+/** Characters a field name shows escaped (it is made of the row's own keys). */
+// eslint-disable-next-line no-control-regex
+export const UNSHOWABLE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]/gu;
+
+export function escaped(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }

@@ -24,6 +24,10 @@ const FLOW = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: '
  * field; these keep the store from ever holding them, whoever writes.
  */
 export const NOT_IN_NAME_CHARS = '\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffd';
+/** The longest name a contact may hold (an attribute or custom field name, a key inside a custom value). */
+export const CONTACT_NAME_MAX = 256;
+/** The longest text value a contact may hold (an attribute, or a text anywhere in a custom field: a note, an address). */
+export const CONTACT_TEXT_MAX = 10_000;
 export const NOT_IN_TEXT_CHARS = '\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufffd';
 const NAME_TEXT = `^[^${NOT_IN_NAME_CHARS}]*$`;
 const VALUE_TEXT = `^[^${NOT_IN_TEXT_CHARS}]*$`;
@@ -32,17 +36,23 @@ const ATTRS = {
   type: 'object',
   maxProperties: 100,
   propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' },
-  additionalProperties: { type: ['string', 'number', 'boolean'], pattern: VALUE_TEXT, description: 'a text (tab and line breaks allowed, no other control character, no U+FFFD), a number or true/false' },
+  additionalProperties: {
+    type: ['string', 'number', 'boolean'],
+    pattern: VALUE_TEXT,
+    maxLength: CONTACT_TEXT_MAX,
+    description: `a text of up to ${CONTACT_TEXT_MAX} characters (tab and line breaks allowed, no other control character, no U+FFFD), a number or true/false`,
+  },
   description: 'attributes: up to 100 names (letters, digits, _) with a text, number or true/false value',
 } as const;
 /** A custom field's value, at any depth: text as VALUE_TEXT, names as NAME_TEXT. */
 const CUSTOM_VALUE = {
   type: ['string', 'number', 'boolean', 'null', 'array', 'object'],
   pattern: VALUE_TEXT,
+  maxLength: CONTACT_TEXT_MAX,
   items: { $ref: '#/$defs/customValue' },
-  propertyNames: { pattern: NAME_TEXT, description: 'a name without control characters or U+FFFD' },
+  propertyNames: { pattern: NAME_TEXT, maxLength: CONTACT_NAME_MAX, description: `a name of up to ${CONTACT_NAME_MAX} characters without control characters or U+FFFD` },
   additionalProperties: { $ref: '#/$defs/customValue' },
-  description: 'a custom value: text (tab and line breaks allowed, no other control character, no U+FFFD), a number, true/false, null, a list or an object of them',
+  description: 'a custom value: text of up to 10,000 characters (tab and line breaks allowed, no other control character, no U+FFFD), a number, true/false, null, a list or an object of them',
 } as const;
 
 export type AttrValue = string | number | boolean;
@@ -149,7 +159,7 @@ export const contactInput = new Validator<ContactInput>('contact', {
     custom: {
       type: 'object',
       maxProperties: 100,
-      propertyNames: { pattern: NAME_TEXT, description: 'a custom field name without control characters or U+FFFD' },
+      propertyNames: { pattern: NAME_TEXT, maxLength: CONTACT_NAME_MAX, description: `a custom field name of up to ${CONTACT_NAME_MAX} characters without control characters or U+FFFD` },
       additionalProperties: { $ref: '#/$defs/customValue' },
       description: 'an object of at most 100 custom fields',
     },

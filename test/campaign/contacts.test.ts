@@ -12,7 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ImportAborted, ImportFailed, contactFromRow, importContacts, type ContactRules, type ImportInput, type ImportOptions, type RejectedRow } from '../../lib/campaign/contacts';
 import { rankOf } from '../../lib/campaign/order';
-import type { ContactInput } from '../../lib/schemas/store';
+import { contactInput, type ContactInput } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { Store, StoredContact } from '../../lib/store/port';
 
@@ -272,6 +272,18 @@ describe('campaign contacts', function () {
       const cyclic: Record<string, unknown> = { a: 1 };
       cyclic.self = cyclic;
       assert.match(reasonOf({ customerId: 'C', number: '+15550100', custom: { cyclic } }), /^custom\.cyclic(\.self)+: nested more than 16 levels deep$/);
+    });
+
+    it('bounds the length of text values (10,000 characters) and names (256), as the store\'s schema does', function () {
+      const row = { customerId: 'C', number: '+15550100' };
+      const long = 'n'.repeat(10_000);
+      assert.ok(typeof contactFromRow({ ...row, custom: { note: long }, attrs: { city: long } }, RULES) !== 'string', 'a value of 10,000 characters is taken');
+      assert.match(reasonOf({ ...row, custom: { note: `${long}!` } }), /^custom\.note: "n+\.\.\. is 10001 characters long \(a text value has at most 10000\)$/);
+      assert.match(reasonOf({ ...row, attrs: { city: `${long}!` } }), /^attrs\.city: .* is 10001 characters long/);
+      assert.match(reasonOf({ ...row, custom: { n: { ['k'.repeat(257)]: 1 } } }), /^custom\.n\.k+(\.\.\.)?: "k+(\.\.\.)? is 257 characters long \(a name has at most 256\)$/);
+      // The store refuses what the row check would: a document written by another path cannot bring them in.
+      const stored = contactInput.check({ customerId: 'C', numbers: [{ number: '+15550100' }], custom: { note: `${long}!` } });
+      assert.ok(!stored.ok && stored.problems.some((p) => /^custom\.note: .*up to 10,000 characters/.test(p)), JSON.stringify(stored.ok ? 'taken' : stored.problems));
     });
   });
 
