@@ -3,13 +3,17 @@ import type { DeployedVersion } from '../../lib/releases/book';
 import { parseCallers } from '../../lib/releases/gray';
 import type { FlowNode } from '../../lib/releases/nodes';
 import { entryConfig } from '../../lib/schemas/elements';
-import { listEngines } from '../shared/engine';
+import { enginesWithCalls } from '../shared/engine';
 import type { NodeDef } from '../shared/red';
 
-/** The calls in progress on a version, over every connection. */
+/**
+ * The calls in progress on a version, over every connection, those of an
+ * engine parked by a redeploy included: a version that still has calls is
+ * not drained because its connection is between two config node instances.
+ */
 export function liveCalls(flow: string, version: string): number {
   let n = 0;
-  for (const engine of listEngines()) {
+  for (const engine of enginesWithCalls()) {
     if (engine.callCount === 0) continue;
     for (const s of engine.calls.list()) if (s.flow === flow && s.version === version && !s.ended) n += 1;
   }

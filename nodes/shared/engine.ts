@@ -43,6 +43,15 @@ export function listEngines(): Engine[] {
   return [...engines.values()];
 }
 
+/**
+ * Every engine that may have calls: the running ones and those parked
+ * during a redeploy, waiting for their config node's next instance (their
+ * calls go on meanwhile).
+ */
+export function enginesWithCalls(): Engine[] {
+  return [...engines.values(), ...[...parked.values()].map((p) => p.engine).filter((e) => ![...engines.values()].includes(e))];
+}
+
 /** The running engine of a config node: the parked one of the previous instance when its settings are the same, else a new one. */
 export function claimEngine(id: string, settings: EngineSettings, logger: Logger): Engine {
   const previous = parked.get(id);

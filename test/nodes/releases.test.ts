@@ -65,12 +65,13 @@ describe('flow versions and releases (callflow-releases)', function () {
     await first.until('playback-start', 'demo-congrats');
     await redeploy([...configs(), ...version('v1', 'official', 'sound:demo-congrats'), ...version('v2', 'official', 'sound:hello-world')], CREDS);
     await waitForStatus(node('e-v2'), hasText('v2: Official Release'));
+    // Listening from the redeploy on (its nodes are new): the first call may reach v1's end while the second one runs.
+    const old = nextMessage<CallMsg>(node('spy-v1'));
     assert.equal((await versionOf('v1')).state, 'official', 'v1 still has its call');
 
     const second = await simulator().placeCall({ from: '+15550101', to: '100', args: ['sales'] }).ended();
     assert.deepEqual(second.heard.map((h) => h.media), ['sound:hello-world'], 'a new call runs v2');
 
-    const old = nextMessage<CallMsg>(node('spy-v1'));
     const report = await first.ended();
     assert.deepEqual(report.heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'done']], 'the call heard v1 to the end');
     assert.equal(report.ended?.by, 'application', 'v1 hung up as v1 does');
