@@ -225,9 +225,12 @@ interface ImportFigures {
   longestCpuStretchMs: number;
   /** After the import, the node has the dialer count the task's contacts again (its status): how long that took. */
   recountMs: number;
-  /** The longest synchronous part of one batch write (the embedded store's transaction: commit, sync, checkpoint), wall and CPU. */
-  longestWrite: { ms: number; cpuMs: number; rows: number };
-  /** Batch writes, and how many of them held the loop over 20 ms. */
+  /**
+   * The longest batch write: the time it held Node's thread (its synchronous part: the whole transaction for a store on
+   * Node's thread, the message for the store's own thread), with the CPU of that part, and the time until it was stored.
+   */
+  longestWrite: { ms: number; cpuMs: number; storedMs: number; rows: number };
+  /** Batch writes, and how many of them held Node's thread over 20 ms. */
   writes: number;
   writesOver20: number;
   rssBeforeMb: number;
@@ -320,11 +323,11 @@ async function importChild(wiring: Wiring, rows: number, input: 'text' | 'buffer
   await withSimulator(0, async (url, dir, storeFile) => {
     await startEmbeddedNodeRed({ dir, flows: importFlows(url, storeFile, wiring, durability), credentials: { ast: { username: 'asterisk', password: 'asterisk' } }, logLevel: 'warn' });
     const dialer = await theDialer();
-    // The batch writes, timed: their synchronous part is the embedded store's transaction (SQLite is synchronous).
+    // The batch writes, timed: their synchronous part (what holds Node's thread) and until they are stored.
     const campaign = listCampaigns()[0];
     if (!campaign) throw new Error('no campaign');
     const store = await campaign.store();
-    const longestWrite = { ms: 0, cpuMs: 0, rows: 0 };
+    const longestWrite = { ms: 0, cpuMs: 0, storedMs: 0, rows: 0 };
     let writes = 0;
     let writesOver20 = 0;
     const write = store.importContacts.bind(store);
@@ -336,8 +339,11 @@ async function importChild(wiring: Wiring, rows: number, input: 'text' | 'buffer
       const cpu = process.cpuUsage(cpu0);
       writes += 1;
       if (took > 20) writesOver20 += 1;
-      if (took > longestWrite.ms) Object.assign(longestWrite, { ms: took, cpuMs: (cpu.user + cpu.system) / 1000, rows: rows.length });
-      return pending;
+      return pending.then((report) => {
+        const stored = performance.now() - t0;
+        if (stored > longestWrite.storedMs) Object.assign(longestWrite, { ms: took, cpuMs: (cpu.user + cpu.system) / 1000, storedMs: stored, rows: rows.length });
+        return report;
+      });
     };
     interface RuntimeNode {
       on(event: 'input', listener: () => void): void;
@@ -457,7 +463,7 @@ async function csvImport(rows: number, durability: 'full' | 'normal', only?: str
       `   ${f.wiring.padEnd(10)}  ${f.input.padEnd(6)}  ${String(f.inserted).padStart(9)}  ${String(f.rejected).padStart(9)}  ${String(Math.round(f.rows / f.seconds)).padStart(7)}  ${ms(f.longestBlockMs).padStart(14)}  ${ms(f.p99BlockMs).padStart(10)}  ${ms(f.longestCpuStretchMs).padStart(19)}  ${f.rssBeforeMb.toFixed(0).padStart(8)} MB  ${f.peakRssMb.toFixed(0).padStart(6)} MB   ${`${f.received[0]} / ${f.received[1]}`.padEnd(20)}  ${ms(f.recountMs).padStart(13)}  ${load.toFixed(2)}`,
     );
     console.log(
-      `               ${f.writes} batch writes, ${f.writesOver20} over 20 ms; the longest ${ms(f.longestWrite.ms)} (${ms(f.longestWrite.cpuMs)} of CPU) for ${f.longestWrite.rows} rows`,
+      `               ${f.writes} batch writes, ${f.writesOver20} holding Node's thread over 20 ms; the slowest stored in ${ms(f.longestWrite.storedMs)}, holding the thread ${ms(f.longestWrite.ms)} (${ms(f.longestWrite.cpuMs)} of CPU), for ${f.longestWrite.rows} rows`,
     );
   }
   console.log('   (target: no block over 50 ms; a block is measured by monitorEventLoopDelay at 1 ms resolution, the CPU stretch by a 5 ms timer');

@@ -297,7 +297,8 @@ export async function importContacts(
         await pause();
         const cpu0 = process.cpuUsage();
         const pending = store.importContacts(campaignId, batch, now);
-        // The CPU of the part of the write that ran before the store awaited: the embedded store's whole transaction.
+        // The CPU of the part of the write that ran before the store awaited: the whole transaction for a store on Node's thread
+        // (EmbeddedStore), the message for one on a thread of its own (EmbeddedThreadStore, which the store node makes).
         const cpu = process.cpuUsage(cpu0);
         const blocked = (cpu.user + cpu.system) / 1000;
         const report = await pending;

@@ -309,7 +309,13 @@ export class EmbeddedStore implements Store {
   readonly backend = 'embedded' as const;
   private db: Db | undefined;
   // Prepared statements, made once at open.
-  private st!: ReturnType<EmbeddedStore['prepare']>;
+  private statements: ReturnType<EmbeddedStore['prepare']> | undefined;
+
+  /** The prepared statements; before open() or after close(), the store's own error rather than a TypeError. */
+  private get st(): ReturnType<EmbeddedStore['prepare']> {
+    if (!this.db || !this.statements) throw new StoreError('failed', 'the embedded store is not open');
+    return this.statements;
+  }
   /** findBlock's statements, by the number of groups asked about (campaigns use a few group lists, asked before each dial). */
   private readonly blockQueries = new Map<number, Database.Statement<unknown[], { doc: string }>>();
 
@@ -337,7 +343,7 @@ export class EmbeddedStore implements Store {
       db.pragma(`cache_size = -${CACHE_KB}`);
       this.migrate(db);
       this.db = db;
-      this.st = this.prepare(db);
+      this.statements = this.prepare(db);
     } catch (err) {
       // A refused open (a newer schema, a failed migration) leaves no handle on the file.
       this.db = undefined;
@@ -349,6 +355,7 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     const db = this.db;
     this.db = undefined;
+    this.statements = undefined;
     this.blockQueries.clear();
     if (db?.open) db.close();
   }

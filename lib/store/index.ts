@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { StoreConfig } from '../schemas/store-config';
-import { EmbeddedStore } from './embedded';
+import { EmbeddedThreadStore } from './embedded-thread';
 import { MongoStore, describeUri } from './mongodb';
 import { StoreError, type Store } from './port';
 
@@ -26,7 +26,8 @@ export interface MadeStore {
 export function makeStore(config: StoreConfig, credentials: StoreCredentials, userDir: string): MadeStore {
   if (config.backend === 'embedded') {
     const file = path.isAbsolute(config.file) ? config.file : path.join(userDir, config.file);
-    return { store: new EmbeddedStore({ file, durability: config.durability }), where: `embedded file ${file}`, secrets: [] };
+    // On a thread of its own: a commit that waits for the disk does not hold Node-RED's event loop (embedded-thread.ts).
+    return { store: new EmbeddedThreadStore({ file, durability: config.durability }), where: `embedded file ${file}`, secrets: [] };
   }
   const uri = (credentials.uri ?? '').trim();
   if (!/^mongodb(\+srv)?:\/\//.test(uri)) {

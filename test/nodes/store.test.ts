@@ -13,6 +13,7 @@ import storeNode = require('../../nodes/store/store');
 import type { StoreConfigNode } from '../../nodes/store/config';
 import type { StoreStatus } from '../../lib/store/connection';
 import { helper, loggedText, useNodeRed } from '../support/node-red';
+import { SCHEMA_VERSIONS } from '../../lib/store/shared';
 
 const NODES = [storeNode];
 const SECRET = 'Mongo-S3cret-pw-93f1';
@@ -129,7 +130,7 @@ describe('callflow-store (config node)', function () {
     db.close();
     await helper.load(NODES, storeFlow({ backend: 'embedded', file }));
     const failed = await stateOf(configNode(), 'failed');
-    assert.match(failed.message, /contacts data is at schema version 99.*this one knows version 3/);
+    assert.match(failed.message, new RegExp(`contacts data is at schema version 99.*this one knows version ${SCHEMA_VERSIONS.contacts}`));
     const after = new Database(file, { readonly: true });
     try {
       assert.equal(after.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'contacts'").get()?.n, 0);
