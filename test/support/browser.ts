@@ -264,7 +264,8 @@ export async function openBrowser(options: { viewport?: { width: number; height:
       timeout: 30_000,
     });
     const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
+    // What a step waits for comes; on a loaded machine (CI with the other core busy) it may take longer than 10 s.
+    page.setDefaultTimeout(30_000);
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(`${err.message}\n${err.stack ?? ''}`));
     const browser = context.browser();
