@@ -59,9 +59,18 @@ export interface DeployedVersion {
   nodes: FlowNode[];
 }
 
+/** What a versioned entry's status says; the node words it in the user's language (callflow-entry.status.<says>). */
+export type EntryStatusKind = 'conflict' | 'tag-refused' | 'loading' | 'not-in-set' | 'retiring' | 'official' | 'gray' | 'gray-callers' | 'editing' | 'new' | 'unreleased';
+
 export interface EntryStatus {
   fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
   shape: 'dot' | 'ring';
+  /** What it says, and the values it says it with (version, share, callers, user, count, flow). */
+  says: EntryStatusKind;
+  values: Record<string, string | number>;
+  /** Calls of the version in progress, to show after it (0: none to show). */
+  calls: number;
+  /** The same in English, with the details (a conflict's or a refused tag's reason). */
   text: string;
 }
 
@@ -345,25 +354,36 @@ export class ReleaseBook {
   /** What an entry node shows. */
   entryStatus(entry: string, flow: string, version: string): EntryStatus {
     const conflict = this.conflicts.get(key(flow, version));
-    if (conflict) return { fill: 'red', shape: 'ring', text: conflict };
+    if (conflict) return { fill: 'red', shape: 'ring', says: 'conflict', values: { flow, version }, calls: 0, text: conflict };
     const tag = this.tagProblems.get(entry);
-    if (tag) return { fill: 'red', shape: 'ring', text: tag.length > 60 ? `${tag.slice(0, 57)}...` : tag };
-    if (!this.isLoaded) return { fill: 'yellow', shape: 'ring', text: 'loading release states' };
+    if (tag) return { fill: 'red', shape: 'ring', says: 'tag-refused', values: { version }, calls: 0, text: tag.length > 60 ? `${tag.slice(0, 57)}...` : tag };
+    if (!this.isLoaded) return { fill: 'yellow', shape: 'ring', says: 'loading', values: {}, calls: 0, text: 'loading release states' };
     const record = this.doc.flows[flow]?.versions[version];
-    if (!record) return { fill: 'grey', shape: 'ring', text: `${version}: not in the release set yet` };
+    if (!record) return { fill: 'grey', shape: 'ring', says: 'not-in-set', values: { version }, calls: 0, text: `${version}: not in the release set yet` };
     const live = this.options.liveCalls(flow, version);
     const calls = live > 0 ? `, ${live} call${live === 1 ? '' : 's'}` : '';
     switch (record.state) {
       case 'official':
-        return record.retiring ? { fill: 'yellow', shape: 'dot', text: `${version}: replaced, ${live} call(s) to finish` } : { fill: 'green', shape: 'dot', text: `${version}: Official Release${calls}` };
+        return record.retiring
+          ? { fill: 'yellow', shape: 'dot', says: 'retiring', values: { version, count: live }, calls: 0, text: `${version}: replaced, ${live} call(s) to finish` }
+          : { fill: 'green', shape: 'dot', says: 'official', values: { version }, calls: live, text: `${version}: Official Release${calls}` };
       case 'gray': {
         const gray = this.doc.flows[flow]?.gray;
-        return { fill: 'blue', shape: 'dot', text: `${version}: Gray Release ${gray?.share ?? 0}%${gray && gray.callers.length > 0 ? ` + ${gray.callers.length} caller(s)` : ''}${calls}` };
+        const share = gray?.share ?? 0;
+        const callers = gray?.callers.length ?? 0;
+        return {
+          fill: 'blue',
+          shape: 'dot',
+          says: callers > 0 ? 'gray-callers' : 'gray',
+          values: { version, share, callers },
+          calls: live,
+          text: `${version}: Gray Release ${share}%${callers > 0 ? ` + ${callers} caller(s)` : ''}${calls}`,
+        };
       }
       case 'editing':
-        return { fill: 'yellow', shape: 'ring', text: `${version}: Editing (${record.lock?.user ?? '?'})` };
+        return { fill: 'yellow', shape: 'ring', says: 'editing', values: { version, user: record.lock?.user ?? '?' }, calls: 0, text: `${version}: Editing (${record.lock?.user ?? '?'})` };
       default:
-        return { fill: 'grey', shape: 'ring', text: `${version}: ${STATE_NAMES[record.state]}${calls}` };
+        return { fill: 'grey', shape: 'ring', says: record.state, values: { version }, calls: live, text: `${version}: ${STATE_NAMES[record.state]}${calls}` };
     }
   }
 

@@ -9,7 +9,7 @@
  * task is not dialing.
  */
 import type { DialerStatus } from '../../lib/campaign/dialer';
-import { StateError, isOperation } from '../../lib/campaign/states';
+import { ALLOWED, StateError, isOperation } from '../../lib/campaign/states';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import { stageCampaign } from '../shared/campaigns';
 import { translator } from '../shared/i18n';
@@ -86,7 +86,10 @@ export = function register(RED: NodeAPI): void {
         .then(
           () => done(),
           (err: unknown) => {
-            if (err instanceof StateError) node.status({ fill: 'red', shape: 'ring', text: err.message });
+            if (err instanceof StateError) {
+              const allowed = ALLOWED[err.state].map((op) => t(`callflow-dialer.op.${op}`)).join(t('callflow-dialer.status.separator'));
+              node.status({ fill: 'red', shape: 'ring', text: t('callflow-dialer.status.refused', { op: t(`callflow-dialer.op.${err.operation}`), state: t(`callflow-dialer.state.${err.state}`), allowed: allowed || t('callflow-dialer.status.nothing') }) });
+            }
             done(err as Error);
           },
         );

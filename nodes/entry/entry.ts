@@ -8,12 +8,12 @@
  * each new call (official, gray, or the one a test names), and the call
  * stays on this tab until it ends. The status shows the version's state.
  */
-import type { ReleaseBook } from '../../lib/releases/book';
+import type { EntryStatus, ReleaseBook } from '../../lib/releases/book';
 import type { CallSession } from '../../lib/call/session';
 import { entryConfig } from '../../lib/schemas/elements';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import type { Engine } from '../shared/engine';
-import { translator } from '../shared/i18n';
+import { translator, type Translate } from '../shared/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../shared/red';
 import { CONNECTION_STATUS, INVALID_CONFIG, NO_CONNECTION, statusShower } from '../shared/status';
 import type { ReleasesConfigNode } from '../releases/config';
@@ -88,17 +88,17 @@ export = function register(RED: NodeAPI): void {
     }
     // The connection starts when a node uses it; a versioned entry shows its own status, so it starts it itself.
     engine.start().catch((err: unknown) => node.error((err as Error).message));
-    cleanup.push(versionStatus(node, engine, book, flow, version));
+    cleanup.push(versionStatus(node, engine, book, flow, version, t));
     cleanup.push(countEnds(engine, book, flow, version));
   }
   RED.nodes.registerType('callflow-entry', EntryNode);
 };
 
 /** The status of a versioned entry: the connection's trouble if it has any, else the version's state and calls. */
-function versionStatus(node: Node, engine: Engine, book: ReleaseBook, flow: string, version: string): () => void {
+function versionStatus(node: Node, engine: Engine, book: ReleaseBook, flow: string, version: string, t: Translate): () => void {
   const status = statusShower(
     node,
-    (): NodeStatus => (engine.status.state === 'connected' ? book.entryStatus(node.id, flow, version) : CONNECTION_STATUS[engine.status.state]),
+    (): NodeStatus => (engine.status.state === 'connected' ? versionText(book.entryStatus(node.id, flow, version), t) : CONNECTION_STATUS[engine.status.state]),
     STATUS_MS,
   );
   status.now();
@@ -113,6 +113,12 @@ function versionStatus(node: Node, engine: Engine, book: ReleaseBook, flow: stri
     offCalls();
     status.stop();
   };
+}
+
+/** The release book's status of a version, in the runtime's language (it carries numbers, so the editor cannot translate a key). */
+function versionText(status: EntryStatus, t: Translate): NodeStatus {
+  const calls = status.calls > 0 ? t(status.calls === 1 ? 'callflow-entry.status.call' : 'callflow-entry.status.calls', { count: status.calls }) : '';
+  return { fill: status.fill, shape: status.shape, text: t(`callflow-entry.status.${status.says}`, status.values) + calls };
 }
 
 /** Counts how each call of this version ended (completed, hung up early, transferred) and how long it lasted. */

@@ -217,7 +217,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     const campaign = String(byType(nodes, 'callflow-campaign').id);
     await waitForStatus(node(dialer), (s) => /^draft/.test(s.text ?? ''), 10_000);
     node(dialer).receive({ topic: 'resume' });
-    await waitForStatus(node(dialer), (s) => /resume is not allowed: the task is draft, which allows edit, start, delete, load/.test(s.text ?? ''));
+    await waitForStatus(node(dialer), (s) => /^Resume refused: the task is draft, which allows Edit, Start, Delete, Load$/.test(s.text ?? ''));
     node(dialer).receive({ topic: 'dial faster' });
     const refused = await helper.request().post(`/callflow/campaigns/${campaign}/suspend`).expect(409);
     assert.match((refused.body as { message: string }).message, /suspend is not allowed: the task is draft/);

@@ -178,9 +178,11 @@ describe('flow versions and releases (callflow-releases)', function () {
       return { ...o, id: `${o.id}-twin`, z: o.z ? `${o.z}-twin` : undefined, ...(o.id === 'e-v1' ? { wires: [['p-v1-twin']] } : {}), ...(o.id === 'p-v1' ? { wires: [['h-v1-twin']] } : {}) };
     });
     await helper.load(NODES, [...configs(), ...version('v1', '', 'sound:hello-world'), ...twin, ...version('v2', 'official', 'sound:beep'), ...version('v3', 'official', 'sound:beep')], CREDS);
-    await waitForStatus(node('e-v2'), (s) => (s.text ?? '').startsWith('2 versions of sales are tagged official (v2, v3)'));
-    await waitForStatus(node('e-v3'), (s) => (s.text ?? '').startsWith('2 versions of sales are tagged official'));
-    await waitForStatus(node('e-v1'), (s) => s.fill === 'red');
+    // The status says so in the user's language; the log says why.
+    await waitForStatus(node('e-v2'), (s) => s.fill === 'red' && s.text === 'v2: its release tag was refused (see the log)');
+    await waitForStatus(node('e-v3'), (s) => s.fill === 'red' && s.text === 'v3: its release tag was refused (see the log)');
+    assert.match(loggedText(), /2 versions of sales are tagged official \(v2, v3\): none was released/);
+    await waitForStatus(node('e-v1'), (s) => s.fill === 'red' && s.text === 'several entries claim sales v1: it takes no calls (see the log)');
     assert.match(loggedText(), /2 entries claim sales v1: it takes no calls/);
     assert.equal((await list()).flows[0]?.official, undefined);
     const call = await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales', 'v1'] }).ended();

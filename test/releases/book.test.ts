@@ -189,7 +189,7 @@ describe('release book', function () {
       assert.deepEqual(v1.allowed, [], 'a replaced version offers no operation');
       assert.equal(v1.history.at(-1)?.op, 'replaced');
       assert.equal(h.book.flowView('sales').official, 'v2');
-      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'yellow', shape: 'dot', text: 'v1: replaced, 2 call(s) to finish' });
+      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'yellow', shape: 'dot', says: 'retiring', values: { version: 'v1', count: 2 }, calls: 0, text: 'v1: replaced, 2 call(s) to finish' });
       for (let i = 0; i < 200; i += 1) assert.deepEqual(h.book.pick('sales', `+1202555${i}`), { version: 'v2', gray: false });
       assert.deepEqual(h.book.pick('sales', '+12025550000', 'v1'), { refused: 'version v1 of flow sales is replaced: only Official and Gray versions take calls' });
       // Nothing can be done to it meanwhile.
@@ -330,7 +330,7 @@ describe('release book', function () {
       await refused(() => book.edit('sales', 'v1', alice), 503, /the release store cannot be reached: no route to host/);
       assert.equal(book.ready, false);
       assert.deepEqual(book.pick('sales', '+1'), { refused: 'the release states of sales are not loaded yet (the store is opening)' });
-      assert.deepEqual(book.entryStatus('e', 'sales', 'v1'), { fill: 'yellow', shape: 'ring', text: 'loading release states' });
+      assert.deepEqual(book.entryStatus('e', 'sales', 'v1'), { fill: 'yellow', shape: 'ring', says: 'loading', values: {}, calls: 0, text: 'loading release states' });
       reachable = true;
       // The timer's tick asks the store again: the states load without waiting for a deploy.
       await book.tick();
@@ -371,7 +371,7 @@ describe('release book', function () {
       assert.equal(v.createdBy, 'alice');
       assert.equal(v.deployed, true);
       assert.equal(v.tab, nid('v1', 'tab'));
-      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'grey', shape: 'ring', text: 'v1: Unreleased' });
+      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'grey', shape: 'ring', says: 'unreleased', values: { version: 'v1' }, calls: 0, text: 'v1: Unreleased' });
       assert.deepEqual(await h.book.reconcile([deployed('v1')]), [], 'nothing new the second time');
     });
 
@@ -397,7 +397,7 @@ describe('release book', function () {
         snapshots.map((x) => ({ id: x.id, savedBy: x.savedBy, comment: x.comment, version: x.version })),
         [{ id: v.snapshot, savedBy: 'alice', comment: 'released by deploying its tab', version: 'v1' }],
       );
-      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'green', shape: 'dot', text: 'v1: Official Release' });
+      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'green', shape: 'dot', says: 'official', values: { version: 'v1' }, calls: 0, text: 'v1: Official Release' });
     });
 
     it('does not ask again for a release the tag already made: a changed official version keeps its tag, is warned about, and stays official', async function () {
@@ -416,7 +416,7 @@ describe('release book', function () {
       assert.deepEqual(lines, ['info: sales v2 deployed for the first time: Unreleased', 'info: sales v2 released as the gray version by deploying its tab']);
       assert.deepEqual(h.book.flowView('sales').gray, { share: 15, callers: ['+4930*', '5551234'] });
       h.setLive('sales', 'v2', 1);
-      assert.deepEqual(h.book.entryStatus(nid('v2', 'entry'), 'sales', 'v2'), { fill: 'blue', shape: 'dot', text: 'v2: Gray Release 15% + 2 caller(s), 1 call' });
+      assert.deepEqual(h.book.entryStatus(nid('v2', 'entry'), 'sales', 'v2'), { fill: 'blue', shape: 'dot', says: 'gray-callers', values: { version: 'v2', share: 15, callers: 2 }, calls: 1, text: 'v2: Gray Release 15% + 2 caller(s), 1 call' });
     });
 
     it('releases neither of two versions of one flow tagged official in one deploy, and says so on both entries', async function () {
@@ -489,7 +489,7 @@ describe('release book', function () {
       assert.deepEqual(lines, [`error: 2 entries claim sales v2: it takes no calls (entries ${nid('v2', 'entry')}, ${nid('v2', 'entry')}.copy on tabs ${nid('v2', 'tab')}, ${nid('v2', 'tab')}.copy); give each tab its own version`]);
       assert.equal(h.book.version('sales', 'v2').conflict, '2 entries claim sales v2: it takes no calls');
       assert.equal(h.book.version('sales', 'v2').deployed, false);
-      assert.deepEqual(h.book.entryStatus(`${nid('v2', 'entry')}.copy`, 'sales', 'v2'), { fill: 'red', shape: 'ring', text: '2 entries claim sales v2: it takes no calls' });
+      assert.deepEqual(h.book.entryStatus(`${nid('v2', 'entry')}.copy`, 'sales', 'v2'), { fill: 'red', shape: 'ring', says: 'conflict', values: { flow: 'sales', version: 'v2' }, calls: 0, text: '2 entries claim sales v2: it takes no calls' });
       // The next deploy without the duplicate clears it.
       await h.book.reconcile([deployed('v1'), deployed('v2')]);
       assert.equal(h.book.version('sales', 'v2').conflict, undefined);

@@ -64,6 +64,8 @@ export interface EditorOptions {
   env?: Record<string, string>;
   /** How long Node-RED may take to print "Started flows" (default 45 s). */
   startTimeoutMs?: number;
+  /** The line that says the flows started, in the runtime's language (default /Started flows/; zh-CN: /流程已启动/). */
+  startedLine?: RegExp;
 }
 
 export interface EditorHandle {
@@ -144,7 +146,7 @@ export async function startEditor(options: EditorOptions): Promise<EditorHandle>
   const stop = (): Promise<void> =>
     (stopped ??= stopChild(child, 5000).then(() => fs.rmSync(dir, { recursive: true, force: true })));
   try {
-    await waitForOutput(child, lines, /Started flows/, options.startTimeoutMs ?? 45_000);
+    await waitForOutput(child, lines, options.startedLine ?? /Started flows/, options.startTimeoutMs ?? 45_000);
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}; its output:\n${lines.all.join('\n')}`);
