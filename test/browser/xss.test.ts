@@ -267,8 +267,15 @@ describe('hostile text in the editor, in a real browser', function () {
     await refusal.waitFor();
     assert.ok(((await refusal.textContent()) ?? '').includes(`(got ${shownValue(IMG)})`));
     assert.equal(await madeElements(refusal), 0);
-    await page.locator('#callflow-campaign-problems li', { hasText: shownValue(IMG) }).waitFor();
+    const listed = page.locator('#callflow-campaign-problems li', { hasText: shownValue(IMG) });
+    await listed.waitFor();
     assert.equal(await madeElements(page.locator('#callflow-campaign-problems')), 0);
+    // The form checks itself again (its values, which the refused file did not change, are fine): the refusal stays listed.
+    const checked = page.waitForResponse((r) => r.url().endsWith('/callflow/campaigns/check'));
+    await page.evaluate(() => (globalThis as unknown as { $(s: string): { trigger(e: string): void } }).$('#callflow-campaign-tabs-content').trigger('click'));
+    await checked;
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+    assert.equal(await listed.count(), 1, 'the refused template\'s problems stay until the next import or an edit');
 
     await page.locator('#node-config-dialog-cancel').click();
     await page.locator('#callflow-campaign-tabs').waitFor({ state: 'detached' });
