@@ -155,6 +155,18 @@ describe('examples', function () {
     assert.ok(checked >= 20, `only ${checked} prompts found in the examples`);
   });
 
+  it("every node's default prompts are core sounds: a node dragged onto the canvas plays on a stock Asterisk", function () {
+    const nodesDir = path.resolve(__dirname, '../../nodes');
+    const defaults: string[] = [];
+    for (const name of fs.readdirSync(nodesDir)) {
+      const file = path.join(nodesDir, name, `${name}.html`);
+      if (!fs.existsSync(file)) continue;
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/"sound:([A-Za-z0-9_\-/.]+)"/g)) defaults.push(`${name}: ${m[1] ?? ''}`);
+    }
+    assert.ok(defaults.length >= 6, defaults.join(', '));
+    assert.deepEqual(defaults.filter((d) => !Object.hasOwn(CORE_SOUNDS_EN, d.slice(d.indexOf(': ') + 2))), []);
+  });
+
   it('every example keeps to the shared connection id, so importing several does not duplicate it', function () {
     for (const e of readExamples()) {
       const connections = e.nodes.filter((n) => n.type === 'callflow-asterisk').map((n) => n.id);

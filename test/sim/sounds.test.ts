@@ -16,7 +16,7 @@ import { parseDescriptions, readSoundDirectory, wavInfo } from '../../lib/sim/so
 function installedCoreSounds(): string | undefined {
   const fromEnv = process.env.CALLFLOW_CORE_SOUNDS_DIR;
   if (fromEnv) return fromEnv;
-  return fs.existsSync('/usr/share/asterisk/sounds/en') ? '/usr/share/asterisk/sounds/en' : undefined;
+  return ['/usr/share/asterisk/sounds/en', '/usr/share/asterisk/sounds/en_US_f_Allison'].find((dir) => fs.existsSync(dir));
 }
 
 /** A WAV file of `ms` of 8 kHz 16-bit silence, with a LIST chunk between fmt and data (a header longer than 44 bytes). */
