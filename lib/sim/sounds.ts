@@ -116,34 +116,53 @@ export function sayNumberFiles(value: number): string[] {
     if (v > 0) out.push(`digits/${v}`);
     return out;
   };
-  const millions = Math.floor(n / 1_000_000);
+  const billions = Math.floor(n / 1_000_000_000);
+  const millions = Math.floor((n % 1_000_000_000) / 1_000_000);
   const thousands = Math.floor((n % 1_000_000) / 1000);
   const rest = n % 1000;
+  if (billions) files.push(...group(billions), 'digits/billion');
   if (millions) files.push(...group(millions), 'digits/million');
   if (thousands) files.push(...group(thousands), 'digits/thousand');
   if (rest) files.push(...group(rest));
   return files;
 }
 
-/** The files for "digits:" media: one per digit, star and pound. */
+/** The files for "digits:" media, as main/say.c ast_get_digit_str names them (the caller skips missing ones). */
 export function sayDigitFiles(digits: string): string[] {
   return [...digits].flatMap((c) => {
     if (/[0-9]/.test(c)) return [`digits/${c}`];
     if (c === '*') return ['digits/star'];
     if (c === '#') return ['digits/pound'];
+    if (c === '-') return ['digits/minus'];
     return [];
   });
 }
 
-/** The files for "characters:" media. */
-export function sayCharacterFiles(text: string): string[] {
-  const names: Record<string, string> = { '@': 'at', '.': 'dot', '-': 'dash', '/': 'slash', '+': 'plus', ' ': 'space' };
-  return [...text.toLowerCase()].flatMap((c) => {
-    if (/[0-9]/.test(c)) return [`digits/${c}`];
-    if (/[a-z]/.test(c)) return [`letters/${c}`];
-    if (c === '*') return ['digits/star'];
-    if (c === '#') return ['digits/pound'];
-    const name = names[c];
-    return name ? [`letters/${name}`] : [];
+const CHARACTER_FILES: Record<string, string> = {
+  '*': 'digits/star',
+  '#': 'digits/pound',
+  '!': 'letters/exclaimation-point',
+  '@': 'letters/at',
+  $: 'letters/dollar',
+  '-': 'letters/dash',
+  '.': 'letters/dot',
+  '=': 'letters/equals',
+  '+': 'letters/plus',
+  '/': 'letters/slash',
+  ' ': 'letters/space',
+};
+
+/**
+ * The files for "characters:" media, as main/say.c ast_get_character_str names them (case ignored, as ARI asks):
+ * a character's own file if the system has it, else letters/ascii<code> if it has that, else nothing.
+ */
+export function sayCharacterFiles(text: string, exists: (id: string) => boolean): string[] {
+  return [...text].flatMap((c) => {
+    const lower = /[A-Z]/.test(c) ? c.toLowerCase() : c;
+    const own = CHARACTER_FILES[lower] ?? (/[0-9]/.test(lower) ? `digits/${lower}` : `letters/${lower}`);
+    if (exists(own)) return [own];
+    const code = c.codePointAt(0);
+    const ascii = code !== undefined && code < 128 ? `letters/ascii${code}` : undefined;
+    return ascii && exists(ascii) ? [ascii] : [];
   });
 }

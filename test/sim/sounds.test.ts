@@ -101,6 +101,27 @@ describe('simulator: sounds', function () {
     }
   });
 
+  it('says digits:, characters: and number: with the files main/say.c picks, skipping files the system lacks', async function () {
+    const ms = (...ids: string[]): number => ids.reduce((sum, id) => sum + (CORE_SOUNDS_EN[id] ?? Number.NaN), 0);
+    const sim = await startSimulator();
+    const core = await startSimulator({ coreSounds: false });
+    try {
+      const length = (uri: string, on = sim) => on.asterisk.media.length(uri, 'en');
+      assert.deepEqual(await length('digits:1-2#'), { kind: 'finite', ms: ms('digits/1', 'digits/minus', 'digits/2', 'digits/pound') });
+      // ! $ = have files of their own; % has letters/ascii37; a character with neither is skipped.
+      assert.deepEqual(await length('characters:A%!$=~é'), {
+        kind: 'finite',
+        ms: ms('letters/a', 'letters/ascii37', 'letters/exclaimation-point', 'letters/dollar', 'letters/equals', 'letters/ascii126'),
+      });
+      assert.deepEqual(await length('number:2000000001'), { kind: 'finite', ms: ms('digits/2', 'digits/billion', 'digits/1') });
+      core.asterisk.sounds.define('digits/1', 500);
+      assert.deepEqual(await length('digits:12', core), { kind: 'finite', ms: 500 }, 'digits/2 is skipped, not an error');
+    } finally {
+      await sim.close();
+      await core.close();
+    }
+  });
+
   it('reads WAV lengths from the RIFF chunks, not from a 44-byte header', function () {
     const wav = wavWithList(1500);
     assert.ok(wav.indexOf('data') > 44, 'the data chunk starts after byte 44');
