@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readExamples } from '../lib/playground/home';
+import { CORE_SOUNDS_EN } from '../lib/sim/core-sounds-en';
 import { CREDS, connected, useSimulator, type CallEndMsg } from './support/ivr';
 import { NODES, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from './support/node-red';
 
@@ -55,18 +56,18 @@ describe('examples', function () {
     it('1, a card number: the caller hears the balance (from a change node), then goodbye', async function () {
       await deploy('IVR menu');
       const ended = nextMessage<CallEndMsg>(node('ended'));
-      const call = simulator().placeCall({ from: '+15550100', to: '200', args: ['ivr-menu'], script: [{ waitFor: 'playback-start', media: 'reach-operator' }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'card-number' }, { dtmf: '123456#' }] });
+      const call = simulator().placeCall({ from: '+15550100', to: '200', args: ['ivr-menu'], script: [{ waitFor: 'playback-start', media: 'vm-reachoper' }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'astcc-followed-by-the-pound-key' }, { dtmf: '123456#' }] });
       const report = (await ended).payload;
       const sim = await call.ended();
       assert.deepEqual(sim.heard.map((h) => h.media), [
-        'sound:welcome',
-        'sound:to-hear-your-account-balance',
-        'digits:1',
-        'sound:to-reach-operator',
-        'sound:please-enter-your',
-        'sound:card-number',
-        'sound:account-balance-is',
+        'sound:hello-world',
+        'sound:vm-toenternumber',
+        'sound:vm-reachoper',
+        'sound:vm-enter-num-to-call',
+        'sound:astcc-followed-by-the-pound-key',
+        'sound:vm-youhave',
         'number:456',
+        'sound:digits/dollars',
         'sound:vm-goodbye',
       ]);
       assert.deepEqual(report.trace.map((t) => [t.element, t.outcome]), [
@@ -88,7 +89,7 @@ describe('examples', function () {
       simulator().setNumber('agent', { outcome: 'answer', ringMs: 1000, script: [{ wait: 2000 }, { hangup: true }] });
       await deploy('IVR menu');
       const ended = nextMessage<CallEndMsg>(node('ended'));
-      const call = simulator().placeCall({ from: '+15550100', to: '200', args: ['ivr-menu'], script: [{ waitFor: 'playback-start' }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'card-number' }, { dtmf: '912345#' }] });
+      const call = simulator().placeCall({ from: '+15550100', to: '200', args: ['ivr-menu'], script: [{ waitFor: 'playback-start' }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'astcc-followed-by-the-pound-key' }, { dtmf: '912345#' }] });
       const report = (await ended).payload;
       assert.equal(report.by, 'callee', 'the agent hung up');
       assert.equal(report.trace.at(-1)?.outcome, 'connected');
@@ -103,15 +104,16 @@ describe('examples', function () {
         from: '+15550100',
         to: '200',
         args: ['ivr-menu'],
-        script: [{ waitFor: 'playback-start' }, { dtmf: '0' }, { waitFor: 'playback-end', media: 'vm-intro' }, { wait: 500 }, { talk: 4000 }, { dtmf: '#' }],
+        script: [{ waitFor: 'playback-start' }, { dtmf: '0' }, { waitFor: 'playback-end', media: 'vm-intro' }, { wait: 500 }, { talk: 5000 }, { dtmf: '#' }],
       });
       const msg = await ended;
       assert.equal(msg.payload.trace.find((t) => t.element === 'transfer')?.outcome, 'failed: busy');
       const sim = await call.ended();
-      assert.deepEqual(sim.heard.map((h) => h.media).slice(-5), ['tone:ring', 'sound:all-reps-busy', 'sound:vm-intro', 'sound:vm-msgsaved', 'sound:vm-goodbye']);
+      assert.deepEqual(sim.heard.map((h) => h.media).slice(-5), ['tone:ring', 'sound:vm-nobodyavail', 'sound:vm-intro', 'sound:vm-msgsaved', 'sound:vm-goodbye']);
       const voicemail = msg.call.vars.voicemail as { name: string; durationSec: number };
       assert.deepEqual(sim.recordings.map((r) => r.name), [voicemail.name]);
-      assert.ok(voicemail.durationSec >= 4);
+      // 5 s of talk after the beep (426 ms, the core beep's length): at least 4 whole seconds even when the machine is slow.
+      assert.ok(voicemail.durationSec >= 4, `recorded ${voicemail.durationSec} s`);
     });
 
     it('a key that is no option, three times: invalid, then goodbye', async function () {
@@ -121,7 +123,7 @@ describe('examples', function () {
         from: '1',
         to: '200',
         args: ['ivr-menu'],
-        script: [{ waitFor: 'playback-start', media: 'account-balance' }, { dtmf: '5' }, { waitFor: 'playback-start', media: 'account-balance' }, { dtmf: '5' }, { waitFor: 'playback-start', media: 'account-balance' }, { dtmf: '5' }],
+        script: [{ waitFor: 'playback-start', media: 'vm-toenternumber' }, { dtmf: '5' }, { waitFor: 'playback-start', media: 'vm-toenternumber' }, { dtmf: '5' }, { waitFor: 'playback-start', media: 'vm-toenternumber' }, { dtmf: '5' }],
       });
       const report = (await ended).payload;
       assert.deepEqual(report.trace.slice(3).map((t) => [t.element, t.outcome]), [['menu', 'invalid'], ['play', 'done'], ['hangup', 'hangup']]);
@@ -139,6 +141,31 @@ describe('examples', function () {
       const report = (await ended).payload;
       assert.deepEqual([report.by, report.cause, report.trace.at(-1)?.outcome], ['flow', 17, 'SIP 486 closed for the holidays']);
     });
+  });
+
+  it("every example plays only Asterisk's core English sounds, which a stock Asterisk has", function () {
+    let checked = 0;
+    for (const e of readExamples()) {
+      // Prompts sit in node settings and in expressions (a change node's JSONata): look at every string.
+      const text = JSON.stringify(e.nodes);
+      const ids = [...text.matchAll(/sound:([A-Za-z0-9_\-/.]+)/g)].map((m) => m[1] ?? '');
+      const missing = ids.filter((id) => !Object.hasOwn(CORE_SOUNDS_EN, id));
+      assert.deepEqual(missing, [], `${e.name} plays sounds that are not core sounds`);
+      checked += ids.length;
+    }
+    assert.ok(checked >= 20, `only ${checked} prompts found in the examples`);
+  });
+
+  it("every node's default prompts are core sounds: a node dragged onto the canvas plays on a stock Asterisk", function () {
+    const nodesDir = path.resolve(__dirname, '../../nodes');
+    const defaults: string[] = [];
+    for (const name of fs.readdirSync(nodesDir)) {
+      const file = path.join(nodesDir, name, `${name}.html`);
+      if (!fs.existsSync(file)) continue;
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/"sound:([A-Za-z0-9_\-/.]+)"/g)) defaults.push(`${name}: ${m[1] ?? ''}`);
+    }
+    assert.ok(defaults.length >= 6, defaults.join(', '));
+    assert.deepEqual(defaults.filter((d) => !Object.hasOwn(CORE_SOUNDS_EN, d.slice(d.indexOf(': ') + 2))), []);
   });
 
   it('every example keeps to the shared connection id, so importing several does not duplicate it', function () {

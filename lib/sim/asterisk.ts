@@ -30,6 +30,8 @@ export interface SimulatorOptions {
   fetchMedia?: boolean;
   /** Every medium that exists plays exactly this many ms (load tests: 0 makes prompts instant); default: its own length. */
   mediaMs?: number;
+  /** Whether the system has Asterisk's core English sounds (default true). */
+  coreSounds?: boolean;
   /** How many ended calls' reports to keep (default 1000). */
   reportLimit?: number;
   asteriskId?: string;
@@ -112,7 +114,7 @@ export function parseCallerId(callerId: string | undefined): { name: string; num
 
 export class SimulatedAsterisk extends EventEmitter {
   readonly clock: SimClock;
-  readonly sounds = new SoundCatalog();
+  readonly sounds: SoundCatalog;
   readonly media: MediaResolver;
   readonly asteriskId: string;
   startupTime = new Date();
@@ -144,6 +146,7 @@ export class SimulatedAsterisk extends EventEmitter {
     this.reportLimit = options.reportLimit ?? 1000;
     this.asteriskId = options.asteriskId ?? '02:42:ac:11:00:02';
     this.log = options.logger ?? silentLogger;
+    this.sounds = new SoundCatalog({ core: options.coreSounds ?? true });
     this.media = new MediaResolver(this.sounds, (name) => this.stored.get(name)?.durationMs, {
       fetch: options.fetchMedia ?? true,
       fetchTimeoutMs: 5000,

@@ -3,13 +3,16 @@
  * The simulated Asterisk on its own:
  *   callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk]
  *                         [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow]
+ *                         [--sounds [<lang>=]<dir>]... [--no-core-sounds]
+ * --sounds adds the sound files of a directory (extra sounds, another language, your own prompts) to
+ * Asterisk's core English sounds, which the simulator always has unless --no-core-sounds.
  * Prints where ARI answers and how to place a call; Ctrl-C stops it.
  */
 import { parseArgs } from 'node:util';
 import type { Logger } from '../log';
 import { startSimulator } from './index';
 
-const USAGE = `usage: callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk] [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow] [--verbose]`;
+const USAGE = `usage: callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk] [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow] [--sounds [<lang>=]<dir>]... [--no-core-sounds] [--verbose]`;
 
 async function main(): Promise<void> {
   let values;
@@ -23,6 +26,8 @@ async function main(): Promise<void> {
         speed: { type: 'string', default: '1' },
         'media-ms': { type: 'string' },
         app: { type: 'string', default: 'callflow' },
+        sounds: { type: 'string', multiple: true, default: [] },
+        'no-core-sounds': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -50,6 +55,11 @@ async function main(): Promise<void> {
     console.error(`--media-ms must be a number of ms >= 0, got ${values['media-ms']}\n${USAGE}`);
     process.exit(2);
   }
+  const soundDirs: { language: string; dir: string }[] = [];
+  for (const spec of values.sounds) {
+    const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(spec);
+    soundDirs.push(m ? { language: m[1] ?? 'en', dir: m[2] ?? '' } : { language: 'en', dir: spec });
+  }
   const logger: Logger = {
     debug: (m) => values.verbose && console.log(`debug: ${m}`),
     info: (m) => console.log(m),
@@ -64,6 +74,8 @@ async function main(): Promise<void> {
     speed,
     defaultApp: values.app,
     logger,
+    coreSounds: !values['no-core-sounds'],
+    soundDirs,
     ...(mediaMs !== undefined ? { mediaMs } : {}),
   });
   console.log(`Simulated Asterisk: ARI at ${sim.url}/ari (user ${values.user}), speed ${speed}x, inbound calls go to Stasis(${values.app})`);

@@ -43,6 +43,8 @@ export class MediaResolver {
       }
       return { kind: 'finite', ms };
     };
+    // say.c plays only the files that exist for digits and characters (ast_fileexists), skipping the others.
+    const sumExisting = (files: string[]): MediaLength => ({ kind: 'finite', ms: files.reduce((ms, f) => ms + (this.sounds.duration(f, language) ?? 0), 0) });
     switch (scheme) {
       case 'sound': {
         if (/^https?:\/\//i.test(rest)) return this.remote(rest);
@@ -59,9 +61,9 @@ export class MediaResolver {
         return sum(sayNumberFiles(n));
       }
       case 'digits':
-        return sum(sayDigitFiles(rest));
+        return sumExisting(sayDigitFiles(rest));
       case 'characters':
-        return sum(sayCharacterFiles(rest));
+        return sumExisting(sayCharacterFiles(rest, (f) => this.sounds.duration(f, language) !== undefined));
       case 'tone': {
         // main/app.c parse_tone_uri: "<indication>[;tonezone=<zone>]"; any other component fails the playback.
         const [indication = '', component] = rest.split(/;(.*)/s);

@@ -22,6 +22,8 @@ export interface SimulatorServerOptions extends SimulatorOptions {
   port?: number;
   username?: string;
   password?: string;
+  /** Directories of sound files to add (lib/sim/sound-files.ts), each for a language (default en). */
+  soundDirs?: { dir: string; language?: string }[];
   /** Extra read-only ARI users. */
   readOnlyUsers?: Record<string, string>;
   logger?: Logger;
@@ -106,6 +108,11 @@ export class Simulator {
 
   /** Starts listening; resolves with the base URL (http://host:port). */
   async start(): Promise<string> {
+    for (const { dir, language } of this.options.soundDirs ?? []) {
+      const { added, skipped } = await this.asterisk.sounds.addDirectory(dir, language ?? 'en');
+      this.log.info(`simulator: ${added} sounds (${language ?? 'en'}) from ${dir}`);
+      for (const s of skipped) this.log.warn(`simulator: sound file ${s.file} skipped: ${s.why}`);
+    }
     await this.listen(this.options.port ?? 0);
     return this.url;
   }

@@ -146,7 +146,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     // Answered customers heard the notice, from the flow wired to output 1.
     const calls = outbound().filter((r) => r.answeredAt);
     assert.ok(calls.length >= 3);
-    for (const r of calls) assert.deepEqual(r.heard.map((h) => h.media), ['sound:hello-world', 'sound:demo-congrats', 'sound:demo-thanks']);
+    for (const r of calls) assert.deepEqual(r.heard.map((h) => h.media), ['sound:hello-world', 'sound:tt-weasels', 'sound:goodbye']);
     // Nobody was dialed twice for one attempt.
     const originated = outbound();
     assert.equal(originated.length, 11, 'C001, C002 x3, C003 x2, C004 x2, C005, C006, C007: C008 never');

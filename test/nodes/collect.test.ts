@@ -12,7 +12,7 @@ import { NODES, helper, nextMessage, node, useNodeRed, waitForStatus, hasText, l
 
 const COLLECT = {
   type: 'callflow-collect',
-  prompts: ['sound:please-enter-your'],
+  prompts: ['sound:vm-enter-num-to-call'],
   minDigits: 4,
   maxDigits: 10,
   firstDigitTimeoutSec: 0.3,
@@ -21,7 +21,7 @@ const COLLECT = {
   pattern: '',
   retries: 0,
   invalidPrompts: ['sound:pbx-invalid'],
-  timeoutPrompts: ['sound:pls-try-again'],
+  timeoutPrompts: ['sound:please-try-again'],
   variable: 'account',
   language: '',
   onError: 'hangup',
@@ -73,7 +73,7 @@ describe('callflow-collect', function () {
       [
         // 200 ms in a delay node: the caller's fifth key arrives while no element handles the call.
         { id: 'wait', type: 'delay', pauseType: 'delay', timeout: '200', timeoutUnits: 'milliseconds', wires: [['mn']] },
-        { id: 'mn', type: 'callflow-menu', prompts: ['sound:enter-ext-of-person'], options: ['5'], labels: ['five'], repeatKey: '', timeoutSec: 0.3, retries: 0, invalidPrompts: [], timeoutPrompts: [], language: '', onError: 'hangup', wires: [['five'], [], []] },
+        { id: 'mn', type: 'callflow-menu', prompts: ['sound:vm-extension'], options: ['5'], labels: ['five'], repeatKey: '', timeoutSec: 0.3, retries: 0, invalidPrompts: [], timeoutPrompts: [], language: '', onError: 'hangup', wires: [['five'], [], []] },
         { id: 'five', type: 'helper' },
       ],
       [['wait'], ['timeout'], ['invalid']],
@@ -83,7 +83,7 @@ describe('callflow-collect', function () {
     const msg = await five;
     assert.equal(msg.call.vars.account, '1234');
     assert.deepEqual(msg.payload, { outcome: 'option', key: '5', label: 'five', attempts: 1 });
-    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:please-enter-your'], 'the menu prompt was skipped: its key was already pressed');
+    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:vm-enter-num-to-call'], 'the menu prompt was skipped: its key was already pressed');
   });
 
   it('ignores keys pressed during a prompt without barge-in', async function () {
@@ -91,7 +91,7 @@ describe('callflow-collect', function () {
     const timeout = nextMessage<CallMsg>(node('timeout'));
     const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { dtmf: '4711#' }] });
     assert.deepEqual((await timeout).payload, { outcome: 'timeout', attempts: 1 });
-    assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'done'], ['sound:please-enter-your', 'done']]);
+    assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'done'], ['sound:vm-enter-num-to-call', 'done']]);
   });
 
   it('gives up after the first-key timeout on every attempt, with the timeout prompt between attempts', async function () {
@@ -102,9 +102,9 @@ describe('callflow-collect', function () {
     assert.deepEqual(msg.payload, { outcome: 'timeout', attempts: 2 });
     assert.equal(msg.call.vars.account, undefined);
     assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [
-      ['sound:please-enter-your', 'done'],
-      ['sound:pls-try-again', 'done'],
-      ['sound:please-enter-your', 'done'],
+      ['sound:vm-enter-num-to-call', 'done'],
+      ['sound:please-try-again', 'done'],
+      ['sound:vm-enter-num-to-call', 'done'],
     ]);
   });
 
@@ -124,11 +124,11 @@ describe('callflow-collect', function () {
     const call = simulator().placeCall({
       from: '1',
       to: '2',
-      script: [{ waitFor: 'playback-start' }, { dtmf: '9999#' }, { waitFor: 'playback-start', media: 'please-enter-your' }, { dtmf: '4242#' }],
+      script: [{ waitFor: 'playback-start' }, { dtmf: '9999#' }, { waitFor: 'playback-start', media: 'vm-enter-num-to-call' }, { dtmf: '4242#' }],
     });
     const msg = await collected;
     assert.deepEqual(msg.payload, { outcome: 'collected', digits: '4242', attempts: 2 });
-    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:please-enter-your', 'sound:pbx-invalid', 'sound:please-enter-your']);
+    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:vm-enter-num-to-call', 'sound:pbx-invalid', 'sound:vm-enter-num-to-call']);
   });
 
   it('sends an input that never matches to the invalid output after the retries', async function () {

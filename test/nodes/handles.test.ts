@@ -30,7 +30,7 @@ const TARGETS: Record<string, object> = {
   pl: { type: 'callflow-play', prompts: ['sound:beep'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['after']] },
   co: {
     type: 'callflow-collect',
-    prompts: ['sound:please-enter-your'],
+    prompts: ['sound:vm-enter-num-to-call'],
     minDigits: 1,
     maxDigits: 4,
     firstDigitTimeoutSec: 1,

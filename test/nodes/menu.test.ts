@@ -17,7 +17,7 @@ const MENU = {
   timeoutSec: 0.3,
   retries: 1,
   invalidPrompts: ['sound:pbx-invalid'],
-  timeoutPrompts: ['sound:pls-try-again'],
+  timeoutPrompts: ['sound:please-try-again'],
   language: '',
   onError: 'hangup',
 };
@@ -78,7 +78,7 @@ describe('callflow-menu', function () {
     const timeout = nextMessage<CallMsg>(node('timeout'));
     const call = simulator().placeCall({ from: '1', to: '2' });
     assert.deepEqual((await timeout).payload, { outcome: 'timeout', attempts: 2 });
-    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:demo-congrats', 'sound:pls-try-again', 'sound:demo-congrats']);
+    assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:demo-congrats', 'sound:please-try-again', 'sound:demo-congrats']);
   });
 
   it('after a key that is no option on every attempt: the invalid prompt, the menu again, then the invalid output', async function () {

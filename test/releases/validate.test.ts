@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import type { Actor, DeployedVersion } from '../../lib/releases/book';
 import type { FlowNode } from '../../lib/releases/nodes';
 import { validateVersion, type ValidationInput } from '../../lib/releases/validate';
+import { readExamples } from '../../lib/playground/home';
+import { rig, type Rig } from '../support/telephony';
 import { defaultConfigTypes, deployed, deployedFrom, harness, literal, nid, node, refused, versionNodes, type Harness } from './support';
 
 const alice: Actor = { user: 'alice', editor: 'ed-alice' };
@@ -295,6 +297,71 @@ describe('release validation', function () {
       const down = h.openBook({ mediaCheck: () => undefined });
       await down.reconcile([deployed('v1')]);
       assert.deepEqual(await down.validate('sales', 'v1'), { ok: true, problems: [], notes: ['media was not checked: the connection is not up'] });
+    });
+  });
+
+  describe("on a stock Asterisk's sounds (the simulator's core English catalogue, asked over ARI)", function () {
+    let r: Rig;
+    before(async function () {
+      r = await rig();
+    });
+    after(async function () {
+      await r.close();
+    });
+
+    /** The IVR menu example as a release of flow ivr-menu v1, with some nodes' prompts replaced. */
+    function ivrMenu(prompts: Record<string, Record<string, string[]>> = {}): ValidationInput {
+      const example = readExamples().find((e) => e.name === 'IVR menu');
+      if (!example) throw new Error('no IVR menu example');
+      const nodes = example.nodes.map((n) => {
+        const copy = { ...n, ...(prompts[String(n.name)] ?? {}) } as FlowNode;
+        if (copy.type === 'callflow-entry') Object.assign(copy, { version: 'v1', releases: 'r1' });
+        return copy;
+      });
+      const connection = String(nodes.find((n) => n.type === 'callflow-asterisk')?.id);
+      return {
+        flow: 'ivr-menu',
+        version: 'v1',
+        nodes,
+        configTypes: new Map([
+          [connection, 'callflow-asterisk'],
+          ['r1', 'callflow-releases'],
+        ]),
+        mediaExists: (uri) => r.conn.mediaExists(uri),
+      };
+    }
+
+    it('releases the IVR menu example, whose prompts are all core sounds', async function () {
+      assert.deepEqual(await validateVersion(ivrMenu()), { ok: true, problems: [], notes: [] });
+    });
+
+    it("refuses the IVR menu's earlier prompts (the optional extra sounds), naming each missing sound and who plays it", async function () {
+      // The example as it was before issue 13: prompts from Asterisk's "extra" sound set, which a stock Asterisk lacks.
+      const input = ivrMenu({
+        welcome: { prompts: ['sound:welcome'] },
+        'main menu': {
+          prompts: ['sound:to-hear-your-account-balance', 'digits:1', 'sound:to-reach-operator', 'digits:0'],
+          invalidPrompts: ['sound:option-is-invalid'],
+          timeoutPrompts: ['sound:pls-try-again'],
+        },
+        'card number': { prompts: ['sound:please-enter-your', 'sound:card-number'], timeoutPrompts: ['sound:pls-try-again'] },
+        'say the balance': { prompts: ['sound:account-balance-is'] },
+        'agents busy': { prompts: ['sound:all-reps-busy'] },
+      });
+      const label = (name: string, type: string): string => `${type} "${name}" (${String(input.nodes.find((n) => n.name === name)?.id)})`;
+      const result = await validateVersion(input);
+      assert.equal(result.ok, false);
+      assert.deepEqual(result.problems, [
+        `${label('say the balance', 'play')}: Asterisk has no sound account-balance-is; install it, or change the prompt`,
+        `${label('agents busy', 'play')}: Asterisk has no sound all-reps-busy; install it, or change the prompt`,
+        `${label('card number', 'collect')}: Asterisk has no sound card-number; install it, or change the prompt`,
+        `${label('main menu', 'menu')}: Asterisk has no sound option-is-invalid; install it, or change the prompt`,
+        `${label('card number', 'collect')}: Asterisk has no sound please-enter-your; install it, or change the prompt`,
+        `${label('main menu', 'menu')}, ${label('card number', 'collect')}: Asterisk has no sound pls-try-again; install it, or change the prompt`,
+        `${label('main menu', 'menu')}: Asterisk has no sound to-hear-your-account-balance; install it, or change the prompt`,
+        `${label('main menu', 'menu')}: Asterisk has no sound to-reach-operator; install it, or change the prompt`,
+        `${label('welcome', 'play')}: Asterisk has no sound welcome; install it, or change the prompt`,
+      ]);
     });
   });
 });

@@ -91,7 +91,7 @@ describe('simulator: scripting endpoints', function () {
 
   it('defines sounds and http media lengths, and changes speed', async function () {
     const sound = await control(sim, 'PUT', '/sim/sounds/custom/welcome', { durationMs: 1500, text: 'Welcome' });
-    assert.deepEqual(sound.body, { id: 'custom/welcome', text: 'Welcome', formats: [{ language: 'en', format: 'wav' }] });
+    assert.deepEqual(sound.body, { id: 'custom/welcome', text: 'Welcome', formats: [{ language: 'en', format: 'slin' }] });
     assert.equal((await control(sim, 'PUT', '/sim/media', { uri: 'https://media.example/a.wav', durationMs: 900 })).status, 200);
     assert.deepEqual((await control(sim, 'PUT', '/sim/speed', { speed: 50 })).body, { speed: 50 });
     const status = (await control(sim, 'GET', '/sim/status')).body as Json;
