@@ -23,6 +23,7 @@
 import dns from 'node:dns';
 import { HostAllowlist, bareHost, isInternalIp, parseIp } from '../net/addresses';
 import { codePoint, controlCharacter } from './variables';
+import { quoted } from './dialstring';
 
 export const MEDIA_SCHEMES = ['sound', 'recording', 'number', 'digits', 'characters', 'tone'] as const;
 export type MediaScheme = (typeof MEDIA_SCHEMES)[number];
@@ -50,13 +51,13 @@ export function normalizeMedia(uri: string): string {
   const rest = trimmed.slice(colon + 1);
   if (!(MEDIA_SCHEMES as readonly string[]).includes(scheme)) {
     throw new RangeError(
-      `media ${JSON.stringify(uri)}: expected ${MEDIA_SCHEMES.map((s) => `${s}:`).join(', ')} or an http(s) URL`,
+      `media ${quoted(uri)}: expected ${MEDIA_SCHEMES.map((s) => `${s}:`).join(', ')} or an http(s) URL`,
     );
   }
-  if (rest.length === 0) throw new RangeError(`media ${JSON.stringify(uri)}: nothing after "${scheme}:"`);
-  if (rest.includes(',')) throw new RangeError(`media ${JSON.stringify(uri)}: a media URI cannot contain a comma (ARI separates a list with commas)`);
+  if (rest.length === 0) throw new RangeError(`media ${quoted(uri)}: nothing after "${scheme}:"`);
+  if (rest.includes(',')) throw new RangeError(`media ${quoted(uri)}: a media URI cannot contain a comma (ARI separates a list with commas)`);
   const control = controlCharacter(rest);
-  if (control !== undefined) throw new RangeError(`media ${JSON.stringify(uri)}: contains a control character (${codePoint(control)})`);
+  if (control !== undefined) throw new RangeError(`media ${quoted(uri)}: contains a control character (${codePoint(control)})`);
   switch (scheme as MediaScheme) {
     case 'sound':
       if (/^https?:\/\//i.test(rest)) return `sound:${checkUrl(uri, rest)}`;
@@ -66,14 +67,14 @@ export function normalizeMedia(uri: string): string {
       checkName(uri, rest, 'a recording name is relative to Asterisk\'s recordings directory');
       return trimmed;
     case 'number':
-      if (!/^-?\d+$/.test(rest)) throw new RangeError(`media ${JSON.stringify(uri)}: number: takes an integer`);
+      if (!/^-?\d+$/.test(rest)) throw new RangeError(`media ${quoted(uri)}: number: takes an integer`);
       return trimmed;
     case 'digits':
-      if (!/^[0-9*#]+$/.test(rest)) throw new RangeError(`media ${JSON.stringify(uri)}: digits: takes 0-9, * and #`);
+      if (!/^[0-9*#]+$/.test(rest)) throw new RangeError(`media ${quoted(uri)}: digits: takes 0-9, * and #`);
       return trimmed;
     case 'tone':
       if (!TONE_RE.test(rest)) {
-        throw new RangeError(`media ${JSON.stringify(uri)}: tone: takes an indication name (ring, busy...) or tone data such as 440+480/2000|0/4000, then optionally ;tonezone=<zone>`);
+        throw new RangeError(`media ${quoted(uri)}: tone: takes an indication name (ring, busy...) or tone data such as 440+480/2000|0/4000, then optionally ;tonezone=<zone>`);
       }
       return trimmed;
     case 'characters':
@@ -83,22 +84,22 @@ export function normalizeMedia(uri: string): string {
 
 function checkName(uri: string, name: string, what: string): void {
   if (name.startsWith('/') || name.split('/').some((part) => part === '..' || part === '.')) {
-    throw new RangeError(`media ${JSON.stringify(uri)}: ${what} (no leading /, no . or .. parts)`);
+    throw new RangeError(`media ${quoted(uri)}: ${what} (no leading /, no . or .. parts)`);
   }
   if (!NAME_RE.test(name)) {
-    throw new RangeError(`media ${JSON.stringify(uri)}: ${what}: parts of letters, digits, _ . + - separated by / (at most 64 characters each)`);
+    throw new RangeError(`media ${quoted(uri)}: ${what}: parts of letters, digits, _ . + - separated by / (at most 64 characters each)`);
   }
 }
 
 function checkUrl(uri: string, url: string): string {
-  if (/[\s,]/.test(url) || controlCharacter(url) !== undefined) throw new RangeError(`media ${JSON.stringify(uri)}: a URL cannot contain whitespace, commas or control characters`);
+  if (/[\s,]/.test(url) || controlCharacter(url) !== undefined) throw new RangeError(`media ${quoted(uri)}: a URL cannot contain whitespace, commas or control characters`);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new RangeError(`media ${JSON.stringify(uri)}: not a valid URL`);
+    throw new RangeError(`media ${quoted(uri)}: not a valid URL`);
   }
-  if (!bareHost(parsed)) throw new RangeError(`media ${JSON.stringify(uri)}: the URL has no host`);
+  if (!bareHost(parsed)) throw new RangeError(`media ${quoted(uri)}: the URL has no host`);
   return url;
 }
 
@@ -143,7 +144,7 @@ export class MediaGuard {
     if (this.allow.hasName(host)) return;
     const refused = (address: string): RangeError =>
       new RangeError(
-        `media ${JSON.stringify(uri)}: the host ${host}${address === host ? '' : ` resolves to ${address}, which`} is an internal address (loopback, private, link-local, multicast or unspecified) and the connection's media allowlist does not cover it`,
+        `media ${quoted(uri)}: the host ${host}${address === host ? '' : ` resolves to ${address}, which`} is an internal address (loopback, private, link-local, multicast or unspecified) and the connection's media allowlist does not cover it`,
       );
     const literal = parseIp(host);
     if (literal) {
@@ -155,7 +156,7 @@ export class MediaGuard {
     const found = await Promise.race([
       this.lookup(host),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new RangeError(`media ${JSON.stringify(uri)}: looking up ${host} took longer than ${this.timeoutMs} ms`)), this.timeoutMs);
+        timer = setTimeout(() => reject(new RangeError(`media ${quoted(uri)}: looking up ${host} took longer than ${this.timeoutMs} ms`)), this.timeoutMs);
         timer.unref();
         onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
         if (signal?.aborted) onAbort();
@@ -164,13 +165,13 @@ export class MediaGuard {
     ])
       .catch((err: unknown) => {
         if (err instanceof RangeError || signal?.aborted) throw err;
-        throw new RangeError(`media ${JSON.stringify(uri)}: the host ${host} could not be looked up (${(err as Error).message})`);
+        throw new RangeError(`media ${quoted(uri)}: the host ${host} could not be looked up (${(err as Error).message})`);
       })
       .finally(() => {
         clearTimeout(timer);
         if (onAbort) signal?.removeEventListener('abort', onAbort);
       });
-    if (!Array.isArray(found) || found.length === 0) throw new RangeError(`media ${JSON.stringify(uri)}: the host ${host} resolves to no address`);
+    if (!Array.isArray(found) || found.length === 0) throw new RangeError(`media ${quoted(uri)}: the host ${host} resolves to no address`);
     for (const { address } of found) {
       const ip = parseIp(String(address));
       if (!ip || (isInternalIp(ip) && !this.allow.covers(ip))) throw refused(String(address));

@@ -9,6 +9,7 @@
  * msg.payload: a number, a list of numbers, or entries
  * { number, group?, from?, until?, note? } (times as ISO text or ms).
  */
+import { shownValue } from '../../lib/schemas/validator';
 import { parseInstant } from '../../lib/schemas/dates';
 import { blockEntry, type BlockEntry } from '../../lib/schemas/store';
 import { translator } from '../shared/i18n';
@@ -27,7 +28,7 @@ function toTime(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const t = typeof value === 'number' ? value : typeof value === 'string' ? (parseInstant(value.trim()) ?? Number.NaN) : Number.NaN;
   if (!Number.isFinite(t) || t < 0) {
-    throw new Error(`${field}: a date and time (ISO 8601 text such as 2024-02-29 or 2024-02-29T09:00:00Z, on a date that exists, or milliseconds since 1970), got ${JSON.stringify(value)}`);
+    throw new Error(`${field}: a date and time (ISO 8601 text such as 2024-02-29 or 2024-02-29T09:00:00Z, on a date that exists, or milliseconds since 1970), got ${shownValue(value)}`);
   }
   return t;
 }
@@ -42,7 +43,7 @@ export = function register(RED: NodeAPI): void {
     const group = typeof def.group === 'string' ? def.group.trim() : '';
     const action: Action = (ACTIONS as readonly string[]).includes(String(def.action)) ? (def.action as Action) : 'add';
     if (!storeNode?.connection || !/^[A-Za-z0-9_.-]{1,64}$/.test(group)) {
-      const why = !storeNode?.connection ? t('callflow-blocklist.errors.no-store') : t('callflow-blocklist.errors.group', { group: JSON.stringify(group) });
+      const why = !storeNode?.connection ? t('callflow-blocklist.errors.no-store') : t('callflow-blocklist.errors.group', { group: shownValue(group) });
       node.error(why);
       node.status(INVALID_CONFIG);
       node.on('input', (_msg, _send, done) => done(new Error(why)));

@@ -8,6 +8,7 @@
  * finished customer on output 3. The status shows the progress, or why the
  * task is not dialing.
  */
+import { shownValue } from '../../lib/schemas/validator';
 import type { DialerStatus } from '../../lib/campaign/dialer';
 import { ALLOWED, StateError, isOperation } from '../../lib/campaign/states';
 import type { AsteriskConfigNode } from '../asterisk/config';
@@ -77,7 +78,7 @@ export = function register(RED: NodeAPI): void {
     node.on('input', (msg: NodeMessage, send, done) => {
       const topic = typeof msg.topic === 'string' ? msg.topic.trim().toLowerCase() : '';
       if (!isOperation(topic) || topic === 'edit' || topic === 'load') {
-        done(new Error(t('callflow-dialer.errors.topic', { topic: JSON.stringify(msg.topic ?? '') })));
+        done(new Error(t('callflow-dialer.errors.topic', { topic: shownValue(msg.topic ?? '') })));
         return;
       }
       campaign

@@ -4,6 +4,7 @@
  * attempt and becomes the customer's final result. The codes come from the
  * form, or from msg.result / msg.subResult when the form leaves them empty.
  */
+import { shownValue } from '../../lib/schemas/validator';
 import { readHandle } from '../../lib/call/handle';
 import { resultConfig } from '../../lib/schemas/elements';
 import { refusedHandle } from '../shared/element';
@@ -38,11 +39,11 @@ export = function register(RED: NodeAPI): void {
       const code = config.result || (typeof msg.result === 'string' ? msg.result : '');
       const subCode = config.subResult || (typeof msg.subResult === 'string' ? msg.subResult : '');
       if (!CODE.test(code)) {
-        done(new Error(t('callflow-result.errors.code', { value: JSON.stringify(code) })));
+        done(new Error(t('callflow-result.errors.code', { value: shownValue(code) })));
         return;
       }
       if (subCode && !CODE.test(subCode)) {
-        done(new Error(t('callflow-result.errors.sub-code', { value: JSON.stringify(subCode) })));
+        done(new Error(t('callflow-result.errors.sub-code', { value: shownValue(subCode) })));
         return;
       }
       const found = findEngine(handle.connection)?.calls.find(handle);

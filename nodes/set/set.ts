@@ -4,6 +4,7 @@
  * environment variable, the call's own data (msg.call), or a variable
  * Asterisk holds for the call (a channel variable, a SIP header).
  */
+import { shownValue } from '../../lib/schemas/validator';
 import { channelValueProblem } from '../../lib/ari/variables';
 import { asText, withoutToken, type CallHandle } from '../../lib/call/handle';
 import { setConfig, type Assignment } from '../../lib/schemas/elements';
@@ -34,7 +35,7 @@ export = function register(RED: NodeAPI): void {
         try {
           value = await evaluate(RED, node, msg, a, (name) => engine.telephony.getVariable(session.channelId, name, signal));
         } catch (err) {
-          throw new Error(`${a.name}: could not read the ${a.type} value ${JSON.stringify(a.value)}: ${(err as Error).message}`);
+          throw new Error(`${a.name}: could not read the ${a.type} value ${shownValue(a.value)}: ${(err as Error).message}`);
         }
         if (a.target === 'var') {
           session.vars[a.name] = value;

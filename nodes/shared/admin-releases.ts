@@ -171,7 +171,7 @@ async function placeTestCall(book: ReleaseBook, flow: string, version: string, r
   if (!request.endpoint) throw new ReleaseError(400, 'say which phone to call for the test: "endpoint", such as PJSIP/1001');
   // The same rules as a transfer's: one destination, on the connection's dial allowlist.
   const why = dialStringProblem(request.endpoint);
-  if (why) throw new ReleaseError(400, `endpoint: ${JSON.stringify(request.endpoint)} is not one destination: it ${why}`);
+  if (why) throw new ReleaseError(400, `endpoint: ${shownValue(request.endpoint)} is not one destination: it ${why}`);
   if (!engine.destinations.allows(request.endpoint)) throw new ReleaseError(422, `endpoint: ${request.endpoint} is not on the connection's dial allowlist (${engine.destinations.toString() || 'empty'})`);
   const { channel } = await engine.telephony.originate({ endpoint: request.endpoint, callerId: request.caller || 'test', appArgs: [flow, version] });
   return { placed: 'asterisk', channel: channel.id };

@@ -2,7 +2,7 @@
  * callflow-transfer: connects the caller to an endpoint, a number (through a
  * dial-string template), the dialplan, a queue, or another IVR flow.
  */
-import { DialStringError, checkDialplanTarget, dialDestination, type DialAllowlist } from '../../lib/ari/dialstring';
+import { DialStringError, checkDialplanTarget, dialDestination, quoted, type DialAllowlist } from '../../lib/ari/dialstring';
 import { fillTemplate, transferToDialplan, transferToEndpoint, type TransferResult } from '../../lib/ivr/transfer';
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
@@ -24,7 +24,7 @@ function endpointFor(config: TransferConfig, session: CallSession, destinations:
   const valueOf = (name: string): unknown => (name.startsWith('vars.') ? session.vars[name.slice(5)] : values[name]);
   if (config.kind === 'endpoint') return dialDestination(config.endpoint, 'endpoint', valueOf, destinations, 'endpoint');
   const number = fillTemplate(config.number, values, session.vars);
-  if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${JSON.stringify(number)}`);
+  if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${quoted(number)}`);
   return dialDestination(config.dialString, 'dial-string', (name) => (name === 'number' ? number : undefined), destinations, 'dialString');
 }
 
