@@ -1020,6 +1020,7 @@ export class SimulatedAsterisk extends EventEmitter {
       rec.silenceStart = rec.startedAt;
       if (ch?.talking) rec.lastTalkStart = rec.startedAt;
       this.publish('RecordingStarted', { recording: rec.json() }, this.targetScope(rec));
+      ch?.signals.emit('recording-start', rec.name);
       if (rec.options.maxDurationSeconds > 0) rec.timer = this.clock.after(rec.options.maxDurationSeconds * 1000, () => this.finishRecording(rec, 'done'));
       this.armSilence(rec, ch);
     };
@@ -1443,7 +1444,7 @@ export class SimulatedAsterisk extends EventEmitter {
   }
 
   /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...). */
-  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
     const ch = this.channels.get(id);
     if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
     return this.waitFor(ch, what, media, undefined, signal);
@@ -1458,12 +1459,14 @@ export class SimulatedAsterisk extends EventEmitter {
           return ch.playbacks.length === 0 && !(ch.bridgeId && (this.bridges.get(ch.bridgeId)?.playbacks.length ?? 0) > 0);
         case 'bridged':
           return ch.bridgeId !== undefined;
+        case 'recording':
+          return ch.recording?.state === 'recording';
         default:
           return false;
       }
     };
     if (done()) return Promise.resolve();
-    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
+    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
     if (!event) return Promise.reject(new Error(`waitFor: unknown condition "${what}"`));
     return new Promise((resolve, reject) => {
       let timer: { cancel(): void } | undefined;

@@ -46,7 +46,7 @@ export class SimChannel {
   readonly timers = new Set<SimTimer>();
   /** Ends the caller's or callee's script when the channel goes away. */
   readonly scriptAbort = new AbortController();
-  /** Things that happen on the channel, for scripts' waitFor: state, playback-start, playback-end, bridged, destroyed. */
+  /** Things that happen on the channel, for scripts' waitFor: state, playback-start, playback-end, bridged, recording-start, destroyed. */
   readonly signals = new EventEmitter();
   /** Outbound: set while the channel is being dialed. */
   dialing: { dialstring: string; app?: string; appArgs: string[]; viaDial: boolean } | undefined;

@@ -10,8 +10,11 @@
 export type ScriptStep =
   /** Do nothing for a while. */
   | { wait: number }
-  /** Wait until something happens on the call (or `timeout` ms pass, then go on). */
-  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged'; media?: string; timeout?: number }
+  /**
+   * Wait until something happens on the call (or `timeout` ms pass, then go on). `recording`: a recording of the
+   * channel has begun (after its beep), so what the caller says next is in it however late the application asked.
+   */
+  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording'; media?: string; timeout?: number }
   /** Press DTMF keys: each digit lasts `duration` ms, with `gap` ms between digits. */
   | { dtmf: string; gap?: number; duration?: number }
   /** Speak (voice energy, e.g. for a recording) for a while. */
