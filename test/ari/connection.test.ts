@@ -66,8 +66,10 @@ describe('ARI adapter over the wire', function () {
 
     it('cancels a playback on abort: stops it when the call lives, sends nothing when the call ended', async function () {
       const id = await inbound(r);
+      // An hour of sound (7 s at the rig's 500x): it is still playing when the abort comes, however busy the machine.
+      r.sim.asterisk.defineRecording('an-hour', 3_600_000);
       const controller = new AbortController();
-      const playing = r.conn.play({ channelId: id }, ['sound:tt-monkeys'], { playbackId: 'c1', signal: controller.signal });
+      const playing = r.conn.play({ channelId: id }, ['recording:an-hour'], { playbackId: 'c1', signal: controller.signal });
       await nextEvent(r.conn, (e) => e.type === 'PlaybackStarted' && e.playback.id === 'c1');
       const finished = nextEvent(r.conn, (e) => e.type === 'PlaybackFinished' && e.playback.id === 'c1');
       controller.abort(new CancelledError('node closed'));
@@ -76,7 +78,7 @@ describe('ARI adapter over the wire', function () {
       assert.equal(r.sim.call(id).report().heard[0]?.outcome, 'stopped');
 
       const hungUp = new AbortController();
-      const second = r.conn.play({ channelId: id }, ['sound:tt-monkeys'], { playbackId: 'c2', signal: hungUp.signal });
+      const second = r.conn.play({ channelId: id }, ['recording:an-hour'], { playbackId: 'c2', signal: hungUp.signal });
       await nextEvent(r.conn, (e) => e.type === 'PlaybackStarted' && e.playback.id === 'c2');
       hungUp.abort(new CallEndedError(id, 'hangup', 16));
       await assert.rejects(second, CallEndedError);
