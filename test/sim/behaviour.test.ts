@@ -249,7 +249,9 @@ describe('simulator: behaviour on the wire', function () {
 
     it('queues a second playback behind the first; stopping it while queued finishes it without a start', async function () {
       const id = await answered();
-      await ari.ok('POST', `/channels/${id}/play/first`, { media: 'sound:demo-congrats' });
+      // An hour of sound (7 s at 500x): the first is still playing while the second is stopped, however busy the machine.
+      sim.asterisk.defineRecording('an-hour', 3_600_000);
+      await ari.ok('POST', `/channels/${id}/play/first`, { media: 'recording:an-hour' });
       await ari.ok('POST', `/channels/${id}/play/second`, { media: 'sound:beep' });
       await events.next((e) => e.type === 'PlaybackStarted' && (e.playback as Json).id === 'first');
       await ari.ok('DELETE', '/playbacks/second');
