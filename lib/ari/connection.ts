@@ -481,7 +481,8 @@ export class AriConnection implements Telephony {
   private async waitWhileReplaced(backoff: Backoff, signal: AbortSignal): Promise<void> {
     const base = `another client took over application ${this.app} on Asterisk (ARI does not say which)`;
     await untilApplicationFree(() => this.rest, this.app, backoff, signal, (delay, checks, why) => {
-      this.setStatus('replaced', `${base}; ${why}; checking again in ${(delay / 1000).toFixed(1)} s`, checks, delay);
+      // The next check's time is in retryInMs, not in the message: the log gets a line when the situation changes, not per check.
+      this.setStatus('replaced', `${base}; ${why}`, checks, delay);
     });
   }
 
