@@ -140,8 +140,7 @@ describe('two Node-RED processes and one Asterisk', function () {
     const replaced = a.wait(/another client took over application callflow/);
     const lost = a.wait(new RegExp(`CALL-END ${first.replace('.', '\\.')} application-replaced system`));
     await b.start(sim.url, 'callflow');
-    await replaced;
-    await lost;
+    await Promise.all([replaced, lost]);
     const report = await sim.call(first).ended();
     assert.equal(report.ended?.by, 'application', 'A hung its lost call up: no caller left in silence');
 
