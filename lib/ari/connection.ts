@@ -415,6 +415,8 @@ export class AriConnection implements Telephony {
   // ------------------------------------------------------------------ operations
 
   private requireRest(operation: string): AriRest {
+    // Another client holds the application: a request now (an originate into it, say) would act in its place.
+    if (this.replacedSocket) throw new AriError(operation, 'not-connected', `not connected to Asterisk (${this.currentStatus.state}: ${this.currentStatus.message})`);
     if (!this.rest) throw new AriError(operation, 'not-connected', `not connected to Asterisk (${this.currentStatus.state}: ${this.currentStatus.message})`);
     return this.rest;
   }

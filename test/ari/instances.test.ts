@@ -92,6 +92,8 @@ describe('several clients of one Stasis application', function () {
     assert.equal(b.status.state, 'connected');
     assert.deepEqual(heardByB.filter((x) => x.type === 'ApplicationReplaced'), [], 'B was never replaced back');
     assert.deepEqual(r.sim.asterisk.activeApps(), ['callflow']);
+    // Meanwhile it sends nothing in the other client's place (a campaign's originate, say).
+    await assert.rejects(r.conn.originate({ endpoint: 'PJSIP/4000@trunk' }), (err: AriError) => err.kind === 'not-connected' && /another client took over/.test(err.message));
 
     // B goes away: the application is free (GET /applications/callflow answers 404), A takes it back.
     const back = nextState(r.conn, 'connected');
