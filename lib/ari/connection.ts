@@ -21,6 +21,7 @@ import { AriError, CancelledError, abortReason, asError } from './errors';
 import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
 import { MediaGuard, normalizeMedia } from './media';
+import { INSTANCE_VARIABLE, sortUnclaimed, untilApplicationFree } from './ownership';
 import { PendingOperations } from './pending';
 import { AttemptError, NETWORK_CODES, normalizeAriUrl, preflight } from './preflight';
 import type {
@@ -60,6 +61,14 @@ export interface AriConnectionOptions {
   random?: () => number;
   /** Checks http(s) media before Asterisk fetches it (internal addresses); default: a guard with an empty allowlist. */
   media?: MediaGuard;
+  /**
+   * Names this Node-RED instance (stable across its restarts): channels it originates, creates or takes are marked
+   * with it (CALLFLOW_INSTANCE), and reconciliation hangs up only channels with its mark (ownership.ts). Without it,
+   * every channel nobody here handles counts as an earlier run's.
+   */
+  instance?: string;
+  /** Delays between checks whether a taken-over application is free again (default 5 s growing to 60 s). */
+  replacedBackoff?: { initialMs: number; maxMs: number };
 }
 
 /** Channel variables and the caller id of an originate are written as they are: no control characters, bounded length. */
@@ -92,6 +101,8 @@ export class AriConnection implements Telephony {
   private readonly lifetime = new AbortController();
   private loop: Promise<void> | undefined;
   private readonly mediaGuard: MediaGuard;
+  /** The event socket Asterisk told ApplicationReplaced: another client has the application now. */
+  private replacedSocket: EventSocket | undefined;
 
   constructor(private readonly options: AriConnectionOptions) {
     this.mediaGuard = options.media ?? new MediaGuard();
@@ -176,6 +187,7 @@ export class AriConnection implements Telephony {
     const signal = this.lifetime.signal;
     const backoff = new Backoff({ initialMs: 500, maxMs: 30_000, minMs: 250, ...this.options.backoff, ...(this.options.random ? { random: this.options.random } : {}) });
     const authBackoff = new Backoff({ initialMs: 10_000, maxMs: 60_000, minMs: 5_000, ...this.options.authBackoff, ...(this.options.random ? { random: this.options.random } : {}) });
+    const replacedBackoff = new Backoff({ initialMs: 5_000, maxMs: 60_000, minMs: 1_000, ...this.options.replacedBackoff, ...(this.options.random ? { random: this.options.random } : {}) });
     let everConnected = false;
     let failures = 0;
     while (!signal.aborted) {
@@ -188,6 +200,13 @@ export class AriConnection implements Telephony {
         backoff.reset();
         authBackoff.reset();
         if (signal.aborted) return;
+        if (this.replacedSocket) {
+          // Not a fault to retry at once: connecting again would take the application back from the other client.
+          await this.waitWhileReplaced(replacedBackoff, signal);
+          replacedBackoff.reset();
+          this.replacedSocket = undefined;
+          continue;
+        }
         this.setStatus('reconnecting', `lost the event connection (${closedBecause})`, 0);
         delay = backoff.next();
       } catch (err) {
@@ -236,7 +255,7 @@ export class AriConnection implements Telephony {
       password: this.options.password,
       heartbeatMs: this.options.heartbeatMs ?? 15_000,
       openTimeoutMs: timeoutMs,
-      onEvent: (event) => this.dispatch(event),
+      onEvent: (event) => (event.type === 'ApplicationReplaced' ? this.replaced(socket) : this.dispatch(event)),
       onMalformed: (why) => this.log.warn(`ARI event socket sent ${why}; ignored`),
     });
     try {
@@ -317,7 +336,16 @@ export class AriConnection implements Telephony {
   private dispatch(event: TelephonyEvent): void {
     this.pending.settle(event);
     const ids = this.channelIdsOf(event);
-    if (event.type === 'StasisStart') this.tracked.add(event.channel.id);
+    if (event.type === 'StasisStart') {
+      const id = event.channel.id;
+      this.tracked.add(id);
+      // A channel we originated or created carries the mark already; one that came in through the dialplan gets it now.
+      if (this.options.instance !== undefined && !this.originated.has(id)) {
+        this.rest?.call('channels', 'setChannelVar', { channelId: id, variable: INSTANCE_VARIABLE, value: this.options.instance }).catch((err: unknown) => {
+          if (!(err instanceof AriError && err.kind === 'not-found')) this.log.warn(`marking call ${id} as this instance's failed: ${(err as Error).message}`);
+        });
+      }
+    }
     for (const listener of [...this.appListeners]) this.safely(listener, event);
     for (const id of ids) for (const listener of [...(this.watchers.get(id) ?? [])]) this.safely(listener, event);
     // The end of a channel ends its subscriptions, whether or not their owners remembered to remove them.
@@ -376,14 +404,19 @@ export class AriConnection implements Telephony {
       answered: (id) => this.tracked.add(id),
     });
     if (!settled) return;
-    const unclaimed = [...present].filter((id) => !this.tracked.has(id) && !this.pending.originating(id));
+    const unknown = [...present].filter((id) => !this.tracked.has(id) && !this.pending.originating(id));
+    const { ours: unclaimed, foreign } = await sortUnclaimed(rest, unknown, this.options.instance);
+    if (!current()) return;
     if (lost.length > 0) this.log.warn(`${lost.length} call(s) ended while the connection was down: ${lost.join(', ')}`);
-    this.events.emit('reconciled', { restarted, lost, kept, unclaimed } satisfies Reconciliation);
+    if (foreign.length > 0) this.log.info(`${foreign.length} call(s) in application ${this.app} belong to another instance (or carry no mark): left alone`);
+    this.events.emit('reconciled', { restarted, lost, kept, unclaimed, foreign } satisfies Reconciliation);
   }
 
   // ------------------------------------------------------------------ operations
 
   private requireRest(operation: string): AriRest {
+    // Another client holds the application: a request now (an originate into it, say) would act in its place.
+    if (this.replacedSocket) throw new AriError(operation, 'not-connected', `not connected to Asterisk (${this.currentStatus.state}: ${this.currentStatus.message})`);
     if (!this.rest) throw new AriError(operation, 'not-connected', `not connected to Asterisk (${this.currentStatus.state}: ${this.currentStatus.message})`);
     return this.rest;
   }
@@ -397,7 +430,61 @@ export class AriConnection implements Telephony {
       return Promise.reject(asError(err));
     }
     return rest.call<T>(resource, operation, params, signal).catch((err: unknown) => {
-      throw signal?.aborted ? abortReason(signal) : err;
+      if (signal?.aborted) throw abortReason(signal);
+      if (err instanceof AriError && err.kind === 'not-found' && resource === 'channels' && typeof params.channelId === 'string') this.checkGone(params.channelId);
+      throw err;
+    });
+  }
+
+  /**
+   * A request about a channel answered 404. If we still think the channel is ours and Asterisk has no such channel,
+   * no event told us it ended (a missed event, or it went away outside the application): it ends now, as ChannelLost
+   * (channel-gone), instead of waiting for an idle timeout. A 404 about something else (a variable) changes nothing.
+   */
+  private checkGone(channelId: string): void {
+    if (!this.tracked.has(channelId) && !this.originated.has(channelId)) return;
+    const rest = this.rest;
+    if (!rest) return;
+    rest.call<Channel>('channels', 'get', { channelId }).then(
+      () => undefined,
+      (err: unknown) => {
+        if (!(err instanceof AriError && err.kind === 'not-found')) return;
+        if (!this.tracked.has(channelId) && !this.originated.has(channelId)) return;
+        this.log.warn(`call ${channelId} is gone from Asterisk though no event said so; ending it`);
+        this.dispatch({ type: 'ChannelLost', channelId, reason: 'channel-gone' });
+        this.originated.delete(channelId);
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------ another client took the application
+
+  /**
+   * Asterisk gave the application to a newer WebSocket (ApplicationReplaced): this socket stays open but hears
+   * nothing more. Every call we handle is lost to us (its events go to the other client): each ends as ChannelLost
+   * (application-replaced) and is hung up, so no caller waits in silence for a flow that can no longer hear them.
+   * The socket is closed; the supervisor then waits for the application to be free (waitWhileReplaced).
+   */
+  private replaced(socket: EventSocket): void {
+    if (this.socket !== socket || this.replacedSocket === socket) return;
+    this.replacedSocket = socket;
+    const calls = [...this.tracked];
+    this.setStatus('replaced', `another client took over application ${this.app} on Asterisk (ARI does not say which); ${calls.length} call(s) of ours ended`, 0);
+    for (const id of calls) this.dispatch({ type: 'ChannelLost', channelId: id, reason: 'application-replaced' });
+    for (const id of calls) {
+      this.rest?.call('channels', 'hangup', { channelId: id }).catch((err: unknown) => {
+        if (!(err instanceof AriError && err.kind === 'not-found')) this.log.warn(`hanging up ${id} after the takeover failed: ${(err as Error).message}`);
+      });
+    }
+    this.originated.clear();
+    socket.close().catch(() => undefined);
+  }
+
+  private async waitWhileReplaced(backoff: Backoff, signal: AbortSignal): Promise<void> {
+    const base = `another client took over application ${this.app} on Asterisk (ARI does not say which)`;
+    await untilApplicationFree(() => this.rest, this.app, backoff, signal, (delay, checks, why) => {
+      // The next check's time is in retryInMs, not in the message: the log gets a line when the situation changes, not per check.
+      this.setStatus('replaced', `${base}; ${why}`, checks, delay);
     });
   }
 
@@ -412,7 +499,8 @@ export class AriConnection implements Telephony {
     if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
     if (request.callerId) params.callerId = request.callerId;
     if (request.timeoutSec !== undefined) params.timeout = request.timeoutSec;
-    if (request.variables && Object.keys(request.variables).length > 0) params.variables = request.variables;
+    const variables = this.marked(request.variables);
+    if (variables) params.variables = variables;
     try {
       const channel = await this.call<Channel>('channels', 'originateWithId', params, signal);
       return { channel, outcome };
@@ -430,13 +518,21 @@ export class AriConnection implements Telephony {
     this.originated.add(channelId);
     const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
     if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
-    if (request.variables && Object.keys(request.variables).length > 0) params.variables = request.variables;
+    const variables = this.marked(request.variables);
+    if (variables) params.variables = variables;
     try {
       return await this.call<Channel>('channels', 'create', params, signal);
     } catch (err) {
       this.originated.delete(channelId);
       throw err;
     }
+  }
+
+  /** A new channel's variables, with this instance's mark. */
+  private marked(variables: Record<string, string> | undefined): Record<string, string> | undefined {
+    const out = { ...variables };
+    if (this.options.instance !== undefined) out[INSTANCE_VARIABLE] = this.options.instance;
+    return Object.keys(out).length > 0 ? out : undefined;
   }
 
   dial(channelId: string, options: { callerChannelId?: string; timeoutSec?: number } = {}, signal?: AbortSignal): Promise<void> {

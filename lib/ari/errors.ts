@@ -28,7 +28,12 @@ export class AriError extends Error {
 }
 
 /** Why a call stopped being ours. */
-export type CallEndReason = 'hangup' | 'left-application' | 'connection-lost' | 'asterisk-restarted';
+/**
+ * `application-replaced`: another client took the Stasis application over (ApplicationReplaced), so this one hears
+ * nothing more of the call; `channel-gone`: a request about the call answered 404 and Asterisk has no such channel,
+ * though no event said it ended.
+ */
+export type CallEndReason = 'hangup' | 'left-application' | 'connection-lost' | 'asterisk-restarted' | 'application-replaced' | 'channel-gone';
 
 /**
  * Raised into every pending operation of a call when the call ends (the

@@ -15,6 +15,7 @@ export type ConnectionState =
   | 'auth-failed' // Asterisk refused the username or password
   | 'unreachable' // nothing answers at the URL
   | 'failed' // something answers, but not as ARI does (wrong URL, ARI disabled)
+  | 'replaced' // another client took the Stasis application over (ApplicationReplaced); waiting for it to go away
   | 'closed';
 
 export interface ConnectionStatus {
@@ -27,11 +28,15 @@ export interface ConnectionStatus {
   retryInMs?: number;
 }
 
-/** Synthetic event: a channel we knew was gone when the connection came back. */
+/**
+ * Synthetic event: a channel we knew is lost to us: gone when the connection came back (connection-lost,
+ * asterisk-restarted), its events now go to another client (application-replaced), or a request about it answered 404
+ * and Asterisk no longer has it (channel-gone).
+ */
 export interface ChannelLost {
   type: 'ChannelLost';
   channelId: string;
-  reason: 'connection-lost' | 'asterisk-restarted';
+  reason: 'connection-lost' | 'asterisk-restarted' | 'application-replaced' | 'channel-gone';
 }
 
 export type TelephonyEvent = AriEvent | ChannelLost;
@@ -44,8 +49,10 @@ export interface Reconciliation {
   lost: string[];
   /** Channels we knew that are still there. */
   kept: string[];
-  /** Channels in the application that nobody here knows (left by an earlier process). */
+  /** Channels in the application that nobody here knows, marked as this instance's (left by an earlier run of it). */
   unclaimed: string[];
+  /** Channels in the application that nobody here knows and that another instance marked (or nobody did): untouched. */
+  foreign: string[];
 }
 
 export interface OriginateRequest {

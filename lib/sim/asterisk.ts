@@ -170,8 +170,9 @@ export class SimulatedAsterisk extends EventEmitter {
     for (const name of apps) {
       const app = this.app(name);
       if (app.session && app.session !== session) {
-        // The old socket stays open but loses the application; it is told so first (no timestamp, as Asterisk).
-        app.session.send(JSON.stringify({ type: 'ApplicationReplaced', application: name, asterisk_id: this.asteriskId }));
+        // The old socket stays open but loses the application; it is told so first, with what app_update packs
+        // (type, timestamp, application) and app_send adds (asterisk_id): nothing says who took it.
+        app.session.send(JSON.stringify({ type: 'ApplicationReplaced', timestamp: asteriskTime(), application: name, asterisk_id: this.asteriskId }));
       }
       app.session = session;
       app.subscribeAll = subscribeAll;

@@ -12,6 +12,7 @@ import type { AsteriskConfigNode } from './config';
 import { registerAdminApi } from '../shared/admin';
 import { nodeLogger } from '../shared/logger';
 import { translator } from '../shared/i18n';
+import { instanceId } from '../shared/instance';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from '../shared/red';
 import { CONNECTION_STATUS, INVALID_CONFIG } from '../shared/status';
 import { asteriskConfig, asteriskProblems } from '../../lib/schemas/asterisk';
@@ -35,7 +36,8 @@ export = function register(RED: NodeAPI): void {
       node.error(t('callflow.errors.invalid-config', { problems: check.problems.join('; ') }));
     } else {
       const creds = node.credentials ?? {};
-      const engine = claimEngine(node.id, { config: check.value, username: creds.username ?? '', password: creds.password ?? '' }, nodeLogger(node));
+      const instance = instanceId(RED.settings.userDir, node.id);
+      const engine = claimEngine(node.id, { config: check.value, username: creds.username ?? '', password: creds.password ?? '', instance }, nodeLogger(node));
       node.engine = engine;
       // The routing table may change without the connection changing: the running engine takes the new one.
       const routingId = typeof def.routing === 'string' ? def.routing : '';

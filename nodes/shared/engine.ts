@@ -24,6 +24,8 @@ export interface EngineSettings {
   config: AsteriskConfig;
   username: string;
   password: string;
+  /** This Node-RED's mark on its channels (nodes/shared/instance.ts). */
+  instance?: string;
 }
 
 /** How long a stopped config node's engine waits for the new instance of a redeploy. */
@@ -206,7 +208,15 @@ export class Engine {
     }
     // Calls log through the engine, whose logger follows the config node instance that owns it now.
     const log: Logger = { debug: (m) => this.log.debug(m), info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) };
-    const connection = new AriConnection({ url, username, password, app: config.app, logger: log, media: this.mediaGuard });
+    const connection = new AriConnection({
+      url,
+      username,
+      password,
+      app: config.app,
+      logger: log,
+      media: this.mediaGuard,
+      ...(this.settings.instance !== undefined ? { instance: this.settings.instance } : {}),
+    });
     const registry = new CallRegistry(connection, { connectionId: this.id, logger: log, onReconciled: (l) => connection.onReconciled(l) });
     this.connection = connection;
     this.registry = registry;

@@ -10,6 +10,7 @@ export const CONNECTION_STATUS: Readonly<Record<ConnectionState, NodeStatus>> = 
   'auth-failed': { fill: 'red', shape: 'ring', text: 'callflow.status.auth-failed' },
   unreachable: { fill: 'red', shape: 'ring', text: 'callflow.status.unreachable' },
   failed: { fill: 'red', shape: 'ring', text: 'callflow.status.failed' },
+  replaced: { fill: 'red', shape: 'dot', text: 'callflow.status.replaced' },
   closed: { fill: 'grey', shape: 'ring', text: 'callflow.status.closed' },
 };
 

@@ -425,7 +425,9 @@ describe('simulator: behaviour on the wire', function () {
       const second = await ari.events('app1');
       const replaced = await events.next(is('ApplicationReplaced'));
       assert.equal(replaced.application, 'app1');
-      assert.equal(replaced.timestamp, undefined);
+      // app_update packs a timestamp since Asterisk commit e2eb19b363 (2019, "Added timestamp as a requirement for all ARI events").
+      assert.match(String(replaced.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/);
+      assert.equal(replaced.asterisk_id, sim.asterisk.asteriskId);
       await ari.ok('POST', `/channels/${call.id}/answer`);
       await second.next(is('ChannelStateChange', call.id));
       assert.equal(events.all.filter(is('ChannelStateChange', call.id)).length, 0);
