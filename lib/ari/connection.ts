@@ -20,7 +20,8 @@ import type { HangupReason } from './causes';
 import { AriError, CancelledError, abortReason, asError } from './errors';
 import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
-import { MediaGuard, normalizeMedia } from './media';
+import { MediaGuard } from './media';
+import { MediaOperations } from './media-operations';
 import { INSTANCE_VARIABLE, sortUnclaimed, untilApplicationFree } from './ownership';
 import { PendingOperations } from './pending';
 import { AttemptError, NETWORK_CODES, normalizeAriUrl, preflight } from './preflight';
@@ -103,9 +104,15 @@ export class AriConnection implements Telephony {
   private readonly mediaGuard: MediaGuard;
   /** The event socket Asterisk told ApplicationReplaced: another client has the application now. */
   private replacedSocket: EventSocket | undefined;
+  private readonly media: MediaOperations;
 
   constructor(private readonly options: AriConnectionOptions) {
     this.mediaGuard = options.media ?? new MediaGuard();
+    this.media = new MediaOperations({
+      call: (resource, operation, params, signal) => this.call(resource, operation, params, signal),
+      pending: this.pending,
+      mediaGuard: this.mediaGuard,
+    });
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
     this.app = options.app;
@@ -566,93 +573,29 @@ export class AriConnection implements Telephony {
     }
   }
 
+  // Playbacks, recordings and sounds: media-operations.ts.
   play(target: { channelId: string } | { bridgeId: string }, media: string[], options: PlayOptions = {}): Promise<PlaybackOutcome> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    let uris: string[];
-    try {
-      if (media.length === 0) throw new RangeError('nothing to play: the media list is empty');
-      uris = media.map(normalizeMedia);
-    } catch (err) {
-      return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
-    }
-    const remote = media.filter((u) => MediaGuard.remote(u));
-    if (remote.length === 0) return this.playChecked(target, uris, options);
-    // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
-    return Promise.all(remote.map((u) => this.mediaGuard.check(u, signal))).then(
-      () => this.playChecked(target, uris, options),
-      (err: unknown) => {
-        if (signal?.aborted) throw abortReason(signal);
-        throw new AriError('play', 'bad-request', (err as Error).message, 400);
-      },
-    );
-  }
-
-  private playChecked(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const playbackId = options.playbackId ?? randomUUID();
-    const params: Record<string, unknown> = { playbackId, media: uris.join(',') };
-    if (options.lang) params.lang = options.lang;
-    return this.pending.untilPlaybackFinished(playbackId, signal, () => this.stopPlayback(playbackId), () =>
-      'channelId' in target
-        ? this.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
-        : this.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
-    );
+    return this.media.play(target, media, options);
   }
 
   stopPlayback(playbackId: string): Promise<void> {
-    return this.pending.stopPlayback(playbackId, () => this.call('playbacks', 'stop', { playbackId }));
+    return this.media.stopPlayback(playbackId);
   }
 
-  async getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined> {
-    try {
-      return await this.call<Playback>('playbacks', 'get', { playbackId }, signal);
-    } catch (err) {
-      if (err instanceof AriError && err.kind === 'not-found') return undefined;
-      throw err;
-    }
+  getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined> {
+    return this.media.getPlayback(playbackId, signal);
   }
 
   record(target: { channelId: string } | { bridgeId: string }, options: RecordOptions): Promise<RecordingOutcome> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const name = options.name;
-    const params: Record<string, unknown> = {
-      name,
-      format: options.format ?? 'wav',
-      maxDurationSeconds: options.maxDurationSec ?? 0,
-      maxSilenceSeconds: options.maxSilenceSec ?? 0,
-      beep: options.beep ?? false,
-      terminateOn: options.terminateOn ?? 'none',
-      ifExists: options.ifExists ?? 'fail',
-    };
-    return this.pending.untilRecordingFinished(name, signal, () => this.stopRecording(name), () =>
-      'channelId' in target
-        ? this.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
-        : this.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
-    );
+    return this.media.record(target, options);
   }
 
-  async stopRecording(name: string): Promise<void> {
-    try {
-      await this.call('recordings', 'stop', { recordingName: name });
-    } catch (err) {
-      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
-    }
+  stopRecording(name: string): Promise<void> {
+    return this.media.stopRecording(name);
   }
 
-  async mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
-    const [, kind, name] = /^(sound|recording):(.+)$/.exec(uri) ?? [];
-    if (!kind || !name || /^https?:/.test(name)) return undefined;
-    try {
-      if (kind === 'sound') await this.call('sounds', 'get', { soundId: name }, signal);
-      else await this.call('recordings', 'getStored', { recordingName: name }, signal);
-      return true;
-    } catch (err) {
-      if (err instanceof AriError && err.kind === 'not-found') return false;
-      throw err;
-    }
+  mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
+    return this.media.mediaExists(uri, signal);
   }
 
   async getVariable(channelId: string, name: string, signal?: AbortSignal): Promise<string | undefined> {
@@ -716,7 +659,7 @@ export class AriConnection implements Telephony {
   }
 
   listSounds(filter: { lang?: string; format?: string } = {}, signal?: AbortSignal): Promise<Sound[]> {
-    return this.call('sounds', 'list', { ...filter }, signal);
+    return this.media.listSounds(filter, signal);
   }
 }
 

@@ -1,0 +1,121 @@
+/**
+ * What a connection does with media, along ARI's own resources: playbacks
+ * (play on a channel or a bridge, stop, get), recordings (record, stop, the
+ * stored ones) and sounds (get, list). A playback or a recording is an
+ * operation whose end comes as an event: pending.ts waits for it, stops it on
+ * cancellation, and settles it after a reconnect. Media Asterisk would fetch
+ * over http(s) is checked first (media.ts, MediaGuard).
+ */
+import { randomUUID } from 'node:crypto';
+import { AriError, abortReason } from './errors';
+import { MediaGuard, normalizeMedia } from './media';
+import type { PendingOperations } from './pending';
+import type { PlaybackOutcome, PlayOptions, RecordingOutcome, RecordOptions } from './port';
+import type { Playback, Sound } from './types';
+
+/** What the media operations need of their connection. */
+export interface MediaPort {
+  /** One ARI request (resource, operation as ari-client names them), refused when not connected. */
+  call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
+  /** The operations waiting for their final event. */
+  readonly pending: PendingOperations;
+  /** Checks the hosts of http(s) media before Asterisk fetches them. */
+  readonly mediaGuard: MediaGuard;
+}
+
+export class MediaOperations {
+  constructor(private readonly port: MediaPort) {}
+
+  play(target: { channelId: string } | { bridgeId: string }, media: string[], options: PlayOptions = {}): Promise<PlaybackOutcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    let uris: string[];
+    try {
+      if (media.length === 0) throw new RangeError('nothing to play: the media list is empty');
+      uris = media.map(normalizeMedia);
+    } catch (err) {
+      return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
+    }
+    const remote = media.filter((u) => MediaGuard.remote(u));
+    if (remote.length === 0) return this.playChecked(target, uris, options);
+    // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
+    return Promise.all(remote.map((u) => this.port.mediaGuard.check(u, signal))).then(
+      () => this.playChecked(target, uris, options),
+      (err: unknown) => {
+        if (signal?.aborted) throw abortReason(signal);
+        throw new AriError('play', 'bad-request', (err as Error).message, 400);
+      },
+    );
+  }
+
+  private playChecked(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const playbackId = options.playbackId ?? randomUUID();
+    const params: Record<string, unknown> = { playbackId, media: uris.join(',') };
+    if (options.lang) params.lang = options.lang;
+    return this.port.pending.untilPlaybackFinished(playbackId, signal, () => this.stopPlayback(playbackId), () =>
+      'channelId' in target
+        ? this.port.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
+        : this.port.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
+    );
+  }
+
+  stopPlayback(playbackId: string): Promise<void> {
+    return this.port.pending.stopPlayback(playbackId, () => this.port.call('playbacks', 'stop', { playbackId }));
+  }
+
+  async getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined> {
+    try {
+      return await this.port.call<Playback>('playbacks', 'get', { playbackId }, signal);
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-found') return undefined;
+      throw err;
+    }
+  }
+
+  record(target: { channelId: string } | { bridgeId: string }, options: RecordOptions): Promise<RecordingOutcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const name = options.name;
+    const params: Record<string, unknown> = {
+      name,
+      format: options.format ?? 'wav',
+      maxDurationSeconds: options.maxDurationSec ?? 0,
+      maxSilenceSeconds: options.maxSilenceSec ?? 0,
+      beep: options.beep ?? false,
+      terminateOn: options.terminateOn ?? 'none',
+      ifExists: options.ifExists ?? 'fail',
+    };
+    return this.port.pending.untilRecordingFinished(name, signal, () => this.stopRecording(name), () =>
+      'channelId' in target
+        ? this.port.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
+        : this.port.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
+    );
+  }
+
+  async stopRecording(name: string): Promise<void> {
+    try {
+      await this.port.call('recordings', 'stop', { recordingName: name });
+    } catch (err) {
+      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
+    }
+  }
+
+  async mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
+    const [, kind, name] = /^(sound|recording):(.+)$/.exec(uri) ?? [];
+    if (!kind || !name || /^https?:/.test(name)) return undefined;
+    try {
+      if (kind === 'sound') await this.port.call('sounds', 'get', { soundId: name }, signal);
+      else await this.port.call('recordings', 'getStored', { recordingName: name }, signal);
+      return true;
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-found') return false;
+      throw err;
+    }
+  }
+
+  listSounds(filter: { lang?: string; format?: string } = {}, signal?: AbortSignal): Promise<Sound[]> {
+    return this.port.call('sounds', 'list', { ...filter }, signal);
+  }
+}
