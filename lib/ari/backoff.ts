@@ -45,3 +45,20 @@ export class Backoff {
     this.attempt = 0;
   }
 }
+
+/** Waits `ms` between two attempts, or less when `signal` aborts (never rejects: the caller looks at the signal). */
+export function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

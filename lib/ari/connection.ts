@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { redact, silentLogger, type Logger } from '../log';
-import { Backoff } from './backoff';
+import { Backoff, waitOrAbort } from './backoff';
 import type { HangupReason } from './causes';
 import { AriError, CancelledError, abortReason, asError } from './errors';
 import type { EventSocketError } from './events-socket';
@@ -223,7 +223,7 @@ export class AriConnection implements Telephony {
         delay = e.state === 'auth-failed' ? authBackoff.next() : backoff.next();
         this.setStatus(e.state, `${e.message}; retrying in ${(delay / 1000).toFixed(1)} s`, failures, delay);
       }
-      await sleep(delay, signal);
+      await waitOrAbort(delay, signal);
     }
   }
 
@@ -661,20 +661,4 @@ export class AriConnection implements Telephony {
   listSounds(filter: { lang?: string; format?: string } = {}, signal?: AbortSignal): Promise<Sound[]> {
     return this.media.listSounds(filter, signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

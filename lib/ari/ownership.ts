@@ -25,7 +25,7 @@
  * in it) it waits, and never takes the application back by force.
  */
 import { AriError } from './errors';
-import type { Backoff } from './backoff';
+import { waitOrAbort, type Backoff } from './backoff';
 import type { AriRest } from './rest';
 
 /** The channel variable that names the Node-RED instance a channel belongs to. */
@@ -65,7 +65,7 @@ export async function untilApplicationFree(
   while (!signal.aborted) {
     const delay = backoff.next();
     waiting(delay, checks, why);
-    await pause(delay, signal);
+    await waitOrAbort(delay, signal);
     if (signal.aborted) return;
     checks += 1;
     const r = rest();
@@ -79,20 +79,4 @@ export async function untilApplicationFree(
       why = `asking Asterisk failed: ${(err as Error).message}`;
     }
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
