@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { requestsNaming } from '../support/ari-requests';
-import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { CREDS, TRANSFER, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, helper, loggedText, nextMessage, node, useNodeRed, waitForStatus, hasText } from '../support/node-red';
 
 function core(file: string): unknown {
@@ -46,20 +46,7 @@ const TARGETS: Record<string, object> = {
     wires: [['after'], ['after'], ['after']],
   },
   tr: {
-    type: 'callflow-transfer',
-    kind: 'endpoint',
-    endpoint: 'PJSIP/100',
-    number: '',
-    dialString: 'PJSIP/{number}@trunk',
-    context: '',
-    extension: '',
-    priority: 1,
-    queue: '',
-    queueContext: 'callflow-queues',
-    flow: '',
-    ringTimeoutSec: 5,
-    callerId: '',
-    onError: 'hangup',
+    ...TRANSFER,
     wires: [['after'], ['after']],
   },
   mn: {

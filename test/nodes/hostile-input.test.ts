@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { quoted } from '../../lib/ari/dialstring';
 import type { CallReport } from '../../lib/sim/script';
-import { CREDS, connected, ivrFlow, useSimulator, type CallMsg, type FlowOptions } from '../support/ivr';
+import { CREDS, TRANSFER, connected, ivrFlow, useSimulator, type CallMsg, type FlowOptions } from '../support/ivr';
 import { INJECTIONS } from '../support/injections';
 import { NODES, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 
@@ -37,22 +37,11 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
       .asterisk.reportList()
       .filter((r) => r.direction === 'outbound');
 
-  const TRANSFER = {
+  const AGENT_TRANSFER = {
+    ...TRANSFER,
     id: 'tr',
-    type: 'callflow-transfer',
     name: 'agent transfer',
-    kind: 'endpoint',
     endpoint: 'PJSIP/{vars.dest}',
-    number: '',
-    dialString: 'PJSIP/{number}@trunk',
-    context: '',
-    extension: '',
-    priority: 1,
-    queue: '',
-    queueContext: 'callflow-queues',
-    flow: '',
-    ringTimeoutSec: 5,
-    callerId: '',
     onError: 'output',
     wires: [['connected'], ['failed'], ['errors']],
   };
@@ -80,7 +69,7 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
           { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['hdr']] },
           { id: 'hdr', type: 'callflow-set', assignments: [{ target: 'var', name: 'dest', type: 'chanvar', value: 'PJSIP_HEADER(read,X-Dest)' }], onError: 'hangup', wires: [['an']] },
           { id: 'an', type: 'callflow-answer', onError: 'hangup', wires: [['tr']] },
-          TRANSFER,
+          AGENT_TRANSFER,
           ...OUTPUTS,
         ],
         ['tr'],
@@ -108,7 +97,7 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
           { id: 'hold', type: 'helper' },
           // The test sends each answered call on with msg.dest set: a flow that copies caller input into the call's variables.
           { id: 'copy', type: 'change', rules: [{ t: 'set', p: 'call.vars.dest', pt: 'msg', to: 'dest', tot: 'msg' }], wires: [['tr']] },
-          TRANSFER,
+          AGENT_TRANSFER,
           ...OUTPUTS,
         ],
         ['tr'],
@@ -139,7 +128,7 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
           { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['vars']] },
           { id: 'vars', type: 'callflow-set', assignments: [{ target: 'var', name: 'dest', type: 'chanvar', value: 'PJSIP_HEADER(read,X-Dest)' }], onError: 'hangup', wires: [['an']] },
           { id: 'an', type: 'callflow-answer', onError: 'hangup', wires: [['tr']] },
-          TRANSFER,
+          AGENT_TRANSFER,
           { id: 'e2', type: 'callflow-entry', connection: 'a1', flow: 'numbers', wires: [['vars2']] },
           { id: 'vars2', type: 'callflow-set', assignments: [{ target: 'var', name: 'dest', type: 'chanvar', value: 'PJSIP_HEADER(read,X-Dest)' }], onError: 'hangup', wires: [['an2']] },
           { id: 'an2', type: 'callflow-answer', onError: 'hangup', wires: [['num']] },
@@ -167,7 +156,7 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
         [
           { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['an']] },
           { id: 'an', type: 'callflow-answer', onError: 'hangup', wires: [['tr']] },
-          { ...TRANSFER, endpoint: 'PJSIP/100' },
+          { ...AGENT_TRANSFER, endpoint: 'PJSIP/100' },
           ...OUTPUTS,
         ],
         ['tr'],

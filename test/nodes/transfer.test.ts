@@ -6,25 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import type { NumberBehaviour } from '../../lib/sim';
-import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { CREDS, TRANSFER, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, helper, hasText, loggedText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 
-const TRANSFER = {
-  type: 'callflow-transfer',
-  kind: 'endpoint',
-  endpoint: 'PJSIP/100',
-  number: '',
-  dialString: 'PJSIP/{number}@trunk',
-  context: '',
-  extension: '',
-  priority: 1,
-  queue: '',
-  queueContext: 'callflow-queues',
-  flow: '',
-  ringTimeoutSec: 5,
-  callerId: '',
-  onError: 'hangup',
-};
 
 describe('callflow-transfer', function () {
   useNodeRed();

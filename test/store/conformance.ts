@@ -10,6 +10,9 @@
  * reads the clock for domain decisions.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Attempt, BlockEntry, CallRecord, ContactInput, FlowSnapshot, QuestionnaireAnswers } from '../../lib/schemas/store';
 import {
   StoreError,
@@ -127,6 +130,34 @@ async function claimAll(store: Store, campaignId: string, now: number, worker = 
 }
 
 const done = (at: number, code = 'done', progress: Record<string, unknown> = {}): NextStep => ({ state: 'done', at, progress, result: { code, at } });
+
+/**
+ * A harness for a store kept in one file: a temporary folder per test,
+ * `make(file)` for the store and each second one on the same file, all
+ * closed and the folder removed at cleanup.
+ */
+export function fileStoreHarness(make: (file: string) => Store): () => Promise<StoreHarness> {
+  return async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-'));
+    const file = path.join(dir, 'callflow.db');
+    const opened: Store[] = [];
+    const open = async (): Promise<Store> => {
+      const s = make(file);
+      opened.push(s);
+      await s.open();
+      return s;
+    };
+    const store = await open();
+    return {
+      store,
+      second: open,
+      cleanup: async () => {
+        for (const s of opened) await s.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  };
+}
 
 export function storeConformance(name: string, make: () => Promise<StoreHarness>, options: { skip?: string } = {}): void {
   describe(`store conformance: ${name}`, function () {

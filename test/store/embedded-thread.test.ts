@@ -15,32 +15,13 @@ import { EmbeddedThreadStore } from '../../lib/store/embedded-thread';
 import { makeStore } from '../../lib/store';
 import { StoreError } from '../../lib/store/port';
 import { SCHEMA_VERSIONS } from '../../lib/store/shared';
-import { storeConformance } from './conformance';
+import { fileStoreHarness, storeConformance } from './conformance';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-thread-'));
 }
 
-storeConformance('embedded on its own thread', async () => {
-  const dir = tempDir();
-  const file = path.join(dir, 'callflow.db');
-  const opened: EmbeddedThreadStore[] = [];
-  const open = async (): Promise<EmbeddedThreadStore> => {
-    const s = new EmbeddedThreadStore({ file });
-    opened.push(s);
-    await s.open();
-    return s;
-  };
-  const store = await open();
-  return {
-    store,
-    second: open,
-    cleanup: async () => {
-      for (const s of opened) await s.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+storeConformance('embedded on its own thread', fileStoreHarness((file) => new EmbeddedThreadStore({ file })));
 
 describe('embedded store on its own thread', function () {
   let dir: string;

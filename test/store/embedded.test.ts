@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { EMBEDDED_MIGRATIONS, EmbeddedStore } from '../../lib/store/embedded';
 import { StoreError, type StoreErrorKind } from '../../lib/store/port';
 import { SCHEMA_VERSIONS, migrationPlan, type Collection, type Migration } from '../../lib/store/shared';
-import { storeConformance } from './conformance';
+import { fileStoreHarness, storeConformance } from './conformance';
 
 type Db = Database.Database;
 
@@ -20,26 +20,7 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-'));
 }
 
-storeConformance('embedded', async () => {
-  const dir = tempDir();
-  const file = path.join(dir, 'callflow.db');
-  const opened: EmbeddedStore[] = [];
-  const open = async (): Promise<EmbeddedStore> => {
-    const s = new EmbeddedStore({ file });
-    opened.push(s);
-    await s.open();
-    return s;
-  };
-  const store = await open();
-  return {
-    store,
-    second: open,
-    cleanup: async () => {
-      for (const s of opened) await s.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+storeConformance('embedded', fileStoreHarness((file) => new EmbeddedStore({ file })));
 
 async function refusedWith(promise: Promise<unknown>, kind: StoreErrorKind, ...mentions: RegExp[]): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {

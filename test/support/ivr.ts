@@ -119,3 +119,21 @@ export function messages<T = CallMsg>(id: string, count: number, timeoutMs = 500
     n.on('input', onInput);
   });
 }
+
+/** A callflow-transfer node's settings as the editor saves them (an endpoint transfer to PJSIP/100), for tests to override. */
+export const TRANSFER = {
+  type: 'callflow-transfer',
+  kind: 'endpoint',
+  endpoint: 'PJSIP/100',
+  number: '',
+  dialString: 'PJSIP/{number}@trunk',
+  context: '',
+  extension: '',
+  priority: 1,
+  queue: '',
+  queueContext: 'callflow-queues',
+  flow: '',
+  ringTimeoutSec: 5,
+  callerId: '',
+  onError: 'hangup',
+};
