@@ -11,8 +11,12 @@
  * channels are still in the application, end the ones it no longer has
  * (ChannelLost), and settle playbacks, recordings and originates whose
  * final event was missed (pending.ts keeps those operations).
+ *
+ * The operations themselves live along ARI's resources, as Asterisk's
+ * res/ari/resource_<resource>.c do: channel-operations.ts, bridge-
+ * operations.ts, media-operations.ts (playbacks, recordings, sounds); this
+ * class hands each call to them.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { redact, silentLogger, type Logger } from '../log';
 import { Backoff, waitOrAbort } from './backoff';
@@ -21,6 +25,8 @@ import { AriError, CancelledError, abortReason, asError } from './errors';
 import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
 import { MediaGuard } from './media';
+import { BridgeOperations } from './bridge-operations';
+import { ChannelOperations } from './channel-operations';
 import { MediaOperations } from './media-operations';
 import { INSTANCE_VARIABLE, sortUnclaimed, untilApplicationFree } from './ownership';
 import { PendingOperations } from './pending';
@@ -42,7 +48,6 @@ import type {
 } from './port';
 import { AriRest } from './rest';
 import type { Application, AsteriskInfo, Bridge, Channel, Playback, Sound } from './types';
-import { checkChannelValue } from './variables';
 
 export interface AriConnectionOptions {
   /** http(s)://host:port, with or without a trailing /ari */
@@ -72,16 +77,6 @@ export interface AriConnectionOptions {
   replacedBackoff?: { initialMs: number; maxMs: number };
 }
 
-/** Channel variables and the caller id of an originate are written as they are: no control characters, bounded length. */
-function refuseVariables(operation: string, request: OriginateRequest): void {
-  try {
-    if (request.callerId !== undefined) checkChannelValue('CALLERID', request.callerId);
-    for (const [name, value] of Object.entries(request.variables ?? {})) checkChannelValue(name, value);
-  } catch (err) {
-    throw new AriError(operation, 'bad-request', (err as Error).message, 400);
-  }
-}
-
 export class AriConnection implements Telephony {
   readonly app: string;
   private readonly baseUrl: string;
@@ -105,14 +100,15 @@ export class AriConnection implements Telephony {
   /** The event socket Asterisk told ApplicationReplaced: another client has the application now. */
   private replacedSocket: EventSocket | undefined;
   private readonly media: MediaOperations;
+  private readonly channels: ChannelOperations;
+  private readonly bridges: BridgeOperations;
 
   constructor(private readonly options: AriConnectionOptions) {
     this.mediaGuard = options.media ?? new MediaGuard();
-    this.media = new MediaOperations({
-      call: (resource, operation, params, signal) => this.call(resource, operation, params, signal),
-      pending: this.pending,
-      mediaGuard: this.mediaGuard,
-    });
+    const call = <T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> => this.call<T>(resource, operation, params, signal);
+    this.media = new MediaOperations({ call, pending: this.pending, mediaGuard: this.mediaGuard });
+    this.channels = new ChannelOperations({ call, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance });
+    this.bridges = new BridgeOperations(call);
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
     this.app = options.app;
@@ -495,82 +491,53 @@ export class AriConnection implements Telephony {
     });
   }
 
-  async originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
-    refuseVariables('originate', request);
-    const channelId = request.channelId ?? randomUUID();
-    // Registered before the request, so no event of this channel can be missed.
-    const outcome = this.pending.expectOriginate(channelId);
-    this.originated.add(channelId);
-    this.tracked.add(channelId);
-    const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
-    if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
-    if (request.callerId) params.callerId = request.callerId;
-    if (request.timeoutSec !== undefined) params.timeout = request.timeoutSec;
-    const variables = this.marked(request.variables);
-    if (variables) params.variables = variables;
-    try {
-      const channel = await this.call<Channel>('channels', 'originateWithId', params, signal);
-      return { channel, outcome };
-    } catch (err) {
-      this.pending.forgetOriginate(channelId);
-      this.originated.delete(channelId);
-      this.tracked.delete(channelId);
-      throw err;
-    }
+  // Channels: channel-operations.ts.
+  originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
+    return this.channels.originate(request, signal);
   }
 
-  async createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel> {
-    refuseVariables('create', request);
-    const channelId = request.channelId ?? randomUUID();
-    this.originated.add(channelId);
-    const params: Record<string, unknown> = { channelId, endpoint: request.endpoint, app: this.app };
-    if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
-    const variables = this.marked(request.variables);
-    if (variables) params.variables = variables;
-    try {
-      return await this.call<Channel>('channels', 'create', params, signal);
-    } catch (err) {
-      this.originated.delete(channelId);
-      throw err;
-    }
-  }
-
-  /** A new channel's variables, with this instance's mark. */
-  private marked(variables: Record<string, string> | undefined): Record<string, string> | undefined {
-    const out = { ...variables };
-    if (this.options.instance !== undefined) out[INSTANCE_VARIABLE] = this.options.instance;
-    return Object.keys(out).length > 0 ? out : undefined;
+  createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel> {
+    return this.channels.createChannel(request, signal);
   }
 
   dial(channelId: string, options: { callerChannelId?: string; timeoutSec?: number } = {}, signal?: AbortSignal): Promise<void> {
-    const params: Record<string, unknown> = { channelId };
-    if (options.callerChannelId) params.caller = options.callerChannelId;
-    if (options.timeoutSec !== undefined) params.timeout = options.timeoutSec;
-    return this.call('channels', 'dial', params, signal);
+    return this.channels.dial(channelId, options, signal);
   }
 
   getChannel(channelId: string, signal?: AbortSignal): Promise<Channel> {
-    return this.call('channels', 'get', { channelId }, signal);
+    return this.channels.getChannel(channelId, signal);
   }
 
   answer(channelId: string, signal?: AbortSignal): Promise<void> {
-    return this.call('channels', 'answer', { channelId }, signal);
+    return this.channels.answer(channelId, signal);
   }
 
   ring(channelId: string, signal?: AbortSignal): Promise<void> {
-    return this.call('channels', 'ring', { channelId }, signal);
+    return this.channels.ring(channelId, signal);
   }
 
-  async hangup(channelId: string, reason?: HangupReason | { code: number }): Promise<void> {
-    const params: Record<string, unknown> = { channelId };
-    if (typeof reason === 'string') params.reason = reason;
-    else if (reason) params.reason_code = String(reason.code);
-    try {
-      await this.call('channels', 'hangup', params);
-    } catch (err) {
-      if (err instanceof AriError && err.kind === 'not-found') return;
-      throw err;
-    }
+  hangup(channelId: string, reason?: HangupReason | { code: number }): Promise<void> {
+    return this.channels.hangup(channelId, reason);
+  }
+
+  getVariable(channelId: string, name: string, signal?: AbortSignal): Promise<string | undefined> {
+    return this.channels.getVariable(channelId, name, signal);
+  }
+
+  setVariable(channelId: string, name: string, value: string, signal?: AbortSignal): Promise<void> {
+    return this.channels.setVariable(channelId, name, value, signal);
+  }
+
+  sendDtmf(channelId: string, dtmf: string, options: { betweenMs?: number; durationMs?: number } = {}, signal?: AbortSignal): Promise<void> {
+    return this.channels.sendDtmf(channelId, dtmf, options, signal);
+  }
+
+  continueInDialplan(channelId: string, target: { context?: string; extension?: string; priority?: number; label?: string }, signal?: AbortSignal): Promise<void> {
+    return this.channels.continueInDialplan(channelId, target, signal);
+  }
+
+  redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {
+    return this.channels.redirect(channelId, endpoint, signal);
   }
 
   // Playbacks, recordings and sounds: media-operations.ts.
@@ -598,64 +565,21 @@ export class AriConnection implements Telephony {
     return this.media.mediaExists(uri, signal);
   }
 
-  async getVariable(channelId: string, name: string, signal?: AbortSignal): Promise<string | undefined> {
-    try {
-      const v = await this.call<{ value: string }>('channels', 'getChannelVar', { channelId, variable: name }, signal);
-      return v.value;
-    } catch (err) {
-      if (err instanceof AriError && err.kind === 'not-found' && /variable/i.test(err.message)) return undefined;
-      // A function with nothing to read (PJSIP_HEADER of a header the INVITE did not have) fails with a 500.
-      if (err instanceof AriError && err.kind === 'server' && name.includes('(')) return undefined;
-      throw err;
-    }
-  }
-
-  setVariable(channelId: string, name: string, value: string, signal?: AbortSignal): Promise<void> {
-    try {
-      checkChannelValue(name, value);
-    } catch (err) {
-      return Promise.reject(new AriError('setChannelVar', 'bad-request', (err as Error).message, 400));
-    }
-    return this.call('channels', 'setChannelVar', { channelId, variable: name, value }, signal);
-  }
-
-  sendDtmf(channelId: string, dtmf: string, options: { betweenMs?: number; durationMs?: number } = {}, signal?: AbortSignal): Promise<void> {
-    if (!/^[0-9A-Da-d#*,]+$/.test(dtmf)) return Promise.reject(new AriError('sendDTMF', 'bad-request', `"${dtmf}" is not a DTMF string (0-9, A-D, *, #, and , for a pause)`, 400));
-    const params: Record<string, unknown> = { channelId, dtmf };
-    if (options.betweenMs !== undefined) params.between = options.betweenMs;
-    if (options.durationMs !== undefined) params.duration = options.durationMs;
-    return this.call('channels', 'sendDTMF', params, signal);
-  }
-
-  continueInDialplan(channelId: string, target: { context?: string; extension?: string; priority?: number; label?: string }, signal?: AbortSignal): Promise<void> {
-    return this.call('channels', 'continueInDialplan', { channelId, ...target }, signal);
-  }
-
-  redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {
-    return this.call('channels', 'redirect', { channelId, endpoint }, signal);
-  }
-
+  // Bridges: bridge-operations.ts.
   createBridge(options: { bridgeId?: string; type?: string; name?: string } = {}, signal?: AbortSignal): Promise<Bridge> {
-    const params: Record<string, unknown> = { type: options.type ?? 'mixing' };
-    if (options.name) params.name = options.name;
-    if (options.bridgeId) return this.call('bridges', 'createWithId', { ...params, bridgeId: options.bridgeId }, signal);
-    return this.call('bridges', 'create', params, signal);
+    return this.bridges.createBridge(options, signal);
   }
 
   addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
-    return this.call('bridges', 'addChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+    return this.bridges.addToBridge(bridgeId, channelIds, signal);
   }
 
   removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
-    return this.call('bridges', 'removeChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+    return this.bridges.removeFromBridge(bridgeId, channelIds, signal);
   }
 
-  async destroyBridge(bridgeId: string): Promise<void> {
-    try {
-      await this.call('bridges', 'destroy', { bridgeId });
-    } catch (err) {
-      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
-    }
+  destroyBridge(bridgeId: string): Promise<void> {
+    return this.bridges.destroyBridge(bridgeId);
   }
 
   listSounds(filter: { lang?: string; format?: string } = {}, signal?: AbortSignal): Promise<Sound[]> {

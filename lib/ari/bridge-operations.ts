@@ -1,0 +1,38 @@
+/**
+ * What a connection does with bridges, along ARI's bridges resource: create
+ * (mixing unless told otherwise), add and remove channels, destroy (a bridge
+ * already gone counts as destroyed). Playing into a bridge and recording it
+ * are media operations (media-operations.ts).
+ */
+import { AriError } from './errors';
+import type { Bridge } from './types';
+
+/** What the bridge operations need of their connection: one ARI request, refused when not connected. */
+export type BridgeCall = <T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<T>;
+
+export class BridgeOperations {
+  constructor(private readonly call: BridgeCall) {}
+
+  createBridge(options: { bridgeId?: string; type?: string; name?: string } = {}, signal?: AbortSignal): Promise<Bridge> {
+    const params: Record<string, unknown> = { type: options.type ?? 'mixing' };
+    if (options.name) params.name = options.name;
+    if (options.bridgeId) return this.call('bridges', 'createWithId', { ...params, bridgeId: options.bridgeId }, signal);
+    return this.call('bridges', 'create', params, signal);
+  }
+
+  addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
+    return this.call('bridges', 'addChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+  }
+
+  removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
+    return this.call('bridges', 'removeChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+  }
+
+  async destroyBridge(bridgeId: string): Promise<void> {
+    try {
+      await this.call('bridges', 'destroy', { bridgeId });
+    } catch (err) {
+      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
+    }
+  }
+}
