@@ -9,6 +9,8 @@
  * Exits 1 when any run failed. docs/architecture.md (Tests) says how it is used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 function flag(name: string, fallback: number): number {
@@ -24,7 +26,7 @@ function busyLoop(): ChildProcess {
 }
 
 /** One run of the suite: its exit code and the titles of the tests that failed. */
-function runSuite(root: string): Promise<{ code: number; failed: string[]; summary: string }> {
+function runSuite(root: string): Promise<{ code: number; failed: string[]; summary: string; out: string }> {
   return new Promise((resolve) => {
     const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const child = spawn(process.execPath, [mocha, '--reporter', 'dot'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -35,7 +37,7 @@ function runSuite(root: string): Promise<{ code: number; failed: string[]; summa
       // The dot reporter lists failures as "  1) suite\n       test:".
       const failed = [...out.matchAll(/^\s+\d+\) (.+)\n\s+(.+):$/gm)].map((m) => `${m[1]} > ${m[2]}`);
       const summary = [...out.matchAll(/^\s+(\d+ (?:passing|pending|failing).*)$/gm)].map((m) => m[1]).join(', ');
-      resolve({ code: code ?? 1, failed, summary });
+      resolve({ code: code ?? 1, failed, summary, out });
     });
   });
 }
@@ -61,7 +63,13 @@ async function main(): Promise<void> {
       const took = ((Date.now() - started) / 1000).toFixed(0);
       console.log(`run ${i}: ${r.code === 0 ? 'passed' : 'FAILED'} in ${took} s (${r.summary})`);
       for (const f of r.failed) console.log(`   failed: ${f}`);
-      if (r.code !== 0) bad += 1;
+      if (r.code !== 0) {
+        bad += 1;
+        // The whole output of a failed run (stack traces, fast-check's seed and counterexample) for whoever reads the failure.
+        const file = path.join(os.tmpdir(), `callflow-stress-run-${process.pid}-${i}.log`);
+        fs.writeFileSync(file, r.out);
+        console.log(`   its output: ${file}`);
+      }
     }
   } finally {
     stop();
