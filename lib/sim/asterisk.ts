@@ -107,6 +107,24 @@ export class SimulatedAsterisk extends EventEmitter {
     return this.resources.events.activeApps(...args);
   }
 
+  userEvent(...args: Parameters<Events['userEvent']>): ReturnType<Events['userEvent']> {
+    return this.resources.events.userEvent(...args);
+  }
+
+  // ---------------------------------------------------------------- applications (resources/applications.ts)
+
+  applicationJson(...args: Parameters<Applications['applicationJson']>): ReturnType<Applications['applicationJson']> {
+    return this.resources.applications.applicationJson(...args);
+  }
+
+  applicationList(...args: Parameters<Applications['applicationList']>): ReturnType<Applications['applicationList']> {
+    return this.resources.applications.applicationList(...args);
+  }
+
+  subscribe(...args: Parameters<Applications['subscribe']>): ReturnType<Applications['subscribe']> {
+    return this.resources.applications.subscribe(...args);
+  }
+
   // ---------------------------------------------------------------- channels (resources/channels.ts)
 
   channel(...args: Parameters<SimCore['channel']>): ReturnType<SimCore['channel']> {
@@ -117,41 +135,9 @@ export class SimulatedAsterisk extends EventEmitter {
     return this.resources.channels.channelList(...args);
   }
 
-  // ---------------------------------------------------------------- reports (resources/reports.ts)
-
-  report(...args: Parameters<CallReports['report']>): ReturnType<CallReports['report']> {
-    return this.resources.reports.report(...args);
-  }
-
-  reportList(...args: Parameters<CallReports['reportList']>): ReturnType<CallReports['reportList']> {
-    return this.resources.reports.reportList(...args);
-  }
-
-  waitForEnd(...args: Parameters<CallReports['waitForEnd']>): ReturnType<CallReports['waitForEnd']> {
-    return this.resources.reports.waitForEnd(...args);
-  }
-
-  // ---------------------------------------------------------------- channels (resources/channels.ts)
-
   placeCall(...args: Parameters<Channels['placeCall']>): ReturnType<Channels['placeCall']> {
     return this.resources.channels.placeCall(...args);
   }
-
-  // ---------------------------------------------------------------- dialing (resources/dialing.ts)
-
-  originate(...args: Parameters<Dialing['originate']>): ReturnType<Dialing['originate']> {
-    return this.resources.dialing.originate(...args);
-  }
-
-  create(...args: Parameters<Dialing['create']>): ReturnType<Dialing['create']> {
-    return this.resources.dialing.create(...args);
-  }
-
-  dialCreated(...args: Parameters<Dialing['dialCreated']>): ReturnType<Dialing['dialCreated']> {
-    return this.resources.dialing.dialCreated(...args);
-  }
-
-  // ---------------------------------------------------------------- channels (resources/channels.ts)
 
   hangupChannel(...args: Parameters<Channels['hangupChannel']>): ReturnType<Channels['hangupChannel']> {
     return this.resources.channels.hangupChannel(...args);
@@ -193,10 +179,44 @@ export class SimulatedAsterisk extends EventEmitter {
     return this.resources.channels.setVariable(...args);
   }
 
-  // ---------------------------------------------------------------- asterisk (resources/asterisk.ts)
+  // ---------------------------------------------------------------- dialing (resources/dialing.ts)
 
-  globalVariable(...args: Parameters<AsteriskSystem['globalVariable']>): ReturnType<AsteriskSystem['globalVariable']> {
-    return this.resources.asterisk.globalVariable(...args);
+  originate(...args: Parameters<Dialing['originate']>): ReturnType<Dialing['originate']> {
+    return this.resources.dialing.originate(...args);
+  }
+
+  create(...args: Parameters<Dialing['create']>): ReturnType<Dialing['create']> {
+    return this.resources.dialing.create(...args);
+  }
+
+  dialCreated(...args: Parameters<Dialing['dialCreated']>): ReturnType<Dialing['dialCreated']> {
+    return this.resources.dialing.dialCreated(...args);
+  }
+
+  // ---------------------------------------------------------------- bridges (resources/bridges.ts)
+
+  createBridge(...args: Parameters<Bridges['createBridge']>): ReturnType<Bridges['createBridge']> {
+    return this.resources.bridges.createBridge(...args);
+  }
+
+  getBridge(...args: Parameters<Bridges['getBridge']>): ReturnType<Bridges['getBridge']> {
+    return this.resources.bridges.getBridge(...args);
+  }
+
+  bridgeList(...args: Parameters<Bridges['bridgeList']>): ReturnType<Bridges['bridgeList']> {
+    return this.resources.bridges.bridgeList(...args);
+  }
+
+  addToBridge(...args: Parameters<Bridges['addToBridge']>): ReturnType<Bridges['addToBridge']> {
+    return this.resources.bridges.addToBridge(...args);
+  }
+
+  removeChannels(...args: Parameters<Bridges['removeChannels']>): ReturnType<Bridges['removeChannels']> {
+    return this.resources.bridges.removeChannels(...args);
+  }
+
+  destroyBridge(...args: Parameters<Bridges['destroyBridge']>): ReturnType<Bridges['destroyBridge']> {
+    return this.resources.bridges.destroyBridge(...args);
   }
 
   // ---------------------------------------------------------------- playbacks (resources/playbacks.ts)
@@ -255,52 +275,6 @@ export class SimulatedAsterisk extends EventEmitter {
     return this.resources.recordings.defineRecording(...args);
   }
 
-  // ---------------------------------------------------------------- bridges (resources/bridges.ts)
-
-  createBridge(...args: Parameters<Bridges['createBridge']>): ReturnType<Bridges['createBridge']> {
-    return this.resources.bridges.createBridge(...args);
-  }
-
-  getBridge(...args: Parameters<Bridges['getBridge']>): ReturnType<Bridges['getBridge']> {
-    return this.resources.bridges.getBridge(...args);
-  }
-
-  bridgeList(...args: Parameters<Bridges['bridgeList']>): ReturnType<Bridges['bridgeList']> {
-    return this.resources.bridges.bridgeList(...args);
-  }
-
-  addToBridge(...args: Parameters<Bridges['addToBridge']>): ReturnType<Bridges['addToBridge']> {
-    return this.resources.bridges.addToBridge(...args);
-  }
-
-  removeChannels(...args: Parameters<Bridges['removeChannels']>): ReturnType<Bridges['removeChannels']> {
-    return this.resources.bridges.removeChannels(...args);
-  }
-
-  destroyBridge(...args: Parameters<Bridges['destroyBridge']>): ReturnType<Bridges['destroyBridge']> {
-    return this.resources.bridges.destroyBridge(...args);
-  }
-
-  // ---------------------------------------------------------------- applications (resources/applications.ts)
-
-  applicationJson(...args: Parameters<Applications['applicationJson']>): ReturnType<Applications['applicationJson']> {
-    return this.resources.applications.applicationJson(...args);
-  }
-
-  applicationList(...args: Parameters<Applications['applicationList']>): ReturnType<Applications['applicationList']> {
-    return this.resources.applications.applicationList(...args);
-  }
-
-  subscribe(...args: Parameters<Applications['subscribe']>): ReturnType<Applications['subscribe']> {
-    return this.resources.applications.subscribe(...args);
-  }
-
-  // ---------------------------------------------------------------- events (resources/events.ts)
-
-  userEvent(...args: Parameters<Events['userEvent']>): ReturnType<Events['userEvent']> {
-    return this.resources.events.userEvent(...args);
-  }
-
   // ---------------------------------------------------------------- asterisk (resources/asterisk.ts)
 
   info(...args: Parameters<AsteriskSystem['info']>): ReturnType<AsteriskSystem['info']> {
@@ -309,6 +283,10 @@ export class SimulatedAsterisk extends EventEmitter {
 
   ping(...args: Parameters<AsteriskSystem['ping']>): ReturnType<AsteriskSystem['ping']> {
     return this.resources.asterisk.ping(...args);
+  }
+
+  globalVariable(...args: Parameters<AsteriskSystem['globalVariable']>): ReturnType<AsteriskSystem['globalVariable']> {
+    return this.resources.asterisk.globalVariable(...args);
   }
 
   // ---------------------------------------------------------------- endpoints (resources/endpoints.ts)
@@ -335,6 +313,20 @@ export class SimulatedAsterisk extends EventEmitter {
 
   mailboxList(...args: Parameters<Mailboxes['mailboxList']>): ReturnType<Mailboxes['mailboxList']> {
     return this.resources.mailboxes.mailboxList(...args);
+  }
+
+  // ---------------------------------------------------------------- reports (resources/reports.ts)
+
+  report(...args: Parameters<CallReports['report']>): ReturnType<CallReports['report']> {
+    return this.resources.reports.report(...args);
+  }
+
+  reportList(...args: Parameters<CallReports['reportList']>): ReturnType<CallReports['reportList']> {
+    return this.resources.reports.reportList(...args);
+  }
+
+  waitForEnd(...args: Parameters<CallReports['waitForEnd']>): ReturnType<CallReports['waitForEnd']> {
+    return this.resources.reports.waitForEnd(...args);
   }
 
   // ---------------------------------------------------------------- scripts (resources/scripts.ts)
