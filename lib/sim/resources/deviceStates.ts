@@ -6,8 +6,6 @@ import { AriHttpError } from '../route';
 export class DeviceStates {
   private readonly deviceStates = new Map<string, string>();
 
-
-
   deviceState(name: string, state?: string, remove = false): { name: string; state: string } | undefined {
     if (!name) throw new AriHttpError(404, 'Device name is missing');
     if (!name.startsWith('Stasis:') && (state !== undefined || remove)) throw new AriHttpError(409, 'Uncontrolled device specified');

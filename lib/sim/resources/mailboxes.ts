@@ -6,8 +6,6 @@ import { AriHttpError } from '../route';
 export class Mailboxes {
   private readonly mailboxes = new Map<string, { old: number; new: number }>();
 
-
-
   mailbox(name: string, counts?: { old: number; new: number }, remove = false): { name: string; old_messages: number; new_messages: number } | undefined {
     if (counts) {
       this.mailboxes.set(name, counts);
