@@ -39,7 +39,7 @@ import * as routing from '../lib/schemas/routing';
 import * as store from '../lib/schemas/store';
 import * as storeConfig from '../lib/schemas/store-config';
 import { Validator } from '../lib/schemas/validator';
-import { ariRoutes } from '../lib/sim/ari-routes';
+import { ariRoutes } from '../lib/sim/routes';
 import { SimulatedAsterisk, parseCallerId } from '../lib/sim/asterisk';
 import { Router } from '../lib/sim/route';
 import { flag } from './support';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../log';
-import { Binary, Created, ariRoutes } from './ari-routes';
+import { Binary, Created, ariRoutes } from './routes';
 import { SimulatedAsterisk, type SimulatorOptions } from './asterisk';
 import { controlRoutes, type ControlRoute } from './control';
 import { AriHttpError, compilePath, parseArgs, Router } from './route';

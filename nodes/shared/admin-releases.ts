@@ -17,7 +17,7 @@ import { ReleaseError, STATE_NAMES } from '../../lib/releases/states';
 import type { Actor, ReleaseBook } from '../../lib/releases/book';
 import { graySettings, newVersionRequest, releaseRequest, testRequest } from '../../lib/schemas/releases';
 import { shownValue, type Validator } from '../../lib/schemas/validator';
-import { currentSimulator } from '../../lib/sim/shared';
+import { currentSimulator } from '../../lib/sim/embedded';
 import { findEngine } from './engine';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';
 import { findBook, listBooks } from './releases';

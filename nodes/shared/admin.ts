@@ -7,7 +7,7 @@
 import { readInboundCall } from '../../lib/sim/control';
 import type { Simulator } from '../../lib/sim/server';
 import { shownValue } from '../../lib/schemas/validator';
-import { currentSimulator } from '../../lib/sim/shared';
+import { currentSimulator } from '../../lib/sim/embedded';
 import { listEngines } from './engine';
 import { listStores } from './stores';
 import type { NodeAPI, RequestLike, ResponseLike } from './red';

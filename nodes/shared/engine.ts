@@ -18,7 +18,7 @@ import type { CallSession } from '../../lib/call/session';
 import type { Logger } from '../../lib/log';
 import { FlowRouter, type FlowHandler, type VersionChooser } from '../../lib/routing/router';
 import type { AsteriskConfig } from '../../lib/schemas/asterisk';
-import { acquireSimulator, type SharedSimulator } from '../../lib/sim/shared';
+import { acquireSimulator, type EmbeddedSimulator } from '../../lib/sim/embedded';
 
 export interface EngineSettings {
   config: AsteriskConfig;
@@ -101,7 +101,7 @@ export class Engine {
   readonly router = new FlowRouter();
   private connection: AriConnection | undefined;
   private registry: CallRegistry | undefined;
-  private simulator: SharedSimulator | undefined;
+  private simulator: EmbeddedSimulator | undefined;
   private started: Promise<void> | undefined;
   private closed = false;
   private readonly statusListeners = new Set<(s: ConnectionStatus) => void>();

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log';
 import { Simulator } from './server';
 
-export interface SharedSimulator {
+export interface EmbeddedSimulator {
   url: string;
   username: string;
   password: string;
@@ -18,8 +18,8 @@ export interface SharedSimulator {
   release(): void;
 }
 
-let shared: { sim: Promise<Simulator>; users: number } | undefined;
-/** The previous shared simulator while it closes: a new one waits for its port. */
+let embedded: { sim: Promise<Simulator>; users: number } | undefined;
+/** The previous embedded simulator while it closes: a new one waits for its port. */
 let closing: Promise<void> = Promise.resolve();
 
 function envNumber(name: string, fallback: number): number {
@@ -29,7 +29,7 @@ function envNumber(name: string, fallback: number): number {
   return Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
-async function startShared(logger: Logger): Promise<Simulator> {
+async function startEmbedded(logger: Logger): Promise<Simulator> {
   const options = {
     host: '127.0.0.1',
     username: 'callflow',
@@ -52,15 +52,15 @@ async function startShared(logger: Logger): Promise<Simulator> {
   return sim;
 }
 
-export async function acquireSimulator(logger: Logger): Promise<SharedSimulator> {
-  if (!shared) shared = { sim: closing.then(() => startShared(logger)), users: 0 };
-  const entry = shared;
+export async function acquireSimulator(logger: Logger): Promise<EmbeddedSimulator> {
+  if (!embedded) embedded = { sim: closing.then(() => startEmbedded(logger)), users: 0 };
+  const entry = embedded;
   entry.users += 1;
   let sim: Simulator;
   try {
     sim = await entry.sim;
   } catch (err) {
-    if (shared === entry) shared = undefined;
+    if (embedded === entry) embedded = undefined;
     throw err;
   }
   let released = false;
@@ -73,15 +73,15 @@ export async function acquireSimulator(logger: Logger): Promise<SharedSimulator>
       if (released) return;
       released = true;
       entry.users -= 1;
-      if (entry.users === 0 && shared === entry) {
-        shared = undefined;
+      if (entry.users === 0 && embedded === entry) {
+        embedded = undefined;
         closing = sim.close().catch(() => undefined);
       }
     },
   };
 }
 
-/** The running shared simulator, if any (for the editor's test-call button and tests). */
+/** The running embedded simulator, if any (for the editor's test-call button and tests). */
 export function currentSimulator(): Promise<Simulator> | undefined {
-  return shared?.sim;
+  return embedded?.sim;
 }

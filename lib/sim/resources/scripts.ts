@@ -1,0 +1,122 @@
+/**
+ * What simulated parties do (the scripting API, not ARI): press keys, talk,
+ * wait for a prompt or an answer, hang up.
+ */
+import type { SimChannel } from '../channel';
+import type { ScriptStep } from '../script';
+import { TERMINATE_DIGITS } from './recordings';
+import type { SimCore } from './core';
+
+export class Scripts {
+  constructor(private readonly core: SimCore) {}
+
+  /** The simulated party presses keys now (control API). */
+  pressDigits(id: string, digits: string, durationMs = 100, gapMs = 100): Promise<void> {
+    const ch = this.core.channel(id);
+    return this.runSteps(ch, [{ dtmf: digits, duration: durationMs, gap: gapMs }]).catch(() => undefined);
+  }
+
+  /** The simulated party hangs up now (control API). */
+  remoteHangup(id: string, cause = 16): void {
+    const ch = this.core.channel(id);
+    this.core.resources.channels.hangupChannel(ch, cause, ch.direction === 'inbound' ? 'caller' : 'callee');
+  }
+
+  runScript(ch: SimChannel, steps: ScriptStep[], party: 'caller' | 'callee'): void {
+    this.runSteps(ch, steps, party).catch((err: unknown) => {
+      if (!ch.scriptAbort.signal.aborted) this.core.log.warn(`script of call ${ch.id} failed: ${(err as Error).message}`);
+    });
+  }
+
+  private async runSteps(ch: SimChannel, steps: ScriptStep[], party: 'caller' | 'callee' = ch.direction === 'inbound' ? 'caller' : 'callee'): Promise<void> {
+    const signal = ch.scriptAbort.signal;
+    for (const step of steps) {
+      if (signal.aborted || ch.destroyed) return;
+      if ('wait' in step) {
+        await this.core.clock.sleep(step.wait, signal);
+      } else if ('waitFor' in step) {
+        await this.waitFor(ch, step.waitFor, step.media, step.timeout, signal);
+      } else if ('dtmf' in step) {
+        for (const [i, digit] of [...step.dtmf].entries()) {
+          if (!/^[0-9A-D#*]$/i.test(digit)) throw new Error(`"${digit}" is not a DTMF digit`);
+          const duration = step.duration ?? 100;
+          await this.core.clock.sleep(duration, signal);
+          if (ch.destroyed) return;
+          ch.report.pressed.push({ digit: digit.toUpperCase(), at: new Date().toISOString() });
+          this.core.channelEvent('ChannelDtmfReceived', ch, { digit: digit.toUpperCase(), duration_ms: duration });
+          const rec = ch.recording;
+          if (rec && TERMINATE_DIGITS[rec.options.terminateOn]?.includes(digit.toUpperCase())) this.core.resources.recordings.finishRecording(rec, 'done');
+          // Between digits only: the next step starts as the last key ends (a prompt the key causes is not missed).
+          if (i < step.dtmf.length - 1) await this.core.clock.sleep(step.gap ?? 100, signal);
+        }
+      } else if ('talk' in step) {
+        this.core.resources.recordings.setTalking(ch, true);
+        try {
+          await this.core.clock.sleep(step.talk, signal);
+        } finally {
+          this.core.resources.recordings.setTalking(ch, false);
+        }
+      } else if ('hangup' in step) {
+        this.core.resources.channels.hangupChannel(ch, step.cause ?? 16, party);
+        return;
+      }
+    }
+  }
+
+  /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...). */
+  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+    const ch = this.core.channels.get(id);
+    if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
+    return this.waitFor(ch, what, media, undefined, signal);
+  }
+
+  private waitFor(ch: SimChannel, what: string, media: string | undefined, timeout: number | undefined, signal: AbortSignal): Promise<void> {
+    const done = (): boolean => {
+      switch (what) {
+        case 'answer':
+          return ch.state === 'Up';
+        case 'silence':
+          return ch.playbacks.length === 0 && !(ch.bridgeId && (this.core.bridges.get(ch.bridgeId)?.playbacks.length ?? 0) > 0);
+        case 'bridged':
+          return ch.bridgeId !== undefined;
+        case 'recording':
+          return ch.recording?.state === 'recording';
+        default:
+          return false;
+      }
+    };
+    if (done()) return Promise.resolve();
+    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
+    if (!event) return Promise.reject(new Error(`waitFor: unknown condition "${what}"`));
+    return new Promise((resolve, reject) => {
+      let timer: { cancel(): void } | undefined;
+      const check = (uri?: string): void => {
+        if (what === 'silence') {
+          // Checked once the playback that ended has left the queue.
+          setImmediate(() => {
+            if (done()) finish();
+          });
+          return;
+        }
+        const matches = what === 'playback-start' || what === 'playback-end' ? !media || (uri ?? '').includes(media) : done();
+        if (matches) finish();
+      };
+      const finish = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(signal.reason as Error);
+      };
+      const cleanup = (): void => {
+        ch.signals.off(event, check);
+        signal.removeEventListener('abort', onAbort);
+        timer?.cancel();
+      };
+      ch.signals.on(event, check);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined) timer = this.core.clock.after(timeout, finish);
+    });
+  }
+}
