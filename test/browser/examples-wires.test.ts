@@ -10,7 +10,10 @@
  * Bézier from the output port to the input port), both in the canvas's
  * coordinates. Each wire is sampled every 2 px of its length, and a sample
  * inside another node's rectangle (grown by MARGIN) fails the test, naming
- * the example, the wire and the node. test/examples-layout.test.ts checks
+ * the example, the wire and the node. (A wire going back to a node at the
+ * same height loops 25 px under its nodes, 35 px once one of them shows a
+ * status: lay the examples out left to right, as they are now, and none
+ * depends on when statuses arrive.) test/examples-layout.test.ts checks
  * that nodes do not overlap and statuses are not hidden, without a browser.
  * Without /usr/bin/chromium the suite is reported as skipped, with the reason.
  */
