@@ -17,7 +17,7 @@
  * is not enough), and whatever is still running when the test process
  * exits is killed then.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -296,6 +296,30 @@ export async function gotoEditor(page: Page, url: string, login?: { username: st
   await page.locator('#red-ui-palette .red-ui-palette-node').first().waitFor();
   await page.locator('#red-ui-workspace-tabs li.red-ui-tab').first().waitFor();
   await page.locator('#red-ui-loading-progress').waitFor({ state: 'hidden' });
+}
+
+/**
+ * Why the editor cannot be measured in Chinese here, or undefined when it
+ * can: without a font with Chinese glyphs (fontconfig's `fc-list :lang=zh`),
+ * Chromium draws each as a box about 8 px wide instead of 14, so widths
+ * measured in zh-CN would be wrong. Debian's fonts-wqy-microhei has them
+ * (.ci/run installs it).
+ */
+export function cjkFontMissing(): string | undefined {
+  try {
+    if (execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).trim()) return undefined;
+  } catch {
+    // No fontconfig: no font either.
+  }
+  return 'no font with Chinese glyphs (fc-list :lang=zh lists none): the zh-CN layout was not measured (apt-get install fonts-wqy-microhei, as .ci/run does, to measure it)';
+}
+
+/** Reloads the editor at `url` in the language `lang` (Node-RED's own "editor-language" setting, as its settings dialog stores it). */
+export async function gotoEditorIn(page: Page, url: string, lang: string): Promise<void> {
+  await page.evaluate((l) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('editor-language', l), lang);
+  await gotoEditor(page, url);
+  const shown = await page.evaluate(() => (globalThis as unknown as { RED: { i18n: { lang(): string } } }).RED.i18n.lang());
+  if (shown !== lang) throw new Error(`the editor shows ${shown}, not ${lang}`);
 }
 
 // ---------------------------------------------------------------- mocha
