@@ -128,6 +128,26 @@ export interface FlowView {
 
 export type PickResult = { version: string; gray: boolean } | { refused: string };
 
+/**
+ * A dictionary's own entry. Flow and version names come from users, and "constructor", "toString" or "__proto__"
+ * are valid names (letters, digits, _ . -): a lookup must never answer with what Object.prototype holds.
+ */
+function own<T>(dict: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(dict, name) ? dict[name] : undefined;
+}
+
+/** Sets a dictionary's own entry, even one named "__proto__" (which plain assignment would take as the prototype). */
+function put<T>(dict: Record<string, T>, name: string, value: T): T {
+  Object.defineProperty(dict, name, { value, enumerable: true, writable: true, configurable: true });
+  return value;
+}
+
+/** A version's record in a releases document, if the flow has that version. */
+function versionIn(doc: ReleasesDocument, flow: string, version: string): VersionRecord | undefined {
+  const f = own(doc.flows, flow);
+  return f ? own(f.versions, version) : undefined;
+}
+
 const HISTORY_LIMIT = 50;
 const COUNTER_FLUSH_MS = 5000;
 
@@ -242,7 +262,7 @@ export class ReleaseBook {
     let counted = false;
     for (const [flow, f] of Object.entries(next.flows)) {
       for (const [version, r] of Object.entries(f.versions)) {
-        const mine = this.doc.flows[flow]?.versions[version]?.counters;
+        const mine = versionIn(this.doc, flow, version)?.counters;
         if (mine && (Object.keys(mine) as (keyof VersionCounters)[]).some((k) => mine[k] !== r.counters[k])) {
           r.counters = { ...mine };
           counted = true;
@@ -257,13 +277,13 @@ export class ReleaseBook {
   }
 
   private flowOf(doc: ReleasesDocument, flow: string): FlowRecord {
-    const record = doc.flows[flow];
+    const record = own(doc.flows, flow);
     if (!record) throw new ReleaseError(404, `no flow ${flow} in this release set`);
     return record;
   }
 
   private versionOf(doc: ReleasesDocument, flow: string, version: string): VersionRecord {
-    const record = this.flowOf(doc, flow).versions[version];
+    const record = own(this.flowOf(doc, flow).versions, version);
     if (!record) throw new ReleaseError(404, `flow ${flow} has no version ${version}`);
     return record;
   }
@@ -283,12 +303,12 @@ export class ReleaseBook {
 
   /** The record of a deployed version; one deployed for the first time is made Unreleased (`first`). */
   private recordOf(doc: ReleasesDocument, d: { flow: string; version: string }, by: string): { record: VersionRecord; first: boolean } {
-    const flow = (doc.flows[d.flow] ??= { versions: {} });
-    const known = flow.versions[d.version];
+    const flow = own(doc.flows, d.flow) ?? put(doc.flows, d.flow, { versions: {} });
+    const known = own(flow.versions, d.version);
     if (known) return { record: known, first: false };
     const record = this.newRecord('unreleased', by);
     note(record, { at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
-    flow.versions[d.version] = record;
+    put(flow.versions, d.version, record);
     return { record, first: true };
   }
 
@@ -348,7 +368,7 @@ export class ReleaseBook {
 
   /** The version's state, or undefined when the book has no such version. */
   stateOf(flow: string, version: string): ReleaseState | undefined {
-    return this.doc.flows[flow]?.versions[version]?.state;
+    return versionIn(this.doc, flow, version)?.state;
   }
 
   /** What an entry node shows. */
@@ -358,7 +378,7 @@ export class ReleaseBook {
     const tag = this.tagProblems.get(entry);
     if (tag) return { fill: 'red', shape: 'ring', says: 'tag-refused', values: { version }, calls: 0, text: tag.length > 60 ? `${tag.slice(0, 57)}...` : tag };
     if (!this.isLoaded) return { fill: 'yellow', shape: 'ring', says: 'loading', values: {}, calls: 0, text: 'loading release states' };
-    const record = this.doc.flows[flow]?.versions[version];
+    const record = versionIn(this.doc, flow, version);
     if (!record) return { fill: 'grey', shape: 'ring', says: 'not-in-set', values: { version }, calls: 0, text: `${version}: not in the release set yet` };
     const live = this.options.liveCalls(flow, version);
     const calls = live > 0 ? `, ${live} call${live === 1 ? '' : 's'}` : '';
@@ -368,7 +388,7 @@ export class ReleaseBook {
           ? { fill: 'yellow', shape: 'dot', says: 'retiring', values: { version, count: live }, calls: 0, text: `${version}: replaced, ${live} call(s) to finish` }
           : { fill: 'green', shape: 'dot', says: 'official', values: { version }, calls: live, text: `${version}: Official Release${calls}` };
       case 'gray': {
-        const gray = this.doc.flows[flow]?.gray;
+        const gray = own(this.doc.flows, flow)?.gray;
         const share = gray?.share ?? 0;
         const callers = gray?.callers.length ?? 0;
         return {
@@ -755,12 +775,12 @@ export class ReleaseBook {
 
   private async create(flow: string, version: string, from: { version?: string; snapshot?: string }, actor: Actor): Promise<void> {
     await this.mutate((doc) => {
-      const f = (doc.flows[flow] ??= { versions: {} });
-      if (f.versions[version]) throw new ReleaseError(409, `flow ${flow} already has a version ${version}: choose another name`);
+      const f = own(doc.flows, flow) ?? put(doc.flows, flow, { versions: {} });
+      if (own(f.versions, version)) throw new ReleaseError(409, `flow ${flow} already has a version ${version}: choose another name`);
       const record = this.newRecord('new', actor.user);
       record.from = from;
       note(record, { at: this.now(), by: actor.user, op: from.snapshot ? 'restore' : 'clone', from: 'new', to: 'new', comment: from.snapshot ? `from snapshot ${from.snapshot}` : `from ${from.version ?? ''}` });
-      f.versions[version] = record;
+      put(f.versions, version, record);
     });
   }
 
@@ -812,14 +832,14 @@ export class ReleaseBook {
    * official one.
    */
   pick(flow: string, caller: string, requested?: string): PickResult {
-    const record = this.doc.flows[flow];
+    const record = own(this.doc.flows, flow);
     if (!this.isLoaded) return { refused: `the release states of ${flow} are not loaded yet (the store is opening)` };
     if (!record) return { refused: `flow ${flow} has no versions in the release set` };
     const usable = (v: string): boolean => this.deployed.has(key(flow, v)) && !this.conflicts.has(key(flow, v));
     if (requested) {
       const conflict = this.conflicts.get(key(flow, requested));
       if (conflict) return { refused: conflict };
-      const r = record.versions[requested];
+      const r = own(record.versions, requested);
       if (!r) return { refused: `flow ${flow} has no version ${requested}` };
       if ((r.state !== 'official' && r.state !== 'gray') || r.retiring) return { refused: `version ${requested} of flow ${flow} is ${r.retiring ? 'replaced' : STATE_NAMES[r.state]}: only Official and Gray versions take calls` };
       if (!usable(requested)) return { refused: this.conflicts.get(key(flow, requested)) ?? `version ${requested} of flow ${flow} is not deployed` };
@@ -838,14 +858,14 @@ export class ReleaseBook {
   }
 
   callStarted(flow: string, version: string): void {
-    const r = this.doc.flows[flow]?.versions[version];
+    const r = versionIn(this.doc, flow, version);
     if (!r) return;
     r.counters.calls += 1;
     this.dirty();
   }
 
   callEnded(flow: string, version: string, kind: CallEndKind, durationSec: number): void {
-    const r = this.doc.flows[flow]?.versions[version];
+    const r = versionIn(this.doc, flow, version);
     if (r) {
       const c = r.counters;
       c.ended += 1;
@@ -921,7 +941,7 @@ export class ReleaseBook {
 
   /** Whether an operation is allowed now (the editor's buttons). */
   allows(flow: string, version: string, op: Operation): boolean {
-    const r = this.doc.flows[flow]?.versions[version];
+    const r = versionIn(this.doc, flow, version);
     return !!r && !r.retiring && allows(r.state, op);
   }
 }

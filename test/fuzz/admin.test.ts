@@ -40,7 +40,7 @@ const ROUTES: Route[] = [
 ];
 
 /** A path parameter: a real name sometimes (so deeper code runs), else hostile text, URL-encoded. */
-const param = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('r1', 'sales', 'v1', 'v2', 'start', 'c1') }, { weight: 3, arbitrary: hostileString.filter((s) => s.length > 0 && s.length < 3000) });
+const param = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('r1', 'sales', 'v1', 'v2', 'start', 'c1', 'toString', '__proto__', 'constructor') }, { weight: 3, arbitrary: hostileString.filter((s) => s.length > 0 && s.length < 3000) });
 
 /**
  * A path segment as a client sends it: percent-encoded, a lone surrogate as U+FFFD. (Bytes that are not UTF-8

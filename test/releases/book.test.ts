@@ -362,6 +362,41 @@ describe('release book', function () {
     });
   });
 
+  describe('names that Object.prototype also has', function () {
+    // Flow and version names are letters, digits, _ . and -: "constructor", "toString" and "__proto__" are valid ones.
+    const NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+
+    it('answers "no such flow/version" for them, never a TypeError (found by the admin API fuzz: DELETE .../flows/toString/versions/r1 answered 500)', async function () {
+      await officialV1();
+      for (const name of NAMES) {
+        for (const [flow, version] of [[name, 'v1'], ['sales', name], [name, name]] as const) {
+          await refused(() => h.book.remove(flow, version, alice), 404, /no flow|has no version/);
+          await refused(() => h.book.release(flow, version, { target: 'official', comment: '' }, alice), 404, /no flow|has no version/);
+          await refused(() => h.book.edit(flow, version, alice), 404, /no flow|has no version/);
+          await refused(() => h.book.version(flow, version), 404, /no flow|has no version/);
+          assert.equal(h.book.stateOf(flow, version), undefined, `${flow} ${version}`);
+          assert.ok('refused' in h.book.pick(flow, '+4930123', version), `pick ${flow} ${version}`);
+        }
+        assert.ok('refused' in h.book.pick(name, '+4930123'), `pick ${name}`);
+      }
+    });
+
+    it('keeps a flow and a version with such names as its own entries, through a deploy, a release, a delete and a restart', async function () {
+      const d = (flow: string, version: string): ReturnType<typeof deployed> => ({ ...deployed('v1'), flow, version });
+      await h.book.reconcile([d('constructor', '__proto__'), d('__proto__', 'toString')]);
+      assert.equal(h.book.stateOf('constructor', '__proto__'), 'unreleased');
+      assert.equal(h.book.stateOf('__proto__', 'toString'), 'unreleased');
+      assert.equal(Object.getPrototypeOf({}), Object.prototype, 'no prototype was replaced');
+      assert.equal(({} as Record<string, unknown>).versions, undefined, 'Object.prototype gained nothing');
+      await h.book.remove('__proto__', 'toString', alice);
+      assert.equal(h.book.stateOf('__proto__', 'toString'), undefined);
+      const again = h.openBook();
+      await again.load();
+      assert.equal(again.stateOf('constructor', '__proto__'), 'unreleased', 'read back from the store');
+      assert.equal(again.stateOf('__proto__', 'toString'), undefined);
+    });
+  });
+
   describe('deploys (reconcile)', function () {
     it('records a version deployed for the first time as Unreleased', async function () {
       const lines = await h.book.reconcile([deployed('v1')], 'alice');
