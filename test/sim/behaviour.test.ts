@@ -209,7 +209,7 @@ describe('simulator: behaviour on the wire', function () {
       const id = await answered();
       const r = await ari.req('POST', `/channels/${id}/play/pb1`, { media: 'sound:beep,digits:12' });
       assert.equal(r.status, 201);
-      assert.equal(r.headers.get('location'), '/playbacks/pb1');
+      assert.equal(r.headers.get('location'), '/ari/playbacks/pb1');
       assert.deepEqual(r.body, { id: 'pb1', media_uri: 'sound:beep', next_media_uri: 'digits:12', target_uri: `channel:${id}`, language: 'en', state: 'queued' });
       const finished = await events.next(is('PlaybackFinished', id));
       const playbackEvents = events.all.filter((e) => String(e.type).startsWith('Playback')).map((e) => [e.type, (e.playback as Json).media_uri, (e.playback as Json).state]);
@@ -380,7 +380,7 @@ describe('simulator: behaviour on the wire', function () {
       await events.next(is('StasisStart', call.id));
       const r = await ari.req('POST', `/channels/${call.id}/record`, { name: 'msg1', format: 'wav', maxSilenceSeconds: 2, beep: true });
       assert.equal(r.status, 201);
-      assert.equal(r.headers.get('location'), '/recordings/live/msg1');
+      assert.equal(r.headers.get('location'), '/ari/recordings/live/msg1');
       await events.next(is('RecordingStarted', call.id));
       const done = await events.next(is('RecordingFinished', call.id));
       const rec = done.recording as Json;
