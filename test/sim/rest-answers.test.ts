@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { startSimulator, type Simulator } from '../../lib/sim';
+import { recordedDurations } from '../../lib/sim/resources/recordings';
 import { RawAri, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
@@ -189,6 +190,17 @@ describe('simulator: REST answers as res/ari/resource_*.c sends them', function 
       const finished = await events.next((e) => e.type === 'RecordingFinished' && (e.recording as Json).name === 'gone');
       assert.equal((finished.recording as Json).state, 'done');
       assert.deepEqual(await answer('GET', '/recordings/stored/gone'), [404, { message: 'Recording not found' }]);
+    });
+
+    it('reports durations in whole seconds as __ast_play_and_record does: the silence it ended in, but 200 ms, is not counted', function () {
+      // No silence limit: no silence detector, the seconds written.
+      assert.deepEqual(recordedDurations(6500), { duration: 6 });
+      // 0.5 s of silence, 4 s of talk, 2 s of silence: 6 s less 1 (1.8 s), talk 6 s less 2 (2.3 s).
+      assert.deepEqual(recordedDurations(6500, { silenceMs: 2500, trailingMs: 2000 }), { duration: 5, talking: 4 });
+      // Ended while talking, or after less than 1.2 s of silence: nothing is taken off.
+      assert.deepEqual(recordedDurations(3100, { silenceMs: 1100, trailingMs: 0 }), { duration: 3, talking: 3 });
+      assert.deepEqual(recordedDurations(3100, { silenceMs: 1100, trailingMs: 1100 }), { duration: 3, talking: 3 });
+      assert.deepEqual(recordedDurations(900, { silenceMs: 900, trailingMs: 900 }), { duration: 0, talking: 0 });
     });
 
     it('stored: sorted by name, Content-Type from the extension, names resolved as paths', async function () {

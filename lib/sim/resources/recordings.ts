@@ -29,6 +29,20 @@ function option(value: string, allowed: readonly string[], fallback: string): st
   return allowed.find((a) => a === value.toLowerCase());
 }
 
+/**
+ * A finished recording's `duration` and `talking_duration` (whole seconds) as main/app.c __ast_play_and_record
+ * computes them: the seconds of audio written (paused time is not written). Its silence detector runs only with a
+ * silence limit (`silence` given); then the talking time is that length less all the silence but 200 ms, and the
+ * length itself loses the silence it ended in, but 200 ms, each in C integer division (1.8 s of silence takes 1 s
+ * off). RecordingFinished's silence_duration is duration - talking_duration (res_stasis_recording.c).
+ */
+export function recordedDurations(totalMs: number, silence?: { silenceMs: number; trailingMs: number }): { duration: number; talking?: number } {
+  const wholeSeconds = Math.floor(totalMs / 1000);
+  if (!silence) return { duration: wholeSeconds };
+  const less = (ms: number): number => (ms > 0 ? Math.trunc((ms - 200) / 1000) : 0);
+  return { duration: Math.max(0, wholeSeconds - less(silence.trailingMs)), talking: Math.max(0, wholeSeconds - less(silence.silenceMs)) };
+}
+
 export class Recordings {
   private readonly silenceTimer: Map<string, { cancel(): void }> = new Map();
 
@@ -134,15 +148,17 @@ export class Recordings {
     this.silenceTimer.delete(rec.name);
     const now = this.core.clock.now();
     const started = rec.state === 'queued' ? now : rec.startedAt;
+    const talkingAtEnd = rec.lastTalkStart !== undefined;
     if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
     rec.lastTalkStart = undefined;
     const pausedMs = rec.pausedMs + (rec.pausedAt !== undefined ? now - rec.pausedAt : 0);
     const totalMs = Math.max(0, now - started - pausedMs);
     rec.state = 'done';
-    rec.durationSec = Math.floor(totalMs / 1000);
-    if (rec.options.maxSilenceSeconds > 0) {
-      rec.talkingSec = Math.floor(rec.talkingMs / 1000);
-      rec.silenceSec = Math.max(0, rec.durationSec - rec.talkingSec);
+    const durations = recordedDurations(totalMs, rec.options.maxSilenceSeconds > 0 ? { silenceMs: Math.max(0, totalMs - rec.talkingMs), trailingMs: talkingAtEnd ? 0 : Math.max(0, now - Math.max(rec.silenceStart, started)) } : undefined);
+    rec.durationSec = durations.duration;
+    if (durations.talking !== undefined) {
+      rec.talkingSec = durations.talking;
+      rec.silenceSec = durations.duration - durations.talking;
     }
     this.core.liveRecordings.delete(rec.name);
     const ch = rec.targetKind === 'channel' ? this.core.channels.get(rec.targetId) : undefined;
@@ -260,6 +276,7 @@ export class Recordings {
     } else {
       if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
       rec.lastTalkStart = undefined;
+      rec.silenceStart = now;
       this.armSilence(rec, ch);
     }
   }
