@@ -61,6 +61,15 @@ describe('simulator: media URIs as play_on_channel plays them', function () {
     ]);
   });
 
+  it('splits a media list as __ast_app_separate_args does: not inside () [] "", quotes and backslashes removed', async function () {
+    await ari.ok('POST', `/channels/${channelId}/play/split`, { media: 'characters:(a,b),characters:"c,d",characters:e\\,f' });
+    await events.next(finished('split'));
+    assert.deepEqual(
+      playbackEvents(events, 'split').filter(([type]) => type === 'PlaybackStarted').map(([, media]) => media),
+      ['characters:(a,b)', 'characters:c,d', 'characters:e,f'],
+    );
+  });
+
   it('number: reads like sscanf("%30d"): blanks and a sign before, anything after ignored', async function () {
     await ari.ok('POST', `/channels/${channelId}/play/n1`, { media: 'number: +12abc' });
     const done = await events.next(finished('n1'));
