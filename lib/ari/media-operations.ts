@@ -37,15 +37,29 @@ export class MediaOperations {
       return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
     }
     const remote = media.filter((u) => MediaGuard.remote(u));
-    if (remote.length === 0) return this.playChecked(target, uris, options);
+    if (remote.length === 0) return this.playStored(target, uris, options);
     // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
     return Promise.all(remote.map((u) => this.port.mediaGuard.check(u, signal))).then(
-      () => this.playChecked(target, uris, options),
+      () => this.playStored(target, uris, options),
       (err: unknown) => {
         if (signal?.aborted) throw abortReason(signal);
         throw new AriError('play', 'bad-request', (err as Error).message, 400);
       },
     );
+  }
+
+  /**
+   * A recording: that is not stored would start on Asterisk and never finish: play_on_channel gives up on it without
+   * a PlaybackFinished (res/res_stasis_playback.c), and the call would wait in silence until it hangs up. Such a
+   * playback fails here, before anything plays (as a missing sound file fails on Asterisk).
+   */
+  private async playStored(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {
+    for (const uri of uris) {
+      if (uri.startsWith('recording:') && (await this.mediaExists(uri, options.signal)) === false) {
+        return { playbackId: options.playbackId ?? randomUUID(), state: 'failed', stopped: false };
+      }
+    }
+    return this.playChecked(target, uris, options);
   }
 
   private playChecked(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {

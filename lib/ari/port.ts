@@ -93,7 +93,10 @@ export interface PlayOptions {
 
 export interface PlaybackOutcome {
   playbackId: string;
-  /** done: played to the end or stopped; failed: Asterisk could not play it (missing file, hangup). */
+  /**
+   * done: played to the end or stopped; failed: Asterisk could not play it (missing file, hangup), or a recording: in
+   * it is not stored (checked before playing: Asterisk would start it and never finish it).
+   */
   state: 'done' | 'failed';
   /** True when this adapter stopped it (Asterisk reports a stopped playback as done). */
   stopped: boolean;

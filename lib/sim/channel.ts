@@ -127,6 +127,15 @@ export class SimPlayback {
   itemStartedAt = 0;
   itemDurationMs = 0;
   pausedRemainingMs: number | undefined;
+  /**
+   * Whether stop, pause and the other controls can act: res_stasis_playback.c sets it when a sound:, recording: or
+   * tone: item starts and never clears it, so a playback of number:, digits: or characters: only cannot be controlled.
+   */
+  controllable = false;
+  /** How far reverse and forward move (skipms; 0 means 3000, as stasis_app_control_play_uri reads it). */
+  skipMs = 3000;
+  /** Where the first item starts (offsetms). */
+  offsetMs = 0;
   /** The report entries of the channels that hear this playback, per channel id. */
   readonly heard = new Map<string, HeardEntry>();
 

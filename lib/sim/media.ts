@@ -6,9 +6,15 @@
  * the file (WAV header, or the byte rate of gsm/ulaw/alaw/sln), unless the
  * script defined its length beforehand.
  */
+import { scanInt } from './asterisk-parsing';
 import { sayCharacterFiles, sayDigitFiles, sayNumberFiles, type SoundCatalog } from './sounds';
 
-export type MediaLength = { kind: 'finite'; ms: number } | { kind: 'indefinite' } | { kind: 'missing'; why: string };
+/**
+ * How long a medium plays. `missing`: Asterisk tries and fails (a sound file it does not have, a tone URI it cannot
+ * parse): the item ends as failed. `unplayable`: play_on_channel gives up before trying (a scheme it does not know, a
+ * recording: not stored, a number: sscanf cannot read) with `continue`, so the item gets no final event at all.
+ */
+export type MediaLength = { kind: 'finite'; ms: number } | { kind: 'indefinite' } | { kind: 'missing'; why: string } | { kind: 'unplayable'; why: string };
 
 const BYTES_PER_SECOND: Record<string, number> = { ulaw: 8000, alaw: 8000, pcmu: 8000, pcma: 8000, sln: 16000, gsm: 1650 };
 const MAX_FETCH_BYTES = 50 * 1024 * 1024;
@@ -31,7 +37,7 @@ export class MediaResolver {
 
   private async naturalLength(uri: string, language: string): Promise<MediaLength> {
     const colon = uri.indexOf(':');
-    if (colon <= 0) return { kind: 'missing', why: `media URI "${uri}" has no scheme` };
+    if (colon <= 0) return { kind: 'unplayable', why: `media URI "${uri}" has no scheme` };
     const scheme = uri.slice(0, colon);
     const rest = uri.slice(colon + 1);
     const sum = (files: string[]): MediaLength => {
@@ -53,11 +59,11 @@ export class MediaResolver {
       }
       case 'recording': {
         const d = this.storedRecording(rest);
-        return d === undefined ? { kind: 'missing', why: `recording ${rest} not found` } : { kind: 'finite', ms: d };
+        return d === undefined ? { kind: 'unplayable', why: `recording ${rest} not found` } : { kind: 'finite', ms: d };
       }
       case 'number': {
-        const n = Number(rest);
-        if (!Number.isInteger(n)) return { kind: 'missing', why: `number:${rest} is not an integer` };
+        const n = scanInt(rest);
+        if (n === undefined) return { kind: 'unplayable', why: `number:${rest} is not a number` };
         return sum(sayNumberFiles(n));
       }
       case 'digits':
@@ -72,7 +78,7 @@ export class MediaResolver {
         return { kind: 'indefinite' };
       }
       default:
-        return { kind: 'missing', why: `scheme ${scheme} is unsupported` };
+        return { kind: 'unplayable', why: `scheme ${scheme} is unsupported` };
     }
   }
 
@@ -114,9 +120,36 @@ export function measure(url: string, contentType: string, body: Buffer): number 
   return rate ? Math.round((body.length / rate) * 1000) : undefined;
 }
 
-/** A WAV file (8 kHz, 16-bit mono) of silence, `ms` long: what getStoredFile returns for a simulated recording. */
-export function silentWav(ms: number): Buffer {
-  const dataBytes = Math.round((ms / 1000) * 8000) * 2;
+/** formats/format_gsm.c gsm_silence: one 20 ms GSM frame of silence. */
+const GSM_SILENCE = Buffer.from([
+  0xd8, 0x20, 0xa2, 0xe1, 0x5a, 0x50, 0x00, 0x49, 0x24, 0x92, 0x49, 0x24, 0x50, 0x00, 0x49, 0x24, 0x92, 0x49, 0x24, 0x50, 0x00, 0x49, 0x24, 0x92, 0x49, 0x24, 0x50,
+  0x00, 0x49, 0x24, 0x92, 0x49, 0x24,
+]);
+
+/**
+ * A stored recording's file as GET /recordings/stored/{name}/file sends it: `ms` of silence in the file format of
+ * its extension, and the Content-Type Asterisk gives it, "<media type>/<extension>" (resource_recordings.c
+ * ast_ari_recordings_get_stored_file: video for h263 and h264, audio for the rest). Formats the simulator cannot
+ * write (g729, ilbc, ogg...) come as an empty file.
+ */
+export function silentRecording(extension: string, ms: number): { body: Buffer; contentType: string } {
+  const contentType = `${/^h26[34]$/.test(extension) ? 'video' : 'audio'}/${extension}`;
+  const samples = (rate: number): number => Math.round((ms / 1000) * rate);
+  let body: Buffer;
+  if (extension === 'wav') body = silentWav(ms);
+  else if (extension === 'wav16') body = silentWav(ms, 16000);
+  else if (['sln', 'slin', 'raw'].includes(extension)) body = Buffer.alloc(samples(8000) * 2);
+  else if (extension === 'sln16') body = Buffer.alloc(samples(16000) * 2);
+  else if (['pcm', 'ulaw', 'ul', 'mu', 'ulw'].includes(extension)) body = Buffer.alloc(samples(8000), 0xff);
+  else if (['alaw', 'al', 'alw'].includes(extension)) body = Buffer.alloc(samples(8000), 0xd5);
+  else if (extension === 'gsm') body = Buffer.concat(Array.from({ length: Math.round(ms / 20) }, () => GSM_SILENCE));
+  else body = Buffer.alloc(0);
+  return { body, contentType };
+}
+
+/** A WAV file (16-bit mono, 8 kHz unless told) of silence, `ms` long. */
+export function silentWav(ms: number, rate = 8000): Buffer {
+  const dataBytes = Math.round((ms / 1000) * rate) * 2;
   const b = Buffer.alloc(44 + dataBytes);
   b.write('RIFF', 0, 'ascii');
   b.writeUInt32LE(36 + dataBytes, 4);
@@ -125,8 +158,8 @@ export function silentWav(ms: number): Buffer {
   b.writeUInt32LE(16, 16);
   b.writeUInt16LE(1, 20); // PCM
   b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(8000, 24);
-  b.writeUInt32LE(16000, 28);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
   b.writeUInt16LE(2, 32);
   b.writeUInt16LE(16, 34);
   b.write('data', 36, 'ascii');

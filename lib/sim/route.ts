@@ -4,6 +4,7 @@
  * and the Swagger resource documents ari-client reads, so what the
  * simulator describes and what it serves cannot drift apart.
  */
+import { MAX_LIST_VALUES, separateArgs } from './asterisk-parsing';
 import type { ResourceName } from './models';
 
 export type ParamKind = 'string' | 'int' | 'long' | 'boolean' | 'containers' | 'object';
@@ -18,6 +19,12 @@ export interface ParamSpec {
   default?: string | number | boolean;
   values?: readonly string[];
   min?: number;
+  /**
+   * Asterisk's generated glue (res/res_ari_*.c) applies no documented default and checks no documented range: the
+   * operation reads the parameter and answers with its own message (skipms < 0: "skipms cannot be negative"; mute
+   * without direction: "Direction is required"). Such a parameter's `default` and `min` are only published.
+   */
+  checkedByOperation?: true;
 }
 
 export interface ErrorSpec {
@@ -85,7 +92,14 @@ export class Args {
     const v = this.values.get(name);
     return typeof v === 'boolean' ? v : undefined;
   }
+  /** A list parameter's values, trimmed, empty ones left out. */
   list(name: string): string[] {
+    return this.rawList(name)
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0);
+  }
+  /** A list parameter's values as the glue split them: not trimmed, empty ones kept (play refuses an empty medium). */
+  rawList(name: string): string[] {
     const v = this.values.get(name);
     return Array.isArray(v) ? (v as string[]) : v === undefined ? [] : [text(v)];
   }
@@ -199,7 +213,7 @@ export function parseArgs(
 
     if (raw === undefined || raw === '') {
       // Like Asterisk's generated glue, required parameters are checked by each operation, with its own message.
-      if (p.default !== undefined) values.set(p.name, p.default);
+      if (p.default !== undefined && !p.checkedByOperation) values.set(p.name, p.default);
       continue;
     }
     values.set(p.name, convert(p, raw));
@@ -223,13 +237,16 @@ function convert(p: ParamSpec, raw: unknown): unknown {
     case 'long': {
       const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
       if (!Number.isInteger(n)) throw new AriHttpError(400, `${p.name} must be an integer, got "${String(raw)}"`);
-      if (p.min !== undefined && n < p.min) throw new AriHttpError(400, `${p.name} must be at least ${p.min}`);
+      if (p.min !== undefined && !p.checkedByOperation && n < p.min) throw new AriHttpError(400, `${p.name} must be at least ${p.min}`);
       return n;
     }
     case 'string': {
       // Allowable values are checked by the operations, with Asterisk's messages (e.g. "terminateOn invalid").
       const s = String(raw);
-      return p.multiple ? s.split(',').map((x) => x.trim()).filter((x) => x.length > 0) : s;
+      if (!p.multiple) return s;
+      const list = separateArgs(s);
+      if (list.length >= MAX_LIST_VALUES) throw new AriHttpError(400, `Too many values for ${p.name}`);
+      return list;
     }
   }
 }

@@ -94,10 +94,18 @@ export class SoundCatalog {
   }
 }
 
-/** The files Asterisk's English say.c plays for a number ("number:" media). */
+const INT_MAX = 2_147_483_647;
+
+/**
+ * The files Asterisk's English say.c plays for a number ("number:" media), as main/say.c get_number_str_en names
+ * them. The number is a C int there: INT_MIN says only "minus" (it cannot be negated) and INT_MAX is "too big" (it says
+ * nothing). Numbers outside the int range are not defined in C (sscanf overflows); the simulator says nothing for them.
+ */
 export function sayNumberFiles(value: number): string[] {
   const files: string[] = [];
   let n = Math.trunc(value);
+  if (n < -INT_MAX) return n === -INT_MAX - 1 ? ['digits/minus'] : [];
+  if (n >= INT_MAX) return [];
   if (n < 0) {
     files.push('digits/minus');
     n = -n;

@@ -64,6 +64,18 @@ describe('ARI adapter over the wire', function () {
       await r.conn.stopPlayback('long'); // already gone: not an error
     });
 
+    it('fails a playback with a recording: that is not stored, before Asterisk starts it and never finishes it', async function () {
+      // play_on_channel gives up on such a recording without a PlaybackFinished (res/res_stasis_playback.c): waiting
+      // for one would hold the call until it hangs up.
+      const id = await inbound(r);
+      await r.conn.answer(id);
+      const outcome = await r.conn.play({ channelId: id }, ['sound:beep', 'recording:no-such-message'], { playbackId: 'm-1' });
+      assert.deepEqual(outcome, { playbackId: 'm-1', state: 'failed', stopped: false });
+      assert.deepEqual(r.sim.call(id).report().heard, [], 'nothing was played');
+      r.sim.asterisk.defineRecording('voicemail/m-2', 500);
+      assert.deepEqual(await r.conn.play({ channelId: id }, ['recording:voicemail/m-2'], { playbackId: 'm-2' }), { playbackId: 'm-2', state: 'done', stopped: false });
+    });
+
     it('cancels a playback on abort: stops it when the call lives, sends nothing when the call ended', async function () {
       const id = await inbound(r);
       // An hour of sound (7 s at the rig's 500x): it is still playing when the abort comes, however busy the machine.

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { causeText, HANGUP_REASONS, isHangupReason, sipResponseForCause } from '../../ari/causes';
 import type { Channel } from '../../ari/types';
 import { SimChannel } from '../channel';
+import { scanInt } from '../asterisk-parsing';
 import { AriHttpError } from '../route';
 import type { HeardEntry, InboundCallOptions } from '../script';
 import type { SimCore } from './core';
@@ -102,8 +103,10 @@ export class Channels {
     if (reason !== undefined && reasonCode !== undefined) throw new AriHttpError(400, "The reason and reason_code can't both be specified");
     let cause: number = HANGUP_REASONS.normal;
     if (reasonCode !== undefined) {
-      if (!/^-?\d+$/.test(reasonCode.trim())) throw new AriHttpError(400, 'Invalid reason for hangup reason code provided');
-      cause = Number(reasonCode);
+      // sscanf("%30d"): " 17 busy" is 17.
+      const code = scanInt(reasonCode);
+      if (code === undefined) throw new AriHttpError(400, 'Invalid reason for hangup reason code provided');
+      cause = code;
     } else if (reason !== undefined) {
       if (!isHangupReason(reason)) throw new AriHttpError(400, 'Invalid reason for hangup reason provided');
       cause = HANGUP_REASONS[reason];
@@ -125,9 +128,9 @@ export class Channels {
 
   /** The application sends DTMF to the far end: the party hears the tones (reported as dtmf:<digits>). */
   sendDtmf(id: string, dtmf: string | undefined, timing: { before?: number; between?: number; duration?: number; after?: number } = {}): void {
-    if (!dtmf) throw new AriHttpError(400, 'DTMF is required');
     const ch = this.core.control(id);
     this.core.checkState(ch);
+    if (!dtmf) throw new AriHttpError(400, 'DTMF is required');
     const digits = dtmf.replace(/,/g, '');
     const entry: HeardEntry = { media: `dtmf:${dtmf}`, playbackId: '', target: 'channel', startedAt: new Date().toISOString() };
     ch.report.heard.push(entry);
@@ -138,19 +141,27 @@ export class Channels {
     });
   }
 
-  /** Media operations that only change what the far end hears (mute, hold, moh, silence). */
-  mediaControl(id: string): void {
+  /**
+   * Media operations that only change what the far end hears (mute, hold, moh, silence). Mute and unmute take a
+   * direction, which Asterisk requires though channels.json documents "both" as its default (the glue applies none).
+   */
+  mediaControl(id: string, mute?: { direction: string | undefined }): void {
     const ch = this.core.control(id);
     this.core.checkState(ch);
+    if (!mute) return;
+    if (!mute.direction) throw new AriHttpError(400, 'Direction is required');
+    if (!['in', 'out', 'both'].includes(mute.direction)) throw new AriHttpError(400, 'Invalid direction specified');
   }
 
   continueInDialplan(id: string, p: { context?: string; extension?: string; priority?: number; label?: string }): void {
     const ch = this.core.control(id);
     this.core.checkState(ch);
-    if (p.priority === 0) throw new AriHttpError(400, 'Requested priority is illegal');
+    // A label that reads as a number is that priority, and 0 is illegal; priority 0 means none was given.
+    const labelPriority = p.label ? scanInt(p.label) : undefined;
+    if (labelPriority === 0) throw new AriHttpError(400, 'Requested priority is illegal');
     const context = p.context ?? ch.dialplan.context;
     const extension = p.extension ?? (p.context ? 's' : ch.dialplan.exten);
-    const priority = p.priority ?? (p.context || p.extension ? 1 : ch.dialplan.priority + 1);
+    const priority = labelPriority ?? (p.priority || (p.context || p.extension ? 1 : ch.dialplan.priority + 1));
     const target = `${context},${extension},${p.label ?? priority}`;
     ch.dialplan = { context, exten: extension, priority, app_name: '', app_data: '' };
     this.core.after(ch, 0, () => {
@@ -160,14 +171,15 @@ export class Channels {
   }
 
   redirect(id: string, endpoint: string | undefined): void {
-    if (!endpoint) throw new AriHttpError(400, "Required parameter 'endpoint' not provided.");
     const ch = this.core.control(id);
     this.core.checkState(ch);
+    if (!endpoint) throw new AriHttpError(400, "Required parameter 'endpoint' not provided.");
     const slash = endpoint.indexOf('/');
-    if (slash < 0) throw new AriHttpError(422, `Endpoint parameter '${endpoint}' does not contain tech/resource`);
+    if (slash <= 0) throw new AriHttpError(422, `Endpoint parameter '${endpoint}' does not contain tech/resource`);
     if (slash === endpoint.length - 1) throw new AriHttpError(422, `No resource provided in endpoint parameter '${endpoint}'`);
     const tech = endpoint.slice(0, slash);
-    if (tech.toUpperCase() !== 'PJSIP') throw new AriHttpError(422, `Endpoint technology '${tech}' does not match channel technology 'PJSIP'`);
+    // strncasecmp(channel type, tech, strlen(tech)): the technology may be any case-insensitive prefix of PJSIP.
+    if (!'pjsip'.startsWith(tech.toLowerCase())) throw new AriHttpError(422, `Endpoint technology '${tech}' does not match channel technology 'PJSIP'`);
     this.core.after(ch, 0, () => {
       this.core.transfer(ch, { kind: 'redirect', target: endpoint, at: new Date().toISOString() });
       // A redirected call is handed to the far end (302 or REFER) and leaves Asterisk.

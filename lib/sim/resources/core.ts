@@ -11,6 +11,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ChannelStateName } from '../../ari/types';
 import { silentLogger, type Logger } from '../../log';
+import { recordingPath } from '../asterisk-parsing';
 import { SimClock } from '../clock';
 import { asteriskTime, type SimBridge, type SimChannel, type SimPlayback, type SimRecording } from '../channel';
 import { MediaResolver } from '../media';
@@ -147,7 +148,8 @@ export class SimCore {
     this.asteriskId = options.asteriskId ?? '02:42:ac:11:00:02';
     this.log = options.logger ?? silentLogger;
     this.sounds = new SoundCatalog({ core: options.coreSounds ?? true });
-    this.media = new MediaResolver(this.sounds, (name) => this.stored.get(name)?.durationMs, {
+    // recording:<name> is found as stasis_app_stored_recording_find_by_name finds it: the name resolved as a path.
+    this.media = new MediaResolver(this.sounds, (name) => this.stored.get(recordingPath(name) ?? '')?.durationMs, {
       fetch: options.fetchMedia ?? true,
       fetchTimeoutMs: 5000,
       ...(options.mediaMs !== undefined ? { fixedMs: options.mediaMs } : {}),

@@ -5,12 +5,43 @@
  */
 import type { StoredRecording } from '../../ari/types';
 import { SimRecording, type SimBridge, type SimChannel } from '../channel';
-import { silentWav } from '../media';
+import { recordingPath } from '../asterisk-parsing';
+import { silentRecording } from '../media';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
 
-const RECORDING_FORMATS = ['wav', 'wav49', 'gsm', 'ulaw', 'alaw', 'sln', 'g722', 'g729', 'ogg'];
+/**
+ * The file extensions Asterisk's format modules register (formats/*.c, `.exts`), which ast_get_format_for_file_ext
+ * matches exactly (case counts: "WAV" is format_wav_gsm's, "Wav" is nothing). ogg and spx* need libraries at build
+ * time; a stock build from source with them installed has them.
+ */
+const RECORDING_FORMATS = new Set([
+  'wav', 'wav16', 'WAV', 'wav49', 'gsm', 'pcm', 'ulaw', 'ul', 'mu', 'ulw', 'alaw', 'al', 'alw', 'g722', 'au',
+  'sln', 'slin', 'raw', 'sln12', 'sln16', 'sln24', 'sln32', 'sln44', 'sln48', 'sln96', 'sln192',
+  'g719', 'g723', 'g723sf', 'g726-40', 'g726-32', 'g726-24', 'g726-16', 'g729', 'ilbc', 'siren7', 'siren14', 'vox',
+  'h263', 'h264', 'ogg', 'spx', 'spx16', 'spx32',
+]);
 export const TERMINATE_DIGITS: Record<string, string> = { none: '', any: '#*0123456789ABCD', '*': '*', '#': '#' };
+
+/** stasis_app_recording_termination_parse and _if_exists_parse: case-insensitive, empty is the default. */
+function option(value: string, allowed: readonly string[], fallback: string): string | undefined {
+  if (value === '') return fallback;
+  return allowed.find((a) => a === value.toLowerCase());
+}
+
+/**
+ * A finished recording's `duration` and `talking_duration` (whole seconds) as main/app.c __ast_play_and_record
+ * computes them: the seconds of audio written (paused time is not written). Its silence detector runs only with a
+ * silence limit (`silence` given); then the talking time is that length less all the silence but 200 ms, and the
+ * length itself loses the silence it ended in, but 200 ms, each in C integer division (1.8 s of silence takes 1 s
+ * off). RecordingFinished's silence_duration is duration - talking_duration (res_stasis_recording.c).
+ */
+export function recordedDurations(totalMs: number, silence?: { silenceMs: number; trailingMs: number }): { duration: number; talking?: number } {
+  const wholeSeconds = Math.floor(totalMs / 1000);
+  if (!silence) return { duration: wholeSeconds };
+  const less = (ms: number): number => (ms > 0 ? Math.trunc((ms - 200) / 1000) : 0);
+  return { duration: Math.max(0, wholeSeconds - less(silence.trailingMs)), talking: Math.max(0, wholeSeconds - less(silence.silenceMs)) };
+}
 
 export class Recordings {
   private readonly silenceTimer: Map<string, { cancel(): void }> = new Map();
@@ -21,25 +52,37 @@ export class Recordings {
     target: { channelId?: string; bridgeId?: string },
     p: { name: string; format: string; maxDurationSeconds: number; maxSilenceSeconds: number; ifExists: string; beep: boolean; terminateOn: string },
   ): ReturnType<SimRecording['json']> {
-    if (p.maxDurationSeconds < 0) throw new AriHttpError(400, 'max_duration_seconds cannot be negative');
-    if (p.maxSilenceSeconds < 0) throw new AriHttpError(400, 'max_silence_seconds cannot be negative');
+    // ast_ari_channels_record and ast_ari_bridges_record check in this order; stasis_app_control_record then refuses
+    // an empty name or format or a negative limit (EINVAL: 500), a name outside the recordings directory (EPERM from
+    // ast_safe_mkdir: 400), and a name in use (EEXIST: 409).
     let ch: SimChannel | undefined;
     let bridge: SimBridge | undefined;
-    if (target.channelId !== undefined) ch = this.core.control(target.channelId);
-    else bridge = this.core.bridge(target.bridgeId ?? '');
-    if (!(p.terminateOn in TERMINATE_DIGITS)) throw new AriHttpError(400, 'terminateOn invalid');
-    if (!['fail', 'overwrite', 'append'].includes(p.ifExists)) throw new AriHttpError(400, 'ifExists invalid');
-    if (!RECORDING_FORMATS.includes(p.format)) throw new AriHttpError(422, 'specified format is unknown on this system');
-    if (!p.name || p.name.startsWith('/') || p.name.split('/').includes('..')) throw new AriHttpError(400, 'Recording name invalid');
-    if (this.core.liveRecordings.has(p.name) || (p.ifExists === 'fail' && this.core.stored.has(p.name))) {
+    const unknownFormat = (): AriHttpError => new AriHttpError(422, 'specified format is unknown on this system');
+    if (target.channelId !== undefined) {
+      if (p.maxDurationSeconds < 0) throw new AriHttpError(400, 'max_duration_seconds cannot be negative');
+      if (p.maxSilenceSeconds < 0) throw new AriHttpError(400, 'max_silence_seconds cannot be negative');
+      ch = this.core.control(target.channelId);
+    } else {
+      bridge = this.core.bridge(target.bridgeId ?? '');
+      if (!RECORDING_FORMATS.has(p.format)) throw unknownFormat();
+    }
+    const terminateOn = option(p.terminateOn, Object.keys(TERMINATE_DIGITS), 'none');
+    if (terminateOn === undefined) throw new AriHttpError(400, 'terminateOn invalid');
+    const ifExists = option(p.ifExists, ['fail', 'overwrite', 'append'], 'fail');
+    if (ifExists === undefined) throw new AriHttpError(400, 'ifExists invalid');
+    if (!RECORDING_FORMATS.has(p.format)) throw unknownFormat();
+    if (!p.name || p.maxDurationSeconds < 0 || p.maxSilenceSeconds < 0) throw new AriHttpError(500, 'Error parsing request');
+    const file = recordingPath(p.name);
+    if (file === undefined) throw new AriHttpError(400, 'Recording name invalid');
+    if ((ifExists === 'fail' && this.core.stored.has(file)) || this.core.liveRecordings.has(p.name)) {
       throw new AriHttpError(409, `Recording '${p.name}' already exists and can not be overwritten`);
     }
     const rec = new SimRecording(p.name, p.format, ch ? 'channel' : 'bridge', ch?.id ?? bridge?.id ?? '', {
       maxDurationSeconds: p.maxDurationSeconds,
       maxSilenceSeconds: p.maxSilenceSeconds,
       beep: p.beep,
-      terminateOn: p.terminateOn,
-      ifExists: p.ifExists,
+      terminateOn,
+      ifExists,
     });
     this.core.liveRecordings.set(p.name, rec);
     const json = rec.json();
@@ -94,31 +137,38 @@ export class Recordings {
     this.core.publish('RecordingFailed', { recording: rec.json() }, this.core.targetScope(rec));
   }
 
-  finishRecording(rec: SimRecording, state: 'done' | 'canceled'): void {
+  /**
+   * The recording ends. A canceled one's file is deleted (recording_cancel), but its RecordingFinished still says
+   * "done": record_file sets the state COMPLETE whatever ended ast_play_and_record_full.
+   */
+  finishRecording(rec: SimRecording, how: 'done' | 'canceled'): void {
     if (rec.state !== 'recording' && rec.state !== 'paused' && rec.state !== 'queued') return;
     rec.timer?.cancel();
     this.silenceTimer.get(rec.name)?.cancel();
     this.silenceTimer.delete(rec.name);
     const now = this.core.clock.now();
     const started = rec.state === 'queued' ? now : rec.startedAt;
+    const talkingAtEnd = rec.lastTalkStart !== undefined;
     if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
     rec.lastTalkStart = undefined;
     const pausedMs = rec.pausedMs + (rec.pausedAt !== undefined ? now - rec.pausedAt : 0);
     const totalMs = Math.max(0, now - started - pausedMs);
-    rec.state = state;
-    rec.durationSec = Math.floor(totalMs / 1000);
-    if (rec.options.maxSilenceSeconds > 0) {
-      rec.talkingSec = Math.floor(rec.talkingMs / 1000);
-      rec.silenceSec = Math.max(0, rec.durationSec - rec.talkingSec);
+    rec.state = 'done';
+    const durations = recordedDurations(totalMs, rec.options.maxSilenceSeconds > 0 ? { silenceMs: Math.max(0, totalMs - rec.talkingMs), trailingMs: talkingAtEnd ? 0 : Math.max(0, now - Math.max(rec.silenceStart, started)) } : undefined);
+    rec.durationSec = durations.duration;
+    if (durations.talking !== undefined) {
+      rec.talkingSec = durations.talking;
+      rec.silenceSec = durations.duration - durations.talking;
     }
     this.core.liveRecordings.delete(rec.name);
     const ch = rec.targetKind === 'channel' ? this.core.channels.get(rec.targetId) : undefined;
     if (ch?.recording === rec) ch.recording = undefined;
     const b = rec.targetKind === 'bridge' ? this.core.bridges.get(rec.targetId) : undefined;
     if (b?.recording === rec) b.recording = undefined;
-    if (state === 'done') {
-      const previous = rec.options.ifExists === 'append' ? (this.core.stored.get(rec.name)?.durationMs ?? 0) : 0;
-      this.core.stored.set(rec.name, { format: rec.format, durationMs: previous + totalMs });
+    if (how === 'done') {
+      const file = recordingPath(rec.name) ?? rec.name;
+      const previous = rec.options.ifExists === 'append' ? (this.core.stored.get(file)?.durationMs ?? 0) : 0;
+      this.core.stored.set(file, { format: rec.format, durationMs: previous + totalMs });
       ch?.report.recordings.push({ name: rec.name, format: rec.format, durationSec: rec.durationSec });
     }
     this.core.publish('RecordingFinished', { recording: rec.json() }, this.core.targetScope(rec));
@@ -140,12 +190,15 @@ export class Recordings {
       case 'cancel':
         this.finishRecording(rec, 'canceled');
         return;
+      // stasis_app_recording_operation's table: pause while paused and unpause while recording do nothing.
       case 'pause':
+        if (rec.state === 'paused') return;
         if (rec.state !== 'recording') throw new AriHttpError(409, 'Recording not in session');
         rec.state = 'paused';
         rec.pausedAt = now;
         return;
       case 'unpause':
+        if (rec.state === 'recording') return;
         if (rec.state !== 'paused') throw new AriHttpError(409, 'Recording not in session');
         rec.pausedMs += now - (rec.pausedAt ?? now);
         rec.pausedAt = undefined;
@@ -159,37 +212,55 @@ export class Recordings {
     }
   }
 
+  /** The stored recordings sorted by name, as the rbtree of stasis_app_stored_recording_find_all keeps them. */
   storedRecordings(): StoredRecording[] {
-    return [...this.core.stored.entries()].map(([name, r]) => ({ name, format: r.format }));
+    return [...this.core.stored.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, r]) => ({ name, format: r.format }));
+  }
+
+  /** A stored recording by a name resolved as a path below the recordings directory (outside it: not found). */
+  private stored(name: string): [string, { format: string; durationMs: number }] {
+    const file = recordingPath(name);
+    const r = file === undefined ? undefined : this.core.stored.get(file);
+    if (file === undefined || !r) throw new AriHttpError(404, 'Recording not found');
+    return [file, r];
   }
 
   storedRecording(name: string): StoredRecording {
-    const r = this.core.stored.get(name);
-    if (!r) throw new AriHttpError(404, 'Recording not found');
-    return { name, format: r.format };
+    const [file, r] = this.stored(name);
+    return { name: file, format: r.format };
   }
 
-  storedRecordingFile(name: string): Buffer {
-    const r = this.core.stored.get(name);
-    if (!r) throw new AriHttpError(404, 'Recording not found');
-    return silentWav(r.durationMs);
+  storedRecordingFile(name: string): { body: Buffer; contentType: string } {
+    const [, r] = this.stored(name);
+    return silentRecording(r.format, r.durationMs);
   }
 
   deleteStoredRecording(name: string): void {
-    if (!this.core.stored.delete(name)) throw new AriHttpError(404, 'Recording not found');
+    const [file] = this.stored(name);
+    this.core.stored.delete(file);
   }
 
-  copyStoredRecording(name: string, destination: string): StoredRecording {
-    const r = this.core.stored.get(name);
-    if (!r) throw new AriHttpError(404, 'Recording not found');
-    if (this.core.stored.has(destination)) throw new AriHttpError(409, 'A recording with the same name already exists on the system');
-    this.core.stored.set(destination, { ...r });
-    return { name: destination, format: r.format };
+  /**
+   * As ast_ari_recordings_copy_stored and stasis_app_stored_recording_copy: the source (404), a destination of that
+   * name (409), no destination (400), one outside the recordings directory (403); an extension in the destination
+   * is dropped ("copy.wav" is "copy"), after the check for a recording of that name.
+   */
+  copyStoredRecording(name: string, destination: string | undefined): StoredRecording {
+    const [, r] = this.stored(name);
+    if (destination === undefined) throw new AriHttpError(400, 'Invalid destination recording name');
+    const asNamed = recordingPath(destination);
+    if (asNamed === undefined) throw new AriHttpError(403, 'Destination file path is forbidden');
+    if (this.core.stored.has(asNamed)) throw new AriHttpError(409, 'A recording with the same name already exists on the system');
+    const dot = destination.lastIndexOf('.');
+    const file = recordingPath(dot >= 0 ? destination.slice(0, dot) : destination);
+    if (file === undefined) throw new AriHttpError(500, 'Copy failed');
+    this.core.stored.set(file, { ...r });
+    return { name: file, format: r.format };
   }
 
   /** Adds a stored recording (scripting: a recording: prompt the application can play). */
   defineRecording(name: string, durationMs: number, format = 'wav'): void {
-    this.core.stored.set(name, { format, durationMs });
+    this.core.stored.set(recordingPath(name) ?? name, { format, durationMs });
   }
 
   setTalking(ch: SimChannel, talking: boolean): void {
@@ -205,6 +276,7 @@ export class Recordings {
     } else {
       if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
       rec.lastTalkStart = undefined;
+      rec.silenceStart = now;
       this.armSilence(rec, ch);
     }
   }

@@ -240,7 +240,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       const stop = { mute: 'unmute', hold: 'unhold', moh: 'stopMoh', silence: 'stopSilence' }[what];
       const extra: ParamSpec[] =
         what === 'mute'
-          ? [str('direction', 'Which way to mute.', { default: 'both', values: ['both', 'in', 'out'] })]
+          ? [str('direction', 'Which way to mute.', { default: 'both', values: ['both', 'in', 'out'], checkedByOperation: true })]
           : what === 'moh'
             ? [str('mohClass', 'Music on hold class.')]
             : [];
@@ -254,7 +254,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
           responseClass: 'void',
           params: [CHANNEL, ...extra],
           errors: CHANNEL_ERRORS,
-          handle: (a) => ast.mediaControl(a.req('channelId')),
+          handle: (a) => ast.mediaControl(a.req('channelId'), what === 'mute' ? { direction: a.str('direction') } : undefined),
         },
         {
           resource: 'channels',
@@ -265,7 +265,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
           responseClass: 'void',
           params: what === 'mute' ? [CHANNEL, ...extra] : [CHANNEL],
           errors: CHANNEL_ERRORS,
-          handle: (a) => ast.mediaControl(a.req('channelId')),
+          handle: (a) => ast.mediaControl(a.req('channelId'), what === 'mute' ? { direction: a.str('direction') } : undefined),
         },
       ];
     }),

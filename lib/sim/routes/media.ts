@@ -10,21 +10,21 @@ import { Created } from './responses';
 const mediaParams: ParamSpec[] = [
   str('media', 'Media URIs to play, in order (sound:, recording:, number:, digits:, characters:, tone:).', { required: true, multiple: true }),
   str('lang', 'Language of the sounds, when not the channel language.'),
-  int('offsetms', 'Milliseconds to skip at the start of the first media.', { min: 0, default: 0 }),
-  int('skipms', 'Milliseconds moved by reverse and forward controls.', { min: 0, default: 3000 }),
+  int('offsetms', 'Milliseconds to skip at the start of the first media.', { min: 0, default: 0, checkedByOperation: true }),
+  int('skipms', 'Milliseconds moved by reverse and forward controls.', { min: 0, default: 3000, checkedByOperation: true }),
 ];
 const recordParams: ParamSpec[] = [
   str('name', 'Name of the recording (the file name, without extension).', { required: true }),
   str('format', 'File format, e.g. wav or gsm.', { required: true }),
-  int('maxDurationSeconds', 'Longest recording, in seconds (0: no limit).', { min: 0, default: 0 }),
-  int('maxSilenceSeconds', 'Silence that ends the recording, in seconds (0: no limit).', { min: 0, default: 0 }),
+  int('maxDurationSeconds', 'Longest recording, in seconds (0: no limit).', { min: 0, default: 0, checkedByOperation: true }),
+  int('maxSilenceSeconds', 'Silence that ends the recording, in seconds (0: no limit).', { min: 0, default: 0, checkedByOperation: true }),
   str('ifExists', 'What to do when a recording of that name exists.', { default: 'fail', values: ['fail', 'overwrite', 'append'] }),
   bool('beep', 'Play a beep before recording.', false),
   str('terminateOn', 'DTMF key that ends the recording.', { default: 'none', values: ['none', 'any', '*', '#'] }),
 ];
 
 function playArgs(a: Args, playbackId?: string): Parameters<SimulatedAsterisk['play']>[1] {
-  const p: Parameters<SimulatedAsterisk['play']>[1] = { media: a.list('media') };
+  const p: Parameters<SimulatedAsterisk['play']>[1] = { media: a.rawList('media') };
   a.strings(p, ['lang']);
   const id = playbackId ?? a.str('playbackId');
   if (id !== undefined) p.playbackId = id;
@@ -32,10 +32,11 @@ function playArgs(a: Args, playbackId?: string): Parameters<SimulatedAsterisk['p
   return p;
 }
 
+/** Missing name and format are read as empty, as the glue leaves them: the operation answers for them (422, 500). */
 function recordArgs(a: Args): Parameters<SimulatedAsterisk['record']>[1] {
   return {
-    name: a.req('name'),
-    format: a.req('format'),
+    name: a.str('name') ?? '',
+    format: a.str('format') ?? '',
     maxDurationSeconds: a.int('maxDurationSeconds') ?? 0,
     maxSilenceSeconds: a.int('maxSilenceSeconds') ?? 0,
     ifExists: a.str('ifExists') ?? 'fail',
@@ -52,7 +53,7 @@ export function mediaRoutes(ast: SimulatedAsterisk, resource: 'channels' | 'brid
   const to = resource === 'channels' ? 'a channel' : 'every channel of a bridge';
   const play = (a: Args, playbackId?: string): Created => {
     const pb = ast.play(target(a), playArgs(a, playbackId));
-    return new Created(pb, `/playbacks/${pb.id}`);
+    return new Created(pb, `/ari/playbacks/${pb.id}`);
   };
   return [
     {
@@ -88,7 +89,8 @@ export function mediaRoutes(ast: SimulatedAsterisk, resource: 'channels' | 'brid
       errors: recordErrors,
       handle: (a) => {
         const rec = ast.record(target(a), recordArgs(a));
-        return new Created(rec, `/recordings/live/${encodeURIComponent(rec.name)}`);
+        // ast_ari_response_created puts the root segment first; ast_uri_encode(ast_uri_http) keeps what encodeURIComponent keeps.
+        return new Created(rec, `/ari/recordings/live/${encodeURIComponent(rec.name)}`);
       },
     },
   ];

@@ -52,7 +52,10 @@ export function recordingRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         { code: 403, reason: 'The recording file could not be opened' },
         { code: 404, reason: 'Recording not found' },
       ],
-      handle: (a) => new Binary(ast.storedRecordingFile(a.req('recordingName')), 'audio/wav'),
+      handle: (a) => {
+        const file = ast.storedRecordingFile(a.req('recordingName'));
+        return new Binary(file.body, file.contentType);
+      },
     },
     {
       resource: 'recordings',
@@ -66,7 +69,7 @@ export function recordingRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         { code: 404, reason: 'Recording not found' },
         { code: 409, reason: 'A recording with the same name already exists on the system' },
       ],
-      handle: (a) => ast.copyStoredRecording(a.req('recordingName'), a.req('destinationRecordingName')),
+      handle: (a) => ast.copyStoredRecording(a.req('recordingName'), a.str('destinationRecordingName')),
     },
     {
       resource: 'recordings',

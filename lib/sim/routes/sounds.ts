@@ -21,7 +21,10 @@ export function soundRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         if (lang !== undefined) filter.lang = lang;
         const format = a.str('format');
         if (format !== undefined) filter.format = format;
-        return ast.sounds.list(filter);
+        // ast_ari_sounds_list answers an empty result with 404, not with [].
+        const sounds = ast.sounds.list(filter);
+        if (sounds.length === 0) throw new AriHttpError(404, 'No sounds found that matched the query');
+        return sounds;
       },
     },
     {
