@@ -59,6 +59,34 @@ describe('media URIs (lib/ari/media)', function () {
     }
   });
 
+  describe("what Asterisk's list splitting would change (main/app.c __ast_app_separate_args)", function () {
+    for (const [uri, why, form] of [
+      ['characters:say "hi"', /cannot contain "/, false],
+      ['characters:a\\b', /cannot contain \\/, false],
+      ['http://media.example/a\\b.wav', /cannot contain \\/, false],
+      // A ( or [ left open joins the next media to this one: characters:(a,sound:beep would be one item.
+      ['characters:(a', /a \( is not closed/, true],
+      ['characters:[a', /a \[ is not closed/, true],
+      ['characters:)(', /a \( is not closed/, true],
+      ['http://media.example/a(b.wav', /a \( is not closed.*percent-encode it/, true],
+      // ast_say_number takes a C int; INT_MAX is "too big" (nothing said) and INT_MIN says only "minus".
+      ['number:2147483647', /from -2147483647 to 2147483646/, true],
+      ['number:-2147483648', /from -2147483647 to 2147483646/, true],
+      ['number:99999999999', /number:|from -2147483647/, false],
+    ] as const) {
+      it(`refuses ${JSON.stringify(uri)}`, function () {
+        assert.throws(() => normalizeMedia(uri), why);
+        if (!form) assert.equal(playConfig.checkForm({ prompts: [uri] }).ok, false, 'the form refuses it too');
+      });
+    }
+
+    for (const uri of ['characters:(a)', 'characters:a)', 'http://[2001:db8::1]/x.wav', 'http://media.example/a(1).wav', 'number:2147483646', 'number:-2147483647']) {
+      it(`plays ${JSON.stringify(uri)}: what it opens it closes`, function () {
+        assert.doesNotThrow(() => normalizeMedia(uri));
+      });
+    }
+  });
+
   describe('http(s) media and internal addresses', function () {
     const never: Lookup = () => Promise.reject(new Error('no lookup expected'));
     for (const url of INTERNAL) {
