@@ -407,6 +407,24 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal((done.recording as Json).talking_duration, undefined);
     });
 
+    it('records no more than maxDurationSeconds, even when its timer fires late', async function () {
+      // __ast_play_and_record (main/app.c) stops writing once the recording reaches its maximum: whatever a busy
+      // machine does to the simulator's timers, the file and RecordingFinished say at most that.
+      sim.asterisk.clock.speed = 500;
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'answer' }, { talk: 60_000 }] });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/record`, { name: 'capped', format: 'wav', maxDurationSeconds: 1 });
+      await events.next(is('RecordingStarted', call.id));
+      // Hold the event loop, as a busy machine would: 20 ms are 10 simulated seconds at 500x, so the 1 s timer is late.
+      const until = performance.now() + 20;
+      while (performance.now() < until);
+      const done = await events.next(is('RecordingFinished', call.id));
+      assert.equal((done.recording as Json).duration, 1);
+      // The stored file: a WAV of 8 kHz 16-bit mono, 16,000 bytes a second after its 44-byte header.
+      const file = sim.asterisk.storedRecordingFile('capped').body;
+      assert.ok(file.length <= 44 + 16_000, `a file of ${file.length} bytes`);
+    });
+
     it('sets and reads channel variables (ChannelVarset) and functions', async function () {
       const call = sim.placeCall({ from: '+1555', to: '2', app: 'app1' });
       await events.next(is('StasisStart', call.id));

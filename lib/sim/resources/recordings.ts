@@ -152,7 +152,9 @@ export class Recordings {
     if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
     rec.lastTalkStart = undefined;
     const pausedMs = rec.pausedMs + (rec.pausedAt !== undefined ? now - rec.pausedAt : 0);
-    const totalMs = Math.max(0, now - started - pausedMs);
+    // __ast_play_and_record stops writing at the maximum, however late this timer fired on a busy machine.
+    const limitMs = rec.options.maxDurationSeconds > 0 ? rec.options.maxDurationSeconds * 1000 : Infinity;
+    const totalMs = Math.min(limitMs, Math.max(0, now - started - pausedMs));
     rec.state = 'done';
     const durations = recordedDurations(totalMs, rec.options.maxSilenceSeconds > 0 ? { silenceMs: Math.max(0, totalMs - rec.talkingMs), trailingMs: talkingAtEnd ? 0 : Math.max(0, now - Math.max(rec.silenceStart, started)) } : undefined);
     rec.durationSec = durations.duration;
