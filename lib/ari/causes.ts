@@ -144,6 +144,17 @@ export function sipResponseForCause(cause: number): number {
   return table[cause] ?? 603;
 }
 
+/**
+ * chan_pjsip's hangup_cause2sip (channels/chan_pjsip.c): the SIP code it answers or ends a call with for a
+ * cause, which it also records as the channel's tech_cause (ChannelHangupRequest, ChannelDestroyed); 0 for a
+ * cause it has no code for, a normal clearing among them (no tech_cause then).
+ */
+export function techCauseForHangup(cause: number): number {
+  if (cause === 23) return 302;
+  const code = sipResponseForCause(cause);
+  return code === 603 ? 0 : code;
+}
+
 /** The cause chan_pjsip sets when an outbound INVITE fails with a SIP response. */
 export function causeForSipResponse(code: number): number {
   const table: Record<number, number> = {
