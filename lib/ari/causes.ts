@@ -106,6 +106,16 @@ export function isHangupReason(value: string): value is HangupReason {
   return Object.prototype.hasOwnProperty.call(HANGUP_REASONS, value);
 }
 
+/**
+ * Whether a Dial event's status says how dialing is going rather than how it
+ * ended: "" as it starts, then RINGING, PROGRESS or PROCEEDING as the callee
+ * sends them (main/dial.c handle_frame for an originate, main/bridge_channel.c
+ * bridge_handle_trip for a created channel being dialed).
+ */
+export function isProgressDialStatus(status: string): boolean {
+  return status === '' || status === 'RINGING' || status === 'PROGRESS' || status === 'PROCEEDING';
+}
+
 /** What the core dialing API reports in a Dial event when a callee's channel hangs up with a cause. */
 export function dialStatusForCause(cause: number): 'BUSY' | 'CONGESTION' | 'CHANUNAVAIL' | 'NOANSWER' {
   switch (cause) {

@@ -13,7 +13,7 @@
  *   Asterisk's cause, and the caller stays in the flow.
  */
 import { randomUUID } from 'node:crypto';
-import { causeText } from '../ari/causes';
+import { causeText, isProgressDialStatus } from '../ari/causes';
 import { abortReason, AriError } from '../ari/errors';
 import { channelValueProblem } from '../ari/variables';
 import type { Telephony, TelephonyEvent } from '../ari/port';
@@ -86,7 +86,7 @@ export async function transferToEndpoint(
   const outcome = new Promise<{ answered: true } | { answered: false; cause: number; causeText: string }>((resolve) => (settle = resolve));
   let hangupCause: number | undefined;
   const unwatch = telephony.watchChannel(peerId, (event: TelephonyEvent) => {
-    if (event.type === 'Dial' && event.peer.id === peerId && event.dialstatus) {
+    if (event.type === 'Dial' && event.peer.id === peerId && !isProgressDialStatus(event.dialstatus)) {
       dialStatus = event.dialstatus;
       if (event.dialstatus === 'ANSWER') settle?.({ answered: true });
     } else if (event.type === 'ChannelHangupRequest' && !event.soft && event.cause !== undefined) {

@@ -94,13 +94,16 @@ describe('callflow-transfer', function () {
     assert.equal(leg.from, '+15550999', 'the callee sees the configured caller id');
   });
 
+  // A created channel is dialed in Asterisk's dial bridge, which reports a status only for a BUSY or CONGESTION
+  // frame (main/bridge_channel.c bridge_handle_trip); chan_pjsip queues none for a failure response, so a PJSIP
+  // callee's failure has a cause and no dial status (and the ringing before it is no outcome).
   const failures: [string, NumberBehaviour | null, string, number, string | undefined][] = [
-    ['busy', { outcome: 'busy', ringMs: 500 }, 'busy', 17, 'BUSY'],
-    ['does not answer within the ring time', { outcome: 'no-answer' }, 'no-answer', 19, 'NOANSWER'],
-    ['is an unallocated number (404)', { outcome: 'unallocated', ringMs: 500 }, 'unallocated', 1, 'NOANSWER'],
-    ['declines (603)', { outcome: 'rejected', ringMs: 500 }, 'rejected', 21, 'NOANSWER'],
-    ['is congested (503)', { outcome: 'congestion', ringMs: 500 }, 'congestion', 34, 'CONGESTION'],
-    ['is out of order (502)', { outcome: 'unavailable', ringMs: 500, sipCode: 502 }, 'unavailable', 27, 'NOANSWER'],
+    ['busy', { outcome: 'busy', ringMs: 500 }, 'busy', 17, undefined],
+    ['does not answer within the ring time', { outcome: 'no-answer' }, 'no-answer', 19, undefined],
+    ['is an unallocated number (404)', { outcome: 'unallocated', ringMs: 500 }, 'unallocated', 1, undefined],
+    ['declines (603)', { outcome: 'rejected', ringMs: 500 }, 'rejected', 21, undefined],
+    ['is congested (503)', { outcome: 'congestion', ringMs: 500 }, 'congestion', 34, undefined],
+    ['is out of order (502)', { outcome: 'unavailable', ringMs: 500, sipCode: 502 }, 'unavailable', 27, undefined],
   ];
   for (const [what, behaviour, reason, cause, dialStatus] of failures) {
     it(`when the callee ${what}: the failed output with reason "${reason}" and cause ${cause}; the caller stays in the flow`, async function () {
