@@ -41,6 +41,7 @@ describe('simulator: channel events as Asterisk sends them', function () {
       // The answer is the snapshot after ast_dial_prerun: AppDial2, and the caller id as caller and connected line.
       assert.deepEqual([created.state, (created.dialplan as Json).app_name, (created.dialplan as Json).app_data], ['Down', 'AppDial2', '(Outgoing Line)']);
       assert.deepEqual([created.caller, created.connected], [{ name: 'Shop', number: '+15550100' }, { name: 'Shop', number: '+15550100' }]);
+      assert.match(String(created.protocol_id), /^.{8}-.{4}-.{4}-.{4}-.{12}$/, 'the SIP Call-ID (testsuite originate_to_pjsip_endpoint)');
       await events.next(is('StasisStart', 'o1'));
       assert.deepEqual(sequence(events, 'o1'), ['Dial ""', 'State Ringing', 'Dial RINGING', 'State Up', 'Dial ANSWER', 'StasisStart']);
       const dials = events.all.filter(is('Dial', 'o1'));
@@ -77,6 +78,33 @@ describe('simulator: channel events as Asterisk sends them', function () {
       const request = await events.next(is('ChannelHangupRequest', 'o4'));
       assert.deepEqual([request.cause, request.soft, request.tech_cause], [32, true, undefined]);
       assert.deepEqual([destroyed.cause, destroyed.tech_cause], [17, 486], 'chan_pjsip_hangup sets hangup_cause2sip(17)');
+    });
+  });
+
+  describe('continue into the dialplan (res/stasis/app.c subscriptions)', function () {
+    it('an originated channel: StasisEnd, then its ChannelDestroyed still comes (the originate\'s subscription stays)', async function () {
+      sim.setNumber('110', { outcome: 'answer', ringMs: 150 });
+      await ari.ok('POST', '/channels/k1', { endpoint: 'PJSIP/110@trunk', app: 'app1' });
+      await events.next(is('StasisStart', 'k1'));
+      await ari.req('POST', '/channels/k1/continue', { context: 'default', extension: '2000', priority: 1 });
+      await events.next(is('StasisEnd', 'k1'));
+      sim.call('k1').hangup();
+      await events.next(is('ChannelDestroyed', 'k1'));
+      assert.deepEqual(sequence(events, 'k1').slice(-3), ['StasisEnd', 'ChannelHangupRequest', 'ChannelDestroyed']);
+    });
+
+    it('a dialplan call: StasisEnd is the last event the application gets', async function () {
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      await ari.req('POST', `/channels/${call.id}/continue`);
+      await events.next(is('StasisEnd', call.id));
+      call.hangup();
+      await call.ended();
+      // A later call's StasisStart comes over the same socket after anything the hangup sent.
+      const marker = sim.placeCall({ from: '3', to: '4', app: 'app1' });
+      await events.next(is('StasisStart', marker.id));
+      assert.deepEqual(sequence(events, call.id), ['StasisStart', 'State Up', 'StasisEnd']);
     });
   });
 
@@ -165,6 +193,7 @@ describe('simulator: channel events as Asterisk sends them', function () {
       sim.setNumber('300', { outcome: 'answer', ringMs: 300 });
       const created = await ari.ok<Json>('POST', '/channels/l1', { endpoint: 'Local/300@outbound', app: 'app1', appArgs: 'campaign', callerId: '+15550100' }, { variables: { MARK: 'node-1' } });
       assert.match(String(created.name), /^Local\/300@outbound-[0-9a-f]{8};1$/);
+      assert.equal(created.protocol_id, '', 'a Local channel has no protocol');
       assert.deepEqual([created.state, (created.dialplan as Json).context, (created.dialplan as Json).exten, (created.dialplan as Json).app_name], ['Down', 'outbound', '300', 'AppDial2']);
       const start = await events.next(is('StasisStart', 'l1'));
       assert.deepEqual(start.args, ['campaign']);
