@@ -59,6 +59,8 @@ export class SimChannel {
   localPeer: SimChannel | undefined;
   /** Which half of a Local channel this is: 1 the one the requester holds, 2 the one that runs the dialplan. */
   localHalf: 1 | 2 | undefined;
+  /** A Local ;2 whose dialplan has started (core_unreal.c AST_UNREAL_CARETAKER_THREAD): ;1's hangup reaches it queued. */
+  localDialplanStarted = false;
 
   constructor(
     readonly id: string,

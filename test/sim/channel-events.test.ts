@@ -261,6 +261,16 @@ describe('simulator: channel events as Asterisk sends them', function () {
       assert.deepEqual(sequence(events, 'l5;2'), []);
     });
 
+    it('a Local channel hung up before it was dialed: ;2, whose dialplan never ran, goes without a hangup request', async function () {
+      const all = await ari.events('watcher', { subscribeAll: true });
+      await ari.ok('POST', '/channels/create', { endpoint: 'Local/306@outbound', app: 'app1', channelId: 'l8' });
+      await events.next(is('StasisStart', 'l8'));
+      await ari.ok('DELETE', '/channels/l8');
+      await all.next(is('ChannelDestroyed', 'l8;2'));
+      assert.deepEqual(sequence(all, 'l8;2'), ['ChannelCreated', 'ChannelDestroyed']);
+      await all.close();
+    });
+
     it('refuses a taken id for either half (409); without "@" the context is "default"', async function () {
       sim.setNumber('305', { outcome: 'no-answer' });
       await ari.ok('POST', '/channels/l6', { endpoint: 'Local/305@outbound', app: 'app1' });

@@ -114,8 +114,9 @@ export class Channels {
     if (peer) {
       ch.localPeer = undefined;
       peer.localPeer = undefined;
-      // ast_unreal_hangup, from this half's hangup, before its ChannelDestroyed: ast_queue_hangup_with_cause on the other.
-      if (!peer.hangingUp) this.hangupRequestEvent(peer, cause);
+      // ast_unreal_hangup, from this half's hangup, before its ChannelDestroyed: ast_queue_hangup_with_cause on the
+      // other; a ;2 whose dialplan never started is hung up at once instead, with no request.
+      if (!peer.hangingUp && (ch.localHalf === 2 || peer.localDialplanStarted)) this.hangupRequestEvent(peer, cause);
     }
     // chan_pjsip_hangup records the SIP code its hangup sends (none for a normal clearing) unless a response set one.
     if (ch.technology === 'PJSIP' && !ch.techCause) ch.techCause = techCauseForHangup(cause);

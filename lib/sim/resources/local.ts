@@ -72,6 +72,7 @@ export class LocalChannels {
   call(one: SimChannel): void {
     const two = one.localPeer;
     if (!two) return;
+    two.localDialplanStarted = true;
     for (const [variable, value] of [...one.vars].reverse()) {
       two.vars.set(variable, value);
       this.core.channelEvent('ChannelVarset', two, { variable, value });
