@@ -131,7 +131,9 @@ export async function transferToEndpoint(
     } else {
       await telephony.ring(session.channelId, signal).catch(() => undefined);
     }
-    await telephony.dial(peerId, { callerChannelId: session.channelId, timeoutSec: req.ringTimeoutSec }, signal);
+    // No `caller`: ARI's dial would copy the caller's caller id over the connected line set above
+    // (ast_ari_channels_dial, ast_connected_line_copy_from_caller), and the callee would see the caller's number.
+    await telephony.dial(peerId, { timeoutSec: req.ringTimeoutSec }, signal);
     const result = await outcome;
     stopRingback();
     if (signal.aborted) throw abortReason(signal);

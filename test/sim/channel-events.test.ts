@@ -133,6 +133,7 @@ describe('simulator: channel events as Asterisk sends them', function () {
       assert.deepEqual(sequence(events, 'c2').slice(2), ['ChannelConnectedLine', 'Dial ""', 'State Ringing', 'Dial RINGING', 'State Up', 'Dial ANSWER']);
       const connected = await events.next(is('ChannelConnectedLine', 'c2'));
       assert.deepEqual(channelOf(connected).connected, { name: 'Ann', number: '+15550111' });
+      assert.equal(sim.asterisk.report('c2')?.from, '+15550111', 'chan_pjsip sends the connected line as the caller the callee sees');
       const dials = events.all.filter(is('Dial', 'c2'));
       assert.deepEqual(dials.map((e) => e.dialstring), ['201@trunk', '', '']);
       assert.ok(dials.every((e) => e.caller === undefined));

@@ -214,9 +214,12 @@ export class Dialing {
       if (!caller) throw new AriHttpError(404, 'Callee not found');
     }
     if (caller) {
-      // ast_ari_channels_dial: the callee's connected line is the caller's caller id, and it takes the caller's language.
+      // ast_ari_channels_dial: the callee's connected line becomes the caller's caller id (whatever CONNECTEDLINE() set
+      // before), and it takes the caller's language. chan_pjsip builds the INVITE's identity from the connected line
+      // (res_pjsip_caller_id.c caller_id_outgoing_request): that is the number the callee sees.
       this.core.resources.channels.setConnected(ch, caller.caller);
       ch.language = caller.language;
+      ch.report.from = ch.connected.number;
     }
     this.core.after(ch, 0, () => this.dial(ch, p.timeout && p.timeout > 0 ? p.timeout : -1));
   }
