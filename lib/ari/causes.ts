@@ -106,6 +106,16 @@ export function isHangupReason(value: string): value is HangupReason {
   return Object.prototype.hasOwnProperty.call(HANGUP_REASONS, value);
 }
 
+/**
+ * Whether a Dial event's status says how dialing is going rather than how it
+ * ended: "" as it starts, then RINGING, PROGRESS or PROCEEDING as the callee
+ * sends them (main/dial.c handle_frame for an originate, main/bridge_channel.c
+ * bridge_handle_trip for a created channel being dialed).
+ */
+export function isProgressDialStatus(status: string): boolean {
+  return status === '' || status === 'RINGING' || status === 'PROGRESS' || status === 'PROCEEDING';
+}
+
 /** What the core dialing API reports in a Dial event when a callee's channel hangs up with a cause. */
 export function dialStatusForCause(cause: number): 'BUSY' | 'CONGESTION' | 'CHANUNAVAIL' | 'NOANSWER' {
   switch (cause) {
@@ -142,6 +152,17 @@ export function sipResponseForCause(cause: number): number {
     58: 488,
   };
   return table[cause] ?? 603;
+}
+
+/**
+ * chan_pjsip's hangup_cause2sip (channels/chan_pjsip.c): the SIP code it answers or ends a call with for a
+ * cause, which it also records as the channel's tech_cause (ChannelHangupRequest, ChannelDestroyed); 0 for a
+ * cause it has no code for, a normal clearing among them (no tech_cause then).
+ */
+export function techCauseForHangup(cause: number): number {
+  if (cause === 23) return 302;
+  const code = sipResponseForCause(cause);
+  return code === 603 ? 0 : code;
 }
 
 /** The cause chan_pjsip sets when an outbound INVITE fails with a SIP response. */

@@ -407,7 +407,10 @@ export class AriConnection implements Telephony {
       answered: (id) => this.tracked.add(id),
     });
     if (!settled) return;
-    const unknown = [...present].filter((id) => !this.tracked.has(id) && !this.pending.originating(id));
+    const handled = (id: string): boolean => this.tracked.has(id) || this.pending.originating(id) || this.originated.has(id);
+    // The ";2" half of a Local channel we originated: Asterisk names it "<id>;2" (main/core_unreal.c), subscribes the
+    // originating application to it too and copies our mark to it; it is part of that call, not one of its own.
+    const unknown = [...present].filter((id) => !this.tracked.has(id) && !this.pending.originating(id) && !(id.endsWith(';2') && handled(id.slice(0, -2))));
     const { ours: unclaimed, foreign } = await sortUnclaimed(rest, unknown, this.options.instance);
     if (!current()) return;
     if (lost.length > 0) this.log.warn(`${lost.length} call(s) ended while the connection was down: ${lost.join(', ')}`);

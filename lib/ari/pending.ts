@@ -11,7 +11,7 @@
  * does to each kind. The connection owns one and keeps the sockets, the
  * supervisor and the requests.
  */
-import { causeText } from './causes';
+import { causeText, isProgressDialStatus } from './causes';
 import { AriError, CallEndedError, abortReason, asError, type CancelledError } from './errors';
 import type { OriginateOutcome, PlaybackOutcome, RecordingOutcome, TelephonyEvent } from './port';
 import type { AriRest } from './rest';
@@ -123,7 +123,8 @@ export class PendingOperations {
       }
       case 'Dial': {
         const w = this.originateWaiters.get(event.peer.id);
-        if (w && event.dialstatus) w.dialStatus = event.dialstatus;
+        // Only an outcome: a callee that rang and then did not answer in time leaves no status (not RINGING).
+        if (w && !isProgressDialStatus(event.dialstatus)) w.dialStatus = event.dialstatus;
         return;
       }
       case 'StasisStart': {

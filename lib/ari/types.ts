@@ -157,6 +157,8 @@ export interface ChannelDestroyed extends EventBase {
   type: 'ChannelDestroyed';
   cause: number;
   cause_txt: string;
+  /** The channel technology's own cause (chan_pjsip: a SIP code) of an off-nominal end; Asterisk since late 2025. */
+  tech_cause?: number;
   channel: Channel;
 }
 export interface ChannelStateChange extends EventBase {
@@ -172,7 +174,18 @@ export interface ChannelDtmfReceived extends EventBase {
 export interface ChannelHangupRequest extends EventBase {
   type: 'ChannelHangupRequest';
   cause?: number;
+  tech_cause?: number;
   soft?: boolean;
+  channel: Channel;
+}
+export interface ChannelCallerId extends EventBase {
+  type: 'ChannelCallerId';
+  caller_presentation: number;
+  caller_presentation_txt: string;
+  channel: Channel;
+}
+export interface ChannelConnectedLine extends EventBase {
+  type: 'ChannelConnectedLine';
   channel: Channel;
 }
 export interface ChannelVarset extends EventBase {
@@ -253,6 +266,8 @@ export type AriEvent =
   | ChannelHangupRequest
   | ChannelVarset
   | ChannelDialplan
+  | ChannelCallerId
+  | ChannelConnectedLine
   | ChannelEnteredBridge
   | ChannelLeftBridge
   | BridgeCreated

@@ -13,7 +13,7 @@
  *   Asterisk's cause, and the caller stays in the flow.
  */
 import { randomUUID } from 'node:crypto';
-import { causeText } from '../ari/causes';
+import { causeText, isProgressDialStatus } from '../ari/causes';
 import { abortReason, AriError } from '../ari/errors';
 import { channelValueProblem } from '../ari/variables';
 import type { Telephony, TelephonyEvent } from '../ari/port';
@@ -86,7 +86,7 @@ export async function transferToEndpoint(
   const outcome = new Promise<{ answered: true } | { answered: false; cause: number; causeText: string }>((resolve) => (settle = resolve));
   let hangupCause: number | undefined;
   const unwatch = telephony.watchChannel(peerId, (event: TelephonyEvent) => {
-    if (event.type === 'Dial' && event.peer.id === peerId && event.dialstatus) {
+    if (event.type === 'Dial' && event.peer.id === peerId && !isProgressDialStatus(event.dialstatus)) {
       dialStatus = event.dialstatus;
       if (event.dialstatus === 'ANSWER') settle?.({ answered: true });
     } else if (event.type === 'ChannelHangupRequest' && !event.soft && event.cause !== undefined) {
@@ -131,7 +131,9 @@ export async function transferToEndpoint(
     } else {
       await telephony.ring(session.channelId, signal).catch(() => undefined);
     }
-    await telephony.dial(peerId, { callerChannelId: session.channelId, timeoutSec: req.ringTimeoutSec }, signal);
+    // No `caller`: ARI's dial would copy the caller's caller id over the connected line set above
+    // (ast_ari_channels_dial, ast_connected_line_copy_from_caller), and the callee would see the caller's number.
+    await telephony.dial(peerId, { timeoutSec: req.ringTimeoutSec }, signal);
     const result = await outcome;
     stopRingback();
     if (signal.aborted) throw abortReason(signal);

@@ -27,6 +27,7 @@ import { DeviceStates } from './resources/deviceStates';
 import { Dialing } from './resources/dialing';
 import { Endpoints } from './resources/endpoints';
 import { Events } from './resources/events';
+import { LocalChannels } from './resources/local';
 import { Mailboxes } from './resources/mailboxes';
 import { Playbacks } from './resources/playbacks';
 import { Recordings } from './resources/recordings';
@@ -57,6 +58,7 @@ export class SimulatedAsterisk extends EventEmitter {
       channels: new Channels(core),
       deviceStates: new DeviceStates(),
       dialing: new Dialing(core),
+      local: new LocalChannels(core),
       endpoints: new Endpoints(core),
       events: new Events(core),
       mailboxes: new Mailboxes(),
@@ -357,6 +359,8 @@ export class SimulatedAsterisk extends EventEmitter {
       ch.destroyed = true;
       ch.scriptAbort.abort();
       for (const t of ch.timers) t.cancel();
+      // The dialplan half of a Local channel has no report of its own.
+      if (ch.localHalf === 2) continue;
       ch.report.state = 'Destroyed';
       ch.report.ended = { at: new Date().toISOString(), cause: 0, causeText: causeText(0), by: 'system', note: 'Asterisk restarted' };
       this.emit('call-ended', structuredClone(ch.report));

@@ -50,6 +50,17 @@ export class SimChannel {
   readonly signals = new EventEmitter();
   /** Outbound: set while the channel is being dialed. */
   dialing: { dialstring: string; app?: string; appArgs: string[]; viaDial: boolean } | undefined;
+  /**
+   * chan_pjsip's technology cause: the SIP code of a failure, or the one its hangup sends (hangup_cause2sip);
+   * ChannelHangupRequest and ChannelDestroyed carry it as tech_cause once set (0: none).
+   */
+  techCause = 0;
+  /** A Local channel's other half (;1 <-> ;2, main/core_unreal.c), while both exist. */
+  localPeer: SimChannel | undefined;
+  /** Which half of a Local channel this is: 1 the one the requester holds, 2 the one that runs the dialplan. */
+  localHalf: 1 | 2 | undefined;
+  /** A Local ;2 whose dialplan has started (core_unreal.c AST_UNREAL_CARETAKER_THREAD): ;1's hangup reaches it queued. */
+  localDialplanStarted = false;
 
   constructor(
     readonly id: string,
@@ -68,6 +79,11 @@ export class SimChannel {
   }
 
   language: string;
+
+  /** The channel driver, as ARI names it (the part of the name before the first "/"). */
+  get technology(): string {
+    return this.name.slice(0, this.name.indexOf('/'));
+  }
 
   json(): Channel {
     return {

@@ -310,6 +310,24 @@ describe('ARI adapter over the wire', function () {
       }
     });
 
+    it('reconciles an originated Local channel as one call: its ;2 half, in the application and marked, is not left over from an earlier run', async function () {
+      // Asterisk subscribes the originating application to both halves of a Local channel and copies ;1's variables,
+      // the instance's mark among them, to ;2 (resource_channels.c, core_unreal.c ast_unreal_call_setup).
+      const r = await rig({ conn: { instance: 'node-a' } });
+      try {
+        r.sim.setNumber('300', { outcome: 'answer', ringMs: 100 });
+        const { channel, outcome } = await r.conn.originate({ endpoint: 'Local/300@outbound', appArgs: ['campaign'] });
+        assert.equal((await outcome).answered, true);
+        const reconciled = new Promise<Reconciliation>((resolve) => r.conn.onReconciled(resolve));
+        r.sim.dropWebSockets();
+        const rec = await reconciled;
+        assert.deepEqual([rec.kept, rec.unclaimed, rec.foreign], [[channel.id], [], []]);
+        assert.equal(r.sim.asterisk.report(channel.id)?.ended, undefined, 'the call is still up');
+      } finally {
+        await r.close();
+      }
+    });
+
     it('detects a half-open socket by its missing pongs and reconnects', async function () {
       const r = await rig({ conn: { heartbeatMs: 50 } });
       try {

@@ -3,7 +3,7 @@
  * (dialing.ts): a call arriving, hangups, answer, DTMF, dialplan moves and variables.
  */
 import { randomUUID } from 'node:crypto';
-import { causeText, HANGUP_REASONS, isHangupReason, sipResponseForCause } from '../../ari/causes';
+import { causeText, dialStatusForCause, HANGUP_REASONS, isHangupReason, sipResponseForCause, techCauseForHangup } from '../../ari/causes';
 import type { Channel } from '../../ari/types';
 import { SimChannel } from '../channel';
 import { scanInt } from '../asterisk-parsing';
@@ -52,8 +52,37 @@ export class Channels {
   }
 
   /**
+   * ChannelHangupRequest as main/channel.c packs it: ast_softhangup (an ARI DELETE, a dial timeout) sends the
+   * softhangup flag (32) as `cause` with `soft`; ast_queue_hangup(_with_cause) the Q.850 cause, and none at all when
+   * the channel has none (a BYE without a Reason header); both add the channel's tech_cause once it has one.
+   */
+  hangupRequestEvent(ch: SimChannel, cause: number, soft = false): void {
+    const fields: Record<string, unknown> = soft ? { cause: 32, soft: true } : cause ? { cause } : {};
+    if (ch.techCause) fields.tech_cause = ch.techCause;
+    this.core.channelEvent('ChannelHangupRequest', ch, fields);
+  }
+
+  /**
+   * The party at the far end hangs up. A PJSIP channel: chan_pjsip_session_end takes the cause of the BYE's
+   * Reason header (or of a failure response) and records the SIP code for it as tech_cause before it queues the
+   * hangup. A Local channel's ;1: the far party is behind ;2, whose dialplan ends (Hangup() sends no request of
+   * its own); ast_unreal_hangup then hangs ;1 up with that cause.
+   */
+  farEndHangup(ch: SimChannel, cause: number, by: 'caller' | 'callee', note?: string): void {
+    if (ch.localHalf === 1 && ch.localPeer) {
+      this.hangupChannel(ch.localPeer, cause, by, note, { noRequestEvent: true });
+      return;
+    }
+    if (ch.technology === 'PJSIP' && !ch.techCause) ch.techCause = techCauseForHangup(cause);
+    this.hangupChannel(ch, cause, by, note);
+  }
+
+  /**
    * Ends a channel: ChannelHangupRequest, the end of its media, StasisEnd,
    * ChannelDestroyed; each to the apps that are subscribed at that moment.
+   * A Local channel takes its other half with it (ast_unreal_hangup): ;1
+   * going queues a hangup with its cause on ;2; ;2 going does so on ;1, which
+   * a dialing originate then reports in a Dial event (monitor_dial).
    */
   hangupChannel(
     ch: SimChannel,
@@ -66,10 +95,7 @@ export class Channels {
     ch.hangingUp = true;
     ch.hangupCause = cause;
     ch.dialing = undefined;
-    if (!opts.noRequestEvent) {
-      // An ARI DELETE is a soft hangup whose blob carries the softhangup flag (32), not a Q.850 code.
-      this.core.channelEvent('ChannelHangupRequest', ch, opts.soft ? { cause: 32, soft: true } : { cause });
-    }
+    if (!opts.noRequestEvent) this.hangupRequestEvent(ch, cause, opts.soft);
     ch.scriptAbort.abort();
     // Queued playbacks die with the channel silently; the one playing ends as failed.
     for (const pb of ch.playbacks.splice(1)) {
@@ -85,10 +111,32 @@ export class Channels {
     ch.timers.clear();
     ch.destroyed = true;
     const answered = ch.report.answeredAt !== undefined;
-    this.core.channelEvent('ChannelDestroyed', ch, { cause, cause_txt: causeText(cause) });
+    const peer = ch.localPeer;
+    if (peer) {
+      ch.localPeer = undefined;
+      peer.localPeer = undefined;
+      // ast_unreal_hangup, from this half's hangup, before its ChannelDestroyed: ast_queue_hangup_with_cause on the
+      // other; a ;2 whose dialplan never started is hung up at once instead, with no request.
+      if (!peer.hangingUp && (ch.localHalf === 2 || peer.localDialplanStarted)) this.hangupRequestEvent(peer, cause);
+    }
+    // chan_pjsip_hangup records the SIP code its hangup sends (none for a normal clearing) unless a response set one.
+    if (ch.technology === 'PJSIP' && !ch.techCause) ch.techCause = techCauseForHangup(cause);
+    const destroyed: Record<string, unknown> = { cause, cause_txt: causeText(cause) };
+    if (ch.techCause) destroyed.tech_cause = ch.techCause;
+    this.core.channelEvent('ChannelDestroyed', ch, destroyed);
     this.core.channels.delete(ch.id);
     for (const app of this.core.apps.values()) app.remove(app.channels, ch.id);
     for (const [name, app] of this.core.apps) if (app.finished) this.core.apps.delete(name);
+    if (peer && !peer.hangingUp) {
+      // ;2 ended under a ;1 an originate is still dialing: monitor_dial reads the hangup and reports it.
+      if (ch.localHalf === 2 && peer.dialing && !peer.dialing.viaDial) this.core.resources.dialing.dialEvent(peer, dialStatusForCause(cause), peer.dialing.dialstring);
+      this.hangupChannel(peer, cause, by, note, { noRequestEvent: true });
+    }
+    // The dialplan half of a Local channel is no call of its own: it has no report.
+    if (ch.localHalf === 2) {
+      ch.signals.emit('destroyed');
+      return;
+    }
     ch.report.state = 'Destroyed';
     ch.report.ended = { at: new Date().toISOString(), cause, causeText: causeText(cause), by };
     if (ch.direction === 'inbound' && !answered) ch.report.ended.sipResponse = sipResponseForCause(cause);
@@ -178,8 +226,10 @@ export class Channels {
     if (slash <= 0) throw new AriHttpError(422, `Endpoint parameter '${endpoint}' does not contain tech/resource`);
     if (slash === endpoint.length - 1) throw new AriHttpError(422, `No resource provided in endpoint parameter '${endpoint}'`);
     const tech = endpoint.slice(0, slash);
-    // strncasecmp(channel type, tech, strlen(tech)): the technology may be any case-insensitive prefix of PJSIP.
-    if (!'pjsip'.startsWith(tech.toLowerCase())) throw new AriHttpError(422, `Endpoint technology '${tech}' does not match channel technology 'PJSIP'`);
+    // strncasecmp(channel type, tech, strlen(tech)): the technology may be any case-insensitive prefix of the channel's.
+    if (!ch.technology.toLowerCase().startsWith(tech.toLowerCase())) throw new AriHttpError(422, `Endpoint technology '${tech}' does not match channel technology '${ch.technology}'`);
+    // core_local.c's channel technology has no transfer callback: ast_transfer does nothing ("Unsupported transfer").
+    if (ch.technology !== 'PJSIP') return;
     this.core.after(ch, 0, () => {
       this.core.transfer(ch, { kind: 'redirect', target: endpoint, at: new Date().toISOString() });
       // A redirected call is handed to the far end (302 or REFER) and leaves Asterisk.
@@ -214,18 +264,46 @@ export class Channels {
   setVariable(id: string, variable: string | undefined, value: string | undefined): void {
     if (!variable) throw new AriHttpError(400, 'Variable name is required');
     const ch = this.core.control(id);
-    const fn = /^(\w+)\((.*)\)$/.exec(variable);
-    if (fn) {
-      const [, name, arg] = fn;
-      if (name === 'CHANNEL' && arg === 'language') ch.language = value ?? '';
-      else if (name === 'CALLERID' && arg === 'num') ch.caller = { ...ch.caller, number: value ?? '' };
-      else if (name === 'CALLERID' && arg === 'name') ch.caller = { ...ch.caller, name: value ?? '' };
-      else throw new AriHttpError(400, 'Failed to execute function');
-    } else {
-      ch.vars.set(variable, value ?? '');
-    }
+    if (!this.writeVariable(ch, variable, value ?? '')) throw new AriHttpError(400, 'Failed to execute function');
     ch.report.variables[variable] = value ?? '';
-    this.core.channelEvent('ChannelVarset', ch, { variable, value: value ?? '' });
+  }
+
+  /**
+   * pbx_builtin_setvar_helper: a name ending in ")" is a function (ast_func_write), which publishes no
+   * ChannelVarset; CALLERID() and CONNECTEDLINE() change the party and publish a snapshot, which an application
+   * following the channel receives as ChannelCallerId or ChannelConnectedLine (res/stasis/app.c channel_callerid,
+   * channel_connected_line). Any other name is a variable: ChannelVarset. Returns false for a function the
+   * simulator does not have.
+   */
+  writeVariable(ch: SimChannel, variable: string, value: string): boolean {
+    const fn = /^(\w+)\((.*)\)$/.exec(variable);
+    if (!fn) {
+      ch.vars.set(variable, value);
+      this.core.channelEvent('ChannelVarset', ch, { variable, value });
+      return true;
+    }
+    const [, name, arg] = fn;
+    if (name === 'CHANNEL' && arg === 'language') {
+      ch.language = value;
+    } else if (name === 'CALLERID' && (arg === 'num' || arg === 'name')) {
+      const caller = arg === 'num' ? { ...ch.caller, number: value } : { ...ch.caller, name: value };
+      if (caller.number === ch.caller.number && caller.name === ch.caller.name) return true;
+      ch.caller = caller;
+      // The presentation comes from the endpoint's settings; 0 is what a caller id without privacy has.
+      this.core.channelEvent('ChannelCallerId', ch, { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
+    } else if (name === 'CONNECTEDLINE' && (arg === 'num' || arg === 'name')) {
+      this.setConnected(ch, arg === 'num' ? { ...ch.connected, number: value } : { ...ch.connected, name: value });
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** ast_channel_set_connected_line: a new connected line is a new snapshot, ChannelConnectedLine to the apps following the channel. */
+  setConnected(ch: SimChannel, connected: { name: string; number: string }): void {
+    if (connected.number === ch.connected.number && connected.name === ch.connected.name) return;
+    ch.connected = { ...connected };
+    this.core.channelEvent('ChannelConnectedLine', ch);
   }
 
   channelList(): Channel[] {

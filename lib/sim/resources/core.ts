@@ -26,6 +26,7 @@ import type { Channels } from './channels';
 import type { DeviceStates } from './deviceStates';
 import type { Dialing } from './dialing';
 import type { Endpoints } from './endpoints';
+import type { LocalChannels } from './local';
 import type { Events } from './events';
 import type { Mailboxes } from './mailboxes';
 import type { Playbacks } from './playbacks';
@@ -107,6 +108,7 @@ export interface Resources {
   dialing: Dialing;
   endpoints: Endpoints;
   events: Events;
+  local: LocalChannels;
   mailboxes: Mailboxes;
   playbacks: Playbacks;
   recordings: Recordings;

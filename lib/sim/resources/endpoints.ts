@@ -14,6 +14,7 @@ export class Endpoints {
     byEndpoint.set('trunk', []);
     for (const n of this.core.numbers.keys()) if (/^\d{2,6}$/.test(n)) byEndpoint.set(n, []);
     for (const ch of this.core.channels.values()) {
+      if (ch.technology !== 'PJSIP') continue;
       const ep = ch.name.replace(/^PJSIP\//, '').replace(/-[0-9a-f]{8}$/, '');
       byEndpoint.set(ep, [...(byEndpoint.get(ep) ?? []), ch.id]);
     }

@@ -19,7 +19,7 @@ export class Scripts {
   /** The simulated party hangs up now (control API). */
   remoteHangup(id: string, cause = 16): void {
     const ch = this.core.channel(id);
-    this.core.resources.channels.hangupChannel(ch, cause, ch.direction === 'inbound' ? 'caller' : 'callee');
+    this.core.resources.channels.farEndHangup(ch, cause, ch.direction === 'inbound' ? 'caller' : 'callee');
   }
 
   runScript(ch: SimChannel, steps: ScriptStep[], party: 'caller' | 'callee'): void {
@@ -57,7 +57,7 @@ export class Scripts {
           this.core.resources.recordings.setTalking(ch, false);
         }
       } else if ('hangup' in step) {
-        this.core.resources.channels.hangupChannel(ch, step.cause ?? 16, party);
+        this.core.resources.channels.farEndHangup(ch, step.cause ?? 16, party);
         return;
       }
     }

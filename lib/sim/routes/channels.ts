@@ -48,7 +48,7 @@ const originateTail: ParamSpec[] = [
 
 function originateArgs(a: Args): Parameters<SimulatedAsterisk['originate']>[0] {
   const p: Parameters<SimulatedAsterisk['originate']>[0] = { endpoint: a.str('endpoint') ?? '' };
-  a.strings(p, ['app', 'appArgs', 'callerId', 'extension', 'context', 'label', 'originator', 'formats', 'channelId']);
+  a.strings(p, ['app', 'appArgs', 'callerId', 'extension', 'context', 'label', 'originator', 'formats', 'channelId', 'otherChannelId']);
   a.ints(p, ['timeout', 'priority']);
   const vars = variablesOf(a);
   if (vars) p.variables = vars;
@@ -98,7 +98,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       errors: [{ code: 409, reason: 'Channel with given unique ID already exists.' }],
       handle: (a) => {
         const p: Parameters<SimulatedAsterisk['create']>[0] = { endpoint: a.str('endpoint') ?? '', app: a.req('app') };
-        a.strings(p, ['appArgs', 'channelId', 'originator', 'formats']);
+        a.strings(p, ['appArgs', 'channelId', 'otherChannelId', 'originator', 'formats']);
         const vars = variablesOf(a);
         if (vars) p.variables = vars;
         return ast.create(p);
