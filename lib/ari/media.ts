@@ -18,7 +18,14 @@
  *   or, when there is none of that name, the text as tone data
  *   (main/indications.c: parts "[!][M]f1[+|*[M]f2][/ms]" separated by "|" or ",").
  * - A list is one parameter separated by commas: a comma inside a URI would
- *   start another media.
+ *   start another media. Asterisk splits it with __ast_app_separate_args
+ *   (main/app.c): double quotes and backslashes are removed, and no comma
+ *   splits while a ( or [ is open, counting across items: so " and \ are
+ *   refused, and ( ) [ ] only where they do not close (characters:(a,sound:beep
+ *   would be one item).
+ * - number: is read as a C int (sscanf %30d) and said by ast_say_number,
+ *   which says nothing for INT_MAX ("too big") and only "minus" for INT_MIN:
+ *   numbers from -2147483647 to 2147483646 are said.
  */
 import dns from 'node:dns';
 import { HostAllowlist, bareHost, isInternalIp, parseIp } from '../net/addresses';
@@ -34,10 +41,10 @@ const MEDIA_NAME = `${NAME_PART}(?:/${NAME_PART}){0,15}`;
 const TONE_PART = '!?M?[0-9]{1,5}(?:[+*]M?[0-9]{1,5})?(?:/[0-9]{1,6})?';
 /** An indication name (indications.conf) or tone data, with an optional tone zone. */
 const TONE = `(?:[A-Za-z][A-Za-z0-9_-]{0,31}|${TONE_PART}(?:\\|${TONE_PART}){0,31})(?:;tonezone=[A-Za-z0-9_-]{1,32})?`;
-const URL_TEXT = 'https?://[^\\s,\\u0000-\\u001f\\u007f]{1,2000}';
+const URL_TEXT = 'https?://[^\\s,"\\\\\\u0000-\\u001f\\u007f]{1,2000}';
 
 /** One media URI as ARI plays it, or an http(s) URL (played as sound:<url>): the schemas' pattern. */
-export const MEDIA_PATTERN = `^(sound:${MEDIA_NAME}|sound:${URL_TEXT}|recording:${MEDIA_NAME}|number:-?\\d{1,15}|digits:[0-9*#]{1,64}|characters:[^,\\u0000-\\u001f\\u007f]{1,64}|tone:${TONE}|${URL_TEXT})$`;
+export const MEDIA_PATTERN = `^(sound:${MEDIA_NAME}|sound:${URL_TEXT}|recording:${MEDIA_NAME}|number:-?\\d{1,10}|digits:[0-9*#]{1,64}|characters:[^,"\\\\\\u0000-\\u001f\\u007f]{1,64}|tone:${TONE}|${URL_TEXT})$`;
 
 const NAME_RE = new RegExp(`^${MEDIA_NAME}$`);
 const TONE_RE = new RegExp(`^${TONE}$`);
@@ -56,6 +63,8 @@ export function normalizeMedia(uri: string): string {
   }
   if (rest.length === 0) throw new RangeError(`media ${quoted(uri)}: nothing after "${scheme}:"`);
   if (rest.includes(',')) throw new RangeError(`media ${quoted(uri)}: a media URI cannot contain a comma (ARI separates a list with commas)`);
+  const splitter = listSplitting(rest);
+  if (splitter) throw new RangeError(`media ${quoted(uri)}: ${splitter} (Asterisk's list splitting would change it)`);
   const control = controlCharacter(rest);
   if (control !== undefined) throw new RangeError(`media ${quoted(uri)}: contains a control character (${codePoint(control)})`);
   switch (scheme as MediaScheme) {
@@ -68,6 +77,7 @@ export function normalizeMedia(uri: string): string {
       return trimmed;
     case 'number':
       if (!/^-?\d+$/.test(rest)) throw new RangeError(`media ${quoted(uri)}: number: takes an integer`);
+      if (Math.abs(Number(rest)) > 2147483646 && rest !== '-2147483647') throw new RangeError(`media ${quoted(uri)}: Asterisk says numbers from -2147483647 to 2147483646`);
       return trimmed;
     case 'digits':
       if (!/^[0-9*#]+$/.test(rest)) throw new RangeError(`media ${quoted(uri)}: digits: takes 0-9, * and #`);
@@ -82,6 +92,26 @@ export function normalizeMedia(uri: string): string {
   }
 }
 
+/**
+ * What in one media URI Asterisk's list splitting (main/app.c, __ast_app_separate_args) would change: a double
+ * quote or a backslash (removed), or a ( or [ left open (no comma splits the list until it closes, so the next media
+ * would join this one). Counted as Asterisk counts: a ) or ] with nothing open is ignored.
+ */
+function listSplitting(text: string): string | undefined {
+  let paren = 0;
+  let bracket = 0;
+  for (const ch of text) {
+    if (ch === '"' || ch === '\\') return `a media URI cannot contain ${ch}`;
+    if (ch === '(') paren += 1;
+    else if (ch === ')' && paren > 0) paren -= 1;
+    else if (ch === '[') bracket += 1;
+    else if (ch === ']' && bracket > 0) bracket -= 1;
+  }
+  if (paren > 0) return 'a ( is not closed';
+  if (bracket > 0) return 'a [ is not closed';
+  return undefined;
+}
+
 function checkName(uri: string, name: string, what: string): void {
   if (name.startsWith('/') || name.split('/').some((part) => part === '..' || part === '.')) {
     throw new RangeError(`media ${quoted(uri)}: ${what} (no leading /, no . or .. parts)`);
@@ -93,6 +123,8 @@ function checkName(uri: string, name: string, what: string): void {
 
 function checkUrl(uri: string, url: string): string {
   if (/[\s,]/.test(url) || controlCharacter(url) !== undefined) throw new RangeError(`media ${quoted(uri)}: a URL cannot contain whitespace, commas or control characters`);
+  const splitter = listSplitting(url);
+  if (splitter) throw new RangeError(`media ${quoted(uri)}: ${splitter} (Asterisk's list splitting would change it): percent-encode it`);
   let parsed: URL;
   try {
     parsed = new URL(url);
