@@ -111,12 +111,21 @@ export class IvrMenuAnchor {
     this.ws = ws;
     ws.on('message', (data: WebSocket.RawData) => {
       const receivedAt = received.hasSubscribers ? performance.now() : 0;
-      const event = JSON.parse((data as Buffer).toString('utf8')) as AriEvent;
+      let event: AriEvent;
+      try {
+        event = JSON.parse((data as Buffer).toString('utf8')) as AriEvent;
+      } catch {
+        return;
+      }
       if (received.hasSubscribers) received.publish({ event, receivedAt });
       this.dispatch(event);
     });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve());
+      ws.once('open', () => {
+        // Later errors close the socket; the bench sees its calls stop.
+        ws.on('error', () => undefined);
+        resolve();
+      });
       ws.once('error', reject);
     });
   }
