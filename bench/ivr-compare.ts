@@ -49,6 +49,8 @@ async function side(name: AppName): Promise<void> {
   const send = (report: Report): void => {
     process.send?.(report);
   };
+  // The comparison's process went away (stopped, killed): so does this one.
+  process.once('disconnect', () => process.exit(1));
   const probe = new Probe();
   const app = await startApp(name, simUrl, 'anchor');
   const driver = new Driver(simUrl, (listener) => app.onEnded(listener), name === 'anchor' ? 'anchor' : undefined);
@@ -200,6 +202,16 @@ async function compare(): Promise<void> {
   console.log(`levels ${levels.join(', ')}; ${rounds} round(s) per side and level, alternating; ${windowSec} s windows\n`);
   const { child, url } = await startSimulatorProcess(['--media-ms', '0', '--app', 'callflow']);
   const sides: Side[] = [];
+  const stopAll = (): void => {
+    for (const s of sides) s.stop();
+    child.kill('SIGINT');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopAll();
+      process.exit(1);
+    });
+  }
   try {
     const sim = { url, pid: child.pid ?? 0 };
     // One after the other: each warm-up has the simulator to itself.
@@ -227,8 +239,7 @@ async function compare(): Promise<void> {
       for (const [level, r] of results) printLevel(level, r.plugin, r.anchor);
     }
   } finally {
-    for (const s of sides) s.stop();
-    child.kill('SIGINT');
+    stopAll();
   }
 }
 
