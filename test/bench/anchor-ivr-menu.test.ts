@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { IvrMenuAnchor } from '../../bench/anchor-ivr-menu';
-import { readExamples } from '../../lib/playground/home';
+import { benchFlows } from '../../bench/ivr-plugin';
 import { startSimulator } from '../../lib/sim';
 import type { ScriptStep } from '../../lib/sim/script';
 import { CREDS, connected } from '../support/ivr';
@@ -57,13 +57,10 @@ async function requestsOfOneCall(simOptions: { mediaMs?: number; speed?: number 
   return seen;
 }
 
-/** The example as bench/ivr deploys it (the collect waits 5 s between keys). */
+/** The example as bench/ivr deploys it (bench/ivr-plugin.ts: the collect waits 5 s between keys), in the test's Node-RED. */
 async function plugin(url: string): Promise<() => Promise<void>> {
-  const example = readExamples().find((e) => e.name === 'IVR menu');
-  if (!example) throw new Error('examples/IVR menu.json is missing');
-  const nodes = example.nodes.map((n) => {
-    if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url };
-    if (n.type === 'callflow-collect') return { ...n, interDigitTimeoutSec: 5 };
+  const nodes = benchFlows(url).map((n) => {
+    if (n.type === 'callflow-asterisk') return { ...n, id: 'a1' };
     return n.connection ? { ...n, connection: 'a1' } : n;
   });
   await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
