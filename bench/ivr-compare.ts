@@ -38,6 +38,8 @@ type Report = { type: 'ready'; heapMb: number; warmedUp: number } | { type: 'res
 
 /** A window's figures are suspect when a process used this much of a core: it, not the code, set the pace. */
 const BUSY_SHARE = 0.9;
+/** Below this share of idle CPU the whole machine was busy in a window: every process waited for a core. */
+const MACHINE_IDLE_LOW = 0.1;
 
 // ------------------------------------------------------------------ one side (a child process)
 
@@ -180,12 +182,20 @@ function printLevel(level: number, plugin: WindowFigures[], anchor: WindowFigure
   line('calls in progress measured', (f) => f.inProgress, { show: fixed(0), unit: '' });
   line("the application's CPU", (f) => f.cpuShare, percent);
   line("the simulator's CPU", (f) => f.simCpuShare ?? Number.NaN, percent);
+  line("the machine's idle CPU", (f) => f.machineIdleShare ?? Number.NaN, percent);
   line('p99 without GC-touched', (f) => f.quiet.p99, { show: fixed(2), unit: ' ms' });
   console.log(`  plugin steps/s: ${median(plugin.map((f) => f.stepsPerSec)).toFixed(0)}`);
   const all = [...plugin.map((f) => ['plugin', f] as const), ...anchor.map((f) => ['anchor', f] as const)];
   const simBusy = all.filter(([, f]) => (f.simCpuShare ?? 0) >= BUSY_SHARE);
   if (simBusy.length > 0) {
     console.log(`  ! the simulator used ${BUSY_SHARE * 100}% of a core or more in ${simBusy.length} of ${all.length} windows (${simBusy.map(([n]) => n).join(', ')}): at this level it, not the application, may set the pace`);
+  }
+  const starved = all.filter(([, f]) => (f.machineIdleShare ?? 1) < MACHINE_IDLE_LOW);
+  if (starved.length > 0) {
+    console.log(
+      `  ! the machine had less than ${MACHINE_IDLE_LOW * 100}% idle CPU in ${starved.length} of ${all.length} windows (${starved.map(([n]) => n).join(', ')}): ` +
+        'processes waited for a core, so the added times there are the machine\'s more than the code\'s (and reactions over 1 s are left out as timers: see n)',
+    );
   }
   const appBusy = all.filter(([, f]) => f.cpuShare >= BUSY_SHARE);
   if (appBusy.length > 0) console.log(`  ! the application's process used ${BUSY_SHARE * 100}% of a core or more in ${appBusy.length} window(s) (${appBusy.map(([n]) => n).join(', ')}): it is saturated`);
@@ -228,7 +238,8 @@ async function compare(): Promise<void> {
           byLevel[s.name].push(f);
           console.log(
             `  ${level} calls, round ${round}, ${s.name.padEnd(6)}: ${f.inProgress} in progress, p50 ${ms(f.added.p50)} / p99 ${ms(f.added.p99)} (${f.added.n}), ` +
-              `CPU/call ${ms(f.cpuMsPerCall)}, heap/call ${f.heapKbPerCall.toFixed(1)} KB, CPU ${percent.show(f.cpuShare)}%, simulator ${f.simCpuShare === undefined ? '?' : percent.show(f.simCpuShare)}%`,
+              `CPU/call ${ms(f.cpuMsPerCall)}, heap/call ${f.heapKbPerCall.toFixed(1)} KB, CPU ${percent.show(f.cpuShare)}%, simulator ${f.simCpuShare === undefined ? '?' : percent.show(f.simCpuShare)}%, ` +
+              `machine idle ${f.machineIdleShare === undefined ? '?' : percent.show(f.machineIdleShare)}%`,
           );
         }
       }

@@ -128,6 +128,17 @@ export function processCpuSec(pid: number): number | undefined {
   }
 }
 
+/** The machine's CPU time so far, all cores: [idle (with I/O wait), total], in clock ticks (/proc/stat; Linux). */
+export function machineCpuTicks(): [number, number] | undefined {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const total = fields.slice(0, 8).reduce((sum, v) => sum + v, 0);
+    return [(fields[3] ?? 0) + (fields[4] ?? 0), total];
+  } catch {
+    return undefined;
+  }
+}
+
 export interface WindowFigures {
   level: number;
   inProgress: number;
@@ -146,6 +157,8 @@ export interface WindowFigures {
   heapKbPerCall: number;
   /** Share of one core the simulator's process used in the window, when its pid is known. */
   simCpuShare?: number;
+  /** Share of the machine's CPU time (all cores, all processes) that was idle in the window: near 0, processes waited for a core. */
+  machineIdleShare?: number;
   /** By what led to what ("PlaybackFinished -> POST channels/play"). */
   byPair: { pair: string; p50: number; p99: number; n: number }[];
 }
@@ -161,12 +174,14 @@ export async function measureWindow(options: { driver: Driver; probe: Probe; lev
   probe.on = true;
   const cpu0 = process.cpuUsage();
   const sim0 = options.simPid === undefined ? undefined : processCpuSec(options.simPid);
+  const machine0 = machineCpuTicks();
   const ended0 = driver.ended;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, options.windowSec * 1000));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const sim1 = options.simPid === undefined ? undefined : processCpuSec(options.simPid);
+  const machine1 = machineCpuTicks();
   probe.on = false;
   // Let the observer report the last pauses, then sort the samples.
   await new Promise((r) => setImmediate(r));
@@ -195,6 +210,7 @@ export async function measureWindow(options: { driver: Driver; probe: Probe; lev
     byPair: [...probe.byPair].sort((a, b) => b[1].length - a[1].length).map(([pair, list]) => ({ pair, ...pick(summary(list)) })),
   };
   if (sim0 !== undefined && sim1 !== undefined) figures.simCpuShare = (sim1 - sim0) / seconds;
+  if (machine0 && machine1 && machine1[1] > machine0[1]) figures.machineIdleShare = (machine1[0] - machine0[0]) / (machine1[1] - machine0[1]);
   probe.byPair.clear();
   return figures;
 }

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
         `                without the ${f.added.n - f.quiet.n} that a GC pause touched: p50 ${ms(f.quiet.p50)} / p99 ${ms(f.quiet.p99)}` +
           ` (${f.gcPauses} pauses, ${(f.gcShare * 100).toFixed(1)}% of the time, longest ${ms(f.longestPauseMs)})`,
       );
-      console.log(`                CPU: this process ${(f.cpuShare * 100).toFixed(0)}% of a core, the simulator ${f.simCpuShare === undefined ? '?' : (f.simCpuShare * 100).toFixed(0)}%`);
+      console.log(`                CPU: this process ${(f.cpuShare * 100).toFixed(0)}% of a core, the simulator ${f.simCpuShare === undefined ? '?' : (f.simCpuShare * 100).toFixed(0)}%; the machine idle ${f.machineIdleShare === undefined ? '?' : (f.machineIdleShare * 100).toFixed(0)}%`);
       if (opts.detail) {
         for (const d of f.byPair) console.log(`      ${d.pair.padEnd(52)} p50 ${ms(d.p50)}  p99 ${ms(d.p99)}  (${d.n})`);
       }
