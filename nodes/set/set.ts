@@ -10,6 +10,7 @@ import { asText, withoutToken, type CallHandle } from '../../lib/call/handle';
 import { setConfig, type Assignment } from '../../lib/schemas/elements';
 import { defineElement } from '../shared/element';
 import type { Node, NodeAPI, NodeMessage } from '../shared/red';
+import { put } from '../../lib/own';
 
 function evaluate(RED: NodeAPI, node: Node, msg: NodeMessage, a: Assignment, channel: (name: string) => Promise<string | undefined>): Promise<unknown> {
   // The call's own data, without its token: a variable must not carry it (variables are shown and stored).
@@ -38,9 +39,10 @@ export = function register(RED: NodeAPI): void {
           throw new Error(`${a.name}: could not read the ${a.type} value ${shownValue(a.value)}: ${(err as Error).message}`);
         }
         if (a.target === 'var') {
-          session.vars[a.name] = value;
+          // Own entries: "__proto__" or "constructor" are valid variable names (lib/own.ts).
+          put(session.vars, a.name, value);
           // A later row reads it through msg.call.vars (JSONata, msg, call).
-          (msg.call as { vars: Record<string, unknown> }).vars[a.name] = value;
+          put((msg.call as { vars: Record<string, unknown> }).vars, a.name, value);
         } else {
           const text = asText(value);
           // Values come from callers and flows; Asterisk stores them as they are (SIP headers, CDRs and logs show them).
@@ -48,7 +50,7 @@ export = function register(RED: NodeAPI): void {
           if (problem) throw new Error(`${a.name}: the value ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text)} ${problem}, so it is not set on the channel`);
           await engine.telephony.setVariable(session.channelId, a.name, text, signal);
         }
-        values[a.name] = value;
+        put(values, a.name, value);
       }
       return { output: 0, outcome: 'set', payload: { outcome: 'set', values } };
     },
