@@ -15,6 +15,7 @@
  * characters, U+FFFD from text that was not UTF-8, lone surrogates; see
  * field-text.ts), and the contact is checked against the store's schema.
  */
+import { put } from '../own';
 import type { CallOrder } from '../schemas/campaign';
 import { contactInput, type AttrValue, type ContactInput, type ContactNumber } from '../schemas/store';
 import { escaped, show, textProblem, UNSHOWABLE, type FieldKind } from './field-text';
@@ -241,7 +242,7 @@ function checkAttr(attrs: Record<string, AttrValue>, field: string, name: string
     reject(`${field}: ${show(value)} is not a text, number or true/false`);
   }
   if (typeof value === 'string') checkText(field, value, 'text');
-  attrs[name] = value;
+  put(attrs, name, value);
 }
 
 /**
@@ -291,7 +292,8 @@ function buildContact(row: unknown, rules: ContactRules): ContactInput {
   const customIn = given(row.custom);
   if (customIn !== undefined) {
     if (!isObject(customIn)) reject(`custom: ${show(customIn)} is not an object of custom fields`);
-    Object.assign(custom, customIn);
+    // Own entries, one by one: Object.assign would take a "__proto__" field as the prototype (lib/own.ts).
+    for (const [name, value] of Object.entries(customIn)) put(custom, name, value);
   }
   for (const key of Object.keys(row)) {
     if (key.startsWith('attr.')) {
@@ -301,7 +303,7 @@ function buildContact(row: unknown, rules: ContactRules): ContactInput {
       const value = given(row[key]);
       const name = key.slice(7);
       if (name === '') reject(`${key}: a custom field needs a name after "custom."`);
-      if (value !== undefined) custom[name] = value;
+      if (value !== undefined) put(custom, name, value);
     }
   }
   const attrCount = Object.keys(attrs).length;
