@@ -6,6 +6,7 @@
  * the file (WAV header, or the byte rate of gsm/ulaw/alaw/sln), unless the
  * script defined its length beforehand.
  */
+import { own } from '../own';
 import { sayCharacterFiles, sayDigitFiles, sayNumberFiles, type SoundCatalog } from './sounds';
 
 export type MediaLength = { kind: 'finite'; ms: number } | { kind: 'indefinite' } | { kind: 'missing'; why: string };
@@ -110,7 +111,7 @@ export function measure(url: string, contentType: string, body: Buffer): number 
     return undefined;
   }
   const ext = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(url)?.[1]?.toLowerCase();
-  const rate = (ext && BYTES_PER_SECOND[ext]) ?? (/basic|ulaw|pcmu/i.test(contentType) ? 8000 : undefined);
+  const rate = (ext && own(BYTES_PER_SECOND, ext)) ?? (/basic|ulaw|pcmu/i.test(contentType) ? 8000 : undefined);
   return rate ? Math.round((body.length / rate) * 1000) : undefined;
 }
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { causeText, HANGUP_REASONS, isHangupReason, sipResponseForCause } from '../../ari/causes';
 import type { Channel } from '../../ari/types';
+import { own, put } from '../../own';
 import { SimChannel } from '../channel';
 import { AriHttpError } from '../route';
 import type { HeardEntry, InboundCallOptions } from '../script';
@@ -189,12 +190,13 @@ export class Channels {
         // A header that is not there makes the function fail, as res_pjsip_header_funcs does.
         PJSIP_HEADER: () => (/^read,/i.test(arg) ? ch.headers.get(arg.slice(5).trim().toLowerCase()) : undefined),
       };
-      const value = functions[name]?.();
+      // Only the functions above: "toString(x)" or "constructor(x)" is no function Asterisk has.
+      const value = own(functions, name)?.();
       if (value === undefined) throw new AriHttpError(500, 'Unable to read provided function');
       return { value };
     }
     const builtin: Record<string, string> = { UNIQUEID: ch.id, CHANNEL: ch.name, EXTEN: ch.dialplan.exten, CONTEXT: ch.dialplan.context };
-    const value = ch.vars.get(variable) ?? builtin[variable];
+    const value = ch.vars.get(variable) ?? own(builtin, variable);
     if (value === undefined) throw new AriHttpError(404, 'Provided variable was not found');
     return { value };
   }
@@ -212,7 +214,7 @@ export class Channels {
     } else {
       ch.vars.set(variable, value ?? '');
     }
-    ch.report.variables[variable] = value ?? '';
+    put(ch.report.variables, variable, value ?? '');
     this.core.channelEvent('ChannelVarset', ch, { variable, value: value ?? '' });
   }
 

@@ -6,6 +6,7 @@
 import type { StoredRecording } from '../../ari/types';
 import { SimRecording, type SimBridge, type SimChannel } from '../channel';
 import { silentWav } from '../media';
+import { hasOwn } from '../../own';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
 
@@ -27,7 +28,7 @@ export class Recordings {
     let bridge: SimBridge | undefined;
     if (target.channelId !== undefined) ch = this.core.control(target.channelId);
     else bridge = this.core.bridge(target.bridgeId ?? '');
-    if (!(p.terminateOn in TERMINATE_DIGITS)) throw new AriHttpError(400, 'terminateOn invalid');
+    if (!hasOwn(TERMINATE_DIGITS, p.terminateOn)) throw new AriHttpError(400, 'terminateOn invalid');
     if (!['fail', 'overwrite', 'append'].includes(p.ifExists)) throw new AriHttpError(400, 'ifExists invalid');
     if (!RECORDING_FORMATS.includes(p.format)) throw new AriHttpError(422, 'specified format is unknown on this system');
     if (!p.name || p.name.startsWith('/') || p.name.split('/').includes('..')) throw new AriHttpError(400, 'Recording name invalid');
