@@ -43,10 +43,14 @@ const CUSTOM_DEPTH = 16;
 const CUSTOM_VALUES = 1000;
 
 
-/** A key of the row as a reason names its field: control characters and the like escaped as \uXXXX. */
+/** Longest key a reason names whole; a longer one is cut (the reason quotes it shortened where it is the value). */
+const KEY_SHOWN = 60;
+
+/** A key of the row as a reason names its field: control characters and the like escaped as \uXXXX, a long key cut. */
 function keyName(key: string): string {
+  const cut = key.length > KEY_SHOWN ? `${key.slice(0, KEY_SHOWN)}...` : key;
   UNSHOWABLE.lastIndex = 0;
-  return UNSHOWABLE.test(key) ? key.replace(UNSHOWABLE, escaped) : key;
+  return UNSHOWABLE.test(cut) ? cut.replace(UNSHOWABLE, escaped) : cut;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

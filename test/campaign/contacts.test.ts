@@ -117,6 +117,15 @@ describe('campaign contacts', function () {
       assert.deepEqual(Object.entries(csv.custom ?? {}), [['__proto__', 'note'], ['valueOf', 'v']]);
     });
 
+    it('names a field whose key is very long by its first characters (the fuzz found 3,000-character reasons)', function () {
+      const key = '1'.repeat(3000);
+      for (const row of [{ custom: { [key]: 'v' } }, { custom: { note: { [key]: 'v' } } }, { attrs: { [key]: 'v' } }]) {
+        const reason = reasonOf({ customerId: 'C', number: '+15550100', ...row });
+        assert.ok(reason.length < 400, `${reason.length} characters: ${reason.slice(0, 200)}`);
+        assert.match(reason, /^(custom|custom\.note|attrs)\.1{60}\.\.\.: "1+\.\.\. is 3000 characters long \(a name has at most 256\)$/);
+      }
+    });
+
     it('reads numbers as text and a single number with its type', function () {
       assert.deepEqual(contactOf({ customerId: 'C', numbers: 'mobile:+15550100; home:+15550101;+15550102' }).numbers, [
         { number: '+15550100', type: 'mobile' },
