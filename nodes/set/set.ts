@@ -14,12 +14,23 @@ import { put } from '../../lib/own';
 
 function evaluate(RED: NodeAPI, node: Node, msg: NodeMessage, a: Assignment, channel: (name: string) => Promise<string | undefined>): Promise<unknown> {
   // The call's own data, without its token: a variable must not carry it (variables are shown and stored).
-  if (a.type === 'call') return Promise.resolve(RED.util.getMessageProperty({ call: withoutToken(msg.call as CallHandle) }, a.value ? `call.${a.value}` : 'call'));
+  // Own properties only (getMessageProperty would read "vars.constructor" of a call without it as Object's function).
+  if (a.type === 'call') return Promise.resolve(ownPath({ call: withoutToken(msg.call as CallHandle) }, RED.util.normalisePropertyExpression(a.value ? `call.${a.value}` : 'call')));
   // Data Asterisk holds for the call: a dialplan variable, a SIP header (PJSIP_HEADER(read,X-Account)).
   if (a.type === 'chanvar') return channel(a.value);
   return new Promise((resolve, reject) => {
     RED.util.evaluateNodeProperty(a.value, a.type, node, msg, (err, value) => (err ? reject(err) : resolve(value)));
   });
+}
+
+/** The value at `path` through own properties only, or undefined. */
+function ownPath(value: unknown, path: readonly (string | number)[]): unknown {
+  let at = value;
+  for (const part of path) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, part)) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
 }
 
 export = function register(RED: NodeAPI): void {

@@ -89,13 +89,15 @@ describe('callflow-set', function () {
       { target: 'var', name: 'constructor', type: 'str', value: 'first' },
       { target: 'var', name: 'toString', type: 'num', value: '7' },
       { target: 'var', name: 'valueOf', type: 'jsonata', value: 'call.vars.toString + 1' },
+      { target: 'var', name: 'fromCall', type: 'call', value: 'vars.hasOwnProperty' },
+      { target: 'var', name: 'ownOne', type: 'call', value: 'vars.toString' },
     ]);
     const out = nextMessage<CallMsg>(node('out'));
     simulator().placeCall({ from: '+15550100', to: '7000' });
     const msg = await out;
     const vars: Record<string, unknown> = msg.call.vars;
     assert.equal(Object.getPrototypeOf(vars), Object.prototype, 'msg.call.vars keeps its prototype');
-    assert.deepEqual(Object.entries(vars), [['__proto__', { polluted: true }], ['constructor', 'first'], ['toString', 7], ['valueOf', 8]]);
+    assert.deepEqual(Object.entries(vars), [['__proto__', { polluted: true }], ['constructor', 'first'], ['toString', 7], ['valueOf', 8], ['fromCall', undefined], ['ownOne', 7]]);
     assert.equal(vars.polluted, undefined);
     const values = (msg.payload as { values: Record<string, unknown> }).values;
     assert.deepEqual(Object.getOwnPropertyDescriptor(values, '__proto__')?.value, { polluted: true });
