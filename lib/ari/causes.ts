@@ -80,7 +80,8 @@ export const Cause = {
 
 /** Asterisk's cause text, "Unknown" for codes it has no text for (as ast_cause2str). */
 export function causeText(cause: number): string {
-  return CAUSE_TEXT[cause] ?? 'Unknown';
+  // Own entries only: a cause comes from Asterisk's JSON, and "constructor" there must not read Object.
+  return Object.hasOwn(CAUSE_TEXT, cause) ? (CAUSE_TEXT[cause] ?? 'Unknown') : 'Unknown';
 }
 
 /** The `reason` values DELETE /channels/{id} accepts, and the cause each sets. */
@@ -151,7 +152,7 @@ export function sipResponseForCause(cause: number): number {
     38: 500, 127: 500,
     58: 488,
   };
-  return table[cause] ?? 603;
+  return Object.hasOwn(table, cause) ? (table[cause] ?? 603) : 603;
 }
 
 /**
@@ -188,7 +189,7 @@ export function causeForSipResponse(code: number): number {
     504: 102,
     603: 21,
   };
-  const mapped = table[code];
+  const mapped = Object.hasOwn(table, code) ? table[code] : undefined;
   if (mapped !== undefined) return mapped;
   if (code >= 400 && code < 500) return 127;
   if (code >= 500 && code < 600) return 34;

@@ -15,6 +15,7 @@
  * characters, U+FFFD from text that was not UTF-8, lone surrogates; see
  * field-text.ts), and the contact is checked against the store's schema.
  */
+import { put } from '../own';
 import type { CallOrder } from '../schemas/campaign';
 import { contactInput, type AttrValue, type ContactInput, type ContactNumber } from '../schemas/store';
 import { escaped, show, textProblem, UNSHOWABLE, type FieldKind } from './field-text';
@@ -42,10 +43,14 @@ const CUSTOM_DEPTH = 16;
 const CUSTOM_VALUES = 1000;
 
 
-/** A key of the row as a reason names its field: control characters and the like escaped as \uXXXX. */
+/** Longest key a reason names whole; a longer one is cut (the reason quotes it shortened where it is the value). */
+const KEY_SHOWN = 60;
+
+/** A key of the row as a reason names its field: control characters and the like escaped as \uXXXX, a long key cut. */
 function keyName(key: string): string {
+  const cut = key.length > KEY_SHOWN ? `${key.slice(0, KEY_SHOWN)}...` : key;
   UNSHOWABLE.lastIndex = 0;
-  return UNSHOWABLE.test(key) ? key.replace(UNSHOWABLE, escaped) : key;
+  return UNSHOWABLE.test(cut) ? cut.replace(UNSHOWABLE, escaped) : cut;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -241,7 +246,7 @@ function checkAttr(attrs: Record<string, AttrValue>, field: string, name: string
     reject(`${field}: ${show(value)} is not a text, number or true/false`);
   }
   if (typeof value === 'string') checkText(field, value, 'text');
-  attrs[name] = value;
+  put(attrs, name, value);
 }
 
 /**
@@ -291,7 +296,8 @@ function buildContact(row: unknown, rules: ContactRules): ContactInput {
   const customIn = given(row.custom);
   if (customIn !== undefined) {
     if (!isObject(customIn)) reject(`custom: ${show(customIn)} is not an object of custom fields`);
-    Object.assign(custom, customIn);
+    // Own entries, one by one: Object.assign would take a "__proto__" field as the prototype (lib/own.ts).
+    for (const [name, value] of Object.entries(customIn)) put(custom, name, value);
   }
   for (const key of Object.keys(row)) {
     if (key.startsWith('attr.')) {
@@ -301,7 +307,7 @@ function buildContact(row: unknown, rules: ContactRules): ContactInput {
       const value = given(row[key]);
       const name = key.slice(7);
       if (name === '') reject(`${key}: a custom field needs a name after "custom."`);
-      if (value !== undefined) custom[name] = value;
+      if (value !== undefined) put(custom, name, value);
     }
   }
   const attrCount = Object.keys(attrs).length;

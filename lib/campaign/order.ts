@@ -4,6 +4,7 @@
  * called in what order, and which contacts the data-attribute filter lets
  * through.
  */
+import { own } from '../own';
 import type { AttributeFilter, CallOrder, MultiNumber } from '../schemas/campaign';
 import type { AttrValue, ContactInput, ContactNumber } from '../schemas/store';
 
@@ -27,7 +28,7 @@ export function rankOf(contact: Pick<ContactInput, 'numbers' | 'priority' | 'att
     case 'priority':
       return String(contact.priority ?? 6);
     case 'attributes': {
-      const parts = order.attrs.map((a) => attrKey(contact.attrs?.[a.attr], a.direction));
+      const parts = order.attrs.map((a) => attrKey(own(contact.attrs, a.attr), a.direction));
       return parts.join('\x20').slice(0, RANK_MAX);
     }
     default:
@@ -92,7 +93,8 @@ export function numberOrder(numbers: readonly ContactNumber[], multi: MultiNumbe
 export function passesFilter(attrs: Record<string, AttrValue> | undefined, filter: AttributeFilter): boolean {
   if (filter.conditions.length === 0) return true;
   const test = (c: AttributeFilter['conditions'][number]): boolean => {
-    const v = attrs?.[c.attr];
+    // The contact's own attribute: "constructor" or "toString" are valid names, missing unless the contact has them.
+    const v = own(attrs, c.attr);
     if (c.op === 'exists') return v !== undefined;
     if (v === undefined) return c.op === 'ne';
     const w = c.value;

@@ -2,6 +2,7 @@
  * A task's figures and per-customer results, read from the store page by
  * page (a million contacts never sit in memory at once).
  */
+import { count } from '../own';
 import type { CampaignCounters } from '../schemas/campaign';
 import type { AttemptTally, Store, StoredContact } from '../store/port';
 
@@ -61,8 +62,9 @@ export async function campaignReport(store: Store, campaignId: string, options: 
       else if (c.state === 'due') f.due += 1;
       else f.inProgress += 1;
       f.attempts += c.attempts.length;
-      for (const a of c.attempts) f.outcomes[a.outcome] = (f.outcomes[a.outcome] ?? 0) + 1;
-      if (c.result) f.results[c.result.code] = (f.results[c.result.code] ?? 0) + 1;
+      for (const a of c.attempts) count(f.outcomes, a.outcome);
+      // A result code is the flow's own name ("constructor" is one): counted as an own entry (lib/own.ts).
+      if (c.result) count(f.results, c.result.code);
       if (customers.length < limit) {
         const r: CustomerResult = { customerId: c.customerId, state: c.state, attempts: c.attempts.length };
         if (c.result) r.result = c.result;

@@ -20,6 +20,7 @@ import type { Telephony, TelephonyEvent } from '../ari/port';
 import { asText } from '../call/handle';
 import type { CallRegistry } from '../call/registry';
 import type { CallSession } from '../call/session';
+import { own } from '../own';
 import { answer } from './answer';
 
 export type FailureReason = 'busy' | 'no-answer' | 'unallocated' | 'rejected' | 'congestion' | 'unavailable' | 'failed';
@@ -62,7 +63,7 @@ export type TransferResult =
 /** Replaces {name} and {vars.name} in a dial string template with the call's values. */
 export function fillTemplate(template: string, values: Record<string, unknown>, vars: Record<string, unknown>): string {
   return template.replace(/\{([A-Za-z0-9_.]+)\}/g, (whole, key: string) => {
-    const source = key.startsWith('vars.') ? vars[key.slice(5)] : values[key];
+    const source = key.startsWith('vars.') ? own(vars, key.slice(5)) : own(values, key);
     if (source === undefined || source === null) throw new RangeError(`the dial string ${template} needs ${key}, which this call does not have`);
     return asText(source);
   });

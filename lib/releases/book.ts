@@ -17,6 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log';
+import { own, put } from '../own';
 import {
   graySettings as grayValidator,
   releasesDocument,
@@ -127,20 +128,6 @@ export interface FlowView {
 }
 
 export type PickResult = { version: string; gray: boolean } | { refused: string };
-
-/**
- * A dictionary's own entry. Flow and version names come from users, and "constructor", "toString" or "__proto__"
- * are valid names (letters, digits, _ . -): a lookup must never answer with what Object.prototype holds.
- */
-function own<T>(dict: Record<string, T>, name: string): T | undefined {
-  return Object.hasOwn(dict, name) ? dict[name] : undefined;
-}
-
-/** Sets a dictionary's own entry, even one named "__proto__" (which plain assignment would take as the prototype). */
-function put<T>(dict: Record<string, T>, name: string, value: T): T {
-  Object.defineProperty(dict, name, { value, enumerable: true, writable: true, configurable: true });
-  return value;
-}
 
 /** A version's record in a releases document, if the flow has that version. */
 function versionIn(doc: ReleasesDocument, flow: string, version: string): VersionRecord | undefined {

@@ -6,6 +6,7 @@
  * the canvas is not a change, nor are an entry's version and release tag
  * (a copy changes them), nor another node's id where its counterpart's is.
  */
+import { own } from '../own';
 import { ENTRY_TYPE, copyId, nodeLabel, type FlowNode } from './nodes';
 
 export interface FieldChange {
@@ -99,7 +100,10 @@ export function diffVersions(before: DiffSide, after: DiffSide): FlowDiff {
     const changes: FieldChange[] = [];
     const fields = new Set([...Object.keys(x), ...Object.keys(y)].filter((k) => !IGNORED.has(k) && !(x.type === ENTRY_TYPE && ENTRY_IGNORED.has(k))));
     for (const field of [...fields].sort()) {
-      if (!same(inAfter(x[field]), y[field])) changes.push({ field, before: x[field], after: y[field] });
+      // Own settings only: a flow file's node may hold "toString" or "__proto__", which the other side would answer from Object.prototype.
+      const was = own(x, field);
+      const now = own(y, field);
+      if (!same(inAfter(was), now)) changes.push({ field, before: was, after: now });
     }
     const translate = (id: string): string => bLabel.get(aToB.get(id) ?? '') ?? `a node not in ${after.version} (${id})`;
     const wiresBefore = wiresOf(x, translate);

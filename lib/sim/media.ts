@@ -7,6 +7,7 @@
  * script defined its length beforehand.
  */
 import { scanInt } from './asterisk-parsing';
+import { own } from '../own';
 import { sayCharacterFiles, sayDigitFiles, sayNumberFiles, type SoundCatalog } from './sounds';
 
 /**
@@ -116,7 +117,7 @@ export function measure(url: string, contentType: string, body: Buffer): number 
     return undefined;
   }
   const ext = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(url)?.[1]?.toLowerCase();
-  const rate = (ext && BYTES_PER_SECOND[ext]) ?? (/basic|ulaw|pcmu/i.test(contentType) ? 8000 : undefined);
+  const rate = (ext && own(BYTES_PER_SECOND, ext)) ?? (/basic|ulaw|pcmu/i.test(contentType) ? 8000 : undefined);
   return rate ? Math.round((body.length / rate) * 1000) : undefined;
 }
 

@@ -9,6 +9,7 @@ import { collectConfig, type CollectConfig } from '../../lib/schemas/elements';
 import { registerPatternApi } from '../shared/admin-patterns';
 import { defineElement } from '../shared/element';
 import type { NodeAPI } from '../shared/red';
+import { put } from '../../lib/own';
 
 const OUTPUT = { collected: 0, timeout: 1, invalid: 2 } as const;
 
@@ -48,7 +49,7 @@ export = function register(RED: NodeAPI): void {
       };
       const pattern = config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined;
       const result = await collect(engine.telephony, session, pattern ? { ...request, pattern } : request, signal);
-      if (result.outcome === 'collected') session.vars[config.variable] = result.digits;
+      if (result.outcome === 'collected') put(session.vars, config.variable, result.digits);
       return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { ...result } };
     },
   });

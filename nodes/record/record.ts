@@ -3,6 +3,7 @@ import { record } from '../../lib/ivr/record';
 import { recordConfig } from '../../lib/schemas/elements';
 import { defineElement } from '../shared/element';
 import type { NodeAPI } from '../shared/red';
+import { put } from '../../lib/own';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {
@@ -22,7 +23,7 @@ export = function register(RED: NodeAPI): void {
       try {
         outcome = await record(engine.telephony, session, { ...config }, signal, (name) => {
           recording.name = name;
-          session.vars[config.variable] = recording;
+          put(session.vars, config.variable, recording);
         });
       } finally {
         session.signal.removeEventListener('abort', hungUp);

@@ -83,6 +83,7 @@ export interface NodeAPI {
   util: {
     evaluateNodeProperty(value: string, type: string, node: Node, msg: NodeMessage, callback: (err: Error | null, result: unknown) => void): void;
     getMessageProperty(msg: object, expression: string): unknown;
+    normalisePropertyExpression(expression: string): (string | number)[];
     generateId(): string;
   };
   httpAdmin: {

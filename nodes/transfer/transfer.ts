@@ -3,6 +3,7 @@
  * dial-string template), the dialplan, a queue, or another IVR flow.
  */
 import { DialStringError, checkDialplanTarget, dialDestination, quoted, type DialAllowlist } from '../../lib/ari/dialstring';
+import { own } from '../../lib/own';
 import { fillTemplate, transferToDialplan, transferToEndpoint, type TransferResult } from '../../lib/ivr/transfer';
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
@@ -21,7 +22,8 @@ function templateValues(session: CallSession): Record<string, unknown> {
  */
 function endpointFor(config: TransferConfig, session: CallSession, destinations: DialAllowlist): string {
   const values = templateValues(session);
-  const valueOf = (name: string): unknown => (name.startsWith('vars.') ? session.vars[name.slice(5)] : values[name]);
+  // Own entries only: a variable named "constructor" that the call does not have is missing, not Object's function.
+  const valueOf = (name: string): unknown => (name.startsWith('vars.') ? own(session.vars, name.slice(5)) : own(values, name));
   if (config.kind === 'endpoint') return dialDestination(config.endpoint, 'endpoint', valueOf, destinations, 'endpoint');
   const number = fillTemplate(config.number, values, session.vars);
   if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${quoted(number)}`);

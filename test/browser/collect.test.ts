@@ -15,6 +15,11 @@ if (!example) throw new Error('examples/IVR menu.json is missing');
 const collect = example.nodes.find((n) => n.type === 'callflow-collect') as { id: string; z: string; pattern: string };
 // A second collect node, as a flow file might bring it: a backreference, which RE2 cannot run.
 const refused = { ...collect, id: '7e57ba5e00000001', name: 'repeated digit', pattern: '(\\d)\\1', x: 200, y: 600, wires: [[], [], []] };
+// Patterns named as Object.prototype members: literals RE2 takes. The form's bookkeeping must not answer them with
+// what a plain object inherits (asking["constructor"] was Object, and the node was marked invalid with a TypeError).
+// Not "__proto__": Node-RED's own editor (4.1, search.js indexProperty) files every property value of every node in
+// a plain object, index[value][node.id], so such a value writes node ids onto Object.prototype of the whole page.
+const protoNamed = ['constructor', 'toString', 'valueOf', 'constructor'].map((pattern, i) => ({ ...collect, id: `7e57ba5e0000010${i}`, name: `literal ${pattern}`, pattern, x: 200 + 150 * i, y: 700, wires: [[], [], []] }));
 
 interface RedGlobal {
   RED: { nodes: { node(id: string): { valid?: boolean; validationErrors?: string[] } | null } };
@@ -22,7 +27,7 @@ interface RedGlobal {
 
 describe('the collect pattern in a real browser', function () {
   this.timeout(60_000);
-  const running = useEditor([...example.nodes, refused], (e) => e.waitForLog(/ARI .* connected/));
+  const running = useEditor([...example.nodes, refused, ...protoNamed], (e) => e.waitForLog(/ARI .* connected/));
 
   it('marks a node whose pattern RE2 refuses as invalid on the canvas, once the runtime has answered', async function () {
     const { page } = running().browser;
@@ -30,6 +35,21 @@ describe('the collect pattern in a real browser', function () {
     const errors = await page.evaluate((id) => (globalThis as unknown as RedGlobal).RED.nodes.node(id)?.validationErrors ?? [], refused.id);
     assert.deepEqual(errors, ['pattern: "(\\\\d)\\\\1" is not accepted: invalid escape sequence: `\\1` (backreferences are not supported)']);
     assert.equal(await page.evaluate((id) => (globalThis as unknown as RedGlobal).RED.nodes.node(id)?.valid, collect.id), true, "the example's own pattern is accepted");
+    assert.deepEqual(running().browser.errors(), []);
+  });
+
+  it('accepts patterns named as Object.prototype members (constructor, toString, valueOf), before and after the runtime answers', async function () {
+    const { page } = running().browser;
+    const state = (): Promise<{ valid?: boolean; errors?: string[] }[]> =>
+      page.evaluate((ids) => ids.map((id) => {
+        const n = (globalThis as unknown as RedGlobal).RED.nodes.node(id);
+        return { valid: n?.valid, errors: n?.validationErrors ?? [] };
+      }), protoNamed.map((n) => n.id));
+    const ok = protoNamed.map(() => ({ valid: true, errors: [] }));
+    assert.deepEqual(await state(), ok);
+    // Once every verdict is in (the runtime answers each pattern once), still valid.
+    await page.waitForFunction(() => (globalThis as unknown as { $: { active: number } }).$.active === 0);
+    assert.deepEqual(await state(), ok);
     assert.deepEqual(running().browser.errors(), []);
   });
 

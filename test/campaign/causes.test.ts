@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { causeForSipResponse, dialStatusForCause } from '../../lib/ari/causes';
+import { causeForSipResponse, causeText, dialStatusForCause, sipResponseForCause } from '../../lib/ari/causes';
 import { answeredOutcome, failureCause, unansweredOutcome } from '../../lib/campaign/causes';
 import { FAILURE_CAUSES, type FailureCause } from '../../lib/schemas/campaign';
 
@@ -214,5 +214,17 @@ describe('campaign failure causes', function () {
       assert.equal(viaSip(500), 'unreachable');
       assert.equal(viaSip(409), 'congestion');
     });
+  });
+});
+
+describe('ARI cause tables and codes that are not numbers', function () {
+  it('answer a cause or SIP code named as an Object.prototype member (from hostile JSON) as unknown, not with Object\'s members', function () {
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const code = name as unknown as number;
+      assert.equal(causeText(code), 'Unknown', name);
+      assert.equal(sipResponseForCause(code), 603, name);
+      assert.equal(causeForSipResponse(code), 16, name);
+    }
+    assert.equal(causeText(17), 'User busy');
   });
 });

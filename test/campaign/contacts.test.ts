@@ -105,6 +105,27 @@ describe('campaign contacts', function () {
       });
     });
 
+    it('keeps attributes and custom fields named __proto__, constructor or toString as the contact\'s own fields', function () {
+      // As JSON.parse gives them (own "__proto__" keys), and as CSV columns.
+      const row = JSON.parse('{"customerId":"C","number":"+15550100","attrs":{"__proto__":"north","constructor":3},"custom":{"__proto__":{"polluted":true},"toString":"x"}}') as unknown;
+      const c = contactOf(row);
+      assert.deepEqual(Object.entries(c.attrs ?? {}), [['__proto__', 'north'], ['constructor', 3]]);
+      assert.deepEqual(Object.entries(c.custom ?? {}), [['__proto__', { polluted: true }], ['toString', 'x']]);
+      assert.equal(Object.getPrototypeOf(c.custom), Object.prototype);
+      const csv = contactOf({ customerId: 'C', number1: '+15550100', 'attr.__proto__': '7', 'custom.__proto__': 'note', 'custom.valueOf': 'v' });
+      assert.deepEqual(Object.entries(csv.attrs ?? {}), [['__proto__', 7]]);
+      assert.deepEqual(Object.entries(csv.custom ?? {}), [['__proto__', 'note'], ['valueOf', 'v']]);
+    });
+
+    it('names a field whose key is very long by its first characters (the fuzz found 3,000-character reasons)', function () {
+      const key = '1'.repeat(3000);
+      for (const row of [{ custom: { [key]: 'v' } }, { custom: { note: { [key]: 'v' } } }, { attrs: { [key]: 'v' } }]) {
+        const reason = reasonOf({ customerId: 'C', number: '+15550100', ...row });
+        assert.ok(reason.length < 400, `${reason.length} characters: ${reason.slice(0, 200)}`);
+        assert.match(reason, /^(custom|custom\.note|attrs)\.1{60}\.\.\.: "1+\.\.\. is 3000 characters long \(a name has at most 256\)$/);
+      }
+    });
+
     it('reads numbers as text and a single number with its type', function () {
       assert.deepEqual(contactOf({ customerId: 'C', numbers: 'mobile:+15550100; home:+15550101;+15550102' }).numbers, [
         { number: '+15550100', type: 'mobile' },
@@ -314,6 +335,14 @@ describe('campaign contacts', function () {
       'C2,,0044 20 7946 0958,work,,,,,,true,',
       'C3,,+15550300,mobile,,+15550301,other,,,,',
     ].join('\r\n');
+
+    it('stores and reads back attributes and custom fields named __proto__ or constructor (CSV columns)', async function () {
+      const out = await importAll(store, 'proto', 'customerId,number,attr.__proto__,attr.constructor,custom.__proto__,custom.toString\r\nC1,+15550100,north,3,a note,x\r\n');
+      assert.deepEqual(out, { inserted: 1, rejected: [] });
+      const [c] = await stored(store, 'proto');
+      assert.deepEqual(Object.entries(c?.attrs ?? {}), [['__proto__', 'north'], ['constructor', 3]]);
+      assert.deepEqual(Object.entries(c?.custom ?? {}), [['__proto__', 'a note'], ['toString', 'x']]);
+    });
 
     it('stores the same contacts from CSV text as from objects', async function () {
       const a = await importAll(store, 'from-objects', objects);

@@ -41,6 +41,18 @@ describe('campaign call order', function () {
     });
   });
 
+  describe('attributes named as Object.prototype members', function () {
+    it('rank a contact without them as missing (last), and one with them by their value', function () {
+      for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+        const order = byAttrs([name, 'asc']);
+        const set: Record<string, AttrValue> = { other: 1 };
+        Object.defineProperty(set, name, { value: 'b', enumerable: true });
+        assert.equal(rankOf(withAttrs('x', { other: 1 }), order), rankOf(contact('y'), order), `${name}: missing`);
+        assert.deepEqual(called([withAttrs('none', { other: 1 }), withAttrs('set', set)], order), ['set', 'none'], name);
+      }
+    });
+  });
+
   describe('none', function () {
     it('keeps the input order (every contact has the same rank)', function () {
       const list = [contact('c', { priority: 1, numbers: [{ number: '+3' }] }), contact('a', { priority: 5, numbers: [{ number: '+1' }] }), contact('b')];
@@ -272,6 +284,17 @@ describe('campaign call order', function () {
       assert.equal(passesFilter(undefined, f('and', ['age', 'exists'])), false);
       assert.equal(passesFilter(undefined, f('and', ['age', 'ne', 1])), true);
       assert.equal(passesFilter(undefined, f('or', ['age', 'gt', 1], ['city', 'eq', 'x'])), false);
+    });
+
+    it('an attribute named as an Object.prototype member is missing unless the contact has it (not Object\'s function)', function () {
+      for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+        assert.equal(passesFilter(attrs, f('and', [name, 'exists'])), false, `${name} exists`);
+        assert.equal(passesFilter(attrs, f('and', [name, 'ne', 'x'])), true, `${name} ne x`);
+        assert.equal(passesFilter(attrs, f('and', [name, 'contains', 'function'])), false, `${name} contains "function"`);
+        const own: Record<string, AttrValue> = {};
+        Object.defineProperty(own, name, { value: 'set', enumerable: true });
+        assert.equal(passesFilter(own, f('and', [name, 'eq', 'set'])), true, `${name} eq its own value`);
+      }
     });
 
     it('a condition other than exists without a value does not hold', function () {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { contactFromRow, type ContactRules } from '../../lib/campaign/contacts';
 import { csvCell, csvRecords } from '../../lib/campaign/csv';
-import { clearMessage, FRAGMENTS, hostileRecord, hostileString, hostileValue, runs } from './hostile';
+import { clearMessage, FRAGMENTS, hostileRecord, hostileString, hostileValue, protoName, runs } from './hostile';
 
 /** CSV-ish text: the characters that matter to a CSV parser, mixed with hostile fragments. */
 const csvText = fc
@@ -25,9 +25,14 @@ const nearlyValidRow = fc
     priority: fc.oneof(fc.integer({ min: 1, max: 5 }), hostileValue),
     'attr.vip': fc.oneof(fc.constantFrom('true', '1', 'gold'), hostileString.filter((s) => s.length < 60)),
     'custom.note': hostileString.filter((s) => s.length < 200),
+    'attr.__proto__': fc.oneof(fc.constantFrom('north', '7'), hostileString.filter((s) => s.length < 60)),
+    'custom.constructor': hostileString.filter((s) => s.length < 200),
+    attrs: fc.dictionary(protoName, fc.oneof(fc.constantFrom('a', 1, true), hostileValue), { maxKeys: 3 }),
+    custom: fc.dictionary(protoName, hostileValue, { maxKeys: 3 }),
   }, { requiredKeys: ['customerId', 'number'] });
 
-const RULES: ContactRules = { numberTypes: ['mobile', 'home', 'work', 'other'], order: { by: 'attributes', attrs: [{ attr: 'vip', direction: 'desc' }] } };
+// Ordered by attributes, one of them named as an Object.prototype member (lib/own.ts).
+const RULES: ContactRules = { numberTypes: ['mobile', 'home', 'work', 'other'], order: { by: 'attributes', attrs: [{ attr: 'vip', direction: 'desc' }, { attr: 'toString', direction: 'asc' }, { attr: '__proto__', direction: 'desc' }] } };
 
 describe('fuzz: contacts CSV and rows', function () {
   it('parses any text into records, or refuses it with a clear error naming the header or row', function () {
@@ -71,7 +76,7 @@ describe('fuzz: contacts CSV and rows', function () {
   });
 
   it('turns any row into a contact or a clear reason naming the field, never a throw', function () {
-    const keys = ['customerId', 'number', 'numbers', 'priority', 'attrs', 'custom', 'attr.vip', 'custom.note', 'number.mobile', 'type'];
+    const keys = ['customerId', 'number', 'numbers', 'priority', 'attrs', 'custom', 'attr.vip', 'custom.note', 'number.mobile', 'type', 'attr.__proto__', 'custom.__proto__', 'attr.constructor'];
     fc.assert(
       fc.property(fc.oneof({ weight: 3, arbitrary: nearlyValidRow }, { weight: 3, arbitrary: hostileRecord(keys) }, { weight: 1, arbitrary: hostileValue }), (row) => {
         const out = contactFromRow(row, RULES);
@@ -84,6 +89,7 @@ describe('fuzz: contacts CSV and rows', function () {
           assert.ok(out.numbers.length > 0, 'an accepted contact has a number to call');
           for (const n of out.numbers) assert.match(n.number, /^\+?[0-9]{2,32}$/, 'only phone numbers reach a dial string');
           assert.doesNotMatch(JSON.stringify(out), /\\u000[0-8bcef]|\\u001[0-9a-f]|\ufffd/, 'no control character or undecodable text is stored');
+          for (const dict of [out.attrs, out.custom]) if (dict) assert.equal(Object.getPrototypeOf(dict), Object.prototype, 'a field named __proto__ is an own field, not the prototype');
         }
       }),
       runs(400),

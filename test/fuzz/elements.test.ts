@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CREDS, connected, ivrFlow, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
-import { clearMessage, hostileString, hostileValue, runs } from './hostile';
+import { clearMessage, hostileString, hostileValue, protoName, runs } from './hostile';
 
 interface Case {
   prompts?: unknown;
@@ -28,7 +28,7 @@ const caseOf: fc.Arbitrary<Case> = fc.record(
     language: fc.oneof(hostileString, hostileValue),
     payload: hostileValue,
     result: fc.oneof(hostileString, hostileValue),
-    vars: fc.dictionary(fc.constantFrom('dest', 'num', 'note', '__proto__', 'constructor'), fc.oneof(hostileString, hostileValue), { maxKeys: 4 }),
+    vars: fc.dictionary(fc.oneof(fc.constantFrom('dest', 'num', 'note'), protoName), fc.oneof(hostileString, hostileValue), { maxKeys: 4 }),
     forge: fc.constantFrom('no-call', 'call-not-object', 'other-id', 'other-connection', 'vars-not-object', 'hostile-call'),
     forged: fc.oneof(hostileString, hostileValue),
   },

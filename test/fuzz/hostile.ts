@@ -18,14 +18,25 @@ export const FRAGMENTS = [
   '<img src=x onerror=window.__xss=1>', '"><svg onload=alert(1)>', '</script>', '{{7*7}}',
   '=cmd|\' /C calc\'!A0', '+1', '-1', '@SUM(A1)', '\t', '\r', '\n', '\r\n', '\u0000', '\u0007', '\u001b[31m',
   '\ufffd', '\u202e', '\ufeff', '\ud800', '😀', 'é', '中文',
-  '__proto__', 'constructor', 'prototype', 'toString',
+  '__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty',
   'http://127.0.0.1:8088/ari', 'http://169.254.169.254/latest/meta-data', 'https://[::1]/', 'http://localhost/',
   'sound:../../../../etc/passwd', 'recording:../x', 'tone:ring;tonezone=..', '(\\d+)+', '.*.*.*.*=', '(a|a)*',
   '2024-02-30', '2023-02-29', '24:00', '99:99', '-0', 'NaN', 'Infinity', '1e309', '0x10',
 ] as const;
 
-/** One hostile string: fragments glued to ordinary text, sometimes very long. */
+/**
+ * Names a plain object answers from Object.prototype (valid variable, attribute, flow, version and result names):
+ * `dict[name]` reads a function or the prototype, `dict[name] = v` with "__proto__" replaces the prototype. Fuzz
+ * tests try them often, whole, as names and as dictionary keys (lib/own.ts).
+ */
+export const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'] as const;
+
+/** One of PROTO_NAMES. */
+export const protoName: fc.Arbitrary<string> = fc.constantFrom(...PROTO_NAMES);
+
+/** One hostile string: fragments glued to ordinary text, sometimes very long, often a name Object.prototype has. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
+  { weight: 1, arbitrary: protoName },
   { weight: 4, arbitrary: fc.array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 8 }), fc.stringMatching(/^[0-9*#+]{1,12}$/)), { maxLength: 6 }).map((parts) => parts.join('')) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.constantFrom(...FRAGMENTS) },
@@ -43,14 +54,14 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>
     fc.constant(null),
     fc.constant(undefined),
     fc.array(tie('value'), { maxLength: 5 }),
-    fc.dictionary(fc.oneof(hostileString, fc.constantFrom('__proto__', 'constructor', 'name', 'id')), tie('value'), { maxKeys: 5 }),
+    fc.dictionary(fc.oneof(hostileString, protoName, fc.constantFrom('name', 'id')), tie('value'), { maxKeys: 5 }),
   ),
 })).value;
 
 /** An object with some of the given keys set to hostile values (what a form or a msg override may hold). */
 export function hostileRecord(keys: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
-  if (keys.length === 0) return fc.dictionary(hostileString, hostileValue, { maxKeys: 4 });
-  return fc.dictionary(fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: hostileString }), hostileValue, { maxKeys: keys.length + 2 });
+  if (keys.length === 0) return fc.dictionary(fc.oneof(hostileString, protoName), hostileValue, { maxKeys: 4 });
+  return fc.dictionary(fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: hostileString }, { weight: 1, arbitrary: protoName }), hostileValue, { maxKeys: keys.length + 2 });
 }
 
 /** fast-check parameters: a fixed number of runs (bounded time on any machine), a replayable seed. */

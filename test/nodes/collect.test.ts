@@ -67,6 +67,14 @@ describe('callflow-collect', function () {
     assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [['sound:demo-congrats', 'stopped']]);
   });
 
+  it('stores the digits under a variable named __proto__ as the call\'s own variable (a valid name; plain assignment dropped them)', async function () {
+    await deploy({ variable: '__proto__' });
+    const collected = nextMessage<CallMsg>(node('collected'));
+    simulator().placeCall({ from: '+15550100', to: '100', script: [{ waitFor: 'playback-start' }, { dtmf: '4711#' }] });
+    const msg = await collected;
+    assert.equal(Object.getOwnPropertyDescriptor(msg.call.vars, '__proto__')?.value, '4711');
+  });
+
   it('ends at the maximum length; keys pressed while the msg waits between elements go to the next one (type-ahead)', async function () {
     await deploy(
       { maxDigits: 4, terminator: '' },

@@ -286,3 +286,20 @@ describe('editor templates: node properties and the schemas', function () {
     for (const key of Object.keys(properties)) assert.ok(key in (defaults ?? {}), key);
   });
 });
+
+describe('editor templates: labels of nodes a flow file brings', function () {
+  it('callflow-transfer: a kind named as an Object.prototype member names no destination (not Object\'s source text)', function () {
+    const html = fs.readFileSync(path.resolve(__dirname, '../../nodes/transfer/transfer.html'), 'utf8');
+    const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    const defs: Record<string, { label: (this: object) => string }> = {};
+    const RED = { nodes: { registerType: (type: string, def: (typeof defs)[string]) => (defs[type] = def) }, validators: { number: () => () => true, regex: () => () => true } };
+    vm.runInNewContext(script, { RED, $: () => undefined });
+    const label = defs['callflow-transfer']?.label;
+    assert.ok(label, 'transfer.html registers callflow-transfer with a label');
+    const node = (kind: string): object => ({ kind, endpoint: 'PJSIP/100', number: '', context: 'c', extension: 'e', queue: '', flow: '', _: (key: string) => key });
+    assert.equal(label.call(node('endpoint')), 'callflow-transfer.paletteLabel PJSIP/100');
+    for (const kind of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      assert.equal(label.call(node(kind)), 'callflow-transfer.paletteLabel ', kind);
+    }
+  });
+});

@@ -89,6 +89,28 @@ describe('hostile values from a call (toll fraud, channel variables, media)', fu
       await waitForStatus(node('tr'), (st) => st.fill === 'red' && (st.text ?? '').startsWith('endpoint: the value "sip:+19005550100@evil.example.com"'.slice(0, 57)));
     });
 
+    it('a placeholder naming a variable the call does not have, called as an Object.prototype member, says so (not "function")', async function () {
+      for (const [settings, name] of [
+        [{ endpoint: 'PJSIP/{vars.constructor}' }, 'vars.constructor'],
+        [{ kind: 'number', number: '{vars.toString}', dialString: 'PJSIP/{number}@trunk' }, 'vars.toString'],
+        [{ endpoint: 'PJSIP/{vars.__proto__}' }, 'vars.__proto__'],
+      ] as const) {
+        await deploy(
+          [
+            { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['an']] },
+            { id: 'an', type: 'callflow-answer', onError: 'hangup', wires: [['tr']] },
+            { ...AGENT_TRANSFER, ...settings },
+            ...OUTPUTS,
+          ],
+          ['tr'],
+        );
+        const msg = await refused(() => simulator().placeCall({ from: '+15550100', to: '100', args: ['main'] }));
+        assert.ok(msg.error.message.includes(`needs ${name}, which this call does not have`), msg.error.message);
+        await helper.unload();
+      }
+      assert.deepEqual(outbound(), [], 'no channel was created');
+    });
+
     it('refuses every classic injection string put into msg.call.vars, and dials a plain one', async function () {
       await deploy(
         [

@@ -61,6 +61,17 @@ describe('callflow-record', function () {
     assert.deepEqual(report.recordings.map((r) => r.name), [payload.name]);
   });
 
+  it('names the recording under a variable called __proto__ as the call\'s own variable, not as the prototype of msg.call.vars', async function () {
+    await deploy({ variable: '__proto__' });
+    const out = nextMessage<CallMsg>(node('out'));
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'recording' }, { talk: 500 }, { dtmf: '#' }] });
+    const msg = await out;
+    const payload = msg.payload as { name: string };
+    const vars: Record<string, unknown> = msg.call.vars;
+    assert.equal((Object.getOwnPropertyDescriptor(vars, '__proto__')?.value as { name?: string } | undefined)?.name, payload.name);
+    assert.equal(vars.name, undefined, 'the recording\'s fields are not inherited by the variables');
+  });
+
   it('stops after the caller falls silent, and at the maximum length', async function () {
     await deploy({ maxSilenceSec: 2, prompts: [] });
     let out = nextMessage<CallMsg>(node('out'));

@@ -81,6 +81,29 @@ describe('callflow-set', function () {
     assert.equal(msg.call.trace.at(-1)?.outcome, 'set');
   });
 
+  it('sets variables named as Object.prototype members (__proto__, constructor, toString) as the call\'s own variables', async function () {
+    // Valid names a user may pick: "__proto__" assigned plainly would replace the prototype of msg.call.vars (an
+    // object) or be dropped without a word (text), and the others must hold the value set, not a function.
+    await deploy([
+      { target: 'var', name: '__proto__', type: 'json', value: '{"polluted":true}' },
+      { target: 'var', name: 'constructor', type: 'str', value: 'first' },
+      { target: 'var', name: 'toString', type: 'num', value: '7' },
+      { target: 'var', name: 'valueOf', type: 'jsonata', value: 'call.vars.toString + 1' },
+      { target: 'var', name: 'fromCall', type: 'call', value: 'vars.hasOwnProperty' },
+      { target: 'var', name: 'ownOne', type: 'call', value: 'vars.toString' },
+    ]);
+    const out = nextMessage<CallMsg>(node('out'));
+    simulator().placeCall({ from: '+15550100', to: '7000' });
+    const msg = await out;
+    const vars: Record<string, unknown> = msg.call.vars;
+    assert.equal(Object.getPrototypeOf(vars), Object.prototype, 'msg.call.vars keeps its prototype');
+    assert.deepEqual(Object.entries(vars), [['__proto__', { polluted: true }], ['constructor', 'first'], ['toString', 7], ['valueOf', 8], ['fromCall', undefined], ['ownOne', 7]]);
+    assert.equal(vars.polluted, undefined);
+    const values = (msg.payload as { values: Record<string, unknown> }).values;
+    assert.deepEqual(Object.getOwnPropertyDescriptor(values, '__proto__')?.value, { polluted: true });
+    assert.equal(Object.getPrototypeOf(values), Object.prototype);
+  });
+
   it('sets channel variables and functions on Asterisk (objects as JSON)', async function () {
     await deploy([
       { target: 'channel', name: 'ACCOUNT', type: 'num', value: '42' },

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Actor } from '../../lib/releases/book';
+import { put } from '../../lib/own';
 import { diffVersions } from '../../lib/releases/diff';
 import { copyAsVersion, copyId, hashNodes, nodeLabel, type FlowNode } from '../../lib/releases/nodes';
 import { deployed, deployedFrom, harness, nid, node, refused, versionNodes, type Harness } from './support';
@@ -27,6 +28,18 @@ function strings(value: unknown): string[] {
 
 describe('versions compared and copied', function () {
   describe('diffVersions', function () {
+    it('compares settings named as Object.prototype members as the nodes\' own (a setting one side lacks is absent there)', function () {
+      const before = versionNodes('v1');
+      const after = structuredClone(before);
+      const menu = node(after, id('menu'));
+      put(menu, '__proto__', {});
+      put(menu, 'toString', 'x');
+      const d = diffVersions({ version: 'v1', nodes: before }, { version: 'v1b', nodes: after });
+      assert.deepEqual(d.changed.map((c) => c.changes), [[{ field: '__proto__', before: undefined, after: {} }, { field: 'toString', before: undefined, after: 'x' }]]);
+      const back = diffVersions({ version: 'v1b', nodes: after }, { version: 'v1', nodes: before });
+      assert.deepEqual(back.changed.map((c) => c.changes), [[{ field: '__proto__', before: {}, after: undefined }, { field: 'toString', before: 'x', after: undefined }]]);
+    });
+
     it('lists added, removed and changed nodes, each setting and output that changed, as readable lines', function () {
       const before = versionNodes('v1');
       const after = structuredClone(before).filter((n) => n.id !== id('transfer'));

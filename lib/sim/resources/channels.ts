@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { causeText, dialStatusForCause, HANGUP_REASONS, isHangupReason, sipResponseForCause, techCauseForHangup } from '../../ari/causes';
 import type { Channel } from '../../ari/types';
+import { own, put } from '../../own';
 import { SimChannel } from '../channel';
 import { scanInt } from '../asterisk-parsing';
 import { AriHttpError } from '../route';
@@ -251,12 +252,13 @@ export class Channels {
         // A header that is not there makes the function fail, as res_pjsip_header_funcs does.
         PJSIP_HEADER: () => (/^read,/i.test(arg) ? ch.headers.get(arg.slice(5).trim().toLowerCase()) : undefined),
       };
-      const value = functions[name]?.();
+      // Only the functions above: "toString(x)" or "constructor(x)" is no function Asterisk has.
+      const value = own(functions, name)?.();
       if (value === undefined) throw new AriHttpError(500, 'Unable to read provided function');
       return { value };
     }
     const builtin: Record<string, string> = { UNIQUEID: ch.id, CHANNEL: ch.name, EXTEN: ch.dialplan.exten, CONTEXT: ch.dialplan.context };
-    const value = ch.vars.get(variable) ?? builtin[variable];
+    const value = ch.vars.get(variable) ?? own(builtin, variable);
     if (value === undefined) throw new AriHttpError(404, 'Provided variable was not found');
     return { value };
   }
@@ -265,7 +267,7 @@ export class Channels {
     if (!variable) throw new AriHttpError(400, 'Variable name is required');
     const ch = this.core.control(id);
     if (!this.writeVariable(ch, variable, value ?? '')) throw new AriHttpError(400, 'Failed to execute function');
-    ch.report.variables[variable] = value ?? '';
+    put(ch.report.variables, variable, value ?? '');
   }
 
   /**

@@ -2,6 +2,7 @@
  * What simulated parties do (the scripting API, not ARI): press keys, talk,
  * wait for a prompt or an answer, hang up.
  */
+import { own } from '../../own';
 import type { SimChannel } from '../channel';
 import type { ScriptStep } from '../script';
 import { TERMINATE_DIGITS } from './recordings';
@@ -45,7 +46,7 @@ export class Scripts {
           ch.report.pressed.push({ digit: digit.toUpperCase(), at: new Date().toISOString() });
           this.core.channelEvent('ChannelDtmfReceived', ch, { digit: digit.toUpperCase(), duration_ms: duration });
           const rec = ch.recording;
-          if (rec && TERMINATE_DIGITS[rec.options.terminateOn]?.includes(digit.toUpperCase())) this.core.resources.recordings.finishRecording(rec, 'done');
+          if (rec && own(TERMINATE_DIGITS, rec.options.terminateOn)?.includes(digit.toUpperCase())) this.core.resources.recordings.finishRecording(rec, 'done');
           // Between digits only: the next step starts as the last key ends (a prompt the key causes is not missed).
           if (i < step.dtmf.length - 1) await this.core.clock.sleep(step.gap ?? 100, signal);
         }
