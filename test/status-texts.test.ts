@@ -95,8 +95,8 @@ describe('status texts and their translations', function () {
     assert.deepEqual(problems, []);
   });
 
-  it("has a text in both languages for everything a versioned entry's status says (lib/releases/book.ts EntryStatusKind)", function () {
-    const declared = /export type EntryStatusKind = ([^;]+);/.exec(fs.readFileSync(path.join(root, 'lib', 'releases', 'book.ts'), 'utf8'))?.[1] ?? '';
+  it("has a text in both languages for everything a versioned entry's status says (lib/releases/views.ts EntryStatusKind)", function () {
+    const declared = /export type EntryStatusKind = ([^;]+);/.exec(fs.readFileSync(path.join(root, 'lib', 'releases', 'views.ts'), 'utf8'))?.[1] ?? '';
     const kinds = [...declared.matchAll(/'([a-z-]+)'/g)].map((m) => m[1] ?? '');
     assert.ok(kinds.length >= 5, `EntryStatusKind not found: ${declared}`);
     for (const lang of LANGS) for (const kind of [...kinds, 'call', 'calls']) assert.equal(typeof lookup(load(lang, 'entry.json'), `callflow-entry.status.${kind}`), 'string', `${lang}: callflow-entry.status.${kind}`);
