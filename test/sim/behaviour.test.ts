@@ -225,7 +225,10 @@ describe('simulator: behaviour on the wire', function () {
 
     it('reports a stopped playback as done, and a missing sound as failed', async function () {
       const id = await answered();
-      await ari.ok('POST', `/channels/${id}/play/long`, { media: 'sound:tt-monkeys' });
+      // An hour-long recording: a sound of a few seconds lasts milliseconds at 500x, which a busy machine can outlast
+      // before the stop arrives (then the stop finds no playback: 404).
+      sim.asterisk.defineRecording('an-hour-to-stop', 3_600_000);
+      await ari.ok('POST', `/channels/${id}/play/long`, { media: 'recording:an-hour-to-stop' });
       await events.next(is('PlaybackStarted', id));
       assert.equal((await ari.req('DELETE', '/playbacks/long')).status, 204);
       const stopped = await events.next((e) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'long');
