@@ -183,10 +183,12 @@ describe('a real Node-RED runtime with the package installed', function () {
 
   it('stops cleanly on SIGINT, well within the 15 s close timeout', async function () {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const started = Date.now();
+    const before = lines.all.length;
     child.kill('SIGINT');
     const code = await exited;
     assert.equal(code, 0);
-    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    // Node-RED gives each node 15 s to close and logs "Close timed out" for one that takes longer: no node did
+    // (said by Node-RED itself, not measured here, so a busy machine does not change the verdict).
+    assert.deepEqual(lines.all.slice(before).filter((l) => /Close timed out|\[error\]/.test(l)), []);
   });
 });
