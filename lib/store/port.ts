@@ -3,7 +3,8 @@
  * Domain code (lib/campaign, lib/releases, the nodes) sees only this
  * interface, never a driver. Two implementations pass one conformance suite
  * (test/store/conformance.ts): lib/store/embedded.ts (SQLite, the default)
- * and lib/store/mongodb.ts (production).
+ * and lib/store/mongodb.ts (production), each with one file per part of
+ * this interface in lib/store/embedded/ and lib/store/mongodb/.
  *
  * Rules both keep:
  * - Every document is checked against its schema (lib/schemas/store.ts)
