@@ -429,6 +429,23 @@ describe('simulator: behaviour on the wire', function () {
       assert.ok(file.length <= 44 + 16_000, `a file of ${file.length} bytes`);
     });
 
+    it('stops a recording at maxSilenceSeconds of silence, even when its timer fires late', async function () {
+      // Asterisk stops writing when the silence reaches the limit; a late timer must not add silence to the file, nor
+      // take more than the limit off the reported length.
+      sim.asterisk.clock.speed = 500;
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'answer' }] });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/record`, { name: 'quiet', format: 'wav', maxSilenceSeconds: 2 });
+      await events.next(is('RecordingStarted', call.id));
+      // Hold the event loop, as a busy machine would: 20 ms are 10 simulated seconds at 500x.
+      const until = performance.now() + 20;
+      while (performance.now() < until);
+      const done = await events.next(is('RecordingFinished', call.id));
+      assert.equal((done.recording as Json).duration, 1, '2 s of silence, less the silence it ended in but 200 ms');
+      const file = sim.asterisk.storedRecordingFile('quiet').body;
+      assert.ok(file.length <= 44 + 2 * 16_000, `a file of ${file.length} bytes: 2 s at most`);
+    });
+
     it('sets and reads channel variables (ChannelVarset) and functions', async function () {
       const call = sim.placeCall({ from: '+1555', to: '2', app: 'app1' });
       await events.next(is('StasisStart', call.id));

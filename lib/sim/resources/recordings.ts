@@ -114,7 +114,10 @@ export class Recordings {
       if (ch?.talking) rec.lastTalkStart = rec.startedAt;
       this.core.publish('RecordingStarted', { recording: rec.json() }, this.core.targetScope(rec));
       ch?.signals.emit('recording-start', rec.name);
-      if (rec.options.maxDurationSeconds > 0) rec.timer = this.core.clock.after(rec.options.maxDurationSeconds * 1000, () => this.finishRecording(rec, 'done'));
+      if (rec.options.maxDurationSeconds > 0) {
+        const endsAt = rec.startedAt + rec.options.maxDurationSeconds * 1000;
+        rec.timer = this.core.clock.after(endsAt - this.core.clock.now(), () => this.finishRecording(rec, 'done', endsAt));
+      }
       this.armSilence(rec, ch);
     };
     if (rec.options.beep && ch) this.core.clock.after(this.core.sounds.duration('beep') ?? 300, begin);
@@ -126,7 +129,9 @@ export class Recordings {
     this.silenceTimer.get(rec.name)?.cancel();
     this.silenceTimer.delete(rec.name);
     if (rec.options.maxSilenceSeconds <= 0 || rec.state !== 'recording' || ch?.talking) return;
-    const t = this.core.clock.after(rec.options.maxSilenceSeconds * 1000, () => this.finishRecording(rec, 'done'));
+    // The silence counts from when it began, not from when this runs.
+    const endsAt = rec.silenceStart + rec.options.maxSilenceSeconds * 1000;
+    const t = this.core.clock.after(endsAt - this.core.clock.now(), () => this.finishRecording(rec, 'done', endsAt));
     this.silenceTimer.set(rec.name, t);
   }
 
@@ -139,20 +144,21 @@ export class Recordings {
 
   /**
    * The recording ends. A canceled one's file is deleted (recording_cancel), but its RecordingFinished still says
-   * "done": record_file sets the state COMPLETE whatever ended ast_play_and_record_full.
+   * "done": record_file sets the state COMPLETE whatever ended ast_play_and_record_full. `stopAt` is the simulated
+   * time a limit (maximum length, silence) stopped it: __ast_play_and_record stops writing there, however late a busy
+   * machine ran this timer.
    */
-  finishRecording(rec: SimRecording, how: 'done' | 'canceled'): void {
+  finishRecording(rec: SimRecording, how: 'done' | 'canceled', stopAt = Infinity): void {
     if (rec.state !== 'recording' && rec.state !== 'paused' && rec.state !== 'queued') return;
     rec.timer?.cancel();
     this.silenceTimer.get(rec.name)?.cancel();
     this.silenceTimer.delete(rec.name);
-    const now = this.core.clock.now();
+    const now = Math.min(this.core.clock.now(), stopAt);
     const started = rec.state === 'queued' ? now : rec.startedAt;
     const talkingAtEnd = rec.lastTalkStart !== undefined;
     if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
     rec.lastTalkStart = undefined;
     const pausedMs = rec.pausedMs + (rec.pausedAt !== undefined ? now - rec.pausedAt : 0);
-    // __ast_play_and_record stops writing at the maximum, however late this timer fired on a busy machine.
     const limitMs = rec.options.maxDurationSeconds > 0 ? rec.options.maxDurationSeconds * 1000 : Infinity;
     const totalMs = Math.min(limitMs, Math.max(0, now - started - pausedMs));
     rec.state = 'done';
