@@ -10,7 +10,7 @@
  * with the reason.
  */
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { readExamples } from '../../lib/playground/home';
 import { useEditor } from '../support/browser';
 
@@ -128,10 +128,27 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     const answer = page.locator('#callflow-dialer-answer');
     assert.match((await state.textContent()) ?? '', /^Now: draft · dialed 0, answered 0, failed 0, left 0/);
 
+    // The request and its answer are awaited apart: a click that sent nothing and an answer that did not come fail
+    // each with what the form showed then (the button's state, the answer line, the trays open).
     const press = async (op: string, status: number): Promise<void> => {
-      const response = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/callflow/campaigns/${campaign.id}/${op}`));
-      await page.locator(`#callflow-dialer-buttons button[data-op="${op}"]`).click();
-      assert.equal((await response).status(), status, `${op} answered`);
+      const mine = (r: Request): boolean => r.method() === 'POST' && r.url().endsWith(`/callflow/campaigns/${campaign.id}/${op}`);
+      const sent = page.waitForRequest(mine).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      const answered = page.waitForResponse((r) => mine(r.request())).then(
+        (r) => r,
+        (err: unknown) => err as Error,
+      );
+      const button = page.locator(`#callflow-dialer-buttons button[data-op="${op}"]`);
+      await button.click();
+      const shown = async (): Promise<string> =>
+        `the button is ${(await button.isDisabled()) ? 'disabled' : 'enabled'}, the answer line says ${JSON.stringify(await answer.textContent())}, the state line ${JSON.stringify(await state.textContent())}, ${await page.locator('#red-ui-editor-stack .red-ui-tray').count()} tray(s) open`;
+      const notSent = await sent;
+      if (notSent) throw new Error(`clicking ${op} sent no POST: ${await shown()} (${notSent.message.split('\n')[0]})`);
+      const response = await answered;
+      if (response instanceof Error) throw new Error(`the POST of ${op} was sent but not answered: ${await shown()}; the admin API lists the task as ${(await listed(url)).state} (${response.message.split('\n')[0]})`);
+      assert.equal(response.status(), status, `${op} answered`);
     };
 
     await press('start', 200);

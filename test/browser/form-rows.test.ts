@@ -105,9 +105,64 @@ async function checkRows(page: Page, open: () => Promise<void>, ids: string[], p
   return problems;
 }
 
+/** The titles (breadcrumbs) of the edit trays the page shows, the top one last. */
+function trayTitles(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const g = globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ querySelector(s: string): { textContent: string | null } | null }> } };
+    return Array.from(g.document.querySelectorAll('#red-ui-editor-stack .red-ui-tray')).map((t) => (t.querySelector('.red-ui-tray-breadcrumbs li:last-child')?.textContent ?? '(no title)').trim());
+  });
+}
+
+/** Waits until no edit tray is shown; if one stays, the error names it (a cancel that did not take, a tray opened over the form). */
+async function noTray(page: Page, after: string): Promise<void> {
+  try {
+    await page.waitForFunction(() => (globalThis as unknown as Trays).document.querySelectorAll('#red-ui-editor-stack .red-ui-tray').length === 0);
+  } catch (err) {
+    throw new Error(`${after}, trays are still open: ${JSON.stringify(await trayTitles(page).catch((e: unknown) => [(e as Error).message]))} (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * Closes every edit tray a test left open (it failed halfway), the top one
+ * first, through the editor's own RED.tray.close() (as the tray's cancel
+ * does), each time waiting until that tray has left the page: the next test
+ * starts with none. Returns the titles of those it closed.
+ */
+async function closeTrays(page: Page): Promise<string[]> {
+  const closed: string[] = [];
+  // A tray under the top one is out of the page until the top one has gone; a few more than any form nests.
+  for (let i = 0; i < 10; i += 1) {
+    const title = await page.evaluate(() => {
+      const g = globalThis as unknown as {
+        document: { querySelectorAll(s: string): ArrayLike<{ setAttribute(k: string, v: string): void; querySelector(s: string): { textContent: string | null } | null }> };
+        RED: { tray: { close(): void } };
+      };
+      const trays = g.document.querySelectorAll('#red-ui-editor-stack .red-ui-tray');
+      const top = trays[trays.length - 1];
+      if (!top) return undefined;
+      top.setAttribute('data-callflow-test-closing', '');
+      g.RED.tray.close();
+      return (top.querySelector('.red-ui-tray-breadcrumbs li:last-child')?.textContent ?? '(no title)').trim();
+    });
+    if (title === undefined) return closed;
+    closed.push(title);
+    await page.waitForFunction(() => {
+      const g = globalThis as unknown as { document: { querySelector(s: string): unknown } };
+      return !g.document.querySelector('[data-callflow-test-closing]');
+    });
+  }
+  throw new Error(`edit trays are still open after closing ten: ${JSON.stringify(await trayTitles(page))}`);
+}
+
 describe('checkbox rows of the node forms in a real browser', function () {
   this.timeout(90_000);
   const running = useEditor(flows, (e) => e.waitForLog(/ARI .* connected/));
+
+  // Each test opens its form on an editor with no tray open, whatever the test before it left.
+  beforeEach(async function () {
+    const left = await closeTrays(running().browser.page);
+    if (left.length > 0) console.log(`      closed the tray(s) a test before left open: ${left.join(', ')}`);
+  });
 
   const nodes: { type: string; fields: string[] }[] = [
     { type: 'callflow-play', fields: ['bargeIn', 'answer'] },
@@ -158,6 +213,43 @@ describe('checkbox rows of the node forms in a real browser', function () {
     assert.deepEqual(running().browser.errors(), []);
   });
 
+  // A test that fails halfway leaves its form open; the next one must not fail for that (beforeEach closes it).
+  it('leaves a form open over another, as a test that fails halfway does', async function () {
+    const { page } = running().browser;
+    const n = first('callflow-dialer');
+    await page.evaluate(({ id, z }) => {
+      const red = (globalThis as unknown as RedGlobal).RED;
+      if (z) red.workspaces.show(z);
+      red.editor.edit(red.nodes.node(id));
+    }, n);
+    await trayOpen(page);
+    await page.locator('#node-input-btn-campaign-edit').click();
+    await page.locator('#node-config-dialog-cancel').waitFor();
+    await trayOpen(page);
+    assert.equal((await trayTitles(page)).length, 1, 'the dialer\'s tray is out of the page while the campaign\'s is shown over it');
+  });
+
+  it('starts with no form open, whatever the test before it left', async function () {
+    const { page } = running().browser;
+    assert.deepEqual(await trayTitles(page), []);
+    // The editor takes a new form as usual: its trays were closed through its own API, not removed from the page.
+    const n = first('callflow-record');
+    const problems = await checkRows(
+      page,
+      () =>
+        page.evaluate(({ id, z }) => {
+          const red = (globalThis as unknown as RedGlobal).RED;
+          if (z) red.workspaces.show(z);
+          red.editor.edit(red.nodes.node(id));
+        }, n),
+      ['beep'],
+      'node-input',
+    );
+    assert.deepEqual(problems, []);
+    await noTray(page, 'after the record form was cancelled');
+    assert.deepEqual(running().browser.errors(), []);
+  });
+
   // The forms' texts are translated: a longer one may push a checkbox's text to the next line in one language only.
   for (const lang of ['en-US', 'zh-CN']) {
     describe(`in ${lang}`, function () {
@@ -196,7 +288,7 @@ describe('checkbox rows of the node forms in a real browser', function () {
           await trayOpen(page);
           const { problems, checkboxes } = await exploreForm(page);
           await page.locator(opened === 'config' ? '#node-config-dialog-cancel' : '#node-dialog-cancel').click();
-          await page.waitForFunction(() => (globalThis as unknown as Trays).document.querySelectorAll('#red-ui-editor-stack .red-ui-tray').length === 0);
+          await noTray(page, `${type} (${lang}): after its cancel button was clicked`);
           console.log(`      ${type} (${lang}): ${checkboxes} checkbox(es) looked at`);
           assert.deepEqual(problems, [], `${type} (${lang}): checkboxes wrap`);
           assert.deepEqual(running().browser.errors(), []);
