@@ -56,7 +56,7 @@ import {
   type StoredContact,
   type StoredDocument,
 } from './port';
-import type { Migration } from './shared';
+import type { Migration } from './rules';
 import { EmbeddedBlocklist, prepareBlocklist } from './embedded/blocklist';
 import { prepareContactTables } from './embedded/contact-tables';
 import { EmbeddedContacts } from './embedded/contacts';

@@ -43,7 +43,7 @@ import {
   type StoredContact,
   type StoredDocument,
 } from './port';
-import type { Migration } from './shared';
+import type { Migration } from './rules';
 import { MongoBlocklist } from './mongodb/blocklist';
 import { MongoContacts } from './mongodb/contacts';
 import { describeUri, mongoError, type Connection } from './mongodb/database';

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
 import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
 import { DATE_PATTERN, LOCAL_TIME_PATTERN, isCalendarDate, parseInstant } from '../../lib/schemas/dates';
-import { checkDocument } from '../../lib/store/shared';
+import { checkDocument } from '../../lib/store/rules';
 
 /** Whether Y-M-D exists, by Date arithmetic (what the pattern must agree with). */
 function exists(y: number, m: number, d: number): boolean {

@@ -13,7 +13,7 @@ import storeNode = require('../../nodes/store/store');
 import type { StoreConfigNode } from '../../nodes/store/config';
 import type { StoreStatus } from '../../lib/store/connection';
 import { helper, loggedText, useNodeRed } from '../support/node-red';
-import { SCHEMA_VERSIONS } from '../../lib/store/shared';
+import { SCHEMA_VERSIONS } from '../../lib/store/rules';
 
 const NODES = [storeNode];
 const SECRET = 'Mongo-S3cret-pw-93f1';

@@ -14,7 +14,7 @@ import { EmbeddedStore } from '../../lib/store/embedded';
 import { EmbeddedThreadStore } from '../../lib/store/embedded-thread';
 import { makeStore } from '../../lib/store';
 import { StoreError } from '../../lib/store/port';
-import { SCHEMA_VERSIONS } from '../../lib/store/shared';
+import { SCHEMA_VERSIONS } from '../../lib/store/rules';
 import { fileStoreHarness, storeConformance } from './conformance';
 
 function tempDir(): string {

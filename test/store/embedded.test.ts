@@ -11,7 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { EMBEDDED_MIGRATIONS, EmbeddedStore } from '../../lib/store/embedded';
 import { StoreError, type StoreErrorKind } from '../../lib/store/port';
-import { SCHEMA_VERSIONS, migrationPlan, type Collection, type Migration } from '../../lib/store/shared';
+import { SCHEMA_VERSIONS, migrationPlan, type Collection, type Migration } from '../../lib/store/rules';
 import { fileStoreHarness, storeConformance } from './conformance';
 
 type Db = Database.Database;

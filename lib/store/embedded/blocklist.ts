@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import type { BlockEntry } from '../../schemas/store';
 import { blockEntry } from '../../schemas/store';
 import { pageLimit, type Page, type PageOptions } from '../port';
-import { checked, decodeCursor, pageOf } from '../shared';
+import { checked, decodeCursor, pageOf } from '../rules';
 import { failed, type Connection, type Db } from './database';
 
 export type BlocklistStatements = ReturnType<typeof prepareBlocklist>;

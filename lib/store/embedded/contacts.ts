@@ -8,7 +8,7 @@
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
 import type { ContactInput } from '../../schemas/store';
 import { pageLimit, type AttemptRow, type AttemptTally, type ContactCounts, type ContactState, type ImportReport, type Page, type PageOptions, type StoredContact } from '../port';
-import { checkContacts, checkId, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf } from '../shared';
+import { checkContacts, checkId, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf } from '../rules';
 import { bodyOf, STATE, toContact, type ContactBody, type ContactStatements } from './contact-tables';
 import { failed, type Connection, type Db } from './database';
 

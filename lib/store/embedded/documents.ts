@@ -3,7 +3,7 @@
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
 import type { DocumentKind } from '../../schemas/store';
 import { StoreError, type StoredDocument } from '../port';
-import { checkDocument } from '../shared';
+import { checkDocument } from '../rules';
 import { failed, type Connection, type Db } from './database';
 
 export type DocumentStatements = ReturnType<typeof prepareDocuments>;

@@ -9,7 +9,7 @@
 import type { Attempt, ContactResult } from '../../schemas/store';
 import { attemptDocument, contactProgress } from '../../schemas/store';
 import type { Claim, NextStep } from '../port';
-import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../shared';
+import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
 import { bodyOf, STATE, toContact, type ContactBody, type ContactRow, type ContactStatements } from './contact-tables';
 import { failed, type Connection, type Db } from './database';
 

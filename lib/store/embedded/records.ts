@@ -4,7 +4,7 @@
 import type { CallRecord, QuestionnaireAnswers } from '../../schemas/store';
 import { callRecord, questionnaireAnswers } from '../../schemas/store';
 import { pageLimit, type Page, type PageOptions } from '../port';
-import { checked, decodeCursor, pageOf } from '../shared';
+import { checked, decodeCursor, pageOf } from '../rules';
 import { failed, type Connection, type Db } from './database';
 
 export type RecordStatements = ReturnType<typeof prepareRecords>;

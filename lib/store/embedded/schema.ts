@@ -1,9 +1,9 @@
 /**
  * The embedded store's tables and their migrations, one step per schema
- * version of each collection (lib/store/shared.ts says which version this
+ * version of each collection (lib/store/rules.ts says which version this
  * package is at and how a plan of steps is checked).
  */
-import { COLLECTIONS, migrationPlan, SCHEMA_VERSIONS, type Migration } from '../shared';
+import { COLLECTIONS, migrationPlan, SCHEMA_VERSIONS, type Migration } from '../rules';
 import type { Db } from './database';
 
 /** The built-in migrations: version 1 of each table is its creation. */

@@ -4,7 +4,7 @@
 import type { FlowSnapshot } from '../../schemas/store';
 import { flowSnapshot } from '../../schemas/store';
 import { StoreError, type SnapshotSummary } from '../port';
-import { checked } from '../shared';
+import { checked } from '../rules';
 import { failed, type Connection, type Db } from './database';
 
 export type SnapshotStatements = ReturnType<typeof prepareSnapshots>;

@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import type { BlockEntry } from '../../schemas/store';
 import { blockEntry } from '../../schemas/store';
 import { pageLimit, type Page, type PageOptions } from '../port';
-import { checked, decodeCursor, pageOf } from '../shared';
+import { checked, decodeCursor, pageOf } from '../rules';
 import { run, withoutMongoId, type Connection } from './database';
 
 interface BlockDoc extends BlockEntry {

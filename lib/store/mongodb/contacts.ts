@@ -7,7 +7,7 @@
 import { MongoBulkWriteError, type Collection as MongoCollection, type Db, type Filter, type WriteError } from 'mongodb';
 import type { ContactInput } from '../../schemas/store';
 import { pageLimit, type AttemptRow, type AttemptTally, type ContactCounts, type ContactState, type ImportReport, type Page, type PageOptions, type StoredContact } from '../port';
-import { checkContacts, checkId, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf } from '../shared';
+import { checkContacts, checkId, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf } from '../rules';
 import { contactsOf, toContact, type ContactDoc, type CounterDoc } from './contact-documents';
 import { run, type Connection } from './database';
 

@@ -2,7 +2,7 @@
 import type { Collection as MongoCollection, Db } from 'mongodb';
 import type { DocumentKind } from '../../schemas/store';
 import { StoreError, type StoredDocument } from '../port';
-import { checkDocument } from '../shared';
+import { checkDocument } from '../rules';
 import { isDuplicateKey, mongoError, run, type Connection } from './database';
 
 interface DocumentDoc {

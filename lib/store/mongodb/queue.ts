@@ -9,7 +9,7 @@ import type { Collection as MongoCollection, Db, Document } from 'mongodb';
 import type { Attempt, ContactResult } from '../../schemas/store';
 import { attemptDocument, contactProgress } from '../../schemas/store';
 import type { Claim, NextStep } from '../port';
-import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../shared';
+import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
 import { contactsOf, toContact, type ContactDoc } from './contact-documents';
 import { run, type Connection } from './database';
 

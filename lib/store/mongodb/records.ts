@@ -3,7 +3,7 @@ import type { Db, Filter } from 'mongodb';
 import type { CallRecord, QuestionnaireAnswers } from '../../schemas/store';
 import { callRecord, questionnaireAnswers } from '../../schemas/store';
 import { pageLimit, type Page, type PageOptions } from '../port';
-import { checked, decodeCursor, pageOf } from '../shared';
+import { checked, decodeCursor, pageOf } from '../rules';
 import { isDuplicateKey, mongoError, run, type Connection } from './database';
 
 interface RecordDoc extends Omit<CallRecord, 'id'> {

@@ -1,11 +1,11 @@
 /**
  * The MongoDB store's collections: their indexes, one migration step per
- * schema version of each collection (lib/store/shared.ts says which version
+ * schema version of each collection (lib/store/rules.ts says which version
  * this package is at), and the lock that lets one instance migrate at a time.
  */
 import type { Db } from 'mongodb';
 import { StoreError } from '../port';
-import { COLLECTIONS, leaseToken, migrationPlan, SCHEMA_VERSIONS, type Migration } from '../shared';
+import { COLLECTIONS, leaseToken, migrationPlan, SCHEMA_VERSIONS, type Migration } from '../rules';
 import { isDuplicateKey } from './database';
 
 interface MetaDoc {

@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import type { FlowSnapshot } from '../../schemas/store';
 import { flowSnapshot } from '../../schemas/store';
 import { StoreError, type SnapshotSummary } from '../port';
-import { checked } from '../shared';
+import { checked } from '../rules';
 import { isDuplicateKey, mongoError, run, type Connection } from './database';
 
 interface SnapshotDoc extends Omit<FlowSnapshot, 'id'> {

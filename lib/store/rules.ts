@@ -1,5 +1,5 @@
 /**
- * What both store backends share: the schema versions of each collection
+ * The rules both store backends follow: the schema versions of each collection
  * (or table) and the rule for migrating, page cursors, and the checks that
  * refuse a bad document before anything is written.
  */
