@@ -135,13 +135,16 @@ describe('a real Node-RED runtime with the package installed', function () {
       const connectedLine = waitForOutput(child, lines, /app callflow: connected/, 45_000, stop.signal);
       // Awaited below; until then a rejection must not count as unhandled (it fails the test there).
       connectedLine.catch(() => undefined);
+      // Listened for before the deploy: Node-RED may print it before this process has read the deploy's answer.
+      const started = waitForOutput(child, lines, /Started flows/, 45_000);
+      started.catch(() => undefined);
       const deploy = await fetch(`${editor}/flows`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
         body: JSON.stringify(flow),
       });
       assert.ok(deploy.ok, `deploying ${example.name}: HTTP ${deploy.status}`);
-      await waitForOutput(child, lines, /Started flows/, 45_000);
+      await started;
       const now = (await (await get('/callflow/connections')).json()) as { state: string }[];
       if (now[0]?.state === 'connected') stop.abort();
       await connectedLine;
