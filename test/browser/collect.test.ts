@@ -63,6 +63,7 @@ describe('the collect pattern in a real browser', function () {
     const answered = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/callflow/patterns/check') && (r.request().postData() ?? '').includes('(?=1)'));
     await field.fill('');
     await field.pressSequentially('(?=1)\\d+');
+    assert.equal(await field.inputValue(), '(?=1)\\d+', 'every key typed reached the field');
     assert.equal((await answered).status(), 200);
     await page.locator('#node-input-pattern.input-error').waitFor();
     const reason = 'pattern: "(?=1)\\\\d+" is not accepted: invalid or unsupported Perl syntax: `(?=` (lookahead and lookbehind are not supported)';
@@ -76,7 +77,14 @@ describe('the collect pattern in a real browser', function () {
         await popover.waitFor({ timeout: 10_000 });
         break;
       } catch (err) {
-        if (attempt === 3) throw err;
+        if (attempt === 3) {
+          const shown = await page.evaluate(() => {
+            const $ = (globalThis as unknown as { $: (s: string) => { toArray(): { textContent: string | null }[] } }).$;
+            return $('.red-ui-popover').toArray().map((e) => e.textContent);
+          });
+          const cls = await field.getAttribute('class');
+          throw new Error(`${(err as Error).message}\nthe field: ${JSON.stringify(await field.inputValue())} class=${JSON.stringify(cls)}; popovers shown: ${JSON.stringify(shown)}`);
+        }
       }
     }
 

@@ -360,10 +360,25 @@ export function useEditor(
     await gotoEditor((browser as BrowserHandle).page, (editor as EditorHandle).url, options.login);
   });
 
-  afterEach(function () {
+  afterEach(async function () {
     if (this.currentTest?.state !== 'failed') return;
     console.log(`      Node-RED's output:\n${editor?.logs().join('\n') ?? '(not started)'}`);
     console.log(`      the page's script errors:\n${browser?.errors().join('\n') ?? '(no browser)'}`);
+    if (!browser) return;
+    // Where the keyboard was, what the page showed: a lost keystroke or a covered field is told at once.
+    const focused = await browser.page
+      .evaluate(() => {
+        const doc = (globalThis as unknown as { document: { activeElement: { tagName: string; id: string; value?: unknown } | null } }).document;
+        const e = doc.activeElement;
+        return e ? `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${typeof e.value === 'string' ? ` value=${JSON.stringify(e.value)}` : ''}` : '(none)';
+      })
+      .catch((err: Error) => `(unknown: ${err.message})`);
+    console.log(`      the focused element: ${focused}`);
+    const shot = path.join(os.tmpdir(), `callflow-browser-${process.pid}-${Date.now()}.png`);
+    await browser.page.screenshot({ path: shot }).then(
+      () => console.log(`      a screenshot of the page: ${shot}`),
+      (err: Error) => console.log(`      no screenshot: ${err.message}`),
+    );
   });
 
   after(async function () {
