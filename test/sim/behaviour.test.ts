@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startSimulator, type Simulator } from '../../lib/sim';
-import { RawAri, is, type EventLog } from '../support/raw-ari';
+import type { Simulator } from '../../lib/sim';
+import { RawAri, useRawSimulator, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
 const channelOf = (e: Json): Json => e.channel as Json;
@@ -16,16 +16,7 @@ describe('simulator: behaviour on the wire', function () {
   let ari: RawAri;
   let events: EventLog;
 
-  beforeEach(async function () {
-    sim = await startSimulator({ speed: 500, readOnlyUsers: { viewer: 'look' } });
-    ari = new RawAri(sim.url);
-    events = await ari.events('app1');
-  });
-
-  afterEach(async function () {
-    await events.close();
-    await sim.close();
-  });
+  useRawSimulator((raw) => ({ sim, ari, events } = raw), { readOnlyUsers: { viewer: 'look' } });
 
   describe('HTTP layer', function () {
     it('refuses a wrong password with 401, the realm and Asterisk\'s body', async function () {

@@ -7,8 +7,8 @@
  * the adapter under test elsewhere plays no part.
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../../lib/sim';
-import { RawAri, is, type EventLog } from '../support/raw-ari';
+import type { Simulator } from '../../lib/sim';
+import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
 const channelOf = (e: Json): Json => e.channel as Json;
@@ -23,16 +23,7 @@ describe('simulator: channel events as Asterisk sends them', function () {
   let ari: RawAri;
   let events: EventLog;
 
-  beforeEach(async function () {
-    sim = await startSimulator({ speed: 500 });
-    ari = new RawAri(sim.url);
-    events = await ari.events('app1');
-  });
-
-  afterEach(async function () {
-    await events.close();
-    await sim.close();
-  });
+  useRawSimulator((raw) => ({ sim, ari, events } = raw));
 
   describe('originate to PJSIP (resource_channels.c ari_channels_handle_originate_with_id, main/dial.c)', function () {
     it('answered: Dial "", Ringing with Dial RINGING, Up, Dial ANSWER, StasisStart', async function () {

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { startSimulator, type CallReport, type Simulator } from '../../lib/sim';
-import { RawAri, is, type EventLog } from '../support/raw-ari';
+import type { CallReport, Simulator } from '../../lib/sim';
+import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
 
@@ -26,16 +26,7 @@ describe('simulator: scripting endpoints', function () {
   let events: EventLog;
   let ari: RawAri;
 
-  beforeEach(async function () {
-    sim = await startSimulator({ speed: 500, defaultApp: 'demo' });
-    ari = new RawAri(sim.url);
-    events = await ari.events('demo');
-  });
-
-  afterEach(async function () {
-    await events.close();
-    await sim.close();
-  });
+  useRawSimulator((raw) => ({ sim, ari, events } = raw), { defaultApp: 'demo' }, 'demo');
 
   it('places a call with a script, and reads back what it heard, pressed and how it ended', async function () {
     events.ws.on('message', () => undefined);

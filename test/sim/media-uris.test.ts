@@ -4,9 +4,9 @@
  * cannot play does to the playback's events (docs/simulator.md).
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../../lib/sim';
+import type { Simulator } from '../../lib/sim';
 import { sayNumberFiles } from '../../lib/sim/sounds';
-import { RawAri, is, type EventLog } from '../support/raw-ari';
+import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
 const playbackEvents = (events: EventLog, id: string): [unknown, unknown, unknown][] =>
@@ -20,19 +20,13 @@ describe('simulator: media URIs as play_on_channel plays them', function () {
   let events: EventLog;
   let channelId: string;
 
+  useRawSimulator((raw) => ({ sim, ari, events } = raw));
+
   beforeEach(async function () {
-    sim = await startSimulator({ speed: 500 });
-    ari = new RawAri(sim.url);
-    events = await ari.events('app1');
     const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
     await events.next(is('StasisStart', call.id));
     await ari.ok('POST', `/channels/${call.id}/answer`);
     channelId = call.id;
-  });
-
-  afterEach(async function () {
-    await events.close();
-    await sim.close();
   });
 
   const started = (id: string, media?: string) => (e: Json): boolean =>

@@ -4,25 +4,16 @@
  * simulator answers them as Asterisk does, never with what a plain object inherits.
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../../lib/sim';
+import type { Simulator } from '../../lib/sim';
 import { measure } from '../../lib/sim/media';
-import { RawAri, is, type EventLog } from '../support/raw-ari';
+import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
 describe('simulator: names that Object.prototype also has', function () {
   let sim: Simulator;
   let ari: RawAri;
   let events: EventLog;
 
-  beforeEach(async function () {
-    sim = await startSimulator({ speed: 500 });
-    ari = new RawAri(sim.url);
-    events = await ari.events('app1');
-  });
-
-  afterEach(async function () {
-    await events.close();
-    await sim.close();
-  });
+  useRawSimulator((raw) => ({ sim, ari, events } = raw));
 
   it('takes names that Object.prototype also has as Asterisk does: no such variable, function or terminate key', async function () {
     // res/ari/resource_channels.c ast_ari_channels_get_channel_var: a name ending in ")" goes to ast_func_read2 (500

@@ -6,9 +6,9 @@
  * sees here what a stock Asterisk would send.
  */
 import assert from 'node:assert/strict';
-import { startSimulator, type Simulator } from '../../lib/sim';
+import type { Simulator } from '../../lib/sim';
 import { recordedDurations } from '../../lib/sim/resources/recordings';
-import { RawAri, is, type EventLog } from '../support/raw-ari';
+import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
 
@@ -17,16 +17,7 @@ describe('simulator: REST answers as res/ari/resource_*.c sends them', function 
   let ari: RawAri;
   let events: EventLog;
 
-  beforeEach(async function () {
-    sim = await startSimulator({ speed: 500 });
-    ari = new RawAri(sim.url);
-    events = await ari.events('app1');
-  });
-
-  afterEach(async function () {
-    await events.close();
-    await sim.close();
-  });
+  useRawSimulator((raw) => ({ sim, ari, events } = raw));
 
   async function answered(): Promise<string> {
     const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });

@@ -4,6 +4,8 @@
  * behaviour is checked independently of the adapter under test elsewhere.
  */
 import WebSocket from 'ws';
+import { startSimulator, type Simulator } from '../../lib/sim';
+import type { SimulatorServerOptions } from '../../lib/sim/server';
 
 export interface RawResponse {
   status: number;
@@ -122,3 +124,37 @@ export function aboutChannel(e: Json, channelId: string): boolean {
 }
 
 export const is = (type: string, channelId?: string) => (e: Json): boolean => e.type === type && (channelId === undefined || aboutChannel(e, channelId));
+
+/** What useRawSimulator hands each test: a simulator, a RawAri on it, and the events of one application. */
+export interface RawSimulator {
+  sim: Simulator;
+  ari: RawAri;
+  events: EventLog;
+}
+
+/**
+ * Before each test of the block: a simulator (at speed 500 unless told), a
+ * RawAri on it and the events of `app`, given to `use`; after each, the
+ * socket and the simulator closed.
+ */
+export function useRawSimulator(use: (raw: RawSimulator) => void, options: SimulatorServerOptions = {}, app = 'app1'): void {
+  let raw: RawSimulator | undefined;
+  beforeEach(async function () {
+    const sim = await startSimulator({ speed: 500, ...options });
+    const ari = new RawAri(sim.url);
+    try {
+      raw = { sim, ari, events: await ari.events(app) };
+    } catch (err) {
+      await sim.close();
+      throw err;
+    }
+    use(raw);
+  });
+  afterEach(async function () {
+    if (!raw) return;
+    const { sim, events } = raw;
+    raw = undefined;
+    await events.close();
+    await sim.close();
+  });
+}
