@@ -5,7 +5,7 @@
 //   nodes/<dir>/help/<lang>.html   -> dist/nodes/<dir>/locales/<lang>/<file>.html   (help, with the shared
 //                                     parts of nodes/editor/help/<lang>/ in place of their markers)
 //   locales/<lang>/<file>.json     -> dist/nodes/<dir>/locales/<lang>/<file>.json   (strings, with
-//                                     locales/<lang>/shared.json merged in: status texts every node uses)
+//                                     locales/<lang>/callflow.json merged in: status texts every node uses)
 //   icons/<icon>                   -> dist/nodes/<dir>/icons/<icon>                 (each icon the template names)
 //
 // The editor plugin's template gets the JSON schemas of lib/schemas and the
@@ -114,7 +114,7 @@ for (const { file, kind } of entries) {
       problems.push(`missing strings locales/${lang}/${base}.json`);
     } else {
       const own = JSON.parse(fs.readFileSync(strings, 'utf8'));
-      const shared = JSON.parse(fs.readFileSync(path.join(root, 'locales', lang, 'shared.json'), 'utf8'));
+      const shared = JSON.parse(fs.readFileSync(path.join(root, 'locales', lang, 'callflow.json'), 'utf8'));
       const target = path.join(out, 'locales', lang, `${base}.json`);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, JSON.stringify(merge(own, shared), null, 2));

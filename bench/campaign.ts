@@ -34,8 +34,8 @@ import type { Dialer } from '../lib/campaign/dialer';
 import { rankOf } from '../lib/campaign/order';
 import type { ContactInput } from '../lib/schemas/store';
 import { EmbeddedStore } from '../lib/store/embedded';
-import { listCampaigns } from '../nodes/shared/campaigns';
-import { listEngines } from '../nodes/shared/engine';
+import { listCampaigns } from '../nodes/deployed/campaigns';
+import { listEngines } from '../nodes/deployed/engine';
 import { flag, ms, nodeRed, rssMb, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 interface Options {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readExamples } from '../lib/playground/home';
-import { listEngines, type Engine } from '../nodes/shared/engine';
+import { listEngines, type Engine } from '../nodes/deployed/engine';
 import type { AppUnderTest } from './ivr-apps';
 import { nodeRed, startEmbeddedNodeRed } from './support';
 

@@ -38,11 +38,13 @@ function leaves(node: unknown, prefix = ''): Map<string, string> {
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 }
-/** The catalogs a node module's keys resolve in (its own and shared.json, as the build merges them); nodes/shared resolves in all. */
+/** Folders under nodes/ that are no node but serve them all: their keys resolve in every node's catalog. */
+const SERVING = new Set(['admin', 'deployed', 'element', 'red']);
+/** The catalogs a node module's keys resolve in (its own and callflow.json, as the build merges them); the serving folders' in all. */
 function catalogsOf(file: string, lang: string): Catalog[] {
   const folder = path.basename(path.dirname(file));
-  const shared = load(lang, 'shared.json');
-  if (folder === 'shared') return [shared, ...fs.readdirSync(path.join(root, 'locales', lang)).map((f) => load(lang, f))];
+  const shared = load(lang, 'callflow.json');
+  if (SERVING.has(folder)) return [shared, ...fs.readdirSync(path.join(root, 'locales', lang)).map((f) => load(lang, f))];
   const own = path.join(root, 'locales', lang, `${folder}.json`);
   return fs.existsSync(own) ? [load(lang, `${folder}.json`), shared] : [shared];
 }

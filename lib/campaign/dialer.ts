@@ -280,7 +280,7 @@ export class Dialer implements PriorityMember {
   /**
    * Stops dialing. Calls in progress go on; their attempts stay in flight
    * in the store for the next dialer of the task to resolve (a successor
-   * after a redeploy takes the dialer over instead: see nodes/shared/dialers.ts).
+   * after a redeploy takes the dialer over instead: see nodes/deployed/dialers.ts).
    */
   async close(waitMs = 2000): Promise<void> {
     if (this.closed) return;

@@ -1,8 +1,8 @@
 /** callflow-answer: answers the call (nothing to do if it is already answered). */
 import { answerConfig } from '../../lib/schemas/elements';
 import { answer } from '../../lib/ivr/answer';
-import { defineElement } from '../shared/element';
-import type { NodeAPI } from '../shared/red';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {

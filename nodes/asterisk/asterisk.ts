@@ -5,16 +5,16 @@
  * of them as their status. The username and password are Node-RED
  * credentials: never in the flow file, never in a log line.
  */
-import type { Engine } from '../shared/engine';
-import { claimEngine, releaseEngine } from '../shared/engine';
+import type { Engine } from '../deployed/engine';
+import { claimEngine, releaseEngine } from '../deployed/engine';
 import type { RoutingConfigNode } from '../routing/config';
 import type { AsteriskConfigNode } from './config';
-import { registerAdminApi } from '../shared/admin';
-import { nodeLogger } from '../shared/logger';
-import { translator } from '../shared/i18n';
-import { instanceId } from '../shared/instance';
-import type { Node, NodeAPI, NodeDef, NodeStatus } from '../shared/red';
-import { CONNECTION_STATUS, INVALID_CONFIG } from '../shared/status';
+import { registerAdminApi } from '../admin/connections';
+import { nodeLogger } from '../red/logger';
+import { translator } from '../red/i18n';
+import { instanceId } from '../deployed/instance';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from '../red/api';
+import { CONNECTION_STATUS, INVALID_CONFIG } from '../red/status';
 import { asteriskConfig, asteriskProblems } from '../../lib/schemas/asterisk';
 
 export = function register(RED: NodeAPI): void {

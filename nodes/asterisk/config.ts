@@ -1,6 +1,6 @@
 /** The shape of a callflow-asterisk config node as the nodes that use it see it. */
-import type { Engine } from '../shared/engine';
-import type { Node } from '../shared/red';
+import type { Engine } from '../deployed/engine';
+import type { Node } from '../red/api';
 
 export interface Credentials {
   [key: string]: string | undefined;

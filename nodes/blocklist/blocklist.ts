@@ -12,9 +12,9 @@
 import { shownValue } from '../../lib/schemas/validator';
 import { parseInstant } from '../../lib/schemas/dates';
 import { blockEntry, type BlockEntry } from '../../lib/schemas/store';
-import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
-import { INVALID_CONFIG } from '../shared/status';
+import { translator } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../red/api';
+import { INVALID_CONFIG } from '../red/status';
 import type { StoreConfigNode } from '../store/config';
 
 const ACTIONS = ['add', 'remove', 'list'] as const;

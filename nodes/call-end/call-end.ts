@@ -6,9 +6,9 @@
 import { callEndReport } from '../../lib/call/report';
 import { callEndConfig } from '../../lib/schemas/elements';
 import type { AsteriskConfigNode } from '../asterisk/config';
-import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
-import { INVALID_CONFIG, NO_CONNECTION } from '../shared/status';
+import { translator } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../red/api';
+import { INVALID_CONFIG, NO_CONNECTION } from '../red/status';
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'call-end');

@@ -15,12 +15,12 @@ import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign
 import type { Store } from '../../lib/store/port';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import type { RoutingConfigNode } from '../routing/config';
-import { registerCampaignApi } from '../shared/admin-campaigns';
-import { addCampaign, removeCampaign } from '../shared/campaigns';
-import { releaseDialer, takeOverDialer } from '../shared/dialers';
-import { translator } from '../shared/i18n';
-import { nodeLogger } from '../shared/logger';
-import type { Node, NodeAPI, NodeDef } from '../shared/red';
+import { registerCampaignApi } from '../admin/campaigns';
+import { addCampaign, removeCampaign } from '../deployed/campaigns';
+import { releaseDialer, takeOverDialer } from '../deployed/dialers';
+import { translator } from '../red/i18n';
+import { nodeLogger } from '../red/logger';
+import type { Node, NodeAPI, NodeDef } from '../red/api';
 import type { StoreConfigNode } from '../store/config';
 import type { CampaignConfigNode, DialerOutputs } from './config';
 

@@ -3,7 +3,7 @@ import type { CallSession } from '../../lib/call/session';
 import type { Dialer, DialerStatus, FinalFailure, FinishedCustomer } from '../../lib/campaign/dialer';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { Store } from '../../lib/store/port';
-import type { Node } from '../shared/red';
+import type { Node } from '../red/api';
 
 /** A callflow-dialer node: where answered calls, final failures and finished customers leave. */
 export interface DialerOutputs {

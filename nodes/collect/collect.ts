@@ -6,9 +6,9 @@
 import { collect } from '../../lib/ivr/collect';
 import { DigitPattern, PatternError } from '../../lib/ivr/pattern';
 import { collectConfig, type CollectConfig } from '../../lib/schemas/elements';
-import { registerPatternApi } from '../shared/admin-patterns';
-import { defineElement } from '../shared/element';
-import type { NodeAPI } from '../shared/red';
+import { registerPatternApi } from '../admin/patterns';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
 import { put } from '../../lib/own';
 
 const OUTPUT = { collected: 0, timeout: 1, invalid: 2 } as const;

@@ -11,9 +11,9 @@
  * the task is a draft (the specification's rule).
  */
 import { ImportAborted, ImportFailed, importContacts, prepareContactChecks } from '../../lib/campaign/contacts';
-import { stageCampaign } from '../shared/campaigns';
-import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
+import { stageCampaign } from '../deployed/campaigns';
+import { translator } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../red/api';
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'contacts');

@@ -12,9 +12,9 @@ import { shownValue } from '../../lib/schemas/validator';
 import type { DialerStatus } from '../../lib/campaign/dialer';
 import { ALLOWED, StateError, isOperation } from '../../lib/campaign/states';
 import type { AsteriskConfigNode } from '../asterisk/config';
-import { stageCampaign } from '../shared/campaigns';
-import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../shared/red';
+import { stageCampaign } from '../deployed/campaigns';
+import { translator } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../red/api';
 
 const STATE_FILL: Record<DialerStatus['state'], NodeStatus['fill']> = { draft: 'grey', running: 'green', suspended: 'yellow', completed: 'blue', stopped: 'grey' };
 

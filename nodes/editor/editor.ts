@@ -4,8 +4,8 @@
  * the prompt list, connection state). Node-RED loads plugins before nodes,
  * so the nodes' editor code can rely on RED.callflow.
  */
-import { registerAdminApi } from '../shared/admin';
-import type { NodeAPI } from '../shared/red';
+import { registerAdminApi } from '../admin/connections';
+import type { NodeAPI } from '../red/api';
 
 type PluginAPI = NodeAPI & { plugins: { registerPlugin(id: string, definition: { type: string }): void } };
 

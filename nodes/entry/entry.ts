@@ -12,10 +12,10 @@ import type { EntryStatus, ReleaseBook } from '../../lib/releases/book';
 import type { CallSession } from '../../lib/call/session';
 import { entryConfig } from '../../lib/schemas/elements';
 import type { AsteriskConfigNode } from '../asterisk/config';
-import type { Engine } from '../shared/engine';
-import { translator, type Translate } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../shared/red';
-import { CONNECTION_STATUS, INVALID_CONFIG, NO_CONNECTION, statusShower } from '../shared/status';
+import type { Engine } from '../deployed/engine';
+import { translator, type Translate } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../red/api';
+import { CONNECTION_STATUS, INVALID_CONFIG, NO_CONNECTION, statusShower } from '../red/status';
 import type { ReleasesConfigNode } from '../releases/config';
 
 /** How often, at most, a versioned entry's status changes (it follows every call). */

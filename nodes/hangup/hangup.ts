@@ -1,8 +1,8 @@
 /** callflow-hangup: ends the call with a reason (a Q.850 cause; before answer, the SIP response the caller gets). */
 import { hangupConfig } from '../../lib/schemas/elements';
 import { hangup } from '../../lib/ivr/hangup';
-import { defineElement } from '../shared/element';
-import type { NodeAPI } from '../shared/red';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {

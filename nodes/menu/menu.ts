@@ -1,8 +1,8 @@
 /** callflow-menu: a prompt, then one output per key the caller may press, plus timeout and invalid. */
 import { menu } from '../../lib/ivr/collect';
 import { menuConfig } from '../../lib/schemas/elements';
-import { defineElement } from '../shared/element';
-import type { NodeAPI } from '../shared/red';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {

@@ -6,8 +6,8 @@
 import { playConfig, playOverride } from '../../lib/schemas/elements';
 import { play } from '../../lib/ivr/play';
 import { ValidationError } from '../../lib/schemas/validator';
-import { defineElement } from '../shared/element';
-import type { NodeAPI } from '../shared/red';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {

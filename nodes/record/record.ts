@@ -1,8 +1,8 @@
 /** callflow-record: records the caller; the recording's name and length land in msg.call.vars and msg.payload. */
 import { record } from '../../lib/ivr/record';
 import { recordConfig } from '../../lib/schemas/elements';
-import { defineElement } from '../shared/element';
-import type { NodeAPI } from '../shared/red';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
 import { put } from '../../lib/own';
 
 export = function register(RED: NodeAPI): void {

@@ -3,8 +3,8 @@ import type { DeployedVersion } from '../../lib/releases/book';
 import { parseCallers } from '../../lib/releases/gray';
 import type { FlowNode } from '../../lib/releases/nodes';
 import { entryConfig } from '../../lib/schemas/elements';
-import { enginesWithCalls } from '../shared/engine';
-import type { NodeDef } from '../shared/red';
+import { enginesWithCalls } from '../deployed/engine';
+import type { NodeDef } from '../red/api';
 
 /**
  * The calls in progress on a version, over every connection, those of an

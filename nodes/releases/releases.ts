@@ -5,18 +5,18 @@
  * the version and this node. After every deploy the node tells its book
  * which versions are deployed (and which entries carry a release tag); the
  * editor's "Call flows" sidebar works through the admin API
- * (nodes/shared/admin-releases.ts). The book itself is lib/releases/book.ts.
+ * (nodes/admin/releases.ts). The book itself is lib/releases/book.ts.
  */
 import { ReleaseBook } from '../../lib/releases/book';
 import { releasesConfig } from '../../lib/schemas/releases';
 import type { Store } from '../../lib/store/port';
-import { registerReleasesApi } from '../shared/admin-releases';
-import { findEngine, listEngines } from '../shared/engine';
-import { translator } from '../shared/i18n';
-import { nodeLogger } from '../shared/logger';
-import type { Node, NodeAPI, NodeDef } from '../shared/red';
-import { dropBook, findBook, keepBook } from '../shared/releases';
-import { listStores } from '../shared/stores';
+import { registerReleasesApi } from '../admin/releases';
+import { findEngine, listEngines } from '../deployed/engine';
+import { translator } from '../red/i18n';
+import { nodeLogger } from '../red/logger';
+import type { Node, NodeAPI, NodeDef } from '../red/api';
+import { dropBook, findBook, keepBook } from '../deployed/releases';
+import { listStores } from '../deployed/stores';
 import type { ReleasesConfigNode } from './config';
 import { deployedVersions, liveCalls } from './deployed';
 

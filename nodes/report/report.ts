@@ -8,9 +8,9 @@
  */
 import { attemptLines } from '../../lib/campaign/csv';
 import { campaignReport } from '../../lib/campaign/report';
-import { stageCampaign } from '../shared/campaigns';
-import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
+import { stageCampaign } from '../deployed/campaigns';
+import { translator } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../red/api';
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'report');

@@ -1,8 +1,8 @@
 /** callflow-response: refuses the call with a SIP response, optionally after early media. */
 import { respond } from '../../lib/ivr/response';
 import { responseConfig } from '../../lib/schemas/elements';
-import { defineElement } from '../shared/element';
-import type { NodeAPI } from '../shared/red';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {

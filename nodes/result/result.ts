@@ -7,11 +7,11 @@
 import { shownValue } from '../../lib/schemas/validator';
 import { readHandle } from '../../lib/call/handle';
 import { resultConfig } from '../../lib/schemas/elements';
-import { refusedHandle } from '../shared/element';
-import { findEngine } from '../shared/engine';
-import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from '../shared/red';
-import { INVALID_CONFIG } from '../shared/status';
+import { refusedHandle } from '../element/element';
+import { findEngine } from '../deployed/engine';
+import { translator } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from '../red/api';
+import { INVALID_CONFIG } from '../red/status';
 
 const CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
 

@@ -1,6 +1,6 @@
 /** The shape of a callflow-routing config node as the connection that uses it sees it. */
 import type { RoutingTable } from '../../lib/schemas/routing';
-import type { Node } from '../shared/red';
+import type { Node } from '../red/api';
 
 export interface RoutingConfigNode extends Node {
   /** The table, when it is valid. */

@@ -7,8 +7,8 @@
  */
 import { CompiledRoutes } from '../../lib/routing/table';
 import { routingConfig, type RoutingTable } from '../../lib/schemas/routing';
-import { translator } from '../shared/i18n';
-import type { Node, NodeAPI, NodeDef } from '../shared/red';
+import { translator } from '../red/i18n';
+import type { Node, NodeAPI, NodeDef } from '../red/api';
 import type { RoutingConfigNode } from './config';
 
 export = function register(RED: NodeAPI): void {

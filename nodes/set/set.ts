@@ -8,8 +8,8 @@ import { shownValue } from '../../lib/schemas/validator';
 import { channelValueProblem } from '../../lib/ari/variables';
 import { asText, withoutToken, type CallHandle } from '../../lib/call/handle';
 import { setConfig, type Assignment } from '../../lib/schemas/elements';
-import { defineElement } from '../shared/element';
-import type { Node, NodeAPI, NodeMessage } from '../shared/red';
+import { defineElement } from '../element/element';
+import type { Node, NodeAPI, NodeMessage } from '../red/api';
 import { put } from '../../lib/own';
 
 function evaluate(RED: NodeAPI, node: Node, msg: NodeMessage, a: Assignment, channel: (name: string) => Promise<string | undefined>): Promise<unknown> {

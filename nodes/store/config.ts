@@ -1,6 +1,6 @@
 /** The shape of a callflow-store config node as the nodes that use it see it. */
 import type { StoreConnection } from '../../lib/store/connection';
-import type { Node } from '../shared/red';
+import type { Node } from '../red/api';
 
 export interface StoreCredentials {
   [key: string]: string | undefined;

@@ -10,12 +10,12 @@
 import { makeStore } from '../../lib/store';
 import { StoreConnection, type StoreStatus } from '../../lib/store/connection';
 import { storeConfig } from '../../lib/schemas/store-config';
-import { registerAdminApi } from '../shared/admin';
-import { translator } from '../shared/i18n';
-import { nodeLogger } from '../shared/logger';
-import type { Node, NodeAPI, NodeDef, NodeStatus } from '../shared/red';
-import { INVALID_CONFIG, STORE_STATUS } from '../shared/status';
-import { addStore, removeStore } from '../shared/stores';
+import { registerAdminApi } from '../admin/connections';
+import { translator } from '../red/i18n';
+import { nodeLogger } from '../red/logger';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from '../red/api';
+import { INVALID_CONFIG, STORE_STATUS } from '../red/status';
+import { addStore, removeStore } from '../deployed/stores';
 import type { StoreConfigNode } from './config';
 
 export = function register(RED: NodeAPI): void {

@@ -7,9 +7,9 @@ import { own } from '../../lib/own';
 import { fillTemplate, transferToDialplan, transferToEndpoint, type TransferResult } from '../../lib/ivr/transfer';
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
-import { defineElement, type ElementOutcome } from '../shared/element';
-import type { Engine } from '../shared/engine';
-import type { NodeAPI } from '../shared/red';
+import { defineElement, type ElementOutcome } from '../element/element';
+import type { Engine } from '../deployed/engine';
+import type { NodeAPI } from '../red/api';
 
 function templateValues(session: CallSession): Record<string, unknown> {
   return { caller: session.caller.number, dialed: session.dialed, callId: session.id };

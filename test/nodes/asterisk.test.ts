@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { asteriskConfig } from '../../lib/schemas/asterisk';
 import { startSimulator, type Simulator } from '../../lib/sim';
 import { currentSimulator } from '../../lib/sim/embedded';
-import { findEngine } from '../../nodes/shared/engine';
+import { findEngine } from '../../nodes/deployed/engine';
 import { NODES, hasText, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 
 const PASSWORD = 'Sup3r-S3cret-ARI-pw';

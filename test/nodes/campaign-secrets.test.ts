@@ -17,7 +17,7 @@ import path from 'node:path';
 import { rankOf } from '../../lib/campaign/order';
 import { checkCampaign } from '../../lib/schemas/campaign';
 import { EmbeddedStore } from '../../lib/store/embedded';
-import { findCampaign } from '../../nodes/shared/campaigns';
+import { findCampaign } from '../../nodes/deployed/campaigns';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, loggedText, node, useNodeRed, waitForStatus } from '../support/node-red';
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { CREDS, ivrFlow, connected, messages, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { listEngines } from '../../nodes/shared/engine';
+import { listEngines } from '../../nodes/deployed/engine';
 import { NODES, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus, hasText } from '../support/node-red';
 
 // Node-RED's own change node, to show core nodes work on msg.call.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { INSTANCE_FILE, instanceId, nodeRedId } from '../../nodes/shared/instance';
+import { INSTANCE_FILE, instanceId, nodeRedId } from '../../nodes/deployed/instance';
 
 describe('instance mark', function () {
   const dirs: string[] = [];

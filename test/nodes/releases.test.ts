@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { listEngines } from '../../nodes/shared/engine';
+import { listEngines } from '../../nodes/deployed/engine';
 import { CREDS, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, hasText, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 

@@ -26,9 +26,9 @@ import contacts = require('../../nodes/contacts/contacts');
 import dialer = require('../../nodes/dialer/dialer');
 import report = require('../../nodes/report/report');
 import result = require('../../nodes/result/result');
-import { closeAllEngines } from '../../nodes/shared/engine';
-import { closeAllBooks } from '../../nodes/shared/releases';
-import { closeParkedDialers } from '../../nodes/shared/dialers';
+import { closeAllEngines } from '../../nodes/deployed/engine';
+import { closeAllBooks } from '../../nodes/deployed/releases';
+import { closeParkedDialers } from '../../nodes/deployed/dialers';
 
 helper.init(require.resolve('node-red'));
 

@@ -28,10 +28,10 @@ import { readHandle } from '../../lib/call/handle';
 import type { CallSession } from '../../lib/call/session';
 import { hashNodes } from '../../lib/releases/nodes';
 import type { Validator } from '../../lib/schemas/validator';
-import { findEngine, type Engine } from './engine';
-import { translator, type Translate } from './i18n';
-import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from './red';
-import { statusShower } from './status';
+import { findEngine, type Engine } from '../deployed/engine';
+import { translator, type Translate } from '../red/i18n';
+import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from '../red/api';
+import { statusShower } from '../red/status';
 
 /** How often, at most, a busy node's status changes. */
 const STATUS_MS = 250;

@@ -1,7 +1,7 @@
-/** Node statuses shared by the nodes: keys the editor translates in the node's own catalog (see locales/<lang>/shared.json). */
+/** Node statuses shared by the nodes: keys the editor translates in the node's own catalog (see locales/<lang>/callflow.json). */
 import type { ConnectionState } from '../../lib/ari/port';
 import type { StoreState } from '../../lib/store/connection';
-import type { Node, NodeStatus } from './red';
+import type { Node, NodeStatus } from './api';
 
 export const CONNECTION_STATUS: Readonly<Record<ConnectionState, NodeStatus>> = {
   connecting: { fill: 'yellow', shape: 'ring', text: 'callflow.status.connecting' },

@@ -24,7 +24,7 @@ export interface EngineSettings {
   config: AsteriskConfig;
   username: string;
   password: string;
-  /** This Node-RED's mark on its channels (nodes/shared/instance.ts). */
+  /** This Node-RED's mark on its channels (nodes/deployed/instance.ts). */
   instance?: string;
 }
 

@@ -1,8 +1,8 @@
 /** The deployed campaign config nodes of this Node-RED (for the admin API), and how a stage node finds its campaign. */
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { CampaignConfigNode } from '../campaign/config';
-import type { Node, NodeAPI, NodeDef } from './red';
-import { INVALID_CONFIG } from './status';
+import type { Node, NodeAPI, NodeDef } from '../red/api';
+import { INVALID_CONFIG } from '../red/status';
 
 const campaigns = new Map<string, CampaignConfigNode>();
 

@@ -18,9 +18,9 @@ import type { Actor, ReleaseBook } from '../../lib/releases/book';
 import { graySettings, newVersionRequest, releaseRequest, testRequest } from '../../lib/schemas/releases';
 import { shownValue, type Validator } from '../../lib/schemas/validator';
 import { currentSimulator } from '../../lib/sim/embedded';
-import { findEngine } from './engine';
-import type { NodeAPI, RequestLike, ResponseLike } from './red';
-import { findBook, listBooks } from './releases';
+import { findEngine } from '../deployed/engine';
+import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
+import { findBook, listBooks } from '../deployed/releases';
 
 const registered = new WeakSet<object>();
 

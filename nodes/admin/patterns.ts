@@ -9,7 +9,7 @@
  * or { ok: false, problem: "pattern: \"(a)\\1\" is not accepted: ..." }.
  */
 import { MAX_PATTERN, PatternError, DigitPattern } from '../../lib/ivr/pattern';
-import type { NodeAPI, RequestLike, ResponseLike } from './red';
+import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
 

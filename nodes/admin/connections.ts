@@ -8,9 +8,9 @@ import { readInboundCall } from '../../lib/sim/control';
 import type { Simulator } from '../../lib/sim/server';
 import { shownValue } from '../../lib/schemas/validator';
 import { currentSimulator } from '../../lib/sim/embedded';
-import { listEngines } from './engine';
-import { listStores } from './stores';
-import type { NodeAPI, RequestLike, ResponseLike } from './red';
+import { listEngines } from '../deployed/engine';
+import { listStores } from '../deployed/stores';
+import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
 

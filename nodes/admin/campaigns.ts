@@ -11,8 +11,8 @@ import { StateError, isOperation } from '../../lib/campaign/states';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
 import { campaignSchema, checkCampaign } from '../../lib/schemas/campaign';
 import { ValidationError, fromForm, shownValue } from '../../lib/schemas/validator';
-import { findCampaign, listCampaigns } from './campaigns';
-import type { NodeAPI, RequestLike, ResponseLike } from './red';
+import { findCampaign, listCampaigns } from '../deployed/campaigns';
+import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
 

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { NodeAPI } from './red';
+import type { NodeAPI } from './api';
 
 export type Translate = (key: string, params?: Record<string, unknown>) => string;
 
