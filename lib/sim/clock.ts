@@ -68,10 +68,11 @@ export class SimClock {
    * performance.now(), which at 100x speed would be 100 simulated ms (a 5 s recording measured as 4 s), and timers
    * of their own could then run out of order (a 1 s timeout before the ring that was due a simulated millisecond
    * earlier, on a busy machine). Each timer runs in a macrotask of its own, as with setTimeout, so promises settled
-   * by one run before the next.
+   * by one run before the next. `from` (a simulated time, now by default) is where the delay counts from: a party
+   * that acts on its own schedule counts from when its last step was due, not from when a busy machine ran it.
    */
-  after(simulatedMs: number, fn: () => void): SimTimer {
-    const entry: Entry = { due: this.now() + Math.max(0, simulatedMs), seq: this.seq++, fn, cancelled: false };
+  after(simulatedMs: number, fn: () => void, from: number = this.now()): SimTimer {
+    const entry: Entry = { due: from + Math.max(0, simulatedMs), seq: this.seq++, fn, cancelled: false };
     this.push(entry);
     if (this.heap[0] === entry) {
       this.disarm();
@@ -89,17 +90,24 @@ export class SimClock {
     };
   }
 
-  /** Resolves after a simulated delay, or rejects when the signal aborts. */
-  sleep(simulatedMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves after a simulated delay (counted from `from`, now by default) with the simulated time it was due, or
+   * rejects when the signal aborts.
+   */
+  sleep(simulatedMs: number, signal?: AbortSignal, from?: number): Promise<number> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason as Error);
         return;
       }
-      const timer = this.after(simulatedMs, () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
+      const timer = this.after(
+        simulatedMs,
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(timer.due);
+        },
+        from,
+      );
       const onAbort = (): void => {
         timer.cancel();
         reject(signal?.reason as Error);

@@ -402,6 +402,22 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal((done.recording as Json).talking_duration, undefined);
     });
 
+    it("keeps a script's steps to their lengths when the machine runs the simulator's timers late", async function () {
+      // A simulated party acts on its own schedule: each step counts from when the one before it was due. A busy
+      // machine running a timer late must neither stretch the talk nor move the key that ends the recording.
+      sim.asterisk.clock.speed = 20;
+      const call = sim.placeCall({ from: '7', to: '8', app: 'app1', script: [{ waitFor: 'answer' }, { wait: 400 }, { talk: 1200 }, { dtmf: '#' }] });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/record`, { name: 'late', format: 'wav', maxSilenceSeconds: 5, terminateOn: '#', beep: true });
+      await events.next(is('RecordingStarted', call.id));
+      // Hold the event loop, as a busy machine would: 150 ms are 3 simulated seconds at 20x, so the script's next timer is late.
+      const until = performance.now() + 150;
+      while (performance.now() < until);
+      const done = (await events.next(is('RecordingFinished', call.id))).recording as Json;
+      // From the beep's end (0.43 s after the answer) to the key (1.7 s after it): 1.27 s written, of which 1.2 s talk.
+      assert.deepEqual([done.duration, done.talking_duration, done.silence_duration], [1, 1, 0]);
+    });
+
     it('records no more than maxDurationSeconds, even when its timer fires late', async function () {
       // __ast_play_and_record (main/app.c) stops writing once the recording reaches its maximum: whatever a busy
       // machine does to the simulator's timers, the file and RecordingFinished say at most that.

@@ -106,10 +106,11 @@ export class Recordings {
     } else if (bridge) {
       bridge.recording = rec;
     }
-    const begin = (): void => {
+    // `at`: when the beep ended (the timer's due time, however late a busy machine ran it), or now.
+    const begin = (at = this.core.clock.now()): void => {
       if (rec.state !== 'queued') return;
       rec.state = 'recording';
-      rec.startedAt = this.core.clock.now();
+      rec.startedAt = at;
       rec.silenceStart = rec.startedAt;
       if (ch?.talking) rec.lastTalkStart = rec.startedAt;
       this.core.publish('RecordingStarted', { recording: rec.json() }, this.core.targetScope(rec));
@@ -120,8 +121,11 @@ export class Recordings {
       }
       this.armSilence(rec, ch);
     };
-    if (rec.options.beep && ch) this.core.clock.after(this.core.sounds.duration('beep') ?? 300, begin);
-    else begin();
+    if (rec.options.beep && ch) {
+      const beep = this.core.clock.after(this.core.sounds.duration('beep') ?? 300, () => begin(beep.due));
+    } else {
+      begin();
+    }
   }
 
   /** Stops the recording after maxSilenceSeconds of continuous silence. */
@@ -271,12 +275,16 @@ export class Recordings {
     this.core.stored.set(recordingPath(name) ?? name, { format, durationMs });
   }
 
-  setTalking(ch: SimChannel, talking: boolean): void {
+  /**
+   * The party starts or stops talking, at the simulated time `at` (now by default; a script passes when its step was
+   * due). A recording counts no talk from before it started.
+   */
+  setTalking(ch: SimChannel, talking: boolean, at?: number): void {
     if (ch.talking === talking || ch.destroyed) return;
     ch.talking = talking;
     const rec = ch.recording;
     if (!rec || rec.state !== 'recording') return;
-    const now = this.core.clock.now();
+    const now = Math.max(rec.startedAt, rec.lastTalkStart ?? rec.startedAt, Math.min(at ?? Infinity, this.core.clock.now()));
     if (talking) {
       rec.lastTalkStart = now;
       this.silenceTimer.get(rec.name)?.cancel();

@@ -31,31 +31,38 @@ export class Scripts {
 
   private async runSteps(ch: SimChannel, steps: ScriptStep[], party: 'caller' | 'callee' = ch.direction === 'inbound' ? 'caller' : 'callee'): Promise<void> {
     const signal = ch.scriptAbort.signal;
+    const clock = this.core.clock;
+    // The party's own timeline: each timed step counts from when the one before it was due, so a busy machine running
+    // a timer late neither stretches what the party does (1.2 s of talk stays 1.2 s) nor moves its next step.
+    let at = clock.now();
     for (const step of steps) {
       if (signal.aborted || ch.destroyed) return;
       if ('wait' in step) {
-        await this.core.clock.sleep(step.wait, signal);
+        at = await clock.sleep(step.wait, signal, at);
       } else if ('waitFor' in step) {
         await this.waitFor(ch, step.waitFor, step.media, step.timeout, signal);
+        at = clock.now();
       } else if ('dtmf' in step) {
         for (const [i, digit] of [...step.dtmf].entries()) {
           if (!/^[0-9A-D#*]$/i.test(digit)) throw new Error(`"${digit}" is not a DTMF digit`);
           const duration = step.duration ?? 100;
-          await this.core.clock.sleep(duration, signal);
+          at = await clock.sleep(duration, signal, at);
           if (ch.destroyed) return;
           ch.report.pressed.push({ digit: digit.toUpperCase(), at: new Date().toISOString() });
           this.core.channelEvent('ChannelDtmfReceived', ch, { digit: digit.toUpperCase(), duration_ms: duration });
           const rec = ch.recording;
-          if (rec && own(TERMINATE_DIGITS, rec.options.terminateOn)?.includes(digit.toUpperCase())) this.core.resources.recordings.finishRecording(rec, 'done');
+          if (rec && own(TERMINATE_DIGITS, rec.options.terminateOn)?.includes(digit.toUpperCase())) this.core.resources.recordings.finishRecording(rec, 'done', at);
           // Between digits only: the next step starts as the last key ends (a prompt the key causes is not missed).
-          if (i < step.dtmf.length - 1) await this.core.clock.sleep(step.gap ?? 100, signal);
+          if (i < step.dtmf.length - 1) at = await clock.sleep(step.gap ?? 100, signal, at);
         }
       } else if ('talk' in step) {
-        this.core.resources.recordings.setTalking(ch, true);
+        this.core.resources.recordings.setTalking(ch, true, at);
+        let ended: number | undefined;
         try {
-          await this.core.clock.sleep(step.talk, signal);
+          ended = await clock.sleep(step.talk, signal, at);
+          at = ended;
         } finally {
-          this.core.resources.recordings.setTalking(ch, false);
+          this.core.resources.recordings.setTalking(ch, false, ended);
         }
       } else if ('hangup' in step) {
         this.core.resources.channels.farEndHangup(ch, step.cause ?? 16, party);
