@@ -48,9 +48,24 @@ interface Trays {
 }
 
 /**
+ * Whether Node-RED's trays are at rest: none is shown, or the last one opened
+ * or uncovered has run all of RED.tray's timers. Those (0, 150, 200 and 300
+ * ms after it shows) resize the top tray and its panes; a tray closed before
+ * they ran has its panes' editors destroyed, and Node-RED 4.1 then throws
+ * "Cannot read properties of null (reading 'resize')" in the page. The last of
+ * them puts the editor stack's z-index back to 13 (raiseTrayZ); showing or
+ * closing a tray sets it to 9.
+ */
+const traysAtRest = (): boolean => {
+  const g = globalThis as unknown as { document: { querySelector(s: string): { style: { zIndex: string } } | null; querySelectorAll(s: string): ArrayLike<unknown> } };
+  return g.document.querySelectorAll('#red-ui-editor-stack .red-ui-tray').length === 0 || g.document.querySelector('#red-ui-editor-stack')?.style.zIndex === '13';
+};
+
+/**
  * Resolves once the top edit tray has finished opening: it slid in (its right
  * edge at 0), Node-RED has given it its final width (it then focuses the
- * tray's first field, in the same step) and it did not move for two frames.
+ * tray's first field, in the same step), it did not move for two frames, and
+ * RED.tray's timers for it have all run (traysAtRest).
  */
 async function trayOpen(page: Page): Promise<void> {
   await page.waitForFunction(
@@ -72,6 +87,7 @@ async function trayOpen(page: Page): Promise<void> {
         );
       }),
   );
+  await page.waitForFunction(traysAtRest);
 }
 
 /** The checkbox's box and its label's (label[for=id]), read in one layout pass so a tray still sliding moves both alike. */
@@ -132,6 +148,8 @@ async function closeTrays(page: Page): Promise<string[]> {
   const closed: string[] = [];
   // A tray under the top one is out of the page until the top one has gone; a few more than any form nests.
   for (let i = 0; i < 10; i += 1) {
+    // Never close a tray RED.tray is still opening or uncovering (see traysAtRest).
+    await page.waitForFunction(traysAtRest);
     const title = await page.evaluate(() => {
       const g = globalThis as unknown as {
         document: { querySelectorAll(s: string): ArrayLike<{ setAttribute(k: string, v: string): void; querySelector(s: string): { textContent: string | null } | null }> };
