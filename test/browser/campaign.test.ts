@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import type { Page, Request } from 'playwright-core';
 import { readExamples } from '../../lib/playground/home';
-import { useEditor } from '../support/browser';
+import { trayAtRest, useEditor } from '../support/browser';
 
 const example = readExamples().find((e) => e.name === 'Notification campaign');
 if (!example) throw new Error('examples/Notification campaign.json is missing');
@@ -55,6 +55,8 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
 
     const tabs = page.locator('#callflow-campaign-tabs li.red-ui-tab');
     await tabs.first().waitFor();
+    // Node-RED resizes a tray and moves the focus in timers after it shows it: type once they have run.
+    await trayAtRest(page);
     // Node-RED's tabs take a second click within 400 ms as a double click (which switches nothing) and forget it
     // then: a click that leaves the tab inactive is made again, and the next one switches.
     const openTab = async (label: string): Promise<void> => {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { readExamples } from '../../lib/playground/home';
-import { useEditor } from '../support/browser';
+import { trayAtRest, useEditor } from '../support/browser';
 
 const example = readExamples().find((e) => e.name === 'IVR menu');
 if (!example) throw new Error('examples/IVR menu.json is missing');
@@ -58,6 +58,8 @@ describe('the collect pattern in a real browser', function () {
     await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node[id="${collect.id}"] rect.red-ui-flow-node`).dblclick();
     const field = page.locator('#node-input-pattern');
     await field.waitFor();
+    // Node-RED resizes a tray and moves the focus in timers after it shows it: type once they have run.
+    await trayAtRest(page);
     assert.equal(await field.inputValue(), collect.pattern);
 
     const answered = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/callflow/patterns/check') && (r.request().postData() ?? '').includes('(?=1)'));

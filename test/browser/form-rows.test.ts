@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { PACKAGE_ROOT, combineExamples, readExamples } from '../../lib/playground/home';
-import { cjkFontMissing, gotoEditorIn, useEditor } from '../support/browser';
+import { cjkFontMissing, gotoEditorIn, traysAtRest, useEditor } from '../support/browser';
 
 const flows = combineExamples(readExamples());
 function first(type: string): { id: string; z?: string } {
@@ -46,20 +46,6 @@ interface Trays {
   getComputedStyle(el: unknown): { right: string };
   requestAnimationFrame(callback: () => void): void;
 }
-
-/**
- * Whether Node-RED's trays are at rest: none is shown, or the last one opened
- * or uncovered has run all of RED.tray's timers. Those (0, 150, 200 and 300
- * ms after it shows) resize the top tray and its panes; a tray closed before
- * they ran has its panes' editors destroyed, and Node-RED 4.1 then throws
- * "Cannot read properties of null (reading 'resize')" in the page. The last of
- * them puts the editor stack's z-index back to 13 (raiseTrayZ); showing or
- * closing a tray sets it to 9.
- */
-const traysAtRest = (): boolean => {
-  const g = globalThis as unknown as { document: { querySelector(s: string): { style: { zIndex: string } } | null; querySelectorAll(s: string): ArrayLike<unknown> } };
-  return g.document.querySelectorAll('#red-ui-editor-stack .red-ui-tray').length === 0 || g.document.querySelector('#red-ui-editor-stack')?.style.zIndex === '13';
-};
 
 /**
  * Resolves once the top edit tray has finished opening: it slid in (its right

@@ -282,6 +282,31 @@ export async function openBrowser(options: { viewport?: { width: number; height:
 // ---------------------------------------------------------------- the editor
 
 /**
+ * Whether Node-RED's trays are at rest: none is shown, or the last one opened
+ * or uncovered has run all of RED.tray's timers. Those (0, 150, 200 and 300
+ * ms after it shows) resize the top tray and its panes; a tray closed before
+ * they ran has its panes' editors destroyed, and Node-RED 4.1 then throws
+ * "Cannot read properties of null (reading 'resize')" in the page. The last of
+ * them puts the editor stack's z-index back to 13 (raiseTrayZ); showing or
+ * closing a tray sets it to 9.
+ */
+export const traysAtRest = (): boolean => {
+  const g = globalThis as unknown as { document: { querySelector(s: string): { style: { zIndex: string } } | null; querySelectorAll(s: string): ArrayLike<unknown> } };
+  return g.document.querySelectorAll('#red-ui-editor-stack .red-ui-tray').length === 0 || g.document.querySelector('#red-ui-editor-stack')?.style.zIndex === '13';
+};
+
+/**
+ * Waits until an edit tray is shown and at rest (traysAtRest): RED.tray's last timer has run, after those that
+ * resize the tray and move the focus into it.
+ */
+export async function trayAtRest(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const g = globalThis as unknown as { document: { querySelector(s: string): { style: { zIndex: string } } | null } };
+    return g.document.querySelector('#red-ui-editor-stack .red-ui-tray') !== null && g.document.querySelector('#red-ui-editor-stack')?.style.zIndex === '13';
+  });
+}
+
+/**
  * Opens the editor at `url` and waits until it is ready: the palette lists
  * node types, the flows are loaded (a workspace tab shows) and the loading
  * bar is gone. With adminAuth, pass the user to log in with.
