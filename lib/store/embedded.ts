@@ -51,6 +51,7 @@ import {
   type NextStep,
   type Page,
   type PageOptions,
+  type ProgressMark,
   type SnapshotSummary,
   type Store,
   type StoredContact,
@@ -202,6 +203,10 @@ export class EmbeddedStore implements Store {
 
   async markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean> {
     return this.queue.markProgress(claim, progress);
+  }
+
+  async markProgressBatch(entries: ProgressMark[]): Promise<boolean[]> {
+    return this.queue.markProgressBatch(entries);
   }
 
   async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {

@@ -144,6 +144,12 @@ export class StoreError extends Error {
   }
 }
 
+/** One entry of markProgressBatch: a leased contact and the progress to save. */
+export interface ProgressMark {
+  claim: Claim;
+  progress: Record<string, unknown>;
+}
+
 export interface Store {
   readonly backend: 'embedded' | 'mongodb';
   /** Creates tables/collections and indexes and runs migrations; safe to call on an existing database. */
@@ -186,6 +192,14 @@ export interface Store {
    * recordAttempt's (contactProgress); it replaces the stored one.
    */
   markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean>;
+  /**
+   * markProgress for several leased contacts in one write (the attempts of
+   * one tick, about to be dialed): one answer per entry, in order, true
+   * where it was saved, false where the lease was lost (nothing written for
+   * that entry). Every entry is checked first: one invalid entry refuses
+   * the whole batch and nothing is written. At most 10,000 entries.
+   */
+  markProgressBatch(entries: ProgressMark[]): Promise<boolean[]>;
   /**
    * A restarted dialer takes back the contacts leased by `worker` (its own
    * id, stable across restarts): every lease of that worker in the

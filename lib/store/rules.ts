@@ -10,7 +10,7 @@ import type { Validator } from '../schemas/validator';
 import { releasesDocument } from '../schemas/releases';
 import { campaignDocument } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
-import { StoreError, pageLimit, type AttemptRow, type Claim, type NextStep, type Page, type PageOptions } from './port';
+import { StoreError, pageLimit, type AttemptRow, type Claim, type NextStep, type Page, type PageOptions, type ProgressMark } from './port';
 
 /**
  * The schema version each collection's documents are at in this version of
@@ -122,6 +122,20 @@ export function checkHeldClaim(claim: Claim): void {
   checkId(c?.campaignId, 'claim.contact.campaignId');
   if (!Number.isSafeInteger(c?.seq) || (c?.seq ?? 0) < 1) throw new StoreError('invalid', `claim.contact.seq: a whole number from 1 (got ${JSON.stringify(c?.seq)})`);
   checkId(claim.token, 'claim.token');
+}
+
+/** The entries of markProgressBatch, checked (each claim as checkHeldClaim, each progress as contactProgress). */
+export function checkProgressMarks(entries: ProgressMark[]): void {
+  if (!Array.isArray(entries) || entries.length > 10_000) throw new StoreError('invalid', `entries: a list of at most 10000 (got ${Array.isArray(entries) ? `${entries.length} entries` : typeof entries})`);
+  entries.forEach((e, i) => {
+    try {
+      const entry = e as Partial<ProgressMark> | null;
+      checkHeldClaim(entry?.claim as Claim);
+      checked(contactProgress, entry?.progress, 'progress');
+    } catch (err) {
+      throw new StoreError('invalid', `entries[${i}].${(err as Error).message}`);
+    }
+  });
 }
 
 /** The arguments of reclaimLeases, checked. */

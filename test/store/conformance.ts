@@ -592,6 +592,45 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         assert.equal(await store.markProgress(old, dialing(3, 'ch-3')), false);
       });
 
+      it('saves the progress of a batch in one call: a lease lost to another worker writes nothing for its entry', async function () {
+        await store.importContacts(C, [row('a'), row('b')], T);
+        const [a, b] = await store.claimDue(C, T, 2, 'w1', 1000);
+        assert.ok(a && b);
+        // Both leases run out; another worker takes a; b stays in the queue with w1's token (nobody re-claimed it).
+        const other = await second();
+        assert.deepEqual(idsOf(await other.claimDue(C, T + 1000, 1, 'w2', LEASE)), ['a']);
+        assert.deepEqual(await store.markProgressBatch([{ claim: a, progress: dialing(1, 'ch-a') }, { claim: b, progress: dialing(1, 'ch-b') }]), [false, true]);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, {}, 'the lost entry wrote nothing');
+        assert.deepEqual((await mustGet(store, C, 'b')).progress, dialing(1, 'ch-b'));
+      });
+
+      it('saves progress for a batch of held leases in order, and refuses the whole batch for one invalid entry', async function () {
+        await store.importContacts(C, [row('a'), row('b'), row('c')], T);
+        const [a, b, c] = await store.claimDue(C, T, 3, 'w1', LEASE);
+        assert.ok(a && b && c);
+        assert.equal(await store.recordAttempt(b, attempt(1), done(T + 10)), true);
+        assert.deepEqual(
+          await store.markProgressBatch([
+            { claim: a, progress: dialing(1, 'ch-a') },
+            { claim: b, progress: dialing(2, 'ch-b') },
+            { claim: c, progress: dialing(1, 'ch-c') },
+          ]),
+          [true, false, true],
+          'a settled claim no longer holds its contact',
+        );
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-a'));
+        assert.deepEqual((await mustGet(store, C, 'b')).progress, {});
+        const stored = await mustGet(store, C, 'c');
+        assert.deepEqual([stored.state, stored.dueAt, stored.progress], ['leased', T + LEASE, dialing(1, 'ch-c')], 'the lease is kept as it was');
+        assert.deepEqual(await store.markProgressBatch([]), []);
+
+        const bad = [{ claim: a, progress: dialing(2, 'ch-a2') }, { claim: c, progress: 'dialing' as unknown as Record<string, unknown> }];
+        await refused(store.markProgressBatch(bad), 'invalid', /entries\[1\]\.progress/);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-a'), 'nothing of a refused batch is written');
+        await refused(store.markProgressBatch([{ claim: { ...a, token: '' }, progress: {} }]), 'invalid', /entries\[0\]\.claim\.token/);
+        await refused(store.markProgressBatch(null as unknown as []), 'invalid', /entries/);
+      });
+
       it('saves progress for an expired lease nobody re-claimed, as recordAttempt records', async function () {
         // a sorts after b, so the claim at T+2000 takes b and leaves a, whose lease ran out at T+1000, in the queue.
         await store.importContacts(C, [row('a', { rank: 'z' }), row('b', { rank: 'a', dueAt: T + 1500 })], T);

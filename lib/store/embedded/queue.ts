@@ -8,8 +8,8 @@
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
 import type { Attempt, ContactResult } from '../../schemas/store';
 import { attemptDocument, contactProgress } from '../../schemas/store';
-import type { Claim, NextStep } from '../port';
-import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
+import type { Claim, NextStep, ProgressMark } from '../port';
+import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkProgressMarks, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
 import { bodyOf, STATE, toContact, type ContactBody, type ContactRow, type ContactStatements } from './contact-tables';
 import { failed, type Connection, type Db } from './database';
 
@@ -153,6 +153,30 @@ export class EmbeddedQueue {
           st.rewrite.run(JSON.stringify({ ...body, progress }), campaignId, seq);
           return true;
         })
+        .immediate();
+    } catch (err) {
+      failed(err, 'saving the dialer\'s progress');
+    }
+  }
+
+  async markProgressBatch(entries: ProgressMark[]): Promise<boolean[]> {
+    checkProgressMarks(entries);
+    const st = this.st;
+    try {
+      return this.handle
+        .transaction((): boolean[] =>
+          entries.map(({ claim, progress }) => {
+            const { campaignId, seq } = claim.contact;
+            // Held as in markProgress; one transaction for the batch (one commit: with durability full, one sync).
+            const held = st.leaseHeld.get(campaignId, seq, claim.token) !== undefined || st.queued.get(campaignId, seq)?.token === claim.token;
+            if (!held) return false;
+            const row = st.bySeq.get(campaignId, seq);
+            if (!row) return false;
+            const body = JSON.parse(row.doc) as ContactBody;
+            st.rewrite.run(JSON.stringify({ ...body, progress }), campaignId, seq);
+            return true;
+          }),
+        )
         .immediate();
     } catch (err) {
       failed(err, 'saving the dialer\'s progress');

@@ -8,8 +8,8 @@
 import type { Collection as MongoCollection, Db, Document } from 'mongodb';
 import type { Attempt, ContactResult } from '../../schemas/store';
 import { attemptDocument, contactProgress } from '../../schemas/store';
-import type { Claim, NextStep } from '../port';
-import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
+import type { Claim, NextStep, ProgressMark } from '../port';
+import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkProgressMarks, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
 import { contactsOf, toContact, type ContactDoc } from './contact-documents';
 import { run, type Connection } from './database';
 
@@ -103,6 +103,19 @@ export class MongoQueue {
       // Held as in recordAttempt; the lease (state, dueAt, token) stays as it is.
       const r = await this.contacts.updateOne({ campaignId: c.campaignId, seq: c.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, { $set: { progress } });
       return r.matchedCount > 0;
+    });
+  }
+
+  async markProgressBatch(entries: ProgressMark[]): Promise<boolean[]> {
+    checkProgressMarks(entries);
+    return run('saving the dialer\'s progress', async () => {
+      // One update per entry, sent together (a bulk write tells only totals, not which entry matched).
+      const results = await Promise.all(
+        entries.map(({ claim, progress }) =>
+          this.contacts.updateOne({ campaignId: claim.contact.campaignId, seq: claim.contact.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, { $set: { progress } }),
+        ),
+      );
+      return results.map((r) => r.matchedCount > 0);
     });
   }
 
