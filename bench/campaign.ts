@@ -164,7 +164,7 @@ async function sustained(opts: Options): Promise<void> {
     // Warm-up: the first 20 s (calls in progress build up to their steady level) are not measured.
     await new Promise((r) => setTimeout(r, 20_000));
     const engine = listEngines()[0];
-    dialer.stats.claimToOriginate.length = 0;
+    dialer.stats.tickToOriginate.length = 0;
     const from = { originates: dialer.stats.originates, cpu: process.cpuUsage(), at: performance.now() };
     const inProgress: number[] = [];
     const windowMs = opts.minutes * 60_000;
@@ -175,7 +175,7 @@ async function sustained(opts: Options): Promise<void> {
     const cpu = process.cpuUsage(from.cpu);
     const originated = dialer.stats.originates - from.originates;
     const perSecond = originated / (wall / 1000);
-    const latency = summary(dialer.stats.claimToOriginate);
+    const latency = summary(dialer.stats.tickToOriginate);
     const calls = summary(inProgress);
     console.log(`   originations: ${originated} in ${(wall / 1000).toFixed(1)} s = ${perSecond.toFixed(1)}/s (configured 100/s; pacing error ${(((perSecond - 100) / 100) * 100).toFixed(2)}%)`);
     console.log(`   calls in progress (answered, in the flow): median ${calls.p50}, max ${calls.max}`);
