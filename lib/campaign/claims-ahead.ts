@@ -6,8 +6,9 @@
  *
  * Claiming (one transaction for the batch) and the checks before a dial
  * (the data-attribute filter, the number to call, the retry rule's days and
- * daily count, the blocklist) are done at the tick before, within the
- * lease (LEASE_MS, renewed like the calls' leases). A contact that fails a
+ * daily count) are done at the tick before, within the lease (LEASE_MS,
+ * renewed like the calls' leases); the blocklist is checked in the write
+ * that stores the attempts, right before the dial. A contact that fails a
  * check gets its result here; one with an attempt in flight (an expired
  * lease of a dialer that stopped) goes to the calls in flight to be
  * resolved. What is ready is handed back to the queue when the dialer stops
@@ -17,7 +18,7 @@
  */
 import type { Logger } from '../log';
 import type { CampaignSettings } from '../schemas/campaign';
-import type { Attempt } from '../schemas/store';
+import type { Attempt, BlockEntry } from '../schemas/store';
 import type { Claim, NextStep, Store } from '../store/port';
 import type { Clock } from './clock';
 import { passesFilter } from './order';
@@ -72,8 +73,8 @@ export class ClaimsAhead {
 
   /**
    * Claims up to `count` due contacts at `now` (one store call), checks
-   * each and keeps those to dial. The blocklist is asked about every
-   * number at once (the calls go out together).
+   * each and keeps those to dial. The blocklist is not checked here but in
+   * the write before the dial (the dialer's place()).
    */
   async fill(count: number, now: number): Promise<void> {
     if (count < 1) return;
@@ -81,7 +82,6 @@ export class ClaimsAhead {
     const claims = await ctx.store().claimDue(ctx.campaignId, now, count, ctx.worker, LEASE_MS);
     this.lastFull = claims.length === count;
     const settings = ctx.settings();
-    const toCheck: ReadyContact[] = [];
     for (const claim of claims) {
       const contact = claim.contact;
       const progress = contact.progress as ContactProgress;
@@ -104,25 +104,20 @@ export class ClaimsAhead {
         this.write(claim, null, overdue);
         continue;
       }
-      toCheck.push({ claim, number: target.number, n: contact.attempts.length + 1 });
+      this.ready.push({ claim, number: target.number, n: contact.attempts.length + 1 });
     }
-    if (settings.blocklistGroups.length === 0 || toCheck.length === 0) {
-      this.ready.push(...toCheck);
-      return;
-    }
-    // The blocklist, at most one tick before the dial (an entry added since the import counts).
-    const blocks = await Promise.all(toCheck.map((r) => ctx.store().findBlock(settings.blocklistGroups, r.number, now)));
-    toCheck.forEach((r, i) => {
-      const block = blocks[i];
-      if (!block) {
-        this.ready.push(r);
-        return;
-      }
-      const attempt: Attempt = { n: r.n, number: r.number, startedAt: now, endedAt: now, outcome: 'blocked', worker: ctx.worker };
-      const end: AttemptEnd = { number: r.number, outcome: 'blocked', at: now };
-      if (block.until !== undefined) end.blockedUntil = block.until;
-      this.write(r.claim, attempt, afterAttempt(r.claim.contact, end, settings, ctx.days()));
-    });
+  }
+
+  /**
+   * A ready contact whose number a blocklist entry blocked at the dial (the
+   * store checks it in the write that stores the attempts): the attempt is
+   * recorded as blocked, and the result policy says what follows.
+   */
+  blocked(r: ReadyContact, block: BlockEntry, now: number): void {
+    const attempt: Attempt = { n: r.n, number: r.number, startedAt: now, endedAt: now, outcome: 'blocked', worker: this.ctx.worker };
+    const end: AttemptEnd = { number: r.number, outcome: 'blocked', at: now };
+    if (block.until !== undefined) end.blockedUntil = block.until;
+    this.write(r.claim, attempt, afterAttempt(r.claim.contact, end, this.ctx.settings(), this.ctx.days()));
   }
 
   /** Every ready contact goes back to the queue, due now, as it was (the dialer stops dialing for now). */

@@ -42,7 +42,7 @@ import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import { silentLogger, type Logger } from '../log';
 import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
-import type { Claim, NextStep, Store } from '../store/port';
+import type { Claim, NextStep, ProgressMarked, Store } from '../store/port';
 import { finalNotices, writeAttempt, type AttemptWriteContext } from './attempt-record';
 import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
@@ -226,6 +226,8 @@ export class Dialer implements PriorityMember {
     // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
     await this.task.sync();
     if (this.task.dirty) await this.task.serial(() => this.task.save({ ...this.task.require() }, false));
+    // Counted and saved just now: the ticks do it again in SAVE_MS.
+    this.lastSave = this.clock.now();
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
     // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
@@ -332,14 +334,30 @@ export class Dialer implements PriorityMember {
     this.ticker.stop();
   }
 
-  /** One tick: renew, check the task's time and hours, then dial what pacing allows. Returns ms until the next tick. */
+  /** One tick: check the task's time and hours, dial what pacing allows, then renew and count. Returns ms until the next tick. */
   private async dialDue(): Promise<number> {
+    const tickAt = performance.now();
     const now = this.clock.now();
+    try {
+      return await this.tick(now, tickAt);
+    } finally {
+      // The leases, the counters and the count of what is left: after the dial, which does not wait for them, and
+      // whether it went well or not (a store that refuses claims may still renew the leases of the calls in flight).
+      await this.keepUp(now);
+    }
+  }
+
+  private async keepUp(now: number): Promise<void> {
     if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
     if (now - this.lastSave >= SAVE_MS) {
       await this.saveCounters();
       await this.countRemaining();
+      // Counted after this tick claimed the next one's contacts: those are due too.
+      if (this.ahead.size > 0) this.hasDue = true;
     }
+  }
+
+  private async tick(now: number, tickAt: number): Promise<number> {
     const { startAt, endAt } = this;
     if (endAt !== undefined && now >= endAt) {
       await this.complete('the end time passed', 'task-ended');
@@ -377,10 +395,10 @@ export class Dialer implements PriorityMember {
       else this.setIdle(undefined);
       return this.pacer.tickMs;
     }
-    const tickAt = performance.now();
     // The contacts claimed at the tick before are ready; the first tick (or one that needs more) claims its own.
     if (this.ahead.size < count) await this.ahead.fill(count - this.ahead.size, now);
     const placed = await this.place(this.ahead.take(count), tickAt);
+    if (this.collectStats && placed > 0) this.stats.ticks.push({ at: tickAt, placed });
     // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
     if (this.state === 'running' && !this.closed) await this.ahead.fill(this.pacer.upcoming() - this.ahead.size, this.clock.now());
     // Suspended, stopped or closed while they were claimed: they go back.
@@ -407,9 +425,14 @@ export class Dialer implements PriorityMember {
       const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: this.nextCaller() };
       return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
     });
-    let stored: boolean[];
+    const groups = this.settings.blocklistGroups;
+    let stored: ProgressMarked[];
     try {
-      stored = await this.store.markProgressBatch(attempts.map(({ claim, progress }) => ({ claim, progress })));
+      // The blocklist is checked in the same write, right before the dial (an entry added since the import counts).
+      stored = await this.store.markProgressBatch(
+        attempts.map(({ claim, progress, inflight }) => ({ claim, progress, number: inflight.number })),
+        groups.length > 0 ? { groups, at: now } : undefined,
+      );
     } catch (err) {
       // Nothing dialed; the leases run out and the contacts come back (to this worker after a restart, or anyone).
       this.log.warn(`campaign ${this.settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
@@ -417,7 +440,12 @@ export class Dialer implements PriorityMember {
     }
     let placed = 0;
     attempts.forEach(({ claim, inflight }, i) => {
-      if (!stored[i]) {
+      const result = stored[i];
+      if (result && !result.saved && result.blocked) {
+        this.ahead.blocked(ready[i] as ReadyContact, result.blocked, now);
+        return;
+      }
+      if (!result?.saved) {
         this.log.warn(`campaign ${this.settings.name}: the lease of customer ${claim.contact.customerId} was lost before dialing; another dialer has it`);
         return;
       }

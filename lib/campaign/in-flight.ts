@@ -57,16 +57,18 @@ interface Live {
   answered?: boolean;
 }
 
-/** Figures for benchmarks: the time from each tick to each of its originate requests (ms), and originates. */
+/** Figures for benchmarks: the time from each tick to each of its originate requests (ms), originates, ticks. */
 export interface DialerStats {
   /** From the start of the tick that allowed the call (performance.now()) to its originate request. */
   tickToOriginate: number[];
   originates: number;
+  /** Each tick that dialed: when it started (performance.now()) and how many calls it placed. */
+  ticks: { at: number; placed: number }[];
 }
 
 export class CallsInFlight {
   private readonly live = new Map<string, Live>();
-  readonly stats: DialerStats = { tickToOriginate: [], originates: 0 };
+  readonly stats: DialerStats = { tickToOriginate: [], originates: 0, ticks: [] };
   /** Keep tick-to-originate samples (benchmarks turn it on). */
   collectStats = false;
 

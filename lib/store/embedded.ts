@@ -51,7 +51,9 @@ import {
   type NextStep,
   type Page,
   type PageOptions,
+  type BlocklistCheck,
   type ProgressMark,
+  type ProgressMarked,
   type SnapshotSummary,
   type Store,
   type StoredContact,
@@ -205,8 +207,8 @@ export class EmbeddedStore implements Store {
     return this.queue.markProgress(claim, progress);
   }
 
-  async markProgressBatch(entries: ProgressMark[]): Promise<boolean[]> {
-    return this.queue.markProgressBatch(entries);
+  async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]> {
+    return this.queue.markProgressBatch(entries, blocklist, blocklist && ((number) => this.blocklist.blockOf(blocklist.groups, number, blocklist.at)));
   }
 
   async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {

@@ -38,7 +38,9 @@ import {
   type NextStep,
   type Page,
   type PageOptions,
+  type BlocklistCheck,
   type ProgressMark,
+  type ProgressMarked,
   type SnapshotSummary,
   type Store,
   type StoredContact,
@@ -194,8 +196,8 @@ export class MongoStore implements Store {
     return this.queue.markProgress(claim, progress);
   }
 
-  async markProgressBatch(entries: ProgressMark[]): Promise<boolean[]> {
-    return this.queue.markProgressBatch(entries);
+  async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]> {
+    return this.queue.markProgressBatch(entries, blocklist, blocklist && ((number) => this.blocklist.findBlock(blocklist.groups, number, blocklist.at)));
   }
 
   async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {

@@ -148,7 +148,18 @@ export class StoreError extends Error {
 export interface ProgressMark {
   claim: Claim;
   progress: Record<string, unknown>;
+  /** The number about to be dialed (checked against the batch's blocklist, if one is given). */
+  number?: string;
 }
+
+/** The blocklist groups a markProgressBatch checks each entry's number against, at a time. */
+export interface BlocklistCheck {
+  groups: string[];
+  at: number;
+}
+
+/** What markProgressBatch did with one entry: saved; or not, with the blocklist entry that blocks its number if that is why. */
+export type ProgressMarked = { saved: true } | { saved: false; blocked?: BlockEntry };
 
 export interface Store {
   readonly backend: 'embedded' | 'mongodb';
@@ -194,12 +205,15 @@ export interface Store {
   markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean>;
   /**
    * markProgress for several leased contacts in one write (the attempts of
-   * one tick, about to be dialed): one answer per entry, in order, true
-   * where it was saved, false where the lease was lost (nothing written for
-   * that entry). Every entry is checked first: one invalid entry refuses
-   * the whole batch and nothing is written. At most 10,000 entries.
+   * one tick, about to be dialed): one answer per entry, in order: saved,
+   * or not (nothing written for that entry) because the lease was lost or,
+   * with `blocklist`, because an entry of those groups blocks the entry's
+   * `number` at `blocklist.at` (checked first, in the same write: the
+   * check right before the dial). Every entry is checked first: one
+   * invalid entry refuses the whole batch and nothing is written. At most
+   * 10,000 entries.
    */
-  markProgressBatch(entries: ProgressMark[]): Promise<boolean[]>;
+  markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]>;
   /**
    * A restarted dialer takes back the contacts leased by `worker` (its own
    * id, stable across restarts): every lease of that worker in the

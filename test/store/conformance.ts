@@ -599,7 +599,7 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         // Both leases run out; another worker takes a; b stays in the queue with w1's token (nobody re-claimed it).
         const other = await second();
         assert.deepEqual(idsOf(await other.claimDue(C, T + 1000, 1, 'w2', LEASE)), ['a']);
-        assert.deepEqual(await store.markProgressBatch([{ claim: a, progress: dialing(1, 'ch-a') }, { claim: b, progress: dialing(1, 'ch-b') }]), [false, true]);
+        assert.deepEqual(await store.markProgressBatch([{ claim: a, progress: dialing(1, 'ch-a') }, { claim: b, progress: dialing(1, 'ch-b') }]), [{ saved: false }, { saved: true }]);
         assert.deepEqual((await mustGet(store, C, 'a')).progress, {}, 'the lost entry wrote nothing');
         assert.deepEqual((await mustGet(store, C, 'b')).progress, dialing(1, 'ch-b'));
       });
@@ -615,7 +615,7 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
             { claim: b, progress: dialing(2, 'ch-b') },
             { claim: c, progress: dialing(1, 'ch-c') },
           ]),
-          [true, false, true],
+          [{ saved: true }, { saved: false }, { saved: true }],
           'a settled claim no longer holds its contact',
         );
         assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-a'));
@@ -629,6 +629,35 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-a'), 'nothing of a refused batch is written');
         await refused(store.markProgressBatch([{ claim: { ...a, token: '' }, progress: {} }]), 'invalid', /entries\[0\]\.claim\.token/);
         await refused(store.markProgressBatch(null as unknown as []), 'invalid', /entries/);
+        await refused(store.markProgressBatch([{ claim: a, progress: {}, number: '' }]), 'invalid', /entries\[0\]\.number/);
+        await refused(store.markProgressBatch([], { groups: [''], at: T }), 'invalid', /blocklist\.groups\[0\]/);
+        await refused(store.markProgressBatch([], { groups: ['dnc'], at: -1 }), 'invalid', /blocklist\.at/);
+      });
+
+      it("checks each entry's number against the blocklist in the same write: a blocked one is not saved and says which entry blocks it", async function () {
+        await store.importContacts(C, [row('a'), row('b'), row('c')], T);
+        await store.addBlocked([
+          { group: 'dnc', number: '+8613800000001' },
+          { group: 'vip', number: '+8613800000002', until: T + 500 },
+          { group: 'other', number: '+8613800000003' },
+        ]);
+        const [a, b, c] = await store.claimDue(C, T, 3, 'w1', LEASE);
+        assert.ok(a && b && c);
+        const entries = [
+          { claim: a, progress: dialing(1, 'ch-a'), number: '+8613800000001' },
+          { claim: b, progress: dialing(1, 'ch-b'), number: '+8613800000002' },
+          { claim: c, progress: dialing(1, 'ch-c'), number: '+8613800000003' },
+        ];
+        assert.deepEqual(await store.markProgressBatch(entries, { groups: ['dnc', 'vip'], at: T }), [
+          { saved: false, blocked: { group: 'dnc', number: '+8613800000001' } },
+          { saved: false, blocked: { group: 'vip', number: '+8613800000002', until: T + 500 } },
+          { saved: true },
+        ]);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, {}, 'a blocked entry is not written');
+        assert.deepEqual((await mustGet(store, C, 'c')).progress, dialing(1, 'ch-c'), "a group the batch does not name does not block");
+        // After the entry's end, and without a blocklist, the number is not blocked.
+        assert.deepEqual(await store.markProgressBatch(entries.slice(1, 2), { groups: ['dnc', 'vip'], at: T + 500 }), [{ saved: true }]);
+        assert.deepEqual(await store.markProgressBatch(entries.slice(0, 1)), [{ saved: true }]);
       });
 
       it('saves progress for an expired lease nobody re-claimed, as recordAttempt records', async function () {
