@@ -398,7 +398,6 @@ export class Dialer implements PriorityMember {
     // The contacts claimed at the tick before are ready; the first tick (or one that needs more) claims its own.
     if (this.ahead.size < count) await this.ahead.fill(count - this.ahead.size, now);
     const placed = await this.place(this.ahead.take(count), tickAt);
-    if (this.collectStats && placed > 0) this.stats.ticks.push({ at: tickAt, placed });
     // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
     if (this.state === 'running' && !this.closed) await this.ahead.fill(this.pacer.upcoming() - this.ahead.size, this.clock.now());
     // Suspended, stopped or closed while they were claimed: they go back.
@@ -439,6 +438,8 @@ export class Dialer implements PriorityMember {
       return 0;
     }
     let placed = 0;
+    const writtenAt = performance.now();
+    const cpu = this.collectStats ? process.cpuUsage() : undefined;
     attempts.forEach(({ claim, inflight }, i) => {
       const result = stored[i];
       if (result && !result.saved && result.blocked) {
@@ -454,6 +455,10 @@ export class Dialer implements PriorityMember {
       this.calls.place(claim, inflight, tickAt);
       placed += 1;
     });
+    if (cpu && placed > 0) {
+      const used = process.cpuUsage(cpu);
+      this.stats.ticks.push({ at: tickAt, placed, writtenMs: writtenAt - tickAt, sendCpuMs: (used.user + used.system) / 1000 });
+    }
     return placed;
   }
 

@@ -62,8 +62,12 @@ export interface DialerStats {
   /** From the start of the tick that allowed the call (performance.now()) to its originate request. */
   tickToOriginate: number[];
   originates: number;
-  /** Each tick that dialed: when it started (performance.now()) and how many calls it placed. */
-  ticks: { at: number; placed: number }[];
+  /**
+   * Each tick that dialed: when it started (performance.now()), how many
+   * calls it placed, the ms from its start to the answer of the write
+   * before the dial, and the CPU ms (this process) of sending its requests.
+   */
+  ticks: { at: number; placed: number; writtenMs: number; sendCpuMs: number }[];
 }
 
 export class CallsInFlight {
