@@ -234,6 +234,30 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     assert.equal(pbx.originated.length, 200);
   });
 
+  it('hands the contacts claimed for the next tick back to the queue when the task is suspended, and dials them once resumed', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+    await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 30 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
+    const { dialer: d } = dialer(settings);
+    await d.start();
+    await d.operate('start');
+    await clock.advance(500);
+    assert.equal(pbx.originated.length, 10);
+    // The first tick dialed 10 and leased the next 10 ahead.
+    let stored = await allContacts(db.store, 'task-1');
+    assert.equal(stored.filter((c) => c.state === 'leased').length, 20);
+    await d.operate('suspend');
+    stored = await allContacts(db.store, 'task-1');
+    const leased = stored.filter((c) => c.state === 'leased');
+    assert.equal(leased.length, 10, 'only the contacts in a call stay leased');
+    assert.ok(leased.every((c) => (c.progress as { inflight?: unknown }).inflight), 'each of them has its attempt in flight');
+    assert.equal(stored.filter((c) => c.state === 'due').length, 20, 'the contacts claimed ahead are due again');
+    await d.operate('resume');
+    await clock.advance(2500);
+    assert.equal(pbx.originated.length, 30);
+    assert.equal(new Set(pbx.originated.map((o) => o.number)).size, 30, 'no contact dialed twice');
+  });
+
   it('never has more calls at once than the channel limit', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
     pbx.setDefault({ outcome: 'answer', ringMs: 2000, talkMs: 30_000 });
