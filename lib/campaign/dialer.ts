@@ -5,8 +5,15 @@
  * result policy. It is written against the ports only (store, telephony,
  * clock; what it is given and reports: dialer-port.ts), so tests drive it
  * with a manual clock and a simulated Asterisk. Its pieces: the ticks
- * (ticker.ts), the task's document and counters (task-document.ts), what
- * an ended attempt becomes in the store and the reports (attempt-record.ts).
+ * (ticker.ts), the contacts claimed and checked ahead of the tick that
+ * dials them (claims-ahead.ts), the calls placed until their attempts are
+ * written (in-flight.ts), the task's document and counters
+ * (task-document.ts), what an ended attempt becomes in the store and the
+ * reports (attempt-record.ts).
+ *
+ * A tick stores its batch of attempts in one write and sends the originate
+ * requests together when the write is answered; then it claims and checks
+ * the next tick's contacts, so the next tick only writes and dials.
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
@@ -30,33 +37,29 @@
  * failed if a fault then ends it).
  */
 import { randomUUID } from 'node:crypto';
-import { campaignDialString } from '../ari/dialstring';
-import type { OriginateOutcome } from '../ari/port';
-import type { Channel } from '../ari/types';
+import { performance } from 'node:perf_hooks';
 import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
-import type { CampaignLink } from '../call/session';
 import { silentLogger, type Logger } from '../log';
 import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
-import type { Claim, NextStep, Store } from '../store/port';
-import { answeredReport, attemptRecord, callbackPayload, finalNotices, stepAfter, writeAttempt, type AttemptReport, type AttemptWriteContext } from './attempt-record';
+import type { Claim, NextStep, ProgressMarked, Store } from '../store/port';
+import { finalNotices, writeAttempt, type AttemptWriteContext } from './attempt-record';
 import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
 import { splitUrlSecrets, urlSecrets } from './callback-secrets';
-import { unansweredOutcome } from './causes';
+import { ClaimsAhead, LEASE_MS, type ReadyContact } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
 import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
-import { passesFilter } from './order';
+import { CallsInFlight, type DialerStats } from './in-flight';
 import { Pacer } from './pacing';
-import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
-import { fateOf } from './resume';
+import type { ContactProgress, Days, InFlight } from './policy';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
 import { Ticker } from './ticker';
 
-/** How long a claimed contact stays leased without a renewal. */
-export const LEASE_MS = 60_000;
+export { LEASE_MS };
+export type { DialerStats };
 /** How often leases of calls in progress are renewed (at most). */
 const RENEW_MS = 15_000;
 /** How often the counters are saved and the remaining contacts counted. */
@@ -66,24 +69,6 @@ const IDLE_LOOK_MS = 60_000;
 
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
 export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
-
-/** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
-const RESUME_RETRY_MS = 2000;
-
-interface Live {
-  claim: Claim;
-  inflight: InFlight;
-  /** Called once the attempt is recorded (or given up). */
-  settled: boolean;
-  /** The call was answered (and counted so). */
-  answered?: boolean;
-}
-
-/** Figures for benchmarks: claim-to-originate latencies (ms) and originate times. */
-export interface DialerStats {
-  claimToOriginate: number[];
-  originates: number;
-}
 
 export class Dialer implements PriorityMember {
   readonly id: string;
@@ -103,7 +88,10 @@ export class Dialer implements PriorityMember {
   private readonly task: TaskDocument;
   /** What writing an attempt needs (attempt-record.ts). */
   private readonly writing: AttemptWriteContext;
-  private readonly live = new Map<string, Live>();
+  /** The calls placed and not yet settled (in-flight.ts). */
+  private readonly calls: CallsInFlight;
+  /** The contacts claimed for the next tick (claims-ahead.ts). */
+  private readonly ahead: ClaimsAhead;
   private readonly ticker: Ticker;
   private closed = false;
   private lastRenew = 0;
@@ -115,9 +103,6 @@ export class Dialer implements PriorityMember {
   private callerIndex = 0;
   private readonly leaveCoordinator: () => void;
   private readonly pending = new Set<Promise<unknown>>();
-  readonly stats: DialerStats = { claimToOriginate: [], originates: 0 };
-  /** Keep claim-to-originate samples (benchmarks turn it on). */
-  collectStats = false;
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -133,7 +118,7 @@ export class Dialer implements PriorityMember {
       store: () => this.store,
       log: () => this.log,
       name: () => this.settings.name,
-      inFlight: () => this.live.size,
+      inFlight: () => this.calls.size,
     });
     this.ticker = new Ticker({
       clock: options.clock,
@@ -143,6 +128,34 @@ export class Dialer implements PriorityMember {
       failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
     });
     this.writing = { clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name, closed: () => this.closed };
+    const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => this.record(claim, attempt, next);
+    const track = (p: Promise<void>): void => this.track(p);
+    this.calls = new CallsInFlight({
+      options,
+      settings: () => this.settings,
+      days: () => this.days,
+      state: () => this.state,
+      closed: () => this.closed,
+      log: () => this.log,
+      hooks: () => this.hooks,
+      callback: () => this.callbackSender,
+      task: this.task,
+      track,
+      record,
+      resync: () => this.track(this.task.sync().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`))),
+    });
+    this.ahead = new ClaimsAhead({
+      campaignId: options.campaignId,
+      worker: options.worker,
+      clock: options.clock,
+      store: () => this.store,
+      settings: () => this.settings,
+      days: () => this.days,
+      log: () => this.log,
+      track,
+      record,
+      resume: (claim, inflight) => this.track(this.calls.resume(claim, inflight).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`))),
+    });
     this.leaveCoordinator = options.coordinator.join(this);
   }
 
@@ -158,6 +171,19 @@ export class Dialer implements PriorityMember {
     return this.task.state;
   }
 
+  /** Figures for benchmarks (the calls in flight keep them once `collectStats` is on). */
+  get stats(): DialerStats {
+    return this.calls.stats;
+  }
+
+  get collectStats(): boolean {
+    return this.calls.collectStats;
+  }
+
+  set collectStats(on: boolean) {
+    this.calls.collectStats = on;
+  }
+
   wantsToDial(): boolean {
     return this.state === 'running' && this.hasDue && this.calendar.isOpen(this.clock.now()) && this.withinTaskTime(this.clock.now());
   }
@@ -167,7 +193,7 @@ export class Dialer implements PriorityMember {
       state: this.state,
       counters: { ...(this.task.value?.counters ?? emptyCounters()) },
       remaining: this.remaining,
-      active: this.live.size,
+      active: this.calls.size,
     };
     if (this.idle && this.state === 'running') s.idle = this.idle;
     if (this.idleDetail && this.state === 'running') s.idleDetail = this.idleDetail;
@@ -200,6 +226,8 @@ export class Dialer implements PriorityMember {
     // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
     await this.task.sync();
     if (this.task.dirty) await this.task.serial(() => this.task.save({ ...this.task.require() }, false));
+    // Counted and saved just now: the ticks do it again in SAVE_MS.
+    this.lastSave = this.clock.now();
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
     // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
@@ -207,7 +235,7 @@ export class Dialer implements PriorityMember {
       await this.options.whenConnected?.();
       if (this.closed) return;
       const reclaimed = await this.store.reclaimLeases(this.id, this.options.worker, this.clock.now(), LEASE_MS);
-      for (const claim of reclaimed) this.track(this.handleClaim(claim, this.clock.now(), true));
+      for (const claim of reclaimed) this.track(this.takeBack(claim));
     };
     this.track(resolve().catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: taking back the calls in flight failed: ${(err as Error).message}`)));
     return note;
@@ -231,6 +259,8 @@ export class Dialer implements PriorityMember {
       const saved: CampaignDocument = { ...doc, state: next, reason: `${operation} by ${by}`, name: this.settings.name };
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
       await this.task.save(saved, true);
+      // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open).
+      if (next !== 'running') await this.ahead.handBack();
       if (operation === 'stop') {
         await this.closeOpenContacts('task-stopped');
         await this.task.sync();
@@ -287,6 +317,8 @@ export class Dialer implements PriorityMember {
     this.closed = true;
     this.unschedule();
     this.leaveCoordinator();
+    // The contacts claimed for the next tick go back to the queue (one try; else their leases run out).
+    this.track(this.ahead.handBack());
     await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, waitMs).unref())]);
     await this.saveCounters().catch(() => undefined);
   }
@@ -302,52 +334,146 @@ export class Dialer implements PriorityMember {
     this.ticker.stop();
   }
 
-  /** One tick: renew, check the task's time and hours, then dial what pacing allows. Returns ms until the next tick. */
+  /** One tick: check the task's time and hours, dial what pacing allows, then renew and count. Returns ms until the next tick. */
   private async dialDue(): Promise<number> {
+    const tickAt = performance.now();
     const now = this.clock.now();
+    try {
+      return await this.tick(now, tickAt);
+    } finally {
+      // The leases, the counters and the count of what is left: after the dial, which does not wait for them, and
+      // whether it went well or not (a store that refuses claims may still renew the leases of the calls in flight).
+      await this.keepUp(now);
+    }
+  }
+
+  private async keepUp(now: number): Promise<void> {
     if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
     if (now - this.lastSave >= SAVE_MS) {
       await this.saveCounters();
       await this.countRemaining();
+      // Counted after this tick claimed the next one's contacts: those are due too.
+      if (this.ahead.size > 0) this.hasDue = true;
     }
+  }
+
+  private async tick(now: number, tickAt: number): Promise<number> {
     const { startAt, endAt } = this;
     if (endAt !== undefined && now >= endAt) {
       await this.complete('the end time passed', 'task-ended');
       return this.pacer.tickMs;
     }
-    if (startAt !== undefined && now < startAt) return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
+    // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue.
+    if (startAt !== undefined && now < startAt) {
+      await this.ahead.handBack();
+      return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
+    }
     if (!this.calendar.isOpen(now)) {
+      await this.ahead.handBack();
       this.pacer.reset();
       const open = this.calendar.nextOpen(now);
       return this.setIdle('outside-hours', undefined, open === undefined ? IDLE_LOOK_MS : Math.max(1, Math.min(open - now, IDLE_LOOK_MS)));
     }
     const higher = this.options.coordinator.blockedBy(this);
     if (higher) {
+      await this.ahead.handBack();
       this.hasDue = await this.store.hasDue(this.id, now);
       return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
     }
     if (this.options.telephony.status.state !== 'connected') {
+      await this.ahead.handBack();
       this.pacer.tick(0);
       return this.setIdle('connection-down', this.options.telephony.status.message, this.pacer.tickMs);
     }
     const room = this.options.coordinator.free(this.options.connectionId, this.options.pool);
     const count = this.pacer.tick(room);
     if (count === 0) {
-      this.hasDue = await this.store.hasDue(this.id, now);
+      // Contacts claimed for a tick the channel limit holds back wait for the next (their leases are renewed).
+      this.hasDue = this.ahead.size > 0 || (await this.store.hasDue(this.id, now));
       if (room === 0 && this.hasDue) return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
       if (!this.hasDue) await this.checkDone();
       else this.setIdle(undefined);
       return this.pacer.tickMs;
     }
-    const claims = await this.store.claimDue(this.id, now, count, this.options.worker, LEASE_MS);
-    const claimedAt = this.clock.now();
-    this.hasDue = claims.length === count || (await this.store.hasDue(this.id, now));
-    for (const claim of claims) this.track(this.handleClaim(claim, claimedAt));
-    if (claims.length === 0) {
+    // The contacts claimed at the tick before are ready; the first tick (or one that needs more) claims its own.
+    if (this.ahead.size < count) await this.ahead.fill(count - this.ahead.size, now);
+    const placed = await this.place(this.ahead.take(count), tickAt);
+    // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
+    if (this.state === 'running' && !this.closed) await this.ahead.fill(this.pacer.upcoming() - this.ahead.size, this.clock.now());
+    // Suspended, stopped or closed while they were claimed: they go back.
+    if (this.state !== 'running' || this.closed) await this.ahead.handBack();
+    this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));
+    if (placed === 0 && this.ahead.size === 0) {
       await this.checkDone();
-      if (this.state === 'running') this.setIdle(this.live.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
+      if (this.state === 'running') this.setIdle(this.calls.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
     } else this.setIdle(undefined);
     return this.pacer.tickMs;
+  }
+
+  /**
+   * Dials the tick's contacts: their attempts (number, attempt, a new
+   * channel id) are stored in one write, and the originate requests go out
+   * together in the turn its answer comes. Stored before the originate so
+   * that after a crash each attempt is resolved with Asterisk, never dialed
+   * again. Returns how many were placed.
+   */
+  private async place(ready: ReadyContact[], tickAt: number): Promise<number> {
+    if (ready.length === 0) return 0;
+    const now = this.clock.now();
+    const attempts = ready.map((r) => {
+      const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: this.nextCaller() };
+      return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
+    });
+    const groups = this.settings.blocklistGroups;
+    let stored: ProgressMarked[];
+    try {
+      // The blocklist is checked in the same write, right before the dial (an entry added since the import counts).
+      stored = await this.store.markProgressBatch(
+        attempts.map(({ claim, progress, inflight }) => ({ claim, progress, number: inflight.number })),
+        groups.length > 0 ? { groups, at: now } : undefined,
+      );
+    } catch (err) {
+      // Nothing dialed; the leases run out and the contacts come back (to this worker after a restart, or anyone).
+      this.log.warn(`campaign ${this.settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
+      return 0;
+    }
+    let placed = 0;
+    const writtenAt = performance.now();
+    const cpu = this.collectStats ? process.cpuUsage() : undefined;
+    attempts.forEach(({ claim, inflight }, i) => {
+      const result = stored[i];
+      if (result && !result.saved && result.blocked) {
+        this.ahead.blocked(ready[i] as ReadyContact, result.blocked, now);
+        return;
+      }
+      if (!result?.saved) {
+        this.log.warn(`campaign ${this.settings.name}: the lease of customer ${claim.contact.customerId} was lost before dialing; another dialer has it`);
+        return;
+      }
+      // Dialed even if the task was suspended or the dialer closed while the write was under way: the store says it is
+      // in flight, and a call that was never placed would be resolved as lost after a restart.
+      this.calls.place(claim, inflight, tickAt);
+      placed += 1;
+    });
+    if (cpu && placed > 0) {
+      const used = process.cpuUsage(cpu);
+      this.stats.ticks.push({ at: tickAt, placed, writtenMs: writtenAt - tickAt, sendCpuMs: (used.user + used.system) / 1000 });
+    }
+    return placed;
+  }
+
+  /** A lease taken back at a restart: an attempt in flight is resolved; one without goes back to the queue (the tick dials it, in hours and at pace). */
+  private async takeBack(claim: Claim): Promise<void> {
+    try {
+      const progress = claim.contact.progress as ContactProgress;
+      if (progress.inflight) {
+        await this.calls.resume(claim, progress.inflight);
+        return;
+      }
+      await this.store.recordAttempt(claim, null, { state: 'due', dueAt: claim.contact.dueAt, progress: claim.contact.progress });
+    } catch (err) {
+      this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`);
+    }
   }
 
   private setIdle(reason: IdleReason | undefined, detail?: string, delay = this.pacer.tickMs): number {
@@ -377,7 +503,7 @@ export class Dialer implements PriorityMember {
 
   /** Completes the task when every contact is final and nothing is in flight. */
   private async checkDone(): Promise<void> {
-    if (this.live.size > 0) return;
+    if (this.calls.size > 0 || this.ahead.size > 0) return;
     const counts = await this.store.countContacts(this.id, this.clock.now());
     this.remaining = counts.total - counts.done;
     if (counts.total > 0 && counts.done === counts.total) await this.complete('every contact has its final result');
@@ -392,6 +518,7 @@ export class Dialer implements PriorityMember {
     const doc = this.task.require();
     if (doc.state !== 'running') return;
     this.unschedule();
+    await this.ahead.handBack();
     await this.task.save({ ...doc, state: 'completed', reason }, true);
     if (closeCode) await this.closeOpenContacts(closeCode);
     await this.task.sync();
@@ -405,187 +532,6 @@ export class Dialer implements PriorityMember {
   private track(p: Promise<void>): void {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
-  }
-
-  private async handleClaim(claim: Claim, claimedAt: number, reclaimed = false): Promise<void> {
-    try {
-      const progress = claim.contact.progress as ContactProgress;
-      if (progress.inflight) {
-        await this.resume(claim, progress.inflight);
-        return;
-      }
-      // A lease taken back at a restart without a call in flight goes back to the queue: the tick dials it, in hours and at pace.
-      if (reclaimed || this.state !== 'running' || this.closed) {
-        await this.store.recordAttempt(claim, null, { state: 'due', dueAt: claim.contact.dueAt, progress: claim.contact.progress });
-        return;
-      }
-      await this.dial(claim, claimedAt);
-    } catch (err) {
-      this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`);
-    }
-  }
-
-  private async dial(claim: Claim, claimedAt: number): Promise<void> {
-    const contact = claim.contact;
-    const now = this.clock.now();
-    if (!passesFilter(contact.attrs, this.settings.filter)) {
-      await this.finishWithout(claim, 'filtered-out', now);
-      return;
-    }
-    const target = numberToCall(contact.numbers, contact.progress, this.settings);
-    if (!target) {
-      await this.finishWithout(claim, 'no-number', now);
-      return;
-    }
-    // The retry was planned when the last attempt ended; calling hours may have pushed it past the rule's days or the day's count.
-    const overdue = beforeDial(contact, target, now, this.settings, this.days);
-    if (overdue) {
-      await this.record(claim, null, overdue);
-      return;
-    }
-    const n = contact.attempts.length + 1;
-    // The blocklist is checked right before each dial (an entry added since the import counts).
-    if (this.settings.blocklistGroups.length > 0) {
-      const block = await this.store.findBlock(this.settings.blocklistGroups, target.number, now);
-      if (block) {
-        const attempt: Attempt = { n, number: target.number, startedAt: now, endedAt: now, outcome: 'blocked', worker: this.options.worker };
-        const end: AttemptEnd = { number: target.number, outcome: 'blocked', at: now };
-        if (block.until !== undefined) end.blockedUntil = block.until;
-        await this.record(claim, attempt, afterAttempt(contact, end, this.settings, this.days));
-        return;
-      }
-    }
-    const inflight: InFlight = { n, number: target.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: this.nextCaller() };
-    // Persisted before the originate: after a crash, this attempt is resolved, never dialed again.
-    if (!(await this.store.markProgress(claim, { ...contact.progress, inflight }))) {
-      this.log.warn(`campaign ${this.settings.name}: the lease of customer ${contact.customerId} was lost before dialing; another dialer has it`);
-      return;
-    }
-    const live: Live = { claim, inflight, settled: false };
-    this.live.set(inflight.channelId, live);
-    this.options.calls.claim(inflight.channelId);
-    this.options.coordinator.ringingStarted(this.options.connectionId);
-    let ringing = true;
-    const stopRinging = (): void => {
-      if (!ringing) return;
-      ringing = false;
-      this.options.coordinator.ringingEnded(this.options.connectionId);
-    };
-    this.task.count('dialed');
-    if (this.collectStats) {
-      this.stats.claimToOriginate.push(this.clock.now() - claimedAt);
-      this.stats.originates += 1;
-    }
-    let outcome: OriginateOutcome;
-    try {
-      const variables: Record<string, string> = { CALLFLOW_CAMPAIGN: this.id, CALLFLOW_CUSTOMER: contact.customerId };
-      const started = await this.options.telephony.originate({
-        channelId: inflight.channelId,
-        endpoint: campaignDialString(this.settings.dialString, target.number, this.options.destinations),
-        callerId: inflight.caller,
-        timeoutSec: this.settings.maxResponseSec,
-        appArgs: this.settings.flow ? [this.settings.flow] : ['campaign', this.id],
-        variables,
-      });
-      outcome = await started.outcome;
-    } catch (err) {
-      stopRinging();
-      this.log.warn(`campaign ${this.settings.name}: originating to ${target.number} failed: ${(err as Error).message}`);
-      await this.finishAttempt(live, { outcome: 'originate-failed' });
-      return;
-    }
-    stopRinging();
-    // A dialer closed meanwhile (a redeploy) leaves the call to its successor, which takes the lease back.
-    if (this.closed) return;
-    if (outcome.answered) this.answered(live, outcome.channel, false);
-    else if (outcome.lost === 'closed') {
-      // The connection closed for good while it rang: the channel may still ring, so the attempt stays in flight for
-      // the dialer of the next connection to resolve (this one is about to close too).
-      this.log.info(`campaign ${this.settings.name}: the connection closed while call ${inflight.channelId} to ${target.number} rang; it is resolved when the task starts again`);
-    } else {
-      const end = unansweredOutcome(outcome);
-      await this.finishAttempt(live, { ...end, cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
-    }
-  }
-
-  /** An attempt that was in flight when a dialer stopped: find out from Asterisk what became of it (resume.ts). */
-  private async resume(claim: Claim, inflight: InFlight, tries = 1): Promise<void> {
-    const live: Live = { claim, inflight, settled: false };
-    this.live.set(inflight.channelId, live);
-    this.options.calls.claim(inflight.channelId);
-    const fate = await fateOf(this.options.telephony, this.clock, inflight.channelId, this.settings.maxResponseSec * 1000 + 5000);
-    if (fate.kind === 'unknown') {
-      // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
-      if (tries === 1) this.log.warn(`campaign ${this.settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
-      if (!this.closed) this.clock.after(RESUME_RETRY_MS, () => this.track(this.resume(claim, inflight, tries + 1)));
-      return;
-    }
-    if (fate.kind === 'answered') {
-      this.log.info(`campaign ${this.settings.name}: call ${inflight.channelId} to ${inflight.number} is still up after a restart; it goes on in the flow`);
-      this.answered(live, fate.channel, true);
-      return;
-    }
-    await this.finishAttempt(live, fate.end);
-  }
-
-  private answered(live: Live, channel: Channel, resumed: boolean): void {
-    const { claim, inflight } = live;
-    const contact = claim.contact;
-    const link: CampaignLink = { id: this.id, name: this.settings.name, customerId: contact.customerId, attempt: inflight.n, number: inflight.number };
-    if (contact.custom) link.custom = contact.custom;
-    const session = this.options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
-    const answeredAt = this.clock.now();
-    // Counted here whether placed or resumed: the counters a restarted dialer derives from the store hold no call in flight.
-    this.task.count('answered');
-    live.answered = true;
-    // A resumed call's connect callback was sent by the dialer that placed it.
-    if (!resumed) this.callback('connect', live, '');
-    const ended = (): void => {
-      const talkSec = Math.max(0, Math.round((this.clock.now() - answeredAt) / 100) / 10);
-      this.track(this.finishAttempt(live, answeredReport(session, talkSec)));
-    };
-    if (session.signal.aborted) ended();
-    else session.signal.addEventListener('abort', ended, { once: true });
-    try {
-      this.hooks.answered({ session, customerId: contact.customerId, number: inflight.number, attempt: inflight.n, resumed });
-    } catch (err) {
-      this.log.warn(`campaign ${this.settings.name}: handing call ${session.id} to the flow failed: ${(err as Error).message}`);
-    }
-  }
-
-  private async finishAttempt(live: Live, end: AttemptReport): Promise<void> {
-    if (live.settled) return;
-    // A closing dialer (Node-RED stopping) leaves the attempt in flight: the next start resolves it with Asterisk.
-    if (this.closed) return;
-    live.settled = true;
-    const { claim, inflight } = live;
-    const now = this.clock.now();
-    const attempt = attemptRecord(inflight, end, now, this.options.worker);
-    // The task ended while this call was in flight: no retry will come, so this attempt's outcome is final.
-    const next = stepAfter(claim.contact, inflight, end, now, this.settings, this.days, this.state === 'completed' || this.state === 'stopped');
-    let recorded = false;
-    try {
-      // While this waits for the store, the entry stays live: its lease is renewed, so nobody else resolves it.
-      recorded = await this.record(claim, attempt, next);
-    } finally {
-      this.live.delete(inflight.channelId);
-    }
-    // Counted once written, as a tally of the store counts it; an answered call a fault ended moves to failed.
-    if (recorded && end.outcome !== 'answered') {
-      this.task.count('failed');
-      if (live.answered) this.task.count('answered', -1);
-    }
-    if (this.task.resyncDue()) {
-      this.track(this.task.sync().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`)));
-    }
-    if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
-  }
-
-  /** A contact that ends without a dial (filtered out, no number). */
-  private async finishWithout(claim: Claim, code: string, now: number): Promise<void> {
-    const progress = { ...claim.contact.progress };
-    const next: NextStep = { state: 'done', at: now, progress, result: { code, at: now } };
-    await this.record(claim, null, next);
   }
 
   /**
@@ -620,20 +566,16 @@ export class Dialer implements PriorityMember {
     return n;
   }
 
-  private callback(event: 'connect' | 'release', live: Live, failCode: string): void {
-    if (!this.callbackSender) return;
-    this.callbackSender.send(event, callbackPayload(this.id, this.options.connectionId, live.claim, live.inflight, failCode));
-  }
-
   // ------------------------------------------------------------------ bookkeeping
 
   private async renew(now: number): Promise<void> {
     this.lastRenew = now;
-    // Settled entries are still here while their outcome waits for the store: their leases must hold too.
-    const tokens = [...this.live.values()].map((l) => l.claim.token);
-    if (tokens.length === 0) return;
-    const held = new Set(await this.store.renewLeases(this.id, tokens, now + LEASE_MS));
-    for (const l of this.live.values()) if (!held.has(l.claim.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${l.claim.contact.customerId} during call ${l.inflight.channelId}`);
+    // Settled calls are still in flight while their outcome waits for the store: their leases must hold too; and the
+    // contacts claimed for the next tick.
+    const claims = [...this.calls.claims(), ...this.ahead.claims()];
+    if (claims.length === 0) return;
+    const held = new Set(await this.store.renewLeases(this.id, claims.map((c) => c.token), now + LEASE_MS));
+    for (const c of claims) if (!held.has(c.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${c.contact.customerId}${(c.contact.progress as ContactProgress).inflight ? ' during its call' : ''}`);
   }
 
   private async countRemaining(): Promise<void> {

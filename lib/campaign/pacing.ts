@@ -60,6 +60,11 @@ export class Pacer {
     return Math.max(0, Math.min(whole, Math.floor(room)));
   }
 
+  /** The whole calls the next tick will be worth (before the room it finds): what to claim ahead for it. */
+  upcoming(): number {
+    return Math.floor(this.carried + this.perTick + 1e-9);
+  }
+
   /** Starts over (a resumed or restarted task). */
   reset(): void {
     this.carried = 0;

@@ -2,8 +2,11 @@
  * The dialer's tick on the campaign clock: one tick at a time, on a fixed
  * schedule. Each tick returns the delay to the next; the pace's regular
  * delay keeps to the schedule (no drift from the time each tick takes),
- * any other delay (idle: outside hours, held back) counts from now, and a
- * tick that falls behind the schedule counts from now too.
+ * any other delay (idle: outside hours, held back) counts from now. A tick
+ * that ends after the next one was due runs that one at once, still on the
+ * schedule (a busy process keeps its pace); one more than a whole delay
+ * behind starts the schedule again from now (missed ticks are not made up
+ * in a burst).
  *
  * Apart from dialer.ts because it is timing, not dialing: the dialer says
  * what a tick does and when ticks may run; this keeps them coming.
@@ -56,11 +59,11 @@ export class Ticker {
       this.running = false;
     }
     if (!this.options.active()) return;
-    // Ticks keep to a fixed schedule (no drift from the time each one takes).
+    // Ticks keep to a fixed schedule (no drift from the time each one takes, nor from a tick that ran late).
     const now = clock.now();
     let at = this.nextAt + delay;
-    if (delay !== this.options.regularMs() || at < now) at = now + delay;
+    if (delay !== this.options.regularMs() || at < now - delay) at = now + delay;
     this.nextAt = at;
-    this.cancel = clock.after(at - now, () => this.tick());
+    this.cancel = clock.after(Math.max(0, at - now), () => this.tick());
   }
 }

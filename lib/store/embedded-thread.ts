@@ -124,6 +124,7 @@ export class EmbeddedThreadStore implements Store {
   renewLeases: Method<'renewLeases'> = (...a) => this.call('renewLeases', a);
   recordAttempt: Method<'recordAttempt'> = (...a) => this.call('recordAttempt', a);
   markProgress: Method<'markProgress'> = (...a) => this.call('markProgress', a);
+  markProgressBatch: Method<'markProgressBatch'> = (...a) => this.call('markProgressBatch', a);
   reclaimLeases: Method<'reclaimLeases'> = (...a) => this.call('reclaimLeases', a);
   getContact: Method<'getContact'> = (...a) => this.call('getContact', a);
   pageContacts: Method<'pageContacts'> = (...a) => this.call('pageContacts', a);

@@ -51,6 +51,9 @@ import {
   type NextStep,
   type Page,
   type PageOptions,
+  type BlocklistCheck,
+  type ProgressMark,
+  type ProgressMarked,
   type SnapshotSummary,
   type Store,
   type StoredContact,
@@ -202,6 +205,10 @@ export class EmbeddedStore implements Store {
 
   async markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean> {
     return this.queue.markProgress(claim, progress);
+  }
+
+  async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]> {
+    return this.queue.markProgressBatch(entries, blocklist, blocklist && ((number) => this.blocklist.blockOf(blocklist.groups, number, blocklist.at)));
   }
 
   async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {

@@ -38,6 +38,9 @@ import {
   type NextStep,
   type Page,
   type PageOptions,
+  type BlocklistCheck,
+  type ProgressMark,
+  type ProgressMarked,
   type SnapshotSummary,
   type Store,
   type StoredContact,
@@ -191,6 +194,10 @@ export class MongoStore implements Store {
 
   async markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean> {
     return this.queue.markProgress(claim, progress);
+  }
+
+  async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]> {
+    return this.queue.markProgressBatch(entries, blocklist, blocklist && ((number) => this.blocklist.findBlock(blocklist.groups, number, blocklist.at)));
   }
 
   async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {

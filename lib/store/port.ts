@@ -144,6 +144,23 @@ export class StoreError extends Error {
   }
 }
 
+/** One entry of markProgressBatch: a leased contact and the progress to save. */
+export interface ProgressMark {
+  claim: Claim;
+  progress: Record<string, unknown>;
+  /** The number about to be dialed (checked against the batch's blocklist, if one is given). */
+  number?: string;
+}
+
+/** The blocklist groups a markProgressBatch checks each entry's number against, at a time. */
+export interface BlocklistCheck {
+  groups: string[];
+  at: number;
+}
+
+/** What markProgressBatch did with one entry: saved; or not, with the blocklist entry that blocks its number if that is why. */
+export type ProgressMarked = { saved: true } | { saved: false; blocked?: BlockEntry };
+
 export interface Store {
   readonly backend: 'embedded' | 'mongodb';
   /** Creates tables/collections and indexes and runs migrations; safe to call on an existing database. */
@@ -186,6 +203,17 @@ export interface Store {
    * recordAttempt's (contactProgress); it replaces the stored one.
    */
   markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean>;
+  /**
+   * markProgress for several leased contacts in one write (the attempts of
+   * one tick, about to be dialed): one answer per entry, in order: saved,
+   * or not (nothing written for that entry) because the lease was lost or,
+   * with `blocklist`, because an entry of those groups blocks the entry's
+   * `number` at `blocklist.at` (checked first, in the same write: the
+   * check right before the dial). Every entry is checked first: one
+   * invalid entry refuses the whole batch and nothing is written. At most
+   * 10,000 entries.
+   */
+  markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]>;
   /**
    * A restarted dialer takes back the contacts leased by `worker` (its own
    * id, stable across restarts): every lease of that worker in the

@@ -10,7 +10,7 @@ import type { Validator } from '../schemas/validator';
 import { releasesDocument } from '../schemas/releases';
 import { campaignDocument } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
-import { StoreError, pageLimit, type AttemptRow, type Claim, type NextStep, type Page, type PageOptions } from './port';
+import { StoreError, pageLimit, type AttemptRow, type Claim, type NextStep, type Page, type PageOptions, type BlocklistCheck, type ProgressMark } from './port';
 
 /**
  * The schema version each collection's documents are at in this version of
@@ -122,6 +122,28 @@ export function checkHeldClaim(claim: Claim): void {
   checkId(c?.campaignId, 'claim.contact.campaignId');
   if (!Number.isSafeInteger(c?.seq) || (c?.seq ?? 0) < 1) throw new StoreError('invalid', `claim.contact.seq: a whole number from 1 (got ${JSON.stringify(c?.seq)})`);
   checkId(claim.token, 'claim.token');
+}
+
+/** The arguments of markProgressBatch, checked (each claim as checkHeldClaim, each progress as contactProgress). */
+export function checkProgressMarks(entries: ProgressMark[], blocklist?: BlocklistCheck): void {
+  if (blocklist !== undefined) {
+    const groups = (blocklist as Partial<BlocklistCheck> | null)?.groups;
+    if (!Array.isArray(groups) || groups.length > 100) throw new StoreError('invalid', `blocklist.groups: a list of at most 100 group names (got ${JSON.stringify(groups)?.slice(0, 80)})`);
+    groups.forEach((g, i) => checkId(g, `blocklist.groups[${i}]`));
+    checkTime(blocklist.at, 'blocklist.at');
+  }
+  if (!Array.isArray(entries) || entries.length > 10_000) throw new StoreError('invalid', `entries: a list of at most 10000 (got ${Array.isArray(entries) ? `${entries.length} entries` : typeof entries})`);
+  entries.forEach((e, i) => {
+    try {
+      const entry = e as Partial<ProgressMark> | null;
+      checkHeldClaim(entry?.claim as Claim);
+      checked(contactProgress, entry?.progress, 'progress');
+      const number = entry?.number;
+      if (number !== undefined && (typeof number !== 'string' || number.length === 0 || number.length > 64)) throw new StoreError('invalid', `number: a number of 1 to 64 characters (got ${JSON.stringify(number)?.slice(0, 80)})`);
+    } catch (err) {
+      throw new StoreError('invalid', `entries[${i}].${(err as Error).message}`);
+    }
+  });
 }
 
 /** The arguments of reclaimLeases, checked. */

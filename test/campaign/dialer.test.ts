@@ -174,6 +174,90 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     ]);
   });
 
+  it('places 300 calls a second for 10 s: 3,000 originate requests (within 1%), 300 at each tick', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 300, maxResponseSec: 20 });
+    // Nobody answers within the 10 s (one timer per call, at 20 s): the test's time goes to the dialing.
+    pbx.setDefault({ outcome: 'no-answer' });
+    await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 3600 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
+    const { dialer: d } = dialer(settings, { limit: 5000 });
+    await d.start();
+    await d.operate('start');
+    const t0 = clock.now();
+    await clock.advance(10_000 - 1);
+    const inWindow = pbx.originated.filter((o) => o.at >= t0 && o.at < t0 + 10_000);
+    assert.ok(Math.abs(inWindow.length - 3000) <= 30, `${inWindow.length} originations in 10 s at 300/s`);
+    const byTick = new Map<number, number>();
+    for (const o of inWindow) byTick.set(o.at - t0, (byTick.get(o.at - t0) ?? 0) + 1);
+    assert.deepEqual([...byTick.entries()], Array.from({ length: 10 }, (_, i) => [i * 1000, 300]));
+    assert.equal(pbx.dialedTwiceAtOnce.length, 0);
+  });
+
+  it("stores a tick's attempts in one write and sends its originate requests together, its contacts claimed and checked at the tick before", async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 50, blocklistGroups: ['dnc'], maxResponseSec: 60 });
+    // Calls ring for 30 s: no outcome is written while the ticks below run.
+    pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+    await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 300 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
+    // What the dialer asks of the store and of Asterisk, in order, with the time.
+    const log: { at: number; what: string }[] = [];
+    const store = new Proxy(db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          log.push({ at: clock.now(), what: String(key) });
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const view = pbx.view();
+    const originate = view.originate.bind(view);
+    view.originate = (request) => {
+      log.push({ at: clock.now(), what: 'originate' });
+      return originate(request);
+    };
+    const { dialer: d } = dialer(settings, { store, view });
+    await d.start();
+    await d.operate('start');
+    const t0 = clock.now();
+    await clock.advance(3500);
+    for (const tick of [1000, 2000, 3000]) {
+      const at = log.filter((e) => e.at === t0 + tick).map((e) => e.what);
+      const first = at.indexOf('originate');
+      const last = at.lastIndexOf('originate');
+      assert.ok(first >= 0, `tick ${tick} dials`);
+      assert.deepEqual(at.slice(0, first), ['markProgressBatch'], `tick ${tick}: one store call (the attempts and the blocklist) between the tick and its first originate request`);
+      assert.deepEqual(at.slice(first, last + 1), Array(50).fill('originate'), `tick ${tick}: 50 originate requests, no store call between them`);
+      const after = at.slice(last + 1);
+      assert.equal(after.filter((w) => w === 'claimDue').length, 1, `tick ${tick}: the next tick's contacts in one claim`);
+      assert.equal(after.filter((w) => w === 'findBlock').length, 0, `tick ${tick}: the blocklist is checked in the write before the dial, not one number at a time`);
+    }
+    assert.equal(pbx.originated.length, 200);
+  });
+
+  it('hands the contacts claimed for the next tick back to the queue when the task is suspended, and dials them once resumed', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+    await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 30 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
+    const { dialer: d } = dialer(settings);
+    await d.start();
+    await d.operate('start');
+    await clock.advance(500);
+    assert.equal(pbx.originated.length, 10);
+    // The first tick dialed 10 and leased the next 10 ahead.
+    let stored = await allContacts(db.store, 'task-1');
+    assert.equal(stored.filter((c) => c.state === 'leased').length, 20);
+    await d.operate('suspend');
+    stored = await allContacts(db.store, 'task-1');
+    const leased = stored.filter((c) => c.state === 'leased');
+    assert.equal(leased.length, 10, 'only the contacts in a call stay leased');
+    assert.ok(leased.every((c) => (c.progress as { inflight?: unknown }).inflight), 'each of them has its attempt in flight');
+    assert.equal(stored.filter((c) => c.state === 'due').length, 20, 'the contacts claimed ahead are due again');
+    await d.operate('resume');
+    await clock.advance(2500);
+    assert.equal(pbx.originated.length, 30);
+    assert.equal(new Set(pbx.originated.map((o) => o.number)).size, 30, 'no contact dialed twice');
+  });
+
   it('never has more calls at once than the channel limit', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
     pbx.setDefault({ outcome: 'answer', ringMs: 2000, talkMs: 30_000 });

@@ -592,6 +592,74 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         assert.equal(await store.markProgress(old, dialing(3, 'ch-3')), false);
       });
 
+      it('saves the progress of a batch in one call: a lease lost to another worker writes nothing for its entry', async function () {
+        await store.importContacts(C, [row('a'), row('b')], T);
+        const [a, b] = await store.claimDue(C, T, 2, 'w1', 1000);
+        assert.ok(a && b);
+        // Both leases run out; another worker takes a; b stays in the queue with w1's token (nobody re-claimed it).
+        const other = await second();
+        assert.deepEqual(idsOf(await other.claimDue(C, T + 1000, 1, 'w2', LEASE)), ['a']);
+        assert.deepEqual(await store.markProgressBatch([{ claim: a, progress: dialing(1, 'ch-a') }, { claim: b, progress: dialing(1, 'ch-b') }]), [{ saved: false }, { saved: true }]);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, {}, 'the lost entry wrote nothing');
+        assert.deepEqual((await mustGet(store, C, 'b')).progress, dialing(1, 'ch-b'));
+      });
+
+      it('saves progress for a batch of held leases in order, and refuses the whole batch for one invalid entry', async function () {
+        await store.importContacts(C, [row('a'), row('b'), row('c')], T);
+        const [a, b, c] = await store.claimDue(C, T, 3, 'w1', LEASE);
+        assert.ok(a && b && c);
+        assert.equal(await store.recordAttempt(b, attempt(1), done(T + 10)), true);
+        assert.deepEqual(
+          await store.markProgressBatch([
+            { claim: a, progress: dialing(1, 'ch-a') },
+            { claim: b, progress: dialing(2, 'ch-b') },
+            { claim: c, progress: dialing(1, 'ch-c') },
+          ]),
+          [{ saved: true }, { saved: false }, { saved: true }],
+          'a settled claim no longer holds its contact',
+        );
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-a'));
+        assert.deepEqual((await mustGet(store, C, 'b')).progress, {});
+        const stored = await mustGet(store, C, 'c');
+        assert.deepEqual([stored.state, stored.dueAt, stored.progress], ['leased', T + LEASE, dialing(1, 'ch-c')], 'the lease is kept as it was');
+        assert.deepEqual(await store.markProgressBatch([]), []);
+
+        const bad = [{ claim: a, progress: dialing(2, 'ch-a2') }, { claim: c, progress: 'dialing' as unknown as Record<string, unknown> }];
+        await refused(store.markProgressBatch(bad), 'invalid', /entries\[1\]\.progress/);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, dialing(1, 'ch-a'), 'nothing of a refused batch is written');
+        await refused(store.markProgressBatch([{ claim: { ...a, token: '' }, progress: {} }]), 'invalid', /entries\[0\]\.claim\.token/);
+        await refused(store.markProgressBatch(null as unknown as []), 'invalid', /entries/);
+        await refused(store.markProgressBatch([{ claim: a, progress: {}, number: '' }]), 'invalid', /entries\[0\]\.number/);
+        await refused(store.markProgressBatch([], { groups: [''], at: T }), 'invalid', /blocklist\.groups\[0\]/);
+        await refused(store.markProgressBatch([], { groups: ['dnc'], at: -1 }), 'invalid', /blocklist\.at/);
+      });
+
+      it("checks each entry's number against the blocklist in the same write: a blocked one is not saved and says which entry blocks it", async function () {
+        await store.importContacts(C, [row('a'), row('b'), row('c')], T);
+        await store.addBlocked([
+          { group: 'dnc', number: '+8613800000001' },
+          { group: 'vip', number: '+8613800000002', until: T + 500 },
+          { group: 'other', number: '+8613800000003' },
+        ]);
+        const [a, b, c] = await store.claimDue(C, T, 3, 'w1', LEASE);
+        assert.ok(a && b && c);
+        const entries = [
+          { claim: a, progress: dialing(1, 'ch-a'), number: '+8613800000001' },
+          { claim: b, progress: dialing(1, 'ch-b'), number: '+8613800000002' },
+          { claim: c, progress: dialing(1, 'ch-c'), number: '+8613800000003' },
+        ];
+        assert.deepEqual(await store.markProgressBatch(entries, { groups: ['dnc', 'vip'], at: T }), [
+          { saved: false, blocked: { group: 'dnc', number: '+8613800000001' } },
+          { saved: false, blocked: { group: 'vip', number: '+8613800000002', until: T + 500 } },
+          { saved: true },
+        ]);
+        assert.deepEqual((await mustGet(store, C, 'a')).progress, {}, 'a blocked entry is not written');
+        assert.deepEqual((await mustGet(store, C, 'c')).progress, dialing(1, 'ch-c'), "a group the batch does not name does not block");
+        // After the entry's end, and without a blocklist, the number is not blocked.
+        assert.deepEqual(await store.markProgressBatch(entries.slice(1, 2), { groups: ['dnc', 'vip'], at: T + 500 }), [{ saved: true }]);
+        assert.deepEqual(await store.markProgressBatch(entries.slice(0, 1)), [{ saved: true }]);
+      });
+
       it('saves progress for an expired lease nobody re-claimed, as recordAttempt records', async function () {
         // a sorts after b, so the claim at T+2000 takes b and leaves a, whose lease ran out at T+1000, in the queue.
         await store.importContacts(C, [row('a', { rank: 'z' }), row('b', { rank: 'a', dueAt: T + 1500 })], T);

@@ -51,6 +51,11 @@ export class EmbeddedBlocklist {
   }
 
   async findBlock(groups: string[], number: string, at: number): Promise<BlockEntry | undefined> {
+    return this.blockOf(groups, number, at);
+  }
+
+  /** findBlock, synchronous: inside another write's transaction (markProgressBatch). */
+  blockOf(groups: string[], number: string, at: number): BlockEntry | undefined {
     if (groups.length === 0) return undefined;
     // The group list varies in length: one prepared statement per length, made on first use.
     let query = this.st.byGroupCount.get(groups.length);

@@ -6,10 +6,10 @@
  */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
-import type { Attempt, ContactResult } from '../../schemas/store';
+import type { Attempt, BlockEntry, ContactResult } from '../../schemas/store';
 import { attemptDocument, contactProgress } from '../../schemas/store';
-import type { Claim, NextStep } from '../port';
-import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
+import type { BlocklistCheck, Claim, NextStep, ProgressMark, ProgressMarked } from '../port';
+import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkProgressMarks, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
 import { bodyOf, STATE, toContact, type ContactBody, type ContactRow, type ContactStatements } from './contact-tables';
 import { failed, type Connection, type Db } from './database';
 
@@ -153,6 +153,33 @@ export class EmbeddedQueue {
           st.rewrite.run(JSON.stringify({ ...body, progress }), campaignId, seq);
           return true;
         })
+        .immediate();
+    } catch (err) {
+      failed(err, 'saving the dialer\'s progress');
+    }
+  }
+
+  /** `blockOf`: the blocklist's check of a number (blocklist.ts), run inside this batch's transaction. */
+  async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck, blockOf?: (number: string) => BlockEntry | undefined): Promise<ProgressMarked[]> {
+    checkProgressMarks(entries, blocklist);
+    const st = this.st;
+    try {
+      return this.handle
+        .transaction((): ProgressMarked[] =>
+          entries.map(({ claim, progress, number }): ProgressMarked => {
+            const { campaignId, seq } = claim.contact;
+            const blocked = blocklist && blockOf && number !== undefined ? blockOf(number) : undefined;
+            if (blocked) return { saved: false, blocked };
+            // Held as in markProgress; one transaction for the batch (one commit: with durability full, one sync).
+            const held = st.leaseHeld.get(campaignId, seq, claim.token) !== undefined || st.queued.get(campaignId, seq)?.token === claim.token;
+            if (!held) return { saved: false };
+            const row = st.bySeq.get(campaignId, seq);
+            if (!row) return { saved: false };
+            const body = JSON.parse(row.doc) as ContactBody;
+            st.rewrite.run(JSON.stringify({ ...body, progress }), campaignId, seq);
+            return { saved: true };
+          }),
+        )
         .immediate();
     } catch (err) {
       failed(err, 'saving the dialer\'s progress');

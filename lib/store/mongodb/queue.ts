@@ -6,10 +6,10 @@
  * task ends.
  */
 import type { Collection as MongoCollection, Db, Document } from 'mongodb';
-import type { Attempt, ContactResult } from '../../schemas/store';
+import type { Attempt, BlockEntry, ContactResult } from '../../schemas/store';
 import { attemptDocument, contactProgress } from '../../schemas/store';
-import type { Claim, NextStep } from '../port';
-import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
+import type { BlocklistCheck, Claim, NextStep, ProgressMark, ProgressMarked } from '../port';
+import { checkClaim, checkClose, checked, checkHeldClaim, checkNext, checkProgressMarks, checkReclaim, checkTime, leaseToken, PROMOTE_MAX } from '../rules';
 import { contactsOf, toContact, type ContactDoc } from './contact-documents';
 import { run, type Connection } from './database';
 
@@ -104,6 +104,22 @@ export class MongoQueue {
       const r = await this.contacts.updateOne({ campaignId: c.campaignId, seq: c.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, { $set: { progress } });
       return r.matchedCount > 0;
     });
+  }
+
+  /** `blockOf`: the blocklist's check of a number (blocklist.ts), asked right before each entry's update. */
+  async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck, blockOf?: (number: string) => Promise<BlockEntry | undefined>): Promise<ProgressMarked[]> {
+    checkProgressMarks(entries, blocklist);
+    return run('saving the dialer\'s progress', async () =>
+      // One update per entry, sent together (a bulk write tells only totals, not which entry matched).
+      Promise.all(
+        entries.map(async ({ claim, progress, number }): Promise<ProgressMarked> => {
+          const blocked = blocklist && blockOf && number !== undefined ? await blockOf(number) : undefined;
+          if (blocked) return { saved: false, blocked };
+          const r = await this.contacts.updateOne({ campaignId: claim.contact.campaignId, seq: claim.contact.seq, state: { $in: ['leased', 'due'] }, 'lease.token': claim.token }, { $set: { progress } });
+          return r.matchedCount > 0 ? { saved: true } : { saved: false };
+        }),
+      ),
+    );
   }
 
   async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {

@@ -1,0 +1,147 @@
+/**
+ * The contacts a dialer has claimed ahead of its next tick, checked and
+ * ready to dial: the tick that allows them then only stores their attempts
+ * (one write for the tick's batch) and sends the originate requests, in
+ * the turn the write's answer comes.
+ *
+ * Claiming (one transaction for the batch) and the checks before a dial
+ * (the data-attribute filter, the number to call, the retry rule's days and
+ * daily count) are done at the tick before, within the lease (LEASE_MS,
+ * renewed like the calls' leases); the blocklist is checked in the write
+ * that stores the attempts, right before the dial. A contact that fails a
+ * check gets its result here; one with an attempt in flight (an expired
+ * lease of a dialer that stopped) goes to the calls in flight to be
+ * resolved. What is ready is handed back to the queue when the dialer stops
+ * dialing (suspended, stopped, outside its hours, held back, closed).
+ *
+ * Apart from dialer.ts because it is whom to dial next, not when.
+ */
+import type { Logger } from '../log';
+import type { CampaignSettings } from '../schemas/campaign';
+import type { Attempt, BlockEntry } from '../schemas/store';
+import type { Claim, NextStep, Store } from '../store/port';
+import type { Clock } from './clock';
+import { passesFilter } from './order';
+import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
+
+/** How long a claimed contact stays leased without a renewal. */
+export const LEASE_MS = 60_000;
+
+/** A contact claimed and checked: the number to call and the attempt's number. */
+export interface ReadyContact {
+  claim: Claim;
+  number: string;
+  n: number;
+}
+
+/** What the claims need of their dialer. */
+export interface ClaimsContext {
+  campaignId: string;
+  worker: string;
+  clock: Clock;
+  store(): Store;
+  settings(): CampaignSettings;
+  days(): Days;
+  log(): Logger;
+  track(p: Promise<void>): void;
+  /** Writes an attempt (or none) and what follows (the dialer counts and reports a final result). */
+  record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
+  /** A claimed contact has an attempt in flight (its dialer stopped): resolve it with Asterisk. */
+  resume(claim: Claim, inflight: InFlight): void;
+}
+
+export class ClaimsAhead {
+  private ready: ReadyContact[] = [];
+  /** The last claim got all it asked for: more contacts may be due. */
+  lastFull = false;
+
+  constructor(private readonly ctx: ClaimsContext) {}
+
+  get size(): number {
+    return this.ready.length;
+  }
+
+  /** The claims held here (their leases are renewed with the calls'). */
+  claims(): Claim[] {
+    return this.ready.map((r) => r.claim);
+  }
+
+  /** Up to `count` ready contacts, in claim order; they are no longer held here. */
+  take(count: number): ReadyContact[] {
+    return this.ready.splice(0, count);
+  }
+
+  /**
+   * Claims up to `count` due contacts at `now` (one store call), checks
+   * each and keeps those to dial. The blocklist is not checked here but in
+   * the write before the dial (the dialer's place()).
+   */
+  async fill(count: number, now: number): Promise<void> {
+    if (count < 1) return;
+    const { ctx } = this;
+    const claims = await ctx.store().claimDue(ctx.campaignId, now, count, ctx.worker, LEASE_MS);
+    this.lastFull = claims.length === count;
+    const settings = ctx.settings();
+    for (const claim of claims) {
+      const contact = claim.contact;
+      const progress = contact.progress as ContactProgress;
+      if (progress.inflight) {
+        ctx.resume(claim, progress.inflight);
+        continue;
+      }
+      if (!passesFilter(contact.attrs, settings.filter)) {
+        this.finishWithout(claim, 'filtered-out', now);
+        continue;
+      }
+      const target = numberToCall(contact.numbers, contact.progress, settings);
+      if (!target) {
+        this.finishWithout(claim, 'no-number', now);
+        continue;
+      }
+      // The retry was planned when the last attempt ended; calling hours may have pushed it past the rule's days or the day's count.
+      const overdue = beforeDial(contact, target, now, settings, ctx.days());
+      if (overdue) {
+        this.write(claim, null, overdue);
+        continue;
+      }
+      this.ready.push({ claim, number: target.number, n: contact.attempts.length + 1 });
+    }
+  }
+
+  /**
+   * A ready contact whose number a blocklist entry blocked at the dial (the
+   * store checks it in the write that stores the attempts): the attempt is
+   * recorded as blocked, and the result policy says what follows.
+   */
+  blocked(r: ReadyContact, block: BlockEntry, now: number): void {
+    const attempt: Attempt = { n: r.n, number: r.number, startedAt: now, endedAt: now, outcome: 'blocked', worker: this.ctx.worker };
+    const end: AttemptEnd = { number: r.number, outcome: 'blocked', at: now };
+    if (block.until !== undefined) end.blockedUntil = block.until;
+    this.write(r.claim, attempt, afterAttempt(r.claim.contact, end, this.ctx.settings(), this.ctx.days()));
+  }
+
+  /** Every ready contact goes back to the queue, due now, as it was (the dialer stops dialing for now). */
+  handBack(): Promise<void> {
+    const now = this.ctx.clock.now();
+    const back = this.ready.splice(0);
+    return Promise.all(back.map((r) => this.writeNow(r.claim, null, { state: 'due', dueAt: now, progress: r.claim.contact.progress }))).then(() => undefined);
+  }
+
+  /** A contact that ends without a dial (filtered out, no number). */
+  private finishWithout(claim: Claim, code: string, now: number): void {
+    const progress = { ...claim.contact.progress };
+    this.write(claim, null, { state: 'done', at: now, progress, result: { code, at: now } });
+  }
+
+  private write(claim: Claim, attempt: Attempt | null, next: NextStep): void {
+    this.ctx.track(this.writeNow(claim, attempt, next));
+  }
+
+  private async writeNow(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<void> {
+    try {
+      await this.ctx.record(claim, attempt, next);
+    } catch (err) {
+      this.ctx.log().warn(`campaign ${this.ctx.settings().name}, customer ${claim.contact.customerId}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The calls a dialer has placed and not yet settled: each originate and
+ * its outcome (answered, into the flow; not answered, recorded under the
+ * result policy), the calls a restarted dialer takes back and resolves
+ * with Asterisk (resume.ts), the connect and release callbacks.
+ *
+ * Apart from dialer.ts because it is one call's life, not the task's: the
+ * dialer decides when and whom to dial (the tick, claims-ahead.ts) and
+ * hands each attempt here once its progress is stored; this keeps the call
+ * until its attempt is written, and tells the dialer through the context.
+ */
+import { performance } from 'node:perf_hooks';
+import { campaignDialString } from '../ari/dialstring';
+import type { OriginateOutcome } from '../ari/port';
+import type { Channel } from '../ari/types';
+import type { CampaignLink } from '../call/session';
+import type { Logger } from '../log';
+import type { CampaignSettings, CampaignState } from '../schemas/campaign';
+import type { Attempt } from '../schemas/store';
+import type { Claim, NextStep } from '../store/port';
+import { answeredReport, attemptRecord, callbackPayload, stepAfter, type AttemptReport } from './attempt-record';
+import type { CallbackSender } from './callback';
+import { unansweredOutcome } from './causes';
+import type { TaskDocument } from './task-document';
+import type { DialerHooks, DialerOptions } from './dialer-port';
+import type { Days, InFlight } from './policy';
+import { fateOf } from './resume';
+
+/** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
+const RESUME_RETRY_MS = 2000;
+
+/** What the calls in flight need of their dialer. */
+export interface InFlightContext {
+  options: DialerOptions;
+  settings(): CampaignSettings;
+  days(): Days;
+  state(): CampaignState;
+  closed(): boolean;
+  log(): Logger;
+  /** The hooks and the callback sender: a redeploy may rebind them. */
+  hooks(): DialerHooks;
+  callback(): CallbackSender | undefined;
+  task: TaskDocument;
+  track(p: Promise<void>): void;
+  /** Writes an attempt and what follows (the dialer counts and reports a final result). */
+  record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
+  /** The counters are due to be derived from the store again (task-document.ts). */
+  resync(): void;
+}
+
+interface Live {
+  claim: Claim;
+  inflight: InFlight;
+  /** Called once the attempt is recorded (or given up). */
+  settled: boolean;
+  /** The call was answered (and counted so). */
+  answered?: boolean;
+}
+
+/** Figures for benchmarks: the time from each tick to each of its originate requests (ms), originates, ticks. */
+export interface DialerStats {
+  /** From the start of the tick that allowed the call (performance.now()) to its originate request. */
+  tickToOriginate: number[];
+  originates: number;
+  /**
+   * Each tick that dialed: when it started (performance.now()), how many
+   * calls it placed, the ms from its start to the answer of the write
+   * before the dial, and the CPU ms (this process) of sending its requests.
+   */
+  ticks: { at: number; placed: number; writtenMs: number; sendCpuMs: number }[];
+}
+
+export class CallsInFlight {
+  private readonly live = new Map<string, Live>();
+  readonly stats: DialerStats = { tickToOriginate: [], originates: 0, ticks: [] };
+  /** Keep tick-to-originate samples (benchmarks turn it on). */
+  collectStats = false;
+
+  constructor(private readonly ctx: InFlightContext) {}
+
+  /** Calls of this task ringing or in progress (and settled ones whose outcome waits for the store). */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** The claims of the calls in flight (their leases are renewed while the calls last). */
+  claims(): Claim[] {
+    return [...this.live.values()].map((l) => l.claim);
+  }
+
+  /**
+   * Places a call whose attempt is stored (the contact's progress holds
+   * `inflight`): the originate request goes out in this turn, before this
+   * returns; its outcome is followed in the background. `tickAt`: when the
+   * tick that allowed it started (performance.now(), for the figures).
+   */
+  place(claim: Claim, inflight: InFlight, tickAt: number): void {
+    const { options } = this.ctx;
+    const live: Live = { claim, inflight, settled: false };
+    this.live.set(inflight.channelId, live);
+    options.calls.claim(inflight.channelId);
+    options.coordinator.ringingStarted(options.connectionId);
+    this.ctx.task.count('dialed');
+    if (this.collectStats) {
+      this.stats.tickToOriginate.push(performance.now() - tickAt);
+      this.stats.originates += 1;
+    }
+    this.ctx.track(this.follow(live));
+  }
+
+  private async follow(live: Live): Promise<void> {
+    const { options } = this.ctx;
+    const settings = this.ctx.settings();
+    const { claim, inflight } = live;
+    let ringing = true;
+    const stopRinging = (): void => {
+      if (!ringing) return;
+      ringing = false;
+      options.coordinator.ringingEnded(options.connectionId);
+    };
+    let outcome: OriginateOutcome;
+    try {
+      const variables: Record<string, string> = { CALLFLOW_CAMPAIGN: options.campaignId, CALLFLOW_CUSTOMER: claim.contact.customerId };
+      // The request is sent before the first await here: place() returns with it sent.
+      const started = await options.telephony.originate({
+        channelId: inflight.channelId,
+        endpoint: campaignDialString(settings.dialString, inflight.number, options.destinations),
+        callerId: inflight.caller,
+        timeoutSec: settings.maxResponseSec,
+        appArgs: settings.flow ? [settings.flow] : ['campaign', options.campaignId],
+        variables,
+      });
+      outcome = await started.outcome;
+    } catch (err) {
+      stopRinging();
+      this.ctx.log().warn(`campaign ${settings.name}: originating to ${inflight.number} failed: ${(err as Error).message}`);
+      await this.finishAttempt(live, { outcome: 'originate-failed' });
+      return;
+    }
+    stopRinging();
+    // A dialer closed meanwhile (a redeploy) leaves the call to its successor, which takes the lease back.
+    if (this.ctx.closed()) return;
+    if (outcome.answered) this.answered(live, outcome.channel, false);
+    else if (outcome.lost === 'closed') {
+      // The connection closed for good while it rang: the channel may still ring, so the attempt stays in flight for
+      // the dialer of the next connection to resolve (this one is about to close too).
+      this.ctx.log().info(`campaign ${settings.name}: the connection closed while call ${inflight.channelId} to ${inflight.number} rang; it is resolved when the task starts again`);
+    } else {
+      const end = unansweredOutcome(outcome);
+      await this.finishAttempt(live, { ...end, cause: outcome.cause, ...(outcome.dialStatus ? { dialStatus: outcome.dialStatus } : {}) });
+    }
+  }
+
+  /** An attempt that was in flight when a dialer stopped: find out from Asterisk what became of it (resume.ts). */
+  async resume(claim: Claim, inflight: InFlight, tries = 1): Promise<void> {
+    const { options } = this.ctx;
+    const settings = this.ctx.settings();
+    const live: Live = { claim, inflight, settled: false };
+    this.live.set(inflight.channelId, live);
+    options.calls.claim(inflight.channelId);
+    const fate = await fateOf(options.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000);
+    if (fate.kind === 'unknown') {
+      // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
+      if (tries === 1) this.ctx.log().warn(`campaign ${settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
+      if (!this.ctx.closed()) options.clock.after(RESUME_RETRY_MS, () => this.ctx.track(this.resume(claim, inflight, tries + 1)));
+      return;
+    }
+    if (fate.kind === 'answered') {
+      this.ctx.log().info(`campaign ${settings.name}: call ${inflight.channelId} to ${inflight.number} is still up after a restart; it goes on in the flow`);
+      this.answered(live, fate.channel, true);
+      return;
+    }
+    await this.finishAttempt(live, fate.end);
+  }
+
+  private answered(live: Live, channel: Channel, resumed: boolean): void {
+    const { options } = this.ctx;
+    const settings = this.ctx.settings();
+    const { claim, inflight } = live;
+    const contact = claim.contact;
+    const link: CampaignLink = { id: options.campaignId, name: settings.name, customerId: contact.customerId, attempt: inflight.n, number: inflight.number };
+    if (contact.custom) link.custom = contact.custom;
+    const session = options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
+    const answeredAt = options.clock.now();
+    // Counted here whether placed or resumed: the counters a restarted dialer derives from the store hold no call in flight.
+    this.ctx.task.count('answered');
+    live.answered = true;
+    // A resumed call's connect callback was sent by the dialer that placed it.
+    if (!resumed) this.callback('connect', live, '');
+    const ended = (): void => {
+      const talkSec = Math.max(0, Math.round((options.clock.now() - answeredAt) / 100) / 10);
+      this.ctx.track(this.finishAttempt(live, answeredReport(session, talkSec)));
+    };
+    if (session.signal.aborted) ended();
+    else session.signal.addEventListener('abort', ended, { once: true });
+    try {
+      this.ctx.hooks().answered({ session, customerId: contact.customerId, number: inflight.number, attempt: inflight.n, resumed });
+    } catch (err) {
+      this.ctx.log().warn(`campaign ${settings.name}: handing call ${session.id} to the flow failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async finishAttempt(live: Live, end: AttemptReport): Promise<void> {
+    if (live.settled) return;
+    // A closing dialer (Node-RED stopping) leaves the attempt in flight: the next start resolves it with Asterisk.
+    if (this.ctx.closed()) return;
+    live.settled = true;
+    const { claim, inflight } = live;
+    const { options, task } = this.ctx;
+    const now = options.clock.now();
+    const attempt = attemptRecord(inflight, end, now, options.worker);
+    // The task ended while this call was in flight: no retry will come, so this attempt's outcome is final.
+    const state = this.ctx.state();
+    const next = stepAfter(claim.contact, inflight, end, now, this.ctx.settings(), this.ctx.days(), state === 'completed' || state === 'stopped');
+    let recorded = false;
+    try {
+      // While this waits for the store, the entry stays live: its lease is renewed, so nobody else resolves it.
+      recorded = await this.ctx.record(claim, attempt, next);
+    } finally {
+      this.live.delete(inflight.channelId);
+    }
+    // Counted once written, as a tally of the store counts it; an answered call a fault ended moves to failed.
+    if (recorded && end.outcome !== 'answered') {
+      task.count('failed');
+      if (live.answered) task.count('answered', -1);
+    }
+    if (task.resyncDue()) this.ctx.resync();
+    if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
+  }
+
+  private callback(event: 'connect' | 'release', live: Live, failCode: string): void {
+    const sender = this.ctx.callback();
+    if (!sender) return;
+    sender.send(event, callbackPayload(this.ctx.options.campaignId, this.ctx.options.connectionId, live.claim, live.inflight, failCode));
+  }
+}

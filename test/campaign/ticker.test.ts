@@ -1,0 +1,77 @@
+/**
+ * The dialer's ticks (lib/campaign/ticker.ts) on a clock that moves only
+ * when a tick says its work took time: the schedule holds whatever each
+ * tick takes, so the pace does not depend on how busy the process is.
+ */
+import assert from 'node:assert/strict';
+import type { Clock } from '../../lib/campaign/clock';
+import { Ticker } from '../../lib/campaign/ticker';
+
+/** A clock whose time moves when told; `after` callbacks run in time order by `runDue`. */
+class SteppingClock implements Clock {
+  current = 0;
+  private timers: { at: number; fn: () => void | Promise<void> }[] = [];
+
+  now(): number {
+    return this.current;
+  }
+
+  after(ms: number, fn: () => void | Promise<void>): () => void {
+    const timer = { at: this.current + Math.max(0, ms), fn };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+    };
+  }
+
+  /** Runs the next timer (time moves to it if it is later than now); false when none is left. */
+  async runNext(): Promise<boolean> {
+    this.timers.sort((a, b) => a.at - b.at);
+    const next = this.timers.shift();
+    if (!next) return false;
+    this.current = Math.max(this.current, next.at);
+    await next.fn();
+    return true;
+  }
+}
+
+describe('campaign ticker', function () {
+  it('keeps a 1 s schedule when ticks run past the next one: 10 ticks of 1.2 s and 0.1 s alternately start at 0, 1.2, 2, 3.2, 4, ...', async function () {
+    const clock = new SteppingClock();
+    const starts: number[] = [];
+    const ticker = new Ticker({
+      clock,
+      run: () => {
+        starts.push(clock.now());
+        // The tick's work takes time (a busy process): 1.2 s, then 0.1 s.
+        clock.current += starts.length % 2 === 1 ? 1200 : 100;
+        return Promise.resolve(1000);
+      },
+      active: () => starts.length < 10,
+      regularMs: () => 1000,
+      failed: (err) => assert.fail(err as Error),
+    });
+    ticker.schedule(0);
+    while (await clock.runNext());
+    assert.deepEqual(starts, [0, 1200, 2000, 3200, 4000, 5200, 6000, 7200, 8000, 9200]);
+  });
+
+  it('starts the schedule again from now when a tick ends more than a whole interval behind it: no burst of missed ticks', async function () {
+    const clock = new SteppingClock();
+    const starts: number[] = [];
+    const ticker = new Ticker({
+      clock,
+      run: () => {
+        starts.push(clock.now());
+        if (starts.length === 2) clock.current += 3500;
+        return Promise.resolve(1000);
+      },
+      active: () => starts.length < 5,
+      regularMs: () => 1000,
+      failed: (err) => assert.fail(err as Error),
+    });
+    ticker.schedule(0);
+    while (await clock.runNext());
+    assert.deepEqual(starts, [0, 1000, 5500, 6500, 7500]);
+  });
+});
