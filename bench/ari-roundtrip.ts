@@ -4,19 +4,27 @@
  *     the adapter (AriConnection, ari-client) and the simulated Asterisk
  *     (a separate process, as a real Asterisk would be): setChannelVar ->
  *     ChannelVarset; and a REST request alone (getChannelVar); p50/p99;
- *  2. how many concurrent channels the simulator holds before its own p99
+ *  2. what the adapter costs this process per operation, in CPU time and in
+ *     bytes allocated (figures that do not depend on how busy the machine
+ *     is, unlike the latencies): a call's step as the IVR elements make it
+ *     (setChannelVar until ChannelVarset, getChannelVar, a zero-length
+ *     playback until PlaybackFinished, each with the call's AbortSignal);
+ *  3. how many concurrent channels the simulator holds before its own p99
  *     (GET /ari/channels/{id} and POST .../variable, measured from a client
  *     process) passes 10 ms, with its memory at each level.
  * Figures are printed, not asserted; docs/performance.md records them.
  *
  *   npm run bench:ari            (or: node dist/bench/ari-roundtrip.js [--max-channels 80000])
+ *   node --expose-gc --min-semi-space-size=256 --max-semi-space-size=256 dist/bench/ari-roundtrip.js --cost-only
+ *                                (the cost per operation alone; the flags let a round allocate without a collection)
  */
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import WebSocket from 'ws';
 import { AriConnection } from '../lib/ari/connection';
 import type { TelephonyEvent } from '../lib/ari/port';
-import { ms, post, rssMb, startSimulatorProcess, summary } from './support';
+import { flag, ms, post, rssMb, startSimulatorProcess, summary } from './support';
 
 async function adapterRoundTrip(url: string, iterations: number): Promise<void> {
   const conn = new AriConnection({ url, username: 'asterisk', password: 'asterisk', app: 'bench' });
@@ -58,6 +66,80 @@ async function adapterRoundTrip(url: string, iterations: number): Promise<void> 
   console.log(`adapter + simulator, ${rt.n} sequential operations after 200 warm-up:`);
   console.log(`  REST + event (setChannelVar -> ChannelVarset): p50 ${ms(rt.p50)}  p99 ${ms(rt.p99)}  max ${ms(rt.max)}`);
   console.log(`  REST alone (getChannelVar):                    p50 ${ms(rest.p50)}  p99 ${ms(rest.p99)}  max ${ms(rest.max)}`);
+  await conn.hangup(id);
+  await conn.close();
+}
+
+/**
+ * CPU time and bytes allocated per operation of the adapter, over `rounds` rounds of `steps` steps, medians. A step
+ * is three requests with the call's AbortSignal (setChannelVar, then its ChannelVarset event; getChannelVar; a
+ * playback of a zero-length prompt until PlaybackFinished), as the IVR elements make them. Bytes are the growth of
+ * the heap over a round that no collection interrupted (run with --expose-gc and a large young generation); a round
+ * with a collection says so instead.
+ */
+async function adapterCost(url: string, steps: number, rounds: number): Promise<void> {
+  const conn = new AriConnection({ url, username: 'asterisk', password: 'asterisk', app: 'bench' });
+  const reconciled = new Promise<void>((resolve) => conn.onReconciled(() => resolve()));
+  conn.start();
+  await conn.whenConnected();
+  await reconciled;
+  const started = new Promise<string>((resolve) => {
+    const off = conn.onEvent((e) => {
+      if (e.type === 'StasisStart') {
+        off();
+        resolve(e.channel.id);
+      }
+    });
+  });
+  await post(`${url}/sim/calls`, { from: '+15550101', to: '100', app: 'bench' });
+  const id = await started;
+  const call = new AbortController();
+  const { signal } = call;
+  await conn.answer(id, signal);
+  let waiting: { value: string; resolve: () => void } | undefined;
+  conn.watchChannel(id, (e: TelephonyEvent) => {
+    if (e.type === 'ChannelVarset' && waiting && e.value === waiting.value) waiting.resolve();
+  });
+  let n = 0;
+  const step = async (): Promise<void> => {
+    const value = String((n += 1));
+    const seen = new Promise<void>((resolve) => (waiting = { value, resolve }));
+    await conn.setVariable(id, 'BENCH', value, signal);
+    await seen;
+    await conn.getVariable(id, 'BENCH', signal);
+    await conn.play({ channelId: id }, ['sound:beep'], { signal });
+  };
+  for (let i = 0; i < 500; i += 1) await step();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const collections: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) collections.push(e.startTime);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const cpu: number[] = [];
+  const bytes: number[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    gc?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    const heap0 = v8.getHeapStatistics().used_heap_size;
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < steps; i += 1) await step();
+    const used = process.cpuUsage(cpu0);
+    const t1 = performance.now();
+    const heap1 = v8.getHeapStatistics().used_heap_size;
+    // The observer reports collections asynchronously (the forced one above included): count those inside the round.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    cpu.push((used.user + used.system) / 1000 / steps);
+    if (gc && !collections.some((t) => t >= t0 && t <= t1)) bytes.push((heap1 - heap0) / steps);
+  }
+  observer.disconnect();
+  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? Number.NaN;
+  console.log(`adapter cost, ${rounds} rounds of ${steps} steps (setChannelVar -> ChannelVarset, getChannelVar, play -> PlaybackFinished), medians:`);
+  console.log(`  CPU per step ${ms(median(cpu))} (rounds: ${cpu.map((c) => c.toFixed(3)).join(', ')})`);
+  if (bytes.length > 0) console.log(`  bytes allocated per step ${(median(bytes) / 1024).toFixed(2)} KB (${bytes.length} rounds without a collection: ${bytes.map((b) => (b / 1024).toFixed(2)).join(', ')})`);
+  else console.log(`  bytes allocated per step: not measured (${gc ? 'every round had a collection: use a larger --min-semi-space-size' : 'run with --expose-gc'})`);
+  call.abort();
   await conn.hangup(id);
   await conn.close();
 }
@@ -114,11 +196,13 @@ async function main(): Promise<void> {
   const maxIndex = args.indexOf('--max-channels');
   const maxChannels = maxIndex >= 0 ? Number(args[maxIndex + 1]) : 80000;
   const iterations = 2000;
+  const costOnly = args.includes('--cost-only');
   console.log(`bench/ari-roundtrip on Node ${process.version}, ${os.cpus().length} CPUs\n`);
-  const { child, url } = await startSimulatorProcess(['--app', 'bench']);
+  const { child, url } = await startSimulatorProcess(['--app', 'bench', '--media-ms', '0']);
   try {
-    await adapterRoundTrip(url, iterations);
-    await capacity(url, child.pid as number, maxChannels);
+    if (!costOnly) await adapterRoundTrip(url, iterations);
+    await adapterCost(url, Number(flag('--steps') ?? 1000), Number(flag('--rounds') ?? 7));
+    if (!costOnly) await capacity(url, child.pid as number, maxChannels);
   } finally {
     child.kill('SIGINT');
   }
