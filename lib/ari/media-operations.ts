@@ -17,6 +17,8 @@ import type { Playback, Sound } from './types';
 export interface MediaPort {
   /** One ARI request (resource, operation as ari-client names them), refused when not connected. */
   call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
+  /** The same for a request whose answer nobody reads: a 2xx answer's body is not parsed. */
+  command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
   /** The operations waiting for their final event. */
   readonly pending: PendingOperations;
   /** Checks the hosts of http(s) media before Asterisk fetches them. */
@@ -70,13 +72,13 @@ export class MediaOperations {
     if (options.lang) params.lang = options.lang;
     return this.port.pending.untilPlaybackFinished(playbackId, signal, () => this.stopPlayback(playbackId), () =>
       'channelId' in target
-        ? this.port.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
-        : this.port.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
+        ? this.port.command('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
+        : this.port.command('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
     );
   }
 
   stopPlayback(playbackId: string): Promise<void> {
-    return this.port.pending.stopPlayback(playbackId, () => this.port.call('playbacks', 'stop', { playbackId }));
+    return this.port.pending.stopPlayback(playbackId, () => this.port.command('playbacks', 'stop', { playbackId }));
   }
 
   async getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined> {
@@ -103,14 +105,14 @@ export class MediaOperations {
     };
     return this.port.pending.untilRecordingFinished(name, signal, () => this.stopRecording(name), () =>
       'channelId' in target
-        ? this.port.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
-        : this.port.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
+        ? this.port.command('channels', 'record', { ...params, channelId: target.channelId }, signal)
+        : this.port.command('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
     );
   }
 
   async stopRecording(name: string): Promise<void> {
     try {
-      await this.port.call('recordings', 'stop', { recordingName: name });
+      await this.port.command('recordings', 'stop', { recordingName: name });
     } catch (err) {
       if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
     }
@@ -120,8 +122,9 @@ export class MediaOperations {
     const [, kind, name] = /^(sound|recording):(.+)$/.exec(uri) ?? [];
     if (!kind || !name || /^https?:/.test(name)) return undefined;
     try {
-      if (kind === 'sound') await this.port.call('sounds', 'get', { soundId: name }, signal);
-      else await this.port.call('recordings', 'getStored', { recordingName: name }, signal);
+      // Only whether it exists: the answer's body is not read.
+      if (kind === 'sound') await this.port.command('sounds', 'get', { soundId: name }, signal);
+      else await this.port.command('recordings', 'getStored', { recordingName: name }, signal);
       return true;
     } catch (err) {
       if (err instanceof AriError && err.kind === 'not-found') return false;
