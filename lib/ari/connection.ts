@@ -470,13 +470,11 @@ export class AriConnection implements Telephony {
     } catch (err) {
       return Promise.reject(asError(err));
     }
-    const sent = discard ? (rest.command(resource, operation, params, signal) as Promise<T>) : rest.call<T>(resource, operation, params, signal);
-    return sent.catch((err: unknown) => {
-      if (signal?.aborted) throw abortReason(signal);
-      if (err instanceof AriError && err.kind === 'not-found' && resource === 'channels' && typeof params.channelId === 'string') this.checkGone(params.channelId);
-      throw err;
-    });
+    // An abort rejects with abortReason(signal); a 404 about a channel checks whether it is gone (checkGone).
+    return discard ? (rest.command(resource, operation, params, signal, this.gone) as Promise<T>) : rest.call<T>(resource, operation, params, signal, this.gone);
   }
+
+  private readonly gone = (channelId: string): void => this.checkGone(channelId);
 
   /**
    * A request about a channel answered 404. If we still think the channel is ours and Asterisk has no such channel,

@@ -25,6 +25,8 @@ export interface MediaPort {
   readonly mediaGuard: MediaGuard;
 }
 
+const isRecording = (uri: string): boolean => uri.startsWith('recording:');
+
 export class MediaOperations {
   constructor(private readonly port: MediaPort) {}
 
@@ -39,7 +41,7 @@ export class MediaOperations {
       return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
     }
     const remote = media.filter((u) => MediaGuard.remote(u));
-    if (remote.length === 0) return this.playStored(target, uris, options);
+    if (remote.length === 0) return uris.some(isRecording) ? this.playStored(target, uris, options) : this.playChecked(target, uris, options);
     // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
     return Promise.all(remote.map((u) => this.port.mediaGuard.check(u, signal))).then(
       () => this.playStored(target, uris, options),
@@ -57,7 +59,7 @@ export class MediaOperations {
    */
   private async playStored(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {
     for (const uri of uris) {
-      if (uri.startsWith('recording:') && (await this.mediaExists(uri, options.signal)) === false) {
+      if (isRecording(uri) && (await this.mediaExists(uri, options.signal)) === false) {
         return { playbackId: options.playbackId ?? randomUUID(), state: 'failed', stopped: false };
       }
     }

@@ -26,7 +26,7 @@ import type { AriClient } from 'ari-client';
 import type * as SwaggerNS from 'swagger-client';
 import { unwatchAbort, watchAbort, type AbortTarget } from './abort-listeners';
 import { DeadlineSweep, type Expiring } from './deadlines';
-import { AriError, asError, kindForStatus, type AriErrorKind } from './errors';
+import { AriError, abortReason, asError, kindForStatus, type AriErrorKind } from './errors';
 
 type SwaggerModule = typeof SwaggerNS;
 type AriModule = typeof AriNS;
@@ -215,9 +215,13 @@ export class AriRest {
     });
   }
 
-  /** Calls resource.operation(params) as the server declares it; resolves with the JSON answer (undefined for none). */
-  call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
-    return this.start<T>(resource, operation, params, signal, false);
+  /**
+   * Calls resource.operation(params) as the server declares it; resolves with the JSON answer (undefined for none).
+   * An abort rejects with the signal's reason (so does any failure once the signal aborted). `gone` hears of a 404
+   * about a channel (params.channelId), before the request rejects.
+   */
+  call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal, gone?: (channelId: string) => void): Promise<T> {
+    return this.start<T>(resource, operation, params, signal, false, gone);
   }
 
   /**
@@ -225,8 +229,8 @@ export class AriRest {
    * which the caller would throw away (a playback's or a recording's first state: their end comes as an event). An
    * error's body is still read: its message names what went wrong.
    */
-  command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
-    return this.start<void>(resource, operation, params, signal, true);
+  command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal, gone?: (channelId: string) => void): Promise<void> {
+    return this.start<void>(resource, operation, params, signal, true, gone);
   }
 
   /** Requests in flight (for checks that closing leaves none behind, nor their timer). */
@@ -234,11 +238,11 @@ export class AriRest {
     return { requests: this.deadlines.size, timer: this.deadlines.armed };
   }
 
-  private start<T>(resource: string, operation: string, params: Record<string, unknown>, signal: AbortSignal | undefined, discard: boolean): Promise<T> {
+  private start<T>(resource: string, operation: string, params: Record<string, unknown>, signal: AbortSignal | undefined, discard: boolean, gone: ((channelId: string) => void) | undefined): Promise<T> {
     const name = `${resource}.${operation}`;
     const op = this.operations.get(name);
     if (!op) return Promise.reject(new AriError(name, 'unknown', 'this Asterisk does not offer the operation'));
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.closed) return Promise.reject(new AriError(name, 'not-connected', 'this connection to Asterisk is closed'));
     let path = op.path;
     const query: string[] = [];
@@ -255,6 +259,7 @@ export class AriRest {
     }
     return new Promise<T>((resolve, reject) => {
       const request = new InFlight(name, op.method, `${this.target.prefix}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`, body, signal, discard, this, resolve as (v: unknown) => void, reject);
+      if (gone && resource === 'channels' && typeof params.channelId === 'string') request.watchGone(params.channelId, gone);
       if (signal) watchAbort(signal, request);
       this.send(request);
     });
@@ -319,6 +324,8 @@ class InFlight implements Expiring, AbortTarget {
   req: http.ClientRequest | undefined = undefined;
   private done = false;
   private retried = false;
+  private goneId: string | undefined = undefined;
+  private gone: ((channelId: string) => void) | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -333,6 +340,12 @@ class InFlight implements Expiring, AbortTarget {
     private readonly reject: (err: Error) => void,
   ) {}
 
+  /** A 404 answer means the channel may be gone: `gone` hears of it. */
+  watchGone(channelId: string, gone: (channelId: string) => void): void {
+    this.goneId = channelId;
+    this.gone = gone;
+  }
+
   private settle(): boolean {
     if (this.done) return false;
     this.done = true;
@@ -343,8 +356,18 @@ class InFlight implements Expiring, AbortTarget {
 
   /** Fails it (the connection closed) and drops its request. */
   fail(err: Error): void {
-    if (this.settle()) this.reject(err);
+    if (this.settle()) this.rejectWith(err);
     this.req?.destroy();
+  }
+
+  /** Rejects (once settled): with the abort's reason if the signal aborted meanwhile. */
+  private rejectWith(err: Error): void {
+    if (this.signal?.aborted) {
+      this.reject(abortReason(this.signal));
+      return;
+    }
+    if (this.goneId !== undefined && err instanceof AriError && err.kind === 'not-found') this.gone?.(this.goneId);
+    this.reject(err);
   }
 
   expire(): void {
@@ -352,7 +375,7 @@ class InFlight implements Expiring, AbortTarget {
   }
 
   aborted(signal: AbortSignal): void {
-    this.fail(signal.reason as Error);
+    this.fail(abortReason(signal));
   }
 
   failed(req: http.ClientRequest, err: NodeJS.ErrnoException): void {
@@ -363,7 +386,7 @@ class InFlight implements Expiring, AbortTarget {
       this.rest.send(this);
       return;
     }
-    if (this.settle()) this.reject(toAriError(this.name, err));
+    if (this.settle()) this.rejectWith(toAriError(this.name, err));
   }
 
   answered(res: http.IncomingMessage): void {
@@ -373,7 +396,7 @@ class InFlight implements Expiring, AbortTarget {
     }
     const status = res.statusCode ?? 0;
     res.on('error', (err) => {
-      if (this.settle()) this.reject(toAriError(this.name, err));
+      if (this.settle()) this.rejectWith(toAriError(this.name, err));
     });
     if (status >= 200 && status < 300 && this.discard) {
       res.on('end', () => {
@@ -409,7 +432,7 @@ class InFlight implements Expiring, AbortTarget {
         if (typeof answer.message === 'string') message = answer.message;
         else if (typeof answer.error === 'string') message = answer.error;
       }
-      if (this.settle()) this.reject(new AriError(this.name, kindForStatus(status), message, status));
+      if (this.settle()) this.rejectWith(new AriError(this.name, kindForStatus(status), message, status));
     });
   }
 }
