@@ -18,6 +18,7 @@
  *   node --expose-gc --min-semi-space-size=256 --max-semi-space-size=256 dist/bench/ari-roundtrip.js --cost-only
  *                                (the cost per operation alone; the flags let a round allocate without a collection)
  */
+import http from 'node:http';
 import os from 'node:os';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -109,6 +110,78 @@ async function adapterCost(url: string, steps: number, rounds: number): Promise<
     await conn.getVariable(id, 'BENCH', signal);
     await conn.play({ channelId: id }, ['sound:beep'], { signal });
   };
+  const f = await measure(step, steps, rounds);
+  const plain = await plainCost(url, steps, rounds);
+  console.log(`cost per step, ${rounds} rounds of ${steps} steps (setChannelVar -> ChannelVarset, getChannelVar, play -> PlaybackFinished), medians:`);
+  console.log(`  the adapter:             CPU ${ms(f.cpu)}  bytes allocated ${kb(f.bytes)}`);
+  console.log(`  plain http + ws (floor): CPU ${ms(plain.cpu)}  bytes allocated ${kb(plain.bytes)}`);
+  console.log(`  adapter rounds: CPU ${f.cpuRounds.map((c) => c.toFixed(3)).join(', ')} ms; bytes ${f.byteRounds.map((b) => (b / 1024).toFixed(2)).join(', ')} KB`);
+  if (f.bytes === undefined) console.log(`  (bytes: ${(globalThis as { gc?: unknown }).gc ? 'every round had a collection: use a larger --min-semi-space-size' : 'run with --expose-gc'})`);
+  call.abort();
+  await conn.hangup(id);
+  await conn.close();
+}
+
+/**
+ * The same steps with nothing but Node's http (a keep-alive agent) and ws, as the hand-written anchor
+ * (bench/anchor-ivr-menu.ts) sends its requests: the floor the adapter's figures compare with.
+ */
+async function plainCost(url: string, steps: number, rounds: number): Promise<{ cpu: number; bytes: number | undefined }> {
+  const auth = `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}`;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: 4000 });
+  const target = new URL(url);
+  const send = (method: string, path: string, read: boolean): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ hostname: target.hostname, port: Number(target.port), path, method, agent, headers: { Authorization: auth, Accept: 'application/json' } }, (res) => {
+        if (!read) {
+          res.resume();
+          res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(undefined) : reject(new Error(`${method} ${path}: HTTP ${res.statusCode}`))));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ari/events?app=plain`, { headers: { Authorization: auth } });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let waiting: { match: (e: { type: string; value?: string; playback?: { id: string } }) => boolean; resolve: () => void } | undefined;
+  let started: ((id: string) => void) | undefined;
+  ws.on('message', (data: Buffer) => {
+    const e = JSON.parse(data.toString('utf8')) as { type: string; channel?: { id: string } };
+    if (e.type === 'StasisStart' && started && e.channel) started(e.channel.id);
+    if (waiting?.match(e)) waiting.resolve();
+  });
+  const entered = new Promise<string>((resolve) => (started = resolve));
+  await post(`${url}/sim/calls`, { from: '+15550102', to: '100', app: 'plain' });
+  const id = await entered;
+  await send('POST', `/ari/channels/${id}/answer`, false);
+  let n = 0;
+  const until = (match: (e: { type: string; value?: string; playback?: { id: string } }) => boolean): Promise<void> => new Promise((resolve) => (waiting = { match, resolve }));
+  const step = async (): Promise<void> => {
+    const value = String((n += 1));
+    const seen = until((e) => e.type === 'ChannelVarset' && e.value === value);
+    await send('POST', `/ari/channels/${id}/variable?variable=BENCH&value=${value}`, false);
+    await seen;
+    await send('GET', `/ari/channels/${id}/variable?variable=BENCH`, true);
+    const playbackId = `plain-${n}`;
+    const finished = until((e) => e.type === 'PlaybackFinished' && e.playback?.id === playbackId);
+    await send('POST', `/ari/channels/${id}/play/${playbackId}?media=sound:beep`, false);
+    await finished;
+  };
+  const figures = await measure(step, steps, rounds);
+  ws.close();
+  agent.destroy();
+  return figures;
+}
+
+/** Median CPU ms and bytes per step over rounds (after 500 warm-up steps); bytes only from rounds no collection interrupted. */
+async function measure(step: () => Promise<void>, steps: number, rounds: number): Promise<{ cpu: number; bytes: number | undefined; cpuRounds: number[]; byteRounds: number[] }> {
   for (let i = 0; i < 500; i += 1) await step();
   const gc = (globalThis as { gc?: () => void }).gc;
   const collections: number[] = [];
@@ -135,14 +208,10 @@ async function adapterCost(url: string, steps: number, rounds: number): Promise<
   }
   observer.disconnect();
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? Number.NaN;
-  console.log(`adapter cost, ${rounds} rounds of ${steps} steps (setChannelVar -> ChannelVarset, getChannelVar, play -> PlaybackFinished), medians:`);
-  console.log(`  CPU per step ${ms(median(cpu))} (rounds: ${cpu.map((c) => c.toFixed(3)).join(', ')})`);
-  if (bytes.length > 0) console.log(`  bytes allocated per step ${(median(bytes) / 1024).toFixed(2)} KB (${bytes.length} rounds without a collection: ${bytes.map((b) => (b / 1024).toFixed(2)).join(', ')})`);
-  else console.log(`  bytes allocated per step: not measured (${gc ? 'every round had a collection: use a larger --min-semi-space-size' : 'run with --expose-gc'})`);
-  call.abort();
-  await conn.hangup(id);
-  await conn.close();
+  return { cpu: median(cpu), bytes: bytes.length > 0 ? median(bytes) : undefined, cpuRounds: cpu, byteRounds: bytes };
 }
+
+const kb = (bytes: number | undefined): string => (bytes === undefined ? 'not measured' : `${(bytes / 1024).toFixed(2)} KB`);
 
 async function capacity(url: string, pid: number, maxChannels: number): Promise<void> {
   const auth = `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}`;

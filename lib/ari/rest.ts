@@ -134,12 +134,33 @@ export interface RestOptions {
   requestTimeoutMs: number;
 }
 
-/** One ARI operation as the server's documents declare it. */
+/** One ARI operation as the server's documents declare it, prepared once so a request only fills it in. */
 interface OperationSpec {
+  /** "resource.operation", as errors name it. */
+  name: string;
   method: string;
-  /** e.g. /channels/{channelId}/play */
-  path: string;
-  params: { name: string; where: string; required: boolean }[];
+  /** The path (e.g. /channels/{channelId}/play) cut around its parameters: text, parameter, text, ..., text. */
+  pathParts: string[];
+  /** The path parameters, as declared (each is required). */
+  pathParams: string[];
+  /** The other parameters, as declared: `key` is a query parameter's encoded "name=". */
+  others: { name: string; where: string; key: string }[];
+}
+
+/** An operation's declaration, prepared (see OperationSpec). */
+function prepare(name: string, method: string, path: string, params: { name: string; where: string }[]): OperationSpec {
+  const pathParams = params.filter((p) => p.where === 'path').map((p) => p.name);
+  // split() with a group: text, name, text, name, ..., text. A {name} that is not a declared parameter stays text.
+  const pieces = path.split(/\{([^}]+)\}/);
+  const pathParts = [pieces[0] as string];
+  for (let i = 1; i < pieces.length; i += 2) {
+    const param = pieces[i] as string;
+    const after = pieces[i + 1] as string;
+    if (pathParams.includes(param)) pathParts.push(param, after);
+    else pathParts[pathParts.length - 1] += `{${param}}${after}`;
+  }
+  const others = params.filter((p) => p.where !== 'path').map((p) => ({ name: p.name, where: p.where, key: `${encodeURIComponent(p.name)}=` }));
+  return { name, method, pathParts, pathParams, others };
 }
 
 interface SwaggerOperationLike {
@@ -148,18 +169,17 @@ interface SwaggerOperationLike {
   parameters?: { name?: string; paramType?: string; required?: boolean }[];
 }
 
-/** The operations of a loaded ari-client, by "resource.operation". */
-function operationsOf(client: AriClient): Map<string, OperationSpec> {
-  const out = new Map<string, OperationSpec>();
+/** The operations of a loaded ari-client, by resource, then operation. */
+function operationsOf(client: AriClient): Map<string, Map<string, OperationSpec>> {
+  const out = new Map<string, Map<string, OperationSpec>>();
   const apis = (client as unknown as { _swagger?: { apis?: Record<string, { operations?: Record<string, SwaggerOperationLike> }> } })._swagger?.apis ?? {};
   for (const [resource, api] of Object.entries(apis)) {
     for (const [name, op] of Object.entries(api.operations ?? {})) {
       if (!op.method || !op.path) continue;
-      out.set(`${resource}.${name}`, {
-        method: op.method.toUpperCase(),
-        path: op.path,
-        params: (op.parameters ?? []).map((p) => ({ name: p.name ?? '', where: p.paramType ?? 'query', required: p.required === true })),
-      });
+      const params = (op.parameters ?? []).map((p) => ({ name: p.name ?? '', where: p.paramType ?? 'query' }));
+      let ops = out.get(resource);
+      if (!ops) out.set(resource, (ops = new Map<string, OperationSpec>()));
+      ops.set(name, prepare(`${resource}.${name}`, op.method.toUpperCase(), op.path, params));
     }
   }
   return out;
@@ -184,7 +204,7 @@ export class AriRest {
 
   private constructor(
     base: URL,
-    private readonly operations: Map<string, OperationSpec>,
+    private readonly operations: Map<string, Map<string, OperationSpec>>,
     username: string,
     password: string,
     readonly requestTimeoutMs: number,
@@ -239,26 +259,31 @@ export class AriRest {
   }
 
   private start<T>(resource: string, operation: string, params: Record<string, unknown>, signal: AbortSignal | undefined, discard: boolean, gone: ((channelId: string) => void) | undefined): Promise<T> {
-    const name = `${resource}.${operation}`;
-    const op = this.operations.get(name);
-    if (!op) return Promise.reject(new AriError(name, 'unknown', 'this Asterisk does not offer the operation'));
+    const op = this.operations.get(resource)?.get(operation);
+    if (!op) return Promise.reject(new AriError(`${resource}.${operation}`, 'unknown', 'this Asterisk does not offer the operation'));
+    const { name } = op;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.closed) return Promise.reject(new AriError(name, 'not-connected', 'this connection to Asterisk is closed'));
-    let path = op.path;
-    const query: string[] = [];
+    for (const p of op.pathParams) {
+      const value = params[p];
+      if (value === undefined || value === null) return Promise.reject(new AriError(name, 'bad-request', `${p} is a required path param`, 400));
+    }
+    let path = this.target.prefix;
+    const parts = op.pathParts;
+    for (let i = 0; i < parts.length; i += 1) path += i % 2 === 0 ? parts[i] : encodeURIComponent(text(params[parts[i] as string]));
+    let separator = '?';
     let body: string | undefined;
-    for (const p of op.params) {
+    for (const p of op.others) {
       const value = params[p.name];
-      if (value === undefined || value === null) {
-        if (p.where === 'path') return Promise.reject(new AriError(name, 'bad-request', `${p.name} is a required path param`, 400));
-        continue;
+      if (value === undefined || value === null) continue;
+      if (p.where === 'body') body = JSON.stringify(p.name === 'variables' || p.name === 'fields' ? { [p.name]: value } : value);
+      else {
+        path += `${separator}${p.key}${encodeURIComponent(Array.isArray(value) ? value.map(text).join(',') : text(value))}`;
+        separator = '&';
       }
-      if (p.where === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(text(value)));
-      else if (p.where === 'body') body = JSON.stringify(p.name === 'variables' || p.name === 'fields' ? { [p.name]: value } : value);
-      else query.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(Array.isArray(value) ? value.map(text).join(',') : text(value))}`);
     }
     return new Promise<T>((resolve, reject) => {
-      const request = new InFlight(name, op.method, `${this.target.prefix}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`, body, signal, discard, this, resolve as (v: unknown) => void, reject);
+      const request = new InFlight(name, op.method, path, body, signal, discard, this, resolve as (v: unknown) => void, reject);
       if (gone && resource === 'channels' && typeof params.channelId === 'string') request.watchGone(params.channelId, gone);
       if (signal) watchAbort(signal, request);
       this.send(request);
