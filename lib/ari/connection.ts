@@ -112,6 +112,8 @@ export class AriConnection implements Telephony {
   /** Channels we originated or created: Asterisk keeps sending their events after StasisEnd. */
   private readonly originated = new Set<string>();
   private rest: AriRest | undefined;
+  /** The REST side a reconnect replaced, while its requests in flight finish (AriRest.retire). */
+  private retiredRest: AriRest | undefined;
   private socket: EventSocket | undefined;
   private startupTime: string | undefined;
   private currentStatus: ConnectionStatus = { state: 'connecting', message: 'not started', attempt: 0 };
@@ -202,6 +204,8 @@ export class AriConnection implements Telephony {
     this.lifetime.abort(new CancelledError('connection closed'));
     this.rest?.close();
     this.rest = undefined;
+    this.retiredRest?.close();
+    this.retiredRest = undefined;
     await this.socket?.close(2000);
     await this.loop;
     this.pending.closeAll(new CancelledError('connection closed'));
@@ -297,7 +301,11 @@ export class AriConnection implements Telephony {
     }
     // The previous REST side served requests while the event socket was down; this one takes over (what the old one
     // sent still gets its answer, then it closes).
-    if (this.rest && this.rest !== rest) this.rest.retire();
+    if (this.rest && this.rest !== rest) {
+      this.retiredRest?.close();
+      this.retiredRest = this.rest;
+      this.rest.retire();
+    }
     this.rest = rest;
     this.socket = socket;
     const version = info.system?.version ? `Asterisk ${info.system.version}` : 'Asterisk';

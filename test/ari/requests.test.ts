@@ -148,6 +148,25 @@ describe('ARI requests in flight and event dispatch', function () {
     assert.deepEqual(old.inFlight, { requests: 0, timer: false });
   });
 
+  it('closing the connection also settles what a taken-over REST side still waits for', async function () {
+    await start(3_600_000);
+    const id = await inbound(r);
+    const old = restOf(r.conn);
+    const read = r.conn.getVariable(id, 'KEPT');
+    const outcome = read.then(
+      () => 'answered',
+      (err: AriError) => err.message,
+    );
+    await proxy.untilHeld(1);
+    const reconciled = new Promise<void>((resolve) => r.conn.onReconciled(() => resolve()));
+    r.sim.dropWebSockets();
+    await nextState(r.conn, 'reconnecting');
+    await reconciled;
+    await r.conn.close();
+    assert.equal(await outcome, 'channels.getChannelVar: the connection to Asterisk closed before it answered');
+    assert.deepEqual(old.inFlight, { requests: 0, timer: false });
+  });
+
   it('does not parse the answer of a request nobody reads (a playback\'s first state), and still reads an error\'s message', async function () {
     await start(60_000);
     const id = await inbound(r);
