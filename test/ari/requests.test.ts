@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { watchingAbort } from '../../lib/ari/abort-listeners';
+import { unwatchAbort, watchAbort, watchingAbort, type AbortTarget } from '../../lib/ari/abort-listeners';
 import { AriConnection } from '../../lib/ari/connection';
 import { DeadlineSweep, type Expiring, type SweepClock } from '../../lib/ari/deadlines';
 import { AriError, CancelledError } from '../../lib/ari/errors';
@@ -231,6 +231,37 @@ describe('ARI requests in flight and event dispatch', function () {
     await r.conn.setVariable(id, 'C', '3');
     await varset;
     assert.deepEqual(seen.slice(4), ['late ChannelVarset']);
+  });
+});
+
+describe('abort listeners', function () {
+  it('tells the operations still waiting, in the order they joined, through one listener that stays until the abort', function () {
+    const controller = new AbortController();
+    const { signal } = controller;
+    const told: string[] = [];
+    const target = (name: string, then?: () => void): AbortTarget => ({
+      aborted: (s) => {
+        assert.equal(s, signal);
+        told.push(name);
+        then?.();
+      },
+    });
+    const done = target('done');
+    const second = target('second');
+    watchAbort(signal, done);
+    unwatchAbort(signal, done);
+    // The listener stays for the next operation: none added or removed per operation.
+    assert.equal(getEventListeners(signal, 'abort').length, 1);
+    // The first one told ends the second's operation: the second is then not told.
+    watchAbort(signal, target('first', () => unwatchAbort(signal, second)));
+    watchAbort(signal, second);
+    watchAbort(signal, target('third'));
+    assert.equal(watchingAbort(signal), 3);
+    assert.equal(getEventListeners(signal, 'abort').length, 1);
+    controller.abort();
+    assert.deepEqual(told, ['first', 'third']);
+    assert.equal(watchingAbort(signal), 0);
+    assert.equal(getEventListeners(signal, 'abort').length, 0);
   });
 });
 
