@@ -8,29 +8,33 @@ import { AriError } from './errors';
 import type { Bridge } from './types';
 
 /** What the bridge operations need of their connection: one ARI request, refused when not connected. */
-export type BridgeCall = <T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal) => Promise<T>;
+export interface BridgePort {
+  call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
+  /** The same for a request whose answer nobody reads: a 2xx answer's body is not parsed. */
+  command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
+}
 
 export class BridgeOperations {
-  constructor(private readonly call: BridgeCall) {}
+  constructor(private readonly port: BridgePort) {}
 
   createBridge(options: { bridgeId?: string; type?: string; name?: string } = {}, signal?: AbortSignal): Promise<Bridge> {
     const params: Record<string, unknown> = { type: options.type ?? 'mixing' };
     if (options.name) params.name = options.name;
-    if (options.bridgeId) return this.call('bridges', 'createWithId', { ...params, bridgeId: options.bridgeId }, signal);
-    return this.call('bridges', 'create', params, signal);
+    if (options.bridgeId) return this.port.call('bridges', 'createWithId', { ...params, bridgeId: options.bridgeId }, signal);
+    return this.port.call('bridges', 'create', params, signal);
   }
 
   addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
-    return this.call('bridges', 'addChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+    return this.port.command('bridges', 'addChannel', { bridgeId, channel: channelIds.join(',') }, signal);
   }
 
   removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
-    return this.call('bridges', 'removeChannel', { bridgeId, channel: channelIds.join(',') }, signal);
+    return this.port.command('bridges', 'removeChannel', { bridgeId, channel: channelIds.join(',') }, signal);
   }
 
   async destroyBridge(bridgeId: string): Promise<void> {
     try {
-      await this.call('bridges', 'destroy', { bridgeId });
+      await this.port.command('bridges', 'destroy', { bridgeId });
     } catch (err) {
       if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
     }

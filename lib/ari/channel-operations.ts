@@ -19,6 +19,8 @@ import { checkChannelValue } from './variables';
 export interface ChannelPort {
   /** One ARI request (resource, operation as ari-client names them), refused when not connected. */
   call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
+  /** The same for a request whose answer nobody reads: a 2xx answer's body is not parsed. */
+  command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
   /** The operations waiting for their final event. */
   readonly pending: PendingOperations;
   /** Channels in the application (StasisStart seen) or originated by us and not yet gone. */
@@ -96,7 +98,7 @@ export class ChannelOperations {
     const params: Record<string, unknown> = { channelId };
     if (options.callerChannelId) params.caller = options.callerChannelId;
     if (options.timeoutSec !== undefined) params.timeout = options.timeoutSec;
-    return this.port.call('channels', 'dial', params, signal);
+    return this.port.command('channels', 'dial', params, signal);
   }
 
   getChannel(channelId: string, signal?: AbortSignal): Promise<Channel> {
@@ -104,11 +106,11 @@ export class ChannelOperations {
   }
 
   answer(channelId: string, signal?: AbortSignal): Promise<void> {
-    return this.port.call('channels', 'answer', { channelId }, signal);
+    return this.port.command('channels', 'answer', { channelId }, signal);
   }
 
   ring(channelId: string, signal?: AbortSignal): Promise<void> {
-    return this.port.call('channels', 'ring', { channelId }, signal);
+    return this.port.command('channels', 'ring', { channelId }, signal);
   }
 
   /** Hangs up; a channel already gone (404) counts as hung up. */
@@ -117,7 +119,7 @@ export class ChannelOperations {
     if (typeof reason === 'string') params.reason = reason;
     else if (reason) params.reason_code = String(reason.code);
     try {
-      await this.port.call('channels', 'hangup', params);
+      await this.port.command('channels', 'hangup', params);
     } catch (err) {
       if (err instanceof AriError && err.kind === 'not-found') return;
       throw err;
@@ -142,7 +144,7 @@ export class ChannelOperations {
     } catch (err) {
       return Promise.reject(new AriError('setChannelVar', 'bad-request', (err as Error).message, 400));
     }
-    return this.port.call('channels', 'setChannelVar', { channelId, variable: name, value }, signal);
+    return this.port.command('channels', 'setChannelVar', { channelId, variable: name, value }, signal);
   }
 
   sendDtmf(channelId: string, dtmf: string, options: { betweenMs?: number; durationMs?: number } = {}, signal?: AbortSignal): Promise<void> {
@@ -150,14 +152,14 @@ export class ChannelOperations {
     const params: Record<string, unknown> = { channelId, dtmf };
     if (options.betweenMs !== undefined) params.between = options.betweenMs;
     if (options.durationMs !== undefined) params.duration = options.durationMs;
-    return this.port.call('channels', 'sendDTMF', params, signal);
+    return this.port.command('channels', 'sendDTMF', params, signal);
   }
 
   continueInDialplan(channelId: string, target: { context?: string; extension?: string; priority?: number; label?: string }, signal?: AbortSignal): Promise<void> {
-    return this.port.call('channels', 'continueInDialplan', { channelId, ...target }, signal);
+    return this.port.command('channels', 'continueInDialplan', { channelId, ...target }, signal);
   }
 
   redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {
-    return this.port.call('channels', 'redirect', { channelId, endpoint }, signal);
+    return this.port.command('channels', 'redirect', { channelId, endpoint }, signal);
   }
 }

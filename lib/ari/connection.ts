@@ -77,13 +77,34 @@ export interface AriConnectionOptions {
   replacedBackoff?: { initialMs: number; maxMs: number };
 }
 
+/** The properties of an event that hold a channel, and those that hold a playback's or recording's target. */
+const CHANNEL_KEYS = ['channel', 'peer', 'caller', 'replace_channel'] as const;
+const TARGET_KEYS = ['playback', 'recording'] as const;
+const CANDIDATES = CHANNEL_KEYS.length + 1 + TARGET_KEYS.length;
+
+/** The i-th place an event can name a channel in: a channel property, ChannelLost's id, a playback's or recording's target. */
+function candidateId(event: TelephonyEvent, i: number): string | undefined {
+  const e = event as unknown as Partial<Record<string, unknown>>;
+  if (i < CHANNEL_KEYS.length) {
+    const id = (e[CHANNEL_KEYS[i] as string] as { id?: unknown } | undefined)?.id;
+    return typeof id === 'string' ? id : undefined;
+  }
+  if (i === CHANNEL_KEYS.length) return event.type === 'ChannelLost' ? event.channelId : undefined;
+  const target = (e[TARGET_KEYS[i - CHANNEL_KEYS.length - 1] as string] as { target_uri?: unknown } | undefined)?.target_uri;
+  return typeof target === 'string' && target.startsWith('channel:') ? target.slice('channel:'.length) : undefined;
+}
+
 export class AriConnection implements Telephony {
   readonly app: string;
   private readonly baseUrl: string;
   private readonly log: Logger;
   private readonly events = new EventEmitter();
-  private readonly appListeners = new Set<TelephonyListener>();
-  private readonly watchers = new Map<string, Set<TelephonyListener>>();
+  /**
+   * Listeners, copied on write: dispatch walks the array it found, so a listener added or removed during an event
+   * changes the next event's array, not this one's (no copy per event).
+   */
+  private appListeners: readonly TelephonyListener[] = [];
+  private readonly watchers = new Map<string, readonly TelephonyListener[]>();
   /** Playbacks, recordings and originates waiting for their final event. */
   private readonly pending = new PendingOperations();
   /** Channels in the application (StasisStart seen) or originated by us and not yet gone. */
@@ -91,6 +112,8 @@ export class AriConnection implements Telephony {
   /** Channels we originated or created: Asterisk keeps sending their events after StasisEnd. */
   private readonly originated = new Set<string>();
   private rest: AriRest | undefined;
+  /** The REST side a reconnect replaced, while its requests in flight finish (AriRest.retire). */
+  private retiredRest: AriRest | undefined;
   private socket: EventSocket | undefined;
   private startupTime: string | undefined;
   private currentStatus: ConnectionStatus = { state: 'connecting', message: 'not started', attempt: 0 };
@@ -106,9 +129,10 @@ export class AriConnection implements Telephony {
   constructor(private readonly options: AriConnectionOptions) {
     this.mediaGuard = options.media ?? new MediaGuard();
     const call = <T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> => this.call<T>(resource, operation, params, signal);
-    this.media = new MediaOperations({ call, pending: this.pending, mediaGuard: this.mediaGuard });
-    this.channels = new ChannelOperations({ call, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance });
-    this.bridges = new BridgeOperations(call);
+    const command = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> => this.command(resource, operation, params, signal);
+    this.media = new MediaOperations({ call, command, pending: this.pending, mediaGuard: this.mediaGuard });
+    this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance });
+    this.bridges = new BridgeOperations({ call, command });
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
     this.app = options.app;
@@ -180,6 +204,8 @@ export class AriConnection implements Telephony {
     this.lifetime.abort(new CancelledError('connection closed'));
     this.rest?.close();
     this.rest = undefined;
+    this.retiredRest?.close();
+    this.retiredRest = undefined;
     await this.socket?.close(2000);
     await this.loop;
     this.pending.closeAll(new CancelledError('connection closed'));
@@ -273,8 +299,13 @@ export class AriConnection implements Telephony {
       await socket.close();
       throw new CancelledError('closing');
     }
-    // The previous REST side served requests while the event socket was down; this one takes over.
-    if (this.rest && this.rest !== rest) this.rest.close();
+    // The previous REST side served requests while the event socket was down; this one takes over (what the old one
+    // sent still gets its answer, then it closes).
+    if (this.rest && this.rest !== rest) {
+      this.retiredRest?.close();
+      this.retiredRest = this.rest;
+      this.rest.retire();
+    }
     this.rest = rest;
     this.socket = socket;
     const version = info.system?.version ? `Asterisk ${info.system.version}` : 'Asterisk';
@@ -289,22 +320,21 @@ export class AriConnection implements Telephony {
   // ------------------------------------------------------------------ events
 
   onEvent(listener: TelephonyListener): () => void {
-    this.appListeners.add(listener);
-    return () => this.appListeners.delete(listener);
+    if (!this.appListeners.includes(listener)) this.appListeners = [...this.appListeners, listener];
+    return () => {
+      if (this.appListeners.includes(listener)) this.appListeners = this.appListeners.filter((l) => l !== listener);
+    };
   }
 
   watchChannel(channelId: string, listener: TelephonyListener): () => void {
-    let set = this.watchers.get(channelId);
-    if (!set) {
-      set = new Set();
-      this.watchers.set(channelId, set);
-    }
-    set.add(listener);
+    const list = this.watchers.get(channelId);
+    if (!list) this.watchers.set(channelId, [listener]);
+    else if (!list.includes(listener)) this.watchers.set(channelId, [...list, listener]);
     return () => {
-      const s = this.watchers.get(channelId);
-      if (!s) return;
-      s.delete(listener);
-      if (s.size === 0) this.watchers.delete(channelId);
+      const l = this.watchers.get(channelId);
+      if (!l?.includes(listener)) return;
+      if (l.length === 1) this.watchers.delete(channelId);
+      else this.watchers.set(channelId, l.filter((x) => x !== listener));
     };
   }
 
@@ -313,19 +343,17 @@ export class AriConnection implements Telephony {
     return this.watchers.size;
   }
 
-  private channelIdsOf(event: TelephonyEvent): string[] {
-    const ids = new Set<string>();
-    const e = event as unknown as Partial<Record<string, unknown>>;
-    for (const key of ['channel', 'peer', 'caller', 'replace_channel']) {
-      const id = (e[key] as { id?: unknown } | undefined)?.id;
-      if (typeof id === 'string') ids.add(id);
+  /** The channels an event is about: one id (most events), several, or none; allocates only for several. */
+  private channelIdsOf(event: TelephonyEvent): string | string[] | undefined {
+    let one: string | undefined;
+    let many: string[] | undefined;
+    for (let i = 0; i < CANDIDATES; i += 1) {
+      const id = candidateId(event, i);
+      if (id === undefined) continue;
+      if (one === undefined) one = id;
+      else if (id !== one && !many?.includes(id)) (many ??= [one]).push(id);
     }
-    if (event.type === 'ChannelLost') ids.add(event.channelId);
-    for (const key of ['playback', 'recording']) {
-      const target = (e[key] as { target_uri?: unknown } | undefined)?.target_uri;
-      if (typeof target === 'string' && target.startsWith('channel:')) ids.add(target.slice('channel:'.length));
-    }
-    return [...ids];
+    return many ?? one;
   }
 
   private safely(listener: TelephonyListener, event: TelephonyEvent): void {
@@ -344,13 +372,14 @@ export class AriConnection implements Telephony {
       this.tracked.add(id);
       // A channel we originated or created carries the mark already; one that came in through the dialplan gets it now.
       if (this.options.instance !== undefined && !this.originated.has(id)) {
-        this.rest?.call('channels', 'setChannelVar', { channelId: id, variable: INSTANCE_VARIABLE, value: this.options.instance }).catch((err: unknown) => {
+        this.rest?.command('channels', 'setChannelVar', { channelId: id, variable: INSTANCE_VARIABLE, value: this.options.instance }).catch((err: unknown) => {
           if (!(err instanceof AriError && err.kind === 'not-found')) this.log.warn(`marking call ${id} as this instance's failed: ${(err as Error).message}`);
         });
       }
     }
-    for (const listener of [...this.appListeners]) this.safely(listener, event);
-    for (const id of ids) for (const listener of [...(this.watchers.get(id) ?? [])]) this.safely(listener, event);
+    for (const listener of this.appListeners) this.safely(listener, event);
+    if (typeof ids === 'string') this.toWatchers(ids, event);
+    else if (ids) for (const id of ids) this.toWatchers(id, event);
     // The end of a channel ends its subscriptions, whether or not their owners remembered to remove them.
     const ended =
       event.type === 'ChannelDestroyed'
@@ -366,6 +395,11 @@ export class AriConnection implements Telephony {
       this.originated.delete(ended);
     }
     if (event.type === 'StasisEnd') this.tracked.delete(event.channel.id);
+  }
+
+  private toWatchers(channelId: string, event: TelephonyEvent): void {
+    const list = this.watchers.get(channelId);
+    if (list) for (const listener of list) this.safely(listener, event);
   }
 
   // ------------------------------------------------------------------ reconciliation
@@ -428,6 +462,15 @@ export class AriConnection implements Telephony {
   }
 
   private call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+    return this.send<T>(resource, operation, params, signal, false);
+  }
+
+  /** A request for its effect: a 2xx answer's body is not read (AriRest.command). */
+  private command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+    return this.send<void>(resource, operation, params, signal, true);
+  }
+
+  private send<T>(resource: string, operation: string, params: Record<string, unknown>, signal: AbortSignal | undefined, discard: boolean): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     let rest: AriRest;
     try {
@@ -435,12 +478,11 @@ export class AriConnection implements Telephony {
     } catch (err) {
       return Promise.reject(asError(err));
     }
-    return rest.call<T>(resource, operation, params, signal).catch((err: unknown) => {
-      if (signal?.aborted) throw abortReason(signal);
-      if (err instanceof AriError && err.kind === 'not-found' && resource === 'channels' && typeof params.channelId === 'string') this.checkGone(params.channelId);
-      throw err;
-    });
+    // An abort rejects with abortReason(signal); a 404 about a channel checks whether it is gone (checkGone).
+    return discard ? (rest.command(resource, operation, params, signal, this.gone) as Promise<T>) : rest.call<T>(resource, operation, params, signal, this.gone);
   }
+
+  private readonly gone = (channelId: string): void => this.checkGone(channelId);
 
   /**
    * A request about a channel answered 404. If we still think the channel is ours and Asterisk has no such channel,
@@ -478,7 +520,7 @@ export class AriConnection implements Telephony {
     this.setStatus('replaced', `another client took over application ${this.app} on Asterisk (ARI does not say which); ${calls.length} call(s) of ours ended`, 0);
     for (const id of calls) this.dispatch({ type: 'ChannelLost', channelId: id, reason: 'application-replaced' });
     for (const id of calls) {
-      this.rest?.call('channels', 'hangup', { channelId: id }).catch((err: unknown) => {
+      this.rest?.command('channels', 'hangup', { channelId: id }).catch((err: unknown) => {
         if (!(err instanceof AriError && err.kind === 'not-found')) this.log.warn(`hanging up ${id} after the takeover failed: ${(err as Error).message}`);
       });
     }

@@ -17,11 +17,15 @@ import type { Playback, Sound } from './types';
 export interface MediaPort {
   /** One ARI request (resource, operation as ari-client names them), refused when not connected. */
   call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
+  /** The same for a request whose answer nobody reads: a 2xx answer's body is not parsed. */
+  command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
   /** The operations waiting for their final event. */
   readonly pending: PendingOperations;
   /** Checks the hosts of http(s) media before Asterisk fetches them. */
   readonly mediaGuard: MediaGuard;
 }
+
+const isRecording = (uri: string): boolean => uri.startsWith('recording:');
 
 export class MediaOperations {
   constructor(private readonly port: MediaPort) {}
@@ -37,7 +41,7 @@ export class MediaOperations {
       return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
     }
     const remote = media.filter((u) => MediaGuard.remote(u));
-    if (remote.length === 0) return this.playStored(target, uris, options);
+    if (remote.length === 0) return uris.some(isRecording) ? this.playStored(target, uris, options) : this.playChecked(target, uris, options);
     // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
     return Promise.all(remote.map((u) => this.port.mediaGuard.check(u, signal))).then(
       () => this.playStored(target, uris, options),
@@ -55,7 +59,7 @@ export class MediaOperations {
    */
   private async playStored(target: { channelId: string } | { bridgeId: string }, uris: string[], options: PlayOptions): Promise<PlaybackOutcome> {
     for (const uri of uris) {
-      if (uri.startsWith('recording:') && (await this.mediaExists(uri, options.signal)) === false) {
+      if (isRecording(uri) && (await this.mediaExists(uri, options.signal)) === false) {
         return { playbackId: options.playbackId ?? randomUUID(), state: 'failed', stopped: false };
       }
     }
@@ -70,13 +74,13 @@ export class MediaOperations {
     if (options.lang) params.lang = options.lang;
     return this.port.pending.untilPlaybackFinished(playbackId, signal, () => this.stopPlayback(playbackId), () =>
       'channelId' in target
-        ? this.port.call<Playback>('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
-        : this.port.call<Playback>('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
+        ? this.port.command('channels', 'playWithId', { ...params, channelId: target.channelId }, signal)
+        : this.port.command('bridges', 'playWithId', { ...params, bridgeId: target.bridgeId }, signal),
     );
   }
 
   stopPlayback(playbackId: string): Promise<void> {
-    return this.port.pending.stopPlayback(playbackId, () => this.port.call('playbacks', 'stop', { playbackId }));
+    return this.port.pending.stopPlayback(playbackId, () => this.port.command('playbacks', 'stop', { playbackId }));
   }
 
   async getPlayback(playbackId: string, signal?: AbortSignal): Promise<Playback | undefined> {
@@ -103,14 +107,14 @@ export class MediaOperations {
     };
     return this.port.pending.untilRecordingFinished(name, signal, () => this.stopRecording(name), () =>
       'channelId' in target
-        ? this.port.call('channels', 'record', { ...params, channelId: target.channelId }, signal)
-        : this.port.call('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
+        ? this.port.command('channels', 'record', { ...params, channelId: target.channelId }, signal)
+        : this.port.command('bridges', 'record', { ...params, bridgeId: target.bridgeId }, signal),
     );
   }
 
   async stopRecording(name: string): Promise<void> {
     try {
-      await this.port.call('recordings', 'stop', { recordingName: name });
+      await this.port.command('recordings', 'stop', { recordingName: name });
     } catch (err) {
       if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
     }
@@ -120,8 +124,9 @@ export class MediaOperations {
     const [, kind, name] = /^(sound|recording):(.+)$/.exec(uri) ?? [];
     if (!kind || !name || /^https?:/.test(name)) return undefined;
     try {
-      if (kind === 'sound') await this.port.call('sounds', 'get', { soundId: name }, signal);
-      else await this.port.call('recordings', 'getStored', { recordingName: name }, signal);
+      // Only whether it exists: the answer's body is not read.
+      if (kind === 'sound') await this.port.command('sounds', 'get', { soundId: name }, signal);
+      else await this.port.command('recordings', 'getStored', { recordingName: name }, signal);
       return true;
     } catch (err) {
       if (err instanceof AriError && err.kind === 'not-found') return false;

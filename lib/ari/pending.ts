@@ -11,6 +11,7 @@
  * does to each kind. The connection owns one and keeps the sockets, the
  * supervisor and the requests.
  */
+import { unwatchAbort, watchAbort, type AbortTarget } from './abort-listeners';
 import { causeText, isProgressDialStatus } from './causes';
 import { AriError, CallEndedError, abortReason, asError, type CancelledError } from './errors';
 import type { OriginateOutcome, PlaybackOutcome, RecordingOutcome, TelephonyEvent } from './port';
@@ -233,20 +234,27 @@ function untilFinal<T>(
   request: () => Promise<unknown>,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      const reason = abortReason(signal as AbortSignal);
-      waiters.delete(key);
-      if (!(reason instanceof CallEndedError)) stop().catch(() => undefined);
-      reject(reason);
+    // One abort listener per signal, shared with the signal's requests (abort-listeners.ts).
+    const waiter: { resolve(v: T): void; reject(e: Error): void } & AbortTarget = {
+      resolve(v) {
+        if (signal) unwatchAbort(signal, waiter);
+        resolve(v);
+      },
+      reject(e) {
+        if (signal) unwatchAbort(signal, waiter);
+        reject(e);
+      },
+      aborted(s) {
+        const reason = abortReason(s);
+        waiters.delete(key);
+        if (!(reason instanceof CallEndedError)) stop().catch(() => undefined);
+        reject(reason);
+      },
     };
-    const settle = (fn: () => void): void => {
-      signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    waiters.set(key, { resolve: (v) => settle(() => resolve(v)), reject: (e) => settle(() => reject(e)) });
-    signal?.addEventListener('abort', onAbort, { once: true });
+    waiters.set(key, waiter);
+    if (signal) watchAbort(signal, waiter);
     request().catch((err: unknown) => {
-      if (waiters.delete(key)) settle(() => reject(asError(err)));
+      if (waiters.delete(key)) waiter.reject(asError(err));
     });
   });
 }

@@ -24,7 +24,9 @@ import { createRequire } from 'node:module';
 import type * as AriNS from 'ari-client';
 import type { AriClient } from 'ari-client';
 import type * as SwaggerNS from 'swagger-client';
-import { AriError, asError, kindForStatus, type AriErrorKind } from './errors';
+import { unwatchAbort, watchAbort, type AbortTarget } from './abort-listeners';
+import { DeadlineSweep, type Expiring } from './deadlines';
+import { AriError, abortReason, asError, kindForStatus, type AriErrorKind } from './errors';
 
 type SwaggerModule = typeof SwaggerNS;
 type AriModule = typeof AriNS;
@@ -132,12 +134,33 @@ export interface RestOptions {
   requestTimeoutMs: number;
 }
 
-/** One ARI operation as the server's documents declare it. */
+/** One ARI operation as the server's documents declare it, prepared once so a request only fills it in. */
 interface OperationSpec {
+  /** "resource.operation", as errors name it. */
+  name: string;
   method: string;
-  /** e.g. /channels/{channelId}/play */
-  path: string;
-  params: { name: string; where: string; required: boolean }[];
+  /** The path (e.g. /channels/{channelId}/play) cut around its parameters: text, parameter, text, ..., text. */
+  pathParts: string[];
+  /** The path parameters, as declared (each is required). */
+  pathParams: string[];
+  /** The other parameters, as declared: `key` is a query parameter's encoded "name=". */
+  others: { name: string; where: string; key: string }[];
+}
+
+/** An operation's declaration, prepared (see OperationSpec). */
+function prepare(name: string, method: string, path: string, params: { name: string; where: string }[]): OperationSpec {
+  const pathParams = params.filter((p) => p.where === 'path').map((p) => p.name);
+  // split() with a group: text, name, text, name, ..., text. A {name} that is not a declared parameter stays text.
+  const pieces = path.split(/\{([^}]+)\}/);
+  const pathParts = [pieces[0] as string];
+  for (let i = 1; i < pieces.length; i += 2) {
+    const param = pieces[i] as string;
+    const after = pieces[i + 1] as string;
+    if (pathParams.includes(param)) pathParts.push(param, after);
+    else pathParts[pathParts.length - 1] += `{${param}}${after}`;
+  }
+  const others = params.filter((p) => p.where !== 'path').map((p) => ({ name: p.name, where: p.where, key: `${encodeURIComponent(p.name)}=` }));
+  return { name, method, pathParts, pathParams, others };
 }
 
 interface SwaggerOperationLike {
@@ -146,18 +169,17 @@ interface SwaggerOperationLike {
   parameters?: { name?: string; paramType?: string; required?: boolean }[];
 }
 
-/** The operations of a loaded ari-client, by "resource.operation". */
-function operationsOf(client: AriClient): Map<string, OperationSpec> {
-  const out = new Map<string, OperationSpec>();
+/** The operations of a loaded ari-client, by resource, then operation. */
+function operationsOf(client: AriClient): Map<string, Map<string, OperationSpec>> {
+  const out = new Map<string, Map<string, OperationSpec>>();
   const apis = (client as unknown as { _swagger?: { apis?: Record<string, { operations?: Record<string, SwaggerOperationLike> }> } })._swagger?.apis ?? {};
   for (const [resource, api] of Object.entries(apis)) {
     for (const [name, op] of Object.entries(api.operations ?? {})) {
       if (!op.method || !op.path) continue;
-      out.set(`${resource}.${name}`, {
-        method: op.method.toUpperCase(),
-        path: op.path,
-        params: (op.parameters ?? []).map((p) => ({ name: p.name ?? '', where: p.paramType ?? 'query', required: p.required === true })),
-      });
+      const params = (op.parameters ?? []).map((p) => ({ name: p.name ?? '', where: p.paramType ?? 'query' }));
+      let ops = out.get(resource);
+      if (!ops) out.set(resource, (ops = new Map<string, OperationSpec>()));
+      ops.set(name, prepare(`${resource}.${name}`, op.method.toUpperCase(), op.path, params));
     }
   }
   return out;
@@ -174,14 +196,20 @@ export class AriRest {
   private readonly authorization: string;
   /** Where requests go, parsed once (a URL string would be parsed again for every request). */
   private readonly target: { protocol: string; hostname: string; port: number; prefix: string };
+  /** The deadlines of the requests in flight, one timer for all (deadlines.ts). */
+  private readonly deadlines: DeadlineSweep;
+  /** Takes no new request (closed, or retired and closing with its last request). */
+  private closed = false;
+  private retiring = false;
 
   private constructor(
     base: URL,
-    private readonly operations: Map<string, OperationSpec>,
+    private readonly operations: Map<string, Map<string, OperationSpec>>,
     username: string,
     password: string,
-    private readonly requestTimeoutMs: number,
+    readonly requestTimeoutMs: number,
   ) {
+    this.deadlines = new DeadlineSweep(requestTimeoutMs);
     const secure = base.protocol === 'https:';
     this.agent = secure
       ? new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS })
@@ -207,98 +235,230 @@ export class AriRest {
     });
   }
 
-  /** Calls resource.operation(params) as the server declares it; resolves with the JSON answer (undefined for none). */
-  call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
-    const name = `${resource}.${operation}`;
-    const op = this.operations.get(name);
-    if (!op) return Promise.reject(new AriError(name, 'unknown', 'this Asterisk does not offer the operation'));
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
-    let path = op.path;
-    const query: string[] = [];
-    let body: string | undefined;
-    for (const p of op.params) {
-      const value = params[p.name];
-      if (value === undefined || value === null) {
-        if (p.where === 'path') return Promise.reject(new AriError(name, 'bad-request', `${p.name} is a required path param`, 400));
-        continue;
-      }
-      if (p.where === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(text(value)));
-      else if (p.where === 'body') body = JSON.stringify(p.name === 'variables' || p.name === 'fields' ? { [p.name]: value } : value);
-      else query.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(Array.isArray(value) ? value.map(text).join(',') : text(value))}`);
-    }
-    return this.send<T>(name, op.method, `${this.target.prefix}${path}${query.length > 0 ? `?${query.join('&')}` : ''}`, body, signal, false);
+  /**
+   * Calls resource.operation(params) as the server declares it; resolves with the JSON answer (undefined for none).
+   * An abort rejects with the signal's reason (so does any failure once the signal aborted). `gone` hears of a 404
+   * about a channel (params.channelId), before the request rejects.
+   */
+  call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal, gone?: (channelId: string) => void): Promise<T> {
+    return this.start<T>(resource, operation, params, signal, false, gone);
   }
 
-  private send<T>(name: string, method: string, path: string, body: string | undefined, signal: AbortSignal | undefined, retried: boolean): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const headers: Record<string, string | number> = { Authorization: this.authorization, Accept: 'application/json' };
-      if (body !== undefined) {
-        headers['Content-Type'] = 'application/json';
-        headers['Content-Length'] = Buffer.byteLength(body);
+  /**
+   * Calls resource.operation(params) for its effect: resolves (with nothing) on a 2xx answer without reading its body,
+   * which the caller would throw away (a playback's or a recording's first state: their end comes as an event). An
+   * error's body is still read: its message names what went wrong.
+   */
+  command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal, gone?: (channelId: string) => void): Promise<void> {
+    return this.start<void>(resource, operation, params, signal, true, gone);
+  }
+
+  /** Requests in flight (for checks that closing leaves none behind, nor their timer). */
+  get inFlight(): { requests: number; timer: boolean } {
+    return { requests: this.deadlines.size, timer: this.deadlines.armed };
+  }
+
+  private start<T>(resource: string, operation: string, params: Record<string, unknown>, signal: AbortSignal | undefined, discard: boolean, gone: ((channelId: string) => void) | undefined): Promise<T> {
+    const op = this.operations.get(resource)?.get(operation);
+    if (!op) return Promise.reject(new AriError(`${resource}.${operation}`, 'unknown', 'this Asterisk does not offer the operation'));
+    const { name } = op;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (this.closed) return Promise.reject(new AriError(name, 'not-connected', 'this connection to Asterisk is closed'));
+    for (const p of op.pathParams) {
+      const value = params[p];
+      if (value === undefined || value === null) return Promise.reject(new AriError(name, 'bad-request', `${p} is a required path param`, 400));
+    }
+    let path = this.target.prefix;
+    const parts = op.pathParts;
+    for (let i = 0; i < parts.length; i += 1) path += i % 2 === 0 ? parts[i] : encodeURIComponent(text(params[parts[i] as string]));
+    let separator = '?';
+    let body: string | undefined;
+    for (const p of op.others) {
+      const value = params[p.name];
+      if (value === undefined || value === null) continue;
+      if (p.where === 'body') body = JSON.stringify(p.name === 'variables' || p.name === 'fields' ? { [p.name]: value } : value);
+      else {
+        path += `${separator}${p.key}${encodeURIComponent(Array.isArray(value) ? value.map(text).join(',') : text(value))}`;
+        separator = '&';
       }
-      let settled = false;
-      const finish = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const { protocol, hostname, port } = this.target;
-      const req = this.request({ protocol, hostname, port, path, method, headers, agent: this.agent });
-      const timer = setTimeout(() => {
-        finish(() => reject(new AriError(name, 'not-connected', `no answer from Asterisk within ${this.requestTimeoutMs} ms`)));
-        req.destroy();
-      }, this.requestTimeoutMs);
-      const onAbort = (): void => {
-        finish(() => reject(signal?.reason as Error));
-        req.destroy();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        // A kept-alive socket the server had just closed: the request never reached it; send it once more.
-        if (!retried && req.reusedSocket && err.code === 'ECONNRESET' && !settled) {
-          finish(() => resolve(this.send<T>(name, method, path, body, signal, true)));
-          return;
-        }
-        finish(() => reject(toAriError(name, err)));
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (err) => finish(() => reject(toAriError(name, err))));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const raw = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown;
-          try {
-            parsed = raw === '' ? undefined : (JSON.parse(raw) as unknown);
-          } catch {
-            parsed = raw;
-          }
-          if (status >= 200 && status < 300) {
-            finish(() => resolve(parsed as T));
-            return;
-          }
-          // Asterisk answers errors with {"message": "..."} (and "Allocation failed" as {"error": "..."}).
-          const answer = parsed as { message?: unknown; error?: unknown } | string | undefined;
-          let message = `HTTP ${status}`;
-          if (typeof answer === 'string' && answer) message = answer;
-          else if (typeof answer === 'object' && answer !== null) {
-            if (typeof answer.message === 'string') message = answer.message;
-            else if (typeof answer.error === 'string') message = answer.error;
-          }
-          finish(() => reject(new AriError(name, kindForStatus(status), message, status)));
-        });
-      });
-      if (body !== undefined) req.write(body);
-      req.end();
+    }
+    return new Promise<T>((resolve, reject) => {
+      const request = new InFlight(name, op.method, path, body, signal, discard, this, resolve as (v: unknown) => void, reject);
+      if (gone && resource === 'channels' && typeof params.channelId === 'string') request.watchGone(params.channelId, gone);
+      if (signal) watchAbort(signal, request);
+      this.send(request);
     });
   }
 
-  /** Closes the kept-alive sockets (the connection is being replaced or closed). */
+  /** Sends (or sends again) a request: it goes into the deadline sweep until it settles. */
+  send(request: InFlight): void {
+    const headers: Record<string, string | number> = { Authorization: this.authorization, Accept: 'application/json' };
+    if (request.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(request.body);
+    }
+    const { protocol, hostname, port } = this.target;
+    const req = this.request({ protocol, hostname, port, path: request.path, method: request.method, headers, agent: this.agent });
+    request.req = req;
+    // Sent again: a new deadline, as a new request.
+    this.deadlines.remove(request);
+    this.deadlines.add(request);
+    req.on('error', (err: NodeJS.ErrnoException) => request.failed(req, err));
+    req.on('response', (res) => request.answered(res));
+    if (request.body !== undefined) req.write(request.body);
+    req.end();
+  }
+
+  /** A request settled: it leaves the sweep; a retired connection closes with its last request. */
+  settled(request: InFlight): void {
+    this.deadlines.remove(request);
+    if (this.retiring && this.deadlines.size === 0) this.close();
+  }
+
+  /**
+   * Closes the kept-alive sockets (the connection is closed, or an attempt that failed is dropped). Every request in
+   * flight fails at once as not connected: its answer can no longer come, and it is not sent again.
+   */
   close(): void {
+    this.closed = true;
+    this.retiring = false;
+    for (const request of this.deadlines.clear()) (request as InFlight).fail(new AriError((request as InFlight).name, 'not-connected', 'the connection to Asterisk closed before it answered'));
     this.agent.destroy();
+  }
+
+  /**
+   * Closes once the requests in flight are answered (or expire): a newer connection to the same Asterisk has taken
+   * over, and what this one already sent still gets its answer. It takes no new request.
+   */
+  retire(): void {
+    this.closed = true;
+    this.retiring = true;
+    if (this.deadlines.size === 0) this.close();
+  }
+}
+
+/**
+ * One request in flight. It settles once: with its answer, an error, its deadline (the connection's sweep), its
+ * call's abort (one listener per signal: abort-listeners.ts) or the connection closing; whichever comes first.
+ */
+class InFlight implements Expiring, AbortTarget {
+  deadline = 0;
+  prev: Expiring | undefined = undefined;
+  next: Expiring | undefined = undefined;
+  queued = false;
+  req: http.ClientRequest | undefined = undefined;
+  private done = false;
+  private retried = false;
+  private goneId: string | undefined = undefined;
+  private gone: ((channelId: string) => void) | undefined = undefined;
+
+  constructor(
+    readonly name: string,
+    readonly method: string,
+    readonly path: string,
+    readonly body: string | undefined,
+    private readonly signal: AbortSignal | undefined,
+    /** A 2xx answer's body is not read (command()). */
+    private readonly discard: boolean,
+    private readonly rest: AriRest,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (err: Error) => void,
+  ) {}
+
+  /** A 404 answer means the channel may be gone: `gone` hears of it. */
+  watchGone(channelId: string, gone: (channelId: string) => void): void {
+    this.goneId = channelId;
+    this.gone = gone;
+  }
+
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    if (this.signal) unwatchAbort(this.signal, this);
+    this.rest.settled(this);
+    return true;
+  }
+
+  /** Fails it (the connection closed) and drops its request. */
+  fail(err: Error): void {
+    if (this.settle()) this.rejectWith(err);
+    this.req?.destroy();
+  }
+
+  /** Rejects (once settled): with the abort's reason if the signal aborted meanwhile. */
+  private rejectWith(err: Error): void {
+    if (this.signal?.aborted) {
+      this.reject(abortReason(this.signal));
+      return;
+    }
+    if (this.goneId !== undefined && err instanceof AriError && err.kind === 'not-found') this.gone?.(this.goneId);
+    this.reject(err);
+  }
+
+  expire(): void {
+    this.fail(new AriError(this.name, 'not-connected', `no answer from Asterisk within ${this.rest.requestTimeoutMs} ms`));
+  }
+
+  aborted(signal: AbortSignal): void {
+    this.fail(abortReason(signal));
+  }
+
+  failed(req: http.ClientRequest, err: NodeJS.ErrnoException): void {
+    if (this.done || req !== this.req) return;
+    // A kept-alive socket the server had just closed: the request never reached it; send it once more.
+    if (!this.retried && req.reusedSocket && err.code === 'ECONNRESET') {
+      this.retried = true;
+      this.rest.send(this);
+      return;
+    }
+    if (this.settle()) this.rejectWith(toAriError(this.name, err));
+  }
+
+  answered(res: http.IncomingMessage): void {
+    if (this.done) {
+      res.resume();
+      return;
+    }
+    const status = res.statusCode ?? 0;
+    res.on('error', (err) => {
+      if (this.settle()) this.rejectWith(toAriError(this.name, err));
+    });
+    if (status >= 200 && status < 300 && this.discard) {
+      res.on('end', () => {
+        if (this.settle()) this.resolve(undefined);
+      });
+      res.resume();
+      return;
+    }
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    res.on('data', (chunk: Buffer) => {
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    });
+    res.on('end', () => {
+      if (this.done) return;
+      const raw = chunks ? Buffer.concat(chunks).toString('utf8') : first ? first.toString('utf8') : '';
+      let parsed: unknown;
+      try {
+        parsed = raw === '' ? undefined : (JSON.parse(raw) as unknown);
+      } catch {
+        parsed = raw;
+      }
+      if (status >= 200 && status < 300) {
+        if (this.settle()) this.resolve(parsed);
+        return;
+      }
+      // Asterisk answers errors with {"message": "..."} (and "Allocation failed" as {"error": "..."}).
+      const answer = parsed as { message?: unknown; error?: unknown } | string | undefined;
+      let message = `HTTP ${status}`;
+      if (typeof answer === 'string' && answer) message = answer;
+      else if (typeof answer === 'object' && answer !== null) {
+        if (typeof answer.message === 'string') message = answer.message;
+        else if (typeof answer.error === 'string') message = answer.error;
+      }
+      if (this.settle()) this.rejectWith(new AriError(this.name, kindForStatus(status), message, status));
+    });
   }
 }
 
