@@ -107,10 +107,10 @@ describe('the hop between elements', function () {
     } finally {
       diagnostics.unsubscribe('callflow:element', onStep);
     }
-    assert.deepEqual(caught, []);
-    assert.deepEqual(hopsFrom(), [['e1', true], ['an', true], ['s1', true], ['s2', true]]);
     // s1 waits for nothing: s2 starts in the turn s1 started in (Node-RED's send would have waited for the next).
     assert.deepEqual(turnPassed.slice(2), [['callflow-set', false], ['callflow-hangup', false]]);
+    assert.deepEqual(caught, []);
+    assert.deepEqual(hopsFrom(), [['e1', true], ['an', true], ['s1', true], ['s2', true]]);
   });
 
   it('Catch and Status nodes see an element reached by a direct hop', async function () {
