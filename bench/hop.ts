@@ -6,7 +6,9 @@
  * process; the simulated Asterisk in a process of its own. Calls are placed
  * one at a time; per round of `--calls` calls it prints CPU microseconds per
  * hop (process.cpuUsage: it does not depend on how busy the machine is) and
- * the hops one core would make per second at that cost, plus bytes allocated
+ * the hops one core would make per second at that cost, the setImmediate
+ * and setTimeout calls per hop and AbortControllers per call (counts that
+ * do not depend on the machine's load), plus bytes allocated
  * per hop when no garbage collection ran in the round (run with
  * --expose-gc --max-semi-space-size=256 so none does), and the median over
  * the rounds. `--node-red` turns the direct hop off (settings.js
@@ -95,7 +97,13 @@ async function main(): Promise<void> {
     // Counts that do not depend on the machine: turns of the event loop asked for (Node-RED's delivery is one per msg) and AbortControllers made.
     let immediates = 0;
     let controllers = 0;
+    let timers = 0;
     const realSetImmediate = globalThis.setImmediate;
+    const realSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      timers += 1;
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
     globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
       immediates += 1;
       return realSetImmediate(...args);
@@ -117,12 +125,13 @@ async function main(): Promise<void> {
       const gcsBefore = gcs;
       immediates = 0;
       controllers = 0;
+      timers = 0;
       const heapBefore = v8.getHeapStatistics().used_heap_size;
       const before = process.cpuUsage();
       for (let i = 0; i < calls; i += 1) await oneCall();
       const used = process.cpuUsage(before);
       const heapAfter = v8.getHeapStatistics().used_heap_size;
-      const counted = `${(immediates / (calls * length)).toFixed(2)} setImmediate per hop, ${(controllers / calls).toFixed(1)} AbortControllers per call`;
+      const counted = `${(immediates / (calls * length)).toFixed(2)} setImmediate and ${(timers / (calls * length)).toFixed(2)} setTimeout per hop, ${(controllers / calls).toFixed(1)} AbortControllers per call`;
       await turn();
       const perHop = (used.user + used.system) / (calls * length);
       cpu.push(perHop);
@@ -131,6 +140,7 @@ async function main(): Promise<void> {
       console.log(`  round ${r + 1}: ${((perHop * length) / 1000).toFixed(3)} ms CPU per call, ${perHop.toFixed(2)} µs per hop (${Math.round(1e6 / perHop)} hops/s on one core); ${clean ? `${Math.round((heapAfter - heapBefore) / (calls * length))} bytes allocated per hop` : 'a GC ran: no allocation figure'}; ${counted}`);
     }
     globalThis.setImmediate = realSetImmediate;
+    globalThis.setTimeout = realSetTimeout;
     globalThis.AbortController = RealAbortController;
     console.log(`median: ${((median(cpu) * length) / 1000).toFixed(3)} ms CPU per call, ${median(cpu).toFixed(2)} µs per hop (${Math.round(1e6 / median(cpu))} hops/s on one core); ${bytes.length > 0 ? `${Math.round(median(bytes))} bytes per hop (${bytes.length} rounds without GC)` : 'no round without GC (run with --expose-gc --max-semi-space-size=256)'}`);
     console.log('(each figure includes the call\'s start and end, spread over its hops)');

@@ -363,11 +363,16 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         else engine.calls.hangup(session, 'normal').catch(() => undefined);
         return;
       }
-      session.idle(engine.idleTimeoutMs, () => {
+      const onIdle = (): void => {
         n.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
         engine.calls.hangup(session, 'normal', 'system', `idle: after ${spec.type} ${n.id}`).catch(() => undefined);
-      });
-      if (direct && hop(RED, n, output, msg, run)) return;
+      };
+      if (direct && hop(RED, n, output, msg, run, () => session.idle(engine.idleTimeoutMs, onIdle))) {
+        // The next element takes the call within this turn: it is between elements (keys are kept) but needs no idle timer.
+        session.idle(0, onIdle);
+        return;
+      }
+      session.idle(engine.idleTimeoutMs, onIdle);
       sentThroughNodeRed(n, output);
       send(outputArray(n, output, msg));
     }

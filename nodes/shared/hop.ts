@@ -87,9 +87,12 @@ export function directHopsOn(RED: NodeAPI): boolean {
  * Hands msg, sent on `output` of element `node`, to the elements wired there
  * on a microtask; false when it cannot (see above), and the caller sends it
  * through Node-RED. Every target but the first gets a clone, taken now, as
- * Node-RED's send() does.
+ * Node-RED's send() does. A target that stopped taking hops before the
+ * microtask ran (it closed) still gets the msg, as Node-RED would deliver it,
+ * but `stale` runs first: the caller watches the call then as it watches a
+ * msg it sent through Node-RED.
  */
-export function hop(RED: NodeAPI, node: Node, output: number, msg: NodeMessage, count: HopCount): boolean {
+export function hop(RED: NodeAPI, node: Node, output: number, msg: NodeMessage, count: HopCount, stale?: () => void): boolean {
   const routed = node as Node & RoutedNode;
   const ids = routed.wires?.[output];
   const flow = routed._flow;
@@ -116,6 +119,7 @@ export function hop(RED: NodeAPI, node: Node, output: number, msg: NodeMessage, 
   const msgs = targets.map((_, i) => (i === 0 ? msg : RED.util.cloneMessage(msg)));
   if (hops.hasSubscribers) hops.publish({ from: node.id, output, direct: true });
   queueMicrotask(() => {
+    if (stale && targets.some((target) => !takers.has(target))) stale();
     targets.forEach((target, i) => deliver(RED, node, target, msgs[i] as NodeMessage));
   });
   return true;

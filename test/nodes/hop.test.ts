@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
 import { CREDS, ivrFlow, connected, messages, received, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, helper, node, runtimeHooks, useNodeRed } from '../support/node-red';
-import { HOPS_PER_TURN } from '../../nodes/shared/hop';
+import { HOPS_PER_TURN, hop, refuseHops, takeHops } from '../../nodes/shared/hop';
+import type { Node, NodeAPI, NodeMessage } from '../../nodes/shared/red';
 
 interface Hop {
   from: string;
@@ -280,6 +281,37 @@ describe('the hop between elements', function () {
     assert.equal(madeAt.at(-1), madeAt[0], `${(madeAt.at(-1) ?? 0) - (madeAt[0] ?? 0)} controllers for ${length - 1} steps`);
   });
 
+  it('a direct hop arms no idle timer (the next element takes the call in this turn); a hop through Node-RED does', async function () {
+    const length = 6;
+    // c0..c4 hand over directly; c5 sends to a helper node, through Node-RED.
+    const chain = Array.from({ length }, (_, i) => setNode(`c${i}`, [i + 1 < length ? `c${i + 1}` : 'spy']));
+    await load([{ id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['c0']] }, ...chain, { id: 'spy', type: 'helper' }], []);
+    const idleMs = 60_000; // ivrFlow's idleTimeoutSec
+    const realSetTimeout = globalThis.setTimeout;
+    let idleTimers = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      if (args[1] === idleMs) idleTimers += 1;
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
+    // Idle timers armed from the first step on (the entry's is armed before it).
+    const armedAt: number[] = [];
+    const onStep = (m: unknown): void => {
+      if ((m as Step).type === 'callflow-set') armedAt.push(idleTimers);
+    };
+    diagnostics.subscribe('callflow:element', onStep);
+    try {
+      const reached = until<CallMsg>('spy', () => true);
+      const call = simulator().placeCall({ from: '1', to: '2' });
+      await reached;
+      assert.deepEqual(armedAt.map((n) => n - (armedAt[0] ?? 0)), [0, 0, 0, 0, 0, 0]);
+      assert.equal(idleTimers - (armedAt[0] ?? 0), 1, 'the hop to the helper node armed one');
+      call.hangup();
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      diagnostics.unsubscribe('callflow:element', onStep);
+    }
+  });
+
   it('with a send hook registered (a flow debugger), every msg goes through Node-RED and the hook sees it', async function () {
     await load(
       [
@@ -322,5 +354,44 @@ describe('the hop between elements', function () {
       helper.settings({});
     }
     assert.deepEqual(hopsFrom(), [['s1', false]]);
+  });
+});
+
+describe('hop() between two element nodes (no Node-RED)', function () {
+  const RED = {
+    hooks: { has: () => false },
+    util: { generateId: () => 'id1', cloneMessage: <T>(m: T): T => structuredClone(m) },
+    log: { error: () => undefined },
+  } as unknown as NodeAPI;
+  function pair(): { from: Node; to: Node & { got: NodeMessage[] } } {
+    const got: NodeMessage[] = [];
+    const to = { id: 'to', type: 'callflow-set', got, receive: (m: NodeMessage) => got.push(m) } as unknown as Node & { got: NodeMessage[] };
+    const from = { id: 'from', type: 'callflow-set', wires: [['to']], _flow: { getNode: (id: string) => (id === 'to' ? to : undefined) } } as unknown as Node;
+    return { from, to };
+  }
+
+  it('a target that closed before the microtask ran still gets the msg, and the sender is told first (it arms its idle watch)', async function () {
+    const { from, to } = pair();
+    takeHops(to);
+    let staleAt: number | undefined;
+    const msg: NodeMessage = { payload: 1 };
+    assert.equal(hop(RED, from, 0, msg, { turn: -1, hops: 0 }, () => (staleAt = to.got.length)), true);
+    refuseHops(to);
+    await Promise.resolve();
+    assert.equal(staleAt, 0, 'told before the delivery');
+    assert.deepEqual(to.got, [msg]);
+    assert.equal(msg._msgid, 'id1');
+  });
+
+  it('a target that still takes hops: the sender is not told', async function () {
+    const { from, to } = pair();
+    takeHops(to);
+    let stale = false;
+    assert.equal(hop(RED, from, 0, { payload: 1 }, { turn: -1, hops: 0 }, () => (stale = true)), true);
+    await Promise.resolve();
+    assert.equal(stale, false);
+    assert.equal(to.got.length, 1);
+    refuseHops(to);
+    assert.equal(hop(RED, from, 0, { payload: 2 }, { turn: -1, hops: 0 }), false, 'a closed target takes no direct hop');
   });
 });
