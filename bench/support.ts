@@ -72,7 +72,7 @@ export function nodeRed(): EmbeddedNodeRed {
  * `flows` (prepareHome), the connection's credentials in plain text, no
  * editor and no HTTP: what the Node-RED process of a deployment runs.
  */
-export async function startEmbeddedNodeRed(options: { dir: string; flows: Record<string, unknown>[]; credentials: Record<string, object>; logLevel: 'warn' | 'error' }): Promise<EmbeddedNodeRed> {
+export async function startEmbeddedNodeRed(options: { dir: string; flows: Record<string, unknown>[]; credentials: Record<string, object>; logLevel: 'warn' | 'error'; settings?: Record<string, unknown> }): Promise<EmbeddedNodeRed> {
   prepareHome({ dir: options.dir, port: 0, flows: options.flows, replaceFlows: true });
   fs.writeFileSync(path.join(options.dir, 'flows_cred.json'), JSON.stringify(options.credentials));
   const RED = nodeRed();
@@ -85,6 +85,7 @@ export async function startEmbeddedNodeRed(options: { dir: string; flows: Record
     disableEditor: true,
     telemetry: { enabled: false },
     logging: { console: { level: options.logLevel, metrics: false, audit: false } },
+    ...options.settings,
   });
   await RED.start();
   return RED;

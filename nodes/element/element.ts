@@ -29,6 +29,7 @@ import type { CallSession } from '../../lib/call/session';
 import { hashNodes } from '../../lib/releases/nodes';
 import type { Validator } from '../../lib/schemas/validator';
 import { findEngine, type Engine } from '../deployed/engine';
+import { directHopsOn, hop, refuseHops, sentThroughNodeRed, takeHops, type HopCount } from './hop';
 import { translator, type Translate } from '../red/i18n';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from '../red/api';
 import { statusShower } from '../red/status';
@@ -81,6 +82,41 @@ export interface ElementSpec<C extends object> {
   run(ctx: ElementContext<C>): Promise<ElementOutcome>;
 }
 
+
+/**
+ * What the element runner keeps for a call across its steps: one
+ * AbortController for the whole call, aborted when the call ends (or when a
+ * node removed by a deploy cancels its operation on the call), instead of a
+ * controller and a listener on the call's signal per step; and the call's
+ * direct hops in this turn (./hop.ts).
+ */
+interface CallRun extends HopCount {
+  controller: AbortController;
+}
+const runs = new WeakMap<CallSession, CallRun>();
+
+/** The call's run, with a controller that is not aborted unless the call has ended. */
+function runOf(session: CallSession): CallRun {
+  let run = runs.get(session);
+  if (run && (!run.controller.signal.aborted || session.signal.aborted)) return run;
+  // The first step of the call, or a removed node cancelled the last one: a new controller, linked by hand to the call's end.
+  // (AbortSignal.any keeps weak references that made every minor GC slower under load.)
+  const controller = new AbortController();
+  if (session.signal.aborted) controller.abort(session.signal.reason);
+  else session.signal.addEventListener('abort', () => controller.abort(session.signal.reason), { once: true });
+  if (run) run.controller = controller;
+  else {
+    run = { controller, turn: -1, hops: 0 };
+    runs.set(session, run);
+  }
+  return run;
+}
+
+/** One input an element node handles: its call's run, and the controller it started with. */
+interface Operation {
+  run: CallRun;
+  controller: AbortController;
+}
 
 /** How long a restarted node's operations wait for the node's next instance. */
 const HANDOVER_MS = 10_000;
@@ -149,11 +185,14 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     const checked = spec.validator.checkForm(def);
     const extra = checked.ok && spec.check ? spec.check(checked.value) : [];
     const check: typeof checked = extra.length > 0 ? { ok: false, problems: extra } : checked;
-    const inflight = new Map<AbortController, Promise<void>>();
+    const inflight = new Map<Operation, Promise<void>>();
     /** The done() of each operation in progress: a restart completes them at once. */
-    const finishers = new Map<AbortController, () => void>();
+    const finishers = new Map<Operation, () => void>();
     /** Operations that go on after this instance closed, for its successor to finish. */
-    const handedOver = new Set<AbortController>();
+    const handedOver = new Set<Operation>();
+    /** Other elements may hand msgs straight to this one (./hop.ts); Node-RED's send is used while they may not. */
+    const direct = directHopsOn(RED);
+    if (check.ok && direct) takeHops(node);
     let lastError: string | undefined;
 
     // Under load a node takes hundreds of calls a second: its status follows at most every STATUS_MS (the last state always shows).
@@ -203,44 +242,42 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         done(new Error(t('callflow.errors.call-ended', { call: handle.id })));
         return;
       }
-      const controller = new AbortController();
+      const run = runOf(session);
+      const op: Operation = { run, controller: run.controller };
       let finished = false;
       const finish: DoneFunction = (err) => {
         if (finished) return;
         finished = true;
-        finishers.delete(controller);
+        finishers.delete(op);
         if (err) done(err);
         else done();
       };
-      finishers.set(controller, () => finish());
-      const work = handleCall(node, engine, session, msg, send, finish, controller);
-      inflight.set(controller, work);
+      finishers.set(op, () => finish());
+      const work = handleCall(node, engine, session, msg, send, finish, op);
+      inflight.set(op, work);
       status.update();
       void work.finally(() => {
-        inflight.delete(controller);
+        inflight.delete(op);
         status.update();
       });
     });
 
-    async function handleCall(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, done: DoneFunction, controller: AbortController): Promise<void> {
+    async function handleCall(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, done: DoneFunction, op: Operation): Promise<void> {
       const config = (check as { ok: true; value: C }).value;
       session.adopt(msg.call as { vars: Record<string, unknown> });
       session.busy();
       const entry = session.enter(n.id, spec.element);
       if (steps.hasSubscribers) steps.publish({ type: spec.type, call: session.id });
-      // One signal for the operation: the node closing aborts it, and so does the call ending. (Linked by
-      // hand: AbortSignal.any keeps weak references that made every minor GC slower under load.)
+      // One signal for the operation, the call's (runOf): the call ending aborts it, and so does this node's removal.
+      const { controller } = op;
       const signal = controller.signal;
-      const callEnded = (): void => controller.abort(session.signal.reason);
-      if (session.signal.aborted) callEnded();
-      else session.signal.addEventListener('abort', callEnded, { once: true });
       try {
         const traceOutcome = (outcome: string): void => {
           entry.outcome = outcome;
         };
         const result = await spec.run({ config, t, session, engine, msg, signal, node: n, traceOutcome });
         entry.outcome = result.outcome;
-        if (handedOver.has(controller)) {
+        if (handedOver.has(op)) {
           // This instance closed meanwhile (a deploy restarted the node): its next instance sends the call on.
           const next = await successorOf(n.id, me);
           if (session.signal.aborted) return;
@@ -252,11 +289,11 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           return;
         }
         lastError = undefined;
-        deliver(n, session, engine, msg, result, send);
+        deliver(n, session, engine, msg, result, send, op.run);
         done();
         result.after?.();
       } catch (err) {
-        if (handedOver.has(controller)) {
+        if (handedOver.has(op)) {
           // The instance that could report the error is gone; the call must not wait in silence.
           entry.outcome = session.signal.aborted ? 'hangup' : 'error';
           if (!session.signal.aborted) {
@@ -287,27 +324,25 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         } else {
           msg.call = session.handle();
           msg.error = { message: error.message, source: { id: n.id, type: spec.type, name: n.name ?? '' } };
-          forward(n, engine, session, msg, send, errorOutput, 'error');
+          forward(n, engine, session, msg, send, errorOutput, 'error', op.run);
         }
         done(error);
-      } finally {
-        session.signal.removeEventListener('abort', callEnded);
       }
     }
 
     /** Sends the msg on the output the outcome names (none: the element ended the call or sent it elsewhere). */
-    function deliver(n: Node, session: CallSession, engine: Engine, msg: NodeMessage, result: ElementOutcome, send: SendFunction): void {
+    function deliver(n: Node, session: CallSession, engine: Engine, msg: NodeMessage, result: ElementOutcome, send: SendFunction, run: CallRun): void {
       if (result.output === null) return;
       msg.call = session.handle();
       msg.payload = result.payload ?? { outcome: result.outcome };
       if (result.handedOff) send(outputArray(n, result.output, msg));
-      else forward(n, engine, session, msg, send, result.output, result.outcome);
+      else forward(n, engine, session, msg, send, result.output, result.outcome, run);
     }
 
     const me: Successor = {
       key: hashNodes([def]),
       deliver: (session, engine, msg, result) => {
-        deliver(node, session, engine, msg, result, (m) => node.send(m as NodeMessage | (NodeMessage | null)[] | null));
+        deliver(node, session, engine, msg, result, (m) => node.send(m as NodeMessage | (NodeMessage | null)[] | null), runOf(session));
         result.after?.();
       },
     };
@@ -317,7 +352,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     const ends = new Set(Array.isArray(def.ends) ? (def.ends as unknown[]).map(Number) : []);
 
     /** Sends on an output, or hangs up when nothing is wired there (the call would wait in silence). */
-    function forward(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, output: number, outcome: string): void {
+    function forward(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, output: number, outcome: string, run: HopCount): void {
       const wires = (n as Node & { wires?: string[][] }).wires ?? [];
       if ((wires[output]?.length ?? 0) === 0) {
         // An output marked as ending the call does so on purpose: no warning.
@@ -328,27 +363,36 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         else engine.calls.hangup(session, 'normal').catch(() => undefined);
         return;
       }
-      session.idle(engine.idleTimeoutMs, () => {
+      const onIdle = (): void => {
         n.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
         engine.calls.hangup(session, 'normal', 'system', `idle: after ${spec.type} ${n.id}`).catch(() => undefined);
-      });
+      };
+      if (direct && hop(RED, n, output, msg, run, () => session.idle(engine.idleTimeoutMs, onIdle))) {
+        // The next element takes the call within this turn: it is between elements (keys are kept) but needs no idle timer.
+        session.idle(0, onIdle);
+        return;
+      }
+      session.idle(engine.idleTimeoutMs, onIdle);
+      sentThroughNodeRed(n, output);
       send(outputArray(n, output, msg));
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
       status.stop();
+      refuseHops(node);
       if (successors.get(node.id) === me) successors.delete(node.id);
       if (!removed) {
         // A restart: the operations go on, for the next instance to finish; each input is done now.
-        for (const controller of inflight.keys()) {
-          handedOver.add(controller);
-          finishers.get(controller)?.();
+        for (const op of inflight.keys()) {
+          handedOver.add(op);
+          finishers.get(op)?.();
         }
         node.status({});
         done();
         return;
       }
-      for (const controller of inflight.keys()) controller.abort(new CancelledError('node closed'));
+      // The call's controller: another element running on the same call (a fan-out) stops too, and the call is hung up.
+      for (const op of inflight.keys()) op.controller.abort(new CancelledError('node closed'));
       const pending = [...inflight.values()];
       const timer = setTimeout(done, 10_000);
       void Promise.allSettled(pending).then(() => {

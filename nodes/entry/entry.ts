@@ -13,6 +13,7 @@ import type { CallSession } from '../../lib/call/session';
 import { entryConfig } from '../../lib/schemas/elements';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import type { Engine } from '../deployed/engine';
+import { directHopsOn, hop } from '../element/hop';
 import { translator, type Translate } from '../red/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../red/api';
 import { CONNECTION_STATUS, INVALID_CONFIG, NO_CONNECTION, statusShower } from '../red/status';
@@ -55,6 +56,7 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
+    const direct = directHopsOn(RED);
     const handler = (session: CallSession, args: string[]): void => {
       session.enter(node.id, 'entry').outcome = 'routed';
       if (book) book.callStarted(flow, version);
@@ -71,6 +73,8 @@ export = function register(RED: NodeAPI): void {
         node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
         engine.calls.hangup(session, 'normal', 'system', `idle: after callflow-entry ${node.id}`).catch(() => undefined);
       });
+      // Straight to the first element when it is one (nodes/element/hop.ts); through Node-RED otherwise.
+      if (direct && hop(RED, node, 0, msg, { turn: -1, hops: 0 })) return;
       node.send(msg);
     };
 

@@ -85,7 +85,11 @@ export interface NodeAPI {
     getMessageProperty(msg: object, expression: string): unknown;
     normalisePropertyExpression(expression: string): (string | number)[];
     generateId(): string;
+    /** A deep copy of a msg, as Node-RED makes for every target but the first of a send. */
+    cloneMessage<T extends NodeMessage>(msg: T): T;
   };
+  /** Node-RED's message-routing hooks (absent from some test runtimes). */
+  hooks?: { has(hookId: string): boolean };
   httpAdmin: {
     get(path: string, ...handlers: Handler[]): void;
     post(path: string, ...handlers: Handler[]): void;

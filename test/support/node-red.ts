@@ -33,7 +33,30 @@ import { closeParkedDialers } from '../../nodes/deployed/dialers';
 helper.init(require.resolve('node-red'));
 
 export { helper };
-export const NODES = [asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist];
+
+/** Node-RED's message-routing hooks: the runtime's own, the ones its Flow.js runs between send() and receive(). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const runtimeHooks = (require(require.resolve('@node-red/util', { paths: [require.resolve('node-red')] })) as { hooks: RuntimeHooks }).hooks;
+export interface RuntimeHooks {
+  has(id: string): boolean;
+  add(id: string, cb: (event: unknown) => unknown): void;
+  remove(id: string): void;
+}
+
+type NodeModule = (RED: { hooks?: RuntimeHooks }) => unknown;
+/**
+ * A node module as Node-RED loads it: Node-RED gives it the routing hooks as RED.hooks; the test helper's RED
+ * leaves them out, and without them the elements always send through Node-RED (nodes/element/hop.ts). With them,
+ * tests take the path a deployed flow takes.
+ */
+function asDeployed(register: NodeModule): NodeModule {
+  return function (RED) {
+    RED.hooks ??= runtimeHooks;
+    return register(RED);
+  };
+}
+
+export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist] as unknown as NodeModule[]).map(asDeployed);
 
 export type TestNode = EventEmitter & {
   id: string;
