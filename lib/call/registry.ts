@@ -144,7 +144,7 @@ export class CallRegistry {
       language: channel.language,
       ...(this.options.now ? { now: this.options.now } : {}),
     });
-    if (channel.state === 'Up') session.answeredAt = new Date(this.now()).toISOString();
+    if (channel.state === 'Up') session.answered();
     session.campaign = init.campaign;
     this.sessions.set(channel.id, session);
     return session;
@@ -219,7 +219,7 @@ export class CallRegistry {
         const s = this.sessions.get(event.channel.id);
         if (s && event.channel.state === 'Up' && s.state === 'ringing') {
           s.state = 'up';
-          s.answeredAt = new Date().toISOString();
+          s.answered();
         }
         return;
       }
