@@ -100,29 +100,25 @@ export function newToken(): string {
   return token;
 }
 
-/** A token as the bytes tokenMatches compares: each UTF-16 code unit as two bytes, so no two strings give the same bytes. */
-export function tokenBytes(token: string): Buffer {
-  return Buffer.from(token, 'utf16le');
-}
-
 /**
- * Whether `given` (msg.call.token, anything) is the call's token (`expected`,
- * as tokenBytes made it), compared in constant time. Every token has the same
- * length (32 characters), so a value of another length is refused without
- * looking at its content: that says nothing a caller does not know. (Hashing
- * both sides first would hide the length too, at two SHA-256 per element step.)
+ * Whether `given` (msg.call.token, anything) is the call's `token`, compared
+ * in constant time on their UTF-16 code units (two bytes each, so no two
+ * strings compare equal). Every token has the same length (32 characters),
+ * so a value of another length is refused without looking at its content:
+ * that says nothing a caller does not know. (Hashing both sides first would
+ * hide the length too, at two SHA-256 per element step.)
  */
-export function tokenMatches(expected: string | Buffer, given: unknown): boolean {
-  const want = typeof expected === 'string' ? tokenBytes(expected) : expected;
-  if (typeof given !== 'string' || given.length * 2 !== want.length) return false;
-  if (want.length !== givenBytes.length) return crypto.timingSafeEqual(want, Buffer.from(given, 'utf16le'));
-  // Written into one buffer kept for the purpose (JavaScript runs one comparison at a time): no allocation per step.
-  givenBytes.write(given, 0, 'utf16le');
-  return crypto.timingSafeEqual(want, givenBytes);
+export function tokenMatches(token: string, given: unknown): boolean {
+  if (typeof given !== 'string' || given.length !== token.length) return false;
+  if (token.length * 2 !== tokenBuffers[0].length) return crypto.timingSafeEqual(Buffer.from(token, 'utf16le'), Buffer.from(given, 'utf16le'));
+  // Written into two buffers kept for the purpose (JavaScript runs one comparison at a time): no allocation per step.
+  tokenBuffers[0].write(token, 0, 'utf16le');
+  tokenBuffers[1].write(given, 0, 'utf16le');
+  return crypto.timingSafeEqual(tokenBuffers[0], tokenBuffers[1]);
 }
 
-/** Where tokenMatches puts the bytes of a token it is given: the size of the tokens newToken makes. */
-const givenBytes = Buffer.alloc(Math.ceil(TOKEN_BYTES / 3) * 4 * 2);
+/** Where tokenMatches puts the two tokens it compares: the size of the tokens newToken makes (32 UTF-16 code units). */
+const tokenBuffers: readonly [Buffer, Buffer] = [Buffer.alloc(Math.ceil(TOKEN_BYTES / 3) * 4 * 2), Buffer.alloc(Math.ceil(TOKEN_BYTES / 3) * 4 * 2)];
 
 /** msg.call without its token: what may be shown, stored or copied into variables. */
 export function withoutToken<T extends { token?: unknown }>(handle: T): Omit<T, 'token'> {

@@ -2,6 +2,7 @@
 import type { EndedCall } from './registry';
 import type { CallEnd } from './session';
 import type { TraceEntry } from './handle';
+import { isoTime } from './iso-time';
 
 export interface CallEndReport {
   flow: string;
@@ -27,8 +28,6 @@ function seconds(from: number | undefined, to: number): number | undefined {
   return Math.max(0, Math.round((to - from) / 100) / 10);
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 export function callEndReport({ session, end }: EndedCall): CallEndReport {
   const out: CallEndReport = {
     flow: session.flow ?? '',
@@ -37,13 +36,13 @@ export function callEndReport({ session, end }: EndedCall): CallEndReport {
     cause: end.cause ?? null,
     causeText: end.causeText ?? '',
     startedAt: session.startedAt,
-    answeredAt: session.answeredAtMs === undefined ? null : iso(session.answeredAtMs),
-    endedAt: iso(end.at),
+    answeredAt: session.answeredAtMs === undefined ? null : isoTime(session.answeredAtMs),
+    endedAt: isoTime(end.at),
     durationSec: seconds(session.startedAtMs, end.at),
     talkSec: seconds(session.answeredAtMs, end.at) ?? 0,
     // The times are numbers in the session; the report, which may be stored, says them in ISO 8601.
     trace: session.trace.map((t) => t.entry()),
-    pressed: session.pressed.map((p) => ({ digit: p.digit, at: iso(p.at) })),
+    pressed: session.pressed.map((p) => ({ digit: p.digit, at: isoTime(p.at) })),
   };
   if (session.peer) out.peer = session.peer;
   return out;

@@ -1,7 +1,8 @@
 import { CallEndedError, type CallEndReason } from '../ari/errors';
 import type { RouteSettings } from '../schemas/routing';
 import { put } from '../own';
-import { newToken, tokenBytes, tokenMatches, type CallHandle, type TraceEntry } from './handle';
+import { newToken, tokenMatches, type CallHandle, type TraceEntry } from './handle';
+import { isoTime } from './iso-time';
 
 export type CallState = 'ringing' | 'up' | 'ended';
 
@@ -67,7 +68,8 @@ export class TraceStep {
 
   /** A new copy, for the call-end report (which may be stored and changed by the flow). */
   entry(): TraceEntry {
-    const entry: TraceEntry = { node: this.node, element: this.element, at: new Date(this.at).toISOString() };
+    // The time's text is the one msg.call showed, when it did (a string: shared, not copied).
+    const entry: TraceEntry = { node: this.node, element: this.element, at: this.#shown?.at ?? isoTime(this.at) };
     if (this.outcome !== undefined) entry.outcome = this.outcome;
     return entry;
   }
@@ -146,8 +148,6 @@ export class CallSession {
   private readonly now: () => number;
   /** What msg.call must carry to act on this call (see CallHandle.token); never logged. */
   readonly #token = newToken();
-  /** The same, as tokenMatches compares it (made once, not on every element step). */
-  readonly #tokenBytes = tokenBytes(this.#token);
   /** msg.call.startedAt, made once. */
   #startedAtIso: string | undefined;
   /** What handle() clones (see template()), and the session's objects it was made from. */
@@ -169,7 +169,7 @@ export class CallSession {
 
   /** When the call reached the application, ISO 8601 (msg.call.startedAt and the call-end report). */
   get startedAt(): string {
-    this.#startedAtIso ??= new Date(this.startedAtMs).toISOString();
+    this.#startedAtIso ??= isoTime(this.startedAtMs);
     return this.#startedAtIso;
   }
 
@@ -242,7 +242,7 @@ export class CallSession {
 
   /** Whether msg.call's token (anything) is this call's: a handle made up from the id, or one of another call, is not. */
   owns(token: unknown): boolean {
-    return tokenMatches(this.#tokenBytes, token);
+    return tokenMatches(this.#token, token);
   }
 
   /** A serialisable snapshot for msg.call, with the token that lets nodes act on the call. */

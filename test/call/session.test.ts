@@ -10,7 +10,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { Telephony, TelephonyEvent } from '../../lib/ari/port';
+import fc from 'fast-check';
 import { newToken } from '../../lib/call/handle';
+import { isoTime } from '../../lib/call/iso-time';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import { callEndReport } from '../../lib/call/report';
 import { CallSession } from '../../lib/call/session';
@@ -210,6 +212,35 @@ describe('call sessions: what a step costs', function () {
     assert.equal(tokens.size, 1000);
     assert.ok(draws <= 1000 / 64, `${draws} reads of the random source for 1000 tokens`);
     for (const t of tokens) assert.match(t, /^[A-Za-z0-9_-]{32}$/);
+  });
+
+  it('answers find() for a live call with the same object on every step (no lookup object per step)', function () {
+    const { registry, emit } = fed();
+    emit({ type: 'StasisStart', args: [], channel: { id: 'c1', name: 'PJSIP/a', state: 'Ring', caller: { number: '100', name: '' }, dialplan: { context: 'default', exten: '8000', priority: 1 }, language: 'en' } });
+    const h = registry.get('c1')?.handle();
+    assert.ok(h);
+    const found = registry.find(h);
+    assert.deepEqual(found, { kind: 'live', session: registry.get('c1') });
+    assert.equal(registry.find(h), found);
+    assert.ok(Object.isFrozen(found));
+    assert.deepEqual(registry.find({ id: 'c1', token: 'x'.repeat(32) }), { kind: 'refused', missing: false });
+  });
+
+  it('writes ISO 8601 times exactly as Date#toISOString does, for any time a Date holds', function () {
+    const MAX = 8.64e15;
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -MAX, max: MAX }), fc.integer({ min: T0 - 100_000, max: T0 + 100_000 }), fc.double({ min: -MAX, max: MAX, noNaN: true })), (ms) => {
+        assert.equal(isoTime(ms), new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+    for (const ms of [0, -1, 999, 1000, -1000, -1001, MAX, -MAX, 253402300799999, 253402300800000, -62167219200001]) assert.equal(isoTime(ms), new Date(ms).toISOString(), String(ms));
+    // The same second again, from its kept text.
+    assert.equal(isoTime(T0 + 7), '2026-01-02T09:00:00.007Z');
+    assert.equal(isoTime(T0 + 64_000 + 5), '2026-01-02T09:01:04.005Z', 'another second in the same slot');
+    assert.equal(isoTime(T0 + 8), '2026-01-02T09:00:00.008Z');
+    assert.throws(() => isoTime(MAX + 1), RangeError);
+    assert.throws(() => isoTime(Number.NaN), RangeError);
   });
 
   it('ends a call with a CallEndedError that captured no stack (only the registry\'s event handler would show)', function () {
