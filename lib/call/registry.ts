@@ -51,8 +51,11 @@ const DESTROYED_GRACE_MS = 2000;
 /** How long an ended call is remembered: a msg still on its way between nodes when the caller hung up is not an error. */
 export const IN_TRANSIT_MS = 1000;
 
+type LiveLookup = Extract<HandleLookup, { kind: 'live' }>;
+
 export class CallRegistry {
-  private readonly sessions = new Map<string, CallSession>();
+  /** The live calls, each with the answer find() gives for it (made once: find runs on every element step). */
+  private readonly sessions = new Map<string, { session: CallSession; live: LiveLookup }>();
   private readonly events = new EventEmitter();
   private readonly log: Logger;
   private readonly unsubscribe: (() => void)[] = [];
@@ -78,7 +81,7 @@ export class CallRegistry {
   }
 
   get(id: string): CallSession | undefined {
-    return this.sessions.get(id);
+    return this.sessions.get(id)?.session;
   }
 
   /**
@@ -87,15 +90,15 @@ export class CallRegistry {
    * looks it up here, not with get(): ids can be guessed, tokens cannot.
    */
   find(handle: Pick<CallHandle, 'id' | 'token'>): HandleLookup {
-    const session = this.sessions.get(handle.id);
-    if (session) return session.owns(handle.token) ? { kind: 'live', session } : { kind: 'refused', missing: handle.token === undefined };
+    const known = this.sessions.get(handle.id);
+    if (known) return known.session.owns(handle.token) ? known.live : { kind: 'refused', missing: handle.token === undefined };
     // A handle without a token is refused whether or not its call exists: nothing made by hand acts on calls.
     if (typeof handle.token !== 'string') return { kind: 'refused', missing: handle.token === undefined };
     return { kind: 'ended', justNow: this.endedJustNow(handle.id) };
   }
 
   list(): CallSession[] {
-    return [...this.sessions.values()];
+    return [...this.sessions.values()].map((known) => known.session);
   }
 
   /** Whether a call ended within the last second (its msg may still be on its way between nodes). */
@@ -133,7 +136,7 @@ export class CallRegistry {
   adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession {
     this.claimed.delete(channel.id);
     const known = this.sessions.get(channel.id);
-    if (known) return known;
+    if (known) return known.session;
     const session = new CallSession({
       channelId: channel.id,
       connection: this.options.connectionId,
@@ -144,9 +147,9 @@ export class CallRegistry {
       language: channel.language,
       ...(this.options.now ? { now: this.options.now } : {}),
     });
-    if (channel.state === 'Up') session.answeredAt = new Date(this.now()).toISOString();
+    if (channel.state === 'Up') session.answered();
     session.campaign = init.campaign;
-    this.sessions.set(channel.id, session);
+    this.keep(session);
     return session;
   }
 
@@ -204,27 +207,27 @@ export class CallRegistry {
           language: ch.language,
           ...(this.options.now ? { now: this.options.now } : {}),
         });
-        this.sessions.set(ch.id, session);
+        this.keep(session);
         this.events.emit('call', session, event);
         return;
       }
       case 'ChannelDtmfReceived': {
-        const s = this.sessions.get(event.channel.id);
+        const s = this.sessions.get(event.channel.id)?.session;
         if (!s) return;
         s.keyPressed(event.digit);
         if (s.between) s.keepKey(event.digit);
         return;
       }
       case 'ChannelStateChange': {
-        const s = this.sessions.get(event.channel.id);
+        const s = this.sessions.get(event.channel.id)?.session;
         if (s && event.channel.state === 'Up' && s.state === 'ringing') {
           s.state = 'up';
-          s.answeredAt = new Date().toISOString();
+          s.answered();
         }
         return;
       }
       case 'ChannelHangupRequest': {
-        const s = this.sessions.get(event.channel.id);
+        const s = this.sessions.get(event.channel.id)?.session;
         if (!s) return;
         // A soft hangup carries a flag, not a cause; the cause is the one we asked for, if we asked.
         const cause = event.soft ? this.requestedCause.get(s.channelId) : event.cause;
@@ -233,7 +236,7 @@ export class CallRegistry {
         return;
       }
       case 'StasisEnd': {
-        const s = this.sessions.get(event.channel.id);
+        const s = this.sessions.get(event.channel.id)?.session;
         if (!s) return;
         if (!s.ended) {
           const requested = this.requestedCause.get(s.channelId);
@@ -252,7 +255,7 @@ export class CallRegistry {
         return;
       }
       case 'ChannelDestroyed': {
-        const s = this.sessions.get(event.channel.id);
+        const s = this.sessions.get(event.channel.id)?.session;
         if (!s) return;
         const by: HungUpBy = s.hangupRequested ? (s.hangupBy ?? 'flow') : s.direction === 'inbound' ? 'caller' : 'callee';
         this.endSession(s, { reason: 'hangup', by, cause: event.cause, causeText: event.cause_txt });
@@ -260,7 +263,7 @@ export class CallRegistry {
         return;
       }
       case 'ChannelLost': {
-        const s = this.sessions.get(event.channelId);
+        const s = this.sessions.get(event.channelId)?.session;
         if (!s) return;
         this.endSession(s, { reason: event.reason, by: 'system' });
         this.finish(s);
@@ -269,6 +272,10 @@ export class CallRegistry {
       default:
         return;
     }
+  }
+
+  private keep(session: CallSession): void {
+    this.sessions.set(session.id, { session, live: Object.freeze({ kind: 'live', session }) });
   }
 
   private endSession(s: CallSession, end: Omit<CallEnd, 'at'>): void {

@@ -2,6 +2,7 @@
 import type { EndedCall } from './registry';
 import type { CallEnd } from './session';
 import type { TraceEntry } from './handle';
+import { isoTime } from './iso-time';
 
 export interface CallEndReport {
   flow: string;
@@ -22,9 +23,9 @@ export interface CallEndReport {
   peer?: string;
 }
 
-function seconds(from: string | undefined, to: string): number | undefined {
-  if (!from) return undefined;
-  return Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 100) / 10);
+function seconds(from: number | undefined, to: number): number | undefined {
+  if (from === undefined) return undefined;
+  return Math.max(0, Math.round((to - from) / 100) / 10);
 }
 
 export function callEndReport({ session, end }: EndedCall): CallEndReport {
@@ -35,12 +36,13 @@ export function callEndReport({ session, end }: EndedCall): CallEndReport {
     cause: end.cause ?? null,
     causeText: end.causeText ?? '',
     startedAt: session.startedAt,
-    answeredAt: session.answeredAt ?? null,
-    endedAt: end.at,
-    durationSec: seconds(session.startedAt, end.at),
-    talkSec: seconds(session.answeredAt, end.at) ?? 0,
-    trace: session.trace.map((t) => ({ ...t })),
-    pressed: session.pressed.map((p) => ({ ...p })),
+    answeredAt: session.answeredAtMs === undefined ? null : isoTime(session.answeredAtMs),
+    endedAt: isoTime(end.at),
+    durationSec: seconds(session.startedAtMs, end.at),
+    talkSec: seconds(session.answeredAtMs, end.at) ?? 0,
+    // The times are numbers in the session; the report, which may be stored, says them in ISO 8601.
+    trace: session.trace.map((t) => t.entry()),
+    pressed: session.pressed.map((p) => ({ digit: p.digit, at: isoTime(p.at) })),
   };
   if (session.peer) out.peer = session.peer;
   return out;

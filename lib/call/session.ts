@@ -1,6 +1,8 @@
 import { CallEndedError, type CallEndReason } from '../ari/errors';
 import type { RouteSettings } from '../schemas/routing';
+import { put } from '../own';
 import { newToken, tokenMatches, type CallHandle, type TraceEntry } from './handle';
+import { isoTime } from './iso-time';
 
 export type CallState = 'ringing' | 'up' | 'ended';
 
@@ -13,8 +15,8 @@ export interface CallEnd {
   /** Q.850 cause code, when Asterisk reported one. */
   cause?: number;
   causeText?: string;
-  /** ISO 8601. */
-  at: string;
+  /** When the call ended, in ms since the epoch (the call-end report says it in ISO 8601). */
+  at: number;
 }
 
 /** What ties an outbound call to the campaign attempt that placed it. */
@@ -46,6 +48,47 @@ export const DTMF_BUFFER_LIMIT = 64;
 export const PRESSED_LIMIT = 500;
 
 /**
+ * One element a call passed: kept in the session with its time as a number;
+ * msg.call.trace and the call-end report show it as a TraceEntry (ISO time).
+ */
+export class TraceStep {
+  /** How the element ended for this call; the element sets it. */
+  outcome: string | undefined = undefined;
+  /** What msg.call.trace last showed of this step: made once, again only when the outcome changed since. */
+  #shown: TraceEntry | undefined;
+
+  constructor(
+    /** Node id. */
+    readonly node: string,
+    /** Element type, e.g. "play". */
+    readonly element: string,
+    /** When the element started on this call, ms since the epoch. */
+    readonly at: number,
+  ) {}
+
+  /** A new copy, for the call-end report (which may be stored and changed by the flow). */
+  entry(): TraceEntry {
+    // The time's text is the one msg.call showed, when it did (a string: shared, not copied).
+    const entry: TraceEntry = { node: this.node, element: this.element, at: this.#shown?.at ?? isoTime(this.at) };
+    if (this.outcome !== undefined) entry.outcome = this.outcome;
+    return entry;
+  }
+
+  /**
+   * The step as msg.call.trace shows it. Every msg of the call shares the
+   * entries of the steps it has passed (frozen: a flow cannot change one
+   * msg's trace through another's), so a step costs one entry and one ISO
+   * time, not one per later element.
+   */
+  shown(): TraceEntry {
+    const s = this.#shown;
+    if (s !== undefined && s.outcome === this.outcome) return s;
+    this.#shown = Object.freeze(this.entry());
+    return this.#shown;
+  }
+}
+
+/**
  * The live state of one call: what msg.call names. It owns the call's
  * AbortSignal, which fires once, when the call ends, so that every pending
  * operation of the call is cancelled at once.
@@ -57,7 +100,8 @@ export class CallSession {
   readonly direction: 'inbound' | 'outbound';
   readonly caller: { number: string; name: string };
   readonly dialed: string;
-  readonly startedAt: string;
+  /** When the call reached the application, ms since the epoch (msg.call.startedAt says it in ISO 8601). */
+  readonly startedAtMs: number;
   state: CallState;
   language: string | undefined;
   flow: string | undefined;
@@ -70,8 +114,8 @@ export class CallSession {
   leaving: string | undefined;
   /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
   readonly dtmf: string[] = [];
-  /** Every key the caller pressed, oldest first (bounded), for the call-end report. */
-  readonly pressed: { digit: string; at: string }[] = [];
+  /** Every key the caller pressed, oldest first (bounded), with when (ms since the epoch), for the call-end report. */
+  readonly pressed: { digit: string; at: number }[] = [];
   /** Settings the routing table gives the dialed number. */
   settings: RouteSettings = {};
   route: { level: string; group?: string } | undefined;
@@ -87,8 +131,8 @@ export class CallSession {
   hangupBy: HungUpBy | undefined;
   /** Why the system hung the call up (a fault: an element's error, a deploy, the connection closing), for the campaign's attempt. */
   hangupWhy: string | undefined;
-  /** When the call was answered (ISO 8601). */
-  answeredAt: string | undefined;
+  /** When the call was answered, ms since the epoch (see answered()). */
+  answeredAtMs: number | undefined;
   /**
    * True while no element handles the call (its msg travels between nodes,
    * or waits in a function or delay node): keys pressed then are kept for
@@ -97,13 +141,18 @@ export class CallSession {
    * prompt without barge-in ignores them.
    */
   between = true;
-  private traceEntries: TraceEntry[] = [];
+  private traceSteps: TraceStep[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly controller = new AbortController();
   private endInfo: CallEnd | undefined;
   private readonly now: () => number;
   /** What msg.call must carry to act on this call (see CallHandle.token); never logged. */
   readonly #token = newToken();
+  /** msg.call.startedAt, made once. */
+  #startedAtIso: string | undefined;
+  /** What handle() clones (see template()), and the session's objects it was made from. */
+  #template: CallHandle | undefined;
+  #templateOf: readonly unknown[] = [];
 
   constructor(init: NewCall) {
     this.now = init.now ?? Date.now;
@@ -115,7 +164,18 @@ export class CallSession {
     this.dialed = init.dialed;
     this.state = init.state;
     this.language = init.language;
-    this.startedAt = new Date(this.now()).toISOString();
+    this.startedAtMs = this.now();
+  }
+
+  /** When the call reached the application, ISO 8601 (msg.call.startedAt and the call-end report). */
+  get startedAt(): string {
+    this.#startedAtIso ??= isoTime(this.startedAtMs);
+    return this.#startedAtIso;
+  }
+
+  /** Notes when the call was answered (the first time only). */
+  answered(): void {
+    this.answeredAtMs ??= this.now();
   }
 
   /** Fires when the call ends; its reason is a CallEndedError. */
@@ -127,13 +187,14 @@ export class CallSession {
     return this.endInfo;
   }
 
-  get trace(): readonly TraceEntry[] {
-    return this.traceEntries;
+  /** The elements the call passed, oldest first (bounded). */
+  get trace(): readonly TraceStep[] {
+    return this.traceSteps;
   }
 
   /** Records a key the caller pressed. */
   keyPressed(digit: string): void {
-    this.pressed.push({ digit, at: new Date(this.now()).toISOString() });
+    this.pressed.push({ digit, at: this.now() });
     if (this.pressed.length > PRESSED_LIMIT) this.pressed.splice(0, this.pressed.length - PRESSED_LIMIT);
   }
 
@@ -144,11 +205,11 @@ export class CallSession {
   }
 
   /** Records that an element started on this call; returns the entry so the element can set its outcome. */
-  enter(node: string, element: string): TraceEntry {
-    const entry: TraceEntry = { node, element, at: new Date(this.now()).toISOString() };
-    this.traceEntries.push(entry);
-    if (this.traceEntries.length > TRACE_LIMIT) this.traceEntries.splice(0, this.traceEntries.length - TRACE_LIMIT);
-    return entry;
+  enter(node: string, element: string): TraceStep {
+    const step = new TraceStep(node, element, this.now());
+    this.traceSteps.push(step);
+    if (this.traceSteps.length > TRACE_LIMIT) this.traceSteps.splice(0, this.traceSteps.length - TRACE_LIMIT);
+    return step;
   }
 
   /** Takes over what a flow may have changed in msg.call (the variables). */
@@ -186,9 +247,51 @@ export class CallSession {
 
   /** A serialisable snapshot for msg.call, with the token that lets nodes act on the call. */
   handle(): CallHandle {
-    const h = this.snapshot();
-    h.token = this.#token;
+    // A clone of the template (one object, its fields in place), then fresh copies of what a flow may change.
+    const h = { ...this.template() };
+    h.caller = { ...this.caller };
+    h.vars = copyData(this.vars);
+    h.trace = this.shownTrace();
+    if (h.settings !== undefined) h.settings = { ...this.settings };
+    if (this.route !== undefined) h.route = { ...this.route };
+    if (this.campaign !== undefined) h.campaign = copyData(this.campaign);
+    if (this.result !== undefined) h.result = { ...this.result };
     return h;
+  }
+
+  /** msg.call.trace: a new array (a flow may change it), of the steps' shared entries. */
+  private shownTrace(): TraceEntry[] {
+    const steps = this.traceSteps;
+    const out = new Array<TraceEntry>(steps.length);
+    for (let i = 0; i < steps.length; i++) out[i] = (steps[i] as TraceStep).shown();
+    return out;
+  }
+
+  /**
+   * msg.call's fields, in the order snapshot() gives them, with the token:
+   * made again only when one of the fields a node may set (flow, version,
+   * language, settings, route, campaign, result) is another than it holds.
+   */
+  private template(): CallHandle {
+    const t = this.#template;
+    if (
+      t !== undefined &&
+      t.flow === this.flow &&
+      t.version === this.version &&
+      t.language === this.language &&
+      this.#templateOf[0] === this.settings &&
+      this.#templateOf[1] === this.route &&
+      this.#templateOf[2] === this.campaign &&
+      this.#templateOf[3] === this.result &&
+      (t.settings !== undefined) === hasKeys(this.settings)
+    ) {
+      return t;
+    }
+    const made = this.snapshot();
+    made.token = this.#token;
+    this.#template = made;
+    this.#templateOf = [this.settings, this.route, this.campaign, this.result];
+    return made;
   }
 
   /** The same without the token: for a call that is over (the call-end report), or anything shown or stored. */
@@ -200,16 +303,16 @@ export class CallSession {
       direction: this.direction,
       caller: { ...this.caller },
       dialed: this.dialed,
-      vars: cloneVars(this.vars),
-      trace: this.traceEntries.map((t) => ({ ...t })),
+      vars: copyData(this.vars),
+      trace: this.shownTrace(),
       startedAt: this.startedAt,
     };
     if (this.flow !== undefined) h.flow = this.flow;
     if (this.version !== undefined) h.version = this.version;
     if (this.language !== undefined) h.language = this.language;
-    if (Object.keys(this.settings).length > 0) h.settings = { ...this.settings };
+    if (hasKeys(this.settings)) h.settings = { ...this.settings };
     if (this.route) h.route = { ...this.route };
-    if (this.campaign) h.campaign = structuredClone(this.campaign);
+    if (this.campaign) h.campaign = copyData(this.campaign);
     if (this.result) h.result = { ...this.result };
     return h;
   }
@@ -229,19 +332,107 @@ export class CallSession {
     this.busy();
     this.state = 'ended';
     // The element the call was in when it ended says so, whoever hears of the end first.
-    const current = this.traceEntries.at(-1);
+    const current = this.traceSteps.at(-1);
     if (current && current.outcome === undefined) current.outcome = 'hangup';
-    this.endInfo = { ...info, at: new Date(this.now()).toISOString() };
-    this.controller.abort(new CallEndedError(this.channelId, info.reason, info.cause, info.causeText));
+    this.endInfo = { ...info, at: this.now() };
+    this.controller.abort(endedError(this.channelId, info));
     return true;
   }
 }
 
-/** Variables are meant to be plain data; a value that cannot be cloned (a function) is passed by reference. */
-function cloneVars(vars: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The CallEndedError every pending operation of the call is cancelled with.
+ * Made without a stack: it would only show the registry's event handler, and
+ * capturing it was the largest single cost of ending a call.
+ */
+function endedError(channelId: string, info: Omit<CallEnd, 'at'>): CallEndedError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
-    return structuredClone(vars);
-  } catch {
-    return { ...vars };
+    return new CallEndedError(channelId, info.reason, info.cause, info.causeText);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
+}
+
+/** Whether an object has an own enumerable property (without making the array Object.keys would). */
+function hasKeys(o: object): boolean {
+  for (const key in o) if (Object.hasOwn(o, key)) return true;
+  return false;
+}
+
+/** How deep copyData follows plain objects and arrays before it leaves the value to structuredClone (a cycle, say). */
+const PLAIN_DEPTH = 32;
+/** What copyPlain answers for a value it does not copy itself. */
+const NOT_PLAIN = Symbol('not plain');
+
+/**
+ * A copy of the call's data for msg.call (variables, the campaign link): a
+ * change node editing the copy does not reach into the session. Plain data
+ * (primitives, plain objects, arrays: what a flow usually keeps) is copied
+ * by hand, a few times faster than structuredClone; anything else (a Date, a
+ * Buffer, a Map, a cycle) goes through structuredClone as before, and a value
+ * even that cannot copy (a function) is passed by reference.
+ */
+export function copyData<T extends object>(data: T): T {
+  const copy = copyTop(data);
+  if (copy !== NOT_PLAIN) return copy as T;
+  try {
+    return structuredClone(data);
+  } catch {
+    return { ...data };
+  }
+}
+
+/**
+ * The top level by spreading (one step for V8, which keeps a "__proto__"
+ * key as an own entry), then each value that is not a primitive by copyPlain.
+ */
+function copyTop(data: object): unknown {
+  const proto: unknown = Object.getPrototypeOf(data);
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+  const out: Record<string, unknown> = { ...data };
+  for (const key in out) {
+    if (!Object.hasOwn(out, key)) continue;
+    const v = out[key];
+    if (typeof v !== 'object' || v === null) {
+      if (typeof v === 'function' || typeof v === 'symbol') return NOT_PLAIN;
+      continue;
+    }
+    const copy = copyPlain(v, 1);
+    if (copy === NOT_PLAIN) return NOT_PLAIN;
+    if (key === '__proto__') put(out, key, copy);
+    else out[key] = copy;
+  }
+  return out;
+}
+
+function copyPlain(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value;
+  if (value === null) return null;
+  if (depth > PLAIN_DEPTH) return NOT_PLAIN;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) {
+    const from = value as unknown[];
+    const out = new Array<unknown>(from.length);
+    for (let i = 0; i < from.length; i++) {
+      const v = copyPlain(from[i], depth + 1);
+      if (v === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = v;
+    }
+    return out;
+  }
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+  const from = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  // for-in with hasOwn walks the own enumerable keys as Object.keys does, without making their array.
+  for (const key in from) {
+    if (!Object.hasOwn(from, key)) continue;
+    const v = copyPlain(from[key], depth + 1);
+    if (v === NOT_PLAIN) return NOT_PLAIN;
+    // A variable may be called "__proto__": it stays the copy's own entry, as structuredClone keeps it.
+    if (key === '__proto__') put(out, key, v);
+    else out[key] = v;
+  }
+  return out;
 }

@@ -7,6 +7,6 @@ export async function answer(telephony: Telephony, session: CallSession, signal:
   await telephony.answer(session.channelId, signal);
   if (session.state === 'ringing') {
     session.state = 'up';
-    session.answeredAt ??= new Date().toISOString();
+    session.answered();
   }
 }

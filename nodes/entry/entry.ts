@@ -130,7 +130,7 @@ function countEnds(engine: Engine, book: ReleaseBook, flow: string, version: str
   return engine.onCallEnded(({ session, end }) => {
     if (session.flow !== flow || session.version !== version) return;
     const kind = session.handedOff || session.peer || session.leaving ? 'transferred' : end.by === 'flow' ? 'completed' : end.by === 'caller' ? 'hung-up-early' : 'other';
-    const seconds = (Date.parse(end.at) - Date.parse(session.startedAt)) / 1000;
+    const seconds = (end.at - session.startedAtMs) / 1000;
     book.callEnded(flow, version, kind, Number.isFinite(seconds) ? seconds : 0);
   });
 }

@@ -1,0 +1,256 @@
+/**
+ * What a call step costs the session (issue 14), checked by structure, not
+ * by speed: times are numbers until a report or msg.call says them in ISO
+ * 8601, msg.call.trace shares the entries of the steps passed instead of
+ * copying them per step, variables are copied without structuredClone when
+ * they are plain data, and a token is checked without hashing. Each keeps
+ * the guarantee it replaces: a flow editing one msg reaches neither the
+ * session nor another msg.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import type { Telephony, TelephonyEvent } from '../../lib/ari/port';
+import fc from 'fast-check';
+import { newToken } from '../../lib/call/handle';
+import { isoTime } from '../../lib/call/iso-time';
+import { CallRegistry, type EndedCall } from '../../lib/call/registry';
+import { callEndReport } from '../../lib/call/report';
+import { CallSession } from '../../lib/call/session';
+
+const T0 = Date.UTC(2026, 0, 2, 9, 0, 0);
+
+/** A session whose clock the test moves. */
+function clocked(): { session: CallSession; clock: { now: number } } {
+  const clock = { now: T0 };
+  const session = new CallSession({
+    channelId: 'c1',
+    connection: 'conn',
+    direction: 'inbound',
+    caller: { number: '100', name: 'Ann' },
+    dialed: '8000',
+    state: 'ringing',
+    now: () => clock.now,
+  });
+  return { session, clock };
+}
+
+/** A registry fed by hand, on a clock the test moves. */
+function fed(): { registry: CallRegistry; emit: (e: unknown) => void; clock: { now: number }; ended: EndedCall[] } {
+  let listener: ((e: TelephonyEvent) => void) | undefined;
+  const telephony = {
+    app: 'callflow',
+    onEvent: (l: (e: TelephonyEvent) => void) => {
+      listener = l;
+      return () => undefined;
+    },
+    hangup: () => Promise.resolve(),
+  } as unknown as Telephony;
+  const clock = { now: T0 };
+  const registry = new CallRegistry(telephony, { connectionId: 'conn', now: () => clock.now });
+  const ended: EndedCall[] = [];
+  registry.onEnded((e) => ended.push(e));
+  return { registry, emit: (e) => listener?.(e as TelephonyEvent), clock, ended };
+}
+
+/** Counts the calls of `name` on `target` while `run` runs. */
+function counting<T extends object>(target: T, name: keyof T & string, run: () => void): number {
+  const original = target[name] as (...args: unknown[]) => unknown;
+  let calls = 0;
+  (target as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+    calls++;
+    return original.apply(this, args);
+  };
+  try {
+    run();
+  } finally {
+    (target as Record<string, unknown>)[name] = original;
+  }
+  return calls;
+}
+
+describe('call sessions: what a step costs', function () {
+  it('keeps times as numbers (ms) in the session and says them in ISO 8601 in msg.call and the call-end report', function () {
+    const { registry, emit, clock, ended } = fed();
+    emit({ type: 'StasisStart', args: [], channel: { id: 'c1', name: 'PJSIP/a', state: 'Ring', caller: { number: '100', name: '' }, dialplan: { context: 'default', exten: '8000', priority: 1 }, language: 'en' } });
+    const s = registry.get('c1');
+    assert.ok(s);
+    clock.now = T0 + 1_000;
+    emit({ type: 'ChannelStateChange', channel: { id: 'c1', state: 'Up' } });
+    clock.now = T0 + 2_000;
+    s.enter('n1', 'menu').outcome = 'option 1';
+    clock.now = T0 + 2_500;
+    emit({ type: 'ChannelDtmfReceived', channel: { id: 'c1' }, digit: '1' });
+    assert.deepEqual([s.startedAtMs, s.answeredAtMs, s.trace[0]?.at, s.pressed[0]?.at], [T0, T0 + 1_000, T0 + 2_000, T0 + 2_500]);
+    const h = s.handle();
+    assert.equal(h.startedAt, '2026-01-02T09:00:00.000Z');
+    assert.equal(h.trace[0]?.at, '2026-01-02T09:00:02.000Z');
+    clock.now = T0 + 12_340;
+    emit({ type: 'ChannelHangupRequest', channel: { id: 'c1' }, cause: 16 });
+    emit({ type: 'StasisEnd', channel: { id: 'c1' } });
+    assert.equal(ended.length, 1);
+    assert.equal(ended[0]?.end.at, T0 + 12_340);
+    const report = callEndReport(ended[0]);
+    // The answer time follows the registry's clock too (it read the wall clock before).
+    assert.deepEqual(
+      [report.startedAt, report.answeredAt, report.endedAt, report.durationSec, report.talkSec],
+      ['2026-01-02T09:00:00.000Z', '2026-01-02T09:00:01.000Z', '2026-01-02T09:00:12.340Z', 12.3, 11.3],
+    );
+    assert.deepEqual(report.trace, [{ node: 'n1', element: 'menu', at: '2026-01-02T09:00:02.000Z', outcome: 'option 1' }]);
+    assert.deepEqual(report.pressed, [{ digit: '1', at: '2026-01-02T09:00:02.500Z' }]);
+  });
+
+  it('shares the entries of the steps passed between the msgs of a call, frozen, instead of copying the trace per step', function () {
+    const { session } = clocked();
+    session.enter('n1', 'answer').outcome = 'answered';
+    const first = session.handle();
+    const step = session.enter('n2', 'play');
+    const second = session.handle();
+    step.outcome = 'done';
+    const third = session.handle();
+    assert.equal(second.trace[0], first.trace[0], 'the entry of a step passed is made once');
+    assert.notEqual(second.trace, first.trace, 'each msg has its own array');
+    assert.deepEqual(second.trace[1], { node: 'n2', element: 'play', at: new Date(T0).toISOString() });
+    assert.equal(third.trace[1]?.outcome, 'done', 'an outcome set later shows in the next msg');
+    assert.equal(second.trace[1]?.outcome, undefined, 'and not in a msg already sent');
+    assert.ok(Object.isFrozen(first.trace[0]));
+    assert.throws(() => {
+      (first.trace[0] as { outcome?: string }).outcome = 'forged';
+    }, TypeError);
+    third.trace.push({ node: 'x', element: 'forged', at: '' });
+    assert.equal(session.handle().trace.length, 2, 'a flow adding to one msg\'s trace reaches neither the session nor the next msg');
+    const report = callEndReport({ session, end: { reason: 'hangup', by: 'caller', at: T0 } });
+    assert.notEqual(report.trace[0], first.trace[0], 'the report gets copies it may change');
+    assert.equal(Object.isFrozen(report.trace[0]), false);
+  });
+
+  it('copies plain variables without structuredClone, and still isolates the session from a flow editing msg.call.vars', function () {
+    const { session } = clocked();
+    const vars: Record<string, unknown> = { account: '4711', tries: 2, tags: ['a', { deep: [1, 2] }], nested: { x: { y: 'z' } }, none: null, nothing: undefined };
+    Object.defineProperty(vars, '__proto__', { value: { own: true }, enumerable: true, writable: true, configurable: true });
+    session.adopt({ vars });
+    let h = session.handle();
+    const clones = counting(globalThis, 'structuredClone', () => {
+      for (let i = 0; i < 10; i++) h = session.handle();
+    });
+    assert.equal(clones, 0);
+    assert.deepEqual(JSON.parse(JSON.stringify(h.vars)), JSON.parse(JSON.stringify(vars)));
+    assert.equal(Object.getPrototypeOf(h.vars), Object.prototype, 'a variable called __proto__ stays a variable');
+    assert.deepEqual(Object.getOwnPropertyDescriptor(h.vars, '__proto__')?.value, { own: true });
+    assert.ok(Object.hasOwn(h.vars, 'nothing'));
+    (h.vars.nested as { x: { y: string } }).x.y = 'edited';
+    ((h.vars.tags as unknown[])[1] as { deep: number[] }).deep.push(3);
+    (Object.getOwnPropertyDescriptor(h.vars, '__proto__')?.value as { own: boolean }).own = false;
+    assert.deepEqual(session.vars.nested, { x: { y: 'z' } }, 'the session keeps its own copy');
+    assert.deepEqual(session.handle().vars.tags, ['a', { deep: [1, 2] }]);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(session.handle().vars, '__proto__')?.value, { own: true });
+  });
+
+  it('copies what is not plain data as before: structuredClone for a Date, a Map or a cycle, by reference what cannot be cloned', function () {
+    const { session } = clocked();
+    const when = new Date(T0);
+    const cycle: Record<string, unknown> = { name: 'loop' };
+    cycle.self = cycle;
+    session.adopt({ vars: { when, map: new Map([['k', 1]]), cycle } });
+    const h = session.handle();
+    assert.ok(h.vars.when instanceof Date && h.vars.when !== when && h.vars.when.getTime() === T0);
+    assert.ok(h.vars.map instanceof Map && h.vars.map.get('k') === 1);
+    const copied = h.vars.cycle as Record<string, unknown>;
+    assert.equal(copied.self, copied);
+    assert.notEqual(copied, cycle);
+    const fn = (): number => 1;
+    session.adopt({ vars: { fn, n: 1 } });
+    assert.equal(session.handle().vars.fn, fn);
+  });
+
+  it('shows in msg.call every change of the fields a node sets (flow, version, language, settings, route, campaign, result)', function () {
+    const { session } = clocked();
+    const before = session.handle();
+    assert.deepEqual(Object.keys(before), ['id', 'channelId', 'connection', 'direction', 'caller', 'dialed', 'vars', 'trace', 'startedAt', 'token']);
+    session.flow = 'sales';
+    session.version = 'v2';
+    session.language = 'fr';
+    session.settings = { firstDigitTimeoutSec: 4 };
+    session.route = { level: 'number' };
+    session.campaign = { id: 'cp', name: 'C', customerId: 'u1', attempt: 1, number: '200', custom: { tier: 'gold' } };
+    session.result = { code: 'sold' };
+    const h = session.handle();
+    assert.deepEqual(
+      [h.flow, h.version, h.language, h.settings, h.route, h.campaign?.custom, h.result],
+      ['sales', 'v2', 'fr', { firstDigitTimeoutSec: 4 }, { level: 'number' }, { tier: 'gold' }, { code: 'sold' }],
+    );
+    assert.deepEqual({ ...session.snapshot(), token: h.token }, h);
+    // Changed in place, not replaced.
+    session.settings.interDigitTimeoutSec = 2;
+    (session.campaign.custom as Record<string, unknown>).tier = 'silver';
+    session.result.subCode = 'upsell';
+    const again = session.handle();
+    assert.deepEqual([again.settings, again.campaign?.custom, again.result], [{ firstDigitTimeoutSec: 4, interDigitTimeoutSec: 2 }, { tier: 'silver' }, { code: 'sold', subCode: 'upsell' }]);
+    // Each msg has its own copies.
+    (again.settings as Record<string, unknown>).firstDigitTimeoutSec = 99;
+    again.caller.number = 'forged';
+    assert.deepEqual([session.settings.firstDigitTimeoutSec, session.caller.number, session.handle().caller.number], [4, '100', '100']);
+    session.result = undefined;
+    session.settings = {};
+    assert.deepEqual([Object.hasOwn(session.handle(), 'result'), Object.hasOwn(session.handle(), 'settings')], [false, false]);
+  });
+
+  it('checks a token without hashing, and draws tokens from the random source in batches', function () {
+    const { session } = clocked();
+    const token = session.handle().token;
+    const hashes = counting(crypto, 'createHash', () => {
+      for (let i = 0; i < 20; i++) assert.equal(session.owns(token), true);
+      const last = token?.endsWith('x') ? 'y' : 'x';
+      for (const wrong of [`${token?.slice(0, -1)}${last}`, token?.toUpperCase(), '\u0100'.repeat(32), `${token}`.replace(/./g, (c) => String.fromCharCode(c.charCodeAt(0) + 256))]) {
+        assert.equal(session.owns(wrong), false, String(wrong));
+      }
+    });
+    assert.equal(hashes, 0);
+    const tokens = new Set<string>();
+    const draws = counting(crypto, 'randomBytes', () => {
+      for (let i = 0; i < 1000; i++) tokens.add(newToken());
+    });
+    assert.equal(tokens.size, 1000);
+    assert.ok(draws <= 1000 / 64, `${draws} reads of the random source for 1000 tokens`);
+    for (const t of tokens) assert.match(t, /^[A-Za-z0-9_-]{32}$/);
+  });
+
+  it('answers find() for a live call with the same object on every step (no lookup object per step)', function () {
+    const { registry, emit } = fed();
+    emit({ type: 'StasisStart', args: [], channel: { id: 'c1', name: 'PJSIP/a', state: 'Ring', caller: { number: '100', name: '' }, dialplan: { context: 'default', exten: '8000', priority: 1 }, language: 'en' } });
+    const h = registry.get('c1')?.handle();
+    assert.ok(h);
+    const found = registry.find(h);
+    assert.deepEqual(found, { kind: 'live', session: registry.get('c1') });
+    assert.equal(registry.find(h), found);
+    assert.ok(Object.isFrozen(found));
+    assert.deepEqual(registry.find({ id: 'c1', token: 'x'.repeat(32) }), { kind: 'refused', missing: false });
+  });
+
+  it('writes ISO 8601 times exactly as Date#toISOString does, for any time a Date holds', function () {
+    const MAX = 8.64e15;
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -MAX, max: MAX }), fc.integer({ min: T0 - 100_000, max: T0 + 100_000 }), fc.double({ min: -MAX, max: MAX, noNaN: true })), (ms) => {
+        assert.equal(isoTime(ms), new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+    for (const ms of [0, -1, 999, 1000, -1000, -1001, MAX, -MAX, 253402300799999, 253402300800000, -62167219200001]) assert.equal(isoTime(ms), new Date(ms).toISOString(), String(ms));
+    // The same second again, from its kept text.
+    assert.equal(isoTime(T0 + 7), '2026-01-02T09:00:00.007Z');
+    assert.equal(isoTime(T0 + 64_000 + 5), '2026-01-02T09:01:04.005Z', 'another second in the same slot');
+    assert.equal(isoTime(T0 + 8), '2026-01-02T09:00:00.008Z');
+    assert.throws(() => isoTime(MAX + 1), RangeError);
+    assert.throws(() => isoTime(Number.NaN), RangeError);
+  });
+
+  it('ends a call with a CallEndedError that captured no stack (only the registry\'s event handler would show)', function () {
+    const { session } = clocked();
+    const before = Error.stackTraceLimit;
+    session.end({ reason: 'hangup', by: 'caller', cause: 16 });
+    const reason = session.signal.reason as Error;
+    assert.equal(reason.name, 'CallEndedError');
+    assert.match(reason.message, /call c1 ended \(hangup, cause 16/);
+    assert.equal(reason.stack?.split('\n').length, 1);
+    assert.equal(Error.stackTraceLimit, before, 'the limit is put back');
+  });
+});
