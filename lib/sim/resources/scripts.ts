@@ -33,15 +33,15 @@ export class Scripts {
     const signal = ch.scriptAbort.signal;
     const clock = this.core.clock;
     // The party's own timeline: each timed step counts from when the one before it was due, so a busy machine running
-    // a timer late neither stretches what the party does (1.2 s of talk stays 1.2 s) nor moves its next step.
+    // a timer late neither stretches what the party does (1.2 s of talk stays 1.2 s) nor moves its next step; a
+    // waitFor step starts it again when what it waited for happened, not when its promise's continuation ran.
     let at = clock.now();
     for (const step of steps) {
       if (signal.aborted || ch.destroyed) return;
       if ('wait' in step) {
         at = await clock.sleep(step.wait, signal, at);
       } else if ('waitFor' in step) {
-        await this.waitFor(ch, step.waitFor, step.media, step.timeout, signal);
-        at = clock.now();
+        at = await this.waitFor(ch, step.waitFor, step.media, step.timeout, signal);
       } else if ('dtmf' in step) {
         for (const [i, digit] of [...step.dtmf].entries()) {
           if (!/^[0-9A-D#*]$/i.test(digit)) throw new Error(`"${digit}" is not a DTMF digit`);
@@ -75,10 +75,11 @@ export class Scripts {
   until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
     const ch = this.core.channels.get(id);
     if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
-    return this.waitFor(ch, what, media, undefined, signal);
+    return this.waitFor(ch, what, media, undefined, signal).then(() => undefined);
   }
 
-  private waitFor(ch: SimChannel, what: string, media: string | undefined, timeout: number | undefined, signal: AbortSignal): Promise<void> {
+  /** Resolves with the simulated time the condition was met (not when the promise's continuation ran). */
+  private waitFor(ch: SimChannel, what: string, media: string | undefined, timeout: number | undefined, signal: AbortSignal): Promise<number> {
     const done = (): boolean => {
       switch (what) {
         case 'answer':
@@ -93,10 +94,10 @@ export class Scripts {
           return false;
       }
     };
-    if (done()) return Promise.resolve();
+    if (done()) return Promise.resolve(this.core.clock.now());
     const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
     if (!event) return Promise.reject(new Error(`waitFor: unknown condition "${what}"`));
-    return new Promise((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       let timer: { cancel(): void } | undefined;
       const check = (uri?: string): void => {
         if (what === 'silence') {
@@ -111,7 +112,7 @@ export class Scripts {
       };
       const finish = (): void => {
         cleanup();
-        resolve();
+        resolve(this.core.clock.now());
       };
       const onAbort = (): void => {
         cleanup();
