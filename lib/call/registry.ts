@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { causeText, HANGUP_REASONS, type HangupReason } from '../ari/causes';
+import { AriError } from '../ari/errors';
 import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
 import type { Channel, StasisStart } from '../ari/types';
 import { silentLogger, type Logger } from '../log';
@@ -31,7 +32,18 @@ export interface CallRegistryOptions {
   /** Reconciliations of the connection, to hang up calls left by an earlier run. */
   onReconciled?: (listener: (r: Reconciliation) => void) => () => void;
   now?: () => number;
+  /**
+   * A hangup Asterisk did not answer (no connection, no answer in time) is asked again after this long, doubling up
+   * to HANGUP_RETRY_MAX_MS, for as long as the call is live here: a call the flow ended must not stay up (a bridged
+   * transfer would go on costing). Default HANGUP_RETRY_MS.
+   */
+  hangupRetryMs?: number;
 }
+
+/** The first wait before a hangup Asterisk did not answer is asked again. */
+export const HANGUP_RETRY_MS = 2000;
+/** The longest wait between two such asks. */
+export const HANGUP_RETRY_MAX_MS = 30_000;
 
 /**
  * What msg.call leads to. `refused`: the handle does not prove it is the
@@ -65,6 +77,7 @@ export class CallRegistry {
   private readonly requestedCause = new Map<string, number>();
   /** Calls that ended in the last IN_TRANSIT_MS, oldest first, with when. */
   private readonly recentlyEnded = new Map<string, number>();
+  private disposed = false;
 
   constructor(
     private readonly telephony: Telephony,
@@ -168,7 +181,29 @@ export class CallRegistry {
     }
     session.hangupRequested = true;
     this.requestedCause.set(session.channelId, typeof reason === 'string' ? HANGUP_REASONS[reason] : reason.code);
-    await this.telephony.hangup(session.channelId, reason);
+    try {
+      await this.telephony.hangup(session.channelId, reason);
+    } catch (err) {
+      if (err instanceof AriError && err.kind === 'not-connected') this.hangupAgain(session, reason, this.options.hangupRetryMs ?? HANGUP_RETRY_MS);
+      throw err;
+    }
+  }
+
+  /** Asks again for a hangup Asterisk did not answer, after `waitMs`, while the call is live here (see hangupRetryMs). */
+  private hangupAgain(session: CallSession, reason: HangupReason | { code: number }, waitMs: number): void {
+    const key = `hangup:${session.channelId}`;
+    if (this.graceTimers.has(key) || this.disposed) return;
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(key);
+      if (this.disposed || this.sessions.get(session.channelId)?.session !== session) return;
+      this.log.warn(`call ${session.id}: Asterisk did not answer its hangup; asking again`);
+      this.telephony.hangup(session.channelId, reason).catch((err: unknown) => {
+        if (err instanceof AriError && err.kind === 'not-connected') this.hangupAgain(session, reason, Math.min(waitMs * 2, HANGUP_RETRY_MAX_MS));
+        else this.log.warn(`hanging up call ${session.id} failed: ${(err as Error).message}`);
+      });
+    }, waitMs);
+    timer.unref();
+    this.graceTimers.set(key, timer);
   }
 
   /** Hangs up every call (the connection is closing for good): the system ends them, `why` says so. */
@@ -181,6 +216,7 @@ export class CallRegistry {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const off of this.unsubscribe.splice(0)) off();
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
@@ -288,9 +324,11 @@ export class CallRegistry {
     if (!this.sessions.has(s.id)) return;
     this.sessions.delete(s.id);
     this.requestedCause.delete(s.channelId);
-    const timer = this.graceTimers.get(s.channelId);
-    if (timer) clearTimeout(timer);
-    this.graceTimers.delete(s.channelId);
+    for (const key of [s.channelId, `hangup:${s.channelId}`]) {
+      const timer = this.graceTimers.get(key);
+      if (timer) clearTimeout(timer);
+      this.graceTimers.delete(key);
+    }
     const end = s.ended;
     const now = this.now();
     for (const [id, at] of this.recentlyEnded) {

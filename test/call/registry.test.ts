@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { AriConnection } from '../../lib/ari/connection';
-import { CallEndedError } from '../../lib/ari/errors';
+import { AriError, CallEndedError } from '../../lib/ari/errors';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import { CallSession, TRACE_LIMIT } from '../../lib/call/session';
 import { readHandle, tokenMatches, withoutToken } from '../../lib/call/handle';
@@ -93,6 +93,29 @@ describe('call sessions', function () {
       await reg.hangup(s, 'busy');
       const e = await ended;
       assert.deepEqual([e.end.by, e.end.cause, e.end.causeText], ['flow', 17, 'User busy']);
+    });
+
+    it('asks again for a hangup Asterisk did not answer, until the call is gone', async function () {
+      // Asterisk away or not answering in time: the adapter fails the request as not-connected. A call the flow ended
+      // must not stay up (a bridged transfer would go on costing), so the registry asks again, and again.
+      const failing = 2;
+      const asked: string[] = [];
+      const hangup = r.conn.hangup.bind(r.conn);
+      r.conn.hangup = async (channelId, reason) => {
+        asked.push(channelId);
+        if (asked.length <= failing) throw new AriError('channels.hangup', 'not-connected', 'no answer from Asterisk within 10000 ms');
+        return hangup(channelId, reason);
+      };
+      reg.dispose();
+      reg = new CallRegistry(r.conn, { connectionId: 'conn-1', logger: r.log, hangupRetryMs: 5 });
+      const id = await inbound(r);
+      const s = reg.get(id);
+      assert.ok(s);
+      const ended = nextEnded(reg);
+      await assert.rejects(reg.hangup(s, 'busy'), (err: AriError) => err.kind === 'not-connected');
+      const e = await ended;
+      assert.deepEqual([e.end.by, e.end.cause], ['flow', 17]);
+      assert.deepEqual(asked, [id, id, id], 'asked three times: twice unanswered, then hung up');
     });
 
     it('does not take a channel it claimed (an outbound leg) for a new inbound call', async function () {
