@@ -1,0 +1,74 @@
+/**
+ * bench/heap-diff: what one heap snapshot holds that another did not, by
+ * constructor. Objects are matched by their snapshot id (stable within one
+ * process), so "new" means allocated after the first snapshot and still
+ * reachable in the second. Sizes are self sizes (bytes of the object alone),
+ * divided by --per (e.g. the calls in progress in the second snapshot).
+ *
+ *   node dist/bench/heap-diff.js BEFORE.heapsnapshot AFTER.heapsnapshot [--per 1000] [--top 60]
+ *
+ * Snapshots of bench/ivr-heap (idle, busy, after) are what it was written for.
+ */
+import fs from 'node:fs';
+import { flag } from './support';
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+interface Nodes {
+  count: number;
+  key(i: number): string;
+  id(i: number): number;
+  size(i: number): number;
+}
+
+function read(file: string): Nodes {
+  const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Snapshot;
+  const fields = s.snapshot.meta.node_fields;
+  const types = s.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const [t, n, id, size] = ['type', 'name', 'id', 'self_size'].map((f) => fields.indexOf(f)) as [number, number, number, number];
+  const at = (i: number, f: number): number => s.nodes[i * width + f] as number;
+  return {
+    count: s.nodes.length / width,
+    key: (i) => {
+      const type = types[at(i, t)] ?? '?';
+      // Strings and numbers are named by their value: one line for all of them.
+      const name = /string|number/.test(type) ? '' : (s.strings[at(i, n)] ?? '').slice(0, 60);
+      return `${type}:${name}`;
+    },
+    id: (i) => at(i, id),
+    size: (i) => at(i, size),
+  };
+}
+
+function main(): void {
+  const [beforeFile, afterFile] = process.argv.slice(2).filter((a) => a.endsWith('.heapsnapshot'));
+  if (!beforeFile || !afterFile) throw new Error('usage: heap-diff BEFORE.heapsnapshot AFTER.heapsnapshot [--per N] [--top N]');
+  const per = Number(flag('--per') ?? 1);
+  const top = Number(flag('--top') ?? 60);
+  const before = read(beforeFile);
+  const known = new Set<number>();
+  for (let i = 0; i < before.count; i += 1) known.add(before.id(i));
+  const after = read(afterFile);
+  const byKey = new Map<string, { count: number; bytes: number }>();
+  let total = 0;
+  for (let i = 0; i < after.count; i += 1) {
+    if (known.has(after.id(i))) continue;
+    const k = after.key(i);
+    const row = byKey.get(k) ?? { count: 0, bytes: 0 };
+    row.count += 1;
+    row.bytes += after.size(i);
+    byKey.set(k, row);
+    total += after.size(i);
+  }
+  console.log(`new objects: ${(total / per).toFixed(0)} B per unit (${total} B / ${per})`);
+  for (const [k, row] of [...byKey].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, top)) {
+    console.log(`${(row.bytes / per).toFixed(0).padStart(8)} B ${(row.count / per).toFixed(2).padStart(8)} objects  ${k}`);
+  }
+}
+
+main();
