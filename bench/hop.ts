@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import { listEngines, type Engine } from '../nodes/deployed/engine';
+import { connectedEngine } from './ivr-plugin';
 import { flag, nodeRed, post, startEmbeddedNodeRed, startSimulatorProcess } from './support';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -44,26 +44,6 @@ function chainFlow(url: string, length: number): Record<string, unknown>[] {
     ...sets,
     { id: 'hu', type: 'callflow-hangup', z: 'tab', x: 300, y: 50, reason: 'normal', wires: [] },
   ];
-}
-
-function connectedEngine(): Promise<Engine> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the connection did not come up within 20 s')), 20_000);
-    const look = (): void => {
-      const engine = listEngines()[0];
-      if (!engine) {
-        setTimeout(look, 50);
-        return;
-      }
-      const off = engine.onStatus((s) => {
-        if (s.state !== 'connected') return;
-        clearTimeout(timer);
-        queueMicrotask(() => off());
-        resolve(engine);
-      });
-    };
-    look();
-  });
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;

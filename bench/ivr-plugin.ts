@@ -42,7 +42,8 @@ export async function startPlugin(url: string): Promise<AppUnderTest> {
   }
 }
 
-function connectedEngine(): Promise<Engine> {
+/** The first engine (callflow-asterisk connection) of the embedded Node-RED, once it is connected; 20 s at most. */
+export function connectedEngine(): Promise<Engine> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the connection did not come up within 20 s')), 20_000);
     const look = (): void => {
