@@ -27,7 +27,8 @@ import { AriConnection } from '../lib/ari/connection';
 import type { TelephonyEvent } from '../lib/ari/port';
 import { flag, ms, post, rssMb, startSimulatorProcess, summary } from './support';
 
-async function adapterRoundTrip(url: string, iterations: number): Promise<void> {
+/** A connection to the simulator on application `bench`, reconciled, and a call from `from` in it (not answered). */
+async function connectedCall(url: string, from: string): Promise<{ conn: AriConnection; id: string }> {
   const conn = new AriConnection({ url, username: 'asterisk', password: 'asterisk', app: 'bench' });
   const reconciled = new Promise<void>((resolve) => conn.onReconciled(() => resolve()));
   conn.start();
@@ -41,8 +42,12 @@ async function adapterRoundTrip(url: string, iterations: number): Promise<void> 
       }
     });
   });
-  await post(`${url}/sim/calls`, { from: '+15550100', to: '100', app: 'bench' });
-  const id = await started;
+  await post(`${url}/sim/calls`, { from, to: '100', app: 'bench' });
+  return { conn, id: await started };
+}
+
+async function adapterRoundTrip(url: string, iterations: number): Promise<void> {
+  const { conn, id } = await connectedCall(url, '+15550100');
   await conn.answer(id);
 
   let waiting: { value: string; resolve: () => void } | undefined;
@@ -79,21 +84,7 @@ async function adapterRoundTrip(url: string, iterations: number): Promise<void> 
  * with a collection says so instead.
  */
 async function adapterCost(url: string, steps: number, rounds: number): Promise<void> {
-  const conn = new AriConnection({ url, username: 'asterisk', password: 'asterisk', app: 'bench' });
-  const reconciled = new Promise<void>((resolve) => conn.onReconciled(() => resolve()));
-  conn.start();
-  await conn.whenConnected();
-  await reconciled;
-  const started = new Promise<string>((resolve) => {
-    const off = conn.onEvent((e) => {
-      if (e.type === 'StasisStart') {
-        off();
-        resolve(e.channel.id);
-      }
-    });
-  });
-  await post(`${url}/sim/calls`, { from: '+15550101', to: '100', app: 'bench' });
-  const id = await started;
+  const { conn, id } = await connectedCall(url, '+15550101');
   const call = new AbortController();
   const { signal } = call;
   await conn.answer(id, signal);
