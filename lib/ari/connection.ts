@@ -10,7 +10,8 @@
  * restarted), open the event socket, then reconcile: ask Asterisk which
  * channels are still in the application, end the ones it no longer has
  * (ChannelLost), and settle playbacks, recordings and originates whose
- * final event was missed (pending.ts keeps those operations).
+ * final event was missed (pending.ts keeps those operations). Events reach
+ * their listeners through subscriptions.ts.
  *
  * The operations themselves live along ARI's resources, as Asterisk's
  * res/ari/resource_<resource>.c do: channel-operations.ts, bridge-
@@ -30,6 +31,7 @@ import { ChannelOperations } from './channel-operations';
 import { MediaOperations } from './media-operations';
 import { INSTANCE_VARIABLE, sortUnclaimed, untilApplicationFree } from './ownership';
 import { PendingOperations } from './pending';
+import { Subscriptions } from './subscriptions';
 import { AttemptError, NETWORK_CODES, normalizeAriUrl, preflight } from './preflight';
 import type {
   ChannelLost,
@@ -77,34 +79,13 @@ export interface AriConnectionOptions {
   replacedBackoff?: { initialMs: number; maxMs: number };
 }
 
-/** The properties of an event that hold a channel, and those that hold a playback's or recording's target. */
-const CHANNEL_KEYS = ['channel', 'peer', 'caller', 'replace_channel'] as const;
-const TARGET_KEYS = ['playback', 'recording'] as const;
-const CANDIDATES = CHANNEL_KEYS.length + 1 + TARGET_KEYS.length;
-
-/** The i-th place an event can name a channel in: a channel property, ChannelLost's id, a playback's or recording's target. */
-function candidateId(event: TelephonyEvent, i: number): string | undefined {
-  const e = event as unknown as Partial<Record<string, unknown>>;
-  if (i < CHANNEL_KEYS.length) {
-    const id = (e[CHANNEL_KEYS[i] as string] as { id?: unknown } | undefined)?.id;
-    return typeof id === 'string' ? id : undefined;
-  }
-  if (i === CHANNEL_KEYS.length) return event.type === 'ChannelLost' ? event.channelId : undefined;
-  const target = (e[TARGET_KEYS[i - CHANNEL_KEYS.length - 1] as string] as { target_uri?: unknown } | undefined)?.target_uri;
-  return typeof target === 'string' && target.startsWith('channel:') ? target.slice('channel:'.length) : undefined;
-}
-
 export class AriConnection implements Telephony {
   readonly app: string;
   private readonly baseUrl: string;
   private readonly log: Logger;
   private readonly events = new EventEmitter();
-  /**
-   * Listeners, copied on write: dispatch walks the array it found, so a listener added or removed during an event
-   * changes the next event's array, not this one's (no copy per event).
-   */
-  private appListeners: readonly TelephonyListener[] = [];
-  private readonly watchers = new Map<string, readonly TelephonyListener[]>();
+  /** Application listeners and channel watchers (subscriptions.ts). */
+  private readonly subscriptions: Subscriptions;
   /** Playbacks, recordings and originates waiting for their final event. */
   private readonly pending = new PendingOperations();
   /** Channels in the application (StasisStart seen) or originated by us and not yet gone. */
@@ -137,6 +118,7 @@ export class AriConnection implements Telephony {
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
     this.app = options.app;
     this.log = options.logger ?? silentLogger;
+    this.subscriptions = new Subscriptions(this.log);
     this.events.setMaxListeners(0);
   }
 
@@ -320,53 +302,20 @@ export class AriConnection implements Telephony {
   // ------------------------------------------------------------------ events
 
   onEvent(listener: TelephonyListener): () => void {
-    if (!this.appListeners.includes(listener)) this.appListeners = [...this.appListeners, listener];
-    return () => {
-      if (this.appListeners.includes(listener)) this.appListeners = this.appListeners.filter((l) => l !== listener);
-    };
+    return this.subscriptions.onEvent(listener);
   }
 
   watchChannel(channelId: string, listener: TelephonyListener): () => void {
-    const list = this.watchers.get(channelId);
-    if (!list) this.watchers.set(channelId, [listener]);
-    else if (!list.includes(listener)) this.watchers.set(channelId, [...list, listener]);
-    return () => {
-      const l = this.watchers.get(channelId);
-      if (!l?.includes(listener)) return;
-      if (l.length === 1) this.watchers.delete(channelId);
-      else this.watchers.set(channelId, l.filter((x) => x !== listener));
-    };
+    return this.subscriptions.watchChannel(channelId, listener);
   }
 
   /** Number of channels with watchers (for leak checks in tests). */
   get watchedChannels(): number {
-    return this.watchers.size;
-  }
-
-  /** The channels an event is about: one id (most events), several, or none; allocates only for several. */
-  private channelIdsOf(event: TelephonyEvent): string | string[] | undefined {
-    let one: string | undefined;
-    let many: string[] | undefined;
-    for (let i = 0; i < CANDIDATES; i += 1) {
-      const id = candidateId(event, i);
-      if (id === undefined) continue;
-      if (one === undefined) one = id;
-      else if (id !== one && !many?.includes(id)) (many ??= [one]).push(id);
-    }
-    return many ?? one;
-  }
-
-  private safely(listener: TelephonyListener, event: TelephonyEvent): void {
-    try {
-      listener(event);
-    } catch (err) {
-      this.log.error(`a listener failed on ${event.type}: ${(err as Error).stack ?? String(err)}`);
-    }
+    return this.subscriptions.watchedChannels;
   }
 
   private dispatch(event: TelephonyEvent): void {
     this.pending.settle(event);
-    const ids = this.channelIdsOf(event);
     if (event.type === 'StasisStart') {
       const id = event.channel.id;
       this.tracked.add(id);
@@ -377,9 +326,7 @@ export class AriConnection implements Telephony {
         });
       }
     }
-    for (const listener of this.appListeners) this.safely(listener, event);
-    if (typeof ids === 'string') this.toWatchers(ids, event);
-    else if (ids) for (const id of ids) this.toWatchers(id, event);
+    this.subscriptions.deliver(event);
     // The end of a channel ends its subscriptions, whether or not their owners remembered to remove them.
     const ended =
       event.type === 'ChannelDestroyed'
@@ -390,16 +337,11 @@ export class AriConnection implements Telephony {
             ? event.channel.id
             : undefined;
     if (ended !== undefined) {
-      this.watchers.delete(ended);
+      this.subscriptions.endChannel(ended);
       this.tracked.delete(ended);
       this.originated.delete(ended);
     }
     if (event.type === 'StasisEnd') this.tracked.delete(event.channel.id);
-  }
-
-  private toWatchers(channelId: string, event: TelephonyEvent): void {
-    const list = this.watchers.get(channelId);
-    if (list) for (const listener of list) this.safely(listener, event);
   }
 
   // ------------------------------------------------------------------ reconciliation
