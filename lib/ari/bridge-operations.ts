@@ -32,6 +32,25 @@ export class BridgeOperations {
     return this.port.command('bridges', 'removeChannel', { bridgeId, channel: channelIds.join(',') }, signal);
   }
 
+  /**
+   * Music on hold into the bridge (POST /bridges/{id}/moh): Asterisk puts an Announcer channel playing the class
+   * (default: the default class) into it, which everyone in the bridge hears until stopBridgeMoh.
+   */
+  startBridgeMoh(bridgeId: string, mohClass?: string, signal?: AbortSignal): Promise<void> {
+    const params: Record<string, unknown> = { bridgeId };
+    if (mohClass) params.mohClass = mohClass;
+    return this.port.command('bridges', 'startMoh', params, signal);
+  }
+
+  /** Stops a bridge's music on hold; a bridge that plays none (409) or is gone (404) is not an error. */
+  async stopBridgeMoh(bridgeId: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.port.command('bridges', 'stopMoh', { bridgeId }, signal);
+    } catch (err) {
+      if (!(err instanceof AriError && (err.kind === 'not-found' || err.status === 409))) throw err;
+    }
+  }
+
   async destroyBridge(bridgeId: string): Promise<void> {
     try {
       await this.port.command('bridges', 'destroy', { bridgeId });

@@ -159,6 +159,18 @@ export class ChannelOperations {
     return this.port.command('channels', 'continueInDialplan', { channelId, ...target }, signal);
   }
 
+  /**
+   * Mutes a channel: `in` stops what the caller says from reaching the others (a conference's muted participant),
+   * `out` what they hear, `both` either way. Unmute takes the same direction back (ARI POST/DELETE /channels/{id}/mute).
+   */
+  mute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void> {
+    return this.port.command('channels', 'mute', { channelId, direction }, signal);
+  }
+
+  unmute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void> {
+    return this.port.command('channels', 'unmute', { channelId, direction }, signal);
+  }
+
   redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {
     return this.port.command('channels', 'redirect', { channelId, endpoint }, signal);
   }

@@ -523,6 +523,14 @@ export class AriConnection implements Telephony {
     return this.channels.continueInDialplan(channelId, target, signal);
   }
 
+  mute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void> {
+    return this.channels.mute(channelId, direction, signal);
+  }
+
+  unmute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void> {
+    return this.channels.unmute(channelId, direction, signal);
+  }
+
   redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {
     return this.channels.redirect(channelId, endpoint, signal);
   }
@@ -563,6 +571,14 @@ export class AriConnection implements Telephony {
 
   removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
     return this.bridges.removeFromBridge(bridgeId, channelIds, signal);
+  }
+
+  startBridgeMoh(bridgeId: string, mohClass?: string, signal?: AbortSignal): Promise<void> {
+    return this.bridges.startBridgeMoh(bridgeId, mohClass, signal);
+  }
+
+  stopBridgeMoh(bridgeId: string, signal?: AbortSignal): Promise<void> {
+    return this.bridges.stopBridgeMoh(bridgeId, signal);
   }
 
   destroyBridge(bridgeId: string): Promise<void> {

@@ -161,6 +161,12 @@ export interface Telephony {
   addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void>;
   removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void>;
   destroyBridge(bridgeId: string): Promise<void>;
+  /** Music on hold into a bridge until stopBridgeMoh (a bridge that plays none is not an error to stop). */
+  startBridgeMoh(bridgeId: string, mohClass?: string, signal?: AbortSignal): Promise<void>;
+  stopBridgeMoh(bridgeId: string, signal?: AbortSignal): Promise<void>;
+  /** Mutes a channel: `in` keeps what the caller says from the others (a conference's muted participant). */
+  mute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void>;
+  unmute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void>;
   /** Creates a channel in the application without dialing it (the first half of a transfer). */
   createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel>;
   /** Dials a channel made with createChannel. */
