@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { readExamples } from '../lib/playground/home';
 import { CORE_SOUNDS_EN } from '../lib/sim/core-sounds-en';
-import { CREDS, connected, useSimulator, type CallEndMsg } from './support/ivr';
+import { CREDS, connected, messages, useSimulator, type CallEndMsg } from './support/ivr';
+import type { ScriptStep } from '../lib/sim/script';
 import { NODES, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from './support/node-red';
 
 function core(file: string): unknown {
@@ -141,6 +142,50 @@ describe('examples', function () {
       assert.deepEqual([sim.answeredAt, sim.ended?.sipResponse], [undefined, 486]);
       const report = (await ended).payload;
       assert.deepEqual([report.by, report.cause, report.trace.at(-1)?.outcome], ['flow', 17, 'SIP 486 closed for the holidays']);
+    });
+  });
+
+  describe('Conference', function () {
+    const code = (digits: string): ScriptStep[] => [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: `${digits}#` }];
+    const bridged = (): string[][] => simulator().asterisk.bridgeList().filter((b) => b.id.startsWith('callflow-meeting-')).map((b) => b.channels);
+
+    it('400 (open): the Board host and a participant meet; the host leaving with # ends it for the participant', async function () {
+      await deploy('Conference');
+      const ended = messages<CallEndMsg>('ended', 2);
+      // The host leaves once they hear the participant come in (the join tone into the meeting).
+      const host = simulator().placeCall({ from: '+15550100', to: '400', args: ['conference'], script: [...code('7001'), { waitFor: 'bridged' }, { waitFor: 'playback-start', media: 'confbridge-join' }, { dtmf: '#' }] });
+      await host.until('bridged');
+      const participant = simulator().placeCall({ from: '+15550101', to: '400', args: ['conference'], script: [...code('7002'), { waitFor: 'bridged' }] });
+      const [first, second] = await Promise.all([host.ended(), participant.ended()]);
+      assert.ok(first.heard.some((h) => h.media === 'sound:vm-goodbye'), 'the host left with # and heard goodbye');
+      assert.ok(second.heard.some((h) => h.media === 'sound:conf-leaderhasleft'), 'the participant heard that the host left');
+      assert.ok(second.heard.some((h) => h.media === 'sound:vm-goodbye'));
+      const reports = await ended;
+      assert.deepEqual(reports.map((r) => r.payload.trace.find((t) => t.element === 'conference')?.outcome).sort(), ['ended last-host-left', 'left key']);
+      assert.deepEqual(bridged(), []);
+    });
+
+    it('400 (open): any other code makes a meeting on the fly; 401 (secured) refuses that code', async function () {
+      await deploy('Conference');
+      const open = simulator().placeCall({ from: '+15550100', to: '400', args: ['conference'], script: [...code('123456'), { waitFor: 'bridged' }, { dtmf: '#' }] });
+      assert.ok((await open.ended()).heard.some((h) => h.media === 'sound:conf-onlyperson'));
+      const secured = simulator().placeCall({ from: '+15550100', to: '401', args: ['conference'], script: [...code('123456'), ...code('123456'), ...code('123456')] });
+      const report = await secured.ended();
+      assert.equal(report.heard.filter((h) => h.media === 'sound:conf-invalidpin').length, 3);
+      assert.deepEqual(bridged(), []);
+    });
+
+    it('402 and 403 (direct): hosts and participants go straight into the number\'s meeting, no code asked', async function () {
+      await deploy('Conference');
+      const host = simulator().placeCall({ from: '+15550100', to: '402', args: ['conference'], script: [{ waitFor: 'bridged' }, { dtmf: '#' }] });
+      const participant = simulator().placeCall({ from: '+15550101', to: '403', args: ['conference'], script: [{ waitFor: 'bridged' }, { dtmf: '#' }] });
+      const reports = await Promise.all([host.ended(), participant.ended()]);
+      for (const r of reports) {
+        assert.ok(!r.heard.some((h) => h.media === 'sound:conf-getpin'), 'no code asked');
+        assert.ok(r.heard.some((h) => h.media === 'sound:vm-goodbye'));
+        assert.equal(r.transfers.filter((t) => t.kind === 'bridge').length, 1);
+      }
+      assert.notEqual(reports[0]?.transfers[0]?.target, reports[1]?.transfers[0]?.target, 'each number has its own meeting');
     });
   });
 

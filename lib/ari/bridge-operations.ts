@@ -24,6 +24,11 @@ export class BridgeOperations {
     return this.port.call('bridges', 'create', params, signal);
   }
 
+  /** Every bridge on Asterisk (GET /bridges), the application's and others'. */
+  listBridges(signal?: AbortSignal): Promise<Bridge[]> {
+    return this.port.call('bridges', 'list', {}, signal);
+  }
+
   addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
     return this.port.command('bridges', 'addChannel', { bridgeId, channel: channelIds.join(',') }, signal);
   }

@@ -565,6 +565,10 @@ export class AriConnection implements Telephony {
     return this.bridges.createBridge(options, signal);
   }
 
+  listBridges(signal?: AbortSignal): Promise<Bridge[]> {
+    return this.bridges.listBridges(signal);
+  }
+
   addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void> {
     return this.bridges.addToBridge(bridgeId, channelIds, signal);
   }

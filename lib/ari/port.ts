@@ -158,6 +158,7 @@ export interface Telephony {
   continueInDialplan(channelId: string, target: { context?: string; extension?: string; priority?: number; label?: string }, signal?: AbortSignal): Promise<void>;
   redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void>;
   createBridge(options?: { bridgeId?: string; type?: string; name?: string }, signal?: AbortSignal): Promise<Bridge>;
+  listBridges(signal?: AbortSignal): Promise<Bridge[]>;
   addToBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void>;
   removeFromBridge(bridgeId: string, channelIds: string[], signal?: AbortSignal): Promise<void>;
   destroyBridge(bridgeId: string): Promise<void>;

@@ -19,8 +19,8 @@ export interface CollectRequest {
   interDigitTimeoutSec: number;
   /** A key that ends the input early ('' for none); it is not part of the digits. */
   terminator: '' | '#' | '*';
-  /** The digits must match this (the whole input), run in linear time (see pattern.ts). */
-  pattern?: DigitPattern;
+  /** The digits must match this (the whole input): a pattern run in linear time (see pattern.ts), or any check of digits. */
+  pattern?: Pick<DigitPattern, 'matches'>;
   /** Further attempts after the first. */
   retries: number;
   invalidPrompts: string[];

@@ -16,6 +16,7 @@
  * gray version for its callers and share, else the official one.
  */
 import type { CallSession } from '../call/session';
+import type { RoutedConference } from '../conference/callflows';
 import type { RouteSettings, RoutingTable } from '../schemas/routing';
 import { CompiledRoutes } from './table';
 
@@ -101,6 +102,11 @@ export class FlowRouter {
 
   get names(): string[] {
     return [...this.flows.keys(), ...this.versioned.keys()];
+  }
+
+  /** The routing table's conference settings for a dialed number, by level (none without a table). */
+  conference(dialed: string): RoutedConference {
+    return this.routes?.conference(dialed) ?? {};
   }
 
   route(session: CallSession, args: string[]): RouteResult {

@@ -5,6 +5,7 @@
  * number's. Duplicate numbers and group names are refused when the table
  * is loaded, with what is duplicated.
  */
+import type { RoutedConference } from '../conference/callflows';
 import type { GroupRoute, NumberRoute, RouteSettings, RoutingTable } from '../schemas/routing';
 
 export interface RouteMatch {
@@ -51,6 +52,18 @@ export class CompiledRoutes {
 
   groupOf(dialed: string): GroupRoute | undefined {
     return this.exactGroup.get(dialed) ?? this.prefixes.find((p) => dialed.startsWith(p.prefix))?.group;
+  }
+
+  /** The conference settings of each level for a dialed number (the call flow is chosen in lib/conference/callflows.ts). */
+  conference(dialed: string): RoutedConference {
+    const routed: RoutedConference = {};
+    const number = this.byNumber.get(dialed)?.conference;
+    const group = this.groupOf(dialed)?.conference;
+    const account = this.table.account.conference;
+    if (account) routed.account = account;
+    if (group) routed.group = group;
+    if (number) routed.number = number;
+    return routed;
   }
 
   lookup(dialed: string): RouteMatch {

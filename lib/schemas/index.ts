@@ -19,6 +19,7 @@ import { routingConfig, routingTable } from './routing';
 import { graySettings, releasesConfig } from './releases';
 import { storeConfig } from './store-config';
 import { campaignConfig, campaignTemplate } from './campaign';
+import { conferenceConfig, conferenceOverride, meetingsConfig } from './conference';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -43,6 +44,9 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-campaign': campaignConfig,
   'callflow-campaign/template': campaignTemplate,
   'callflow-result': resultConfig,
+  'callflow-conference': conferenceConfig,
+  'callflow-conference/override': conferenceOverride,
+  'callflow-meetings': meetingsConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

@@ -2,8 +2,10 @@
  * The routing table of a callflow-routing config node: which IVR flow takes
  * a call to a dialed number (DID), by number, then number group, then the
  * account default; and the settings (language, timeouts) each level
- * overrides, in that order.
+ * overrides, in that order; and the conference call flow of each level
+ * (lib/conference/callflows.ts).
  */
+import { conferenceRouteSchema, type ConferenceRoute } from './conference';
 import { Validator } from './validator';
 
 export interface RouteSettings {
@@ -22,6 +24,8 @@ export interface NumberRoute {
   number: string;
   flow?: string;
   settings?: RouteSettings;
+  /** The conference call flow and its properties for calls to this number (lib/conference/callflows.ts). */
+  conference?: ConferenceRoute;
 }
 
 export interface GroupRoute {
@@ -30,10 +34,11 @@ export interface GroupRoute {
   numbers: string[];
   flow?: string;
   settings?: RouteSettings;
+  conference?: ConferenceRoute;
 }
 
 export interface RoutingTable {
-  account: { flow?: string; settings?: RouteSettings };
+  account: { flow?: string; settings?: RouteSettings; conference?: ConferenceRoute };
   groups: GroupRoute[];
   numbers: NumberRoute[];
 }
@@ -58,7 +63,7 @@ export const routingTableSchema = {
     account: {
       type: 'object',
       additionalProperties: false,
-      properties: { flow: FLOW, settings: routeSettingsSchema },
+      properties: { flow: FLOW, settings: routeSettingsSchema, conference: conferenceRouteSchema },
       default: {},
     },
     groups: {
@@ -79,6 +84,7 @@ export const routingTableSchema = {
           },
           flow: FLOW,
           settings: routeSettingsSchema,
+          conference: conferenceRouteSchema,
         },
         required: ['name', 'numbers'],
       },
@@ -94,6 +100,7 @@ export const routingTableSchema = {
           number: { type: 'string', pattern: '^\\+?[0-9*#]{1,32}$', description: 'a dialed number: digits, * and #, with an optional leading +' },
           flow: FLOW,
           settings: routeSettingsSchema,
+          conference: conferenceRouteSchema,
         },
         required: ['number'],
       },

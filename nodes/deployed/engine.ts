@@ -16,6 +16,7 @@ import type { ConnectionStatus } from '../../lib/ari/port';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import type { Logger } from '../../lib/log';
+import { LiveMeetings } from '../../lib/conference/meetings';
 import { FlowRouter, type FlowHandler, type VersionChooser } from '../../lib/routing/router';
 import type { AsteriskConfig } from '../../lib/schemas/asterisk';
 import { acquireSimulator, type EmbeddedSimulator } from '../../lib/sim/embedded';
@@ -101,6 +102,7 @@ export class Engine {
   readonly router = new FlowRouter();
   private connection: AriConnection | undefined;
   private registry: CallRegistry | undefined;
+  private liveMeetings: LiveMeetings | undefined;
   private simulator: EmbeddedSimulator | undefined;
   private started: Promise<void> | undefined;
   private closed = false;
@@ -142,6 +144,12 @@ export class Engine {
   get calls(): CallRegistry {
     if (!this.registry) throw new Error(`the Asterisk connection ${this.id} is not started`);
     return this.registry;
+  }
+
+  /** The conferences in progress on this connection (lib/conference). */
+  get meetings(): LiveMeetings {
+    if (!this.liveMeetings) throw new Error(`the Asterisk connection ${this.id} is not started`);
+    return this.liveMeetings;
   }
 
   get app(): string {
@@ -218,8 +226,21 @@ export class Engine {
       ...(this.settings.instance !== undefined ? { instance: this.settings.instance } : {}),
     });
     const registry = new CallRegistry(connection, { connectionId: this.id, logger: log, onReconciled: (l) => connection.onReconciled(l) });
+    const meetings = new LiveMeetings(connection, log, this.settings.instance);
     this.connection = connection;
     this.registry = registry;
+    this.liveMeetings = meetings;
+    // Meeting bridges an earlier run of this instance left on Asterisk (a restart of Node-RED) go once connected.
+    this.offs.push(
+      connection.onReconciled(() => {
+        meetings.sweep().then(
+          (gone) => {
+            if (gone.length > 0) this.log.warn(`destroyed ${gone.length} meeting bridge(s) left by an earlier run: ${gone.join(', ')}`);
+          },
+          (err: unknown) => this.log.warn(`looking for leftover meeting bridges failed: ${(err as Error).message}`),
+        );
+      }),
+    );
     this.offs.push(connection.onStatus((s) => this.emitStatus(s)));
     this.offs.push(registry.onCall((session, start) => this.route(session, start.args)));
     this.offs.push(registry.onEnded((ended) => {
@@ -292,6 +313,7 @@ export class Engine {
     this.closed = true;
     for (const wake of [...this.routeWaiters]) wake();
     await this.started;
+    if (this.liveMeetings) await withTimeout(this.liveMeetings.closeAll(), 5000);
     const live = this.registry?.size ?? 0;
     if (live > 0) {
       this.log.warn(`hanging up ${live} call(s): the Asterisk connection is closing (${why})`);

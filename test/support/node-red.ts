@@ -9,8 +9,10 @@ import answer = require('../../nodes/answer/answer');
 import asterisk = require('../../nodes/asterisk/asterisk');
 import callEnd = require('../../nodes/call-end/call-end');
 import collect = require('../../nodes/collect/collect');
+import conference = require('../../nodes/conference/conference');
 import entry = require('../../nodes/entry/entry');
 import hangup = require('../../nodes/hangup/hangup');
+import meetings = require('../../nodes/meetings/meetings');
 import menu = require('../../nodes/menu/menu');
 import play = require('../../nodes/play/play');
 import record = require('../../nodes/record/record');
@@ -56,7 +58,7 @@ function asDeployed(register: NodeModule): NodeModule {
   };
 }
 
-export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist] as unknown as NodeModule[]).map(asDeployed);
+export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference] as unknown as NodeModule[]).map(asDeployed);
 
 export type TestNode = EventEmitter & {
   id: string;

@@ -1,0 +1,277 @@
+/**
+ * callflow-conference over the wire (issue 15): the four call flows with several callers per meeting, codes good and
+ * bad, a full and a locked meeting, the last host leaving, the routing table's levels and the drop rule, in-meeting
+ * keys, and that every meeting bridge is gone from Asterisk when its callers are.
+ */
+import assert from 'node:assert/strict';
+import { CREDS, connected, ivrFlow, received, useSimulator, type CallMsg } from '../support/ivr';
+import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { requestsNaming } from '../support/ari-requests';
+import { closeAllEngines, findEngine } from '../../nodes/deployed/engine';
+import type { MeetingEvent, MeetingEventType } from '../../lib/conference/meeting';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const CHANGE = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [require.resolve('node-red')] })) as (typeof NODES)[number];
+
+const ROOMS = [
+  { id: 'board', name: 'Board', hostCode: '7001', participantCode: '7002' },
+  { id: 'small', name: 'Small', hostCode: '', participantCode: '8002', properties: { maxParticipants: 2 } },
+  { id: 'strict', name: 'Strict', hostCode: '9001', participantCode: '9002', properties: { endWhenLastHostLeaves: true } },
+];
+
+interface ConferencePayload {
+  outcome: string;
+  reason: string;
+  room?: string;
+  role?: string;
+  meeting?: string;
+  callFlow?: string;
+  level?: string;
+  attempts?: number;
+}
+
+describe('callflow-conference', function () {
+  useNodeRed();
+  const simulator = useSimulator(100);
+
+  /** `before`: msg.conference, set by a core change node between the entry and the conference node. */
+  async function deploy(settings: object = {}, options: { routing?: object; rooms?: object[]; before?: object } = {}): Promise<void> {
+    const configs: object[] = [{ id: 'mt', type: 'callflow-meetings', rooms: options.rooms ?? ROOMS }];
+    if (options.routing) configs.push({ id: 'rt', type: 'callflow-routing', groups: [], numbers: [], account: {}, ...options.routing });
+    await helper.load(
+      [...NODES, CHANGE],
+      ivrFlow(
+        simulator(),
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [[options.before ? 'ch' : 'cf']] },
+          ...(options.before ? [{ id: 'ch', type: 'change', rules: [{ t: 'set', p: 'conference', pt: 'msg', to: JSON.stringify(options.before), tot: 'json' }], wires: [['cf']] }] : []),
+          { id: 'cf', type: 'callflow-conference', meetings: 'mt', callFlow: 'direct_participant', room: '', properties: {}, onError: 'hangup', ...settings, wires: [['left'], ['ended'], ['refused']] },
+          { id: 'left', type: 'helper' },
+          { id: 'ended', type: 'helper' },
+          { id: 'refused', type: 'helper' },
+        ],
+        ['cf'],
+        { configs, ...(options.routing ? { routing: 'rt' } : {}) },
+      ),
+      CREDS,
+    );
+    await connected();
+  }
+
+  const bridges = (): { id: string; channels: string[] }[] => simulator().asterisk.bridgeList().filter((b) => b.id.startsWith('callflow-meeting-'));
+
+  it('direct: callers to one number meet in one bridge; one leaves with #, the last one out takes the bridge with them', async function () {
+    await deploy({ callFlow: 'direct_host' });
+    const left = nextMessage<CallMsg>(node('left'));
+    const first = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'bridged' }, { waitFor: 'playback-start', media: 'confbridge-join' }, { dtmf: '#' }] });
+    await first.until('bridged');
+    const second = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'bridged' }] });
+    const msg = await left;
+    const payload = msg.payload as unknown as ConferencePayload;
+    assert.equal(msg.call.caller.number, '101');
+    assert.deepEqual([payload.outcome, payload.reason, payload.role, payload.callFlow, payload.level], ['left', 'key', 'host', 'direct_host', 'node']);
+    assert.equal(msg.call.trace.at(-1)?.outcome, 'left key');
+    // The first caller was alone when they came in; both heard the tone of the second one joining.
+    assert.ok(first.report().heard.some((h) => h.media === 'sound:conf-onlyperson'));
+    assert.ok(second.report().heard.some((h) => h.media === 'sound:confbridge-join' && h.target === 'bridge'));
+    assert.equal(bridges().length, 1);
+    assert.deepEqual(bridges()[0]?.channels, [second.id]);
+    const outputs = ['left', 'ended', 'refused'].flatMap((id) => received(id));
+    const completed = nextMessage(node('completed'));
+    const over = meetingEvents('meeting-ended');
+    second.hangup();
+    await completed;
+    await over;
+    assert.equal(bridges().length, 0);
+    assert.equal(outputs.length, 0, 'a caller who hangs up leaves through no output');
+  });
+
+  it('open: two callers who enter the same new code at the same instant are in one meeting made on the fly', async function () {
+    await deploy({ callFlow: 'open' });
+    const script = [{ waitFor: 'playback-start' as const, media: 'conf-getpin' }, { dtmf: '555123#' }, { waitFor: 'bridged' as const }, { waitFor: 'bridged' as const }, { dtmf: '#' }];
+    const both = collect('left', 2);
+    simulator().placeCall({ from: '101', to: '500', script });
+    simulator().placeCall({ from: '102', to: '500', script });
+    const msgs = await both;
+    const payloads = msgs.map((m) => m.payload as unknown as ConferencePayload);
+    assert.equal(payloads[0]?.meeting, payloads[1]?.meeting, 'one meeting for the code');
+    assert.deepEqual(payloads.map((p) => p.role), ['participant', 'participant']);
+    assert.equal(payloads[0]?.room, undefined);
+  });
+
+  it('open and secured: a room\'s code leads into its room with its role', async function () {
+    await deploy({ callFlow: 'secured' });
+    const left = nextMessage<CallMsg>(node('left'));
+    simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }, { dtmf: '#' }] });
+    const payload = (await left).payload as unknown as ConferencePayload;
+    assert.deepEqual([payload.room, payload.role, payload.callFlow], ['board', 'host', 'secured']);
+  });
+
+  it('secured: a code no room has, on every attempt, is refused after saying so', async function () {
+    await deploy({ callFlow: 'secured', properties: { codeAttempts: 2 } });
+    const refused = nextMessage<CallMsg>(node('refused'));
+    const call = simulator().placeCall({
+      from: '101',
+      to: '500',
+      script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '1234#' }, { waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '4321#' }],
+    });
+    const payload = (await refused).payload as unknown as ConferencePayload;
+    assert.deepEqual([payload.outcome, payload.reason, payload.attempts], ['refused', 'invalid-code', 2]);
+    assert.deepEqual(
+      call.report().heard.map((h) => h.media),
+      ['sound:conf-getpin', 'sound:conf-invalidpin', 'sound:conf-getpin', 'sound:conf-invalidpin'],
+    );
+    assert.equal(bridges().length, 0, 'no meeting is made for a refused caller');
+  });
+
+  it('refuses a caller over the room\'s maximum, who hears that the meeting is full', async function () {
+    await deploy({ callFlow: 'secured' });
+    const refused = nextMessage<CallMsg>(node('refused'));
+    const code = [{ waitFor: 'playback-start' as const, media: 'conf-getpin' }, { dtmf: '8002#' }];
+    const two = meetingEvents('participant-joined', 2);
+    const a = simulator().placeCall({ from: '101', to: '500', script: [...code, { waitFor: 'bridged' }] });
+    const b = simulator().placeCall({ from: '102', to: '500', script: [...code, { waitFor: 'bridged' }] });
+    await two;
+    const third = simulator().placeCall({ from: '103', to: '500', script: code });
+    const payload = (await refused).payload as unknown as ConferencePayload;
+    assert.deepEqual([payload.reason, payload.room], ['full', 'small']);
+    assert.ok(third.report().heard.some((h) => h.media === 'sound:conf-full'));
+    assert.deepEqual(new Set(bridges()[0]?.channels), new Set([a.id, b.id]));
+  });
+
+  it('a host locks the meeting with 3: a participant is refused, a host still gets in', async function () {
+    await deploy({ callFlow: 'secured' });
+    const refused = nextMessage<CallMsg>(node('refused'));
+    const locked = meetingEvents('meeting-locked');
+    const host = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }, { dtmf: '3' }] });
+    await locked;
+    const participant = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7002#' }] });
+    assert.equal(((await refused).payload as unknown as ConferencePayload).reason, 'locked');
+    assert.ok(participant.report().heard.some((h) => h.media === 'sound:conf-locked'));
+    const joined = meetingEvents('participant-joined');
+    const cohost = simulator().placeCall({ from: '103', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }] });
+    assert.equal((await joined)[0]?.participant?.channel, cohost.id);
+    assert.ok(bridges()[0]?.channels.includes(cohost.id));
+    assert.ok(host.report().heard.some((h) => h.media === 'sound:conf-lockednow'));
+  });
+
+  it('ends the meeting for everyone when the last host leaves a room that says so', async function () {
+    await deploy({ callFlow: 'secured' });
+    const ended = nextMessage<CallMsg>(node('ended'));
+    const two = meetingEvents('participant-joined', 2);
+    const host = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '9001#' }, { waitFor: 'bridged' }] });
+    const participant = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '9002#' }, { waitFor: 'bridged' }] });
+    await two;
+    const over = meetingEvents('meeting-ended');
+    host.hangup();
+    const msg = await ended;
+    assert.equal(msg.call.caller.number, '102');
+    assert.deepEqual([(msg.payload as unknown as ConferencePayload).reason, (msg.payload as unknown as ConferencePayload).room], ['last-host-left', 'strict']);
+    assert.ok(participant.report().heard.some((h) => h.media === 'sound:conf-leaderhasleft'));
+    assert.equal((await over)[0]?.reason, 'last-host-left');
+    assert.equal(bridges().length, 0);
+  });
+
+  it('mutes participants on entry (not hosts) and takes the mute back when they leave; 1 toggles it', async function () {
+    await deploy({ callFlow: 'secured', properties: { mutedOnEntry: true } });
+    const log = requestsNaming('/mute');
+    try {
+      const left = nextMessage<CallMsg>(node('left'));
+      simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }] });
+      const participant = simulator().placeCall({
+        from: '102',
+        to: '500',
+        script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7002#' }, { waitFor: 'bridged' }, { wait: 300 }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'conf-unmuted' }, { dtmf: '#' }],
+      });
+      await left;
+      const mine = log.list().filter((l) => l.includes(participant.id));
+      assert.deepEqual(
+        mine.map((l) => l.split(' ')[0]),
+        ['POST', 'DELETE'],
+        `the participant is muted on entry and unmuted by key 1 (and not again on leaving): ${mine.join(', ')}`,
+      );
+      assert.ok(mine.every((l) => l.includes('direction=in')));
+      assert.equal(log.list().length, 2, 'the host is never muted');
+    } finally {
+      log.stop();
+    }
+  });
+
+  it('takes the call flow from the routing table: number over group over account, with each level\'s properties', async function () {
+    await deploy(
+      { callFlow: '' },
+      {
+        routing: {
+          account: { flow: 'main', conference: { callFlow: 'secured', properties: { codeAttempts: 1 } } },
+          groups: [{ name: 'meetings', numbers: ['60*'], conference: { callFlow: 'direct_host' } }],
+          numbers: [{ number: '601', conference: { callFlow: 'direct_participant' } }],
+        },
+      },
+    );
+    const left = collect('left', 2);
+    const refused = nextMessage<CallMsg>(node('refused'));
+    simulator().placeCall({ from: '101', to: '601', script: [{ waitFor: 'bridged' }, { dtmf: '#' }] });
+    simulator().placeCall({ from: '102', to: '602', script: [{ waitFor: 'bridged' }, { dtmf: '#' }] });
+    simulator().placeCall({ from: '103', to: '700', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '1111#' }] });
+    const byNumber = new Map((await left).map((m) => [m.call.dialed, m.payload as unknown as ConferencePayload]));
+    assert.deepEqual([byNumber.get('601')?.callFlow, byNumber.get('601')?.level, byNumber.get('601')?.role], ['direct_participant', 'number', 'participant']);
+    assert.deepEqual([byNumber.get('602')?.callFlow, byNumber.get('602')?.level, byNumber.get('602')?.role], ['direct_host', 'group', 'host']);
+    const account = (await refused).payload as unknown as ConferencePayload;
+    assert.deepEqual([account.callFlow, account.level, account.reason, account.attempts], ['secured', 'account', 'invalid-code', 1]);
+  });
+
+  it('drops a call no level gives a call flow: cause 1, one warning, no meeting', async function () {
+    await deploy({ callFlow: '' });
+    const completed = nextMessage(node('completed'));
+    const call = simulator().placeCall({ from: '101', to: '500' });
+    await completed;
+    const report = await call.ended();
+    assert.equal(report.ended?.cause, 1);
+    assert.equal(report.answeredAt, undefined, 'the caller was never answered');
+    assert.equal(bridges().length, 0);
+    const warnings = (node('cf') as unknown as { warn: { getCalls(): { args: unknown[] }[] } }).warn.getCalls().map((c) => String(c.args[0]));
+    assert.equal(warnings.filter((w) => w.includes('no conference call flow for 500')).length, 1, warnings.join('\n'));
+  });
+
+  it('takes msg.conference for one call, and refuses a bad one naming the field', async function () {
+    await deploy({ callFlow: 'secured' }, { before: { callFlow: 'direct_host', properties: { maxParticipants: 5 } } });
+    const left = nextMessage<CallMsg>(node('left'));
+    simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'bridged' }, { dtmf: '#' }] });
+    const payload = (await left).payload as unknown as ConferencePayload;
+    assert.deepEqual([payload.callFlow, payload.level, payload.role], ['direct_host', 'msg', 'host']);
+    await helper.unload();
+    await closeAllEngines();
+    await deploy({ callFlow: 'secured' }, { before: { callFlow: 'everyone', room: '../x' } });
+    const caught = nextMessage<{ error: { message: string } }>(node('caught'));
+    simulator().placeCall({ from: '101', to: '500' });
+    const message = (await caught).error.message;
+    assert.match(message, /msg\.conference\.callFlow: open, secured, direct_host or direct_participant \(got "everyone"\)/);
+    assert.match(message, /msg\.conference\.room: a room id \(got "\.\.\/x"\)/);
+    assert.equal(bridges().length, 0);
+  });
+});
+
+/** Resolves with the `count`-th meeting event of this type on connection a1 from now on (the plugin's own events). */
+function meetingEvents(type: MeetingEventType, count = 1): Promise<MeetingEvent[]> {
+  const seen: MeetingEvent[] = [];
+  return new Promise((resolve) => {
+    const off = findEngine('a1')?.meetings.onEvent((e) => {
+      if (e.type !== type) return;
+      seen.push(e);
+      if (seen.length < count) return;
+      off?.();
+      resolve(seen);
+    });
+  });
+}
+
+/** The first `count` msgs a node receives. */
+function collect(id: string, count: number): Promise<CallMsg[]> {
+  const all: CallMsg[] = [];
+  return new Promise((resolve) => {
+    node(id).on('input', (msg: CallMsg) => {
+      all.push(msg);
+      if (all.length === count) resolve(all);
+    });
+  });
+}
