@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallMsg } from '../support/ivr';
-import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { NODES, helper, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
 import { requestsNaming } from '../support/ari-requests';
 import { closeAllEngines, findEngine } from '../../nodes/deployed/engine';
 import type { MeetingEvent, MeetingEventType } from '../../lib/conference/meeting';
@@ -231,6 +231,39 @@ describe('callflow-conference', function () {
     assert.equal(bridges().length, 0);
     const warnings = (node('cf') as unknown as { warn: { getCalls(): { args: unknown[] }[] } }).warn.getCalls().map((c) => String(c.args[0]));
     assert.equal(warnings.filter((w) => w.includes('no conference call flow for 500')).length, 1, warnings.join('\n'));
+  });
+
+  it('leaves no meeting bridge on Asterisk when the flow is removed with callers in a meeting', async function () {
+    await deploy({ callFlow: 'direct_host' });
+    const two = meetingEvents('participant-joined', 2);
+    const a = simulator().placeCall({ from: '101', to: '500' });
+    const b = simulator().placeCall({ from: '102', to: '500' });
+    await two;
+    assert.equal(bridges().length, 1);
+    await helper.unload();
+    await closeAllEngines();
+    assert.deepEqual(bridges(), [], 'the meeting bridge is destroyed');
+    assert.ok((await a.ended()).ended && (await b.ended()).ended, 'and its callers are hung up');
+  });
+
+  it('destroys the meeting bridges an earlier run of this instance left, once connected again; another instance\'s stay', async function () {
+    await deploy({ callFlow: 'direct_host' });
+    const name = findEngine('a1')?.meetings.bridgeName ?? '';
+    assert.match(name, /^callflow-meetings \S+$/);
+    simulator().asterisk.createBridge({ bridgeId: 'callflow-meeting-left-by-a-crash', type: 'mixing', name });
+    simulator().asterisk.createBridge({ bridgeId: 'callflow-meeting-of-another-instance', type: 'mixing', name: 'callflow-meetings someone-else' });
+    simulator().asterisk.createBridge({ bridgeId: 'a-bridge-of-the-dialplan', type: 'mixing', name });
+    const log = requestsNaming('/bridges/');
+    try {
+      const swept = untilLogged(/destroyed 1 meeting bridge\(s\) left by an earlier run: callflow-meeting-left-by-a-crash/);
+      simulator().dropWebSockets();
+      await swept;
+      assert.deepEqual(bridges().map((b) => b.id), ['callflow-meeting-of-another-instance']);
+      assert.ok(simulator().asterisk.bridgeList().some((b) => b.id === 'a-bridge-of-the-dialplan'));
+      assert.deepEqual(log.list().filter((l) => l.startsWith('DELETE')), ['DELETE /ari/bridges/callflow-meeting-left-by-a-crash']);
+    } finally {
+      log.stop();
+    }
   });
 
   it('takes msg.conference for one call, and refuses a bad one naming the field', async function () {
