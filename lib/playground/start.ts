@@ -76,7 +76,9 @@ ${notes.length > 0 ? `${notes.join('\n')}\n` : ''}
     curl -s ${sim}/sim/calls/<id>/ended
   The other examples: "args":["hello"] (Hello IVR), "args":["closed"] (SIP response),
   "args":["support"] (Gray release: two versions of one flow; see the Call flows sidebar tab
-  and docs/releases.md).
+  and docs/releases.md), "args":["conference"] with "to" 400 to 403 (Conference: the four
+  conference call flows; the tab's description and docs/conferences.md place two callers
+  into one meeting).
   Outbound campaigns: on the "Notification campaign" tab (the specification's
   business scenario: busy customers are called twice more) or the "Survey
   campaign" tab, click "load ... customers", then "start" (docs/campaigns.md).

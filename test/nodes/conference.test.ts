@@ -233,6 +233,31 @@ describe('callflow-conference', function () {
     assert.equal(warnings.filter((w) => w.includes('no conference call flow for 500')).length, 1, warnings.join('\n'));
   });
 
+  it('says how many others are in to a caller who joins, and records the meeting from its start to its end', async function () {
+    await deploy({ callFlow: 'direct_host', properties: { announceCount: true, record: true } });
+    const started = meetingEvents('meeting-started');
+    const three = meetingEvents('participant-joined', 3);
+    const a = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'bridged' }, { talk: 1000 }] });
+    await a.until('bridged');
+    const b = simulator().placeCall({ from: '102', to: '500' });
+    await b.until('bridged');
+    const c = simulator().placeCall({ from: '103', to: '500' });
+    await three;
+    const meeting = (await started)[0]?.meeting ?? '';
+    assert.ok(a.report().heard.some((h) => h.media === 'sound:conf-onlyperson'), 'the first hears they are alone');
+    assert.ok(b.report().heard.some((h) => h.media === 'sound:conf-onlyone'), 'the second, that one other is in');
+    assert.deepEqual(
+      c.report().heard.filter((h) => h.target === 'channel').map((h) => h.media),
+      ['sound:conf-thereare', 'number:2', 'sound:conf-otherinparty'],
+      'the third, how many',
+    );
+    const over = meetingEvents('meeting-ended');
+    for (const call of [a, b, c]) call.hangup();
+    await over;
+    const stored = simulator().asterisk.storedRecordings().map((r) => r.name);
+    assert.ok(stored.includes(`meeting-${meeting}`), `the meeting's recording is stored: ${stored.join(', ')}`);
+  });
+
   it('leaves no meeting bridge on Asterisk when the flow is removed with callers in a meeting', async function () {
     await deploy({ callFlow: 'direct_host' });
     const two = meetingEvents('participant-joined', 2);
