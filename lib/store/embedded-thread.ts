@@ -72,6 +72,8 @@ export class EmbeddedThreadStore implements Store {
       if (this.worker === worker) this.worker = undefined;
       const waiting = [...this.waiting.values()];
       this.waiting.clear();
+      // Nothing waits on it any more: it must not keep the process alive (terminate() refs a worker until it exits).
+      worker.unref();
       for (const w of waiting) w.reject(new StoreError('failed', `the embedded store's thread ${why}`));
     };
     worker.on('error', (err) => fail(`failed: ${err.message}`));
