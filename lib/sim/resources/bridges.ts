@@ -57,6 +57,7 @@ export class Bridges {
         ch.signals.emit('bridged', b.id);
         for (const other of others) this.core.channels.get(other)?.signals.emit('bridged', b.id);
         if (b.moh) this.hearMoh(b.moh, ch);
+        this.core.resources.playbacks.hearBridgePlayback(b, ch);
       }
     });
   }

@@ -1,7 +1,8 @@
 /**
- * Music on hold in a bridge (POST/DELETE /bridges/{id}/moh), as res/ari/resource_bridges.c and res/res_stasis.c
- * do it: an internal Announcer channel in the bridge that ARI never shows, heard by every member while it plays,
- * leaving with the last caller (it is LONELY) and with the bridge. Over the wire with the raw client.
+ * What the members of a bridge hear. Music on hold (POST/DELETE /bridges/{id}/moh), as res/ari/resource_bridges.c
+ * and res/res_stasis.c do it: an internal Announcer channel in the bridge that ARI never shows, heard by every
+ * member while it plays, leaving with the last caller (it is LONELY) and with the bridge; and a bridge playback,
+ * heard by who enters while it plays. Over the wire with the raw client.
  */
 import assert from 'node:assert/strict';
 import type { Simulator } from '../../lib/sim';
@@ -11,7 +12,7 @@ import { is, useRawSimulator, type EventLog, type RawAri } from '../support/raw-
 type Json = Record<string, unknown>;
 const channelOf = (e: Json): Json => e.channel as Json;
 
-describe('simulator: music on hold in a bridge', function () {
+describe('simulator: what the members of a bridge hear', function () {
   let sim: Simulator;
   let ari: RawAri;
   let events: EventLog;
@@ -150,6 +151,29 @@ describe('simulator: music on hold in a bridge', function () {
     assert.deepEqual(music(a).map((h) => h.outcome), ['stopped', 'stopped']);
     await ari.ok('POST', '/bridges', { bridgeId: 'br1' });
     assert.equal((await ari.req('DELETE', '/bridges/br1/moh')).status, 409, 'a bridge made again with the same id has no music');
+  });
+
+  it('a member entering during a bridge announcement hears the rest of it and the items after it', async function () {
+    const a = await caller('1001');
+    const b = await caller('1002');
+    await ari.ok('POST', '/bridges', { bridgeId: 'br1' });
+    await enter('br1', a);
+    // An hour-long first item, long enough for b to enter during it however slow the machine; forward ends it.
+    sim.asterisk.defineRecording('an-hour', 3_600_000);
+    await ari.ok('POST', '/bridges/br1/play/ann-1', { media: 'recording:an-hour,sound:beep', skipms: 3_600_000 });
+    await events.next((e) => e.type === 'PlaybackStarted' && (e.playback as Json).id === 'ann-1');
+    await enter('br1', b);
+    const heardBy = (id: string): [string, string, string | undefined][] =>
+      sim.call(id).report().heard.filter((h) => h.playbackId === 'ann-1').map((h) => [h.media, h.target, h.outcome]);
+    assert.deepEqual(heardBy(b), [['recording:an-hour', 'bridge', undefined]], 'entering mid-announcement');
+    await ari.ok('POST', '/playbacks/ann-1/control', { operation: 'forward' });
+    await events.next((e) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'ann-1');
+    for (const id of [a, b]) {
+      assert.deepEqual(heardBy(id).map(([media, , outcome]) => [media, outcome]), [
+        ['recording:an-hour', 'done'],
+        ['sound:beep', 'done'],
+      ], id);
+    }
   });
 
   it('lets a script wait for the music and for silence after it', async function () {
