@@ -221,6 +221,14 @@ export class SimulatedAsterisk extends EventEmitter {
     return this.resources.bridges.destroyBridge(...args);
   }
 
+  startMoh(...args: Parameters<Bridges['startMoh']>): ReturnType<Bridges['startMoh']> {
+    return this.resources.bridges.startMoh(...args);
+  }
+
+  stopMoh(...args: Parameters<Bridges['stopMoh']>): ReturnType<Bridges['stopMoh']> {
+    return this.resources.bridges.stopMoh(...args);
+  }
+
   // ---------------------------------------------------------------- playbacks (resources/playbacks.ts)
 
   play(...args: Parameters<Playbacks['play']>): ReturnType<Playbacks['play']> {

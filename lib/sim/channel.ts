@@ -61,6 +61,16 @@ export class SimChannel {
   localHalf: 1 | 2 | undefined;
   /** A Local ;2 whose dialplan has started (core_unreal.c AST_UNREAL_CARETAKER_THREAD): ;1's hangup reaches it queued. */
   localDialplanStarted = false;
+  /**
+   * The directions POST /channels/{id}/mute suppresses (main/channel.c ast_channel_suppress): `in` what the party
+   * says, `out` what it hears. Mute adds directions and unmute takes them away, whatever was asked before.
+   */
+  readonly muted = { in: false, out: false };
+  /**
+   * Added to its bridge with mute=true (POST /bridges/{id}/addChannel): the bridge reads no audio from it
+   * (bridge_channel.c bridge_handle_trip, features->mute) until it leaves that bridge; DTMF still passes.
+   */
+  bridgeMuted = false;
 
   constructor(
     readonly id: string,
@@ -111,6 +121,8 @@ export class SimBridge {
   readonly creationtime = asteriskTime();
   readonly playbacks: SimPlayback[] = [];
   recording: SimRecording | undefined;
+  /** The music on hold POST /bridges/{id}/moh put into the bridge, while its Announcer channel is there. */
+  moh: BridgeMoh | undefined;
 
   constructor(
     readonly id: string,
@@ -121,7 +133,8 @@ export class SimBridge {
   json(): Bridge {
     return {
       id: this.id,
-      technology: this.bridgeType === 'holding' ? 'holding_bridge' : this.channels.length > 2 ? 'softmix' : 'simple_bridge',
+      // The Announcer channel of music on hold is a member too (the smart bridge counts it), though not listed.
+      technology: this.bridgeType === 'holding' ? 'holding_bridge' : this.channels.length + (this.moh ? 1 : 0) > 2 ? 'softmix' : 'simple_bridge',
       bridge_type: this.bridgeType,
       bridge_class: 'stasis',
       creator: 'Stasis',
@@ -130,6 +143,30 @@ export class SimBridge {
       creationtime: this.creationtime,
       video_mode: 'none',
     };
+  }
+}
+
+/**
+ * Music on hold in a bridge, as res_stasis.c bridge_moh_create makes it: an Announcer channel pair
+ * (chan_bridge_media.c; "Announcer/ARI_MOH-<n>;1" plays the class, ";2" is in the bridge). Both are internal
+ * channels (AST_CHAN_TP_INTERNAL), which ARI never shows: not in GET /channels, not in a bridge's `channels`, no
+ * event about them (res_stasis.c app_sanitizer), so the simulator keeps them here and not among its channels.
+ */
+export class BridgeMoh {
+  /** The report entries of the members that hear the music, per channel id. */
+  readonly heard = new Map<string, HeardEntry>();
+
+  constructor(
+    /** The uniqueids of ;1 and ;2 (taken from the same sequence as every channel's). */
+    readonly channelIds: [string, string],
+    /** The name of the ;2 half, the one in the bridge. */
+    readonly channelName: string,
+    public mohClass: string,
+  ) {}
+
+  /** What a member's report shows it heard. */
+  get media(): string {
+    return `moh:${this.mohClass}`;
   }
 }
 

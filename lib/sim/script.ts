@@ -61,10 +61,15 @@ export interface NumberBehaviour {
 }
 
 export interface HeardEntry {
+  /** The media URI; music on hold in a bridge is moh:<class> (moh:default when the application named none). */
   media: string;
+  /** The playback's id; empty for music on hold and for DTMF the application sent. */
   playbackId: string;
-  /** "channel" or "bridge": where the playback was started. */
-  target: 'channel' | 'bridge';
+  /**
+   * "channel" or "bridge": where the playback was started; "moh": music on hold of the bridge the channel was in
+   * (POST /bridges/{id}/moh), from when it started or the channel entered until it stopped or the channel left.
+   */
+  target: 'channel' | 'bridge' | 'moh';
   startedAt: string;
   endedAt?: string;
   /** done: played to the end; stopped: stopped by the application; failed: media missing or call hung up. */
@@ -96,6 +101,10 @@ export interface CallReport {
   recordings: { name: string; format: string; durationSec: number }[];
   /** Channel variables the application set. */
   variables: Record<string, string>;
+  /** What POST /channels/{id}/mute suppresses now (in: what the party says, out: what it hears); absent when nothing. */
+  muted?: 'in' | 'out' | 'both';
+  /** The bridge the channel is in having been added with mute=true: that bridge does not hear what it says. */
+  mutedInBridge?: string;
   ended?: {
     at: string;
     cause: number;

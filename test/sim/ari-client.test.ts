@@ -51,8 +51,8 @@ describe('simulator: unmodified ari-client', function () {
 
   it('builds every ARI resource and the operations call logic needs from the documents', function () {
     const expected: Record<string, string[]> = {
-      channels: ['originate', 'originateWithId', 'create', 'get', 'hangup', 'answer', 'ring', 'play', 'playWithId', 'record', 'getChannelVar', 'setChannelVar', 'sendDTMF', 'continueInDialplan', 'redirect', 'dial', 'list'],
-      bridges: ['create', 'createWithId', 'addChannel', 'removeChannel', 'destroy', 'play', 'playWithId'],
+      channels: ['originate', 'originateWithId', 'create', 'get', 'hangup', 'answer', 'ring', 'play', 'playWithId', 'record', 'getChannelVar', 'setChannelVar', 'sendDTMF', 'continueInDialplan', 'redirect', 'dial', 'list', 'mute', 'unmute'],
+      bridges: ['create', 'createWithId', 'addChannel', 'removeChannel', 'destroy', 'play', 'playWithId', 'startMoh', 'stopMoh'],
       playbacks: ['get', 'stop', 'control'],
       recordings: ['getLive', 'stop', 'cancel', 'getStored', 'listStored', 'getStoredFile'],
       sounds: ['list', 'get'],

@@ -2,7 +2,7 @@
  * The ARI `bridges` resource (res/ari/resource_bridges.c).
  */
 import { randomUUID } from 'node:crypto';
-import { SimBridge, type SimChannel } from '../channel';
+import { BridgeMoh, SimBridge, type SimChannel } from '../channel';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
 
@@ -27,7 +27,12 @@ export class Bridges {
     return [...this.core.bridges.values()].map((b) => b.json());
   }
 
-  addToBridge(bridgeId: string, channelIds: string[]): void {
+  /**
+   * addChannel: mute=true makes the bridge read no audio from the channels (stasis_app_control_mute_in_bridge sets
+   * the features they join with; bridge_channel.c bridge_handle_trip reads with ast_read_stream_noaudio), for as
+   * long as they are in this bridge. Not the channel's own mute: DELETE /channels/{id}/mute does not lift it.
+   */
+  addToBridge(bridgeId: string, channelIds: string[], options: { mute?: boolean } = {}): void {
     const b = this.core.bridge(bridgeId);
     if (channelIds.length === 0) throw new AriHttpError(400, 'Missing parameter channel');
     const chans = channelIds.map((id) => {
@@ -44,14 +49,23 @@ export class Bridges {
         const others = [...b.channels];
         b.channels.push(ch.id);
         ch.bridgeId = b.id;
+        this.setBridgeMuted(ch, options.mute === true);
         const app = ch.stasisApp ? this.core.apps.get(ch.stasisApp) : undefined;
         app?.add(app.bridges, b.id, `member:${ch.id}`);
         this.core.publish('ChannelEnteredBridge', { bridge: b.json(), channel: ch.json() }, { channels: [ch], bridges: [b] });
         this.core.transfer(ch, { kind: 'bridge', target: b.id, with: others, at: new Date().toISOString() });
         ch.signals.emit('bridged', b.id);
         for (const other of others) this.core.channels.get(other)?.signals.emit('bridged', b.id);
+        if (b.moh) this.hearMoh(b.moh, ch);
+        this.core.resources.playbacks.hearBridgePlayback(b, ch);
       }
     });
+  }
+
+  private setBridgeMuted(ch: SimChannel, muted: boolean): void {
+    ch.bridgeMuted = muted;
+    if (muted && ch.bridgeId) ch.report.mutedInBridge = ch.bridgeId;
+    else delete ch.report.mutedInBridge;
   }
 
   removeChannels(bridgeId: string, channelIds: string[]): void {
@@ -74,6 +88,8 @@ export class Bridges {
     if (i < 0) return;
     b.channels.splice(i, 1);
     ch.bridgeId = undefined;
+    this.setBridgeMuted(ch, false);
+    if (b.moh) this.endHearing(b.moh, ch);
     this.core.publish('ChannelLeftBridge', { bridge: b.json(), channel: ch.json() }, { channels: [ch], bridges: [b] });
     for (const app of this.core.apps.values()) app.remove(app.bridges, b.id, `member:${ch.id}`);
     for (const pb of b.playbacks) {
@@ -83,6 +99,65 @@ export class Bridges {
         entry.endedAt = new Date().toISOString();
       }
     }
+    // The Announcer is LONELY: once only lonely channels are left, bridge_channel_dissolve_check (main/bridge_channel.c)
+    // makes them leave; imparted independent, it is hung up, and moh_channel_thread forgets the bridge's music.
+    if (b.moh && b.channels.length === 0) this.endMoh(b);
+  }
+
+  /**
+   * POST /bridges/{id}/moh (ast_ari_bridges_start_moh): stasis_app_bridge_moh_channel finds the bridge's Announcer
+   * or makes one (bridge_moh_create) and pushes it into the bridge; ast_moh_start then plays the class on it. A
+   * second start keeps the channel and only changes the class. The class is not checked: res_musiconhold falls
+   * back to "default" for one it does not have, and the answer is 204 either way.
+   */
+  startMoh(bridgeId: string, mohClass: string | undefined): void {
+    const b = this.core.bridge(bridgeId);
+    const cls = mohClass || 'default';
+    if (b.moh) {
+      if (b.moh.mohClass === cls) return;
+      for (const ch of this.members(b)) this.endHearing(b.moh, ch);
+      b.moh.mohClass = cls;
+    } else {
+      const number = this.core.resources.local.nextUnrealNumber();
+      b.moh = new BridgeMoh([this.core.newChannelId(), this.core.newChannelId()], `Announcer/ARI_MOH-${number};2`, cls);
+    }
+    for (const ch of this.members(b)) this.hearMoh(b.moh, ch);
+  }
+
+  /** DELETE /bridges/{id}/moh (ast_ari_bridges_stop_moh): 409 when stasis_app_bridge_moh_stop finds no music. */
+  stopMoh(bridgeId: string): void {
+    const b = this.core.bridge(bridgeId);
+    if (!b.moh) throw new AriHttpError(409, "Bridge isn't playing music");
+    this.endMoh(b);
+  }
+
+  /** The Announcer leaves the bridge and is hung up; nobody in the bridge hears the music any more. */
+  private endMoh(b: SimBridge): void {
+    const moh = b.moh;
+    if (!moh) return;
+    b.moh = undefined;
+    for (const ch of this.members(b)) this.endHearing(moh, ch);
+  }
+
+  private members(b: SimBridge): SimChannel[] {
+    return b.channels.map((id) => this.core.channels.get(id)).filter((c): c is SimChannel => c !== undefined);
+  }
+
+  private hearMoh(moh: BridgeMoh, ch: SimChannel): void {
+    if (moh.heard.has(ch.id)) return;
+    const entry = { media: moh.media, playbackId: '', target: 'moh' as const, startedAt: new Date().toISOString() };
+    ch.report.heard.push(entry);
+    moh.heard.set(ch.id, entry);
+    ch.signals.emit('playback-start', moh.media);
+  }
+
+  private endHearing(moh: BridgeMoh, ch: SimChannel): void {
+    const entry = moh.heard.get(ch.id);
+    if (!entry) return;
+    moh.heard.delete(ch.id);
+    entry.outcome = 'stopped';
+    entry.endedAt = new Date().toISOString();
+    ch.signals.emit('playback-end', entry.media);
   }
 
   destroyBridge(id: string): void {
@@ -91,6 +166,8 @@ export class Bridges {
       const ch = this.core.channels.get(chId);
       if (ch) this.removeFromBridge(b, ch);
     }
+    // ast_bridge_destroy kicks every channel out, the Announcer with them (an empty bridge still has it).
+    this.endMoh(b);
     for (const pb of [...b.playbacks]) this.core.resources.playbacks.finishPlayback(pb, 'done', 'stopped');
     if (b.recording) this.core.resources.recordings.finishRecording(b.recording, 'done');
     this.core.publish('BridgeDestroyed', { bridge: b.json() }, { bridges: [b] });

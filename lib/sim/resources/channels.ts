@@ -193,13 +193,21 @@ export class Channels {
   /**
    * Media operations that only change what the far end hears (mute, hold, moh, silence). Mute and unmute take a
    * direction, which Asterisk requires though channels.json documents "both" as its default (the glue applies none).
+   * They compose as ast_channel_suppress and ast_channel_unsuppress (main/channel.c) do with the voice frames'
+   * directions: mute adds its directions to those suppressed, unmute takes its own away, so muting "both" and
+   * unmuting "in" leaves "out" muted, and nothing counts how often a direction was muted.
    */
-  mediaControl(id: string, mute?: { direction: string | undefined }): void {
+  mediaControl(id: string, mute?: { direction: string | undefined; on: boolean }): void {
     const ch = this.core.control(id);
     this.core.checkState(ch);
     if (!mute) return;
     if (!mute.direction) throw new AriHttpError(400, 'Direction is required');
     if (!['in', 'out', 'both'].includes(mute.direction)) throw new AriHttpError(400, 'Invalid direction specified');
+    if (mute.direction !== 'out') ch.muted.in = mute.on;
+    if (mute.direction !== 'in') ch.muted.out = mute.on;
+    const { in: muteIn, out: muteOut } = ch.muted;
+    if (muteIn || muteOut) ch.report.muted = muteIn && muteOut ? 'both' : muteIn ? 'in' : 'out';
+    else delete ch.report.muted;
   }
 
   continueInDialplan(id: string, p: { context?: string; extension?: string; priority?: number; label?: string }): void {

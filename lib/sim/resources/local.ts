@@ -33,6 +33,11 @@ export class LocalChannels {
 
   constructor(private readonly core: SimCore) {}
 
+  /** The next number of an unreal channel pair's name (Local, and the Announcer of bridge music), as 8 hex digits. */
+  nextUnrealNumber(): string {
+    return (this.nameSequence++ % 0x100000000).toString(16).padStart(8, '0');
+  }
+
   /**
    * ast_unreal_new_channels: ";1" in state Down with the requested id, ";2" in state Ring with the other id (or
    * "<id>;2" when only the first was given), both named Local/<exten>@<context>-<8 hex digits>;1 and ;2 and
@@ -46,7 +51,7 @@ export class LocalChannels {
     }
     if (id1 === id2) throw new AriHttpError(409, 'Channel with given unique ID already exists');
     if (channelId !== undefined) this.core.sequence += 1;
-    const base = `Local/${dest.exten}@${dest.context}-${(this.nameSequence++ % 0x100000000).toString(16).padStart(8, '0')}`;
+    const base = `Local/${dest.exten}@${dest.context}-${this.nextUnrealNumber()}`;
     const dialplan = { context: dest.context, exten: dest.exten, priority: 1, app_name: '', app_data: '' };
     const report = this.core.resources.reports.newReport(id1, `${base};1`, 'outbound', '', dest.number);
     const one = new SimChannel(id1, `${base};1`, '', 'outbound', createdBy, { state: 'Down', caller: { name: '', number: '' }, dialplan, language: 'en' }, report);

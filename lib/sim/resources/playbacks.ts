@@ -4,7 +4,7 @@
  * lengths, controls.
  */
 import { randomUUID } from 'node:crypto';
-import { SimPlayback, type SimChannel } from '../channel';
+import { SimPlayback, type SimBridge, type SimChannel } from '../channel';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
 
@@ -51,6 +51,22 @@ export class Playbacks {
     const json = pb.json();
     if (queue.length === 1) setImmediate(() => this.startItem(pb));
     return json;
+  }
+
+  /**
+   * A channel entering a bridge while a bridge playback plays hears the rest of it: the playback plays on an
+   * Announcer channel in the bridge (res/ari/resource_bridges.c ari_bridges_play_new), mixed for every member.
+   */
+  hearBridgePlayback(b: SimBridge, ch: SimChannel): void {
+    const pb = b.playbacks[0];
+    if (!pb || (pb.state !== 'playing' && pb.state !== 'paused')) return;
+    const current = pb.heard.get(ch.id);
+    if (current && current.outcome === undefined) return; // hears it already
+    const uri = pb.media[pb.index] ?? '';
+    const entry = { media: uri, playbackId: pb.id, target: pb.targetKind, startedAt: new Date().toISOString() };
+    ch.report.heard.push(entry);
+    pb.heard.set(ch.id, entry);
+    ch.signals.emit('playback-start', uri);
   }
 
   private hearers(pb: SimPlayback): SimChannel[] {

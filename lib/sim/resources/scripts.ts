@@ -78,6 +78,12 @@ export class Scripts {
     return this.waitFor(ch, what, media, undefined, signal).then(() => undefined);
   }
 
+  /** Whether the bridge the channel is in plays something to it: a playback or music on hold. */
+  private bridgeSounds(ch: SimChannel): boolean {
+    const b = ch.bridgeId !== undefined ? this.core.bridges.get(ch.bridgeId) : undefined;
+    return b !== undefined && (b.playbacks.length > 0 || b.moh !== undefined);
+  }
+
   /** Resolves with the simulated time the condition was met (not when the promise's continuation ran). */
   private waitFor(ch: SimChannel, what: string, media: string | undefined, timeout: number | undefined, signal: AbortSignal): Promise<number> {
     const done = (): boolean => {
@@ -85,7 +91,7 @@ export class Scripts {
         case 'answer':
           return ch.state === 'Up';
         case 'silence':
-          return ch.playbacks.length === 0 && !(ch.bridgeId && (this.core.bridges.get(ch.bridgeId)?.playbacks.length ?? 0) > 0);
+          return ch.playbacks.length === 0 && !this.bridgeSounds(ch);
         case 'bridged':
           return ch.bridgeId !== undefined;
         case 'recording':

@@ -88,7 +88,7 @@ export function bridgeRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         { code: 409, reason: 'Bridge not in Stasis application; Channel currently recording' },
         { code: 422, reason: 'Channel not in Stasis application' },
       ],
-      handle: (a) => ast.addToBridge(a.req('bridgeId'), a.list('channel')),
+      handle: (a) => ast.addToBridge(a.req('bridgeId'), a.list('channel'), { mute: a.bool('mute') === true }),
     },
     {
       resource: 'bridges',
@@ -105,6 +105,34 @@ export function bridgeRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         { code: 422, reason: 'Channel not in this bridge' },
       ],
       handle: (a) => ast.removeChannels(a.req('bridgeId'), a.list('channel')),
+    },
+    {
+      resource: 'bridges',
+      method: 'POST',
+      path: '/bridges/{bridgeId}/moh',
+      nickname: 'startMoh',
+      summary: 'Play music on hold to a bridge or change the MOH class that is playing.',
+      responseClass: 'void',
+      params: [BRIDGE, str('mohClass', 'Music on hold class to play (default: the default class).')],
+      errors: [
+        { code: 404, reason: 'Bridge not found' },
+        { code: 409, reason: 'Bridge not in Stasis application' },
+      ],
+      handle: (a) => ast.startMoh(a.req('bridgeId'), a.str('mohClass')),
+    },
+    {
+      resource: 'bridges',
+      method: 'DELETE',
+      path: '/bridges/{bridgeId}/moh',
+      nickname: 'stopMoh',
+      summary: 'Stop playing music on hold to a bridge.',
+      responseClass: 'void',
+      params: [BRIDGE],
+      errors: [
+        { code: 404, reason: 'Bridge not found' },
+        { code: 409, reason: "Bridge not in Stasis application; Bridge isn't playing music" },
+      ],
+      handle: (a) => ast.stopMoh(a.req('bridgeId')),
     },
     ...mediaRoutes(
       ast,

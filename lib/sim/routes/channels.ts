@@ -254,7 +254,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
           responseClass: 'void',
           params: [CHANNEL, ...extra],
           errors: CHANNEL_ERRORS,
-          handle: (a) => ast.mediaControl(a.req('channelId'), what === 'mute' ? { direction: a.str('direction') } : undefined),
+          handle: (a) => ast.mediaControl(a.req('channelId'), what === 'mute' ? { direction: a.str('direction'), on: true } : undefined),
         },
         {
           resource: 'channels',
@@ -265,7 +265,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
           responseClass: 'void',
           params: what === 'mute' ? [CHANNEL, ...extra] : [CHANNEL],
           errors: CHANNEL_ERRORS,
-          handle: (a) => ast.mediaControl(a.req('channelId'), what === 'mute' ? { direction: a.str('direction') } : undefined),
+          handle: (a) => ast.mediaControl(a.req('channelId'), what === 'mute' ? { direction: a.str('direction'), on: false } : undefined),
         },
       ];
     }),
