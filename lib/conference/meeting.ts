@@ -70,6 +70,8 @@ export interface MeetingEvent {
 
 interface Member extends Participant {
   session: CallSession;
+  /** In the bridge (not only counted: still hearing their greeting, or on their way in). */
+  inBridge: boolean;
   /** Ends the caller's stay (leave key, kick, the meeting's end). */
   finish(stay: Stay): void;
 }
@@ -133,8 +135,9 @@ export class Meeting {
     return [...this.members.values()].map(({ call, channel, role, caller, muted, joinedAtMs }) => ({ call, channel, role, caller, muted, joinedAtMs }));
   }
 
+  /** A host is in the bridge. */
   private get hostIn(): boolean {
-    for (const m of this.members.values()) if (m.role === 'host') return true;
+    for (const m of this.members.values()) if (m.role === 'host' && m.inBridge) return true;
     return false;
   }
 
@@ -160,6 +163,7 @@ export class Meeting {
         role,
         caller: session.caller.number,
         muted: false,
+        inBridge: false,
         joinedAtMs: Date.now(),
         finish: (s) => resolve(s),
       };
@@ -174,8 +178,14 @@ export class Meeting {
       this.bridge ??= this.telephony.createBridge({ bridgeId: this.bridgeId, type: 'mixing', name: this.options.bridgeName }).then(() => undefined);
       await this.bridge;
       await this.greet(member, signal);
+      // The music for those waiting stops before the host is in: the host hears none of it.
+      if (role === 'host' && this.moh) {
+        this.moh = false;
+        await this.telephony.stopBridgeMoh(this.bridgeId).catch(() => undefined);
+      }
       await this.enter(member, signal, aborted.promise);
       inBridge = true;
+      member.inBridge = true;
       this.emit('participant-joined', { participant: member });
       if (role !== 'host' && this.properties.mutedOnEntry) await this.setMuted(member, true);
       if (this.properties.entryExitTones && this.members.size > 1) this.intoBridge([ENTRY_TONE]);

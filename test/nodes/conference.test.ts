@@ -155,6 +155,27 @@ describe('callflow-conference', function () {
     assert.ok(host.report().heard.some((h) => h.media === 'sound:conf-lockednow'));
   });
 
+  it('a participant waits for the host with music on hold; the meeting starts and the music stops when the host comes', async function () {
+    await deploy({ callFlow: 'secured', properties: { waitForHost: true, musicOnHoldClass: 'jazz' } });
+    const events: string[] = [];
+    findEngine('a1')?.meetings.onEvent((e) => events.push(e.type));
+    const joined = meetingEvents('participant-joined');
+    const participant = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7002#' }, { waitFor: 'playback-start', media: 'moh:' }] });
+    await joined;
+    await participant.until('playback-start', 'moh:');
+    assert.ok(participant.report().heard.some((h) => h.media === 'sound:conf-waitforleader'), 'told to wait for the host');
+    assert.deepEqual(events, ['participant-joined'], 'the meeting has not started');
+    const started = meetingEvents('meeting-started');
+    const musicOver = participant.until('playback-end', 'moh:');
+    const host = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }] });
+    await started;
+    await musicOver;
+    const music = participant.report().heard.filter((h) => h.target === 'moh');
+    assert.deepEqual(music.map((h) => h.media), ['moh:jazz']);
+    assert.equal(music[0]?.outcome, 'stopped', 'the music stopped when the host came');
+    assert.ok(!host.report().heard.some((h) => h.target === 'moh'), 'the host heard no music');
+  });
+
   it('ends the meeting for everyone when the last host leaves a room that says so', async function () {
     await deploy({ callFlow: 'secured' });
     const ended = nextMessage<CallMsg>(node('ended'));
@@ -192,6 +213,7 @@ describe('callflow-conference', function () {
       );
       assert.ok(mine.every((l) => l.includes('direction=in')));
       assert.equal(log.list().length, 2, 'the host is never muted');
+      assert.equal(participant.report().muted, undefined, 'not muted once out of the meeting');
     } finally {
       log.stop();
     }
