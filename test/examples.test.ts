@@ -17,7 +17,7 @@ function core(file: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
 }
-const CORE_NODES = ['common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js'].map(core);
 
 function example(name: string): Record<string, unknown>[] {
   const found = readExamples().find((e) => e.name === name);

@@ -206,3 +206,57 @@ export const conferenceOverride = new Validator<ConferenceOverride>('callflow-co
     properties: conferencePropertiesSchema,
   },
 });
+
+export const MEETING_COMMANDS = ['list', 'mute', 'unmute', 'kick', 'lock', 'unlock', 'end', 'announce'] as const;
+export type MeetingCommandName = (typeof MEETING_COMMANDS)[number];
+
+/**
+ * A command to meetings in progress (the callflow-meeting-control node's msg.topic and msg.payload, the admin API):
+ * which meeting (its id, or the room whose meeting it is), which participant (their call's id or channel id; none:
+ * every participant, for mute and unmute), what to announce.
+ */
+export interface MeetingCommand {
+  command: MeetingCommandName;
+  meeting?: string;
+  room?: string;
+  participant?: string;
+  prompts?: string[];
+}
+
+export const meetingCommand = new Validator<MeetingCommand>('meeting command', {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    command: { type: 'string', enum: [...MEETING_COMMANDS], description: `one of ${MEETING_COMMANDS.join(', ')}` },
+    meeting: { type: 'string', pattern: '^[0-9a-f-]{36}$', description: 'a meeting id (a UUID)' },
+    room: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'a room id' },
+    participant: { type: 'string', pattern: '^[A-Za-z0-9_.;:-]{1,128}$', description: "a participant's call id or channel id" },
+    prompts: { ...media, minItems: 1, description: 'a list of 1 to 20 media URIs' },
+  },
+  required: ['command'],
+  allOf: [
+    {
+      if: { properties: { command: { const: 'kick' } } },
+      then: { properties: { participant: { type: 'string', description: "a participant's call id or channel id (kick needs one)" } }, required: ['participant'] },
+    },
+    {
+      if: { properties: { command: { const: 'announce' } } },
+      then: { properties: { prompts: { type: 'array', description: 'a list of media URIs (announce needs them)' } }, required: ['prompts'] },
+    },
+  ],
+});
+
+/** The callflow-meeting-control node's settings. */
+export interface MeetingControlConfig {
+  name?: string;
+  connection: string;
+}
+
+export const meetingControlConfig = new Validator<MeetingControlConfig>('callflow-meeting-control', {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
+    connection: { type: 'string', minLength: 1, description: 'an Asterisk connection (a callflow-asterisk config node)' },
+  },
+  required: ['connection'],
+});

@@ -19,7 +19,7 @@ import { routingConfig, routingTable } from './routing';
 import { graySettings, releasesConfig } from './releases';
 import { storeConfig } from './store-config';
 import { campaignConfig, campaignTemplate } from './campaign';
-import { conferenceConfig, conferenceOverride, meetingsConfig } from './conference';
+import { conferenceConfig, conferenceOverride, meetingCommand, meetingControlConfig, meetingsConfig } from './conference';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -47,6 +47,8 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-conference': conferenceConfig,
   'callflow-conference/override': conferenceOverride,
   'callflow-meetings': meetingsConfig,
+  'callflow-meeting-control': meetingControlConfig,
+  'callflow-meeting-control/command': meetingCommand,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

@@ -14,8 +14,11 @@ process.on('unhandledRejection', (reason) => {
   unhandled.push(reason);
 });
 
-/** Resources that keep a process alive and that a finished suite should not hold (stdio pipes and ttys are the runner's). */
-const LEFTOVER = /^(MessagePort|Worker|TCPSocketWrap|TCPServerWrap|ChildProcess|ProcessWrap|UDPWRAP|Timeout)$/;
+/**
+ * Resources that keep a process alive and that a finished suite should not hold (stdio pipes and ttys are the
+ * runner's; a Timeout is, among others, mocha's own for the hook that is running).
+ */
+const LEFTOVER = /^(MessagePort|Worker|TCPSocketWrap|TCPServerWrap|ChildProcess|ProcessWrap|UDPWRAP)$/;
 
 export const mochaHooks = {
   async afterAll(): Promise<void> {
