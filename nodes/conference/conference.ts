@@ -8,6 +8,7 @@ import { chooseCallFlow } from '../../lib/conference/callflows';
 import { joinConference } from '../../lib/conference/conference';
 import { conferenceConfig, conferenceOverride } from '../../lib/schemas/conference';
 import { ValidationError } from '../../lib/schemas/validator';
+import { registerMeetingsApi } from '../admin/meetings';
 import { defineElement } from '../element/element';
 import type { MeetingsConfigNode } from '../meetings/config';
 import type { NodeAPI } from '../red/api';
@@ -15,6 +16,7 @@ import type { NodeAPI } from '../red/api';
 const OUTPUT = { left: 0, ended: 1, refused: 2 } as const;
 
 export = function register(RED: NodeAPI): void {
+  registerMeetingsApi(RED);
   defineElement(RED, {
     type: 'callflow-conference',
     element: 'conference',

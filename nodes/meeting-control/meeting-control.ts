@@ -9,6 +9,7 @@ import { MeetingCommandError, runMeetingCommand } from '../../lib/conference/com
 import type { MeetingEvent } from '../../lib/conference/meeting';
 import { meetingCommand, meetingControlConfig } from '../../lib/schemas/conference';
 import { ValidationError } from '../../lib/schemas/validator';
+import { registerMeetingsApi } from '../admin/meetings';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import { translator } from '../red/i18n';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from '../red/api';
@@ -27,6 +28,7 @@ function eventPayload(e: MeetingEvent): Record<string, unknown> {
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'meeting-control');
+  registerMeetingsApi(RED);
   function MeetingControlNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;

@@ -454,6 +454,26 @@ describe('callflow-meeting-control', function () {
     assert.equal(bridges().length, 1, 'the meeting goes on');
   });
 
+  it('answers the admin API: the meetings, a command, and 400 or 404 with the reason for a bad one', async function () {
+    await deploy();
+    const participant = enter('102', '7002');
+    await participant.until('bridged');
+    const listed = (await helper.request().get('/callflow/meetings').expect(200)).body as { connection: string; meetings: { meeting: string; room: string; participants: { channel: string }[] }[] }[];
+    const mine = listed.find((c) => c.connection === 'a1')?.meetings[0];
+    assert.deepEqual([mine?.room, mine?.participants.map((p) => p.channel)], ['board', [participant.id]]);
+    const meeting = mine?.meeting ?? '';
+    const muted = (await helper.request().post(`/callflow/meetings/a1/${meeting}/mute`).send({ participant: participant.id }).expect(200)).body as { participants: { muted: boolean }[] };
+    assert.equal(muted.participants[0]?.muted, true);
+    assert.equal(participant.report().muted, 'in');
+    const bad = (await helper.request().post(`/callflow/meetings/a1/${meeting}/explode`).send({}).expect(400)).body as { problems: string[] };
+    assert.match(bad.problems.join(' '), /command: one of list, mute/);
+    const extra = (await helper.request().post(`/callflow/meetings/a1/${meeting}/mute`).send({ participant: participant.id, dial: 'PJSIP/x' }).expect(400)).body as { problems: string[] };
+    assert.deepEqual(extra.problems, ['dial: is not a known setting']);
+    await helper.request().post(`/callflow/meetings/a1/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}/end`).send({}).expect(404);
+    await helper.request().post(`/callflow/meetings/nowhere/${meeting}/end`).send({}).expect(404);
+    assert.equal(bridges().length, 1, 'nothing was ended');
+  });
+
   const bridges = (): { id: string; channels: string[] }[] => simulator().asterisk.bridgeList().filter((b) => b.id.startsWith('callflow-meeting-'));
 });
 

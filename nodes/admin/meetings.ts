@@ -1,0 +1,58 @@
+/**
+ * The admin HTTP API of meetings in progress, for the editor's "Meetings" sidebar tab (nodes/meetings-sidebar):
+ *   GET  callflow/meetings                                   every connection's meetings and their participants
+ *   POST callflow/meetings/:connection/:meeting/:command     mute, unmute, kick, lock, unlock, end, announce
+ *        (body: { participant, prompts }), answered with the meeting after the command
+ * Guarded by callflow.read / callflow.write; a command is checked by the same schema as the meeting-control node's
+ * (400 with the problems), a meeting or participant not found is 404, a connection not started 404.
+ */
+import { MeetingCommandError, runMeetingCommand, viewOf } from '../../lib/conference/commands';
+import { meetingCommand } from '../../lib/schemas/conference';
+import { listEngines } from '../deployed/engine';
+import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
+
+const registered = new WeakSet<object>();
+
+export function registerMeetingsApi(RED: NodeAPI): void {
+  if (registered.has(RED.httpAdmin)) return;
+  registered.add(RED.httpAdmin);
+
+  RED.httpAdmin.get('/callflow/meetings', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
+    res.json(
+      listEngines().map((e) => {
+        let meetings: ReturnType<typeof viewOf>[] = [];
+        try {
+          meetings = e.meetings.list().filter((m) => !m.isEnded).map(viewOf);
+        } catch {
+          // Not started yet: no meetings.
+        }
+        return { connection: e.id, state: e.status.state, meetings };
+      }),
+    );
+  });
+
+  RED.httpAdmin.post('/callflow/meetings/:connection/:meeting/:command', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
+    const engine = listEngines().find((e) => e.id === req.params.connection);
+    if (!engine) {
+      res.status(404).json({ message: 'no such Asterisk connection is deployed' });
+      return;
+    }
+    const body = typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {};
+    const checked = meetingCommand.check({ ...body, command: req.params.command, meeting: req.params.meeting });
+    if (!checked.ok || checked.value.command === 'list') {
+      res.status(400).json({ message: 'the command is not valid', problems: checked.ok ? ['command: list is GET callflow/meetings'] : checked.problems });
+      return;
+    }
+    let meetings;
+    try {
+      meetings = engine.meetings;
+    } catch (err) {
+      res.status(404).json({ message: (err as Error).message });
+      return;
+    }
+    runMeetingCommand(meetings, checked.value).then(
+      (answer) => res.json(answer),
+      (err: unknown) => res.status(err instanceof MeetingCommandError ? 404 : 500).json({ message: (err as Error).message }),
+    );
+  });
+}
