@@ -17,6 +17,7 @@ import { answer } from '../ivr/answer';
 import { collect } from '../ivr/collect';
 import { playThrough } from '../ivr/play';
 import type { CallFlowName, ConferenceProperties, MeetingRoom } from '../schemas/conference';
+import type { MeetingRecord } from '../schemas/store';
 import { mergeProperties, type ResolvedProperties } from './callflows';
 import type { EndReason, LeaveReason } from './meeting';
 import type { LiveMeetings } from './meetings';
@@ -35,6 +36,8 @@ export interface ConferenceRequest {
   levels: (ConferenceProperties | undefined)[];
   /** For direct call flows: the room ('' the dialed number's meeting). */
   room: string;
+  /** Keeps the record of a meeting this caller starts, once it ends (the meeting rooms node's store). */
+  save?: (record: MeetingRecord) => Promise<void>;
 }
 
 const MIN_CODE = 3;
@@ -100,7 +103,7 @@ export async function joinConference(
   let properties: ResolvedProperties = room?.properties ? mergeProperties([...req.levels, room.properties]) : base;
   // A meeting made on the fly has no host: nobody may wait for one, and nobody's leaving ends it.
   if (key.startsWith('code:')) properties = { ...properties, waitForHost: false, endWhenLastHostLeaves: false };
-  const meeting = meetings.meetingFor(key, room, properties);
+  const meeting = meetings.meetingFor(key, room, properties, req.save ? { callFlow: req.callFlow, save: req.save } : { callFlow: req.callFlow });
   const stay = await meeting.join(session, role, signal);
   const where = room ? { room: room.id } : {};
   if (stay.outcome === 'refused') {

@@ -22,6 +22,7 @@ import { abortReason } from '../ari/errors';
 import type { Telephony, TelephonyEvent } from '../ari/port';
 import type { CallSession } from '../call/session';
 import type { MeetingRoom } from '../schemas/conference';
+import type { MeetingRecord } from '../schemas/store';
 import { ENTRY_TONE, EXIT_TONE, type ResolvedProperties } from './callflows';
 import type { Role } from './rooms';
 
@@ -89,6 +90,10 @@ export interface MeetingOptions {
   emit(event: MeetingEvent): void;
   /** The meeting ended and its bridge is gone: the registry forgets it. */
   ended(meeting: Meeting): void;
+  /** The call flow the meeting was made with (for its record). */
+  callFlow?: string;
+  /** Keeps the record of a meeting that started, once it ends (the meeting rooms node's store); a failure is logged. */
+  save?: (record: MeetingRecord) => Promise<void>;
 }
 
 export class Meeting {
@@ -100,6 +105,8 @@ export class Meeting {
   readonly createdAtMs = Date.now();
   startedAtMs: number | undefined;
   private readonly members = new Map<string, Member>();
+  /** Who was in the meeting and when, for its record (bounded as the record's schema is). */
+  private readonly history: MeetingRecord['participants'] = [];
   private bridge: Promise<void> | undefined;
   private locked = false;
   private closing = false;
@@ -282,7 +289,9 @@ export class Meeting {
     this.members.delete(member.channel);
     const stillOnCall = !hungUp && !member.session.signal.aborted;
     if (inBridge) {
-      this.emit('participant-left', { participant: member, reason: hungUp ? 'hangup' : (this.endReason ?? 'left') });
+      const reason = hungUp ? 'hangup' : (this.endReason ?? 'left');
+      if (this.history.length < 10_000) this.history.push({ call: member.call, caller: member.caller.slice(0, 200), role: member.role, joinedAt: member.joinedAtMs, leftAt: Date.now(), reason });
+      this.emit('participant-left', { participant: member, reason });
       if (stillOnCall) {
         // Back to the flow as it came: out of the bridge, and heard again.
         await this.telephony.removeFromBridge(this.bridgeId, [member.channel]).catch(() => undefined);
@@ -344,8 +353,21 @@ export class Meeting {
       await this.bridge.catch(() => undefined);
       await this.telephony.destroyBridge(this.bridgeId).catch((err: unknown) => this.options.log.warn(`meeting ${this.key}: its bridge ${this.bridgeId} was not destroyed: ${(err as Error).message}`));
     }
-    if (this.startedAtMs !== undefined) this.emit('meeting-ended', { reason });
+    if (this.startedAtMs !== undefined) {
+      this.emit('meeting-ended', { reason });
+      this.keepRecord(reason);
+    }
     this.options.ended(this);
+  }
+
+  private keepRecord(reason: EndReason): void {
+    const save = this.options.save;
+    if (!save || this.startedAtMs === undefined) return;
+    const record: MeetingRecord = { id: this.id, key: this.key.slice(0, 200), startedAt: this.startedAtMs, endedAt: Date.now(), reason, participants: this.history };
+    if (this.room) record.room = this.room.id;
+    if (this.options.callFlow) record.callFlow = this.options.callFlow;
+    if (this.recordingName) record.recording = this.recordingName;
+    save(record).catch((err: unknown) => this.options.log.warn(`meeting ${this.key}: its record was not stored: ${(err as Error).message}`));
   }
 
   // ------------------------------------------------------------------ in the meeting

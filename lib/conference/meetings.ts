@@ -10,6 +10,7 @@
 import type { Telephony } from '../ari/port';
 import type { Bridge } from '../ari/types';
 import type { MeetingRoom } from '../schemas/conference';
+import type { MeetingRecord } from '../schemas/store';
 import type { ResolvedProperties } from './callflows';
 import { MEETING_BRIDGE_PREFIX, Meeting, type MeetingEvent } from './meeting';
 
@@ -30,13 +31,19 @@ export class LiveMeetings {
   }
 
   /** The meeting in progress under this key, or a new one with these properties (the first caller's). */
-  meetingFor(key: string, room: MeetingRoom | undefined, properties: ResolvedProperties): Meeting {
+  meetingFor(
+    key: string,
+    room: MeetingRoom | undefined,
+    properties: ResolvedProperties,
+    keep: { callFlow?: string; save?: (record: MeetingRecord) => Promise<void> } = {},
+  ): Meeting {
     const current = this.meetings.get(key);
     if (current && !current.isEnded) return current;
     const meeting = new Meeting({
       key,
       bridgeName: this.bridgeName,
       ...(room ? { room } : {}),
+      ...keep,
       properties,
       telephony: this.telephony,
       log: this.log,

@@ -152,6 +152,8 @@ export const meetingRoom = new Validator<MeetingRoom>('meeting room', meetingRoo
 export interface MeetingsConfig {
   name?: string;
   rooms: MeetingRoom[];
+  /** A callflow-store config node that keeps a record of every meeting ('' none). */
+  store: string;
 }
 
 export const meetingsConfig = new Validator<MeetingsConfig>('callflow-meetings', {
@@ -159,8 +161,9 @@ export const meetingsConfig = new Validator<MeetingsConfig>('callflow-meetings',
   properties: {
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
     rooms: { type: 'array', maxItems: 10000, default: [], items: meetingRoomSchema, description: 'at most 10,000 meeting rooms' },
+    store: { type: 'string', maxLength: 100, default: '', description: 'a store config node (callflow-store), or empty' },
   },
-  required: ['rooms'],
+  required: ['rooms', 'store'],
 });
 
 /** The callflow-conference node's settings. */

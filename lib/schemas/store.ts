@@ -289,6 +289,56 @@ export const callRecord = new Validator<CallRecord>('call record', {
   },
 });
 
+/** One ended meeting (lib/conference): where, which call flow, when, who was in it and when, its recording. */
+export interface MeetingRecord {
+  /** The meeting's id. */
+  id: string;
+  /** The room, for a room's meeting; else the key of a meeting made on the fly (code:<digits>) or of a number. */
+  room?: string;
+  key: string;
+  callFlow?: string;
+  startedAt: number;
+  endedAt: number;
+  /** Why it ended: ended (its last caller left, or a command), last-host-left. */
+  reason: string;
+  recording?: string;
+  participants: { call: string; caller: string; role: string; joinedAt: number; leftAt: number; reason: string }[];
+}
+
+export const meetingRecord = new Validator<MeetingRecord>('meeting record', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'key', 'startedAt', 'endedAt', 'reason', 'participants'],
+  properties: {
+    id: ID,
+    room: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'a room id' },
+    key: { type: 'string', minLength: 1, maxLength: 200, description: 'a meeting key of at most 200 characters' },
+    callFlow: { type: 'string', maxLength: 32, description: 'a call flow name' },
+    startedAt: TIME,
+    endedAt: TIME,
+    reason: { type: 'string', maxLength: 32, description: 'a reason of at most 32 characters' },
+    recording: { type: 'string', maxLength: 200, description: 'a recording name of at most 200 characters' },
+    participants: {
+      type: 'array',
+      maxItems: 10000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['call', 'caller', 'role', 'joinedAt', 'leftAt', 'reason'],
+        properties: {
+          call: ID,
+          caller: { type: 'string', maxLength: 200, description: 'a caller number of at most 200 characters' },
+          role: { type: 'string', enum: ['host', 'participant'], description: 'host or participant' },
+          joinedAt: TIME,
+          leftAt: TIME,
+          reason: { type: 'string', maxLength: 32, description: 'a reason of at most 32 characters' },
+        },
+      },
+      description: 'at most 10,000 participants',
+    },
+  },
+});
+
 /** The answers a caller gave to a questionnaire. */
 export interface QuestionnaireAnswers {
   id: string;

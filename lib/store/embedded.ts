@@ -39,7 +39,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Attempt, BlockEntry, CallRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
+import type { Attempt, BlockEntry, CallRecord, MeetingRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   type AttemptRow,
@@ -301,6 +301,14 @@ export class EmbeddedStore implements Store {
 
   async pageCallRecords(options: PageOptions & { flow?: string } = {}): Promise<Page<CallRecord>> {
     return this.records.pageCallRecords(options);
+  }
+
+  async saveMeetingRecord(record: MeetingRecord): Promise<void> {
+    return this.records.saveMeetingRecord(record);
+  }
+
+  async pageMeetingRecords(options: PageOptions & { room?: string } = {}): Promise<Page<MeetingRecord>> {
+    return this.records.pageMeetingRecords(options);
   }
 
   async saveAnswers(answers: QuestionnaireAnswers): Promise<void> {

@@ -26,7 +26,7 @@
  * driver's errors).
  */
 import { MongoClient, type Db, type MongoClientOptions, type WriteConcernSettings } from 'mongodb';
-import type { Attempt, BlockEntry, CallRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
+import type { Attempt, BlockEntry, CallRecord, MeetingRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
 import {
   StoreError,
   type AttemptRow,
@@ -290,6 +290,14 @@ export class MongoStore implements Store {
 
   async pageCallRecords(options: PageOptions & { flow?: string } = {}): Promise<Page<CallRecord>> {
     return this.records.pageCallRecords(options);
+  }
+
+  async saveMeetingRecord(record: MeetingRecord): Promise<void> {
+    return this.records.saveMeetingRecord(record);
+  }
+
+  async pageMeetingRecords(options: PageOptions & { room?: string } = {}): Promise<Page<MeetingRecord>> {
+    return this.records.pageMeetingRecords(options);
   }
 
   async saveAnswers(answers: QuestionnaireAnswers): Promise<void> {

@@ -16,7 +16,7 @@
  * - Orderings are total and the same in both: contacts by (rank, seq),
  *   pages by their stated keys, strings compared byte by byte.
  */
-import type { Attempt, AttemptOutcome, BlockEntry, CallRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
+import type { Attempt, AttemptOutcome, BlockEntry, CallRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, MeetingRecord, QuestionnaireAnswers } from '../schemas/store';
 
 /**
  * A contact's place in the dialer's queue:
@@ -284,6 +284,10 @@ export interface Store {
   saveCallRecord(record: CallRecord): Promise<void>;
   /** Call records by (endedAt, id), optionally of one flow. */
   pageCallRecords(options?: PageOptions & { flow?: string }): Promise<Page<CallRecord>>;
+  /** Stores an ended meeting's record; storing the same id again is a no-op. */
+  saveMeetingRecord(record: MeetingRecord): Promise<void>;
+  /** Meeting records by (endedAt, id), optionally of one room. */
+  pageMeetingRecords(options?: PageOptions & { room?: string }): Promise<Page<MeetingRecord>>;
   saveAnswers(answers: QuestionnaireAnswers): Promise<void>;
   /** A questionnaire's answers by (at, id). */
   pageAnswers(questionnaire: string, options?: PageOptions): Promise<Page<QuestionnaireAnswers>>;

@@ -26,6 +26,7 @@ export const SCHEMA_VERSIONS = {
   documents: 1,
   call_records: 1,
   answers: 1,
+  meeting_records: 1,
 } as const;
 export type Collection = keyof typeof SCHEMA_VERSIONS;
 export const COLLECTIONS = Object.keys(SCHEMA_VERSIONS) as Collection[];

@@ -3,12 +3,16 @@
  *   GET  callflow/meetings                                   every connection's meetings and their participants
  *   POST callflow/meetings/:connection/:meeting/:command     mute, unmute, kick, lock, unlock, end, announce
  *        (body: { participant, prompts }), answered with the meeting after the command
+ *   GET  callflow/meetings/records/:meetings?room=&after=&limit=
+ *        the records of ended meetings kept by a callflow-meetings node's store, a page at a time (oldest first;
+ *        `next` is the cursor of the next page)
  * Guarded by callflow.read / callflow.write; a command is checked by the same schema as the meeting-control node's
  * (400 with the problems), a meeting or participant not found is 404, a connection not started 404.
  */
 import { MeetingCommandError, runMeetingCommand, viewOf } from '../../lib/conference/commands';
 import { meetingCommand } from '../../lib/schemas/conference';
 import { listEngines } from '../deployed/engine';
+import type { MeetingsConfigNode } from '../meetings/config';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
@@ -29,6 +33,36 @@ export function registerMeetingsApi(RED: NodeAPI): void {
         return { connection: e.id, state: e.status.state, meetings };
       }),
     );
+  });
+
+  RED.httpAdmin.get('/callflow/meetings/records/:meetings', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    const node = RED.nodes.getNode(req.params.meetings ?? '') as MeetingsConfigNode | null;
+    if (!node || node.type !== 'callflow-meetings') {
+      res.status(404).json({ message: 'no such meeting rooms node is deployed' });
+      return;
+    }
+    const store = node.store;
+    if (!store) {
+      res.status(409).json({ message: 'these meeting rooms keep no records: choose a store in the node' });
+      return;
+    }
+    const room = req.query.room;
+    const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+    if (room !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(room)) {
+      res.status(400).json({ message: 'room: a room id' });
+      return;
+    }
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
+      res.status(400).json({ message: 'limit: a whole number from 1 to 1000' });
+      return;
+    }
+    store
+      .available(5000)
+      .then((s) => s.pageMeetingRecords({ ...(room === undefined ? {} : { room }), ...(req.query.after === undefined ? {} : { after: req.query.after }), ...(limit === undefined ? {} : { limit }) }))
+      .then(
+        (page) => res.json(page),
+        (err: unknown) => res.status((err as { kind?: string }).kind === 'invalid' ? 400 : 503).json({ message: (err as Error).message }),
+      );
   });
 
   RED.httpAdmin.post('/callflow/meetings/:connection/:meeting/:command', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {

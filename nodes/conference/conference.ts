@@ -7,6 +7,7 @@
 import { chooseCallFlow } from '../../lib/conference/callflows';
 import { joinConference } from '../../lib/conference/conference';
 import { conferenceConfig, conferenceOverride } from '../../lib/schemas/conference';
+import type { MeetingRecord } from '../../lib/schemas/store';
 import { ValidationError } from '../../lib/schemas/validator';
 import { registerMeetingsApi } from '../admin/meetings';
 import { defineElement } from '../element/element';
@@ -40,7 +41,9 @@ export = function register(RED: NodeAPI): void {
         return { output: null, outcome: 'dropped' };
       }
       const room = wanted?.room ?? config.room;
-      const result = await joinConference(engine.telephony, engine.meetings, meetings.rooms, session, { callFlow: choice.callFlow, levels: choice.levels, room }, signal);
+      const store = meetings.store;
+      const save = store ? (record: MeetingRecord) => store.ready().then((s) => s.saveMeetingRecord(record)) : undefined;
+      const result = await joinConference(engine.telephony, engine.meetings, meetings.rooms, session, { callFlow: choice.callFlow, levels: choice.levels, room, ...(save ? { save } : {}) }, signal);
       return { output: OUTPUT[result.outcome], outcome: `${result.outcome} ${result.reason}`, payload: { ...result, callFlow: choice.callFlow, level: choice.level } };
     },
   });

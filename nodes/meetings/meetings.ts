@@ -8,6 +8,7 @@ import { MeetingRooms } from '../../lib/conference/rooms';
 import { meetingsConfig } from '../../lib/schemas/conference';
 import { translator } from '../red/i18n';
 import type { Node, NodeAPI, NodeDef } from '../red/api';
+import type { StoreConfigNode } from '../store/config';
 import type { MeetingsConfigNode } from './config';
 
 export = function register(RED: NodeAPI): void {
@@ -18,8 +19,14 @@ export = function register(RED: NodeAPI): void {
     const check = meetingsConfig.checkForm(def);
     node.rooms = undefined;
     node.problems = [];
+    node.store = undefined;
     if (!check.ok) node.problems = check.problems;
     else {
+      if (check.value.store) {
+        const storeNode = RED.nodes.getNode(check.value.store) as StoreConfigNode | null;
+        if (storeNode?.connection) node.store = storeNode.connection;
+        else node.problems.push(t('callflow-meetings.errors.no-store'));
+      }
       try {
         node.rooms = new MeetingRooms(check.value.rooms);
       } catch (err) {

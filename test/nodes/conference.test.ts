@@ -4,6 +4,10 @@
  * keys, and that every meeting bridge is gone from Asterisk when its callers are.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
 import { requestsNaming } from '../support/ari-requests';
@@ -35,8 +39,9 @@ describe('callflow-conference', function () {
   const simulator = useSimulator(100);
 
   /** `before`: msg.conference, set by a core change node between the entry and the conference node. */
-  async function deploy(settings: object = {}, options: { routing?: object; rooms?: object[]; before?: object } = {}): Promise<void> {
-    const configs: object[] = [{ id: 'mt', type: 'callflow-meetings', rooms: options.rooms ?? ROOMS }];
+  async function deploy(settings: object = {}, options: { routing?: object; rooms?: object[]; before?: object; storeFile?: string } = {}): Promise<void> {
+    const configs: object[] = [{ id: 'mt', type: 'callflow-meetings', rooms: options.rooms ?? ROOMS, store: options.storeFile ? 'st' : '' }];
+    if (options.storeFile) configs.push({ id: 'st', type: 'callflow-store', backend: 'embedded', file: options.storeFile, durability: 'normal' });
     if (options.routing) configs.push({ id: 'rt', type: 'callflow-routing', groups: [], numbers: [], account: {}, ...options.routing });
     await helper.load(
       [...NODES, CHANGE],
@@ -281,6 +286,43 @@ describe('callflow-conference', function () {
     await over;
     const stored = simulator().asterisk.storedRecordings().map((r) => r.name);
     assert.ok(stored.includes(`meeting-${meeting}`), `the meeting's recording is stored: ${stored.join(', ')}`);
+  });
+
+  it('keeps a record of each meeting in the meeting rooms\' store: room, call flow, times, who was in it and why they left', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-meetings-'));
+    try {
+      await deploy({ callFlow: 'secured', properties: { record: true } }, { storeFile: path.join(dir, 'callflow.db') });
+      const two = meetingEvents('participant-joined', 2);
+      const host = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }] });
+      await host.until('bridged');
+      const participant = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7002#' }, { waitFor: 'bridged' }, { dtmf: '#' }] });
+      await two;
+      const left = nextMessage<CallMsg>(node('left'));
+      await left;
+      const over = meetingEvents('meeting-ended');
+      host.hangup();
+      const meeting = (await over)[0]?.meeting ?? '';
+      const store = await (helper.getNode('st') as StoreConfigNode).connection?.ready();
+      let page = await store?.pageMeetingRecords({ room: 'board' });
+      // The record is written as the meeting ends; wait for it through the store's own answer, not a sleep.
+      for (let i = 0; i < 50 && page?.items.length === 0; i += 1) page = await store?.pageMeetingRecords({ room: 'board' });
+      const record = page?.items[0];
+      assert.equal(record?.id, meeting);
+      assert.deepEqual([record?.room, record?.key, record?.callFlow, record?.reason, record?.recording], ['board', 'room:board', 'secured', 'ended', `meeting-${meeting}`]);
+      assert.deepEqual(record?.participants.map((p) => [p.caller, p.role, p.reason]), [['102', 'participant', 'left'], ['101', 'host', 'hangup']]);
+      assert.ok((record?.endedAt ?? 0) >= (record?.startedAt ?? Infinity));
+      // Listed through the admin API, as a dashboard or an export would read them.
+      const listed = (await helper.request().get('/callflow/meetings/records/mt?room=board&limit=10').expect(200)).body as { items: { id: string }[] };
+      assert.deepEqual(listed.items.map((r) => r.id), [meeting]);
+      await helper.request().get('/callflow/meetings/records/mt?room=../x').expect(400);
+      await helper.request().get('/callflow/meetings/records/mt?limit=0').expect(400);
+      await helper.request().get('/callflow/meetings/records/nowhere').expect(404);
+      participant.hangup();
+    } finally {
+      await helper.unload();
+      await closeAllEngines();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves no meeting bridge on Asterisk when the flow is removed with callers in a meeting', async function () {

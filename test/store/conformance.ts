@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Attempt, BlockEntry, CallRecord, ContactInput, FlowSnapshot, QuestionnaireAnswers } from '../../lib/schemas/store';
+import type { Attempt, BlockEntry, CallRecord, ContactInput, FlowSnapshot, MeetingRecord, QuestionnaireAnswers } from '../../lib/schemas/store';
 import {
   StoreError,
   type AttemptRow,
@@ -1372,6 +1372,27 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         await refused(store.saveCallRecord({ ...record('r-x', T), flow: 'bad flow!' }), 'invalid', /flow/);
         await refused(store.saveCallRecord({ ...record('r-y', T), endedAt: -1 }), 'invalid', /endedAt/);
         assert.equal((await pageAll(100, (o) => store.pageCallRecords(o))).length, records.length);
+      });
+
+      it('stores a meeting record once and pages meeting records by (endedAt, id), of every room or one', async function () {
+        const meeting = (id: string, endedAt: number, room?: string): MeetingRecord => ({
+          id,
+          ...(room === undefined ? { key: `code:${id}` } : { room, key: `room:${room}`, callFlow: 'secured', recording: `meeting-${id}` }),
+          startedAt: endedAt - 600_000,
+          endedAt,
+          reason: 'ended',
+          participants: [{ call: `${id}-c1`, caller: '+15550100', role: 'host', joinedAt: endedAt - 600_000, leftAt: endedAt, reason: 'hangup' }],
+        });
+        const all = [meeting('m-d', T + 3000, 'board'), meeting('m-b', T + 2000), meeting('m-a', T + 2000, 'board'), meeting('m-c', T + 1000, 'team')];
+        for (const m of all) await store.saveMeetingRecord(m);
+        await store.saveMeetingRecord({ ...all[0], endedAt: T + 9000 } as MeetingRecord);
+        const byKey = (ids: string[]) => ids.map((id) => all.find((m) => m.id === id));
+        for (const limit of [1, 2, 100]) {
+          assert.deepEqual(await pageAll(limit, (o) => store.pageMeetingRecords(o)), byKey(['m-c', 'm-a', 'm-b', 'm-d']), `limit ${limit}`);
+          assert.deepEqual(await pageAll(limit, (o) => store.pageMeetingRecords({ ...o, room: 'board' })), byKey(['m-a', 'm-d']), `board, limit ${limit}`);
+        }
+        await refused(store.saveMeetingRecord({ ...meeting('m-x', T), room: '../etc' }), 'invalid', /room/);
+        await refused(store.saveMeetingRecord({ ...meeting('m-y', T), participants: [{ call: 'c', caller: '1', role: 'admin', joinedAt: T, leftAt: T, reason: 'x' }] }), 'invalid', /role/);
       });
 
       it('pages a questionnaire\'s answers by (at, id)', async function () {

@@ -1,8 +1,8 @@
 /** The embedded store's call records and questionnaire answers: written once (a repeat is a no-op), read by page in time order. */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
-import type { CallRecord, QuestionnaireAnswers } from '../../schemas/store';
-import { callRecord, questionnaireAnswers } from '../../schemas/store';
+import type { CallRecord, MeetingRecord, QuestionnaireAnswers } from '../../schemas/store';
+import { callRecord, meetingRecord, questionnaireAnswers } from '../../schemas/store';
 import { pageLimit, type Page, type PageOptions } from '../port';
 import { checked, decodeCursor, pageOf } from '../rules';
 import { failed, type Connection, type Db } from './database';
@@ -17,6 +17,13 @@ export function prepareRecords(db: Db) {
     ),
     pageFlowRecords: db.prepare<[string, number, number, string, number], { doc: string }>(
       'SELECT doc FROM call_records WHERE flow = ? AND (ended_at > ? OR (ended_at = ? AND id > ?)) ORDER BY ended_at, id LIMIT ?',
+    ),
+    insertMeeting: db.prepare('INSERT OR IGNORE INTO meeting_records (id, room, ended_at, doc) VALUES (?, ?, ?, ?)'),
+    pageMeetings: db.prepare<[number, number, string, number], { doc: string }>(
+      'SELECT doc FROM meeting_records WHERE ended_at > ? OR (ended_at = ? AND id > ?) ORDER BY ended_at, id LIMIT ?',
+    ),
+    pageRoomMeetings: db.prepare<[string, number, number, string, number], { doc: string }>(
+      'SELECT doc FROM meeting_records WHERE room = ? AND (ended_at > ? OR (ended_at = ? AND id > ?)) ORDER BY ended_at, id LIMIT ?',
     ),
     insertAnswers: db.prepare('INSERT OR IGNORE INTO answers (id, questionnaire, at, doc) VALUES (?, ?, ?, ?)'),
     pageAnswers: db.prepare<[string, number, number, string, number], { doc: string }>(
@@ -47,6 +54,23 @@ export class EmbeddedRecords {
     const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
     const rows = options.flow === undefined ? this.st.pageRecords.all(at, at, id, limit + 1) : this.st.pageFlowRecords.all(options.flow, at, at, id, limit + 1);
     return pageOf(rows, limit, (r) => JSON.parse(r.doc) as CallRecord, (r) => [r.endedAt, r.id]);
+  }
+
+  async saveMeetingRecord(record: MeetingRecord): Promise<void> {
+    checked(meetingRecord, record, 'meeting record');
+    try {
+      this.st.insertMeeting.run(record.id, record.room ?? null, record.endedAt, JSON.stringify(record));
+      return;
+    } catch (err) {
+      failed(err, 'saving a meeting record');
+    }
+  }
+
+  async pageMeetingRecords(options: PageOptions & { room?: string } = {}): Promise<Page<MeetingRecord>> {
+    const limit = pageLimit(options);
+    const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
+    const rows = options.room === undefined ? this.st.pageMeetings.all(at, at, id, limit + 1) : this.st.pageRoomMeetings.all(options.room, at, at, id, limit + 1);
+    return pageOf(rows, limit, (r) => JSON.parse(r.doc) as MeetingRecord, (r) => [r.endedAt, r.id]);
   }
 
   async saveAnswers(answers: QuestionnaireAnswers): Promise<void> {

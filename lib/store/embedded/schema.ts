@@ -131,6 +131,17 @@ export const EMBEDDED_MIGRATIONS: readonly Migration<Db>[] = [
     },
   },
   {
+    collection: 'meeting_records',
+    to: 1,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE meeting_records (id TEXT PRIMARY KEY, room TEXT, ended_at INTEGER NOT NULL, doc TEXT NOT NULL);
+        CREATE INDEX meeting_records_ended ON meeting_records (ended_at, id);
+        CREATE INDEX meeting_records_room ON meeting_records (room, ended_at, id);
+      `);
+    },
+  },
+  {
     collection: 'answers',
     to: 1,
     up: (db) => {

@@ -83,6 +83,16 @@ export const MONGODB_MIGRATIONS: readonly Migration<Db>[] = [
     },
   },
   {
+    collection: 'meeting_records',
+    to: 1,
+    up: async (db) => {
+      await db.collection('meeting_records').createIndexes([
+        { key: { endedAt: 1, _id: 1 }, name: 'ended' },
+        { key: { room: 1, endedAt: 1, _id: 1 }, name: 'room' },
+      ]);
+    },
+  },
+  {
     collection: 'answers',
     to: 1,
     up: async (db) => {
