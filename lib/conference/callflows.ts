@@ -10,9 +10,9 @@
  * conf_get_sound; conf-full as app_meetme.c plays it): every one of them is in
  * Asterisk's core sound set, so a stock Asterisk has them.
  */
-import type { CallFlowName, ConferenceProperties, ConferencePrompts, ConferenceRoute } from '../schemas/conference';
+import type { CallFlowName, ConferenceProperties, ConferencePrompts, ConferenceRoute, MeetingKeys } from '../schemas/conference';
 
-export type ResolvedProperties = Required<Omit<ConferenceProperties, 'prompts'>> & { prompts: Required<ConferencePrompts> };
+export type ResolvedProperties = Required<Omit<ConferenceProperties, 'prompts' | 'keys'>> & { prompts: Required<ConferencePrompts>; keys: Required<MeetingKeys> };
 
 export const DEFAULT_PROPERTIES: Readonly<ResolvedProperties> = Object.freeze({
   maxParticipants: 50,
@@ -24,6 +24,8 @@ export const DEFAULT_PROPERTIES: Readonly<ResolvedProperties> = Object.freeze({
   mutedOnEntry: false,
   entryExitTones: true,
   announceCount: false,
+  announceJoinLeave: false,
+  keys: Object.freeze({ mute: '1', count: '2', leave: '#', lock: '3', muteAll: '4' }),
   record: false,
   musicOnHoldClass: '',
   language: '',
@@ -48,12 +50,26 @@ export const DEFAULT_PROPERTIES: Readonly<ResolvedProperties> = Object.freeze({
 export const ENTRY_TONE = 'sound:confbridge-join';
 export const EXIT_TONE = 'sound:confbridge-leave';
 
-/** Properties of the levels, least specific first, over the defaults; a level's prompts replace only the prompts it names. */
+/** Two meeting actions on one key: the second could never be reached. */
+export function keyClashes(keys: Required<MeetingKeys>): string[] {
+  const seen = new Map<string, string>();
+  const out: string[] = [];
+  for (const [action, key] of Object.entries(keys)) {
+    if (key === '') continue;
+    const other = seen.get(key);
+    if (other) out.push(`keys: ${other} and ${action} are both on ${key}`);
+    else seen.set(key, action);
+  }
+  return out;
+}
+
+/** Properties of the levels, least specific first, over the defaults; a level's prompts and keys replace only those they name. */
 export function mergeProperties(levels: readonly (ConferenceProperties | undefined)[]): ResolvedProperties {
-  const out: ResolvedProperties = { ...DEFAULT_PROPERTIES, prompts: { ...DEFAULT_PROPERTIES.prompts } };
+  const out: ResolvedProperties = { ...DEFAULT_PROPERTIES, prompts: { ...DEFAULT_PROPERTIES.prompts }, keys: { ...DEFAULT_PROPERTIES.keys } };
   for (const level of levels) {
     if (!level) continue;
-    const { prompts, ...rest } = level;
+    const { prompts, keys, ...rest } = level;
+    if (keys) for (const [k, v] of Object.entries(keys) as [string, string | undefined][]) if (v !== undefined) (out.keys as Record<string, string>)[k] = v;
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
     if (prompts) for (const [k, v] of Object.entries(prompts)) if (v !== undefined) (out.prompts as Record<string, string[]>)[k] = [...(v as string[])];
   }

@@ -18,7 +18,7 @@ import { collect } from '../ivr/collect';
 import { playThrough } from '../ivr/play';
 import type { CallFlowName, ConferenceProperties, MeetingRoom } from '../schemas/conference';
 import type { MeetingRecord } from '../schemas/store';
-import { mergeProperties, type ResolvedProperties } from './callflows';
+import { keyClashes, mergeProperties, type ResolvedProperties } from './callflows';
 import type { EndReason, LeaveReason } from './meeting';
 import type { LiveMeetings } from './meetings';
 import type { MeetingRooms, Role } from './rooms';
@@ -101,6 +101,8 @@ export async function joinConference(
     }
   }
   let properties: ResolvedProperties = room?.properties ? mergeProperties([...req.levels, room.properties]) : base;
+  const clashes = keyClashes(properties.keys);
+  if (clashes.length > 0) throw new RangeError(`the meeting's properties put two actions on one key: ${clashes.join('; ')}`);
   // A meeting made on the fly has no host: nobody may wait for one, and nobody's leaving ends it.
   if (key.startsWith('code:')) properties = { ...properties, waitForHost: false, endWhenLastHostLeaves: false };
   const meeting = meetings.meetingFor(key, room, properties, req.save ? { callFlow: req.callFlow, save: req.save } : { callFlow: req.callFlow });

@@ -13,9 +13,10 @@
  * and their flow goes on. The last caller out destroys the bridge (and stops
  * the meeting's recording): nothing of a meeting is left on Asterisk.
  *
- * In-meeting keys (ChannelDtmfReceived while in the bridge): 1 mute or unmute
- * yourself, 2 hear how many others are in, # leave; hosts also 3 lock or
- * unlock, 4 mute or unmute every participant.
+ * In-meeting keys (ChannelDtmfReceived while in the bridge), by default (the
+ * `keys` property changes them): 1 mute or unmute yourself, 2 hear how many
+ * others are in, # leave; hosts also 3 lock or unlock, 4 mute or unmute every
+ * participant.
  */
 import { randomUUID } from 'node:crypto';
 import { abortReason } from '../ari/errors';
@@ -29,7 +30,6 @@ import type { Role } from './rooms';
 /** Bridges of meetings are named so (bridge id); a bridge with this prefix that no meeting here knows is a leftover. */
 export const MEETING_BRIDGE_PREFIX = 'callflow-meeting-';
 
-export const MEETING_KEYS = Object.freeze({ mute: '1', count: '2', lock: '3', muteAll: '4', leave: '#' });
 
 export type LeaveReason = 'key' | 'kicked';
 export type EndReason = 'last-host-left' | 'ended';
@@ -196,6 +196,7 @@ export class Meeting {
       this.emit('participant-joined', { participant: member });
       if (role !== 'host' && this.properties.mutedOnEntry) await this.setMuted(member, true);
       if (this.properties.entryExitTones && this.members.size > 1) this.intoBridge([ENTRY_TONE]);
+      if (this.properties.announceJoinLeave && this.members.size > 1) this.intoBridge(announced(member.caller, this.properties.prompts.hasJoined));
       this.settleMusic();
       if (this.startedAtMs === undefined && (!this.properties.waitForHost || this.hostIn)) this.start();
       return await Promise.race([stay, aborted.promise]);
@@ -304,6 +305,7 @@ export class Meeting {
     }
     if (this.closing) return;
     if (inBridge && this.properties.entryExitTones) this.intoBridge([EXIT_TONE]);
+    if (inBridge && this.properties.announceJoinLeave) this.intoBridge(announced(member.caller, this.properties.prompts.hasLeft));
     if (member.role === 'host' && !this.hostIn) {
       if (this.properties.endWhenLastHostLeaves) {
         const remaining = [...this.members.values()];
@@ -377,20 +379,21 @@ export class Meeting {
     const key = event.digit;
     const host = member.role === 'host';
     const p = this.properties;
+    const keys = p.keys;
     const fail = (err: unknown): void => this.options.log.warn(`meeting ${this.key}: key ${key} of call ${member.call}: ${(err as Error).message}`);
-    if (key === MEETING_KEYS.leave) member.finish({ outcome: 'left', reason: 'key' });
-    else if (key === MEETING_KEYS.mute) {
+    if (key === keys.leave) member.finish({ outcome: 'left', reason: 'key' });
+    else if (key === keys.mute) {
       const muted = !member.muted;
       this.setMuted(member, muted)
         .then(() => this.playTo(member, muted ? p.prompts.muted : p.prompts.unmuted, member.session.signal))
         .catch(fail);
-    } else if (key === MEETING_KEYS.count) {
+    } else if (key === keys.count) {
       const others = this.members.size - 1;
       this.playTo(member, others === 0 ? p.prompts.onlyPerson : countPrompts(others), member.session.signal).catch(fail);
-    } else if (key === MEETING_KEYS.lock && host) {
+    } else if (key === keys.lock && host) {
       this.setLocked(!this.locked);
       this.playTo(member, this.locked ? p.prompts.lockedNow : p.prompts.unlockedNow, member.session.signal).catch(fail);
-    } else if (key === MEETING_KEYS.muteAll && host) {
+    } else if (key === keys.muteAll && host) {
       const anyUnmuted = [...this.members.values()].some((m) => m.role !== 'host' && !m.muted);
       this.muteParticipants(anyUnmuted).catch(fail);
     }
@@ -440,6 +443,15 @@ function untilAborted(signal: AbortSignal): { promise: Promise<never>; off: () =
   // Nobody may be racing it any more when it rejects.
   promise.catch(() => undefined);
   return { promise, off };
+}
+
+/**
+ * A caller announced by number: the digits of their number (a caller id is the caller's to choose: only 0-9 of it,
+ * at most 20, reach the media URI), then the prompts. Without digits, the prompts alone.
+ */
+export function announced(caller: string, prompts: string[]): string[] {
+  const digits = caller.replace(/[^0-9]/g, '').slice(0, 20);
+  return digits ? [`digits:${digits}`, ...prompts] : [...prompts];
 }
 
 /** "There are N other participants" as ConfBridge says it (conf-thereare, the number, conf-otherinparty; conf-onlyone for one). */

@@ -38,6 +38,20 @@ export interface ConferencePrompts {
   unlockedNow?: string[];
 }
 
+/** The keys a caller presses in a meeting. */
+export interface MeetingKeys {
+  /** Mute or unmute yourself. */
+  mute?: string;
+  /** Hear how many others are in. */
+  count?: string;
+  /** Leave the meeting (the flow goes on). */
+  leave?: string;
+  /** Hosts: lock or unlock the meeting. */
+  lock?: string;
+  /** Hosts: mute or unmute every participant. */
+  muteAll?: string;
+}
+
 /** A call flow's properties; every one may be set at every level, the more specific level winning. */
 export interface ConferenceProperties {
   /** Callers in a meeting at most (hosts count). */
@@ -57,6 +71,10 @@ export interface ConferenceProperties {
   entryExitTones?: boolean;
   /** The number of others in the meeting is said to a caller who joins. */
   announceCount?: boolean;
+  /** Into the meeting as a caller joins or leaves: their number's digits, then hasJoined / hasLeft. */
+  announceJoinLeave?: boolean;
+  /** The keys in a meeting ('' turns one off); each a different key. */
+  keys?: MeetingKeys;
   /** The meeting is recorded (a bridge recording, from the first caller in to the end). */
   record?: boolean;
   /** The music on hold class of a meeting waiting for its host ('' Asterisk's default). */
@@ -93,6 +111,14 @@ export const conferencePropertiesSchema = {
     mutedOnEntry: { type: 'boolean', description: 'true or false' },
     entryExitTones: { type: 'boolean', description: 'true or false' },
     announceCount: { type: 'boolean', description: 'true or false' },
+    announceJoinLeave: { type: 'boolean', description: 'true or false' },
+    keys: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        ['mute', 'count', 'leave', 'lock', 'muteAll'].map((k) => [k, { type: 'string', pattern: '^[0-9*#]?$', description: 'one key: 0-9, * or # (empty: none)' }]),
+      ),
+    },
     record: { type: 'boolean', description: 'true or false' },
     musicOnHoldClass: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,80}$', description: 'a music on hold class: letters, digits, _ or - (empty: the default class)' },
     language: { type: 'string', pattern: '^([a-z]{2,3}([_-][A-Za-z0-9]{2,8})?)?$', description: "a language code such as en, fr or pt_BR (empty: the call's language)" },
@@ -152,8 +178,8 @@ export const meetingRoom = new Validator<MeetingRoom>('meeting room', meetingRoo
 export interface MeetingsConfig {
   name?: string;
   rooms: MeetingRoom[];
-  /** A callflow-store config node that keeps a record of every meeting ('' none). */
-  store: string;
+  /** A callflow-store config node that keeps a record of every meeting ('' or absent: none). */
+  store?: string;
 }
 
 export const meetingsConfig = new Validator<MeetingsConfig>('callflow-meetings', {
@@ -163,7 +189,7 @@ export const meetingsConfig = new Validator<MeetingsConfig>('callflow-meetings',
     rooms: { type: 'array', maxItems: 10000, default: [], items: meetingRoomSchema, description: 'at most 10,000 meeting rooms' },
     store: { type: 'string', maxLength: 100, default: '', description: 'a store config node (callflow-store), or empty' },
   },
-  required: ['rooms', 'store'],
+  required: ['rooms'],
 });
 
 /** The callflow-conference node's settings. */

@@ -4,7 +4,7 @@
  * one warning) and no meeting is made. Outputs: left the meeting (leave key, kicked), meeting ended (the last host
  * left, or it was ended), refused (a bad or no code, an unknown room, locked, full), with the reason in msg.payload.
  */
-import { chooseCallFlow } from '../../lib/conference/callflows';
+import { chooseCallFlow, keyClashes, mergeProperties } from '../../lib/conference/callflows';
 import { joinConference } from '../../lib/conference/conference';
 import { conferenceConfig, conferenceOverride } from '../../lib/schemas/conference';
 import type { MeetingRecord } from '../../lib/schemas/store';
@@ -24,6 +24,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: conferenceConfig,
     outputs: () => 3,
+    check: (config) => keyClashes(mergeProperties([config.properties]).keys),
     async run({ config, t, engine, session, msg, signal, node, traceOutcome }) {
       const override = msg.conference === undefined ? undefined : conferenceOverride.check(msg.conference);
       if (override && !override.ok) throw new ValidationError('', override.problems.map((p) => `msg.conference${p.startsWith('value') ? p.slice(5) : `.${p}`}`));

@@ -3,8 +3,8 @@
  * codes (rooms.ts), and that every prompt a meeting plays by default is a core sound a stock Asterisk has.
  */
 import assert from 'node:assert/strict';
-import { DEFAULT_PROPERTIES, ENTRY_TONE, EXIT_TONE, chooseCallFlow, mergeProperties } from '../../lib/conference/callflows';
-import { countPrompts } from '../../lib/conference/meeting';
+import { DEFAULT_PROPERTIES, ENTRY_TONE, EXIT_TONE, chooseCallFlow, keyClashes, mergeProperties } from '../../lib/conference/callflows';
+import { announced, countPrompts } from '../../lib/conference/meeting';
 import { MeetingRooms } from '../../lib/conference/rooms';
 import { conferenceOverride, meetingsConfig } from '../../lib/schemas/conference';
 import { routingTable } from '../../lib/schemas/routing';
@@ -80,5 +80,18 @@ describe('conference call flows and properties', function () {
     assert.equal(r.ok, false);
     assert.ok(!r.ok && r.problems.some((p) => p.startsWith('properties.prompts.askCode.0: a media URI')), !r.ok ? r.problems.join('\n') : '');
     assert.ok(!r.ok && r.problems.includes('properties.dialOut: is not a known setting'));
+  });
+
+  it('merges keys like prompts, and names two actions on one key', function () {
+    const keys = mergeProperties([{ keys: { leave: '*' } }, { keys: { count: '' } }]).keys;
+    assert.deepEqual(keys, { mute: '1', count: '', leave: '*', lock: '3', muteAll: '4' });
+    assert.deepEqual(keyClashes(keys), []);
+    assert.deepEqual(keyClashes(mergeProperties([{ keys: { lock: '1', muteAll: '1' } }]).keys), ['keys: mute and lock are both on 1', 'keys: mute and muteAll are both on 1']);
+  });
+
+  it('announces a caller by the digits of their number only, at most 20', function () {
+    assert.deepEqual(announced('+1 (555) 0100', ['sound:conf-hasjoin']), ['digits:15550100', 'sound:conf-hasjoin']);
+    assert.deepEqual(announced('<script>,sound:../../x', ['sound:conf-hasleft']), ['sound:conf-hasleft']);
+    assert.deepEqual(announced('9'.repeat(40), []), [`digits:${'9'.repeat(20)}`]);
   });
 });

@@ -325,6 +325,71 @@ describe('callflow-conference', function () {
     }
   });
 
+  it('takes the keys the properties give: another leave key, and a key turned off does nothing', async function () {
+    await deploy({ callFlow: 'direct_host', properties: { keys: { leave: '*', mute: '' } } });
+    const log = requestsNaming('/mute');
+    try {
+      const left = nextMessage<CallMsg>(node('left'));
+      simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'bridged' }, { dtmf: '1' }, { dtmf: '#' }, { dtmf: '*' }] });
+      assert.deepEqual([((await left).payload as unknown as ConferencePayload).reason], ['key']);
+      assert.deepEqual(log.list(), [], '1 mutes nobody: the mute key is off');
+    } finally {
+      log.stop();
+    }
+  });
+
+  it('refuses at deploy a node whose keys put two actions on one key', async function () {
+    await deploy({ callFlow: 'direct_host', properties: { keys: { mute: '#' } } });
+    const caught = nextMessage<{ error: { message: string } }>(node('caught'));
+    simulator().placeCall({ from: '101', to: '500' });
+    assert.match((await caught).error.message, /keys: mute and leave are both on #/);
+  });
+
+  it('announces who joins and leaves by the digits of their number, when asked', async function () {
+    await deploy({ callFlow: 'direct_host', properties: { announceJoinLeave: true, entryExitTones: false } });
+    const first = simulator().placeCall({ from: '+1 (555) 0100', to: '500', script: [{ waitFor: 'bridged' }] });
+    await first.until('bridged');
+    const joinedHeard = first.until('playback-start', 'conf-hasjoin');
+    const leftHeard = first.until('playback-start', 'conf-hasleft');
+    const second = simulator().placeCall({ from: '<b>102</b>', to: '500', script: [{ waitFor: 'bridged' }, { waitFor: 'playback-end', media: 'conf-hasjoin' }, { dtmf: '#' }] });
+    await joinedHeard;
+    // The second leaves with # once the announcement is over; the first hears them go.
+    await leftHeard;
+    assert.ok(second.report().heard.some((h) => h.media === 'digits:102'), 'the second heard their own arrival too');
+    const heard = first.report().heard.filter((h) => h.target === 'bridge').map((h) => h.media);
+    assert.deepEqual(heard, ['digits:102', 'sound:conf-hasjoin', 'digits:102', 'sound:conf-hasleft'], 'only the digits of a number reach the media URI');
+  });
+
+  it('plays music again to participants who wait for a host when the last host leaves', async function () {
+    await deploy({ callFlow: 'secured', properties: { waitForHost: true } });
+    const host = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }] });
+    await host.until('bridged');
+    const participant = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7002#' }, { waitFor: 'bridged' }] });
+    await participant.until('bridged');
+    assert.ok(!participant.report().heard.some((h) => h.target === 'moh'), 'no music while the host is in');
+    const music = participant.until('playback-start', 'moh:');
+    host.hangup();
+    await music;
+    assert.deepEqual(participant.report().heard.filter((h) => h.target === 'moh').map((h) => h.media), ['moh:default']);
+  });
+
+  it('goes on when a caller hangs up in the middle of an announcement into the meeting', async function () {
+    await deploy({ callFlow: 'direct_host' });
+    const two = meetingEvents('participant-joined', 2);
+    const a = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'bridged' }] });
+    await a.until('bridged');
+    const b = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'bridged' }, { waitFor: 'playback-start', media: 'tt-monkeys' }, { hangup: true }] });
+    await two;
+    const meeting = findEngine('a1')?.meetings.list()[0];
+    const left = meetingEvents('participant-left');
+    const announcing = meeting?.announce(['sound:tt-monkeys']);
+    assert.equal((await left)[0]?.participant?.caller, '102');
+    await announcing;
+    assert.equal(meeting?.count, 1, 'the other caller is still in the meeting');
+    assert.equal(bridges()[0]?.channels.includes(a.id), true);
+    assert.ok(b.report().ended);
+  });
+
   it('leaves no meeting bridge on Asterisk when the flow is removed with callers in a meeting', async function () {
     await deploy({ callFlow: 'direct_host' });
     const two = meetingEvents('participant-joined', 2);
