@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallMsg } from '../support/ivr';
-import { NODES, helper, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
+import { NODES, helper, nextMessage, node, redeploy, untilLogged, useNodeRed } from '../support/node-red';
 import { requestsNaming } from '../support/ari-requests';
 import { closeAllEngines, findEngine } from '../../nodes/deployed/engine';
 import type { MeetingEvent, MeetingEventType } from '../../lib/conference/meeting';
@@ -43,9 +43,7 @@ describe('callflow-conference', function () {
     const configs: object[] = [{ id: 'mt', type: 'callflow-meetings', rooms: options.rooms ?? ROOMS, store: options.storeFile ? 'st' : '' }];
     if (options.storeFile) configs.push({ id: 'st', type: 'callflow-store', backend: 'embedded', file: options.storeFile, durability: 'normal' });
     if (options.routing) configs.push({ id: 'rt', type: 'callflow-routing', groups: [], numbers: [], account: {}, ...options.routing });
-    await helper.load(
-      [...NODES, CHANGE],
-      ivrFlow(
+    deployed = ivrFlow(
         simulator(),
         [
           { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [[options.before ? 'ch' : 'cf']] },
@@ -60,11 +58,12 @@ describe('callflow-conference', function () {
         ],
         ['cf', 'mc'],
         { configs, ...(options.routing ? { routing: 'rt' } : {}) },
-      ),
-      CREDS,
-    );
+      );
+    await helper.load([...NODES, CHANGE], deployed, CREDS);
     await connected();
   }
+  /** The flow of the last deploy (a test may deploy it again, changed or not). */
+  let deployed: object[] = [];
 
   const bridges = (): { id: string; channels: string[] }[] => simulator().asterisk.bridgeList().filter((b) => b.id.startsWith('callflow-meeting-'));
 
@@ -388,6 +387,50 @@ describe('callflow-conference', function () {
     assert.equal(meeting?.count, 1, 'the other caller is still in the meeting');
     assert.equal(bridges()[0]?.channels.includes(a.id), true);
     assert.ok(b.report().ended);
+  });
+
+  it('keeps callers in their meeting through a full deploy that changes nothing of it, and through a reconnect to Asterisk', async function () {
+    await deploy({ callFlow: 'secured' });
+    const two = meetingEvents('participant-joined', 2);
+    const host = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }] });
+    const participant = simulator().placeCall({ from: '102', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7002#' }, { waitFor: 'bridged' }] });
+    await two;
+    const bridge = bridges()[0]?.id;
+    await redeploy(deployed, CREDS);
+    await connected();
+    assert.deepEqual(bridges().map((b) => [b.id, b.channels.length]), [[bridge, 2]], 'the same meeting, both callers in it');
+    // The connection drops and comes back: both calls are still on Asterisk, so the meeting and its bridge stay.
+    const reconciled = new Promise<{ kept: string[]; lost: string[] }>((resolve) => {
+      const off = findEngine('a1')?.telephony.onReconciled((r) => {
+        off?.();
+        resolve(r);
+      });
+    });
+    simulator().dropWebSockets();
+    const r = await reconciled;
+    assert.deepEqual([r.kept.length, r.lost], [2, []], 'both calls are still on Asterisk');
+    assert.deepEqual(bridges().map((b) => [b.id, b.channels.length]), [[bridge, 2]]);
+    assert.equal(findEngine('a1')?.meetings.list()[0]?.count, 2);
+    // The participant leaves with #: through the new instance of the node.
+    const left = nextMessage<CallMsg>(node('left'));
+    await participant.press('#');
+    assert.deepEqual([(await left).call.caller.number, ((await left).payload as unknown as ConferencePayload).reason], ['102', 'key']);
+    assert.deepEqual(bridges().map((b) => b.channels), [[host.id]]);
+  });
+
+  it('keeps a meeting going when its room is deleted; the room\'s codes lead nowhere from then on', async function () {
+    await deploy({ callFlow: 'secured' });
+    const joined = meetingEvents('participant-joined');
+    const host = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'playback-start', media: 'conf-getpin' }, { dtmf: '7001#' }, { waitFor: 'bridged' }] });
+    await joined;
+    const withoutBoard = deployed.map((n) => ((n as { id: string }).id === 'mt' ? { ...n, rooms: ROOMS.filter((r) => r.id !== 'board') } : n));
+    await redeploy(withoutBoard, CREDS);
+    await connected();
+    assert.equal(findEngine('a1')?.meetings.list()[0]?.count, 1, 'the meeting in progress goes on');
+    assert.deepEqual(bridges()[0]?.channels, [host.id]);
+    const refused = nextMessage<CallMsg>(node('refused'));
+    simulator().placeCall({ from: '102', to: '500', script: [...[1, 2, 3].flatMap(() => [{ waitFor: 'playback-start' as const, media: 'conf-getpin' }, { dtmf: '7002#' }])] });
+    assert.equal(((await refused).payload as unknown as ConferencePayload).reason, 'invalid-code');
   });
 
   it('leaves no meeting bridge on Asterisk when the flow is removed with callers in a meeting', async function () {
