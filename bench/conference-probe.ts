@@ -13,7 +13,7 @@
  * (`direct`) from those who heard a prompt (`greeted`).
  */
 import diagnostics from 'node:diagnostics_channel';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { MEETING_BRIDGE_PREFIX } from '../lib/conference/meeting';
 
 interface AriMessage {
@@ -30,6 +30,13 @@ export class JoinProbe {
   readonly greetedWhole: number[] = [];
   /** # to the ChannelEnteredBridge event (the plugin's time, the simulator's, and the trips between). */
   readonly toBridge: number[] = [];
+  /** Plugin-added times ([#, addChannel] and the time) of all callers, to tell those a GC pause touched. */
+  private readonly spans: [number, number, number][] = [];
+  /** GC pauses: [start, end] (performance.now()). */
+  private readonly pauses: [number, number][] = [];
+  private readonly gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) this.pauses.push([e.startTime, e.startTime + e.duration]);
+  });
   /** ChannelEnteredBridge events of meeting bridges, since the start. */
   entered = 0;
   private readonly hashAt = new Map<string, number>();
@@ -49,12 +56,24 @@ export class JoinProbe {
     diagnostics.subscribe('callflow:ari:event', this.onEvent);
     diagnostics.subscribe('http.client.request.start', this.onRequest);
     diagnostics.subscribe('http.client.response.finish', this.onResponse);
+    this.gcObserver.observe({ entryTypes: ['gc'] });
+  }
+
+  /**
+   * The plugin-added times no GC pause overlapped, and the pauses since the last reset: how many, their share of
+   * `seconds`, the longest. (Pauses are reported after they end: ask once the joins are over.)
+   */
+  gc(seconds: number): { quiet: number[]; pauses: number; share: number; longestMs: number } {
+    const quiet = this.spans.filter(([since, at]) => !this.pauses.some(([from, to]) => from < at && to > since)).map(([, , v]) => v);
+    const paused = this.pauses.reduce((sum, [from, to]) => sum + (to - from), 0);
+    return { quiet, pauses: this.pauses.length, share: paused / (seconds * 1000), longestMs: Math.max(0, ...this.pauses.map(([a, b]) => b - a)) };
   }
 
   close(): void {
     diagnostics.unsubscribe('callflow:ari:event', this.onEvent);
     diagnostics.unsubscribe('http.client.request.start', this.onRequest);
     diagnostics.unsubscribe('http.client.response.finish', this.onResponse);
+    this.gcObserver.disconnect();
   }
 
   reset(): void {
@@ -62,6 +81,8 @@ export class JoinProbe {
     this.greeted.length = 0;
     this.greetedWhole.length = 0;
     this.toBridge.length = 0;
+    this.spans.length = 0;
+    this.pauses.length = 0;
   }
 
   /** Calls `listener` after every event that changes a count. */
@@ -147,6 +168,7 @@ export class JoinProbe {
       // The time the bridge was being made while this caller waited for it, and the time its prompts played.
       const making = bridge ? Math.max(0, Math.min(bridge[1], at) - Math.max(bridge[0], since)) : 0;
       const own = at - since - making - (this.waited.get(channel) ?? 0);
+      this.spans.push([since, at, own]);
       if (this.prompted.has(channel)) {
         this.greeted.push(own);
         this.greetedWhole.push(at - since);

@@ -20,12 +20,14 @@
  * Figures are printed, not asserted; docs/performance.md records them.
  *
  *   npm run bench:conference   (or: node --expose-gc dist/bench/conference.js [--meetings 200] [--size 10]
- *                               [--join-sec 60] [--participants 5000] [--flow secured|open] [--warmup 100])
+ *                               [--join-sec 60] [--participants 5000] [--flow secured|open] [--warmup 100]
+ *                               [--snapshots DIR])
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { JoinProbe } from './conference-probe';
 import { connectedEngine } from './ivr-plugin';
 import { canCollectGarbage, heapMb, machineCpuTicks, processCpuSec } from './ivr-probe';
@@ -38,6 +40,8 @@ interface Options {
   participants: number;
   flow: 'secured' | 'open';
   warmup: number;
+  /** A folder for heap snapshots after the warm-up and with the meetings full (for bench/heap-diff). */
+  snapshots: string | undefined;
 }
 
 function options(): Options {
@@ -55,6 +59,7 @@ function options(): Options {
     participants: number('--participants', 5000, 0),
     flow,
     warmup: number('--warmup', 100, 0),
+    snapshots: flag('--snapshots'),
   };
 }
 
@@ -239,24 +244,35 @@ async function main(): Promise<void> {
     if (o.warmup > 0) await empty((await fill(warm, o.size, 5000)).ids, 1000);
     probe.reset();
     const baseline = heapMb();
+    if (o.snapshots) console.log(`heap snapshot: ${v8.writeHeapSnapshot(path.join(o.snapshots, 'idle.heapsnapshot'))}`);
     console.log(`Node-RED started, connected; after ${callers.placed} warm-up callers: heap ${baseline.toFixed(1)} MB, the baseline below\n`);
 
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const round = await fill(o.meetings, o.size, o.joinSec * 1000);
+    loop.disable();
+    // Let the observer report the last GC pauses.
+    await new Promise((r) => setImmediate(r));
+    const gc = probe.gc(round.seconds);
     let joined = total;
     const full = heapMb();
+    if (o.snapshots) console.log(`heap snapshot: ${v8.writeHeapSnapshot(path.join(o.snapshots, 'full.heapsnapshot'))}`);
     const meetingsNow = engine.meetings.list().length;
     const direct = summary(probe.direct);
     const greeted = summary(probe.greeted);
     const all = summary([...probe.direct, ...probe.greeted]);
     const bridged = summary(probe.toBridge);
+    const quiet = summary(gc.quiet);
     console.log(`${total} participants joined ${meetingsNow} meetings in ${round.seconds.toFixed(1)} s (${callers.failed} calls could not be placed)`);
     console.log(`  join time, # -> addChannel (plugin-added)      p50 ${ms(all.p50)}  p99 ${ms(all.p99)}  max ${ms(all.max)}  (${all.n})`);
+    console.log(`    without the ${all.n - quiet.n} that a GC pause touched        p50 ${ms(quiet.p50)}  p99 ${ms(quiet.p99)}  (${gc.pauses} pauses, ${(gc.share * 100).toFixed(1)}% of the time, longest ${ms(gc.longestMs)})`);
     console.log(`    into a meeting already made                  p50 ${ms(direct.p50)}  p99 ${ms(direct.p99)}  max ${ms(direct.max)}  (${direct.n})`);
     console.log(`    first of a meeting (bridge made, prompt)     p50 ${ms(greeted.p50)}  p99 ${ms(greeted.p99)}  max ${ms(greeted.max)}  (${greeted.n})`);
     const whole = summary(probe.greetedWhole);
     console.log(`      the same with the waits for Asterisk       p50 ${ms(whole.p50)}  p99 ${ms(whole.p99)}  max ${ms(whole.max)}`);
     console.log(`  # -> ChannelEnteredBridge (with the simulator) p50 ${ms(bridged.p50)}  p99 ${ms(bridged.p99)}  max ${ms(bridged.max)}  (${bridged.n})`);
     console.log(`  CPU per participant: ${(round.cpuMs / total).toFixed(2)} ms (${(round.cpuMs / 1000).toFixed(1)} s of this process over ${round.seconds.toFixed(1)} s)` + `; the simulator ${round.simCpuSec === undefined ? '?' : (round.simCpuSec / round.seconds * 100).toFixed(0)}% of a core; the machine idle ${round.machineIdle === undefined ? '?' : (round.machineIdle * 100).toFixed(0)}%`);
+    console.log(`  event-loop delay over the joins: p50 ${ms(loop.percentile(50) / 1e6)}  p99 ${ms(loop.percentile(99) / 1e6)}  max ${ms(loop.max / 1e6)}`);
     const perMeetingKb = ((full - baseline) * 1024) / Math.max(1, meetingsNow);
     console.log(`  heap with ${meetingsNow} meetings of ${o.size} in progress: ${full.toFixed(1)} MB, +${(full - baseline).toFixed(1)} MB: ${perMeetingKb.toFixed(1)} KB per meeting with its calls`);
 
