@@ -40,6 +40,13 @@ export class JoinProbe {
   /** ChannelEnteredBridge events of meeting bridges, since the start. */
   entered = 0;
   private readonly hashAt = new Map<string, number>();
+  /** This process's CPU time (process.cpuUsage, µs) when the # was handled. */
+  private readonly hashCpu = new Map<string, number>();
+  /**
+   * For each join: the CPU time this process used between the # and the addChannel (its work for this caller and
+   * whatever else it did meanwhile). Against the wall-clock time, it tells waiting for a core from work.
+   */
+  readonly cpuDuring: number[] = [];
   private readonly prompted = new Set<string>();
   /** For joining channels: the start of a prompt's play request, then the time waited for prompts so far. */
   private readonly playFrom = new Map<string, number>();
@@ -83,6 +90,7 @@ export class JoinProbe {
     this.toBridge.length = 0;
     this.spans.length = 0;
     this.pauses.length = 0;
+    this.cpuDuring.length = 0;
   }
 
   /** Calls `listener` after every event that changes a count. */
@@ -98,6 +106,7 @@ export class JoinProbe {
         if (channel && event.digit === '#' && !this.inMeeting.has(channel)) {
           this.forget(channel);
           this.hashAt.set(channel, receivedAt);
+          this.hashCpu.set(channel, cpuMicros());
         }
         return;
       case 'PlaybackStarted': {
@@ -140,6 +149,7 @@ export class JoinProbe {
 
   private forget(channel: string): void {
     this.hashAt.delete(channel);
+    this.hashCpu.delete(channel);
     this.prompted.delete(channel);
     this.playFrom.delete(channel);
     this.waited.delete(channel);
@@ -169,6 +179,8 @@ export class JoinProbe {
       const making = bridge ? Math.max(0, Math.min(bridge[1], at) - Math.max(bridge[0], since)) : 0;
       const own = at - since - making - (this.waited.get(channel) ?? 0);
       this.spans.push([since, at, own]);
+      const cpu0 = this.hashCpu.get(channel);
+      if (cpu0 !== undefined) this.cpuDuring.push((cpuMicros() - cpu0) / 1000);
       if (this.prompted.has(channel)) {
         this.greeted.push(own);
         this.greetedWhole.push(at - since);
@@ -186,4 +198,9 @@ export class JoinProbe {
   private changed(): void {
     for (const l of [...this.listeners]) l();
   }
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
