@@ -223,6 +223,10 @@ async function main(): Promise<void> {
       callers.wake();
     });
     probe.onChange(() => callers.wake());
+    // A meeting leaves the registry right after its meeting-ended event (its bridge is gone by then).
+    engine.meetings.onEvent((event) => {
+      if (event.type === 'meeting-ended') setImmediate(() => callers.wake());
+    });
     const inMeetings = (): number => engine.meetings.list().reduce((sum, m) => sum + m.count, 0);
     const state = (): string => `calls placed ${callers.placed}, ended ${callers.ended}, failed ${callers.failed}, in the bridges ${probe.entered}, in meetings ${inMeetings()}, in progress ${engine.callCount}`;
 
