@@ -163,7 +163,7 @@ class Callers {
     return out;
   }
 
-  /** Places one caller into flow `flow` (Stasis argument) who enters `digits` after the prompt `after`; its id. */
+  /** Places one caller into flow `flow` (the Stasis argument) who does `script`; the call's id on the simulator. */
   async place(flow: string, script: object[]): Promise<string> {
     const report = (await post(`${this.simUrl}/sim/calls`, { from: `+1555${String(this.placed).padStart(7, '0')}`, to: '500', app: 'callflow', args: [flow], script })) as { id: string };
     this.placed += 1;
