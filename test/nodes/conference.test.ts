@@ -131,6 +131,23 @@ describe('callflow-conference', function () {
     assert.equal(bridges().length, 0, 'no meeting is made for a refused caller');
   });
 
+  it('refuses a caller who enters no code, after the attempts and timeouts the properties give; prompts in their language', async function () {
+    await deploy({ callFlow: 'open', properties: { codeAttempts: 2, firstDigitTimeoutSec: 1, language: 'fr', prompts: { askCode: ['sound:conf-getconfno'] } } });
+    const log = requestsNaming('/play');
+    try {
+      const refused = nextMessage<CallMsg>(node('refused'));
+      const call = simulator().placeCall({ from: '101', to: '500' });
+      const payload = (await refused).payload as unknown as ConferencePayload;
+      assert.deepEqual([payload.reason, payload.attempts], ['no-code', 2]);
+      assert.deepEqual(call.report().heard.map((h) => h.media), ['sound:conf-getconfno', 'sound:conf-getconfno']);
+      const plays = log.list().filter((l) => l.includes(call.id));
+      assert.equal(plays.length, 2);
+      assert.ok(plays.every((l) => l.includes('lang=fr')), plays.join('\n'));
+    } finally {
+      log.stop();
+    }
+  });
+
   it('refuses a caller over the room\'s maximum, who hears that the meeting is full', async function () {
     await deploy({ callFlow: 'secured' });
     const refused = nextMessage<CallMsg>(node('refused'));
