@@ -49,6 +49,11 @@ type Method<K extends keyof Store> = Store[K] extends (...args: infer A) => Prom
 export class EmbeddedThreadStore implements Store {
   readonly backend = 'embedded' as const;
   private worker: Worker | undefined;
+  /**
+   * Set by close() until the next open(): a call on a closed store is refused, instead of starting a thread that
+   * nobody would close (a late call of a campaign after its store node closed left such threads behind).
+   */
+  private closed = false;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
 
@@ -83,6 +88,7 @@ export class EmbeddedThreadStore implements Store {
   }
 
   private call<R>(method: string, args: unknown[]): Promise<R> {
+    if (this.closed) return Promise.reject(new StoreError('failed', `${method}: the embedded store is closed`));
     const worker = this.thread();
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
@@ -101,16 +107,21 @@ export class EmbeddedThreadStore implements Store {
   }
 
   open(): Promise<void> {
+    this.closed = false;
     return this.call('open', []);
   }
 
   /** Closes the connection, then ends the thread. */
   async close(): Promise<void> {
     const worker = this.worker;
-    if (!worker) return;
+    if (!worker) {
+      this.closed = true;
+      return;
+    }
     try {
       await this.call('close', []);
     } finally {
+      this.closed = true;
       this.worker = undefined;
       await worker.terminate();
     }

@@ -98,7 +98,11 @@ describe('embedded store on its own thread', function () {
     await assert.rejects(s.getContact('spring', 'ann'), (err: unknown) => err instanceof StoreError && /not open/.test(err.message));
     await s.open();
     await s.close();
-    await assert.rejects(s.getContact('spring', 'ann'), (err: unknown) => err instanceof StoreError && /not open/.test(err.message));
+    await assert.rejects(s.getContact('spring', 'ann'), (err: unknown) => err instanceof StoreError && /getContact: the embedded store is closed/.test(err.message));
+    // A call on a closed store starts no thread (one would live on with nobody to close it).
+    assert.equal((s as unknown as { worker?: Worker }).worker, undefined);
+    await s.open();
+    assert.equal(await s.getContact('spring', 'ann'), undefined, 'opened again, it answers');
   });
 
   it('fails the calls waiting on a thread that died, and a new open starts another one with the data kept', async function () {
