@@ -7,7 +7,7 @@
  * socket, a server) is listed on the output: .mocharc exits after the suite
  * (`exit: true`) so that such a leftover cannot hang CI, and this line says
  * what it was. A stress run once waited 24 minutes on an idle store thread
- * that was still referenced (docs/performance.md, issue 13 notes).
+ * that was still referenced (docs/architecture.md, Tests).
  */
 const unhandled: unknown[] = [];
 process.on('unhandledRejection', (reason) => {
