@@ -185,6 +185,8 @@ export class Meeting {
       this.bridge ??= this.telephony.createBridge({ bridgeId: this.bridgeId, type: 'mixing', name: this.options.bridgeName }).then(() => undefined);
       await this.bridge;
       await this.greet(member, signal);
+      // The meeting ended while the caller heard their greeting: they do not go into a bridge on its way out.
+      if (this.closing) return { outcome: 'ended', reason: this.endReason ?? 'ended' };
       // The music for those waiting stops before the host is in: the host hears none of it.
       if (role === 'host' && this.moh) {
         this.moh = false;

@@ -370,6 +370,20 @@ describe('callflow-conference', function () {
     assert.deepEqual(participant.report().heard.filter((h) => h.target === 'moh').map((h) => h.media), ['moh:default']);
   });
 
+  it('sends a caller who is still hearing their greeting when the meeting ends through "meeting ended", never into its bridge', async function () {
+    await deploy({ callFlow: 'direct_host', properties: { announceCount: true } });
+    const first = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'bridged' }] });
+    await first.until('bridged');
+    const ended = collect('ended', 2);
+    const late = simulator().placeCall({ from: '102', to: '500' });
+    await late.until('playback-start', 'conf-onlyone');
+    findEngine('a1')?.meetings.list()[0]?.end();
+    const msgs = await ended;
+    assert.deepEqual(msgs.map((m) => [m.call.caller.number, (m.payload as unknown as ConferencePayload).reason]).sort(), [['101', 'ended'], ['102', 'ended']]);
+    assert.deepEqual(late.report().transfers.filter((t) => t.kind === 'bridge'), [], 'the late caller never entered the bridge');
+    assert.equal(bridges().length, 0);
+  });
+
   it('goes on when a caller hangs up in the middle of an announcement into the meeting', async function () {
     await deploy({ callFlow: 'direct_host' });
     const two = meetingEvents('participant-joined', 2);
