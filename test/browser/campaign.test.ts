@@ -41,6 +41,10 @@ async function editDialer(page: Page): Promise<void> {
   await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node[id="${dialer.id}"] rect.red-ui-flow-node`).dblclick();
   await page.locator('#callflow-dialer-buttons button[data-op="start"]').waitFor();
   await page.locator('#callflow-dialer-state', { hasText: 'Now: ' }).waitFor();
+  // The buttons act on the campaign chosen in the form's config select, which Node-RED fills in as the tray settles
+  // (until then it reads "_ADD_", and a click does nothing: a CI run once clicked start in that moment).
+  await trayAtRest(page);
+  await page.waitForFunction((id) => (globalThis as unknown as { $: (s: string) => { val(): unknown } }).$('#node-input-campaign').val() === id, campaign.id);
 }
 
 describe('the campaign editor and the dialer buttons in a real browser', function () {
