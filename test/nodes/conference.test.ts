@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StoreConfigNode } from '../../nodes/store/config';
-import { CREDS, connected, ivrFlow, received, useSimulator, type CallMsg } from '../support/ivr';
+import { CREDS, connected, ivrFlow, messages, received, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, redeploy, untilLogged, useNodeRed } from '../support/node-red';
 import { requestsNaming } from '../support/ari-requests';
 import { closeAllEngines, findEngine } from '../../nodes/deployed/engine';
 
-import { CHANGE, ROOMS, collect, meetingEvents, type ConferencePayload } from '../support/conference';
+import { CHANGE, ROOMS, meetingBridges, meetingEvents, type ConferencePayload } from '../support/conference';
 
 describe('callflow-conference', function () {
   useNodeRed();
@@ -46,7 +46,7 @@ describe('callflow-conference', function () {
   /** The flow of the last deploy (a test may deploy it again, changed or not). */
   let deployed: object[] = [];
 
-  const bridges = (): { id: string; channels: string[] }[] => simulator().asterisk.bridgeList().filter((b) => b.id.startsWith('callflow-meeting-'));
+  const bridges = (): { id: string; channels: string[] }[] => meetingBridges(simulator());
 
   it('direct: callers to one number meet in one bridge; one leaves with #, the last one out takes the bridge with them', async function () {
     await deploy({ callFlow: 'direct_host' });
@@ -77,7 +77,7 @@ describe('callflow-conference', function () {
   it('open: two callers who enter the same new code at the same instant are in one meeting made on the fly', async function () {
     await deploy({ callFlow: 'open' });
     const script = [{ waitFor: 'playback-start' as const, media: 'conf-getpin' }, { dtmf: '555123#' }, { waitFor: 'bridged' as const }, { waitFor: 'bridged' as const }, { dtmf: '#' }];
-    const both = collect('left', 2);
+    const both = messages('left', 2, 15_000);
     simulator().placeCall({ from: '101', to: '500', script });
     simulator().placeCall({ from: '102', to: '500', script });
     const msgs = await both;
@@ -235,7 +235,7 @@ describe('callflow-conference', function () {
         },
       },
     );
-    const left = collect('left', 2);
+    const left = messages('left', 2, 15_000);
     const refused = nextMessage<CallMsg>(node('refused'));
     simulator().placeCall({ from: '101', to: '601', script: [{ waitFor: 'bridged' }, { dtmf: '#' }] });
     simulator().placeCall({ from: '102', to: '602', script: [{ waitFor: 'bridged' }, { dtmf: '#' }] });
@@ -374,7 +374,7 @@ describe('callflow-conference', function () {
     await deploy({ callFlow: 'direct_host', properties: { announceCount: true } });
     const first = simulator().placeCall({ from: '101', to: '500', script: [{ waitFor: 'bridged' }] });
     await first.until('bridged');
-    const ended = collect('ended', 2);
+    const ended = messages('ended', 2, 15_000);
     const late = simulator().placeCall({ from: '102', to: '500' });
     await late.until('playback-start', 'conf-onlyone');
     findEngine('a1')?.meetings.list()[0]?.end();

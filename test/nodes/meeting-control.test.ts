@@ -4,9 +4,9 @@
  * answers.
  */
 import assert from 'node:assert/strict';
-import { CREDS, connected, ivrFlow, useSimulator, type CallMsg } from '../support/ivr';
+import { CREDS, connected, ivrFlow, messages, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
-import { ROOMS, collect, type ConferencePayload } from '../support/conference';
+import { ROOMS, meetingBridges, type ConferencePayload } from '../support/conference';
 
 describe('callflow-meeting-control', function () {
   useNodeRed();
@@ -46,7 +46,7 @@ describe('callflow-meeting-control', function () {
 
   it('sends every meeting event with ISO times: started, joined, left, ended', async function () {
     await deploy();
-    const first = collect('events', 3);
+    const first = messages('events', 3, 15_000);
     const host = enter('101', '7001');
     await host.until('bridged');
     const participant = enter('102', '7002');
@@ -56,7 +56,7 @@ describe('callflow-meeting-control', function () {
     assert.deepEqual([joined.room, joined.count, joined.participant.role, joined.participant.caller], ['board', 1, 'host', '101']);
     assert.match(joined.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal((events[2]?.payload as unknown as { count: number }).count, 2);
-    const rest = collect('events', 3);
+    const rest = messages('events', 3, 15_000);
     participant.hangup();
     host.hangup();
     const after = await rest;
@@ -96,7 +96,7 @@ describe('callflow-meeting-control', function () {
     assert.ok(host.report().heard.some((h) => h.media === 'sound:conf-now-recording' && h.target === 'bridge'));
     assert.ok(p1.report().heard.some((h) => h.media === 'sound:conf-now-recording'));
 
-    const ended = collect('ended', 2);
+    const ended = messages('ended', 2, 15_000);
     await command('end', { meeting });
     assert.deepEqual((await ended).map((m) => (m.payload as unknown as ConferencePayload).reason), ['ended', 'ended']);
   });
@@ -148,5 +148,5 @@ describe('callflow-meeting-control', function () {
     assert.equal(bridges().length, 1, 'nothing was ended');
   });
 
-  const bridges = (): { id: string; channels: string[] }[] => simulator().asterisk.bridgeList().filter((b) => b.id.startsWith('callflow-meeting-'));
+  const bridges = (): { id: string; channels: string[] }[] => meetingBridges(simulator());
 });

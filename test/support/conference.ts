@@ -1,12 +1,11 @@
 /**
  * What the conference tests share (test/nodes/conference.test.ts, meeting-control.test.ts): meeting rooms, the shape
- * of a conference node's msg.payload, and waiting for meeting events and msgs.
+ * of a conference node's msg.payload, the meeting bridges on the simulator, and waiting for meeting events.
  */
 import { findEngine } from '../../nodes/deployed/engine';
-import type { MeetingEvent, MeetingEventType } from '../../lib/conference/meeting';
-import type { CallMsg } from './ivr';
-import type { NODES} from './node-red';
-import { node } from './node-red';
+import { MEETING_BRIDGE_PREFIX, type MeetingEvent, type MeetingEventType } from '../../lib/conference/meeting';
+import type { Simulator } from '../../lib/sim';
+import type { NODES } from './node-red';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const CHANGE = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [require.resolve('node-red')] })) as (typeof NODES)[number];
@@ -28,6 +27,11 @@ export interface ConferencePayload {
   attempts?: number;
 }
 
+/** The meeting bridges on the simulator (ids callflow-meeting-...), with the channels in each. */
+export function meetingBridges(sim: Simulator): { id: string; channels: string[] }[] {
+  return sim.asterisk.bridgeList().filter((b) => b.id.startsWith(MEETING_BRIDGE_PREFIX));
+}
+
 /** Resolves with the `count`-th meeting event of this type on connection a1 from now on (the plugin's own events). */
 export function meetingEvents(type: MeetingEventType, count = 1): Promise<MeetingEvent[]> {
   const seen: MeetingEvent[] = [];
@@ -38,17 +42,6 @@ export function meetingEvents(type: MeetingEventType, count = 1): Promise<Meetin
       if (seen.length < count) return;
       off?.();
       resolve(seen);
-    });
-  });
-}
-
-/** The first `count` msgs a node receives. */
-export function collect(id: string, count: number): Promise<CallMsg[]> {
-  const all: CallMsg[] = [];
-  return new Promise((resolve) => {
-    node(id).on('input', (msg: CallMsg) => {
-      all.push(msg);
-      if (all.length === count) resolve(all);
     });
   });
 }
