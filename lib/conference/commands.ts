@@ -5,12 +5,15 @@
  * with what was named.
  */
 import type { MeetingCommand } from '../schemas/conference';
-import type { Meeting, Participant } from './meeting';
+import type { Meeting, MeetingEvent, Participant } from './meeting';
 import type { LiveMeetings } from './meetings';
 
 export class MeetingCommandError extends Error {
   override readonly name = 'MeetingCommandError';
 }
+
+/** A participant as answers and event msgs show them (times in ISO 8601). */
+export type ParticipantView = Omit<Participant, 'joinedAtMs'> & { joinedAt: string };
 
 /** A meeting in progress as a command's answer shows it (times in ISO 8601). */
 export interface MeetingView {
@@ -20,7 +23,20 @@ export interface MeetingView {
   startedAt?: string;
   locked: boolean;
   count: number;
-  participants: (Omit<Participant, 'joinedAtMs'> & { joinedAt: string })[];
+  participants: ParticipantView[];
+}
+
+function participantView({ joinedAtMs, ...p }: Participant): ParticipantView {
+  return { ...p, joinedAt: new Date(joinedAtMs).toISOString() };
+}
+
+/** A meeting event as a msg carries it (times in ISO 8601). */
+export type MeetingEventView = Omit<MeetingEvent, 'atMs' | 'participant'> & { at: string; participant?: ParticipantView };
+
+export function eventView({ atMs, participant, ...rest }: MeetingEvent): MeetingEventView {
+  const view: MeetingEventView = { ...rest, at: new Date(atMs).toISOString() };
+  if (participant) view.participant = participantView(participant);
+  return view;
 }
 
 export function viewOf(m: Meeting): MeetingView {
@@ -29,7 +45,7 @@ export function viewOf(m: Meeting): MeetingView {
     key: m.key,
     locked: m.isLocked,
     count: m.count,
-    participants: m.participants().map(({ joinedAtMs, ...p }) => ({ ...p, joinedAt: new Date(joinedAtMs).toISOString() })),
+    participants: m.participants().map(participantView),
   };
   if (m.room) view.room = m.room.id;
   if (m.startedAtMs !== undefined) view.startedAt = new Date(m.startedAtMs).toISOString();

@@ -139,7 +139,7 @@ export class Meeting {
   }
 
   participants(): Participant[] {
-    return [...this.members.values()].map(({ call, channel, role, caller, muted, joinedAtMs }) => ({ call, channel, role, caller, muted, joinedAtMs }));
+    return [...this.members.values()].map(participantOf);
   }
 
   /** A host is in the bridge. */
@@ -422,12 +422,14 @@ export class Meeting {
     const event: MeetingEvent = { type, meeting: this.id, atMs: Date.now(), count: this.members.size };
     if (this.room) event.room = this.room.id;
     if (extra.reason) event.reason = extra.reason;
-    if (extra.participant) {
-      const { call, channel, role, caller, muted, joinedAtMs } = extra.participant;
-      event.participant = { call, channel, role, caller, muted, joinedAtMs };
-    }
+    if (extra.participant) event.participant = participantOf(extra.participant);
     this.options.emit(event);
   }
+}
+
+/** What others may see of a member: a copy without the session and the meeting's own bookkeeping. */
+function participantOf({ call, channel, role, caller, muted, joinedAtMs }: Member): Participant {
+  return { call, channel, role, caller, muted, joinedAtMs };
 }
 
 /** A promise that rejects when the signal aborts (with its reason), and the way to stop listening. */

@@ -5,8 +5,7 @@
  * participant, prompts) acts on a meeting, and its answer leaves on output 2. A bad command is done(err), naming
  * what was wrong; nothing is changed.
  */
-import { MeetingCommandError, runMeetingCommand } from '../../lib/conference/commands';
-import type { MeetingEvent } from '../../lib/conference/meeting';
+import { MeetingCommandError, eventView, runMeetingCommand } from '../../lib/conference/commands';
 import { meetingCommand, meetingControlConfig } from '../../lib/schemas/conference';
 import { ValidationError } from '../../lib/schemas/validator';
 import { registerMeetingsApi } from '../admin/meetings';
@@ -14,17 +13,6 @@ import type { AsteriskConfigNode } from '../asterisk/config';
 import { translator } from '../red/i18n';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from '../red/api';
 import { INVALID_CONFIG, NO_CONNECTION } from '../red/status';
-
-/** A meeting event as a msg carries it: times in ISO 8601. */
-function eventPayload(e: MeetingEvent): Record<string, unknown> {
-  const { atMs, participant, ...rest } = e;
-  const payload: Record<string, unknown> = { ...rest, at: new Date(atMs).toISOString() };
-  if (participant) {
-    const { joinedAtMs, ...p } = participant;
-    payload.participant = { ...p, joinedAt: new Date(joinedAtMs).toISOString() };
-  }
-  return payload;
-}
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'meeting-control');
@@ -60,7 +48,7 @@ export = function register(RED: NodeAPI): void {
     started.then(
       () => {
         if (closed) return;
-        cleanup.push(engine.meetings.onEvent((e) => node.send([{ topic: e.type, payload: eventPayload(e) }, null])));
+        cleanup.push(engine.meetings.onEvent((e) => node.send([{ topic: e.type, payload: eventView(e) }, null])));
       },
       (err: unknown) => node.error((err as Error).message),
     );
