@@ -142,6 +142,12 @@ export class Meeting {
     return [...this.members.values()].map(participantOf);
   }
 
+  private inBridgeCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.inBridge) n += 1;
+    return n;
+  }
+
   /** A host is in the bridge. */
   private get hostIn(): boolean {
     for (const m of this.members.values()) if (m.role === 'host' && m.inBridge) return true;
@@ -197,8 +203,10 @@ export class Meeting {
       member.inBridge = true;
       this.emit('participant-joined', { participant: member });
       if (role !== 'host' && this.properties.mutedOnEntry) await this.setMuted(member, true);
-      if (this.properties.entryExitTones && this.members.size > 1) this.intoBridge([ENTRY_TONE]);
-      if (this.properties.announceJoinLeave && this.members.size > 1) this.intoBridge(announced(member.caller, this.properties.prompts.hasJoined));
+      // Heard by whoever is in the bridge already: none when the caller is the first in (others may be on their way).
+      const heardBy = this.inBridgeCount() - 1;
+      if (this.properties.entryExitTones && heardBy > 0) this.intoBridge([ENTRY_TONE]);
+      if (this.properties.announceJoinLeave && heardBy > 0) this.intoBridge(announced(member.caller, this.properties.prompts.hasJoined));
       this.settleMusic();
       if (this.startedAtMs === undefined && (!this.properties.waitForHost || this.hostIn)) this.start();
       return await Promise.race([stay, aborted.promise]);

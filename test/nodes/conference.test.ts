@@ -74,6 +74,18 @@ describe('callflow-conference', function () {
     assert.equal(outputs.length, 0, 'a caller who hangs up leaves through no output');
   });
 
+  it('plays the join tone once, to those already in the bridge, when a caller arrives while the first is still being greeted', async function () {
+    await deploy({ callFlow: 'direct_host' });
+    const two = meetingEvents('participant-joined', 2);
+    const first = simulator().placeCall({ from: '101', to: '500' });
+    await first.until('playback-start', 'conf-onlyperson');
+    const second = simulator().placeCall({ from: '102', to: '500' });
+    await two;
+    await first.until('playback-end', 'confbridge-join');
+    const tones = new Set([first, second].flatMap((c) => c.report().heard.filter((h) => h.media === 'sound:confbridge-join').map((h) => h.playbackId)));
+    assert.equal(tones.size, 1, 'one join tone, for the one who came second into the bridge');
+  });
+
   it('open: two callers who enter the same new code at the same instant are in one meeting made on the fly', async function () {
     await deploy({ callFlow: 'open' });
     const script = [{ waitFor: 'playback-start' as const, media: 'conf-getpin' }, { dtmf: '555123#' }, { waitFor: 'bridged' as const }, { waitFor: 'bridged' as const }, { dtmf: '#' }];
