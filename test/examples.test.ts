@@ -17,7 +17,20 @@ function core(file: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
 }
-const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/10-function.js', 'network/21-httpin.js'].map(core);
+
+type Handler = (req: unknown, res: unknown, next: () => void) => void;
+/** The http in nodes of the flows loaded last (RED.httpNode, a new one per load), served by the test helper's server. */
+let httpNode: Handler | undefined;
+const captureHttpNode = (RED: { httpNode: Handler }): void => {
+  httpNode = RED.httpNode;
+};
+let served = false;
+function serveHttpNodes(): void {
+  if (served) return;
+  served = true;
+  (helper as unknown as { _app: { use(h: Handler): void } })._app.use((req, res, next) => (httpNode ? httpNode(req, res, next) : next()));
+}
 
 function example(name: string): Record<string, unknown>[] {
   const found = readExamples().find((e) => e.name === name);
@@ -48,7 +61,8 @@ describe('examples', function () {
       return moved;
     });
     const tab = nodes.find((n) => n.type === 'tab');
-    await helper.load([...NODES, ...CORE_NODES], [...nodes, { id: 'ended', type: 'helper', z: tab?.id, x: 0, y: 0 }], CREDS);
+    serveHttpNodes();
+    await helper.load([...NODES, ...CORE_NODES, captureHttpNode as never], [...nodes, { id: 'ended', type: 'helper', z: tab?.id, x: 0, y: 0 }], CREDS);
     const entry = nodes.find((n) => n.type === 'callflow-entry');
     if (!entry?.releases) await connected(String(entry?.id));
   }
@@ -186,6 +200,43 @@ describe('examples', function () {
         assert.equal(r.transfers.filter((t) => t.kind === 'bridge').length, 1);
       }
       assert.notEqual(reports[0]?.transfers[0]?.target, reports[1]?.transfers[0]?.target, 'each number has its own meeting');
+    });
+  });
+
+  describe('HTTP IVR', function () {
+    it('1 and a card number: the application (http in nodes of this Node-RED) answers each step; the caller hears the balance', async function () {
+      await deploy('HTTP IVR');
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      const call = simulator().placeCall({
+        from: '+15550100',
+        to: '500',
+        args: ['http-ivr'],
+        script: [{ waitFor: 'playback-start', media: 'vm-reachoper' }, { dtmf: '1' }, { waitFor: 'playback-start', media: 'astcc-followed-by-the-pound-key' }, { dtmf: '123456#' }],
+      });
+      const sim = await call.ended();
+      assert.deepEqual(sim.heard.map((h) => h.media), [
+        'sound:hello-world',
+        'sound:vm-toenternumber',
+        'sound:vm-reachoper',
+        'sound:vm-enter-num-to-call',
+        'sound:astcc-followed-by-the-pound-key',
+        'sound:vm-youhave',
+        'number:456',
+        'sound:digits/dollars',
+        'sound:vm-goodbye',
+      ]);
+      const msg = await ended;
+      assert.deepEqual([msg.payload.by, msg.payload.trace.at(-1)?.outcome, msg.call.vars.balance], ['flow', 'hangup', 456]);
+    });
+
+    it('0: the application returns the call to the flow, whose transfer node puts it through to an agent', async function () {
+      simulator().setNumber('agent', { outcome: 'answer', ringMs: 500, script: [{ wait: 1000 }, { hangup: true }] });
+      await deploy('HTTP IVR');
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      const call = simulator().placeCall({ from: '+15550100', to: '500', args: ['http-ivr'], script: [{ waitFor: 'playback-start', media: 'vm-reachoper' }, { dtmf: '0' }] });
+      assert.deepEqual((await call.ended()).transfers.map((t) => t.kind), ['bridge']);
+      const report = (await ended).payload;
+      assert.deepEqual(report.trace.map((t) => [t.element, t.outcome]).slice(1), [['http-ivr', 'return agent'], ['transfer', 'connected']]);
     });
   });
 

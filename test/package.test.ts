@@ -108,8 +108,9 @@ describe('the package, as the Node-RED Flow Library checks it', function () {
     }
   });
 
-  it('has at most 6 dependencies, none pulling in agent-base < 6 (D01, D02)', function () {
-    assert.ok(Object.keys(pkg.dependencies).length <= 6, `${Object.keys(pkg.dependencies).length} dependencies`);
+  // ajv, ari-client, better-sqlite3, mongodb, re2js (linear-time patterns), saxes (HTTP IVR's XML), ws.
+  it('has at most 7 dependencies, none pulling in agent-base < 6 (D01, D02)', function () {
+    assert.ok(Object.keys(pkg.dependencies).length <= 7, `${Object.keys(pkg.dependencies).length} dependencies`);
     const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; dev?: boolean }> };
     for (const [where, entry] of Object.entries(lock.packages)) {
       if (!where.endsWith('node_modules/agent-base') || entry.dev) continue;

@@ -20,6 +20,7 @@ import { graySettings, releasesConfig } from './releases';
 import { storeConfig } from './store-config';
 import { campaignConfig, campaignTemplate } from './campaign';
 import { conferenceConfig, conferenceOverride, meetingCommand, meetingControlConfig, meetingsConfig } from './conference';
+import { httpIvrConfig } from './http-ivr-node';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -44,6 +45,7 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-campaign': campaignConfig,
   'callflow-campaign/template': campaignTemplate,
   'callflow-result': resultConfig,
+  'callflow-http-ivr': httpIvrConfig,
   'callflow-conference': conferenceConfig,
   'callflow-conference/override': conferenceOverride,
   'callflow-meetings': meetingsConfig,

@@ -80,6 +80,8 @@ export interface ElementSpec<C extends object> {
   /** Checks a schema cannot express (a regular expression that compiles); each problem makes the settings invalid. */
   check?: (config: C) => string[];
   run(ctx: ElementContext<C>): Promise<ElementOutcome>;
+  /** The node's credentials, as RED.nodes.registerType takes them (kept out of flows.json). */
+  credentials?: Record<string, { type: 'text' | 'password' }>;
 }
 
 
@@ -324,6 +326,8 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         } else {
           msg.call = session.handle();
           msg.error = { message: error.message, source: { id: n.id, type: spec.type, name: n.name ?? '' } };
+          // An element that says more than a message (a reason to switch on) puts it in msg.payload.
+          if ('payload' in error) msg.payload = (error as Error & { payload: unknown }).payload;
           forward(n, engine, session, msg, send, errorOutput, 'error', op.run);
         }
         done(error);
@@ -402,5 +406,6 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       });
     });
   }
-  RED.nodes.registerType(spec.type, ElementNode);
+  if (spec.credentials) RED.nodes.registerType(spec.type, ElementNode, { credentials: spec.credentials });
+  else RED.nodes.registerType(spec.type, ElementNode);
 }

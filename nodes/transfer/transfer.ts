@@ -8,7 +8,7 @@ import { fillTemplate, transferToDialplan, transferToEndpoint, type TransferResu
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
 import { defineElement, type ElementOutcome } from '../element/element';
-import type { Engine } from '../deployed/engine';
+import { toFlow } from '../element/to-flow';
 import type { NodeAPI } from '../red/api';
 
 function templateValues(session: CallSession): Record<string, unknown> {
@@ -33,24 +33,6 @@ function endpointFor(config: TransferConfig, session: CallSession, destinations:
 function outcomeOf(result: TransferResult): ElementOutcome {
   if (result.outcome === 'failed') return { output: 1, outcome: `failed: ${result.reason}`, payload: { ...result } };
   return { output: 0, outcome: result.outcome, handedOff: true, payload: { ...result } };
-}
-
-function toFlow(engine: Engine, session: CallSession, flow: string): ElementOutcome {
-  const choice = engine.router.entryFor(flow, session.caller.number);
-  if (!choice || 'refused' in choice) {
-    const why = choice ? choice.refused : `flow "${flow}" is not deployed on this connection`;
-    return { output: 1, outcome: 'failed: no such flow', payload: { outcome: 'failed', reason: 'failed', cause: 0, causeText: why } };
-  }
-  // The flow's entry node sends the call on; this msg ends here.
-  return {
-    output: null,
-    outcome: `to flow ${flow}`,
-    after: () => {
-      session.flow = flow;
-      session.version = choice.version;
-      choice.handler(session, []);
-    },
-  };
 }
 
 export = function register(RED: NodeAPI): void {
@@ -78,7 +60,7 @@ export = function register(RED: NodeAPI): void {
           checkDialplanTarget({ context: config.queueContext, extension: config.queue }, { context: 'queueContext', extension: 'queue' });
           return outcomeOf(await transferToDialplan(engine.telephony, session, { context: config.queueContext, extension: config.queue, priority: 1 }, signal));
         case 'flow':
-          return toFlow(engine, session, config.flow);
+          return toFlow(engine, session, config.flow, 1);
       }
     },
   });

@@ -12,6 +12,7 @@ import collect = require('../../nodes/collect/collect');
 import conference = require('../../nodes/conference/conference');
 import entry = require('../../nodes/entry/entry');
 import hangup = require('../../nodes/hangup/hangup');
+import httpIvr = require('../../nodes/http-ivr/http-ivr');
 import meetingControl = require('../../nodes/meeting-control/meeting-control');
 import meetings = require('../../nodes/meetings/meetings');
 import menu = require('../../nodes/menu/menu');
@@ -59,7 +60,7 @@ function asDeployed(register: NodeModule): NodeModule {
   };
 }
 
-export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl] as unknown as NodeModule[]).map(asDeployed);
+export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr] as unknown as NodeModule[]).map(asDeployed);
 
 export type TestNode = EventEmitter & {
   id: string;

@@ -1,0 +1,173 @@
+/**
+ * callflow-http-ivr: hands the call to an application server (docs/http-ivr.md). The node asks the application's URL
+ * what to do, runs the command set it answers (lib/http-ivr), and asks again where the set says, until a `return`
+ * command gives the call back to the flow (the output of that name), the application ends the call or hands it off,
+ * or it cannot be reached (the node's "on error": the error output with the reason in msg.payload, or hang up).
+ */
+import { checkDialplanTarget, dialDestination, DialStringError, quoted } from '../../lib/ari/dialstring';
+import type { CallSession } from '../../lib/call/session';
+import { chooseCallFlow } from '../../lib/conference/callflows';
+import { joinConference } from '../../lib/conference/conference';
+import type { ConferenceCommand, Jump, TransferCommand } from '../../lib/http-ivr/commands';
+import { CommandSetError } from '../../lib/http-ivr/commands';
+import { Conversation, ConversationError, type ConversationPorts } from '../../lib/http-ivr/conversation';
+import { parseCommandSet } from '../../lib/http-ivr/parse';
+import { Application, ApplicationError } from '../../lib/http-ivr/requests';
+import { transferToDialplan, transferToEndpoint } from '../../lib/ivr/transfer';
+import { httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
+import type { MeetingRecord } from '../../lib/schemas/store';
+import type { Engine } from '../deployed/engine';
+import { defineElement } from '../element/element';
+import { toFlow } from '../element/to-flow';
+import type { MeetingsConfigNode } from '../meetings/config';
+import type { Node, NodeAPI } from '../red/api';
+
+/** What went wrong, for msg.payload on the error output: a word to switch on, and the sentence. */
+export class HttpIvrFailure extends Error {
+  constructor(
+    message: string,
+    readonly payload: { reason: string; message: string; url?: string },
+  ) {
+    super(message);
+    this.name = 'HttpIvrFailure';
+  }
+}
+
+interface Credentials {
+  secret?: string;
+}
+
+/** The address of this Node-RED's http in nodes, for an application URL written as /path. */
+function selfBase(RED: NodeAPI): string {
+  const address = (RED as unknown as { server?: { address(): unknown } }).server?.address();
+  const port = address && typeof address === 'object' && 'port' in address ? Number((address as { port: number }).port) : Number(RED.settings.uiPort ?? 1880);
+  const root = String((RED.settings as { httpNodeRoot?: unknown }).httpNodeRoot ?? '/').replace(/\/+$/, '');
+  return `http://127.0.0.1:${port}${root}`;
+}
+
+/** The seed platform's request: a function path after the application's address (absolute URLs as they are). */
+function functionUrl(base: string, path: string): string {
+  if (/^https?:\/\//i.test(path)) return path;
+  const [rest = '', query] = path.split(/\?(.*)/s, 2);
+  const joined = `${base.replace(/\/+$/, '')}/${rest.replace(/^\/+/, '')}`;
+  return query === undefined ? joined : `${joined}?${query}`;
+}
+
+function failureOf(err: unknown): HttpIvrFailure | undefined {
+  if (err instanceof ApplicationError) return new HttpIvrFailure(err.message, { reason: err.reason, message: err.message });
+  if (err instanceof CommandSetError) return new HttpIvrFailure(err.message, { reason: `command-set: ${err.rule}`, message: err.message });
+  if (err instanceof ConversationError) return new HttpIvrFailure(err.message, { reason: err.reason, message: err.message });
+  if (err instanceof DialStringError) return new HttpIvrFailure(err.message, { reason: 'dial-string', message: err.message });
+  return undefined;
+}
+
+export = function register(RED: NodeAPI): void {
+  /** One Application per node instance, made at the first call (the address of this Node-RED is known by then). */
+  const applications = new WeakMap<Node, { app: Application; base: string }>();
+
+  function applicationOf(node: Node, config: HttpIvrConfig): { app: Application; base: string } {
+    const made = applications.get(node);
+    if (made) return made;
+    const self = config.url.startsWith('/') ? selfBase(RED) : undefined;
+    const base = self ? `${self}${config.url}` : config.url;
+    const fallback = config.fallbackUrl ? (config.fallbackUrl.startsWith('/') ? `${selfBase(RED)}${config.fallbackUrl}` : config.fallbackUrl) : undefined;
+    const credentials = ((node as Node & { credentials?: Credentials }).credentials ?? {}) as Credentials;
+    const app = new Application({
+      url: base,
+      method: config.method,
+      encoding: config.encoding,
+      mode: config.mode,
+      headers: Object.fromEntries(config.headers.map((h) => [h.name, h.value])),
+      timeoutMs: config.timeoutSec * 1000,
+      retries: config.retries,
+      ...(fallback ? { fallbackUrl: fallback } : {}),
+      ...(credentials.secret ? { secret: credentials.secret } : {}),
+      // This Node-RED's own http in nodes: its loopback address, and nothing outside the application's path.
+      allowlist: self ? [...config.allowlist, '127.0.0.1'] : config.allowlist,
+      ...(self ? { within: `${base.replace(/\/+$/, '')}/` } : {}),
+    });
+    const result = { app, base };
+    applications.set(node, result);
+    return result;
+  }
+
+  async function transfer(engine: Engine, config: HttpIvrConfig, session: CallSession, command: TransferCommand, signal: AbortSignal) {
+    const ringTimeoutSec = command.ringTimeoutSec ?? session.settings.ringTimeoutSec ?? 30;
+    const callerId = command.callerId ? { callerId: command.callerId } : {};
+    if (command.endpoint !== undefined) {
+      // The application's value is one destination with no placeholders, allowed by the connection's dial allowlist.
+      const endpoint = dialDestination(command.endpoint, 'endpoint', () => undefined, engine.destinations, 'endpoint');
+      return transferToEndpoint(engine.telephony, engine.calls, session, { endpoint, ringTimeoutSec, ...callerId }, signal);
+    }
+    if (command.number !== undefined) {
+      const number = command.number;
+      if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${quoted(number)}`);
+      const endpoint = dialDestination(config.dialString, 'dial-string', (name) => (name === 'number' ? number : undefined), engine.destinations, 'dialString');
+      return transferToEndpoint(engine.telephony, engine.calls, session, { endpoint, ringTimeoutSec, ...callerId }, signal);
+    }
+    if (command.queue !== undefined) {
+      checkDialplanTarget({ context: config.queueContext, extension: command.queue }, { context: 'queueContext', extension: 'queue' });
+      return transferToDialplan(engine.telephony, session, { context: config.queueContext, extension: command.queue, priority: 1 }, signal);
+    }
+    return { outcome: 'flow' as const, flow: command.flow ?? '' };
+  }
+
+  defineElement(RED, {
+    type: 'callflow-http-ivr',
+    element: 'http-ivr',
+    dir: __dirname,
+    validator: httpIvrConfig,
+    outputs: (config) => config.returns.length,
+    credentials: { secret: { type: 'password' } },
+    async run({ config, t, engine, session, signal, node }) {
+      const { app, base } = applicationOf(node, config);
+      const meetings = config.meetings ? (RED.nodes.getNode(config.meetings) as MeetingsConfigNode | null) : null;
+      const conference = meetings
+        ? async (s: CallSession, command: ConferenceCommand, sig: AbortSignal) => {
+            if (!meetings.rooms) throw new Error(t('callflow-http-ivr.errors.invalid-meetings', { problems: meetings.problems.join('; ') }));
+            const choice = chooseCallFlow(engine.router.conference(s.dialed), { callFlow: command.callflow ?? config.callFlow }, undefined, s.dialed);
+            if ('dropped' in choice) throw new ConversationError(choice.dropped, 'no-meeting-rooms');
+            const store = meetings.store;
+            const save = store ? (record: MeetingRecord) => store.ready().then((st) => st.saveMeetingRecord(record)) : undefined;
+            return joinConference(engine.telephony, engine.meetings, meetings.rooms, s, { callFlow: choice.callFlow, levels: choice.levels, room: command.room ?? '', ...(save ? { save } : {}) }, sig);
+          }
+        : undefined;
+      const ports: ConversationPorts = {
+        telephony: engine.telephony,
+        registry: engine.calls,
+        fetch: (target: Jump | undefined, current, facts, event, sig) => {
+          // The callflow form names a function path under the application's address; TwiML resolves URLs as a browser does.
+          const absolute = target && config.mode === 'callflow' ? { ...target, url: functionUrl(base, target.url) } : target;
+          return app.request(absolute, current, facts, event, sig);
+        },
+        parse: (doc) => parseCommandSet(doc.contentType, doc.body, config.mode),
+        transfer: (s, command, sig) => transfer(engine, config, s, command, sig),
+        ...(conference ? { conference } : {}),
+        outputs: config.returns,
+        language: config.language,
+        maxRequests: config.maxRequests,
+        maxIdleRounds: 10,
+      };
+      let result;
+      try {
+        result = await new Conversation(ports, session, signal).run();
+      } catch (err) {
+        if (signal.aborted) throw err;
+        throw failureOf(err) ?? err;
+      }
+      switch (result.outcome) {
+        case 'return':
+          return { output: result.output, outcome: `return ${result.name}`, payload: result.payload ?? { outcome: 'return', output: result.name, requests: result.requests } };
+        case 'ended':
+          return { output: null, outcome: result.how };
+        case 'handed-off':
+          return { output: null, outcome: result.transfer.outcome, handedOff: true };
+        case 'flow': {
+          const outcome = toFlow(engine, session, result.flow, -1);
+          if (outcome.output === -1) throw new HttpIvrFailure(`transfer to flow ${JSON.stringify(result.flow)}: it is not deployed on this connection`, { reason: 'no-such-flow', message: `flow ${JSON.stringify(result.flow)} is not deployed on this connection` });
+          return outcome;
+        }
+      }
+    },
+  });
+};

@@ -1,0 +1,341 @@
+/**
+ * callflow-http-ivr over the wire: a simulated caller, the node, and an application server in the test that answers
+ * each request with a command set (JSON, XML or TwiML) and records what it was asked.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifySignature } from '../../lib/http-ivr/requests';
+import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+
+interface Asked {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** The body, parsed (JSON or form). */
+  params: Record<string, unknown>;
+  url: string;
+}
+
+type Answer = { status?: number; type?: string; body: string | object; headers?: Record<string, string> } | 'hang';
+
+/** An application server: `answer` decides each response; every request is kept in `asked`. */
+class Application {
+  readonly asked: Asked[] = [];
+  answer: (req: Asked) => Answer = () => ({ body: { main: { command: 'hangup' } } });
+  /** Requests the server left unanswered ('hang'), closed when their client gave up. */
+  readonly hung: Promise<void>[] = [];
+  private readonly server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+      const type = String(req.headers['content-type'] ?? '');
+      const params = body === '' ? {} : type.startsWith('application/json') ? (JSON.parse(body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(body));
+      const asked: Asked = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body, params, url: `http://${req.headers.host}${req.url}` };
+      this.asked.push(asked);
+      const answer = this.answer(asked);
+      if (answer === 'hang') {
+        this.hung.push(new Promise((resolve) => res.on('close', () => resolve())));
+        return;
+      }
+      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json', ...answer.headers });
+      res.end(text);
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The answers, in order, one per request (the last repeats). */
+  script(...answers: Answer[]): void {
+    let n = 0;
+    this.answer = () => answers[Math.min(n++, answers.length - 1)] as Answer;
+  }
+}
+
+const HTTP_IVR = {
+  type: 'callflow-http-ivr',
+  method: 'POST',
+  encoding: 'json',
+  mode: 'callflow',
+  headers: [],
+  timeoutSec: 5,
+  retries: 0,
+  fallbackUrl: '',
+  allowlist: ['127.0.0.1'],
+  returns: ['agent', 'survey'],
+  dialString: 'PJSIP/{number}@trunk',
+  queueContext: 'callflow-queues',
+  meetings: '',
+  callFlow: '',
+  language: '',
+  maxRequests: 100,
+  onError: 'output',
+};
+
+describe('callflow-http-ivr', function () {
+  useNodeRed();
+  const simulator = useSimulator(100);
+  const app = new Application();
+  let base = '';
+  before(async function () {
+    base = `${await app.start()}/app`;
+  });
+  after(async function () {
+    await app.close();
+  });
+  beforeEach(function () {
+    app.asked.length = 0;
+    app.hung.length = 0;
+  });
+
+  async function deploy(settings: object = {}, credentials: object = {}, options: { dialAllowlist?: string } = {}): Promise<void> {
+    await helper.load(
+      NODES,
+      ivrFlow(
+        simulator(),
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['hi']] },
+          { id: 'hi', ...HTTP_IVR, url: base, outputs: 3, ...settings, wires: [['agent', 'hu'], ['survey', 'hu'], ['failed', 'hu']] },
+          { id: 'hu', type: 'callflow-hangup', reason: 'normal', wires: [] },
+          { id: 'agent', type: 'helper' },
+          { id: 'survey', type: 'helper' },
+          { id: 'failed', type: 'helper' },
+          { id: 'end', type: 'callflow-call-end', connection: 'a1', flow: '', wires: [['ended']] },
+          { id: 'ended', type: 'helper' },
+        ],
+        ['hi'],
+        options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist },
+      ),
+      { ...CREDS, hi: credentials },
+    );
+    await connected();
+  }
+
+  function place(options: Partial<Parameters<ReturnType<typeof simulator>['placeCall']>[0]> = {}): ReturnType<ReturnType<typeof simulator>['placeCall']> {
+    return simulator().placeCall({ from: '+15550100', to: '500', ...options });
+  }
+
+  it('asks the application on a new call, runs a collect with nested prompts, reports the digits to the jump, and returns the call through a named output', async function () {
+    app.script(
+      { body: { main: { command: 'collect', maxDigits: 4, terminator: '#', sub: [{ command: 'play', media: ['sound:hello-world'] }, { command: 'pause', seconds: 1 }] }, jump: { url: 'account' } } },
+      { body: { main: { command: 'set', vars: { account: '1234', tier: 2 } }, secondary: [{ command: 'play', media: ['digits:1234'] }, { command: 'return', output: 'survey', payload: { why: 'done' } }] } },
+    );
+    await deploy();
+    const out = nextMessage<CallMsg>(node('survey'));
+    const call = place({ script: [{ waitFor: 'playback-start', media: 'silence/1' }, { dtmf: '1234#' }] });
+    const msg = await out;
+    assert.deepEqual(msg.payload, { why: 'done' });
+    assert.equal(msg.call.vars.account, '1234');
+    assert.equal(msg.call.vars.tier, 2);
+    assert.equal(app.asked.length, 2);
+    const [first, second] = app.asked as [Asked, Asked];
+    assert.equal(first.method, 'POST');
+    assert.equal(first.path, '/app');
+    assert.equal(first.query.get('event'), 'call');
+    assert.equal(first.query.get('caller'), '+15550100');
+    assert.equal(first.query.get('called'), '500');
+    assert.equal(first.query.get('callId'), msg.call.id);
+    assert.equal(first.params.event, 'call');
+    assert.equal(second.path, '/app/account', 'a jump names a function path under the application address');
+    assert.equal(second.params.event, 'collect');
+    assert.equal(second.params.digits, '1234');
+    assert.equal(second.params.outcome, 'digits');
+    const sim = await call.ended();
+    assert.deepEqual(sim.heard.map((h) => h.media), ['sound:hello-world', 'sound:silence/1', 'digits:1234']);
+  });
+
+  it('hangs up when a command set ends without a transfer or a jump, as the seed platform does', async function () {
+    app.script({ body: { main: { command: 'play', media: ['sound:vm-goodbye'] } } });
+    await deploy();
+    const ended = nextMessage<CallEndMsg>(node('ended'));
+    const sim = await place().ended();
+    assert.deepEqual(sim.heard.map((h) => h.media), ['sound:vm-goodbye']);
+    const report = (await ended).payload;
+    assert.equal(report.by, 'flow');
+    assert.equal(report.trace.at(-1)?.outcome, 'end-of-commands');
+  });
+
+  it('refuses an unanswered call with a SIP response after early media', async function () {
+    app.script({ body: { main: { command: 'response', code: 486, reason: 'closed', sub: [{ command: 'play', media: ['sound:all-circuits-busy-now'] }] } } });
+    await deploy();
+    const sim = await place().ended();
+    assert.deepEqual([sim.answeredAt, sim.ended?.sipResponse], [undefined, 486]);
+    assert.deepEqual(sim.heard.map((h) => h.media), ['sound:all-circuits-busy-now']);
+  });
+
+  it('records the caller and reports the recording to the next request', async function () {
+    app.script(
+      { body: { main: { command: 'record', maxDurationSec: 30, maxSilenceSec: 0, beep: true, terminator: '#', sub: [{ command: 'play', media: ['sound:vm-intro'] }] }, jump: { url: 'saved' } } },
+      { body: { main: { command: 'play', media: ['sound:vm-msgsaved'] }, secondary: [{ command: 'hangup', reason: 'saved' }] } },
+    );
+    await deploy();
+    const sim = await place({ script: [{ waitFor: 'recording' }, { talk: 3000 }, { dtmf: '#' }] }).ended();
+    const saved = app.asked[1];
+    assert.equal(saved?.params.event, 'record');
+    assert.equal(saved?.params.outcome, 'recorded');
+    assert.deepEqual(sim.recordings.map((r) => r.name), [saved?.params.recording]);
+    assert.ok(Number(saved?.params.durationSec) >= 3, `recorded ${String(saved?.params.durationSec)} s`);
+    assert.deepEqual(sim.heard.map((h) => h.media).at(-1), 'sound:vm-msgsaved');
+  });
+
+  it('transfers to a number through the dial string; a busy callee is reported to the jump, which may try elsewhere', async function () {
+    simulator().setNumber('+15550199', { outcome: 'busy', ringMs: 300 });
+    app.script(
+      { body: { main: { command: 'transfer', number: '+15550199', ringTimeoutSec: 10 }, jump: { url: 'after' } } },
+      { body: { main: { command: 'play', media: ['sound:vm-nobodyavail'] } } },
+    );
+    await deploy();
+    const sim = await place().ended();
+    const after = app.asked[1];
+    assert.equal(after?.params.event, 'transfer');
+    assert.equal(after?.params.reason, 'busy');
+    assert.equal(Number(after?.params.cause), 17);
+    assert.ok(simulator().asterisk.reportList().some((r) => r.direction === 'outbound' && r.to === '+15550199'), 'the number was dialed');
+    assert.equal(sim.heard.at(-1)?.media, 'sound:vm-nobodyavail');
+  });
+
+  it('refuses an endpoint the connection may not dial: nothing is dialed, the error output says why', async function () {
+    app.script({ body: { main: { command: 'transfer', endpoint: 'SIP/evil' } } });
+    await deploy({}, {}, { dialAllowlist: 'PJSIP/*' });
+    const failed = nextMessage<CallMsg & { payload: { reason: string; message: string } }>(node('failed'));
+    place();
+    const msg = await failed;
+    assert.equal(msg.payload.reason, 'dial-string');
+    assert.ok(!simulator().asterisk.reportList().some((r) => r.direction === 'outbound'), 'nothing was dialed');
+  });
+
+  it('reads the XML form of a command set', async function () {
+    app.script(
+      {
+        type: 'application/xml',
+        body: '<?xml version="1.0"?><Response><Collect maxDigits="1" timeoutSec="5"><Play>sound:vm-reachoper</Play></Collect><Jump url="menu"/></Response>',
+      },
+      { type: 'text/xml', body: '<Response><Return output="agent"/></Response>' },
+    );
+    await deploy();
+    const out = nextMessage<CallMsg>(node('agent'));
+    place({ script: [{ waitFor: 'playback-start', media: 'vm-reachoper' }, { dtmf: '0' }] });
+    await out;
+    assert.equal(app.asked[1]?.params.digits, '0');
+  });
+
+  it('runs a TwiML application: Gather with a nested Play, its action gets Digits; Redirect; form-encoded Twilio parameters', async function () {
+    app.answer = (req) => {
+      if (req.path === '/app') return { type: 'text/xml', body: '<Response><Gather numDigits="1" action="/app/choice" timeout="5"><Play>sound:vm-reachoper</Play></Gather><Redirect>/app</Redirect></Response>' };
+      if (req.path === '/app/choice') return { type: 'text/xml', body: `<Response><Play>digits:${String(req.params.Digits).replace(/[^0-9]/g, '')}</Play><Hangup/></Response>` };
+      return { status: 404, body: '' };
+    };
+    await deploy({ mode: 'twiml', encoding: 'form' });
+    const sim = await place({ script: [{ waitFor: 'playback-start', media: 'vm-reachoper' }, { dtmf: '7' }] }).ended();
+    const [first, choice] = app.asked as [Asked, Asked];
+    assert.equal(first.headers['content-type']?.startsWith('application/x-www-form-urlencoded'), true);
+    assert.equal(first.params.From, '+15550100');
+    assert.equal(first.params.To, '500');
+    assert.ok(first.params.CallSid);
+    assert.equal(choice.params.Digits, '7');
+    assert.equal(sim.heard.at(-1)?.media, 'digits:7');
+  });
+
+  it('signs each request so the application can check it came from this Node-RED', async function () {
+    app.script({ body: { main: { command: 'hangup' } } });
+    await deploy({}, { secret: 's3cret' });
+    await place().ended();
+    const asked = app.asked[0] as Asked;
+    const header = String(asked.headers['x-callflow-signature']);
+    assert.ok(verifySignature({ secret: 's3cret', header, method: 'POST', url: asked.url, body: asked.body }), header);
+    assert.ok(!verifySignature({ secret: 'other', header, method: 'POST', url: asked.url, body: asked.body }));
+  });
+
+  describe('bad answers', function () {
+    async function failure(settings: object = {}): Promise<{ reason: string; message: string }> {
+      await deploy(settings);
+      const failed = nextMessage<CallMsg & { payload: { reason: string; message: string } }>(node('failed'));
+      place();
+      return (await failed).payload;
+    }
+
+    it('an HTTP 404: the error output, reason http-status, not retried', async function () {
+      app.script({ status: 404, body: 'no such page', type: 'text/plain' });
+      const payload = await failure({ retries: 2 });
+      assert.equal(payload.reason, 'http-status');
+      assert.match(payload.message, /404/);
+      assert.equal(app.asked.length, 1);
+    });
+
+    it('a 503 is retried, then the fallback URL answers', async function () {
+      app.answer = (req) => (req.path === '/fallback' ? { body: { main: { command: 'return', output: 'agent' } } } : { status: 503, body: '' });
+      await deploy({ retries: 1, fallbackUrl: `${base.replace(/\/app$/, '')}/fallback` });
+      const out = nextMessage<CallMsg>(node('agent'));
+      place();
+      await out;
+      assert.deepEqual(app.asked.map((a) => a.path), ['/app', '/app', '/fallback']);
+    });
+
+    it('a body that is not a command set', async function () {
+      app.script({ type: 'text/html', body: '<html>oops</html>' });
+      const payload = await failure();
+      assert.match(payload.reason, /^command-set|content-type/);
+    });
+
+    it('a nesting the document forbids names the command and the rule', async function () {
+      app.script({ body: { main: { command: 'play', media: ['sound:hello-world'], sub: [{ command: 'play', media: ['sound:hello-world'] }] } } });
+      const payload = await failure();
+      assert.match(payload.reason, /^command-set: /);
+      assert.match(payload.message, /play/);
+    });
+
+    it('an unknown output in return', async function () {
+      app.script({ body: { main: { command: 'return', output: 'nowhere' } } });
+      const payload = await failure();
+      assert.equal(payload.reason, 'unknown-output');
+    });
+
+    it('a jump to itself forever, with nothing for the caller in between, is stopped as a loop', async function () {
+      app.script({ body: { main: { command: 'set', vars: { n: 1 } }, jump: { url: '' } } });
+      const payload = await failure();
+      assert.equal(payload.reason, 'loop');
+      assert.equal(app.asked.length, 10);
+    });
+
+    it('say without a speech engine is a clear error', async function () {
+      app.script({ body: { main: { command: 'say', text: 'hello' } } });
+      const payload = await failure();
+      assert.equal(payload.reason, 'no-speech-engine');
+    });
+
+    it('with "on error: hang up", the call is hung up', async function () {
+      app.script({ status: 500, body: '' });
+      await deploy({ onError: 'hangup', outputs: 2 });
+      const ended = nextMessage<CallEndMsg>(node('ended'));
+      await place().ended();
+      assert.equal((await ended).payload.trace.at(-1)?.outcome, 'error');
+    });
+  });
+
+  it('the caller hanging up mid-request abandons the request: nothing leaves the node, the connection is closed', async function () {
+    app.script('hang');
+    await deploy();
+    const ended = nextMessage<CallEndMsg>(node('ended'));
+    const completed = nextMessage(node('completed'));
+    const call = place({ script: [{ wait: 500 }, { hangup: true }] });
+    await call.ended();
+    await ended;
+    await completed;
+    await Promise.all(app.hung);
+    assert.equal(app.asked.length, 1);
+  });
+});
