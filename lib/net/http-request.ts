@@ -207,8 +207,8 @@ export async function guardedRequest(options: GuardedRequestOptions): Promise<Gu
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_resolve, reject) => {
+    // Not unref'd: it is always cleared when the request settles, and a test can see that none is left.
     timer = setTimeout(() => reject(new Failure('timeout', `timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
-    timer.unref();
     const signal = options.signal;
     if (signal) {
       onAbort = () => reject(new Failure('aborted', 'aborted'));
@@ -239,9 +239,13 @@ async function follow(first: URL, options: GuardedRequestOptions, label: string,
     const refused = (why: string): Failure => new Failure('refused', redirects === 0 ? why : `refused redirect to ${shownUrl(url)}: ${why}`);
     const why = urlRefusal(url, options.allowlist, label) ?? (options.within === undefined ? undefined : withinRefusal(url, options.within));
     if (why) throw refused(why);
-    const target = await Promise.race([resolve(url, options.allowlist, options.lookup ?? defaultLookup, label).catch((e: unknown) => {
-      throw new Failure('unreachable', `DNS lookup of ${bareHost(url)} failed: ${errorText(e)}`);
-    }), attempt.stop]);
+    // The deadline or the signal first: when both are settled, they win.
+    const target = await Promise.race([
+      attempt.stop,
+      resolve(url, options.allowlist, options.lookup ?? defaultLookup, label).catch((e: unknown) => {
+        throw new Failure('unreachable', `DNS lookup of ${bareHost(url)} failed: ${errorText(e)}`);
+      }),
+    ]);
     if ('refused' in target) throw refused(target.refused);
 
     const headers: Record<string, string | number> = {};
@@ -256,9 +260,9 @@ async function follow(first: URL, options: GuardedRequestOptions, label: string,
     } else {
       headers['content-length'] = Buffer.byteLength(body);
     }
-    const hop = await Promise.race([send(url, method, headers, body, target, attempt), attempt.stop]);
+    const hop = await Promise.race([attempt.stop, send(url, method, headers, body, target, attempt)]);
     if (!REDIRECTS.has(hop.status)) {
-      const text = options.maxBytes === undefined ? '' : await Promise.race([readBody(hop, options.maxBytes), attempt.stop]);
+      const text = options.maxBytes === undefined ? '' : await Promise.race([attempt.stop, readBody(hop, options.maxBytes)]);
       hop.res.destroy();
       return { status: hop.status, headers: hop.headers, body: text, url: url.href, method };
     }
