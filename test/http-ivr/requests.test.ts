@@ -145,6 +145,8 @@ describe('HTTP IVR application requests', function () {
       // TwilioDevEd/api-snippets security/signature_validation/signature_validation.3.x.js
       const example = { CallSid: 'CA1234567890ABCDE', Caller: '+14158675310', Digits: '1234', From: '+14158675310', To: '+18005551212' };
       assert.equal(twilioSignature('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', example), 'GvWf1cFY/Q7PnoempGyD5oXAezc=');
+      const reversed = Object.fromEntries(Object.entries(example).reverse());
+      assert.equal(twilioSignature('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', reversed), 'GvWf1cFY/Q7PnoempGyD5oXAezc=', 'sorted by name, whatever the order given');
 
       const twiml = application({ mode: 'twiml', secret: 'token' });
       await twiml.request({ url: 'next?a=1' }, app.url('/ivr/start'), facts, digits, new AbortController().signal);
