@@ -264,7 +264,7 @@ describe('HTTP IVR application requests', function () {
       assert.equal(app.received.length, 1, 'no retry, no fallback');
     });
 
-    it('mid-backoff: stops at once, leaves no timer', async function () {
+    it('mid-backoff: stops at once, leaves no timer (the first socket already closed)', async function () {
       app.handler = (_req, res) => {
         res.writeHead(503).end();
       };
@@ -278,6 +278,7 @@ describe('HTTP IVR application requests', function () {
       const abort = new AbortController();
       const pending = failure(application({ backoffMs: 60_000, maxBackoffMs: 60_000, logger }).request(undefined, undefined, facts, call, abort.signal));
       await waiting;
+      await app.closed((await app.arrival(1)).socket);
       assert.equal(await activeTimers(), timers + 1, 'the backoff timer');
       abort.abort();
       const e = await pending;
