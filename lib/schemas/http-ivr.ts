@@ -70,7 +70,8 @@ function sub(parent: CommandName, description: string): Schema {
 
 const action = (what: string): Schema => ref('jump', `${what}: the URL to request then, and its method`);
 
-const definitions: Record<string, Schema> = {
+/** Each command's definition (and the jump's), by name: the XML forms read attribute types from them. */
+export const commandDefinitions: Readonly<Record<string, Schema>> = {
   jump: {
     type: 'object',
     additionalProperties: false,
@@ -174,13 +175,13 @@ export const commandSetSchema: Schema = {
     jump: ref('jump', 'the next request, once the commands are done'),
   },
   required: ['main'],
-  definitions,
+  definitions: commandDefinitions,
 };
 
 export const commandSet = new Validator<CommandSet>('HTTP IVR command set', commandSetSchema);
 
 /** One command, as a TwiML verb becomes (the same definitions). */
-export const commandValidator = new Validator<Command>('HTTP IVR command', { definitions, $ref: '#/definitions/command' });
+export const commandValidator = new Validator<Command>('HTTP IVR command', { definitions: commandDefinitions, $ref: '#/definitions/command' });
 
 /** One jump, as TwiML's Redirect becomes. */
-export const jumpValidator = new Validator<Jump>('HTTP IVR jump', { definitions, $ref: '#/definitions/jump' });
+export const jumpValidator = new Validator<Jump>('HTTP IVR jump', { definitions: commandDefinitions, $ref: '#/definitions/jump' });
