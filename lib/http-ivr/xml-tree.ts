@@ -9,6 +9,7 @@
 import { SaxesParser } from 'saxes';
 import { shownValue } from '../schemas/validator';
 import { CommandSetError } from './commands';
+import { jsonPath, type Naming, type Segment } from './rules';
 
 export interface XmlElement {
   name: string;
@@ -101,4 +102,32 @@ export function noText(el: XmlElement, what: string, rule: 'schema' | 'twiml-uns
 export function noChildren(el: XmlElement, what: string, rule: 'schema' | 'twiml-unsupported' = 'schema'): void {
   const child = el.children[0];
   if (child) throw new CommandSetError(`${child.path}: ${what} takes no elements, only text`, rule, child.path);
+}
+
+/** Where each JSON path of the converted set came from (element paths); attributes are found under their element. */
+export class XmlPlaces implements Naming {
+  private readonly byPath = new Map<string, string>();
+
+  constructor(private readonly commandName: (name: string) => string) {}
+
+  set(at: readonly Segment[], place: string): void {
+    this.byPath.set(jsonPath(at), place);
+  }
+
+  place(at: readonly Segment[]): string {
+    for (let k = at.length; k >= 0; k -= 1) {
+      const found = this.byPath.get(jsonPath(at.slice(0, k)));
+      if (found === undefined) continue;
+      const rest = at.slice(k);
+      if (rest.length === 0) return found;
+      const [first, ...more] = rest;
+      const attribute = typeof first === 'string' ? `${found}/@${first}` : `${found} ${jsonPath(rest)}`;
+      return more.length === 0 || typeof first !== 'string' ? attribute : `${attribute} ${jsonPath(more)}`;
+    }
+    return jsonPath(at);
+  }
+
+  command(name: string): string {
+    return this.commandName(name);
+  }
 }

@@ -25,8 +25,8 @@ import { commandDefinitions } from '../schemas/http-ivr';
 import { shownValue } from '../schemas/validator';
 import { put } from '../own';
 import { COMMANDS, CommandSetError, type CommandName, type Program } from './commands';
-import { checkCommandSet, isCommandName, jsonPath, toProgram, type Naming, type Segment } from './rules';
-import { noChildren, noText, readXml, textOf, type XmlElement } from './xml-tree';
+import { checkCommandSet, isCommandName, toProgram, type Naming, type Segment } from './rules';
+import { XmlPlaces, noChildren, noText, readXml, textOf, type XmlElement } from './xml-tree';
 
 export const elementName = (command: string): string => command.charAt(0).toUpperCase() + command.slice(1);
 const BY_ELEMENT = new Map<string, CommandName>(COMMANDS.map((c) => [elementName(c), c]));
@@ -38,32 +38,6 @@ function problem(place: string, text: string, rule: 'schema' | 'unknown-command'
   throw new CommandSetError(`${place}: ${text}`, rule, place);
 }
 
-/** Where each JSON path of the converted set came from (element paths); attributes are found under their element. */
-class Places implements Naming {
-  private readonly byPath = new Map<string, string>();
-
-  set(at: readonly Segment[], place: string): void {
-    this.byPath.set(jsonPath(at), place);
-  }
-
-  place(at: readonly Segment[]): string {
-    for (let k = at.length; k >= 0; k -= 1) {
-      const found = this.byPath.get(jsonPath(at.slice(0, k)));
-      if (found === undefined) continue;
-      const rest = at.slice(k);
-      if (rest.length === 0) return found;
-      const [first, ...more] = rest;
-      const attribute = typeof first === 'string' ? `${found}/@${first}` : `${found} ${jsonPath(rest)}`;
-      return more.length === 0 || typeof first !== 'string' ? attribute : `${attribute} ${jsonPath(more)}`;
-    }
-    return jsonPath(at);
-  }
-
-  command(name: string): string {
-    return `<${elementName(name)}>`;
-  }
-}
-
 /** An attribute's value with the type the schema gives the command's attribute. */
 function typed(command: CommandName | 'jump', attribute: string, text: string): unknown {
   const def = commandDefinitions[command] as { properties?: Record<string, { type?: string | string[] }> } | undefined;
@@ -73,7 +47,7 @@ function typed(command: CommandName | 'jump', attribute: string, text: string): 
   return text;
 }
 
-function attributes(el: XmlElement, command: CommandName | 'jump', at: Segment[], into: Record<string, unknown>, places: Places): void {
+function attributes(el: XmlElement, command: CommandName | 'jump', at: Segment[], into: Record<string, unknown>, places: XmlPlaces): void {
   const takesAction = command !== 'jump' && Object.prototype.hasOwnProperty.call((commandDefinitions[command] as { properties: object }).properties, 'action');
   for (const [name, value] of el.attributes) {
     if (command !== 'jump' && CONTENT.has(name)) problem(`${el.path}/@${name}`, `is not an attribute of <${el.name}> (${name === 'command' ? 'the element names the command' : 'it is the element\'s content'})`);
@@ -107,7 +81,7 @@ function varValue(el: XmlElement): unknown {
   return problem(`${el.path}/@type`, `is string, number, boolean or null (got ${shownValue(type)})`);
 }
 
-function content(el: XmlElement, name: CommandName, at: Segment[], into: Record<string, unknown>, places: Places): void {
+function content(el: XmlElement, name: CommandName, at: Segment[], into: Record<string, unknown>, places: XmlPlaces): void {
   switch (name) {
     case 'play': {
       const text = textOf(el);
@@ -175,7 +149,7 @@ function content(el: XmlElement, name: CommandName, at: Segment[], into: Record<
   }
 }
 
-function command(el: XmlElement, at: Segment[], places: Places): Record<string, unknown> {
+function command(el: XmlElement, at: Segment[], places: XmlPlaces): Record<string, unknown> {
   const name = BY_ELEMENT.get(el.name);
   if (name === undefined || !isCommandName(name)) {
     problem(el.path, `<${el.name}> is not a command; the commands are ${COMMANDS.map((c) => `<${elementName(c)}>`).join(', ')}${el.name === 'Jump' ? ' (<Jump> goes last in <Response>)' : ''}`, 'unknown-command');
@@ -188,7 +162,7 @@ function command(el: XmlElement, at: Segment[], places: Places): Record<string, 
   return out;
 }
 
-function jump(el: XmlElement, places: Places): Record<string, unknown> {
+function jump(el: XmlElement, places: XmlPlaces): Record<string, unknown> {
   noChildren(el, '<Jump>');
   const out: Record<string, unknown> = {};
   places.set(['jump'], el.path);
@@ -204,7 +178,7 @@ function jump(el: XmlElement, places: Places): Record<string, unknown> {
 
 /** A callflow command set in XML, as the JSON form (not checked yet), with the places of its parts. */
 export function fromXml(root: XmlElement): { value: Record<string, unknown>; places: Naming } {
-  const places = new Places();
+  const places = new XmlPlaces((name) => `<${elementName(name)}>`);
   if (root.name !== 'Response') problem(root.path, `the root element is <${root.name}>; a command set is a <Response>`);
   noText(root, '<Response>');
   places.set([], root.path);
@@ -222,8 +196,13 @@ export function fromXml(root: XmlElement): { value: Record<string, unknown>; pla
   return { value, places };
 }
 
-/** A callflow command set in XML, checked and as a program. */
-export function parseCallflowXml(source: string): Program {
-  const { value, places } = fromXml(readXml(source));
+/** A callflow command set's XML root, checked and as a program. */
+export function callflowProgram(root: XmlElement): Program {
+  const { value, places } = fromXml(root);
   return toProgram(checkCommandSet(value, places), 'xml');
+}
+
+/** A callflow command set in XML, read (xml-tree.ts), checked and as a program. */
+export function parseCallflowXml(source: string): Program {
+  return callflowProgram(readXml(source));
 }
