@@ -173,11 +173,12 @@ function checkDepth(value: unknown, base: readonly Segment[], naming: Naming): v
 
 /** A command set as it came (parsed JSON, or XML turned into it), checked: the depth, the rules, the schema. */
 export function checkCommandSet(value: unknown, naming: Naming = JSON_NAMING): CommandSet {
+  if (!isObject(value)) fail(naming, [], 'schema', `is an object with main, and optionally secondary and jump (got ${shownValue(value)})`);
   checkDepth(value, [], naming);
   checkRules(value, naming);
   const errors = commandSet.errorsOf(value);
   if (errors === undefined || errors.length > 0) schemaFailure(errors, [], naming);
-  const set = value as CommandSet;
+  const set = value as unknown as CommandSet;
   checkRelations(set.main, ['main'], naming);
   set.secondary?.forEach((cmd, i) => checkRelations(cmd, ['secondary', i], naming));
   return set;

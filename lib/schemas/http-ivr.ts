@@ -48,7 +48,7 @@ function oneOf(names: readonly CommandName[], description: string): Schema {
     description,
     required: ['command'],
     properties: { command: { type: 'string', enum: [...names], description: `the command: ${names.join(', ')}` } },
-    allOf: names.map((name) => ({ if: { properties: { command: { const: name } }, required: ['command'] }, then: { $ref: `#/definitions/${name}` } })),
+    allOf: names.map((name) => ({ if: { properties: { command: { const: name, description: `the command is ${name}` } }, required: ['command'] }, then: { $ref: `#/definitions/${name}` } })),
   };
 }
 
