@@ -96,13 +96,16 @@ function content(el: XmlElement, name: CommandName, at: Segment[], into: Record<
       } else if (text !== '') {
         into.media = [text];
         places.set([...at, 'media', 0], el.path);
+      } else {
+        problem(el.path, 'needs a media URI as its text, or <Media> elements');
       }
       places.set([...at, 'media'], el.path);
       return;
     }
     case 'say':
       noChildren(el, '<Say>');
-      if (textOf(el) !== '') into.text = textOf(el);
+      if (textOf(el) === '') problem(el.path, 'needs the text to say as its text');
+      into.text = textOf(el);
       places.set([...at, 'text'], el.path);
       return;
     case 'set': {
