@@ -134,7 +134,8 @@ function say(v: Verb): Command {
   if (ssml) unsupported(ssml.path, `SSML (<${ssml.name}>) in <Say> is not supported: <Say> takes plain text`);
   v.places.set([...v.at, 'text'], v.el.path);
   const text = textOf(v.el);
-  return step({ command: 'say', text: text === '' ? undefined : text, loop: v.loop(), voice: v.text('voice'), language: v.text('language') }) as Command;
+  if (text === '') invalid(v.el.path, 'needs the text to say as its text');
+  return step({ command: 'say', text, loop: v.loop(), voice: v.text('voice'), language: v.text('language') }) as Command;
 }
 
 function play(v: Verb): Command {
@@ -143,9 +144,10 @@ function play(v: Verb): Command {
     unsupported(`${v.el.path}/@digits`, '<Play digits> plays DTMF tones into the call, which this platform does not do (ARI\'s digits: media would say the digits instead)');
   }
   const url = textOf(v.el);
+  if (url === '') invalid(v.el.path, 'needs the URL to play as its text');
   v.places.set([...v.at, 'media'], v.el.path);
   v.places.set([...v.at, 'media', 0], v.el.path);
-  return step({ command: 'play', media: url === '' ? undefined : [url], loop: v.loop() }) as Command;
+  return step({ command: 'play', media: [url], loop: v.loop() }) as Command;
 }
 
 function pause(v: Verb): Command {
