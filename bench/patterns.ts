@@ -34,6 +34,7 @@ import * as asterisk from '../lib/schemas/asterisk';
 import * as campaign from '../lib/schemas/campaign';
 import * as dates from '../lib/schemas/dates';
 import * as elements from '../lib/schemas/elements';
+import * as httpIvr from '../lib/schemas/http-ivr';
 import * as releases from '../lib/schemas/releases';
 import * as routing from '../lib/schemas/routing';
 import * as store from '../lib/schemas/store';
@@ -139,7 +140,7 @@ function withoutLookarounds(pattern: string): string {
 
 export function schemaSubjects(): Subject[] {
   const found = new Map<string, Set<string>>();
-  for (const mod of [asterisk, campaign, dates, elements, releases, routing, store, storeConfig]) {
+  for (const mod of [asterisk, campaign, dates, elements, httpIvr, releases, routing, store, storeConfig]) {
     for (const [name, value] of Object.entries(mod)) {
       if (value instanceof Validator) schemaPatterns(value.schema, value.name, found);
       else if (value && typeof value === 'object' && !Array.isArray(value)) schemaPatterns(value, name, found);

@@ -546,6 +546,28 @@ export function dialTemplateSchema(kind: TemplateKind, options: { description: s
   return schema;
 }
 
+/**
+ * A JSON schema for one destination given as a value, without placeholders: what an HTTP IVR application
+ * answers (lib/schemas/http-ivr.ts), the same shapes as dialTemplateSchema's.
+ */
+export function dialValueSchema(description: string): Record<string, unknown> {
+  const p = shapePatterns();
+  const branch = (pattern: string, what: string): Record<string, unknown> => ({ type: 'string', maxLength: MAX_DIAL_STRING_LENGTH, pattern, description: `${description} (${what})` });
+  return {
+    type: 'string',
+    maxLength: MAX_DIAL_STRING_LENGTH,
+    description,
+    if: { type: 'string', pattern: '^[Pp][Jj][Ss][Ii][Pp]/' },
+    then: branch(p.pjsip, 'PJSIP/[<user>@]<endpoint>[/<AOR or sip: URI>]'),
+    else: {
+      type: 'string',
+      if: { type: 'string', pattern: '^[Ll][Oo][Cc][Aa][Ll]/' },
+      then: branch(p.local, 'Local/<extension>@<context>[/n]'),
+      else: branch(p.other, 'Technology/<resource>'),
+    },
+  };
+}
+
 /** The pattern of one allowlist entry (no anchors): a dial string with * wildcards. lib/schemas/asterisk.ts makes it a list. */
 export function dialAllowlistEntryPattern(): string {
   const p = shapePatterns();

@@ -24,13 +24,10 @@
  * its query parameters are appended at send time, its Authorization header
  * goes only to the URL's own origin.
  */
-import dns from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
-import type net from 'node:net';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
-import { HostAllowlist as Allowlist, bareHost, isInternalIp as internal, parseIp } from '../net/addresses';
+import { HostAllowlist as Allowlist } from '../net/addresses';
+import { HttpRequestError, defaultLookup, errorText, guardedRequest, shownText, urlRefusal as refusal, type Lookup } from '../net/http-request';
 import { withSecretQuery, type CallbackSecrets } from './callback-secrets';
 
 export { isInternalAddress } from '../net/addresses';
@@ -84,26 +81,11 @@ export interface CallbackResult {
 /** Requests on the wire at once, per sender. */
 export const MAX_IN_FLIGHT = 4;
 const MAX_DELAY_MS = 60_000;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const PAYLOAD_FIELDS = ['dataId', 'taskId', 'sessionId', 'calledNo', 'beginTime', 'vdnId', 'failCode', 'callId', 'filePath', 'customFiled'] as const;
-
-/** Origin and path: what logs and errors may show of a URL. */
-function shown(url: URL): string {
-  return url.protocol === 'http:' || url.protocol === 'https:' ? `${url.origin}${url.pathname}` : `${url.protocol}//${url.host}${url.pathname}`;
-}
 
 /** Why a parsed URL may not be called, before any DNS lookup. */
 function urlRefusal(url: URL, allow: Allowlist): string | undefined {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `the callback URL must be http:// or https:// (got ${url.protocol}//)`;
-  const host = bareHost(url);
-  if (!host) return 'the callback URL has no host';
-  const ip = parseIp(host);
-  if (ip) {
-    if (allow.covers(ip)) return undefined;
-    if (internal(ip)) return `the host ${host} is an internal address (loopback, private, link-local, multicast or unspecified) and no IP or CIDR entry of the callback allowlist covers it`;
-    return `the host ${host} is not on the callback allowlist`;
-  }
-  return allow.hasName(host) ? undefined : `the host ${host} is not on the callback allowlist`;
+  return refusal(url, allow, 'callback');
 }
 
 /**
@@ -131,7 +113,6 @@ export function checkCallbackUrl(url: string, allowlist: string[]): string | und
 // Sender
 
 type Outcome = { kind: 'ok'; status: number } | { kind: 'retry'; error: string; status?: number } | { kind: 'final'; error: string; status?: number };
-type Hop = { kind: 'response'; status: number; location?: string } | { kind: 'refused'; error: string } | { kind: 'error'; error: string };
 
 interface Job {
   seq: number;
@@ -149,22 +130,12 @@ function whole(value: number | undefined, fallback: number, min: number): number
   return typeof value === 'number' && Number.isFinite(value) ? Math.max(min, Math.floor(value)) : fallback;
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
-  }
-  return String(e);
-}
-
-const defaultLookup = (host: string): Promise<{ address: string; family: number }[]> => dns.promises.lookup(host, { all: true, verbatim: true });
-
 export class CallbackSender {
   private readonly url: string;
   private readonly secrets: CallbackSecrets;
   private readonly allow: Allowlist;
   private readonly logger: Logger;
-  private readonly lookup: (host: string) => Promise<{ address: string; family: number }[]>;
+  private readonly lookup: Lookup;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly timeoutMs: number;
@@ -357,14 +328,10 @@ export class CallbackSender {
   }
 
   private shownUrl(): string {
-    try {
-      return shown(new URL(this.url));
-    } catch {
-      return '(an invalid URL)';
-    }
+    return shownText(this.url);
   }
 
-  /** One attempt: the URL and the redirects it leads to. */
+  /** One attempt: the URL and the redirects it leads to (lib/net/http-request.ts). */
   private async deliver(job: Job, signal: AbortSignal): Promise<Outcome> {
     let url: URL;
     try {
@@ -372,126 +339,29 @@ export class CallbackSender {
     } catch {
       return { kind: 'final', error: 'the callback URL is not a valid URL' };
     }
-    const origin = url.origin;
-    for (let redirects = 0; ; redirects += 1) {
-      const refused = (why: string): Outcome => ({ kind: 'final', error: redirects === 0 ? why : `refused redirect to ${shown(url)}: ${why}` });
-      const why = urlRefusal(url, this.allow);
-      if (why) return refused(why);
-      // The Authorization secret is for the receiver, not for whoever it redirects to.
-      const hop = await this.hop(url, job.body, signal, url.origin === origin ? this.secrets.authorization : undefined);
-      if (hop.kind === 'refused') return refused(hop.error);
-      if (hop.kind === 'error') return { kind: 'retry', error: hop.error };
-      const status = hop.status;
+    try {
+      const { status } = await guardedRequest({
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'node-red-contrib-callflow campaign callback' },
+        // The Authorization secret is for the receiver, not for whoever it redirects to.
+        ...(this.secrets.authorization === undefined ? {} : { originHeaders: { authorization: this.secrets.authorization } }),
+        body: job.body,
+        allowlist: this.allow,
+        lookup: this.lookup,
+        timeoutMs: this.timeoutMs,
+        maxRedirects: this.maxRedirects,
+        signal,
+        label: 'callback',
+      });
       if (status >= 200 && status < 300) return { kind: 'ok', status };
-      if (REDIRECTS.has(status)) {
-        if (!hop.location) return { kind: 'final', status, error: `HTTP ${status} redirect without a Location header` };
-        if (redirects >= this.maxRedirects) return { kind: 'final', status, error: `more than ${this.maxRedirects} redirect(s)` };
-        let next: URL;
-        try {
-          next = new URL(hop.location, url);
-        } catch {
-          return { kind: 'final', status, error: `HTTP ${status} redirect to an invalid URL` };
-        }
-        if (url.protocol === 'https:' && next.protocol === 'http:') return { kind: 'final', status, error: `refused redirect to ${shown(next)}: it leaves https for http` };
-        url = next;
-        continue;
-      }
       if (status >= 500 || status === 429) return { kind: 'retry', status, error: `HTTP ${status}` };
       return { kind: 'final', status, error: `HTTP ${status}` };
+    } catch (e) {
+      if (!(e instanceof HttpRequestError)) return { kind: 'retry', error: errorText(e) };
+      const status = e.status === undefined ? {} : { status: e.status };
+      const final = e.reason === 'refused' || e.reason === 'invalid-url' || e.reason === 'redirects';
+      return { kind: final ? 'final' : 'retry', ...status, error: e.why };
     }
-  }
-
-  /** The checked address to connect to, or why the host is refused. */
-  private async resolve(url: URL): Promise<{ address: string; family: number } | { refused: string }> {
-    const host = bareHost(url);
-    const literal = parseIp(host);
-    if (literal) return { address: host, family: literal.v };
-    const found = await this.lookup(host);
-    if (!Array.isArray(found) || found.length === 0) throw new Error(`${host} resolves to no address`);
-    for (const { address } of found) {
-      const ip = parseIp(String(address));
-      if (!ip) return { refused: `${host} resolves to ${String(address)}, which is not an IP address` };
-      if (internal(ip) && !this.allow.covers(ip)) {
-        return { refused: `${host} resolves to ${address}, an internal address (loopback, private, link-local, multicast or unspecified) that no IP or CIDR entry of the callback allowlist covers` };
-      }
-    }
-    const first = found[0];
-    if (!first) throw new Error(`${host} resolves to no address`);
-    const ip = parseIp(first.address);
-    return { address: first.address, family: ip?.v ?? 4 };
-  }
-
-  /** One HTTP request, DNS lookup included, bounded by timeoutMs. */
-  private hop(url: URL, body: string, signal: AbortSignal, authorization: string | undefined): Promise<Hop> {
-    return new Promise<Hop>((resolve) => {
-      let settled = false;
-      let req: http.ClientRequest | undefined;
-      const done = (hop: Hop): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        req?.destroy();
-        resolve(hop);
-      };
-      const onAbort = (): void => done({ kind: 'error', error: 'closed' });
-      const timer = setTimeout(() => done({ kind: 'error', error: `timed out after ${this.timeoutMs} ms` }), this.timeoutMs);
-      timer.unref();
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-
-      const host = bareHost(url);
-      this.resolve(url).then(
-        (target) => {
-          if (settled) return;
-          if ('refused' in target) {
-            done({ kind: 'refused', error: target.refused });
-            return;
-          }
-          // The socket connects to the address just checked, whatever DNS says now.
-          const pinned: net.LookupFunction = (_hostname, options, callback) => {
-            if (options.all) callback(null, [{ address: target.address, family: target.family }]);
-            else callback(null, target.address, target.family);
-          };
-          const auth = url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
-          const request = url.protocol === 'https:' ? https.request : http.request;
-          try {
-            req = request(
-              {
-                protocol: url.protocol,
-                hostname: host,
-                port: url.port || undefined,
-                path: `${url.pathname}${url.search}`,
-                method: 'POST',
-                agent: false,
-                lookup: pinned,
-                ...(auth === undefined ? {} : { auth }),
-                headers: {
-                  'content-type': 'application/json; charset=utf-8',
-                  'content-length': Buffer.byteLength(body),
-                  'user-agent': 'node-red-contrib-callflow campaign callback',
-                  ...(authorization === undefined ? {} : { authorization }),
-                },
-              },
-              (res) => {
-                const location = res.headers.location;
-                res.on('error', () => {});
-                res.destroy();
-                done({ kind: 'response', status: res.statusCode ?? 0, ...(location === undefined ? {} : { location }) });
-              },
-            );
-          } catch (e) {
-            done({ kind: 'error', error: errorText(e) });
-            return;
-          }
-          req.on('error', (e) => done({ kind: 'error', error: errorText(e) }));
-          req.end(body);
-        },
-        (e: unknown) => done({ kind: 'error', error: `DNS lookup of ${host} failed: ${errorText(e)}` }),
-      );
-    });
   }
 }

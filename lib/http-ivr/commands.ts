@@ -52,7 +52,7 @@ export interface CollectCommand {
   command: 'collect';
   /** Default 1. */
   minDigits?: number;
-  /** 1 to 64 (default 1). */
+  /** 1 to 64, at least minDigits (default: minDigits). */
   maxDigits?: number;
   /** Seconds to wait for the first key (default 5). */
   timeoutSec?: number;
@@ -109,7 +109,7 @@ export interface ConferenceCommand {
   command: 'conference';
   /** open, secured, direct_host, direct_participant (default: the node's, else the routing table's). */
   callflow?: 'open' | 'secured' | 'direct_host' | 'direct_participant';
-  /** For the direct call flows: the room's host or participant code. */
+  /** For the direct call flows: the meeting room's id (as the conference node's room setting). */
   room?: string;
   action?: Jump;
 }
@@ -155,7 +155,10 @@ export type Command =
   | SetCommand
   | ReturnCommand;
 
-/** The next request: a URL relative to the current one (or absolute), and its method (default the node's). */
+/**
+ * The next request: a URL relative to the current one (or absolute), and its method (default the node's).
+ * "" is the current URL itself (a relative reference with nothing in it): TwiML's default action.
+ */
 export interface Jump {
   url: string;
   method?: 'GET' | 'POST';
@@ -190,7 +193,19 @@ export const MAIN_ONLY: ReadonlySet<CommandName> = new Set(['collect', 'record',
 export const ENDS_SET: ReadonlySet<CommandName> = new Set(['response', 'hangup', 'return']);
 
 /** The rules a set can break; an error names the command, where it is, and the rule. */
-export type Rule = 'schema' | 'unknown-command' | 'nesting-depth' | 'self-nesting' | 'not-nestable' | 'main-only' | 'unreachable' | 'twiml-unsupported';
+export type Rule =
+  /** The body is not what its content type says (not JSON, not well-formed XML, not UTF-8), or XML this parser refuses (DOCTYPE, processing instructions, too deep, too many elements). */
+  | 'syntax'
+  /** The response's content type is not one the mode takes. */
+  | 'content-type'
+  | 'schema'
+  | 'unknown-command'
+  | 'nesting-depth'
+  | 'self-nesting'
+  | 'not-nestable'
+  | 'main-only'
+  | 'unreachable'
+  | 'twiml-unsupported';
 
 export class CommandSetError extends Error {
   constructor(

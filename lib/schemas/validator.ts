@@ -47,6 +47,19 @@ export class Validator<T> {
   }
 
   /**
+   * ajv's own errors for the value: [] when it is valid, undefined when it is not plain JSON data (see
+   * check). For a caller that words and places problems its own way (lib/http-ivr names XML elements).
+   */
+  errorsOf(value: unknown): readonly ErrorObject[] | undefined {
+    const fn = this.fn;
+    try {
+      return fn(value) ? [] : (fn.errors ?? []);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * A node's settings as this schema types them (see fromForm), checked.
    * The editor reads its forms the same way before it validates them.
    */

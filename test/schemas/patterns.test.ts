@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import * as asterisk from '../../lib/schemas/asterisk';
 import * as campaign from '../../lib/schemas/campaign';
 import * as elements from '../../lib/schemas/elements';
+import * as httpIvr from '../../lib/schemas/http-ivr';
 import * as releases from '../../lib/schemas/releases';
 import * as routing from '../../lib/schemas/routing';
 import * as store from '../../lib/schemas/store';
@@ -60,7 +61,7 @@ function unboundedStrings(node: unknown, path: string, bounded: ReadonlySet<stri
 describe('schema patterns rewritten for linear time', function () {
   it('bound every string whose pattern takes any length with a maxLength', function () {
     const found: string[] = [];
-    for (const mod of [asterisk, campaign, elements, releases, routing, store, storeConfig]) {
+    for (const mod of [asterisk, campaign, elements, httpIvr, releases, routing, store, storeConfig]) {
       for (const value of Object.values(mod)) if (value instanceof Validator) unboundedStrings(value.schema, value.name, new Set(), found);
     }
     assert.deepEqual([...new Set(found)], []);
