@@ -62,7 +62,7 @@ describe('examples', function () {
     });
     const tab = nodes.find((n) => n.type === 'tab');
     serveHttpNodes();
-    await helper.load([...NODES, ...CORE_NODES, captureHttpNode as never], [...nodes, { id: 'ended', type: 'helper', z: tab?.id, x: 0, y: 0 }], CREDS);
+    await helper.load([...NODES, ...CORE_NODES, captureHttpNode], [...nodes, { id: 'ended', type: 'helper', z: tab?.id, x: 0, y: 0 }], CREDS);
     const entry = nodes.find((n) => n.type === 'callflow-entry');
     if (!entry?.releases) await connected(String(entry?.id));
   }

@@ -10,6 +10,7 @@
  * every element's operation does when its call ends.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Telephony } from '../ari/port';
 import type { CallRegistry } from '../call/registry';
 import type { CallSession } from '../call/session';
@@ -64,6 +65,8 @@ export interface ConversationPorts {
   maxRequests: number;
   /** Requests in a row whose program took none of the caller's time (nothing played, asked, dialed) at most. */
   maxIdleRounds: number;
+  /** Hears how the program ends the call just before it does (the call-end report is made as the call ends). */
+  ending?: (how: 'hangup' | 'response' | 'end-of-commands') => void;
 }
 
 export type ConversationResult =
@@ -92,24 +95,6 @@ const TAKES_TIME = new Set(['play', 'say', 'pause', 'collect', 'record', 'transf
 
 /** The longest pause, in whole seconds of Asterisk's core silence files (silence/1 ... silence/10). */
 const SILENCE_FILES = 10;
-
-function cancellableWait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Silence files for a pause among prompts: whole seconds, rounded up, as many files as needed. */
 function silence(seconds: number): string[] {
@@ -199,6 +184,7 @@ export class Conversation {
         return { jump: action, tookTime };
       }
     }
+    this.ports.ending?.('end-of-commands');
     await this.ports.registry.hangup(this.session, 'normal');
     return { outcome: 'ended', how: 'end-of-commands', requests: this.requests };
   }
@@ -252,10 +238,11 @@ export class Conversation {
       }
       case 'response': {
         const media = promptMedia(step.sub);
-        await respond(telephony, registry, session, { code: step.code, reason: step.reason ?? '', media, language }, signal);
+        await respond(telephony, registry, session, { code: step.code, reason: step.reason ?? '', media, language }, signal, () => this.ports.ending?.('response'));
         return { outcome: 'ended', how: 'response', requests: this.requests };
       }
       case 'hangup':
+        this.ports.ending?.('hangup');
         await registry.hangup(session, 'normal', 'flow', step.reason ? `http-ivr: ${step.reason}` : undefined);
         return { outcome: 'ended', how: 'hangup', requests: this.requests };
       case 'set':
@@ -279,7 +266,7 @@ export class Conversation {
 
   private async pause(step: PauseCommand): Promise<void> {
     await answer(this.ports.telephony, this.session, this.signal);
-    if (step.seconds > 0) await cancellableWait(step.seconds * 1000, this.signal);
+    if (step.seconds > 0) await wait(step.seconds * 1000, undefined, { signal: this.signal });
   }
 
   private async collect(step: CollectCommand): Promise<void> {

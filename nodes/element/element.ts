@@ -327,7 +327,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           msg.call = session.handle();
           msg.error = { message: error.message, source: { id: n.id, type: spec.type, name: n.name ?? '' } };
           // An element that says more than a message (a reason to switch on) puts it in msg.payload.
-          if ('payload' in error) msg.payload = (error as Error & { payload: unknown }).payload;
+          if ('payload' in error) msg.payload = error.payload;
           forward(n, engine, session, msg, send, errorOutput, 'error', op.run);
         }
         done(error);

@@ -23,7 +23,7 @@ import type { MeetingsConfigNode } from '../meetings/config';
 import type { Node, NodeAPI } from '../red/api';
 
 /** What went wrong, for msg.payload on the error output: a word to switch on, and the sentence. */
-export class HttpIvrFailure extends Error {
+class HttpIvrFailure extends Error {
   constructor(
     message: string,
     readonly payload: { reason: string; message: string; url?: string },
@@ -41,7 +41,8 @@ interface Credentials {
 function selfBase(RED: NodeAPI): string {
   const address = (RED as unknown as { server?: { address(): unknown } }).server?.address();
   const port = address && typeof address === 'object' && 'port' in address ? Number((address as { port: number }).port) : Number(RED.settings.uiPort ?? 1880);
-  const root = String((RED.settings as { httpNodeRoot?: unknown }).httpNodeRoot ?? '/').replace(/\/+$/, '');
+  const setting = (RED.settings as { httpNodeRoot?: unknown }).httpNodeRoot;
+  const root = (typeof setting === 'string' ? setting : '/').replace(/\/+$/, '');
   return `http://127.0.0.1:${port}${root}`;
 }
 
@@ -73,7 +74,7 @@ export = function register(RED: NodeAPI): void {
     const fallback = config.fallbackUrl ? (config.fallbackUrl.startsWith('/') ? `${selfBase(RED)}${config.fallbackUrl}` : config.fallbackUrl) : undefined;
     const credentials = ((node as Node & { credentials?: Credentials }).credentials ?? {}) as Credentials;
     const app = new Application({
-      url: base,
+      baseUrl: base,
       method: config.method,
       encoding: config.encoding,
       mode: config.mode,
@@ -84,7 +85,7 @@ export = function register(RED: NodeAPI): void {
       ...(credentials.secret ? { secret: credentials.secret } : {}),
       // This Node-RED's own http in nodes: its loopback address, and nothing outside the application's path.
       allowlist: self ? [...config.allowlist, '127.0.0.1'] : config.allowlist,
-      ...(self ? { within: `${base.replace(/\/+$/, '')}/` } : {}),
+      ...(self ? { within: base } : {}),
     });
     const result = { app, base };
     applications.set(node, result);
@@ -119,7 +120,7 @@ export = function register(RED: NodeAPI): void {
     validator: httpIvrConfig,
     outputs: (config) => config.returns.length,
     credentials: { secret: { type: 'password' } },
-    async run({ config, t, engine, session, signal, node }) {
+    async run({ config, t, engine, session, signal, node, traceOutcome }) {
       const { app, base } = applicationOf(node, config);
       const meetings = config.meetings ? (RED.nodes.getNode(config.meetings) as MeetingsConfigNode | null) : null;
       const conference = meetings
@@ -147,6 +148,7 @@ export = function register(RED: NodeAPI): void {
         language: config.language,
         maxRequests: config.maxRequests,
         maxIdleRounds: 10,
+        ending: traceOutcome,
       };
       let result;
       try {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifySignature } from '../../lib/http-ivr/requests';
+import { verifySignature } from '../../lib/http-ivr/signature';
 import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 
@@ -256,8 +256,8 @@ describe('callflow-http-ivr', function () {
     await place().ended();
     const asked = app.asked[0] as Asked;
     const header = String(asked.headers['x-callflow-signature']);
-    assert.ok(verifySignature({ secret: 's3cret', header, method: 'POST', url: asked.url, body: asked.body }), header);
-    assert.ok(!verifySignature({ secret: 'other', header, method: 'POST', url: asked.url, body: asked.body }));
+    assert.ok(verifySignature('s3cret', header, 'POST', asked.url, asked.body), header);
+    assert.ok(!verifySignature('other', header, 'POST', asked.url, asked.body));
   });
 
   describe('bad answers', function () {
@@ -324,6 +324,29 @@ describe('callflow-http-ivr', function () {
       await place().ended();
       assert.equal((await ended).payload.trace.at(-1)?.outcome, 'error');
     });
+  });
+
+  it('an application in this Node-RED (/path) cannot send the call anywhere else on it, such as the admin API', async function () {
+    // The test helper's own server stands for this Node-RED: an application under /selfapp, and a spy on /flows.
+    const reached: string[] = [];
+    const served = (helper as unknown as { _app: { use(path: string, h: (req: http.IncomingMessage, res: http.ServerResponse) => void): void } })._app;
+    served.use('/selfapp', (req, res) => {
+      reached.push(`/selfapp${req.url ?? ''}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ main: { command: 'play', media: ['sound:beep'] }, jump: { url: '../flows' } }));
+    });
+    served.use('/flows', (req, res) => {
+      reached.push('/flows');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await deploy({ url: '/selfapp', allowlist: [] });
+    const failed = nextMessage<CallMsg & { payload: { reason: string; message: string } }>(node('failed'));
+    place();
+    const payload = (await failed).payload;
+    assert.equal(payload.reason, 'refused');
+    assert.match(payload.message, /not under/);
+    assert.deepEqual(reached.map((r) => r.split('?')[0]), ['/selfapp/']);
   });
 
   it('the caller hanging up mid-request abandons the request: nothing leaves the node, the connection is closed', async function () {
