@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lib/http-ivr/signature';
-import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 
 interface Asked {
@@ -350,15 +350,24 @@ describe('callflow-http-ivr', function () {
   });
 
   it('the caller hanging up mid-request abandons the request: nothing leaves the node, the connection is closed', async function () {
-    app.script('hang');
+    let arrived: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (arrived = resolve));
+    app.answer = () => {
+      arrived();
+      return 'hang';
+    };
     await deploy();
     const ended = nextMessage<CallEndMsg>(node('ended'));
     const completed = nextMessage(node('completed'));
-    const call = place({ script: [{ wait: 500 }, { hangup: true }] });
+    const out = ['agent', 'survey', 'failed'].map((id) => received(id));
+    const call = place();
+    await asked;
+    call.hangup();
     await call.ended();
     await ended;
     await completed;
     await Promise.all(app.hung);
     assert.equal(app.asked.length, 1);
+    assert.deepEqual(out.map((o) => o.length), [0, 0, 0]);
   });
 });
