@@ -34,6 +34,8 @@ export interface HttpIvrConfig {
   dialString: string;
   /** The dialplan context whose extensions run Queue(). */
   queueContext: string;
+  /** TwiML: the PJSIP endpoint <Sip> URIs are dialed through ('' refuses <Sip>). */
+  sipEndpoint: string;
   /** A callflow-meetings config node for the conference command ('' none). */
   meetings: string;
   /** The conference call flow when the command names none ('' the routing table's). */
@@ -93,6 +95,7 @@ export const httpIvrConfig = new Validator<HttpIvrConfig>('callflow-http-ivr', {
     },
     dialString: dialTemplateSchema('dial-string', { default: 'PJSIP/{number}@trunk', description: 'a dial string with {number} in it, of one destination, e.g. PJSIP/{number}@trunk' }),
     queueContext: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,80}$', default: 'callflow-queues', description: 'the dialplan context whose extensions run Queue()' },
+    sipEndpoint: { type: 'string', pattern: '^([A-Za-z0-9_.-]{1,64})?$', default: '', description: 'a PJSIP endpoint name (TwiML <Sip> is dialed through it), or empty' },
     meetings: { type: 'string', maxLength: 100, default: '', description: 'a meetings config node (callflow-meetings), or empty' },
     callFlow: { type: 'string', enum: ['', ...CALL_FLOWS], default: '', description: '"" (the routing table decides), open, secured, direct_host or direct_participant' },
     language: { type: 'string', pattern: '^([a-z]{2,3}([_-][A-Za-z0-9]{2,8})?)?$', default: '', description: "a language code such as en, fr or pt_BR (empty: the call's language)" },
@@ -100,5 +103,5 @@ export const httpIvrConfig = new Validator<HttpIvrConfig>('callflow-http-ivr', {
     onError: { type: 'string', enum: ['hangup', 'output'], default: 'hangup', description: '"hangup" (end the call) or "output" (continue on the error output)' },
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },
   },
-  required: ['url', 'method', 'encoding', 'mode', 'headers', 'timeoutSec', 'retries', 'fallbackUrl', 'allowlist', 'returns', 'dialString', 'queueContext', 'meetings', 'callFlow', 'language', 'maxRequests', 'onError'],
+  required: ['url', 'method', 'encoding', 'mode', 'headers', 'timeoutSec', 'retries', 'fallbackUrl', 'allowlist', 'returns', 'dialString', 'queueContext', 'sipEndpoint', 'meetings', 'callFlow', 'language', 'maxRequests', 'onError'],
 });

@@ -141,7 +141,7 @@ export = function register(RED: NodeAPI): void {
           const absolute = target && config.mode === 'callflow' ? { ...target, url: functionUrl(base, target.url) } : target;
           return app.request(absolute, current, facts, event, sig);
         },
-        parse: (doc) => parseCommandSet(doc.contentType, doc.body, config.mode),
+        parse: (doc) => parseCommandSet(doc.contentType, doc.body, config.mode, config.sipEndpoint ? { sipEndpoint: config.sipEndpoint } : {}),
         transfer: (s, command, sig) => transfer(engine, config, s, command, sig),
         ...(conference ? { conference } : {}),
         outputs: config.returns,

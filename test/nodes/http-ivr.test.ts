@@ -79,6 +79,7 @@ const HTTP_IVR = {
   returns: ['agent', 'survey'],
   dialString: 'PJSIP/{number}@trunk',
   queueContext: 'callflow-queues',
+  sipEndpoint: '',
   meetings: '',
   callFlow: '',
   language: '',
@@ -248,6 +249,28 @@ describe('callflow-http-ivr', function () {
     assert.ok(first.params.CallSid);
     assert.equal(choice.params.Digits, '7');
     assert.equal(sim.heard.at(-1)?.media, 'digits:7');
+  });
+
+  it('TwiML <Dial><Sip>: dialed through the node\'s SIP endpoint when the dial allowlist allows that host, refused otherwise', async function () {
+    app.answer = (req) => {
+      if (req.path === '/app') return { type: 'text/xml', body: '<Response><Dial action="/app/after" timeout="10"><Sip>sip:alice@sip.example.com</Sip></Dial></Response>' };
+      return { type: 'text/xml', body: '<Response><Dial><Sip>sip:bob@evil.example.net</Sip></Dial></Response>' };
+    };
+    simulator().setNumber('alice', { outcome: 'busy', ringMs: 300 });
+    await deploy({ mode: 'twiml', encoding: 'form', sipEndpoint: 'trunk' }, {}, { dialAllowlist: 'PJSIP/* PJSIP/trunk/sip:*@sip.example.com' });
+    const failed = nextMessage<CallMsg & { payload: { reason: string; message: string } }>(node('failed'));
+    place();
+    const payload = (await failed).payload;
+    const after = app.asked[1] as Asked;
+    assert.equal(after.path, '/app/after');
+    assert.equal(after.params.DialCallStatus, 'busy', 'the action hears how the dial went');
+    const dialed = simulator()
+      .asterisk.reportList()
+      .filter((r) => r.direction === 'outbound')
+      .map((r) => r.to);
+    assert.deepEqual(dialed, ['alice'], 'bob at the other host was not dialed');
+    assert.equal(payload.reason, 'dial-string');
+    assert.match(payload.message, /evil\.example\.net/);
   });
 
   it('signs each request so the application can check it came from this Node-RED', async function () {
