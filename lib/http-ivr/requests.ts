@@ -234,15 +234,9 @@ export class Application {
    */
   async request(target: Jump | undefined, current: string | undefined, facts: CallFacts, event: CallEvent, signal: AbortSignal): Promise<ApplicationAnswer> {
     const method = target?.method ?? this.method;
-    let url: URL;
-    try {
-      url = target ? new URL(target.url, current ?? this.baseUrl) : new URL(current ?? this.baseUrl);
-    } catch {
-      throw new ApplicationError('invalid-url', `the jump URL ${JSON.stringify(String(target?.url).slice(0, 80))} is not a valid URL`, '(an invalid URL)');
-    }
     let first: ApplicationError;
     try {
-      return await this.withRetries(url, method, facts, event, signal);
+      return await this.withRetries(this.resolve(target, current), method, facts, event, signal);
     } catch (e) {
       first = e as ApplicationError;
     }
@@ -256,6 +250,16 @@ export class Application {
       const second = e as ApplicationError;
       if (second.reason === 'aborted') throw second;
       throw new ApplicationError(first.reason, `${first.message}; the fallback failed too: ${second.message}`, first.url, first.status);
+    }
+  }
+
+  /** The URL to request; a jump that is no URL is an error (reason invalid-url) that shows its text up to any query. */
+  private resolve(target: Jump | undefined, current: string | undefined): URL {
+    try {
+      return target ? new URL(target.url, current ?? this.baseUrl) : new URL(current ?? this.baseUrl);
+    } catch {
+      const text = String(target?.url ?? current).split(/[?#]/)[0] ?? '';
+      throw new ApplicationError('invalid-url', `the jump URL ${JSON.stringify(text.slice(0, 80))} is not a valid URL`, '(an invalid URL)');
     }
   }
 
