@@ -18,8 +18,12 @@
  *   ErrorUrl in twiml mode, as Twilio sends them to a fallback URL); then an
  *   ApplicationError.
  * - The HTTP itself is lib/net/http-request.ts: allowlist after DNS,
- *   redirects checked, `within`, maxBytes (default 64 KiB: Twilio's limit
- *   for a TwiML document).
+ *   redirects checked, `within`, maxBytes (default 64 KiB, the figure our
+ *   issue gives for Twilio's TwiML limit; we found no Twilio page stating
+ *   it). After a 301, 302 or 303 a POST becomes a GET, as browsers do (the
+ *   Fetch standard; Twilio's old "Responding to a Twilio Request" page says
+ *   it follows redirects "just like a normal web browser"); the callflow
+ *   parameters are in the query, so the application still gets them.
  * Logs show the method, origin and path, the status and the reason; never
  * the query string, a header value or the secret.
  */
