@@ -18,8 +18,12 @@
  *   ErrorUrl in twiml mode, as Twilio sends them to a fallback URL); then an
  *   ApplicationError.
  * - The HTTP itself is lib/net/http-request.ts: allowlist after DNS,
- *   redirects checked, `within`, maxBytes (default 64 KiB: Twilio's limit
- *   for a TwiML document).
+ *   redirects checked, `within`, maxBytes (default 64 KiB, the figure our
+ *   issue gives for Twilio's TwiML limit; we found no Twilio page stating
+ *   it). After a 301, 302 or 303 a POST becomes a GET, as browsers do (the
+ *   Fetch standard; Twilio's old "Responding to a Twilio Request" page says
+ *   it follows redirects "just like a normal web browser"); the callflow
+ *   parameters are in the query, so the application still gets them.
  * Logs show the method, origin and path, the status and the reason; never
  * the query string, a header value or the secret.
  */
@@ -234,15 +238,9 @@ export class Application {
    */
   async request(target: Jump | undefined, current: string | undefined, facts: CallFacts, event: CallEvent, signal: AbortSignal): Promise<ApplicationAnswer> {
     const method = target?.method ?? this.method;
-    let url: URL;
-    try {
-      url = target ? new URL(target.url, current ?? this.baseUrl) : new URL(current ?? this.baseUrl);
-    } catch {
-      throw new ApplicationError('invalid-url', `the jump URL ${JSON.stringify(String(target?.url).slice(0, 80))} is not a valid URL`, '(an invalid URL)');
-    }
     let first: ApplicationError;
     try {
-      return await this.withRetries(url, method, facts, event, signal);
+      return await this.withRetries(this.resolve(target, current), method, facts, event, signal);
     } catch (e) {
       first = e as ApplicationError;
     }
@@ -256,6 +254,16 @@ export class Application {
       const second = e as ApplicationError;
       if (second.reason === 'aborted') throw second;
       throw new ApplicationError(first.reason, `${first.message}; the fallback failed too: ${second.message}`, first.url, first.status);
+    }
+  }
+
+  /** The URL to request; a jump that is no URL is an error (reason invalid-url) that shows its text up to any query. */
+  private resolve(target: Jump | undefined, current: string | undefined): URL {
+    try {
+      return target ? new URL(target.url, current ?? this.baseUrl) : new URL(current ?? this.baseUrl);
+    } catch {
+      const text = String(target?.url ?? current).split(/[?#]/)[0] ?? '';
+      throw new ApplicationError('invalid-url', `the jump URL ${JSON.stringify(text.slice(0, 80))} is not a valid URL`, '(an invalid URL)');
     }
   }
 

@@ -215,6 +215,18 @@ describe('HTTP IVR application requests', function () {
       assert.deepEqual([body.ErrorCode, body.ErrorUrl], ['11217', app.url('/ivr/start')]);
     });
 
+    it('a jump that is no URL goes to the fallback (ErrorCode 11100 in twiml mode), showing no query', async function () {
+      app.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/xml' }).end('<Response/>');
+      };
+      const answer = await application({ mode: 'twiml', fallbackUrl: app.url('/ivr/fallback') }).request({ url: 'http://[bad/x?token=s3cr3t' }, app.url('/ivr/start'), facts, call, new AbortController().signal);
+      assert.equal(answer.fallback, true);
+      const body = Object.fromEntries(new URLSearchParams(app.received[0]?.body));
+      assert.deepEqual([app.received.length, body.ErrorCode, body.ErrorUrl], [1, '11100', '(an invalid URL)']);
+      const e = await failure(application().request({ url: 'http://[bad/x?token=s3cr3t' }, app.url('/ivr/start'), facts, call, new AbortController().signal));
+      assert.deepEqual([e.reason, e.message], ['invalid-url', 'the jump URL "http://[bad/x" is not a valid URL']);
+    });
+
     it('reports both failures when the fallback fails too', async function () {
       app.handler = (req, res) => {
         res.writeHead(req.url?.startsWith('/ivr/fallback') ? 502 : 404).end();
