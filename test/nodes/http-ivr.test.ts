@@ -103,7 +103,7 @@ describe('callflow-http-ivr', function () {
     app.hung.length = 0;
   });
 
-  async function deploy(settings: object = {}, credentials: object = {}, options: { dialAllowlist?: string } = {}): Promise<void> {
+  async function deploy(settings: object = {}, credentials: object = {}, options: { dialAllowlist?: string; configs?: object[] } = {}): Promise<void> {
     await helper.load(
       NODES,
       ivrFlow(
@@ -119,7 +119,7 @@ describe('callflow-http-ivr', function () {
           { id: 'ended', type: 'helper' },
         ],
         ['hi'],
-        options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist },
+        { ...(options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist }), ...(options.configs ? { configs: options.configs } : {}) },
       ),
       { ...CREDS, hi: credentials },
     );
@@ -271,6 +271,28 @@ describe('callflow-http-ivr', function () {
     assert.deepEqual(dialed, ['alice'], 'bob at the other host was not dialed');
     assert.equal(payload.reason, 'dial-string');
     assert.match(payload.message, /evil\.example\.net/);
+  });
+
+  it('puts the caller into a meeting of the node\'s meeting rooms; when they leave it, the jump hears why', async function () {
+    app.script(
+      { body: { main: { command: 'conference', callflow: 'direct_participant', room: 'board' }, jump: { url: 'left' } } },
+      { body: { main: { command: 'play', media: ['sound:auth-thankyou'] } } },
+    );
+    const rooms = [{ id: 'board', name: 'Board', hostCode: '7001', participantCode: '7002' }];
+    await deploy({ meetings: 'mt' }, {}, { configs: [{ id: 'mt', type: 'callflow-meetings', rooms, store: '' }] });
+    const sim = await place({ script: [{ waitFor: 'bridged' }, { dtmf: '#' }] }).ended();
+    assert.deepEqual(sim.transfers.map((t) => t.kind), ['bridge']);
+    const left = app.asked[1] as Asked;
+    assert.deepEqual([left.path, left.params.event, left.params.outcome, left.params.reason], ['/app/left', 'conference', 'left', 'key']);
+    assert.equal(sim.heard.at(-1)?.media, 'sound:auth-thankyou');
+  });
+
+  it('a conference command without meeting rooms on the node is a clear error', async function () {
+    app.script({ body: { main: { command: 'conference', callflow: 'direct_participant' } } });
+    await deploy();
+    const failed = nextMessage<CallMsg & { payload: { reason: string } }>(node('failed'));
+    place();
+    assert.equal((await failed).payload.reason, 'no-meeting-rooms');
   });
 
   it('signs each request so the application can check it came from this Node-RED', async function () {
