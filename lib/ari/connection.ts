@@ -556,6 +556,10 @@ export class AriConnection implements Telephony {
     return this.media.stopRecording(name);
   }
 
+  deleteStoredRecording(name: string): Promise<void> {
+    return this.media.deleteStoredRecording(name);
+  }
+
   mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
     return this.media.mediaExists(uri, signal);
   }

@@ -120,6 +120,15 @@ export class MediaOperations {
     }
   }
 
+  /** A stored recording gone (the answer is 204 without a body); one already gone is not an error. */
+  async deleteStoredRecording(name: string): Promise<void> {
+    try {
+      await this.port.command('recordings', 'deleteStored', { recordingName: name });
+    } catch (err) {
+      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
+    }
+  }
+
   async mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
     const [, kind, name] = /^(sound|recording):(.+)$/.exec(uri) ?? [];
     if (!kind || !name || /^https?:/.test(name)) return undefined;

@@ -146,6 +146,8 @@ export interface Telephony {
   stopPlayback(playbackId: string): Promise<void>;
   record(target: { channelId: string } | { bridgeId: string }, options: RecordOptions): Promise<RecordingOutcome>;
   stopRecording(name: string): Promise<void>;
+  /** Deletes a stored recording (DELETE /recordings/stored/{name}); one Asterisk does not have is not an error. */
+  deleteStoredRecording(name: string): Promise<void>;
   /**
    * Whether Asterisk has a sound (sound:<id>, GET /sounds/{id}) or a stored
    * recording (recording:<name>); undefined for media it cannot tell about

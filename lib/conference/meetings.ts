@@ -20,7 +20,7 @@ export class LiveMeetings {
 
   constructor(
     private readonly telephony: Telephony,
-    private readonly log: { warn(message: string): void },
+    readonly log: { warn(message: string): void },
     /** This Node-RED instance's name (several may share an Asterisk: each sweeps only its own bridges). */
     private readonly instance = '',
   ) {}
