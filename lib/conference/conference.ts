@@ -21,7 +21,6 @@ import type { MeetingRecord } from '../schemas/store';
 import { keyClashes, mergeProperties, type ResolvedProperties } from './callflows';
 import type { EndReason, LeaveReason, RefusedReason } from './meeting';
 import type { LiveMeetings } from './meetings';
-import { recordName } from './names';
 import type { MeetingRooms, Role } from './rooms';
 
 export type ConferenceRefusal = 'invalid-code' | 'no-code' | 'unknown-room' | 'locked' | 'full';
@@ -120,7 +119,7 @@ export async function joinConference(
   if ((live?.properties ?? properties).announceNames) {
     const refused = live?.refusal(role);
     if (refused) return refuse(refused, live?.properties ?? properties);
-    name = await recordName(telephony, session, live?.properties ?? properties, signal, meetings.log);
+    name = await meetings.names.record(session, live?.properties ?? properties, signal);
   }
   const meeting = meetings.meetingFor(key, room, properties, req.save ? { callFlow: req.callFlow, save: req.save } : { callFlow: req.callFlow });
   const stay = await meeting.join(session, role, signal, name);

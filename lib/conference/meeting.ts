@@ -25,7 +25,7 @@ import type { CallSession } from '../call/session';
 import type { MeetingRoom } from '../schemas/conference';
 import type { MeetingRecord } from '../schemas/store';
 import { ENTRY_TONE, EXIT_TONE, type ResolvedProperties } from './callflows';
-import { discardName } from './names';
+import type { RecordedNames } from './names';
 import type { Role } from './rooms';
 
 /** Bridges of meetings are named so (bridge id); a bridge with this prefix that no meeting here knows is a leftover. */
@@ -89,6 +89,8 @@ export interface MeetingOptions {
   properties: ResolvedProperties;
   telephony: Telephony;
   log: { warn(message: string): void };
+  /** Callers' recorded names: the meeting deletes a caller's once they are out. */
+  names: RecordedNames;
   /** Meeting events, for the registry's listeners (dashboards, the store). */
   emit(event: MeetingEvent): void;
   /** The meeting ended and its bridge is gone: the registry forgets it. */
@@ -172,7 +174,7 @@ export class Meeting {
   async join(session: CallSession, role: Role, signal: AbortSignal, name?: string): Promise<Stay> {
     const refused = this.refusal(role);
     if (refused) {
-      if (name) discardName(this.telephony, name, this.options.log);
+      if (name) this.options.names.discard(name);
       return { outcome: 'refused', reason: refused };
     }
     const stay = new Promise<Stay>((resolve) => {
@@ -311,7 +313,7 @@ export class Meeting {
     try {
       nameKept = await this.leave(member, inBridge, hungUp);
     } finally {
-      if (member.name && !nameKept) discardName(this.telephony, member.name, this.options.log);
+      if (member.name && !nameKept) this.options.names.discard(member.name);
     }
   }
 
@@ -341,7 +343,7 @@ export class Meeting {
       void this.announce(departure)
         .catch(() => undefined)
         .then(() => {
-          if (name) discardName(this.telephony, name, this.options.log);
+          if (name) this.options.names.discard(name);
         });
     }
     if (member.role === 'host' && !this.hostIn) {

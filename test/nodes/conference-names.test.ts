@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { CREDS, connected, ivrFlow, useSimulator, type CallMsg } from '../support/ivr';
-import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { NODES, helper, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
 import { answered } from '../support/ari-requests';
 import { findEngine } from '../../nodes/deployed/engine';
 import { NAME_PREFIX } from '../../lib/conference/names';
@@ -95,5 +95,22 @@ describe('callflow-conference: callers announced by a recorded name', function (
     assert.equal(((await refused).payload as unknown as ConferencePayload).reason, 'locked');
     assert.deepEqual(late.report().heard.map((h) => h.media), ['sound:conf-getpin', 'sound:conf-locked']);
     assert.deepEqual(late.report().recordings, []);
+  });
+
+  it("deletes the names an earlier run of this instance left once connected again; a caller's name in use and another instance's stay", async function () {
+    await deploy({ properties: { announceNames: true } });
+    const prefix = findEngine('a1')?.meetings.names.prefix ?? '';
+    assert.match(prefix, /^callflow-name-\S+-$/);
+    const caller = simulator().placeCall({ from: '101', to: '500', script: [...sayName, { waitFor: 'bridged' }] });
+    await caller.until('bridged');
+    const inUse = caller.report().recordings[0]?.name ?? '';
+    assert.ok(inUse.startsWith(prefix));
+    simulator().asterisk.defineRecording(`${prefix}left-by-a-crash`, 1000);
+    simulator().asterisk.defineRecording('callflow-name-of-another-instance-1', 1000);
+    simulator().asterisk.defineRecording('voicemail-1', 1000);
+    const swept = untilLogged(new RegExp(`deleted 1 recorded name\\(s\\) left by an earlier run: ${prefix}left-by-a-crash`));
+    simulator().dropWebSockets();
+    await swept;
+    assert.deepEqual(simulator().asterisk.storedRecordings().map((r) => r.name).sort(), ['callflow-name-of-another-instance-1', inUse, 'voicemail-1'].sort());
   });
 });
