@@ -49,7 +49,7 @@ import type {
   TelephonyListener,
 } from './port';
 import { AriRest } from './rest';
-import type { Application, AsteriskInfo, Bridge, Channel, Playback, Sound } from './types';
+import type { Application, AsteriskInfo, Bridge, Channel, Playback, Sound, StoredRecording } from './types';
 
 export interface AriConnectionOptions {
   /** http(s)://host:port, with or without a trailing /ari */
@@ -554,6 +554,14 @@ export class AriConnection implements Telephony {
 
   stopRecording(name: string): Promise<void> {
     return this.media.stopRecording(name);
+  }
+
+  deleteStoredRecording(name: string): Promise<void> {
+    return this.media.deleteStoredRecording(name);
+  }
+
+  listStoredRecordings(signal?: AbortSignal): Promise<StoredRecording[]> {
+    return this.media.listStoredRecordings(signal);
   }
 
   mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {

@@ -11,7 +11,7 @@ import { AriError, abortReason } from './errors';
 import { MediaGuard, normalizeMedia } from './media';
 import type { PendingOperations } from './pending';
 import type { PlaybackOutcome, PlayOptions, RecordingOutcome, RecordOptions } from './port';
-import type { Playback, Sound } from './types';
+import type { Playback, Sound, StoredRecording } from './types';
 
 /** What the media operations need of their connection. */
 export interface MediaPort {
@@ -118,6 +118,19 @@ export class MediaOperations {
     } catch (err) {
       if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
     }
+  }
+
+  /** A stored recording gone (the answer is 204 without a body); one already gone is not an error. */
+  async deleteStoredRecording(name: string): Promise<void> {
+    try {
+      await this.port.command('recordings', 'deleteStored', { recordingName: name });
+    } catch (err) {
+      if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
+    }
+  }
+
+  listStoredRecordings(signal?: AbortSignal): Promise<StoredRecording[]> {
+    return this.port.call('recordings', 'listStored', {}, signal);
   }
 
   async mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {

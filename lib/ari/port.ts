@@ -6,7 +6,7 @@
  * CyCoreSystems/ari: a transport-agnostic client of ids, not objects.
  */
 import type { HangupReason } from './causes';
-import type { AriEvent, Bridge, Channel, Playback, Sound } from './types';
+import type { AriEvent, Bridge, Channel, Playback, Sound, StoredRecording } from './types';
 
 export type ConnectionState =
   | 'connecting' // first attempt in progress
@@ -146,6 +146,10 @@ export interface Telephony {
   stopPlayback(playbackId: string): Promise<void>;
   record(target: { channelId: string } | { bridgeId: string }, options: RecordOptions): Promise<RecordingOutcome>;
   stopRecording(name: string): Promise<void>;
+  /** Deletes a stored recording (DELETE /recordings/stored/{name}); one Asterisk does not have is not an error. */
+  deleteStoredRecording(name: string): Promise<void>;
+  /** Every stored recording (GET /recordings/stored). */
+  listStoredRecordings(signal?: AbortSignal): Promise<StoredRecording[]>;
   /**
    * Whether Asterisk has a sound (sound:<id>, GET /sounds/{id}) or a stored
    * recording (recording:<name>); undefined for media it cannot tell about

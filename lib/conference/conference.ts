@@ -19,7 +19,7 @@ import { playThrough } from '../ivr/play';
 import type { CallFlowName, ConferenceProperties, MeetingRoom } from '../schemas/conference';
 import type { MeetingRecord } from '../schemas/store';
 import { keyClashes, mergeProperties, type ResolvedProperties } from './callflows';
-import type { EndReason, LeaveReason } from './meeting';
+import type { EndReason, LeaveReason, RefusedReason } from './meeting';
 import type { LiveMeetings } from './meetings';
 import type { MeetingRooms, Role } from './rooms';
 
@@ -105,13 +105,24 @@ export async function joinConference(
   if (clashes.length > 0) throw new RangeError(`the meeting's properties put two actions on one key: ${clashes.join('; ')}`);
   // A meeting made on the fly has no host: nobody may wait for one, and nobody's leaving ends it.
   if (key.startsWith('code:')) properties = { ...properties, waitForHost: false, endWhenLastHostLeaves: false };
-  const meeting = meetings.meetingFor(key, room, properties, req.save ? { callFlow: req.callFlow, save: req.save } : { callFlow: req.callFlow });
-  const stay = await meeting.join(session, role, signal);
   const where = room ? { room: room.id } : {};
-  if (stay.outcome === 'refused') {
-    const p = meeting.properties.prompts;
-    await playThrough(telephony, session, stay.reason === 'locked' ? p.locked : p.full, meeting.properties.language, signal);
-    return { outcome: 'refused', reason: stay.reason, ...where };
+  const refuse = async (reason: RefusedReason, heard: ResolvedProperties): Promise<ConferenceResult> => {
+    await playThrough(telephony, session, reason === 'locked' ? heard.prompts.locked : heard.prompts.full, heard.language, signal);
+    return { outcome: 'refused', reason, ...where };
+  };
+  // With announce names (the meeting's properties, or the caller's for a meeting they start), the caller says their
+  // name first: not when they would be refused anyway. The meeting is made only after, so a caller who hangs up
+  // while saying it leaves no meeting behind.
+  let name: string | undefined;
+  const current = meetings.get(key);
+  const live = current && !current.isEnded ? current : undefined;
+  if ((live?.properties ?? properties).announceNames) {
+    const refused = live?.refusal(role);
+    if (refused) return refuse(refused, live?.properties ?? properties);
+    name = await meetings.names.record(session, live?.properties ?? properties, signal);
   }
+  const meeting = meetings.meetingFor(key, room, properties, req.save ? { callFlow: req.callFlow, save: req.save } : { callFlow: req.callFlow });
+  const stay = await meeting.join(session, role, signal, name);
+  if (stay.outcome === 'refused') return refuse(stay.reason, meeting.properties);
   return { ...stay, meeting: meeting.id, ...where, role };
 }

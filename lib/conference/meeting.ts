@@ -25,6 +25,7 @@ import type { CallSession } from '../call/session';
 import type { MeetingRoom } from '../schemas/conference';
 import type { MeetingRecord } from '../schemas/store';
 import { ENTRY_TONE, EXIT_TONE, type ResolvedProperties } from './callflows';
+import type { RecordedNames } from './names';
 import type { Role } from './rooms';
 
 /** Bridges of meetings are named so (bridge id); a bridge with this prefix that no meeting here knows is a leftover. */
@@ -71,6 +72,8 @@ export interface MeetingEvent {
 
 interface Member extends Participant {
   session: CallSession;
+  /** The caller's recorded name (announce names): the meeting deletes it once they have left. */
+  name?: string;
   /** In the bridge (not only counted: still hearing their greeting, or on their way in). */
   inBridge: boolean;
   /** Ends the caller's stay (leave key, kick, the meeting's end). */
@@ -86,6 +89,8 @@ export interface MeetingOptions {
   properties: ResolvedProperties;
   telephony: Telephony;
   log: { warn(message: string): void };
+  /** Callers' recorded names: the meeting deletes a caller's once they are out. */
+  names: RecordedNames;
   /** Meeting events, for the registry's listeners (dashboards, the store). */
   emit(event: MeetingEvent): void;
   /** The meeting ended and its bridge is gone: the registry forgets it. */
@@ -163,11 +168,15 @@ export class Meeting {
 
   /**
    * The caller's stay in the meeting, from joining to leaving. The caller hears, on their own channel first, that they
-   * are alone, wait for a host, or how many are in. Rejects when the call ends (the caller hung up).
+   * are alone, wait for a host, or how many are in. Rejects when the call ends (the caller hung up). `name` is the
+   * caller's recorded name: the meeting announces them by it and deletes it once they are out (or refused).
    */
-  async join(session: CallSession, role: Role, signal: AbortSignal): Promise<Stay> {
+  async join(session: CallSession, role: Role, signal: AbortSignal, name?: string): Promise<Stay> {
     const refused = this.refusal(role);
-    if (refused) return { outcome: 'refused', reason: refused };
+    if (refused) {
+      if (name) this.options.names.discard(name);
+      return { outcome: 'refused', reason: refused };
+    }
     const stay = new Promise<Stay>((resolve) => {
       const member: Member = {
         session,
@@ -179,6 +188,7 @@ export class Meeting {
         inBridge: false,
         joinedAtMs: Date.now(),
         finish: (s) => resolve(s),
+        ...(name ? { name } : {}),
       };
       // Counted at once: two callers for the last place cannot both get it.
       this.members.set(session.channelId, member);
@@ -206,7 +216,8 @@ export class Meeting {
       // Heard by whoever is in the bridge already: none when the caller is the first in (others may be on their way).
       const heardBy = this.inBridgeCount() - 1;
       if (this.properties.entryExitTones && heardBy > 0) this.intoBridge([ENTRY_TONE]);
-      if (this.properties.announceJoinLeave && heardBy > 0) this.intoBridge(announced(member.caller, this.properties.prompts.hasJoined));
+      const arrival = heardBy > 0 ? this.announcement(member, this.properties.prompts.hasJoined) : undefined;
+      if (arrival) this.intoBridge(arrival);
       this.settleMusic();
       if (this.startedAtMs === undefined && (!this.properties.waitForHost || this.hostIn)) this.start();
       return await Promise.race([stay, aborted.promise]);
@@ -297,6 +308,17 @@ export class Meeting {
   }
 
   private async depart(member: Member, inBridge: boolean, hungUp: boolean): Promise<void> {
+    // The caller's recorded name goes once their leave announcement is over, or at once when there is none.
+    let nameKept = false;
+    try {
+      nameKept = await this.leave(member, inBridge, hungUp);
+    } finally {
+      if (member.name && !nameKept) this.options.names.discard(member.name);
+    }
+  }
+
+  /** A caller's way out; true when their name is still to be announced (the announcement deletes it). */
+  private async leave(member: Member, inBridge: boolean, hungUp: boolean): Promise<boolean> {
     this.members.delete(member.channel);
     const stillOnCall = !hungUp && !member.session.signal.aborted;
     if (inBridge) {
@@ -311,20 +333,38 @@ export class Meeting {
     }
     if (this.members.size === 0) {
       await this.close(this.endReason ?? 'ended');
-      return;
+      return false;
     }
-    if (this.closing) return;
+    if (this.closing) return false;
     if (inBridge && this.properties.entryExitTones) this.intoBridge([EXIT_TONE]);
-    if (inBridge && this.properties.announceJoinLeave) this.intoBridge(announced(member.caller, this.properties.prompts.hasLeft));
+    const departure = inBridge ? this.announcement(member, this.properties.prompts.hasLeft) : undefined;
+    const { name } = member;
+    if (departure) {
+      void this.announce(departure)
+        .catch(() => undefined)
+        .then(() => {
+          if (name) this.options.names.discard(name);
+        });
+    }
     if (member.role === 'host' && !this.hostIn) {
       if (this.properties.endWhenLastHostLeaves) {
         const remaining = [...this.members.values()];
         await this.announce(this.properties.prompts.hostLeft).catch(() => undefined);
         if (remaining.some((m) => this.members.has(m.channel))) this.end('last-host-left');
-        return;
+        return departure !== undefined;
       }
     }
     this.settleMusic();
+    return departure !== undefined;
+  }
+
+  /**
+   * How a caller is announced as they join or leave: by their recorded name (announce names), else by the digits of
+   * their number (announce joins and leaves), then `prompts`; undefined when they are not announced.
+   */
+  private announcement(member: Member, prompts: string[]): string[] | undefined {
+    if (member.name) return [`recording:${member.name}`, ...prompts];
+    return this.properties.announceJoinLeave ? announced(member.caller, prompts) : undefined;
   }
 
   /** Music while participants wait for a host; none once one is in (or when nobody waits). */

@@ -5,7 +5,7 @@
  *
  * Bridges of meetings have ids starting with MEETING_BRIDGE_PREFIX and a name that says which instance made them:
  * after a restart of Node-RED or a reconnect, sweep() destroys this instance's that no meeting here knows, as the
- * call registry ends calls nobody handles.
+ * call registry ends calls nobody handles, and deletes this instance's recorded names (names.ts) nobody holds.
  */
 import type { Telephony } from '../ari/port';
 import type { Bridge } from '../ari/types';
@@ -13,17 +13,22 @@ import type { MeetingRoom } from '../schemas/conference';
 import type { MeetingRecord } from '../schemas/store';
 import type { ResolvedProperties } from './callflows';
 import { MEETING_BRIDGE_PREFIX, Meeting, type MeetingEvent } from './meeting';
+import { RecordedNames } from './names';
 
 export class LiveMeetings {
   private readonly meetings = new Map<string, Meeting>();
   private readonly listeners = new Set<(event: MeetingEvent) => void>();
+  /** Callers' recorded names (announce names) on this connection. */
+  readonly names: RecordedNames;
 
   constructor(
     private readonly telephony: Telephony,
     private readonly log: { warn(message: string): void },
     /** This Node-RED instance's name (several may share an Asterisk: each sweeps only its own bridges). */
     private readonly instance = '',
-  ) {}
+  ) {
+    this.names = new RecordedNames(telephony, log, instance);
+  }
 
   /** The name every meeting bridge of this instance has. */
   get bridgeName(): string {
@@ -45,6 +50,7 @@ export class LiveMeetings {
       ...(room ? { room } : {}),
       ...keep,
       properties,
+      names: this.names,
       telephony: this.telephony,
       log: this.log,
       emit: (event) => this.emit(event),
@@ -94,8 +100,17 @@ export class LiveMeetings {
     await Promise.all(all.map((m) => this.telephony.destroyBridge(m.bridgeId).catch(() => undefined)));
   }
 
-  /** This instance's meeting bridges that no meeting here knows (left by an earlier run): destroyed. Returns their ids. */
+  /**
+   * This instance's meeting bridges that no meeting here knows (left by an earlier run): destroyed. Returns their ids.
+   * Its recorded names nobody here holds go too (one warning).
+   */
   async sweep(): Promise<string[]> {
+    void this.names.sweep().then(
+      (gone) => {
+        if (gone.length > 0) this.log.warn(`deleted ${gone.length} recorded name(s) left by an earlier run: ${gone.join(', ')}`);
+      },
+      (err: unknown) => this.log.warn(`looking for leftover recorded names failed: ${(err as Error).message}`),
+    );
     const bridges: Bridge[] = await this.telephony.listBridges();
     const known = new Set([...this.meetings.values()].map((m) => m.bridgeId));
     const stale = bridges.filter((b) => b.id.startsWith(MEETING_BRIDGE_PREFIX) && b.name === this.bridgeName && !known.has(b.id)).map((b) => b.id);

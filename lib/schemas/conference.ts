@@ -15,6 +15,8 @@ export type CallFlowName = (typeof CALL_FLOWS)[number];
 export interface ConferencePrompts {
   /** Asking for the access code. */
   askCode?: string[];
+  /** Asking the caller to say their name (with announce names), before the beep. */
+  askName?: string[];
   /** The code is not a meeting room's (secured), or not digits enough. */
   invalidCode?: string[];
   /** The meeting is locked. */
@@ -73,6 +75,11 @@ export interface ConferenceProperties {
   announceCount?: boolean;
   /** Into the meeting as a caller joins or leaves: their number's digits, then hasJoined / hasLeft. */
   announceJoinLeave?: boolean;
+  /**
+   * A caller says their name before entering (a short recording); they are announced by it as they join and leave
+   * (hasJoined / hasLeft after it), and it is deleted once they have left.
+   */
+  announceNames?: boolean;
   /** The keys in a meeting ('' turns one off); each a different key. */
   keys?: MeetingKeys;
   /** The meeting is recorded (a bridge recording, from the first caller in to the end). */
@@ -96,7 +103,7 @@ const media = {
   description: 'a list of at most 20 media URIs (may be empty)',
 } as const;
 
-export const PROMPT_NAMES = ['askCode', 'invalidCode', 'locked', 'full', 'waitForHost', 'onlyPerson', 'hostLeft', 'hasJoined', 'hasLeft', 'muted', 'unmuted', 'lockedNow', 'unlockedNow'] as const;
+export const PROMPT_NAMES = ['askCode', 'askName', 'invalidCode', 'locked', 'full', 'waitForHost', 'onlyPerson', 'hostLeft', 'hasJoined', 'hasLeft', 'muted', 'unmuted', 'lockedNow', 'unlockedNow'] as const;
 
 export const conferencePropertiesSchema = {
   type: 'object',
@@ -112,6 +119,7 @@ export const conferencePropertiesSchema = {
     entryExitTones: { type: 'boolean', description: 'true or false' },
     announceCount: { type: 'boolean', description: 'true or false' },
     announceJoinLeave: { type: 'boolean', description: 'true or false' },
+    announceNames: { type: 'boolean', description: 'true or false' },
     keys: {
       type: 'object',
       additionalProperties: false,

@@ -6,16 +6,37 @@
  *   GET  callflow/meetings/records/:meetings?room=&after=&limit=
  *        the records of ended meetings kept by a callflow-meetings node's store, a page at a time (oldest first;
  *        `next` is the cursor of the next page)
+ *   GET  callflow/meetings/records/:meetings.csv?room=
+ *        the same records as CSV, one row per participant (numbers masked, formula-safe), streamed a page of the store
+ *        at a time (lib/conference/records-csv.ts)
  * Guarded by callflow.read / callflow.write; a command is checked by the same schema as the meeting-control node's
  * (400 with the problems), a meeting or participant not found is 404, a connection not started 404.
  */
 import { MeetingCommandError, runMeetingCommand, viewOf } from '../../lib/conference/commands';
+import { meetingRecordsCsv } from '../../lib/conference/records-csv';
+import type { StoreConnection } from '../../lib/store/connection';
 import { meetingCommand } from '../../lib/schemas/conference';
 import { listEngines } from '../deployed/engine';
 import type { MeetingsConfigNode } from '../meetings/config';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
+
+/** Characters of CSV written to the client at a time. */
+const CHUNK = 64 * 1024;
+
+/** Resolves when the client has taken what was written (or is gone). */
+function drained(res: ResponseLike): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 export function registerMeetingsApi(RED: NodeAPI): void {
   if (registered.has(RED.httpAdmin)) return;
@@ -36,7 +57,10 @@ export function registerMeetingsApi(RED: NodeAPI): void {
   });
 
   RED.httpAdmin.get('/callflow/meetings/records/:meetings', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
-    const node = RED.nodes.getNode(req.params.meetings ?? '') as MeetingsConfigNode | null;
+    const asked = req.params.meetings ?? '';
+    const csv = asked.endsWith('.csv');
+    const id = csv ? asked.slice(0, -'.csv'.length) : asked;
+    const node = RED.nodes.getNode(id) as MeetingsConfigNode | null;
     if (!node || node.type !== 'callflow-meetings') {
       res.status(404).json({ message: 'no such meeting rooms node is deployed' });
       return;
@@ -52,6 +76,15 @@ export function registerMeetingsApi(RED: NodeAPI): void {
       res.status(400).json({ message: 'room: a room id' });
       return;
     }
+    if (csv) {
+      const filename = `meeting-records-${(node.name || id).replace(/[^A-Za-z0-9_.-]+/g, '-')}.csv`;
+      sendCsv(res, store, room, filename).catch((err: unknown) => {
+        // The answer had begun: cut it, so that a client does not take a part for the whole export.
+        RED.log.warn(`callflow: the meeting records export of ${id} stopped: ${(err as Error).message}`);
+        res.destroy();
+      });
+      return;
+    }
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
       res.status(400).json({ message: 'limit: a whole number from 1 to 1000' });
       return;
@@ -64,6 +97,44 @@ export function registerMeetingsApi(RED: NodeAPI): void {
         (err: unknown) => res.status((err as { kind?: string }).kind === 'invalid' ? 400 : 503).json({ message: (err as Error).message }),
       );
   });
+
+  /**
+   * The CSV export: its header and first page are read before the answer begins, so a store that is down answers
+   * 503 with its message; after that, each chunk waits until the client has taken the one before (drain), so a slow
+   * client holds the reading of the store back and memory stays at about a page.
+   */
+  async function sendCsv(res: ResponseLike, store: StoreConnection, room: string | undefined, filename: string): Promise<void> {
+    let lines: AsyncGenerator<string>;
+    let row: IteratorResult<string>;
+    let header: string;
+    try {
+      const s = await store.available(5000);
+      lines = meetingRecordsCsv((after, limit) => s.pageMeetingRecords({ limit, ...(room === undefined ? {} : { room }), ...(after === undefined ? {} : { after }) }));
+      header = (await lines.next()).value as string;
+      row = await lines.next();
+    } catch (err) {
+      res.status((err as { kind?: string }).kind === 'invalid' ? 400 : 503).json({ message: (err as Error).message });
+      return;
+    }
+    res.status(200);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    let chunk = header;
+    while (!row.done) {
+      chunk += row.value;
+      if (chunk.length >= CHUNK) {
+        if (!res.write(chunk)) await drained(res);
+        chunk = '';
+        if (res.destroyed) {
+          await lines.return(undefined);
+          return;
+        }
+      }
+      row = await lines.next();
+    }
+    res.end(chunk);
+  }
 
   RED.httpAdmin.post('/callflow/meetings/:connection/:meeting/:command', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
     const engine = listEngines().find((e) => e.id === req.params.connection);

@@ -1,8 +1,8 @@
 /**
  * callflow-meetings-sidebar: a Node-RED plugin that adds the editor's "Meetings" sidebar tab (meetings-sidebar.html):
  * the meetings in progress on every connection, their participants, and buttons to mute, unmute, kick, lock, unlock
- * and end. It works only through the admin API of nodes/admin/meetings.ts, which the conference and meeting-control
- * nodes register.
+ * and end; and, for each meeting rooms node that keeps records, a button that downloads them as CSV. It works only
+ * through the admin API of nodes/admin/meetings.ts, which the conference and meeting-control nodes register.
  */
 import type { NodeAPI } from '../red/api';
 

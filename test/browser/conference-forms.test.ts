@@ -20,7 +20,7 @@ const ROUTING = {
   name: 'meeting lines',
   account: { flow: 'conference', conference: { callFlow: 'secured', properties: { codeAttempts: 2, prompts: { askCode: ['sound:conf-getpin'] } } } },
   groups: [{ name: 'direct', numbers: ['40*'], conference: { callFlow: 'direct_host', properties: { maxParticipants: 8 } } }],
-  numbers: [{ number: '401', flow: 'conference', conference: { properties: { waitForHost: true } } }],
+  numbers: [{ number: '401', flow: 'conference', conference: { properties: { waitForHost: true, announceNames: true } } }],
 };
 
 interface RedGlobal {
@@ -59,7 +59,7 @@ describe('conference settings in the node forms, in a real browser', function ()
     const saved = await read(page, ROUTING.id, ['account', 'groups', 'numbers']);
     assert.deepEqual(saved.account, { flow: 'conference', conference: { callFlow: 'open', properties: ROUTING.account.conference.properties } });
     assert.deepEqual(saved.groups, ROUTING.groups);
-    assert.deepEqual(saved.numbers, [{ number: '401', flow: 'conference', conference: { callFlow: 'direct_participant', properties: { waitForHost: true } } }]);
+    assert.deepEqual(saved.numbers, [{ number: '401', flow: 'conference', conference: { callFlow: 'direct_participant', properties: { waitForHost: true, announceNames: true } } }]);
     assert.deepEqual(running().browser.errors(), []);
   });
 
@@ -96,10 +96,11 @@ describe('conference settings in the node forms, in a real browser', function ()
     await trayAtRest(page);
     await max.fill('12');
     await page.locator('#callflow-conference-waitForHost').selectOption('true');
+    await page.locator('#callflow-conference-announceNames').selectOption('true');
     await page.locator('#node-dialog-ok').click();
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<unknown> } }).document.querySelectorAll('#red-ui-editor-stack .red-ui-tray').length === 0);
     const saved = await read(page, conferenceNode.id, ['properties', 'valid']);
-    assert.deepEqual(saved.properties, { prompts: { askCode: ['sound:conf-getconfno'] }, maxParticipants: 12, waitForHost: true });
+    assert.deepEqual(saved.properties, { prompts: { askCode: ['sound:conf-getconfno'] }, maxParticipants: 12, waitForHost: true, announceNames: true });
     assert.equal(saved.valid, true);
     assert.deepEqual(running().browser.errors(), []);
   });

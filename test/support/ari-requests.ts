@@ -38,3 +38,25 @@ export function requestsNaming(text: string): RequestLog {
     },
   };
 }
+
+/**
+ * Resolves with "METHOD /path status" once the server has answered a request of this method whose URL contains
+ * `text` (from now on), seen through `http.server.response.finish`; fails after timeoutMs.
+ */
+export function answered(method: string, text: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onFinish = (message: unknown): void => {
+      const { request, response } = message as { request?: IncomingMessage; response?: { statusCode: number } };
+      const url = request?.url ?? '';
+      if (request?.method !== method || (!url.includes(text) && !decoded(url).includes(text))) return;
+      clearTimeout(timer);
+      diagnostics.unsubscribe('http.server.response.finish', onFinish);
+      resolve(`${request?.method ?? '?'} ${decoded(url)} ${response?.statusCode ?? '?'}`);
+    };
+    const timer = setTimeout(() => {
+      diagnostics.unsubscribe('http.server.response.finish', onFinish);
+      reject(new Error(`no ${method} naming ${text} was answered within ${timeoutMs} ms`));
+    }, timeoutMs);
+    diagnostics.subscribe('http.server.response.finish', onFinish);
+  });
+}

@@ -28,6 +28,8 @@ declare module 'node-red-node-test-helper' {
     body: unknown;
     /** Response headers, by lower-case name. */
     headers: Record<string, string | string[] | undefined>;
+    /** The body as text (for a text answer such as CSV). */
+    text: string;
   }
   /** The part of supertest the tests use: a request, its headers and body, an expected status. */
   interface SuperTest extends PromiseLike<SuperResponse> {
