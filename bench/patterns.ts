@@ -27,6 +27,7 @@ import fc from 'fast-check';
 import { normalizeAriUrl } from '../lib/ari/preflight';
 import { checkCallbackUrl } from '../lib/campaign/callback';
 import { normaliseNumber } from '../lib/campaign/contacts';
+import { parseCommandSet } from '../lib/http-ivr/parse';
 import { DigitPattern } from '../lib/ivr/pattern';
 import { redact } from '../lib/log';
 import { callerListed, parseCallers } from '../lib/releases/gray';
@@ -206,6 +207,27 @@ export function functionSubjects(): Subject[] {
       },
       samples: ['http://pbx:8088/ari/', 'http://pbx:8088/x//'],
       pumps: ['/', '/ari'],
+    },
+    {
+      name: 'parseCommandSet() of HTTP IVR answers: XML attributes read as numbers, TwiML numbers and URLs',
+      where: ['lib/http-ivr/xml.ts', 'lib/http-ivr/twiml.ts', 'lib/http-ivr/parse.ts'],
+      run: (s) => {
+        const text = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+        for (const [type, body, mode] of [
+          ['text/xml', `<Response><Pause seconds="${text}"/></Response>`, 'callflow'],
+          ['text/xml', `<Response><Set><Var name="n" type="number">${text}</Var></Set></Response>`, 'callflow'],
+          ['text/xml', `<Response><Gather timeout="${text}"/><Dial callerId="${text}">${text}</Dial><Redirect>${text}</Redirect></Response>`, 'twiml'],
+          ['application/json', `{"main":{"command":"pause","seconds":1},"jump":{"url":${JSON.stringify(s)}}}`, 'callflow'],
+        ] as const) {
+          try {
+            parseCommandSet(type, body, mode);
+          } catch {
+            // Refusals are the point: how long they take is what is measured.
+          }
+        }
+      },
+      samples: ['1.5', '2e3', '+1 (415) 123-4567', 'https://app.example.com/next?x=1'],
+      pumps: ['1', '1.', ' ', '(1', '/'],
     },
     {
       name: "parseCallerId() of the simulator (an originate's callerId)",

@@ -119,42 +119,47 @@ export function checkRules(value: unknown, naming: Naming = JSON_NAMING): void {
   if (own(value, 'jump')) fail(naming, ['jump'], 'unreachable', `the jump is unreachable: ${after}`);
 }
 
-/** ajv's errors as problems at their places: the schema's descriptions, the value got. */
-function schemaProblems(errors: readonly ErrorObject[], base: readonly Segment[], naming: Naming): { at: Segment[]; text: string }[] {
-  const out: { at: Segment[]; text: string }[] = [];
-  for (const e of errors) {
-    // "if" repeats what its "then" said; inside oneOf's branches and propertyNames, the keyword itself says it better.
-    if (e.keyword === 'if' || /\/oneOf\/\d+\//.test(e.schemaPath) || /\/propertyNames\/./.test(e.schemaPath)) continue;
-    const at: Segment[] = [...base, ...e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^(0|[1-9]\d{0,8})$/.test(s) ? Number(s) : s))];
-    const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
-    let text: string;
-    if (e.keyword === 'required') {
-      at.push((e.params as { missingProperty: string }).missingProperty);
-      text = 'is required';
-    } else if (e.keyword === 'additionalProperties') {
-      at.push((e.params as { additionalProperty: string }).additionalProperty);
-      text = `is not known here (known: ${Object.keys(parent?.properties ?? {}).join(', ')})`;
-    } else if (e.keyword === 'propertyNames') {
-      at.push((e.params as { propertyName: string }).propertyName);
-      text = 'is not a variable name: a letter or _, then letters, digits or _ (at most 64)';
-    } else if (e.keyword === 'oneOf') {
-      // Only a transfer's targets are a oneOf.
-      const present = isObject(e.data) ? TRANSFER_TARGETS.filter((t) => own(e.data as Record<string, unknown>, t)) : [];
-      text = `needs exactly one of ${TRANSFER_TARGETS.join(', ')} (it has ${present.length === 0 ? 'none' : present.join(' and ')})`;
-    } else {
-      text = `${parent?.description ?? e.message ?? 'is not valid'} (got ${shownValue(e.data)})`;
-    }
-    if (!out.some((p) => p.text === text && naming.place(p.at) === naming.place(at))) out.push({ at, text });
-  }
-  return out;
+/** The errors worth telling: "if" repeats what its "then" said; inside oneOf's branches and propertyNames, the keyword itself says it better. */
+function told(e: ErrorObject): boolean {
+  return !(e.keyword === 'if' || /\/oneOf\/\d+\//.test(e.schemaPath) || /\/propertyNames\/./.test(e.schemaPath));
 }
 
+/** One error as a problem at its place: the schema's description, and the value got. */
+function schemaProblem(e: ErrorObject, base: readonly Segment[]): { at: Segment[]; text: string } {
+  const at: Segment[] = [...base, ...e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^(0|[1-9]\d{0,8})$/.test(s) ? Number(s) : s))];
+  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
+  if (e.keyword === 'required') return { at: [...at, (e.params as { missingProperty: string }).missingProperty], text: 'is required' };
+  if (e.keyword === 'additionalProperties') {
+    return { at: [...at, (e.params as { additionalProperty: string }).additionalProperty], text: `is not known here (known: ${Object.keys(parent?.properties ?? {}).join(', ')})` };
+  }
+  if (e.keyword === 'propertyNames') return { at: [...at, (e.params as { propertyName: string }).propertyName], text: 'is not a variable name: a letter or _, then letters, digits or _ (at most 64)' };
+  if (e.keyword === 'oneOf') {
+    // Only a transfer's targets are a oneOf.
+    const present = isObject(e.data) ? TRANSFER_TARGETS.filter((t) => own(e.data as Record<string, unknown>, t)) : [];
+    return { at, text: `needs exactly one of ${TRANSFER_TARGETS.join(', ')} (it has ${present.length === 0 ? 'none' : present.join(' and ')})` };
+  }
+  return { at, text: `${parent?.description ?? e.message ?? 'is not valid'} (got ${shownValue(e.data)})` };
+}
+
+/**
+ * The first problems, worded and placed, and how many more there are. A hostile set can make thousands
+ * of errors: they are told apart by ajv's own fields (a Set, not a comparison of each with every other), and
+ * only the ones shown are worded.
+ */
 function schemaFailure(errors: readonly ErrorObject[] | undefined, base: readonly Segment[], naming: Naming): never {
   if (errors === undefined) fail(naming, base, 'schema', 'is not plain JSON data');
-  const problems = schemaProblems(errors, base, naming);
-  const first = problems[0] ?? { at: [...base], text: 'is not valid' };
-  const lines = problems.slice(0, MAX_PROBLEMS).map((p) => `${naming.place(p.at)}: ${p.text}`);
-  if (problems.length > MAX_PROBLEMS) lines.push(`and ${problems.length - MAX_PROBLEMS} more`);
+  const seen = new Set<string>();
+  const shown: { at: Segment[]; text: string }[] = [];
+  for (const e of errors) {
+    if (!told(e)) continue;
+    const key = `${e.instancePath}\n${e.keyword}\n${JSON.stringify(e.params)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (shown.length < MAX_PROBLEMS) shown.push(schemaProblem(e, base));
+  }
+  const first = shown[0] ?? { at: [...base], text: 'is not valid' };
+  const lines = shown.map((p) => `${naming.place(p.at)}: ${p.text}`);
+  if (seen.size > shown.length) lines.push(`and ${seen.size - shown.length} more`);
   const place = naming.place(first.at);
   throw new CommandSetError(lines.join('; '), 'schema', place);
 }

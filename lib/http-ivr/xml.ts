@@ -32,7 +32,11 @@ export const elementName = (command: string): string => command.charAt(0).toUppe
 const BY_ELEMENT = new Map<string, CommandName>(COMMANDS.map((c) => [elementName(c), c]));
 /** Fields a command's content (text, children) gives, never an attribute. */
 const CONTENT = new Set(['command', 'sub', 'media', 'text', 'vars', 'payload']);
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * A decimal number. Written so that V8 matches it one way only: \d+\.?\d* splits a run of digits between
+ * its two parts every way there is, and 60,000 digits before a wrong character took 12 s (bench/patterns).
+ */
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function problem(place: string, text: string, rule: 'schema' | 'unknown-command' | 'unreachable' = 'schema'): never {
   throw new CommandSetError(`${place}: ${text}`, rule, place);

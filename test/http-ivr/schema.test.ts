@@ -119,8 +119,21 @@ describe('HTTP IVR command set schema (lib/schemas/http-ivr)', function () {
   });
 
   it('takes transfer with exactly one of endpoint, number, queue or flow', function () {
-    for (const target of [{ endpoint: 'PJSIP/alice' }, { number: '+4930123' }, { queue: 'support' }, { flow: 'after-hours' }]) {
+    const targets = [
+      { endpoint: 'PJSIP/alice' },
+      { endpoint: 'PJSIP/trunk/sip:alice@pbx.example.com:5061;transport=tls' },
+      { endpoint: 'Local/100@agents/n' },
+      { endpoint: 'IAX2/peer/100' },
+      { number: '+4930123' },
+      { queue: 'support' },
+      { flow: 'after-hours' },
+    ];
+    for (const target of targets) {
       assert.doesNotThrow(() => checkCommandSet({ main: { command: 'transfer', ...target } }));
+    }
+    // Values only: a template's placeholders are not filled in from an application's answer.
+    for (const endpoint of ['PJSIP/{caller}', 'Local/100', 'PJSIP/a,b', 'PJSIP/100/sip:a@b.example.com?x=1', 'pjsip']) {
+      assert.equal(refusal({ main: { command: 'transfer', endpoint } }).path, 'main.endpoint', endpoint);
     }
     assert.equal(refusal({ main: { command: 'transfer' } }).message, 'main: needs exactly one of endpoint, number, queue, flow (it has none)');
     assert.equal(refusal({ main: { command: 'transfer', number: '1', flow: 'x' } }).message, 'main: needs exactly one of endpoint, number, queue, flow (it has number and flow)');
