@@ -11,7 +11,8 @@
  * channels are still in the application, end the ones it no longer has
  * (ChannelLost), and settle playbacks, recordings and originates whose
  * final event was missed (pending.ts keeps those operations). Events reach
- * their listeners through subscriptions.ts.
+ * their listeners through subscriptions.ts; reconciliation.ts does the
+ * reconciling.
  *
  * The operations themselves live along ARI's resources, as Asterisk's
  * res/ari/resource_<resource>.c do: channel-operations.ts, bridge-
@@ -29,12 +30,12 @@ import { MediaGuard } from './media';
 import { BridgeOperations } from './bridge-operations';
 import { ChannelOperations } from './channel-operations';
 import { MediaOperations } from './media-operations';
-import { INSTANCE_VARIABLE, sortUnclaimed, untilApplicationFree } from './ownership';
+import { INSTANCE_VARIABLE, untilApplicationFree } from './ownership';
+import { reconcile } from './reconciliation';
 import { PendingOperations } from './pending';
 import { Subscriptions } from './subscriptions';
 import { AttemptError, NETWORK_CODES, normalizeAriUrl, preflight } from './preflight';
 import type {
-  ChannelLost,
   ConnectionState,
   ConnectionStatus,
   OriginateOutcome,
@@ -49,7 +50,7 @@ import type {
   TelephonyListener,
 } from './port';
 import { AriRest } from './rest';
-import type { Application, AsteriskInfo, Bridge, Channel, Playback, Sound, StoredRecording } from './types';
+import type { AsteriskInfo, Bridge, Channel, Playback, Sound, StoredRecording } from './types';
 
 export interface AriConnectionOptions {
   /** http(s)://host:port, with or without a trailing /ari */
@@ -347,51 +348,23 @@ export class AriConnection implements Telephony {
   // ------------------------------------------------------------------ reconciliation
 
   private async reconcile(restarted: boolean, socket: EventSocket): Promise<void> {
-    const rest = this.requireRest('reconcile');
-    // A later connect reconciles again; this one stops as soon as its socket is not the current one.
-    const current = (): boolean => this.socket === socket;
-    const known = [...this.tracked];
-    // Only what was pending when the connection came back (see PendingOperations.snapshot).
-    const pending = this.pending.snapshot();
-    let present = new Set<string>();
-    if (!restarted) {
-      try {
-        const app = await rest.call<Application>('applications', 'get', { applicationName: this.app });
-        present = new Set(app.channel_ids);
-      } catch (err) {
-        if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
-      }
-    }
-    const reason: ChannelLost['reason'] = restarted ? 'asterisk-restarted' : 'connection-lost';
-    const lost: string[] = [];
-    const kept: string[] = [];
-    if (!current()) return;
-    for (const id of known) {
-      if (!this.tracked.has(id)) continue; // ended meanwhile, by its own events
-      if (present.has(id)) kept.push(id);
-      else {
-        lost.push(id);
-        this.dispatch({ type: 'ChannelLost', channelId: id, reason });
-      }
-    }
-    const settled = await this.pending.settleMissed(pending, {
+    const result = await reconcile(
+      {
+        rest: this.requireRest('reconcile'),
+        app: this.app,
+        instance: this.options.instance,
+        tracked: this.tracked,
+        originated: this.originated,
+        pending: this.pending,
+        // A later connect reconciles again; this one stops as soon as its socket is not the current one.
+        current: () => this.socket === socket,
+        dispatch: (event) => this.dispatch(event),
+        getPlayback: (id) => this.getPlayback(id),
+        log: this.log,
+      },
       restarted,
-      present,
-      rest,
-      current,
-      getPlayback: (id) => this.getPlayback(id),
-      answered: (id) => this.tracked.add(id),
-    });
-    if (!settled) return;
-    const handled = (id: string): boolean => this.tracked.has(id) || this.pending.originating(id) || this.originated.has(id);
-    // The ";2" half of a Local channel we originated: Asterisk names it "<id>;2" (main/core_unreal.c), subscribes the
-    // originating application to it too and copies our mark to it; it is part of that call, not one of its own.
-    const unknown = [...present].filter((id) => !this.tracked.has(id) && !this.pending.originating(id) && !(id.endsWith(';2') && handled(id.slice(0, -2))));
-    const { ours: unclaimed, foreign } = await sortUnclaimed(rest, unknown, this.options.instance);
-    if (!current()) return;
-    if (lost.length > 0) this.log.warn(`${lost.length} call(s) ended while the connection was down: ${lost.join(', ')}`);
-    if (foreign.length > 0) this.log.info(`${foreign.length} call(s) in application ${this.app} belong to another instance (or carry no mark): left alone`);
-    this.events.emit('reconciled', { restarted, lost, kept, unclaimed, foreign } satisfies Reconciliation);
+    );
+    if (result) this.events.emit('reconciled', result);
   }
 
   // ------------------------------------------------------------------ operations

@@ -278,7 +278,7 @@ export class Conversation {
       {
         prompts,
         minDigits: step.minDigits ?? 1,
-        maxDigits: step.maxDigits ?? 1,
+        maxDigits: step.maxDigits ?? step.minDigits ?? 1,
         firstDigitTimeoutSec: step.timeoutSec ?? 5,
         interDigitTimeoutSec: step.interDigitTimeoutSec ?? 3,
         terminator,

@@ -11,7 +11,7 @@ import { joinConference } from '../../lib/conference/conference';
 import type { ConferenceCommand, Jump, TransferCommand } from '../../lib/http-ivr/commands';
 import { CommandSetError } from '../../lib/http-ivr/commands';
 import { Conversation, ConversationError, type ConversationPorts } from '../../lib/http-ivr/conversation';
-import { parseCommandSet } from '../../lib/http-ivr/parse';
+import { compileCommandSetSchemas, parseCommandSet } from '../../lib/http-ivr/parse';
 import { Application, ApplicationError } from '../../lib/http-ivr/requests';
 import { transferToDialplan, transferToEndpoint } from '../../lib/ivr/transfer';
 import { httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
@@ -48,7 +48,7 @@ function selfBase(RED: NodeAPI): string {
 
 /** The seed platform's request: a function path after the application's address (absolute URLs as they are). */
 function functionUrl(base: string, path: string): string {
-  if (/^https?:\/\//i.test(path)) return path;
+  if (path === '' || /^https?:\/\//i.test(path)) return path;
   const [rest = '', query] = path.split(/\?(.*)/s, 2);
   const joined = `${base.replace(/\/+$/, '')}/${rest.replace(/^\/+/, '')}`;
   return query === undefined ? joined : `${joined}?${query}`;
@@ -63,6 +63,8 @@ function failureOf(err: unknown): HttpIvrFailure | undefined {
 }
 
 export = function register(RED: NodeAPI): void {
+  // Once, when Node-RED loads the node, rather than on a call's first answer (ajv takes a few hundred ms for them).
+  compileCommandSetSchemas();
   /** One Application per node instance, made at the first call (the address of this Node-RED is known by then). */
   const applications = new WeakMap<Node, { app: Application; base: string }>();
 
@@ -137,7 +139,7 @@ export = function register(RED: NodeAPI): void {
         telephony: engine.telephony,
         registry: engine.calls,
         fetch: (target: Jump | undefined, current, facts, event, sig) => {
-          // The callflow form names a function path under the application's address; TwiML resolves URLs as a browser does.
+          // The callflow form names a function path under the application's address ('' the current URL); TwiML resolves URLs as a browser does.
           const absolute = target && config.mode === 'callflow' ? { ...target, url: functionUrl(base, target.url) } : target;
           return app.request(absolute, current, facts, event, sig);
         },
