@@ -117,6 +117,8 @@ describe('callflow-http-ivr', function () {
           { id: 'failed', type: 'helper' },
           { id: 'end', type: 'callflow-call-end', connection: 'a1', flow: '', wires: [['ended']] },
           { id: 'ended', type: 'helper' },
+          { id: 'sales', type: 'callflow-entry', connection: 'a1', flow: 'sales', wires: [['insales']] },
+          { id: 'insales', type: 'helper' },
         ],
         ['hi'],
         { ...(options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist }), ...(options.configs ? { configs: options.configs } : {}) },
@@ -126,8 +128,9 @@ describe('callflow-http-ivr', function () {
     await connected();
   }
 
+  /** A call into flow "main" (two flows are deployed, so the dialplan names the flow). */
   function place(options: Partial<Parameters<ReturnType<typeof simulator>['placeCall']>[0]> = {}): ReturnType<ReturnType<typeof simulator>['placeCall']> {
-    return simulator().placeCall({ from: '+15550100', to: '500', ...options });
+    return simulator().placeCall({ from: '+15550100', to: '500', args: ['main'], ...options });
   }
 
   it('asks the application on a new call, runs a collect with nested prompts, reports the digits to the jump, and returns the call through a named output', async function () {
@@ -207,6 +210,41 @@ describe('callflow-http-ivr', function () {
     assert.equal(Number(after?.params.cause), 17);
     assert.ok(simulator().asterisk.reportList().some((r) => r.direction === 'outbound' && r.to === '+15550199'), 'the number was dialed');
     assert.equal(sim.heard.at(-1)?.media, 'sound:vm-nobodyavail');
+  });
+
+  it('sends the call to a queue (an extension of the node\'s queue context): it leaves the application', async function () {
+    app.script({ body: { main: { command: 'transfer', queue: 'support' } } });
+    await deploy();
+    const ended = nextMessage<CallEndMsg>(node('ended'));
+    const call = place();
+    const report = (await ended).payload;
+    assert.deepEqual([report.reason, report.by], ['left-application', 'flow']);
+    assert.deepEqual(call.report().transfers.map((t) => [t.kind, t.target]), [['dialplan', 'callflow-queues,support,1']]);
+  });
+
+  it('continues the call in another flow with its variables; a flow that is not deployed is an error', async function () {
+    app.script({ body: { main: { command: 'set', vars: { tier: 'gold' } }, jump: { url: 'next' } } }, { body: { main: { command: 'transfer', flow: 'sales' } } });
+    await deploy();
+    const inSales = nextMessage<CallMsg>(node('insales'));
+    place();
+    const msg = await inSales;
+    assert.deepEqual([msg.call.flow, msg.call.vars.tier], ['sales', 'gold']);
+    assert.deepEqual(msg.call.trace.map((t) => [t.element, t.outcome]).slice(1), [['http-ivr', 'to flow sales'], ['entry', 'routed']]);
+
+    app.script({ body: { main: { command: 'transfer', flow: 'billing' } } });
+    const failed = nextMessage<CallMsg & { payload: { reason: string } }>(node('failed'));
+    place();
+    assert.equal((await failed).payload.reason, 'no-such-flow');
+  });
+
+  it('pauses, then plays: the caller hears the prompt after the silence', async function () {
+    app.script({ body: { main: { command: 'pause', seconds: 0.2 }, secondary: [{ command: 'play', media: ['sound:beep'] }] } });
+    await deploy();
+    const ended = nextMessage<CallEndMsg>(node('ended'));
+    const sim = await place().ended();
+    assert.deepEqual(sim.heard.map((h) => h.media), ['sound:beep']);
+    assert.ok(sim.answeredAt, 'a pause answers the call first');
+    assert.equal((await ended).payload.trace.at(-1)?.outcome, 'end-of-commands');
   });
 
   it('refuses an endpoint the connection may not dial: nothing is dialed, the error output says why', async function () {
@@ -328,6 +366,25 @@ describe('callflow-http-ivr', function () {
       place();
       await out;
       assert.deepEqual(app.asked.map((a) => a.path), ['/app', '/app', '/fallback']);
+    });
+
+    it('an application that does not answer within the timeout: reason timeout', async function () {
+      app.script('hang');
+      const payload = await failure({ timeoutSec: 1, retries: 0 });
+      assert.equal(payload.reason, 'timeout');
+    });
+
+    it('an answer over 64 KiB: reason too-large, the rest not read', async function () {
+      app.script({ body: { main: { command: 'play', media: ['sound:beep'] }, padding: 'x'.repeat(70_000) } });
+      const payload = await failure();
+      assert.equal(payload.reason, 'too-large');
+    });
+
+    it('an unknown command names it and the known ones', async function () {
+      app.script({ body: { main: { command: 'dance' } } });
+      const payload = await failure();
+      assert.equal(payload.reason, 'command-set: unknown-command');
+      assert.match(payload.message, /dance/);
     });
 
     it('a body that is not a command set', async function () {
