@@ -12,7 +12,7 @@ import type { ConferenceCommand, Jump, TransferCommand } from '../../lib/http-iv
 import { CommandSetError } from '../../lib/http-ivr/commands';
 import { Conversation, ConversationError, type ConversationPorts } from '../../lib/http-ivr/conversation';
 import { compileCommandSetSchemas, parseCommandSet } from '../../lib/http-ivr/parse';
-import { Application, ApplicationError } from '../../lib/http-ivr/requests';
+import { Application, ApplicationError, applicationProblems, type ApplicationOptions } from '../../lib/http-ivr/requests';
 import { transferToDialplan, transferToEndpoint } from '../../lib/ivr/transfer';
 import { httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
 import type { MeetingRecord } from '../../lib/schemas/store';
@@ -68,28 +68,34 @@ export = function register(RED: NodeAPI): void {
   /** One Application per node instance, made at the first call (the address of this Node-RED is known by then). */
   const applications = new WeakMap<Node, { app: Application; base: string }>();
 
-  function applicationOf(node: Node, config: HttpIvrConfig): { app: Application; base: string } {
-    const made = applications.get(node);
-    if (made) return made;
-    const self = config.url.startsWith('/') ? selfBase(RED) : undefined;
-    const base = self ? `${self}${config.url}` : config.url;
-    const fallback = config.fallbackUrl ? (config.fallbackUrl.startsWith('/') ? `${selfBase(RED)}${config.fallbackUrl}` : config.fallbackUrl) : undefined;
-    const credentials = ((node as Node & { credentials?: Credentials }).credentials ?? {}) as Credentials;
-    const app = new Application({
+  /** The Application's settings; `self` is the address of this Node-RED's http in nodes (for a /path URL). */
+  function optionsFor(config: HttpIvrConfig, self: string, secret: string | undefined): ApplicationOptions {
+    const local = config.url.startsWith('/');
+    const base = local ? `${self}${config.url}` : config.url;
+    const fallback = config.fallbackUrl.startsWith('/') ? `${self}${config.fallbackUrl}` : config.fallbackUrl;
+    return {
       baseUrl: base,
       method: config.method,
       encoding: config.encoding,
       mode: config.mode,
       headers: Object.fromEntries(config.headers.map((h) => [h.name, h.value])),
-      timeoutMs: config.timeoutSec * 1000,
+      timeoutMs: Math.round(config.timeoutSec * 1000),
       retries: config.retries,
       ...(fallback ? { fallbackUrl: fallback } : {}),
-      ...(credentials.secret ? { secret: credentials.secret } : {}),
+      ...(secret ? { secret } : {}),
       // This Node-RED's own http in nodes: its loopback address, and nothing outside the application's path.
-      allowlist: self ? [...config.allowlist, '127.0.0.1'] : config.allowlist,
-      ...(self ? { within: base } : {}),
-    });
-    const result = { app, base };
+      allowlist: local ? [...config.allowlist, '127.0.0.1'] : config.allowlist,
+      ...(local ? { within: base } : {}),
+    };
+  }
+
+  /** One Application per node instance, made at the first call (the address of this Node-RED is known by then). */
+  function applicationOf(node: Node, config: HttpIvrConfig): { app: Application; base: string } {
+    const made = applications.get(node);
+    if (made) return made;
+    const credentials = ((node as Node & { credentials?: Credentials }).credentials ?? {}) as Credentials;
+    const options = optionsFor(config, selfBase(RED), credentials.secret);
+    const result = { app: new Application(options), base: options.baseUrl };
     applications.set(node, result);
     return result;
   }
@@ -122,6 +128,8 @@ export = function register(RED: NodeAPI): void {
     validator: httpIvrConfig,
     outputs: (config) => config.returns.length,
     credentials: { secret: { type: 'password' } },
+    // At deploy: what the requests would refuse (a host not on the allowlist, an empty allowlist...), named by the form's fields.
+    check: (config) => applicationProblems(optionsFor(config, 'http://127.0.0.1:1880', undefined)).map((p) => p.replace(/^baseUrl\b/, 'url')),
     async run({ config, t, engine, session, signal, node, traceOutcome }) {
       const { app, base } = applicationOf(node, config);
       const meetings = config.meetings ? (RED.nodes.getNode(config.meetings) as MeetingsConfigNode | null) : null;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lib/http-ivr/signature';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { NODES, hasText, helper, loggedText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 
 interface Asked {
   method: string;
@@ -449,6 +449,22 @@ describe('callflow-http-ivr', function () {
     assert.equal(payload.reason, 'refused');
     assert.match(payload.message, /not under/);
     assert.deepEqual(reached.map((r) => r.split('?')[0]), ['/selfapp/']);
+  });
+
+  it('refuses at deploy an application whose host is not allowed, an empty allowlist, and a header it writes itself', async function () {
+    await helper.load(NODES, [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { ...HTTP_IVR, id: 'elsewhere', z: 'tab', url: 'https://app.example.com/ivr', allowlist: ['other.example.com'], outputs: 3, wires: [[], [], []] },
+      { ...HTTP_IVR, id: 'noallow', z: 'tab', url: 'https://app.example.com/ivr', allowlist: [], outputs: 3, wires: [[], [], []] },
+      { ...HTTP_IVR, id: 'internal', z: 'tab', url: 'http://10.0.0.5/ivr', allowlist: ['app.example.com'], outputs: 3, wires: [[], [], []] },
+      { ...HTTP_IVR, id: 'header', z: 'tab', url: 'https://app.example.com/ivr', allowlist: ['app.example.com'], headers: [{ name: 'Host', value: 'x' }], outputs: 3, wires: [[], [], []] },
+    ]);
+    for (const id of ['elsewhere', 'noallow', 'internal', 'header']) await waitForStatus(node(id), hasText('callflow.status.invalid-config'));
+    const log = loggedText();
+    assert.match(log, /url https:\/\/app\.example\.com\/ivr: the host app\.example\.com is not on the/);
+    assert.match(log, /allowlist is empty/);
+    assert.match(log, /10\.0\.0\.5 is an internal address/);
+    assert.match(log, /Host.{0,4} may not be set: the request sets it itself/);
   });
 
   it('the caller hanging up mid-request abandons the request: nothing leaves the node, the connection is closed', async function () {
