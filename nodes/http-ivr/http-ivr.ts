@@ -37,13 +37,20 @@ interface Credentials {
   secret?: string;
 }
 
-/** The address of this Node-RED's http in nodes, for an application URL written as /path. */
-function selfBase(RED: NodeAPI): string {
+/**
+ * The address of this Node-RED's http in nodes, for an application URL written as /path: the address its server
+ * listens on (loopback when it listens on every address), its port, and httpNodeRoot; https when Node-RED serves https.
+ */
+function selfAddress(RED: NodeAPI): { base: string; host: string } {
   const address = (RED as unknown as { server?: { address(): unknown } }).server?.address();
-  const port = address && typeof address === 'object' && 'port' in address ? Number((address as { port: number }).port) : Number(RED.settings.uiPort ?? 1880);
+  const bound = address && typeof address === 'object' ? (address as { address?: unknown; port?: unknown }) : {};
+  const port = typeof bound.port === 'number' ? bound.port : Number(RED.settings.uiPort ?? 1880);
+  const listening = typeof bound.address === 'string' ? bound.address : '';
+  const host = listening === '' || listening === '0.0.0.0' || listening === '::' ? '127.0.0.1' : listening;
   const setting = (RED.settings as { httpNodeRoot?: unknown }).httpNodeRoot;
   const root = (typeof setting === 'string' ? setting : '/').replace(/\/+$/, '');
-  return `http://127.0.0.1:${port}${root}`;
+  const scheme = (RED.settings as { https?: unknown }).https ? 'https' : 'http';
+  return { base: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${root}`, host };
 }
 
 /** The seed platform's request: a function path after the application's address (absolute URLs as they are). */
@@ -69,10 +76,10 @@ export = function register(RED: NodeAPI): void {
   const applications = new WeakMap<Node, { app: Application; base: string }>();
 
   /** The Application's settings; `self` is the address of this Node-RED's http in nodes (for a /path URL). */
-  function optionsFor(config: HttpIvrConfig, self: string, secret: string | undefined): ApplicationOptions {
+  function optionsFor(config: HttpIvrConfig, self: { base: string; host: string }, secret: string | undefined): ApplicationOptions {
     const local = config.url.startsWith('/');
-    const base = local ? `${self}${config.url}` : config.url;
-    const fallback = config.fallbackUrl.startsWith('/') ? `${self}${config.fallbackUrl}` : config.fallbackUrl;
+    const base = local ? `${self.base}${config.url}` : config.url;
+    const fallback = config.fallbackUrl.startsWith('/') ? `${self.base}${config.fallbackUrl}` : config.fallbackUrl;
     return {
       baseUrl: base,
       method: config.method,
@@ -84,7 +91,7 @@ export = function register(RED: NodeAPI): void {
       ...(fallback ? { fallbackUrl: fallback } : {}),
       ...(secret ? { secret } : {}),
       // This Node-RED's own http in nodes: its loopback address, and nothing outside the application's path.
-      allowlist: local ? [...config.allowlist, '127.0.0.1'] : config.allowlist,
+      allowlist: local ? [...config.allowlist, self.host] : config.allowlist,
       ...(local ? { within: base } : {}),
     };
   }
@@ -94,7 +101,7 @@ export = function register(RED: NodeAPI): void {
     const made = applications.get(node);
     if (made) return made;
     const credentials = ((node as Node & { credentials?: Credentials }).credentials ?? {}) as Credentials;
-    const options = optionsFor(config, selfBase(RED), credentials.secret);
+    const options = optionsFor(config, selfAddress(RED), credentials.secret);
     const result = { app: new Application(options), base: options.baseUrl };
     applications.set(node, result);
     return result;
@@ -129,7 +136,7 @@ export = function register(RED: NodeAPI): void {
     outputs: (config) => config.returns.length,
     credentials: { secret: { type: 'password' } },
     // At deploy: what the requests would refuse (a host not on the allowlist, an empty allowlist...), named by the form's fields.
-    check: (config) => applicationProblems(optionsFor(config, 'http://127.0.0.1:1880', undefined)).map((p) => p.replace(/^baseUrl\b/, 'url')),
+    check: (config) => applicationProblems(optionsFor(config, { base: 'http://127.0.0.1:1880', host: '127.0.0.1' }, undefined)).map((p) => p.replace(/^baseUrl\b/, 'url')),
     async run({ config, t, engine, session, signal, node, traceOutcome }) {
       const { app, base } = applicationOf(node, config);
       const meetings = config.meetings ? (RED.nodes.getNode(config.meetings) as MeetingsConfigNode | null) : null;
