@@ -1,0 +1,190 @@
+/**
+ * What bench/http-ivr measures of each step, from diagnostics channels only (as bench/ivr-probe does): the plugin's
+ * `callflow:ari:event` (each ARI event as it arrives, with performance.now()), `callflow:http-ivr` (lib/http-ivr/
+ * conversation.ts: `request` just before a request to the application leaves, `response` as its answer is in), and
+ * Node's `http.client.request.start` (each ARI request as it leaves).
+ *
+ * A step of a call is the plugin's part around one request to the application:
+ *  (a) key -> request: from the ChannelDtmfReceived of the key that ended the collect to the `request` publish (the
+ *      collect ends, its result becomes the next request's parameters, the jump's URL is resolved);
+ *  (b) response -> ARI: from the `response` publish to the start of the next ARI request about the call (the answer is
+ *      parsed and checked, the program run: the play of the next collect's prompt, the hang-up after the last step,
+ *      the answer of the first).
+ * The application's own time and the network (request -> response) are not in either and are printed apart. A
+ * sample (a) is set aside (`waited`) when an ARI request about the call left between the key and the request: then
+ * the plugin waited for Asterisk in between, which the bench's callers (a key 1-3 s after a zero-length prompt) never
+ * cause.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+
+interface AriMessage {
+  event: { type: string; channel?: { id: string } };
+  receivedAt: number;
+}
+
+interface IvrMessage {
+  call: string;
+  phase: 'request' | 'response';
+  step: number;
+}
+
+/** A sample: its time, and the spans it was taken over ([from, to], performance.now()), to tell those a GC pause touched. */
+interface Sample {
+  ms: number;
+  spans: [number, number][];
+}
+
+interface CallState {
+  /** The last key's arrival, and this process's CPU time (µs) then. */
+  keyAt?: number;
+  keyCpu?: number;
+  /** An ARI request about the call left after the key. */
+  ariSinceKey: boolean;
+  /** The key -> request time of the request in flight, for its step's sum. */
+  a?: Sample;
+  /** The CPU time this process used over (a), in µs. */
+  aCpu?: number;
+  /** The application's answer arrived (performance.now(), CPU µs) and no ARI request has left since. */
+  responseAt?: number;
+  responseCpu?: number;
+  requestAt?: number;
+  step: number;
+}
+
+export class StepProbe {
+  on = false;
+  /** (a) key -> request. */
+  readonly keyToRequest: Sample[] = [];
+  /** (b) response -> the next ARI request, by what that request is ("POST play", "POST answer", "DELETE channel"). */
+  readonly responseToAri = new Map<string, Sample[]>();
+  /** (a) + (b) of the same step (requests after the first: the first is not led to by a key). */
+  readonly perStep: Sample[] = [];
+  /** The CPU time this process used over (a) and (b) of a step (its work for that call and whatever else it did meanwhile). */
+  readonly cpuDuring: number[] = [];
+  /** request -> response: the network, the application's time, and the waits for a core of both processes. */
+  readonly application: number[] = [];
+  /** Requests to the application that left while on. */
+  requests = 0;
+  /** Samples (a) set aside: an ARI request about the call left between the key and the request. */
+  waited = 0;
+  /** GC pauses while on: [start, end] (performance.now()). */
+  readonly pauses: [number, number][] = [];
+  private readonly calls = new Map<string, CallState>();
+  private readonly gcObserver = new PerformanceObserver((list) => {
+    if (!this.on) return;
+    for (const e of list.getEntries()) this.pauses.push([e.startTime, e.startTime + e.duration]);
+  });
+  private readonly onEvent = (message: unknown): void => this.event(message as AriMessage);
+  private readonly onIvr = (message: unknown): void => this.ivr(message as IvrMessage);
+  private readonly onRequest = (message: unknown): void => this.ari(message as { request: { path: string; method: string } });
+
+  constructor() {
+    diagnostics.subscribe('callflow:ari:event', this.onEvent);
+    diagnostics.subscribe('callflow:http-ivr', this.onIvr);
+    diagnostics.subscribe('http.client.request.start', this.onRequest);
+    this.gcObserver.observe({ entryTypes: ['gc'] });
+  }
+
+  close(): void {
+    diagnostics.unsubscribe('callflow:ari:event', this.onEvent);
+    diagnostics.unsubscribe('callflow:http-ivr', this.onIvr);
+    diagnostics.unsubscribe('http.client.request.start', this.onRequest);
+    this.gcObserver.disconnect();
+  }
+
+  reset(): void {
+    this.keyToRequest.length = 0;
+    this.responseToAri.clear();
+    this.perStep.length = 0;
+    this.cpuDuring.length = 0;
+    this.application.length = 0;
+    this.pauses.length = 0;
+    this.requests = 0;
+    this.waited = 0;
+  }
+
+  /** Calls the probe follows now (a leak check: 0 once every call has ended). */
+  get following(): number {
+    return this.calls.size;
+  }
+
+  /** The times of `samples` that no GC pause overlapped (pauses are reported after they end: ask after the window). */
+  quiet(samples: readonly Sample[]): number[] {
+    return samples.filter((s) => !s.spans.some(([since, at]) => this.pauses.some(([from, to]) => from < at && to > since))).map((s) => s.ms);
+  }
+
+  private state(call: string): CallState {
+    let s = this.calls.get(call);
+    if (!s) this.calls.set(call, (s = { ariSinceKey: false, step: 0 }));
+    return s;
+  }
+
+  private event({ event, receivedAt }: AriMessage): void {
+    const channel = event.channel?.id;
+    if (!channel) return;
+    if (event.type === 'ChannelDtmfReceived') {
+      const s = this.state(channel);
+      s.keyAt = receivedAt;
+      s.keyCpu = cpuMicros();
+      s.ariSinceKey = false;
+    } else if (event.type === 'StasisEnd' || event.type === 'ChannelDestroyed') {
+      this.calls.delete(channel);
+    }
+  }
+
+  private ivr({ call, phase, step }: IvrMessage): void {
+    const at = performance.now();
+    const s = this.state(call);
+    s.step = step;
+    if (phase === 'request') {
+      s.requestAt = at;
+      s.a = undefined;
+      s.aCpu = undefined;
+      if (this.on) this.requests += 1;
+      if (s.keyAt !== undefined && s.keyCpu !== undefined && step > 1) {
+        if (s.ariSinceKey) {
+          if (this.on) this.waited += 1;
+        } else {
+          s.a = { ms: at - s.keyAt, spans: [[s.keyAt, at]] };
+          s.aCpu = cpuMicros() - s.keyCpu;
+          if (this.on) this.keyToRequest.push(s.a);
+        }
+      }
+      s.keyAt = undefined;
+      return;
+    }
+    if (s.requestAt !== undefined && this.on) this.application.push(at - s.requestAt);
+    s.requestAt = undefined;
+    s.responseAt = at;
+    s.responseCpu = cpuMicros();
+  }
+
+  private ari({ request }: { request: { path: string; method: string } }): void {
+    const m = /^\/ari\/channels\/([^/?]+)(\/[a-zA-Z]+)?/.exec(request.path);
+    if (!m?.[1]) return;
+    const at = performance.now();
+    const s = this.calls.get(decodeURIComponent(m[1]));
+    if (!s) return;
+    s.ariSinceKey = true;
+    if (s.responseAt === undefined) return;
+    const b: Sample = { ms: at - s.responseAt, spans: [[s.responseAt, at]] };
+    const what = `${request.method} ${m[2] ? m[2].slice(1) : 'channel'}`;
+    if (this.on) {
+      let list = this.responseToAri.get(what);
+      if (!list) this.responseToAri.set(what, (list = []));
+      list.push(b);
+      if (s.a) {
+        this.perStep.push({ ms: s.a.ms + b.ms, spans: [...s.a.spans, ...b.spans] });
+        if (s.aCpu !== undefined && s.responseCpu !== undefined) this.cpuDuring.push((s.aCpu + cpuMicros() - s.responseCpu) / 1000);
+      }
+    }
+    s.responseAt = undefined;
+    s.a = undefined;
+  }
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
