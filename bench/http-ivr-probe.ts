@@ -4,6 +4,13 @@
  * conversation.ts: `request` just before a request to the application leaves, `response` as its answer is in), and
  * Node's `http.client.request.start` (each ARI request as it leaves).
  *
+ * Node publishes `http.client.request.start` when the request gets a socket: a request made while the ARI
+ * connection's sockets (32, lib/ari/rest.ts) are all waiting for Asterisk's answers starts only when one is free. So
+ * the probe also notes when each request was made (http.Agent's addRequest, which ClientRequest calls as it is
+ * constructed; the probe wraps it while it is open): (b) ends when the plugin made the request, and the wait for a
+ * socket is printed apart. Only requests made after the answer count for (b) (the connection's mark on a new
+ * channel, POST /channels/{id}/variable, is made at StasisStart and may start later).
+ *
  * A step of a call is the plugin's part around one request to the application:
  *  (a) key -> request: from the ChannelDtmfReceived of the key that ended the collect to the `request` publish (the
  *      collect ends, its result becomes the next request's parameters, the jump's URL is resolved);
@@ -16,12 +23,15 @@
  * cause.
  */
 import diagnostics from 'node:diagnostics_channel';
+import http from 'node:http';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 interface AriMessage {
   event: { type: string; channel?: { id: string } };
   receivedAt: number;
 }
+
+type AddRequest = (this: http.Agent, req: object, ...rest: unknown[]) => unknown;
 
 interface IvrMessage {
   call: string;
@@ -66,8 +76,10 @@ export class StepProbe {
   readonly application: number[] = [];
   /** Requests to the application that left while on. */
   requests = 0;
-  /** Samples (a) set aside: an ARI request about the call left between the key and the request. */
+  /** Samples (a) set aside: an ARI request about the call was made between the key and the request. */
   waited = 0;
+  /** For (b)'s requests: from when the plugin made the request to when it got a socket (all 32 busy). */
+  readonly socketWait: number[] = [];
   /** GC pauses while on: [start, end] (performance.now()). */
   readonly pauses: [number, number][] = [];
   private readonly calls = new Map<string, CallState>();
@@ -77,9 +89,20 @@ export class StepProbe {
   });
   private readonly onEvent = (message: unknown): void => this.event(message as AriMessage);
   private readonly onIvr = (message: unknown): void => this.ivr(message as IvrMessage);
-  private readonly onRequest = (message: unknown): void => this.ari(message as { request: { path: string; method: string } });
+  private readonly onRequest = (message: unknown): void => this.ari(message as { request: http.ClientRequest });
+  /** When each request was made (performance.now()). */
+  private readonly made = new WeakMap<object, number>();
+  /** http.Agent's own method (not in its typings): ClientRequest's constructor hands it the request. */
+  private readonly agent = http.Agent.prototype as unknown as { addRequest: AddRequest };
+  private readonly addRequest = this.agent.addRequest;
 
   constructor() {
+    const made = this.made;
+    const addRequest = this.addRequest;
+    this.agent.addRequest = function (this: http.Agent, req: object, ...rest: unknown[]) {
+      made.set(req, performance.now());
+      return addRequest.call(this, req, ...rest);
+    };
     diagnostics.subscribe('callflow:ari:event', this.onEvent);
     diagnostics.subscribe('callflow:http-ivr', this.onIvr);
     diagnostics.subscribe('http.client.request.start', this.onRequest);
@@ -87,6 +110,7 @@ export class StepProbe {
   }
 
   close(): void {
+    this.agent.addRequest = this.addRequest;
     diagnostics.unsubscribe('callflow:ari:event', this.onEvent);
     diagnostics.unsubscribe('callflow:http-ivr', this.onIvr);
     diagnostics.unsubscribe('http.client.request.start', this.onRequest);
@@ -102,6 +126,7 @@ export class StepProbe {
     this.pauses.length = 0;
     this.requests = 0;
     this.waited = 0;
+    this.socketWait.length = 0;
   }
 
   /** Calls the probe follows now (a leak check: 0 once every call has ended). */
@@ -160,20 +185,22 @@ export class StepProbe {
     s.responseCpu = cpuMicros();
   }
 
-  private ari({ request }: { request: { path: string; method: string } }): void {
+  private ari({ request }: { request: http.ClientRequest }): void {
     const m = /^\/ari\/channels\/([^/?]+)(\/[a-zA-Z]+)?/.exec(request.path);
     if (!m?.[1]) return;
     const at = performance.now();
+    const madeAt = this.made.get(request) ?? at;
     const s = this.calls.get(decodeURIComponent(m[1]));
     if (!s) return;
-    s.ariSinceKey = true;
-    if (s.responseAt === undefined) return;
-    const b: Sample = { ms: at - s.responseAt, spans: [[s.responseAt, at]] };
+    if (s.keyAt !== undefined && madeAt >= s.keyAt) s.ariSinceKey = true;
+    if (s.responseAt === undefined || madeAt < s.responseAt) return;
+    const b: Sample = { ms: madeAt - s.responseAt, spans: [[s.responseAt, madeAt]] };
     const what = `${request.method} ${m[2] ? m[2].slice(1) : 'channel'}`;
     if (this.on) {
       let list = this.responseToAri.get(what);
       if (!list) this.responseToAri.set(what, (list = []));
       list.push(b);
+      this.socketWait.push(at - madeAt);
       if (s.a) {
         this.perStep.push({ ms: s.a.ms + b.ms, spans: [...s.a.spans, ...b.spans] });
         if (s.aCpu !== undefined && s.responseCpu !== undefined) this.cpuDuring.push((s.aCpu + cpuMicros() - s.responseCpu) / 1000);

@@ -9,7 +9,8 @@
  * (30 s) with the calls in progress:
  *  - the time the plugin adds per step (bench/http-ivr-probe.ts): (a) from the ARI event of the caller's key to the
  *    request leaving for the application, plus (b) from the application's answer to the next ARI request the plugin
- *    sends for that call; the application's own time and the network are not in it (printed apart); p50/p99/max,
+ *    makes for that call (its wait for a free socket to Asterisk printed apart); the application's own time and the
+ *    network are not in it (printed apart either); p50/p99/max,
  *    with and without the samples a GC pause touched, and the CPU the process used meanwhile;
  *  - requests per second to the application; CPU per call and per step (process.cpuUsage of this process, which is
  *    Node-RED, the plugin and the small driver that places calls, over the window, divided by the calls that ended
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
     for (const [what, list] of [...probe.responseToAri].sort((x, y) => y[1].length - x[1].length)) {
       console.log(`        then ${what.padEnd(36)} ${fmt(summary(list.map((s) => s.ms)))}`);
     }
+    console.log(`      then waited for a socket to Asterisk         ${fmt(summary(probe.socketWait))}  (not counted: all 32 of the ARI connection's were busy)`);
     console.log(`  not counted: request -> answer (network, the application, waits for a core) ${fmt(summary(probe.application))}`);
     console.log(`  requests to the application: ${(probe.requests / seconds).toFixed(0)} a second (${probe.requests})`);
     console.log(`  CPU per call: ${(cpuMs / Math.max(1, endedInWindow)).toFixed(2)} ms, per request ${(cpuMs / Math.max(1, probe.requests)).toFixed(2)} ms (${(cpuMs / 1000).toFixed(1)} s of this process, ${((cpuMs / (seconds * 1000)) * 100).toFixed(0)}% of a core); the simulator ${share(sim0, sim1)} of a core, the application ${share(app0, app1)}; the machine idle ${idle}`);
