@@ -105,13 +105,13 @@ export async function applicationStats(url: string): Promise<ApplicationStats> {
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  const value = (name: string, fallback: number): number => {
+  const value = (name: string, fallback: number, min: number): number => {
     const i = args.indexOf(name);
     const v = Number(i >= 0 ? args[i + 1] : fallback);
-    if (!Number.isInteger(v) || v < 0) throw new Error(`${name} is a whole number, not ${args[i + 1]}`);
+    if (!Number.isInteger(v) || v < min) throw new Error(`${name} is a whole number from ${min}, not ${args[i + 1]}`);
     return v;
   };
-  startApplication(value('--steps', 5), value('--port', 0)).then(
+  startApplication(value('--steps', 5, 1), value('--port', 0, 0)).then(
     ({ url }) => console.log(`application at ${url}`),
     (err: unknown) => {
       console.error(err);
