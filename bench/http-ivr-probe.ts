@@ -17,7 +17,9 @@
  *  (b) response -> ARI: from the `response` publish to the start of the next ARI request about the call (the answer is
  *      parsed and checked, the program run: the play of the next collect's prompt, the hang-up after the last step,
  *      the answer of the first).
- * The application's own time and the network (request -> response) are not in either and are printed apart. A
+ * The application's own time and the network (request -> response) are not in either and are printed apart, with
+ * (c), the plugin's part of that: from the request publish to the HTTP request made (parameters, body, signature,
+ * address checks; requests to the application's `/ivr` paths, matched by their callId parameter). A
  * sample (a) is set aside (`waited`) when an ARI request about the call left between the key and the request: then
  * the plugin waited for Asterisk in between, which the bench's callers (a key 1-3 s after a zero-length prompt) never
  * cause.
@@ -59,6 +61,8 @@ interface CallState {
   responseAt?: number;
   responseCpu?: number;
   requestAt?: number;
+  /** The request in flight has been made (its first attempt). */
+  requestMade?: boolean;
   step: number;
 }
 
@@ -70,8 +74,14 @@ export class StepProbe {
   readonly responseToAri = new Map<string, Sample[]>();
   /** (a) + (b) of the same step (requests after the first: the first is not led to by a key). */
   readonly perStep: Sample[] = [];
-  /** The CPU time this process used over (a) and (b) of a step (its work for that call and whatever else it did meanwhile). */
+  /**
+   * With `cpuDuring`: the CPU time this process used over (a) and (b) of a step (its work for that call and whatever
+   * else it did meanwhile). process.cpuUsage() is a system call made four times a step: a CPU profile put it at about
+   * 7% of the process's busy time at 1,000 calls, so it is off unless asked for (it would inflate the CPU per call).
+   */
   readonly cpuDuring: number[] = [];
+  /** (c) request -> the HTTP request to the application made (its parameters, body, address checks; a first attempt). */
+  readonly making: number[] = [];
   /** request -> response: the network, the application's time, and the waits for a core of both processes. */
   readonly application: number[] = [];
   /** Requests to the application that left while on. */
@@ -96,7 +106,7 @@ export class StepProbe {
   private readonly agent = http.Agent.prototype as unknown as { addRequest: AddRequest };
   private readonly addRequest = this.agent.addRequest;
 
-  constructor() {
+  constructor(private readonly cpu = false) {
     const made = this.made;
     const addRequest = this.addRequest;
     this.agent.addRequest = function (this: http.Agent, req: object, ...rest: unknown[]) {
@@ -123,6 +133,7 @@ export class StepProbe {
     this.perStep.length = 0;
     this.cpuDuring.length = 0;
     this.application.length = 0;
+    this.making.length = 0;
     this.pauses.length = 0;
     this.requests = 0;
     this.waited = 0;
@@ -151,7 +162,7 @@ export class StepProbe {
     if (event.type === 'ChannelDtmfReceived') {
       const s = this.state(channel);
       s.keyAt = receivedAt;
-      s.keyCpu = cpuMicros();
+      s.keyCpu = this.cpu ? cpuMicros() : undefined;
       s.ariSinceKey = false;
     } else if (event.type === 'StasisEnd' || event.type === 'ChannelDestroyed') {
       this.calls.delete(channel);
@@ -164,15 +175,16 @@ export class StepProbe {
     s.step = step;
     if (phase === 'request') {
       s.requestAt = at;
+      s.requestMade = false;
       s.a = undefined;
       s.aCpu = undefined;
       if (this.on) this.requests += 1;
-      if (s.keyAt !== undefined && s.keyCpu !== undefined && step > 1) {
+      if (s.keyAt !== undefined && step > 1) {
         if (s.ariSinceKey) {
           if (this.on) this.waited += 1;
         } else {
           s.a = { ms: at - s.keyAt, spans: [[s.keyAt, at]] };
-          s.aCpu = cpuMicros() - s.keyCpu;
+          s.aCpu = s.keyCpu === undefined ? undefined : cpuMicros() - s.keyCpu;
           if (this.on) this.keyToRequest.push(s.a);
         }
       }
@@ -182,14 +194,23 @@ export class StepProbe {
     if (s.requestAt !== undefined && this.on) this.application.push(at - s.requestAt);
     s.requestAt = undefined;
     s.responseAt = at;
-    s.responseCpu = cpuMicros();
+    s.responseCpu = this.cpu ? cpuMicros() : undefined;
   }
 
   private ari({ request }: { request: http.ClientRequest }): void {
-    const m = /^\/ari\/channels\/([^/?]+)(\/[a-zA-Z]+)?/.exec(request.path);
-    if (!m?.[1]) return;
     const at = performance.now();
     const madeAt = this.made.get(request) ?? at;
+    if (request.path.startsWith('/ivr')) {
+      const call = new URLSearchParams(request.path.split('?')[1] ?? '').get('callId');
+      const s = call ? this.calls.get(call) : undefined;
+      if (s?.requestAt !== undefined && !s.requestMade) {
+        s.requestMade = true;
+        if (this.on) this.making.push(madeAt - s.requestAt);
+      }
+      return;
+    }
+    const m = /^\/ari\/channels\/([^/?]+)(\/[a-zA-Z]+)?/.exec(request.path);
+    if (!m?.[1]) return;
     const s = this.calls.get(decodeURIComponent(m[1]));
     if (!s) return;
     if (s.keyAt !== undefined && madeAt >= s.keyAt) s.ariSinceKey = true;

@@ -11,7 +11,7 @@
  *    request leaving for the application, plus (b) from the application's answer to the next ARI request the plugin
  *    makes for that call (its wait for a free socket to Asterisk printed apart); the application's own time and the
  *    network are not in it (printed apart either); p50/p99/max,
- *    with and without the samples a GC pause touched, and the CPU the process used meanwhile;
+ *    with and without the samples a GC pause touched (and, with `--cpu-during`, the CPU the process used meanwhile);
  *  - requests per second to the application; CPU per call and per step (process.cpuUsage of this process, which is
  *    Node-RED, the plugin and the small driver that places calls, over the window, divided by the calls that ended
  *    in it); the simulator's and the application's CPU apart; the event-loop delay;
@@ -21,7 +21,7 @@
  * them. Target printed next to the figure: p99 < 5 ms added.
  *
  *   npm run bench:http-ivr   (or: node --expose-gc dist/bench/http-ivr.js [--calls 1000] [--steps 5] [--window 30]
- *                             [--leak-calls 5000] [--warmup 200])
+ *                             [--leak-calls 5000] [--warmup 200] [--cpu-during])
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,6 +41,8 @@ interface Options {
   windowSec: number;
   leakCalls: number;
   warmup: number;
+  /** Also the CPU the process used over each step's spans (a system call four times a step: it costs CPU). */
+  cpuDuring: boolean;
 }
 
 function options(): Options {
@@ -55,6 +57,7 @@ function options(): Options {
     windowSec: number('--window', 30, 1),
     leakCalls: number('--leak-calls', 5000, 0),
     warmup: number('--warmup', 200, 0),
+    cpuDuring: process.argv.includes('--cpu-during'),
   };
 }
 
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
     throw err;
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-http-ivr-'));
-  const probe = new StepProbe();
+  const probe = new StepProbe(o.cpuDuring);
   try {
     await startEmbeddedNodeRed({ dir, flows: httpIvrFlow(sim.url, application.url), credentials: { ast: { username: 'asterisk', password: 'asterisk' } }, logLevel: 'warn' });
     const engine = await connectedEngine();
@@ -186,14 +189,14 @@ async function main(): Promise<void> {
     console.log(`${inProgress} calls in progress over ${seconds.toFixed(1)} s (${endedInWindow} ended in the window, ${driver.failed} could not be placed so far)`);
     console.log(`  plugin-added time per step, (a) + (b)           ${fmt(perStep)}   target p99 < ${TARGET_P99_MS} ms: ${perStep.p99 < TARGET_P99_MS ? 'met' : 'NOT met'} in this run`);
     console.log(`    without the ${perStep.n - quiet.n} that a GC pause touched              p50 ${ms(quiet.p50)}  p99 ${ms(quiet.p99)}  (${probe.pauses.length} pauses, ${((paused / (seconds * 1000)) * 100).toFixed(1)}% of the time, longest ${ms(longest)})`);
-    const cpuDuring = summary(probe.cpuDuring);
-    console.log(`    CPU this process used meanwhile (all its work)  ${fmt(cpuDuring)}`);
+    if (o.cpuDuring) console.log(`    CPU this process used meanwhile (all its work)  ${fmt(summary(probe.cpuDuring))}`);
     console.log(`  (a) key -> request to the application           ${fmt(a)}${probe.waited > 0 ? `  (${probe.waited} set aside: an ARI request in between)` : ''}`);
     console.log(`  (b) answer -> next ARI request                  ${fmt(b)}`);
     for (const [what, list] of [...probe.responseToAri].sort((x, y) => y[1].length - x[1].length)) {
       console.log(`        then ${what.padEnd(36)} ${fmt(summary(list.map((s) => s.ms)))}`);
     }
     console.log(`      then waited for a socket to Asterisk         ${fmt(summary(probe.socketWait))}  (not counted: all 32 of the ARI connection's were busy)`);
+    console.log(`  (c) request -> HTTP request made (the plugin's) ${fmt(summary(probe.making))}  (in the next line's time, not in (a) + (b))`);
     console.log(`  not counted: request -> answer (network, the application, waits for a core) ${fmt(summary(probe.application))}`);
     console.log(`  requests to the application: ${(probe.requests / seconds).toFixed(0)} a second (${probe.requests})`);
     console.log(`  CPU per call: ${(cpuMs / Math.max(1, endedInWindow)).toFixed(2)} ms, per request ${(cpuMs / Math.max(1, probe.requests)).toFixed(2)} ms (${(cpuMs / 1000).toFixed(1)} s of this process, ${((cpuMs / (seconds * 1000)) * 100).toFixed(0)}% of a core); the simulator ${share(sim0, sim1)} of a core, the application ${share(app0, app1)}; the machine idle ${idle}`);
