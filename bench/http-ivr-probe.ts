@@ -86,6 +86,14 @@ export class StepProbe {
   readonly application: number[] = [];
   /** Requests to the application that left while on. */
   requests = 0;
+  /**
+   * Of (a): from the key's arrival to the end of the run of ARI events it came in (the first moment its collect can
+   * go on): the key's own parsing and dispatch, and the events after it in the same read, which the WebSocket library
+   * (ws, allowSynchronousEvents) hands over in one go; and the number of events in the key's run.
+   */
+  readonly behindRun: number[] = [];
+  readonly runLength: number[] = [];
+  private run: { keys: number[]; events: number } | undefined;
   /** Samples (a) set aside: an ARI request about the call was made between the key and the request. */
   waited = 0;
   /** For (b)'s requests: from when the plugin made the request to when it got a socket (all 32 busy). */
@@ -138,6 +146,8 @@ export class StepProbe {
     this.requests = 0;
     this.waited = 0;
     this.socketWait.length = 0;
+    this.behindRun.length = 0;
+    this.runLength.length = 0;
   }
 
   /** Calls the probe follows now (a leak check: 0 once every call has ended). */
@@ -157,6 +167,7 @@ export class StepProbe {
   }
 
   private event({ event, receivedAt }: AriMessage): void {
+    if (this.on) this.follow(event.type === 'ChannelDtmfReceived' ? receivedAt : undefined);
     const channel = event.channel?.id;
     if (!channel) return;
     if (event.type === 'ChannelDtmfReceived') {
@@ -167,6 +178,24 @@ export class StepProbe {
     } else if (event.type === 'StasisEnd' || event.type === 'ChannelDestroyed') {
       this.calls.delete(channel);
     }
+  }
+
+  /** Counts the events of one synchronous run; a microtask queued at its first event marks its end. */
+  private follow(keyAt: number | undefined): void {
+    if (!this.run) {
+      const run = (this.run = { keys: [], events: 0 });
+      queueMicrotask(() => {
+        this.run = undefined;
+        if (!this.on) return;
+        const end = performance.now();
+        for (const at of run.keys) {
+          this.behindRun.push(end - at);
+          this.runLength.push(run.events);
+        }
+      });
+    }
+    this.run.events += 1;
+    if (keyAt !== undefined) this.run.keys.push(keyAt);
   }
 
   private ivr({ call, phase, step }: IvrMessage): void {

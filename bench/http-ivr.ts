@@ -191,6 +191,8 @@ async function main(): Promise<void> {
     console.log(`    without the ${perStep.n - quiet.n} that a GC pause touched              p50 ${ms(quiet.p50)}  p99 ${ms(quiet.p99)}  (${probe.pauses.length} pauses, ${((paused / (seconds * 1000)) * 100).toFixed(1)}% of the time, longest ${ms(longest)})`);
     if (o.cpuDuring) console.log(`    CPU this process used meanwhile (all its work)  ${fmt(summary(probe.cpuDuring))}`);
     console.log(`  (a) key -> request to the application           ${fmt(a)}${probe.waited > 0 ? `  (${probe.waited} set aside: an ARI request in between)` : ''}`);
+    const run = summary(probe.runLength);
+    console.log(`    of which to the end of the key's read       ${fmt(summary(probe.behindRun))}  (events in the key's read: p50 ${run.p50}, p99 ${run.p99}, max ${run.max})`);
     console.log(`  (b) answer -> next ARI request                  ${fmt(b)}`);
     for (const [what, list] of [...probe.responseToAri].sort((x, y) => y[1].length - x[1].length)) {
       console.log(`        then ${what.padEnd(36)} ${fmt(summary(list.map((s) => s.ms)))}`);
