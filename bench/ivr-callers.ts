@@ -37,6 +37,8 @@ export class Driver {
     onEnded: (listener: () => void) => void,
     /** The Stasis application the calls go to (the simulator's default when absent). */
     private readonly app?: string,
+    /** What each call dials and does (default: bench/ivr's caller of the "IVR menu" example). */
+    private readonly call: () => { to: string; args: string[]; script: object[] } = () => ({ to: '200', args: ['ivr-menu'], script: callerScript() }),
   ) {
     onEnded(() => {
       this.ended += 1;
@@ -64,7 +66,7 @@ export class Driver {
 
   private place(): void {
     this.placing += 1;
-    post(`${this.simUrl}/sim/calls`, { from: `+1555${String(this.placed).padStart(7, '0')}`, to: '200', ...(this.app ? { app: this.app } : {}), args: ['ivr-menu'], script: callerScript() }).then(
+    post(`${this.simUrl}/sim/calls`, { from: `+1555${String(this.placed).padStart(7, '0')}`, ...(this.app ? { app: this.app } : {}), ...this.call() }).then(
       () => {
         this.placing -= 1;
         this.placed += 1;
