@@ -13,7 +13,7 @@ import type { Store } from '../../lib/store/port';
 import type { AsteriskConfigNode } from '../../nodes/asterisk/config';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, connected, ivrFlow, received, useSimulator } from '../support/ivr';
-import { NODES, helper, loggedText, useNodeRed } from '../support/node-red';
+import { NODES, helper, loggedText, node, redeploy, useNodeRed } from '../support/node-red';
 
 describe('call records', function () {
   useNodeRed();
@@ -30,7 +30,12 @@ describe('call records', function () {
   const file = (): string => path.join(dir, 'callflow.db');
 
   async function deploy(connection: Record<string, unknown> = { recordStore: 'st' }, storeFile = file()): Promise<void> {
-    const flow = ivrFlow(
+    await helper.load(NODES, flowOf(connection, storeFile), CREDS);
+    await connected();
+  }
+
+  function flowOf(connection: Record<string, unknown>, storeFile = file()): object[] {
+    return ivrFlow(
       simulator(),
       [
         { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['seen', 'pl']] },
@@ -39,12 +44,13 @@ describe('call records', function () {
         { id: 'hu', type: 'callflow-hangup', reason: 'normal', wires: [] },
         { id: 'e2', type: 'callflow-entry', connection: 'a1', flow: 'other', wires: [['hu2']] },
         { id: 'hu2', type: 'callflow-hangup', reason: 'normal', wires: [] },
+        // A call that stays until the test hangs it up (nothing is wired after the helper).
+        { id: 'e3', type: 'callflow-entry', connection: 'a1', flow: 'hold', wires: [['held']] },
+        { id: 'held', type: 'helper' },
       ],
       [],
       { configs: [{ id: 'st', type: 'callflow-store', backend: 'embedded', file: storeFile, durability: 'normal' }], connection },
     );
-    await helper.load(NODES, flow, CREDS);
-    await connected();
   }
 
   async function opened(): Promise<Store> {
@@ -181,5 +187,32 @@ describe('call records', function () {
     // The sweep starts with the connection; join it (an event to await, not a sleep), then look.
     await (helper.getNode('a1') as AsteriskConfigNode).engine?.recordRetention?.sweep();
     assert.deepEqual((await store.pageCallRecords()).items.map((r) => r.id).sort(), ['other-old', 'recent']);
+  });
+
+  it('takes a new retention on a redeploy without dropping the calls in progress, and keeps their records', async function () {
+    await deploy({ recordStore: 'st', recordDays: 90, recordMax: 0 });
+    await call('main');
+    await call('main');
+    const held = new Promise<void>((resolve) => node('held').once('input', () => resolve()));
+    const staying = simulator().placeCall({ from: '+15550142', to: '7000', args: ['hold'] });
+    await held;
+    await redeploy(flowOf({ recordStore: 'st', recordDays: 90, recordMax: 1 }), CREDS);
+    await connected();
+    assert.equal(staying.report().ended, undefined, 'the call survived the redeploy');
+    const engine = (helper.getNode('a1') as AsteriskConfigNode).engine;
+    await engine?.recordRetention?.sweep();
+    const store = await opened();
+    assert.equal((await store.pageCallRecords()).items.length, 1, 'the new count bound was applied');
+    const over = new Promise<void>((resolve) => {
+      const off = engine?.onCallEnded(() => {
+        off?.();
+        resolve();
+      });
+    });
+    staying.hangup();
+    await over;
+    await engine?.records?.idle();
+    const newest = (await store.pageCallRecords({ limit: 1 })).items[0];
+    assert.deepEqual([newest?.flow, newest?.caller.number, (newest?.report as { by?: string } | undefined)?.by], ['hold', '+15550142', 'caller'], 'kept in the redeployed store');
   });
 });
