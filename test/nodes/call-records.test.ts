@@ -12,6 +12,7 @@ import { EmbeddedStore } from '../../lib/store/embedded';
 import type { Store } from '../../lib/store/port';
 import type { AsteriskConfigNode } from '../../nodes/asterisk/config';
 import type { StoreConfigNode } from '../../nodes/store/config';
+import { registerRecordsApi } from '../../nodes/admin/records';
 import { CREDS, connected, ivrFlow, received, useSimulator } from '../support/ivr';
 import { NODES, helper, loggedText, node, redeploy, useNodeRed } from '../support/node-red';
 
@@ -214,5 +215,17 @@ describe('call records', function () {
     await engine?.records?.idle();
     const newest = (await store.pageCallRecords({ limit: 1 })).items[0];
     assert.deepEqual([newest?.flow, newest?.caller.number, (newest?.report as { by?: string } | undefined)?.by], ['hold', '+15550142', 'caller'], 'kept in the redeployed store');
+  });
+});
+
+describe('call records admin API permission', function () {
+  it('guards the listing with callflow.read, as the rest of the package\'s read API', function () {
+    const routes: { path: string; permission: unknown }[] = [];
+    const RED = {
+      httpAdmin: { get: (path: string, guard: { permission: unknown }) => routes.push({ path, permission: guard.permission }) },
+      auth: { needsPermission: (permission: string) => Object.assign(() => undefined, { permission }) },
+    };
+    registerRecordsApi(RED as unknown as Parameters<typeof registerRecordsApi>[0]);
+    assert.deepEqual(routes, [{ path: '/callflow/records/:connection', permission: 'callflow.read' }]);
   });
 });
