@@ -14,7 +14,10 @@ import type { AsteriskConfigNode } from '../../nodes/asterisk/config';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { registerRecordsApi } from '../../nodes/admin/records';
 import { CREDS, connected, ivrFlow, received, useSimulator } from '../support/ivr';
-import { NODES, helper, loggedText, node, redeploy, useNodeRed } from '../support/node-red';
+import { readExamples } from '../../lib/playground/home';
+import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
+import type { NumberBehaviour } from '../../lib/sim/script';
+import { NODES, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 
 describe('call records', function () {
   useNodeRed();
@@ -227,5 +230,81 @@ describe('call records admin API permission', function () {
     };
     registerRecordsApi(RED as unknown as Parameters<typeof registerRecordsApi>[0]);
     assert.deepEqual(routes, [{ path: '/callflow/records/:connection', permission: 'callflow.read' }]);
+  });
+});
+
+function core(file: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
+}
+/** The core nodes the examples hold (inject, debug, comment). */
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(core);
+
+describe('call records of campaign calls', function () {
+  this.timeout(60_000);
+  useNodeRed();
+  const simulator = useSimulator(100);
+  let dir = '';
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-call-records-campaign-'));
+    for (const [n, b] of Object.entries(DEMO_NUMBERS)) simulator().setNumber(n, b as unknown as NumberBehaviour);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps each answered campaign call with its campaign, customer, attempt and result, listed per campaign', async function () {
+    const found = readExamples().find((e) => e.name === 'Survey campaign');
+    assert.ok(found, 'the Survey campaign example');
+    const nodes = structuredClone(found.nodes).map((n: Record<string, unknown>) => {
+      if (n.type === 'callflow-store') return { ...n, file: path.join(dir, 'callflow.db') };
+      if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+      if (n.type === 'callflow-contacts') return { ...n, wires: [['loaded'], []] };
+      return n.connection ? { ...n, connection: 'a1' } : n;
+    });
+    nodes.push({ id: 'loaded', type: 'helper', z: nodes.find((n) => n.type === 'tab')?.id, x: 0, y: 0, wires: [] });
+    const storeId = String(nodes.find((n) => n.type === 'callflow-store')?.id);
+    const asterisk = nodes.find((n) => n.type === 'callflow-asterisk');
+    assert.ok(asterisk);
+    asterisk.recordStore = storeId;
+    const campaign = String(nodes.find((n) => n.type === 'callflow-campaign')?.id);
+    const dialer = String(nodes.find((n) => n.type === 'callflow-dialer')?.id);
+    const contacts = nodes.find((n) => n.type === 'callflow-contacts');
+    const load = nodes.find((n) => n.type === 'inject' && n.name === 'load 6 customers');
+    assert.ok(contacts && load);
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    await waitForStatus(node(dialer), (s) => /^draft/.test(s.text ?? ''), 10_000);
+    const engine = (helper.getNode('a1') as AsteriskConfigNode).engine;
+    assert.ok(engine);
+    // Every answered customer's call ends (six of them); count the ends the engine reports, then wait for the writes.
+    const ends: string[] = [];
+    const allEnded = new Promise<void>((resolve) => {
+      const off = engine.onCallEnded(({ session }) => {
+        if (!session.campaign) return;
+        ends.push(session.campaign.customerId);
+        if (ends.length === 6) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const loaded = new Promise<void>((resolve) => node('loaded').once('input', () => resolve()));
+    node(String(contacts.id)).receive({ topic: load.topic, payload: load.payloadType === 'json' ? (JSON.parse(String(load.payload)) as unknown) : load.payload });
+    await loaded;
+    node(dialer).receive({ topic: 'start' });
+    await allEnded;
+    await engine.records?.idle();
+    const res = await helper.request().get(`/callflow/records/a1?campaign=${encodeURIComponent(campaign)}`).expect(200);
+    const items = (res.body as { items: CallRecord[] }).items;
+    assert.equal(items.length, 6);
+    for (const r of items) {
+      assert.equal(r.direction, 'outbound');
+      assert.equal(r.campaign?.id, campaign);
+      assert.equal(r.campaign?.attempt, 1);
+      assert.match(r.result?.code ?? '', /^(un)?satisfied$/);
+    }
+    assert.deepEqual(items.map((r) => r.campaign?.customerId).sort(), ['S001', 'S002', 'S003', 'S004', 'S005', 'S006']);
+    for (let i = 1; i < items.length; i += 1) assert.ok((items[i - 1]?.endedAt ?? 0) >= (items[i]?.endedAt ?? 0), 'newest first');
   });
 });
