@@ -31,6 +31,9 @@ export function callRecordOf(ended: EndedCall): CallRecord {
   if (session.version !== undefined && session.version.length <= 32) record.version = session.version;
   const c = session.campaign;
   if (c) record.campaign = { id: c.id, name: text(c.name), customerId: c.customerId, attempt: c.attempt, number: text(c.number) };
-  if (session.result) record.result = { code: session.result.code, ...(session.result.subCode ? { subCode: session.result.subCode } : {}) };
+  const result = session.result;
+  if (result && result.code.length > 0 && result.code.length <= 64) {
+    record.result = { code: result.code, ...(result.subCode && result.subCode.length <= 64 ? { subCode: result.subCode } : {}) };
+  }
   return record;
 }

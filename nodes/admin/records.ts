@@ -1,8 +1,9 @@
 /**
  * The admin HTTP API of call records, kept by the store a callflow-asterisk connection names:
  *   GET callflow/records/:connection?flow=&campaign=&after=&limit=
- *       the records of ended calls, newest first, a page at a time (`next` is the cursor of the next page), of one
- *       flow or one campaign (at most one of them), as the store keeps them: ids, caller, dialed number, flow and
+ *       the records of ended calls, newest first, a page at a time (`next` is the cursor of the next page): this
+ *       connection's; or, with flow or campaign (at most one of them), those of that flow or campaign in the store this
+ *       connection names (whichever connection they ended on). As the store keeps them: ids, caller, dialed number, flow and
  *       version, campaign attempt, result, times and the call-end report. Never a call's token or variables (they are
  *       not kept), nor anything of the store's settings; `counts` says how many records were saved and dropped since
  *       the connection started.
@@ -64,6 +65,7 @@ export function registerRecordsApi(RED: NodeAPI): void {
         s.pageCallRecords({
           ...(flow === undefined ? {} : { flow }),
           ...(campaign === undefined ? {} : { campaign }),
+          ...(flow === undefined && campaign === undefined ? { connection: engine.id } : {}),
           ...(after === undefined ? {} : { after }),
           ...(limit === undefined ? {} : { limit }),
         }),

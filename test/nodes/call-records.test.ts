@@ -136,6 +136,12 @@ describe('call records', function () {
     assert.equal(second.items[0]?.caller.number, '+15550100');
     const spring = (await helper.request().get('/callflow/records/a1?campaign=spring').expect(200)).body as Listing;
     assert.deepEqual(spring.items.map((r) => r.campaign?.customerId), ['cust-1', 'cust-0']);
+    // Without a filter: this connection's records only (another connection may share the store).
+    await store.saveCallRecord({ ...(all.items[0] as CallRecord), id: 'elsewhere', connection: 'a9', endedAt: Date.now() + 60_000 });
+    const mine = (await helper.request().get('/callflow/records/a1').expect(200)).body as Listing;
+    assert.deepEqual(mine.items.map((r) => r.id), all.items.map((r) => r.id));
+    const everyMain = (await helper.request().get('/callflow/records/a1?flow=main').expect(200)).body as Listing;
+    assert.equal(everyMain.items[0]?.id, 'elsewhere', 'a flow\'s records in the store, whichever connection');
     const text = JSON.stringify(all);
     for (const m of entered) assert.ok(m.call.token && !text.includes(m.call.token), 'no call token in what is returned');
     assert.ok(!text.includes(file()), 'nothing of the store\'s settings');
