@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { asteriskConfig } from '../../lib/schemas/asterisk';
 import type { CallRecord } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { Store } from '../../lib/store/port';
@@ -224,6 +225,20 @@ describe('call records', function () {
     await engine?.records?.idle();
     const newest = (await store.pageCallRecords({ limit: 1 })).items[0];
     assert.deepEqual([newest?.flow, newest?.caller.number, (newest?.report as { by?: string } | undefined)?.by], ['hold', '+15550142', 'caller'], 'kept in the redeployed store');
+  });
+});
+
+describe('call records settings of the connection', function () {
+  it('refuses a retention out of range in the form, naming the field and the value; empty fields take the defaults', function () {
+    const bad = asteriskConfig.checkForm({ app: 'callflow', url: 'http://pbx:8088', recordStore: 'st', recordDays: 'abc', recordMax: '-1' });
+    assert.ok(!bad.ok);
+    assert.deepEqual(bad.problems, [
+      'recordDays: a whole number of days from 0 (no age limit) to 36500 (got "abc")',
+      'recordMax: a whole number of records from 0 (no count limit) to 100000000 (got -1)',
+    ]);
+    const good = asteriskConfig.checkForm({ app: 'callflow', url: 'http://pbx:8088', recordStore: 'st', recordDays: '', recordMax: '' });
+    assert.ok(good.ok);
+    assert.deepEqual([good.value.recordDays, good.value.recordMax], [90, 1_000_000]);
   });
 });
 
