@@ -22,6 +22,12 @@ export interface AsteriskConfig {
   dialAllowlist: string;
   /** Hosts, *.domains, IP addresses or CIDR ranges media URLs may reach although they are internal addresses. */
   mediaAllowlist: string;
+  /** A callflow-store config node that keeps the record of every call that ends on this connection ('' or absent: none). */
+  recordStore?: string;
+  /** Call records that ended more than this many days ago are deleted (0: no age limit). */
+  recordDays?: number;
+  /** Only this many of the newest call records of this connection are kept (0: no count limit). */
+  recordMax?: number;
 }
 
 export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk', {
@@ -58,6 +64,9 @@ export const asteriskConfig = new Validator<AsteriskConfig>('callflow-asterisk',
       default: '',
       description: 'host names, *.domains, IP addresses or CIDR ranges separated by spaces, commas or new lines',
     },
+    recordStore: { type: 'string', maxLength: 100, default: '', description: 'a store config node (callflow-store), or empty' },
+    recordDays: { type: 'integer', minimum: 0, maximum: 36500, default: 90, description: 'a whole number of days from 0 (no age limit) to 36500' },
+    recordMax: { type: 'integer', minimum: 0, maximum: 100000000, default: 1000000, description: 'a whole number of records from 0 (no count limit) to 100000000' },
   },
   required: ['app', 'useSimulator', 'idleTimeoutSec', 'maxChannels', 'dialAllowlist', 'mediaAllowlist'],
   if: { properties: { useSimulator: { const: false } } },

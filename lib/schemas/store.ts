@@ -265,24 +265,72 @@ export const flowSnapshot = new Validator<FlowSnapshot>('flow snapshot', {
   },
 });
 
-/** What callflow-call-end reports about an ended call (lib/call/report.ts), kept as the call record. */
+/**
+ * An ended call as the store keeps it (lib/call-records/record.ts makes it from the call-end report): who called
+ * whom on which connection, the flow and version it ran, the campaign attempt that placed it, the business result,
+ * the times as numbers (for ordering and retention), and the call-end report itself (who hung up, the cause, the
+ * trace, the keys pressed). Never the call's token or its variables (a flow may keep secrets there).
+ */
 export interface CallRecord {
+  /** The call id (its channel id). */
   id: string;
+  /** The callflow-asterisk config node the call came through; the retention sweep prunes per connection. */
+  connection: string;
+  direction: 'inbound' | 'outbound';
+  caller: { number: string; name: string };
+  /** The number the caller dialed (inbound) or the number called (outbound). */
+  dialed: string;
   flow?: string;
   version?: string;
+  /** For a call a campaign placed: the campaign, its name, the customer, the attempt number and the number called. */
+  campaign?: { id: string; name: string; customerId: string; attempt: number; number: string };
+  /** The business result the flow set (callflow-result). */
+  result?: { code: string; subCode?: string };
   startedAt: number;
   endedAt: number;
+  /** The call-end report (lib/call/report.ts): by, reason, cause, times in ISO 8601, trace, keys pressed. */
   report: Record<string, unknown>;
 }
+
+/** A text a caller or a network chose (a caller name, a dialed number): at most this many characters are kept. */
+export const CALL_RECORD_TEXT_MAX = 200;
+const RECORD_TEXT = { type: 'string', maxLength: CALL_RECORD_TEXT_MAX, description: `a text of at most ${CALL_RECORD_TEXT_MAX} characters` } as const;
 
 export const callRecord = new Validator<CallRecord>('call record', {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'startedAt', 'endedAt', 'report'],
+  required: ['id', 'connection', 'direction', 'caller', 'dialed', 'startedAt', 'endedAt', 'report'],
   properties: {
     id: ID,
+    connection: ID,
+    direction: { type: 'string', enum: ['inbound', 'outbound'], description: 'inbound or outbound' },
+    caller: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['number', 'name'],
+      properties: { number: RECORD_TEXT, name: RECORD_TEXT },
+    },
+    dialed: RECORD_TEXT,
     flow: FLOW,
     version: { type: 'string', maxLength: 32, description: 'a version of at most 32 characters' },
+    campaign: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'name', 'customerId', 'attempt', 'number'],
+      properties: {
+        id: ID,
+        name: RECORD_TEXT,
+        customerId: CUSTOMER_ID,
+        attempt: { type: 'integer', minimum: 1, description: 'an attempt number from 1' },
+        number: RECORD_TEXT,
+      },
+    },
+    result: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['code'],
+      properties: { code: { type: 'string', minLength: 1, maxLength: 64, description: 'a result code' }, subCode: { type: 'string', maxLength: 64, description: 'a sub-result code' } },
+    },
     startedAt: TIME,
     endedAt: TIME,
     report: { type: 'object' },

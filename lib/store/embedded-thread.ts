@@ -160,6 +160,7 @@ export class EmbeddedThreadStore implements Store {
   deleteDocument: Method<'deleteDocument'> = (...a) => this.call('deleteDocument', a);
   saveCallRecord: Method<'saveCallRecord'> = (...a) => this.call('saveCallRecord', a);
   pageCallRecords: Method<'pageCallRecords'> = (...a) => this.call('pageCallRecords', a);
+  pruneCallRecords: Method<'pruneCallRecords'> = (...a) => this.call('pruneCallRecords', a);
   saveMeetingRecord: Method<'saveMeetingRecord'> = (...a) => this.call('saveMeetingRecord', a);
   pageMeetingRecords: Method<'pageMeetingRecords'> = (...a) => this.call('pageMeetingRecords', a);
   saveAnswers: Method<'saveAnswers'> = (...a) => this.call('saveAnswers', a);

@@ -30,8 +30,9 @@
  * lib/store/embedded/: schema.ts (tables and migrations), contact-tables.ts
  * (the contact, queue and lease rows and their statements), contacts.ts (the
  * contact list), queue.ts (the dialer's queue: claims, leases, attempts),
- * blocklist.ts, snapshots.ts, documents.ts, records.ts (call records and
- * questionnaire answers), database.ts (what they share: the handle and
+ * blocklist.ts, snapshots.ts, documents.ts, call-records.ts (call records:
+ * listed newest first, pruned by the retention sweep), records.ts (meeting
+ * records and questionnaire answers), database.ts (what they share: the handle and
  * SQLite's errors).
  */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
@@ -44,6 +45,8 @@ import {
   StoreError,
   type AttemptRow,
   type AttemptTally,
+  type CallRecordPageOptions,
+  type CallRecordPrune,
   type Claim,
   type ContactCounts,
   type ContactState,
@@ -66,6 +69,7 @@ import { EmbeddedContacts } from './embedded/contacts';
 import { failed, type Connection, type Db } from './embedded/database';
 import { EmbeddedDocuments, prepareDocuments } from './embedded/documents';
 import { EmbeddedQueue } from './embedded/queue';
+import { EmbeddedCallRecords, prepareCallRecords } from './embedded/call-records';
 import { EmbeddedRecords, prepareRecords } from './embedded/records';
 import { EMBEDDED_MIGRATIONS, migrate, readVersions } from './embedded/schema';
 import { EmbeddedSnapshots, prepareSnapshots } from './embedded/snapshots';
@@ -90,7 +94,7 @@ const CACHE_KB = Number(process.env.CALLFLOW_SQLITE_CACHE_KB ?? 16384);
 
 /** Every part's prepared statements, made once at open (one object: each part reads the ones it prepared). */
 function prepare(db: Db) {
-  return { ...prepareContactTables(db), ...prepareBlocklist(db), ...prepareSnapshots(db), ...prepareDocuments(db), ...prepareRecords(db) };
+  return { ...prepareContactTables(db), ...prepareBlocklist(db), ...prepareSnapshots(db), ...prepareDocuments(db), ...prepareCallRecords(db), ...prepareRecords(db) };
 }
 type Statements = ReturnType<typeof prepare>;
 
@@ -111,6 +115,7 @@ export class EmbeddedStore implements Store {
   private readonly blocklist: EmbeddedBlocklist;
   private readonly snapshots: EmbeddedSnapshots;
   private readonly documents: EmbeddedDocuments;
+  private readonly callRecords: EmbeddedCallRecords;
   private readonly records: EmbeddedRecords;
 
   constructor(private readonly options: EmbeddedOptions) {
@@ -130,6 +135,7 @@ export class EmbeddedStore implements Store {
     this.blocklist = new EmbeddedBlocklist(connection);
     this.snapshots = new EmbeddedSnapshots(connection);
     this.documents = new EmbeddedDocuments(connection);
+    this.callRecords = new EmbeddedCallRecords(connection);
     this.records = new EmbeddedRecords(connection);
   }
 
@@ -293,15 +299,21 @@ export class EmbeddedStore implements Store {
     return this.documents.deleteDocument(kind, id);
   }
 
-  // --- call records and answers (embedded/records.ts) ----------------------------------
+  // --- call records (embedded/call-records.ts) ------------------------------------------
 
   async saveCallRecord(record: CallRecord): Promise<void> {
-    return this.records.saveCallRecord(record);
+    return this.callRecords.saveCallRecord(record);
   }
 
-  async pageCallRecords(options: PageOptions & { flow?: string } = {}): Promise<Page<CallRecord>> {
-    return this.records.pageCallRecords(options);
+  async pageCallRecords(options: CallRecordPageOptions = {}): Promise<Page<CallRecord>> {
+    return this.callRecords.pageCallRecords(options);
   }
+
+  async pruneCallRecords(prune: CallRecordPrune): Promise<number> {
+    return this.callRecords.pruneCallRecords(prune);
+  }
+
+  // --- meeting records and answers (embedded/records.ts) -------------------------------
 
   async saveMeetingRecord(record: MeetingRecord): Promise<void> {
     return this.records.saveMeetingRecord(record);

@@ -21,8 +21,9 @@
  * lib/store/mongodb/: schema.ts (indexes, migrations and their lock),
  * contact-documents.ts (the contact document), contacts.ts (the contact
  * list), queue.ts (the dialer's queue: claims, leases, attempts),
- * blocklist.ts, snapshots.ts, documents.ts, records.ts (call records and
- * questionnaire answers), database.ts (what they share: the handle and the
+ * blocklist.ts, snapshots.ts, documents.ts, call-records.ts (call records:
+ * listed newest first, pruned by the retention sweep), records.ts (meeting
+ * records and questionnaire answers), database.ts (what they share: the handle and the
  * driver's errors).
  */
 import { MongoClient, type Db, type MongoClientOptions, type WriteConcernSettings } from 'mongodb';
@@ -31,6 +32,8 @@ import {
   StoreError,
   type AttemptRow,
   type AttemptTally,
+  type CallRecordPageOptions,
+  type CallRecordPrune,
   type Claim,
   type ContactCounts,
   type ContactState,
@@ -52,6 +55,7 @@ import { MongoContacts } from './mongodb/contacts';
 import { describeUri, mongoError, type Connection } from './mongodb/database';
 import { MongoDocuments } from './mongodb/documents';
 import { MongoQueue } from './mongodb/queue';
+import { MongoCallRecords } from './mongodb/call-records';
 import { MongoRecords } from './mongodb/records';
 import { migrate, MONGODB_MIGRATIONS, readVersions } from './mongodb/schema';
 import { MongoSnapshots } from './mongodb/snapshots';
@@ -88,6 +92,7 @@ export class MongoStore implements Store {
   private readonly blocklist: MongoBlocklist;
   private readonly snapshots: MongoSnapshots;
   private readonly documents: MongoDocuments;
+  private readonly callRecords: MongoCallRecords;
   private readonly records: MongoRecords;
 
   constructor(private readonly options: MongoOptions) {
@@ -104,6 +109,7 @@ export class MongoStore implements Store {
     this.blocklist = new MongoBlocklist(connection);
     this.snapshots = new MongoSnapshots(connection);
     this.documents = new MongoDocuments(connection);
+    this.callRecords = new MongoCallRecords(connection);
     this.records = new MongoRecords(connection);
   }
 
@@ -282,15 +288,21 @@ export class MongoStore implements Store {
     return this.documents.deleteDocument(kind, id);
   }
 
-  // --- call records and answers (mongodb/records.ts) -----------------------------------
+  // --- call records (mongodb/call-records.ts) -------------------------------------------
 
   async saveCallRecord(record: CallRecord): Promise<void> {
-    return this.records.saveCallRecord(record);
+    return this.callRecords.saveCallRecord(record);
   }
 
-  async pageCallRecords(options: PageOptions & { flow?: string } = {}): Promise<Page<CallRecord>> {
-    return this.records.pageCallRecords(options);
+  async pageCallRecords(options: CallRecordPageOptions = {}): Promise<Page<CallRecord>> {
+    return this.callRecords.pageCallRecords(options);
   }
+
+  async pruneCallRecords(prune: CallRecordPrune): Promise<number> {
+    return this.callRecords.pruneCallRecords(prune);
+  }
+
+  // --- meeting records and answers (mongodb/records.ts) --------------------------------
 
   async saveMeetingRecord(record: MeetingRecord): Promise<void> {
     return this.records.saveMeetingRecord(record);

@@ -282,8 +282,14 @@ export interface Store {
 
   /** Stores an ended call's record; storing the same id again is a no-op (a retry after a lost reply). */
   saveCallRecord(record: CallRecord): Promise<void>;
-  /** Call records by (endedAt, id), optionally of one flow. */
-  pageCallRecords(options?: PageOptions & { flow?: string }): Promise<Page<CallRecord>>;
+  /** Call records newest first, by (endedAt, id) descending; of one flow, one campaign or one connection (at most one of them). */
+  pageCallRecords(options?: CallRecordPageOptions): Promise<Page<CallRecord>>;
+  /**
+   * Deletes, oldest first, at most `limit` call records (of one connection, or of every one) that are beyond the
+   * retention: ended before `before`, or older than the `keep` newest. Returns how many it deleted: `limit` means there
+   * may be more (the retention sweep asks again, a batch at a time, so that no call holds the database long).
+   */
+  pruneCallRecords(prune: CallRecordPrune): Promise<number>;
   /** Stores an ended meeting's record; storing the same id again is a no-op. */
   saveMeetingRecord(record: MeetingRecord): Promise<void>;
   /** Meeting records by (endedAt, id), optionally of one room. */
@@ -291,6 +297,25 @@ export interface Store {
   saveAnswers(answers: QuestionnaireAnswers): Promise<void>;
   /** A questionnaire's answers by (at, id). */
   pageAnswers(questionnaire: string, options?: PageOptions): Promise<Page<QuestionnaireAnswers>>;
+}
+
+export interface CallRecordPageOptions extends PageOptions {
+  flow?: string;
+  /** A campaign's id (the records of the calls it placed). */
+  campaign?: string;
+  /** A callflow-asterisk config node's id. */
+  connection?: string;
+}
+
+export interface CallRecordPrune {
+  /** Only this connection's records (the sweep of one connection's retention). */
+  connection?: string;
+  /** Records that ended before this time (ms since 1970) go. */
+  before?: number;
+  /** Only the newest `keep` records (1 or more) stay. */
+  keep?: number;
+  /** At most this many are deleted (1 to 10,000). */
+  limit: number;
 }
 
 export const DEFAULT_PAGE = 100;

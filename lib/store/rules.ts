@@ -10,7 +10,7 @@ import type { Validator } from '../schemas/validator';
 import { releasesDocument } from '../schemas/releases';
 import { campaignDocument } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
-import { StoreError, pageLimit, type AttemptRow, type Claim, type NextStep, type Page, type PageOptions, type BlocklistCheck, type ProgressMark } from './port';
+import { StoreError, pageLimit, type AttemptRow, type CallRecordPageOptions, type CallRecordPrune, type Claim, type NextStep, type Page, type PageOptions, type BlocklistCheck, type ProgressMark } from './port';
 
 /**
  * The schema version each collection's documents are at in this version of
@@ -24,7 +24,7 @@ export const SCHEMA_VERSIONS = {
   blocklist: 1,
   snapshots: 1,
   documents: 1,
-  call_records: 1,
+  call_records: 2,
   answers: 1,
   meeting_records: 1,
 } as const;
@@ -167,6 +167,27 @@ export function checkStateFilter(state: unknown): void {
   if (state !== undefined && !['waiting', 'due', 'leased', 'done'].includes(state as string)) {
     throw new StoreError('invalid', `state: waiting, due, leased or done (got ${JSON.stringify(state)})`);
   }
+}
+
+/** The filter of pageCallRecords, checked: at most one of flow, campaign and connection, each an id. Returns it (or none). */
+export function checkRecordFilter(options: CallRecordPageOptions): { field: 'flow' | 'campaign' | 'connection'; value: string } | undefined {
+  const given = (['flow', 'campaign', 'connection'] as const).filter((f) => options[f] !== undefined);
+  if (given.length > 1) throw new StoreError('invalid', `call records: one of flow, campaign or connection at a time (got ${given.join(' and ')})`);
+  const field = given[0];
+  if (field === undefined) return undefined;
+  return { field, value: checkId(options[field], field) };
+}
+
+/** The most call records one pruneCallRecords deletes. */
+export const PRUNE_MAX = 10_000;
+
+/** The arguments of pruneCallRecords, checked. */
+export function checkPrune(prune: CallRecordPrune): void {
+  const p = (prune ?? {}) as Partial<CallRecordPrune>;
+  if (p.connection !== undefined) checkId(p.connection, 'connection');
+  if (p.before !== undefined) checkTime(p.before, 'before');
+  if (p.keep !== undefined && !(Number.isSafeInteger(p.keep) && p.keep >= 1)) throw new StoreError('invalid', `keep: a whole number from 1 (got ${JSON.stringify(p.keep)})`);
+  if (!(Number.isInteger(p.limit) && (p.limit ?? 0) >= 1 && (p.limit ?? 0) <= PRUNE_MAX)) throw new StoreError('invalid', `limit: a whole number from 1 to ${PRUNE_MAX} (got ${JSON.stringify(p.limit)})`);
 }
 
 /** A named document about to be written, checked against its kind's schema. */

@@ -24,7 +24,16 @@ export function registerAdminApi(RED: NodeAPI): void {
 
   RED.httpAdmin.get('/callflow/connections', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
     res.json(
-      listEngines().map((e) => ({ id: e.id, app: e.app, state: e.status.state, message: e.status.message, calls: e.callCount, simulator: e.usesSimulator })),
+      listEngines().map((e) => ({
+        id: e.id,
+        app: e.app,
+        state: e.status.state,
+        message: e.status.message,
+        calls: e.callCount,
+        simulator: e.usesSimulator,
+        // Call records saved and dropped (a store that is down) since the connection started, when it keeps them.
+        ...(e.records ? { records: e.records.counts } : {}),
+      })),
     );
   });
 

@@ -8,8 +8,10 @@
 import type { Engine } from '../deployed/engine';
 import { claimEngine, releaseEngine } from '../deployed/engine';
 import type { RoutingConfigNode } from '../routing/config';
+import type { StoreConfigNode } from '../store/config';
 import type { AsteriskConfigNode } from './config';
 import { registerAdminApi } from '../admin/connections';
+import { registerRecordsApi } from '../admin/records';
 import { nodeLogger } from '../red/logger';
 import { translator } from '../red/i18n';
 import { instanceId } from '../deployed/instance';
@@ -20,6 +22,7 @@ import { asteriskConfig, asteriskProblems } from '../../lib/schemas/asterisk';
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'asterisk');
   registerAdminApi(RED);
+  registerRecordsApi(RED);
 
   function AsteriskNode(this: AsteriskConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
@@ -46,6 +49,18 @@ export = function register(RED: NodeAPI): void {
       else if (routing && !routing.table) node.error(t('callflow-asterisk.errors.bad-routing', { problems: routing.problems.join('; ') }));
       const invalid = routingId ? (routing ? routing.problems : [t('callflow-asterisk.errors.no-routing', { id: routingId })]) : [];
       engine.router.setTable(routing?.table, invalid);
+      // The store that keeps a record of every call that ends here, looked up at each record (the store node may be
+      // redeployed on its own); while it is missing, records are dropped and counted, and calls go on.
+      const recordStore = check.value.recordStore ?? '';
+      if (recordStore && !(RED.nodes.getNode(recordStore) as StoreConfigNode | null)?.connection) node.error(t('callflow-asterisk.errors.no-record-store', { id: recordStore }));
+      engine.setRecords(
+        recordStore
+          ? {
+              store: () => (RED.nodes.getNode(recordStore) as StoreConfigNode | null)?.connection,
+              retention: { days: check.value.recordDays ?? 90, max: check.value.recordMax ?? 1_000_000 },
+            }
+          : undefined,
+      );
       offStatus = engine.onStatus((s) => {
         current = CONNECTION_STATUS[s.state];
         for (const user of users) user.status(current);

@@ -20,6 +20,9 @@ import { LiveMeetings } from '../../lib/conference/meetings';
 import { FlowRouter, type FlowHandler, type VersionChooser } from '../../lib/routing/router';
 import type { AsteriskConfig } from '../../lib/schemas/asterisk';
 import { acquireSimulator, type EmbeddedSimulator } from '../../lib/sim/embedded';
+import { CallRecordKeeper } from '../../lib/call-records/keeper';
+import { RecordRetention, type Retention } from '../../lib/call-records/retention';
+import type { StoreConnection } from '../../lib/store/connection';
 
 export interface EngineSettings {
   config: AsteriskConfig;
@@ -27,6 +30,13 @@ export interface EngineSettings {
   password: string;
   /** This Node-RED's mark on its channels (nodes/deployed/instance.ts). */
   instance?: string;
+}
+
+/** Where a connection keeps the record of each call that ends, and for how long (its callflow-asterisk node's settings). */
+export interface RecordSettings {
+  /** The store now (the store node may be redeployed), or undefined when it is not deployed or not valid. */
+  store: () => StoreConnection | undefined;
+  retention: Retention;
 }
 
 /** How long a stopped config node's engine waits for the new instance of a redeploy. */
@@ -115,6 +125,9 @@ export class Engine {
   readonly destinations = new DialAllowlist();
   /** Checks the hosts of http(s) media before Asterisk fetches them (the connection's media allowlist). */
   readonly mediaGuard = new MediaGuard();
+  private recordSettings: RecordSettings | undefined;
+  private keeper: CallRecordKeeper | undefined;
+  private retention: RecordRetention | undefined;
 
   constructor(
     readonly id: string,
@@ -129,6 +142,42 @@ export class Engine {
     this.settings = { ...this.settings, config: { ...this.settings.config, dialAllowlist: config.dialAllowlist, mediaAllowlist: config.mediaAllowlist } };
     this.destinations.set(config.dialAllowlist);
     this.mediaGuard.setAllowlist(config.mediaAllowlist);
+  }
+
+  /**
+   * Where this connection keeps its call records and for how long, or nowhere (undefined). Like the allowlists, it
+   * changes in place: a redeploy that changes only this keeps the connection and its calls.
+   */
+  setRecords(settings: RecordSettings | undefined): void {
+    this.recordSettings = settings;
+    if (!settings || this.closed) {
+      this.retention?.close();
+      this.retention = undefined;
+      return;
+    }
+    const store = (): StoreConnection | undefined => this.recordSettings?.store();
+    const log: Logger = { debug: (m) => this.log.debug(m), info: (m) => this.log.info(m), warn: (m) => this.log.warn(m), error: (m) => this.log.error(m) };
+    this.keeper ??= new CallRecordKeeper({ store, log });
+    if (this.retention) this.retention.set(settings.retention);
+    else {
+      this.retention = new RecordRetention({ connection: this.id, store, log, retention: settings.retention });
+      this.retention.start();
+    }
+  }
+
+  /** What keeps this connection's call records (its counts, the writes in flight), when it keeps them. */
+  get records(): CallRecordKeeper | undefined {
+    return this.recordSettings ? this.keeper : undefined;
+  }
+
+  /** The store that keeps this connection's call records, when there is one. */
+  get recordStore(): StoreConnection | undefined {
+    return this.recordSettings?.store();
+  }
+
+  /** The retention sweep of this connection's call records, when they are kept. */
+  get recordRetention(): RecordRetention | undefined {
+    return this.retention;
   }
 
   get status(): ConnectionStatus {
@@ -180,7 +229,8 @@ export class Engine {
 
   /** Whether the connection itself is the same (the allowlists aside: they change in place). */
   sameSettings(other: EngineSettings): boolean {
-    const connection = (s: EngineSettings): string => JSON.stringify({ ...s, config: { ...s.config, dialAllowlist: undefined, mediaAllowlist: undefined } });
+    const connection = (s: EngineSettings): string =>
+      JSON.stringify({ ...s, config: { ...s.config, dialAllowlist: undefined, mediaAllowlist: undefined, recordStore: undefined, recordDays: undefined, recordMax: undefined } });
     return connection(this.settings) === connection(other);
   }
 
@@ -244,6 +294,8 @@ export class Engine {
     this.offs.push(connection.onStatus((s) => this.emitStatus(s)));
     this.offs.push(registry.onCall((session, start) => this.route(session, start.args)));
     this.offs.push(registry.onEnded((ended) => {
+      // Every call that ends is kept when the connection names a store, whatever nodes are deployed (never waited on).
+      if (this.recordSettings) this.keeper?.keep(ended);
       for (const l of [...this.endedListeners]) l(ended);
     }));
     connection.start();
@@ -320,6 +372,7 @@ export class Engine {
       await withTimeout(this.calls.hangupAll('normal'), 5000);
     }
     for (const off of this.offs.splice(0)) off();
+    this.retention?.close();
     this.registry?.dispose();
     await withTimeout(this.connection?.close() ?? Promise.resolve(), 5000);
     this.simulator?.release();

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Attempt, BlockEntry, CallRecord, ContactInput, FlowSnapshot, MeetingRecord, QuestionnaireAnswers } from '../../lib/schemas/store';
+import type { Attempt, BlockEntry, ContactInput, FlowSnapshot, MeetingRecord, QuestionnaireAnswers } from '../../lib/schemas/store';
 import {
   StoreError,
   type AttemptRow,
@@ -69,7 +69,7 @@ function byRankSeq(a: StoredContact, b: StoredContact): number {
 }
 
 /** The promise rejects with a StoreError of this kind whose message matches each pattern. */
-async function refused(promise: Promise<unknown>, kind: StoreErrorKind, ...mentions: RegExp[]): Promise<StoreError> {
+export async function refused(promise: Promise<unknown>, kind: StoreErrorKind, ...mentions: RegExp[]): Promise<StoreError> {
   let caught: unknown;
   let settled = false;
   try {
@@ -95,7 +95,7 @@ function standalone(n: number): RegExp {
  * paging rules on the way: no page above the limit, and no empty page
  * except an empty listing's only one (so `next` is absent on the last page).
  */
-async function pageAll<T>(limit: number, page: (options: PageOptions) => Promise<Page<T>>): Promise<T[]> {
+export async function pageAll<T>(limit: number, page: (options: PageOptions) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
   let after: string | undefined;
   for (let n = 0; n < 100_000; n += 1) {
@@ -1343,36 +1343,8 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
 
     // --- call records and answers -------------------------------------------------------
 
-    describe('call records and answers', function () {
-      const record = (id: string, endedAt: number, flow?: string): CallRecord => ({
-        id,
-        ...(flow === undefined ? {} : { flow, version: '1.0.0' }),
-        startedAt: endedAt - 60_000,
-        endedAt,
-        report: { cause: 16, endedBy: 'caller', trace: [{ node: 'n1', at: endedAt - 1000 }] },
-      });
-
-      it('stores a call record once: the same id again is a no-op', async function () {
-        const r = record('call-1', T, 'main');
-        await store.saveCallRecord(r);
-        await store.saveCallRecord(r);
-        await store.saveCallRecord({ ...r, endedAt: T + 5, report: { retry: true } });
-        assert.deepEqual(await store.pageCallRecords(), { items: [r] });
-      });
-
-      it('pages call records by (endedAt, id), of every flow or one', async function () {
-        const records = [record('r-d', T + 3000, 'other'), record('r-b', T + 2000, 'main'), record('r-e', T + 1500), record('r-a', T + 2000, 'main'), record('r-c', T + 1000, 'main'), record('r-B', T + 2000, 'main')];
-        for (const r of records) await store.saveCallRecord(r);
-        const byKey = (ids: string[]) => ids.map((id) => records.find((r) => r.id === id));
-        for (const limit of [1, 2, 3, 100]) {
-          assert.deepEqual(await pageAll(limit, (o) => store.pageCallRecords(o)), byKey(['r-c', 'r-e', 'r-B', 'r-a', 'r-b', 'r-d']), `limit ${limit}`);
-          assert.deepEqual(await pageAll(limit, (o) => store.pageCallRecords({ ...o, flow: 'main' })), byKey(['r-c', 'r-B', 'r-a', 'r-b']), `main, limit ${limit}`);
-        }
-        assert.deepEqual(await store.pageCallRecords({ flow: 'none' }), { items: [] });
-        await refused(store.saveCallRecord({ ...record('r-x', T), flow: 'bad flow!' }), 'invalid', /flow/);
-        await refused(store.saveCallRecord({ ...record('r-y', T), endedAt: -1 }), 'invalid', /endedAt/);
-        assert.equal((await pageAll(100, (o) => store.pageCallRecords(o))).length, records.length);
-      });
+    describe('meeting records and answers', function () {
+      // Call records have a suite of their own: test/store/call-records-conformance.ts.
 
       it('stores a meeting record once and pages meeting records by (endedAt, id), of every room or one', async function () {
         const meeting = (id: string, endedAt: number, room?: string): MeetingRecord => ({

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { EMBEDDED_MIGRATIONS, EmbeddedStore } from '../../lib/store/embedded';
 import { StoreError, type StoreErrorKind } from '../../lib/store/port';
 import { SCHEMA_VERSIONS, migrationPlan, type Collection, type Migration } from '../../lib/store/rules';
+import { callRecordConformance, callRecordOf } from './call-records-conformance';
 import { fileStoreHarness, storeConformance } from './conformance';
 
 type Db = Database.Database;
@@ -21,6 +22,7 @@ function tempDir(): string {
 }
 
 storeConformance('embedded', fileStoreHarness((file) => new EmbeddedStore({ file })));
+callRecordConformance('embedded', fileStoreHarness((file) => new EmbeddedStore({ file })));
 
 async function refusedWith(promise: Promise<unknown>, kind: StoreErrorKind, ...mentions: RegExp[]): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
@@ -96,13 +98,13 @@ describe('embedded store', function () {
       const s = embedded({ migrations: recording(ran) });
       await s.open();
       assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
-      assert.deepEqual(ran, ['contacts:1', 'contacts:2', 'contacts:3', 'contacts:4', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'answers:1', 'meeting_records:1']);
+      assert.deepEqual(ran, ['contacts:1', 'contacts:2', 'contacts:3', 'contacts:4', 'blocklist:1', 'snapshots:1', 'documents:1', 'call_records:1', 'call_records:2', 'answers:1', 'meeting_records:1']);
       await s.importContacts('spring', [{ customerId: 'ann', numbers: [{ number: '+15550100' }] }], 1_000_000);
       await s.close();
 
       const again = embedded({ migrations: recording(ran) });
       await again.open();
-      assert.equal(ran.length, 10, 'no step runs twice');
+      assert.equal(ran.length, 11, 'no step runs twice');
       assert.deepEqual(again.versions(), { ...SCHEMA_VERSIONS });
       assert.equal((await again.getContact('spring', 'ann'))?.seq, 1, 'the data is kept');
     });
@@ -427,6 +429,56 @@ describe('embedded store', function () {
         assert.ok(!columns.includes('lease_token') && !columns.includes('lease_worker'), columns.join(', '));
       } finally {
         raw2.close();
+      }
+    });
+  });
+
+  describe('call records schema version 2', function () {
+    it('gives a version 1 file the connection and campaign columns, read from each record, and lists and prunes along indexes', async function () {
+      // A file whose call_records table is as version 1 made it (the rest at this package's versions).
+      const first = embedded();
+      await first.open();
+      await first.close();
+      const db = raw();
+      db.exec(`DROP TABLE call_records; UPDATE meta SET version = 1 WHERE collection = 'call_records'`);
+      void EMBEDDED_MIGRATIONS.find((m) => m.collection === 'call_records' && m.to === 1)?.up(db);
+      const insert = db.prepare('INSERT INTO call_records (id, flow, ended_at, doc) VALUES (?, ?, ?, ?)');
+      // A record as version 1 took it (no connection), and one that carries its connection and campaign.
+      insert.run('old', 'main', 1000, JSON.stringify({ id: 'old', flow: 'main', startedAt: 0, endedAt: 1000, report: {} }));
+      const linked = callRecordOf('new', 2000, { flow: 'main', campaign: { id: 'spring', name: 'Spring', customerId: 'ann', attempt: 1, number: '+15550100' } });
+      insert.run('new', 'main', 2000, JSON.stringify(linked));
+      db.close();
+
+      const s = embedded();
+      await s.open();
+      assert.deepEqual(s.versions(), { ...SCHEMA_VERSIONS });
+      assert.deepEqual((await s.pageCallRecords()).items.map((r) => r.id), ['new', 'old'], 'both kept');
+      assert.deepEqual(await s.pageCallRecords({ campaign: 'spring' }), { items: [linked] });
+      assert.deepEqual((await s.pageCallRecords({ connection: 'a1' })).items.map((r) => r.id), ['new']);
+      assert.equal(await s.pruneCallRecords({ connection: 'a1', before: 5000, limit: 10 }), 1, 'the v1 record has no connection: only a sweep of every connection reaches it');
+      assert.equal(await s.pruneCallRecords({ before: 5000, limit: 10 }), 1);
+
+      const st = (s as unknown as { st?: Record<string, { source: string } | undefined> }).st;
+      const check = new Database(file, { readonly: true });
+      try {
+        const plan = (name: string, ...params: unknown[]): string[] => {
+          const sql = st?.[name]?.source;
+          assert.ok(sql, `the store prepares its ${name} statement`);
+          return check.prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((r) => r.detail);
+        };
+        const expect = (name: string, pattern: RegExp, ...params: unknown[]): void => {
+          const p = plan(name, ...params);
+          assert.ok(p.some((d) => pattern.test(d)), `${name}: ${p.join('\n')}`);
+          assert.ok(!p.some((d) => /^SCAN call_records\b/.test(d)), `${name} scans the table: ${p.join('\n')}`);
+          assert.ok(!p.some((d) => /TEMP B-TREE/.test(d)), `${name} sorts: ${p.join('\n')}`);
+        };
+        expect('pageCampaignRecords', /USING INDEX call_records_campaign \(campaign=\?/, 'spring', 1, 1, 'x', 10);
+        expect('pageConnectionRecords', /USING INDEX call_records_connection \(connection=\?/, 'a1', 1, 1, 'x', 10);
+        expect('pageFlowRecords', /USING INDEX call_records_flow \(flow=\?/, 'main', 1, 1, 'x', 10);
+        expect('keptLastOf', /USING (COVERING )?INDEX call_records_connection \(connection=\?\)/, 'a1', 5);
+        expect('pruneRecordsOf', /USING (COVERING )?INDEX call_records_connection \(connection=\?/, 'a1', 1, 1, 'x', 10);
+      } finally {
+        check.close();
       }
     });
   });

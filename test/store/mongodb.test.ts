@@ -9,38 +9,40 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { makeStore } from '../../lib/store';
 import { MongoStore, describeUri, mongoError } from '../../lib/store/mongodb';
-import { storeConformance } from './conformance';
+import { callRecordConformance } from './call-records-conformance';
+import { storeConformance, type StoreHarness } from './conformance';
 
 const uri = process.env.MONGODB_URI;
 
-storeConformance(
-  'mongodb',
-  async () => {
-    const database = `callflow_test_${randomBytes(4).toString('hex')}`;
-    const opened: MongoStore[] = [];
-    const open = async (): Promise<MongoStore> => {
-      const s = new MongoStore({ uri: uri ?? '', database, serverSelectionTimeoutMs: 5000 });
-      opened.push(s);
-      await s.open();
-      return s;
-    };
-    const store = await open();
-    return {
-      store,
-      second: open,
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-        const client = new MongoClient(uri ?? '');
-        try {
-          await client.db(database).dropDatabase();
-        } finally {
-          await client.close();
-        }
-      },
-    };
-  },
-  uri ? {} : { skip: 'MONGODB_URI is not set: the MongoDB half of the store conformance suite did not run (set MONGODB_URI=mongodb://host:27017 to run it)' },
-);
+/** A fresh database per test, dropped afterwards. */
+async function mongoHarness(): Promise<StoreHarness> {
+  const database = `callflow_test_${randomBytes(4).toString('hex')}`;
+  const opened: MongoStore[] = [];
+  const open = async (): Promise<MongoStore> => {
+    const s = new MongoStore({ uri: uri ?? '', database, serverSelectionTimeoutMs: 5000 });
+    opened.push(s);
+    await s.open();
+    return s;
+  };
+  const store = await open();
+  return {
+    store,
+    second: open,
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      const client = new MongoClient(uri ?? '');
+      try {
+        await client.db(database).dropDatabase();
+      } finally {
+        await client.close();
+      }
+    },
+  };
+}
+
+const skip = uri ? {} : { skip: 'MONGODB_URI is not set: the MongoDB half of the store conformance suite did not run (set MONGODB_URI=mongodb://host:27017 to run it)' };
+storeConformance('mongodb', mongoHarness, skip);
+callRecordConformance('mongodb', mongoHarness, skip);
 
 describe('MongoDB store without a server', function () {
   it('names the hosts of a connection string, never its user or password', function () {

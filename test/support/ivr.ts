@@ -61,6 +61,8 @@ export interface FlowOptions {
   dialAllowlist?: string;
   /** The connection's media allowlist (default: none). */
   mediaAllowlist?: string;
+  /** More properties of the connection node (the store that keeps its call records, their retention). */
+  connection?: Record<string, unknown>;
 }
 
 /** a1 (connection) + the nodes (on tab "tab"), plus Complete and Catch nodes watching `watched` (ids completed and caught). */
@@ -78,6 +80,7 @@ export function ivrFlow(sim: Simulator, nodes: object[], watched: string[], opti
       ...(options.routing ? { routing: options.routing } : {}),
       ...(options.dialAllowlist === undefined ? {} : { dialAllowlist: options.dialAllowlist }),
       ...(options.mediaAllowlist === undefined ? {} : { mediaAllowlist: options.mediaAllowlist }),
+      ...options.connection,
     },
     // x and y make them flow nodes (without, Node-RED takes a node for a config node).
     ...nodes.map((n, i) => ({ z: 'tab', x: 100 + 150 * i, y: 100, ...n })),

@@ -1,8 +1,8 @@
-/** The embedded store's call records and questionnaire answers: written once (a repeat is a no-op), read by page in time order. */
+/** The embedded store's meeting records and questionnaire answers (call records: call-records.ts): written once (a repeat is a no-op), read by page in time order. */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
-import type { CallRecord, MeetingRecord, QuestionnaireAnswers } from '../../schemas/store';
-import { callRecord, meetingRecord, questionnaireAnswers } from '../../schemas/store';
+import type { MeetingRecord, QuestionnaireAnswers } from '../../schemas/store';
+import { meetingRecord, questionnaireAnswers } from '../../schemas/store';
 import { pageLimit, type Page, type PageOptions } from '../port';
 import { checked, decodeCursor, pageOf } from '../rules';
 import { failed, type Connection, type Db } from './database';
@@ -11,13 +11,6 @@ export type RecordStatements = ReturnType<typeof prepareRecords>;
 
 export function prepareRecords(db: Db) {
   return {
-    insertRecord: db.prepare('INSERT OR IGNORE INTO call_records (id, flow, ended_at, doc) VALUES (?, ?, ?, ?)'),
-    pageRecords: db.prepare<[number, number, string, number], { doc: string }>(
-      'SELECT doc FROM call_records WHERE ended_at > ? OR (ended_at = ? AND id > ?) ORDER BY ended_at, id LIMIT ?',
-    ),
-    pageFlowRecords: db.prepare<[string, number, number, string, number], { doc: string }>(
-      'SELECT doc FROM call_records WHERE flow = ? AND (ended_at > ? OR (ended_at = ? AND id > ?)) ORDER BY ended_at, id LIMIT ?',
-    ),
     insertMeeting: db.prepare('INSERT OR IGNORE INTO meeting_records (id, room, ended_at, doc) VALUES (?, ?, ?, ?)'),
     pageMeetings: db.prepare<[number, number, string, number], { doc: string }>(
       'SELECT doc FROM meeting_records WHERE ended_at > ? OR (ended_at = ? AND id > ?) ORDER BY ended_at, id LIMIT ?',
@@ -37,23 +30,6 @@ export class EmbeddedRecords {
 
   private get st(): RecordStatements {
     return this.c.st;
-  }
-
-  async saveCallRecord(record: CallRecord): Promise<void> {
-    checked(callRecord, record, 'call record');
-    try {
-      this.st.insertRecord.run(record.id, record.flow ?? null, record.endedAt, JSON.stringify(record));
-      return;
-    } catch (err) {
-      failed(err, 'saving a call record');
-    }
-  }
-
-  async pageCallRecords(options: PageOptions & { flow?: string } = {}): Promise<Page<CallRecord>> {
-    const limit = pageLimit(options);
-    const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
-    const rows = options.flow === undefined ? this.st.pageRecords.all(at, at, id, limit + 1) : this.st.pageFlowRecords.all(options.flow, at, at, id, limit + 1);
-    return pageOf(rows, limit, (r) => JSON.parse(r.doc) as CallRecord, (r) => [r.endedAt, r.id]);
   }
 
   async saveMeetingRecord(record: MeetingRecord): Promise<void> {

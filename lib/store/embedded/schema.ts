@@ -131,6 +131,21 @@ export const EMBEDDED_MIGRATIONS: readonly Migration<Db>[] = [
     },
   },
   {
+    // v2: records carry their connection and campaign (columns, read from the document), so that they are listed per
+    // campaign and pruned per connection (the retention each callflow-asterisk node sets) along an index each.
+    collection: 'call_records',
+    to: 2,
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE call_records ADD COLUMN connection TEXT;
+        ALTER TABLE call_records ADD COLUMN campaign TEXT;
+        UPDATE call_records SET connection = json_extract(doc, '$.connection'), campaign = json_extract(doc, '$.campaign.id');
+        CREATE INDEX call_records_connection ON call_records (connection, ended_at, id);
+        CREATE INDEX call_records_campaign ON call_records (campaign, ended_at, id) WHERE campaign IS NOT NULL;
+      `);
+    },
+  },
+  {
     collection: 'meeting_records',
     to: 1,
     up: (db) => {

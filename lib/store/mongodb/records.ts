@@ -1,14 +1,11 @@
-/** The MongoDB store's call records and questionnaire answers: written once (a repeat is a no-op), read by page in time order. */
+/** The MongoDB store's meeting records and questionnaire answers (call records: call-records.ts): written once (a repeat is a no-op), read by page in time order. */
 import type { Db, Filter } from 'mongodb';
-import type { CallRecord, MeetingRecord, QuestionnaireAnswers } from '../../schemas/store';
-import { callRecord, meetingRecord, questionnaireAnswers } from '../../schemas/store';
+import type { MeetingRecord, QuestionnaireAnswers } from '../../schemas/store';
+import { meetingRecord, questionnaireAnswers } from '../../schemas/store';
 import { pageLimit, type Page, type PageOptions } from '../port';
 import { checked, decodeCursor, pageOf } from '../rules';
 import { isDuplicateKey, mongoError, run, type Connection } from './database';
 
-interface RecordDoc extends Omit<CallRecord, 'id'> {
-  _id: string;
-}
 interface MeetingDoc extends Omit<MeetingRecord, 'id'> {
   _id: string;
 }
@@ -21,28 +18,6 @@ export class MongoRecords {
 
   private get handle(): Db {
     return this.c.handle;
-  }
-
-  async saveCallRecord(record: CallRecord): Promise<void> {
-    checked(callRecord, record, 'call record');
-    const { id, ...rest } = record;
-    try {
-      await this.handle.collection<RecordDoc>('call_records').insertOne({ _id: id, ...rest });
-    } catch (err) {
-      if (isDuplicateKey(err)) return;
-      throw mongoError(err, 'saving a call record');
-    }
-  }
-
-  async pageCallRecords(options: PageOptions & { flow?: string } = {}): Promise<Page<CallRecord>> {
-    const limit = pageLimit(options);
-    const [at, id] = (decodeCursor(options.after, ['number', 'string']) as [number, string] | undefined) ?? [-1, ''];
-    return run('listing call records', async () => {
-      const filter: Filter<RecordDoc> = { $or: [{ endedAt: { $gt: at } }, { endedAt: at, _id: { $gt: id } }] };
-      if (options.flow !== undefined) filter.flow = options.flow;
-      const docs = await this.handle.collection<RecordDoc>('call_records').find(filter).sort({ endedAt: 1, _id: 1 }).limit(limit + 1).toArray();
-      return pageOf(docs, limit, ({ _id, ...rest }) => ({ id: _id, ...rest }), (r) => [r.endedAt, r.id]);
-    });
   }
 
   async saveMeetingRecord(record: MeetingRecord): Promise<void> {

@@ -83,6 +83,17 @@ export const MONGODB_MIGRATIONS: readonly Migration<Db>[] = [
     },
   },
   {
+    // v2: records carry their connection and campaign; listed per campaign and pruned per connection along these.
+    collection: 'call_records',
+    to: 2,
+    up: async (db) => {
+      await db.collection('call_records').createIndexes([
+        { key: { connection: 1, endedAt: 1, _id: 1 }, name: 'connection' },
+        { key: { 'campaign.id': 1, endedAt: 1, _id: 1 }, name: 'campaign', partialFilterExpression: { 'campaign.id': { $exists: true } } },
+      ]);
+    },
+  },
+  {
     collection: 'meeting_records',
     to: 1,
     up: async (db) => {
