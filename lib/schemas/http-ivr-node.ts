@@ -49,13 +49,14 @@ export interface HttpIvrConfig {
 /** Header names the node writes itself (or that would change the request's framing or its signature). */
 export const RESERVED_HEADERS = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'x-callflow-signature', 'x-twilio-signature', 'user-agent'];
 
-const URL_PATTERN = '^(https?://[^\\s]{1,2000}|/[^\\s]{0,2000})$';
+/** An http(s) URL, or a path of this Node-RED with a name of its own: "/" alone would be the whole of it (its admin API too). */
+const URL_PATTERN = '^(https?://[^\\s]{1,2000}|/[^\\s/?#][^\\s]{0,1999})$';
 
 export const httpIvrConfig = new Validator<HttpIvrConfig>('callflow-http-ivr', {
   type: 'object',
   properties: {
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
-    url: { type: 'string', minLength: 1, maxLength: 2000, pattern: URL_PATTERN, description: 'an http:// or https:// URL, or a /path of this Node-RED' },
+    url: { type: 'string', minLength: 1, maxLength: 2000, pattern: URL_PATTERN, description: 'an http:// or https:// URL, or a /path of this Node-RED (not / alone)' },
     method: { type: 'string', enum: ['POST', 'GET'], default: 'POST', description: 'POST or GET' },
     encoding: { type: 'string', enum: ['json', 'form'], default: 'json', description: 'json or form' },
     mode: { type: 'string', enum: ['callflow', 'twiml'], default: 'callflow', description: 'callflow (JSON or XML command sets) or twiml' },
@@ -77,7 +78,7 @@ export const httpIvrConfig = new Validator<HttpIvrConfig>('callflow-http-ivr', {
     },
     timeoutSec: { type: 'number', minimum: 1, maximum: 60, default: 5, description: 'seconds from 1 to 60' },
     retries: { type: 'integer', minimum: 0, maximum: 5, default: 1, description: 'a whole number from 0 to 5' },
-    fallbackUrl: { type: 'string', maxLength: 2000, pattern: `^$|${URL_PATTERN}`, default: '', description: 'an http:// or https:// URL, a /path of this Node-RED, or empty' },
+    fallbackUrl: { type: 'string', maxLength: 2000, pattern: `^$|${URL_PATTERN}`, default: '', description: 'an http:// or https:// URL, a /path of this Node-RED (not / alone), or empty' },
     allowlist: {
       type: 'array',
       maxItems: 100,

@@ -54,6 +54,28 @@ function functionUrl(base: string, path: string): string {
   return query === undefined ? joined : `${joined}?${query}`;
 }
 
+/**
+ * Why an address written /path cannot be the application's: the application may reach every URL under it (`within`),
+ * so it must not be this Node-RED's root, nor hold (or sit in) its admin API (httpAdminRoot), once dot segments are
+ * resolved ("/a/.." is "/").
+ */
+function selfPathProblems(RED: NodeAPI, config: HttpIvrConfig): string[] {
+  const settings = RED.settings as { httpNodeRoot?: unknown; httpAdminRoot?: unknown };
+  const root = (typeof settings.httpNodeRoot === 'string' ? settings.httpNodeRoot : '/').replace(/\/+$/, '');
+  const admin = settings.httpAdminRoot === false ? undefined : `${(typeof settings.httpAdminRoot === 'string' ? settings.httpAdminRoot : '/').replace(/\/+$/, '')}/`;
+  const problems: string[] = [];
+  for (const [field, text] of [['url', config.url], ['fallbackUrl', config.fallbackUrl]] as const) {
+    if (!text.startsWith('/')) continue;
+    const path = new URL(`${root}${text}`, 'http://node-red.invalid').pathname;
+    const under = path.endsWith('/') ? path : `${path}/`;
+    if (under === '/') problems.push(`${field} ${JSON.stringify(text.slice(0, 80))} is the root of this Node-RED: the application could reach every path of it; give it a path of its own, such as /ivr-app`);
+    else if (admin !== undefined && (admin.startsWith(under) || (admin !== '/' && under.startsWith(admin)))) {
+      problems.push(`${field} ${JSON.stringify(text.slice(0, 80))} holds or sits in this Node-RED's admin API (${admin}): give the application a path of its own`);
+    }
+  }
+  return problems;
+}
+
 function failureOf(err: unknown): HttpIvrFailure | undefined {
   if (err instanceof ApplicationError) return new HttpIvrFailure(err.message, { reason: err.reason, message: err.message });
   if (err instanceof CommandSetError) return new HttpIvrFailure(err.message, { reason: `command-set: ${err.rule}`, message: err.message });
@@ -122,6 +144,7 @@ export = function register(RED: NodeAPI): void {
     validator: httpIvrConfig,
     outputs: (config) => config.returns.length,
     credentials: { secret: { type: 'password' } },
+    check: (config) => selfPathProblems(RED, config),
     async run({ config, t, engine, session, signal, node, traceOutcome }) {
       const { app, base } = applicationOf(node, config);
       const meetings = config.meetings ? (RED.nodes.getNode(config.meetings) as MeetingsConfigNode | null) : null;

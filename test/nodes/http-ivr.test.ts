@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lib/http-ivr/signature';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { NODES, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 
 interface Asked {
   method: string;
@@ -426,6 +426,31 @@ describe('callflow-http-ivr', function () {
       await place().ended();
       assert.equal((await ended).payload.trace.at(-1)?.outcome, 'error');
     });
+
+    it('variables set at each request cannot grow without bound: a set past 64 KiB is refused whole, the ones set before are kept', async function () {
+      // 40 new names of 1,500 characters a request: each answer is under 64 KiB, but the call's variables would add one a request.
+      const many = (prefix: string): Record<string, string> => Object.fromEntries(Array.from({ length: 40 }, (_v, i) => [`${prefix}${i}`, prefix.repeat(1500)]));
+      app.script(
+        { body: { main: { command: 'set', vars: many('a') }, jump: { url: 'more' } } },
+        { body: { main: { command: 'set', vars: many('b') }, jump: { url: 'more' } } },
+        { body: { main: { command: 'return', output: 'agent' } } },
+      );
+      await deploy();
+      const failed = nextMessage<CallMsg & { payload: { reason: string; message: string } }>(node('failed'));
+      place();
+      const msg = await failed;
+      assert.equal(msg.payload.reason, 'vars-too-large');
+      assert.match(msg.payload.message, /more than the 65536/);
+      assert.deepEqual(Object.keys(msg.call.vars).sort(), Object.keys(many('a')).sort());
+      assert.equal(app.asked.length, 2);
+    });
+
+    it('a jump to itself with a pause of 0 seconds in between is a loop too (it takes none of the caller\'s time)', async function () {
+      app.script({ body: { main: { command: 'pause', seconds: 0 }, jump: { url: '' } } });
+      const payload = await failure();
+      assert.equal(payload.reason, 'loop');
+      assert.equal(app.asked.length, 10);
+    });
   });
 
   it('an application in this Node-RED (/path) cannot send the call anywhere else on it, such as the admin API', async function () {
@@ -449,6 +474,35 @@ describe('callflow-http-ivr', function () {
     assert.equal(payload.reason, 'refused');
     assert.match(payload.message, /not under/);
     assert.deepEqual(reached.map((r) => r.split('?')[0]), ['/selfapp/']);
+  });
+
+  it('refuses at deploy an address of this Node-RED that is its root or its admin API: the application could reach all of it', async function () {
+    const lines = async (settings: Record<string, unknown>, nodes: { id: string; url: string; fallbackUrl?: string }[]): Promise<Record<string, unknown>> => {
+      helper.settings(settings);
+      try {
+        await helper.load(NODES, [{ id: 'tab', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ ...HTTP_IVR, allowlist: [], z: 'tab', outputs: 3, wires: [[], [], []], ...n }))]);
+        for (const n of nodes) await waitForStatus(node(n.id), (st) => st.text === 'callflow.status.invalid-config');
+        const logged = (helper.log().args as [{ id?: string; msg?: unknown }][]).map(([e]) => e);
+        return Object.fromEntries(nodes.map((n) => [n.id, logged.find((e) => e.id === n.id)?.msg]));
+      } finally {
+        await helper.unload();
+        helper.settings({});
+      }
+    };
+    const root = await lines({}, [
+      { id: 'slash', url: '/' },
+      { id: 'dots', url: '/ivr/..' },
+      { id: 'fallback', url: '/ivr', fallbackUrl: '/x/%2e%2e/' },
+    ]);
+    assert.match(String(root.slash), /^invalid settings: url: .*not \/ alone/);
+    assert.equal(root.dots, 'invalid settings: url "/ivr/.." is the root of this Node-RED: the application could reach every path of it; give it a path of its own, such as /ivr-app');
+    assert.match(String(root.fallback), /^invalid settings: fallbackUrl "\/x\/%2e%2e\/" is the root of this Node-RED/);
+    const admin = await lines({ httpAdminRoot: '/admin' }, [
+      { id: 'holds', url: '/admin' },
+      { id: 'in', url: '/admin/flows' },
+    ]);
+    assert.equal(admin.holds, 'invalid settings: url "/admin" holds or sits in this Node-RED\'s admin API (/admin/): give the application a path of its own');
+    assert.match(String(admin.in), /url "\/admin\/flows" holds or sits in this Node-RED's admin API/);
   });
 
   it('the caller hanging up mid-request abandons the request: nothing leaves the node, the connection is closed', async function () {
