@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lib/http-ivr/signature';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 
 interface Asked {
   method: string;
@@ -25,7 +25,8 @@ type Answer = { status?: number; type?: string; body: string | object; headers?:
 /** An application server: `answer` decides each response; every request is kept in `asked`. */
 class Application {
   readonly asked: Asked[] = [];
-  answer: (req: Asked) => Answer = () => ({ body: { main: { command: 'hangup' } } });
+  /** A promise: the answer when it settles (a test holds the application mid-request). */
+  answer: (req: Asked) => Answer | Promise<Answer> = () => ({ body: { main: { command: 'hangup' } } });
   /** Requests the server left unanswered ('hang'), closed when their client gave up. */
   readonly hung: Promise<void>[] = [];
   private readonly server = http.createServer((req, res) => {
@@ -38,14 +39,15 @@ class Application {
       const params = body === '' ? {} : type.startsWith('application/json') ? (JSON.parse(body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(body));
       const asked: Asked = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body, params, url: `http://${req.headers.host}${req.url}` };
       this.asked.push(asked);
-      const answer = this.answer(asked);
-      if (answer === 'hang') {
-        this.hung.push(new Promise((resolve) => res.on('close', () => resolve())));
-        return;
-      }
-      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-      res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json', ...answer.headers });
-      res.end(text);
+      void Promise.resolve(this.answer(asked)).then((answer) => {
+        if (answer === 'hang') {
+          this.hung.push(new Promise((resolve) => res.on('close', () => resolve())));
+          return;
+        }
+        const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+        res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json', ...answer.headers });
+        res.end(text);
+      });
     });
   });
 
@@ -503,6 +505,74 @@ describe('callflow-http-ivr', function () {
     ]);
     assert.equal(admin.holds, 'invalid settings: url "/admin" holds or sits in this Node-RED\'s admin API (/admin/): give the application a path of its own');
     assert.match(String(admin.in), /url "\/admin\/flows" holds or sits in this Node-RED's admin API/);
+  });
+
+  describe('a deploy while a call waits for the application', function () {
+    /** The deployed flow, with the node's settings; `ivr: false` leaves the node out (a deploy that removes it). */
+    const flowWith = (settings: object, ivr = true): object[] =>
+      ivrFlow(
+        simulator(),
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [[ivr ? 'hi' : 'hu']] },
+          ...(ivr ? [{ id: 'hi', ...HTTP_IVR, url: base, outputs: 3, ...settings, wires: [['agent', 'hu'], ['survey', 'hu'], ['failed', 'hu']] }] : []),
+          { id: 'hu', type: 'callflow-hangup', reason: 'normal', wires: [] },
+          { id: 'agent', type: 'helper' },
+          { id: 'survey', type: 'helper' },
+          { id: 'failed', type: 'helper' },
+        ],
+        ['hi'],
+      );
+
+    /** Deploys, places a call and resolves once its first request is with the application, which answers when told. */
+    async function midRequest(): Promise<{ call: ReturnType<typeof place>; release: (a: Answer) => void }> {
+      let arrived: () => void = () => undefined;
+      const asked = new Promise<void>((resolve) => (arrived = resolve));
+      let release: (a: Answer) => void = () => undefined;
+      const held = new Promise<Answer>((resolve) => (release = resolve));
+      app.answer = () => {
+        arrived();
+        return held;
+      };
+      await helper.load(NODES, flowWith({}), { ...CREDS, hi: {} });
+      await connected();
+      const call = place();
+      await asked;
+      return { call, release };
+    }
+
+    it('removed: the request is abandoned at once (its connection closed) and the call hung up', async function () {
+      const { call, release } = await midRequest();
+      // The application never answers; app.hung resolves when its client closes the connection.
+      release('hang');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(app.hung.length, 1);
+      await redeploy(flowWith({}, false), CREDS);
+      const report = await call.ended();
+      assert.equal(report.ended?.by, 'application');
+      await Promise.all(app.hung);
+      assert.equal(app.asked.length, 1);
+    });
+
+    it('restarted unchanged: the request goes on, and the call leaves through the new instance of the node', async function () {
+      const { call, release } = await midRequest();
+      await redeploy(flowWith({}), CREDS);
+      const out = nextMessage<CallMsg>(node('agent'));
+      release({ body: { main: { command: 'return', output: 'agent', payload: { via: 'the new instance' } } } });
+      const msg = await out;
+      assert.deepEqual(msg.payload, { via: 'the new instance' });
+      assert.equal(call.report().ended, undefined, 'the call is still up');
+    });
+
+    it('changed: the request goes on as the node was, then the call is hung up, with a warning (it cannot take the new settings)', async function () {
+      const { call, release } = await midRequest();
+      await redeploy(flowWith({ maxRequests: 5 }), CREDS);
+      const out = received('agent');
+      release({ body: { main: { command: 'return', output: 'agent' } } });
+      const report = await call.ended();
+      assert.equal(report.ended?.by, 'application');
+      assert.match(loggedText(), /this node was stopped \(redeploy or shutdown\) while handling it/);
+      assert.equal(out.length, 0);
+    });
   });
 
   it('the caller hanging up mid-request abandons the request: nothing leaves the node, the connection is closed', async function () {
