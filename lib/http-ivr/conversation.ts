@@ -158,7 +158,16 @@ export class Conversation {
     }
     this.requests += 1;
     if (requests.hasSubscribers) requests.publish({ call: this.session.id, phase: 'request', step: this.requests });
-    const doc = await this.ports.fetch(target, current, this.facts(), event, this.signal);
+    // While the application is asked, the caller is between steps, as between elements: keys pressed now are kept for
+    // the next collect (type-ahead, lib/call/registry.ts keeps them while `between`), not dropped.
+    const session = this.session;
+    session.between = true;
+    let doc: Document;
+    try {
+      doc = await this.ports.fetch(target, current, this.facts(), event, this.signal);
+    } finally {
+      session.between = false;
+    }
     if (requests.hasSubscribers) requests.publish({ call: this.session.id, phase: 'response', step: this.requests });
     return { doc, program: this.ports.parse(doc) };
   }

@@ -507,6 +507,26 @@ describe('callflow-http-ivr', function () {
     assert.match(String(admin.in), /url "\/admin\/flows" holds or sits in this Node-RED's admin API/);
   });
 
+  it('keys the caller presses while the node waits for the application are kept for the next collect (type-ahead), not lost', async function () {
+    let pressed: () => void = () => undefined;
+    const keysIn = new Promise<void>((resolve) => (pressed = resolve));
+    app.answer = (req) => {
+      if (req.path === '/app') return { body: { main: { command: 'play', media: ['sound:beep'] }, jump: { url: 'menu' } } };
+      if (req.path === '/app/menu') return keysIn.then(() => ({ body: { main: { command: 'collect', maxDigits: 3, timeoutSec: 1 }, jump: { url: 'done' } } }));
+      return { body: { main: { command: 'return', output: 'agent' } } };
+    };
+    await deploy();
+    const out = nextMessage<CallMsg>(node('agent'));
+    const call = place();
+    await call.until('playback-end');
+    // While the request for /app/menu is held: the application answers once the keys are in.
+    await call.press('12#');
+    pressed();
+    await out;
+    const done = app.asked.find((a) => a.path === '/app/done');
+    assert.deepEqual([done?.params.event, done?.params.outcome, done?.params.digits], ['collect', 'digits', '12']);
+  });
+
   describe('a deploy while a call waits for the application', function () {
     /** The deployed flow, with the node's settings; `ivr: false` leaves the node out (a deploy that removes it). */
     const flowWith = (settings: object, ivr = true): object[] =>
