@@ -14,7 +14,7 @@ import { Conversation, ConversationError, type ConversationPorts } from '../../l
 import { compileCommandSetSchemas, parseCommandSet } from '../../lib/http-ivr/parse';
 import { Application, ApplicationError } from '../../lib/http-ivr/requests';
 import { transferToDialplan, transferToEndpoint } from '../../lib/ivr/transfer';
-import { httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
+import { headerValues, httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
 import type { MeetingRecord } from '../../lib/schemas/store';
 import type { Engine } from '../deployed/engine';
 import { defineElement } from '../element/element';
@@ -35,6 +35,28 @@ class HttpIvrFailure extends Error {
 
 interface Credentials {
   secret?: string;
+  /** JSON text: the value of each header, in the order of the settings' headers (values are secrets: API keys). */
+  headerValues?: string;
+}
+
+/**
+ * Each header with its value: from the credentials, else (a flow saved before values moved there) from the settings.
+ * Throws naming the credential, never a value.
+ */
+function headersOf(config: HttpIvrConfig, credentials: Credentials): Record<string, string> {
+  let values: string[] = [];
+  if (credentials.headerValues !== undefined && credentials.headerValues !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(credentials.headerValues);
+    } catch {
+      parsed = undefined;
+    }
+    const checked = headerValues.check(parsed);
+    if (!checked.ok) throw new RangeError('HTTP IVR application settings: the header values kept in the credentials are not a list of one-line texts (edit the headers again)');
+    values = checked.value;
+  }
+  return Object.fromEntries(config.headers.map((h, i) => [h.name, values[i] ?? h.value ?? '']));
 }
 
 /** The address of this Node-RED's http in nodes, for an application URL written as /path. */
@@ -102,7 +124,7 @@ export = function register(RED: NodeAPI): void {
       method: config.method,
       encoding: config.encoding,
       mode: config.mode,
-      headers: Object.fromEntries(config.headers.map((h) => [h.name, h.value])),
+      headers: headersOf(config, credentials),
       timeoutMs: config.timeoutSec * 1000,
       retries: config.retries,
       ...(fallback ? { fallbackUrl: fallback } : {}),
@@ -143,7 +165,8 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: httpIvrConfig,
     outputs: (config) => config.returns.length,
-    credentials: { secret: { type: 'password' } },
+    // Header values are API keys as often as not: kept with the secret, out of the flow (shown in the form: 'text').
+    credentials: { secret: { type: 'password' }, headerValues: { type: 'text' } },
     check: (config) => selfPathProblems(RED, config),
     async run({ config, t, engine, session, signal, node, traceOutcome }) {
       const { app, base } = applicationOf(node, config);

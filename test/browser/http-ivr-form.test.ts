@@ -1,7 +1,8 @@
 /**
  * The http ivr node's form in a real browser (Debian's Chromium, headless) against a real Node-RED running the
  * "HTTP IVR" example: return outputs added and reordered keep their wires (portMap), "on error: continue" adds a
- * port, headers and the allowlist are saved, the signing secret goes to the credentials and never into flows.json,
+ * port, headers and the allowlist are saved, the signing secret and the headers' values go to the credentials and never
+ * into flows.json,
  * a bad URL or header name is shown on its field, and the labels load in en-US and zh-CN. Without
  * /usr/bin/chromium the suite is reported as skipped, with the reason.
  */
@@ -116,17 +117,24 @@ describe('the http ivr form in a real browser', function () {
       const n = (globalThis as unknown as RedGlobal).RED.nodes.node(id) ?? {};
       return JSON.parse(JSON.stringify({ url: n.url, headers: n.headers, allowlist: n.allowlist, valid: n.valid })) as Record<string, unknown>;
     }, second.id);
-    assert.deepEqual(saved, { url: 'https://app.example.com/ivr', headers: [{ name: 'X-Api-Key', value: 'key-1' }], allowlist: ['app.example.com', '10.0.0.0/8'], valid: true });
+    assert.deepEqual(saved, { url: 'https://app.example.com/ivr', headers: [{ name: 'X-Api-Key' }], allowlist: ['app.example.com', '10.0.0.0/8'], valid: true });
 
     const deployed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/flows');
     await page.locator('#red-ui-header-button-deploy').click();
     assert.equal((await deployed).status(), 200);
     const onDisk = fs.readFileSync(path.join(editor.dir, 'flows.json'), 'utf8');
     assert.ok(!onDisk.includes(SECRET), 'flows.json holds no secret');
+    assert.ok(!onDisk.includes('key-1'), 'flows.json holds no header value');
     const node = (JSON.parse(onDisk) as { id: string }[]).find((n) => n.id === second.id) as Record<string, unknown>;
-    assert.deepEqual([node.url, node.headers, node.allowlist], ['https://app.example.com/ivr', [{ name: 'X-Api-Key', value: 'key-1' }], ['app.example.com', '10.0.0.0/8']]);
+    assert.deepEqual([node.url, node.headers, node.allowlist], ['https://app.example.com/ivr', [{ name: 'X-Api-Key' }], ['app.example.com', '10.0.0.0/8']]);
     const credentials = JSON.parse(fs.readFileSync(path.join(editor.dir, 'flows_cred.json'), 'utf8')) as Record<string, Record<string, string>>;
-    assert.deepEqual(credentials[second.id], { secret: SECRET });
+    assert.deepEqual(credentials[second.id], { secret: SECRET, headerValues: '["key-1"]' });
+
+    // Opened again, the form shows the header's value (from the credentials).
+    await edit(page, second.id);
+    assert.equal(await page.locator('#node-input-headers-list .callflow-http-ivr-header-value').last().inputValue(), 'key-1');
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-input-url').waitFor({ state: 'detached' });
     assert.deepEqual(running().browser.errors(), []);
   });
 

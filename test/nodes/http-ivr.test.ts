@@ -335,6 +335,26 @@ describe('callflow-http-ivr', function () {
     assert.equal((await failed).payload.reason, 'no-meeting-rooms');
   });
 
+  it('sends the headers with their values from the credentials (kept out of the flow), or from the settings of a flow saved before', async function () {
+    app.script({ body: { main: { command: 'return', output: 'agent' } } });
+    await deploy({ headers: [{ name: 'X-Api-Key' }, { name: 'X-Legacy', value: 'in-the-flow' }, { name: 'X-Empty' }] }, { headerValues: JSON.stringify(['from-the-credentials']) });
+    const out = nextMessage<CallMsg>(node('agent'));
+    place();
+    await out;
+    const sent = app.asked[0]?.headers;
+    assert.deepEqual([sent?.['x-api-key'], sent?.['x-legacy'], sent?.['x-empty']], ['from-the-credentials', 'in-the-flow', '']);
+  });
+
+  it('header values in the credentials that are not a list of one-line texts: an error naming the credential, never a value', async function () {
+    await deploy({ headers: [{ name: 'X-Api-Key' }] }, { headerValues: JSON.stringify(['line\r\nX-Evil: 1']) });
+    const out = nextMessage<CallMsg>(node('failed'));
+    place();
+    const msg = await out;
+    assert.match(msg.error?.message ?? '', /header values kept in the credentials are not a list of one-line texts/);
+    assert.doesNotMatch(JSON.stringify(msg.error), /Evil/);
+    assert.equal(app.asked.length, 0);
+  });
+
   it('signs each request so the application can check it came from this Node-RED', async function () {
     app.script({ body: { main: { command: 'hangup' } } });
     await deploy({}, { secret: 's3cret' });
