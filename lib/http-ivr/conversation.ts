@@ -83,7 +83,7 @@ export type ConversationResult =
 export class ConversationError extends Error {
   constructor(
     message: string,
-    readonly reason: 'no-speech-engine' | 'no-meeting-rooms' | 'unknown-output' | 'loop' | 'too-many-requests' | 'media',
+    readonly reason: 'no-speech-engine' | 'no-meeting-rooms' | 'unknown-output' | 'loop' | 'too-many-requests' | 'media' | 'vars-too-large',
   ) {
     super(message);
     this.name = 'ConversationError';
@@ -92,6 +92,18 @@ export class ConversationError extends Error {
 
 /** Steps that take the caller's time: a program of none of them, repeated, is a loop. */
 const TAKES_TIME = new Set(['play', 'say', 'pause', 'collect', 'record', 'transfer', 'conference']);
+
+/**
+ * The most a call's variables may weigh, as JSON, after a `set`: they travel in every request's body and in every
+ * msg.call, and without a bound an application setting new names at each request (50 a set, 2000 characters each)
+ * would make them grow by up to a whole answer per request.
+ */
+export const MAX_VARS_BYTES = 64 * 1024;
+
+/** Whether a step takes the caller's time; a pause of 0 seconds takes none. */
+function takesTime(step: Step): boolean {
+  return TAKES_TIME.has(step.command) && !(step.command === 'pause' && step.seconds <= 0);
+}
 
 /** The longest pause, in whole seconds of Asterisk's core silence files (silence/1 ... silence/10). */
 const SILENCE_FILES = 10;
@@ -146,7 +158,16 @@ export class Conversation {
     }
     this.requests += 1;
     if (requests.hasSubscribers) requests.publish({ call: this.session.id, phase: 'request', step: this.requests });
-    const doc = await this.ports.fetch(target, current, this.facts(), event, this.signal);
+    // While the application is asked, the caller is between steps, as between elements: keys pressed now are kept for
+    // the next collect (type-ahead, lib/call/registry.ts keeps them while `between`), not dropped.
+    const session = this.session;
+    session.between = true;
+    let doc: Document;
+    try {
+      doc = await this.ports.fetch(target, current, this.facts(), event, this.signal);
+    } finally {
+      session.between = false;
+    }
     if (requests.hasSubscribers) requests.publish({ call: this.session.id, phase: 'response', step: this.requests });
     return { doc, program: this.ports.parse(doc) };
   }
@@ -174,7 +195,7 @@ export class Conversation {
   private async runProgram(program: Program): Promise<ConversationResult | { jump: Jump; tookTime: boolean }> {
     let tookTime = false;
     for (const step of program.steps) {
-      if (TAKES_TIME.has(step.command)) tookTime = true;
+      if (takesTime(step)) tookTime = true;
       if (step.command === 'jump') return { jump: step.jump, tookTime };
       const done = await this.runStep(step);
       if (done) return done;
@@ -246,10 +267,7 @@ export class Conversation {
         await registry.hangup(session, 'normal', 'flow', step.reason ? `http-ivr: ${step.reason}` : undefined);
         return { outcome: 'ended', how: 'hangup', requests: this.requests };
       case 'set':
-        for (const [name, value] of Object.entries(step.vars)) {
-          if (value === null) delete session.vars[name];
-          else put(session.vars, name, value);
-        }
+        this.set(step.vars);
         return undefined;
       case 'return': {
         const output = this.ports.outputs.indexOf(step.output);
@@ -262,6 +280,28 @@ export class Conversation {
       default:
         return assertNever(step);
     }
+  }
+
+  /** Sets the call's variables, all or none: a set that would make them weigh more than MAX_VARS_BYTES is refused, and none of its values kept. */
+  private set(vars: Readonly<Record<string, string | number | boolean | null>>): void {
+    const next: Record<string, unknown> = { ...this.session.vars };
+    for (const [name, value] of Object.entries(vars)) {
+      if (value === null) delete next[name];
+      else put(next, name, value);
+    }
+    let size: number;
+    try {
+      size = Buffer.byteLength(JSON.stringify(next));
+    } catch {
+      size = Infinity;
+    }
+    if (size > MAX_VARS_BYTES) {
+      throw new ConversationError(
+        `set would make the call's variables ${Number.isFinite(size) ? `${size} bytes` : 'impossible to write'} as JSON, more than the ${MAX_VARS_BYTES} a call keeps (they go with every request and every msg.call): none of this set's values was kept`,
+        'vars-too-large',
+      );
+    }
+    this.session.vars = next;
   }
 
   private async pause(step: PauseCommand): Promise<void> {

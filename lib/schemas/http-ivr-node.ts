@@ -6,10 +6,13 @@ import { dialTemplateSchema } from '../ari/dialstring';
 import { CALL_FLOWS, type CallFlowName } from './conference';
 import { Validator } from './validator';
 
-/** A header the node adds to every request; never one the node writes itself. */
+/**
+ * A header the node adds to every request; never one the node writes itself. Its value (an API key, often) is kept in
+ * the node's credentials (headerValues), not in the flow; a `value` here is what flows saved before that still hold.
+ */
 export interface HttpIvrHeader {
   name: string;
-  value: string;
+  value?: string;
 }
 
 export interface HttpIvrConfig {
@@ -47,15 +50,22 @@ export interface HttpIvrConfig {
 }
 
 /** Header names the node writes itself (or that would change the request's framing or its signature). */
+/** A header's value: in the credentials (headerValues) now, in the flow in flows saved before. */
+export const HEADER_VALUE_SCHEMA = { type: 'string', maxLength: 1000, pattern: '^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$', description: 'a header value of at most 1000 characters, without line breaks or control characters' };
+
+/** The credential headerValues: JSON text, the value of each header in the order of `headers`. */
+export const headerValues = new Validator<string[]>('callflow-http-ivr headerValues', { type: 'array', maxItems: 20, items: HEADER_VALUE_SCHEMA });
+
 export const RESERVED_HEADERS = ['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'x-callflow-signature', 'x-twilio-signature', 'user-agent'];
 
-const URL_PATTERN = '^(https?://[^\\s]{1,2000}|/[^\\s]{0,2000})$';
+/** An http(s) URL, or a path of this Node-RED with a name of its own: "/" alone would be the whole of it (its admin API too). */
+const URL_PATTERN = '^(https?://[^\\s]{1,2000}|/[^\\s/?#][^\\s]{0,1999})$';
 
 export const httpIvrConfig = new Validator<HttpIvrConfig>('callflow-http-ivr', {
   type: 'object',
   properties: {
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
-    url: { type: 'string', minLength: 1, maxLength: 2000, pattern: URL_PATTERN, description: 'an http:// or https:// URL, or a /path of this Node-RED' },
+    url: { type: 'string', minLength: 1, maxLength: 2000, pattern: URL_PATTERN, description: 'an http:// or https:// URL, or a /path of this Node-RED (not / alone)' },
     method: { type: 'string', enum: ['POST', 'GET'], default: 'POST', description: 'POST or GET' },
     encoding: { type: 'string', enum: ['json', 'form'], default: 'json', description: 'json or form' },
     mode: { type: 'string', enum: ['callflow', 'twiml'], default: 'callflow', description: 'callflow (JSON or XML command sets) or twiml' },
@@ -66,18 +76,18 @@ export const httpIvrConfig = new Validator<HttpIvrConfig>('callflow-http-ivr', {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'value'],
+        required: ['name'],
         properties: {
           // A token (RFC 9110), so a name cannot carry a CR or LF into the request.
           name: { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$", not: { enum: RESERVED_HEADERS }, description: 'a header name (letters, digits, - and the other token characters), not one the node writes itself' },
-          value: { type: 'string', maxLength: 1000, pattern: '^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$', description: 'a header value of at most 1000 characters, without line breaks or control characters' },
+          value: HEADER_VALUE_SCHEMA,
         },
       },
       description: 'at most 20 headers',
     },
     timeoutSec: { type: 'number', minimum: 1, maximum: 60, default: 5, description: 'seconds from 1 to 60' },
     retries: { type: 'integer', minimum: 0, maximum: 5, default: 1, description: 'a whole number from 0 to 5' },
-    fallbackUrl: { type: 'string', maxLength: 2000, pattern: `^$|${URL_PATTERN}`, default: '', description: 'an http:// or https:// URL, a /path of this Node-RED, or empty' },
+    fallbackUrl: { type: 'string', maxLength: 2000, pattern: `^$|${URL_PATTERN}`, default: '', description: 'an http:// or https:// URL, a /path of this Node-RED (not / alone), or empty' },
     allowlist: {
       type: 'array',
       maxItems: 100,

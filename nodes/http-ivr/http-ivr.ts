@@ -14,7 +14,7 @@ import { Conversation, ConversationError, type ConversationPorts } from '../../l
 import { compileCommandSetSchemas, parseCommandSet } from '../../lib/http-ivr/parse';
 import { Application, ApplicationError, applicationProblems, type ApplicationOptions } from '../../lib/http-ivr/requests';
 import { transferToDialplan, transferToEndpoint } from '../../lib/ivr/transfer';
-import { httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
+import { headerValues, httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
 import type { MeetingRecord } from '../../lib/schemas/store';
 import type { Engine } from '../deployed/engine';
 import { defineElement } from '../element/element';
@@ -35,6 +35,28 @@ class HttpIvrFailure extends Error {
 
 interface Credentials {
   secret?: string;
+  /** JSON text: the value of each header, in the order of the settings' headers (values are secrets: API keys). */
+  headerValues?: string;
+}
+
+/**
+ * Each header with its value: from the credentials, else (a flow saved before values moved there) from the settings.
+ * Throws naming the credential, never a value.
+ */
+function headersOf(config: HttpIvrConfig, credentials: Credentials): Record<string, string> {
+  let values: string[] = [];
+  if (credentials.headerValues !== undefined && credentials.headerValues !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(credentials.headerValues);
+    } catch {
+      parsed = undefined;
+    }
+    const checked = headerValues.check(parsed);
+    if (!checked.ok) throw new RangeError('HTTP IVR application settings: the header values kept in the credentials are not a list of one-line texts (edit the headers again)');
+    values = checked.value;
+  }
+  return Object.fromEntries(config.headers.map((h, i) => [h.name, values[i] ?? h.value ?? '']));
 }
 
 /**
@@ -61,6 +83,28 @@ function functionUrl(base: string, path: string): string {
   return query === undefined ? joined : `${joined}?${query}`;
 }
 
+/**
+ * Why an address written /path cannot be the application's: the application may reach every URL under it (`within`),
+ * so it must not be this Node-RED's root, nor hold (or sit in) its admin API (httpAdminRoot), once dot segments are
+ * resolved ("/a/.." is "/").
+ */
+function selfPathProblems(RED: NodeAPI, config: HttpIvrConfig): string[] {
+  const settings = RED.settings as { httpNodeRoot?: unknown; httpAdminRoot?: unknown };
+  const root = (typeof settings.httpNodeRoot === 'string' ? settings.httpNodeRoot : '/').replace(/\/+$/, '');
+  const admin = settings.httpAdminRoot === false ? undefined : `${(typeof settings.httpAdminRoot === 'string' ? settings.httpAdminRoot : '/').replace(/\/+$/, '')}/`;
+  const problems: string[] = [];
+  for (const [field, text] of [['url', config.url], ['fallbackUrl', config.fallbackUrl]] as const) {
+    if (!text.startsWith('/')) continue;
+    const path = new URL(`${root}${text}`, 'http://node-red.invalid').pathname;
+    const under = path.endsWith('/') ? path : `${path}/`;
+    if (under === '/') problems.push(`${field} ${JSON.stringify(text.slice(0, 80))} is the root of this Node-RED: the application could reach every path of it; give it a path of its own, such as /ivr-app`);
+    else if (admin !== undefined && (admin.startsWith(under) || (admin !== '/' && under.startsWith(admin)))) {
+      problems.push(`${field} ${JSON.stringify(text.slice(0, 80))} holds or sits in this Node-RED's admin API (${admin}): give the application a path of its own`);
+    }
+  }
+  return problems;
+}
+
 function failureOf(err: unknown): HttpIvrFailure | undefined {
   if (err instanceof ApplicationError) return new HttpIvrFailure(err.message, { reason: err.reason, message: err.message });
   if (err instanceof CommandSetError) return new HttpIvrFailure(err.message, { reason: `command-set: ${err.rule}`, message: err.message });
@@ -76,7 +120,8 @@ export = function register(RED: NodeAPI): void {
   const applications = new WeakMap<Node, { app: Application; base: string }>();
 
   /** The Application's settings; `self` is the address of this Node-RED's http in nodes (for a /path URL). */
-  function optionsFor(config: HttpIvrConfig, self: { base: string; host: string }, secret: string | undefined): ApplicationOptions {
+  function optionsFor(config: HttpIvrConfig, self: { base: string; host: string }, credentials: Credentials): ApplicationOptions {
+    const secret = credentials.secret;
     const local = config.url.startsWith('/');
     const base = local ? `${self.base}${config.url}` : config.url;
     const fallback = config.fallbackUrl.startsWith('/') ? `${self.base}${config.fallbackUrl}` : config.fallbackUrl;
@@ -85,7 +130,7 @@ export = function register(RED: NodeAPI): void {
       method: config.method,
       encoding: config.encoding,
       mode: config.mode,
-      headers: Object.fromEntries(config.headers.map((h) => [h.name, h.value])),
+      headers: headersOf(config, credentials),
       timeoutMs: Math.round(config.timeoutSec * 1000),
       retries: config.retries,
       ...(fallback ? { fallbackUrl: fallback } : {}),
@@ -101,7 +146,7 @@ export = function register(RED: NodeAPI): void {
     const made = applications.get(node);
     if (made) return made;
     const credentials = ((node as Node & { credentials?: Credentials }).credentials ?? {}) as Credentials;
-    const options = optionsFor(config, selfAddress(RED), credentials.secret);
+    const options = optionsFor(config, selfAddress(RED), credentials);
     const result = { app: new Application(options), base: options.baseUrl };
     applications.set(node, result);
     return result;
@@ -134,9 +179,14 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: httpIvrConfig,
     outputs: (config) => config.returns.length,
-    credentials: { secret: { type: 'password' } },
-    // At deploy: what the requests would refuse (a host not on the allowlist, an empty allowlist...), named by the form's fields.
-    check: (config) => applicationProblems(optionsFor(config, { base: 'http://127.0.0.1:1880', host: '127.0.0.1' }, undefined)).map((p) => p.replace(/^baseUrl\b/, 'url')),
+    // Header values are API keys as often as not: kept with the secret, out of the flow (shown in the form: 'text').
+    credentials: { secret: { type: 'password' }, headerValues: { type: 'text' } },
+    // At deploy: a /path that is this Node-RED's root or admin API, and what the requests would refuse (a host not on
+    // the allowlist, an empty allowlist...), named by the form's fields.
+    check: (config) => [
+      ...selfPathProblems(RED, config),
+      ...applicationProblems(optionsFor(config, { base: 'http://127.0.0.1:1880', host: '127.0.0.1' }, {})).map((p) => p.replace(/^baseUrl\b/, 'url')),
+    ],
     async run({ config, t, engine, session, signal, node, traceOutcome }) {
       const { app, base } = applicationOf(node, config);
       const meetings = config.meetings ? (RED.nodes.getNode(config.meetings) as MeetingsConfigNode | null) : null;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../lib/http-ivr/signature';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, hasText, helper, loggedText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, hasText, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 
 interface Asked {
   method: string;
@@ -25,7 +25,8 @@ type Answer = { status?: number; type?: string; body: string | object; headers?:
 /** An application server: `answer` decides each response; every request is kept in `asked`. */
 class Application {
   readonly asked: Asked[] = [];
-  answer: (req: Asked) => Answer = () => ({ body: { main: { command: 'hangup' } } });
+  /** A promise: the answer when it settles (a test holds the application mid-request). */
+  answer: (req: Asked) => Answer | Promise<Answer> = () => ({ body: { main: { command: 'hangup' } } });
   /** Requests the server left unanswered ('hang'), closed when their client gave up. */
   readonly hung: Promise<void>[] = [];
   private readonly server = http.createServer((req, res) => {
@@ -38,14 +39,15 @@ class Application {
       const params = body === '' ? {} : type.startsWith('application/json') ? (JSON.parse(body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(body));
       const asked: Asked = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body, params, url: `http://${req.headers.host}${req.url}` };
       this.asked.push(asked);
-      const answer = this.answer(asked);
-      if (answer === 'hang') {
-        this.hung.push(new Promise((resolve) => res.on('close', () => resolve())));
-        return;
-      }
-      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-      res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json', ...answer.headers });
-      res.end(text);
+      void Promise.resolve(this.answer(asked)).then((answer) => {
+        if (answer === 'hang') {
+          this.hung.push(new Promise((resolve) => res.on('close', () => resolve())));
+          return;
+        }
+        const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+        res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json', ...answer.headers });
+        res.end(text);
+      });
     });
   });
 
@@ -333,6 +335,26 @@ describe('callflow-http-ivr', function () {
     assert.equal((await failed).payload.reason, 'no-meeting-rooms');
   });
 
+  it('sends the headers with their values from the credentials (kept out of the flow), or from the settings of a flow saved before', async function () {
+    app.script({ body: { main: { command: 'return', output: 'agent' } } });
+    await deploy({ headers: [{ name: 'X-Api-Key' }, { name: 'X-Legacy', value: 'in-the-flow' }, { name: 'X-Empty' }] }, { headerValues: JSON.stringify(['from-the-credentials']) });
+    const out = nextMessage<CallMsg>(node('agent'));
+    place();
+    await out;
+    const sent = app.asked[0]?.headers;
+    assert.deepEqual([sent?.['x-api-key'], sent?.['x-legacy'], sent?.['x-empty']], ['from-the-credentials', 'in-the-flow', '']);
+  });
+
+  it('header values in the credentials that are not a list of one-line texts: an error naming the credential, never a value', async function () {
+    await deploy({ headers: [{ name: 'X-Api-Key' }] }, { headerValues: JSON.stringify(['line\r\nX-Evil: 1']) });
+    const out = nextMessage<CallMsg>(node('failed'));
+    place();
+    const msg = await out;
+    assert.match(msg.error?.message ?? '', /header values kept in the credentials are not a list of one-line texts/);
+    assert.doesNotMatch(JSON.stringify(msg.error), /Evil/);
+    assert.equal(app.asked.length, 0);
+  });
+
   it('signs each request so the application can check it came from this Node-RED', async function () {
     app.script({ body: { main: { command: 'hangup' } } });
     await deploy({}, { secret: 's3cret' });
@@ -426,6 +448,31 @@ describe('callflow-http-ivr', function () {
       await place().ended();
       assert.equal((await ended).payload.trace.at(-1)?.outcome, 'error');
     });
+
+    it('variables set at each request cannot grow without bound: a set past 64 KiB is refused whole, the ones set before are kept', async function () {
+      // 40 new names of 1,500 characters a request: each answer is under 64 KiB, but the call's variables would add one a request.
+      const many = (prefix: string): Record<string, string> => Object.fromEntries(Array.from({ length: 40 }, (_v, i) => [`${prefix}${i}`, prefix.repeat(1500)]));
+      app.script(
+        { body: { main: { command: 'set', vars: many('a') }, jump: { url: 'more' } } },
+        { body: { main: { command: 'set', vars: many('b') }, jump: { url: 'more' } } },
+        { body: { main: { command: 'return', output: 'agent' } } },
+      );
+      await deploy();
+      const failed = nextMessage<CallMsg & { payload: { reason: string; message: string } }>(node('failed'));
+      place();
+      const msg = await failed;
+      assert.equal(msg.payload.reason, 'vars-too-large');
+      assert.match(msg.payload.message, /more than the 65536/);
+      assert.deepEqual(Object.keys(msg.call.vars).sort(), Object.keys(many('a')).sort());
+      assert.equal(app.asked.length, 2);
+    });
+
+    it('a jump to itself with a pause of 0 seconds in between is a loop too (it takes none of the caller\'s time)', async function () {
+      app.script({ body: { main: { command: 'pause', seconds: 0 }, jump: { url: '' } } });
+      const payload = await failure();
+      assert.equal(payload.reason, 'loop');
+      assert.equal(app.asked.length, 10);
+    });
   });
 
   it('an application in this Node-RED (/path) cannot send the call anywhere else on it, such as the admin API', async function () {
@@ -465,6 +512,123 @@ describe('callflow-http-ivr', function () {
     assert.match(log, /allowlist is empty/);
     assert.match(log, /10\.0\.0\.5 is an internal address/);
     assert.match(log, /Host.{0,4} may not be set: the request sets it itself/);
+  });
+
+  it('refuses at deploy an address of this Node-RED that is its root or its admin API: the application could reach all of it', async function () {
+    const lines = async (settings: Record<string, unknown>, nodes: { id: string; url: string; fallbackUrl?: string }[]): Promise<Record<string, unknown>> => {
+      helper.settings(settings);
+      try {
+        await helper.load(NODES, [{ id: 'tab', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ ...HTTP_IVR, allowlist: [], z: 'tab', outputs: 3, wires: [[], [], []], ...n }))]);
+        for (const n of nodes) await waitForStatus(node(n.id), (st) => st.text === 'callflow.status.invalid-config');
+        const logged = (helper.log().args as [{ id?: string; msg?: unknown }][]).map(([e]) => e);
+        return Object.fromEntries(nodes.map((n) => [n.id, logged.find((e) => e.id === n.id)?.msg]));
+      } finally {
+        await helper.unload();
+        helper.settings({});
+      }
+    };
+    const root = await lines({}, [
+      { id: 'slash', url: '/' },
+      { id: 'dots', url: '/ivr/..' },
+      { id: 'fallback', url: '/ivr', fallbackUrl: '/x/%2e%2e/' },
+    ]);
+    assert.match(String(root.slash), /^invalid settings: url: .*not \/ alone/);
+    assert.equal(root.dots, 'invalid settings: url "/ivr/.." is the root of this Node-RED: the application could reach every path of it; give it a path of its own, such as /ivr-app');
+    assert.match(String(root.fallback), /^invalid settings: fallbackUrl "\/x\/%2e%2e\/" is the root of this Node-RED/);
+    const admin = await lines({ httpAdminRoot: '/admin' }, [
+      { id: 'holds', url: '/admin' },
+      { id: 'in', url: '/admin/flows' },
+    ]);
+    assert.equal(admin.holds, 'invalid settings: url "/admin" holds or sits in this Node-RED\'s admin API (/admin/): give the application a path of its own');
+    assert.match(String(admin.in), /url "\/admin\/flows" holds or sits in this Node-RED's admin API/);
+  });
+
+  it('keys the caller presses while the node waits for the application are kept for the next collect (type-ahead), not lost', async function () {
+    let pressed: () => void = () => undefined;
+    const keysIn = new Promise<void>((resolve) => (pressed = resolve));
+    app.answer = (req) => {
+      if (req.path === '/app') return { body: { main: { command: 'play', media: ['sound:beep'] }, jump: { url: 'menu' } } };
+      if (req.path === '/app/menu') return keysIn.then(() => ({ body: { main: { command: 'collect', maxDigits: 3, timeoutSec: 1 }, jump: { url: 'done' } } }));
+      return { body: { main: { command: 'return', output: 'agent' } } };
+    };
+    await deploy();
+    const out = nextMessage<CallMsg>(node('agent'));
+    const call = place();
+    await call.until('playback-end');
+    // While the request for /app/menu is held: the application answers once the keys are in.
+    await call.press('12#');
+    pressed();
+    await out;
+    const done = app.asked.find((a) => a.path === '/app/done');
+    assert.deepEqual([done?.params.event, done?.params.outcome, done?.params.digits], ['collect', 'digits', '12']);
+  });
+
+  describe('a deploy while a call waits for the application', function () {
+    /** The deployed flow, with the node's settings; `ivr: false` leaves the node out (a deploy that removes it). */
+    const flowWith = (settings: object, ivr = true): object[] =>
+      ivrFlow(
+        simulator(),
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [[ivr ? 'hi' : 'hu']] },
+          ...(ivr ? [{ id: 'hi', ...HTTP_IVR, url: base, outputs: 3, ...settings, wires: [['agent', 'hu'], ['survey', 'hu'], ['failed', 'hu']] }] : []),
+          { id: 'hu', type: 'callflow-hangup', reason: 'normal', wires: [] },
+          { id: 'agent', type: 'helper' },
+          { id: 'survey', type: 'helper' },
+          { id: 'failed', type: 'helper' },
+        ],
+        ['hi'],
+      );
+
+    /** Deploys, places a call and resolves once its first request is with the application, which answers when told. */
+    async function midRequest(): Promise<{ call: ReturnType<typeof place>; release: (a: Answer) => void }> {
+      let arrived: () => void = () => undefined;
+      const asked = new Promise<void>((resolve) => (arrived = resolve));
+      let release: (a: Answer) => void = () => undefined;
+      const held = new Promise<Answer>((resolve) => (release = resolve));
+      app.answer = () => {
+        arrived();
+        return held;
+      };
+      await helper.load(NODES, flowWith({}), { ...CREDS, hi: {} });
+      await connected();
+      const call = place();
+      await asked;
+      return { call, release };
+    }
+
+    it('removed: the request is abandoned at once (its connection closed) and the call hung up', async function () {
+      const { call, release } = await midRequest();
+      // The application never answers; app.hung resolves when its client closes the connection.
+      release('hang');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(app.hung.length, 1);
+      await redeploy(flowWith({}, false), CREDS);
+      const report = await call.ended();
+      assert.equal(report.ended?.by, 'application');
+      await Promise.all(app.hung);
+      assert.equal(app.asked.length, 1);
+    });
+
+    it('restarted unchanged: the request goes on, and the call leaves through the new instance of the node', async function () {
+      const { call, release } = await midRequest();
+      await redeploy(flowWith({}), CREDS);
+      const out = nextMessage<CallMsg>(node('agent'));
+      release({ body: { main: { command: 'return', output: 'agent', payload: { via: 'the new instance' } } } });
+      const msg = await out;
+      assert.deepEqual(msg.payload, { via: 'the new instance' });
+      assert.equal(call.report().ended, undefined, 'the call is still up');
+    });
+
+    it('changed: the request goes on as the node was, then the call is hung up, with a warning (it cannot take the new settings)', async function () {
+      const { call, release } = await midRequest();
+      await redeploy(flowWith({ maxRequests: 5 }), CREDS);
+      const out = received('agent');
+      release({ body: { main: { command: 'return', output: 'agent' } } });
+      const report = await call.ended();
+      assert.equal(report.ended?.by, 'application');
+      assert.match(loggedText(), /this node was stopped \(redeploy or shutdown\) while handling it/);
+      assert.equal(out.length, 0);
+    });
   });
 
   it('the caller hanging up mid-request abandons the request: nothing leaves the node, the connection is closed', async function () {
