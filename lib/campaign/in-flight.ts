@@ -46,6 +46,8 @@ export interface InFlightContext {
   record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
   /** The counters are due to be derived from the store again (task-document.ts). */
   resync(): void;
+  /** An answered call found no IVR flow to take it (flow-guard.ts suspends the task). */
+  flowMissing(): void;
 }
 
 interface Live {
@@ -189,7 +191,9 @@ export class CallsInFlight {
     if (!resumed) this.callback('connect', live, '');
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((options.clock.now() - answeredAt) / 100) / 10);
-      this.ctx.track(this.finishAttempt(live, answeredReport(session, talkSec)));
+      const end = answeredReport(session, talkSec, this.ctx.settings().flow);
+      if (end.outcome === 'flow-missing') this.ctx.flowMissing();
+      this.ctx.track(this.finishAttempt(live, end));
     };
     if (session.signal.aborted) ended();
     else session.signal.addEventListener('abort', ended, { once: true });
