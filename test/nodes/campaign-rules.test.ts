@@ -156,7 +156,7 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
     // The task ran before the flow went: its document says running, so it resumes at deploy (no start to refuse).
     const store = new EmbeddedStore({ file: path.join(dataDir, 'callflow.db') });
     await store.open();
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), startedAt: Date.now(), reason: 'start by test', name: 'Delivery survey', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
+    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'Delivery survey', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
     const inject = readExamples().find((e) => e.name === 'Survey campaign')?.nodes.find((n) => n.type === 'inject' && n.name === 'load 6 customers');
     const rows = JSON.parse(String(inject?.payload)) as ContactInput[];
     await store.importContacts('task', rows.map((r) => ({ ...r, rank: rankOf(r, { by: 'priority', attrs: [] }) })), Date.now());
