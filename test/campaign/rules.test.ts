@@ -67,12 +67,11 @@ const BACKENDS: Backend[] = [
 function timedRecorder(clock: ManualClock): Recorder & { at: { at: number; status: DialerStatus }[] } {
   const r = recorder();
   const at: { at: number; status: DialerStatus }[] = [];
-  const status = r.status;
   return Object.assign(r, {
     at,
     status: (s: DialerStatus) => {
       at.push({ at: clock.now(), status: s });
-      status(s);
+      r.statuses.push(s);
     },
   });
 }
