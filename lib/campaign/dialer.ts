@@ -147,6 +147,10 @@ export class Dialer implements PriorityMember {
       track,
       record,
       flowMissing: () => this.flowGuard.missing(),
+      // Ticks show the counters while the task runs; after a suspend or stop, its last calls' outcomes show here.
+      counted: () => {
+        if (this.state !== 'running') this.emitStatus();
+      },
       resync: () => this.track(this.task.sync().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`))),
     });
     this.ahead = new ClaimsAhead({

@@ -48,6 +48,8 @@ export interface InFlightContext {
   resync(): void;
   /** An answered call found no IVR flow to take it (flow-guard.ts suspends the task). */
   flowMissing(): void;
+  /** An attempt was counted (the status of a task that no longer ticks shows it). */
+  counted(): void;
 }
 
 interface Live {
@@ -228,6 +230,7 @@ export class CallsInFlight {
       task.count('failed');
       if (live.answered) task.count('answered', -1);
     }
+    if (recorded) this.ctx.counted();
     if (task.resyncDue()) this.ctx.resync();
     if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
   }

@@ -176,6 +176,7 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
     assert.ok(placed.length >= 1);
     const counters = await settled(placed.length);
     assert.deepEqual(counters, { dialed: placed.length, answered: 0, failed: placed.length, finished: 0 });
+    await waitForStatus(node('dialer'), (s) => (s.text ?? '').endsWith(`dialed ${placed.length}, answered 0, failed ${placed.length}, left 6`), 5000);
     const contacts = await contactsInStore();
     const tried = contacts.filter((c) => c.attempts.length > 0);
     assert.equal(tried.length, placed.length);
