@@ -19,7 +19,7 @@ const NOT_KEYS: Record<string, string> = {
   '(err as Error).message': 'dialer.ts and report.ts: the message of an error (campaign.ts words the dialer\'s with t()), also in done(err) or the log',
   text: 'contacts.ts: t(callflow-contacts.errors.*) or the message of an error, also in done(err)',
   'subCode ? `${code} / ${subCode}` : code': "result.ts: the result codes the user's flow set",
-  '`${state}${idle} · ${progress}${warned}`': 'dialer.ts: joins texts made with t() just above',
+  '`${state}${idle}${problem} · ${progress}${warned}`': 'dialer.ts: joins texts made with t() just above',
 };
 
 type Catalog = Record<string, unknown>;

@@ -58,10 +58,18 @@ export function stepAfter(contact: StoredContact, inflight: InFlight, end: Attem
   return next;
 }
 
-/** How an answered call ended, from its session: the flow's result, and a fault that ended it before the flow finished (lost). */
-export function answeredReport(session: CallSession, talkSec: number): AttemptReport {
+/**
+ * How an answered call ended, from its session: the flow's result, and a
+ * fault that ended it before the flow finished (lost). `flow`: the task's
+ * IVR flow; a call that never entered a flow though the task names one
+ * found none to take it (not deployed, not released): flow-missing, a
+ * failure cause of its own (the customer heard nothing), whoever hung up.
+ */
+export function answeredReport(session: CallSession, talkSec: number, flow = ''): AttemptReport {
   // Ended by a fault before the flow finished: lost, and retried (causes.ts).
-  const kind = answeredOutcome(session.ended, session.hangupWhy, session.result !== undefined);
+  const kind = flow !== '' && session.flow === undefined
+    ? { outcome: 'flow-missing' as const, why: session.hangupWhy ?? `ended by the ${session.ended?.by ?? 'system'} before flow ${flow} took the call` }
+    : answeredOutcome(session.ended, session.hangupWhy, session.result !== undefined);
   const end: AttemptReport = { ...kind, talkSec };
   if (session.ended?.cause !== undefined) end.cause = session.ended.cause;
   if (session.result) {

@@ -1,9 +1,17 @@
 /**
  * What the dialers of one process share: the channels of each Asterisk
  * connection (calls at a time never exceed its channel limit, counting
- * every call on the connection, inbound ones too), and task priority (a
- * running task is not dialed while a task of higher priority, 1 being the
- * highest, still has contacts due).
+ * every call on the connection, inbound ones too), and task priority.
+ *
+ * Priority, as the specification says it ("If tasks are started at the
+ * same time, the task with a higher priority is called preferentially. If
+ * a task with a higher priority is not complete, the task with a lower
+ * priority is not executed"): a task is not dialed while a task of higher
+ * priority (1 being the highest) kept in the same store, started no later
+ * than it, is not complete: running or suspended with customers not final
+ * (those waiting for a retry too) or calls in progress. A task started
+ * later does not stop one already running; a draft, completed or stopped
+ * task holds nobody back. See docs/campaigns.md#task-priority.
  */
 
 export interface ChannelPool {
@@ -18,8 +26,12 @@ export interface PriorityMember {
   /** The task's name, for the status of the tasks it holds back. */
   readonly name: string;
   readonly priority: number;
-  /** Running, in its calling hours, with contacts due at its last look. */
-  wantsToDial(): boolean;
+  /** The store the task is kept in (its callflow-store): priority is kept among the tasks of one store. */
+  readonly scope: string;
+  /** When the task started (its start operation, or its start time when that is later); undefined: not started. */
+  startedAt(): number | undefined;
+  /** Started, and not complete: running or suspended, with customers not final (retries pending too) or calls in progress. */
+  incomplete(): boolean;
 }
 
 export class Coordinator {
@@ -47,12 +59,21 @@ export class Coordinator {
     return () => this.members.delete(member);
   }
 
-  /** The task of higher priority that holds this one back, if any. */
+  /** The task of higher priority that holds this one back, if any (of several, the highest, then the earliest started). */
   blockedBy(member: PriorityMember): PriorityMember | undefined {
+    const mine = member.startedAt() ?? Infinity;
+    let holder: PriorityMember | undefined;
+    let holderStart = Infinity;
     for (const other of this.members) {
-      if (other !== member && other.priority < member.priority && other.wantsToDial()) return other;
+      if (other === member || other.scope !== member.scope || other.priority >= member.priority) continue;
+      const started = other.startedAt();
+      if (started === undefined || started > mine || !other.incomplete()) continue;
+      if (!holder || other.priority < holder.priority || (other.priority === holder.priority && started < holderStart)) {
+        holder = other;
+        holderStart = started;
+      }
     }
-    return undefined;
+    return holder;
   }
 }
 

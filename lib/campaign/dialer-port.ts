@@ -32,6 +32,16 @@ export interface DialerStatus {
   idle?: IdleReason;
   /** For higher-priority: the task's name. */
   idleDetail?: string;
+  /** Why the dialer suspended the task itself (shown until it runs again). */
+  problem?: DialerProblem;
+}
+
+/** The task's IVR flow could not take an answered call (not deployed, or not released): the dialer suspended the task. */
+export interface DialerProblem {
+  kind: 'flow-missing';
+  flow: string;
+  /** Why, in the connection's words. */
+  detail: string;
 }
 
 export interface AnsweredCall {
@@ -94,4 +104,12 @@ export interface DialerOptions {
   whenConnected?: () => Promise<void>;
   /** Where the connection may dial (its dial allowlist); default PJSIP/* and PJSIP/*@trunk. */
   destinations?: DialAllowlist;
+  /** The store the task is kept in (its callflow-store's id): task priority is kept among the tasks of one store. Default ''. */
+  scope?: string;
+  /**
+   * Why the task's IVR flow (settings.flow) could not take an answered call
+   * now, or undefined (nodes: the connection's router). Start and resume are
+   * refused while it says why; without it, no check.
+   */
+  flowCheck?: () => string | undefined;
 }

@@ -6,8 +6,9 @@
  * clock; what it is given and reports: dialer-port.ts), so tests drive it
  * with a manual clock and a simulated Asterisk. Its pieces: the ticks
  * (ticker.ts), the contacts claimed and checked ahead of the tick that
- * dials them (claims-ahead.ts), the calls placed until their attempts are
- * written (in-flight.ts), the task's document and counters
+ * dials them (claims-ahead.ts), how a tick dials them (placing.ts), the
+ * calls placed until their attempts are written (in-flight.ts), the rule
+ * about the task's IVR flow (flow-guard.ts), the task's document and counters
  * (task-document.ts), what an ended attempt becomes in the store and the
  * reports (attempt-record.ts).
  *
@@ -36,24 +37,24 @@
  * its attempt is written (answered: when the call is answered, moved to
  * failed if a fault then ends it).
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import { silentLogger, type Logger } from '../log';
 import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
-import type { Claim, NextStep, ProgressMarked, Store } from '../store/port';
+import type { Claim, NextStep, Store } from '../store/port';
 import { finalNotices, writeAttempt, type AttemptWriteContext } from './attempt-record';
 import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
 import { splitUrlSecrets, urlSecrets } from './callback-secrets';
-import { ClaimsAhead, LEASE_MS, type ReadyContact } from './claims-ahead';
+import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
 import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
+import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
 import { Pacer } from './pacing';
-import type { ContactProgress, Days, InFlight } from './policy';
+import type { ContactProgress, Days } from './policy';
+import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
 import { Ticker } from './ticker';
@@ -68,7 +69,7 @@ const SAVE_MS = 5_000;
 const IDLE_LOOK_MS = 60_000;
 
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
-export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
+export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerProblem, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
 
 export class Dialer implements PriorityMember {
   readonly id: string;
@@ -93,6 +94,8 @@ export class Dialer implements PriorityMember {
   /** The contacts claimed for the next tick (claims-ahead.ts). */
   private readonly ahead: ClaimsAhead;
   private readonly ticker: Ticker;
+  /** How a tick's contacts are dialed (placing.ts). */
+  private readonly placing: Placing;
   private closed = false;
   private lastRenew = 0;
   private lastSave = 0;
@@ -100,7 +103,8 @@ export class Dialer implements PriorityMember {
   private hasDue = false;
   private idle: IdleReason | undefined;
   private idleDetail: string | undefined;
-  private callerIndex = 0;
+  /** The rule about the task's IVR flow (flow-guard.ts). */
+  private readonly flowGuard: FlowGuard;
   private readonly leaveCoordinator: () => void;
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -142,6 +146,11 @@ export class Dialer implements PriorityMember {
       task: this.task,
       track,
       record,
+      flowMissing: () => this.flowGuard.missing(),
+      // Ticks show the counters while the task runs; after a suspend or stop, its last calls' outcomes show here.
+      counted: () => {
+        if (this.state !== 'running') this.emitStatus();
+      },
       resync: () => this.track(this.task.sync().then(() => this.saveCounters()).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: counting attempts failed: ${(err as Error).message}`))),
     });
     this.ahead = new ClaimsAhead({
@@ -156,11 +165,26 @@ export class Dialer implements PriorityMember {
       record,
       resume: (claim, inflight) => this.track(this.calls.resume(claim, inflight).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`))),
     });
+    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, callerNumbers: options.callerNumbers, ahead: this.ahead, calls: this.calls });
+    this.flowGuard = new FlowGuard({
+      nextFlow: () => this.options.settings.flow,
+      flow: () => this.settings.flow,
+      ...(options.flowCheck ? { check: options.flowCheck } : {}),
+      running: () => this.state === 'running',
+      name: () => this.settings.name,
+      log: () => this.log,
+      suspend: (by) => this.operate('suspend', by),
+      track,
+    });
     this.leaveCoordinator = options.coordinator.join(this);
   }
 
   get priority(): number {
     return this.settings.priority;
+  }
+
+  get scope(): string {
+    return this.options.scope ?? '';
   }
 
   get name(): string {
@@ -184,8 +208,20 @@ export class Dialer implements PriorityMember {
     this.calls.collectStats = on;
   }
 
-  wantsToDial(): boolean {
-    return this.state === 'running' && this.hasDue && this.calendar.isOpen(this.clock.now()) && this.withinTaskTime(this.clock.now());
+  /** When the task started: its start operation (an older document: its last change), or its start time when later. */
+  startedAt(): number | undefined {
+    const doc = this.task.value;
+    if (!doc || (doc.state !== 'running' && doc.state !== 'suspended')) return undefined;
+    const began = doc.startedAt ?? doc.changedAt;
+    return this.startAt !== undefined ? Math.max(began, this.startAt) : began;
+  }
+
+  /** Started, before its end time, with customers not final (waiting for a retry too) or calls in progress (coordinator.ts). */
+  incomplete(): boolean {
+    const started = this.startedAt();
+    const now = this.clock.now();
+    if (started === undefined || started > now || (this.endAt !== undefined && now >= this.endAt)) return false;
+    return this.remaining > 0 || this.calls.size > 0 || this.ahead.size > 0;
   }
 
   status(): DialerStatus {
@@ -197,6 +233,7 @@ export class Dialer implements PriorityMember {
     };
     if (this.idle && this.state === 'running') s.idle = this.idle;
     if (this.idleDetail && this.state === 'running') s.idleDetail = this.idleDetail;
+    if (this.flowGuard.problem && this.state === 'suspended') s.problem = { ...this.flowGuard.problem };
     return s;
   }
 
@@ -246,9 +283,11 @@ export class Dialer implements PriorityMember {
     const run = async (): Promise<CampaignState> => {
       const doc = this.task.require();
       const next = transition(doc.state, operation);
+      if (operation === 'start' || operation === 'resume') this.flowGuard.allow(operation);
       if (operation === 'delete') {
         const removed = await this.store.deleteContacts(this.id);
-        await this.task.save({ ...doc, state: 'draft', reason: `deleted by ${by} (${removed} contacts removed)`, counters: emptyCounters() }, true);
+        const { startedAt: _started, ...rest } = doc;
+        await this.task.save({ ...rest, state: 'draft', reason: `deleted by ${by} (${removed} contacts removed)`, counters: emptyCounters() }, true);
         this.remaining = 0;
         this.emitStatus();
         return 'draft';
@@ -258,6 +297,7 @@ export class Dialer implements PriorityMember {
       if (settings && settings !== this.settings) this.apply(settings);
       const saved: CampaignDocument = { ...doc, state: next, reason: `${operation} by ${by}`, name: this.settings.name };
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
+      if (operation === 'start') saved.startedAt = this.clock.now();
       await this.task.save(saved, true);
       // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open).
       if (next !== 'running') await this.ahead.handBack();
@@ -267,6 +307,7 @@ export class Dialer implements PriorityMember {
         if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
       }
       if (next === 'running') {
+        this.flowGuard.problem = undefined;
         this.pacer.reset();
         await this.countRemaining();
         this.schedule(0);
@@ -377,7 +418,6 @@ export class Dialer implements PriorityMember {
     const higher = this.options.coordinator.blockedBy(this);
     if (higher) {
       await this.ahead.handBack();
-      this.hasDue = await this.store.hasDue(this.id, now);
       return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
     }
     if (this.options.telephony.status.state !== 'connected') {
@@ -397,7 +437,7 @@ export class Dialer implements PriorityMember {
     }
     // The contacts claimed at the tick before are ready; the first tick (or one that needs more) claims its own.
     if (this.ahead.size < count) await this.ahead.fill(count - this.ahead.size, now);
-    const placed = await this.place(this.ahead.take(count), tickAt);
+    const placed = await this.placing.place(this.ahead.take(count), tickAt);
     // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
     if (this.state === 'running' && !this.closed) await this.ahead.fill(this.pacer.upcoming() - this.ahead.size, this.clock.now());
     // Suspended, stopped or closed while they were claimed: they go back.
@@ -408,58 +448,6 @@ export class Dialer implements PriorityMember {
       if (this.state === 'running') this.setIdle(this.calls.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
     } else this.setIdle(undefined);
     return this.pacer.tickMs;
-  }
-
-  /**
-   * Dials the tick's contacts: their attempts (number, attempt, a new
-   * channel id) are stored in one write, and the originate requests go out
-   * together in the turn its answer comes. Stored before the originate so
-   * that after a crash each attempt is resolved with Asterisk, never dialed
-   * again. Returns how many were placed.
-   */
-  private async place(ready: ReadyContact[], tickAt: number): Promise<number> {
-    if (ready.length === 0) return 0;
-    const now = this.clock.now();
-    const attempts = ready.map((r) => {
-      const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: this.nextCaller() };
-      return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
-    });
-    const groups = this.settings.blocklistGroups;
-    let stored: ProgressMarked[];
-    try {
-      // The blocklist is checked in the same write, right before the dial (an entry added since the import counts).
-      stored = await this.store.markProgressBatch(
-        attempts.map(({ claim, progress, inflight }) => ({ claim, progress, number: inflight.number })),
-        groups.length > 0 ? { groups, at: now } : undefined,
-      );
-    } catch (err) {
-      // Nothing dialed; the leases run out and the contacts come back (to this worker after a restart, or anyone).
-      this.log.warn(`campaign ${this.settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
-      return 0;
-    }
-    let placed = 0;
-    const writtenAt = performance.now();
-    const cpu = this.collectStats ? process.cpuUsage() : undefined;
-    attempts.forEach(({ claim, inflight }, i) => {
-      const result = stored[i];
-      if (result && !result.saved && result.blocked) {
-        this.ahead.blocked(ready[i] as ReadyContact, result.blocked, now);
-        return;
-      }
-      if (!result?.saved) {
-        this.log.warn(`campaign ${this.settings.name}: the lease of customer ${claim.contact.customerId} was lost before dialing; another dialer has it`);
-        return;
-      }
-      // Dialed even if the task was suspended or the dialer closed while the write was under way: the store says it is
-      // in flight, and a call that was never placed would be resolved as lost after a restart.
-      this.calls.place(claim, inflight, tickAt);
-      placed += 1;
-    });
-    if (cpu && placed > 0) {
-      const used = process.cpuUsage(cpu);
-      this.stats.ticks.push({ at: tickAt, placed, writtenMs: writtenAt - tickAt, sendCpuMs: (used.user + used.system) / 1000 });
-    }
-    return placed;
   }
 
   /** A lease taken back at a restart: an attempt in flight is resolved; one without goes back to the queue (the tick dials it, in hours and at pace). */
@@ -495,10 +483,6 @@ export class Dialer implements PriorityMember {
       this.task.dirty = true;
     }
     await this.countRemaining();
-  }
-
-  private withinTaskTime(now: number): boolean {
-    return (this.startAt === undefined || now >= this.startAt) && (this.endAt === undefined || now < this.endAt);
   }
 
   /** Completes the task when every contact is final and nothing is in flight. */
@@ -556,14 +540,6 @@ export class Dialer implements PriorityMember {
     } catch (err) {
       this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
     }
-  }
-
-  private nextCaller(): string {
-    const list = this.options.callerNumbers;
-    if (list.length === 0) return '';
-    const n = list[this.callerIndex % list.length] ?? '';
-    this.callerIndex = (this.callerIndex + 1) % list.length;
-    return n;
   }
 
   // ------------------------------------------------------------------ bookkeeping

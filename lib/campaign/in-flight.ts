@@ -46,6 +46,10 @@ export interface InFlightContext {
   record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
   /** The counters are due to be derived from the store again (task-document.ts). */
   resync(): void;
+  /** An answered call found no IVR flow to take it (flow-guard.ts suspends the task). */
+  flowMissing(): void;
+  /** An attempt was counted (the status of a task that no longer ticks shows it). */
+  counted(): void;
 }
 
 interface Live {
@@ -189,7 +193,9 @@ export class CallsInFlight {
     if (!resumed) this.callback('connect', live, '');
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((options.clock.now() - answeredAt) / 100) / 10);
-      this.ctx.track(this.finishAttempt(live, answeredReport(session, talkSec)));
+      const end = answeredReport(session, talkSec, this.ctx.settings().flow);
+      if (end.outcome === 'flow-missing') this.ctx.flowMissing();
+      this.ctx.track(this.finishAttempt(live, end));
     };
     if (session.signal.aborted) ended();
     else session.signal.addEventListener('abort', ended, { once: true });
@@ -224,6 +230,7 @@ export class CallsInFlight {
       task.count('failed');
       if (live.answered) task.count('answered', -1);
     }
+    if (recorded) this.ctx.counted();
     if (task.resyncDue()) this.ctx.resync();
     if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
   }

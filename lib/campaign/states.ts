@@ -54,3 +54,24 @@ export function transition(state: CampaignState, operation: Operation): Campaign
   if (!allows(state, operation)) throw new StateError(state, operation);
   return RESULT[operation] ?? state;
 }
+
+/**
+ * An operation the task's state allows but one of its rules refuses now:
+ * start or resume while the task's IVR flow cannot take calls (not
+ * deployed on the connection, or, with a release set, not released).
+ * Answered like a StateError (409 in the admin API, done(err) and the
+ * dialer's status).
+ */
+export class RuleError extends Error {
+  override readonly name = 'RuleError';
+  constructor(
+    readonly operation: Operation,
+    readonly rule: 'flow-missing',
+    /** What the rule is about (the flow's name). */
+    readonly subject: string,
+    /** Why, in the words of whoever checked it (the connection's router). */
+    readonly detail: string,
+  ) {
+    super(`${operation} is not allowed: the task's IVR flow "${subject}" cannot take calls: ${detail}`);
+  }
+}

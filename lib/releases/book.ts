@@ -30,7 +30,7 @@ import type { FlowDiff } from './diff';
 import { BookDocument, key, versionIn, type Actor, type BookOptions, type DeployedVersion } from './document';
 import { edit, finishEditing, remove, touch, unlock } from './editing';
 import type { FlowNode } from './nodes';
-import { pick, type PickResult } from './pick';
+import { pick, refusal, type PickResult } from './pick';
 import { cancel, details, info, release, setGray, test, validate } from './release';
 import { clone, diff, restore, snapshots } from './snapshots';
 import { LOCK_TIMEOUT_MS, allows, type Operation } from './states';
@@ -206,6 +206,11 @@ export class ReleaseBook {
   /** The version a new call of `flow` runs (pick.ts). */
   pick(flow: string, caller: string, requested?: string): PickResult {
     return pick(this.book, flow, caller, requested);
+  }
+
+  /** Why no new call of `flow` could run now (pick.ts), or undefined. */
+  refusal(flow: string): string | undefined {
+    return refusal(this.book, flow);
   }
 
   callStarted(flow: string, version: string): void {

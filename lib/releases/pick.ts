@@ -42,3 +42,23 @@ export function pick(book: BookDocument, flow: string, caller: string, requested
   if (official) return { refused: book.conflicts.get(key(flow, official)) ?? `the official version of ${flow} (${official}) is not deployed` };
   return { refused: `flow ${flow} has no official version: release one` };
 }
+
+/**
+ * Why no new call of `flow` could run now, or undefined: what pick() would
+ * refuse a call that names no version, without drawing for the gray share
+ * (a campaign asks before it starts; docs/campaigns.md).
+ */
+export function refusal(book: BookDocument, flow: string): string | undefined {
+  const record = own(book.doc.flows, flow);
+  if (!book.isLoaded) return `the release states of ${flow} are not loaded yet (the store is opening)`;
+  if (!record) return `flow ${flow} has no versions in the release set`;
+  const usable = (v: string): boolean => book.deployed.has(key(flow, v)) && !book.conflicts.has(key(flow, v));
+  let official: string | undefined;
+  for (const [v, r] of Object.entries(record.versions)) {
+    if (r.state === 'official' && !r.retiring) official = v;
+    if (r.state === 'gray' && record.gray && usable(v)) return undefined;
+  }
+  if (official && usable(official)) return undefined;
+  if (official) return book.conflicts.get(key(flow, official)) ?? `the official version of ${flow} (${official}) is not deployed`;
+  return `flow ${flow} has no official version: release one`;
+}

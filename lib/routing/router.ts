@@ -25,6 +25,8 @@ export type FlowHandler = (session: CallSession, args: string[]) => void;
 /** Picks the version of a flow a new call runs (lib/releases/book.ts). */
 export interface VersionChooser {
   pick(flow: string, caller: string, requested?: string): { version: string } | { refused: string };
+  /** Why no new call of `flow` could run now (no released version deployed), or undefined; picks nothing. */
+  refusal?(flow: string): string | undefined;
 }
 
 /** The entry a call goes to: a flow's handler, and its version when the flow has versions. */
@@ -81,6 +83,22 @@ export class FlowRouter {
     const handler = entry.handlers.get(picked.version);
     if (!handler) return { refused: `version ${picked.version} of flow "${flow}" has no entry on this connection` };
     return { handler, version: picked.version };
+  }
+
+  /**
+   * Why a new call sent to `flow` by name (a campaign's answered call) would
+   * be refused now: the flow is not deployed on this connection, or, with
+   * versions, none is released and deployed. Undefined: it would be taken.
+   * Asks the version chooser without picking (no gray draw).
+   */
+  refusal(flow: string): string | undefined {
+    if (this.flows.has(flow)) return undefined;
+    const entry = this.versioned.get(flow);
+    if (!entry) return `flow "${flow}" is not deployed on this connection (deployed: ${this.describe()})`;
+    if (entry.chooser.refusal) return entry.chooser.refusal(flow);
+    const picked = entry.chooser.pick(flow, '');
+    if ('refused' in picked) return picked.refused;
+    return entry.handlers.has(picked.version) ? undefined : `version ${picked.version} of flow "${flow}" has no entry on this connection`;
   }
 
   /** Why the connection's routing table could not be used; calls that need it are refused rather than routed by guess. */

@@ -10,8 +10,11 @@ import { dialTemplateSchema } from '../ari/dialstring';
 import { DATE_DESCRIPTION, DATE_PATTERN, LOCAL_TIME_DESCRIPTION, LOCAL_TIME_PATTERN } from './dates';
 import { Validator } from './validator';
 
-/** The failure causes of an attempt that did not reach the customer (see docs/campaigns.md for how Asterisk reports each). */
-export const FAILURE_CAUSES = ['busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed'] as const;
+/**
+ * The failure causes of an attempt that did not reach the customer (see docs/campaigns.md for how Asterisk reports
+ * each). `flow-missing`: the customer answered, but the task's IVR flow was not there to take the call.
+ */
+export const FAILURE_CAUSES = ['busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'flow-missing'] as const;
 export type FailureCause = (typeof FAILURE_CAUSES)[number];
 
 export const CAMPAIGN_STATES = ['draft', 'running', 'suspended', 'completed', 'stopped'] as const;
@@ -350,6 +353,8 @@ export interface CampaignDocument {
   name: string;
   /** The settings the task runs with (saved on start and resume: a deploy while running does not change them). */
   settings?: CampaignSettings;
+  /** When the task was started (its start operation; kept through suspend and resume): task priority compares it. */
+  startedAt?: number;
   /** Attempts dialed, answered and failed, and customers finished, since the task was created. */
   counters: CampaignCounters;
 }
@@ -373,6 +378,7 @@ export const campaignDocument = new Validator<CampaignDocument>('campaign', {
     reason: { type: 'string', maxLength: 500, description: 'a reason of at most 500 characters' },
     name: { type: 'string', minLength: 1, maxLength: 100, description: 'a task name of 1 to 100 characters' },
     settings: campaignSchema,
+    startedAt: { type: 'number', minimum: 0, description: 'a time in milliseconds since 1970' },
     counters: {
       type: 'object',
       additionalProperties: false,

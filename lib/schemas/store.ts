@@ -91,6 +91,7 @@ export type AttemptOutcome =
   | 'unreachable'
   | 'max-response-exceeded'
   | 'originate-failed'
+  | 'flow-missing'
   | 'blocked'
   | 'cancelled'
   /**
@@ -168,7 +169,7 @@ export const contactInput = new Validator<ContactInput>('contact', {
   },
 });
 
-const OUTCOMES = ['answered', 'busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'blocked', 'cancelled', 'lost'];
+const OUTCOMES = ['answered', 'busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'flow-missing', 'blocked', 'cancelled', 'lost'];
 
 export const attemptDocument = new Validator<Attempt>('attempt', {
   type: 'object',

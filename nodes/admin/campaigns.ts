@@ -7,7 +7,7 @@
  */
 import { checkCallbackUrl } from '../../lib/campaign/callback';
 import { checkCallbackSecrets, readCallbackSecrets, redactUrlSecrets, splitUrlSecrets, urlSecrets } from '../../lib/campaign/callback-secrets';
-import { StateError, isOperation } from '../../lib/campaign/states';
+import { RuleError, StateError, isOperation } from '../../lib/campaign/states';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
 import { campaignSchema, checkCampaign } from '../../lib/schemas/campaign';
 import { ValidationError, fromForm, shownValue } from '../../lib/schemas/validator';
@@ -140,7 +140,7 @@ export function registerCampaignApi(RED: NodeAPI): void {
     c.dialer()
       .then((d) => d.operate(operation, who(req)).then((state) => res.json({ state, status: d.status() })))
       .catch((err: unknown) => {
-        if (err instanceof StateError) fail(res, 409, err.message);
+        if (err instanceof StateError || err instanceof RuleError) fail(res, 409, err.message);
         else fail(res, 503, (err as Error).message);
       });
   });

@@ -62,6 +62,11 @@ export = function register(RED: NodeAPI): void {
       const refused = checkCallbackUrl(node.settings.callbackUrl, node.settings.callbackAllowlist);
       if (refused) node.problems = [`callbackUrl: ${refused}`];
     }
+    // Calls at a time "cannot exceed" the channels (the specification): more than the connection's limit is refused.
+    const limit = node.settings ? (RED.nodes.getNode(node.settings.connection) as AsteriskConfigNode | null)?.engine?.maxChannels : undefined;
+    if (node.settings && limit !== undefined && node.settings.callsAtATime > limit) {
+      node.problems.push(t('callflow-campaign.errors.over-limit', { calls: node.settings.callsAtATime, limit }));
+    }
     if (node.problems.length > 0) node.error(t('callflow.errors.invalid-config', { problems: node.problems.join('; ') }));
     for (const warning of node.warnings) node.warn(warning);
     const settings = node.problems.length === 0 ? node.settings : undefined;
@@ -96,9 +101,6 @@ export = function register(RED: NodeAPI): void {
       const template = parseDialTemplate(settings.dialString, 'dial-string');
       if (typeof template === 'string' || !engine.destinations.mayAllow(template)) {
         throw new Error(t('callflow-campaign.errors.not-allowed', { dialString: settings.dialString, allowlist: engine.destinations.toString() || '-' }));
-      }
-      if (settings.callsAtATime > engine.maxChannels) {
-        node.warn(t('callflow-campaign.errors.over-limit', { calls: settings.callsAtATime, limit: engine.maxChannels }));
       }
       const store = await node.store(WAIT_MS);
       await engine.start();
@@ -155,6 +157,9 @@ export = function register(RED: NodeAPI): void {
         ...(callback ? { callback } : {}),
         log,
         destinations: engine.destinations,
+        // Task priority is kept among the tasks of one store; start and resume need the IVR flow there to take calls.
+        scope: settings.store,
+        ...(settings.flow ? { flowCheck: () => engine.flowRefusal(settings.flow) } : {}),
         whenConnected: () =>
           new Promise<void>((resolve) => {
             const off = engine.onStatus((s) => {

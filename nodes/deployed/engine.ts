@@ -223,6 +223,11 @@ export class Engine {
     this.route(session, [flow]);
   }
 
+  /** Why an answered outbound call sent to `flow` would be refused now (not deployed here, or not released), or undefined. */
+  flowRefusal(flow: string): string | undefined {
+    return this.router.refusal(flow);
+  }
+
   get idleTimeoutMs(): number {
     return this.settings.config.idleTimeoutSec * 1000;
   }

@@ -10,7 +10,7 @@
  */
 import { shownValue } from '../../lib/schemas/validator';
 import type { DialerStatus } from '../../lib/campaign/dialer';
-import { ALLOWED, StateError, isOperation } from '../../lib/campaign/states';
+import { ALLOWED, RuleError, StateError, isOperation } from '../../lib/campaign/states';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import { stageCampaign } from '../deployed/campaigns';
 import { translator } from '../red/i18n';
@@ -39,9 +39,12 @@ export = function register(RED: NodeAPI): void {
       const progress = t('callflow-dialer.status.progress', { dialed: s.counters.dialed, answered: s.counters.answered, failed: s.counters.failed, remaining: s.remaining });
       const state = t(`callflow-dialer.state.${s.state}`);
       const idle = s.idle ? ` · ${t(`callflow-dialer.idle.${s.idle}`, { detail: s.idleDetail ?? '' })}` : '';
+      // The dialer suspended the task itself (its IVR flow went missing): why, until it runs again.
+      const problem = s.problem ? ` · ${t(`callflow-dialer.problem.${s.problem.kind}`, { flow: s.problem.flow, detail: s.problem.detail })}` : '';
       // A campaign that deploys with a warning (a secret in its callback URL) says so here too: config nodes show no status.
       const warned = campaign.warnings.length > 0 ? ` · ${t('callflow-dialer.status.warning')}` : '';
-      node.status({ fill: s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state], shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle} · ${progress}${warned}` });
+      const fill = s.problem ? 'red' : s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state];
+      node.status({ fill, shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle}${problem} · ${progress}${warned}` });
     };
     node.status({ fill: 'grey', shape: 'ring', text: 'callflow-dialer.status.loading' });
     cleanup.push(campaign.onStatus(show));
@@ -90,6 +93,8 @@ export = function register(RED: NodeAPI): void {
             if (err instanceof StateError) {
               const allowed = ALLOWED[err.state].map((op) => t(`callflow-dialer.op.${op}`)).join(t('callflow-dialer.status.separator'));
               node.status({ fill: 'red', shape: 'ring', text: t('callflow-dialer.status.refused', { op: t(`callflow-dialer.op.${err.operation}`), state: t(`callflow-dialer.state.${err.state}`), allowed: allowed || t('callflow-dialer.status.nothing') }) });
+            } else if (err instanceof RuleError) {
+              node.status({ fill: 'red', shape: 'ring', text: t('callflow-dialer.status.flow-refused', { op: t(`callflow-dialer.op.${err.operation}`), flow: err.subject, detail: err.detail }) });
             }
             done(err as Error);
           },

@@ -3,8 +3,9 @@
  * against a real Node-RED running the "Notification campaign" example, with
  * its built-in simulated Asterisk and embedded store (as `npm start` runs
  * it): the callflow-campaign dialog, opened from the dialer's, shows its five
- * tabs, the schema's message on an invalid value and the runtime's on a
- * start after the end; the dialer's buttons start and suspend the task, and
+ * tabs, the schema's message on an invalid value, calls at a time above
+ * the connection's channels refused with the limit, and the runtime's
+ * message on a start after the end; the dialer's buttons start and suspend the task, and
  * what the state does not allow is refused with the reason (the admin API
  * answers 409). Without /usr/bin/chromium the suite is reported as skipped,
  * with the reason.
@@ -104,6 +105,19 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     await interval.pressSequentially('3');
     await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
     await page.locator('#node-config-input-intervalSec:not(.input-error)').waitFor();
+
+    // Calls at a time above the connection's 100 channels: refused, naming the limit, in the words of the deploy check.
+    const calls = page.locator('#node-config-input-callsAtATime');
+    await calls.fill('');
+    await calls.pressSequentially('101');
+    const over = "callsAtATime: 101 calls at a time exceed the channel limit of the Asterisk connection, 100 channels (the specification: the number cannot exceed the channels); lower it, or raise the connection's channels";
+    await page.locator('#callflow-campaign-problems li', { hasText: over }).waitFor();
+    assert.deepEqual(await page.locator('#callflow-campaign-problems li').allTextContents(), [over]);
+    await page.locator('#node-config-input-callsAtATime.input-error').waitFor();
+    await calls.fill('');
+    await calls.pressSequentially('3');
+    await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
+    await page.locator('#node-config-input-callsAtATime:not(.input-error)').waitFor();
 
     // The start after the end: the runtime's rule (asked of the admin API as the form changes) in the same list.
     await openTab('Basics');

@@ -346,6 +346,8 @@ export function makeDialer(options: {
   callback?: ConstructorParameters<typeof Dialer>[0]['callback'];
   destinations?: ConstructorParameters<typeof Dialer>[0]['destinations'];
   log?: ConstructorParameters<typeof Dialer>[0]['log'];
+  scope?: string;
+  flowCheck?: () => string | undefined;
 }): { dialer: Dialer; hooks: Recorder } {
   const hooks = options.hooks ?? recorder();
   const view = options.view;
@@ -365,6 +367,8 @@ export function makeDialer(options: {
     ...(options.callback ? { callback: options.callback } : {}),
     ...(options.destinations ? { destinations: options.destinations } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.scope !== undefined ? { scope: options.scope } : {}),
+    ...(options.flowCheck ? { flowCheck: options.flowCheck } : {}),
   });
   return { dialer, hooks };
 }
