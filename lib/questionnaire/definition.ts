@@ -176,3 +176,18 @@ export function nextQuestion(questionnaire: Questionnaire, index: number, answer
   if (!q) return -1;
   return q.branches.get(answer) ?? q.next;
 }
+
+/**
+ * What is wrong with `answer` as an answer to question `q` (undefined: nothing), for answers entered by hand
+ * (an agent's desktop, through the admin API): what the caller could have keyed, or for a spoken question any
+ * text (the agent's note of what was said).
+ */
+export function answerProblem(q: AskedQuestion, answer: string): string | undefined {
+  const wanted = (what: string): string => `${q.id}: ${what} (got ${JSON.stringify(answer.length > 40 ? `${answer.slice(0, 40)}...` : answer)})`;
+  if (q.kind === 'spoken') return answer.length >= 1 && answer.length <= 2000 ? undefined : wanted('a text of 1 to 2000 characters');
+  if (q.kind === 'number') {
+    return /^[0-9]+$/.test(answer) && answer.length >= q.minDigits && answer.length <= q.maxDigits ? undefined : wanted(`${q.minDigits} to ${q.maxDigits} digits`);
+  }
+  const possible = possibleAnswers(q) ?? new Set<string>();
+  return possible.has(answer) ? undefined : wanted(`one of ${[...possible].join(', ')}`);
+}

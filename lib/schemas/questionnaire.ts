@@ -160,3 +160,45 @@ export const questionnaireNodeConfig = new Validator<QuestionnaireNodeConfig>('c
   },
   required: ['questions', 'language', 'onError'],
 });
+
+/** Answers an agent enters for a customer (an agent's desktop, through the admin API). */
+export interface ManualAnswersInput {
+  /** The call they were given on (default: none, a manual-<uuid> id is made). */
+  callId?: string;
+  campaignId?: string;
+  customerId?: string;
+  attempt?: number;
+  /** false: the customer did not answer every question (default true). */
+  complete?: boolean;
+  answers: { question: string; answer: string }[];
+}
+
+const HANDLE = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'an id: 1 to 128 letters, digits, . _ : or -' } as const;
+
+export const manualAnswersInput = new Validator<ManualAnswersInput>('manual answers', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['answers'],
+  properties: {
+    callId: HANDLE,
+    campaignId: HANDLE,
+    customerId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f\\ufffd]*$', description: 'a customer id: 1 to 128 characters, no control characters' },
+    attempt: { type: 'integer', minimum: 1, maximum: 1000, description: 'an attempt number from 1 to 1000' },
+    complete: { type: 'boolean', description: 'true or false' },
+    answers: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      description: '1 to 100 answers',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['question', 'answer'],
+        properties: {
+          question: { type: 'string', pattern: QUESTION_ID, description: 'a question id' },
+          answer: { type: 'string', maxLength: 2000, description: 'an answer of at most 2000 characters' },
+        },
+      },
+    },
+  },
+});

@@ -355,6 +355,8 @@ export interface QuestionnaireAnswers {
   complete?: boolean;
   /** For answers not complete: the question left unanswered and why. */
   stopped?: { question: string; reason: 'timeout' | 'invalid' | 'hangup' | 'error' };
+  /** Answers an agent entered (the admin API): who, as Node-RED's admin user names them. Absent: the caller's own, on the call. */
+  by?: string;
   answers: { question: string; answer: string; label?: string; at?: number }[];
 }
 
@@ -381,6 +383,7 @@ export const questionnaireAnswers = new Validator<QuestionnaireAnswers>('questio
         reason: { type: 'string', enum: ['timeout', 'invalid', 'hangup', 'error'], description: 'timeout, invalid, hangup or error' },
       },
     },
+    by: { type: 'string', minLength: 1, maxLength: 128, pattern: NAME_TEXT, description: 'a user name: 1 to 128 characters, no control characters' },
     answers: {
       type: 'array',
       maxItems: 200,

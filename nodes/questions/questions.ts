@@ -7,6 +7,7 @@
 import { buildQuestionnaire } from '../../lib/questionnaire/definition';
 import { questionnaireConfig } from '../../lib/schemas/questionnaire';
 import { ValidationError } from '../../lib/schemas/validator';
+import { registerQuestionnairesApi } from '../admin/questionnaires';
 import { translator } from '../red/i18n';
 import type { Node, NodeAPI, NodeDef } from '../red/api';
 import type { StoreConfigNode } from '../store/config';
@@ -14,6 +15,7 @@ import type { QuestionsConfigNode } from './config';
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'questions');
+  registerQuestionnairesApi(RED);
   function QuestionsNode(this: QuestionsConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as { -readonly [K in keyof QuestionsConfigNode]: QuestionsConfigNode[K] };
