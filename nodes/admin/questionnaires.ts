@@ -7,13 +7,16 @@
  *        masked unless mask=false (lib/questionnaire/answers-csv.ts), streamed a page of the store at a time
  *   GET  callflow/questionnaires/:questions/figures
  *        responses, completed, partial, and per question the answers' counts and the average of a rating or a number
+ *   POST callflow/questionnaires/check
+ *        a questionnaire's settings as the form holds them ({ questionnaire, store, questions }), checked as the node
+ *        checks them at deploy (the schema, then ids, skip logic, loops): { ok: true } or { ok: false, problems }
  *   POST callflow/questionnaires/:questions/answers
  *        answers an agent entered ({ callId?, campaignId?, customerId?, attempt?, complete?, answers: [{ question,
  *        answer }] }), checked as a caller's keys are, stored with who entered them; 201 with the stored document
  * Guarded by callflow.read / callflow.write. A node that is not deployed is 404; one that is invalid, or keeps no
  * answers (no store), 409; bad input 400 with the problems; a store that cannot be reached 503.
  */
-import type { Questionnaire } from '../../lib/questionnaire/definition';
+import { questionnaireProblems, type Questionnaire } from '../../lib/questionnaire/definition';
 import { answersCsv } from '../../lib/questionnaire/answers-csv';
 import { manualAnswers } from '../../lib/questionnaire/manual';
 import { saveAnswers } from '../../lib/questionnaire/run';
@@ -58,6 +61,11 @@ export function registerQuestionnairesApi(RED: NodeAPI): void {
   }
 
   const pages = (s: Store, questionnaire: Questionnaire) => (after: string | undefined, limit: number) => s.pageAnswers(questionnaire.id, { limit, ...(after === undefined ? {} : { after }) });
+
+  RED.httpAdmin.post('/callflow/questionnaires/check', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    const problems = questionnaireProblems(req.body);
+    res.json(problems.length > 0 ? { ok: false, problems } : { ok: true });
+  });
 
   RED.httpAdmin.get('/callflow/questionnaires/:questions/answers', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
     const q = found(req, res, req.params.questions ?? '');

@@ -40,6 +40,7 @@ const ROUTES: Route[] = [
   { method: 'get', path: (p) => `/callflow/questionnaires/${p[0]}/answers?limit=${p[1]}&after=${p[2]}`, params: 3 },
   { method: 'get', path: (p) => `/callflow/questionnaires/${p[0]}/figures`, params: 1 },
   { method: 'post', path: (p) => `/callflow/questionnaires/${p[0]}/answers`, params: 1 },
+  { method: 'post', path: () => '/callflow/questionnaires/check', params: 0 },
 ];
 
 /** A path parameter: a real name sometimes (so deeper code runs), else hostile text, URL-encoded. */
@@ -90,7 +91,7 @@ describe('fuzz: the admin HTTP API', function () {
         fc.constantFrom(...ROUTES),
         fc.array(param, { minLength: 3, maxLength: 3 }),
         // Node-RED's JSON body parser (strict) answers anything but an object or array itself, before our code.
-        fc.oneof(fc.array(hostileValue, { maxLength: 3 }), fc.dictionary(fc.oneof(fc.constantFrom('target', 'version', 'endpoint', 'caller', 'share', 'callers', 'name', 'settings', 'answers', 'customerId', 'attempt'), hostileString), hostileValue)),
+        fc.oneof(fc.array(hostileValue, { maxLength: 3 }), fc.dictionary(fc.oneof(fc.constantFrom('target', 'version', 'endpoint', 'caller', 'share', 'callers', 'name', 'settings', 'answers', 'customerId', 'attempt', 'questions', 'questionnaire'), hostileString), hostileValue)),
         fc.oneof(fc.constant(undefined), hostileString.filter((s) => s.length < 200)),
         async (route, params, body, editor) => {
           const url = route.path(params.map(segment));

@@ -129,6 +129,21 @@ describe('questionnaires through the admin API', function () {
     await helper.request().get('/callflow/questionnaires/qs/answers?limit=0').expect(400);
   });
 
+  it('checks a form\'s questions as the node does at deploy: the schema, then references and loops', async function () {
+    await deploy();
+    const check = async (questions: unknown): Promise<unknown> => (await helper.request().post('/callflow/questionnaires/check').send({ questionnaire: 'delivery', store: '', questions }).expect(200)).body;
+    assert.deepEqual(await check(QUESTIONS), { ok: true });
+    assert.deepEqual(await check([{ ...QUESTIONS[0], next: 'again' }, { ...QUESTIONS[2], next: 'stars' }, QUESTIONS[2]]), {
+      ok: false,
+      problems: ['questions.2.id: again is used by question 2 too; each question needs its own id'],
+    });
+    assert.deepEqual(await check([{ ...QUESTIONS[0], next: 'again' }, { ...QUESTIONS[2], next: 'stars' }]), {
+      ok: false,
+      problems: ['questions: the skip logic goes round in a loop (stars -> again -> stars); a caller would be asked for ever'],
+    });
+    assert.deepEqual(((await check('x')) as { problems: string[] }).problems, ['questions: 1 to 100 questions (got "x")']);
+  });
+
   it('refuses a node that is not deployed (404), keeps no answers or is invalid (409)', async function () {
     await deploy();
     await helper.request().get('/callflow/questionnaires/gone/figures').expect(404);
