@@ -135,7 +135,7 @@ export const questionnaireConfig = new Validator<QuestionnaireConfig>('callflow-
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
     questionnaire: { type: 'string', pattern: QUESTION_ID, default: 'survey', description: 'a questionnaire id: 1 to 64 letters, digits, _ . or -' },
     store: { type: 'string', maxLength: 100, default: '', description: 'a store config node (callflow-store), or empty' },
-    questions: { type: 'array', minItems: 1, maxItems: 100, default: [], items: questionSchema, description: '1 to 100 questions' },
+    questions: { type: 'array', minItems: 1, maxItems: 100, default: [{ id: 'q1', kind: 'yesno', prompts: ['sound:hello-world'] }], items: questionSchema, description: '1 to 100 questions' },
   },
   required: ['questionnaire', 'store', 'questions'],
 });
