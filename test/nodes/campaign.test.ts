@@ -199,10 +199,10 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     const results = Object.fromEntries((await finished).map((m) => [m.payload.customerId, [m.payload.result.code, m.payload.attempts.length]]));
     assert.deepEqual(results, { S001: ['answered', 1], S002: ['answered', 1], S003: ['answered', 1], S004: ['answered', 1], S005: ['answered', 1], S006: ['answered', 1] });
     await saved;
-    const store = await (helper.getNode(String(byType(nodes, 'callflow-store').id)) as unknown as StoreConfigNode).connection?.ready();
+    const store = await (helper.getNode(String(byType(nodes, 'callflow-store').id)) as StoreConfigNode).connection?.ready();
     const docs = (await store?.pageAnswers('delivery'))?.items ?? [];
     const campaign = String(byType(nodes, 'callflow-campaign').id);
-    const answers = Object.fromEntries(docs.map((d) => [d.customerId, [d.campaignId === campaign, d.attempt, d.complete, d.answers.map((a) => `${a.question}=${a.label ?? a.answer}`).join(' ')]]));
+    const answers = Object.fromEntries(docs.map((d): [string, unknown[]] => [d.customerId ?? '', [d.campaignId === campaign, d.attempt, d.complete, d.answers.map((a) => `${a.question}=${a.label ?? a.answer}`).join(' ')]]));
     assert.deepEqual(answers, {
       S001: [true, 1, true, 'satisfied=yes stars=5'],
       S002: [true, 1, true, 'satisfied=no problem=late'],
