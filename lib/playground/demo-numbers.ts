@@ -3,14 +3,25 @@
  * examples/Survey campaign.json) and how the simulated Asterisk makes them
  * behave under `npm start` (and in the examples' tests).
  */
+/** What each survey customer does at the second question (examples/Survey campaign.json): a mark, what went wrong, or hanging up. */
+const SECOND_ANSWER: Record<string, unknown>[][] = [
+  [{ waitFor: 'playback-start', media: 'demo-congrats' }, { wait: 500 }, { dtmf: '5' }],
+  [{ waitFor: 'playback-start', media: 'vm-options' }, { wait: 500 }, { dtmf: '1' }],
+  [{ waitFor: 'playback-start', media: 'demo-congrats' }, { wait: 500 }, { dtmf: '4' }],
+  [{ waitFor: 'playback-start', media: 'vm-options' }, { wait: 500 }, { dtmf: '2' }],
+  [{ waitFor: 'playback-start', media: 'demo-congrats' }, { wait: 500 }, { hangup: true }],
+  [{ waitFor: 'playback-start', media: 'vm-options' }, { wait: 500 }, { dtmf: '3' }],
+];
+
 export const DEMO_NUMBERS: Record<string, Record<string, unknown>> = {
   '+8613800000002': { outcome: 'busy', ringMs: 2000 },
   '+8613800000003': { outcome: 'busy', ringMs: 1500 },
   '+8613800000004': { outcome: 'no-answer' },
   '+8613800000005': { outcome: 'unallocated', ringMs: 500 },
   '+8613800000006': { outcome: 'rejected', ringMs: 3000 },
+  // The survey's customers: odd ones are satisfied (1) and give a mark, S005 hanging up before it; even ones are not (2) and say what went wrong.
   ...Object.fromEntries(
-    [1, 2, 3, 4, 5, 6].map((k) => [`+86139000000${String(k).padStart(2, '0')}`, { outcome: 'answer', ringMs: 2000, script: [{ waitFor: 'playback-start' }, { wait: 1000 }, { dtmf: k % 2 === 1 ? '1' : '2' }] }]),
+    [1, 2, 3, 4, 5, 6].map((k) => [`+86139000000${String(k).padStart(2, '0')}`, { outcome: 'answer', ringMs: 2000, script: [{ waitFor: 'playback-start' }, { wait: 1000 }, { dtmf: k % 2 === 1 ? '1' : '2' }, ...(SECOND_ANSWER[k - 1] ?? [])] }]),
   ),
 };
 

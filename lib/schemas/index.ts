@@ -21,6 +21,7 @@ import { storeConfig } from './store-config';
 import { campaignConfig, campaignTemplate } from './campaign';
 import { conferenceConfig, conferenceOverride, meetingCommand, meetingControlConfig, meetingsConfig } from './conference';
 import { httpIvrConfig } from './http-ivr-node';
+import { questionnaireConfig, questionnaireNodeConfig } from './questionnaire';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -51,6 +52,8 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-meetings': meetingsConfig,
   'callflow-meeting-control': meetingControlConfig,
   'callflow-meeting-control/command': meetingCommand,
+  'callflow-questions': questionnaireConfig,
+  'callflow-questionnaire': questionnaireNodeConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

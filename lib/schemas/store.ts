@@ -395,8 +395,18 @@ export interface QuestionnaireAnswers {
   callId: string;
   campaignId?: string;
   customerId?: string;
+  /** A campaign call's attempt number (the customer's attempt that reached them). */
+  attempt?: number;
+  /** The IVR flow the call was in. */
+  flow?: string;
   at: number;
-  answers: { question: string; answer: string; at?: number }[];
+  /** false: the caller hung up or left a question without a valid answer (what they answered is kept). */
+  complete?: boolean;
+  /** For answers not complete: the question left unanswered and why. */
+  stopped?: { question: string; reason: 'timeout' | 'invalid' | 'hangup' | 'error' };
+  /** Answers an agent entered (the admin API): who, as Node-RED's admin user names them. Absent: the caller's own, on the call. */
+  by?: string;
+  answers: { question: string; answer: string; label?: string; at?: number }[];
 }
 
 export const questionnaireAnswers = new Validator<QuestionnaireAnswers>('questionnaire answers', {
@@ -409,7 +419,20 @@ export const questionnaireAnswers = new Validator<QuestionnaireAnswers>('questio
     callId: ID,
     campaignId: ID,
     customerId: ID,
+    attempt: { type: 'integer', minimum: 1, maximum: 1000, description: 'an attempt number from 1' },
+    flow: ID,
     at: TIME,
+    complete: { type: 'boolean', description: 'true or false' },
+    stopped: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['question', 'reason'],
+      properties: {
+        question: { type: 'string', minLength: 1, maxLength: 128, description: 'a question id of 1 to 128 characters' },
+        reason: { type: 'string', enum: ['timeout', 'invalid', 'hangup', 'error'], description: 'timeout, invalid, hangup or error' },
+      },
+    },
+    by: { type: 'string', minLength: 1, maxLength: 128, pattern: NAME_TEXT, description: 'a user name: 1 to 128 characters, no control characters' },
     answers: {
       type: 'array',
       maxItems: 200,
@@ -421,6 +444,7 @@ export const questionnaireAnswers = new Validator<QuestionnaireAnswers>('questio
         properties: {
           question: { type: 'string', minLength: 1, maxLength: 128, description: 'a question id of 1 to 128 characters' },
           answer: { type: 'string', maxLength: 2000, description: 'an answer of at most 2000 characters' },
+          label: { type: 'string', maxLength: 40, description: 'a label of at most 40 characters' },
           at: TIME,
         },
       },

@@ -1,6 +1,6 @@
 /**
  * Fuzz: the admin HTTP API behind the editor's sidebar and forms (release
- * sets, campaign checks and operations), given hostile path parameters,
+ * sets, campaign checks and operations, questionnaires), given hostile path parameters,
  * query strings, headers and JSON bodies. Every answer is JSON with a
  * 2xx/4xx status (never a 500: a crash is not an answer), every refusal
  * a clear message, and Node-RED keeps answering.
@@ -37,10 +37,14 @@ const ROUTES: Route[] = [
   { method: 'get', path: () => '/callflow/campaigns', params: 0 },
   { method: 'get', path: () => '/callflow/connections', params: 0 },
   { method: 'get', path: (p) => `/callflow/simulator/calls/${p[0]}`, params: 1 },
+  { method: 'get', path: (p) => `/callflow/questionnaires/${p[0]}/answers?limit=${p[1]}&after=${p[2]}`, params: 3 },
+  { method: 'get', path: (p) => `/callflow/questionnaires/${p[0]}/figures`, params: 1 },
+  { method: 'post', path: (p) => `/callflow/questionnaires/${p[0]}/answers`, params: 1 },
+  { method: 'post', path: () => '/callflow/questionnaires/check', params: 0 },
 ];
 
 /** A path parameter: a real name sometimes (so deeper code runs), else hostile text, URL-encoded. */
-const param = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('r1', 'sales', 'v1', 'v2', 'start', 'c1', 'toString', '__proto__', 'constructor') }, { weight: 3, arbitrary: hostileString.filter((s) => s.length > 0 && s.length < 3000) });
+const param = fc.oneof({ weight: 2, arbitrary: fc.constantFrom('r1', 'sales', 'v1', 'v2', 'start', 'c1', 'q1', 'toString', '__proto__', 'constructor') }, { weight: 3, arbitrary: hostileString.filter((s) => s.length > 0 && s.length < 3000) });
 
 /**
  * A path segment as a client sends it: percent-encoded, a lone surrogate as U+FFFD. (Bytes that are not UTF-8
@@ -74,6 +78,7 @@ describe('fuzz: the admin HTTP API', function () {
         { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60 },
         { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
         { id: 'r1', type: 'callflow-releases', name: 'versions', store: 's1' },
+        { id: 'q1', type: 'callflow-questions', questionnaire: 'survey', store: 's1', questions: [{ id: 'stars', kind: 'rating', prompts: ['sound:hello-world'] }, { id: 'why', kind: 'spoken', prompts: ['sound:vm-intro'] }] },
         ...tab('v1', 'official'),
         ...tab('v2', ''),
       ],
@@ -86,7 +91,7 @@ describe('fuzz: the admin HTTP API', function () {
         fc.constantFrom(...ROUTES),
         fc.array(param, { minLength: 3, maxLength: 3 }),
         // Node-RED's JSON body parser (strict) answers anything but an object or array itself, before our code.
-        fc.oneof(fc.array(hostileValue, { maxLength: 3 }), fc.dictionary(fc.oneof(fc.constantFrom('target', 'version', 'endpoint', 'caller', 'share', 'callers', 'name', 'settings'), hostileString), hostileValue)),
+        fc.oneof(fc.array(hostileValue, { maxLength: 3 }), fc.dictionary(fc.oneof(fc.constantFrom('target', 'version', 'endpoint', 'caller', 'share', 'callers', 'name', 'settings', 'answers', 'customerId', 'attempt', 'questions', 'questionnaire'), hostileString), hostileValue)),
         fc.oneof(fc.constant(undefined), hostileString.filter((s) => s.length < 200)),
         async (route, params, body, editor) => {
           const url = route.path(params.map(segment));

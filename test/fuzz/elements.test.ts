@@ -96,7 +96,20 @@ const ELEMENTS: { id: string; node: Record<string, unknown> }[] = [
   { id: 'response', node: { type: 'callflow-response', code: 486, reason: '', media: [], language: '' } },
   { id: 'hangup', node: { type: 'callflow-hangup', reason: 'normal' } },
   { id: 'result', node: { type: 'callflow-result', result: '', subResult: '' } },
+  { id: 'questionnaire', node: { type: 'callflow-questionnaire', questions: 'fq', language: '', onError: 'output', outputs: 3 } },
 ];
+
+/** The questionnaire the questionnaire node asks: one question of each kind that keys answer, quickly given up. */
+const FUZZ_QUESTIONS = {
+  id: 'fq',
+  type: 'callflow-questions',
+  questionnaire: 'fuzz',
+  store: '',
+  questions: [
+    { id: 'ok', kind: 'yesno', prompts: ['sound:beep'], timeoutSec: 0.5, retries: 0 },
+    { id: 'mark', kind: 'rating', min: 0, max: 10, prompts: ['sound:beep'], timeoutSec: 0.5, retries: 0 },
+  ],
+};
 
 describe('fuzz: call nodes given hostile msgs', function () {
   this.timeout(120_000);
@@ -117,6 +130,7 @@ describe('fuzz: call nodes given hostile msgs', function () {
           ...ELEMENTS.map((e) => ({ id: e.id, ...e.node, wires: Array.from({ length: Number(e.node.outputs ?? 1) }, () => ['out']) })),
         ],
         watched,
+        { configs: [FUZZ_QUESTIONS] },
       ),
       CREDS,
     );

@@ -6,6 +6,7 @@
  * redeploy in the middle of a campaign.
  */
 import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { REJECTS_PER_TURN } from '../../lib/campaign/contacts';
 import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { CallReport, NumberBehaviour } from '../../lib/sim/script';
+import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, loggedText, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
 
@@ -173,7 +175,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.match(csv?.payload ?? '', /^C001,1,'\+\*{9}0001,/m, 'masked, and escaped because it starts with +');
   });
 
-  it('feeds a survey IVR: answered calls enter the flow the campaign names, and the answer becomes the result', async function () {
+  it('feeds a survey IVR: answered calls enter the flow the campaign names, whose questionnaire stores each customer\'s answers with the attempt', async function () {
     const nodes = prepare('Survey campaign', () => undefined);
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
     const dialer = byType(nodes, 'callflow-dialer');
@@ -182,9 +184,34 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 6 customers'));
     await loaded;
     const finished = collect<Finished>('finished', 6, 45_000);
+    // Each customer's answers are written once, when their questionnaire ends (S005's when they hang up).
+    const saved = new Promise<void>((resolve) => {
+      let count = 0;
+      const listener = (): void => {
+        count += 1;
+        if (count < 6) return;
+        diagnostics.unsubscribe('callflow:answers', listener);
+        resolve();
+      };
+      diagnostics.subscribe('callflow:answers', listener);
+    });
     node(String(dialer.id)).receive({ topic: 'start' });
-    const results = Object.fromEntries((await finished).map((m) => [m.payload.customerId, m.payload.result.code]));
-    assert.deepEqual(results, { S001: 'satisfied', S002: 'unsatisfied', S003: 'satisfied', S004: 'unsatisfied', S005: 'satisfied', S006: 'unsatisfied' });
+    const results = Object.fromEntries((await finished).map((m) => [m.payload.customerId, [m.payload.result.code, m.payload.attempts.length]]));
+    assert.deepEqual(results, { S001: ['answered', 1], S002: ['answered', 1], S003: ['answered', 1], S004: ['answered', 1], S005: ['answered', 1], S006: ['answered', 1] });
+    await saved;
+    const store = await (helper.getNode(String(byType(nodes, 'callflow-store').id)) as StoreConfigNode).connection?.ready();
+    const docs = (await store?.pageAnswers('delivery'))?.items ?? [];
+    const campaign = String(byType(nodes, 'callflow-campaign').id);
+    const answers = Object.fromEntries(docs.map((d): [string, unknown[]] => [d.customerId ?? '', [d.campaignId === campaign, d.attempt, d.complete, d.answers.map((a) => `${a.question}=${a.label ?? a.answer}`).join(' ')]]));
+    assert.deepEqual(answers, {
+      S001: [true, 1, true, 'satisfied=yes stars=5'],
+      S002: [true, 1, true, 'satisfied=no problem=late'],
+      S003: [true, 1, true, 'satisfied=yes stars=4'],
+      S004: [true, 1, true, 'satisfied=no problem=damaged'],
+      S005: [true, 1, false, 'satisfied=yes'],
+      S006: [true, 1, true, 'satisfied=no problem=other'],
+    });
+    assert.deepEqual(docs.find((d) => d.customerId === 'S005')?.stopped, { question: 'stars', reason: 'hangup' });
     // By contact priority: the priority-1 customers (S003, S006) are called first.
     const order = outbound()
       .sort((a, b) => a.startedAt.localeCompare(b.startedAt))

@@ -263,6 +263,7 @@ describe('editor templates: node properties and the schemas', function () {
   for (const [file, type] of [
     ['campaign/campaign.html', 'callflow-campaign'],
     ['result/result.html', 'callflow-result'],
+    ['questions/questions.html', 'callflow-questions'],
   ] as const) {
     it(`${type}: a property for every setting, with the schema's default`, function () {
       const defaults = editorDefinitions(file)[type]?.defaults;

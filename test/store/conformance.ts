@@ -1392,6 +1392,30 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         await refused(store.saveAnswers({ id: 'bad2', questionnaire: 'survey', at: T, answers: [] } as unknown as QuestionnaireAnswers), 'invalid', /callId/);
         assert.equal((await pageAll(100, (o) => store.pageAnswers('survey', o))).length, 5);
       });
+
+      it("keeps a questionnaire's partial answers with the campaign's attempt, the flow and where it stopped; refuses a bad stop", async function () {
+        const partial: QuestionnaireAnswers = {
+          id: 'p1',
+          questionnaire: 'delivery',
+          callId: 'cfc-1',
+          campaignId: C,
+          customerId: 'ann',
+          attempt: 2,
+          flow: 'survey',
+          at: T,
+          complete: false,
+          stopped: { question: 'why', reason: 'hangup' },
+          answers: [
+            { question: 'channel', answer: '2', label: 'phone', at: T - 20 },
+            { question: 'why', answer: 'answer-why-cfc-1-1234abcd', at: T - 5 },
+          ],
+        };
+        await store.saveAnswers(partial);
+        await store.saveAnswers({ ...partial, complete: true });
+        assert.deepEqual(await store.pageAnswers('delivery'), { items: [partial] }, 'stored whole, once (a repeat is a no-op)');
+        await refused(store.saveAnswers({ ...partial, id: 'p2', stopped: { question: 'why', reason: 'bored' as 'hangup' } }), 'invalid', /stopped\.reason/);
+        await refused(store.saveAnswers({ ...partial, id: 'p3', attempt: 0 }), 'invalid', /attempt/);
+      });
     });
   });
 }

@@ -30,6 +30,8 @@ import contacts = require('../../nodes/contacts/contacts');
 import dialer = require('../../nodes/dialer/dialer');
 import report = require('../../nodes/report/report');
 import result = require('../../nodes/result/result');
+import questions = require('../../nodes/questions/questions');
+import questionnaire = require('../../nodes/questionnaire/questionnaire');
 import { closeAllEngines } from '../../nodes/deployed/engine';
 import { closeAllBooks } from '../../nodes/deployed/releases';
 import { closeParkedDialers } from '../../nodes/deployed/dialers';
@@ -60,7 +62,7 @@ function asDeployed(register: NodeModule): NodeModule {
   };
 }
 
-export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr] as unknown as NodeModule[]).map(asDeployed);
+export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr, questions, questionnaire] as unknown as NodeModule[]).map(asDeployed);
 
 export type TestNode = EventEmitter & {
   id: string;

@@ -1,0 +1,58 @@
+/**
+ * callflow-questionnaire: asks the caller the questions of a callflow-questions config node (lib/questionnaire),
+ * following its skip logic. Output 1: completed; output 2: partial (a question left without a valid answer after
+ * its retries); msg.payload holds the answers. The answers are stored (in the questions node's store) when the
+ * questionnaire ends, partial ones too when the caller hangs up, with the campaign, customer and attempt of a
+ * campaign call (msg.call.campaign).
+ */
+import type { CallSession } from '../../lib/call/session';
+import { answersDocument, runQuestionnaire, saveAnswers, type GivenAnswer, type QuestionnaireOutcome } from '../../lib/questionnaire/run';
+import { questionnaireNodeConfig } from '../../lib/schemas/questionnaire';
+import type { QuestionnaireAnswers } from '../../lib/schemas/store';
+import { defineElement } from '../element/element';
+import type { QuestionsConfigNode } from '../questions/config';
+import type { NodeAPI } from '../red/api';
+
+const OUTPUT = { completed: 0, partial: 1 } as const;
+
+export = function register(RED: NodeAPI): void {
+  defineElement(RED, {
+    type: 'callflow-questionnaire',
+    element: 'questionnaire',
+    dir: __dirname,
+    validator: questionnaireNodeConfig,
+    outputs: () => 2,
+    async run({ config, t, engine, session, signal, node }) {
+      const questions = RED.nodes.getNode(config.questions) as QuestionsConfigNode | null;
+      if (!questions) throw new Error(t('callflow-questionnaire.errors.no-questions', { id: config.questions }));
+      const questionnaire = questions.questionnaire;
+      if (!questionnaire) throw new Error(t('callflow-questionnaire.errors.invalid-questions', { problems: questions.problems.join('; ') }));
+      const store = questions.store;
+      const keep = (outcome: QuestionnaireOutcome): void => {
+        if (!store) return;
+        const doc = answersDocument(outcome, session, Date.now(), session.flow);
+        const save = (d: QuestionnaireAnswers): Promise<void> => store.ready().then((s) => s.saveAnswers(d));
+        // The call goes on meanwhile; answers the store refuses or cannot take are in the log, whole.
+        saveAnswers(save, doc).catch((err: unknown) => node.warn(t('callflow-questionnaire.errors.not-stored', { call: session.id, message: (err as Error).message, answers: JSON.stringify(doc) })));
+      };
+      const progress: { answers: GivenAnswer[]; asking?: string; recording?: string } = { answers: [] };
+      let outcome: QuestionnaireOutcome;
+      try {
+        outcome = await runQuestionnaire(engine.telephony, session, questionnaire, { language: config.language, now: Date.now }, signal, progress);
+      } catch (err) {
+        keep(interrupted(questionnaire.id, progress, session));
+        throw err;
+      }
+      keep(outcome);
+      return { output: OUTPUT[outcome.outcome], outcome: outcome.outcome, payload: outcome };
+    },
+  });
+};
+
+/** What a questionnaire cut short (the caller hung up, an element error) leaves: the answers given, and a spoken answer being recorded. */
+function interrupted(id: string, progress: { answers: GivenAnswer[]; asking?: string; recording?: string }, session: CallSession): QuestionnaireOutcome {
+  const answers = [...progress.answers];
+  if (progress.asking && progress.recording) answers.push({ question: progress.asking, answer: progress.recording, at: Date.now() });
+  const reason = session.signal.aborted ? 'hangup' : 'error';
+  return { outcome: 'partial', questionnaire: id, answers, ...(progress.asking ? { stopped: { question: progress.asking, reason } } : {}) };
+}
