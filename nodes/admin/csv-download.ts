@@ -2,7 +2,8 @@
  * A CSV export as an HTTP answer, streamed: the header and the first row are read before the answer begins, so a
  * store that is down answers 503 with its message (400 for what it refuses as invalid); after that, each chunk
  * waits until the client has taken the one before (drain), so a slow client holds the reading of the store back
- * and memory stays at about a page. (The same way as the meeting records export in ./meetings.ts.)
+ * and memory stays at about a page. The questionnaire answers (./questionnaires.ts) and the meeting records
+ * (./meetings.ts) are exported through it.
  */
 import type { ResponseLike } from '../red/api';
 

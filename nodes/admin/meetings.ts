@@ -14,29 +14,13 @@
  */
 import { MeetingCommandError, runMeetingCommand, viewOf } from '../../lib/conference/commands';
 import { meetingRecordsCsv } from '../../lib/conference/records-csv';
-import type { StoreConnection } from '../../lib/store/connection';
 import { meetingCommand } from '../../lib/schemas/conference';
 import { listEngines } from '../deployed/engine';
 import type { MeetingsConfigNode } from '../meetings/config';
+import { sendCsv } from './csv-download';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
-
-/** Characters of CSV written to the client at a time. */
-const CHUNK = 64 * 1024;
-
-/** Resolves when the client has taken what was written (or is gone). */
-function drained(res: ResponseLike): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 export function registerMeetingsApi(RED: NodeAPI): void {
   if (registered.has(RED.httpAdmin)) return;
@@ -78,7 +62,11 @@ export function registerMeetingsApi(RED: NodeAPI): void {
     }
     if (csv) {
       const filename = `meeting-records-${(node.name || id).replace(/[^A-Za-z0-9_.-]+/g, '-')}.csv`;
-      sendCsv(res, store, room, filename).catch((err: unknown) => {
+      const lines = async (): Promise<AsyncGenerator<string>> => {
+        const s = await store.available(5000);
+        return meetingRecordsCsv((after, limit) => s.pageMeetingRecords({ limit, ...(room === undefined ? {} : { room }), ...(after === undefined ? {} : { after }) }));
+      };
+      sendCsv(res, lines, filename).catch((err: unknown) => {
         // The answer had begun: cut it, so that a client does not take a part for the whole export.
         RED.log.warn(`callflow: the meeting records export of ${id} stopped: ${(err as Error).message}`);
         res.destroy();
@@ -97,44 +85,6 @@ export function registerMeetingsApi(RED: NodeAPI): void {
         (err: unknown) => res.status((err as { kind?: string }).kind === 'invalid' ? 400 : 503).json({ message: (err as Error).message }),
       );
   });
-
-  /**
-   * The CSV export: its header and first page are read before the answer begins, so a store that is down answers
-   * 503 with its message; after that, each chunk waits until the client has taken the one before (drain), so a slow
-   * client holds the reading of the store back and memory stays at about a page.
-   */
-  async function sendCsv(res: ResponseLike, store: StoreConnection, room: string | undefined, filename: string): Promise<void> {
-    let lines: AsyncGenerator<string>;
-    let row: IteratorResult<string>;
-    let header: string;
-    try {
-      const s = await store.available(5000);
-      lines = meetingRecordsCsv((after, limit) => s.pageMeetingRecords({ limit, ...(room === undefined ? {} : { room }), ...(after === undefined ? {} : { after }) }));
-      header = (await lines.next()).value as string;
-      row = await lines.next();
-    } catch (err) {
-      res.status((err as { kind?: string }).kind === 'invalid' ? 400 : 503).json({ message: (err as Error).message });
-      return;
-    }
-    res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
-    res.setHeader('Cache-Control', 'no-store');
-    let chunk = header;
-    while (!row.done) {
-      chunk += row.value;
-      if (chunk.length >= CHUNK) {
-        if (!res.write(chunk)) await drained(res);
-        chunk = '';
-        if (res.destroyed) {
-          await lines.return(undefined);
-          return;
-        }
-      }
-      row = await lines.next();
-    }
-    res.end(chunk);
-  }
 
   RED.httpAdmin.post('/callflow/meetings/:connection/:meeting/:command', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
     const engine = listEngines().find((e) => e.id === req.params.connection);
