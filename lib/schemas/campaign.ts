@@ -124,6 +124,12 @@ export interface CampaignSettings {
   /** Number types a contact may use. */
   numberTypes: string[];
   policy: ResultPolicy;
+  /**
+   * The task's associated business result (the specification's "Associate Business Result"): when set, a call's
+   * result (callflow-result, or a remark after the call) must be this code; any sub-result of it is allowed. Empty: any.
+   * Optional: settings stored before it existed have none.
+   */
+  businessResult?: string;
 }
 
 const HHMM = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'a time of day, HH:MM from 00:00 to 24:00' } as const;
@@ -305,6 +311,7 @@ export const campaignSchema = {
         nonRetry: { type: 'array', maxItems: 100, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 64 }, description: 'at most 100 different result codes' },
       },
     },
+    businessResult: { type: 'string', pattern: '^$|^[A-Za-z0-9_.:-]{1,64}$', default: '', description: 'a result code: 1 to 64 letters, digits, _ . : or -, or empty (any result)' },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',
@@ -426,6 +433,15 @@ export function crossFieldProblems(s: CampaignSettings): string[] {
   for (const t of s.multiNumber.types) if (!s.numberTypes.includes(t)) problems.push(`multiNumber.types: ${t} is not one of the number types (${s.numberTypes.join(', ')})`);
   if (s.order.by === 'attributes' && s.order.attrs.length === 0) problems.push('order.attrs: ordering by data attributes needs at least one attribute');
   return problems;
+}
+
+/**
+ * Whether a business result may be set on a call of a task with these settings (only the associated business result,
+ * with any of its sub-results, may be): undefined when it may, else the one code allowed.
+ */
+export function outsideBusinessResult(settings: Pick<CampaignSettings, 'businessResult'> | undefined, code: string): string | undefined {
+  const allowed = settings?.businessResult ?? '';
+  return allowed === '' || code === allowed ? undefined : allowed;
 }
 
 /** A campaign's settings from a node's properties (or a template), with defaults, checked: the value or every problem. */

@@ -8,7 +8,9 @@ import { shownValue } from '../../lib/schemas/validator';
 import { readHandle } from '../../lib/call/handle';
 import { resultConfig } from '../../lib/schemas/elements';
 import { refusedHandle } from '../element/element';
+import { findCampaign } from '../deployed/campaigns';
 import { findEngine } from '../deployed/engine';
+import { outsideBusinessResult } from '../../lib/schemas/campaign';
 import { translator } from '../red/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../red/api';
 import { INVALID_CONFIG } from '../red/status';
@@ -60,6 +62,15 @@ export = function register(RED: NodeAPI): void {
       if (!session) {
         done(new Error(t('callflow-result.errors.no-call', { call: handle.id })));
         return;
+      }
+      if (session.campaign) {
+        // The task's associated business result: only it (with any sub-result) may be set; the call keeps what it had.
+        const allowed = outsideBusinessResult(findCampaign(session.campaign.id)?.settings, code);
+        if (allowed !== undefined) {
+          node.status({ fill: 'red', shape: 'ring', text: `${code}: ${t('callflow-result.status.not-associated')}` });
+          done(new Error(t('callflow-result.errors.not-associated', { node: node.id, value: shownValue(code), campaign: shownValue(session.campaign.name), allowed: shownValue(allowed) })));
+          return;
+        }
       }
       session.result = subCode ? { code, subCode } : { code };
       session.enter(node.id, 'result').outcome = code;

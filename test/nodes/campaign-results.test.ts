@@ -1,0 +1,122 @@
+/**
+ * A campaign's associated business result (the specification's "Associate
+ * Business Result"), in Node-RED against the simulated Asterisk: only that
+ * result, with any of its sub-results, may be set on the task's calls; a
+ * callflow-result node setting another code completes with an error naming
+ * the code and the allowed one, shows it in its status, and the attempt keeps
+ * the result it had.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { rankOf } from '../../lib/campaign/order';
+import { EmbeddedStore } from '../../lib/store/embedded';
+import type { StoredContact } from '../../lib/store/port';
+import { CREDS, useSimulator } from '../support/ivr';
+import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+
+const NUMBER = '+8613900000001';
+
+function flows(simUrl: string, storeFile: string, businessResult: string): Record<string, unknown>[] {
+  const z = 'results-tab';
+  return [
+    { id: z, type: 'tab', label: 'results' },
+    { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simUrl, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10 },
+    { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file: storeFile, durability: 'normal' },
+    {
+      id: 'task',
+      type: 'callflow-campaign',
+      name: 'renewals',
+      connection: 'a1',
+      store: 'st1',
+      callerNumbers: ['+861058000000'],
+      timezone: 'UTC',
+      hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },
+      intervalSec: 1,
+      callsAtATime: 1,
+      businessResult,
+      policy: { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [] }, types: [], nonRetry: [] },
+    },
+    { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [['allowed'], [], ['finished']] },
+    // The associated result with a sub-result of it, then a code outside it: the second is refused.
+    { id: 'allowed', type: 'callflow-result', z, result: 'sale', subResult: 'plan-b', wires: [['outside']] },
+    { id: 'outside', type: 'callflow-result', z, result: 'refused', subResult: '', wires: [['bye']] },
+    { id: 'catcher', type: 'catch', z, scope: ['outside'], wires: [['caught', 'bye']] },
+    { id: 'caught', type: 'helper', z },
+    { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', wires: [] },
+    { id: 'finished', type: 'helper', z },
+  ];
+}
+
+describe("a campaign's associated business result (Node-RED, simulated Asterisk)", function () {
+  this.timeout(60_000);
+  useNodeRed();
+  const simulator = useSimulator(100);
+  let dir = '';
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-results-'));
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  interface Run {
+    contact: StoredContact;
+    caught: { error: { message: string } }[];
+    status: { fill?: string; text?: string } | undefined;
+  }
+
+  /** One customer called once through the flow above; what the catch node got, the refusing node's last status, the contact as stored. */
+  async function run(businessResult: string): Promise<Run> {
+    const storeFile = path.join(dir, 'campaign.db');
+    const store = new EmbeddedStore({ file: storeFile });
+    await store.open();
+    const row = { customerId: 'c1', numbers: [{ number: NUMBER }] };
+    await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
+    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'renewals', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
+    await store.close();
+    simulator().setNumber(NUMBER, { outcome: 'answer', ringMs: 200 });
+    await helper.load(NODES, flows(simulator().url, storeFile, businessResult), CREDS);
+    const caught: { error: { message: string } }[] = [];
+    node('caught').on('input', (msg: { error: { message: string } }) => caught.push(msg));
+    await nextMessage(node('finished'), 30_000);
+    const calls = node('outside').status.getCalls().filter((c) => c.thisValue === node('outside'));
+    const status = calls[calls.length - 1]?.args[0] as Run['status'];
+    // The store file is Node-RED's until the flows stop.
+    await helper.unload();
+    const after = new EmbeddedStore({ file: storeFile });
+    await after.open();
+    try {
+      const contact = (await after.pageContacts('task', { limit: 10 })).items[0];
+      assert.ok(contact, 'the customer is in the store');
+      return { contact, caught, status };
+    } finally {
+      await after.close();
+    }
+  }
+
+  it('refuses a code outside the associated result with an error naming both, its status says so, and the attempt keeps the allowed result and sub-result', async function () {
+    const { contact, caught, status } = await run('sale');
+    assert.equal(caught.length, 1, 'one error to the Catch node');
+    const message = caught[0]?.error.message ?? '';
+    assert.match(message, /"refused"/);
+    assert.match(message, /only "sale"/);
+    assert.match(message, /"renewals"/);
+    assert.equal(status?.fill, 'red');
+    assert.match(status?.text ?? '', /^refused: not the associated result/);
+    assert.deepEqual(
+      contact.attempts.map((a) => [a.outcome, a.result, a.subResult]),
+      [['answered', 'sale', 'plan-b']],
+    );
+    assert.deepEqual([contact.result?.code, contact.result?.subCode], ['sale', 'plan-b']);
+  });
+
+  it('without an associated result, any code may be set: the later one is the result', async function () {
+    const { contact, caught, status } = await run('');
+    assert.equal(caught.length, 0);
+    assert.equal(status?.fill, 'green');
+    assert.deepEqual(contact.attempts.map((a) => [a.outcome, a.result]), [['answered', 'refused']]);
+    assert.equal(contact.result?.code, 'refused');
+  });
+});
