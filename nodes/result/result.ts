@@ -67,7 +67,7 @@ export = function register(RED: NodeAPI): void {
         // The task's associated business result: only it (with any sub-result) may be set; the call keeps what it had.
         const allowed = outsideBusinessResult(findCampaign(session.campaign.id)?.settings, code);
         if (allowed !== undefined) {
-          node.status({ fill: 'red', shape: 'ring', text: `${code}: ${t('callflow-result.status.not-associated')}` });
+          node.status({ fill: 'red', shape: 'ring', text: t('callflow-result.status.not-associated', { value: code }) });
           done(new Error(t('callflow-result.errors.not-associated', { node: node.id, value: shownValue(code), campaign: shownValue(session.campaign.name), allowed: shownValue(allowed) })));
           return;
         }
