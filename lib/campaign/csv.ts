@@ -178,7 +178,7 @@ export function maskNumber(n: string): string {
   return out;
 }
 
-export const ATTEMPT_COLUMNS = ['customerId', 'attempt', 'number', 'startedAt', 'endedAt', 'outcome', 'cause', 'dialStatus', 'result', 'subResult', 'talkSec', 'callId', 'why'] as const;
+export const ATTEMPT_COLUMNS = ['customerId', 'attempt', 'number', 'startedAt', 'endedAt', 'outcome', 'cause', 'dialStatus', 'result', 'subResult', 'talkSec', 'callId', 'why', 'remarkedBy', 'remarkedAt', 'previousResult', 'previousSubResult'] as const;
 
 function iso(ms: number | undefined): string {
   return ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? '' : new Date(ms).toISOString();
@@ -188,7 +188,9 @@ function iso(ms: number | undefined): string {
  * Lines of the attempts export (header first), one per attempt,
  * CRLF-terminated. Columns: customerId, attempt (n), number, startedAt and
  * endedAt (ISO 8601, UTC), outcome, cause, dialStatus, result, subResult,
- * talkSec, callId, why (for an attempt a fault decided: which); when the
+ * talkSec, callId, why (for an attempt a fault decided: which), and for a
+ * result remarked after the call who, when, and the result and sub-result it
+ * replaced (remarkedBy, remarkedAt, previousResult, previousSubResult); when the
  * first row names its campaign (an export of
  * several), a campaign column comes first. `mask` masks the numbers.
  */
@@ -213,6 +215,10 @@ export function* attemptLines(rows: Iterable<AttemptRow & { campaign?: string }>
       r.talkSec,
       r.callId,
       r.why,
+      r.remarked?.by,
+      iso(r.remarked?.at),
+      r.remarked?.previous,
+      r.remarked?.previousSub,
     ];
     if (withCampaign) cells.unshift(r.campaign);
     return `${cells.map(csvCell).join(',')}\r\n`;

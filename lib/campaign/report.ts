@@ -5,6 +5,7 @@
 import { count } from '../own';
 import type { CampaignCounters } from '../schemas/campaign';
 import type { AttemptTally, Store, StoredContact } from '../store/port';
+import type { Attempt } from '../schemas/store';
 
 /**
  * The task's counters as the store's attempts give them: dialed, every
@@ -45,6 +46,8 @@ export interface CustomerResult {
   result?: StoredContact['result'];
   attempts: number;
   lastOutcome?: string;
+  /** When the result was remarked after the call: who, when, and the result it replaced (the last attempt's remark). */
+  remarked?: Attempt['remarked'];
 }
 
 /** Reads every contact of a campaign once: the figures, and (up to `customersLimit`) each customer's result. */
@@ -70,6 +73,7 @@ export async function campaignReport(store: Store, campaignId: string, options: 
         if (c.result) r.result = c.result;
         const last = c.attempts.at(-1);
         if (last) r.lastOutcome = last.outcome;
+        if (last?.remarked) r.remarked = last.remarked;
         customers.push(r);
       }
     }

@@ -435,6 +435,9 @@ export function crossFieldProblems(s: CampaignSettings): string[] {
   return problems;
 }
 
+/** A business result or sub-result code, as callflow-result and the remark of a result take it. */
+export const RESULT_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
 /**
  * Whether a business result may be set on a call of a task with these settings (only the associated business result,
  * with any of its sub-results, may be): undefined when it may, else the one code allowed.

@@ -121,6 +121,17 @@ export interface Attempt {
   talkSec?: number;
   /** For an attempt a fault decided (a lost one, or an answered one cut after its result): which fault. */
   why?: string;
+  /** The last remark of its business result after the call (the admin API): who, when, and the result it replaced. */
+  remarked?: AttemptRemark;
+}
+
+export interface AttemptRemark {
+  /** The admin user, or "anonymous" when the editor has no login. */
+  by: string;
+  at: number;
+  /** The result and sub-result before the remark (absent: there was none). */
+  previous?: string;
+  previousSub?: string;
 }
 
 /** The final result of a contact. */
@@ -189,6 +200,17 @@ export const attemptDocument = new Validator<Attempt>('attempt', {
     worker: { type: 'string', maxLength: 128, description: 'a worker id of at most 128 characters' },
     talkSec: { type: 'number', minimum: 0, description: 'seconds, 0 or more' },
     why: { type: 'string', maxLength: 200, description: 'a reason of at most 200 characters' },
+    remarked: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['by', 'at'],
+      properties: {
+        by: { type: 'string', minLength: 1, maxLength: 128, description: 'a user name of 1 to 128 characters' },
+        at: TIME,
+        previous: { type: 'string', maxLength: 64, description: 'a result code of at most 64 characters' },
+        previousSub: { type: 'string', maxLength: 64, description: 'a sub-result code of at most 64 characters' },
+      },
+    },
   },
 });
 

@@ -142,6 +142,7 @@ export class EmbeddedThreadStore implements Store {
   getContact: Method<'getContact'> = (...a) => this.call('getContact', a);
   pageContacts: Method<'pageContacts'> = (...a) => this.call('pageContacts', a);
   pageAttempts: Method<'pageAttempts'> = (...a) => this.call('pageAttempts', a);
+  remarkResult: Method<'remarkResult'> = (...a) => this.call('remarkResult', a);
   countContacts: Method<'countContacts'> = (...a) => this.call('countContacts', a);
   tallyAttempts: Method<'tallyAttempts'> = (...a) => this.call('tallyAttempts', a);
   hasDue: Method<'hasDue'> = (...a) => this.call('hasDue', a);

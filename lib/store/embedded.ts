@@ -62,7 +62,7 @@ import {
   type StoredContact,
   type StoredDocument,
 } from './port';
-import type { Migration } from './rules';
+import type { Migration, ResultRemark } from './rules';
 import { EmbeddedBlocklist, prepareBlocklist } from './embedded/blocklist';
 import { prepareContactTables } from './embedded/contact-tables';
 import { EmbeddedContacts } from './embedded/contacts';
@@ -231,6 +231,10 @@ export class EmbeddedStore implements Store {
 
   async pageAttempts(campaignId: string, options: PageOptions = {}): Promise<Page<AttemptRow>> {
     return this.contacts.pageAttempts(campaignId, options);
+  }
+
+  async remarkResult(campaignId: string, customerId: string, n: number, remark: ResultRemark): Promise<Attempt | undefined> {
+    return this.contacts.remarkResult(campaignId, customerId, n, remark);
   }
 
   async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {

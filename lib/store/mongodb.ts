@@ -49,7 +49,7 @@ import {
   type StoredContact,
   type StoredDocument,
 } from './port';
-import type { Migration } from './rules';
+import type { Migration, ResultRemark } from './rules';
 import { MongoBlocklist } from './mongodb/blocklist';
 import { MongoContacts } from './mongodb/contacts';
 import { describeUri, mongoError, type Connection } from './mongodb/database';
@@ -220,6 +220,10 @@ export class MongoStore implements Store {
 
   async pageAttempts(campaignId: string, options: PageOptions = {}): Promise<Page<AttemptRow>> {
     return this.contacts.pageAttempts(campaignId, options);
+  }
+
+  async remarkResult(campaignId: string, customerId: string, n: number, remark: ResultRemark): Promise<Attempt | undefined> {
+    return this.contacts.remarkResult(campaignId, customerId, n, remark);
   }
 
   async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {

@@ -228,6 +228,14 @@ export interface Store {
   pageContacts(campaignId: string, options?: PageOptions & { state?: ContactState }): Promise<Page<StoredContact>>;
   /** Every attempt of the campaign, by (seq, n). */
   pageAttempts(campaignId: string, options?: PageOptions): Promise<Page<AttemptRow>>;
+  /**
+   * Remarks the business result of attempt `n` of a contact after the call:
+   * the attempt gets the new result and sub-result and keeps the one it
+   * replaced, who remarked it and when (`remarked`); the contact's final
+   * result changes too when that attempt gave it. Returns the attempt as
+   * written, or undefined (nothing written) when there is no such attempt.
+   */
+  remarkResult(campaignId: string, customerId: string, n: number, remark: { result: string; subResult?: string; by: string; at: number }): Promise<Attempt | undefined>;
   countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }>;
   /**
    * Counts what the campaign's contacts hold: their recorded attempts by

@@ -209,6 +209,50 @@ export function pageOf<R, T>(rows: readonly R[], limit: number, map: (row: R) =>
   return rows.length > limit && last !== undefined ? { items, next: encodeCursor(key(last)) } : { items };
 }
 
+/** A remark of an attempt's business result after the call (Store.remarkResult). */
+export interface ResultRemark {
+  result: string;
+  subResult?: string;
+  by: string;
+  at: number;
+}
+
+/**
+ * What remarking attempt `n` of a contact writes, for every backend: the
+ * attempts with that one's result replaced (the previous one, who and when
+ * kept in `remarked`), and the contact's final result changed too when that
+ * attempt gave it (the contact is done, and it is its last attempt, answered).
+ * Undefined when the contact has no attempt `n`.
+ */
+export function remarkedContact(
+  contact: { attempts: Attempt[]; result?: ContactResult },
+  n: number,
+  remark: ResultRemark,
+  done: boolean,
+): { attempts: Attempt[]; result?: ContactResult; attempt: Attempt } | undefined {
+  const index = contact.attempts.findIndex((a) => a.n === n);
+  const before = contact.attempts[index];
+  if (!before) return undefined;
+  const { result: previous, subResult: previousSub, remarked: _, ...rest } = before;
+  const attempt: Attempt = { ...rest, result: remark.result, ...(remark.subResult ? { subResult: remark.subResult } : {}) };
+  attempt.remarked = { by: remark.by, at: remark.at, ...(previous !== undefined ? { previous } : {}), ...(previousSub !== undefined ? { previousSub } : {}) };
+  checked(attemptDocument, attempt, 'attempt');
+  const attempts = contact.attempts.map((a, i) => (i === index ? attempt : a));
+  const gaveResult = done && contact.result !== undefined && index === contact.attempts.length - 1 && before.outcome === 'answered';
+  if (!gaveResult || !contact.result) return { attempts, ...(contact.result ? { result: contact.result } : {}), attempt };
+  const { subCode: _s, ...kept } = contact.result;
+  const result: ContactResult = { ...kept, code: remark.result, ...(remark.subResult ? { subCode: remark.subResult } : {}) };
+  return { attempts, result, attempt };
+}
+
+/** The arguments of remarkResult, checked. */
+export function checkRemark(campaignId: string, customerId: string, n: number, remark: ResultRemark): void {
+  checkId(campaignId, 'campaignId');
+  checkId(customerId, 'customerId');
+  if (!Number.isInteger(n) || n < 1) throw new StoreError('invalid', `n: an attempt number, 1 or more (got ${JSON.stringify(n)})`);
+  checkTime(remark.at, 'at');
+}
+
 /** A contact with attempts, as a backend reads it for pageAttempts. */
 export interface AttemptSource {
   seq: number;

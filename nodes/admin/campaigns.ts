@@ -9,7 +9,7 @@ import { checkCallbackUrl } from '../../lib/campaign/callback';
 import { checkCallbackSecrets, readCallbackSecrets, redactUrlSecrets, splitUrlSecrets, urlSecrets } from '../../lib/campaign/callback-secrets';
 import { RuleError, StateError, isOperation } from '../../lib/campaign/states';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
-import { campaignSchema, checkCampaign } from '../../lib/schemas/campaign';
+import { RESULT_CODE, campaignSchema, checkCampaign, outsideBusinessResult } from '../../lib/schemas/campaign';
 import { ValidationError, fromForm, shownValue } from '../../lib/schemas/validator';
 import { findCampaign, listCampaigns } from '../deployed/campaigns';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
@@ -113,6 +113,57 @@ export function registerCampaignApi(RED: NodeAPI): void {
     } catch (err) {
       fail(res, 500, (err as Error).message);
     }
+  });
+
+  // Remarking an attempt's business result after the call (the specification's task result page, "Business Result"):
+  // the attempt is a customer's attempt number; the task's associated business result applies as in callflow-result.
+  // Registered before /:id/:operation.
+  RED.httpAdmin.post('/callflow/campaigns/:id/attempts/:customer/:n/result', RED.auth.needsPermission('callflow.write'), (req: RequestLike, res: ResponseLike) => {
+    const c = findCampaign(req.params.id ?? '');
+    if (!c) {
+      fail(res, 404, `no deployed campaign ${shownValue(req.params.id ?? '')} (deploy it first)`);
+      return;
+    }
+    const customer = req.params.customer ?? '';
+    const n = Number(req.params.n);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      fail(res, 400, `the attempt number must be a whole number from 1 to 1000, got ${shownValue(req.params.n ?? '')}`);
+      return;
+    }
+    const body = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
+    const result = body.result;
+    const subResult = body.subResult ?? '';
+    if (typeof result !== 'string' || !RESULT_CODE.test(result)) {
+      fail(res, 400, `result: a result code (1 to 64 letters, digits, _ . : or -), got ${shownValue(result)}`);
+      return;
+    }
+    if (typeof subResult !== 'string' || (subResult !== '' && !RESULT_CODE.test(subResult))) {
+      fail(res, 400, `subResult: a sub-result code (1 to 64 letters, digits, _ . : or -) or empty, got ${shownValue(subResult)}`);
+      return;
+    }
+    const allowed = outsideBusinessResult(c.settings, result);
+    if (allowed !== undefined) {
+      fail(res, 422, `result: ${shownValue(result)} is not the associated business result of campaign ${shownValue(c.settings?.name ?? c.id)}: only ${shownValue(allowed)} (with any of its sub-results) may be set; the attempt is unchanged`);
+      return;
+    }
+    c.store(1000)
+      .then(async (store) => {
+        const contact = await store.getContact(c.id, customer);
+        const attempt = contact?.attempts.find((a) => a.n === n);
+        if (!contact || !attempt) {
+          fail(res, 404, `campaign ${shownValue(c.settings?.name ?? c.id)} has no attempt ${n} of customer ${shownValue(customer)}`);
+          return;
+        }
+        if (attempt.outcome !== 'answered') {
+          fail(res, 409, `attempt ${n} of customer ${shownValue(customer)} was not answered (${attempt.outcome}): only an answered call has a business result to remark`);
+          return;
+        }
+        const by = req.user?.username ?? 'anonymous';
+        const written = await store.remarkResult(c.id, customer, n, { result, ...(subResult ? { subResult } : {}), by, at: Date.now() });
+        if (!written) fail(res, 404, `campaign ${shownValue(c.settings?.name ?? c.id)} has no attempt ${n} of customer ${shownValue(customer)}`);
+        else res.json({ customerId: customer, attempt: written });
+      })
+      .catch((err: unknown) => fail(res, 503, (err as Error).message));
   });
 
   // A template carries no callback secret (lib/campaign/template.ts), but tells how a task is run: those who may change tasks may export them.

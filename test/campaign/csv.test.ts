@@ -197,6 +197,8 @@ describe('campaign csv', function () {
         subResult: '-5',
         talkSec: 28.5,
         callId: 'call-1',
+        // Remarked after the call by a user whose name looks like a formula.
+        remarked: { by: '=admin', at: Date.UTC(2024, 0, 3, 8, 0, 0), previous: 'lead' },
       },
       { customerId: '=cmd', seq: 2, n: 2, number: '13812345678', startedAt: Date.UTC(2024, 0, 2, 10, 0, 0), outcome: 'busy' },
       { customerId: 'C2', seq: 3, n: 1, number: '13812345679', startedAt: Date.UTC(2024, 0, 2, 11, 0, 0), outcome: 'lost', why: 'asterisk-restarted' },
@@ -205,10 +207,10 @@ describe('campaign csv', function () {
     it('writes a header and one CRLF line per attempt with ISO times', function () {
       const lines = [...attemptLines(rows, { mask: false })];
       assert.deepEqual(lines, [
-        'customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why\r\n',
-        "C1,1,'+15550100,2024-01-02T09:00:00.000Z,2024-01-02T09:00:30.250Z,answered,16,ANSWER,sale,'-5,28.5,call-1,\r\n",
-        "'=cmd,2,13812345678,2024-01-02T10:00:00.000Z,,busy,,,,,,,\r\n",
-        'C2,1,13812345679,2024-01-02T11:00:00.000Z,,lost,,,,,,,asterisk-restarted\r\n',
+        'customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult\r\n',
+        "C1,1,'+15550100,2024-01-02T09:00:00.000Z,2024-01-02T09:00:30.250Z,answered,16,ANSWER,sale,'-5,28.5,call-1,,'=admin,2024-01-03T08:00:00.000Z,lead,\r\n",
+        "'=cmd,2,13812345678,2024-01-02T10:00:00.000Z,,busy,,,,,,,,,,,\r\n",
+        'C2,1,13812345679,2024-01-02T11:00:00.000Z,,lost,,,,,,,asterisk-restarted,,,,\r\n',
       ]);
     });
 
@@ -220,12 +222,12 @@ describe('campaign csv', function () {
 
     it('puts a campaign column first when the rows name their campaign', function () {
       const lines = [...attemptLines([{ ...rows[1]!, campaign: 'spring' }], { mask: false })];
-      assert.equal(lines[0], 'campaign,customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why\r\n');
+      assert.equal(lines[0], 'campaign,customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult\r\n');
       assert.match(lines[1] ?? '', /^spring,'=cmd,2,/);
     });
 
     it('gives the header alone for no attempts, and reads any iterable lazily', function () {
-      assert.deepEqual([...attemptLines([], { mask: false })], ['customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why\r\n']);
+      assert.deepEqual([...attemptLines([], { mask: false })], ['customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult\r\n']);
       let pulled = 0;
       function* source(): Generator<AttemptRow> {
         for (const r of rows) {

@@ -46,6 +46,8 @@ function flows(simUrl: string, storeFile: string, businessResult: string): Recor
     { id: 'caught', type: 'helper', z },
     { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', wires: [] },
     { id: 'finished', type: 'helper', z },
+    { id: 'report', type: 'callflow-report', z, campaign: 'task', mask: true, wires: [['reported']] },
+    { id: 'reported', type: 'helper', z },
   ];
 }
 
@@ -68,7 +70,7 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
   }
 
   /** One customer called once through the flow above; what the catch node got, the refusing node's last status, the contact as stored. */
-  async function run(businessResult: string): Promise<Run> {
+  async function run(businessResult: string, whileLoaded: () => Promise<void> = () => Promise.resolve()): Promise<Run> {
     const storeFile = path.join(dir, 'campaign.db');
     const store = new EmbeddedStore({ file: storeFile });
     await store.open();
@@ -83,6 +85,7 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
     await nextMessage(node('finished'), 30_000);
     const calls = node('outside').status.getCalls().filter((c) => c.thisValue === node('outside'));
     const status = calls[calls.length - 1]?.args[0] as Run['status'];
+    await whileLoaded();
     // The store file is Node-RED's until the flows stop.
     await helper.unload();
     const after = new EmbeddedStore({ file: storeFile });
@@ -118,5 +121,36 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
     assert.equal(status?.fill, 'green');
     assert.deepEqual(contact.attempts.map((a) => [a.outcome, a.result]), [['answered', 'refused']]);
     assert.equal(contact.result?.code, 'refused');
+  });
+
+  it("remarks the result after the call through the admin API, under the same rule: the attempt keeps the previous result, who and when; the report and the export show the remark", async function () {
+    const api = (body: object, customer = 'c1', n = '1') => helper.request().post(`/callflow/campaigns/task/attempts/${customer}/${n}/result`).send(body);
+    let report: { customers: { customerId: string; result?: { code: string; subCode?: string }; remarked?: { by: string; previous?: string } }[] } | undefined;
+    let csv = '';
+    const { contact } = await run('sale', async () => {
+      const outside = await api({ result: 'refused' }).expect(422);
+      assert.match((outside.body as { message: string }).message, /"refused" is not the associated business result of campaign "renewals": only "sale"/);
+      await api({ result: 'sale', subResult: '=cmd()' }).expect(400);
+      await api({ result: 'sale' }, 'nobody').expect(404);
+      await api({ result: 'sale' }, 'c1', '2').expect(404);
+      await api({ result: 'sale' }, 'c1', 'x').expect(400);
+      const done = await api({ result: 'sale', subResult: 'plan-c' }).expect(200);
+      const attempt = (done.body as { attempt: { result: string; subResult: string; remarked: { by: string; at: number; previous: string; previousSub: string } } }).attempt;
+      assert.deepEqual([attempt.result, attempt.subResult, attempt.remarked.by, attempt.remarked.previous, attempt.remarked.previousSub], ['sale', 'plan-c', 'anonymous', 'sale', 'plan-b']);
+      assert.ok(Math.abs(attempt.remarked.at - Date.now()) < 60_000, 'remarked now');
+      const reported = nextMessage<{ payload: NonNullable<typeof report> }>(node('reported'), 10_000);
+      node('report').receive({});
+      report = (await reported).payload;
+      const exported = nextMessage<{ payload: string }>(node('reported'), 10_000);
+      node('report').receive({ topic: 'export' });
+      csv = (await exported).payload;
+    });
+    assert.deepEqual([contact.attempts[0]?.result, contact.attempts[0]?.subResult, contact.attempts[0]?.remarked?.previousSub], ['sale', 'plan-c', 'plan-b']);
+    assert.deepEqual([contact.result?.code, contact.result?.subCode], ['sale', 'plan-c']);
+    const customer = report?.customers.find((c) => c.customerId === 'c1');
+    assert.deepEqual([customer?.result?.code, customer?.result?.subCode, customer?.remarked?.by, customer?.remarked?.previous], ['sale', 'plan-c', 'anonymous', 'sale']);
+    const [header, line] = csv.split('\r\n');
+    const cells = Object.fromEntries((header ?? '').split(',').map((name, i) => [name, (line ?? '').split(',')[i]]));
+    assert.deepEqual([cells.result, cells.subResult, cells.remarkedBy, cells.previousResult, cells.previousSubResult], ['sale', 'plan-c', 'anonymous', 'sale', 'plan-b']);
   });
 });

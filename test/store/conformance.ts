@@ -487,6 +487,31 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         assert.equal(await store.hasDue(C, T + 1_000_000_000), false);
       });
 
+      it("remarks an answered attempt's result after the call, keeping the previous one, who and when; the final result follows; an unknown attempt writes nothing", async function () {
+        await store.importContacts(C, [row('a'), row('b')], T);
+        const claim = await claimOne(store, C, T);
+        const a1: Attempt = { n: 1, number: NUMBER, startedAt: T, endedAt: T + 60, outcome: 'answered', result: 'lead', subResult: 'warm', talkSec: 50 };
+        const result = { code: 'lead', subCode: 'warm', at: T + 100, number: NUMBER };
+        assert.equal(await store.recordAttempt(claim, a1, { state: 'done', at: T + 100, progress: {}, result }), true);
+        const written = await store.remarkResult(C, 'a', 1, { result: 'sale', subResult: 'plan-b', by: 'admin', at: T + 5000 });
+        const remarked: Attempt = { ...a1, result: 'sale', subResult: 'plan-b', remarked: { by: 'admin', at: T + 5000, previous: 'lead', previousSub: 'warm' } };
+        assert.deepEqual(written, remarked);
+        const a = await mustGet(store, C, 'a');
+        assert.deepEqual([a.state, a.attempts, a.result], ['done', [remarked], { code: 'sale', subCode: 'plan-b', at: T + 100, number: NUMBER }]);
+        assert.deepEqual((await store.pageAttempts(C)).items, [{ ...remarked, customerId: 'a', seq: 1 }]);
+        // Remarked again without a sub-result: the previous is the first remark's.
+        const again = await store.remarkResult(C, 'a', 1, { result: 'sale', by: 'anonymous', at: T + 6000 });
+        const { subResult: _warm, ...withoutSub } = a1;
+        assert.deepEqual(again, { ...withoutSub, result: 'sale', remarked: { by: 'anonymous', at: T + 6000, previous: 'sale', previousSub: 'plan-b' } });
+        assert.deepEqual((await mustGet(store, C, 'a')).result, { code: 'sale', at: T + 100, number: NUMBER });
+        // No such attempt, no such contact: nothing written.
+        assert.equal(await store.remarkResult(C, 'a', 2, { result: 'x', by: 'admin', at: T }), undefined);
+        assert.equal(await store.remarkResult(C, 'nobody', 1, { result: 'x', by: 'admin', at: T }), undefined);
+        assert.deepEqual((await mustGet(store, C, 'b')).attempts, []);
+        await assert.rejects(store.remarkResult(C, 'a', 1, { result: 'x'.repeat(65), by: 'admin', at: T }), /result/);
+        assert.equal((await mustGet(store, C, 'a')).attempts[0]?.result, 'sale', 'a refused remark writes nothing');
+      });
+
       it('hands a contact back without an attempt: due again, attempts unchanged', async function () {
         await store.importContacts(C, [row('a')], T);
         const claim = await claimOne(store, C, T);

@@ -6,9 +6,9 @@
  */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
-import type { ContactInput } from '../../schemas/store';
+import type { Attempt, ContactInput } from '../../schemas/store';
 import { pageLimit, type AttemptRow, type AttemptTally, type ContactCounts, type ContactState, type ImportReport, type Page, type PageOptions, type StoredContact } from '../port';
-import { checkContacts, checkId, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf } from '../rules';
+import { checkContacts, checkId, checkRemark, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf, remarkedContact, type ResultRemark } from '../rules';
 import { bodyOf, STATE, toContact, type ContactBody, type ContactStatements } from './contact-tables';
 import { failed, type Connection, type Db } from './database';
 
@@ -82,6 +82,27 @@ export class EmbeddedContacts {
     return collectAttempts(options, (fromSeq, count) =>
       this.st.pageAttempted.all(campaignId, fromSeq, count).map((row) => ({ seq: row.seq, customerId: row.customer, attempts: (JSON.parse(row.doc) as ContactBody).attempts })),
     );
+  }
+
+  async remarkResult(campaignId: string, customerId: string, n: number, remark: ResultRemark): Promise<Attempt | undefined> {
+    checkRemark(campaignId, customerId, n, remark);
+    const st = this.st;
+    try {
+      return this.handle
+        .transaction((): Attempt | undefined => {
+          const row = st.byCustomer.get(campaignId, customerId);
+          if (!row) return undefined;
+          const body = JSON.parse(row.doc) as ContactBody;
+          const changed = remarkedContact(body, n, remark, row.state === STATE.done);
+          if (!changed) return undefined;
+          const { result: _r, ...rest } = body;
+          st.rewrite.run(JSON.stringify({ ...rest, attempts: changed.attempts, ...(changed.result ? { result: changed.result } : {}) }), campaignId, row.seq);
+          return changed.attempt;
+        })
+        .immediate();
+    } catch (err) {
+      failed(err, 'remarking a result');
+    }
   }
 
   async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {

@@ -5,9 +5,9 @@
  * in queue.ts; both work on the documents of contact-documents.ts.
  */
 import { MongoBulkWriteError, type Collection as MongoCollection, type Db, type Filter, type WriteError } from 'mongodb';
-import type { ContactInput } from '../../schemas/store';
+import type { Attempt, ContactInput } from '../../schemas/store';
 import { pageLimit, type AttemptRow, type AttemptTally, type ContactCounts, type ContactState, type ImportReport, type Page, type PageOptions, type StoredContact } from '../port';
-import { checkContacts, checkId, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf } from '../rules';
+import { checkContacts, checkId, checkRemark, checkStateFilter, checkTime, collectAttempts, decodeCursor, pageOf, remarkedContact, type ResultRemark } from '../rules';
 import { contactsOf, toContact, type ContactDoc, type CounterDoc } from './contact-documents';
 import { run, type Connection } from './database';
 
@@ -116,6 +116,25 @@ export class MongoContacts {
           .toArray(),
       ),
     );
+  }
+
+  async remarkResult(campaignId: string, customerId: string, n: number, remark: ResultRemark): Promise<Attempt | undefined> {
+    checkRemark(campaignId, customerId, n, remark);
+    return run('remarking a result', async () => {
+      // Read, then write only if the attempts and the result are still what was read (the dialer may record meanwhile): a few tries.
+      for (let tries = 0; tries < 5; tries += 1) {
+        const d = await this.contacts.findOne({ campaignId, customerId }, { projection: { _id: 0, attempts: 1, result: 1, state: 1 } });
+        if (!d) return undefined;
+        const changed = remarkedContact(d, n, remark, d.state === 'done');
+        if (!changed) return undefined;
+        const filter: Filter<ContactDoc> = { campaignId, customerId, attempts: d.attempts, result: d.result === undefined ? { $exists: false } : d.result };
+        const set: Partial<ContactDoc> = { attempts: changed.attempts };
+        if (changed.result) set.result = changed.result;
+        const r = await this.contacts.updateOne(filter, { $set: set });
+        if (r.matchedCount === 1) return changed.attempt;
+      }
+      throw new Error(`contact ${customerId} of ${campaignId} kept changing while its result was remarked`);
+    });
   }
 
   async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {
