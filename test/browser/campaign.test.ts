@@ -119,6 +119,18 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
     await page.locator('#node-config-input-callsAtATime:not(.input-error)').waitFor();
 
+    // The associated business result, on the Result policy tab: empty by default, a code or nothing.
+    await openTab('Result policy');
+    const business = page.locator('#node-config-input-businessResult');
+    await business.waitFor({ state: 'visible' });
+    assert.equal(await business.inputValue(), '');
+    await business.pressSequentially('a b');
+    const notCode = page.locator('#callflow-campaign-problems li', { hasText: 'businessResult: a result code: 1 to 64 letters, digits, _ . : or -, or empty (any result)' });
+    await notCode.waitFor();
+    assert.match(await notCode.textContent() ?? '', /"a b"/);
+    await business.fill('sale');
+    await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
+
     // The start after the end: the runtime's rule (asked of the admin API as the form changes) in the same list.
     await openTab('Basics');
     await page.locator('#node-config-input-startAt').fill('2030-01-02T09:00');
