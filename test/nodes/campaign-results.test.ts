@@ -4,7 +4,9 @@
  * result, with any of its sub-results, may be set on the task's calls; a
  * callflow-result node setting another code completes with an error naming
  * the code and the allowed one, shows it in its status, and the attempt keeps
- * the result it had.
+ * the result it had. A result remarked after the call through the admin API
+ * follows the same rule, keeps the one it replaced, who and when, and shows
+ * in the report and the export.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -70,7 +72,7 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
   }
 
   /** One customer called once through the flow above; what the catch node got, the refusing node's last status, the contact as stored. */
-  async function run(businessResult: string, whileLoaded: () => Promise<void> = () => Promise.resolve()): Promise<Run> {
+  async function run(businessResult: string, whileLoaded: () => Promise<void> = () => Promise.resolve(), outcome: 'answer' | 'busy' = 'answer'): Promise<Run> {
     const storeFile = path.join(dir, 'campaign.db');
     const store = new EmbeddedStore({ file: storeFile });
     await store.open();
@@ -78,7 +80,7 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
     await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
     await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'renewals', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
     await store.close();
-    simulator().setNumber(NUMBER, { outcome: 'answer', ringMs: 200 });
+    simulator().setNumber(NUMBER, { outcome, ringMs: 200 });
     await helper.load(NODES, flows(simulator().url, storeFile, businessResult), CREDS);
     const caught: { error: { message: string } }[] = [];
     node('caught').on('input', (msg: { error: { message: string } }) => caught.push(msg));
@@ -152,5 +154,17 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
     const [header, line] = csv.split('\r\n');
     const cells = Object.fromEntries((header ?? '').split(',').map((name, i) => [name, (line ?? '').split(',')[i]]));
     assert.deepEqual([cells.result, cells.subResult, cells.remarkedBy, cells.previousResult, cells.previousSubResult], ['sale', 'plan-c', 'anonymous', 'sale', 'plan-b']);
+  });
+
+  it('refuses to remark an attempt that was not answered, and writes nothing', async function () {
+    const { contact } = await run(
+      '',
+      async () => {
+        const refused = await helper.request().post('/callflow/campaigns/task/attempts/c1/1/result').send({ result: 'sale' }).expect(409);
+        assert.match((refused.body as { message: string }).message, /attempt 1 of customer "c1" was not answered \(busy\)/);
+      },
+      'busy',
+    );
+    assert.deepEqual(contact.attempts.map((a) => [a.outcome, a.result, a.remarked]), [['busy', undefined, undefined]]);
   });
 });
