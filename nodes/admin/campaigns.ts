@@ -158,7 +158,7 @@ export function registerCampaignApi(RED: NodeAPI): void {
           fail(res, 409, `attempt ${n} of customer ${shownValue(customer)} was not answered (${attempt.outcome}): only an answered call has a business result to remark`);
           return;
         }
-        const by = req.user?.username ?? 'anonymous';
+        const by = req.user?.username || 'anonymous';
         const written = await store.remarkResult(c.id, customer, n, { result, ...(subResult ? { subResult } : {}), by, at: Date.now() });
         if (!written) fail(res, 404, `campaign ${shownValue(c.settings?.name ?? c.id)} has no attempt ${n} of customer ${shownValue(customer)}`);
         else res.json({ customerId: customer, attempt: written });
