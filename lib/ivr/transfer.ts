@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { causeText, isProgressDialStatus } from '../ari/causes';
+import { campaignDialString, checkDialplanTarget, DialStringError, quoted, type DialAllowlist } from '../ari/dialstring';
 import { abortReason, AriError } from '../ari/errors';
 import { channelValueProblem } from '../ari/variables';
 import type { Telephony, TelephonyEvent } from '../ari/port';
@@ -67,6 +68,16 @@ export function fillTemplate(template: string, values: Record<string, unknown>, 
     if (source === undefined || source === null) throw new RangeError(`the dial string ${template} needs ${key}, which this call does not have`);
     return asText(source);
   });
+}
+
+/**
+ * The dial string for a transfer to a number: a phone number only (digits, * and #, an optional +), put into the
+ * dial string template, which must then be one destination the connection's dial allowlist allows. A refusal is a
+ * DialStringError naming the field and the value; nothing reaches Asterisk.
+ */
+export function numberEndpoint(dialString: string, number: string, destinations: DialAllowlist): string {
+  if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${quoted(number)}`);
+  return campaignDialString(dialString, number, destinations);
 }
 
 export async function transferToEndpoint(
@@ -203,4 +214,10 @@ export async function transferToDialplan(
     throw err;
   }
   return left;
+}
+
+/** To a queue: the queue's extension in the dialplan context whose extensions run Queue(), from priority 1. */
+export function transferToQueue(telephony: Telephony, session: CallSession, req: { queue: string; queueContext: string }, signal: AbortSignal): Promise<TransferResult> {
+  checkDialplanTarget({ context: req.queueContext, extension: req.queue }, { context: 'queueContext', extension: 'queue' });
+  return transferToDialplan(telephony, session, { context: req.queueContext, extension: req.queue, priority: 1 }, signal);
 }

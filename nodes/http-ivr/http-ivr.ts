@@ -4,7 +4,7 @@
  * command gives the call back to the flow (the output of that name), the application ends the call or hands it off,
  * or it cannot be reached (the node's "on error": the error output with the reason in msg.payload, or hang up).
  */
-import { checkDialplanTarget, dialDestination, DialStringError, quoted } from '../../lib/ari/dialstring';
+import { dialDestination, DialStringError } from '../../lib/ari/dialstring';
 import type { CallSession } from '../../lib/call/session';
 import { chooseCallFlow } from '../../lib/conference/callflows';
 import { joinConference } from '../../lib/conference/conference';
@@ -13,7 +13,7 @@ import { CommandSetError } from '../../lib/http-ivr/commands';
 import { Conversation, ConversationError, type ConversationPorts } from '../../lib/http-ivr/conversation';
 import { compileCommandSetSchemas, parseCommandSet } from '../../lib/http-ivr/parse';
 import { Application, ApplicationError, applicationProblems, type ApplicationOptions } from '../../lib/http-ivr/requests';
-import { transferToDialplan, transferToEndpoint } from '../../lib/ivr/transfer';
+import { numberEndpoint, transferToEndpoint, transferToQueue } from '../../lib/ivr/transfer';
 import { headerValues, httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
 import type { MeetingRecord } from '../../lib/schemas/store';
 import type { Engine } from '../deployed/engine';
@@ -161,14 +161,11 @@ export = function register(RED: NodeAPI): void {
       return transferToEndpoint(engine.telephony, engine.calls, session, { endpoint, ringTimeoutSec, ...callerId }, signal);
     }
     if (command.number !== undefined) {
-      const number = command.number;
-      if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${quoted(number)}`);
-      const endpoint = dialDestination(config.dialString, 'dial-string', (name) => (name === 'number' ? number : undefined), engine.destinations, 'dialString');
+      const endpoint = numberEndpoint(config.dialString, command.number, engine.destinations);
       return transferToEndpoint(engine.telephony, engine.calls, session, { endpoint, ringTimeoutSec, ...callerId }, signal);
     }
     if (command.queue !== undefined) {
-      checkDialplanTarget({ context: config.queueContext, extension: command.queue }, { context: 'queueContext', extension: 'queue' });
-      return transferToDialplan(engine.telephony, session, { context: config.queueContext, extension: command.queue, priority: 1 }, signal);
+      return transferToQueue(engine.telephony, session, { queue: command.queue, queueContext: config.queueContext }, signal);
     }
     return { outcome: 'flow' as const, flow: command.flow ?? '' };
   }

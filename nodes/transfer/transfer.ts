@@ -2,9 +2,9 @@
  * callflow-transfer: connects the caller to an endpoint, a number (through a
  * dial-string template), the dialplan, a queue, or another IVR flow.
  */
-import { DialStringError, checkDialplanTarget, dialDestination, quoted, type DialAllowlist } from '../../lib/ari/dialstring';
+import { checkDialplanTarget, dialDestination, type DialAllowlist } from '../../lib/ari/dialstring';
 import { own } from '../../lib/own';
-import { fillTemplate, transferToDialplan, transferToEndpoint, type TransferResult } from '../../lib/ivr/transfer';
+import { fillTemplate, numberEndpoint, transferToDialplan, transferToEndpoint, transferToQueue, type TransferResult } from '../../lib/ivr/transfer';
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
 import { defineElement, type ElementOutcome } from '../element/element';
@@ -25,9 +25,7 @@ function endpointFor(config: TransferConfig, session: CallSession, destinations:
   // Own entries only: a variable named "constructor" that the call does not have is missing, not Object's function.
   const valueOf = (name: string): unknown => (name.startsWith('vars.') ? own(session.vars, name.slice(5)) : own(values, name));
   if (config.kind === 'endpoint') return dialDestination(config.endpoint, 'endpoint', valueOf, destinations, 'endpoint');
-  const number = fillTemplate(config.number, values, session.vars);
-  if (!/^\+?[0-9*#]{1,32}$/.test(number)) throw new DialStringError('number', number, `the number to transfer to is not a phone number: ${quoted(number)}`);
-  return dialDestination(config.dialString, 'dial-string', (name) => (name === 'number' ? number : undefined), destinations, 'dialString');
+  return numberEndpoint(config.dialString, fillTemplate(config.number, values, session.vars), destinations);
 }
 
 function outcomeOf(result: TransferResult): ElementOutcome {
@@ -57,8 +55,7 @@ export = function register(RED: NodeAPI): void {
           checkDialplanTarget(config, { context: 'context', extension: 'extension' });
           return outcomeOf(await transferToDialplan(engine.telephony, session, { context: config.context, extension: config.extension, priority: config.priority }, signal));
         case 'queue':
-          checkDialplanTarget({ context: config.queueContext, extension: config.queue }, { context: 'queueContext', extension: 'queue' });
-          return outcomeOf(await transferToDialplan(engine.telephony, session, { context: config.queueContext, extension: config.queue, priority: 1 }, signal));
+          return outcomeOf(await transferToQueue(engine.telephony, session, { queue: config.queue, queueContext: config.queueContext }, signal));
         case 'flow':
           return toFlow(engine, session, config.flow, 1);
       }
