@@ -5,21 +5,12 @@
  * refused by name.
  */
 import assert from 'node:assert/strict';
-import { CommandSetError, type Rule } from '../../lib/http-ivr/commands';
+import type { Rule } from '../../lib/http-ivr/commands';
 import { parseTwiml } from '../../lib/http-ivr/twiml';
+import { assertRefused } from './refused';
 
 function refused(xml: string, rule: Rule, path: string, message: string | RegExp, options = {}): void {
-  assert.throws(
-    () => parseTwiml(xml, options),
-    (err: unknown) => {
-      assert.ok(err instanceof CommandSetError, String(err));
-      assert.equal(err.rule, rule, err.message);
-      assert.equal(err.path, path, err.message);
-      if (typeof message === 'string') assert.equal(err.message, message);
-      else assert.match(err.message, message);
-      return true;
-    },
-  );
+  assertRefused(() => parseTwiml(xml, options), rule, path, message);
 }
 
 describe('TwiML (lib/http-ivr/twiml)', function () {
