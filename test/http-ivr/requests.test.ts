@@ -11,7 +11,7 @@ import type { CallEvent, CallFacts } from '../../lib/http-ivr/commands';
 import { Application, ApplicationError, applicationProblems, type ApplicationOptions } from '../../lib/http-ivr/requests';
 import { callflowSignature, twilioSignature, verifySignature, verifyTwilioSignature } from '../../lib/http-ivr/signature';
 import type { Logger } from '../../lib/log';
-import { AppServer, activeTimers } from '../support/app-server';
+import { useAppServer, activeTimers } from '../support/app-server';
 
 const facts: CallFacts = { callId: '1700000000.42', caller: '+8613800000001', called: '4001', flow: 'hotline', vars: { lang: 'zh', tries: 2 }, step: 3 };
 const call: CallEvent = { event: 'call' };
@@ -32,19 +32,7 @@ function queryOf(url: string): Record<string, string> {
 }
 
 describe('HTTP IVR application requests', function () {
-  let app: AppServer;
-
-  before(async function () {
-    app = await new AppServer().start();
-  });
-
-  after(async function () {
-    await app.stop();
-  });
-
-  afterEach(function () {
-    app.reset();
-  });
+  const app = useAppServer();
 
   function application(options: Partial<ApplicationOptions> = {}): Application {
     return new Application({ baseUrl: app.url('/ivr/start'), allowlist: ['127.0.0.1'], backoffMs: 1, random: () => 0.5, now: () => 1_700_000_000, ...options });

@@ -7,22 +7,10 @@
 import assert from 'node:assert/strict';
 import { HostAllowlist } from '../../lib/net/addresses';
 import { HttpRequestError, guardedRequest, withinRefusal, type GuardedRequestOptions } from '../../lib/net/http-request';
-import { AppServer, activeTimers, fixedLookup } from '../support/app-server';
+import { useAppServer, activeTimers, fixedLookup } from '../support/app-server';
 
 describe('guarded HTTP request', function () {
-  let app: AppServer;
-
-  before(async function () {
-    app = await new AppServer().start();
-  });
-
-  after(async function () {
-    await app.stop();
-  });
-
-  afterEach(function () {
-    app.reset();
-  });
+  const app = useAppServer();
 
   function request(options: Partial<GuardedRequestOptions> & { url: string }): ReturnType<typeof guardedRequest> {
     return guardedRequest({ allowlist: new HostAllowlist(['127.0.0.1']), timeoutMs: 5000, maxBytes: 1024, ...options });

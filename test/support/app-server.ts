@@ -101,6 +101,21 @@ export class AppServer {
  * synchronous part has run, so a count taken before the first await would
  * miss it.
  */
+/** One application server for a describe block: started before its tests, stopped after them, reset after each. */
+export function useAppServer(): AppServer {
+  const app = new AppServer();
+  before(async function () {
+    await app.start();
+  });
+  after(async function () {
+    await app.stop();
+  });
+  afterEach(function () {
+    app.reset();
+  });
+  return app;
+}
+
 export async function activeTimers(): Promise<number> {
   await new Promise((resolve) => setImmediate(resolve));
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
