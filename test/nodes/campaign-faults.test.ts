@@ -20,8 +20,8 @@ import { startSimulator, type Simulator } from '../../lib/sim';
 import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
-import { CREDS } from '../support/ivr';
-import { NODES, helper, node, useNodeRed } from '../support/node-red';
+import { CREDS, messages } from '../support/ivr';
+import { NODES, helper, useNodeRed } from '../support/node-red';
 
 const CONTACTS = 8;
 const numberOf = (i: number): string => `+86139${String(i).padStart(8, '0')}`;
@@ -57,20 +57,6 @@ function flows(simUrl: string, storeFile: string): Record<string, unknown>[] {
   ];
 }
 
-/** Resolves with `count` msgs received by a helper node from now on. */
-function collect<T>(id: string, count: number, timeoutMs: number): Promise<T[]> {
-  const all: T[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} received ${all.length} of ${count} messages within ${timeoutMs} ms`)), timeoutMs);
-    node(id).on('input', (msg: T) => {
-      all.push(msg);
-      if (all.length === count) {
-        clearTimeout(timer);
-        resolve(all);
-      }
-    });
-  });
-}
 
 /** Resolves once `ready()` says so (the simulator has no event for "a call was placed"), checking every 20 ms. */
 function until(ready: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -115,7 +101,7 @@ describe('campaign calls when Asterisk fails (Node-RED, simulated Asterisk)', fu
     for (let i = 0; i < CONTACTS; i += 1) sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: answersAtOnce(i) ? 500 : 120_000 });
 
     await helper.load(NODES, flows(sim.url, storeFile), CREDS);
-    const finished = collect('finished', CONTACTS, 60_000);
+    const finished = messages<unknown>('finished', CONTACTS, 60_000);
     await until(() => outbound().length === CONTACTS, 'every customer to be dialed');
     for (const call of outbound()) if (answersAtOnce(Number(call.to.slice(-2)))) await sim.call(call.id).until('playback-start');
     const atFault = outbound();

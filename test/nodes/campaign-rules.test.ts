@@ -16,7 +16,7 @@ import type { ContactInput } from '../../lib/schemas/store';
 import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
-import { CREDS, useSimulator } from '../support/ivr';
+import { CREDS, messages, useSimulator } from '../support/ivr';
 import { NODES, helper, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
 
 function core(file: string): unknown {
@@ -25,21 +25,6 @@ function core(file: string): unknown {
 }
 const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(core);
 
-/** Resolves with `count` msgs received by a helper node, from now on. */
-function collect<T>(id: string, count: number, timeoutMs: number): Promise<T[]> {
-  const all: T[] = [];
-  const n = node(id);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} received ${all.length} of ${count} messages within ${timeoutMs} ms: ${JSON.stringify(all).slice(0, 2000)}`)), timeoutMs);
-    n.on('input', (msg: T) => {
-      all.push(msg);
-      if (all.length === count) {
-        clearTimeout(timer);
-        resolve(all);
-      }
-    });
-  });
-}
 
 describe('campaign rules in Node-RED (simulated Asterisk)', function () {
   this.timeout(60_000);
@@ -92,7 +77,7 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
 
   async function loadContacts(): Promise<void> {
     await waitForStatus(node('dialer'), (s) => /^draft/.test(s.text ?? ''), 10_000);
-    const loaded = collect('loaded', 1, 10_000);
+    const loaded = messages<unknown>('loaded', 1, 10_000);
     const inject = readExamples().find((e) => e.name === 'Survey campaign')?.nodes.find((n) => n.type === 'inject' && n.name === 'load 6 customers');
     node('contacts').receive({ topic: inject?.topic, payload: JSON.parse(String(inject?.payload)) as unknown });
     await loaded;
@@ -190,7 +175,7 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
 
     // The flow is deployed again: the task resumes, and the customers it left are called again, into the flow.
     await redeploy(survey(hurried), CREDS);
-    const finished = collect<{ payload: { customerId: string; attempts: { outcome: string }[] } }>('finished', 6, 45_000);
+    const finished = messages<{ payload: { customerId: string; attempts: { outcome: string }[] } }>('finished', 6, 45_000);
     await helper.request().post('/callflow/campaigns/task/resume').expect(200);
     for (const m of await finished) {
       const before = tried.some((c) => c.customerId === m.payload.customerId) ? ['flow-missing'] : [];

@@ -15,7 +15,7 @@ import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { CallReport, NumberBehaviour } from '../../lib/sim/script';
 import type { StoreConfigNode } from '../../nodes/store/config';
-import { CREDS, useSimulator } from '../support/ivr';
+import { CREDS, messages, useSimulator } from '../support/ivr';
 import { NODES, helper, loggedText, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
 
 interface Finished {
@@ -34,21 +34,6 @@ function example(name: string): Record<string, unknown>[] {
   return structuredClone(found.nodes);
 }
 
-/** Resolves with `count` msgs received by a helper node, from now on. */
-function collect<T>(id: string, count: number, timeoutMs: number): Promise<T[]> {
-  const all: T[] = [];
-  const n = node(id);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} received ${all.length} of ${count} messages within ${timeoutMs} ms: ${JSON.stringify(all).slice(0, 2000)}`)), timeoutMs);
-    n.on('input', (msg: T) => {
-      all.push(msg);
-      if (all.length === count) {
-        clearTimeout(timer);
-        resolve(all);
-      }
-    });
-  });
-}
 
 describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
   this.timeout(60_000);
@@ -121,16 +106,16 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await waitForStatus(node(String(dialer.id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
 
     // The customer C008 asked not to be called.
-    const blocked = collect<{ payload: { added: number } }>('blocked', 1, 5000);
+    const blocked = messages<{ payload: { added: number } }>('blocked', 1, 5000);
     node(String(byType(nodes, 'callflow-blocklist').id)).receive(injected(nodes, 'block C008'));
     assert.deepEqual((await blocked)[0]?.payload, { added: 1 });
 
-    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
+    const loaded = messages<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
     node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 8 customers'));
     assert.deepEqual((await loaded)[0]?.payload, { inserted: 8, rejected: 0, campaign: 'Product change notice' });
 
-    const finished = collect<Finished>('finished', 8, 45_000);
-    const failures = collect<Finished>('failures', 5, 45_000);
+    const finished = messages<Finished>('finished', 8, 45_000);
+    const failures = messages<Finished>('failures', 5, 45_000);
     node(String(dialer.id)).receive({ topic: 'start' });
     const results = Object.fromEntries((await finished).map((m) => [m.payload.customerId, m.payload]));
     const summary = Object.fromEntries(Object.entries(results).map(([id, r]) => [id, [r.result.code, r.attempts.map((a) => `${a.number.slice(-2)}:${a.outcome}`)]]));
@@ -158,14 +143,14 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
 
     // The report: figures, and the CSV export with masked numbers.
     const report = byType(nodes, 'callflow-report');
-    const figures = collect<{ payload: Record<string, unknown> }>('report', 1, 5000);
+    const figures = messages<{ payload: Record<string, unknown> }>('report', 1, 5000);
     node(String(report.id)).receive({ payload: '' });
     const f = (await figures)[0]?.payload ?? {};
     assert.equal(f.contacts, 8);
     assert.equal(f.finished, 8);
     assert.equal(f.attempts, 12, '11 calls and the blocked attempt');
     assert.deepEqual(f.results, { notified: 3, busy: 1, 'max-response-exceeded': 1, unallocated: 1, rejected: 1, blocked: 1 });
-    const exported = collect<{ payload: string; filename: string }>('report', 1, 5000);
+    const exported = messages<{ payload: string; filename: string }>('report', 1, 5000);
     node(String(report.id)).receive({ topic: 'export' });
     const csv = (await exported)[0];
     assert.equal(csv?.filename, 'Product-change-notice-attempts.csv');
@@ -180,10 +165,10 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
     const dialer = byType(nodes, 'callflow-dialer');
     await waitForStatus(node(String(dialer.id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
-    const loaded = collect('loaded', 1, 10_000);
+    const loaded = messages<unknown>('loaded', 1, 10_000);
     node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 6 customers'));
     await loaded;
-    const finished = collect<Finished>('finished', 6, 45_000);
+    const finished = messages<Finished>('finished', 6, 45_000);
     // Each customer's answers are written once, when their questionnaire ends (S005's when they hang up).
     const saved = new Promise<void>((resolve) => {
       let count = 0;
@@ -273,8 +258,8 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
     const contacts = String(byType(nodes, 'callflow-contacts').id);
     await waitForStatus(node(String(byType(nodes, 'callflow-dialer').id)), (s) => /^draft/.test(s.text ?? ''), 10_000);
-    const rejected = collect<{ row: number; reason: string; customerId?: string }>('rejected', 3, 10_000);
-    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
+    const rejected = messages<{ row: number; reason: string; customerId?: string }>('rejected', 3, 10_000);
+    const loaded = messages<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
     const csv = ['customerId,number1,type1,attr.city', 'K1,+86 138 0000 0101,mobile,Beijing', 'K2,12ab,mobile,Beijing', 'K3,+8613800000103,fax,Beijing', 'K1,+8613800000104,mobile,Beijing', 'K5,(0086) 138-0000-0105,home,Wuhan'].join('\n');
     node(contacts).receive({ payload: csv });
     assert.deepEqual((await loaded)[0]?.payload, { inserted: 2, rejected: 3, campaign: 'Product change notice' });
@@ -319,7 +304,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
       rows.push(msg.row);
       perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
     });
-    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 60_000);
+    const loaded = messages<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 60_000);
     let loadedTurn = 0;
     node('loaded').on('input', () => (loadedTurn = turn));
     node(contacts).receive({ topic: 'list 7', payload: lines.join('\r\n') });
@@ -351,7 +336,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     node(contacts).receive({ payload: Buffer.from(text, 'latin1') });
     await untilLogged(/CSV row 1 \(byte offset 65\): the byte E9 after \W+B1,\+8613800000101,mobile,Jos\W+ is not UTF-8\. The file is not UTF-8 text: .*Save it as UTF-8/);
     await waitForStatus(node(contacts), (s) => /^CSV row 1 \(byte offset 65\)/.test(s.text ?? '') && s.fill === 'red');
-    const loaded = collect<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
+    const loaded = messages<{ payload: { inserted: number; rejected: number } }>('loaded', 1, 10_000);
     node(contacts).receive({ payload: Buffer.from(`\ufeff${text}`, 'utf8') });
     assert.deepEqual((await loaded)[0]?.payload, { inserted: 2, rejected: 0, campaign: 'Product change notice' });
   });
@@ -361,7 +346,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
     const blocklist = String(byType(nodes, 'callflow-blocklist').id);
     const ask = async (msg: Record<string, unknown>): Promise<unknown> => {
-      const answer = collect<{ payload: unknown }>('blocked', 1, 10_000);
+      const answer = messages<{ payload: unknown }>('blocked', 1, 10_000);
       node(blocklist).receive(msg);
       return (await answer)[0]?.payload;
     };
@@ -396,7 +381,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await untilLogged(new RegExp(`payload\\.0\\.until: ${expected}2023-02-29T09:00:00Z\\W`));
     await untilLogged(new RegExp(`payload\\.0\\.until: ${expected}2024-04-31T10:00\\W`));
     const ask = async (msg: Record<string, unknown>): Promise<unknown> => {
-      const answer = collect<{ payload: unknown }>('blocked', 1, 10_000);
+      const answer = messages<{ payload: unknown }>('blocked', 1, 10_000);
       node(blocklist).receive(msg);
       return (await answer)[0]?.payload;
     };
@@ -441,10 +426,10 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
     const dialer = byType(nodes, 'callflow-dialer');
     await waitForStatus(node(String(dialer.id)), (st) => /^draft/.test(st.text ?? ''), 10_000);
-    const loaded = collect('loaded', 1, 10_000);
+    const loaded = messages<unknown>('loaded', 1, 10_000);
     node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 6 customers'));
     await loaded;
-    const finished = collect<Finished>('finished', 6, 45_000);
+    const finished = messages<Finished>('finished', 6, 45_000);
     node(String(dialer.id)).receive({ topic: 'start' });
     await finished;
     const callers = outbound()
@@ -482,16 +467,16 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
     const dialer = String(byType(nodes, 'callflow-dialer').id);
     await waitForStatus(node(dialer), (s) => /^draft/.test(s.text ?? ''), 10_000);
-    const loaded = collect('loaded', 1, 10_000);
+    const loaded = messages<unknown>('loaded', 1, 10_000);
     node(String(byType(nodes, 'callflow-contacts').id)).receive(injected(nodes, 'load 8 customers'));
     await loaded;
-    const first = collect<Finished>('finished', 2, 20_000);
+    const first = messages<Finished>('finished', 2, 20_000);
     node(dialer).receive({ topic: 'start' });
     const early = await first;
     // Redeploy everything (the campaign node restarts; its dialer takes back what was in flight).
     const changed = nodes.map((n) => (n.type === 'callflow-report' ? { ...n, name: 'report (changed)' } : n));
     await redeploy(changed, CREDS);
-    const rest = await collect<Finished>('finished', 6, 45_000);
+    const rest = await messages<Finished>('finished', 6, 45_000);
     const all = [...early, ...rest];
     const ids = all.map((m) => m.payload.customerId).sort();
     assert.deepEqual(ids, ['C001', 'C002', 'C003', 'C004', 'C005', 'C006', 'C007', 'C008']);

@@ -110,7 +110,7 @@ export function messages<T = CallMsg>(id: string, count: number, timeoutMs = 500
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       n.off('input', onInput);
-      reject(new Error(`${id} received ${all.length} of ${count} messages within ${timeoutMs} ms`));
+      reject(new Error(`${id} received ${all.length} of ${count} messages within ${timeoutMs} ms: ${JSON.stringify(all).slice(0, 2000)}`));
     }, timeoutMs);
     const onInput = (msg: T): void => {
       all.push(msg);
