@@ -121,8 +121,8 @@ export function registerQuestionnairesApi(RED: NodeAPI): void {
     const campaignId = stored.campaignId;
     let attemptChecked: Promise<boolean> = Promise.resolve(true);
     if (campaignId === undefined) {
-      if (stored.customerId !== undefined || stored.attempt !== undefined) {
-        res.status(400).json({ message: 'campaignId: answers for a customer or an attempt name the campaign too', problems: ['campaignId: give the campaign of the customer and attempt'] });
+      if (stored.attempt !== undefined) {
+        res.status(400).json({ message: 'campaignId: answers for an attempt name its campaign', problems: ['campaignId: required with attempt'] });
         return;
       }
     } else {
