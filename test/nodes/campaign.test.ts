@@ -520,6 +520,15 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     const hook = await check({ ...form, callbackUrl: 'http://127.0.0.1:9/hook', callbackAllowlist: [] });
     assert.equal(hook.ok, false);
     assert.deepEqual(hook.problems, ['callbackUrl: the callback allowlist is empty: add the host of the callback URL']);
+    // The failure notice's templates and the questionnaire setting, as the form shows them under its tabs.
+    assert.deepEqual(await check({ ...form, notifyText: 'Dear {name}, {custom.name} (}' }), {
+      ok: false,
+      problems: [
+        'notifyText: unknown placeholder {name}: use {customerId}, {number}, {cause}, {result}, {attempts}, {campaign} or {custom.NAME} (a custom field: letters, digits, _ or -), and {{ }} for braces',
+        'notifyText: a } at character 29 closes nothing (write }} for a brace)',
+      ],
+    });
+    assert.deepEqual(await check({ ...form, questionnaire: 'manual-ivr', questions: '' }), { ok: false, problems: ['questions: the questionnaire setting manual-ivr needs a questionnaire (a callflow-questions node)'] });
     const bad = await helper.request().post('/callflow/campaigns/check').send([form]).expect(400);
     assert.match((bad.body as { message: string }).message, /the body must be a JSON object/);
   });
