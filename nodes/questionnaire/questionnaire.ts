@@ -37,10 +37,13 @@ export = function register(RED: NodeAPI): void {
       if (link && campaign?.settings) {
         const named = otherThanCampaigns(campaign.settings, config.questions);
         if (named !== undefined) {
+          // Each questionnaire by its id and its callflow-questions node.
+          const asked = `${questionnaire.id} (callflow-questions ${config.questions})`;
+          const namedId = named ? (RED.nodes.getNode(named) as QuestionsConfigNode | null)?.questionnaire?.id : undefined;
           node.warn(
             named
-              ? t('callflow-questionnaire.errors.other-questionnaire', { call: session.id, campaign: campaign.settings.name, asked: config.questions, named })
-              : t('callflow-questionnaire.errors.campaign-none', { call: session.id, campaign: campaign.settings.name, asked: config.questions }),
+              ? t('callflow-questionnaire.errors.other-questionnaire', { call: session.id, campaign: campaign.settings.name, asked, named: `${namedId ?? '-'} (callflow-questions ${named})` })
+              : t('callflow-questionnaire.errors.campaign-none', { call: session.id, campaign: campaign.settings.name, asked }),
           );
         }
       }

@@ -49,7 +49,7 @@ describe("a campaign's questionnaire (Node-RED, simulated Asterisk)", function (
   };
 
   /** The Survey campaign example on the test's simulator and store; `change` edits the campaign (id "task"). */
-  async function deploy(change: (campaign: Record<string, unknown>) => void = () => undefined): Promise<Store> {
+  async function deploy(change: (campaign: Record<string, unknown>) => void = () => undefined, extra: Record<string, unknown>[] = []): Promise<Store> {
     const found = readExamples().find((e) => e.name === 'Survey campaign');
     if (!found) throw new Error('no Survey campaign example');
     const nodes = structuredClone(found.nodes).map((n) => {
@@ -70,6 +70,7 @@ describe("a campaign's questionnaire (Node-RED, simulated Asterisk)", function (
     });
     const tab = nodes.find((n) => n.type === 'tab')?.id;
     for (const id of ['finished', 'loaded', 'reported']) nodes.push({ id, type: 'helper', z: tab, x: 0, y: 0, wires: [] });
+    nodes.push(...extra);
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
     const store = await (helper.getNode('st') as StoreConfigNode).connection?.ready();
     if (!store) throw new Error('the store did not open');
@@ -168,7 +169,7 @@ describe("a campaign's questionnaire (Node-RED, simulated Asterisk)", function (
       c.questionnaire = 'none';
     });
     await runSurvey();
-    await untilLogged(/campaign \\"Delivery survey\\" has no questionnaire \(its setting is none\), but this node asks 7c0b0000000000c2/);
+    await untilLogged(/campaign \\"Delivery survey\\" has no questionnaire \(its setting is none\), but this node asks delivery \(callflow-questions 7c0b0000000000c2\)/);
     const docs = (await store.pageAnswers('delivery', { limit: 100 })).items;
     assert.deepEqual(docs.map((d) => [d.campaignId, d.attempt]), Array.from({ length: 6 }, () => ['task', 1]));
     const reported = messages<{ payload: Record<string, unknown> }>('reported', 1, 10_000);
@@ -177,5 +178,20 @@ describe("a campaign's questionnaire (Node-RED, simulated Asterisk)", function (
     const refused = await post({ campaignId: 'task', customerId: 'S001', attempt: 1, answers: [{ question: 'satisfied', answer: 'yes' }] }, 409);
     assert.match(message(refused), /its questionnaire setting is none/);
     assert.ok(!/names the questionnaire/.test(loggedText()), 'the other warning is for another questionnaire');
+  });
+
+  it('a campaign naming another questionnaire: the one its flow asks is stored with the campaign, with a warning naming both; the figures are the named one\'s', async function () {
+    const other = { id: 'qs2', type: 'callflow-questions', name: 'Other', questionnaire: 'other', store: 'st', questions: [{ id: 'ok', kind: 'yesno', prompts: ['sound:hello-world'] }] };
+    const store = await deploy((c) => {
+      c.questionnaire = 'ivr';
+      c.questions = 'qs2';
+    }, [other]);
+    await runSurvey();
+    await untilLogged(/campaign \\"Delivery survey\\" names the questionnaire other \(callflow-questions qs2\), not delivery \(callflow-questions 7c0b0000000000c2\): the answers are stored with the campaign, customer and attempt/);
+    assert.equal((await store.pageAnswers('delivery', { limit: 100 })).items.filter((d) => d.campaignId === 'task').length, 6);
+    const reported = messages<{ payload: { questionnaire?: QuestionnaireFigures } }>('reported', 1, 10_000);
+    node('report').receive({ payload: '' });
+    const figures = (await reported)[0]?.payload.questionnaire;
+    assert.deepEqual([figures?.questionnaire, figures?.responses], ['other', 0]);
   });
 });
