@@ -29,7 +29,15 @@ export interface QuestionnaireFigures {
 /** Documents read from the store at a time. */
 export const SUMMARY_PAGE = 1000;
 
-export async function summarize(questionnaire: Questionnaire, page: (after: string | undefined, limit: number) => Promise<Page<QuestionnaireAnswers>>): Promise<QuestionnaireFigures> {
+/**
+ * The figures of the documents `page` reads, or of those `keep` takes (a campaign's report: the documents of its
+ * calls and of answers entered for its attempts; the others are read and passed over).
+ */
+export async function summarize(
+  questionnaire: Questionnaire,
+  page: (after: string | undefined, limit: number) => Promise<Page<QuestionnaireAnswers>>,
+  keep: (doc: QuestionnaireAnswers) => boolean = () => true,
+): Promise<QuestionnaireFigures> {
   const index = new Map(questionnaire.questions.map((q, i) => [q.id, i]));
   const figures = questionnaire.questions.map((q) => ({ question: q.id, kind: q.kind, text: q.text, answered: 0, counts: new Map<string, number>(), sum: 0 }));
   let responses = 0;
@@ -38,6 +46,7 @@ export async function summarize(questionnaire: Questionnaire, page: (after: stri
   do {
     const next = await page(after, SUMMARY_PAGE);
     for (const doc of next.items) {
+      if (!keep(doc)) continue;
       responses += 1;
       if (doc.complete !== false) completed += 1;
       for (const a of doc.answers) {

@@ -8,6 +8,7 @@
  */
 import { dialTemplateSchema } from '../ari/dialstring';
 import { DATE_DESCRIPTION, DATE_PATTERN, LOCAL_TIME_DESCRIPTION, LOCAL_TIME_PATTERN } from './dates';
+import { NOTIFY_TYPES, TEMPLATE_MAX, notificationProblems, type NotifyType } from '../campaign/notification';
 import { Validator } from './validator';
 
 /**
@@ -130,7 +131,24 @@ export interface CampaignSettings {
    * Optional: settings stored before it existed have none.
    */
   businessResult?: string;
+  /**
+   * The task's questionnaire (the specification's "Questionnaire"): none; ivr, asked by the callflow-questionnaire
+   * element in the task's flow; manual-ivr, that or entered by hand through the admin API (an agent's desktop).
+   * `questions` names the callflow-questions node. Optional: settings stored before they existed have none.
+   */
+  questionnaire?: QuestionnaireMode;
+  questions?: string;
+  /**
+   * The failed-call notification (lib/campaign/notification.ts): its type (none: no notification), its recipient and
+   * its text, templates with placeholders for the customer's fields. Optional as above.
+   */
+  notifyType?: NotifyType;
+  notifyTo?: string;
+  notifyText?: string;
 }
+
+export const QUESTIONNAIRE_MODES = ['none', 'ivr', 'manual-ivr'] as const;
+export type QuestionnaireMode = (typeof QUESTIONNAIRE_MODES)[number];
 
 const HHMM = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'a time of day, HH:MM from 00:00 to 24:00' } as const;
 // Dates that exist (2024-02-29 does, 2023-02-29 and 2024-02-30 do not): see dates.ts.
@@ -312,6 +330,18 @@ export const campaignSchema = {
       },
     },
     businessResult: { type: 'string', pattern: '^$|^[A-Za-z0-9_.:-]{1,64}$', default: '', description: 'a result code: 1 to 64 letters, digits, _ . : or -, or empty (any result)' },
+    // The questionnaire and the failed-call notification (docs/campaigns.md, "Questionnaire", "Failure notifications").
+    questionnaire: { type: 'string', enum: QUESTIONNAIRE_MODES, default: 'none', description: `one of ${QUESTIONNAIRE_MODES.join(', ')}` },
+    questions: { type: 'string', maxLength: 100, default: '', description: 'a questionnaire (callflow-questions), or empty' },
+    notifyType: { type: 'string', enum: NOTIFY_TYPES, default: 'none', description: `one of ${NOTIFY_TYPES.join(', ')}` },
+    notifyTo: { type: 'string', maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*$', default: '{number}', description: 'a recipient template of at most 200 characters on one line, e.g. {number} or {custom.email}' },
+    notifyText: {
+      type: 'string',
+      maxLength: TEMPLATE_MAX,
+      pattern: '^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f]*$',
+      default: '',
+      description: `a text template of at most ${TEMPLATE_MAX} characters (line breaks allowed, no other control character)`,
+    },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',
@@ -321,16 +351,16 @@ export const campaignSchema = {
 
 export const campaignConfig = new Validator<CampaignSettings>('callflow-campaign', campaignSchema);
 
-/** The settings a template file carries: everything but the node's own links (connection, store, routing). */
+/** The settings a template file carries: everything but the node's own links (connection, store, routing, questions). */
 export interface CampaignTemplate {
   format: 'callflow-campaign-template';
   version: 1;
   name: string;
-  settings: Omit<CampaignSettings, 'connection' | 'store' | 'routing'>;
+  settings: Omit<CampaignSettings, 'connection' | 'store' | 'routing' | 'questions'>;
 }
 
 const templateSettings = (() => {
-  const { connection: _c, store: _s, routing: _r, ...properties } = campaignSchema.properties;
+  const { connection: _c, store: _s, routing: _r, questions: _q, ...properties } = campaignSchema.properties;
   return {
     type: 'object',
     additionalProperties: false,
@@ -432,6 +462,8 @@ export function crossFieldProblems(s: CampaignSettings): string[] {
   }
   for (const t of s.multiNumber.types) if (!s.numberTypes.includes(t)) problems.push(`multiNumber.types: ${t} is not one of the number types (${s.numberTypes.join(', ')})`);
   if (s.order.by === 'attributes' && s.order.attrs.length === 0) problems.push('order.attrs: ordering by data attributes needs at least one attribute');
+  if ((s.questionnaire ?? 'none') !== 'none' && !s.questions) problems.push(`questions: the questionnaire setting ${s.questionnaire} needs a questionnaire (a callflow-questions node)`);
+  problems.push(...notificationProblems(s));
   return problems;
 }
 

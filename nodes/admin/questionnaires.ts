@@ -12,12 +12,15 @@
  *        checks them at deploy (the schema, then ids, skip logic, loops): { ok: true } or { ok: false, problems }
  *   POST callflow/questionnaires/:questions/answers
  *        answers an agent entered ({ callId?, campaignId?, customerId?, attempt?, complete?, answers: [{ question,
- *        answer }] }), checked as a caller's keys are, stored with who entered them; 201 with the stored document
+ *        answer }] }), checked as a caller's keys are, stored with who entered them; 201 with the stored document.
+ *        With campaignId: the campaign must be deployed (404), its questionnaire setting "manual and IVR" naming this
+ *        node (409 otherwise), customerId and attempt given (400) and that attempt stored (404)
  * Guarded by callflow.read / callflow.write. A node that is not deployed is 404; one that is invalid, or keeps no
  * answers (no store), 409; bad input 400 with the problems; a store that cannot be reached 503.
  */
 import { questionnaireProblems, type Questionnaire } from '../../lib/questionnaire/definition';
 import { answersCsv } from '../../lib/questionnaire/answers-csv';
+import { manualRefusal } from '../../lib/questionnaire/campaign-link';
 import { manualAnswers } from '../../lib/questionnaire/manual';
 import { saveAnswers } from '../../lib/questionnaire/run';
 import { summarize } from '../../lib/questionnaire/summary';
@@ -25,6 +28,7 @@ import { ValidationError } from '../../lib/schemas/validator';
 import type { StoreConnection } from '../../lib/store/connection';
 import type { Store } from '../../lib/store/port';
 import type { QuestionsConfigNode } from '../questions/config';
+import { findCampaign } from '../deployed/campaigns';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 import { sendCsv } from './csv-download';
 
@@ -113,9 +117,46 @@ export function registerQuestionnairesApi(RED: NodeAPI): void {
       return;
     }
     const stored = doc;
-    q.store
-      .available(STORE_WAIT_MS)
-      .then((s) => saveAnswers((d) => s.saveAnswers(d), stored))
-      .then(() => res.status(201).json(stored), (err: unknown) => failed(res, err));
+    // Answers for a campaign's attempt: the campaign must take answers by hand for this questionnaire, and the attempt must exist.
+    const campaignId = stored.campaignId;
+    let attemptChecked: Promise<boolean> = Promise.resolve(true);
+    if (campaignId === undefined) {
+      if (stored.attempt !== undefined) {
+        res.status(400).json({ message: 'campaignId: answers for an attempt name its campaign', problems: ['campaignId: required with attempt'] });
+        return;
+      }
+    } else {
+      const c = findCampaign(campaignId);
+      if (!c?.settings) {
+        res.status(404).json({ message: `no deployed campaign ${JSON.stringify(campaignId)} (deploy it first); nothing was stored` });
+        return;
+      }
+      const refused = manualRefusal(c.settings, q.node.id);
+      if (refused) {
+        res.status(409).json({ message: refused });
+        return;
+      }
+      const customer = stored.customerId;
+      const n = stored.attempt;
+      if (customer === undefined || n === undefined) {
+        res.status(400).json({ message: "answers for a campaign name the customer and the attempt (the agent's call)", problems: [`${customer === undefined ? 'customerId' : 'attempt'}: required with campaignId`] });
+        return;
+      }
+      const name = JSON.stringify(c.settings.name);
+      attemptChecked = c.store(STORE_WAIT_MS).then(async (s) => {
+        const contact = await s.getContact(c.id, customer);
+        if (contact?.attempts.some((a) => a.n === n)) return true;
+        res.status(404).json({ message: `campaign ${name} has no attempt ${n} of customer ${JSON.stringify(customer)}; nothing was stored` });
+        return false;
+      });
+    }
+    attemptChecked
+      .then(async (go) => {
+        if (!go) return;
+        const s = await q.store.available(STORE_WAIT_MS);
+        await saveAnswers((d) => s.saveAnswers(d), stored);
+        res.status(201).json(stored);
+      })
+      .catch((err: unknown) => failed(res, err));
   });
 }

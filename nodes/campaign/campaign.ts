@@ -67,6 +67,11 @@ export = function register(RED: NodeAPI): void {
     if (node.settings && limit !== undefined && node.settings.callsAtATime > limit) {
       node.problems.push(t('callflow-campaign.errors.over-limit', { calls: node.settings.callsAtATime, limit }));
     }
+    // The questionnaire the task names must be deployed (Node-RED starts a config node after those it names).
+    if (node.settings && (node.settings.questionnaire ?? 'none') !== 'none' && node.settings.questions) {
+      const questions = RED.nodes.getNode(node.settings.questions);
+      if (questions?.type !== 'callflow-questions') node.problems.push(t('callflow-campaign.errors.no-questions', { id: node.settings.questions, mode: node.settings.questionnaire }));
+    }
     if (node.problems.length > 0) node.error(t('callflow.errors.invalid-config', { problems: node.problems.join('; ') }));
     for (const warning of node.warnings) node.warn(warning);
     const settings = node.problems.length === 0 ? node.settings : undefined;

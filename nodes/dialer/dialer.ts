@@ -10,6 +10,7 @@
  */
 import { shownValue } from '../../lib/schemas/validator';
 import type { DialerStatus } from '../../lib/campaign/dialer';
+import { notifier } from '../../lib/campaign/notification';
 import { ALLOWED, RuleError, StateError, isOperation } from '../../lib/campaign/states';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import { stageCampaign } from '../deployed/campaigns';
@@ -33,6 +34,8 @@ export = function register(RED: NodeAPI): void {
     if (!campaign) return;
     const settings = campaign.settings;
     const engine = (RED.nodes.getNode(settings.connection) as AsteriskConfigNode | null)?.engine;
+    // The campaign's failed-call notification, parsed once (its templates passed the campaign's checks at deploy).
+    const notify = notifier(settings);
     const wired = (output: number): boolean => ((node as Node & { wires?: string[][] }).wires?.[output]?.length ?? 0) > 0;
 
     const show = (s: DialerStatus): void => {
@@ -70,7 +73,10 @@ export = function register(RED: NodeAPI): void {
         },
         finalFailure(f) {
           const payload = { customerId: f.customerId, number: f.number, cause: f.attempt.outcome, result: f.result, attempt: f.attempt, custom: f.custom ?? {} };
-          node.send([null, { topic: settings.name, payload }, null]);
+          const notification = notify?.(f);
+          // A recipient that renders empty (the contact lacks the custom field it names): the msg still leaves, with a warning.
+          if (notification && !notification.to) node.warn(t('callflow-dialer.errors.no-recipient', { customer: f.customerId, template: settings.notifyTo ?? '' }));
+          node.send([null, { topic: settings.name, payload, ...(notification ? { notification } : {}) }, null]);
         },
         finished(c) {
           node.send([null, null, { topic: settings.name, payload: { customerId: c.customerId, result: c.result, attempts: c.attempts, custom: c.custom ?? {} } }]);

@@ -6,9 +6,11 @@
  * campaign call (msg.call.campaign).
  */
 import type { CallSession } from '../../lib/call/session';
+import { otherThanCampaigns } from '../../lib/questionnaire/campaign-link';
 import { answersDocument, runQuestionnaire, saveAnswers, type GivenAnswer, type QuestionnaireOutcome } from '../../lib/questionnaire/run';
 import { questionnaireNodeConfig } from '../../lib/schemas/questionnaire';
 import type { QuestionnaireAnswers } from '../../lib/schemas/store';
+import { findCampaign } from '../deployed/campaigns';
 import { defineElement } from '../element/element';
 import type { QuestionsConfigNode } from '../questions/config';
 import type { NodeAPI } from '../red/api';
@@ -28,6 +30,23 @@ export = function register(RED: NodeAPI): void {
       const questionnaire = questions.questionnaire;
       if (!questionnaire) throw new Error(t('callflow-questionnaire.errors.invalid-questions', { problems: questions.problems.join('; ') }));
       const store = questions.store;
+      // On a campaign's call, a questionnaire the campaign does not name is asked and stored all the same (with the
+      // campaign, customer and attempt: nothing the customer says is lost), with a warning: the campaign's figures leave it out.
+      const link = session.campaign;
+      const campaign = link ? findCampaign(link.id) : undefined;
+      if (link && campaign?.settings) {
+        const named = otherThanCampaigns(campaign.settings, config.questions);
+        if (named !== undefined) {
+          // Each questionnaire by its id and its callflow-questions node.
+          const asked = `${questionnaire.id} (callflow-questions ${config.questions})`;
+          const namedId = named ? (RED.nodes.getNode(named) as QuestionsConfigNode | null)?.questionnaire?.id : undefined;
+          node.warn(
+            named
+              ? t('callflow-questionnaire.errors.other-questionnaire', { call: session.id, campaign: campaign.settings.name, asked, named: `${namedId ?? '-'} (callflow-questions ${named})` })
+              : t('callflow-questionnaire.errors.campaign-none', { call: session.id, campaign: campaign.settings.name, asked }),
+          );
+        }
+      }
       const keep = (outcome: QuestionnaireOutcome): void => {
         if (!store) return;
         const doc = answersDocument(outcome, session, Date.now(), session.flow);

@@ -131,6 +131,28 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     await business.fill('sale');
     await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
 
+    // The failure notice, on the same tab: the example's SMS template, and an unknown placeholder refused in the
+    // runtime's words (asked of the admin API as the form changes), naming the field.
+    assert.equal(await page.locator('#node-config-input-notifyType').inputValue(), 'sms');
+    const notice = page.locator('#node-config-input-notifyText');
+    await notice.waitFor({ state: 'visible' });
+    assert.match(await notice.inputValue(), /^\{custom\.name\}, we tried to call you/);
+    await notice.fill('Dear {name}');
+    const unknown = 'notifyText: unknown placeholder {name}: use {customerId}, {number}, {cause}, {result}, {attempts}, {campaign} or {custom.NAME} (a custom field: letters, digits, _ or -), and {{ }} for braces';
+    await page.locator('#callflow-campaign-problems li', { hasText: unknown }).waitFor();
+    await notice.fill('Dear {custom.name}');
+    await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
+    await page.locator('#node-config-input-notifyType').selectOption('none');
+    await notice.waitFor({ state: 'hidden' });
+    // The questionnaire: none in this example, so its questions node is not asked for; choosing IVR asks for it.
+    assert.equal(await page.locator('#node-config-input-questionnaire').inputValue(), 'none');
+    await page.locator('#node-config-input-questions').waitFor({ state: 'hidden' });
+    await page.locator('#node-config-input-questionnaire').selectOption('ivr');
+    await page.locator('#node-config-input-questions').waitFor({ state: 'visible' });
+    await page.locator('#callflow-campaign-problems li', { hasText: 'questions: the questionnaire setting ivr needs a questionnaire (a callflow-questions node)' }).waitFor();
+    await page.locator('#node-config-input-questionnaire').selectOption('none');
+    await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
+
     // The start after the end: the runtime's rule (asked of the admin API as the form changes) in the same list.
     await openTab('Basics');
     await page.locator('#node-config-input-startAt').fill('2030-01-02T09:00');

@@ -26,7 +26,7 @@ function core(file: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
 }
-const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/15-change.js'].map(core);
 
 function example(name: string): Record<string, unknown>[] {
   const found = readExamples().find((e) => e.name === name);
@@ -71,14 +71,16 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
       const moved: Record<string, unknown> = { ...n };
       if (n.connection) moved.connection = 'a1';
       if (n.type === 'callflow-campaign') hurry(moved);
-      if (n.type === 'callflow-dialer') moved.wires = [(n.wires as string[][])[0] ?? [], ['failures'], ['finished']];
+      if (n.type === 'callflow-dialer') moved.wires = [(n.wires as string[][])[0] ?? [], [...((n.wires as string[][])[1] ?? []), 'failures'], ['finished']];
+      // What the example's change node makes of a failure's notification, as an SMS node would get it.
+      if (n.type === 'change') moved.wires = [[...((n.wires as string[][])[0] ?? []), 'changed']];
       if (n.type === 'callflow-contacts') moved.wires = [['loaded'], ['rejected']];
       if (n.type === 'callflow-report') moved.wires = [['report']];
       if (n.type === 'callflow-blocklist') moved.wires = [['blocked']];
       return moved;
     });
     const tab = nodes.find((n) => n.type === 'tab')?.id;
-    for (const id of ['failures', 'finished', 'loaded', 'rejected', 'report', 'blocked']) nodes.push({ id, type: 'helper', z: tab, x: 0, y: 0, wires: [] });
+    for (const id of ['failures', 'finished', 'loaded', 'rejected', 'report', 'blocked', 'changed']) nodes.push({ id, type: 'helper', z: tab, x: 0, y: 0, wires: [] });
     return nodes;
   }
 
@@ -115,7 +117,8 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     assert.deepEqual((await loaded)[0]?.payload, { inserted: 8, rejected: 0, campaign: 'Product change notice' });
 
     const finished = messages<Finished>('finished', 8, 45_000);
-    const failures = messages<Finished>('failures', 5, 45_000);
+    const failures = messages<Finished & { notification?: { type: string; to: string; text: string } }>('failures', 5, 45_000);
+    const sms = messages<{ payload: string; to: string }>('changed', 5, 45_000);
     node(String(dialer.id)).receive({ topic: 'start' });
     const results = Object.fromEntries((await finished).map((m) => [m.payload.customerId, m.payload]));
     const summary = Object.fromEntries(Object.entries(results).map(([id, r]) => [id, [r.result.code, r.attempts.map((a) => `${a.number.slice(-2)}:${a.outcome}`)]]));
@@ -130,6 +133,20 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
       C008: ['blocked', ['08:blocked']],
     });
     assert.deepEqual((await failures).map((f) => f.payload.customerId).sort(), ['C002', 'C004', 'C005', 'C006', 'C008']);
+    // Each failure carries the campaign's failure notice, rendered from the customer's fields; the example's change
+    // node hands it on as an SMS node takes it (msg.payload, msg.to).
+    const names = Object.fromEntries((injected(nodes, 'load 8 customers').payload as { customerId: string; custom: { name: string } }[]).map((c) => [c.customerId, c.custom.name]));
+    const notice = (id: string, number: string, cause: string) => ({
+      type: 'sms',
+      to: number,
+      text: `${names[id] ?? ''}, we tried to call you about a change to your product (${cause}). Please call us back on 95555.`,
+    });
+    const noticeOf = Object.fromEntries((await failures).map((f) => [f.payload.customerId, f.notification]));
+    assert.deepEqual(noticeOf.C002, notice('C002', '+8613800000002', 'busy'));
+    assert.deepEqual(noticeOf.C005, notice('C005', '+8613800000005', 'unallocated'));
+    assert.deepEqual(noticeOf.C008, notice('C008', '+8613800000008', 'blocked'));
+    const sent = (await sms).map((m) => [m.to, m.payload]).sort();
+    assert.deepEqual(sent, Object.values(noticeOf).map((n) => [n?.to, n?.text]).sort());
     // Answered customers heard the notice, from the flow wired to output 1.
     const calls = outbound().filter((r) => r.answeredAt);
     assert.ok(calls.length >= 3);
@@ -503,6 +520,15 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
     const hook = await check({ ...form, callbackUrl: 'http://127.0.0.1:9/hook', callbackAllowlist: [] });
     assert.equal(hook.ok, false);
     assert.deepEqual(hook.problems, ['callbackUrl: the callback allowlist is empty: add the host of the callback URL']);
+    // The failure notice's templates and the questionnaire setting, as the form shows them under its tabs.
+    assert.deepEqual(await check({ ...form, notifyText: 'Dear {name}, {custom.name} (}' }), {
+      ok: false,
+      problems: [
+        'notifyText: unknown placeholder {name}: use {customerId}, {number}, {cause}, {result}, {attempts}, {campaign} or {custom.NAME} (a custom field: letters, digits, _ or -), and {{ }} for braces',
+        'notifyText: a } at character 29 closes nothing (write }} for a brace)',
+      ],
+    });
+    assert.deepEqual(await check({ ...form, questionnaire: 'manual-ivr', questions: '' }), { ok: false, problems: ['questions: the questionnaire setting manual-ivr needs a questionnaire (a callflow-questions node)'] });
     const bad = await helper.request().post('/callflow/campaigns/check').send([form]).expect(400);
     assert.match((bad.body as { message: string }).message, /the body must be a JSON object/);
   });
