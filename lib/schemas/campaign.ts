@@ -8,6 +8,7 @@
  */
 import { dialTemplateSchema } from '../ari/dialstring';
 import { DATE_DESCRIPTION, DATE_PATTERN, LOCAL_TIME_DESCRIPTION, LOCAL_TIME_PATTERN } from './dates';
+import { QUEUE_NAME_PATTERN } from './elements';
 import { Validator } from './validator';
 
 /**
@@ -130,6 +131,12 @@ export interface CampaignSettings {
    * Optional: settings stored before it existed have none.
    */
   businessResult?: string;
+  /**
+   * The specification's "Transfer to Skill Queue": the queue (SkillQueueName) the task's calls may be transferred to,
+   * given to each call as msg.call.campaign.skillQueue (a set node copies it into a variable; a transfer node's queue
+   * {campaign.skillQueue} reads it). Empty: none. Optional: settings stored before it existed have none.
+   */
+  skillQueue?: string;
 }
 
 const HHMM = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'a time of day, HH:MM from 00:00 to 24:00' } as const;
@@ -312,6 +319,7 @@ export const campaignSchema = {
       },
     },
     businessResult: { type: 'string', pattern: '^$|^[A-Za-z0-9_.:-]{1,64}$', default: '', description: 'a result code: 1 to 64 letters, digits, _ . : or -, or empty (any result)' },
+    skillQueue: { type: 'string', pattern: `^$|${QUEUE_NAME_PATTERN}`, default: '', description: 'a queue name: 1 to 80 letters, digits, _ . or -, or empty (none)' },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',

@@ -9,7 +9,7 @@ import { own, put } from '../../own';
 import { SimChannel } from '../channel';
 import { scanInt } from '../asterisk-parsing';
 import { AriHttpError } from '../route';
-import type { HeardEntry, InboundCallOptions } from '../script';
+import type { HeardEntry, InboundCallOptions, TransferEntry } from '../script';
 import type { SimCore } from './core';
 
 export class Channels {
@@ -223,7 +223,14 @@ export class Channels {
     ch.dialplan = { context, exten: extension, priority, app_name: '', app_data: '' };
     this.core.after(ch, 0, () => {
       this.core.resources.applications.leaveStasis(ch);
-      this.core.transfer(ch, { kind: 'dialplan', target, at: new Date().toISOString() });
+      const entry: TransferEntry = { kind: 'dialplan', target, at: new Date().toISOString() };
+      // What the queue's member channel (or a Dial()'s) would inherit: main/channel.c, ast_channel_inherit_variables.
+      const inherited = [...ch.vars].filter(([name]) => name.startsWith('_'));
+      if (inherited.length > 0) {
+        entry.variables = {};
+        for (const [name, value] of inherited) put(entry.variables, name, value);
+      }
+      this.core.transfer(ch, entry);
     });
   }
 
