@@ -273,7 +273,7 @@ export class Channels {
       return { value };
     }
     const builtin: Record<string, string> = { UNIQUEID: ch.id, CHANNEL: ch.name, EXTEN: ch.dialplan.exten, CONTEXT: ch.dialplan.context };
-    const value = ch.vars.get(variable) ?? own(builtin, variable);
+    const value = readVariable(ch, variable) ?? own(builtin, variable);
     if (value === undefined) throw new AriHttpError(404, 'Provided variable was not found');
     return { value };
   }
@@ -295,6 +295,8 @@ export class Channels {
   writeVariable(ch: SimChannel, variable: string, value: string): boolean {
     const fn = /^(\w+)\((.*)\)$/.exec(variable);
     if (!fn) {
+      // One variable per name without its inheritance underscores: setting _X replaces X and __X (pbx_builtin_setvar_helper).
+      for (const name of ch.vars.keys()) if (withoutUnderscores(name) === withoutUnderscores(variable)) ch.vars.delete(name);
       ch.vars.set(variable, value);
       this.core.channelEvent('ChannelVarset', ch, { variable, value });
       return true;
@@ -326,4 +328,18 @@ export class Channels {
   channelList(): Channel[] {
     return [...this.core.channels.values()].filter((c) => !c.destroyed).map((c) => c.json());
   }
+}
+
+/** A variable's name as the dialplan reads it: without the one or two underscores that make it inherited (ast_var_name, main/chanvars.c). */
+function withoutUnderscores(name: string): string {
+  return name.startsWith('__') ? name.slice(2) : name.startsWith('_') ? name.slice(1) : name;
+}
+
+/**
+ * A channel variable as GET /channels/{id}/variable reads it (ast_str_retrieve_variable, main/pbx_variables.c): the
+ * name asked is compared with each variable's name without its underscores, so "X" finds "__X", and "__X" finds nothing.
+ */
+function readVariable(ch: SimChannel, variable: string): string | undefined {
+  for (const [name, value] of ch.vars) if (withoutUnderscores(name) === variable) return value;
+  return undefined;
 }
