@@ -272,6 +272,48 @@ describe('examples', function () {
     }
   });
 
+  describe('Skill queue campaign', function () {
+    it("each answered customer's call takes the task's skill queue into a variable and is transferred to that queue with the associated data", async function () {
+      this.timeout(60_000);
+      await deploy('Skill queue campaign');
+      const nodes = example('Skill queue campaign');
+      const idOf = (type: string, name = ''): string => String(nodes.find((n) => n.type === type && (name === '' || n.name === name))?.id);
+      // The customers answer and stay on the line (in the queue) until the test ends.
+      for (const k of [1, 2, 3]) simulator().setNumber(`+861370000000${k}`, { outcome: 'answer', ringMs: 300 });
+      await waitForStatus(node(idOf('callflow-dialer')), (s) => /^draft/.test(s.text ?? ''), 10_000);
+      const loaded = nextMessage<{ payload: { inserted: number } }>(node(idOf('debug', 'contacts')));
+      const load = nodes.find((n) => n.name === 'load 3 customers');
+      node(idOf('callflow-contacts')).receive({ payload: JSON.parse(String(load?.payload)) as unknown });
+      assert.equal((await loaded).payload.inserted, 3);
+
+      const transferred = messages<{ call: { vars: Record<string, unknown>; campaign?: { customerId: string; skillQueue?: string } } }>(idOf('debug', 'transferred'), 3, 30_000);
+      const finished = messages<{ payload: { customerId: string; result: { code: string } } }>(idOf('debug', 'customers'), 3, 30_000);
+      node(idOf('callflow-dialer')).receive({ topic: 'start' });
+      // The specification's variable assignment: the call's associated data (msg.call.campaign.skillQueue) into a variable.
+      const calls = (await transferred).map((m) => [m.call.campaign?.customerId, m.call.campaign?.skillQueue, m.call.vars.queue, m.call.vars.name]).sort();
+      assert.deepEqual(calls, [
+        ['K001', 'sales', 'sales', 'Li Wei'],
+        ['K002', 'sales', 'sales', 'Wang Fang'],
+        ['K003', 'sales', 'sales', 'Zhang Min'],
+      ]);
+      // Each customer is finished once the call has left for the queue (the attempt is written when the call leaves the application).
+      assert.deepEqual((await finished).map((m) => `${m.payload.customerId}:${m.payload.result.code}`).sort(), ['K001:answered', 'K002:answered', 'K003:answered']);
+      // The simulator's report: where each call went and the variables it carried into the dialplan.
+      const reports = simulator()
+        .asterisk.reportList()
+        .filter((r) => r.direction === 'outbound')
+        .sort((a, b) => a.to.localeCompare(b.to));
+      assert.deepEqual(
+        reports.map((r) => [r.to, r.heard.map((h) => h.media), r.transfers.map((t) => [t.kind, t.target, t.variables])]),
+        [
+          ['+8613700000001', ['sound:pls-hold-while-try'], [['dialplan', 'callflow-queues,sales,1', { __TRANSIN_DATA: 'customer=K001&name=Li%20Wei' }]]],
+          ['+8613700000002', ['sound:pls-hold-while-try'], [['dialplan', 'callflow-queues,sales,1', { __TRANSIN_DATA: 'customer=K002&name=Wang%20Fang' }]]],
+          ['+8613700000003', ['sound:pls-hold-while-try'], [['dialplan', 'callflow-queues,sales,1', { __TRANSIN_DATA: 'customer=K003&name=Zhang%20Min' }]]],
+        ],
+      );
+    });
+  });
+
   describe('Gray release', function () {
     const V1 = '9b1c0000000011';
     const V2 = '9b1c0000000021';

@@ -34,8 +34,11 @@ export interface CallHandle {
   settings?: { language?: string; firstDigitTimeoutSec?: number; interDigitTimeoutSec?: number; ringTimeoutSec?: number };
   /** How the call found its flow: dialplan (a Stasis argument), number, group, account, or only-flow. */
   route?: { level: string; group?: string };
-  /** For a call a campaign placed: campaign id and name, customer id, attempt number, the number called, the contact's custom fields. */
-  campaign?: { id: string; name: string; customerId: string; attempt: number; number: string; custom?: Record<string, unknown> };
+  /**
+   * For a call a campaign placed: campaign id and name, customer id, attempt number, the number called, the contact's
+   * custom fields, and the campaign's skill queue (its SkillQueueName) when it sets one.
+   */
+  campaign?: { id: string; name: string; customerId: string; attempt: number; number: string; custom?: Record<string, unknown>; skillQueue?: string };
   /** The business result set by callflow-result. */
   result?: { code: string; subCode?: string };
   /** Call variables: the flow's own data about this call. Change nodes may edit them. */

@@ -27,6 +27,8 @@ export interface CampaignLink {
   attempt: number;
   number: string;
   custom?: Record<string, unknown>;
+  /** The campaign's skill queue (its SkillQueueName), when it sets one. */
+  skillQueue?: string;
 }
 
 export interface NewCall {

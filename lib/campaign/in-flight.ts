@@ -184,6 +184,7 @@ export class CallsInFlight {
     const contact = claim.contact;
     const link: CampaignLink = { id: options.campaignId, name: settings.name, customerId: contact.customerId, attempt: inflight.n, number: inflight.number };
     if (contact.custom) link.custom = contact.custom;
+    if (settings.skillQueue) link.skillQueue = settings.skillQueue;
     const session = options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
     const answeredAt = options.clock.now();
     // Counted here whether placed or resumed: the counters a restarted dialer derives from the store hold no call in flight.

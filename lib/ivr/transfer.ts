@@ -22,7 +22,9 @@ import { asText } from '../call/handle';
 import type { CallRegistry } from '../call/registry';
 import type { CallSession } from '../call/session';
 import { own } from '../own';
+import { QUEUE_NAME_PATTERN } from '../schemas/elements';
 import { answer } from './answer';
+import { TRANSIN_VARIABLE } from './associated-data';
 
 export type FailureReason = 'busy' | 'no-answer' | 'unallocated' | 'rejected' | 'congestion' | 'unavailable' | 'failed';
 
@@ -194,13 +196,19 @@ function handOff(telephony: Telephony, registry: CallRegistry, session: CallSess
   );
 }
 
-/** Sends the call into Asterisk's dialplan; it leaves the application. */
+/**
+ * Sends the call into Asterisk's dialplan; it leaves the application. With associated data (`data`, see
+ * associated-data.ts), the channel variable TRANSIN_DATA is set on the caller's channel first, so the dialplan and
+ * the channels Queue() or Dial() make from it can read it.
+ */
 export async function transferToDialplan(
   telephony: Telephony,
   session: CallSession,
   target: { context: string; extension: string; priority: number },
   signal: AbortSignal,
+  data?: string,
 ): Promise<TransferResult> {
+  if (data !== undefined) await telephony.setVariable(session.channelId, TRANSIN_VARIABLE, data, signal);
   session.leaving = 'dialplan';
   session.handedOff = true;
   const left: TransferResult = { outcome: 'left', target: `${target.context},${target.extension},${target.priority}` };
@@ -216,8 +224,46 @@ export async function transferToDialplan(
   return left;
 }
 
+/**
+ * The queue a transfer goes to: a queue name as written, or the value of {vars.name} (a call variable) or
+ * {campaign.skillQueue} (the skill queue of the campaign that placed the call). A value from the call is held to
+ * the queue-name rule of the node's form (1 to 80 letters, digits, _ . or -) before it goes anywhere near the
+ * dialplan; a refusal is a DialStringError naming the field `queue`, where the value came from and the value.
+ */
+export function queueName(queue: string, session: Pick<CallSession, 'vars' | 'campaign'>): string {
+  const variable = /^\{vars\.([^}]*)\}$/.exec(queue)?.[1];
+  let from: string;
+  let value: unknown;
+  if (variable !== undefined) {
+    from = `the call variable ${variable}`;
+    value = own(session.vars, variable);
+  } else if (queue === '{campaign.skillQueue}') {
+    from = "the campaign's skill queue";
+    value = session.campaign?.skillQueue;
+    if (value === undefined) {
+      const why = session.campaign ? `its campaign ${quoted(session.campaign.name)} sets no skill queue` : 'it is not a call a campaign placed';
+      throw new DialStringError('queue', queue, `{campaign.skillQueue}: this call has no skill queue to transfer to (${why})`);
+    }
+  } else {
+    return queue;
+  }
+  if (value === undefined || value === null || value === '') throw new DialStringError('queue', '', `${queue}: ${from} is empty or not set, so there is no queue to transfer to`);
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value) : asText(value);
+  if (!QUEUE_NAME.test(text)) {
+    throw new DialStringError('queue', text, `the queue name from ${from} (${queue}), ${quoted(text)}, is not a queue name: 1 to 80 letters, digits, _ . or - expected`);
+  }
+  return text;
+}
+
+const QUEUE_NAME = new RegExp(QUEUE_NAME_PATTERN);
+
 /** To a queue: the queue's extension in the dialplan context whose extensions run Queue(), from priority 1. */
-export function transferToQueue(telephony: Telephony, session: CallSession, req: { queue: string; queueContext: string }, signal: AbortSignal): Promise<TransferResult> {
+export function transferToQueue(
+  telephony: Telephony,
+  session: CallSession,
+  req: { queue: string; queueContext: string; /** Associated data for TRANSIN_DATA (associated-data.ts). */ data?: string },
+  signal: AbortSignal,
+): Promise<TransferResult> {
   checkDialplanTarget({ context: req.queueContext, extension: req.queue }, { context: 'queueContext', extension: 'queue' });
-  return transferToDialplan(telephony, session, { context: req.queueContext, extension: req.queue, priority: 1 }, signal);
+  return transferToDialplan(telephony, session, { context: req.queueContext, extension: req.queue, priority: 1 }, signal, req.data);
 }

@@ -1,6 +1,6 @@
 /**
  * The called numbers of the campaign examples (examples/Notification campaign.json,
- * examples/Survey campaign.json) and how the simulated Asterisk makes them
+ * examples/Survey campaign.json, examples/Skill queue campaign.json) and how the simulated Asterisk makes them
  * behave under `npm start` (and in the examples' tests).
  */
 /** What each survey customer does at the second question (examples/Survey campaign.json): a mark, what went wrong, or hanging up. */
@@ -22,6 +22,10 @@ export const DEMO_NUMBERS: Record<string, Record<string, unknown>> = {
   // The survey's customers: odd ones are satisfied (1) and give a mark, S005 hanging up before it; even ones are not (2) and say what went wrong.
   ...Object.fromEntries(
     [1, 2, 3, 4, 5, 6].map((k) => [`+86139000000${String(k).padStart(2, '0')}`, { outcome: 'answer', ringMs: 2000, script: [{ waitFor: 'playback-start' }, { wait: 1000 }, { dtmf: k % 2 === 1 ? '1' : '2' }, ...(SECOND_ANSWER[k - 1] ?? [])] }]),
+  ),
+  // The skill queue campaign's customers: they hear "please hold", are transferred to the queue, and stay with the agent a minute.
+  ...Object.fromEntries(
+    [1, 2, 3].map((k) => [`+86137000000${String(k).padStart(2, '0')}`, { outcome: 'answer', ringMs: 1500, script: [{ waitFor: 'playback-end', media: 'pls-hold-while-try' }, { wait: 60000 }, { hangup: true }] }]),
   ),
 };
 

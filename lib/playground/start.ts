@@ -80,9 +80,12 @@ ${notes.length > 0 ? `${notes.join('\n')}\n` : ''}
   conference call flows; the tab's description and docs/conferences.md place two callers
   into one meeting).
   Outbound campaigns: on the "Notification campaign" tab (the specification's
-  business scenario: busy customers are called twice more) or the "Survey
-  campaign" tab, click "load ... customers", then "start" (docs/campaigns.md).
-  The simulated numbers +86138000000xx and +86139000000xx behave as the tabs say.
+  business scenario: busy customers are called twice more), the "Survey
+  campaign" tab or the "Skill queue campaign" tab, click "load ... customers",
+  then "start" (docs/campaigns.md). The simulated numbers +86137000000xx,
+  +86138000000xx and +86139000000xx behave as the tabs say. Where the skill
+  queue campaign's calls went, with the data they carried:
+    curl -s ${sim}/sim/calls?state=active
   Scripted callers (keys, hang-ups) and called numbers: docs/simulator.md
 
   Ctrl-C stops everything.

@@ -9,6 +9,7 @@
 import { dialTemplateSchema } from '../ari/dialstring';
 import { DATE_DESCRIPTION, DATE_PATTERN, LOCAL_TIME_DESCRIPTION, LOCAL_TIME_PATTERN } from './dates';
 import { NOTIFY_TYPES, TEMPLATE_MAX, notificationProblems, type NotifyType } from '../campaign/notification';
+import { QUEUE_NAME_PATTERN } from './elements';
 import { Validator } from './validator';
 
 /**
@@ -145,6 +146,12 @@ export interface CampaignSettings {
   notifyType?: NotifyType;
   notifyTo?: string;
   notifyText?: string;
+  /**
+   * The specification's "Transfer to Skill Queue": the queue (SkillQueueName) the task's calls may be transferred to,
+   * given to each call as msg.call.campaign.skillQueue (a set node copies it into a variable; a transfer node's queue
+   * {campaign.skillQueue} reads it). Empty: none. Optional: settings stored before it existed have none.
+   */
+  skillQueue?: string;
 }
 
 export const QUESTIONNAIRE_MODES = ['none', 'ivr', 'manual-ivr'] as const;
@@ -342,6 +349,7 @@ export const campaignSchema = {
       default: '',
       description: `a text template of at most ${TEMPLATE_MAX} characters (line breaks allowed, no other control character)`,
     },
+    skillQueue: { type: 'string', pattern: `^$|${QUEUE_NAME_PATTERN}`, default: '', description: 'a queue name: 1 to 80 letters, digits, _ . or -, or empty (none)' },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',

@@ -231,6 +231,10 @@ export const menuConfig = new Validator<MenuConfig>('callflow-menu', {
 });
 
 export type TransferKind = 'endpoint' | 'number' | 'dialplan' | 'queue' | 'flow';
+/** A queue name: the extension of the queue context that runs Queue() (what a campaign's skill queue holds too). */
+export const QUEUE_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,80}$';
+/** Where a transfer's queue name may come from besides a literal: a call variable, or the campaign's skill queue. */
+export const QUEUE_SOURCE_PATTERN = '^([A-Za-z0-9_.-]{0,80}|\\{vars\\.[A-Za-z_][A-Za-z0-9_]{0,63}\\}|\\{campaign\\.skillQueue\\})$';
 export interface TransferConfig {
   name?: string;
   kind: TransferKind;
@@ -240,8 +244,11 @@ export interface TransferConfig {
   context: string;
   extension: string;
   priority: number;
+  /** A queue name, {vars.name} (a call variable holding one) or {campaign.skillQueue} (the campaign's skill queue). */
   queue: string;
   queueContext: string;
+  /** Call variables carried to the agent's side as associated data (the channel variable TRANSIN_DATA), for a queue or dialplan transfer. */
+  data: string[];
   flow: string;
   ringTimeoutSec?: number;
   callerId: string;
@@ -262,15 +269,28 @@ export const transferConfig = new Validator<TransferConfig>('callflow-transfer',
     context: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,80}$', default: '', description: 'a dialplan context' },
     extension: { type: 'string', pattern: '^[A-Za-z0-9_+*#.-]{0,80}$', default: '', description: 'a dialplan extension' },
     priority: { type: 'integer', minimum: 1, maximum: 10000, default: 1, description: 'a dialplan priority from 1' },
-    queue: { type: 'string', pattern: '^[A-Za-z0-9_.-]{0,80}$', default: '', description: 'a queue name' },
+    queue: {
+      type: 'string',
+      pattern: QUEUE_SOURCE_PATTERN,
+      default: '',
+      description: 'a queue name (1 to 80 letters, digits, _ . or -), {vars.name} or {campaign.skillQueue}',
+    },
     queueContext: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,80}$', default: 'callflow-queues', description: 'the dialplan context whose extensions run Queue()' },
+    data: {
+      type: 'array',
+      maxItems: 20,
+      uniqueItems: true,
+      items: variable,
+      default: [] as string[],
+      description: 'at most 20 different call variable names (the associated data)',
+    },
     flow: { type: 'string', pattern: '^([A-Za-z0-9_.-]{1,64})?$', default: '', description: 'a flow name' },
     ringTimeoutSec: { type: 'integer', minimum: 5, maximum: 300, description: 'whole seconds from 5 to 300 (empty: the routing table\'s or 30)' },
     callerId: { type: 'string', pattern: '^(\\+?[0-9]{1,32})?$', default: '', description: 'a caller number to show the callee (empty: the caller\'s)' },
     onError,
     outputs,
   },
-  required: ['kind', 'endpoint', 'number', 'dialString', 'context', 'extension', 'priority', 'queue', 'queueContext', 'flow', 'callerId', 'onError'],
+  required: ['kind', 'endpoint', 'number', 'dialString', 'context', 'extension', 'priority', 'queue', 'queueContext', 'data', 'flow', 'callerId', 'onError'],
   allOf: [
     { if: { properties: { kind: { const: 'endpoint' } } }, then: { properties: { endpoint: { type: 'string', minLength: 1, description: 'the endpoint to call, e.g. PJSIP/100' } } } },
     { if: { properties: { kind: { const: 'number' } } }, then: { properties: { number: { type: 'string', minLength: 1, description: 'the number to call' } } } },

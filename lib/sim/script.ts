@@ -82,6 +82,11 @@ export interface TransferEntry {
   target: string;
   /** For bridges: the other channels in the bridge when this one entered. */
   with?: string[];
+  /**
+   * For dialplan moves: the channel's inheritable variables when it left (names starting with "_", by their full
+   * names), what a channel Queue() or Dial() makes from it inherits (ast_channel_inherit_variables). Absent when none.
+   */
+  variables?: Record<string, string>;
   at: string;
 }
 

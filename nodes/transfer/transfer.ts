@@ -1,10 +1,12 @@
 /**
  * callflow-transfer: connects the caller to an endpoint, a number (through a
- * dial-string template), the dialplan, a queue, or another IVR flow.
+ * dial-string template), the dialplan, a queue (named, from a call variable
+ * or the campaign's skill queue, with associated data), or another IVR flow.
  */
 import { checkDialplanTarget, dialDestination, type DialAllowlist } from '../../lib/ari/dialstring';
 import { own } from '../../lib/own';
-import { fillTemplate, numberEndpoint, transferToDialplan, transferToEndpoint, transferToQueue, type TransferResult } from '../../lib/ivr/transfer';
+import { associatedData } from '../../lib/ivr/associated-data';
+import { fillTemplate, numberEndpoint, queueName, transferToDialplan, transferToEndpoint, transferToQueue, type TransferResult } from '../../lib/ivr/transfer';
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
 import { defineElement, type ElementOutcome } from '../element/element';
@@ -51,11 +53,17 @@ export = function register(RED: NodeAPI): void {
           if (config.callerId) request.callerId = config.callerId;
           return outcomeOf(await transferToEndpoint(engine.telephony, engine.calls, session, request, signal));
         }
-        case 'dialplan':
+        case 'dialplan': {
           checkDialplanTarget(config, { context: 'context', extension: 'extension' });
-          return outcomeOf(await transferToDialplan(engine.telephony, session, { context: config.context, extension: config.extension, priority: config.priority }, signal));
-        case 'queue':
-          return outcomeOf(await transferToQueue(engine.telephony, session, { queue: config.queue, queueContext: config.queueContext }, signal));
+          const data = config.data.length > 0 ? associatedData(config.data, session.vars) : undefined;
+          return outcomeOf(await transferToDialplan(engine.telephony, session, { context: config.context, extension: config.extension, priority: config.priority }, signal, data));
+        }
+        case 'queue': {
+          // The queue (from a variable or the campaign too) and the data are checked before anything reaches Asterisk.
+          const request: { queue: string; queueContext: string; data?: string } = { queue: queueName(config.queue, session), queueContext: config.queueContext };
+          if (config.data.length > 0) request.data = associatedData(config.data, session.vars);
+          return outcomeOf(await transferToQueue(engine.telephony, session, request, signal));
+        }
         case 'flow':
           return toFlow(engine, session, config.flow, 1);
       }

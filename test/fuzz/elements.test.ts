@@ -78,6 +78,8 @@ const ELEMENTS: { id: string; node: Record<string, unknown> }[] = [
   },
   { id: 'menu', node: { type: 'callflow-menu', prompts: ['sound:beep'], options: ['1', '2'], labels: [], repeatKey: '', timeoutSec: 0.1, retries: 0, invalidPrompts: [], timeoutPrompts: [], language: '', onError: 'output', outputs: 5 } },
   { id: 'transfer-endpoint', node: { type: 'callflow-transfer', kind: 'endpoint', endpoint: 'PJSIP/{vars.dest}', number: '', dialString: 'PJSIP/{number}@trunk', context: '', extension: '', priority: 1, queue: '', queueContext: 'callflow-queues', flow: '', ringTimeoutSec: 5, callerId: '', onError: 'output', outputs: 3 } },
+  // A queue a variable names, with hostile variables carried as associated data (__TRANSIN_DATA).
+  { id: 'transfer-queue', node: { type: 'callflow-transfer', kind: 'queue', endpoint: '', number: '', dialString: 'PJSIP/{number}@trunk', context: '', extension: '', priority: 1, queue: '{vars.dest}', queueContext: 'callflow-queues', data: ['note', 'num', 'dest', 'constructor'], flow: '', ringTimeoutSec: 5, callerId: '', onError: 'output', outputs: 3 } },
   { id: 'transfer-number', node: { type: 'callflow-transfer', kind: 'number', endpoint: '', number: '{vars.num}', dialString: 'PJSIP/{number}@trunk', context: '', extension: '', priority: 1, queue: '', queueContext: 'callflow-queues', flow: '', ringTimeoutSec: 5, callerId: '', onError: 'output', outputs: 3 } },
   {
     id: 'set',

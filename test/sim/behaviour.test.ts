@@ -468,6 +468,26 @@ describe('simulator: behaviour on the wire', function () {
       assert.deepEqual([none.status, none.body], [400, { message: 'Variable name is required' }]);
     });
 
+    it('keeps inheritable variables by their full names, read without the underscores, and reports those a call carried into the dialplan', async function () {
+      const call = sim.placeCall({ from: '+1555', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/variable`, { variable: '__TRANSIN_DATA', value: 'customer=K001' });
+      await ari.ok('POST', `/channels/${call.id}/variable`, { variable: '_QUEUE', value: 'sales' });
+      await ari.ok('POST', `/channels/${call.id}/variable`, { variable: 'QUEUE', value: 'vip' });
+      await ari.ok('POST', `/channels/${call.id}/variable`, { variable: 'PLAIN', value: 'x' });
+      // ast_str_retrieve_variable compares the name asked with ast_var_name (underscores dropped): TRANSIN_DATA, not __TRANSIN_DATA.
+      assert.deepEqual(await ari.ok('GET', `/channels/${call.id}/variable`, { variable: 'TRANSIN_DATA' }), { value: 'customer=K001' });
+      assert.equal((await ari.req('GET', `/channels/${call.id}/variable`, { variable: '__TRANSIN_DATA' })).status, 404);
+      // pbx_builtin_setvar_helper replaces the variable of the same name without underscores: QUEUE is no longer inherited.
+      assert.deepEqual(await ari.ok('GET', `/channels/${call.id}/variable`, { variable: 'QUEUE' }), { value: 'vip' });
+      await ari.ok('POST', `/channels/${call.id}/continue`, { context: 'callflow-queues', extension: 'sales', priority: 1 });
+      await events.next(is('StasisEnd', call.id));
+      assert.deepEqual(
+        call.report().transfers.map((t) => [t.kind, t.target, t.variables]),
+        [['dialplan', 'callflow-queues,sales,1', { __TRANSIN_DATA: 'customer=K001' }]],
+      );
+    });
+
     it('lists the channels an application follows; the old socket gets ApplicationReplaced', async function () {
       const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
       await events.next(is('StasisStart', call.id));

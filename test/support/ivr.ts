@@ -135,6 +135,7 @@ export const TRANSFER = {
   priority: 1,
   queue: '',
   queueContext: 'callflow-queues',
+  data: [] as string[],
   flow: '',
   ringTimeoutSec: 5,
   callerId: '',

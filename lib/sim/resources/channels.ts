@@ -9,7 +9,7 @@ import { own, put } from '../../own';
 import { SimChannel } from '../channel';
 import { scanInt } from '../asterisk-parsing';
 import { AriHttpError } from '../route';
-import type { HeardEntry, InboundCallOptions } from '../script';
+import type { HeardEntry, InboundCallOptions, TransferEntry } from '../script';
 import type { SimCore } from './core';
 
 export class Channels {
@@ -223,7 +223,14 @@ export class Channels {
     ch.dialplan = { context, exten: extension, priority, app_name: '', app_data: '' };
     this.core.after(ch, 0, () => {
       this.core.resources.applications.leaveStasis(ch);
-      this.core.transfer(ch, { kind: 'dialplan', target, at: new Date().toISOString() });
+      const entry: TransferEntry = { kind: 'dialplan', target, at: new Date().toISOString() };
+      // What the queue's member channel (or a Dial()'s) would inherit: main/channel.c, ast_channel_inherit_variables.
+      const inherited = [...ch.vars].filter(([name]) => name.startsWith('_'));
+      if (inherited.length > 0) {
+        entry.variables = {};
+        for (const [name, value] of inherited) put(entry.variables, name, value);
+      }
+      this.core.transfer(ch, entry);
     });
   }
 
@@ -266,7 +273,7 @@ export class Channels {
       return { value };
     }
     const builtin: Record<string, string> = { UNIQUEID: ch.id, CHANNEL: ch.name, EXTEN: ch.dialplan.exten, CONTEXT: ch.dialplan.context };
-    const value = ch.vars.get(variable) ?? own(builtin, variable);
+    const value = readVariable(ch, variable) ?? own(builtin, variable);
     if (value === undefined) throw new AriHttpError(404, 'Provided variable was not found');
     return { value };
   }
@@ -288,6 +295,8 @@ export class Channels {
   writeVariable(ch: SimChannel, variable: string, value: string): boolean {
     const fn = /^(\w+)\((.*)\)$/.exec(variable);
     if (!fn) {
+      // One variable per name without its inheritance underscores: setting _X replaces X and __X (pbx_builtin_setvar_helper).
+      for (const name of ch.vars.keys()) if (withoutUnderscores(name) === withoutUnderscores(variable)) ch.vars.delete(name);
       ch.vars.set(variable, value);
       this.core.channelEvent('ChannelVarset', ch, { variable, value });
       return true;
@@ -319,4 +328,18 @@ export class Channels {
   channelList(): Channel[] {
     return [...this.core.channels.values()].filter((c) => !c.destroyed).map((c) => c.json());
   }
+}
+
+/** A variable's name as the dialplan reads it: without the one or two underscores that make it inherited (ast_var_name, main/chanvars.c). */
+function withoutUnderscores(name: string): string {
+  return name.startsWith('__') ? name.slice(2) : name.startsWith('_') ? name.slice(1) : name;
+}
+
+/**
+ * A channel variable as GET /channels/{id}/variable reads it (ast_str_retrieve_variable, main/pbx_variables.c): the
+ * name asked is compared with each variable's name without its underscores, so "X" finds "__X", and "__X" finds nothing.
+ */
+function readVariable(ch: SimChannel, variable: string): string | undefined {
+  for (const [name, value] of ch.vars) if (withoutUnderscores(name) === variable) return value;
+  return undefined;
 }
