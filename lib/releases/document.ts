@@ -13,6 +13,7 @@ import { own, put } from '../own';
 import { releasesDocument, type FlowRecord, type GraySettings, type ReleaseState, type ReleasesDocument, type VersionCounters, type VersionRecord } from '../schemas/releases';
 import type { Store } from '../store/port';
 import type { FlowNode } from './nodes';
+import type { FlowReference } from './references';
 import { ReleaseError } from './states';
 
 export type ReleaseStore = Pick<Store, 'getDocument' | 'putDocument' | 'saveSnapshot' | 'listSnapshots' | 'getSnapshot'>;
@@ -85,6 +86,8 @@ export class BookDocument {
   isLoaded = false;
   deployed = new Map<string, DeployedVersion>();
   conflicts = new Map<string, string>();
+  /** The deployed nodes that name each flow (references.ts), as of the last deploy. */
+  references = new Map<string, FlowReference[]>();
   /** Why the last deploy's release tag of an entry was refused, by entry id. */
   tagProblems = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();

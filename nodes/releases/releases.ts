@@ -87,6 +87,8 @@ export = function register(RED: NodeAPI): void {
 
     const onStarted = (event: { config?: { flows?: NodeDef[] } }): void => {
       const flows = event.config?.flows ?? [];
+      // Is Referenced: every deployed node that names a flow, whichever release set its flow is in.
+      mine.setReferences(flows);
       // The book logs what the deploy changed (through this node).
       void mine.reconcile(deployedVersions(flows, node.id)).then(() => {
         for (const engine of listEngines()) engine.wakeRouting();

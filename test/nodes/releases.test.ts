@@ -142,6 +142,48 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.match(refusal(bad).message, /target: "official" or "gray"/);
   });
 
+  it('shows Type and Is Referenced; PUT attributes sets a Type in New or Unreleased only; a referenced flow keeps its official release', async function () {
+    const support = [
+      { id: 't-s', type: 'tab', label: 'support v1' },
+      { id: 'e-s', type: 'callflow-entry', z: 't-s', connection: 'a1', flow: 'support', releases: 'r1', version: 'v1', release: '', grayShare: 0, grayCallers: '', wires: [['x-s']] },
+      { id: 'x-s', type: 'callflow-transfer', z: 't-s', name: 'to sales', kind: 'flow', flow: 'sales', onError: 'hangup', wires: [[]] },
+    ];
+    const routing = { id: 'g1', type: 'callflow-routing', name: 'main numbers', account: { flow: 'sales' }, groups: [], numbers: [] };
+    await helper.load(NODES, [...configs(), routing, ...version('v1', 'official', 'sound:hello-world'), ...version('v2', '', 'sound:hello-world'), ...support], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    await waitForStatus(node('e-v2'), hasText('v2: Unreleased'));
+
+    const listed = (await helper.request().get('/callflow/releases/r1').expect(200)).body as { flows: { flow: string }[] };
+    const sales = listed.flows.find((f) => f.flow === 'sales') as unknown as { referenced: boolean; referencedBy: { kind: string; node: string; label: string }[]; versions: { version: string; type: string; typeName: string }[] };
+    assert.equal(sales.referenced, true);
+    // In the order of the deployed nodes: config nodes come first.
+    assert.deepEqual(sales.referencedBy.map((r) => [r.kind, r.node, r.label]), [
+      ['routing', 'g1', 'routing table "main numbers" (g1)'],
+      ['transfer', 'x-s', 'transfer "to sales" (x-s) on flow support v1'],
+    ]);
+    assert.deepEqual(sales.versions.map((v) => [v.version, v.type, v.typeName]), [['v2', 'other', 'Other flow'], ['v1', 'other', 'Other flow']]);
+
+    const attributes = (v: string, flow = 'sales') => helper.request().put(`/callflow/releases/r1/flows/${flow}/versions/${v}/attributes`).set('X-Callflow-Editor', 'editor-a');
+    const official = await attributes('v1').send({ type: 'main' }).expect(409);
+    assert.match(refusal(official).message, /the Type of version v1 of flow sales cannot be changed: it is Official Release/);
+    const set = await attributes('v2').send({ type: 'main' }).expect(200);
+    assert.equal((set.body as { type: string }).type, 'main');
+    const second = await attributes('v1', 'support').send({ type: 'main' }).expect(409);
+    assert.match(refusal(second).message, /already has a main flow: sales \(version v2\)/);
+    const bad = await attributes('v2').send({ type: 'sub' }).expect(400);
+    assert.match(refusal(bad).message, /type: "main", "exception" or "other"/);
+
+    const cancel = await op('v1', 'cancel').expect(409);
+    assert.match(refusal(cancel).message, /cannot be cancelled: it is the flow's official version, and the flow is referenced by routing table "main numbers" \(g1\), transfer "to sales" \(x-s\) on flow support v1/);
+    assert.equal((await versionOf('v1')).state, 'official');
+
+    // Without the references (the routing table and the transfer gone in a deploy), Cancel Release is allowed.
+    await redeploy([...configs(), ...version('v1', 'official', 'sound:hello-world'), ...version('v2', '', 'sound:hello-world')], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    await op('v1', 'cancel').expect(200);
+    assert.equal((await versionOf('v1')).state, 'unreleased');
+  });
+
   it('Test calls an endpoint into the version (Official and Gray only); a snapshot restores as a New version whose nodes can be compared', async function () {
     await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:hello-world')], CREDS);
     await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
