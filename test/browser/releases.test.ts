@@ -57,6 +57,22 @@ describe('the Call flows sidebar in a real browser', function () {
     assert.deepEqual(running().browser.errors(), []);
   });
 
+  it('shows Type and Is Referenced, and sets the Type of an Unreleased version with Attribute', async function () {
+    const { page } = running().browser;
+    const refs = page.locator('.callflow-rel-flow[data-flow="support"] .callflow-rel-refs');
+    assert.equal(await refs.getAttribute('data-referenced'), 'no');
+    assert.equal((await refs.textContent())?.trim(), 'Not referenced');
+    assert.equal((await row('v2').locator('.callflow-rel-type').textContent())?.trim(), 'Other flow');
+    // An official version has no Attribute button; v1 is Unreleased since the test above.
+    assert.equal(await row('v2').locator('button[data-action="attribute"]').count(), 0);
+    await row('v1').locator('button[data-action="attribute"]').click();
+    await row('v1').locator('select.callflow-rel-type-select').selectOption('exception');
+    await row('v1').locator('button[data-action="save-type"]').click();
+    await row('v1').locator('.callflow-rel-type[data-type="exception"]').waitFor();
+    assert.equal((await row('v1').locator('.callflow-rel-type').textContent())?.trim(), 'Exception handling flow');
+    assert.deepEqual(running().browser.errors(), []);
+  });
+
   it('refuses what the state does not allow, with the state in the message (the API answers 409)', async function () {
     const { page } = running().browser;
     // The sidebar offers no Edit on an official version; asking anyway is refused with the state and what it allows.
