@@ -217,6 +217,11 @@ export class ReleaseBook {
     this.book.changed();
   }
 
+  /** The exception-handling flow (the router's VersionChooser asks it for failed calls), if the release set has one. */
+  exceptionFlow(): string | undefined {
+    return flowOfType(this.book.doc, 'exception')?.flow;
+  }
+
   /** The flow whose versions have `type` (main, exception), if any; the version named is one of them. */
   flowOfType(type: FlowType): { flow: string; version: string } | undefined {
     return flowOfType(this.book.doc, type);
