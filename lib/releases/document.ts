@@ -211,13 +211,16 @@ export class BookDocument {
     return { state, createdAt: this.now(), createdBy: by, counters: emptyCounters(), history: [] };
   }
 
-  /** The record of a deployed version; one deployed for the first time is made Unreleased (`first`). */
+  /**
+   * The record of a deployed version; one deployed for the first time (`first`) is New, as a flow just created is in
+   * the life cycle, until it is edited (Edit, or a deploy that changes its tab) or released.
+   */
   recordOf(doc: ReleasesDocument, d: { flow: string; version: string }, by: string): { record: VersionRecord; first: boolean } {
     const flow = own(doc.flows, d.flow) ?? put(doc.flows, d.flow, { versions: {} });
     const known = own(flow.versions, d.version);
     if (known) return { record: known, first: false };
-    const record = this.newRecord('unreleased', by);
-    note(record, { at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
+    const record = this.newRecord('new', by);
+    note(record, { at: this.now(), by, op: 'deploy', from: 'new', to: 'new', comment: 'deployed for the first time' });
     put(flow.versions, d.version, record);
     return { record, first: true };
   }

@@ -44,10 +44,14 @@ describe('the exception-handling flow', function () {
   async function withExceptionFlow(): Promise<void> {
     await helper.load(NODES, [...configs(), ...flowTab('sales', 'official', 'sound:hello-world'), ...flowTab('errors', '', 'sound:sorry-youre-having-problems')], CREDS);
     await waitForStatus(node('e-sales'), hasText('v1: Official Release'));
-    await waitForStatus(node('e-errors'), hasText('v1: Unreleased'));
+    await waitForStatus(node('e-errors'), hasText('v1: New'));
     const v = '/callflow/releases/r1/flows/errors/versions/v1';
-    await helper.request().put(`${v}/attributes`).send({ type: 'exception' }).expect(200);
-    await helper.request().post(`${v}/release`).send({ target: 'official' }).expect(200);
+    const editor = (req: ReturnType<ReturnType<typeof helper.request>['post']>) => req.set('X-Callflow-Editor', 'editor-a');
+    await editor(helper.request().put(`${v}/attributes`)).send({ type: 'exception' }).expect(200);
+    // New -> Editing -> Unreleased (the life cycle's way to a release), then Release.
+    await editor(helper.request().post(`${v}/edit`)).expect(200);
+    await editor(helper.request().post(`${v}/done`)).expect(200);
+    await editor(helper.request().post(`${v}/release`)).send({ target: 'official' }).expect(200);
     await waitForStatus(node('e-errors'), hasText('v1: Official Release'));
   }
 

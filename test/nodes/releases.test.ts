@@ -116,7 +116,7 @@ describe('flow versions and releases (callflow-releases)', function () {
     const broken = version('v2', '', 'sound:hello-world').map((n) => ((n as { id: string }).id === 'p-v2' ? { ...n, wires: [[]] } : n));
     await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:hello-world'), ...broken], CREDS);
     await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
-    await waitForStatus(node('e-v2'), hasText('v2: Unreleased'));
+    await waitForStatus(node('e-v2'), hasText('v2: New'));
 
     const refused = await op('v1', 'edit').expect(409);
     assert.match(refusal(refused).message, /Edit is not allowed: version v1 of flow sales is Official Release, which allows Clone, Test, Cancel Release, Query Info/);
@@ -151,7 +151,7 @@ describe('flow versions and releases (callflow-releases)', function () {
     const routing = { id: 'g1', type: 'callflow-routing', name: 'main numbers', account: { flow: 'sales' }, groups: [], numbers: [] };
     await helper.load(NODES, [...configs(), routing, ...version('v1', 'official', 'sound:hello-world'), ...version('v2', '', 'sound:hello-world'), ...support], CREDS);
     await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
-    await waitForStatus(node('e-v2'), hasText('v2: Unreleased'));
+    await waitForStatus(node('e-v2'), hasText('v2: New'));
 
     const listed = (await helper.request().get('/callflow/releases/r1').expect(200)).body as { flows: { flow: string }[] };
     const sales = listed.flows.find((f) => f.flow === 'sales') as unknown as { referenced: boolean; referencedBy: { kind: string; node: string; label: string }[]; versions: { version: string; type: string; typeName: string }[] };

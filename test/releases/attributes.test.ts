@@ -23,7 +23,7 @@ describe('release book: attributes', function () {
 
   beforeEach(async function () {
     h = await harness();
-    await h.book.reconcile([deployed('v1'), deployed('v2'), deployed('v1', { flow: 'support' }), deployed('v1', { flow: 'errors' })]);
+    await h.deploy([deployed('v1'), deployed('v2'), deployed('v1', { flow: 'support' }), deployed('v1', { flow: 'errors' })]);
   });
 
   afterEach(async function () {
