@@ -71,13 +71,21 @@ export function reconcile(book: BookDocument, versions: readonly DeployedVersion
             tagged.push(d);
             continue;
           }
+          // The edit lock holds against release tags: a deploy ends the editing, but does not release what someone was editing.
+          const lockedBy = record.state === 'editing' ? (record.lock?.user ?? '?') : undefined;
           if (changed && (record.state === 'new' || record.state === 'editing' || record.state === 'unreleased')) {
             if (record.state !== 'unreleased') book.transition(record, 'unreleased', 'deploy', by);
           } else if (changed && (record.state === 'official' || record.state === 'gray') && record.releasedHash && record.releasedHash !== hash) {
             say(`warn: ${d.flow} ${d.version} is ${STATE_NAMES[record.state]} and its nodes were changed by this deploy; the changes run, but were not released: clone the version to change it`);
           }
           // A tag asks for a release; a version already in that state was released by it before (it is kept on the entry).
-          if (changed && d.release && record.state !== d.release) tagged.push(d);
+          if (changed && d.release && record.state !== d.release) {
+            if (lockedBy !== undefined) {
+              const why = `${d.flow} ${d.version} was being edited by ${lockedBy}: its release tag "${d.release}" was not acted on (the deploy ended the editing; release it from the Call flows sidebar)`;
+              book.tagProblems.set(d.entry, why);
+              say(`warn: ${why}`);
+            } else tagged.push(d);
+          }
         }
         return tagged;
       });

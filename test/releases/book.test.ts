@@ -442,6 +442,20 @@ describe('release book', function () {
       assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'green', shape: 'dot', says: 'official', values: { version: 'v1' }, calls: 0, text: 'v1: Official Release' });
     });
 
+    it('does not act on the release tag of a version someone was editing: the deploy ends the editing, the entry says why', async function () {
+      await h.deploy([deployed('v1')]);
+      await h.book.edit('sales', 'v1', alice);
+      const lines = await h.book.reconcile([deployed('v1', { release: 'official', greeting: 'sound:beep' })], 'bob');
+      assert.deepEqual(lines, ['warn: sales v1 was being edited by alice: its release tag "official" was not acted on (the deploy ended the editing; release it from the Call flows sidebar)']);
+      const v = h.book.version('sales', 'v1');
+      assert.equal(v.state, 'unreleased');
+      assert.equal(v.lock, undefined);
+      const status = h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1');
+      assert.equal(status.says, 'tag-refused');
+      assert.equal(status.fill, 'red');
+      assert.deepEqual(await h.book.snapshots('sales'), [], 'nothing was released');
+    });
+
     it('does not ask again for a release the tag already made: a changed official version keeps its tag, is warned about, and stays official', async function () {
       await h.book.reconcile([deployed('v1', { release: 'official' })], 'alice');
       assert.equal(h.book.stateOf('sales', 'v1'), 'official');
