@@ -10,6 +10,7 @@
 import { ReleaseBook } from '../../lib/releases/book';
 import { releasesConfig } from '../../lib/schemas/releases';
 import type { Store } from '../../lib/store/port';
+import { registerExecutionsApi } from '../admin/executions';
 import { registerReleasesApi } from '../admin/releases';
 import { findEngine, listEngines } from '../deployed/engine';
 import { translator } from '../red/i18n';
@@ -34,6 +35,7 @@ function storeOf(id: string): Promise<Store> {
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'releases');
   registerReleasesApi(RED);
+  registerExecutionsApi(RED);
 
   function ReleasesNode(this: ReleasesConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);

@@ -184,6 +184,42 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.equal((await versionOf('v1')).state, 'unreleased');
   });
 
+  it('lists a version\'s calls: live ones with the element they are at, ended ones from the call records when the connection keeps them', async function () {
+    const recorded = configs().map((c) => ((c as { id: string }).id === 'a1' ? { ...c, recordStore: 's1' } : c));
+    await helper.load(NODES, [...recorded, ...version('v1', 'official', 'sound:demo-congrats')], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    const calls = async (): Promise<{ live: { id: string; node?: string; trace: { node: string }[] }[]; recent: { id: string; by?: string; reason?: string; trace: { node: string }[] }[]; records: string }> =>
+      (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/calls').expect(200)).body as never;
+    assert.deepEqual(await calls(), { live: [], recent: [], records: 'kept' });
+
+    simulator().asterisk.clock.speed = 1;
+    const call = simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] });
+    await call.until('playback-start', 'demo-congrats');
+    const during = await calls();
+    assert.equal(during.live.length, 1);
+    assert.equal(during.live[0]?.node, 'p-v1', 'the call is at the play node');
+    assert.deepEqual(during.live[0]?.trace.map((t) => t.node), ['e-v1', 'p-v1']);
+    simulator().asterisk.clock.speed = 10;
+    await call.ended();
+    // The record is written after Asterisk's last word on the call: asked again until it is there.
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
+      };
+      check();
+    });
+    const after = await calls();
+    assert.deepEqual(after.live, []);
+    assert.equal(after.recent[0]?.id, during.live[0]?.id);
+    assert.deepEqual(after.recent[0]?.trace.map((t) => t.node), ['e-v1', 'p-v1', 'h-v1']);
+    assert.deepEqual([after.recent[0]?.by, after.recent[0]?.reason], ['flow', 'hangup']);
+
+    await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/calls?limit=0').expect(400);
+    await helper.request().get('/callflow/releases/nosuch/flows/sales/versions/v1/calls').expect(404);
+    const missing = (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v9/calls').expect(200)).body as { records: string };
+    assert.equal(missing.records, 'not-deployed');
+  });
+
   it('Test calls an endpoint into the version (Official and Gray only); a snapshot restores as a New version whose nodes can be compared', async function () {
     await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:hello-world')], CREDS);
     await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
