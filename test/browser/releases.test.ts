@@ -115,6 +115,20 @@ describe('the Call flows sidebar in a real browser', function () {
     assert.deepEqual(running().browser.errors(), []);
   });
 
+  it('warns when the tab of a version someone else is editing is opened', async function () {
+    const { page } = running().browser;
+    // Another editor page takes v1 (Unreleased since the release above).
+    const edit = await page.evaluate(async () => (await fetch('callflow/releases/c0ffee0000000003/flows/support/versions/v1/edit', { method: 'POST', headers: { 'X-Callflow-Editor': 'another-editor' } })).status);
+    assert.equal(edit, 200);
+    await page.locator('button[data-action="refresh"]').click();
+    await row('v1').locator('.callflow-rel-state[data-state="editing"]').waitFor();
+    await page.evaluate(() => (globalThis as unknown as { RED: { workspaces: { show(id: string): void } } }).RED.workspaces.show('9b1c0000000010'));
+    const warning = page.locator('.red-ui-notification', { hasText: 'support v1 is being edited by anonymous' });
+    await warning.waitFor();
+    assert.match((await warning.textContent()) ?? '', /a deploy of your changes to its tab would end their editing/);
+    assert.deepEqual(running().browser.errors(), []);
+  });
+
   it('refuses what the state does not allow, with the state in the message (the API answers 409)', async function () {
     const { page } = running().browser;
     // The sidebar offers no Edit on an official version; asking anyway is refused with the state and what it allows.
