@@ -15,7 +15,9 @@ if (!example) throw new Error('examples/Gray release.json is missing');
 
 describe('the Call flows sidebar in a real browser', function () {
   this.timeout(60_000);
-  const running = useEditor(example.nodes, (e) => e.waitForLog(/support v2 released as the gray version/));
+  // The example, with its connection keeping call records in the example's store (the Calls panel lists ended calls).
+  const nodes = (example.nodes as { id: string; type: string }[]).map((n) => (n.type === 'callflow-asterisk' ? { ...n, recordStore: 'c0ffee0000000002' } : n));
+  const running = useEditor(nodes, (e) => e.waitForLog(/support v2 released as the gray version/));
 
   const row = (version: string) => running().browser.page.locator(`.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="${version}"]`);
   const buttons = async (version: string): Promise<string[]> => {
