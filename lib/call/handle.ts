@@ -41,12 +41,31 @@ export interface CallHandle {
   campaign?: { id: string; name: string; customerId: string; attempt: number; number: string; custom?: Record<string, unknown>; skillQueue?: string };
   /** The business result set by callflow-result. */
   result?: { code: string; subCode?: string };
+  /** Set when the call continues in its release set's exception-handling flow: why (docs/releases.md). */
+  exception?: CallException;
   /** Call variables: the flow's own data about this call. Change nodes may edit them. */
   vars: Record<string, unknown>;
   /** The elements the call has passed through, oldest first. */
   trace: TraceEntry[];
   /** ISO 8601 time the call reached the application. */
   startedAt: string;
+}
+
+/** Why a call was sent to the exception-handling flow, and from where. */
+export interface CallException {
+  /**
+   * no-flow: no flow took the call (not deployed, not released, no route); element-error: an element failed with
+   * "on error: exception flow"; unwired-output: an element sent the call on an output nothing is wired to.
+   */
+  cause: 'no-flow' | 'element-error' | 'unwired-output';
+  /** What happened, in English (at most 300 characters). */
+  message: string;
+  /** The flow, version and node the call failed in (absent: it had none yet). */
+  flow?: string;
+  version?: string;
+  node?: string;
+  /** ISO 8601 time it was sent there. */
+  at: string;
 }
 
 export interface TraceEntry {

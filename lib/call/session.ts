@@ -1,7 +1,7 @@
 import { CallEndedError, type CallEndReason } from '../ari/errors';
 import type { RouteSettings } from '../schemas/routing';
 import { put } from '../own';
-import { newToken, tokenMatches, type CallHandle, type TraceEntry } from './handle';
+import { newToken, tokenMatches, type CallException, type CallHandle, type TraceEntry } from './handle';
 import { isoTime } from './iso-time';
 
 export type CallState = 'ringing' | 'up' | 'ended';
@@ -125,6 +125,8 @@ export class CallSession {
   campaign: CampaignLink | undefined;
   /** The business result the flow set (callflow-result), stored with the campaign's attempt. */
   result: { code: string; subCode?: string } | undefined;
+  /** Set when the call was sent to the exception-handling flow (msg.call.exception); a call is sent there once. */
+  exception: CallException | undefined;
   /** Set while the call is handed to someone else (bridged to an agent): no element is expected to handle it. */
   handedOff = false;
   /** The channel the caller is bridged with, after a transfer. */
@@ -258,6 +260,7 @@ export class CallSession {
     if (this.route !== undefined) h.route = { ...this.route };
     if (this.campaign !== undefined) h.campaign = copyData(this.campaign);
     if (this.result !== undefined) h.result = { ...this.result };
+    if (this.exception !== undefined) h.exception = { ...this.exception };
     return h;
   }
 
@@ -285,6 +288,7 @@ export class CallSession {
       this.#templateOf[1] === this.route &&
       this.#templateOf[2] === this.campaign &&
       this.#templateOf[3] === this.result &&
+      this.#templateOf[4] === this.exception &&
       (t.settings !== undefined) === hasKeys(this.settings)
     ) {
       return t;
@@ -292,7 +296,7 @@ export class CallSession {
     const made = this.snapshot();
     made.token = this.#token;
     this.#template = made;
-    this.#templateOf = [this.settings, this.route, this.campaign, this.result];
+    this.#templateOf = [this.settings, this.route, this.campaign, this.result, this.exception];
     return made;
   }
 
@@ -316,6 +320,7 @@ export class CallSession {
     if (this.route) h.route = { ...this.route };
     if (this.campaign) h.campaign = copyData(this.campaign);
     if (this.result) h.result = { ...this.result };
+    if (this.exception) h.exception = { ...this.exception };
     return h;
   }
 

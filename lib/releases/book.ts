@@ -22,8 +22,9 @@
  * picking a version for a call (pick.ts) and call counters (counters.ts).
  */
 import type { Logger } from '../log';
-import type { GraySettings, ReleaseRequest, ReleaseState } from '../schemas/releases';
+import type { FlowType, GraySettings, ReleaseRequest, ReleaseState } from '../schemas/releases';
 import type { SnapshotSummary } from '../store/port';
+import { flowOfType, setType } from './attributes';
 import { callEnded, callStarted, type CallEndKind } from './counters';
 import { reconcile } from './deploy';
 import type { FlowDiff } from './diff';
@@ -31,6 +32,7 @@ import { BookDocument, key, versionIn, type Actor, type BookOptions, type Deploy
 import { edit, finishEditing, remove, touch, unlock } from './editing';
 import type { FlowNode } from './nodes';
 import { pick, refusal, type PickResult } from './pick';
+import { flowReferences } from './references';
 import { cancel, details, info, release, setGray, test, validate } from './release';
 import { clone, diff, restore, snapshots } from './snapshots';
 import { LOCK_TIMEOUT_MS, allows, type Operation } from './states';
@@ -40,6 +42,7 @@ import { entryStatus, flowView, listFlows, versionView, type EntryStatus, type F
 export type { CallEndKind } from './counters';
 export type { Actor, BookOptions, DeployedVersion, ReleaseStore } from './document';
 export type { PickResult } from './pick';
+export type { FlowReference, ReferenceKind } from './references';
 export type { EntryStatus, EntryStatusKind, FlowView, VersionView } from './views';
 
 export class ReleaseBook {
@@ -199,6 +202,29 @@ export class ReleaseBook {
   /** Compares two versions or snapshots: each side is a deployed version or a snapshot id. */
   diff(flow: string, before: { version?: string; snapshot?: string }, after: { version?: string; snapshot?: string }): Promise<FlowDiff & { before: string; after: string }> {
     return diff(this.book, flow, before, after);
+  }
+
+  // --- attributes ----------------------------------------------------------------------
+
+  /** Attribute: sets a New or Unreleased version's Type; one main and one exception-handling flow per release set (attributes.ts). */
+  setType(flow: string, version: string, type: FlowType, actor: Actor): Promise<VersionView> {
+    return setType(this.book, flow, version, type, actor);
+  }
+
+  /** What the deploy's nodes name (references.ts): Is Referenced, and what Delete and Cancel Release keep. */
+  setReferences(nodes: readonly FlowNode[]): void {
+    this.book.references = flowReferences(nodes);
+    this.book.changed();
+  }
+
+  /** The exception-handling flow (the router's VersionChooser asks it for failed calls), if the release set has one. */
+  exceptionFlow(): string | undefined {
+    return flowOfType(this.book.doc, 'exception')?.flow;
+  }
+
+  /** The flow whose versions have `type` (main, exception), if any; the version named is one of them. */
+  flowOfType(type: FlowType): { flow: string; version: string } | undefined {
+    return flowOfType(this.book.doc, type);
   }
 
   // --- routing and counters ------------------------------------------------------------

@@ -13,8 +13,10 @@ import { STATE_NAMES } from './states';
 /**
  * A deploy finished: `versions` are the deployed tabs of this release set.
  * Two entries claiming one version: that version takes no calls. A version
- * first seen is Unreleased. A New, Editing or Unreleased version whose
- * nodes changed was edited: it is Unreleased now (an edit lock ends). An
+ * first seen is New, unless its entry has a release tag: then it is
+ * released at once. A New, Editing or Unreleased version whose nodes
+ * changed since its last deploy (a clone's copy: since it was made) was
+ * edited: it is Unreleased now (an edit lock ends). An
  * entry deployed with a release tag, whose nodes changed, asks for that
  * release; two official (or two gray) tags for one flow are both refused.
  * Returns the lines to log.
@@ -57,17 +59,33 @@ export function reconcile(book: BookDocument, versions: readonly DeployedVersion
         }
         for (const d of book.deployed.values()) {
           const { record, first } = book.recordOf(doc, d, by);
-          if (first) say(`info: ${d.flow} ${d.version} deployed for the first time: Unreleased`);
+          if (first) say(`info: ${d.flow} ${d.version} deployed for the first time: New`);
           const hash = hashNodes(d.nodes);
-          const changed = record.deployedHash !== hash;
+          // A new tab's first deploy creates the version: it is not an edit of it. (A clone's or a restored
+          // snapshot's copy was New before; its first deploy counts as an edit, as it did.)
+          const changed = !first && record.deployedHash !== hash;
           record.deployedHash = hash;
+          if (first && d.release) {
+            // A tab deployed with a release tag is released as it is created.
+            book.transition(record, 'unreleased', 'deploy', by, `deployed with the release tag "${d.release}"`);
+            tagged.push(d);
+            continue;
+          }
+          // The edit lock holds against release tags: a deploy ends the editing, but does not release what someone was editing.
+          const lockedBy = record.state === 'editing' ? (record.lock?.user ?? '?') : undefined;
           if (changed && (record.state === 'new' || record.state === 'editing' || record.state === 'unreleased')) {
             if (record.state !== 'unreleased') book.transition(record, 'unreleased', 'deploy', by);
           } else if (changed && (record.state === 'official' || record.state === 'gray') && record.releasedHash && record.releasedHash !== hash) {
             say(`warn: ${d.flow} ${d.version} is ${STATE_NAMES[record.state]} and its nodes were changed by this deploy; the changes run, but were not released: clone the version to change it`);
           }
           // A tag asks for a release; a version already in that state was released by it before (it is kept on the entry).
-          if (changed && d.release && record.state !== d.release) tagged.push(d);
+          if (changed && d.release && record.state !== d.release) {
+            if (lockedBy !== undefined) {
+              const why = `${d.flow} ${d.version} was being edited by ${lockedBy}: its release tag "${d.release}" was not acted on (the deploy ended the editing; release it from the Call flows sidebar)`;
+              book.tagProblems.set(d.entry, why);
+              say(`warn: ${why}`);
+            } else tagged.push(d);
+          }
         }
         return tagged;
       });

@@ -13,6 +13,7 @@ import { own, put } from '../own';
 import { releasesDocument, type FlowRecord, type GraySettings, type ReleaseState, type ReleasesDocument, type VersionCounters, type VersionRecord } from '../schemas/releases';
 import type { Store } from '../store/port';
 import type { FlowNode } from './nodes';
+import type { FlowReference } from './references';
 import { ReleaseError } from './states';
 
 export type ReleaseStore = Pick<Store, 'getDocument' | 'putDocument' | 'saveSnapshot' | 'listSnapshots' | 'getSnapshot'>;
@@ -85,6 +86,8 @@ export class BookDocument {
   isLoaded = false;
   deployed = new Map<string, DeployedVersion>();
   conflicts = new Map<string, string>();
+  /** The deployed nodes that name each flow (references.ts), as of the last deploy. */
+  references = new Map<string, FlowReference[]>();
   /** Why the last deploy's release tag of an entry was refused, by entry id. */
   tagProblems = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -208,13 +211,16 @@ export class BookDocument {
     return { state, createdAt: this.now(), createdBy: by, counters: emptyCounters(), history: [] };
   }
 
-  /** The record of a deployed version; one deployed for the first time is made Unreleased (`first`). */
+  /**
+   * The record of a deployed version; one deployed for the first time (`first`) is New, as a flow just created is in
+   * the life cycle, until it is edited (Edit, or a deploy that changes its tab) or released.
+   */
   recordOf(doc: ReleasesDocument, d: { flow: string; version: string }, by: string): { record: VersionRecord; first: boolean } {
     const flow = own(doc.flows, d.flow) ?? put(doc.flows, d.flow, { versions: {} });
     const known = own(flow.versions, d.version);
     if (known) return { record: known, first: false };
-    const record = this.newRecord('unreleased', by);
-    note(record, { at: this.now(), by, op: 'deploy', from: 'new', to: 'unreleased' });
+    const record = this.newRecord('new', by);
+    note(record, { at: this.now(), by, op: 'deploy', from: 'new', to: 'new', comment: 'deployed for the first time' });
     put(flow.versions, d.version, record);
     return { record, first: true };
   }

@@ -4,6 +4,7 @@
  * Unlock) and Delete; and the state change they share with Cancel release.
  */
 import type { EditLock, ReleasesDocument, VersionRecord } from '../schemas/releases';
+import { mustKeepReferenced } from './attributes';
 import type { Actor, BookDocument } from './document';
 import { ALLOWED, OPERATION_NAMES, ReleaseError, STATE_NAMES, mustAllow, refusal, type Operation } from './states';
 import { versionView, type VersionView } from './views';
@@ -82,6 +83,7 @@ export function remove(book: BookDocument, flow: string, version: string, actor:
     await book.mutate((doc) => {
       const record = book.versionOf(doc, flow, version);
       mustAllow(flow, version, record.state, 'delete');
+      mustKeepReferenced(book, doc, flow, version, 'delete');
       const live = book.options.liveCalls(flow, version);
       if (live > 0) throw new ReleaseError(409, `version ${version} of flow ${flow} still has ${live} call(s) in progress; delete it when they have ended`, { state: record.state, allowed: [...ALLOWED[record.state]] });
       const f = book.flowOf(doc, flow);

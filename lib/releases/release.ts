@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { graySettings as grayValidator, type GraySettings, type ReleaseRequest } from '../schemas/releases';
 import type { FlowSnapshot } from '../schemas/store';
 import type { SnapshotSummary } from '../store/port';
+import { mustKeepReferenced } from './attributes';
 import { key, note, type Actor, type BookDocument, type DeployedVersion } from './document';
 import { stateChange } from './editing';
 import { hashNodes } from './nodes';
@@ -19,6 +20,7 @@ import { flowView, versionView, type FlowView, type VersionView } from './views'
 /** Cancel release: Official or Gray -> Unreleased; calls in progress finish on it. */
 export function cancel(book: BookDocument, flow: string, version: string, actor: Actor): Promise<VersionView> {
   return stateChange(book, flow, version, 'cancel', actor, (record, doc) => {
+    mustKeepReferenced(book, doc, flow, version, 'cancel');
     if (record.state === 'gray') delete book.flowOf(doc, flow).gray;
     book.transition(record, 'unreleased', 'cancel', actor.user);
   });

@@ -4,6 +4,7 @@
  * Compare, of two deployed versions or snapshots.
  */
 import { own, put } from '../own';
+import type { FlowType } from '../schemas/releases';
 import type { SnapshotSummary } from '../store/port';
 import { diffVersions, type FlowDiff } from './diff';
 import { key, note, type Actor, type BookDocument } from './document';
@@ -20,7 +21,7 @@ export function clone(book: BookDocument, flow: string, version: string, newVers
     const d = book.deployed.get(key(flow, version));
     if (!d) throw new ReleaseError(409, `version ${version} of flow ${flow} is not deployed, so there is nothing to copy`);
     const nodes = copyAsVersion(d.nodes, flow, newVersion);
-    await create(book, flow, newVersion, { version }, actor);
+    await create(book, flow, newVersion, { version }, actor, record.type);
     return { version: versionView(book, flow, newVersion), nodes };
   });
 }
@@ -37,12 +38,14 @@ export function restore(book: BookDocument, snapshotId: string, newVersion: stri
 }
 
 /** A New version of a flow, cloned from a version or restored from a snapshot (`from`). */
-async function create(book: BookDocument, flow: string, version: string, from: { version?: string; snapshot?: string }, actor: Actor): Promise<void> {
+async function create(book: BookDocument, flow: string, version: string, from: { version?: string; snapshot?: string }, actor: Actor, type?: FlowType): Promise<void> {
   await book.mutate((doc) => {
     const f = own(doc.flows, flow) ?? put(doc.flows, flow, { versions: {} });
     if (own(f.versions, version)) throw new ReleaseError(409, `flow ${flow} already has a version ${version}: choose another name`);
     const record = book.newRecord('new', actor.user);
     record.from = from;
+    // A copy is of the same flow, so it has the flow's Type (a release set's main flow stays one flow).
+    if (type) record.type = type;
     note(record, { at: book.now(), by: actor.user, op: from.snapshot ? 'restore' : 'clone', from: 'new', to: 'new', comment: from.snapshot ? `from snapshot ${from.snapshot}` : `from ${from.version ?? ''}` });
     put(f.versions, version, record);
   });

@@ -13,7 +13,7 @@
  * a release moves it to Unreleased. This module is the table and nothing
  * else: what each state allows, and the message a refusal carries.
  */
-import type { ReleaseState } from '../schemas/releases';
+import type { FlowType, ReleaseState } from '../schemas/releases';
 
 export const OPERATIONS = ['edit', 'delete', 'unlock', 'release', 'clone', 'test', 'cancel', 'info', 'details'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -33,6 +33,13 @@ export const STATE_NAMES: Readonly<Record<ReleaseState, string>> = {
   unreleased: 'Unreleased',
   official: 'Official Release',
   gray: 'Gray Release',
+};
+
+/** How the documentation names a version's Type (attributes.ts). */
+export const TYPE_NAMES: Readonly<Record<FlowType, string>> = {
+  main: 'Main flow',
+  exception: 'Exception handling flow',
+  other: 'Other flow',
 };
 
 export const OPERATION_NAMES: Readonly<Record<Operation, string>> = {

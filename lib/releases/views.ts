@@ -5,15 +5,19 @@
  * status says.
  */
 import { own } from '../own';
-import type { GraySettings, ReleaseState, VersionCounters, VersionRecord } from '../schemas/releases';
+import type { FlowType, GraySettings, ReleaseState, VersionCounters, VersionRecord } from '../schemas/releases';
 import { key, versionIn, type BookDocument } from './document';
 import { hashNodes } from './nodes';
-import { ALLOWED, LOCK_TIMEOUT_MS, STATE_NAMES, type Operation } from './states';
+import type { FlowReference } from './references';
+import { ALLOWED, LOCK_TIMEOUT_MS, STATE_NAMES, TYPE_NAMES, type Operation } from './states';
 
 export interface VersionView {
   version: string;
   state: ReleaseState;
   stateName: string;
+  /** The Type (attributes.ts) and how the documentation names it. */
+  type: FlowType;
+  typeName: string;
   retiring: boolean;
   /** The operations the state allows (the editor shows these buttons and no others). */
   allowed: Operation[];
@@ -38,6 +42,9 @@ export interface VersionView {
 
 export interface FlowView {
   flow: string;
+  /** Is Referenced: whether deployed nodes name the flow, and which (references.ts). */
+  referenced: boolean;
+  referencedBy: FlowReference[];
   gray?: GraySettings;
   official?: string;
   grayVersion?: string;
@@ -66,6 +73,8 @@ function viewOf(book: BookDocument, flow: string, version: string, record: Versi
     version,
     state: record.state,
     stateName: STATE_NAMES[record.state],
+    type: record.type ?? 'other',
+    typeName: TYPE_NAMES[record.type ?? 'other'],
     retiring: record.retiring === true,
     allowed: record.retiring ? [] : [...ALLOWED[record.state]],
     deployed: d !== undefined,
@@ -98,7 +107,8 @@ export function flowView(book: BookDocument, flow: string): FlowView {
   const versions = Object.entries(record.versions)
     .map(([v, r]) => viewOf(book, flow, v, r))
     .sort((a, b) => b.createdAt - a.createdAt || b.version.localeCompare(a.version));
-  const view: FlowView = { flow, versions };
+  const referencedBy = [...(book.references.get(flow) ?? [])];
+  const view: FlowView = { flow, referenced: referencedBy.length > 0, referencedBy, versions };
   if (record.gray) view.gray = record.gray;
   const official = versions.find((v) => v.state === 'official' && !v.retiring);
   if (official) view.official = official.version;

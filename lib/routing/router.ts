@@ -27,6 +27,8 @@ export interface VersionChooser {
   pick(flow: string, caller: string, requested?: string): { version: string } | { refused: string };
   /** Why no new call of `flow` could run now (no released version deployed), or undefined; picks nothing. */
   refusal?(flow: string): string | undefined;
+  /** The release set's exception-handling flow (docs/releases.md), if it has one. */
+  exceptionFlow?(): string | undefined;
 }
 
 /** The entry a call goes to: a flow's handler, and its version when the flow has versions. */
@@ -101,6 +103,36 @@ export class FlowRouter {
     return entry.handlers.has(picked.version) ? undefined : `version ${picked.version} of flow "${flow}" has no entry on this connection`;
   }
 
+  /**
+   * The exception-handling flow a failed call continues in, with the entry
+   * that takes it: the one of the release set of `from` (the flow the call
+   * failed in) when that set has one deployed here, else the first release
+   * set's of this connection that has one (in the order their entries
+   * registered). Never `from` itself. Undefined: none is deployed here, or
+   * it refuses calls now.
+   */
+  exceptionEntry(caller: string, from?: string): { flow: string; handler: FlowHandler; version?: string } | undefined {
+    const own = from ? this.versioned.get(from)?.chooser : undefined;
+    const choosers = own ? [own, ...[...this.versioned.values()].map((e) => e.chooser).filter((c) => c !== own)] : [...this.versioned.values()].map((e) => e.chooser);
+    const seen = new Set<VersionChooser>();
+    for (const chooser of choosers) {
+      if (seen.has(chooser)) continue;
+      seen.add(chooser);
+      const flow = chooser.exceptionFlow?.();
+      if (!flow || flow === from || this.versioned.get(flow)?.chooser !== chooser) continue;
+      const choice = this.entryFor(flow, caller);
+      if (!choice || 'refused' in choice) continue;
+      return choice.version === undefined ? { flow, handler: choice.handler } : { flow, handler: choice.handler, version: choice.version };
+    }
+    return undefined;
+  }
+
+  /** Whether `flow` is the exception-handling flow of its release set (it takes failed calls, not calls by default). */
+  private isExceptionFlow(flow: string): boolean {
+    const chooser = this.versioned.get(flow)?.chooser;
+    return chooser?.exceptionFlow?.() === flow;
+  }
+
   /** Why the connection's routing table could not be used; calls that need it are refused rather than routed by guess. */
   private broken: string | undefined;
 
@@ -151,11 +183,10 @@ export class FlowRouter {
       const where = match.level === 'group' ? `group "${match.group ?? ''}"` : match.level === 'number' ? 'its number entry' : 'the account default';
       return found(match.flow, match.level) ?? { refused: `the routing table sends ${session.dialed} (${where}) to flow "${match.flow}", which is not deployed (deployed: ${this.describe()})`, settings };
     }
-    const count = this.flows.size + this.versioned.size;
-    if (count === 1) {
-      const only = (this.flows.keys().next().value ?? this.versioned.keys().next().value) as string;
-      return found(only, 'only-flow') as RouteResult;
-    }
+    // The exception-handling flow takes failed calls; it is not "the only flow" a call without a name goes to.
+    const candidates = [...this.flows.keys(), ...[...this.versioned.keys()].filter((f) => !this.isExceptionFlow(f))];
+    const count = candidates.length;
+    if (count === 1) return found(candidates[0] as string, 'only-flow') as RouteResult;
     if (count === 0) return { refused: `no flow is deployed on this connection (call to ${session.dialed})`, settings };
     return {
       refused: `the call to ${session.dialed} names no flow and ${count} are deployed (${this.describe()}); pass the flow name in Stasis(app,<flow>) or add a routing table`,

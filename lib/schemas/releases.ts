@@ -68,8 +68,18 @@ export interface HistoryEntry {
   comment?: string;
 }
 
+/**
+ * A version's Type (../shared/reference/ivr-flow-lifecycle.txt, the Attribute note): the release set's main flow, its
+ * exception-handling flow (calls whose flow failed continue there), or any other flow. A release set has at most one
+ * flow of each of the first two types; the versions of that flow may all carry it.
+ */
+export const FLOW_TYPES = ['main', 'exception', 'other'] as const;
+export type FlowType = (typeof FLOW_TYPES)[number];
+
 export interface VersionRecord {
   state: ReleaseState;
+  /** The version's Type; absent: other. */
+  type?: FlowType;
   /** An official version replaced by another: it takes no new calls and becomes unreleased once its calls have ended. */
   retiring?: boolean;
   lock?: EditLock;
@@ -109,6 +119,7 @@ const versionRecordSchema = {
   required: ['state', 'createdAt', 'createdBy', 'counters', 'history'],
   properties: {
     state: stateSchema,
+    type: { type: 'string', enum: FLOW_TYPES, description: 'main, exception or other' },
     retiring: { type: 'boolean' },
     lock: {
       type: 'object',
@@ -208,6 +219,16 @@ export const newVersionRequest = new Validator<NewVersionRequest>('new version',
   additionalProperties: false,
   properties: { version: VERSION_NAME },
   required: ['version'],
+});
+
+export interface AttributesRequest {
+  type: FlowType;
+}
+export const attributesRequest = new Validator<AttributesRequest>('attributes', {
+  type: 'object',
+  additionalProperties: false,
+  properties: { type: { type: 'string', enum: FLOW_TYPES, description: '"main", "exception" or "other"' } },
+  required: ['type'],
 });
 
 export interface TestRequest {

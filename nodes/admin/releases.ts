@@ -15,7 +15,7 @@
 import { dialStringProblem } from '../../lib/ari/dialstring';
 import { ReleaseError, STATE_NAMES } from '../../lib/releases/states';
 import type { Actor, ReleaseBook } from '../../lib/releases/book';
-import { graySettings, newVersionRequest, releaseRequest, testRequest } from '../../lib/schemas/releases';
+import { attributesRequest, graySettings, newVersionRequest, releaseRequest, testRequest } from '../../lib/schemas/releases';
 import { shownValue, type Validator } from '../../lib/schemas/validator';
 import { currentSimulator } from '../../lib/sim/embedded';
 import { findEngine } from '../deployed/engine';
@@ -130,6 +130,7 @@ export function registerReleasesApi(RED: NodeAPI): void {
     await book.remove(...p(req), actor);
     return { deleted: true };
   }));
+  RED.httpAdmin.put(`${version}/attributes`, write, handle((book, req, actor) => book.setType(...p(req), bodyOf(attributesRequest, req).type, actor)));
   RED.httpAdmin.post(`${version}/clone`, write, handle((book, req, actor) => book.clone(...p(req), bodyOf(newVersionRequest, req).version, actor), 201));
   RED.httpAdmin.post(`${version}/test`, write, handle((book, req) => placeTestCall(book, ...p(req), bodyOf(testRequest, req)), 201));
   RED.httpAdmin.put(`${base}/flows/:flow/gray`, write, handle((book, req, actor) => book.setGray(req.params.flow ?? '', bodyOf(graySettings, req), actor)));

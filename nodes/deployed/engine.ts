@@ -15,6 +15,7 @@ import { MediaGuard } from '../../lib/ari/media';
 import type { ConnectionStatus } from '../../lib/ari/port';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
+import type { CallException } from '../../lib/call/handle';
 import type { Logger } from '../../lib/log';
 import { LiveMeetings } from '../../lib/conference/meetings';
 import { FlowRouter, type FlowHandler, type VersionChooser } from '../../lib/routing/router';
@@ -356,6 +357,8 @@ export class Engine {
         return;
       }
       if (session.signal.aborted) return;
+      // A campaign's answered call keeps its own rule (the attempt's flow-missing cause); any other goes on to the exception flow, if there is one.
+      if (!session.campaign && this.toExceptionFlow(session, 'no-flow', result.refused)) return;
       this.log.warn(`call ${session.id} from ${session.caller.number || 'an unknown number'} to ${session.dialed} dropped: ${result.refused}`);
       // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found. A campaign's answered call
       // whose flow is not there did not end its own way: the system ended it (its attempt is lost, not answered).
@@ -363,6 +366,28 @@ export class Engine {
       this.calls.hangup(session, 'unallocated', by, by && `no-flow: ${args[0] ?? ''}`.slice(0, 120)).catch((err: unknown) => this.log.warn(`hanging up call ${session.id} failed: ${(err as Error).message}`));
     };
     attempt();
+  }
+
+  /**
+   * Sends a failed call on to the exception-handling flow of its release set
+   * (docs/releases.md), with why in msg.call.exception. False when there is
+   * none deployed here, or the call was sent there once already (a failure
+   * in the exception flow itself ends the call as any failure would).
+   */
+  toExceptionFlow(session: CallSession, cause: CallException['cause'], message: string, node?: string): boolean {
+    if (session.exception || session.signal.aborted || this.closed) return false;
+    const entry = this.router.exceptionEntry(session.caller.number, session.flow);
+    if (!entry) return false;
+    const exception: CallException = { cause, message: message.length > 300 ? `${message.slice(0, 297)}...` : message, at: new Date().toISOString() };
+    if (session.flow !== undefined) exception.flow = session.flow;
+    if (session.version !== undefined) exception.version = session.version;
+    if (node !== undefined) exception.node = node;
+    session.exception = exception;
+    session.flow = entry.flow;
+    session.version = entry.version;
+    this.log.info(`call ${session.id} goes on to the exception-handling flow ${entry.flow}${entry.version ? ` ${entry.version}` : ''} (${cause}: ${exception.message})`);
+    entry.handler(session, []);
+    return true;
   }
 
   async close(why: string): Promise<void> {

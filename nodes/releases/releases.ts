@@ -10,6 +10,7 @@
 import { ReleaseBook } from '../../lib/releases/book';
 import { releasesConfig } from '../../lib/schemas/releases';
 import type { Store } from '../../lib/store/port';
+import { registerExecutionsApi } from '../admin/executions';
 import { registerReleasesApi } from '../admin/releases';
 import { findEngine, listEngines } from '../deployed/engine';
 import { translator } from '../red/i18n';
@@ -34,6 +35,7 @@ function storeOf(id: string): Promise<Store> {
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'releases');
   registerReleasesApi(RED);
+  registerExecutionsApi(RED);
 
   function ReleasesNode(this: ReleasesConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
@@ -87,6 +89,8 @@ export = function register(RED: NodeAPI): void {
 
     const onStarted = (event: { config?: { flows?: NodeDef[] } }): void => {
       const flows = event.config?.flows ?? [];
+      // Is Referenced: every deployed node that names a flow, whichever release set its flow is in.
+      mine.setReferences(flows);
       // The book logs what the deploy changed (through this node).
       void mine.reconcile(deployedVersions(flows, node.id)).then(() => {
         for (const engine of listEngines()) engine.wakeRouting();

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readExamples } from '../../lib/playground/home';
-import { useEditor } from '../support/browser';
+import { untilInPage, useEditor } from '../support/browser';
 
 const example = readExamples().find((e) => e.name === 'Conference');
 if (!example) throw new Error('examples/Conference.json is missing');
@@ -55,10 +55,15 @@ describe('the Meetings sidebar in a real browser', function () {
     await row(participant).locator('button[data-op="kick"]').click();
     await row(participant).waitFor({ state: 'detached' });
     // Kicked: out through "left the meeting", then the example says goodbye and hangs up.
-    await page.waitForFunction(async (id) => {
-      const r = (await (await fetch(`callflow/simulator/calls/${id}`)).json()) as { ended?: unknown };
-      return r.ended !== undefined;
-    }, participant, { polling: 200 });
+    await untilInPage(
+      page,
+      async (id) => {
+        const r = (await (await fetch(`callflow/simulator/calls/${id}`)).json()) as { ended?: unknown };
+        return r.ended !== undefined;
+      },
+      participant,
+      'the kicked participant\'s call to end',
+    );
     assert.ok((await report(participant)).heard.some((h) => h.media === 'sound:vm-goodbye'));
 
     page.once('dialog', (dialog) => void dialog.accept());

@@ -228,7 +228,7 @@ describe('hostile text in the editor, in a real browser', function () {
     }, V3.answer);
     const warning = notification('is being edited by');
     await warning.waitFor();
-    assert.equal(((await warning.textContent()) ?? '').trim(), `support v3 is being edited by ${IMG}.`);
+    assert.equal(((await warning.textContent()) ?? '').trim(), `support v3 is being edited by ${IMG}: a deploy of your changes to its tab would end their editing. Ask them first, or Unlock it in the Call flows sidebar.`);
     assert.equal(await madeElements(warning), 0);
     assert.equal((await api(versionPath('v3', 'unlock'), { method: 'POST', user: IMG, editor: 'elsewhere' })).status, 200);
     await noneRan();

@@ -116,7 +116,7 @@ describe('flow versions and releases (callflow-releases)', function () {
     const broken = version('v2', '', 'sound:hello-world').map((n) => ((n as { id: string }).id === 'p-v2' ? { ...n, wires: [[]] } : n));
     await helper.load(NODES, [...configs(), ...version('v1', 'official', 'sound:hello-world'), ...broken], CREDS);
     await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
-    await waitForStatus(node('e-v2'), hasText('v2: Unreleased'));
+    await waitForStatus(node('e-v2'), hasText('v2: New'));
 
     const refused = await op('v1', 'edit').expect(409);
     assert.match(refusal(refused).message, /Edit is not allowed: version v1 of flow sales is Official Release, which allows Clone, Test, Cancel Release, Query Info/);
@@ -140,6 +140,84 @@ describe('flow versions and releases (callflow-releases)', function () {
     // A bad body is refused with the field.
     const bad = await op('v2', 'release').send({ target: 'sideways' }).expect(400);
     assert.match(refusal(bad).message, /target: "official" or "gray"/);
+  });
+
+  it('shows Type and Is Referenced; PUT attributes sets a Type in New or Unreleased only; a referenced flow keeps its official release', async function () {
+    const support = [
+      { id: 't-s', type: 'tab', label: 'support v1' },
+      { id: 'e-s', type: 'callflow-entry', z: 't-s', connection: 'a1', flow: 'support', releases: 'r1', version: 'v1', release: '', grayShare: 0, grayCallers: '', wires: [['x-s']] },
+      { id: 'x-s', type: 'callflow-transfer', z: 't-s', name: 'to sales', kind: 'flow', flow: 'sales', onError: 'hangup', wires: [[]] },
+    ];
+    const routing = { id: 'g1', type: 'callflow-routing', name: 'main numbers', account: { flow: 'sales' }, groups: [], numbers: [] };
+    await helper.load(NODES, [...configs(), routing, ...version('v1', 'official', 'sound:hello-world'), ...version('v2', '', 'sound:hello-world'), ...support], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    await waitForStatus(node('e-v2'), hasText('v2: New'));
+
+    const listed = (await helper.request().get('/callflow/releases/r1').expect(200)).body as { flows: { flow: string }[] };
+    const sales = listed.flows.find((f) => f.flow === 'sales') as unknown as { referenced: boolean; referencedBy: { kind: string; node: string; label: string }[]; versions: { version: string; type: string; typeName: string }[] };
+    assert.equal(sales.referenced, true);
+    // In the order of the deployed nodes: config nodes come first.
+    assert.deepEqual(sales.referencedBy.map((r) => [r.kind, r.node, r.label]), [
+      ['routing', 'g1', 'routing table "main numbers" (g1)'],
+      ['transfer', 'x-s', 'transfer "to sales" (x-s) on flow support v1'],
+    ]);
+    assert.deepEqual(sales.versions.map((v) => [v.version, v.type, v.typeName]), [['v2', 'other', 'Other flow'], ['v1', 'other', 'Other flow']]);
+
+    const attributes = (v: string, flow = 'sales') => helper.request().put(`/callflow/releases/r1/flows/${flow}/versions/${v}/attributes`).set('X-Callflow-Editor', 'editor-a');
+    const official = await attributes('v1').send({ type: 'main' }).expect(409);
+    assert.match(refusal(official).message, /the Type of version v1 of flow sales cannot be changed: it is Official Release/);
+    const set = await attributes('v2').send({ type: 'main' }).expect(200);
+    assert.equal((set.body as { type: string }).type, 'main');
+    const second = await attributes('v1', 'support').send({ type: 'main' }).expect(409);
+    assert.match(refusal(second).message, /already has a main flow: sales \(version v2\)/);
+    const bad = await attributes('v2').send({ type: 'sub' }).expect(400);
+    assert.match(refusal(bad).message, /type: "main", "exception" or "other"/);
+
+    const cancel = await op('v1', 'cancel').expect(409);
+    assert.match(refusal(cancel).message, /cannot be cancelled: it is the flow's official version, and the flow is referenced by routing table "main numbers" \(g1\), transfer "to sales" \(x-s\) on flow support v1/);
+    assert.equal((await versionOf('v1')).state, 'official');
+
+    // Without the references (the routing table and the transfer gone in a deploy), Cancel Release is allowed.
+    await redeploy([...configs(), ...version('v1', 'official', 'sound:hello-world'), ...version('v2', '', 'sound:hello-world')], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    await op('v1', 'cancel').expect(200);
+    assert.equal((await versionOf('v1')).state, 'unreleased');
+  });
+
+  it('lists a version\'s calls: live ones with the element they are at, ended ones from the call records when the connection keeps them', async function () {
+    const recorded = configs().map((c) => ((c as { id: string }).id === 'a1' ? { ...c, recordStore: 's1' } : c));
+    await helper.load(NODES, [...recorded, ...version('v1', 'official', 'sound:demo-congrats')], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    const calls = async (): Promise<{ live: { id: string; node?: string; trace: { node: string }[] }[]; recent: { id: string; by?: string; reason?: string; trace: { node: string }[] }[]; records: string }> =>
+      (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/calls').expect(200)).body as never;
+    assert.deepEqual(await calls(), { live: [], recent: [], records: 'kept' });
+
+    simulator().asterisk.clock.speed = 1;
+    const call = simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] });
+    await call.until('playback-start', 'demo-congrats');
+    const during = await calls();
+    assert.equal(during.live.length, 1);
+    assert.equal(during.live[0]?.node, 'p-v1', 'the call is at the play node');
+    assert.deepEqual(during.live[0]?.trace.map((t) => t.node), ['e-v1', 'p-v1']);
+    simulator().asterisk.clock.speed = 10;
+    await call.ended();
+    // The record is written after Asterisk's last word on the call: asked again until it is there.
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
+      };
+      check();
+    });
+    const after = await calls();
+    assert.deepEqual(after.live, []);
+    assert.equal(after.recent[0]?.id, during.live[0]?.id);
+    assert.deepEqual(after.recent[0]?.trace.map((t) => t.node), ['e-v1', 'p-v1', 'h-v1']);
+    assert.deepEqual([after.recent[0]?.by, after.recent[0]?.reason], ['flow', 'hangup']);
+
+    await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/calls?limit=0').expect(400);
+    await helper.request().get('/callflow/releases/nosuch/flows/sales/versions/v1/calls').expect(404);
+    const missing = (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v9/calls').expect(200)).body as { records: string };
+    assert.equal(missing.records, 'not-deployed');
   });
 
   it('Test calls an endpoint into the version (Official and Gray only); a snapshot restores as a New version whose nodes can be compared', async function () {

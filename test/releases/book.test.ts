@@ -40,14 +40,14 @@ describe('release book', function () {
 
   /** v1 official, deployed with v2 (Unreleased). */
   async function officialV1(): Promise<void> {
-    await h.book.reconcile([deployed('v1'), deployed('v2')]);
+    await h.deploy([deployed('v1'), deployed('v2')]);
     await h.book.release('sales', 'v1', { target: 'official', comment: 'launch' }, alice);
     h.advance(1000);
   }
 
   describe('edit locks', function () {
     beforeEach(async function () {
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
     });
 
     it('lets exactly one of two racing editors lock a version; the other is told who holds it', async function () {
@@ -120,7 +120,7 @@ describe('release book', function () {
     });
 
     it("refreshes a lock on any request from the holder's editor (touch), and on no other editor's", async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       await h.book.edit('sales', 'v1', alice);
       await h.book.edit('sales', 'v2', alice);
       h.advance(4 * 60 * 1000);
@@ -155,11 +155,11 @@ describe('release book', function () {
 
     it('ends editing when the version is deployed with changed nodes, and not when it is deployed unchanged', async function () {
       await h.book.edit('sales', 'v1', alice);
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       assert.equal(h.book.stateOf('sales', 'v1'), 'editing', 'same nodes: the editor is still at it');
       const moved = versionNodes('v1');
       node(moved, nid('v1', 'play')).x = 999;
-      await h.book.reconcile(deployedFrom(moved));
+      await h.deploy(deployedFrom(moved));
       assert.equal(h.book.stateOf('sales', 'v1'), 'editing', 'moving a node changes nothing');
       await h.book.reconcile([deployed('v1', { greeting: 'sound:tt-monkeys' })], 'alice');
       const v = h.book.version('sales', 'v1');
@@ -252,7 +252,7 @@ describe('release book', function () {
     });
 
     it('allows one gray version per flow', async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2'), deployed('v3')]);
+      await h.deploy([deployed('v1'), deployed('v2'), deployed('v3')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       await h.book.release('sales', 'v2', { target: 'gray', gray: { share: 10, callers: [] } }, alice);
       h.advance(1000);
@@ -278,7 +278,7 @@ describe('release book', function () {
     });
 
     it('saves a snapshot of the deployed nodes with every release, with who and why', async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       const v1 = await h.book.release('sales', 'v1', { target: 'official', comment: 'launch' }, alice);
       h.advance(60_000);
       const g = await h.book.release('sales', 'v2', { target: 'gray', gray: { share: 5, callers: [] } }, bob);
@@ -314,7 +314,7 @@ describe('release book', function () {
 
   describe('the store', function () {
     it('refuses a change the store cannot take (503) and keeps what it had', async function () {
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       store().failing = 'connection reset';
       await refused(() => h.book.edit('sales', 'v1', alice), 503, /the release store refused the change: connection reset/);
       assert.equal(h.book.stateOf('sales', 'v1'), 'unreleased');
@@ -336,12 +336,12 @@ describe('release book', function () {
       await book.tick();
       assert.equal(book.ready, true);
       const lines = await book.reconcile([deployed('v1')]);
-      assert.deepEqual(lines, ['info: sales v1 deployed for the first time: Unreleased']);
+      assert.deepEqual(lines, ['info: sales v1 deployed for the first time: New']);
       assert.equal(book.ready, true);
     });
 
     it('takes the other side of a write made elsewhere (another Node-RED on the same store): 409, reloaded, then works', async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       const other = h.openBook();
       await other.reconcile([deployed('v1'), deployed('v2')]);
       await other.edit('sales', 'v1', bob);
@@ -354,7 +354,7 @@ describe('release book', function () {
     it('reports a deploy it could not save, and still routes by the deployed tabs', async function () {
       await officialV1();
       store().failing = 'read-only file system';
-      const lines = await h.book.reconcile([deployed('v1'), deployed('v2'), deployed('v3')]);
+      const lines = await h.deploy([deployed('v1'), deployed('v2'), deployed('v3')]);
       assert.equal(lines.at(-1), 'error: the release states could not be saved after this deploy: the release store refused the change: read-only file system');
       assert.equal(h.book.stateOf('sales', 'v3'), undefined);
       assert.equal(h.book.deployedVersion('sales', 'v3')?.tab, nid('v3', 'tab'));
@@ -383,7 +383,7 @@ describe('release book', function () {
 
     it('keeps a flow and a version with such names as its own entries, through a deploy, a release, a delete and a restart', async function () {
       const d = (flow: string, version: string): ReturnType<typeof deployed> => ({ ...deployed('v1'), flow, version });
-      await h.book.reconcile([d('constructor', '__proto__'), d('__proto__', 'toString')]);
+      await h.deploy([d('constructor', '__proto__'), d('__proto__', 'toString')]);
       assert.equal(h.book.stateOf('constructor', '__proto__'), 'unreleased');
       assert.equal(h.book.stateOf('__proto__', 'toString'), 'unreleased');
       assert.equal(Object.getPrototypeOf({}), Object.prototype, 'no prototype was replaced');
@@ -398,16 +398,23 @@ describe('release book', function () {
   });
 
   describe('deploys (reconcile)', function () {
-    it('records a version deployed for the first time as Unreleased', async function () {
+    it('records a version deployed for the first time as New, until a deploy changes its tab (an edit): then Unreleased', async function () {
       const lines = await h.book.reconcile([deployed('v1')], 'alice');
-      assert.deepEqual(lines, ['info: sales v1 deployed for the first time: Unreleased']);
+      assert.deepEqual(lines, ['info: sales v1 deployed for the first time: New']);
       const v = h.book.version('sales', 'v1');
-      assert.equal(v.state, 'unreleased');
+      assert.equal(v.state, 'new');
+      assert.deepEqual(v.allowed, ['edit', 'delete']);
       assert.equal(v.createdBy, 'alice');
       assert.equal(v.deployed, true);
       assert.equal(v.tab, nid('v1', 'tab'));
-      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'grey', shape: 'ring', says: 'unreleased', values: { version: 'v1' }, calls: 0, text: 'v1: Unreleased' });
+      assert.deepEqual(v.history.map((e) => [e.op, e.by, e.from, e.to, e.comment]), [['deploy', 'alice', 'new', 'new', 'deployed for the first time']]);
+      assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'grey', shape: 'ring', says: 'new', values: { version: 'v1' }, calls: 0, text: 'v1: New' });
       assert.deepEqual(await h.book.reconcile([deployed('v1')]), [], 'nothing new the second time');
+      assert.equal(h.book.stateOf('sales', 'v1'), 'new', 'deployed unchanged: still New');
+      await refused(() => h.book.release('sales', 'v1', { target: 'official' }, alice), 409, /Release is not allowed: version v1 of flow sales is New, which allows Edit, Delete/);
+      await h.book.reconcile([deployed('v1', { greeting: 'sound:beep' })], 'bob');
+      assert.equal(h.book.stateOf('sales', 'v1'), 'unreleased', 'its tab changed: edited');
+      assert.deepEqual(h.book.version('sales', 'v1').history.at(-1), { at: h.clock.now, by: 'bob', op: 'deploy', from: 'new', to: 'unreleased' });
     });
 
     it('makes a New version (a clone) Unreleased when its tab is deployed', async function () {
@@ -420,7 +427,7 @@ describe('release book', function () {
     });
 
     it('releases a version deployed with the release tag "official" whose nodes changed', async function () {
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       const lines = await h.book.reconcile([deployed('v1', { release: 'official' })], 'alice');
       assert.deepEqual(lines, ['info: sales v1 released as the official version by deploying its tab']);
       const v = h.book.version('sales', 'v1');
@@ -435,6 +442,20 @@ describe('release book', function () {
       assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1'), { fill: 'green', shape: 'dot', says: 'official', values: { version: 'v1' }, calls: 0, text: 'v1: Official Release' });
     });
 
+    it('does not act on the release tag of a version someone was editing: the deploy ends the editing, the entry says why', async function () {
+      await h.deploy([deployed('v1')]);
+      await h.book.edit('sales', 'v1', alice);
+      const lines = await h.book.reconcile([deployed('v1', { release: 'official', greeting: 'sound:beep' })], 'bob');
+      assert.deepEqual(lines, ['warn: sales v1 was being edited by alice: its release tag "official" was not acted on (the deploy ended the editing; release it from the Call flows sidebar)']);
+      const v = h.book.version('sales', 'v1');
+      assert.equal(v.state, 'unreleased');
+      assert.equal(v.lock, undefined);
+      const status = h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1');
+      assert.equal(status.says, 'tag-refused');
+      assert.equal(status.fill, 'red');
+      assert.deepEqual(await h.book.snapshots('sales'), [], 'nothing was released');
+    });
+
     it('does not ask again for a release the tag already made: a changed official version keeps its tag, is warned about, and stays official', async function () {
       await h.book.reconcile([deployed('v1', { release: 'official' })], 'alice');
       assert.equal(h.book.stateOf('sales', 'v1'), 'official');
@@ -446,17 +467,17 @@ describe('release book', function () {
     });
 
     it('releases a first deploy with the tag "gray" with the share and callers of its entry', async function () {
-      await h.book.reconcile([deployed('v1', { release: 'official' })]);
-      const lines = await h.book.reconcile([deployed('v1', { release: 'official' }), deployed('v2', { release: 'gray', grayShare: 15, grayCallers: '+4930*, 5551234' })]);
-      assert.deepEqual(lines, ['info: sales v2 deployed for the first time: Unreleased', 'info: sales v2 released as the gray version by deploying its tab']);
+      await h.deploy([deployed('v1', { release: 'official' })]);
+      const lines = await h.deploy([deployed('v1', { release: 'official' }), deployed('v2', { release: 'gray', grayShare: 15, grayCallers: '+4930*, 5551234' })]);
+      assert.deepEqual(lines, ['info: sales v2 deployed for the first time: New', 'info: sales v2 released as the gray version by deploying its tab']);
       assert.deepEqual(h.book.flowView('sales').gray, { share: 15, callers: ['+4930*', '5551234'] });
       h.setLive('sales', 'v2', 1);
       assert.deepEqual(h.book.entryStatus(nid('v2', 'entry'), 'sales', 'v2'), { fill: 'blue', shape: 'dot', says: 'gray-callers', values: { version: 'v2', share: 15, callers: 2 }, calls: 1, text: 'v2: Gray Release 15% + 2 caller(s), 1 call' });
     });
 
     it('releases neither of two versions of one flow tagged official in one deploy, and says so on both entries', async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
-      const lines = await h.book.reconcile([deployed('v1', { release: 'official' }), deployed('v2', { release: 'official' })]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
+      const lines = await h.deploy([deployed('v1', { release: 'official' }), deployed('v2', { release: 'official' })]);
       assert.deepEqual(lines, ['error: 2 versions of sales are tagged official (v1, v2): none was released']);
       assert.equal(h.book.stateOf('sales', 'v1'), 'unreleased');
       assert.equal(h.book.stateOf('sales', 'v2'), 'unreleased');
@@ -469,27 +490,27 @@ describe('release book', function () {
         assert.ok(status.text.length <= 60, status.text);
       }
       // Tags of different flows do not clash.
-      const other = await h.book.reconcile([deployed('v1', { release: 'official', flow: 'support' }), deployed('v2'), deployed('v1', { release: 'official', greeting: 'sound:tt-monkeys' })]);
+      const other = await h.deploy([deployed('v1', { release: 'official', flow: 'support' }), deployed('v2'), deployed('v1', { release: 'official', greeting: 'sound:tt-monkeys' })]);
       assert.ok(other.includes('info: sales v1 released as the official version by deploying its tab'), other.join('\n'));
       assert.ok(other.includes('info: support v1 released as the official version by deploying its tab'), other.join('\n'));
       assert.deepEqual(h.book.entryStatus(nid('v1', 'entry'), 'sales', 'v1').fill, 'green');
     });
 
     it('does not release again on an unchanged redeploy with the tag (after a cancel)', async function () {
-      await h.book.reconcile([deployed('v1', { release: 'official' })]);
+      await h.deploy([deployed('v1', { release: 'official' })]);
       assert.equal(h.book.stateOf('sales', 'v1'), 'official');
       await h.book.cancel('sales', 'v1', alice);
-      const lines = await h.book.reconcile([deployed('v1', { release: 'official' })]);
+      const lines = await h.deploy([deployed('v1', { release: 'official' })]);
       assert.deepEqual(lines, []);
       assert.equal(h.book.stateOf('sales', 'v1'), 'unreleased');
       assert.equal((await h.book.snapshots('sales')).length, 1);
     });
 
     it('reports a release tag it could not honour on the entry (validation, gray without share)', async function () {
-      await h.book.reconcile([deployed('v1', { release: 'official' })]);
+      await h.deploy([deployed('v1', { release: 'official' })]);
       h.configTypes.delete('s1');
       const broken = versionNodes('v2', { release: 'gray', grayShare: 0, grayCallers: '' });
-      const lines = await h.book.reconcile([deployed('v1', { release: 'official' }), ...deployedFrom(broken)]);
+      const lines = await h.deploy([deployed('v1', { release: 'official' }), ...deployedFrom(broken)]);
       assert.equal(lines.length, 2, lines.join('\n'));
       assert.match(lines[1] ?? '', /^error: sales v2 was deployed with the release tag "gray" but not released: a gray release needs a share/);
       assert.deepEqual(h.book.entryStatus(nid('v2', 'entry'), 'sales', 'v2').fill, 'red');
@@ -497,14 +518,14 @@ describe('release book', function () {
     });
 
     it('warns when a deploy changes an Official version, and shows it as changed since release', async function () {
-      await h.book.reconcile([deployed('v1', { release: 'official' })]);
+      await h.deploy([deployed('v1', { release: 'official' })]);
       assert.equal(h.book.version('sales', 'v1').changedSinceRelease, false);
       const moved = versionNodes('v1', { release: 'official' });
       node(moved, nid('v1', 'menu')).x = 10;
       node(moved, nid('v1', 'menu')).y = 500;
-      assert.deepEqual(await h.book.reconcile(deployedFrom(moved)), [], 'moving nodes is no change');
+      assert.deepEqual(await h.deploy(deployedFrom(moved)), [], 'moving nodes is no change');
       assert.equal(h.book.version('sales', 'v1').changedSinceRelease, false);
-      const lines = await h.book.reconcile([deployed('v1', { release: 'official', greeting: 'sound:tt-monkeys' })]);
+      const lines = await h.deploy([deployed('v1', { release: 'official', greeting: 'sound:tt-monkeys' })]);
       assert.ok(
         lines.includes('warn: sales v1 is Official Release and its nodes were changed by this deploy; the changes run, but were not released: clone the version to change it'),
         lines.join('\n'),
@@ -513,27 +534,27 @@ describe('release book', function () {
       assert.equal(v.state, 'official');
       assert.equal(v.changedSinceRelease, true);
       // Put back as released: no longer changed.
-      await h.book.reconcile([deployed('v1', { release: 'official' })]);
+      await h.deploy([deployed('v1', { release: 'official' })]);
       assert.equal(h.book.version('sales', 'v1').changedSinceRelease, false);
     });
 
     it('marks a version claimed by two entries as a conflict that takes no calls', async function () {
       await officialV1();
       const twice = [...versionNodes('v2'), ...versionNodes('v2').map((n) => ({ ...n, id: `${n.id}.copy`, z: n.z ? `${n.z}.copy` : undefined }))];
-      const lines = await h.book.reconcile([deployed('v1'), ...deployedFrom(twice)]);
+      const lines = await h.deploy([deployed('v1'), ...deployedFrom(twice)]);
       assert.deepEqual(lines, [`error: 2 entries claim sales v2: it takes no calls (entries ${nid('v2', 'entry')}, ${nid('v2', 'entry')}.copy on tabs ${nid('v2', 'tab')}, ${nid('v2', 'tab')}.copy); give each tab its own version`]);
       assert.equal(h.book.version('sales', 'v2').conflict, '2 entries claim sales v2: it takes no calls');
       assert.equal(h.book.version('sales', 'v2').deployed, false);
       assert.deepEqual(h.book.entryStatus(`${nid('v2', 'entry')}.copy`, 'sales', 'v2'), { fill: 'red', shape: 'ring', says: 'conflict', values: { flow: 'sales', version: 'v2' }, calls: 0, text: '2 entries claim sales v2: it takes no calls' });
       // The next deploy without the duplicate clears it.
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       assert.equal(h.book.version('sales', 'v2').conflict, undefined);
     });
 
     it('calls its listeners after every change', async function () {
       let calls = 0;
       const off = h.book.onChange(() => (calls += 1));
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       const afterDeploy = calls;
       assert.ok(afterDeploy >= 1);
       await h.book.edit('sales', 'v1', alice);

@@ -192,7 +192,7 @@ describe('versions compared and copied', function () {
     let h: Harness;
     beforeEach(async function () {
       h = await harness();
-      await h.book.reconcile([deployed('v1', { release: 'official' })]);
+      await h.deploy([deployed('v1', { release: 'official' })]);
       assert.equal(h.book.stateOf('sales', 'v1'), 'official');
       h.advance(1000);
     });
@@ -214,7 +214,7 @@ describe('versions compared and copied', function () {
     it('compares a deployed clone with one changed setting to its original: exactly that change', async function () {
       const made = await h.book.clone('sales', 'v1', 'v2', bob);
       // Deployed as it came: no difference at all.
-      await h.book.reconcile([deployed('v1', { release: 'official' }), ...deployedFrom(made.nodes)]);
+      await h.deploy([deployed('v1', { release: 'official' }), ...deployedFrom(made.nodes)]);
       const same = await h.book.diff('sales', { version: 'v1' }, { version: 'v2' });
       assert.deepEqual({ added: same.added, removed: same.removed, changed: same.changed, lines: same.lines }, { added: [], removed: [], changed: [], lines: [] });
       assert.equal(same.before, 'v1 as deployed');
@@ -225,7 +225,7 @@ describe('versions compared and copied', function () {
       play.prompts = ['sound:tt-monkeys'];
       play.x = 10;
       node(edited, copyId('v2', id('menu'))).y = 300;
-      await h.book.reconcile([deployed('v1', { release: 'official' }), ...deployedFrom(edited)]);
+      await h.deploy([deployed('v1', { release: 'official' }), ...deployedFrom(edited)]);
       const d = await h.book.diff('sales', { version: 'v1' }, { version: 'v2' });
       assert.deepEqual(d.added, []);
       assert.deepEqual(d.removed, []);
@@ -249,7 +249,7 @@ describe('versions compared and copied', function () {
 
       const edited = structuredClone(restored.nodes);
       node(edited, copyId('v3', id('menu'))).retries = 5;
-      await h.book.reconcile([deployed('v1', { release: 'official' }), ...deployedFrom(edited)]);
+      await h.deploy([deployed('v1', { release: 'official' }), ...deployedFrom(edited)]);
       assert.equal(h.book.stateOf('sales', 'v3'), 'unreleased');
       const d = await h.book.diff('sales', { snapshot: v1.snapshot }, { version: 'v3' });
       assert.equal(d.before, `v1 as released ${new Date(v1.releasedAt ?? 0).toISOString()}`);
@@ -264,7 +264,7 @@ describe('versions compared and copied', function () {
     it('compares two snapshots of a flow', async function () {
       const first = h.book.version('sales', 'v1').snapshot ?? '';
       await h.book.cancel('sales', 'v1', alice);
-      await h.book.reconcile([deployed('v1', { greeting: 'sound:tt-weasels' })]);
+      await h.deploy([deployed('v1', { greeting: 'sound:tt-weasels' })]);
       h.advance(1000);
       const again = await h.book.release('sales', 'v1', { target: 'official' }, alice);
       const d = await h.book.diff('sales', { snapshot: first }, { snapshot: again.snapshot ?? '' });
@@ -272,7 +272,7 @@ describe('versions compared and copied', function () {
     });
 
     it('answers 404 for a snapshot of another flow, an unknown snapshot, and a version that is not deployed', async function () {
-      await h.book.reconcile([deployed('v1', { release: 'official' }), deployed('v1', { flow: 'support', release: 'official' })]);
+      await h.deploy([deployed('v1', { release: 'official' }), deployed('v1', { flow: 'support', release: 'official' })]);
       const other = (await h.book.snapshots('support'))[0]?.id ?? '';
       assert.ok(other);
       await refused(() => h.book.diff('sales', { snapshot: other }, { version: 'v1' }), 404, /flow sales has no snapshot/);

@@ -59,7 +59,7 @@ describe('gray routing', function () {
 
     async function grayAt(share: number, callers: string[], seed = 20250123): Promise<void> {
       h = await harness({ random: mulberry32(seed) });
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       h.advance(1000);
       await h.book.release('sales', 'v2', { target: 'gray', gray: { share, callers } }, alice);
@@ -128,7 +128,7 @@ describe('gray routing', function () {
 
     it('gives a requested version only when it is Official or Gray, and says why not otherwise', async function () {
       await grayAt(20, []);
-      await h.book.reconcile([deployed('v1'), deployed('v2'), deployed('v3'), deployed('v4')]);
+      await h.deploy([deployed('v1'), deployed('v2'), deployed('v3'), deployed('v4')]);
       await h.book.edit('sales', 'v4', alice);
       const made = await h.book.clone('sales', 'v1', 'v5', alice);
       assert.equal(made.version.state, 'new');
@@ -141,7 +141,7 @@ describe('gray routing', function () {
       assert.deepEqual(h.book.pick('sales', '+1', 'v5'), { refused: 'version v5 of flow sales is New: only Official and Gray versions take calls' });
       assert.deepEqual(h.book.pick('sales', '+1', 'v9'), { refused: 'flow sales has no version v9' });
       // An official version whose tab is gone is not given.
-      await h.book.reconcile([deployed('v2')]);
+      await h.deploy([deployed('v2')]);
       assert.deepEqual(h.book.pick('sales', '+1', 'v1'), { refused: 'version v1 of flow sales is not deployed' });
     });
 
@@ -149,7 +149,7 @@ describe('gray routing', function () {
       h = await harness();
       await h.book.load();
       assert.deepEqual(h.book.pick('sales', '+1'), { refused: 'flow sales has no versions in the release set' });
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       assert.deepEqual(h.book.pick('sales', '+1'), { refused: 'flow sales has no official version: release one' });
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       assert.deepEqual(h.book.pick('sales', '+1'), { version: 'v1', gray: false });
@@ -160,9 +160,9 @@ describe('gray routing', function () {
 
     it('refuses calls when the official version is not deployed', async function () {
       h = await harness();
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
-      await h.book.reconcile([]);
+      await h.deploy([]);
       assert.deepEqual(h.book.pick('sales', '+1'), { refused: 'the official version of sales (v1) is not deployed' });
     });
 
@@ -170,13 +170,13 @@ describe('gray routing', function () {
       await grayAt(50, ['5551234']);
       const twice = (v: string) => [...versionNodes(v), ...versionNodes(v).map((n) => ({ ...n, id: `${n.id}.dup`, z: n.z ? `${n.z}.dup` : undefined }))];
       // The gray version is claimed twice: everyone, listed callers too, runs the official one.
-      await h.book.reconcile([deployed('v1'), ...deployedFrom(twice('v2'))]);
+      await h.deploy([deployed('v1'), ...deployedFrom(twice('v2'))]);
       assert.deepEqual(count(1000, anyCaller), { v1: 1000, v2: 0, other: [] });
       assert.deepEqual(count(100, () => '5551234'), { v1: 100, v2: 0, other: [] });
       assert.deepEqual(h.book.pick('sales', '+1', 'v2'), { refused: '2 entries claim sales v2: it takes no calls' });
       // The official version is claimed twice and there is no gray one: no call at all.
       await h.book.cancel('sales', 'v2', alice);
-      await h.book.reconcile([...deployedFrom(twice('v1')), deployed('v2')]);
+      await h.deploy([...deployedFrom(twice('v1')), deployed('v2')]);
       const got = count(100, anyCaller);
       assert.equal(got.v1 + got.v2, 0);
       assert.deepEqual(got.other[0], { refused: '2 entries claim sales v1: it takes no calls' });
@@ -188,7 +188,7 @@ describe('gray routing', function () {
     let h: Harness;
     beforeEach(async function () {
       h = await harness({ random: mulberry32(7) });
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
     });
     afterEach(async function () {

@@ -29,7 +29,7 @@ describe('why a flow by name could not take a call (start of a campaign)', funct
     });
     await h.book.load();
     assert.equal(h.book.refusal('sales'), 'flow sales has no versions in the release set');
-    await h.book.reconcile([deployed('v1'), deployed('v2')]);
+    await h.deploy([deployed('v1'), deployed('v2')]);
     assert.equal(h.book.refusal('sales'), 'flow sales has no official version: release one');
     await h.book.release('sales', 'v1', { target: 'official' }, alice);
     assert.equal(h.book.refusal('sales'), undefined);
@@ -37,10 +37,10 @@ describe('why a flow by name could not take a call (start of a campaign)', funct
     await h.book.release('sales', 'v2', { target: 'gray', gray: { share: 50, callers: [] } }, alice);
     assert.equal(h.book.refusal('sales'), undefined);
     // The official version's tab is gone: the gray one still takes calls.
-    await h.book.reconcile([deployed('v2')]);
+    await h.deploy([deployed('v2')]);
     assert.equal(h.book.refusal('sales'), undefined);
     // Both gone.
-    await h.book.reconcile([]);
+    await h.deploy([]);
     assert.equal(h.book.refusal('sales'), 'the official version of sales (v1) is not deployed');
     assert.equal(draws, 0, 'asking draws nothing for the gray share');
   });
@@ -53,7 +53,7 @@ describe('why a flow by name could not take a call (start of a campaign)', funct
     router.register('survey', () => undefined);
     assert.equal(router.refusal('survey'), undefined);
     h = await harness();
-    await h.book.reconcile([deployed('v1')]);
+    await h.deploy([deployed('v1')]);
     router.registerVersion('sales', 'v1', h.book, () => undefined);
     assert.equal(router.refusal('sales'), 'flow sales has no official version: release one');
     await h.book.release('sales', 'v1', { target: 'official' }, alice);

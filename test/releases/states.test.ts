@@ -75,7 +75,7 @@ async function into(h: Harness, state: ReleaseState): Promise<void> {
   const { book } = h;
   switch (state) {
     case 'new': {
-      await book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       await book.release('sales', 'v1', { target: 'official' }, alice);
       const made = await book.clone('sales', 'v1', 'v2', alice);
       assert.equal(made.version.state, 'new');
@@ -86,14 +86,14 @@ async function into(h: Harness, state: ReleaseState): Promise<void> {
       await book.edit('sales', 'v2', alice);
       break;
     case 'unreleased':
-      await book.reconcile([deployed('v2')]);
+      await h.deploy([deployed('v2')]);
       break;
     case 'official':
-      await book.reconcile([deployed('v2')]);
+      await h.deploy([deployed('v2')]);
       await book.release('sales', 'v2', { target: 'official', comment: 'first cut' }, alice);
       break;
     case 'gray':
-      await book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       await book.release('sales', 'v1', { target: 'official' }, alice);
       h.advance(1000);
       await book.release('sales', 'v2', { target: 'gray', gray: { share: 20, callers: ['+4930*'] } }, alice);
@@ -344,7 +344,7 @@ describe('release states', function () {
     });
 
     it('releases an Unreleased version as gray, and a Gray version only as official', async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       const gray = await h.book.release('sales', 'v2', { target: 'gray', gray: { share: 10, callers: [] } }, alice);
       assert.equal(gray.state, 'gray');
       assert.equal(h.book.flowView('sales').grayVersion, 'v2');
@@ -357,7 +357,7 @@ describe('release states', function () {
     });
 
     it('makes a New version from a snapshot (restore), which can be edited and deleted like a clone', async function () {
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       const v1 = await h.book.release('sales', 'v1', { target: 'official', comment: 'launch' }, alice);
       assert.ok(v1.snapshot);
       const restored = await h.book.restore(v1.snapshot, 'v5', bob);
@@ -372,14 +372,14 @@ describe('release states', function () {
     });
 
     it('refuses a clone to a version name the flow already has', async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2')]);
+      await h.deploy([deployed('v1'), deployed('v2')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       await refused(() => h.book.clone('sales', 'v1', 'v2', bob), 409, /already has a version v2: choose another name/);
       assert.equal(h.book.stateOf('sales', 'v2'), 'unreleased');
     });
 
     it('answers 404 for a flow or version it does not have', async function () {
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       await refused(() => h.book.edit('support', 'v1', alice), 404, /no flow support/);
       await refused(() => h.book.edit('sales', 'v7', alice), 404, /flow sales has no version v7/);
       await refused(() => h.book.release('sales', 'v7', { target: 'official' }, alice), 404, /no version v7/);
@@ -389,21 +389,21 @@ describe('release states', function () {
     });
 
     it('refuses an edit lock without an editor id (400), and a release or test of a version that is not deployed (409)', async function () {
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       await refused(() => h.book.edit('sales', 'v1', { user: 'alice' }), 400, /needs an editor id/);
       assert.equal(h.book.stateOf('sales', 'v1'), 'unreleased');
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       const made = await h.book.clone('sales', 'v1', 'v2', alice);
       // v2 exists (New) but its tab was never deployed; after a deploy without v1, v1 is not deployed either.
-      await h.book.reconcile(deployedFrom(made.nodes));
+      await h.deploy(deployedFrom(made.nodes));
       await refused(() => h.book.test('sales', 'v1'), 409, /v1 of flow sales is not deployed/);
       await refused(() => h.book.clone('sales', 'v1', 'v3', alice), 409, /not deployed, so there is nothing to copy/);
-      await h.book.reconcile([]);
+      await h.deploy([]);
       await refused(() => h.book.release('sales', 'v2', { target: 'official' }, alice), 409, /not deployed: deploy its tab, then release it/);
     });
 
     it('refuses to delete a version that still has calls in progress', async function () {
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       await h.book.cancel('sales', 'v1', alice);
       h.setLive('sales', 'v1', 2);
@@ -426,8 +426,8 @@ describe('release states', function () {
       await h.book.cancel('sales', 'v1', alice);
       const history = h.book.version('sales', 'v1').history.map((e) => ({ ...e, at: e.at - h.clock.now }));
       assert.deepEqual(history, [
-        { at: -40, by: 'deployer', op: 'deploy', from: 'new', to: 'unreleased' },
-        { at: -30, by: 'alice', op: 'edit', from: 'unreleased', to: 'editing' },
+        { at: -40, by: 'deployer', op: 'deploy', from: 'new', to: 'new', comment: 'deployed for the first time' },
+        { at: -30, by: 'alice', op: 'edit', from: 'new', to: 'editing' },
         { at: -20, by: 'bob', op: 'unlock', from: 'editing', to: 'unreleased', comment: 'lock of alice removed' },
         { at: -10, by: 'bob', op: 'release', from: 'unreleased', to: 'official', comment: 'go' },
         { at: 0, by: 'alice', op: 'cancel', from: 'official', to: 'unreleased' },
@@ -435,7 +435,7 @@ describe('release states', function () {
     });
 
     it('reads the states back from the store in a new book', async function () {
-      await h.book.reconcile([deployed('v1'), deployed('v2'), deployed('v3')]);
+      await h.deploy([deployed('v1'), deployed('v2'), deployed('v3')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       await h.book.release('sales', 'v2', { target: 'gray', gray: { share: 5, callers: ['5551234'] } }, alice);
       await h.book.edit('sales', 'v3', alice);

@@ -59,6 +59,12 @@ export interface Harness {
   /** Another book on the same store (another Node-RED start), closed with the harness. */
   openBook(extra?: Partial<BookOptions>): ReleaseBook;
   setLive(flow: string, version: string, calls: number): void;
+  /**
+   * Deploys `versions` (reconcile), then makes each one that is New (deployed for the first time) Unreleased
+   * through the book's Edit and the end of editing, by the user "setup": a version ready to release, as most tests
+   * need it. Returns what the deploy logged.
+   */
+  deploy(versions: DeployedVersion[], book?: ReleaseBook): Promise<string[]>;
   advance(ms: number): void;
   close(): Promise<void>;
 }
@@ -74,6 +80,9 @@ export interface HarnessOptions {
 }
 
 export const T0 = Date.UTC(2025, 0, 23, 9, 0, 0);
+
+/** Who brings versions to Unreleased in `deploy`. */
+export const SETUP = { user: 'setup', editor: 'ed-setup' } as const;
 
 export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-releases-'));
@@ -124,6 +133,15 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
     mediaAsked,
     openBook,
     setLive: (flow, version, calls) => live.set(`${flow} ${version}`, calls),
+    deploy: async (versions, on = book) => {
+      const lines = await on.reconcile(versions);
+      for (const d of versions) {
+        if (on.stateOf(d.flow, d.version) !== 'new') continue;
+        await on.edit(d.flow, d.version, SETUP);
+        await on.finishEditing(d.flow, d.version, SETUP);
+      }
+      return lines;
+    },
     advance: (ms) => {
       clock.now += ms;
     },

@@ -193,7 +193,7 @@ describe('release validation', function () {
     async function blocked(versions: DeployedVersion[], problems: RegExp[], o: { missing?: string[]; configTypes?: (m: Map<string, string>) => void } = {}): Promise<string[]> {
       h = await harness({ missingMedia: o.missing ?? [] });
       o.configTypes?.(h.configTypes);
-      await h.book.reconcile(versions);
+      await h.deploy(versions);
       const err = await refused(() => h.book.release('sales', 'v1', { target: 'official', comment: 'try' }, alice), 422, /version v1 of flow sales cannot be released: /);
       const found = err.details.problems ?? [];
       assert.equal(err.details.state, 'unreleased');
@@ -208,7 +208,7 @@ describe('release validation', function () {
 
     it('releases a fully valid version, having checked its media on its own connection', async function () {
       h = await harness();
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       assert.deepEqual(await h.book.validate('sales', 'v1'), { ok: true, problems: [], notes: [] });
       const v = await h.book.release('sales', 'v1', { target: 'official' }, alice);
       assert.equal(v.state, 'official');
@@ -232,8 +232,8 @@ describe('release validation', function () {
     it('blocks a version two deployed entries claim (a conflict)', async function () {
       const nodes = [...versionNodes('v1'), ...versionNodes('v1').map((n) => ({ ...n, id: `${n.id}.dup`, z: n.z ? `${n.z}.dup` : undefined }))];
       h = await harness();
-      await h.book.reconcile([deployed('v1')]);
-      await h.book.reconcile(deployedFrom(nodes));
+      await h.deploy([deployed('v1')]);
+      await h.deploy(deployedFrom(nodes));
       assert.deepEqual(await h.book.validate('sales', 'v1'), { ok: false, problems: ['2 entries claim sales v1: it takes no calls'], notes: [] });
       const err = await refused(() => h.book.release('sales', 'v1', { target: 'official' }, alice), 422, /2 entries claim sales v1: it takes no calls/);
       assert.deepEqual(err.details.problems, ['2 entries claim sales v1: it takes no calls']);
@@ -277,7 +277,7 @@ describe('release validation', function () {
 
     it('counts link out -> link in as reachable (the transfer behind it releases)', async function () {
       h = await harness();
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       assert.ok(h.book.deployedVersion('sales', 'v1')?.nodes.some((n) => n.type === 'link in'));
       assert.equal((await h.book.release('sales', 'v1', { target: 'official' }, alice)).state, 'official');
     });
@@ -287,7 +287,7 @@ describe('release validation', function () {
       node(nodes, id('menu')).ends = [];
       const found = await blocked(deployedFrom(nodes), [/output 3 is not wired/, /no sound tt-monkeys/], { missing: ['sound:tt-monkeys'] });
       assert.equal(found.length, 2);
-      await h.book.reconcile([deployed('v1')]);
+      await h.deploy([deployed('v1')]);
       assert.equal((await h.book.release('sales', 'v1', { target: 'official' }, alice)).state, 'official');
     });
 

@@ -307,6 +307,20 @@ export async function trayAtRest(page: Page): Promise<void> {
 }
 
 /**
+ * Waits until `check` (an async function run in the page, e.g. one that asks an admin API) answers true, asking
+ * again every `pollMs` until `timeoutMs`. Playwright's waitForFunction cannot do this: it takes the promise an async
+ * function returns as a truthy answer and returns at once.
+ */
+export async function untilInPage(page: Page, check: (arg: string) => Promise<boolean>, arg: string, what: string, timeoutMs = 20_000, pollMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(check, arg)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await page.waitForTimeout(pollMs);
+  }
+}
+
+/**
  * Opens the editor at `url` and waits until it is ready: the palette lists
  * node types, the flows are loaded (a workspace tab shows) and the loading
  * bar is gone. With adminAuth, pass the user to log in with.

@@ -1,0 +1,141 @@
+/**
+ * Executions of a flow version, for the "Call flows" sidebar to draw on the canvas (docs/releases.md, Executions):
+ *   GET callflow/releases/:set/flows/:flow/versions/:version/calls?limit=
+ * answers `{ live: [...], recent: [...], records }`:
+ * - live: the calls in progress on the version, over every connection: id, caller, start, the element each is at
+ *   and the elements it passed (node ids, element, time, outcome), and the keys pressed;
+ * - recent: the version's ended calls, newest first, from the call records of the store its connection names
+ *   (at most `limit`, 1 to 100, default 20): the same, with the end (who, reason, duration);
+ * - records: "kept", or why there are none to show ("off": the connection keeps no records; "unavailable": its store
+ *   cannot be reached; "not-deployed": the version is not deployed).
+ * Guarded by callflow.read. A call's token and variables are never in it (records do not keep them).
+ */
+import type { CallSession } from '../../lib/call/session';
+import type { TraceEntry } from '../../lib/call/handle';
+import { isoTime } from '../../lib/call/iso-time';
+import type { CallRecord } from '../../lib/schemas/store';
+import { enginesWithCalls, findEngine } from '../deployed/engine';
+import { findBook } from '../deployed/releases';
+import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
+
+const registered = new WeakSet<object>();
+
+const SET = /^[A-Za-z0-9._-]{1,128}$/;
+const FLOW = /^[A-Za-z0-9_.-]{1,64}$/;
+const VERSION = /^[A-Za-z0-9_.-]{1,32}$/;
+/** Records read to find a version's latest calls (the store filters by flow; the version is picked from them). */
+const SCAN = 500;
+
+export interface Execution {
+  id: string;
+  caller: string;
+  dialed: string;
+  startedAt: string;
+  /** The element the call is at (live), or was at when it ended. */
+  node?: string;
+  trace: TraceEntry[];
+  pressed: { digit: string; at: string }[];
+  /** Ended calls: when, who ended it, why, and how long it lasted. */
+  endedAt?: string;
+  by?: string;
+  reason?: string;
+  durationSec?: number;
+}
+
+function liveExecution(s: CallSession): Execution {
+  const trace = s.trace.map((t) => t.entry());
+  const out: Execution = {
+    id: s.id,
+    caller: s.caller.number,
+    dialed: s.dialed,
+    startedAt: isoTime(s.startedAtMs),
+    trace,
+    pressed: s.pressed.map((p) => ({ digit: p.digit, at: isoTime(p.at) })),
+  };
+  const at = trace.at(-1)?.node;
+  if (at !== undefined) out.node = at;
+  return out;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function recordExecution(r: CallRecord): Execution {
+  const report = r.report;
+  const trace = Array.isArray(report.trace) ? (report.trace as TraceEntry[]) : [];
+  const out: Execution = {
+    id: r.id,
+    caller: r.caller.number,
+    dialed: r.dialed,
+    startedAt: isoTime(r.startedAt),
+    trace,
+    pressed: Array.isArray(report.pressed) ? (report.pressed as Execution['pressed']) : [],
+    endedAt: isoTime(r.endedAt),
+    by: text(report.by),
+    reason: text(report.reason),
+  };
+  if (typeof report.durationSec === 'number') out.durationSec = report.durationSec;
+  const at = trace.at(-1)?.node;
+  if (at !== undefined) out.node = at;
+  return out;
+}
+
+export function registerExecutionsApi(RED: NodeAPI): void {
+  if (registered.has(RED.httpAdmin)) return;
+  registered.add(RED.httpAdmin);
+
+  RED.httpAdmin.get('/callflow/releases/:set/flows/:flow/versions/:version/calls', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    const { set = '', flow = '', version = '' } = req.params;
+    if (!SET.test(set) || !FLOW.test(flow) || !VERSION.test(version)) {
+      res.status(404).json({ message: 'no such release set, flow or version' });
+      return;
+    }
+    const book = findBook(set);
+    if (!book) {
+      res.status(404).json({ message: `no release set ${set} is deployed` });
+      return;
+    }
+    const limitText: unknown = req.query.limit;
+    const limit = limitText === undefined ? 20 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      res.status(400).json({ message: 'limit: a whole number from 1 to 100' });
+      return;
+    }
+    const live: Execution[] = [];
+    for (const engine of enginesWithCalls()) {
+      if (engine.callCount === 0) continue;
+      for (const s of engine.calls.list()) if (s.flow === flow && s.version === version && !s.ended) live.push(liveExecution(s));
+    }
+    live.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    const deployed = book.deployedVersion(flow, version);
+    const engine = deployed ? findEngine(deployed.connection) : undefined;
+    const answer = (recent: Execution[], records: string): void => {
+      // A call whose record is saved is over, whatever the registry still holds of it while Asterisk's last events come.
+      const ended = new Set(recent.map((r) => r.id));
+      res.json({ live: live.filter((l) => !ended.has(l.id)), recent, records });
+    };
+    if (!deployed) return answer([], 'not-deployed');
+    if (!engine?.records || !engine.recordStore) return answer([], 'off');
+    engine.recordStore
+      .available(5000)
+      .then(async (store) => {
+        const recent: Execution[] = [];
+        let after: string | undefined;
+        let scanned = 0;
+        // Pages of the flow's records, newest first, until enough of this version's (or SCAN records were read).
+        while (recent.length < limit && scanned < SCAN) {
+          const page = await store.pageCallRecords({ flow, limit: 100, ...(after === undefined ? {} : { after }) });
+          scanned += page.items.length;
+          for (const r of page.items) if (r.version === version && recent.length < limit) recent.push(recordExecution(r));
+          if (!page.next) break;
+          after = page.next;
+        }
+        return recent;
+      })
+      .then(
+        (recent) => answer(recent, 'kept'),
+        () => answer([], 'unavailable'),
+      );
+  });
+}
