@@ -130,6 +130,11 @@ export interface CampaignSettings {
    * Optional: settings stored before it existed have none.
    */
   businessResult?: string;
+  /**
+   * Record every answered call of the task, the whole call, also after a transfer to the dialplan or a queue
+   * (lib/campaign/recording.ts). Optional: settings stored before it existed have none (off).
+   */
+  recordCalls?: boolean;
 }
 
 const HHMM = { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'a time of day, HH:MM from 00:00 to 24:00' } as const;
@@ -312,6 +317,7 @@ export const campaignSchema = {
       },
     },
     businessResult: { type: 'string', pattern: '^$|^[A-Za-z0-9_.:-]{1,64}$', default: '', description: 'a result code: 1 to 64 letters, digits, _ . : or -, or empty (any result)' },
+    recordCalls: { type: 'boolean', default: false, description: 'true or false' },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',
