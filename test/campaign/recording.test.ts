@@ -112,7 +112,7 @@ describe('campaign call recording (simulated Asterisk)', function () {
     }
 
     /** The next run's connection and registry; `before` sees the connection before it starts (to await its events). */
-    async function nextRun(options: { getChannel?: AriConnection['getChannel']; info?: (line: string) => void; before?: (conn: AriConnection) => void } = {}): Promise<{ conn: AriConnection; reg: CallRegistry; reconciled: Promise<void> }> {
+    function nextRun(options: { getChannel?: AriConnection['getChannel']; info?: (line: string) => void; before?: (conn: AriConnection) => void } = {}): { conn: AriConnection; reg: CallRegistry; reconciled: Promise<void> } {
       const conn = new AriConnection({ url: r.sim.url, username: r.sim.username, password: r.sim.password, app: 'callflow', logger: r.log });
       if (options.getChannel) conn.getChannel = options.getChannel;
       const logger = { ...r.log, debug: () => undefined, warn: (m: string) => r.log.warn(m), error: (m: string) => r.log.error(m), info: (m: string) => options.info?.(m) };
@@ -132,7 +132,7 @@ describe('campaign call recording (simulated Asterisk)', function () {
       const { call, snoop } = await leftByEarlierRun();
       let said!: (line: string) => void;
       const info = new Promise<string>((resolve) => (said = resolve));
-      const next = await nextRun({ info: (line) => said(line) });
+      const next = nextRun({ info: (line) => said(line) });
       try {
         await next.reconciled;
         assert.equal(await info, `snoop channel ${snoop} (a recording left by an earlier run) goes on until call ${call} ends`);
@@ -155,7 +155,7 @@ describe('campaign call recording (simulated Asterisk)', function () {
       let snoopEnded: Promise<TelephonyEvent> | undefined;
       let conn: AriConnection | undefined;
       // Asterisk answers 404 for the spied call (as if it ended as the snoop was found).
-      const next = await nextRun({
+      const next = nextRun({
         getChannel: async (id, signal) => {
           if (id === call) throw new AriError('channels.get', 'not-found', 'Channel not found', 404);
           return AriConnection.prototype.getChannel.call(conn, id, signal);
