@@ -11,9 +11,10 @@
 import assert from 'node:assert/strict';
 import { AriConnection } from '../../lib/ari/connection';
 import { AriError } from '../../lib/ari/errors';
-import type { TelephonyEvent } from '../../lib/ari/port';
+import type { Reconciliation, TelephonyEvent } from '../../lib/ari/port';
 import { CallRegistry, snoopChannelId } from '../../lib/call/registry';
 import { callRecordingName, recordCall, recordingOfResumedCall } from '../../lib/campaign/recording';
+import { RawAri } from '../support/raw-ari';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
 const finishedOf = (name: string) => (e: TelephonyEvent): boolean => e.type === 'RecordingFinished' && e.recording.name === name;
@@ -83,6 +84,33 @@ describe('campaign call recording (simulated Asterisk)', function () {
     assert.ok('error' in (await recordingOfResumedCall(r.conn, id)), 'no snoop channel: no recording');
     await recordCall(r.conn, id, () => undefined);
     assert.deepEqual(await recordingOfResumedCall(r.conn, id), { name: `campaign-${id}` });
+  });
+
+  it('a reconnect: the snoop channel of a call that hung up meanwhile is gone with it, its recording stored; another call goes on recorded; none is taken for a left-over call', async function () {
+    const a = await answeredCall();
+    const b = await answeredCall();
+    for (const id of [a, b]) assert.deepEqual(await recordCall(r.conn, id, () => undefined), { name: `campaign-${id}` });
+    const reconciled = new Promise<Reconciliation>((resolve) => {
+      const off = r.conn.onReconciled((rec) => {
+        off();
+        resolve(rec);
+      });
+    });
+    r.sim.dropWebSockets();
+    // An application that hears everything, as the test's eyes while ours is away (or already back: either way).
+    const observer = await new RawAri(r.sim.url, r.sim.username, r.sim.password).events('observer', { subscribeAll: true });
+    try {
+      r.sim.call(a).hangup(16);
+      await observer.next((e) => e.type === 'ChannelDestroyed' && (e.channel as { id: string }).id === snoopChannelId(a));
+      const rec = await reconciled;
+      assert.deepEqual([rec.unclaimed, rec.foreign], [[], []], 'no snoop channel is taken for a left-over call');
+      assert.ok(rec.kept.includes(snoopChannelId(b)), 'the other call\'s snoop channel is still ours');
+      assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id).sort(), [b, snoopChannelId(b)].sort());
+      assert.equal(r.sim.asterisk.liveRecording(`campaign-${b}`).state, 'recording');
+      assert.ok((await r.conn.listStoredRecordings()).some((s) => s.name === `campaign-${a}`));
+    } finally {
+      await observer.close();
+    }
   });
 
   describe('snoop channels in the call registry', function () {
