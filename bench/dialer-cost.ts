@@ -103,6 +103,8 @@ async function round(): Promise<Round> {
       getChannel: () => Promise.reject(new Error('not here')),
       hangup: () => Promise.resolve(),
       watchChannel: () => () => undefined,
+      snoop: () => Promise.reject(new Error('not recorded here')),
+      record: () => Promise.reject(new Error('not recorded here')),
     };
     const dialer = new Dialer({
       campaignId: 'cost',

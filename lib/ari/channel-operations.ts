@@ -11,7 +11,7 @@ import type { HangupReason } from './causes';
 import { AriError } from './errors';
 import { INSTANCE_VARIABLE } from './ownership';
 import type { PendingOperations } from './pending';
-import type { OriginateOutcome, OriginateRequest } from './port';
+import type { OriginateOutcome, OriginateRequest, SnoopRequest } from './port';
 import type { Channel } from './types';
 import { checkChannelValue } from './variables';
 
@@ -169,6 +169,13 @@ export class ChannelOperations {
 
   unmute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void> {
     return this.port.command('channels', 'unmute', { channelId, direction }, signal);
+  }
+
+  /** POST /channels/{channelId}/snoop/{snoopId} (snoopChannelWithId, since Asterisk 12.2): the snoop enters our application. */
+  snoop(channelId: string, request: SnoopRequest, signal?: AbortSignal): Promise<Channel> {
+    const params: Record<string, unknown> = { channelId, snoopId: request.snoopId, spy: request.spy, app: this.port.app };
+    if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
+    return this.port.call<Channel>('channels', 'snoopChannelWithId', params, signal);
   }
 
   redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {

@@ -45,6 +45,7 @@ import type {
   Reconciliation,
   RecordingOutcome,
   RecordOptions,
+  SnoopRequest,
   Telephony,
   TelephonyEvent,
   TelephonyListener,
@@ -454,6 +455,10 @@ export class AriConnection implements Telephony {
   // Channels: channel-operations.ts.
   originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }> {
     return this.channels.originate(request, signal);
+  }
+
+  snoop(channelId: string, request: SnoopRequest, signal?: AbortSignal): Promise<Channel> {
+    return this.channels.snoop(channelId, request, signal);
   }
 
   createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel> {

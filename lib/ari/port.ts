@@ -84,6 +84,16 @@ export type OriginateOutcome =
       lost?: ChannelLost['reason'] | 'closed';
     };
 
+/** A snoop channel on a channel (POST /channels/{channelId}/snoop/{snoopId}): it enters this application. */
+export interface SnoopRequest {
+  /** The snoop channel's id. */
+  snoopId: string;
+  /** Which of the channel's audio it hears: in (what the party says), out (what the party hears), or both. */
+  spy: 'in' | 'out' | 'both';
+  /** Arguments its StasisStart carries. */
+  appArgs?: string[];
+}
+
 export interface PlayOptions {
   /** Pre-assigned playback id; generated when absent. */
   playbackId?: string;
@@ -174,6 +184,11 @@ export interface Telephony {
   unmute(channelId: string, direction: 'in' | 'out' | 'both', signal?: AbortSignal): Promise<void>;
   /** Creates a channel in the application without dialing it (the first half of a transfer). */
   createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel>;
+  /**
+   * Snoops on a channel: a new channel that hears it enters the application (its StasisStart comes after the answer).
+   * It lasts until hung up or until the spied channel hangs up, wherever that channel is (a dialplan, a queue).
+   */
+  snoop(channelId: string, request: SnoopRequest, signal?: AbortSignal): Promise<Channel>;
   /** Dials a channel made with createChannel. */
   dial(channelId: string, options?: { callerChannelId?: string; timeoutSec?: number }, signal?: AbortSignal): Promise<void>;
   listSounds(filter?: { lang?: string; format?: string }, signal?: AbortSignal): Promise<Sound[]>;

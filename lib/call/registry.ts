@@ -25,6 +25,20 @@ import { CallSession, type CallEnd, type CampaignLink, type HungUpBy } from './s
 export const CAMPAIGN_CHANNEL_PREFIX = 'cfc-';
 export const ADOPT_GRACE_MS = 120_000;
 
+/**
+ * Snoop channels of ours (a call's recording, lib/campaign/recording.ts) are
+ * named "cfs-<the spied channel's id>". They are in the application but are
+ * no call: their StasisStart makes no session, and one found after a restart
+ * is left to end with the channel it spies on (Asterisk ends it then, wherever
+ * that channel is) or hung up when that channel is gone.
+ */
+export const SNOOP_CHANNEL_PREFIX = 'cfs-';
+
+/** The id of our snoop channel on `channelId`. */
+export function snoopChannelId(channelId: string): string {
+  return `${SNOOP_CHANNEL_PREFIX}${channelId}`;
+}
+
 export interface CallRegistryOptions {
   /** Id of the connection (the config node), written into every msg.call. */
   connectionId: string;
@@ -228,6 +242,7 @@ export class CallRegistry {
         const ch = event.channel;
         if (this.sessions.has(ch.id)) return;
         if (this.claimed.delete(ch.id)) return;
+        if (ch.id.startsWith(SNOOP_CHANNEL_PREFIX)) return;
         if (ch.id.startsWith(CAMPAIGN_CHANNEL_PREFIX)) {
           // A campaign's call answered before its dialer was back (a restart): the dialer adopts it, or it is hung up.
           this.parkCampaignCall(ch.id);
@@ -339,6 +354,24 @@ export class CallRegistry {
     if (end) this.events.emit('ended', { session: s, end } satisfies EndedCall);
   }
 
+  /**
+   * A snoop channel an earlier run left (a recording in progress): it goes on while the channel it spies on is
+   * there (a call in a queue is recorded to its end), and is hung up when that channel is gone.
+   */
+  private sweepSnoop(id: string): void {
+    const spied = id.slice(SNOOP_CHANNEL_PREFIX.length);
+    this.telephony.getChannel(spied).then(
+      () => this.log.info(`snoop channel ${id} (a recording left by an earlier run) goes on until call ${spied} ends`),
+      (err: unknown) => {
+        if (!(err instanceof AriError && err.kind === 'not-found')) {
+          this.log.warn(`cannot tell whether call ${spied} of snoop channel ${id} is still up: ${(err as Error).message}`);
+          return;
+        }
+        this.telephony.hangup(id, 'normal').catch((e: unknown) => this.log.warn(`hanging up snoop channel ${id} failed: ${(e as Error).message}`));
+      },
+    );
+  }
+
   /** A campaign call nobody here has taken yet: its dialer adopts it within ADOPT_GRACE_MS, or it is hung up. */
   private parkCampaignCall(id: string): void {
     const key = `adopt:${id}`;
@@ -354,7 +387,8 @@ export class CallRegistry {
   }
 
   private reconciled(r: Reconciliation): void {
-    const unclaimed = r.unclaimed.filter((id) => !id.startsWith(CAMPAIGN_CHANNEL_PREFIX));
+    const unclaimed = r.unclaimed.filter((id) => !id.startsWith(CAMPAIGN_CHANNEL_PREFIX) && !id.startsWith(SNOOP_CHANNEL_PREFIX));
+    for (const id of r.unclaimed) if (id.startsWith(SNOOP_CHANNEL_PREFIX)) this.sweepSnoop(id);
     // A campaign's dialer resumes its own calls (they are in its store); those nobody adopts in time are hung up.
     for (const id of r.unclaimed) if (id.startsWith(CAMPAIGN_CHANNEL_PREFIX)) this.parkCampaignCall(id);
     if (unclaimed.length === 0) return;

@@ -20,6 +20,8 @@ import { answeredOutcome } from './causes';
 import type { Clock } from './clock';
 import type { FinalFailure, FinishedCustomer } from './dialer-port';
 import { afterAttempt, type AttemptEnd, type Days, type InFlight } from './policy';
+import { CALL_RECORDING_FORMAT } from './recording';
+import type { RecordingStart } from './recording';
 
 /** How an attempt ended, as the dialer learned it. */
 export interface AttemptReport {
@@ -30,6 +32,8 @@ export interface AttemptReport {
   talkSec?: number;
   result?: string;
   subResult?: string;
+  /** The call's recording: its name, or why it went unrecorded (recording.ts). */
+  recording?: RecordingStart;
 }
 
 /** The attempt in flight `inflight`, ended at `now` as `end` says, as the store keeps it. */
@@ -41,6 +45,8 @@ export function attemptRecord(inflight: InFlight, end: AttemptReport, now: numbe
   if (end.result) attempt.result = end.result.slice(0, 64);
   if (end.subResult) attempt.subResult = end.subResult.slice(0, 64);
   if (end.why) attempt.why = end.why.slice(0, 200);
+  if (end.recording && 'name' in end.recording) attempt.recording = end.recording.name;
+  else if (end.recording) attempt.recordingError = end.recording.error.slice(0, 200);
   return attempt;
 }
 
@@ -130,8 +136,12 @@ export function finalNotices(contact: StoredContact, attempt: Attempt | null, re
   return failure ? { failure, finished } : { finished };
 }
 
-/** What the callback receiver is told of the attempt `inflight` of the claimed contact (`failCode` empty unless it failed). */
-export function callbackPayload(taskId: string, connectionId: string, claim: Claim, inflight: InFlight, failCode: string): CallbackPayload {
+/**
+ * What the callback receiver is told of the attempt `inflight` of the claimed contact (`failCode` empty unless it
+ * failed; `recording`: the call's recording's name, whose file is filePath, relative to Asterisk's recordings
+ * directory).
+ */
+export function callbackPayload(taskId: string, connectionId: string, claim: Claim, inflight: InFlight, failCode: string, recording?: string): CallbackPayload {
   return {
     dataId: claim.contact.customerId,
     taskId,
@@ -141,7 +151,7 @@ export function callbackPayload(taskId: string, connectionId: string, claim: Cla
     vdnId: connectionId,
     failCode,
     callId: inflight.channelId,
-    filePath: '',
+    filePath: recording ? `${recording}.${CALL_RECORDING_FORMAT}` : '',
     customFiled: claim.contact.custom ? JSON.stringify(claim.contact.custom) : '',
   };
 }

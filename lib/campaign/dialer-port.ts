@@ -89,7 +89,7 @@ export interface DialerOptions {
   worker: string;
   settings: CampaignSettings;
   store: Store;
-  telephony: Pick<Telephony, 'originate' | 'getChannel' | 'hangup' | 'watchChannel' | 'status'>;
+  telephony: Pick<Telephony, 'originate' | 'getChannel' | 'hangup' | 'watchChannel' | 'status' | 'snoop' | 'record'>;
   calls: CallAdopter;
   connectionId: string;
   pool: ChannelPool;

@@ -24,10 +24,13 @@ import { unansweredOutcome } from './causes';
 import type { TaskDocument } from './task-document';
 import type { DialerHooks, DialerOptions } from './dialer-port';
 import type { Days, InFlight } from './policy';
+import { recordCall, recordingOfResumedCall, type RecordingStart } from './recording';
 import { fateOf } from './resume';
 
 /** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
 const RESUME_RETRY_MS = 2000;
+/** How long an ended call's attempt waits for its recording to say whether it started (it usually has, long before). */
+const RECORDING_START_WAIT_MS = 5000;
 
 /** What the calls in flight need of their dialer. */
 export interface InFlightContext {
@@ -59,6 +62,8 @@ interface Live {
   settled: boolean;
   /** The call was answered (and counted so). */
   answered?: boolean;
+  /** The task records calls: whether this call's recording started (recording.ts). */
+  recording?: Promise<RecordingStart>;
 }
 
 /** Figures for benchmarks: the time from each tick to each of its originate requests (ms), originates, ticks. */
@@ -192,11 +197,16 @@ export class CallsInFlight {
     live.answered = true;
     // A resumed call's connect callback was sent by the dialer that placed it.
     if (!resumed) this.callback('connect', live, '');
+    // Recorded from the answer, before the flow starts; a resumed call's recording was started by the dialer that placed it.
+    if (settings.recordCalls === true) {
+      const warn = (message: string): void => this.ctx.log().warn(`campaign ${settings.name}: ${message}`);
+      live.recording = resumed ? recordingOfResumedCall(options.telephony, channel.id) : recordCall(options.telephony, channel.id, warn);
+    }
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((options.clock.now() - answeredAt) / 100) / 10);
       const end = answeredReport(session, talkSec, this.ctx.settings().flow);
       if (end.outcome === 'flow-missing') this.ctx.flowMissing();
-      this.ctx.track(this.finishAttempt(live, end));
+      this.ctx.track(this.finishAnswered(live, end));
     };
     if (session.signal.aborted) ended();
     else session.signal.addEventListener('abort', ended, { once: true });
@@ -205,6 +215,24 @@ export class CallsInFlight {
     } catch (err) {
       this.ctx.log().warn(`campaign ${settings.name}: handing call ${session.id} to the flow failed: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * An answered call's attempt, with what became of its recording: started (its name; it goes on to the call's end,
+   * also after a transfer to the dialplan) or not (why).
+   */
+  private async finishAnswered(live: Live, end: AttemptReport): Promise<void> {
+    if (live.recording) {
+      const recording = live.recording;
+      end.recording = await new Promise<RecordingStart>((resolve) => {
+        const cancel = this.ctx.options.clock.after(RECORDING_START_WAIT_MS, () => resolve({ error: 'the recording had not started when the call ended' }));
+        void recording.then((r) => {
+          cancel();
+          resolve(r);
+        });
+      });
+    }
+    await this.finishAttempt(live, end);
   }
 
   private async finishAttempt(live: Live, end: AttemptReport): Promise<void> {
@@ -233,12 +261,12 @@ export class CallsInFlight {
     }
     if (recorded) this.ctx.counted();
     if (task.resyncDue()) this.ctx.resync();
-    if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome);
+    if (recorded && (end.outcome !== 'answered' || next.state === 'done')) this.callback('release', live, end.outcome === 'answered' ? '' : end.outcome, attempt.recording);
   }
 
-  private callback(event: 'connect' | 'release', live: Live, failCode: string): void {
+  private callback(event: 'connect' | 'release', live: Live, failCode: string, recording?: string): void {
     const sender = this.ctx.callback();
     if (!sender) return;
-    sender.send(event, callbackPayload(this.ctx.options.campaignId, this.ctx.options.connectionId, live.claim, live.inflight, failCode));
+    sender.send(event, callbackPayload(this.ctx.options.campaignId, this.ctx.options.connectionId, live.claim, live.inflight, failCode, recording));
   }
 }

@@ -48,6 +48,8 @@ export interface CustomerResult {
   lastOutcome?: string;
   /** When the result was remarked after the call: who, when, and the result it replaced (the last attempt's remark). */
   remarked?: Attempt['remarked'];
+  /** The last attempt's recording (a task that records calls): its name on Asterisk. */
+  recording?: string;
 }
 
 /** Reads every contact of a campaign once: the figures, and (up to `customersLimit`) each customer's result. */
@@ -74,6 +76,7 @@ export async function campaignReport(store: Store, campaignId: string, options: 
         const last = c.attempts.at(-1);
         if (last) r.lastOutcome = last.outcome;
         if (last?.remarked) r.remarked = last.remarked;
+        if (last?.recording) r.recording = last.recording;
         customers.push(r);
       }
     }

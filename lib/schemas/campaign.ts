@@ -152,6 +152,11 @@ export interface CampaignSettings {
    * {campaign.skillQueue} reads it). Empty: none. Optional: settings stored before it existed have none.
    */
   skillQueue?: string;
+  /**
+   * Record every answered call of the task, the whole call, also after a transfer to the dialplan or a queue
+   * (lib/campaign/recording.ts). Optional: settings stored before it existed have none (off).
+   */
+  recordCalls?: boolean;
 }
 
 export const QUESTIONNAIRE_MODES = ['none', 'ivr', 'manual-ivr'] as const;
@@ -350,6 +355,7 @@ export const campaignSchema = {
       description: `a text template of at most ${TEMPLATE_MAX} characters (line breaks allowed, no other control character)`,
     },
     skillQueue: { type: 'string', pattern: `^$|${QUEUE_NAME_PATTERN}`, default: '', description: 'a queue name: 1 to 80 letters, digits, _ . or -, or empty (none)' },
+    recordCalls: { type: 'boolean', default: false, description: 'true or false' },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',

@@ -123,6 +123,12 @@ export interface Attempt {
   why?: string;
   /** The last remark of its business result after the call (the admin API): who, when, and the result it replaced. */
   remarked?: AttemptRemark;
+  /**
+   * The call's recording (the task records calls): the stored recording's name on Asterisk (GET
+   * /recordings/stored/{name}), or why the call went unrecorded (`recordingError`). Neither when it records none.
+   */
+  recording?: string;
+  recordingError?: string;
 }
 
 export interface AttemptRemark {
@@ -200,6 +206,8 @@ export const attemptDocument = new Validator<Attempt>('attempt', {
     worker: { type: 'string', maxLength: 128, description: 'a worker id of at most 128 characters' },
     talkSec: { type: 'number', minimum: 0, description: 'seconds, 0 or more' },
     why: { type: 'string', maxLength: 200, description: 'a reason of at most 200 characters' },
+    recording: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$', description: 'a recording name: 1 to 200 letters, digits, _ . or -' },
+    recordingError: { type: 'string', maxLength: 200, description: 'a reason of at most 200 characters' },
     remarked: {
       type: 'object',
       additionalProperties: false,

@@ -31,6 +31,7 @@ import { LocalChannels } from './resources/local';
 import { Mailboxes } from './resources/mailboxes';
 import { Playbacks } from './resources/playbacks';
 import { Recordings } from './resources/recordings';
+import { Snoops } from './resources/snoop';
 import { CallReports } from './resources/reports';
 import { Scripts } from './resources/scripts';
 
@@ -66,6 +67,7 @@ export class SimulatedAsterisk extends EventEmitter {
       recordings: new Recordings(core),
       reports: new CallReports(core, options.reportLimit ?? 1000),
       scripts: new Scripts(core),
+      snoops: new Snoops(core),
     };
     core.resources = this.resources;
     this.clock = core.clock;
@@ -147,6 +149,10 @@ export class SimulatedAsterisk extends EventEmitter {
 
   hangupRequest(...args: Parameters<Channels['hangupRequest']>): ReturnType<Channels['hangupRequest']> {
     return this.resources.channels.hangupRequest(...args);
+  }
+
+  snoop(...args: Parameters<Snoops['snoop']>): ReturnType<Snoops['snoop']> {
+    return this.resources.snoops.snoop(...args);
   }
 
   answer(...args: Parameters<Channels['answer']>): ReturnType<Channels['answer']> {
@@ -367,8 +373,8 @@ export class SimulatedAsterisk extends EventEmitter {
       ch.destroyed = true;
       ch.scriptAbort.abort();
       for (const t of ch.timers) t.cancel();
-      // The dialplan half of a Local channel has no report of its own.
-      if (ch.localHalf === 2) continue;
+      // The dialplan half of a Local channel and a snoop channel have no report of their own.
+      if (ch.localHalf === 2 || ch.snoopOf) continue;
       ch.report.state = 'Destroyed';
       ch.report.ended = { at: new Date().toISOString(), cause: 0, causeText: causeText(0), by: 'system', note: 'Asterisk restarted' };
       this.emit('call-ended', structuredClone(ch.report));

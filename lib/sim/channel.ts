@@ -61,6 +61,10 @@ export class SimChannel {
   localHalf: 1 | 2 | undefined;
   /** A Local ;2 whose dialplan has started (core_unreal.c AST_UNREAL_CARETAKER_THREAD): ;1's hangup reaches it queued. */
   localDialplanStarted = false;
+  /** A snoop channel: the channel it spies on (res_stasis_snoop.c), while both exist. */
+  snoopOf: SimChannel | undefined;
+  /** The snoop channels spying on this one: they end when it hangs up. */
+  readonly snoops = new Set<SimChannel>();
   /**
    * The directions POST /channels/{id}/mute suppresses (main/channel.c ast_channel_suppress): `in` what the party
    * says, `out` what it hears. Mute adds directions and unmute takes them away, whatever was asked before.

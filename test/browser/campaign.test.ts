@@ -153,8 +153,16 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     await page.locator('#node-config-input-questionnaire').selectOption('none');
     await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
 
-    // The start after the end: the runtime's rule (asked of the admin API as the form changes) in the same list.
+    // Recording calls, on the Basics tab under its label: off by default; ticking it is a valid setting.
     await openTab('Basics');
+    const record = page.locator('#node-config-input-recordCalls');
+    await record.waitFor({ state: 'visible' });
+    await page.locator('label[for="node-config-input-recordCalls"]', { hasText: 'Record calls' }).waitFor();
+    assert.equal(await record.isChecked(), false);
+    await record.check();
+    assert.equal(await page.locator('#callflow-campaign-problems-box').isVisible(), false);
+
+    // The start after the end: the runtime's rule (asked of the admin API as the form changes) in the same list.
     await page.locator('#node-config-input-startAt').fill('2030-01-02T09:00');
     await page.locator('#node-config-input-endAt').fill('2030-01-01T18:00');
     const startEnd = 'startAt: the start (2030-01-02T09:00) is after the end (2030-01-01T18:00)';

@@ -52,6 +52,19 @@ describe('campaign settings', function () {
     }
   });
 
+  it('records calls only when told: off by default (and in settings stored before the setting existed), a true or false', function () {
+    const r = checkCampaign(BASE);
+    assert.ok(r.ok);
+    assert.equal(r.value.recordCalls, false);
+    const on = checkCampaign({ ...BASE, recordCalls: true });
+    assert.ok(on.ok);
+    assert.equal(on.value.recordCalls, true);
+    // The form's text "true" and "false" are read as the booleans (the schema coerces form values); anything else is refused.
+    for (const bad of ['yes', 2, 'on', [true]]) {
+      assert.ok(problems({ recordCalls: bad }).some((p) => /^recordCalls: true or false/.test(p)), JSON.stringify(bad));
+    }
+  });
+
   it('says what is wrong across fields: start after end, numbers and a group, one rule per cause and per type, the time zone, a period ending before it starts', function () {
     assert.deepEqual(problems({ startAt: '2026-12-01T09:00', endAt: '2026-11-30T18:00' }), ['startAt: the start (2026-12-01T09:00) is after the end (2026-11-30T18:00)']);
     assert.deepEqual(problems({ startAt: '2026-12-01T09:00', endAt: '2026-12-01T09:00' }), [], 'start equal to end is allowed (not after)');

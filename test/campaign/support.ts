@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AriError } from '../../lib/ari/errors';
-import type { ConnectionStatus, OriginateOutcome, OriginateRequest, TelephonyEvent, TelephonyListener } from '../../lib/ari/port';
+import type { ConnectionStatus, OriginateOutcome, OriginateRequest, RecordingOutcome, TelephonyEvent, TelephonyListener } from '../../lib/ari/port';
 import type { Channel } from '../../lib/ari/types';
 import { CallSession, type CampaignLink } from '../../lib/call/session';
 import type { ManualClock } from '../../lib/campaign/clock';
@@ -105,6 +105,15 @@ export class View {
   hangup(id: string): Promise<void> {
     this.pbx.end(id, 16);
     return Promise.resolve();
+  }
+
+  /** The fake Asterisk records nothing (recordings are tested against the simulator: test/nodes/campaign-recording.test.ts). */
+  snoop(): Promise<Channel> {
+    return Promise.reject(new AriError('channels.snoopChannelWithId', 'server', 'the fake Asterisk does not snoop', 500));
+  }
+
+  record(): Promise<RecordingOutcome> {
+    return Promise.reject(new AriError('channels.record', 'server', 'the fake Asterisk does not record', 500));
   }
 
   watchChannel(id: string, listener: TelephonyListener): () => void {

@@ -512,6 +512,29 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         assert.equal((await mustGet(store, C, 'a')).attempts[0]?.result, 'sale', 'a refused remark writes nothing');
       });
 
+      it("keeps an attempt's recording name, or why the call went unrecorded; refuses a recording name that is no plain name", async function () {
+        await store.importContacts(C, [row('a'), row('b')], T);
+        const [first, second] = await claimAll(store, C, T);
+        assert.ok(first && second);
+        const recorded: Attempt = { n: 1, number: NUMBER, startedAt: T, endedAt: T + 60, outcome: 'answered', callId: 'cfc-1', talkSec: 50, recording: 'campaign-cfc-1' };
+        const unrecorded: Attempt = { n: 1, number: NUMBER, startedAt: T, endedAt: T + 60, outcome: 'answered', callId: 'cfc-2', recordingError: "Asterisk refused the recording: Recording 'campaign-cfc-2' already exists" };
+        for (const bad of ['../etc/passwd', '/var/x', 'a b', '', 'x'.repeat(201)]) {
+          await refused(store.recordAttempt(first, { ...recorded, recording: bad }, done(T + 100)), 'invalid', /recording/);
+        }
+        await refused(store.recordAttempt(first, { ...recorded, recordingError: 'x'.repeat(201) }, done(T + 100)), 'invalid', /recordingError/);
+        assert.equal(await store.recordAttempt(first, recorded, done(T + 100)), true);
+        assert.equal(await store.recordAttempt(second, unrecorded, done(T + 100)), true);
+        assert.deepEqual((await mustGet(store, C, first.contact.customerId)).attempts, [recorded]);
+        assert.deepEqual((await mustGet(store, C, second.contact.customerId)).attempts, [unrecorded]);
+        assert.deepEqual(
+          (await store.pageAttempts(C)).items.map((a) => [a.customerId, a.recording, a.recordingError]),
+          [
+            [first.contact.customerId, 'campaign-cfc-1', undefined],
+            [second.contact.customerId, undefined, unrecorded.recordingError],
+          ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+        );
+      });
+
       it('hands a contact back without an attempt: due again, attempts unchanged', async function () {
         await store.importContacts(C, [row('a')], T);
         const claim = await claimOne(store, C, T);

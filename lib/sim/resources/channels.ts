@@ -133,8 +133,12 @@ export class Channels {
       if (ch.localHalf === 2 && peer.dialing && !peer.dialing.viaDial) this.core.resources.dialing.dialEvent(peer, dialStatusForCause(cause), peer.dialing.dialstring);
       this.hangupChannel(peer, cause, by, note, { noRequestEvent: true });
     }
-    // The dialplan half of a Local channel is no call of its own: it has no report.
-    if (ch.localHalf === 2) {
+    // A snoop channel spying on this one ends at its next read (snoop.ts); a snoop channel no longer spies.
+    if (ch.snoops.size > 0) this.core.resources.snoops.spiedChannelEnded(ch);
+    const snoop = ch.snoopOf !== undefined;
+    if (snoop) this.core.resources.snoops.ended(ch);
+    // The dialplan half of a Local channel, and a snoop channel, are no call of their own: they have no report.
+    if (ch.localHalf === 2 || snoop) {
       ch.signals.emit('destroyed');
       return;
     }

@@ -32,6 +32,7 @@ import type { Mailboxes } from './mailboxes';
 import type { Playbacks } from './playbacks';
 import type { Recordings } from './recordings';
 import type { Scripts } from './scripts';
+import type { Snoops } from './snoop';
 
 export interface SimulatorOptions {
   /** How much faster than real time simulated time runs (1 = real time). */
@@ -114,6 +115,7 @@ export interface Resources {
   recordings: Recordings;
   reports: CallReports;
   scripts: Scripts;
+  snoops: Snoops;
 }
 
 export class SimCore {

@@ -297,6 +297,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       errors: [{ code: 400, reason: 'Missing variable parameter.' }, NOT_FOUND, NOT_IN_STASIS],
       handle: (a) => ast.setVariable(a.req('channelId'), a.str('variable'), a.str('value')),
     },
+    ...snoopRoutes(ast),
     {
       resource: 'channels',
       method: 'POST',
@@ -315,6 +316,51 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         a.ints(p, ['timeout']);
         ast.dialCreated(a.req('channelId'), p);
       },
+    },
+  ];
+}
+
+const SNOOP_DIRECTIONS = ['none', 'both', 'out', 'in'];
+
+/** POST /channels/{channelId}/snoop and /snoop/{snoopId} (snoopChannel, snoopChannelWithId; resources/snoop.ts). */
+function snoopRoutes(ast: SimulatedAsterisk): RouteSpec[] {
+  const params: ParamSpec[] = [
+    str('spy', 'Direction of audio to spy on.', { default: 'none', values: SNOOP_DIRECTIONS, checkedByOperation: true }),
+    str('whisper', 'Direction of audio to whisper into.', { default: 'none', values: SNOOP_DIRECTIONS, checkedByOperation: true }),
+    str('app', 'Application the snooping channel is placed into.', { required: true, checkedByOperation: true }),
+    str('appArgs', 'The application arguments to pass to the Stasis application.'),
+  ];
+  const errors = [
+    { code: 400, reason: 'Invalid parameters' },
+    { code: 404, reason: 'Channel not found' },
+  ];
+  const handle = (a: Args): ReturnType<SimulatedAsterisk['snoop']> => {
+    const request: Parameters<SimulatedAsterisk['snoop']>[1] = {};
+    a.strings(request, ['spy', 'whisper', 'app', 'appArgs', 'snoopId']);
+    return ast.snoop(a.req('channelId'), request);
+  };
+  return [
+    {
+      resource: 'channels',
+      method: 'POST',
+      path: '/channels/{channelId}/snoop',
+      nickname: 'snoopChannel',
+      summary: 'Starts snooping (spy, whisper) on a channel.',
+      responseClass: 'Channel',
+      params: [CHANNEL, ...params, str('snoopId', 'Unique ID to assign to snooping channel.')],
+      errors,
+      handle,
+    },
+    {
+      resource: 'channels',
+      method: 'POST',
+      path: '/channels/{channelId}/snoop/{snoopId}',
+      nickname: 'snoopChannelWithId',
+      summary: 'Starts snooping on a channel, giving the snooping channel the id in the path.',
+      responseClass: 'Channel',
+      params: [CHANNEL, path('snoopId', 'Unique ID to assign to snooping channel.'), ...params],
+      errors,
+      handle,
     },
   ];
 }
