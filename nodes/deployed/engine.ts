@@ -344,7 +344,7 @@ export class Engine {
         result.handler(session, args);
         return;
       }
-      if (Date.now() < deadline && !session.signal.aborted && !this.closed) {
+      if (Date.now() < deadline && !session.ended && !this.closed) {
         // Maybe a deploy is putting the entry node back: wait for the next registration, briefly.
         const wake = (): void => {
           clearTimeout(timer);
@@ -355,7 +355,7 @@ export class Engine {
         this.routeWaiters.add(wake);
         return;
       }
-      if (session.signal.aborted) return;
+      if (session.ended) return;
       this.log.warn(`call ${session.id} from ${session.caller.number || 'an unknown number'} to ${session.dialed} dropped: ${result.refused}`);
       // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found. A campaign's answered call
       // whose flow is not there did not end its own way: the system ended it (its attempt is lost, not answered).
