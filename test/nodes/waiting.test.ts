@@ -100,6 +100,45 @@ describe('what a call waiting for a key keeps', function () {
     onError: 'hangup',
   };
 
+  it('a collection of 8 keys arms the key timer at most twice (the first key and the keys between), not once per key', async function () {
+    // Distinct lengths, so that the reader's timers can be told from any other.
+    const first = 59;
+    const between = 29;
+    await helper.load(
+      NODES,
+      ivrFlow(
+        simulator(),
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['an']] },
+          { id: 'an', type: 'callflow-answer', onError: 'hangup', wires: [['el']] },
+          { id: 'el', ...COLLECT, maxDigits: 8, firstDigitTimeoutSec: first, interDigitTimeoutSec: between, wires: [['out'], ['out'], ['out'], ['out']] },
+          { id: 'out', type: 'helper' },
+        ],
+        ['el'],
+      ),
+      CREDS,
+    );
+    await connected();
+    const realSetTimeout = globalThis.setTimeout;
+    let armed = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      if (args[1] === first * 1000 || args[1] === between * 1000) armed += 1;
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
+    try {
+      const out = nextMessage<{ payload: { digits: string } }>(node('out'));
+      const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { dtmf: '12345678' }] });
+      assert.equal((await out).payload.digits, '12345678');
+      call.hangup();
+      await call.ended();
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
+    // At most: a key already waiting when the reader asks needs no timer. Before: a timer (and its closures, and an
+    // abort listener added and removed) for each wait, up to 8.
+    assert.ok(armed <= 2, `the key timer was armed ${armed} times for 8 keys`);
+  });
+
   for (const [what, element] of [
     ['a menu', MENU],
     ['a digit collection', COLLECT],
