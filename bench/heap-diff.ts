@@ -5,7 +5,13 @@
  * reachable in the second. Sizes are self sizes (bytes of the object alone),
  * divided by --per (e.g. the calls in progress in the second snapshot).
  *
- *   node dist/bench/heap-diff.js BEFORE.heapsnapshot AFTER.heapsnapshot [--per 1000] [--top 60]
+ *   node dist/bench/heap-diff.js BEFORE.heapsnapshot AFTER.heapsnapshot [--per 1000] [--top 60] [--gone LATER.heapsnapshot]
+ *
+ * With --gone, only the new objects that are gone again in a third snapshot
+ * count (bench/ivr-heap's `after`, once the calls ended): what the calls
+ * kept, without the code V8 compiled meanwhile and kept. Also printed: the
+ * same total without compiled code and object shapes (`code:`, `object
+ * shape:`), which V8 makes and drops on its own schedule.
  *
  * Snapshots of bench/ivr-heap (idle, busy, after) are what it was written for.
  */
@@ -46,26 +52,34 @@ function read(file: string): Nodes {
 }
 
 function main(): void {
-  const [beforeFile, afterFile] = process.argv.slice(2).filter((a) => a.endsWith('.heapsnapshot'));
-  if (!beforeFile || !afterFile) throw new Error('usage: heap-diff BEFORE.heapsnapshot AFTER.heapsnapshot [--per N] [--top N]');
+  const goneFile = flag('--gone');
+  const [beforeFile, afterFile] = process.argv.slice(2).filter((a) => a.endsWith('.heapsnapshot') && a !== goneFile);
+  if (!beforeFile || !afterFile) throw new Error('usage: heap-diff BEFORE.heapsnapshot AFTER.heapsnapshot [--per N] [--top N] [--gone LATER.heapsnapshot]');
   const per = Number(flag('--per') ?? 1);
   const top = Number(flag('--top') ?? 60);
   const before = read(beforeFile);
   const known = new Set<number>();
   for (let i = 0; i < before.count; i += 1) known.add(before.id(i));
+  const stayed = new Set<number>();
+  if (goneFile) {
+    const later = read(goneFile);
+    for (let i = 0; i < later.count; i += 1) stayed.add(later.id(i));
+  }
   const after = read(afterFile);
   const byKey = new Map<string, { count: number; bytes: number }>();
   let total = 0;
+  let codeAndShapes = 0;
   for (let i = 0; i < after.count; i += 1) {
-    if (known.has(after.id(i))) continue;
+    if (known.has(after.id(i)) || stayed.has(after.id(i))) continue;
     const k = after.key(i);
+    if (k.startsWith('code:') || k.startsWith('object shape:')) codeAndShapes += after.size(i);
     const row = byKey.get(k) ?? { count: 0, bytes: 0 };
     row.count += 1;
     row.bytes += after.size(i);
     byKey.set(k, row);
     total += after.size(i);
   }
-  console.log(`new objects: ${(total / per).toFixed(0)} B per unit (${total} B / ${per})`);
+  console.log(`new objects${goneFile ? ' gone again later' : ''}: ${(total / per).toFixed(0)} B per unit (${total} B / ${per}); without code and shapes ${((total - codeAndShapes) / per).toFixed(0)} B`);
   for (const [k, row] of [...byKey].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, top)) {
     console.log(`${(row.bytes / per).toFixed(0).padStart(8)} B ${(row.count / per).toFixed(2).padStart(8)} objects  ${k}`);
   }

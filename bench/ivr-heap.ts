@@ -5,41 +5,75 @@
  * bench/ivr-callers.ts. After a warm-up it writes a heap snapshot with no
  * call in progress, then one with `--calls` calls in progress (each after
  * forced GCs), then one after those calls ended; compare them with
- * bench/heap-diff.
+ * bench/heap-diff. `--app anchor` does the same on the hand-written ARI
+ * application (bench/anchor-ivr-menu.ts), so the two keep what they keep
+ * under the same measurement.
  *
- *   node --expose-gc dist/bench/ivr-heap.js --dir DIR [--calls 1000] [--warmup 200]
+ *   node --expose-gc dist/bench/ivr-heap.js --dir DIR [--calls 1000] [--warmup 200] [--app plugin|anchor]
  */
+import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { startApp } from './ivr-apps';
+import { startApp, type AppName } from './ivr-apps';
 import { CALL_MS, Driver } from './ivr-callers';
 import { heapMb } from './ivr-probe';
 import { flag, startSimulatorProcess } from './support';
+
+/**
+ * ARI requests in flight (Node's http client: the plugin's and the anchor's
+ * requests; the callers use fetch). On a loaded machine the simulator falls
+ * behind now and then, and a snapshot taken then holds hundreds of requests
+ * and their closures, which are not what a call in progress keeps.
+ */
+let inFlight = 0;
+diagnostics.subscribe('http.client.request.start', () => {
+  inFlight += 1;
+});
+for (const ended of ['http.client.response.finish', 'http.client.request.error']) {
+  diagnostics.subscribe(ended, () => {
+    inFlight -= 1;
+  });
+}
+
+/** Resolves once at most `most` requests are in flight (checked every 20 ms; after 30 s, whatever the count). */
+async function settled(most: number): Promise<number> {
+  const until = Date.now() + 30_000;
+  while (inFlight > most && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  return inFlight;
+}
 
 async function main(): Promise<void> {
   const dir = flag('--dir');
   if (!dir) throw new Error('--dir is missing');
   const calls = Number(flag('--calls') ?? 1000);
   const warmup = Number(flag('--warmup') ?? 200);
+  const name = (flag('--app') ?? 'plugin') as AppName;
+  if (name !== 'plugin' && name !== 'anchor') throw new Error(`--app is plugin or anchor, not ${String(name)}`);
   fs.mkdirSync(dir, { recursive: true });
   const { child, url } = await startSimulatorProcess(['--media-ms', '0', '--app', 'callflow']);
   try {
-    const app = await startApp('plugin', url, 'anchor');
+    const app = await startApp(name, url, 'callflow');
     const driver = new Driver(url, (listener) => app.onEnded(listener));
     await driver.ramp(100, CALL_MS / 4);
     await driver.until(warmup);
     driver.target = 0;
     await driver.drained();
-    const snap = (name: string): void => {
+    let idle = 0;
+    const snap = (what: string): void => {
       const mb = heapMb();
-      const file = v8.writeHeapSnapshot(path.join(dir, `${name}.heapsnapshot`));
-      console.log(`${name}: ${app.callCount()} calls in progress, heap ${mb.toFixed(2)} MB, ${file}`);
+      const calls = app.callCount();
+      const file = v8.writeHeapSnapshot(path.join(dir, `${what}.heapsnapshot`));
+      const per = calls > 0 ? `, ${(((mb - idle) * 1024) / calls).toFixed(2)} KB per call in progress against idle` : '';
+      console.log(`${what}: ${calls} calls in progress, heap ${mb.toFixed(2)} MB${per}, ${file}`);
+      if (what === 'idle') idle = mb;
     };
     snap('idle');
     await driver.ramp(calls, CALL_MS / 2);
     // Let the calls reach their steady mix of menu, digits and goodbyes.
     await driver.until(driver.ended + calls / 2);
+    const left = await settled(Math.ceil(calls / 100));
+    console.log(`(${left} requests in flight at the busy snapshot)`);
     snap('busy');
     driver.target = 0;
     await driver.drained();

@@ -147,7 +147,12 @@ export class CallSession {
   between = true;
   private traceSteps: TraceStep[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
-  private readonly controller = new AbortController();
+  /** Aborted when the call ends (`signal`); made when first asked for. */
+  #ending: AbortController | undefined;
+  /** What the elements' steps run with (`stepSignal`); made when first asked for. */
+  #steps: AbortController | undefined;
+  /** What the call ended with: the reason of both signals, also of one made after the end. */
+  #endError: CallEndedError | undefined;
   private endInfo: CallEnd | undefined;
   private readonly now: () => number;
   /** What msg.call must carry to act on this call (see CallHandle.token); never logged. */
@@ -182,9 +187,37 @@ export class CallSession {
     this.answeredAtMs ??= this.now();
   }
 
-  /** Fires when the call ends; its reason is a CallEndedError. */
+  /**
+   * Fires when the call ends; its reason is a CallEndedError. Made when
+   * first asked for: a call whose elements only run steps has one
+   * controller, its steps' (stepSignal), not two.
+   */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    if (!this.#ending) {
+      this.#ending = new AbortController();
+      if (this.#endError) this.#ending.abort(this.#endError);
+    }
+    return this.#ending.signal;
+  }
+
+  /**
+   * What the elements' steps on the call run with: aborted when the call
+   * ends (with the same reason as `signal`), or by interruptSteps(). After
+   * an interruption, the next step gets a new signal.
+   */
+  get stepSignal(): AbortSignal {
+    let steps = this.#steps;
+    if (!steps || (steps.signal.aborted && !this.#endError)) {
+      steps = new AbortController();
+      this.#steps = steps;
+      if (this.#endError) steps.abort(this.#endError);
+    }
+    return steps.signal;
+  }
+
+  /** Cancels the steps running on the call now, the call going on (a node removed mid-call cancels its step). */
+  interruptSteps(reason: Error): void {
+    if (!this.#endError) this.#steps?.abort(reason);
   }
 
   get ended(): CallEnd | undefined {
@@ -342,7 +375,10 @@ export class CallSession {
     const current = this.traceSteps.at(-1);
     if (current && current.outcome === undefined) current.outcome = 'hangup';
     this.endInfo = { ...info, at: this.now() };
-    this.controller.abort(endedError(this.channelId, info));
+    const error = endedError(this.channelId, info);
+    this.#endError = error;
+    this.#ending?.abort(error);
+    this.#steps?.abort(error);
     return true;
   }
 }

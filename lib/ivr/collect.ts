@@ -42,33 +42,52 @@ interface Attempts {
 }
 
 /**
- * Asks up to 1 + retries times. `attempt` reads one answer: a result, or
- * 'again' to ask once more without using up an attempt (a menu's repeat
- * key). After a timeout or an invalid answer the matching retry prompt
- * plays; the last attempt's result is returned.
+ * How one attempt reads its answer, key by key. It does no waiting of its
+ * own: `ask`'s loop plays the prompts and waits for each key, so a call
+ * waiting for a key keeps one suspended function (ask's), not one per level.
  */
-async function ask<R extends { outcome: string }>(
-  telephony: Telephony,
-  session: CallSession,
-  req: Attempts,
-  signal: AbortSignal,
-  attempt: (keys: KeyReader, language: string, n: number) => Promise<R | 'again'>,
-): Promise<R> {
+interface Reading<R> {
+  prompts: string[];
+  /** How long to wait for the next key (ms), after the keys of this attempt so far. */
+  waitMs(input: string): number;
+  /**
+   * After a key (undefined: none came in time), with the keys before it in
+   * this attempt: the attempt's result, 'again' to ask once more without
+   * using up an attempt (a menu's repeat key), or 'more' to wait for another
+   * key (this one is added to the input).
+   */
+  read(input: string, key: string | undefined, attempts: number): R | 'again' | 'more';
+}
+
+/**
+ * Asks up to 1 + retries times: plays the prompts, then reads keys as
+ * `reading` says. After a timeout or an invalid answer the matching retry
+ * prompt plays; the last attempt's result is returned.
+ */
+async function ask<R extends { outcome: string }>(telephony: Telephony, session: CallSession, req: Attempts, signal: AbortSignal, reading: Reading<R>): Promise<R> {
   // Listening starts before the answer: a key pressed as the call is answered counts.
   const keys = new KeyReader(telephony, session);
   try {
     await answer(telephony, session, signal);
     const language = promptLanguage(session, req.language);
-    for (let n = 1; ; n += 1) {
-      const result = await attempt(keys, language, n);
+    for (let n = 1; ; ) {
+      await keys.prompt(reading.prompts, language, true, signal);
+      let input = '';
+      let result: R | 'again' | 'more';
+      for (;;) {
+        const key = await keys.next(reading.waitMs(input), signal);
+        result = reading.read(input, key, n);
+        if (result !== 'more') break;
+        input += key as string;
+      }
       if (result === 'again') {
-        n -= 1;
         keys.clear();
         continue;
       }
       if ((result.outcome !== 'timeout' && result.outcome !== 'invalid') || n > req.retries) return result;
       keys.clear();
       await keys.prompt(result.outcome === 'timeout' ? req.timeoutPrompts : req.invalidPrompts, language, true, signal);
+      n += 1;
     }
   } finally {
     keys.close();
@@ -76,22 +95,21 @@ async function ask<R extends { outcome: string }>(
 }
 
 export function collect(telephony: Telephony, session: CallSession, req: CollectRequest, signal: AbortSignal): Promise<CollectResult> {
-  return ask<CollectResult>(telephony, session, req, signal, async (keys, language, attempts) => {
-    await keys.prompt(req.prompts, language, true, signal);
-    let digits = '';
-    // The schema allows 64; the pattern's matcher takes no more (MAX_INPUT), whoever calls this.
-    const maxDigits = Math.min(req.maxDigits, MAX_INPUT);
-    for (;;) {
-      const wait = digits === '' ? req.firstDigitTimeoutSec : req.interDigitTimeoutSec;
-      const key = await keys.next(wait * 1000, signal);
-      if (key === undefined) break;
-      if (req.terminator && key === req.terminator) break;
-      digits += key;
-      if (digits.length >= maxDigits) break;
-    }
+  // The schema allows 64; the pattern's matcher takes no more (MAX_INPUT), whoever calls this.
+  const maxDigits = Math.min(req.maxDigits, MAX_INPUT);
+  const verdict = (digits: string, attempts: number): CollectResult => {
     if (digits === '') return { outcome: 'timeout', attempts };
     if (digits.length < req.minDigits || (req.pattern && !req.pattern.matches(digits))) return { outcome: 'invalid', digits, attempts };
     return { outcome: 'collected', digits, attempts };
+  };
+  return ask<CollectResult>(telephony, session, req, signal, {
+    prompts: req.prompts,
+    waitMs: (input) => (input === '' ? req.firstDigitTimeoutSec : req.interDigitTimeoutSec) * 1000,
+    read: (input, key, attempts) => {
+      if (key === undefined || (req.terminator && key === req.terminator)) return verdict(input, attempts);
+      const digits = input + key;
+      return digits.length >= maxDigits ? verdict(digits, attempts) : 'more';
+    },
   });
 }
 
@@ -118,15 +136,17 @@ const MAX_REPEATS = 10;
 
 export function menu(telephony: Telephony, session: CallSession, req: MenuRequest, signal: AbortSignal): Promise<MenuResult> {
   let repeats = 0;
-  return ask<MenuResult>(telephony, session, req, signal, async (keys, language, attempts) => {
-    await keys.prompt(req.prompts, language, true, signal);
-    const key = await keys.next(req.timeoutSec * 1000, signal);
-    if (key === undefined) return { outcome: 'timeout', attempts };
-    if (key === req.repeatKey && repeats < MAX_REPEATS) {
-      repeats += 1;
-      return 'again';
-    }
-    const index = req.keys.indexOf(key);
-    return index >= 0 ? { outcome: 'option', key, index, attempts } : { outcome: 'invalid', key, attempts };
+  return ask<MenuResult>(telephony, session, req, signal, {
+    prompts: req.prompts,
+    waitMs: () => req.timeoutSec * 1000,
+    read: (_input, key, attempts) => {
+      if (key === undefined) return { outcome: 'timeout', attempts };
+      if (key === req.repeatKey && repeats < MAX_REPEATS) {
+        repeats += 1;
+        return 'again';
+      }
+      const index = req.keys.indexOf(key);
+      return index >= 0 ? { outcome: 'option', key, index, attempts } : { outcome: 'invalid', key, attempts };
+    },
   });
 }

@@ -17,7 +17,33 @@ export class MediaError extends Error {
 
 export class KeyReader {
   private readonly queue: string[];
-  private waiter: ((digit: string | undefined) => void) | undefined;
+  /** The wait for a key in progress (next()): how to settle its promise. */
+  private resolveKey: ((digit: string | undefined) => void) | undefined;
+  private rejectKey: ((reason: unknown) => void) | undefined;
+  /**
+   * The reader's one timer, re-armed for each wait: refreshed when the wait
+   * is as long as the last one, made anew only when the length changes. It
+   * is left armed when a key comes (firing with no wait does nothing), so a
+   * key costs no timer.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = -1;
+  /** The signal the reader listens to for aborts, from its first wait until close(). */
+  private abortSignal: AbortSignal | undefined;
+  private readonly onTimeout = (): void => {
+    const resolve = this.resolveKey;
+    if (!resolve) return;
+    this.resolveKey = undefined;
+    this.rejectKey = undefined;
+    resolve(undefined);
+  };
+  private readonly onAbort = (): void => {
+    const reject = this.rejectKey;
+    if (!reject || !this.abortSignal) return;
+    this.resolveKey = undefined;
+    this.rejectKey = undefined;
+    reject(abortReason(this.abortSignal));
+  };
   private playing: string | undefined;
   private readonly unwatch: () => void;
 
@@ -47,10 +73,11 @@ export class KeyReader {
       this.stopWanted = id;
       this.stop(id);
     }
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = undefined;
-      waiter(digit);
+    const resolve = this.resolveKey;
+    if (resolve) {
+      this.resolveKey = undefined;
+      this.rejectKey = undefined;
+      resolve(digit);
       return;
     }
     this.queue.push(digit);
@@ -71,21 +98,20 @@ export class KeyReader {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (signal.aborted) return Promise.reject(abortReason(signal));
+    if (signal !== this.abortSignal) {
+      this.abortSignal?.removeEventListener('abort', this.onAbort);
+      this.abortSignal = signal;
+      signal.addEventListener('abort', this.onAbort);
+    }
+    if (this.timer && this.timerMs === timeoutMs) this.timer.refresh();
+    else {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(this.onTimeout, timeoutMs);
+      this.timerMs = timeoutMs;
+    }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        this.waiter = undefined;
-        reject(abortReason(signal));
-      };
-      const done = (digit: string | undefined): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.waiter = undefined;
-        resolve(digit);
-      };
-      this.waiter = done;
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.resolveKey = resolve;
+      this.rejectKey = reject;
     });
   }
 
@@ -115,6 +141,8 @@ export class KeyReader {
   /** Stops listening; unread keys are kept for the next element. */
   close(): void {
     this.unwatch();
+    clearTimeout(this.timer);
+    this.abortSignal?.removeEventListener('abort', this.onAbort);
     if (this.playing) this.telephony.stopPlayback(this.playing).catch(() => undefined);
     for (const digit of this.queue) this.session.keepKey(digit);
     this.queue.length = 0;

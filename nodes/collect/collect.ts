@@ -34,7 +34,8 @@ export = function register(RED: NodeAPI): void {
         throw err;
       }
     },
-    async run({ config, engine, session, signal }) {
+    // Not async: the call waits in collect() alone, not in a frame of this function too (the result is mapped by a reaction).
+    run({ config, engine, session, signal }) {
       const request = {
         prompts: config.prompts,
         minDigits: config.minDigits,
@@ -48,9 +49,10 @@ export = function register(RED: NodeAPI): void {
         language: config.language,
       };
       const pattern = config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined;
-      const result = await collect(engine.telephony, session, pattern ? { ...request, pattern } : request, signal);
-      if (result.outcome === 'collected') put(session.vars, config.variable, result.digits);
-      return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { ...result } };
+      return collect(engine.telephony, session, pattern ? { ...request, pattern } : request, signal).then((result) => {
+        if (result.outcome === 'collected') put(session.vars, config.variable, result.digits);
+        return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { ...result } };
+      });
     },
   });
 };

@@ -345,7 +345,7 @@ export class Engine {
         result.handler(session, args);
         return;
       }
-      if (Date.now() < deadline && !session.signal.aborted && !this.closed) {
+      if (Date.now() < deadline && !session.ended && !this.closed) {
         // Maybe a deploy is putting the entry node back: wait for the next registration, briefly.
         const wake = (): void => {
           clearTimeout(timer);
@@ -356,7 +356,7 @@ export class Engine {
         this.routeWaiters.add(wake);
         return;
       }
-      if (session.signal.aborted) return;
+      if (session.ended) return;
       // A campaign's answered call keeps its own rule (the attempt's flow-missing cause); any other goes on to the exception flow, if there is one.
       if (!session.campaign && this.toExceptionFlow(session, 'no-flow', result.refused)) return;
       this.log.warn(`call ${session.id} from ${session.caller.number || 'an unknown number'} to ${session.dialed} dropped: ${result.refused}`);
@@ -375,7 +375,7 @@ export class Engine {
    * in the exception flow itself ends the call as any failure would).
    */
   toExceptionFlow(session: CallSession, cause: CallException['cause'], message: string, node?: string): boolean {
-    if (session.exception || session.signal.aborted || this.closed) return false;
+    if (session.exception || session.ended || this.closed) return false;
     const entry = this.router.exceptionEntry(session.caller.number, session.flow);
     if (!entry) return false;
     const exception: CallException = { cause, message: message.length > 300 ? `${message.slice(0, 297)}...` : message, at: new Date().toISOString() };

@@ -25,7 +25,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { CallEndedError, CancelledError } from '../../lib/ari/errors';
 import { readHandle } from '../../lib/call/handle';
-import type { CallSession } from '../../lib/call/session';
+import type { CallSession, TraceStep } from '../../lib/call/session';
 import { hashNodes } from '../../lib/releases/nodes';
 import type { Validator } from '../../lib/schemas/validator';
 import { findEngine, type Engine } from '../deployed/engine';
@@ -86,38 +86,55 @@ export interface ElementSpec<C extends object> {
 
 
 /**
- * What the element runner keeps for a call across its steps: one
- * AbortController for the whole call, aborted when the call ends (or when a
- * node removed by a deploy cancels its operation on the call), instead of a
- * controller and a listener on the call's signal per step; and the call's
- * direct hops in this turn (./hop.ts).
+ * What the element runner keeps for a call across its steps: the call's
+ * direct hops in this turn (./hop.ts). The steps run with the session's
+ * stepSignal, aborted when the call ends or when a node removed by a deploy
+ * cancels its operation on the call: the call's one AbortController, with no
+ * listener linking it to another.
  */
-interface CallRun extends HopCount {
-  controller: AbortController;
-}
+type CallRun = HopCount;
 const runs = new WeakMap<CallSession, CallRun>();
 
-/** The call's run, with a controller that is not aborted unless the call has ended. */
+/** The call's run. */
 function runOf(session: CallSession): CallRun {
   let run = runs.get(session);
-  if (run && (!run.controller.signal.aborted || session.signal.aborted)) return run;
-  // The first step of the call, or a removed node cancelled the last one: a new controller, linked by hand to the call's end.
-  // (AbortSignal.any keeps weak references that made every minor GC slower under load.)
-  const controller = new AbortController();
-  if (session.signal.aborted) controller.abort(session.signal.reason);
-  else session.signal.addEventListener('abort', () => controller.abort(session.signal.reason), { once: true });
-  if (run) run.controller = controller;
-  else {
-    run = { controller, turn: -1, hops: 0 };
+  if (!run) {
+    run = { turn: -1, hops: 0 };
     runs.set(session, run);
   }
   return run;
 }
 
-/** One input an element node handles: its call's run, and the controller it started with. */
+/**
+ * One input an element node handles, and all the runner keeps of it while
+ * the element works: the call, the msg, Node-RED's send and done, the
+ * trace entry, the call's run and the signal the step started with.
+ */
 interface Operation {
-  run: CallRun;
-  controller: AbortController;
+  readonly session: CallSession;
+  readonly engine: Engine;
+  readonly msg: NodeMessage;
+  readonly send: SendFunction;
+  /** Node-RED's done() of the input: call it through complete(), once. */
+  readonly done: DoneFunction;
+  readonly entry: TraceStep;
+  readonly run: CallRun;
+  /** The session's stepSignal when the step started: the call ending aborts it, and so does this node's removal. */
+  readonly signal: AbortSignal;
+  /** done() was called. */
+  finished: boolean;
+  /** This instance of the node closed (a restart) while the operation went on: its successor finishes it. */
+  handedOver: boolean;
+  /** The operation's work, to its end (what a removed node waits for). */
+  work: Promise<void> | undefined;
+}
+
+/** Completes the operation's input, once. */
+function complete(op: Operation, err?: Error): void {
+  if (op.finished) return;
+  op.finished = true;
+  if (err) op.done(err);
+  else op.done();
 }
 
 /** How long a restarted node's operations wait for the node's next instance. */
@@ -187,11 +204,8 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     const checked = spec.validator.checkForm(def);
     const extra = checked.ok && spec.check ? spec.check(checked.value) : [];
     const check: typeof checked = extra.length > 0 ? { ok: false, problems: extra } : checked;
-    const inflight = new Map<Operation, Promise<void>>();
-    /** The done() of each operation in progress: a restart completes them at once. */
-    const finishers = new Map<Operation, () => void>();
-    /** Operations that go on after this instance closed, for its successor to finish. */
-    const handedOver = new Set<Operation>();
+    /** The operations in progress: what the status counts, a restart completes at once and a removal cancels. */
+    const inflight = new Set<Operation>();
     /** Other elements may hand msgs straight to this one (./hop.ts); Node-RED's send is used while they may not. */
     const direct = directHopsOn(RED);
     if (check.ok && direct) takeHops(node);
@@ -234,7 +248,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         return;
       }
       const session = found.kind === 'live' ? found.session : undefined;
-      if (!session || session.signal.aborted) {
+      if (!session || session.ended) {
         // The caller hung up while the msg was on its way here: nothing to do, as when they hang up mid-element.
         if (session || (found.kind === 'ended' && found.justNow)) {
           done();
@@ -245,93 +259,122 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         return;
       }
       const run = runOf(session);
-      const op: Operation = { run, controller: run.controller };
-      let finished = false;
-      const finish: DoneFunction = (err) => {
-        if (finished) return;
-        finished = true;
-        finishers.delete(op);
-        if (err) done(err);
-        else done();
-      };
-      finishers.set(op, () => finish());
-      const work = handleCall(node, engine, session, msg, send, finish, op);
-      inflight.set(op, work);
-      status.update();
-      void work.finally(() => {
-        inflight.delete(op);
-        status.update();
-      });
-    });
-
-    async function handleCall(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, done: DoneFunction, op: Operation): Promise<void> {
-      const config = (check as { ok: true; value: C }).value;
       session.adopt(msg.call as { vars: Record<string, unknown> });
       session.busy();
-      const entry = session.enter(n.id, spec.element);
+      const entry = session.enter(node.id, spec.element);
+      const op: Operation = { session, engine, msg, send, done, entry, run, signal: session.stepSignal, finished: false, handedOver: false, work: undefined };
+      inflight.add(op);
+      status.update();
+      op.work = handleCall(op);
+    });
+
+    /**
+     * Runs the element on the call. Nothing here waits: the call waits in
+     * the element's own work (spec.run), and what follows its outcome runs as
+     * that promise's reaction, so a waiting call keeps no frame of the
+     * runner, only the operation and two small closures.
+     */
+    function handleCall(op: Operation): Promise<void> {
+      const { session, entry } = op;
+      const config = (check as { ok: true; value: C }).value;
       if (steps.hasSubscribers) steps.publish({ type: spec.type, call: session.id });
-      // One signal for the operation, the call's (runOf): the call ending aborts it, and so does this node's removal.
-      const { controller } = op;
-      const signal = controller.signal;
+      const signal = op.signal;
+      const traceOutcome = (outcome: string): void => {
+        entry.outcome = outcome;
+      };
+      let running: Promise<ElementOutcome>;
       try {
-        const traceOutcome = (outcome: string): void => {
-          entry.outcome = outcome;
-        };
-        const result = await spec.run({ config, t, session, engine, msg, signal, node: n, traceOutcome });
-        entry.outcome = result.outcome;
-        if (handedOver.has(op)) {
+        running = spec.run({ config, t, session, engine: op.engine, msg: op.msg, signal, node, traceOutcome });
+      } catch (err) {
+        running = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      return running.then(
+        (result) => succeeded(op, result),
+        (err: unknown) => failed(op, err),
+      );
+    }
+
+    /** The operation is over: it leaves the node's count. */
+    function ended(op: Operation): void {
+      inflight.delete(op);
+      status.update();
+    }
+
+    /** The element's work is done: the msg goes on through the output the outcome names. */
+    async function succeeded(op: Operation, result: ElementOutcome): Promise<void> {
+      const { session, engine, msg } = op;
+      try {
+        op.entry.outcome = result.outcome;
+        if (op.handedOver) {
           // This instance closed meanwhile (a deploy restarted the node): its next instance sends the call on.
-          const next = await successorOf(n.id, me);
-          if (session.signal.aborted) return;
+          const next = await successorOf(node.id, me);
+          if (session.ended) return;
           if (next?.key === me.key) next.deliver(session, engine, msg, result);
           else {
-            n.warn(t('callflow.errors.interrupted', { call: session.id }));
-            await engine.calls.hangup(session, 'normal', 'system', `node-changed: ${spec.type} ${n.id}`).catch(() => undefined);
+            node.warn(t('callflow.errors.interrupted', { call: session.id }));
+            await engine.calls.hangup(session, 'normal', 'system', `node-changed: ${spec.type} ${node.id}`).catch(() => undefined);
           }
           return;
         }
         lastError = undefined;
-        deliver(n, session, engine, msg, result, send, op.run);
-        done();
+        deliver(node, session, engine, msg, result, op.send, op.run);
+        complete(op);
         result.after?.();
       } catch (err) {
-        if (handedOver.has(op)) {
-          // The instance that could report the error is gone; the call must not wait in silence.
-          entry.outcome = session.signal.aborted ? 'hangup' : 'error';
-          if (!session.signal.aborted) {
-            n.warn(`${t('callflow.errors.interrupted', { call: session.id })}: ${(err as Error).message}`);
-            await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
-          }
-          return;
-        }
-        if (err instanceof CallEndedError || session.signal.aborted) {
-          entry.outcome = 'hangup';
-          done();
-          return;
-        }
-        if (controller.signal.aborted) {
-          // The node closed mid-operation; the call cannot continue through it.
-          entry.outcome = 'interrupted';
-          n.warn(t('callflow.errors.interrupted', { call: session.id }));
-          await engine.calls.hangup(session, 'normal', 'system', `node-closed: ${spec.type} ${n.id}`).catch(() => undefined);
-          done();
-          return;
-        }
-        const error = err instanceof Error ? err : new Error(String(err));
-        entry.outcome = 'error';
-        lastError = error.message.length > 60 ? `${error.message.slice(0, 57)}...` : error.message;
-        const errorOutput = (config as { onError?: 'hangup' | 'output' }).onError === 'output' ? (spec.outputs?.(config) ?? 1) : undefined;
-        if (errorOutput === undefined) {
-          await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
-        } else {
-          msg.call = session.handle();
-          msg.error = { message: error.message, source: { id: n.id, type: spec.type, name: n.name ?? '' } };
-          // An element that says more than a message (a reason to switch on) puts it in msg.payload.
-          if ('payload' in error) msg.payload = error.payload;
-          forward(n, engine, session, msg, send, errorOutput, 'error', op.run);
-        }
-        done(error);
+        await fail(op, err);
+      } finally {
+        ended(op);
       }
+    }
+
+    /** The element's work failed, or the call ended or the node closed under it. */
+    async function failed(op: Operation, err: unknown): Promise<void> {
+      try {
+        await fail(op, err);
+      } finally {
+        ended(op);
+      }
+    }
+
+    async function fail(op: Operation, err: unknown): Promise<void> {
+      const { session, engine, msg, entry } = op;
+      const config = (check as { ok: true; value: C }).value;
+      if (op.handedOver) {
+        // The instance that could report the error is gone; the call must not wait in silence.
+        entry.outcome = session.ended ? 'hangup' : 'error';
+        if (!session.ended) {
+          node.warn(`${t('callflow.errors.interrupted', { call: session.id })}: ${(err as Error).message}`);
+          await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${node.id}`).catch(() => undefined);
+        }
+        return;
+      }
+      if (err instanceof CallEndedError || session.ended) {
+        entry.outcome = 'hangup';
+        complete(op);
+        return;
+      }
+      if (op.signal.aborted) {
+        // The node closed mid-operation; the call cannot continue through it.
+        entry.outcome = 'interrupted';
+        node.warn(t('callflow.errors.interrupted', { call: session.id }));
+        await engine.calls.hangup(session, 'normal', 'system', `node-closed: ${spec.type} ${node.id}`).catch(() => undefined);
+        complete(op);
+        return;
+      }
+      const error = err instanceof Error ? err : new Error(String(err));
+      entry.outcome = 'error';
+      lastError = error.message.length > 60 ? `${error.message.slice(0, 57)}...` : error.message;
+      const errorOutput = (config as { onError?: 'hangup' | 'output' }).onError === 'output' ? (spec.outputs?.(config) ?? 1) : undefined;
+      if (errorOutput === undefined) {
+        await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${node.id}`).catch(() => undefined);
+      } else {
+        msg.call = session.handle();
+        msg.error = { message: error.message, source: { id: node.id, type: spec.type, name: node.name ?? '' } };
+        // An element that says more than a message (a reason to switch on) puts it in msg.payload.
+        if ('payload' in error) msg.payload = error.payload;
+        forward(node, engine, session, msg, op.send, errorOutput, 'error', op.run);
+      }
+      complete(op, error);
     }
 
     /** Sends the msg on the output the outcome names (none: the element ended the call or sent it elsewhere). */
@@ -387,17 +430,17 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       if (successors.get(node.id) === me) successors.delete(node.id);
       if (!removed) {
         // A restart: the operations go on, for the next instance to finish; each input is done now.
-        for (const op of inflight.keys()) {
-          handedOver.add(op);
-          finishers.get(op)?.();
+        for (const op of inflight) {
+          op.handedOver = true;
+          complete(op);
         }
         node.status({});
         done();
         return;
       }
-      // The call's controller: another element running on the same call (a fan-out) stops too, and the call is hung up.
-      for (const op of inflight.keys()) op.controller.abort(new CancelledError('node closed'));
-      const pending = [...inflight.values()];
+      // The call's steps: another element running on the same call (a fan-out) stops too, and the call is hung up.
+      for (const op of inflight) if (!op.signal.aborted) op.session.interruptSteps(new CancelledError('node closed'));
+      const pending = [...inflight].map((op) => op.work ?? Promise.resolve());
       const timer = setTimeout(done, 10_000);
       void Promise.allSettled(pending).then(() => {
         clearTimeout(timer);

@@ -11,8 +11,9 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: menuConfig,
     outputs: (config) => config.options.length + 2,
-    async run({ config, engine, session, signal }) {
-      const result = await menu(
+    // Not async: the call waits in menu() alone, not in a frame of this function too (the result is mapped by a reaction).
+    run({ config, engine, session, signal }) {
+      return menu(
         engine.telephony,
         session,
         {
@@ -26,13 +27,14 @@ export = function register(RED: NodeAPI): void {
           language: config.language,
         },
         signal,
-      );
-      const options = config.options.length;
-      if (result.outcome === 'option') {
-        const label = config.labels[result.index];
-        return { output: result.index, outcome: `option ${result.key}`, payload: { outcome: 'option', key: result.key, ...(label ? { label } : {}), attempts: result.attempts } };
-      }
-      return { output: result.outcome === 'timeout' ? options : options + 1, outcome: result.outcome, payload: { ...result } };
+      ).then((result) => {
+        const options = config.options.length;
+        if (result.outcome === 'option') {
+          const label = config.labels[result.index];
+          return { output: result.index, outcome: `option ${result.key}`, payload: { outcome: 'option', key: result.key, ...(label ? { label } : {}), attempts: result.attempts } };
+        }
+        return { output: result.outcome === 'timeout' ? options : options + 1, outcome: result.outcome, payload: { ...result } };
+      });
     },
   });
 };

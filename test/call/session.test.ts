@@ -253,4 +253,31 @@ describe('call sessions: what a step costs', function () {
     assert.equal(reason.stack?.split('\n').length, 1);
     assert.equal(Error.stackTraceLimit, before, 'the limit is put back');
   });
+
+  it('its steps\' signal ends with the call (same reason), and interruptSteps() cancels the steps without ending it', function () {
+    const { session } = clocked();
+    const first = session.stepSignal;
+    assert.equal(session.stepSignal, first, 'one signal for the steps, not one per step');
+    session.interruptSteps(new Error('node closed'));
+    assert.equal(first.aborted, true);
+    assert.equal(session.ended, undefined, 'the call goes on');
+    assert.equal(session.signal.aborted, false);
+    const second = session.stepSignal;
+    assert.notEqual(second, first, 'the steps after an interruption get a new signal');
+    assert.equal(second.aborted, false);
+    session.end({ reason: 'hangup', by: 'caller', cause: 16 });
+    assert.equal(second.aborted, true);
+    assert.equal(second.reason, session.signal.reason);
+    assert.equal((second.reason as Error).name, 'CallEndedError');
+    assert.equal(session.stepSignal, second, 'no new signal once the call ended');
+  });
+
+  it('makes the signal of its end only when asked, aborted already when asked after the end', function () {
+    const { session } = clocked();
+    session.end({ reason: 'hangup', by: 'caller', cause: 16 });
+    assert.equal(session.signal.aborted, true);
+    assert.equal((session.signal.reason as Error).name, 'CallEndedError');
+    assert.equal(session.stepSignal.aborted, true);
+    assert.equal(session.stepSignal.reason, session.signal.reason);
+  });
 });

@@ -305,6 +305,21 @@ describe('call nodes', function () {
     assert.match(loggedText(), /hung up: this node was stopped \(redeploy or shutdown\) while handling it/);
   });
 
+  it('removed by a deploy while a call waits in it for a key: the wait is cancelled and the call hung up, with a warning', async function () {
+    const entry = { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['mn']] };
+    const menu = { id: 'mn', type: 'callflow-menu', prompts: ['sound:beep'], options: ['1'], labels: [''], repeatKey: '', timeoutSec: 60, retries: 0, invalidPrompts: [], timeoutPrompts: [], language: '', onError: 'hangup', wires: [['spy'], ['spy'], ['spy']] };
+    await helper.load(NODES, flow([entry, menu, { id: 'spy', type: 'helper' }], ['mn']), CREDS);
+    await ready();
+    const call = sim.placeCall({ from: '1', to: '2' });
+    await call.until('playback-end');
+    await waitForStatus(node('mn'), (s) => s.fill === 'blue');
+    // The menu waits 60 s for a key: only its removal can end the wait within the test's time.
+    await redeploy(flow([{ ...entry, wires: [[]] }], []), CREDS);
+    const report = await call.ended();
+    assert.equal(report.ended?.by, 'application');
+    assert.match(loggedText(), /hung up: this node was stopped \(redeploy or shutdown\) while handling it/);
+  });
+
   it('a msg that outlived its call by more than a second (held in a delay node) gets done(err) saying so', async function () {
     await helper.load(
       [...NODES, delayNode],
