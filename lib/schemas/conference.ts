@@ -5,6 +5,7 @@
  * stored documents are checked with these.
  */
 import { MEDIA_PATTERN } from '../ari/media';
+import { onError, type OnError } from './elements';
 import { Validator } from './validator';
 
 /** open: a room's code, or any other code makes a meeting on the fly; secured: only rooms' codes; direct_*: no code asked. */
@@ -210,7 +211,7 @@ export interface ConferenceConfig {
   /** For direct call flows: the room callers go into ('' a meeting of the dialed number). */
   room: string;
   properties: ConferenceProperties;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 
 export const conferenceConfig = new Validator<ConferenceConfig>('callflow-conference', {
@@ -221,7 +222,7 @@ export const conferenceConfig = new Validator<ConferenceConfig>('callflow-confer
     callFlow: { type: 'string', enum: ['', ...CALL_FLOWS], default: '', description: '"" (the routing table decides), open, secured, direct_host or direct_participant' },
     room: { type: 'string', pattern: '^([A-Za-z0-9_-]{1,64})?$', default: '', description: 'a room id, or empty' },
     properties: { ...conferencePropertiesSchema, default: {} },
-    onError: { type: 'string', enum: ['hangup', 'output'], default: 'hangup', description: '"hangup" (end the call) or "output" (continue on the error output)' },
+    onError,
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },
   },
   required: ['meetings', 'callFlow', 'room', 'properties', 'onError'],

@@ -11,11 +11,17 @@ const MEDIA_DESCRIPTION =
   'a media URI: sound:<file>, recording:<name> (relative names: no leading /, no . or .. parts), number:<integer>, digits:<0-9*#>, characters:<text>, tone:<name or tone data>[;tonezone=<zone>] or an http(s):// URL';
 
 const name = { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' } as const;
-const onError = {
+/**
+ * What an element does when it fails: hang up; continue on its error output; or continue in the release set's
+ * exception-handling flow (docs/releases.md), hanging up when there is none. Every element's schema uses this one.
+ */
+export const ON_ERROR = ['hangup', 'output', 'exception'] as const;
+export type OnError = (typeof ON_ERROR)[number];
+export const onError = {
   type: 'string',
-  enum: ['hangup', 'output'],
+  enum: ON_ERROR,
   default: 'hangup',
-  description: '"hangup" (end the call) or "output" (continue on the error output)',
+  description: '"hangup" (end the call), "output" (continue on the error output) or "exception" (continue in the exception-handling flow)',
 } as const;
 const outputs = { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' } as const;
 const languageRule = {
@@ -59,7 +65,7 @@ export const entryConfig = new Validator<EntryConfig>('callflow-entry', {
 
 export interface AnswerConfig {
   name?: string;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 export const answerConfig = new Validator<AnswerConfig>('callflow-answer', {
   type: 'object',
@@ -74,7 +80,7 @@ export interface PlayConfig {
   bargeIn: boolean;
   repeat: number;
   answer: boolean;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 const prompts = {
   type: 'array',
@@ -150,7 +156,7 @@ export interface CollectConfig {
   timeoutPrompts: string[];
   variable: string;
   language: string;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 export const collectConfig = new Validator<CollectConfig>('callflow-collect', {
   type: 'object',
@@ -195,7 +201,7 @@ export interface MenuConfig {
   invalidPrompts: string[];
   timeoutPrompts: string[];
   language: string;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 export const menuConfig = new Validator<MenuConfig>('callflow-menu', {
   type: 'object',
@@ -252,7 +258,7 @@ export interface TransferConfig {
   flow: string;
   ringTimeoutSec?: number;
   callerId: string;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 export const transferConfig = new Validator<TransferConfig>('callflow-transfer', {
   type: 'object',
@@ -338,7 +344,7 @@ export interface Assignment {
 export interface SetConfig {
   name?: string;
   assignments: Assignment[];
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 export const setConfig = new Validator<SetConfig>('callflow-set', {
   type: 'object',
@@ -386,7 +392,7 @@ export interface RecordConfig {
   prompts: string[];
   variable: string;
   language: string;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 export const recordConfig = new Validator<RecordConfig>('callflow-record', {
   type: 'object',

@@ -4,6 +4,7 @@
  */
 import { dialTemplateSchema } from '../ari/dialstring';
 import { CALL_FLOWS, type CallFlowName } from './conference';
+import { onError, type OnError } from './elements';
 import { Validator } from './validator';
 
 /**
@@ -46,7 +47,7 @@ export interface HttpIvrConfig {
   language: string;
   /** Requests per call at most. */
   maxRequests: number;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 
 /** Header names the node writes itself (or that would change the request's framing or its signature). */
@@ -110,7 +111,7 @@ export const httpIvrConfig = new Validator<HttpIvrConfig>('callflow-http-ivr', {
     callFlow: { type: 'string', enum: ['', ...CALL_FLOWS], default: '', description: '"" (the routing table decides), open, secured, direct_host or direct_participant' },
     language: { type: 'string', pattern: '^([a-z]{2,3}([_-][A-Za-z0-9]{2,8})?)?$', default: '', description: "a language code such as en, fr or pt_BR (empty: the call's language)" },
     maxRequests: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'a whole number from 1 to 1000' },
-    onError: { type: 'string', enum: ['hangup', 'output'], default: 'hangup', description: '"hangup" (end the call) or "output" (continue on the error output)' },
+    onError,
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },
   },
   required: ['url', 'method', 'encoding', 'mode', 'headers', 'timeoutSec', 'retries', 'fallbackUrl', 'allowlist', 'returns', 'dialString', 'queueContext', 'sipEndpoint', 'meetings', 'callFlow', 'language', 'maxRequests', 'onError'],

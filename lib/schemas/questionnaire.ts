@@ -6,6 +6,7 @@
  * loops).
  */
 import { MEDIA_PATTERN } from '../ari/media';
+import { onError, type OnError } from './elements';
 import { Validator } from './validator';
 
 export const QUESTION_KINDS = ['choice', 'rating', 'number', 'yesno', 'spoken'] as const;
@@ -146,7 +147,7 @@ export interface QuestionnaireNodeConfig {
   /** The callflow-questions config node. */
   questions: string;
   language: string;
-  onError: 'hangup' | 'output';
+  onError: OnError;
 }
 
 export const questionnaireNodeConfig = new Validator<QuestionnaireNodeConfig>('callflow-questionnaire', {
@@ -155,7 +156,7 @@ export const questionnaireNodeConfig = new Validator<QuestionnaireNodeConfig>('c
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
     questions: { type: 'string', minLength: 1, maxLength: 100, description: 'a questionnaire (a callflow-questions config node)' },
     language: { type: 'string', pattern: '^([a-z]{2,3}([_-][A-Za-z0-9]{2,8})?)?$', default: '', description: "a language code such as en, fr or pt_BR (empty: the call's language)" },
-    onError: { type: 'string', enum: ['hangup', 'output'], default: 'hangup', description: '"hangup" (end the call) or "output" (continue on the error output)' },
+    onError,
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },
   },
   required: ['questions', 'language', 'onError'],

@@ -27,6 +27,7 @@ import { CallEndedError, CancelledError } from '../../lib/ari/errors';
 import { readHandle } from '../../lib/call/handle';
 import type { CallSession, TraceStep } from '../../lib/call/session';
 import { hashNodes } from '../../lib/releases/nodes';
+import type { OnError } from '../../lib/schemas/elements';
 import type { Validator } from '../../lib/schemas/validator';
 import { findEngine, type Engine } from '../deployed/engine';
 import { directHopsOn, hop, refuseHops, sentThroughNodeRed, takeHops, type HopCount } from './hop';
@@ -364,9 +365,12 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       const error = err instanceof Error ? err : new Error(String(err));
       entry.outcome = 'error';
       lastError = error.message.length > 60 ? `${error.message.slice(0, 57)}...` : error.message;
-      const errorOutput = (config as { onError?: 'hangup' | 'output' }).onError === 'output' ? (spec.outputs?.(config) ?? 1) : undefined;
+      const onError = (config as { onError?: OnError }).onError;
+      const errorOutput = onError === 'output' ? (spec.outputs?.(config) ?? 1) : undefined;
       if (errorOutput === undefined) {
-        await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${node.id}`).catch(() => undefined);
+        // "exception": the release set's exception-handling flow takes the call, when there is one; else it ends.
+        const diverted = onError === 'exception' && engine.toExceptionFlow(session, 'element-error', `${spec.type} ${node.id}: ${error.message}`, node.id);
+        if (!diverted) await engine.calls.hangup(session, 'normal_unspecified', 'system', `element-error: ${spec.type} ${node.id}`).catch(() => undefined);
       } else {
         msg.call = session.handle();
         msg.error = { message: error.message, source: { id: node.id, type: spec.type, name: node.name ?? '' } };
@@ -404,7 +408,12 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       if ((wires[output]?.length ?? 0) === 0) {
         // An output marked as ending the call does so on purpose: no warning.
         if (ends.has(output + 1)) n.debug(t('callflow.errors.ended-here', { call: session.id, output: output + 1, outcome }));
-        else n.warn(t('callflow.errors.unwired', { call: session.id, output: output + 1, outcome }));
+        else {
+          n.warn(t('callflow.errors.unwired', { call: session.id, output: output + 1, outcome }));
+          // An output left unwired by mistake: the exception-handling flow takes the call, when there is one.
+          const cause = outcome === 'error' ? 'element-error' : 'unwired-output';
+          if (engine.toExceptionFlow(session, cause, `output ${output + 1} (${outcome}) of ${spec.type} ${n.id} is not wired`, n.id)) return;
+        }
         // An error with nowhere to go is a fault, not the flow's end.
         if (outcome === 'error') engine.calls.hangup(session, 'normal', 'system', `element-error: ${spec.type} ${n.id}`).catch(() => undefined);
         else engine.calls.hangup(session, 'normal').catch(() => undefined);

@@ -40,10 +40,10 @@ describe('the exception-handling flow', function () {
     { id: `spy-${flow}`, type: 'helper', z: `t-${flow}` },
   ];
 
-  /** Deploys "sales" (official) and "errors", makes "errors" the exception-handling flow and releases it. */
-  async function withExceptionFlow(): Promise<void> {
-    await helper.load(NODES, [...configs(), ...flowTab('sales', 'official', 'sound:hello-world'), ...flowTab('errors', '', 'sound:sorry-youre-having-problems')], CREDS);
-    await waitForStatus(node('e-sales'), hasText('v1: Official Release'));
+  /** Deploys "sales" (official; `sales` replaces its tab) and "errors", makes "errors" the exception-handling flow and releases it. */
+  async function withExceptionFlow(sales: object[] = flowTab('sales', 'official', 'sound:hello-world')): Promise<void> {
+    await helper.load(NODES, [...configs(), ...sales, ...flowTab('errors', '', 'sound:sorry-youre-having-problems')], CREDS);
+    if ((sales[1] as { releases?: string }).releases) await waitForStatus(node('e-sales'), hasText('v1: Official Release'));
     await waitForStatus(node('e-errors'), hasText('v1: New'));
     const v = '/callflow/releases/r1/flows/errors/versions/v1';
     const editor = (req: ReturnType<ReturnType<typeof helper.request>['post']>) => req.set('X-Callflow-Editor', 'editor-a');
@@ -79,6 +79,52 @@ describe('the exception-handling flow', function () {
     assert.equal(msg.call.flow, 'sales');
     assert.equal(msg.call.exception, undefined);
     assert.deepEqual(call.heard.map((h) => h.media), ['sound:hello-world']);
+  });
+
+  /**
+   * "sales" whose play node fails (a sound Asterisk does not have) or whose output is not wired: a flow without
+   * versions (its entry names no release set), since a release's checks would refuse both faults. The exception
+   * flow of the connection's release set takes its failed calls all the same.
+   */
+  const failingSales = (play: Record<string, unknown>): object[] =>
+    flowTab('sales', '', 'sound:hello-world').map((n) => {
+      const id = (n as { id: string }).id;
+      if (id === 'p-sales') return { ...n, ...play };
+      if (id === 'e-sales') return { ...n, releases: '', version: '' };
+      return n;
+    });
+
+  it('takes a call whose element failed with "on error: exception flow", with cause element-error and where it failed', async function () {
+    await withExceptionFlow(failingSales({ prompts: ['sound:no-such-sound-anywhere'], onError: 'exception' }));
+    const got = nextMessage<ExceptionMsg>(node('spy-errors'), 15_000);
+    const call = await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] }).ended();
+    const exception = (await got).call.exception;
+    assert.ok(exception, 'msg.call.exception');
+    assert.equal(exception.cause, 'element-error');
+    assert.equal(exception.node, 'p-sales');
+    assert.deepEqual([exception.flow, exception.version], ['sales', undefined]);
+    assert.match(exception.message, /^callflow-play p-sales: Asterisk could not play sound:no-such-sound-anywhere/);
+    // The failed playback is in the report (its outcome says it failed), then the exception flow's prompt.
+    assert.deepEqual(call.heard.map((h) => h.media), ['sound:no-such-sound-anywhere', 'sound:sorry-youre-having-problems']);
+  });
+
+  it('takes a call that left through an output nothing is wired to, with cause unwired-output', async function () {
+    await withExceptionFlow(failingSales({ wires: [[]] }));
+    const got = nextMessage<ExceptionMsg>(node('spy-errors'), 15_000);
+    const call = await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] }).ended();
+    const exception = (await got).call.exception;
+    assert.ok(exception, 'msg.call.exception');
+    assert.equal(exception.cause, 'unwired-output');
+    assert.equal(exception.node, 'p-sales');
+    assert.match(exception.message, /^output 1 \(done\) of callflow-play p-sales is not wired$/);
+    assert.deepEqual(call.heard.map((h) => h.media), ['sound:hello-world', 'sound:sorry-youre-having-problems']);
+  });
+
+  it('an output marked as ending the call still ends it, exception flow or not', async function () {
+    await withExceptionFlow(failingSales({ wires: [[]], ends: [1] }));
+    const call = await simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] }).ended();
+    assert.deepEqual(call.heard.map((h) => h.media), ['sound:hello-world']);
+    assert.doesNotMatch(loggedText(), /goes on to the exception-handling flow/);
   });
 
   it('without an exception-handling flow, a call whose flow is missing is hung up as before', async function () {
