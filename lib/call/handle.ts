@@ -60,7 +60,7 @@ export interface CallException {
   cause: 'no-flow' | 'element-error' | 'unwired-output';
   /** What happened, in English (at most 300 characters). */
   message: string;
-  /** The flow, version and node the call failed in (absent: it had none yet). */
+  /** The flow, version and node the call failed in; for no-flow, the flow it was sent to (absent: none was named). */
   flow?: string;
   version?: string;
   node?: string;

@@ -18,6 +18,18 @@ import { describeReferences, type FlowReference } from './references';
 import { ALLOWED, ReleaseError, STATE_NAMES, TYPE_NAMES } from './states';
 import { versionView, type VersionView } from './views';
 
+/**
+ * The flow whose released version (official, or gray) has `type`: the one that acts as it at run time. A Type on a
+ * New or Unreleased version changes nothing until that version is released.
+ */
+export function releasedFlowOfType(doc: ReleasesDocument, type: FlowType): string | undefined {
+  if (type === 'other') return undefined;
+  for (const [flow, f] of Object.entries(doc.flows)) {
+    for (const r of Object.values(f.versions)) if (r.type === type && ((r.state === 'official' && !r.retiring) || r.state === 'gray')) return flow;
+  }
+  return undefined;
+}
+
 /** The flow (other than `except`) one of whose versions has `type`, with that version; undefined when none. */
 export function flowOfType(doc: ReleasesDocument, type: FlowType, except?: string): { flow: string; version: string } | undefined {
   if (type === 'other') return undefined;
@@ -37,6 +49,14 @@ export function setType(book: BookDocument, flow: string, version: string, type:
         throw new ReleaseError(409, `the Type of version ${version} of flow ${flow} cannot be changed: it is ${STATE_NAMES[record.state]}, and only a New or Unreleased version's Type can be`, {
           state: record.state,
           allowed: [...ALLOWED[record.state]],
+        });
+      }
+      // One flow is not both: its versions may carry one of the two special types.
+      const otherType = type === 'main' ? 'exception' : type === 'exception' ? 'main' : undefined;
+      const mixed = otherType ? Object.entries(book.flowOf(doc, flow).versions).find(([v, r]) => v !== version && r.type === otherType) : undefined;
+      if (mixed && otherType) {
+        throw new ReleaseError(409, `version ${mixed[0]} of flow ${flow} is its ${TYPE_NAMES[otherType].toLowerCase()}: one flow cannot be both, so change that version's Type first`, {
+          state: record.state,
         });
       }
       const taken = flowOfType(doc, type, flow);

@@ -24,7 +24,7 @@
 import type { Logger } from '../log';
 import type { FlowType, GraySettings, ReleaseRequest, ReleaseState } from '../schemas/releases';
 import type { SnapshotSummary } from '../store/port';
-import { flowOfType, setType } from './attributes';
+import { flowOfType, releasedFlowOfType, setType } from './attributes';
 import { callEnded, callStarted, type CallEndKind } from './counters';
 import { reconcile } from './deploy';
 import type { FlowDiff } from './diff';
@@ -217,9 +217,12 @@ export class ReleaseBook {
     this.book.changed();
   }
 
-  /** The exception-handling flow (the router's VersionChooser asks it for failed calls), if the release set has one. */
+  /**
+   * The exception-handling flow (the router's VersionChooser asks it for failed calls), if the release set has one:
+   * the flow whose official or gray version has that Type (attributes.ts).
+   */
   exceptionFlow(): string | undefined {
-    return flowOfType(this.book.doc, 'exception')?.flow;
+    return releasedFlowOfType(this.book.doc, 'exception');
   }
 
   /** The flow whose versions have `type` (main, exception), if any; the version named is one of them. */

@@ -38,7 +38,7 @@ export type RouteLevel = 'dialplan' | 'number' | 'group' | 'account' | 'only-flo
 
 export type RouteResult =
   | { flow: string; handler: FlowHandler; level: RouteLevel; group?: string; version?: string; settings: RouteSettings }
-  | { refused: string; settings: RouteSettings };
+  | { refused: string; settings: RouteSettings; /** The flow the call was sent to, when one was named (it is not there, or refuses calls). */ flow?: string };
 
 export class FlowRouter {
   private readonly flows = new Map<string, FlowHandler>();
@@ -165,7 +165,7 @@ export class FlowRouter {
     const found = (flow: string, level: RouteLevel): RouteResult | undefined => {
       const choice = this.entryFor(flow, session.caller.number, level === 'dialplan' ? args[1]?.trim() || undefined : undefined);
       if (!choice) return undefined;
-      if ('refused' in choice) return { refused: choice.refused, settings };
+      if ('refused' in choice) return { refused: choice.refused, settings, flow };
       const result: RouteResult = { flow, handler: choice.handler, level, settings };
       if (choice.version !== undefined) result.version = choice.version;
       if (match?.group) result.group = match.group;
@@ -173,7 +173,7 @@ export class FlowRouter {
     };
     const named = args[0]?.trim();
     if (named) {
-      return found(named, 'dialplan') ?? { refused: `the dialplan asked for flow "${named}", which is not deployed (deployed: ${this.describe()})`, settings };
+      return found(named, 'dialplan') ?? { refused: `the dialplan asked for flow "${named}", which is not deployed (deployed: ${this.describe()})`, settings, flow: named };
     }
     if (this.broken) return { refused: `the routing table of this connection is invalid (${this.broken})`, settings };
     if (match) {
@@ -181,7 +181,7 @@ export class FlowRouter {
         return { refused: `the routing table has no flow for ${session.dialed || 'an empty number'}: no number entry, no group and no account default`, settings };
       }
       const where = match.level === 'group' ? `group "${match.group ?? ''}"` : match.level === 'number' ? 'its number entry' : 'the account default';
-      return found(match.flow, match.level) ?? { refused: `the routing table sends ${session.dialed} (${where}) to flow "${match.flow}", which is not deployed (deployed: ${this.describe()})`, settings };
+      return found(match.flow, match.level) ?? { refused: `the routing table sends ${session.dialed} (${where}) to flow "${match.flow}", which is not deployed (deployed: ${this.describe()})`, settings, flow: match.flow };
     }
     // The exception-handling flow takes failed calls; it is not "the only flow" a call without a name goes to.
     const candidates = [...this.flows.keys(), ...[...this.versioned.keys()].filter((f) => !this.isExceptionFlow(f))];

@@ -338,7 +338,7 @@ export class Engine {
       const result = this.router.route(session, args);
       session.settings = result.settings;
       if (result.settings.language) session.language = result.settings.language;
-      if ('flow' in result) {
+      if ('handler' in result) {
         session.flow = result.flow;
         session.version = result.version;
         session.route = result.group === undefined ? { level: result.level } : { level: result.level, group: result.group };
@@ -358,7 +358,7 @@ export class Engine {
       }
       if (session.ended) return;
       // A campaign's answered call keeps its own rule (the attempt's flow-missing cause); any other goes on to the exception flow, if there is one.
-      if (!session.campaign && this.toExceptionFlow(session, 'no-flow', result.refused)) return;
+      if (!session.campaign && this.toExceptionFlow(session, 'no-flow', result.refused, undefined, result.flow)) return;
       this.log.warn(`call ${session.id} from ${session.caller.number || 'an unknown number'} to ${session.dialed} dropped: ${result.refused}`);
       // Cause 1 (unallocated number): a caller that was not answered hears 404 Not Found. A campaign's answered call
       // whose flow is not there did not end its own way: the system ended it (its attempt is lost, not answered).
@@ -370,16 +370,19 @@ export class Engine {
 
   /**
    * Sends a failed call on to the exception-handling flow of its release set
-   * (docs/releases.md), with why in msg.call.exception. False when there is
+   * (docs/releases.md), with why in msg.call.exception; `asked`: the flow a
+   * call no flow took was sent to. False when there is
    * none deployed here, or the call was sent there once already (a failure
    * in the exception flow itself ends the call as any failure would).
    */
-  toExceptionFlow(session: CallSession, cause: CallException['cause'], message: string, node?: string): boolean {
+  toExceptionFlow(session: CallSession, cause: CallException['cause'], message: string, node?: string, asked?: string): boolean {
     if (session.exception || session.ended || this.closed) return false;
-    const entry = this.router.exceptionEntry(session.caller.number, session.flow);
+    // The flow it failed in, or (no flow took it) the one it was sent to: its release set's exception flow comes first.
+    const from = session.flow ?? asked;
+    const entry = this.router.exceptionEntry(session.caller.number, from);
     if (!entry) return false;
     const exception: CallException = { cause, message: message.length > 300 ? `${message.slice(0, 297)}...` : message, at: new Date().toISOString() };
-    if (session.flow !== undefined) exception.flow = session.flow;
+    if (from !== undefined) exception.flow = from;
     if (session.version !== undefined) exception.version = session.version;
     if (node !== undefined) exception.node = node;
     session.exception = exception;

@@ -64,7 +64,7 @@ describe('the exception-handling flow', function () {
     assert.ok(exception, 'msg.call.exception');
     assert.equal(exception.cause, 'no-flow');
     assert.match(exception.message, /the dialplan asked for flow "nosuch", which is not deployed/);
-    assert.equal(exception.flow, undefined, 'the call had no flow yet');
+    assert.equal(exception.flow, 'nosuch', 'the flow the call was sent to');
     assert.equal(msg.call.flow, 'errors');
     assert.equal((msg.call as { version?: string }).version, 'v1');
     assert.deepEqual(call.heard.map((h) => h.media), ['sound:sorry-youre-having-problems'], 'the caller hears the exception flow, not silence and a hangup');

@@ -72,6 +72,21 @@ describe('release book: attributes', function () {
       assert.deepEqual(h.book.flowOfType('exception'), { flow: 'errors', version: 'v1' });
     });
 
+    it('acts at run time only from a released version: the exception flow is the one whose official or gray version has the Type', async function () {
+      await h.book.setType('errors', 'v1', 'exception', alice);
+      assert.equal(h.book.exceptionFlow(), undefined, 'Unreleased: it changes nothing yet');
+      await h.book.release('errors', 'v1', { target: 'official' }, alice);
+      assert.equal(h.book.exceptionFlow(), 'errors');
+      await h.book.cancel('errors', 'v1', alice);
+      assert.equal(h.book.exceptionFlow(), undefined, 'its release cancelled');
+    });
+
+    it('keeps one flow from being both the main and the exception-handling flow', async function () {
+      await h.book.setType('sales', 'v1', 'main', alice);
+      await refused(() => h.book.setType('sales', 'v2', 'exception', alice), 409, /version v1 of flow sales is its main flow: one flow cannot be both/);
+      assert.equal(h.book.version('sales', 'v2').type, 'other');
+    });
+
     it('is copied to a clone: a new version of the main flow is the main flow', async function () {
       await h.book.setType('sales', 'v1', 'main', alice);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
