@@ -153,5 +153,26 @@ export function notifier(s: NotificationSettings): ((failure: FinalFailure) => N
   };
   const to = parse('notifyTo');
   const text = parse('notifyText');
-  return (failure) => ({ type, to: render(to, failure, s.name).trim(), text: render(text, failure, s.name) });
+  return (failure) => {
+    const recipient = render(to, failure, s.name).trim();
+    return { type, to: recipientOf(type, recipient), text: render(text, failure, s.name) };
+  };
+}
+
+const PHONE = /^\+?[0-9]{3,32}$/;
+const EMAIL = /^[^\s@,;<>"'()[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
+
+/**
+ * The recipient a notification may carry: one phone number for an SMS (spaces, dashes, dots and parentheses
+ * dropped), one e-mail address for an e-mail (no list: a contact field holding "a@x.com, b@y.com" would send the
+ * campaign's text to whoever it names); other types take the text as rendered. Anything else: empty, so that the
+ * node warns and nothing is sent to a recipient the contact list made up.
+ */
+export function recipientOf(type: Exclude<NotifyType, 'none'>, rendered: string): string {
+  if (type === 'sms') {
+    const digits = rendered.replace(/[\s.()-]/g, '');
+    return PHONE.test(digits) ? digits : '';
+  }
+  if (type === 'email') return rendered.length <= 254 && EMAIL.test(rendered) ? rendered : '';
+  return rendered;
 }

@@ -74,6 +74,17 @@ describe('failed-call notification templates', function () {
     assert.equal(notifier({ name: 'n', notifyType: 'none', notifyText: 'x' }), undefined);
   });
 
+  it('gives an SMS one phone number and an e-mail one address: a contact field naming several, or anything else, leaves no recipient', function () {
+    const sms = notifier({ name: 'n', notifyType: 'sms', notifyTo: '{custom.phone}', notifyText: 'x' });
+    const email = notifier({ name: 'n', notifyType: 'email', notifyTo: '{custom.email}', notifyText: 'x' });
+    assert.ok(sms && email);
+    const to = (render: typeof sms, value: unknown): string => render(failure({ phone: value, email: value })).to;
+    assert.equal(to(sms, '+86 139-0000 (0001)'), '+8613900000001');
+    for (const bad of ['+86139, +1555', '139;140', 'call me', '12', '+'.repeat(3), 'tel:+1555']) assert.equal(to(sms, bad), '', bad);
+    assert.equal(to(email, 'ann@example.com'), 'ann@example.com');
+    for (const bad of ['ann@example.com, eve@evil.example', 'ann@example.com;eve@evil.example', 'Ann <ann@example.com>', 'ann@', '@example.com', 'ann@localhost', 'a b@example.com', `${'a'.repeat(65)}@example.com`]) assert.equal(to(email, bad), '', bad);
+  });
+
   it('reads {{ and }} as braces, and a lone brace after them as a problem', function () {
     assert.deepEqual(parseTemplate('{{'.repeat(500), 'notifyText'), { parts: ['{'.repeat(500)] });
     assert.deepEqual(parseTemplate('{'.repeat(999), 'notifyText'), { problems: ['notifyText: a { at character 999 has no } after its name (write {{ for a brace)'] });
