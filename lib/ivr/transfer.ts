@@ -252,10 +252,23 @@ export function queueName(queue: string, session: Pick<CallSession, 'vars' | 'ca
   if (!QUEUE_NAME.test(text)) {
     throw new DialStringError('queue', text, `the queue name from ${from} (${queue}), ${quoted(text)}, is not a queue name: 1 to 80 letters, digits, _ . or - expected`);
   }
+  // A value the call carries (a caller may have keyed it in) must not name one of the dialplan's special extensions
+  // of the queue context: those run on start, hangup, bad input or timeouts, not Queue().
+  if (SPECIAL_EXTENSIONS.has(text)) {
+    throw new DialStringError('queue', text, `the queue name from ${from} (${queue}), ${quoted(text)}, is one of Asterisk's special extensions (${[...SPECIAL_EXTENSIONS].join(', ')}), not a queue`);
+  }
   return text;
 }
 
 const QUEUE_NAME = new RegExp(QUEUE_NAME_PATTERN);
+
+/**
+ * The extensions Asterisk's own code jumps to by name: s (start), i (invalid), t and T (timeouts), e (exception) in
+ * main/pbx.c (__ast_pbx_run, lines 2922-3127 at f0c1c1a7); h after a bridge or a hangup (main/bridge_after.c 464);
+ * a and o in apps/app_voicemail.c; failed for call files (main/pbx.c 6231); fax (res/res_fax.c 3958); talk
+ * (apps/app_talkdetect.c 213).
+ */
+const SPECIAL_EXTENSIONS = new Set(['s', 'i', 't', 'T', 'e', 'h', 'a', 'o', 'failed', 'fax', 'talk']);
 
 /** To a queue: the queue's extension in the dialplan context whose extensions run Queue(), from priority 1. */
 export function transferToQueue(

@@ -97,6 +97,13 @@ describe('skill queue and associated data', function () {
       assert.throws(() => queueName('{vars.queue}', call({ queue: { name: 'sales' } })), /queue: the queue name from the call variable queue \(\{vars\.queue\}\), "\{\\"name\\":\\"sales\\"\}", is not a queue name/);
     });
 
+    it('refuses a value naming one of the dialplan\'s special extensions (a caller may have keyed it in)', function () {
+      for (const value of ['s', 'h', 'i', 't', 'T', 'e', 'a', 'o', 'failed', 'fax', 'talk']) {
+        assert.throws(() => queueName('{vars.queue}', call({ queue: value })), new RegExp(`, "${value}", is one of Asterisk's special extensions`), value);
+      }
+      assert.equal(queueName('{vars.queue}', call({ queue: 'sales-h' })), 'sales-h');
+    });
+
     it('says what is missing: a variable the call does not have (an Object.prototype name too), a call no campaign placed, a campaign without a skill queue', function () {
       assert.throws(() => queueName('{vars.constructor}', call({})), /^DialStringError: queue: \{vars\.constructor\}: the call variable constructor is empty or not set/);
       assert.throws(() => queueName('{campaign.skillQueue}', call({})), /queue: \{campaign\.skillQueue\}: this call has no skill queue to transfer to \(it is not a call a campaign placed\)/);
