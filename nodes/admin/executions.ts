@@ -2,9 +2,9 @@
  * Executions of a flow version, for the "Call flows" sidebar to draw on the canvas (docs/releases.md, Executions):
  *   GET callflow/releases/:set/flows/:flow/versions/:version/calls?limit=
  * answers `{ live: [...], recent: [...], records }`:
- * - live: the calls in progress on the version, over every connection: id, caller, start, the element each is at
+ * - live: the calls in progress on the version, on its connection: id, caller, start, the element each is at
  *   and the elements it passed (node ids, element, time, outcome), and the keys pressed;
- * - recent: the version's ended calls, newest first, from the call records of the store its connection names
+ * - recent: the version's ended calls on its connection, newest first, from the call records of the store it names
  *   (at most `limit`, 1 to 100, default 20): the same, with the end (who, reason, duration);
  * - records: "kept", or why there are none to show ("off": the connection keeps no records; "unavailable": its store
  *   cannot be reached; "not-deployed": the version is not deployed).
@@ -102,13 +102,14 @@ export function registerExecutionsApi(RED: NodeAPI): void {
       res.status(400).json({ message: 'limit: a whole number from 1 to 100' });
       return;
     }
+    // Only the version's own connection: another release set (or connection) may have a flow and version of the same names.
+    const deployed = book.deployedVersion(flow, version);
     const live: Execution[] = [];
     for (const engine of enginesWithCalls()) {
-      if (engine.callCount === 0) continue;
+      if (engine.callCount === 0 || engine.id !== deployed?.connection) continue;
       for (const s of engine.calls.list()) if (s.flow === flow && s.version === version && !s.ended) live.push(liveExecution(s));
     }
     live.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-    const deployed = book.deployedVersion(flow, version);
     const engine = deployed ? findEngine(deployed.connection) : undefined;
     const answer = (recent: Execution[], records: string): void => {
       // A call whose record is saved is over, whatever the registry still holds of it while Asterisk's last events come.
@@ -127,7 +128,7 @@ export function registerExecutionsApi(RED: NodeAPI): void {
         while (recent.length < limit && scanned < SCAN) {
           const page = await store.pageCallRecords({ flow, limit: 100, ...(after === undefined ? {} : { after }) });
           scanned += page.items.length;
-          for (const r of page.items) if (r.version === version && recent.length < limit) recent.push(recordExecution(r));
+          for (const r of page.items) if (r.version === version && r.connection === deployed.connection && recent.length < limit) recent.push(recordExecution(r));
           if (!page.next) break;
           after = page.next;
         }
