@@ -88,7 +88,9 @@ export function recordCall(telephony: RecordingTelephony, channelId: string, war
       (err: unknown) => fail(`Asterisk refused the recording: ${(err as Error).message}`, true),
     );
   };
-  telephony.snoop(channelId, { snoopId, spy: 'both', appArgs: ['recording'] }).catch((err: unknown) => fail(`Asterisk refused the snoop channel: ${(err as Error).message}`, false));
+  // A request that failed may still have made the channel (a timeout, a lost answer): it is hung up too, at no cost
+  // when there is none (Asterisk answers 404).
+  telephony.snoop(channelId, { snoopId, spy: 'both', appArgs: ['recording'] }).catch((err: unknown) => fail(`Asterisk refused the snoop channel: ${(err as Error).message}`, true));
   return started;
 }
 

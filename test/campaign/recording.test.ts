@@ -13,7 +13,7 @@ import { AriConnection } from '../../lib/ari/connection';
 import { AriError } from '../../lib/ari/errors';
 import type { Reconciliation, TelephonyEvent } from '../../lib/ari/port';
 import { CallRegistry, snoopChannelId } from '../../lib/call/registry';
-import { callRecordingName, recordCall, recordingOfResumedCall } from '../../lib/campaign/recording';
+import { callRecordingName, recordCall, recordingOfResumedCall, type RecordingTelephony } from '../../lib/campaign/recording';
 import { RawAri } from '../support/raw-ari';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
@@ -77,6 +77,27 @@ describe('campaign call recording (simulated Asterisk)', function () {
     assert.ok('error' in started);
     assert.match(started.error, /Asterisk refused the snoop channel/);
     assert.equal(warnings.length, 1);
+  });
+
+  it('a snoop request whose answer is lost (the channel was made): the snoop channel is hung up, the call goes on unrecorded', async function () {
+    const id = await answeredCall();
+    // Asterisk makes the snoop channel, but its answer never comes (the request times out).
+    const lostAnswer: RecordingTelephony = {
+      snoop: async (...args: Parameters<RecordingTelephony['snoop']>) => {
+        await r.conn.snoop(...args);
+        throw new Error('no answer from Asterisk within 10000 ms');
+      },
+      record: (...args) => r.conn.record(...args),
+      hangup: (...args) => r.conn.hangup(...args),
+      watchChannel: (...args) => r.conn.watchChannel(...args),
+      getChannel: (...args) => r.conn.getChannel(...args),
+    };
+    const snoopGone = nextEvent(r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === snoopChannelId(id));
+    const started = await recordCall(lostAnswer, id, () => undefined);
+    assert.ok('error' in started);
+    assert.match(started.error, /Asterisk refused the snoop channel: no answer from Asterisk/);
+    await snoopGone;
+    assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id], 'the call goes on, without the snoop channel');
   });
 
   it('a resumed call names the recording its snoop channel still makes, or says there is none', async function () {
