@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { csvRecords } from '../../lib/campaign/csv';
 import { readExamples } from '../../lib/playground/home';
-import { useEditor } from '../support/browser';
+import { untilInPage, useEditor } from '../support/browser';
 
 const example = readExamples().find((e) => e.name === 'Conference');
 if (!example) throw new Error('examples/Conference.json is missing');
@@ -30,10 +30,11 @@ describe('the meeting records export of the Meetings sidebar, in a real browser'
     });
     assert.equal(res.status, 201);
     // The record is written as the meeting ends: wait until the JSON listing has it.
-    await page.waitForFunction(
+    await untilInPage(
+      page,
       async (id) => ((await (await fetch(`callflow/meetings/records/${id}`)).json()) as { items?: unknown[] }).items?.length === 1,
       meetingsNode.id,
-      { polling: 200 },
+      'the meeting\'s record in the JSON listing',
     );
     await page.evaluate(() => (globalThis as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke('callflow:show-meetings-tab'));
     const exportButton = page.locator(`.callflow-mtg-export[data-meetings="${meetingsNode.id}"] button[data-op="export-csv"]`);
