@@ -77,7 +77,8 @@ export class Validator<T> {
 
 /**
  * A value as a problem quotes it: JSON (so quotes, newlines and control
- * characters are escaped and a log line stays one line), with the Unicode
+ * characters are escaped and a log line stays one line), with DEL and the C1
+ * controls (which JSON leaves as they are) escaped as well, the Unicode
  * line separators and bidirectional controls escaped too (they would
  * reorder or split what a reader sees), and < > as \u003c \u003e (Node-RED
  * shows a form's problems as HTML in its config nodes sidebar: the value
@@ -92,7 +93,7 @@ export function shownValue(value: unknown, max = 80): string {
   } catch {
     text = Object.prototype.toString.call(value);
   }
-  text = text.replace(/[<>\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  text = text.replace(/[<>\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.length <= max ? text : `${text.slice(0, max - 20)}... (${text.length} characters)`;
 }
 

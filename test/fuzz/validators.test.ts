@@ -25,6 +25,13 @@ function assertClearProblems(problems: string[], where: string): void {
 }
 
 describe('fuzz: settings validators', function () {
+  it('escapes DEL and the C1 controls in a shown value, which JSON does not (fast-check found ["\\u007f"] for a name)', function () {
+    const problems = SCHEMAS['callflow-store']?.checkForm({ name: ['\u007f\u0085'] });
+    assert.ok(problems && !problems.ok);
+    assert.deepEqual(problems.problems, ['name: a name of at most 100 characters (got ["\\u007f\\u0085"])']);
+    assertClearProblems(problems.problems, 'callflow-store');
+  });
+
   for (const [name, validator] of Object.entries(SCHEMAS)) {
     it(`${name}: any value is accepted or refused with clear problems, never a throw`, function () {
       const keys = propertiesOf(validator);
