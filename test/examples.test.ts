@@ -11,13 +11,9 @@ import { readExamples } from '../lib/playground/home';
 import { CORE_SOUNDS_EN } from '../lib/sim/core-sounds-en';
 import { CREDS, connected, messages, useSimulator, type CallEndMsg } from './support/ivr';
 import type { ScriptStep } from '../lib/sim/script';
-import { NODES, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from './support/node-red';
+import { NODES, coreNode, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from './support/node-red';
 
-function core(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
-}
-const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/10-function.js', 'network/21-httpin.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/10-function.js', 'network/21-httpin.js'].map(coreNode);
 
 type Handler = (req: unknown, res: unknown, next: () => void) => void;
 /** The http in nodes of the flows loaded last (RED.httpNode, a new one per load), served by the test helper's server. */

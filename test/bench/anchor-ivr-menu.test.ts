@@ -14,13 +14,9 @@ import { benchFlows } from '../../bench/ivr-plugin';
 import { startSimulator } from '../../lib/sim';
 import type { ScriptStep } from '../../lib/sim/script';
 import { CREDS, connected } from '../support/ivr';
-import { NODES, helper, useNodeRed } from '../support/node-red';
+import { NODES, coreNode, helper, useNodeRed } from '../support/node-red';
 
-function core(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
-}
-const CORE_NODES = ['common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js'].map(core);
+const CORE_NODES = ['common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js'].map(coreNode);
 
 /** The ARI requests of one call, as the simulator received them, ids left out: "POST /channels/{channel}/play/{playback}?media=...". */
 function normalised(method: string, url: string): string {

@@ -18,7 +18,7 @@ import { CREDS, connected, ivrFlow, received, useSimulator } from '../support/iv
 import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { NumberBehaviour } from '../../lib/sim/script';
-import { NODES, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, coreNode, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 
 describe('call records', function () {
   useNodeRed();
@@ -254,12 +254,8 @@ describe('call records admin API permission', function () {
   });
 });
 
-function core(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
-}
 /** The core nodes the examples hold (inject, debug, comment). */
-const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(coreNode);
 
 describe('call records of campaign calls', function () {
   this.timeout(60_000);

@@ -18,13 +18,9 @@ import type { NumberBehaviour } from '../../lib/sim/script';
 import type { Store } from '../../lib/store/port';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, messages, useSimulator } from '../support/ivr';
-import { NODES, helper, loggedText, node, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, coreNode, helper, loggedText, node, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
 
-function core(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
-}
-const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(coreNode);
 const QUESTIONS = '7c0b0000000000c2';
 
 describe("a campaign's questionnaire (Node-RED, simulated Asterisk)", function () {

@@ -17,13 +17,9 @@ import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { CREDS, messages, useSimulator } from '../support/ivr';
-import { NODES, helper, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, coreNode, helper, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
 
-function core(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
-}
-const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(coreNode);
 
 
 describe('campaign rules in Node-RED (simulated Asterisk)', function () {

@@ -16,17 +16,13 @@ import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { CallReport, NumberBehaviour } from '../../lib/sim/script';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, messages, useSimulator } from '../support/ivr';
-import { NODES, helper, loggedText, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, coreNode, helper, loggedText, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
 
 interface Finished {
   payload: { customerId: string; result: { code: string }; attempts: { n: number; outcome: string; number: string; result?: string; callId?: string }[] };
 }
 
-function core(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
-}
-const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/15-change.js'].map(core);
+const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/15-change.js'].map(coreNode);
 
 function example(name: string): Record<string, unknown>[] {
   const found = readExamples().find((e) => e.name === name);

@@ -11,14 +11,10 @@
 import assert from 'node:assert/strict';
 import { requestsNaming } from '../support/ari-requests';
 import { CREDS, TRANSFER, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, helper, loggedText, nextMessage, node, useNodeRed, waitForStatus, hasText } from '../support/node-red';
+import { NODES, coreNode, hasText, helper, loggedText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 
-function core(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
-}
-const changeNode = core('function/15-change.js');
-const linkNodes = core('common/60-link.js');
+const changeNode = coreNode('function/15-change.js');
+const linkNodes = coreNode('common/60-link.js');
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -62,6 +62,12 @@ function asDeployed(register: NodeModule): NodeModule {
   };
 }
 
+/** One of Node-RED's core node modules (e.g. "function/15-change.js"), from the node-red this package tests with. */
+export function coreNode(file: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
+}
+
 export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr, questions, questionnaire] as unknown as NodeModule[]).map(asDeployed);
 
 export type TestNode = EventEmitter & {
