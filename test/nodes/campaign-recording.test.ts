@@ -10,15 +10,13 @@
  * channel and recording end with it.
  */
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { rankOf } from '../../lib/campaign/order';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
+import { useAppServer } from '../support/app-server';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 import { RawAri, type EventLog } from '../support/raw-ari';
@@ -38,32 +36,10 @@ describe('recording campaign calls (Node-RED, simulated Asterisk)', function () 
   // Slow enough that a test hears of a dialed channel before its 3 s of ringing end.
   const simulator = useSimulator(10);
   let dir = '';
-  let server: http.Server;
-  let port = 0;
-  let callbacks: Callback[] = [];
-  const arrivals = new EventEmitter();
+  const app = useAppServer();
   let observer: EventLog | undefined;
 
-  before(async function () {
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        callbacks.push(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Callback);
-        res.writeHead(200).end();
-        arrivals.emit('hit');
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-  });
-  after(async function () {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
   beforeEach(async function () {
-    callbacks = [];
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-recording-'));
     // Another application that hears every event of the simulated Asterisk (subscribeAll), as a test's eyes.
     observer = await new RawAri(simulator().url, simulator().username, simulator().password).events('observer', { subscribeAll: true });
@@ -73,18 +49,9 @@ describe('recording campaign calls (Node-RED, simulated Asterisk)', function () 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function callbacksArrived(count: number): Promise<Callback[]> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${callbacks.length} of ${count} callbacks arrived`)), 20_000);
-      const look = (): void => {
-        if (callbacks.length < count) return;
-        clearTimeout(timer);
-        arrivals.off('hit', look);
-        resolve(callbacks.slice(0, count));
-      };
-      arrivals.on('hit', look);
-      look();
-    });
+  /** The first `count` callbacks, their JSON bodies, once they have arrived. */
+  async function callbacksArrived(count: number): Promise<Callback[]> {
+    return (await app.arrivals(count)).map((r) => JSON.parse(r.body || '{}') as Callback);
   }
 
   /** After answering, the flow sends the call to a queue (`queue`) or plays 10 s of silence to it (`play`). */
@@ -101,7 +68,7 @@ describe('recording campaign calls (Node-RED, simulated Asterisk)', function () 
         connection: 'a1',
         store: 'st1',
         callerNumbers: ['+861058000000'],
-        callbackUrl: `http://127.0.0.1:${port}/hook`,
+        callbackUrl: app.url('/hook'),
         callbackAllowlist: ['127.0.0.1'],
         timezone: 'UTC',
         hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },

@@ -8,16 +8,15 @@
  * editor's live check flags such a URL and proposes the move.
  */
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { rankOf } from '../../lib/campaign/order';
 import { checkCampaign } from '../../lib/schemas/campaign';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import { findCampaign } from '../../nodes/deployed/campaigns';
+import { useAppServer } from '../support/app-server';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, loggedText, node, useNodeRed, waitForStatus } from '../support/node-red';
 
@@ -35,32 +34,9 @@ describe('campaign callback secrets in Node-RED', function () {
   useNodeRed();
   const simulator = useSimulator(100);
   let dir = '';
-  let server: http.Server;
-  let port = 0;
-  let hits: Hit[] = [];
-  const arrivals = new EventEmitter();
+  const app = useAppServer();
 
-  before(async function () {
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { event?: string };
-        hits.push({ url: req.url ?? '', authorization: req.headers.authorization, event: body.event ?? '' });
-        res.writeHead(200).end();
-        arrivals.emit('hit');
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
-  });
-  after(async function () {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
   beforeEach(function () {
-    hits = [];
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-secrets-'));
     simulator().setNumber(NUMBER, { outcome: 'answer', ringMs: 200 });
   });
@@ -69,18 +45,8 @@ describe('campaign callback secrets in Node-RED', function () {
   });
 
   /** Resolves once the callback server has had `count` requests. */
-  function callbacks(count: number): Promise<Hit[]> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${hits.length} of ${count} callbacks arrived`)), 20_000);
-      const look = (): void => {
-        if (hits.length < count) return;
-        clearTimeout(timer);
-        arrivals.off('hit', look);
-        resolve(hits.slice(0, count));
-      };
-      arrivals.on('hit', look);
-      look();
-    });
+  async function callbacks(count: number): Promise<Hit[]> {
+    return (await app.arrivals(count)).map((r) => ({ url: r.url, authorization: r.headers.authorization, event: (JSON.parse(r.body || '{}') as { event?: string }).event ?? '' }));
   }
 
   const storeFile = (): string => path.join(dir, 'callflow.db');
@@ -130,7 +96,7 @@ describe('campaign callback secrets in Node-RED', function () {
   }
 
   it('sends the credentials on every callback (Authorization header, secret parameters) and shows them nowhere else', async function () {
-    await helper.load(NODES, flow(`http://127.0.0.1:${port}/hook?campaign=7`), {
+    await helper.load(NODES, flow(`${app.url('/hook')}?campaign=7`), {
       ...CREDS,
       [CAMPAIGN]: { callbackAuthorization: 'Bearer CRED-AUTH-SECRET', callbackQuery: 'sig=CRED-QUERY-SECRET' },
     });
@@ -156,7 +122,7 @@ describe('campaign callback secrets in Node-RED', function () {
   });
 
   it('keeps an old flow with the secret in its callback URL working: a warning names the field, the store and templates lose the secret', async function () {
-    const legacyUrl = `http://bob:URL-PASS-SECRET@127.0.0.1:${port}/hook?campaign=7&token=URL-TOKEN-SECRET`;
+    const legacyUrl = `http://bob:URL-PASS-SECRET@127.0.0.1:${app.port}/hook?campaign=7&token=URL-TOKEN-SECRET`;
     // The task as an earlier version left it: suspended, its settings (with the secret URL) stored, a contact to call.
     const before = checkCampaign(campaignNode(legacyUrl));
     assert.ok(before.ok);
@@ -189,14 +155,14 @@ describe('campaign callback secrets in Node-RED', function () {
   });
 
   it('refuses credentials that would break the request at deploy, naming the field and not the value', async function () {
-    await helper.load(NODES, flow(`http://127.0.0.1:${port}/hook`), { ...CREDS, [CAMPAIGN]: { callbackAuthorization: 'Bearer BAD-SECRET\r\nX-Injected: 1' } });
+    await helper.load(NODES, flow(app.url('/hook')), { ...CREDS, [CAMPAIGN]: { callbackAuthorization: 'Bearer BAD-SECRET\r\nX-Injected: 1' } });
     await waitForStatus(node('dl'), (s) => s.text === 'callflow.status.invalid-config');
     assert.match(loggedText(), /callbackAuthorization: the Authorization value must be one line/);
     assert.ok(!loggedText().includes('BAD-SECRET'));
   });
 
   it("flags a secret in the callback URL in the editor's live check, proposes the move, and masks secrets in problems", async function () {
-    await helper.load(NODES, flow(`http://127.0.0.1:${port}/hook`), CREDS);
+    await helper.load(NODES, flow(app.url('/hook')), CREDS);
     const form = campaignNode(`https://bob:URL-PASS-SECRET@127.0.0.1/hook?campaign=7&api_key=URL-KEY-SECRET`);
     const check = async (body: unknown): Promise<Record<string, unknown>> => (await helper.request().post('/callflow/campaigns/check').send(body).expect(200)).body as Record<string, unknown>;
     const flagged = await check(form);

@@ -1,6 +1,6 @@
 /**
- * A local HTTP server for the tests of lib/net/http-request.ts and
- * lib/http-ivr/requests.ts: it records every request (method, URL, headers,
+ * A local HTTP server for the tests of lib/net/http-request.ts,
+ * lib/http-ivr/requests.ts and the campaigns' callbacks: it records every request (method, URL, headers,
  * body), hands it to the test's handler, and announces arrivals and closed
  * sockets as events, so tests await them instead of sleeping.
  */
@@ -66,6 +66,24 @@ export class AppServer {
     const r = this.received[n - 1];
     if (!r) throw new Error(`request ${n} did not arrive`);
     return r;
+  }
+
+  /** Resolves with the first `count` requests once they have arrived; rejects, saying how many came, after `withinMs`. */
+  arrivals(count: number, withinMs = 20_000): Promise<Received[]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off('request', look);
+        reject(new Error(`${this.received.length} of ${count} requests arrived within ${withinMs} ms`));
+      }, withinMs);
+      const look = (): void => {
+        if (this.received.length < count) return;
+        clearTimeout(timer);
+        this.events.off('request', look);
+        resolve(this.received.slice(0, count));
+      };
+      this.events.on('request', look);
+      look();
+    });
   }
 
   /** Resolves when the socket is closed (at once if it already is). */
