@@ -3,6 +3,7 @@ import type { RouteSettings } from '../schemas/routing';
 import { put } from '../own';
 import { newToken, tokenMatches, type CallException, type CallHandle, type TraceEntry } from './handle';
 import { isoTime } from './iso-time';
+import { StepSignal } from './step-signal';
 
 export type CallState = 'ringing' | 'up' | 'ended';
 
@@ -150,7 +151,7 @@ export class CallSession {
   /** Aborted when the call ends (`signal`); made when first asked for. */
   #ending: AbortController | undefined;
   /** What the elements' steps run with (`stepSignal`); made when first asked for. */
-  #steps: AbortController | undefined;
+  #steps: StepSignal | undefined;
   /** What the call ended with: the reason of both signals, also of one made after the end. */
   #endError: CallEndedError | undefined;
   private endInfo: CallEnd | undefined;
@@ -203,16 +204,17 @@ export class CallSession {
   /**
    * What the elements' steps on the call run with: aborted when the call
    * ends (with the same reason as `signal`), or by interruptSteps(). After
-   * an interruption, the next step gets a new signal.
+   * an interruption, the next step gets a new signal. A StepSignal (an
+   * AbortSignal without the EventTarget: step-signal.ts), not a controller's.
    */
   get stepSignal(): AbortSignal {
     let steps = this.#steps;
-    if (!steps || (steps.signal.aborted && !this.#endError)) {
-      steps = new AbortController();
+    if (!steps || (steps.aborted && !this.#endError)) {
+      steps = new StepSignal();
       this.#steps = steps;
       if (this.#endError) steps.abort(this.#endError);
     }
-    return steps.signal;
+    return steps;
   }
 
   /** Cancels the steps running on the call now, the call going on (a node removed mid-call cancels its step). */
