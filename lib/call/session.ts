@@ -96,6 +96,10 @@ export class TraceStep {
  * AbortSignal, which fires once, when the call ends, so that every pending
  * operation of the call is cancelled at once.
  */
+/** What a handle template holds in place of the copies handle() makes. */
+const NO_VARS: Record<string, unknown> = Object.freeze({});
+const NO_TRACE: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
+
 export class CallSession {
   readonly id: string;
   readonly channelId: string;
@@ -117,8 +121,13 @@ export class CallSession {
   leaving: string | undefined;
   /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
   readonly dtmf: string[] = [];
-  /** Every key the caller pressed, oldest first (bounded), with when (ms since the epoch), for the call-end report. */
-  readonly pressed: { digit: string; at: number }[] = [];
+  /**
+   * Every key the caller pressed, oldest first (bounded): the keys as one
+   * string and when, ms since the epoch, in an array of numbers (unboxed), not
+   * an object per key (issue 14). `pressed` makes the objects when asked.
+   */
+  #pressedKeys = '';
+  readonly #pressedAt: number[] = [];
   /** Settings the routing table gives the dialed number. */
   settings: RouteSettings = {};
   route: { level: string; group?: string } | undefined;
@@ -233,8 +242,21 @@ export class CallSession {
 
   /** Records a key the caller pressed. */
   keyPressed(digit: string): void {
-    this.pressed.push({ digit, at: this.now() });
-    if (this.pressed.length > PRESSED_LIMIT) this.pressed.splice(0, this.pressed.length - PRESSED_LIMIT);
+    this.#pressedKeys += digit;
+    this.#pressedAt.push(this.now());
+    if (this.#pressedAt.length > PRESSED_LIMIT) {
+      const over = this.#pressedAt.length - PRESSED_LIMIT;
+      this.#pressedAt.splice(0, over);
+      this.#pressedKeys = this.#pressedKeys.slice(over);
+    }
+  }
+
+  /** Every key the caller pressed, oldest first (bounded), with when (ms since the epoch), for the call-end report. */
+  get pressed(): { digit: string; at: number }[] {
+    const at = this.#pressedAt;
+    const out = new Array<{ digit: string; at: number }>(at.length);
+    for (let i = 0; i < at.length; i++) out[i] = { digit: this.#pressedKeys.charAt(i), at: at[i] as number };
+    return out;
   }
 
   /** Keeps a key for the next element; a flood of keys keeps only the latest ones. */
@@ -330,6 +352,15 @@ export class CallSession {
     }
     const made = this.snapshot();
     made.token = this.#token;
+    // handle() gives every msg its own copies of these: the template need not keep copies of its own (issue 14).
+    made.caller = this.caller;
+    made.vars = NO_VARS;
+    made.trace = NO_TRACE;
+    if (made.settings !== undefined) made.settings = this.settings;
+    if (made.route !== undefined) made.route = this.route;
+    if (made.campaign !== undefined) made.campaign = this.campaign;
+    if (made.result !== undefined) made.result = this.result;
+    if (made.exception !== undefined) made.exception = this.exception;
     this.#template = made;
     this.#templateOf = [this.settings, this.route, this.campaign, this.result, this.exception];
     return made;

@@ -36,6 +36,7 @@ export = function register(RED: NodeAPI): void {
     },
     // Not async: the call waits in collect() alone, not in a frame of this function too (the result is mapped by a reaction).
     run({ config, engine, session, signal }) {
+      // One literal with the pattern in it: `{ ...request, pattern }` gave each call's request a hidden class of its own (issue 14).
       const request = {
         prompts: config.prompts,
         minDigits: config.minDigits,
@@ -47,9 +48,9 @@ export = function register(RED: NodeAPI): void {
         invalidPrompts: config.invalidPrompts,
         timeoutPrompts: config.timeoutPrompts,
         language: config.language,
+        pattern: config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined,
       };
-      const pattern = config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined;
-      return collect(engine.telephony, session, pattern ? { ...request, pattern } : request, signal).then((result) => {
+      return collect(engine.telephony, session, request, signal).then((result) => {
         if (result.outcome === 'collected') put(session.vars, config.variable, result.digits);
         return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { ...result } };
       });

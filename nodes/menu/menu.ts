@@ -31,7 +31,9 @@ export = function register(RED: NodeAPI): void {
         const options = config.options.length;
         if (result.outcome === 'option') {
           const label = config.labels[result.index];
-          return { output: result.index, outcome: `option ${result.key}`, payload: { outcome: 'option', key: result.key, ...(label ? { label } : {}), attempts: result.attempts } };
+          // Two literals, not `{ ..., ...(label ? { label } : {}), attempts }`: that gave each call's payload a hidden class of its own (issue 14).
+          const payload = label ? { outcome: 'option', key: result.key, label, attempts: result.attempts } : { outcome: 'option', key: result.key, attempts: result.attempts };
+          return { output: result.index, outcome: `option ${result.key}`, payload };
         }
         return { output: result.outcome === 'timeout' ? options : options + 1, outcome: result.outcome, payload: { ...result } };
       });
