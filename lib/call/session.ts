@@ -51,28 +51,41 @@ export const DTMF_BUFFER_LIMIT = 64;
 export const PRESSED_LIMIT = 500;
 
 /**
- * One element a call passed: kept in the session with its time as a number;
- * msg.call.trace and the call-end report show it as a TraceEntry (ISO time).
+ * One element a call passed. msg.call.trace and the call-end report show it
+ * as a TraceEntry (ISO time); the step keeps the entry msg.call shows and
+ * reads its node, element and time from it, rather than keeping them twice
+ * (and its time as a boxed number): 40 bytes less per step (issue 14).
  */
 export class TraceStep {
   /** How the element ended for this call; the element sets it. */
   outcome: string | undefined = undefined;
-  /** What msg.call.trace last showed of this step: made once, again only when the outcome changed since. */
-  #shown: TraceEntry | undefined;
+  /** What msg.call.trace shows of this step: made with it, again only when the outcome changed since. */
+  #shown: TraceEntry;
 
-  constructor(
-    /** Node id. */
-    readonly node: string,
-    /** Element type, e.g. "play". */
-    readonly element: string,
-    /** When the element started on this call, ms since the epoch. */
-    readonly at: number,
-  ) {}
+  constructor(node: string, element: string, at: number) {
+    this.#shown = Object.freeze({ node, element, at: isoTime(at) });
+  }
+
+  /** Node id. */
+  get node(): string {
+    return this.#shown.node;
+  }
+
+  /** Element type, e.g. "play". */
+  get element(): string {
+    return this.#shown.element;
+  }
+
+  /** When the element started on this call, ms since the epoch. */
+  get at(): number {
+    return Date.parse(this.#shown.at);
+  }
 
   /** A new copy, for the call-end report (which may be stored and changed by the flow). */
   entry(): TraceEntry {
-    // The time's text is the one msg.call showed, when it did (a string: shared, not copied).
-    const entry: TraceEntry = { node: this.node, element: this.element, at: this.#shown?.at ?? isoTime(this.at) };
+    // The time's text is the one msg.call shows (a string: shared, not copied).
+    const s = this.#shown;
+    const entry: TraceEntry = { node: s.node, element: s.element, at: s.at };
     if (this.outcome !== undefined) entry.outcome = this.outcome;
     return entry;
   }
@@ -85,7 +98,7 @@ export class TraceStep {
    */
   shown(): TraceEntry {
     const s = this.#shown;
-    if (s !== undefined && s.outcome === this.outcome) return s;
+    if (s.outcome === this.outcome) return s;
     this.#shown = Object.freeze(this.entry());
     return this.#shown;
   }
