@@ -112,6 +112,8 @@ export class TraceStep {
 /** What a handle template holds in place of the copies handle() makes. */
 const NO_VARS: Record<string, unknown> = Object.freeze({});
 const NO_TRACE: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
+/** A call's settings until the routing table gives it some. */
+const NO_SETTINGS: RouteSettings = Object.freeze({});
 
 export class CallSession {
   readonly id: string;
@@ -141,8 +143,8 @@ export class CallSession {
    */
   #pressedKeys = '';
   readonly #pressedAt: number[] = [];
-  /** Settings the routing table gives the dialed number. */
-  settings: RouteSettings = {};
+  /** Settings the routing table gives the dialed number (replaced, never changed in place: none is one shared object). */
+  settings: RouteSettings = NO_SETTINGS;
   route: { level: string; group?: string } | undefined;
   /** For a call a campaign placed: the campaign and the customer (msg.call.campaign). */
   campaign: CampaignLink | undefined;

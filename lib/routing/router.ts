@@ -20,6 +20,9 @@ import type { RoutedConference } from '../conference/callflows';
 import type { RouteSettings, RoutingTable } from '../schemas/routing';
 import { CompiledRoutes } from './table';
 
+/** The settings of a number the table says nothing about: one shared object (a call's settings are never changed in place). */
+const NO_SETTINGS: RouteSettings = Object.freeze({});
+
 export type FlowHandler = (session: CallSession, args: string[]) => void;
 
 /** Picks the version of a flow a new call runs (lib/releases/book.ts). */
@@ -161,7 +164,7 @@ export class FlowRouter {
 
   route(session: CallSession, args: string[]): RouteResult {
     const match = this.routes?.lookup(session.dialed);
-    const settings = match?.settings ?? {};
+    const settings = match?.settings ?? NO_SETTINGS;
     const found = (flow: string, level: RouteLevel): RouteResult | undefined => {
       const choice = this.entryFor(flow, session.caller.number, level === 'dialplan' ? args[1]?.trim() || undefined : undefined);
       if (!choice) return undefined;
