@@ -94,23 +94,41 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
   }
 }
 
-export function collect(telephony: Telephony, session: CallSession, req: CollectRequest, signal: AbortSignal): Promise<CollectResult> {
-  // The schema allows 64; the pattern's matcher takes no more (MAX_INPUT), whoever calls this.
-  const maxDigits = Math.min(req.maxDigits, MAX_INPUT);
-  const verdict = (digits: string, attempts: number): CollectResult => {
+/**
+ * How a collection reads its digits. A class rather than closures: a call
+ * waiting for digits keeps one object, not three closures, their context and
+ * the object holding them (issue 14).
+ */
+class DigitReading implements Reading<CollectResult> {
+  readonly prompts: string[];
+  /** The schema allows 64; the pattern's matcher takes no more (MAX_INPUT), whoever calls collect(). */
+  private readonly maxDigits: number;
+
+  constructor(private readonly req: CollectRequest) {
+    this.prompts = req.prompts;
+    this.maxDigits = Math.min(req.maxDigits, MAX_INPUT);
+  }
+
+  waitMs(input: string): number {
+    return (input === '' ? this.req.firstDigitTimeoutSec : this.req.interDigitTimeoutSec) * 1000;
+  }
+
+  read(input: string, key: string | undefined, attempts: number): CollectResult | 'more' {
+    if (key === undefined || (this.req.terminator && key === this.req.terminator)) return this.verdict(input, attempts);
+    const digits = input + key;
+    return digits.length >= this.maxDigits ? this.verdict(digits, attempts) : 'more';
+  }
+
+  private verdict(digits: string, attempts: number): CollectResult {
+    const req = this.req;
     if (digits === '') return { outcome: 'timeout', attempts };
     if (digits.length < req.minDigits || (req.pattern && !req.pattern.matches(digits))) return { outcome: 'invalid', digits, attempts };
     return { outcome: 'collected', digits, attempts };
-  };
-  return ask<CollectResult>(telephony, session, req, signal, {
-    prompts: req.prompts,
-    waitMs: (input) => (input === '' ? req.firstDigitTimeoutSec : req.interDigitTimeoutSec) * 1000,
-    read: (input, key, attempts) => {
-      if (key === undefined || (req.terminator && key === req.terminator)) return verdict(input, attempts);
-      const digits = input + key;
-      return digits.length >= maxDigits ? verdict(digits, attempts) : 'more';
-    },
-  });
+  }
+}
+
+export function collect(telephony: Telephony, session: CallSession, req: CollectRequest, signal: AbortSignal): Promise<CollectResult> {
+  return ask<CollectResult>(telephony, session, req, signal, new DigitReading(req));
 }
 
 export interface MenuRequest {
@@ -134,19 +152,30 @@ export type MenuResult =
 /** A caller who keeps pressing the repeat key hears the menu this many times at most before it counts as an attempt. */
 const MAX_REPEATS = 10;
 
+/** How a menu reads its key (a class, as DigitReading is). */
+class MenuReading implements Reading<MenuResult> {
+  readonly prompts: string[];
+  private repeats = 0;
+
+  constructor(private readonly req: MenuRequest) {
+    this.prompts = req.prompts;
+  }
+
+  waitMs(): number {
+    return this.req.timeoutSec * 1000;
+  }
+
+  read(_input: string, key: string | undefined, attempts: number): MenuResult | 'again' {
+    if (key === undefined) return { outcome: 'timeout', attempts };
+    if (key === this.req.repeatKey && this.repeats < MAX_REPEATS) {
+      this.repeats += 1;
+      return 'again';
+    }
+    const index = this.req.keys.indexOf(key);
+    return index >= 0 ? { outcome: 'option', key, index, attempts } : { outcome: 'invalid', key, attempts };
+  }
+}
+
 export function menu(telephony: Telephony, session: CallSession, req: MenuRequest, signal: AbortSignal): Promise<MenuResult> {
-  let repeats = 0;
-  return ask<MenuResult>(telephony, session, req, signal, {
-    prompts: req.prompts,
-    waitMs: () => req.timeoutSec * 1000,
-    read: (_input, key, attempts) => {
-      if (key === undefined) return { outcome: 'timeout', attempts };
-      if (key === req.repeatKey && repeats < MAX_REPEATS) {
-        repeats += 1;
-        return 'again';
-      }
-      const index = req.keys.indexOf(key);
-      return index >= 0 ? { outcome: 'option', key, index, attempts } : { outcome: 'invalid', key, attempts };
-    },
-  });
+  return ask<MenuResult>(telephony, session, req, signal, new MenuReading(req));
 }
