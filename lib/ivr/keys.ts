@@ -15,6 +15,11 @@ export class MediaError extends Error {
   override readonly name = 'MediaError';
 }
 
+/** A reader's timer fired (the reader is the timer's argument: refresh() keeps it). */
+function timedOut(reader: KeyReader): void {
+  reader.timedOut();
+}
+
 export class KeyReader {
   private readonly queue: string[];
   /** The wait for a key in progress (next()): how to settle its promise. */
@@ -30,20 +35,27 @@ export class KeyReader {
   private timerMs = -1;
   /** The signal the reader listens to for aborts, from its first wait until close(). */
   private abortSignal: AbortSignal | undefined;
-  private readonly onTimeout = (): void => {
+  /** The timer fired: the wait in progress, if any, ends with no key. */
+  timedOut(): void {
     const resolve = this.resolveKey;
     if (!resolve) return;
     this.resolveKey = undefined;
     this.rejectKey = undefined;
     resolve(undefined);
-  };
-  private readonly onAbort = (): void => {
+  }
+
+  /**
+   * The signal aborted: the wait in progress, if any, rejects. The reader is
+   * its own abort listener (an EventListener object), as the timer calls it
+   * through one function for every reader: no closure per reader (issue 14).
+   */
+  handleEvent(): void {
     const reject = this.rejectKey;
     if (!reject || !this.abortSignal) return;
     this.resolveKey = undefined;
     this.rejectKey = undefined;
     reject(abortReason(this.abortSignal));
-  };
+  }
   private playing: string | undefined;
   private readonly unwatch: () => void;
 
@@ -99,14 +111,14 @@ export class KeyReader {
     if (queued !== undefined) return Promise.resolve(queued);
     if (signal.aborted) return Promise.reject(abortReason(signal));
     if (signal !== this.abortSignal) {
-      this.abortSignal?.removeEventListener('abort', this.onAbort);
+      this.abortSignal?.removeEventListener('abort', this);
       this.abortSignal = signal;
-      signal.addEventListener('abort', this.onAbort);
+      signal.addEventListener('abort', this);
     }
     if (this.timer && this.timerMs === timeoutMs) this.timer.refresh();
     else {
       clearTimeout(this.timer);
-      this.timer = setTimeout(this.onTimeout, timeoutMs);
+      this.timer = setTimeout(timedOut, timeoutMs, this);
       this.timerMs = timeoutMs;
     }
     return new Promise((resolve, reject) => {
@@ -142,7 +154,7 @@ export class KeyReader {
   close(): void {
     this.unwatch();
     clearTimeout(this.timer);
-    this.abortSignal?.removeEventListener('abort', this.onAbort);
+    this.abortSignal?.removeEventListener('abort', this);
     if (this.playing) this.telephony.stopPlayback(this.playing).catch(() => undefined);
     for (const digit of this.queue) this.session.keepKey(digit);
     this.queue.length = 0;
