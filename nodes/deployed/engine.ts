@@ -48,8 +48,19 @@ const ROUTE_GRACE_MS = 2000;
 const engines = new Map<string, Engine>();
 const parked = new Map<string, { engine: Engine; timer: NodeJS.Timeout }>();
 
+/** The engines of flow tests in progress (nodes/deployed/flow-test.ts), by their own ids: elements find them as any engine. */
+const sandboxes = new Map<string, Engine>();
+
 export function findEngine(id: string): Engine | undefined {
-  return engines.get(id);
+  return engines.get(id) ?? sandboxes.get(id);
+}
+
+/** A flow test's engine, found by its id until the returned function is called. */
+export function addSandbox(engine: Engine): () => void {
+  sandboxes.set(engine.id, engine);
+  return () => {
+    if (sandboxes.get(engine.id) === engine) sandboxes.delete(engine.id);
+  };
 }
 
 /** Every running engine (the admin API lists their states). */
