@@ -23,12 +23,11 @@ export interface FlowTestTelephony extends Telephony {
 
 const IMPLEMENTED = new Set(['app', 'status', 'onEvent', 'watchChannel', 'hangup', 'getVariable', 'setVariable', 'call', 'callerHangsUp', 'channelVars', 'then']);
 
-export function flowTestTelephony(app = 'flow-test'): FlowTestTelephony {
+export function flowTestTelephony(app = 'flow-test', status: ConnectionStatus = { state: 'connected', message: 'flow test: no Asterisk', attempt: 0 }): FlowTestTelephony {
   const listeners = new Set<TelephonyListener>();
   const watchers = new Map<string, Set<TelephonyListener>>();
   const channels = new Map<string, Channel>();
   const channelVars = new Map<string, Map<string, string>>();
-  const status: ConnectionStatus = { state: 'connected', message: 'flow test: no Asterisk', attempt: 0 };
   const emit = (event: TelephonyEvent): void => {
     for (const l of [...listeners]) l(event);
     const id = 'channel' in event ? event.channel?.id : undefined;

@@ -18,7 +18,7 @@ import type { FlowTestRun } from '../../lib/flow-test/run';
 import { flowTestCase, flowTestResult } from '../../lib/schemas/flow-test';
 import type { Validator } from '../../lib/schemas/validator';
 import { findRun } from '../deployed/flow-test';
-import { FlowTestError, runCase, startCase } from '../deployed/flow-test-cases';
+import { FlowTestError, rememberRuntime, runCase, startCase } from '../deployed/flow-test-cases';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
@@ -56,6 +56,7 @@ function settled(run: FlowTestRun): Promise<void> {
 const RUN_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 export function registerFlowTestApi(RED: NodeAPI): void {
+  rememberRuntime(RED);
   if (registered.has(RED.httpAdmin)) return;
   registered.add(RED.httpAdmin);
   const read = RED.auth.needsPermission('callflow.read');

@@ -14,6 +14,17 @@ import { findEngine, listEngines, type Engine } from './engine';
 import { startTest } from './flow-test';
 import { findBook } from './releases';
 
+let runtime: NodeAPI | undefined;
+
+/** The Node-RED that loaded this package (the flow-test command runs cases through it, in its process). */
+export function rememberRuntime(RED: NodeAPI): void {
+  runtime = RED;
+}
+
+export function currentRuntime(): NodeAPI | undefined {
+  return runtime;
+}
+
 /** A refusal of a test: its HTTP status and what is wrong. */
 export class FlowTestError extends Error {
   constructor(
