@@ -103,15 +103,15 @@ export function menuResults(config: MenuConfig): TestResult[] {
   ];
 }
 
-/** Why a dial fails, as lib/ivr/transfer.ts tells them (failureReason), with the Q.850 cause each comes from. */
-const FAILURES: readonly [string, number][] = [
+/** Why a dial fails, as lib/ivr/transfer.ts tells them (failureReason), with a Q.850 cause it reads so (a test holds the two together). */
+export const FAILURES: readonly [string, number][] = [
   ['busy', 17],
   ['no-answer', 19],
   ['unallocated', 1],
   ['rejected', 21],
   ['congestion', 34],
   ['unavailable', 3],
-  ['failed', 0],
+  ['failed', 127],
 ];
 
 /** A transfer to a flow runs as it does on a call (the flow's entry takes the test call): it has no results of its own. */

@@ -13,7 +13,7 @@ import type { RunView } from '../../lib/flow-test/run';
 import { findRun } from '../../nodes/deployed/flow-test';
 import { requestsNaming, type RequestLog } from '../support/ari-requests';
 import { CREDS, useSimulator } from '../support/ivr';
-import { NODES, coreNode, hasText, helper, loggedText, node, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, coreNode, hasText, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
 
 const switchNode = coreNode('function/10-switch.js');
 
@@ -64,8 +64,16 @@ describe('flow tests', function () {
     { id: 'lp', type: 'callflow-set', z: 't2', x: 200, y: 100, name: 'Again', assignments: [{ target: 'var', name: 'n', type: 'jsonata', value: '$number(msg.call.vars.n) + 1' }], onError: 'hangup', wires: [['lp']] },
   ];
 
-  async function deploy(): Promise<void> {
-    await helper.load([...NODES, switchNode] as never, flows(), CREDS);
+  /** "errors" v1 (New, no tag): the exception-handling flow once given its Type and released; "plain"'s play fails to it. */
+  const exceptionFlow = (): object[] => [
+    { id: 't4', type: 'tab', label: 'errors v1' },
+    { id: 'e4', type: 'callflow-entry', z: 't4', x: 100, y: 100, connection: 'a1', flow: 'errors', releases: 'r1', version: 'v1', release: '', grayShare: 0, grayCallers: '', wires: [['sorry']] },
+    { id: 'sorry', ...play, z: 't4', x: 200, y: 100, name: 'Sorry', prompts: ['sound:demo-thanks'], wires: [['bye4']] },
+    { id: 'bye4', type: 'callflow-hangup', z: 't4', x: 300, y: 100, reason: 'normal', wires: [] },
+  ];
+
+  async function deploy(extra: object[] = []): Promise<void> {
+    await helper.load([...NODES, switchNode] as never, [...flows(), ...extra], CREDS);
     await waitForStatus(node('e1'), hasText('v1: Official Release'), 10_000).catch((e: Error) => { throw new Error(e.message + loggedText()); });
   }
 
@@ -202,6 +210,23 @@ describe('flow tests', function () {
     assert.equal(res.status, 400);
     const bad = await give('nosuchrun', { result: 'x' });
     assert.equal(bad.status, 404);
+    assert.deepEqual(ari.list(), []);
+  });
+
+  it('sends a test call whose element fails to the exception-handling flow, as a call would go', async function () {
+    await deploy(exceptionFlow());
+    await waitForStatus(node('e4'), hasText('v1: New'));
+    const v = '/callflow/releases/r1/flows/errors/versions/v1';
+    await helper.request().put(`${v}/attributes`).set('X-Callflow-Editor', 'ed').send({ type: 'exception' }).expect(200);
+    await helper.request().post(`${v}/edit`).set('X-Callflow-Editor', 'ed').expect(200);
+    await helper.request().post(`${v}/done`).set('X-Callflow-Editor', 'ed').expect(200);
+    await helper.request().post(`${v}/release`).set('X-Callflow-Editor', 'ed').send({ target: 'official' }).expect(200);
+    await redeploy([...flows().map((n) => ((n as { id: string }).id === 'gr' ? { ...n, onError: 'exception' } : n)), ...exceptionFlow()], CREDS);
+    await waitForStatus(node('e4'), hasText('v1: Official Release'));
+    const res = await runCase({ flow: 'plain', results: [{ node: 'Greeting', result: 'error', value: 'the sound is missing' }], expect: { outcome: { ended: 'flow', exception: 'element-error' } } });
+    assert.equal(res.body.report.passed, true, res.body.text);
+    assert.deepEqual(res.body.report.run.steps.map((s) => [s.id, s.outcome]), [['e3', 'routed'], ['gr', 'error'], ['e4', 'routed'], ['sorry', 'done'], ['bye4', 'hangup']]);
+    assert.match(res.body.report.run.outcome?.exception?.message ?? '', /^callflow-play gr: the sound is missing$/);
     assert.deepEqual(ari.list(), []);
   });
 

@@ -79,6 +79,11 @@ describe('callflow-flow-test (the flow-test command)', function () {
       r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /bad\.json: the test case is not JSON/);
+      // A huge file is not read whole.
+      fs.writeFileSync(bad, `{"flow":"ivr-menu","name":"${'x'.repeat(1_100_000)}"}`);
+      r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, `callflow-flow-test: ${bad}: the test case has 1100029 bytes, more than the 1000000 a test case may have\n`);
       r = await run(cli, [path.join(examples, 'IVR menu.json')]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /^usage: callflow-flow-test/);
