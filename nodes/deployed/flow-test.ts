@@ -96,7 +96,14 @@ export class FlowTestEngine extends Engine {
       throw err;
     };
     if (!step.results) return step.run().then((o) => done(o, 'runs itself'), (err: unknown) => failed(err));
-    return this.run.choose(node, step.results, session).then(
+    // A deploy that removes the node the call waits at cancels the step (the session's stepSignal): the run ends there.
+    const signal = session.stepSignal;
+    const stopped = (): void => this.run.finish({ ended: 'stopped', node, message: `${nodeLabel(node)} was stopped (a deploy removed it) while the test call waited there` });
+    signal.addEventListener('abort', stopped, { once: true });
+    const chosen = this.run.choose(node, step.results, session);
+    const settled = (): void => signal.removeEventListener('abort', stopped);
+    chosen.then(settled, settled);
+    return chosen.then(
       async (choice) => {
         const { result } = choice;
         if (result.result === 'hangup') {
@@ -191,11 +198,6 @@ function sweep(): void {
   for (const [id, kept] of runs) {
     if (kept.run.ended && kept.expires <= now) runs.delete(id);
   }
-}
-
-/** Ends every run (the nodes stopped: a deploy, Node-RED stopping). */
-export function stopAllRuns(why: string): void {
-  for (const kept of runs.values()) kept.run.finish({ ended: 'stopped', message: why });
 }
 
 /**

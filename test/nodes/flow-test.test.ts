@@ -230,6 +230,18 @@ describe('flow tests', function () {
     assert.deepEqual(ari.list(), []);
   });
 
+  it('ends a run whose element a deploy removed while the test call waited there, without holding the deploy', async function () {
+    await deploy();
+    const started = await start({ flow: 'support' });
+    assert.equal(started.body.waiting?.id, 'an');
+    const run = findRun(started.body.id);
+    assert.ok(run);
+    await redeploy(flows().filter((n) => (n as { id: string }).id !== 'an'), CREDS);
+    const outcome = await run.finished();
+    assert.equal(outcome.ended, 'stopped');
+    assert.equal(outcome.message, 'answer "Answer" (an) was stopped (a deploy removed it) while the test call waited there');
+  });
+
   it('ends a loop at the step limit, and a run nobody answers at its time limit', async function () {
     await deploy();
     const res = await runCase({ flow: 'loop', vars: { n: 0 }, limits: { steps: 50 } });
