@@ -242,6 +242,23 @@ describe('flow tests', function () {
     assert.equal(outcome.message, 'answer "Answer" (an) was stopped (a deploy removed it) while the test call waited there');
   });
 
+  it('says the call was dropped when a core node between elements drops the msg (a switch without a matching rule)', async function () {
+    const drop = [
+      { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 1 },
+      { id: 't5', type: 'tab', label: 'drop' },
+      { id: 'e5', type: 'callflow-entry', z: 't5', x: 100, y: 100, connection: 'a1', flow: 'drop', wires: [['sw5']] },
+      { id: 'sw5', type: 'switch', z: 't5', x: 200, y: 100, name: 'never', property: 'call.vars.x', propertyType: 'msg', rules: [{ t: 'eq', v: 'never', vt: 'str' }], checkall: 'true', repair: false, outputs: 1, wires: [['gr5']] },
+      { id: 'gr5', ...play, z: 't5', x: 300, y: 100, wires: [[]] },
+    ];
+    await helper.load([...NODES, switchNode] as never, drop, CREDS);
+    await waitForStatus(node('e5'), hasText('callflow.status.connected'));
+    const res = await runCase({ flow: 'drop' });
+    const outcome = res.body.report.run.outcome;
+    assert.equal(outcome?.ended, 'dropped');
+    assert.equal(outcome?.message, 'no node took the call within 1 s (idle: after callflow-entry e5)');
+    assert.equal(outcome?.node?.id, 'e5');
+  });
+
   it('ends a loop at the step limit, and a run nobody answers at its time limit', async function () {
     await deploy();
     const res = await runCase({ flow: 'loop', vars: { n: 0 }, limits: { steps: 50 } });
