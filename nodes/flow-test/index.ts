@@ -1,7 +1,7 @@
 /**
- * Flow tests in CI for the user's own flows (docs/releases.md, "Flow test"), as a library:
+ * Flow tests in CI for the user's own flows (docs/releases.md, "Flow test"), as a library: a project requires it
+ * as node-red-contrib-callflow/flow-test (flow-test.js at the package's root), for runFlowTests and flowTests:
  *
- *   const { runFlowTests, flowTests } = require('node-red-contrib-callflow/flow-test');
  *   // mocha: one test per case file, failing with the case's report
  *   describe('our IVR', function () { flowTests('flows.json', ['tests/press-1.json', 'tests/timeout.json']); });
  *   // anywhere: every case's report
