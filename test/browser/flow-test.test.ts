@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readExamples } from '../../lib/playground/home';
-import { useEditor } from '../support/browser';
+import { gotoEditorIn, useEditor } from '../support/browser';
 
 const example = readExamples().find((e) => e.name === 'Gray release');
 if (!example) throw new Error('examples/Gray release.json is missing');
@@ -89,6 +89,24 @@ describe('the Flow test panel in a real browser', function () {
       assert.deepEqual(running().browser.errors(), []);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('speaks Chinese in a zh-CN editor', async function () {
+    const { page } = running().browser;
+    await gotoEditorIn(page, running().editor.url, 'zh-CN');
+    try {
+      await page.evaluate(() => (globalThis as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke('callflow:show-call-flows-tab'));
+      await row('v1').locator('button[data-action="flow-test"]').click();
+      assert.equal((await row('v1').locator('button[data-action="flow-test"]').textContent())?.trim(), '流程测试');
+      assert.equal((await panel().locator('div').first().textContent())?.trim(), 'support v1 的流程测试：不会拨打电话；由你选择每个图元的结果。');
+      await panel().locator('button[data-action="start"]').click();
+      const choice = panel().locator('.callflow-ft-choice[data-node="9b1c0000000012"]');
+      await choice.waitFor();
+      assert.equal((await choice.locator('div').first().textContent())?.trim(), '呼叫停在 answer 9b1c0000000012。请选择它的结果：');
+      assert.deepEqual(running().browser.errors(), []);
+    } finally {
+      await gotoEditorIn(page, running().editor.url, 'en-US');
     }
   });
 });
