@@ -28,8 +28,13 @@ export default tseslint.config(
   },
   {
     // Tests and benchmarks talk to the terminal; mocha's `this` and chai-less assertions need a little slack.
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'lib/sim/cli.ts', 'lib/sim/sound-catalogue.ts', 'lib/playground/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'lib/sim/cli.ts', 'nodes/flow-test/cli.ts', 'lib/sim/sound-catalogue.ts', 'lib/playground/**/*.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // require('node-red-contrib-callflow/flow-test'): a CommonJS file at the package's root.
+    files: ['flow-test.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   {
     files: ['**/*.mjs', '.ci/**/*.js'],

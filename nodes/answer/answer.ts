@@ -1,6 +1,7 @@
 /** callflow-answer: answers the call (nothing to do if it is already answered). */
 import { answerConfig } from '../../lib/schemas/elements';
 import { answer } from '../../lib/ivr/answer';
+import { answerResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 
@@ -10,6 +11,7 @@ export = function register(RED: NodeAPI): void {
     element: 'answer',
     dir: __dirname,
     validator: answerConfig,
+    results: () => answerResults(),
     async run({ engine, session, signal }) {
       await answer(engine.telephony, session, signal);
       return { output: 0, outcome: 'answered' };

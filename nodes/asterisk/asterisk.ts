@@ -40,7 +40,9 @@ export = function register(RED: NodeAPI): void {
     } else {
       const creds = node.credentials ?? {};
       const instance = instanceId(RED.settings.userDir, node.id);
-      const engine = claimEngine(node.id, { config: check.value, username: creds.username ?? '', password: creds.password ?? '', instance }, nodeLogger(node));
+      // The flow-test command's runtime makes no connection at all (nodes/flow-test/runtime.ts).
+      const offline = RED.settings.callflowFlowTestOnly === true ? { offline: true } : {};
+      const engine = claimEngine(node.id, { config: check.value, username: creds.username ?? '', password: creds.password ?? '', instance, ...offline }, nodeLogger(node));
       node.engine = engine;
       // The routing table may change without the connection changing: the running engine takes the new one.
       const routingId = typeof def.routing === 'string' ? def.routing : '';

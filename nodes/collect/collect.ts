@@ -7,6 +7,7 @@ import { collect } from '../../lib/ivr/collect';
 import { DigitPattern, PatternError } from '../../lib/ivr/pattern';
 import { collectConfig, type CollectConfig } from '../../lib/schemas/elements';
 import { registerPatternApi } from '../admin/patterns';
+import { collectResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 import { put } from '../../lib/own';
@@ -24,6 +25,10 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: collectConfig,
     outputs: () => 3,
+    results: (config) => {
+      const pattern = config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined;
+      return collectResults(config, (digits) => !pattern || pattern.matches(digits));
+    },
     check: (config) => {
       if (!config.pattern) return [];
       try {

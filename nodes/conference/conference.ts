@@ -10,6 +10,7 @@ import { conferenceConfig, conferenceOverride } from '../../lib/schemas/conferen
 import type { MeetingRecord } from '../../lib/schemas/store';
 import { ValidationError } from '../../lib/schemas/validator';
 import { registerMeetingsApi } from '../admin/meetings';
+import { conferenceResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { MeetingsConfigNode } from '../meetings/config';
 import type { NodeAPI } from '../red/api';
@@ -24,6 +25,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: conferenceConfig,
     outputs: () => 3,
+    results: () => conferenceResults(),
     check: (config) => keyClashes(mergeProperties([config.properties]).keys),
     async run({ config, t, engine, session, msg, signal, node, traceOutcome }) {
       const override = msg.conference === undefined ? undefined : conferenceOverride.check(msg.conference);

@@ -12,7 +12,8 @@
 import { AriConnection } from '../../lib/ari/connection';
 import { DialAllowlist } from '../../lib/ari/dialstring';
 import { MediaGuard } from '../../lib/ari/media';
-import type { ConnectionStatus } from '../../lib/ari/port';
+import type { ConnectionStatus, Telephony } from '../../lib/ari/port';
+import { flowTestTelephony } from '../../lib/flow-test/telephony';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import type { CallException } from '../../lib/call/handle';
@@ -31,6 +32,11 @@ export interface EngineSettings {
   password: string;
   /** This Node-RED's mark on its channels (nodes/deployed/instance.ts). */
   instance?: string;
+  /**
+   * No Asterisk connection at all: the flow-test command's runtime (settings.js `callflowFlowTestOnly: true`). The
+   * engine never connects (nor embeds the simulator); its calls are flow tests' only, on their own engines.
+   */
+  offline?: boolean;
 }
 
 /** Where a connection keeps the record of each call that ends, and for how long (its callflow-asterisk node's settings). */
@@ -48,8 +54,19 @@ const ROUTE_GRACE_MS = 2000;
 const engines = new Map<string, Engine>();
 const parked = new Map<string, { engine: Engine; timer: NodeJS.Timeout }>();
 
+/** The engines of flow tests in progress (nodes/deployed/flow-test.ts), by their own ids: elements find them as any engine. */
+const sandboxes = new Map<string, Engine>();
+
 export function findEngine(id: string): Engine | undefined {
-  return engines.get(id);
+  return engines.get(id) ?? sandboxes.get(id);
+}
+
+/** A flow test's engine, found by its id until the returned function is called. */
+export function addSandbox(engine: Engine): () => void {
+  sandboxes.set(engine.id, engine);
+  return () => {
+    if (sandboxes.get(engine.id) === engine) sandboxes.delete(engine.id);
+  };
 }
 
 /** Every running engine (the admin API lists their states). */
@@ -259,6 +276,17 @@ export class Engine {
 
   private async open(): Promise<void> {
     const { config } = this.settings;
+    if (this.settings.offline) {
+      // Nothing may dial out or answer: no connection is made. The port reaches nothing and refuses every request
+      // (a campaign's originate, say), so the nodes that use the connection start as usual and never reach Asterisk.
+      const status = { state: 'closed' as const, message: 'flow tests only (callflowFlowTestOnly): no Asterisk connection is made', attempt: 0 };
+      const port = flowTestTelephony(config.app, status);
+      this.connection = port as Telephony as AriConnection;
+      this.registry = new CallRegistry(port, { connectionId: this.id, logger: this.log });
+      this.liveMeetings = new LiveMeetings(port, this.log, this.settings.instance);
+      this.emitStatus(status);
+      return;
+    }
     let { username, password } = this.settings;
     let url = config.url;
     if (config.useSimulator) {

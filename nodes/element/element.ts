@@ -30,6 +30,8 @@ import { hashNodes } from '../../lib/releases/nodes';
 import type { OnError } from '../../lib/schemas/elements';
 import type { Validator } from '../../lib/schemas/validator';
 import { findEngine, type Engine } from '../deployed/engine';
+import { FlowTestEngine } from '../deployed/flow-test';
+import type { TestResult } from '../../lib/flow-test/results';
 import { directHopsOn, hop, refuseHops, sentThroughNodeRed, takeHops, type HopCount } from './hop';
 import { translator, type Translate } from '../red/i18n';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from '../red/api';
@@ -81,6 +83,11 @@ export interface ElementSpec<C extends object> {
   /** Checks a schema cannot express (a regular expression that compiles); each problem makes the settings invalid. */
   check?: (config: C) => string[];
   run(ctx: ElementContext<C>): Promise<ElementOutcome>;
+  /**
+   * The results the element can have in a flow test (lib/flow-test/results.ts), taken instead of running it on a
+   * channel; none (or undefined for these settings): it runs in a test as on a call (set, a transfer to a flow).
+   */
+  results?: (config: C) => readonly TestResult[] | undefined;
   /** The node's credentials, as RED.nodes.registerType takes them (kept out of flows.json). */
   credentials?: Record<string, { type: 'text' | 'password' }>;
 }
@@ -284,8 +291,20 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         entry.outcome = outcome;
       };
       let running: Promise<ElementOutcome>;
+      const ctx: ElementContext<C> = { config, t, session, engine: op.engine, msg: op.msg, signal, node, traceOutcome };
       try {
-        running = spec.run({ config, t, session, engine: op.engine, msg: op.msg, signal, node, traceOutcome });
+        if (op.engine instanceof FlowTestEngine) {
+          // A flow test's call: the element takes its result from the test instead of acting on a channel.
+          const wires = (node as Node & { wires?: string[][] }).wires ?? [];
+          running = op.engine.element({
+            node: { id: node.id, name: node.name ?? '', type: spec.element },
+            session,
+            results: spec.results?.(config),
+            run: () => spec.run(ctx),
+            wired: (index) => (wires[index]?.length ?? 0) > 0 || ends.has(index + 1),
+            traceOutcome,
+          });
+        } else running = spec.run(ctx);
       } catch (err) {
         running = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }

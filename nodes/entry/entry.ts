@@ -12,7 +12,9 @@ import type { EntryStatus, ReleaseBook } from '../../lib/releases/book';
 import type { CallSession } from '../../lib/call/session';
 import { entryConfig } from '../../lib/schemas/elements';
 import type { AsteriskConfigNode } from '../asterisk/config';
-import type { Engine } from '../deployed/engine';
+import { findEngine, type Engine } from '../deployed/engine';
+import { FlowTestEngine } from '../deployed/flow-test';
+import { registerFlowTestApi } from '../admin/flow-tests';
 import { directHopsOn, hop } from '../element/hop';
 import { translator, type Translate } from '../red/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../red/api';
@@ -24,6 +26,7 @@ const STATUS_MS = 500;
 
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'entry');
+  registerFlowTestApi(RED);
   function EntryNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -59,11 +62,14 @@ export = function register(RED: NodeAPI): void {
     const direct = directHopsOn(RED);
     const handler = (session: CallSession, args: string[]): void => {
       session.enter(node.id, 'entry').outcome = 'routed';
-      if (book) book.callStarted(flow, version);
+      // A flow test's call has an engine of its own (nodes/deployed/flow-test.ts): no counters, no Asterisk.
+      const calls = session.connection === engine.id ? engine : (findEngine(session.connection) ?? engine);
+      if (calls instanceof FlowTestEngine) calls.run.entered({ id: node.id, name: node.name ?? '', type: 'entry' }, { ...session.vars });
+      else if (book) book.callStarted(flow, version);
       const wires = (node as Node & { wires?: string[][] }).wires ?? [];
       if ((wires[0]?.length ?? 0) === 0) {
         node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'call' }));
-        engine.calls.hangup(session, 'normal', 'system', `unwired: callflow-entry ${node.id}`).catch(() => undefined);
+        calls.calls.hangup(session, 'normal', 'system', `unwired: callflow-entry ${node.id}`).catch(() => undefined);
         return;
       }
       const payload: Record<string, unknown> = { caller: { ...session.caller }, dialed: session.dialed, args, flow };
@@ -71,7 +77,7 @@ export = function register(RED: NodeAPI): void {
       const msg: NodeMessage = { topic: flow, call: session.handle(), payload };
       session.idle(engine.idleTimeoutMs, () => {
         node.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
-        engine.calls.hangup(session, 'normal', 'system', `idle: after callflow-entry ${node.id}`).catch(() => undefined);
+        calls.calls.hangup(session, 'normal', 'system', `idle: after callflow-entry ${node.id}`).catch(() => undefined);
       });
       // Straight to the first element when it is one (nodes/element/hop.ts); through Node-RED otherwise.
       if (direct && hop(RED, node, 0, msg, { turn: -1, hops: 0 })) return;

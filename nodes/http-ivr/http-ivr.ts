@@ -17,6 +17,7 @@ import { numberEndpoint, transferToEndpoint, transferToQueue } from '../../lib/i
 import { headerValues, httpIvrConfig, type HttpIvrConfig } from '../../lib/schemas/http-ivr-node';
 import type { MeetingRecord } from '../../lib/schemas/store';
 import type { Engine } from '../deployed/engine';
+import { httpIvrResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import { toFlow } from '../element/to-flow';
 import type { MeetingsConfigNode } from '../meetings/config';
@@ -176,6 +177,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: httpIvrConfig,
     outputs: (config) => config.returns.length,
+    results: (config) => httpIvrResults(config.returns),
     // Header values are API keys as often as not: kept with the secret, out of the flow (shown in the form: 'text').
     credentials: { secret: { type: 'password' }, headerValues: { type: 'text' } },
     // At deploy: a /path that is this Node-RED's root or admin API, and what the requests would refuse (a host not on

@@ -1,6 +1,7 @@
 /** callflow-menu: a prompt, then one output per key the caller may press, plus timeout and invalid. */
 import { menu } from '../../lib/ivr/collect';
 import { menuConfig } from '../../lib/schemas/elements';
+import { menuResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 
@@ -11,6 +12,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: menuConfig,
     outputs: (config) => config.options.length + 2,
+    results: (config) => menuResults(config),
     // Not async: the call waits in menu() alone, not in a frame of this function too (the result is mapped by a reaction).
     run({ config, engine, session, signal }) {
       return menu(

@@ -6,6 +6,7 @@
 import { playConfig, playOverride } from '../../lib/schemas/elements';
 import { play } from '../../lib/ivr/play';
 import { ValidationError } from '../../lib/schemas/validator';
+import { playResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 
@@ -15,6 +16,7 @@ export = function register(RED: NodeAPI): void {
     element: 'play',
     dir: __dirname,
     validator: playConfig,
+    results: () => playResults(),
     async run({ config, t, engine, session, msg, signal }) {
       const override = playOverride.check({
         ...(msg.prompts !== undefined ? { prompts: typeof msg.prompts === 'string' ? [msg.prompts] : msg.prompts } : {}),

@@ -11,6 +11,7 @@ import { answersDocument, runQuestionnaire, saveAnswers, type GivenAnswer, type 
 import { questionnaireNodeConfig } from '../../lib/schemas/questionnaire';
 import type { QuestionnaireAnswers } from '../../lib/schemas/store';
 import { findCampaign } from '../deployed/campaigns';
+import { questionnaireResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { QuestionsConfigNode } from '../questions/config';
 import type { NodeAPI } from '../red/api';
@@ -24,6 +25,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: questionnaireNodeConfig,
     outputs: () => 2,
+    results: () => questionnaireResults(),
     async run({ config, t, engine, session, signal, node }) {
       const questions = RED.nodes.getNode(config.questions) as QuestionsConfigNode | null;
       if (!questions) throw new Error(t('callflow-questionnaire.errors.no-questions', { id: config.questions }));

@@ -1,6 +1,7 @@
 /** callflow-record: records the caller; the recording's name and length land in msg.call.vars and msg.payload. */
 import { record } from '../../lib/ivr/record';
 import { recordConfig } from '../../lib/schemas/elements';
+import { recordResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 import { put } from '../../lib/own';
@@ -11,6 +12,7 @@ export = function register(RED: NodeAPI): void {
     element: 'record',
     dir: __dirname,
     validator: recordConfig,
+    results: (config) => recordResults(config),
     async run({ config, engine, session, signal }) {
       // The name is in msg.call.vars from the start: a caller who hangs up mid-message leaves it to the call-end report.
       const recording: { name: string; format: string; durationSec: number | null; state: string } = { name: '', format: config.format, durationSec: null, state: 'recording' };

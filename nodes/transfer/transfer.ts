@@ -9,6 +9,7 @@ import { associatedData } from '../../lib/ivr/associated-data';
 import { fillTemplate, numberEndpoint, queueName, transferToDialplan, transferToEndpoint, transferToQueue, type TransferResult } from '../../lib/ivr/transfer';
 import { transferConfig, type TransferConfig } from '../../lib/schemas/elements';
 import type { CallSession } from '../../lib/call/session';
+import { transferResults } from '../../lib/flow-test/results';
 import { defineElement, type ElementOutcome } from '../element/element';
 import { toFlow } from '../element/to-flow';
 import type { NodeAPI } from '../red/api';
@@ -42,6 +43,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: transferConfig,
     outputs: () => 2,
+    results: (config) => transferResults(config),
     async run({ config, engine, session, signal }) {
       switch (config.kind) {
         case 'endpoint':

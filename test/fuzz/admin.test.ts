@@ -1,6 +1,6 @@
 /**
  * Fuzz: the admin HTTP API behind the editor's sidebar and forms (release
- * sets, campaign checks and operations, questionnaires), given hostile path parameters,
+ * sets, campaign checks and operations, questionnaires, flow tests), given hostile path parameters,
  * query strings, headers and JSON bodies. Every answer is JSON with a
  * 2xx/4xx status (never a 500: a crash is not an answer), every refusal
  * a clear message, and Node-RED keeps answering.
@@ -41,6 +41,11 @@ const ROUTES: Route[] = [
   { method: 'get', path: (p) => `/callflow/questionnaires/${p[0]}/figures`, params: 1 },
   { method: 'post', path: (p) => `/callflow/questionnaires/${p[0]}/answers`, params: 1 },
   { method: 'post', path: () => '/callflow/questionnaires/check', params: 0 },
+  { method: 'post', path: () => '/callflow/flow-tests', params: 0 },
+  { method: 'post', path: () => '/callflow/flow-tests/cases', params: 0 },
+  { method: 'get', path: (p) => `/callflow/flow-tests/${p[0]}`, params: 1 },
+  { method: 'post', path: (p) => `/callflow/flow-tests/${p[0]}/result`, params: 1 },
+  { method: 'delete', path: (p) => `/callflow/flow-tests/${p[0]}`, params: 1 },
 ];
 
 /** A path parameter: a real name sometimes (so deeper code runs), else hostile text, URL-encoded. */
@@ -91,7 +96,7 @@ describe('fuzz: the admin HTTP API', function () {
         fc.constantFrom(...ROUTES),
         fc.array(param, { minLength: 3, maxLength: 3 }),
         // Node-RED's JSON body parser (strict) answers anything but an object or array itself, before our code.
-        fc.oneof(fc.array(hostileValue, { maxLength: 3 }), fc.dictionary(fc.oneof(fc.constantFrom('target', 'version', 'endpoint', 'caller', 'share', 'callers', 'name', 'settings', 'answers', 'customerId', 'attempt', 'questions', 'questionnaire'), hostileString), hostileValue)),
+        fc.oneof(fc.array(hostileValue, { maxLength: 3 }), fc.dictionary(fc.oneof(fc.constantFrom('target', 'version', 'endpoint', 'caller', 'share', 'callers', 'name', 'settings', 'answers', 'customerId', 'attempt', 'questions', 'questionnaire', 'flow', 'releases', 'results', 'result', 'value', 'vars', 'expect'), hostileString), hostileValue)),
         fc.oneof(fc.constant(undefined), hostileString.filter((s) => s.length < 200)),
         async (route, params, body, editor) => {
           const url = route.path(params.map(segment));
