@@ -9,6 +9,7 @@ import { collectConfig, type CollectConfig } from '../../lib/schemas/elements';
 import { registerPatternApi } from '../admin/patterns';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 import { put } from '../../lib/own';
 
 const OUTPUT = { collected: 0, timeout: 1, invalid: 2 } as const;
@@ -25,6 +26,8 @@ export = function register(RED: NodeAPI): void {
     validator: collectConfig,
     outputs: () => 3,
     check: (config) => {
+      const say = sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts });
+      if (say.length > 0) return say;
       if (!config.pattern) return [];
       try {
         compiled.set(config, DigitPattern.compile(config.pattern));
@@ -47,6 +50,7 @@ export = function register(RED: NodeAPI): void {
         invalidPrompts: config.invalidPrompts,
         timeoutPrompts: config.timeoutPrompts,
         language: config.language,
+        ...(config.speech ? { speaker: speakerFor(RED, config.speech) } : {}),
       };
       const pattern = config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined;
       return collect(engine.telephony, session, pattern ? { ...request, pattern } : request, signal).then((result) => {

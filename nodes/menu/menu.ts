@@ -3,6 +3,7 @@ import { menu } from '../../lib/ivr/collect';
 import { menuConfig } from '../../lib/schemas/elements';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {
@@ -11,6 +12,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: menuConfig,
     outputs: (config) => config.options.length + 2,
+    check: (config) => sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts }),
     // Not async: the call waits in menu() alone, not in a frame of this function too (the result is mapped by a reaction).
     run({ config, engine, session, signal }) {
       return menu(
@@ -25,6 +27,7 @@ export = function register(RED: NodeAPI): void {
           invalidPrompts: config.invalidPrompts,
           timeoutPrompts: config.timeoutPrompts,
           language: config.language,
+          ...(config.speech ? { speaker: speakerFor(RED, config.speech) } : {}),
         },
         signal,
       ).then((result) => {

@@ -3,6 +3,7 @@ import { record } from '../../lib/ivr/record';
 import { recordConfig } from '../../lib/schemas/elements';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 import { put } from '../../lib/own';
 
 export = function register(RED: NodeAPI): void {
@@ -11,6 +12,7 @@ export = function register(RED: NodeAPI): void {
     element: 'record',
     dir: __dirname,
     validator: recordConfig,
+    check: (config) => sayProblems(config.speech, { prompts: config.prompts }),
     async run({ config, engine, session, signal }) {
       // The name is in msg.call.vars from the start: a caller who hangs up mid-message leaves it to the call-end report.
       const recording: { name: string; format: string; durationSec: number | null; state: string } = { name: '', format: config.format, durationSec: null, state: 'recording' };
@@ -21,7 +23,7 @@ export = function register(RED: NodeAPI): void {
       session.signal.addEventListener('abort', hungUp, { once: true });
       let outcome;
       try {
-        outcome = await record(engine.telephony, session, { ...config }, signal, (name) => {
+        outcome = await record(engine.telephony, session, { ...config, ...(config.speech ? { speaker: speakerFor(RED, config.speech) } : {}) }, signal, (name) => {
           recording.name = name;
           put(session.vars, config.variable, recording);
         });
