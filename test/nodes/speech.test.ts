@@ -11,7 +11,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import speech = require('../../nodes/speech/speech');
 import type { SpeechConfigNode } from '../../nodes/speech/config';
 import { CREDS, connected, ivrFlow, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, coreNode, helper, hasText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
@@ -45,12 +44,11 @@ describe('say: prompts (callflow-speech)', function () {
   afterEach(function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const speechModule = (RED: { httpNode?: unknown }): unknown => {
+  const captureHttpNode = (RED: { httpNode?: unknown }): void => {
     nodeApp = RED.httpNode as http.RequestListener;
-    return (speech as unknown as (red: unknown) => unknown)(RED);
   };
   const load = (nodes: object[], watched: string[], speechNode: object, credentials: object = {}): Promise<void> =>
-    helper.load([...NODES, speechModule, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, ...speechNode }] }), { ...CREDS, ...credentials });
+    helper.load([...NODES, captureHttpNode, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, ...speechNode }] }), { ...CREDS, ...credentials });
 
   function needsEspeak(this: Mocha.Context): void {
     if (!hasEspeak) {
