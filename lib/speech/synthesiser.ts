@@ -13,7 +13,7 @@ import type { AudioCache} from './cache';
 import { type AudioExtension, type CachedAudio } from './cache';
 import { SpeechError, type SpeechProvider } from './provider';
 import { TEXT_MAX } from './say';
-import { encodeWav, resample, type AsteriskRate, type Pcm } from './wav';
+import { encodeWav, resampleSliced, type AsteriskRate, type Pcm } from './wav';
 
 /** How Asterisk gets the audio. */
 export type Delivery =
@@ -56,7 +56,7 @@ export async function synthesizePcm(provider: SpeechProvider, text: string, opti
   if (text.trim() === '') throw new SpeechError('refused', 'speech: nothing to say (empty text)');
   if (text.length > TEXT_MAX) throw new SpeechError('refused', `speech: the text is longer than ${TEXT_MAX} characters`);
   const request = { text, voice: options.voice ?? '', language: options.language ?? '', ...(options.signal ? { signal: options.signal } : {}) };
-  return resample(await provider.synthesize(request), options.rate);
+  return resampleSliced(await provider.synthesize(request), options.rate);
 }
 
 export class Synthesiser {

@@ -11,6 +11,9 @@
  * sizes it could not know (0x7ffff000 and so on): the data chunk is read up to
  * the end of the buffer.
  */
+import os from 'node:os';
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 /** 16-bit mono PCM at `rate` samples per second. */
 export interface Pcm {
@@ -66,6 +69,8 @@ function decode(data: Buffer, f: { tag: number; channels: number; rate: number; 
   const width = f.bits / 8;
   const frame = width * f.channels;
   const frames = Math.floor(data.length / frame);
+  // 16-bit mono, the common case: the bytes are the samples (copied, so the result owns aligned memory).
+  if (pcm && f.bits === 16 && f.channels === 1 && LITTLE_ENDIAN) return new Int16Array(Uint8Array.prototype.slice.call(data, 0, frames * 2).buffer);
   const out = new Int16Array(frames);
   for (let i = 0; i < frames; i += 1) {
     let sum = 0;
@@ -101,31 +106,33 @@ export function encodeWav(pcm: Pcm): Buffer {
   b.writeUInt16LE(16, 34);
   b.write('data', 36, 'ascii');
   b.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < pcm.samples.length; i += 1) b.writeInt16LE(pcm.samples[i] as number, 44 + i * 2);
+  if (LITTLE_ENDIAN) Buffer.from(pcm.samples.buffer, pcm.samples.byteOffset, dataBytes).copy(b, 44);
+  else for (let i = 0; i < pcm.samples.length; i += 1) b.writeInt16LE(pcm.samples[i] as number, 44 + i * 2);
   return b;
 }
 
 /** Zero crossings of the sinc on each side of a sample: the filter's length and sharpness. */
 const HALF_ZEROS = 12;
 
-/**
- * Resamples to `rate`: each output sample is the input convolved with a Blackman-windowed sinc whose cut-off is
- * 0.95 of the lower Nyquist frequency (so going down from 22 050 to 8 000 Hz removes what 8 000 Hz cannot hold
- * instead of folding it back as noise). The filter's taps repeat every rate/gcd output samples (160 phases from
- * 22 050 to 8 000 Hz), so they are computed once per phase. Linear in the input's length.
- */
-export function resample(pcm: Pcm, rate: number): Pcm {
-  if (pcm.rate === rate) return pcm;
-  const input = pcm.samples;
-  const from = pcm.rate;
+interface Filters {
+  phases: number;
+  step: number;
+  taps: { first: number; weights: Float64Array }[];
+}
+
+/** The resampling filters from one rate to another, made once per pair of rates. */
+const filterCache = new Map<string, Filters>();
+
+function filtersFor(from: number, rate: number): Filters {
+  const key = `${from}>${rate}`;
+  const known = filterCache.get(key);
+  if (known) return known;
   const g = gcd(from, rate);
   const phases = rate / g;
-  const step = from / g; // input samples per `phases` output samples
-  const ratio = rate / from;
-  const cutoff = 0.95 * Math.min(1, ratio);
-  const half = Math.ceil(HALF_ZEROS / cutoff);
   if (phases > 8192) throw new RangeError(`cannot resample from ${from} to ${rate} Hz`);
-  const filters: { first: number; weights: Float64Array }[] = [];
+  const cutoff = 0.95 * Math.min(1, rate / from);
+  const half = Math.ceil(HALF_ZEROS / cutoff);
+  const taps: Filters['taps'] = [];
   for (let p = 0; p < phases; p += 1) {
     const centre = (p * from) / rate;
     const first = Math.ceil(centre - half);
@@ -139,12 +146,18 @@ export function resample(pcm: Pcm, rate: number): Pcm {
       sum += w;
     }
     for (let i = 0; i < weights.length; i += 1) weights[i] = (weights[i] as number) / sum;
-    filters.push({ first, weights });
+    taps.push({ first, weights });
   }
-  const length = Math.floor(input.length * ratio);
-  const out = new Int16Array(length);
-  for (let n = 0; n < length; n += 1) {
-    const filter = filters[n % phases] as { first: number; weights: Float64Array };
+  const made = { phases, step: from / g, taps };
+  if (filterCache.size < 16) filterCache.set(key, made);
+  return made;
+}
+
+/** Output samples [from, to) of a resampling into `out`. */
+function resampleRange(input: Int16Array, filters: Filters, out: Int16Array, from: number, to: number): void {
+  const { phases, step, taps } = filters;
+  for (let n = from; n < to; n += 1) {
+    const filter = taps[n % phases] as { first: number; weights: Float64Array };
     const base = Math.floor(n / phases) * step + filter.first;
     const w = filter.weights;
     let acc = 0;
@@ -152,6 +165,36 @@ export function resample(pcm: Pcm, rate: number): Pcm {
     const hi = Math.min(w.length, input.length - base);
     for (let i = lo; i < hi; i += 1) acc += (input[base + i] as number) * (w[i] as number);
     out[n] = acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc);
+  }
+}
+
+/**
+ * Resamples to `rate`: each output sample is the input convolved with a Blackman-windowed sinc whose cut-off is
+ * 0.95 of the lower Nyquist frequency (so going down from 22 050 to 8 000 Hz removes what 8 000 Hz cannot hold
+ * instead of folding it back as noise). The filter's taps repeat every rate/gcd output samples (160 phases from
+ * 22 050 to 8 000 Hz), so they are computed once per phase. Linear in the input's length.
+ */
+export function resample(pcm: Pcm, rate: number): Pcm {
+  if (pcm.rate === rate) return pcm;
+  const out = new Int16Array(Math.floor(pcm.samples.length * (rate / pcm.rate)));
+  resampleRange(pcm.samples, filtersFor(pcm.rate, rate), out, 0, out.length);
+  return { rate, samples: out };
+}
+
+/** Output samples computed between two turns of the event loop by resampleSliced (about a millisecond of work). */
+export const RESAMPLE_SLICE = 2000;
+
+/**
+ * resample() in slices of RESAMPLE_SLICE output samples, giving the event loop a turn between slices: a long text
+ * (a minute of audio is some 300 ms of filtering) does not hold calls, timers and the editor meanwhile.
+ */
+export async function resampleSliced(pcm: Pcm, rate: number): Promise<Pcm> {
+  if (pcm.rate === rate) return pcm;
+  const out = new Int16Array(Math.floor(pcm.samples.length * (rate / pcm.rate)));
+  const filters = filtersFor(pcm.rate, rate);
+  for (let at = 0; at < out.length; at += RESAMPLE_SLICE) {
+    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    resampleRange(pcm.samples, filters, out, at, Math.min(out.length, at + RESAMPLE_SLICE));
   }
   return { rate, samples: out };
 }

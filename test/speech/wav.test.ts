@@ -2,7 +2,7 @@
  * lib/speech/wav.ts: WAV files in and out, and the resampler that turns the engines' rates into Asterisk's.
  */
 import assert from 'node:assert/strict';
-import { NotAudioError, durationMs, encodeWav, parseWav, resample, type Pcm } from '../../lib/speech/wav';
+import { NotAudioError, RESAMPLE_SLICE, durationMs, encodeWav, parseWav, resample, resampleSliced, type Pcm } from '../../lib/speech/wav';
 
 function tone(rate: number, hz: number, seconds: number, amplitude = 10000): Pcm {
   const samples = new Int16Array(Math.round(rate * seconds));
@@ -79,5 +79,21 @@ describe('speech audio (lib/speech/wav)', function () {
     const up = resample(tone(22050, 1000, 1), 16000);
     assert.equal(up.samples.length, 16000);
     assert.equal(resample(tone(24000, 1000, 0.5), 8000).samples.length, 4000);
+  });
+
+  it('resamples a long text in slices, giving the event loop a turn between them, with the same samples', async function () {
+    const input = tone(22050, 700, 2);
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = await resampleSliced(input, 8000);
+    ticking = false;
+    const slices = Math.ceil(16000 / RESAMPLE_SLICE);
+    assert.ok(turns >= slices - 1, `${turns} turns of the event loop during ${slices} slices`);
+    assert.deepEqual(sliced.samples, resample(input, 8000).samples);
   });
 });
