@@ -47,8 +47,8 @@ describe('say: prompts (callflow-speech)', function () {
   const captureHttpNode = (RED: { httpNode?: unknown }): void => {
     nodeApp = RED.httpNode as http.RequestListener;
   };
-  const load = (nodes: object[], watched: string[], speechNode: object, credentials: object = {}): Promise<void> =>
-    helper.load([...NODES, captureHttpNode, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, ...speechNode }] }), { ...CREDS, ...credentials });
+  const load = (nodes: object[], watched: string[], speechNode: object, credentials: object = {}, configs: object[] = []): Promise<void> =>
+    helper.load([...NODES, captureHttpNode, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, ...speechNode }, ...configs] }), { ...CREDS, ...credentials });
 
   function needsEspeak(this: Mocha.Context): void {
     if (!hasEspeak) {
@@ -168,4 +168,57 @@ describe('say: prompts (callflow-speech)', function () {
     const errors = (node('cl') as unknown as { error: { getCalls(): { args: unknown[] }[] } }).error.getCalls().map((c) => String(c.args[0]));
     assert.ok(errors.some((e) => /invalidPrompts: say: prompts need a speech node/.test(e)), errors.join('\n'));
   });
+
+  it('a questionnaire says its questions\' say: prompts with its speech node', async function () {
+    provider.handler = (_req, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav24k);
+    const question = { id: 'ok', kind: 'yesno', text: 'Satisfied?', prompts: ['say:Were you satisfied, {vars.name}? Press 1 for yes, 2 for no.'], timeoutSec: 2, retries: 0, invalidPrompts: [], timeoutPrompts: [] };
+    await load(
+      [
+        { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['vars']] },
+        setVars('vars', { name: 'Ann' }, [['qn']]),
+        { id: 'qn', type: 'callflow-questionnaire', questions: 'qs', speech: 'sp', language: '', onError: 'hangup', wires: [['spy'], []] },
+        { id: 'spy', type: 'helper' },
+      ],
+      ['qn'],
+      { provider: 'openai', baseUrl: provider.url(''), model: 'tts-1', voice: 'alloy' },
+      { sp: { apiKey: 'sk-test' } },
+      [{ id: 'qs', type: 'callflow-questions', name: 'Satisfaction', questionnaire: 'satisfaction', store: '', questions: [question] }],
+    );
+    await connected();
+    const seen = nextMessage<CallMsg>(node('spy'));
+    const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start', media: '/callflow/speech/' }, { dtmf: '1' }] });
+    const msg = await seen;
+    assert.deepEqual((msg.payload as { answers: { question: string; answer: string }[] }).answers.map((a) => [a.question, a.answer]), [['ok', 'yes']]);
+    assert.match(call.report().heard[0]?.media ?? '', /\/callflow\/speech\/[0-9a-f]{32}\.wav$/);
+    assert.equal((JSON.parse((await provider.arrival(1)).body) as { input: string }).input, 'Were you satisfied, Ann? Press 1 for yes, 2 for no.');
+    call.hangup();
+    await call.ended();
+  });
+
+  it('msg.prompts with a say: prompt on a play node without a speech node: the element fails, saying so', async function () {
+    await load(
+      [
+        { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['prompts']] },
+        { id: 'prompts', type: 'change', rules: [{ t: 'set', p: 'prompts', pt: 'msg', to: '["say:Hello."]', tot: 'json' }], wires: [['pl']] },
+        { id: 'pl', type: 'callflow-play', prompts: ['sound:beep'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'output', outputs: 2, wires: [[], ['err']] },
+        { id: 'err', type: 'helper' },
+      ],
+      ['pl'],
+      {},
+    );
+    await connected();
+    const failed = nextMessage<CallMsg & { error: { message: string } }>(node('err'));
+    const call = simulator().placeCall({ from: '1', to: '2' });
+    assert.match((await failed).error.message, /a say: prompt needs a speech node/);
+    call.hangup();
+    await call.ended();
+  });
+
+  it('lists espeak-ng\'s voices for the form (GET /callflow/speech/voices)', async function () {
+    needsEspeak.call(this);
+    await load([{ id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [] }], [], {});
+    const answer = (await helper.request().get('/callflow/speech/voices').expect(200)).body as { local: { language: string; name: string }[] };
+    assert.ok(answer.local.some((v) => v.language === 'en-us' && /English/.test(v.name)), JSON.stringify(answer.local.slice(0, 3)));
+  });
 });
+
