@@ -80,5 +80,15 @@ describe('simulator: http(s) media as the media cache fetches it', function () {
       assert.ok(events.all.some((e) => e.type === 'PlaybackStarted' && (e.playback as Json).id === 'p1'));
       assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [[media, 'failed']]);
     });
+
+    it('a 16 kHz WAV served as audio/wav fails on the call, as format_wav refuses it; served as wav16 it plays', async function () {
+      app.handler = (req, res) => res.writeHead(200, { 'content-type': req.url === '/wide' ? 'audio/x-wav;codec=pcm;bit=16;rate=16000' : 'audio/wav' }).end(wav(16000, 200));
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      await ari.ok('POST', `/channels/${call.id}/play/p2`, { media: `sound:${app.url('/narrow.wav')},sound:${app.url('/wide')}` });
+      await events.next((e: Json) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'p2');
+      assert.deepEqual(call.report().heard.map((h) => h.outcome), ['failed', 'done']);
+    });
   });
 });
