@@ -220,5 +220,36 @@ describe('say: prompts (callflow-speech)', function () {
     const answer = (await helper.request().get('/callflow/speech/voices').expect(200)).body as { local: { language: string; name: string }[] };
     assert.ok(answer.local.some((v) => v.language === 'en-us' && /English/.test(v.name)), JSON.stringify(answer.local.slice(0, 3)));
   });
+
+  it('shared folder delivery: the audio is a .wav file in the folder Asterisk reads as sounds, played as sound:<name>/<id>', async function () {
+    provider.handler = (_req, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav24k);
+    const sounds = path.join(dir, 'sounds');
+    const shared = path.join(sounds, 'callflow-tts');
+    await load(
+      [
+        { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['pl']] },
+        { id: 'pl', type: 'callflow-play', speech: 'sp', prompts: ['say:Shared folder.'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['spy']] },
+        { id: 'spy', type: 'helper' },
+      ],
+      ['pl'],
+      { provider: 'openai', baseUrl: provider.url(''), model: 'tts-1', voice: 'alloy', delivery: 'shared', directory: shared, soundPrefix: 'callflow-tts' },
+      { sp: { apiKey: 'sk-test' } },
+    );
+    await connected();
+    // The simulator indexes a sounds folder when it is given (docs/simulator.md, Sounds), where Asterisk looks at play
+    // time: the text is made first, then the folder is given to the simulator, as Asterisk's own would be.
+    const sp = helper.getNode('sp') as SpeechConfigNode;
+    const uri = await sp.speaker?.media('Shared folder.', '', new AbortController().signal);
+    const file = path.join(shared, `${/^sound:callflow-tts\/([0-9a-f]{32})$/.exec(uri ?? '')?.[1] ?? 'none'}.wav`);
+    assert.ok(fs.existsSync(file), `${uri} is ${file}`);
+    assert.equal(parseWav(fs.readFileSync(file)).rate, 8000);
+    await simulator().asterisk.sounds.addDirectory(sounds);
+    const seen = nextMessage<CallMsg>(node('spy'));
+    const call = simulator().placeCall({ from: '1', to: '2' });
+    await seen;
+    assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [[uri, 'done']]);
+    call.hangup();
+    await call.ended();
+  });
 });
 
