@@ -73,12 +73,16 @@ export class Synthesiser {
     const language = options.language || this.options.language;
     const key = JSON.stringify([provider.identity, voice, language, rate, text]);
     const maxSeconds = this.options.maxSeconds ?? 300;
-    return this.options.cache.get(key, extensionFor(rate), async () => {
-      const pcm = await synthesizePcm(provider, text, { voice, language, rate, ...(options.signal ? { signal: options.signal } : {}) });
+    // The synthesis is shared by every call asking for this text meanwhile: one call hanging up must not cancel it
+    // for the others. It runs to its end (bounded by the provider's deadline) and is kept; each call stops waiting
+    // for it when its own signal fires.
+    const made = this.options.cache.get(key, extensionFor(rate), async () => {
+      const pcm = await synthesizePcm(provider, text, { voice, language, rate });
       if (pcm.samples.length > maxSeconds * rate) throw new SpeechError('too-large', `speech: ${provider.identity} made more than ${maxSeconds} s of audio`);
       if (pcm.samples.length === 0) throw new SpeechError('not-audio', `speech: ${provider.identity} made no audio`);
       return encodeWav(pcm);
     });
+    return options.signal ? untilAborted(made, options.signal) : made;
   }
 
   /** The media URI Asterisk plays `text` from. */
@@ -91,4 +95,26 @@ export class Synthesiser {
     const { delivery } = this.options;
     return delivery.kind === 'http' ? `sound:${delivery.urlPrefix}${audio.id}.${audio.extension}` : `sound:${delivery.soundPrefix}/${audio.id}`;
   }
+}
+
+/** The promise, or a SpeechError('aborted') as soon as the signal fires (the work goes on for whoever else waits). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new SpeechError('aborted', 'speech: cancelled'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new SpeechError('aborted', 'speech: cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

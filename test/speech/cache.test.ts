@@ -71,6 +71,24 @@ describe('speech cache and route', function () {
     assert.equal(provider.calls.length, 2, 'another language is another text');
   });
 
+  it('a call that hangs up while its text is made leaves the shared synthesis to the others, and it is kept', async function () {
+    const provider = new CountingProvider();
+    const s = synthesiser(provider);
+    let open!: () => void;
+    provider.gate = new Promise((resolve) => (open = resolve));
+    const first = new AbortController();
+    const gone = s.media('shared text', { signal: first.signal });
+    const staying = s.media('shared text', { signal: new AbortController().signal });
+    await new Promise((resolve) => setImmediate(resolve));
+    first.abort();
+    await assert.rejects(gone, /cancelled/);
+    open();
+    assert.match(await staying, /\.wav$/);
+    assert.equal(provider.calls.length, 1);
+    assert.equal(provider.calls[0]?.signal, undefined, 'no one call\'s signal cancels the shared synthesis');
+    assert.equal((await s.audio('shared text')).hit, true);
+  });
+
   it('keeps the same name across a restart (the secret is in the folder) and takes stock of the files there', async function () {
     const dir = tempDir();
     const first = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
