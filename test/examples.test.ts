@@ -4,6 +4,7 @@
  * them. The examples' connection is pointed at the test's simulator.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,8 +47,8 @@ describe('examples', function () {
   });
 
   /** Deploys an example on the test simulator, with a helper node on the call-end node's output. */
-  async function deploy(name: string): Promise<void> {
-    const nodes = example(name).map((n) => {
+  async function deploy(name: string, adapt: (n: Record<string, unknown>) => Record<string, unknown> = (n) => n): Promise<void> {
+    const nodes = example(name).map(adapt).map((n) => {
       if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
       // The example's store file goes to a directory of the test's own.
       if (n.type === 'callflow-store') return { ...n, file: path.join(dataDir, 'callflow.db') };
@@ -140,6 +141,27 @@ describe('examples', function () {
       const report = (await ended).payload;
       assert.deepEqual(report.trace.slice(3).map((t) => [t.element, t.outcome]), [['menu', 'invalid'], ['play', 'done'], ['hangup', 'hangup']]);
       assert.deepEqual(report.pressed.map((p) => p.digit), ['5', '5', '5']);
+    });
+  });
+
+  describe('Text to speech', function () {
+    it('greets the caller by name with speech this Node-RED serves, repeats it on 1, says goodbye on 2', async function () {
+      if (spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status !== 0) {
+        console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
+        this.skip();
+      }
+      await deploy('Text to speech', (n) => (n.type === 'callflow-speech' ? { ...n, directory: path.join(dataDir, 'speech') } : n));
+      const speech = { waitFor: 'playback-start', media: '/callflow/speech/' } as const;
+      const end = { waitFor: 'playback-end' } as const;
+      const call = simulator().placeCall({ from: '+15550100', callerName: 'Ann', to: '300', args: ['speech'], script: [speech, end, speech, end, { dtmf: '1' }, speech, end, speech, end, { dtmf: '2' }] });
+      const report = await call.ended();
+      const heard = report.heard.map((h) => `${/\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media) ? 'speech' : h.media} ${h.outcome ?? ''}`);
+      // greeting, menu, 1: greeting, menu, 2: goodbye, vm-goodbye.
+      assert.deepEqual(heard, ['speech done', 'speech done', 'speech done', 'speech done', 'speech done', 'sound:vm-goodbye done']);
+      const urls = report.heard.map((h) => h.media);
+      assert.equal(urls[0], urls[2], 'the greeting again is the same audio');
+      assert.notEqual(urls[0], urls[1]);
+      assert.deepEqual([report.ended?.by, report.ended?.cause], ['application', 16]);
     });
   });
 

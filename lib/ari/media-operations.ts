@@ -40,7 +40,7 @@ export class MediaOperations {
     } catch (err) {
       return Promise.reject(new AriError('play', 'bad-request', (err as Error).message, 400));
     }
-    const remote = media.filter((u) => MediaGuard.remote(u));
+    const remote = media.filter((u) => MediaGuard.remote(u) && !options.ownMedia?.includes(u));
     if (remote.length === 0) return uris.some(isRecording) ? this.playStored(target, uris, options) : this.playChecked(target, uris, options);
     // Media Asterisk would fetch: its host must not be an internal address (unless the allowlist covers it).
     return Promise.all(remote.map((u) => this.port.mediaGuard.check(u, signal))).then(

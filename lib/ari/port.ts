@@ -99,6 +99,11 @@ export interface PlayOptions {
   playbackId?: string;
   lang?: string;
   signal?: AbortSignal;
+  /**
+   * http(s) media this process made and serves itself (speech from a callflow-speech node, lib/speech): its host is
+   * Node-RED's own, set by the speech node, so the connection's media guard does not refuse it as internal.
+   */
+  ownMedia?: readonly string[];
 }
 
 export interface PlaybackOutcome {

@@ -10,6 +10,7 @@ import { answer } from './answer';
 import { KeyReader } from './keys';
 import { MAX_INPUT, type DigitPattern } from './pattern';
 import { promptLanguage } from './play';
+import type { Speaker } from './say';
 
 export interface CollectRequest {
   prompts: string[];
@@ -26,6 +27,8 @@ export interface CollectRequest {
   invalidPrompts: string[];
   timeoutPrompts: string[];
   language: string;
+  /** Says the say: prompts (the element's speech node). */
+  speaker?: Speaker;
 }
 
 export type CollectResult =
@@ -39,6 +42,7 @@ interface Attempts {
   invalidPrompts: string[];
   timeoutPrompts: string[];
   language: string;
+  speaker?: Speaker;
 }
 
 /**
@@ -71,7 +75,7 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
     await answer(telephony, session, signal);
     const language = promptLanguage(session, req.language);
     for (let n = 1; ; ) {
-      await keys.prompt(reading.prompts, language, true, signal);
+      await keys.prompt(reading.prompts, language, true, signal, req.speaker);
       let input = '';
       let result: R | 'again' | 'more';
       for (;;) {
@@ -86,7 +90,7 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
       }
       if ((result.outcome !== 'timeout' && result.outcome !== 'invalid') || n > req.retries) return result;
       keys.clear();
-      await keys.prompt(result.outcome === 'timeout' ? req.timeoutPrompts : req.invalidPrompts, language, true, signal);
+      await keys.prompt(result.outcome === 'timeout' ? req.timeoutPrompts : req.invalidPrompts, language, true, signal, req.speaker);
       n += 1;
     }
   } finally {
@@ -142,6 +146,7 @@ export interface MenuRequest {
   invalidPrompts: string[];
   timeoutPrompts: string[];
   language: string;
+  speaker?: Speaker;
 }
 
 export type MenuResult =

@@ -9,11 +9,10 @@ import { abortReason } from '../ari/errors';
 import type { PlaybackOutcome, Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { DTMF_BUFFER_LIMIT } from '../call/session';
+import { MediaError } from './media-error';
+import { promptMedia, type Speaker } from './say';
 
-/** Asterisk could not play the prompts (a missing file, an unreachable URL). */
-export class MediaError extends Error {
-  override readonly name = 'MediaError';
-}
+export { MediaError };
 
 /** A reader's timer fired (the reader is the timer's argument: refresh() keeps it). */
 function timedOut(reader: KeyReader): void {
@@ -132,15 +131,19 @@ export class KeyReader {
    * next). Nothing is played when a key is already waiting. Resolves when
    * the prompts are over either way.
    */
-  async prompt(prompts: string[], language: string, bargeIn: boolean, signal: AbortSignal): Promise<void> {
+  async prompt(prompts: string[], language: string, bargeIn: boolean, signal: AbortSignal, speaker?: Speaker): Promise<void> {
     if (prompts.length === 0 || (bargeIn && this.queue.length > 0)) return;
+    // say: prompts are synthesised first: a key pressed meanwhile skips the prompt, as one pressed before it.
+    const { media, own } = await promptMedia(prompts, this.session, language, speaker, signal);
+    if (media.length === 0 || (bargeIn && this.queue.length > 0)) return;
     const playbackId = randomUUID();
     if (bargeIn) this.playing = playbackId;
     let outcome: PlaybackOutcome;
     try {
-      const options: { playbackId: string; signal: AbortSignal; lang?: string } = { playbackId, signal };
+      const options: { playbackId: string; signal: AbortSignal; lang?: string; ownMedia?: string[] } = { playbackId, signal };
       if (language) options.lang = language;
-      outcome = await this.telephony.play({ channelId: this.session.channelId }, prompts, options);
+      if (own.length > 0) options.ownMedia = own;
+      outcome = await this.telephony.play({ channelId: this.session.channelId }, media, options);
     } finally {
       if (this.playing === playbackId) this.playing = undefined;
       if (this.stopWanted === playbackId) this.stopWanted = undefined;

@@ -9,6 +9,7 @@ import type { Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { answer } from './answer';
 import { KeyReader, MediaError } from './keys';
+import { promptMedia, type Speaker } from './say';
 
 export { MediaError } from './keys';
 
@@ -20,6 +21,8 @@ export interface PlayRequest {
   repeat: number;
   /** Answer first when the call is still ringing (otherwise the prompts play as early media). */
   answer: boolean;
+  /** Says the say: prompts (the element's speech node). */
+  speaker?: Speaker;
 }
 
 export interface PlayResult {
@@ -35,9 +38,11 @@ export function promptLanguage(session: CallSession, language: string): string {
 }
 
 /** Plays prompts to the end, keys or not (answered or as early media); a prompt Asterisk cannot play is a MediaError. */
-export async function playThrough(telephony: Telephony, session: CallSession, prompts: string[], language: string, signal: AbortSignal): Promise<void> {
+export async function playThrough(telephony: Telephony, session: CallSession, prompts: string[], language: string, signal: AbortSignal, speaker?: Speaker): Promise<void> {
   const lang = promptLanguage(session, language);
-  const outcome = await telephony.play({ channelId: session.channelId }, prompts, lang ? { signal, lang } : { signal });
+  const { media, own } = await promptMedia(prompts, session, lang, speaker, signal);
+  if (media.length === 0) return;
+  const outcome = await telephony.play({ channelId: session.channelId }, media, { signal, ...(lang ? { lang } : {}), ...(own.length > 0 ? { ownMedia: own } : {}) });
   if (outcome.state === 'failed' && !signal.aborted) {
     throw new MediaError(`Asterisk could not play ${prompts.join(', ')} (a missing sound file or an unreachable URL?)`);
   }
@@ -46,7 +51,7 @@ export async function playThrough(telephony: Telephony, session: CallSession, pr
 export async function play(telephony: Telephony, session: CallSession, req: PlayRequest, signal: AbortSignal): Promise<PlayResult> {
   if (!req.bargeIn) {
     if (req.answer) await answer(telephony, session, signal);
-    for (let i = 0; i < req.repeat; i += 1) await playThrough(telephony, session, req.prompts, req.language, signal);
+    for (let i = 0; i < req.repeat; i += 1) await playThrough(telephony, session, req.prompts, req.language, signal, req.speaker);
     return { outcome: 'done' };
   }
   // Listening starts before the answer: a key pressed as the call is answered counts.
@@ -54,7 +59,7 @@ export async function play(telephony: Telephony, session: CallSession, req: Play
   try {
     if (req.answer) await answer(telephony, session, signal);
     const language = promptLanguage(session, req.language);
-    for (let i = 0; i < req.repeat && keys.pending === 0; i += 1) await keys.prompt(req.prompts, language, true, signal);
+    for (let i = 0; i < req.repeat && keys.pending === 0; i += 1) await keys.prompt(req.prompts, language, true, signal, req.speaker);
   } finally {
     keys.close();
   }

@@ -5,9 +5,10 @@ import type { CallSession } from '../call/session';
 import type { RecordConfig } from '../schemas/elements';
 import { answer } from './answer';
 import { playThrough } from './play';
+import type { Speaker } from './say';
 
 /** What to record: the settings of a record node, less its own (name, output variable, on error). */
-export type RecordRequest = Pick<RecordConfig, 'prefix' | 'format' | 'maxDurationSec' | 'maxSilenceSec' | 'beep' | 'terminateOn' | 'prompts' | 'language'>;
+export type RecordRequest = Pick<RecordConfig, 'prefix' | 'format' | 'maxDurationSec' | 'maxSilenceSec' | 'beep' | 'terminateOn' | 'prompts' | 'language'> & { speaker?: Speaker };
 
 /**
  * `started` hears the recording's name before Asterisk starts it, so a
@@ -22,7 +23,7 @@ export async function record(
   started?: (name: string) => void,
 ): Promise<RecordingOutcome> {
   await answer(telephony, session, signal);
-  if (req.prompts.length > 0) await playThrough(telephony, session, req.prompts, req.language, signal);
+  if (req.prompts.length > 0) await playThrough(telephony, session, req.prompts, req.language, signal, req.speaker);
   const name = `${req.prefix}-${session.id}-${randomUUID().slice(0, 8)}`;
   started?.(name);
   const outcome = await telephony.record(

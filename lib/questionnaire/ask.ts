@@ -9,6 +9,7 @@ import type { Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { collect, menu } from '../ivr/collect';
 import { record } from '../ivr/record';
+import type { Speaker } from '../ivr/say';
 import type { AskedQuestion } from './definition';
 
 export type QuestionResult =
@@ -17,6 +18,8 @@ export type QuestionResult =
 
 export interface AskOptions {
   language: string;
+  /** Says say: prompts (the element's speech node). */
+  speaker?: Speaker;
   /** Hears a spoken answer's recording name before Asterisk starts it (a caller who hangs up mid-answer leaves it). */
   recording?: (name: string) => void;
 }
@@ -28,12 +31,12 @@ function ratingKeys(q: AskedQuestion): string[] | undefined {
 }
 
 export async function askQuestion(telephony: Telephony, session: CallSession, q: AskedQuestion, options: AskOptions, signal: AbortSignal): Promise<QuestionResult> {
-  const retrying = { retries: q.retries, invalidPrompts: q.invalidPrompts, timeoutPrompts: q.timeoutPrompts, language: options.language };
+  const retrying = { retries: q.retries, invalidPrompts: q.invalidPrompts, timeoutPrompts: q.timeoutPrompts, language: options.language, ...(options.speaker ? { speaker: options.speaker } : {}) };
   if (q.kind === 'spoken') {
     const outcome = await record(
       telephony,
       session,
-      { prefix: `answer-${q.id}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40), format: 'wav', maxDurationSec: q.maxDurationSec, maxSilenceSec: q.maxSilenceSec, beep: true, terminateOn: '#', prompts: q.prompts, language: options.language },
+      { prefix: `answer-${q.id}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40), format: 'wav', maxDurationSec: q.maxDurationSec, maxSilenceSec: q.maxSilenceSec, beep: true, terminateOn: '#', prompts: q.prompts, language: options.language, ...(options.speaker ? { speaker: options.speaker } : {}) },
       signal,
       options.recording,
     );

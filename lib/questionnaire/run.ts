@@ -13,6 +13,7 @@ import type { CallSession } from '../call/session';
 import type { QuestionnaireAnswers } from '../schemas/store';
 import { askQuestion } from './ask';
 import { nextQuestion, type Questionnaire } from './definition';
+import type { Speaker } from '../ivr/say';
 
 export interface GivenAnswer {
   question: string;
@@ -36,6 +37,8 @@ export const answersSaved = diagnostics.channel('callflow:answers');
 
 export interface RunOptions {
   language: string;
+  /** Says the questions' say: prompts (the element's speech node). */
+  speaker?: Speaker;
   /** The clock (ms since 1970). */
   now: () => number;
 }
@@ -60,7 +63,7 @@ export async function runQuestionnaire(
     if (!q) break;
     progress.asking = q.id;
     delete progress.recording;
-    const result = await askQuestion(telephony, session, q, { language: options.language, recording: (name) => (progress.recording = name) }, signal);
+    const result = await askQuestion(telephony, session, q, { language: options.language, ...(options.speaker ? { speaker: options.speaker } : {}), recording: (name) => (progress.recording = name) }, signal);
     if (result.outcome !== 'answered') {
       delete progress.asking;
       return { outcome: 'partial', questionnaire: questionnaire.id, answers: progress.answers, stopped: { question: q.id, reason: result.outcome } };

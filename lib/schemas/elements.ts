@@ -5,10 +5,15 @@
 import { HANGUP_REASONS, SIP_RESPONSES } from '../ari/causes';
 import { dialTemplateSchema } from '../ari/dialstring';
 import { MEDIA_PATTERN } from '../ari/media';
+import { SAY_PATTERN } from '../speech/say';
 import { Validator } from './validator';
 
-const MEDIA_DESCRIPTION =
-  'a media URI: sound:<file>, recording:<name> (relative names: no leading /, no . or .. parts), number:<integer>, digits:<0-9*#>, characters:<text>, tone:<name or tone data>[;tonezone=<zone>] or an http(s):// URL';
+/** A prompt of an element: a media URI (lib/ari/media.ts) or a say: text (lib/speech/say.ts). */
+export const PROMPT_PATTERN = `^(?:${MEDIA_PATTERN.slice(1, -1)}|${SAY_PATTERN})$`;
+export const PROMPT_DESCRIPTION =
+  'a media URI: sound:<file>, recording:<name> (relative names: no leading /, no . or .. parts), number:<integer>, digits:<0-9*#>, characters:<text>, tone:<name or tone data>[;tonezone=<zone>] or an http(s):// URL; or say:<text> (at most 1000 characters, {vars.NAME} for a call variable, {{ and }} for braces, no line breaks)';
+/** The speech node that says an element's say: prompts. */
+export const speech = { type: 'string', maxLength: 100, default: '', description: 'a callflow-speech config node, or empty' } as const;
 
 const name = { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' } as const;
 /**
@@ -76,6 +81,8 @@ export const answerConfig = new Validator<AnswerConfig>('callflow-answer', {
 export interface PlayConfig {
   name?: string;
   prompts: string[];
+  /** The callflow-speech node that says say: prompts ('' : none). */
+  speech: string;
   language: string;
   bargeIn: boolean;
   repeat: number;
@@ -85,7 +92,7 @@ export interface PlayConfig {
 const prompts = {
   type: 'array',
   default: [] as string[],
-  items: { type: 'string', maxLength: 2000, pattern: MEDIA_PATTERN, description: MEDIA_DESCRIPTION },
+  items: { type: 'string', maxLength: 2000, pattern: PROMPT_PATTERN, description: PROMPT_DESCRIPTION },
   maxItems: 50,
   description: 'a list of at most 50 media URIs',
 } as const;
@@ -94,6 +101,7 @@ export const playConfig = new Validator<PlayConfig>('callflow-play', {
   properties: {
     name,
     prompts,
+    speech,
     language,
     bargeIn: { type: 'boolean', default: false, description: 'true or false' },
     repeat: { type: 'integer', minimum: 1, maximum: 10, default: 1, description: 'a whole number of times from 1 to 10' },
@@ -145,6 +153,7 @@ const variable = {
 export interface CollectConfig {
   name?: string;
   prompts: string[];
+  speech: string;
   minDigits: number;
   maxDigits: number;
   firstDigitTimeoutSec?: number;
@@ -163,6 +172,7 @@ export const collectConfig = new Validator<CollectConfig>('callflow-collect', {
   properties: {
     name,
     prompts: optionalPrompts,
+    speech,
     minDigits: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'a whole number of digits from 1 to 64' },
     maxDigits: {
       type: 'integer',
@@ -191,6 +201,7 @@ const KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
 export interface MenuConfig {
   name?: string;
   prompts: string[];
+  speech: string;
   /** The key of each option, in output order. */
   options: string[];
   /** A label for each option (the output's name). */
@@ -208,6 +219,7 @@ export const menuConfig = new Validator<MenuConfig>('callflow-menu', {
   properties: {
     name,
     prompts: { ...prompts, minItems: 1, description: 'a list of 1 to 50 media URIs (the menu must say something)' },
+    speech,
     options: {
       type: 'array',
       items: { type: 'string', enum: KEYS, description: 'a key: 0-9, * or #' },
@@ -390,6 +402,7 @@ export interface RecordConfig {
   beep: boolean;
   terminateOn: 'none' | 'any' | '*' | '#';
   prompts: string[];
+  speech: string;
   variable: string;
   language: string;
   onError: OnError;
@@ -405,6 +418,7 @@ export const recordConfig = new Validator<RecordConfig>('callflow-record', {
     beep: { type: 'boolean', default: true, description: 'true or false' },
     terminateOn: { type: 'string', enum: ['none', 'any', '*', '#'], default: '#', description: 'none, any, * or #' },
     prompts: optionalPrompts,
+    speech,
     variable: { ...variable, default: 'recording' },
     language,
     onError,

@@ -23,6 +23,7 @@ import { conferenceConfig, conferenceOverride, meetingCommand, meetingControlCon
 import { httpIvrConfig } from './http-ivr-node';
 import { questionnaireConfig, questionnaireNodeConfig } from './questionnaire';
 import { flowTestCase } from './flow-test';
+import { speechConfig } from './speech';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -56,6 +57,7 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-questions': questionnaireConfig,
   'callflow-questionnaire': questionnaireNodeConfig,
   'callflow-flow-test/case': flowTestCase,
+  'callflow-speech': speechConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

@@ -5,8 +5,7 @@
  * adds what a schema cannot say (question ids used once, skip logic that names questions that exist and never
  * loops).
  */
-import { MEDIA_PATTERN } from '../ari/media';
-import { onError, type OnError } from './elements';
+import { PROMPT_DESCRIPTION, PROMPT_PATTERN, onError, speech, type OnError } from './elements';
 import { Validator } from './validator';
 
 export const QUESTION_KINDS = ['choice', 'rating', 'number', 'yesno', 'spoken'] as const;
@@ -67,7 +66,7 @@ const media = (min: number, what: string) =>
     type: 'array',
     minItems: min,
     maxItems: 50,
-    items: { type: 'string', maxLength: 2000, pattern: MEDIA_PATTERN, description: 'a media URI such as sound:hello-world, digits:1 or an http(s):// URL' },
+    items: { type: 'string', maxLength: 2000, pattern: PROMPT_PATTERN, description: PROMPT_DESCRIPTION },
     description: what,
   }) as const;
 const whole = (min: number, max: number, what: string) => ({ type: 'integer', minimum: min, maximum: max, description: `${what} from ${min} to ${max}` }) as const;
@@ -146,6 +145,8 @@ export interface QuestionnaireNodeConfig {
   name?: string;
   /** The callflow-questions config node. */
   questions: string;
+  /** The callflow-speech node that says the questions' say: prompts ('' : none). */
+  speech: string;
   language: string;
   onError: OnError;
 }
@@ -155,6 +156,7 @@ export const questionnaireNodeConfig = new Validator<QuestionnaireNodeConfig>('c
   properties: {
     name: { type: 'string', maxLength: 100, description: 'a name of at most 100 characters' },
     questions: { type: 'string', minLength: 1, maxLength: 100, description: 'a questionnaire (a callflow-questions config node)' },
+    speech,
     language: { type: 'string', pattern: '^([a-z]{2,3}([_-][A-Za-z0-9]{2,8})?)?$', default: '', description: "a language code such as en, fr or pt_BR (empty: the call's language)" },
     onError,
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },

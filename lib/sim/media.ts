@@ -2,12 +2,12 @@
  * How long a media URI plays in the simulated Asterisk. sound:, recording:,
  * number:, digits: and characters: come from the sound catalog and the
  * stored recordings; tone: plays until it is stopped; sound:http(s)://
- * media is fetched once, as Asterisk's media cache does, and measured from
- * the file (WAV header, or the byte rate of gsm/ulaw/alaw/sln), unless the
- * script defined its length beforehand.
+ * media is fetched, kept and measured as Asterisk's media cache and format
+ * modules would (http-media.ts), unless the script defined its length
+ * beforehand.
  */
 import { scanInt } from './asterisk-parsing';
-import { own } from '../own';
+import { HttpMediaCache, cacheExtension, measureFile } from './http-media';
 import { sayCharacterFiles, sayDigitFiles, sayNumberFiles, type SoundCatalog } from './sounds';
 
 /**
@@ -17,18 +17,20 @@ import { sayCharacterFiles, sayDigitFiles, sayNumberFiles, type SoundCatalog } f
  */
 export type MediaLength = { kind: 'finite'; ms: number } | { kind: 'indefinite' } | { kind: 'missing'; why: string } | { kind: 'unplayable'; why: string };
 
-const BYTES_PER_SECOND: Record<string, number> = { ulaw: 8000, alaw: 8000, pcmu: 8000, pcma: 8000, sln: 16000, gsm: 1650 };
-const MAX_FETCH_BYTES = 50 * 1024 * 1024;
 
 export class MediaResolver {
-  /** Lengths of http(s) media known in advance or already fetched. */
+  /** Lengths of http(s) media defined in advance (PUT /sim/media). */
   readonly urls = new Map<string, number>();
+  /** What the media cache fetched (http-media.ts). */
+  private readonly http: HttpMediaCache;
 
   constructor(
     private readonly sounds: SoundCatalog,
     private readonly storedRecording: (name: string) => number | undefined,
     private readonly options: { fetch: boolean; fetchTimeoutMs: number; fixedMs?: number },
-  ) {}
+  ) {
+    this.http = new HttpMediaCache(options.fetchTimeoutMs);
+  }
 
   async length(uri: string, language: string): Promise<MediaLength> {
     const found = await this.naturalLength(uri, language);
@@ -87,38 +89,16 @@ export class MediaResolver {
     const known = this.urls.get(url);
     if (known !== undefined) return { kind: 'finite', ms: known };
     if (!this.options.fetch) return { kind: 'missing', why: `media ${url} is not defined and fetching is off` };
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.options.fetchTimeoutMs) });
-      if (!res.ok) return { kind: 'missing', why: `GET ${url} answered ${res.status}` };
-      const body = Buffer.from(await res.arrayBuffer());
-      if (body.length > MAX_FETCH_BYTES) return { kind: 'missing', why: `${url} is larger than ${MAX_FETCH_BYTES} bytes` };
-      const ms = measure(url, res.headers.get('content-type') ?? '', body);
-      if (ms === undefined) return { kind: 'missing', why: `${url}: unsupported audio format` };
-      this.urls.set(url, ms);
-      return { kind: 'finite', ms };
-    } catch (err) {
-      return { kind: 'missing', why: `GET ${url} failed: ${(err as Error).message}` };
-    }
+    return this.http.length(url);
   }
 }
 
-/** Length in ms of an audio file, from a WAV header or a raw format's byte rate. */
+/** Length in ms of a fetched audio file as Asterisk's media cache takes it (http-media.ts), or undefined when Asterisk would not play it. */
 export function measure(url: string, contentType: string, body: Buffer): number | undefined {
-  if (body.length >= 12 && body.toString('ascii', 0, 4) === 'RIFF' && body.toString('ascii', 8, 12) === 'WAVE') {
-    let offset = 12;
-    let byteRate: number | undefined;
-    while (offset + 8 <= body.length) {
-      const id = body.toString('ascii', offset, offset + 4);
-      const size = body.readUInt32LE(offset + 4);
-      if (id === 'fmt ' && offset + 16 <= body.length) byteRate = body.readUInt32LE(offset + 16);
-      if (id === 'data' && byteRate) return Math.round((Math.min(size, body.length - offset - 8) / byteRate) * 1000);
-      offset += 8 + size + (size % 2);
-    }
-    return undefined;
-  }
-  const ext = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(url)?.[1]?.toLowerCase();
-  const rate = (ext && own(BYTES_PER_SECOND, ext)) ?? (/basic|ulaw|pcmu/i.test(contentType) ? 8000 : undefined);
-  return rate ? Math.round((body.length / rate) * 1000) : undefined;
+  const ext = cacheExtension(url, contentType);
+  if (ext === undefined) return undefined;
+  const measured = measureFile(ext, body);
+  return 'ms' in measured ? measured.ms : undefined;
 }
 
 /** formats/format_gsm.c gsm_silence: one 20 ms GSM frame of silence. */

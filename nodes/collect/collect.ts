@@ -10,6 +10,7 @@ import { registerPatternApi } from '../admin/patterns';
 import { collectResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 import { put } from '../../lib/own';
 
 const OUTPUT = { collected: 0, timeout: 1, invalid: 2 } as const;
@@ -30,6 +31,8 @@ export = function register(RED: NodeAPI): void {
       return collectResults(config, (digits) => !pattern || pattern.matches(digits));
     },
     check: (config) => {
+      const say = sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts });
+      if (say.length > 0) return say;
       if (!config.pattern) return [];
       try {
         compiled.set(config, DigitPattern.compile(config.pattern));
@@ -54,6 +57,7 @@ export = function register(RED: NodeAPI): void {
         timeoutPrompts: config.timeoutPrompts,
         language: config.language,
         pattern: config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined,
+        speaker: config.speech ? speakerFor(RED, config.speech) : undefined,
       };
       return collect(engine.telephony, session, request, signal).then((result) => {
         if (result.outcome === 'collected') put(session.vars, config.variable, result.digits);

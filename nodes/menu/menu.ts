@@ -4,6 +4,7 @@ import { menuConfig } from '../../lib/schemas/elements';
 import { menuResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {
@@ -13,6 +14,7 @@ export = function register(RED: NodeAPI): void {
     validator: menuConfig,
     outputs: (config) => config.options.length + 2,
     results: (config) => menuResults(config),
+    check: (config) => sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts }),
     // Not async: the call waits in menu() alone, not in a frame of this function too (the result is mapped by a reaction).
     run({ config, engine, session, signal }) {
       return menu(
@@ -27,6 +29,7 @@ export = function register(RED: NodeAPI): void {
           invalidPrompts: config.invalidPrompts,
           timeoutPrompts: config.timeoutPrompts,
           language: config.language,
+          speaker: config.speech ? speakerFor(RED, config.speech) : undefined,
         },
         signal,
       ).then((result) => {

@@ -9,6 +9,7 @@ import { ValidationError } from '../../lib/schemas/validator';
 import { playResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {
@@ -17,6 +18,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: playConfig,
     results: () => playResults(),
+    check: (config) => sayProblems(config.speech, { prompts: config.prompts }),
     async run({ config, t, engine, session, msg, signal }) {
       const override = playOverride.check({
         ...(msg.prompts !== undefined ? { prompts: typeof msg.prompts === 'string' ? [msg.prompts] : msg.prompts } : {}),
@@ -28,7 +30,8 @@ export = function register(RED: NodeAPI): void {
       delete msg.language;
       const prompts = override.value.prompts ?? config.prompts;
       if (prompts.length === 0) throw new Error(t('callflow-play.errors.no-prompts'));
-      const result = await play(engine.telephony, session, { ...config, prompts, language: override.value.language ?? config.language }, signal);
+      const speaker = speakerFor(RED, config.speech);
+      const result = await play(engine.telephony, session, { ...config, prompts, language: override.value.language ?? config.language, ...(speaker ? { speaker } : {}) }, signal);
       return { output: 0, outcome: result.outcome, payload: result.digit === undefined ? { outcome: result.outcome } : { outcome: result.outcome, digit: result.digit } };
     },
   });

@@ -15,6 +15,7 @@ import { questionnaireResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { QuestionsConfigNode } from '../questions/config';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 
 const OUTPUT = { completed: 0, partial: 1 } as const;
 
@@ -31,6 +32,8 @@ export = function register(RED: NodeAPI): void {
       if (!questions) throw new Error(t('callflow-questionnaire.errors.no-questions', { id: config.questions }));
       const questionnaire = questions.questionnaire;
       if (!questionnaire) throw new Error(t('callflow-questionnaire.errors.invalid-questions', { problems: questions.problems.join('; ') }));
+      const unsaid = sayProblems(config.speech, Object.fromEntries(questionnaire.questions.map((q) => [`question ${q.id}`, [...q.prompts, ...q.invalidPrompts, ...q.timeoutPrompts]])));
+      if (unsaid.length > 0) throw new Error(unsaid.join('; '));
       const store = questions.store;
       // On a campaign's call, a questionnaire the campaign does not name is asked and stored all the same (with the
       // campaign, customer and attempt: nothing the customer says is lost), with a warning: the campaign's figures leave it out.
@@ -59,7 +62,7 @@ export = function register(RED: NodeAPI): void {
       const progress: { answers: GivenAnswer[]; asking?: string; recording?: string } = { answers: [] };
       let outcome: QuestionnaireOutcome;
       try {
-        outcome = await runQuestionnaire(engine.telephony, session, questionnaire, { language: config.language, now: Date.now }, signal, progress);
+        outcome = await runQuestionnaire(engine.telephony, session, questionnaire, { language: config.language, now: Date.now, ...(config.speech ? { speaker: speakerFor(RED, config.speech) } : {}) }, signal, progress);
       } catch (err) {
         keep(interrupted(questionnaire.id, progress, session));
         throw err;

@@ -4,6 +4,7 @@ import { recordConfig } from '../../lib/schemas/elements';
 import { recordResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
+import { sayProblems, speakerFor } from '../speech/config';
 import { put } from '../../lib/own';
 
 export = function register(RED: NodeAPI): void {
@@ -13,6 +14,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: recordConfig,
     results: (config) => recordResults(config),
+    check: (config) => sayProblems(config.speech, { prompts: config.prompts }),
     async run({ config, engine, session, signal }) {
       // The name is in msg.call.vars from the start: a caller who hangs up mid-message leaves it to the call-end report.
       const recording: { name: string; format: string; durationSec: number | null; state: string } = { name: '', format: config.format, durationSec: null, state: 'recording' };
@@ -23,7 +25,7 @@ export = function register(RED: NodeAPI): void {
       session.signal.addEventListener('abort', hungUp, { once: true });
       let outcome;
       try {
-        outcome = await record(engine.telephony, session, { ...config }, signal, (name) => {
+        outcome = await record(engine.telephony, session, { ...config, ...(config.speech ? { speaker: speakerFor(RED, config.speech) } : {}) }, signal, (name) => {
           recording.name = name;
           put(session.vars, config.variable, recording);
         });

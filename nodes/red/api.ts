@@ -97,4 +97,8 @@ export interface NodeAPI {
     delete(path: string, ...handlers: Handler[]): void;
   };
   auth: { needsPermission(permission: string): Handler };
+  /** Node-RED's HTTP routes for flows (httpNodeRoot); absent when httpNodeRoot is false. */
+  httpNode?: {
+    get(path: string, handler: (req: IncomingMessage & { params: Record<string, string> }, res: ServerResponse) => void): void;
+  };
 }

@@ -193,7 +193,7 @@ describe('editor plugin: form validation', function () {
   });
 
   it('reads a form as the runtime does (numbers and booleans out of strings, defaults)', function () {
-    assert.deepEqual(editor.read('callflow-play', { prompts: [' sound:beep '], repeat: '3', bargeIn: 'true' }), { prompts: ['sound:beep'], language: '', bargeIn: true, repeat: 3, answer: true, onError: 'hangup' });
+    assert.deepEqual(editor.read('callflow-play', { prompts: [' sound:beep '], repeat: '3', bargeIn: 'true' }), { prompts: ['sound:beep'], speech: '', language: '', bargeIn: true, repeat: 3, answer: true, onError: 'hangup' });
   });
 
   it('reads a campaign form as the runtime does (numbers in nested settings, the schema\'s defaults for the rest)', function () {

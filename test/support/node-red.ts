@@ -32,6 +32,7 @@ import report = require('../../nodes/report/report');
 import result = require('../../nodes/result/result');
 import questions = require('../../nodes/questions/questions');
 import questionnaire = require('../../nodes/questionnaire/questionnaire');
+import speech = require('../../nodes/speech/speech');
 import { closeAllEngines } from '../../nodes/deployed/engine';
 import { closeAllBooks } from '../../nodes/deployed/releases';
 import { closeParkedDialers } from '../../nodes/deployed/dialers';
@@ -68,7 +69,7 @@ export function coreNode(file: string): unknown {
   return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
 }
 
-export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr, questions, questionnaire] as unknown as NodeModule[]).map(asDeployed);
+export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr, questions, questionnaire, speech] as unknown as NodeModule[]).map(asDeployed);
 
 export type TestNode = EventEmitter & {
   id: string;

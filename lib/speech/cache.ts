@@ -1,0 +1,168 @@
+/**
+ * Synthesised audio kept on disk, one file per text: its name is an id made
+ * from the key (provider, voice, language, rate, text) with a secret kept in
+ * the folder (HMAC-SHA256), so the same text finds the same file after a
+ * restart, and no one who lacks the secret can guess the id of a text. Ids are
+ * 32 hexadecimal characters; a file's extension says its format (".wav" at
+ * 8 kHz, ".wav16" at 16 kHz, as Asterisk's format_wav registers them).
+ *
+ * The folder is bounded in bytes: past the bound the least recently used files
+ * are deleted (the order survives a restart through the files' modification
+ * times, which a use refreshes). Two requests for the same key while it is
+ * being made share one synthesis. Files are written to a temporary name and
+ * renamed, so a reader never sees half a file.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const ID_PATTERN = /^[0-9a-f]{32}$/;
+const FILE_PATTERN = /^([0-9a-f]{32})\.(wav|wav16)$/;
+
+export type AudioExtension = 'wav' | 'wav16';
+
+export interface CachedAudio {
+  id: string;
+  extension: AudioExtension;
+  /** The file's path. */
+  path: string;
+  bytes: number;
+}
+
+export interface CacheFigures {
+  files: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  evicted: number;
+}
+
+export class AudioCache {
+  /** Files by id, least recently used first (a Map keeps insertion order; a use moves the entry to the end). */
+  private readonly files = new Map<string, CachedAudio>();
+  private readonly making = new Map<string, Promise<CachedAudio>>();
+  private secret: Buffer | undefined;
+  private total = 0;
+  private opened: Promise<void> | undefined;
+  readonly figures: CacheFigures = { files: 0, bytes: 0, hits: 0, misses: 0, evicted: 0 };
+
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {}
+
+  /** Creates the folder and its secret, and takes stock of the files already there (oldest used first). */
+  open(): Promise<void> {
+    this.opened ??= this.load();
+    return this.opened;
+  }
+
+  private async load(): Promise<void> {
+    await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const keyFile = path.join(this.dir, '.key');
+    try {
+      this.secret = await fs.promises.readFile(keyFile);
+      if (this.secret.length < 32) throw new Error('short key');
+    } catch {
+      this.secret = randomBytes(32);
+      await fs.promises.writeFile(keyFile, this.secret, { mode: 0o600 });
+    }
+    const found: (CachedAudio & { used: number })[] = [];
+    for (const name of await fs.promises.readdir(this.dir)) {
+      const m = FILE_PATTERN.exec(name);
+      const file = path.join(this.dir, name);
+      if (!m) {
+        // A temporary file left by a crash.
+        if (name.startsWith('.tmp-')) await fs.promises.rm(file, { force: true });
+        continue;
+      }
+      const stat = await fs.promises.stat(file).catch(() => undefined);
+      if (stat?.isFile()) found.push({ id: m[1] as string, extension: m[2] as AudioExtension, path: file, bytes: stat.size, used: stat.mtimeMs });
+    }
+    found.sort((a, b) => a.used - b.used);
+    for (const { used: _used, ...entry } of found) this.add(entry);
+    await this.evict();
+  }
+
+  /** The id of a key (the file's name without its extension). */
+  idFor(key: string): string {
+    if (!this.secret) throw new Error('the audio cache is not open');
+    return createHmac('sha256', this.secret).update(key).digest('hex').slice(0, 32);
+  }
+
+  /** A file by id and extension, as it is now (undefined when there is none); counts as a use. */
+  find(id: string, extension: AudioExtension): CachedAudio | undefined {
+    const entry = this.files.get(id);
+    if (!entry || entry.extension !== extension) return undefined;
+    this.touch(entry);
+    return entry;
+  }
+
+  /**
+   * The file for `key`, made by `make` when there is none (requests for the same key while it is made wait for that
+   * one synthesis). `hit` says whether it was there already.
+   */
+  async get(key: string, extension: AudioExtension, make: () => Promise<Buffer>): Promise<CachedAudio & { hit: boolean }> {
+    await this.open();
+    const id = this.idFor(key);
+    const entry = this.files.get(id);
+    if (entry && entry.extension === extension) {
+      this.figures.hits += 1;
+      this.touch(entry);
+      return { ...entry, hit: true };
+    }
+    const pending = this.making.get(id);
+    if (pending) {
+      this.figures.hits += 1;
+      return { ...(await pending), hit: true };
+    }
+    this.figures.misses += 1;
+    const made = this.write(id, extension, make).finally(() => this.making.delete(id));
+    this.making.set(id, made);
+    return { ...(await made), hit: false };
+  }
+
+  private async write(id: string, extension: AudioExtension, make: () => Promise<Buffer>): Promise<CachedAudio> {
+    const body = await make();
+    const file = path.join(this.dir, `${id}.${extension}`);
+    const tmp = path.join(this.dir, `.tmp-${id}-${randomBytes(4).toString('hex')}`);
+    await fs.promises.writeFile(tmp, body, { mode: 0o644 });
+    await fs.promises.rename(tmp, file);
+    const entry: CachedAudio = { id, extension, path: file, bytes: body.length };
+    this.add(entry);
+    await this.evict(id);
+    return entry;
+  }
+
+  private add(entry: CachedAudio): void {
+    const old = this.files.get(entry.id);
+    if (old) this.total -= old.bytes;
+    this.files.delete(entry.id);
+    this.files.set(entry.id, entry);
+    this.total += entry.bytes;
+    this.figures.files = this.files.size;
+    this.figures.bytes = this.total;
+  }
+
+  private touch(entry: CachedAudio): void {
+    this.files.delete(entry.id);
+    this.files.set(entry.id, entry);
+    const now = new Date();
+    // The use order for the next start; losing it (a read-only folder) costs only that order.
+    fs.promises.utimes(entry.path, now, now).catch(() => undefined);
+  }
+
+  /** Deletes the least recently used files until the folder is within its bound (never `keep`, the file just made). */
+  private async evict(keep?: string): Promise<void> {
+    for (const entry of [...this.files.values()]) {
+      if (this.total <= this.maxBytes) break;
+      if (entry.id === keep) continue;
+      this.files.delete(entry.id);
+      this.total -= entry.bytes;
+      this.figures.evicted += 1;
+      await fs.promises.rm(entry.path, { force: true });
+    }
+    this.figures.files = this.files.size;
+    this.figures.bytes = this.total;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Text to a media URI Asterisk plays: the provider's audio, resampled to the
+ * rate Asterisk's WAV format takes (8 or 16 kHz), written once into the cache,
+ * and given to Asterisk either as a URL Node-RED serves (route.ts; Asterisk
+ * fetches it through res_http_media_cache) or as a sound name in a folder
+ * Asterisk reads (shared mode). See docs/speech.md.
+ *
+ * synthesizeWav() is the small API for other code that needs speech without
+ * Asterisk (the simulator's scripted caller): text, voice, language and a rate
+ * in, a WAV file out.
+ */
+import type { AudioCache} from './cache';
+import { type AudioExtension, type CachedAudio } from './cache';
+import { SpeechError, type SpeechProvider } from './provider';
+import { TEXT_MAX } from './say';
+import { encodeWav, resampleSliced, type AsteriskRate, type Pcm } from './wav';
+
+/** How Asterisk gets the audio. */
+export type Delivery =
+  /** Asterisk fetches `<urlPrefix><id>.wav` (the route Node-RED serves, e.g. http://10.0.0.5:1880/callflow/speech/). */
+  | { kind: 'http'; urlPrefix: string }
+  /** The cache folder is one Asterisk reads as `<soundPrefix>/` under its sounds folder: played as sound:<soundPrefix>/<id>. */
+  | { kind: 'shared'; soundPrefix: string };
+
+export interface SynthesiserOptions {
+  provider: SpeechProvider;
+  cache: AudioCache;
+  rate: AsteriskRate;
+  delivery: Delivery;
+  /** The voice when a request names none ('' : the provider's choice from the language). */
+  voice: string;
+  /** The language when a request names none. */
+  language: string;
+  /** Most audio a text may make, in seconds (default 300). */
+  maxSeconds?: number;
+}
+
+export interface SayOptions {
+  voice?: string;
+  language?: string;
+  signal?: AbortSignal;
+}
+
+/** The extension Asterisk knows a WAV file of that rate by (formats/format_wav.c: "wav" 8 kHz, "wav16" 16 kHz). */
+export function extensionFor(rate: AsteriskRate): AudioExtension {
+  return rate === 16000 ? 'wav16' : 'wav';
+}
+
+/** Text to a WAV file of 16-bit mono PCM at `rate`, straight from the provider (no cache). */
+export async function synthesizeWav(provider: SpeechProvider, text: string, options: { voice?: string; language?: string; rate: number; signal?: AbortSignal }): Promise<Buffer> {
+  return encodeWav(await synthesizePcm(provider, text, options));
+}
+
+/** Text to 16-bit mono PCM at `rate`, straight from the provider (no cache). */
+export async function synthesizePcm(provider: SpeechProvider, text: string, options: { voice?: string; language?: string; rate: number; signal?: AbortSignal }): Promise<Pcm> {
+  if (text.trim() === '') throw new SpeechError('refused', 'speech: nothing to say (empty text)');
+  if (text.length > TEXT_MAX) throw new SpeechError('refused', `speech: the text is longer than ${TEXT_MAX} characters`);
+  const request = { text, voice: options.voice ?? '', language: options.language ?? '', ...(options.signal ? { signal: options.signal } : {}) };
+  return resampleSliced(await provider.synthesize(request), options.rate);
+}
+
+export class Synthesiser {
+  constructor(readonly options: SynthesiserOptions) {}
+
+  get cache(): AudioCache {
+    return this.options.cache;
+  }
+
+  /** The cached file that says `text` (made when missing). */
+  async audio(text: string, options: SayOptions = {}): Promise<CachedAudio & { hit: boolean }> {
+    const { provider, rate } = this.options;
+    const voice = options.voice || this.options.voice;
+    const language = options.language || this.options.language;
+    const key = JSON.stringify([provider.identity, voice, language, rate, text]);
+    const maxSeconds = this.options.maxSeconds ?? 300;
+    // The synthesis is shared by every call asking for this text meanwhile: one call hanging up must not cancel it
+    // for the others. It runs to its end (bounded by the provider's deadline) and is kept; each call stops waiting
+    // for it when its own signal fires.
+    const made = this.options.cache.get(key, extensionFor(rate), async () => {
+      const pcm = await synthesizePcm(provider, text, { voice, language, rate });
+      if (pcm.samples.length > maxSeconds * rate) throw new SpeechError('too-large', `speech: ${provider.identity} made more than ${maxSeconds} s of audio`);
+      if (pcm.samples.length === 0) throw new SpeechError('not-audio', `speech: ${provider.identity} made no audio`);
+      return encodeWav(pcm);
+    });
+    return options.signal ? untilAborted(made, options.signal) : made;
+  }
+
+  /** The media URI Asterisk plays `text` from. */
+  async media(text: string, options: SayOptions = {}): Promise<string> {
+    const audio = await this.audio(text, options);
+    return this.uriOf(audio);
+  }
+
+  uriOf(audio: Pick<CachedAudio, 'id' | 'extension'>): string {
+    const { delivery } = this.options;
+    return delivery.kind === 'http' ? `sound:${delivery.urlPrefix}${audio.id}.${audio.extension}` : `sound:${delivery.soundPrefix}/${audio.id}`;
+  }
+}
+
+/** The promise, or a SpeechError('aborted') as soon as the signal fires (the work goes on for whoever else waits). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new SpeechError('aborted', 'speech: cancelled'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new SpeechError('aborted', 'speech: cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * sound:http(s):// media in the simulator as Asterisk's media cache (res/res_http_media_cache.c) and format modules
+ * (formats/format_wav.c) take it: the format from the Content-Type, else the URL's extension; a WAV of another rate
+ * than its format's fails; a failed fetch fails the item; the copy is kept as its caching headers say
+ * (docs/simulator.md, How faithful it is).
+ */
+import assert from 'node:assert/strict';
+import type { Simulator } from '../../lib/sim';
+import { HttpMediaCache, cacheExtension } from '../../lib/sim/http-media';
+import { encodeWav } from '../../lib/speech/wav';
+import { useAppServer } from '../support/app-server';
+import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
+
+type Json = Record<string, unknown>;
+const wav = (rate: number, ms: number): Buffer => encodeWav({ rate, samples: new Int16Array((rate * ms) / 1000) });
+
+describe('simulator: http(s) media as the media cache fetches it', function () {
+  const app = useAppServer();
+
+  it('takes the format from the Content-Type (whole, then without parameters), else from the path\'s extension', function () {
+    assert.equal(cacheExtension('http://h/a', 'audio/wav'), 'wav');
+    assert.equal(cacheExtension('http://h/a', 'audio/x-wav;codec=pcm;bit=16;rate=16000'), 'wav16');
+    assert.equal(cacheExtension('http://h/a.wav16', 'audio/x-wav; codec=pcm;bit=16;rate=16000'), 'wav', 'a space: no exact match, audio/x-wav without parameters');
+    assert.equal(cacheExtension('http://h/a.gsm?x=1.wav', 'application/octet-stream'), 'gsm', 'the path, not the query');
+    assert.equal(cacheExtension('http://h/a.WAV16', ''), undefined, 'extensions are compared with their case');
+    assert.equal(cacheExtension('http://h/a', 'text/html'), undefined);
+  });
+
+  it('plays an 8 kHz WAV served as audio/wav for its length, and fails a 16 kHz one so served (format_wav: frequency mismatch) or a 404', async function () {
+    const cache = new HttpMediaCache(5000);
+    app.handler = (req, res) => {
+      if (req.url === '/8k') res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav(8000, 1500));
+      else if (req.url === '/16k') res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav(16000, 1500));
+      else if (req.url === '/16k-typed') res.writeHead(200, { 'content-type': 'audio/x-wav;codec=pcm;bit=16;rate=16000' }).end(wav(16000, 1500));
+      else res.writeHead(404).end();
+    };
+    assert.deepEqual(await cache.length(app.url('/8k')), { kind: 'finite', ms: 1500 });
+    assert.deepEqual(await cache.length(app.url('/16k-typed')), { kind: 'finite', ms: 1500 });
+    const mismatch = await cache.length(app.url('/16k'));
+    assert.equal(mismatch.kind, 'missing');
+    assert.match((mismatch as { why: string }).why, /Unexpected frequency mismatch 16000 \(expecting 8000\)/);
+    const gone = await cache.length(app.url('/gone.wav'));
+    assert.match((gone as { why: string }).why, /Failed to retrieve URL '.*\/gone\.wav': server returned 404/);
+  });
+
+  it('keeps a copy while Cache-Control max-age says, revalidates a stale one by its ETag, and fetches again without one', async function () {
+    const cache = new HttpMediaCache(5000);
+    app.handler = (req, res) => {
+      if (req.url === '/kept') res.writeHead(200, { 'content-type': 'audio/wav', 'cache-control': 'max-age=3600' }).end(wav(8000, 100));
+      else if (req.url === '/tagged' && req.headers['if-none-match'] === '"v1"') res.writeHead(304, { etag: '"v1"' }).end();
+      else if (req.url === '/tagged') res.writeHead(200, { 'content-type': 'audio/wav', etag: '"v1"' }).end(wav(8000, 100));
+      else res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav(8000, 100));
+    };
+    for (let i = 0; i < 2; i += 1) {
+      await cache.length(app.url('/kept'));
+      await cache.length(app.url('/tagged'));
+      await cache.length(app.url('/plain'));
+    }
+    assert.deepEqual(
+      app.received.map((r) => `${r.method} ${r.url}`),
+      ['GET /kept', 'GET /tagged', 'GET /plain', 'HEAD /tagged', 'GET /plain'],
+    );
+  });
+
+  describe('on a call', function () {
+    let sim: Simulator;
+    let ari: RawAri;
+    let events: EventLog;
+    useRawSimulator((raw) => ({ sim, ari, events } = raw));
+
+    it('a URL it cannot play: PlaybackStarted, then PlaybackFinished failed (the fetch happens after the start, in the channel\'s thread)', async function () {
+      app.handler = (_req, res) => res.writeHead(500).end();
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      const media = `sound:${app.url('/broken.wav')}`;
+      await ari.ok('POST', `/channels/${call.id}/play/p1`, { media });
+      const finished = await events.next((e: Json) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'p1');
+      assert.equal((finished.playback as Json).state, 'failed');
+      assert.ok(events.all.some((e) => e.type === 'PlaybackStarted' && (e.playback as Json).id === 'p1'));
+      assert.deepEqual(call.report().heard.map((h) => [h.media, h.outcome]), [[media, 'failed']]);
+    });
+
+    it('a 16 kHz WAV served as audio/wav fails on the call, as format_wav refuses it; served as wav16 it plays', async function () {
+      app.handler = (req, res) => res.writeHead(200, { 'content-type': req.url === '/wide' ? 'audio/x-wav;codec=pcm;bit=16;rate=16000' : 'audio/wav' }).end(wav(16000, 200));
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      await ari.ok('POST', `/channels/${call.id}/play/p2`, { media: `sound:${app.url('/narrow.wav')},sound:${app.url('/wide')}` });
+      await events.next((e: Json) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'p2');
+      assert.deepEqual(call.report().heard.map((h) => h.outcome), ['failed', 'done']);
+    });
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * lib/speech/cache.ts, synthesiser.ts and route.ts: audio made once per text, bounded on disk, served to Asterisk
+ * by an unguessable name with the headers res_http_media_cache reads.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { AudioCache } from '../../lib/speech/cache';
+import { SpeechError, type SpeechProvider, type SpeechRequest } from '../../lib/speech/provider';
+import { serveAudio } from '../../lib/speech/route';
+import { Synthesiser } from '../../lib/speech/synthesiser';
+import { parseWav, type Pcm } from '../../lib/speech/wav';
+
+/** A provider that says each text as 1 ms of audio per character at 8 kHz, counting its calls; `gate` holds them. */
+class CountingProvider implements SpeechProvider {
+  readonly identity = 'counting';
+  calls: SpeechRequest[] = [];
+  gate: Promise<void> = Promise.resolve();
+  async synthesize(request: SpeechRequest): Promise<Pcm> {
+    this.calls.push(request);
+    await this.gate;
+    if (request.text === 'fail') throw new SpeechError('unavailable', 'counting: down');
+    return { rate: 8000, samples: new Int16Array(request.text.length * 8).fill(1000) };
+  }
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-speech-'));
+}
+
+function get(port: number, name: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .request({ host: '127.0.0.1', port, path: `/callflow/speech/${name}`, headers, method }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('speech cache and route', function () {
+  const dirs: string[] = [];
+  afterEach(function () {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  function synthesiser(provider: SpeechProvider, maxBytes = 1_000_000, rate: 8000 | 16000 = 8000, dir = tempDir()): Synthesiser {
+    dirs.push(dir);
+    return new Synthesiser({ provider, cache: new AudioCache(dir, maxBytes), rate, delivery: { kind: 'http', urlPrefix: 'http://nodered.example:1880/callflow/speech/' }, voice: '', language: 'en' });
+  }
+
+  it('synthesises a text once; the same text again is a hit; concurrent requests share one synthesis', async function () {
+    const provider = new CountingProvider();
+    const s = synthesiser(provider);
+    let open!: () => void;
+    provider.gate = new Promise((resolve) => (open = resolve));
+    const both = Promise.all([s.media('hello'), s.media('hello')]);
+    await new Promise((resolve) => setImmediate(resolve));
+    open();
+    const [a, b] = await both;
+    assert.equal(a, b);
+    assert.match(a, /^sound:http:\/\/nodered\.example:1880\/callflow\/speech\/[0-9a-f]{32}\.wav$/);
+    assert.equal((await s.audio('hello')).hit, true);
+    assert.equal(provider.calls.length, 1);
+    await s.media('hello', { language: 'fr' });
+    assert.equal(provider.calls.length, 2, 'another language is another text');
+  });
+
+  it('a call that hangs up while its text is made leaves the shared synthesis to the others, and it is kept', async function () {
+    const provider = new CountingProvider();
+    const s = synthesiser(provider);
+    let open!: () => void;
+    provider.gate = new Promise((resolve) => (open = resolve));
+    const first = new AbortController();
+    const gone = s.media('shared text', { signal: first.signal });
+    const staying = s.media('shared text', { signal: new AbortController().signal });
+    await new Promise((resolve) => setImmediate(resolve));
+    first.abort();
+    await assert.rejects(gone, /cancelled/);
+    open();
+    assert.match(await staying, /\.wav$/);
+    assert.equal(provider.calls.length, 1);
+    assert.equal(provider.calls[0]?.signal, undefined, 'no one call\'s signal cancels the shared synthesis');
+    assert.equal((await s.audio('shared text')).hit, true);
+  });
+
+  it('keeps the same name across a restart (the secret is in the folder) and takes stock of the files there', async function () {
+    const dir = tempDir();
+    const first = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
+    const uri = await first.media('persist me');
+    const provider = new CountingProvider();
+    const second = synthesiser(provider, 1_000_000, 8000, dir);
+    assert.equal(await second.media('persist me'), uri);
+    assert.equal(provider.calls.length, 0);
+    assert.equal(fs.statSync(path.join(dir, '.key')).mode & 0o777, 0o600);
+  });
+
+  it('stays within its bound: the least recently used files go first', async function () {
+    const provider = new CountingProvider();
+    // Each text of 100 characters is 800 samples: 1600 bytes + 44 of header.
+    const s = synthesiser(provider, 4000);
+    const text = (c: string): string => c.repeat(100);
+    await s.audio(text('a'));
+    await s.audio(text('b'));
+    await s.audio(text('a')); // a is now the most recent
+    await s.audio(text('c')); // over 4000 bytes: b goes
+    assert.equal(s.cache.figures.files, 2);
+    assert.ok(s.cache.figures.bytes <= 4000);
+    assert.equal(s.cache.figures.evicted, 1);
+    assert.equal((await s.audio(text('a'))).hit, true);
+    assert.equal((await s.audio(text('b'))).hit, false, 'b was evicted');
+    assert.equal(fs.readdirSync(s.cache.dir).filter((f) => f.endsWith('.wav')).length, 2);
+  });
+
+  it('a failed synthesis is not cached: the next request tries again', async function () {
+    const provider = new CountingProvider();
+    const s = synthesiser(provider);
+    await assert.rejects(s.media('fail'), /counting: down/);
+    await assert.rejects(s.media('fail'), /counting: down/);
+    assert.equal(provider.calls.length, 2);
+    assert.equal(s.cache.figures.files, 0);
+  });
+
+  it('16 kHz audio is a .wav16 file, as format_wav registers it', async function () {
+    const s = synthesiser(new CountingProvider(), 1_000_000, 16000);
+    const audio = await s.audio('wide band');
+    assert.equal(audio.extension, 'wav16');
+    assert.equal(parseWav(fs.readFileSync(audio.path)).rate, 16000);
+    const shared = new Synthesiser({ ...s.options, delivery: { kind: 'shared', soundPrefix: 'callflow-tts' } });
+    assert.equal(shared.uriOf(audio), `sound:callflow-tts/${audio.id}`);
+  });
+
+  describe('the route', function () {
+    let server: http.Server;
+    let port: number;
+    let caches: AudioCache[] = [];
+    before(async function () {
+      server = http.createServer((req, res) => serveAudio(caches, decodeURIComponent((req.url ?? '').replace(/^\/callflow\/speech\//, '')), req, res));
+      server.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    after(function () {
+      server.closeAllConnections();
+      server.close();
+    });
+
+    it('serves a cached file with the Content-Type, Cache-Control and ETag Asterisk\'s media cache reads; 304 on revalidation', async function () {
+      const s8 = synthesiser(new CountingProvider());
+      const s16 = synthesiser(new CountingProvider(), 1_000_000, 16000);
+      caches = [s8.cache, s16.cache];
+      const a = await s8.audio('served');
+      const ok = await get(port, `${a.id}.wav`);
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers['content-type'], 'audio/wav');
+      assert.equal(ok.headers['cache-control'], 'max-age=86400');
+      assert.equal(ok.headers.etag, `"${a.id}"`);
+      assert.deepEqual(ok.body, fs.readFileSync(a.path));
+      const head = await get(port, `${a.id}.wav`, { 'if-none-match': `"${a.id}"` }, 'HEAD');
+      assert.equal(head.status, 304);
+      const w = await s16.audio('served wide');
+      const wide = await get(port, `${w.id}.wav16`);
+      assert.equal(wide.headers['content-type'], 'audio/x-wav;codec=pcm;bit=16;rate=16000');
+    });
+
+    it('answers 404 for anything else: unknown ids, the wrong extension, paths, the secret, a listing', async function () {
+      const s = synthesiser(new CountingProvider());
+      caches = [s.cache];
+      const a = await s.audio('hidden');
+      for (const name of [`${'0'.repeat(32)}.wav`, `${a.id}.wav16`, `${a.id}`, '.key', '', '../../etc/passwd', `${a.id}.wav/..`, `%2e%2e%2f.key`]) {
+        const r = await get(port, name);
+        assert.equal(r.status, 404, name);
+        assert.equal(r.body.toString(), 'Not found\n');
+      }
+    });
+  });
+});

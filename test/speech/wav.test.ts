@@ -1,0 +1,99 @@
+/**
+ * lib/speech/wav.ts: WAV files in and out, and the resampler that turns the engines' rates into Asterisk's.
+ */
+import assert from 'node:assert/strict';
+import { NotAudioError, RESAMPLE_SLICE, durationMs, encodeWav, parseWav, resample, resampleSliced, type Pcm } from '../../lib/speech/wav';
+
+function tone(rate: number, hz: number, seconds: number, amplitude = 10000): Pcm {
+  const samples = new Int16Array(Math.round(rate * seconds));
+  for (let i = 0; i < samples.length; i += 1) samples[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / rate));
+  return { rate, samples };
+}
+
+function rms(samples: Int16Array, from = 0, to = samples.length): number {
+  let sum = 0;
+  for (let i = from; i < to; i += 1) sum += (samples[i] as number) ** 2;
+  return Math.sqrt(sum / Math.max(1, to - from));
+}
+
+describe('speech audio (lib/speech/wav)', function () {
+  it('writes the WAV header format_wav reads and reads it back', function () {
+    const pcm = tone(8000, 440, 0.5);
+    const wav = encodeWav(pcm);
+    assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
+    assert.equal(wav.readUInt16LE(20), 1, 'PCM');
+    assert.equal(wav.readUInt16LE(22), 1, 'mono');
+    assert.equal(wav.readUInt32LE(24), 8000);
+    assert.equal(wav.readUInt16LE(34), 16);
+    const back = parseWav(wav);
+    assert.equal(back.rate, 8000);
+    assert.deepEqual([...back.samples.subarray(0, 50)], [...pcm.samples.subarray(0, 50)]);
+    assert.equal(durationMs(back), 500);
+  });
+
+  it('reads a WAV written to a pipe, whose sizes are made up, up to the end of the data', function () {
+    const wav = encodeWav(tone(22050, 300, 0.1));
+    wav.writeUInt32LE(0x7ffff024, 4);
+    wav.writeUInt32LE(0x7ffff000, 40);
+    assert.equal(parseWav(wav).samples.length, 2205);
+  });
+
+  it('mixes stereo down and reads float samples', function () {
+    const stereo = Buffer.alloc(44 + 8);
+    encodeWav({ rate: 8000, samples: new Int16Array(0) }).copy(stereo);
+    stereo.writeUInt16LE(2, 22);
+    stereo.writeUInt32LE(8, 40);
+    stereo.writeInt16LE(1000, 44);
+    stereo.writeInt16LE(3000, 46);
+    stereo.writeInt16LE(-1000, 48);
+    stereo.writeInt16LE(-3000, 50);
+    assert.deepEqual([...parseWav(stereo).samples], [2000, -2000]);
+    const float = Buffer.alloc(44 + 8);
+    encodeWav({ rate: 8000, samples: new Int16Array(0) }).copy(float);
+    float.writeUInt16LE(3, 20);
+    float.writeUInt16LE(32, 34);
+    float.writeUInt32LE(8, 40);
+    float.writeFloatLE(0.5, 44);
+    float.writeFloatLE(-2, 48);
+    assert.deepEqual([...parseWav(float).samples], [16384, -32767]);
+  });
+
+  it('refuses what is not audio, saying why', function () {
+    assert.throws(() => parseWav(Buffer.from('{"error":"nope"}')), (e: unknown) => e instanceof NotAudioError && /no RIFF/.test(e.message));
+    const alaw = encodeWav(tone(8000, 300, 0.01));
+    alaw.writeUInt16LE(6, 20);
+    assert.throws(() => parseWav(alaw), /unsupported WAV encoding \(format 6/);
+    assert.throws(() => parseWav(encodeWav(tone(8000, 300, 0.01)).subarray(0, 36)), /without a data chunk/);
+  });
+
+  it('resamples 22 050 Hz speech to 8 000 Hz: the length follows the rate, a tone below 4 kHz passes, one above is removed', function () {
+    const low = resample(tone(22050, 1000, 1), 8000);
+    assert.equal(low.rate, 8000);
+    assert.equal(low.samples.length, 8000);
+    const kept = rms(low.samples, 200, 7800);
+    assert.ok(kept > 6500 && kept < 7600, `a 1 kHz tone keeps its level (rms ${kept.toFixed(0)}, 7071 expected)`);
+    // 6 kHz cannot exist at 8 kHz: without the low-pass filter it would fold back to 2 kHz at full level.
+    const high = resample(tone(22050, 6000, 1), 8000);
+    const folded = rms(high.samples, 200, 7800);
+    assert.ok(folded < 100, `a 6 kHz tone is filtered out (rms ${folded.toFixed(0)})`);
+    const up = resample(tone(22050, 1000, 1), 16000);
+    assert.equal(up.samples.length, 16000);
+    assert.equal(resample(tone(24000, 1000, 0.5), 8000).samples.length, 4000);
+  });
+
+  it('resamples a long text in slices, giving the event loop a turn between them, with the same samples', async function () {
+    const input = tone(22050, 700, 2);
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = await resampleSliced(input, 8000);
+    ticking = false;
+    const slices = Math.ceil(16000 / RESAMPLE_SLICE);
+    assert.ok(turns >= slices - 1, `${turns} turns of the event loop during ${slices} slices`);
+    assert.deepEqual(sliced.samples, resample(input, 8000).samples);
+  });
+});
