@@ -34,6 +34,38 @@ export interface MediaSettings {
 
 export const DEFAULT_MEDIA_SETTINGS: Readonly<MediaSettings> = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16' };
 
+/**
+ * `callflowMedia` from settings.js, checked: { bindHost, advertiseHost, portMin, portMax, format }, each optional.
+ * A bad value is refused with the field and the value named.
+ */
+export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSettings } | { ok: false; error: string } {
+  if (value === undefined) return { ok: true, settings: { ...DEFAULT_MEDIA_SETTINGS } };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'callflowMedia in settings.js must be an object' };
+  const v = value as Record<string, unknown>;
+  const out: MediaSettings = { ...DEFAULT_MEDIA_SETTINGS };
+  const shown = (x: unknown): string => (typeof x === 'string' ? JSON.stringify(x.slice(0, 60)) : typeof x === 'number' ? String(x) : typeof x);
+  for (const key of ['bindHost', 'advertiseHost'] as const) {
+    const x = v[key];
+    if (x === undefined) continue;
+    if (typeof x !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(x)) return { ok: false, error: `callflowMedia.${key} must be an address or host name, got ${shown(x)}` };
+    out[key] = x;
+  }
+  if (v.advertiseHost === undefined && v.bindHost !== undefined) out.advertiseHost = out.bindHost;
+  if (out.advertiseHost === '0.0.0.0' || out.advertiseHost === '::') return { ok: false, error: 'callflowMedia.advertiseHost must be an address Asterisk can reach, not a wildcard' };
+  for (const key of ['portMin', 'portMax'] as const) {
+    const x = v[key];
+    if (x === undefined) continue;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1024 || x > 65535) return { ok: false, error: `callflowMedia.${key} must be a port from 1024 to 65535, got ${shown(x)}` };
+    out[key] = x;
+  }
+  if (out.portMin > out.portMax) return { ok: false, error: `callflowMedia.portMin (${out.portMin}) is above portMax (${out.portMax})` };
+  if (v.format !== undefined) {
+    if (v.format !== 'ulaw' && v.format !== 'slin16') return { ok: false, error: `callflowMedia.format must be "ulaw" or "slin16", got ${shown(v.format)}` };
+    out.format = v.format;
+  }
+  return { ok: true, settings: out };
+}
+
 export interface OpenOptions {
   mode: 'listen' | 'bridge';
   /** The rate of the samples handed to onAudio and taken by play. */

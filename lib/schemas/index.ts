@@ -22,6 +22,7 @@ import { campaignConfig, campaignTemplate } from './campaign';
 import { conferenceConfig, conferenceOverride, meetingCommand, meetingControlConfig, meetingsConfig } from './conference';
 import { httpIvrConfig } from './http-ivr-node';
 import { questionnaireConfig, questionnaireNodeConfig } from './questionnaire';
+import { amdConfig } from './amd';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -54,6 +55,7 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-meeting-control/command': meetingCommand,
   'callflow-questions': questionnaireConfig,
   'callflow-questionnaire': questionnaireNodeConfig,
+  'callflow-amd': amdConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

@@ -80,6 +80,8 @@ export class SimChannel {
   readonly voice: { at: number; samples: Int16Array }[] = [];
   /** A snoop channel: which of the spied channel's audio it hears (POST .../snoop spy). */
   snoopSpy: 'none' | 'in' | 'out' | 'both' = 'none';
+  /** The external media channels that have heard this party (their ids); signals 'listened' when one is added. */
+  readonly listenedBy = new Set<string>();
   /** An external media channel (UnicastRTP): its RTP session. */
   externalMedia: ExternalMediaSession | undefined;
 

@@ -47,8 +47,8 @@ export function readScript(value: unknown): ScriptStep[] {
     if ('wait' in step) return { wait: nonNegative(step, 'wait') ?? bad('"wait" must be a number of ms') };
     if ('waitFor' in step) {
       const what = step.waitFor;
-      if (what !== 'answer' && what !== 'playback-start' && what !== 'playback-end' && what !== 'silence' && what !== 'bridged' && what !== 'recording') {
-        return bad('"waitFor" must be answer, playback-start, playback-end, silence, bridged or recording');
+      if (what !== 'answer' && what !== 'playback-start' && what !== 'playback-end' && what !== 'silence' && what !== 'bridged' && what !== 'recording' && what !== 'listened') {
+        return bad('"waitFor" must be answer, playback-start, playback-end, silence, bridged, recording or listened');
       }
       const out: ScriptStep = { waitFor: what };
       const media = optionalString(step, 'media');

@@ -13,8 +13,9 @@ export type ScriptStep =
   /**
    * Wait until something happens on the call (or `timeout` ms pass, then go on). `recording`: a recording of the
    * channel has begun (after its beep), so what the caller says next is in it however late the application asked.
+   * `listened`: an external media channel hears the party (in its bridge, or through a snoop there).
    */
-  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording'; media?: string; timeout?: number }
+  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened'; media?: string; timeout?: number }
   /** Press DTMF keys: each digit lasts `duration` ms, with `gap` ms between digits. */
   | { dtmf: string; gap?: number; duration?: number }
   /** Speak (voice energy, e.g. for a recording) for a while. */

@@ -49,7 +49,7 @@ export class SimCall {
     return this.ast.waitForEnd(this.id, signal);
   }
   /** Resolves when the call gets there: answered, a prompt (whose URI contains `media`) starts or ends, silence, bridged. */
-  until(what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording', media?: string): Promise<void> {
+  until(what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened', media?: string): Promise<void> {
     return this.ast.until(this.id, what, media);
   }
   /**

@@ -199,6 +199,10 @@ export class ExternalMedia {
       if (!other || other.bridgeMuted) continue;
       const speaker = other.snoopOf ? (other.snoopSpy === 'in' || other.snoopSpy === 'both' ? other.snoopOf : undefined) : other;
       if (!speaker || speaker.muted.in) continue;
+      if (!speaker.listenedBy.has(ch.id)) {
+        speaker.listenedBy.add(ch.id);
+        speaker.signals.emit('listened', ch.id);
+      }
       mix(out, speaker, from);
     }
     return out;

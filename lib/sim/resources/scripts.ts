@@ -111,7 +111,7 @@ export class Scripts {
   }
 
   /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...). */
-  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
     const ch = this.core.channels.get(id);
     if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
     return this.waitFor(ch, what, media, undefined, signal).then(() => undefined);
@@ -135,12 +135,14 @@ export class Scripts {
           return ch.bridgeId !== undefined;
         case 'recording':
           return ch.recording?.state === 'recording';
+        case 'listened':
+          return ch.listenedBy.size > 0;
         default:
           return false;
       }
     };
     if (done()) return Promise.resolve(this.core.clock.now());
-    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
+    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', listened: 'listened', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
     if (!event) return Promise.reject(new Error(`waitFor: unknown condition "${what}"`));
     return new Promise<number>((resolve, reject) => {
       let timer: { cancel(): void } | undefined;
