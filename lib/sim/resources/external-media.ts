@@ -201,7 +201,9 @@ export class ExternalMedia {
       if (!speaker || speaker.muted.in) continue;
       if (!speaker.listenedBy.has(ch.id)) {
         speaker.listenedBy.add(ch.id);
-        speaker.signals.emit('listened', ch.id);
+        // With the simulated time this packet is for: a party that waited for it speaks from there, not from a later
+        // moment a busy machine ran its step at (so what it says is in the packets that follow, without a gap).
+        speaker.signals.emit('listened', ch.id, from);
       }
       mix(out, speaker, from);
     }

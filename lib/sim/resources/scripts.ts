@@ -146,7 +146,12 @@ export class Scripts {
     if (!event) return Promise.reject(new Error(`waitFor: unknown condition "${what}"`));
     return new Promise<number>((resolve, reject) => {
       let timer: { cancel(): void } | undefined;
-      const check = (uri?: string): void => {
+      const check = (uri?: string, at?: number): void => {
+        if (what === 'listened' && typeof at === 'number') {
+          cleanup();
+          resolve(at);
+          return;
+        }
         if (what === 'silence') {
           // Checked once the playback that ended has left the queue.
           setImmediate(() => {
