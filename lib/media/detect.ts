@@ -3,7 +3,8 @@
  * classifier (amd.ts) and the beep detector (tone.ts) with 20 ms frames at 8 kHz, as AMD() reads slin. AMD()'s own
  * wall-clock limit applies too: totalAnalysisTime of real time with no decision is NOTSURE (NOAUDIODATA when no audio
  * came at all). With `waitForBeep`, a MACHINE result waits for the end of the machine's beep (or gives up after
- * `beepTimeoutMs`), so a notice played next is recorded whole. The call hanging up is HANGUP. The path is always
+ * `beepTimeoutMs`), so a notice played next is recorded whole; not after INITIALSILENCE (nothing was said, so no
+ * greeting will end in a beep). The call hanging up is HANGUP. The path is always
  * closed before this resolves.
  */
 import type { Logger } from '../log';
@@ -50,7 +51,8 @@ export async function detectMachine(telephony: MediaTelephony, callChannelId: st
     result = r;
     decidedInMs = performance.now() - started;
     clearTimeout(analysisTimer);
-    if (r.status === 'MACHINE' && options.waitForBeep) {
+    // A line silent from the start (INITIALSILENCE) greeted nobody: there is no greeting to wait out, no beep to expect.
+    if (r.status === 'MACHINE' && options.waitForBeep && !r.cause.startsWith('INITIALSILENCE')) {
       if (tones.beep) return finish({ ...r, beep: tones.beep });
       beepTimer = setTimeout(() => finish({ ...r, beep: null }), options.beepTimeoutMs ?? 30_000);
       return;
@@ -64,13 +66,13 @@ export async function detectMachine(telephony: MediaTelephony, callChannelId: st
       const r = amd.feed(frame, RATE);
       if (r) decided(r);
     }
-    if (beep && result?.status === 'MACHINE' && options.waitForBeep) finish({ ...result, beep });
+    if (beep && result?.status === 'MACHINE' && options.waitForBeep && beepTimer !== undefined) finish({ ...result, beep });
   };
   // AMD() checks real time too: frames that stall or never come end the analysis.
   const analysisTimer = setTimeout(() => decided(amd.timeUp()), amd.parameters.totalAnalysisTime);
   const onAbort = (): void => {
     if (!result) decided(amd.hangup());
-    else finish(result.status === 'MACHINE' && options.waitForBeep ? { ...result, beep: null } : result);
+    else finish(beepTimer !== undefined ? { ...result, beep: null } : result);
   };
   options.signal.addEventListener('abort', onAbort, { once: true });
   try {

@@ -93,6 +93,15 @@ describe('callflow-amd', function () {
     assert.ok(Math.abs(beep.frequencyHz - 1000) <= 25, `${beep.frequencyHz} Hz`);
   });
 
+  it('wait for the beep after a line silent from the start (INITIALSILENCE): no wait, beep null', async function () {
+    await deploy({ waitForBeep: true, beepTimeout: 120 });
+    const out = nextMessage<CallMsg>(node('machine'));
+    simulator().placeCall({ from: '1', to: '2', script: [{ wait: 60_000 }] });
+    const msg = await out;
+    assert.equal(msg.call.vars.AMDCAUSE, 'INITIALSILENCE-2500-2500');
+    assert.equal((msg.payload as { beep?: unknown }).beep, undefined);
+  });
+
   it('the analysis limit reached: not sure (TOOLONG)', async function () {
     await deploy({ totalAnalysisTime: 1000 });
     const out = nextMessage<CallMsg>(node('notsure'));
