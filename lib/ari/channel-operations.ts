@@ -11,7 +11,7 @@ import type { HangupReason } from './causes';
 import { AriError } from './errors';
 import { INSTANCE_VARIABLE } from './ownership';
 import type { PendingOperations } from './pending';
-import type { OriginateOutcome, OriginateRequest, SnoopRequest } from './port';
+import type { ExternalMediaChannel, ExternalMediaRequest, OriginateOutcome, OriginateRequest, SnoopRequest } from './port';
 import type { Channel } from './types';
 import { checkChannelValue } from './variables';
 
@@ -176,6 +176,36 @@ export class ChannelOperations {
     const params: Record<string, unknown> = { channelId, snoopId: request.snoopId, spy: request.spy, app: this.port.app };
     if (request.appArgs && request.appArgs.length > 0) params.appArgs = request.appArgs.join(',');
     return this.port.call<Channel>('channels', 'snoopChannelWithId', params, signal);
+  }
+
+  /**
+   * POST /channels/externalMedia (rtp over udp): the channel enters our application answered (chan_rtp.c rtp_call
+   * answers at once). Its answer carries `channelvars` (resource_channels.c external_media_rtp_udp), among them
+   * UNICASTRTP_LOCAL_ADDRESS and UNICASTRTP_LOCAL_PORT: where its RTP comes from and where ours must go.
+   */
+  async externalMedia(request: ExternalMediaRequest, signal?: AbortSignal): Promise<ExternalMediaChannel> {
+    refuseVariables('externalMedia', { endpoint: '', variables: request.variables ?? {} });
+    const { originated, tracked } = this.port;
+    const channelId = request.channelId;
+    originated.add(channelId);
+    tracked.add(channelId);
+    const params: Record<string, unknown> = { channelId, app: this.port.app, external_host: request.externalHost, format: request.format, encapsulation: 'rtp', transport: 'udp' };
+    if (request.appArgs && request.appArgs.length > 0) params.data = request.appArgs.join(',');
+    const variables = this.marked(request.variables);
+    if (variables) params.variables = variables;
+    try {
+      const answer = await this.port.call<Channel & { channelvars?: Record<string, unknown> }>('channels', 'externalMedia', params, signal);
+      const vars = answer.channelvars ?? {};
+      const address = vars.UNICASTRTP_LOCAL_ADDRESS;
+      const port = Number(vars.UNICASTRTP_LOCAL_PORT);
+      const { channelvars: _vars, ...channel } = answer;
+      const local = typeof address === 'string' && address !== '' && Number.isInteger(port) && port > 0 && port < 65536 ? { address, port } : undefined;
+      return { channel, local };
+    } catch (err) {
+      originated.delete(channelId);
+      tracked.delete(channelId);
+      throw err;
+    }
   }
 
   redirect(channelId: string, endpoint: string, signal?: AbortSignal): Promise<void> {

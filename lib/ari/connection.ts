@@ -46,6 +46,8 @@ import type {
   RecordingOutcome,
   RecordOptions,
   SnoopRequest,
+  ExternalMediaChannel,
+  ExternalMediaRequest,
   Telephony,
   TelephonyEvent,
   TelephonyListener,
@@ -459,6 +461,10 @@ export class AriConnection implements Telephony {
 
   snoop(channelId: string, request: SnoopRequest, signal?: AbortSignal): Promise<Channel> {
     return this.channels.snoop(channelId, request, signal);
+  }
+
+  externalMedia(request: ExternalMediaRequest, signal?: AbortSignal): Promise<ExternalMediaChannel> {
+    return this.channels.externalMedia(request, signal);
   }
 
   createChannel(request: OriginateRequest, signal?: AbortSignal): Promise<Channel> {

@@ -94,6 +94,28 @@ export interface SnoopRequest {
   appArgs?: string[];
 }
 
+/**
+ * An external media channel (POST /channels/externalMedia, Asterisk 16.6+): a UnicastRTP channel that sends what it
+ * hears as RTP to `externalHost` and plays what comes back; it enters this application.
+ */
+export interface ExternalMediaRequest {
+  /** The channel's id (pre-assigned, so its events can be awaited before the answer). */
+  channelId: string;
+  /** host:port the RTP goes to (this Node-RED's RTP endpoint). */
+  externalHost: string;
+  /** ulaw (8 kHz) or slin16 (16 kHz). */
+  format: 'ulaw' | 'slin16';
+  /** Arguments its StasisStart carries (ARI's `data`). */
+  appArgs?: string[];
+  variables?: Record<string, string>;
+}
+
+/** The external media channel, and where to send audio back (chan_rtp's UNICASTRTP_LOCAL_ADDRESS and _PORT). */
+export interface ExternalMediaChannel {
+  channel: Channel;
+  local: { address: string; port: number } | undefined;
+}
+
 export interface PlayOptions {
   /** Pre-assigned playback id; generated when absent. */
   playbackId?: string;
@@ -194,6 +216,8 @@ export interface Telephony {
    * It lasts until hung up or until the spied channel hangs up, wherever that channel is (a dialplan, a queue).
    */
   snoop(channelId: string, request: SnoopRequest, signal?: AbortSignal): Promise<Channel>;
+  /** Creates an external media channel (marked as this instance's); see ExternalMediaRequest. */
+  externalMedia(request: ExternalMediaRequest, signal?: AbortSignal): Promise<ExternalMediaChannel>;
   /** Dials a channel made with createChannel. */
   dial(channelId: string, options?: { callerChannelId?: string; timeoutSec?: number }, signal?: AbortSignal): Promise<void>;
   listSounds(filter?: { lang?: string; format?: string }, signal?: AbortSignal): Promise<Sound[]>;

@@ -34,6 +34,14 @@ export const ADOPT_GRACE_MS = 120_000;
  */
 export const SNOOP_CHANNEL_PREFIX = 'cfs-';
 
+/**
+ * The media path of a call (lib/media/path.ts): its external media channel "cfm-<call>-<n>", the snoop it may listen
+ * through "cfms-<call>-<n>" and their bridge "cfmb-<call>-<n>". They are in the application but are no call: their
+ * StasisStart makes no session; one found after a restart (marked as this instance's) is hung up like any channel
+ * nobody here handles, and lib/media/path.ts destroys the bridge left with it.
+ */
+export const MEDIA_CHANNEL_PREFIX = 'cfm';
+
 /** The id of our snoop channel on `channelId`. */
 export function snoopChannelId(channelId: string): string {
   return `${SNOOP_CHANNEL_PREFIX}${channelId}`;
@@ -243,6 +251,7 @@ export class CallRegistry {
         if (this.sessions.has(ch.id)) return;
         if (this.claimed.delete(ch.id)) return;
         if (ch.id.startsWith(SNOOP_CHANNEL_PREFIX)) return;
+        if (ch.id.startsWith(MEDIA_CHANNEL_PREFIX)) return;
         if (ch.id.startsWith(CAMPAIGN_CHANNEL_PREFIX)) {
           // A campaign's call answered before its dialer was back (a restart): the dialer adopts it, or it is hung up.
           this.parkCampaignCall(ch.id);

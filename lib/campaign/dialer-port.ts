@@ -8,6 +8,7 @@
  * Apart from dialer.ts as lib/ari/port.ts is apart from connection.ts:
  * nodes/ depend on these types, not on how the dialer works.
  */
+import type { MediaSettings, MediaTelephony } from '../media/path';
 import type { DialAllowlist } from '../ari/dialstring';
 import type { Telephony } from '../ari/port';
 import type { Channel } from '../ari/types';
@@ -112,4 +113,6 @@ export interface DialerOptions {
    * refused while it says why; without it, no check.
    */
   flowCheck?: () => string | undefined;
+  /** Where answering-machine detection (settings.amd) takes the call's audio (lib/media/path.ts); without it, none. */
+  media?: { telephony: MediaTelephony; settings: MediaSettings };
 }

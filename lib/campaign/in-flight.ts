@@ -26,6 +26,7 @@ import type { DialerHooks, DialerOptions } from './dialer-port';
 import type { Days, InFlight } from './policy';
 import { recordCall, recordingOfResumedCall, type RecordingStart } from './recording';
 import { fateOf } from './resume';
+import { detectMachine } from '../media/detect';
 
 /** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
 const RESUME_RETRY_MS = 2000;
@@ -64,6 +65,8 @@ interface Live {
   answered?: boolean;
   /** The task records calls: whether this call's recording started (recording.ts). */
   recording?: Promise<RecordingStart>;
+  /** Answering-machine detection found a machine and the task hangs up on machines: AMDCAUSE. */
+  machine?: string;
 }
 
 /** Figures for benchmarks: the time from each tick to each of its originate requests (ms), originates, ticks. */
@@ -204,17 +207,48 @@ export class CallsInFlight {
     }
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((options.clock.now() - answeredAt) / 100) / 10);
-      const end = answeredReport(session, talkSec, this.ctx.settings().flow);
+      const end: AttemptReport = live.machine !== undefined ? { outcome: 'machine', why: live.machine } : answeredReport(session, talkSec, this.ctx.settings().flow);
       if (end.outcome === 'flow-missing') this.ctx.flowMissing();
       this.ctx.track(this.finishAnswered(live, end));
     };
     if (session.signal.aborted) ended();
     else session.signal.addEventListener('abort', ended, { once: true });
-    try {
-      this.ctx.hooks().answered({ session, customerId: contact.customerId, number: inflight.number, attempt: inflight.n, resumed });
-    } catch (err) {
-      this.ctx.log().warn(`campaign ${settings.name}: handing call ${session.id} to the flow failed: ${(err as Error).message}`);
+    const handOff = (): void => {
+      if (session.signal.aborted) return;
+      try {
+        this.ctx.hooks().answered({ session, customerId: contact.customerId, number: inflight.number, attempt: inflight.n, resumed });
+      } catch (err) {
+        this.ctx.log().warn(`campaign ${settings.name}: handing call ${session.id} to the flow failed: ${(err as Error).message}`);
+      }
+    };
+    const amd = settings.amd ?? 'off';
+    // A resumed call was classified (and handed to its flow) by the dialer that placed it.
+    if (amd === 'off' || resumed) return handOff();
+    const media = options.media;
+    if (!media) {
+      this.ctx.log().warn(`campaign ${settings.name}: answering-machine detection is on, but this dialer has no media path; call ${session.id} is treated as a person`);
+      return handOff();
     }
+    const log = this.ctx.log();
+    this.ctx.track(
+      detectMachine(media.telephony, channel.id, media.settings, { waitForBeep: amd === 'beep', signal: session.signal, log }).then(
+        (d) => {
+          if (d.status === 'HANGUP') return;
+          session.vars.AMDSTATUS = d.status;
+          session.vars.AMDCAUSE = d.cause;
+          if (d.status === 'MACHINE' && amd === 'hangup') {
+            live.machine = d.cause;
+            options.telephony.hangup(channel.id, 'normal').catch((err: unknown) => log.warn(`campaign ${settings.name}: hanging up machine-answered call ${session.id} failed: ${(err as Error).message}`));
+            return;
+          }
+          handOff();
+        },
+        (err: unknown) => {
+          log.warn(`campaign ${settings.name}: answering-machine detection on call ${session.id} failed, the call is treated as a person: ${(err as Error).message}`);
+          handOff();
+        },
+      ),
+    );
   }
 
   /**

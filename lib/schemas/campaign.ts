@@ -14,9 +14,10 @@ import { Validator } from './validator';
 
 /**
  * The failure causes of an attempt that did not reach the customer (see docs/campaigns.md for how Asterisk reports
- * each). `flow-missing`: the customer answered, but the task's IVR flow was not there to take the call.
+ * each). `flow-missing`: the customer answered, but the task's IVR flow was not there to take the call. `machine`:
+ * an answering machine answered and the task hangs up on machines (`amd: "hangup"`).
  */
-export const FAILURE_CAUSES = ['busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'flow-missing'] as const;
+export const FAILURE_CAUSES = ['busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'flow-missing', 'machine'] as const;
 export type FailureCause = (typeof FAILURE_CAUSES)[number];
 
 export const CAMPAIGN_STATES = ['draft', 'running', 'suspended', 'completed', 'stopped'] as const;
@@ -157,6 +158,13 @@ export interface CampaignSettings {
    * (lib/campaign/recording.ts). Optional: settings stored before it existed have none (off).
    */
   recordCalls?: boolean;
+  /**
+   * Answering-machine detection on answered calls (lib/media/detect.ts, AMD()'s rules and defaults): "off"; "hangup"
+   * (a machine is hung up, failure cause `machine`); "beep" (a machine's beep is awaited, then the flow runs: it
+   * plays the notice onto the recording); "human" (classified, AMDSTATUS/AMDCAUSE in msg.call.vars, every call runs
+   * the flow). Optional: settings stored before it existed have none (off).
+   */
+  amd?: 'off' | 'hangup' | 'beep' | 'human';
 }
 
 export const QUESTIONNAIRE_MODES = ['none', 'ivr', 'manual-ivr'] as const;
@@ -356,6 +364,7 @@ export const campaignSchema = {
     },
     skillQueue: { type: 'string', pattern: `^$|${QUEUE_NAME_PATTERN}`, default: '', description: 'a queue name: 1 to 80 letters, digits, _ . or -, or empty (none)' },
     recordCalls: { type: 'boolean', default: false, description: 'true or false' },
+    amd: { type: 'string', enum: ['off', 'hangup', 'beep', 'human'], default: 'off', description: '"off", "hangup", "beep" or "human"' },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',

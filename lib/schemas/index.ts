@@ -24,6 +24,7 @@ import { httpIvrConfig } from './http-ivr-node';
 import { questionnaireConfig, questionnaireNodeConfig } from './questionnaire';
 import { flowTestCase } from './flow-test';
 import { speechConfig } from './speech';
+import { amdConfig } from './amd';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -58,6 +59,7 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-questionnaire': questionnaireNodeConfig,
   'callflow-flow-test/case': flowTestCase,
   'callflow-speech': speechConfig,
+  'callflow-amd': amdConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

@@ -92,6 +92,7 @@ export type AttemptOutcome =
   | 'max-response-exceeded'
   | 'originate-failed'
   | 'flow-missing'
+  | 'machine'
   | 'blocked'
   | 'cancelled'
   /**
@@ -186,7 +187,7 @@ export const contactInput = new Validator<ContactInput>('contact', {
   },
 });
 
-const OUTCOMES = ['answered', 'busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'flow-missing', 'blocked', 'cancelled', 'lost'];
+const OUTCOMES = ['answered', 'busy', 'no-answer', 'unallocated', 'rejected', 'congestion', 'unreachable', 'max-response-exceeded', 'originate-failed', 'flow-missing', 'machine', 'blocked', 'cancelled', 'lost'];
 
 export const attemptDocument = new Validator<Attempt>('attempt', {
   type: 'object',

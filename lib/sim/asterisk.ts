@@ -27,6 +27,7 @@ import { DeviceStates } from './resources/deviceStates';
 import { Dialing } from './resources/dialing';
 import { Endpoints } from './resources/endpoints';
 import { Events } from './resources/events';
+import { ExternalMedia } from './resources/external-media';
 import { LocalChannels } from './resources/local';
 import { Mailboxes } from './resources/mailboxes';
 import { Playbacks } from './resources/playbacks';
@@ -62,6 +63,7 @@ export class SimulatedAsterisk extends EventEmitter {
       local: new LocalChannels(core),
       endpoints: new Endpoints(core),
       events: new Events(core),
+      externalMedia: new ExternalMedia(core),
       mailboxes: new Mailboxes(),
       playbacks: new Playbacks(core),
       recordings: new Recordings(core),
@@ -185,6 +187,10 @@ export class SimulatedAsterisk extends EventEmitter {
 
   setVariable(...args: Parameters<Channels['setVariable']>): ReturnType<Channels['setVariable']> {
     return this.resources.channels.setVariable(...args);
+  }
+
+  externalMedia(...args: Parameters<ExternalMedia['externalMedia']>): ReturnType<ExternalMedia['externalMedia']> {
+    return this.resources.externalMedia.externalMedia(...args);
   }
 
   // ---------------------------------------------------------------- dialing (resources/dialing.ts)
@@ -373,8 +379,9 @@ export class SimulatedAsterisk extends EventEmitter {
       ch.destroyed = true;
       ch.scriptAbort.abort();
       for (const t of ch.timers) t.cancel();
+      this.resources.externalMedia.ended(ch);
       // The dialplan half of a Local channel and a snoop channel have no report of their own.
-      if (ch.localHalf === 2 || ch.snoopOf) continue;
+      if (ch.localHalf === 2 || ch.snoopOf || ch.externalMedia) continue;
       ch.report.state = 'Destroyed';
       ch.report.ended = { at: new Date().toISOString(), cause: 0, causeText: causeText(0), by: 'system', note: 'Asterisk restarted' };
       this.emit('call-ended', structuredClone(ch.report));

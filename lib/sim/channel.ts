@@ -16,6 +16,7 @@ import type {
 } from '../ari/types';
 import type { SimTimer } from './clock';
 import type { CallReport, HeardEntry } from './script';
+import type { ExternalMediaSession } from './resources/external-media';
 
 /** Asterisk's timestamp form: 2026-11-21T10:00:00.000+0000 */
 export function asteriskTime(date = new Date()): string {
@@ -75,6 +76,14 @@ export class SimChannel {
    * (bridge_channel.c bridge_handle_trip, features->mute) until it leaves that bridge; DTMF still passes.
    */
   bridgeMuted = false;
+  /** What the party says, as audio at 8 kHz placed on the simulated timeline (voice.ts); what external media hears. */
+  readonly voice: { at: number; samples: Int16Array }[] = [];
+  /** A snoop channel: which of the spied channel's audio it hears (POST .../snoop spy). */
+  snoopSpy: 'none' | 'in' | 'out' | 'both' = 'none';
+  /** The external media channels that have heard this party (their ids); signals 'listened' when one is added. */
+  readonly listenedBy = new Set<string>();
+  /** An external media channel (UnicastRTP): its RTP session. */
+  externalMedia: ExternalMediaSession | undefined;
 
   constructor(
     readonly id: string,

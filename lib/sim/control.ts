@@ -47,8 +47,8 @@ export function readScript(value: unknown): ScriptStep[] {
     if ('wait' in step) return { wait: nonNegative(step, 'wait') ?? bad('"wait" must be a number of ms') };
     if ('waitFor' in step) {
       const what = step.waitFor;
-      if (what !== 'answer' && what !== 'playback-start' && what !== 'playback-end' && what !== 'silence' && what !== 'bridged' && what !== 'recording') {
-        return bad('"waitFor" must be answer, playback-start, playback-end, silence, bridged or recording');
+      if (what !== 'answer' && what !== 'playback-start' && what !== 'playback-end' && what !== 'silence' && what !== 'bridged' && what !== 'recording' && what !== 'listened') {
+        return bad('"waitFor" must be answer, playback-start, playback-end, silence, bridged, recording or listened');
       }
       const out: ScriptStep = { waitFor: what };
       const media = optionalString(step, 'media');
@@ -68,13 +68,37 @@ export function readScript(value: unknown): ScriptStep[] {
       return out;
     }
     if ('talk' in step) return { talk: nonNegative(step, 'talk') ?? bad('"talk" must be a number of ms') };
+    if ('say' in step) {
+      // A WAV path is for the JS API only: over HTTP it would let a client read the simulator host's files.
+      const ms = typeof step.say === 'object' && step.say !== null ? (step.say as Record<string, unknown>).ms : step.say;
+      if (typeof ms !== 'number' || !(ms >= 0 && ms <= 600_000)) return bad('"say" must be a number of ms (0-600000); WAV files only through the JS API');
+      return { say: ms };
+    }
+    if ('machine' in step) {
+      const m = object(step.machine, `script step ${i} machine`);
+      const greeting = nonNegative(m, 'greeting');
+      if (greeting === undefined || greeting > 120) return bad('"machine.greeting" must be a number of seconds (0-120)');
+      const out: { greeting: number; beep?: boolean; beepHz?: number; beepMs?: number } = { greeting };
+      if (m.beep !== undefined) out.beep = m.beep === true;
+      const hz = nonNegative(m, 'beepHz');
+      if (hz !== undefined) out.beepHz = Math.min(hz, 3900);
+      const beepMs = nonNegative(m, 'beepMs');
+      if (beepMs !== undefined) out.beepMs = Math.min(beepMs, 10_000);
+      return { machine: out };
+    }
+    if ('noise' in step) {
+      const ms = nonNegative(step, 'noise');
+      if (ms === undefined || ms > 600_000) return bad('"noise" must be a number of ms (0-600000)');
+      const level = nonNegative(step, 'level');
+      return level === undefined ? { noise: ms } : { noise: ms, level: Math.min(level, 16000) };
+    }
     if ('hangup' in step) {
       const out: ScriptStep = { hangup: true };
       const cause = nonNegative(step, 'cause');
       if (cause !== undefined) out.cause = cause;
       return out;
     }
-    return bad('unknown step; use wait, waitFor, dtmf, talk or hangup');
+    return bad('unknown step; use wait, waitFor, dtmf, talk, say, machine, noise or hangup');
   });
 }
 

@@ -13,12 +13,25 @@ export type ScriptStep =
   /**
    * Wait until something happens on the call (or `timeout` ms pass, then go on). `recording`: a recording of the
    * channel has begun (after its beep), so what the caller says next is in it however late the application asked.
+   * `listened`: an external media channel hears the party (in its bridge, or through a snoop there).
    */
-  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording'; media?: string; timeout?: number }
+  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened'; media?: string; timeout?: number }
   /** Press DTMF keys: each digit lasts `duration` ms, with `gap` ms between digits. */
   | { dtmf: string; gap?: number; duration?: number }
   /** Speak (voice energy, e.g. for a recording) for a while. */
   | { talk: number }
+  /**
+   * Say something, heard on external media (voice.ts): speech-like audio of `say` ms, or of `{ ms }`, or a WAV file
+   * (`{ wav: path }`, mono PCM 16-bit or mu-law at 8 or 16 kHz). Counts as talking for recordings.
+   */
+  | { say: number | { ms?: number; wav?: string; seed?: number } }
+  /**
+   * Answer as an answering machine: a greeting of `greeting` seconds of speech, then (beep: true) its beep (1000 Hz,
+   * 500 ms unless beepHz/beepMs say otherwise).
+   */
+  | { machine: { greeting: number; beep?: boolean; beepHz?: number; beepMs?: number; seed?: number } }
+  /** Background noise for `noise` ms at a mean level (default 400 of 32767). */
+  | { noise: number; level?: number }
   /** Hang up with a Q.850 cause (default 16, normal clearing). */
   | { hangup: true; cause?: number };
 
@@ -90,6 +103,16 @@ export interface TransferEntry {
   at: string;
 }
 
+/** An external media channel that served the call (bridged with it, or with a snoop on it): its RTP counters. */
+export interface ExternalMediaReport {
+  channelId: string;
+  format: string;
+  /** What it sent to external_host: the call's audio. */
+  sent: { packets: number; bytes: number };
+  /** What came back from the application (RTP packets with the channel's payload type): audio sent to the call. */
+  received: { packets: number; bytes: number; durationMs: number };
+}
+
 export interface CallReport {
   id: string;
   channelName: string;
@@ -106,6 +129,8 @@ export interface CallReport {
   recordings: { name: string; format: string; durationSec: number }[];
   /** Channel variables the application set. */
   variables: Record<string, string>;
+  /** External media channels that served this call (POST /channels/externalMedia), with what went each way. */
+  externalMedia?: ExternalMediaReport[];
   /** What POST /channels/{id}/mute suppresses now (in: what the party says, out: what it hears); absent when nothing. */
   muted?: 'in' | 'out' | 'both';
   /** The bridge the channel is in having been added with mute=true: that bridge does not hear what it says. */

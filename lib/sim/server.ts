@@ -12,7 +12,7 @@ import { Binary, Created, ariRoutes } from './routes';
 import { SimulatedAsterisk, type SimulatorOptions } from './asterisk';
 import { controlRoutes, type ControlRoute } from './control';
 import { AriHttpError, compilePath, parseArgs, Router } from './route';
-import type { CallReport, InboundCallOptions, NumberBehaviour } from './script';
+import type { CallReport, ExternalMediaReport, InboundCallOptions, NumberBehaviour } from './script';
 import { apiDeclaration, resourceListing } from './swagger';
 
 export interface SimulatorServerOptions extends SimulatorOptions {
@@ -49,8 +49,24 @@ export class SimCall {
     return this.ast.waitForEnd(this.id, signal);
   }
   /** Resolves when the call gets there: answered, a prompt (whose URI contains `media`) starts or ends, silence, bridged. */
-  until(what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording', media?: string): Promise<void> {
+  until(what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened', media?: string): Promise<void> {
     return this.ast.until(this.id, what, media);
+  }
+  /**
+   * Resolves once external media serving this call has received at least `packets` RTP packets from the application
+   * (audio sent back to the caller), with the counters.
+   */
+  mediaReceived(packets: number): Promise<ExternalMediaReport> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        const entry = this.ast.report(this.id)?.externalMedia?.find((m) => m.received.packets >= packets);
+        if (!entry) return;
+        this.ast.off('external-media-received', check);
+        resolve(structuredClone(entry));
+      };
+      this.ast.on('external-media-received', check);
+      check();
+    });
   }
   press(digits: string): Promise<void> {
     return this.ast.pressDigits(this.id, digits);

@@ -5,6 +5,8 @@
  * owns as callflow-asterisk owns its connection. The stage nodes
  * (contacts, dialer, report) use it; it pushes the task's state to them.
  */
+import type { Logger } from '../../lib/log';
+import { mediaSettingsFrom, type MediaSettings, type MediaTelephony } from '../../lib/media/path';
 import { parseDialTemplate } from '../../lib/ari/dialstring';
 import { CallbackSender, checkCallbackUrl } from '../../lib/campaign/callback';
 import { callbackSetup, readCallbackSecrets, redactUrlSecrets, type CallbackSecrets } from '../../lib/campaign/callback-secrets';
@@ -162,6 +164,8 @@ export = function register(RED: NodeAPI): void {
         ...(callback ? { callback } : {}),
         log,
         destinations: engine.destinations,
+        // Answering-machine detection (settings.amd) takes the call's audio where settings.js callflowMedia says.
+        ...mediaOption(engine.telephony, RED.settings.callflowMedia, log),
         // Task priority is kept among the tasks of one store; start and resume need the IVR flow there to take calls.
         scope: settings.store,
         ...(settings.flow ? { flowCheck: () => engine.flowRefusal(settings.flow) } : {}),
@@ -244,3 +248,11 @@ export = function register(RED: NodeAPI): void {
     credentials: { callbackAuthorization: { type: 'password' }, callbackQuery: { type: 'password' } },
   });
 };
+
+/** The dialer's media path for answering-machine detection; none (with a warning) when callflowMedia is invalid. */
+function mediaOption(telephony: MediaTelephony, value: unknown, log: Logger): { media?: { telephony: MediaTelephony; settings: MediaSettings } } {
+  const m = mediaSettingsFrom(value);
+  if (m.ok) return { media: { telephony, settings: m.settings } };
+  log.warn(`answering-machine detection has no media path: ${m.error}`);
+  return {};
+}

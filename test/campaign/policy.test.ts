@@ -267,6 +267,12 @@ describe('campaign result policy', function () {
       assert.deepEqual(brief(c.end({ outcome: 'busy', at: T0 + 21 * MIN })), { state: 'done', result: { code: 'busy', at: T0 + 21 * MIN } });
     });
 
+    it('retries an answering machine (cause machine, answering-machine detection) under its own rule', function () {
+      const c = new Customer([{ number: A }], settings(globalPolicy(byCause({ cause: 'machine', retries: 1, intervalSec: 3600 }, { cause: 'busy', retries: 5, intervalSec: 60 }))));
+      assert.deepEqual(brief(c.end({ outcome: 'machine', at: T0 })), waiting(T0 + HOUR, A));
+      assert.deepEqual(brief(c.end({ outcome: 'machine', at: T0 + HOUR })), { state: 'done', result: { code: 'machine', at: T0 + HOUR } });
+    });
+
     it('ignores the days and per-day limits', function () {
       const c = new Customer([{ number: A }], settings(globalPolicy(rule({ byCause: true, maxPerDay: 1, maxDays: 1, causes: [{ cause: 'busy', retries: 4, intervalSec: 60 }] }))));
       const { attempts } = dialUntilDone(c, T0, () => 'busy', 0);

@@ -137,8 +137,11 @@ export class Channels {
     if (ch.snoops.size > 0) this.core.resources.snoops.spiedChannelEnded(ch);
     const snoop = ch.snoopOf !== undefined;
     if (snoop) this.core.resources.snoops.ended(ch);
-    // The dialplan half of a Local channel, and a snoop channel, are no call of their own: they have no report.
-    if (ch.localHalf === 2 || snoop) {
+    // An external media channel's socket closes with it (chan_rtp.c rtp_hangup destroys its RTP instance).
+    const media = ch.externalMedia !== undefined;
+    if (media) this.core.resources.externalMedia.ended(ch);
+    // The dialplan half of a Local channel, a snoop channel and an external media channel are no call of their own.
+    if (ch.localHalf === 2 || snoop || media) {
       ch.signals.emit('destroyed');
       return;
     }

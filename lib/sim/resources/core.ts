@@ -28,6 +28,7 @@ import type { Dialing } from './dialing';
 import type { Endpoints } from './endpoints';
 import type { LocalChannels } from './local';
 import type { Events } from './events';
+import type { ExternalMedia } from './external-media';
 import type { Mailboxes } from './mailboxes';
 import type { Playbacks } from './playbacks';
 import type { Recordings } from './recordings';
@@ -109,6 +110,7 @@ export interface Resources {
   dialing: Dialing;
   endpoints: Endpoints;
   events: Events;
+  externalMedia: ExternalMedia;
   local: LocalChannels;
   mailboxes: Mailboxes;
   playbacks: Playbacks;

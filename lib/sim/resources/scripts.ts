@@ -7,6 +7,7 @@ import type { SimChannel } from '../channel';
 import type { ScriptStep } from '../script';
 import { TERMINATE_DIGITS } from './recordings';
 import type { SimCore } from './core';
+import { machineAnswer, noise, readWav, seedOf, speechLike, VOICE_RATE } from '../voice';
 
 export class Scripts {
   constructor(private readonly core: SimCore) {}
@@ -64,6 +65,8 @@ export class Scripts {
         } finally {
           this.core.resources.recordings.setTalking(ch, false, ended);
         }
+      } else if ('say' in step || 'machine' in step || 'noise' in step) {
+        at = await this.speak(ch, step, at, signal);
       } else if ('hangup' in step) {
         this.core.resources.channels.farEndHangup(ch, step.cause ?? 16, party);
         return;
@@ -71,8 +74,44 @@ export class Scripts {
     }
   }
 
+  /**
+   * A say, machine or noise step: its audio goes on the party's voice timeline from `at` (what external media hears)
+   * and the step lasts as long as the audio; speech counts as talking for a recording, noise does not.
+   */
+  private async speak(ch: SimChannel, step: Extract<ScriptStep, { say: unknown } | { machine: unknown } | { noise: unknown }>, at: number, signal: AbortSignal): Promise<number> {
+    const seed = seedOf(`${ch.id}/${ch.voice.length}`);
+    let samples: Int16Array;
+    let talking = true;
+    if ('say' in step) {
+      const say = typeof step.say === 'number' ? { ms: step.say } : step.say;
+      if (say.wav !== undefined) samples = readWav(say.wav);
+      else if (typeof say.ms === 'number' && say.ms >= 0 && say.ms <= 600_000) samples = speechLike(say.ms, say.seed ?? seed);
+      else throw new Error(`say: give ms (0-600000) or a wav file, got ${JSON.stringify(step.say)}`);
+    } else if ('machine' in step) {
+      const m = step.machine;
+      if (!(typeof m.greeting === 'number' && m.greeting >= 0 && m.greeting <= 120)) throw new Error(`machine: greeting must be 0-120 seconds, got ${JSON.stringify(m.greeting)}`);
+      samples = machineAnswer(m.greeting, m.seed ?? seed, m.beep ?? false, m.beepHz, m.beepMs);
+    } else {
+      if (!(typeof step.noise === 'number' && step.noise >= 0 && step.noise <= 600_000)) throw new Error(`noise: give ms (0-600000), got ${JSON.stringify(step.noise)}`);
+      samples = noise(step.noise, seed, step.level);
+      talking = false;
+    }
+    // What was said long ago is no longer heard: keep the timeline short.
+    while (ch.voice.length > 0 && (ch.voice[0]?.at ?? 0) + ((ch.voice[0]?.samples.length ?? 0) * 1000) / VOICE_RATE < at - 1000) ch.voice.shift();
+    ch.voice.push({ at, samples });
+    const ms = (samples.length * 1000) / VOICE_RATE;
+    if (talking) this.core.resources.recordings.setTalking(ch, true, at);
+    let ended: number | undefined;
+    try {
+      ended = await this.core.clock.sleep(ms, signal, at);
+    } finally {
+      if (talking) this.core.resources.recordings.setTalking(ch, false, ended);
+    }
+    return ended;
+  }
+
   /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...). */
-  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
     const ch = this.core.channels.get(id);
     if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
     return this.waitFor(ch, what, media, undefined, signal).then(() => undefined);
@@ -96,16 +135,23 @@ export class Scripts {
           return ch.bridgeId !== undefined;
         case 'recording':
           return ch.recording?.state === 'recording';
+        case 'listened':
+          return ch.listenedBy.size > 0;
         default:
           return false;
       }
     };
     if (done()) return Promise.resolve(this.core.clock.now());
-    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
+    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', listened: 'listened', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
     if (!event) return Promise.reject(new Error(`waitFor: unknown condition "${what}"`));
     return new Promise<number>((resolve, reject) => {
       let timer: { cancel(): void } | undefined;
-      const check = (uri?: string): void => {
+      const check = (uri?: string, at?: number): void => {
+        if (what === 'listened' && typeof at === 'number') {
+          cleanup();
+          resolve(at);
+          return;
+        }
         if (what === 'silence') {
           // Checked once the playback that ended has left the queue.
           setImmediate(() => {

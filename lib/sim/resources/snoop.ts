@@ -58,6 +58,7 @@ export class Snoops {
     const dialplan = { context: 'default', exten: 's', priority: 1, app_name: '', app_data: '' };
     const ch = new SimChannel(id, name, '', 'outbound', 'create', { state: 'Up', caller: { name: '', number: '' }, dialplan, language: 'en' }, unlistedReport(id, name));
     ch.snoopOf = spied;
+    ch.snoopSpy = spy as SimChannel['snoopSpy'];
     spied.snoops.add(ch);
     this.core.channels.set(id, ch);
     this.core.channelEvent('ChannelCreated', ch);

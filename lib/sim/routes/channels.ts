@@ -104,6 +104,7 @@ export function channelRoutes(ast: SimulatedAsterisk): RouteSpec[] {
         return ast.create(p);
       },
     },
+    externalMediaRoute(ast),
     {
       resource: 'channels',
       method: 'GET',
@@ -363,4 +364,43 @@ function snoopRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       handle,
     },
   ];
+}
+
+/**
+ * POST /channels/externalMedia (externalMedia; resources/external-media.ts). Its parameters as channels.json declares
+ * them; the operation checks them itself, with ast_ari_channels_external_media's messages.
+ */
+function externalMediaRoute(ast: SimulatedAsterisk): RouteSpec {
+  return {
+    resource: 'channels',
+    method: 'POST',
+    path: '/channels/externalMedia',
+    nickname: 'externalMedia',
+    summary: 'Starts an External Media session: a channel whose audio goes to and comes from external_host.',
+    responseClass: 'Channel',
+    params: [
+      str('channelId', 'The unique id to assign the channel on creation.'),
+      str('app', 'Stasis Application to place channel into', { required: true, checkedByOperation: true }),
+      variables,
+      str('external_host', 'Hostname/ip:port of external host.'),
+      str('encapsulation', 'Payload encapsulation protocol.', { default: 'rtp', values: ['rtp', 'audiosocket', 'none'], checkedByOperation: true }),
+      str('transport', 'Transport protocol', { default: 'udp', values: ['udp', 'tcp', 'websocket'], checkedByOperation: true }),
+      str('connection_type', 'Connection type (client/server).', { default: 'client', values: ['client', 'server'], checkedByOperation: true }),
+      str('format', 'Format to encode audio in', { required: true, checkedByOperation: true }),
+      str('direction', 'External media direction', { default: 'both', values: ['both'], checkedByOperation: true }),
+      str('data', 'An arbitrary data field'),
+      str('transport_data', 'Transport-specific data.'),
+    ],
+    errors: [
+      { code: 400, reason: 'Invalid parameters' },
+      { code: 409, reason: 'Channel is not in a Stasis application; Channel is already bridged' },
+    ],
+    handle: (a) => {
+      const p: Parameters<SimulatedAsterisk['externalMedia']>[0] = {};
+      a.strings(p, ['app', 'channelId', 'external_host', 'encapsulation', 'transport', 'connection_type', 'format', 'direction', 'data', 'transport_data']);
+      const vars = variablesOf(a);
+      if (vars) p.variables = vars;
+      return ast.externalMedia(p);
+    },
+  };
 }

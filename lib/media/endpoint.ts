@@ -1,0 +1,189 @@
+/**
+ * One RTP endpoint: a UDP socket bound to an address and a port from a configured range, facing one external media
+ * channel of Asterisk. What comes in is parsed (rtp.ts), ordered (jitter.ts), decoded (codec.ts) and handed on as
+ * 16-bit samples at the rate the consumer asked for; what goes back is cut into 20 ms packets and paced in real time
+ * (pacer.ts). Packets from any address but the channel's (once known) and packets of another payload type are
+ * dropped and counted: the socket is open to the network.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { decode, encode, FORMATS, resample, type MediaFormat } from './codec';
+import { JitterBuffer } from './jitter';
+import { Pacer } from './pacer';
+import { parseRtp, RtpSequence } from './rtp';
+
+export interface PortRange {
+  /** The address to bind (an address of this host; 0.0.0.0 for all). */
+  host: string;
+  min: number;
+  max: number;
+}
+
+export interface RtpEndpointOptions extends PortRange {
+  format: MediaFormat;
+  /** The rate of the samples handed to onAudio and taken by play (8000 or 16000). */
+  rate: 8000 | 16000;
+  /** Jitter buffer depth in packets (default 3). */
+  jitterDepth?: number;
+  /** Called with each frame of audio received, in order. */
+  onAudio?: (samples: Int16Array) => void;
+  /** Packet time of audio sent back (default 20 ms). */
+  ptimeMs?: number;
+}
+
+export interface EndpointStats {
+  received: { packets: number; bytes: number; late: number; duplicates: number; lost: number; malformed: number; foreign: number; wrongPayload: number };
+  sent: { packets: number; bytes: number; dropped: number };
+}
+
+/** Why no port could be bound: every port of the range is in use, or the address is not this host's. */
+export class NoPortError extends Error {}
+
+export class RtpEndpoint {
+  private socket: Socket | undefined;
+  private remote: { address: string; port: number } | undefined;
+  private readonly jitter: JitterBuffer;
+  private readonly pacer: Pacer<Buffer>;
+  private readonly sender: RtpSequence;
+  private readonly wire: (typeof FORMATS)[MediaFormat];
+  private readonly samplesPerPacket: number;
+  private closed = false;
+  readonly stats: EndpointStats = {
+    received: { packets: 0, bytes: 0, late: 0, duplicates: 0, lost: 0, malformed: 0, foreign: 0, wrongPayload: 0 },
+    sent: { packets: 0, bytes: 0, dropped: 0 },
+  };
+  /** The address and port bound, once listening. */
+  local: { address: string; port: number } | undefined;
+
+  constructor(private readonly options: RtpEndpointOptions) {
+    if (!(options.min >= 1 && options.max <= 65535 && options.min <= options.max && Number.isInteger(options.min) && Number.isInteger(options.max))) {
+      throw new RangeError(`RTP port range ${options.min}-${options.max} is not within 1-65535`);
+    }
+    this.wire = FORMATS[options.format];
+    const ptime = options.ptimeMs ?? 20;
+    this.samplesPerPacket = (this.wire.rate * ptime) / 1000;
+    this.jitter = new JitterBuffer(options.jitterDepth ?? 3);
+    this.sender = new RtpSequence(this.wire.payloadType);
+    this.pacer = new Pacer<Buffer>((packet) => this.transmit(packet), { ptimeMs: ptime });
+  }
+
+  /** Binds a port of the range (starting at a random one, as res_rtp_asterisk.c picks its ports) and starts receiving. */
+  async listen(): Promise<{ address: string; port: number }> {
+    const { min, max, host } = this.options;
+    const span = max - min + 1;
+    const first = Math.floor(Math.random() * span);
+    let lastError: Error | undefined;
+    for (let i = 0; i < span && i < 200; i++) {
+      const port = min + ((first + i) % span);
+      try {
+        const socket = await bind(host, port);
+        if (this.closed) {
+          socket.close();
+          throw new Error('endpoint closed');
+        }
+        this.socket = socket;
+        socket.on('message', (data, from) => this.receive(data, from));
+        // A UDP socket's errors (an ICMP unreachable reported on send) must not end the process.
+        socket.on('error', () => undefined);
+        this.local = { address: host, port };
+        return this.local;
+      } catch (err) {
+        lastError = err as Error;
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+      }
+    }
+    throw new NoPortError(`no UDP port free for RTP on ${host} in ${min}-${max}: ${lastError?.message ?? 'none tried'}`);
+  }
+
+  /** Where audio goes back to: the channel's UNICASTRTP_LOCAL_ADDRESS and _PORT. Packets from elsewhere are dropped. */
+  setRemote(address: string, port: number): void {
+    this.remote = { address, port };
+  }
+
+  /** Queues audio (at the endpoint's rate) to be sent in real time; resolves once it has all gone out. */
+  play(samples: Int16Array): Promise<void> {
+    const wireSamples = resample(samples, this.options.rate, this.wire.rate);
+    const packets: Buffer[] = [];
+    for (let at = 0; at < wireSamples.length; at += this.samplesPerPacket) {
+      const chunk = new Int16Array(this.samplesPerPacket);
+      chunk.set(wireSamples.subarray(at, Math.min(at + this.samplesPerPacket, wireSamples.length)));
+      packets.push(encode(this.options.format, chunk));
+    }
+    this.pacer.enqueue(packets);
+    return this.pacer.drained();
+  }
+
+  /** Stops what is being sent (barge-in). */
+  stopPlaying(): void {
+    this.pacer.clear();
+  }
+
+  /** How late each packet sent back went out against its time (ms). */
+  get sendLateness(): readonly number[] {
+    return this.pacer.stats.lateness;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pacer.close();
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  private transmit(payload: Buffer): void {
+    const socket = this.socket;
+    const remote = this.remote;
+    if (!socket || !remote) {
+      this.stats.sent.dropped++;
+      return;
+    }
+    const packet = this.sender.next(payload, this.samplesPerPacket);
+    this.stats.sent.packets++;
+    this.stats.sent.bytes += packet.length;
+    socket.send(packet, remote.port, remote.address);
+  }
+
+  private receive(data: Buffer, from: RemoteInfo): void {
+    const r = this.stats.received;
+    if (this.remote && (from.address !== this.remote.address || from.port !== this.remote.port)) {
+      r.foreign++;
+      return;
+    }
+    const parsed = parseRtp(data);
+    if (!parsed.ok) {
+      r.malformed++;
+      return;
+    }
+    if (parsed.packet.payloadType !== this.wire.payloadType) {
+      r.wrongPayload++;
+      return;
+    }
+    r.packets++;
+    r.bytes += data.length;
+    for (const packet of this.jitter.push(parsed.packet)) this.deliver(packet.payload);
+    const j = this.jitter.stats;
+    r.late = j.late;
+    r.duplicates = j.duplicates;
+    r.lost = j.lost;
+  }
+
+  private deliver(payload: Buffer): void {
+    const samples = resample(decode(this.options.format, payload), this.wire.rate, this.options.rate);
+    this.options.onAudio?.(samples);
+  }
+}
+
+function bind(host: string, port: number): Promise<Socket> {
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  return new Promise((resolve, reject) => {
+    const failed = (err: Error): void => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', failed);
+    socket.bind(port, host, () => {
+      socket.off('error', failed);
+      resolve(socket);
+    });
+  });
+}

@@ -1,0 +1,227 @@
+/**
+ * A call's media path: its audio reaches an RTP endpoint of this process (endpoint.ts) through an ARI external media
+ * channel, and audio can go back. Two ways in:
+ *
+ * - `listen`: a snoop channel on the call (spy in: what the caller says, not what they hear) and the external media
+ *   channel in a bridge of their own. The call itself is not touched: it can be in any bridge (a transfer, a
+ *   meeting) or play prompts meanwhile. Audio sent back reaches nobody (the snoop whispers nothing).
+ * - `bridge`: the call and the external media channel in a bridge: both ways (a robot that talks).
+ *
+ * Every channel and bridge it makes is named after the call (`cfm-`, `cfms-`, `cfmb-` + call id + a number; see
+ * MEDIA_CHANNEL_PREFIX in lib/call/registry.ts), marked as this instance's, and torn down when the path closes: when
+ * the call ends (its signal), when either channel ends, when the node that opened it closes. After a restart the
+ * channels an earlier run left are hung up by the registry's reconciliation (marked, nobody here handles them), and
+ * `sweepMediaBridges` destroys the bridges left with them.
+ */
+import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
+import { MEDIA_CHANNEL_PREFIX } from '../call/registry';
+import type { Logger } from '../log';
+import type { MediaFormat } from './codec';
+import { RtpEndpoint } from './endpoint';
+
+export type MediaTelephony = Pick<Telephony, 'externalMedia' | 'snoop' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'hangup' | 'watchChannel' | 'listBridges'>;
+
+/** Where this process takes RTP: settings.js `callflowMedia` (docs/speech.md). */
+export interface MediaSettings {
+  /** The address the RTP socket binds. */
+  bindHost: string;
+  /** The address Asterisk sends RTP to (external_host); the bind address unless it is a wildcard. */
+  advertiseHost: string;
+  portMin: number;
+  portMax: number;
+  format: MediaFormat;
+}
+
+export const DEFAULT_MEDIA_SETTINGS: Readonly<MediaSettings> = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16' };
+
+/**
+ * `callflowMedia` from settings.js, checked: { bindHost, advertiseHost, portMin, portMax, format }, each optional.
+ * A bad value is refused with the field and the value named.
+ */
+export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSettings } | { ok: false; error: string } {
+  if (value === undefined) return { ok: true, settings: { ...DEFAULT_MEDIA_SETTINGS } };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'callflowMedia in settings.js must be an object' };
+  const v = value as Record<string, unknown>;
+  const out: MediaSettings = { ...DEFAULT_MEDIA_SETTINGS };
+  const shown = (x: unknown): string => (typeof x === 'string' ? JSON.stringify(x.slice(0, 60)) : typeof x === 'number' ? String(x) : typeof x);
+  for (const key of ['bindHost', 'advertiseHost'] as const) {
+    const x = v[key];
+    if (x === undefined) continue;
+    if (typeof x !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(x)) return { ok: false, error: `callflowMedia.${key} must be an address or host name, got ${shown(x)}` };
+    out[key] = x;
+  }
+  if (v.advertiseHost === undefined && v.bindHost !== undefined) out.advertiseHost = out.bindHost;
+  if (out.advertiseHost === '0.0.0.0' || out.advertiseHost === '::') return { ok: false, error: 'callflowMedia.advertiseHost must be an address Asterisk can reach, not a wildcard' };
+  for (const key of ['portMin', 'portMax'] as const) {
+    const x = v[key];
+    if (x === undefined) continue;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1024 || x > 65535) return { ok: false, error: `callflowMedia.${key} must be a port from 1024 to 65535, got ${shown(x)}` };
+    out[key] = x;
+  }
+  if (out.portMin > out.portMax) return { ok: false, error: `callflowMedia.portMin (${out.portMin}) is above portMax (${out.portMax})` };
+  if (v.format !== undefined) {
+    if (v.format !== 'ulaw' && v.format !== 'slin16') return { ok: false, error: `callflowMedia.format must be "ulaw" or "slin16", got ${shown(v.format)}` };
+    out.format = v.format;
+  }
+  return { ok: true, settings: out };
+}
+
+export interface OpenOptions {
+  mode: 'listen' | 'bridge';
+  /** The rate of the samples handed to onAudio and taken by play. */
+  rate: 8000 | 16000;
+  onAudio: (samples: Int16Array) => void;
+  /** The call's signal: the path closes when it aborts. */
+  signal: AbortSignal;
+  log: Logger;
+  /** How long to wait for Asterisk to put the new channels into the application (default 5000 ms). */
+  startTimeoutMs?: number;
+}
+
+let counter = 0;
+
+/** The ids of a path's resources: the call's id, then a number of this process. */
+export function mediaIds(callChannelId: string): { channel: string; snoop: string; bridge: string } {
+  counter = (counter + 1) % 0x7fffffff;
+  const tail = `${callChannelId}-${counter.toString(36)}`;
+  return { channel: `${MEDIA_CHANNEL_PREFIX}-${tail}`, snoop: `${MEDIA_CHANNEL_PREFIX}s-${tail}`, bridge: `${MEDIA_CHANNEL_PREFIX}b-${tail}` };
+}
+
+export class MediaPath {
+  private closing: Promise<void> | undefined;
+  private readonly unwatch: (() => void)[] = [];
+  private endedBy: string | undefined;
+  private readonly endedListeners: ((why: string) => void)[] = [];
+
+  constructor(
+    private readonly telephony: MediaTelephony,
+    readonly callChannelId: string,
+    readonly ids: { channel: string; snoop: string | undefined; bridge: string },
+    readonly endpoint: RtpEndpoint,
+    private readonly log: Logger,
+  ) {}
+
+  /** Sends audio (at the rate asked for) back in real time; resolves when it has gone out. */
+  play(samples: Int16Array): Promise<void> {
+    return this.endpoint.play(samples);
+  }
+
+  /** Why the path ended (undefined while open). */
+  get ended(): string | undefined {
+    return this.endedBy;
+  }
+
+  /** Hears once why the path ended (at once if it has). */
+  onEnded(listener: (why: string) => void): void {
+    if (this.endedBy !== undefined) listener(this.endedBy);
+    else this.endedListeners.push(listener);
+  }
+
+  /** @internal */
+  watch(unwatch: () => void): void {
+    this.unwatch.push(unwatch);
+  }
+
+  /** Tears everything down (idempotent): the socket, the external media channel, the snoop, the bridge. */
+  close(why = 'closed'): Promise<void> {
+    this.closing ??= this.teardown(why);
+    return this.closing;
+  }
+
+  private async teardown(why: string): Promise<void> {
+    this.endedBy ??= why;
+    for (const u of this.unwatch.splice(0)) u();
+    this.endpoint.close();
+    for (const l of this.endedListeners.splice(0)) l(this.endedBy);
+    const { channel, snoop, bridge } = this.ids;
+    const warn = (what: string) => (err: unknown) => this.log.warn(`media path of call ${this.callChannelId}: ${what} failed: ${(err as Error).message}`);
+    await Promise.all([
+      this.telephony.hangup(channel, 'normal').catch(warn(`hanging up external media channel ${channel}`)),
+      snoop ? this.telephony.hangup(snoop, 'normal').catch(warn(`hanging up snoop channel ${snoop}`)) : undefined,
+    ]);
+    await this.telephony.destroyBridge(bridge).catch((err: unknown) => {
+      if (!/not found/i.test((err as Error).message)) warn(`destroying bridge ${bridge}`)(err);
+    });
+  }
+}
+
+/**
+ * Opens the media path of the call on `callChannelId` (answered, in our application). Resolves once audio flows
+ * (both channels in the bridge); rejects with a sentence naming what failed, having torn down what it made.
+ */
+export async function openMediaPath(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: OpenOptions): Promise<MediaPath> {
+  if (options.signal.aborted) throw new Error(`call ${callChannelId} has ended`);
+  const ids = mediaIds(callChannelId);
+  const endpoint = new RtpEndpoint({ host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio: options.onAudio });
+  const path = new MediaPath(telephony, callChannelId, { channel: ids.channel, snoop: options.mode === 'listen' ? ids.snoop : undefined, bridge: ids.bridge }, endpoint, options.log);
+  const started = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  const inApplication = (id: string): Promise<void> =>
+    started.has(id) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(id, resolve));
+  const watch = (id: string): void => {
+    path.watch(
+      telephony.watchChannel(id, (event: TelephonyEvent) => {
+        if (event.type === 'StasisStart') {
+          started.add(id);
+          waiting.get(id)?.();
+        } else if (event.type === 'StasisEnd' || event.type === 'ChannelDestroyed' || event.type === 'ChannelLost') {
+          void path.close(`${id === ids.channel ? 'the external media channel' : 'the snoop channel'} ended`);
+        }
+      }),
+    );
+  };
+  const onAbort = (): void => void path.close('the call ended');
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  path.watch(() => options.signal.removeEventListener('abort', onAbort));
+  try {
+    const local = await endpoint.listen();
+    watch(ids.channel);
+    if (options.mode === 'listen') watch(ids.snoop);
+    await telephony.createBridge({ bridgeId: ids.bridge, type: 'mixing', name: `media ${callChannelId}` }, options.signal);
+    if (options.mode === 'listen') await telephony.snoop(callChannelId, { snoopId: ids.snoop, spy: 'in' }, options.signal);
+    const host = settings.advertiseHost.includes(':') ? `[${settings.advertiseHost}]` : settings.advertiseHost;
+    const made = await telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }, options.signal);
+    if (!made.local) throw new Error(`Asterisk did not say where external media channel ${ids.channel} takes RTP (no UNICASTRTP_LOCAL_ADDRESS/PORT)`);
+    endpoint.setRemote(made.local.address, made.local.port);
+    const members = options.mode === 'listen' ? [ids.snoop, ids.channel] : [callChannelId, ids.channel];
+    const timeoutMs = options.startTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Asterisk did not put ${members.join(' and ')} into the application within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(members.filter((m) => m !== callChannelId).map(inApplication)), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (path.ended !== undefined) throw new Error(path.ended);
+    await telephony.addToBridge(ids.bridge, members, options.signal);
+    if (path.ended !== undefined) throw new Error(path.ended);
+    return path;
+  } catch (err) {
+    await path.close('it could not open');
+    throw new Error(`media path of call ${callChannelId} did not open: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * After a reconnect: the bridges of media paths an earlier run left (their channels are hung up by the registry as
+ * channels nobody here handles). A `cfmb-` bridge is destroyed when it holds no channel, or only channels of ours
+ * that nobody here handles; one holding another instance's channels is left alone, and so is every bridge of a path
+ * open here (`open`).
+ */
+export async function sweepMediaBridges(telephony: Pick<Telephony, 'listBridges' | 'destroyBridge'>, r: Reconciliation, open: (bridgeId: string) => boolean, log: Logger): Promise<string[]> {
+  if (r.restarted) return [];
+  const unclaimed = new Set(r.unclaimed);
+  const bridges = await telephony.listBridges();
+  const swept: string[] = [];
+  for (const b of bridges) {
+    if (!b.id.startsWith(`${MEDIA_CHANNEL_PREFIX}b-`) || open(b.id)) continue;
+    if (!b.channels.every((c) => unclaimed.has(c))) continue;
+    await telephony.destroyBridge(b.id).then(
+      () => swept.push(b.id),
+      (err: unknown) => log.warn(`destroying bridge ${b.id} (a media path left by an earlier run) failed: ${(err as Error).message}`),
+    );
+  }
+  return swept;
+}

@@ -1,0 +1,305 @@
+/**
+ * External media (POST /channels/externalMedia; rest-api/api-docs/channels.json "externalMedia",
+ * res/ari/resource_channels.c ast_ari_channels_external_media and external_media_rtp_udp, channels/chan_rtp.c
+ * unicast_rtp_request): a UnicastRTP channel whose audio goes out as RTP over UDP to `external_host` and whose RTP
+ * coming back is what it says. The simulator implements the rtp/udp pair for real: a UDP socket on an even port of
+ * res_rtp_asterisk's default range (5000-31000), 20 ms packets with sequence numbers and timestamps, ulaw (payload
+ * type 0) or slin16 (118, big-endian). What the channel hears is what a bridge gives it: the voices (voice.ts) of the
+ * other channels in its bridge, or of the channel a snoop member spies on. What comes back is counted in the report of
+ * the call it serves (packets, bytes, duration).
+ *
+ * Like any channel in Stasis it lasts until hung up: Asterisk does not end it when the call it was bridged with ends,
+ * nor when the application's WebSocket goes away (the application's reconciliation has to).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Channel } from '../../ari/types';
+import { encode, FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
+import { parseRtp, RtpSequence } from '../../media/rtp';
+import { SimChannel } from '../channel';
+import { AriHttpError } from '../route';
+import type { CallReport, ExternalMediaReport } from '../script';
+import type { SimTimer } from '../clock';
+import { VOICE_RATE } from '../voice';
+import type { SimCore } from './core';
+
+export interface ExternalMediaRequest {
+  app?: string;
+  channelId?: string;
+  external_host?: string;
+  encapsulation?: string;
+  transport?: string;
+  connection_type?: string;
+  format?: string;
+  direction?: string;
+  data?: string;
+  transport_data?: string;
+  variables?: Record<string, unknown>;
+}
+
+/** Format names ast_format_cache_get knows (main/format_cache.c); the simulator carries ulaw and slin16. */
+const KNOWN_FORMATS = new Set(['ulaw', 'alaw', 'gsm', 'g722', 'g729', 'g726', 'g726aal2', 'adpcm', 'ilbc', 'lpc10', 'speex', 'speex16', 'speex32', 'opus', 'slin', 'slin12', 'slin16', 'slin24', 'slin32', 'slin44', 'slin48', 'slin96', 'slin192', 'testlaw', 'siren7', 'siren14', 'g719', 'h261', 'h263', 'h263p', 'h264', 'h265', 'mp4', 'vp8', 'vp9', 'png', 'jpeg', 't140', 't140_red', 'codec2', 'none']);
+
+/** res_rtp_asterisk.c DEFAULT_RTP_START / DEFAULT_RTP_END. */
+const RTP_START = 5000;
+const RTP_END = 31000;
+const PTIME_MS = 20;
+
+export class ExternalMediaSession {
+  socket: Socket | undefined;
+  timer: SimTimer | undefined;
+  readonly sender: RtpSequence;
+  /** Simulated time the last packet was due. */
+  lastSent: number | undefined;
+  /** The counters the reports show (one object, shared by the reports of the calls it served). */
+  readonly stats: ExternalMediaReport;
+
+  constructor(
+    readonly channel: SimChannel,
+    readonly format: MediaFormat,
+    readonly remote: { address: string; port: number },
+    readonly local: { address: string; port: number },
+  ) {
+    this.sender = new RtpSequence(FORMATS[format].payloadType);
+    this.stats = { channelId: channel.id, format, sent: { packets: 0, bytes: 0 }, received: { packets: 0, bytes: 0, durationMs: 0 } };
+  }
+}
+
+export class ExternalMedia {
+  constructor(private readonly core: SimCore) {}
+
+  /** Checks in the order ast_ari_channels_external_media makes them, then creates the channel as chan_rtp does. */
+  async externalMedia(p: ExternalMediaRequest): Promise<Channel & { channelvars?: Record<string, string> }> {
+    if (!p.app) throw new AriHttpError(400, 'app cannot be empty');
+    const transport = p.transport || 'udp';
+    const encapsulation = p.encapsulation || 'rtp';
+    if (transport === 'websocket' && encapsulation !== 'none') throw new AriHttpError(400, "encapsulation must be 'none' for websocket transport");
+    if (encapsulation === 'rtp' && transport !== 'udp') throw new AriHttpError(400, "transport must be 'udp' for rtp encapsulation");
+    if (encapsulation === 'audiosocket' && transport !== 'tcp') throw new AriHttpError(400, "transport must be 'tcp' for audiosocket encapsulation");
+    const connectionType = p.connection_type || 'client';
+    if (transport !== 'websocket' && connectionType === 'server') throw new AriHttpError(400, "'server' connection_type can only be used with the websocket transport");
+    let host = p.external_host ?? '';
+    if (!host) {
+      if (connectionType === 'client') throw new AriHttpError(400, 'external_host is required for all but websocket server connections');
+      host = 'INCOMING';
+    }
+    let target: { host: string; port: number } | undefined;
+    if (transport === 'websocket') {
+      // The simulator has no websocket_client.conf connections.
+      if (connectionType === 'client') throw new AriHttpError(400, 'external_host must be a valid websocket_client connection id.');
+    } else {
+      target = splitHostPort(host);
+      if (!target) throw new AriHttpError(400, 'external_host must be <host>:<port> for all transports other than websocket');
+    }
+    if (!p.format) throw new AriHttpError(400, 'format cannot be empty');
+    if (p.direction && !['both', 'in', 'out'].includes(p.direction)) throw new AriHttpError(400, 'Invalid direction specified');
+    const internal = 'An internal error prevented this request from being handled';
+    if (encapsulation.toLowerCase() === 'audiosocket' && transport.toLowerCase() === 'tcp') {
+      if (!p.data) throw new AriHttpError(400, 'data can not be empty');
+      // chan_audiosocket is not simulated: its request fails as without the module.
+      throw new AriHttpError(500, internal);
+    }
+    if (encapsulation.toLowerCase() === 'none' && transport.toLowerCase() === 'websocket') throw new AriHttpError(500, internal);
+    if (!(encapsulation.toLowerCase() === 'rtp' && transport.toLowerCase() === 'udp') || !target) {
+      throw new AriHttpError(501, 'The encapsulation and/or transport is not supported');
+    }
+    // ari_channels_handle_originate_with_id: the format list first (ast_format_cache_get), then the channel.
+    const format = p.format.trim();
+    if (!KNOWN_FORMATS.has(format)) throw new AriHttpError(400, `Provided format (${format}) was not found`);
+    if (format !== 'ulaw' && format !== 'slin16') throw new AriHttpError(500, internal);
+    const variables = stringVariables(p.variables);
+    if (p.channelId !== undefined && p.channelId.length > 127) throw new AriHttpError(400, 'Uniqueid length exceeds maximum of 127');
+    if (p.channelId !== undefined && this.core.channels.has(p.channelId)) throw new AriHttpError(409, 'Channel with given unique ID already exists');
+    // unicast_rtp_request: an address, or a name resolved (ast_dns_resolve_ipv6_and_ipv4); failing that, no channel (500).
+    const address = isIP(target.host) ? target.host : await lookup(target.host).then((r) => r.address, () => undefined);
+    if (!address) throw new AriHttpError(500, internal);
+    const remote = { address, port: target.port };
+    const socket = await bindRtp(address);
+    if (!socket) throw new AriHttpError(500, internal);
+    if (p.channelId !== undefined && this.core.channels.has(p.channelId)) {
+      socket.socket.close();
+      throw new AriHttpError(409, 'Channel with given unique ID already exists');
+    }
+    const id = p.channelId ?? this.core.newChannelId();
+    if (p.channelId !== undefined) this.core.sequence += 1;
+    // "UnicastRTP/%s-%p": the destination as given and the RTP instance's address.
+    const name = `UnicastRTP/${host}-0x${(0x7f0000000000 + this.core.sequence * 0x1000).toString(16)}`;
+    const dialplan = { context: 'default', exten: 's', priority: 1, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
+    const ch = new SimChannel(id, name, '', 'outbound', 'originate', { state: 'Down', caller: { name: '', number: '' }, dialplan, language: 'en' }, unlistedReport(id, name));
+    const session = new ExternalMediaSession(ch, format, remote, socket.local);
+    session.socket = socket.socket;
+    ch.externalMedia = session;
+    this.core.channels.set(id, ch);
+    this.core.channelEvent('ChannelCreated', ch);
+    // chan_rtp sets these as it makes the channel (pbx_builtin_setvar_helper), before any application hears of it.
+    ch.vars.set('UNICASTRTP_LOCAL_ADDRESS', socket.local.address);
+    ch.vars.set('UNICASTRTP_LOCAL_PORT', String(socket.local.port));
+    for (const [k, v] of Object.entries(variables)) this.core.resources.channels.writeVariable(ch, k, v);
+    const app = this.core.app(p.app);
+    app.add(app.channels, ch.id, 'originate');
+    socket.socket.on('message', (data) => this.receive(session, data));
+    const json: Channel & { channelvars?: Record<string, string> } = ch.json();
+    json.channelvars = Object.fromEntries(ch.vars);
+    const appArgs = p.data ? p.data.split(',') : [];
+    const appName = p.app;
+    // ari_originate_dial: rtp_call queues the answer at once; the answered channel enters the application.
+    this.core.after(ch, 0, () => {
+      this.core.resources.dialing.dialEvent(ch, '', `${host}/c(${format})`);
+      this.core.setState(ch, 'Up');
+      this.core.resources.dialing.dialEvent(ch, 'ANSWER', `${host}/c(${format})`);
+      this.core.resources.applications.enterStasis(ch, appName, appArgs);
+      this.schedule(session, this.core.clock.now());
+    });
+    this.core.after(ch, this.core.maxCallMs, () => this.core.resources.channels.hangupChannel(ch, 16, 'system', 'maximum call length reached'));
+    return json;
+  }
+
+  /** The channel is gone: its socket closes and its packets stop. */
+  ended(ch: SimChannel): void {
+    const session = ch.externalMedia;
+    if (!session) return;
+    session.timer?.cancel();
+    session.timer = undefined;
+    session.socket?.close();
+    session.socket = undefined;
+  }
+
+  private schedule(session: ExternalMediaSession, from: number): void {
+    session.timer = this.core.clock.after(PTIME_MS, () => this.tick(session, from + PTIME_MS), from);
+  }
+
+  /** One 20 ms packet of what the channel hears, while it is in a bridge (nothing is written to it otherwise). */
+  private tick(session: ExternalMediaSession, due: number): void {
+    const ch = session.channel;
+    if (ch.destroyed || !session.socket) return;
+    this.schedule(session, due);
+    const heard = this.heard(ch, due - PTIME_MS);
+    if (!heard) return;
+    const rate = FORMATS[session.format].rate;
+    const samples = rate === VOICE_RATE ? heard : upsample8to16(heard);
+    // Timestamps follow the clock (calc_txstamp): a pause in what is written shows as a jump, and a new talkspurt.
+    if (session.lastSent !== undefined && due - session.lastSent > PTIME_MS) session.sender.skip(((due - session.lastSent - PTIME_MS) * rate) / 1000);
+    session.lastSent = due;
+    const packet = session.sender.next(encode(session.format, samples), samples.length);
+    session.stats.sent.packets++;
+    session.stats.sent.bytes += packet.length;
+    for (const report of this.served(ch)) attach(report, session.stats);
+    session.socket.send(packet, session.remote.port, session.remote.address);
+  }
+
+  /** What the channel hears over [from, from + 20 ms): the voices of the others in its bridge; undefined out of one. */
+  private heard(ch: SimChannel, from: number): Int16Array | undefined {
+    const bridge = ch.bridgeId !== undefined ? this.core.bridges.get(ch.bridgeId) : undefined;
+    if (!bridge) return undefined;
+    const out = new Int16Array((VOICE_RATE * PTIME_MS) / 1000);
+    for (const id of bridge.channels) {
+      if (id === ch.id) continue;
+      const other = this.core.channels.get(id);
+      if (!other || other.bridgeMuted) continue;
+      const speaker = other.snoopOf ? (other.snoopSpy === 'in' || other.snoopSpy === 'both' ? other.snoopOf : undefined) : other;
+      if (!speaker || speaker.muted.in) continue;
+      if (!speaker.listenedBy.has(ch.id)) {
+        speaker.listenedBy.add(ch.id);
+        // With the simulated time this packet is for: a party that waited for it speaks from there, not from a later
+        // moment a busy machine ran its step at (so what it says is in the packets that follow, without a gap).
+        speaker.signals.emit('listened', ch.id, from);
+      }
+      mix(out, speaker, from);
+    }
+    return out;
+  }
+
+  /** The reports of the calls this channel serves: the others in its bridge, or the channel a snoop there spies on. */
+  private served(ch: SimChannel): CallReport[] {
+    const bridge = ch.bridgeId !== undefined ? this.core.bridges.get(ch.bridgeId) : undefined;
+    if (!bridge) return [];
+    const out: CallReport[] = [];
+    for (const id of bridge.channels) {
+      const other = id === ch.id ? undefined : this.core.channels.get(id);
+      const call = other?.snoopOf ?? other;
+      if (call && !call.externalMedia) out.push(call.report);
+    }
+    return out;
+  }
+
+  private receive(session: ExternalMediaSession, data: Buffer): void {
+    const parsed = parseRtp(data);
+    if (!parsed.ok || parsed.packet.payloadType !== FORMATS[session.format].payloadType) return;
+    const r = session.stats.received;
+    r.packets++;
+    r.bytes += data.length;
+    r.durationMs += (parsed.packet.payload.length / FORMATS[session.format].bytesPerSample / FORMATS[session.format].rate) * 1000;
+    for (const report of this.served(session.channel)) attach(report, session.stats);
+    this.core.events.emit('external-media-received', session.stats);
+  }
+}
+
+/** Adds the external media channel's counters to a call's report once. */
+function attach(report: CallReport, stats: ExternalMediaReport): void {
+  report.externalMedia ??= [];
+  if (!report.externalMedia.includes(stats)) report.externalMedia.push(stats);
+}
+
+/** Adds what `speaker` says over [from, from + out.length samples) to out. */
+function mix(out: Int16Array, speaker: SimChannel, from: number): void {
+  const startSample = Math.round((from * VOICE_RATE) / 1000);
+  for (const segment of speaker.voice) {
+    const segStart = Math.round((segment.at * VOICE_RATE) / 1000);
+    const offset = startSample - segStart;
+    if (offset + out.length <= 0 || offset >= segment.samples.length) continue;
+    for (let i = 0; i < out.length; i++) {
+      const s = segment.samples[offset + i];
+      if (s === undefined) continue;
+      out[i] = Math.max(-32768, Math.min(32767, (out[i] ?? 0) + s));
+    }
+  }
+}
+
+/** ast_sockaddr_split_hostport with PARSE_PORT_REQUIRE: host:port or [v6]:port, the port 1-65535. */
+export function splitHostPort(text: string): { host: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (!(port >= 1 && port <= 65535)) return undefined;
+  return { host: m[1] ?? '', port };
+}
+
+/** A socket on an even port of 5000-31000, from a random start, as res_rtp_asterisk.c ast_rtp_new binds its own. */
+async function bindRtp(remote: string): Promise<{ socket: Socket; local: { address: string; port: number } } | undefined> {
+  const v6 = remote.includes(':');
+  // ast_ouraddrfor: the address this host uses to reach the remote one; loopback for loopback.
+  const bindAddress = v6 ? (remote === '::1' ? '::1' : '::') : remote.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
+  let port = (Math.floor(Math.random() * (RTP_END - RTP_START)) + RTP_START) & ~1;
+  for (let i = 0; i < 200; i++) {
+    const socket = createSocket(v6 ? 'udp6' : 'udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, bindAddress, () => resolve(true));
+    });
+    if (ok) {
+      socket.removeAllListeners('error');
+      socket.on('error', () => undefined);
+      return { socket, local: { address: bindAddress === '0.0.0.0' || bindAddress === '::' ? ourAddressFor(remote) : bindAddress, port } };
+    }
+    socket.close();
+    port += 2;
+    if (port > RTP_END) port = (RTP_START + 1) & ~1;
+  }
+  return undefined;
+}
+
+/** The local address for a remote one, as far as the simulator knows: itself for a loopback peer, else the any-address. */
+function ourAddressFor(remote: string): string {
+  return remote.includes(':') ? '::' : remote.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
+}
+
+function stringVariables(variables: Record<string, unknown> | undefined): Record<string, string> {
+  if (Object.values(variables ?? {}).some((v) => typeof v !== 'string')) throw new AriHttpError(400, "Only string values in the 'variables' object allowed");
+  return (variables ?? {}) as Record<string, string>;
+}
+
+/** An external media channel is no call of its own: its report is not listed. */
+function unlistedReport(id: string, channelName: string): CallReport {
+  return { id, channelName, direction: 'outbound', from: '', to: '', state: 'Down', startedAt: new Date().toISOString(), heard: [], pressed: [], transfers: [], recordings: [], variables: {} };
+}

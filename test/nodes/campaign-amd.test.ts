@@ -1,0 +1,122 @@
+/**
+ * Answering-machine detection in a campaign (settings.amd), in Node-RED against the simulated Asterisk: the answered
+ * customer's audio is classified before the flow gets the call. "hangup": a machine is hung up and the attempt's
+ * outcome is the failure cause `machine` (AMDCAUSE as why); the flow never sees it. "beep": the flow gets the call
+ * once the machine's beep has ended, and its notice plays after it. A person goes to the flow with AMDSTATUS HUMAN.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { rankOf } from '../../lib/campaign/order';
+import type { NumberBehaviour } from '../../lib/sim/script';
+import { EmbeddedStore } from '../../lib/store/embedded';
+import type { StoredContact } from '../../lib/store/port';
+import { CREDS, useSimulator } from '../support/ivr';
+import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+
+const NUMBER = '+8613900000003';
+
+const person: NumberBehaviour = { outcome: 'answer', ringMs: 200, script: [{ waitFor: 'listened' }, { wait: 300 }, { say: 600 }, { wait: 30_000 }] };
+const machine: NumberBehaviour = { outcome: 'answer', ringMs: 200, script: [{ waitFor: 'listened' }, { wait: 300 }, { machine: { greeting: 4, beep: true } }, { wait: 30_000 }] };
+
+describe('answering-machine detection in a campaign (Node-RED, simulated Asterisk)', function () {
+  this.timeout(60_000);
+  useNodeRed();
+  const simulator = useSimulator(20);
+  let dir = '';
+
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-amd-'));
+  });
+  afterEach(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function flows(storeFile: string, amd: string): object[] {
+    const z = 'amd-tab';
+    return [
+      { id: z, type: 'tab', label: 'amd' },
+      { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10 },
+      { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file: storeFile, durability: 'normal' },
+      {
+        id: 'task',
+        type: 'callflow-campaign',
+        name: 'amd',
+        connection: 'a1',
+        store: 'st1',
+        callerNumbers: ['+861058000000'],
+        timezone: 'UTC',
+        hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },
+        intervalSec: 1,
+        callsAtATime: 1,
+        maxResponseSec: 20,
+        policy: { mode: 'global', rule: { byCause: true, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [{ cause: 'machine', retries: 0, intervalSec: 60 }] }, types: [], nonRetry: [] },
+        amd,
+      },
+      { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [['flow', 'notice'], [], ['finished']] },
+      { id: 'flow', type: 'helper', z },
+      { id: 'notice', type: 'callflow-play', z, prompts: ['sound:demo-thanks'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['bye']] },
+      { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', onError: 'hangup', wires: [] },
+      { id: 'finished', type: 'helper', z },
+    ];
+  }
+
+  async function load(amd: string): Promise<string> {
+    const storeFile = path.join(dir, 'campaign.db');
+    const store = new EmbeddedStore({ file: storeFile });
+    await store.open();
+    const row = { customerId: 'c1', numbers: [{ number: NUMBER }] };
+    await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
+    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'amd', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
+    await store.close();
+    await helper.load(NODES, flows(storeFile, amd), CREDS);
+    return storeFile;
+  }
+
+  async function storedContact(storeFile: string): Promise<StoredContact> {
+    await helper.unload();
+    const store = new EmbeddedStore({ file: storeFile });
+    await store.open();
+    try {
+      const contact = (await store.pageContacts('task', { limit: 10 })).items[0];
+      assert.ok(contact, 'the customer is in the store');
+      return contact;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('hangup: a machine is hung up before the flow, the attempt fails with cause machine and AMDCAUSE as why', async function () {
+    simulator().setNumber(NUMBER, machine);
+    const flowGot: unknown[] = [];
+    const storeFile = await load('hangup');
+    node('flow').on('input', (m: unknown) => flowGot.push(m));
+    await nextMessage(node('finished'), 30_000);
+    const contact = await storedContact(storeFile);
+    assert.deepEqual(flowGot, [], 'the flow never had the call');
+    assert.equal(contact.attempts.length, 1);
+    assert.equal(contact.attempts[0]?.outcome, 'machine');
+    assert.match(String(contact.attempts[0]?.why), /^(MAXWORDS-3-2|LONGGREETING-\d+-1500)$/);
+  });
+
+  it('hangup: a person goes to the flow with AMDSTATUS HUMAN and is answered', async function () {
+    simulator().setNumber(NUMBER, person);
+    const storeFile = await load('hangup');
+    const msg = await nextMessage<{ call: { vars: Record<string, unknown> } }>(node('flow'), 30_000);
+    assert.equal(msg.call.vars.AMDSTATUS, 'HUMAN');
+    await nextMessage(node('finished'), 30_000);
+    const contact = await storedContact(storeFile);
+    assert.deepEqual(contact.attempts.map((a) => a.outcome), ['answered']);
+  });
+
+  it('beep: the flow gets a machine-answered call after its beep, and its notice plays then', async function () {
+    simulator().setNumber(NUMBER, machine);
+    await load('beep');
+    const msg = await nextMessage<{ call: { id: string; vars: Record<string, unknown> } }>(node('flow'), 30_000);
+    assert.equal(msg.call.vars.AMDSTATUS, 'MACHINE');
+    const report = await simulator().call(msg.call.id).ended();
+    assert.deepEqual(report.heard.map((h) => h.media), ['sound:demo-thanks']);
+    await nextMessage(node('finished'), 30_000);
+  });
+});
