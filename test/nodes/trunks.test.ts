@@ -237,6 +237,30 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
     neverTwiceAtOnce(calls);
   });
 
+  it("hangs up an answered call on its own Asterisk when the dialer's output 1 is not wired", async function () {
+    const storeFile = path.join(dir, 'campaign.db');
+    await loadContacts(storeFile, 4);
+    for (const sim of [simA, simB]) {
+      sim.asterisk.clock.speed = 20;
+      for (let i = 0; i < 4; i += 1) sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: 300 });
+    }
+    const flows = campaignFlows(simA, simB, storeFile, {
+      callsAtATime: 4,
+      policy: { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [] }, types: [], nonRetry: [] },
+      connections: [
+        { connection: 'a1', maxCalls: 2, weight: 1, callerNumbers: [] },
+        { connection: 'a2', maxCalls: 2, weight: 1, callerNumbers: [] },
+      ],
+    }).map((n) => (n.id === 'dialer' ? { ...n, wires: [[], [], ['finished']] } : n));
+    await helper.load(NODES, flows, CREDS);
+    await messages<unknown>('finished', 4, 30_000);
+    const calls = [...outbound(simA), ...outbound(simB)];
+    assert.equal(outbound(simB).length, 2, 'b carried two calls');
+    for (const r of calls) assert.equal(r.ended?.by, 'application', `${r.id} on ${outbound(simA).includes(r) ? 'a' : 'b'} was hung up by this application, through its own connection`);
+    const contacts = await storedContacts(storeFile);
+    assert.ok(contacts.every((c) => c.attempts[0]?.why === 'unwired: callflow-dialer dialer'), JSON.stringify(contacts.map((c) => c.attempts[0])));
+  });
+
   it('an entry over two connections answers calls from both; their shared routing table applies to both; each call names and uses its own connection', async function () {
     for (const sim of [simA, simB]) sim.asterisk.clock.speed = 50;
     const z = 'in-tab';
