@@ -10,7 +10,8 @@
  * calls placed until their attempts are written (in-flight.ts), the rule
  * about the task's IVR flow (flow-guard.ts), the task's document and counters
  * (task-document.ts), what an ended attempt becomes in the store and the
- * reports (attempt-record.ts).
+ * reports (attempt-record.ts), which connection of its trunk group carries
+ * each call (trunks.ts).
  *
  * A tick stores its batch of attempts in one write and sends the originate
  * requests together when the write is answered; then it claims and checks

@@ -202,7 +202,8 @@ export = function register(RED: NodeAPI): void {
         destinations: engine.destinations,
         // Task priority is kept among the tasks of one store; start and resume need the IVR flow there to take calls.
         scope: settings.store,
-        ...(settings.flow ? { flowCheck: () => engine.flowRefusal(settings.flow) } : {}),
+        // Every connection of the trunk group must have the flow (its entry's Also from list): each answers its own calls.
+        ...(settings.flow ? { flowCheck: () => engines.map((e) => e.flowRefusal(settings.flow)).find((why) => why !== undefined) } : {}),
         // Once one connection is up: calls in flight on one still down are asked about again until it answers.
         whenConnected: () =>
           new Promise<void>((resolve) => {
