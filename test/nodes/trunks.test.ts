@@ -182,6 +182,9 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
     await store.close();
     assert.deepEqual(figures.connections, { a1: onA.length, a2: onB.length });
     neverTwiceAtOnce([...onA, ...onB]);
+    // The campaign's status (the admin API, the sidebar) shows each connection's calls and limit.
+    const listed = (await helper.request().get('/callflow/campaigns').expect(200)).body as { trunks?: { id: string; name: string; limit: number; state: string }[] }[];
+    assert.deepEqual(listed[0]?.trunks?.map((l) => [l.id, l.name, l.limit, l.state]), [['a1', 'ast-a', 2, 'connected'], ['a2', 'ast-b', 4, 'connected']]);
   });
 
   it('one Asterisk restarts mid-campaign: its calls are lost and retried, new calls go to the other while it is down, and it takes calls again once back', async function () {
