@@ -10,7 +10,8 @@
  * never above it); free is what is left of that limit after this task's
  * calls on it, and never more than the connection's own free channels (its
  * calls of every kind, inbound ones too, and the originates still ringing:
- * coordinator.ts). So with equal weights the calls at a time are spread in
+ * coordinator.ts; with maxCalls 0, just those, as for a task of one
+ * connection). So with equal weights the calls at a time are spread in
  * proportion to the limits, a weight of 2 doubles a connection's share, a
  * connection busy with other calls gets fewer, and none is ever asked for a
  * call beyond its limit. A connection that is not connected (connecting,
@@ -93,10 +94,14 @@ export class TrunkGroup {
     return this.active.get(t.id) ?? 0;
   }
 
-  /** Channels this task may still use on the connection: none while it is not connected. */
+  /**
+   * Channels this task may still use on the connection: none while it is not connected. Without a maxCalls of its
+   * own, the connection's free channels (which count this task's calls too), as for a task of one connection.
+   */
   free(t: Trunk): number {
     if (!this.up(t)) return 0;
-    return Math.max(0, Math.min(this.limit(t) - this.activeOn(t), this.coordinator.free(t.id, t.pool)));
+    const free = this.coordinator.free(t.id, t.pool);
+    return Math.max(0, t.maxCalls > 0 ? Math.min(this.limit(t) - this.activeOn(t), free) : Math.min(this.limit(t), free));
   }
 
   /** Whether no connection of the group is connected (the task waits). */

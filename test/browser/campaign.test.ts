@@ -201,6 +201,8 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     await page.locator('#callflow-campaign-problems li', { hasText: 'connections.0.weight: a weight from 1 to 100 (got 0)' }).waitFor();
     await weight.fill('2');
     await weight.dispatchEvent('change');
+    // Gone once both checks (the form's schema and the runtime's, asked of the admin API) have seen weight 2.
+    await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
     // At most 2 calls of the task on it: the example's 3 calls at a time exceed the group's 2 channels.
     const max = row.locator('input.callflow-campaign-trunk-max');
     await max.fill('2');

@@ -49,7 +49,7 @@ describe('trunk group: which connection carries a call', function () {
   });
 
   it("counts the task's calls already on each connection, and the connection's other calls", function () {
-    const g = new TrunkGroup([trunk('a', { limit: 10 }), trunk('b', { limit: 10, inUse: () => 6 })], new Coordinator(), []);
+    const g = new TrunkGroup([trunk('a', { limit: 10, maxCalls: 10 }), trunk('b', { limit: 10, inUse: () => 6 })], new Coordinator(), []);
     for (let i = 0; i < 2; i += 1) g.started('a');
     // a: 2 of 10 busy (this task), b: 6 of 10 busy (other calls): a takes calls until it is as busy as b.
     assert.deepEqual(spread(g.assign(4)), { a: 4 });
