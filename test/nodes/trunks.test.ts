@@ -264,6 +264,34 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
     assert.ok(contacts.every((c) => c.attempts[0]?.why === 'unwired: callflow-dialer dialer'), JSON.stringify(contacts.map((c) => c.attempts[0])));
   });
 
+  it("sends a campaign's answered calls into its IVR flow on each call's own connection (the flow's entry takes calls from both)", async function () {
+    const storeFile = path.join(dir, 'campaign.db');
+    await loadContacts(storeFile, 4);
+    for (const sim of [simA, simB]) {
+      sim.asterisk.clock.speed = 20;
+      for (let i = 0; i < 4; i += 1) sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: 300 });
+    }
+    const z = 'trunks-tab';
+    const flows = campaignFlows(simA, simB, storeFile, {
+      callsAtATime: 4,
+      flow: 'notify',
+      connections: [
+        { connection: 'a1', maxCalls: 2, weight: 1, callerNumbers: [] },
+        { connection: 'a2', maxCalls: 2, weight: 1, callerNumbers: [] },
+      ],
+    }).map((n) => (n.id === 'dialer' ? { ...n, wires: [[], [], ['finished']] } : n));
+    flows.push({ id: 'e1', type: 'callflow-entry', z, connection: 'a1', connections: ['a2'], flow: 'notify', x: 100, y: 300, wires: [['notice', 'entered']] });
+    flows.push({ id: 'entered', type: 'helper', z, x: 300, y: 300, wires: [] });
+    await helper.load(NODES, flows, CREDS);
+    const entered = messages<CallMsg>('entered', 4, 30_000);
+    await messages<unknown>('finished', 4, 30_000);
+    const msgs = await entered;
+    assert.deepEqual(msgs.map((m) => m.call.connection).sort(), ['a1', 'a1', 'a2', 'a2'], 'each call entered the flow from its own connection');
+    const contacts = await storedContacts(storeFile);
+    assert.ok(contacts.every((c) => c.result?.code === 'notified' && c.attempts.length === 1), JSON.stringify(contacts.map((c) => c.attempts)));
+    for (const r of [...outbound(simA), ...outbound(simB)]) assert.deepEqual(r.heard.map((h) => h.media), ['sound:hello-world'], `${r.id} heard the notice on its own Asterisk`);
+  });
+
   it('an entry over two connections answers calls from both; their shared routing table applies to both; each call names and uses its own connection', async function () {
     for (const sim of [simA, simB]) sim.asterisk.clock.speed = 50;
     const z = 'in-tab';
