@@ -47,6 +47,7 @@ export function attemptRecord(inflight: InFlight, end: AttemptReport, now: numbe
   if (end.why) attempt.why = end.why.slice(0, 200);
   if (end.recording && 'name' in end.recording) attempt.recording = end.recording.name;
   else if (end.recording) attempt.recordingError = end.recording.error.slice(0, 200);
+  if (inflight.connection) attempt.connection = inflight.connection.slice(0, 100);
   return attempt;
 }
 

@@ -71,6 +71,11 @@ export class ClaimsAhead {
     return this.ready.splice(0, count);
   }
 
+  /** Ready contacts taken but not dialed (no connection had room for them): first again at the next tick, still claimed. */
+  putBack(contacts: ReadyContact[]): void {
+    this.ready.unshift(...contacts);
+  }
+
   /**
    * Claims up to `count` due contacts at `now` (one store call), checks
    * each and keeps those to dial. The blocklist is not checked here but in

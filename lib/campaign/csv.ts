@@ -178,7 +178,7 @@ export function maskNumber(n: string): string {
   return out;
 }
 
-export const ATTEMPT_COLUMNS = ['customerId', 'attempt', 'number', 'startedAt', 'endedAt', 'outcome', 'cause', 'dialStatus', 'result', 'subResult', 'talkSec', 'callId', 'why', 'remarkedBy', 'remarkedAt', 'previousResult', 'previousSubResult', 'recording', 'recordingError'] as const;
+export const ATTEMPT_COLUMNS = ['customerId', 'attempt', 'number', 'startedAt', 'endedAt', 'outcome', 'cause', 'dialStatus', 'result', 'subResult', 'talkSec', 'callId', 'why', 'remarkedBy', 'remarkedAt', 'previousResult', 'previousSubResult', 'recording', 'recordingError', 'connection'] as const;
 
 function iso(ms: number | undefined): string {
   return ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? '' : new Date(ms).toISOString();
@@ -192,7 +192,8 @@ function iso(ms: number | undefined): string {
  * result remarked after the call who, when, and the result and sub-result it
  * replaced (remarkedBy, remarkedAt, previousResult, previousSubResult), the
  * call's recording (its name on Asterisk) or why it went unrecorded
- * (recording, recordingError: a task that records calls); when the
+ * (recording, recordingError: a task that records calls), the connection
+ * that carried it (connection: its callflow-asterisk id); when the
  * first row names its campaign (an export of
  * several), a campaign column comes first. `mask` masks the numbers.
  */
@@ -223,6 +224,7 @@ export function* attemptLines(rows: Iterable<AttemptRow & { campaign?: string }>
       r.remarked?.previousSub,
       r.recording,
       r.recordingError,
+      r.connection,
     ];
     if (withCampaign) cells.unshift(r.campaign);
     return `${cells.map(csvCell).join(',')}\r\n`;

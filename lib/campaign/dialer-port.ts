@@ -20,6 +20,10 @@ import type { Store } from '../store/port';
 import type { CallbackSender } from './callback';
 import type { Clock } from './clock';
 import type { ChannelPool, Coordinator } from './coordinator';
+import type { Trunk, TrunkLoad } from './trunks';
+
+/** What a dialer asks of an Asterisk connection. */
+export type DialerTelephony = Pick<Telephony, 'originate' | 'getChannel' | 'hangup' | 'watchChannel' | 'status' | 'snoop' | 'record'>;
 
 export type IdleReason = 'outside-hours' | 'higher-priority' | 'channel-limit' | 'waiting-retries' | 'not-started' | 'before-start' | 'connection-down';
 
@@ -35,6 +39,8 @@ export interface DialerStatus {
   idleDetail?: string;
   /** Why the dialer suspended the task itself (shown until it runs again). */
   problem?: DialerProblem;
+  /** A task with a trunk group (more than one connection): each connection's state and this task's calls on it. */
+  trunks?: TrunkLoad[];
 }
 
 /** The task's IVR flow could not take an answered call (not deployed, or not released): the dialer suspended the task. */
@@ -90,10 +96,13 @@ export interface DialerOptions {
   worker: string;
   settings: CampaignSettings;
   store: Store;
-  telephony: Pick<Telephony, 'originate' | 'getChannel' | 'hangup' | 'watchChannel' | 'status' | 'snoop' | 'record'>;
+  /** The task's connection (with `calls`, `connectionId`, `pool`, `callerNumbers`, `destinations`: its one trunk when `trunks` is not given). */
+  telephony: DialerTelephony;
   calls: CallAdopter;
   connectionId: string;
   pool: ChannelPool;
+  /** The trunk group (trunks.ts), the task's connection first; replaces the one connection above. */
+  trunks?: Trunk[];
   coordinator: Coordinator;
   clock: Clock;
   /** The caller numbers in rotation (from the settings, or the caller number group). */

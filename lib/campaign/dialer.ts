@@ -10,7 +10,8 @@
  * calls placed until their attempts are written (in-flight.ts), the rule
  * about the task's IVR flow (flow-guard.ts), the task's document and counters
  * (task-document.ts), what an ended attempt becomes in the store and the
- * reports (attempt-record.ts).
+ * reports (attempt-record.ts), which connection of its trunk group carries
+ * each call (trunks.ts).
  *
  * A tick stores its batch of attempts in one write and sends the originate
  * requests together when the write is answered; then it claims and checks
@@ -58,6 +59,7 @@ import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
 import { Ticker } from './ticker';
+import { TrunkGroup } from './trunks';
 
 export { LEASE_MS };
 export type { DialerStats };
@@ -96,6 +98,8 @@ export class Dialer implements PriorityMember {
   private readonly ticker: Ticker;
   /** How a tick's contacts are dialed (placing.ts). */
   private readonly placing: Placing;
+  /** The connections it dials through and which one carries each call (trunks.ts). */
+  private readonly trunks: TrunkGroup;
   private closed = false;
   private lastRenew = 0;
   private lastSave = 0;
@@ -131,11 +135,19 @@ export class Dialer implements PriorityMember {
       regularMs: () => this.pacer.tickMs,
       failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
     });
+    this.trunks = new TrunkGroup(
+      options.trunks ?? [
+        { id: options.connectionId, name: options.connectionId, telephony: options.telephony, calls: options.calls, pool: options.pool, maxCalls: 0, weight: 1, callerNumbers: [], ...(options.destinations ? { destinations: options.destinations } : {}) },
+      ],
+      options.coordinator,
+      options.callerNumbers,
+    );
     this.writing = { clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name, closed: () => this.closed };
     const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => this.record(claim, attempt, next);
     const track = (p: Promise<void>): void => this.track(p);
     this.calls = new CallsInFlight({
       options,
+      trunks: this.trunks,
       settings: () => this.settings,
       days: () => this.days,
       state: () => this.state,
@@ -165,7 +177,7 @@ export class Dialer implements PriorityMember {
       record,
       resume: (claim, inflight) => this.track(this.calls.resume(claim, inflight).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`))),
     });
-    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, callerNumbers: options.callerNumbers, ahead: this.ahead, calls: this.calls });
+    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls });
     this.flowGuard = new FlowGuard({
       nextFlow: () => this.options.settings.flow,
       flow: () => this.settings.flow,
@@ -234,6 +246,7 @@ export class Dialer implements PriorityMember {
     if (this.idle && this.state === 'running') s.idle = this.idle;
     if (this.idleDetail && this.state === 'running') s.idleDetail = this.idleDetail;
     if (this.flowGuard.problem && this.state === 'suspended') s.problem = { ...this.flowGuard.problem };
+    if (this.trunks.trunks.length > 1) s.trunks = this.trunks.loads();
     return s;
   }
 
@@ -318,9 +331,9 @@ export class Dialer implements PriorityMember {
     return this.task.serial(run);
   }
 
-  /** Whether this dialer dials through that connection (a replaced connection means a new dialer). */
+  /** Whether this dialer dials through these connections, in this order (a replaced connection means a new dialer). */
   runsOn(telephony: unknown): boolean {
-    return this.options.telephony === telephony;
+    return this.trunks.sameAs(Array.isArray(telephony) ? telephony : [telephony]);
   }
 
   /**
@@ -385,7 +398,19 @@ export class Dialer implements PriorityMember {
       // The leases, the counters and the count of what is left: after the dial, which does not wait for them, and
       // whether it went well or not (a store that refuses claims may still renew the leases of the calls in flight).
       await this.keepUp(now);
+      this.showSpread();
     }
+  }
+
+  private spread = '';
+
+  /** A task with a trunk group shows how its calls are spread when that changed (the status of each tick). */
+  private showSpread(): void {
+    if (this.trunks.trunks.length < 2) return;
+    const now = JSON.stringify(this.trunks.loads());
+    if (now === this.spread) return;
+    this.spread = now;
+    this.emitStatus();
   }
 
   private async keepUp(now: number): Promise<void> {
@@ -420,12 +445,16 @@ export class Dialer implements PriorityMember {
       await this.ahead.handBack();
       return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
     }
-    if (this.options.telephony.status.state !== 'connected') {
+    if (this.trunks.allDown()) {
+      // No connection to dial through: nothing is claimed, no contact consumed; the task waits.
       await this.ahead.handBack();
       this.pacer.tick(0);
-      return this.setIdle('connection-down', this.options.telephony.status.message, this.pacer.tickMs);
+      const { trunks } = this.trunks;
+      const why = trunks.length === 1 ? trunks[0]?.telephony.status.message : trunks.map((t) => `${t.name}: ${t.telephony.status.message}`).join('; ');
+      return this.setIdle('connection-down', why, this.pacer.tickMs);
     }
-    const room = this.options.coordinator.free(this.options.connectionId, this.options.pool);
+    // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call.
+    const room = this.trunks.room();
     const count = this.pacer.tick(room);
     if (count === 0) {
       // Contacts claimed for a tick the channel limit holds back wait for the next (their leases are renewed).

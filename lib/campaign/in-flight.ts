@@ -27,6 +27,7 @@ import type { Days, InFlight } from './policy';
 import { recordCall, recordingOfResumedCall, type RecordingStart } from './recording';
 import { fateOf } from './resume';
 import { detectMachine } from '../media/detect';
+import type { Trunk, TrunkGroup } from './trunks';
 
 /** How long to wait before asking Asterisk again about a call in flight it could not tell about. */
 const RESUME_RETRY_MS = 2000;
@@ -36,6 +37,8 @@ const RECORDING_START_WAIT_MS = 5000;
 /** What the calls in flight need of their dialer. */
 export interface InFlightContext {
   options: DialerOptions;
+  /** The connections (trunks.ts): each call is on the one its attempt names. */
+  trunks: TrunkGroup;
   settings(): CampaignSettings;
   days(): Days;
   state(): CampaignState;
@@ -59,6 +62,8 @@ export interface InFlightContext {
 interface Live {
   claim: Claim;
   inflight: InFlight;
+  /** The connection that carries it. */
+  trunk: Trunk;
   /** Called once the attempt is recorded (or given up). */
   settled: boolean;
   /** The call was answered (and counted so). */
@@ -108,10 +113,11 @@ export class CallsInFlight {
    */
   place(claim: Claim, inflight: InFlight, tickAt: number): void {
     const { options } = this.ctx;
-    const live: Live = { claim, inflight, settled: false };
-    this.live.set(inflight.channelId, live);
-    options.calls.claim(inflight.channelId);
-    options.coordinator.ringingStarted(options.connectionId);
+    const trunk = this.ctx.trunks.byId(inflight.connection) ?? this.ctx.trunks.primary;
+    const live: Live = { claim, inflight, trunk, settled: false };
+    this.add(live);
+    trunk.calls.claim(inflight.channelId);
+    options.coordinator.ringingStarted(trunk.id);
     this.ctx.task.count('dialed');
     if (this.collectStats) {
       this.stats.tickToOriginate.push(performance.now() - tickAt);
@@ -120,23 +126,35 @@ export class CallsInFlight {
     this.ctx.track(this.follow(live));
   }
 
+  /** A call starts being this task's on its connection (counted against the connection's limit until its attempt is written). */
+  private add(live: Live): void {
+    this.live.set(live.inflight.channelId, live);
+    this.ctx.trunks.started(live.trunk.id);
+  }
+
+  private remove(live: Live): void {
+    if (this.live.get(live.inflight.channelId) !== live) return;
+    this.live.delete(live.inflight.channelId);
+    this.ctx.trunks.ended(live.trunk.id);
+  }
+
   private async follow(live: Live): Promise<void> {
     const { options } = this.ctx;
     const settings = this.ctx.settings();
-    const { claim, inflight } = live;
+    const { claim, inflight, trunk } = live;
     let ringing = true;
     const stopRinging = (): void => {
       if (!ringing) return;
       ringing = false;
-      options.coordinator.ringingEnded(options.connectionId);
+      options.coordinator.ringingEnded(trunk.id);
     };
     let outcome: OriginateOutcome;
     try {
       const variables: Record<string, string> = { CALLFLOW_CAMPAIGN: options.campaignId, CALLFLOW_CUSTOMER: claim.contact.customerId };
       // The request is sent before the first await here: place() returns with it sent.
-      const started = await options.telephony.originate({
+      const started = await trunk.telephony.originate({
         channelId: inflight.channelId,
-        endpoint: campaignDialString(settings.dialString, inflight.number, options.destinations),
+        endpoint: campaignDialString(settings.dialString, inflight.number, trunk.destinations),
         callerId: inflight.caller,
         timeoutSec: settings.maxResponseSec,
         appArgs: settings.flow ? [settings.flow] : ['campaign', options.campaignId],
@@ -167,10 +185,21 @@ export class CallsInFlight {
   async resume(claim: Claim, inflight: InFlight, tries = 1): Promise<void> {
     const { options } = this.ctx;
     const settings = this.ctx.settings();
-    const live: Live = { claim, inflight, settled: false };
-    this.live.set(inflight.channelId, live);
-    options.calls.claim(inflight.channelId);
-    const fate = await fateOf(options.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000);
+    const trunk = this.ctx.trunks.byId(inflight.connection);
+    if (!trunk) {
+      // Placed on a connection the task no longer dials through (its settings changed): nobody here can ask about it.
+      const live: Live = { claim, inflight, trunk: this.ctx.trunks.primary, settled: false };
+      this.add(live);
+      this.ctx.log().warn(`campaign ${settings.name}: call ${inflight.channelId} to ${inflight.number} was placed on connection ${inflight.connection ?? ''}, which the task no longer dials through; recorded as lost`);
+      await this.finishAttempt(live, { outcome: 'lost', why: 'connection-removed' });
+      return;
+    }
+    const live: Live = { claim, inflight, trunk, settled: false };
+    if (tries === 1) this.add(live);
+    else this.live.set(inflight.channelId, live);
+    trunk.calls.claim(inflight.channelId);
+    // Asked of the connection that placed it, and of no other: a contact's attempt never goes to two connections.
+    const fate = await fateOf(trunk.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000);
     if (fate.kind === 'unknown') {
       // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
       if (tries === 1) this.ctx.log().warn(`campaign ${settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
@@ -193,7 +222,7 @@ export class CallsInFlight {
     const link: CampaignLink = { id: options.campaignId, name: settings.name, customerId: contact.customerId, attempt: inflight.n, number: inflight.number };
     if (contact.custom) link.custom = contact.custom;
     if (settings.skillQueue) link.skillQueue = settings.skillQueue;
-    const session = options.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
+    const session = live.trunk.calls.adopt(channel, { caller: { number: inflight.caller, name: '' }, dialed: inflight.number, campaign: link });
     const answeredAt = options.clock.now();
     // Counted here whether placed or resumed: the counters a restarted dialer derives from the store hold no call in flight.
     this.ctx.task.count('answered');
@@ -203,7 +232,7 @@ export class CallsInFlight {
     // Recorded from the answer, before the flow starts; a resumed call's recording was started by the dialer that placed it.
     if (settings.recordCalls === true) {
       const warn = (message: string): void => this.ctx.log().warn(`campaign ${settings.name}: ${message}`);
-      live.recording = resumed ? recordingOfResumedCall(options.telephony, channel.id) : recordCall(options.telephony, channel.id, warn);
+      live.recording = resumed ? recordingOfResumedCall(live.trunk.telephony, channel.id) : recordCall(live.trunk.telephony, channel.id, warn);
     }
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((options.clock.now() - answeredAt) / 100) / 10);
@@ -286,7 +315,7 @@ export class CallsInFlight {
       // While this waits for the store, the entry stays live: its lease is renewed, so nobody else resolves it.
       recorded = await this.ctx.record(claim, attempt, next);
     } finally {
-      this.live.delete(inflight.channelId);
+      this.remove(live);
     }
     // Counted once written, as a tally of the store counts it; an answered call a fault ended moves to failed.
     if (recorded && end.outcome !== 'answered') {
@@ -301,6 +330,6 @@ export class CallsInFlight {
   private callback(event: 'connect' | 'release', live: Live, failCode: string, recording?: string): void {
     const sender = this.ctx.callback();
     if (!sender) return;
-    sender.send(event, callbackPayload(this.ctx.options.campaignId, this.ctx.options.connectionId, live.claim, live.inflight, failCode, recording));
+    sender.send(event, callbackPayload(this.ctx.options.campaignId, live.trunk.id, live.claim, live.inflight, failCode, recording));
   }
 }

@@ -21,21 +21,20 @@ import type { ClaimsAhead, ReadyContact } from './claims-ahead';
 import type { Clock } from './clock';
 import type { CallsInFlight } from './in-flight';
 import type { InFlight } from './policy';
+import type { TrunkGroup } from './trunks';
 
 export interface PlacingContext {
   clock: Clock;
   store(): Store;
   settings(): CampaignSettings;
   log(): Logger;
-  /** The caller numbers in rotation. */
-  callerNumbers: string[];
+  /** The connections and their caller numbers (trunks.ts). */
+  trunks: TrunkGroup;
   ahead: ClaimsAhead;
   calls: CallsInFlight;
 }
 
 export class Placing {
-  private callerIndex = 0;
-
   constructor(private readonly ctx: PlacingContext) {}
 
   /** Dials the tick's contacts (`tickAt`: when the tick started, performance.now()). Returns how many were placed. */
@@ -44,8 +43,19 @@ export class Placing {
     const { ctx } = this;
     const settings = ctx.settings();
     const now = ctx.clock.now();
-    const attempts = ready.map((r) => {
-      const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: this.nextCaller() };
+    // Each call's connection is chosen now and written with the attempt: it is asked about the call after a restart.
+    const trunks = ctx.trunks.assign(ready.length);
+    if (trunks.length < ready.length) {
+      // The connections lost room since the tick counted it: the rest wait for the next tick.
+      ctx.ahead.putBack(ready.splice(trunks.length));
+    }
+    if (ready.length === 0) return 0;
+    const single = ctx.trunks.trunks.length === 1;
+    const attempts = ready.map((r, i) => {
+      const trunk = trunks[i] as (typeof trunks)[number];
+      const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: ctx.trunks.nextCaller(trunk) };
+      // A task of one connection writes attempts as before trunk groups (that connection carries them).
+      if (!single) inflight.connection = trunk.id;
       return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
     });
     const groups = settings.blocklistGroups;
@@ -84,13 +94,5 @@ export class Placing {
       ctx.calls.stats.ticks.push({ at: tickAt, placed, writtenMs: writtenAt - tickAt, sendCpuMs: (used.user + used.system) / 1000 });
     }
     return placed;
-  }
-
-  private nextCaller(): string {
-    const list = this.ctx.callerNumbers;
-    if (list.length === 0) return '';
-    const n = list[this.callerIndex % list.length] ?? '';
-    this.callerIndex = (this.callerIndex + 1) % list.length;
-    return n;
   }
 }

@@ -49,6 +49,8 @@ export interface InFlight {
   channelId: string;
   startedAt: number;
   caller: string;
+  /** The connection (callflow-asterisk id) that carries it; absent (written before trunk groups): the task's connection. */
+  connection?: string;
 }
 
 export interface ContactProgress {

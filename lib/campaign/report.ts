@@ -35,6 +35,8 @@ export interface CampaignFigures {
   outcomes: Record<string, number>;
   /** Final results by code. */
   results: Record<string, number>;
+  /** Attempts by the connection that carried them (a task with a trunk group; attempts from before trunk groups: none). */
+  connections: Record<string, number>;
   /** Answered attempts / attempts, 0 to 1. */
   answerRate: number;
   counters?: CampaignCounters;
@@ -50,12 +52,14 @@ export interface CustomerResult {
   remarked?: Attempt['remarked'];
   /** The last attempt's recording (a task that records calls): its name on Asterisk. */
   recording?: string;
+  /** The connection that carried the last attempt. */
+  connection?: string;
 }
 
 /** Reads every contact of a campaign once: the figures, and (up to `customersLimit`) each customer's result. */
 export async function campaignReport(store: Store, campaignId: string, options: { customersLimit?: number } = {}): Promise<{ figures: CampaignFigures; customers: CustomerResult[] }> {
   const limit = options.customersLimit ?? 1000;
-  const f: CampaignFigures = { contacts: 0, finished: 0, remaining: 0, waiting: 0, due: 0, inProgress: 0, attempts: 0, outcomes: {}, results: {}, answerRate: 0 };
+  const f: CampaignFigures = { contacts: 0, finished: 0, remaining: 0, waiting: 0, due: 0, inProgress: 0, attempts: 0, outcomes: {}, results: {}, connections: {}, answerRate: 0 };
   const customers: CustomerResult[] = [];
   let after: string | undefined;
   do {
@@ -67,7 +71,10 @@ export async function campaignReport(store: Store, campaignId: string, options: 
       else if (c.state === 'due') f.due += 1;
       else f.inProgress += 1;
       f.attempts += c.attempts.length;
-      for (const a of c.attempts) count(f.outcomes, a.outcome);
+      for (const a of c.attempts) {
+        count(f.outcomes, a.outcome);
+        if (a.connection) count(f.connections, a.connection);
+      }
       // A result code is the flow's own name ("constructor" is one): counted as an own entry (lib/own.ts).
       if (c.result) count(f.results, c.result.code);
       if (customers.length < limit) {
@@ -77,6 +84,7 @@ export async function campaignReport(store: Store, campaignId: string, options: 
         if (last) r.lastOutcome = last.outcome;
         if (last?.remarked) r.remarked = last.remarked;
         if (last?.recording) r.recording = last.recording;
+        if (last?.connection) r.connection = last.connection;
         customers.push(r);
       }
     }

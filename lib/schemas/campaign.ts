@@ -165,6 +165,24 @@ export interface CampaignSettings {
    * the flow). Optional: settings stored before it existed have none (off).
    */
   amd?: 'off' | 'hangup' | 'beep' | 'human';
+  /**
+   * The trunk group (docs/scaling.md): the callflow-asterisk connections the task dials through, each with the most
+   * calls of this task on it at once (0: the connection's own channel limit), its weight, and caller numbers bound to
+   * it (empty: the task's). Empty: `connection` alone. Optional: settings stored before it existed have none.
+   */
+  connections?: TrunkSetting[];
+}
+
+/** One connection of a task's trunk group. */
+export interface TrunkSetting {
+  /** A callflow-asterisk config node. */
+  connection: string;
+  /** The most calls of this task on the connection at once; 0: the connection's channel limit. */
+  maxCalls: number;
+  /** Its share: calls go where (calls of the task on it) / (weight x limit) is lowest. */
+  weight: number;
+  /** Caller numbers used on this connection only; empty: the task's. */
+  callerNumbers: string[];
 }
 
 export const QUESTIONNAIRE_MODES = ['none', 'ivr', 'manual-ivr'] as const;
@@ -365,6 +383,24 @@ export const campaignSchema = {
     skillQueue: { type: 'string', pattern: `^$|${QUEUE_NAME_PATTERN}`, default: '', description: 'a queue name: 1 to 80 letters, digits, _ . or -, or empty (none)' },
     recordCalls: { type: 'boolean', default: false, description: 'true or false' },
     amd: { type: 'string', enum: ['off', 'hangup', 'beep', 'human'], default: 'off', description: '"off", "hangup", "beep" or "human"' },
+    // The trunk group: several Asterisk connections (docs/scaling.md, "Several Asterisk servers").
+    connections: {
+      type: 'array',
+      maxItems: 32,
+      default: [],
+      description: 'at most 32 connections',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['connection', 'maxCalls', 'weight', 'callerNumbers'],
+        properties: {
+          connection: { type: 'string', minLength: 1, maxLength: 100, description: 'an Asterisk connection (callflow-asterisk)' },
+          maxCalls: { type: 'integer', minimum: 0, maximum: 10000, description: 'calls from 0 (the connection\'s channel limit) to 10000' },
+          weight: { type: 'integer', minimum: 1, maximum: 100, description: 'a weight from 1 to 100' },
+          callerNumbers: { type: 'array', maxItems: 100, uniqueItems: true, items: NUMBER, description: 'at most 100 different caller numbers' },
+        },
+      },
+    },
   },
   required: [
     'name', 'connection', 'store', 'callerNumbers', 'callerGroup', 'routing', 'startAt', 'endAt', 'flow', 'priority', 'blocklistGroups', 'callbackUrl',
@@ -374,16 +410,16 @@ export const campaignSchema = {
 
 export const campaignConfig = new Validator<CampaignSettings>('callflow-campaign', campaignSchema);
 
-/** The settings a template file carries: everything but the node's own links (connection, store, routing, questions). */
+/** The settings a template file carries: everything but the node's own links (connection, store, routing, questions, connections). */
 export interface CampaignTemplate {
   format: 'callflow-campaign-template';
   version: 1;
   name: string;
-  settings: Omit<CampaignSettings, 'connection' | 'store' | 'routing' | 'questions'>;
+  settings: Omit<CampaignSettings, 'connection' | 'store' | 'routing' | 'questions' | 'connections'>;
 }
 
 const templateSettings = (() => {
-  const { connection: _c, store: _s, routing: _r, questions: _q, ...properties } = campaignSchema.properties;
+  const { connection: _c, store: _s, routing: _r, questions: _q, connections: _t, ...properties } = campaignSchema.properties;
   return {
     type: 'object',
     additionalProperties: false,
@@ -487,7 +523,28 @@ export function crossFieldProblems(s: CampaignSettings): string[] {
   if (s.order.by === 'attributes' && s.order.attrs.length === 0) problems.push('order.attrs: ordering by data attributes needs at least one attribute');
   if ((s.questionnaire ?? 'none') !== 'none' && !s.questions) problems.push(`questions: the questionnaire setting ${s.questionnaire} needs a questionnaire (a callflow-questions node)`);
   problems.push(...notificationProblems(s));
+  problems.push(...trunkProblems(s));
   return problems;
+}
+
+/** The trunk group's rules: each connection once, the task's own connection among them. */
+function trunkProblems(s: CampaignSettings): string[] {
+  const list = s.connections ?? [];
+  if (list.length === 0) return [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  list.forEach((t, i) => {
+    if (seen.has(t.connection)) problems.push(`connections.${i}.connection: each connection once (${t.connection} is there twice)`);
+    seen.add(t.connection);
+  });
+  if (!seen.has(s.connection)) problems.push(`connections: the task's connection (${s.connection}) must be one of its connections`);
+  return problems;
+}
+
+/** The connections a task dials through: its trunk group, or its one connection (settings from before trunk groups). */
+export function trunkSettings(s: Pick<CampaignSettings, 'connection' | 'connections' | 'callerNumbers'>): TrunkSetting[] {
+  const list = s.connections ?? [];
+  return list.length > 0 ? list.map((t) => ({ connection: t.connection, maxCalls: t.maxCalls, weight: t.weight, callerNumbers: t.callerNumbers })) : [{ connection: s.connection, maxCalls: 0, weight: 1, callerNumbers: [] }];
 }
 
 /** A business result or sub-result code, as callflow-result and the remark of a result take it. */

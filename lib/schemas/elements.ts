@@ -50,6 +50,8 @@ export interface EntryConfig {
   grayShare: number;
   /** With release "gray": caller numbers or prefixes ending in *, separated by commas or spaces. */
   grayCallers: string;
+  /** More callflow-asterisk connections whose calls this entry takes too (several Asterisk servers: docs/scaling.md). */
+  connections: string[];
 }
 export const entryConfig = new Validator<EntryConfig>('callflow-entry', {
   type: 'object',
@@ -62,6 +64,14 @@ export const entryConfig = new Validator<EntryConfig>('callflow-entry', {
     release: { type: 'string', enum: ['', 'official', 'gray'], default: '', description: '"" (none), "official" or "gray"' },
     grayShare: { type: 'number', minimum: 0, maximum: 100, default: 0, description: 'a percentage from 0 to 100' },
     grayCallers: { type: 'string', maxLength: 20000, pattern: '^[0-9+*,\\s]*$', default: '', description: 'caller numbers or prefixes ending in *, separated by commas' },
+    connections: {
+      type: 'array',
+      maxItems: 32,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 100, description: 'an Asterisk connection (a callflow-asterisk config node)' },
+      default: [],
+      description: 'at most 32 different Asterisk connections',
+    },
   },
   required: ['connection', 'flow'],
   if: { properties: { releases: { type: 'string', minLength: 1 } }, required: ['releases'] },

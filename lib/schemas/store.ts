@@ -130,6 +130,8 @@ export interface Attempt {
    */
   recording?: string;
   recordingError?: string;
+  /** The connection (callflow-asterisk id) that carried it (a task with a trunk group: docs/scaling.md). */
+  connection?: string;
 }
 
 export interface AttemptRemark {
@@ -209,6 +211,7 @@ export const attemptDocument = new Validator<Attempt>('attempt', {
     why: { type: 'string', maxLength: 200, description: 'a reason of at most 200 characters' },
     recording: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$', description: 'a recording name: 1 to 200 letters, digits, _ . or -' },
     recordingError: { type: 'string', maxLength: 200, description: 'a reason of at most 200 characters' },
+    connection: { type: 'string', minLength: 1, maxLength: 100, description: 'a connection id of 1 to 100 characters' },
     remarked: {
       type: 'object',
       additionalProperties: false,

@@ -13,7 +13,8 @@ import { callbackSetup, readCallbackSecrets, redactUrlSecrets, type CallbackSecr
 import { systemClock, type Clock } from '../../lib/campaign/clock';
 import { coordinator } from '../../lib/campaign/coordinator';
 import { Dialer, type DialerHooks, type DialerStatus } from '../../lib/campaign/dialer';
-import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
+import type { Trunk } from '../../lib/campaign/trunks';
+import { checkCampaign, trunkSettings, type CampaignSettings } from '../../lib/schemas/campaign';
 import type { Store } from '../../lib/store/port';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import type { RoutingConfigNode } from '../routing/config';
@@ -64,8 +65,20 @@ export = function register(RED: NodeAPI): void {
       const refused = checkCallbackUrl(node.settings.callbackUrl, node.settings.callbackAllowlist);
       if (refused) node.problems = [`callbackUrl: ${refused}`];
     }
-    // Calls at a time "cannot exceed" the channels (the specification): more than the connection's limit is refused.
-    const limit = node.settings ? (RED.nodes.getNode(node.settings.connection) as AsteriskConfigNode | null)?.engine?.maxChannels : undefined;
+    // Calls at a time "cannot exceed" the channels (the specification): more than the connections' limits together is refused.
+    let limit: number | undefined;
+    if (node.settings && node.problems.length === 0) {
+      for (const trunk of trunkSettings(node.settings)) {
+        const max = (RED.nodes.getNode(trunk.connection) as AsteriskConfigNode | null)?.engine?.maxChannels;
+        if (max === undefined) {
+          // A connection of the trunk group that is not deployed (or not valid): said now, not at the first call.
+          if (trunk.connection !== node.settings.connection) node.problems.push(t('callflow-campaign.errors.no-trunk', { id: trunk.connection }));
+          limit = undefined;
+          break;
+        }
+        limit = (limit ?? 0) + (trunk.maxCalls > 0 ? Math.min(trunk.maxCalls, max) : max);
+      }
+    }
     if (node.settings && limit !== undefined && node.settings.callsAtATime > limit) {
       node.problems.push(t('callflow-campaign.errors.over-limit', { calls: node.settings.callsAtATime, limit }));
     }
@@ -104,26 +117,37 @@ export = function register(RED: NodeAPI): void {
       if (!settings) throw new Error(t('callflow-campaign.errors.invalid', { problems: node.problems.join('; ') }));
       const engine = asterisk?.engine;
       if (!engine) throw new Error(t('callflow-campaign.errors.no-connection'));
-      // A dial string the connection would refuse for every number: say so now, rather than fail every contact.
+      // The trunk group: the task's connection first, then the others as listed.
+      const group = trunkSettings(settings).sort((a, b) => (a.connection === settings.connection ? -1 : b.connection === settings.connection ? 1 : 0));
+      const engines = group.map((g) => {
+        const e = (RED.nodes.getNode(g.connection) as AsteriskConfigNode | null)?.engine;
+        if (!e) throw new Error(t('callflow-campaign.errors.no-trunk', { id: g.connection }));
+        return e;
+      });
+      // A dial string a connection would refuse for every number: say so now, rather than fail every contact.
       const template = parseDialTemplate(settings.dialString, 'dial-string');
-      if (typeof template === 'string' || !engine.destinations.mayAllow(template)) {
-        throw new Error(t('callflow-campaign.errors.not-allowed', { dialString: settings.dialString, allowlist: engine.destinations.toString() || '-' }));
+      for (const e of engines) {
+        if (typeof template === 'string' || !e.destinations.mayAllow(template)) {
+          throw new Error(t('callflow-campaign.errors.not-allowed', { dialString: settings.dialString, allowlist: e.destinations.toString() || '-' }));
+        }
       }
       const store = await node.store(WAIT_MS);
-      await engine.start();
+      await Promise.all(engines.map((e) => e.start()));
       if (settings.callbackUrl) callback = new CallbackSender({ url: settings.callbackUrl, secrets, allowlist: settings.callbackAllowlist, logger: log });
       const hooks: DialerHooks = {
         answered: (call) => {
           // After a redeploy, a call already walking the flow stays where it is.
           if (call.resumed && call.session.trace.length > 0) return;
+          // The call's own connection routes it and hangs it up (a trunk group has several).
+          const own = engines.find((e) => e.id === call.session.connection) ?? engine;
           if (settings.flow) {
-            engine.routeOutbound(call.session, settings.flow);
+            own.routeOutbound(call.session, settings.flow);
             return;
           }
           const first = [...outputs][0];
           if (!first) {
             node.warn(t('callflow-campaign.errors.no-dialer', { call: call.session.id }));
-            engine.calls.hangup(call.session, 'normal', 'system', `no-dialer: callflow-campaign ${node.id}`).catch(() => undefined);
+            own.calls.hangup(call.session, 'normal', 'system', `no-dialer: callflow-campaign ${node.id}`).catch(() => undefined);
             return;
           }
           first.answered(call.session, call);
@@ -139,9 +163,9 @@ export = function register(RED: NodeAPI): void {
           for (const l of listeners) l(s);
         },
       };
-      const key = JSON.stringify({ settings, engine: engine.id });
+      const key = JSON.stringify({ settings, engine: engine.id, engines: engines.map((e) => e.id) });
       const previous = takeOverDialer(node.id, key);
-      if (previous && !previous.runsOn(engine.telephony)) void previous.close();
+      if (previous && !previous.runsOn(engines.map((e) => e.telephony))) void previous.close();
       else if (previous) {
         // A redeploy that left the task as it was: the running dialer, with its calls in flight, carries on.
         previous.rebind({ store, hooks, ...(callback ? { callback } : {}), log });
@@ -158,6 +182,20 @@ export = function register(RED: NodeAPI): void {
         calls: engine.calls,
         connectionId: engine.id,
         pool: { limit: engine.maxChannels, inUse: () => engine.callCount },
+        trunks: group.map((g, i): Trunk => {
+          const e = engines[i] as typeof engine;
+          return {
+            id: e.id,
+            name: (RED.nodes.getNode(e.id) as AsteriskConfigNode | null)?.name || e.id,
+            telephony: e.telephony,
+            calls: e.calls,
+            pool: { limit: e.maxChannels, inUse: () => e.callCount },
+            maxCalls: g.maxCalls,
+            weight: g.weight,
+            callerNumbers: g.callerNumbers,
+            destinations: e.destinations,
+          };
+        }),
         coordinator,
         clock,
         callerNumbers: callerNumbers(settings),
@@ -168,14 +206,20 @@ export = function register(RED: NodeAPI): void {
         ...mediaOption(engine.telephony, RED.settings.callflowMedia, log),
         // Task priority is kept among the tasks of one store; start and resume need the IVR flow there to take calls.
         scope: settings.store,
-        ...(settings.flow ? { flowCheck: () => engine.flowRefusal(settings.flow) } : {}),
+        // Every connection of the trunk group must have the flow (its entry's Also from list): each answers its own calls.
+        ...(settings.flow ? { flowCheck: () => engines.map((e) => e.flowRefusal(settings.flow)).find((why) => why !== undefined) } : {}),
+        // Once one connection is up: calls in flight on one still down are asked about again until it answers.
         whenConnected: () =>
           new Promise<void>((resolve) => {
-            const off = engine.onStatus((s) => {
-              if (s.state !== 'connected' && s.state !== 'closed') return;
-              queueMicrotask(() => off());
-              resolve();
-            });
+            const offs = engines.map((e) =>
+              e.onStatus((s) => {
+                if (s.state !== 'connected' && s.state !== 'closed') return;
+                queueMicrotask(() => {
+                  for (const off of offs) off();
+                });
+                resolve();
+              }),
+            );
           }),
         hooks,
       });

@@ -12,8 +12,8 @@ import { shownValue } from '../../lib/schemas/validator';
 import type { DialerStatus } from '../../lib/campaign/dialer';
 import { notifier } from '../../lib/campaign/notification';
 import { ALLOWED, RuleError, StateError, isOperation } from '../../lib/campaign/states';
-import type { AsteriskConfigNode } from '../asterisk/config';
 import { stageCampaign } from '../deployed/campaigns';
+import { findEngine } from '../deployed/engine';
 import { translator } from '../red/i18n';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from '../red/api';
 
@@ -33,7 +33,6 @@ export = function register(RED: NodeAPI): void {
     const campaign = stageCampaign(RED, node, def, t('callflow-dialer.errors.no-campaign'));
     if (!campaign) return;
     const settings = campaign.settings;
-    const engine = (RED.nodes.getNode(settings.connection) as AsteriskConfigNode | null)?.engine;
     // The campaign's failed-call notification, parsed once (its templates passed the campaign's checks at deploy).
     const notify = notifier(settings);
     const wired = (output: number): boolean => ((node as Node & { wires?: string[][] }).wires?.[output]?.length ?? 0) > 0;
@@ -42,12 +41,16 @@ export = function register(RED: NodeAPI): void {
       const progress = t('callflow-dialer.status.progress', { dialed: s.counters.dialed, answered: s.counters.answered, failed: s.counters.failed, remaining: s.remaining });
       const state = t(`callflow-dialer.state.${s.state}`);
       const idle = s.idle ? ` · ${t(`callflow-dialer.idle.${s.idle}`, { detail: s.idleDetail ?? '' })}` : '';
+      // A trunk group: each connection's calls of the task and limit, or that it is down ("12/30 ast-a, 5/20 ast-b, ast-c down").
+      const spread = s.trunks
+        ? ` · ${s.trunks.map((l) => (l.state === 'connected' ? t('callflow-dialer.trunk.up', { active: l.active, limit: l.limit, name: l.name }) : t('callflow-dialer.trunk.down', { name: l.name }))).join(', ')}`
+        : '';
       // The dialer suspended the task itself (its IVR flow went missing): why, until it runs again.
       const problem = s.problem ? ` · ${t(`callflow-dialer.problem.${s.problem.kind}`, { flow: s.problem.flow, detail: s.problem.detail })}` : '';
       // A campaign that deploys with a warning (a secret in its callback URL) says so here too: config nodes show no status.
       const warned = campaign.warnings.length > 0 ? ` · ${t('callflow-dialer.status.warning')}` : '';
       const fill = s.problem ? 'red' : s.idle && s.state === 'running' ? 'yellow' : STATE_FILL[s.state];
-      node.status({ fill, shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle}${problem} · ${progress}${warned}` });
+      node.status({ fill, shape: s.state === 'running' && !s.idle ? 'dot' : 'ring', text: `${state}${idle}${problem} · ${progress}${spread}${warned}` });
     };
     node.status({ fill: 'grey', shape: 'ring', text: 'callflow-dialer.status.loading' });
     cleanup.push(campaign.onStatus(show));
@@ -56,6 +59,8 @@ export = function register(RED: NodeAPI): void {
     cleanup.push(
       campaign.attach({
         answered(session, info) {
+          // The call's own connection (a task with a trunk group dials through several).
+          const engine = findEngine(session.connection);
           if (!wired(0)) {
             node.warn(t('callflow.errors.unwired', { call: session.id, output: 1, outcome: 'answered' }));
             engine?.calls.hangup(session, 'normal', 'system', `unwired: callflow-dialer ${node.id}`).catch(() => undefined);

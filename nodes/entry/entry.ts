@@ -7,6 +7,11 @@
  * flow, and its tab is that version: the release set picks the version of
  * each new call (official, gray, or the one a test names), and the call
  * stays on this tab until it ends. The status shows the version's state.
+ *
+ * With more connections (several Asterisk servers, docs/scaling.md) it
+ * takes the flow's calls from each of them: each connection routes its own
+ * calls (its routing table), and a call's msg.call.connection names the
+ * connection it came from, which every element acts on.
  */
 import type { EntryStatus, ReleaseBook } from '../../lib/releases/book';
 import type { CallSession } from '../../lib/call/session';
@@ -49,6 +54,18 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const engine = connection.engine;
+    // The other connections of the set: each must be there, else the entry says which is missing and takes nothing.
+    const more: Engine[] = [];
+    for (const id of check.value.connections.filter((c) => c !== check.value.connection)) {
+      const other = (RED.nodes.getNode(id) as AsteriskConfigNode | null)?.engine;
+      if (!other) {
+        node.error(t('callflow-entry.errors.no-other-connection', { id }));
+        node.status(NO_CONNECTION);
+        return;
+      }
+      more.push(other);
+    }
+    const engines = [engine, ...more];
     let book: ReleaseBook | undefined;
     if (check.value.releases) {
       book = (RED.nodes.getNode(check.value.releases) as ReleasesConfigNode | null)?.book;
@@ -60,7 +77,8 @@ export = function register(RED: NodeAPI): void {
     }
 
     const direct = directHopsOn(RED);
-    const handler = (session: CallSession, args: string[]): void => {
+    // One handler per connection: a call is hung up and timed out by its own connection.
+    const handlerOn = (engine: Engine) => (session: CallSession, args: string[]): void => {
       session.enter(node.id, 'entry').outcome = 'routed';
       // A flow test's call has an engine of its own (nodes/deployed/flow-test.ts): no counters, no Asterisk.
       const calls = session.connection === engine.id ? engine : (findEngine(session.connection) ?? engine);
@@ -85,42 +103,66 @@ export = function register(RED: NodeAPI): void {
     };
 
     try {
-      cleanup.push(book ? engine.registerVersion(flow, version, book, handler) : engine.registerFlow(flow, handler));
+      for (const e of engines) cleanup.push(book ? e.registerVersion(flow, version, book, handlerOn(e)) : e.registerFlow(flow, handlerOn(e)));
     } catch (err) {
+      for (const off of cleanup.splice(0)) off();
       node.error(t('callflow-entry.errors.duplicate', { flow: book ? `${flow} ${version}` : flow, message: (err as Error).message }));
       node.status({ fill: 'red', shape: 'ring', text: 'callflow.status.duplicate-flow' });
       return;
     }
     if (!book) {
-      connection.register(node);
-      cleanup.push(() => connection.deregister(node));
+      if (more.length === 0) {
+        connection.register(node);
+        cleanup.push(() => connection.deregister(node));
+        return;
+      }
+      // Several connections: each is started here, and the status is the first one's trouble, else connected.
+      for (const e of engines) e.start().catch((err: unknown) => node.error((err as Error).message));
+      cleanup.push(setStatus(node, engines));
       return;
     }
     // The connection starts when a node uses it; a versioned entry shows its own status, so it starts it itself.
-    engine.start().catch((err: unknown) => node.error((err as Error).message));
-    cleanup.push(versionStatus(node, engine, book, flow, version, t));
-    cleanup.push(countEnds(engine, book, flow, version));
+    for (const e of engines) e.start().catch((err: unknown) => node.error((err as Error).message));
+    cleanup.push(versionStatus(node, engine, book, flow, version, t, more));
+    for (const e of engines) cleanup.push(countEnds(e, book, flow, version));
   }
   RED.nodes.registerType('callflow-entry', EntryNode);
 };
 
-/** The status of a versioned entry: the connection's trouble if it has any, else the version's state and calls. */
-function versionStatus(node: Node, engine: Engine, book: ReleaseBook, flow: string, version: string, t: Translate): () => void {
+/** The status of an entry over several connections: the first one's trouble if any has one, else connected. */
+function setStatus(node: Node, engines: Engine[]): () => void {
+  const show = (): void => {
+    const down = engines.find((e) => e.status.state !== 'connected');
+    node.status(CONNECTION_STATUS[down ? down.status.state : 'connected']);
+  };
+  const offs = engines.map((e) => e.onStatus(show));
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+/** The status of a versioned entry: a connection's trouble if it has any, else the version's state and calls. */
+function versionStatus(node: Node, engine: Engine, book: ReleaseBook, flow: string, version: string, t: Translate, more: Engine[] = []): () => void {
+  const engines = [engine, ...more];
   const status = statusShower(
     node,
-    (): NodeStatus => (engine.status.state === 'connected' ? versionText(book.entryStatus(node.id, flow, version), t) : CONNECTION_STATUS[engine.status.state]),
+    (): NodeStatus => {
+      const down = engines.find((e) => e.status.state !== 'connected');
+      return down ? CONNECTION_STATUS[down.status.state] : versionText(book.entryStatus(node.id, flow, version), t);
+    },
     STATUS_MS,
   );
   status.now();
   const offBook = book.onChange(() => status.update());
-  const offEngine = engine.onStatus(() => status.now());
-  const offCalls = engine.onCallEnded(({ session }) => {
-    if (session.flow === flow && session.version === version) status.update();
-  });
+  const offEngines = engines.map((e) => e.onStatus(() => status.now()));
+  const offCalls = engines.map((e) =>
+    e.onCallEnded(({ session }) => {
+      if (session.flow === flow && session.version === version) status.update();
+    }),
+  );
   return () => {
     offBook();
-    offEngine();
-    offCalls();
+    for (const off of [...offEngines, ...offCalls]) off();
     status.stop();
   };
 }

@@ -181,6 +181,44 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     assert.deepEqual(running().browser.errors(), []);
   });
 
+  it('edits the trunk group as a list: a row per connection, its weight checked by the schema, calls at a time checked against the rows\' limits', async function () {
+    const { page } = running().browser;
+    await editDialer(page);
+    await page.locator('#node-input-btn-campaign-edit').click();
+    await page.locator('#callflow-campaign-tabs li.red-ui-tab').first().waitFor();
+    await trayAtRest(page);
+    const list = page.locator('#callflow-campaign-connections');
+    await page.locator('label', { hasText: 'Trunk group' }).waitFor({ state: 'visible' });
+    assert.equal(await list.locator('li').count(), 0, 'the example dials through its one connection: no trunk group');
+    // The list's add button (Node-RED's editableList) makes a row; its select offers the workspace's connections.
+    await page.locator('.red-ui-editableList', { has: list }).locator('.red-ui-editableList-addButton').click();
+    const row = list.locator('li').first();
+    const asterisk = flows.find((n) => n.type === 'callflow-asterisk') as { id: string };
+    await row.locator('select.callflow-campaign-trunk').selectOption(asterisk.id);
+    const weight = row.locator('input.callflow-campaign-trunk-weight');
+    await weight.fill('0');
+    await weight.dispatchEvent('change');
+    await page.locator('#callflow-campaign-problems li', { hasText: 'connections.0.weight: a weight from 1 to 100 (got 0)' }).waitFor();
+    await weight.fill('2');
+    await weight.dispatchEvent('change');
+    // Gone once both checks (the form's schema and the runtime's, asked of the admin API) have seen weight 2.
+    await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
+    // At most 2 calls of the task on it: the example's 3 calls at a time exceed the group's 2 channels.
+    const max = row.locator('input.callflow-campaign-trunk-max');
+    await max.fill('2');
+    await max.dispatchEvent('change');
+    const over = "callsAtATime: 3 calls at a time exceed the channel limit of the Asterisk connection, 2 channels (the specification: the number cannot exceed the channels); lower it, or raise the connection's channels";
+    await page.locator('#callflow-campaign-problems li', { hasText: over }).waitFor();
+    assert.deepEqual(await page.locator('#callflow-campaign-problems li').allTextContents(), [over]);
+    await max.fill('0');
+    await max.dispatchEvent('change');
+    await page.locator('#callflow-campaign-problems-box').waitFor({ state: 'hidden' });
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#callflow-campaign-tabs').waitFor({ state: 'detached' });
+    await page.locator('#node-dialog-cancel').click();
+    assert.deepEqual(running().browser.errors(), []);
+  });
+
   it("starts and suspends the task with the dialer's buttons, and shows the refusal of what the state does not allow", async function () {
     const { page } = running().browser;
     const { url } = running().editor;

@@ -79,4 +79,23 @@ describe('the element forms\' lists in a real browser', function () {
     await save(page);
     assert.deepEqual((await lists(page, collect.id, ['prompts'])).prompts, [...before, 'sound:vm-goodbye']);
   });
+
+  it("keeps an entry's Also from list on Done, and saves a connection added to it", async function () {
+    const { page } = running().browser;
+    const entry = nodes.find((n) => n.type === 'callflow-entry') as { id: string } | undefined;
+    const asterisk = nodes.find((n) => n.type === 'callflow-asterisk') as { id: string } | undefined;
+    if (!entry || !asterisk) throw new Error('no entry or connection in the examples');
+    await edit(page, entry.id);
+    await save(page);
+    assert.deepEqual((await lists(page, entry.id, ['connections'])).connections, [], 'none in the example');
+    await edit(page, entry.id);
+    const list = page.locator('.red-ui-editableList', { has: page.locator('#callflow-entry-connections') });
+    await list.locator('.red-ui-editableList-addButton').click();
+    await list.locator('li').last().locator('select.callflow-entry-connection').selectOption(asterisk.id);
+    // A row left on "-" is not saved.
+    await list.locator('.red-ui-editableList-addButton').click();
+    await save(page);
+    assert.deepEqual((await lists(page, entry.id, ['connections'])).connections, [asterisk.id]);
+    assert.deepEqual(running().browser.errors(), []);
+  });
 });

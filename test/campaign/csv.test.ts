@@ -200,6 +200,8 @@ describe('campaign csv', function () {
         // Remarked after the call by a user whose name looks like a formula.
         remarked: { by: '=admin', at: Date.UTC(2024, 0, 3, 8, 0, 0), previous: 'lead' },
         recording: 'campaign-cfc-1',
+        // The connection of a trunk group that carried it.
+        connection: 'ast-b',
       },
       { customerId: '=cmd', seq: 2, n: 2, number: '13812345678', startedAt: Date.UTC(2024, 0, 2, 10, 0, 0), outcome: 'busy' },
       { customerId: 'C2', seq: 3, n: 1, number: '13812345679', startedAt: Date.UTC(2024, 0, 2, 11, 0, 0), outcome: 'lost', why: 'asterisk-restarted', recordingError: '=refused, 409' },
@@ -208,10 +210,10 @@ describe('campaign csv', function () {
     it('writes a header and one CRLF line per attempt with ISO times', function () {
       const lines = [...attemptLines(rows, { mask: false })];
       assert.deepEqual(lines, [
-        'customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult,recording,recordingError\r\n',
-        "C1,1,'+15550100,2024-01-02T09:00:00.000Z,2024-01-02T09:00:30.250Z,answered,16,ANSWER,sale,'-5,28.5,call-1,,'=admin,2024-01-03T08:00:00.000Z,lead,,campaign-cfc-1,\r\n",
-        "'=cmd,2,13812345678,2024-01-02T10:00:00.000Z,,busy,,,,,,,,,,,,,\r\n",
-        'C2,1,13812345679,2024-01-02T11:00:00.000Z,,lost,,,,,,,asterisk-restarted,,,,,,"\'=refused, 409"\r\n',
+        'customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult,recording,recordingError,connection\r\n',
+        "C1,1,'+15550100,2024-01-02T09:00:00.000Z,2024-01-02T09:00:30.250Z,answered,16,ANSWER,sale,'-5,28.5,call-1,,'=admin,2024-01-03T08:00:00.000Z,lead,,campaign-cfc-1,,ast-b\r\n",
+        "'=cmd,2,13812345678,2024-01-02T10:00:00.000Z,,busy,,,,,,,,,,,,,,\r\n",
+        'C2,1,13812345679,2024-01-02T11:00:00.000Z,,lost,,,,,,,asterisk-restarted,,,,,,"\'=refused, 409",\r\n',
       ]);
     });
 
@@ -223,12 +225,12 @@ describe('campaign csv', function () {
 
     it('puts a campaign column first when the rows name their campaign', function () {
       const lines = [...attemptLines([{ ...rows[1]!, campaign: 'spring' }], { mask: false })];
-      assert.equal(lines[0], 'campaign,customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult,recording,recordingError\r\n');
+      assert.equal(lines[0], 'campaign,customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult,recording,recordingError,connection\r\n');
       assert.match(lines[1] ?? '', /^spring,'=cmd,2,/);
     });
 
     it('gives the header alone for no attempts, and reads any iterable lazily', function () {
-      assert.deepEqual([...attemptLines([], { mask: false })], ['customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult,recording,recordingError\r\n']);
+      assert.deepEqual([...attemptLines([], { mask: false })], ['customerId,attempt,number,startedAt,endedAt,outcome,cause,dialStatus,result,subResult,talkSec,callId,why,remarkedBy,remarkedAt,previousResult,previousSubResult,recording,recordingError,connection\r\n']);
       let pulled = 0;
       function* source(): Generator<AttemptRow> {
         for (const r of rows) {

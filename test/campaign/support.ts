@@ -81,6 +81,8 @@ export class View {
   constructor(
     private readonly pbx: FakeAsterisk,
     readonly index: number,
+    /** The connection's id (its sessions' msg.call.connection): one per Asterisk of a trunk group. */
+    readonly connection = 'fake',
   ) {}
 
   /** The process dies: it hears nothing more and can do nothing more. */
@@ -136,7 +138,7 @@ export class View {
   adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession {
     const known = this.sessions.get(channel.id);
     if (known) return known;
-    const s = new CallSession({ channelId: channel.id, connection: 'fake', direction: 'outbound', caller: init.caller, dialed: init.dialed, state: 'up', now: () => this.pbx.clock.now() });
+    const s = new CallSession({ channelId: channel.id, connection: this.connection, direction: 'outbound', caller: init.caller, dialed: init.dialed, state: 'up', now: () => this.pbx.clock.now() });
     s.campaign = init.campaign;
     this.sessions.set(channel.id, s);
     const ch = this.pbx.channels.get(channel.id);
@@ -158,8 +160,8 @@ export class FakeAsterisk {
 
   constructor(readonly clock: ManualClock) {}
 
-  view(): View {
-    const v = new View(this, this.views.length + 1);
+  view(connection?: string): View {
+    const v = new View(this, this.views.length + 1, connection);
     this.views.push(v);
     return v;
   }
@@ -357,6 +359,8 @@ export function makeDialer(options: {
   log?: ConstructorParameters<typeof Dialer>[0]['log'];
   scope?: string;
   flowCheck?: () => string | undefined;
+  /** A trunk group (several connections) instead of `view` alone. */
+  trunks?: ConstructorParameters<typeof Dialer>[0]['trunks'];
 }): { dialer: Dialer; hooks: Recorder } {
   const hooks = options.hooks ?? recorder();
   const view = options.view;
@@ -378,6 +382,7 @@ export function makeDialer(options: {
     ...(options.log ? { log: options.log } : {}),
     ...(options.scope !== undefined ? { scope: options.scope } : {}),
     ...(options.flowCheck ? { flowCheck: options.flowCheck } : {}),
+    ...(options.trunks ? { trunks: options.trunks } : {}),
   });
   return { dialer, hooks };
 }

@@ -535,6 +535,20 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         );
       });
 
+      it('keeps the connection that carried an attempt (a trunk group), and the one in flight in the progress; refuses an empty or overlong one', async function () {
+        await store.importContacts(C, [row('a'), row('b')], T);
+        const [first, second] = await claimAll(store, C, T);
+        assert.ok(first && second);
+        const inflight = { n: 1, number: NUMBER, channelId: 'cfc-3', startedAt: T, caller: '+861058000000', connection: 'ast-b' };
+        assert.deepEqual((await store.markProgressBatch([{ claim: second, progress: { inflight }, number: NUMBER }])).map((r) => r.saved), [true]);
+        const carried: Attempt = { n: 1, number: NUMBER, startedAt: T, endedAt: T + 60, outcome: 'lost', why: 'connection-lost', callId: 'cfc-1', connection: 'ast-b' };
+        for (const bad of ['', 'x'.repeat(101)]) await refused(store.recordAttempt(first, { ...carried, connection: bad }, done(T + 100)), 'invalid', /connection/);
+        assert.equal(await store.recordAttempt(first, carried, done(T + 100)), true);
+        assert.deepEqual((await mustGet(store, C, first.contact.customerId)).attempts, [carried]);
+        assert.deepEqual((await store.pageAttempts(C)).items.map((a) => a.connection), ['ast-b']);
+        assert.deepEqual((await mustGet(store, C, second.contact.customerId)).progress, { inflight });
+      });
+
       it('hands a contact back without an attempt: due again, attempts unchanged', async function () {
         await store.importContacts(C, [row('a')], T);
         const claim = await claimOne(store, C, T);
