@@ -56,11 +56,12 @@ import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
 import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
-import { DEAD_MS, DialingShare, HEARTBEAT_MS } from './dialing-document';
+import { DialingShare, phaseOf } from './dialing-document';
 import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
 import { Pacer } from './pacing';
 import type { ContactProgress, Days } from './policy';
+import { OtherInstances, WATCH_MS } from './other-instances';
 import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
@@ -74,18 +75,10 @@ const RENEW_MS = 15_000;
 const SAVE_MS = 5_000;
 /** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
 const IDLE_LOOK_MS = 60_000;
-/** How often a dialer reads the task's document for a state change another instance made, and says it is alive. */
-export const WATCH_MS = HEARTBEAT_MS;
+export { WATCH_MS };
 
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
 export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerProblem, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
-
-/** A delay from 0 to `tickMs` that depends only on the worker id. */
-function phaseOf(worker: string, tickMs: number): number {
-  let h = 0;
-  for (let i = 0; i < worker.length; i += 1) h = (h * 31 + worker.charCodeAt(i)) >>> 0;
-  return h % tickMs;
-}
 
 export class Dialer implements PriorityMember {
   readonly id: string;
@@ -115,7 +108,6 @@ export class Dialer implements PriorityMember {
   private closed = false;
   private lastRenew = 0;
   private lastSave = 0;
-  private lastWatch = 0;
   private remaining = 0;
   private hasDue = false;
   private idle: IdleReason | undefined;
@@ -126,11 +118,10 @@ export class Dialer implements PriorityMember {
   private readonly pending = new Set<Promise<unknown>>();
   /** What the task's dialers on other instances share with this one (dialing-document.ts). */
   private readonly share: DialingShare;
-  private stopWatching: (() => void) | undefined;
+  /** The task's dialers on other instances (other-instances.ts). */
+  private readonly others: OtherInstances;
   /** The calls the next tick may place, taken from the rate budget at the tick before (undefined: it takes its own). */
   private reserved: number | undefined;
-  /** The task's state this dialer last acted on: another one in the document is another instance's change (follow()). */
-  private acted: CampaignState = 'draft';
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -201,6 +192,21 @@ export class Dialer implements PriorityMember {
       log: () => this.log,
       suspend: (by) => this.operate('suspend', by),
       track,
+    });
+    this.others = new OtherInstances({
+      campaignId: options.campaignId,
+      clock: options.clock,
+      store: () => this.store,
+      log: () => this.log,
+      name: () => this.settings.name,
+      task: this.task,
+      share: this.share,
+      closed: () => this.closed,
+      calls: () => this.calls.size,
+      holding: () => this.calls.size + this.ahead.size,
+      takeBack: (claim) => this.track(this.takeBack(claim)),
+      follow: (before, doc) => this.followed(before, doc),
+      changed: () => this.emitStatus(),
     });
     this.leaveCoordinator = options.coordinator.join(this);
   }
@@ -285,9 +291,9 @@ export class Dialer implements PriorityMember {
     } else {
       await this.task.create({ state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() });
     }
-    this.acted = this.state;
+    this.others.acted = this.state;
     // Said alive before the counters are derived: they are derived from the store only when no other instance runs the task.
-    if (this.state === 'running' || this.state === 'suspended') await this.heartbeat();
+    if (this.state === 'running' || this.state === 'suspended') await this.others.heartbeat();
     await this.countRemaining();
     // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
     await this.task.sync();
@@ -304,8 +310,8 @@ export class Dialer implements PriorityMember {
       for (const claim of reclaimed) this.track(this.takeBack(claim));
     };
     this.track(resolve().catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: taking back the calls in flight failed: ${(err as Error).message}`)));
-    this.lastWatch = this.clock.now();
-    this.watch();
+    this.others.lastLook = this.clock.now();
+    this.others.watch();
     return note;
   }
 
@@ -330,7 +336,7 @@ export class Dialer implements PriorityMember {
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
       if (operation === 'start') saved.startedAt = this.clock.now();
       await this.task.save(saved, true);
-      this.acted = next;
+      this.others.acted = next;
       // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open), and
       // the rate budget starts over.
       if (next !== 'running') {
@@ -396,7 +402,7 @@ export class Dialer implements PriorityMember {
     if (this.closed) return;
     this.closed = true;
     this.unschedule();
-    this.stopWatching?.();
+    this.others.stop();
     this.leaveCoordinator();
     // The contacts claimed for the next tick go back to the queue (one try; else their leases run out).
     this.track(this.ahead.handBack());
@@ -430,7 +436,7 @@ export class Dialer implements PriorityMember {
 
   private async keepUp(now: number): Promise<void> {
     // While the task runs, its ticks say this dialer is alive and look for another instance's state change.
-    if (now - this.lastWatch >= WATCH_MS) await this.look(now);
+    if (now - this.others.lastLook >= WATCH_MS) await this.others.look(now);
     if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
     if (now - this.lastSave >= SAVE_MS) {
       await this.saveCounters();
@@ -579,7 +585,7 @@ export class Dialer implements PriorityMember {
     this.unschedule();
     await this.ahead.handBack();
     await this.task.save({ ...doc, state: 'completed', reason }, true);
-    this.acted = 'completed';
+    this.others.acted = 'completed';
     if (closeCode) await this.closeOpenContacts(closeCode);
     await this.task.sync();
     if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
@@ -589,61 +595,8 @@ export class Dialer implements PriorityMember {
 
   // ------------------------------------------------------------------ other instances
 
-  /**
-   * Every WATCH_MS while the task does not run (its ticks do it while it
-   * runs: keepUp): says this dialer is alive while it has calls, and takes
-   * over a state change another instance made.
-   */
-  private watch(): void {
-    if (this.closed || this.stopWatching || !this.watched()) return;
-    this.stopWatching = this.clock.after(WATCH_MS, async () => {
-      this.stopWatching = undefined;
-      if (this.closed || !this.watched()) return;
-      await this.look(this.clock.now());
-      this.watch();
-    });
-  }
-
-  /** Whether the watch looks (not running: the ticks do; completed and stopped are final, but their last calls are watched). */
-  private watched(): boolean {
-    if (this.state === 'running') return false;
-    return this.calls.size > 0 || (this.state !== 'completed' && this.state !== 'stopped');
-  }
-
-  private async look(now: number): Promise<void> {
-    this.lastWatch = now;
-    try {
-      // Said while it holds leases (calls, contacts for the next tick): those are what the others would take over. A
-      // dialer that holds none only looks for a dialer not seen for DEAD_MS.
-      await this.heartbeat(this.calls.size > 0 || this.ahead.size > 0);
-      await this.follow();
-    } catch (err) {
-      this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
-    }
-  }
-
-  /** Says this dialer is alive; takes over the leases of the dialers of other instances not seen for DEAD_MS. */
-  private async heartbeat(present = true): Promise<void> {
-    const now = this.clock.now();
-    for (const worker of await this.share.beat(now, present)) {
-      const taken = await this.store.reclaimLeases(this.id, worker, now, LEASE_MS);
-      this.log.warn(`campaign ${this.settings.name}: the dialer ${worker} of another Node-RED instance was not seen for ${DEAD_MS / 1000} s; its ${taken.length} contact(s) are taken over here`);
-      for (const claim of taken) this.track(this.takeBack(claim));
-    }
-  }
-
-  /** A state change another instance made (start, suspend, resume, stop, complete, delete): this dialer follows it. */
-  private async follow(): Promise<void> {
-    const changed = await this.task.adopt();
-    if (this.closed) return;
-    const doc = this.task.require();
-    const before = this.acted;
-    if (doc.state === before) {
-      if (changed) this.emitStatus();
-      return;
-    }
-    this.acted = doc.state;
-    this.log.info(`campaign ${this.settings.name}: ${doc.reason} on another Node-RED instance (${before} -> ${doc.state})`);
+  /** The task's state changed on another instance (other-instances.ts): this dialer follows it. */
+  private async followed(_before: CampaignState, doc: CampaignDocument): Promise<void> {
     if (doc.state === 'running') {
       if (doc.settings) this.apply(doc.settings);
       this.flowGuard.problem = undefined;
@@ -716,7 +669,7 @@ export class Dialer implements PriorityMember {
     this.lastSave = this.clock.now();
     if (await this.task.saveCounters()) this.emitStatus();
     // The write found another instance's state change (it keeps it): this dialer follows it now.
-    if (this.state !== this.acted && !this.closed) await this.follow();
+    if (this.state !== this.others.acted && !this.closed) await this.others.follow();
   }
 
   private apply(settings: CampaignSettings): void {
@@ -730,7 +683,7 @@ export class Dialer implements PriorityMember {
 
   private emitStatus(): void {
     // Not running (any more): the watch looks for another instance's state change (keepUp does it while it runs).
-    this.watch();
+    this.others.watch();
     this.safely(() => this.hooks.status(this.status()));
   }
 }

@@ -189,6 +189,18 @@ export class DialingShare {
   }
 }
 
+/**
+ * A delay from 0 to `tickMs` that depends only on the worker id: where in
+ * the tick a dialer that follows another instance's start ticks, so that
+ * the instances' takes are spread over the tick (each one's share of the
+ * budget is the time since the take before it).
+ */
+export function phaseOf(worker: string, tickMs: number): number {
+  let h = 0;
+  for (let i = 0; i < worker.length; i += 1) h = (h * 31 + worker.charCodeAt(i)) >>> 0;
+  return h % tickMs;
+}
+
 /** A new document: a budget nobody took from yet (at 0), no worker. */
 function fresh(): DialingDocument {
   return { budget: { tokens: 0, at: 0 }, workers: {} };
