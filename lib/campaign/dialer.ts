@@ -346,8 +346,7 @@ export class Dialer implements PriorityMember {
       }
       if (operation === 'stop') {
         await this.closeOpenContacts('task-stopped');
-        await this.task.sync();
-        if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
+        await this.finalCounters();
       }
       if (next === 'running') {
         this.flowGuard.problem = undefined;
@@ -587,10 +586,23 @@ export class Dialer implements PriorityMember {
     await this.task.save({ ...doc, state: 'completed', reason }, true);
     this.others.acted = 'completed';
     if (closeCode) await this.closeOpenContacts(closeCode);
-    await this.task.sync();
-    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
+    await this.finalCounters();
     this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
     this.emitStatus();
+  }
+
+  /**
+   * The task ended (completed or stopped, here or on another instance):
+   * this dialer writes its last counts and leaves the task's dialing
+   * document; the last one to leave (no other dialer alive) derives the
+   * counters from the attempts, which then include the counts a dead
+   * instance lost. Run within the task document's serial writes.
+   */
+  private async finalCounters(): Promise<void> {
+    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
+    await this.share.leave(this.clock.now());
+    await this.task.sync();
+    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
   }
 
   // ------------------------------------------------------------------ other instances
@@ -611,6 +623,7 @@ export class Dialer implements PriorityMember {
       // A stop closes the contacts not in a call; those this instance held were handed back just now.
       if (doc.state === 'stopped') await this.closeOpenContacts('task-stopped');
       else await this.countRemaining();
+      if (doc.state === 'stopped' || doc.state === 'completed') await this.task.serial(() => this.finalCounters());
     }
     this.emitStatus();
   }

@@ -159,6 +159,27 @@ export class DialingShare {
     return dead;
   }
 
+  /**
+   * This dialer leaves the task (it ended): removed from the document, with
+   * the dialers not seen for DEAD_MS. Afterwards `alone` says whether no
+   * other dialer is alive on the task.
+   */
+  async leave(now: number): Promise<void> {
+    let others = 0;
+    await this.update(now, (doc) => {
+      if (!doc) return undefined;
+      const workers: DialingDocument['workers'] = {};
+      others = 0;
+      for (const [worker, w] of Object.entries(doc.workers)) {
+        if (worker === this.ctx.worker || now - w.seen > DEAD_MS) continue;
+        workers[worker] = w;
+        others += 1;
+      }
+      return Object.keys(workers).length === Object.keys(doc.workers).length ? undefined : { ...doc, workers };
+    });
+    this.others = others;
+  }
+
   /** Whether no other dialer of the task was alive at the last heartbeat. */
   get alone(): boolean {
     return this.others === 0;
