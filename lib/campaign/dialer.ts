@@ -492,7 +492,11 @@ export class Dialer implements PriorityMember {
     if (count === 0) {
       // Contacts claimed for a tick the channel limit holds back wait for the next (their leases are renewed).
       this.hasDue = this.ahead.size > 0 || (await this.store.hasDue(this.id, now));
-      if (room === 0 && this.hasDue) return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
+      if (room === 0 && this.hasDue) {
+        // Calls that find no free channel are not saved up for a burst (pacing.ts).
+        await this.share.drain(now, this.pacer);
+        return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
+      }
       // The budget gave this tick nothing (another instance took it, or the pace is below a call a tick): the next
       // tick's share is taken now, as after a tick that dialed, so that each instance's ticks take their turn.
       if (this.ahead.size > 0) await this.reserve(now, room);

@@ -5,12 +5,14 @@
  *
  * - The rate budget. The configured pace is the task's total, whatever the
  *   number of instances: calls accrue in the document at the pace's rate
- *   (calls at a time / interval per second), up to one tick's worth (the
- *   most one tick may place), and a dialer's tick takes, in one write, the
+ *   (calls at a time / interval per second), up to two ticks' worth (a
+ *   tick that comes late takes what accrued meanwhile: capOf), and a
+ *   dialer's tick takes, in one write, the
  *   whole calls it may place (at most the contacts it holds and the free
  *   channels it has). What one instance does not take is left for the
- *   others; what nobody takes for a whole tick is not saved up for a burst
- *   (as pacing.ts drops whole calls a tick could not place). With one
+ *   others; what nobody could place (no free channel, nothing due) is
+ *   dropped, not saved up for a burst (as pacing.ts drops whole calls a
+ *   tick could not place). With one
  *   instance, each tick gets what the Pacer would give it. The time is each
  *   taker's clock; the budget's time never goes back, so a host whose clock
  *   is behind takes nothing more until the others' time is reached (keep
@@ -74,7 +76,7 @@ export class DialingShare {
     let taken = 0;
     await this.update(at, (doc) => {
       const value = doc ?? fresh();
-      const cap = pace.most + 1 - 1e-6;
+      const cap = capOf(pace);
       // A budget nobody took from yet starts with one tick's worth (the Pacer's first tick).
       const tokens = value.budget.at === 0 ? pace.perTick : Math.min(cap, value.budget.tokens + (pace.rate * Math.max(0, at - value.budget.at)) / 1000);
       taken = Math.max(0, Math.min(tokens, want - this.credit));
@@ -99,7 +101,7 @@ export class DialingShare {
   async drain(now: number, pace: BudgetPace): Promise<void> {
     await this.update(now, (doc) => {
       if (!doc || doc.budget.at === 0) return undefined;
-      const cap = pace.most + 1 - 1e-6;
+      const cap = capOf(pace);
       const tokens = Math.min(cap, doc.budget.tokens + (pace.rate * Math.max(0, now - doc.budget.at)) / 1000);
       if (tokens < 1 - 1e-9) return undefined;
       return { ...doc, budget: { tokens: tokens - Math.floor(tokens + 1e-9) < 1e-9 ? 0 : tokens - Math.floor(tokens + 1e-9), at: Math.max(doc.budget.at, now) } };
@@ -220,6 +222,17 @@ export function phaseOf(worker: string, tickMs: number): number {
   let h = 0;
   for (let i = 0; i < worker.length; i += 1) h = (h * 31 + worker.charCodeAt(i)) >>> 0;
   return h % tickMs;
+}
+
+/**
+ * The most the budget holds: two ticks' worth and the fraction of a call.
+ * A tick that comes late (a busy process; the ticker runs it at once, still
+ * on its schedule) then takes what accrued meanwhile instead of losing it;
+ * a tick that cannot place its calls (no free channel, nothing due) drops
+ * what the budget holds (drain()), so nothing is saved up for a burst.
+ */
+function capOf(pace: BudgetPace): number {
+  return 2 * pace.most + 1 - 1e-6;
 }
 
 /** A new document: a budget nobody took from yet (at 0), no worker. */

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../lib/campaign/clock';
 import { Coordinator } from '../../lib/campaign/coordinator';
 import { LEASE_MS, WATCH_MS, type Dialer } from '../../lib/campaign/dialer';
-import { DEAD_MS } from '../../lib/campaign/dialing-document';
+import { DEAD_MS, DialingShare } from '../../lib/campaign/dialing-document';
 import { rankOf } from '../../lib/campaign/order';
 import { countersOf } from '../../lib/campaign/report';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
@@ -129,6 +129,19 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
       assert.ok(byView.size > 1, `the calls are shared among the ${count} instances`);
       for (const i of instances) await dialerOf(i, id).close(0);
     }
+  });
+
+  it('loses no call of the budget to a tick that comes late (a busy process), and saves none up for a burst when nothing can be placed', async function () {
+    const share = new DialingShare({ campaignId: 'late', worker: 'w1', store: () => db.store });
+    const pace = { rate: 8, perTick: 8, most: 8 };
+    const t0 = clock.now();
+    // Ticks at 0, 1 s, 2.5 s (half a tick late), 3 s: 8 a second is 32 calls by 3 s (the first tick's 8 and 3 s of 8).
+    const granted = [];
+    for (const at of [0, 1000, 2500, 3000]) granted.push(await share.take(t0 + at, 8, pace));
+    assert.deepEqual(granted, [8, 8, 8, 8], 'the late tick leaves what it could not place for the next one');
+    // Nothing can be placed for 10 s (no free channel): the budget is dropped, and the next tick gets one tick's worth.
+    await share.drain(t0 + 13_000, pace);
+    assert.equal(await share.take(t0 + 14_000, 100, pace), 8);
   });
 
   it("follows a state change made on another instance within the watch's period: suspend, resume, stop", async function () {

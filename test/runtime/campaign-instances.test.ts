@@ -199,7 +199,9 @@ describe('a campaign on two and three Node-RED processes, one killed (SIGKILL)',
     const first = times[0] ?? 0;
     const last = times[times.length - 1] ?? 0;
     const rate = ((times.length - 1) * 1000) / (last - first);
-    console.log(`      ${times.length} calls in ${((last - first) / 1000).toFixed(1)} s: ${rate.toFixed(3)} a second (configured ${RATE})`);
+    const perFive = new Map<number, number>();
+    for (const t of times) perFive.set(Math.floor((t - first) / 5000), (perFive.get(Math.floor((t - first) / 5000)) ?? 0) + 1);
+    console.log(`      ${times.length} calls in ${((last - first) / 1000).toFixed(1)} s: ${rate.toFixed(3)} a second (configured ${RATE}); by 5 s: ${[...perFive.values()].join(' ')}`);
     assert.ok(Math.abs(rate - RATE) / RATE <= 0.02, `the total rate ${rate.toFixed(3)} a second is within 2% of ${RATE}`);
     assert.ok(
       lines.all.some((l) => !l.startsWith(`${victim.name}${count}: `) && /dialer dialer:task@\S+ of another Node-RED instance was not seen for 20 s/.test(l)),
