@@ -485,7 +485,10 @@ export class Dialer implements PriorityMember {
     let count: number;
     if (this.reserved !== undefined) count = Math.min(this.reserved, most, this.ahead.size);
     else {
-      if (most > 0 && this.ahead.size < most) await this.ahead.fill(most - this.ahead.size, now);
+      if (most > 0 && this.ahead.size < most) {
+        await this.others.beforeClaim(now);
+        await this.ahead.fill(most - this.ahead.size, now);
+      }
       count = await this.share.take(now, Math.min(most, this.ahead.size), this.pacer);
     }
     this.reserved = undefined;
@@ -509,6 +512,7 @@ export class Dialer implements PriorityMember {
     const placed = await this.placing.place(this.ahead.take(count), tickAt);
     // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
     if (this.state === 'running' && !this.closed) {
+      if (this.ahead.size < Math.min(this.pacer.upcoming(), this.pacer.most)) await this.others.beforeClaim(now);
       await this.ahead.fill(Math.min(this.pacer.upcoming(), this.pacer.most) - this.ahead.size, this.clock.now());
       await this.reserve(now, this.options.coordinator.free(this.options.connectionId, this.options.pool));
     }

@@ -80,7 +80,12 @@ export class DialingShare {
       // A budget nobody took from yet starts with one tick's worth (the Pacer's first tick).
       const tokens = value.budget.at === 0 ? pace.perTick : Math.min(cap, value.budget.tokens + (pace.rate * Math.max(0, at - value.budget.at)) / 1000);
       taken = Math.max(0, Math.min(tokens, want - this.credit));
-      if (taken <= 0 && value.budget.at !== 0) return undefined;
+      // Alone on the task, a take that grants no whole call leaves the fraction in the budget (no write): nobody else
+      // would take it, and the next take finds it there.
+      if (value.budget.at !== 0 && (taken <= 0 || (this.others === 0 && Math.floor(this.credit + taken + 1e-9) === 0))) {
+        taken = 0;
+        return undefined;
+      }
       const left = tokens - taken;
       return { ...value, budget: { tokens: left < 1e-9 ? 0 : left, at: Math.max(value.budget.at, at) } };
     });

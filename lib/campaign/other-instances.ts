@@ -48,6 +48,8 @@ export class OtherInstances {
   /** When it last looked. */
   lastLook = 0;
   private stopWatching: (() => void) | undefined;
+  /** When this dialer last said it is alive (the others take a dialer not seen for DEAD_MS for dead). */
+  private lastPresent = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly ctx: OtherInstancesContext) {}
 
@@ -89,10 +91,20 @@ export class OtherInstances {
     }
   }
 
+  /**
+   * Says this dialer is alive before it claims contacts, unless it did
+   * within WATCH_MS: a dialer that held nothing for a while was not saying
+   * so, and must not be taken for dead with the leases it is about to take.
+   */
+  async beforeClaim(now: number): Promise<void> {
+    if (now - this.lastPresent >= WATCH_MS) await this.heartbeat(true);
+  }
+
   /** Says this dialer is alive (`present`); takes over the leases of the dialers of other instances not seen for DEAD_MS. */
   async heartbeat(present = true): Promise<void> {
     const { ctx } = this;
     const now = ctx.clock.now();
+    if (present) this.lastPresent = now;
     for (const worker of await ctx.share.beat(now, present)) {
       const taken = await ctx.store().reclaimLeases(ctx.campaignId, worker, now, LEASE_MS);
       ctx.log().warn(`campaign ${ctx.name()}: the dialer ${worker} of another Node-RED instance was not seen for ${DEAD_MS / 1000} s; its ${taken.length} contact(s) are taken over here`);
