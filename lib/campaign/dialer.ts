@@ -32,6 +32,12 @@
  * answered and ended by the system before its flow finished is `lost` and
  * retried under the result policy, as after a crash here (causes.ts).
  *
+ * Several Node-RED instances may run one task on one store (docs/scaling.md):
+ * contacts are claimed under leases, the pace is the task's total (a rate
+ * budget in the store), each dialer says it is alive and takes over the
+ * leases of one that stopped saying so (dialing-document.ts), and each
+ * takes over the task's state changes another instance made within WATCH_MS.
+ *
  * The task's counters are derived from the attempts in the store when the
  * dialer starts (after a crash they would lag by the last few seconds) and
  * when the task ends (task-document.ts); in between each is counted once
@@ -51,10 +57,12 @@ import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
 import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
+import { DialingShare, phaseOf } from './dialing-document';
 import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
 import { Pacer } from './pacing';
 import type { ContactProgress, Days } from './policy';
+import { OtherInstances, WATCH_MS } from './other-instances';
 import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
@@ -69,6 +77,7 @@ const RENEW_MS = 15_000;
 const SAVE_MS = 5_000;
 /** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
 const IDLE_LOOK_MS = 60_000;
+export { WATCH_MS };
 
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
 export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerProblem, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
@@ -111,6 +120,12 @@ export class Dialer implements PriorityMember {
   private readonly flowGuard: FlowGuard;
   private readonly leaveCoordinator: () => void;
   private readonly pending = new Set<Promise<unknown>>();
+  /** What the task's dialers on other instances share with this one (dialing-document.ts). */
+  private readonly share: DialingShare;
+  /** The task's dialers on other instances (other-instances.ts). */
+  private readonly others: OtherInstances;
+  /** The calls the next tick may place, taken from the rate budget at the tick before (undefined: it takes its own). */
+  private reserved: number | undefined;
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -127,7 +142,9 @@ export class Dialer implements PriorityMember {
       log: () => this.log,
       name: () => this.settings.name,
       inFlight: () => this.calls.size,
+      alone: () => this.share.alone,
     });
+    this.share = new DialingShare({ campaignId: options.campaignId, worker: options.worker, store: () => this.store });
     this.ticker = new Ticker({
       clock: options.clock,
       run: () => this.dialDue(),
@@ -187,6 +204,21 @@ export class Dialer implements PriorityMember {
       log: () => this.log,
       suspend: (by) => this.operate('suspend', by),
       track,
+    });
+    this.others = new OtherInstances({
+      campaignId: options.campaignId,
+      clock: options.clock,
+      store: () => this.store,
+      log: () => this.log,
+      name: () => this.settings.name,
+      task: this.task,
+      share: this.share,
+      closed: () => this.closed,
+      calls: () => this.calls.size,
+      holding: () => this.calls.size + this.ahead.size,
+      takeBack: (claim) => this.track(this.takeBack(claim)),
+      follow: (before, doc) => this.followed(before, doc),
+      changed: () => this.emitStatus(),
     });
     this.leaveCoordinator = options.coordinator.join(this);
   }
@@ -272,6 +304,9 @@ export class Dialer implements PriorityMember {
     } else {
       await this.task.create({ state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() });
     }
+    this.others.acted = this.state;
+    // Said alive before the counters are derived: they are derived from the store only when no other instance runs the task.
+    if (this.state === 'running' || this.state === 'suspended') await this.others.heartbeat();
     await this.countRemaining();
     // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
     await this.task.sync();
@@ -288,6 +323,8 @@ export class Dialer implements PriorityMember {
       for (const claim of reclaimed) this.track(this.takeBack(claim));
     };
     this.track(resolve().catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: taking back the calls in flight failed: ${(err as Error).message}`)));
+    this.others.lastLook = this.clock.now();
+    this.others.watch();
     return note;
   }
 
@@ -312,16 +349,23 @@ export class Dialer implements PriorityMember {
       if (operation === 'start' || operation === 'resume') saved.settings = this.settings;
       if (operation === 'start') saved.startedAt = this.clock.now();
       await this.task.save(saved, true);
-      // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open).
-      if (next !== 'running') await this.ahead.handBack();
+      this.others.acted = next;
+      // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open), and
+      // the rate budget starts over.
+      if (next !== 'running') {
+        this.reserved = undefined;
+        await this.ahead.handBack();
+        await this.share.release(this.clock.now());
+      }
       if (operation === 'stop') {
         await this.closeOpenContacts('task-stopped');
-        await this.task.sync();
-        if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
+        await this.finalCounters();
       }
       if (next === 'running') {
         this.flowGuard.problem = undefined;
         this.pacer.reset();
+        this.reserved = undefined;
+        await this.share.reset(this.clock.now(), this.pacer.tickMs);
         await this.countRemaining();
         this.schedule(0);
       } else this.unschedule();
@@ -370,6 +414,7 @@ export class Dialer implements PriorityMember {
     if (this.closed) return;
     this.closed = true;
     this.unschedule();
+    this.others.stop();
     this.leaveCoordinator();
     // The contacts claimed for the next tick go back to the queue (one try; else their leases run out).
     this.track(this.ahead.handBack());
@@ -414,6 +459,8 @@ export class Dialer implements PriorityMember {
   }
 
   private async keepUp(now: number): Promise<void> {
+    // While the task runs, its ticks say this dialer is alive and look for another instance's state change.
+    if (now - this.others.lastLook >= WATCH_MS) await this.others.look(now);
     if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
     if (now - this.lastSave >= SAVE_MS) {
       await this.saveCounters();
@@ -431,22 +478,27 @@ export class Dialer implements PriorityMember {
     }
     // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue.
     if (startAt !== undefined && now < startAt) {
+      this.reserved = undefined;
       await this.ahead.handBack();
       return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
     }
     if (!this.calendar.isOpen(now)) {
+      this.reserved = undefined;
       await this.ahead.handBack();
       this.pacer.reset();
+      await this.share.reset(now, this.pacer.tickMs);
       const open = this.calendar.nextOpen(now);
       return this.setIdle('outside-hours', undefined, open === undefined ? IDLE_LOOK_MS : Math.max(1, Math.min(open - now, IDLE_LOOK_MS)));
     }
     const higher = this.options.coordinator.blockedBy(this);
     if (higher) {
+      this.reserved = undefined;
       await this.ahead.handBack();
       return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
     }
     if (this.trunks.allDown()) {
       // No connection to dial through: nothing is claimed, no contact consumed; the task waits.
+      this.reserved = undefined;
       await this.ahead.handBack();
       this.pacer.tick(0);
       const { trunks } = this.trunks;
@@ -455,20 +507,44 @@ export class Dialer implements PriorityMember {
     }
     // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call.
     const room = this.trunks.room();
-    const count = this.pacer.tick(room);
+    // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed (the first tick, or
+    // one that needs more, claims its own), and what the task's rate budget, shared by every instance, gives it.
+    // The calls were taken at the tick before, with its contacts, so that this tick only writes and dials.
+    const most = Math.min(room, this.pacer.most);
+    let count: number;
+    if (this.reserved !== undefined) count = Math.min(this.reserved, most, this.ahead.size);
+    else {
+      if (most > 0 && this.ahead.size < most) {
+        await this.others.beforeClaim(now);
+        await this.ahead.fill(most - this.ahead.size, now);
+      }
+      count = await this.share.take(now, Math.min(most, this.ahead.size), this.pacer);
+    }
+    this.reserved = undefined;
     if (count === 0) {
       // Contacts claimed for a tick the channel limit holds back wait for the next (their leases are renewed).
       this.hasDue = this.ahead.size > 0 || (await this.store.hasDue(this.id, now));
-      if (room === 0 && this.hasDue) return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
+      if (room === 0 && this.hasDue) {
+        // Calls that find no free channel are not saved up for a burst (pacing.ts).
+        await this.share.drain(now, this.pacer);
+        return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
+      }
+      // The budget gave this tick nothing (another instance took it, or the pace is below a call a tick): the next
+      // tick's share is taken now, as after a tick that dialed, so that each instance's ticks take their turn.
+      if (this.ahead.size > 0) await this.reserve(now, room);
+      // Nothing due for any instance: calls the budget holds are not saved up for a burst later.
+      if (!this.hasDue) await this.share.drain(now, this.pacer);
       if (!this.hasDue) await this.checkDone();
       else this.setIdle(undefined);
       return this.pacer.tickMs;
     }
-    // The contacts claimed at the tick before are ready; the first tick (or one that needs more) claims its own.
-    if (this.ahead.size < count) await this.ahead.fill(count - this.ahead.size, now);
     const placed = await this.placing.place(this.ahead.take(count), tickAt);
     // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
-    if (this.state === 'running' && !this.closed) await this.ahead.fill(this.pacer.upcoming() - this.ahead.size, this.clock.now());
+    if (this.state === 'running' && !this.closed) {
+      if (this.ahead.size < Math.min(this.pacer.upcoming(), this.pacer.most)) await this.others.beforeClaim(now);
+      await this.ahead.fill(Math.min(this.pacer.upcoming(), this.pacer.most) - this.ahead.size, this.clock.now());
+      await this.reserve(now, this.trunks.room());
+    }
     // Suspended, stopped or closed while they were claimed: they go back.
     if (this.state !== 'running' || this.closed) await this.ahead.handBack();
     this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));
@@ -477,6 +553,17 @@ export class Dialer implements PriorityMember {
       if (this.state === 'running') this.setIdle(this.calls.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
     } else this.setIdle(undefined);
     return this.pacer.tickMs;
+  }
+
+  /**
+   * Takes the next tick's calls from the task's rate budget now, as the
+   * budget will be then (the calls it accrues until the next tick): that
+   * tick then only writes and dials. Each instance takes what accrued since
+   * the last take of any, so the total is the task's pace and each
+   * instance's share follows when its ticks come.
+   */
+  private async reserve(now: number, room: number): Promise<void> {
+    this.reserved = await this.share.take(now + this.pacer.tickMs, Math.min(this.pacer.most, this.ahead.size, room), this.pacer);
   }
 
   /** A lease taken back at a restart: an attempt in flight is resolved; one without goes back to the queue (the tick dials it, in hours and at pace). */
@@ -494,6 +581,8 @@ export class Dialer implements PriorityMember {
   }
 
   private setIdle(reason: IdleReason | undefined, detail?: string, delay = this.pacer.tickMs): number {
+    // With calls in flight, the ticks go on saying this dialer is alive (dialing-document.ts: DEAD_MS).
+    if (this.calls.size > 0) delay = Math.min(delay, WATCH_MS);
     if (this.idle !== reason || this.idleDetail !== detail) {
       this.idle = reason;
       this.idleDetail = detail;
@@ -508,8 +597,7 @@ export class Dialer implements PriorityMember {
     const closed = await this.store.closeContacts(this.id, { code, at: now }, now);
     if (closed > 0) {
       this.log.info(`campaign ${this.settings.name}: ${closed} contact(s) not called any more get the result ${code}`);
-      this.task.require().counters.finished += closed;
-      this.task.dirty = true;
+      this.task.count('finished', closed);
     }
     await this.countRemaining();
   }
@@ -533,10 +621,47 @@ export class Dialer implements PriorityMember {
     this.unschedule();
     await this.ahead.handBack();
     await this.task.save({ ...doc, state: 'completed', reason }, true);
+    this.others.acted = 'completed';
     if (closeCode) await this.closeOpenContacts(closeCode);
+    await this.finalCounters();
+    this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
+    this.emitStatus();
+  }
+
+  /**
+   * The task ended (completed or stopped, here or on another instance):
+   * this dialer writes its last counts and leaves the task's dialing
+   * document; the last one to leave (no other dialer alive) derives the
+   * counters from the attempts, which then include the counts a dead
+   * instance lost. Run within the task document's serial writes.
+   */
+  private async finalCounters(): Promise<void> {
+    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
+    await this.share.leave(this.clock.now());
     await this.task.sync();
     if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
-    this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
+  }
+
+  // ------------------------------------------------------------------ other instances
+
+  /** The task's state changed on another instance (other-instances.ts): this dialer follows it. */
+  private async followed(_before: CampaignState, doc: CampaignDocument): Promise<void> {
+    if (doc.state === 'running') {
+      if (doc.settings) this.apply(doc.settings);
+      this.flowGuard.problem = undefined;
+      this.reserved = undefined;
+      await this.countRemaining();
+      // Its ticks at a phase of their own within the tick (from the worker id), not at the instants of the instance
+      // that started the task: each instance's share of the budget follows when its ticks come.
+      this.schedule(phaseOf(this.options.worker, this.pacer.tickMs));
+    } else {
+      this.unschedule();
+      await this.ahead.handBack();
+      // A stop closes the contacts not in a call; those this instance held were handed back just now.
+      if (doc.state === 'stopped') await this.closeOpenContacts('task-stopped');
+      else await this.countRemaining();
+      if (doc.state === 'stopped' || doc.state === 'completed') await this.task.serial(() => this.finalCounters());
+    }
     this.emitStatus();
   }
 
@@ -593,6 +718,8 @@ export class Dialer implements PriorityMember {
   private async saveCounters(): Promise<void> {
     this.lastSave = this.clock.now();
     if (await this.task.saveCounters()) this.emitStatus();
+    // The write found another instance's state change (it keeps it): this dialer follows it now.
+    if (this.state !== this.others.acted && !this.closed) await this.others.follow();
   }
 
   private apply(settings: CampaignSettings): void {
@@ -605,6 +732,8 @@ export class Dialer implements PriorityMember {
   }
 
   private emitStatus(): void {
+    // Not running (any more): the watch looks for another instance's state change (keepUp does it while it runs).
+    this.others.watch();
     this.safely(() => this.hooks.status(this.status()));
   }
 }

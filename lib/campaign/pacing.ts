@@ -65,6 +65,11 @@ export class Pacer {
     return Math.floor(this.carried + this.perTick + 1e-9);
   }
 
+  /** The most whole calls one tick may place (the fraction carried tops a tick up by one call at most). */
+  get most(): number {
+    return Math.floor(this.perTick + 1 - 1e-6);
+  }
+
   /** Starts over (a resumed or restarted task). */
   reset(): void {
     this.carried = 0;

@@ -2,13 +2,19 @@
  * One outbound call task's document in the store (document type
  * `campaign`): its state, the settings it runs with, why it last changed,
  * and its counters. Writes go out one at a time (serial()), each against
- * the revision last read, and a conflict (a second process wrote) is
- * merged: a state change is written over the fresh document, a counters
- * update keeps the fresh state and adds only its counters.
+ * the revision last read, and a conflict (another Node-RED instance
+ * running the task wrote) is merged: a state change is written over the
+ * fresh document, a counters update keeps the fresh state; either way the
+ * fresh counters get this dialer's counts since its last write added
+ * (increments, so that no instance overwrites another's counts).
+ * adopt() takes over a newer document another instance wrote (its state
+ * change).
  *
  * The counters are counted as the dialer writes attempts, and derived from
  * the attempts in the store (sync()) when the dialer starts and when the
- * task ends, so that they never drift from them.
+ * task ends, so that they never drift from them; with other instances
+ * alive, only by counting (their counts not yet written would be counted
+ * twice).
  *
  * Apart from dialer.ts because it is the task's persistent record, with
  * its own rules of consistency; the dialer decides when to write, this
@@ -30,10 +36,16 @@ export interface TaskDocumentContext {
   name(): string;
   /** How many calls of the task are in flight (the counters are derived only when none is). */
   inFlight(): number;
+  /** Whether no other instance's dialer runs the task (the counters are derived from the store only then). */
+  alone(): boolean;
 }
 
 export function emptyCounters(): CampaignCounters {
   return { dialed: 0, answered: 0, failed: 0, finished: 0 };
+}
+
+function plus(a: CampaignCounters, b: CampaignCounters): CampaignCounters {
+  return { dialed: Math.max(0, a.dialed + b.dialed), answered: Math.max(0, a.answered + b.answered), failed: Math.max(0, a.failed + b.failed), finished: Math.max(0, a.finished + b.finished) };
 }
 
 export class TaskDocument {
@@ -42,6 +54,8 @@ export class TaskDocument {
   /** The counters changed since the last write. */
   dirty = false;
   private rev = 0;
+  /** What this dialer counted since its last write: added to the stored counters, whoever wrote them meanwhile. */
+  private delta = emptyCounters();
   /** Changes with every count: a tally of the store taken meanwhile is out of date. */
   private countEpoch = 0;
   /** The counters are derived from the store again once no call is in flight (the task ended with calls in progress). */
@@ -60,13 +74,31 @@ export class TaskDocument {
     if (!stored) return undefined;
     this.value = stored.value;
     this.rev = stored.rev;
+    this.delta = emptyCounters();
     return this.value;
+  }
+
+  /**
+   * Takes over the stored document if another instance wrote it since this
+   * one last read or wrote it (after the writes queued before); the counts
+   * not written yet stay on top. Returns whether it did. (A counters write
+   * that meets another instance's change keeps it too: save().)
+   */
+  async adopt(): Promise<boolean> {
+    return this.serial(async () => {
+      const stored = await this.ctx.store().getDocument<CampaignDocument>('campaign', this.ctx.campaignId);
+      if (!stored || stored.rev <= this.rev || !this.value) return false;
+      this.value = { ...stored.value, counters: plus(stored.value.counters, this.delta) };
+      this.rev = stored.rev;
+      return true;
+    });
   }
 
   /** Writes the task's first document. */
   async create(doc: CampaignDocument): Promise<void> {
     this.value = doc;
     this.rev = await this.ctx.store().putDocument('campaign', this.ctx.campaignId, doc as unknown as Record<string, unknown>, 0, this.ctx.clock.now());
+    this.delta = emptyCounters();
   }
 
   require(): CampaignDocument {
@@ -96,10 +128,13 @@ export class TaskDocument {
       if (!(err instanceof StoreError && err.kind === 'conflict')) throw err;
       const fresh = await this.ctx.store().getDocument<CampaignDocument>('campaign', campaignId);
       this.rev = fresh?.rev ?? 0;
-      if (!stateChange && fresh) doc = { ...fresh.value, counters: doc.counters };
+      // Another instance's counts stay; this one's since its last write are added to them.
+      if (fresh) doc = stateChange ? { ...doc, counters: plus(fresh.value.counters, this.delta) } : { ...fresh.value, counters: plus(fresh.value.counters, this.delta) };
+      campaignDocument.assert(doc);
       this.rev = await this.ctx.store().putDocument('campaign', campaignId, doc as unknown as Record<string, unknown>, this.rev, clock.now());
     }
     this.value = doc;
+    this.delta = emptyCounters();
     this.dirty = false;
   }
 
@@ -116,6 +151,7 @@ export class TaskDocument {
   count(what: keyof CampaignCounters, by = 1): void {
     const doc = this.require();
     doc.counters[what] = Math.max(0, doc.counters[what] + by);
+    this.delta[what] += by;
     this.countEpoch += 1;
     this.dirty = true;
   }
@@ -128,7 +164,7 @@ export class TaskDocument {
    * tally, it is done again once the last call is written (resyncDue()).
    */
   async sync(): Promise<void> {
-    if (!this.value) return;
+    if (!this.value || !this.ctx.alone()) return;
     const epoch = this.countEpoch;
     if (this.ctx.inFlight() > 0) {
       this.resyncWhenIdle = true;
@@ -144,6 +180,8 @@ export class TaskDocument {
     const keys = Object.keys(fresh) as (keyof CampaignCounters)[];
     if (keys.every((k) => fresh[k] === doc.counters[k])) return;
     this.ctx.log().info(`campaign ${this.ctx.name()}: counters ${JSON.stringify(doc.counters)} corrected to what the attempts say, ${JSON.stringify(fresh)}`);
+    // The correction is a count like the others: written on top of the stored counters.
+    for (const k of keys) this.delta[k] += fresh[k] - doc.counters[k];
     doc.counters = fresh;
     this.dirty = true;
   }

@@ -296,4 +296,9 @@ export class ReleaseBook {
   flush(): Promise<void> {
     return this.book.flush();
   }
+
+  /** Reads the document again for another Node-RED's change (it does so on its own every REFRESH_MS): document.ts. */
+  refresh(): Promise<boolean> {
+    return this.book.refresh();
+  }
 }

@@ -51,6 +51,8 @@ export interface BookOptions {
   mediaCheck?: (connection: string) => ((uri: string) => Promise<boolean | undefined>) | undefined;
   now?: () => number;
   random?: () => number;
+  /** How often the document is read again for another Node-RED's change (default REFRESH_MS). */
+  refreshMs?: number;
 }
 
 /** A version's record in a releases document, if the flow has that version. */
@@ -61,6 +63,15 @@ export function versionIn(doc: ReleasesDocument, flow: string, version: string):
 
 const HISTORY_LIMIT = 50;
 const COUNTER_FLUSH_MS = 5000;
+/** How often a book reads its document again for another Node-RED's change (a release, an edit lock). */
+export const REFRESH_MS = 5000;
+
+/** Each version's counters in a document, by key(flow, version). */
+function countersOf(doc: ReleasesDocument): Map<string, VersionCounters> {
+  const out = new Map<string, VersionCounters>();
+  for (const [flow, f] of Object.entries(doc.flows)) for (const [version, r] of Object.entries(f.versions)) out.set(key(flow, version), { ...r.counters });
+  return out;
+}
 
 function emptyCounters(): VersionCounters {
   return { calls: 0, completed: 0, hungUpEarly: 0, transferred: 0, totalSec: 0, ended: 0 };
@@ -92,6 +103,9 @@ export class BookDocument {
   tagProblems = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private countersDirty = false;
+  /** Each version's counters as last read or written: what this.doc has beyond them is this Node-RED's not written yet. */
+  private written = new Map<string, VersionCounters>();
+  private refreshTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<() => void>();
   readonly now: () => number;
@@ -129,14 +143,60 @@ export class BookDocument {
       if (stored) {
         this.doc = releasesDocument.assert(stored.value, `releases ${this.id}`);
         this.rev = stored.rev;
+        this.written = countersOf(this.doc);
       }
       this.isLoaded = true;
+      this.watch();
       this.changed();
     })().catch((err: unknown) => {
       this.loaded = undefined;
       throw err;
     });
     return this.loaded;
+  }
+
+  /**
+   * Reads the document again if another Node-RED on the same store wrote it
+   * since this one last read or wrote it (a release, an edit lock, its
+   * counters): theirs is taken, and this Node-RED's call counts not written
+   * yet are added on top. Returns whether it changed. Runs every
+   * REFRESH_MS (BookOptions.refreshMs) once the book is loaded, so a change
+   * made on another instance counts here within that time.
+   */
+  refresh(): Promise<boolean> {
+    return this.serial(async () => {
+      if (!this.isLoaded || this.closed) return false;
+      const store = await this.options.store();
+      const stored = await store.getDocument<ReleasesDocument>('releases', this.id);
+      if (!stored || stored.rev <= this.rev) return false;
+      this.takeStored(releasesDocument.assert(stored.value, `releases ${this.id}`), stored.rev);
+      this.changed();
+      return true;
+    });
+  }
+
+  /** Takes a document another Node-RED wrote, with this one's counts not written yet added to its counters. */
+  private takeStored(doc: ReleasesDocument, rev: number): void {
+    const fresh = countersOf(doc);
+    for (const [flow, f] of Object.entries(doc.flows)) {
+      for (const [version, r] of Object.entries(f.versions)) {
+        const mine = versionIn(this.doc, flow, version)?.counters;
+        const before = this.written.get(key(flow, version));
+        if (!mine) continue;
+        const c = r.counters;
+        for (const k of Object.keys(c) as (keyof VersionCounters)[]) c[k] = Math.max(0, Math.round((c[k] + mine[k] - (before?.[k] ?? 0)) * 10) / 10);
+      }
+    }
+    this.doc = doc;
+    this.rev = rev;
+    this.written = fresh;
+  }
+
+  /** Reads the document again every REFRESH_MS while the book is open. */
+  private watch(): void {
+    if (this.refreshTimer || this.closed) return;
+    this.refreshTimer = setInterval(() => void this.refresh().catch(() => undefined), this.options.refreshMs ?? REFRESH_MS);
+    this.refreshTimer.unref();
   }
 
   /** Runs `fn` after every earlier change, one at a time. */
@@ -161,13 +221,18 @@ export class BookDocument {
       this.rev = await store.putDocument('releases', this.id, next as unknown as Record<string, unknown>, this.rev, this.now());
     } catch (err) {
       if ((err as { kind?: string }).kind === 'conflict') {
-        // Someone else wrote it (another Node-RED on the same store): take theirs; the caller may try again.
-        this.loaded = undefined;
-        await this.load().catch(() => undefined);
+        // Someone else wrote it (another Node-RED on the same store): take theirs, with the counts not written yet on
+        // top; the caller may try again (the counters' write does, at once).
+        const stored = await store.getDocument<ReleasesDocument>('releases', this.id).catch(() => undefined);
+        if (stored) {
+          this.takeStored(releasesDocument.assert(stored.value, `releases ${this.id}`), stored.rev);
+          this.changed();
+        }
         throw new ReleaseError(409, `the release states were changed elsewhere meanwhile; they have been reloaded, try again`);
       }
       throw new ReleaseError(503, `the release store refused the change: ${(err as Error).message}`);
     }
+    const written = countersOf(next);
     // Calls counted while the write was under way went to this.doc (in place), not to the copy: keep them, and write them later.
     let counted = false;
     for (const [flow, f] of Object.entries(next.flows)) {
@@ -180,6 +245,7 @@ export class BookDocument {
       }
     }
     this.doc = next;
+    this.written = written;
     this.countersDirty = false;
     if (counted) this.dirty();
     this.changed();
@@ -247,14 +313,26 @@ export class BookDocument {
     if (this.flushTimer || this.closed) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      if (this.countersDirty) void this.serial(() => this.mutate(() => undefined)).catch(() => undefined);
+      if (this.countersDirty) void this.serial(() => this.writeCounters()).catch(() => undefined);
     }, COUNTER_FLUSH_MS);
     this.flushTimer.unref();
+  }
+
+  /** Writes the counters; once more after another Node-RED's write (taken, with these counts on top). */
+  private async writeCounters(): Promise<void> {
+    try {
+      await this.mutate(() => undefined);
+    } catch (err) {
+      if (!(err instanceof ReleaseError && err.status === 409)) throw err;
+      await this.mutate(() => undefined);
+    }
   }
 
   /** Writes what is pending (counters) and stops the timers. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
     await this.flush();
   }
 
@@ -262,7 +340,7 @@ export class BookDocument {
   async flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.countersDirty && this.isLoaded) await this.serial(() => this.mutate(() => undefined)).catch(() => undefined);
+    if (this.countersDirty && this.isLoaded) await this.serial(() => this.writeCounters()).catch(() => undefined);
     else await this.queue;
   }
 }

@@ -484,6 +484,42 @@ export const campaignDocument = new Validator<CampaignDocument>('campaign', {
   },
 });
 
+/**
+ * What the dialers of one task on several Node-RED instances share through the store (kind "dialing", id: the
+ * config node's id; lib/campaign/dialing-document.ts): the task's rate budget, so that the configured pace is the
+ * total of every instance, and the dialers running the task, each with when it last said it was alive, so that the
+ * others take over the leases of one that stopped saying so.
+ */
+export interface DialingDocument {
+  /** Calls that may be placed now (fractional), accrued at the task's rate up to one tick's worth, as of `at`. */
+  budget: { tokens: number; at: number };
+  /** The dialers of the task by worker id (lib/campaign/dialing-document.ts says how the ids are made). */
+  workers: Record<string, { seen: number }>;
+}
+
+const INSTANT = { type: 'number', minimum: 0, description: 'a time in milliseconds since 1970' } as const;
+
+export const dialingDocument = new Validator<DialingDocument>('dialing', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['budget', 'workers'],
+  properties: {
+    budget: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tokens', 'at'],
+      properties: { tokens: { type: 'number', minimum: 0, maximum: 1_000_000, description: 'a number of calls from 0 to 1000000' }, at: INSTANT },
+    },
+    workers: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: { maxLength: 128 },
+      additionalProperties: { type: 'object', additionalProperties: false, required: ['seen'], properties: { seen: INSTANT } },
+      description: 'at most 64 workers, each with when it was last seen',
+    },
+  },
+});
+
 /** Problems the schema cannot say: each names the field and what is wrong. */
 export function crossFieldProblems(s: CampaignSettings): string[] {
   const problems: string[] = [];

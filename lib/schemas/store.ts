@@ -491,7 +491,7 @@ export const questionnaireAnswers = new Validator<QuestionnaireAnswers>('questio
  * campaign's settings and state, a flow's release states, routing tables.
  * Each kind has its schema; the nodes that own the kind check it too.
  */
-export const DOCUMENT_KINDS = ['campaign', 'releases', 'routing'] as const;
+export const DOCUMENT_KINDS = ['campaign', 'releases', 'routing', 'dialing'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 export const documentValue = new Validator<Record<string, unknown>>('document', {

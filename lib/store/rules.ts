@@ -8,7 +8,7 @@ import { routingTable } from '../schemas/routing';
 import { contactInput, contactProgress, contactResult, attemptDocument, type ContactInput, type ContactResult, type DocumentKind } from '../schemas/store';
 import type { Validator } from '../schemas/validator';
 import { releasesDocument } from '../schemas/releases';
-import { campaignDocument } from '../schemas/campaign';
+import { campaignDocument, dialingDocument } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
 import { StoreError, pageLimit, type AttemptRow, type CallRecordPageOptions, type CallRecordPrune, type Claim, type NextStep, type Page, type PageOptions, type BlocklistCheck, type ProgressMark } from './port';
 
@@ -66,6 +66,7 @@ export const DOCUMENT_SCHEMAS: Record<DocumentKind, Validator<unknown>> = {
   campaign: campaignDocument,
   releases: releasesDocument,
   routing: routingTable,
+  dialing: dialingDocument,
 };
 
 /** The value, or StoreError 'invalid' naming what and each problem. */

@@ -21,6 +21,7 @@ import type { RoutingConfigNode } from '../routing/config';
 import { registerCampaignApi } from '../admin/campaigns';
 import { addCampaign, removeCampaign } from '../deployed/campaigns';
 import { releaseDialer, takeOverDialer } from '../deployed/dialers';
+import { dialerWorker } from '../deployed/instance';
 import { translator } from '../red/i18n';
 import { nodeLogger } from '../red/logger';
 import type { Node, NodeAPI, NodeDef } from '../red/api';
@@ -175,7 +176,8 @@ export = function register(RED: NodeAPI): void {
       }
       const made = new Dialer({
         campaignId: node.id,
-        worker: `dialer:${node.id}`,
+        // One per Node-RED instance, the same after a restart (nodes/deployed/instance.ts).
+        worker: dialerWorker(RED.settings.userDir, node.id),
         settings,
         store,
         telephony: engine.telephony,

@@ -71,3 +71,13 @@ function remember(dir: string, id: string): string {
 export function instanceId(userDir: string | undefined, configNodeId: string): string {
   return createHash('sha256').update(`${nodeRedId(userDir)}\0${configNodeId}`).digest('hex').slice(0, 24);
 }
+
+/**
+ * The worker id of the dialer of campaign `campaignNodeId` on the Node-RED whose user directory is `userDir`: the
+ * leases it holds in the store carry it. A restart reads the same id (so the restarted dialer takes its leases back at
+ * once); another Node-RED running the same flows on the same store has another (so it never takes this one's leases
+ * for its own, only those of a dialer it finds dead: lib/campaign/dialing-document.ts). At most 120 characters.
+ */
+export function dialerWorker(userDir: string | undefined, campaignNodeId: string): string {
+  return `dialer:${campaignNodeId.slice(0, 48)}@${nodeRedId(userDir)}`;
+}

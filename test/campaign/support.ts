@@ -347,6 +347,8 @@ export async function tempStore(): Promise<{ store: EmbeddedStore; file: string;
 
 export function makeDialer(options: {
   id?: string;
+  /** The dialer's worker id (default dialer:<id>): one per Node-RED instance. */
+  worker?: string;
   settings: CampaignSettings;
   store: Store;
   view: View;
@@ -366,7 +368,7 @@ export function makeDialer(options: {
   const view = options.view;
   const dialer = new Dialer({
     campaignId: options.id ?? 'task-1',
-    worker: `dialer:${options.id ?? 'task-1'}`,
+    worker: options.worker ?? `dialer:${options.id ?? 'task-1'}`,
     settings: options.settings,
     store: options.store,
     telephony: view,

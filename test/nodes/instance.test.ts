@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { INSTANCE_FILE, instanceId, nodeRedId } from '../../nodes/deployed/instance';
+import { INSTANCE_FILE, dialerWorker, instanceId, nodeRedId } from '../../nodes/deployed/instance';
 
 describe('instance mark', function () {
   const dirs: string[] = [];
@@ -42,6 +42,18 @@ describe('instance mark', function () {
     const id = nodeRedId(bad);
     assert.match(id, /^[0-9a-f]{32}$/, 'derived from the host and the directory, as the file could not be made');
     assert.equal(fs.readFileSync(path.join(bad, INSTANCE_FILE), 'utf8'), '<script>\n', 'the file is left as it was');
+  });
+
+  it("gives each Node-RED's dialer of a task its own worker id, the same after a restart", function () {
+    const one = dir();
+    const two = dir();
+    const worker = dialerWorker(one, 'campaign1');
+    assert.notEqual(dialerWorker(two, 'campaign1'), worker, 'two Node-REDs with the same flows: two workers, neither takes the leases of the other for its own');
+    assert.notEqual(dialerWorker(one, 'campaign2'), worker, 'one per task');
+    const restarted = dir();
+    fs.writeFileSync(path.join(restarted, INSTANCE_FILE), `${nodeRedId(one)}\n`);
+    assert.equal(dialerWorker(restarted, 'campaign1'), worker, 'a restart takes its own leases back');
+    assert.ok(dialerWorker(one, 'x'.repeat(500)).length <= 128, 'a store id (at most 128 characters) whatever the node id');
   });
 
   it('without a user directory, derives the id and writes nothing', function () {
