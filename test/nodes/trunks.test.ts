@@ -250,15 +250,19 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
     const flows = campaignFlows(simA, simB, storeFile, {
       callsAtATime: 4,
       policy: { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [] }, types: [], nonRetry: [] },
+      // b first: with no call up anywhere the first call goes to the first listed (trunks.ts), so b carries at least
+      // one call however the ticks fall on a busy machine (calls end at once here, so the split is not fixed).
       connections: [
-        { connection: 'a1', maxCalls: 2, weight: 1, callerNumbers: [] },
         { connection: 'a2', maxCalls: 2, weight: 1, callerNumbers: [] },
+        { connection: 'a1', maxCalls: 2, weight: 1, callerNumbers: [] },
       ],
     }).map((n) => (n.id === 'dialer' ? { ...n, wires: [[], [], ['finished']] } : n));
     await helper.load(NODES, flows, CREDS);
     await messages<unknown>('finished', 4, 30_000);
     const calls = [...outbound(simA), ...outbound(simB)];
-    assert.equal(outbound(simB).length, 2, 'b carried two calls');
+    assert.equal(calls.length, 4, 'four calls placed');
+    // b is not the task's own connection (a1): its calls are the ones a hangup through the task's connection would miss.
+    assert.ok(outbound(simB).length >= 1, 'b carried a call');
     for (const r of calls) assert.equal(r.ended?.by, 'application', `${r.id} on ${outbound(simA).includes(r) ? 'a' : 'b'} was hung up by this application, through its own connection`);
     const contacts = await storedContacts(storeFile);
     assert.ok(contacts.every((c) => c.attempts[0]?.why === 'unwired: callflow-dialer dialer'), JSON.stringify(contacts.map((c) => c.attempts[0])));
