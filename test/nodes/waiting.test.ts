@@ -173,7 +173,8 @@ describe('what a call waiting for a key keeps', function () {
     ['a menu', MENU],
     ['a digit collection', COLLECT],
   ] as const) {
-    it(`in ${what}: the promises of one waiting function, not one per level of the runner and the element`, async function () {
+    // One measurement per element for both counts: each takes full collections of the suite's whole heap.
+    it(`in ${what}: the promises of one waiting function, one step signal (the session's) and no AbortController of the plugin's`, async function () {
       const per = await perWaitingCall(element, '1');
       const extra = (await promisesPerSuspendedFunction()) - 1;
       // Pending: the key's wait, ask's own promise, the element's mapping of its result and the runner's reaction to
@@ -181,10 +182,6 @@ describe('what a call waiting for a key keeps', function () {
       // Before issue 14's change: six, from four nested async functions waiting on one another and the runner's finally.
       // With promise hooks on, each suspended function keeps one more: one more now (ask), four more before.
       assert.ok(per.promises <= 5.1 + extra, `a waiting call keeps ${per.promises} promises (${extra} more per suspended function in this process)`);
-    });
-
-    it(`in ${what}: one step signal (the session's) and no AbortController of the plugin's`, async function () {
-      const per = await perWaitingCall(element, '1');
       // The session's step signal, which is not an AbortController's (step-signal.ts: about 1 KB less per call).
       assert.ok(per.stepSignals >= 0.95 && per.stepSignals <= 1.05, `a waiting call keeps ${per.stepSignals} step signals`);
       // Only the simulated channel's (the simulator runs in this process). Before issue 14: three, the session's own
