@@ -1,5 +1,6 @@
 /** The shape of a callflow-speech config node as the element nodes see it, and how they find one. */
 import { hasSay, type Speaker } from '../../lib/ivr/say';
+import type { Recogniser } from '../../lib/speech/recogniser';
 import type { Synthesiser } from '../../lib/speech/synthesiser';
 import type { Node, NodeAPI } from '../red/api';
 
@@ -7,6 +8,8 @@ export interface SpeechConfigNode extends Node {
   /** Says text, when the node's settings are valid. */
   readonly speaker: Speaker | undefined;
   readonly synthesiser: Synthesiser | undefined;
+  /** Recognises speech, when the node's settings are valid and name a recogniser. */
+  readonly recogniser: Recogniser | undefined;
   /** What is wrong with the settings, otherwise. */
   readonly problems: string[];
 }
@@ -32,4 +35,19 @@ export function sayProblems(speech: string, lists: Record<string, readonly strin
   return Object.entries(lists)
     .filter(([, prompts]) => hasSay(prompts))
     .map(([field]) => `${field}: say: prompts need a speech node (the Speech setting, a callflow-speech config node)`);
+}
+
+/**
+ * The recogniser of the speech node `id` for an element. A node that is not deployed, is invalid or has no recogniser
+ * gives one that fails each recognition with that reason, so the element reports it where the user sees it.
+ */
+export function recogniserFor(RED: NodeAPI, id: string): Recogniser {
+  const node = id === '' ? null : (RED.nodes.getNode(id) as SpeechConfigNode | null);
+  if (node?.recogniser) return node.recogniser;
+  let why: string;
+  if (id === '') why = 'speech input needs a speech node (the Speech setting, a callflow-speech config node)';
+  else if (!node) why = `the speech node ${id} is not deployed`;
+  else if (node.problems.length > 0) why = `the speech node ${id} cannot recognise speech: its settings are invalid: ${node.problems.join('; ')}`;
+  else why = `the speech node ${id} has no recogniser (its Speech input setting is none)`;
+  return { identity: 'none', recognise: () => Promise.reject(new Error(why)) };
 }
