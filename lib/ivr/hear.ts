@@ -17,6 +17,8 @@ export interface HearRequest {
   /** Phrases expected (a hint to the recogniser). */
   phrases?: readonly string[];
   parameters?: Partial<SpeechEndParameters>;
+  /** The wait for speech to start counts from when this settles (the prompt is over); absent: at once. */
+  armed?: Promise<void>;
   /** Once, when speech starts (barge-in). */
   onSpeechStart?: () => void;
   signal: AbortSignal;
@@ -29,7 +31,7 @@ export type HearResult =
   | { outcome: 'hangup' };
 
 export async function hear(telephony: MediaTelephony, callChannelId: string, req: HearRequest): Promise<HearResult> {
-  const heard = await listenForSpeech(telephony, callChannelId, req.media, { parameters: req.parameters, onSpeechStart: req.onSpeechStart, signal: req.signal, log: req.log });
+  const heard = await listenForSpeech(telephony, callChannelId, req.media, { parameters: req.parameters, armed: req.armed, onSpeechStart: req.onSpeechStart, signal: req.signal, log: req.log });
   if (heard.outcome === 'hangup' || heard.outcome === 'no-speech') return { outcome: heard.outcome };
   if (req.signal.aborted) return { outcome: 'hangup' };
   const speechMs = Math.round((heard.audio.samples.length * 1000) / heard.audio.rate);

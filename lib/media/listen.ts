@@ -13,6 +13,8 @@ export interface ListenOptions {
   parameters?: Partial<SpeechEndParameters>;
   /** The audio's rate (default 16000: what recognisers prefer). */
   rate?: 8000 | 16000;
+  /** The wait for speech to start counts from when this settles (a prompt plays until then); absent: from the start. */
+  armed?: Promise<void>;
   /** Once, when speech starts. */
   onSpeechStart?: () => void;
   /** The call's signal (it ended). */
@@ -27,7 +29,7 @@ const REAL_TIME_SLACK_MS = 1000;
 
 export async function listenForSpeech(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: ListenOptions): Promise<Heard> {
   const rate = options.rate ?? 16000;
-  const detector = new SpeechEndDetector(rate, options.parameters);
+  const detector = new SpeechEndDetector(rate, options.parameters, options.armed === undefined);
   const p = detector.parameters;
   let settle!: (h: Heard) => void;
   const done = new Promise<Heard>((resolve) => (settle = resolve));
@@ -58,7 +60,13 @@ export async function listenForSpeech(telephony: MediaTelephony, callChannelId: 
   options.signal.addEventListener('abort', onAbort, { once: true });
   try {
     const path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, onAudio, signal: options.signal, log: options.log });
-    if (!finished && !detector.started) timer = setTimeout(() => finish(detector.timeUp()), p.startTimeoutMs + REAL_TIME_SLACK_MS);
+    const armStart = (): void => {
+      if (finished || detector.started) return;
+      detector.waitFrom();
+      timer = setTimeout(() => finish(detector.timeUp()), p.startTimeoutMs + REAL_TIME_SLACK_MS);
+    };
+    if (options.armed) void options.armed.then(armStart);
+    else armStart();
     path.onEnded((why) => {
       if (options.signal.aborted) return;
       // The path ended under us (its channel was hung up elsewhere): what was heard decides.

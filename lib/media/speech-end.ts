@@ -64,9 +64,20 @@ export class SpeechEndDetector {
   constructor(
     private readonly rate: number,
     parameters: Partial<SpeechEndParameters> = {},
+    /** false: the start timeout counts only from waitFrom(). */
+    counting = true,
   ) {
     this.parameters = { ...SPEECH_END_DEFAULTS, ...parameters };
+    this.startDeadlineMs = counting ? this.parameters.startTimeoutMs : Infinity;
   }
+
+  /** The wait for speech to start counts from now: startTimeoutMs more of audio (a prompt was playing until now). */
+  waitFrom(): void {
+    this.startDeadlineMs = this.heardMs + this.parameters.startTimeoutMs;
+  }
+
+  /** No speech by this much audio heard is no speech (Infinity: not counting yet). */
+  private startDeadlineMs: number;
 
   /** Whether speech has started (for barge-in over a prompt). */
   get started(): boolean {
@@ -95,7 +106,7 @@ export class SpeechEndDetector {
     }
     this.keep(samples, ms);
     if (this.startedAtMs === null) {
-      if (this.heardMs >= p.startTimeoutMs) return this.decide('no-speech');
+      if (this.heardMs >= this.startDeadlineMs) return this.decide('no-speech');
       return undefined;
     }
     if (this.silenceMs >= p.endSilenceMs) return this.decide('speech');
