@@ -124,14 +124,14 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
               result = spoken(await listening.heard, reading, n, signal);
               break;
             }
-            listening?.stop();
+            if (listening && input === '') await listening.stop();
             result = reading.read(input, first, n);
             if (result !== 'more') break;
             input += first as string;
           }
         }
       } finally {
-        listening?.stop();
+        await listening?.stop();
       }
       if (result === 'again') {
         keys.clear();
@@ -147,13 +147,16 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
   }
 }
 
-/** One listening of an attempt: `heard` settles with what was heard; `stop` ends it (a key came, the attempt is over). */
+/**
+ * One listening of an attempt: `heard` settles with what was heard; `stop` ends it (a key came, the attempt is over)
+ * and resolves once the media path is closed, so nothing of it outlives the element.
+ */
 interface Listening {
   heard: Promise<HearResult>;
   /** Speech has started (the caller is speaking). */
   readonly started: boolean;
   arm(): void;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal): Listening {
@@ -179,6 +182,10 @@ function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal): List
     stop: () => {
       arm();
       own.abort();
+      return heard.then(
+        () => undefined,
+        () => undefined,
+      );
     },
   };
 }
