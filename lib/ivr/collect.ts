@@ -151,7 +151,7 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
  * One listening of an attempt: `heard` settles with what was heard; `stop` ends it (a key came, the attempt is over)
  * and resolves once the media path is closed, so nothing of it outlives the element.
  */
-interface Listening {
+export interface Listening {
   heard: Promise<HearResult>;
   /** Speech has started (the caller is speaking). */
   readonly started: boolean;
@@ -159,7 +159,7 @@ interface Listening {
   stop(): Promise<void>;
 }
 
-function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal): Listening {
+export function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal): Listening {
   const own = new AbortController();
   const onAbort = (): void => own.abort();
   signal.addEventListener('abort', onAbort, { once: true });
