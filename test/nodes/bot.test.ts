@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { NODES, coreNode, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
 
 const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -128,5 +129,25 @@ describe('callflow-bot', function () {
     const out = nextMessage<CallMsg & { error: { message: string } }>(node('error'), 30_000);
     simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { wait: 60_000 }] });
     assert.match((await out).error.message, /answered an action that is not continue, end or transfer: "dial"/);
+  });
+
+  describe('the "Intelligent robot" example', function () {
+    it('runs with no network: the stand-in recogniser and bot are http in flows of the same Node-RED; the caller is put through to sales', async function () {
+      const found = readExamples().find((e) => e.name === 'Intelligent robot');
+      if (!found) throw new Error('no example "Intelligent robot"');
+      const nodes = found.nodes.map((n) => {
+        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+        if (n.type === 'callflow-speech') return { ...n, publicUrl, directory: dir, sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', publicUrl) };
+        if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', publicUrl) };
+        return n.connection ? { ...n, connection: 'a1' } : n;
+      });
+      await helper.load([...NODES, captureHttpNode, coreNode('network/21-httpin.js'), coreNode('function/10-function.js')] as never, nodes, CREDS);
+      await connected(String(nodes.find((n) => n.type === 'callflow-entry')?.id));
+      const call = simulator().placeCall({ from: '+15550100', to: '500', args: ['robot'], script: [{ waitFor: 'playback-end' }, { say: 900 }, { waitFor: 'playback-end' }, { say: 900 }, { wait: 20_000 }] });
+      const report = await call.ended();
+      // greeting, "Shall I put you through...", "Connecting you to sales.", the transfer notice.
+      assert.equal(report.heard.length, 4, report.heard.map((h) => h.media).join());
+      assert.ok(report.heard.every((h) => h.outcome === 'done' && /\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media)));
+    });
   });
 });
