@@ -21,6 +21,22 @@ export interface CallEndReport {
   pressed: { digit: string; at: string }[];
   /** The channel the caller was bridged with. */
   peer?: string;
+  /** A robot conversation's transcript (callflow-bot's call.vars.botTranscript), bounded: TRANSCRIPT_MAX_LINES lines of at most TRANSCRIPT_MAX_CHARS. */
+  transcript?: { role: 'caller' | 'bot'; text: string }[];
+}
+
+export const TRANSCRIPT_MAX_LINES = 100;
+export const TRANSCRIPT_MAX_CHARS = 1003;
+
+/** The transcript a call variable holds, when it is one: lines of caller or bot text, bounded; anything else is left out. */
+function transcriptOf(value: unknown): CallEndReport['transcript'] {
+  if (!Array.isArray(value)) return undefined;
+  const lines: { role: 'caller' | 'bot'; text: string }[] = [];
+  for (const line of value.slice(0, TRANSCRIPT_MAX_LINES) as unknown[]) {
+    const l = line as { role?: unknown; text?: unknown } | null;
+    if ((l?.role === 'caller' || l?.role === 'bot') && typeof l.text === 'string') lines.push({ role: l.role, text: l.text.slice(0, TRANSCRIPT_MAX_CHARS) });
+  }
+  return lines.length > 0 ? lines : undefined;
 }
 
 function seconds(from: number | undefined, to: number): number | undefined {
@@ -45,6 +61,8 @@ export function callEndReport({ session, end }: EndedCall): CallEndReport {
     pressed: session.pressed.map((p) => ({ digit: p.digit, at: isoTime(p.at) })),
   };
   if (session.peer) out.peer = session.peer;
+  const transcript = transcriptOf(session.vars.botTranscript);
+  if (transcript) out.transcript = transcript;
   return out;
 }
 

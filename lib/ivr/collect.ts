@@ -4,9 +4,12 @@
  * timeout, retries with their own prompts for "nothing pressed" and "not
  * valid". Keys already pressed (type-ahead) count.
  */
+import { abortReason } from '../ari/errors';
 import type { Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { answer } from './answer';
+import { matchOption, spokenDigits } from './grammar';
+import type { HearResult } from './hear';
 import { KeyReader } from './keys';
 import { MAX_INPUT, type DigitPattern } from './pattern';
 import { promptLanguage } from './play';
@@ -29,12 +32,33 @@ export interface CollectRequest {
   language: string;
   /** Says the say: prompts (the element's speech node). */
   speaker?: Speaker;
+  /** Speech input (absent: keys only). */
+  speech?: SpeechInput;
+  /** With speech: digits spoken (checked as keys are) or free text (any text said is collected). */
+  speechKind?: 'digits' | 'text';
+}
+
+/** What was said, when the answer came by voice. */
+export interface Spoken {
+  text: string;
+  confidence: number | null;
 }
 
 export type CollectResult =
-  | { outcome: 'collected'; digits: string; attempts: number }
+  | { outcome: 'collected'; digits: string; attempts: number; spoken?: Spoken }
   | { outcome: 'timeout'; attempts: number }
-  | { outcome: 'invalid'; digits: string; attempts: number };
+  | { outcome: 'invalid'; digits: string; attempts: number; spoken?: Spoken };
+
+/**
+ * Speech input for collect and menu: `speech` (the caller speaks) or `both` (keys or speech, whichever comes first).
+ * Listening starts with the prompt: speech that starts stops it (barge-in); the wait for speech to start counts from
+ * the end of the prompt (`armed`), as the first key's timeout does.
+ */
+export interface SpeechInput {
+  mode: 'speech' | 'both';
+  /** Listens for one utterance and recognises it (lib/ivr/hear.ts, bound to the call's recogniser and media settings). */
+  hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal): Promise<HearResult>;
+}
 
 /** What collect and menu share: the retries and their prompts. */
 interface Attempts {
@@ -43,6 +67,7 @@ interface Attempts {
   timeoutPrompts: string[];
   language: string;
   speaker?: Speaker;
+  speech?: SpeechInput;
 }
 
 /**
@@ -61,6 +86,8 @@ interface Reading<R> {
    * key (this one is added to the input).
    */
   read(input: string, key: string | undefined, attempts: number): R | 'again' | 'more';
+  /** What was said (recognised text, possibly empty) as this attempt's result. */
+  heard(spoken: Spoken, attempts: number): R;
 }
 
 /**
@@ -75,14 +102,36 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
     await answer(telephony, session, signal);
     const language = promptLanguage(session, req.language);
     for (let n = 1; ; ) {
-      await keys.prompt(reading.prompts, language, true, signal, req.speaker);
-      let input = '';
-      let result: R | 'again' | 'more';
-      for (;;) {
-        const key = await keys.next(reading.waitMs(input), signal);
-        result = reading.read(input, key, n);
-        if (result !== 'more') break;
-        input += key as string;
+      const listening = req.speech ? listen(req.speech, keys, signal) : undefined;
+      let result: R | 'again' | 'more' | undefined;
+      try {
+        await keys.prompt(reading.prompts, language, true, signal, req.speaker);
+        listening?.arm();
+        if (listening && req.speech?.mode === 'speech') result = spoken(await listening.heard, reading, n, signal);
+        else {
+          let input = '';
+          for (;;) {
+            const waiting = keys.next(reading.waitMs(input), signal);
+            // Keys or speech: speech that started before a key wins; a key before speech stops listening.
+            const first = listening && input === '' ? await Promise.race([waiting, listening.heard]) : await waiting;
+            if (typeof first === 'object') {
+              keys.timedOut();
+              result = spoken(first, reading, n, signal);
+              break;
+            }
+            // No key in time while the caller is speaking: the speech decides.
+            if (first === undefined && listening?.started && input === '') {
+              result = spoken(await listening.heard, reading, n, signal);
+              break;
+            }
+            if (listening && input === '') await listening.stop();
+            result = reading.read(input, first, n);
+            if (result !== 'more') break;
+            input += first as string;
+          }
+        }
+      } finally {
+        await listening?.stop();
       }
       if (result === 'again') {
         keys.clear();
@@ -96,6 +145,56 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
   } finally {
     keys.close();
   }
+}
+
+/**
+ * One listening of an attempt: `heard` settles with what was heard; `stop` ends it (a key came, the attempt is over)
+ * and resolves once the media path is closed, so nothing of it outlives the element.
+ */
+export interface Listening {
+  heard: Promise<HearResult>;
+  /** Speech has started (the caller is speaking). */
+  readonly started: boolean;
+  arm(): void;
+  stop(): Promise<void>;
+}
+
+export function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal): Listening {
+  const own = new AbortController();
+  const onAbort = (): void => own.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let arm!: () => void;
+  const armed = new Promise<void>((resolve) => (arm = resolve));
+  const state = { started: false };
+  const onStart = (): void => {
+    state.started = true;
+    keys.interrupt();
+  };
+  const heard = speech.hear(onStart, armed, own.signal).finally(() => signal.removeEventListener('abort', onAbort));
+  // A failure is seen by whoever awaits `heard`; one nobody awaits (a key came first) is not unhandled.
+  heard.catch(() => undefined);
+  return {
+    heard,
+    get started() {
+      return state.started;
+    },
+    arm,
+    stop: () => {
+      arm();
+      own.abort();
+      return heard.then(
+        () => undefined,
+        () => undefined,
+      );
+    },
+  };
+}
+
+/** What was heard as an attempt's result: nothing said is a timeout; the call ending throws as a key wait would. */
+function spoken<R extends { outcome: string }>(h: HearResult, reading: Reading<R>, attempts: number, signal: AbortSignal): R {
+  if (h.outcome === 'hangup') throw signal.aborted ? abortReason(signal) : new Error('listening stopped');
+  if (h.outcome === 'no-speech') return reading.read('', undefined, attempts) as R;
+  return reading.heard({ text: h.text, confidence: h.confidence }, attempts);
 }
 
 /**
@@ -123,6 +222,14 @@ class DigitReading implements Reading<CollectResult> {
     return digits.length >= this.maxDigits ? this.verdict(digits, attempts) : 'more';
   }
 
+  heard(spoken: Spoken, attempts: number): CollectResult {
+    if (spoken.text === '') return { outcome: 'invalid', digits: '', attempts, spoken };
+    if (this.req.speechKind === 'text') return { outcome: 'collected', digits: spoken.text, attempts, spoken };
+    const digits = spokenDigits(spoken.text).slice(0, this.maxDigits);
+    const v = this.verdict(digits, attempts);
+    return v.outcome === 'timeout' ? { outcome: 'invalid', digits: '', attempts, spoken } : { ...v, spoken };
+  }
+
   private verdict(digits: string, attempts: number): CollectResult {
     const req = this.req;
     if (digits === '') return { outcome: 'timeout', attempts };
@@ -147,12 +254,15 @@ export interface MenuRequest {
   timeoutPrompts: string[];
   language: string;
   speaker?: Speaker;
+  speech?: SpeechInput;
+  /** With speech: each option's phrases, in output order. */
+  phrases?: readonly (readonly string[])[];
 }
 
 export type MenuResult =
-  | { outcome: 'option'; key: string; index: number; attempts: number }
+  | { outcome: 'option'; key: string; index: number; attempts: number; spoken?: Spoken }
   | { outcome: 'timeout'; attempts: number }
-  | { outcome: 'invalid'; key: string; attempts: number };
+  | { outcome: 'invalid'; key: string; attempts: number; spoken?: Spoken };
 
 /** A caller who keeps pressing the repeat key hears the menu this many times at most before it counts as an attempt. */
 const MAX_REPEATS = 10;
@@ -178,6 +288,12 @@ class MenuReading implements Reading<MenuResult> {
     }
     const index = this.req.keys.indexOf(key);
     return index >= 0 ? { outcome: 'option', key, index, attempts } : { outcome: 'invalid', key, attempts };
+  }
+
+  heard(spoken: Spoken, attempts: number): MenuResult {
+    const index = matchOption(spoken.text, this.req.phrases ?? []);
+    const key = this.req.keys[index];
+    return key !== undefined ? { outcome: 'option', key, index, attempts, spoken } : { outcome: 'invalid', key: '', attempts, spoken };
   }
 }
 

@@ -95,6 +95,20 @@ export class KeyReader {
     if (this.queue.length > DTMF_BUFFER_LIMIT) this.queue.splice(0, this.queue.length - DTMF_BUFFER_LIMIT);
   }
 
+  /** Speech started (barge-in by voice): the prompt playing stops as for a key, and the rest of this attempt's prompts are skipped; no key is read. */
+  interrupt(): void {
+    this.interrupted = true;
+    if (this.playing) {
+      const id = this.playing;
+      this.playing = undefined;
+      this.stopWanted = id;
+      this.stop(id);
+    }
+  }
+
+  /** The caller spoke over this attempt's prompts (interrupt()). */
+  private interrupted = false;
+
   get pending(): number {
     return this.queue.length;
   }
@@ -102,6 +116,7 @@ export class KeyReader {
   /** Throws away keys pressed so far (a retry starts clean). */
   clear(): void {
     this.queue.length = 0;
+    this.interrupted = false;
   }
 
   /** The next key, waiting up to timeoutMs; undefined when none came. */
@@ -132,10 +147,10 @@ export class KeyReader {
    * the prompts are over either way.
    */
   async prompt(prompts: string[], language: string, bargeIn: boolean, signal: AbortSignal, speaker?: Speaker): Promise<void> {
-    if (prompts.length === 0 || (bargeIn && this.queue.length > 0)) return;
+    if (prompts.length === 0 || (bargeIn && (this.queue.length > 0 || this.interrupted))) return;
     // say: prompts are synthesised first: a key pressed meanwhile skips the prompt, as one pressed before it.
     const { media, own } = await promptMedia(prompts, this.session, language, speaker, signal);
-    if (media.length === 0 || (bargeIn && this.queue.length > 0)) return;
+    if (media.length === 0 || (bargeIn && (this.queue.length > 0 || this.interrupted))) return;
     const playbackId = randomUUID();
     if (bargeIn) this.playing = playbackId;
     let outcome: PlaybackOutcome;

@@ -160,6 +160,12 @@ const variable = {
   description: 'a variable name: a letter or _, then letters, digits or _ (at most 64)',
 } as const;
 
+/** Speech input of collect and menu: keys only, speech only, or both (the element's speech node recognises). */
+export type InputMode = 'keys' | 'speech' | 'both';
+const input = { type: 'string', enum: ['keys', 'speech', 'both'], default: 'keys', description: 'keys, speech or both' } as const;
+const speechMaxSec = { type: 'integer', minimum: 1, maximum: 60, default: 15, description: 'whole seconds of speech from 1 to 60' } as const;
+const endSilenceMs = { type: 'integer', minimum: 200, maximum: 5000, default: 800, description: 'milliseconds of silence from 200 to 5000' } as const;
+
 export interface CollectConfig {
   name?: string;
   prompts: string[];
@@ -176,6 +182,14 @@ export interface CollectConfig {
   variable: string;
   language: string;
   onError: OnError;
+  /** Keys, speech or both. */
+  input: InputMode;
+  /** Speech: digits spoken, or free text (stored in the variable as said). */
+  speechKind: 'digits' | 'text';
+  /** The longest speech heard (s). */
+  speechMaxSec: number;
+  /** The silence that ends speech (ms). */
+  endSilenceMs: number;
 }
 export const collectConfig = new Validator<CollectConfig>('callflow-collect', {
   type: 'object',
@@ -202,8 +216,12 @@ export const collectConfig = new Validator<CollectConfig>('callflow-collect', {
     language,
     onError,
     outputs,
+    input,
+    speechKind: { type: 'string', enum: ['digits', 'text'], default: 'digits', description: 'digits (spoken digits, checked as keys are) or text (what is said)' },
+    speechMaxSec,
+    endSilenceMs,
   },
-  required: ['prompts', 'minDigits', 'maxDigits', 'terminator', 'pattern', 'retries', 'invalidPrompts', 'timeoutPrompts', 'variable', 'language', 'onError'],
+  required: ['prompts', 'minDigits', 'maxDigits', 'terminator', 'pattern', 'retries', 'invalidPrompts', 'timeoutPrompts', 'variable', 'language', 'onError', 'input', 'speechKind', 'speechMaxSec', 'endSilenceMs'],
 });
 
 const KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
@@ -223,6 +241,11 @@ export interface MenuConfig {
   timeoutPrompts: string[];
   language: string;
   onError: OnError;
+  input: InputMode;
+  /** Each option's phrases, comma separated, in output order (speech). */
+  phrases: string[];
+  speechMaxSec: number;
+  endSilenceMs: number;
 }
 export const menuConfig = new Validator<MenuConfig>('callflow-menu', {
   type: 'object',
@@ -254,8 +277,18 @@ export const menuConfig = new Validator<MenuConfig>('callflow-menu', {
     language,
     onError,
     outputs,
+    input,
+    phrases: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[^\\u0000-\\u001f\\u007f]{0,200}$', description: 'phrases separated by commas, at most 200 characters, no control characters' },
+      maxItems: 12,
+      default: [] as string[],
+      description: "each option's phrases",
+    },
+    speechMaxSec,
+    endSilenceMs,
   },
-  required: ['prompts', 'options', 'labels', 'repeatKey', 'retries', 'invalidPrompts', 'timeoutPrompts', 'language', 'onError'],
+  required: ['prompts', 'options', 'labels', 'repeatKey', 'retries', 'invalidPrompts', 'timeoutPrompts', 'language', 'onError', 'input', 'phrases', 'speechMaxSec', 'endSilenceMs'],
 });
 
 export type TransferKind = 'endpoint' | 'number' | 'dialplan' | 'queue' | 'flow';

@@ -25,6 +25,7 @@ import { questionnaireConfig, questionnaireNodeConfig } from './questionnaire';
 import { flowTestCase } from './flow-test';
 import { speechConfig } from './speech';
 import { amdConfig } from './amd';
+import { botConfig } from './bot';
 import type { Validator } from './validator';
 
 export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
@@ -60,6 +61,7 @@ export const SCHEMAS: Readonly<Record<string, Validator<unknown>>> = {
   'callflow-flow-test/case': flowTestCase,
   'callflow-speech': speechConfig,
   'callflow-amd': amdConfig,
+  'callflow-bot': botConfig,
 };
 
 export { Validator, ValidationError, describeErrors, type Check } from './validator';

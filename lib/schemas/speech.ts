@@ -1,7 +1,8 @@
-/** The callflow-speech config node: who speaks say: prompts, and how Asterisk gets the audio (docs/speech.md). */
+/** The callflow-speech config node: who speaks say: prompts, how Asterisk gets the audio, and who recognises speech (docs/speech.md). */
 import { Validator } from './validator';
 
 export type SpeechProviderKind = 'local' | 'openai';
+export type RecogniserKind = 'none' | 'whisper';
 
 export interface SpeechConfig {
   name?: string;
@@ -29,8 +30,18 @@ export interface SpeechConfig {
   cacheMB: number;
   /** A synthesis's deadline, in seconds. */
   timeoutSec: number;
-  /** Syntheses at once. */
+  /** Syntheses at once (and recognitions at once). */
   concurrency: number;
+  /** Speech input: none, or a Whisper-compatible POST /v1/audio/transcriptions (its key in the credentials, sttApiKey). */
+  recognizer: RecogniserKind;
+  /** whisper: the API's base URL. */
+  sttBaseUrl: string;
+  /** whisper: the model. */
+  sttModel: string;
+  /** whisper: verbose_json (a confidence from the segments) or json (text only). */
+  sttFormat: 'verbose_json' | 'json';
+  /** The longest speech sent for recognition, in seconds. */
+  sttMaxSec: number;
 }
 
 const URL_PATTERN = '^(https?://[^\\s"\\\\<>\\u0000-\\u001f\\u007f]{1,490})?$';
@@ -62,12 +73,21 @@ export const speechConfig = new Validator<SpeechConfig>('callflow-speech', {
     cacheMB: { type: 'integer', minimum: 1, maximum: 100000, default: 200, description: 'whole megabytes from 1 to 100000' },
     timeoutSec: { type: 'number', minimum: 1, maximum: 120, default: 15, description: 'seconds from 1 to 120' },
     concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'a whole number of syntheses at once from 1 to 64' },
+    recognizer: { type: 'string', enum: ['none', 'whisper'], default: 'none', description: 'none or whisper (a Whisper-compatible API)' },
+    sttBaseUrl: { type: 'string', pattern: URL_PATTERN, default: 'https://api.openai.com', description: 'an http(s) URL such as https://api.openai.com' },
+    sttModel: { type: 'string', pattern: '^[A-Za-z0-9_.:/-]{1,100}$', default: 'whisper-1', description: 'a model name such as whisper-1: letters, digits, _ . : / -' },
+    sttFormat: { type: 'string', enum: ['verbose_json', 'json'], default: 'verbose_json', description: 'verbose_json (with a confidence) or json (text only)' },
+    sttMaxSec: { type: 'integer', minimum: 1, maximum: 120, default: 30, description: 'whole seconds from 1 to 120' },
   },
-  required: ['provider', 'voice', 'language', 'baseUrl', 'model', 'rate', 'delivery', 'publicUrl', 'directory', 'soundPrefix', 'cacheMB', 'timeoutSec', 'concurrency'],
+  required: ['provider', 'voice', 'language', 'baseUrl', 'model', 'rate', 'delivery', 'publicUrl', 'directory', 'soundPrefix', 'cacheMB', 'timeoutSec', 'concurrency', 'recognizer', 'sttBaseUrl', 'sttModel', 'sttFormat', 'sttMaxSec'],
   allOf: [
     {
       if: { properties: { provider: { const: 'openai' } }, required: ['provider'] },
       then: { properties: { baseUrl: { type: 'string', minLength: 1, description: 'the API\'s base URL is required for the openai provider' } } },
+    },
+    {
+      if: { properties: { recognizer: { const: 'whisper' } }, required: ['recognizer'] },
+      then: { properties: { sttBaseUrl: { type: 'string', minLength: 1, description: 'the API\'s base URL is required for the whisper recogniser' } } },
     },
     {
       if: { properties: { delivery: { const: 'shared' } }, required: ['delivery'] },

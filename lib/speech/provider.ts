@@ -24,12 +24,13 @@ export interface SpeechProvider {
  * - timeout: no whole answer in time;
  * - auth: the provider refused the key (401, 403);
  * - not-audio: the answer is not audio this module reads;
+ * - bad-answer: a recogniser's answer is not a transcription;
  * - too-large: more audio than the limit;
  * - unavailable: the engine is not installed, the server is unreachable, or it answered an error;
  * - refused: the request itself is wrong (a voice that does not exist, a text too long);
  * - aborted: the call ended meanwhile.
  */
-export type SpeechFailure = 'timeout' | 'auth' | 'not-audio' | 'too-large' | 'unavailable' | 'refused' | 'aborted';
+export type SpeechFailure = 'timeout' | 'auth' | 'not-audio' | 'bad-answer' | 'too-large' | 'unavailable' | 'refused' | 'aborted';
 
 export class SpeechError extends Error {
   override readonly name = 'SpeechError';

@@ -10,7 +10,8 @@ import { registerPatternApi } from '../admin/patterns';
 import { collectResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
-import { sayProblems, speakerFor } from '../speech/config';
+import { inputProblems, saidForTrace, sayProblems, speakerFor, speechInputFor } from '../speech/config';
+import { promptLanguage } from '../../lib/ivr/play';
 import { put } from '../../lib/own';
 
 const OUTPUT = { collected: 0, timeout: 1, invalid: 2 } as const;
@@ -31,7 +32,7 @@ export = function register(RED: NodeAPI): void {
       return collectResults(config, (digits) => !pattern || pattern.matches(digits));
     },
     check: (config) => {
-      const say = sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts });
+      const say = [...sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts }), ...inputProblems(RED, config.speech, config.input)];
       if (say.length > 0) return say;
       if (!config.pattern) return [];
       try {
@@ -58,10 +59,25 @@ export = function register(RED: NodeAPI): void {
         language: config.language,
         pattern: config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined,
         speaker: config.speech ? speakerFor(RED, config.speech) : undefined,
+        speech: speechInputFor(RED, {
+          speech: config.speech,
+          mode: config.input,
+          telephony: engine.telephony,
+          channelId: session.channelId,
+          log: engine.log,
+          language: promptLanguage(session, config.language),
+          parameters: { startTimeoutMs: (config.firstDigitTimeoutSec ?? session.settings.firstDigitTimeoutSec ?? 5) * 1000, maxSpeechMs: config.speechMaxSec * 1000, endSilenceMs: config.endSilenceMs },
+        }),
+        speechKind: config.speechKind,
       };
       return collect(engine.telephony, session, request, signal).then((result) => {
         if (result.outcome === 'collected') put(session.vars, config.variable, result.digits);
-        return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { ...result } };
+        const spoken = result.outcome === 'timeout' ? undefined : result.spoken;
+        if (spoken) {
+          session.vars.speechText = spoken.text;
+          session.vars.speechConfidence = spoken.confidence;
+        }
+        return { output: OUTPUT[result.outcome], outcome: spoken ? `${result.outcome} ${saidForTrace(spoken)}` : result.outcome, payload: { ...result } };
       });
     },
   });

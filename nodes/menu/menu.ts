@@ -4,7 +4,18 @@ import { menuConfig } from '../../lib/schemas/elements';
 import { menuResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
-import { sayProblems, speakerFor } from '../speech/config';
+import { inputProblems, saidForTrace, sayProblems, speakerFor, speechInputFor } from '../speech/config';
+import { promptLanguage } from '../../lib/ivr/play';
+
+/** Each option's phrases: the comma-separated list of the form, trimmed, empty ones dropped. */
+function optionPhrases(phrases: readonly string[], options: number): string[][] {
+  return Array.from({ length: options }, (_, i) =>
+    (phrases[i] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== ''),
+  );
+}
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {
@@ -14,9 +25,15 @@ export = function register(RED: NodeAPI): void {
     validator: menuConfig,
     outputs: (config) => config.options.length + 2,
     results: (config) => menuResults(config),
-    check: (config) => sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts }),
+    check: (config) => {
+      const problems = [...sayProblems(config.speech, { prompts: config.prompts, invalidPrompts: config.invalidPrompts, timeoutPrompts: config.timeoutPrompts }), ...inputProblems(RED, config.speech, config.input)];
+      if (config.input !== 'keys' && optionPhrases(config.phrases, config.options.length).some((p) => p.length === 0)) problems.push('phrases: with speech input, every option needs at least one phrase');
+      return problems;
+    },
     // Not async: the call waits in menu() alone, not in a frame of this function too (the result is mapped by a reaction).
     run({ config, engine, session, signal }) {
+      const phrases = config.input === 'keys' ? undefined : optionPhrases(config.phrases, config.options.length);
+      const timeoutSec = config.timeoutSec ?? session.settings.firstDigitTimeoutSec ?? 5;
       return menu(
         engine.telephony,
         session,
@@ -24,23 +41,41 @@ export = function register(RED: NodeAPI): void {
           prompts: config.prompts,
           keys: config.options,
           repeatKey: config.repeatKey,
-          timeoutSec: config.timeoutSec ?? session.settings.firstDigitTimeoutSec ?? 5,
+          timeoutSec,
           retries: config.retries,
           invalidPrompts: config.invalidPrompts,
           timeoutPrompts: config.timeoutPrompts,
           language: config.language,
           speaker: config.speech ? speakerFor(RED, config.speech) : undefined,
+          speech: speechInputFor(RED, {
+            speech: config.speech,
+            mode: config.input,
+            telephony: engine.telephony,
+            channelId: session.channelId,
+            log: engine.log,
+            language: promptLanguage(session, config.language),
+            parameters: { startTimeoutMs: timeoutSec * 1000, maxSpeechMs: config.speechMaxSec * 1000, endSilenceMs: config.endSilenceMs },
+            phrases: phrases?.flat(),
+          }),
+          phrases,
         },
         signal,
       ).then((result) => {
         const options = config.options.length;
+        const spoken = result.outcome === 'timeout' ? undefined : result.spoken;
+        if (spoken) {
+          session.vars.speechText = spoken.text;
+          session.vars.speechConfidence = spoken.confidence;
+        }
+        const said = spoken ? ` ${saidForTrace(spoken)}` : '';
         if (result.outcome === 'option') {
           const label = config.labels[result.index];
           // Two literals, not `{ ..., ...(label ? { label } : {}), attempts }`: that gave each call's payload a hidden class of its own (issue 14).
           const payload = label ? { outcome: 'option', key: result.key, label, attempts: result.attempts } : { outcome: 'option', key: result.key, attempts: result.attempts };
-          return { output: result.index, outcome: `option ${result.key}`, payload };
+          if (spoken) Object.assign(payload, { spoken });
+          return { output: result.index, outcome: `option ${result.key}${said}`, payload };
         }
-        return { output: result.outcome === 'timeout' ? options : options + 1, outcome: result.outcome, payload: { ...result } };
+        return { output: result.outcome === 'timeout' ? options : options + 1, outcome: `${result.outcome}${said}`, payload: { ...result } };
       });
     },
   });

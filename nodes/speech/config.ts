@@ -1,5 +1,12 @@
 /** The shape of a callflow-speech config node as the element nodes see it, and how they find one. */
+import type { SpeechInput, Spoken } from '../../lib/ivr/collect';
+import { hear } from '../../lib/ivr/hear';
 import { hasSay, type Speaker } from '../../lib/ivr/say';
+import type { Logger } from '../../lib/log';
+import { mediaSettingsFrom, type MediaTelephony } from '../../lib/media/path';
+import type { SpeechEndParameters } from '../../lib/media/speech-end';
+import type { InputMode } from '../../lib/schemas/elements';
+import type { Recogniser } from '../../lib/speech/recogniser';
 import type { Synthesiser } from '../../lib/speech/synthesiser';
 import type { Node, NodeAPI } from '../red/api';
 
@@ -7,6 +14,8 @@ export interface SpeechConfigNode extends Node {
   /** Says text, when the node's settings are valid. */
   readonly speaker: Speaker | undefined;
   readonly synthesiser: Synthesiser | undefined;
+  /** Recognises speech, when the node's settings are valid and name a recogniser. */
+  readonly recogniser: Recogniser | undefined;
   /** What is wrong with the settings, otherwise. */
   readonly problems: string[];
 }
@@ -32,4 +41,59 @@ export function sayProblems(speech: string, lists: Record<string, readonly strin
   return Object.entries(lists)
     .filter(([, prompts]) => hasSay(prompts))
     .map(([field]) => `${field}: say: prompts need a speech node (the Speech setting, a callflow-speech config node)`);
+}
+
+/**
+ * The recogniser of the speech node `id` for an element. A node that is not deployed, is invalid or has no recogniser
+ * gives one that fails each recognition with that reason, so the element reports it where the user sees it.
+ */
+export function recogniserFor(RED: NodeAPI, id: string): Recogniser {
+  const node = id === '' ? null : (RED.nodes.getNode(id) as SpeechConfigNode | null);
+  if (node?.recogniser) return node.recogniser;
+  let why: string;
+  if (id === '') why = 'speech input needs a speech node (the Speech setting, a callflow-speech config node)';
+  else if (!node) why = `the speech node ${id} is not deployed`;
+  else if (node.problems.length > 0) why = `the speech node ${id} cannot recognise speech: its settings are invalid: ${node.problems.join('; ')}`;
+  else why = `the speech node ${id} has no recogniser (its Speech input setting is none)`;
+  return { identity: 'none', recognise: () => Promise.reject(new Error(why)) };
+}
+
+/** The speech input of a collect or menu node on one call (undefined: keys only). */
+export function speechInputFor(
+  RED: NodeAPI,
+  options: {
+    speech: string;
+    mode: InputMode;
+    telephony: MediaTelephony;
+    channelId: string;
+    log: Logger;
+    language: string;
+    parameters: Partial<SpeechEndParameters>;
+    phrases?: readonly string[];
+  },
+): SpeechInput | undefined {
+  if (options.mode === 'keys') return undefined;
+  const recogniser = recogniserFor(RED, options.speech);
+  const media = mediaSettingsFrom(RED.settings.callflowMedia);
+  return {
+    mode: options.mode,
+    hear: (onSpeechStart, armed, signal) => {
+      if (!media.ok) return Promise.reject(new Error(media.error));
+      return hear(options.telephony, options.channelId, { recogniser, media: media.settings, language: options.language, phrases: options.phrases, parameters: options.parameters, armed, onSpeechStart, signal, log: options.log });
+    },
+  };
+}
+
+/** The deploy check of an element's input: speech needs a speech node, and the media settings must be valid. */
+export function inputProblems(RED: NodeAPI, speech: string, mode: InputMode): string[] {
+  if (mode === 'keys') return [];
+  if (speech === '') return [`input: ${mode} input needs a speech node (the Speech setting, a callflow-speech config node with a recogniser)`];
+  const media = mediaSettingsFrom(RED.settings.callflowMedia);
+  return media.ok ? [] : [media.error];
+}
+
+/** What was said, for the trace: the text (at most 80 characters) and the confidence. */
+export function saidForTrace(spoken: Spoken): string {
+  const text = spoken.text.length > 80 ? `${spoken.text.slice(0, 80)}...` : spoken.text;
+  return `said ${JSON.stringify(text)}${spoken.confidence === null ? '' : ` (${spoken.confidence})`}`;
 }

@@ -10,6 +10,8 @@ import { AudioCache } from '../../lib/speech/cache';
 import { EspeakEngine, listEspeakVoices, type EspeakVoice } from '../../lib/speech/espeak';
 import { OpenAiSpeech } from '../../lib/speech/openai';
 import type { SpeechProvider } from '../../lib/speech/provider';
+import type { Recogniser } from '../../lib/speech/recogniser';
+import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { SPEECH_ROUTE, serveAudio } from '../../lib/speech/route';
 import { Synthesiser, type Delivery } from '../../lib/speech/synthesiser';
 import { speechConfig, type SpeechConfig } from '../../lib/schemas/speech';
@@ -42,6 +44,19 @@ function provider(config: SpeechConfig, apiKey: string): SpeechProvider {
   return new EspeakEngine({ timeoutMs, concurrency: config.concurrency });
 }
 
+function recogniser(config: SpeechConfig, apiKey: string): Recogniser | undefined {
+  if (config.recognizer !== 'whisper') return undefined;
+  return new WhisperRecogniser({
+    baseUrl: config.sttBaseUrl,
+    model: config.sttModel,
+    apiKey,
+    format: config.sttFormat,
+    timeoutMs: config.timeoutSec * 1000,
+    maxAudioMs: config.sttMaxSec * 1000,
+    concurrency: config.concurrency,
+  });
+}
+
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'speech');
   let voices: Promise<EspeakVoice[]> | undefined;
@@ -56,8 +71,9 @@ export = function register(RED: NodeAPI): void {
     node.problems = [];
     node.speaker = undefined;
     node.synthesiser = undefined;
+    node.recogniser = undefined;
     const check = speechConfig.checkForm(def);
-    const credentials = (this as unknown as { credentials?: { apiKey?: unknown } }).credentials;
+    const credentials = (this as unknown as { credentials?: { apiKey?: unknown; sttApiKey?: unknown } }).credentials;
     if (!check.ok) node.problems = check.problems;
     else if (check.value.delivery === 'http' && !RED.httpNode) node.problems.push(t('callflow-speech.errors.no-http'));
     if (!check.ok || node.problems.length > 0) {
@@ -82,8 +98,10 @@ export = function register(RED: NodeAPI): void {
       }
     }
     let synthesiser: Synthesiser;
+    let listener: Recogniser | undefined;
     try {
       synthesiser = new Synthesiser({ provider: provider(config, typeof credentials?.apiKey === 'string' ? credentials.apiKey : ''), cache, rate: config.rate, delivery, voice: config.voice, language: config.language || 'en' });
+      listener = recogniser(config, typeof credentials?.sttApiKey === 'string' ? credentials.sttApiKey : '');
     } catch (err) {
       node.problems.push((err as Error).message);
       node.error(t('callflow-speech.errors.invalid', { problems: node.problems.join('; ') }));
@@ -91,6 +109,7 @@ export = function register(RED: NodeAPI): void {
     }
     const base = (): string => `${(config.publicUrl || ownUrl(RED)).replace(/\/+$/, '')}${nodeRoot(RED)}${SPEECH_ROUTE}`;
     node.synthesiser = synthesiser;
+    node.recogniser = listener;
     node.speaker = {
       media: (text, language, signal) => {
         if (delivery.kind === 'http' && delivery.urlPrefix === '') delivery.urlPrefix = base();
@@ -103,5 +122,5 @@ export = function register(RED: NodeAPI): void {
       done();
     });
   }
-  RED.nodes.registerType('callflow-speech', SpeechNode as unknown as (this: Node, def: NodeDef) => void, { credentials: { apiKey: { type: 'password' } } });
+  RED.nodes.registerType('callflow-speech', SpeechNode as unknown as (this: Node, def: NodeDef) => void, { credentials: { apiKey: { type: 'password' }, sttApiKey: { type: 'password' } } });
 };

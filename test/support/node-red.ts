@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import helper from 'node-red-node-test-helper';
 import amd = require('../../nodes/amd/amd');
+import bot = require('../../nodes/bot/bot');
 import answer = require('../../nodes/answer/answer');
 import asterisk = require('../../nodes/asterisk/asterisk');
 import callEnd = require('../../nodes/call-end/call-end');
@@ -70,7 +71,7 @@ export function coreNode(file: string): unknown {
   return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] })) as unknown;
 }
 
-export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr, questions, questionnaire, speech, amd] as unknown as NodeModule[]).map(asDeployed);
+export const NODES = ([asterisk, routing, entry, answer, play, collect, menu, transfer, response, set, record, hangup, callEnd, store, releases, campaign, contacts, dialer, result, report, blocklist, meetings, conference, meetingControl, httpIvr, questions, questionnaire, speech, amd, bot] as unknown as NodeModule[]).map(asDeployed);
 
 export type TestNode = EventEmitter & {
   id: string;

@@ -1,0 +1,86 @@
+/**
+ * Listening for what a caller says: the call's media path (path.ts, through a snoop, so prompts can play meanwhile)
+ * feeds the end-of-speech detector (speech-end.ts) 20 ms frames. `onSpeechStart` fires once when speech starts (to
+ * stop a prompt: barge-in). A real-time limit applies as well, as AMD() has one: when frames stall or never come, no
+ * speech within startTimeoutMs (plus a second) is no speech, and speech going on past maxSpeechMs + endSilenceMs (plus a
+ * second) ends with what was heard. The call hanging up is `hangup`. The path is always closed before this resolves.
+ */
+import type { Logger } from '../log';
+import { openMediaPath, type MediaSettings, type MediaTelephony } from './path';
+import { SpeechEndDetector, type SpeechEnd, type SpeechEndParameters } from './speech-end';
+
+export interface ListenOptions {
+  parameters?: Partial<SpeechEndParameters>;
+  /** The audio's rate (default 16000: what recognisers prefer). */
+  rate?: 8000 | 16000;
+  /** The wait for speech to start counts from when this settles (a prompt plays until then); absent: from the start. */
+  armed?: Promise<void>;
+  /** Once, when speech starts. */
+  onSpeechStart?: () => void;
+  /** The call's signal (it ended). */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export type Heard = SpeechEnd | { outcome: 'hangup' };
+
+/** Slack given to the audio's own clock before the real-time limit decides. */
+const REAL_TIME_SLACK_MS = 1000;
+
+export async function listenForSpeech(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: ListenOptions): Promise<Heard> {
+  const rate = options.rate ?? 16000;
+  const detector = new SpeechEndDetector(rate, options.parameters, options.armed === undefined);
+  const p = detector.parameters;
+  let settle!: (h: Heard) => void;
+  const done = new Promise<Heard>((resolve) => (settle = resolve));
+  let finished = false;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (h: Heard): void => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    settle(h);
+  };
+  const onAudio = (frame: Int16Array): void => {
+    if (finished) return;
+    const wasStarted = detector.started;
+    const r = detector.feed(frame);
+    if (!wasStarted && detector.started) {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(detector.timeUp()), p.maxSpeechMs + p.endSilenceMs + REAL_TIME_SLACK_MS);
+      try {
+        options.onSpeechStart?.();
+      } catch (err) {
+        options.log.warn(`speech start on call ${callChannelId}: ${(err as Error).message}`);
+      }
+    }
+    if (r) finish(r);
+  };
+  const onAbort = (): void => finish({ outcome: 'hangup' });
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, onAudio, signal: options.signal, log: options.log });
+    const armStart = (): void => {
+      if (finished || detector.started) return;
+      detector.waitFrom();
+      timer = setTimeout(() => finish(detector.timeUp()), p.startTimeoutMs + REAL_TIME_SLACK_MS);
+    };
+    if (options.armed) void options.armed.then(armStart);
+    else armStart();
+    path.onEnded((why) => {
+      if (options.signal.aborted) return;
+      // The path ended under us (its channel was hung up elsewhere): what was heard decides.
+      finish(detector.timeUp());
+      options.log.debug(`listening on call ${callChannelId}: media path ended (${why})`);
+    });
+    const heard = await done;
+    await path.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done');
+    return heard;
+  } catch (err) {
+    if (options.signal.aborted) return { outcome: 'hangup' };
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * callflow-bot: a robot conversation on the call (lib/ivr/bot.ts): the speech node says the greeting and the bot's
+ * replies and recognises the caller; the text goes to a bot endpoint (a webhook or OpenAI-compatible chat completions,
+ * its key in the credentials); outputs: ended by the bot, transfer asked (queue and data for a transfer node), turn
+ * limit. The transcript lands in msg.call.vars.botTranscript (bounded), which the call-end report carries.
+ */
+import { converse } from '../../lib/ivr/bot';
+import { promptLanguage } from '../../lib/ivr/play';
+import { botConfig } from '../../lib/schemas/bot';
+import { HttpBot } from '../../lib/speech/bot';
+import { defineElement } from '../element/element';
+import type { NodeAPI } from '../red/api';
+import { inputProblems, speakerFor, speechInputFor } from '../speech/config';
+
+const OUTPUT = { ended: 0, transfer: 1, 'turn-limit': 2 } as const;
+
+export = function register(RED: NodeAPI): void {
+  defineElement(RED, {
+    type: 'callflow-bot',
+    element: 'bot',
+    dir: __dirname,
+    validator: botConfig,
+    outputs: () => 3,
+    credentials: { apiKey: { type: 'password' } },
+    check: (config) => {
+      const problems = inputProblems(RED, config.speech, 'speech').map((p) => p.replace(/^input: speech input/, 'speech: the robot'));
+      try {
+        new HttpBot({ kind: config.kind, url: config.url, apiKey: '' });
+      } catch (err) {
+        problems.push(`url: ${(err as Error).message}`);
+      }
+      return problems;
+    },
+    async run({ config, node, engine, session, signal }) {
+      const credentials = (node as unknown as { credentials?: { apiKey?: unknown } }).credentials;
+      const endpoint = new HttpBot({
+        kind: config.kind,
+        url: config.url,
+        model: config.model,
+        instructions: config.instructions,
+        apiKey: typeof credentials?.apiKey === 'string' ? credentials.apiKey : '',
+        timeoutMs: config.timeoutSec * 1000,
+      });
+      const language = promptLanguage(session, config.language);
+      const speech = speechInputFor(RED, {
+        speech: config.speech,
+        mode: 'speech',
+        telephony: engine.telephony,
+        channelId: session.channelId,
+        log: engine.log,
+        language,
+        parameters: { startTimeoutMs: config.startTimeoutSec * 1000, maxSpeechMs: config.speechMaxSec * 1000, endSilenceMs: config.endSilenceMs },
+      });
+      const speaker = speakerFor(RED, config.speech);
+      if (!speech || !speaker) throw new Error('the robot needs a speech node (the Speech setting)');
+      const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, language: config.language }, signal);
+      session.vars.botTranscript = result.transcript;
+      session.vars.botTurns = result.turns;
+      if (result.outcome === 'transfer') {
+        session.vars.botQueue = result.queue;
+        session.vars.botData = result.data;
+        return { output: OUTPUT.transfer, outcome: `transfer ${result.queue}`, payload: { outcome: 'transfer', queue: result.queue, data: result.data, turns: result.turns } };
+      }
+      return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { outcome: result.outcome, turns: result.turns } };
+    },
+  });
+};

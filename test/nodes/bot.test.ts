@@ -1,0 +1,153 @@
+/**
+ * callflow-bot end to end on the simulated Asterisk: espeak-ng says the greeting and the replies (skipped, saying so,
+ * where it is not installed), a stand-in server on localhost is both the recogniser (a fixed text per request) and the
+ * bot (a webhook); the caller's speech is the simulator's speech-like audio. Transfer with its queue and data,
+ * the transcript in the call variables and the call-end report, a hostile bot answer on the error output.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { NODES, coreNode, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { readExamples } from '../../lib/playground/home';
+import { useAppServer } from '../support/app-server';
+
+const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
+
+describe('callflow-bot', function () {
+  useNodeRed();
+  const simulator = useSimulator(20);
+  const app = useAppServer();
+  let nodeApp: http.RequestListener | undefined;
+  let server: http.Server;
+  let publicUrl = '';
+  let dir = '';
+  before(async function () {
+    server = http.createServer((req, res) => (nodeApp ? nodeApp(req, res) : res.writeHead(503).end()));
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(function () {
+    server.closeAllConnections();
+    server.close();
+  });
+  beforeEach(function () {
+    if (!hasEspeak) {
+      console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
+      this.skip();
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bot-'));
+  });
+  afterEach(function () {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const captureHttpNode = (RED: { httpNode?: unknown }): void => {
+    nodeApp = RED.httpNode as http.RequestListener;
+  };
+
+  async function deploy(settings: object = {}): Promise<void> {
+    await helper.load(
+      [...NODES, captureHttpNode] as never,
+      ivrFlow(
+        simulator(),
+        [
+          { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['bot']] },
+          {
+            id: 'bot',
+            type: 'callflow-bot',
+            speech: 'sp',
+            kind: 'webhook',
+            url: app.url('/bot'),
+            model: '',
+            instructions: '',
+            greeting: 'Hello, how can I help?',
+            maxTurns: 5,
+            timeoutSec: 5,
+            startTimeoutSec: 5,
+            speechMaxSec: 10,
+            endSilenceMs: 600,
+            language: 'en',
+            onError: 'output',
+            ...settings,
+            wires: [['ended'], ['transfer'], ['limit'], ['error']],
+          },
+          { id: 'ended', type: 'helper' },
+          { id: 'transfer', type: 'helper' },
+          { id: 'limit', type: 'helper' },
+          { id: 'error', type: 'helper' },
+          { id: 'end', type: 'callflow-call-end', connection: 'a1', flow: 'main', wires: [['report']] },
+          { id: 'report', type: 'helper' },
+        ],
+        ['bot'],
+        { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'w', sttFormat: 'json', sttMaxSec: 20 }] },
+      ),
+      { ...CREDS, bot: { apiKey: 'bot-key' } },
+    );
+    await connected();
+  }
+
+  it('talks until the bot asks for a transfer: queue and data for a transfer node, the transcript in vars and the call-end report', async function () {
+    let turns = 0;
+    app.handler = (req, res) => {
+      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: turns === 0 ? 'I want to order.' : 'Four two.' }));
+      turns += 1;
+      const answer = turns === 1 ? { reply: 'What is your order number?', action: 'continue' } : { reply: 'Connecting you.', action: 'transfer', queue: 'sales', data: { order: '42' } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    };
+    await deploy();
+    const out = nextMessage<CallMsg>(node('transfer'), 30_000);
+    const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { waitFor: 'playback-end' }, { say: 700 }, { wait: 60_000 }] });
+    const msg = await out;
+    assert.deepEqual(msg.payload, { outcome: 'transfer', queue: 'sales', data: { order: '42' }, turns: 2 });
+    assert.equal(msg.call.vars.botQueue, 'sales');
+    assert.deepEqual(msg.call.vars.botTranscript, [
+      { role: 'caller', text: 'I want to order.' },
+      { role: 'bot', text: 'What is your order number?' },
+      { role: 'caller', text: 'Four two.' },
+      { role: 'bot', text: 'Connecting you.' },
+    ]);
+    assert.equal(msg.call.trace.at(-1)?.outcome, 'transfer sales');
+    const bot = app.received.filter((r) => r.url === '/bot');
+    assert.equal(bot[0]?.headers.authorization, 'Bearer bot-key');
+    assert.equal(call.report().heard.length, 3, 'greeting and two replies played');
+    const report = nextMessage<CallEndMsg>(node('report'), 30_000);
+    call.hangup();
+    assert.deepEqual((await report).payload.transcript, msg.call.vars.botTranscript, 'the call-end report carries the transcript');
+  });
+
+  it('a bot answer that is not allowed (an unknown action) goes to the error output with the reason', async function () {
+    app.handler = (req, res) => {
+      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"hello"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"ok","action":"dial","queue":"SIP/evil"}');
+    };
+    await deploy();
+    const out = nextMessage<CallMsg & { error: { message: string } }>(node('error'), 30_000);
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { wait: 60_000 }] });
+    assert.match((await out).error.message, /answered an action that is not continue, end or transfer: "dial"/);
+  });
+
+  describe('the "Intelligent robot" example', function () {
+    it('runs with no network: the stand-in recogniser and bot are http in flows of the same Node-RED; the caller is put through to sales', async function () {
+      const found = readExamples().find((e) => e.name === 'Intelligent robot');
+      if (!found) throw new Error('no example "Intelligent robot"');
+      const nodes = found.nodes.map((n) => {
+        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+        if (n.type === 'callflow-speech') return { ...n, publicUrl, directory: dir, sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', publicUrl) };
+        if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', publicUrl) };
+        return n.connection ? { ...n, connection: 'a1' } : n;
+      });
+      await helper.load([...NODES, captureHttpNode, coreNode('network/21-httpin.js'), coreNode('function/10-function.js')] as never, nodes, CREDS);
+      await connected(String(nodes.find((n) => n.type === 'callflow-entry')?.id));
+      const call = simulator().placeCall({ from: '+15550100', to: '500', args: ['robot'], script: [{ waitFor: 'playback-end' }, { say: 900 }, { waitFor: 'playback-end' }, { say: 900 }, { wait: 20_000 }] });
+      const report = await call.ended();
+      // greeting, "Shall I put you through...", "Connecting you to sales.", the transfer notice.
+      assert.equal(report.heard.length, 4, report.heard.map((h) => h.media).join());
+      assert.ok(report.heard.every((h) => h.outcome === 'done' && /\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media)));
+    });
+  });
+});

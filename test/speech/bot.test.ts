@@ -1,0 +1,189 @@
+/**
+ * The robot: bot endpoints through a stand-in server on localhost (webhook and OpenAI-compatible chat), their hostile
+ * answers refused or bounded; and a conversation on the simulated Asterisk (lib/ivr/bot.ts): greeting, listening with
+ * a stand-in recogniser, the bot's replies said, until a transfer, the bot ending, or the turn limit.
+ */
+import assert from 'node:assert/strict';
+import { CallRegistry } from '../../lib/call/registry';
+import type { CallSession } from '../../lib/call/session';
+import { converse, sayPrompt, type ConverseRequest } from '../../lib/ivr/bot';
+import { hear } from '../../lib/ivr/hear';
+import type { MediaSettings } from '../../lib/media/path';
+import { HttpBot, MAX_REPLY_CHARS, readTurn } from '../../lib/speech/bot';
+import { SpeechError } from '../../lib/speech/provider';
+import { WhisperRecogniser } from '../../lib/speech/whisper';
+import { useAppServer } from '../support/app-server';
+import { inbound, rig, type Rig } from '../support/telephony';
+
+const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16' };
+
+function badAnswer(message: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof SpeechError, String(e));
+    assert.equal(e.reason, 'bad-answer', e.message);
+    assert.match(e.message, message);
+    return true;
+  };
+}
+
+describe('the robot', function () {
+  const app = useAppServer();
+
+  describe('bot endpoints (stand-in server)', function () {
+    it('webhook: posts call, turn, text and history with the key; reads reply, action, queue and data', async function () {
+      app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reply: 'Connecting you.', action: 'transfer', queue: 'sales', data: { order: '42', vip: true } }));
+      const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: 'bot-key' });
+      const turn = await bot.turn({ call: 'c1', turn: 2, text: 'my order', history: [{ role: 'caller', text: 'hi' }] });
+      assert.deepEqual(turn, { reply: 'Connecting you.', action: 'transfer', queue: 'sales', data: { order: '42', vip: true } });
+      const r = await app.arrival(1);
+      assert.equal(r.url, '/bot');
+      assert.equal(r.headers.authorization, 'Bearer bot-key');
+      assert.deepEqual(JSON.parse(r.body), { call: 'c1', turn: 2, text: 'my order', history: [{ role: 'caller', text: 'hi' }] });
+    });
+
+    it('chat: OpenAI-compatible messages; plain content is a reply that continues, JSON content is read as the webhook answer', async function () {
+      let content = 'Sure, what is your order number?';
+      app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+      const bot = new HttpBot({ kind: 'chat', url: app.url(''), model: 'gpt-x', instructions: 'Be brief.', apiKey: '' });
+      assert.deepEqual(await bot.turn({ call: 'c1', turn: 1, text: 'hello', history: [{ role: 'bot', text: 'Hi!' }] }), { reply: 'Sure, what is your order number?', action: 'continue', data: {} });
+      const r = await app.arrival(1);
+      assert.equal(r.url, '/v1/chat/completions');
+      assert.deepEqual(JSON.parse(r.body), {
+        model: 'gpt-x',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'assistant', content: 'Hi!' },
+          { role: 'user', content: 'hello' },
+        ],
+      });
+      content = '{"reply":"Goodbye.","action":"end"}';
+      assert.deepEqual(await bot.turn({ call: 'c1', turn: 2, text: 'bye', history: [] }), { reply: 'Goodbye.', action: 'end', data: {} });
+    });
+
+    it('hostile answers: unknown actions, queue names that are not names, bad data and garbage are refused, saying what; text is bounded', function () {
+      const shown = 'bot (http://x)';
+      assert.throws(() => readTurn({ reply: 'x', action: 'dial', queue: 'q' }, shown), badAnswer(/an action that is not continue, end or transfer: "dial"/));
+      assert.throws(() => readTurn({ reply: 'x', action: 'transfer', queue: 'sales,1;rm' }, shown), badAnswer(/a queue that is not a queue name .*"sales,1;rm"/));
+      assert.throws(() => readTurn({ reply: 'x', action: 'transfer' }, shown), badAnswer(/not a queue name/));
+      assert.throws(() => readTurn({ reply: 'x', data: { 'a-b': 1 } }, shown), badAnswer(/a data name that is not a name: "a-b"/));
+      assert.throws(() => readTurn({ reply: 'x', data: { a: { b: 1 } } }, shown), badAnswer(/data a that is not text, a number or true\/false/));
+      assert.throws(() => readTurn({ reply: 'x', data: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }, shown), badAnswer(/data of 21 entries/));
+      assert.throws(() => readTurn([1], shown), badAnswer(/not an object/));
+      assert.throws(() => readTurn({ reply: 5 }, shown), badAnswer(/a reply that is not text/));
+      const long = readTurn({ reply: `a\u0000b\u202e${'x'.repeat(5000)}`, data: { note: 'y'.repeat(500) } }, shown);
+      assert.equal(long.action, 'continue');
+      assert.ok(long.reply.startsWith('a b x'));
+      assert.ok(long.reply.length <= MAX_REPLY_CHARS + 3, String(long.reply.length));
+      assert.ok(String(long.data.note).length <= 203);
+      assert.equal(sayPrompt('a {vars.pin} b'), 'say:a {{vars.pin}} b', "a reply's braces are said, not read as variables");
+    });
+
+    it('garbage, refusals and silence from the endpoint fail the turn with the reason', async function () {
+      const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: 'k', timeoutMs: 200 });
+      app.handler = (_req, res) => res.writeHead(200).end('<html>');
+      await assert.rejects(bot.turn({ call: 'c', turn: 1, text: '', history: [] }), badAnswer(/not JSON \(6 bytes\)/));
+      app.handler = (_req, res) => res.writeHead(401).end('no');
+      await assert.rejects(bot.turn({ call: 'c', turn: 1, text: '', history: [] }), /refused the API key \(HTTP 401\)/);
+      app.handler = () => undefined;
+      await assert.rejects(bot.turn({ call: 'c', turn: 1, text: '', history: [] }), /did not answer within 200 ms/);
+      assert.throws(() => new HttpBot({ kind: 'webhook', url: 'file:///etc/passwd', apiKey: '' }), /must be http\(s\)/);
+    });
+  });
+
+  describe('a conversation on the simulator', function () {
+    let r: Rig;
+    let registry: CallRegistry;
+    beforeEach(async function () {
+      r = await rig({ sim: { speed: 20 } });
+      registry = new CallRegistry(r.conn, { connectionId: 'c1', logger: r.log });
+    });
+    afterEach(async function () {
+      registry.dispose();
+      await r.close();
+    });
+
+    /** A call whose caller speaks after each prompt ends, `times` times; its session. */
+    async function call(times: number): Promise<{ session: CallSession; id: string }> {
+      const sessions = new Promise<CallSession>((resolve) => registry.onCall(resolve));
+      const script = [...Array.from({ length: times }, () => [{ waitFor: 'playback-end' as const }, { say: 700 }]).flat(), { wait: 60_000 }];
+      const id = await inbound(r, { from: '+15550100', to: '100', script });
+      return { session: await sessions, id };
+    }
+
+    function request(said: string[], bot: HttpBot, maxTurns = 5, onSay: () => void = () => undefined): ConverseRequest {
+      return {
+        endpoint: bot,
+        greeting: 'Hello, how can I help?',
+        maxTurns,
+        language: 'en',
+        speaker: {
+          media: (text) => {
+            said.push(text);
+            onSay();
+            return Promise.resolve('sound:demo-congrats');
+          },
+        },
+        speech: {
+          mode: 'speech',
+          hear: (onSpeechStart, armed, signal) =>
+            hear(r.conn, activeCall, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, signal, log: r.log }),
+        },
+      };
+    }
+    let activeCall = '';
+
+    it('greets, listens, sends the text, says the replies, until the bot asks for a transfer (queue and data)', async function () {
+      let turns = 0;
+      app.handler = (req, res, got) => {
+        if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: turns === 0 ? 'I want to order.' : '42' }));
+        turns += 1;
+        const answer = turns === 1 ? { reply: 'What is your order number?', action: 'continue' } : { reply: 'Connecting you.', action: 'transfer', queue: 'sales', data: { order: (JSON.parse(got.body) as { text: string }).text } };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      };
+      const { session, id } = await call(2);
+      activeCall = id;
+      const said: string[] = [];
+      const result = await converse(r.conn, session, request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' })), session.signal);
+      assert.deepEqual(result, {
+        outcome: 'transfer',
+        turns: 2,
+        queue: 'sales',
+        data: { order: '42' },
+        transcript: [
+          { role: 'caller', text: 'I want to order.' },
+          { role: 'bot', text: 'What is your order number?' },
+          { role: 'caller', text: '42' },
+          { role: 'bot', text: 'Connecting you.' },
+        ],
+      });
+      assert.deepEqual(said, ['Hello, how can I help?', 'What is your order number?', 'Connecting you.']);
+      assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
+    });
+
+    it('the turn limit: the last reply is said and the conversation ends there', async function () {
+      app.handler = (req, res) => {
+        if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"hmm"}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Tell me more.","action":"continue"}');
+      };
+      const { session, id } = await call(1);
+      activeCall = id;
+      const said: string[] = [];
+      const result = await converse(r.conn, session, request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 1), session.signal);
+      assert.equal(result.outcome, 'turn-limit');
+      assert.deepEqual(said, ['Hello, how can I help?', 'Tell me more.']);
+    });
+
+    it('the caller hangs up mid-conversation: it ends as any wait does, and the bot is not asked', async function () {
+      const { session, id } = await call(0);
+      activeCall = id;
+      const said: string[] = [];
+      let greeted!: () => void;
+      const greeting = new Promise<void>((resolve) => (greeted = resolve));
+      const running = converse(r.conn, session, request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 5, () => greeted()), session.signal);
+      await greeting;
+      r.sim.call(id).hangup(16);
+      await assert.rejects(running);
+      assert.equal(app.received.filter((x) => x.url === '/bot').length, 0);
+    });
+  });
+});
