@@ -7,7 +7,7 @@
  */
 import type { CallSession } from '../call/session';
 import { put } from '../own';
-import type { CollectConfig, MenuConfig, RecordConfig, ResponseConfig, TransferConfig } from '../schemas/elements';
+import { QUEUE_NAME_PATTERN, type CollectConfig, type MenuConfig, type RecordConfig, type ResponseConfig, type TransferConfig } from '../schemas/elements';
 
 /** One result an element may take in a test. */
 export interface TestResult {
@@ -176,5 +176,44 @@ export function httpIvrResults(returns: readonly string[]): TestResult[] {
     ...returns.map((name, output): TestResult => ({ result: `return ${name}`, output, outcome: `return ${name}`, apply: () => ({ payload: { outcome: 'return', output: name } }) })),
     { result: 'ended', output: null, outcome: 'hangup', then: 'ends' },
     { result: 'transferred', output: null, outcome: 'connected', then: 'handed-off' },
+  ];
+}
+
+/** Answering-machine detection: one result per status, on its output, with AMDSTATUS and AMDCAUSE as AMD() sets them. */
+export function amdResults(): TestResult[] {
+  return (['HUMAN', 'MACHINE', 'NOTSURE'] as const).map((status, output): TestResult => {
+    const outcome = status === 'NOTSURE' ? 'notsure' : status.toLowerCase();
+    return {
+      result: outcome,
+      output,
+      outcome,
+      apply: (s) => {
+        s.vars.AMDSTATUS = status;
+        s.vars.AMDCAUSE = 'FLOWTEST';
+        return { payload: { outcome, status, cause: 'FLOWTEST' } };
+      },
+    };
+  });
+}
+
+const QUEUE_NAME = new RegExp(QUEUE_NAME_PATTERN);
+
+/** The robot: the bot ended the call, asked for a transfer (to the queue given, checked as a transfer checks it), or the turn limit came. */
+export function botResults(): TestResult[] {
+  return [
+    { result: 'ended', output: 0, outcome: 'ended', apply: () => ({ payload: { outcome: 'ended', turns: 0 } }) },
+    {
+      result: 'transfer',
+      output: 1,
+      outcome: 'transfer',
+      value: { name: 'message', required: true },
+      apply: (s, queue) => {
+        if (queue === undefined || !QUEUE_NAME.test(queue)) return `needs the queue the bot asks for (letters, digits, _ . -, 1 to 80), got ${JSON.stringify(queue ?? null)}`;
+        s.vars.botQueue = queue;
+        s.vars.botData = {};
+        return { payload: { outcome: 'transfer', queue, data: {}, turns: 0 } };
+      },
+    },
+    { result: 'turn-limit', output: 2, outcome: 'turn-limit', apply: () => ({ payload: { outcome: 'turn-limit', turns: 0 } }) },
   ];
 }

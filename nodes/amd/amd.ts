@@ -2,6 +2,7 @@
  * callflow-amd: answering-machine detection on the call (lib/media/detect.ts): human, machine or not sure, with
  * AMD()'s parameters; AMDSTATUS and AMDCAUSE land in msg.call.vars as AMD() sets them on the channel.
  */
+import { amdResults } from '../../lib/flow-test/results';
 import { detectMachine } from '../../lib/media/detect';
 import { mediaSettingsFrom } from '../../lib/media/path';
 import { amdConfig } from '../../lib/schemas/amd';
@@ -18,6 +19,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: amdConfig,
     outputs: () => 3,
+    results: () => amdResults(),
     check: () => {
       const m = media();
       return m.ok ? [] : [m.error];

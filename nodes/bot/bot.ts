@@ -4,6 +4,7 @@
  * its key in the credentials); outputs: ended by the bot, transfer asked (queue and data for a transfer node), turn
  * limit. The transcript lands in msg.call.vars.botTranscript (bounded), which the call-end report carries.
  */
+import { botResults } from '../../lib/flow-test/results';
 import { converse } from '../../lib/ivr/bot';
 import { promptLanguage } from '../../lib/ivr/play';
 import { botConfig } from '../../lib/schemas/bot';
@@ -21,6 +22,7 @@ export = function register(RED: NodeAPI): void {
     dir: __dirname,
     validator: botConfig,
     outputs: () => 3,
+    results: () => botResults(),
     credentials: { apiKey: { type: 'password' } },
     check: (config) => {
       const problems = inputProblems(RED, config.speech, 'speech').map((p) => p.replace(/^input: speech input/, 'speech: the robot'));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { CallSession } from '../../lib/call/session';
 import { failureReason } from '../../lib/ivr/transfer';
-import { collectResults, FAILURES, menuResults } from '../../lib/flow-test/results';
+import { amdResults, botResults, collectResults, FAILURES, menuResults } from '../../lib/flow-test/results';
 import { flowTestTelephony, FlowTestRefusal } from '../../lib/flow-test/telephony';
 import { collectConfig, menuConfig } from '../../lib/schemas/elements';
 
@@ -35,6 +35,18 @@ describe('flow test results', function () {
     const config = menuConfig.checkForm({ prompts: ['sound:x'], options: ['1', '#'], labels: ['sales', ''] });
     assert.ok(config.ok);
     assert.deepEqual(menuResults(config.value).map((r) => [r.result, r.output]), [['option 1', 0], ['option #', 1], ['timeout', 2], ['invalid', 3]]);
+  });
+
+  it('gives answering-machine detection one result per status, with AMDSTATUS in the variables, and the robot a transfer only to a valid queue', function () {
+    assert.deepEqual(amdResults().map((r) => [r.result, r.output]), [['human', 0], ['machine', 1], ['notsure', 2]]);
+    const s = session();
+    amdResults()[1]?.apply?.(s, undefined);
+    assert.equal(s.vars.AMDSTATUS, 'MACHINE');
+    const transfer = botResults().find((r) => r.result === 'transfer');
+    assert.match(transfer?.apply?.(s, 'sales;rm') as string, /^needs the queue/);
+    assert.equal(s.vars.botQueue, undefined, 'nothing set by a refused queue');
+    assert.deepEqual(transfer?.apply?.(s, 'sales'), { payload: { outcome: 'transfer', queue: 'sales', data: {}, turns: 0 } });
+    assert.equal(s.vars.botQueue, 'sales');
   });
 
   it('refuses every request that would reach Asterisk, naming it', async function () {
