@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { SpeechError } from './provider';
+import { SpeechError, outsideText } from './provider';
 
 export interface PostAnswer {
   status: number;
@@ -50,4 +50,19 @@ export function postBounded(url: URL, headers: Record<string, string>, body: Buf
     req.on('error', (err) => finish(new SpeechError('unavailable', `${shown} could not be reached (${err.message})`)));
     req.end(body);
   });
+}
+
+/** ": <message>" from an error answer ({"error":{"message":...}} as OpenAI sends it, else its text), or ''. */
+export function errorMessage(body: Buffer): string {
+  const text = body.subarray(0, 4000).toString('utf8');
+  let message = text;
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof parsed.error === 'object' ? parsed.error?.message : (parsed.error ?? parsed.message);
+    if (typeof m === 'string') message = m;
+  } catch {
+    // not JSON: its text
+  }
+  const shown = outsideText(message, 200);
+  return shown ? `: ${shown}` : '';
 }

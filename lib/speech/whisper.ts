@@ -13,8 +13,7 @@
  * its origin, and its status and message, never the key.
  */
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import { errorMessage, postBounded } from './post';
 import { Slots } from './slots';
 import { SpeechError, outsideText } from './provider';
 import { recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
@@ -72,11 +71,6 @@ function multipart(boundary: string, fields: Record<string, string>, wav: Buffer
   return Buffer.concat(parts);
 }
 
-interface Answer {
-  status: number;
-  body: Buffer;
-}
-
 export class WhisperRecogniser implements Recogniser {
   readonly identity: string;
   private readonly url: URL;
@@ -107,7 +101,9 @@ export class WhisperRecogniser implements Recogniser {
     const boundary = `callflow${randomBytes(12).toString('hex')}`;
     const language = /^[a-z]{2,3}/.exec(request.language)?.[0] ?? '';
     const body = multipart(boundary, { model: this.options.model, response_format: this.format, language, prompt: promptOf(request.phrases) }, encodeWav(request.audio));
-    const answer = await this.slots.run(() => this.post(body, boundary, request.signal), request.signal);
+    const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'application/json' };
+    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    const answer = await this.slots.run(() => postBounded(this.url, headers, body, { timeoutMs: this.timeoutMs, maxBytes: this.maxBytes, shown: this.shown, signal: request.signal }), request.signal);
     if (answer.status === 401 || answer.status === 403) throw new SpeechError('auth', `${this.shown} refused the API key (HTTP ${answer.status})${errorMessage(answer.body)}`);
     if (answer.status < 200 || answer.status > 299) {
       throw new SpeechError(answer.status >= 400 && answer.status < 500 ? 'refused' : 'unavailable', `${this.shown} answered HTTP ${answer.status}${errorMessage(answer.body)}`);
@@ -136,58 +132,4 @@ export class WhisperRecogniser implements Recogniser {
     return { text: recognisedText(text), confidence: confidence === null ? null : Math.round(confidence * 1000) / 1000 };
   }
 
-  private post(body: Buffer, boundary: string, signal: AbortSignal | undefined): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new SpeechError('aborted', `${this.shown}: cancelled`));
-        return;
-      }
-      const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length), accept: 'application/json' };
-      if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
-      const client = this.url.protocol === 'https:' ? https : http;
-      let settled = false;
-      const finish = (err: SpeechError | undefined, value?: Answer): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(value as Answer);
-      };
-      const req = client.request(this.url, { method: 'POST', headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > this.maxBytes) finish(new SpeechError('too-large', `${this.shown} sent more than ${this.maxBytes} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.on('error', (err) => finish(new SpeechError('unavailable', `${this.shown}: the answer was cut short (${err.message})`)));
-        res.on('aborted', () => finish(new SpeechError('unavailable', `${this.shown}: the answer was cut short`)));
-      });
-      const timer = setTimeout(() => finish(new SpeechError('timeout', `${this.shown} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      const onAbort = (): void => finish(new SpeechError('aborted', `${this.shown}: cancelled`));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (err) => finish(new SpeechError('unavailable', `${this.shown} could not be reached (${err.message})`)));
-      req.end(body);
-    });
-  }
-}
-
-/** ": <message>" from an error answer ({"error":{"message":...}} as OpenAI sends it, else its text), or ''. */
-function errorMessage(body: Buffer): string {
-  const text = body.subarray(0, 4000).toString('utf8');
-  let message = text;
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof parsed.error === 'object' ? parsed.error?.message : (parsed.error ?? parsed.message);
-    if (typeof m === 'string') message = m;
-  } catch {
-    // not JSON: its text
-  }
-  const shown = outsideText(message, 200);
-  return shown ? `: ${shown}` : '';
 }
