@@ -83,8 +83,9 @@ describe('the Flow test panel in a real browser', function () {
       const bad = path.join(dir, 'bad.json');
       fs.writeFileSync(bad, JSON.stringify({ flow: 'support', results: [{ node: '<img src=x onerror=alert(1)>' }] }));
       await panel().locator('input.callflow-ft-file').setInputFiles(bad);
+      // The list still shows the run before until the file is read: wait for the refusal itself.
       const problems = panel().locator('.callflow-ft-problems li');
-      await problems.nth(1).waitFor();
+      await problems.filter({ hasText: 'bad.json is not a flow test case:' }).waitFor();
       assert.deepEqual(await problems.allTextContents(), ['bad.json is not a flow test case:', "results.0.result: is required"]);
       assert.deepEqual(running().browser.errors(), []);
     } finally {
