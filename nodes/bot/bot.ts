@@ -6,7 +6,6 @@
  */
 import { botResults } from '../../lib/flow-test/results';
 import { converse } from '../../lib/ivr/bot';
-import { promptLanguage } from '../../lib/ivr/play';
 import { botConfig } from '../../lib/schemas/bot';
 import { HttpBot } from '../../lib/speech/bot';
 import { defineElement } from '../element/element';
@@ -43,16 +42,7 @@ export = function register(RED: NodeAPI): void {
         apiKey: typeof credentials?.apiKey === 'string' ? credentials.apiKey : '',
         timeoutMs: config.timeoutSec * 1000,
       });
-      const language = promptLanguage(session, config.language);
-      const speech = speechInputFor(RED, {
-        speech: config.speech,
-        mode: 'speech',
-        telephony: engine.telephony,
-        channelId: session.channelId,
-        log: engine.log,
-        language,
-        parameters: { startTimeoutMs: config.startTimeoutSec * 1000, maxSpeechMs: config.speechMaxSec * 1000, endSilenceMs: config.endSilenceMs },
-      });
+      const speech = speechInputFor(RED, 'speech', config, engine, session, config.startTimeoutSec * 1000);
       const speaker = speakerFor(RED, config.speech);
       if (!speech || !speaker) throw new Error('the robot needs a speech node (the Speech setting)');
       const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, language: config.language }, signal);

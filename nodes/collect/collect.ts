@@ -11,7 +11,6 @@ import { collectResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 import { inputProblems, saidForTrace, sayProblems, speakerFor, speechInputFor } from '../speech/config';
-import { promptLanguage } from '../../lib/ivr/play';
 import { put } from '../../lib/own';
 
 const OUTPUT = { collected: 0, timeout: 1, invalid: 2 } as const;
@@ -46,11 +45,12 @@ export = function register(RED: NodeAPI): void {
     // Not async: the call waits in collect() alone, not in a frame of this function too (the result is mapped by a reaction).
     run({ config, engine, session, signal }) {
       // One literal with the pattern in it: `{ ...request, pattern }` gave each call's request a hidden class of its own (issue 14).
+      const firstDigitTimeoutSec = config.firstDigitTimeoutSec ?? session.settings.firstDigitTimeoutSec ?? 5;
       const request = {
         prompts: config.prompts,
         minDigits: config.minDigits,
         maxDigits: config.maxDigits,
-        firstDigitTimeoutSec: config.firstDigitTimeoutSec ?? session.settings.firstDigitTimeoutSec ?? 5,
+        firstDigitTimeoutSec,
         interDigitTimeoutSec: config.interDigitTimeoutSec ?? session.settings.interDigitTimeoutSec ?? 3,
         terminator: config.terminator,
         retries: config.retries,
@@ -59,15 +59,7 @@ export = function register(RED: NodeAPI): void {
         language: config.language,
         pattern: config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined,
         speaker: config.speech ? speakerFor(RED, config.speech) : undefined,
-        speech: speechInputFor(RED, {
-          speech: config.speech,
-          mode: config.input,
-          telephony: engine.telephony,
-          channelId: session.channelId,
-          log: engine.log,
-          language: promptLanguage(session, config.language),
-          parameters: { startTimeoutMs: (config.firstDigitTimeoutSec ?? session.settings.firstDigitTimeoutSec ?? 5) * 1000, maxSpeechMs: config.speechMaxSec * 1000, endSilenceMs: config.endSilenceMs },
-        }),
+        speech: speechInputFor(RED, config.input, config, engine, session, firstDigitTimeoutSec * 1000),
         speechKind: config.speechKind,
       };
       return collect(engine.telephony, session, request, signal).then((result) => {

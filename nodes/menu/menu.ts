@@ -5,7 +5,6 @@ import { menuResults } from '../../lib/flow-test/results';
 import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 import { inputProblems, saidForTrace, sayProblems, speakerFor, speechInputFor } from '../speech/config';
-import { promptLanguage } from '../../lib/ivr/play';
 
 /** Each option's phrases: the comma-separated list of the form, trimmed, empty ones dropped. */
 function optionPhrases(phrases: readonly string[], options: number): string[][] {
@@ -47,16 +46,7 @@ export = function register(RED: NodeAPI): void {
           timeoutPrompts: config.timeoutPrompts,
           language: config.language,
           speaker: config.speech ? speakerFor(RED, config.speech) : undefined,
-          speech: speechInputFor(RED, {
-            speech: config.speech,
-            mode: config.input,
-            telephony: engine.telephony,
-            channelId: session.channelId,
-            log: engine.log,
-            language: promptLanguage(session, config.language),
-            parameters: { startTimeoutMs: timeoutSec * 1000, maxSpeechMs: config.speechMaxSec * 1000, endSilenceMs: config.endSilenceMs },
-            phrases: phrases?.flat(),
-          }),
+          speech: speechInputFor(RED, config.input, config, engine, session, timeoutSec * 1000, phrases?.flat()),
           phrases,
         },
         signal,

@@ -1,6 +1,8 @@
 /** The shape of a callflow-speech config node as the element nodes see it, and how they find one. */
+import type { CallSession } from '../../lib/call/session';
 import type { SpeechInput, Spoken } from '../../lib/ivr/collect';
 import { hear } from '../../lib/ivr/hear';
+import { promptLanguage } from '../../lib/ivr/play';
 import { hasSay, type Speaker } from '../../lib/ivr/say';
 import type { Logger } from '../../lib/log';
 import { mediaSettingsFrom, type MediaTelephony } from '../../lib/media/path';
@@ -58,28 +60,41 @@ export function recogniserFor(RED: NodeAPI, id: string): Recogniser {
   return { identity: 'none', recognise: () => Promise.reject(new Error(why)) };
 }
 
-/** The speech input of a collect or menu node on one call (undefined: keys only). */
+/** What an element's settings say about listening to the caller (collect, menu, the robot). */
+export interface ListeningSettings {
+  /** The speech node (its recogniser). */
+  speech: string;
+  /** The element's language ('' for the call's). */
+  language: string;
+  speechMaxSec: number;
+  endSilenceMs: number;
+}
+
+/**
+ * The speech input of an element on one call (undefined: keys only). Everything is made after the keys-only check,
+ * so an element that reads keys alone pays nothing for it on each call.
+ */
 export function speechInputFor(
   RED: NodeAPI,
-  options: {
-    speech: string;
-    mode: InputMode;
-    telephony: MediaTelephony;
-    channelId: string;
-    log: Logger;
-    language: string;
-    parameters: Partial<SpeechEndParameters>;
-    phrases?: readonly string[];
-  },
+  mode: InputMode,
+  settings: ListeningSettings,
+  engine: { telephony: MediaTelephony; log: Logger },
+  session: CallSession,
+  startTimeoutMs: number,
+  phrases?: readonly string[],
 ): SpeechInput | undefined {
-  if (options.mode === 'keys') return undefined;
-  const recogniser = recogniserFor(RED, options.speech);
+  if (mode === 'keys') return undefined;
+  const recogniser = recogniserFor(RED, settings.speech);
   const media = mediaSettingsFrom(RED.settings.callflowMedia);
+  const { telephony, log } = engine;
+  const channelId = session.channelId;
+  const language = promptLanguage(session, settings.language);
+  const parameters: Partial<SpeechEndParameters> = { startTimeoutMs, maxSpeechMs: settings.speechMaxSec * 1000, endSilenceMs: settings.endSilenceMs };
   return {
-    mode: options.mode,
+    mode,
     hear: (onSpeechStart, armed, signal) => {
       if (!media.ok) return Promise.reject(new Error(media.error));
-      return hear(options.telephony, options.channelId, { recogniser, media: media.settings, language: options.language, phrases: options.phrases, parameters: options.parameters, armed, onSpeechStart, signal, log: options.log });
+      return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, parameters, armed, onSpeechStart, signal, log });
     },
   };
 }
