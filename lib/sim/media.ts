@@ -6,6 +6,7 @@
  * modules would (http-media.ts), unless the script defined its length
  * beforehand.
  */
+import { encodeWav } from '../speech/wav';
 import { scanInt } from './asterisk-parsing';
 import { HttpMediaCache, cacheExtension, measureFile } from './http-media';
 import { sayCharacterFiles, sayDigitFiles, sayNumberFiles, type SoundCatalog } from './sounds';
@@ -128,22 +129,7 @@ export function silentRecording(extension: string, ms: number): { body: Buffer; 
   return { body, contentType };
 }
 
-/** A WAV file (16-bit mono, 8 kHz unless told) of silence, `ms` long. */
+/** A WAV file (16-bit mono, 8 kHz unless told) of silence, `ms` long: the header lib/speech/wav.ts writes for Asterisk. */
 export function silentWav(ms: number, rate = 8000): Buffer {
-  const dataBytes = Math.round((ms / 1000) * rate) * 2;
-  const b = Buffer.alloc(44 + dataBytes);
-  b.write('RIFF', 0, 'ascii');
-  b.writeUInt32LE(36 + dataBytes, 4);
-  b.write('WAVE', 8, 'ascii');
-  b.write('fmt ', 12, 'ascii');
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); // PCM
-  b.writeUInt16LE(1, 22); // mono
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36, 'ascii');
-  b.writeUInt32LE(dataBytes, 40);
-  return b;
+  return encodeWav({ rate, samples: new Int16Array(Math.round((ms / 1000) * rate)) });
 }
