@@ -13,7 +13,7 @@ import { detectMachine } from '../lib/media/detect';
 import type { MediaSettings } from '../lib/media/path';
 import { startSimulator } from '../lib/sim';
 import type { ScriptStep } from '../lib/sim/script';
-import { seededRandom } from '../lib/sim/voice';
+import { seededRandom } from '../lib/seeded-random';
 import { flag } from './support';
 
 type Kind = 'human' | 'machine' | 'noise';

@@ -7,20 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { decodeUlaw, downsample16to8 } from '../media/codec';
+import { seededRandom } from '../seeded-random';
 
 export const VOICE_RATE = 8000;
-
-/** A small, fast, seeded generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A seed from a text (a channel id). */
 export function seedOf(text: string): number {

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import type { Actor, PickResult } from '../../lib/releases/book';
 import { callerListed, parseCallers, takesGray } from '../../lib/releases/gray';
-import { deployed, deployedFrom, harness, mulberry32, refused, versionNodes, type Harness } from './support';
+import { seededRandom } from '../../lib/seeded-random';
+import { deployed, deployedFrom, harness, refused, versionNodes, type Harness } from './support';
 
 const alice: Actor = { user: 'alice', editor: 'ed-alice' };
 
@@ -58,7 +59,7 @@ describe('gray routing', function () {
     let h: Harness;
 
     async function grayAt(share: number, callers: string[], seed = 20250123): Promise<void> {
-      h = await harness({ random: mulberry32(seed) });
+      h = await harness({ random: seededRandom(seed) });
       await h.deploy([deployed('v1'), deployed('v2')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
       h.advance(1000);
@@ -187,7 +188,7 @@ describe('gray routing', function () {
   describe('gray settings (Details)', function () {
     let h: Harness;
     beforeEach(async function () {
-      h = await harness({ random: mulberry32(7) });
+      h = await harness({ random: seededRandom(7) });
       await h.deploy([deployed('v1'), deployed('v2')]);
       await h.book.release('sales', 'v1', { target: 'official' }, alice);
     });

@@ -4,6 +4,7 @@
  * and media that the test controls; realistic versions of a flow as
  * Node-RED deploys them; and the check of a ReleaseError.
  */
+import { seededRandom } from '../../lib/seeded-random';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,18 +17,6 @@ import { ReleaseError } from '../../lib/releases/states';
 import type { DocumentKind, FlowSnapshot } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { SnapshotSummary, StoredDocument } from '../../lib/store/port';
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same [0, 1) sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Config nodes deployed by default: the connection, the release set, a store and a routing table. */
 export function defaultConfigTypes(): Map<string, string> {
@@ -114,7 +103,7 @@ export async function harness(options: HarnessOptions = {}): Promise<Harness> {
         return (uri) => Promise.resolve(!missing.has(uri));
       },
       now: () => clock.now,
-      random: options.random ?? mulberry32(1),
+      random: options.random ?? seededRandom(1),
       ...extra,
     });
     books.push(book);

@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { rankOf } from '../../lib/campaign/order';
+import { seededRandom } from '../../lib/seeded-random';
 import { OutputLines, freePort, prepareHome, startNodeRed, waitForOutput } from '../../lib/playground/home';
 import type { ContactInput } from '../../lib/schemas/store';
 import { startSimulator, type Simulator } from '../../lib/sim';
@@ -33,18 +34,6 @@ import type { StoredContact } from '../../lib/store/port';
 const CONTACTS = 480;
 const RATE = 8;
 const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
-
-/** A small seeded PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function flows(simUrl: string, app: string, storeFile: string): Record<string, unknown>[] {
   const z = 'instances-tab';
@@ -120,7 +109,7 @@ describe('a campaign on two and three Node-RED processes, one killed (SIGKILL)',
   async function run(count: number): Promise<void> {
     const seed = Number(process.env.CALLFLOW_SEED ?? Date.now() % 1_000_000);
     console.log(`      seed ${seed} (CALLFLOW_SEED=${seed} repeats this run)`);
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-instances-store-'));
     dirs.push(storeDir);
     const storeFile = path.join(storeDir, 'campaign.db');
