@@ -40,7 +40,7 @@ import type { ContactInput } from '../lib/schemas/store';
 import { EmbeddedStore } from '../lib/store/embedded';
 import { listCampaigns } from '../nodes/deployed/campaigns';
 import { listEngines } from '../nodes/deployed/engine';
-import { flag, ms, nodeRed, rssMb, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
+import { CAMPAIGN_NUMBERS, flag, ms, nodeRed, rssMb, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 interface Options {
   minutes: number;
@@ -64,19 +64,6 @@ function options(): Options {
     import: !args.includes('--skip-import'),
     importRows: Number(flag('--import-rows') ?? 1_000_000),
   };
-}
-
-
-const NUMBERS = Array.from({ length: 100 }, (_, i) => `+8613${String(i).padStart(9, '0')}`);
-
-/** How each of the 100 numbers answers: 60 answer, 15 busy, 10 no answer, 5 unallocated, 5 rejected, 5 congestion. */
-function behaviourOf(i: number): Record<string, unknown> {
-  if (i < 60) return { outcome: 'answer', ringMs: 1000 + (i % 10) * 100 };
-  if (i < 75) return { outcome: 'busy', ringMs: 800 };
-  if (i < 85) return { outcome: 'unavailable', ringMs: 3000 };
-  if (i < 90) return { outcome: 'unallocated', ringMs: 300 };
-  if (i < 95) return { outcome: 'rejected', ringMs: 1500 };
-  return { outcome: 'congestion', ringMs: 200 };
 }
 
 function flows(simUrl: string, storeFile: string, rate = 100): Record<string, unknown>[] {
@@ -128,7 +115,7 @@ async function theDialer(): Promise<Dialer> {
 function contactsOf(count: number, prefix: string): ContactInput[] {
   const order = { by: 'none' as const, attrs: [] };
   return Array.from({ length: count }, (_, i) => {
-    const c: ContactInput = { customerId: `${prefix}${i}`, numbers: [{ number: NUMBERS[i % NUMBERS.length] as string }] };
+    const c: ContactInput = { customerId: `${prefix}${i}`, numbers: [{ number: CAMPAIGN_NUMBERS[i % CAMPAIGN_NUMBERS.length] as string }] };
     c.rank = rankOf(c, order);
     return c;
   });
@@ -173,9 +160,7 @@ async function sustained(opts: Options): Promise<void> {
   const rate = opts.rate;
   console.log(`\n1. Sustained dialing: 50,000 contacts, paced at ${rate} calls/s, answered calls last ${opts.talkSec} s, ${opts.minutes} min`);
   await withSimulator(opts.talkSec * 1000, async (url, dir, storeFile) => {
-    for (const [i, n] of NUMBERS.entries()) {
-      await fetch(`${url}/sim/numbers/${encodeURIComponent(n)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(behaviourOf(i)) });
-    }
+    await setCampaignNumbers(url);
     const loadMs = await preload(storeFile, 50_000, 'c');
     console.log(`   50,000 contacts stored in ${(loadMs / 1000).toFixed(1)} s`);
     await startNodeRed(dir, url, storeFile, rate);

@@ -90,3 +90,23 @@ export async function startEmbeddedNodeRed(options: { dir: string; flows: Record
   await RED.start();
   return RED;
 }
+
+/** The 100 numbers the campaign benches call. */
+export const CAMPAIGN_NUMBERS = Array.from({ length: 100 }, (_, i) => `+8613${String(i).padStart(9, '0')}`);
+
+/** How each of the 100 numbers answers: 60 answer, 15 busy, 10 no answer, 5 unallocated, 5 rejected, 5 congestion. */
+function campaignBehaviourOf(i: number): Record<string, unknown> {
+  if (i < 60) return { outcome: 'answer', ringMs: 1000 + (i % 10) * 100 };
+  if (i < 75) return { outcome: 'busy', ringMs: 800 };
+  if (i < 85) return { outcome: 'unavailable', ringMs: 3000 };
+  if (i < 90) return { outcome: 'unallocated', ringMs: 300 };
+  if (i < 95) return { outcome: 'rejected', ringMs: 1500 };
+  return { outcome: 'congestion', ringMs: 200 };
+}
+
+/** Tells the simulator at `url` how each of CAMPAIGN_NUMBERS answers. */
+export async function setCampaignNumbers(url: string): Promise<void> {
+  for (const [i, n] of CAMPAIGN_NUMBERS.entries()) {
+    await fetch(`${url}/sim/numbers/${encodeURIComponent(n)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(campaignBehaviourOf(i)) });
+  }
+}

@@ -29,19 +29,7 @@ import type { ContactInput } from '../lib/schemas/store';
 import { EmbeddedStore } from '../lib/store/embedded';
 import { listCampaigns } from '../nodes/deployed/campaigns';
 import { listEngines } from '../nodes/deployed/engine';
-import { flag, ms, nodeRed, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
-
-const NUMBERS = Array.from({ length: 100 }, (_, i) => `+8613${String(i).padStart(9, '0')}`);
-
-/** How each of the 100 numbers answers (as bench/campaign): 60 answer, 15 busy, 10 no answer, 5 unallocated, 5 rejected, 5 congestion. */
-function behaviourOf(i: number): Record<string, unknown> {
-  if (i < 60) return { outcome: 'answer', ringMs: 1000 + (i % 10) * 100 };
-  if (i < 75) return { outcome: 'busy', ringMs: 800 };
-  if (i < 85) return { outcome: 'unavailable', ringMs: 3000 };
-  if (i < 90) return { outcome: 'unallocated', ringMs: 300 };
-  if (i < 95) return { outcome: 'rejected', ringMs: 1500 };
-  return { outcome: 'congestion', ringMs: 200 };
-}
+import { CAMPAIGN_NUMBERS, flag, ms, nodeRed, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 function flows(urls: string[], storeFile: string, rate: number): Record<string, unknown>[] {
   const z = 'bench-tab';
@@ -88,7 +76,7 @@ async function preload(file: string, total: number): Promise<void> {
   const order = { by: 'none' as const, attrs: [] };
   for (let i = 0; i < total; i += 10_000) {
     const rows: ContactInput[] = Array.from({ length: Math.min(10_000, total - i) }, (_, k) => {
-      const c: ContactInput = { customerId: `c${i + k}`, numbers: [{ number: NUMBERS[(i + k) % NUMBERS.length] as string }] };
+      const c: ContactInput = { customerId: `c${i + k}`, numbers: [{ number: CAMPAIGN_NUMBERS[(i + k) % CAMPAIGN_NUMBERS.length] as string }] };
       c.rank = rankOf(c, order);
       return c;
     });
@@ -113,11 +101,7 @@ async function run(asterisks: number, opts: { seconds: number; rate: number; tal
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bench-trunks-'));
   try {
     for (let i = 0; i < asterisks; i += 1) sims.push(await startSimulatorProcess(['--media-ms', String(opts.talkSec * 1000), '--app', 'callflow']));
-    for (const { url } of sims) {
-      for (const [i, n] of NUMBERS.entries()) {
-        await fetch(`${url}/sim/numbers/${encodeURIComponent(n)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(behaviourOf(i)) });
-      }
-    }
+    for (const { url } of sims) await setCampaignNumbers(url);
     const storeFile = path.join(dir, 'campaign.db');
     await preload(storeFile, 50_000);
     const credentials = Object.fromEntries(sims.map((_, i) => [`ast${i + 1}`, { username: 'asterisk', password: 'asterisk' }]));
