@@ -16,29 +16,19 @@
 import { reportText } from '../../lib/flow-test/case';
 import type { FlowTestRun } from '../../lib/flow-test/run';
 import { flowTestCase, flowTestResult } from '../../lib/schemas/flow-test';
-import type { Validator } from '../../lib/schemas/validator';
 import { findRun } from '../deployed/flow-test';
 import { FlowTestError, rememberRuntime, runCase, startCase } from '../deployed/flow-test-cases';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
+import { bodyOf, sendUnexpected } from './json-body';
 
 const registered = new WeakSet<object>();
-
-function bodyOf<T>(validator: Validator<T>, req: RequestLike): T {
-  const body = req.body === undefined || req.body === null || req.body === '' ? {} : req.body;
-  return validator.assert(body, validator.name);
-}
 
 function sendError(res: ResponseLike, err: unknown): void {
   if (err instanceof FlowTestError) {
     res.status(err.status).json({ message: err.message });
     return;
   }
-  const e = err as Error & { problems?: string[] };
-  if (e.name === 'ValidationError') {
-    res.status(400).json({ message: e.message, problems: e.problems ?? [] });
-    return;
-  }
-  res.status(500).json({ message: e.message });
+  sendUnexpected(res, err);
 }
 
 /** Resolves once the run waits for a result or has ended (not while an element that runs by itself works). */

@@ -16,10 +16,11 @@ import { dialStringProblem } from '../../lib/ari/dialstring';
 import { ReleaseError, STATE_NAMES } from '../../lib/releases/states';
 import type { Actor, ReleaseBook } from '../../lib/releases/book';
 import { attributesRequest, graySettings, newVersionRequest, releaseRequest, testRequest } from '../../lib/schemas/releases';
-import { shownValue, type Validator } from '../../lib/schemas/validator';
+import { shownValue } from '../../lib/schemas/validator';
 import { currentSimulator } from '../../lib/sim/embedded';
 import { findEngine } from '../deployed/engine';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
+import { bodyOf, sendUnexpected } from './json-body';
 import { findBook, listBooks } from '../deployed/releases';
 
 const registered = new WeakSet<object>();
@@ -59,17 +60,7 @@ function sendError(res: ResponseLike, err: unknown): void {
     res.status(err.status).json(body);
     return;
   }
-  const e = err as Error & { problems?: string[] };
-  if (e.name === 'ValidationError') {
-    res.status(400).json({ message: e.message, problems: e.problems ?? [] });
-    return;
-  }
-  res.status(500).json({ message: e.message });
-}
-
-function bodyOf<T>(validator: Validator<T>, req: RequestLike): T {
-  const body = req.body === undefined || req.body === null || req.body === '' ? {} : req.body;
-  return validator.assert(body, validator.name);
+  sendUnexpected(res, err);
 }
 
 export function registerReleasesApi(RED: NodeAPI): void {
