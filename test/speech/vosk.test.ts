@@ -6,12 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import type { IncomingMessage } from 'node:http';
 import { SpeechError } from '../../lib/speech/provider';
 import { VOSK_EOF, VoskRecogniser, voskUrl } from '../../lib/speech/vosk';
 import type { Pcm } from '../../lib/speech/wav';
+import { VoskStandIn, type VoskSession } from '../support/vosk-server';
 
 function speechError(reason: string, message: RegExp): (e: unknown) => boolean {
   return (e: unknown) => {
@@ -25,57 +23,8 @@ function speechError(reason: string, message: RegExp): (e: unknown) => boolean {
 /** One second at 16 kHz: five messages of 0.2 s. */
 const second: Pcm = { rate: 16000, samples: new Int16Array(16000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
 
-interface Session {
-  headers: IncomingMessage['headers'];
-  messages: { text?: string; bytes?: number }[];
-  socket: WebSocket;
-}
-
-/** A stand-in vosk-server: `answer` says what each message gets back (undefined: nothing); sessions are recorded. */
-class StandIn {
-  readonly sessions: Session[] = [];
-  answer: (message: { text?: string; bytes?: number }, session: Session) => string | Buffer | undefined = () => undefined;
-  status = 0;
-  private server: WebSocketServer | undefined;
-
-  async start(): Promise<void> {
-    this.server = new WebSocketServer({
-      port: 0,
-      host: '127.0.0.1',
-      verifyClient: (_info, done) => (this.status ? done(false, this.status) : done(true)),
-    });
-    this.server.on('connection', (socket, req) => {
-      const session: Session = { headers: req.headers, messages: [], socket };
-      this.sessions.push(session);
-      socket.on('message', (data: Buffer, isBinary: boolean) => {
-        const message = isBinary ? { bytes: data.length } : { text: data.toString('utf8') };
-        session.messages.push(message);
-        const reply = this.answer(message, session);
-        if (reply !== undefined) socket.send(reply);
-        if (message.text === VOSK_EOF && reply !== undefined) socket.close(1000);
-      });
-    });
-    await once(this.server, 'listening');
-  }
-
-  get url(): string {
-    return `ws://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
-  }
-
-  /** Resolves once `n` sessions have begun. */
-  async session(n: number): Promise<Session> {
-    while (this.sessions.length < n) await once(this.server as WebSocketServer, 'connection');
-    return this.sessions[n - 1] as Session;
-  }
-
-  async stop(): Promise<void> {
-    for (const client of this.server?.clients ?? []) client.terminate();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
-
 /** vosk-server's answers: a partial for each chunk, a result at the third, the final result at the eof. */
-const voskLike = (message: { text?: string; bytes?: number }, session: Session): string | undefined => {
+const voskLike = (message: { text?: string; bytes?: number }, session: VoskSession): string | undefined => {
   if (message.text?.includes('config')) return undefined;
   if (message.text === VOSK_EOF) return JSON.stringify({ result: [{ word: 'please', start: 0.9, end: 1.1, conf: 0.5 }], text: 'please' });
   const chunks = session.messages.filter((m) => m.bytes !== undefined).length;
@@ -84,7 +33,7 @@ const voskLike = (message: { text?: string; bytes?: number }, session: Session):
 };
 
 describe('vosk recogniser (stand-in WebSocket server)', function () {
-  const server = new StandIn();
+  const server = new VoskStandIn();
   before(async function () {
     await server.start();
   });
