@@ -46,17 +46,31 @@ const MAX_OUTPUT = 256 * 1024;
 /** The dictionaries read, by path: the words the model can hear (its alternate pronunciations, word(2), folded). */
 const dictionaries = new Map<string, Promise<ReadonlySet<string>>>();
 
+/** The words of a dictionary file (`word PH O NE S`, `word(2) ...`), read in slices so the event loop keeps turning. */
+async function readDictionary(file: string): Promise<ReadonlySet<string>> {
+  const text = await fs.promises.readFile(file, 'utf8');
+  const words = new Set<string>();
+  let at = 0;
+  while (at < text.length) {
+    for (let n = 0; n < 5000 && at < text.length; n += 1) {
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      const space = text.indexOf(' ', at);
+      let word = text.slice(at, space >= 0 && space < end ? space : end);
+      if (word.endsWith(')')) word = word.slice(0, word.lastIndexOf('('));
+      if (word) words.add(word);
+      at = end + 1;
+    }
+    // Some 135 000 lines: about 100 ms of work at once on a busy machine, enough to delay the calls' audio.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return words;
+}
+
 function dictionary(file: string): Promise<ReadonlySet<string>> {
   let words = dictionaries.get(file);
   if (!words) {
-    words = fs.promises.readFile(file, 'utf8').then((text) => {
-      const set = new Set<string>();
-      for (const line of text.split('\n')) {
-        const word = /^([^\s(]+)/.exec(line)?.[1];
-        if (word) set.add(word);
-      }
-      return set;
-    });
+    words = readDictionary(file);
     // A model installed later is found then.
     words.catch(() => dictionaries.delete(file));
     dictionaries.set(file, words);
@@ -117,13 +131,16 @@ export class PocketsphinxRecogniser implements Recogniser {
     const ms = durationMs(request.audio);
     if (ms > this.maxAudioMs) throw new SpeechError('too-large', `local recogniser: ${ms} ms of audio is more than the ${this.maxAudioMs} ms a recognition takes`);
     if (request.audio.samples.length === 0) return { text: '', confidence: null };
-    let words: ReadonlySet<string>;
+    const dict = path.join(this.modelDir, 'cmudict-en-us.dict');
+    // The dictionary is read (once) only to check a menu's phrases: digits are all words of it.
+    let words: ReadonlySet<string> | undefined;
     try {
-      words = await dictionary(path.join(this.modelDir, 'cmudict-en-us.dict'));
+      if (!request.digits && request.phrases && request.phrases.length > 0) words = await dictionary(dict);
+      else await fs.promises.access(dict);
     } catch {
       throw new SpeechError('unavailable', `local recogniser: pocketsphinx's US English model is not in ${this.modelDir} (on Debian: apt-get install pocketsphinx pocketsphinx-en-us)`);
     }
-    const grammar = jsgfGrammar({ phrases: request.phrases, digits: request.digits }, (w) => words.has(w));
+    const grammar = jsgfGrammar({ phrases: request.phrases, digits: request.digits }, (w) => words?.has(w) === true);
     const pcm = request.audio.rate === 16000 ? request.audio : resample(request.audio, 16000);
     return this.slots.run(async () => {
       // Private to this user (mkdtemp makes it 700), removed after the run whatever happens.
@@ -131,7 +148,7 @@ export class PocketsphinxRecogniser implements Recogniser {
       try {
         const speech = path.join(folder, 'speech.wav');
         await fs.promises.writeFile(speech, encodeWav(pcm), { mode: 0o600 });
-        const args = ['-infile', speech, '-samprate', '16000', '-time', 'yes', '-hmm', path.join(this.modelDir, 'en-us'), '-dict', path.join(this.modelDir, 'cmudict-en-us.dict')];
+        const args = ['-infile', speech, '-samprate', '16000', '-time', 'yes', '-hmm', path.join(this.modelDir, 'en-us'), '-dict', dict];
         if ('grammar' in grammar) {
           const file = path.join(folder, 'callflow.gram');
           await fs.promises.writeFile(file, grammar.grammar, { mode: 0o600 });
