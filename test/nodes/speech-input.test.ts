@@ -12,10 +12,9 @@ import { recogniserFor, type SpeechConfigNode } from '../../nodes/speech/config'
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, helper, loggedText, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
 import { useAppServer } from '../support/app-server';
+import { needsEngines } from '../support/speech';
 import { VoskStandIn } from '../support/vosk-server';
-import { spawnSync } from 'node:child_process';
 import { EspeakEngine } from '../../lib/speech/espeak';
-import { POCKETSPHINX_MODEL } from '../../lib/speech/pocketsphinx';
 import { encodeWav, resample } from '../../lib/speech/wav';
 
 const audio = { rate: 8000, samples: new Int16Array(1600).fill(3000) };
@@ -254,11 +253,7 @@ describe('speech input (callflow-speech recogniser)', function () {
         return file;
       }
       beforeEach(function () {
-        const hasEngines = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0 && spawnSync('pocketsphinx_continuous', [], { stdio: 'ignore' }).error === undefined && fs.existsSync(path.join(POCKETSPHINX_MODEL, 'cmudict-en-us.dict'));
-        if (!hasEngines) {
-          console.log('      skipped: espeak-ng or pocketsphinx is not installed (on Debian: apt-get install espeak-ng pocketsphinx pocketsphinx-en-us; CI installs them)');
-          this.skip();
-        }
+        needsEngines(this, { espeak: true, pocketsphinx: true });
       });
 
       it('menu: the caller says "no" among yes and no: the second option, with no confidence (a grammar)', async function () {

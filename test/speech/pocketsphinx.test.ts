@@ -4,36 +4,15 @@
  * bounded (deadline, output, the call ending), the last with stand-in programs so they run everywhere.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spokenDigits } from '../../lib/ivr/grammar';
 import { EspeakEngine } from '../../lib/speech/espeak';
 import { jsgfGrammar } from '../../lib/speech/jsgf';
-import { POCKETSPHINX_MODEL, PocketsphinxRecogniser, parsePocketsphinx } from '../../lib/speech/pocketsphinx';
-import { SpeechError } from '../../lib/speech/provider';
+import { PocketsphinxRecogniser, parsePocketsphinx } from '../../lib/speech/pocketsphinx';
 import { resample, type Pcm } from '../../lib/speech/wav';
-
-const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
-const hasPocketsphinx = spawnSync('pocketsphinx_continuous', [], { stdio: 'ignore' }).error === undefined && fs.existsSync(path.join(POCKETSPHINX_MODEL, 'cmudict-en-us.dict'));
-
-function needsEngines(this: Mocha.Context): void {
-  const missing = [hasPocketsphinx ? '' : 'pocketsphinx pocketsphinx-en-us', hasEspeak ? '' : 'espeak-ng'].filter((m) => m !== '').join(' ');
-  if (missing) {
-    console.log(`      skipped: not installed (on Debian: apt-get install ${missing}; CI installs them)`);
-    this.skip();
-  }
-}
-
-function speechError(reason: string, message: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof SpeechError, String(e));
-    assert.equal(e.reason, reason, e.message);
-    assert.match(e.message, message);
-    return true;
-  };
-}
+import { needsEngines, speechError } from '../support/speech';
 
 /** What espeak-ng says, at 16 kHz as the media path hears a caller. */
 async function said(text: string): Promise<Pcm> {
@@ -50,13 +29,13 @@ describe('local recogniser: pocketsphinx', function () {
     const recogniser = new PocketsphinxRecogniser();
 
     it('hears "yes" among yes and no (a grammar: no confidence, null)', async function () {
-      needsEngines.call(this);
+      needsEngines(this, { espeak: true, pocketsphinx: true });
       assert.deepEqual(await recogniser.recognise({ audio: await said('yes'), language: 'en-US', phrases: ['yes', 'no'] }), { text: 'yes', confidence: null });
       assert.deepEqual(await recogniser.recognise({ audio: await said('no'), language: 'en', phrases: ['Yes', 'No'] }), { text: 'no', confidence: null });
     });
 
     it('hears a digit when digits are expected, and a menu phrase of two words', async function () {
-      needsEngines.call(this);
+      needsEngines(this, { espeak: true, pocketsphinx: true });
       const two = await recogniser.recognise({ audio: await said('two'), language: '', digits: true });
       assert.equal(spokenDigits(two.text), '2', two.text);
       const menu = await recogniser.recognise({ audio: await said('technical support'), language: 'en_US', phrases: ['sales', 'technical support', 'billing'] });
@@ -64,7 +43,7 @@ describe('local recogniser: pocketsphinx', function () {
     });
 
     it('free text (no phrases, or a phrase with a word the dictionary lacks): some words and their mean posterior', async function () {
-      needsEngines.call(this);
+      needsEngines(this, { espeak: true, pocketsphinx: true });
       for (const phrases of [undefined, ['sales', 'zqxwv']]) {
         const r = await recogniser.recognise({ audio: await said('hello, how are you today'), language: 'en', phrases });
         assert.match(r.text, /^[a-z' ]+$/, r.text);

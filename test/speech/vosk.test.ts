@@ -6,19 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { SpeechError } from '../../lib/speech/provider';
 import { VOSK_EOF, VoskRecogniser, voskUrl } from '../../lib/speech/vosk';
 import type { Pcm } from '../../lib/speech/wav';
+import { speechError } from '../support/speech';
 import { VoskStandIn, type VoskSession } from '../support/vosk-server';
-
-function speechError(reason: string, message: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof SpeechError, String(e));
-    assert.equal(e.reason, reason, e.message);
-    assert.match(e.message, message);
-    return true;
-  };
-}
 
 /** One second at 16 kHz: five messages of 0.2 s. */
 const second: Pcm = { rate: 16000, samples: new Int16Array(16000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
