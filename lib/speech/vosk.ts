@@ -145,7 +145,7 @@ export class VoskRecogniser implements Recogniser {
       });
       socket.on('error', (err: Error & { code?: string }) => {
         if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finish(new SpeechError('too-large', `${shown} sent a message of more than ${this.maxMessageBytes} bytes`));
-        else if (socket.readyState === WebSocket.CONNECTING || answers === 0) finish(new SpeechError('unavailable', `${shown} could not be reached (${outsideText(err.message, 100)})`));
+        else if (socket.readyState === WebSocket.CONNECTING) finish(new SpeechError('unavailable', `${shown} could not be reached (${outsideText(err.message, 100)})`));
         else finish(new SpeechError('unavailable', `${shown}: the connection failed (${outsideText(err.message, 100)})`));
       });
       socket.on('close', (code: number, reason: Buffer) => {
