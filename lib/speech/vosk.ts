@@ -116,6 +116,7 @@ export class VoskRecogniser implements Recogniser {
       const chunks = Math.ceil(pcm.length / chunkBytes);
       const heard: Heard = { texts: [], confs: [] };
       let answers = 0;
+      let opened = false;
       let settled = false;
       const finish = (err: SpeechError | undefined): void => {
         if (settled) return;
@@ -145,7 +146,7 @@ export class VoskRecogniser implements Recogniser {
       });
       socket.on('error', (err: Error & { code?: string }) => {
         if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finish(new SpeechError('too-large', `${shown} sent a message of more than ${this.maxMessageBytes} bytes`));
-        else if (socket.readyState === WebSocket.CONNECTING) finish(new SpeechError('unavailable', `${shown} could not be reached (${outsideText(err.message, 100)})`));
+        else if (!opened) finish(new SpeechError('unavailable', `${shown} could not be reached (${outsideText(err.message, 100)})`));
         else finish(new SpeechError('unavailable', `${shown}: the connection failed (${outsideText(err.message, 100)})`));
       });
       socket.on('close', (code: number, reason: Buffer) => {
@@ -153,6 +154,7 @@ export class VoskRecogniser implements Recogniser {
         finish(new SpeechError('unavailable', `${shown} closed the connection before its final result (code ${code}${why ? `: ${why}` : ''})`));
       });
       socket.on('open', () => {
+        opened = true;
         const config: Record<string, unknown> = { sample_rate: audio.rate, words: 1, max_alternatives: 0 };
         const phrases = phraseList(request);
         if (phrases) config.phrase_list = phrases;
