@@ -35,6 +35,8 @@ export interface PocketsphinxOptions {
   maxAudioMs?: number;
   /** Recognitions at once (default 2). */
   concurrency?: number;
+  /** Where each recognition's temporary folder is made (default the system's, os.tmpdir()). */
+  tempDir?: string;
 }
 
 /** The languages the model hears: en and en-US (any case, - or _), or none given. */
@@ -109,8 +111,10 @@ export class PocketsphinxRecogniser implements Recogniser {
   private readonly timeoutMs: number;
   private readonly maxAudioMs: number;
   private readonly slots: Slots;
+  private readonly tempDir: string | undefined;
 
   constructor(options: PocketsphinxOptions = {}) {
+    this.tempDir = options.tempDir;
     this.command = options.command ?? 'pocketsphinx_continuous';
     this.modelDir = options.modelDir ?? POCKETSPHINX_MODEL;
     this.timeoutMs = options.timeoutMs ?? 15_000;
@@ -144,7 +148,7 @@ export class PocketsphinxRecogniser implements Recogniser {
     const pcm = request.audio.rate === 16000 ? request.audio : resample(request.audio, 16000);
     return this.slots.run(async () => {
       // Private to this user (mkdtemp makes it 700), removed after the run whatever happens.
-      const folder = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'callflow-pocketsphinx-'));
+      const folder = await fs.promises.mkdtemp(path.join(this.tempDir ?? os.tmpdir(), 'callflow-pocketsphinx-'));
       try {
         const speech = path.join(folder, 'speech.wav');
         await fs.promises.writeFile(speech, encodeWav(pcm), { mode: 0o600 });

@@ -21,12 +21,23 @@ async function said(text: string): Promise<Pcm> {
 
 const second: Pcm = { rate: 16000, samples: new Int16Array(16000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
 
-/** The temporary folders a recognition makes (each is removed after its run). */
-const leftovers = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('callflow-pocketsphinx-'));
+/** Where this file's recognitions make their temporary folders (each is removed after its run). */
+let temp = '';
+const leftovers = (): string[] => fs.readdirSync(temp);
 
 describe('local recogniser: pocketsphinx', function () {
+  before(function () {
+    temp = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-ps-temp-'));
+  });
+  after(function () {
+    fs.rmSync(temp, { recursive: true, force: true });
+  });
+
   describe('on speech espeak-ng makes', function () {
-    const recogniser = new PocketsphinxRecogniser();
+    let recogniser: PocketsphinxRecogniser;
+    before(function () {
+      recogniser = new PocketsphinxRecogniser({ tempDir: temp });
+    });
 
     it('hears "yes" among yes and no (a grammar: no confidence, null)', async function () {
       needsEngines(this, { espeak: true, pocketsphinx: true });
@@ -107,14 +118,13 @@ describe('local recogniser: pocketsphinx', function () {
     };
 
     it('killed at its deadline, when it writes too much, and when the call ends; its temporary folder removed each time', async function () {
-      const before = leftovers();
-      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: dir, timeoutMs: 200 }).recognise({ audio: second, language: 'en' }), speechError('timeout', /pocketsphinx took longer than 200 ms/));
-      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec yes "yes 0.1 0.2 1.0"'), modelDir: dir }).recognise({ audio: second, language: 'en' }), speechError('too-large', /pocketsphinx wrote more than 262144 bytes/));
+      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: dir, timeoutMs: 200, tempDir: temp }).recognise({ audio: second, language: 'en' }), speechError('timeout', /pocketsphinx took longer than 200 ms/));
+      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec yes "yes 0.1 0.2 1.0"'), modelDir: dir, tempDir: temp }).recognise({ audio: second, language: 'en' }), speechError('too-large', /pocketsphinx wrote more than 262144 bytes/));
       const controller = new AbortController();
-      const pending = new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: dir }).recognise({ audio: second, language: 'en', signal: controller.signal });
+      const pending = new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: dir, tempDir: temp }).recognise({ audio: second, language: 'en', signal: controller.signal });
       controller.abort();
       await assert.rejects(pending, speechError('aborted', /cancelled/));
-      assert.deepEqual(leftovers(), before);
+      assert.deepEqual(leftovers(), []);
     });
 
     it('what it is given: the WAV file, the model and a grammar file; its answer read', async function () {
