@@ -15,22 +15,11 @@ import { rankOf } from '../../lib/campaign/order';
 import { countersOf } from '../../lib/campaign/report';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ContactInput } from '../../lib/schemas/store';
-import type { EmbeddedStore } from '../../lib/store/embedded';
-import { StoreError, type Store, type StoredContact } from '../../lib/store/port';
+import { StoreError, type Store } from '../../lib/store/port';
 import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Recorder, type View } from './support';
+import { allContacts } from '../support/campaign-runtime';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
-
-async function allContacts(store: EmbeddedStore, campaign: string): Promise<StoredContact[]> {
-  const out: StoredContact[] = [];
-  let after: string | undefined;
-  do {
-    const page = await store.pageContacts(campaign, { limit: 1000, ...(after ? { after } : {}) });
-    out.push(...page.items);
-    after = page.next;
-  } while (after);
-  return out;
-}
 
 function customers(settings: CampaignSettings, n: number, prefix = '+86138'): ContactInput[] {
   return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `${prefix}${String(i).padStart(8, '0')}` }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));

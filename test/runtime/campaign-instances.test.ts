@@ -36,7 +36,8 @@ import { seededRandom } from '../../lib/seeded-random';
 import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import { MongoStore } from '../../lib/store/mongodb';
-import type { Store, StoredContact } from '../../lib/store/port';
+import type { Store } from '../../lib/store/port';
+import { allContacts, completedCounters } from '../support/campaign-runtime';
 
 const CONTACTS = 480;
 const RATE = 8;
@@ -270,20 +271,7 @@ for (const backend of BACKENDS) {
       }
       const survivor = instances[0] as Instance;
 
-      const counters = await new Promise<Record<string, number> | undefined>((resolve, reject) => {
-        const until = Date.now() + 150_000;
-        const check = (): void => {
-          fetch(`http://127.0.0.1:${survivor.port}/callflow/campaigns`)
-            .then(async (r) => (await r.json()) as { state?: string; counters?: Record<string, number> }[])
-            .then((list) => {
-              if (list[0]?.state === 'completed') resolve(list[0].counters);
-              else if (Date.now() > until) reject(new Error(`not completed: ${JSON.stringify(list)}`));
-              else setTimeout(check, 200);
-            })
-            .catch(reject);
-        };
-        check();
-      });
+      const counters = await completedCounters(survivor.port, 150_000);
 
       const after = await made.open();
       // The stored counters: each process writes its last counts when it finds the task completed (within 5 s), and the
@@ -293,13 +281,7 @@ for (const backend of BACKENDS) {
         stored = (await after.getDocument<{ counters: Record<string, number> }>('campaign', 'task'))?.value.counters;
         if (stored?.finished === CONTACTS) break;
       }
-      const contacts: StoredContact[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await after.pageContacts('task', { limit: 1000, ...(cursor ? { after: cursor } : {}) });
-        contacts.push(...page.items);
-        cursor = page.next;
-      } while (cursor);
+      const contacts = await allContacts(after, 'task');
       await after.close();
       assert.equal(contacts.length, CONTACTS);
       for (const c of contacts) {
