@@ -17,9 +17,9 @@ import path from 'node:path';
 import { runEngine } from './child';
 import { jsgfGrammar } from './jsgf';
 import { SpeechError, outsideText } from './provider';
-import { recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
+import { beforeRecognition, recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
 import { Slots } from './slots';
-import { durationMs, encodeWav, resample } from './wav';
+import { encodeWav, resample } from './wav';
 
 /** Where Debian's pocketsphinx-en-us puts the model. */
 export const POCKETSPHINX_MODEL = '/usr/share/pocketsphinx/model/en-us';
@@ -132,9 +132,8 @@ export class PocketsphinxRecogniser implements Recogniser {
     if (!LANGUAGE_RE.test(request.language)) {
       throw new SpeechError('refused', `local recogniser: pocketsphinx has the US English model only (en-US); the language ${JSON.stringify(outsideText(request.language, 20))} needs another recogniser (Vosk, Whisper)`);
     }
-    const ms = durationMs(request.audio);
-    if (ms > this.maxAudioMs) throw new SpeechError('too-large', `local recogniser: ${ms} ms of audio is more than the ${this.maxAudioMs} ms a recognition takes`);
-    if (request.audio.samples.length === 0) return { text: '', confidence: null };
+    const empty = beforeRecognition(request.audio, this.maxAudioMs, 'local recogniser');
+    if (empty) return empty;
     const dict = path.join(this.modelDir, 'cmudict-en-us.dict');
     // The dictionary is read (once) only to check a menu's phrases: digits are all words of it.
     let words: ReadonlySet<string> | undefined;

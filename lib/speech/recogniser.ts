@@ -4,7 +4,8 @@
  * What a recogniser answers is hostile: the text is one line without control
  * characters, bounded (recognisedText), and the confidence a number in [0, 1] or null.
  */
-import type { Pcm } from './wav';
+import { SpeechError } from './provider';
+import { durationMs, type Pcm } from './wav';
 
 export interface RecognitionRequest {
   audio: Pcm;
@@ -38,4 +39,14 @@ export function recognisedText(text: string): string {
   // eslint-disable-next-line no-control-regex
   const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\s]+/g, ' ').trim();
   return line.length > MAX_RECOGNISED_CHARS ? line.slice(0, MAX_RECOGNISED_CHARS) : line;
+}
+
+/**
+ * What every recogniser checks first: audio longer than `maxAudioMs` is refused (a SpeechError naming `shown`), and
+ * no audio at all is nothing recognised, without asking the engine. Returns that answer, or undefined to go on.
+ */
+export function beforeRecognition(audio: Pcm, maxAudioMs: number, shown: string): Recognition | undefined {
+  const ms = durationMs(audio);
+  if (ms > maxAudioMs) throw new SpeechError('too-large', `${shown}: ${ms} ms of audio is more than the ${maxAudioMs} ms a recognition takes`);
+  return audio.samples.length === 0 ? { text: '', confidence: null } : undefined;
 }

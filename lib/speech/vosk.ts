@@ -20,9 +20,8 @@ import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Slots } from './slots';
 import { SpeechError, outsideText } from './provider';
-import { recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
+import { beforeRecognition, recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
 import { DIGIT_WORDS } from './jsgf';
-import { durationMs } from './wav';
 
 export interface VoskOptions {
   /** ws://host:2700 or wss://host/path. */
@@ -92,9 +91,8 @@ export class VoskRecogniser implements Recogniser {
   }
 
   async recognise(request: RecognitionRequest): Promise<Recognition> {
-    const ms = durationMs(request.audio);
-    if (ms > this.maxAudioMs) throw new SpeechError('too-large', `${this.shown}: ${ms} ms of audio is more than the ${this.maxAudioMs} ms a recognition takes`);
-    if (request.audio.samples.length === 0) return { text: '', confidence: null };
+    const empty = beforeRecognition(request.audio, this.maxAudioMs, this.shown);
+    if (empty) return empty;
     const heard = await this.slots.run(() => this.exchange(request), request.signal);
     const confidence = heard.confs.length === 0 ? null : Math.round((heard.confs.reduce((a, b) => a + b, 0) / heard.confs.length) * 1000) / 1000;
     return { text: recognisedText(heard.texts.join(' ')), confidence };

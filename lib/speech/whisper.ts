@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { errorMessage, postBounded } from './post';
 import { Slots } from './slots';
 import { SpeechError, outsideText } from './provider';
-import { recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
-import { durationMs, encodeWav } from './wav';
+import { beforeRecognition, recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
+import { encodeWav } from './wav';
 
 export interface WhisperOptions {
   /** https://api.openai.com, or https://host/v1 (the path /v1/audio/transcriptions is completed). */
@@ -95,9 +95,8 @@ export class WhisperRecogniser implements Recogniser {
   }
 
   async recognise(request: RecognitionRequest): Promise<Recognition> {
-    const ms = durationMs(request.audio);
-    if (ms > this.maxAudioMs) throw new SpeechError('too-large', `${this.shown}: ${ms} ms of audio is more than the ${this.maxAudioMs} ms a recognition takes`);
-    if (request.audio.samples.length === 0) return { text: '', confidence: null };
+    const empty = beforeRecognition(request.audio, this.maxAudioMs, this.shown);
+    if (empty) return empty;
     const boundary = `callflow${randomBytes(12).toString('hex')}`;
     const language = /^[a-z]{2,3}/.exec(request.language)?.[0] ?? '';
     const body = multipart(boundary, { model: this.options.model, response_format: this.format, language, prompt: promptOf(request.phrases) }, encodeWav(request.audio));
