@@ -128,7 +128,7 @@ describe('simulator: external media', function () {
     const said = sim.call(caller).report().said ?? [];
     assert.equal(said.length, 1);
     assert.equal(said[0]?.ms, 600);
-    assert.ok(Math.abs(Date.parse(said[0]!.endedAt) - Date.parse(said[0]!.startedAt) - 30) <= 2, `${said[0]?.startedAt} to ${said[0]?.endedAt}`);
+    assert.ok(Math.abs(Date.parse(said[0].endedAt) - Date.parse(said[0].startedAt) - 30) <= 2, `${said[0]?.startedAt} to ${said[0]?.endedAt}`);
   });
 
   it('sends slin16 as payload type 118, 640 bytes of big-endian samples, timestamps by 320', async function () {
