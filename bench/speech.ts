@@ -19,7 +19,7 @@
  * Turns whose span held the one forced garbage collection (the heap figure) are left out of the latency, and counted.
  *
  *   npm run build && node --expose-gc dist/bench/speech.js [--calls 200] [--turns 4] [--ramp-sec 4]
- *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-rtp]
+ *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,7 +29,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { CallReport } from '../lib/sim/script';
+import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
+import { startLatenessProbe, type Lateness } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
 import { flag, ms, nodeRed, post, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
@@ -151,6 +153,89 @@ function turnsOf(report: CallReport): { turns: Turn[]; problems: string[] } {
   return { turns, problems };
 }
 
+/** The line that says what the busy machine did meanwhile to a process with nothing to do. */
+function idleProcess(l: Lateness): string {
+  return `  meanwhile, an idle process's 20 ms timer on this machine (bench/machine-lateness.ts) fired late by p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}: the machine's share of the figures above`;
+}
+
+interface RobotRun {
+  simUrl: string;
+  simPid: number;
+  engine: Engine;
+  calls: number;
+  turns: number;
+  rampSec: number;
+  providersMs: number;
+  gc: () => void;
+}
+
+/** The robot calls: placed over the ramp, each read back from the simulator once it ended. */
+async function robotCalls(o: RobotRun): Promise<void> {
+  const { engine, calls, turns, rampSec, providersMs, gc } = o;
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const simCpu0 = cpuSecondsOf(o.simPid);
+  const t0 = performance.now();
+  let most = 0;
+  const sampler = setInterval(() => (most = Math.max(most, engine.callCount)), 100);
+  let gcWindow: { from: number; to: number } | undefined;
+  let heapPerCall = Number.NaN;
+  let inProgressAtHeap = 0;
+  const reports = await Promise.all(
+    Array.from({ length: calls }, async (_, n) => {
+      await new Promise((resolve) => setTimeout(resolve, (rampSec * 1000 * n) / calls));
+      const placed = (await post(`${o.simUrl}/sim/calls`, { from: `+1555${String(n).padStart(7, '0')}`, to: '500', args: ['robot'], script: callerScript(turns) })) as CallReport;
+      if (n === calls - 1) {
+        // Every call placed and talking: the heap they hold, once, after a full collection.
+        setTimeout(() => {
+          inProgressAtHeap = engine.callCount;
+          const from = Date.now();
+          gc();
+          heapPerCall = (process.memoryUsage().heapUsed - heapBefore) / Math.max(1, inProgressAtHeap);
+          gcWindow = { from, to: Date.now() };
+        }, 1500);
+      }
+      const res = await fetch(`${o.simUrl}/sim/calls/${placed.id}/ended?timeoutMs=300000`);
+      return (await res.json()) as CallReport;
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  loop.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  const simCpuSec = cpuSecondsOf(o.simPid) - simCpu0;
+
+  const all: Turn[] = [];
+  const problems: string[] = [];
+  let callSeconds = 0;
+  for (const r of reports) {
+    const t = turnsOf(r);
+    all.push(...t.turns);
+    problems.push(...t.problems);
+    if (r.answeredAt && r.ended) callSeconds += (Date.parse(r.ended.at) - Date.parse(r.answeredAt)) / 1000;
+    if (r.ended?.by !== 'application') problems.push(`call ${r.id}: ended by ${r.ended?.by ?? '?'} (${r.ended?.note ?? r.ended?.causeText ?? 'not ended'})`);
+  }
+  const touchedByGc = (t: Turn): boolean => gcWindow !== undefined && t.speechEnd <= gcWindow.to && t.audio >= gcWindow.from;
+  const kept = all.filter((t) => !touchedByGc(t));
+  const total = summary(kept.map((t) => t.audio - t.speechEnd));
+  const added = summary(kept.map((t) => t.audio - t.speechEnd - providersMs - END_SILENCE_MS));
+  const fetchMs = summary(kept.map((t) => t.audio - t.started));
+  console.log('');
+  console.log(`  turns measured: ${kept.length} of ${calls * turns} (${all.length - kept.length} left out: their span held the forced GC; ${calls * turns - all.length} without a reply)`);
+  console.log(`  end of the caller's speech -> first audio of the reply: p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
+  console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
+  console.log(`    of which the simulator fetching the reply's audio from Node-RED (PlaybackStarted -> audio): p50 ${ms(fetchMs.p50)}, p99 ${ms(fetchMs.p99)}`);
+  console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
+  console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
+  console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
+  console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
+  if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
+}
+
 async function main(): Promise<void> {
   const calls = positive('--calls', 200);
   const turns = positive('--turns', 4);
@@ -187,71 +272,14 @@ async function main(): Promise<void> {
       settings: { httpNodeRoot: '/', callflowMedia: { portMin: 20000, portMax: 20999 } },
     });
     const engine = await connectedEngine();
-
-    gc();
-    const heapBefore = process.memoryUsage().heapUsed;
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
-    const cpu0 = process.cpuUsage();
-    const simCpu0 = cpuSecondsOf(sim.child.pid ?? 0);
-    const t0 = performance.now();
-    let most = 0;
-    const sampler = setInterval(() => (most = Math.max(most, engine.callCount)), 100);
-    let gcWindow: { from: number; to: number } | undefined;
-    let heapPerCall = Number.NaN;
-    let inProgressAtHeap = 0;
-    const reports = await Promise.all(
-      Array.from({ length: calls }, async (_, n) => {
-        await new Promise((resolve) => setTimeout(resolve, (rampSec * 1000 * n) / calls));
-        const placed = (await post(`${sim.url}/sim/calls`, { from: `+1555${String(n).padStart(7, '0')}`, to: '500', args: ['robot'], script: callerScript(turns) })) as CallReport;
-        if (n === calls - 1) {
-          // Every call placed and talking: the heap they hold, once, after a full collection.
-          setTimeout(() => {
-            inProgressAtHeap = engine.callCount;
-            const from = Date.now();
-            gc();
-            heapPerCall = (process.memoryUsage().heapUsed - heapBefore) / Math.max(1, inProgressAtHeap);
-            gcWindow = { from, to: Date.now() };
-          }, 1500);
-        }
-        const res = await fetch(`${sim.url}/sim/calls/${placed.id}/ended?timeoutMs=300000`);
-        return (await res.json()) as CallReport;
-      }),
-    );
-    const wall = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
-    loop.disable();
-    const cpu = process.cpuUsage(cpu0);
-    const cpuSec = (cpu.user + cpu.system) / 1e6;
-    const simCpuSec = cpuSecondsOf(sim.child.pid ?? 0) - simCpu0;
-
-    const all: Turn[] = [];
-    const problems: string[] = [];
-    let callSeconds = 0;
-    for (const r of reports) {
-      const t = turnsOf(r);
-      all.push(...t.turns);
-      problems.push(...t.problems);
-      if (r.answeredAt && r.ended) callSeconds += (Date.parse(r.ended.at) - Date.parse(r.answeredAt)) / 1000;
-      if (r.ended?.by !== 'application') problems.push(`call ${r.id}: ended by ${r.ended?.by ?? '?'} (${r.ended?.note ?? r.ended?.causeText ?? 'not ended'})`);
+    if (!process.argv.includes('--skip-robot')) {
+      const machine = await startLatenessProbe();
+      await robotCalls({ simUrl: sim.url, simPid: sim.child.pid ?? 0, engine, calls, turns, rampSec, providersMs, gc });
+      console.log(idleProcess(await machine.stop()));
     }
-    const touchedByGc = (t: Turn): boolean => gcWindow !== undefined && t.speechEnd <= gcWindow.to && t.audio >= gcWindow.from;
-    const kept = all.filter((t) => !touchedByGc(t));
-    const total = summary(kept.map((t) => t.audio - t.speechEnd));
-    const added = summary(kept.map((t) => t.audio - t.speechEnd - providersMs - END_SILENCE_MS));
-    const fetchMs = summary(kept.map((t) => t.audio - t.started));
-    console.log('');
-    console.log(`  turns measured: ${kept.length} of ${calls * turns} (${all.length - kept.length} left out: their span held the forced GC; ${calls * turns - all.length} without a reply)`);
-    console.log(`  end of the caller's speech -> first audio of the reply: p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
-    console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
-    console.log(`    of which the simulator fetching the reply's audio from Node-RED (PlaybackStarted -> audio): p50 ${ms(fetchMs.p50)}, p99 ${ms(fetchMs.p99)}`);
-    console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
-    console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
-    console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
-    console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
-    if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
 
     if (!process.argv.includes('--skip-rtp')) {
+      const machine = await startLatenessProbe();
       const rtp = await measureSendBack(sim.url, { streams: calls, seconds: rtpSec, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16' } });
       const jitter = summary(rtp.jitterMs);
       const late = summary(rtp.latenessMs);
@@ -259,6 +287,7 @@ async function main(): Promise<void> {
       console.log(`  audio sent back over RTP by lib/media: ${rtp.streams} streams at once, ${rtpSec} s each, slin16 20 ms packets`);
       console.log(`  arrival jitter at the simulator (|gap - 20 ms|): p50 ${ms(jitter.p50)}, p99 ${ms(jitter.p99)}, max ${ms(jitter.max)} (${jitter.n} gaps)  ${jitter.p99 < TARGET_JITTER_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_JITTER_P99_MS} ms)`);
       console.log(`  the pacer's lateness (a packet sent against its time): p50 ${ms(late.p50)}, p99 ${ms(late.p99)}, max ${ms(late.max)}; ${rtp.dropped} packets dropped`);
+      console.log(idleProcess(await machine.stop()));
       if (rtp.failures.length > 0) console.log(`  failures (${rtp.failures.length}): ${rtp.failures.slice(0, 5).join('; ')}`);
     }
   } finally {
