@@ -22,6 +22,7 @@
  *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -131,9 +132,44 @@ function cpuSecondsOf(pid: number): number {
 }
 
 interface Turn {
+  call: string;
   speechEnd: number;
   started: number;
   audio: number;
+}
+
+/**
+ * When the plugin asked Asterisk for what marks a turn's steps, per call (Node's `http.client.request.start`
+ * diagnostics channel): the hangup of the listening's external media channel (`cfm-<call>-<n>`: the end of speech was
+ * decided, the path closes) and the play request of the reply (`POST /channels/<call>/play`: the reply's audio is
+ * made and cached). Wall-clock milliseconds.
+ */
+class RequestLog {
+  readonly teardowns = new Map<string, number[]>();
+  readonly plays = new Map<string, number[]>();
+  private readonly listener = (message: unknown): void => {
+    const { request } = message as { request: { method: string; path: string } };
+    const teardown = request.method === 'DELETE' ? /\/channels\/cfm-(.+)-[0-9a-z]+(?:\?|$)/.exec(request.path) : null;
+    const play = request.method === 'POST' ? /\/channels\/([^/?]+)\/play(?:\/|\?|$)/.exec(request.path) : null;
+    const [map, id] = teardown?.[1] ? [this.teardowns, teardown[1]] : play?.[1] ? [this.plays, play[1]] : [undefined, ''];
+    if (!map) return;
+    const list = map.get(decodeURIComponent(id)) ?? [];
+    list.push(Date.now());
+    map.set(decodeURIComponent(id), list);
+  };
+
+  start(): void {
+    diagnostics.subscribe('http.client.request.start', this.listener);
+  }
+
+  stop(): void {
+    diagnostics.unsubscribe('http.client.request.start', this.listener);
+  }
+
+  /** The first time in `map` for the call at or after `from`. */
+  static first(map: Map<string, number[]>, call: string, from: number): number | undefined {
+    return map.get(call)?.find((t) => t >= from);
+  }
 }
 
 /** Each `say` of the caller and the reply it got: the first prompt that started after the speech ended. */
@@ -148,7 +184,7 @@ function turnsOf(report: CallReport): { turns: Turn[]; problems: string[] } {
       problems.push(`call ${report.id}: no reply heard after the speech that ended ${said.endedAt}`);
       continue;
     }
-    turns.push({ speechEnd: end, started: Date.parse(reply.startedAt), audio: Date.parse(reply.audioAt) });
+    turns.push({ call: report.id, speechEnd: end, started: Date.parse(reply.startedAt), audio: Date.parse(reply.audioAt) });
   }
   return { turns, problems };
 }
@@ -178,6 +214,8 @@ async function robotCalls(o: RobotRun): Promise<void> {
   loop.enable();
   const cpu0 = process.cpuUsage();
   const simCpu0 = cpuSecondsOf(o.simPid);
+  const requests = new RequestLog();
+  requests.start();
   const t0 = performance.now();
   let most = 0;
   const sampler = setInterval(() => (most = Math.max(most, engine.callCount)), 100);
@@ -203,6 +241,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
     }),
   );
   const wall = (performance.now() - t0) / 1000;
+  requests.stop();
   clearInterval(sampler);
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
@@ -229,6 +268,23 @@ async function robotCalls(o: RobotRun): Promise<void> {
   console.log(`  end of the caller's speech -> first audio of the reply: p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
   console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
   console.log(`    of which the simulator fetching the reply's audio from Node-RED (PlaybackStarted -> audio): p50 ${ms(fetchMs.p50)}, p99 ${ms(fetchMs.p99)}`);
+  // Where the time went: the plugin's requests to Asterisk mark the end of listening and the reply being ready.
+  const steps = { decided: [] as number[], reply: [] as number[], play: [] as number[] };
+  for (const t of kept) {
+    const decided = RequestLog.first(requests.teardowns, t.call, t.speechEnd);
+    const play = decided === undefined ? undefined : RequestLog.first(requests.plays, t.call, decided);
+    if (decided === undefined || play === undefined || play > t.started + 1) continue;
+    steps.decided.push(decided - t.speechEnd - END_SILENCE_MS);
+    steps.reply.push(play - decided - providersMs);
+    steps.play.push(t.started - play);
+  }
+  const step = (label: string, values: number[]): void => {
+    const v = summary(values);
+    console.log(`    ${label}: p50 ${ms(v.p50)}, p99 ${ms(v.p99)} (${v.n} turns)`);
+  };
+  step('end of speech -> listening ends (the media path is asked to close), minus the end silence', steps.decided);
+  step(`listening ends -> the reply is asked to play, minus the providers' ${providersMs} ms (recognition, bot, synthesis, the cache)`, steps.reply);
+  step('play asked -> PlaybackStarted at the simulator', steps.play);
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
   console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
