@@ -34,7 +34,7 @@ import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
 import { startLatenessProbe, type Lateness } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
-import { flag, ms, nodeRed, post, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
+import { flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 const END_SILENCE_MS = 800;
 const SAY_MS = 1200;
@@ -356,10 +356,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);
