@@ -7,7 +7,8 @@
  *   with the action "end";
  * - an OpenAI-compatible speech API (POST /v1/audio/speech): a fixed WAV (24 kHz, as OpenAI sends, `--reply-ms`
  *   long), after `--tts-ms`.
- * Each delay counts from when the request's body has been read. Prints "providers at http://127.0.0.1:<port>".
+ * Each delay counts from when the request's body has been read; GET /timings tells, per path, how long each answer
+ * took from then (the delay, and this process's own lateness). Prints "providers at http://127.0.0.1:<port>".
  *
  *   node dist/bench/speech-providers.js [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--turns 4] [--reply-ms 1000]
  */
@@ -55,10 +56,16 @@ function chatAnswer(body: Buffer): string {
   return JSON.stringify({ id: `c${replies}`, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
 }
 
+/** Per path, how long each answer took from the request's body having arrived to the answer sent (ms): GET /timings. */
+const timings: Record<string, number[]> = {};
+
 const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/timings') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(timings));
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
+    const bodyAt = performance.now();
+    res.once('finish', () => (timings[req.url ?? ''] ??= []).push(performance.now() - bodyAt));
     const body = Buffer.concat(chunks);
     if (req.method === 'POST' && req.url === '/v1/audio/transcriptions') {
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(TRANSCRIPT), sttMs);

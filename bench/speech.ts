@@ -142,13 +142,26 @@ interface Turn {
  * When the plugin asked Asterisk for what marks a turn's steps, per call (Node's `http.client.request.start`
  * diagnostics channel): the hangup of the listening's external media channel (`cfm-<call>-<n>`: the end of speech was
  * decided, the path closes) and the play request of the reply (`POST /channels/<call>/play`: the reply's audio is
- * made and cached). Wall-clock milliseconds.
+ * made and cached), in wall-clock milliseconds; and how long each request to the providers took as the plugin saw it.
  */
 class RequestLog {
   readonly teardowns = new Map<string, number[]>();
   readonly plays = new Map<string, number[]>();
+  /** Requests to the providers, per path: from the request made to its answer read (ms). */
+  readonly providers = new Map<string, number[]>();
+  private readonly started = new WeakMap<object, number>();
+  private readonly finished = (message: unknown): void => {
+    const { request } = message as { request: { path: string } };
+    const at = this.started.get(request);
+    if (at === undefined || !request.path.startsWith('/v1/')) return;
+    const list = this.providers.get(request.path) ?? [];
+    list.push(performance.now() - at);
+    this.providers.set(request.path, list);
+  };
+
   private readonly listener = (message: unknown): void => {
     const { request } = message as { request: { method: string; path: string } };
+    this.started.set(request, performance.now());
     const teardown = request.method === 'DELETE' ? /\/channels\/cfm-(.+)-[0-9a-z]+(?:\?|$)/.exec(request.path) : null;
     const play = request.method === 'POST' ? /\/channels\/([^/?]+)\/play(?:\/|\?|$)/.exec(request.path) : null;
     const [map, id] = teardown?.[1] ? [this.teardowns, teardown[1]] : play?.[1] ? [this.plays, play[1]] : [undefined, ''];
@@ -160,10 +173,12 @@ class RequestLog {
 
   start(): void {
     diagnostics.subscribe('http.client.request.start', this.listener);
+    diagnostics.subscribe('http.client.response.finish', this.finished);
   }
 
   stop(): void {
     diagnostics.unsubscribe('http.client.request.start', this.listener);
+    diagnostics.unsubscribe('http.client.response.finish', this.finished);
   }
 
   /** The first time in `map` for the call at or after `from`. */
@@ -202,6 +217,7 @@ interface RobotRun {
   turns: number;
   rampSec: number;
   providersMs: number;
+  providersUrl: string;
   gc: () => void;
 }
 
@@ -285,6 +301,13 @@ async function robotCalls(o: RobotRun): Promise<void> {
   step('end of speech -> listening ends (the media path is asked to close), minus the end silence', steps.decided);
   step(`listening ends -> the reply is asked to play, minus the providers' ${providersMs} ms (recognition, bot, synthesis, the cache)`, steps.reply);
   step('play asked -> PlaybackStarted at the simulator', steps.play);
+  // The providers' requests as the plugin saw them and as the stand-ins did (their delay and their own lateness).
+  const theirs = (await (await fetch(`${o.providersUrl}/timings`)).json()) as Record<string, number[]>;
+  for (const [path, seen] of requests.providers) {
+    const ours = summary(seen);
+    const stand = summary(theirs[path] ?? []);
+    console.log(`    ${path}: the plugin waited p50 ${ms(ours.p50)}, p99 ${ms(ours.p99)}; the stand-in answered ${ms(stand.p50)}, p99 ${ms(stand.p99)} after the body came`);
+  }
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
   console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
@@ -330,7 +353,7 @@ async function main(): Promise<void> {
     const engine = await connectedEngine();
     if (!process.argv.includes('--skip-robot')) {
       const machine = await startLatenessProbe();
-      await robotCalls({ simUrl: sim.url, simPid: sim.child.pid ?? 0, engine, calls, turns, rampSec, providersMs, gc });
+      await robotCalls({ simUrl: sim.url, simPid: sim.child.pid ?? 0, engine, calls, turns, rampSec, providersMs, providersUrl: providers.url, gc });
       console.log(idleProcess(await machine.stop()));
     }
 
