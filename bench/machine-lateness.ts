@@ -2,10 +2,24 @@
  * What the machine alone does to a 20 ms timer: a process of its own with nothing else to do sends itself a tick
  * every 20 ms, each due at start + 20 n ms (as lib/media's pacer counts), and keeps how late each fired. Run beside
  * a bench (fork, then send it "start" and "stop"), it tells how much of a figure is the operating system scheduling
- * busy cores rather than the code measured: on an idle machine it is a fraction of a millisecond.
+ * busy cores rather than the code measured: on an idle machine it is a fraction of a millisecond. runQueueSecondsOf
+ * tells how long a process waited for a core.
  */
 import { fork } from 'node:child_process';
+import fs from 'node:fs';
 import { summary } from './support';
+
+/**
+ * Seconds a process's main thread (a Node process's event loop) has spent runnable but waiting for a core, from
+ * /proc/<pid>/schedstat (its second field, in nanoseconds; Linux with schedstats). NaN where it cannot be read.
+ */
+export function runQueueSecondsOf(pid: number): number {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 export interface Lateness {
   p50: number;

@@ -32,7 +32,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { CallReport } from '../lib/sim/script';
 import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
-import { startLatenessProbe, type Lateness } from './machine-lateness';
+import { runQueueSecondsOf, startLatenessProbe, type Lateness } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
 import { flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
@@ -230,6 +230,8 @@ async function robotCalls(o: RobotRun): Promise<void> {
   loop.enable();
   const cpu0 = process.cpuUsage();
   const simCpu0 = cpuSecondsOf(o.simPid);
+  const waited0 = runQueueSecondsOf(process.pid);
+  const simWaited0 = runQueueSecondsOf(o.simPid);
   const requests = new RequestLog();
   requests.start();
   const t0 = performance.now();
@@ -263,6 +265,8 @@ async function robotCalls(o: RobotRun): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuSec = (cpu.user + cpu.system) / 1e6;
   const simCpuSec = cpuSecondsOf(o.simPid) - simCpu0;
+  const waited = runQueueSecondsOf(process.pid) - waited0;
+  const simWaited = runQueueSecondsOf(o.simPid) - simWaited0;
 
   const all: Turn[] = [];
   const problems: string[] = [];
@@ -310,6 +314,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   }
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
+  console.log(`  waiting for a core (runnable, not running; /proc/<pid>/schedstat): the plugin's event loop ${waited.toFixed(1)} s of the ${wall.toFixed(1)} s, the simulator's ${simWaited.toFixed(1)} s`);
   console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
   console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
   if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
@@ -359,6 +364,8 @@ async function main(): Promise<void> {
 
     if (!process.argv.includes('--skip-rtp')) {
       const machine = await startLatenessProbe();
+      const waited0 = runQueueSecondsOf(process.pid);
+      const r0 = performance.now();
       const rtp = await measureSendBack(sim.url, { streams: calls, seconds: rtpSec, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16' } });
       const jitter = summary(rtp.jitterMs);
       const late = summary(rtp.latenessMs);
@@ -366,6 +373,7 @@ async function main(): Promise<void> {
       console.log(`  audio sent back over RTP by lib/media: ${rtp.streams} streams at once, ${rtpSec} s each, slin16 20 ms packets`);
       console.log(`  arrival jitter at the simulator (|gap - 20 ms|): p50 ${ms(jitter.p50)}, p99 ${ms(jitter.p99)}, max ${ms(jitter.max)} (${jitter.n} gaps)  ${jitter.p99 < TARGET_JITTER_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_JITTER_P99_MS} ms)`);
       console.log(`  the pacer's lateness (a packet sent against its time): p50 ${ms(late.p50)}, p99 ${ms(late.p99)}, max ${ms(late.max)}; ${rtp.dropped} packets dropped`);
+      console.log(`  the sending process waited for a core ${(runQueueSecondsOf(process.pid) - waited0).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s`);
       console.log(idleProcess(await machine.stop()));
       if (rtp.failures.length > 0) console.log(`  failures (${rtp.failures.length}): ${rtp.failures.slice(0, 5).join('; ')}`);
     }
