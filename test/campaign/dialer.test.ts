@@ -13,24 +13,13 @@ import { rankOf } from '../../lib/campaign/order';
 import { countersOf } from '../../lib/campaign/report';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ContactInput } from '../../lib/schemas/store';
-import type { EmbeddedStore } from '../../lib/store/embedded';
-import { StoreError, type StoredContact } from '../../lib/store/port';
+import { StoreError } from '../../lib/store/port';
 import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Originated, type View } from './support';
 import { MemoryLogger } from '../support/telephony';
 import { DialAllowlist } from '../../lib/ari/dialstring';
+import { allContacts } from '../support/campaign-runtime';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
-
-async function allContacts(store: EmbeddedStore, campaign: string): Promise<StoredContact[]> {
-  const out: StoredContact[] = [];
-  let after: string | undefined;
-  do {
-    const page = await store.pageContacts(campaign, { limit: 1000, ...(after ? { after } : {}) });
-    out.push(...page.items);
-    after = page.next;
-  } while (after);
-  return out;
-}
 
 function contacts(settings: CampaignSettings, rows: ContactInput[]): ContactInput[] {
   return rows.map((r) => ({ ...r, rank: rankOf(r, settings.order) }));

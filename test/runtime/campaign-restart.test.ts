@@ -18,6 +18,7 @@ import type { ContactInput } from '../../lib/schemas/store';
 import { startSimulator, type Simulator } from '../../lib/sim';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
+import { completedCounters } from '../support/campaign-runtime';
 
 const CONTACTS = 24;
 const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
@@ -118,20 +119,7 @@ describe('a campaign whose Node-RED is killed and started again', function () {
 
     child = await start(port, storeFile);
     // Wait for the task to complete (the runtime's admin API says so).
-    const counters = await new Promise<Record<string, number> | undefined>((resolve, reject) => {
-      const until = Date.now() + 90_000;
-      const check = (): void => {
-        fetch(`http://127.0.0.1:${port}/callflow/campaigns`)
-          .then(async (res) => (await res.json()) as { state?: string; counters?: Record<string, number> }[])
-          .then((list) => {
-            if (list[0]?.state === 'completed') resolve(list[0].counters);
-            else if (Date.now() > until) reject(new Error(`not completed: ${JSON.stringify(list)}`));
-            else setTimeout(check, 100);
-          })
-          .catch(reject);
-      };
-      check();
-    });
+    const counters = await completedCounters(port, 90_000, 100);
 
     const after = new EmbeddedStore({ file: storeFile });
     await after.open();
