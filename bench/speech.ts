@@ -13,10 +13,14 @@
  *  - the time from the end of the caller's speech to the first audio of the reply, p50/p99, and that time minus the
  *    providers' own time (their three delays) and minus the end-of-speech silence the element waits for (its End
  *    silence setting, 800 ms): what callflow adds (target p99 < 50 ms); of it, the simulator's fetch of the audio;
- *  - CPU and heap per call (this process: Node-RED and the plugin, not the simulator nor the providers);
+ *  - where a turn's time goes, from the plugin's own requests to Asterisk (RequestLog), and each provider request as
+ *    the plugin waited for it beside the stand-in's own time;
+ *  - CPU and heap per call (this process: Node-RED and the plugin, not the simulator nor the providers), and how long
+ *    the plugin's event loop and the simulator waited for a core;
  *  - then (speech-rtp.ts) the jitter of audio sent back over RTP by lib/media, `--calls` streams at once: the
  *    arrival gaps at the simulator against 20 ms, p50/p99 (target p99 < 5 ms), and the pacer's own lateness.
  * Turns whose span held the one forced garbage collection (the heap figure) are left out of the latency, and counted.
+ * Beside each part, an idle process's 20 ms timer (machine-lateness.ts) says what the machine alone adds.
  *
  *   npm run build && node --expose-gc dist/bench/speech.js [--calls 200] [--turns 4] [--ramp-sec 4]
  *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp]
