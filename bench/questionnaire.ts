@@ -21,7 +21,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { connectedEngine } from './ivr-plugin';
 import { Probe } from './ivr-probe';
-import { flag, ms, nodeRed, post, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
+import { flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 const QUESTIONS = [
   { id: 'agree', kind: 'yesno', prompts: ['sound:hello-world'], timeoutSec: 15 },
@@ -135,10 +135,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -29,6 +29,17 @@ export async function post(url: string, body: unknown): Promise<unknown> {
   return res.json();
 }
 
+/** Runs a bench's main and ends the process: 0 once it is done (servers and timers left are not waited for), 1 on a failure. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
+
 /** The value after a command-line flag (`--minutes 5`), or undefined. */
 export function flag(name: string, args: readonly string[] = process.argv.slice(2)): string | undefined {
   const i = args.indexOf(name);

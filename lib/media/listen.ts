@@ -3,7 +3,8 @@
  * feeds the end-of-speech detector (speech-end.ts) 20 ms frames. `onSpeechStart` fires once when speech starts (to
  * stop a prompt: barge-in). A real-time limit applies as well, as AMD() has one: when frames stall or never come, no
  * speech within startTimeoutMs (plus a second) is no speech, and speech going on past maxSpeechMs + endSilenceMs (plus a
- * second) ends with what was heard. The call hanging up is `hangup`. The path is always closed before this resolves.
+ * second) ends with what was heard. The call hanging up is `hangup`. The path is always closed before this resolves;
+ * listenThen lets the next step (the recogniser) start while it closes.
  */
 import type { Logger } from '../log';
 import { openMediaPath, type MediaSettings, type MediaTelephony } from './path';
@@ -27,7 +28,26 @@ export type Heard = SpeechEnd | { outcome: 'hangup' };
 /** Slack given to the audio's own clock before the real-time limit decides. */
 const REAL_TIME_SLACK_MS = 1000;
 
-export async function listenForSpeech(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: ListenOptions): Promise<Heard> {
+export function listenForSpeech(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: ListenOptions): Promise<Heard> {
+  return listenThen(telephony, callChannelId, settings, options, (heard) => Promise.resolve(heard));
+}
+
+/**
+ * listenForSpeech, then `next` with what was heard while the path closes: what comes next (the recogniser) does not
+ * wait for Asterisk to hang up the two channels and destroy the bridge, two round trips on the way from the end of
+ * the caller's speech to the reply. Resolves (or rejects) once both are done: the path is closed before it does.
+ */
+export async function listenThen<T>(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: ListenOptions, next: (heard: Heard) => Promise<T>): Promise<T> {
+  const { heard, closed } = await listenUntilHeard(telephony, callChannelId, settings, options);
+  try {
+    return await next(heard);
+  } finally {
+    await closed;
+  }
+}
+
+/** What was heard, as soon as it is decided, and the path's closing (it never rejects: failures are logged). */
+async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: ListenOptions): Promise<{ heard: Heard; closed: Promise<void> }> {
   const rate = options.rate ?? 16000;
   const detector = new SpeechEndDetector(rate, options.parameters, options.armed === undefined);
   const p = detector.parameters;
@@ -74,10 +94,10 @@ export async function listenForSpeech(telephony: MediaTelephony, callChannelId: 
       options.log.debug(`listening on call ${callChannelId}: media path ended (${why})`);
     });
     const heard = await done;
-    await path.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done');
-    return heard;
+    return { heard, closed: path.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done') };
   } catch (err) {
-    if (options.signal.aborted) return { outcome: 'hangup' };
+    // openMediaPath closed what it had made before it threw.
+    if (options.signal.aborted) return { heard: { outcome: 'hangup' }, closed: Promise.resolve() };
     throw err;
   } finally {
     clearTimeout(timer);

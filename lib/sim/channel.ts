@@ -192,6 +192,8 @@ export class SimPlayback {
   /** Simulated time the current item started, and its length (Infinity for tones). */
   itemStartedAt = 0;
   itemDurationMs = 0;
+  /** Whether the current item's audio reaches its hearers (Asterisk has the media: fetched, found). */
+  audible = false;
   pausedRemainingMs: number | undefined;
   /**
    * Whether stop, pause and the other controls can act: res_stasis_playback.c sets it when a sound:, recording: or

@@ -84,6 +84,11 @@ export interface HeardEntry {
    */
   target: 'channel' | 'bridge' | 'moh';
   startedAt: string;
+  /**
+   * When its audio began reaching the party: once Asterisk had the media (for http(s) media, fetched: after
+   * PlaybackStarted); absent for media that never played (missing, unplayable) and for music on hold.
+   */
+  audioAt?: string;
   endedAt?: string;
   /** done: played to the end; stopped: stopped by the application; failed: media missing or call hung up. */
   outcome?: 'done' | 'stopped' | 'failed';
@@ -110,7 +115,28 @@ export interface ExternalMediaReport {
   /** What it sent to external_host: the call's audio. */
   sent: { packets: number; bytes: number };
   /** What came back from the application (RTP packets with the channel's payload type): audio sent to the call. */
-  received: { packets: number; bytes: number; durationMs: number };
+  received: {
+    packets: number;
+    bytes: number;
+    durationMs: number;
+    /** When the first packet came (absent before one did). */
+    firstAt?: string;
+    /**
+     * Milliseconds between the arrivals of consecutive packets of one talkspurt (a packet with the marker bit starts
+     * one and adds no gap), to the microsecond, the last MAX_ARRIVAL_GAPS of them; absent before a second packet.
+     */
+    gapsMs?: number[];
+  };
+}
+
+/** How many arrival gaps an external media report keeps (a minute of 20 ms packets). */
+export const MAX_ARRIVAL_GAPS = 3000;
+
+/** A `say` step the party finished: when its audio began and ended (the end of the caller's speech). */
+export interface SaidEntry {
+  startedAt: string;
+  endedAt: string;
+  ms: number;
 }
 
 export interface CallReport {
@@ -125,6 +151,8 @@ export interface CallReport {
   answeredAt?: string;
   heard: HeardEntry[];
   pressed: { digit: string; at: string }[];
+  /** The `say` steps the party finished (absent before one did). */
+  said?: SaidEntry[];
   transfers: TransferEntry[];
   recordings: { name: string; format: string; durationSec: number }[];
   /** Channel variables the application set. */

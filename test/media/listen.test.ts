@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { hear } from '../../lib/ivr/hear';
-import type { MediaSettings } from '../../lib/media/path';
+import type { MediaSettings, MediaTelephony } from '../../lib/media/path';
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
@@ -48,6 +48,36 @@ describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function 
     assert.match(req.body, /filename="speech.wav"/);
     // The speech sent: 1.5 s said, with the pre-roll and without the silence after it (within a word's tolerance).
     assert.ok(result.speechMs >= 1200 && result.speechMs <= 1800, `${result.speechMs} ms of speech`);
+    onlyTheCall(id);
+  });
+
+  it('the speech goes to the recogniser while the path closes; hear resolves once both are done', async function () {
+    // Asterisk is slow to destroy the bridge: the speech must not wait for it.
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const c = r.conn;
+    const telephony: MediaTelephony = {
+      externalMedia: c.externalMedia.bind(c),
+      snoop: c.snoop.bind(c),
+      createBridge: c.createBridge.bind(c),
+      addToBridge: c.addToBridge.bind(c),
+      destroyBridge: (id) => gate.then(() => c.destroyBridge(id)),
+      hangup: c.hangup.bind(c),
+      watchChannel: c.watchChannel.bind(c),
+      listBridges: c.listBridges.bind(c),
+    };
+    let resolved = false;
+    app.handler = (_req, res) => {
+      assert.equal(r.sim.asterisk.bridgeList().length, 1, 'the bridge is still there when the speech arrives');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Yes."}');
+    };
+    const id = await answeredCall([{ wait: 200 }, { say: 800 }, { wait: 60_000 }]);
+    const heard = hear(telephony, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: r.log }).finally(() => (resolved = true));
+    await app.arrival(1);
+    assert.equal(resolved, false, 'not before the path has closed');
+    openGate();
+    const result = await heard;
+    assert.equal(result.outcome === 'recognised' && result.text, 'Yes.');
     onlyTheCall(id);
   });
 

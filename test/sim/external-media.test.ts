@@ -111,9 +111,24 @@ describe('simulator: external media', function () {
     const back = new RtpSequence(0);
     for (let i = 0; i < 25; i++) sink.socket.send(back.next(encodeUlaw(new Int16Array(160).fill(1000)), 160), Number(vars.value), '127.0.0.1');
     const got = await sim.call(caller).mediaReceived(25);
-    assert.deepEqual(got.received, { packets: 25, bytes: 25 * 172, durationMs: 500 });
+    const { firstAt, gapsMs, ...counted } = got.received;
+    assert.deepEqual(counted, { packets: 25, bytes: 25 * 172, durationMs: 500 });
+    assert.ok(firstAt !== undefined && Date.parse(firstAt) <= Date.now(), 'when the first packet came');
+    assert.equal(gapsMs?.length, 24, 'a gap between each packet and the one before it');
+    assert.ok(gapsMs.every((g) => g >= 0));
+    // A pause of the sender's: the next packet carries the marker bit and starts a new talkspurt, without a gap.
+    back.skip(1600);
+    for (let i = 0; i < 5; i++) sink.socket.send(back.next(encodeUlaw(new Int16Array(160).fill(1000)), 160), Number(vars.value), '127.0.0.1');
+    const more = await sim.call(caller).mediaReceived(30);
+    assert.equal(more.received.gapsMs?.length, 28, 'no gap across the pause');
+    assert.equal(more.received.firstAt, firstAt);
     assert.equal(got.channelId, 'em-2');
     assert.ok(got.sent.packets >= 50);
+    // The caller's speech, as the report says it: 600 ms of simulated time, 30 ms of wall time at speed 20.
+    const said = sim.call(caller).report().said ?? [];
+    assert.equal(said.length, 1);
+    assert.equal(said[0]?.ms, 600);
+    assert.ok(Math.abs(Date.parse(said[0].endedAt) - Date.parse(said[0].startedAt) - 30) <= 2, `${said[0]?.startedAt} to ${said[0]?.endedAt}`);
   });
 
   it('sends slin16 as payload type 118, 640 bytes of big-endian samples, timestamps by 320', async function () {

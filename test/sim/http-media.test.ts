@@ -89,6 +89,29 @@ describe('simulator: http(s) media as the media cache fetches it', function () {
       await ari.ok('POST', `/channels/${call.id}/play/p2`, { media: `sound:${app.url('/narrow.wav')},sound:${app.url('/wide')}` });
       await events.next((e: Json) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'p2');
       assert.deepEqual(call.report().heard.map((h) => h.outcome), ['failed', 'done']);
+      assert.equal(call.report().heard[0]?.audioAt, undefined, 'a file format_wav refuses never sounds');
+    });
+
+    it('says when the audio began reaching the caller: once fetched, not at PlaybackStarted', async function () {
+      let answer: (() => void) | undefined;
+      const asked = new Promise<void>((resolve) => {
+        app.handler = (_req, res) => {
+          answer = () => res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav(8000, 200));
+          resolve();
+        };
+      });
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      await ari.ok('POST', `/channels/${call.id}/play/p3`, { media: `sound:${app.url('/slow.wav')}` });
+      await asked;
+      const playing = call.report().heard[0];
+      assert.ok(playing?.startedAt !== undefined && playing.audioAt === undefined, 'started, not yet audible while Asterisk fetches it');
+      answer?.();
+      await events.next((e: Json) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'p3');
+      const heard = call.report().heard[0];
+      assert.equal(heard?.outcome, 'done');
+      assert.ok(heard.audioAt !== undefined && Date.parse(heard.audioAt) >= Date.parse(heard.startedAt), `${heard.startedAt} then ${heard.audioAt}`);
     });
   });
 });

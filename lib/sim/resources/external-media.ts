@@ -19,7 +19,7 @@ import { encode, FORMATS, upsample8to16, type MediaFormat } from '../../media/co
 import { parseRtp, RtpSequence } from '../../media/rtp';
 import { SimChannel } from '../channel';
 import { AriHttpError } from '../route';
-import type { CallReport, ExternalMediaReport } from '../script';
+import { MAX_ARRIVAL_GAPS, type CallReport, type ExternalMediaReport } from '../script';
 import type { SimTimer } from '../clock';
 import { VOICE_RATE } from '../voice';
 import type { SimCore } from './core';
@@ -52,6 +52,8 @@ export class ExternalMediaSession {
   readonly sender: RtpSequence;
   /** Simulated time the last packet was due. */
   lastSent: number | undefined;
+  /** When the last packet came back (performance.now()). */
+  lastArrival: number | undefined;
   /** The counters the reports show (one object, shared by the reports of the calls it served). */
   readonly stats: ExternalMediaReport;
 
@@ -227,6 +229,15 @@ export class ExternalMedia {
     const parsed = parseRtp(data);
     if (!parsed.ok || parsed.packet.payloadType !== FORMATS[session.format].payloadType) return;
     const r = session.stats.received;
+    const arrival = performance.now();
+    r.firstAt ??= new Date().toISOString();
+    // Arrival gaps within a talkspurt: the marker bit starts a new one (RFC 3551 4.1), after a pause of the sender's.
+    if (session.lastArrival !== undefined && !parsed.packet.marker) {
+      const gaps = (r.gapsMs ??= []);
+      gaps.push(Math.round((arrival - session.lastArrival) * 1000) / 1000);
+      if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+    }
+    session.lastArrival = arrival;
     r.packets++;
     r.bytes += data.length;
     r.durationMs += (parsed.packet.payload.length / FORMATS[session.format].bytesPerSample / FORMATS[session.format].rate) * 1000;

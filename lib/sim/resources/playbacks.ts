@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SimPlayback, type SimBridge, type SimChannel } from '../channel';
+import type { HeardEntry } from '../script';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
 
@@ -63,7 +64,9 @@ export class Playbacks {
     const current = pb.heard.get(ch.id);
     if (current && current.outcome === undefined) return; // hears it already
     const uri = pb.media[pb.index] ?? '';
-    const entry = { media: uri, playbackId: pb.id, target: pb.targetKind, startedAt: new Date().toISOString() };
+    const now = new Date().toISOString();
+    const entry: HeardEntry = { media: uri, playbackId: pb.id, target: pb.targetKind, startedAt: now };
+    if (pb.audible) entry.audioAt = now;
     ch.report.heard.push(entry);
     pb.heard.set(ch.id, entry);
     ch.signals.emit('playback-start', uri);
@@ -86,6 +89,7 @@ export class Playbacks {
     }
     const uri = pb.media[pb.index] ?? '';
     pb.state = 'playing';
+    pb.audible = false;
     this.core.publish('PlaybackStarted', { playback: pb.json() }, this.core.targetScope(pb));
     for (const ch of this.hearers(pb)) {
       const entry = { media: uri, playbackId: pb.id, target: pb.targetKind, startedAt: new Date().toISOString() };
@@ -108,6 +112,10 @@ export class Playbacks {
       }
       pb.itemStartedAt = this.core.clock.now();
       pb.itemDurationMs = length.kind === 'finite' ? length.ms : Number.POSITIVE_INFINITY;
+      // Its audio reaches the hearers from now (http(s) media: once fetched), not from PlaybackStarted.
+      pb.audible = true;
+      const audioAt = new Date().toISOString();
+      for (const entry of pb.heard.values()) if (entry.media === uri && entry.outcome === undefined) entry.audioAt ??= audioAt;
       // The offset applies to the first item (ast_control_streamfile_lang seeks; past the end it ends at once).
       const offset = pb.index === 0 ? Math.min(pb.offsetMs, pb.itemDurationMs) : 0;
       pb.itemStartedAt -= offset;

@@ -107,7 +107,14 @@ export class Scripts {
     } finally {
       if (talking) this.core.resources.recordings.setTalking(ch, false, ended);
     }
+    if ('say' in step) (ch.report.said ??= []).push({ startedAt: this.wallTime(at), endedAt: this.wallTime(ended), ms: Math.round(ms) });
     return ended;
+  }
+
+  /** The wall-clock time of a simulated time (a party's step is due then, whenever a busy machine ran it). */
+  private wallTime(simulated: number): string {
+    const clock = this.core.clock;
+    return new Date(Date.now() - (clock.now() - simulated) / clock.speed).toISOString();
   }
 
   /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...). */

@@ -1,0 +1,72 @@
+/**
+ * bench/speech, second part: audio sent back to callers over RTP by lib/media, many streams at once. The robot says
+ * its replies through Asterisk (a playback of the synthesised file), so its replies are not this; this is what
+ * lib/media's endpoint and pacer do when a flow sends audio on the call's media path (`bridge` mode): `streams`
+ * simulated calls, each with a media path bridged with the call, each sending `seconds` of audio back in 20 ms
+ * packets, all at once. The simulator reports when each packet arrived (externalMedia received.gapsMs, per
+ * talkspurt); the jitter is how far each gap is from 20 ms. The pacer's own lateness (when each packet left against
+ * its time) is measured on the sending side.
+ */
+import { AriConnection } from '../lib/ari/connection';
+import { silentLogger } from '../lib/log';
+import { openMediaPath, type MediaSettings } from '../lib/media/path';
+import type { CallReport } from '../lib/sim/script';
+import { speechLike } from '../lib/sim/voice';
+import { post } from './support';
+
+export interface SendBackFigures {
+  streams: number;
+  /** |arrival gap - 20 ms| of every packet after the first of its talkspurt, at the simulator. */
+  jitterMs: number[];
+  /** How late each packet left the pacer against its due time. */
+  latenessMs: number[];
+  /** Packets the pacer dropped (more than its burst late), over all streams. */
+  dropped: number;
+  /** Streams whose path did not open or whose report had no gaps, with why. */
+  failures: string[];
+}
+
+const APP = 'speechbench-rtp';
+
+export async function measureSendBack(simUrl: string, options: { streams: number; seconds: number; rampMs: number; settings: MediaSettings }): Promise<SendBackFigures> {
+  const conn = new AriConnection({ url: simUrl, username: 'asterisk', password: 'asterisk', app: APP, logger: silentLogger });
+  conn.start();
+  await conn.whenConnected(AbortSignal.timeout(10_000));
+  const audio = speechLike(options.seconds * 1000, 7);
+  const figures: SendBackFigures = { streams: options.streams, jitterMs: [], latenessMs: [], dropped: 0, failures: [] };
+  // A call's StasisStart may come before or after the answer to the POST that placed it.
+  const started = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  const off = conn.onEvent((e) => {
+    if (e.type !== 'StasisStart') return;
+    started.add(e.channel.id);
+    waiting.get(e.channel.id)?.();
+  });
+  const one = async (n: number): Promise<void> => {
+    await new Promise((resolve) => setTimeout(resolve, (options.rampMs * n) / options.streams));
+    const report = (await post(`${simUrl}/sim/calls`, { from: `+1555${String(n).padStart(7, '0')}`, to: '600', app: APP, script: [{ wait: 600_000 }] })) as CallReport;
+    if (!started.has(report.id)) await new Promise<void>((resolve) => waiting.set(report.id, resolve));
+    waiting.delete(report.id);
+    const signal = new AbortController().signal;
+    try {
+      await conn.answer(report.id);
+      const path = await openMediaPath(conn, report.id, options.settings, { mode: 'bridge', rate: 8000, onAudio: () => undefined, signal, log: silentLogger });
+      await path.play(audio);
+      figures.latenessMs.push(...path.endpoint.sendLateness);
+      figures.dropped += path.endpoint.stats.sent.dropped;
+      await path.close('done');
+      const ended = (await (await fetch(`${simUrl}/sim/calls/${report.id}`)).json()) as CallReport;
+      const gaps = ended.externalMedia?.[0]?.received.gapsMs ?? [];
+      if (gaps.length === 0) figures.failures.push(`call ${report.id}: no arrival gaps in its report`);
+      for (const g of gaps) figures.jitterMs.push(Math.abs(g - 20));
+    } catch (err) {
+      figures.failures.push(`call ${report.id}: ${(err as Error).message}`);
+    } finally {
+      await conn.hangup(report.id, 'normal').catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: options.streams }, (_, n) => one(n)));
+  off();
+  await conn.close();
+  return figures;
+}

@@ -1,0 +1,394 @@
+/**
+ * bench/speech (issue 19): robot calls at scale. `--calls` (200) simulated callers at once talk with the
+ * "callflow-bot" element in a real Node-RED runtime (embedded in this process, no editor): callflow-entry ->
+ * callflow-bot -> callflow-hangup, its speech node using stand-in providers (bench/speech-providers.ts, a process of
+ * their own: a Whisper-compatible recogniser, an OpenAI-compatible chat bot and speech API, each answering after a
+ * known delay), against the simulated Asterisk in a process of its own. Each caller waits until it is heard, says
+ * 1.2 s of speech, waits for the reply to finish, pauses 0.3 s, and speaks again, `--turns` (4) times; the bot ends
+ * the call on the last turn. Each reply is a new text (no cache hit): recognised, answered, synthesised, written to
+ * the cache, played by the simulator, which fetches it from this Node-RED as Asterisk's media cache would.
+ *
+ * Prints, from the simulator's call reports (`said[].endedAt`: the end of the caller's speech; `heard[].audioAt`:
+ * when the reply's audio began reaching the caller):
+ *  - the time from the end of the caller's speech to the first audio of the reply, p50/p99, and that time minus the
+ *    providers' own time (their three delays) and minus the end-of-speech silence the element waits for (its End
+ *    silence setting, 800 ms): what callflow adds (target p99 < 50 ms); of it, the simulator's fetch of the audio;
+ *  - where a turn's time goes, from the plugin's own requests to Asterisk (RequestLog), and each provider request as
+ *    the plugin waited for it beside the stand-in's own time;
+ *  - CPU and heap per call (this process: Node-RED and the plugin, not the simulator nor the providers), and how long
+ *    the plugin's event loop and the simulator waited for a core;
+ *  - then (speech-rtp.ts) the jitter of audio sent back over RTP by lib/media, `--calls` streams at once: the
+ *    arrival gaps at the simulator against 20 ms, p50/p99 (target p99 < 5 ms), and the pacer's own lateness.
+ * Turns whose span held the one forced garbage collection (the heap figure) are left out of the latency, and counted.
+ * Beside each part, an idle process's 20 ms timer (machine-lateness.ts) says what the machine alone adds.
+ *
+ *   npm run build && node --expose-gc dist/bench/speech.js [--calls 200] [--turns 4] [--ramp-sec 4]
+ *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { CallReport } from '../lib/sim/script';
+import type { Engine } from '../nodes/deployed/engine';
+import { connectedEngine } from './ivr-plugin';
+import { runQueueSecondsOf, startLatenessProbe, type Lateness } from './machine-lateness';
+import { measureSendBack } from './speech-rtp';
+import { flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
+
+const END_SILENCE_MS = 800;
+const SAY_MS = 1200;
+const PAUSE_MS = 300;
+const TARGET_ADDED_P99_MS = 50;
+const TARGET_JITTER_P99_MS = 5;
+
+function positive(name: string, fallback: number): number {
+  const v = Number(flag(name) ?? fallback);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number >= 0, got ${flag(name)}`);
+  return v;
+}
+
+/** The stand-in providers in a process of their own; resolves with their base URL. */
+async function startProviders(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'speech-providers.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /providers at (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the stand-in providers exited (${code}): ${out}`)));
+  });
+  return { child, url };
+}
+
+function flows(simUrl: string, providers: string, publicUrl: string, dir: string, turns: number): Record<string, unknown>[] {
+  const z = 'b0000000000000t1';
+  return [
+    { id: z, type: 'tab', label: 'speech bench' },
+    { id: 'b0000000000000a1', type: 'callflow-asterisk', name: 'simulated Asterisk', useSimulator: false, url: simUrl, app: 'callflow', idleTimeoutSec: '120' },
+    {
+      id: 'b0000000000000s1',
+      type: 'callflow-speech',
+      provider: 'openai',
+      voice: 'alloy',
+      language: 'en',
+      baseUrl: providers,
+      model: 'tts-1',
+      rate: 8000,
+      delivery: 'http',
+      publicUrl,
+      directory: dir,
+      soundPrefix: 'callflow-tts',
+      cacheMB: 1000,
+      timeoutSec: 15,
+      concurrency: 64,
+      recognizer: 'whisper',
+      sttBaseUrl: providers,
+      sttModel: 'whisper-1',
+      sttFormat: 'json',
+      sttMaxSec: 30,
+    },
+    { id: 'b0000000000000e1', type: 'callflow-entry', z, connection: 'b0000000000000a1', flow: 'robot', x: 100, y: 100, wires: [['b0000000000000b1']] },
+    {
+      id: 'b0000000000000b1',
+      type: 'callflow-bot',
+      z,
+      speech: 'b0000000000000s1',
+      kind: 'chat',
+      url: providers,
+      model: 'bench',
+      instructions: 'Answer the caller.',
+      greeting: '',
+      maxTurns: turns,
+      timeoutSec: 10,
+      startTimeoutSec: 10,
+      speechMaxSec: 15,
+      endSilenceMs: END_SILENCE_MS,
+      language: 'en',
+      onError: 'hangup',
+      outputs: 3,
+      x: 300,
+      y: 100,
+      wires: [['b0000000000000h1'], ['b0000000000000h1'], ['b0000000000000h1']],
+    },
+    { id: 'b0000000000000h1', type: 'callflow-hangup', z, reason: 'normal', x: 500, y: 100, wires: [] },
+  ];
+}
+
+/** The caller: heard, then `turns` times: 1.2 s of speech, the reply to its end, a pause. */
+function callerScript(turns: number): object[] {
+  const steps: object[] = [{ waitFor: 'listened' }, { wait: PAUSE_MS }, { say: SAY_MS }];
+  for (let t = 1; t < turns; t++) steps.push({ waitFor: 'playback-end', media: '/callflow/speech/' }, { wait: PAUSE_MS }, { say: SAY_MS });
+  steps.push({ wait: 120_000 });
+  return steps;
+}
+
+/** CPU seconds a process has used (utime + stime from /proc, 100 ticks a second). */
+function cpuSecondsOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+}
+
+interface Turn {
+  call: string;
+  speechEnd: number;
+  started: number;
+  audio: number;
+}
+
+/**
+ * When the plugin asked Asterisk for what marks a turn's steps, per call (Node's `http.client.request.start`
+ * diagnostics channel): the hangup of the listening's external media channel (`cfm-<call>-<n>`: the end of speech was
+ * decided, the path closes) and the play request of the reply (`POST /channels/<call>/play`: the reply's audio is
+ * made and cached), in wall-clock milliseconds; and how long each request to the providers took as the plugin saw it.
+ */
+class RequestLog {
+  readonly teardowns = new Map<string, number[]>();
+  readonly plays = new Map<string, number[]>();
+  /** Requests to the providers, per path: from the request made to its answer read (ms). */
+  readonly providers = new Map<string, number[]>();
+  private readonly started = new WeakMap<object, number>();
+  private readonly finished = (message: unknown): void => {
+    const { request } = message as { request: { path: string } };
+    const at = this.started.get(request);
+    if (at === undefined || !request.path.startsWith('/v1/')) return;
+    const list = this.providers.get(request.path) ?? [];
+    list.push(performance.now() - at);
+    this.providers.set(request.path, list);
+  };
+
+  private readonly listener = (message: unknown): void => {
+    const { request } = message as { request: { method: string; path: string } };
+    this.started.set(request, performance.now());
+    const teardown = request.method === 'DELETE' ? /\/channels\/cfm-(.+)-[0-9a-z]+(?:\?|$)/.exec(request.path) : null;
+    const play = request.method === 'POST' ? /\/channels\/([^/?]+)\/play(?:\/|\?|$)/.exec(request.path) : null;
+    const [map, id] = teardown?.[1] ? [this.teardowns, teardown[1]] : play?.[1] ? [this.plays, play[1]] : [undefined, ''];
+    if (!map) return;
+    const list = map.get(decodeURIComponent(id)) ?? [];
+    list.push(Date.now());
+    map.set(decodeURIComponent(id), list);
+  };
+
+  start(): void {
+    diagnostics.subscribe('http.client.request.start', this.listener);
+    diagnostics.subscribe('http.client.response.finish', this.finished);
+  }
+
+  stop(): void {
+    diagnostics.unsubscribe('http.client.request.start', this.listener);
+    diagnostics.unsubscribe('http.client.response.finish', this.finished);
+  }
+
+  /** The first time in `map` for the call at or after `from`. */
+  static first(map: Map<string, number[]>, call: string, from: number): number | undefined {
+    return map.get(call)?.find((t) => t >= from);
+  }
+}
+
+/** Each `say` of the caller and the reply it got: the first prompt that started after the speech ended. */
+function turnsOf(report: CallReport): { turns: Turn[]; problems: string[] } {
+  const turns: Turn[] = [];
+  const problems: string[] = [];
+  const heard = report.heard.filter((h) => h.media.includes('/callflow/speech/'));
+  for (const said of report.said ?? []) {
+    const end = Date.parse(said.endedAt);
+    const reply = heard.find((h) => Date.parse(h.startedAt) >= end);
+    if (!reply?.audioAt) {
+      problems.push(`call ${report.id}: no reply heard after the speech that ended ${said.endedAt}`);
+      continue;
+    }
+    turns.push({ call: report.id, speechEnd: end, started: Date.parse(reply.startedAt), audio: Date.parse(reply.audioAt) });
+  }
+  return { turns, problems };
+}
+
+/** The line that says what the busy machine did meanwhile to a process with nothing to do. */
+function idleProcess(l: Lateness): string {
+  return `  meanwhile, an idle process's 20 ms timer on this machine (bench/machine-lateness.ts) fired late by p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}: the machine's share of the figures above`;
+}
+
+interface RobotRun {
+  simUrl: string;
+  simPid: number;
+  engine: Engine;
+  calls: number;
+  turns: number;
+  rampSec: number;
+  providersMs: number;
+  providersUrl: string;
+  gc: () => void;
+}
+
+/** The robot calls: placed over the ramp, each read back from the simulator once it ended. */
+async function robotCalls(o: RobotRun): Promise<void> {
+  const { engine, calls, turns, rampSec, providersMs, gc } = o;
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const simCpu0 = cpuSecondsOf(o.simPid);
+  const waited0 = runQueueSecondsOf(process.pid);
+  const simWaited0 = runQueueSecondsOf(o.simPid);
+  const requests = new RequestLog();
+  requests.start();
+  const t0 = performance.now();
+  let most = 0;
+  const sampler = setInterval(() => (most = Math.max(most, engine.callCount)), 100);
+  let gcWindow: { from: number; to: number } | undefined;
+  let heapPerCall = Number.NaN;
+  let inProgressAtHeap = 0;
+  const reports = await Promise.all(
+    Array.from({ length: calls }, async (_, n) => {
+      await new Promise((resolve) => setTimeout(resolve, (rampSec * 1000 * n) / calls));
+      const placed = (await post(`${o.simUrl}/sim/calls`, { from: `+1555${String(n).padStart(7, '0')}`, to: '500', args: ['robot'], script: callerScript(turns) })) as CallReport;
+      if (n === calls - 1) {
+        // Every call placed and talking: the heap they hold, once, after a full collection.
+        setTimeout(() => {
+          inProgressAtHeap = engine.callCount;
+          const from = Date.now();
+          gc();
+          heapPerCall = (process.memoryUsage().heapUsed - heapBefore) / Math.max(1, inProgressAtHeap);
+          gcWindow = { from, to: Date.now() };
+        }, 1500);
+      }
+      const res = await fetch(`${o.simUrl}/sim/calls/${placed.id}/ended?timeoutMs=300000`);
+      return (await res.json()) as CallReport;
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  requests.stop();
+  clearInterval(sampler);
+  loop.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  const simCpuSec = cpuSecondsOf(o.simPid) - simCpu0;
+  const waited = runQueueSecondsOf(process.pid) - waited0;
+  const simWaited = runQueueSecondsOf(o.simPid) - simWaited0;
+
+  const all: Turn[] = [];
+  const problems: string[] = [];
+  let callSeconds = 0;
+  for (const r of reports) {
+    const t = turnsOf(r);
+    all.push(...t.turns);
+    problems.push(...t.problems);
+    if (r.answeredAt && r.ended) callSeconds += (Date.parse(r.ended.at) - Date.parse(r.answeredAt)) / 1000;
+    if (r.ended?.by !== 'application') problems.push(`call ${r.id}: ended by ${r.ended?.by ?? '?'} (${r.ended?.note ?? r.ended?.causeText ?? 'not ended'})`);
+  }
+  const touchedByGc = (t: Turn): boolean => gcWindow !== undefined && t.speechEnd <= gcWindow.to && t.audio >= gcWindow.from;
+  const kept = all.filter((t) => !touchedByGc(t));
+  const total = summary(kept.map((t) => t.audio - t.speechEnd));
+  const added = summary(kept.map((t) => t.audio - t.speechEnd - providersMs - END_SILENCE_MS));
+  const fetchMs = summary(kept.map((t) => t.audio - t.started));
+  console.log('');
+  console.log(`  turns measured: ${kept.length} of ${calls * turns} (${all.length - kept.length} left out: their span held the forced GC; ${calls * turns - all.length} without a reply)`);
+  console.log(`  end of the caller's speech -> first audio of the reply: p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
+  console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
+  console.log(`    of which the simulator fetching the reply's audio from Node-RED (PlaybackStarted -> audio): p50 ${ms(fetchMs.p50)}, p99 ${ms(fetchMs.p99)}`);
+  // Where the time went: the plugin's requests to Asterisk mark the end of listening and the reply being ready.
+  const steps = { decided: [] as number[], reply: [] as number[], play: [] as number[] };
+  for (const t of kept) {
+    const decided = RequestLog.first(requests.teardowns, t.call, t.speechEnd);
+    const play = decided === undefined ? undefined : RequestLog.first(requests.plays, t.call, decided);
+    if (decided === undefined || play === undefined || play > t.started + 1) continue;
+    steps.decided.push(decided - t.speechEnd - END_SILENCE_MS);
+    steps.reply.push(play - decided - providersMs);
+    steps.play.push(t.started - play);
+  }
+  const step = (label: string, values: number[]): void => {
+    const v = summary(values);
+    console.log(`    ${label}: p50 ${ms(v.p50)}, p99 ${ms(v.p99)} (${v.n} turns)`);
+  };
+  step('end of speech -> listening ends (the media path is asked to close), minus the end silence', steps.decided);
+  step(`listening ends -> the reply is asked to play, minus the providers' ${providersMs} ms (recognition, bot, synthesis, the cache)`, steps.reply);
+  step('play asked -> PlaybackStarted at the simulator', steps.play);
+  // The providers' requests as the plugin saw them and as the stand-ins did (their delay and their own lateness).
+  const theirs = (await (await fetch(`${o.providersUrl}/timings`)).json()) as Record<string, number[]>;
+  for (const [path, seen] of requests.providers) {
+    const ours = summary(seen);
+    const stand = summary(theirs[path] ?? []);
+    console.log(`    ${path}: the plugin waited p50 ${ms(ours.p50)}, p99 ${ms(ours.p99)}; the stand-in answered ${ms(stand.p50)}, p99 ${ms(stand.p99)} after the body came`);
+  }
+  console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
+  console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
+  console.log(`  waiting for a core (runnable, not running; /proc/<pid>/schedstat): the plugin's event loop ${waited.toFixed(1)} s of the ${wall.toFixed(1)} s, the simulator's ${simWaited.toFixed(1)} s`);
+  console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
+  console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
+  if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
+}
+
+async function main(): Promise<void> {
+  const calls = positive('--calls', 200);
+  const turns = positive('--turns', 4);
+  const rampSec = positive('--ramp-sec', 4);
+  const sttMs = positive('--stt-ms', 150);
+  const botMs = positive('--bot-ms', 250);
+  const ttsMs = positive('--tts-ms', 100);
+  const rtpSec = positive('--rtp-sec', 5);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:speech does)');
+  const providersMs = sttMs + botMs + ttsMs;
+
+  // The machine's own lateness with nothing to do: what a busy machine adds to every figure below.
+  const idle = monitorEventLoopDelay({ resolution: 1 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  idle.disable();
+  console.log(`bench/speech: ${calls} robot calls at once (placed over ${rampSec} s), ${turns} turns each; providers answer after ${sttMs} (recogniser) + ${botMs} (bot) + ${ttsMs} (speech) ms`);
+  console.log(`  machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; idle event loop late by p99 ${ms(idle.percentile(99) / 1e6)}, max ${ms(idle.max / 1e6)}`);
+
+  const sim = await startSimulatorProcess(['--app', 'callflow']);
+  const providers = await startProviders(['--stt-ms', String(sttMs), '--bot-ms', String(botMs), '--tts-ms', String(ttsMs), '--turns', String(turns)]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bench-speech-'));
+  const server = http.createServer((req, res) => (nodeRed() as unknown as { httpNode: http.RequestListener }).httpNode(req, res));
+  try {
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await startEmbeddedNodeRed({
+      dir,
+      flows: flows(sim.url, providers.url, publicUrl, path.join(dir, 'speech'), turns),
+      credentials: { b0000000000000a1: { username: 'asterisk', password: 'asterisk' } },
+      logLevel: 'warn',
+      settings: { httpNodeRoot: '/', callflowMedia: { portMin: 20000, portMax: 20999 } },
+    });
+    const engine = await connectedEngine();
+    if (!process.argv.includes('--skip-robot')) {
+      const machine = await startLatenessProbe();
+      await robotCalls({ simUrl: sim.url, simPid: sim.child.pid ?? 0, engine, calls, turns, rampSec, providersMs, providersUrl: providers.url, gc });
+      console.log(idleProcess(await machine.stop()));
+    }
+
+    if (!process.argv.includes('--skip-rtp')) {
+      const machine = await startLatenessProbe();
+      const waited0 = runQueueSecondsOf(process.pid);
+      const r0 = performance.now();
+      const rtp = await measureSendBack(sim.url, { streams: calls, seconds: rtpSec, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16' } });
+      const jitter = summary(rtp.jitterMs);
+      const late = summary(rtp.latenessMs);
+      console.log('');
+      console.log(`  audio sent back over RTP by lib/media: ${rtp.streams} streams at once, ${rtpSec} s each, slin16 20 ms packets`);
+      console.log(`  arrival jitter at the simulator (|gap - 20 ms|): p50 ${ms(jitter.p50)}, p99 ${ms(jitter.p99)}, max ${ms(jitter.max)} (${jitter.n} gaps)  ${jitter.p99 < TARGET_JITTER_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_JITTER_P99_MS} ms)`);
+      console.log(`  the pacer's lateness (a packet sent against its time): p50 ${ms(late.p50)}, p99 ${ms(late.p99)}, max ${ms(late.max)}; ${rtp.dropped} packets dropped`);
+      console.log(`  the sending process waited for a core ${(runQueueSecondsOf(process.pid) - waited0).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s`);
+      console.log(idleProcess(await machine.stop()));
+      if (rtp.failures.length > 0) console.log(`  failures (${rtp.failures.length}): ${rtp.failures.slice(0, 5).join('; ')}`);
+    }
+  } finally {
+    await nodeRed().stop().catch(() => undefined);
+    server.closeAllConnections();
+    server.close();
+    sim.child.kill();
+    providers.child.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+runBench(main);
