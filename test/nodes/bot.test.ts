@@ -105,12 +105,19 @@ describe('callflow-bot', function () {
     const msg = await out;
     assert.deepEqual(msg.payload, { outcome: 'transfer', queue: 'sales', data: { order: '42' }, turns: 2 });
     assert.equal(msg.call.vars.botQueue, 'sales');
-    assert.deepEqual(msg.call.vars.botTranscript, [
-      { role: 'caller', text: 'I want to order.' },
-      { role: 'bot', text: 'What is your order number?' },
-      { role: 'caller', text: 'Four two.' },
-      { role: 'bot', text: 'Connecting you.' },
-    ]);
+    const lines = msg.call.vars.botTranscript as { role: string; text: string; at: string }[];
+    assert.deepEqual(
+      lines.map(({ role, text }) => ({ role, text })),
+      [
+        { role: 'caller', text: 'I want to order.' },
+        { role: 'bot', text: 'What is your order number?' },
+        { role: 'caller', text: 'Four two.' },
+        { role: 'bot', text: 'Connecting you.' },
+      ],
+    );
+    // Each line has its time, in the order they were said.
+    assert.ok(lines.every((l) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(l.at)), JSON.stringify(lines));
+    assert.deepEqual(lines.map((l) => l.at), lines.map((l) => l.at).sort());
     assert.equal(msg.call.trace.at(-1)?.outcome, 'transfer sales');
     const bot = app.received.filter((r) => r.url === '/bot');
     assert.equal(bot[0]?.headers.authorization, 'Bearer bot-key');
@@ -118,6 +125,39 @@ describe('callflow-bot', function () {
     const report = nextMessage<CallEndMsg>(node('report'), 30_000);
     call.hangup();
     assert.deepEqual((await report).payload.transcript, msg.call.vars.botTranscript, 'the call-end report carries the transcript');
+  });
+
+  it('a caller hanging up mid-conversation: the call-end report keeps what was said so far', async function () {
+    let turns = 0;
+    app.handler = (req, res) => {
+      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Is this the bank?"}');
+      turns += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reply: 'Yes, how can I help?', action: 'continue' }));
+    };
+    await deploy();
+    const report = nextMessage<CallEndMsg>(node('report'), 30_000);
+    // The caller speaks after the greeting, and hangs up as the bot's reply starts.
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { waitFor: 'playback-start' }, { hangup: true }] });
+    const transcript = (await report).payload.transcript as { role: string; text: string; at?: string }[];
+    assert.equal(turns, 1);
+    assert.deepEqual(transcript.map(({ role, text }) => ({ role, text })), [
+      { role: 'caller', text: 'Is this the bank?' },
+      { role: 'bot', text: 'Yes, how can I help?' },
+    ]);
+    assert.ok(transcript.every((l) => typeof l.at === 'string'));
+  });
+
+  it('a transfer that names no queue, on a call with no skill queue (not a campaign call), goes to the error output with the reason', async function () {
+    app.handler = (req, res) => {
+      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"an agent please"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"One moment.","action":"transfer"}');
+    };
+    await deploy();
+    const out = nextMessage<CallMsg & { error: { message: string } }>(node('error'), 30_000);
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { wait: 60_000 }] });
+    const msg = await out;
+    assert.match(msg.error.message, /a transfer without naming a queue, and the call has no skill queue/);
+    assert.equal((msg.call.vars.botTranscript as unknown[]).length, 2, 'the transcript is kept');
   });
 
   it('a bot answer that is not allowed (an unknown action) goes to the error output with the reason', async function () {
