@@ -25,8 +25,9 @@ export interface TaskFlow {
   flow: string;
 }
 
+// C0 and C1 controls, DEL, bidirectional marks, overrides and isolates, line and paragraph separators.
 // eslint-disable-next-line no-control-regex
-const CONTROLS = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
 
 /** A tab as a message names it: its label (one line, at most 60 characters), else its id. */
 function tabName(tab: FlowNode | undefined, id: string): string {
