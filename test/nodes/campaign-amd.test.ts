@@ -33,7 +33,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function flows(storeFile: string, amd: string): object[] {
+  function flows(storeFile: string, amd: string, amdParameters?: object): object[] {
     const z = 'amd-tab';
     return [
       { id: z, type: 'tab', label: 'amd' },
@@ -53,6 +53,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
         maxResponseSec: 20,
         policy: { mode: 'global', rule: { byCause: true, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [{ cause: 'machine', retries: 0, intervalSec: 60 }] }, types: [], nonRetry: [] },
         amd,
+        ...(amdParameters ? { amdParameters } : {}),
       },
       { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [['flow', 'notice'], [], ['finished']] },
       { id: 'flow', type: 'helper', z },
@@ -62,7 +63,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     ];
   }
 
-  async function load(amd: string): Promise<string> {
+  async function load(amd: string, amdParameters?: object): Promise<string> {
     const storeFile = path.join(dir, 'campaign.db');
     const store = new EmbeddedStore({ file: storeFile });
     await store.open();
@@ -70,7 +71,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
     await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'amd', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
     await store.close();
-    await helper.load(NODES, flows(storeFile, amd), CREDS);
+    await helper.load(NODES, flows(storeFile, amd, amdParameters), CREDS);
     return storeFile;
   }
 
@@ -108,6 +109,18 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     await nextMessage(node('finished'), 30_000);
     const contact = await storedContact(storeFile);
     assert.deepEqual(contact.attempts.map((a) => a.outcome), ['answered']);
+  });
+
+  it("the task's AMD() parameters decide: with a greeting of at most 300 ms, the person's 600 ms hello is a machine (LONGGREETING-...-300)", async function () {
+    simulator().setNumber(NUMBER, person);
+    const flowGot: unknown[] = [];
+    const storeFile = await load('hangup', { initialSilence: 2500, greeting: 300, afterGreetingSilence: 800, totalAnalysisTime: 5000, minimumWordLength: 100, betweenWordsSilence: 50, maximumNumberOfWords: 2, silenceThreshold: 256, maximumWordLength: 5000 });
+    node('flow').on('input', (m: unknown) => flowGot.push(m));
+    await nextMessage(node('finished'), 30_000);
+    const contact = await storedContact(storeFile);
+    assert.deepEqual(flowGot, [], 'the flow never had the call');
+    assert.equal(contact.attempts[0]?.outcome, 'machine');
+    assert.match(String(contact.attempts[0]?.why), /^LONGGREETING-\d+-300$/);
   });
 
   it('beep: the flow gets a machine-answered call after its beep, and its notice plays then', async function () {
