@@ -316,6 +316,6 @@ function mediaOption(telephony: MediaTelephony, value: unknown, log: Logger): { 
 /** The deployed nodes (tabs and subflows included), as flows.json holds them. */
 function deployedNodes(RED: NodeAPI): FlowNode[] {
   const all: FlowNode[] = [];
-  RED.nodes.eachNode((def) => all.push(def as FlowNode));
+  RED.nodes.eachNode((def) => all.push(def));
   return all;
 }

@@ -139,7 +139,7 @@ describe('the campaign form\'s task type and AMD() parameters, in a real browser
     await amd.selectOption('hangup');
     await greeting.waitFor({ state: 'visible' });
     const fields = page.locator('#callflow-campaign-amdParameters input');
-    const values = await fields.evaluateAll((inputs) => inputs.map((i) => [i.getAttribute('data-parameter'), (i as unknown as { value: string }).value]));
+    const values = await Promise.all((await fields.all()).map(async (f) => [await f.getAttribute('data-parameter'), await f.inputValue()]));
     assert.deepEqual(Object.fromEntries(values), {
       initialSilence: '2500', greeting: '1500', afterGreetingSilence: '800', totalAnalysisTime: '5000', minimumWordLength: '100',
       betweenWordsSilence: '50', maximumNumberOfWords: '2', silenceThreshold: '256', maximumWordLength: '5000',

@@ -53,6 +53,14 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.ok(found, `version ${v} is listed`);
     return found;
   };
+  /** Asks for a version's calls again until an ended one is among them (its record is written after the call's end). */
+  const untilRecorded = (calls: () => Promise<{ recent: unknown[] }>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
+      };
+      check();
+    });
   const refusal = (res: { body: unknown }): { message: string; state?: string; allowed?: string[] } => res.body as { message: string; state?: string; allowed?: string[] };
   const op = (v: string, name: string, editor = 'editor-a') => helper.request().post(`/callflow/releases/r1/flows/sales/versions/${v}/${name}`).set('X-Callflow-Editor', editor);
 
@@ -202,12 +210,7 @@ describe('flow versions and releases (callflow-releases)', function () {
     simulator().asterisk.clock.speed = 10;
     await call.ended();
     // The record is written after Asterisk's last word on the call: asked again until it is there.
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
-      };
-      check();
-    });
+    await untilRecorded(calls);
     const after = await calls();
     assert.deepEqual(after.live, []);
     assert.equal(after.recent[0]?.id, during.live[0]?.id);
@@ -246,12 +249,7 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.deepEqual((await calls()).live[0]?.transcript, expected, 'a live call: as far as it went');
     simulator().asterisk.clock.speed = 10;
     await call.ended();
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
-      };
-      check();
-    });
+    await untilRecorded(calls);
     assert.deepEqual((await calls()).recent[0]?.transcript, expected, 'an ended call: from its call record');
   });
 
