@@ -5,77 +5,27 @@
  * the transcript in the call variables and the call-end report, a hostile bot answer on the error output.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, coreNode, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 import { readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
+import { robotNode, useSpeakingTests } from '../support/speech-http';
 
-const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe('callflow-bot', function () {
   useNodeRed();
   const simulator = useSimulator(20);
   const app = useAppServer();
-  let nodeApp: http.RequestListener | undefined;
-  let server: http.Server;
-  let publicUrl = '';
-  let dir = '';
-  before(async function () {
-    server = http.createServer((req, res) => (nodeApp ? nodeApp(req, res) : res.writeHead(503).end()));
-    server.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  after(function () {
-    server.closeAllConnections();
-    server.close();
-  });
-  beforeEach(function () {
-    if (!hasEspeak) {
-      console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bot-'));
-  });
-  afterEach(function () {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const captureHttpNode = (RED: { httpNode?: unknown }): void => {
-    nodeApp = RED.httpNode as http.RequestListener;
-  };
-
-  async function deploy(settings: object = {}): Promise<void> {
+  const web = useSpeakingTests('callflow-bot-');
+  const captureHttpNode = web.captureHttpNode;
+  async function deploy(settings: Record<string, unknown> = {}): Promise<void> {
     await helper.load(
       [...NODES, captureHttpNode] as never,
       ivrFlow(
         simulator(),
         [
           { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['bot']] },
-          {
-            id: 'bot',
-            type: 'callflow-bot',
-            speech: 'sp',
-            kind: 'webhook',
-            url: app.url('/bot'),
-            model: '',
-            instructions: '',
-            greeting: 'Hello, how can I help?',
-            maxTurns: 5,
-            timeoutSec: 5,
-            startTimeoutSec: 5,
-            speechMaxSec: 10,
-            endSilenceMs: 600,
-            language: 'en',
-            onError: 'output',
-            ...settings,
-            wires: [['ended'], ['transfer'], ['limit'], ['error']],
-          },
+          { ...robotNode('bot', app.url('/bot'), settings), wires: [['ended'], ['transfer'], ['limit'], ['error']] },
           { id: 'ended', type: 'helper' },
           { id: 'transfer', type: 'helper' },
           { id: 'limit', type: 'helper' },
@@ -84,7 +34,7 @@ describe('callflow-bot', function () {
           { id: 'report', type: 'helper' },
         ],
         ['bot'],
-        { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'w', sttFormat: 'json', sttMaxSec: 20 }] },
+        { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl: web.publicUrl(), directory: web.dir(), recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'w', sttFormat: 'json', sttMaxSec: 20 }] },
       ),
       { ...CREDS, bot: { apiKey: 'bot-key' } },
     );
@@ -177,8 +127,8 @@ describe('callflow-bot', function () {
       if (!found) throw new Error('no example "Intelligent robot"');
       const nodes = found.nodes.map((n) => {
         if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
-        if (n.type === 'callflow-speech') return { ...n, publicUrl, directory: dir, sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', publicUrl) };
-        if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', publicUrl) };
+        if (n.type === 'callflow-speech') return { ...n, publicUrl: web.publicUrl(), directory: web.dir(), sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', web.publicUrl()) };
+        if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', web.publicUrl()) };
         return n.connection ? { ...n, connection: 'a1' } : n;
       });
       await helper.load([...NODES, captureHttpNode, coreNode('network/21-httpin.js'), coreNode('function/10-function.js')] as never, nodes, CREDS);

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rankOf } from '../../lib/campaign/order';
 import type { NumberBehaviour } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
+import { campaignConfigs, seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 
@@ -37,24 +37,13 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     const z = 'amd-tab';
     return [
       { id: z, type: 'tab', label: 'amd' },
-      { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10 },
-      { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file: storeFile, durability: 'normal' },
-      {
-        id: 'task',
-        type: 'callflow-campaign',
+      ...campaignConfigs(simulator().url, storeFile, {
         name: 'amd',
-        connection: 'a1',
-        store: 'st1',
-        callerNumbers: ['+861058000000'],
-        timezone: 'UTC',
-        hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },
-        intervalSec: 1,
-        callsAtATime: 1,
         maxResponseSec: 20,
         policy: { mode: 'global', rule: { byCause: true, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [{ cause: 'machine', retries: 0, intervalSec: 60 }] }, types: [], nonRetry: [] },
         amd,
         ...(amdParameters ? { amdParameters } : {}),
-      },
+      }),
       { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [['flow', 'notice'], [], ['finished']] },
       { id: 'flow', type: 'helper', z },
       { id: 'notice', type: 'callflow-play', z, prompts: ['sound:demo-thanks'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['bye']] },
@@ -65,12 +54,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
 
   async function load(amd: string, amdParameters?: object): Promise<string> {
     const storeFile = path.join(dir, 'campaign.db');
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    const row = { customerId: 'c1', numbers: [{ number: NUMBER }] };
-    await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'amd', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
-    await store.close();
+    await seedRunningTask(storeFile, { id: 'task', name: 'amd' }, [{ customerId: 'c1', number: NUMBER }]);
     await helper.load(NODES, flows(storeFile, amd, amdParameters), CREDS);
     return storeFile;
   }

@@ -6,21 +6,15 @@
  * record. espeak-ng missing: skipped, saying so (CI installs it).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { rankOf } from '../../lib/campaign/order';
 import type { NumberBehaviour } from '../../lib/sim/script';
-import { EmbeddedStore } from '../../lib/store/embedded';
 import { findEngine } from '../../nodes/deployed/engine';
 import { useAppServer } from '../support/app-server';
+import { campaignConfigs, seedRunningTask } from '../support/campaign-store';
+import { robotNode, useSpeakingTests } from '../support/speech-http';
 import { CREDS, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 
-const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
 const NUMBER = '+8613900000007';
 
 describe('an intelligent robot campaign (Node-RED, simulated Asterisk)', function () {
@@ -28,34 +22,7 @@ describe('an intelligent robot campaign (Node-RED, simulated Asterisk)', functio
   useNodeRed();
   const simulator = useSimulator(20);
   const app = useAppServer();
-  let nodeApp: http.RequestListener | undefined;
-  let server: http.Server;
-  let publicUrl = '';
-  let dir = '';
-  before(async function () {
-    server = http.createServer((req, res) => (nodeApp ? nodeApp(req, res) : res.writeHead(503).end()));
-    server.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  after(function () {
-    server.closeAllConnections();
-    server.close();
-  });
-  beforeEach(function () {
-    if (!hasEspeak) {
-      console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-robot-campaign-'));
-  });
-  afterEach(function () {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const captureHttpNode = (RED: { httpNode?: unknown }): void => {
-    nodeApp = RED.httpNode as http.RequestListener;
-  };
-
+  const web = useSpeakingTests('callflow-robot-campaign-');
   it("the bot's transfer without a queue goes to the task's skill queue, with its data; the transcript is in the call record", async function () {
     const customer: NumberBehaviour = { outcome: 'answer', ringMs: 200, script: [{ waitFor: 'playback-end' }, { say: 700 }, { wait: 30_000 }] };
     simulator().setNumber(NUMBER, customer);
@@ -63,58 +30,17 @@ describe('an intelligent robot campaign (Node-RED, simulated Asterisk)', functio
       if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"I would like to buy."}');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reply: 'Connecting you to sales.', action: 'transfer', data: { interest: 'buy' } }));
     };
-    const storeFile = path.join(dir, 'campaign.db');
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    const row = { customerId: 'c1', numbers: [{ number: NUMBER }] };
-    await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'robot', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
-    await store.close();
+    const storeFile = path.join(web.dir(), 'campaign.db');
+    await seedRunningTask(storeFile, { id: 'task', name: 'robot' }, [{ customerId: 'c1', number: NUMBER }]);
     const z = 'robot-tab';
     await helper.load(
-      [...NODES, captureHttpNode] as never,
+      [...NODES, web.captureHttpNode] as never,
       [
         { id: z, type: 'tab', label: 'robot' },
-        { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10, recordStore: 'st1' },
-        { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file: storeFile, durability: 'normal' },
-        { id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: path.join(dir, 'speech'), recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'w', sttFormat: 'json', sttMaxSec: 20 },
-        {
-          id: 'task',
-          type: 'callflow-campaign',
-          name: 'robot',
-          connection: 'a1',
-          store: 'st1',
-          callerNumbers: ['+861058000000'],
-          timezone: 'UTC',
-          hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },
-          intervalSec: 1,
-          callsAtATime: 1,
-          maxResponseSec: 20,
-          taskType: 'robot',
-          skillQueue: 'sales',
-        },
+        ...campaignConfigs(simulator().url, storeFile, { name: 'robot', maxResponseSec: 20, taskType: 'robot', skillQueue: 'sales' }, { recordStore: 'st1' }),
+        { id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl: web.publicUrl(), directory: path.join(web.dir(), 'speech'), recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'w', sttFormat: 'json', sttMaxSec: 20 },
         { id: 'dialer', type: 'callflow-dialer', z, x: 100, y: 100, campaign: 'task', wires: [['bot'], [], []] },
-        {
-          id: 'bot',
-          type: 'callflow-bot',
-          z,
-          x: 300,
-          y: 100,
-          speech: 'sp',
-          kind: 'webhook',
-          url: app.url('/bot'),
-          model: '',
-          instructions: '',
-          greeting: 'Hello, this is the robot.',
-          maxTurns: 3,
-          timeoutSec: 5,
-          startTimeoutSec: 5,
-          speechMaxSec: 10,
-          endSilenceMs: 600,
-          language: 'en',
-          onError: 'output',
-          wires: [[], ['transfer'], [], ['error']],
-        },
+        { ...robotNode('bot', app.url('/bot'), { greeting: 'Hello, this is the robot.', maxTurns: 3 }), z, x: 300, y: 100, wires: [[], ['transfer'], [], ['error']] },
         { id: 'transfer', type: 'helper', z, x: 500, y: 100 },
         { id: 'error', type: 'helper', z, x: 500, y: 200 },
       ],
