@@ -1,10 +1,7 @@
 /** What the benchmarks share: percentiles, the simulator in its own process, and small HTTP helpers. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { prepareHome } from '../lib/playground/home';
-
-const cli = path.resolve(__dirname, '..', 'lib', 'sim', 'cli.js');
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -18,20 +15,7 @@ export function summary(samples: number[]): { p50: number; p99: number; max: num
 
 export const ms = (v: number): string => `${v.toFixed(2)} ms`;
 
-/** The simulated Asterisk in a process of its own, as a real Asterisk would be: its work is not counted as ours. */
-export async function startSimulatorProcess(args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', cli, '--port', '0', '--speed', '1', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ARI at (http:\/\/[^/\s]+)\/ari/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited (${code}): ${out}`)));
-  });
-  return { child, url };
-}
+export { startSimulatorProcess } from '../lib/playground/sim-process';
 
 export function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

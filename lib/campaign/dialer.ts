@@ -15,7 +15,8 @@
  *
  * A tick stores its batch of attempts in one write and sends the originate
  * requests together when the write is answered; then it claims and checks
- * the next tick's contacts, so the next tick only writes and dials.
+ * the next tick's contacts (and, alone on the task, takes their calls from
+ * the pace), so the next tick only writes and dials.
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
@@ -124,7 +125,10 @@ export class Dialer implements PriorityMember {
   private readonly share: DialingShare;
   /** The task's dialers on other instances (other-instances.ts). */
   private readonly others: OtherInstances;
-  /** The calls the next tick may place, taken from the rate budget at the tick before (undefined: it takes its own). */
+  /**
+   * The calls the next tick may place, taken from the rate budget at the tick before (undefined: it takes its own).
+   * Only while this dialer is alone on the task: with other instances, each tick takes its calls when it places them.
+   */
   private reserved: number | undefined;
 
   constructor(private readonly options: DialerOptions) {
@@ -509,7 +513,9 @@ export class Dialer implements PriorityMember {
     const room = this.trunks.room();
     // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed (the first tick, or
     // one that needs more, claims its own), and what the task's rate budget, shared by every instance, gives it.
-    // The calls were taken at the tick before, with its contacts, so that this tick only writes and dials.
+    // Alone on the task, the calls were taken at the tick before, with its contacts, so that this tick only writes and
+    // dials. With other instances they are taken now: calls taken for a later tick would be lost with an instance
+    // killed before it (dialing-document.ts), a share of the task's pace the others could not get back.
     const most = Math.min(room, this.pacer.most);
     let count: number;
     if (this.reserved !== undefined) count = Math.min(this.reserved, most, this.ahead.size);
@@ -529,8 +535,8 @@ export class Dialer implements PriorityMember {
         await this.share.drain(now, this.pacer);
         return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
       }
-      // The budget gave this tick nothing (another instance took it, or the pace is below a call a tick): the next
-      // tick's share is taken now, as after a tick that dialed, so that each instance's ticks take their turn.
+      // The budget gave this tick nothing (the pace is below a call a tick, or another instance took it): alone, the
+      // next tick's share is taken now, as after a tick that dialed.
       if (this.ahead.size > 0) await this.reserve(now, room);
       // Nothing due for any instance: calls the budget holds are not saved up for a burst later.
       if (!this.hasDue) await this.share.drain(now, this.pacer);
@@ -558,11 +564,14 @@ export class Dialer implements PriorityMember {
   /**
    * Takes the next tick's calls from the task's rate budget now, as the
    * budget will be then (the calls it accrues until the next tick): that
-   * tick then only writes and dials. Each instance takes what accrued since
-   * the last take of any, so the total is the task's pace and each
-   * instance's share follows when its ticks come.
+   * tick then only writes and dials. Only while no other dialer of the task
+   * was alive at the last take or heartbeat: with others, what one killed before
+   * its next tick had taken would be lost to the task's pace, so each tick
+   * takes its own calls (one store write more between the tick and its
+   * originate requests).
    */
   private async reserve(now: number, room: number): Promise<void> {
+    if (!this.share.alone) return;
     this.reserved = await this.share.take(now + this.pacer.tickMs, Math.min(this.pacer.most, this.ahead.size, room), this.pacer);
   }
 

@@ -7,9 +7,15 @@
  *   number of instances: calls accrue in the document at the pace's rate
  *   (calls at a time / interval per second), up to two ticks' worth (a
  *   tick that comes late takes what accrued meanwhile: capOf), and a
- *   dialer's tick takes, in one write, the
- *   whole calls it may place (at most the contacts it holds and the free
- *   channels it has). What one instance does not take is left for the
+ *   dialer's tick takes, in one write, the whole calls it may place (at
+ *   most the contacts it holds and the free channels it has) and places
+ *   them at once. A dialer alone on the task takes them at the tick before
+ *   (so that a tick only writes and dials); with other dialers alive it
+ *   takes them at the tick itself: calls taken and held until a later tick
+ *   would be lost with an instance killed meanwhile (up to a tick's worth of
+ *   the task's pace, never given back), where a take at the tick loses only
+ *   what a process killed in the milliseconds between the take and its
+ *   originate requests had taken. What one instance does not take is left for the
  *   others; what nobody could place (no free channel, nothing due) is
  *   dropped, not saved up for a burst (as pacing.ts drops whole calls a
  *   tick could not place). With one
@@ -74,20 +80,25 @@ export class DialingShare {
   async take(at: number, want: number, pace: BudgetPace): Promise<number> {
     if (want < 1) return 0;
     let taken = 0;
+    const { worker } = this.ctx;
     await this.update(at, (doc) => {
       const value = doc ?? fresh();
+      // Another dialer that joined since the last heartbeat is seen here, at the first take after its own first write.
+      this.others = othersIn(value, worker, at);
       const cap = capOf(pace);
       // A budget nobody took from yet starts with one tick's worth (the Pacer's first tick).
       const tokens = value.budget.at === 0 ? pace.perTick : Math.min(cap, value.budget.tokens + (pace.rate * Math.max(0, at - value.budget.at)) / 1000);
       taken = Math.max(0, Math.min(tokens, want - this.credit));
+      // With other dialers on the task, this one says it wants calls (drain() leaves them for it), in the same write.
+      const workers = this.others === 0 ? value.workers : { ...value.workers, [worker]: { seen: value.workers[worker]?.seen ?? at, wanted: at } };
       // Alone on the task, a take that grants no whole call leaves the fraction in the budget (no write): nobody else
       // would take it, and the next take finds it there.
       if (value.budget.at !== 0 && (taken <= 0 || (this.others === 0 && Math.floor(this.credit + taken + 1e-9) === 0))) {
         taken = 0;
-        return undefined;
+        return this.others === 0 ? undefined : { ...value, workers };
       }
       const left = tokens - taken;
-      return { ...value, budget: { tokens: left < 1e-9 ? 0 : left, at: Math.max(value.budget.at, at) } };
+      return { budget: { tokens: left < 1e-9 ? 0 : left, at: Math.max(value.budget.at, at) }, workers };
     });
     this.credit += taken;
     // 1e-9: 0.3 x 10 must make 3 calls, not 2.9999999999999996 (pacing.ts).
@@ -99,13 +110,21 @@ export class DialingShare {
 
   /**
    * Drops the whole calls the budget holds at `now`, keeping the fraction:
-   * no contact of the task is due, and calls nobody could place are not
-   * saved up for a burst later (pacing.ts). Writes only when there is a
-   * whole call to drop.
+   * this dialer has nothing to place, and calls nobody could place are not
+   * saved up for a burst later (pacing.ts). Not while another dialer wanted
+   * calls within the last two ticks (the most the budget holds; a tick may
+   * come late): it holds contacts, and its tick (at a phase of its own,
+   * maybe this very instant) takes them. Writes only when
+   * there is a whole call to drop.
    */
   async drain(now: number, pace: BudgetPace): Promise<void> {
+    const tickMs = (pace.perTick * 1000) / pace.rate;
+    // With other dialers, the cached revision is likely another's old one, and a drain that finds nothing to write
+    // would not learn it: it reads first.
+    if (this.others > 0) this.cached = await this.read();
     await this.update(now, (doc) => {
       if (!doc || doc.budget.at === 0) return undefined;
+      for (const [worker, w] of Object.entries(doc.workers)) if (worker !== this.ctx.worker && w.wanted !== undefined && w.wanted > now - 2 * tickMs) return undefined;
       const cap = capOf(pace);
       const tokens = Math.min(cap, doc.budget.tokens + (pace.rate * Math.max(0, now - doc.budget.at)) / 1000);
       if (tokens < 1 - 1e-9) return undefined;
@@ -157,7 +176,7 @@ export class DialingShare {
         }
       }
       const mine = value.workers[this.ctx.worker];
-      if (present) workers[this.ctx.worker] = { seen: now };
+      if (present) workers[this.ctx.worker] = mine?.wanted === undefined ? { seen: now } : { seen: now, wanted: mine.wanted };
       else if (dead.length === 0) return undefined;
       else if (mine) workers[this.ctx.worker] = mine;
       return { ...value, workers };
@@ -238,6 +257,13 @@ export function phaseOf(worker: string, tickMs: number): number {
  */
 function capOf(pace: BudgetPace): number {
   return 2 * pace.most + 1 - 1e-6;
+}
+
+/** The dialers of the document other than `worker` seen within DEAD_MS of `now`. */
+function othersIn(doc: DialingDocument, worker: string, now: number): number {
+  let n = 0;
+  for (const [w, entry] of Object.entries(doc.workers)) if (w !== worker && now - entry.seen <= DEAD_MS) n += 1;
+  return n;
 }
 
 /** A new document: a budget nobody took from yet (at 0), no worker. */

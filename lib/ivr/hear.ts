@@ -16,6 +16,8 @@ export interface HearRequest {
   language: string;
   /** Phrases expected (a hint to the recogniser). */
   phrases?: readonly string[];
+  /** Digits are expected (a hint to a recogniser that takes a grammar). */
+  digits?: boolean;
   parameters?: Partial<SpeechEndParameters>;
   /** The wait for speech to start counts from when this settles (the prompt is over); absent: at once. */
   armed?: Promise<void>;
@@ -36,7 +38,7 @@ export async function hear(telephony: MediaTelephony, callChannelId: string, req
   if (req.signal.aborted) return { outcome: 'hangup' };
   const speechMs = Math.round((heard.audio.samples.length * 1000) / heard.audio.rate);
   try {
-    const r = await req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, signal: req.signal });
+    const r = await req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, digits: req.digits, signal: req.signal });
     return { outcome: 'recognised', text: r.text, confidence: r.confidence, speechMs };
   } catch (err) {
     if (req.signal.aborted) return { outcome: 'hangup' };

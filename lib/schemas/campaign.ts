@@ -474,8 +474,12 @@ export const campaignDocument = new Validator<CampaignDocument>('campaign', {
 export interface DialingDocument {
   /** Calls that may be placed now (fractional), accrued at the task's rate up to one tick's worth, as of `at`. */
   budget: { tokens: number; at: number };
-  /** The dialers of the task by worker id (lib/campaign/dialing-document.ts says how the ids are made). */
-  workers: Record<string, { seen: number }>;
+  /**
+   * The dialers of the task by worker id (lib/campaign/dialing-document.ts says how the ids are made): when each was
+   * last seen, and when it last wanted calls from the budget (it held contacts to dial), so that a dialer with nothing
+   * to dial does not drop the calls another one is about to take.
+   */
+  workers: Record<string, { seen: number; wanted?: number }>;
 }
 
 const INSTANT = { type: 'number', minimum: 0, description: 'a time in milliseconds since 1970' } as const;
@@ -495,8 +499,8 @@ export const dialingDocument = new Validator<DialingDocument>('dialing', {
       type: 'object',
       maxProperties: 64,
       propertyNames: { maxLength: 128 },
-      additionalProperties: { type: 'object', additionalProperties: false, required: ['seen'], properties: { seen: INSTANT } },
-      description: 'at most 64 workers, each with when it was last seen',
+      additionalProperties: { type: 'object', additionalProperties: false, required: ['seen'], properties: { seen: INSTANT, wanted: INSTANT } },
+      description: 'at most 64 workers, each with when it was last seen and when it last wanted calls',
     },
   },
 });

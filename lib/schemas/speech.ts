@@ -2,7 +2,7 @@
 import { Validator } from './validator';
 
 export type SpeechProviderKind = 'local' | 'openai';
-export type RecogniserKind = 'none' | 'whisper';
+export type RecogniserKind = 'none' | 'whisper' | 'pocketsphinx' | 'vosk';
 
 export interface SpeechConfig {
   name?: string;
@@ -32,12 +32,17 @@ export interface SpeechConfig {
   timeoutSec: number;
   /** Syntheses at once (and recognitions at once). */
   concurrency: number;
-  /** Speech input: none, or a Whisper-compatible POST /v1/audio/transcriptions (its key in the credentials, sttApiKey). */
+  /**
+   * Speech input: none, a Whisper-compatible POST /v1/audio/transcriptions, pocketsphinx on this machine (US English),
+   * or a Vosk server over WebSocket (the key of whisper and vosk in the credentials, sttApiKey).
+   */
   recognizer: RecogniserKind;
   /** whisper: the API's base URL. */
   sttBaseUrl: string;
   /** whisper: the model. */
   sttModel: string;
+  /** vosk: the server's WebSocket URL. */
+  voskUrl: string;
   /** whisper: verbose_json (a confidence from the segments) or json (text only). */
   sttFormat: 'verbose_json' | 'json';
   /** The longest speech sent for recognition, in seconds. */
@@ -73,13 +78,19 @@ export const speechConfig = new Validator<SpeechConfig>('callflow-speech', {
     cacheMB: { type: 'integer', minimum: 1, maximum: 100000, default: 200, description: 'whole megabytes from 1 to 100000' },
     timeoutSec: { type: 'number', minimum: 1, maximum: 120, default: 15, description: 'seconds from 1 to 120' },
     concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'a whole number of syntheses at once from 1 to 64' },
-    recognizer: { type: 'string', enum: ['none', 'whisper'], default: 'none', description: 'none or whisper (a Whisper-compatible API)' },
+    recognizer: {
+      type: 'string',
+      enum: ['none', 'whisper', 'pocketsphinx', 'vosk'],
+      default: 'none',
+      description: 'none, whisper (a Whisper-compatible API), pocketsphinx (local, US English) or vosk (a Vosk server)',
+    },
     sttBaseUrl: { type: 'string', pattern: URL_PATTERN, default: 'https://api.openai.com', description: 'an http(s) URL such as https://api.openai.com' },
     sttModel: { type: 'string', pattern: '^[A-Za-z0-9_.:/-]{1,100}$', default: 'whisper-1', description: 'a model name such as whisper-1: letters, digits, _ . : / -' },
+    voskUrl: { type: 'string', pattern: '^wss?://[^\\s"\\\\<>\\u0000-\\u001f\\u007f]{1,490}$', default: 'ws://127.0.0.1:2700', description: 'a ws:// or wss:// URL such as ws://127.0.0.1:2700' },
     sttFormat: { type: 'string', enum: ['verbose_json', 'json'], default: 'verbose_json', description: 'verbose_json (with a confidence) or json (text only)' },
     sttMaxSec: { type: 'integer', minimum: 1, maximum: 120, default: 30, description: 'whole seconds from 1 to 120' },
   },
-  required: ['provider', 'voice', 'language', 'baseUrl', 'model', 'rate', 'delivery', 'publicUrl', 'directory', 'soundPrefix', 'cacheMB', 'timeoutSec', 'concurrency', 'recognizer', 'sttBaseUrl', 'sttModel', 'sttFormat', 'sttMaxSec'],
+  required: ['provider', 'voice', 'language', 'baseUrl', 'model', 'rate', 'delivery', 'publicUrl', 'directory', 'soundPrefix', 'cacheMB', 'timeoutSec', 'concurrency', 'recognizer', 'sttBaseUrl', 'sttModel', 'voskUrl', 'sttFormat', 'sttMaxSec'],
   allOf: [
     {
       if: { properties: { provider: { const: 'openai' } }, required: ['provider'] },

@@ -11,6 +11,7 @@
  * `espeak-ng --voices` lists.
  */
 import { spawn } from 'node:child_process';
+import { runEngine } from './child';
 import { Slots } from './slots';
 import { SpeechError, outsideText, type SpeechProvider, type SpeechRequest } from './provider';
 import { NotAudioError, parseWav, type Pcm } from './wav';
@@ -82,51 +83,24 @@ export class EspeakEngine implements SpeechProvider {
     }
   }
 
-  private run(args: string[], text: string, signal: AbortSignal | undefined): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new SpeechError('aborted', 'local speech: cancelled'));
-        return;
-      }
-      const child = spawn(this.command, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true });
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      let stderr = '';
-      let failure: SpeechError | undefined;
-      const stop = (error: SpeechError): void => {
-        failure ??= error;
-        child.kill('SIGKILL');
-      };
-      const timer = setTimeout(() => stop(new SpeechError('timeout', `local speech: espeak-ng took longer than ${this.timeoutMs} ms`)), this.timeoutMs);
-      const onAbort = (): void => stop(new SpeechError('aborted', 'local speech: cancelled'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > this.maxBytes) stop(new SpeechError('too-large', `local speech: espeak-ng wrote more than ${this.maxBytes} bytes of audio`));
-        else chunks.push(chunk);
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        if (stderr.length < 1000) stderr += chunk.toString('utf8');
-      });
-      // A text longer than the pipe's buffer while the child has died: the write fails with EPIPE, reported by 'close'.
-      child.stdin.on('error', () => undefined);
-      child.on('error', (err: NodeJS.ErrnoException) => {
-        failure ??=
-          err.code === 'ENOENT'
-            ? new SpeechError('unavailable', `local speech: ${this.command} is not installed (on Debian: apt-get install espeak-ng)`)
-            : new SpeechError('unavailable', `local speech: ${this.command} could not start (${err.message})`);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (failure) reject(failure);
-        else if (code !== 0) {
-          const said = outsideText(stderr);
-          reject(new SpeechError(/voice does not exist/i.test(said) ? 'refused' : 'unavailable', `local speech: espeak-ng ended with code ${String(code)}${said ? `: ${said}` : ''}`));
-        } else resolve(Buffer.concat(chunks));
-      });
-      child.stdin.end(text, 'utf8');
+  private async run(args: string[], text: string, signal: AbortSignal | undefined): Promise<Buffer> {
+    const exit = await runEngine({
+      command: this.command,
+      args,
+      input: text,
+      timeoutMs: this.timeoutMs,
+      maxBytes: this.maxBytes,
+      signal,
+      shown: 'local speech',
+      program: 'espeak-ng',
+      install: 'apt-get install espeak-ng',
+      output: ' of audio',
     });
+    if (exit.code !== 0) {
+      const said = outsideText(exit.stderr);
+      throw new SpeechError(/voice does not exist/i.test(said) ? 'refused' : 'unavailable', `local speech: espeak-ng ended with code ${String(exit.code)}${said ? `: ${said}` : ''}`);
+    }
+    return exit.stdout;
   }
 }
 

@@ -12,6 +12,8 @@ export interface RecognitionRequest {
   language: string;
   /** Phrases the caller is expected to say (a menu's options): a hint, never a constraint. */
   phrases?: readonly string[];
+  /** Digits are expected (a collection of digits): a hint, for a recogniser that can use a grammar. */
+  digits?: boolean;
   signal?: AbortSignal;
 }
 

@@ -59,7 +59,7 @@ export = function register(RED: NodeAPI): void {
         language: config.language,
         pattern: config.pattern ? (compiled.get(config) ?? DigitPattern.compile(config.pattern)) : undefined,
         speaker: config.speech ? speakerFor(RED, config.speech) : undefined,
-        speech: speechInputFor(RED, config.input, config, engine, session, firstDigitTimeoutSec * 1000),
+        speech: speechInputFor(RED, config.input, config, engine, session, firstDigitTimeoutSec * 1000, undefined, config.speechKind === 'digits'),
         speechKind: config.speechKind,
       };
       return collect(engine.telephony, session, request, signal).then((result) => {

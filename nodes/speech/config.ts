@@ -82,6 +82,7 @@ export function speechInputFor(
   session: CallSession,
   startTimeoutMs: number,
   phrases?: readonly string[],
+  digits?: boolean,
 ): SpeechInput | undefined {
   if (mode === 'keys') return undefined;
   const recogniser = recogniserFor(RED, settings.speech);
@@ -94,7 +95,7 @@ export function speechInputFor(
     mode,
     hear: (onSpeechStart, armed, signal) => {
       if (!media.ok) return Promise.reject(new Error(media.error));
-      return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, parameters, armed, onSpeechStart, signal, log });
+      return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, digits, parameters, armed, onSpeechStart, signal, log });
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * callflow-speech: says the say: prompts of the element nodes that name it (lib/speech). The provider is espeak-ng
- * on this machine or an OpenAI-compatible API (the key in Node-RED's credentials); the audio is cached in a folder
+ * callflow-speech: says the say: prompts of the element nodes that name it (lib/speech), and hears callers for the
+ * elements that listen (a Whisper-compatible API, pocketsphinx on this machine, or a Vosk server). The provider is
+ * espeak-ng on this machine or an OpenAI-compatible API (the key in Node-RED's credentials); the audio is cached in a folder
  * and reaches Asterisk as a URL this Node-RED serves (GET <httpNodeRoot>callflow/speech/<id>.wav) or as a sound file
  * in a folder Asterisk reads. The editor lists espeak-ng's voices from GET /callflow/speech/voices.
  */
@@ -11,6 +12,8 @@ import { EspeakEngine, listEspeakVoices, type EspeakVoice } from '../../lib/spee
 import { OpenAiSpeech } from '../../lib/speech/openai';
 import type { SpeechProvider } from '../../lib/speech/provider';
 import type { Recogniser } from '../../lib/speech/recogniser';
+import { PocketsphinxRecogniser } from '../../lib/speech/pocketsphinx';
+import { VoskRecogniser } from '../../lib/speech/vosk';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { SPEECH_ROUTE, serveAudio } from '../../lib/speech/route';
 import { Synthesiser, type Delivery } from '../../lib/speech/synthesiser';
@@ -45,15 +48,16 @@ function provider(config: SpeechConfig, apiKey: string): SpeechProvider {
 }
 
 function recogniser(config: SpeechConfig, apiKey: string): Recogniser | undefined {
+  const limits = { timeoutMs: config.timeoutSec * 1000, maxAudioMs: config.sttMaxSec * 1000, concurrency: config.concurrency };
+  if (config.recognizer === 'pocketsphinx') return new PocketsphinxRecogniser(limits);
+  if (config.recognizer === 'vosk') return new VoskRecogniser({ url: config.voskUrl, apiKey, ...limits });
   if (config.recognizer !== 'whisper') return undefined;
   return new WhisperRecogniser({
     baseUrl: config.sttBaseUrl,
     model: config.sttModel,
     apiKey,
     format: config.sttFormat,
-    timeoutMs: config.timeoutSec * 1000,
-    maxAudioMs: config.sttMaxSec * 1000,
-    concurrency: config.concurrency,
+    ...limits,
   });
 }
 

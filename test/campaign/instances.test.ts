@@ -144,6 +144,53 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     assert.equal(await share.take(t0 + 14_000, 100, pace), 8);
   });
 
+  it('loses none of the pace when an instance dies between its ticks: with others alive, each tick takes its calls when it places them', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    await db.store.importContacts('task-1', customers(settings, 2000), clock.now());
+    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
+    const a = await instance('a', [['task-1', settings]]);
+    const b = await instance('b', [['task-1', settings]]);
+    const t0 = clock.now();
+    await dialerOf(a).operate('start');
+    // b follows the start within WATCH_MS, and a learns of b at its next heartbeat (until then, alone, it takes its
+    // calls a tick ahead, and b's ticks find none).
+    await clock.advance(2 * WATCH_MS + 2000);
+    assert.ok(pbx.originated.some((o) => o.view === b.view.index), 'b dials');
+    // b (which takes the larger share: its ticks come later in the second) dies half-way between two of its ticks:
+    // calls taken for a later tick would die with it.
+    await clock.advance(t0 + 20_000 - clock.now());
+    const lastTickOfB = Math.max(...pbx.originated.filter((o) => o.view === b.view.index).map((o) => o.at));
+    await clock.advance(lastTickOfB + 500 - clock.now());
+    await b.kill();
+    await clock.advance(t0 + 60_000 - 1 - clock.now());
+    // What the budget accrued by a's last tick: the first tick's 10, then 10 a second; all of it placed, less what each
+    // of the two may hold of less than a call (b's is lost with it).
+    const lastOfA = Math.max(...pbx.originated.filter((o) => o.view === a.view.index).map((o) => o.at));
+    const placed = pbx.originated.filter((o) => o.at <= lastOfA).length;
+    const accrued = 10 + (10 * (lastOfA - t0)) / 1000;
+    assert.ok(placed >= Math.floor(accrued) - 2 && placed <= accrued, `${placed} calls placed by ${lastOfA - t0} ms at 10 a second (${accrued} accrued), one of two instances killed at ${lastTickOfB + 500 - t0} ms`);
+  });
+
+  it('leaves the calls of the budget to another dialer that wants them: one with nothing to place drops them only when no other wanted calls within two ticks', async function () {
+    const pace = { rate: 8, perTick: 8, most: 8 };
+    const x = new DialingShare({ campaignId: 'drain', worker: 'x', store: () => db.store });
+    const y = new DialingShare({ campaignId: 'drain', worker: 'y', store: () => db.store });
+    const t0 = clock.now();
+    await x.beat(t0);
+    await y.beat(t0);
+    await x.beat(t0);
+    assert.equal(await x.take(t0, 8, pace), 8, "the budget's first tick");
+    // y has nothing due and drains at the very instant x's next tick comes: x holds contacts, so the calls stay.
+    await y.drain(t0 + 1000, pace);
+    assert.equal(await x.take(t0 + 1000, 8, pace), 8, 'x takes its tick of calls after y found nothing to place');
+    // x stops wanting calls (nothing due for anyone): two ticks later (a tick may come late), y's drain drops what
+    // accrued.
+    await y.drain(t0 + 2900, pace);
+    assert.equal(await y.take(t0 + 2900, 8, pace), 8, 'a tick that may be late: kept');
+    await y.drain(t0 + 4500, pace);
+    assert.equal(await y.take(t0 + 4500, 8, pace), 0, 'nothing saved up: the budget was dropped');
+  });
+
   it("follows a state change made on another instance within the watch's period: suspend, resume, stop", async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
     await db.store.importContacts('task-1', customers(settings, 400), clock.now());

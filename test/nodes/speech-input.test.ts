@@ -12,6 +12,10 @@ import { recogniserFor, type SpeechConfigNode } from '../../nodes/speech/config'
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, helper, loggedText, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
 import { useAppServer } from '../support/app-server';
+import { needsEngines } from '../support/speech';
+import { VoskStandIn } from '../support/vosk-server';
+import { EspeakEngine } from '../../lib/speech/espeak';
+import { encodeWav, resample } from '../../lib/speech/wav';
 
 const audio = { rate: 8000, samples: new Int16Array(1600).fill(3000) };
 
@@ -57,6 +61,33 @@ describe('speech input (callflow-speech recogniser)', function () {
     await assert.rejects(recogniserFor(RED(), '').recognise({ audio, language: 'en' }), /speech input needs a speech node/);
   });
 
+  it('pocketsphinx and vosk recognisers from the form: vosk\'s URL, its key from the credentials; a URL that is not ws(s) is refused', async function () {
+    const vosk = new VoskStandIn();
+    await vosk.start();
+    try {
+      vosk.answer = (m) => (m.text === '{"eof" : 1}' ? '{"text":"two","result":[{"word":"two","conf":0.8}]}' : m.bytes !== undefined ? '{"partial":""}' : undefined);
+      await helper.load(
+        NODES,
+        [
+          { id: 'vk', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 5 },
+          { id: 'ps', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'pocketsphinx', sttMaxSec: 5 },
+          { id: 'bad', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: 'http://127.0.0.1:2700' },
+        ],
+        { vk: { sttApiKey: 'vosk-key' } },
+      );
+      await untilLogged(/invalid speech settings: voskUrl: a ws:\/\/ or wss:\/\/ URL/);
+      assert.deepEqual(await recogniserFor(RED(), 'vk').recognise({ audio, language: 'en' }), { text: 'two', confidence: 0.8 });
+      assert.equal((await vosk.session(1)).headers.authorization, 'Bearer vosk-key');
+      const ps = helper.getNode('ps') as SpeechConfigNode;
+      assert.match(ps.recogniser?.identity ?? '', /^local pocketsphinx /);
+      await assert.rejects(recogniserFor(RED(), 'ps').recognise({ audio, language: 'fr' }), /pocketsphinx has the US English model only \(en-US\); the language "fr" needs another recogniser/);
+      await assert.rejects(recogniserFor(RED(), 'ps').recognise({ audio: { rate: 8000, samples: new Int16Array(6 * 8000) }, language: 'en' }), /6000 ms of audio is more than the 5000 ms/);
+      assert.ok(!loggedText().includes('vosk-key'), 'the key is never logged');
+    } finally {
+      await vosk.stop();
+    }
+  });
+
   describe('menu and collect on the simulator', function () {
     const simulator = useSimulator(20);
     const MENU = {
@@ -98,7 +129,8 @@ describe('speech input (callflow-speech recogniser)', function () {
       endSilenceMs: 600,
     };
 
-    async function deploy(element: object, outputs: number): Promise<void> {
+    const WHISPER = { id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'whisper-1', sttFormat: 'verbose_json', sttMaxSec: 20 };
+    async function deploy(element: object, outputs: number, speech: object = { ...WHISPER, directory: dir, sttBaseUrl: app.url('') }): Promise<void> {
       const outs = Array.from({ length: outputs }, (_, i) => `out${i}`);
       await helper.load(
         NODES,
@@ -112,7 +144,7 @@ describe('speech input (callflow-speech recogniser)', function () {
             { id: 'ended', type: 'helper' },
           ],
           ['el'],
-          { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'whisper-1', sttFormat: 'verbose_json', sttMaxSec: 20 }] },
+          { configs: [speech] },
         ),
         { ...CREDS, sp: { sttApiKey: 'stt-key' } },
       );
@@ -210,6 +242,38 @@ describe('speech input (callflow-speech recogniser)', function () {
       const msg = await caught;
       assert.match(msg.error.message, /whisper recogniser \(http:\/\/127\.0\.0\.1:\d+\) refused the API key \(HTTP 401\): bad key/);
       assert.ok(!JSON.stringify(msg).includes('stt-key'));
+    });
+
+    describe('with the local recogniser (pocketsphinx) on espeak-ng\'s voice', function () {
+      const LOCAL = { id: 'sp', type: 'callflow-speech', provider: 'local', recognizer: 'pocketsphinx', sttMaxSec: 20 };
+      /** A WAV of what espeak-ng says, for the scripted caller (the simulator hears it at 8 kHz, as a telephone line). */
+      async function spoken(text: string): Promise<string> {
+        const file = path.join(dir, `${text}.wav`);
+        fs.writeFileSync(file, encodeWav(resample(await new EspeakEngine().synthesize({ text, voice: 'en-us', language: 'en' }), 16000)));
+        return file;
+      }
+      beforeEach(function () {
+        needsEngines(this, { espeak: true, pocketsphinx: true });
+      });
+
+      it('menu: the caller says "no" among yes and no: the second option, with no confidence (a grammar)', async function () {
+        await deploy({ ...MENU, labels: ['yes', 'no'], phrases: ['yes', 'no'] }, 4, { ...LOCAL, directory: dir });
+        const out = nextMessage<CallMsg>(node('out1'));
+        simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: { wav: await spoken('no') } }, { wait: 60_000 }] });
+        const msg = await out;
+        assert.deepEqual(msg.payload, { outcome: 'option', key: '2', label: 'no', attempts: 1, spoken: { text: 'no', confidence: null } });
+        assert.equal(msg.call.vars.speechConfidence, null);
+        assert.equal(msg.call.trace.at(-1)?.outcome, 'option 2 said "no"');
+      });
+
+      it('collect: the caller says "two" for one digit', async function () {
+        await deploy({ ...COLLECT, minDigits: 1, maxDigits: 1 }, 3, { ...LOCAL, directory: dir });
+        const out = nextMessage<CallMsg>(node('out0'));
+        simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: { wav: await spoken('two') } }, { wait: 60_000 }] });
+        const msg = await out;
+        assert.equal(msg.call.vars.pin, '2');
+        assert.equal(msg.call.vars.speechText, 'two');
+      });
     });
 
     it('speech input without a speech node is refused at deploy time, naming the field', async function () {

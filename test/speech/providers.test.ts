@@ -6,33 +6,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EspeakEngine, espeakVoiceFor, listEspeakVoices, parseEspeakVoices } from '../../lib/speech/espeak';
 import { OpenAiSpeech, speechUrl } from '../../lib/speech/openai';
-import { SpeechError } from '../../lib/speech/provider';
 import { synthesizeWav } from '../../lib/speech/synthesiser';
 import { encodeWav, parseWav } from '../../lib/speech/wav';
 import { useAppServer } from '../support/app-server';
-
-const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
-
-function needsEspeak(this: Mocha.Context): void {
-  if (!hasEspeak) {
-    console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
-    this.skip();
-  }
-}
-
-function speechError(reason: string, message: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof SpeechError, String(e));
-    assert.equal(e.reason, reason, e.message);
-    assert.match(e.message, message);
-    return true;
-  };
-}
+import { hasEspeak, needsEngines, speechError } from '../support/speech';
 
 describe('speech providers', function () {
   describe('local: espeak-ng', function () {
     it('says a sentence: 8 kHz mono WAV of plausible length', async function () {
-      needsEspeak.call(this);
+      needsEngines(this, { espeak: true });
       const wav = await synthesizeWav(new EspeakEngine(), 'Hello, your appointment is tomorrow at ten.', { language: 'en', rate: 8000 });
       const pcm = parseWav(wav);
       assert.equal(pcm.rate, 8000);
@@ -42,7 +24,7 @@ describe('speech providers', function () {
     });
 
     it('passes hostile text as data on stdin: options, shell syntax and markup are spoken, not run', async function () {
-      needsEspeak.call(this);
+      needsEngines(this, { espeak: true });
       const engine = new EspeakEngine();
       for (const text of ['--version', '-w /tmp/owned.wav', '$(touch /tmp/callflow-owned) `id`; rm -rf /', '<speak><audio src="file:///etc/passwd"/></speak>']) {
         const pcm = await engine.synthesize({ text, voice: '', language: 'en' });
@@ -52,21 +34,21 @@ describe('speech providers', function () {
     });
 
     it('refuses a voice that is not a voice name before running anything, and names an unknown voice', async function () {
-      needsEspeak.call(this);
+      needsEngines(this, { espeak: true });
       const engine = new EspeakEngine();
       await assert.rejects(engine.synthesize({ text: 'hi', voice: '--path=/tmp', language: '' }), speechError('refused', /is not an espeak-ng voice name/));
       await assert.rejects(engine.synthesize({ text: 'hi', voice: 'xx-nosuchvoice', language: '' }), speechError('refused', /espeak-ng ended with code 1: .*voice does not exist/));
     });
 
     it('kills a run past its deadline and past its output limit', async function () {
-      needsEspeak.call(this);
+      needsEngines(this, { espeak: true });
       const long = 'This sentence is long enough to take a while. '.repeat(20);
       await assert.rejects(new EspeakEngine({ timeoutMs: 1 }).synthesize({ text: long, voice: 'en', language: '' }), speechError('timeout', /took longer than 1 ms/));
       await assert.rejects(new EspeakEngine({ maxBytes: 10_000 }).synthesize({ text: long, voice: 'en', language: '' }), speechError('too-large', /more than 10000 bytes/));
     });
 
     it('runs at most `concurrency` at once; a cancelled wait leaves the queue', async function () {
-      needsEspeak.call(this);
+      needsEngines(this, { espeak: true });
       const engine = new EspeakEngine({ concurrency: 1 });
       const first = engine.synthesize({ text: 'one', voice: 'en', language: '' });
       const controller = new AbortController();

@@ -3,20 +3,11 @@
  * with each failure's message, and how a recogniser's hostile text is kept.
  */
 import assert from 'node:assert/strict';
-import { SpeechError } from '../../lib/speech/provider';
 import { MAX_RECOGNISED_CHARS, recognisedText } from '../../lib/speech/recogniser';
 import { WhisperRecogniser, transcriptionUrl } from '../../lib/speech/whisper';
 import type { Pcm } from '../../lib/speech/wav';
 import { useAppServer } from '../support/app-server';
-
-function speechError(reason: string, message: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof SpeechError, String(e));
-    assert.equal(e.reason, reason, e.message);
-    assert.match(e.message, message);
-    return true;
-  };
-}
+import { speechError } from '../support/speech';
 
 const second: Pcm = { rate: 8000, samples: new Int16Array(8000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
 

@@ -1,0 +1,61 @@
+/**
+ * A stand-in vosk-server for the tests of lib/speech/vosk.ts: a WebSocket server on localhost that records each
+ * connection's headers and messages (text, or the size of binary ones) and answers each message as the test's
+ * `answer` says (undefined: nothing; an answer to the eof is followed by a close, as asr_server.py does); `status`
+ * refuses the handshake with that HTTP status.
+ */
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { VOSK_EOF } from '../../lib/speech/vosk';
+
+export interface VoskSession {
+  headers: IncomingMessage['headers'];
+  messages: { text?: string; bytes?: number }[];
+  socket: WebSocket;
+}
+
+/** A stand-in vosk-server: `answer` says what each message gets back (undefined: nothing); sessions are recorded. */
+export class VoskStandIn {
+  readonly sessions: VoskSession[] = [];
+  answer: (message: { text?: string; bytes?: number }, session: VoskSession) => string | Buffer | undefined = () => undefined;
+  status = 0;
+  private server: WebSocketServer | undefined;
+
+  async start(): Promise<void> {
+    this.server = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      verifyClient: (_info, done) => (this.status ? done(false, this.status) : done(true)),
+    });
+    this.server.on('connection', (socket, req) => {
+      const session: VoskSession = { headers: req.headers, messages: [], socket };
+      this.sessions.push(session);
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        const message = isBinary ? { bytes: data.length } : { text: data.toString('utf8') };
+        session.messages.push(message);
+        const reply = this.answer(message, session);
+        if (reply !== undefined) socket.send(reply);
+        if (message.text === VOSK_EOF && reply !== undefined) socket.close(1000);
+      });
+    });
+    await once(this.server, 'listening');
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+  }
+
+  /** Resolves once `n` sessions have begun. */
+  async session(n: number): Promise<VoskSession> {
+    while (this.sessions.length < n) await once(this.server as WebSocketServer, 'connection');
+    return this.sessions[n - 1] as VoskSession;
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.server?.clients ?? []) client.terminate();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
