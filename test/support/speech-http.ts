@@ -1,22 +1,18 @@
 /**
- * What the tests of speaking elements on the simulator share: whether espeak-ng is here (those tests are skipped,
- * saying so, without it), and Node-RED's httpNode app served on a port of its own (the test helper does not serve
- * it), so that the simulator fetches the speech node's audio from it as Asterisk would.
+ * What the tests of speaking elements on the simulator share, beside test/support/speech.ts (which engines are
+ * installed): Node-RED's httpNode app served on a port of its own (the test helper does not serve it), so that the
+ * simulator fetches the speech node's audio from it as Asterisk would; a block of tests that all speak; a bot node.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-
-export const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
+import { needsEngines } from './speech';
 
 /** In a beforeEach: skips the test, saying why, when espeak-ng is missing. */
 export function skipWithoutEspeak(context: Mocha.Context): void {
-  if (hasEspeak) return;
-  console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
-  context.skip();
+  needsEngines(context, { espeak: true });
 }
 
 /**
