@@ -22,19 +22,36 @@ export interface CallEndReport {
   /** The channel the caller was bridged with. */
   peer?: string;
   /** A robot conversation's transcript (callflow-bot's call.vars.botTranscript), bounded: TRANSCRIPT_MAX_LINES lines of at most TRANSCRIPT_MAX_CHARS. */
-  transcript?: { role: 'caller' | 'bot'; text: string }[];
+  transcript?: TranscriptEntry[];
+}
+
+/** One line of a robot conversation: who said it, what, and when (ISO 8601; lines kept before times were, have none). */
+export interface TranscriptEntry {
+  role: 'caller' | 'bot';
+  text: string;
+  at?: string;
 }
 
 export const TRANSCRIPT_MAX_LINES = 100;
 export const TRANSCRIPT_MAX_CHARS = 1003;
 
-/** The transcript a call variable holds, when it is one: lines of caller or bot text, bounded; anything else is left out. */
-function transcriptOf(value: unknown): CallEndReport['transcript'] {
+/** An ISO 8601 time as isoTime writes it (a flow may have put anything in the variable). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/**
+ * The transcript a call variable holds (a flow may have changed it), when it is one: lines of caller or bot text,
+ * bounded, each with its time when that is one; anything else is left out. Also the executions view's (stored records
+ * are read through it again: a record is data from a store).
+ */
+export function transcriptOf(value: unknown): TranscriptEntry[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  const lines: { role: 'caller' | 'bot'; text: string }[] = [];
+  const lines: TranscriptEntry[] = [];
   for (const line of value.slice(0, TRANSCRIPT_MAX_LINES) as unknown[]) {
-    const l = line as { role?: unknown; text?: unknown } | null;
-    if ((l?.role === 'caller' || l?.role === 'bot') && typeof l.text === 'string') lines.push({ role: l.role, text: l.text.slice(0, TRANSCRIPT_MAX_CHARS) });
+    const l = line as { role?: unknown; text?: unknown; at?: unknown } | null;
+    if ((l?.role !== 'caller' && l?.role !== 'bot') || typeof l.text !== 'string') continue;
+    const entry: TranscriptEntry = { role: l.role, text: l.text.slice(0, TRANSCRIPT_MAX_CHARS) };
+    if (typeof l.at === 'string' && ISO_TIME.test(l.at)) entry.at = l.at;
+    lines.push(entry);
   }
   return lines.length > 0 ? lines : undefined;
 }

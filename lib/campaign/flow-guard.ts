@@ -6,6 +6,9 @@
  * dialer, once, with the reason on its status (each answered customer is
  * recorded as flow-missing and retried: in-flight.ts, attempt-record.ts).
  *
+ * A robot task's flow must also hold a robot (task-type.ts): the same
+ * check refuses a start or resume when it does not.
+ *
  * Apart from dialer.ts because it is a rule about what the task leads to,
  * not about dialing: the dialer asks it before an operation and tells it
  * when a call found no flow.
@@ -18,7 +21,11 @@ export interface FlowGuardContext {
   /** The flow of the settings a start or resume would apply, and of the settings the task runs with. */
   nextFlow(): string;
   flow(): string;
-  /** Why the flow could not take an answered call now, or undefined (none: no check). */
+  /**
+   * Why the flow could not take an answered call now, or does not fit the task's type (a robot task's flow without a
+   * callflow-bot, task-type.ts), or undefined. None: nothing to check. Asked also when the task has no IVR flow (its
+   * dialer node's output takes the calls): the task type's rule applies to that flow too.
+   */
   check?: () => string | undefined;
   running(): boolean;
   name(): string;
@@ -37,7 +44,7 @@ export class FlowGuard {
   /** Throws a RuleError when the flow a start or resume would use could not take a call now. */
   allow(operation: Operation): void {
     const flow = this.ctx.nextFlow();
-    const why = flow ? this.ctx.check?.() : undefined;
+    const why = this.ctx.check?.();
     if (why !== undefined) throw new RuleError(operation, 'flow-missing', flow, why);
   }
 

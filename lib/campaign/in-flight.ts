@@ -16,6 +16,7 @@ import type { Channel } from '../ari/types';
 import type { CampaignLink } from '../call/session';
 import type { Logger } from '../log';
 import type { CampaignSettings, CampaignState } from '../schemas/campaign';
+import { amdParametersOf } from '../schemas/campaign-answered';
 import type { Attempt } from '../schemas/store';
 import type { Claim, NextStep } from '../store/port';
 import { answeredReport, attemptRecord, callbackPayload, stepAfter, type AttemptReport } from './attempt-record';
@@ -260,7 +261,7 @@ export class CallsInFlight {
     }
     const log = this.ctx.log();
     this.ctx.track(
-      detectMachine(media.telephony, channel.id, media.settings, { waitForBeep: amd === 'beep', signal: session.signal, log }).then(
+      detectMachine(media.telephony, channel.id, media.settings, { parameters: amdParametersOf(settings), waitForBeep: amd === 'beep', signal: session.signal, log }).then(
         (d) => {
           if (d.status === 'HANGUP') return;
           session.vars.AMDSTATUS = d.status;

@@ -58,7 +58,8 @@ export function transition(state: CampaignState, operation: Operation): Campaign
 /**
  * An operation the task's state allows but one of its rules refuses now:
  * start or resume while the task's IVR flow cannot take calls (not
- * deployed on the connection, or, with a release set, not released).
+ * deployed on the connection, or, with a release set, not released), or
+ * does not fit the task's type (a robot task's flow without a robot).
  * Answered like a StateError (409 in the admin API, done(err) and the
  * dialer's status).
  */
@@ -67,11 +68,12 @@ export class RuleError extends Error {
   constructor(
     readonly operation: Operation,
     readonly rule: 'flow-missing',
-    /** What the rule is about (the flow's name). */
+    /** What the rule is about (the flow's name; empty: the flow wired to the task's dialer node). */
     readonly subject: string,
     /** Why, in the words of whoever checked it (the connection's router). */
     readonly detail: string,
   ) {
-    super(`${operation} is not allowed: the task's IVR flow "${subject}" cannot take calls: ${detail}`);
+    // No IVR flow: the task's calls leave on its dialer node's output (a robot task's flow is checked there too).
+    super(`${operation} is not allowed: ${subject ? `the task's IVR flow "${subject}"` : "the flow of the task's dialer node"} cannot take calls: ${detail}`);
   }
 }

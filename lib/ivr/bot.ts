@@ -3,10 +3,14 @@
  * speech input, barge-in over what is being said), send the text to the bot endpoint (lib/speech/bot.ts) and say its
  * reply (a say: prompt through the speech node), until the bot ends the call, asks for a transfer, or the turn limit
  * is reached. The call hanging up throws as any wait does. The transcript is bounded: at most two lines per turn, each
- * at most MAX_REPLY_CHARS (recognised text is bounded alike).
+ * at most MAX_REPLY_CHARS (recognised text is bounded alike), each with its time. It is kept in the call variable
+ * botTranscript as it grows (after the lines of an earlier robot on the call, at most TRANSCRIPT_MAX_LINES in all), so
+ * a call the customer hangs up mid-conversation keeps what was said in its call-end report and call record.
  */
 import { abortReason } from '../ari/errors';
 import type { Telephony } from '../ari/port';
+import { isoTime } from '../call/iso-time';
+import { TRANSCRIPT_MAX_LINES, transcriptOf, type TranscriptEntry } from '../call/report';
 import type { CallSession } from '../call/session';
 import type { BotEndpoint } from '../speech/bot';
 import { answer } from './answer';
@@ -18,6 +22,8 @@ import type { Speaker } from './say';
 export interface TranscriptLine {
   role: 'caller' | 'bot';
   text: string;
+  /** When it was said (the caller: when the recognition ended; the bot: when its answer came), ISO 8601. */
+  at: string;
 }
 
 export interface ConverseRequest {
@@ -43,6 +49,14 @@ export function sayPrompt(text: string): string {
 export async function converse(telephony: Telephony, session: CallSession, req: ConverseRequest, signal: AbortSignal): Promise<ConverseResult> {
   const keys = new KeyReader(telephony, session);
   const transcript: TranscriptLine[] = [];
+  // The call's transcript: an earlier robot's lines, then this one's, as they are said.
+  const kept: TranscriptEntry[] = transcriptOf(session.vars.botTranscript) ?? [];
+  session.vars.botTranscript = kept;
+  const add = (role: TranscriptLine['role'], text: string): void => {
+    const line = { role, text, at: isoTime(Date.now()) };
+    transcript.push(line);
+    if (kept.length < TRANSCRIPT_MAX_LINES) kept.push(line);
+  };
   try {
     await answer(telephony, session, signal);
     const language = promptLanguage(session, req.language);
@@ -63,10 +77,10 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       }
       if (heard.outcome === 'hangup') throw signal.aborted ? abortReason(signal) : new Error('listening stopped');
       const text = heard.outcome === 'recognised' ? heard.text : '';
-      const history = transcript.slice();
-      transcript.push({ role: 'caller', text });
+      const history = transcript.map((l) => ({ role: l.role, text: l.text }));
+      add('caller', text);
       const reply = await req.endpoint.turn({ call: session.id, turn, text, history, signal });
-      transcript.push({ role: 'bot', text: reply.reply });
+      add('bot', reply.reply);
       if (reply.action === 'end') {
         await say(reply.reply);
         return { outcome: 'ended', turns: turn, transcript };

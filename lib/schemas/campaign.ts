@@ -9,7 +9,7 @@
 import { dialTemplateSchema } from '../ari/dialstring';
 import { DATE_DESCRIPTION, DATE_PATTERN, LOCAL_TIME_DESCRIPTION, LOCAL_TIME_PATTERN } from './dates';
 import { NOTIFY_TYPES, TEMPLATE_MAX, notificationProblems, type NotifyType } from '../campaign/notification';
-import { QUEUE_NAME_PATTERN } from './elements';
+import { answeredCallProperties, type AnsweredCallSettings } from './campaign-answered';
 import { Validator } from './validator';
 
 /**
@@ -93,7 +93,7 @@ export interface ResultPolicy {
   nonRetry: string[];
 }
 
-export interface CampaignSettings {
+export interface CampaignSettings extends AnsweredCallSettings {
   name: string;
   /** The callflow-asterisk connection that dials. */
   connection: string;
@@ -147,24 +147,6 @@ export interface CampaignSettings {
   notifyType?: NotifyType;
   notifyTo?: string;
   notifyText?: string;
-  /**
-   * The specification's "Transfer to Skill Queue": the queue (SkillQueueName) the task's calls may be transferred to,
-   * given to each call as msg.call.campaign.skillQueue (a set node copies it into a variable; a transfer node's queue
-   * {campaign.skillQueue} reads it). Empty: none. Optional: settings stored before it existed have none.
-   */
-  skillQueue?: string;
-  /**
-   * Record every answered call of the task, the whole call, also after a transfer to the dialplan or a queue
-   * (lib/campaign/recording.ts). Optional: settings stored before it existed have none (off).
-   */
-  recordCalls?: boolean;
-  /**
-   * Answering-machine detection on answered calls (lib/media/detect.ts, AMD()'s rules and defaults): "off"; "hangup"
-   * (a machine is hung up, failure cause `machine`); "beep" (a machine's beep is awaited, then the flow runs: it
-   * plays the notice onto the recording); "human" (classified, AMDSTATUS/AMDCAUSE in msg.call.vars, every call runs
-   * the flow). Optional: settings stored before it existed have none (off).
-   */
-  amd?: 'off' | 'hangup' | 'beep' | 'human';
   /**
    * The trunk group (docs/scaling.md): the callflow-asterisk connections the task dials through, each with the most
    * calls of this task on it at once (0: the connection's own channel limit), its weight, and caller numbers bound to
@@ -380,9 +362,8 @@ export const campaignSchema = {
       default: '',
       description: `a text template of at most ${TEMPLATE_MAX} characters (line breaks allowed, no other control character)`,
     },
-    skillQueue: { type: 'string', pattern: `^$|${QUEUE_NAME_PATTERN}`, default: '', description: 'a queue name: 1 to 80 letters, digits, _ . or -, or empty (none)' },
-    recordCalls: { type: 'boolean', default: false, description: 'true or false' },
-    amd: { type: 'string', enum: ['off', 'hangup', 'beep', 'human'], default: 'off', description: '"off", "hangup", "beep" or "human"' },
+    // What the task does with an answered call: task type, skill queue, recording, answering machines (campaign-answered.ts).
+    ...answeredCallProperties,
     // The trunk group: several Asterisk connections (docs/scaling.md, "Several Asterisk servers").
     connections: {
       type: 'array',

@@ -8,7 +8,7 @@
  *   ask the model for actions), else the action is continue.
  *
  * Replies are hostile: the text is one line without control characters, cut at MAX_REPLY_CHARS; the action must be one
- * of the three; a transfer's queue must be a queue name as the transfer node takes it (QUEUE_NAME_PATTERN); data is
+ * of the three; a transfer's queue, when it names one, must be a queue name as the transfer node takes it (QUEUE_NAME_PATTERN); data is
  * at most 20 entries of names (a letter or _, then letters, digits, _) and strings (at most 200 characters), numbers
  * or booleans. Anything else fails the turn with a SpeechError ('bad-answer') that says what and where.
  */
@@ -21,7 +21,7 @@ export type BotAction = 'continue' | 'end' | 'transfer';
 export interface BotTurn {
   reply: string;
   action: BotAction;
-  /** transfer: the queue (a queue name). */
+  /** transfer: the queue (a queue name); none: the call's skill queue (a campaign's), if it has one. */
   queue?: string;
   /** Data for the transfer or the flow. */
   data: Record<string, string | number | boolean>;
@@ -145,7 +145,8 @@ export function readTurn(value: unknown, shown: string): BotTurn {
   const action = v.action ?? 'continue';
   if (action !== 'continue' && action !== 'end' && action !== 'transfer') throw bad(`an action that is not continue, end or transfer: ${JSON.stringify(outsideText(typeof action === 'string' ? action : typeof action, 40))}`);
   const turn: BotTurn = { reply, action, data: {} };
-  if (action === 'transfer') {
+  // A transfer may name no queue: the element then takes the campaign's skill queue (nodes/bot/bot.ts).
+  if (action === 'transfer' && v.queue !== undefined && v.queue !== null && v.queue !== '') {
     if (typeof v.queue !== 'string' || !QUEUE.test(v.queue)) throw bad(`a transfer to a queue that is not a queue name (letters, digits, _ . -, at most 80): ${JSON.stringify(outsideText(typeof v.queue === 'string' ? v.queue : typeof v.queue, 80))}`);
     turn.queue = v.queue;
   }

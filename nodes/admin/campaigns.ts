@@ -10,6 +10,7 @@ import { checkCallbackSecrets, readCallbackSecrets, redactUrlSecrets, splitUrlSe
 import { RuleError, StateError, isOperation } from '../../lib/campaign/states';
 import { fromTemplate, toTemplate } from '../../lib/campaign/template';
 import { RESULT_CODE, campaignSchema, checkCampaign, outsideBusinessResult } from '../../lib/schemas/campaign';
+import { taskTypeOf } from '../../lib/schemas/campaign-answered';
 import { ValidationError, fromForm, shownValue } from '../../lib/schemas/validator';
 import { findCampaign, listCampaigns } from '../deployed/campaigns';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
@@ -74,7 +75,7 @@ export function registerCampaignApi(RED: NodeAPI): void {
   RED.httpAdmin.get('/callflow/campaigns', RED.auth.needsPermission('callflow.read'), (_req: RequestLike, res: ResponseLike) => {
     Promise.all(
       listCampaigns().map(async (c) => {
-        const base = { id: c.id, name: c.settings?.name ?? '' };
+        const base = { id: c.id, name: c.settings?.name ?? '', taskType: taskTypeOf(c.settings) };
         try {
           return { ...base, ...(await c.dialer(1000)).status() };
         } catch (err) {

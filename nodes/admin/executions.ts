@@ -8,11 +8,15 @@
  *   (at most `limit`, 1 to 100, default 20): the same, with the end (who, reason, duration);
  * - records: "kept", or why there are none to show ("off": the connection keeps no records; "unavailable": its store
  *   cannot be reached; "not-deployed": the version is not deployed).
- * Guarded by callflow.read. A call's token and variables are never in it (records do not keep them).
+ * A call a robot talked with (callflow-bot) has its transcript: the lines said, who said each and when (`transcript`,
+ * bounded as the call-end report bounds it; a live call's as far as it went).
+ * Guarded by callflow.read. A call's token and variables are never in it (records do not keep them): the transcript
+ * is the one variable shown, read through the same checks as the report's.
  */
 import type { CallSession } from '../../lib/call/session';
 import type { TraceEntry } from '../../lib/call/handle';
 import { isoTime } from '../../lib/call/iso-time';
+import { transcriptOf, type TranscriptEntry } from '../../lib/call/report';
 import type { CallRecord } from '../../lib/schemas/store';
 import { enginesWithCalls, findEngine } from '../deployed/engine';
 import { findBook } from '../deployed/releases';
@@ -40,6 +44,8 @@ export interface Execution {
   by?: string;
   reason?: string;
   durationSec?: number;
+  /** A robot conversation's lines (callflow-bot), when the call had one. */
+  transcript?: TranscriptEntry[];
 }
 
 function liveExecution(s: CallSession): Execution {
@@ -54,6 +60,8 @@ function liveExecution(s: CallSession): Execution {
   };
   const at = trace.at(-1)?.node;
   if (at !== undefined) out.node = at;
+  const transcript = transcriptOf(s.vars.botTranscript);
+  if (transcript) out.transcript = transcript;
   return out;
 }
 
@@ -78,6 +86,9 @@ function recordExecution(r: CallRecord): Execution {
   if (typeof report.durationSec === 'number') out.durationSec = report.durationSec;
   const at = trace.at(-1)?.node;
   if (at !== undefined) out.node = at;
+  // What a store gives back is checked again (bounded, lines of the report's shape only).
+  const transcript = transcriptOf(report.transcript);
+  if (transcript) out.transcript = transcript;
   return out;
 }
 

@@ -2,7 +2,8 @@
  * callflow-bot: a robot conversation on the call (lib/ivr/bot.ts): the speech node says the greeting and the bot's
  * replies and recognises the caller; the text goes to a bot endpoint (a webhook or OpenAI-compatible chat completions,
  * its key in the credentials); outputs: ended by the bot, transfer asked (queue and data for a transfer node), turn
- * limit. The transcript lands in msg.call.vars.botTranscript (bounded), which the call-end report carries.
+ * limit. The transcript (who, what, when) lands in msg.call.vars.botTranscript as it grows (bounded), which the
+ * call-end report and so the stored call record carry.
  */
 import { botResults } from '../../lib/flow-test/results';
 import { converse } from '../../lib/ivr/bot';
@@ -46,12 +47,15 @@ export = function register(RED: NodeAPI): void {
       const speaker = speakerFor(RED, config.speech);
       if (!speech || !speaker) throw new Error('the robot needs a speech node (the Speech setting)');
       const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, language: config.language }, signal);
-      session.vars.botTranscript = result.transcript;
+      // session.vars.botTranscript grew with the conversation (lib/ivr/bot.ts).
       session.vars.botTurns = result.turns;
       if (result.outcome === 'transfer') {
-        session.vars.botQueue = result.queue;
+        // A transfer naming no queue goes to the campaign's skill queue (the specification's robot task "Transfer to Skill Queue").
+        const queue = result.queue || session.campaign?.skillQueue || '';
+        if (!queue) throw new Error('the bot asked for a transfer without naming a queue, and the call has no skill queue (a campaign\'s Skill queue setting)');
+        session.vars.botQueue = queue;
         session.vars.botData = result.data;
-        return { output: OUTPUT.transfer, outcome: `transfer ${result.queue}`, payload: { outcome: 'transfer', queue: result.queue, data: result.data, turns: result.turns } };
+        return { output: OUTPUT.transfer, outcome: `transfer ${queue}`, payload: { outcome: 'transfer', queue, data: result.data, turns: result.turns } };
       }
       return { output: OUTPUT[result.outcome], outcome: result.outcome, payload: { outcome: result.outcome, turns: result.turns } };
     },

@@ -14,7 +14,10 @@ import { systemClock, type Clock } from '../../lib/campaign/clock';
 import { coordinator } from '../../lib/campaign/coordinator';
 import { Dialer, type DialerHooks, type DialerStatus } from '../../lib/campaign/dialer';
 import type { Trunk } from '../../lib/campaign/trunks';
+import { taskFlowProblem } from '../../lib/campaign/task-type';
+import type { FlowNode } from '../../lib/releases/nodes';
 import { checkCampaign, trunkSettings, type CampaignSettings } from '../../lib/schemas/campaign';
+import { taskTypeOf } from '../../lib/schemas/campaign-answered';
 import type { Store } from '../../lib/store/port';
 import type { AsteriskConfigNode } from '../asterisk/config';
 import type { RoutingConfigNode } from '../routing/config';
@@ -209,7 +212,14 @@ export = function register(RED: NodeAPI): void {
         // Task priority is kept among the tasks of one store; start and resume need the IVR flow there to take calls.
         scope: settings.store,
         // Every connection of the trunk group must have the flow (its entry's Also from list): each answers its own calls.
-        ...(settings.flow ? { flowCheck: () => engines.map((e) => e.flowRefusal(settings.flow)).find((why) => why !== undefined) } : {}),
+        // A robot task's flow must hold a robot (lib/campaign/task-type.ts), the flow its dialer node feeds included.
+        ...(settings.flow || taskTypeOf(settings) === 'robot'
+          ? {
+              flowCheck: () =>
+                (settings.flow ? engines.map((e) => e.flowRefusal(settings.flow)).find((why) => why !== undefined) : undefined) ??
+                taskFlowProblem(deployedNodes(RED), { campaign: node.id, taskType: taskTypeOf(settings), flow: settings.flow }),
+            }
+          : {}),
         // Once one connection is up: calls in flight on one still down are asked about again until it answers.
         whenConnected: () =>
           new Promise<void>((resolve) => {
@@ -301,4 +311,11 @@ function mediaOption(telephony: MediaTelephony, value: unknown, log: Logger): { 
   if (m.ok) return { media: { telephony, settings: m.settings } };
   log.warn(`answering-machine detection has no media path: ${m.error}`);
   return {};
+}
+
+/** The deployed nodes (tabs and subflows included), as flows.json holds them. */
+function deployedNodes(RED: NodeAPI): FlowNode[] {
+  const all: FlowNode[] = [];
+  RED.nodes.eachNode((def) => all.push(def));
+  return all;
 }

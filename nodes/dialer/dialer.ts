@@ -11,6 +11,7 @@
 import { shownValue } from '../../lib/schemas/validator';
 import type { DialerStatus } from '../../lib/campaign/dialer';
 import { notifier } from '../../lib/campaign/notification';
+import { taskTypeOf } from '../../lib/schemas/campaign-answered';
 import { ALLOWED, RuleError, StateError, isOperation } from '../../lib/campaign/states';
 import { stageCampaign } from '../deployed/campaigns';
 import { findEngine } from '../deployed/engine';
@@ -35,11 +36,13 @@ export = function register(RED: NodeAPI): void {
     const settings = campaign.settings;
     // The campaign's failed-call notification, parsed once (its templates passed the campaign's checks at deploy).
     const notify = notifier(settings);
+    const robot = taskTypeOf(settings) === 'robot';
     const wired = (output: number): boolean => ((node as Node & { wires?: string[][] }).wires?.[output]?.length ?? 0) > 0;
 
     const show = (s: DialerStatus): void => {
       const progress = t('callflow-dialer.status.progress', { dialed: s.counters.dialed, answered: s.counters.answered, failed: s.counters.failed, remaining: s.remaining });
-      const state = t(`callflow-dialer.state.${s.state}`);
+      // An intelligent robot task says so (a common IVR task, the default, does not lengthen the status).
+      const state = t(`callflow-dialer.state.${s.state}`) + (robot ? ` · ${t('callflow-dialer.kind.robot')}` : '');
       const idle = s.idle ? ` · ${t(`callflow-dialer.idle.${s.idle}`, { detail: s.idleDetail ?? '' })}` : '';
       // A trunk group: each connection's calls of the task and limit, or that it is down ("12/30 ast-a, 5/20 ast-b, ast-c down").
       const spread = s.trunks
@@ -105,7 +108,7 @@ export = function register(RED: NodeAPI): void {
               const allowed = ALLOWED[err.state].map((op) => t(`callflow-dialer.op.${op}`)).join(t('callflow-dialer.status.separator'));
               node.status({ fill: 'red', shape: 'ring', text: t('callflow-dialer.status.refused', { op: t(`callflow-dialer.op.${err.operation}`), state: t(`callflow-dialer.state.${err.state}`), allowed: allowed || t('callflow-dialer.status.nothing') }) });
             } else if (err instanceof RuleError) {
-              node.status({ fill: 'red', shape: 'ring', text: t('callflow-dialer.status.flow-refused', { op: t(`callflow-dialer.op.${err.operation}`), flow: err.subject, detail: err.detail }) });
+              node.status({ fill: 'red', shape: 'ring', text: t('callflow-dialer.status.flow-refused', { op: t(`callflow-dialer.op.${err.operation}`), flow: err.subject || t('callflow-dialer.status.dialer-flow'), detail: err.detail }) });
             }
             done(err as Error);
           },

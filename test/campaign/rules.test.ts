@@ -253,6 +253,23 @@ for (const backend of BACKENDS) {
         assert.deepEqual(pbx.originated, []);
       });
 
+      it("a robot task with no IVR flow (its dialer node's output takes the calls) is refused when that flow has no robot, with the reason", async function () {
+        const robot = settingsWith({ ...survey, flow: '', taskType: 'robot' });
+        await customers('t', robot, '+86139', 1);
+        const why = "an intelligent robot task needs a callflow-bot element in the flow its calls enter: its dialer node's flow has none (tab \"Survey\")";
+        const t = task('t', robot, new Coordinator(), { flowCheck: () => why });
+        await t.dialer.start();
+        await assert.rejects(t.dialer.operate('start'), (err: Error) => {
+          assert.ok(err instanceof RuleError);
+          assert.equal(err.subject, '');
+          assert.equal(err.message, `start is not allowed: the flow of the task's dialer node cannot take calls: ${why}`);
+          return true;
+        });
+        assert.equal(t.dialer.state, 'draft');
+        await clock.advance(30_000);
+        assert.deepEqual(pbx.originated, []);
+      });
+
       it('an answered customer no flow took (they hung up on the silence) is flow-missing, not answered: retried, and the task suspends itself saying why', async function () {
         let missing: string | undefined;
         const numbers = await customers('t', survey, '+86139', 3);

@@ -5,77 +5,27 @@
  * the transcript in the call variables and the call-end report, a hostile bot answer on the error output.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, coreNode, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 import { readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
+import { robotNode, useSpeakingTests } from '../support/speech-http';
 
-const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe('callflow-bot', function () {
   useNodeRed();
   const simulator = useSimulator(20);
   const app = useAppServer();
-  let nodeApp: http.RequestListener | undefined;
-  let server: http.Server;
-  let publicUrl = '';
-  let dir = '';
-  before(async function () {
-    server = http.createServer((req, res) => (nodeApp ? nodeApp(req, res) : res.writeHead(503).end()));
-    server.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  after(function () {
-    server.closeAllConnections();
-    server.close();
-  });
-  beforeEach(function () {
-    if (!hasEspeak) {
-      console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
-      this.skip();
-    }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bot-'));
-  });
-  afterEach(function () {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const captureHttpNode = (RED: { httpNode?: unknown }): void => {
-    nodeApp = RED.httpNode as http.RequestListener;
-  };
-
-  async function deploy(settings: object = {}): Promise<void> {
+  const web = useSpeakingTests('callflow-bot-');
+  const captureHttpNode = web.captureHttpNode;
+  async function deploy(settings: Record<string, unknown> = {}): Promise<void> {
     await helper.load(
       [...NODES, captureHttpNode] as never,
       ivrFlow(
         simulator(),
         [
           { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['bot']] },
-          {
-            id: 'bot',
-            type: 'callflow-bot',
-            speech: 'sp',
-            kind: 'webhook',
-            url: app.url('/bot'),
-            model: '',
-            instructions: '',
-            greeting: 'Hello, how can I help?',
-            maxTurns: 5,
-            timeoutSec: 5,
-            startTimeoutSec: 5,
-            speechMaxSec: 10,
-            endSilenceMs: 600,
-            language: 'en',
-            onError: 'output',
-            ...settings,
-            wires: [['ended'], ['transfer'], ['limit'], ['error']],
-          },
+          { ...robotNode('bot', app.url('/bot'), settings), wires: [['ended'], ['transfer'], ['limit'], ['error']] },
           { id: 'ended', type: 'helper' },
           { id: 'transfer', type: 'helper' },
           { id: 'limit', type: 'helper' },
@@ -84,7 +34,7 @@ describe('callflow-bot', function () {
           { id: 'report', type: 'helper' },
         ],
         ['bot'],
-        { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'w', sttFormat: 'json', sttMaxSec: 20 }] },
+        { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl: web.publicUrl(), directory: web.dir(), recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'w', sttFormat: 'json', sttMaxSec: 20 }] },
       ),
       { ...CREDS, bot: { apiKey: 'bot-key' } },
     );
@@ -105,12 +55,19 @@ describe('callflow-bot', function () {
     const msg = await out;
     assert.deepEqual(msg.payload, { outcome: 'transfer', queue: 'sales', data: { order: '42' }, turns: 2 });
     assert.equal(msg.call.vars.botQueue, 'sales');
-    assert.deepEqual(msg.call.vars.botTranscript, [
-      { role: 'caller', text: 'I want to order.' },
-      { role: 'bot', text: 'What is your order number?' },
-      { role: 'caller', text: 'Four two.' },
-      { role: 'bot', text: 'Connecting you.' },
-    ]);
+    const lines = msg.call.vars.botTranscript as { role: string; text: string; at: string }[];
+    assert.deepEqual(
+      lines.map(({ role, text }) => ({ role, text })),
+      [
+        { role: 'caller', text: 'I want to order.' },
+        { role: 'bot', text: 'What is your order number?' },
+        { role: 'caller', text: 'Four two.' },
+        { role: 'bot', text: 'Connecting you.' },
+      ],
+    );
+    // Each line has its time, in the order they were said.
+    assert.ok(lines.every((l) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(l.at)), JSON.stringify(lines));
+    assert.deepEqual(lines.map((l) => l.at), lines.map((l) => l.at).sort());
     assert.equal(msg.call.trace.at(-1)?.outcome, 'transfer sales');
     const bot = app.received.filter((r) => r.url === '/bot');
     assert.equal(bot[0]?.headers.authorization, 'Bearer bot-key');
@@ -118,6 +75,39 @@ describe('callflow-bot', function () {
     const report = nextMessage<CallEndMsg>(node('report'), 30_000);
     call.hangup();
     assert.deepEqual((await report).payload.transcript, msg.call.vars.botTranscript, 'the call-end report carries the transcript');
+  });
+
+  it('a caller hanging up mid-conversation: the call-end report keeps what was said so far', async function () {
+    let turns = 0;
+    app.handler = (req, res) => {
+      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Is this the bank?"}');
+      turns += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reply: 'Yes, how can I help?', action: 'continue' }));
+    };
+    await deploy();
+    const report = nextMessage<CallEndMsg>(node('report'), 30_000);
+    // The caller speaks after the greeting, and hangs up as the bot's reply starts.
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { waitFor: 'playback-start' }, { hangup: true }] });
+    const transcript = (await report).payload.transcript as { role: string; text: string; at?: string }[];
+    assert.equal(turns, 1);
+    assert.deepEqual(transcript.map(({ role, text }) => ({ role, text })), [
+      { role: 'caller', text: 'Is this the bank?' },
+      { role: 'bot', text: 'Yes, how can I help?' },
+    ]);
+    assert.ok(transcript.every((l) => typeof l.at === 'string'));
+  });
+
+  it('a transfer that names no queue, on a call with no skill queue (not a campaign call), goes to the error output with the reason', async function () {
+    app.handler = (req, res) => {
+      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"an agent please"}');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"One moment.","action":"transfer"}');
+    };
+    await deploy();
+    const out = nextMessage<CallMsg & { error: { message: string } }>(node('error'), 30_000);
+    simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { wait: 60_000 }] });
+    const msg = await out;
+    assert.match(msg.error.message, /a transfer without naming a queue, and the call has no skill queue/);
+    assert.equal((msg.call.vars.botTranscript as unknown[]).length, 2, 'the transcript is kept');
   });
 
   it('a bot answer that is not allowed (an unknown action) goes to the error output with the reason', async function () {
@@ -137,8 +127,8 @@ describe('callflow-bot', function () {
       if (!found) throw new Error('no example "Intelligent robot"');
       const nodes = found.nodes.map((n) => {
         if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
-        if (n.type === 'callflow-speech') return { ...n, publicUrl, directory: dir, sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', publicUrl) };
-        if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', publicUrl) };
+        if (n.type === 'callflow-speech') return { ...n, publicUrl: web.publicUrl(), directory: web.dir(), sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', web.publicUrl()) };
+        if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', web.publicUrl()) };
         return n.connection ? { ...n, connection: 'a1' } : n;
       });
       await helper.load([...NODES, captureHttpNode, coreNode('network/21-httpin.js'), coreNode('function/10-function.js')] as never, nodes, CREDS);

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rankOf } from '../../lib/campaign/order';
 import type { NumberBehaviour } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
+import { campaignConfigs, seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 
@@ -33,27 +33,17 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function flows(storeFile: string, amd: string): object[] {
+  function flows(storeFile: string, amd: string, amdParameters?: object): object[] {
     const z = 'amd-tab';
     return [
       { id: z, type: 'tab', label: 'amd' },
-      { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10 },
-      { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file: storeFile, durability: 'normal' },
-      {
-        id: 'task',
-        type: 'callflow-campaign',
+      ...campaignConfigs(simulator().url, storeFile, {
         name: 'amd',
-        connection: 'a1',
-        store: 'st1',
-        callerNumbers: ['+861058000000'],
-        timezone: 'UTC',
-        hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },
-        intervalSec: 1,
-        callsAtATime: 1,
         maxResponseSec: 20,
         policy: { mode: 'global', rule: { byCause: true, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [{ cause: 'machine', retries: 0, intervalSec: 60 }] }, types: [], nonRetry: [] },
         amd,
-      },
+        ...(amdParameters ? { amdParameters } : {}),
+      }),
       { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [['flow', 'notice'], [], ['finished']] },
       { id: 'flow', type: 'helper', z },
       { id: 'notice', type: 'callflow-play', z, prompts: ['sound:demo-thanks'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['bye']] },
@@ -62,15 +52,10 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     ];
   }
 
-  async function load(amd: string): Promise<string> {
+  async function load(amd: string, amdParameters?: object): Promise<string> {
     const storeFile = path.join(dir, 'campaign.db');
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    const row = { customerId: 'c1', numbers: [{ number: NUMBER }] };
-    await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'amd', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
-    await store.close();
-    await helper.load(NODES, flows(storeFile, amd), CREDS);
+    await seedRunningTask(storeFile, { id: 'task', name: 'amd' }, [{ customerId: 'c1', number: NUMBER }]);
+    await helper.load(NODES, flows(storeFile, amd, amdParameters), CREDS);
     return storeFile;
   }
 
@@ -108,6 +93,18 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
     await nextMessage(node('finished'), 30_000);
     const contact = await storedContact(storeFile);
     assert.deepEqual(contact.attempts.map((a) => a.outcome), ['answered']);
+  });
+
+  it("the task's AMD() parameters decide: with a greeting of at most 300 ms, the person's 600 ms hello is a machine (LONGGREETING-...-300)", async function () {
+    simulator().setNumber(NUMBER, person);
+    const flowGot: unknown[] = [];
+    const storeFile = await load('hangup', { initialSilence: 2500, greeting: 300, afterGreetingSilence: 800, totalAnalysisTime: 5000, minimumWordLength: 100, betweenWordsSilence: 50, maximumNumberOfWords: 2, silenceThreshold: 256, maximumWordLength: 5000 });
+    node('flow').on('input', (m: unknown) => flowGot.push(m));
+    await nextMessage(node('finished'), 30_000);
+    const contact = await storedContact(storeFile);
+    assert.deepEqual(flowGot, [], 'the flow never had the call');
+    assert.equal(contact.attempts[0]?.outcome, 'machine');
+    assert.match(String(contact.attempts[0]?.why), /^LONGGREETING-\d+-300$/);
   });
 
   it('beep: the flow gets a machine-answered call after its beep, and its notice plays then', async function () {

@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rankOf } from '../../lib/campaign/order';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
+import { campaignConfigs, seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 
@@ -24,22 +24,11 @@ function flows(simUrl: string, storeFile: string, businessResult: string): Recor
   const z = 'results-tab';
   return [
     { id: z, type: 'tab', label: 'results' },
-    { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simUrl, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10 },
-    { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file: storeFile, durability: 'normal' },
-    {
-      id: 'task',
-      type: 'callflow-campaign',
+    ...campaignConfigs(simUrl, storeFile, {
       name: 'renewals',
-      connection: 'a1',
-      store: 'st1',
-      callerNumbers: ['+861058000000'],
-      timezone: 'UTC',
-      hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },
-      intervalSec: 1,
-      callsAtATime: 1,
       businessResult,
       policy: { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 1, intervalSec: 1, causes: [] }, types: [], nonRetry: [] },
-    },
+    }),
     { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [['allowed'], [], ['finished']] },
     // The associated result with a sub-result of it, then a code outside it: the second is refused.
     { id: 'allowed', type: 'callflow-result', z, result: 'sale', subResult: 'plan-b', wires: [['outside']] },
@@ -74,12 +63,7 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
   /** One customer called once through the flow above; what the catch node got, the refusing node's last status, the contact as stored. */
   async function run(businessResult: string, whileLoaded: () => Promise<void> = () => Promise.resolve(), outcome: 'answer' | 'busy' = 'answer'): Promise<Run> {
     const storeFile = path.join(dir, 'campaign.db');
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    const row = { customerId: 'c1', numbers: [{ number: NUMBER }] };
-    await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'renewals', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
-    await store.close();
+    await seedRunningTask(storeFile, { id: 'task', name: 'renewals' }, [{ customerId: 'c1', number: NUMBER }]);
     simulator().setNumber(NUMBER, { outcome, ringMs: 200 });
     await helper.load(NODES, flows(simulator().url, storeFile, businessResult), CREDS);
     const caught: { error: { message: string } }[] = [];

@@ -179,6 +179,36 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
     }
   });
 
+  it('an intelligent robot task whose IVR flow holds no callflow-bot does not start, saying why; the list and the dialer show its type', async function () {
+    everyoneAnswers();
+    await helper.load([...NODES, ...CORE_NODES], survey((c) => (c.taskType = 'robot')), CREDS);
+    await loadContacts();
+    await waitForStatus(node('dialer'), (s) => /^draft · intelligent robot task · /.test(s.text ?? ''));
+    const listed = (await helper.request().get('/callflow/campaigns').expect(200)).body as { taskType: string }[];
+    assert.equal(listed[0]?.taskType, 'robot');
+    const answer = await helper.request().post('/callflow/campaigns/task/start').expect(409);
+    assert.match(
+      (answer.body as { message: string }).message,
+      /^start is not allowed: the task's IVR flow "survey" cannot take calls: an intelligent robot task needs a callflow-bot element in the flow its calls enter: its flow "survey" has none \(tab ".+"\)$/,
+    );
+    node('dialer').receive({ topic: 'start' });
+    await waitForStatus(node('dialer'), (s) => s.fill === 'red' && /^Start refused: the task's IVR flow survey cannot take calls: an intelligent robot task needs a callflow-bot/.test(s.text ?? ''));
+    assert.deepEqual(outbound(), [], 'nobody was called');
+  });
+
+  it('an intelligent robot task whose IVR flow holds a callflow-bot starts; a common IVR task (the default) needs none', async function () {
+    everyoneAnswers();
+    const nodes = survey((c) => (c.taskType = 'robot'));
+    const entry = nodes.find((n) => n.type === 'callflow-entry');
+    nodes.push({ id: 'robot', type: 'callflow-bot', z: entry?.z, x: 0, y: 0, wires: [] });
+    await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);
+    await loadContacts();
+    await helper.request().post('/callflow/campaigns/task/start').expect(200);
+    const listed = (await helper.request().get('/callflow/campaigns').expect(200)).body as { taskType: string; state: string }[];
+    assert.deepEqual([listed[0]?.taskType, listed[0]?.state], ['robot', 'running']);
+    await helper.request().post('/callflow/campaigns/task/stop').expect(200);
+  });
+
   it('refuses calls at a time above the connection\'s channel limit at deploy, naming the limit', async function () {
     const nodes = survey((c) => (c.callsAtATime = 101));
     await helper.load([...NODES, ...CORE_NODES], nodes, CREDS);

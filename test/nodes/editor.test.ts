@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { AMD_DEFAULTS } from '../../lib/media/amd';
 import { SCHEMAS } from '../../lib/schemas';
 import { fromForm } from '../../lib/schemas/validator';
 
@@ -302,5 +303,18 @@ describe('editor templates: labels of nodes a flow file brings', function () {
     for (const kind of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
       assert.equal(label.call(node(kind)), 'callflow-transfer.paletteLabel ', kind);
     }
+  });
+});
+
+describe('the campaign form plugin (nodes/campaign-form)', function () {
+  it("its AMD() parameters and their defaults are the runtime's (lib/media/amd.ts), field for field", function () {
+    const html = fs.readFileSync(path.resolve(__dirname, '../../nodes/campaign-form/campaign-form.html'), 'utf8');
+    const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
+    assert.ok(script, 'no script in the campaign form plugin');
+    const RED = { plugins: { registerPlugin: (): void => undefined }, callflow: {} as { campaignForm?: { AMD_DEFAULTS: object } } };
+    vm.runInNewContext(script, { RED, $: () => undefined });
+    assert.deepEqual(JSON.parse(JSON.stringify(RED.callflow.campaignForm?.AMD_DEFAULTS)), AMD_DEFAULTS);
+    const properties = (SCHEMAS['callflow-campaign']?.schema as { properties: Record<string, { properties?: object }> }).properties;
+    assert.deepEqual(Object.keys(properties.amdParameters?.properties ?? {}).sort(), Object.keys(AMD_DEFAULTS).sort());
   });
 });

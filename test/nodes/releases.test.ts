@@ -53,6 +53,14 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.ok(found, `version ${v} is listed`);
     return found;
   };
+  /** Asks for a version's calls again until an ended one is among them (its record is written after the call's end). */
+  const untilRecorded = (calls: () => Promise<{ recent: unknown[] }>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
+      };
+      check();
+    });
   const refusal = (res: { body: unknown }): { message: string; state?: string; allowed?: string[] } => res.body as { message: string; state?: string; allowed?: string[] };
   const op = (v: string, name: string, editor = 'editor-a') => helper.request().post(`/callflow/releases/r1/flows/sales/versions/${v}/${name}`).set('X-Callflow-Editor', editor);
 
@@ -202,12 +210,7 @@ describe('flow versions and releases (callflow-releases)', function () {
     simulator().asterisk.clock.speed = 10;
     await call.ended();
     // The record is written after Asterisk's last word on the call: asked again until it is there.
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
-      };
-      check();
-    });
+    await untilRecorded(calls);
     const after = await calls();
     assert.deepEqual(after.live, []);
     assert.equal(after.recent[0]?.id, during.live[0]?.id);
@@ -218,6 +221,36 @@ describe('flow versions and releases (callflow-releases)', function () {
     await helper.request().get('/callflow/releases/nosuch/flows/sales/versions/v1/calls').expect(404);
     const missing = (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v9/calls').expect(200)).body as { records: string };
     assert.equal(missing.records, 'not-deployed');
+  });
+
+  it("a call a robot talked with: its transcript (who, what, when) in the version's live and ended calls, only lines of the report's shape", async function () {
+    const recorded = configs().map((c) => ((c as { id: string }).id === 'a1' ? { ...c, recordStore: 's1' } : c));
+    // What callflow-bot keeps in botTranscript, put there by a set node (with a line of another shape, which is left out).
+    const lines = [
+      { role: 'caller', text: 'Hello <img src=x onerror=alert(1)>', at: '2026-12-05T10:00:01.250Z' },
+      { role: 'bot', text: 'Hi! How can I help?', at: '2026-12-05T10:00:02.500Z' },
+      { role: 'admin', text: 'not a line' },
+      { role: 'caller', text: '', at: 'yesterday' },
+    ];
+    const flow = version('v1', 'official', 'sound:demo-congrats', { wires: [['set-v1']] });
+    flow.push({ id: 'set-v1', type: 'callflow-set', z: 't-v1', assignments: [{ target: 'var', name: 'botTranscript', type: 'json', value: JSON.stringify(lines) }], onError: 'hangup', wires: [['p-v1']] });
+    await helper.load(NODES, [...recorded, ...flow], CREDS);
+    await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    type Listed = { id: string; transcript?: { role: string; text: string; at?: string }[] };
+    const calls = async (): Promise<{ live: Listed[]; recent: Listed[] }> => (await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/calls').expect(200)).body as never;
+    const expected = [
+      { role: 'caller', text: 'Hello <img src=x onerror=alert(1)>', at: '2026-12-05T10:00:01.250Z' },
+      { role: 'bot', text: 'Hi! How can I help?', at: '2026-12-05T10:00:02.500Z' },
+      { role: 'caller', text: '' },
+    ];
+    simulator().asterisk.clock.speed = 1;
+    const call = simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] });
+    await call.until('playback-start', 'demo-congrats');
+    assert.deepEqual((await calls()).live[0]?.transcript, expected, 'a live call: as far as it went');
+    simulator().asterisk.clock.speed = 10;
+    await call.ended();
+    await untilRecorded(calls);
+    assert.deepEqual((await calls()).recent[0]?.transcript, expected, 'an ended call: from its call record');
   });
 
   it('Test calls an endpoint into the version (Official and Gray only); a snapshot restores as a New version whose nodes can be compared', async function () {

@@ -5,10 +5,7 @@
  * provider's failures come from a stand-in server.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { SpeechConfigNode } from '../../nodes/speech/config';
@@ -16,45 +13,27 @@ import { CREDS, connected, ivrFlow, useSimulator, type CallMsg } from '../suppor
 import { NODES, coreNode, helper, hasText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 import { encodeWav, parseWav } from '../../lib/speech/wav';
 import { useAppServer } from '../support/app-server';
+import { skipWithoutEspeak, useNodeHttp } from '../support/speech-http';
 
-const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe('say: prompts (callflow-speech)', function () {
   useNodeRed();
   const simulator = useSimulator();
   const provider = useAppServer();
-  /** Node-RED's httpNode app of the current load (the test helper does not serve it): served here, for the simulator. */
-  let nodeApp: http.RequestListener | undefined;
-  let server: http.Server;
-  let publicUrl = '';
+  // Node-RED's httpNode app of the current load, served for the simulator.
+  const web = useNodeHttp();
   let dir = '';
-  before(async function () {
-    server = http.createServer((req, res) => (nodeApp ? nodeApp(req, res) : res.writeHead(503).end()));
-    server.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  after(function () {
-    server.closeAllConnections();
-    server.close();
-  });
   beforeEach(function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-speech-nodes-'));
   });
   afterEach(function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const captureHttpNode = (RED: { httpNode?: unknown }): void => {
-    nodeApp = RED.httpNode as http.RequestListener;
-  };
   const load = (nodes: object[], watched: string[], speechNode: object, credentials: object = {}, configs: object[] = []): Promise<void> =>
-    helper.load([...NODES, captureHttpNode, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl, directory: dir, ...speechNode }, ...configs] }), { ...CREDS, ...credentials });
+    helper.load([...NODES, web.captureHttpNode, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl: web.publicUrl(), directory: dir, ...speechNode }, ...configs] }), { ...CREDS, ...credentials });
 
   function needsEspeak(this: Mocha.Context): void {
-    if (!hasEspeak) {
-      console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
-      this.skip();
-    }
+    skipWithoutEspeak(this);
   }
 
   const change = coreNode('function/15-change.js');
@@ -91,7 +70,7 @@ describe('say: prompts (callflow-speech)', function () {
     }
     const [first, second] = heard as [string[], string[]];
     assert.equal(first[0], 'sound:beep done');
-    const m = new RegExp(`^sound:(${publicUrl.replace(/[.:/]/g, '\\$&')}/callflow/speech/[0-9a-f]{32}\\.wav) done$`).exec(first[1] as string);
+    const m = new RegExp(`^sound:(${web.publicUrl().replace(/[.:/]/g, '\\$&')}/callflow/speech/[0-9a-f]{32}\\.wav) done$`).exec(first[1] as string);
     assert.ok(m, first[1]);
     assert.deepEqual(second, first, 'the same text plays the same audio');
     const sp = helper.getNode('sp') as SpeechConfigNode;

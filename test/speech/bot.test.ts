@@ -64,7 +64,10 @@ describe('the robot', function () {
       const shown = 'bot (http://x)';
       assert.throws(() => readTurn({ reply: 'x', action: 'dial', queue: 'q' }, shown), badAnswer(/an action that is not continue, end or transfer: "dial"/));
       assert.throws(() => readTurn({ reply: 'x', action: 'transfer', queue: 'sales,1;rm' }, shown), badAnswer(/a queue that is not a queue name .*"sales,1;rm"/));
-      assert.throws(() => readTurn({ reply: 'x', action: 'transfer' }, shown), badAnswer(/not a queue name/));
+      assert.throws(() => readTurn({ reply: 'x', action: 'transfer', queue: 7 }, shown), badAnswer(/not a queue name/));
+      // No queue (or an empty one): the element takes the campaign's skill queue.
+      assert.deepEqual(readTurn({ reply: 'x', action: 'transfer' }, shown), { reply: 'x', action: 'transfer', data: {} });
+      assert.deepEqual(readTurn({ reply: 'x', action: 'transfer', queue: '' }, shown), { reply: 'x', action: 'transfer', data: {} });
       assert.throws(() => readTurn({ reply: 'x', data: { 'a-b': 1 } }, shown), badAnswer(/a data name that is not a name: "a-b"/));
       assert.throws(() => readTurn({ reply: 'x', data: { a: { b: 1 } } }, shown), badAnswer(/data a that is not text, a number or true\/false/));
       assert.throws(() => readTurn({ reply: 'x', data: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }, shown), badAnswer(/data of 21 entries/));
@@ -144,7 +147,9 @@ describe('the robot', function () {
       activeCall = id;
       const said: string[] = [];
       const result = await converse(r.conn, session, request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' })), session.signal);
-      assert.deepEqual(result, {
+      const { transcript, ...rest } = result;
+      assert.ok(transcript.every((l) => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(l.at)), 'each line has its time');
+      assert.deepEqual({ ...rest, transcript: transcript.map(({ role, text }) => ({ role, text })) }, {
         outcome: 'transfer',
         turns: 2,
         queue: 'sales',

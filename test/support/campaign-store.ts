@@ -1,0 +1,41 @@
+/**
+ * A campaign's store as the node tests start it: an embedded store file holding one task, already running (so its
+ * dialer dials at deploy), and its customers, each with one number.
+ */
+import { rankOf } from '../../lib/campaign/order';
+import { EmbeddedStore } from '../../lib/store/embedded';
+
+export async function seedRunningTask(file: string, task: { id: string; name: string }, customers: { customerId: string; number: string }[]): Promise<void> {
+  const store = new EmbeddedStore({ file });
+  await store.open();
+  try {
+    const rows = customers.map((c) => ({ customerId: c.customerId, numbers: [{ number: c.number }] }));
+    await store.importContacts(task.id, rows.map((row) => ({ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) })), Date.now());
+    await store.putDocument('campaign', task.id, { state: 'running', changedAt: Date.now(), reason: 'start by test', name: task.name, counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The config nodes of a campaign test: the simulator's connection (`a1`), the embedded store (`st1`) on `file`, and
+ * the task (`task`) calling all day in UTC, one call at a time, with `settings` laid over.
+ */
+export function campaignConfigs(simulatorUrl: string, file: string, settings: Record<string, unknown>, connection: Record<string, unknown> = {}): Record<string, unknown>[] {
+  return [
+    { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simulatorUrl, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10, ...connection },
+    { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file, durability: 'normal' },
+    {
+      id: 'task',
+      type: 'callflow-campaign',
+      connection: 'a1',
+      store: 'st1',
+      callerNumbers: ['+861058000000'],
+      timezone: 'UTC',
+      hours: { regular: [{ start: '00:00', end: '24:00' }], special: [], allocated: [] },
+      intervalSec: 1,
+      callsAtATime: 1,
+      ...settings,
+    },
+  ];
+}
