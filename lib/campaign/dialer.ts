@@ -67,6 +67,7 @@ import { OtherInstances, WATCH_MS } from './other-instances';
 import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
+import { TaskEnd } from './task-end';
 import { Ticker } from './ticker';
 import { TrunkGroup } from './trunks';
 
@@ -130,6 +131,8 @@ export class Dialer implements PriorityMember {
    * Only while this dialer is alone on the task: with other instances, each tick takes its calls when it places them.
    */
   private reserved: number | undefined;
+  /** The end of the task: its open contacts closed, its last counters (task-end.ts). */
+  private readonly end: TaskEnd;
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -222,6 +225,22 @@ export class Dialer implements PriorityMember {
       holding: () => this.calls.size + this.ahead.size,
       takeBack: (claim) => this.track(this.takeBack(claim)),
       follow: (before, doc) => this.followed(before, doc),
+      changed: () => this.emitStatus(),
+    });
+    this.end = new TaskEnd({
+      campaignId: options.campaignId,
+      clock: options.clock,
+      store: () => this.store,
+      log: () => this.log,
+      name: () => this.settings.name,
+      task: this.task,
+      share: this.share,
+      ahead: this.ahead,
+      calls: () => this.calls.size,
+      remaining: (count) => (this.remaining = count),
+      countRemaining: () => this.countRemaining(),
+      unschedule: () => this.unschedule(),
+      acted: (state) => (this.others.acted = state),
       changed: () => this.emitStatus(),
     });
     this.leaveCoordinator = options.coordinator.join(this);
@@ -361,10 +380,7 @@ export class Dialer implements PriorityMember {
         await this.ahead.handBack();
         await this.share.release(this.clock.now());
       }
-      if (operation === 'stop') {
-        await this.closeOpenContacts('task-stopped');
-        await this.finalCounters();
-      }
+      if (operation === 'stop') await this.end.stopped();
       if (next === 'running') {
         this.flowGuard.problem = undefined;
         this.pacer.reset();
@@ -477,7 +493,7 @@ export class Dialer implements PriorityMember {
   private async tick(now: number, tickAt: number): Promise<number> {
     const { startAt, endAt } = this;
     if (endAt !== undefined && now >= endAt) {
-      await this.complete('the end time passed', 'task-ended');
+      await this.end.complete('the end time passed', 'task-ended');
       return this.pacer.tickMs;
     }
     // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue.
@@ -540,7 +556,7 @@ export class Dialer implements PriorityMember {
       if (this.ahead.size > 0) await this.reserve(now, room);
       // Nothing due for any instance: calls the budget holds are not saved up for a burst later.
       if (!this.hasDue) await this.share.drain(now, this.pacer);
-      if (!this.hasDue) await this.checkDone();
+      if (!this.hasDue) await this.end.checkDone();
       else this.setIdle(undefined);
       return this.pacer.tickMs;
     }
@@ -555,7 +571,7 @@ export class Dialer implements PriorityMember {
     if (this.state !== 'running' || this.closed) await this.ahead.handBack();
     this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));
     if (placed === 0 && this.ahead.size === 0) {
-      await this.checkDone();
+      await this.end.checkDone();
       if (this.state === 'running') this.setIdle(this.calls.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
     } else this.setIdle(undefined);
     return this.pacer.tickMs;
@@ -600,57 +616,6 @@ export class Dialer implements PriorityMember {
     return delay;
   }
 
-  /** Gives every contact that is not final and not in a call the final result `code` (the task is over). */
-  private async closeOpenContacts(code: string): Promise<void> {
-    const now = this.clock.now();
-    const closed = await this.store.closeContacts(this.id, { code, at: now }, now);
-    if (closed > 0) {
-      this.log.info(`campaign ${this.settings.name}: ${closed} contact(s) not called any more get the result ${code}`);
-      this.task.count('finished', closed);
-    }
-    await this.countRemaining();
-  }
-
-  /** Completes the task when every contact is final and nothing is in flight. */
-  private async checkDone(): Promise<void> {
-    if (this.calls.size > 0 || this.ahead.size > 0) return;
-    const counts = await this.store.countContacts(this.id, this.clock.now());
-    this.remaining = counts.total - counts.done;
-    if (counts.total > 0 && counts.done === counts.total) await this.complete('every contact has its final result');
-  }
-
-  /** Completes the task; with `closeCode`, every contact not final yet gets it as its final result. */
-  private async complete(reason: string, closeCode?: string): Promise<void> {
-    await this.task.serial(() => this.completeNow(reason, closeCode));
-  }
-
-  private async completeNow(reason: string, closeCode?: string): Promise<void> {
-    const doc = this.task.require();
-    if (doc.state !== 'running') return;
-    this.unschedule();
-    await this.ahead.handBack();
-    await this.task.save({ ...doc, state: 'completed', reason }, true);
-    this.others.acted = 'completed';
-    if (closeCode) await this.closeOpenContacts(closeCode);
-    await this.finalCounters();
-    this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
-    this.emitStatus();
-  }
-
-  /**
-   * The task ended (completed or stopped, here or on another instance):
-   * this dialer writes its last counts and leaves the task's dialing
-   * document; the last one to leave (no other dialer alive) derives the
-   * counters from the attempts, which then include the counts a dead
-   * instance lost. Run within the task document's serial writes.
-   */
-  private async finalCounters(): Promise<void> {
-    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
-    await this.share.leave(this.clock.now());
-    await this.task.sync();
-    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
-  }
-
   // ------------------------------------------------------------------ other instances
 
   /** The task's state changed on another instance (other-instances.ts): this dialer follows it. */
@@ -666,10 +631,7 @@ export class Dialer implements PriorityMember {
     } else {
       this.unschedule();
       await this.ahead.handBack();
-      // A stop closes the contacts not in a call; those this instance held were handed back just now.
-      if (doc.state === 'stopped') await this.closeOpenContacts('task-stopped');
-      else await this.countRemaining();
-      if (doc.state === 'stopped' || doc.state === 'completed') await this.task.serial(() => this.finalCounters());
+      await this.end.followed(doc.state);
     }
     this.emitStatus();
   }
