@@ -68,6 +68,7 @@ import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
 import { TaskEnd } from './task-end';
+import { TickBudget } from './tick-budget';
 import { Ticker } from './ticker';
 import { TrunkGroup } from './trunks';
 
@@ -126,11 +127,8 @@ export class Dialer implements PriorityMember {
   private readonly share: DialingShare;
   /** The task's dialers on other instances (other-instances.ts). */
   private readonly others: OtherInstances;
-  /**
-   * The calls the next tick may place, taken from the rate budget at the tick before (undefined: it takes its own).
-   * Only while this dialer is alone on the task: with other instances, each tick takes its calls when it places them.
-   */
-  private reserved: number | undefined;
+  /** The calls a tick may place from the task's rate budget (tick-budget.ts). */
+  private readonly budget: TickBudget;
   /** The end of the task: its open contacts closed, its last counters (task-end.ts). */
   private readonly end: TaskEnd;
 
@@ -227,6 +225,7 @@ export class Dialer implements PriorityMember {
       follow: (before, doc) => this.followed(before, doc),
       changed: () => this.emitStatus(),
     });
+    this.budget = new TickBudget({ share: this.share, pacer: () => this.pacer, ahead: this.ahead, claim: (count, now) => this.claim(count, now) });
     this.end = new TaskEnd({
       campaignId: options.campaignId,
       clock: options.clock,
@@ -376,16 +375,13 @@ export class Dialer implements PriorityMember {
       // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open), and
       // the rate budget starts over.
       if (next !== 'running') {
-        this.reserved = undefined;
-        await this.ahead.handBack();
-        await this.share.release(this.clock.now());
+        await this.holdOff();
+        await this.budget.release(this.clock.now());
       }
       if (operation === 'stop') await this.end.stopped();
       if (next === 'running') {
         this.flowGuard.problem = undefined;
-        this.pacer.reset();
-        this.reserved = undefined;
-        await this.share.reset(this.clock.now(), this.pacer.tickMs);
+        await this.budget.startOver(this.clock.now());
         await this.countRemaining();
         this.schedule(0);
       } else this.unschedule();
@@ -498,28 +494,23 @@ export class Dialer implements PriorityMember {
     }
     // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue.
     if (startAt !== undefined && now < startAt) {
-      this.reserved = undefined;
-      await this.ahead.handBack();
+      await this.holdOff();
       return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
     }
     if (!this.calendar.isOpen(now)) {
-      this.reserved = undefined;
-      await this.ahead.handBack();
-      this.pacer.reset();
-      await this.share.reset(now, this.pacer.tickMs);
+      await this.holdOff();
+      await this.budget.startOver(now);
       const open = this.calendar.nextOpen(now);
       return this.setIdle('outside-hours', undefined, open === undefined ? IDLE_LOOK_MS : Math.max(1, Math.min(open - now, IDLE_LOOK_MS)));
     }
     const higher = this.options.coordinator.blockedBy(this);
     if (higher) {
-      this.reserved = undefined;
-      await this.ahead.handBack();
+      await this.holdOff();
       return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
     }
     if (this.trunks.allDown()) {
       // No connection to dial through: nothing is claimed, no contact consumed; the task waits.
-      this.reserved = undefined;
-      await this.ahead.handBack();
+      await this.holdOff();
       this.pacer.tick(0);
       const { trunks } = this.trunks;
       const why = trunks.length === 1 ? trunks[0]?.telephony.status.message : trunks.map((t) => `${t.name}: ${t.telephony.status.message}`).join('; ');
@@ -527,35 +518,22 @@ export class Dialer implements PriorityMember {
     }
     // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call.
     const room = this.trunks.room();
-    // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed (the first tick, or
-    // one that needs more, claims its own), and what the task's rate budget, shared by every instance, gives it.
-    // Alone on the task, the calls were taken at the tick before, with its contacts, so that this tick only writes and
-    // dials. With other instances they are taken now: calls taken for a later tick would be lost with an instance
-    // killed before it (dialing-document.ts), a share of the task's pace the others could not get back.
-    const most = Math.min(room, this.pacer.most);
-    let count: number;
-    if (this.reserved !== undefined) count = Math.min(this.reserved, most, this.ahead.size);
-    else {
-      if (most > 0 && this.ahead.size < most) {
-        await this.others.beforeClaim(now);
-        await this.ahead.fill(most - this.ahead.size, now);
-      }
-      count = await this.share.take(now, Math.min(most, this.ahead.size), this.pacer);
-    }
-    this.reserved = undefined;
+    // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed, and what the
+    // task's rate budget, shared by every instance, gives it (alone on the task, taken at the tick before: tick-budget.ts).
+    const count = await this.budget.take(now, room);
     if (count === 0) {
       // Contacts claimed for a tick the channel limit holds back wait for the next (their leases are renewed).
       this.hasDue = this.ahead.size > 0 || (await this.store.hasDue(this.id, now));
       if (room === 0 && this.hasDue) {
         // Calls that find no free channel are not saved up for a burst (pacing.ts).
-        await this.share.drain(now, this.pacer);
+        await this.budget.drop(now);
         return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
       }
       // The budget gave this tick nothing (the pace is below a call a tick, or another instance took it): alone, the
       // next tick's share is taken now, as after a tick that dialed.
-      if (this.ahead.size > 0) await this.reserve(now, room);
+      if (this.ahead.size > 0) await this.budget.reserve(now, room);
       // Nothing due for any instance: calls the budget holds are not saved up for a burst later.
-      if (!this.hasDue) await this.share.drain(now, this.pacer);
+      if (!this.hasDue) await this.budget.drop(now);
       if (!this.hasDue) await this.end.checkDone();
       else this.setIdle(undefined);
       return this.pacer.tickMs;
@@ -563,9 +541,8 @@ export class Dialer implements PriorityMember {
     const placed = await this.placing.place(this.ahead.take(count), tickAt);
     // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
     if (this.state === 'running' && !this.closed) {
-      if (this.ahead.size < Math.min(this.pacer.upcoming(), this.pacer.most)) await this.others.beforeClaim(now);
-      await this.ahead.fill(Math.min(this.pacer.upcoming(), this.pacer.most) - this.ahead.size, this.clock.now());
-      await this.reserve(now, this.trunks.room());
+      await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
+      await this.budget.reserve(now, this.trunks.room());
     }
     // Suspended, stopped or closed while they were claimed: they go back.
     if (this.state !== 'running' || this.closed) await this.ahead.handBack();
@@ -577,18 +554,17 @@ export class Dialer implements PriorityMember {
     return this.pacer.tickMs;
   }
 
-  /**
-   * Takes the next tick's calls from the task's rate budget now, as the
-   * budget will be then (the calls it accrues until the next tick): that
-   * tick then only writes and dials. Only while no other dialer of the task
-   * was alive at the last take or heartbeat: with others, what one killed before
-   * its next tick had taken would be lost to the task's pace, so each tick
-   * takes its own calls (one store write more between the tick and its
-   * originate requests).
-   */
-  private async reserve(now: number, room: number): Promise<void> {
-    if (!this.share.alone) return;
-    this.reserved = await this.share.take(now + this.pacer.tickMs, Math.min(this.pacer.most, this.ahead.size, room), this.pacer);
+  /** Claims contacts (said alive first), at `at`, until `count` are held for the next tick. */
+  private async claim(count: number, now: number, at = now): Promise<void> {
+    if (this.ahead.size >= count) return;
+    await this.others.beforeClaim(now);
+    await this.ahead.fill(count - this.ahead.size, at);
+  }
+
+  /** Not dialing at the next tick: the calls reserved for it lapse and its contacts go back to the queue. */
+  private async holdOff(): Promise<void> {
+    this.budget.forget();
+    await this.ahead.handBack();
   }
 
   /** A lease taken back at a restart: an attempt in flight is resolved; one without goes back to the queue (the tick dials it, in hours and at pace). */
@@ -623,7 +599,7 @@ export class Dialer implements PriorityMember {
     if (doc.state === 'running') {
       if (doc.settings) this.apply(doc.settings);
       this.flowGuard.problem = undefined;
-      this.reserved = undefined;
+      this.budget.forget();
       await this.countRemaining();
       // Its ticks at a phase of their own within the tick (from the worker id), not at the instants of the instance
       // that started the task: each instance's share of the budget follows when its ticks come.
