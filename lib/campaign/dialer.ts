@@ -61,8 +61,9 @@ import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dia
 import { DialingShare, phaseOf } from './dialing-document';
 import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
+import { Leases } from './leases';
 import { Pacer } from './pacing';
-import type { ContactProgress, Days } from './policy';
+import type { Days } from './policy';
 import { OtherInstances, WATCH_MS } from './other-instances';
 import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
@@ -74,8 +75,6 @@ import { TrunkGroup } from './trunks';
 
 export { LEASE_MS };
 export type { DialerStats };
-/** How often leases of calls in progress are renewed (at most). */
-const RENEW_MS = 15_000;
 /** How often the counters are saved and the remaining contacts counted. */
 const SAVE_MS = 5_000;
 /** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
@@ -113,7 +112,6 @@ export class Dialer implements PriorityMember {
   /** The connections it dials through and which one carries each call (trunks.ts). */
   private readonly trunks: TrunkGroup;
   private closed = false;
-  private lastRenew = 0;
   private lastSave = 0;
   private remaining = 0;
   private hasDue = false;
@@ -131,6 +129,8 @@ export class Dialer implements PriorityMember {
   private readonly budget: TickBudget;
   /** The end of the task: its open contacts closed, its last counters (task-end.ts). */
   private readonly end: TaskEnd;
+  /** The leases it holds, renewed, and those it takes back (leases.ts). */
+  private readonly leases: Leases;
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -221,9 +221,22 @@ export class Dialer implements PriorityMember {
       closed: () => this.closed,
       calls: () => this.calls.size,
       holding: () => this.calls.size + this.ahead.size,
-      takeBack: (claim) => this.track(this.takeBack(claim)),
+      takeBack: (claim) => this.leases.takeBack(claim),
       follow: (before, doc) => this.followed(before, doc),
       changed: () => this.emitStatus(),
+    });
+    this.leases = new Leases({
+      campaignId: options.campaignId,
+      worker: options.worker,
+      clock: options.clock,
+      store: () => this.store,
+      log: () => this.log,
+      name: () => this.settings.name,
+      calls: this.calls,
+      ahead: this.ahead,
+      closed: () => this.closed,
+      whenConnected: () => this.options.whenConnected?.(),
+      track,
     });
     this.budget = new TickBudget({ share: this.share, pacer: () => this.pacer, ahead: this.ahead, claim: (count, now) => this.claim(count, now) });
     this.end = new TaskEnd({
@@ -338,13 +351,7 @@ export class Dialer implements PriorityMember {
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
     // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
-    const resolve = async (): Promise<void> => {
-      await this.options.whenConnected?.();
-      if (this.closed) return;
-      const reclaimed = await this.store.reclaimLeases(this.id, this.options.worker, this.clock.now(), LEASE_MS);
-      for (const claim of reclaimed) this.track(this.takeBack(claim));
-    };
-    this.track(resolve().catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: taking back the calls in flight failed: ${(err as Error).message}`)));
+    this.leases.takeBackOwn();
     this.others.lastLook = this.clock.now();
     this.others.watch();
     return note;
@@ -477,7 +484,7 @@ export class Dialer implements PriorityMember {
   private async keepUp(now: number): Promise<void> {
     // While the task runs, its ticks say this dialer is alive and look for another instance's state change.
     if (now - this.others.lastLook >= WATCH_MS) await this.others.look(now);
-    if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
+    await this.leases.renew(now);
     if (now - this.lastSave >= SAVE_MS) {
       await this.saveCounters();
       await this.countRemaining();
@@ -567,20 +574,6 @@ export class Dialer implements PriorityMember {
     await this.ahead.handBack();
   }
 
-  /** A lease taken back at a restart: an attempt in flight is resolved; one without goes back to the queue (the tick dials it, in hours and at pace). */
-  private async takeBack(claim: Claim): Promise<void> {
-    try {
-      const progress = claim.contact.progress as ContactProgress;
-      if (progress.inflight) {
-        await this.calls.resume(claim, progress.inflight);
-        return;
-      }
-      await this.store.recordAttempt(claim, null, { state: 'due', dueAt: claim.contact.dueAt, progress: claim.contact.progress });
-    } catch (err) {
-      this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`);
-    }
-  }
-
   private setIdle(reason: IdleReason | undefined, detail?: string, delay = this.pacer.tickMs): number {
     // With calls in flight, the ticks go on saying this dialer is alive (dialing-document.ts: DEAD_MS).
     if (this.calls.size > 0) delay = Math.min(delay, WATCH_MS);
@@ -644,16 +637,6 @@ export class Dialer implements PriorityMember {
   }
 
   // ------------------------------------------------------------------ bookkeeping
-
-  private async renew(now: number): Promise<void> {
-    this.lastRenew = now;
-    // Settled calls are still in flight while their outcome waits for the store: their leases must hold too; and the
-    // contacts claimed for the next tick.
-    const claims = [...this.calls.claims(), ...this.ahead.claims()];
-    if (claims.length === 0) return;
-    const held = new Set(await this.store.renewLeases(this.id, claims.map((c) => c.token), now + LEASE_MS));
-    for (const c of claims) if (!held.has(c.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${c.contact.customerId}${(c.contact.progress as ContactProgress).inflight ? ' during its call' : ''}`);
-  }
 
   private async countRemaining(): Promise<void> {
     const now = this.clock.now();
