@@ -59,6 +59,7 @@ import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
 import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
 import { DialingShare, phaseOf } from './dialing-document';
+import { StatusBuilder } from './dialer-status';
 import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
 import { Leases } from './leases';
@@ -115,8 +116,6 @@ export class Dialer implements PriorityMember {
   private lastSave = 0;
   private remaining = 0;
   private hasDue = false;
-  private idle: IdleReason | undefined;
-  private idleDetail: string | undefined;
   /** The rule about the task's IVR flow (flow-guard.ts). */
   private readonly flowGuard: FlowGuard;
   private readonly leaveCoordinator: () => void;
@@ -131,6 +130,8 @@ export class Dialer implements PriorityMember {
   private readonly end: TaskEnd;
   /** The leases it holds, renewed, and those it takes back (leases.ts). */
   private readonly leases: Leases;
+  /** What its status shows (dialer-status.ts). */
+  private readonly shown: StatusBuilder;
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -255,6 +256,15 @@ export class Dialer implements PriorityMember {
       acted: (state) => (this.others.acted = state),
       changed: () => this.emitStatus(),
     });
+    this.shown = new StatusBuilder({
+      state: () => this.state,
+      counters: () => this.task.value?.counters,
+      remaining: () => this.remaining,
+      active: () => this.calls.size,
+      problem: () => this.flowGuard.problem,
+      trunks: this.trunks,
+      changed: () => this.emitStatus(),
+    });
     this.leaveCoordinator = options.coordinator.join(this);
   }
 
@@ -304,17 +314,7 @@ export class Dialer implements PriorityMember {
   }
 
   status(): DialerStatus {
-    const s: DialerStatus = {
-      state: this.state,
-      counters: { ...(this.task.value?.counters ?? emptyCounters()) },
-      remaining: this.remaining,
-      active: this.calls.size,
-    };
-    if (this.idle && this.state === 'running') s.idle = this.idle;
-    if (this.idleDetail && this.state === 'running') s.idleDetail = this.idleDetail;
-    if (this.flowGuard.problem && this.state === 'suspended') s.problem = { ...this.flowGuard.problem };
-    if (this.trunks.trunks.length > 1) s.trunks = this.trunks.loads();
-    return s;
+    return this.shown.build();
   }
 
   /**
@@ -466,19 +466,8 @@ export class Dialer implements PriorityMember {
       // The leases, the counters and the count of what is left: after the dial, which does not wait for them, and
       // whether it went well or not (a store that refuses claims may still renew the leases of the calls in flight).
       await this.keepUp(now);
-      this.showSpread();
+      this.shown.spreadChanged();
     }
-  }
-
-  private spread = '';
-
-  /** A task with a trunk group shows how its calls are spread when that changed (the status of each tick). */
-  private showSpread(): void {
-    if (this.trunks.trunks.length < 2) return;
-    const now = JSON.stringify(this.trunks.loads());
-    if (now === this.spread) return;
-    this.spread = now;
-    this.emitStatus();
   }
 
   private async keepUp(now: number): Promise<void> {
@@ -577,11 +566,7 @@ export class Dialer implements PriorityMember {
   private setIdle(reason: IdleReason | undefined, detail?: string, delay = this.pacer.tickMs): number {
     // With calls in flight, the ticks go on saying this dialer is alive (dialing-document.ts: DEAD_MS).
     if (this.calls.size > 0) delay = Math.min(delay, WATCH_MS);
-    if (this.idle !== reason || this.idleDetail !== detail) {
-      this.idle = reason;
-      this.idleDetail = detail;
-      this.emitStatus();
-    }
+    this.shown.idle(reason, detail);
     return delay;
   }
 
