@@ -50,7 +50,7 @@ import { silentLogger, type Logger } from '../log';
 import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
 import type { Claim, NextStep, Store } from '../store/port';
-import { finalNotices, writeAttempt, type AttemptWriteContext } from './attempt-record';
+import { recordAttempt, type AttemptRecordContext } from './attempt-record';
 import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
 import { splitUrlSecrets, urlSecrets } from './callback-secrets';
@@ -101,8 +101,8 @@ export class Dialer implements PriorityMember {
   private endAt: number | undefined;
   /** The task's document in the store: state, settings, counters. */
   private readonly task: TaskDocument;
-  /** What writing an attempt needs (attempt-record.ts). */
-  private readonly writing: AttemptWriteContext;
+  /** What recording an attempt needs (attempt-record.ts). */
+  private readonly recording: AttemptRecordContext;
   /** The calls placed and not yet settled (in-flight.ts). */
   private readonly calls: CallsInFlight;
   /** The contacts claimed for the next tick (claims-ahead.ts). */
@@ -141,12 +141,10 @@ export class Dialer implements PriorityMember {
     this.log = options.log ?? silentLogger;
     this.hooks = options.hooks;
     this.callbackSender = options.callback;
+    // What most of its pieces need of the dialer; getters, as a redeploy may hand it a new store and log (rebind()).
+    const base = { campaignId: options.campaignId, clock: options.clock, store: (): Store => this.store, log: (): Logger => this.log, name: (): string => this.settings.name };
     this.task = new TaskDocument({
-      campaignId: options.campaignId,
-      clock: options.clock,
-      store: () => this.store,
-      log: () => this.log,
-      name: () => this.settings.name,
+      ...base,
       inFlight: () => this.calls.size,
       alone: () => this.share.alone,
     });
@@ -165,8 +163,14 @@ export class Dialer implements PriorityMember {
       options.coordinator,
       options.callerNumbers,
     );
-    this.writing = { clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name, closed: () => this.closed };
-    const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => this.record(claim, attempt, next);
+    this.recording = {
+      ...base,
+      closed: () => this.closed,
+      task: this.task,
+      tell: (notice) => this.safely(() => notice(this.hooks)),
+      finished: () => (this.remaining = Math.max(0, this.remaining - 1)),
+    };
+    const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => recordAttempt(this.recording, claim, attempt, next);
     const track = (p: Promise<void>): void => this.track(p);
     this.calls = new CallsInFlight({
       options,
@@ -212,11 +216,7 @@ export class Dialer implements PriorityMember {
       track,
     });
     this.others = new OtherInstances({
-      campaignId: options.campaignId,
-      clock: options.clock,
-      store: () => this.store,
-      log: () => this.log,
-      name: () => this.settings.name,
+      ...base,
       task: this.task,
       share: this.share,
       closed: () => this.closed,
@@ -227,12 +227,8 @@ export class Dialer implements PriorityMember {
       changed: () => this.emitStatus(),
     });
     this.leases = new Leases({
-      campaignId: options.campaignId,
+      ...base,
       worker: options.worker,
-      clock: options.clock,
-      store: () => this.store,
-      log: () => this.log,
-      name: () => this.settings.name,
       calls: this.calls,
       ahead: this.ahead,
       closed: () => this.closed,
@@ -241,11 +237,7 @@ export class Dialer implements PriorityMember {
     });
     this.budget = new TickBudget({ share: this.share, pacer: () => this.pacer, ahead: this.ahead, claim: (count, now) => this.claim(count, now) });
     this.end = new TaskEnd({
-      campaignId: options.campaignId,
-      clock: options.clock,
-      store: () => this.store,
-      log: () => this.log,
-      name: () => this.settings.name,
+      ...base,
       task: this.task,
       share: this.share,
       ahead: this.ahead,
@@ -595,22 +587,6 @@ export class Dialer implements PriorityMember {
   private track(p: Promise<void>): void {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
-  }
-
-  /**
-   * Writes an attempt and what follows (attempt-record.ts); a dialer that
-   * closes leaves the attempt in flight for the next start to resolve. A
-   * final result is counted and reported to the hooks.
-   */
-  private async record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
-    if (!(await writeAttempt(this.writing, claim, attempt, next))) return false;
-    if (next.state !== 'done') return true;
-    this.task.count('finished');
-    this.remaining = Math.max(0, this.remaining - 1);
-    const { failure, finished } = finalNotices(claim.contact, attempt, next.result);
-    if (failure) this.safely(() => this.hooks.finalFailure(failure));
-    this.safely(() => this.hooks.finished(finished));
-    return true;
   }
 
   private safely(fn: () => void): void {
