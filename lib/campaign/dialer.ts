@@ -53,7 +53,6 @@ import type { Claim, NextStep, Store } from '../store/port';
 import { recordAttempt, type AttemptRecordContext } from './attempt-record';
 import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
-import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
@@ -317,19 +316,10 @@ export class Dialer implements PriorityMember {
    */
   async start(): Promise<string | undefined> {
     let note: string | undefined;
-    let stored = await this.task.load();
-    if (stored) {
-      // Written before callback secrets moved to credentials: the stored URL may hold one; keep it no longer.
-      if (stored.settings && urlSecrets(stored.settings.callbackUrl).length > 0) {
-        await this.task.save({ ...stored, settings: { ...stored.settings, callbackUrl: splitUrlSecrets(stored.settings.callbackUrl).url } }, false);
-        stored = this.task.require();
-      }
-      if (stored.state === 'running' && stored.settings && JSON.stringify(stored.settings) !== JSON.stringify(this.settings)) {
-        note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
-        this.apply(stored.settings);
-      }
-    } else {
-      await this.task.create({ state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() });
+    const stored = await this.task.open(this.settings.name);
+    if (stored.state === 'running' && stored.settings && JSON.stringify(stored.settings) !== JSON.stringify(this.settings)) {
+      note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
+      this.apply(stored.settings);
     }
     this.others.acted = this.state;
     // Said alive before the counters are derived: they are derived from the store only when no other instance runs the task.

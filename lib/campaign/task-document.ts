@@ -23,6 +23,7 @@
 import type { Logger } from '../log';
 import { campaignDocument, type CampaignCounters, type CampaignDocument, type CampaignState } from '../schemas/campaign';
 import { StoreError, type Store } from '../store/port';
+import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import type { Clock } from './clock';
 import { countersOf } from './report';
 
@@ -92,6 +93,23 @@ export class TaskDocument {
       this.rev = stored.rev;
       return true;
     });
+  }
+
+  /**
+   * Loads the task's document, or creates it as a draft named `name`. One
+   * written before callback secrets moved to the node's credentials loses
+   * the secret its callback URL may hold (callback-secrets.ts).
+   */
+  async open(name: string): Promise<CampaignDocument> {
+    const stored = await this.load();
+    if (!stored) {
+      await this.create({ state: 'draft', changedAt: this.ctx.clock.now(), reason: 'created', name, counters: emptyCounters() });
+      return this.require();
+    }
+    if (stored.settings && urlSecrets(stored.settings.callbackUrl).length > 0) {
+      await this.save({ ...stored, settings: { ...stored.settings, callbackUrl: splitUrlSecrets(stored.settings.callbackUrl).url } }, false);
+    }
+    return this.require();
   }
 
   /** Writes the task's first document. */
