@@ -71,15 +71,14 @@ import { TaskDocument, emptyCounters } from './task-document';
 import { TaskEnd } from './task-end';
 import { TickBudget } from './tick-budget';
 import { Ticker } from './ticker';
-import { TrunkGroup } from './trunks';
+import { TrunkGroup, trunksOf } from './trunks';
 
-export { LEASE_MS };
+export { LEASE_MS, WATCH_MS };
 export type { DialerStats };
 /** How often the counters are saved and the remaining contacts counted. */
 const SAVE_MS = 5_000;
 /** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
 const IDLE_LOOK_MS = 60_000;
-export { WATCH_MS };
 
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
 export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerProblem, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
@@ -155,13 +154,7 @@ export class Dialer implements PriorityMember {
       regularMs: () => this.pacer.tickMs,
       failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
     });
-    this.trunks = new TrunkGroup(
-      options.trunks ?? [
-        { id: options.connectionId, name: options.connectionId, telephony: options.telephony, calls: options.calls, pool: options.pool, maxCalls: 0, weight: 1, callerNumbers: [], ...(options.destinations ? { destinations: options.destinations } : {}) },
-      ],
-      options.coordinator,
-      options.callerNumbers,
-    );
+    this.trunks = new TrunkGroup(trunksOf(options), options.coordinator, options.callerNumbers);
     this.recording = {
       ...base,
       closed: () => this.closed,
@@ -490,9 +483,7 @@ export class Dialer implements PriorityMember {
       // No connection to dial through: nothing is claimed, no contact consumed; the task waits.
       await this.holdOff();
       this.pacer.tick(0);
-      const { trunks } = this.trunks;
-      const why = trunks.length === 1 ? trunks[0]?.telephony.status.message : trunks.map((t) => `${t.name}: ${t.telephony.status.message}`).join('; ');
-      return this.setIdle('connection-down', why, this.pacer.tickMs);
+      return this.setIdle('connection-down', this.trunks.whyDown(), this.pacer.tickMs);
     }
     // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call.
     const room = this.trunks.room();
