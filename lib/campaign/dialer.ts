@@ -51,7 +51,6 @@ import type { CampaignDocument, CampaignSettings, CampaignState } from '../schem
 import type { Attempt } from '../schemas/store';
 import type { Claim, NextStep, Store } from '../store/port';
 import { recordAttempt, type AttemptRecordContext } from './attempt-record';
-import { CallingCalendar, daysOf, localToInstant } from './calendar';
 import type { CallbackSender } from './callback';
 import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
@@ -63,12 +62,12 @@ import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
 import { Leases } from './leases';
 import { Pacer } from './pacing';
-import type { Days } from './policy';
 import { OtherInstances, WATCH_MS } from './other-instances';
 import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters } from './task-document';
 import { TaskEnd } from './task-end';
+import { TaskTime } from './task-time';
 import { TickBudget } from './tick-budget';
 import { Ticker } from './ticker';
 import { TrunkGroup, trunksOf } from './trunks';
@@ -77,8 +76,6 @@ export { LEASE_MS, WATCH_MS };
 export type { DialerStats };
 /** How often the counters are saved and the remaining contacts counted. */
 const SAVE_MS = 5_000;
-/** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
-const IDLE_LOOK_MS = 60_000;
 
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
 export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerProblem, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
@@ -91,12 +88,9 @@ export class Dialer implements PriorityMember {
   private log: Logger;
   private hooks: DialerHooks;
   private callbackSender: CallbackSender | undefined;
-  // Derived from the settings by apply(): the calendar, the pace, local days, and the task's start and end as instants.
-  private calendar!: CallingCalendar;
+  // Derived from the settings by apply(): the pace, and when the task dials (task-time.ts).
   private pacer!: Pacer;
-  private days!: Days;
-  private startAt: number | undefined;
-  private endAt: number | undefined;
+  private time!: TaskTime;
   /** The task's document in the store: state, settings, counters. */
   private readonly task: TaskDocument;
   /** What recording an attempt needs (attempt-record.ts). */
@@ -168,7 +162,7 @@ export class Dialer implements PriorityMember {
       options,
       trunks: this.trunks,
       settings: () => this.settings,
-      days: () => this.days,
+      days: () => this.time.days,
       state: () => this.state,
       closed: () => this.closed,
       log: () => this.log,
@@ -190,7 +184,7 @@ export class Dialer implements PriorityMember {
       clock: options.clock,
       store: () => this.store,
       settings: () => this.settings,
-      days: () => this.days,
+      days: () => this.time.days,
       log: () => this.log,
       track,
       record,
@@ -283,17 +277,14 @@ export class Dialer implements PriorityMember {
 
   /** When the task started: its start operation (an older document: its last change), or its start time when later. */
   startedAt(): number | undefined {
-    const doc = this.task.value;
-    if (!doc || (doc.state !== 'running' && doc.state !== 'suspended')) return undefined;
-    const began = doc.startedAt ?? doc.changedAt;
-    return this.startAt !== undefined ? Math.max(began, this.startAt) : began;
+    return this.time.startedAt(this.task.value);
   }
 
   /** Started, before its end time, with customers not final (waiting for a retry too) or calls in progress (coordinator.ts). */
   incomplete(): boolean {
     const started = this.startedAt();
     const now = this.clock.now();
-    if (started === undefined || started > now || (this.endAt !== undefined && now >= this.endAt)) return false;
+    if (started === undefined || started > now || this.time.ended(now)) return false;
     return this.remaining > 0 || this.calls.size > 0 || this.ahead.size > 0;
   }
 
@@ -458,21 +449,18 @@ export class Dialer implements PriorityMember {
   }
 
   private async tick(now: number, tickAt: number): Promise<number> {
-    const { startAt, endAt } = this;
-    if (endAt !== undefined && now >= endAt) {
+    const { time } = this;
+    if (time.ended(now)) {
       await this.end.complete('the end time passed', 'task-ended');
       return this.pacer.tickMs;
     }
-    // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue.
-    if (startAt !== undefined && now < startAt) {
+    // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue. Outside its
+    // hours, the pace starts over.
+    const closed = time.closed(now);
+    if (closed) {
       await this.holdOff();
-      return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
-    }
-    if (!this.calendar.isOpen(now)) {
-      await this.holdOff();
-      await this.budget.startOver(now);
-      const open = this.calendar.nextOpen(now);
-      return this.setIdle('outside-hours', undefined, open === undefined ? IDLE_LOOK_MS : Math.max(1, Math.min(open - now, IDLE_LOOK_MS)));
+      if (closed === 'outside-hours') await this.budget.startOver(now);
+      return this.setIdle(closed, undefined, time.waitMs(now));
     }
     const higher = this.options.coordinator.blockedBy(this);
     if (higher) {
@@ -596,11 +584,8 @@ export class Dialer implements PriorityMember {
 
   private apply(settings: CampaignSettings): void {
     this.settings = settings;
-    this.calendar = new CallingCalendar(settings.hours, settings.timezone);
+    this.time = new TaskTime(settings);
     this.pacer = new Pacer(settings);
-    this.days = daysOf(this.calendar, settings.timezone);
-    this.startAt = settings.startAt ? localToInstant(settings.startAt, settings.timezone) : undefined;
-    this.endAt = settings.endAt ? localToInstant(settings.endAt, settings.timezone) : undefined;
   }
 
   private emitStatus(): void {
