@@ -5,13 +5,16 @@
  * result policy. It is written against the ports only (store, telephony,
  * clock; what it is given and reports: dialer-port.ts), so tests drive it
  * with a manual clock and a simulated Asterisk. Its pieces: the ticks
- * (ticker.ts), the contacts claimed and checked ahead of the tick that
- * dials them (claims-ahead.ts), how a tick dials them (placing.ts), the
- * calls placed until their attempts are written (in-flight.ts), the rule
- * about the task's IVR flow (flow-guard.ts), the task's document and counters
- * (task-document.ts), what an ended attempt becomes in the store and the
- * reports (attempt-record.ts), which connection of its trunk group carries
- * each call (trunks.ts).
+ * (ticker.ts), when the task dials (task-time.ts), the contacts claimed and
+ * checked ahead of the tick that dials them (claims-ahead.ts), the calls a
+ * tick may place from the task's rate budget (tick-budget.ts), how a tick
+ * dials them (placing.ts), the calls placed until their attempts are
+ * written (in-flight.ts), the leases it holds and takes back (leases.ts),
+ * the rule about the task's IVR flow (flow-guard.ts), the task's document
+ * and counters (task-document.ts), what an ended attempt becomes in the
+ * store and the reports (attempt-record.ts), the end of the task
+ * (task-end.ts), which connection of its trunk group carries each call
+ * (trunks.ts) and what its status shows (dialer-status.ts).
  *
  * A tick stores its batch of attempts in one write and sends the originate
  * requests together when the write is answered; then it claims and checks
@@ -37,7 +40,8 @@
  * contacts are claimed under leases, the pace is the task's total (a rate
  * budget in the store), each dialer says it is alive and takes over the
  * leases of one that stopped saying so (dialing-document.ts), and each
- * takes over the task's state changes another instance made within WATCH_MS.
+ * takes over the task's state changes another instance made within WATCH_MS
+ * (other-instances.ts).
  *
  * The task's counters are derived from the attempts in the store when the
  * dialer starts (after a crash they would lag by the last few seconds) and
@@ -56,8 +60,8 @@ import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
 import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
-import { DialingShare, phaseOf } from './dialing-document';
 import { StatusBuilder } from './dialer-status';
+import { DialingShare, phaseOf } from './dialing-document';
 import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
 import { Leases } from './leases';
@@ -93,8 +97,6 @@ export class Dialer implements PriorityMember {
   private time!: TaskTime;
   /** The task's document in the store: state, settings, counters. */
   private readonly task: TaskDocument;
-  /** What recording an attempt needs (attempt-record.ts). */
-  private readonly recording: AttemptRecordContext;
   /** The calls placed and not yet settled (in-flight.ts). */
   private readonly calls: CallsInFlight;
   /** The contacts claimed for the next tick (claims-ahead.ts). */
@@ -135,11 +137,7 @@ export class Dialer implements PriorityMember {
     this.callbackSender = options.callback;
     // What most of its pieces need of the dialer; getters, as a redeploy may hand it a new store and log (rebind()).
     const base = { campaignId: options.campaignId, clock: options.clock, store: (): Store => this.store, log: (): Logger => this.log, name: (): string => this.settings.name };
-    this.task = new TaskDocument({
-      ...base,
-      inFlight: () => this.calls.size,
-      alone: () => this.share.alone,
-    });
+    this.task = new TaskDocument({ ...base, inFlight: () => this.calls.size, alone: () => this.share.alone });
     this.share = new DialingShare({ campaignId: options.campaignId, worker: options.worker, store: () => this.store });
     this.ticker = new Ticker({
       clock: options.clock,
@@ -149,14 +147,15 @@ export class Dialer implements PriorityMember {
       failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
     });
     this.trunks = new TrunkGroup(trunksOf(options), options.coordinator, options.callerNumbers);
-    this.recording = {
+    // What recording an attempt needs (attempt-record.ts).
+    const recording: AttemptRecordContext = {
       ...base,
       closed: () => this.closed,
       task: this.task,
       tell: (notice) => this.safely(() => notice(this.hooks)),
       finished: () => (this.remaining = Math.max(0, this.remaining - 1)),
     };
-    const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => recordAttempt(this.recording, claim, attempt, next);
+    const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => recordAttempt(recording, claim, attempt, next);
     const track = (p: Promise<void>): void => this.track(p);
     this.calls = new CallsInFlight({
       options,
