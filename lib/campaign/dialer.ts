@@ -69,7 +69,7 @@ import { Pacer } from './pacing';
 import { OtherInstances, WATCH_MS } from './other-instances';
 import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
-import { TaskDocument, emptyCounters } from './task-document';
+import { TaskDocument, emptyCounters, type TaskContext } from './task-document';
 import { TaskEnd } from './task-end';
 import { TaskTime } from './task-time';
 import { TickBudget } from './tick-budget';
@@ -136,7 +136,7 @@ export class Dialer implements PriorityMember {
     this.hooks = options.hooks;
     this.callbackSender = options.callback;
     // What most of its pieces need of the dialer; getters, as a redeploy may hand it a new store and log (rebind()).
-    const base = { campaignId: options.campaignId, clock: options.clock, store: (): Store => this.store, log: (): Logger => this.log, name: (): string => this.settings.name };
+    const base: TaskContext = { campaignId: options.campaignId, clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name };
     this.task = new TaskDocument({ ...base, inFlight: () => this.calls.size, alone: () => this.share.alone });
     this.share = new DialingShare({ campaignId: options.campaignId, worker: options.worker, store: () => this.store });
     this.ticker = new Ticker({

@@ -12,24 +12,18 @@
  * Apart from dialer.ts because it is whose contacts these are, not when or
  * whom to dial; the dialer says when to renew and when to take back.
  */
-import type { Logger } from '../log';
-import type { Claim, Store } from '../store/port';
+import type { Claim } from '../store/port';
 import { LEASE_MS, type ClaimsAhead } from './claims-ahead';
-import type { Clock } from './clock';
 import type { CallsInFlight } from './in-flight';
 import type { ContactProgress } from './policy';
+import type { TaskContext } from './task-document';
 
 /** How often leases of calls in progress are renewed (at most). */
 const RENEW_MS = 15_000;
 
-export interface LeasesContext {
-  campaignId: string;
+export interface LeasesContext extends TaskContext {
   /** This dialer's worker id. */
   worker: string;
-  clock: Clock;
-  store(): Store;
-  log(): Logger;
-  name(): string;
   /** The calls placed and not yet settled. */
   calls: CallsInFlight;
   /** The contacts claimed for the next tick. */

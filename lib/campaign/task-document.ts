@@ -27,14 +27,21 @@ import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import type { Clock } from './clock';
 import { countersOf } from './report';
 
-/** What the task's document needs of its dialer; getters, as a redeploy may hand the dialer a new store and log. */
-export interface TaskDocumentContext {
+/**
+ * What most pieces of a dialer need of it: the task, the clock, the store
+ * and the log; getters, as a redeploy may hand the dialer a new store and log.
+ */
+export interface TaskContext {
   campaignId: string;
   clock: Clock;
   store(): Store;
   log(): Logger;
   /** The task's name, for messages. */
   name(): string;
+}
+
+/** What the task's document needs of its dialer. */
+export interface TaskDocumentContext extends TaskContext {
   /** How many calls of the task are in flight (the counters are derived only when none is). */
   inFlight(): number;
   /** Whether no other instance's dialer runs the task (the counters are derived from the store only then). */

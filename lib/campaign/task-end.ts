@@ -11,20 +11,12 @@
  * Apart from dialer.ts because it is what the end of a task means for its
  * contacts and counters, not dialing; the dialer says when to look.
  */
-import type { Logger } from '../log';
 import type { CampaignState } from '../schemas/campaign';
-import type { Store } from '../store/port';
 import type { ClaimsAhead } from './claims-ahead';
-import type { Clock } from './clock';
 import type { DialingShare } from './dialing-document';
-import type { TaskDocument } from './task-document';
+import type { TaskContext, TaskDocument } from './task-document';
 
-export interface TaskEndContext {
-  campaignId: string;
-  clock: Clock;
-  store(): Store;
-  log(): Logger;
-  name(): string;
+export interface TaskEndContext extends TaskContext {
   task: TaskDocument;
   share: DialingShare;
   /** The contacts claimed for the next tick. */
