@@ -18,10 +18,11 @@ import { StoreError, type Claim, type NextStep, type Store, type StoredContact }
 import type { CallbackPayload } from './callback';
 import { answeredOutcome } from './causes';
 import type { Clock } from './clock';
-import type { FinalFailure, FinishedCustomer } from './dialer-port';
+import type { DialerHooks, FinalFailure, FinishedCustomer } from './dialer-port';
 import { afterAttempt, type AttemptEnd, type Days, type InFlight } from './policy';
 import { CALL_RECORDING_FORMAT } from './recording';
 import type { RecordingStart } from './recording';
+import type { TaskDocument } from './task-document';
 
 /** How an attempt ended, as the dialer learned it. */
 export interface AttemptReport {
@@ -122,6 +123,31 @@ export async function writeAttempt(ctx: AttemptWriteContext, claim: Claim, attem
       await new Promise<void>((r) => ctx.clock.after(Math.min(30_000, 500 * 2 ** tries), r));
     }
   }
+}
+
+/** What recording an attempt needs beyond its write: the task's counters and the owner's hooks. */
+export interface AttemptRecordContext extends AttemptWriteContext {
+  task: TaskDocument;
+  /** Tells the owner's hooks (one that throws is logged: it never breaks the dialer). */
+  tell(notice: (hooks: DialerHooks) => void): void;
+  /** A contact got its final result (one contact less is left). */
+  finished(): void;
+}
+
+/**
+ * Writes an attempt and what follows (writeAttempt); a dialer that closes
+ * leaves the attempt in flight for the next start to resolve. A final
+ * result is counted and reported to the hooks.
+ */
+export async function recordAttempt(ctx: AttemptRecordContext, claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
+  if (!(await writeAttempt(ctx, claim, attempt, next))) return false;
+  if (next.state !== 'done') return true;
+  ctx.task.count('finished');
+  ctx.finished();
+  const { failure, finished } = finalNotices(claim.contact, attempt, next.result);
+  if (failure) ctx.tell((hooks) => hooks.finalFailure(failure));
+  ctx.tell((hooks) => hooks.finished(finished));
+  return true;
 }
 
 /** What the hooks are told of a contact that got its final result `result` after `attempt` (none: it ended without a dial). */

@@ -5,13 +5,16 @@
  * result policy. It is written against the ports only (store, telephony,
  * clock; what it is given and reports: dialer-port.ts), so tests drive it
  * with a manual clock and a simulated Asterisk. Its pieces: the ticks
- * (ticker.ts), the contacts claimed and checked ahead of the tick that
- * dials them (claims-ahead.ts), how a tick dials them (placing.ts), the
- * calls placed until their attempts are written (in-flight.ts), the rule
- * about the task's IVR flow (flow-guard.ts), the task's document and counters
- * (task-document.ts), what an ended attempt becomes in the store and the
- * reports (attempt-record.ts), which connection of its trunk group carries
- * each call (trunks.ts).
+ * (ticker.ts), when the task dials (task-time.ts), the contacts claimed and
+ * checked ahead of the tick that dials them (claims-ahead.ts), the calls a
+ * tick may place from the task's rate budget (tick-budget.ts), how a tick
+ * dials them (placing.ts), the calls placed until their attempts are
+ * written (in-flight.ts), the leases it holds and takes back (leases.ts),
+ * the rule about the task's IVR flow (flow-guard.ts), the task's document
+ * and counters (task-document.ts), what an ended attempt becomes in the
+ * store and the reports (attempt-record.ts), the end of the task
+ * (task-end.ts), which connection of its trunk group carries each call
+ * (trunks.ts) and what its status shows (dialer-status.ts).
  *
  * A tick stores its batch of attempts in one write and sends the originate
  * requests together when the write is answered; then it claims and checks
@@ -37,7 +40,8 @@
  * contacts are claimed under leases, the pace is the task's total (a rate
  * budget in the store), each dialer says it is alive and takes over the
  * leases of one that stopped saying so (dialing-document.ts), and each
- * takes over the task's state changes another instance made within WATCH_MS.
+ * takes over the task's state changes another instance made within WATCH_MS
+ * (other-instances.ts).
  *
  * The task's counters are derived from the attempts in the store when the
  * dialer starts (after a crash they would lag by the last few seconds) and
@@ -50,35 +54,32 @@ import { silentLogger, type Logger } from '../log';
 import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
 import type { Claim, NextStep, Store } from '../store/port';
-import { finalNotices, writeAttempt, type AttemptWriteContext } from './attempt-record';
-import { CallingCalendar, daysOf, localToInstant } from './calendar';
+import { recordAttempt, type AttemptRecordContext } from './attempt-record';
 import type { CallbackSender } from './callback';
-import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
 import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
+import { StatusBuilder } from './dialer-status';
 import { DialingShare, phaseOf } from './dialing-document';
 import { FlowGuard } from './flow-guard';
 import { CallsInFlight, type DialerStats } from './in-flight';
+import { Leases } from './leases';
 import { Pacer } from './pacing';
-import type { ContactProgress, Days } from './policy';
 import { OtherInstances, WATCH_MS } from './other-instances';
 import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
-import { TaskDocument, emptyCounters } from './task-document';
+import { TaskDocument, emptyCounters, type TaskContext } from './task-document';
+import { TaskEnd } from './task-end';
+import { TaskTime } from './task-time';
+import { TickBudget } from './tick-budget';
 import { Ticker } from './ticker';
-import { TrunkGroup } from './trunks';
+import { TrunkGroup, trunksOf } from './trunks';
 
-export { LEASE_MS };
+export { LEASE_MS, WATCH_MS };
 export type { DialerStats };
-/** How often leases of calls in progress are renewed (at most). */
-const RENEW_MS = 15_000;
 /** How often the counters are saved and the remaining contacts counted. */
 const SAVE_MS = 5_000;
-/** The longest a closed (outside hours, held back) dialer sleeps before it looks again. */
-const IDLE_LOOK_MS = 60_000;
-export { WATCH_MS };
 
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
 export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerProblem, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
@@ -91,16 +92,11 @@ export class Dialer implements PriorityMember {
   private log: Logger;
   private hooks: DialerHooks;
   private callbackSender: CallbackSender | undefined;
-  // Derived from the settings by apply(): the calendar, the pace, local days, and the task's start and end as instants.
-  private calendar!: CallingCalendar;
+  // Derived from the settings by apply(): the pace, and when the task dials (task-time.ts).
   private pacer!: Pacer;
-  private days!: Days;
-  private startAt: number | undefined;
-  private endAt: number | undefined;
+  private time!: TaskTime;
   /** The task's document in the store: state, settings, counters. */
   private readonly task: TaskDocument;
-  /** What writing an attempt needs (attempt-record.ts). */
-  private readonly writing: AttemptWriteContext;
   /** The calls placed and not yet settled (in-flight.ts). */
   private readonly calls: CallsInFlight;
   /** The contacts claimed for the next tick (claims-ahead.ts). */
@@ -111,12 +107,9 @@ export class Dialer implements PriorityMember {
   /** The connections it dials through and which one carries each call (trunks.ts). */
   private readonly trunks: TrunkGroup;
   private closed = false;
-  private lastRenew = 0;
   private lastSave = 0;
   private remaining = 0;
   private hasDue = false;
-  private idle: IdleReason | undefined;
-  private idleDetail: string | undefined;
   /** The rule about the task's IVR flow (flow-guard.ts). */
   private readonly flowGuard: FlowGuard;
   private readonly leaveCoordinator: () => void;
@@ -125,11 +118,14 @@ export class Dialer implements PriorityMember {
   private readonly share: DialingShare;
   /** The task's dialers on other instances (other-instances.ts). */
   private readonly others: OtherInstances;
-  /**
-   * The calls the next tick may place, taken from the rate budget at the tick before (undefined: it takes its own).
-   * Only while this dialer is alone on the task: with other instances, each tick takes its calls when it places them.
-   */
-  private reserved: number | undefined;
+  /** The calls a tick may place from the task's rate budget (tick-budget.ts). */
+  private readonly budget: TickBudget;
+  /** The end of the task: its open contacts closed, its last counters (task-end.ts). */
+  private readonly end: TaskEnd;
+  /** The leases it holds, renewed, and those it takes back (leases.ts). */
+  private readonly leases: Leases;
+  /** What its status shows (dialer-status.ts). */
+  private readonly shown: StatusBuilder;
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -139,15 +135,9 @@ export class Dialer implements PriorityMember {
     this.log = options.log ?? silentLogger;
     this.hooks = options.hooks;
     this.callbackSender = options.callback;
-    this.task = new TaskDocument({
-      campaignId: options.campaignId,
-      clock: options.clock,
-      store: () => this.store,
-      log: () => this.log,
-      name: () => this.settings.name,
-      inFlight: () => this.calls.size,
-      alone: () => this.share.alone,
-    });
+    // What most of its pieces need of the dialer; getters, as a redeploy may hand it a new store and log (rebind()).
+    const base: TaskContext = { campaignId: options.campaignId, clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name };
+    this.task = new TaskDocument({ ...base, inFlight: () => this.calls.size, alone: () => this.share.alone });
     this.share = new DialingShare({ campaignId: options.campaignId, worker: options.worker, store: () => this.store });
     this.ticker = new Ticker({
       clock: options.clock,
@@ -156,21 +146,22 @@ export class Dialer implements PriorityMember {
       regularMs: () => this.pacer.tickMs,
       failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
     });
-    this.trunks = new TrunkGroup(
-      options.trunks ?? [
-        { id: options.connectionId, name: options.connectionId, telephony: options.telephony, calls: options.calls, pool: options.pool, maxCalls: 0, weight: 1, callerNumbers: [], ...(options.destinations ? { destinations: options.destinations } : {}) },
-      ],
-      options.coordinator,
-      options.callerNumbers,
-    );
-    this.writing = { clock: options.clock, store: () => this.store, log: () => this.log, name: () => this.settings.name, closed: () => this.closed };
-    const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => this.record(claim, attempt, next);
+    this.trunks = new TrunkGroup(trunksOf(options), options.coordinator, options.callerNumbers);
+    // What recording an attempt needs (attempt-record.ts).
+    const recording: AttemptRecordContext = {
+      ...base,
+      closed: () => this.closed,
+      task: this.task,
+      tell: (notice) => this.safely(() => notice(this.hooks)),
+      finished: () => (this.remaining = Math.max(0, this.remaining - 1)),
+    };
+    const record = (claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> => recordAttempt(recording, claim, attempt, next);
     const track = (p: Promise<void>): void => this.track(p);
     this.calls = new CallsInFlight({
       options,
       trunks: this.trunks,
       settings: () => this.settings,
-      days: () => this.days,
+      days: () => this.time.days,
       state: () => this.state,
       closed: () => this.closed,
       log: () => this.log,
@@ -192,7 +183,7 @@ export class Dialer implements PriorityMember {
       clock: options.clock,
       store: () => this.store,
       settings: () => this.settings,
-      days: () => this.days,
+      days: () => this.time.days,
       log: () => this.log,
       track,
       record,
@@ -210,18 +201,45 @@ export class Dialer implements PriorityMember {
       track,
     });
     this.others = new OtherInstances({
-      campaignId: options.campaignId,
-      clock: options.clock,
-      store: () => this.store,
-      log: () => this.log,
-      name: () => this.settings.name,
+      ...base,
       task: this.task,
       share: this.share,
       closed: () => this.closed,
       calls: () => this.calls.size,
       holding: () => this.calls.size + this.ahead.size,
-      takeBack: (claim) => this.track(this.takeBack(claim)),
+      takeBack: (claim) => this.leases.takeBack(claim),
       follow: (before, doc) => this.followed(before, doc),
+      changed: () => this.emitStatus(),
+    });
+    this.leases = new Leases({
+      ...base,
+      worker: options.worker,
+      calls: this.calls,
+      ahead: this.ahead,
+      closed: () => this.closed,
+      whenConnected: () => this.options.whenConnected?.(),
+      track,
+    });
+    this.budget = new TickBudget({ share: this.share, pacer: () => this.pacer, ahead: this.ahead, claim: (count, now) => this.claim(count, now) });
+    this.end = new TaskEnd({
+      ...base,
+      task: this.task,
+      share: this.share,
+      ahead: this.ahead,
+      calls: () => this.calls.size,
+      remaining: (count) => (this.remaining = count),
+      countRemaining: () => this.countRemaining(),
+      unschedule: () => this.unschedule(),
+      acted: (state) => (this.others.acted = state),
+      changed: () => this.emitStatus(),
+    });
+    this.shown = new StatusBuilder({
+      state: () => this.state,
+      counters: () => this.task.value?.counters,
+      remaining: () => this.remaining,
+      active: () => this.calls.size,
+      problem: () => this.flowGuard.problem,
+      trunks: this.trunks,
       changed: () => this.emitStatus(),
     });
     this.leaveCoordinator = options.coordinator.join(this);
@@ -258,32 +276,19 @@ export class Dialer implements PriorityMember {
 
   /** When the task started: its start operation (an older document: its last change), or its start time when later. */
   startedAt(): number | undefined {
-    const doc = this.task.value;
-    if (!doc || (doc.state !== 'running' && doc.state !== 'suspended')) return undefined;
-    const began = doc.startedAt ?? doc.changedAt;
-    return this.startAt !== undefined ? Math.max(began, this.startAt) : began;
+    return this.time.startedAt(this.task.value);
   }
 
   /** Started, before its end time, with customers not final (waiting for a retry too) or calls in progress (coordinator.ts). */
   incomplete(): boolean {
     const started = this.startedAt();
     const now = this.clock.now();
-    if (started === undefined || started > now || (this.endAt !== undefined && now >= this.endAt)) return false;
+    if (started === undefined || started > now || this.time.ended(now)) return false;
     return this.remaining > 0 || this.calls.size > 0 || this.ahead.size > 0;
   }
 
   status(): DialerStatus {
-    const s: DialerStatus = {
-      state: this.state,
-      counters: { ...(this.task.value?.counters ?? emptyCounters()) },
-      remaining: this.remaining,
-      active: this.calls.size,
-    };
-    if (this.idle && this.state === 'running') s.idle = this.idle;
-    if (this.idleDetail && this.state === 'running') s.idleDetail = this.idleDetail;
-    if (this.flowGuard.problem && this.state === 'suspended') s.problem = { ...this.flowGuard.problem };
-    if (this.trunks.trunks.length > 1) s.trunks = this.trunks.loads();
-    return s;
+    return this.shown.build();
   }
 
   /**
@@ -294,19 +299,10 @@ export class Dialer implements PriorityMember {
    */
   async start(): Promise<string | undefined> {
     let note: string | undefined;
-    let stored = await this.task.load();
-    if (stored) {
-      // Written before callback secrets moved to credentials: the stored URL may hold one; keep it no longer.
-      if (stored.settings && urlSecrets(stored.settings.callbackUrl).length > 0) {
-        await this.task.save({ ...stored, settings: { ...stored.settings, callbackUrl: splitUrlSecrets(stored.settings.callbackUrl).url } }, false);
-        stored = this.task.require();
-      }
-      if (stored.state === 'running' && stored.settings && JSON.stringify(stored.settings) !== JSON.stringify(this.settings)) {
-        note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
-        this.apply(stored.settings);
-      }
-    } else {
-      await this.task.create({ state: 'draft', changedAt: this.clock.now(), reason: 'created', name: this.settings.name, counters: emptyCounters() });
+    const stored = await this.task.open(this.settings.name);
+    if (stored.state === 'running' && stored.settings && JSON.stringify(stored.settings) !== JSON.stringify(this.settings)) {
+      note = 'the task is running, so the changed settings were not applied: suspend it, deploy, then resume';
+      this.apply(stored.settings);
     }
     this.others.acted = this.state;
     // Said alive before the counters are derived: they are derived from the store only when no other instance runs the task.
@@ -320,13 +316,7 @@ export class Dialer implements PriorityMember {
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
     // The attempts this worker had in flight (a restart): resolved with Asterisk once it is reachable.
-    const resolve = async (): Promise<void> => {
-      await this.options.whenConnected?.();
-      if (this.closed) return;
-      const reclaimed = await this.store.reclaimLeases(this.id, this.options.worker, this.clock.now(), LEASE_MS);
-      for (const claim of reclaimed) this.track(this.takeBack(claim));
-    };
-    this.track(resolve().catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}: taking back the calls in flight failed: ${(err as Error).message}`)));
+    this.leases.takeBackOwn();
     this.others.lastLook = this.clock.now();
     this.others.watch();
     return note;
@@ -357,19 +347,13 @@ export class Dialer implements PriorityMember {
       // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open), and
       // the rate budget starts over.
       if (next !== 'running') {
-        this.reserved = undefined;
-        await this.ahead.handBack();
-        await this.share.release(this.clock.now());
+        await this.holdOff();
+        await this.budget.release(this.clock.now());
       }
-      if (operation === 'stop') {
-        await this.closeOpenContacts('task-stopped');
-        await this.finalCounters();
-      }
+      if (operation === 'stop') await this.end.stopped();
       if (next === 'running') {
         this.flowGuard.problem = undefined;
-        this.pacer.reset();
-        this.reserved = undefined;
-        await this.share.reset(this.clock.now(), this.pacer.tickMs);
+        await this.budget.startOver(this.clock.now());
         await this.countRemaining();
         this.schedule(0);
       } else this.unschedule();
@@ -447,25 +431,14 @@ export class Dialer implements PriorityMember {
       // The leases, the counters and the count of what is left: after the dial, which does not wait for them, and
       // whether it went well or not (a store that refuses claims may still renew the leases of the calls in flight).
       await this.keepUp(now);
-      this.showSpread();
+      this.shown.spreadChanged();
     }
-  }
-
-  private spread = '';
-
-  /** A task with a trunk group shows how its calls are spread when that changed (the status of each tick). */
-  private showSpread(): void {
-    if (this.trunks.trunks.length < 2) return;
-    const now = JSON.stringify(this.trunks.loads());
-    if (now === this.spread) return;
-    this.spread = now;
-    this.emitStatus();
   }
 
   private async keepUp(now: number): Promise<void> {
     // While the task runs, its ticks say this dialer is alive and look for another instance's state change.
     if (now - this.others.lastLook >= WATCH_MS) await this.others.look(now);
-    if (now - this.lastRenew >= RENEW_MS) await this.renew(now);
+    await this.leases.renew(now);
     if (now - this.lastSave >= SAVE_MS) {
       await this.saveCounters();
       await this.countRemaining();
@@ -475,180 +448,86 @@ export class Dialer implements PriorityMember {
   }
 
   private async tick(now: number, tickAt: number): Promise<number> {
-    const { startAt, endAt } = this;
-    if (endAt !== undefined && now >= endAt) {
-      await this.complete('the end time passed', 'task-ended');
+    const { time } = this;
+    if (time.ended(now)) {
+      await this.end.complete('the end time passed', 'task-ended');
       return this.pacer.tickMs;
     }
-    // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue.
-    if (startAt !== undefined && now < startAt) {
-      this.reserved = undefined;
-      await this.ahead.handBack();
-      return this.setIdle('before-start', undefined, Math.min(startAt - now, IDLE_LOOK_MS));
-    }
-    if (!this.calendar.isOpen(now)) {
-      this.reserved = undefined;
-      await this.ahead.handBack();
-      this.pacer.reset();
-      await this.share.reset(now, this.pacer.tickMs);
-      const open = this.calendar.nextOpen(now);
-      return this.setIdle('outside-hours', undefined, open === undefined ? IDLE_LOOK_MS : Math.max(1, Math.min(open - now, IDLE_LOOK_MS)));
+    // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue. Outside its
+    // hours, the pace starts over.
+    const closed = time.closed(now);
+    if (closed) {
+      await this.holdOff();
+      if (closed === 'outside-hours') await this.budget.startOver(now);
+      return this.setIdle(closed, undefined, time.waitMs(now));
     }
     const higher = this.options.coordinator.blockedBy(this);
     if (higher) {
-      this.reserved = undefined;
-      await this.ahead.handBack();
+      await this.holdOff();
       return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
     }
     if (this.trunks.allDown()) {
       // No connection to dial through: nothing is claimed, no contact consumed; the task waits.
-      this.reserved = undefined;
-      await this.ahead.handBack();
+      await this.holdOff();
       this.pacer.tick(0);
-      const { trunks } = this.trunks;
-      const why = trunks.length === 1 ? trunks[0]?.telephony.status.message : trunks.map((t) => `${t.name}: ${t.telephony.status.message}`).join('; ');
-      return this.setIdle('connection-down', why, this.pacer.tickMs);
+      return this.setIdle('connection-down', this.trunks.whyDown(), this.pacer.tickMs);
     }
     // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call.
     const room = this.trunks.room();
-    // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed (the first tick, or
-    // one that needs more, claims its own), and what the task's rate budget, shared by every instance, gives it.
-    // Alone on the task, the calls were taken at the tick before, with its contacts, so that this tick only writes and
-    // dials. With other instances they are taken now: calls taken for a later tick would be lost with an instance
-    // killed before it (dialing-document.ts), a share of the task's pace the others could not get back.
-    const most = Math.min(room, this.pacer.most);
-    let count: number;
-    if (this.reserved !== undefined) count = Math.min(this.reserved, most, this.ahead.size);
-    else {
-      if (most > 0 && this.ahead.size < most) {
-        await this.others.beforeClaim(now);
-        await this.ahead.fill(most - this.ahead.size, now);
-      }
-      count = await this.share.take(now, Math.min(most, this.ahead.size), this.pacer);
-    }
-    this.reserved = undefined;
+    // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed, and what the
+    // task's rate budget, shared by every instance, gives it (alone on the task, taken at the tick before: tick-budget.ts).
+    const count = await this.budget.take(now, room);
     if (count === 0) {
       // Contacts claimed for a tick the channel limit holds back wait for the next (their leases are renewed).
       this.hasDue = this.ahead.size > 0 || (await this.store.hasDue(this.id, now));
       if (room === 0 && this.hasDue) {
         // Calls that find no free channel are not saved up for a burst (pacing.ts).
-        await this.share.drain(now, this.pacer);
+        await this.budget.drop(now);
         return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
       }
       // The budget gave this tick nothing (the pace is below a call a tick, or another instance took it): alone, the
       // next tick's share is taken now, as after a tick that dialed.
-      if (this.ahead.size > 0) await this.reserve(now, room);
+      if (this.ahead.size > 0) await this.budget.reserve(now, room);
       // Nothing due for any instance: calls the budget holds are not saved up for a burst later.
-      if (!this.hasDue) await this.share.drain(now, this.pacer);
-      if (!this.hasDue) await this.checkDone();
+      if (!this.hasDue) await this.budget.drop(now);
+      if (!this.hasDue) await this.end.checkDone();
       else this.setIdle(undefined);
       return this.pacer.tickMs;
     }
     const placed = await this.placing.place(this.ahead.take(count), tickAt);
     // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
     if (this.state === 'running' && !this.closed) {
-      if (this.ahead.size < Math.min(this.pacer.upcoming(), this.pacer.most)) await this.others.beforeClaim(now);
-      await this.ahead.fill(Math.min(this.pacer.upcoming(), this.pacer.most) - this.ahead.size, this.clock.now());
-      await this.reserve(now, this.trunks.room());
+      await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
+      await this.budget.reserve(now, this.trunks.room());
     }
     // Suspended, stopped or closed while they were claimed: they go back.
     if (this.state !== 'running' || this.closed) await this.ahead.handBack();
     this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));
     if (placed === 0 && this.ahead.size === 0) {
-      await this.checkDone();
+      await this.end.checkDone();
       if (this.state === 'running') this.setIdle(this.calls.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
     } else this.setIdle(undefined);
     return this.pacer.tickMs;
   }
 
-  /**
-   * Takes the next tick's calls from the task's rate budget now, as the
-   * budget will be then (the calls it accrues until the next tick): that
-   * tick then only writes and dials. Only while no other dialer of the task
-   * was alive at the last take or heartbeat: with others, what one killed before
-   * its next tick had taken would be lost to the task's pace, so each tick
-   * takes its own calls (one store write more between the tick and its
-   * originate requests).
-   */
-  private async reserve(now: number, room: number): Promise<void> {
-    if (!this.share.alone) return;
-    this.reserved = await this.share.take(now + this.pacer.tickMs, Math.min(this.pacer.most, this.ahead.size, room), this.pacer);
+  /** Claims contacts (said alive first), at `at`, until `count` are held for the next tick. */
+  private async claim(count: number, now: number, at = now): Promise<void> {
+    if (this.ahead.size >= count) return;
+    await this.others.beforeClaim(now);
+    await this.ahead.fill(count - this.ahead.size, at);
   }
 
-  /** A lease taken back at a restart: an attempt in flight is resolved; one without goes back to the queue (the tick dials it, in hours and at pace). */
-  private async takeBack(claim: Claim): Promise<void> {
-    try {
-      const progress = claim.contact.progress as ContactProgress;
-      if (progress.inflight) {
-        await this.calls.resume(claim, progress.inflight);
-        return;
-      }
-      await this.store.recordAttempt(claim, null, { state: 'due', dueAt: claim.contact.dueAt, progress: claim.contact.progress });
-    } catch (err) {
-      this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`);
-    }
+  /** Not dialing at the next tick: the calls reserved for it lapse and its contacts go back to the queue. */
+  private async holdOff(): Promise<void> {
+    this.budget.forget();
+    await this.ahead.handBack();
   }
 
   private setIdle(reason: IdleReason | undefined, detail?: string, delay = this.pacer.tickMs): number {
     // With calls in flight, the ticks go on saying this dialer is alive (dialing-document.ts: DEAD_MS).
     if (this.calls.size > 0) delay = Math.min(delay, WATCH_MS);
-    if (this.idle !== reason || this.idleDetail !== detail) {
-      this.idle = reason;
-      this.idleDetail = detail;
-      this.emitStatus();
-    }
+    this.shown.idle(reason, detail);
     return delay;
-  }
-
-  /** Gives every contact that is not final and not in a call the final result `code` (the task is over). */
-  private async closeOpenContacts(code: string): Promise<void> {
-    const now = this.clock.now();
-    const closed = await this.store.closeContacts(this.id, { code, at: now }, now);
-    if (closed > 0) {
-      this.log.info(`campaign ${this.settings.name}: ${closed} contact(s) not called any more get the result ${code}`);
-      this.task.count('finished', closed);
-    }
-    await this.countRemaining();
-  }
-
-  /** Completes the task when every contact is final and nothing is in flight. */
-  private async checkDone(): Promise<void> {
-    if (this.calls.size > 0 || this.ahead.size > 0) return;
-    const counts = await this.store.countContacts(this.id, this.clock.now());
-    this.remaining = counts.total - counts.done;
-    if (counts.total > 0 && counts.done === counts.total) await this.complete('every contact has its final result');
-  }
-
-  /** Completes the task; with `closeCode`, every contact not final yet gets it as its final result. */
-  private async complete(reason: string, closeCode?: string): Promise<void> {
-    await this.task.serial(() => this.completeNow(reason, closeCode));
-  }
-
-  private async completeNow(reason: string, closeCode?: string): Promise<void> {
-    const doc = this.task.require();
-    if (doc.state !== 'running') return;
-    this.unschedule();
-    await this.ahead.handBack();
-    await this.task.save({ ...doc, state: 'completed', reason }, true);
-    this.others.acted = 'completed';
-    if (closeCode) await this.closeOpenContacts(closeCode);
-    await this.finalCounters();
-    this.log.info(`campaign ${this.settings.name} completed: ${reason}`);
-    this.emitStatus();
-  }
-
-  /**
-   * The task ended (completed or stopped, here or on another instance):
-   * this dialer writes its last counts and leaves the task's dialing
-   * document; the last one to leave (no other dialer alive) derives the
-   * counters from the attempts, which then include the counts a dead
-   * instance lost. Run within the task document's serial writes.
-   */
-  private async finalCounters(): Promise<void> {
-    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
-    await this.share.leave(this.clock.now());
-    await this.task.sync();
-    if (this.task.dirty) await this.task.save({ ...this.task.require() }, false);
   }
 
   // ------------------------------------------------------------------ other instances
@@ -658,7 +537,7 @@ export class Dialer implements PriorityMember {
     if (doc.state === 'running') {
       if (doc.settings) this.apply(doc.settings);
       this.flowGuard.problem = undefined;
-      this.reserved = undefined;
+      this.budget.forget();
       await this.countRemaining();
       // Its ticks at a phase of their own within the tick (from the worker id), not at the instants of the instance
       // that started the task: each instance's share of the budget follows when its ticks come.
@@ -666,10 +545,7 @@ export class Dialer implements PriorityMember {
     } else {
       this.unschedule();
       await this.ahead.handBack();
-      // A stop closes the contacts not in a call; those this instance held were handed back just now.
-      if (doc.state === 'stopped') await this.closeOpenContacts('task-stopped');
-      else await this.countRemaining();
-      if (doc.state === 'stopped' || doc.state === 'completed') await this.task.serial(() => this.finalCounters());
+      await this.end.followed(doc.state);
     }
     this.emitStatus();
   }
@@ -681,22 +557,6 @@ export class Dialer implements PriorityMember {
     void p.finally(() => this.pending.delete(p));
   }
 
-  /**
-   * Writes an attempt and what follows (attempt-record.ts); a dialer that
-   * closes leaves the attempt in flight for the next start to resolve. A
-   * final result is counted and reported to the hooks.
-   */
-  private async record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
-    if (!(await writeAttempt(this.writing, claim, attempt, next))) return false;
-    if (next.state !== 'done') return true;
-    this.task.count('finished');
-    this.remaining = Math.max(0, this.remaining - 1);
-    const { failure, finished } = finalNotices(claim.contact, attempt, next.result);
-    if (failure) this.safely(() => this.hooks.finalFailure(failure));
-    this.safely(() => this.hooks.finished(finished));
-    return true;
-  }
-
   private safely(fn: () => void): void {
     try {
       fn();
@@ -706,16 +566,6 @@ export class Dialer implements PriorityMember {
   }
 
   // ------------------------------------------------------------------ bookkeeping
-
-  private async renew(now: number): Promise<void> {
-    this.lastRenew = now;
-    // Settled calls are still in flight while their outcome waits for the store: their leases must hold too; and the
-    // contacts claimed for the next tick.
-    const claims = [...this.calls.claims(), ...this.ahead.claims()];
-    if (claims.length === 0) return;
-    const held = new Set(await this.store.renewLeases(this.id, claims.map((c) => c.token), now + LEASE_MS));
-    for (const c of claims) if (!held.has(c.token)) this.log.warn(`campaign ${this.settings.name}: lost the lease of customer ${c.contact.customerId}${(c.contact.progress as ContactProgress).inflight ? ' during its call' : ''}`);
-  }
 
   private async countRemaining(): Promise<void> {
     const now = this.clock.now();
@@ -733,11 +583,8 @@ export class Dialer implements PriorityMember {
 
   private apply(settings: CampaignSettings): void {
     this.settings = settings;
-    this.calendar = new CallingCalendar(settings.hours, settings.timezone);
+    this.time = new TaskTime(settings);
     this.pacer = new Pacer(settings);
-    this.days = daysOf(this.calendar, settings.timezone);
-    this.startAt = settings.startAt ? localToInstant(settings.startAt, settings.timezone) : undefined;
-    this.endAt = settings.endAt ? localToInstant(settings.endAt, settings.timezone) : undefined;
   }
 
   private emitStatus(): void {

@@ -10,23 +10,16 @@
  * Apart from dialer.ts because it is what instances tell each other, not
  * dialing; the dialer says what following a state means for its ticks.
  */
-import type { Logger } from '../log';
 import type { CampaignDocument, CampaignState } from '../schemas/campaign';
-import type { Claim, Store } from '../store/port';
+import type { Claim } from '../store/port';
 import { LEASE_MS } from './claims-ahead';
-import type { Clock } from './clock';
 import { DEAD_MS, HEARTBEAT_MS, type DialingShare } from './dialing-document';
-import type { TaskDocument } from './task-document';
+import type { TaskContext, TaskDocument } from './task-document';
 
 /** How often a dialer reads the task's document for a state change another instance made, and says it is alive. */
 export const WATCH_MS = HEARTBEAT_MS;
 
-export interface OtherInstancesContext {
-  campaignId: string;
-  clock: Clock;
-  store(): Store;
-  log(): Logger;
-  name(): string;
+export interface OtherInstancesContext extends TaskContext {
   task: TaskDocument;
   share: DialingShare;
   closed(): boolean;

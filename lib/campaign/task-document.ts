@@ -23,17 +23,25 @@
 import type { Logger } from '../log';
 import { campaignDocument, type CampaignCounters, type CampaignDocument, type CampaignState } from '../schemas/campaign';
 import { StoreError, type Store } from '../store/port';
+import { splitUrlSecrets, urlSecrets } from './callback-secrets';
 import type { Clock } from './clock';
 import { countersOf } from './report';
 
-/** What the task's document needs of its dialer; getters, as a redeploy may hand the dialer a new store and log. */
-export interface TaskDocumentContext {
+/**
+ * What most pieces of a dialer need of it: the task, the clock, the store
+ * and the log; getters, as a redeploy may hand the dialer a new store and log.
+ */
+export interface TaskContext {
   campaignId: string;
   clock: Clock;
   store(): Store;
   log(): Logger;
   /** The task's name, for messages. */
   name(): string;
+}
+
+/** What the task's document needs of its dialer. */
+export interface TaskDocumentContext extends TaskContext {
   /** How many calls of the task are in flight (the counters are derived only when none is). */
   inFlight(): number;
   /** Whether no other instance's dialer runs the task (the counters are derived from the store only then). */
@@ -92,6 +100,23 @@ export class TaskDocument {
       this.rev = stored.rev;
       return true;
     });
+  }
+
+  /**
+   * Loads the task's document, or creates it as a draft named `name`. One
+   * written before callback secrets moved to the node's credentials loses
+   * the secret its callback URL may hold (callback-secrets.ts).
+   */
+  async open(name: string): Promise<CampaignDocument> {
+    const stored = await this.load();
+    if (!stored) {
+      await this.create({ state: 'draft', changedAt: this.ctx.clock.now(), reason: 'created', name, counters: emptyCounters() });
+      return this.require();
+    }
+    if (stored.settings && urlSecrets(stored.settings.callbackUrl).length > 0) {
+      await this.save({ ...stored, settings: { ...stored.settings, callbackUrl: splitUrlSecrets(stored.settings.callbackUrl).url } }, false);
+    }
+    return this.require();
   }
 
   /** Writes the task's first document. */

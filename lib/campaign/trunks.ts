@@ -25,7 +25,7 @@
 import type { DialAllowlist } from '../ari/dialstring';
 import type { ConnectionState } from '../ari/port';
 import type { ChannelPool, Coordinator } from './coordinator';
-import type { CallAdopter, DialerTelephony } from './dialer-port';
+import type { CallAdopter, DialerOptions, DialerTelephony } from './dialer-port';
 
 /** One connection of the group, as the dialer uses it. */
 export interface Trunk {
@@ -44,6 +44,12 @@ export interface Trunk {
   callerNumbers: string[];
   /** Where it may dial (its dial allowlist). */
   destinations?: DialAllowlist;
+}
+
+/** The connections a dialer is given: its trunk group, else its one connection (with no limit of its own: the connection's). */
+export function trunksOf(options: DialerOptions): Trunk[] {
+  const { connectionId: id, telephony, calls, pool, destinations } = options;
+  return options.trunks ?? [{ id, name: id, telephony, calls, pool, maxCalls: 0, weight: 1, callerNumbers: [], ...(destinations ? { destinations } : {}) }];
 }
 
 /** How one connection of the group is doing, for the status ("12/30 ast-a, 5/20 ast-b, ast-c down"). */
@@ -107,6 +113,12 @@ export class TrunkGroup {
   /** Whether no connection of the group is connected (the task waits). */
   allDown(): boolean {
     return this.trunks.every((t) => !this.up(t));
+  }
+
+  /** Why no connection carries calls (allDown()): the connection's status message, or each one's. */
+  whyDown(): string | undefined {
+    const { trunks } = this;
+    return trunks.length === 1 ? trunks[0]?.telephony.status.message : trunks.map((t) => `${t.name}: ${t.telephony.status.message}`).join('; ');
   }
 
   /** Calls the group may take now. */
