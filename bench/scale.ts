@@ -54,8 +54,8 @@ interface Options {
   contacts: number;
 }
 
-/** Warnings of the Node-RED processes are printed until the figures are taken (stopping them makes more). */
-let quiet = false;
+/** The Node-RED processes' warnings and errors of this run, by text with its numbers as N: count and first line. */
+const warnings = new Map<string, { count: number; first: string }>();
 
 interface Instance {
   name: string;
@@ -97,7 +97,12 @@ async function startInstance(name: string, flows: Record<string, unknown>[], cre
     env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'scale-probe.js')}`.trim(), CALLFLOW_SCALE_PROBE_PORT: String(probePort) },
     onOutput: (l) => {
       lines.push(l);
-      if (!quiet && /\[(warn|error)\]/.test(l) && !/Projects disabled|unencrypted credentials/.test(l)) console.log(`   ${name}: ${l.slice(0, 300)}`);
+      if (!/\[(warn|error)\]/.test(l) || /Projects disabled|unencrypted credentials/.test(l)) return;
+      const text = l.replace(/^.*?\[(warn|error)\] /, '[$1] ');
+      const key = text.replace(/\d+/g, 'N');
+      const seen = warnings.get(key) ?? { count: 0, first: `${name}: ${l}` };
+      seen.count += 1;
+      warnings.set(key, seen);
     },
   });
   const instance = { name, child, port, probePort };
@@ -133,7 +138,7 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
 const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 async function run(instanceCount: number, asteriskCount: number, opts: Options): Promise<Row> {
-  quiet = false;
+  warnings.clear();
   console.log(`\n${instanceCount} Node-RED instance(s), ${asteriskCount} simulated Asterisk(s), paced at ${opts.rate} calls/s in total, answered calls last ${opts.talkSec} s`);
   const dirs: string[] = [];
   const sims: { child: ChildProcess; url: string }[] = [];
@@ -159,7 +164,8 @@ async function run(instanceCount: number, asteriskCount: number, opts: Options):
     const before = { figures: await figuresOf(instances), cpu: pids.map(cpuMsOf), own: process.cpuUsage(), machine: machineCpuMs(), at: Date.now() };
     await new Promise((r) => setTimeout(r, opts.seconds * 1000));
     const after = { figures: await figuresOf(instances), cpu: pids.map(cpuMsOf), own: process.cpuUsage(before.own), machine: machineCpuMs(), at: Date.now() };
-    quiet = true;
+    const warned = [...warnings.values()];
+    for (const w of warned) console.log(`   logged ${w.count} time(s) from the start to the end of the window, like: ${w.first.slice(0, 240)}`);
     const load = os.loadavg()[0] ?? 0;
     // The calls of the tick after the window's end count too (burst-rate.ts).
     await new Promise((r) => setTimeout(r, TICK_MS + 1500));

@@ -166,6 +166,18 @@ export async function waitFor<T>(what: string, get: () => T | undefined, timeout
   }
 }
 
+/** The campaign benches' task settings apart from its name and nodes: all day, `rate` calls a second (interval 1 s). */
+export function pacedTask(rate: number): Record<string, unknown> {
+  return {
+    callerNumbers: ['+861058000000'],
+    timezone: 'UTC',
+    hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] },
+    intervalSec: 1,
+    callsAtATime: rate,
+    maxResponseSec: 20,
+  };
+}
+
 /**
  * The campaign benches' flows: one task paced at `rate` calls a second (interval 1 s) over the simulators at `urls`
  * (connections ast1, ast2..., Stasis application `app`; more than one: a trunk group of equal limits and weights), on
@@ -184,12 +196,7 @@ export function trunkGroupFlows(urls: string[], storeFile: string, rate: number,
       name: 'bench',
       connection: 'ast1',
       store: 'store',
-      callerNumbers: ['+861058000000'],
-      timezone: 'UTC',
-      hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] },
-      intervalSec: 1,
-      callsAtATime: rate,
-      maxResponseSec: 20,
+      ...pacedTask(rate),
       // One connection: the task as before trunk groups; more: equal limits and weights.
       connections: ids.length > 1 ? ids.map((connection) => ({ connection, maxCalls: 0, weight: 1, callerNumbers: [] })) : [],
     },
