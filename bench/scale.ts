@@ -135,6 +135,22 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
   clearTimeout(timer);
 }
 
+/** Several instances' samples ([Date.now(), count], about one a second each) added up second by second, over the seconds all of them sampled. */
+function totalsBySecond(series: [number, number][][]): number[] {
+  const totals = new Map<number, { sum: number; from: Set<number> }>();
+  series.forEach((samples, i) => {
+    for (const [at, n] of samples) {
+      const second = Math.floor(at / 1000);
+      const t = totals.get(second) ?? { sum: 0, from: new Set<number>() };
+      if (t.from.has(i)) continue;
+      t.from.add(i);
+      t.sum += n;
+      totals.set(second, t);
+    }
+  });
+  return [...totals.values()].filter((t) => t.from.size === series.length).map((t) => t.sum);
+}
+
 const pct = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 async function run(instanceCount: number, asteriskCount: number, opts: Options): Promise<Row> {
@@ -152,8 +168,8 @@ async function run(instanceCount: number, asteriskCount: number, opts: Options):
     await preloadContacts(storeFile, opts.contacts);
     const credentials = Object.fromEntries(sims.map((_, i) => [`ast${i + 1}`, { username: 'asterisk', password: 'asterisk' }]));
     const names = ['a', 'b', 'c', 'd', 'e', 'f'].slice(0, instanceCount);
-    // One after the other: two started at once may both create the task's document, and one of them then fails to
-    // start the campaign ("campaign task already exists") until its next request.
+    // One after the other, so that each Node-RED's start is not slowed by the others' (two started at once both find
+    // no task document; the second writer takes the first one's: task-document.ts).
     for (const name of names) await startInstance(name, trunkGroupFlows(sims.map((s) => s.url), storeFile, opts.rate, `callflow-${name}`), credentials, dirs, instances);
     const first = instances[0] as Instance;
     const res = await fetch(`http://127.0.0.1:${first.port}/callflow/campaigns/task/start`, { method: 'POST' });
@@ -189,9 +205,11 @@ async function run(instanceCount: number, asteriskCount: number, opts: Options):
     const written = summary(after.figures.flatMap((f, i) => f.tickToWritten.slice((before.figures[i] as ProbeFigures).tickToWritten.length)));
     console.log(`   of which: tick to the answer of its one store write before the dial p50 ${ms(written.p50)}, p99 ${ms(written.p99)} (${written.n} ticks)`);
 
-    const inProgress = after.figures.map((f) => summary(f.inProgress.filter(([at]) => at >= before.at && at <= after.at).map(([, n]) => n)).p50);
-    const totalInProgress = inProgress.reduce((a, b) => a + b, 0);
-    console.log(`   calls in progress (answered, in the flows; median each): ${totalInProgress} in all (${inProgress.map((n, i) => `${names[i]} ${n}`).join(', ')})`);
+    const sampled = after.figures.map((f) => f.inProgress.filter(([at]) => at >= before.at && at <= after.at));
+    const inProgress = sampled.map((samples) => summary(samples.map(([, n]) => n)).p50);
+    const totals = summary(totalsBySecond(sampled));
+    const totalInProgress = totals.p50;
+    console.log(`   calls in progress (answered, in the flows): median ${totals.p50}, max ${totals.max} in all; median on each: ${inProgress.map((n, i) => `${names[i]} ${n}`).join(', ')}`);
 
     const storeCalls = new Map<string, number>();
     after.figures.forEach((f, i) => {
