@@ -192,10 +192,13 @@ async function run(instanceCount: number, asteriskCount: number, opts: Options):
     const measured = burstRate(times, before.at, after.at, TICK_MS);
     const plain = plainRate(times, before.at, after.at);
     const error = (measured - opts.rate) / opts.rate;
+    // Where in the window a rate off the pace was placed: the calls started in each 10 s.
+    const byTen = Array.from({ length: Math.floor(wall / 10_000) }, (_, k) => times.filter((t) => t >= before.at + k * 10_000 && t < before.at + (k + 1) * 10_000).length);
     const perSim = calls.map((list) => plainRate(list.map((c) => Date.parse(c.startedAt)), before.at, after.at));
     console.log(`   originations (the simulators' start times): ${measured.toFixed(1)}/s (configured ${opts.rate}/s), pacing error ${pct(error)}; counted plainly in the window ${plain.toFixed(1)}/s`);
     const perInstance = after.figures.map((f, i) => f.originates - (before.figures[i] as ProbeFigures).originates);
     const originated = perInstance.reduce((a, b) => a + b, 0);
+    console.log(`   calls started in each 10 s of the window: ${byTen.join(' ')}`);
     console.log(`   per Asterisk: ${perSim.map((r) => r.toFixed(1)).join(', ')}/s; per instance (its originate requests): ${perInstance.map((n, i) => `${names[i]} ${((n * 1000) / wall).toFixed(1)}`).join(', ')}/s`);
 
     const latencies = after.figures.map((f, i) => f.tickToOriginate.slice((before.figures[i] as ProbeFigures).tickToOriginate.length));
