@@ -40,7 +40,7 @@ import type { ContactInput } from '../lib/schemas/store';
 import { EmbeddedStore } from '../lib/store/embedded';
 import { listCampaigns } from '../nodes/deployed/campaigns';
 import { listEngines } from '../nodes/deployed/engine';
-import { CAMPAIGN_NUMBERS, flag, ms, nodeRed, rssMb, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
+import { CAMPAIGN_NUMBERS, flag, ms, nodeRed, rssMb, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary, trunkGroupFlows } from './support';
 
 interface Options {
   minutes: number;
@@ -66,34 +66,8 @@ function options(): Options {
   };
 }
 
-function flows(simUrl: string, storeFile: string, rate = 100): Record<string, unknown>[] {
-  const z = 'bench-tab';
-  return [
-    { id: z, type: 'tab', label: 'bench' },
-    { id: 'ast', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simUrl, app: 'callflow', idleTimeoutSec: 60, maxChannels: 5000 },
-    { id: 'store', type: 'callflow-store', name: 'bench store', backend: 'embedded', file: storeFile, durability: 'normal' },
-    {
-      id: 'task',
-      type: 'callflow-campaign',
-      name: 'bench',
-      connection: 'ast',
-      store: 'store',
-      callerNumbers: ['+861058000000'],
-      timezone: 'UTC',
-      hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] },
-      intervalSec: 1,
-      callsAtATime: rate,
-      maxResponseSec: 20,
-    },
-    { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', x: 100, y: 100, wires: [['answer'], [], []] },
-    { id: 'answer', type: 'callflow-answer', z, onError: 'hangup', outputs: 1, x: 300, y: 100, wires: [['notice']] },
-    { id: 'notice', type: 'callflow-play', z, prompts: ['sound:hello-world'], bargeIn: false, repeat: 1, answer: true, onError: 'hangup', outputs: 1, x: 500, y: 100, wires: [['bye']] },
-    { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', x: 700, y: 100, wires: [] },
-  ];
-}
-
-function startNodeRed(dir: string, simUrl: string, storeFile: string, rate?: number): Promise<unknown> {
-  return startEmbeddedNodeRed({ dir, flows: flows(simUrl, storeFile, rate), credentials: { ast: { username: 'asterisk', password: 'asterisk' } }, logLevel: 'error' });
+function startNodeRed(dir: string, simUrl: string, storeFile: string, rate = 100): Promise<unknown> {
+  return startEmbeddedNodeRed({ dir, flows: trunkGroupFlows([simUrl], storeFile, rate, 'callflow'), credentials: { ast1: { username: 'asterisk', password: 'asterisk' } }, logLevel: 'error' });
 }
 
 async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

@@ -26,7 +26,7 @@ import { rankOf } from '../lib/campaign/order';
 import { checkCampaign, type CampaignSettings } from '../lib/schemas/campaign';
 import type { ContactInput } from '../lib/schemas/store';
 import { EmbeddedThreadStore } from '../lib/store/embedded-thread';
-import { flag, summary } from './support';
+import { flag, pacedTask, summary } from './support';
 
 const rate = Number(flag('--rate') ?? 100);
 const seconds = Number(flag('--seconds') ?? 40);
@@ -38,12 +38,7 @@ function settings(): CampaignSettings {
     name: 'cost',
     connection: 'fake',
     store: 'store',
-    callerNumbers: ['+861058000000'],
-    timezone: 'UTC',
-    hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] },
-    intervalSec: 1,
-    callsAtATime: rate,
-    maxResponseSec: 20,
+    ...pacedTask(rate),
     ...(blocklist ? { blocklistGroups: ['dnc'] } : {}),
   });
   if (!r.ok) throw new Error(r.problems.join('; '));

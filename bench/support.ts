@@ -1,7 +1,11 @@
 /** What the benchmarks share: percentiles, the simulator in its own process, and small HTTP helpers. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { rankOf } from '../lib/campaign/order';
 import { prepareHome } from '../lib/playground/home';
+import type { ContactInput } from '../lib/schemas/store';
+import { EmbeddedStore } from '../lib/store/embedded';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -21,6 +25,31 @@ export function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
+}
+
+let clockTicks: number | undefined;
+
+/** Milliseconds per clock tick of /proc's CPU times (getconf CLK_TCK, usually 100 a second). */
+function msPerTick(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return 1000 / clockTicks;
+}
+
+/** The CPU time (user + system, every thread) process `pid` used so far, in ms, from /proc/<pid>/stat. */
+export function cpuMsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After the command name in parentheses (which may hold spaces): state, then 10 fields, then utime and stime.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * msPerTick();
+}
+
+/** The machine's CPU time so far, all cores, in ms: busy (not idle, not waiting for I/O) and in all. */
+export function machineCpuMs(): { busy: number; all: number } {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const t = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const all = t.reduce((a, b) => a + b, 0);
+  const idle = (t[3] ?? 0) + (t[4] ?? 0);
+  return { busy: (all - idle) * msPerTick(), all: all * msPerTick() };
 }
 
 export async function post(url: string, body: unknown): Promise<unknown> {
@@ -104,4 +133,72 @@ export async function setCampaignNumbers(url: string): Promise<void> {
   for (const [i, n] of CAMPAIGN_NUMBERS.entries()) {
     await fetch(`${url}/sim/numbers/${encodeURIComponent(n)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(campaignBehaviourOf(i)) });
   }
+}
+
+/** Stores `total` contacts of task `task` in the embedded store file `file`, each with one of CAMPAIGN_NUMBERS in turn. */
+export async function preloadContacts(file: string, total: number): Promise<void> {
+  const store = new EmbeddedStore({ file, durability: 'normal' });
+  await store.open();
+  const order = { by: 'none' as const, attrs: [] };
+  for (let i = 0; i < total; i += 10_000) {
+    const rows: ContactInput[] = Array.from({ length: Math.min(10_000, total - i) }, (_, k) => {
+      const c: ContactInput = { customerId: `c${i + k}`, numbers: [{ number: CAMPAIGN_NUMBERS[(i + k) % CAMPAIGN_NUMBERS.length] as string }] };
+      c.rank = rankOf(c, order);
+      return c;
+    });
+    await store.importContacts('task', rows, Date.now());
+  }
+  await store.close();
+}
+
+/** Polls `get` every 50 ms until it gives a value; fails after `timeoutMs`, naming `what`. */
+export async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The campaign benches' task settings apart from its name and nodes: all day, `rate` calls a second (interval 1 s). */
+export function pacedTask(rate: number): Record<string, unknown> {
+  return {
+    callerNumbers: ['+861058000000'],
+    timezone: 'UTC',
+    hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] },
+    intervalSec: 1,
+    callsAtATime: rate,
+    maxResponseSec: 20,
+  };
+}
+
+/**
+ * The campaign benches' flows: one task paced at `rate` calls a second (interval 1 s) over the simulators at `urls`
+ * (connections ast1, ast2..., Stasis application `app`; more than one: a trunk group of equal limits and weights), on
+ * the embedded store in `storeFile`; answered calls hear a notice, then are hung up.
+ */
+export function trunkGroupFlows(urls: string[], storeFile: string, rate: number, app: string): Record<string, unknown>[] {
+  const z = 'bench-tab';
+  const ids = urls.map((_, i) => `ast${i + 1}`);
+  return [
+    { id: z, type: 'tab', label: 'bench' },
+    ...urls.map((url, i) => ({ id: ids[i], type: 'callflow-asterisk', name: `sim-${i + 1}`, useSimulator: false, url, app, idleTimeoutSec: 60, maxChannels: 5000 })),
+    { id: 'store', type: 'callflow-store', name: 'bench store', backend: 'embedded', file: storeFile, durability: 'normal' },
+    {
+      id: 'task',
+      type: 'callflow-campaign',
+      name: 'bench',
+      connection: 'ast1',
+      store: 'store',
+      ...pacedTask(rate),
+      // One connection: the task as before trunk groups; more: equal limits and weights.
+      connections: ids.length > 1 ? ids.map((connection) => ({ connection, maxCalls: 0, weight: 1, callerNumbers: [] })) : [],
+    },
+    { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', x: 100, y: 100, wires: [['answer'], [], []] },
+    { id: 'answer', type: 'callflow-answer', z, onError: 'hangup', outputs: 1, x: 300, y: 100, wires: [['notice']] },
+    { id: 'notice', type: 'callflow-play', z, prompts: ['sound:hello-world'], bargeIn: false, repeat: 1, answer: true, onError: 'hangup', outputs: 1, x: 500, y: 100, wires: [['bye']] },
+    { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', x: 700, y: 100, wires: [] },
+  ];
 }

@@ -24,66 +24,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChildProcess } from 'node:child_process';
 import type { Dialer } from '../lib/campaign/dialer';
-import { rankOf } from '../lib/campaign/order';
-import type { ContactInput } from '../lib/schemas/store';
-import { EmbeddedStore } from '../lib/store/embedded';
 import { listCampaigns } from '../nodes/deployed/campaigns';
 import { listEngines } from '../nodes/deployed/engine';
-import { CAMPAIGN_NUMBERS, flag, ms, nodeRed, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
-
-function flows(urls: string[], storeFile: string, rate: number): Record<string, unknown>[] {
-  const z = 'bench-tab';
-  const ids = urls.map((_, i) => `ast${i + 1}`);
-  return [
-    { id: z, type: 'tab', label: 'bench' },
-    ...urls.map((url, i) => ({ id: ids[i], type: 'callflow-asterisk', name: `sim-${i + 1}`, useSimulator: false, url, app: 'callflow', idleTimeoutSec: 60, maxChannels: 5000 })),
-    { id: 'store', type: 'callflow-store', name: 'bench store', backend: 'embedded', file: storeFile, durability: 'normal' },
-    {
-      id: 'task',
-      type: 'callflow-campaign',
-      name: 'bench',
-      connection: 'ast1',
-      store: 'store',
-      callerNumbers: ['+861058000000'],
-      timezone: 'UTC',
-      hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] },
-      intervalSec: 1,
-      callsAtATime: rate,
-      maxResponseSec: 20,
-      // One connection: the task as before trunk groups; more: equal limits and weights.
-      connections: ids.length > 1 ? ids.map((connection) => ({ connection, maxCalls: 0, weight: 1, callerNumbers: [] })) : [],
-    },
-    { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', x: 100, y: 100, wires: [['answer'], [], []] },
-    { id: 'answer', type: 'callflow-answer', z, onError: 'hangup', outputs: 1, x: 300, y: 100, wires: [['notice']] },
-    { id: 'notice', type: 'callflow-play', z, prompts: ['sound:hello-world'], bargeIn: false, repeat: 1, answer: true, onError: 'hangup', outputs: 1, x: 500, y: 100, wires: [['bye']] },
-    { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', x: 700, y: 100, wires: [] },
-  ];
-}
-
-async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function preload(file: string, total: number): Promise<void> {
-  const store = new EmbeddedStore({ file, durability: 'normal' });
-  await store.open();
-  const order = { by: 'none' as const, attrs: [] };
-  for (let i = 0; i < total; i += 10_000) {
-    const rows: ContactInput[] = Array.from({ length: Math.min(10_000, total - i) }, (_, k) => {
-      const c: ContactInput = { customerId: `c${i + k}`, numbers: [{ number: CAMPAIGN_NUMBERS[(i + k) % CAMPAIGN_NUMBERS.length] as string }] };
-      c.rank = rankOf(c, order);
-      return c;
-    });
-    await store.importContacts('task', rows, Date.now());
-  }
-  await store.close();
-}
+import { flag, ms, nodeRed, preloadContacts, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary, trunkGroupFlows, waitFor } from './support';
 
 /** The pacing error over whole ticks (as bench/campaign). */
 function pacingError(ticks: { at: number; placed: number }[], rate: number): { rate: number; error: number } {
@@ -103,9 +46,9 @@ async function run(asterisks: number, opts: { seconds: number; rate: number; tal
     for (let i = 0; i < asterisks; i += 1) sims.push(await startSimulatorProcess(['--media-ms', String(opts.talkSec * 1000), '--app', 'callflow']));
     for (const { url } of sims) await setCampaignNumbers(url);
     const storeFile = path.join(dir, 'campaign.db');
-    await preload(storeFile, 50_000);
+    await preloadContacts(storeFile, 50_000);
     const credentials = Object.fromEntries(sims.map((_, i) => [`ast${i + 1}`, { username: 'asterisk', password: 'asterisk' }]));
-    await startEmbeddedNodeRed({ dir, flows: flows(sims.map((s) => s.url), storeFile, opts.rate), credentials, logLevel: 'error' });
+    await startEmbeddedNodeRed({ dir, flows: trunkGroupFlows(sims.map((s) => s.url), storeFile, opts.rate, 'callflow'), credentials, logLevel: 'error' });
     await waitFor('the connections', () => (listEngines().length === asterisks && listEngines().every((e) => e.status.state === 'connected') ? true : undefined));
     const campaign = await waitFor('the campaign', () => listCampaigns()[0]);
     const dialer: Dialer = await campaign.dialer(30_000);

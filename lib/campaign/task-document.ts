@@ -119,10 +119,18 @@ export class TaskDocument {
     return this.require();
   }
 
-  /** Writes the task's first document. */
+  /**
+   * Writes the task's first document. Another instance that found none at
+   * the same moment (Node-RED processes started together) may have written
+   * it first: that one is taken, as load() would have.
+   */
   async create(doc: CampaignDocument): Promise<void> {
     this.value = doc;
-    this.rev = await this.ctx.store().putDocument('campaign', this.ctx.campaignId, doc as unknown as Record<string, unknown>, 0, this.ctx.clock.now());
+    try {
+      this.rev = await this.ctx.store().putDocument('campaign', this.ctx.campaignId, doc as unknown as Record<string, unknown>, 0, this.ctx.clock.now());
+    } catch (err) {
+      if (!(err instanceof StoreError && err.kind === 'conflict') || !(await this.load())) throw err;
+    }
     this.delta = emptyCounters();
   }
 

@@ -3,7 +3,7 @@
  * The simulated Asterisk on its own:
  *   callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk]
  *                         [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow]
- *                         [--sounds [<lang>=]<dir>]... [--no-core-sounds]
+ *                         [--sounds [<lang>=]<dir>]... [--no-core-sounds] [--report-limit 1000]
  * --sounds adds the sound files of a directory (extra sounds, another language, your own prompts) to
  * Asterisk's core English sounds, which the simulator always has unless --no-core-sounds.
  * Prints where ARI answers and how to place a call; Ctrl-C stops it.
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from '../log';
 import { startSimulator } from './index';
 
-const USAGE = `usage: callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk] [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow] [--sounds [<lang>=]<dir>]... [--no-core-sounds] [--verbose]`;
+const USAGE = `usage: callflow-asterisk-sim [--port 8088] [--host 127.0.0.1] [--user asterisk] [--password asterisk] [--speed 1] [--media-ms <ms>] [--app callflow] [--sounds [<lang>=]<dir>]... [--no-core-sounds] [--report-limit 1000] [--verbose]`;
 
 async function main(): Promise<void> {
   let values;
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
         app: { type: 'string', default: 'callflow' },
         sounds: { type: 'string', multiple: true, default: [] },
         'no-core-sounds': { type: 'boolean', default: false },
+        'report-limit': { type: 'string', default: '1000' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -55,6 +56,11 @@ async function main(): Promise<void> {
     console.error(`--media-ms must be a number of ms >= 0, got ${values['media-ms']}\n${USAGE}`);
     process.exit(2);
   }
+  const reportLimit = Number(values['report-limit']);
+  if (!Number.isInteger(reportLimit) || reportLimit < 0) {
+    console.error(`--report-limit must be a whole number of reports >= 0, got ${values['report-limit']}\n${USAGE}`);
+    process.exit(2);
+  }
   const soundDirs: { language: string; dir: string }[] = [];
   for (const spec of values.sounds) {
     const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(spec);
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
     logger,
     coreSounds: !values['no-core-sounds'],
     soundDirs,
+    reportLimit,
     ...(mediaMs !== undefined ? { mediaMs } : {}),
   });
   console.log(`Simulated Asterisk: ARI at ${sim.url}/ari (user ${values.user}), speed ${speed}x, inbound calls go to Stasis(${values.app})`);

@@ -180,6 +180,26 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     assert.equal(await y.take(t0 + 4500, 8, pace), 0, 'nothing saved up: the budget was dropped');
   });
 
+  it('starts two instances at the same moment on a store without the task: one writes its document, the other takes it', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+    await db.store.importContacts('task-1', customers(settings, 40), clock.now());
+    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
+    // Both read the store before either writes (Node-RED processes started together): both find no task document.
+    const made = ['a', 'b'].map((name) => makeDialer({ id: 'task-1', worker: `dialer:task-1@${name}`, settings, store: db.store, view: pbx.view(), clock, coordinator: new Coordinator() }));
+    open.push(...made.map((m) => m.dialer));
+    const [a, b] = made.map((m) => m.dialer) as [Dialer, Dialer];
+    const started = await Promise.allSettled([a.start(), b.start()]);
+    assert.deepEqual(
+      started.map((s) => (s.status === 'rejected' ? String(s.reason) : s.status)),
+      ['fulfilled', 'fulfilled'],
+    );
+    await b.operate('start');
+    await clock.advance(WATCH_MS + 1000);
+    assert.equal(a.state, 'running', 'a follows the start made on b: both have the one task document');
+    const stored = await db.store.getDocument<{ state: string }>('campaign', 'task-1');
+    assert.equal(stored?.value.state, 'running');
+  });
+
   it("follows a state change made on another instance within the watch's period: suspend, resume, stop", async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
     await db.store.importContacts('task-1', customers(settings, 400), clock.now());

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type { CallReport, Simulator } from '../../lib/sim';
+import { SIM_CLI, startSimCli, stopSimCli } from '../support/sim-cli';
 import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
@@ -100,32 +100,44 @@ describe('simulator: scripting endpoints', function () {
 
 describe('simulator: command line', function () {
   it('starts, tells how to place a call, and stops on SIGINT', async function () {
-    const cli = path.resolve(__dirname, '../../lib/sim/cli.js');
-    const child = spawn(process.execPath, [cli, '--port', '0', '--speed', '100', '--app', 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /ARI at (http:\/\/[^/\s]+)\/ari/.exec(out);
-        if (m?.[1] && out.includes('Read it back')) resolve(m[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
+    const { child, url, out } = await startSimCli(['--port', '0', '--speed', '100', '--app', 'demo']);
     assert.match(out, /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/sim\/calls/);
     const res = await fetch(`${url}/sim/status`);
     assert.equal(((await res.json()) as Json).defaultApp, 'demo');
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    assert.equal(await exited, 0);
+    assert.equal(await stopSimCli(child), 0);
+  });
+
+  it('keeps the reports of the last --report-limit ended calls', async function () {
+    const { child, url } = await startSimCli(['--port', '0', '--speed', '100', '--app', 'demo', '--report-limit', '2']);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        // No client serves "demo": Stasis() fails and the call ends at once.
+        const placed = (await (await fetch(`${url}/sim/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: `+1555010${i}`, to: '100' }) })).json()) as { id: string };
+        await fetch(`${url}/sim/calls/${placed.id}/ended`);
+        ids.push(placed.id);
+      }
+      const kept = (await (await fetch(`${url}/sim/calls`)).json()) as { id: string }[];
+      assert.deepEqual(
+        kept.map((r) => r.id),
+        ids.slice(1),
+      );
+    } finally {
+      await stopSimCli(child);
+    }
   });
 
   it('refuses bad options with the usage line', async function () {
-    const cli = path.resolve(__dirname, '../../lib/sim/cli.js');
-    const child = spawn(process.execPath, [cli, '--speed', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    assert.equal(code, 2);
-    assert.match(err, /--speed must be a number > 0[\s\S]*usage: callflow-asterisk-sim/);
+    for (const [args, message] of [
+      [['--speed', '0'], /--speed must be a number > 0[\s\S]*usage: callflow-asterisk-sim/],
+      [['--report-limit', '2.5'], /--report-limit must be a whole number of reports >= 0, got 2.5[\s\S]*usage: callflow-asterisk-sim/],
+    ] as const) {
+      const child = spawn(process.execPath, [SIM_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 2);
+      assert.match(err, message);
+    }
   });
 });

@@ -3,7 +3,6 @@
  * when they are installed, what GET /sounds says about it, and sound sets a user adds from a directory.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { startSimulator } from '../../lib/sim';
 import { CORE_SOUNDS_EN, CORE_SOUNDS_EN_FORMAT } from '../../lib/sim/core-sounds-en';
 import { findLanguageDirectory, renderCatalogue } from '../../lib/sim/sound-catalogue';
 import { parseDescriptions, readSoundDirectory, wavInfo } from '../../lib/sim/sound-files';
+import { startSimCli, stopSimCli } from '../support/sim-cli';
 
 /** Where Debian's asterisk-core-sounds-en(-wav) installs the set, or an extracted copy named by the environment. */
 function installedCoreSounds(): string | undefined {
@@ -169,24 +169,12 @@ describe('simulator: sounds', function () {
 
   it('the command line adds a directory with --sounds and leaves the core set out with --no-core-sounds', async function () {
     fs.writeFileSync(path.join(dir, 'closed.wav'), wavWithList(800));
-    const cli = path.resolve(__dirname, '../../lib/sim/cli.js');
-    const child = spawn(process.execPath, [cli, '--port', '0', '--sounds', `en=${dir}`, '--no-core-sounds'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, url, out } = await startSimCli(['--port', '0', '--sounds', `en=${dir}`, '--no-core-sounds']);
     try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /ARI at (http:\/\/[^/\s]+)\/ari/.exec(out);
-          if (m?.[1]) resolve(m[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
       assert.match(out, /1 sounds \(en\) from /);
       assert.deepEqual((await ariGet(url, '/sounds')).body, [{ id: 'closed', formats: [{ language: 'en', format: 'slin' }] }]);
     } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGINT');
-      await exited;
+      await stopSimCli(child);
     }
   });
 });
