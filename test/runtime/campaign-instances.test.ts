@@ -37,7 +37,7 @@ import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import { MongoStore } from '../../lib/store/mongodb';
 import type { Store } from '../../lib/store/port';
-import { allContacts, completedCounters } from '../support/campaign-runtime';
+import { allContacts, assertEveryContactFinal, completedCounters } from '../support/campaign-runtime';
 
 const CONTACTS = 480;
 const RATE = 8;
@@ -283,15 +283,7 @@ for (const backend of BACKENDS) {
       }
       const contacts = await allContacts(after, 'task');
       await after.close();
-      assert.equal(contacts.length, CONTACTS);
-      for (const c of contacts) {
-        assert.equal(c.state, 'done', `${c.customerId}: ${JSON.stringify(c.attempts)}`);
-        assert.ok(c.result, `${c.customerId} has its one final result`);
-        assert.deepEqual(
-          c.attempts.map((x) => x.n),
-          c.attempts.map((_, i) => i + 1),
-        );
-      }
+      assertEveryContactFinal(contacts, CONTACTS);
       const calls = await outbound(known);
       const recorded = contacts.flatMap((c) => c.attempts.map((x) => x.callId)).filter((id): id is string => id !== undefined);
       assert.equal(new Set(recorded).size, recorded.length, 'no attempt recorded twice');

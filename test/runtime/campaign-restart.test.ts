@@ -18,7 +18,7 @@ import type { ContactInput } from '../../lib/schemas/store';
 import { startSimulator, type Simulator } from '../../lib/sim';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
-import { completedCounters } from '../support/campaign-runtime';
+import { assertEveryContactFinal, completedCounters } from '../support/campaign-runtime';
 
 const CONTACTS = 24;
 const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
@@ -125,15 +125,7 @@ describe('a campaign whose Node-RED is killed and started again', function () {
     await after.open();
     const contacts: StoredContact[] = (await after.pageContacts('task', { limit: 1000 })).items;
     await after.close();
-    assert.equal(contacts.length, CONTACTS);
-    for (const c of contacts) {
-      assert.equal(c.state, 'done', `${c.customerId}: ${JSON.stringify(c.attempts)}`);
-      assert.ok(c.result, `${c.customerId} has its one final result`);
-      assert.deepEqual(
-        c.attempts.map((a) => a.n),
-        c.attempts.map((_, i) => i + 1),
-      );
-    }
+    assertEveryContactFinal(contacts, CONTACTS);
     const calls = sim.asterisk.reportList().filter((r) => r.direction === 'outbound');
     const recorded = contacts.flatMap((c) => c.attempts.map((a) => a.callId)).filter((id): id is string => id !== undefined);
     assert.equal(new Set(recorded).size, recorded.length, 'no attempt recorded twice');

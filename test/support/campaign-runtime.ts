@@ -3,6 +3,7 @@
  * task (page by page), and, for the tests that run Node-RED processes, the
  * task's counters once the runtime's admin API says it completed.
  */
+import assert from 'node:assert/strict';
 import type { Store, StoredContact } from '../../lib/store/port';
 
 /** Every stored contact of a campaign, in the store's order. */
@@ -33,4 +34,18 @@ export function completedCounters(port: number, withinMs: number, everyMs = 200)
     };
     check();
   });
+}
+
+/** Every contact of a finished task: `count` of them, each done with its one final result and its attempts numbered 1, 2, ... once. */
+export function assertEveryContactFinal(contacts: readonly StoredContact[], count: number): void {
+  assert.equal(contacts.length, count);
+  for (const c of contacts) {
+    assert.equal(c.state, 'done', `${c.customerId}: ${JSON.stringify(c.attempts)}`);
+    assert.ok(c.result, `${c.customerId} has its one final result`);
+    assert.deepEqual(
+      c.attempts.map((x) => x.n),
+      c.attempts.map((_, i) => i + 1),
+      `${c.customerId}: attempts numbered once each`,
+    );
+  }
 }
