@@ -165,8 +165,21 @@ module.exports = {
   return { settings, added, missing };
 }
 
-/** A free TCP port on loopback (asked of the OS). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on loopback for a server started later (a Node-RED child
+ * process). Not one the OS picks for `listen(0)`: those come from the
+ * ephemeral range, which outgoing connections use too, so one made by any
+ * process between this check and the server's listen could hold the port
+ * ("port in use"). A random port below that range (Linux's
+ * ip_local_port_range), checked free by listening on it; the OS's pick if
+ * none of a few tries is free.
+ */
+export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; i < 20; i += 1) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, low - 10_000));
+    if (await listensOn(port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -174,6 +187,25 @@ export function freePort(): Promise<number> {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** The first port of the OS's ephemeral range (32768 where it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** Whether a server can listen on the loopback port now (it is closed again at once). */
+function listensOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
