@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { NumberBehaviour } from '../../lib/sim/script';
-import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
-import { campaignConfigs, seedRunningTask } from '../support/campaign-store';
+import { campaignConfigs, firstStoredContact, seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 
@@ -61,15 +60,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
 
   async function storedContact(storeFile: string): Promise<StoredContact> {
     await helper.unload();
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    try {
-      const contact = (await store.pageContacts('task', { limit: 10 })).items[0];
-      assert.ok(contact, 'the customer is in the store');
-      return contact;
-    } finally {
-      await store.close();
-    }
+    return firstStoredContact(storeFile);
   }
 
   it('hangup: a machine is hung up before the flow, the attempt fails with cause machine and AMDCAUSE as why', async function () {

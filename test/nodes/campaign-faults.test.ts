@@ -14,14 +14,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rankOf } from '../../lib/campaign/order';
-import type { ContactInput } from '../../lib/schemas/store';
 import { startSimulator, type Simulator } from '../../lib/sim';
 import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { CREDS, messages } from '../support/ivr';
 import { NODES, helper, useNodeRed } from '../support/node-red';
+import { seedRunningTask } from '../support/campaign-store';
 
 const CONTACTS = 8;
 const numberOf = (i: number): string => `+86139${String(i).padStart(8, '0')}`;
@@ -92,12 +91,7 @@ describe('campaign calls when Asterisk fails (Node-RED, simulated Asterisk)', fu
 
   async function campaignWithFault(fault: () => Promise<void>): Promise<{ contacts: StoredContact[]; counters: Record<string, number> | undefined }> {
     const storeFile = path.join(dir, 'campaign.db');
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    const rows: ContactInput[] = Array.from({ length: CONTACTS }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] }));
-    await store.importContacts('task', rows.map((r) => ({ ...r, rank: rankOf(r, { by: 'none', attrs: [] }) })), Date.now());
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'faults', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
-    await store.close();
+    await seedRunningTask(storeFile, { id: 'task', name: 'faults' }, Array.from({ length: CONTACTS }, (_, i) => ({ customerId: `c${i}`, number: numberOf(i) })));
     for (let i = 0; i < CONTACTS; i += 1) sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: answersAtOnce(i) ? 500 : 120_000 });
 
     await helper.load(NODES, flows(sim.url, storeFile), CREDS);

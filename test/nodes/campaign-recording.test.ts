@@ -13,13 +13,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rankOf } from '../../lib/campaign/order';
-import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { useAppServer } from '../support/app-server';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 import { RawAri, type EventLog } from '../support/raw-ari';
+import { firstStoredContact, seedRunningTask } from '../support/campaign-store';
 
 const NUMBER = '+8613900000002';
 type Json = Record<string, unknown>;
@@ -91,12 +90,7 @@ describe('recording campaign calls (Node-RED, simulated Asterisk)', function () 
   /** One customer due in a running task, in a store file of its own; loads the flows. */
   async function load(recordCalls: boolean | undefined, then: 'queue' | 'play'): Promise<string> {
     const storeFile = path.join(dir, 'campaign.db');
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    const row = { customerId: 'c1', numbers: [{ number: NUMBER }] };
-    await store.importContacts('task', [{ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) }], Date.now());
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'recorded', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
-    await store.close();
+    await seedRunningTask(storeFile, { id: 'task', name: 'recorded' }, [{ customerId: 'c1', number: NUMBER }]);
     await helper.load(NODES, flows(storeFile, recordCalls, then), CREDS);
     return storeFile;
   }
@@ -104,15 +98,7 @@ describe('recording campaign calls (Node-RED, simulated Asterisk)', function () 
   /** The contact as stored, once the flows are unloaded (the store file is Node-RED's until then). */
   async function storedContact(storeFile: string): Promise<StoredContact> {
     await helper.unload();
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    try {
-      const contact = (await store.pageContacts('task', { limit: 10 })).items[0];
-      assert.ok(contact, 'the customer is in the store');
-      return contact;
-    } finally {
-      await store.close();
-    }
+    return firstStoredContact(storeFile);
   }
 
   const recordingEvent = (type: string, name: string) => (e: Json): boolean => e.type === type && (e.recording as Json | undefined)?.name === name;

@@ -14,15 +14,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rankOf } from '../../lib/campaign/order';
 import { campaignReport } from '../../lib/campaign/report';
-import type { ContactInput } from '../../lib/schemas/store';
 import { startSimulator, type Simulator } from '../../lib/sim';
 import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { connected, messages, type CallMsg } from '../support/ivr';
 import { NODES, helper, useNodeRed } from '../support/node-red';
+import { seedRunningTask } from '../support/campaign-store';
+import { allContacts } from '../support/campaign-runtime';
 
 const CREDS = { a1: { username: 'asterisk', password: 'asterisk' }, a2: { username: 'asterisk', password: 'asterisk' } };
 const numberOf = (i: number): string => `+86139${String(i).padStart(8, '0')}`;
@@ -121,20 +121,17 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
   const outbound = (sim: Simulator): CallReport[] => sim.asterisk.reportList().filter((r) => r.direction === 'outbound');
 
   async function loadContacts(storeFile: string, count: number): Promise<void> {
-    const store = new EmbeddedStore({ file: storeFile });
-    await store.open();
-    const rows: ContactInput[] = Array.from({ length: count }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] }));
-    await store.importContacts('task', rows.map((r) => ({ ...r, rank: rankOf(r, { by: 'none', attrs: [] }) })), Date.now());
-    await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'trunks', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
-    await store.close();
+    await seedRunningTask(storeFile, { id: 'task', name: 'trunks' }, Array.from({ length: count }, (_, i) => ({ customerId: `c${i}`, number: numberOf(i) })));
   }
 
   async function storedContacts(storeFile: string): Promise<StoredContact[]> {
     const store = new EmbeddedStore({ file: storeFile });
     await store.open();
-    const items = (await store.pageContacts('task', { limit: 1000 })).items;
-    await store.close();
-    return items;
+    try {
+      return await allContacts(store, 'task');
+    } finally {
+      await store.close();
+    }
   }
 
   it("splits a campaign's calls over two Asterisks within each one's limit, records each attempt's connection, and uses the caller numbers bound to each", async function () {

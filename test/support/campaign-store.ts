@@ -2,8 +2,10 @@
  * A campaign's store as the node tests start it: an embedded store file holding one task, already running (so its
  * dialer dials at deploy), and its customers, each with one number.
  */
+import assert from 'node:assert/strict';
 import { rankOf } from '../../lib/campaign/order';
 import { EmbeddedStore } from '../../lib/store/embedded';
+import type { StoredContact } from '../../lib/store/port';
 
 export async function seedRunningTask(file: string, task: { id: string; name: string }, customers: { customerId: string; number: string }[]): Promise<void> {
   const store = new EmbeddedStore({ file });
@@ -12,6 +14,19 @@ export async function seedRunningTask(file: string, task: { id: string; name: st
     const rows = customers.map((c) => ({ customerId: c.customerId, numbers: [{ number: c.number }] }));
     await store.importContacts(task.id, rows.map((row) => ({ ...row, rank: rankOf(row, { by: 'none', attrs: [] }) })), Date.now());
     await store.putDocument('campaign', task.id, { state: 'running', changedAt: Date.now(), reason: 'start by test', name: task.name, counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
+  } finally {
+    await store.close();
+  }
+}
+
+/** The first contact of a task as stored in `file` (the caller unloads the flows first: the file is Node-RED's until then). */
+export async function firstStoredContact(file: string, task = 'task'): Promise<StoredContact> {
+  const store = new EmbeddedStore({ file });
+  await store.open();
+  try {
+    const contact = (await store.pageContacts(task, { limit: 10 })).items[0];
+    assert.ok(contact, 'the customer is in the store');
+    return contact;
   } finally {
     await store.close();
   }
