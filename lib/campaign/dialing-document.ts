@@ -63,7 +63,7 @@ export class DialingShare {
   private cached: { rev: number; value: DialingDocument } | undefined;
   /** What this dialer took from the budget and has not placed yet: less than a call (or `want` allowed no more). */
   private credit = 0;
-  /** Other dialers alive at the last heartbeat. */
+  /** Other dialers alive at the last heartbeat or take (a take reads the document too). */
   others = 0;
 
   constructor(private readonly ctx: DialingContext) {}
@@ -206,7 +206,7 @@ export class DialingShare {
     this.others = others;
   }
 
-  /** Whether no other dialer of the task was alive at the last heartbeat. */
+  /** Whether no other dialer of the task was alive at the last heartbeat or take. */
   get alone(): boolean {
     return this.others === 0;
   }
