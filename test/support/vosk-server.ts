@@ -1,10 +1,11 @@
 /**
  * A stand-in vosk-server for the tests of lib/speech/vosk.ts: a WebSocket server on localhost that records each
- * connection's headers and messages (text, or the size of binary ones) and answers each message as the test's
- * `answer` says (undefined: nothing; an answer to the eof is followed by a close, as asr_server.py does); `status`
+ * connection's headers and messages (text, or the size of binary ones) and when each came, and answers each message as
+ * the test's `answer` says (undefined: nothing; an answer to the eof is followed by a close, as asr_server.py does); `status`
  * refuses the handshake with that HTTP status.
  */
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -13,6 +14,8 @@ import { VOSK_EOF } from '../../lib/speech/vosk';
 export interface VoskSession {
   headers: IncomingMessage['headers'];
   messages: { text?: string; bytes?: number }[];
+  /** When each message came (performance.now()), in the order of `messages`. */
+  arrivals: number[];
   socket: WebSocket;
 }
 
@@ -21,6 +24,8 @@ export class VoskStandIn {
   readonly sessions: VoskSession[] = [];
   answer: (message: { text?: string; bytes?: number }, session: VoskSession) => string | Buffer | undefined = () => undefined;
   status = 0;
+  /** 'message' after each message is recorded (and answered). */
+  readonly events = new EventEmitter();
   private server: WebSocketServer | undefined;
 
   async start(): Promise<void> {
@@ -30,14 +35,16 @@ export class VoskStandIn {
       verifyClient: (_info, done) => (this.status ? done(false, this.status) : done(true)),
     });
     this.server.on('connection', (socket, req) => {
-      const session: VoskSession = { headers: req.headers, messages: [], socket };
+      const session: VoskSession = { headers: req.headers, messages: [], arrivals: [], socket };
       this.sessions.push(session);
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         const message = isBinary ? { bytes: data.length } : { text: data.toString('utf8') };
         session.messages.push(message);
+        session.arrivals.push(performance.now());
         const reply = this.answer(message, session);
         if (reply !== undefined) socket.send(reply);
         if (message.text === VOSK_EOF && reply !== undefined) socket.close(1000);
+        this.events.emit('message', session);
       });
     });
     await once(this.server, 'listening');
@@ -51,6 +58,11 @@ export class VoskStandIn {
   async session(n: number): Promise<VoskSession> {
     while (this.sessions.length < n) await once(this.server as WebSocketServer, 'connection');
     return this.sessions[n - 1] as VoskSession;
+  }
+
+  /** Resolves once the session has `n` audio (binary) messages. */
+  async audio(session: VoskSession, n: number): Promise<void> {
+    while (session.messages.filter((m) => m.bytes !== undefined).length < n) await once(this.events, 'message');
   }
 
   async stop(): Promise<void> {
