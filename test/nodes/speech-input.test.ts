@@ -244,6 +244,55 @@ describe('speech input (callflow-speech recogniser)', function () {
       assert.ok(!JSON.stringify(msg).includes('stt-key'));
     });
 
+    describe('with a Vosk server (stand-in): the speech streamed while the caller speaks', function () {
+      const vosk = new VoskStandIn();
+      before(async function () {
+        await vosk.start();
+      });
+      after(async function () {
+        await vosk.stop();
+      });
+      beforeEach(function () {
+        vosk.sessions.length = 0;
+      });
+      const VOSK = (): object => ({ id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 20 });
+
+      it('menu: a partial with words stops the prompt, the final result chooses; the audio came while the caller spoke', async function () {
+        let callId = '';
+        const duringSpeech: boolean[] = [];
+        vosk.answer = (m, session) => {
+          if (m.text?.includes('config')) return undefined;
+          if (m.text === '{"eof" : 1}') return JSON.stringify({ result: [{ word: 'i', conf: 1 }, { word: 'need', conf: 0.8 }, { word: 'help', conf: 0.6 }], text: 'i need help' });
+          duringSpeech.push(simulator().call(callId).report().said === undefined);
+          return JSON.stringify({ partial: session.messages.filter((x) => x.bytes !== undefined).length >= 3 ? 'i need' : '' });
+        };
+        await deploy(MENU, 4, VOSK());
+        const out = nextMessage<CallMsg>(node('out1'));
+        const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { wait: 200 }, { say: 1500 }, { wait: 60_000 }] });
+        callId = call.id;
+        const msg = await out;
+        assert.deepEqual(msg.payload, { outcome: 'option', key: '2', label: 'support', attempts: 1, spoken: { text: 'i need help', confidence: 0.8 } });
+        assert.equal(msg.call.vars.speechText, 'i need help');
+        assert.deepEqual(call.report().heard.map((h) => h.outcome), ['stopped'], 'the prompt was stopped');
+        assert.equal(duringSpeech[0], true, 'the first 0.2 s reached the server while the caller was speaking');
+        assert.deepEqual(JSON.parse((await vosk.session(1)).messages[0]?.text ?? '').config.phrase_list, ['sales', 'buy something', 'support', 'help', '[unk]']);
+        assert.deepEqual(leftovers(), []);
+      });
+
+      it('collect: the server failing mid-speech is the error output with its reason, nothing left', async function () {
+        vosk.answer = (m, session) => {
+          if (m.bytes !== undefined && session.messages.filter((x) => x.bytes !== undefined).length === 2) session.socket.close(1011, 'out of memory');
+          return m.bytes !== undefined ? '{"partial":""}' : undefined;
+        };
+        await deploy(COLLECT, 4, VOSK());
+        const caught = nextMessage<CallMsg & { error: { message: string } }>(node('out3'));
+        simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 5000 }, { wait: 60_000 }] });
+        const msg = await caught;
+        assert.match(msg.error.message, /^vosk recogniser \(ws:\/\/127\.0\.0\.1:\d+\) closed the connection before its final result \(code 1011: out of memory\)$/);
+        assert.deepEqual(leftovers(), []);
+      });
+    });
+
     describe('with the local recogniser (pocketsphinx) on espeak-ng\'s voice', function () {
       const LOCAL = { id: 'sp', type: 'callflow-speech', provider: 'local', recognizer: 'pocketsphinx', sttMaxSec: 20 };
       /** A WAV of what espeak-ng says, for the scripted caller (the simulator hears it at 8 kHz, as a telephone line). */
