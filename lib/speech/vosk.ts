@@ -89,13 +89,22 @@ export class VoskRecogniser implements Recogniser {
     const empty = beforeRecognition(request.audio, this.maxAudioMs, this.shown);
     if (empty) return empty;
     const { audio, ...rest } = request;
-    const stream = this.stream({ ...rest, rate: audio.rate });
+    const stream = this.open({ ...rest, rate: audio.rate }, (task, signal) => this.slots.run(task, signal));
     stream.push(audio.samples);
     return stream.end();
   }
 
-  /** A recognition fed as the caller speaks: one connection, opened now (once a slot is free). */
+  /**
+   * A recognition fed as the caller speaks: one connection, opened now. Not held back by `concurrency`, which bounds
+   * whole utterances sent at once (a burst of decoding for the server): a streamed caller's audio reaches the server
+   * no faster than they speak, so the server's load from streams is the callers speaking at once, and a stream kept
+   * waiting would only make its caller's answer late.
+   */
   stream(request: StreamRequest): RecognitionStream {
+    return this.open(request, (task) => task());
+  }
+
+  private open(request: StreamRequest, inSlot: VoskConnection['inSlot']): VoskStream {
     const connection: VoskConnection = {
       url: this.url,
       apiKey: this.options.apiKey,
@@ -104,7 +113,7 @@ export class VoskRecogniser implements Recogniser {
       maxAudioMs: this.maxAudioMs,
       maxMessageBytes: this.maxMessageBytes,
       phrases: phraseList(request),
-      inSlot: (task, signal) => this.slots.run(task, signal),
+      inSlot,
     };
     return new VoskStream(connection, request);
   }

@@ -131,6 +131,7 @@ describe('vosk recogniser (stand-in WebSocket server)', function () {
   describe('streamed while the caller speaks', function () {
     /** 20 ms frames of a tone at the rate, as lib/media gives them. */
     const frames = (ms: number, rate = 16000): Int16Array[] => Array.from({ length: ms / 20 }, () => new Int16Array((rate * 20) / 1000).map((_, i) => Math.round(6000 * Math.sin(i / 5))));
+    const second400 = (): Pcm => ({ rate: 16000, samples: second.samples.slice(0, 6400) });
     /** What a stream tells: words, failures (`failed` settles at the first). */
     const events = (): { words: string[]; failures: SpeechError[]; failed: Promise<void>; request: Omit<StreamRequest, 'rate'> } => {
       const words: string[] = [];
@@ -229,19 +230,32 @@ describe('vosk recogniser (stand-in WebSocket server)', function () {
       assert.deepEqual(e.failures, []);
     });
 
-    it('more streams than the recognitions at once: the next waits for a slot, holding its audio, then sends it', async function () {
+    it('At once bounds whole utterances (the next waits for its turn, holding its audio), not streams (fed in real time)', async function () {
       server.answer = (m) => (m.text?.includes('config') ? undefined : m.text === VOSK_EOF ? '{"text":"yes"}' : '{"partial":""}');
       const r = recogniser({ concurrency: 1 });
+      // Two callers speaking at once: both connected before either ends.
       const first = r.stream({ language: 'en', rate: 16000 });
       const second = r.stream({ language: 'en', rate: 16000 });
-      for (const f of frames(400)) second.push(f);
       for (const f of frames(200)) first.push(f);
-      const s1 = await server.session(1);
-      await server.audio(s1, 1);
-      assert.equal(server.sessions.length, 1, 'the second waits');
-      assert.deepEqual(await first.end(), { text: 'yes', confidence: null });
-      assert.deepEqual(await second.end(), { text: 'yes', confidence: null });
-      assert.deepEqual((await server.session(2)).messages.slice(1), [{ bytes: 6400 }, { bytes: 6400 }, { text: VOSK_EOF }]);
+      for (const f of frames(200)) second.push(f);
+      await server.audio(await server.session(1), 1);
+      await server.audio(await server.session(2), 1);
+      assert.deepEqual(await Promise.all([first.end(), second.end()]), [{ text: 'yes', confidence: null }, { text: 'yes', confidence: null }]);
+      // Two whole utterances: the second connects once the first is done.
+      server.sessions.length = 0;
+      let connectedBeforeFirstEof = 0;
+      server.answer = (m) => {
+        if (m.text?.includes('config')) return undefined;
+        if (m.text === VOSK_EOF) {
+          if (server.sessions.length === 1) connectedBeforeFirstEof = 1;
+          return '{"text":"yes"}';
+        }
+        return '{"partial":""}';
+      };
+      const both = await Promise.all([r.recognise({ audio: second400(), language: 'en' }), r.recognise({ audio: second400(), language: 'en' })]);
+      assert.deepEqual(both, [{ text: 'yes', confidence: null }, { text: 'yes', confidence: null }]);
+      assert.equal(connectedBeforeFirstEof, 1, 'the second waited for the first');
+      assert.deepEqual(server.sessions[1]?.messages.slice(1), [{ bytes: 6400 }, { bytes: 6400 }, { text: VOSK_EOF }], 'its audio, held, then sent');
     });
   });
 });
