@@ -12,7 +12,7 @@ import type { MediaSettings } from '../../lib/media/path';
 import { VOSK_EOF, VoskRecogniser } from '../../lib/speech/vosk';
 import { speechError } from '../support/speech';
 import { inbound, rig, type Rig } from '../support/telephony';
-import { VoskStandIn, type VoskSession } from '../support/vosk-server';
+import { VoskStandIn, configOf, type VoskSession } from '../support/vosk-server';
 
 const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16' };
 
@@ -69,7 +69,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     assert.equal(afterSpeech[0], false, 'the first 0.2 s reached the server while the caller was still speaking');
     assert.ok(afterSpeech.filter((after) => !after).length >= 2, `audio messages during the speech: ${afterSpeech.join(',')}`);
     assert.equal(s.messages.at(-1)?.text, VOSK_EOF);
-    assert.equal(JSON.parse(s.messages[0]?.text ?? '').config.sample_rate, 16000);
+    assert.equal(configOf(s).sample_rate, 16000);
     assert.equal(server.sessions.length, 1);
     onlyTheCall(id);
   });
@@ -148,7 +148,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     const result = await hear(r.conn, id, { recogniser: recogniser(), media: { ...media, format: 'ulaw' }, language: 'en', digits: true, signal: new AbortController().signal, log: r.log });
     assert.equal(result.outcome === 'recognised' && result.text, 'two');
     const s = await server.session(1);
-    assert.equal(JSON.parse(s.messages[0]?.text ?? '').config.sample_rate, 8000);
+    assert.equal(configOf(s).sample_rate, 8000);
     assert.equal(s.messages[1]?.bytes, 3200, '0.2 s at 8 kHz');
     onlyTheCall(id);
   });

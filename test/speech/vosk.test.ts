@@ -14,7 +14,7 @@ import { VOSK_EOF, VoskRecogniser, voskUrl } from '../../lib/speech/vosk';
 import { MAX_AHEAD } from '../../lib/speech/vosk-stream';
 import type { Pcm } from '../../lib/speech/wav';
 import { speechError } from '../support/speech';
-import { VoskStandIn, type VoskSession } from '../support/vosk-server';
+import { VoskStandIn, configOf, type VoskSession } from '../support/vosk-server';
 
 /** One second at 16 kHz: five messages of 0.2 s. */
 const second: Pcm = { rate: 16000, samples: new Int16Array(16000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
@@ -163,7 +163,7 @@ describe('vosk recogniser (stand-in WebSocket server)', function () {
       assert.deepEqual(await stream.end(), { text: 'support', confidence: 0.8 });
       assert.deepEqual(s.messages.slice(4), [{ bytes: 3200 }, { text: VOSK_EOF }], 'the rest, shorter, then the eof');
       assert.deepEqual(e.words, ['sup port', 'sup port'], 'the third and fourth partials: no words in an empty one or in [unk]');
-      assert.deepEqual(JSON.parse(s.messages[0]?.text ?? '').config.phrase_list, ['support', '[unk]']);
+      assert.deepEqual(configOf(s).phrase_list, ['support', '[unk]']);
       assert.deepEqual(e.failures, []);
     });
 
@@ -173,7 +173,7 @@ describe('vosk recogniser (stand-in WebSocket server)', function () {
       for (const f of frames(400, 8000)) stream.push(f);
       assert.deepEqual(await stream.end(), { text: 'two', confidence: null });
       const s = await server.session(1);
-      assert.equal(JSON.parse(s.messages[0]?.text ?? '').config.sample_rate, 8000);
+      assert.equal(configOf(s).sample_rate, 8000);
       assert.deepEqual(s.messages.slice(1), [{ bytes: 3200 }, { bytes: 3200 }, { text: VOSK_EOF }]);
     });
 

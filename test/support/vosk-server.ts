@@ -71,3 +71,8 @@ export class VoskStandIn {
   }
 }
 
+
+/** The config a session began with (its first message), as the tests read it. */
+export function configOf(session: VoskSession | undefined): { sample_rate?: number; phrase_list?: string[] } {
+  return (JSON.parse(session?.messages[0]?.text ?? '{}') as { config?: { sample_rate?: number; phrase_list?: string[] } }).config ?? {};
+}
