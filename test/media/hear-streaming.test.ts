@@ -11,40 +11,17 @@ import { hear } from '../../lib/ivr/hear';
 import type { MediaSettings } from '../../lib/media/path';
 import { VOSK_EOF, VoskRecogniser } from '../../lib/speech/vosk';
 import { speechError } from '../support/speech';
-import { inbound, rig, type Rig } from '../support/telephony';
-import { VoskStandIn, configOf, type VoskSession } from '../support/vosk-server';
+import { useHearing } from '../support/hearing';
+import { configOf, useVoskStandIn, type VoskSession } from '../support/vosk-server';
 
 const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16' };
 
 describe('hearing a caller with a streaming recogniser (simulated Asterisk, stand-in vosk-server)', function () {
-  const server = new VoskStandIn();
-  let r: Rig;
-  before(async function () {
-    await server.start();
-  });
-  after(async function () {
-    await server.stop();
-  });
-  beforeEach(async function () {
-    server.sessions.length = 0;
-    server.status = 0;
-    r = await rig({ sim: { speed: 20 } });
-  });
-  afterEach(async function () {
-    await r.close();
-  });
-
-  async function answeredCall(script: NonNullable<Parameters<typeof inbound>[1]>['script']): Promise<string> {
-    const id = await inbound(r, { from: '+15550100', to: '100', script });
-    await r.conn.answer(id);
-    return id;
-  }
+  const server = useVoskStandIn();
+  const hearing = useHearing();
+  const { answeredCall, onlyTheCall } = hearing;
   const recogniser = (): VoskRecogniser => new VoskRecogniser({ url: server.url, apiKey: '' });
   const audioCount = (s: VoskSession): number => s.messages.filter((m) => m.bytes !== undefined).length;
-  const onlyTheCall = (id: string): void => {
-    assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id], 'the snoop and external media channels are gone');
-    assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'the bridge is gone');
-  };
   /** A prompt that never ends (the test decides). */
   const playing = (): Promise<void> => new Promise<void>(() => undefined);
 
@@ -55,12 +32,12 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     server.answer = (m) => {
       if (m.text?.includes('config')) return undefined;
       if (m.text === VOSK_EOF) return JSON.stringify({ result: [{ word: 'sales', conf: 0.9 }, { word: 'please', conf: 0.7 }], text: 'sales please' });
-      afterSpeech.push(r.sim.call(id).report().said !== undefined);
+      afterSpeech.push(hearing.r.sim.call(id).report().said !== undefined);
       return '{"partial":"sales"}';
     };
     id = await answeredCall([{ wait: 500 }, { say: 2000 }, { wait: 60_000 }]);
     let started = 0;
-    const result = await hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', phrases: ['sales'], onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: r.log });
+    const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', phrases: ['sales'], onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome, 'recognised');
     assert.equal(result.text, 'sales please');
     assert.equal(result.confidence, 0.8);
@@ -84,7 +61,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     };
     const id = await answeredCall([{ wait: 300 }, { say: 2000 }, { wait: 60_000 }]);
     const wordsAtBargeIn: boolean[] = [];
-    const result = await hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', armed: playing(), onSpeechStart: () => wordsAtBargeIn.push(session.heardWords), signal: new AbortController().signal, log: r.log });
+    const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', armed: playing(), onSpeechStart: () => wordsAtBargeIn.push(session.heardWords), signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome === 'recognised' && result.text, 'support');
     assert.deepEqual(wordsAtBargeIn, [true], 'the prompt stopped once, at the first partial with words, not at the start of speech');
     onlyTheCall(id);
@@ -99,7 +76,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     };
     const id = await answeredCall([{ wait: 300 }, { say: 500 }, { wait: 2000 }, { say: 1200 }, { wait: 60_000 }]);
     let started = 0;
-    const result = await hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', armed: playing(), onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: r.log });
+    const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', armed: playing(), onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome === 'recognised' && result.text, 'yes');
     assert.equal(server.sessions.length, 2, 'one connection per utterance');
     assert.equal(started, 1, 'the noise did not stop the prompt; the answer did');
@@ -113,10 +90,10 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     };
     const id = await answeredCall([{ wait: 300 }, { say: 30_000 }]);
     await assert.rejects(
-      hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: r.log }),
+      hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: hearing.r.log }),
       speechError('unavailable', /^vosk recogniser \(ws:\/\/127\.0\.0\.1:\d+\) closed the connection before its final result \(code 1011: model crashed\)$/),
     );
-    assert.equal(r.sim.call(id).report().said, undefined, 'the caller is still speaking');
+    assert.equal(hearing.r.sim.call(id).report().said, undefined, 'the caller is still speaking');
     onlyTheCall(id);
   });
 
@@ -127,25 +104,25 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     server.answer = (m, s) => {
       if (m.bytes !== undefined && audioCount(s) === 3) {
         closed = once(s.socket, 'close');
-        r.sim.call(id).hangup(16);
+        hearing.r.sim.call(id).hangup(16);
         call.abort();
       }
       return m.bytes !== undefined ? '{"partial":"sales"}' : undefined;
     };
     id = await answeredCall([{ wait: 300 }, { say: 30_000 }]);
-    const result = await hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: call.signal, log: r.log });
+    const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: call.signal, log: hearing.r.log });
     assert.deepEqual(result, { outcome: 'hangup' });
     await closed;
     const s = await server.session(1);
     assert.ok(!s.messages.some((m) => m.text === VOSK_EOF), 'no eof');
-    assert.deepEqual(r.sim.asterisk.channelList(), []);
-    assert.deepEqual(r.sim.asterisk.bridgeList(), []);
+    assert.deepEqual(hearing.r.sim.asterisk.channelList(), []);
+    assert.deepEqual(hearing.r.sim.asterisk.bridgeList(), []);
   });
 
   it('a ulaw call streams its 8 kHz audio as it comes and says so', async function () {
     server.answer = (m) => (m.text?.includes('config') ? undefined : m.text === VOSK_EOF ? '{"text":"two"}' : '{"partial":"two"}');
     const id = await answeredCall([{ wait: 300 }, { say: 800 }, { wait: 60_000 }]);
-    const result = await hear(r.conn, id, { recogniser: recogniser(), media: { ...media, format: 'ulaw' }, language: 'en', digits: true, signal: new AbortController().signal, log: r.log });
+    const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media: { ...media, format: 'ulaw' }, language: 'en', digits: true, signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome === 'recognised' && result.text, 'two');
     const s = await server.session(1);
     assert.equal(configOf(s).sample_rate, 8000);

@@ -13,7 +13,7 @@ import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, typ
 import { NODES, helper, loggedText, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
 import { useAppServer } from '../support/app-server';
 import { needsEngines } from '../support/speech';
-import { VoskStandIn, configOf } from '../support/vosk-server';
+import { VoskStandIn, configOf, useVoskStandIn } from '../support/vosk-server';
 import { EspeakEngine } from '../../lib/speech/espeak';
 import { encodeWav, resample } from '../../lib/speech/wav';
 
@@ -245,16 +245,7 @@ describe('speech input (callflow-speech recogniser)', function () {
     });
 
     describe('with a Vosk server (stand-in): the speech streamed while the caller speaks', function () {
-      const vosk = new VoskStandIn();
-      before(async function () {
-        await vosk.start();
-      });
-      after(async function () {
-        await vosk.stop();
-      });
-      beforeEach(function () {
-        vosk.sessions.length = 0;
-      });
+      const vosk = useVoskStandIn();
       const VOSK = (): object => ({ id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 20 });
 
       it('menu: a partial with words stops the prompt, the final result chooses; the audio came while the caller spoke', async function () {

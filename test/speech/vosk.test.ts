@@ -14,7 +14,7 @@ import { VOSK_EOF, VoskRecogniser, voskUrl } from '../../lib/speech/vosk';
 import { MAX_AHEAD } from '../../lib/speech/vosk-stream';
 import type { Pcm } from '../../lib/speech/wav';
 import { speechError } from '../support/speech';
-import { VoskStandIn, configOf, type VoskSession } from '../support/vosk-server';
+import { configOf, useVoskStandIn, type VoskSession } from '../support/vosk-server';
 
 /** One second at 16 kHz: five messages of 0.2 s. */
 const second: Pcm = { rate: 16000, samples: new Int16Array(16000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
@@ -29,16 +29,8 @@ const voskLike = (message: { text?: string; bytes?: number }, session: VoskSessi
 };
 
 describe('vosk recogniser (stand-in WebSocket server)', function () {
-  const server = new VoskStandIn();
-  before(async function () {
-    await server.start();
-  });
-  after(async function () {
-    await server.stop();
-  });
+  const server = useVoskStandIn();
   beforeEach(function () {
-    server.sessions.length = 0;
-    server.status = 0;
     server.answer = voskLike;
   });
   const recogniser = (extra: Partial<ConstructorParameters<typeof VoskRecogniser>[0]> = {}): VoskRecogniser => new VoskRecogniser({ url: server.url, apiKey: 'vosk-secret', ...extra });

@@ -76,3 +76,20 @@ export class VoskStandIn {
 export function configOf(session: VoskSession | undefined): { sample_rate?: number; phrase_list?: string[] } {
   return (JSON.parse(session?.messages[0]?.text ?? '{}') as { config?: { sample_rate?: number; phrase_list?: string[] } }).config ?? {};
 }
+
+/** A stand-in for the describe block around it: started before, stopped after, its sessions and refusal cleared before each test. */
+export function useVoskStandIn(): VoskStandIn {
+  const server = new VoskStandIn();
+  before(async function () {
+    await server.start();
+  });
+  after(async function () {
+    await server.stop();
+  });
+  beforeEach(function () {
+    server.sessions.length = 0;
+    server.status = 0;
+    server.answer = () => undefined;
+  });
+  return server;
+}
