@@ -5,6 +5,7 @@
  * said, barge-in over the prompt, keys still working, silence, a caller hanging up while speaking, a failing recogniser.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -267,6 +268,29 @@ describe('speech input (callflow-speech recogniser)', function () {
         assert.deepEqual(call.report().heard.map((h) => h.outcome), ['stopped'], 'the prompt was stopped');
         assert.equal(duringSpeech[0], true, 'the first 0.2 s reached the server while the caller was speaking');
         assert.deepEqual(configOf(await vosk.session(1)).phrase_list, ['sales', 'buy something', 'support', 'help', '[unk]']);
+        assert.deepEqual(leftovers(), []);
+      });
+
+      it('the element closing mid-speech (a deploy): the connection dropped without an eof, the listening torn down', async function () {
+        let unloading: Promise<void> | undefined;
+        let closed: Promise<unknown> | undefined;
+        vosk.answer = (m, session) => {
+          if (m.bytes !== undefined && !unloading) {
+            closed = once(session.socket, 'close');
+            unloading = helper.unload();
+          }
+          return m.bytes !== undefined ? '{"partial":""}' : undefined;
+        };
+        // 60 s of speech at most (3 s of the test's time): the speech goes on when the flow stops.
+        await deploy({ ...MENU, speechMaxSec: 60 }, 4, VOSK());
+        const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 120_000 }] });
+        const s = await vosk.session(1);
+        await vosk.audio(s, 1);
+        await unloading;
+        await closed;
+        assert.ok(!s.messages.some((m) => m.text === '{"eof" : 1}'), 'no eof');
+        // The element hangs the call up once its listening is torn down (the call cannot go on through it).
+        await call.ended();
         assert.deepEqual(leftovers(), []);
       });
 
