@@ -249,24 +249,21 @@ describe('speech input (callflow-speech recogniser)', function () {
       const vosk = useVoskStandIn();
       const VOSK = (): object => ({ id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 20 });
 
-      it('menu: a partial with words stops the prompt, the final result chooses; the audio came while the caller spoke', async function () {
-        let callId = '';
-        const duringSpeech: boolean[] = [];
+      // When the audio reaches the server (while the caller speaks) is test/media/hear-streaming.test.ts's: here the
+      // simulator runs 20 times real time, too fast to compare with on a busy machine.
+      it('menu: a partial with words stops the prompt, the final result chooses', async function () {
         vosk.answer = (m, session) => {
           if (m.text?.includes('config')) return undefined;
           if (m.text === '{"eof" : 1}') return JSON.stringify({ result: [{ word: 'i', conf: 1 }, { word: 'need', conf: 0.8 }, { word: 'help', conf: 0.6 }], text: 'i need help' });
-          duringSpeech.push(simulator().call(callId).report().said === undefined);
           return JSON.stringify({ partial: session.messages.filter((x) => x.bytes !== undefined).length >= 3 ? 'i need' : '' });
         };
         await deploy(MENU, 4, VOSK());
         const out = nextMessage<CallMsg>(node('out1'));
         const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { wait: 200 }, { say: 1500 }, { wait: 60_000 }] });
-        callId = call.id;
         const msg = await out;
         assert.deepEqual(msg.payload, { outcome: 'option', key: '2', label: 'support', attempts: 1, spoken: { text: 'i need help', confidence: 0.8 } });
         assert.equal(msg.call.vars.speechText, 'i need help');
         assert.deepEqual(call.report().heard.map((h) => h.outcome), ['stopped'], 'the prompt was stopped');
-        assert.equal(duringSpeech[0], true, 'the first 0.2 s reached the server while the caller was speaking');
         assert.deepEqual(configOf(await vosk.session(1)).phrase_list, ['sales', 'buy something', 'support', 'help', '[unk]']);
         assert.deepEqual(leftovers(), []);
       });

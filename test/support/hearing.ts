@@ -1,6 +1,6 @@
 /**
  * What the tests of hearing a caller share (test/media/listen.test.ts, hear-streaming.test.ts): a simulated Asterisk
- * and a connection per test at 20 times real time, an answered inbound call with its script, and the check that the
+ * and a connection per test (`speed` times real time), an answered inbound call with its script, and the check that the
  * listening left nothing behind but the call.
  */
 import assert from 'node:assert/strict';
@@ -15,10 +15,10 @@ export interface Hearing {
   onlyTheCall: (id: string) => void;
 }
 
-export function useHearing(): Hearing {
+export function useHearing(speed = 20): Hearing {
   let current: Rig | undefined;
   beforeEach(async function () {
-    current = await rig({ sim: { speed: 20 } });
+    current = await rig({ sim: { speed } });
   });
   afterEach(async function () {
     await current?.close();
