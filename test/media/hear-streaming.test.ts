@@ -18,9 +18,9 @@ const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1'
 
 describe('hearing a caller with a streaming recogniser (simulated Asterisk, stand-in vosk-server)', function () {
   const server = useVoskStandIn();
-  // 4 times real time: what the server received is compared with when the caller stopped speaking, so a busy
-  // machine's pause must not let the simulated caller finish before the audio said meanwhile has travelled.
-  const hearing = useHearing(4);
+  // What the server received is compared with when the caller stopped speaking: at 4 times real time a busy
+  // machine's pause does not let the simulated caller finish before the audio said meanwhile has travelled.
+  const hearing = useHearing();
   const { answeredCall, onlyTheCall } = hearing;
   const recogniser = (): VoskRecogniser => new VoskRecogniser({ url: server.url, apiKey: '' });
   const audioCount = (s: VoskSession): number => s.messages.filter((m) => m.bytes !== undefined).length;
