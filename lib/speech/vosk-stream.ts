@@ -273,7 +273,7 @@ export class VoskStream implements RecognitionStream {
 }
 
 /** One answer into what was heard: a problem when it is not one of the protocol's shapes, else the words it says. */
-export function read(text: string, heard: Heard): { problem?: string; words?: string } {
+function read(text: string, heard: Heard): { problem?: string; words?: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

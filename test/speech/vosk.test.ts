@@ -169,13 +169,15 @@ describe('vosk recogniser (stand-in WebSocket server)', function () {
       assert.deepEqual(s.messages.slice(1), [{ bytes: 3200 }, { bytes: 3200 }, { text: VOSK_EOF }]);
     });
 
-    it(`a server that falls behind: at most ${MAX_AHEAD} messages wait for its answers, the rest here; no answer within the timeout fails it at once`, async function () {
+    it(`a server that falls behind: at most ${MAX_AHEAD} messages wait for its answers, the rest here; no answer within the timeout fails it at once and drops the connection`, async function () {
       server.answer = () => undefined;
       const e = events();
       const stream = recogniser({ timeoutMs: 400 }).stream({ ...e.request, rate: 16000 });
       for (const f of frames(3000)) stream.push(f);
       const s = await server.session(1);
+      const closed = once(s.socket, 'close');
       await e.failed;
+      await closed;
       speechError('timeout', /^vosk recogniser \(ws:\/\/127\.0\.0\.1:\d+\) did not answer within 400 ms$/)(e.failures[0]);
       assert.equal(s.messages.filter((m) => m.bytes !== undefined).length, MAX_AHEAD, 'only the messages ahead were sent');
       await assert.rejects(stream.end(), speechError('timeout', /did not answer within 400 ms/));
