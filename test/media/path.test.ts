@@ -9,6 +9,7 @@ import { createSocket } from 'node:dgram';
 import { AriConnection } from '../../lib/ari/connection';
 import type { Reconciliation } from '../../lib/ari/port';
 import { CallRegistry } from '../../lib/call/registry';
+import { RtpEndpoint } from '../../lib/media/endpoint';
 import { openMediaPath, sweepMediaBridges, type MediaPath, type MediaSettings } from '../../lib/media/path';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
@@ -88,6 +89,7 @@ describe('media path (simulated Asterisk)', function () {
     const id = await answeredCall();
     const ac = new AbortController();
     const { path } = await open(id, 'listen', ac.signal);
+    assert.ok(path.endpoint instanceof RtpEndpoint);
     const port = path.endpoint.local!.port;
     ac.abort();
     const ended = new Promise<string>((resolve) => path.onEnded(resolve));
