@@ -112,6 +112,8 @@ export interface TransferEntry {
 export interface ExternalMediaReport {
   channelId: string;
   format: string;
+  /** websocket for a WebSocket channel (chan_websocket); absent for RTP. */
+  transport?: 'websocket';
   /** What it sent to external_host: the call's audio. */
   sent: { packets: number; bytes: number };
   /** What came back from the application (RTP packets with the channel's payload type): audio sent to the call. */
