@@ -103,7 +103,9 @@ export class WebSocketEndpoint {
       const onAbort = (): void => fail('the call ended');
       signal.addEventListener('abort', onAbort, { once: true });
       ws.on('unexpected-response', (_req, res) => fail(`Asterisk refused the media WebSocket ${where}: HTTP ${res.statusCode ?? '?'}${res.statusCode === 404 ? ' (no such connection id)' : res.statusCode === 409 ? ' (already connected)' : ''}`));
-      ws.on('error', (err) => {
+      let oversized = false;
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') oversized = true;
         if (!settled) fail(`media WebSocket ${where} failed: ${err.message}`);
         else this.options.log.debug(`media WebSocket ${where}: ${err.message}`);
       });
@@ -138,7 +140,7 @@ export class WebSocketEndpoint {
         else if (!this.closed) {
           this.closed = true;
           this.pacer.close();
-          const why = code === 1009 ? `Asterisk sent a media message over ${this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE} bytes` : `the media WebSocket closed (code ${code}${reason.length > 0 ? ` ${shown(reason.toString('utf8'))}` : ''})`;
+          const why = oversized || code === 1009 ? `Asterisk sent a media message over ${this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE} bytes` : `the media WebSocket closed (code ${code}${reason.length > 0 ? ` ${shown(reason.toString('utf8'))}` : ''})`;
           this.options.onClosed?.(why);
         }
       });
