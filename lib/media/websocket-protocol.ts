@@ -54,7 +54,7 @@ export function parseControlMessage(text: string, key: 'event' | 'command' = 'ev
   const tokens = trimmed.split(' ');
   const name = tokens[0] ?? '';
   if (!NAME.test(name)) return { ok: false, error: `control message does not start with an event name: ${JSON.stringify(trimmed.slice(0, 40))}` };
-  const fields: Record<string, ControlValue> = {};
+  const fields: Record<string, string> = {};
   let last: string | undefined;
   for (const token of tokens.slice(1)) {
     const colon = token.indexOf(':');
@@ -63,7 +63,7 @@ export function parseControlMessage(text: string, key: 'event' | 'command' = 'ev
       fields[k] = token.slice(colon + 1);
       last = k;
     } else if (last !== undefined) {
-      fields[last] = `${String(fields[last])} ${token}`;
+      fields[last] = `${fields[last] ?? ''} ${token}`;
     }
   }
   return { ok: true, message: { format: 'plain-text', name, fields } };

@@ -9,59 +9,19 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { AriConnection } from '../../lib/ari/connection';
-import type { Reconciliation } from '../../lib/ari/port';
-import { CallRegistry } from '../../lib/call/registry';
 import { listenForSpeech } from '../../lib/media/listen';
-import { mediaSettingsFrom, openMediaPath, sweepMediaBridges, type MediaPath, type MediaSettings } from '../../lib/media/path';
+import { mediaSettingsFrom, type MediaSettings } from '../../lib/media/path';
 import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
 import { parseControlMessage } from '../../lib/media/websocket-protocol';
-import { inbound, MemoryLogger, nextEvent, rig, type Rig } from '../support/telephony';
+import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
+import { MemoryLogger, nextEvent } from '../support/telephony';
 
 const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', transport: 'websocket' };
 
-function meanAbs(samples: Int16Array): number {
-  let sum = 0;
-  for (const s of samples) sum += Math.abs(s);
-  return sum / Math.max(1, samples.length);
-}
-
 describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', function () {
-  let r: Rig;
-  const paths: MediaPath[] = [];
-  beforeEach(async function () {
-    r = await rig({ sim: { speed: 20 } });
-  });
-  afterEach(async function () {
-    for (const p of paths.splice(0)) p.endpoint.close();
-    await r.close();
-  });
-
-  async function answeredCall(script: NonNullable<Parameters<typeof inbound>[1]>['script'] = [{ wait: 60_000 }]): Promise<string> {
-    const id = await inbound(r, { from: '+15550100', to: '100', script });
-    await r.conn.answer(id);
-    return id;
-  }
-
-  async function open(id: string, mode: 'listen' | 'bridge', signal = new AbortController().signal, media = settings): Promise<{ path: MediaPath; voice: Promise<number> }> {
-    let heard!: (level: number) => void;
-    const voice = new Promise<number>((resolve) => (heard = resolve));
-    const path = await openMediaPath(r.conn, id, media, {
-      mode,
-      rate: 8000,
-      signal,
-      log: r.log,
-      onAudio: (s) => {
-        if (meanAbs(s) > 1000) heard(meanAbs(s));
-      },
-    });
-    paths.push(path);
-    return { path, voice };
-  }
-  const onlyTheCall = (id: string): void => {
-    assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id], 'the snoop and WebSocket channels are gone');
-    assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'the bridge is gone');
-  };
+  const m = useMediaRig(settings);
+  const { answeredCall, open } = m;
+  const onlyTheCall = (id: string): void => assertLeft(m.r, [id]);
 
   it("settings: callflowMedia.transport is 'rtp' or 'websocket', anything else is refused naming the field", function () {
     const ws = mediaSettingsFrom({ transport: 'websocket' });
@@ -78,29 +38,24 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
   it("listens to the caller through a snoop and a WebSocket channel; the caller's voice arrives; all goes when the call hangs up", async function () {
     const id = await answeredCall([{ wait: 300 }, { say: 30_000 }, { wait: 60_000 }]);
     const { path, voice } = await open(id, 'listen');
-    const names = r.sim.asterisk.channelList().map((c) => c.name);
+    const names = m.r.sim.asterisk.channelList().map((c) => c.name);
     assert.ok(names.some((n) => n.startsWith('WebSocket/INCOMING/')), names.join());
     assert.ok(!names.some((n) => n.startsWith('UnicastRTP/')), 'no RTP channel');
     assert.ok(path.endpoint instanceof WebSocketEndpoint);
     assert.equal(path.endpoint.start?.fields.format, 'slin16');
     assert.equal(path.endpoint.start?.fields.optimal_frame_size, '640');
     assert.ok((await voice) > 1000, "the caller's voice arrives");
-    const report = r.sim.asterisk.report(id)?.externalMedia?.[0];
+    const report = m.r.sim.asterisk.report(id)?.externalMedia?.[0];
     assert.equal(report?.transport, 'websocket');
     assert.ok((report?.sent.packets ?? 0) > 0, 'the simulator counted what it sent');
-    const ended = new Promise<string>((resolve) => path.onEnded(resolve));
-    r.sim.call(id).hangup(16);
-    assert.match(await ended, /the snoop channel ended|the media WebSocket closed|the external media channel ended/);
-    await path.close();
-    assert.deepEqual(r.sim.asterisk.channelList(), [], 'no channel left');
-    assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'no bridge left');
+    assert.match(await hangUpCaller(m.r, id, path), /the snoop channel ended|the media WebSocket closed|the external media channel ended/);
+    assertLeft(m.r, []);
   });
 
   it('bridged with the call: audio sent back arrives at the simulator in 20 ms frames, kept in the call report (500 ms)', async function () {
     const id = await answeredCall();
     const { path } = await open(id, 'bridge');
-    await path.play(new Int16Array(4000).fill(3000));
-    const got = await r.sim.call(id).mediaReceived(25);
+    const got = await playHalfSecond(m.r, id, path);
     assert.equal(got.transport, 'websocket');
     assert.equal(got.received.durationMs, 500);
     assert.equal(got.received.bytes, 25 * 640, '25 frames of 640 bytes (slin16, 20 ms)');
@@ -112,7 +67,7 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
 
   it('finds the end of what a caller says (listenForSpeech over the WebSocket transport)', async function () {
     const id = await answeredCall([{ wait: 400 }, { say: 1200 }, { wait: 60_000 }]);
-    const heard = await listenForSpeech(r.conn, id, settings, { signal: new AbortController().signal, log: r.log });
+    const heard = await listenForSpeech(m.r.conn, id, settings, { signal: new AbortController().signal, log: m.r.log });
     assert.equal(heard.outcome, 'speech');
     const ms = heard.outcome === 'speech' ? (heard.audio.samples.length / heard.audio.rate) * 1000 : 0;
     assert.ok(ms >= 1000, `${ms} ms of audio kept`);
@@ -128,16 +83,16 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     assert.equal(await ended, 'the call ended');
     await path.close();
     onlyTheCall(id);
-    assert.ok(!r.log.lines.some((l) => /failed/.test(l)), r.log.lines.filter((l) => /failed/.test(l)).join('\n'));
+    assert.ok(!m.r.log.lines.some((l) => /failed/.test(l)), m.r.log.lines.filter((l) => /failed/.test(l)).join('\n'));
   });
 
   it('a network failure cuts the media WebSocket: Asterisk hangs the channel up, the path ends and cleans up after the reconnect', async function () {
     const id = await answeredCall();
     const { path } = await open(id, 'bridge');
     const ended = new Promise<string>((resolve) => path.onEnded(resolve));
-    r.sim.dropWebSockets();
+    m.r.sim.dropWebSockets();
     assert.match(await ended, /the media WebSocket closed|the external media channel ended/);
-    await r.conn.whenConnected(AbortSignal.timeout(5000));
+    await m.r.conn.whenConnected(AbortSignal.timeout(5000));
     await path.close();
     onlyTheCall(id);
   });
@@ -146,35 +101,15 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     const id = await answeredCall();
     const { path } = await open(id, 'listen');
     const { bridge, snoop } = path.ids;
-    const wsGone = nextEvent(r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === path.ids.channel);
+    const wsGone = nextEvent(m.r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === path.ids.channel);
     path.endpoint.close();
     await wsGone;
-    await r.conn.close();
-    const conn = new AriConnection({ url: r.sim.url, username: r.sim.username, password: r.sim.password, app: 'callflow', logger: r.log });
-    const reg = new CallRegistry(conn, { connectionId: 'c2', logger: r.log, onReconciled: (l) => conn.onReconciled(l) });
-    const reconciled = new Promise<Reconciliation>((resolve) => {
-      const off = conn.onReconciled((rec) => {
-        off();
-        resolve(rec);
-      });
-    });
-    try {
-      const gone = nextEvent(conn, (e) => e.type === 'StasisEnd' && e.channel.id === snoop);
-      conn.start();
-      const rec = await reconciled;
-      assert.ok(rec.unclaimed.includes(snoop!), `left by the earlier run: ${rec.unclaimed.join()}`);
-      assert.deepEqual(await sweepMediaBridges(conn, rec, () => false, r.log), [bridge]);
-      await gone;
-      assert.deepEqual(r.sim.asterisk.bridgeList(), []);
-    } finally {
-      reg.dispose();
-      await conn.close();
-    }
+    await m.r.conn.close();
+    await restartSweeps(m.r, [snoop!], bridge);
   });
 
   it('an Asterisk without chan_websocket: a clear error naming the versions and the RTP fallback, nothing left behind', async function () {
-    await r.close();
-    r = await rig({ sim: { speed: 20, websocketMedia: false } });
+    await m.replace({ websocketMedia: false });
     const id = await answeredCall();
     await assert.rejects(open(id, 'listen'), (err: Error) => {
       assert.match(err.message, new RegExp(`^media path of call ${id} did not open: .*chan_websocket.*set callflowMedia\\.transport to "rtp"`));
@@ -184,22 +119,22 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
   });
 
   it('the simulator refuses an unknown connection id (404) and a second client (409)', async function () {
-    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: r.log });
-    const url = `${r.sim.url.replace(/^http/, 'ws')}/media/no-such-id`;
+    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: m.r.log });
+    const url = `${m.r.sim.url.replace(/^http/, 'ws')}/media/no-such-id`;
     await assert.rejects(ep.connect({ connectionId: 'no-such-id', url, headers: {} }, new AbortController().signal), /HTTP 404 \(no such connection id\)/);
     const id = await answeredCall();
     const { path } = await open(id, 'listen');
-    const made = r.sim.asterisk.channel(path.ids.channel);
+    const made = m.r.sim.asterisk.channel(path.ids.channel);
     const connectionId = made.vars.get('MEDIA_WEBSOCKET_CONNECTION_ID') ?? '';
-    const second = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: r.log });
-    await assert.rejects(second.connect({ connectionId, url: `${r.sim.url.replace(/^http/, 'ws')}/media/${connectionId}`, headers: {} }, new AbortController().signal), /HTTP 409 \(already connected\)/);
+    const second = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: m.r.log });
+    await assert.rejects(second.connect({ connectionId, url: `${m.r.sim.url.replace(/^http/, 'ws')}/media/${connectionId}`, headers: {} }, new AbortController().signal), /HTTP 409 \(already connected\)/);
     await path.close();
   });
 
   it('the simulator queues at most 1000 frames: MEDIA_XOFF at 900, MEDIA_XON once its 20 ms reads bring it under 800; GET_STATUS answers', async function () {
     const id = await answeredCall();
     const channelId = `ws-raw-${id}`;
-    const made = await r.conn.externalMedia({ channelId, transport: 'websocket', format: 'ulaw' });
+    const made = await m.r.conn.externalMedia({ channelId, transport: 'websocket', format: 'ulaw' });
     assert.ok(made.websocket, 'a connection id');
     const ws = new WebSocket(made.websocket.url, ['media'], { headers: made.websocket.headers });
     const texts: string[] = [];
@@ -207,7 +142,7 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
       new Promise((resolve) => {
         const check = (data: WebSocket.RawData, isBinary: boolean): void => {
           if (isBinary) return;
-          const text = String(data);
+          const text = Buffer.isBuffer(data) ? data.toString('utf8') : '';
           texts.push(text);
           if (text.split(' ')[0] === name) {
             ws.off('message', check);
@@ -232,7 +167,7 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     ws.send('HANGUP');
     const [code] = (await once(ws, 'close')) as [number];
     assert.equal(code, 1000);
-    assert.ok(r.sim.asterisk.channelList().every((c) => c.id !== channelId), 'HANGUP hung the channel up');
+    assert.ok(m.r.sim.asterisk.channelList().every((c) => c.id !== channelId), 'HANGUP hung the channel up');
   });
 });
 
@@ -311,7 +246,7 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     const ws = await peer;
     const binary: Buffer[] = [];
     const texts: string[] = [];
-    ws.on('message', (d, isBinary) => (isBinary ? binary.push(d as Buffer) : texts.push(String(d))));
+    ws.on('message', (d, isBinary) => (isBinary ? binary.push(d as Buffer) : texts.push((d as Buffer).toString('utf8'))));
     ws.send(JSON.stringify({ event: 'MEDIA_START', connection_id: 'abc', channel: 'WebSocket/INCOMING/0x1', channel_id: '1.1', format: 'slin16', optimal_frame_size: 640, ptime: 20, channel_variables: {} }));
     await connecting;
     assert.equal(ep.controlFormat, 'json');

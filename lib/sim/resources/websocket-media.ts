@@ -17,7 +17,6 @@ import type { Channel } from '../../ari/types';
 import { encodeUlaw, FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
 import { encodeSlinLE, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
 import { SimChannel } from '../channel';
-import { AriHttpError } from '../route';
 import type { CallReport } from '../script';
 import { VOICE_RATE } from '../voice';
 import type { SimCore } from './core';
@@ -211,6 +210,7 @@ export class WebSocketMedia {
     }
     const text = data.toString('utf8').trim();
     let name: string;
+    let argument = '';
     if (ws.controlFormat === 'json') {
       const parsed = text.startsWith('{') ? parseControlMessage(text, 'command') : undefined;
       if (!parsed?.ok) {
@@ -218,8 +218,11 @@ export class WebSocketMedia {
         return;
       }
       name = parsed.message.name;
+      const id = parsed.message.fields.correlation_id;
+      argument = typeof id === 'string' ? id : '';
     } else {
       name = text.split(' ')[0] ?? '';
+      argument = text.slice(name.length + 1);
     }
     const ch = session.channel;
     switch (name) {
@@ -245,7 +248,7 @@ export class WebSocketMedia {
         ws.paused = false;
         break;
       case 'MARK_MEDIA': {
-        const id = ws.controlFormat === 'json' ? String((parseControlMessage(text, 'command') as { ok: true; message: { fields: Record<string, unknown> } }).message.fields.correlation_id ?? '') : text.split(' ').slice(1).join(' ');
+        const id = argument;
         ws.queue.push(ws.controlFormat === 'json' ? JSON.stringify({ event: 'MEDIA_MARK_PROCESSED', channel_id: ch.id, correlation_id: id }) : `MEDIA_MARK_PROCESSED${id ? ` ${id}` : ''}`);
         break;
       }
