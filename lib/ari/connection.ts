@@ -381,7 +381,7 @@ export class AriConnection implements Telephony {
 
   /**
    * Asterisk's media WebSocket for a connection id: the ARI URL's host on ws(s) (chan_websocket serves /media on the
-   * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1946-1954), with the ARI credentials. Asterisk
+   * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1945-1953), with the ARI credentials. Asterisk
    * itself does not ask for them there (the connection id, a random UUID, is the key); a proxy in front may.
    */
   private mediaSocket(connectionId: string): { url: string; headers: Record<string, string> } {

@@ -152,7 +152,7 @@ export class MediaPath {
     for (const l of this.endedListeners.splice(0)) l(this.endedBy);
     const { channel, snoop, bridge } = this.ids;
     const warn = (what: string) => (err: unknown) => this.log.warn(`media path of call ${this.callChannelId}: ${what} failed: ${(err as Error).message}`);
-    // A WebSocket channel may be gone already: Asterisk hangs it up when its socket closes (chan_websocket.c line 1126).
+    // A WebSocket channel may be gone already: Asterisk hangs it up when its socket closes (chan_websocket.c lines 1130-1134).
     const gone = (what: string) => (err: unknown) => (/not found/i.test((err as Error).message) ? undefined : warn(what)(err));
     await Promise.all([
       this.telephony.hangup(channel, 'normal').catch(gone(`hanging up external media channel ${channel}`)),

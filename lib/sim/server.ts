@@ -484,9 +484,10 @@ export class Simulator {
     this.mediaWss.handleUpgrade(req, socket, head, (ws) => {
       this.eventSockets.add(ws);
       ws.on('message', (data, isBinary) => media.message(found, Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary));
-      ws.on('close', () => {
+      ws.on('close', (code) => {
         this.eventSockets.delete(ws);
-        media.closed(found);
+        // 1006: no close frame came (the connection dropped).
+        media.closed(found, code !== 1006);
       });
       ws.on('error', () => ws.terminate());
       media.connected(found, {

@@ -169,6 +169,26 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     assert.equal(code, 1000);
     assert.ok(m.r.sim.asterisk.channelList().every((c) => c.id !== channelId), 'HANGUP hung the channel up');
   });
+
+  it('in JSON control format (chan_websocket.conf control_message_format = json): MEDIA_START carries the channel variables, an unreadable command gets ERROR', async function () {
+    await m.replace({ websocketControlFormat: 'json' });
+    const id = await answeredCall();
+    const { path } = await open(id, 'listen');
+    assert.ok(path.endpoint instanceof WebSocketEndpoint);
+    assert.equal(path.endpoint.controlFormat, 'json');
+    const vars = path.endpoint.start?.fields.channel_variables as Record<string, string> | undefined;
+    assert.equal(vars?.MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE, '640');
+    assert.equal(vars?.MEDIA_WEBSOCKET_CONNECTION_ID, path.endpoint.start?.fields.connection_id);
+    path.endpoint.command('{oops');
+    path.endpoint.command('GET_STATUS');
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (path.endpoint instanceof WebSocketEndpoint && path.endpoint.stats.control.errors === 1 ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    assert.ok(m.r.log.lines.some((l) => /Asterisk says "Unable to parse JSON command"/.test(l)));
+    await path.close();
+    onlyTheCall(id);
+  });
 });
 
 describe('WebSocket media endpoint against a hostile peer', function () {

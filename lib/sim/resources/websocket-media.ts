@@ -28,7 +28,7 @@ export interface MediaSocket {
   close(code: number): void;
 }
 
-/** chan_websocket.c lines 140-143: QUEUE_LENGTH_MAX, _XOFF_LEVEL, _XON_LEVEL; MAX_TEXT_MESSAGE_LEN. */
+/** chan_websocket.c lines 141-144: QUEUE_LENGTH_MAX, _XOFF_LEVEL, _XON_LEVEL; MAX_TEXT_MESSAGE_LEN. */
 const QUEUE_MAX = 1000;
 const XOFF_LEVEL = 900;
 const XON_LEVEL = 800;
@@ -139,12 +139,15 @@ export class WebSocketMedia {
     this.core.events.emit('external-media-received', session.stats);
   }
 
-  /** The client closed its socket: the channel hangs up, cause 16 (AST_CAUSE_NORMAL, line 1126). */
-  closed(session: ExternalMediaSession): void {
+  /**
+   * The client's socket is gone: the channel hangs up, cause 16 (AST_CAUSE_NORMAL) after a close frame (lines
+   * 1130-1134), 38 (AST_CAUSE_NETWORK_OUT_OF_ORDER) when the read failed without one (lines 1103-1108).
+   */
+  closed(session: ExternalMediaSession, closeFrame: boolean): void {
     const ws = session.websocket;
     if (!ws) return;
     ws.socket = undefined;
-    if (!session.channel.destroyed && !session.channel.hangingUp) this.core.resources.channels.hangupChannel(session.channel, 16, 'system', 'media WebSocket closed');
+    if (!session.channel.destroyed && !session.channel.hangingUp) this.core.resources.channels.hangupChannel(session.channel, closeFrame ? 16 : 38, 'system', 'media WebSocket closed');
   }
 
   /** The channel is gone: its socket is closed (webchan_hangup, lines 1765-1786, code 1000). */
