@@ -17,7 +17,7 @@ import type { Channel } from '../../ari/types';
 import { encodeUlaw, FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
 import { encodeSlinLE, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
 import { SimChannel } from '../channel';
-import type { CallReport } from '../script';
+import { MAX_ARRIVAL_GAPS, type CallReport } from '../script';
 import { VOICE_RATE } from '../voice';
 import type { SimCore } from './core';
 import { attach, ExternalMediaSession, heardBy, servedBy } from './external-media';
@@ -34,6 +34,8 @@ const XOFF_LEVEL = 900;
 const XON_LEVEL = 800;
 const MAX_TEXT = 128;
 const PTIME_MS = 20;
+/** The simulator's own rule for its report (no marker bit on a WebSocket): a pause this long starts a new stream. */
+const NEW_STREAM_GAP_MS = 200;
 
 export interface WebSocketMediaState {
   connectionId: string;
@@ -45,6 +47,8 @@ export interface WebSocketMediaState {
   queueFull: boolean;
   paused: boolean;
   reportDrained: boolean;
+  /** When the last BINARY message came (performance.now()). */
+  lastArrival?: number;
 }
 
 export class WebSocketMedia {
@@ -124,6 +128,13 @@ export class WebSocketMedia {
     const frames = Math.floor(data.length / size);
     const r = session.stats.received;
     r.firstAt ??= new Date().toISOString();
+    const arrival = performance.now();
+    if (ws.lastArrival !== undefined && arrival - ws.lastArrival < NEW_STREAM_GAP_MS) {
+      const gaps = (r.gapsMs ??= []);
+      gaps.push(Math.round((arrival - ws.lastArrival) * 1000) / 1000);
+      if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+    }
+    ws.lastArrival = arrival;
     r.packets += frames;
     r.bytes += data.length;
     r.durationMs += frames * PTIME_MS;
