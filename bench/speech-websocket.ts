@@ -12,10 +12,10 @@ import { flag, ms, runBench, startSimulatorProcess, summary } from './support';
 const TARGET_JITTER_P99_MS = 5;
 
 runBench(async () => {
-  const calls = Number(flag('calls') ?? 200);
-  const seconds = Number(flag('seconds') ?? 5);
+  const calls = Number(flag('--calls') ?? 200);
+  const seconds = Number(flag('--seconds') ?? 5);
   // --transport rtp: the same load over RTP, for comparison on the same machine.
-  const transport = flag('transport') === 'rtp' ? 'rtp' : 'websocket';
+  const transport = flag('--transport') === 'rtp' ? 'rtp' : 'websocket';
   const sim = await startSimulatorProcess(['--app', 'callflow']);
   try {
     const figures = await measureSendBack(sim.url, { streams: calls, seconds, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16', transport } });
