@@ -4,7 +4,8 @@
  * incoming_ws_http_callback, lines 1871-1944) and so needs no port of its own open to Asterisk. Asterisk sends
  * MEDIA_START once the socket is up (websocket_handoff_to_channel, lines 1154-1199), then what the channel hears as
  * BINARY frames in its format; TEXT frames are control events (websocket-protocol.ts). What goes back is cut into
- * 20 ms frames and paced in real time (pacer.ts) as the RTP endpoint does, so Asterisk's frame queue stays short;
+ * 20 ms frames and paced in real time (pacer.ts) as the RTP endpoint does, after the first three of a stream sent at
+ * once (Asterisk re-times what it queued, so they are a 60 ms cushion against late frames); its queue stays short;
  * should it fill anyway (900 of 1000 frames: MEDIA_XOFF, lines 644-669) frames are held here until MEDIA_XON.
  * Everything from the socket is hostile: messages over maxMessageBytes close it (ws's maxPayload, close code 1009),
  * bad control messages are counted and logged, never thrown.
@@ -40,10 +41,16 @@ export interface WebSocketEndpointOptions {
 export interface WebSocketEndpointStats {
   received: { messages: number; bytes: number; frames: number };
   control: { events: number; unknown: number; malformed: number; errors: number; xoff: number };
+  /** Messages sent (a stream's three lead frames are one), their bytes, messages dropped and held (MEDIA_XOFF). */
   sent: { packets: number; bytes: number; dropped: number; held: number };
 }
 
 const DEFAULT_MAX_MESSAGE = 64 * 1024;
+/**
+ * Frames of a new stream sent at once, before the paced ones: Asterisk plays what it queued on its own 20 ms timer
+ * (dequeue_frame), so these stay in its queue as a cushion against late frames (60 ms) instead of a gap.
+ */
+const LEAD_FRAMES = 3;
 
 /** Text from the network, fit for a log line. */
 function shown(text: string): string {
@@ -156,6 +163,8 @@ export class WebSocketEndpoint {
       chunk.set(wire.subarray(at, Math.min(at + this.frameSamples, wire.length)));
       frames.push(this.options.format === 'ulaw' ? encodeUlaw(chunk) : encodeSlinLE(chunk));
     }
+    // One message: Asterisk cuts it into frames of optimal_frame_size (process_binary_message).
+    if (this.pacer.pending === 0 && frames.length > 1) this.transmit(Buffer.concat(frames.splice(0, LEAD_FRAMES)));
     this.pacer.enqueue(frames);
     return this.pacer.drained();
   }

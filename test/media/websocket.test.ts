@@ -60,7 +60,7 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     assert.equal(got.received.durationMs, 500);
     assert.equal(got.received.bytes, 25 * 640, '25 frames of 640 bytes (slin16, 20 ms)');
     assert.ok(path.endpoint instanceof WebSocketEndpoint);
-    assert.equal(path.endpoint.stats.sent.packets, 25);
+    assert.equal(path.endpoint.stats.sent.packets, 23, 'the three lead frames in one message, 22 paced');
     await path.close();
     onlyTheCall(id);
   });
@@ -260,6 +260,20 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     assert.equal(await closed, 'Asterisk sent a media message over 4096 bytes');
   });
 
+  it("sends the first three frames of a stream at once (a 60 ms cushion in Asterisk's queue), then paces the rest", async function () {
+    const ep = new WebSocketEndpoint({ format: 'ulaw', rate: 8000, log: new MemoryLogger() });
+    const connecting = ep.connect(target(), new AbortController().signal);
+    (await peer).send(START.replace('format:slin16', 'format:ulaw').replace('optimal_frame_size:640', 'optimal_frame_size:160'));
+    await connecting;
+    const done = ep.play(new Int16Array(8000 * 0.2));
+    assert.equal(ep.stats.sent.packets, 2, 'three lead frames in one message and the first paced one, before any timer');
+    assert.equal(ep.stats.sent.bytes, 4 * 160);
+    await done;
+    assert.equal(ep.stats.sent.packets, 8);
+    assert.equal(ep.stats.sent.bytes, 10 * 160);
+    ep.close();
+  });
+
   it('holds frames on MEDIA_XOFF and sends them on MEDIA_XON; FLUSH_MEDIA on barge-in, in the control format Asterisk speaks', async function () {
     const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: new MemoryLogger() });
     const connecting = ep.connect(target(), new AbortController().signal);
@@ -276,14 +290,14 @@ describe('WebSocket media endpoint against a hostile peer', function () {
       poll();
     });
     await ep.play(new Int16Array(16000 * 0.1));
-    assert.equal(ep.stats.sent.held, 5, '100 ms held as 5 frames');
+    assert.equal(ep.stats.sent.held, 3, '100 ms held: the lead message of 3 frames and 2 frames');
     assert.equal(ep.stats.sent.packets, 0);
     ws.send('{"event":"MEDIA_XON","channel_id":"1.1"}');
     await new Promise<void>((resolve) => {
-      const poll = (): void => (binary.length === 5 ? resolve() : void setImmediate(poll));
+      const poll = (): void => (binary.length === 3 ? resolve() : void setImmediate(poll));
       poll();
     });
-    assert.ok(binary.every((b) => b.length === 640));
+    assert.deepEqual(binary.map((b) => b.length), [3 * 640, 640, 640]);
     ep.stopPlaying();
     await new Promise<void>((resolve) => {
       const poll = (): void => (texts.length === 1 ? resolve() : void setImmediate(poll));
