@@ -10,6 +10,7 @@
  * Everything from the socket is hostile: messages over maxMessageBytes close it (ws's maxPayload, close code 1009),
  * bad control messages are counted and logged, never thrown.
  */
+import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from '../log';
 import { decodeUlaw, encodeUlaw, FORMATS, resample, type MediaFormat } from './codec';
@@ -57,7 +58,11 @@ function shown(text: string): string {
   return JSON.stringify(text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200));
 }
 
-export class WebSocketEndpoint {
+/**
+ * Emits `control` with each control message's name once it is handled (`undefined` for one that could not be read):
+ * what Asterisk said, for whoever wants to follow it.
+ */
+export class WebSocketEndpoint extends EventEmitter {
   private socket: WebSocket | undefined;
   private readonly pacer: Pacer<Buffer>;
   private readonly frameSamples: number;
@@ -81,6 +86,7 @@ export class WebSocketEndpoint {
   };
 
   constructor(private readonly options: WebSocketEndpointOptions) {
+    super();
     this.wireRate = FORMATS[options.format].rate;
     const ptime = options.ptimeMs ?? 20;
     this.frameSamples = (this.wireRate * ptime) / 1000;
@@ -221,6 +227,11 @@ export class WebSocketEndpoint {
   }
 
   private receiveControl(text: string): void {
+    const name = this.handleControl(text);
+    this.emit('control', name);
+  }
+
+  private handleControl(text: string): string | undefined {
     const c = this.stats.control;
     const parsed = parseControlMessage(text);
     if (!parsed.ok) {
@@ -229,7 +240,7 @@ export class WebSocketEndpoint {
         this.malformedLogged = true;
         this.options.log.warn(`media WebSocket: a control message Asterisk sent could not be read (${parsed.error}); ignored`);
       }
-      return;
+      return undefined;
     }
     c.events++;
     const m = parsed.message;
@@ -260,6 +271,7 @@ export class WebSocketEndpoint {
         c.unknown++;
         this.options.log.debug(`media WebSocket: unknown event ${m.name} ignored`);
     }
+    return m.name;
   }
 
   /** Raw audio in the channel's format, any length: cut into 20 ms frames, decoded, resampled, handed on. */

@@ -18,6 +18,33 @@ import { MemoryLogger, nextEvent } from '../support/telephony';
 
 const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', transport: 'websocket' };
 
+/** The names of the control messages `ep` handles from now on, until one `last` accepts (included). */
+function controlsUntil(ep: WebSocketEndpoint, last: (name: string | undefined) => boolean): Promise<Array<string | undefined>> {
+  const seen: Array<string | undefined> = [];
+  return new Promise((resolve) => {
+    const on = (name: string | undefined): void => {
+      seen.push(name);
+      if (!last(name)) return;
+      ep.off('control', on);
+      resolve(seen);
+    };
+    ep.on('control', on);
+  });
+}
+
+/** Resolves once `done()` holds, asked again as each message reaches the peer's socket. */
+function peerUntil(ws: WebSocket, done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (done()) return resolve();
+    const on = (): void => {
+      if (!done()) return;
+      ws.off('message', on);
+      resolve();
+    };
+    ws.on('message', on);
+  });
+}
+
 describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', function () {
   const m = useMediaRig(settings);
   const { answeredCall, open } = m;
@@ -179,12 +206,11 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     const vars = path.endpoint.start?.fields.channel_variables as Record<string, string> | undefined;
     assert.equal(vars?.MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE, '640');
     assert.equal(vars?.MEDIA_WEBSOCKET_CONNECTION_ID, path.endpoint.start?.fields.connection_id);
+    const answered = controlsUntil(path.endpoint, (name) => name === 'STATUS');
     path.endpoint.command('{oops');
     path.endpoint.command('GET_STATUS');
-    await new Promise<void>((resolve) => {
-      const poll = (): void => (path.endpoint instanceof WebSocketEndpoint && path.endpoint.stats.control.errors === 1 ? resolve() : void setImmediate(poll));
-      poll();
-    });
+    assert.deepEqual(await answered, ['ERROR', 'STATUS'], 'ERROR for the unreadable command, then the status asked for');
+    assert.equal(path.endpoint.stats.control.errors, 1);
     assert.ok(m.r.log.lines.some((l) => /Asterisk says "Unable to parse JSON command"/.test(l)));
     await path.close();
     onlyTheCall(id);
@@ -223,22 +249,23 @@ describe('WebSocket media endpoint against a hostile peer', function () {
   it('counts and logs bad control messages, never throws; ERROR is logged; frames of any length are cut into 20 ms', async function () {
     const log = new MemoryLogger();
     const frames: Int16Array[] = [];
-    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log, onAudio: (s) => frames.push(s) });
+    let gotTwo!: () => void;
+    const twoFrames = new Promise<void>((resolve) => (gotTwo = resolve));
+    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log, onAudio: (s) => frames.push(s) === 2 && gotTwo() });
     const connecting = ep.connect(target(), new AbortController().signal);
     const ws = await peer;
     ws.send(START);
     await connecting;
+    const handled = controlsUntil(ep, (name) => name === 'MEDIA_XON');
     for (const bad of ['{not json', '{"event":42}', '[1,2]', 'lowercase words', '', '{"event":"NO_SUCH_EVENT"}', 'ERROR channel_id:1.1 error_text:Unable to parse JSON command', 'x'.repeat(20_000)]) ws.send(bad);
     // 641 + 639 bytes: one odd byte carried over, two 640-byte frames of 320 samples.
     const pcm = Buffer.alloc(1280);
     for (let i = 0; i < 640; i++) pcm.writeInt16LE(1000 + i, i * 2);
+    ws.send('MEDIA_XON');
     ws.send(pcm.subarray(0, 641));
     ws.send(pcm.subarray(641));
-    ws.send('MEDIA_XON');
-    await new Promise<void>((resolve) => {
-      const poll = (): void => (frames.length >= 2 && ep.stats.control.events >= 3 ? resolve() : void setImmediate(poll));
-      poll();
-    });
+    await handled;
+    await twoFrames;
     assert.deepEqual(ep.stats.control, { events: 3, unknown: 1, malformed: 6, errors: 1, xoff: 0 });
     assert.equal(frames.length, 2);
     assert.equal(frames[0]?.[0], 1000);
@@ -284,25 +311,18 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     ws.send(JSON.stringify({ event: 'MEDIA_START', connection_id: 'abc', channel: 'WebSocket/INCOMING/0x1', channel_id: '1.1', format: 'slin16', optimal_frame_size: 640, ptime: 20, channel_variables: {} }));
     await connecting;
     assert.equal(ep.controlFormat, 'json');
+    const xoff = controlsUntil(ep, (name) => name === 'MEDIA_XOFF');
     ws.send('{"event":"MEDIA_XOFF","channel_id":"1.1"}');
-    await new Promise<void>((resolve) => {
-      const poll = (): void => (ep.stats.control.xoff === 1 ? resolve() : void setImmediate(poll));
-      poll();
-    });
+    await xoff;
+    assert.equal(ep.stats.control.xoff, 1);
     await ep.play(new Int16Array(16000 * 0.1));
     assert.equal(ep.stats.sent.held, 3, '100 ms held: the lead message of 3 frames and 2 frames');
     assert.equal(ep.stats.sent.packets, 0);
     ws.send('{"event":"MEDIA_XON","channel_id":"1.1"}');
-    await new Promise<void>((resolve) => {
-      const poll = (): void => (binary.length === 3 ? resolve() : void setImmediate(poll));
-      poll();
-    });
+    await peerUntil(ws, () => binary.length === 3);
     assert.deepEqual(binary.map((b) => b.length), [3 * 640, 640, 640]);
     ep.stopPlaying();
-    await new Promise<void>((resolve) => {
-      const poll = (): void => (texts.length === 1 ? resolve() : void setImmediate(poll));
-      poll();
-    });
+    await peerUntil(ws, () => texts.length === 1);
     const flush = parseControlMessage(texts[0] ?? '', 'command');
     assert.ok(flush.ok && flush.message.name === 'FLUSH_MEDIA' && flush.message.format === 'json');
     ep.close();
