@@ -16,8 +16,10 @@
 import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
 import { MEDIA_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
+import type { AnalysisEvent, AnalysisSpec } from './analysis';
 import type { MediaFormat } from './codec';
-import { RtpEndpoint } from './endpoint';
+import { RtpEndpoint, type MediaEndpoint } from './endpoint';
+import { RemoteEndpoint } from './remote-endpoint';
 
 export type MediaTelephony = Pick<Telephony, 'externalMedia' | 'snoop' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'hangup' | 'watchChannel' | 'listBridges'>;
 
@@ -30,12 +32,14 @@ export interface MediaSettings {
   portMin: number;
   portMax: number;
   format: MediaFormat;
+  /** Whether the packet path runs on the RTP worker thread (remote-endpoint.ts; default) or in the event loop. */
+  worker: boolean;
 }
 
-export const DEFAULT_MEDIA_SETTINGS: Readonly<MediaSettings> = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16' };
+export const DEFAULT_MEDIA_SETTINGS: Readonly<MediaSettings> = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16', worker: true };
 
 /**
- * `callflowMedia` from settings.js, checked: { bindHost, advertiseHost, portMin, portMax, format }, each optional.
+ * `callflowMedia` from settings.js, checked: { bindHost, advertiseHost, portMin, portMax, format, worker }, each optional.
  * A bad value is refused with the field and the value named.
  */
 export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSettings } | { ok: false; error: string } {
@@ -63,14 +67,22 @@ export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSe
     if (v.format !== 'ulaw' && v.format !== 'slin16') return { ok: false, error: `callflowMedia.format must be "ulaw" or "slin16", got ${shown(v.format)}` };
     out.format = v.format;
   }
+  if (v.worker !== undefined) {
+    if (typeof v.worker !== 'boolean') return { ok: false, error: `callflowMedia.worker must be true or false, got ${shown(v.worker)}` };
+    out.worker = v.worker;
+  }
   return { ok: true, settings: out };
 }
 
 export interface OpenOptions {
   mode: 'listen' | 'bridge';
-  /** The rate of the samples handed to onAudio and taken by play. */
+  /** The rate of the samples analysed, handed to onAudio and taken by play. */
   rate: 8000 | 16000;
-  onAudio: (samples: Int16Array) => void;
+  /** Every frame received (costly on the worker: each one crosses to this thread); prefer `analysis`. */
+  onAudio?: (samples: Int16Array) => void;
+  /** What to work out from the audio where it arrives (analysis.ts); its events go to onEvent. */
+  analysis?: AnalysisSpec;
+  onEvent?: (event: AnalysisEvent) => void;
   /** The call's signal: the path closes when it aborts. */
   signal: AbortSignal;
   log: Logger;
@@ -97,9 +109,11 @@ export class MediaPath {
     private readonly telephony: MediaTelephony,
     readonly callChannelId: string,
     readonly ids: { channel: string; snoop: string | undefined; bridge: string },
-    readonly endpoint: RtpEndpoint,
+    readonly endpoint: MediaEndpoint,
     private readonly log: Logger,
-  ) {}
+  ) {
+    endpoint.onFailure((err) => void this.close(err.message));
+  }
 
   /** Sends audio (at the rate asked for) back in real time; resolves when it has gone out. */
   play(samples: Int16Array): Promise<void> {
@@ -131,11 +145,12 @@ export class MediaPath {
   private async teardown(why: string): Promise<void> {
     this.endedBy ??= why;
     for (const u of this.unwatch.splice(0)) u();
-    this.endpoint.close();
+    const closed = this.endpoint.close();
     for (const l of this.endedListeners.splice(0)) l(this.endedBy);
     const { channel, snoop, bridge } = this.ids;
     const warn = (what: string) => (err: unknown) => this.log.warn(`media path of call ${this.callChannelId}: ${what} failed: ${(err as Error).message}`);
     await Promise.all([
+      closed,
       this.telephony.hangup(channel, 'normal').catch(warn(`hanging up external media channel ${channel}`)),
       snoop ? this.telephony.hangup(snoop, 'normal').catch(warn(`hanging up snoop channel ${snoop}`)) : undefined,
     ]);
@@ -152,7 +167,8 @@ export class MediaPath {
 export async function openMediaPath(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: OpenOptions): Promise<MediaPath> {
   if (options.signal.aborted) throw new Error(`call ${callChannelId} has ended`);
   const ids = mediaIds(callChannelId);
-  const endpoint = new RtpEndpoint({ host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio: options.onAudio });
+  const endpointOptions = { host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio: options.onAudio, analysis: options.analysis, onEvent: options.onEvent };
+  const endpoint: MediaEndpoint = settings.worker ? new RemoteEndpoint(endpointOptions) : new RtpEndpoint(endpointOptions);
   const path = new MediaPath(telephony, callChannelId, { channel: ids.channel, snoop: options.mode === 'listen' ? ids.snoop : undefined, bridge: ids.bridge }, endpoint, options.log);
   const started = new Set<string>();
   const waiting = new Map<string, () => void>();

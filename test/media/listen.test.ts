@@ -12,7 +12,7 @@ import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
 import { inbound, rig, type Rig } from '../support/telephony';
 
-const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 44000, portMax: 44999, format: 'slin16' };
+const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 44000, portMax: 44999, format: 'slin16', worker: true };
 
 describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function () {
   const app = useAppServer();

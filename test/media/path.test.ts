@@ -12,7 +12,7 @@ import { CallRegistry } from '../../lib/call/registry';
 import { openMediaPath, sweepMediaBridges, type MediaPath, type MediaSettings } from '../../lib/media/path';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
-const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16' };
+const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16', worker: true };
 
 function meanAbs(samples: Int16Array): number {
   let sum = 0;
