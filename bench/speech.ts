@@ -377,6 +377,7 @@ async function main(): Promise<void> {
     if (!process.argv.includes('--skip-rtp')) {
       const machine = await startLatenessProbe();
       const waited0 = runQueueSecondsOf(process.pid);
+      const threads0 = threadSecondsOf(process.pid);
       const r0 = performance.now();
       const rtp = await measureSendBack(sim.url, { streams: calls, seconds: rtpSec, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16', worker } });
       const jitter = summary(rtp.jitterMs);
@@ -385,7 +386,8 @@ async function main(): Promise<void> {
       console.log(`  audio sent back over RTP by lib/media: ${rtp.streams} streams at once, ${rtpSec} s each, slin16 20 ms packets`);
       console.log(`  arrival jitter at the simulator (|gap - 20 ms|): p50 ${ms(jitter.p50)}, p99 ${ms(jitter.p99)}, max ${ms(jitter.max)} (${jitter.n} gaps)  ${jitter.p99 < TARGET_JITTER_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_JITTER_P99_MS} ms)`);
       console.log(`  the pacer's lateness (a packet sent against its time): p50 ${ms(late.p50)}, p99 ${ms(late.p99)}, max ${ms(late.max)}; ${rtp.dropped} packets dropped`);
-      console.log(`  the sending process waited for a core ${(runQueueSecondsOf(process.pid) - waited0).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s`);
+      const threads = threadSecondsOf(process.pid);
+      console.log(`  the sending process's event loop waited for a core ${(runQueueSecondsOf(process.pid) - waited0).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s; its other threads (the RTP worker's pacers${worker ? '' : ': none here'}, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
       console.log(idleProcess(await machine.stop()));
       if (rtp.failures.length > 0) console.log(`  failures (${rtp.failures.length}): ${rtp.failures.slice(0, 5).join('; ')}`);
     }

@@ -19,6 +19,8 @@ export class MediaThread {
   private worker: Worker | undefined;
   private readonly endpoints = new Map<number, RemoteEndpoint>();
   private nextId = 1;
+  /** Messages heard from the worker (what crosses to this thread; tests and bench/ read it). */
+  heard = 0;
 
   /** Endpoints open on the worker. */
   get size(): number {
@@ -55,7 +57,10 @@ export class MediaThread {
     if (this.worker) return this.worker;
     const worker = new Worker(path.join(__dirname, 'media-thread.js'));
     let failure: Error | undefined;
-    worker.on('message', (m: FromThread) => this.endpoints.get(m.id)?.receive(m));
+    worker.on('message', (m: FromThread) => {
+      this.heard++;
+      this.endpoints.get(m.id)?.receive(m);
+    });
     worker.on('error', (err) => (failure = err));
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;

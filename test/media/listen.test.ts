@@ -7,14 +7,16 @@
 import assert from 'node:assert/strict';
 import { hear } from '../../lib/ivr/hear';
 import type { MediaSettings, MediaTelephony } from '../../lib/media/path';
+import { mediaThread } from '../../lib/media/remote-endpoint';
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
 import { inbound, rig, type Rig } from '../support/telephony';
 
-const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 44000, portMax: 44999, format: 'slin16', worker: true };
+for (const worker of [true, false]) {
+const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 44000, portMax: 44999, format: 'slin16', worker };
 
-describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function () {
+describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet path ${worker ? 'on the RTP worker thread' : 'in the event loop'})`, function () {
   const app = useAppServer();
   let r: Rig;
   beforeEach(async function () {
@@ -120,4 +122,32 @@ describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function 
     });
     onlyTheCall(id);
   });
+  it('the RTP worker thread stops while listening: the listening fails saying so, and nothing is left behind', async function () {
+    if (!worker) {
+      console.log('      (no worker thread in this mode: nothing to stop)');
+      this.skip();
+    }
+    const id = await answeredCall([{ wait: 60_000 }]);
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const c = r.conn;
+    const telephony: MediaTelephony = {
+      externalMedia: c.externalMedia.bind(c),
+      snoop: c.snoop.bind(c),
+      createBridge: c.createBridge.bind(c),
+      // The path is open once both channels are in its bridge.
+      addToBridge: (bridge, channels, signal) => c.addToBridge(bridge, channels, signal).finally(opened),
+      destroyBridge: c.destroyBridge.bind(c),
+      hangup: c.hangup.bind(c),
+      watchChannel: c.watchChannel.bind(c),
+      listBridges: c.listBridges.bind(c),
+    };
+    const heard = hear(telephony, id, { recogniser: recogniser(), media, language: 'en', parameters: { startTimeoutMs: 60_000 }, signal: new AbortController().signal, log: r.log });
+    await open;
+    await mediaThread().stop();
+    await assert.rejects(heard, /^Error: listening on call .+ failed: the RTP worker thread stopped \(it exited \(code 1\)\)$/);
+    assert.equal(app.received.length, 0);
+    onlyTheCall(id);
+  });
 });
+}

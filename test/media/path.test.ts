@@ -12,7 +12,7 @@ import { CallRegistry } from '../../lib/call/registry';
 import { openMediaPath, sweepMediaBridges, type MediaPath, type MediaSettings } from '../../lib/media/path';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
-const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16', worker: true };
+const inEventLoop: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16', worker: false };
 
 function meanAbs(samples: Int16Array): number {
   let sum = 0;
@@ -20,7 +20,8 @@ function meanAbs(samples: Int16Array): number {
   return sum / Math.max(1, samples.length);
 }
 
-describe('media path (simulated Asterisk)', function () {
+for (const settings of [{ ...inEventLoop, worker: true }, inEventLoop]) {
+describe(`media path (simulated Asterisk; the packet path ${settings.worker ? 'on the RTP worker thread' : 'in the event loop'})`, function () {
   let r: Rig;
   const paths: MediaPath[] = [];
   beforeEach(async function () {
@@ -28,7 +29,7 @@ describe('media path (simulated Asterisk)', function () {
   });
   afterEach(async function () {
     // A failed test must not leave a socket open (mocha would not exit).
-    for (const p of paths.splice(0)) p.endpoint.close();
+    for (const p of paths.splice(0)) await p.endpoint.close();
     await r.close();
   });
 
@@ -150,7 +151,8 @@ describe('media path (simulated Asterisk)', function () {
     } finally {
       reg.dispose();
       await conn.close();
-      path.endpoint.close();
+      await path.endpoint.close();
     }
   });
 });
+}
