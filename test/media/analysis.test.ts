@@ -40,7 +40,7 @@ describe('media: analysis where the packets arrive', function () {
   });
 
   it('amd: amd-decided as the classifier decides, then the beep once it ends; hangup and time-up when asked', function () {
-    const audio = machineAnswer(4, 5, true);
+    const audio = concat(machineAnswer(4, 5, true), new Int16Array(1600));
     const events: AnalysisEvent[] = [];
     run(new Analyser({ kind: 'amd' }, VOICE_RATE, (e) => events.push(e)), audio);
     const amd = new AmdClassifier();

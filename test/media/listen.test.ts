@@ -2,7 +2,9 @@
  * Hearing a caller on the simulated Asterisk (lib/media/listen.ts, lib/ivr/hear.ts): a scripted caller says something
  * (the simulator's speech-like audio), the end of speech is found on the media path, the speech goes to a stand-in
  * Whisper-compatible server on localhost which answers a fixed text; a silent caller, a caller hanging up while
- * speaking, a recogniser refusing the key. Nothing the listening made is left behind.
+ * speaking, a recogniser refusing the key, the RTP worker thread stopping. Nothing the listening made is left behind.
+ * Each with the packet path on the RTP worker thread and in the event loop. A caller speaks once it is listened to
+ * (the simulator runs 20 times real time: its speech would otherwise be over before a cold worker thread is ready).
  */
 import assert from 'node:assert/strict';
 import { hear } from '../../lib/ivr/hear';
@@ -39,7 +41,7 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
 
   it('a caller says something: the end of speech is found and the speech recognised (text, confidence)', async function () {
     app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Sales, please.","segments":[{"avg_logprob":-0.05}]}');
-    const id = await answeredCall([{ wait: 500 }, { say: 1500 }, { wait: 60_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 500 }, { say: 1500 }, { wait: 60_000 }]);
     let started = 0;
     const result = await hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', phrases: ['sales'], onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: r.log });
     assert.equal(result.outcome, 'recognised');
@@ -73,7 +75,7 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
       assert.equal(r.sim.asterisk.bridgeList().length, 1, 'the bridge is still there when the speech arrives');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Yes."}');
     };
-    const id = await answeredCall([{ wait: 200 }, { say: 800 }, { wait: 60_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 200 }, { say: 800 }, { wait: 60_000 }]);
     const heard = hear(telephony, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: r.log }).finally(() => (resolved = true));
     await app.arrival(1);
     assert.equal(resolved, false, 'not before the path has closed');
@@ -92,7 +94,7 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
   });
 
   it('the caller hangs up while speaking: hangup, nothing recognised, nothing left behind', async function () {
-    const id = await answeredCall([{ wait: 200 }, { say: 30_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 200 }, { say: 30_000 }]);
     const call = new AbortController();
     const result = await hear(r.conn, id, {
       recogniser: recogniser(),
@@ -113,7 +115,7 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
 
   it('the recogniser refuses the key: the failure names the recogniser and the status', async function () {
     app.handler = (_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"bad key"}}');
-    const id = await answeredCall([{ wait: 200 }, { say: 800 }, { wait: 60_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 200 }, { say: 800 }, { wait: 60_000 }]);
     await assert.rejects(hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: r.log }), (e: unknown) => {
       assert.ok(e instanceof SpeechError);
       assert.equal(e.reason, 'auth');
