@@ -33,6 +33,21 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
     await r.conn.answer(id);
     return id;
   }
+  /** The rig's connection with some of its operations replaced. */
+  const connectionWith = (changed: Partial<MediaTelephony>): MediaTelephony => {
+    const c = r.conn;
+    return {
+      externalMedia: c.externalMedia.bind(c),
+      snoop: c.snoop.bind(c),
+      createBridge: c.createBridge.bind(c),
+      addToBridge: c.addToBridge.bind(c),
+      destroyBridge: c.destroyBridge.bind(c),
+      hangup: c.hangup.bind(c),
+      watchChannel: c.watchChannel.bind(c),
+      listBridges: c.listBridges.bind(c),
+      ...changed,
+    };
+  };
   const recogniser = (): WhisperRecogniser => new WhisperRecogniser({ baseUrl: app.url(''), model: 'whisper-1', apiKey: 'k' });
   const onlyTheCall = (id: string): void => {
     assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id], 'the snoop and external media channels are gone');
@@ -59,17 +74,7 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
     // Asterisk is slow to destroy the bridge: the speech must not wait for it.
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const c = r.conn;
-    const telephony: MediaTelephony = {
-      externalMedia: c.externalMedia.bind(c),
-      snoop: c.snoop.bind(c),
-      createBridge: c.createBridge.bind(c),
-      addToBridge: c.addToBridge.bind(c),
-      destroyBridge: (id) => gate.then(() => c.destroyBridge(id)),
-      hangup: c.hangup.bind(c),
-      watchChannel: c.watchChannel.bind(c),
-      listBridges: c.listBridges.bind(c),
-    };
+    const telephony = connectionWith({ destroyBridge: (id) => gate.then(() => r.conn.destroyBridge(id)) });
     let resolved = false;
     app.handler = (_req, res) => {
       assert.equal(r.sim.asterisk.bridgeList().length, 1, 'the bridge is still there when the speech arrives');
@@ -132,18 +137,8 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
     const id = await answeredCall([{ wait: 60_000 }]);
     let opened!: () => void;
     const open = new Promise<void>((resolve) => (opened = resolve));
-    const c = r.conn;
-    const telephony: MediaTelephony = {
-      externalMedia: c.externalMedia.bind(c),
-      snoop: c.snoop.bind(c),
-      createBridge: c.createBridge.bind(c),
-      // The path is open once both channels are in its bridge.
-      addToBridge: (bridge, channels, signal) => c.addToBridge(bridge, channels, signal).finally(opened),
-      destroyBridge: c.destroyBridge.bind(c),
-      hangup: c.hangup.bind(c),
-      watchChannel: c.watchChannel.bind(c),
-      listBridges: c.listBridges.bind(c),
-    };
+    // The path is open once both channels are in its bridge.
+    const telephony = connectionWith({ addToBridge: (bridge, channels, signal) => r.conn.addToBridge(bridge, channels, signal).finally(opened) });
     const heard = hear(telephony, id, { recogniser: recogniser(), media, language: 'en', parameters: { startTimeoutMs: 60_000 }, signal: new AbortController().signal, log: r.log });
     await open;
     await mediaThread().stop();
