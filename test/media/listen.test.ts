@@ -2,13 +2,14 @@
  * Hearing a caller on the simulated Asterisk (lib/media/listen.ts, lib/ivr/hear.ts): a scripted caller says something
  * (the simulator's speech-like audio), the end of speech is found on the media path, the speech goes to a stand-in
  * Whisper-compatible server on localhost which answers a fixed text; a silent caller, a caller hanging up while
- * speaking, a recogniser refusing the key, the RTP worker thread stopping. Nothing the listening made is left behind.
+ * speaking, a recogniser refusing the key, the RTP worker thread stopping (and during AMD, lib/media/detect.ts). Nothing the listening made is left behind.
  * Each with the packet path on the RTP worker thread and in the event loop. A caller speaks once it is listened to
  * (the simulator runs 20 times real time: its speech would otherwise be over before a cold worker thread is ready).
  */
 import assert from 'node:assert/strict';
 import { hear } from '../../lib/ivr/hear';
 import type { MediaSettings, MediaTelephony } from '../../lib/media/path';
+import { detectMachine } from '../../lib/media/detect';
 import { mediaThread } from '../../lib/media/remote-endpoint';
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
@@ -144,6 +145,21 @@ describe(`hearing a caller (simulated Asterisk, stand-in recogniser; the packet 
     await mediaThread().stop();
     await assert.rejects(heard, /^Error: listening on call .+ failed: the RTP worker thread stopped \(it exited \(code 1\)\)$/);
     assert.equal(app.received.length, 0);
+    onlyTheCall(id);
+  });
+  it('the RTP worker thread stops during answering-machine detection: it fails saying so, and nothing is left behind', async function () {
+    if (!worker) {
+      console.log('      (no worker thread in this mode: nothing to stop)');
+      this.skip();
+    }
+    const id = await answeredCall([{ wait: 60_000 }]);
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const telephony = connectionWith({ addToBridge: (bridge, channels, signal) => r.conn.addToBridge(bridge, channels, signal).finally(opened) });
+    const detecting = detectMachine(telephony, id, media, { parameters: { totalAnalysisTime: 60_000, initialSilence: 60_000 }, signal: new AbortController().signal, log: r.log });
+    await open;
+    await mediaThread().stop();
+    await assert.rejects(detecting, /^Error: AMD on call .+ failed: the RTP worker thread stopped \(it exited \(code 1\)\)$/);
     onlyTheCall(id);
   });
 });
