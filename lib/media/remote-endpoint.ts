@@ -137,7 +137,7 @@ export class RemoteEndpoint implements MediaEndpoint {
     const o = this.options;
     return new Promise((resolve, reject) => {
       this.listening = { resolve, reject };
-      this.thread.post({
+      this.send({
         op: 'open',
         id: this.id,
         options: { host: o.host, min: o.min, max: o.max, format: o.format, rate: o.rate, jitterDepth: o.jitterDepth, ptimeMs: o.ptimeMs, analysis: o.analysis, frames: o.onAudio !== undefined },
@@ -147,7 +147,7 @@ export class RemoteEndpoint implements MediaEndpoint {
 
   setRemote(address: string, port: number): void {
     if (this.closed) return;
-    this.thread.post({ op: 'remote', id: this.id, address, port });
+    this.send({ op: 'remote', id: this.id, address, port });
   }
 
   play(samples: Int16Array): Promise<void> {
@@ -156,13 +156,13 @@ export class RemoteEndpoint implements MediaEndpoint {
     const req = ++this.req;
     return new Promise((resolve, reject) => {
       this.plays.set(req, { resolve, reject });
-      this.thread.post({ op: 'play', id: this.id, req, samples });
+      this.send({ op: 'play', id: this.id, req, samples });
     });
   }
 
   stopPlaying(): void {
     if (this.closed) return;
-    this.thread.post({ op: 'stop', id: this.id });
+    this.send({ op: 'stop', id: this.id });
   }
 
   analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined> {
@@ -173,7 +173,7 @@ export class RemoteEndpoint implements MediaEndpoint {
     const req = ++this.req;
     return new Promise((resolve, reject) => {
       this.answers.set(req, { resolve, reject });
-      this.thread.post({ op: 'analyse', id: this.id, req, command });
+      this.send({ op: 'analyse', id: this.id, req, command });
     });
   }
 
@@ -188,7 +188,7 @@ export class RemoteEndpoint implements MediaEndpoint {
     // The thread stopped: its sockets went with it.
     if (this.failure) return Promise.resolve();
     this.closing = new Promise((resolve, reject) => (this.settleClosing = { resolve, reject }));
-    this.thread.post({ op: 'close', id: this.id, final: this.options.analysis !== undefined && this.decision === undefined });
+    this.send({ op: 'close', id: this.id, final: this.options.analysis !== undefined && this.decision === undefined });
     return this.closing.then(() => undefined, () => undefined);
   }
 
@@ -242,6 +242,7 @@ export class RemoteEndpoint implements MediaEndpoint {
     if (this.failure) return;
     this.failure = err;
     this.closed = true;
+    this.thread.detach(this.id);
     this.listening?.reject(err);
     this.listening = undefined;
     for (const p of this.plays.values()) p.reject(err);
@@ -250,6 +251,15 @@ export class RemoteEndpoint implements MediaEndpoint {
     this.answers.clear();
     this.settleClosing?.reject(err);
     for (const l of this.failureListeners.splice(0)) l(err);
+  }
+
+  /** Posts to the worker; a worker that cannot start (out of memory or threads) fails this endpoint, saying so. */
+  private send(message: ToThread): void {
+    try {
+      this.thread.post(message);
+    } catch (err) {
+      this.fail(new Error(`the RTP worker thread could not start: ${(err as Error).message}`));
+    }
   }
 
   private decided(event: AnalysisEvent): void {

@@ -143,6 +143,17 @@ describe('media: the RTP packet path on its worker thread', function () {
     assert.match((await failed).message, /^the RTP worker thread stopped \(it failed: RTP worker thread: unknown operation "nonsense"\)$/);
   });
 
+  it('a thread that cannot start fails the endpoint saying so; closing it still resolves', async function () {
+    class Unstartable extends MediaThread {
+      override post(): void {
+        throw new Error('no threads left');
+      }
+    }
+    const ep = new RemoteEndpoint({ host: '127.0.0.1', min: 46000, max: 46999, format: 'ulaw', rate: 8000 }, new Unstartable());
+    await assert.rejects(ep.listen(), /^Error: the RTP worker thread could not start: no threads left$/);
+    await ep.close();
+  });
+
   it('callflowMedia.worker: on by default, false keeps the packet path in the event loop, anything else is refused', function () {
     assert.deepEqual(mediaSettingsFrom(undefined), { ok: true, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16', worker: true } });
     const off = mediaSettingsFrom({ worker: false });
