@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const conn = new AriConnection({ url: sim.url, username: sim.username, password: sim.password, app: 'callflow', logger: silentLogger });
   conn.start();
   await conn.whenConnected(AbortSignal.timeout(10_000));
-  const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 44000, portMax: 44999, format: 'slin16' };
+  const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 44000, portMax: 44999, format: 'slin16', worker: true };
   const plan: { kind: Kind; script: ScriptStep[] }[] = [];
   for (let i = 0; i < calls; i++) {
     const kind: Kind = i % 5 === 4 ? 'noise' : i % 5 < 2 ? 'human' : 'machine';

@@ -21,6 +21,31 @@ export function runQueueSecondsOf(pid: number): number {
   }
 }
 
+/**
+ * Seconds run and waited for a core (/proc/<pid>/task/<tid>/schedstat) by the process's main thread and by all its
+ * other threads together (the RTP worker thread, libuv's pool, V8's helpers); zeros where they cannot be read.
+ */
+export function threadSecondsOf(pid: number): { main: { ran: number; waited: number }; others: { ran: number; waited: number } } {
+  const out = { main: { ran: 0, waited: 0 }, others: { ran: 0, waited: 0 } };
+  let tasks: string[] = [];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const [ran, waited] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      const into = tid === String(pid) ? out.main : out.others;
+      into.ran += (ran ?? 0) / 1e9;
+      into.waited += (waited ?? 0) / 1e9;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
 export interface Lateness {
   p50: number;
   p99: number;

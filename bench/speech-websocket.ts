@@ -18,7 +18,7 @@ runBench(async () => {
   const transport = flag('--transport') === 'rtp' ? 'rtp' : 'websocket';
   const sim = await startSimulatorProcess(['--app', 'callflow']);
   try {
-    const figures = await measureSendBack(sim.url, { streams: calls, seconds, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16', transport } });
+    const figures = await measureSendBack(sim.url, { streams: calls, seconds, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16', transport, worker: true } });
     const jitter = summary(figures.jitterMs);
     const late = summary(figures.latenessMs);
     console.log(`audio sent back over the ${transport} transport by lib/media: ${figures.streams} streams at once, ${seconds} s each, slin16 20 ms frames`);

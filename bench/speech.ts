@@ -23,7 +23,10 @@
  * Beside each part, an idle process's 20 ms timer (machine-lateness.ts) says what the machine alone adds.
  *
  *   npm run build && node --expose-gc dist/bench/speech.js [--calls 200] [--turns 4] [--ramp-sec 4]
- *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp]
+ *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp] [--no-worker]
+ *
+ * `--no-worker`: the RTP packet path in the event loop (`callflowMedia.worker: false`) instead of the RTP worker
+ * thread (lib/media/media-thread.ts), to compare the two.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
@@ -36,7 +39,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { CallReport } from '../lib/sim/script';
 import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
-import { runQueueSecondsOf, startLatenessProbe, type Lateness } from './machine-lateness';
+import { runQueueSecondsOf, startLatenessProbe, threadSecondsOf, type Lateness } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
 import { flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
@@ -236,6 +239,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   const simCpu0 = cpuSecondsOf(o.simPid);
   const waited0 = runQueueSecondsOf(process.pid);
   const simWaited0 = runQueueSecondsOf(o.simPid);
+  const threads0 = threadSecondsOf(process.pid);
   const requests = new RequestLog();
   requests.start();
   const t0 = performance.now();
@@ -271,6 +275,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   const simCpuSec = cpuSecondsOf(o.simPid) - simCpu0;
   const waited = runQueueSecondsOf(process.pid) - waited0;
   const simWaited = runQueueSecondsOf(o.simPid) - simWaited0;
+  const threads = threadSecondsOf(process.pid);
 
   const all: Turn[] = [];
   const problems: string[] = [];
@@ -319,6 +324,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
   console.log(`  waiting for a core (runnable, not running; /proc/<pid>/schedstat): the plugin's event loop ${waited.toFixed(1)} s of the ${wall.toFixed(1)} s, the simulator's ${simWaited.toFixed(1)} s`);
+  console.log(`  threads of this process: the event loop ran ${(threads.main.ran - threads0.main.ran).toFixed(1)} s and waited ${(threads.main.waited - threads0.main.waited).toFixed(1)} s; the others (RTP worker, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
   console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
   console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
   if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
@@ -332,6 +338,7 @@ async function main(): Promise<void> {
   const botMs = positive('--bot-ms', 250);
   const ttsMs = positive('--tts-ms', 100);
   const rtpSec = positive('--rtp-sec', 5);
+  const worker = !process.argv.includes('--no-worker');
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc (npm run bench:speech does)');
   const providersMs = sttMs + botMs + ttsMs;
@@ -342,6 +349,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   idle.disable();
   console.log(`bench/speech: ${calls} robot calls at once (placed over ${rampSec} s), ${turns} turns each; providers answer after ${sttMs} (recogniser) + ${botMs} (bot) + ${ttsMs} (speech) ms`);
+  console.log(`  RTP packet path: ${worker ? 'on the RTP worker thread' : 'in the event loop (--no-worker)'}`);
   console.log(`  machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; idle event loop late by p99 ${ms(idle.percentile(99) / 1e6)}, max ${ms(idle.max / 1e6)}`);
 
   const sim = await startSimulatorProcess(['--app', 'callflow']);
@@ -357,7 +365,7 @@ async function main(): Promise<void> {
       flows: flows(sim.url, providers.url, publicUrl, path.join(dir, 'speech'), turns),
       credentials: { b0000000000000a1: { username: 'asterisk', password: 'asterisk' } },
       logLevel: 'warn',
-      settings: { httpNodeRoot: '/', callflowMedia: { portMin: 20000, portMax: 20999 } },
+      settings: { httpNodeRoot: '/', callflowMedia: { portMin: 20000, portMax: 20999, worker } },
     });
     const engine = await connectedEngine();
     if (!process.argv.includes('--skip-robot')) {
@@ -369,15 +377,17 @@ async function main(): Promise<void> {
     if (!process.argv.includes('--skip-rtp')) {
       const machine = await startLatenessProbe();
       const waited0 = runQueueSecondsOf(process.pid);
+      const threads0 = threadSecondsOf(process.pid);
       const r0 = performance.now();
-      const rtp = await measureSendBack(sim.url, { streams: calls, seconds: rtpSec, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16' } });
+      const rtp = await measureSendBack(sim.url, { streams: calls, seconds: rtpSec, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16', worker } });
       const jitter = summary(rtp.jitterMs);
       const late = summary(rtp.latenessMs);
       console.log('');
       console.log(`  audio sent back over RTP by lib/media: ${rtp.streams} streams at once, ${rtpSec} s each, slin16 20 ms packets`);
       console.log(`  arrival jitter at the simulator (|gap - 20 ms|): p50 ${ms(jitter.p50)}, p99 ${ms(jitter.p99)}, max ${ms(jitter.max)} (${jitter.n} gaps)  ${jitter.p99 < TARGET_JITTER_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_JITTER_P99_MS} ms)`);
       console.log(`  the pacer's lateness (a packet sent against its time): p50 ${ms(late.p50)}, p99 ${ms(late.p99)}, max ${ms(late.max)}; ${rtp.dropped} packets dropped`);
-      console.log(`  the sending process waited for a core ${(runQueueSecondsOf(process.pid) - waited0).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s`);
+      const threads = threadSecondsOf(process.pid);
+      console.log(`  the sending process's event loop waited for a core ${(runQueueSecondsOf(process.pid) - waited0).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s; its other threads (the RTP worker's pacers${worker ? '' : ': none here'}, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
       console.log(idleProcess(await machine.stop()));
       if (rtp.failures.length > 0) console.log(`  failures (${rtp.failures.length}): ${rtp.failures.slice(0, 5).join('; ')}`);
     }

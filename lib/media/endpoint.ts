@@ -3,9 +3,12 @@
  * channel of Asterisk. What comes in is parsed (rtp.ts), ordered (jitter.ts), decoded (codec.ts) and handed on as
  * 16-bit samples at the rate the consumer asked for; what goes back is cut into 20 ms packets and paced in real time
  * (pacer.ts). Packets from any address but the channel's (once known) and packets of another payload type are
- * dropped and counted: the socket is open to the network.
+ * dropped and counted: the socket is open to the network. With `analysis` (analysis.ts) the frames are worked out
+ * here and only the analysis's events go to `onEvent`. It runs in the process's event loop, or on the RTP worker
+ * thread (media-thread.ts) behind a RemoteEndpoint (remote-endpoint.ts) with the same API (RtpMediaEndpoint).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { Analyser, type AnalysisCommand, type AnalysisEvent, type AnalysisSpec } from './analysis';
 import { decode, encode, FORMATS, resample, type MediaFormat } from './codec';
 import { JitterBuffer } from './jitter';
 import { Pacer } from './pacer';
@@ -26,6 +29,9 @@ export interface RtpEndpointOptions extends PortRange {
   jitterDepth?: number;
   /** Called with each frame of audio received, in order. */
   onAudio?: (samples: Int16Array) => void;
+  /** What to work out from the frames received (in order, before onAudio); its events go to onEvent. */
+  analysis?: AnalysisSpec;
+  onEvent?: (event: AnalysisEvent) => void;
   /** Packet time of audio sent back (default 20 ms). */
   ptimeMs?: number;
 }
@@ -38,7 +44,31 @@ export interface EndpointStats {
 /** Why no port could be bound: every port of the range is in use, or the address is not this host's. */
 export class NoPortError extends Error {}
 
-export class RtpEndpoint {
+/**
+ * What a media path uses of its endpoint, whatever carries the audio: RTP in this thread (RtpEndpoint) or on the RTP
+ * worker (RemoteEndpoint), or a WebSocket to Asterisk (websocket-endpoint.ts, in this thread).
+ */
+export interface MediaEndpoint {
+  readonly sendLateness: readonly number[];
+  play(samples: Int16Array): Promise<void>;
+  stopPlaying(): void;
+  /** Asks the analysis for what a consumer's timer calls for (analysis.ts); resolves with its decision, if any. */
+  analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined>;
+  /** Hears once that the endpoint failed under its user (the RTP worker thread stopped): it is closed. */
+  onFailure(listener: (err: Error) => void): void;
+  /** Closes the endpoint and drops what was to be sent; resolves once it is closed (a port: free) (idempotent). */
+  close(): Promise<void>;
+}
+
+/** An RTP endpoint, in this thread (RtpEndpoint) or on the RTP worker (RemoteEndpoint). */
+export interface RtpMediaEndpoint extends MediaEndpoint {
+  readonly stats: EndpointStats;
+  local: { address: string; port: number } | undefined;
+  listen(): Promise<{ address: string; port: number }>;
+  setRemote(address: string, port: number): void;
+}
+
+export class RtpEndpoint implements RtpMediaEndpoint {
   private socket: Socket | undefined;
   private remote: { address: string; port: number } | undefined;
   private readonly jitter: JitterBuffer;
@@ -46,6 +76,7 @@ export class RtpEndpoint {
   private readonly sender: RtpSequence;
   private readonly wire: (typeof FORMATS)[MediaFormat];
   private readonly samplesPerPacket: number;
+  private readonly analyser: Analyser | undefined;
   private closed = false;
   readonly stats: EndpointStats = {
     received: { packets: 0, bytes: 0, late: 0, duplicates: 0, lost: 0, malformed: 0, foreign: 0, wrongPayload: 0 },
@@ -64,6 +95,8 @@ export class RtpEndpoint {
     this.jitter = new JitterBuffer(options.jitterDepth ?? 3);
     this.sender = new RtpSequence(this.wire.payloadType);
     this.pacer = new Pacer<Buffer>((packet) => this.transmit(packet), { ptimeMs: ptime });
+    const onEvent = options.onEvent ?? (() => undefined);
+    this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, onEvent) : undefined;
   }
 
   /** Binds a port of the range (starting at a random one, as res_rtp_asterisk.c picks its ports) and starts receiving. */
@@ -117,17 +150,28 @@ export class RtpEndpoint {
     this.pacer.clear();
   }
 
+  analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined> {
+    return Promise.resolve(this.analyser?.command(command));
+  }
+
+  /** An endpoint in this thread does not fail under its user. */
+  onFailure(): void {
+    /* nothing to hear */
+  }
+
   /** How late each packet sent back went out against its time (ms). */
   get sendLateness(): readonly number[] {
     return this.pacer.stats.lateness;
   }
 
-  close(): void {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     this.pacer.close();
+    // A UDP socket's descriptor is closed at once (libuv uv__udp_close): the port is free when this returns.
     this.socket?.close();
     this.socket = undefined;
+    return Promise.resolve();
   }
 
   private transmit(payload: Buffer): void {
@@ -169,6 +213,7 @@ export class RtpEndpoint {
 
   private deliver(payload: Buffer): void {
     const samples = resample(decode(this.options.format, payload), this.wire.rate, this.options.rate);
+    this.analyser?.feed(samples);
     this.options.onAudio?.(samples);
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Listening for what a caller says: the call's media path (path.ts, through a snoop, so prompts can play meanwhile)
- * feeds the end-of-speech detector (speech-end.ts) 20 ms frames. `onSpeechStart` fires once when speech starts (to
- * stop a prompt: barge-in). A real-time limit applies as well, as AMD() has one: when frames stall or never come, no
+ * feeds the end-of-speech detector (speech-end.ts, run by the endpoint: analysis.ts) 20 ms frames. `onSpeechStart` fires
+ * once when speech starts (to stop a prompt: barge-in); `onSpeechAudio` gets the speech's frames as they come (only
+ * then do frames cross from the RTP worker thread). A real-time limit applies as well, as AMD() has one: when frames stall or never come, no
  * speech within startTimeoutMs (plus a second) is no speech, and speech going on past maxSpeechMs + endSilenceMs (plus a
  * second) ends with what was heard. The call hanging up is `hangup`. The path is always closed before this resolves;
  * listenThen lets the next step (the recogniser) start while it closes.
  */
 import type { Logger } from '../log';
-import { openMediaPath, type MediaSettings, type MediaTelephony } from './path';
-import { SpeechEndDetector, type SpeechEnd, type SpeechEndParameters } from './speech-end';
+import type { AnalysisEvent } from './analysis';
+import { openMediaPath, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
+import { SPEECH_END_DEFAULTS, type SpeechEnd, type SpeechEndParameters } from './speech-end';
 
 export interface ListenOptions {
   parameters?: Partial<SpeechEndParameters>;
@@ -54,57 +56,72 @@ export async function listenThen<T>(telephony: MediaTelephony, callChannelId: st
 /** What was heard, as soon as it is decided, and the path's closing (it never rejects: failures are logged). */
 async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: ListenOptions): Promise<{ heard: Heard; closed: Promise<void> }> {
   const rate = options.rate ?? 16000;
-  const detector = new SpeechEndDetector(rate, options.parameters, options.armed === undefined);
-  const p = detector.parameters;
+  // The detector runs where the packets arrive (the RTP worker thread by default): only its events come here.
+  const p = { ...SPEECH_END_DEFAULTS, ...options.parameters };
   let settle!: (h: Heard) => void;
-  const done = new Promise<Heard>((resolve) => (settle = resolve));
+  let failed!: (err: Error) => void;
+  const done = new Promise<Heard>((resolve, reject) => ((settle = resolve), (failed = reject)));
   let finished = false;
+  let started = false;
   let timer: NodeJS.Timeout | undefined;
+  let path: MediaPath | undefined;
   const finish = (h: Heard): void => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     settle(h);
   };
-  const onAudio = (frame: Int16Array): void => {
+  const fail = (err: Error): void => {
     if (finished) return;
-    const wasStarted = detector.started;
-    // The frames kept before this one (the array itself: a decision on this frame replaces it).
-    const kept = detector.kept;
-    const r = detector.feed(frame);
-    const starting = !wasStarted && detector.started;
-    if (starting) {
-      clearTimeout(timer);
-      timer = setTimeout(() => finish(detector.timeUp()), p.maxSpeechMs + p.endSilenceMs + REAL_TIME_SLACK_MS);
-    }
+    finished = true;
+    clearTimeout(timer);
+    failed(new Error(`listening on call ${callChannelId} failed: ${err.message}`));
+  };
+  // A real-time limit: the detector's decision on what it has heard so far.
+  const timeUp = (): void => {
+    if (finished || !path) return;
+    path.endpoint.analyse('time-up').then((e) => e?.type === 'speech-ended' && finish(e.result), fail);
+  };
+  const onEvent = (event: AnalysisEvent): void => {
+    if (finished) return;
     try {
-      if (options.onSpeechAudio && starting) for (const f of kept) options.onSpeechAudio(f);
-      else if (options.onSpeechAudio && wasStarted) options.onSpeechAudio(frame);
-      if (starting) options.onSpeechStart?.();
+      if (event.type === 'speech-audio') for (const f of event.frames) options.onSpeechAudio?.(f);
+      else if (event.type === 'speech-started' && !started) {
+        started = true;
+        clearTimeout(timer);
+        timer = setTimeout(timeUp, p.maxSpeechMs + p.endSilenceMs + REAL_TIME_SLACK_MS);
+        options.onSpeechStart?.();
+      }
     } catch (err) {
       options.log.warn(`speech on call ${callChannelId}: ${(err as Error).message}`);
     }
-    if (r) finish(r);
+    if (event.type === 'speech-ended') finish(event.result);
   };
   const onAbort = (): void => finish({ outcome: 'hangup' });
   options.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, onAudio, signal: options.signal, log: options.log });
+    // The speech's frames cross from the worker only for a consumer of them (a streaming recogniser).
+    const analysis = { kind: 'speech-end' as const, parameters: options.parameters, counting: options.armed === undefined, audio: options.onSpeechAudio !== undefined };
+    path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log });
+    const opened = path;
     const armStart = (): void => {
-      if (finished || detector.started) return;
-      detector.waitFrom();
-      timer = setTimeout(() => finish(detector.timeUp()), p.startTimeoutMs + REAL_TIME_SLACK_MS);
+      if (finished || started) return;
+      if (options.armed) opened.endpoint.analyse('wait-from').catch(fail);
+      timer = setTimeout(timeUp, p.startTimeoutMs + REAL_TIME_SLACK_MS);
     };
     if (options.armed) void options.armed.then(armStart);
     else armStart();
-    path.onEnded((why) => {
+    opened.onEnded((why) => {
       if (options.signal.aborted) return;
-      // The path ended under us (its channel was hung up elsewhere): what was heard decides.
-      finish(detector.timeUp());
+      // The path ended under us (its channel was hung up elsewhere, or the RTP worker stopped): what was heard decides.
+      timeUp();
       options.log.debug(`listening on call ${callChannelId}: media path ended (${why})`);
     });
-    const heard = await done;
-    return { heard, closed: path.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done') };
+    const heard = await done.catch(async (err: unknown) => {
+      await opened.close('listening failed');
+      throw err;
+    });
+    return { heard, closed: opened.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done') };
   } catch (err) {
     // openMediaPath closed what it had made before it threw.
     if (options.signal.aborted) return { heard: { outcome: 'hangup' }, closed: Promise.resolve() };

@@ -1,8 +1,10 @@
 /**
  * A call's media path: its audio reaches an endpoint of this process through an ARI external media channel, and audio
- * can go back. The endpoint is RTP (endpoint.ts: Asterisk sends UDP to a port here) or, with `callflowMedia.transport`
- * `websocket`, a WebSocket this process opens to Asterisk's /media/<connection_id> (websocket-endpoint.ts: no port
- * here open to Asterisk). Two ways in:
+ * can go back. The endpoint is RTP (endpoint.ts: Asterisk sends UDP to a port here; on the RTP worker thread,
+ * remote-endpoint.ts, unless `callflowMedia.worker` is false) or, with `callflowMedia.transport` `websocket`, a
+ * WebSocket this process opens to Asterisk's /media/<connection_id> (websocket-endpoint.ts: no port here open to
+ * Asterisk; always in this thread). Either way what the consumer asks to work out (`analysis`) runs where the audio
+ * arrives and only its events come to `onEvent`. Two ways in:
  *
  * - `listen`: a snoop channel on the call (spy in: what the caller says, not what they hear) and the external media
  *   channel in a bridge of their own. The call itself is not touched: it can be in any bridge (a transfer, a
@@ -18,12 +20,14 @@
 import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
 import { MEDIA_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
+import type { AnalysisEvent, AnalysisSpec } from './analysis';
 import type { MediaFormat } from './codec';
-import { RtpEndpoint } from './endpoint';
+import { RtpEndpoint, type RtpMediaEndpoint } from './endpoint';
+import { RemoteEndpoint } from './remote-endpoint';
 import { WebSocketEndpoint } from './websocket-endpoint';
 
-/** What a path sends audio back through: the RTP endpoint or the WebSocket one. */
-export type MediaEndpoint = RtpEndpoint | WebSocketEndpoint;
+/** What a path's audio goes through: RTP (in this thread or on the RTP worker) or the WebSocket. */
+export type PathEndpoint = RtpMediaEndpoint | WebSocketEndpoint;
 
 export type MediaTelephony = Pick<Telephony, 'externalMedia' | 'snoop' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'hangup' | 'watchChannel' | 'listBridges'>;
 
@@ -38,13 +42,18 @@ export interface MediaSettings {
   format: MediaFormat;
   /** rtp (absent: rtp) or websocket (Asterisk 20.16 / 21.11 / 22.6 / 23.0+ with chan_websocket loaded). */
   transport?: 'rtp' | 'websocket';
+  /**
+   * Whether the RTP packet path runs on the RTP worker thread (remote-endpoint.ts; default) or in the event loop. The
+   * WebSocket transport always runs in the event loop (its socket is the ws client's there): this does not apply to it.
+   */
+  worker: boolean;
 }
 
-export const DEFAULT_MEDIA_SETTINGS: Readonly<MediaSettings> = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16' };
+export const DEFAULT_MEDIA_SETTINGS: Readonly<MediaSettings> = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16', worker: true };
 
 /**
- * `callflowMedia` from settings.js, checked: { transport, bindHost, advertiseHost, portMin, portMax, format }, each
- * optional.
+ * `callflowMedia` from settings.js, checked: { transport, bindHost, advertiseHost, portMin, portMax, format, worker },
+ * each optional.
  * A bad value is refused with the field and the value named.
  */
 export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSettings } | { ok: false; error: string } {
@@ -76,14 +85,22 @@ export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSe
     if (v.transport !== 'rtp' && v.transport !== 'websocket') return { ok: false, error: `callflowMedia.transport must be "rtp" or "websocket", got ${shown(v.transport)}` };
     out.transport = v.transport;
   }
+  if (v.worker !== undefined) {
+    if (typeof v.worker !== 'boolean') return { ok: false, error: `callflowMedia.worker must be true or false, got ${shown(v.worker)}` };
+    out.worker = v.worker;
+  }
   return { ok: true, settings: out };
 }
 
 export interface OpenOptions {
   mode: 'listen' | 'bridge';
-  /** The rate of the samples handed to onAudio and taken by play. */
+  /** The rate of the samples analysed, handed to onAudio and taken by play. */
   rate: 8000 | 16000;
-  onAudio: (samples: Int16Array) => void;
+  /** Every frame received (costly on the worker: each one crosses to this thread); prefer `analysis`. */
+  onAudio?: (samples: Int16Array) => void;
+  /** What to work out from the audio where it arrives (analysis.ts); its events go to onEvent. */
+  analysis?: AnalysisSpec;
+  onEvent?: (event: AnalysisEvent) => void;
   /** The call's signal: the path closes when it aborts. */
   signal: AbortSignal;
   log: Logger;
@@ -114,9 +131,11 @@ export class MediaPath {
     private readonly telephony: MediaTelephony,
     readonly callChannelId: string,
     readonly ids: { channel: string; snoop: string | undefined; bridge: string },
-    readonly endpoint: MediaEndpoint,
+    readonly endpoint: PathEndpoint,
     private readonly log: Logger,
-  ) {}
+  ) {
+    endpoint.onFailure((err) => void this.close(err.message));
+  }
 
   /** Sends audio (at the rate asked for) back in real time; resolves when it has gone out. */
   play(samples: Int16Array): Promise<void> {
@@ -148,13 +167,14 @@ export class MediaPath {
   private async teardown(why: string): Promise<void> {
     this.endedBy ??= why;
     for (const u of this.unwatch.splice(0)) u();
-    this.endpoint.close();
+    const closed = this.endpoint.close();
     for (const l of this.endedListeners.splice(0)) l(this.endedBy);
     const { channel, snoop, bridge } = this.ids;
     const warn = (what: string) => (err: unknown) => this.log.warn(`media path of call ${this.callChannelId}: ${what} failed: ${(err as Error).message}`);
     // A WebSocket channel may be gone already: Asterisk hangs it up when its socket closes (chan_websocket.c lines 1130-1134).
     const gone = (what: string) => (err: unknown) => (/not found/i.test((err as Error).message) ? undefined : warn(what)(err));
     await Promise.all([
+      closed,
       this.telephony.hangup(channel, 'normal').catch(gone(`hanging up external media channel ${channel}`)),
       snoop ? this.telephony.hangup(snoop, 'normal').catch(warn(`hanging up snoop channel ${snoop}`)) : undefined,
     ]);
@@ -173,9 +193,14 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
   const ids = mediaIds(callChannelId);
   const websocket = settings.transport === 'websocket';
   let onClosed = (_why: string): void => undefined;
-  const endpoint = websocket
-    ? new WebSocketEndpoint({ format: settings.format, rate: options.rate, onAudio: options.onAudio, onClosed: (why) => onClosed(why), log: options.log })
-    : new RtpEndpoint({ host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio: options.onAudio });
+  const { onAudio, analysis, onEvent } = options;
+  const rtpOptions = { host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio, analysis, onEvent };
+  // The WebSocket endpoint runs in this thread whatever `worker` says; RTP on the worker thread unless told otherwise.
+  const endpoint: PathEndpoint = websocket
+    ? new WebSocketEndpoint({ format: settings.format, rate: options.rate, onAudio, analysis, onEvent, onClosed: (why) => onClosed(why), log: options.log })
+    : settings.worker
+      ? new RemoteEndpoint(rtpOptions)
+      : new RtpEndpoint(rtpOptions);
   const path = new MediaPath(telephony, callChannelId, { channel: ids.channel, snoop: options.mode === 'listen' ? ids.snoop : undefined, bridge: ids.bridge }, endpoint, options.log);
   const started = new Set<string>();
   const waiting = new Map<string, () => void>();

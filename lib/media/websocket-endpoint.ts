@@ -3,9 +3,11 @@
  * external media channel made with transport=websocket, connection_type=server: chan_websocket.c
  * incoming_ws_http_callback, lines 1871-1944) and so needs no port of its own open to Asterisk. Asterisk sends
  * MEDIA_START once the socket is up (websocket_handoff_to_channel, lines 1154-1199), then what the channel hears as
- * BINARY frames in its format; TEXT frames are control events (websocket-protocol.ts). What goes back is cut into
- * 20 ms frames and paced in real time (pacer.ts) as the RTP endpoint does, after the first three of a stream sent at
- * once (Asterisk re-times what it queued, so they are a 60 ms cushion against late frames); its queue stays short;
+ * BINARY frames in its format; TEXT frames are control events (websocket-protocol.ts). The frames go through the
+ * consumer's analysis (analysis.ts) as the RTP endpoint's do, in this thread: the RTP worker thread
+ * (callflowMedia.worker) does not apply to this transport. What goes back is cut into 20 ms frames and paced in real
+ * time (pacer.ts) as the RTP endpoint does, after the first three of a stream sent at once (Asterisk re-times what it
+ * queued, so they are a 60 ms cushion against late frames); its queue stays short;
  * should it fill anyway (900 of 1000 frames: MEDIA_XOFF, lines 644-669) frames are held here until MEDIA_XON.
  * Everything from the socket is hostile: messages over maxMessageBytes close it (ws's maxPayload, close code 1009),
  * bad control messages are counted and logged, never thrown.
@@ -13,7 +15,9 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from '../log';
+import { Analyser, type AnalysisCommand, type AnalysisEvent, type AnalysisSpec } from './analysis';
 import { decodeUlaw, encodeUlaw, FORMATS, resample, type MediaFormat } from './codec';
+import type { MediaEndpoint } from './endpoint';
 import { Pacer } from './pacer';
 import { commandText, decodeSlinLE, encodeSlinLE, fieldText, parseControlMessage, type ControlFormat, type ControlMessage } from './websocket-protocol';
 
@@ -29,6 +33,9 @@ export interface WebSocketEndpointOptions {
   /** The rate of the samples handed to onAudio and taken by play (8000 or 16000). */
   rate: 8000 | 16000;
   onAudio?: (samples: Int16Array) => void;
+  /** What to work out from the frames received (in order, before onAudio), in this thread; its events go to onEvent. */
+  analysis?: AnalysisSpec;
+  onEvent?: (event: AnalysisEvent) => void;
   /** Called once when the socket closes after MEDIA_START (Asterisk hung the channel up, the network failed...). */
   onClosed?: (why: string) => void;
   log: Logger;
@@ -62,8 +69,9 @@ function shown(text: string): string {
  * Emits `control` with each control message's name once it is handled (`undefined` for one that could not be read):
  * what Asterisk said, for whoever wants to follow it.
  */
-export class WebSocketEndpoint extends EventEmitter {
+export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
   private socket: WebSocket | undefined;
+  private readonly analyser: Analyser | undefined;
   private readonly pacer: Pacer<Buffer>;
   private readonly frameSamples: number;
   private readonly wireRate: number;
@@ -91,6 +99,8 @@ export class WebSocketEndpoint extends EventEmitter {
     const ptime = options.ptimeMs ?? 20;
     this.frameSamples = (this.wireRate * ptime) / 1000;
     this.pacer = new Pacer<Buffer>((frame) => this.transmit(frame), { ptimeMs: ptime });
+    const onEvent = options.onEvent ?? (() => undefined);
+    this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, onEvent) : undefined;
   }
 
   /**
@@ -193,10 +203,20 @@ export class WebSocketEndpoint extends EventEmitter {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(commandText(this.controlFormat, name));
   }
 
-  close(): void {
+  analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined> {
+    return Promise.resolve(this.analyser?.command(command));
+  }
+
+  /** The socket closing under its user is `onClosed`; nothing else fails here. */
+  onFailure(): void {
+    /* nothing to hear */
+  }
+
+  /** Closes the socket (a close frame when open); resolves at once: nothing of this process waits on it. */
+  close(): Promise<void> {
     if (this.closed) {
       this.socket?.terminate();
-      return;
+      return Promise.resolve();
     }
     this.closed = true;
     this.pacer.close();
@@ -204,6 +224,7 @@ export class WebSocketEndpoint extends EventEmitter {
     const ws = this.socket;
     if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000);
     else ws?.terminate();
+    return Promise.resolve();
   }
 
   private transmit(frame: Buffer): void {
@@ -297,7 +318,9 @@ export class WebSocketEndpoint extends EventEmitter {
     let at = 0;
     for (; at + this.frameSamples <= all.length; at += this.frameSamples) {
       r.frames++;
-      this.options.onAudio?.(resample(all.slice(at, at + this.frameSamples), this.wireRate, this.options.rate));
+      const frame = resample(all.slice(at, at + this.frameSamples), this.wireRate, this.options.rate);
+      this.analyser?.feed(frame);
+      this.options.onAudio?.(frame);
     }
     this.pending = all.slice(at);
   }

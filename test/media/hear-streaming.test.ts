@@ -3,7 +3,9 @@
  * through the stand-in vosk-server: the speech reaches the server while the caller speaks, the final result is used,
  * barge-in over a prompt waits for words (a partial with words stops it; speech without words during the prompt is let
  * go), a server failing mid-speech stops the listening with its reason, a caller hanging up mid-speech closes the
- * socket, a ulaw call streams 8 kHz audio. Nothing the listening made is left behind.
+ * socket, a ulaw call streams 8 kHz audio. Nothing the listening made is left behind. Each with the packet path on
+ * the RTP worker thread (the speech's frames cross to this thread for the recogniser) and in the event loop; a caller
+ * speaks once it is listened to (a cold worker thread could otherwise miss the start of the speech).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -14,9 +16,10 @@ import { speechError } from '../support/speech';
 import { useHearing } from '../support/hearing';
 import { configOf, useVoskStandIn, type VoskSession } from '../support/vosk-server';
 
-const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 46000, portMax: 46999, format: 'slin16' };
+for (const worker of [true, false]) {
+const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 46000, portMax: 46999, format: 'slin16', worker };
 
-describe('hearing a caller with a streaming recogniser (simulated Asterisk, stand-in vosk-server)', function () {
+describe(`hearing a caller with a streaming recogniser (simulated Asterisk, stand-in vosk-server; the packet path ${worker ? 'on the RTP worker thread' : 'in the event loop'})`, function () {
   const server = useVoskStandIn();
   // What the server received is compared with when the caller stopped speaking: at 4 times real time a busy
   // machine's pause does not let the simulated caller finish before the audio said meanwhile has travelled.
@@ -37,7 +40,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
       afterSpeech.push(hearing.r.sim.call(id).report().said !== undefined);
       return '{"partial":"sales"}';
     };
-    id = await answeredCall([{ wait: 500 }, { say: 2000 }, { wait: 60_000 }]);
+    id = await answeredCall([{ waitFor: 'listened' }, { wait: 500 }, { say: 2000 }, { wait: 60_000 }]);
     let started = 0;
     const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', phrases: ['sales'], onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome, 'recognised');
@@ -61,7 +64,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
       session.heardWords = audioCount(s) >= 3;
       return JSON.stringify({ partial: session.heardWords ? 'support' : '' });
     };
-    const id = await answeredCall([{ wait: 300 }, { say: 2000 }, { wait: 60_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 300 }, { say: 2000 }, { wait: 60_000 }]);
     const wordsAtBargeIn: boolean[] = [];
     const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', armed: playing(), onSpeechStart: () => wordsAtBargeIn.push(session.heardWords), signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome === 'recognised' && result.text, 'support');
@@ -76,7 +79,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
       if (m.text === VOSK_EOF) return JSON.stringify({ text: first ? '' : 'yes' });
       return JSON.stringify({ partial: first ? '[unk]' : '' });
     };
-    const id = await answeredCall([{ wait: 300 }, { say: 500 }, { wait: 2000 }, { say: 1200 }, { wait: 60_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 300 }, { say: 500 }, { wait: 2000 }, { say: 1200 }, { wait: 60_000 }]);
     let started = 0;
     const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', armed: playing(), onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome === 'recognised' && result.text, 'yes');
@@ -90,7 +93,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
       if (m.bytes !== undefined && audioCount(s) === 2) s.socket.close(1011, 'model crashed');
       return m.bytes !== undefined ? '{"partial":""}' : undefined;
     };
-    const id = await answeredCall([{ wait: 300 }, { say: 30_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 300 }, { say: 30_000 }]);
     await assert.rejects(
       hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: hearing.r.log }),
       speechError('unavailable', /^vosk recogniser \(ws:\/\/127\.0\.0\.1:\d+\) closed the connection before its final result \(code 1011: model crashed\)$/),
@@ -111,7 +114,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
       }
       return m.bytes !== undefined ? '{"partial":"sales"}' : undefined;
     };
-    id = await answeredCall([{ wait: 300 }, { say: 30_000 }]);
+    id = await answeredCall([{ waitFor: 'listened' }, { wait: 300 }, { say: 30_000 }]);
     const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: call.signal, log: hearing.r.log });
     assert.deepEqual(result, { outcome: 'hangup' });
     await closed;
@@ -123,7 +126,7 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
 
   it('a ulaw call streams its 8 kHz audio as it comes and says so', async function () {
     server.answer = (m) => (m.text?.includes('config') ? undefined : m.text === VOSK_EOF ? '{"text":"two"}' : '{"partial":"two"}');
-    const id = await answeredCall([{ wait: 300 }, { say: 800 }, { wait: 60_000 }]);
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 300 }, { say: 800 }, { wait: 60_000 }]);
     const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media: { ...media, format: 'ulaw' }, language: 'en', digits: true, signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome === 'recognised' && result.text, 'two');
     const s = await server.session(1);
@@ -132,3 +135,4 @@ describe('hearing a caller with a streaming recogniser (simulated Asterisk, stan
     onlyTheCall(id);
   });
 });
+}

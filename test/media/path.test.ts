@@ -3,17 +3,21 @@
  * snoop hears what the caller says; bridged, audio sent back reaches the caller (the simulator's report counts it);
  * everything it made (external media channel, snoop, bridge, UDP socket) goes when the call hangs up, when it is
  * closed, when opening fails; after a restart the registry hangs up what an earlier run left and the bridge is swept.
+ * Each with the packet path on the RTP worker thread and in the event loop.
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { CallRegistry } from '../../lib/call/registry';
 import { RtpEndpoint } from '../../lib/media/endpoint';
 import type { MediaSettings } from '../../lib/media/path';
+import { RemoteEndpoint } from '../../lib/media/remote-endpoint';
+import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
 import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
 
-const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16' };
+const inEventLoop: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16', worker: false };
 
-describe('media path (simulated Asterisk)', function () {
+for (const settings of [{ ...inEventLoop, worker: true }, inEventLoop]) {
+describe(`media path (simulated Asterisk; the packet path ${settings.worker ? 'on the RTP worker thread' : 'in the event loop'})`, function () {
   const m = useMediaRig(settings);
   const { answeredCall, open } = m;
 
@@ -45,7 +49,8 @@ describe('media path (simulated Asterisk)', function () {
     const id = await answeredCall();
     const ac = new AbortController();
     const { path } = await open(id, 'listen', ac.signal);
-    assert.ok(path.endpoint instanceof RtpEndpoint);
+    assert.ok(path.endpoint instanceof (settings.worker ? RemoteEndpoint : RtpEndpoint));
+    if (path.endpoint instanceof WebSocketEndpoint) return assert.fail('an RTP endpoint');
     const port = path.endpoint.local!.port;
     ac.abort();
     const ended = new Promise<string>((resolve) => path.onEnded(resolve));
@@ -92,7 +97,8 @@ describe('media path (simulated Asterisk)', function () {
     try {
       await restartSweeps(m.r, [channel, snoop!], bridge);
     } finally {
-      path.endpoint.close();
+      await path.endpoint.close();
     }
   });
 });
+}

@@ -16,7 +16,8 @@ import { parseControlMessage } from '../../lib/media/websocket-protocol';
 import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
 import { MemoryLogger, nextEvent } from '../support/telephony';
 
-const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', transport: 'websocket' };
+// worker: true (the default) does not apply to the WebSocket transport: its endpoint is in this thread all the same.
+const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', transport: 'websocket', worker: true };
 
 /** The names of the control messages `ep` handles from now on, until one `last` accepts (included). */
 function controlsUntil(ep: WebSocketEndpoint, last: (name: string | undefined) => boolean): Promise<Array<string | undefined>> {
@@ -92,12 +93,20 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     onlyTheCall(id);
   });
 
-  it('finds the end of what a caller says (listenForSpeech over the WebSocket transport)', async function () {
+  it("finds the end of what a caller says (listenForSpeech over the WebSocket transport), handing on the speech's frames as they come", async function () {
     const id = await answeredCall([{ wait: 400 }, { say: 1200 }, { wait: 60_000 }]);
-    const heard = await listenForSpeech(m.r.conn, id, settings, { signal: new AbortController().signal, log: m.r.log });
+    const streamed: Int16Array[] = [];
+    const heard = await listenForSpeech(m.r.conn, id, settings, { onSpeechAudio: (f) => streamed.push(f), signal: new AbortController().signal, log: m.r.log });
     assert.equal(heard.outcome, 'speech');
     const ms = heard.outcome === 'speech' ? (heard.audio.samples.length / heard.audio.rate) * 1000 : 0;
     assert.ok(ms >= 1000, `${ms} ms of audio kept`);
+    // What a streaming recogniser got: the speech from its pre-roll on, the utterance's samples first.
+    const samples = heard.outcome === 'speech' ? heard.audio.samples : new Int16Array(0);
+    const total = streamed.reduce((n, f) => n + f.length, 0);
+    assert.ok(total >= samples.length, `${total} samples streamed for an utterance of ${samples.length}`);
+    const head = new Int16Array(total);
+    streamed.reduce((at, f) => (head.set(f, at), at + f.length), 0);
+    assert.deepEqual(head.subarray(0, samples.length), samples);
     onlyTheCall(id);
   });
 
@@ -129,7 +138,7 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     const { path } = await open(id, 'listen');
     const { bridge, snoop } = path.ids;
     const wsGone = nextEvent(m.r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === path.ids.channel);
-    path.endpoint.close();
+    await path.endpoint.close();
     await wsGone;
     await m.r.conn.close();
     await restartSweeps(m.r, [snoop!], bridge);
@@ -272,7 +281,7 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     assert.equal(frames[1]?.[319], 1639, 'samples little-endian, in order across the split');
     assert.equal(log.lines.filter((l) => /could not be read/.test(l)).length, 1, 'malformed messages logged once');
     assert.ok(log.lines.some((l) => /Asterisk says "Unable to parse JSON command"/.test(l)));
-    ep.close();
+    await ep.close();
   });
 
   it('a message over the size limit closes the socket with a clear reason', async function () {
@@ -298,7 +307,7 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     await done;
     assert.equal(ep.stats.sent.packets, 8);
     assert.equal(ep.stats.sent.bytes, 10 * 160);
-    ep.close();
+    await ep.close();
   });
 
   it('holds frames on MEDIA_XOFF and sends them on MEDIA_XON; FLUSH_MEDIA on barge-in, in the control format Asterisk speaks', async function () {
@@ -325,6 +334,6 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     await peerUntil(ws, () => texts.length === 1);
     const flush = parseControlMessage(texts[0] ?? '', 'command');
     assert.ok(flush.ok && flush.message.name === 'FLUSH_MEDIA' && flush.message.format === 'json');
-    ep.close();
+    await ep.close();
   });
 });

@@ -15,7 +15,7 @@ import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
 import { inbound, rig, type Rig } from '../support/telephony';
 
-const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16' };
+const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', worker: true };
 
 function badAnswer(message: RegExp): (e: unknown) => boolean {
   return (e: unknown) => {

@@ -2,9 +2,10 @@
  * What the tests of hearing a caller share (test/media/listen.test.ts, hear-streaming.test.ts): a simulated Asterisk
  * and a connection per test, at `speed` times real time (4 by default: at 20, with a busy loop on one of the 2 cores,
  * callers who spoke were heard as silent now and then), an answered inbound call with its script, and the check that
- * the listening left nothing behind but the call.
+ * the listening left nothing behind but the call, and the connection with some operations replaced.
  */
 import assert from 'node:assert/strict';
+import type { MediaTelephony } from '../../lib/media/path';
 import { inbound, rig, type Rig } from './telephony';
 
 export interface Hearing {
@@ -14,6 +15,8 @@ export interface Hearing {
   answeredCall: (script: NonNullable<Parameters<typeof inbound>[1]>['script']) => Promise<string>;
   /** Only the call is left: the snoop and external media channels and the bridge are gone. */
   onlyTheCall: (id: string) => void;
+  /** The rig's connection with some of its operations replaced. */
+  connectionWith: (changed: Partial<MediaTelephony>) => MediaTelephony;
 }
 
 export function useHearing(speed = 4): Hearing {
@@ -36,6 +39,20 @@ export function useHearing(speed = 4): Hearing {
     onlyTheCall: (id) => {
       assert.deepEqual(hearing.r.sim.asterisk.channelList().map((c) => c.id), [id], 'the snoop and external media channels are gone');
       assert.deepEqual(hearing.r.sim.asterisk.bridgeList(), [], 'the bridge is gone');
+    },
+    connectionWith: (changed) => {
+      const c = hearing.r.conn;
+      return {
+        externalMedia: c.externalMedia.bind(c),
+        snoop: c.snoop.bind(c),
+        createBridge: c.createBridge.bind(c),
+        addToBridge: c.addToBridge.bind(c),
+        destroyBridge: c.destroyBridge.bind(c),
+        hangup: c.hangup.bind(c),
+        watchChannel: c.watchChannel.bind(c),
+        listBridges: c.listBridges.bind(c),
+        ...changed,
+      };
     },
   };
   return hearing;

@@ -77,7 +77,7 @@ export function useMediaRig(settings: MediaSettings): MediaRig {
   });
   afterEach(async function () {
     // A failed test must not leave a socket open (mocha would not exit).
-    for (const p of paths.splice(0)) p.endpoint.close();
+    for (const p of paths.splice(0)) await p.endpoint.close();
     await current?.close();
     current = undefined;
   });
