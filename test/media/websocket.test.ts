@@ -1,7 +1,8 @@
 /**
  * The WebSocket transport of the media path (lib/media/websocket-endpoint.ts) on the simulated Asterisk, which serves
- * /media/<connection_id> as chan_websocket does: listening and bridging, speech end found, audio sent back kept in the
- * call's report, clean-up on hangup, close, a network failure and a restart, an Asterisk without chan_websocket; then
+ * /media/<connection_id> as chan_websocket does: listening and bridging, speech end found (its frames handed on as
+ * they come), an answering machine and its beep detected, audio sent back kept in the call's report, clean-up on
+ * hangup, close, a network failure and a restart, an Asterisk without chan_websocket; then
  * hostile peers: a stand-in "Asterisk" sending bad control messages and oversized frames, and the simulator's own
  * queue limits (MEDIA_XOFF / MEDIA_XON).
  */
@@ -9,6 +10,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { detectMachine } from '../../lib/media/detect';
 import { listenForSpeech } from '../../lib/media/listen';
 import { mediaSettingsFrom, type MediaSettings } from '../../lib/media/path';
 import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
@@ -107,6 +109,14 @@ describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', fun
     const head = new Int16Array(total);
     streamed.reduce((at, f) => (head.set(f, at), at + f.length), 0);
     assert.deepEqual(head.subarray(0, samples.length), samples);
+    onlyTheCall(id);
+  });
+
+  it("detects an answering machine over the WebSocket transport (the analysis runs in its endpoint), waiting for the machine's beep", async function () {
+    const id = await answeredCall([{ waitFor: 'listened' }, { wait: 300 }, { machine: { greeting: 4, beep: true } }, { wait: 60_000 }]);
+    const detection = await detectMachine(m.r.conn, id, settings, { waitForBeep: true, beepTimeoutMs: 15_000, signal: new AbortController().signal, log: m.r.log });
+    assert.equal(detection.status, 'MACHINE');
+    assert.equal(detection.beep?.frequencyHz, 1000);
     onlyTheCall(id);
   });
 
