@@ -3,7 +3,8 @@
  * loop. It holds the RtpEndpoints (endpoint.ts: the UDP sockets, RTP parse, jitter buffer, decode, the analysis of
  * analysis.ts, the send pacer) and talks with remote-endpoint.ts on the main thread by message: what the main thread
  * gets is an analysis's events (speech started or ended with the utterance, AMD's decision, a beep), a play's end,
- * and the endpoint's figures, never a packet. Without `frames` no audio frame crosses.
+ * and the endpoint's figures, never a packet. No audio frame crosses without `frames` (every frame: a consumer of raw
+ * audio) or a speech-end analysis with `audio` (the speech's frames only, for a recogniser that streams).
  *
  * An operation it does not know is a bug on the main thread's side: it throws, which ends the thread, and the main
  * thread fails every endpoint it had (remote-endpoint.ts) rather than go on with a thread in an unknown state.

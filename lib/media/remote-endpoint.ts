@@ -1,7 +1,8 @@
 /**
  * The main thread's side of the RTP worker thread (media-thread.ts): `RemoteEndpoint` is an RtpEndpoint that lives
  * on the worker (the same API, RtpMediaEndpoint), so the 50 packets a second of each media path are parsed, ordered,
- * decoded, analysed and paced there, and this event loop only hears the analysis's events and a play's end.
+ * decoded, analysed and paced there, and this event loop only hears the analysis's events and a play's end (the
+ * speech's frames being events too when a streaming recogniser asked for them: analysis.ts).
  *
  * One worker for the process (`mediaThread()`), started with the first endpoint; it keeps Node alive only while it
  * holds endpoints. If it stops (an uncaught error, killed), every endpoint it held fails with a sentence saying so: what waits
