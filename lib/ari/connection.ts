@@ -52,7 +52,7 @@ import type {
   TelephonyEvent,
   TelephonyListener,
 } from './port';
-import { AriRest } from './rest';
+import { AriRest, type AriFile } from './rest';
 import type { AsteriskInfo, Bridge, Channel, Playback, Sound, StoredRecording } from './types';
 
 export interface AriConnectionOptions {
@@ -115,7 +115,8 @@ export class AriConnection implements Telephony {
     this.mediaGuard = options.media ?? new MediaGuard();
     const call = <T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> => this.call<T>(resource, operation, params, signal);
     const command = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> => this.command(resource, operation, params, signal);
-    this.media = new MediaOperations({ call, command, pending: this.pending, mediaGuard: this.mediaGuard });
+    const stream = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<AriFile> => this.requireRest(`${resource}.${operation}`).stream(resource, operation, params, signal);
+    this.media = new MediaOperations({ call, command, stream, pending: this.pending, mediaGuard: this.mediaGuard });
     this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance });
     this.bridges = new BridgeOperations({ call, command });
     this.baseUrl = normalizeAriUrl(options.url);
@@ -546,6 +547,11 @@ export class AriConnection implements Telephony {
 
   listStoredRecordings(signal?: AbortSignal): Promise<StoredRecording[]> {
     return this.media.listStoredRecordings(signal);
+  }
+
+  /** A stored recording's file, its body unread (for the admin API; not a call's operation, so not on the port). */
+  storedRecordingFile(name: string, signal?: AbortSignal): Promise<AriFile> {
+    return this.media.storedRecordingFile(name, signal);
   }
 
   mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
