@@ -65,12 +65,15 @@ function contentType(given: string): string {
   return /^audio\/[A-Za-z0-9][A-Za-z0-9.+-]{0,31}$/.test(given) ? given : 'application/octet-stream';
 }
 
-/** Streams `file` to `res`, cut (and the client's transfer broken) past RECORDING_MAX_BYTES or when Asterisk stalls. */
-function relay(file: AriFile, name: string, res: ResponseLike): void {
+/**
+ * Streams `file` (recording `name`) to `res`: refused (413) when its length says it is past `maxBytes`, cut (the
+ * client's transfer broken, Asterisk's dropped) when more than that comes or when Asterisk stalls for IDLE_MS.
+ */
+export function relayRecording(file: AriFile, name: string, res: ResponseLike, maxBytes = RECORDING_MAX_BYTES): void {
   const { body } = file;
-  if (file.length !== undefined && file.length > RECORDING_MAX_BYTES) {
+  if (file.length !== undefined && file.length > maxBytes) {
     body.destroy();
-    fail(res, 413, `the recording ${name} is ${file.length} bytes, more than the ${RECORDING_MAX_BYTES} served`);
+    fail(res, 413, `the recording ${name} is ${file.length} bytes, more than the ${maxBytes} served`);
     return;
   }
   const type = contentType(file.contentType);
@@ -91,7 +94,7 @@ function relay(file: AriFile, name: string, res: ResponseLike): void {
   res.on('close', () => body.destroy());
   body.on('data', (chunk: Buffer) => {
     sent += chunk.length;
-    if (sent > RECORDING_MAX_BYTES) return cut();
+    if (sent > maxBytes) return cut();
     if (!res.write(chunk)) {
       body.pause();
       res.once('drain', () => body.resume());
@@ -141,7 +144,7 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
           if (err instanceof AriError && err.kind === 'not-found') return fail(res, 404, `Asterisk has no recording ${name} (any more): ${err.message}`);
           return fail(res, 502, `Asterisk did not give the recording ${name}: ${(err as Error).message}`);
         }
-        relay(file, name, res);
+        relayRecording(file, name, res);
       })
       .catch((err: unknown) => {
         if (!res.headersSent) fail(res, 500, (err as Error).message);

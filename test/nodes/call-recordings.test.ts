@@ -5,8 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { relayRecording } from '../../nodes/admin/call-recordings';
 import { seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, hasText, helper, useNodeRed, waitForStatus } from '../support/node-red';
@@ -134,5 +137,86 @@ describe('recordings of campaign calls in the Call flows sidebar (admin API)', f
     assert.deepEqual(answer, { status: 404, message: 'attempt 1 of customer "c/1" has no recording (the task did not record it, or it was not answered)' });
     assert.equal(call.recording, undefined);
     assert.equal((await endedCall(() => true)).recording, undefined);
+  });
+});
+
+describe('a recording streamed to the editor with a bound (relayRecording)', function () {
+  /** An "Asterisk" answering `size` bytes (with or without their length), and the editor's side: what it received. */
+  async function relayed(size: number, options: { length: boolean; contentType?: string; max: number }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; complete: boolean; sourceDestroyed: boolean }> {
+    let source: http.IncomingMessage | undefined;
+    const asterisk = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': options.contentType ?? 'audio/wav', ...(options.length ? { 'Content-Length': size } : {}) });
+      // In 64 kB pieces, each when the socket takes it.
+      let left = size;
+      const more = (): void => {
+        while (left > 0) {
+          const n = Math.min(left, 65536);
+          left -= n;
+          if (!res.write(Buffer.alloc(n, 7))) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    const editor = http.createServer((_req, res) => {
+      const out = Object.assign(res, {
+        status: (code: number) => {
+          res.statusCode = code;
+          return out;
+        },
+        json: (body: unknown) => {
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(body));
+        },
+        send: (body: unknown) => res.end(body),
+      });
+      http.get(`http://127.0.0.1:${(asterisk.address() as AddressInfo).port}/`, (answer) => {
+        source = answer;
+        const length = Number(answer.headers['content-length']);
+        relayRecording({ contentType: String(answer.headers['content-type']), ...(Number.isInteger(length) ? { length } : {}), body: answer }, 'campaign-cfc-1', out, options.max);
+      });
+    });
+    await Promise.all([new Promise<void>((r) => asterisk.listen(0, '127.0.0.1', r)), new Promise<void>((r) => editor.listen(0, '127.0.0.1', r))]);
+    try {
+      return await new Promise((resolve, reject) => {
+        http.get(`http://127.0.0.1:${(editor.address() as AddressInfo).port}/`, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          // Asterisk's answer dropped: destroyed before it was read to its end.
+          const done = (complete: boolean) => (): void => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete, sourceDestroyed: source?.destroyed === true && !source.readableEnded });
+          res.on('end', done(true));
+          res.on('aborted', done(false));
+          res.on('error', () => undefined);
+        }).on('error', reject);
+      });
+    } finally {
+      asterisk.closeAllConnections();
+      editor.closeAllConnections();
+      await Promise.all([new Promise((r) => asterisk.close(r)), new Promise((r) => editor.close(r))]);
+    }
+  }
+
+  it('serves a recording within the bound whole, with its length', async function () {
+    const got = await relayed(300_000, { length: true, max: 300_000 });
+    assert.deepEqual([got.status, got.headers['content-type'], got.headers['content-length'], got.body.length, got.complete], [200, 'audio/wav', '300000', 300_000, true]);
+  });
+
+  it('refuses (413) a recording whose length is past the bound, before sending any of it', async function () {
+    const got = await relayed(300_000, { length: true, max: 299_999 });
+    assert.equal(got.status, 413);
+    assert.deepEqual(JSON.parse(got.body.toString('utf8')), { message: 'the recording campaign-cfc-1 is 300000 bytes, more than the 299999 served' });
+  });
+
+  it('cuts a recording without a length once more than the bound came: the editor gets a broken transfer, Asterisk is dropped', async function () {
+    const got = await relayed(2_000_000, { length: false, max: 500_000 });
+    assert.equal(got.status, 200);
+    assert.equal(got.complete, false, 'the transfer is broken, not ended');
+    assert.ok(got.body.length <= 500_000, `${got.body.length} bytes reached the editor`);
+    assert.equal(got.sourceDestroyed, true, "Asterisk's answer was not read to its end");
+  });
+
+  it('sends what is not audio/<extension> as bytes (application/octet-stream), never as a page', async function () {
+    const got = await relayed(10, { length: true, contentType: 'text/html', max: 100 });
+    assert.deepEqual([got.status, got.headers['content-type'], got.headers['x-content-type-options']], [200, 'application/octet-stream', 'nosniff']);
   });
 });
