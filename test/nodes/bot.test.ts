@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CREDS, connected, ivrFlow, messages, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, coreNode, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, coreNode, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 import { readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
 import { robotNode, useSpeakingTests } from '../support/speech-http';
@@ -126,18 +126,20 @@ describe('callflow-bot', function () {
   describe('the "Intelligent robot" example', function () {
     const CORE = ['network/21-httpin.js', 'function/10-function.js', 'common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(coreNode);
     /** The example on the test's simulator, its services on the test's Node-RED, its store in the test's directory. */
-    async function deployExample(): Promise<Record<string, unknown>[]> {
+    async function deployExample(keepRecords = false): Promise<Record<string, unknown>[]> {
       const found = readExamples().find((e) => e.name === 'Intelligent robot');
       if (!found) throw new Error('no example "Intelligent robot"');
       const nodes = found.nodes.map((n) => {
-        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+        // With keepRecords, the step docs/speech.md asks for: the connection keeps call records in the example's store.
+        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url, ...(keepRecords ? { recordStore: 'c0ffee0000000002' } : {}) };
         if (n.type === 'callflow-speech') return { ...n, publicUrl: web.publicUrl(), directory: web.dir(), sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', web.publicUrl()) };
         if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', web.publicUrl()) };
         if (n.type === 'callflow-store') return { ...n, file: path.join(web.dir(), 'callflow.db') };
         return n.connection ? { ...n, connection: 'a1' } : n;
       });
       await helper.load([...NODES, captureHttpNode, ...CORE] as never, nodes, CREDS);
-      await connected(String(nodes.find((n) => n.type === 'callflow-entry')?.id));
+      // Its entry is version v1 of flow "robot", released at deploy (the Call flows sidebar lists its calls).
+      await waitForStatus(node(String(nodes.find((n) => n.type === 'callflow-entry')?.id)), hasText('v1: Official Release'));
       return nodes;
     }
 
@@ -150,9 +152,9 @@ describe('callflow-bot', function () {
       assert.ok(report.heard.every((h) => h.outcome === 'done' && /\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media)));
     });
 
-    it("its robot task calls the customers, who talk with the robot until it puts them through to sales; every call is recorded", async function () {
+    it("its robot task calls the customers, who talk with the robot until it puts them through to sales; every call is recorded, and listed with its conversation and recording", async function () {
       this.timeout(90_000);
-      const nodes = await deployExample();
+      const nodes = await deployExample(true);
       const idOf = (type: string, name = ''): string => String(nodes.find((n) => n.type === type && (name === '' || n.name === name))?.id);
       const task = nodes.find((n) => n.type === 'callflow-campaign');
       assert.deepEqual([task?.taskType, task?.recordCalls, task?.flow], ['robot', true, 'robot']);
@@ -182,6 +184,27 @@ describe('callflow-bot', function () {
         assert.match(String(attempts[0]?.[0]), /^campaign-cfc-/);
         assert.equal(attempts[0]?.[0], attempts[0]?.[1]);
       }
+      // The Call flows sidebar's calls of version v1: each robot call with its conversation and its recording, which plays.
+      type Listed = { id: string; transcript?: { role: string }[]; recording?: string };
+      const listed = await new Promise<Listed[]>((resolve) => {
+        const ask = (): void => {
+          void helper
+            .request()
+            .get('/callflow/releases/c0ffee0000000003/flows/robot/versions/v1/calls')
+            .then((res) => {
+              const recent = (res.body as { recent: Listed[] }).recent.filter((c) => c.recording !== undefined);
+              if (recent.length === 3) resolve(recent);
+              else setImmediate(ask);
+            });
+        };
+        ask();
+      });
+      for (const call of listed) {
+        assert.deepEqual(call.transcript?.map((l) => l.role), ['caller', 'bot', 'caller', 'bot'], call.id);
+        assert.match(call.recording ?? '', /^callflow\/campaigns\/b07a0000000000c1\/attempts\/R00[123]\/1\/recording$/);
+      }
+      const played = await helper.request().get(`/${listed[0]?.recording ?? ''}`).expect(200);
+      assert.equal(played.headers['content-type'], 'audio/wav');
     });
   });
 });
