@@ -15,7 +15,8 @@
 import type { AriFile } from '../../lib/ari/rest';
 import { AriError } from '../../lib/ari/errors';
 import { isRecordingName } from '../../lib/ari/media';
-import type { CallRecord } from '../../lib/schemas/store';
+import type { Attempt, CallRecord } from '../../lib/schemas/store';
+import type { Store } from '../../lib/store/port';
 import { shownValue } from '../../lib/schemas/validator';
 import { findCampaign } from '../deployed/campaigns';
 import { findEngine } from '../deployed/engine';
@@ -119,14 +120,25 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
       if (!res.headersSent) asked.abort();
     });
     const which = `attempt ${n} of customer ${shownValue(customer)}`;
-    c.store(STORE_WAIT_MS)
-      .then(
-        async (store) => (await store.getContact(c.id, customer))?.attempts.find((a) => a.n === n),
-        (err: unknown) => {
-          fail(res, 503, `the campaign's store cannot be reached: ${(err as Error).message}`);
-          return null;
-        },
-      )
+    /** The attempt as stored (undefined: there is none), or null once the answer says why it cannot be read. */
+    const stored = async (): Promise<Attempt | undefined | null> => {
+      // A customer id is 1 to 128 characters (lib/schemas/store.ts): another is nobody's.
+      if (customer.length === 0 || customer.length > 128) return undefined;
+      let store: Store;
+      try {
+        store = await c.store(STORE_WAIT_MS);
+      } catch (err) {
+        fail(res, 503, `the campaign's store cannot be reached: ${(err as Error).message}`);
+        return null;
+      }
+      try {
+        return (await store.getContact(c.id, customer))?.attempts.find((a) => a.n === n);
+      } catch (err) {
+        fail(res, (err as { kind?: string }).kind === 'invalid' ? 400 : 503, `the campaign's store could not read ${which}: ${(err as Error).message}`);
+        return null;
+      }
+    };
+    stored()
       .then(async (attempt) => {
         if (attempt === null || asked.signal.aborted) return;
         if (!attempt) return fail(res, 404, `campaign ${shownValue(c.settings?.name ?? c.id)} has no ${which}`);

@@ -119,6 +119,10 @@ describe('recordings of campaign calls in the Call flows sidebar (admin API)', f
     assert.match(await refusal('/callflow/campaigns/task/attempts/c%2F1/2/recording', 404), /has no attempt 2 of customer "c\/1"/);
     assert.match(await refusal('/callflow/campaigns/task/attempts/c%2F1/0/recording', 400), /a whole number from 1 to 1000, got "0"/);
     assert.match(await refusal('/callflow/campaigns/nosuch/attempts/c%2F1/1/recording', 404), /no deployed campaign "nosuch"/);
+    // Customer ids no customer can have: nobody's attempt.
+    for (const customer of ['x'.repeat(3000), '%00%1B%5B31m', '..%2F..%2Fetc', '%F0%9F%98%80<script>']) {
+      assert.match(await refusal(`/callflow/campaigns/task/attempts/${customer}/1/recording`, 404), /^campaign "recorded" has no attempt 1 of customer /);
+    }
     await ari.ok('DELETE', `/recordings/stored/${name}`);
     assert.match(await refusal(`/${call.recording ?? ''}`, 404), new RegExp(`Asterisk has no recording ${name} \\(any more\\): recordings.getStoredFile: Recording not found`));
   });
