@@ -228,7 +228,8 @@ describe("a recorded campaign call's recording in the Call flows sidebar, in a r
     await play.click();
     const audio = box.locator('audio');
     await audio.waitFor();
-    assert.match((await audio.getAttribute('src')) ?? '', /^blob:/);
+    const src = (await audio.getAttribute('src')) ?? '';
+    assert.match(src, /^blob:/);
     // Chromium read the file as audio: one second of it.
     type Media = { readyState: number; duration: number; addEventListener(type: string, fn: () => void, options: { once: boolean }): void };
     const duration = await audio.evaluate((el) => {
@@ -240,6 +241,9 @@ describe("a recorded campaign call's recording in the Call flows sidebar, in a r
     assert.deepEqual([await download.textContent(), await download.getAttribute('download')], [words.download, 'recording-K-1-1.wav']);
 
     await show(page, 'gone-call');
+    // The file shown before is let go with its call.
+    const kept = await page.evaluate((url) => fetch(url).then(() => true, () => false), src);
+    assert.equal(kept, false, 'the previous recording was released');
     await row(page).locator('button[data-action="play-recording"]').click();
     const error = row(page).locator('.callflow-rel-recording-error');
     await error.waitFor();
