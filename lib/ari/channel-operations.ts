@@ -31,6 +31,8 @@ export interface ChannelPort {
   readonly app: string;
   /** This Node-RED instance's name, written into every channel it makes (CALLFLOW_INSTANCE). */
   readonly instance: string | undefined;
+  /** The WebSocket URL of Asterisk's /media/<connectionId> and the headers to connect with (ARI's credentials). */
+  mediaSocket(connectionId: string): { url: string; headers: Record<string, string> };
 }
 
 /** Channel variables and the caller id of an originate are written as they are: no control characters, bounded length. */
@@ -179,9 +181,12 @@ export class ChannelOperations {
   }
 
   /**
-   * POST /channels/externalMedia (rtp over udp): the channel enters our application answered (chan_rtp.c rtp_call
+   * POST /channels/externalMedia. rtp over udp: the channel enters our application answered (chan_rtp.c rtp_call
    * answers at once). Its answer carries `channelvars` (resource_channels.c external_media_rtp_udp), among them
    * UNICASTRTP_LOCAL_ADDRESS and UNICASTRTP_LOCAL_PORT: where its RTP comes from and where ours must go.
+   * websocket (encapsulation none, connection_type server, no external_host: resource_channels.c lines 2610-2660):
+   * the answer's MEDIA_WEBSOCKET_CONNECTION_ID (chan_websocket.c set_channel_variables) names /media/<id>, which this
+   * process connects to; the channel is answered and enters the application once it has (websocket_handoff_to_channel).
    */
   async externalMedia(request: ExternalMediaRequest, signal?: AbortSignal): Promise<ExternalMediaChannel> {
     refuseVariables('externalMedia', { endpoint: '', variables: request.variables ?? {} });
@@ -189,7 +194,10 @@ export class ChannelOperations {
     const channelId = request.channelId;
     originated.add(channelId);
     tracked.add(channelId);
-    const params: Record<string, unknown> = { channelId, app: this.port.app, external_host: request.externalHost, format: request.format, encapsulation: 'rtp', transport: 'udp' };
+    const websocket = request.transport === 'websocket';
+    const params: Record<string, unknown> = websocket
+      ? { channelId, app: this.port.app, format: request.format, encapsulation: 'none', transport: 'websocket', connection_type: 'server' }
+      : { channelId, app: this.port.app, external_host: request.externalHost, format: request.format, encapsulation: 'rtp', transport: 'udp' };
     if (request.appArgs && request.appArgs.length > 0) params.data = request.appArgs.join(',');
     const variables = this.marked(request.variables);
     if (variables) params.variables = variables;
@@ -200,7 +208,10 @@ export class ChannelOperations {
       const port = Number(vars.UNICASTRTP_LOCAL_PORT);
       const { channelvars: _vars, ...channel } = answer;
       const local = typeof address === 'string' && address !== '' && Number.isInteger(port) && port > 0 && port < 65536 ? { address, port } : undefined;
-      return { channel, local };
+      const connectionId = vars.MEDIA_WEBSOCKET_CONNECTION_ID;
+      // A UUID (ast_uuid_generate_str); anything else is not put into a URL.
+      const ws = websocket && typeof connectionId === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(connectionId) ? { connectionId, ...this.port.mediaSocket(connectionId) } : undefined;
+      return ws ? { channel, local, websocket: ws } : { channel, local };
     } catch (err) {
       originated.delete(channelId);
       tracked.delete(channelId);

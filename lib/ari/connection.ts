@@ -107,7 +107,8 @@ export class AriConnection implements Telephony {
   private readonly mediaGuard: MediaGuard;
   /** The event socket Asterisk told ApplicationReplaced: another client has the application now. */
   private replacedSocket: EventSocket | undefined;
-  private readonly media: MediaOperations;
+  /** Playbacks, recordings, sounds; public for what is no call's operation (the admin API's recording files). */
+  readonly media: MediaOperations;
   private readonly channels: ChannelOperations;
   private readonly bridges: BridgeOperations;
 
@@ -117,7 +118,7 @@ export class AriConnection implements Telephony {
     const command = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> => this.command(resource, operation, params, signal);
     const stream = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<AriFile> => this.requireRest(`${resource}.${operation}`).stream(resource, operation, params, signal);
     this.media = new MediaOperations({ call, command, stream, pending: this.pending, mediaGuard: this.mediaGuard });
-    this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance });
+    this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance, mediaSocket: (id) => this.mediaSocket(id) });
     this.bridges = new BridgeOperations({ call, command });
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
@@ -380,6 +381,17 @@ export class AriConnection implements Telephony {
     return this.rest;
   }
 
+  /**
+   * Asterisk's media WebSocket for a connection id: the ARI URL's host on ws(s) (chan_websocket serves /media on the
+   * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1945-1953), with the ARI credentials. Asterisk
+   * itself does not ask for them there (the connection id, a random UUID, is the key); a proxy in front may.
+   */
+  private mediaSocket(connectionId: string): { url: string; headers: Record<string, string> } {
+    const base = new URL(this.baseUrl);
+    const url = `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}/media/${encodeURIComponent(connectionId)}`;
+    return { url, headers: { Authorization: `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}` } };
+  }
+
   private call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     return this.send<T>(resource, operation, params, signal, false);
   }
@@ -549,10 +561,6 @@ export class AriConnection implements Telephony {
     return this.media.listStoredRecordings(signal);
   }
 
-  /** A stored recording's file, its body unread (for the admin API; not a call's operation, so not on the port). */
-  storedRecordingFile(name: string, signal?: AbortSignal): Promise<AriFile> {
-    return this.media.storedRecordingFile(name, signal);
-  }
 
   mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
     return this.media.mediaExists(uri, signal);

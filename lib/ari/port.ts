@@ -101,8 +101,13 @@ export interface SnoopRequest {
 export interface ExternalMediaRequest {
   /** The channel's id (pre-assigned, so its events can be awaited before the answer). */
   channelId: string;
-  /** host:port the RTP goes to (this Node-RED's RTP endpoint). */
-  externalHost: string;
+  /**
+   * rtp (default): RTP over UDP to externalHost. websocket: a WebSocket channel (chan_websocket, Asterisk 20.16 /
+   * 21.11 / 22.6 / 23.0+) that waits for this process to connect to Asterisk's /media/<connection_id>.
+   */
+  transport?: 'rtp' | 'websocket';
+  /** host:port the RTP goes to (this Node-RED's RTP endpoint); not used for websocket. */
+  externalHost?: string;
   /** ulaw (8 kHz) or slin16 (16 kHz). */
   format: 'ulaw' | 'slin16';
   /** Arguments its StasisStart carries (ARI's `data`). */
@@ -114,6 +119,11 @@ export interface ExternalMediaRequest {
 export interface ExternalMediaChannel {
   channel: Channel;
   local: { address: string; port: number } | undefined;
+  /**
+   * websocket transport: where to connect (ws(s)://<ARI host>/media/<MEDIA_WEBSOCKET_CONNECTION_ID>) with the ARI
+   * connection's headers (credentials: never log them). Undefined when Asterisk's answer carries no connection id.
+   */
+  websocket?: { connectionId: string; url: string; headers: Record<string, string> };
 }
 
 export interface PlayOptions {

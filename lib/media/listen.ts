@@ -18,6 +18,11 @@ export interface ListenOptions {
   armed?: Promise<void>;
   /** Once, when speech starts. */
   onSpeechStart?: () => void;
+  /**
+   * The speech's audio as it comes (for a recogniser that takes it while the caller speaks): when speech starts, the
+   * audio kept with it (the pre-roll and the voice so far), then each frame, up to the one that ends it.
+   */
+  onSpeechAudio?: (samples: Int16Array) => void;
   /** The call's signal (it ended). */
   signal: AbortSignal;
   log: Logger;
@@ -64,15 +69,20 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
   const onAudio = (frame: Int16Array): void => {
     if (finished) return;
     const wasStarted = detector.started;
+    // The frames kept before this one (the array itself: a decision on this frame replaces it).
+    const kept = detector.kept;
     const r = detector.feed(frame);
-    if (!wasStarted && detector.started) {
+    const starting = !wasStarted && detector.started;
+    if (starting) {
       clearTimeout(timer);
       timer = setTimeout(() => finish(detector.timeUp()), p.maxSpeechMs + p.endSilenceMs + REAL_TIME_SLACK_MS);
-      try {
-        options.onSpeechStart?.();
-      } catch (err) {
-        options.log.warn(`speech start on call ${callChannelId}: ${(err as Error).message}`);
-      }
+    }
+    try {
+      if (options.onSpeechAudio && starting) for (const f of kept) options.onSpeechAudio(f);
+      else if (options.onSpeechAudio && wasStarted) options.onSpeechAudio(frame);
+      if (starting) options.onSpeechStart?.();
+    } catch (err) {
+      options.log.warn(`speech on call ${callChannelId}: ${(err as Error).message}`);
     }
     if (r) finish(r);
   };

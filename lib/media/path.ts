@@ -1,6 +1,8 @@
 /**
- * A call's media path: its audio reaches an RTP endpoint of this process (endpoint.ts) through an ARI external media
- * channel, and audio can go back. Two ways in:
+ * A call's media path: its audio reaches an endpoint of this process through an ARI external media channel, and audio
+ * can go back. The endpoint is RTP (endpoint.ts: Asterisk sends UDP to a port here) or, with `callflowMedia.transport`
+ * `websocket`, a WebSocket this process opens to Asterisk's /media/<connection_id> (websocket-endpoint.ts: no port
+ * here open to Asterisk). Two ways in:
  *
  * - `listen`: a snoop channel on the call (spy in: what the caller says, not what they hear) and the external media
  *   channel in a bridge of their own. The call itself is not touched: it can be in any bridge (a transfer, a
@@ -18,6 +20,10 @@ import { MEDIA_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
 import type { MediaFormat } from './codec';
 import { RtpEndpoint } from './endpoint';
+import { WebSocketEndpoint } from './websocket-endpoint';
+
+/** What a path sends audio back through: the RTP endpoint or the WebSocket one. */
+export type MediaEndpoint = RtpEndpoint | WebSocketEndpoint;
 
 export type MediaTelephony = Pick<Telephony, 'externalMedia' | 'snoop' | 'createBridge' | 'addToBridge' | 'destroyBridge' | 'hangup' | 'watchChannel' | 'listBridges'>;
 
@@ -30,12 +36,15 @@ export interface MediaSettings {
   portMin: number;
   portMax: number;
   format: MediaFormat;
+  /** rtp (absent: rtp) or websocket (Asterisk 20.16 / 21.11 / 22.6 / 23.0+ with chan_websocket loaded). */
+  transport?: 'rtp' | 'websocket';
 }
 
 export const DEFAULT_MEDIA_SETTINGS: Readonly<MediaSettings> = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 20000, portMax: 20999, format: 'slin16' };
 
 /**
- * `callflowMedia` from settings.js, checked: { bindHost, advertiseHost, portMin, portMax, format }, each optional.
+ * `callflowMedia` from settings.js, checked: { transport, bindHost, advertiseHost, portMin, portMax, format }, each
+ * optional.
  * A bad value is refused with the field and the value named.
  */
 export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSettings } | { ok: false; error: string } {
@@ -63,6 +72,10 @@ export function mediaSettingsFrom(value: unknown): { ok: true; settings: MediaSe
     if (v.format !== 'ulaw' && v.format !== 'slin16') return { ok: false, error: `callflowMedia.format must be "ulaw" or "slin16", got ${shown(v.format)}` };
     out.format = v.format;
   }
+  if (v.transport !== undefined) {
+    if (v.transport !== 'rtp' && v.transport !== 'websocket') return { ok: false, error: `callflowMedia.transport must be "rtp" or "websocket", got ${shown(v.transport)}` };
+    out.transport = v.transport;
+  }
   return { ok: true, settings: out };
 }
 
@@ -77,6 +90,10 @@ export interface OpenOptions {
   /** How long to wait for Asterisk to put the new channels into the application (default 5000 ms). */
   startTimeoutMs?: number;
 }
+
+/** Said with an error of an external media request with transport=websocket. */
+const WEBSOCKET_MISSING =
+  ' (callflowMedia.transport "websocket" needs Asterisk 20.16, 21.11, 22.6, 23.0 or later with chan_websocket loaded; set callflowMedia.transport to "rtp" for an older Asterisk)';
 
 let counter = 0;
 
@@ -97,7 +114,7 @@ export class MediaPath {
     private readonly telephony: MediaTelephony,
     readonly callChannelId: string,
     readonly ids: { channel: string; snoop: string | undefined; bridge: string },
-    readonly endpoint: RtpEndpoint,
+    readonly endpoint: MediaEndpoint,
     private readonly log: Logger,
   ) {}
 
@@ -135,8 +152,10 @@ export class MediaPath {
     for (const l of this.endedListeners.splice(0)) l(this.endedBy);
     const { channel, snoop, bridge } = this.ids;
     const warn = (what: string) => (err: unknown) => this.log.warn(`media path of call ${this.callChannelId}: ${what} failed: ${(err as Error).message}`);
+    // A WebSocket channel may be gone already: Asterisk hangs it up when its socket closes (chan_websocket.c lines 1130-1134).
+    const gone = (what: string) => (err: unknown) => (/not found/i.test((err as Error).message) ? undefined : warn(what)(err));
     await Promise.all([
-      this.telephony.hangup(channel, 'normal').catch(warn(`hanging up external media channel ${channel}`)),
+      this.telephony.hangup(channel, 'normal').catch(gone(`hanging up external media channel ${channel}`)),
       snoop ? this.telephony.hangup(snoop, 'normal').catch(warn(`hanging up snoop channel ${snoop}`)) : undefined,
     ]);
     await this.telephony.destroyBridge(bridge).catch((err: unknown) => {
@@ -152,7 +171,11 @@ export class MediaPath {
 export async function openMediaPath(telephony: MediaTelephony, callChannelId: string, settings: MediaSettings, options: OpenOptions): Promise<MediaPath> {
   if (options.signal.aborted) throw new Error(`call ${callChannelId} has ended`);
   const ids = mediaIds(callChannelId);
-  const endpoint = new RtpEndpoint({ host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio: options.onAudio });
+  const websocket = settings.transport === 'websocket';
+  let onClosed = (_why: string): void => undefined;
+  const endpoint = websocket
+    ? new WebSocketEndpoint({ format: settings.format, rate: options.rate, onAudio: options.onAudio, onClosed: (why) => onClosed(why), log: options.log })
+    : new RtpEndpoint({ host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio: options.onAudio });
   const path = new MediaPath(telephony, callChannelId, { channel: ids.channel, snoop: options.mode === 'listen' ? ids.snoop : undefined, bridge: ids.bridge }, endpoint, options.log);
   const started = new Set<string>();
   const waiting = new Map<string, () => void>();
@@ -173,18 +196,27 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
   const onAbort = (): void => void path.close('the call ended');
   options.signal.addEventListener('abort', onAbort, { once: true });
   path.watch(() => options.signal.removeEventListener('abort', onAbort));
+  onClosed = (why) => void path.close(why);
   try {
-    const local = await endpoint.listen();
     watch(ids.channel);
     if (options.mode === 'listen') watch(ids.snoop);
     await telephony.createBridge({ bridgeId: ids.bridge, type: 'mixing', name: `media ${callChannelId}` }, options.signal);
     if (options.mode === 'listen') await telephony.snoop(callChannelId, { snoopId: ids.snoop, spy: 'in' }, options.signal);
-    const host = settings.advertiseHost.includes(':') ? `[${settings.advertiseHost}]` : settings.advertiseHost;
-    const made = await telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }, options.signal);
-    if (!made.local) throw new Error(`Asterisk did not say where external media channel ${ids.channel} takes RTP (no UNICASTRTP_LOCAL_ADDRESS/PORT)`);
-    endpoint.setRemote(made.local.address, made.local.port);
-    const members = options.mode === 'listen' ? [ids.snoop, ids.channel] : [callChannelId, ids.channel];
     const timeoutMs = options.startTimeoutMs ?? 5000;
+    if (endpoint instanceof WebSocketEndpoint) {
+      const made = await telephony.externalMedia({ channelId: ids.channel, transport: 'websocket', format: settings.format }, options.signal).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}${WEBSOCKET_MISSING}`);
+      });
+      if (!made.websocket) throw new Error(`Asterisk did not give external media channel ${ids.channel} a WebSocket connection id (no MEDIA_WEBSOCKET_CONNECTION_ID)${WEBSOCKET_MISSING}`);
+      await endpoint.connect(made.websocket, options.signal, timeoutMs);
+    } else {
+      const local = await endpoint.listen();
+      const host = settings.advertiseHost.includes(':') ? `[${settings.advertiseHost}]` : settings.advertiseHost;
+      const made = await telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }, options.signal);
+      if (!made.local) throw new Error(`Asterisk did not say where external media channel ${ids.channel} takes RTP (no UNICASTRTP_LOCAL_ADDRESS/PORT)`);
+      endpoint.setRemote(made.local.address, made.local.port);
+    }
+    const members = options.mode === 'listen' ? [ids.snoop, ids.channel] : [callChannelId, ids.channel];
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Asterisk did not put ${members.join(' and ')} into the application within ${timeoutMs} ms`)), timeoutMs);

@@ -84,6 +84,11 @@ export class SpeechEndDetector {
     return this.startedAtMs !== null;
   }
 
+  /** The audio kept so far: at the start of speech, its pre-roll and the voice that started it (the frames are copies). */
+  get kept(): readonly Int16Array[] {
+    return this.frames;
+  }
+
   /** One frame. Returns the result once decided (the same for every frame after). */
   feed(samples: Int16Array): SpeechEnd | undefined {
     if (this.result) return this.result;

@@ -28,6 +28,7 @@ import { Dialing } from './resources/dialing';
 import { Endpoints } from './resources/endpoints';
 import { Events } from './resources/events';
 import { ExternalMedia } from './resources/external-media';
+import { WebSocketMedia } from './resources/websocket-media';
 import { LocalChannels } from './resources/local';
 import { Mailboxes } from './resources/mailboxes';
 import { Playbacks } from './resources/playbacks';
@@ -64,6 +65,7 @@ export class SimulatedAsterisk extends EventEmitter {
       endpoints: new Endpoints(core),
       events: new Events(core),
       externalMedia: new ExternalMedia(core),
+      websocketMedia: new WebSocketMedia(core),
       mailboxes: new Mailboxes(),
       playbacks: new Playbacks(core),
       recordings: new Recordings(core),
@@ -187,6 +189,11 @@ export class SimulatedAsterisk extends EventEmitter {
 
   setVariable(...args: Parameters<Channels['setVariable']>): ReturnType<Channels['setVariable']> {
     return this.resources.channels.setVariable(...args);
+  }
+
+  /** chan_websocket's channels, which clients reach at /media/<connection_id> (server.ts). */
+  get websocketMedia(): WebSocketMedia {
+    return this.resources.websocketMedia;
   }
 
   externalMedia(...args: Parameters<ExternalMedia['externalMedia']>): ReturnType<ExternalMedia['externalMedia']> {

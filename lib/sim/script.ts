@@ -112,9 +112,14 @@ export interface TransferEntry {
 export interface ExternalMediaReport {
   channelId: string;
   format: string;
-  /** What it sent to external_host: the call's audio. */
+  /** websocket for a WebSocket channel (chan_websocket); absent for RTP. */
+  transport?: 'websocket';
+  /** What it sent to external_host (RTP packets; WebSocket: 20 ms BINARY frames): the call's audio. */
   sent: { packets: number; bytes: number };
-  /** What came back from the application (RTP packets with the channel's payload type): audio sent to the call. */
+  /**
+   * What came back from the application (RTP packets with the channel's payload type; WebSocket: whole 20 ms frames
+   * queued, bytes of the messages): audio sent to the call.
+   */
   received: {
     packets: number;
     bytes: number;
@@ -123,7 +128,8 @@ export interface ExternalMediaReport {
     firstAt?: string;
     /**
      * Milliseconds between the arrivals of consecutive packets of one talkspurt (a packet with the marker bit starts
-     * one and adds no gap), to the microsecond, the last MAX_ARRIVAL_GAPS of them; absent before a second packet.
+     * one and adds no gap; WebSocket: between messages, a pause of 200 ms or more starting a new stream), to the
+     * microsecond, the last MAX_ARRIVAL_GAPS of them; absent before a second packet.
      */
     gapsMs?: number[];
   };

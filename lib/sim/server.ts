@@ -87,6 +87,8 @@ export class Simulator {
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<Socket>();
   private readonly eventSockets = new Set<WebSocket>();
+  /** chan_websocket's /media/<connection_id>: subprotocol "media", frames up to AST_WEBSOCKET_MAX_RX_PAYLOAD_SIZE. */
+  private readonly mediaWss = new WebSocketServer({ noServer: true, maxPayload: 65535 - 8, perMessageDeflate: false, handleProtocols: (protocols) => (protocols.has('media') ? 'media' : false) });
   private readonly log: Logger;
   private boundPort = 0;
   private host: string;
@@ -227,6 +229,7 @@ export class Simulator {
     this.asterisk.shutdown();
     await this.stopListening();
     this.wss.close();
+    this.mediaWss.close();
   }
 
   // ---- HTTP
@@ -420,6 +423,10 @@ export class Simulator {
         [`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`, `Content-type: ${json ? 'application/json' : 'text/html'}`, `Content-Length: ${Buffer.byteLength(body)}`, ...headers, 'Connection: close', '', body].join('\r\n'),
       );
     };
+    if (url.pathname.startsWith('/media/')) {
+      this.upgradeMedia(req, socket, head, url.pathname.slice('/media/'.length), refuse);
+      return;
+    }
     if (url.pathname !== '/ari/events') {
       refuse(404, 'Resource not found', true);
       return;
@@ -451,6 +458,45 @@ export class Simulator {
         this.asterisk.detachSession(session);
       });
       ws.on('error', () => ws.terminate());
+    });
+  }
+
+  /**
+   * /media/<connection_id> (chan_websocket.c incoming_ws_http_callback lines 1871-1944, res_http_websocket.c
+   * ast_websocket_uri_cb): no credentials asked (the connection id is the key); a subprotocol other than "media" is
+   * 400, an unknown id 404, an id already connected 409.
+   */
+  private upgradeMedia(req: http.IncomingMessage, socket: Socket, head: Buffer, connectionId: string, refuse: (status: number, text: string, json: boolean, headers?: string[]) => void): void {
+    const asked = req.headers['sec-websocket-protocol'];
+    if (asked !== undefined && !asked.split(',').some((p) => p.trim() === 'media')) {
+      socket.end(['HTTP/1.1 400 Bad Request', 'Sec-WebSocket-Version: 7, 8, 13', 'Content-Length: 0', 'Connection: close', '', ''].join('\r\n'));
+      return;
+    }
+    const media = this.asterisk.websocketMedia;
+    const found = media.find(connectionId);
+    if (found === 404) {
+      refuse(404, 'WebSocket instance not found', false);
+      return;
+    }
+    if (found === 409) {
+      refuse(409, 'Another websocket connection exists for this connection id', false);
+      return;
+    }
+    this.mediaWss.handleUpgrade(req, socket, head, (ws) => {
+      this.eventSockets.add(ws);
+      ws.on('message', (data, isBinary) => media.message(found, Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary));
+      ws.on('close', (code) => {
+        this.eventSockets.delete(ws);
+        // 1006: no close frame came (the connection dropped).
+        media.closed(found, code !== 1006);
+      });
+      ws.on('error', () => ws.terminate());
+      media.connected(found, {
+        send: (data) => {
+          if (ws.readyState === ws.OPEN) ws.send(data);
+        },
+        close: (code) => ws.close(code),
+      });
     });
   }
 }

@@ -29,6 +29,33 @@ export interface Recogniser {
   /** What the recogniser is, for messages: "whisper https://api.example.com whisper-1". */
   readonly identity: string;
   recognise(request: RecognitionRequest): Promise<Recognition>;
+  /**
+   * A recognition of speech as it is said (a recogniser that can take audio while the caller speaks: Vosk). Absent:
+   * the recogniser takes whole utterances only (recognise).
+   */
+  stream?(request: StreamRequest): RecognitionStream;
+}
+
+/** A recognition fed as the caller speaks. */
+export interface StreamRequest extends Omit<RecognitionRequest, 'audio'> {
+  /** The rate of the audio pushed. */
+  rate: number;
+  /** Words heard so far (a partial result with words in it), each time the recogniser says some: for barge-in. */
+  onWords?: (text: string) => void;
+  /** The recognition failed before end() (the server went away, refused the audio...): the reason, once. */
+  onFailure?: (err: SpeechError) => void;
+}
+
+/**
+ * One streamed recognition. push() never throws: a failure comes through onFailure and end(). The stream ends with
+ * end() (the speech is over: the final result) or abort() (the call ended, the listening stopped); either frees
+ * everything it holds (its connection, its audio).
+ */
+export interface RecognitionStream {
+  /** 16-bit mono PCM at the request's rate; copied, the caller may reuse the array. */
+  push(samples: Int16Array): void;
+  end(): Promise<Recognition>;
+  abort(): void;
 }
 
 /** The longest recognised text kept, in characters. */

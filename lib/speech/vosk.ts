@@ -11,17 +11,22 @@
  * So the answer to the eof is the message after one answer per audio message. The text is the results' texts in
  * order, the confidence the mean `conf` of their words (null when there is none).
  *
+ * vosk-server handles one connection's messages one after another (recv, decode, send), so the audio can be sent while
+ * the caller speaks: `stream()` opens the connection when speech starts and sends each 0.2 s as it comes (the
+ * connection, its bounds and deadlines: vosk-stream.ts); the end of speech sends the eof, and only the final decode is
+ * left to wait for. `recognise()` sends a whole utterance the same way.
+ *
  * vosk-server has no authentication of its own: a key, when set, goes as "Authorization: Bearer" to the server (a
- * proxy in front of it checks it). One deadline covers connecting, sending and the final result; a message is read up
- * to maxMessageBytes; no redirect is followed. Everything the server sends is hostile: a message that is not one of
- * the three shapes fails the recognition.
+ * proxy in front of it checks it). A message is read up to maxMessageBytes; no redirect is followed. Everything the
+ * server sends is hostile: a message that is not one of the three shapes fails the recognition.
  */
-import WebSocket from 'ws';
-import type { IncomingMessage } from 'node:http';
 import { Slots } from './slots';
 import { SpeechError, outsideText } from './provider';
-import { beforeRecognition, recognisedText, type Recogniser, type Recognition, type RecognitionRequest } from './recogniser';
+import { beforeRecognition, type Recogniser, type Recognition, type RecognitionRequest, type RecognitionStream, type StreamRequest } from './recogniser';
 import { DIGIT_WORDS } from './jsgf';
+import { VoskStream, type VoskConnection } from './vosk-stream';
+
+export { VOSK_EOF } from './vosk-stream';
 
 export interface VoskOptions {
   /** ws://host:2700 or wss://host/path. */
@@ -36,12 +41,6 @@ export interface VoskOptions {
   /** Recognitions at once (default 4). */
   concurrency?: number;
 }
-
-/** The eof message, byte for byte as asr_server.py compares it. */
-export const VOSK_EOF = '{"eof" : 1}';
-
-/** Audio per binary message: 0.2 s, as the server's own test client sends it. */
-const CHUNK_MS = 200;
 
 /** The server's URL, checked: ws or wss, no credentials in it, no fragment. */
 export function voskUrl(text: string): URL {
@@ -58,15 +57,10 @@ export function voskUrl(text: string): URL {
 }
 
 /** What the server was told about the expected speech: a menu's phrases or the digit words, and [unk] for anything else. */
-function phraseList(request: RecognitionRequest): string[] | undefined {
+function phraseList(request: Pick<RecognitionRequest, 'digits' | 'phrases'>): string[] | undefined {
   const phrases = request.digits ? [...DIGIT_WORDS] : (request.phrases ?? []).map((p) => outsideText(p, 100).toLowerCase()).filter((p) => p !== '');
   if (phrases.length === 0 || phrases.length > 200) return undefined;
   return [...phrases, '[unk]'];
-}
-
-interface Heard {
-  texts: string[];
-  confs: number[];
 }
 
 export class VoskRecogniser implements Recogniser {
@@ -90,111 +84,37 @@ export class VoskRecogniser implements Recogniser {
     return `vosk recogniser (${this.url.origin})`;
   }
 
+  /** A whole utterance: streamed at once (the same protocol and bounds as a stream fed while the caller speaks). */
   async recognise(request: RecognitionRequest): Promise<Recognition> {
     const empty = beforeRecognition(request.audio, this.maxAudioMs, this.shown);
     if (empty) return empty;
-    const heard = await this.slots.run(() => this.exchange(request), request.signal);
-    const confidence = heard.confs.length === 0 ? null : Math.round((heard.confs.reduce((a, b) => a + b, 0) / heard.confs.length) * 1000) / 1000;
-    return { text: recognisedText(heard.texts.join(' ')), confidence };
+    const { audio, ...rest } = request;
+    const stream = this.open({ ...rest, rate: audio.rate }, (task, signal) => this.slots.run(task, signal));
+    stream.push(audio.samples);
+    return stream.end();
   }
 
-  /** One connection: the config, the audio, the eof, and every answer read until the eof's. */
-  private exchange(request: RecognitionRequest): Promise<Heard> {
-    const { signal, audio } = request;
-    const shown = this.shown;
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new SpeechError('aborted', `${shown}: cancelled`));
-        return;
-      }
-      const headers: Record<string, string> = this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
-      const socket = new WebSocket(this.url, { headers, handshakeTimeout: this.timeoutMs, maxPayload: this.maxMessageBytes, followRedirects: false, perMessageDeflate: false });
-      const pcm = Buffer.from(audio.samples.buffer, audio.samples.byteOffset, audio.samples.byteLength);
-      const chunkBytes = Math.max(2, Math.round((audio.rate * CHUNK_MS) / 1000) * 2);
-      const chunks = Math.ceil(pcm.length / chunkBytes);
-      const heard: Heard = { texts: [], confs: [] };
-      let answers = 0;
-      let opened = false;
-      let settled = false;
-      const finish = (err: SpeechError | undefined): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          socket.terminate();
-          reject(err);
-        } else {
-          socket.close(1000);
-          resolve(heard);
-        }
-      };
-      const timer = setTimeout(() => finish(new SpeechError('timeout', `${shown} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      const onAbort = (): void => finish(new SpeechError('aborted', `${shown}: cancelled`));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const sent = (err?: Error): void => {
-        if (err) finish(new SpeechError('unavailable', `${shown}: the connection broke while sending (${outsideText(err.message, 100)})`));
-      };
-      socket.on('unexpected-response', (req, res: IncomingMessage) => {
-        const status = res.statusCode ?? 0;
-        res.resume();
-        req.destroy();
-        if (status === 401 || status === 403) finish(new SpeechError('auth', `${shown} refused the key (HTTP ${status})`));
-        else finish(new SpeechError('unavailable', `${shown} answered HTTP ${status}, not a WebSocket`));
-      });
-      socket.on('error', (err: Error & { code?: string }) => {
-        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finish(new SpeechError('too-large', `${shown} sent a message of more than ${this.maxMessageBytes} bytes`));
-        else if (!opened) finish(new SpeechError('unavailable', `${shown} could not be reached (${outsideText(err.message, 100)})`));
-        else finish(new SpeechError('unavailable', `${shown}: the connection failed (${outsideText(err.message, 100)})`));
-      });
-      socket.on('close', (code: number, reason: Buffer) => {
-        const why = outsideText(reason.toString('utf8'), 100);
-        finish(new SpeechError('unavailable', `${shown} closed the connection before its final result (code ${code}${why ? `: ${why}` : ''})`));
-      });
-      socket.on('open', () => {
-        opened = true;
-        const config: Record<string, unknown> = { sample_rate: audio.rate, words: 1, max_alternatives: 0 };
-        const phrases = phraseList(request);
-        if (phrases) config.phrase_list = phrases;
-        socket.send(JSON.stringify({ config }), sent);
-        for (let at = 0; at < pcm.length; at += chunkBytes) socket.send(pcm.subarray(at, at + chunkBytes), { binary: true }, sent);
-        socket.send(VOSK_EOF, sent);
-      });
-      socket.on('message', (data: Buffer, isBinary: boolean) => {
-        if (settled) return;
-        answers += 1;
-        const problem = isBinary ? 'a binary message' : read(data.toString('utf8'), heard);
-        if (problem) finish(new SpeechError('bad-answer', `${shown} answered something that is not a recognition result (${problem}, ${data.length} bytes)`));
-        else if (answers === chunks + 1) finish(undefined);
-      });
-    });
+  /**
+   * A recognition fed as the caller speaks: one connection, opened now. Not held back by `concurrency`, which bounds
+   * whole utterances sent at once (a burst of decoding for the server): a streamed caller's audio reaches the server
+   * no faster than they speak, so the server's load from streams is the callers speaking at once, and a stream kept
+   * waiting would only make its caller's answer late.
+   */
+  stream(request: StreamRequest): RecognitionStream {
+    return this.open(request, (task) => task());
   }
-}
 
-/** One answer into what was heard; a problem when it is not one of the protocol's shapes. */
-function read(text: string, heard: Heard): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return 'not JSON';
+  private open(request: StreamRequest, inSlot: VoskConnection['inSlot']): VoskStream {
+    const connection: VoskConnection = {
+      url: this.url,
+      apiKey: this.options.apiKey,
+      shown: this.shown,
+      timeoutMs: this.timeoutMs,
+      maxAudioMs: this.maxAudioMs,
+      maxMessageBytes: this.maxMessageBytes,
+      phrases: phraseList(request),
+      inSlot,
+    };
+    return new VoskStream(connection, request);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'not a JSON object';
-  const answer = parsed as { partial?: unknown; text?: unknown; result?: unknown; alternatives?: unknown };
-  if (typeof answer.partial === 'string') return undefined;
-  if (Array.isArray(answer.alternatives)) {
-    const first = answer.alternatives[0] as { text?: unknown } | undefined;
-    if (first !== undefined && typeof first?.text !== 'string') return 'an alternative without a "text" string';
-    if (first?.text && heard.texts.length < 100) heard.texts.push(first.text as string);
-    return undefined;
-  }
-  if (typeof answer.text !== 'string') return 'no "partial" or "text" string';
-  if (answer.text && heard.texts.length < 100) heard.texts.push(answer.text);
-  if (Array.isArray(answer.result)) {
-    for (const word of answer.result.slice(0, 1000)) {
-      const conf = (word as { conf?: unknown } | null)?.conf;
-      if (typeof conf === 'number' && Number.isFinite(conf)) heard.confs.push(Math.min(1, Math.max(0, conf)));
-    }
-  }
-  return undefined;
 }

@@ -150,7 +150,7 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
         if (!engine) return fail(res, 502, `the Asterisk connection that carried ${which} is not deployed`);
         let file: AriFile;
         try {
-          file = await engine.telephony.storedRecordingFile(name, asked.signal);
+          file = await engine.telephony.media.storedRecordingFile(name, asked.signal);
         } catch (err) {
           if (asked.signal.aborted) return;
           if (err instanceof AriError && err.kind === 'not-found') return fail(res, 404, `Asterisk has no recording ${name} (any more): ${err.message}`);

@@ -174,10 +174,10 @@ describe('media URIs (lib/ari/media)', function () {
 
     it("gives Asterisk's content type, length and bytes; 404 as not found", async function () {
       r.sim.asterisk.defineRecording('campaign-cfc-1', 1000);
-      const file = await r.conn.storedRecordingFile('campaign-cfc-1');
+      const file = await r.conn.media.storedRecordingFile('campaign-cfc-1');
       assert.deepEqual([file.contentType, file.length], ['audio/wav', 44 + 16000]);
       assert.deepEqual(await read(file.body), silentWav(1000));
-      await assert.rejects(r.conn.storedRecordingFile('campaign-cfc-2'), (err: AriError) => err.kind === 'not-found' && /Recording not found/.test(err.message));
+      await assert.rejects(r.conn.media.storedRecordingFile('campaign-cfc-2'), (err: AriError) => err.kind === 'not-found' && /Recording not found/.test(err.message));
     });
 
     it('refuses a name that is not a recording name before any request', async function () {
@@ -185,7 +185,7 @@ describe('media URIs (lib/ari/media)', function () {
       r.sim.asterisk.defineRecording('secret', 1000);
       for (const name of ['../secret', 'x/../secret', '/secret', './secret', '.hidden', 'a b', 'a,b', '', 'x'.repeat(65)]) {
         assert.equal(isRecordingName(name), false, name);
-        await assert.rejects(r.conn.storedRecordingFile(name), (err: AriError) => err.kind === 'bad-request' && err.message.includes('not a recording name'), name);
+        await assert.rejects(r.conn.media.storedRecordingFile(name), (err: AriError) => err.kind === 'bad-request' && err.message.includes('not a recording name'), name);
       }
       assert.equal(isRecordingName('campaign-cfc-0b3a7c1e-5f7e-4d2b-9c1a-2f6e8d9a0b1c'), true);
       assert.equal(isRecordingName('campaigns/notice-7'), true);
@@ -195,7 +195,7 @@ describe('media URIs (lib/ari/media)', function () {
       r.sim.asterisk.defineRecording('campaign-cfc-1', 1000);
       const gone = new AbortController();
       gone.abort(new Error('the editor went away'));
-      await assert.rejects(r.conn.storedRecordingFile('campaign-cfc-1', gone.signal), /the editor went away/);
+      await assert.rejects(r.conn.media.storedRecordingFile('campaign-cfc-1', gone.signal), /the editor went away/);
     });
   });
 });

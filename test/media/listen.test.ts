@@ -10,36 +10,21 @@ import type { MediaSettings, MediaTelephony } from '../../lib/media/path';
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
-import { inbound, rig, type Rig } from '../support/telephony';
+import { useHearing } from '../support/hearing';
 
 const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 44000, portMax: 44999, format: 'slin16' };
 
 describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function () {
   const app = useAppServer();
-  let r: Rig;
-  beforeEach(async function () {
-    r = await rig({ sim: { speed: 20 } });
-  });
-  afterEach(async function () {
-    await r.close();
-  });
-
-  async function answeredCall(script: NonNullable<Parameters<typeof inbound>[1]>['script']): Promise<string> {
-    const id = await inbound(r, { from: '+15550100', to: '100', script });
-    await r.conn.answer(id);
-    return id;
-  }
+  const hearing = useHearing();
+  const { answeredCall, onlyTheCall } = hearing;
   const recogniser = (): WhisperRecogniser => new WhisperRecogniser({ baseUrl: app.url(''), model: 'whisper-1', apiKey: 'k' });
-  const onlyTheCall = (id: string): void => {
-    assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id], 'the snoop and external media channels are gone');
-    assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'the bridge is gone');
-  };
 
   it('a caller says something: the end of speech is found and the speech recognised (text, confidence)', async function () {
     app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Sales, please.","segments":[{"avg_logprob":-0.05}]}');
     const id = await answeredCall([{ wait: 500 }, { say: 1500 }, { wait: 60_000 }]);
     let started = 0;
-    const result = await hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', phrases: ['sales'], onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: r.log });
+    const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', phrases: ['sales'], onSpeechStart: () => (started += 1), signal: new AbortController().signal, log: hearing.r.log });
     assert.equal(result.outcome, 'recognised');
     assert.equal(result.text, 'Sales, please.');
     assert.equal(result.confidence, 0.951);
@@ -55,7 +40,7 @@ describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function 
     // Asterisk is slow to destroy the bridge: the speech must not wait for it.
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const c = r.conn;
+    const c = hearing.r.conn;
     const telephony: MediaTelephony = {
       externalMedia: c.externalMedia.bind(c),
       snoop: c.snoop.bind(c),
@@ -68,11 +53,11 @@ describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function 
     };
     let resolved = false;
     app.handler = (_req, res) => {
-      assert.equal(r.sim.asterisk.bridgeList().length, 1, 'the bridge is still there when the speech arrives');
+      assert.equal(hearing.r.sim.asterisk.bridgeList().length, 1, 'the bridge is still there when the speech arrives');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Yes."}');
     };
     const id = await answeredCall([{ wait: 200 }, { say: 800 }, { wait: 60_000 }]);
-    const heard = hear(telephony, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: r.log }).finally(() => (resolved = true));
+    const heard = hear(telephony, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: hearing.r.log }).finally(() => (resolved = true));
     await app.arrival(1);
     assert.equal(resolved, false, 'not before the path has closed');
     openGate();
@@ -83,7 +68,7 @@ describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function 
 
   it('a silent caller: no speech after the start timeout, and nothing is sent to the recogniser', async function () {
     const id = await answeredCall([{ wait: 60_000 }]);
-    const result = await hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', parameters: { startTimeoutMs: 2000 }, signal: new AbortController().signal, log: r.log });
+    const result = await hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', parameters: { startTimeoutMs: 2000 }, signal: new AbortController().signal, log: hearing.r.log });
     assert.deepEqual(result, { outcome: 'no-speech' });
     assert.equal(app.received.length, 0);
     onlyTheCall(id);
@@ -92,27 +77,27 @@ describe('hearing a caller (simulated Asterisk, stand-in recogniser)', function 
   it('the caller hangs up while speaking: hangup, nothing recognised, nothing left behind', async function () {
     const id = await answeredCall([{ wait: 200 }, { say: 30_000 }]);
     const call = new AbortController();
-    const result = await hear(r.conn, id, {
+    const result = await hear(hearing.r.conn, id, {
       recogniser: recogniser(),
       media,
       language: 'en',
       onSpeechStart: () => {
-        r.sim.call(id).hangup(16);
+        hearing.r.sim.call(id).hangup(16);
         call.abort();
       },
       signal: call.signal,
-      log: r.log,
+      log: hearing.r.log,
     });
     assert.deepEqual(result, { outcome: 'hangup' });
     assert.equal(app.received.length, 0);
-    assert.deepEqual(r.sim.asterisk.channelList(), []);
-    assert.deepEqual(r.sim.asterisk.bridgeList(), []);
+    assert.deepEqual(hearing.r.sim.asterisk.channelList(), []);
+    assert.deepEqual(hearing.r.sim.asterisk.bridgeList(), []);
   });
 
   it('the recogniser refuses the key: the failure names the recogniser and the status', async function () {
     app.handler = (_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"bad key"}}');
     const id = await answeredCall([{ wait: 200 }, { say: 800 }, { wait: 60_000 }]);
-    await assert.rejects(hear(r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: r.log }), (e: unknown) => {
+    await assert.rejects(hear(hearing.r.conn, id, { recogniser: recogniser(), media, language: 'en', signal: new AbortController().signal, log: hearing.r.log }), (e: unknown) => {
       assert.ok(e instanceof SpeechError);
       assert.equal(e.reason, 'auth');
       assert.match(e.message, /whisper recogniser \(http:\/\/127\.0\.0\.1:\d+\) refused the API key \(HTTP 401\): bad key/);

@@ -5,6 +5,7 @@
  * said, barge-in over the prompt, keys still working, silence, a caller hanging up while speaking, a failing recogniser.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, typ
 import { NODES, helper, loggedText, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
 import { useAppServer } from '../support/app-server';
 import { needsEngines } from '../support/speech';
-import { VoskStandIn } from '../support/vosk-server';
+import { VoskStandIn, configOf, useVoskStandIn } from '../support/vosk-server';
 import { EspeakEngine } from '../../lib/speech/espeak';
 import { encodeWav, resample } from '../../lib/speech/wav';
 
@@ -242,6 +243,66 @@ describe('speech input (callflow-speech recogniser)', function () {
       const msg = await caught;
       assert.match(msg.error.message, /whisper recogniser \(http:\/\/127\.0\.0\.1:\d+\) refused the API key \(HTTP 401\): bad key/);
       assert.ok(!JSON.stringify(msg).includes('stt-key'));
+    });
+
+    describe('with a Vosk server (stand-in): the speech streamed while the caller speaks', function () {
+      const vosk = useVoskStandIn();
+      const VOSK = (): object => ({ id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 20 });
+
+      // When the audio reaches the server (while the caller speaks) is test/media/hear-streaming.test.ts's: here the
+      // simulator runs 20 times real time, too fast to compare with on a busy machine.
+      it('menu: a partial with words stops the prompt, the final result chooses', async function () {
+        vosk.answer = (m, session) => {
+          if (m.text?.includes('config')) return undefined;
+          if (m.text === '{"eof" : 1}') return JSON.stringify({ result: [{ word: 'i', conf: 1 }, { word: 'need', conf: 0.8 }, { word: 'help', conf: 0.6 }], text: 'i need help' });
+          return JSON.stringify({ partial: session.messages.filter((x) => x.bytes !== undefined).length >= 3 ? 'i need' : '' });
+        };
+        await deploy(MENU, 4, VOSK());
+        const out = nextMessage<CallMsg>(node('out1'));
+        const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-start' }, { wait: 200 }, { say: 1500 }, { wait: 60_000 }] });
+        const msg = await out;
+        assert.deepEqual(msg.payload, { outcome: 'option', key: '2', label: 'support', attempts: 1, spoken: { text: 'i need help', confidence: 0.8 } });
+        assert.equal(msg.call.vars.speechText, 'i need help');
+        assert.deepEqual(call.report().heard.map((h) => h.outcome), ['stopped'], 'the prompt was stopped');
+        assert.deepEqual(configOf(await vosk.session(1)).phrase_list, ['sales', 'buy something', 'support', 'help', '[unk]']);
+        assert.deepEqual(leftovers(), []);
+      });
+
+      it('the element closing mid-speech (a deploy): the connection dropped without an eof, the listening torn down', async function () {
+        let unloading: Promise<void> | undefined;
+        let closed: Promise<unknown> | undefined;
+        vosk.answer = (m, session) => {
+          if (m.bytes !== undefined && !unloading) {
+            closed = once(session.socket, 'close');
+            unloading = helper.unload();
+          }
+          return m.bytes !== undefined ? '{"partial":""}' : undefined;
+        };
+        // 60 s of speech at most (3 s of the test's time): the speech goes on when the flow stops.
+        await deploy({ ...MENU, speechMaxSec: 60 }, 4, VOSK());
+        const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 120_000 }] });
+        const s = await vosk.session(1);
+        await vosk.audio(s, 1);
+        await unloading;
+        await closed;
+        assert.ok(!s.messages.some((m) => m.text === '{"eof" : 1}'), 'no eof');
+        // The element hangs the call up once its listening is torn down (the call cannot go on through it).
+        await call.ended();
+        assert.deepEqual(leftovers(), []);
+      });
+
+      it('collect: the server failing mid-speech is the error output with its reason, nothing left', async function () {
+        vosk.answer = (m, session) => {
+          if (m.bytes !== undefined && session.messages.filter((x) => x.bytes !== undefined).length === 2) session.socket.close(1011, 'out of memory');
+          return m.bytes !== undefined ? '{"partial":""}' : undefined;
+        };
+        await deploy(COLLECT, 4, VOSK());
+        const caught = nextMessage<CallMsg & { error: { message: string } }>(node('out3'));
+        simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 5000 }, { wait: 60_000 }] });
+        const msg = await caught;
+        assert.match(msg.error.message, /^vosk recogniser \(ws:\/\/127\.0\.0\.1:\d+\) closed the connection before its final result \(code 1011: out of memory\)$/);
+        assert.deepEqual(leftovers(), []);
+      });
     });
 
     describe('with the local recogniser (pocketsphinx) on espeak-ng\'s voice', function () {

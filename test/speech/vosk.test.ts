@@ -2,14 +2,19 @@
  * The Vosk server recogniser through a stand-in WebSocket server on localhost that speaks vosk-server's protocol
  * (websocket/asr_server.py: a config message, binary audio answered one message each, the `{"eof" : 1}` text answered
  * with the final result, then the close), and each failure: a refused key, garbage, an early close, a timeout, a
- * refused connection, a message too large, the call ending.
+ * refused connection, a message too large, the call ending. Then the same protocol fed while the caller speaks
+ * (stream()): audio sent as it is pushed, partial results with words told, the final result after the eof, the bounds
+ * for a slow server, a failure mid-stream, an abort.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { SpeechError } from '../../lib/speech/provider';
+import type { StreamRequest } from '../../lib/speech/recogniser';
 import { VOSK_EOF, VoskRecogniser, voskUrl } from '../../lib/speech/vosk';
+import { MAX_AHEAD } from '../../lib/speech/vosk-stream';
 import type { Pcm } from '../../lib/speech/wav';
 import { speechError } from '../support/speech';
-import { VoskStandIn, type VoskSession } from '../support/vosk-server';
+import { configOf, useVoskStandIn, type VoskSession } from '../support/vosk-server';
 
 /** One second at 16 kHz: five messages of 0.2 s. */
 const second: Pcm = { rate: 16000, samples: new Int16Array(16000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
@@ -24,16 +29,8 @@ const voskLike = (message: { text?: string; bytes?: number }, session: VoskSessi
 };
 
 describe('vosk recogniser (stand-in WebSocket server)', function () {
-  const server = new VoskStandIn();
-  before(async function () {
-    await server.start();
-  });
-  after(async function () {
-    await server.stop();
-  });
+  const server = useVoskStandIn();
   beforeEach(function () {
-    server.sessions.length = 0;
-    server.status = 0;
     server.answer = voskLike;
   });
   const recogniser = (extra: Partial<ConstructorParameters<typeof VoskRecogniser>[0]> = {}): VoskRecogniser => new VoskRecogniser({ url: server.url, apiKey: 'vosk-secret', ...extra });
@@ -121,5 +118,138 @@ describe('vosk recogniser (stand-in WebSocket server)', function () {
     assert.throws(() => voskUrl('http://host:2700'), speechError('refused', /must be ws:\/\/ or wss:\/\/ \(got http:\)/));
     assert.throws(() => voskUrl('ws://user:pw@host'), speechError('refused', /not in the URL/));
     assert.throws(() => voskUrl('not a url'), speechError('refused', /is not a URL/));
+  });
+
+  describe('streamed while the caller speaks', function () {
+    /** 20 ms frames of a tone at the rate, as lib/media gives them. */
+    const frames = (ms: number, rate = 16000): Int16Array[] => Array.from({ length: ms / 20 }, () => new Int16Array((rate * 20) / 1000).map((_, i) => Math.round(6000 * Math.sin(i / 5))));
+    const second400 = (): Pcm => ({ rate: 16000, samples: second.samples.slice(0, 6400) });
+    /** What a stream tells: words, failures (`failed` settles at the first). */
+    const events = (): { words: string[]; failures: SpeechError[]; failed: Promise<void>; request: Omit<StreamRequest, 'rate'> } => {
+      const words: string[] = [];
+      const failures: SpeechError[] = [];
+      let told!: () => void;
+      const failed = new Promise<void>((resolve) => (told = resolve));
+      const onFailure = (e: SpeechError): void => {
+        failures.push(e);
+        told();
+      };
+      return { words, failures, failed, request: { language: 'en', onWords: (w) => words.push(w), onFailure } };
+    };
+
+    it('sends each 0.2 s as it is pushed, before the end; tells partials with words; the eof\'s answer is the result', async function () {
+      server.answer = (m, session) => {
+        if (m.text?.includes('config')) return undefined;
+        if (m.text === VOSK_EOF) return JSON.stringify({ result: [{ word: 'support', conf: 0.8 }], text: 'support' });
+        const n = session.messages.filter((x) => x.bytes !== undefined).length;
+        return JSON.stringify({ partial: n === 1 ? '' : n === 2 ? '[unk]' : 'sup port' });
+      };
+      const e = events();
+      const stream = recogniser().stream({ ...e.request, rate: 16000, phrases: ['support'] });
+      for (const f of frames(600)) stream.push(f);
+      const s = await server.session(1);
+      await server.audio(s, 3);
+      assert.deepEqual(s.messages.slice(1, 4), [{ bytes: 6400 }, { bytes: 6400 }, { bytes: 6400 }], 'three messages of 0.2 s sent before the end');
+      assert.ok(!s.messages.some((m) => m.text === VOSK_EOF), 'no eof before the end');
+      for (const f of frames(100)) stream.push(f);
+      assert.deepEqual(await stream.end(), { text: 'support', confidence: 0.8 });
+      assert.deepEqual(s.messages.slice(4), [{ bytes: 3200 }, { text: VOSK_EOF }], 'the rest, shorter, then the eof');
+      assert.deepEqual(e.words, ['sup port', 'sup port'], 'the third and fourth partials: no words in an empty one or in [unk]');
+      assert.deepEqual(configOf(s).phrase_list, ['support', '[unk]']);
+      assert.deepEqual(e.failures, []);
+    });
+
+    it('8 kHz audio is sent at 8 kHz and says so', async function () {
+      server.answer = (m) => (m.text?.includes('config') ? undefined : m.text === VOSK_EOF ? '{"text":"two"}' : '{"partial":"two"}');
+      const stream = recogniser().stream({ language: '', digits: true, rate: 8000 });
+      for (const f of frames(400, 8000)) stream.push(f);
+      assert.deepEqual(await stream.end(), { text: 'two', confidence: null });
+      const s = await server.session(1);
+      assert.equal(configOf(s).sample_rate, 8000);
+      assert.deepEqual(s.messages.slice(1), [{ bytes: 3200 }, { bytes: 3200 }, { text: VOSK_EOF }]);
+    });
+
+    it(`a server that falls behind: at most ${MAX_AHEAD} messages wait for its answers, the rest here; no answer within the timeout fails it at once and drops the connection`, async function () {
+      server.answer = () => undefined;
+      const e = events();
+      const stream = recogniser({ timeoutMs: 400 }).stream({ ...e.request, rate: 16000 });
+      for (const f of frames(3000)) stream.push(f);
+      const s = await server.session(1);
+      const closed = once(s.socket, 'close');
+      await e.failed;
+      await closed;
+      speechError('timeout', /^vosk recogniser \(ws:\/\/127\.0\.0\.1:\d+\) did not answer within 400 ms$/)(e.failures[0]);
+      assert.equal(s.messages.filter((m) => m.bytes !== undefined).length, MAX_AHEAD, 'only the messages ahead were sent');
+      await assert.rejects(stream.end(), speechError('timeout', /did not answer within 400 ms/));
+      assert.equal(e.failures.length, 1, 'told once');
+    });
+
+    it('audio past the longest a recognition takes fails the stream (nothing more is held) and drops the connection', async function () {
+      server.answer = (m) => (m.bytes !== undefined ? '{"partial":""}' : undefined);
+      const e = events();
+      const stream = recogniser({ maxAudioMs: 1000 }).stream({ ...e.request, rate: 16000 });
+      const s = await server.session(1);
+      const closed = once(s.socket, 'close');
+      for (const f of frames(1100)) stream.push(f);
+      speechError('too-large', /: 1020 ms of audio is more than the 1000 ms a recognition takes$/)(e.failures[0]);
+      await closed;
+      await assert.rejects(stream.end(), speechError('too-large', /1020 ms/));
+    });
+
+    it('the server fails mid-stream: told at once with the reason, as a whole recognition says it', async function () {
+      server.answer = (m, session) => {
+        if (m.bytes === undefined) return undefined;
+        if (session.messages.filter((x) => x.bytes !== undefined).length === 2) session.socket.close(1011, 'model crashed');
+        return '{"partial":"sales"}';
+      };
+      const e = events();
+      const stream = recogniser().stream({ ...e.request, rate: 16000 });
+      for (const f of frames(1000)) stream.push(f);
+      await e.failed;
+      speechError('unavailable', /^vosk recogniser \(ws:\/\/127\.0\.0\.1:\d+\) closed the connection before its final result \(code 1011: model crashed\)$/)(e.failures[0]);
+      await assert.rejects(stream.end(), speechError('unavailable', /code 1011/));
+    });
+
+    it('abort (the call ended): the connection is dropped, end() says cancelled, no failure is told', async function () {
+      server.answer = (m) => (m.bytes !== undefined ? '{"partial":"sales"}' : undefined);
+      const e = events();
+      const stream = recogniser().stream({ ...e.request, rate: 16000 });
+      for (const f of frames(400)) stream.push(f);
+      const s = await server.session(1);
+      await server.audio(s, 2);
+      const closed = once(s.socket, 'close');
+      stream.abort();
+      await closed;
+      await assert.rejects(stream.end(), speechError('aborted', /cancelled/));
+      assert.deepEqual(e.failures, []);
+    });
+
+    it('At once bounds whole utterances (the next waits for its turn, holding its audio), not streams (fed in real time)', async function () {
+      server.answer = (m) => (m.text?.includes('config') ? undefined : m.text === VOSK_EOF ? '{"text":"yes"}' : '{"partial":""}');
+      const r = recogniser({ concurrency: 1 });
+      // Two callers speaking at once: both connected before either ends.
+      const first = r.stream({ language: 'en', rate: 16000 });
+      const second = r.stream({ language: 'en', rate: 16000 });
+      for (const f of frames(200)) first.push(f);
+      for (const f of frames(200)) second.push(f);
+      await server.audio(await server.session(1), 1);
+      await server.audio(await server.session(2), 1);
+      assert.deepEqual(await Promise.all([first.end(), second.end()]), [{ text: 'yes', confidence: null }, { text: 'yes', confidence: null }]);
+      // Two whole utterances: the second connects once the first is done.
+      server.sessions.length = 0;
+      let connectedBeforeFirstEof = 0;
+      server.answer = (m) => {
+        if (m.text?.includes('config')) return undefined;
+        if (m.text === VOSK_EOF) {
+          if (server.sessions.length === 1) connectedBeforeFirstEof = 1;
+          return '{"text":"yes"}';
+        }
+        return '{"partial":""}';
+      };
+      const both = await Promise.all([r.recognise({ audio: second400(), language: 'en' }), r.recognise({ audio: second400(), language: 'en' })]);
+      assert.deepEqual(both, [{ text: 'yes', confidence: null }, { text: 'yes', confidence: null }]);
+      assert.equal(connectedBeforeFirstEof, 1, 'the second waited for the first');
+      assert.deepEqual(server.sessions[1]?.messages.slice(1), [{ bytes: 6400 }, { bytes: 6400 }, { text: VOSK_EOF }], 'its audio, held, then sent');
+    });
   });
 });

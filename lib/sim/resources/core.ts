@@ -34,6 +34,7 @@ import type { Playbacks } from './playbacks';
 import type { Recordings } from './recordings';
 import type { Scripts } from './scripts';
 import type { Snoops } from './snoop';
+import type { WebSocketMedia } from './websocket-media';
 
 export interface SimulatorOptions {
   /** How much faster than real time simulated time runs (1 = real time). */
@@ -54,6 +55,10 @@ export interface SimulatorOptions {
   reportLimit?: number;
   asteriskId?: string;
   logger?: Logger;
+  /** Whether chan_websocket is loaded: externalMedia with transport=websocket (default true; false: 500 as without it). */
+  websocketMedia?: boolean;
+  /** chan_websocket.conf control_message_format: plain-text (Asterisk's default) or json. */
+  websocketControlFormat?: 'plain-text' | 'json';
 }
 
 /** A WebSocket subscriber of /ari/events. */
@@ -111,6 +116,7 @@ export interface Resources {
   endpoints: Endpoints;
   events: Events;
   externalMedia: ExternalMedia;
+  websocketMedia: WebSocketMedia;
   local: LocalChannels;
   mailboxes: Mailboxes;
   playbacks: Playbacks;
@@ -138,6 +144,8 @@ export class SimCore {
   readonly stored = new Map<string, { format: string; durationMs: number }>();
   readonly log: Logger;
   readonly maxCallMs: number;
+  /** chan_websocket: loaded or not, and the control message format of its channels. */
+  readonly websocketMedia: { loaded: boolean; controlFormat: 'plain-text' | 'json' };
   sequence = 0;
   /** Set once by SimulatedAsterisk, after it has made every resource. */
   resources!: Resources;
@@ -151,6 +159,7 @@ export class SimCore {
     this.defaultApp = options.defaultApp ?? 'callflow';
     this.defaultBehaviour = options.defaultBehaviour ?? DEFAULT_BEHAVIOUR;
     this.maxCallMs = options.maxCallMs ?? 3_600_000;
+    this.websocketMedia = { loaded: options.websocketMedia ?? true, controlFormat: options.websocketControlFormat ?? 'plain-text' };
     this.asteriskId = options.asteriskId ?? '02:42:ac:11:00:02';
     this.log = options.logger ?? silentLogger;
     this.sounds = new SoundCatalog({ core: options.coreSounds ?? true });

@@ -8,6 +8,8 @@
  * other channels in its bridge, or of the channel a snoop member spies on. What comes back is counted in the report of
  * the call it serves (packets, bytes, duration).
  *
+ * The WebSocket transport (encapsulation none, connection_type server) is websocket-media.ts's.
+ *
  * Like any channel in Stasis it lasts until hung up: Asterisk does not end it when the call it was bridged with ends,
  * nor when the application's WebSocket goes away (the application's reconciliation has to).
  */
@@ -23,6 +25,7 @@ import { MAX_ARRIVAL_GAPS, type CallReport, type ExternalMediaReport } from '../
 import type { SimTimer } from '../clock';
 import { VOICE_RATE } from '../voice';
 import type { SimCore } from './core';
+import type { WebSocketMediaState } from './websocket-media';
 
 export interface ExternalMediaRequest {
   app?: string;
@@ -48,6 +51,10 @@ const PTIME_MS = 20;
 
 export class ExternalMediaSession {
   socket: Socket | undefined;
+  /** transport=websocket: the /media connection (websocket-media.ts); undefined for RTP. */
+  websocket: WebSocketMediaState | undefined;
+  /** transport=websocket: what happens once a client connected (the answer). */
+  onConnected: (() => void) | undefined;
   timer: SimTimer | undefined;
   readonly sender: RtpSequence;
   /** Simulated time the last packet was due. */
@@ -60,6 +67,7 @@ export class ExternalMediaSession {
   constructor(
     readonly channel: SimChannel,
     readonly format: MediaFormat,
+    /** RTP: where packets go (external_host); unused for websocket. */
     readonly remote: { address: string; port: number },
     readonly local: { address: string; port: number },
   ) {
@@ -102,8 +110,10 @@ export class ExternalMedia {
       // chan_audiosocket is not simulated: its request fails as without the module.
       throw new AriHttpError(500, internal);
     }
-    if (encapsulation.toLowerCase() === 'none' && transport.toLowerCase() === 'websocket') throw new AriHttpError(500, internal);
-    if (!(encapsulation.toLowerCase() === 'rtp' && transport.toLowerCase() === 'udp') || !target) {
+    const websocket = encapsulation.toLowerCase() === 'none' && transport.toLowerCase() === 'websocket';
+    // Without chan_websocket the WebSocket channel technology is unknown: no channel (500).
+    if (websocket && !this.core.websocketMedia.loaded) throw new AriHttpError(500, internal);
+    if (!websocket && (!(encapsulation.toLowerCase() === 'rtp' && transport.toLowerCase() === 'udp') || !target)) {
       throw new AriHttpError(501, 'The encapsulation and/or transport is not supported');
     }
     // ari_channels_handle_originate_with_id: the format list first (ast_format_cache_get), then the channel.
@@ -113,6 +123,7 @@ export class ExternalMedia {
     const variables = stringVariables(p.variables);
     if (p.channelId !== undefined && p.channelId.length > 127) throw new AriHttpError(400, 'Uniqueid length exceeds maximum of 127');
     if (p.channelId !== undefined && this.core.channels.has(p.channelId)) throw new AriHttpError(409, 'Channel with given unique ID already exists');
+    if (websocket || !target) return this.core.resources.websocketMedia.create({ app: p.app, channelId: p.channelId, format, variables, data: p.data });
     // unicast_rtp_request: an address, or a name resolved (ast_dns_resolve_ipv6_and_ipv4); failing that, no channel (500).
     const address = isIP(target.host) ? target.host : await lookup(target.host).then((r) => r.address, () => undefined);
     if (!address) throw new AriHttpError(500, internal);
@@ -165,6 +176,7 @@ export class ExternalMedia {
     session.timer = undefined;
     session.socket?.close();
     session.socket = undefined;
+    this.core.resources.websocketMedia.ended(session);
   }
 
   private schedule(session: ExternalMediaSession, from: number): void {
@@ -176,7 +188,7 @@ export class ExternalMedia {
     const ch = session.channel;
     if (ch.destroyed || !session.socket) return;
     this.schedule(session, due);
-    const heard = this.heard(ch, due - PTIME_MS);
+    const heard = heardBy(this.core, ch, due - PTIME_MS);
     if (!heard) return;
     const rate = FORMATS[session.format].rate;
     const samples = rate === VOICE_RATE ? heard : upsample8to16(heard);
@@ -186,43 +198,8 @@ export class ExternalMedia {
     const packet = session.sender.next(encode(session.format, samples), samples.length);
     session.stats.sent.packets++;
     session.stats.sent.bytes += packet.length;
-    for (const report of this.served(ch)) attach(report, session.stats);
+    for (const report of servedBy(this.core, ch)) attach(report, session.stats);
     session.socket.send(packet, session.remote.port, session.remote.address);
-  }
-
-  /** What the channel hears over [from, from + 20 ms): the voices of the others in its bridge; undefined out of one. */
-  private heard(ch: SimChannel, from: number): Int16Array | undefined {
-    const bridge = ch.bridgeId !== undefined ? this.core.bridges.get(ch.bridgeId) : undefined;
-    if (!bridge) return undefined;
-    const out = new Int16Array((VOICE_RATE * PTIME_MS) / 1000);
-    for (const id of bridge.channels) {
-      if (id === ch.id) continue;
-      const other = this.core.channels.get(id);
-      if (!other || other.bridgeMuted) continue;
-      const speaker = other.snoopOf ? (other.snoopSpy === 'in' || other.snoopSpy === 'both' ? other.snoopOf : undefined) : other;
-      if (!speaker || speaker.muted.in) continue;
-      if (!speaker.listenedBy.has(ch.id)) {
-        speaker.listenedBy.add(ch.id);
-        // With the simulated time this packet is for: a party that waited for it speaks from there, not from a later
-        // moment a busy machine ran its step at (so what it says is in the packets that follow, without a gap).
-        speaker.signals.emit('listened', ch.id, from);
-      }
-      mix(out, speaker, from);
-    }
-    return out;
-  }
-
-  /** The reports of the calls this channel serves: the others in its bridge, or the channel a snoop there spies on. */
-  private served(ch: SimChannel): CallReport[] {
-    const bridge = ch.bridgeId !== undefined ? this.core.bridges.get(ch.bridgeId) : undefined;
-    if (!bridge) return [];
-    const out: CallReport[] = [];
-    for (const id of bridge.channels) {
-      const other = id === ch.id ? undefined : this.core.channels.get(id);
-      const call = other?.snoopOf ?? other;
-      if (call && !call.externalMedia) out.push(call.report);
-    }
-    return out;
   }
 
   private receive(session: ExternalMediaSession, data: Buffer): void {
@@ -241,13 +218,48 @@ export class ExternalMedia {
     r.packets++;
     r.bytes += data.length;
     r.durationMs += (parsed.packet.payload.length / FORMATS[session.format].bytesPerSample / FORMATS[session.format].rate) * 1000;
-    for (const report of this.served(session.channel)) attach(report, session.stats);
+    for (const report of servedBy(this.core, session.channel)) attach(report, session.stats);
     this.core.events.emit('external-media-received', session.stats);
   }
 }
 
+/** What the channel hears over [from, from + 20 ms): the voices of the others in its bridge; undefined out of one. */
+export function heardBy(core: SimCore, ch: SimChannel, from: number): Int16Array | undefined {
+  const bridge = ch.bridgeId !== undefined ? core.bridges.get(ch.bridgeId) : undefined;
+  if (!bridge) return undefined;
+  const out = new Int16Array((VOICE_RATE * PTIME_MS) / 1000);
+  for (const id of bridge.channels) {
+    if (id === ch.id) continue;
+    const other = core.channels.get(id);
+    if (!other || other.bridgeMuted) continue;
+    const speaker = other.snoopOf ? (other.snoopSpy === 'in' || other.snoopSpy === 'both' ? other.snoopOf : undefined) : other;
+    if (!speaker || speaker.muted.in) continue;
+    if (!speaker.listenedBy.has(ch.id)) {
+      speaker.listenedBy.add(ch.id);
+      // With the simulated time this packet is for: a party that waited for it speaks from there, not from a later
+      // moment a busy machine ran its step at (so what it says is in the packets that follow, without a gap).
+      speaker.signals.emit('listened', ch.id, from);
+    }
+    mix(out, speaker, from);
+  }
+  return out;
+}
+
+/** The reports of the calls this channel serves: the others in its bridge, or the channel a snoop there spies on. */
+export function servedBy(core: SimCore, ch: SimChannel): CallReport[] {
+  const bridge = ch.bridgeId !== undefined ? core.bridges.get(ch.bridgeId) : undefined;
+  if (!bridge) return [];
+  const out: CallReport[] = [];
+  for (const id of bridge.channels) {
+    const other = id === ch.id ? undefined : core.channels.get(id);
+    const call = other?.snoopOf ?? other;
+    if (call && !call.externalMedia) out.push(call.report);
+  }
+  return out;
+}
+
 /** Adds the external media channel's counters to a call's report once. */
-function attach(report: CallReport, stats: ExternalMediaReport): void {
+export function attach(report: CallReport, stats: ExternalMediaReport): void {
   report.externalMedia ??= [];
   if (!report.externalMedia.includes(stats)) report.externalMedia.push(stats);
 }

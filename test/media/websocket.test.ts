@@ -1,0 +1,310 @@
+/**
+ * The WebSocket transport of the media path (lib/media/websocket-endpoint.ts) on the simulated Asterisk, which serves
+ * /media/<connection_id> as chan_websocket does: listening and bridging, speech end found, audio sent back kept in the
+ * call's report, clean-up on hangup, close, a network failure and a restart, an Asterisk without chan_websocket; then
+ * hostile peers: a stand-in "Asterisk" sending bad control messages and oversized frames, and the simulator's own
+ * queue limits (MEDIA_XOFF / MEDIA_XON).
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { listenForSpeech } from '../../lib/media/listen';
+import { mediaSettingsFrom, type MediaSettings } from '../../lib/media/path';
+import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
+import { parseControlMessage } from '../../lib/media/websocket-protocol';
+import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
+import { MemoryLogger, nextEvent } from '../support/telephony';
+
+const settings: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', transport: 'websocket' };
+
+describe('media path over a WebSocket (simulated Asterisk, chan_websocket)', function () {
+  const m = useMediaRig(settings);
+  const { answeredCall, open } = m;
+  const onlyTheCall = (id: string): void => assertLeft(m.r, [id]);
+
+  it("settings: callflowMedia.transport is 'rtp' or 'websocket', anything else is refused naming the field", function () {
+    const ws = mediaSettingsFrom({ transport: 'websocket' });
+    assert.equal(ws.ok && ws.settings.transport, 'websocket');
+    const none = mediaSettingsFrom(undefined);
+    assert.equal(none.ok && none.settings.transport, undefined, 'absent: rtp');
+    const rtp = mediaSettingsFrom({ transport: 'rtp' });
+    assert.equal(rtp.ok && rtp.settings.transport, 'rtp');
+    const bad = mediaSettingsFrom({ transport: 'tcp' });
+    assert.equal(bad.ok, false);
+    assert.match(!bad.ok ? bad.error : '', /^callflowMedia\.transport must be "rtp" or "websocket", got "tcp"$/);
+  });
+
+  it("listens to the caller through a snoop and a WebSocket channel; the caller's voice arrives; all goes when the call hangs up", async function () {
+    const id = await answeredCall([{ wait: 300 }, { say: 30_000 }, { wait: 60_000 }]);
+    const { path, voice } = await open(id, 'listen');
+    const names = m.r.sim.asterisk.channelList().map((c) => c.name);
+    assert.ok(names.some((n) => n.startsWith('WebSocket/INCOMING/')), names.join());
+    assert.ok(!names.some((n) => n.startsWith('UnicastRTP/')), 'no RTP channel');
+    assert.ok(path.endpoint instanceof WebSocketEndpoint);
+    assert.equal(path.endpoint.start?.fields.format, 'slin16');
+    assert.equal(path.endpoint.start?.fields.optimal_frame_size, '640');
+    assert.ok((await voice) > 1000, "the caller's voice arrives");
+    const report = m.r.sim.asterisk.report(id)?.externalMedia?.[0];
+    assert.equal(report?.transport, 'websocket');
+    assert.ok((report?.sent.packets ?? 0) > 0, 'the simulator counted what it sent');
+    assert.match(await hangUpCaller(m.r, id, path), /the snoop channel ended|the media WebSocket closed|the external media channel ended/);
+    assertLeft(m.r, []);
+  });
+
+  it('bridged with the call: audio sent back arrives at the simulator in 20 ms frames, kept in the call report (500 ms)', async function () {
+    const id = await answeredCall();
+    const { path } = await open(id, 'bridge');
+    const got = await playHalfSecond(m.r, id, path);
+    assert.equal(got.transport, 'websocket');
+    assert.equal(got.received.durationMs, 500);
+    assert.equal(got.received.bytes, 25 * 640, '25 frames of 640 bytes (slin16, 20 ms)');
+    assert.ok(path.endpoint instanceof WebSocketEndpoint);
+    assert.equal(path.endpoint.stats.sent.packets, 23, 'the three lead frames in one message, 22 paced');
+    await path.close();
+    onlyTheCall(id);
+  });
+
+  it('finds the end of what a caller says (listenForSpeech over the WebSocket transport)', async function () {
+    const id = await answeredCall([{ wait: 400 }, { say: 1200 }, { wait: 60_000 }]);
+    const heard = await listenForSpeech(m.r.conn, id, settings, { signal: new AbortController().signal, log: m.r.log });
+    assert.equal(heard.outcome, 'speech');
+    const ms = heard.outcome === 'speech' ? (heard.audio.samples.length / heard.audio.rate) * 1000 : 0;
+    assert.ok(ms >= 1000, `${ms} ms of audio kept`);
+    onlyTheCall(id);
+  });
+
+  it("closes when the call's signal aborts (a node closing): the WebSocket channel is hung up, nothing left", async function () {
+    const id = await answeredCall();
+    const ac = new AbortController();
+    const { path } = await open(id, 'listen', ac.signal);
+    ac.abort();
+    const ended = new Promise<string>((resolve) => path.onEnded(resolve));
+    assert.equal(await ended, 'the call ended');
+    await path.close();
+    onlyTheCall(id);
+    assert.ok(!m.r.log.lines.some((l) => /failed/.test(l)), m.r.log.lines.filter((l) => /failed/.test(l)).join('\n'));
+  });
+
+  it('a network failure cuts the media WebSocket: Asterisk hangs the channel up, the path ends and cleans up after the reconnect', async function () {
+    const id = await answeredCall();
+    const { path } = await open(id, 'bridge');
+    const ended = new Promise<string>((resolve) => path.onEnded(resolve));
+    m.r.sim.dropWebSockets();
+    assert.match(await ended, /the media WebSocket closed|the external media channel ended/);
+    await m.r.conn.whenConnected(AbortSignal.timeout(5000));
+    await path.close();
+    onlyTheCall(id);
+  });
+
+  it('after a crash of Node-RED (its sockets gone): Asterisk hangs up the WebSocket channel, the registry the snoop, sweepMediaBridges the bridge', async function () {
+    const id = await answeredCall();
+    const { path } = await open(id, 'listen');
+    const { bridge, snoop } = path.ids;
+    const wsGone = nextEvent(m.r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === path.ids.channel);
+    path.endpoint.close();
+    await wsGone;
+    await m.r.conn.close();
+    await restartSweeps(m.r, [snoop!], bridge);
+  });
+
+  it('an Asterisk without chan_websocket: a clear error naming the versions and the RTP fallback, nothing left behind', async function () {
+    await m.replace({ websocketMedia: false });
+    const id = await answeredCall();
+    await assert.rejects(open(id, 'listen'), (err: Error) => {
+      assert.match(err.message, new RegExp(`^media path of call ${id} did not open: .*chan_websocket.*set callflowMedia\\.transport to "rtp"`));
+      return true;
+    });
+    onlyTheCall(id);
+  });
+
+  it('the simulator refuses an unknown connection id (404) and a second client (409)', async function () {
+    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: m.r.log });
+    const url = `${m.r.sim.url.replace(/^http/, 'ws')}/media/no-such-id`;
+    await assert.rejects(ep.connect({ connectionId: 'no-such-id', url, headers: {} }, new AbortController().signal), /HTTP 404 \(no such connection id\)/);
+    const id = await answeredCall();
+    const { path } = await open(id, 'listen');
+    const made = m.r.sim.asterisk.channel(path.ids.channel);
+    const connectionId = made.vars.get('MEDIA_WEBSOCKET_CONNECTION_ID') ?? '';
+    const second = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: m.r.log });
+    await assert.rejects(second.connect({ connectionId, url: `${m.r.sim.url.replace(/^http/, 'ws')}/media/${connectionId}`, headers: {} }, new AbortController().signal), /HTTP 409 \(already connected\)/);
+    await path.close();
+  });
+
+  it('the simulator queues at most 1000 frames: MEDIA_XOFF at 900, MEDIA_XON once its 20 ms reads bring it under 800; GET_STATUS answers', async function () {
+    const id = await answeredCall();
+    const channelId = `ws-raw-${id}`;
+    const made = await m.r.conn.externalMedia({ channelId, transport: 'websocket', format: 'ulaw' });
+    assert.ok(made.websocket, 'a connection id');
+    const ws = new WebSocket(made.websocket.url, ['media'], { headers: made.websocket.headers });
+    const texts: string[] = [];
+    const waitFor = (name: string): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (data: WebSocket.RawData, isBinary: boolean): void => {
+          if (isBinary) return;
+          const text = Buffer.isBuffer(data) ? data.toString('utf8') : '';
+          texts.push(text);
+          if (text.split(' ')[0] === name) {
+            ws.off('message', check);
+            resolve();
+          }
+        };
+        ws.on('message', check);
+      });
+    const started = waitFor('MEDIA_START');
+    await started;
+    assert.match(texts[0] ?? '', new RegExp(`^MEDIA_START connection_id:${made.websocket.connectionId} channel:WebSocket/INCOMING/0x[0-9a-f]+ channel_id:${channelId} format:ulaw optimal_frame_size:160 ptime:20$`));
+    const xoff = waitFor('MEDIA_XOFF');
+    // Ten messages of 95 frames (a message over 64 KiB would close the socket: res_http_websocket's 1009).
+    for (let i = 0; i < 10; i++) ws.send(Buffer.alloc(160 * 95, 0xff));
+    await xoff;
+    const status = waitFor('STATUS');
+    ws.send('GET_STATUS');
+    await status;
+    assert.match(texts.at(-1) ?? '', new RegExp(`^STATUS channel_id:${channelId} queue_length:\\d+ xon_level:800 xoff_level:900 queue_full:true bulk_media:false media_paused:false$`));
+    await waitFor('MEDIA_XON');
+    ws.send('x'.repeat(200)); // over chan_websocket's 128-character limit: ignored
+    ws.send('HANGUP');
+    const [code] = (await once(ws, 'close')) as [number];
+    assert.equal(code, 1000);
+    assert.ok(m.r.sim.asterisk.channelList().every((c) => c.id !== channelId), 'HANGUP hung the channel up');
+  });
+
+  it('in JSON control format (chan_websocket.conf control_message_format = json): MEDIA_START carries the channel variables, an unreadable command gets ERROR', async function () {
+    await m.replace({ websocketControlFormat: 'json' });
+    const id = await answeredCall();
+    const { path } = await open(id, 'listen');
+    assert.ok(path.endpoint instanceof WebSocketEndpoint);
+    assert.equal(path.endpoint.controlFormat, 'json');
+    const vars = path.endpoint.start?.fields.channel_variables as Record<string, string> | undefined;
+    assert.equal(vars?.MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE, '640');
+    assert.equal(vars?.MEDIA_WEBSOCKET_CONNECTION_ID, path.endpoint.start?.fields.connection_id);
+    path.endpoint.command('{oops');
+    path.endpoint.command('GET_STATUS');
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (path.endpoint instanceof WebSocketEndpoint && path.endpoint.stats.control.errors === 1 ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    assert.ok(m.r.log.lines.some((l) => /Asterisk says "Unable to parse JSON command"/.test(l)));
+    await path.close();
+    onlyTheCall(id);
+  });
+});
+
+describe('WebSocket media endpoint against a hostile peer', function () {
+  let server: WebSocketServer;
+  let url: string;
+  let peer: Promise<WebSocket>;
+  beforeEach(async function () {
+    server = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'media' });
+    await once(server, 'listening');
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/media/abc`;
+    peer = once(server, 'connection').then(([ws]) => ws as WebSocket);
+  });
+  afterEach(async function () {
+    for (const c of server.clients) c.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const target = (): { connectionId: string; url: string; headers: Record<string, string> } => ({ connectionId: 'abc', url, headers: { Authorization: 'Basic eDp5' } });
+  const START = 'MEDIA_START connection_id:abc channel:WebSocket/INCOMING/0x1 channel_id:1.1 format:slin16 optimal_frame_size:640 ptime:20';
+
+  it('refuses a first message that is not MEDIA_START, and a format other than the one asked for, with a sentence', async function () {
+    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: new MemoryLogger() });
+    const connecting = ep.connect(target(), new AbortController().signal);
+    (await peer).send('\u0000\u0001 garbage');
+    await assert.rejects(connecting, /first message on .* was not MEDIA_START/);
+    peer = once(server, 'connection').then(([ws]) => ws as WebSocket);
+    const ep2 = new WebSocketEndpoint({ format: 'ulaw', rate: 8000, log: new MemoryLogger() });
+    const c2 = ep2.connect(target(), new AbortController().signal);
+    (await peer).send(START);
+    await assert.rejects(c2, /Asterisk sends "slin16" .*, ulaw was asked for/);
+  });
+
+  it('counts and logs bad control messages, never throws; ERROR is logged; frames of any length are cut into 20 ms', async function () {
+    const log = new MemoryLogger();
+    const frames: Int16Array[] = [];
+    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log, onAudio: (s) => frames.push(s) });
+    const connecting = ep.connect(target(), new AbortController().signal);
+    const ws = await peer;
+    ws.send(START);
+    await connecting;
+    for (const bad of ['{not json', '{"event":42}', '[1,2]', 'lowercase words', '', '{"event":"NO_SUCH_EVENT"}', 'ERROR channel_id:1.1 error_text:Unable to parse JSON command', 'x'.repeat(20_000)]) ws.send(bad);
+    // 641 + 639 bytes: one odd byte carried over, two 640-byte frames of 320 samples.
+    const pcm = Buffer.alloc(1280);
+    for (let i = 0; i < 640; i++) pcm.writeInt16LE(1000 + i, i * 2);
+    ws.send(pcm.subarray(0, 641));
+    ws.send(pcm.subarray(641));
+    ws.send('MEDIA_XON');
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (frames.length >= 2 && ep.stats.control.events >= 3 ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    assert.deepEqual(ep.stats.control, { events: 3, unknown: 1, malformed: 6, errors: 1, xoff: 0 });
+    assert.equal(frames.length, 2);
+    assert.equal(frames[0]?.[0], 1000);
+    assert.equal(frames[1]?.[319], 1639, 'samples little-endian, in order across the split');
+    assert.equal(log.lines.filter((l) => /could not be read/.test(l)).length, 1, 'malformed messages logged once');
+    assert.ok(log.lines.some((l) => /Asterisk says "Unable to parse JSON command"/.test(l)));
+    ep.close();
+  });
+
+  it('a message over the size limit closes the socket with a clear reason', async function () {
+    let closedWith!: (why: string) => void;
+    const closed = new Promise<string>((resolve) => (closedWith = resolve));
+    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: new MemoryLogger(), maxMessageBytes: 4096, onClosed: (w) => closedWith(w) });
+    const connecting = ep.connect(target(), new AbortController().signal);
+    const ws = await peer;
+    ws.send(START);
+    await connecting;
+    ws.send(Buffer.alloc(5000));
+    assert.equal(await closed, 'Asterisk sent a media message over 4096 bytes');
+  });
+
+  it("sends the first three frames of a stream at once (a 60 ms cushion in Asterisk's queue), then paces the rest", async function () {
+    const ep = new WebSocketEndpoint({ format: 'ulaw', rate: 8000, log: new MemoryLogger() });
+    const connecting = ep.connect(target(), new AbortController().signal);
+    (await peer).send(START.replace('format:slin16', 'format:ulaw').replace('optimal_frame_size:640', 'optimal_frame_size:160'));
+    await connecting;
+    const done = ep.play(new Int16Array(8000 * 0.2));
+    assert.equal(ep.stats.sent.packets, 2, 'three lead frames in one message and the first paced one, before any timer');
+    assert.equal(ep.stats.sent.bytes, 4 * 160);
+    await done;
+    assert.equal(ep.stats.sent.packets, 8);
+    assert.equal(ep.stats.sent.bytes, 10 * 160);
+    ep.close();
+  });
+
+  it('holds frames on MEDIA_XOFF and sends them on MEDIA_XON; FLUSH_MEDIA on barge-in, in the control format Asterisk speaks', async function () {
+    const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: new MemoryLogger() });
+    const connecting = ep.connect(target(), new AbortController().signal);
+    const ws = await peer;
+    const binary: Buffer[] = [];
+    const texts: string[] = [];
+    ws.on('message', (d, isBinary) => (isBinary ? binary.push(d as Buffer) : texts.push((d as Buffer).toString('utf8'))));
+    ws.send(JSON.stringify({ event: 'MEDIA_START', connection_id: 'abc', channel: 'WebSocket/INCOMING/0x1', channel_id: '1.1', format: 'slin16', optimal_frame_size: 640, ptime: 20, channel_variables: {} }));
+    await connecting;
+    assert.equal(ep.controlFormat, 'json');
+    ws.send('{"event":"MEDIA_XOFF","channel_id":"1.1"}');
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (ep.stats.control.xoff === 1 ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    await ep.play(new Int16Array(16000 * 0.1));
+    assert.equal(ep.stats.sent.held, 3, '100 ms held: the lead message of 3 frames and 2 frames');
+    assert.equal(ep.stats.sent.packets, 0);
+    ws.send('{"event":"MEDIA_XON","channel_id":"1.1"}');
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (binary.length === 3 ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    assert.deepEqual(binary.map((b) => b.length), [3 * 640, 640, 640]);
+    ep.stopPlaying();
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (texts.length === 1 ? resolve() : void setImmediate(poll));
+      poll();
+    });
+    const flush = parseControlMessage(texts[0] ?? '', 'command');
+    assert.ok(flush.ok && flush.message.name === 'FLUSH_MEDIA' && flush.message.format === 'json');
+    ep.close();
+  });
+});
