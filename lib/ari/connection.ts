@@ -52,7 +52,7 @@ import type {
   TelephonyEvent,
   TelephonyListener,
 } from './port';
-import { AriRest } from './rest';
+import { AriRest, type AriFile } from './rest';
 import type { AsteriskInfo, Bridge, Channel, Playback, Sound, StoredRecording } from './types';
 
 export interface AriConnectionOptions {
@@ -107,7 +107,8 @@ export class AriConnection implements Telephony {
   private readonly mediaGuard: MediaGuard;
   /** The event socket Asterisk told ApplicationReplaced: another client has the application now. */
   private replacedSocket: EventSocket | undefined;
-  private readonly media: MediaOperations;
+  /** Playbacks, recordings, sounds; public for what is no call's operation (the admin API's recording files). */
+  readonly media: MediaOperations;
   private readonly channels: ChannelOperations;
   private readonly bridges: BridgeOperations;
 
@@ -115,7 +116,8 @@ export class AriConnection implements Telephony {
     this.mediaGuard = options.media ?? new MediaGuard();
     const call = <T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> => this.call<T>(resource, operation, params, signal);
     const command = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> => this.command(resource, operation, params, signal);
-    this.media = new MediaOperations({ call, command, pending: this.pending, mediaGuard: this.mediaGuard });
+    const stream = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<AriFile> => this.requireRest(`${resource}.${operation}`).stream(resource, operation, params, signal);
+    this.media = new MediaOperations({ call, command, stream, pending: this.pending, mediaGuard: this.mediaGuard });
     this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance, mediaSocket: (id) => this.mediaSocket(id) });
     this.bridges = new BridgeOperations({ call, command });
     this.baseUrl = normalizeAriUrl(options.url);
@@ -558,6 +560,7 @@ export class AriConnection implements Telephony {
   listStoredRecordings(signal?: AbortSignal): Promise<StoredRecording[]> {
     return this.media.listStoredRecordings(signal);
   }
+
 
   mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
     return this.media.mediaExists(uri, signal);
