@@ -28,7 +28,7 @@ import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
 import { MediaGuard } from './media';
 import { BridgeOperations } from './bridge-operations';
-import { ChannelOperations } from './channel-operations';
+import { ChannelOperations, mediaSocketOf } from './channel-operations';
 import { MediaOperations } from './media-operations';
 import { INSTANCE_VARIABLE, untilApplicationFree } from './ownership';
 import { reconcile } from './reconciliation';
@@ -118,7 +118,7 @@ export class AriConnection implements Telephony {
     const command = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> => this.command(resource, operation, params, signal);
     const stream = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<AriFile> => this.requireRest(`${resource}.${operation}`).stream(resource, operation, params, signal);
     this.media = new MediaOperations({ call, command, stream, pending: this.pending, mediaGuard: this.mediaGuard });
-    this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance, mediaSocket: (id) => this.mediaSocket(id) });
+    this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance, mediaSocket: (id) => mediaSocketOf(this.baseUrl, options, id) });
     this.bridges = new BridgeOperations({ call, command });
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
@@ -379,17 +379,6 @@ export class AriConnection implements Telephony {
     if (this.replacedSocket) throw new AriError(operation, 'not-connected', `not connected to Asterisk (${this.currentStatus.state}: ${this.currentStatus.message})`);
     if (!this.rest) throw new AriError(operation, 'not-connected', `not connected to Asterisk (${this.currentStatus.state}: ${this.currentStatus.message})`);
     return this.rest;
-  }
-
-  /**
-   * Asterisk's media WebSocket for a connection id: the ARI URL's host on ws(s) (chan_websocket serves /media on the
-   * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1945-1953), with the ARI credentials. Asterisk
-   * itself does not ask for them there (the connection id, a random UUID, is the key); a proxy in front may.
-   */
-  private mediaSocket(connectionId: string): { url: string; headers: Record<string, string> } {
-    const base = new URL(this.baseUrl);
-    const url = `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}/media/${encodeURIComponent(connectionId)}`;
-    return { url, headers: { Authorization: `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}` } };
   }
 
   private call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
