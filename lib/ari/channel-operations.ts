@@ -223,3 +223,14 @@ export class ChannelOperations {
     return this.port.command('channels', 'redirect', { channelId, endpoint }, signal);
   }
 }
+
+/**
+ * Asterisk's media WebSocket for a connection id: the ARI URL's host on ws(s) (chan_websocket serves /media on the
+ * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1945-1953), with the ARI credentials. Asterisk
+ * itself does not ask for them there (the connection id, a random UUID, is the key); a proxy in front may.
+ */
+export function mediaSocketOf(ariUrl: string, credentials: { username: string; password: string }, connectionId: string): { url: string; headers: Record<string, string> } {
+  const base = new URL(ariUrl);
+  const url = `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}/media/${encodeURIComponent(connectionId)}`;
+  return { url, headers: { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } };
+}

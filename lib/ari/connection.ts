@@ -28,7 +28,7 @@ import type { EventSocketError } from './events-socket';
 import { EventSocket } from './events-socket';
 import { MediaGuard } from './media';
 import { BridgeOperations } from './bridge-operations';
-import { ChannelOperations } from './channel-operations';
+import { ChannelOperations, mediaSocketOf } from './channel-operations';
 import { MediaOperations } from './media-operations';
 import { INSTANCE_VARIABLE, untilApplicationFree } from './ownership';
 import { reconcile } from './reconciliation';
@@ -52,7 +52,7 @@ import type {
   TelephonyEvent,
   TelephonyListener,
 } from './port';
-import { AriRest } from './rest';
+import { AriRest, type AriFile } from './rest';
 import type { AsteriskInfo, Bridge, Channel, Playback, Sound, StoredRecording } from './types';
 
 export interface AriConnectionOptions {
@@ -107,7 +107,8 @@ export class AriConnection implements Telephony {
   private readonly mediaGuard: MediaGuard;
   /** The event socket Asterisk told ApplicationReplaced: another client has the application now. */
   private replacedSocket: EventSocket | undefined;
-  private readonly media: MediaOperations;
+  /** Playbacks, recordings, sounds; public for what is no call's operation (the admin API's recording files). */
+  readonly media: MediaOperations;
   private readonly channels: ChannelOperations;
   private readonly bridges: BridgeOperations;
 
@@ -115,8 +116,9 @@ export class AriConnection implements Telephony {
     this.mediaGuard = options.media ?? new MediaGuard();
     const call = <T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> => this.call<T>(resource, operation, params, signal);
     const command = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void> => this.command(resource, operation, params, signal);
-    this.media = new MediaOperations({ call, command, pending: this.pending, mediaGuard: this.mediaGuard });
-    this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance, mediaSocket: (id) => this.mediaSocket(id) });
+    const stream = (resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<AriFile> => this.requireRest(`${resource}.${operation}`).stream(resource, operation, params, signal);
+    this.media = new MediaOperations({ call, command, stream, pending: this.pending, mediaGuard: this.mediaGuard });
+    this.channels = new ChannelOperations({ call, command, pending: this.pending, tracked: this.tracked, originated: this.originated, app: options.app, instance: options.instance, mediaSocket: (id) => mediaSocketOf(this.baseUrl, options, id) });
     this.bridges = new BridgeOperations({ call, command });
     this.baseUrl = normalizeAriUrl(options.url);
     if (!/^[A-Za-z0-9_.-]+$/.test(options.app)) throw new RangeError(`Stasis application name "${options.app}" may only hold letters, digits, _ . and -`);
@@ -379,17 +381,6 @@ export class AriConnection implements Telephony {
     return this.rest;
   }
 
-  /**
-   * Asterisk's media WebSocket for a connection id: the ARI URL's host on ws(s) (chan_websocket serves /media on the
-   * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1945-1953), with the ARI credentials. Asterisk
-   * itself does not ask for them there (the connection id, a random UUID, is the key); a proxy in front may.
-   */
-  private mediaSocket(connectionId: string): { url: string; headers: Record<string, string> } {
-    const base = new URL(this.baseUrl);
-    const url = `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}/media/${encodeURIComponent(connectionId)}`;
-    return { url, headers: { Authorization: `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}` } };
-  }
-
   private call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     return this.send<T>(resource, operation, params, signal, false);
   }
@@ -558,6 +549,7 @@ export class AriConnection implements Telephony {
   listStoredRecordings(signal?: AbortSignal): Promise<StoredRecording[]> {
     return this.media.listStoredRecordings(signal);
   }
+
 
   mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
     return this.media.mediaExists(uri, signal);

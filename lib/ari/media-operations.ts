@@ -8,8 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AriError, abortReason } from './errors';
-import { MediaGuard, normalizeMedia } from './media';
+import { MediaGuard, isRecordingName, normalizeMedia } from './media';
 import type { PendingOperations } from './pending';
+import type { AriFile } from './rest';
 import type { PlaybackOutcome, PlayOptions, RecordingOutcome, RecordOptions } from './port';
 import type { Playback, Sound, StoredRecording } from './types';
 
@@ -19,6 +20,8 @@ export interface MediaPort {
   call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<T>;
   /** The same for a request whose answer nobody reads: a 2xx answer's body is not parsed. */
   command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
+  /** The same for a file: its body is handed over unread (AriRest.stream). */
+  stream(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<AriFile>;
   /** The operations waiting for their final event. */
   readonly pending: PendingOperations;
   /** Checks the hosts of http(s) media before Asterisk fetches them. */
@@ -127,6 +130,16 @@ export class MediaOperations {
     } catch (err) {
       if (!(err instanceof AriError && err.kind === 'not-found')) throw err;
     }
+  }
+
+  /**
+   * A stored recording's file (GET /recordings/stored/{name}/file, Asterisk 14+), its body unread: the caller streams
+   * it and bounds it. The name is checked first (isRecordingName): it never reaches the URI otherwise. 404: Asterisk
+   * has no such recording.
+   */
+  async storedRecordingFile(name: string, signal?: AbortSignal): Promise<AriFile> {
+    if (!isRecordingName(name)) throw new AriError('recordings.getStoredFile', 'bad-request', `not a recording name: ${JSON.stringify(name.slice(0, 80))}`, 400);
+    return this.port.stream('recordings', 'getStoredFile', { recordingName: name }, signal);
   }
 
   listStoredRecordings(signal?: AbortSignal): Promise<StoredRecording[]> {

@@ -49,6 +49,14 @@ export const MEDIA_PATTERN = `^(sound:${MEDIA_NAME}|sound:${URL_TEXT}|recording:
 const NAME_RE = new RegExp(`^${MEDIA_NAME}$`);
 const TONE_RE = new RegExp(`^${TONE}$`);
 
+/**
+ * Whether `name` is a stored recording's name we send to Asterisk (GET /recordings/stored/{name}/file): relative to
+ * its recordings directory, parts of letters, digits, _ . + - (no ".", ".." or hidden part), as recording: media.
+ */
+export function isRecordingName(name: string): boolean {
+  return name.length <= 1040 && NAME_RE.test(name);
+}
+
 /** Returns the URI ARI expects, or throws a RangeError that says what is wrong with it. */
 export function normalizeMedia(uri: string): string {
   const trimmed = uri.trim();

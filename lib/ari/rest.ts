@@ -185,6 +185,17 @@ function operationsOf(client: AriClient): Map<string, Map<string, OperationSpec>
   return out;
 }
 
+/** What a request does with a 2xx answer's body: parse it as JSON, not read it, or hand it over unread. */
+type AnswerMode = 'json' | 'discard' | 'stream';
+
+/** A file ARI answered with (stream()): its body is unread. */
+export interface AriFile {
+  contentType: string;
+  /** Content-Length, when the answer gave one. */
+  length?: number;
+  body: http.IncomingMessage;
+}
+
 /** Asterisk's HTTP server serves 100 sessions at once by default (http.conf sessionlimit): stay well under, with the event socket. */
 const MAX_SOCKETS = 32;
 /** Idle keep-alive sockets close before a server would close them (Node's own server: 5 s; Asterisk: 15 s). */
@@ -241,7 +252,7 @@ export class AriRest {
    * about a channel (params.channelId), before the request rejects.
    */
   call<T>(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal, gone?: (channelId: string) => void): Promise<T> {
-    return this.start<T>(resource, operation, params, signal, false, gone);
+    return this.start<T>(resource, operation, params, signal, 'json', gone);
   }
 
   /**
@@ -250,7 +261,17 @@ export class AriRest {
    * error's body is still read: its message names what went wrong.
    */
   command(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal, gone?: (channelId: string) => void): Promise<void> {
-    return this.start<void>(resource, operation, params, signal, true, gone);
+    return this.start<void>(resource, operation, params, signal, 'discard', gone);
+  }
+
+  /**
+   * Calls resource.operation(params) for a file (a stored recording's): resolves on a 2xx answer with its content
+   * type, its length when Asterisk gives one, and its body unread, for the caller to stream (and bound). The
+   * connection's deadline covers the answer's head only; the body is the caller's to time and to destroy. An error's
+   * body is read as for call().
+   */
+  stream(resource: string, operation: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<AriFile> {
+    return this.start<AriFile>(resource, operation, params, signal, 'stream', undefined);
   }
 
   /** Requests in flight (for checks that closing leaves none behind, nor their timer). */
@@ -258,7 +279,7 @@ export class AriRest {
     return { requests: this.deadlines.size, timer: this.deadlines.armed };
   }
 
-  private start<T>(resource: string, operation: string, params: Record<string, unknown>, signal: AbortSignal | undefined, discard: boolean, gone: ((channelId: string) => void) | undefined): Promise<T> {
+  private start<T>(resource: string, operation: string, params: Record<string, unknown>, signal: AbortSignal | undefined, answer: AnswerMode, gone: ((channelId: string) => void) | undefined): Promise<T> {
     const op = this.operations.get(resource)?.get(operation);
     if (!op) return Promise.reject(new AriError(`${resource}.${operation}`, 'unknown', 'this Asterisk does not offer the operation'));
     const { name } = op;
@@ -283,7 +304,7 @@ export class AriRest {
       }
     }
     return new Promise<T>((resolve, reject) => {
-      const request = new InFlight(name, op.method, path, body, signal, discard, this, resolve as (v: unknown) => void, reject);
+      const request = new InFlight(name, op.method, path, body, signal, answer, this, resolve as (v: unknown) => void, reject);
       if (gone && resource === 'channels' && typeof params.channelId === 'string') request.watchGone(params.channelId, gone);
       if (signal) watchAbort(signal, request);
       this.send(request);
@@ -358,8 +379,8 @@ class InFlight implements Expiring, AbortTarget {
     readonly path: string,
     readonly body: string | undefined,
     private readonly signal: AbortSignal | undefined,
-    /** A 2xx answer's body is not read (command()). */
-    private readonly discard: boolean,
+    /** What becomes of a 2xx answer's body: parsed (call()), not read (command()), handed over unread (stream()). */
+    private readonly answer: AnswerMode,
     private readonly rest: AriRest,
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (err: Error) => void,
@@ -423,7 +444,15 @@ class InFlight implements Expiring, AbortTarget {
     res.on('error', (err) => {
       if (this.settle()) this.rejectWith(toAriError(this.name, err));
     });
-    if (status >= 200 && status < 300 && this.discard) {
+    if (status >= 200 && status < 300 && this.answer === 'stream') {
+      if (this.settle()) {
+        const type = res.headers['content-type'];
+        const length = Number(res.headers['content-length']);
+        this.resolve({ contentType: typeof type === 'string' ? type : '', ...(Number.isSafeInteger(length) && length >= 0 ? { length } : {}), body: res });
+      } else res.resume();
+      return;
+    }
+    if (status >= 200 && status < 300 && this.answer === 'discard') {
       res.on('end', () => {
         if (this.settle()) this.resolve(undefined);
       });

@@ -28,7 +28,16 @@ export function readExamples(root = PACKAGE_ROOT): ExampleFlow[] {
     .map((file) => ({ file, name: file.replace(/\.json$/, ''), nodes: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>[] }));
 }
 
-/** All examples as one flow configuration: a tab each; config nodes several examples share are kept once. */
+/** The examples' shared config nodes: their Asterisk connection and their embedded store. */
+export const EXAMPLES_CONNECTION = 'c0ffee0000000001';
+export const EXAMPLES_STORE = 'c0ffee0000000002';
+
+/**
+ * All examples as one flow configuration: a tab each; config nodes several examples share are kept once. Together,
+ * the examples' connection keeps call records in the examples' store (*Keep call records in*), so that `npm start`
+ * lists ended calls, their steps, a robot's conversation and a campaign call's recording in the Call flows sidebar;
+ * an example imported alone (Import > Examples) leaves it to the user, as the example may come without the store.
+ */
 export function combineExamples(examples: ExampleFlow[]): Record<string, unknown>[] {
   const seen = new Set<string>();
   const out: Record<string, unknown>[] = [];
@@ -40,6 +49,9 @@ export function combineExamples(examples: ExampleFlow[]): Record<string, unknown
       out.push(n);
     }
   }
+  const connection = out.findIndex((n) => n.id === EXAMPLES_CONNECTION && n.type === 'callflow-asterisk');
+  const connectionNode = out[connection];
+  if (connectionNode && !connectionNode.recordStore && seen.has(EXAMPLES_STORE)) out[connection] = { ...connectionNode, recordStore: EXAMPLES_STORE };
   return out;
 }
 

@@ -81,9 +81,10 @@ ${notes.length > 0 ? `${notes.join('\n')}\n` : ''}
   into one meeting).
   Outbound campaigns: on the "Notification campaign" tab (the specification's
   business scenario: busy customers are called twice more), the "Survey
-  campaign" tab or the "Skill queue campaign" tab, click "load ... customers",
-  then "start" (docs/campaigns.md). The simulated numbers +86137000000xx,
-  +86138000000xx and +86139000000xx behave as the tabs say. Where the skill
+  campaign" tab, the "Skill queue campaign" tab or the "Intelligent robot" tab
+  (a robot task: the customers talk with the robot), click "load ... customers",
+  then "start" (docs/campaigns.md). The simulated numbers +86136000000xx,
+  +86137000000xx, +86138000000xx and +86139000000xx behave as the tabs say. Where the skill
   queue campaign's calls went, with the data they carried:
     curl -s ${sim}/sim/calls?state=active
   Scripted callers (keys, hang-ups) and called numbers: docs/simulator.md

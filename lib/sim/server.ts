@@ -351,7 +351,8 @@ export class Simulator {
       const result = await match.spec.handle?.(args, { user: auth.user });
       if (result instanceof Created) this.json(res, 201, result.body, { Location: result.location });
       else if (result instanceof Binary) {
-        res.writeHead(200, { 'Content-type': result.contentType, 'Content-Length': result.body.length });
+        // As ast_http_send sends a file (main/http.c): its length, and no caching of what is not static content.
+        res.writeHead(200, { 'Content-Type': result.contentType, 'Content-Length': result.body.length, 'Cache-Control': 'no-cache, no-store' });
         res.end(result.body);
       } else if (result === undefined) {
         res.writeHead(204);

@@ -10,6 +10,8 @@
  *   cannot be reached; "not-deployed": the version is not deployed).
  * A call a robot talked with (callflow-bot) has its transcript: the lines said, who said each and when (`transcript`,
  * bounded as the call-end report bounds it; a live call's as far as it went).
+ * A campaign call whose task records calls has `recording`: the admin path of its recording (call-recordings.ts), only
+ * when its attempt names one.
  * Guarded by callflow.read. A call's token and variables are never in it (records do not keep them): the transcript
  * is the one variable shown, read through the same checks as the report's.
  */
@@ -19,6 +21,7 @@ import { isoTime } from '../../lib/call/iso-time';
 import { transcriptOf, type TranscriptEntry } from '../../lib/call/report';
 import type { CallRecord } from '../../lib/schemas/store';
 import { enginesWithCalls, findEngine } from '../deployed/engine';
+import { recordingLinks } from './call-recordings';
 import { findBook } from '../deployed/releases';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
@@ -46,6 +49,8 @@ export interface Execution {
   durationSec?: number;
   /** A robot conversation's lines (callflow-bot), when the call had one. */
   transcript?: TranscriptEntry[];
+  /** A recorded campaign call: where the editor gets its recording (an admin path, call-recordings.ts). */
+  recording?: string;
 }
 
 function liveExecution(s: CallSession): Execution {
@@ -132,18 +137,24 @@ export function registerExecutionsApi(RED: NodeAPI): void {
     engine.recordStore
       .available(5000)
       .then(async (store) => {
-        const recent: Execution[] = [];
+        const recent: CallRecord[] = [];
         let after: string | undefined;
         let scanned = 0;
         // Pages of the flow's records, newest first, until enough of this version's (or SCAN records were read).
         while (recent.length < limit && scanned < SCAN) {
           const page = await store.pageCallRecords({ flow, limit: 100, ...(after === undefined ? {} : { after }) });
           scanned += page.items.length;
-          for (const r of page.items) if (r.version === version && r.connection === deployed.connection && recent.length < limit) recent.push(recordExecution(r));
+          for (const r of page.items) if (r.version === version && r.connection === deployed.connection && recent.length < limit) recent.push(r);
           if (!page.next) break;
           after = page.next;
         }
-        return recent;
+        const recordings = await recordingLinks(recent);
+        return recent.map((r) => {
+          const out = recordExecution(r);
+          const recording = recordings.get(r.id);
+          if (recording) out.recording = recording;
+          return out;
+        });
       })
       .then(
         (recent) => answer(recent, 'kept'),

@@ -27,6 +27,7 @@ import { releaseDialer, takeOverDialer } from '../deployed/dialers';
 import { dialerWorker } from '../deployed/instance';
 import { translator } from '../red/i18n';
 import { nodeLogger } from '../red/logger';
+import { registerCallRecordingsApi } from '../admin/call-recordings';
 import type { Node, NodeAPI, NodeDef } from '../red/api';
 import type { StoreConfigNode } from '../store/config';
 import type { CampaignConfigNode, DialerOutputs } from './config';
@@ -39,6 +40,7 @@ const START_RETRY_MS = 10_000;
 export = function register(RED: NodeAPI): void {
   const t = translator(RED, __dirname, 'campaign');
   registerCampaignApi(RED);
+  registerCallRecordingsApi(RED);
 
   function CampaignNode(this: CampaignConfigNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);

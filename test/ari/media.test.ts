@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import type { AriError } from '../../lib/ari/errors';
-import { MediaGuard, normalizeMedia, type Lookup } from '../../lib/ari/media';
+import { MediaGuard, isRecordingName, normalizeMedia, type Lookup } from '../../lib/ari/media';
+import { silentWav } from '../../lib/sim/media';
 import { playConfig, playOverride } from '../../lib/schemas/elements';
 import { inbound, rig, type Rig } from '../support/telephony';
 
@@ -153,6 +154,48 @@ describe('media URIs (lib/ari/media)', function () {
         });
       }
       assert.deepEqual(r.sim.call(id).report().heard, []);
+    });
+  });
+
+  describe("a stored recording's file (GET /recordings/stored/{name}/file), its body for the caller to stream", function () {
+    let r: Rig;
+    beforeEach(async function () {
+      r = await rig();
+    });
+    afterEach(async function () {
+      await r.close();
+    });
+
+    const read = async (body: NodeJS.ReadableStream): Promise<Buffer> => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    };
+
+    it("gives Asterisk's content type, length and bytes; 404 as not found", async function () {
+      r.sim.asterisk.defineRecording('campaign-cfc-1', 1000);
+      const file = await r.conn.media.storedRecordingFile('campaign-cfc-1');
+      assert.deepEqual([file.contentType, file.length], ['audio/wav', 44 + 16000]);
+      assert.deepEqual(await read(file.body), silentWav(1000));
+      await assert.rejects(r.conn.media.storedRecordingFile('campaign-cfc-2'), (err: AriError) => err.kind === 'not-found' && /Recording not found/.test(err.message));
+    });
+
+    it('refuses a name that is not a recording name before any request', async function () {
+      // A recording stored at the top of the directory, which a name leaving a folder would reach on Asterisk.
+      r.sim.asterisk.defineRecording('secret', 1000);
+      for (const name of ['../secret', 'x/../secret', '/secret', './secret', '.hidden', 'a b', 'a,b', '', 'x'.repeat(65)]) {
+        assert.equal(isRecordingName(name), false, name);
+        await assert.rejects(r.conn.media.storedRecordingFile(name), (err: AriError) => err.kind === 'bad-request' && err.message.includes('not a recording name'), name);
+      }
+      assert.equal(isRecordingName('campaign-cfc-0b3a7c1e-5f7e-4d2b-9c1a-2f6e8d9a0b1c'), true);
+      assert.equal(isRecordingName('campaigns/notice-7'), true);
+    });
+
+    it('a request aborted before its answer rejects with the reason', async function () {
+      r.sim.asterisk.defineRecording('campaign-cfc-1', 1000);
+      const gone = new AbortController();
+      gone.abort(new Error('the editor went away'));
+      await assert.rejects(r.conn.media.storedRecordingFile('campaign-cfc-1', gone.signal), /the editor went away/);
     });
   });
 });

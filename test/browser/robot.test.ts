@@ -4,6 +4,9 @@
  * - the "Call flows" sidebar's calls of a version show a robot call's transcript (who, what, when) in English and in
  *   Chinese, every part as text: a line holding markup stays characters (the admin API's answer is stood in for by
  *   the page's route, with such a line; test/nodes/releases.test.ts checks the API itself);
+ * - a recorded campaign call's recording in those calls: a player only for a call that has one, the file fetched
+ *   when asked for, the server's refusal shown as text, in English and in Chinese (the admin API stood in for;
+ *   test/nodes/call-recordings.test.ts checks it);
  * - the campaign form's task type (common IVR / intelligent robot) and AMD() parameters: shown when they apply,
  *   Asterisk's defaults, the schema's message on a value out of range, saved on the node; the dialer shows the type.
  *
@@ -12,6 +15,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { readExamples } from '../../lib/playground/home';
+import { silentWav } from '../../lib/sim/media';
 import { gotoEditorIn, trayAtRest, useEditor } from '../support/browser';
 
 const gray = readExamples().find((e) => e.name === 'Gray release');
@@ -167,5 +171,99 @@ describe('the campaign form\'s task type and AMD() parameters, in a real browser
     });
     await page.locator('#node-dialog-cancel').click();
     assert.deepEqual(running().browser.errors(), []);
+  });
+});
+
+/** What the calls route answers for the recordings: a recorded call, one whose recording is gone, one with a path that is not ours, one without. */
+function recordedCallsAnswer(): object {
+  const base = { caller: '+8613600000001', dialed: '+8613600000001', startedAt: '2026-12-05T10:00:00.000Z', trace: [], pressed: [], endedAt: '2026-12-05T10:00:30.000Z', by: 'flow', reason: 'hangup', durationSec: 30 };
+  return {
+    live: [],
+    recent: [
+      { ...base, id: 'recorded-call', recording: 'callflow/campaigns/task/attempts/K%2F1/1/recording' },
+      { ...base, id: 'gone-call', recording: 'callflow/campaigns/task/attempts/K2/1/recording' },
+      { ...base, id: 'foreign-call', recording: 'javascript:alert(1)//recording' },
+      { ...base, id: 'plain-call' },
+    ],
+    records: 'kept',
+  };
+}
+
+describe("a recorded campaign call's recording in the Call flows sidebar, in a real browser", function () {
+  this.timeout(60_000);
+  const nodes = (gray.nodes as { id: string; type: string }[]).map((n) => (n.type === 'callflow-asterisk' ? { ...n, recordStore: 'c0ffee0000000002' } : n));
+  const running = useEditor(nodes, (e) => e.waitForLog(/support v2 released as the gray version/));
+  const row = (page: Page) => page.locator('.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="v1"]');
+  const GONE = 'Asterisk has no recording <b>campaign-x</b> (any more)';
+
+  /** Opens the sidebar and v1's calls, the admin API stood in for: the calls, a recording (1 s of wav) and a refusal. */
+  async function openCalls(page: Page): Promise<void> {
+    await page.route('**/callflow/releases/*/flows/*/versions/*/calls*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(recordedCallsAnswer()) }));
+    await page.route('**/callflow/campaigns/task/attempts/**', (route) =>
+      route.request().url().includes('/K%2F1/1/recording')
+        ? route.fulfill({ status: 200, contentType: 'audio/wav', body: silentWav(1000) })
+        : route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ message: GONE }) }),
+    );
+    await page.evaluate(() => (globalThis as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke('callflow:show-call-flows-tab'));
+    await row(page).locator('button[data-action="calls"]').click();
+  }
+  async function show(page: Page, call: string): Promise<void> {
+    await row(page).locator(`.callflow-rel-call-list a[data-call="${call}"]`).click();
+    await row(page).locator('.callflow-rel-execution').waitFor({ state: 'attached' });
+  }
+
+  /** The recorded call's player, played; the gone one's refusal; and no player for the calls without one. */
+  async function checkRecordings(page: Page, words: { title: string; play: string; download: string; failed: string }): Promise<void> {
+    await openCalls(page);
+    for (const call of ['plain-call', 'foreign-call']) {
+      await show(page, call);
+      assert.equal(await row(page).locator('.callflow-rel-recording').count(), 0, `${call}: no recording shown`);
+    }
+    await show(page, 'recorded-call');
+    const box = row(page).locator('.callflow-rel-recording');
+    assert.equal(await box.locator('.callflow-rel-recording-title').textContent(), words.title);
+    assert.equal(await box.locator('audio').count(), 0, 'nothing is fetched before it is asked for');
+    const play = box.locator('button[data-action="play-recording"]');
+    assert.equal(await play.textContent(), words.play);
+    await play.click();
+    const audio = box.locator('audio');
+    await audio.waitFor();
+    const src = (await audio.getAttribute('src')) ?? '';
+    assert.match(src, /^blob:/);
+    // Chromium read the file as audio: one second of it.
+    type Media = { readyState: number; duration: number; addEventListener(type: string, fn: () => void, options: { once: boolean }): void };
+    const duration = await audio.evaluate((el) => {
+      const media = el as unknown as Media;
+      return new Promise<number>((resolve) => (media.readyState >= 1 ? resolve(media.duration) : media.addEventListener('loadedmetadata', () => resolve(media.duration), { once: true })));
+    });
+    assert.ok(Math.abs(duration - 1) < 0.05, `duration ${duration}`);
+    const download = box.locator('a.callflow-rel-recording-download');
+    assert.deepEqual([await download.textContent(), await download.getAttribute('download')], [words.download, 'recording-K-1-1.wav']);
+
+    await show(page, 'gone-call');
+    // The file shown before is let go with its call.
+    const kept = await page.evaluate((url) => fetch(url).then(() => true, () => false), src);
+    assert.equal(kept, false, 'the previous recording was released');
+    await row(page).locator('button[data-action="play-recording"]').click();
+    const error = row(page).locator('.callflow-rel-recording-error');
+    await error.waitFor();
+    assert.equal(await error.textContent(), words.failed.replace('__message__', GONE));
+    assert.equal(await row(page).locator('.callflow-rel-execution b').count(), 0, 'the refusal stayed text');
+    assert.equal(await row(page).locator('.callflow-rel-recording audio').count(), 0);
+    assert.deepEqual(running().browser.errors(), []);
+  }
+
+  it('in English: a player only for a call with a recording, fetched when asked for; a refusal shown as text', async function () {
+    await checkRecordings(running().browser.page, { title: 'Recording of the call', play: 'Play the recording', download: 'Download', failed: 'The recording could not be loaded: __message__' });
+  });
+
+  it('in Chinese', async function () {
+    const { page } = running().browser;
+    await gotoEditorIn(page, running().editor.url, 'zh-CN');
+    try {
+      await checkRecordings(page, { title: '通话录音', play: '播放录音', download: '下载', failed: '无法加载录音：__message__' });
+    } finally {
+      await gotoEditorIn(page, running().editor.url, 'en-US');
+    }
   });
 });

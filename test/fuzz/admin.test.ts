@@ -35,6 +35,7 @@ const ROUTES: Route[] = [
   { method: 'get', path: (p) => `/callflow/campaigns/${p[0]}/template`, params: 1 },
   { method: 'post', path: (p) => `/callflow/campaigns/${p[0]}/${p[1]}`, params: 2 },
   { method: 'get', path: () => '/callflow/campaigns', params: 0 },
+  { method: 'get', path: (p) => `/callflow/campaigns/${p[0]}/attempts/${p[1]}/${p[2]}/recording`, params: 3 },
   { method: 'get', path: () => '/callflow/connections', params: 0 },
   { method: 'get', path: (p) => `/callflow/simulator/calls/${p[0]}`, params: 1 },
   { method: 'get', path: (p) => `/callflow/questionnaires/${p[0]}/answers?limit=${p[1]}&after=${p[2]}`, params: 3 },

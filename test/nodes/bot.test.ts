@@ -5,11 +5,13 @@
  * the transcript in the call variables and the call-end report, a hostile bot answer on the error output.
  */
 import assert from 'node:assert/strict';
-import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, coreNode, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import path from 'node:path';
+import { CREDS, connected, ivrFlow, messages, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
+import { NODES, coreNode, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 import { readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
 import { robotNode, useSpeakingTests } from '../support/speech-http';
+import { DEMO_NUMBERS, ROBOT_CUSTOMERS } from '../../lib/playground/demo-numbers';
 
 
 describe('callflow-bot', function () {
@@ -122,22 +124,87 @@ describe('callflow-bot', function () {
   });
 
   describe('the "Intelligent robot" example', function () {
-    it('runs with no network: the stand-in recogniser and bot are http in flows of the same Node-RED; the caller is put through to sales', async function () {
+    const CORE = ['network/21-httpin.js', 'function/10-function.js', 'common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(coreNode);
+    /** The example on the test's simulator, its services on the test's Node-RED, its store in the test's directory. */
+    async function deployExample(keepRecords = false): Promise<Record<string, unknown>[]> {
       const found = readExamples().find((e) => e.name === 'Intelligent robot');
       if (!found) throw new Error('no example "Intelligent robot"');
       const nodes = found.nodes.map((n) => {
-        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
+        // With keepRecords, the step docs/speech.md asks for: the connection keeps call records in the example's store.
+        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url, ...(keepRecords ? { recordStore: 'c0ffee0000000002' } : {}) };
         if (n.type === 'callflow-speech') return { ...n, publicUrl: web.publicUrl(), directory: web.dir(), sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', web.publicUrl()) };
         if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', web.publicUrl()) };
+        if (n.type === 'callflow-store') return { ...n, file: path.join(web.dir(), 'callflow.db') };
         return n.connection ? { ...n, connection: 'a1' } : n;
       });
-      await helper.load([...NODES, captureHttpNode, coreNode('network/21-httpin.js'), coreNode('function/10-function.js')] as never, nodes, CREDS);
-      await connected(String(nodes.find((n) => n.type === 'callflow-entry')?.id));
+      await helper.load([...NODES, captureHttpNode, ...CORE] as never, nodes, CREDS);
+      // Its entry is version v1 of flow "robot", released at deploy (the Call flows sidebar lists its calls).
+      await waitForStatus(node(String(nodes.find((n) => n.type === 'callflow-entry')?.id)), hasText('v1: Official Release'));
+      return nodes;
+    }
+
+    it('runs with no network: the stand-in recogniser and bot are http in flows of the same Node-RED; the caller is put through to sales', async function () {
+      await deployExample();
       const call = simulator().placeCall({ from: '+15550100', to: '500', args: ['robot'], script: [{ waitFor: 'playback-end' }, { say: 900 }, { waitFor: 'playback-end' }, { say: 900 }, { wait: 20_000 }] });
       const report = await call.ended();
       // greeting, "Shall I put you through...", "Connecting you to sales.", the transfer notice.
       assert.equal(report.heard.length, 4, report.heard.map((h) => h.media).join());
       assert.ok(report.heard.every((h) => h.outcome === 'done' && /\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media)));
+    });
+
+    it("its robot task calls the customers, who talk with the robot until it puts them through to sales; every call is recorded, and listed with its conversation and recording", async function () {
+      this.timeout(90_000);
+      const nodes = await deployExample(true);
+      const idOf = (type: string, name = ''): string => String(nodes.find((n) => n.type === type && (name === '' || n.name === name))?.id);
+      const task = nodes.find((n) => n.type === 'callflow-campaign');
+      assert.deepEqual([task?.taskType, task?.recordCalls, task?.flow], ['robot', true, 'robot']);
+      // The customers as npm start makes them behave, answering sooner.
+      for (const number of ROBOT_CUSTOMERS) simulator().setNumber(number, { ...(DEMO_NUMBERS[number] as object), ringMs: 200 } as never);
+      await waitForStatus(node(idOf('callflow-dialer')), (s) => /^draft/.test(s.text ?? ''), 10_000);
+      const loaded = nextMessage<{ payload: { inserted: number } }>(node(idOf('debug', 'contacts')));
+      node(idOf('callflow-contacts')).receive({ payload: JSON.parse(String(nodes.find((n) => n.name === 'load 3 customers')?.payload)) as unknown });
+      assert.equal((await loaded).payload.inserted, 3);
+      type Finished = { payload: { customerId: string; result: { code: string }; attempts: { callId?: string; recording?: string }[] } };
+      const finished = messages<Finished>(idOf('debug', 'customers'), 3, 80_000);
+      node(idOf('callflow-dialer')).receive({ topic: 'start' });
+      const customers = await finished;
+      assert.deepEqual(customers.map((m) => `${m.payload.customerId}:${m.payload.result.code}`).sort(), ['R001:answered', 'R002:answered', 'R003:answered']);
+      // Each customer spoke twice and heard the robot's greeting, its offer, "Connecting you to sales." and the transfer notice, all synthesised.
+      const reports = simulator().asterisk.reportList().filter((r) => r.direction === 'outbound' && ROBOT_CUSTOMERS.includes(r.to));
+      assert.equal(reports.length, 3);
+      for (const r of reports) {
+        assert.equal(r.said?.length, 2, r.to);
+        assert.equal(r.heard.length, 4, `${r.to}: ${r.heard.map((h) => h.media).join()}`);
+        assert.ok(r.heard.every((h) => h.outcome === 'done' && /\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media)), r.to);
+      }
+      // Each call was recorded (Record calls): its attempt names the recording of its channel.
+      const recorded = customers.map((m) => m.payload.attempts.map((a) => [a.recording, a.callId === undefined ? undefined : `campaign-${a.callId}`]));
+      for (const attempts of recorded) {
+        assert.equal(attempts.length, 1);
+        assert.match(String(attempts[0]?.[0]), /^campaign-cfc-/);
+        assert.equal(attempts[0]?.[0], attempts[0]?.[1]);
+      }
+      // The Call flows sidebar's calls of version v1: each robot call with its conversation and its recording, which plays.
+      type Listed = { id: string; transcript?: { role: string }[]; recording?: string };
+      const listed = await new Promise<Listed[]>((resolve) => {
+        const ask = (): void => {
+          void helper
+            .request()
+            .get('/callflow/releases/c0ffee0000000003/flows/robot/versions/v1/calls')
+            .then((res) => {
+              const recent = (res.body as { recent: Listed[] }).recent.filter((c) => c.recording !== undefined);
+              if (recent.length === 3) resolve(recent);
+              else setImmediate(ask);
+            });
+        };
+        ask();
+      });
+      for (const call of listed) {
+        assert.deepEqual(call.transcript?.map((l) => l.role), ['caller', 'bot', 'caller', 'bot'], call.id);
+        assert.match(call.recording ?? '', /^callflow\/campaigns\/b07a0000000000c1\/attempts\/R00[123]\/1\/recording$/);
+      }
+      const played = await helper.request().get(`/${listed[0]?.recording ?? ''}`).expect(200);
+      assert.equal(played.headers['content-type'], 'audio/wav');
     });
   });
 });

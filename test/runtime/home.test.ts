@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { combineExamples, prepareHome, readExamples, type ExampleFlow } from '../../lib/playground/home';
+import { EXAMPLES_CONNECTION, EXAMPLES_STORE, combineExamples, prepareHome, readExamples, type ExampleFlow } from '../../lib/playground/home';
 
 type Flow = Record<string, unknown>[];
 
@@ -33,6 +33,19 @@ describe('npm start: the user directory', function () {
     assert.deepEqual(home.missing, []);
     assert.deepEqual(tabs(read()), tabs(combineExamples(examples)));
     assert.ok(fs.existsSync(home.settings));
+  });
+
+  it("keeps call records: the examples' connection names the examples' store, so ended calls show in the Call flows sidebar", function () {
+    start();
+    const flows = read();
+    const connection = flows.find((n) => n.id === EXAMPLES_CONNECTION);
+    assert.equal(connection?.type, 'callflow-asterisk');
+    assert.equal(connection?.recordStore, EXAMPLES_STORE);
+    assert.equal(flows.find((n) => n.id === EXAMPLES_STORE)?.type, 'callflow-store');
+    const alone = examples.find((e) => e.name === 'IVR menu');
+    assert.ok(alone);
+    assert.equal(combineExamples([alone]).find((n) => n.id === EXAMPLES_CONNECTION)?.recordStore, undefined, 'without the store, no records');
+    assert.equal(alone.nodes.find((n) => n.id === EXAMPLES_CONNECTION)?.recordStore, undefined, 'the example file itself is left as it is');
   });
 
   it('adds the examples a directory from an older version never had, keeping the user flows and a copy of the old file', function () {

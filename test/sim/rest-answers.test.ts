@@ -206,6 +206,10 @@ describe('simulator: REST answers as res/ari/resource_*.c sends them', function 
       const file = await ari.req('GET', '/recordings/stored/alpha/file');
       assert.equal(file.status, 200);
       assert.equal(file.headers.get('content-type'), 'audio/gsm');
+      assert.equal(file.headers.get('cache-control'), 'no-cache, no-store');
+      // One second of GSM: fifty 33-byte frames, its length given.
+      assert.equal(file.headers.get('content-length'), '1650');
+      assert.deepEqual(await answer('GET', '/recordings/stored/nope/file'), [404, { message: 'Recording not found' }]);
       assert.deepEqual(await ari.ok('GET', `/recordings/stored/${encodeURIComponent('mid/./beta')}`), { name: 'mid/beta', format: 'wav' });
       assert.deepEqual(await answer('GET', `/recordings/stored/${encodeURIComponent('../zeta')}`), [404, { message: 'Recording not found' }]);
     });
