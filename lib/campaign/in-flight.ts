@@ -24,7 +24,7 @@ import type { CallbackSender } from './callback';
 import { unansweredOutcome } from './causes';
 import type { TaskDocument } from './task-document';
 import type { DialerHooks, DialerOptions } from './dialer-port';
-import type { Days, InFlight } from './policy';
+import type { ContactProgress, Days, InFlight } from './policy';
 import { recordCall, recordingOfResumedCall, type RecordingStart } from './recording';
 import { fateOf } from './resume';
 import { detectMachine } from '../media/detect';
@@ -82,10 +82,12 @@ export interface DialerStats {
   originates: number;
   /**
    * Each tick that dialed: when it started (performance.now()), how many
-   * calls it placed, the ms from its start to the answer of the write
-   * before the dial, and the CPU ms (this process) of sending its requests.
+   * calls it placed, the ms from its start to the answer of a write before
+   * the dial (0: none, every call's attempt was written ahead), the ms the
+   * write ahead of the calls dialed without one took at the tick before
+   * (placing.ts), and the CPU ms (this process) of sending its requests.
    */
-  ticks: { at: number; placed: number; writtenMs: number; sendCpuMs: number }[];
+  ticks: { at: number; placed: number; writtenMs: number; prewriteMs?: number; sendCpuMs: number }[];
 }
 
 export class CallsInFlight {
@@ -201,6 +203,7 @@ export class CallsInFlight {
     trunk.calls.claim(inflight.channelId);
     // Asked of the connection that placed it, and of no other: a contact's attempt never goes to two connections.
     const fate = await fateOf(trunk.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000);
+    if (fate.kind === 'ended' && fate.absent && inflight.prewritten) return this.notDialed(live);
     if (fate.kind === 'unknown') {
       // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
       if (tries === 1) this.ctx.log().warn(`campaign ${settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
@@ -213,6 +216,27 @@ export class CallsInFlight {
       return;
     }
     await this.finishAttempt(live, fate.end);
+  }
+
+  /**
+   * An attempt written ahead of its dial and not marked dialed, whose channel
+   * Asterisk does not know: it was not dialed (the process stopped between
+   * the write and the dial). The contact goes back to the queue, due now,
+   * its progress as before the attempt: no attempt is counted, and its next
+   * one has the same number. (A call dialed in the milliseconds before the
+   * mark that failed at once and is gone reads the same: it is dialed again
+   * under the same attempt number, see docs/campaigns.md.)
+   */
+  private async notDialed(live: Live): Promise<void> {
+    const { claim, inflight } = live;
+    const { inflight: _written, ...progress } = claim.contact.progress as ContactProgress;
+    this.ctx.log().info(`campaign ${this.ctx.settings().name}: attempt ${inflight.n} to ${inflight.number} was written ahead but not dialed; the customer is due again`);
+    live.settled = true;
+    try {
+      await this.ctx.record(claim, null, { state: 'due', dueAt: this.ctx.options.clock.now(), progress });
+    } finally {
+      this.remove(live);
+    }
   }
 
   private answered(live: Live, channel: Channel, resumed: boolean): void {

@@ -1,10 +1,21 @@
 /**
- * How a tick's contacts are dialed: their attempts (number, attempt, a new
- * channel id, the next caller number in rotation) are stored in one write,
- * with the blocklist checked in it, and the originate requests go out
- * together in the turn its answer comes. Stored before the originate so
- * that after a crash each attempt is resolved with Asterisk, never dialed
- * again.
+ * How a tick's contacts are dialed. Their attempts (number, attempt, a new
+ * channel id, the connection and the next caller number in rotation) are
+ * written ahead, at the tick before, in one write with the blocklist
+ * checked in it, flagged `prewritten` (prepare()); the tick that allows
+ * them sends their originate requests together with no store write before
+ * them (place()), and its own write ahead, after the dial, marks them dialed
+ * (the flag dropped) in the same write as the next tick's attempts.
+ *
+ * Crash safety: every attempt is in the store before its originate request.
+ * After a crash, a `prewritten` attempt whose channel Asterisk does not know
+ * was not dialed: the contact goes back to the queue, its attempt number
+ * unchanged (in-flight.ts's resume()); one Asterisk knows is resumed as any
+ * call in flight. A contact whose attempt was written ahead too long ago
+ * (PREPARED_FOR_MS: a tick that came late, a process that stalled, a slow
+ * pace), or whose connection has no free channel at the dial, is written
+ * again before its dial, as a tick's first contacts are (no write ahead yet):
+ * that write checks the lease and the blocklist again.
  *
  * Apart from dialer.ts because it is what one tick does with the contacts
  * it was given, not when ticks come or whom they claim (dialer.ts,
@@ -16,12 +27,22 @@ import { performance } from 'node:perf_hooks';
 import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
 import type { CampaignSettings } from '../schemas/campaign';
-import type { ProgressMarked, Store } from '../store/port';
+import type { ProgressMark, Store } from '../store/port';
 import type { ClaimsAhead, ReadyContact } from './claims-ahead';
 import type { Clock } from './clock';
 import type { CallsInFlight } from './in-flight';
 import type { InFlight } from './policy';
-import type { TrunkGroup } from './trunks';
+import type { Trunk, TrunkGroup } from './trunks';
+
+/**
+ * The oldest an attempt written ahead may be when its tick dials it without
+ * writing again (clock ms). Another instance takes this dialer's leases over
+ * only after DEAD_MS (20 s) without its heartbeat (every 5 s): a write ahead
+ * younger than 5 s was made under a lease nobody can have taken over yet,
+ * with 10 s to spare for hosts' clocks. Paces of a tick this long or more
+ * write before the dial, as before.
+ */
+export const PREPARED_FOR_MS = 5_000;
 
 export interface PlacingContext {
   clock: Clock;
@@ -34,12 +55,123 @@ export interface PlacingContext {
   calls: CallsInFlight;
 }
 
+/** One tick's figures for the benchmarks (in-flight.ts's DialerStats). */
+interface TickFigures {
+  placed: number;
+  writtenMs: number;
+  prewriteMs?: number;
+  sendCpuMs: number;
+}
+
 export class Placing {
+  /** The calls dialed from a write ahead since the last one: marked dialed by the next (prepare()). */
+  private marks: ProgressMark[] = [];
+
   constructor(private readonly ctx: PlacingContext) {}
 
-  /** Dials the tick's contacts (`tickAt`: when the tick started, performance.now()). Returns how many were placed. */
+  /**
+   * Dials the tick's contacts (`tickAt`: when the tick started,
+   * performance.now()): those written ahead at once, the others after one
+   * write. Returns how many were placed.
+   */
   async place(ready: ReadyContact[], tickAt: number): Promise<number> {
     if (ready.length === 0) return 0;
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const free = new Map<Trunk, number>();
+    const direct: ReadyContact[] = [];
+    const rest: ReadyContact[] = [];
+    for (const r of ready) {
+      const p = r.prepared;
+      const left = p ? (free.get(p.trunk) ?? ctx.trunks.free(p.trunk)) : 0;
+      if (p && now - p.at <= PREPARED_FOR_MS && left > 0) {
+        free.set(p.trunk, left - 1);
+        direct.push(r);
+      } else {
+        // Written again before its dial (a new channel id and connection): the attempt written ahead was not dialed.
+        delete r.prepared;
+        rest.push(r);
+      }
+    }
+    const figures: TickFigures = { placed: 0, writtenMs: 0, sendCpuMs: 0 };
+    if (direct.length > 0) this.dialAhead(direct, tickAt, figures);
+    if (rest.length > 0) await this.writeAndDial(rest, tickAt, figures);
+    if (ctx.calls.collectStats && figures.placed > 0) ctx.calls.stats.ticks.push({ at: tickAt, ...figures });
+    return figures.placed;
+  }
+
+  /**
+   * One write after a tick's dial: the calls it dialed from a write ahead
+   * are marked dialed, and (`next`) the attempts of the contacts claimed for
+   * the next tick are written ahead, their numbers checked against the
+   * blocklist. A contact blocked gets its blocked attempt; one whose lease was
+   * lost is dropped. When the write fails, the next tick writes its attempts
+   * before dialing them, and the calls dialed stay `prewritten` in the store
+   * until their outcome is written (a crash meanwhile: see the file's comment).
+   */
+  async prepare(next: boolean): Promise<void> {
+    const { ctx } = this;
+    const marks = this.marks.splice(0);
+    const todo = next ? ctx.ahead.unprepared() : [];
+    const now = ctx.clock.now();
+    const trunks = todo.length > 0 ? ctx.trunks.assign(todo.length) : [];
+    // Contacts the connections have no room for now are written before their dial, at the tick.
+    const ahead = todo.slice(0, trunks.length).map((r, i) => {
+      const trunk = trunks[i] as Trunk;
+      return { r, trunk, inflight: { ...this.attemptOf(r, trunk, now), prewritten: true as const } };
+    });
+    if (marks.length === 0 && ahead.length === 0) return;
+    const settings = ctx.settings();
+    const groups = settings.blocklistGroups;
+    const sentAt = performance.now();
+    let stored;
+    try {
+      stored = await ctx.store().markProgressBatch(
+        [...marks, ...ahead.map(({ r, inflight }) => ({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight }, number: inflight.number }))],
+        groups.length > 0 && ahead.length > 0 ? { groups, at: now } : undefined,
+      );
+    } catch (err) {
+      const unmarked = marks.length > 0 ? `; ${marks.length} call(s) dialed stay written as not yet dialed until their outcome` : '';
+      ctx.log().warn(`campaign ${settings.name}: writing ${ahead.length} attempt(s) ahead of their dial failed, they are written right before it${unmarked}: ${(err as Error).message}`);
+      return;
+    }
+    const writeMs = performance.now() - sentAt;
+    const gone = new Set<ReadyContact>();
+    ahead.forEach(({ r, trunk, inflight }, i) => {
+      const result = stored[marks.length + i];
+      if (result?.saved) {
+        r.prepared = { inflight, trunk, at: now, writeMs };
+        return;
+      }
+      gone.add(r);
+      if (result?.blocked) ctx.ahead.blocked(r, result.blocked, now);
+      else if (ctx.ahead.holds(r)) ctx.log().warn(`campaign ${settings.name}: the lease of customer ${r.claim.contact.customerId} was lost before its attempt was written; another dialer has it`);
+    });
+    ctx.ahead.remove(gone);
+  }
+
+  /** Sends the originate requests of contacts whose attempts were written ahead; the next write marks them dialed. */
+  private dialAhead(ready: ReadyContact[], tickAt: number, figures: TickFigures): void {
+    const { ctx } = this;
+    const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
+    const now = ctx.clock.now();
+    for (const r of ready) {
+      const { prewritten: _ahead, ...written } = (r.prepared as NonNullable<ReadyContact['prepared']>).inflight;
+      // Its attempt started now, at the dial (the mark writes so).
+      const inflight: InFlight = { ...written, startedAt: now };
+      ctx.calls.place(r.claim, inflight, tickAt);
+      this.marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
+    }
+    figures.placed += ready.length;
+    if (cpu) {
+      const used = process.cpuUsage(cpu);
+      figures.sendCpuMs += (used.user + used.system) / 1000;
+      figures.prewriteMs = Math.max(...ready.map((r) => r.prepared?.writeMs ?? 0));
+    }
+  }
+
+  /** The contacts not written ahead: their attempts stored in one write (the blocklist checked in it), then dialed. */
+  private async writeAndDial(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
     const { ctx } = this;
     const settings = ctx.settings();
     const now = ctx.clock.now();
@@ -49,17 +181,13 @@ export class Placing {
       // The connections lost room since the tick counted it: the rest wait for the next tick.
       ctx.ahead.putBack(ready.splice(trunks.length));
     }
-    if (ready.length === 0) return 0;
-    const single = ctx.trunks.trunks.length === 1;
+    if (ready.length === 0) return;
     const attempts = ready.map((r, i) => {
-      const trunk = trunks[i] as (typeof trunks)[number];
-      const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: ctx.trunks.nextCaller(trunk) };
-      // A task of one connection writes attempts as before trunk groups (that connection carries them).
-      if (!single) inflight.connection = trunk.id;
+      const inflight = this.attemptOf(r, trunks[i] as Trunk, now);
       return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
     });
     const groups = settings.blocklistGroups;
-    let stored: ProgressMarked[];
+    let stored;
     try {
       // The blocklist is checked in the same write, right before the dial (an entry added since the import counts).
       stored = await ctx.store().markProgressBatch(
@@ -69,10 +197,9 @@ export class Placing {
     } catch (err) {
       // Nothing dialed; the leases run out and the contacts come back (to this worker after a restart, or anyone).
       ctx.log().warn(`campaign ${settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
-      return 0;
+      return;
     }
-    let placed = 0;
-    const writtenAt = performance.now();
+    figures.writtenMs = performance.now() - tickAt;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
     attempts.forEach(({ claim, inflight }, i) => {
       const result = stored[i];
@@ -87,12 +214,20 @@ export class Placing {
       // Dialed even if the task was suspended or the dialer closed while the write was under way: the store says it is
       // in flight, and a call that was never placed would be resolved as lost after a restart.
       ctx.calls.place(claim, inflight, tickAt);
-      placed += 1;
+      figures.placed += 1;
     });
-    if (cpu && placed > 0) {
+    if (cpu) {
       const used = process.cpuUsage(cpu);
-      ctx.calls.stats.ticks.push({ at: tickAt, placed, writtenMs: writtenAt - tickAt, sendCpuMs: (used.user + used.system) / 1000 });
+      figures.sendCpuMs += (used.user + used.system) / 1000;
     }
-    return placed;
+  }
+
+  /** A contact's attempt on connection `trunk` at `now`: a new channel id, the connection's next caller number. */
+  private attemptOf(r: ReadyContact, trunk: Trunk, now: number): InFlight {
+    const { trunks } = this.ctx;
+    const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: trunks.nextCaller(trunk) };
+    // A task of one connection writes attempts as before trunk groups (that connection carries them).
+    if (trunks.trunks.length > 1) inflight.connection = trunk.id;
+    return inflight;
   }
 }

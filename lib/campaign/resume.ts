@@ -16,8 +16,8 @@ import type { Clock } from './clock';
 export type Fate =
   /** Up: the call goes on in the flow. */
   | { kind: 'answered'; channel: Channel }
-  /** Ended unanswered, or gone: the attempt's outcome. */
-  | { kind: 'ended'; end: AttemptEndKind & { cause?: number } }
+  /** Ended unanswered, or gone: the attempt's outcome; `absent`: Asterisk did not know the channel, nor did an event name it. */
+  | { kind: 'ended'; end: AttemptEndKind & { cause?: number }; absent?: true }
   /** Asterisk could not say (not connected, an error): ask again later. */
   | { kind: 'unknown'; error: Error };
 
@@ -51,6 +51,7 @@ export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' 
   if (!channel || destroyed || gone) {
     off();
     // Destroyed unanswered while we listened: Asterisk said how. Otherwise it went while nobody listened.
+    if (!channel && !destroyed && !gone && !started) return { kind: 'ended', end: { outcome: 'lost', why: 'channel-gone' }, absent: true };
     if (destroyed && !started && channel?.state !== 'Up') return { kind: 'ended', end: { ...unansweredOutcome({ answered: false, cause: destroyed.cause, causeText: destroyed.text }), cause: destroyed.cause } };
     return { kind: 'ended', end: { outcome: 'lost', why: gone ?? 'channel-gone' } };
   }

@@ -181,19 +181,19 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     assert.equal(pbx.dialedTwiceAtOnce.length, 0);
   });
 
-  it("stores a tick's attempts in one write and sends its originate requests together, its contacts claimed and checked at the tick before", async function () {
+  it("sends a tick's originate requests together with no store call before them, its contacts claimed, checked and their attempts written at the tick before", async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 50, blocklistGroups: ['dnc'], maxResponseSec: 60 });
     // Calls ring for 30 s: no outcome is written while the ticks below run.
     pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
     await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 300 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
     // What the dialer asks of the store and of Asterisk, in order, with the time.
-    const log: { at: number; what: string }[] = [];
+    const log: { at: number; what: string; args?: unknown[] }[] = [];
     const store = new Proxy(db.store, {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver) as unknown;
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
-          log.push({ at: clock.now(), what: String(key) });
+          log.push({ at: clock.now(), what: String(key), args });
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
@@ -209,18 +209,36 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     await d.operate('start');
     const t0 = clock.now();
     await clock.advance(3500);
+    const channelsAt = new Map<number, string[]>();
     for (const tick of [1000, 2000, 3000]) {
-      const at = log.filter((e) => e.at === t0 + tick).map((e) => e.what);
+      const entries = log.filter((e) => e.at === t0 + tick);
+      const at = entries.map((e) => e.what);
       const first = at.indexOf('originate');
       const last = at.lastIndexOf('originate');
       assert.ok(first >= 0, `tick ${tick} dials`);
-      assert.deepEqual(at.slice(0, first), ['markProgressBatch'], `tick ${tick}: one store call (the attempts and the blocklist) between the tick and its first originate request`);
+      assert.deepEqual(at.slice(0, first), [], `tick ${tick}: no store call between the tick and its first originate request`);
       assert.deepEqual(at.slice(first, last + 1), Array(50).fill('originate'), `tick ${tick}: 50 originate requests, no store call between them`);
-      const after = at.slice(last + 1);
-      assert.equal(after.filter((w) => w === 'claimDue').length, 1, `tick ${tick}: the next tick's contacts in one claim`);
-      assert.equal(after.filter((w) => w === 'findBlock').length, 0, `tick ${tick}: the blocklist is checked in the write before the dial, not one number at a time`);
+      const after = entries.slice(last + 1);
+      assert.deepEqual(
+        after.map((e) => e.what).filter((w) => w === 'claimDue' || w === 'markProgressBatch' || w === 'findBlock'),
+        ['claimDue', 'markProgressBatch'],
+        `tick ${tick}: after the dial, the next tick's contacts in one claim, then one write (the blocklist in it, not one number at a time)`,
+      );
+      // That write: the 50 calls just dialed marked dialed, and the next tick's 50 attempts written ahead, their numbers checked.
+      const [marks, blocklist] = (after.find((e) => e.what === 'markProgressBatch')?.args ?? []) as [{ progress: { inflight: { channelId: string; prewritten?: true } }; number?: string }[], unknown];
+      const dialedNow = pbx.originated.filter((o) => o.at === t0 + tick).map((o) => o.channelId);
+      assert.deepEqual(marks.slice(0, 50).map((m) => m.progress.inflight.channelId), dialedNow, `tick ${tick}: its calls marked dialed`);
+      assert.ok(marks.slice(0, 50).every((m) => m.progress.inflight.prewritten === undefined && m.number === undefined));
+      assert.equal(marks.slice(50).length, 50);
+      assert.ok(marks.slice(50).every((m) => m.progress.inflight.prewritten === true && typeof m.number === 'string'), `tick ${tick}: the next tick's attempts written ahead`);
+      assert.ok(blocklist, 'with the blocklist check');
+      channelsAt.set(tick, marks.slice(50).map((m) => m.progress.inflight.channelId));
+      const before = channelsAt.get(tick - 1000);
+      if (before) assert.deepEqual(dialedNow, before, `tick ${tick} dials the channels written ahead at the tick before`);
     }
     assert.equal(pbx.originated.length, 200);
+    // What the counters derive from the store: the calls dialed are in flight, the attempts written ahead are not.
+    assert.equal((await db.store.tallyAttempts('task-1')).inFlight, 200);
   });
 
   it('hands the contacts claimed for the next tick back to the queue when the task is suspended, and dials them once resumed', async function () {
