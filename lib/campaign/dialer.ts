@@ -17,10 +17,9 @@
  * (trunks.ts) and what its status shows (dialer-status.ts).
  *
  * A tick sends its originate requests together, their attempts written
- * ahead at the tick before; then it claims and checks the next tick's
- * contacts, writes their attempts with the marks of the calls it just
- * dialed in one write (placing.ts) and, alone on the task, takes their calls
- * from the pace, so the next tick only dials.
+ * ahead at the tick before, and marks them dialed; then it claims and
+ * checks the next tick's contacts, writes their attempts (placing.ts) and,
+ * alone on the task, takes their calls from the pace: the next tick only dials.
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
@@ -184,7 +183,7 @@ export class Dialer implements PriorityMember {
       record,
       resume: (claim, inflight) => this.track(this.calls.resume(claim, inflight).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`))),
     });
-    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls });
+    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls, track });
     this.flowGuard = new FlowGuard({
       nextFlow: () => this.options.settings.flow,
       flow: () => this.settings.flow,
@@ -493,8 +492,8 @@ export class Dialer implements PriorityMember {
       return this.pacer.tickMs;
     }
     const placed = await this.placing.place(this.ahead.take(count), tickAt);
-    // The next tick's contacts, claimed and checked now (within their lease), and their attempts written with the
-    // marks of the calls just dialed, in one write: the next tick only dials (placing.ts).
+    // The next tick's contacts, claimed and checked now (within their lease), and their attempts written: the next tick
+    // only dials (placing.ts).
     const going = (): boolean => this.state === 'running' && !this.closed;
     if (going()) await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
     await this.prepare();
@@ -516,9 +515,9 @@ export class Dialer implements PriorityMember {
     await this.ahead.fill(count - this.ahead.size, at);
   }
 
-  /** The marks of the calls dialed and, at a pace of ticks shorter than PREPARED_FOR_MS, the next tick's attempts: one write. */
-  private prepare(): Promise<void> {
-    return this.placing.prepare(this.state === 'running' && !this.closed && this.pacer.tickMs < PREPARED_FOR_MS);
+  /** The next tick's attempts written ahead, at a pace of ticks shorter than PREPARED_FOR_MS (placing.ts). */
+  private async prepare(): Promise<void> {
+    if (this.state === 'running' && !this.closed && this.pacer.tickMs < PREPARED_FOR_MS) await this.placing.prepare();
   }
 
   /** Not dialing at the next tick: the calls reserved for it lapse and its contacts go back to the queue. */

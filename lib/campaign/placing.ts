@@ -4,14 +4,17 @@
  * written ahead, at the tick before, in one write with the blocklist
  * checked in it, flagged `prewritten` (prepare()); the tick that allows
  * them sends their originate requests together with no store write before
- * them (place()), and its own write ahead, after the dial, marks them dialed
- * (the flag dropped) in the same write as the next tick's attempts.
+ * them (place()), and a write sent right after the requests, in the same
+ * turn, marks them dialed (the flag dropped); nothing waits for it.
  *
  * Crash safety: every attempt is in the store before its originate request.
  * After a crash, a `prewritten` attempt whose channel Asterisk does not know
  * was not dialed: the contact goes back to the queue, its attempt number
  * unchanged (in-flight.ts's resume()); one Asterisk knows is resumed as any
- * call in flight. A contact whose attempt was written ahead too long ago
+ * call in flight. (A crash in the milliseconds between the requests and the
+ * mark's commit leaves dialed calls unmarked: one whose channel is gone by
+ * the restart is taken for not dialed, see docs/campaigns.md, "Crash
+ * safety".) A contact whose attempt was written ahead too long ago
  * (PREPARED_FOR_MS: a tick that came late, a process that stalled, a slow
  * pace), or whose connection has no free channel at the dial, is written
  * again before its dial, as a tick's first contacts are (no write ahead yet):
@@ -53,6 +56,7 @@ export interface PlacingContext {
   trunks: TrunkGroup;
   ahead: ClaimsAhead;
   calls: CallsInFlight;
+  track(p: Promise<void>): void;
 }
 
 /** One tick's figures for the benchmarks (in-flight.ts's DialerStats). */
@@ -64,9 +68,6 @@ interface TickFigures {
 }
 
 export class Placing {
-  /** The calls dialed from a write ahead since the last one: marked dialed by the next (prepare()). */
-  private marks: ProgressMark[] = [];
-
   constructor(private readonly ctx: PlacingContext) {}
 
   /**
@@ -101,18 +102,14 @@ export class Placing {
   }
 
   /**
-   * One write after a tick's dial: the calls it dialed from a write ahead
-   * are marked dialed, and (`next`) the attempts of the contacts claimed for
-   * the next tick are written ahead, their numbers checked against the
-   * blocklist. A contact blocked gets its blocked attempt; one whose lease was
-   * lost is dropped. When the write fails, the next tick writes its attempts
-   * before dialing them, and the calls dialed stay `prewritten` in the store
-   * until their outcome is written (a crash meanwhile: see the file's comment).
+   * Writes ahead the attempts of the contacts claimed for the next tick, in
+   * one write, their numbers checked against the blocklist. A contact
+   * blocked gets its blocked attempt; one whose lease was lost is dropped.
+   * When the write fails, the next tick writes them before dialing them.
    */
-  async prepare(next: boolean): Promise<void> {
+  async prepare(): Promise<void> {
     const { ctx } = this;
-    const marks = this.marks.splice(0);
-    const todo = next ? ctx.ahead.unprepared() : [];
+    const todo = ctx.ahead.unprepared();
     const now = ctx.clock.now();
     const trunks = todo.length > 0 ? ctx.trunks.assign(todo.length) : [];
     // Contacts the connections have no room for now are written before their dial, at the tick.
@@ -120,25 +117,24 @@ export class Placing {
       const trunk = trunks[i] as Trunk;
       return { r, trunk, inflight: { ...this.attemptOf(r, trunk, now), prewritten: true as const } };
     });
-    if (marks.length === 0 && ahead.length === 0) return;
+    if (ahead.length === 0) return;
     const settings = ctx.settings();
     const groups = settings.blocklistGroups;
     const sentAt = performance.now();
     let stored;
     try {
       stored = await ctx.store().markProgressBatch(
-        [...marks, ...ahead.map(({ r, inflight }) => ({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight }, number: inflight.number }))],
-        groups.length > 0 && ahead.length > 0 ? { groups, at: now } : undefined,
+        ahead.map(({ r, inflight }) => ({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight }, number: inflight.number })),
+        groups.length > 0 ? { groups, at: now } : undefined,
       );
     } catch (err) {
-      const unmarked = marks.length > 0 ? `; ${marks.length} call(s) dialed stay written as not yet dialed until their outcome` : '';
-      ctx.log().warn(`campaign ${settings.name}: writing ${ahead.length} attempt(s) ahead of their dial failed, they are written right before it${unmarked}: ${(err as Error).message}`);
+      ctx.log().warn(`campaign ${settings.name}: writing ${ahead.length} attempt(s) ahead of their dial failed, they are written right before it: ${(err as Error).message}`);
       return;
     }
     const writeMs = performance.now() - sentAt;
     const gone = new Set<ReadyContact>();
     ahead.forEach(({ r, trunk, inflight }, i) => {
-      const result = stored[marks.length + i];
+      const result = stored[i];
       if (result?.saved) {
         r.prepared = { inflight, trunk, at: now, writeMs };
         return;
@@ -150,23 +146,39 @@ export class Placing {
     ctx.ahead.remove(gone);
   }
 
-  /** Sends the originate requests of contacts whose attempts were written ahead; the next write marks them dialed. */
+  /** Sends the originate requests of contacts whose attempts were written ahead, then the write that marks them dialed. */
   private dialAhead(ready: ReadyContact[], tickAt: number, figures: TickFigures): void {
     const { ctx } = this;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
     const now = ctx.clock.now();
+    const marks: ProgressMark[] = [];
     for (const r of ready) {
       const { prewritten: _ahead, ...written } = (r.prepared as NonNullable<ReadyContact['prepared']>).inflight;
       // Its attempt started now, at the dial (the mark writes so).
       const inflight: InFlight = { ...written, startedAt: now };
       ctx.calls.place(r.claim, inflight, tickAt);
-      this.marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
+      marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
     }
+    ctx.track(this.markDialed(marks));
     figures.placed += ready.length;
     if (cpu) {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
       figures.prewriteMs = Math.max(...ready.map((r) => r.prepared?.writeMs ?? 0));
+    }
+  }
+
+  /**
+   * Marks calls dialed (their attempts written ahead): sent in the turn of
+   * their requests, awaited by nobody. One whose outcome was written first
+   * is not marked (its lease is released). When the write fails, they stay
+   * `prewritten` in the store until their outcome is written.
+   */
+  private async markDialed(marks: ProgressMark[]): Promise<void> {
+    try {
+      await this.ctx.store().markProgressBatch(marks);
+    } catch (err) {
+      this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking ${marks.length} call(s) dialed failed; until their outcome is written they read as not dialed after a crash: ${(err as Error).message}`);
     }
   }
 

@@ -221,18 +221,19 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
       const after = entries.slice(last + 1);
       assert.deepEqual(
         after.map((e) => e.what).filter((w) => w === 'claimDue' || w === 'markProgressBatch' || w === 'findBlock'),
-        ['claimDue', 'markProgressBatch'],
-        `tick ${tick}: after the dial, the next tick's contacts in one claim, then one write (the blocklist in it, not one number at a time)`,
+        ['markProgressBatch', 'claimDue', 'markProgressBatch'],
+        `tick ${tick}: after the dial, the write that marks its calls dialed, the next tick's contacts in one claim, then one write of their attempts (the blocklist in it, not one number at a time)`,
       );
-      // That write: the 50 calls just dialed marked dialed, and the next tick's 50 attempts written ahead, their numbers checked.
-      const [marks, blocklist] = (after.find((e) => e.what === 'markProgressBatch')?.args ?? []) as [{ progress: { inflight: { channelId: string; prewritten?: true } }; number?: string }[], unknown];
+      type Mark = { progress: { inflight: { channelId: string; prewritten?: true } }; number?: string };
+      const [marking, second] = after.filter((e) => e.what === 'markProgressBatch').map((e) => e.args ?? []) as [[Mark[]], [Mark[], unknown]];
       const dialedNow = pbx.originated.filter((o) => o.at === t0 + tick).map((o) => o.channelId);
-      assert.deepEqual(marks.slice(0, 50).map((m) => m.progress.inflight.channelId), dialedNow, `tick ${tick}: its calls marked dialed`);
-      assert.ok(marks.slice(0, 50).every((m) => m.progress.inflight.prewritten === undefined && m.number === undefined));
-      assert.equal(marks.slice(50).length, 50);
-      assert.ok(marks.slice(50).every((m) => m.progress.inflight.prewritten === true && typeof m.number === 'string'), `tick ${tick}: the next tick's attempts written ahead`);
+      assert.deepEqual(marking[0].map((m) => m.progress.inflight.channelId), dialedNow, `tick ${tick}: its calls marked dialed`);
+      assert.ok(marking[0].every((m) => m.progress.inflight.prewritten === undefined && m.number === undefined));
+      const [ahead, blocklist] = second;
+      assert.equal(ahead.length, 50);
+      assert.ok(ahead.every((m) => m.progress.inflight.prewritten === true && typeof m.number === 'string'), `tick ${tick}: the next tick's attempts written ahead`);
       assert.ok(blocklist, 'with the blocklist check');
-      channelsAt.set(tick, marks.slice(50).map((m) => m.progress.inflight.channelId));
+      channelsAt.set(tick, ahead.map((m) => m.progress.inflight.channelId));
       const before = channelsAt.get(tick - 1000);
       if (before) assert.deepEqual(dialedNow, before, `tick ${tick} dials the channels written ahead at the tick before`);
     }
