@@ -184,7 +184,7 @@ async function sustained(opts: Options): Promise<void> {
     console.log(`   calls in progress (answered, in the flow): median ${calls.p50}, max ${calls.max}`);
     console.log(`   tick to originate request: p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)} (${latency.n} samples; target: p99 < 10 ms at 100/s with 1,000 calls in progress)`);
     console.log(`   of which: a write before the dial in ${writing} of ${dialer.stats.ticks.length} ticks (their attempts not written ahead), tick to its answer p50 ${ms(written.p50)}, p99 ${ms(written.p99)} over all ticks; sending the requests ${sendCpu.toFixed(3)} ms of CPU each (the last of a tick of ${rate} waits for the ${rate - 1} before it)`);
-    console.log(`   the write ahead at the tick before (the attempts, their blocklist check and the last tick's marks; off the path): p50 ${ms(prewrite.p50)}, p99 ${ms(prewrite.p99)} (${prewrite.n} ticks)`);
+    console.log(`   the write ahead at the tick before (the attempts and their blocklist check; off the path): p50 ${ms(prewrite.p50)}, p99 ${ms(prewrite.p99)} (${prewrite.n} ticks)`);
     console.log(`   CPU of this process: ${((cpuMs / wall) * 100).toFixed(1)}% of one core = ${(cpuMs / originated).toFixed(2)} ms per origination (everything: dialing, the calls' ARI traffic and flows, the store's thread); RSS ${rssMb(process.pid).toFixed(0)} MB`);
     console.log(`   store calls per origination: ${perCall}`);
     console.log(`   load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);

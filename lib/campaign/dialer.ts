@@ -162,6 +162,7 @@ export class Dialer implements PriorityMember {
       hooks: () => this.hooks,
       callback: () => this.callbackSender,
       task: this.task,
+      store: () => this.store,
       track,
       record,
       flowMissing: () => this.flowGuard.missing(),

@@ -18,7 +18,7 @@ import type { Logger } from '../log';
 import type { CampaignSettings, CampaignState } from '../schemas/campaign';
 import { amdParametersOf } from '../schemas/campaign-answered';
 import type { Attempt } from '../schemas/store';
-import type { Claim, NextStep } from '../store/port';
+import type { Claim, NextStep, Store } from '../store/port';
 import { answeredReport, attemptRecord, callbackPayload, stepAfter, type AttemptReport } from './attempt-record';
 import type { CallbackSender } from './callback';
 import { unansweredOutcome } from './causes';
@@ -49,6 +49,7 @@ export interface InFlightContext {
   hooks(): DialerHooks;
   callback(): CallbackSender | undefined;
   task: TaskDocument;
+  store(): Store;
   track(p: Promise<void>): void;
   /** Writes an attempt and what follows (the dialer counts and reports a final result). */
   record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
@@ -202,8 +203,14 @@ export class CallsInFlight {
     else this.live.set(inflight.channelId, live);
     trunk.calls.claim(inflight.channelId);
     // Asked of the connection that placed it, and of no other: a contact's attempt never goes to two connections.
-    const fate = await fateOf(trunk.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000);
-    if (fate.kind === 'ended' && fate.absent && inflight.prewritten) return this.notDialed(live);
+    // Written ahead and not marked dialed: once Asterisk says it has the channel, it was dialed; marked so, so that a
+    // crash meanwhile does not take it for not dialed.
+    const ringing = inflight.prewritten ? () => this.ctx.track(this.markDialed(live)) : undefined;
+    const fate = await fateOf(trunk.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000, ringing);
+    if (live.inflight.prewritten && fate.kind !== 'unknown') {
+      if (fate.kind === 'ended' && fate.absent) return this.notDialed(live);
+      await this.markDialed(live);
+    }
     if (fate.kind === 'unknown') {
       // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
       if (tries === 1) this.ctx.log().warn(`campaign ${settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
@@ -236,6 +243,17 @@ export class CallsInFlight {
       await this.ctx.record(claim, null, { state: 'due', dueAt: this.ctx.options.clock.now(), progress });
     } finally {
       this.remove(live);
+    }
+  }
+
+  /** A call written ahead that Asterisk has: it was dialed, and the store says so (the flag dropped). */
+  private async markDialed(live: Live): Promise<void> {
+    const { prewritten: _ahead, ...inflight } = live.inflight;
+    live.inflight = inflight;
+    try {
+      await this.ctx.store().markProgress(live.claim, { ...live.claim.contact.progress, inflight });
+    } catch (err) {
+      this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking call ${inflight.channelId} dialed failed: ${(err as Error).message}`);
     }
   }
 

@@ -25,9 +25,10 @@ export type Fate =
  * Asks Asterisk what became of channel `channelId`. Listens before asking,
  * so an answer or an end between the question and the answer is not
  * missed. A call still ringing after `ringLeftMs` is hung up as not
- * answered in time (max-response-exceeded).
+ * answered in time (max-response-exceeded). `ringing` hears, before the
+ * wait, that Asterisk has the channel ringing.
  */
-export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' | 'watchChannel'>, clock: Clock, channelId: string, ringLeftMs: number): Promise<Fate> {
+export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' | 'watchChannel'>, clock: Clock, channelId: string, ringLeftMs: number, ringing?: () => void): Promise<Fate> {
   let started: Channel | undefined;
   let destroyed: { cause: number; text: string } | undefined;
   let gone: string | undefined;
@@ -60,6 +61,7 @@ export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' 
     return { kind: 'answered', channel: started ?? channel };
   }
   // Still ringing: wait for its answer or its end, at most the ring time left.
+  ringing?.();
   return new Promise<Fate>((resolve) => {
     let done = false;
     const finish = (fate: Fate): void => {

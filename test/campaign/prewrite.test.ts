@@ -157,6 +157,13 @@ describe('campaign attempts written ahead of their dial (manual clock, fake Aste
     await clock.advance(5000);
     const b = dialer(settings, { view: pbx.view() });
     await b.dialer.start();
+    await clock.advance(1000);
+    // The calls resumed are marked dialed now: a second crash cannot take them for not dialed.
+    const resumed = (await allContacts(db.store, 'task-1')).filter((c) => c.customerId === 'c4' || c.customerId === 'c6');
+    assert.deepEqual(
+      resumed.map((c) => [inflightOf(c)?.channelId, inflightOf(c)?.prewritten]),
+      ['c4', 'c6'].map((id) => [unmarked.find((u) => u.customerId === id) && inflightOf(unmarked.find((u) => u.customerId === id) as StoredContact)?.channelId, undefined]),
+    );
     await clock.advance(10 * 60_000);
     const stored = await allContacts(db.store, 'task-1');
     for (const c of unmarked) {
