@@ -4,8 +4,8 @@
  * written ahead, at the tick before, in one write with the blocklist
  * checked in it, flagged `prewritten` (prepare()); the tick that allows
  * them sends their originate requests together with no store write before
- * them (place()), and a write sent right after the requests, in the same
- * turn, marks them dialed (the flag dropped); nothing waits for it.
+ * them (place()), and a write sent right after the requests (in the next
+ * turn of the event loop) marks them dialed (the flag dropped); nothing waits for it.
  *
  * Crash safety: every attempt is in the store before its originate request.
  * After a crash, a `prewritten` attempt whose channel Asterisk does not know
@@ -95,7 +95,8 @@ export class Placing {
       }
     }
     const figures: TickFigures = { placed: 0, writtenMs: 0, sendCpuMs: 0 };
-    if (direct.length > 0) this.dialAhead(direct, tickAt, figures);
+    // The write that marks them dialed goes to the store before anything else this dialer asks of it.
+    if (direct.length > 0) await this.dialAhead(direct, tickAt, figures);
     if (rest.length > 0) await this.writeAndDial(rest, tickAt, figures);
     if (ctx.calls.collectStats && figures.placed > 0) ctx.calls.stats.ticks.push({ at: tickAt, ...figures });
     return figures.placed;
@@ -146,8 +147,14 @@ export class Placing {
     ctx.ahead.remove(gone);
   }
 
-  /** Sends the originate requests of contacts whose attempts were written ahead, then the write that marks them dialed. */
-  private dialAhead(ready: ReadyContact[], tickAt: number, figures: TickFigures): void {
+  /**
+   * Sends the originate requests of contacts whose attempts were written
+   * ahead, then the write that marks them dialed, in the next turn of the
+   * event loop: the requests go out on their sockets first (the write's
+   * checks and its hand-over to the store's thread would hold them back).
+   * Resolves once that write is sent, not answered: nobody waits for it.
+   */
+  private async dialAhead(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
     const { ctx } = this;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
     const now = ctx.clock.now();
@@ -159,20 +166,21 @@ export class Placing {
       ctx.calls.place(r.claim, inflight, tickAt);
       marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
     }
-    ctx.track(this.markDialed(marks));
     figures.placed += ready.length;
     if (cpu) {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
       figures.prewriteMs = Math.max(...ready.map((r) => r.prepared?.writeMs ?? 0));
     }
+    const turn = new Promise<void>((resolve) => setImmediate(resolve));
+    ctx.track(turn.then(() => this.markDialed(marks)));
+    await turn;
   }
 
   /**
-   * Marks calls dialed (their attempts written ahead): sent in the turn of
-   * their requests, awaited by nobody. One whose outcome was written first
-   * is not marked (its lease is released). When the write fails, they stay
-   * `prewritten` in the store until their outcome is written.
+   * Marks calls dialed (their attempts written ahead). One whose outcome was
+   * written first is not marked (its lease is released). When the write
+   * fails, they stay `prewritten` in the store until their outcome is written.
    */
   private async markDialed(marks: ProgressMark[]): Promise<void> {
     try {
