@@ -16,7 +16,7 @@ import type { InFlight } from '../../lib/campaign/policy';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ContactInput } from '../../lib/schemas/store';
 import type { ProgressMark, Store, StoredContact } from '../../lib/store/port';
-import { FakeAsterisk, makeDialer, settingsWith, tempStore } from './support';
+import { FakeAsterisk, dialerBench, makeDialer, settingsWith } from './support';
 import { MemoryLogger } from '../support/telephony';
 import { allContacts } from '../support/campaign-runtime';
 
@@ -61,55 +61,44 @@ class StallingClock extends ManualClock {
   }
 }
 
-describe('campaign attempts written ahead of their dial (manual clock, fake Asterisk)', function () {
-  let db: Awaited<ReturnType<typeof tempStore>>;
-  let clock: ManualClock;
-  let pbx: FakeAsterisk;
-  const dialers: Dialer[] = [];
+describe('campaign attempts written ahead of their dial (manual bench.clock, fake Asterisk)', function () {
+  const bench = dialerBench(MONDAY_8AM_SHANGHAI);
 
-  beforeEach(async function () {
-    db = await tempStore();
-    clock = new ManualClock(MONDAY_8AM_SHANGHAI);
-    pbx = new FakeAsterisk(clock);
-  });
-
-  afterEach(async function () {
-    for (const d of dialers.splice(0)) await d.close(0);
-    await db.cleanup();
-  });
-
-  function dialer(settings: CampaignSettings, extra: Partial<Parameters<typeof makeDialer>[0]> = {}) {
-    const made = makeDialer({ settings, store: db.store, view: pbx.view(), clock, ...extra });
-    dialers.push(made.dialer);
-    return made;
+  /** A running task of `n` customers (c0, c1, ... in order), its dialer started. */
+  async function running(settings: CampaignSettings, n: number, extra: Partial<Parameters<typeof makeDialer>[0]> = {}): Promise<Dialer> {
+    await bench.db.store.importContacts('task-1', customers(settings, n), bench.clock.now());
+    const { dialer: d } = bench.dialer(settings, extra);
+    await d.start();
+    await d.operate('start');
+    return d;
   }
 
   it('a crash after the write ahead and before the dial: the restarted dialer puts those contacts back in the queue, counts no attempt, and dials them under the same attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 5, maxResponseSec: 30 });
     // The calls dialed are still up when the process restarts: they resume.
-    pbx.setDefault({ outcome: 'answer', ringMs: 2000, talkMs: 60_000 });
-    await db.store.importContacts('task-1', customers(settings, 10), clock.now());
-    const first = pbx.view();
-    const process1 = killable(db.store);
-    const a = makeDialer({ settings, store: process1.store, view: first, clock });
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 2000, talkMs: 60_000 });
+    await bench.db.store.importContacts('task-1', customers(settings, 10), bench.clock.now());
+    const first = bench.pbx.view();
+    const process1 = killable(bench.db.store);
+    const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock });
     await a.dialer.start();
     await a.dialer.operate('start');
-    await clock.advance(500);
-    assert.equal(pbx.originated.length, 5, 'the first tick dialed 5');
-    const ahead = (await allContacts(db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
+    await bench.clock.advance(500);
+    assert.equal(bench.pbx.originated.length, 5, 'the first tick dialed 5');
+    const ahead = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
     assert.equal(ahead.length, 5, "the next tick's attempts are written ahead");
     const aheadIds = ahead.map((c) => inflightOf(c)?.channelId ?? '');
-    assert.equal((await db.store.tallyAttempts('task-1')).inFlight, 5, 'only the calls dialed are in flight');
+    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 5, 'only the calls dialed are in flight');
     // The process dies before its next tick: nothing more reaches the store or Asterisk.
     first.kill();
     process1.kill();
     a.dialer.close(0).catch(() => undefined);
-    await clock.advance(5000);
+    await bench.clock.advance(5000);
     const log = new MemoryLogger();
-    const b = dialer(settings, { view: pbx.view(), log });
+    const b = bench.dialer(settings, { view: bench.pbx.view(), log });
     await b.dialer.start();
-    await clock.advance(10 * 60_000);
-    const stored = await allContacts(db.store, 'task-1');
+    await bench.clock.advance(10 * 60_000);
+    const stored = await allContacts(bench.db.store, 'task-1');
     for (const c of stored) {
       assert.equal(c.state, 'done', `${c.customerId} is final`);
       assert.deepEqual(
@@ -122,7 +111,7 @@ describe('campaign attempts written ahead of their dial (manual clock, fake Aste
       const callId = stored.find((s) => s.customerId === c.customerId)?.attempts[0]?.callId;
       assert.ok(callId && !aheadIds.includes(callId), `${c.customerId} was dialed on a new channel`);
     }
-    const ids = pbx.originated.map((o) => o.channelId);
+    const ids = bench.pbx.originated.map((o) => o.channelId);
     assert.equal(ids.length, 10, 'each customer dialed once');
     assert.ok(aheadIds.every((id) => !ids.includes(id)), 'no channel written ahead by the dead process was dialed');
     assert.equal(b.dialer.status().counters.dialed, 10, 'the attempts written ahead were not counted as dialed');
@@ -133,43 +122,43 @@ describe('campaign attempts written ahead of their dial (manual clock, fake Aste
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
     for (let i = 0; i < 8; i += 1) {
       // Up when the process restarts (the fake Asterisk tells an answer only to the connection that placed the call).
-      if (i % 2 === 0) pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
-      else pbx.setNumber(numberOf(i), [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
+      if (i % 2 === 0) bench.pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
+      else bench.pbx.setNumber(numberOf(i), [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
     }
-    await db.store.importContacts('task-1', customers(settings, 8), clock.now());
-    const first = pbx.view();
+    await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
+    const first = bench.pbx.view();
     // The process dies at the write that marks the second tick's calls dialed (entries without a number are marks).
-    const process1 = killable(db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
-    const a = makeDialer({ settings, store: process1.store, view: first, clock });
+    const process1 = killable(bench.db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
+    const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock });
     await a.dialer.start();
     await a.dialer.operate('start');
-    await clock.advance(1500);
+    await bench.clock.advance(1500);
     first.kill();
     a.dialer.close(0).catch(() => undefined);
-    const second = pbx.originated.filter((o) => o.at === clock.now() - 500);
+    const second = bench.pbx.originated.filter((o) => o.at === bench.clock.now() - 500);
     assert.equal(second.length, 4, 'the second tick dialed its 4 written ahead');
-    const unmarked = (await allContacts(db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
+    const unmarked = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
     assert.deepEqual(
       unmarked.map((c) => inflightOf(c)?.channelId).sort(),
       second.map((o) => o.channelId).sort(),
       'they are still written as not yet dialed',
     );
-    await clock.advance(5000);
-    const b = dialer(settings, { view: pbx.view() });
+    await bench.clock.advance(5000);
+    const b = bench.dialer(settings, { view: bench.pbx.view() });
     await b.dialer.start();
-    await clock.advance(1000);
+    await bench.clock.advance(1000);
     // The calls resumed are marked dialed now: a second crash cannot take them for not dialed.
-    const resumed = (await allContacts(db.store, 'task-1')).filter((c) => c.customerId === 'c4' || c.customerId === 'c6');
+    const resumed = (await allContacts(bench.db.store, 'task-1')).filter((c) => c.customerId === 'c4' || c.customerId === 'c6');
     assert.deepEqual(
       resumed.map((c) => [inflightOf(c)?.channelId, inflightOf(c)?.prewritten]),
       ['c4', 'c6'].map((id) => [unmarked.find((u) => u.customerId === id) && inflightOf(unmarked.find((u) => u.customerId === id) as StoredContact)?.channelId, undefined]),
     );
-    await clock.advance(10 * 60_000);
-    const stored = await allContacts(db.store, 'task-1');
+    await bench.clock.advance(10 * 60_000);
+    const stored = await allContacts(bench.db.store, 'task-1');
     for (const c of unmarked) {
       const i = Number(c.customerId.slice(1));
       const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
-      const dialed = pbx.originated.filter((o) => o.number === numberOf(i)).map((o) => o.channelId);
+      const dialed = bench.pbx.originated.filter((o) => o.number === numberOf(i)).map((o) => o.channelId);
       assert.equal(final.state, 'done');
       if (i % 2 === 0) {
         assert.equal(dialed.length, 1, `${c.customerId}: known to Asterisk at the restart, resumed, not dialed again`);
@@ -185,68 +174,59 @@ describe('campaign attempts written ahead of their dial (manual clock, fake Aste
 
   it('a suspend hands the contacts written ahead back to the queue as they were: no attempt, no channel, counted nowhere', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
-    pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
-    await db.store.importContacts('task-1', customers(settings, 30), clock.now());
-    const { dialer: d } = dialer(settings);
-    await d.start();
-    await d.operate('start');
-    await clock.advance(1500);
-    assert.equal(pbx.originated.length, 20);
-    assert.equal((await allContacts(db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten).length, 10);
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+    const d = await running(settings, 30);
+    await bench.clock.advance(1500);
+    assert.equal(bench.pbx.originated.length, 20);
+    assert.equal((await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten).length, 10);
     await d.operate('suspend');
-    const stored = await allContacts(db.store, 'task-1');
+    const stored = await allContacts(bench.db.store, 'task-1');
     const due = stored.filter((c) => c.state === 'due');
     assert.equal(due.length, 10);
     assert.ok(due.every((c) => c.attempts.length === 0 && inflightOf(c) === undefined), 'back as they were claimed');
     assert.equal(stored.filter((c) => inflightOf(c) && !inflightOf(c)?.prewritten).length, 20, 'the 20 calls dialed are marked dialed');
-    assert.equal((await db.store.tallyAttempts('task-1')).inFlight, 20);
+    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 20);
     assert.equal(d.status().counters.dialed, 20);
     await d.operate('resume');
-    await clock.advance(1500);
-    assert.equal(pbx.originated.length, 30);
-    assert.equal(new Set(pbx.originated.map((o) => o.number)).size, 30, 'no contact dialed twice');
-    assert.ok((await allContacts(db.store, 'task-1')).every((c) => inflightOf(c)?.n === 1), 'each as its first attempt');
+    await bench.clock.advance(1500);
+    assert.equal(bench.pbx.originated.length, 30);
+    assert.equal(new Set(bench.pbx.originated.map((o) => o.number)).size, 30, 'no contact dialed twice');
+    assert.ok((await allContacts(bench.db.store, 'task-1')).every((c) => inflightOf(c)?.n === 1), 'each as its first attempt');
   });
 
   it('checks the blocklist at the write ahead, one tick before the dial: an entry added after it counts from the next write', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 1, blocklistGroups: ['dnc'] });
-    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
-    await db.store.importContacts('task-1', customers(settings, 3), clock.now());
-    const { dialer: d } = dialer(settings);
-    await d.start();
-    await d.operate('start');
-    await clock.advance(500);
-    assert.deepEqual(pbx.originated.map((o) => o.number), [numberOf(0)]);
-    const c1 = (await allContacts(db.store, 'task-1')).find((c) => c.customerId === 'c1') as StoredContact;
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    const d = await running(settings, 3);
+    await bench.clock.advance(500);
+    assert.deepEqual(bench.pbx.originated.map((o) => o.number), [numberOf(0)]);
+    const c1 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c1') as StoredContact;
     assert.equal(inflightOf(c1)?.prewritten, true, 'c1 is written ahead, its number checked');
-    await db.store.addBlocked([
+    await bench.db.store.addBlocked([
       { group: 'dnc', number: numberOf(1) },
       { group: 'dnc', number: numberOf(2) },
     ]);
-    await clock.advance(5000);
-    assert.deepEqual(pbx.originated.map((o) => o.number), [numberOf(0), numberOf(1)], 'c1 was checked before the entry: dialed; c2 was not');
-    const c2 = (await allContacts(db.store, 'task-1')).find((c) => c.customerId === 'c2') as StoredContact;
+    await bench.clock.advance(5000);
+    assert.deepEqual(bench.pbx.originated.map((o) => o.number), [numberOf(0), numberOf(1)], 'c1 was checked before the entry: dialed; c2 was not');
+    const c2 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c2') as StoredContact;
     assert.deepEqual(c2.attempts.map((x) => x.outcome), ['blocked']);
   });
 
   it('the end time passing between the write ahead and the dial: those contacts are closed with the task, never dialed, no attempt counted', async function () {
     // 07:59:58.6 in Shanghai; the task ends at 08:00.
-    clock = new ManualClock(Date.parse(MONDAY_8AM_SHANGHAI) - 1400);
-    pbx = new FakeAsterisk(clock);
+    bench.clock = new ManualClock(Date.parse(MONDAY_8AM_SHANGHAI) - 1400);
+    bench.pbx = new FakeAsterisk(bench.clock);
     const settings = settingsWith({ endAt: '2026-11-23T08:00', intervalSec: 1, callsAtATime: 3 });
-    pbx.setDefault({ outcome: 'answer', ringMs: 500, talkMs: 500 });
-    await db.store.importContacts('task-1', customers(settings, 12), clock.now());
-    const { dialer: d } = dialer(settings);
-    await d.start();
-    await d.operate('start');
-    await clock.advance(1500);
-    assert.equal(pbx.originated.length, 6, 'two ticks before the end');
-    const ahead = (await allContacts(db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 500, talkMs: 500 });
+    const d = await running(settings, 12);
+    await bench.clock.advance(1500);
+    assert.equal(bench.pbx.originated.length, 6, 'two ticks before the end');
+    const ahead = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
     assert.equal(ahead.length, 3);
-    await clock.advance(60_000);
+    await bench.clock.advance(60_000);
     assert.equal(d.state, 'completed');
-    assert.equal(pbx.originated.length, 6, 'nothing dialed after the end');
-    const stored = await allContacts(db.store, 'task-1');
+    assert.equal(bench.pbx.originated.length, 6, 'nothing dialed after the end');
+    const stored = await allContacts(bench.db.store, 'task-1');
     for (const c of ahead) {
       const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
       assert.equal(final.state, 'done');
@@ -259,14 +239,13 @@ describe('campaign attempts written ahead of their dial (manual clock, fake Aste
 
   it(`writes again before the dial an attempt written ahead more than ${PREPARED_FOR_MS} ms before its tick (a late tick, a stalled process): its lease and the blocklist are checked again`, async function () {
     const stalling = new StallingClock(MONDAY_8AM_SHANGHAI);
-    clock = stalling;
-    pbx = new FakeAsterisk(clock);
+    bench.clock = stalling;
+    bench.pbx = new FakeAsterisk(bench.clock);
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 2, blocklistGroups: ['dnc'] });
-    pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
-    await db.store.importContacts('task-1', customers(settings, 4), clock.now());
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
     let aheadIds: (string | undefined)[] = [];
     let stalled = false;
-    const store = new Proxy(db.store, {
+    const store = new Proxy(bench.db.store, {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver) as unknown;
         if (typeof value !== 'function') return value;
@@ -284,18 +263,16 @@ describe('campaign attempts written ahead of their dial (manual clock, fake Aste
         };
       },
     }) as Store;
-    const { dialer: d } = dialer(settings, { store });
-    await d.start();
-    await d.operate('start');
-    await clock.advance(10_000);
+    const d = await running(settings, 4, { store });
+    await bench.clock.advance(10_000);
     assert.equal(aheadIds.length, 2, 'c2 and c3 were written ahead');
     assert.deepEqual(
-      pbx.originated.map((o) => o.number),
+      bench.pbx.originated.map((o) => o.number),
       [numberOf(0), numberOf(1), numberOf(3)],
       'the number blocked since the write ahead is not dialed: the late tick checked it again',
     );
-    assert.ok(pbx.originated.every((o) => !aheadIds.includes(o.channelId)), 'c3 was written again, on a new channel, before its dial');
-    const c2 = (await allContacts(db.store, 'task-1')).find((c) => c.customerId === 'c2') as StoredContact;
+    assert.ok(bench.pbx.originated.every((o) => !aheadIds.includes(o.channelId)), 'c3 was written again, on a new channel, before its dial');
+    const c2 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c2') as StoredContact;
     assert.deepEqual(c2.attempts.map((x) => x.outcome), ['blocked']);
   });
 });
