@@ -197,7 +197,7 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
   it('checks the blocklist at the write ahead, one tick before the dial: an entry added after it counts from the next write', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 1, blocklistGroups: ['dnc'] });
     bench.pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
-    const d = await running(settings, 3);
+    await running(settings, 3);
     await bench.clock.advance(500);
     assert.deepEqual(bench.pbx.originated.map((o) => o.number), [numberOf(0)]);
     const c1 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c1') as StoredContact;
@@ -263,7 +263,7 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
         };
       },
     }) as Store;
-    const d = await running(settings, 4, { store });
+    await running(settings, 4, { store });
     await bench.clock.advance(10_000);
     assert.equal(aheadIds.length, 2, 'c2 and c3 were written ahead');
     assert.deepEqual(
