@@ -1,7 +1,7 @@
 /**
  * Attempts written ahead of their dial (lib/campaign/placing.ts), on a
- * manual clock against the fake Asterisk and a real embedded store: the
- * crash windows (after the write ahead and before the dial; between the
+ * manual clock against the fake Asterisk and a real embedded store: what a
+ * tick asks of the store and of Asterisk, in order; the crash windows (after the write ahead and before the dial; between the
  * dial and its mark), a suspend with attempts written ahead, the blocklist
  * rule (checked at the write ahead, one tick before the dial), the task's
  * end between the write and the dial, and a tick that comes too late to
@@ -72,6 +72,67 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     await d.operate('start');
     return d;
   }
+
+  it("sends a tick's originate requests together with no store call before them, its contacts claimed, checked and their attempts written at the tick before", async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 50, blocklistGroups: ['dnc'], maxResponseSec: 60 });
+    // Calls ring for 30 s: no outcome is written while the ticks below run.
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+    await bench.db.store.importContacts('task-1', customers(settings, 300), bench.clock.now());
+    // What the dialer asks of the store and of Asterisk, in order, with the time.
+    const log: { at: number; what: string; args?: unknown[] }[] = [];
+    const store = new Proxy(bench.db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          log.push({ at: bench.clock.now(), what: String(key), args });
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const view = bench.pbx.view();
+    const originate = view.originate.bind(view);
+    view.originate = (request) => {
+      log.push({ at: bench.clock.now(), what: 'originate' });
+      return originate(request);
+    };
+    const { dialer: d } = bench.dialer(settings, { store, view });
+    await d.start();
+    await d.operate('start');
+    const t0 = bench.clock.now();
+    await bench.clock.advance(3500);
+    const channelsAt = new Map<number, string[]>();
+    for (const tick of [1000, 2000, 3000]) {
+      const entries = log.filter((e) => e.at === t0 + tick);
+      const at = entries.map((e) => e.what);
+      const first = at.indexOf('originate');
+      const last = at.lastIndexOf('originate');
+      assert.ok(first >= 0, `tick ${tick} dials`);
+      assert.deepEqual(at.slice(0, first), [], `tick ${tick}: no store call between the tick and its first originate request`);
+      assert.deepEqual(at.slice(first, last + 1), Array(50).fill('originate'), `tick ${tick}: 50 originate requests, no store call between them`);
+      const after = entries.slice(last + 1);
+      assert.deepEqual(
+        after.map((e) => e.what).filter((w) => w === 'claimDue' || w === 'markProgressBatch' || w === 'findBlock'),
+        ['markProgressBatch', 'claimDue', 'markProgressBatch'],
+        `tick ${tick}: after the dial, the write that marks its calls dialed, the next tick's contacts in one claim, then one write of their attempts (the blocklist in it, not one number at a time)`,
+      );
+      type Mark = { progress: { inflight: { channelId: string; prewritten?: true } }; number?: string };
+      const [marking, second] = after.filter((e) => e.what === 'markProgressBatch').map((e) => e.args ?? []) as [[Mark[]], [Mark[], unknown]];
+      const dialedNow = bench.pbx.originated.filter((o) => o.at === t0 + tick).map((o) => o.channelId);
+      assert.deepEqual(marking[0].map((m) => m.progress.inflight.channelId), dialedNow, `tick ${tick}: its calls marked dialed`);
+      assert.ok(marking[0].every((m) => m.progress.inflight.prewritten === undefined && m.number === undefined));
+      const [ahead, blocklist] = second;
+      assert.equal(ahead.length, 50);
+      assert.ok(ahead.every((m) => m.progress.inflight.prewritten === true && typeof m.number === 'string'), `tick ${tick}: the next tick's attempts written ahead`);
+      assert.ok(blocklist, 'with the blocklist check');
+      channelsAt.set(tick, ahead.map((m) => m.progress.inflight.channelId));
+      const before = channelsAt.get(tick - 1000);
+      if (before) assert.deepEqual(dialedNow, before, `tick ${tick} dials the channels written ahead at the tick before`);
+    }
+    assert.equal(bench.pbx.originated.length, 200);
+    // What the counters derive from the store: the calls dialed are in flight, the attempts written ahead are not.
+    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 200);
+  });
 
   it('a crash after the write ahead and before the dial: the restarted dialer puts those contacts back in the queue, counts no attempt, and dials them under the same attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 5, maxResponseSec: 30 });
