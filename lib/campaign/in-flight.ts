@@ -83,12 +83,14 @@ export interface DialerStats {
   originates: number;
   /**
    * Each tick that dialed: when it started (performance.now()), how many
-   * calls it placed, the ms from its start to the answer of a write before
-   * the dial (0: none, every call's attempt was written ahead), the ms the
-   * write ahead of the calls dialed without one took at the tick before
-   * (placing.ts), and the CPU ms (this process) of sending its requests.
+   * calls it placed, the ms from its start to its first originate request
+   * (what the store writes before the dial took: the rate budget's take
+   * with other instances alive, the attempts not written ahead), how many
+   * of its calls had their attempts written at the tick (not ahead), the ms
+   * the write ahead of the others took at the tick before (placing.ts), and
+   * the CPU ms (this process) of sending its requests.
    */
-  ticks: { at: number; placed: number; writtenMs: number; prewriteMs?: number; sendCpuMs: number }[];
+  ticks: { at: number; placed: number; writtenMs: number; writtenAtTick: number; prewriteMs?: number; sendCpuMs: number }[];
 }
 
 export class CallsInFlight {

@@ -63,6 +63,7 @@ export interface PlacingContext {
 interface TickFigures {
   placed: number;
   writtenMs: number;
+  writtenAtTick: number;
   prewriteMs?: number;
   sendCpuMs: number;
 }
@@ -94,7 +95,7 @@ export class Placing {
         rest.push(r);
       }
     }
-    const figures: TickFigures = { placed: 0, writtenMs: 0, sendCpuMs: 0 };
+    const figures: TickFigures = { placed: 0, writtenMs: 0, writtenAtTick: 0, sendCpuMs: 0 };
     // The write that marks them dialed goes to the store before anything else this dialer asks of it.
     if (direct.length > 0) await this.dialAhead(direct, tickAt, figures);
     if (rest.length > 0) await this.writeAndDial(rest, tickAt, figures);
@@ -157,6 +158,7 @@ export class Placing {
   private async dialAhead(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
     const { ctx } = this;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
+    if (cpu) figures.writtenMs = performance.now() - tickAt;
     const now = ctx.clock.now();
     const marks: ProgressMark[] = [];
     for (const r of ready) {
@@ -219,7 +221,7 @@ export class Placing {
       ctx.log().warn(`campaign ${settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
       return;
     }
-    figures.writtenMs = performance.now() - tickAt;
+    if (figures.placed === 0) figures.writtenMs = performance.now() - tickAt;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
     attempts.forEach(({ claim, inflight }, i) => {
       const result = stored[i];
@@ -235,6 +237,7 @@ export class Placing {
       // in flight, and a call that was never placed would be resolved as lost after a restart.
       ctx.calls.place(claim, inflight, tickAt);
       figures.placed += 1;
+      figures.writtenAtTick += 1;
     });
     if (cpu) {
       const used = process.cpuUsage(cpu);
