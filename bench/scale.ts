@@ -206,7 +206,7 @@ async function run(instanceCount: number, asteriskCount: number, opts: Options):
     console.log(`   claim to originate (tick to originate request), all instances: p50 ${ms(all.p50)}, p99 ${ms(all.p99)}, max ${ms(all.max)} (${all.n} calls); p99 each: ${latencies.map((l, i) => `${names[i]} ${ms(summary(l).p99)}`).join(', ')}`);
 
     const written = summary(after.figures.flatMap((f, i) => f.tickToWritten.slice((before.figures[i] as ProbeFigures).tickToWritten.length)));
-    console.log(`   of which: tick to the answer of its one store write before the dial p50 ${ms(written.p50)}, p99 ${ms(written.p99)} (${written.n} ticks)`);
+    console.log(`   of which: tick to its first originate request (its store writes before the dial: the rate budget's take with other instances alive) p50 ${ms(written.p50)}, p99 ${ms(written.p99)} (${written.n} ticks)`);
 
     const sampled = after.figures.map((f) => f.inProgress.filter(([at]) => at >= before.at && at <= after.at));
     const inProgress = sampled.map((samples) => summary(samples.map(([, n]) => n)).p50);

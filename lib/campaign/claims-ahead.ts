@@ -1,18 +1,20 @@
 /**
  * The contacts a dialer has claimed ahead of its next tick, checked and
- * ready to dial: the tick that allows them then only stores their attempts
- * (one write for the tick's batch) and sends the originate requests, in
- * the turn the write's answer comes.
+ * ready to dial, most of them with their attempts already written: the
+ * tick that allows them then sends their originate requests with no store
+ * write before them (placing.ts).
  *
  * Claiming (one transaction for the batch) and the checks before a dial
  * (the data-attribute filter, the number to call, the retry rule's days and
  * daily count) are done at the tick before, within the lease (LEASE_MS,
  * renewed like the calls' leases); the blocklist is checked in the write
- * that stores the attempts, right before the dial. A contact that fails a
- * check gets its result here; one with an attempt in flight (an expired
- * lease of a dialer that stopped) goes to the calls in flight to be
- * resolved. What is ready is handed back to the queue when the dialer stops
- * dialing (suspended, stopped, outside its hours, held back, closed).
+ * that stores the attempts ahead (placing.ts's prepare(), one tick before
+ * the dial). A contact that fails a check gets its result here; one with an
+ * attempt in flight (an expired lease of a dialer that stopped) goes to the
+ * calls in flight to be resolved. What is ready is handed back to the
+ * queue, its progress as it was claimed (an attempt written ahead is
+ * dropped, not counted), when the dialer stops dialing (suspended, stopped,
+ * outside its hours, held back, closed).
  *
  * Apart from dialer.ts because it is whom to dial next, not when.
  */
@@ -23,15 +25,28 @@ import type { Claim, NextStep, Store } from '../store/port';
 import type { Clock } from './clock';
 import { passesFilter } from './order';
 import { afterAttempt, beforeDial, numberToCall, type AttemptEnd, type ContactProgress, type Days, type InFlight } from './policy';
+import type { Trunk } from './trunks';
 
 /** How long a claimed contact stays leased without a renewal. */
 export const LEASE_MS = 60_000;
 
-/** A contact claimed and checked: the number to call and the attempt's number. */
+/** A contact's attempt written ahead of its dial (placing.ts): the progress stored, its connection, when it was written. */
+export interface Prepared {
+  /** As stored: `prewritten` set. */
+  inflight: InFlight;
+  trunk: Trunk;
+  /** When the write was sent (clock ms): one older than PREPARED_FOR_MS is written again before its dial. */
+  at: number;
+  /** How long that write took (ms, for the figures). */
+  writeMs: number;
+}
+
+/** A contact claimed and checked: the number to call and the attempt's number; its attempt, once written ahead. */
 export interface ReadyContact {
   claim: Claim;
   number: string;
   n: number;
+  prepared?: Prepared;
 }
 
 /** What the claims need of their dialer. */
@@ -71,6 +86,21 @@ export class ClaimsAhead {
     return this.ready.splice(0, count);
   }
 
+  /** The ready contacts whose attempts are not written ahead yet. */
+  unprepared(): ReadyContact[] {
+    return this.ready.filter((r) => !r.prepared);
+  }
+
+  /** Whether `r` is still held here (not taken, handed back or removed). */
+  holds(r: ReadyContact): boolean {
+    return this.ready.includes(r);
+  }
+
+  /** Contacts no longer to dial from here (blocked or lost at the write ahead). */
+  remove(gone: ReadonlySet<ReadyContact>): void {
+    if (gone.size > 0) this.ready = this.ready.filter((r) => !gone.has(r));
+  }
+
   /** Ready contacts taken but not dialed (no connection had room for them): first again at the next tick, still claimed. */
   putBack(contacts: ReadyContact[]): void {
     this.ready.unshift(...contacts);
@@ -79,7 +109,7 @@ export class ClaimsAhead {
   /**
    * Claims up to `count` due contacts at `now` (one store call), checks
    * each and keeps those to dial. The blocklist is not checked here but in
-   * the write before the dial (the dialer's place()).
+   * the write of their attempts (placing.ts).
    */
   async fill(count: number, now: number): Promise<void> {
     if (count < 1) return;
@@ -114,8 +144,8 @@ export class ClaimsAhead {
   }
 
   /**
-   * A ready contact whose number a blocklist entry blocked at the dial (the
-   * store checks it in the write that stores the attempts): the attempt is
+   * A ready contact whose number a blocklist entry blocked (the store checks
+   * it in the write that stores the attempts, ahead or before the dial): the attempt is
    * recorded as blocked, and the result policy says what follows.
    */
   blocked(r: ReadyContact, block: BlockEntry, now: number): void {
@@ -125,7 +155,11 @@ export class ClaimsAhead {
     this.write(r.claim, attempt, afterAttempt(r.claim.contact, end, this.ctx.settings(), this.ctx.days()));
   }
 
-  /** Every ready contact goes back to the queue, due now, as it was (the dialer stops dialing for now). */
+  /**
+   * Every ready contact goes back to the queue, due now, as it was claimed
+   * (the dialer stops dialing for now): an attempt written ahead is dropped
+   * with its channel id, never dialed, and the contact's attempts are as they were.
+   */
   handBack(): Promise<void> {
     const now = this.ctx.clock.now();
     const back = this.ready.splice(0);

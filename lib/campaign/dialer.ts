@@ -16,14 +16,16 @@
  * (task-end.ts), which connection of its trunk group carries each call
  * (trunks.ts) and what its status shows (dialer-status.ts).
  *
- * A tick stores its batch of attempts in one write and sends the originate
- * requests together when the write is answered; then it claims and checks
- * the next tick's contacts (and, alone on the task, takes their calls from
- * the pace), so the next tick only writes and dials.
+ * A tick sends its originate requests together, their attempts written
+ * ahead at the tick before, and marks them dialed; then it claims and
+ * checks the next tick's contacts, writes their attempts (placing.ts) and,
+ * alone on the task, takes their calls from the pace: the next tick only dials.
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
- * is sent, under a lease that the dialer renews while the call lasts. After
+ * is sent, under a lease that the dialer renews while the call lasts; one
+ * written ahead and not marked dialed whose channel Asterisk does not know
+ * was not dialed and goes back to the queue (placing.ts). After
  * a crash, the restarted dialer (same worker id) takes its leases back, or
  * another one finds the contacts when their leases expire, and resolves each
  * attempt that was in flight by asking Asterisk for its channel: still up,
@@ -31,23 +33,15 @@
  * the attempt is recorded as lost and the result policy decides (resume.ts).
  * An attempt is never dialed twice: a new attempt gets a new number and id.
  *
- * Faults on Asterisk's side are not the callee's answers: a call lost while
- * it rang (Asterisk restarted, the connection came back without it) or
- * answered and ended by the system before its flow finished is `lost` and
- * retried under the result policy, as after a crash here (causes.ts).
- *
- * Several Node-RED instances may run one task on one store (docs/scaling.md):
- * contacts are claimed under leases, the pace is the task's total (a rate
- * budget in the store), each dialer says it is alive and takes over the
- * leases of one that stopped saying so (dialing-document.ts), and each
- * takes over the task's state changes another instance made within WATCH_MS
- * (other-instances.ts).
+ * Faults on Asterisk's side (a call lost while it rang, or ended by the
+ * system before its flow finished) are `lost`, retried under the result
+ * policy (causes.ts). Several Node-RED instances may run one task on one
+ * store (docs/scaling.md): leases, a shared rate budget, heartbeats and
+ * take-overs (dialing-document.ts, other-instances.ts).
  *
  * The task's counters are derived from the attempts in the store when the
- * dialer starts (after a crash they would lag by the last few seconds) and
- * when the task ends (task-document.ts); in between each is counted once
- * its attempt is written (answered: when the call is answered, moved to
- * failed if a fault then ends it).
+ * dialer starts and when the task ends (task-document.ts); in between each
+ * is counted once its attempt is written (answered: at the answer).
  */
 import { performance } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '../log';
@@ -67,7 +61,7 @@ import { CallsInFlight, type DialerStats } from './in-flight';
 import { Leases } from './leases';
 import { Pacer } from './pacing';
 import { OtherInstances, WATCH_MS } from './other-instances';
-import { Placing } from './placing';
+import { Placing, PREPARED_FOR_MS } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters, type TaskContext } from './task-document';
 import { TaskEnd } from './task-end';
@@ -168,6 +162,7 @@ export class Dialer implements PriorityMember {
       hooks: () => this.hooks,
       callback: () => this.callbackSender,
       task: this.task,
+      store: () => this.store,
       track,
       record,
       flowMissing: () => this.flowGuard.missing(),
@@ -189,7 +184,7 @@ export class Dialer implements PriorityMember {
       record,
       resume: (claim, inflight) => this.track(this.calls.resume(claim, inflight).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`))),
     });
-    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls });
+    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls, track });
     this.flowGuard = new FlowGuard({
       nextFlow: () => this.options.settings.flow,
       flow: () => this.settings.flow,
@@ -487,7 +482,10 @@ export class Dialer implements PriorityMember {
       }
       // The budget gave this tick nothing (the pace is below a call a tick, or another instance took it): alone, the
       // next tick's share is taken now, as after a tick that dialed.
-      if (this.ahead.size > 0) await this.budget.reserve(now, room);
+      if (this.ahead.size > 0) {
+        await this.prepare();
+        await this.budget.reserve(now, room);
+      }
       // Nothing due for any instance: calls the budget holds are not saved up for a burst later.
       if (!this.hasDue) await this.budget.drop(now);
       if (!this.hasDue) await this.end.checkDone();
@@ -495,13 +493,14 @@ export class Dialer implements PriorityMember {
       return this.pacer.tickMs;
     }
     const placed = await this.placing.place(this.ahead.take(count), tickAt);
-    // The next tick's contacts, claimed and checked now (within their lease), so that it only writes and dials.
-    if (this.state === 'running' && !this.closed) {
-      await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
-      await this.budget.reserve(now, this.trunks.room());
-    }
+    // The next tick's contacts, claimed and checked now (within their lease), and their attempts written: the next tick
+    // only dials (placing.ts).
+    const going = (): boolean => this.state === 'running' && !this.closed;
+    if (going()) await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
+    await this.prepare();
+    if (going()) await this.budget.reserve(now, this.trunks.room());
     // Suspended, stopped or closed while they were claimed: they go back.
-    if (this.state !== 'running' || this.closed) await this.ahead.handBack();
+    if (!going()) await this.ahead.handBack();
     this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));
     if (placed === 0 && this.ahead.size === 0) {
       await this.end.checkDone();
@@ -515,6 +514,11 @@ export class Dialer implements PriorityMember {
     if (this.ahead.size >= count) return;
     await this.others.beforeClaim(now);
     await this.ahead.fill(count - this.ahead.size, at);
+  }
+
+  /** The next tick's attempts written ahead, at a pace of ticks shorter than PREPARED_FOR_MS (placing.ts). */
+  private async prepare(): Promise<void> {
+    if (this.state === 'running' && !this.closed && this.pacer.tickMs < PREPARED_FOR_MS) await this.placing.prepare();
   }
 
   /** Not dialing at the next tick: the calls reserved for it lapse and its contacts go back to the queue. */

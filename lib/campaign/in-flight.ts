@@ -18,13 +18,13 @@ import type { Logger } from '../log';
 import type { CampaignSettings, CampaignState } from '../schemas/campaign';
 import { amdParametersOf } from '../schemas/campaign-answered';
 import type { Attempt } from '../schemas/store';
-import type { Claim, NextStep } from '../store/port';
+import type { Claim, NextStep, Store } from '../store/port';
 import { answeredReport, attemptRecord, callbackPayload, stepAfter, type AttemptReport } from './attempt-record';
 import type { CallbackSender } from './callback';
 import { unansweredOutcome } from './causes';
 import type { TaskDocument } from './task-document';
 import type { DialerHooks, DialerOptions } from './dialer-port';
-import type { Days, InFlight } from './policy';
+import type { ContactProgress, Days, InFlight } from './policy';
 import { recordCall, recordingOfResumedCall, type RecordingStart } from './recording';
 import { fateOf } from './resume';
 import { detectMachine } from '../media/detect';
@@ -49,6 +49,7 @@ export interface InFlightContext {
   hooks(): DialerHooks;
   callback(): CallbackSender | undefined;
   task: TaskDocument;
+  store(): Store;
   track(p: Promise<void>): void;
   /** Writes an attempt and what follows (the dialer counts and reports a final result). */
   record(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean>;
@@ -82,10 +83,14 @@ export interface DialerStats {
   originates: number;
   /**
    * Each tick that dialed: when it started (performance.now()), how many
-   * calls it placed, the ms from its start to the answer of the write
-   * before the dial, and the CPU ms (this process) of sending its requests.
+   * calls it placed, the ms from its start to its first originate request
+   * (what the store writes before the dial took: the rate budget's take
+   * with other instances alive, the attempts not written ahead), how many
+   * of its calls had their attempts written at the tick (not ahead), the ms
+   * the write ahead of the others took at the tick before (placing.ts), and
+   * the CPU ms (this process) of sending its requests.
    */
-  ticks: { at: number; placed: number; writtenMs: number; sendCpuMs: number }[];
+  ticks: { at: number; placed: number; writtenMs: number; writtenAtTick: number; prewriteMs?: number; sendCpuMs: number }[];
 }
 
 export class CallsInFlight {
@@ -200,7 +205,14 @@ export class CallsInFlight {
     else this.live.set(inflight.channelId, live);
     trunk.calls.claim(inflight.channelId);
     // Asked of the connection that placed it, and of no other: a contact's attempt never goes to two connections.
-    const fate = await fateOf(trunk.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000);
+    // Written ahead and not marked dialed: once Asterisk says it has the channel, it was dialed; marked so, so that a
+    // crash meanwhile does not take it for not dialed.
+    const ringing = inflight.prewritten ? () => this.ctx.track(this.markDialed(live)) : undefined;
+    const fate = await fateOf(trunk.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000, ringing);
+    if (live.inflight.prewritten && fate.kind !== 'unknown') {
+      if (fate.kind === 'ended' && fate.absent) return this.notDialed(live);
+      await this.markDialed(live);
+    }
     if (fate.kind === 'unknown') {
       // Asterisk cannot say now: ask again shortly (the lease is renewed meanwhile, as for any call in flight).
       if (tries === 1) this.ctx.log().warn(`campaign ${settings.name}: cannot tell what became of call ${inflight.channelId} yet: ${fate.error.message}`);
@@ -213,6 +225,38 @@ export class CallsInFlight {
       return;
     }
     await this.finishAttempt(live, fate.end);
+  }
+
+  /**
+   * An attempt written ahead of its dial and not marked dialed, whose channel
+   * Asterisk does not know: it was not dialed (the process stopped between
+   * the write and the dial). The contact goes back to the queue, due now,
+   * its progress as before the attempt: no attempt is counted, and its next
+   * one has the same number. (A call dialed in the milliseconds before the
+   * mark that failed at once and is gone reads the same: it is dialed again
+   * under the same attempt number, see docs/campaigns.md.)
+   */
+  private async notDialed(live: Live): Promise<void> {
+    const { claim, inflight } = live;
+    const { inflight: _written, ...progress } = claim.contact.progress as ContactProgress;
+    this.ctx.log().info(`campaign ${this.ctx.settings().name}: attempt ${inflight.n} to ${inflight.number} was written ahead but not dialed; the customer is due again`);
+    live.settled = true;
+    try {
+      await this.ctx.record(claim, null, { state: 'due', dueAt: this.ctx.options.clock.now(), progress });
+    } finally {
+      this.remove(live);
+    }
+  }
+
+  /** A call written ahead that Asterisk has: it was dialed, and the store says so (the flag dropped). */
+  private async markDialed(live: Live): Promise<void> {
+    const { prewritten: _ahead, ...inflight } = live.inflight;
+    live.inflight = inflight;
+    try {
+      await this.ctx.store().markProgress(live.claim, { ...live.claim.contact.progress, inflight });
+    } catch (err) {
+      this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking call ${inflight.channelId} dialed failed: ${(err as Error).message}`);
+    }
   }
 
   private answered(live: Live, channel: Channel, resumed: boolean): void {

@@ -49,7 +49,10 @@ export class Leases {
     const claims = [...ctx.calls.claims(), ...ctx.ahead.claims()];
     if (claims.length === 0) return;
     const held = new Set(await ctx.store().renewLeases(ctx.campaignId, claims.map((c) => c.token), now + LEASE_MS));
-    for (const c of claims) if (!held.has(c.token)) ctx.log().warn(`campaign ${ctx.name()}: lost the lease of customer ${c.contact.customerId}${(c.contact.progress as ContactProgress).inflight ? ' during its call' : ''}`);
+    // A claim whose outcome was written (or that was handed back) during the renewal released its lease itself: only
+    // one still held here was lost to another dialer.
+    const still = new Set([...ctx.calls.claims(), ...ctx.ahead.claims()]);
+    for (const c of claims) if (!held.has(c.token) && still.has(c)) ctx.log().warn(`campaign ${ctx.name()}: lost the lease of customer ${c.contact.customerId}${(c.contact.progress as ContactProgress).inflight ? ' during its call' : ''}`);
   }
 
   /** The attempts this worker had in flight (a restart): taken back and resolved with Asterisk once it is reachable. */

@@ -1,10 +1,24 @@
 /**
- * How a tick's contacts are dialed: their attempts (number, attempt, a new
- * channel id, the next caller number in rotation) are stored in one write,
- * with the blocklist checked in it, and the originate requests go out
- * together in the turn its answer comes. Stored before the originate so
- * that after a crash each attempt is resolved with Asterisk, never dialed
- * again.
+ * How a tick's contacts are dialed. Their attempts (number, attempt, a new
+ * channel id, the connection and the next caller number in rotation) are
+ * written ahead, at the tick before, in one write with the blocklist
+ * checked in it, flagged `prewritten` (prepare()); the tick that allows
+ * them sends their originate requests together with no store write before
+ * them (place()), and a write sent right after the requests (in the next
+ * turn of the event loop) marks them dialed (the flag dropped); nothing waits for it.
+ *
+ * Crash safety: every attempt is in the store before its originate request.
+ * After a crash, a `prewritten` attempt whose channel Asterisk does not know
+ * was not dialed: the contact goes back to the queue, its attempt number
+ * unchanged (in-flight.ts's resume()); one Asterisk knows is resumed as any
+ * call in flight. (A crash in the milliseconds between the requests and the
+ * mark's commit leaves dialed calls unmarked: one whose channel is gone by
+ * the restart is taken for not dialed, see docs/campaigns.md, "Crash
+ * safety".) A contact whose attempt was written ahead too long ago
+ * (PREPARED_FOR_MS: a tick that came late, a process that stalled, a slow
+ * pace), or whose connection has no free channel at the dial, is written
+ * again before its dial, as a tick's first contacts are (no write ahead yet):
+ * that write checks the lease and the blocklist again.
  *
  * Apart from dialer.ts because it is what one tick does with the contacts
  * it was given, not when ticks come or whom they claim (dialer.ts,
@@ -16,12 +30,22 @@ import { performance } from 'node:perf_hooks';
 import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
 import type { CampaignSettings } from '../schemas/campaign';
-import type { ProgressMarked, Store } from '../store/port';
+import type { ProgressMark, Store } from '../store/port';
 import type { ClaimsAhead, ReadyContact } from './claims-ahead';
 import type { Clock } from './clock';
 import type { CallsInFlight } from './in-flight';
 import type { InFlight } from './policy';
-import type { TrunkGroup } from './trunks';
+import type { Trunk, TrunkGroup } from './trunks';
+
+/**
+ * The oldest an attempt written ahead may be when its tick dials it without
+ * writing again (clock ms). Another instance takes this dialer's leases over
+ * only after DEAD_MS (20 s) without its heartbeat (every 5 s): a write ahead
+ * younger than 5 s was made under a lease nobody can have taken over yet,
+ * with 10 s to spare for hosts' clocks. Paces of a tick this long or more
+ * write before the dial, as before.
+ */
+export const PREPARED_FOR_MS = 5_000;
 
 export interface PlacingContext {
   clock: Clock;
@@ -32,14 +56,144 @@ export interface PlacingContext {
   trunks: TrunkGroup;
   ahead: ClaimsAhead;
   calls: CallsInFlight;
+  track(p: Promise<void>): void;
+}
+
+/** One tick's figures for the benchmarks (in-flight.ts's DialerStats). */
+interface TickFigures {
+  placed: number;
+  writtenMs: number;
+  writtenAtTick: number;
+  prewriteMs?: number;
+  sendCpuMs: number;
 }
 
 export class Placing {
   constructor(private readonly ctx: PlacingContext) {}
 
-  /** Dials the tick's contacts (`tickAt`: when the tick started, performance.now()). Returns how many were placed. */
+  /**
+   * Dials the tick's contacts (`tickAt`: when the tick started,
+   * performance.now()): those written ahead at once, the others after one
+   * write. Returns how many were placed.
+   */
   async place(ready: ReadyContact[], tickAt: number): Promise<number> {
     if (ready.length === 0) return 0;
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const free = new Map<Trunk, number>();
+    const direct: ReadyContact[] = [];
+    const rest: ReadyContact[] = [];
+    for (const r of ready) {
+      const p = r.prepared;
+      const left = p ? (free.get(p.trunk) ?? ctx.trunks.free(p.trunk)) : 0;
+      if (p && now - p.at <= PREPARED_FOR_MS && left > 0) {
+        free.set(p.trunk, left - 1);
+        direct.push(r);
+      } else {
+        // Written again before its dial (a new channel id and connection): the attempt written ahead was not dialed.
+        delete r.prepared;
+        rest.push(r);
+      }
+    }
+    const figures: TickFigures = { placed: 0, writtenMs: 0, writtenAtTick: 0, sendCpuMs: 0 };
+    // The write that marks them dialed goes to the store before anything else this dialer asks of it.
+    if (direct.length > 0) await this.dialAhead(direct, tickAt, figures);
+    if (rest.length > 0) await this.writeAndDial(rest, tickAt, figures);
+    if (ctx.calls.collectStats && figures.placed > 0) ctx.calls.stats.ticks.push({ at: tickAt, ...figures });
+    return figures.placed;
+  }
+
+  /**
+   * Writes ahead the attempts of the contacts claimed for the next tick, in
+   * one write, their numbers checked against the blocklist. A contact
+   * blocked gets its blocked attempt; one whose lease was lost is dropped.
+   * When the write fails, the next tick writes them before dialing them.
+   */
+  async prepare(): Promise<void> {
+    const { ctx } = this;
+    const todo = ctx.ahead.unprepared();
+    const now = ctx.clock.now();
+    const trunks = todo.length > 0 ? ctx.trunks.assign(todo.length) : [];
+    // Contacts the connections have no room for now are written before their dial, at the tick.
+    const ahead = todo.slice(0, trunks.length).map((r, i) => {
+      const trunk = trunks[i] as Trunk;
+      return { r, trunk, inflight: { ...this.attemptOf(r, trunk, now), prewritten: true as const } };
+    });
+    if (ahead.length === 0) return;
+    const settings = ctx.settings();
+    const groups = settings.blocklistGroups;
+    const sentAt = performance.now();
+    let stored;
+    try {
+      stored = await ctx.store().markProgressBatch(
+        ahead.map(({ r, inflight }) => ({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight }, number: inflight.number })),
+        groups.length > 0 ? { groups, at: now } : undefined,
+      );
+    } catch (err) {
+      ctx.log().warn(`campaign ${settings.name}: writing ${ahead.length} attempt(s) ahead of their dial failed, they are written right before it: ${(err as Error).message}`);
+      return;
+    }
+    const writeMs = performance.now() - sentAt;
+    const gone = new Set<ReadyContact>();
+    ahead.forEach(({ r, trunk, inflight }, i) => {
+      const result = stored[i];
+      if (result?.saved) {
+        r.prepared = { inflight, trunk, at: now, writeMs };
+        return;
+      }
+      gone.add(r);
+      if (result?.blocked) ctx.ahead.blocked(r, result.blocked, now);
+      else if (ctx.ahead.holds(r)) ctx.log().warn(`campaign ${settings.name}: the lease of customer ${r.claim.contact.customerId} was lost before its attempt was written; another dialer has it`);
+    });
+    ctx.ahead.remove(gone);
+  }
+
+  /**
+   * Sends the originate requests of contacts whose attempts were written
+   * ahead, then the write that marks them dialed, in the next turn of the
+   * event loop: the requests go out on their sockets first (the write's
+   * checks and its hand-over to the store's thread would hold them back).
+   * Resolves once that write is sent, not answered: nobody waits for it.
+   */
+  private async dialAhead(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
+    const { ctx } = this;
+    const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
+    if (cpu) figures.writtenMs = performance.now() - tickAt;
+    const now = ctx.clock.now();
+    const marks: ProgressMark[] = [];
+    for (const r of ready) {
+      const { prewritten: _ahead, ...written } = (r.prepared as NonNullable<ReadyContact['prepared']>).inflight;
+      // Its attempt started now, at the dial (the mark writes so).
+      const inflight: InFlight = { ...written, startedAt: now };
+      ctx.calls.place(r.claim, inflight, tickAt);
+      marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
+    }
+    figures.placed += ready.length;
+    if (cpu) {
+      const used = process.cpuUsage(cpu);
+      figures.sendCpuMs += (used.user + used.system) / 1000;
+      figures.prewriteMs = Math.max(...ready.map((r) => r.prepared?.writeMs ?? 0));
+    }
+    const turn = new Promise<void>((resolve) => setImmediate(resolve));
+    ctx.track(turn.then(() => this.markDialed(marks)));
+    await turn;
+  }
+
+  /**
+   * Marks calls dialed (their attempts written ahead). One whose outcome was
+   * written first is not marked (its lease is released). When the write
+   * fails, they stay `prewritten` in the store until their outcome is written.
+   */
+  private async markDialed(marks: ProgressMark[]): Promise<void> {
+    try {
+      await this.ctx.store().markProgressBatch(marks);
+    } catch (err) {
+      this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking ${marks.length} call(s) dialed failed; until their outcome is written they read as not dialed after a crash: ${(err as Error).message}`);
+    }
+  }
+
+  /** The contacts not written ahead: their attempts stored in one write (the blocklist checked in it), then dialed. */
+  private async writeAndDial(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
     const { ctx } = this;
     const settings = ctx.settings();
     const now = ctx.clock.now();
@@ -49,17 +203,13 @@ export class Placing {
       // The connections lost room since the tick counted it: the rest wait for the next tick.
       ctx.ahead.putBack(ready.splice(trunks.length));
     }
-    if (ready.length === 0) return 0;
-    const single = ctx.trunks.trunks.length === 1;
+    if (ready.length === 0) return;
     const attempts = ready.map((r, i) => {
-      const trunk = trunks[i] as (typeof trunks)[number];
-      const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: ctx.trunks.nextCaller(trunk) };
-      // A task of one connection writes attempts as before trunk groups (that connection carries them).
-      if (!single) inflight.connection = trunk.id;
+      const inflight = this.attemptOf(r, trunks[i] as Trunk, now);
       return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
     });
     const groups = settings.blocklistGroups;
-    let stored: ProgressMarked[];
+    let stored;
     try {
       // The blocklist is checked in the same write, right before the dial (an entry added since the import counts).
       stored = await ctx.store().markProgressBatch(
@@ -69,10 +219,9 @@ export class Placing {
     } catch (err) {
       // Nothing dialed; the leases run out and the contacts come back (to this worker after a restart, or anyone).
       ctx.log().warn(`campaign ${settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
-      return 0;
+      return;
     }
-    let placed = 0;
-    const writtenAt = performance.now();
+    if (figures.placed === 0) figures.writtenMs = performance.now() - tickAt;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
     attempts.forEach(({ claim, inflight }, i) => {
       const result = stored[i];
@@ -87,12 +236,21 @@ export class Placing {
       // Dialed even if the task was suspended or the dialer closed while the write was under way: the store says it is
       // in flight, and a call that was never placed would be resolved as lost after a restart.
       ctx.calls.place(claim, inflight, tickAt);
-      placed += 1;
+      figures.placed += 1;
+      figures.writtenAtTick += 1;
     });
-    if (cpu && placed > 0) {
+    if (cpu) {
       const used = process.cpuUsage(cpu);
-      ctx.calls.stats.ticks.push({ at: tickAt, placed, writtenMs: writtenAt - tickAt, sendCpuMs: (used.user + used.system) / 1000 });
+      figures.sendCpuMs += (used.user + used.system) / 1000;
     }
-    return placed;
+  }
+
+  /** A contact's attempt on connection `trunk` at `now`: a new channel id, the connection's next caller number. */
+  private attemptOf(r: ReadyContact, trunk: Trunk, now: number): InFlight {
+    const { trunks } = this.ctx;
+    const inflight: InFlight = { n: r.n, number: r.number, channelId: `${CAMPAIGN_CHANNEL_PREFIX}${randomUUID()}`, startedAt: now, caller: trunks.nextCaller(trunk) };
+    // A task of one connection writes attempts as before trunk groups (that connection carries them).
+    if (trunks.trunks.length > 1) inflight.connection = trunk.id;
+    return inflight;
   }
 }

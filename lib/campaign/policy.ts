@@ -51,6 +51,13 @@ export interface InFlight {
   caller: string;
   /** The connection (callflow-asterisk id) that carries it; absent (written before trunk groups): the task's connection. */
   connection?: string;
+  /**
+   * Written ahead of its dial (at the tick before, placing.ts) and not yet
+   * marked dialed: after a crash, a channel Asterisk does not know means it
+   * was not dialed (the contact goes back to the queue, its attempt not
+   * counted). Absent: dialed, or written right before its dial.
+   */
+  prewritten?: true;
 }
 
 export interface ContactProgress {

@@ -16,8 +16,8 @@ import type { Clock } from './clock';
 export type Fate =
   /** Up: the call goes on in the flow. */
   | { kind: 'answered'; channel: Channel }
-  /** Ended unanswered, or gone: the attempt's outcome. */
-  | { kind: 'ended'; end: AttemptEndKind & { cause?: number } }
+  /** Ended unanswered, or gone: the attempt's outcome; `absent`: Asterisk did not know the channel, nor did an event name it. */
+  | { kind: 'ended'; end: AttemptEndKind & { cause?: number }; absent?: true }
   /** Asterisk could not say (not connected, an error): ask again later. */
   | { kind: 'unknown'; error: Error };
 
@@ -25,9 +25,10 @@ export type Fate =
  * Asks Asterisk what became of channel `channelId`. Listens before asking,
  * so an answer or an end between the question and the answer is not
  * missed. A call still ringing after `ringLeftMs` is hung up as not
- * answered in time (max-response-exceeded).
+ * answered in time (max-response-exceeded). `ringing` hears, before the
+ * wait, that Asterisk has the channel ringing.
  */
-export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' | 'watchChannel'>, clock: Clock, channelId: string, ringLeftMs: number): Promise<Fate> {
+export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' | 'watchChannel'>, clock: Clock, channelId: string, ringLeftMs: number, ringing?: () => void): Promise<Fate> {
   let started: Channel | undefined;
   let destroyed: { cause: number; text: string } | undefined;
   let gone: string | undefined;
@@ -51,6 +52,7 @@ export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' 
   if (!channel || destroyed || gone) {
     off();
     // Destroyed unanswered while we listened: Asterisk said how. Otherwise it went while nobody listened.
+    if (!channel && !destroyed && !gone && !started) return { kind: 'ended', end: { outcome: 'lost', why: 'channel-gone' }, absent: true };
     if (destroyed && !started && channel?.state !== 'Up') return { kind: 'ended', end: { ...unansweredOutcome({ answered: false, cause: destroyed.cause, causeText: destroyed.text }), cause: destroyed.cause } };
     return { kind: 'ended', end: { outcome: 'lost', why: gone ?? 'channel-gone' } };
   }
@@ -59,6 +61,7 @@ export async function fateOf(telephony: Pick<Telephony, 'getChannel' | 'hangup' 
     return { kind: 'answered', channel: started ?? channel };
   }
   // Still ringing: wait for its answer or its end, at most the ring time left.
+  ringing?.();
   return new Promise<Fate>((resolve) => {
     let done = false;
     const finish = (fate: Fate): void => {

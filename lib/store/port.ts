@@ -89,7 +89,10 @@ export interface ContactCounts {
 export interface AttemptTally {
   /** Recorded attempts by outcome (an outcome no attempt has is absent). */
   outcomes: Partial<Record<AttemptOutcome, number>>;
-  /** Attempts in flight: written before their originate (the progress's `inflight`), outcome not recorded yet. */
+  /**
+   * Attempts in flight: written before their originate (the progress's `inflight`), outcome not recorded yet; not
+   * those written ahead and not marked dialed (`inflight.prewritten`: maybe never dialed, lib/campaign/placing.ts).
+   */
   inFlight: number;
   /** Contacts with their final result. */
   done: number;

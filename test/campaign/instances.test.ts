@@ -296,6 +296,12 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     await clock.advance(12_500);
     const byA = pbx.originated.filter((o) => o.view === a.view.index).map((o) => o.channelId);
     assert.ok(byA.length > 0, 'a dialed');
+    // The attempts written ahead of the next ticks' dials (lib/campaign/placing.ts), not dialed: a's among them.
+    const ahead = new Map<string, string>();
+    for (const x of await allContacts(db.store, 'task-1')) {
+      const inflight = (x.progress as { inflight?: { channelId: string; prewritten?: true } }).inflight;
+      if (inflight?.prewritten) ahead.set(x.customerId, inflight.channelId);
+    }
     await a.kill();
     const killedAt = clock.now();
     // Not seen for DEAD_MS, then b's next look: well before a's leases run out.
@@ -319,6 +325,14 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     }
     const ids = pbx.originated.map((o) => o.channelId);
     assert.equal(new Set(ids).size, ids.length, 'no channel dialed twice');
+    // a's attempts written ahead and never dialed (b's and c's were dialed at their next ticks): taken over, those
+    // contacts went back to the queue, no attempt counted.
+    const neverDialed = [...ahead].filter(([, id]) => !ids.includes(id));
+    assert.ok(neverDialed.length > 0, 'a had attempts written ahead when it died');
+    for (const [customerId, id] of neverDialed) {
+      const x = final.find((f) => f.customerId === customerId);
+      assert.ok(x && x.attempts.every((y) => y.callId !== id), `${customerId}: the attempt written ahead is not recorded`);
+    }
     const perAttempt = new Map<string, number>();
     for (const c of final) for (const x of c.attempts) if (x.callId) perAttempt.set(x.callId, (perAttempt.get(x.callId) ?? 0) + 1);
     for (const o of pbx.originated) assert.equal(perAttempt.get(o.channelId), 1, `originate ${o.channelId} is recorded as exactly one attempt`);

@@ -15,7 +15,7 @@ import { AriError } from '../../lib/ari/errors';
 import type { ConnectionStatus, OriginateOutcome, OriginateRequest, RecordingOutcome, TelephonyEvent, TelephonyListener } from '../../lib/ari/port';
 import type { Channel } from '../../lib/ari/types';
 import { CallSession, type CampaignLink } from '../../lib/call/session';
-import type { ManualClock } from '../../lib/campaign/clock';
+import { ManualClock } from '../../lib/campaign/clock';
 import { Coordinator } from '../../lib/campaign/coordinator';
 import { Dialer, type AnsweredCall, type DialerHooks, type DialerStatus, type FinalFailure, type FinishedCustomer } from '../../lib/campaign/dialer';
 import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
@@ -387,4 +387,38 @@ export function makeDialer(options: {
     ...(options.trunks ? { trunks: options.trunks } : {}),
   });
   return { dialer, hooks };
+}
+
+/**
+ * A dialer test's world, new for each test (it registers mocha hooks): an
+ * embedded store, a manual clock from `start` and a fake Asterisk on it. The
+ * dialers made with dialer() are closed after the test. A test may replace
+ * the clock and the Asterisk before it makes its dialers.
+ */
+export interface DialerBench {
+  db: Awaited<ReturnType<typeof tempStore>>;
+  clock: ManualClock;
+  pbx: FakeAsterisk;
+  dialer(settings: CampaignSettings, extra?: Partial<Parameters<typeof makeDialer>[0]>): { dialer: Dialer; hooks: Recorder };
+}
+
+export function dialerBench(start: string): DialerBench {
+  const dialers: Dialer[] = [];
+  const bench = {
+    dialer(settings: CampaignSettings, extra: Partial<Parameters<typeof makeDialer>[0]> = {}) {
+      const made = makeDialer({ settings, store: bench.db.store, view: bench.pbx.view(), clock: bench.clock, ...extra });
+      dialers.push(made.dialer);
+      return made;
+    },
+  } as DialerBench;
+  beforeEach(async function () {
+    bench.db = await tempStore();
+    bench.clock = new ManualClock(start);
+    bench.pbx = new FakeAsterisk(bench.clock);
+  });
+  afterEach(async function () {
+    for (const d of dialers.splice(0)) await d.close(0);
+    await bench.db.cleanup();
+  });
+  return bench;
 }

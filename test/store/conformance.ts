@@ -1037,6 +1037,16 @@ export function storeConformance(name: string, make: () => Promise<StoreHarness>
         // An attempt in flight that is recorded leaves the in-flight count for its outcome.
         assert.equal(await store.recordAttempt(claimOf(3), attempt(1, 'answered'), done(T)), true);
         assert.deepEqual(await store.tallyAttempts(C), { outcomes: { busy: 1, 'no-answer': 1, answered: 2, lost: 1, blocked: 1 }, inFlight: 1, done: 4 });
+        // An attempt written ahead of its dial (lib/campaign/placing.ts) is not in flight until it is marked dialed.
+        const prewritten = { inflight: { n: 1, number: NUMBER, channelId: 'ch-2600', startedAt: T, caller: '', prewritten: true } };
+        assert.deepEqual(await store.markProgressBatch([{ claim: claimOf(2600), progress: prewritten }]), [{ saved: true }]);
+        assert.equal((await store.tallyAttempts(C)).inFlight, 0);
+        assert.deepEqual(await store.markProgressBatch([{ claim: claimOf(2600), progress: inflight('ch-2600') }]), [{ saved: true }]);
+        assert.equal((await store.tallyAttempts(C)).inFlight, 1);
+        // Marked after its outcome released the lease: nothing is written (the outcome stands).
+        assert.equal(await store.recordAttempt(claimOf(2600), attempt(1, 'busy'), { state: 'due', dueAt: T, progress: {} }), true);
+        assert.deepEqual(await store.markProgressBatch([{ claim: claimOf(2600), progress: inflight('ch-2600') }]), [{ saved: false }]);
+        assert.deepEqual((await store.getContact(C, 't2600'))?.progress, {});
         await refused(store.tallyAttempts(''), 'invalid', /campaignId/);
       });
 

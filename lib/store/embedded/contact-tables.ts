@@ -119,7 +119,7 @@ export function prepareContactTables(db: Db) {
       "SELECT json_extract(a.value, '$.outcome') AS outcome, COUNT(*) AS n FROM contacts c, json_each(c.doc, '$.attempts') a WHERE c.campaign = ? AND c.seq > ? AND c.seq <= ? AND c.attempts > 0 GROUP BY outcome",
     ),
     tallyContacts: db.prepare<[string, number, number], { done: number | null; inFlight: number | null }>(
-      "SELECT SUM(state = 3) AS done, SUM(json_extract(doc, '$.progress.inflight') IS NOT NULL) AS inFlight FROM contacts WHERE campaign = ? AND seq > ? AND seq <= ?",
+      "SELECT SUM(state = 3) AS done, SUM(json_extract(doc, '$.progress.inflight') IS NOT NULL AND json_extract(doc, '$.progress.inflight.prewritten') IS NULL) AS inFlight FROM contacts WHERE campaign = ? AND seq > ? AND seq <= ?",
     ),
     countLeases: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM leases WHERE campaign = ?'),
     countWaitingDue: db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM contacts WHERE campaign = ? AND state = 0 AND due_at <= ?'),

@@ -161,7 +161,7 @@ export class MongoContacts {
             { $group: { _id: '$attempts.outcome', n: { $sum: 1 } } },
           ])
           .toArray(),
-        this.contacts.countDocuments({ campaignId, 'progress.inflight': { $exists: true, $ne: null } }),
+        this.contacts.countDocuments({ campaignId, 'progress.inflight': { $exists: true, $ne: null }, 'progress.inflight.prewritten': { $exists: false } }),
         this.contacts.countDocuments({ campaignId, state: 'done' }),
       ]);
       const tally: AttemptTally = { outcomes: {}, inFlight, done };

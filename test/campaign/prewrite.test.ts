@@ -1,0 +1,339 @@
+/**
+ * Attempts written ahead of their dial (lib/campaign/placing.ts), on a
+ * manual clock against the fake Asterisk and a real embedded store: what a
+ * tick asks of the store and of Asterisk, in order; the crash windows (after the write ahead and before the dial; between the
+ * dial and its mark), a suspend with attempts written ahead, the blocklist
+ * rule (checked at the write ahead, one tick before the dial), the task's
+ * end between the write and the dial, and a tick that comes too late to
+ * trust its write ahead.
+ */
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../lib/campaign/clock';
+import type { Dialer } from '../../lib/campaign/dialer';
+import { PREPARED_FOR_MS } from '../../lib/campaign/placing';
+import { rankOf } from '../../lib/campaign/order';
+import type { InFlight } from '../../lib/campaign/policy';
+import type { CampaignSettings } from '../../lib/schemas/campaign';
+import type { ContactInput } from '../../lib/schemas/store';
+import type { ProgressMark, Store, StoredContact } from '../../lib/store/port';
+import { FakeAsterisk, dialerBench, makeDialer, settingsWith } from './support';
+import { MemoryLogger } from '../support/telephony';
+import { allContacts } from '../support/campaign-runtime';
+
+const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
+
+function numberOf(i: number): string {
+  return `+86138${String(i).padStart(8, '0')}`;
+}
+
+function customers(settings: CampaignSettings, n: number): ContactInput[] {
+  return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
+}
+
+function inflightOf(c: StoredContact): InFlight | undefined {
+  return (c.progress as { inflight?: InFlight }).inflight;
+}
+
+/** The store as a process sees it: once dead (killed, or `when` a call says so), every call fails and nothing is written. */
+function killable(store: Store, when?: (key: string, args: unknown[]) => boolean): { store: Store; kill(): void } {
+  let dead = false;
+  const proxy = new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (!dead && when?.(String(key), args)) dead = true;
+        return dead ? Promise.reject(new Error('the process is dead')) : (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, kill: () => (dead = true) };
+}
+
+/** A manual clock whose time can jump without running the timers due meanwhile: a process that stalled. */
+class StallingClock extends ManualClock {
+  private stalled = 0;
+  override now(): number {
+    return super.now() + this.stalled;
+  }
+  stall(ms: number): void {
+    this.stalled += ms;
+  }
+}
+
+describe('campaign attempts written ahead of their dial (manual bench.clock, fake Asterisk)', function () {
+  const bench = dialerBench(MONDAY_8AM_SHANGHAI);
+
+  /** A running task of `n` customers (c0, c1, ... in order), its dialer started. */
+  async function running(settings: CampaignSettings, n: number, extra: Partial<Parameters<typeof makeDialer>[0]> = {}): Promise<Dialer> {
+    await bench.db.store.importContacts('task-1', customers(settings, n), bench.clock.now());
+    const { dialer: d } = bench.dialer(settings, extra);
+    await d.start();
+    await d.operate('start');
+    return d;
+  }
+
+  it("sends a tick's originate requests together with no store call before them, its contacts claimed, checked and their attempts written at the tick before", async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 50, blocklistGroups: ['dnc'], maxResponseSec: 60 });
+    // Calls ring for 30 s: no outcome is written while the ticks below run.
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+    await bench.db.store.importContacts('task-1', customers(settings, 300), bench.clock.now());
+    // What the dialer asks of the store and of Asterisk, in order, with the time.
+    const log: { at: number; what: string; args?: unknown[] }[] = [];
+    const store = new Proxy(bench.db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          log.push({ at: bench.clock.now(), what: String(key), args });
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const view = bench.pbx.view();
+    const originate = view.originate.bind(view);
+    view.originate = (request) => {
+      log.push({ at: bench.clock.now(), what: 'originate' });
+      return originate(request);
+    };
+    const { dialer: d } = bench.dialer(settings, { store, view });
+    await d.start();
+    await d.operate('start');
+    const t0 = bench.clock.now();
+    await bench.clock.advance(3500);
+    const channelsAt = new Map<number, string[]>();
+    for (const tick of [1000, 2000, 3000]) {
+      const entries = log.filter((e) => e.at === t0 + tick);
+      const at = entries.map((e) => e.what);
+      const first = at.indexOf('originate');
+      const last = at.lastIndexOf('originate');
+      assert.ok(first >= 0, `tick ${tick} dials`);
+      assert.deepEqual(at.slice(0, first), [], `tick ${tick}: no store call between the tick and its first originate request`);
+      assert.deepEqual(at.slice(first, last + 1), Array(50).fill('originate'), `tick ${tick}: 50 originate requests, no store call between them`);
+      const after = entries.slice(last + 1);
+      assert.deepEqual(
+        after.map((e) => e.what).filter((w) => w === 'claimDue' || w === 'markProgressBatch' || w === 'findBlock'),
+        ['markProgressBatch', 'claimDue', 'markProgressBatch'],
+        `tick ${tick}: after the dial, the write that marks its calls dialed, the next tick's contacts in one claim, then one write of their attempts (the blocklist in it, not one number at a time)`,
+      );
+      type Mark = { progress: { inflight: { channelId: string; prewritten?: true } }; number?: string };
+      const [marking, second] = after.filter((e) => e.what === 'markProgressBatch').map((e) => e.args ?? []) as [[Mark[]], [Mark[], unknown]];
+      const dialedNow = bench.pbx.originated.filter((o) => o.at === t0 + tick).map((o) => o.channelId);
+      assert.deepEqual(marking[0].map((m) => m.progress.inflight.channelId), dialedNow, `tick ${tick}: its calls marked dialed`);
+      assert.ok(marking[0].every((m) => m.progress.inflight.prewritten === undefined && m.number === undefined));
+      const [ahead, blocklist] = second;
+      assert.equal(ahead.length, 50);
+      assert.ok(ahead.every((m) => m.progress.inflight.prewritten === true && typeof m.number === 'string'), `tick ${tick}: the next tick's attempts written ahead`);
+      assert.ok(blocklist, 'with the blocklist check');
+      channelsAt.set(tick, ahead.map((m) => m.progress.inflight.channelId));
+      const before = channelsAt.get(tick - 1000);
+      if (before) assert.deepEqual(dialedNow, before, `tick ${tick} dials the channels written ahead at the tick before`);
+    }
+    assert.equal(bench.pbx.originated.length, 200);
+    // What the counters derive from the store: the calls dialed are in flight, the attempts written ahead are not.
+    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 200);
+  });
+
+  it('a crash after the write ahead and before the dial: the restarted dialer puts those contacts back in the queue, counts no attempt, and dials them under the same attempt number', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 5, maxResponseSec: 30 });
+    // The calls dialed are still up when the process restarts: they resume.
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 2000, talkMs: 60_000 });
+    await bench.db.store.importContacts('task-1', customers(settings, 10), bench.clock.now());
+    const first = bench.pbx.view();
+    const process1 = killable(bench.db.store);
+    const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock });
+    await a.dialer.start();
+    await a.dialer.operate('start');
+    await bench.clock.advance(500);
+    assert.equal(bench.pbx.originated.length, 5, 'the first tick dialed 5');
+    const ahead = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
+    assert.equal(ahead.length, 5, "the next tick's attempts are written ahead");
+    const aheadIds = ahead.map((c) => inflightOf(c)?.channelId ?? '');
+    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 5, 'only the calls dialed are in flight');
+    // The process dies before its next tick: nothing more reaches the store or Asterisk.
+    first.kill();
+    process1.kill();
+    a.dialer.close(0).catch(() => undefined);
+    await bench.clock.advance(5000);
+    const log = new MemoryLogger();
+    const b = bench.dialer(settings, { view: bench.pbx.view(), log });
+    await b.dialer.start();
+    await bench.clock.advance(10 * 60_000);
+    const stored = await allContacts(bench.db.store, 'task-1');
+    for (const c of stored) {
+      assert.equal(c.state, 'done', `${c.customerId} is final`);
+      assert.deepEqual(
+        c.attempts.map((x) => [x.n, x.outcome]),
+        [[1, 'answered']],
+        `${c.customerId}: one attempt, answered (${JSON.stringify(c.attempts)})`,
+      );
+    }
+    for (const c of ahead) {
+      const callId = stored.find((s) => s.customerId === c.customerId)?.attempts[0]?.callId;
+      assert.ok(callId && !aheadIds.includes(callId), `${c.customerId} was dialed on a new channel`);
+    }
+    const ids = bench.pbx.originated.map((o) => o.channelId);
+    assert.equal(ids.length, 10, 'each customer dialed once');
+    assert.ok(aheadIds.every((id) => !ids.includes(id)), 'no channel written ahead by the dead process was dialed');
+    assert.equal(b.dialer.status().counters.dialed, 10, 'the attempts written ahead were not counted as dialed');
+    assert.equal(log.lines.filter((l) => l.includes('written ahead but not dialed')).length, 5, 'the log says so for each');
+  });
+
+  it('a crash between the dial and its mark: a channel Asterisk knows is resumed; one that failed at once and is gone is dialed again under the same attempt number', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
+    for (let i = 0; i < 8; i += 1) {
+      // Up when the process restarts (the fake Asterisk tells an answer only to the connection that placed the call).
+      if (i % 2 === 0) bench.pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
+      else bench.pbx.setNumber(numberOf(i), [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
+    }
+    await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
+    const first = bench.pbx.view();
+    // The process dies at the write that marks the second tick's calls dialed (entries without a number are marks).
+    const process1 = killable(bench.db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
+    const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock });
+    await a.dialer.start();
+    await a.dialer.operate('start');
+    await bench.clock.advance(1500);
+    first.kill();
+    a.dialer.close(0).catch(() => undefined);
+    const second = bench.pbx.originated.filter((o) => o.at === bench.clock.now() - 500);
+    assert.equal(second.length, 4, 'the second tick dialed its 4 written ahead');
+    const unmarked = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
+    assert.deepEqual(
+      unmarked.map((c) => inflightOf(c)?.channelId).sort(),
+      second.map((o) => o.channelId).sort(),
+      'they are still written as not yet dialed',
+    );
+    await bench.clock.advance(5000);
+    const b = bench.dialer(settings, { view: bench.pbx.view() });
+    await b.dialer.start();
+    await bench.clock.advance(1000);
+    // The calls resumed are marked dialed now: a second crash cannot take them for not dialed.
+    const resumed = (await allContacts(bench.db.store, 'task-1')).filter((c) => c.customerId === 'c4' || c.customerId === 'c6');
+    assert.deepEqual(
+      resumed.map((c) => [inflightOf(c)?.channelId, inflightOf(c)?.prewritten]),
+      ['c4', 'c6'].map((id) => [unmarked.find((u) => u.customerId === id) && inflightOf(unmarked.find((u) => u.customerId === id) as StoredContact)?.channelId, undefined]),
+    );
+    await bench.clock.advance(10 * 60_000);
+    const stored = await allContacts(bench.db.store, 'task-1');
+    for (const c of unmarked) {
+      const i = Number(c.customerId.slice(1));
+      const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
+      const dialed = bench.pbx.originated.filter((o) => o.number === numberOf(i)).map((o) => o.channelId);
+      assert.equal(final.state, 'done');
+      if (i % 2 === 0) {
+        assert.equal(dialed.length, 1, `${c.customerId}: known to Asterisk at the restart, resumed, not dialed again`);
+        assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome, x.callId]), [[1, 'answered', dialed[0]]]);
+      } else {
+        assert.equal(dialed.length, 2, `${c.customerId}: failed at once and gone, so taken for not dialed, and dialed again`);
+        assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome, x.callId]), [[1, 'answered', dialed[1]]], `${c.customerId}: under the same attempt number`);
+      }
+    }
+    assert.ok(b.hooks.answeredCalls.some((x) => x.resumed), 'a call dialed before the crash resumed into the flow');
+    assert.ok(stored.every((c) => c.attempts.every((x) => x.outcome !== 'lost')), 'nothing is recorded as lost');
+  });
+
+  it('a suspend hands the contacts written ahead back to the queue as they were: no attempt, no channel, counted nowhere', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+    const d = await running(settings, 30);
+    await bench.clock.advance(1500);
+    assert.equal(bench.pbx.originated.length, 20);
+    assert.equal((await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten).length, 10);
+    await d.operate('suspend');
+    const stored = await allContacts(bench.db.store, 'task-1');
+    const due = stored.filter((c) => c.state === 'due');
+    assert.equal(due.length, 10);
+    assert.ok(due.every((c) => c.attempts.length === 0 && inflightOf(c) === undefined), 'back as they were claimed');
+    assert.equal(stored.filter((c) => inflightOf(c) && !inflightOf(c)?.prewritten).length, 20, 'the 20 calls dialed are marked dialed');
+    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 20);
+    assert.equal(d.status().counters.dialed, 20);
+    await d.operate('resume');
+    await bench.clock.advance(1500);
+    assert.equal(bench.pbx.originated.length, 30);
+    assert.equal(new Set(bench.pbx.originated.map((o) => o.number)).size, 30, 'no contact dialed twice');
+    assert.ok((await allContacts(bench.db.store, 'task-1')).every((c) => inflightOf(c)?.n === 1), 'each as its first attempt');
+  });
+
+  it('checks the blocklist at the write ahead, one tick before the dial: an entry added after it counts from the next write', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 1, blocklistGroups: ['dnc'] });
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    await running(settings, 3);
+    await bench.clock.advance(500);
+    assert.deepEqual(bench.pbx.originated.map((o) => o.number), [numberOf(0)]);
+    const c1 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c1') as StoredContact;
+    assert.equal(inflightOf(c1)?.prewritten, true, 'c1 is written ahead, its number checked');
+    await bench.db.store.addBlocked([
+      { group: 'dnc', number: numberOf(1) },
+      { group: 'dnc', number: numberOf(2) },
+    ]);
+    await bench.clock.advance(5000);
+    assert.deepEqual(bench.pbx.originated.map((o) => o.number), [numberOf(0), numberOf(1)], 'c1 was checked before the entry: dialed; c2 was not');
+    const c2 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c2') as StoredContact;
+    assert.deepEqual(c2.attempts.map((x) => x.outcome), ['blocked']);
+  });
+
+  it('the end time passing between the write ahead and the dial: those contacts are closed with the task, never dialed, no attempt counted', async function () {
+    // 07:59:58.6 in Shanghai; the task ends at 08:00.
+    bench.clock = new ManualClock(Date.parse(MONDAY_8AM_SHANGHAI) - 1400);
+    bench.pbx = new FakeAsterisk(bench.clock);
+    const settings = settingsWith({ endAt: '2026-11-23T08:00', intervalSec: 1, callsAtATime: 3 });
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 500, talkMs: 500 });
+    const d = await running(settings, 12);
+    await bench.clock.advance(1500);
+    assert.equal(bench.pbx.originated.length, 6, 'two ticks before the end');
+    const ahead = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
+    assert.equal(ahead.length, 3);
+    await bench.clock.advance(60_000);
+    assert.equal(d.state, 'completed');
+    assert.equal(bench.pbx.originated.length, 6, 'nothing dialed after the end');
+    const stored = await allContacts(bench.db.store, 'task-1');
+    for (const c of ahead) {
+      const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
+      assert.equal(final.state, 'done');
+      assert.equal(final.result?.code, 'task-ended');
+      assert.deepEqual(final.attempts, [], `${c.customerId}: no attempt`);
+      assert.equal(inflightOf(final), undefined);
+    }
+    assert.equal(d.status().counters.dialed, 6);
+  });
+
+  it(`writes again before the dial an attempt written ahead more than ${PREPARED_FOR_MS} ms before its tick (a late tick, a stalled process): its lease and the blocklist are checked again`, async function () {
+    const stalling = new StallingClock(MONDAY_8AM_SHANGHAI);
+    bench.clock = stalling;
+    bench.pbx = new FakeAsterisk(bench.clock);
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 2, blocklistGroups: ['dnc'] });
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
+    let aheadIds: (string | undefined)[] = [];
+    let stalled = false;
+    const store = new Proxy(bench.db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const result = await ((value as (...a: unknown[]) => unknown).apply(target, args) as Promise<unknown>);
+          const entries = args[0] as ProgressMark[];
+          if (key === 'markProgressBatch' && !stalled && (entries[0]?.progress.inflight as InFlight | undefined)?.prewritten) {
+            // The first write ahead is stored; then a number is blocked, and the process stalls before its next tick.
+            stalled = true;
+            aheadIds = entries.map((e) => (e.progress.inflight as InFlight).channelId);
+            await target.addBlocked([{ group: 'dnc', number: numberOf(2) }]);
+            stalling.stall(PREPARED_FOR_MS + 1000);
+          }
+          return result;
+        };
+      },
+    }) as Store;
+    await running(settings, 4, { store });
+    await bench.clock.advance(10_000);
+    assert.equal(aheadIds.length, 2, 'c2 and c3 were written ahead');
+    assert.deepEqual(
+      bench.pbx.originated.map((o) => o.number),
+      [numberOf(0), numberOf(1), numberOf(3)],
+      'the number blocked since the write ahead is not dialed: the late tick checked it again',
+    );
+    assert.ok(bench.pbx.originated.every((o) => !aheadIds.includes(o.channelId)), 'c3 was written again, on a new channel, before its dial');
+    const c2 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c2') as StoredContact;
+    assert.deepEqual(c2.attempts.map((x) => x.outcome), ['blocked']);
+  });
+});
