@@ -28,6 +28,23 @@ export function readExamples(root = PACKAGE_ROOT): ExampleFlow[] {
     .map((file) => ({ file, name: file.replace(/\.json$/, ''), nodes: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>[] }));
 }
 
+/** Where the examples expect this Node-RED: their stand-in services (the robot's recogniser and bot) are its http in nodes. */
+const EXAMPLES_NODE_RED = 'http://127.0.0.1:1880/';
+
+/**
+ * The examples for a Node-RED on `port` (`PORT` of `npm start`): every string property naming the examples' own
+ * Node-RED (EXAMPLES_NODE_RED, as the example files do for the default port) names `port` instead, so the robot's
+ * stand-in services are reached and the tabs' instructions are right. The files themselves are not changed.
+ */
+export function examplesAt(examples: ExampleFlow[], port: number): ExampleFlow[] {
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new RangeError(`PORT must be a TCP port (1-65535), got ${String(port)}`);
+  if (port === 1880) return examples;
+  const here = `http://127.0.0.1:${port}/`;
+  const moved = (n: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(n).map(([k, v]) => [k, typeof v === 'string' ? v.split(EXAMPLES_NODE_RED).join(here) : v]));
+  return examples.map((e) => ({ ...e, nodes: e.nodes.map(moved) }));
+}
+
 /** The examples' shared config nodes: their Asterisk connection and their embedded store. */
 export const EXAMPLES_CONNECTION = 'c0ffee0000000001';
 export const EXAMPLES_STORE = 'c0ffee0000000002';

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { DEMO_NUMBERS } from './demo-numbers';
-import { OutputLines, PACKAGE_ROOT, combineExamples, prepareHome, readExamples, startNodeRed, waitForOutput } from './home';
+import { OutputLines, PACKAGE_ROOT, combineExamples, examplesAt, prepareHome, readExamples, startNodeRed, waitForOutput } from './home';
 
 interface Connection {
   id: string;
@@ -33,7 +33,7 @@ async function waitForConnection(editor: string): Promise<Connection | undefined
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 1880);
   const dir = path.join(PACKAGE_ROOT, '.node-red');
-  const examples = readExamples();
+  const examples = examplesAt(readExamples(), port);
   const { settings, added, missing } = prepareHome({ dir, port, flows: combineExamples(examples), examples });
   const lines = new OutputLines();
   lines.on((line) => console.log(line));

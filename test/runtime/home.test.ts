@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EXAMPLES_CONNECTION, EXAMPLES_STORE, combineExamples, prepareHome, readExamples, type ExampleFlow } from '../../lib/playground/home';
+import { EXAMPLES_CONNECTION, EXAMPLES_STORE, combineExamples, examplesAt, prepareHome, readExamples, type ExampleFlow } from '../../lib/playground/home';
 
 type Flow = Record<string, unknown>[];
 
@@ -46,6 +46,19 @@ describe('npm start: the user directory', function () {
     assert.ok(alone);
     assert.equal(combineExamples([alone]).find((n) => n.id === EXAMPLES_CONNECTION)?.recordStore, undefined, 'without the store, no records');
     assert.equal(alone.nodes.find((n) => n.id === EXAMPLES_CONNECTION)?.recordStore, undefined, 'the example file itself is left as it is');
+  });
+
+  it("names the Node-RED of another PORT where the examples name their own (the robot's stand-in services), leaving the files as they are", function () {
+    const robot = examples.find((e) => e.name === 'Intelligent robot');
+    assert.ok(robot);
+    const property = (flows: ExampleFlow[], type: string, key: string): unknown => flows.find((e) => e.name === 'Intelligent robot')?.nodes.find((n) => n.type === type)?.[key];
+    const moved = examplesAt(examples, 18801);
+    assert.equal(property(moved, 'callflow-speech', 'sttBaseUrl'), 'http://127.0.0.1:18801/callflow-demo');
+    assert.equal(property(moved, 'callflow-bot', 'url'), 'http://127.0.0.1:18801/callflow-demo/bot');
+    assert.equal(property(examples, 'callflow-bot', 'url'), 'http://127.0.0.1:1880/callflow-demo/bot', 'the examples read are not changed');
+    assert.equal(examplesAt(examples, 1880), examples);
+    assert.ok(!JSON.stringify(moved.map((e) => e.nodes)).includes('127.0.0.1:1880/'), 'no property names port 1880 any more');
+    assert.throws(() => examplesAt(examples, Number('x')), /PORT must be a TCP port \(1-65535\), got NaN/);
   });
 
   it('adds the examples a directory from an older version never had, keeping the user flows and a copy of the old file', function () {
