@@ -211,6 +211,12 @@ export class VoskStream implements RecognitionStream {
 
   private answered(data: Buffer, isBinary: boolean): void {
     if (this.settled) return;
+    // One answer per message sent, none to the config (asr_server.py): another would be taken for a later message's
+    // (the eof's: a result cut short), and with nothing left awaited no deadline would run.
+    if (this.ahead <= 0) {
+      this.fail(new SpeechError('bad-answer', `${this.connection.shown} answered a message it was not sent (${data.length} bytes)`));
+      return;
+    }
     this.answers += 1;
     const answer = isBinary ? { problem: 'a binary message' } : read(data.toString('utf8'), this.heard);
     if (answer.problem !== undefined) {

@@ -210,6 +210,28 @@ describe('vosk recogniser (stand-in WebSocket server)', function () {
       await assert.rejects(stream.end(), speechError('unavailable', /code 1011/));
     });
 
+    it('answers to nothing sent (two to one message, one to the config): a bad answer, not a result cut short nor a stream left without a deadline', async function () {
+      // vosk-server answers each audio message and the eof once, and the config never (asr_server.py): a server that
+      // sends more would otherwise match the eof's answer to an earlier message, or leave nothing awaited to time.
+      for (const extra of ['twice', 'config'] as const) {
+        server.answer = (m, session) => {
+          if (m.text?.includes('config')) {
+            if (extra === 'config') session.socket.send('{"partial":""}');
+            return undefined;
+          }
+          if (m.text === VOSK_EOF) return '{"text":"the end"}';
+          if (extra === 'twice') session.socket.send('{"text":"early"}');
+          return '{"partial":""}';
+        };
+        const e = events();
+        const stream = recogniser({ timeoutMs: 60_000 }).stream({ ...e.request, rate: 16000 });
+        for (const f of frames(600)) stream.push(f);
+        await e.failed;
+        speechError('bad-answer', /answered a message it was not sent/)(e.failures[0]);
+        await assert.rejects(stream.end(), speechError('bad-answer', /not sent/));
+      }
+    });
+
     it('abort (the call ended): the connection is dropped, end() says cancelled, no failure is told', async function () {
       server.answer = (m) => (m.bytes !== undefined ? '{"partial":"sales"}' : undefined);
       const e = events();
