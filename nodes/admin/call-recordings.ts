@@ -43,11 +43,19 @@ export function recordingPath(campaign: string, customer: string, n: number): st
  */
 export async function recordingLinks(records: readonly CallRecord[]): Promise<Map<string, string>> {
   const links = new Map<string, string>();
+  // Each campaign's store opened (or waited for) once: an unreachable one would hold the listing STORE_WAIT_MS per call.
+  const stores = new Map<string, Promise<Store>>();
   for (const r of records) {
     const campaign = r.campaign ? findCampaign(r.campaign.id) : undefined;
     if (!r.campaign || !campaign) continue;
     try {
-      const store = await campaign.store(STORE_WAIT_MS);
+      let opened = stores.get(campaign.id);
+      if (!opened) {
+        opened = campaign.store(STORE_WAIT_MS);
+        opened.catch(() => undefined);
+        stores.set(campaign.id, opened);
+      }
+      const store = await opened;
       const attempt = (await store.getContact(campaign.id, r.campaign.customerId))?.attempts.find((a) => a.n === r.campaign?.attempt);
       if (attempt?.recording && (attempt.callId === undefined || attempt.callId === r.id)) links.set(r.id, recordingPath(campaign.id, r.campaign.customerId, attempt.n));
     } catch {

@@ -9,7 +9,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { relayRecording } from '../../nodes/admin/call-recordings';
+import type { CallRecord } from '../../lib/schemas/store';
+import { recordingLinks, relayRecording } from '../../nodes/admin/call-recordings';
+import type { CampaignConfigNode } from '../../nodes/campaign/config';
+import { addCampaign, removeCampaign } from '../../nodes/deployed/campaigns';
 import { seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, hasText, helper, useNodeRed, waitForStatus } from '../support/node-red';
@@ -222,5 +225,63 @@ describe('a recording streamed to the editor with a bound (relayRecording)', fun
   it('sends what is not audio/<extension> as bytes (application/octet-stream), never as a page', async function () {
     const got = await relayed(10, { length: true, contentType: 'text/html', max: 100 });
     assert.deepEqual([got.status, got.headers['content-type'], got.headers['x-content-type-options']], [200, 'application/octet-stream', 'nosniff']);
+  });
+});
+
+describe('the recordings linked in a version\'s calls (recordingLinks)', function () {
+  const records = (n: number): CallRecord[] =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `call-${i}`,
+      connection: 'a1',
+      direction: 'outbound' as const,
+      caller: { number: '+861058000000', name: '' },
+      dialed: NUMBER,
+      campaign: { id: 'away', name: 'away', customerId: `c${i}`, attempt: 1, number: NUMBER },
+      startedAt: 0,
+      endedAt: 1,
+      report: {},
+    }));
+
+  it('a campaign whose store cannot be reached is waited for once, not once per call (the calls listed without links)', async function () {
+    let asked = 0;
+    const campaign = {
+      id: 'away',
+      store: (): Promise<never> => {
+        asked++;
+        return Promise.reject(new Error('the store is not available'));
+      },
+    } as unknown as CampaignConfigNode;
+    addCampaign(campaign);
+    try {
+      const links = await recordingLinks(records(20));
+      assert.equal(links.size, 0);
+      assert.equal(asked, 1, 'each wait for an unreachable store holds the listing up to its wait: one, not one per call');
+    } finally {
+      removeCampaign(campaign);
+    }
+  });
+
+  it('a campaign whose store answers: each call linked from its own attempt, the store opened once', async function () {
+    let opened = 0;
+    const store = {
+      getContact: (_campaign: string, customerId: string) =>
+        Promise.resolve({ attempts: customerId === 'c1' ? [] : [{ n: 1, recording: `rec-${customerId}` }] }),
+    };
+    const campaign = {
+      id: 'away',
+      store: () => {
+        opened++;
+        return Promise.resolve(store);
+      },
+    } as unknown as CampaignConfigNode;
+    addCampaign(campaign);
+    try {
+      const links = await recordingLinks(records(3));
+      assert.deepEqual([...links.keys()], ['call-0', 'call-2']);
+      assert.equal(links.get('call-2'), 'callflow/campaigns/away/attempts/c2/1/recording');
+      assert.equal(opened, 1);
+    } finally {
+      removeCampaign(campaign);
+    }
   });
 });
