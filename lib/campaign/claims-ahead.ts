@@ -101,6 +101,11 @@ export class ClaimsAhead {
     if (gone.size > 0) this.ready = this.ready.filter((r) => !gone.has(r));
   }
 
+  /** Contacts whose leases another dialer took (leases.ts renew): no longer held here, never dialed from here. */
+  lose(claims: ReadonlySet<Claim>): void {
+    if (claims.size > 0) this.ready = this.ready.filter((r) => !claims.has(r.claim));
+  }
+
   /** Ready contacts taken but not dialed (no connection had room for them): first again at the next tick, still claimed. */
   putBack(contacts: ReadyContact[]): void {
     this.ready.unshift(...contacts);

@@ -52,7 +52,15 @@ export class Leases {
     // A claim whose outcome was written (or that was handed back) during the renewal released its lease itself: only
     // one still held here was lost to another dialer.
     const still = new Set([...ctx.calls.claims(), ...ctx.ahead.claims()]);
-    for (const c of claims) if (!held.has(c.token) && still.has(c)) ctx.log().warn(`campaign ${ctx.name()}: lost the lease of customer ${c.contact.customerId}${(c.contact.progress as ContactProgress).inflight ? ' during its call' : ''}`);
+    const lost = new Set<Claim>();
+    for (const c of claims) {
+      if (held.has(c.token) || !still.has(c)) continue;
+      lost.add(c);
+      ctx.log().warn(`campaign ${ctx.name()}: lost the lease of customer ${c.contact.customerId}${(c.contact.progress as ContactProgress).inflight ? ' during its call' : ''}`);
+    }
+    // A contact claimed for the next tick is another dialer's now: not dialed from here (its attempt may be written
+    // ahead, and the tick dials those with no store write before: placing.ts).
+    ctx.ahead.lose(lost);
   }
 
   /** The attempts this worker had in flight (a restart): taken back and resolved with Asterisk once it is reachable. */

@@ -4,14 +4,13 @@
  * claim's own outcome write released while the renewal was under way is not.
  */
 import assert from 'node:assert/strict';
-import { LEASE_MS } from '../../lib/campaign/claims-ahead';
-import type { ClaimsAhead } from '../../lib/campaign/claims-ahead';
+import { ClaimsAhead, LEASE_MS } from '../../lib/campaign/claims-ahead';
 import { ManualClock } from '../../lib/campaign/clock';
 import type { CallsInFlight } from '../../lib/campaign/in-flight';
 import { Leases } from '../../lib/campaign/leases';
 import type { Claim, Store } from '../../lib/store/port';
 import { MemoryLogger } from '../support/telephony';
-import { tempStore } from './support';
+import { settingsWith, tempStore } from './support';
 
 describe('campaign leases: renewal', function () {
   let db: Awaited<ReturnType<typeof tempStore>>;
@@ -52,12 +51,49 @@ describe('campaign leases: renewal', function () {
     }) as Store;
     const log = new MemoryLogger();
     const calls = { claims: () => [...held] } as unknown as CallsInFlight;
-    const ahead = { claims: () => [] } as unknown as ClaimsAhead;
+    const ahead = { claims: () => [], lose: () => undefined } as unknown as ClaimsAhead;
     const leases = new Leases({ campaignId: 'task-1', clock, store: () => store, log: () => log, name: () => 'test task', worker: 'w1', calls, ahead, closed: () => false, whenConnected: () => undefined, track: () => undefined });
     await leases.renew(T + 20_000);
     const warned = log.lines.filter((l) => l.startsWith('warn'));
     assert.equal(warned.length, 1, warned.join('\n'));
     assert.match(warned[0] ?? '', /lost the lease of customer b/);
     assert.ok(held.has(c), 'c is still held');
+  });
+  it('a contact claimed for the next tick whose lease another dialer took is no longer held here: the next tick does not dial it', async function () {
+    // Its attempt may be written ahead already (placing.ts): the tick that allows it would dial it with no store write
+    // before, under the other dialer's lease.
+    const clock = new ManualClock('2026-11-23T00:00:00Z');
+    const T = clock.now();
+    await db.store.importContacts('task-1', ['a', 'b'].map((id, i) => ({ customerId: id, numbers: [{ number: `+8613800000${i}00` }], rank: String(i) })), T);
+    const log = new MemoryLogger();
+    const settings = settingsWith({});
+    const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
+    const ahead = new ClaimsAhead({
+      campaignId: 'task-1',
+      worker: 'w1',
+      clock,
+      store: () => db.store,
+      settings: () => settings,
+      days: () => ({ dayOf: day, nextDayStart: (t) => Date.parse(`${day(t)}T00:00:00Z`) + 86_400_000, daysBetween: (a, b) => (Date.parse(b) - Date.parse(a)) / 86_400_000 }),
+      log: () => log,
+      track: () => undefined,
+      record: () => Promise.resolve(true),
+      resume: () => undefined,
+    });
+    await ahead.fill(2, T);
+    assert.equal(ahead.size, 2);
+    const [a] = ahead.claims() as [Claim];
+    // a's lease ran out (its expiry put it back in the queue) and another dialer claimed it.
+    await db.store.recordAttempt(a, null, { state: 'due', dueAt: T, progress: {} });
+    assert.equal((await db.store.claimDue('task-1', T, 1, 'w2', LEASE_MS))[0]?.contact.customerId, 'a');
+    const calls = { claims: () => [] } as unknown as CallsInFlight;
+    const leases = new Leases({ campaignId: 'task-1', clock, store: () => db.store, log: () => log, name: () => 'test task', worker: 'w1', calls, ahead, closed: () => false, whenConnected: () => undefined, track: () => undefined });
+    await leases.renew(T + 20_000);
+    assert.match(log.lines.filter((l) => l.startsWith('warn')).join('\n'), /lost the lease of customer a/);
+    assert.deepEqual(
+      ahead.take(10).map((r) => r.claim.contact.customerId),
+      ['b'],
+      'only b is still ready to dial',
+    );
   });
 });
