@@ -8,7 +8,8 @@
  * (callflowMedia.worker) does not apply to this transport. What goes back is cut into 20 ms frames and paced in real
  * time (pacer.ts) as the RTP endpoint does, after the first three of a stream sent at once (Asterisk re-times what it
  * queued, so they are a 60 ms cushion against late frames); its queue stays short;
- * should it fill anyway (900 of 1000 frames: MEDIA_XOFF, lines 644-669) frames are held here until MEDIA_XON.
+ * should it fill anyway (900 of 1000 frames: MEDIA_XOFF, lines 644-669) frames are held here until MEDIA_XON, and then
+ * only the newest 100 go (its XOFF level less its XON level: Asterisk ignores whole messages past 1000 frames).
  * Everything from the socket is hostile: messages over maxMessageBytes close it (ws's maxPayload, close code 1009),
  * bad control messages are counted and logged, never thrown.
  */
@@ -59,6 +60,8 @@ const DEFAULT_MAX_MESSAGE = 64 * 1024;
  * (dequeue_frame), so these stay in its queue as a cushion against late frames (60 ms) instead of a gap.
  */
 const LEAD_FRAMES = 3;
+/** Frames sent at once on MEDIA_XON: its XOFF level less its XON level (chan_websocket.c: 900 - 800). */
+const XON_BURST_FRAMES = 100;
 
 /** Text from the network, fit for a log line. */
 function shown(text: string): string {
@@ -272,9 +275,16 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
         break;
       case 'MEDIA_XON': {
         this.xoff = false;
+        // Asterisk says XON under 800 frames queued and ignores a whole message once 1000 are (process_binary_message,
+        // chan_websocket.c QUEUE_LENGTH_*): what goes at once stays under its XOFF level (900); older frames are dropped.
+        const frameBytes = this.frameSamples * (this.options.format === 'ulaw' ? 1 : 2);
         const frames = this.held;
         this.held = [];
-        for (const f of frames) this.transmit(f);
+        let room = XON_BURST_FRAMES;
+        let first = frames.length;
+        while (first > 0 && room >= Math.ceil((frames[first - 1] as Buffer).length / frameBytes)) room -= Math.ceil((frames[--first] as Buffer).length / frameBytes);
+        this.stats.sent.dropped += first;
+        for (const f of frames.slice(first)) this.transmit(f);
         break;
       }
       case 'ERROR':

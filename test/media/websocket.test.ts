@@ -320,6 +320,37 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     await ep.close();
   });
 
+  it("on MEDIA_XON sends at most 100 held frames (Asterisk's XOFF level less its XON level), the newest; the older are counted dropped", async function () {
+    // chan_websocket says XON below 800 frames queued and ignores a whole message once 1000 are: every held frame sent
+    // at once would be lost past the 200th or so without a word, and counted as sent.
+    const ep = new WebSocketEndpoint({ format: 'ulaw', rate: 8000, log: new MemoryLogger() });
+    const connecting = ep.connect(target(), new AbortController().signal);
+    const ws = await peer;
+    const binary: Buffer[] = [];
+    const texts: string[] = [];
+    ws.on('message', (d, isBinary) => (isBinary ? binary.push(d as Buffer) : texts.push((d as Buffer).toString('utf8'))));
+    ws.send(START.replace('format:slin16', 'format:ulaw').replace('optimal_frame_size:640', 'optimal_frame_size:160'));
+    await connecting;
+    const xoff = controlsUntil(ep, (name) => name === 'MEDIA_XOFF');
+    ws.send('MEDIA_XOFF');
+    await xoff;
+    // 4 s held: the lead message of 3 frames, then up to 197 of one frame (fewer if a late timer made the pacer drop some).
+    await ep.play(new Int16Array(8000 * 4));
+    const held = ep.stats.sent.held;
+    assert.ok(held > 100, `${held} messages held`);
+    const xon = controlsUntil(ep, (name) => name === 'MEDIA_XON');
+    ws.send('MEDIA_XON');
+    await xon;
+    // A command after them: once the peer has it, it has every message sent before.
+    ep.command('GET_STATUS');
+    await peerUntil(ws, () => texts.length === 1);
+    assert.equal(binary.length, 100);
+    assert.ok(binary.every((b) => b.length === 160), 'the newest 100 frames, each its own message');
+    assert.equal(ep.stats.sent.packets, 100);
+    assert.equal(ep.stats.sent.dropped, held - 100);
+    await ep.close();
+  });
+
   it('holds frames on MEDIA_XOFF and sends them on MEDIA_XON; FLUSH_MEDIA on barge-in, in the control format Asterisk speaks', async function () {
     const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: new MemoryLogger() });
     const connecting = ep.connect(target(), new AbortController().signal);
