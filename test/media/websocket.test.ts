@@ -252,6 +252,17 @@ describe('WebSocket media endpoint against a hostile peer', function () {
   });
   const target = (): { connectionId: string; url: string; headers: Record<string, string> } => ({ connectionId: 'abc', url, headers: { Authorization: 'Basic eDp5' } });
   const START = 'MEDIA_START connection_id:abc channel:WebSocket/INCOMING/0x1 channel_id:1.1 format:slin16 optimal_frame_size:640 ptime:20';
+  /** Connects `ep` to the peer, which records what it gets (binary messages, texts) and then says `start`. */
+  const opened = async (ep: WebSocketEndpoint, start: string): Promise<{ ws: WebSocket; binary: Buffer[]; texts: string[] }> => {
+    const connecting = ep.connect(target(), new AbortController().signal);
+    const ws = await peer;
+    const binary: Buffer[] = [];
+    const texts: string[] = [];
+    ws.on('message', (d, isBinary) => (isBinary ? binary.push(d as Buffer) : texts.push((d as Buffer).toString('utf8'))));
+    ws.send(start);
+    await connecting;
+    return { ws, binary, texts };
+  };
 
   it('refuses a first message that is not MEDIA_START, and a format other than the one asked for, with a sentence', async function () {
     const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: new MemoryLogger() });
@@ -324,13 +335,7 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     // chan_websocket says XON below 800 frames queued and ignores a whole message once 1000 are: every held frame sent
     // at once would be lost past the 200th or so without a word, and counted as sent.
     const ep = new WebSocketEndpoint({ format: 'ulaw', rate: 8000, log: new MemoryLogger() });
-    const connecting = ep.connect(target(), new AbortController().signal);
-    const ws = await peer;
-    const binary: Buffer[] = [];
-    const texts: string[] = [];
-    ws.on('message', (d, isBinary) => (isBinary ? binary.push(d as Buffer) : texts.push((d as Buffer).toString('utf8'))));
-    ws.send(START.replace('format:slin16', 'format:ulaw').replace('optimal_frame_size:640', 'optimal_frame_size:160'));
-    await connecting;
+    const { ws, binary, texts } = await opened(ep, START.replace('format:slin16', 'format:ulaw').replace('optimal_frame_size:640', 'optimal_frame_size:160'));
     const xoff = controlsUntil(ep, (name) => name === 'MEDIA_XOFF');
     ws.send('MEDIA_XOFF');
     await xoff;
@@ -353,13 +358,7 @@ describe('WebSocket media endpoint against a hostile peer', function () {
 
   it('holds frames on MEDIA_XOFF and sends them on MEDIA_XON; FLUSH_MEDIA on barge-in, in the control format Asterisk speaks', async function () {
     const ep = new WebSocketEndpoint({ format: 'slin16', rate: 16000, log: new MemoryLogger() });
-    const connecting = ep.connect(target(), new AbortController().signal);
-    const ws = await peer;
-    const binary: Buffer[] = [];
-    const texts: string[] = [];
-    ws.on('message', (d, isBinary) => (isBinary ? binary.push(d as Buffer) : texts.push((d as Buffer).toString('utf8'))));
-    ws.send(JSON.stringify({ event: 'MEDIA_START', connection_id: 'abc', channel: 'WebSocket/INCOMING/0x1', channel_id: '1.1', format: 'slin16', optimal_frame_size: 640, ptime: 20, channel_variables: {} }));
-    await connecting;
+    const { ws, binary, texts } = await opened(ep, JSON.stringify({ event: 'MEDIA_START', connection_id: 'abc', channel: 'WebSocket/INCOMING/0x1', channel_id: '1.1', format: 'slin16', optimal_frame_size: 640, ptime: 20, channel_variables: {} }));
     assert.equal(ep.controlFormat, 'json');
     const xoff = controlsUntil(ep, (name) => name === 'MEDIA_XOFF');
     ws.send('{"event":"MEDIA_XOFF","channel_id":"1.1"}');
