@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HangupReason } from './causes';
 import { AriError } from './errors';
+import { webSocketUrl } from './events-socket';
 import { INSTANCE_VARIABLE } from './ownership';
 import type { PendingOperations } from './pending';
 import type { ExternalMediaChannel, ExternalMediaRequest, OriginateOutcome, OriginateRequest, SnoopRequest } from './port';
@@ -225,12 +226,11 @@ export class ChannelOperations {
 }
 
 /**
- * Asterisk's media WebSocket for a connection id: the ARI URL's host on ws(s) (chan_websocket serves /media on the
+ * Asterisk's media WebSocket for a connection id: the ARI URL (with http.conf's prefix, if any) on ws(s) (chan_websocket serves /media on the
  * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1945-1953), with the ARI credentials. Asterisk
  * itself does not ask for them there (the connection id, a random UUID, is the key); a proxy in front may.
  */
 export function mediaSocketOf(ariUrl: string, credentials: { username: string; password: string }, connectionId: string): { url: string; headers: Record<string, string> } {
-  const base = new URL(ariUrl);
-  const url = `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}/media/${encodeURIComponent(connectionId)}`;
+  const url = webSocketUrl(ariUrl, `/media/${encodeURIComponent(connectionId)}`).href;
   return { url, headers: { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } };
 }

@@ -28,6 +28,15 @@ export interface EventSocketOptions {
   onMalformed: (why: string) => void;
 }
 
+/**
+ * A WebSocket URL on Asterisk's HTTP server: `path` under the normalised ARI URL (normalizeAriUrl), on ws(s). The ARI
+ * URL's path is kept: it is http.conf's `prefix`, which Asterisk puts before every URI it serves (main/http.c,
+ * handle_uri, lines 1555-1575), the events socket's and chan_websocket's /media as much as the REST resources.
+ */
+export function webSocketUrl(baseUrl: string, path: string): URL {
+  return new URL(`${baseUrl.replace(/^http/i, 'ws')}${path}`);
+}
+
 export class EventSocketError extends Error {
   override readonly name = 'EventSocketError';
   constructor(
@@ -50,7 +59,7 @@ export class EventSocket {
   readonly closed: Promise<string>;
 
   constructor(private readonly options: EventSocketOptions) {
-    const url = new URL('/ari/events', options.baseUrl.replace(/^http/i, 'ws'));
+    const url = webSocketUrl(options.baseUrl, '/ari/events');
     url.searchParams.set('app', options.app);
     url.searchParams.set('subscribeAll', 'false');
     const auth = Buffer.from(`${options.username}:${options.password}`).toString('base64');
