@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { CallReport, Simulator } from '../../lib/sim';
-import { SIM_CLI, startSimCli, stopSimCli } from '../support/sim-cli';
+import { SIMULATOR_CLI, startSimulatorCli, stopSimulatorProcess } from '../../lib/playground/sim-process';
 import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
 type Json = Record<string, unknown>;
@@ -100,15 +100,15 @@ describe('simulator: scripting endpoints', function () {
 
 describe('simulator: command line', function () {
   it('starts, tells how to place a call, and stops on SIGINT', async function () {
-    const { child, url, out } = await startSimCli(['--port', '0', '--speed', '100', '--app', 'demo']);
+    const { child, url, out } = await startSimulatorCli(['--port', '0', '--speed', '100', '--app', 'demo']);
     assert.match(out, /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/sim\/calls/);
     const res = await fetch(`${url}/sim/status`);
     assert.equal(((await res.json()) as Json).defaultApp, 'demo');
-    assert.equal(await stopSimCli(child), 0);
+    assert.equal(await stopSimulatorProcess(child), 0);
   });
 
   it('keeps the reports of the last --report-limit ended calls', async function () {
-    const { child, url } = await startSimCli(['--port', '0', '--speed', '100', '--app', 'demo', '--report-limit', '2']);
+    const { child, url } = await startSimulatorCli(['--port', '0', '--speed', '100', '--app', 'demo', '--report-limit', '2']);
     try {
       const ids: string[] = [];
       for (let i = 0; i < 3; i += 1) {
@@ -123,7 +123,7 @@ describe('simulator: command line', function () {
         ids.slice(1),
       );
     } finally {
-      await stopSimCli(child);
+      await stopSimulatorProcess(child);
     }
   });
 
@@ -132,7 +132,7 @@ describe('simulator: command line', function () {
       [['--speed', '0'], /--speed must be a number > 0[\s\S]*usage: callflow-asterisk-sim/],
       [['--report-limit', '2.5'], /--report-limit must be a whole number of reports >= 0, got 2.5[\s\S]*usage: callflow-asterisk-sim/],
     ] as const) {
-      const child = spawn(process.execPath, [SIM_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [SIMULATOR_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

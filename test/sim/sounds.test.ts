@@ -10,7 +10,7 @@ import { startSimulator } from '../../lib/sim';
 import { CORE_SOUNDS_EN, CORE_SOUNDS_EN_FORMAT } from '../../lib/sim/core-sounds-en';
 import { findLanguageDirectory, renderCatalogue } from '../../lib/sim/sound-catalogue';
 import { parseDescriptions, readSoundDirectory, wavInfo } from '../../lib/sim/sound-files';
-import { startSimCli, stopSimCli } from '../support/sim-cli';
+import { startSimulatorCli, stopSimulatorProcess } from '../../lib/playground/sim-process';
 
 /** Where Debian's asterisk-core-sounds-en(-wav) installs the set, or an extracted copy named by the environment. */
 function installedCoreSounds(): string | undefined {
@@ -169,12 +169,12 @@ describe('simulator: sounds', function () {
 
   it('the command line adds a directory with --sounds and leaves the core set out with --no-core-sounds', async function () {
     fs.writeFileSync(path.join(dir, 'closed.wav'), wavWithList(800));
-    const { child, url, out } = await startSimCli(['--port', '0', '--sounds', `en=${dir}`, '--no-core-sounds']);
+    const { child, url, out } = await startSimulatorCli(['--port', '0', '--sounds', `en=${dir}`, '--no-core-sounds']);
     try {
       assert.match(out, /1 sounds \(en\) from /);
       assert.deepEqual((await ariGet(url, '/sounds')).body, [{ id: 'closed', formats: [{ language: 'en', format: 'slin' }] }]);
     } finally {
-      await stopSimCli(child);
+      await stopSimulatorProcess(child);
     }
   });
 });
