@@ -6,10 +6,9 @@
  * simulator's own CPU when its process id is known).
  */
 import diagnostics from 'node:diagnostics_channel';
-import fs from 'node:fs';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { Driver } from './ivr-callers';
-import { summary } from './support';
+import { cpuMsOf, machineCpuMs, summary } from './support';
 
 /**
  * Event-to-request times and call steps, while `on`. It reads diagnostics
@@ -116,24 +115,20 @@ export function heapMb(): number {
 
 export const canCollectGarbage = gc !== undefined;
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux; clock ticks of 1/100 s). */
+/** CPU seconds (user + system) a process has used so far (support.ts cpuMsOf), or undefined when /proc cannot say. */
 export function processCpuSec(pid: number): number | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return cpuMsOf(pid) / 1000;
   } catch {
     return undefined;
   }
 }
 
-/** The machine's CPU time so far, all cores: [idle (with I/O wait), total], in clock ticks (/proc/stat; Linux). */
+/** The machine's CPU time so far, all cores: [idle (with I/O wait), total], in ms (support.ts machineCpuMs), or undefined when /proc cannot say. */
 export function machineCpuTicks(): [number, number] | undefined {
   try {
-    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-    const total = fields.slice(0, 8).reduce((sum, v) => sum + v, 0);
-    return [(fields[3] ?? 0) + (fields[4] ?? 0), total];
+    const { busy, all } = machineCpuMs();
+    return [all - busy, all];
   } catch {
     return undefined;
   }
