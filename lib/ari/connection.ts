@@ -550,7 +550,6 @@ export class AriConnection implements Telephony {
     return this.media.listStoredRecordings(signal);
   }
 
-
   mediaExists(uri: string, signal?: AbortSignal): Promise<boolean | undefined> {
     return this.media.mediaExists(uri, signal);
   }

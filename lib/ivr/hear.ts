@@ -16,7 +16,8 @@ import { listenThen, type ListenOptions } from '../media/listen';
 import type { MediaSettings, MediaTelephony } from '../media/path';
 import type { SpeechEndParameters } from '../media/speech-end';
 import type { SpeechError } from '../speech/provider';
-import type { Recogniser, RecognitionStream } from '../speech/recogniser';
+import type { Recogniser, Recognition, RecognitionStream } from '../speech/recogniser';
+import type { Pcm } from '../speech/wav';
 
 export interface HearRequest {
   recogniser: Recogniser;
@@ -51,15 +52,20 @@ function hearAfter(telephony: MediaTelephony, callChannelId: string, req: HearRe
   return listenThen(telephony, callChannelId, req.media, options, async (heard): Promise<HearResult> => {
     if (heard.outcome === 'hangup' || heard.outcome === 'no-speech') return { outcome: heard.outcome };
     if (req.signal.aborted) return { outcome: 'hangup' };
-    const speechMs = Math.round((heard.audio.samples.length * 1000) / heard.audio.rate);
-    try {
-      const r = await req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, digits: req.digits, signal: req.signal });
-      return { outcome: 'recognised', text: r.text, confidence: r.confidence, speechMs };
-    } catch (err) {
-      if (req.signal.aborted) return { outcome: 'hangup' };
-      throw err;
-    }
+    return recognised(heard.audio, req.signal, () => req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, digits: req.digits, signal: req.signal }));
   });
+}
+
+/** The recognition of `speech` as the result; its failure once the call has ended is the hangup. */
+async function recognised(speech: Pcm, signal: AbortSignal, recognition: () => Promise<Recognition>): Promise<HearResult> {
+  const speechMs = Math.round((speech.samples.length * 1000) / speech.rate);
+  try {
+    const r = await recognition();
+    return { outcome: 'recognised', text: r.text, confidence: r.confidence, speechMs };
+  } catch (err) {
+    if (signal.aborted) return { outcome: 'hangup' };
+    throw err;
+  }
 }
 
 /** The speech to a streaming recogniser while the caller speaks; speech without words during the prompt is let go. */
@@ -129,14 +135,8 @@ async function hearOnce(telephony: MediaTelephony, callChannelId: string, req: H
       if (failure && !req.signal.aborted) throw failure;
       if (heard.outcome === 'hangup' || req.signal.aborted) return { outcome: 'hangup' };
       if (heard.outcome === 'no-speech' || !stream) return { outcome: 'no-speech' };
-      const speechMs = Math.round((heard.audio.samples.length * 1000) / heard.audio.rate);
-      try {
-        const r = await stream.end();
-        return { outcome: 'recognised', text: r.text, confidence: r.confidence, speechMs };
-      } catch (err) {
-        if (req.signal.aborted) return { outcome: 'hangup' };
-        throw err;
-      }
+      const ending = stream;
+      return recognised(heard.audio, req.signal, () => ending.end());
     });
   } finally {
     stream?.abort();

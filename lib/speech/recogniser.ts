@@ -74,6 +74,11 @@ export function recognisedText(text: string): string {
  */
 export function beforeRecognition(audio: Pcm, maxAudioMs: number, shown: string): Recognition | undefined {
   const ms = durationMs(audio);
-  if (ms > maxAudioMs) throw new SpeechError('too-large', `${shown}: ${ms} ms of audio is more than the ${maxAudioMs} ms a recognition takes`);
+  if (ms > maxAudioMs) throw tooMuchAudio(ms, maxAudioMs, shown);
   return audio.samples.length === 0 ? { text: '', confidence: null } : undefined;
+}
+
+/** The refusal of `ms` of audio, more than the `maxAudioMs` a recognition by `shown` takes (whole or streamed). */
+export function tooMuchAudio(ms: number, maxAudioMs: number, shown: string): SpeechError {
+  return new SpeechError('too-large', `${shown}: ${ms} ms of audio is more than the ${maxAudioMs} ms a recognition takes`);
 }

@@ -15,7 +15,7 @@
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { SpeechError, outsideText } from './provider';
-import { recognisedText, type Recognition, type RecognitionStream, type StreamRequest } from './recogniser';
+import { recognisedText, tooMuchAudio, type Recognition, type RecognitionStream, type StreamRequest } from './recogniser';
 
 /** The eof message, byte for byte as asr_server.py compares it. */
 export const VOSK_EOF = '{"eof" : 1}';
@@ -100,7 +100,7 @@ export class VoskStream implements RecognitionStream {
     this.pushedSamples += samples.length;
     const ms = Math.round((this.pushedSamples * 1000) / this.request.rate);
     if (ms > this.connection.maxAudioMs) {
-      this.fail(new SpeechError('too-large', `${this.connection.shown}: ${ms} ms of audio is more than the ${this.connection.maxAudioMs} ms a recognition takes`));
+      this.fail(tooMuchAudio(ms, this.connection.maxAudioMs, this.connection.shown));
       return;
     }
     this.held.push(samples.slice());

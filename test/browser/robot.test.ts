@@ -14,13 +14,15 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { readExamples } from '../../lib/playground/home';
+import { EXAMPLES_STORE, readExamples } from '../../lib/playground/home';
 import { silentWav } from '../../lib/sim/media';
 import { gotoEditorIn, trayAtRest, useEditor } from '../support/browser';
 
 const gray = readExamples().find((e) => e.name === 'Gray release');
 const notification = readExamples().find((e) => e.name === 'Notification campaign');
 if (!gray || !notification) throw new Error('examples/Gray release.json or examples/Notification campaign.json is missing');
+/** The gray release example, its connection keeping call records in the examples' store (the sidebar lists its calls). */
+const grayKeepingRecords = gray.nodes.map((n) => (n.type === 'callflow-asterisk' ? { ...n, recordStore: EXAMPLES_STORE } : n));
 
 const HOSTILE = 'I said <img src=x onerror="document.title=\'owned\'"> & <b>bold</b>';
 
@@ -48,8 +50,7 @@ function callsAnswer(): object {
 
 describe('a robot call\'s transcript in the Call flows sidebar, in a real browser', function () {
   this.timeout(60_000);
-  const nodes = (gray.nodes as { id: string; type: string }[]).map((n) => (n.type === 'callflow-asterisk' ? { ...n, recordStore: 'c0ffee0000000002' } : n));
-  const running = useEditor(nodes, (e) => e.waitForLog(/support v2 released as the gray version/));
+  const running = useEditor(grayKeepingRecords, (e) => e.waitForLog(/support v2 released as the gray version/));
 
   const row = (page: Page, version: string) => page.locator(`.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="${version}"]`);
 
@@ -191,8 +192,7 @@ function recordedCallsAnswer(): object {
 
 describe("a recorded campaign call's recording in the Call flows sidebar, in a real browser", function () {
   this.timeout(60_000);
-  const nodes = (gray.nodes as { id: string; type: string }[]).map((n) => (n.type === 'callflow-asterisk' ? { ...n, recordStore: 'c0ffee0000000002' } : n));
-  const running = useEditor(nodes, (e) => e.waitForLog(/support v2 released as the gray version/));
+  const running = useEditor(grayKeepingRecords, (e) => e.waitForLog(/support v2 released as the gray version/));
   const row = (page: Page) => page.locator('.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="v1"]');
   const GONE = 'Asterisk has no recording <b>campaign-x</b> (any more)';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CREDS, connected, ivrFlow, messages, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, coreNode, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
-import { readExamples } from '../../lib/playground/home';
+import { EXAMPLES_STORE, readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
 import { robotNode, useSpeakingTests } from '../support/speech-http';
 import { DEMO_NUMBERS, ROBOT_CUSTOMERS } from '../../lib/playground/demo-numbers';
@@ -131,7 +131,7 @@ describe('callflow-bot', function () {
       if (!found) throw new Error('no example "Intelligent robot"');
       const nodes = found.nodes.map((n) => {
         // With keepRecords, the step docs/speech.md asks for: the connection keeps call records in the example's store.
-        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url, ...(keepRecords ? { recordStore: 'c0ffee0000000002' } : {}) };
+        if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url, ...(keepRecords ? { recordStore: EXAMPLES_STORE } : {}) };
         if (n.type === 'callflow-speech') return { ...n, publicUrl: web.publicUrl(), directory: web.dir(), sttBaseUrl: String(n.sttBaseUrl).replace('http://127.0.0.1:1880', web.publicUrl()) };
         if (n.type === 'callflow-bot') return { ...n, url: String(n.url).replace('http://127.0.0.1:1880', web.publicUrl()) };
         if (n.type === 'callflow-store') return { ...n, file: path.join(web.dir(), 'callflow.db') };

@@ -1,11 +1,10 @@
 /**
  * A stand-in vosk-server for the tests of lib/speech/vosk.ts: a WebSocket server on localhost that records each
- * connection's headers and messages (text, or the size of binary ones) and when each came, and answers each message as
- * the test's `answer` says (undefined: nothing; an answer to the eof is followed by a close, as asr_server.py does); `status`
+ * connection's headers and messages (text, or the size of binary ones) and answers each message as the test's
+ * `answer` says (undefined: nothing; an answer to the eof is followed by a close, as asr_server.py does); `status`
  * refuses the handshake with that HTTP status.
  */
 import { EventEmitter, once } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -14,8 +13,6 @@ import { VOSK_EOF } from '../../lib/speech/vosk';
 export interface VoskSession {
   headers: IncomingMessage['headers'];
   messages: { text?: string; bytes?: number }[];
-  /** When each message came (performance.now()), in the order of `messages`. */
-  arrivals: number[];
   socket: WebSocket;
 }
 
@@ -35,12 +32,11 @@ export class VoskStandIn {
       verifyClient: (_info, done) => (this.status ? done(false, this.status) : done(true)),
     });
     this.server.on('connection', (socket, req) => {
-      const session: VoskSession = { headers: req.headers, messages: [], arrivals: [], socket };
+      const session: VoskSession = { headers: req.headers, messages: [], socket };
       this.sessions.push(session);
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         const message = isBinary ? { bytes: data.length } : { text: data.toString('utf8') };
         session.messages.push(message);
-        session.arrivals.push(performance.now());
         const reply = this.answer(message, session);
         if (reply !== undefined) socket.send(reply);
         if (message.text === VOSK_EOF && reply !== undefined) socket.close(1000);
@@ -70,7 +66,6 @@ export class VoskStandIn {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 }
-
 
 /** The config a session began with (its first message), as the tests read it. */
 export function configOf(session: VoskSession | undefined): { sample_rate?: number; phrase_list?: string[] } {
