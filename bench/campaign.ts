@@ -36,12 +36,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Dialer } from '../lib/campaign/dialer';
-import { rankOf } from '../lib/campaign/order';
-import type { ContactInput } from '../lib/schemas/store';
-import { EmbeddedStore } from '../lib/store/embedded';
 import { listCampaigns } from '../nodes/deployed/campaigns';
 import { listEngines } from '../nodes/deployed/engine';
-import { CAMPAIGN_NUMBERS, flag, ms, nodeRed, rssMb, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary, trunkGroupFlows } from './support';
+import { flag, ms, nodeRed, preloadContacts, rssMb, setCampaignNumbers, startEmbeddedNodeRed, startSimulatorProcess, summary, trunkGroupFlows, waitFor } from './support';
 
 interface Options {
   minutes: number;
@@ -71,37 +68,16 @@ function startNodeRed(dir: string, simUrl: string, storeFile: string, rate = 100
   return startEmbeddedNodeRed({ dir, flows: trunkGroupFlows([simUrl], storeFile, rate, 'callflow'), credentials: { ast1: { username: 'asterisk', password: 'asterisk' } }, logLevel: 'error' });
 }
 
-async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function theDialer(): Promise<Dialer> {
   await waitFor('the connection', () => (listEngines()[0]?.status.state === 'connected' ? true : undefined));
   const campaign = await waitFor('the campaign', () => listCampaigns()[0]);
   return campaign.dialer(30_000);
 }
 
-function contactsOf(count: number, prefix: string): ContactInput[] {
-  const order = { by: 'none' as const, attrs: [] };
-  return Array.from({ length: count }, (_, i) => {
-    const c: ContactInput = { customerId: `${prefix}${i}`, numbers: [{ number: CAMPAIGN_NUMBERS[i % CAMPAIGN_NUMBERS.length] as string }] };
-    c.rank = rankOf(c, order);
-    return c;
-  });
-}
-
+/** Stores `total` contacts in the embedded store `file` (support.ts's preloadContacts, ids `prefix`0, 1...); returns the ms it took. */
 async function preload(file: string, total: number, prefix: string): Promise<number> {
-  const store = new EmbeddedStore({ file, durability: 'normal' });
-  await store.open();
   const started = performance.now();
-  for (let i = 0; i < total; i += 10_000) await store.importContacts('task', contactsOf(Math.min(10_000, total - i), `${prefix}${i}-`), Date.now());
-  await store.close();
+  await preloadContacts(file, total, prefix);
   return performance.now() - started;
 }
 

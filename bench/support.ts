@@ -135,14 +135,14 @@ export async function setCampaignNumbers(url: string): Promise<void> {
   }
 }
 
-/** Stores `total` contacts of task `task` in the embedded store file `file`, each with one of CAMPAIGN_NUMBERS in turn. */
-export async function preloadContacts(file: string, total: number): Promise<void> {
+/** Stores `total` contacts of task `task` in the embedded store file `file` (ids `prefix`0, 1...), each with one of CAMPAIGN_NUMBERS in turn. */
+export async function preloadContacts(file: string, total: number, prefix = 'c'): Promise<void> {
   const store = new EmbeddedStore({ file, durability: 'normal' });
   await store.open();
   const order = { by: 'none' as const, attrs: [] };
   for (let i = 0; i < total; i += 10_000) {
     const rows: ContactInput[] = Array.from({ length: Math.min(10_000, total - i) }, (_, k) => {
-      const c: ContactInput = { customerId: `c${i + k}`, numbers: [{ number: CAMPAIGN_NUMBERS[(i + k) % CAMPAIGN_NUMBERS.length] as string }] };
+      const c: ContactInput = { customerId: `${prefix}${i + k}`, numbers: [{ number: CAMPAIGN_NUMBERS[(i + k) % CAMPAIGN_NUMBERS.length] as string }] };
       c.rank = rankOf(c, order);
       return c;
     });

@@ -31,7 +31,7 @@ import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
 import type { CampaignSettings } from '../schemas/campaign';
 import type { ProgressMark, Store } from '../store/port';
-import type { ClaimsAhead, ReadyContact } from './claims-ahead';
+import type { ClaimsAhead, Prepared, ReadyContact } from './claims-ahead';
 import type { Clock } from './clock';
 import type { CallsInFlight } from './in-flight';
 import type { InFlight } from './policy';
@@ -81,14 +81,14 @@ export class Placing {
     const { ctx } = this;
     const now = ctx.clock.now();
     const free = new Map<Trunk, number>();
-    const direct: ReadyContact[] = [];
+    const direct: { r: ReadyContact; p: Prepared }[] = [];
     const rest: ReadyContact[] = [];
     for (const r of ready) {
       const p = r.prepared;
       const left = p ? (free.get(p.trunk) ?? ctx.trunks.free(p.trunk)) : 0;
       if (p && now - p.at <= PREPARED_FOR_MS && left > 0) {
         free.set(p.trunk, left - 1);
-        direct.push(r);
+        direct.push({ r, p });
       } else {
         // Written again before its dial (a new channel id and connection): the attempt written ahead was not dialed.
         delete r.prepared;
@@ -155,14 +155,14 @@ export class Placing {
    * checks and its hand-over to the store's thread would hold them back).
    * Resolves once that write is sent, not answered: nobody waits for it.
    */
-  private async dialAhead(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
+  private async dialAhead(ready: { r: ReadyContact; p: Prepared }[], tickAt: number, figures: TickFigures): Promise<void> {
     const { ctx } = this;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
     if (cpu) figures.writtenMs = performance.now() - tickAt;
     const now = ctx.clock.now();
     const marks: ProgressMark[] = [];
-    for (const r of ready) {
-      const { prewritten: _ahead, ...written } = (r.prepared as NonNullable<ReadyContact['prepared']>).inflight;
+    for (const { r, p } of ready) {
+      const { prewritten: _ahead, ...written } = p.inflight;
       // Its attempt started now, at the dial (the mark writes so).
       const inflight: InFlight = { ...written, startedAt: now };
       ctx.calls.place(r.claim, inflight, tickAt);
@@ -172,7 +172,7 @@ export class Placing {
     if (cpu) {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
-      figures.prewriteMs = Math.max(...ready.map((r) => r.prepared?.writeMs ?? 0));
+      figures.prewriteMs = Math.max(...ready.map(({ p }) => p.writeMs));
     }
     const turn = new Promise<void>((resolve) => setImmediate(resolve));
     ctx.track(turn.then(() => this.markDialed(marks)));

@@ -15,6 +15,7 @@ import { rankOf } from '../../lib/campaign/order';
 import { contactInput, type ContactInput } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { Store, StoredContact } from '../../lib/store/port';
+import { allContacts } from '../support/campaign-runtime';
 
 const NOW = Date.UTC(2024, 0, 2, 8, 0, 0);
 const RULES: ContactRules = { numberTypes: ['mobile', 'home', 'work', 'other'], order: { by: 'none', attrs: [] } };
@@ -33,14 +34,7 @@ function contactOf(row: unknown, rules: ContactRules = RULES): ContactInput {
 
 /** The stored contacts of a campaign without the store's own fields. */
 async function stored(store: EmbeddedStore, campaignId: string): Promise<Omit<StoredContact, 'seq' | 'campaignId' | 'state' | 'dueAt' | 'attempts' | 'progress'>[]> {
-  const out = [];
-  let after: string | undefined;
-  do {
-    const page = await store.pageContacts(campaignId, { limit: 1000, ...(after ? { after } : {}) });
-    for (const { seq: _s, campaignId: _c, state: _st, dueAt: _d, attempts: _a, progress: _p, ...rest } of page.items) out.push(rest);
-    after = page.next;
-  } while (after);
-  return out;
+  return (await allContacts(store, campaignId)).map(({ seq: _s, campaignId: _c, state: _st, dueAt: _d, attempts: _a, progress: _p, ...rest }) => rest);
 }
 
 /** An import whose rejected rows are collected (the import itself keeps none): the rows in the order handed over. */

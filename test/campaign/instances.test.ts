@@ -11,19 +11,13 @@ import { ManualClock } from '../../lib/campaign/clock';
 import { Coordinator } from '../../lib/campaign/coordinator';
 import { LEASE_MS, WATCH_MS, type Dialer } from '../../lib/campaign/dialer';
 import { DEAD_MS, DialingShare } from '../../lib/campaign/dialing-document';
-import { rankOf } from '../../lib/campaign/order';
 import { countersOf } from '../../lib/campaign/report';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
-import type { ContactInput } from '../../lib/schemas/store';
 import { StoreError, type Store } from '../../lib/store/port';
-import { FakeAsterisk, makeDialer, settingsWith, tempStore, type Recorder, type View } from './support';
+import { FakeAsterisk, customers, makeDialer, settingsWith, tempStore, type Recorder, type View } from './support';
 import { allContacts } from '../support/campaign-runtime';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
-
-function customers(settings: CampaignSettings, n: number, prefix = '+86138'): ContactInput[] {
-  return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `${prefix}${String(i).padStart(8, '0')}` }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
-}
 
 interface Instance {
   name: string;

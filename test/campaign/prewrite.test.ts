@@ -11,12 +11,10 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../lib/campaign/clock';
 import type { Dialer } from '../../lib/campaign/dialer';
 import { PREPARED_FOR_MS } from '../../lib/campaign/placing';
-import { rankOf } from '../../lib/campaign/order';
 import type { InFlight } from '../../lib/campaign/policy';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
-import type { ContactInput } from '../../lib/schemas/store';
 import type { ProgressMark, Store, StoredContact } from '../../lib/store/port';
-import { FakeAsterisk, dialerBench, makeDialer, settingsWith } from './support';
+import { FakeAsterisk, customers, dialerBench, makeDialer, settingsWith } from './support';
 import { MemoryLogger } from '../support/telephony';
 import { allContacts } from '../support/campaign-runtime';
 
@@ -24,10 +22,6 @@ const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
 
 function numberOf(i: number): string {
   return `+86138${String(i).padStart(8, '0')}`;
-}
-
-function customers(settings: CampaignSettings, n: number): ContactInput[] {
-  return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
 }
 
 function inflightOf(c: StoredContact): InFlight | undefined {

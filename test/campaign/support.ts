@@ -18,7 +18,9 @@ import { CallSession, type CampaignLink } from '../../lib/call/session';
 import { ManualClock } from '../../lib/campaign/clock';
 import { Coordinator } from '../../lib/campaign/coordinator';
 import { Dialer, type AnsweredCall, type DialerHooks, type DialerStatus, type FinalFailure, type FinishedCustomer } from '../../lib/campaign/dialer';
+import { rankOf } from '../../lib/campaign/order';
 import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
+import type { ContactInput } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { Store } from '../../lib/store/port';
 
@@ -421,4 +423,9 @@ export function dialerBench(start: string): DialerBench {
     await bench.db.cleanup();
   });
   return bench;
+}
+
+/** `n` customers c0, c1... of a task with `settings`, each with one number (`prefix` and its index in 8 digits), ranked by its order. */
+export function customers(settings: CampaignSettings, n: number, prefix = '+86138'): ContactInput[] {
+  return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `${prefix}${String(i).padStart(8, '0')}` }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
 }

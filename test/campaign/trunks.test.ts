@@ -15,7 +15,7 @@ import { rankOf } from '../../lib/campaign/order';
 import { TrunkGroup, type Trunk } from '../../lib/campaign/trunks';
 import type { ConnectionStatus } from '../../lib/ari/port';
 import { checkCampaign, trunkSettings, type CampaignSettings } from '../../lib/schemas/campaign';
-import type { StoredContact } from '../../lib/store/port';
+import { allContacts } from '../support/campaign-runtime';
 import { FakeAsterisk, makeDialer, recorder, settingsWith, tempStore, type View } from './support';
 
 const MONDAY_NOON_SHANGHAI = '2026-11-23T04:00:00Z';
@@ -159,11 +159,6 @@ describe('campaign dialer over two Asterisk connections (manual clock, fake Aste
     await db.store.importContacts(id, rows.map((r) => ({ ...r, rank: rankOf(r, settings.order) })), clock.now());
   }
 
-  async function allContacts(id = 'task-1'): Promise<StoredContact[]> {
-    const page = await db.store.pageContacts(id, { limit: 1000 });
-    return page.items;
-  }
-
   /** No number was called on one Asterisk while a call to it was up or ringing on the other, nor twice on one. */
   function neverTwiceAtOnce(): void {
     assert.deepEqual([...pbxA.dialedTwiceAtOnce, ...pbxB.dialedTwiceAtOnce], []);
@@ -191,7 +186,7 @@ describe('campaign dialer over two Asterisk connections (manual clock, fake Aste
     assert.deepEqual(status.trunks?.map((l) => [l.name, l.active, l.limit, l.state]), [['ast-a', 6, 6, 'connected'], ['ast-b', 8, 8, 'connected']]);
     assert.ok(hooks.statuses.some((st) => st.trunks?.[0]?.active === 6), 'the spread was told to the status listeners');
     await clock.advance(10 * 60_000);
-    const stored = await allContacts();
+    const stored = await allContacts(db.store, 'task-1');
     assert.ok(stored.every((c) => c.state === 'done' && c.result?.code === 'answered'));
     const onA = new Set(pbxA.originated.map((o) => o.channelId));
     for (const c of stored) {
@@ -223,7 +218,7 @@ describe('campaign dialer over two Asterisk connections (manual clock, fake Aste
     assert.ok(pbxA.originated.length > 4, 'a takes the new calls');
     assert.deepEqual(d.status().trunks?.map((l) => l.state), ['connected', 'reconnecting']);
     // The attempts on b stay in flight meanwhile: not resolved, not dialed elsewhere.
-    for (const c of await allContacts()) {
+    for (const c of await allContacts(db.store, 'task-1')) {
       const inflight = (c.progress as { inflight?: { channelId: string; connection?: string } }).inflight;
       if (inflight && inFlightOnB.includes(inflight.channelId)) assert.equal(inflight.connection, 'ast-b');
     }
@@ -235,7 +230,7 @@ describe('campaign dialer over two Asterisk connections (manual clock, fake Aste
     await clock.advance(5000);
     assert.ok(pbxB.originated.length > onBBefore, 'b takes calls again once it is back');
     await clock.advance(20 * 60_000);
-    const stored = await allContacts();
+    const stored = await allContacts(db.store, 'task-1');
     assert.ok(stored.every((c) => c.state === 'done' && c.result?.code === 'answered'), 'every customer reached in the end');
     const lostAttempts = stored.flatMap((c) => c.attempts.filter((t) => t.outcome === 'lost'));
     assert.deepEqual(lostAttempts.map((t) => t.callId).sort(), [...lost].sort(), 'the calls b lost, and only those, are lost attempts');
@@ -261,7 +256,7 @@ describe('campaign dialer over two Asterisk connections (manual clock, fake Aste
     assert.deepEqual(status.trunks?.map((l) => l.state), ['reconnecting', 'replaced']);
     const counts = await db.store.countContacts('task-1', clock.now());
     assert.equal(counts.dueNow, 6, 'every contact still due');
-    assert.ok((await allContacts()).every((c) => c.attempts.length === 0 && c.state === 'due'));
+    assert.ok((await allContacts(db.store, 'task-1')).every((c) => c.attempts.length === 0 && c.state === 'due'));
     a.status = UP;
     await clock.advance(10_000);
     assert.ok(pbxA.originated.length > 0, 'dials again once a connection is up');
@@ -301,7 +296,7 @@ describe('campaign dialer over two Asterisk connections (manual clock, fake Aste
     assert.deepEqual(second.hooks.answeredCalls.map((c) => c.session.connection).sort(), ['ast-a', 'ast-a', 'ast-b', 'ast-b']);
     assert.equal(second.dialer.status().active, 4);
     await clock.advance(2 * 60_000);
-    const stored = await allContacts();
+    const stored = await allContacts(db.store, 'task-1');
     assert.ok(stored.every((c) => c.attempts.length === 1 && c.attempts[0]?.outcome === 'answered'), 'none dialed again');
   });
 });
