@@ -210,9 +210,7 @@ export class ExternalMedia {
     r.firstAt ??= new Date().toISOString();
     // Arrival gaps within a talkspurt: the marker bit starts a new one (RFC 3551 4.1), after a pause of the sender's.
     if (session.lastArrival !== undefined && !parsed.packet.marker) {
-      const gaps = (r.gapsMs ??= []);
-      gaps.push(Math.round((arrival - session.lastArrival) * 1000) / 1000);
-      if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+      recordArrivalGap(r, arrival - session.lastArrival);
     }
     session.lastArrival = arrival;
     r.packets++;
@@ -256,6 +254,13 @@ export function servedBy(core: SimCore, ch: SimChannel): CallReport[] {
     if (call && !call.externalMedia) out.push(call.report);
   }
   return out;
+}
+
+/** One arrival gap (ms) in a report's counters, to the microsecond; the last MAX_ARRIVAL_GAPS are kept. */
+export function recordArrivalGap(received: ExternalMediaReport['received'], ms: number): void {
+  const gaps = (received.gapsMs ??= []);
+  gaps.push(Math.round(ms * 1000) / 1000);
+  if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
 }
 
 /** Adds the external media channel's counters to a call's report once. */

@@ -17,10 +17,10 @@ import type { Channel } from '../../ari/types';
 import { encodeUlaw, FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
 import { encodeSlinLE, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
 import { SimChannel } from '../channel';
-import { MAX_ARRIVAL_GAPS, type CallReport } from '../script';
+import type { CallReport } from '../script';
 import { VOICE_RATE } from '../voice';
 import type { SimCore } from './core';
-import { attach, ExternalMediaSession, heardBy, servedBy } from './external-media';
+import { attach, ExternalMediaSession, heardBy, recordArrivalGap, servedBy } from './external-media';
 
 /** What the simulator needs of a connected client's socket. */
 export interface MediaSocket {
@@ -130,9 +130,7 @@ export class WebSocketMedia {
     r.firstAt ??= new Date().toISOString();
     const arrival = performance.now();
     if (ws.lastArrival !== undefined && arrival - ws.lastArrival < NEW_STREAM_GAP_MS) {
-      const gaps = (r.gapsMs ??= []);
-      gaps.push(Math.round((arrival - ws.lastArrival) * 1000) / 1000);
-      if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+      recordArrivalGap(r, arrival - ws.lastArrival);
     }
     ws.lastArrival = arrival;
     r.packets += frames;
