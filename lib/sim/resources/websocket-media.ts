@@ -14,8 +14,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel } from '../../ari/types';
-import { encodeUlaw, FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
-import { encodeSlinLE, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
+import { FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
+import { encodeWebSocketAudio, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
 import { SimChannel } from '../channel';
 import type { CallReport } from '../script';
 import { VOICE_RATE } from '../voice';
@@ -183,7 +183,7 @@ export class WebSocketMedia {
     const heard = heardBy(this.core, ch, due - PTIME_MS);
     if (!heard) return;
     const samples = FORMATS[session.format].rate === VOICE_RATE ? heard : upsample8to16(heard);
-    const frame = session.format === 'ulaw' ? encodeUlaw(samples) : encodeSlinLE(samples);
+    const frame = encodeWebSocketAudio(session.format, samples);
     session.stats.sent.packets++;
     session.stats.sent.bytes += frame.length;
     for (const report of servedBy(this.core, ch)) attach(report, session.stats);
