@@ -41,7 +41,7 @@ import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
 import { runQueueSecondsOf, startLatenessProbe, threadSecondsOf, type Lateness } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
-import { flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
+import { cpuMsOf, flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 const END_SILENCE_MS = 800;
 const SAY_MS = 1200;
@@ -130,12 +130,6 @@ function callerScript(turns: number): object[] {
   for (let t = 1; t < turns; t++) steps.push({ waitFor: 'playback-end', media: '/callflow/speech/' }, { wait: PAUSE_MS }, { say: SAY_MS });
   steps.push({ wait: 120_000 });
   return steps;
-}
-
-/** CPU seconds a process has used (utime + stime from /proc, 100 ticks a second). */
-function cpuSecondsOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
 }
 
 interface Turn {
@@ -236,7 +230,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const cpu0 = process.cpuUsage();
-  const simCpu0 = cpuSecondsOf(o.simPid);
+  const simCpu0 = cpuMsOf(o.simPid) / 1000;
   const waited0 = runQueueSecondsOf(process.pid);
   const simWaited0 = runQueueSecondsOf(o.simPid);
   const threads0 = threadSecondsOf(process.pid);
@@ -272,7 +266,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
   const cpuSec = (cpu.user + cpu.system) / 1e6;
-  const simCpuSec = cpuSecondsOf(o.simPid) - simCpu0;
+  const simCpuSec = cpuMsOf(o.simPid) / 1000 - simCpu0;
   const waited = runQueueSecondsOf(process.pid) - waited0;
   const simWaited = runQueueSecondsOf(o.simPid) - simWaited0;
   const threads = threadSecondsOf(process.pid);
