@@ -14,11 +14,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel } from '../../ari/types';
-import { FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
+import { FORMATS, type MediaFormat } from '../../media/codec';
 import { encodeWebSocketAudio, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
 import { SimChannel } from '../channel';
 import type { CallReport } from '../script';
-import { VOICE_RATE } from '../voice';
 import type { SimCore } from './core';
 import { attach, ExternalMediaSession, heardBy, recordArrivalGap, servedBy } from './external-media';
 
@@ -180,9 +179,8 @@ export class WebSocketMedia {
     if (ch.destroyed || !ws?.socket) return;
     this.schedule(session, due);
     this.dequeue(session, ws);
-    const heard = heardBy(this.core, ch, due - PTIME_MS);
-    if (!heard) return;
-    const samples = FORMATS[session.format].rate === VOICE_RATE ? heard : upsample8to16(heard);
+    const samples = heardBy(this.core, ch, due - PTIME_MS, FORMATS[session.format].rate);
+    if (!samples) return;
     const frame = encodeWebSocketAudio(session.format, samples);
     session.stats.sent.packets++;
     session.stats.sent.bytes += frame.length;
