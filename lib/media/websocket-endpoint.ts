@@ -20,7 +20,7 @@ import { Analyser, type AnalysisCommand, type AnalysisEvent, type AnalysisSpec }
 import { decodeUlaw, FORMATS, resample, type MediaFormat } from './codec';
 import type { MediaEndpoint } from './endpoint';
 import { Pacer } from './pacer';
-import { commandText, decodeSlinLE, encodeWebSocketAudio, fieldText, parseControlMessage, type ControlFormat, type ControlMessage } from './websocket-protocol';
+import { commandText, decodeSlinLE, encodeWebSocketAudio, fieldText, messageBytes, parseControlMessage, type ControlFormat, type ControlMessage } from './websocket-protocol';
 
 /** Where to connect: Asterisk's /media/<connection_id>, with the headers of the ARI connection (its credentials). */
 export interface WebSocketTarget {
@@ -136,7 +136,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
         else this.options.log.debug(`media WebSocket ${where}: ${err.message}`);
       });
       ws.on('message', (data, isBinary) => {
-        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+        const bytes = messageBytes(data);
         if (!this.started) {
           if (isBinary) return;
           const parsed = parseControlMessage(bytes.toString('utf8'));

@@ -105,6 +105,11 @@ export function encodeSlinLE(samples: Int16Array): Buffer {
   return out;
 }
 
+/** A message as the ws library hands it over (its RawData: one buffer, fragments, or an ArrayBuffer) as one Buffer. */
+export function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
 /** Samples as a BINARY frame carries them in the channel's format (ulaw, or slin16 little-endian). */
 export function encodeWebSocketAudio(format: MediaFormat, samples: Int16Array): Buffer {
   return format === 'ulaw' ? encodeUlaw(samples) : encodeSlinLE(samples);
