@@ -46,12 +46,8 @@ export function threadSecondsOf(pid: number): { main: { ran: number; waited: num
   return out;
 }
 
-export interface Lateness {
-  p50: number;
-  p99: number;
-  max: number;
-  n: number;
-}
+/** How late the probe's ticks fired (ms): the figures bench/support.ts summary gives. */
+export type Lateness = ReturnType<typeof summary>;
 
 /** Starts the probe in its own process; `stop()` ends it and resolves with how late its ticks were (ms). */
 export async function startLatenessProbe(): Promise<{ stop: () => Promise<Lateness> }> {

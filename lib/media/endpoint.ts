@@ -44,6 +44,21 @@ export interface EndpointStats {
 /** Why no port could be bound: every port of the range is in use, or the address is not this host's. */
 export class NoPortError extends Error {}
 
+/** An endpoint's figures before any packet (here, on the RTP worker, and for an endpoint the worker no longer holds). */
+export function emptyStats(): EndpointStats {
+  return {
+    received: { packets: 0, bytes: 0, late: 0, duplicates: 0, lost: 0, malformed: 0, foreign: 0, wrongPayload: 0 },
+    sent: { packets: 0, bytes: 0, dropped: 0 },
+  };
+}
+
+/** Refuses a port range outside 1-65535 (before any socket or worker is made). */
+export function checkPortRange(range: PortRange): void {
+  if (!(range.min >= 1 && range.max <= 65535 && range.min <= range.max && Number.isInteger(range.min) && Number.isInteger(range.max))) {
+    throw new RangeError(`RTP port range ${range.min}-${range.max} is not within 1-65535`);
+  }
+}
+
 /**
  * What a media path uses of its endpoint, whatever carries the audio: RTP in this thread (RtpEndpoint) or on the RTP
  * worker (RemoteEndpoint), or a WebSocket to Asterisk (websocket-endpoint.ts, in this thread).
@@ -78,17 +93,12 @@ export class RtpEndpoint implements RtpMediaEndpoint {
   private readonly samplesPerPacket: number;
   private readonly analyser: Analyser | undefined;
   private closed = false;
-  readonly stats: EndpointStats = {
-    received: { packets: 0, bytes: 0, late: 0, duplicates: 0, lost: 0, malformed: 0, foreign: 0, wrongPayload: 0 },
-    sent: { packets: 0, bytes: 0, dropped: 0 },
-  };
+  readonly stats: EndpointStats = emptyStats();
   /** The address and port bound, once listening. */
   local: { address: string; port: number } | undefined;
 
   constructor(private readonly options: RtpEndpointOptions) {
-    if (!(options.min >= 1 && options.max <= 65535 && options.min <= options.max && Number.isInteger(options.min) && Number.isInteger(options.max))) {
-      throw new RangeError(`RTP port range ${options.min}-${options.max} is not within 1-65535`);
-    }
+    checkPortRange(options);
     this.wire = FORMATS[options.format];
     const ptime = options.ptimeMs ?? 20;
     this.samplesPerPacket = (this.wire.rate * ptime) / 1000;

@@ -12,7 +12,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { AnalysisCommand, AnalysisEvent, AnalysisSpec } from './analysis';
 import type { MediaFormat } from './codec';
-import { NoPortError, RtpEndpoint, type EndpointStats } from './endpoint';
+import { emptyStats, NoPortError, RtpEndpoint, type EndpointStats } from './endpoint';
 
 export interface OpenRequest {
   host: string;
@@ -122,13 +122,6 @@ function serve(port: NonNullable<typeof parentPort>): void {
         throw new Error(`RTP worker thread: unknown operation ${JSON.stringify((m as { op?: unknown }).op)}`);
     }
   });
-}
-
-function emptyStats(): EndpointStats {
-  return {
-    received: { packets: 0, bytes: 0, late: 0, duplicates: 0, lost: 0, malformed: 0, foreign: 0, wrongPayload: 0 },
-    sent: { packets: 0, bytes: 0, dropped: 0 },
-  };
 }
 
 if (parentPort) serve(parentPort);

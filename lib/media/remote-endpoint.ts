@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisCommand, AnalysisEvent } from './analysis';
-import { NoPortError, type EndpointStats, type RtpEndpointOptions, type RtpMediaEndpoint } from './endpoint';
+import { checkPortRange, emptyStats, NoPortError, type EndpointStats, type RtpEndpointOptions, type RtpMediaEndpoint } from './endpoint';
 import type { Figures, FromThread, ToThread } from './media-thread';
 
 /** The worker and the endpoints it holds. */
@@ -98,10 +98,7 @@ interface Waiting<T> {
 }
 
 export class RemoteEndpoint implements RtpMediaEndpoint {
-  readonly stats: EndpointStats = {
-    received: { packets: 0, bytes: 0, late: 0, duplicates: 0, lost: 0, malformed: 0, foreign: 0, wrongPayload: 0 },
-    sent: { packets: 0, bytes: 0, dropped: 0 },
-  };
+  readonly stats: EndpointStats = emptyStats();
   local: { address: string; port: number } | undefined;
   private lateness: number[] = [];
   private readonly id: number;
@@ -122,9 +119,7 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
     private readonly options: RtpEndpointOptions,
     private readonly thread: MediaThread = mediaThread(),
   ) {
-    if (!(options.min >= 1 && options.max <= 65535 && options.min <= options.max && Number.isInteger(options.min) && Number.isInteger(options.max))) {
-      throw new RangeError(`RTP port range ${options.min}-${options.max} is not within 1-65535`);
-    }
+    checkPortRange(options);
     this.id = thread.attach(this);
   }
 

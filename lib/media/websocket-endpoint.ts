@@ -17,10 +17,10 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from '../log';
 import { Analyser, type AnalysisCommand, type AnalysisEvent, type AnalysisSpec } from './analysis';
-import { decodeUlaw, encodeUlaw, FORMATS, resample, type MediaFormat } from './codec';
+import { decodeUlaw, FORMATS, resample, type MediaFormat } from './codec';
 import type { MediaEndpoint } from './endpoint';
 import { Pacer } from './pacer';
-import { commandText, decodeSlinLE, encodeSlinLE, fieldText, parseControlMessage, type ControlFormat, type ControlMessage } from './websocket-protocol';
+import { commandText, decodeSlinLE, encodeWebSocketAudio, fieldText, messageBytes, parseControlMessage, type ControlFormat, type ControlMessage } from './websocket-protocol';
 
 /** Where to connect: Asterisk's /media/<connection_id>, with the headers of the ARI connection (its credentials). */
 export interface WebSocketTarget {
@@ -136,7 +136,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
         else this.options.log.debug(`media WebSocket ${where}: ${err.message}`);
       });
       ws.on('message', (data, isBinary) => {
-        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+        const bytes = messageBytes(data);
         if (!this.started) {
           if (isBinary) return;
           const parsed = parseControlMessage(bytes.toString('utf8'));
@@ -180,7 +180,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
     for (let at = 0; at < wire.length; at += this.frameSamples) {
       const chunk = new Int16Array(this.frameSamples);
       chunk.set(wire.subarray(at, Math.min(at + this.frameSamples, wire.length)));
-      frames.push(this.options.format === 'ulaw' ? encodeUlaw(chunk) : encodeSlinLE(chunk));
+      frames.push(encodeWebSocketAudio(this.options.format, chunk));
     }
     // One message: Asterisk cuts it into frames of optimal_frame_size (process_binary_message).
     if (this.pacer.pending === 0 && frames.length > 1) this.transmit(Buffer.concat(frames.splice(0, LEAD_FRAMES)));
@@ -277,7 +277,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
         this.xoff = false;
         // Asterisk says XON under 800 frames queued and ignores a whole message once 1000 are (process_binary_message,
         // chan_websocket.c QUEUE_LENGTH_*): what goes at once stays under its XOFF level (900); older frames are dropped.
-        const frameBytes = this.frameSamples * (this.options.format === 'ulaw' ? 1 : 2);
+        const frameBytes = this.frameSamples * FORMATS[this.options.format].bytesPerSample;
         const frames = this.held;
         this.held = [];
         let room = XON_BURST_FRAMES;

@@ -6,7 +6,7 @@
  * Both the plugin's endpoint (websocket-endpoint.ts) and the simulator (lib/sim/resources/websocket-media.ts) speak it
  * from here. Every text is hostile: parseControlMessage never throws and bounds what it reads.
  */
-import type { MediaFormat } from './codec';
+import { encodeUlaw, type MediaFormat } from './codec';
 
 export type ControlFormat = 'plain-text' | 'json';
 
@@ -103,4 +103,14 @@ export function encodeSlinLE(samples: Int16Array): Buffer {
   const out = Buffer.allocUnsafe(samples.length * 2);
   for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i] ?? 0, i * 2);
   return out;
+}
+
+/** A message as the ws library hands it over (its RawData: one buffer, fragments, or an ArrayBuffer) as one Buffer. */
+export function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+/** Samples as a BINARY frame carries them in the channel's format (ulaw, or slin16 little-endian). */
+export function encodeWebSocketAudio(format: MediaFormat, samples: Int16Array): Buffer {
+  return format === 'ulaw' ? encodeUlaw(samples) : encodeSlinLE(samples);
 }

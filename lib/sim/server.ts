@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../log';
 import { Binary, Created, ariRoutes } from './routes';
+import { messageBytes } from '../media/websocket-protocol';
 import { SimulatedAsterisk, type SimulatorOptions } from './asterisk';
 import { controlRoutes, type ControlRoute } from './control';
 import { AriHttpError, compilePath, parseArgs, Router } from './route';
@@ -484,7 +485,7 @@ export class Simulator {
     }
     this.mediaWss.handleUpgrade(req, socket, head, (ws) => {
       this.eventSockets.add(ws);
-      ws.on('message', (data, isBinary) => media.message(found, Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary));
+      ws.on('message', (data, isBinary) => media.message(found, messageBytes(data), isBinary));
       ws.on('close', (code) => {
         this.eventSockets.delete(ws);
         // 1006: no close frame came (the connection dropped).

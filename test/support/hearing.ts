@@ -4,15 +4,15 @@
  * callers who spoke were heard as silent now and then), an answered inbound call with its script, and the check that
  * the listening left nothing behind but the call, and the connection with some operations replaced.
  */
-import assert from 'node:assert/strict';
 import type { MediaTelephony } from '../../lib/media/path';
-import { inbound, rig, type Rig } from './telephony';
+import { answeredCall, assertLeft, type CallScript } from './media-path';
+import { rig, type Rig } from './telephony';
 
 export interface Hearing {
   /** The test's rig (simulator and connection). */
   readonly r: Rig;
   /** An inbound call answered, its caller following `script`. */
-  answeredCall: (script: NonNullable<Parameters<typeof inbound>[1]>['script']) => Promise<string>;
+  answeredCall: (script: CallScript) => Promise<string>;
   /** Only the call is left: the snoop and external media channels and the bridge are gone. */
   onlyTheCall: (id: string) => void;
   /** The rig's connection with some of its operations replaced. */
@@ -31,15 +31,8 @@ export function useHearing(speed = 4): Hearing {
     get r(): Rig {
       return current as Rig;
     },
-    answeredCall: async (script) => {
-      const id = await inbound(hearing.r, { from: '+15550100', to: '100', script });
-      await hearing.r.conn.answer(id);
-      return id;
-    },
-    onlyTheCall: (id) => {
-      assert.deepEqual(hearing.r.sim.asterisk.channelList().map((c) => c.id), [id], 'the snoop and external media channels are gone');
-      assert.deepEqual(hearing.r.sim.asterisk.bridgeList(), [], 'the bridge is gone');
-    },
+    answeredCall: (script) => answeredCall(hearing.r, script),
+    onlyTheCall: (id) => assertLeft(hearing.r, [id]),
     connectionWith: (changed) => {
       const c = hearing.r.conn;
       return {

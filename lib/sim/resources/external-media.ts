@@ -17,7 +17,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Channel } from '../../ari/types';
-import { encode, FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
+import { encode, FORMATS, resample, type MediaFormat } from '../../media/codec';
 import { parseRtp, RtpSequence } from '../../media/rtp';
 import { SimChannel } from '../channel';
 import { AriHttpError } from '../route';
@@ -188,10 +188,9 @@ export class ExternalMedia {
     const ch = session.channel;
     if (ch.destroyed || !session.socket) return;
     this.schedule(session, due);
-    const heard = heardBy(this.core, ch, due - PTIME_MS);
-    if (!heard) return;
     const rate = FORMATS[session.format].rate;
-    const samples = rate === VOICE_RATE ? heard : upsample8to16(heard);
+    const samples = heardBy(this.core, ch, due - PTIME_MS, rate);
+    if (!samples) return;
     // Timestamps follow the clock (calc_txstamp): a pause in what is written shows as a jump, and a new talkspurt.
     if (session.lastSent !== undefined && due - session.lastSent > PTIME_MS) session.sender.skip(((due - session.lastSent - PTIME_MS) * rate) / 1000);
     session.lastSent = due;
@@ -210,9 +209,7 @@ export class ExternalMedia {
     r.firstAt ??= new Date().toISOString();
     // Arrival gaps within a talkspurt: the marker bit starts a new one (RFC 3551 4.1), after a pause of the sender's.
     if (session.lastArrival !== undefined && !parsed.packet.marker) {
-      const gaps = (r.gapsMs ??= []);
-      gaps.push(Math.round((arrival - session.lastArrival) * 1000) / 1000);
-      if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+      recordArrivalGap(r, arrival - session.lastArrival);
     }
     session.lastArrival = arrival;
     r.packets++;
@@ -223,8 +220,11 @@ export class ExternalMedia {
   }
 }
 
-/** What the channel hears over [from, from + 20 ms): the voices of the others in its bridge; undefined out of one. */
-export function heardBy(core: SimCore, ch: SimChannel, from: number): Int16Array | undefined {
+/**
+ * What the channel hears over [from, from + 20 ms), at `rate` Hz (its format's): the voices of the others in its
+ * bridge; undefined out of one.
+ */
+export function heardBy(core: SimCore, ch: SimChannel, from: number, rate: number): Int16Array | undefined {
   const bridge = ch.bridgeId !== undefined ? core.bridges.get(ch.bridgeId) : undefined;
   if (!bridge) return undefined;
   const out = new Int16Array((VOICE_RATE * PTIME_MS) / 1000);
@@ -242,7 +242,7 @@ export function heardBy(core: SimCore, ch: SimChannel, from: number): Int16Array
     }
     mix(out, speaker, from);
   }
-  return out;
+  return resample(out, VOICE_RATE, rate);
 }
 
 /** The reports of the calls this channel serves: the others in its bridge, or the channel a snoop there spies on. */
@@ -256,6 +256,13 @@ export function servedBy(core: SimCore, ch: SimChannel): CallReport[] {
     if (call && !call.externalMedia) out.push(call.report);
   }
   return out;
+}
+
+/** One arrival gap (ms) in a report's counters, to the microsecond; the last MAX_ARRIVAL_GAPS are kept. */
+export function recordArrivalGap(received: ExternalMediaReport['received'], ms: number): void {
+  const gaps = (received.gapsMs ??= []);
+  gaps.push(Math.round(ms * 1000) / 1000);
+  if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
 }
 
 /** Adds the external media channel's counters to a call's report once. */

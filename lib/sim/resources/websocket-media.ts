@@ -14,13 +14,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel } from '../../ari/types';
-import { encodeUlaw, FORMATS, upsample8to16, type MediaFormat } from '../../media/codec';
-import { encodeSlinLE, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
+import { FORMATS, type MediaFormat } from '../../media/codec';
+import { encodeWebSocketAudio, OPTIMAL_FRAME_SIZE, parseControlMessage, type ControlFormat } from '../../media/websocket-protocol';
 import { SimChannel } from '../channel';
-import { MAX_ARRIVAL_GAPS, type CallReport } from '../script';
-import { VOICE_RATE } from '../voice';
+import type { CallReport } from '../script';
 import type { SimCore } from './core';
-import { attach, ExternalMediaSession, heardBy, servedBy } from './external-media';
+import { attach, ExternalMediaSession, heardBy, recordArrivalGap, servedBy } from './external-media';
 
 /** What the simulator needs of a connected client's socket. */
 export interface MediaSocket {
@@ -130,9 +129,7 @@ export class WebSocketMedia {
     r.firstAt ??= new Date().toISOString();
     const arrival = performance.now();
     if (ws.lastArrival !== undefined && arrival - ws.lastArrival < NEW_STREAM_GAP_MS) {
-      const gaps = (r.gapsMs ??= []);
-      gaps.push(Math.round((arrival - ws.lastArrival) * 1000) / 1000);
-      if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+      recordArrivalGap(r, arrival - ws.lastArrival);
     }
     ws.lastArrival = arrival;
     r.packets += frames;
@@ -182,10 +179,9 @@ export class WebSocketMedia {
     if (ch.destroyed || !ws?.socket) return;
     this.schedule(session, due);
     this.dequeue(session, ws);
-    const heard = heardBy(this.core, ch, due - PTIME_MS);
-    if (!heard) return;
-    const samples = FORMATS[session.format].rate === VOICE_RATE ? heard : upsample8to16(heard);
-    const frame = session.format === 'ulaw' ? encodeUlaw(samples) : encodeSlinLE(samples);
+    const samples = heardBy(this.core, ch, due - PTIME_MS, FORMATS[session.format].rate);
+    if (!samples) return;
+    const frame = encodeWebSocketAudio(session.format, samples);
     session.stats.sent.packets++;
     session.stats.sent.bytes += frame.length;
     for (const report of servedBy(this.core, ch)) attach(report, session.stats);
