@@ -80,6 +80,13 @@ interface Live {
 export interface DialerStats {
   /** From the start of the tick that allowed the call (performance.now()) to its originate request. */
   tickToOriginate: number[];
+  /**
+   * The tick (performance.now()) of each call placed whose originate request
+   * has not been seen on its socket yet, by channel id: a benchmark that
+   * watches Node's `http.client.request.start` (published when the request
+   * gets one of the connection's sockets) takes the entry out.
+   */
+  tickOf: Map<string, number>;
   originates: number;
   /**
    * Each tick that dialed: when it started (performance.now()), how many
@@ -95,7 +102,7 @@ export interface DialerStats {
 
 export class CallsInFlight {
   private readonly live = new Map<string, Live>();
-  readonly stats: DialerStats = { tickToOriginate: [], originates: 0, ticks: [] };
+  readonly stats: DialerStats = { tickToOriginate: [], tickOf: new Map(), originates: 0, ticks: [] };
   /** Keep tick-to-originate samples (benchmarks turn it on). */
   collectStats = false;
 
@@ -127,6 +134,7 @@ export class CallsInFlight {
     this.ctx.task.count('dialed');
     if (this.collectStats) {
       this.stats.tickToOriginate.push(performance.now() - tickAt);
+      this.stats.tickOf.set(inflight.channelId, tickAt);
       this.stats.originates += 1;
     }
     this.ctx.track(this.follow(live));
