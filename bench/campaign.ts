@@ -10,9 +10,11 @@
  *    `--rate` calls a second (default 100: interval 1 s, 100 at a time).
  *    Over `--minutes` (default 5) it prints the originations per second,
  *    the pacing error over whole ticks, the calls in progress, the
- *    p50/p99 time from the tick that allows a call to its originate
- *    request (the contacts were claimed and their attempts written at the
- *    tick before: the time of that write is printed too), the CPU this
+ *    p50/p99 time from a call's moment (a tick's calls are spread over
+ *    the tick in groups, lib/campaign/placing.ts) to its originate request
+ *    on the wire (when it gets one of the connection's sockets) and to the
+ *    request made (the contacts were claimed and their attempts written
+ *    at the tick before: the time of that write is printed too), the CPU this
  *    process used (Node-RED, the plugin and the store) per origination,
  *    and the store calls per origination. The issue-14 targets:
  *    `--rate 100 --talk 26` (about 1,000 calls in progress: p99 < 10 ms)
@@ -177,9 +179,9 @@ async function sustained(opts: Options): Promise<void> {
     console.log(`   originations: ${originated} in ${(wall / 1000).toFixed(1)} s = ${perSecond.toFixed(1)}/s (configured ${rate}/s)`);
     console.log(`   pacing over whole ticks: ${pace.rate.toFixed(2)}/s in ${pace.ticks} ticks, error ${(pace.error * 100).toFixed(2)}% (target: within 1%)`);
     console.log(`   calls in progress (answered, in the flow): median ${calls.p50}, max ${calls.max}`);
-    console.log(`   tick to originate request on the wire (it has a socket): p50 ${ms(wire.p50)}, p99 ${ms(wire.p99)}, max ${ms(wire.max)} (${wire.n} samples; target: p99 < 10 ms at 100/s with 1,000 calls in progress)`);
-    console.log(`   tick to originate request made (handed to the connection): p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)} (${latency.n} samples)`);
-    console.log(`   of which: tick to its first request (any store write before the dial: attempts were written at the tick, not ahead, in ${writing} of ${dialer.stats.ticks.length} ticks) p50 ${ms(written.p50)}, p99 ${ms(written.p99)}; sending the requests ${sendCpu.toFixed(3)} ms of CPU each (the last of a tick of ${rate} waits for the ${rate - 1} before it)`);
+    console.log(`   the call's moment (its group's place in the tick) to its originate request on the wire (it has a socket): p50 ${ms(wire.p50)}, p99 ${ms(wire.p99)}, max ${ms(wire.max)} (${wire.n} samples; target: p99 < 10 ms at 100/s with 1,000 calls in progress)`);
+    console.log(`   the call's moment to its originate request made (handed to the connection): p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)} (${latency.n} samples)`);
+    console.log(`   of which: tick to its first request (any store write before the dial: attempts were written at the tick, not ahead, in ${writing} of ${dialer.stats.ticks.length} ticks) p50 ${ms(written.p50)}, p99 ${ms(written.p99)}; sending the requests ${sendCpu.toFixed(3)} ms of CPU each (the last of a group waits for the ones before it)`);
     console.log(`   the write ahead at the tick before (the attempts and their blocklist check; off the path): p50 ${ms(prewrite.p50)}, p99 ${ms(prewrite.p99)} (${prewrite.n} ticks)`);
     console.log(`   CPU of this process: ${((cpuMs / wall) * 100).toFixed(1)}% of one core = ${(cpuMs / originated).toFixed(2)} ms per origination (everything: dialing, the calls' ARI traffic and flows, the store's thread); RSS ${rssMb(process.pid).toFixed(0)} MB`);
     console.log(`   store calls per origination: ${perCall}`);

@@ -67,6 +67,8 @@ export interface ClaimsContext {
 
 export class ClaimsAhead {
   private ready: ReadyContact[] = [];
+  /** Taken by a tick and waiting for their moment within it (placing.ts spreads a tick's calls over the tick). */
+  private readonly waiting = new Set<ReadyContact>();
   /** The last claim got all it asked for: more contacts may be due. */
   lastFull = false;
 
@@ -76,9 +78,16 @@ export class ClaimsAhead {
     return this.ready.length;
   }
 
-  /** The claims held here (their leases are renewed with the calls'). */
+  /** Contacts of the tick under way still waiting for their moment in it. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /** The claims held here, ready or waiting (their leases are renewed with the calls'). */
   claims(): Claim[] {
-    return this.ready.map((r) => r.claim);
+    const claims = this.ready.map((r) => r.claim);
+    for (const r of this.waiting) claims.push(r.claim);
+    return claims;
   }
 
   /** Up to `count` ready contacts, in claim order; they are no longer held here. */
@@ -89,6 +98,16 @@ export class ClaimsAhead {
   /** The ready contacts whose attempts are not written ahead yet. */
   unprepared(): ReadyContact[] {
     return this.ready.filter((r) => !r.prepared);
+  }
+
+  /** Contacts a tick took that are dialed later in it: still held here, so a hand-back or a lost lease reaches them. */
+  wait(contacts: readonly ReadyContact[]): void {
+    for (const r of contacts) this.waiting.add(r);
+  }
+
+  /** A waiting contact's moment came: whether it is still to be dialed (it was not handed back or lost meanwhile). */
+  release(r: ReadyContact): boolean {
+    return this.waiting.delete(r);
   }
 
   /** Whether `r` is still held here (not taken, handed back or removed). */
@@ -103,7 +122,9 @@ export class ClaimsAhead {
 
   /** Contacts whose leases another dialer took (leases.ts renew): no longer held here, never dialed from here. */
   lose(claims: ReadonlySet<Claim>): void {
-    if (claims.size > 0) this.ready = this.ready.filter((r) => !claims.has(r.claim));
+    if (claims.size === 0) return;
+    this.ready = this.ready.filter((r) => !claims.has(r.claim));
+    for (const r of this.waiting) if (claims.has(r.claim)) this.waiting.delete(r);
   }
 
   /** Ready contacts taken but not dialed (no connection had room for them): first again at the next tick, still claimed. */
@@ -161,13 +182,16 @@ export class ClaimsAhead {
   }
 
   /**
-   * Every ready contact goes back to the queue, due now, as it was claimed
+   * Every ready contact, and every one still waiting for its moment in the
+   * tick under way, goes back to the queue, due now, as it was claimed
    * (the dialer stops dialing for now): an attempt written ahead is dropped
    * with its channel id, never dialed, and the contact's attempts are as they were.
    */
   handBack(): Promise<void> {
     const now = this.ctx.clock.now();
     const back = this.ready.splice(0);
+    back.push(...this.waiting);
+    this.waiting.clear();
     return Promise.all(back.map((r) => this.writeNow(r.claim, null, { state: 'due', dueAt: now, progress: r.claim.contact.progress }))).then(() => undefined);
   }
 

@@ -184,7 +184,8 @@ export class Dialer implements PriorityMember {
       record,
       resume: (claim, inflight) => this.track(this.calls.resume(claim, inflight).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`))),
     });
-    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls, track });
+    const dials = (now: number): boolean => !this.time.ended(now) && !this.time.closed(now);
+    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls, track, dials });
     this.flowGuard = new FlowGuard({
       nextFlow: () => this.options.settings.flow,
       flow: () => this.settings.flow,
@@ -397,6 +398,7 @@ export class Dialer implements PriorityMember {
     if (this.closed) return;
     this.closed = true;
     this.unschedule();
+    this.placing.stop();
     this.others.stop();
     this.leaveCoordinator();
     // The contacts claimed for the next tick go back to the queue (one try; else their leases run out).
@@ -468,7 +470,7 @@ export class Dialer implements PriorityMember {
       return this.setIdle('connection-down', this.trunks.whyDown(), this.pacer.tickMs);
     }
     // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call.
-    const room = this.trunks.room();
+    const room = Math.max(0, this.trunks.room() - this.ahead.waitingCount);
     // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed, and what the
     // task's rate budget, shared by every instance, gives it (alone on the task, taken at the tick before: tick-budget.ts).
     const count = await this.budget.take(now, room);
@@ -492,13 +494,14 @@ export class Dialer implements PriorityMember {
       else this.setIdle(undefined);
       return this.pacer.tickMs;
     }
-    const placed = await this.placing.place(this.ahead.take(count), tickAt);
+    const placed = await this.placing.place(this.ahead.take(count), { at: tickAt, now, ms: this.pacer.tickMs });
     // The next tick's contacts, claimed and checked now (within their lease), and their attempts written: the next tick
     // only dials (placing.ts).
     const going = (): boolean => this.state === 'running' && !this.closed;
     if (going()) await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
     await this.prepare();
-    if (going()) await this.budget.reserve(now, this.trunks.room());
+    // The calls of this tick still waiting for their moment in it will take channels too.
+    if (going()) await this.budget.reserve(now, Math.max(0, this.trunks.room() - this.ahead.waitingCount));
     // Suspended, stopped or closed while they were claimed: they go back.
     if (!going()) await this.ahead.handBack();
     this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));

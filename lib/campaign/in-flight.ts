@@ -78,10 +78,10 @@ interface Live {
 
 /** Figures for benchmarks: the time from each tick to each of its originate requests (ms), originates, ticks. */
 export interface DialerStats {
-  /** From the start of the tick that allowed the call (performance.now()) to its originate request. */
+  /** From the call's moment in its tick (performance.now(): placing.ts spreads a tick's calls) to its originate request made. */
   tickToOriginate: number[];
   /**
-   * The tick (performance.now()) of each call placed whose originate request
+   * The moment in its tick (performance.now()) of each call placed whose originate request
    * has not been seen on its socket yet, by channel id: a benchmark that
    * watches Node's `http.client.request.start` (published when the request
    * gets one of the connection's sockets) takes the entry out.
@@ -121,8 +121,8 @@ export class CallsInFlight {
   /**
    * Places a call whose attempt is stored (the contact's progress holds
    * `inflight`): the originate request goes out in this turn, before this
-   * returns; its outcome is followed in the background. `tickAt`: when the
-   * tick that allowed it started (performance.now(), for the figures).
+   * returns; its outcome is followed in the background. `tickAt`: its
+   * moment in the tick that allowed it (performance.now(), for the figures).
    */
   place(claim: Claim, inflight: InFlight, tickAt: number): void {
     const { options } = this.ctx;

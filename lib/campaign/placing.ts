@@ -3,9 +3,21 @@
  * channel id, the connection and the next caller number in rotation) are
  * written ahead, at the tick before, in one write with the blocklist
  * checked in it, flagged `prewritten` (prepare()); the tick that allows
- * them sends their originate requests together with no store write before
- * them (place()), and a write sent right after the requests (in the next
- * turn of the event loop) marks them dialed (the flag dropped); nothing waits for it.
+ * them sends their originate requests with no store write before them,
+ * spread over the tick in groups at least SPREAD_STEP_MS apart (place()),
+ * and a write sent right after each group's requests (in the next turn of
+ * the event loop) marks them dialed (the flag dropped); nothing waits for it.
+ *
+ * Why spread: a tick's calls sent at once (100 at a time a second) queue
+ * behind one another for the connection's sockets (32, lib/ari/rest.ts)
+ * and reach Asterisk and the trunk as a burst; spread, each group goes out
+ * as soon as its moment comes, and the pace is even within the second, as
+ * the specification advises ("a fixed number of outbound calls on average
+ * with proper intervals rather than all at once") and as carriers' calls
+ * per second limits expect. How many calls a tick places is unchanged
+ * (pacing.ts). A contact waiting for its moment is still held by the
+ * claims ahead: a hand-back (suspend, stop, close, outside hours) or a
+ * lost lease takes it out, and it is not dialed.
  *
  * Crash safety: every attempt is in the store before its originate request.
  * After a crash, a `prewritten` attempt whose channel Asterisk does not know
@@ -47,6 +59,14 @@ import type { Trunk, TrunkGroup } from './trunks';
  */
 export const PREPARED_FOR_MS = 5_000;
 
+/**
+ * The shortest time between two groups of a tick's calls: a tick of 1 s
+ * sends at most 20 groups (100 a second: 5 calls every 50 ms), so a
+ * group's requests find sockets free, and the marks that follow them are
+ * at most 20 small writes a second.
+ */
+export const SPREAD_STEP_MS = 50;
+
 export interface PlacingContext {
   clock: Clock;
   store(): Store;
@@ -57,10 +77,21 @@ export interface PlacingContext {
   ahead: ClaimsAhead;
   calls: CallsInFlight;
   track(p: Promise<void>): void;
+  /** Whether the task may dial at `now` (its end time has not passed; within its calling hours). */
+  dials(now: number): boolean;
+}
+
+/** A tick: when it started (`at`, performance.now(); `now`, the campaign clock) and the time to the next (`ms`). */
+export interface TickMoment {
+  at: number;
+  now: number;
+  ms: number;
 }
 
 /** One tick's figures for the benchmarks (in-flight.ts's DialerStats). */
 interface TickFigures {
+  /** When the tick started (performance.now()). */
+  at: number;
   placed: number;
   writtenMs: number;
   writtenAtTick: number;
@@ -71,12 +102,17 @@ interface TickFigures {
 export class Placing {
   constructor(private readonly ctx: PlacingContext) {}
 
+  /** Timers of groups of the tick under way still to be sent. */
+  private readonly slots = new Set<() => void>();
+
   /**
-   * Dials the tick's contacts (`tickAt`: when the tick started,
-   * performance.now()): those written ahead at once, the others after one
-   * write. Returns how many were placed.
+   * Dials the tick's contacts: those written
+   * ahead spread over the tick, their first group now, the others after
+   * one write, at once. Returns how many were placed or are waiting for
+   * their moment in the tick.
    */
-  async place(ready: ReadyContact[], tickAt: number): Promise<number> {
+  async place(ready: ReadyContact[], tick: TickMoment): Promise<number> {
+    const tickAt = tick.at;
     if (ready.length === 0) return 0;
     const { ctx } = this;
     const now = ctx.clock.now();
@@ -95,12 +131,84 @@ export class Placing {
         rest.push(r);
       }
     }
-    const figures: TickFigures = { placed: 0, writtenMs: 0, writtenAtTick: 0, sendCpuMs: 0 };
-    // The write that marks them dialed goes to the store before anything else this dialer asks of it.
-    if (direct.length > 0) await this.dialAhead(direct, tickAt, figures);
+    const figures: TickFigures = { at: tickAt, placed: 0, writtenMs: 0, writtenAtTick: 0, sendCpuMs: 0 };
+    // The write that marks the first group dialed goes to the store before anything else this dialer asks of it.
+    if (direct.length > 0) await this.spread(direct, tick, figures);
     if (rest.length > 0) await this.writeAndDial(rest, tickAt, figures);
-    if (ctx.calls.collectStats && figures.placed > 0) ctx.calls.stats.ticks.push({ at: tickAt, ...figures });
+    if (ctx.calls.collectStats && figures.placed > 0) ctx.calls.stats.ticks.push(figures);
     return figures.placed;
+  }
+
+  /** No group of the tick under way is sent any more (the dialer closes; its contacts were handed back). */
+  stop(): void {
+    for (const cancel of this.slots) cancel();
+    this.slots.clear();
+  }
+
+  /**
+   * The contacts written ahead, in at most tickMs / SPREAD_STEP_MS groups
+   * evenly apart over the tick: the first now, each other one at its
+   * moment (the campaign clock), held by the claims ahead until then.
+   */
+  private async spread(direct: { r: ReadyContact; p: Prepared }[], tick: TickMoment, figures: TickFigures): Promise<void> {
+    const { ctx } = this;
+    const { at: tickAt, ms: tickMs } = tick;
+    const n = direct.length;
+    const groups = Math.max(1, Math.min(n, Math.floor(tickMs / SPREAD_STEP_MS)));
+    const step = tickMs / groups;
+    const groupOf = (i: number): { r: ReadyContact; p: Prepared }[] => direct.slice(Math.floor((i * n) / groups), Math.floor(((i + 1) * n) / groups));
+    const later = direct.slice(groupOf(0).length);
+    ctx.ahead.wait(later.map(({ r }) => r));
+    figures.placed += later.length;
+    for (let i = 1; i < groups; i += 1) {
+      const group = groupOf(i);
+      const slotAt = tickAt + i * step;
+      const cancel = ctx.clock.after(Math.max(0, i * step - (ctx.clock.now() - tick.now)), () => {
+        this.slots.delete(cancel);
+        void this.dialAhead(this.stillToDial(group, tickMs), slotAt, figures);
+      });
+      this.slots.add(cancel);
+    }
+    await this.dialAhead(groupOf(0), tickAt, figures);
+  }
+
+  /**
+   * A later group's contacts when their moment comes: those handed back or
+   * lost meanwhile are not dialed; after the task's end time or outside its
+   * calling hours, none is (they go back to the next tick, which hands them
+   * back to the queue); one whose connection has no free channel
+   * left, or whose attempt was written ahead more than PREPARED_FOR_MS and
+   * the tick's length ago (a process that stalled: the tick checked it was
+   * written within PREPARED_FOR_MS, and its moment is within the tick), goes
+   * back to the next tick, which writes it again first. With ticks of at
+   * most 3 s that is 8 s, well within the 20 s another instance waits
+   * before it takes this dialer's leases over.
+   */
+  private stillToDial(group: { r: ReadyContact; p: Prepared }[], tickMs: number): { r: ReadyContact; p: Prepared }[] {
+    const { ctx } = this;
+    const now = ctx.clock.now();
+    const free = new Map<Trunk, number>();
+    const dial: { r: ReadyContact; p: Prepared }[] = [];
+    const back: ReadyContact[] = [];
+    // The task's end time or the end of its calling hours came within the tick: the next tick hands them back.
+    const dials = ctx.dials(now);
+    for (const { r, p } of group) {
+      if (!ctx.ahead.release(r)) continue;
+      if (!dials) {
+        back.push(r);
+        continue;
+      }
+      const left = free.get(p.trunk) ?? ctx.trunks.free(p.trunk);
+      if (now - p.at <= PREPARED_FOR_MS + tickMs && left > 0) {
+        free.set(p.trunk, left - 1);
+        dial.push({ r, p });
+      } else {
+        delete r.prepared;
+        back.push(r);
+      }
+    }
+    if (back.length > 0) ctx.ahead.putBack(back);
+    return dial;
   }
 
   /**
@@ -150,29 +258,31 @@ export class Placing {
 
   /**
    * Sends the originate requests of contacts whose attempts were written
-   * ahead, then the write that marks them dialed, in the next turn of the
-   * event loop: the requests go out on their sockets first (the write's
-   * checks and its hand-over to the store's thread would hold them back).
-   * Resolves once that write is sent, not answered: nobody waits for it.
+   * ahead (`slotAt`: their moment in the tick, performance.now()), then the
+   * write that marks them dialed, in the next turn of the event loop: the
+   * requests go out on their sockets first (the write's checks and its
+   * hand-over to the store's thread would hold them back). Resolves once
+   * that write is sent, not answered: nobody waits for it.
    */
-  private async dialAhead(ready: { r: ReadyContact; p: Prepared }[], tickAt: number, figures: TickFigures): Promise<void> {
+  private async dialAhead(ready: { r: ReadyContact; p: Prepared }[], slotAt: number, figures: TickFigures): Promise<void> {
+    if (ready.length === 0) return;
     const { ctx } = this;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
-    if (cpu) figures.writtenMs = performance.now() - tickAt;
+    if (cpu && slotAt === figures.at) figures.writtenMs = performance.now() - slotAt;
     const now = ctx.clock.now();
     const marks: ProgressMark[] = [];
     for (const { r, p } of ready) {
       const { prewritten: _ahead, ...written } = p.inflight;
       // Its attempt started now, at the dial (the mark writes so).
       const inflight: InFlight = { ...written, startedAt: now };
-      ctx.calls.place(r.claim, inflight, tickAt);
+      ctx.calls.place(r.claim, inflight, slotAt);
       marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
     }
-    figures.placed += ready.length;
+    if (slotAt === figures.at) figures.placed += ready.length;
     if (cpu) {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
-      figures.prewriteMs = Math.max(...ready.map(({ p }) => p.writeMs));
+      figures.prewriteMs = Math.max(figures.prewriteMs ?? 0, ...ready.map(({ p }) => p.writeMs));
     }
     const turn = new Promise<void>((resolve) => setImmediate(resolve));
     ctx.track(turn.then(() => this.markDialed(marks)));

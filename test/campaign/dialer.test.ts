@@ -145,7 +145,7 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     for (const at of sunday) assert.ok(at >= '2026-11-29T04:00:00.000Z' && at < '2026-11-29T05:00:00.000Z', `${at} is in Sunday's allocated 12:00-13:00`);
   });
 
-  it('paces the specification way: interval 10 with 100 at a time places 30 calls every 3 s', async function () {
+  it('paces the specification way: interval 10 with 100 at a time places 30 calls every 3 s, spread over the 3 s', async function () {
     const settings = settingsWith({ intervalSec: 10, callsAtATime: 100 });
     pbx.setDefault({ outcome: 'answer', ringMs: 1000, talkMs: 1000 });
     await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 200 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
@@ -155,15 +155,24 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     const t0 = clock.now();
     await clock.advance(8_999);
     const byTick = new Map<number, number>();
-    for (const o of pbx.originated) byTick.set(o.at - t0, (byTick.get(o.at - t0) ?? 0) + 1);
+    for (const o of pbx.originated) byTick.set(Math.floor((o.at - t0) / 3000) * 3000, (byTick.get(Math.floor((o.at - t0) / 3000) * 3000) ?? 0) + 1);
     assert.deepEqual([...byTick.entries()], [
       [0, 30],
       [3000, 30],
       [6000, 30],
     ]);
+    // The first tick writes its attempts and dials them at once; the next ones, written ahead, one call every 100 ms.
+    assert.deepEqual(
+      pbx.originated.filter((o) => o.at - t0 < 3000).map((o) => o.at - t0),
+      Array.from({ length: 30 }, () => 0),
+    );
+    assert.deepEqual(
+      pbx.originated.filter((o) => o.at - t0 >= 3000 && o.at - t0 < 6000).map((o) => o.at - t0),
+      Array.from({ length: 30 }, (_, i) => 3000 + i * 100),
+    );
   });
 
-  it('places 300 calls a second for 10 s: 3,000 originate requests (within 1%), 300 at each tick', async function () {
+  it('places 300 calls a second for 10 s: 3,000 originate requests (within 1%), 300 in each tick, 15 every 50 ms', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 300, maxResponseSec: 20 });
     // Nobody answers within the 10 s (one timer per call, at 20 s): the test's time goes to the dialing.
     pbx.setDefault({ outcome: 'no-answer' });
@@ -176,8 +185,12 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     const inWindow = pbx.originated.filter((o) => o.at >= t0 && o.at < t0 + 10_000);
     assert.ok(Math.abs(inWindow.length - 3000) <= 30, `${inWindow.length} originations in 10 s at 300/s`);
     const byTick = new Map<number, number>();
-    for (const o of inWindow) byTick.set(o.at - t0, (byTick.get(o.at - t0) ?? 0) + 1);
+    for (const o of inWindow) byTick.set(Math.floor((o.at - t0) / 1000) * 1000, (byTick.get(Math.floor((o.at - t0) / 1000) * 1000) ?? 0) + 1);
     assert.deepEqual([...byTick.entries()], Array.from({ length: 10 }, (_, i) => [i * 1000, 300]));
+    // Each tick after the first sends its calls in 20 groups of 15, 50 ms apart (placing.ts SPREAD_STEP_MS).
+    const bySlot = new Map<number, number>();
+    for (const o of inWindow) if (o.at - t0 >= 1000) bySlot.set(o.at - t0, (bySlot.get(o.at - t0) ?? 0) + 1);
+    assert.deepEqual([...bySlot.entries()], Array.from({ length: 9 * 20 }, (_, i) => [1000 + i * 50, 15]));
     assert.equal(pbx.dialedTwiceAtOnce.length, 0);
   });
 

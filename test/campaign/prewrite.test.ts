@@ -67,7 +67,7 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     return d;
   }
 
-  it("sends a tick's originate requests together with no store call before them, its contacts claimed, checked and their attempts written at the tick before", async function () {
+  it("sends a tick's originate requests spread over the tick in groups 50 ms apart, with no store call before any of them, its contacts claimed, checked and their attempts written at the tick before", async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 50, blocklistGroups: ['dnc'], maxResponseSec: 60 });
     // Calls ring for 30 s: no outcome is written while the ticks below run.
     bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
@@ -94,31 +94,44 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     await d.start();
     await d.operate('start');
     const t0 = bench.clock.now();
-    await bench.clock.advance(3500);
+    await bench.clock.advance(3999);
+    type Mark = { progress: { inflight: { channelId: string; prewritten?: true } }; number?: string };
+    const written = (what: string): boolean => what === 'claimDue' || what === 'markProgressBatch' || what === 'findBlock';
     const channelsAt = new Map<number, string[]>();
     for (const tick of [1000, 2000, 3000]) {
-      const entries = log.filter((e) => e.at === t0 + tick);
-      const at = entries.map((e) => e.what);
-      const first = at.indexOf('originate');
-      const last = at.lastIndexOf('originate');
-      assert.ok(first >= 0, `tick ${tick} dials`);
-      assert.deepEqual(at.slice(0, first), [], `tick ${tick}: no store call between the tick and its first originate request`);
-      assert.deepEqual(at.slice(first, last + 1), Array(50).fill('originate'), `tick ${tick}: 50 originate requests, no store call between them`);
-      const after = entries.slice(last + 1);
-      assert.deepEqual(
-        after.map((e) => e.what).filter((w) => w === 'claimDue' || w === 'markProgressBatch' || w === 'findBlock'),
-        ['markProgressBatch', 'claimDue', 'markProgressBatch'],
-        `tick ${tick}: after the dial, the write that marks its calls dialed, the next tick's contacts in one claim, then one write of their attempts (the blocklist in it, not one number at a time)`,
-      );
-      type Mark = { progress: { inflight: { channelId: string; prewritten?: true } }; number?: string };
-      const [marking, second] = after.filter((e) => e.what === 'markProgressBatch').map((e) => e.args ?? []) as [[Mark[]], [Mark[], unknown]];
-      const dialedNow = bench.pbx.originated.filter((o) => o.at === t0 + tick).map((o) => o.channelId);
-      assert.deepEqual(marking[0].map((m) => m.progress.inflight.channelId), dialedNow, `tick ${tick}: its calls marked dialed`);
-      assert.ok(marking[0].every((m) => m.progress.inflight.prewritten === undefined && m.number === undefined));
-      const [ahead, blocklist] = second;
+      const marked: string[] = [];
+      let ahead: Mark[] = [];
+      // 50 calls in 20 groups of 2 or 3 (placing.ts SPREAD_STEP_MS), at the tick and every 50 ms after it.
+      const sizes = Array.from({ length: 20 }, (_, i) => Math.floor(((i + 1) * 50) / 20) - Math.floor((i * 50) / 20));
+      for (const [i, size] of sizes.entries()) {
+        const slot = tick + i * 50;
+        const entries = log.filter((e) => e.at === t0 + slot);
+        const at = entries.map((e) => e.what);
+        assert.deepEqual(at.slice(0, size), Array(size).fill('originate'), `${slot} ms: ${size} originate requests first, no store call before or between them`);
+        assert.ok(!at.slice(size).includes('originate'), `${slot} ms: no more requests`);
+        const after = entries.slice(size).filter((e) => written(e.what));
+        assert.deepEqual(
+          after.map((e) => e.what),
+          i === 0 ? ['markProgressBatch', 'claimDue', 'markProgressBatch'] : ['markProgressBatch'],
+          i === 0
+            ? `tick ${tick}: after its first group, the write that marks them dialed, the next tick's contacts in one claim, then one write of their attempts (the blocklist in it, not one number at a time)`
+            : `${slot} ms: after the group, the write that marks it dialed`,
+        );
+        const [marking, second] = after.filter((e) => e.what === 'markProgressBatch').map((e) => e.args ?? []) as [[Mark[]], [Mark[], unknown]?];
+        assert.ok(marking[0].every((m) => m.progress.inflight.prewritten === undefined && m.number === undefined));
+        marked.push(...marking[0].map((m) => m.progress.inflight.channelId));
+        if (second) {
+          const [next, blocklist] = second;
+          assert.ok(blocklist, 'with the blocklist check');
+          ahead = next;
+        }
+      }
+      assert.equal(log.filter((e) => e.at > t0 + tick + 950 && e.at < t0 + tick + 1000 && e.what === 'originate').length, 0, 'nothing after the last group');
+      const dialedNow = bench.pbx.originated.filter((o) => o.at >= t0 + tick && o.at < t0 + tick + 1000).map((o) => o.channelId);
+      assert.equal(dialedNow.length, 50);
+      assert.deepEqual(marked, dialedNow, `tick ${tick}: its calls marked dialed, group by group`);
       assert.equal(ahead.length, 50);
       assert.ok(ahead.every((m) => m.progress.inflight.prewritten === true && typeof m.number === 'string'), `tick ${tick}: the next tick's attempts written ahead`);
-      assert.ok(blocklist, 'with the blocklist check');
       channelsAt.set(tick, ahead.map((m) => m.progress.inflight.channelId));
       const before = channelsAt.get(tick - 1000);
       if (before) assert.deepEqual(dialedNow, before, `tick ${tick} dials the channels written ahead at the tick before`);
@@ -182,15 +195,19 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     }
     await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
     const first = bench.pbx.view();
-    // The process dies at the write that marks the second tick's calls dialed (entries without a number are marks).
+    // The process's store dies at the write that marks the second tick's first call dialed (entries without a number
+    // are marks); the tick's other calls, one every 250 ms, are dialed and their marks fail too; the process dies before
+    // the third tick.
     const process1 = killable(bench.db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
     const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock });
     await a.dialer.start();
     await a.dialer.operate('start');
-    await bench.clock.advance(1500);
+    const t0 = bench.clock.now();
+    await bench.clock.advance(1999);
     first.kill();
     a.dialer.close(0).catch(() => undefined);
-    const second = bench.pbx.originated.filter((o) => o.at === bench.clock.now() - 500);
+    const second = bench.pbx.originated.filter((o) => o.at >= t0 + 1000);
+    assert.deepEqual(second.map((o) => o.at - t0), [1000, 1250, 1500, 1750], 'spread over the tick');
     assert.equal(second.length, 4, 'the second tick dialed its 4 written ahead');
     const unmarked = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
     assert.deepEqual(
@@ -227,23 +244,28 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     assert.ok(stored.every((c) => c.attempts.every((x) => x.outcome !== 'lost')), 'nothing is recorded as lost');
   });
 
-  it('a suspend hands the contacts written ahead back to the queue as they were: no attempt, no channel, counted nowhere', async function () {
+  it('a suspend in the middle of a tick hands the contacts written ahead and those still waiting for their moment back to the queue as they were: no attempt, no channel, counted nowhere', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
     bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
     const d = await running(settings, 30);
-    await bench.clock.advance(1500);
-    assert.equal(bench.pbx.originated.length, 20);
-    assert.equal((await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten).length, 10);
+    const t0 = bench.clock.now();
+    await bench.clock.advance(1550);
+    // The first tick's 10 at once; the second tick's one every 100 ms: 6 of them by 1550 ms.
+    assert.deepEqual(bench.pbx.originated.map((o) => o.at - t0), [...Array<number>(10).fill(0), 1000, 1100, 1200, 1300, 1400, 1500]);
+    // The second tick's other 4 and the third tick's 10 are written ahead, not dialed.
+    assert.equal((await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten).length, 14);
     await d.operate('suspend');
     const stored = await allContacts(bench.db.store, 'task-1');
     const due = stored.filter((c) => c.state === 'due');
-    assert.equal(due.length, 10);
+    assert.equal(due.length, 14);
     assert.ok(due.every((c) => c.attempts.length === 0 && inflightOf(c) === undefined), 'back as they were claimed');
-    assert.equal(stored.filter((c) => inflightOf(c) && !inflightOf(c)?.prewritten).length, 20, 'the 20 calls dialed are marked dialed');
-    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 20);
-    assert.equal(d.status().counters.dialed, 20);
+    assert.equal(stored.filter((c) => inflightOf(c) && !inflightOf(c)?.prewritten).length, 16, 'the 16 calls dialed are marked dialed');
+    assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 16);
+    assert.equal(d.status().counters.dialed, 16);
+    await bench.clock.advance(1000);
+    assert.equal(bench.pbx.originated.length, 16, 'the rest of the tick is not dialed once suspended');
     await d.operate('resume');
-    await bench.clock.advance(1500);
+    await bench.clock.advance(2000);
     assert.equal(bench.pbx.originated.length, 30);
     assert.equal(new Set(bench.pbx.originated.map((o) => o.number)).size, 30, 'no contact dialed twice');
     assert.ok((await allContacts(bench.db.store, 'task-1')).every((c) => inflightOf(c)?.n === 1), 'each as its first attempt');
@@ -274,13 +296,16 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     const settings = settingsWith({ endAt: '2026-11-23T08:00', intervalSec: 1, callsAtATime: 3 });
     bench.pbx.setDefault({ outcome: 'answer', ringMs: 500, talkMs: 500 });
     const d = await running(settings, 12);
+    const t0 = bench.clock.now();
     await bench.clock.advance(1500);
-    assert.equal(bench.pbx.originated.length, 6, 'two ticks before the end');
+    // Two ticks before the end: the first at once, the second one call every 333 ms, the last of them due after the end.
+    assert.deepEqual(bench.pbx.originated.map((o) => Math.round(o.at - t0)), [0, 0, 0, 1000, 1333]);
     const ahead = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
-    assert.equal(ahead.length, 3);
+    assert.equal(ahead.length, 4, "the third tick's 3 and the second tick's last");
     await bench.clock.advance(60_000);
     assert.equal(d.state, 'completed');
-    assert.equal(bench.pbx.originated.length, 6, 'nothing dialed after the end');
+    assert.equal(bench.pbx.originated.length, 5, 'nothing dialed after the end');
+    assert.ok(bench.pbx.originated.every((o) => o.at < Date.parse(MONDAY_8AM_SHANGHAI)), 'nothing dialed after the end time, even within a tick that began before it');
     const stored = await allContacts(bench.db.store, 'task-1');
     for (const c of ahead) {
       const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
@@ -289,7 +314,7 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       assert.deepEqual(final.attempts, [], `${c.customerId}: no attempt`);
       assert.equal(inflightOf(final), undefined);
     }
-    assert.equal(d.status().counters.dialed, 6);
+    assert.equal(d.status().counters.dialed, 5);
   });
 
   it(`writes again before the dial an attempt written ahead more than ${PREPARED_FOR_MS} ms before its tick (a late tick, a stalled process): its lease and the blocklist are checked again`, async function () {
@@ -329,5 +354,69 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     assert.ok(bench.pbx.originated.every((o) => !aheadIds.includes(o.channelId)), 'c3 was written again, on a new channel, before its dial');
     const c2 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c2') as StoredContact;
     assert.deepEqual(c2.attempts.map((x) => x.outcome), ['blocked']);
+  });
+
+  describe("a tick's calls waiting for their moment in it", function () {
+    it('a call whose connection has no free channel left at its moment is not dialed: it waits for a tick with room, written again on a new channel', async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      await running(settings, 8, { view, limit: 8 });
+      const t0 = bench.clock.now();
+      await bench.clock.advance(1100);
+      assert.deepEqual(bench.pbx.originated.map((o) => o.at - t0), [0, 0, 0, 0, 1000]);
+      const waiting = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
+      // Three calls come in and take the connection's last free channels (5 ring, 8 in all).
+      for (const id of ['in-1', 'in-2', 'in-3']) view.sessions.set(id, {} as never);
+      await bench.clock.advance(2000);
+      assert.equal(bench.pbx.originated.length, 5, 'no channel free: nothing more dialed');
+      for (const id of ['in-1', 'in-2', 'in-3']) view.sessions.delete(id);
+      await bench.clock.advance(3000);
+      assert.equal(bench.pbx.originated.length, 8);
+      assert.equal(new Set(bench.pbx.originated.map((o) => o.number)).size, 8, 'no contact dialed twice');
+      const stored = await allContacts(bench.db.store, 'task-1');
+      assert.ok(stored.every((c) => inflightOf(c)?.n === 1 && inflightOf(c)?.prewritten === undefined && c.attempts.length === 0), 'each in flight as its first attempt, marked dialed');
+      const late = waiting.filter((c) => !bench.pbx.originated.some((o) => o.channelId === inflightOf(c)?.channelId));
+      assert.ok(late.length >= 3, 'the tick\'s last three were not dialed on the channels written ahead');
+      assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 8);
+    });
+
+    it('a dialer closed in the middle of a tick dials nothing more of it and hands its waiting contacts back as they were claimed', async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const d = await running(settings, 30);
+      const t0 = bench.clock.now();
+      await bench.clock.advance(1350);
+      assert.equal(bench.pbx.originated.filter((o) => o.at - t0 >= 1000).length, 4, 'the second tick: 1000, 1100, 1200, 1300 ms');
+      await d.close(0);
+      await bench.clock.advance(3000);
+      assert.equal(bench.pbx.originated.length, 14, 'nothing dialed after the close');
+      const stored = await allContacts(bench.db.store, 'task-1');
+      const due = stored.filter((c) => c.state === 'due' && inflightOf(c) === undefined && c.attempts.length === 0);
+      assert.equal(due.length, 16, "the tick's 6 waiting and the next tick's 10, back in the queue as claimed");
+      assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 14);
+    });
+
+    it(`a call whose moment comes more than ${PREPARED_FOR_MS} ms and a tick after its write ahead (a process that stalled in the tick) is written again before its dial`, async function () {
+      const stalling = new StallingClock(MONDAY_8AM_SHANGHAI);
+      bench.clock = stalling;
+      bench.pbx = new FakeAsterisk(bench.clock);
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 2, blocklistGroups: ['dnc'] });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      await running(settings, 6);
+      const t0 = bench.clock.now();
+      // The second tick dials c2 at once and waits 500 ms for c3; meanwhile c3's number is blocked and the process stalls.
+      await bench.clock.advance(1100);
+      assert.deepEqual(bench.pbx.originated.map((o) => o.number), [numberOf(0), numberOf(1), numberOf(2)]);
+      const c3 = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c3') as StoredContact;
+      assert.equal(inflightOf(c3)?.prewritten, true);
+      await bench.db.store.addBlocked([{ group: 'dnc', number: numberOf(3) }]);
+      stalling.stall(PREPARED_FOR_MS + 1000);
+      await bench.clock.advance(5000);
+      assert.ok(!bench.pbx.originated.some((o) => o.number === numberOf(3)), 'c3 was checked again: its number is blocked now');
+      const after = (await allContacts(bench.db.store, 'task-1')).find((c) => c.customerId === 'c3') as StoredContact;
+      assert.deepEqual(after.attempts.map((x) => x.outcome), ['blocked']);
+      assert.ok(bench.pbx.originated.filter((o) => o.at > t0 + 1100).length > 0, 'the task goes on dialing the others');
+    });
   });
 });

@@ -127,6 +127,11 @@ export class View {
     return () => set.delete(listener);
   }
 
+  /** Whether this (live) process follows the channel's events. */
+  watches(id: string): boolean {
+    return !this.dead && (this.watchers.get(id)?.size ?? 0) > 0;
+  }
+
   hear(id: string, event: TelephonyEvent): void {
     if (this.dead) return;
     for (const l of [...(this.watchers.get(id) ?? [])]) l(event);
@@ -206,6 +211,9 @@ export class FakeAsterisk {
           if (!c) return;
           c.state = 'Up';
           const channel = channelOf(id, number, 'Up');
+          // Asterisk sends StasisStart to the application, whoever is connected with it now: a process that died while
+          // the call rang hears nothing, the one that resumed the call (watching the channel) does.
+          if (c.view.dead) c.view = this.views.find((v) => v.watches(id)) ?? c.view;
           const owner = c.view;
           owner.waiters.get(id)?.(({ answered: true, channel }));
           owner.waiters.delete(id);
