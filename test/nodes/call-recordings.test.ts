@@ -4,10 +4,8 @@
  * connection (GET /recordings/stored/{name}/file), byte for byte, with Asterisk's content type; each refusal says why.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { CallRecord } from '../../lib/schemas/store';
 import { recordingLinks, relayRecording } from '../../nodes/admin/call-recordings';
@@ -17,6 +15,7 @@ import { seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, hasText, helper, useNodeRed, waitForStatus } from '../support/node-red';
 import { RawAri } from '../support/raw-ari';
+import { useTempDir } from '../support/temp-dir';
 
 const NUMBER = '+8613900000002';
 
@@ -29,17 +28,11 @@ describe('recordings of campaign calls in the Call flows sidebar (admin API)', f
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(10);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-call-recordings-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-call-recordings-');
 
   /** A running task (`recordCalls` as given) whose answered calls enter version v1 of flow "sales"; its connection keeps call records. */
   async function load(recordCalls: boolean): Promise<void> {
-    const file = path.join(dir, 'callflow.db');
+    const file = path.join(temp.path, 'callflow.db');
     await seedRunningTask(file, { id: 'task', name: 'recorded' }, [{ customerId: 'c/1', number: NUMBER }]);
     const z = 't-v1';
     await helper.load(

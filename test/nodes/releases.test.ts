@@ -5,12 +5,11 @@
  * locks, validation, counters).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { listEngines } from '../../nodes/deployed/engine';
 import { CREDS, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, hasText, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 interface Flows {
   id: string;
@@ -21,17 +20,11 @@ interface Flows {
 describe('flow versions and releases (callflow-releases)', function () {
   useNodeRed();
   const simulator = useSimulator(10);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-releases-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-releases-');
 
   const configs = (): object[] => [
     { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60 },
-    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
     { id: 'r1', type: 'callflow-releases', name: 'versions', store: 's1' },
   ];
 
