@@ -18,6 +18,7 @@ import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { NumberBehaviour } from '../../lib/sim/script';
 import { NODES, coreNode, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+import { nextCallRecord } from '../support/call-records';
 import { useTempDir } from '../support/temp-dir';
 
 describe('call records', function () {
@@ -62,19 +63,9 @@ describe('call records', function () {
 
   /** Places a call to a flow and resolves once it has ended and its record was written (or dropped). */
   async function call(flow: string, from = '+15550100'): Promise<void> {
-    const engine = (helper.getNode('a1') as AsteriskConfigNode).engine;
-    if (!engine) throw new Error('the connection has no engine');
-    // The engine hands the record to the store before it tells its listeners the call ended (events, not sleeps).
-    const over = new Promise<void>((resolve) => {
-      const off = engine.onCallEnded(() => {
-        off();
-        resolve();
-      });
-    });
-    const c = simulator().placeCall({ from, to: '7000', args: [flow] });
-    await c.ended();
-    await over;
-    await engine.records?.idle();
+    const recorded = nextCallRecord('a1');
+    await simulator().placeCall({ from, to: '7000', args: [flow] }).ended();
+    await recorded;
   }
 
   it('saves every call that ends on the connection, with no callflow-call-end node deployed', async function () {
@@ -210,15 +201,9 @@ describe('call records', function () {
     await engine?.recordRetention?.sweep();
     const store = await opened();
     assert.equal((await store.pageCallRecords()).items.length, 1, 'the new count bound was applied');
-    const over = new Promise<void>((resolve) => {
-      const off = engine?.onCallEnded(() => {
-        off?.();
-        resolve();
-      });
-    });
+    const recorded = nextCallRecord('a1');
     staying.hangup();
-    await over;
-    await engine?.records?.idle();
+    await recorded;
     const newest = (await store.pageCallRecords({ limit: 1 })).items[0];
     assert.deepEqual([newest?.flow, newest?.caller.number, (newest?.report as { by?: string } | undefined)?.by], ['hold', '+15550142', 'caller'], 'kept in the redeployed store');
   });
