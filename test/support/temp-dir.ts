@@ -7,7 +7,8 @@
  * before its folder goes.
  *
  * `useTempDir(prefix, 'suite')`: the same for the whole describe block (a Node-RED home a `before` hook starts),
- * removed after the block's own `after` hooks have run.
+ * removed after the block's own `after` hooks have run. A folder a `before` hook uses needs this scope: in 'test'
+ * scope it would be gone after the first test.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,7 +36,11 @@ export function useTempDir(prefix: string, scope: 'test' | 'suite' = 'test'): Te
   };
   if (scope === 'test') {
     before(() => perTest.add(remove));
-    after(() => perTest.delete(remove));
+    // Also at the block's end, in case a run was started without the root hooks.
+    after(() => {
+      perTest.delete(remove);
+      remove();
+    });
   } else {
     // Added once the block runs, so that it comes after every `after` hook the block declares.
     before(function () {
