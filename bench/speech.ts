@@ -231,8 +231,8 @@ async function robotCalls(o: RobotRun): Promise<void> {
   loop.enable();
   const cpu0 = process.cpuUsage();
   const simCpu0 = cpuMsOf(o.simPid) / 1000;
-  const waited0 = runQueueSecondsOf(process.pid);
   const simWaited0 = runQueueSecondsOf(o.simPid);
+  // The event loop is the main thread: its wait for a core is read once, with the other threads'.
   const threads0 = threadSecondsOf(process.pid);
   const requests = new RequestLog();
   requests.start();
@@ -267,9 +267,9 @@ async function robotCalls(o: RobotRun): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuSec = (cpu.user + cpu.system) / 1e6;
   const simCpuSec = cpuMsOf(o.simPid) / 1000 - simCpu0;
-  const waited = runQueueSecondsOf(process.pid) - waited0;
   const simWaited = runQueueSecondsOf(o.simPid) - simWaited0;
   const threads = threadSecondsOf(process.pid);
+  const waited = threads.main.waited - threads0.main.waited;
 
   const all: Turn[] = [];
   const problems: string[] = [];
@@ -318,7 +318,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
   console.log(`  waiting for a core (runnable, not running; /proc/<pid>/schedstat): the plugin's event loop ${waited.toFixed(1)} s of the ${wall.toFixed(1)} s, the simulator's ${simWaited.toFixed(1)} s`);
-  console.log(`  threads of this process: the event loop ran ${(threads.main.ran - threads0.main.ran).toFixed(1)} s and waited ${(threads.main.waited - threads0.main.waited).toFixed(1)} s; the others (RTP worker, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
+  console.log(`  threads of this process: the event loop ran ${(threads.main.ran - threads0.main.ran).toFixed(1)} s (and waited the ${waited.toFixed(1)} s above); the others (RTP worker, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
   console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
   console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
   if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
@@ -370,7 +370,6 @@ async function main(): Promise<void> {
 
     if (!process.argv.includes('--skip-rtp')) {
       const machine = await startLatenessProbe();
-      const waited0 = runQueueSecondsOf(process.pid);
       const threads0 = threadSecondsOf(process.pid);
       const r0 = performance.now();
       const rtp = await measureSendBack(sim.url, { streams: calls, seconds: rtpSec, rampMs: 1000, settings: { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 21000, portMax: 21999, format: 'slin16', worker } });
@@ -381,7 +380,7 @@ async function main(): Promise<void> {
       console.log(`  arrival jitter at the simulator (|gap - 20 ms|): p50 ${ms(jitter.p50)}, p99 ${ms(jitter.p99)}, max ${ms(jitter.max)} (${jitter.n} gaps)  ${jitter.p99 < TARGET_JITTER_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_JITTER_P99_MS} ms)`);
       console.log(`  the pacer's lateness (a packet sent against its time): p50 ${ms(late.p50)}, p99 ${ms(late.p99)}, max ${ms(late.max)}; ${rtp.dropped} packets dropped`);
       const threads = threadSecondsOf(process.pid);
-      console.log(`  the sending process's event loop waited for a core ${(runQueueSecondsOf(process.pid) - waited0).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s; its other threads (the RTP worker's pacers${worker ? '' : ': none here'}, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
+      console.log(`  the sending process's event loop waited for a core ${(threads.main.waited - threads0.main.waited).toFixed(1)} s of the ${((performance.now() - r0) / 1000).toFixed(1)} s; its other threads (the RTP worker's pacers${worker ? '' : ': none here'}, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
       console.log(idleProcess(await machine.stop()));
       if (rtp.failures.length > 0) console.log(`  failures (${rtp.failures.length}): ${rtp.failures.slice(0, 5).join('; ')}`);
     }

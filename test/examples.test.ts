@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readExamples } from '../lib/playground/home';
 import { CORE_SOUNDS_EN } from '../lib/sim/core-sounds-en';
 import { CREDS, connected, messages, useSimulator, type CallEndMsg } from './support/ivr';
 import type { ScriptStep } from '../lib/sim/script';
 import { NODES, coreNode, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from './support/node-red';
+import { useTempDir } from './support/temp-dir';
 
 const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'function/10-switch.js', 'function/15-change.js', 'function/10-function.js', 'network/21-httpin.js'].map(coreNode);
 
@@ -38,20 +38,14 @@ function example(name: string): Record<string, unknown>[] {
 describe('examples', function () {
   useNodeRed();
   const simulator = useSimulator(100);
-  let dataDir = '';
-  beforeEach(function () {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-examples-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-examples-');
 
   /** Deploys an example on the test simulator, with a helper node on the call-end node's output. */
   async function deploy(name: string, adapt: (n: Record<string, unknown>) => Record<string, unknown> = (n) => n): Promise<void> {
     const nodes = example(name).map(adapt).map((n) => {
       if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
       // The example's store file goes to a directory of the test's own.
-      if (n.type === 'callflow-store') return { ...n, file: path.join(dataDir, 'callflow.db') };
+      if (n.type === 'callflow-store') return { ...n, file: path.join(temp.path, 'callflow.db') };
       const moved = { ...n };
       if (n.connection) moved.connection = 'a1';
       if (n.type === 'callflow-call-end') moved.wires = [[...((n.wires as string[][])[0] ?? []), 'ended']];
@@ -150,7 +144,7 @@ describe('examples', function () {
         console.log('      skipped: espeak-ng is not installed (on Debian: apt-get install espeak-ng; CI installs it)');
         this.skip();
       }
-      await deploy('Text to speech', (n) => (n.type === 'callflow-speech' ? { ...n, directory: path.join(dataDir, 'speech') } : n));
+      await deploy('Text to speech', (n) => (n.type === 'callflow-speech' ? { ...n, directory: path.join(temp.path, 'speech') } : n));
       const speech = { waitFor: 'playback-start', media: '/callflow/speech/' } as const;
       const end = { waitFor: 'playback-end' } as const;
       const call = simulator().placeCall({ from: '+15550100', callerName: 'Ann', to: '300', args: ['speech'], script: [speech, end, speech, end, { dtmf: '1' }, speech, end, speech, end, { dtmf: '2' }] });

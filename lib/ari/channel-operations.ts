@@ -7,6 +7,7 @@
  * end comes as events: pending.ts waits for them.
  */
 import { randomUUID } from 'node:crypto';
+import { basicAuthorization, type BasicCredentials } from '../net/basic-auth';
 import type { HangupReason } from './causes';
 import { AriError } from './errors';
 import { webSocketUrl } from './events-socket';
@@ -230,7 +231,7 @@ export class ChannelOperations {
  * same HTTP server as ARI: http_uri "media", chan_websocket.c lines 1945-1953), with the ARI credentials. Asterisk
  * itself does not ask for them there (the connection id, a random UUID, is the key); a proxy in front may.
  */
-export function mediaSocketOf(ariUrl: string, credentials: { username: string; password: string }, connectionId: string): { url: string; headers: Record<string, string> } {
+export function mediaSocketOf(ariUrl: string, credentials: BasicCredentials, connectionId: string): { url: string; headers: Record<string, string> } {
   const url = webSocketUrl(ariUrl, `/media/${encodeURIComponent(connectionId)}`).href;
-  return { url, headers: { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` } };
+  return { url, headers: { Authorization: basicAuthorization(credentials) } };
 }

@@ -527,21 +527,7 @@ function shapePatterns(placeholder?: string): { pjsip: string; local: string; ot
  */
 export function dialTemplateSchema(kind: TemplateKind, options: { description: string; optional?: boolean; default: string }): Record<string, unknown> {
   const p = shapePatterns(PLACEHOLDER[kind]);
-  const branch = (pattern: string, what: string): Record<string, unknown> => ({ type: 'string', maxLength: MAX_DIAL_STRING_LENGTH, pattern, description: `${options.description} (${what})` });
-  const schema: Record<string, unknown> = {
-    type: 'string',
-    maxLength: MAX_DIAL_STRING_LENGTH,
-    default: options.default,
-    description: options.description,
-    if: { type: 'string', pattern: '^[Pp][Jj][Ss][Ii][Pp]/' },
-    then: branch(p.pjsip, 'PJSIP/[<user>@]<endpoint>[/<AOR or sip: URI>]'),
-    else: {
-      type: 'string',
-      if: { type: 'string', pattern: '^[Ll][Oo][Cc][Aa][Ll]/' },
-      then: branch(p.local, 'Local/<extension>@<context>[/n]'),
-      else: branch(options.optional ? `^$|${p.other}` : p.other, 'Technology/<resource>'),
-    },
-  };
+  const schema = destinationSchema({ ...p, other: options.optional ? `^$|${p.other}` : p.other }, options.description, { default: options.default });
   if (kind === 'dial-string') schema.allOf = [{ type: 'string', pattern: '\\{number\\}', description: `${options.description} ({number} is missing)` }];
   return schema;
 }
@@ -551,11 +537,19 @@ export function dialTemplateSchema(kind: TemplateKind, options: { description: s
  * answers (lib/schemas/http-ivr.ts), the same shapes as dialTemplateSchema's.
  */
 export function dialValueSchema(description: string): Record<string, unknown> {
-  const p = shapePatterns();
+  return destinationSchema(shapePatterns(), description);
+}
+
+/**
+ * The schema of one destination, by its technology: PJSIP/..., Local/..., or another (each branch its own pattern,
+ * and says the shape it expects). `extra` goes beside the type (a default).
+ */
+function destinationSchema(p: { pjsip: string; local: string; other: string }, description: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const branch = (pattern: string, what: string): Record<string, unknown> => ({ type: 'string', maxLength: MAX_DIAL_STRING_LENGTH, pattern, description: `${description} (${what})` });
   return {
     type: 'string',
     maxLength: MAX_DIAL_STRING_LENGTH,
+    ...extra,
     description,
     if: { type: 'string', pattern: '^[Pp][Jj][Ss][Ii][Pp]/' },
     then: branch(p.pjsip, 'PJSIP/[<user>@]<endpoint>[/<AOR or sip: URI>]'),

@@ -9,6 +9,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { basicAuthorization } from '../net/basic-auth';
 import type { TelephonyEvent } from './port';
 
 /** Every ARI event, as it arrives ({ event, receivedAt }: performance.now()); no cost without a subscriber. */
@@ -62,10 +63,9 @@ export class EventSocket {
     const url = webSocketUrl(options.baseUrl, '/ari/events');
     url.searchParams.set('app', options.app);
     url.searchParams.set('subscribeAll', 'false');
-    const auth = Buffer.from(`${options.username}:${options.password}`).toString('base64');
     // Credentials go in the Authorization header, not in the URL (where ari-client puts them, and logs can see them).
     this.ws = new WebSocket(url, 'ari', {
-      headers: { Authorization: `Basic ${auth}` },
+      headers: { Authorization: basicAuthorization(options) },
       handshakeTimeout: options.openTimeoutMs,
       perMessageDeflate: false,
     });

@@ -11,6 +11,7 @@
  * is the ground a connection is built on, and a test or bench can call it
  * alone.
  */
+import { basicAuthorization, type BasicCredentials } from '../net/basic-auth';
 import { CancelledError } from './errors';
 import type { ConnectionState } from './port';
 
@@ -45,9 +46,9 @@ export function normalizeAriUrl(url: string): string {
 }
 
 /** Checks the API documents with our credentials before ari-client loads them. */
-export async function preflight(server: { baseUrl: string; username: string; password: string }, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const { baseUrl, username, password } = server;
-  const headers = { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`, Accept: 'application/json' };
+export async function preflight(server: BasicCredentials & { baseUrl: string }, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const { baseUrl } = server;
+  const headers = { Authorization: basicAuthorization(server), Accept: 'application/json' };
   const get = async (path: string): Promise<unknown> => {
     let res: Response;
     try {

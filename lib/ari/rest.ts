@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import type * as AriNS from 'ari-client';
 import type { AriClient } from 'ari-client';
 import type * as SwaggerNS from 'swagger-client';
+import { basicAuthorization } from '../net/basic-auth';
 import { unwatchAbort, watchAbort, type AbortTarget } from './abort-listeners';
 import { DeadlineSweep, type Expiring } from './deadlines';
 import { AriError, abortReason, asError, kindForStatus, type AriErrorKind } from './errors';
@@ -226,7 +227,7 @@ export class AriRest {
       ? new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS })
       : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS });
     this.request = secure ? https.request : http.request;
-    this.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    this.authorization = basicAuthorization({ username, password });
     this.target = {
       protocol: base.protocol,
       hostname: base.hostname.replace(/^\[|\]$/g, ''),

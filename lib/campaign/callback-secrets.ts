@@ -17,6 +17,7 @@
  * takes them out: flows saved before the credentials existed keep working
  * with the secret moved aside at deploy (see docs/campaigns.md).
  */
+import { basicAuthorization } from '../net/basic-auth';
 
 export interface CallbackSecrets {
   /** The Authorization header's value. */
@@ -95,7 +96,7 @@ export function splitUrlSecrets(url: string): { url: string; secrets: CallbackSe
   if (!u || urlSecrets(url).length === 0) return { url, secrets: {} };
   const secrets: CallbackSecrets = {};
   if (u.username !== '' || u.password !== '') {
-    secrets.authorization = `Basic ${Buffer.from(`${decoded(u.username)}:${decoded(u.password)}`, 'utf8').toString('base64')}`;
+    secrets.authorization = basicAuthorization({ username: decoded(u.username), password: decoded(u.password) });
     u.username = '';
     u.password = '';
   }

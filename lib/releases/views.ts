@@ -11,7 +11,8 @@ import { hashNodes } from './nodes';
 import type { FlowReference } from './references';
 import { ALLOWED, LOCK_TIMEOUT_MS, STATE_NAMES, TYPE_NAMES, type Operation } from './states';
 
-export interface VersionView {
+/** A version as the Release Manager shows it: its record's who, when and why, and what follows from its state now. */
+export interface VersionView extends Pick<VersionRecord, 'createdAt' | 'createdBy' | 'from' | 'releasedAt' | 'releasedBy' | 'comment' | 'snapshot' | 'history'> {
   version: string;
   state: ReleaseState;
   stateName: string;
@@ -30,14 +31,6 @@ export interface VersionView {
   changedSinceRelease: boolean;
   liveCalls: number;
   counters: VersionCounters & { averageSec: number };
-  createdAt: number;
-  createdBy: string;
-  from?: { version?: string; snapshot?: string };
-  releasedAt?: number;
-  releasedBy?: string;
-  comment?: string;
-  snapshot?: string;
-  history: VersionRecord['history'];
 }
 
 export interface FlowView {

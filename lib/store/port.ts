@@ -103,13 +103,8 @@ export interface AttemptRow extends Attempt {
   seq: number;
 }
 
-export interface SnapshotSummary {
-  id: string;
-  flow: string;
-  version: string;
-  savedAt: number;
-  savedBy: string;
-  comment?: string;
+/** A released version's snapshot as listed: all but its nodes, and how many there are. */
+export interface SnapshotSummary extends Omit<FlowSnapshot, 'nodes'> {
   nodeCount: number;
 }
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { AriConnection } from '../../lib/ari/connection';
 import { CallEndedError, CancelledError, type AriError } from '../../lib/ari/errors';
 import type { ConnectionStatus, Reconciliation, TelephonyEvent } from '../../lib/ari/port';
+import { basicAuthorization } from '../../lib/net/basic-auth';
 import { startSimulator } from '../../lib/sim';
 import { MemoryLogger, inbound, nextEvent, nextState, rig, type Rig } from '../support/telephony';
 
@@ -243,8 +244,10 @@ describe('ARI adapter over the wire', function () {
       assert.match(conn.status.message, /refused the username or password/);
       await conn.close();
       await sim.close();
-      assert.ok(!log.lines.some((l) => l.includes('Wr0ng-S3cret!')), 'password in a log line');
-      assert.ok(!statuses.some((s) => s.message.includes('Wr0ng-S3cret!')), 'password in a status');
+      // Nor the Authorization value: the password, only base64-encoded.
+      const encoded = basicAuthorization({ username: 'asterisk', password: 'Wr0ng-S3cret!' }).slice('Basic '.length);
+      assert.ok(!log.lines.some((l) => l.includes('Wr0ng-S3cret!') || l.includes(encoded)), 'password in a log line');
+      assert.ok(!statuses.some((s) => s.message.includes('Wr0ng-S3cret!') || s.message.includes(encoded)), 'password in a status');
       assert.equal(conn.status.state, 'closed');
     });
 

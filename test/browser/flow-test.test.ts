@@ -7,16 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readExamples } from '../../lib/playground/home';
 import { gotoEditorIn, useEditor } from '../support/browser';
+import { useTempDir } from '../support/temp-dir';
 
 const example = readExamples().find((e) => e.name === 'Gray release');
 if (!example) throw new Error('examples/Gray release.json is missing');
 
 describe('the Flow test panel in a real browser', function () {
   this.timeout(60_000);
+  const temp = useTempDir('callflow-flow-test-panel-');
   const running = useEditor(example.nodes, (e) => e.waitForLog(/support v2 released as the gray version/));
   const row = (version: string) => running().browser.page.locator(`.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="${version}"]`);
   const panel = () => row('v1').locator('.callflow-ft');
@@ -66,31 +67,27 @@ describe('the Flow test panel in a real browser', function () {
   });
 
   it('runs a test case loaded from a file and shows each step that differs, and refuses a file that is not a case', async function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-flow-test-panel-'));
-    try {
-      // The gray version's case, run against v1: its greeting differs.
-      const file = path.join(dir, 'gray.json');
-      fs.copyFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'tests', 'gray-release-gray.json'), file);
-      await panel().locator('input.callflow-ft-file').setInputFiles(file);
-      const verdict = panel().locator('.callflow-ft-verdict[data-passed="no"]');
-      await verdict.waitFor();
-      assert.equal((await verdict.textContent())?.trim(), 'The test case failed: Gray release: the gray version (v2) plays its new greeting');
-      const differences = await panel().locator('.callflow-ft-differences li').allTextContents();
-      assert.deepEqual(differences.slice(0, 2), [
-        'step 1: expected "9b1c0000000021", got entry 9b1c0000000011, outcome "routed", output 1',
-        'step 2: expected "9b1c0000000022", got answer 9b1c0000000012, result "answered", outcome "answered", output 1',
-      ]);
-      const bad = path.join(dir, 'bad.json');
-      fs.writeFileSync(bad, JSON.stringify({ flow: 'support', results: [{ node: '<img src=x onerror=alert(1)>' }] }));
-      await panel().locator('input.callflow-ft-file').setInputFiles(bad);
-      // The list still shows the run before until the file is read: wait for the refusal itself.
-      const problems = panel().locator('.callflow-ft-problems li');
-      await problems.filter({ hasText: 'bad.json is not a flow test case:' }).waitFor();
-      assert.deepEqual(await problems.allTextContents(), ['bad.json is not a flow test case:', "results.0.result: is required"]);
-      assert.deepEqual(running().browser.errors(), []);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = temp.path;
+    // The gray version's case, run against v1: its greeting differs.
+    const file = path.join(dir, 'gray.json');
+    fs.copyFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'tests', 'gray-release-gray.json'), file);
+    await panel().locator('input.callflow-ft-file').setInputFiles(file);
+    const verdict = panel().locator('.callflow-ft-verdict[data-passed="no"]');
+    await verdict.waitFor();
+    assert.equal((await verdict.textContent())?.trim(), 'The test case failed: Gray release: the gray version (v2) plays its new greeting');
+    const differences = await panel().locator('.callflow-ft-differences li').allTextContents();
+    assert.deepEqual(differences.slice(0, 2), [
+      'step 1: expected "9b1c0000000021", got entry 9b1c0000000011, outcome "routed", output 1',
+      'step 2: expected "9b1c0000000022", got answer 9b1c0000000012, result "answered", outcome "answered", output 1',
+    ]);
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ flow: 'support', results: [{ node: '<img src=x onerror=alert(1)>' }] }));
+    await panel().locator('input.callflow-ft-file').setInputFiles(bad);
+    // The list still shows the run before until the file is read: wait for the refusal itself.
+    const problems = panel().locator('.callflow-ft-problems li');
+    await problems.filter({ hasText: 'bad.json is not a flow test case:' }).waitFor();
+    assert.deepEqual(await problems.allTextContents(), ['bad.json is not a flow test case:', "results.0.result: is required"]);
+    assert.deepEqual(running().browser.errors(), []);
   });
 
   it('speaks Chinese in a zh-CN editor', async function () {

@@ -5,8 +5,6 @@
  * into a real embedded store that never blocks the event loop for long.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -16,6 +14,7 @@ import { contactInput, type ContactInput } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { Store, StoredContact } from '../../lib/store/port';
 import { allContacts } from '../support/campaign-runtime';
+import { useTempDir } from '../support/temp-dir';
 
 const NOW = Date.UTC(2024, 0, 2, 8, 0, 0);
 const RULES: ContactRules = { numberTypes: ['mobile', 'home', 'work', 'other'], order: { by: 'none', attrs: [] } };
@@ -303,18 +302,16 @@ describe('campaign contacts', function () {
   });
 
   describe('importContacts', function () {
-    let dir: string;
+    const temp = useTempDir('callflow-contacts-');
     let store: EmbeddedStore;
 
     beforeEach(async function () {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-contacts-'));
-      store = new EmbeddedStore({ file: path.join(dir, 'callflow.db') });
+      store = new EmbeddedStore({ file: path.join(temp.path, 'callflow.db') });
       await store.open();
     });
 
     afterEach(async function () {
       await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     });
 
     const objects = [

@@ -6,13 +6,12 @@
  * a clear message, and Node-RED keeps answering.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, hasText, helper, node, useNodeRed, waitForStatus } from '../support/node-red';
 import { clearMessage, hostileString, hostileValue, runs } from './hostile';
+import { useTempDir } from '../support/temp-dir';
 
 interface Route {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -64,13 +63,7 @@ describe('fuzz: the admin HTTP API', function () {
   this.timeout(120_000);
   useNodeRed();
   const simulator = useSimulator(10);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-fuzz-admin-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-fuzz-admin-');
 
   it('answers any request with JSON and a 2xx or 4xx status, a clear message when it refuses, and keeps answering', async function () {
     const tab = (ver: string, release: string): object[] => [
@@ -82,7 +75,7 @@ describe('fuzz: the admin HTTP API', function () {
       NODES,
       [
         { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60 },
-        { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+        { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
         { id: 'r1', type: 'callflow-releases', name: 'versions', store: 's1' },
         { id: 'q1', type: 'callflow-questions', questionnaire: 'survey', store: 's1', questions: [{ id: 'stars', kind: 'rating', prompts: ['sound:hello-world'] }, { id: 'why', kind: 'spoken', prompts: ['sound:vm-intro'] }] },
         ...tab('v1', 'official'),

@@ -4,10 +4,8 @@
  * connection (GET /recordings/stored/{name}/file), byte for byte, with Asterisk's content type; each refusal says why.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { CallRecord } from '../../lib/schemas/store';
 import { recordingLinks, relayRecording } from '../../nodes/admin/call-recordings';
@@ -16,7 +14,9 @@ import { addCampaign, removeCampaign } from '../../nodes/deployed/campaigns';
 import { seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, hasText, helper, useNodeRed, waitForStatus } from '../support/node-red';
+import { nextCallRecord } from '../support/call-records';
 import { RawAri } from '../support/raw-ari';
+import { useTempDir } from '../support/temp-dir';
 
 const NUMBER = '+8613900000002';
 
@@ -29,17 +29,15 @@ describe('recordings of campaign calls in the Call flows sidebar (admin API)', f
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(10);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-call-recordings-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-call-recordings-');
 
-  /** A running task (`recordCalls` as given) whose answered calls enter version v1 of flow "sales"; its connection keeps call records. */
-  async function load(recordCalls: boolean): Promise<void> {
-    const file = path.join(dir, 'callflow.db');
+  /**
+   * A running task (`recordCalls` as given) whose answered calls enter version v1 of flow "sales"; its connection keeps
+   * call records. Resolves with what resolves once its one call is over as the editor sees it: the call's record
+   * written (nextCallRecord) and its attempt too (the dialer's output 3 says the customer finished after the write).
+   */
+  async function load(recordCalls: boolean): Promise<{ settled: Promise<unknown> }> {
+    const file = path.join(temp.path, 'callflow.db');
     await seedRunningTask(file, { id: 'task', name: 'recorded' }, [{ customerId: 'c/1', number: NUMBER }]);
     const z = 't-v1';
     await helper.load(
@@ -64,37 +62,34 @@ describe('recordings of campaign calls in the Call flows sidebar (admin API)', f
           recordCalls,
         },
         { id: z, type: 'tab', label: 'sales v1' },
-        { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [[], [], []] },
+        { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', wires: [[], [], ['finished']] },
+        { id: 'finished', type: 'helper', z },
         { id: 'e-v1', type: 'callflow-entry', z, connection: 'a1', flow: 'sales', releases: 'r1', version: 'v1', release: 'official', grayShare: 0, grayCallers: '', wires: [['p-v1']] },
         { id: 'p-v1', type: 'callflow-play', z, prompts: ['sound:demo-congrats'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'hangup', wires: [['h-v1']] },
         { id: 'h-v1', type: 'callflow-hangup', z, reason: 'normal', wires: [] },
       ],
       CREDS,
     );
+    // Listening before the connection is even up: the call cannot have ended yet.
+    const settled = Promise.all([nextCallRecord('a1'), new Promise<void>((resolve) => (node('finished') as { once(event: 'input', fn: () => void): void }).once('input', () => resolve()))]);
+    settled.catch(() => undefined);
     await waitForStatus(node('e-v1'), hasText('v1: Official Release'));
+    return { settled };
   }
   const node = (id: string) => helper.getNode(id) as never;
 
-  /** The version's calls, asked again until the campaign call's record is there with its attempt written. */
-  const endedCall = (until: (c: Listed) => boolean): Promise<Listed> =>
-    new Promise<Listed>((resolve) => {
-      const check = (): void => {
-        void helper
-          .request()
-          .get('/callflow/releases/r1/flows/sales/versions/v1/calls')
-          .then((res) => {
-            const call = (res.body as { recent: Listed[] }).recent[0];
-            if (call && until(call)) resolve(call);
-            else setImmediate(check);
-          });
-      };
-      check();
-    });
+  /** The version's last ended call, as the Call flows sidebar lists it. */
+  const endedCall = async (): Promise<Listed> => {
+    const res = await helper.request().get('/callflow/releases/r1/flows/sales/versions/v1/calls').expect(200);
+    const call = (res.body as { recent: Listed[] }).recent[0];
+    assert.ok(call, `an ended call is listed: ${JSON.stringify(res.body)}`);
+    return call;
+  };
 
   it('links the recording of a recorded call, and streams it from Asterisk as Asterisk gives it', async function () {
     simulator().setNumber(NUMBER, { outcome: 'answer', ringMs: 200 });
-    await load(true);
-    const call = await endedCall((c) => c.recording !== undefined);
+    await (await load(true)).settled;
+    const call = await endedCall();
     assert.equal(call.recording, 'callflow/campaigns/task/attempts/c%2F1/1/recording', 'the customer id is encoded in the path');
     const name = `campaign-${call.id}`;
     const ari = new RawAri(simulator().url, simulator().username, simulator().password);
@@ -132,18 +127,11 @@ describe('recordings of campaign calls in the Call flows sidebar (admin API)', f
 
   it('links nothing for a call the task did not record, and says so when asked for it', async function () {
     simulator().setNumber(NUMBER, { outcome: 'answer', ringMs: 200 });
-    await load(false);
-    const call = await endedCall(() => true);
-    // The attempt is written when the call ends; asked until it is, the call is still listed without a recording.
-    const message = async (): Promise<{ status: number; message: string }> => {
-      const res = await helper.request().get('/callflow/campaigns/task/attempts/c%2F1/1/recording');
-      return { status: res.status, message: (res.body as { message: string }).message };
-    };
-    let answer = await message();
-    while (/has no attempt 1/.test(answer.message)) answer = await message();
-    assert.deepEqual(answer, { status: 404, message: 'attempt 1 of customer "c/1" has no recording (the task did not record it, or it was not answered)' });
+    await (await load(false)).settled;
+    const call = await endedCall();
+    const res = await helper.request().get('/callflow/campaigns/task/attempts/c%2F1/1/recording');
+    assert.deepEqual({ status: res.status, message: (res.body as { message: string }).message }, { status: 404, message: 'attempt 1 of customer "c/1" has no recording (the task did not record it, or it was not answered)' });
     assert.equal(call.recording, undefined);
-    assert.equal((await endedCall(() => true)).recording, undefined);
   });
 });
 

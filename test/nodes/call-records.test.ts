@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { asteriskConfig } from '../../lib/schemas/asterisk';
 import type { CallRecord } from '../../lib/schemas/store';
@@ -19,20 +18,18 @@ import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
 import type { NumberBehaviour } from '../../lib/sim/script';
 import { NODES, coreNode, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+import { nextCallRecord } from '../support/call-records';
+import { useTempDir } from '../support/temp-dir';
 
 describe('call records', function () {
   useNodeRed();
   const simulator = useSimulator(100);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-call-records-'));
-  });
+  const temp = useTempDir('callflow-call-records-');
   afterEach(async function () {
     await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const file = (): string => path.join(dir, 'callflow.db');
+  const file = (): string => path.join(temp.path, 'callflow.db');
 
   async function deploy(connection: Record<string, unknown> = { recordStore: 'st' }, storeFile = file()): Promise<void> {
     await helper.load(NODES, flowOf(connection, storeFile), CREDS);
@@ -66,19 +63,9 @@ describe('call records', function () {
 
   /** Places a call to a flow and resolves once it has ended and its record was written (or dropped). */
   async function call(flow: string, from = '+15550100'): Promise<void> {
-    const engine = (helper.getNode('a1') as AsteriskConfigNode).engine;
-    if (!engine) throw new Error('the connection has no engine');
-    // The engine hands the record to the store before it tells its listeners the call ended (events, not sleeps).
-    const over = new Promise<void>((resolve) => {
-      const off = engine.onCallEnded(() => {
-        off();
-        resolve();
-      });
-    });
-    const c = simulator().placeCall({ from, to: '7000', args: [flow] });
-    await c.ended();
-    await over;
-    await engine.records?.idle();
+    const recorded = nextCallRecord('a1');
+    await simulator().placeCall({ from, to: '7000', args: [flow] }).ended();
+    await recorded;
   }
 
   it('saves every call that ends on the connection, with no callflow-call-end node deployed', async function () {
@@ -173,8 +160,8 @@ describe('call records', function () {
 
   it('lets calls go on while the store cannot be opened: one warning, the records dropped and counted', async function () {
     // A store file under a regular file: its folder cannot be made, so the store never opens.
-    fs.writeFileSync(path.join(dir, 'not-a-folder'), '');
-    await deploy({ recordStore: 'st' }, path.join(dir, 'not-a-folder', 'callflow.db'));
+    fs.writeFileSync(path.join(temp.path, 'not-a-folder'), '');
+    await deploy({ recordStore: 'st' }, path.join(temp.path, 'not-a-folder', 'callflow.db'));
     const hungUp = received('seen');
     for (let i = 0; i < 3; i += 1) await call('main');
     assert.equal(hungUp.length, 3, 'each call ran its flow');
@@ -214,15 +201,9 @@ describe('call records', function () {
     await engine?.recordRetention?.sweep();
     const store = await opened();
     assert.equal((await store.pageCallRecords()).items.length, 1, 'the new count bound was applied');
-    const over = new Promise<void>((resolve) => {
-      const off = engine?.onCallEnded(() => {
-        off?.();
-        resolve();
-      });
-    });
+    const recorded = nextCallRecord('a1');
     staying.hangup();
-    await over;
-    await engine?.records?.idle();
+    await recorded;
     const newest = (await store.pageCallRecords({ limit: 1 })).items[0];
     assert.deepEqual([newest?.flow, newest?.caller.number, (newest?.report as { by?: string } | undefined)?.by], ['hold', '+15550142', 'caller'], 'kept in the redeployed store');
   });
@@ -261,21 +242,19 @@ describe('call records of campaign calls', function () {
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(100);
-  let dir = '';
+  const temp = useTempDir('callflow-call-records-campaign-');
   beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-call-records-campaign-'));
     for (const [n, b] of Object.entries(DEMO_NUMBERS)) simulator().setNumber(n, b as unknown as NumberBehaviour);
   });
   afterEach(async function () {
     await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps each answered campaign call with its campaign, customer and attempt, listed per campaign', async function () {
     const found = readExamples().find((e) => e.name === 'Survey campaign');
     assert.ok(found, 'the Survey campaign example');
     const nodes = structuredClone(found.nodes).map((n: Record<string, unknown>) => {
-      if (n.type === 'callflow-store') return { ...n, file: path.join(dir, 'callflow.db') };
+      if (n.type === 'callflow-store') return { ...n, file: path.join(temp.path, 'callflow.db') };
       if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
       if (n.type === 'callflow-contacts') return { ...n, wires: [['loaded'], []] };
       return n.connection ? { ...n, connection: 'a1' } : n;

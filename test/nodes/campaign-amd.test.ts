@@ -5,14 +5,13 @@
  * once the machine's beep has ended, and its notice plays after it. A person goes to the flow with AMDSTATUS HUMAN.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { NumberBehaviour } from '../../lib/sim/script';
 import type { StoredContact } from '../../lib/store/port';
 import { campaignConfigs, firstStoredContact, seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 const NUMBER = '+8613900000003';
 
@@ -23,14 +22,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(20);
-  let dir = '';
-
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-amd-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-amd-');
 
   function flows(storeFile: string, amd: string, amdParameters?: object): object[] {
     const z = 'amd-tab';
@@ -52,7 +44,7 @@ describe('answering-machine detection in a campaign (Node-RED, simulated Asteris
   }
 
   async function load(amd: string, amdParameters?: object): Promise<string> {
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await seedRunningTask(storeFile, { id: 'task', name: 'amd' }, [{ customerId: 'c1', number: NUMBER }]);
     await helper.load(NODES, flows(storeFile, amd, amdParameters), CREDS);
     return storeFile;

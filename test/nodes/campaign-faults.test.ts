@@ -11,8 +11,6 @@
  * attempts say.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startSimulator, type Simulator } from '../../lib/sim';
 import type { CallReport } from '../../lib/sim/script';
@@ -21,6 +19,7 @@ import type { StoredContact } from '../../lib/store/port';
 import { CREDS, messages } from '../support/ivr';
 import { NODES, helper, useNodeRed } from '../support/node-red';
 import { seedRunningTask } from '../support/campaign-store';
+import { useTempDir } from '../support/temp-dir';
 
 const CONTACTS = 8;
 const numberOf = (i: number): string => `+86139${String(i).padStart(8, '0')}`;
@@ -74,23 +73,21 @@ describe('campaign calls when Asterisk fails (Node-RED, simulated Asterisk)', fu
   this.timeout(90_000);
   useNodeRed();
   let sim: Simulator;
-  let dir: string;
+  const temp = useTempDir('callflow-faults-');
 
   beforeEach(async function () {
     // Real time until the fault, so that a notice is still playing and a call still ringing whatever the machine's load.
     sim = await startSimulator({ speed: 1, mediaMs: 60_000 });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-faults-'));
   });
 
   afterEach(async function () {
     await sim.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const outbound = (): CallReport[] => sim.asterisk.reportList().filter((r) => r.direction === 'outbound');
 
   async function campaignWithFault(fault: () => Promise<void>): Promise<{ contacts: StoredContact[]; counters: Record<string, number> | undefined }> {
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await seedRunningTask(storeFile, { id: 'task', name: 'faults' }, Array.from({ length: CONTACTS }, (_, i) => ({ customerId: `c${i}`, number: numberOf(i) })));
     for (let i = 0; i < CONTACTS; i += 1) sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: answersAtOnce(i) ? 500 : 120_000 });
 

@@ -8,8 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readExamples } from '../../lib/playground/home';
 import { DEMO_NUMBERS } from '../../lib/playground/demo-numbers';
@@ -19,6 +17,7 @@ import type { Store } from '../../lib/store/port';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, messages, useSimulator } from '../support/ivr';
 import { NODES, coreNode, helper, loggedText, node, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(coreNode);
 const QUESTIONS = '7c0b0000000000c2';
@@ -27,13 +26,9 @@ describe("a campaign's questionnaire (Node-RED, simulated Asterisk)", function (
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(100);
-  let dataDir = '';
+  const temp = useTempDir('callflow-campaign-questionnaire-');
   beforeEach(function () {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-campaign-questionnaire-'));
     for (const [n, b] of Object.entries(DEMO_NUMBERS)) simulator().setNumber(n, b as unknown as NumberBehaviour);
-  });
-  afterEach(function () {
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   const inject = (name: string): Record<string, unknown> => {
@@ -50,7 +45,7 @@ describe("a campaign's questionnaire (Node-RED, simulated Asterisk)", function (
     if (!found) throw new Error('no Survey campaign example');
     const nodes = structuredClone(found.nodes).map((n) => {
       if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
-      if (n.type === 'callflow-store') return { ...n, id: 'st', file: path.join(dataDir, 'callflow.db') };
+      if (n.type === 'callflow-store') return { ...n, id: 'st', file: path.join(temp.path, 'callflow.db') };
       const moved: Record<string, unknown> = { ...n };
       if (n.connection) moved.connection = 'a1';
       if (n.store) moved.store = 'st';

@@ -10,8 +10,6 @@
  * channel and recording end with it.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { StoredContact } from '../../lib/store/port';
 import { useAppServer } from '../support/app-server';
@@ -19,6 +17,7 @@ import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 import { RawAri, type EventLog } from '../support/raw-ari';
 import { firstStoredContact, seedRunningTask } from '../support/campaign-store';
+import { useTempDir } from '../support/temp-dir';
 
 const NUMBER = '+8613900000002';
 type Json = Record<string, unknown>;
@@ -34,18 +33,16 @@ describe('recording campaign calls (Node-RED, simulated Asterisk)', function () 
   useNodeRed();
   // Slow enough that a test hears of a dialed channel before its 3 s of ringing end.
   const simulator = useSimulator(10);
-  let dir = '';
+  const temp = useTempDir('callflow-recording-');
   const app = useAppServer();
   let observer: EventLog | undefined;
 
   beforeEach(async function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-recording-'));
     // Another application that hears every event of the simulated Asterisk (subscribeAll), as a test's eyes.
     observer = await new RawAri(simulator().url, simulator().username, simulator().password).events('observer', { subscribeAll: true });
   });
   afterEach(async function () {
     await observer?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** The first `count` callbacks, their JSON bodies, once they have arrived. */
@@ -89,7 +86,7 @@ describe('recording campaign calls (Node-RED, simulated Asterisk)', function () 
 
   /** One customer due in a running task, in a store file of its own; loads the flows. */
   async function load(recordCalls: boolean | undefined, then: 'queue' | 'play'): Promise<string> {
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await seedRunningTask(storeFile, { id: 'task', name: 'recorded' }, [{ customerId: 'c1', number: NUMBER }]);
     await helper.load(NODES, flows(storeFile, recordCalls, then), CREDS);
     return storeFile;

@@ -9,14 +9,13 @@
  * in the report and the export.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { campaignConfigs, seedRunningTask } from '../support/campaign-store';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 const NUMBER = '+8613900000001';
 
@@ -46,13 +45,7 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(100);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-results-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-results-');
 
   interface Run {
     contact: StoredContact;
@@ -62,7 +55,7 @@ describe("a campaign's associated business result (Node-RED, simulated Asterisk)
 
   /** One customer called once through the flow above; what the catch node got, the refusing node's last status, the contact as stored. */
   async function run(businessResult: string, whileLoaded: () => Promise<void> = () => Promise.resolve(), outcome: 'answer' | 'busy' = 'answer'): Promise<Run> {
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await seedRunningTask(storeFile, { id: 'task', name: 'renewals' }, [{ customerId: 'c1', number: NUMBER }]);
     simulator().setNumber(NUMBER, { outcome, ringMs: 200 });
     await helper.load(NODES, flows(simulator().url, storeFile, businessResult), CREDS);

@@ -14,6 +14,7 @@ import { campaignConfigs, seedRunningTask } from '../support/campaign-store';
 import { robotNode, useSpeakingTests } from '../support/speech-http';
 import { CREDS, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
+import { nextCallRecord } from '../support/call-records';
 
 const NUMBER = '+8613900000007';
 
@@ -50,18 +51,17 @@ describe('an intelligent robot campaign (Node-RED, simulated Asterisk)', functio
     assert.deepEqual(msg.payload, { outcome: 'transfer', queue: 'sales', data: { interest: 'buy' }, turns: 1 });
     assert.equal(msg.call.vars.botQueue, 'sales', "the task's skill queue, for a transfer node's {vars.botQueue}");
     assert.equal((msg.call as unknown as { campaign: { skillQueue: string } }).campaign.skillQueue, 'sales');
+    const recorded = nextCallRecord('a1');
     simulator().call(msg.call.id).hangup();
     // The call's record keeps the conversation.
     const engine = findEngine('a1');
     const records = engine?.recordStore;
     assert.ok(records, 'the connection keeps call records');
     const kept = await records.available(5000);
-    let transcript: { role: string; text: string }[] | undefined;
-    while (!transcript) {
-      const page = await kept.pageCallRecords({ limit: 10 });
-      transcript = page.items.find((r) => r.id === msg.call.id)?.report.transcript as typeof transcript;
-      if (!transcript) await new Promise((resolve) => setImmediate(resolve));
-    }
+    assert.equal((await recorded).session.id, msg.call.id);
+    const page = await kept.pageCallRecords({ limit: 10 });
+    const transcript = page.items.find((r) => r.id === msg.call.id)?.report.transcript as { role: string; text: string }[] | undefined;
+    assert.ok(transcript, `the call record has the transcript: ${JSON.stringify(page.items)}`);
     assert.deepEqual(transcript.map(({ role, text }) => ({ role, text })), [
       { role: 'caller', text: 'I would like to buy.' },
       { role: 'bot', text: 'Connecting you to sales.' },

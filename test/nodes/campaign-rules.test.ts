@@ -7,8 +7,6 @@
  * connection's channel limit are refused at deploy, naming the limit.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { rankOf } from '../../lib/campaign/order';
 import { readExamples } from '../../lib/playground/home';
@@ -18,6 +16,7 @@ import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { CREDS, messages, useSimulator } from '../support/ivr';
 import { NODES, coreNode, helper, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 const CORE_NODES = ['common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js'].map(coreNode);
 
@@ -26,14 +25,10 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(100);
-  let dataDir = '';
+  const temp = useTempDir('callflow-rules-');
   let since = '';
   beforeEach(function () {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-rules-'));
     since = new Date().toISOString();
-  });
-  afterEach(function () {
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
   const outbound = (): CallReport[] =>
     simulator()
@@ -46,7 +41,7 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
     if (!found) throw new Error('no Survey campaign example');
     const nodes = structuredClone(found.nodes).map((n) => {
       if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
-      if (n.type === 'callflow-store') return { ...n, file: path.join(dataDir, 'callflow.db') };
+      if (n.type === 'callflow-store') return { ...n, file: path.join(temp.path, 'callflow.db') };
       const moved: Record<string, unknown> = { ...n };
       if (n.connection) moved.connection = 'a1';
       if (n.type === 'callflow-campaign') {
@@ -80,7 +75,7 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
   }
 
   async function contactsInStore(): Promise<StoredContact[]> {
-    const store = new EmbeddedStore({ file: path.join(dataDir, 'callflow.db') });
+    const store = new EmbeddedStore({ file: path.join(temp.path, 'callflow.db') });
     await store.open();
     try {
       return (await store.pageContacts('task', { limit: 1000 })).items;
@@ -135,7 +130,7 @@ describe('campaign rules in Node-RED (simulated Asterisk)', function () {
   it('a running task whose IVR flow is gone: each answered customer is flow-missing (not answered) and kept for a retry, the dialer suspends the task saying why, and once the flow is back they are called again', async function () {
     everyoneAnswers();
     // The task ran before the flow went: its document says running, so it resumes at deploy (no start to refuse).
-    const store = new EmbeddedStore({ file: path.join(dataDir, 'callflow.db') });
+    const store = new EmbeddedStore({ file: path.join(temp.path, 'callflow.db') });
     await store.open();
     await store.putDocument('campaign', 'task', { state: 'running', changedAt: Date.now(), reason: 'start by test', name: 'Delivery survey', counters: { dialed: 0, answered: 0, failed: 0, finished: 0 } }, 0, Date.now());
     const inject = readExamples().find((e) => e.name === 'Survey campaign')?.nodes.find((n) => n.type === 'inject' && n.name === 'load 6 customers');

@@ -9,8 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { rankOf } from '../../lib/campaign/order';
 import { checkCampaign } from '../../lib/schemas/campaign';
@@ -19,6 +17,7 @@ import { findCampaign } from '../../nodes/deployed/campaigns';
 import { useAppServer } from '../support/app-server';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, helper, loggedText, node, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 const NUMBER = '+8613800000001';
 const CAMPAIGN = 'task';
@@ -33,15 +32,11 @@ describe('campaign callback secrets in Node-RED', function () {
   this.timeout(30_000);
   useNodeRed();
   const simulator = useSimulator(100);
-  let dir = '';
+  const temp = useTempDir('callflow-secrets-');
   const app = useAppServer();
 
   beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-secrets-'));
     simulator().setNumber(NUMBER, { outcome: 'answer', ringMs: 200 });
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** Resolves once the callback server has had `count` requests. */
@@ -49,7 +44,7 @@ describe('campaign callback secrets in Node-RED', function () {
     return (await app.arrivals(count)).map((r) => ({ url: r.url, authorization: r.headers.authorization, event: (JSON.parse(r.body || '{}') as { event?: string }).event ?? '' }));
   }
 
-  const storeFile = (): string => path.join(dir, 'callflow.db');
+  const storeFile = (): string => path.join(temp.path, 'callflow.db');
 
   function campaignNode(callbackUrl: string): Record<string, unknown> {
     return {

@@ -7,8 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { REJECTS_PER_TURN } from '../../lib/campaign/contacts';
 import { readExamples } from '../../lib/playground/home';
@@ -17,6 +15,7 @@ import type { CallReport, NumberBehaviour } from '../../lib/sim/script';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, messages, useSimulator } from '../support/ivr';
 import { NODES, coreNode, helper, loggedText, node, redeploy, untilLogged, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 interface Finished {
   payload: { customerId: string; result: { code: string }; attempts: { n: number; outcome: string; number: string; result?: string; callId?: string }[] };
@@ -35,13 +34,9 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
   this.timeout(60_000);
   useNodeRed();
   const simulator = useSimulator(100);
-  let dataDir = '';
+  const temp = useTempDir('callflow-campaign-');
   beforeEach(function () {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-campaign-'));
     for (const [n, b] of Object.entries(DEMO_NUMBERS)) simulator().setNumber(n, b as unknown as NumberBehaviour);
-  });
-  afterEach(function () {
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
   let since = '';
   beforeEach(function () {
@@ -63,7 +58,7 @@ describe('outbound campaigns in Node-RED (simulated Asterisk)', function () {
   function prepare(name: string, hurry: (campaign: Record<string, unknown>) => void): Record<string, unknown>[] {
     const nodes = example(name).map((n) => {
       if (n.type === 'callflow-asterisk') return { ...n, id: 'a1', useSimulator: false, url: simulator().url };
-      if (n.type === 'callflow-store') return { ...n, file: path.join(dataDir, 'callflow.db') };
+      if (n.type === 'callflow-store') return { ...n, file: path.join(temp.path, 'callflow.db') };
       const moved: Record<string, unknown> = { ...n };
       if (n.connection) moved.connection = 'a1';
       if (n.type === 'callflow-campaign') hurry(moved);

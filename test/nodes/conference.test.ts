@@ -4,8 +4,6 @@
  * keys, and that every meeting bridge is gone from Asterisk when its callers are.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, connected, ivrFlow, messages, received, useSimulator, type CallMsg } from '../support/ivr';
@@ -14,10 +12,12 @@ import { requestsNaming } from '../support/ari-requests';
 import { closeAllEngines, findEngine } from '../../nodes/deployed/engine';
 
 import { CHANGE, ROOMS, meetingBridges, meetingEvents, type ConferencePayload } from '../support/conference';
+import { useTempDir } from '../support/temp-dir';
 
 describe('callflow-conference', function () {
   useNodeRed();
   const simulator = useSimulator(100);
+  const temp = useTempDir('callflow-meetings-');
 
   /** `before`: msg.conference, set by a core change node between the entry and the conference node. */
   async function deploy(settings: object = {}, options: { routing?: object; rooms?: object[]; before?: object; storeFile?: string } = {}): Promise<void> {
@@ -298,7 +298,7 @@ describe('callflow-conference', function () {
   });
 
   it('keeps a record of each meeting in the meeting rooms\' store: room, call flow, times, who was in it and why they left', async function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-meetings-'));
+    const dir = temp.path;
     try {
       await deploy({ callFlow: 'secured', properties: { record: true } }, { storeFile: path.join(dir, 'callflow.db') });
       const two = meetingEvents('participant-joined', 2);
@@ -330,7 +330,6 @@ describe('callflow-conference', function () {
     } finally {
       await helper.unload();
       await closeAllEngines();
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -5,29 +5,22 @@
  * Node-RED, the simulated Asterisk, the admin API to give the flow its Type.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { CallException } from '../../lib/call/handle';
 import { CREDS, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, hasText, helper, loggedText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 type ExceptionMsg = CallMsg & { call: CallMsg['call'] & { exception?: CallException } };
 
 describe('the exception-handling flow', function () {
   useNodeRed();
   const simulator = useSimulator(10);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-exception-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-exception-');
 
   const configs = (): object[] => [
     { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60 },
-    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
     { id: 'r1', type: 'callflow-releases', name: 'versions', store: 's1' },
   ];
 

@@ -5,8 +5,6 @@
  * in the version's counters. Bounded by a step and a time limit; hostile cases refused with clear messages.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { CaseReport } from '../../lib/flow-test/case';
 import type { RunView } from '../../lib/flow-test/run';
@@ -14,21 +12,20 @@ import { findRun } from '../../nodes/deployed/flow-test';
 import { requestsNaming, type RequestLog } from '../support/ari-requests';
 import { CREDS, useSimulator } from '../support/ivr';
 import { NODES, coreNode, hasText, helper, loggedText, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 const switchNode = coreNode('function/10-switch.js');
 
 describe('flow tests', function () {
   useNodeRed();
   const simulator = useSimulator(10);
-  let dir = '';
+  const temp = useTempDir('callflow-flowtest-');
   let ari: RequestLog;
   beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-flowtest-'));
     ari = requestsNaming('flowtest');
   });
   afterEach(function () {
     ari.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const menu = { type: 'callflow-menu', prompts: ['sound:demo-congrats'], options: ['1', '2'], labels: ['sales', 'account'], repeatKey: '', timeoutSec: 5, retries: 0, invalidPrompts: [], timeoutPrompts: [], language: '', onError: 'hangup' };
@@ -41,7 +38,7 @@ describe('flow tests', function () {
    */
   const flows = (): object[] => [
     { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60 },
-    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
     { id: 'r1', type: 'callflow-releases', name: 'versions', store: 's1' },
     { id: 't1', type: 'tab', label: 'support v1' },
     { id: 'e1', type: 'callflow-entry', z: 't1', x: 100, y: 100, connection: 'a1', flow: 'support', releases: 'r1', version: 'v1', release: 'official', grayShare: 0, grayCallers: '', wires: [['an']] },

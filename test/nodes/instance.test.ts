@@ -5,20 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { INSTANCE_FILE, dialerWorker, instanceId, nodeRedId } from '../../nodes/deployed/instance';
+import { useTempDir } from '../support/temp-dir';
 
 describe('instance mark', function () {
-  const dirs: string[] = [];
-  const dir = (): string => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-mark-'));
-    dirs.push(d);
-    return d;
-  };
-  after(function () {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-mark-');
+  const dir = (): string => temp.another();
 
   it('keeps a random id in the user directory: read back after a restart, another for another user directory', function () {
     const one = dir();

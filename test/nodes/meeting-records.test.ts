@@ -4,8 +4,6 @@
  * export is read from the store a page at a time, and bad requests are refused as the JSON listing refuses them.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { MEETING_RECORD_COLUMNS, RECORDS_CSV_PAGE } from '../../lib/conference/records-csv';
 import { csvRecords } from '../../lib/campaign/csv';
@@ -15,17 +13,14 @@ import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, connected, ivrFlow, useSimulator } from '../support/ivr';
 import { NODES, helper, useNodeRed } from '../support/node-red';
 import { ROOMS, meetingEvents } from '../support/conference';
+import { useTempDir } from '../support/temp-dir';
 
 describe('meeting records as CSV through the admin API', function () {
   useNodeRed();
   const simulator = useSimulator(100);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-meeting-csv-'));
-  });
+  const temp = useTempDir('callflow-meeting-csv-');
   afterEach(async function () {
     await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function deploy(): Promise<Store> {
@@ -38,7 +33,7 @@ describe('meeting records as CSV through the admin API', function () {
       ['cf'],
       {
         configs: [
-          { id: 'st', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+          { id: 'st', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
           { id: 'mt', type: 'callflow-meetings', name: 'Head office', rooms: ROOMS, store: 'st' },
           { id: 'nr', type: 'callflow-meetings', rooms: [], store: '' },
         ],

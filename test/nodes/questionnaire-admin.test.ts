@@ -4,8 +4,6 @@
  * CSV export, formula-safe and with number answers masked; and the refusals (no such node, no store, bad input).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { csvRecords } from '../../lib/campaign/csv';
 import { ANSWERS_CSV_PAGE } from '../../lib/questionnaire/answers-csv';
@@ -15,6 +13,7 @@ import type { Store } from '../../lib/store/port';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, ivrFlow, useSimulator } from '../support/ivr';
 import { NODES, helper, useNodeRed } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 const P = ['sound:hello-world'];
 const QUESTIONS: Question[] = [
@@ -28,19 +27,15 @@ const QUESTIONS: Question[] = [
 describe('questionnaires through the admin API', function () {
   useNodeRed();
   const simulator = useSimulator(100);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-questionnaire-api-'));
-  });
+  const temp = useTempDir('callflow-questionnaire-api-');
   afterEach(async function () {
     await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function deploy(): Promise<Store> {
     const flow = ivrFlow(simulator(), [], [], {
       configs: [
-        { id: 'st', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+        { id: 'st', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
         { id: 'qs', type: 'callflow-questions', questionnaire: 'delivery', store: 'st', questions: QUESTIONS },
         { id: 'nostore', type: 'callflow-questions', questionnaire: 'other', store: '', questions: QUESTIONS },
         { id: 'badq', type: 'callflow-questions', questionnaire: 'bad', store: 'st', questions: [{ ...QUESTIONS[0], next: 'nowhere' }] },

@@ -6,8 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Question } from '../../lib/schemas/questionnaire';
 import type { QuestionnaireAnswers } from '../../lib/schemas/store';
@@ -15,6 +13,7 @@ import type { Store } from '../../lib/store/port';
 import type { StoreConfigNode } from '../../nodes/store/config';
 import { CREDS, connected, ivrFlow, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
 import { NODES, helper, loggedText, nextMessage, node, untilLogged, useNodeRed } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
 
 /** Resolves with the next answers document saved (lib/questionnaire/run.ts publishes each). */
 function nextSaved(): Promise<{ id: string; complete: boolean; answers: number }> {
@@ -44,13 +43,9 @@ const at = (media: string): { waitFor: 'playback-start'; media: string } => ({ w
 describe('callflow-questionnaire', function () {
   useNodeRed();
   const simulator = useSimulator(100);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-questionnaire-'));
-  });
+  const temp = useTempDir('callflow-questionnaire-');
   afterEach(async function () {
     await helper.unload();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function deploy(questions: unknown[] = EVERY_KIND, store = 'st'): Promise<Store | undefined> {
@@ -67,7 +62,7 @@ describe('callflow-questionnaire', function () {
       ['qn'],
       {
         configs: [
-          { id: 'st', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+          { id: 'st', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
           { id: 'qs', type: 'callflow-questions', name: 'Delivery', questionnaire: 'delivery', store, questions },
         ],
       },

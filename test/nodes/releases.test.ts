@@ -5,12 +5,12 @@
  * locks, validation, counters).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { listEngines } from '../../nodes/deployed/engine';
 import { CREDS, useSimulator, type CallMsg } from '../support/ivr';
 import { NODES, hasText, helper, loggedText, nextMessage, node, redeploy, useNodeRed, waitForStatus } from '../support/node-red';
+import { useTempDir } from '../support/temp-dir';
+import { nextCallRecord } from '../support/call-records';
 
 interface Flows {
   id: string;
@@ -21,17 +21,11 @@ interface Flows {
 describe('flow versions and releases (callflow-releases)', function () {
   useNodeRed();
   const simulator = useSimulator(10);
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-releases-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-releases-');
 
   const configs = (): object[] => [
     { id: 'a1', type: 'callflow-asterisk', name: '', useSimulator: false, url: simulator().url, app: 'callflow', idleTimeoutSec: 60 },
-    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(dir, 'callflow.db'), durability: 'normal' },
+    { id: 's1', type: 'callflow-store', backend: 'embedded', file: path.join(temp.path, 'callflow.db'), durability: 'normal' },
     { id: 'r1', type: 'callflow-releases', name: 'versions', store: 's1' },
   ];
 
@@ -53,14 +47,6 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.ok(found, `version ${v} is listed`);
     return found;
   };
-  /** Asks for a version's calls again until an ended one is among them (its record is written after the call's end). */
-  const untilRecorded = (calls: () => Promise<{ recent: unknown[] }>): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const check = (): void => {
-        void calls().then((c) => (c.recent.length > 0 ? resolve() : setImmediate(check)));
-      };
-      check();
-    });
   const refusal = (res: { body: unknown }): { message: string; state?: string; allowed?: string[] } => res.body as { message: string; state?: string; allowed?: string[] };
   const op = (v: string, name: string, editor = 'editor-a') => helper.request().post(`/callflow/releases/r1/flows/sales/versions/${v}/${name}`).set('X-Callflow-Editor', editor);
 
@@ -202,6 +188,7 @@ describe('flow versions and releases (callflow-releases)', function () {
 
     simulator().asterisk.clock.speed = 1;
     const call = simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] });
+    const recordKept = nextCallRecord('a1');
     await call.until('playback-start', 'demo-congrats');
     const during = await calls();
     assert.equal(during.live.length, 1);
@@ -209,8 +196,8 @@ describe('flow versions and releases (callflow-releases)', function () {
     assert.deepEqual(during.live[0]?.trace.map((t) => t.node), ['e-v1', 'p-v1']);
     simulator().asterisk.clock.speed = 10;
     await call.ended();
-    // The record is written after Asterisk's last word on the call: asked again until it is there.
-    await untilRecorded(calls);
+    // The record is written after Asterisk's last word on the call.
+    await recordKept;
     const after = await calls();
     assert.deepEqual(after.live, []);
     assert.equal(after.recent[0]?.id, during.live[0]?.id);
@@ -245,11 +232,12 @@ describe('flow versions and releases (callflow-releases)', function () {
     ];
     simulator().asterisk.clock.speed = 1;
     const call = simulator().placeCall({ from: '+15550100', to: '100', args: ['sales'] });
+    const recordKept = nextCallRecord('a1');
     await call.until('playback-start', 'demo-congrats');
     assert.deepEqual((await calls()).live[0]?.transcript, expected, 'a live call: as far as it went');
     simulator().asterisk.clock.speed = 10;
     await call.ended();
-    await untilRecorded(calls);
+    await recordKept;
     assert.deepEqual((await calls()).recent[0]?.transcript, expected, 'an ended call: from its call record');
   });
 

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { recogniserFor, type SpeechConfigNode } from '../../nodes/speech/config';
 import { CREDS, connected, ivrFlow, received, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
@@ -17,25 +16,20 @@ import { needsEngines } from '../support/speech';
 import { VoskStandIn, configOf, useVoskStandIn } from '../support/vosk-server';
 import { EspeakEngine } from '../../lib/speech/espeak';
 import { encodeWav, resample } from '../../lib/speech/wav';
+import { useTempDir } from '../support/temp-dir';
 
 const audio = { rate: 8000, samples: new Int16Array(1600).fill(3000) };
 
 describe('speech input (callflow-speech recogniser)', function () {
   useNodeRed();
   const app = useAppServer();
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-speech-input-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-speech-input-');
   /** What recogniserFor reads of Node-RED: its deployed nodes. */
   const RED = (): Parameters<typeof recogniserFor>[0] => ({ nodes: { getNode: (id: string) => helper.getNode(id) } }) as unknown as Parameters<typeof recogniserFor>[0];
 
   it('a whisper recogniser: its base URL, model and format from the form, its own key from the credentials', async function () {
     app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"two"}');
-    await helper.load(NODES, [{ id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'small.en', sttFormat: 'json', sttMaxSec: 5 }], {
+    await helper.load(NODES, [{ id: 'sp', type: 'callflow-speech', provider: 'local', directory: temp.path, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'small.en', sttFormat: 'json', sttMaxSec: 5 }], {
       sp: { apiKey: 'tts-key', sttApiKey: 'stt-key' },
     });
     const sp = helper.getNode('sp') as SpeechConfigNode;
@@ -52,8 +46,8 @@ describe('speech input (callflow-speech recogniser)', function () {
 
   it('no recogniser, an invalid one, or no speech node: a recognition fails saying why', async function () {
     await helper.load(NODES, [
-      { id: 'none', type: 'callflow-speech', provider: 'local', directory: dir },
-      { id: 'bad', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'whisper', sttBaseUrl: 'ftp://example.com', sttMaxSec: 500 },
+      { id: 'none', type: 'callflow-speech', provider: 'local', directory: temp.path },
+      { id: 'bad', type: 'callflow-speech', provider: 'local', directory: temp.path, recognizer: 'whisper', sttBaseUrl: 'ftp://example.com', sttMaxSec: 500 },
     ]);
     await untilLogged(/invalid speech settings: .*sttBaseUrl.*sttMaxSec|invalid speech settings: .*sttMaxSec.*sttBaseUrl/);
     await assert.rejects(recogniserFor(RED(), 'none').recognise({ audio, language: 'en' }), /the speech node none has no recogniser \(its Speech input setting is none\)/);
@@ -70,9 +64,9 @@ describe('speech input (callflow-speech recogniser)', function () {
       await helper.load(
         NODES,
         [
-          { id: 'vk', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 5 },
-          { id: 'ps', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'pocketsphinx', sttMaxSec: 5 },
-          { id: 'bad', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: 'http://127.0.0.1:2700' },
+          { id: 'vk', type: 'callflow-speech', provider: 'local', directory: temp.path, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 5 },
+          { id: 'ps', type: 'callflow-speech', provider: 'local', directory: temp.path, recognizer: 'pocketsphinx', sttMaxSec: 5 },
+          { id: 'bad', type: 'callflow-speech', provider: 'local', directory: temp.path, recognizer: 'vosk', voskUrl: 'http://127.0.0.1:2700' },
         ],
         { vk: { sttApiKey: 'vosk-key' } },
       );
@@ -130,8 +124,8 @@ describe('speech input (callflow-speech recogniser)', function () {
       endSilenceMs: 600,
     };
 
-    const WHISPER = { id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'whisper-1', sttFormat: 'verbose_json', sttMaxSec: 20 };
-    async function deploy(element: object, outputs: number, speech: object = { ...WHISPER, directory: dir, sttBaseUrl: app.url('') }): Promise<void> {
+    const WHISPER = { id: 'sp', type: 'callflow-speech', provider: 'local', directory: temp.path, recognizer: 'whisper', sttBaseUrl: app.url(''), sttModel: 'whisper-1', sttFormat: 'verbose_json', sttMaxSec: 20 };
+    async function deploy(element: object, outputs: number, speech: object = { ...WHISPER, directory: temp.path, sttBaseUrl: app.url('') }): Promise<void> {
       const outs = Array.from({ length: outputs }, (_, i) => `out${i}`);
       await helper.load(
         NODES,
@@ -247,7 +241,7 @@ describe('speech input (callflow-speech recogniser)', function () {
 
     describe('with a Vosk server (stand-in): the speech streamed while the caller speaks', function () {
       const vosk = useVoskStandIn();
-      const VOSK = (): object => ({ id: 'sp', type: 'callflow-speech', provider: 'local', directory: dir, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 20 });
+      const VOSK = (): object => ({ id: 'sp', type: 'callflow-speech', provider: 'local', directory: temp.path, recognizer: 'vosk', voskUrl: vosk.url, sttMaxSec: 20 });
 
       // When the audio reaches the server (while the caller speaks) is test/media/hear-streaming.test.ts's: here the
       // simulator runs 20 times real time, too fast to compare with on a busy machine.
@@ -309,7 +303,7 @@ describe('speech input (callflow-speech recogniser)', function () {
       const LOCAL = { id: 'sp', type: 'callflow-speech', provider: 'local', recognizer: 'pocketsphinx', sttMaxSec: 20 };
       /** A WAV of what espeak-ng says, for the scripted caller (the simulator hears it at 8 kHz, as a telephone line). */
       async function spoken(text: string): Promise<string> {
-        const file = path.join(dir, `${text}.wav`);
+        const file = path.join(temp.path, `${text}.wav`);
         fs.writeFileSync(file, encodeWav(resample(await new EspeakEngine().synthesize({ text, voice: 'en-us', language: 'en' }), 16000)));
         return file;
       }
@@ -318,7 +312,7 @@ describe('speech input (callflow-speech recogniser)', function () {
       });
 
       it('menu: the caller says "no" among yes and no: the second option, with no confidence (a grammar)', async function () {
-        await deploy({ ...MENU, labels: ['yes', 'no'], phrases: ['yes', 'no'] }, 4, { ...LOCAL, directory: dir });
+        await deploy({ ...MENU, labels: ['yes', 'no'], phrases: ['yes', 'no'] }, 4, { ...LOCAL, directory: temp.path });
         const out = nextMessage<CallMsg>(node('out1'));
         simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: { wav: await spoken('no') } }, { wait: 60_000 }] });
         const msg = await out;
@@ -328,7 +322,7 @@ describe('speech input (callflow-speech recogniser)', function () {
       });
 
       it('collect: the caller says "two" for one digit', async function () {
-        await deploy({ ...COLLECT, minDigits: 1, maxDigits: 1 }, 3, { ...LOCAL, directory: dir });
+        await deploy({ ...COLLECT, minDigits: 1, maxDigits: 1 }, 3, { ...LOCAL, directory: temp.path });
         const out = nextMessage<CallMsg>(node('out0'));
         simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: { wav: await spoken('two') } }, { wait: 60_000 }] });
         const msg = await out;

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { SpeechConfigNode } from '../../nodes/speech/config';
 import { CREDS, connected, ivrFlow, useSimulator, type CallMsg } from '../support/ivr';
@@ -14,6 +13,7 @@ import { NODES, coreNode, helper, hasText, nextMessage, node, useNodeRed, waitFo
 import { encodeWav, parseWav } from '../../lib/speech/wav';
 import { useAppServer } from '../support/app-server';
 import { skipWithoutEspeak, useNodeHttp } from '../support/speech-http';
+import { useTempDir } from '../support/temp-dir';
 
 
 describe('say: prompts (callflow-speech)', function () {
@@ -22,15 +22,9 @@ describe('say: prompts (callflow-speech)', function () {
   const provider = useAppServer();
   // Node-RED's httpNode app of the current load, served for the simulator.
   const web = useNodeHttp();
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-speech-nodes-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-speech-nodes-');
   const load = (nodes: object[], watched: string[], speechNode: object, credentials: object = {}, configs: object[] = []): Promise<void> =>
-    helper.load([...NODES, web.captureHttpNode, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl: web.publicUrl(), directory: dir, ...speechNode }, ...configs] }), { ...CREDS, ...credentials });
+    helper.load([...NODES, web.captureHttpNode, change] as never, ivrFlow(simulator(), nodes, watched, { configs: [{ id: 'sp', type: 'callflow-speech', provider: 'local', publicUrl: web.publicUrl(), directory: temp.path, ...speechNode }, ...configs] }), { ...CREDS, ...credentials });
 
   function needsEspeak(this: Mocha.Context): void {
     skipWithoutEspeak(this);
@@ -202,7 +196,7 @@ describe('say: prompts (callflow-speech)', function () {
 
   it('shared folder delivery: the audio is a .wav file in the folder Asterisk reads as sounds, played as sound:<name>/<id>', async function () {
     provider.handler = (_req, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav24k);
-    const sounds = path.join(dir, 'sounds');
+    const sounds = path.join(temp.path, 'sounds');
     const shared = path.join(sounds, 'callflow-tts');
     await load(
       [

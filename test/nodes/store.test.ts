@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import storeNode = require('../../nodes/store/store');
@@ -14,6 +13,7 @@ import type { StoreConfigNode } from '../../nodes/store/config';
 import type { StoreStatus } from '../../lib/store/connection';
 import { helper, loggedText, useNodeRed } from '../support/node-red';
 import { SCHEMA_VERSIONS } from '../../lib/store/rules';
+import { useTempDir } from '../support/temp-dir';
 
 const NODES = [storeNode];
 const SECRET = 'Mongo-S3cret-pw-93f1';
@@ -43,21 +43,15 @@ function stateOf(n: StoreConfigNode, wanted: StoreStatus['state']): Promise<Stor
 
 describe('callflow-store (config node)', function () {
   useNodeRed();
-  let dir: string;
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-node-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-store-node-');
 
   it('opens the embedded store in the Node-RED user directory and tells its users and the editor', async function () {
-    helper.settings({ userDir: dir });
+    helper.settings({ userDir: temp.path });
     try {
       await helper.load(NODES, storeFlow({ backend: 'embedded', file: 'data/callflow.db', durability: 'full' }));
       const n = configNode();
       const ready = await stateOf(n, 'connected');
-      const file = path.join(dir, 'data', 'callflow.db');
+      const file = path.join(temp.path, 'data', 'callflow.db');
       assert.equal(ready.message, `embedded file ${file}`);
       assert.ok(fs.existsSync(file));
 
@@ -124,7 +118,7 @@ describe('callflow-store (config node)', function () {
   });
 
   it('refuses a database written by a newer version, saying which and why, and leaves it untouched', async function () {
-    const file = path.join(dir, 'newer.db');
+    const file = path.join(temp.path, 'newer.db');
     const db = new Database(file);
     db.exec('CREATE TABLE meta (collection TEXT PRIMARY KEY, version INTEGER NOT NULL); INSERT INTO meta VALUES (\'contacts\', 99);');
     db.close();

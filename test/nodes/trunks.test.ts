@@ -11,8 +11,6 @@
  * elements act on it.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { campaignReport } from '../../lib/campaign/report';
 import { startSimulator, type Simulator } from '../../lib/sim';
@@ -23,6 +21,7 @@ import { connected, messages, type CallMsg } from '../support/ivr';
 import { NODES, helper, useNodeRed } from '../support/node-red';
 import { seedRunningTask } from '../support/campaign-store';
 import { allContacts } from '../support/campaign-runtime';
+import { useTempDir } from '../support/temp-dir';
 
 const CREDS = { a1: { username: 'asterisk', password: 'asterisk' }, a2: { username: 'asterisk', password: 'asterisk' } };
 const numberOf = (i: number): string => `+86139${String(i).padStart(8, '0')}`;
@@ -104,18 +103,16 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
   useNodeRed();
   let simA: Simulator;
   let simB: Simulator;
-  let dir: string;
+  const temp = useTempDir('callflow-trunks-');
 
   beforeEach(async function () {
     simA = await startSimulator({ speed: 1, mediaMs: 60_000 });
     simB = await startSimulator({ speed: 1, mediaMs: 60_000 });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-trunks-'));
   });
 
   afterEach(async function () {
     await simA.close();
     await simB.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const outbound = (sim: Simulator): CallReport[] => sim.asterisk.reportList().filter((r) => r.direction === 'outbound');
@@ -136,7 +133,7 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
 
   it("splits a campaign's calls over two Asterisks within each one's limit, records each attempt's connection, and uses the caller numbers bound to each", async function () {
     const CONTACTS = 12;
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await loadContacts(storeFile, CONTACTS);
     // Every customer answers at once and hears the notice (3 s of the simulator's time at 20x: 150 ms).
     simA.asterisk.clock.speed = 20;
@@ -186,7 +183,7 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
 
   it('one Asterisk restarts mid-campaign: its calls are lost and retried, new calls go to the other while it is down, and it takes calls again once back', async function () {
     const CONTACTS = 16;
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await loadContacts(storeFile, CONTACTS);
     for (let i = 0; i < CONTACTS; i += 1) {
       simA.setNumber(numberOf(i), { outcome: 'answer', ringMs: 300 });
@@ -238,7 +235,7 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
   });
 
   it("hangs up an answered call on its own Asterisk when the dialer's output 1 is not wired", async function () {
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await loadContacts(storeFile, 4);
     for (const sim of [simA, simB]) {
       sim.asterisk.clock.speed = 20;
@@ -266,7 +263,7 @@ describe('several Asterisk servers (Node-RED, two simulated Asterisks)', functio
   });
 
   it("sends a campaign's answered calls into its IVR flow on each call's own connection (the flow's entry takes calls from both)", async function () {
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(temp.path, 'campaign.db');
     await loadContacts(storeFile, 4);
     for (const sim of [simA, simB]) {
       sim.asterisk.clock.speed = 20;

@@ -17,9 +17,9 @@ import assert from 'node:assert/strict';
 import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { builtinModules } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { OutputLines, PACKAGE_ROOT, freePort, prepareHome, readExamples, startNodeRed, waitForOutput } from '../../lib/playground/home';
+import { useTempDir } from '../support/temp-dir';
 
 interface PackedFile {
   path: string;
@@ -62,29 +62,24 @@ function walk(dir: string, prefix = ''): string[] {
 
 describe('the package as npm packs it', function () {
   this.timeout(60_000);
-  let work: string;
+  const pack = useTempDir('callflow-pack-', 'suite');
   let installed: string;
   let files: string[];
   let manifest: Manifest;
   let packWarnings: string[];
 
   before(async function () {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-pack-'));
     // --ignore-scripts: `npm test` built dist/ just before mocha; prepack would build it again.
-    const { stdout, stderr } = await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], PACKAGE_ROOT);
+    const { stdout, stderr } = await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', pack.path], PACKAGE_ROOT);
     const [packed] = JSON.parse(stdout) as { filename: string; files: PackedFile[] }[];
     assert.ok(packed, stdout);
     files = packed.files.map((f) => f.path);
     packWarnings = stderr.split('\n').filter((l) => /\bwarn/i.test(l));
-    const unpacked = path.join(work, 'unpacked');
+    const unpacked = path.join(pack.path, 'unpacked');
     fs.mkdirSync(unpacked);
-    await untar(path.join(work, packed.filename), unpacked);
+    await untar(path.join(pack.path, packed.filename), unpacked);
     installed = path.join(unpacked, 'package');
     manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as Manifest;
-  });
-
-  after(function () {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('packs without a warning, and the tarball holds exactly the files npm listed', function () {
@@ -187,7 +182,7 @@ describe('the package as npm packs it', function () {
 
     before(async function () {
       assert.ok(campaign, 'no example runs a campaign on a store');
-      home = path.join(work, 'home');
+      home = path.join(pack.path, 'home');
       const port = await freePort();
       editor = `http://127.0.0.1:${port}`;
       // The installed copy's example: the flow a user imports from Import > Examples.

@@ -25,7 +25,6 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { rankOf } from '../../lib/campaign/order';
@@ -38,6 +37,7 @@ import { EmbeddedStore } from '../../lib/store/embedded';
 import { MongoStore } from '../../lib/store/mongodb';
 import type { Store } from '../../lib/store/port';
 import { allContacts, assertEveryContactFinal, completedCounters } from '../support/campaign-runtime';
+import { useTempDir } from '../support/temp-dir';
 
 const CONTACTS = 480;
 const RATE = 8;
@@ -156,7 +156,7 @@ for (const backend of BACKENDS) {
   describe(`a campaign on two and three Node-RED processes and two Asterisks, killed with SIGKILL (${backend.name} store)`, function () {
     this.timeout(300_000);
     const sims: { child: ChildProcess; url: string }[] = [];
-    const dirs: string[] = [];
+    const temp = useTempDir('callflow-instances-store-');
     const instances: Instance[] = [];
     const lines = new OutputLines();
 
@@ -183,7 +183,6 @@ for (const backend of BACKENDS) {
     after(async function () {
       for (const x of instances.splice(0)) await stop(x.child, 'SIGINT');
       for (const sim of sims) await stopSimulatorProcess(sim.child);
-      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
     });
 
     /** Starts (or, with the same user directory and so the same worker id, restarts) one Node-RED process. */
@@ -221,9 +220,7 @@ for (const backend of BACKENDS) {
       const seed = Number(process.env.CALLFLOW_SEED ?? Date.now() % 1_000_000);
       console.log(`      seed ${seed} (CALLFLOW_SEED=${seed} repeats this run)`);
       const random = seededRandom(seed);
-      const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-instances-store-'));
-      dirs.push(storeDir);
-      const made = backend.make(storeDir);
+      const made = backend.make(temp.path);
       try {
         const store = await made.open();
         const rows: ContactInput[] = Array.from({ length: CONTACTS }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i) }] }));
@@ -238,8 +235,7 @@ for (const backend of BACKENDS) {
     async function dialAndKill(count: number, kills: number, random: () => number, made: ReturnType<Backend['make']>): Promise<void> {
       const known = new Set((await outbound(new Set())).map((r) => r.id));
       for (const name of ['a', 'b', 'c'].slice(0, count)) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `callflow-instance-${name}${count}-`));
-        dirs.push(dir);
+        const dir = temp.another(`callflow-instance-${name}${count}-`);
         const port = await freePort();
         const { settings } = prepareHome({ dir, port, flows: flows(sims.map((s) => s.url), `callflow-${name}${count}`, made.node), replaceFlows: true });
         const credentials: Record<string, Record<string, string>> = { store: made.credentials };

@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { rankOf } from '../../lib/campaign/order';
 import { OutputLines, freePort, prepareHome, startNodeRed, waitForOutput } from '../../lib/playground/home';
@@ -19,6 +18,7 @@ import { startSimulator, type Simulator } from '../../lib/sim';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { assertEveryContactFinal, completedCounters } from '../support/campaign-runtime';
+import { useTempDir } from '../support/temp-dir';
 
 const CONTACTS = 24;
 const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
@@ -54,7 +54,7 @@ function flows(simUrl: string, storeFile: string): Record<string, unknown>[] {
 describe('a campaign whose Node-RED is killed and started again', function () {
   this.timeout(120_000);
   let sim: Simulator;
-  let dir: string;
+  const home = useTempDir('callflow-restart-', 'suite');
   let child: ChildProcess | undefined;
   const lines = new OutputLines();
 
@@ -65,7 +65,6 @@ describe('a campaign whose Node-RED is killed and started again', function () {
       if (i % 4 === 3) sim.setNumber(numberOf(i), { outcome: 'busy', ringMs: 2000 });
       else sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: 1000 + (i % 3) * 1000 });
     }
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-restart-'));
   });
 
   afterEach(function () {
@@ -79,19 +78,18 @@ describe('a campaign whose Node-RED is killed and started again', function () {
       await exited;
     }
     await sim.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(port: number, storeFile: string): Promise<ChildProcess> {
-    const { settings } = prepareHome({ dir, port, flows: flows(sim.url, storeFile), replaceFlows: true });
-    fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ ast: { username: 'asterisk', password: 'asterisk' } }));
-    const started = startNodeRed({ dir, settings, onOutput: (l) => lines.push(l) });
+    const { settings } = prepareHome({ dir: home.path, port, flows: flows(sim.url, storeFile), replaceFlows: true });
+    fs.writeFileSync(path.join(home.path, 'flows_cred.json'), JSON.stringify({ ast: { username: 'asterisk', password: 'asterisk' } }));
+    const started = startNodeRed({ dir: home.path, settings, onOutput: (l) => lines.push(l) });
     await waitForOutput(started, lines, /Started flows/, 45_000);
     return started;
   }
 
   it('ends every contact exactly once, none dialed twice per attempt', async function () {
-    const storeFile = path.join(dir, 'campaign.db');
+    const storeFile = path.join(home.path, 'campaign.db');
     // The contacts, and the task already running, as a deploy and a "start" would have left them.
     const store = new EmbeddedStore({ file: storeFile });
     await store.open();

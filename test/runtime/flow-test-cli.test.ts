@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { useTempDir } from '../support/temp-dir';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'nodes', 'flow-test', 'cli.js');
@@ -26,6 +26,7 @@ function run(file: string, args: string[]): Promise<{ code: number; stdout: stri
 
 describe('callflow-flow-test (the flow-test command)', function () {
   this.timeout(150_000);
+  const temp = useTempDir('callflow-flow-test-cli-');
 
   it("passes the examples' cases: exit 0, a PASS and the path of each", async function () {
     const menu = await run(cli, [path.join(examples, 'IVR menu.json'), ...cases('ivr-menu-balance.json', 'ivr-menu-priority-voicemail.json', 'ivr-menu-operator-hangs-up.json')]);
@@ -68,28 +69,24 @@ describe('callflow-flow-test (the flow-test command)', function () {
   });
 
   it('refuses a file it cannot use with exit 2, naming the file and what is wrong', async function () {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-flow-test-cli-'));
-    try {
-      const bad = path.join(dir, 'bad.json');
-      fs.writeFileSync(bad, JSON.stringify({ flow: 'ivr-menu', results: [{ node: 'main menu' }] }));
-      let r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
-      assert.equal(r.code, 2);
-      assert.equal(r.stderr, `callflow-flow-test: ${bad}: not a flow test case: results.0.result: is required\n`);
-      fs.writeFileSync(bad, '{ not json');
-      r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /bad\.json: the test case is not JSON/);
-      // A huge file is not read whole.
-      fs.writeFileSync(bad, `{"flow":"ivr-menu","name":"${'x'.repeat(1_100_000)}"}`);
-      r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
-      assert.equal(r.code, 2);
-      assert.equal(r.stderr, `callflow-flow-test: ${bad}: the test case has 1100029 bytes, more than the 1000000 a test case may have\n`);
-      r = await run(cli, [path.join(examples, 'IVR menu.json')]);
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /^usage: callflow-flow-test/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = temp.path;
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ flow: 'ivr-menu', results: [{ node: 'main menu' }] }));
+    let r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `callflow-flow-test: ${bad}: not a flow test case: results.0.result: is required\n`);
+    fs.writeFileSync(bad, '{ not json');
+    r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad\.json: the test case is not JSON/);
+    // A huge file is not read whole.
+    fs.writeFileSync(bad, `{"flow":"ivr-menu","name":"${'x'.repeat(1_100_000)}"}`);
+    r = await run(cli, [path.join(examples, 'IVR menu.json'), bad]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `callflow-flow-test: ${bad}: the test case has 1100029 bytes, more than the 1000000 a test case may have\n`);
+    r = await run(cli, [path.join(examples, 'IVR menu.json')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^usage: callflow-flow-test/);
   });
 
   it('runs the cases as mocha tests through the helper, the failing one failing with its report', async function () {

@@ -5,26 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EXAMPLES_CONNECTION, EXAMPLES_STORE, combineExamples, examplesAt, prepareHome, readExamples, type ExampleFlow } from '../../lib/playground/home';
+import { useTempDir } from '../support/temp-dir';
 
 type Flow = Record<string, unknown>[];
 
 describe('npm start: the user directory', function () {
-  let dir: string;
+  const temp = useTempDir('callflow-home-');
   let examples: ExampleFlow[];
-  const flowsFile = (): string => path.join(dir, 'flows.json');
+  const flowsFile = (): string => path.join(temp.path, 'flows.json');
   const read = (): Flow => JSON.parse(fs.readFileSync(flowsFile(), 'utf8')) as Flow;
   const tabs = (flows: Flow): string[] => flows.filter((n) => n.type === 'tab').map((n) => String(n.label));
-  const start = (): ReturnType<typeof prepareHome> => prepareHome({ dir, port: 0, flows: combineExamples(examples), examples });
+  const start = (): ReturnType<typeof prepareHome> => prepareHome({ dir: temp.path, port: 0, flows: combineExamples(examples), examples });
 
   beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-home-'));
     examples = readExamples();
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes every example on the first start', function () {
@@ -70,7 +66,7 @@ describe('npm start: the user directory', function () {
       ...hello.nodes.map((n) => (n.type === 'callflow-play' ? { ...n, name: 'my greeting' } : n)),
       { id: 'mine', type: 'tab', label: 'My flow' },
     ];
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(temp.path, { recursive: true });
     fs.writeFileSync(flowsFile(), JSON.stringify(old));
 
     const home = start();

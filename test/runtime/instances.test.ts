@@ -9,10 +9,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OutputLines, freePort, prepareHome, startNodeRed, waitForOutput } from '../../lib/playground/home';
 import { startSimulator, type Simulator } from '../../lib/sim';
+import { useTempDir } from '../support/temp-dir';
 
 function flows(simUrl: string, app: string): Record<string, unknown>[] {
   const z = 'tab';
@@ -81,14 +81,14 @@ describe('two Node-RED processes and one Asterisk', function () {
   let sim: Simulator;
   let a: Instance;
   let b: Instance;
-  const dirs: string[] = [];
+  const homeA = useTempDir('callflow-instance-a-');
+  const homeB = useTempDir('callflow-instance-b-');
 
   beforeEach(async function () {
     // Prompts last a minute: calls stay up until something ends them.
     sim = await startSimulator({ speed: 1, mediaMs: 60_000 });
-    for (const name of ['a', 'b']) dirs.push(fs.mkdtempSync(path.join(os.tmpdir(), `callflow-instance-${name}-`)));
-    a = new Instance('A', dirs[0] as string, await freePort());
-    b = new Instance('B', dirs[1] as string, await freePort());
+    a = new Instance('A', homeA.path, await freePort());
+    b = new Instance('B', homeB.path, await freePort());
   });
 
   afterEach(async function () {
@@ -96,7 +96,6 @@ describe('two Node-RED processes and one Asterisk', function () {
     await a.stop('SIGINT');
     await b.stop('SIGINT');
     await sim.close();
-    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** Places a call and resolves once its prompt plays (a flow took it). */

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { OutputLines, PACKAGE_ROOT, freePort, prepareHome, readExamples, startNodeRed, waitForOutput } from '../../lib/playground/home';
+import { useTempDir } from '../support/temp-dir';
 
 interface NodeSet {
   id: string;
@@ -31,15 +31,14 @@ describe('a real Node-RED runtime with the package installed', function () {
   this.timeout(60_000);
   let child: ChildProcess;
   let editor: string;
-  let dir: string;
+  const home = useTempDir('callflow-runtime-', 'suite');
   const lines = new OutputLines();
 
   before(async function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-runtime-'));
     const port = await freePort();
     editor = `http://127.0.0.1:${port}`;
-    const { settings } = prepareHome({ dir, port, flows: [], replaceFlows: true });
-    child = startNodeRed({ dir, settings, env: { CALLFLOW_SIM_PORT: '0', CALLFLOW_SIM_SPEED: '50' }, onOutput: (l) => lines.push(l) });
+    const { settings } = prepareHome({ dir: home.path, port, flows: [], replaceFlows: true });
+    child = startNodeRed({ dir: home.path, settings, env: { CALLFLOW_SIM_PORT: '0', CALLFLOW_SIM_SPEED: '50' }, onOutput: (l) => lines.push(l) });
     await waitForOutput(child, lines, /Started flows/, 45_000);
   });
 
@@ -49,7 +48,6 @@ describe('a real Node-RED runtime with the package installed', function () {
       child.kill('SIGINT');
       await exited;
     }
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function get(p: string, headers: Record<string, string> = {}): Promise<Response> {

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startSimulator } from '../../lib/sim';
 import { CORE_SOUNDS_EN, CORE_SOUNDS_EN_FORMAT } from '../../lib/sim/core-sounds-en';
 import { findLanguageDirectory, renderCatalogue } from '../../lib/sim/sound-catalogue';
 import { parseDescriptions, readSoundDirectory, wavInfo } from '../../lib/sim/sound-files';
 import { startSimulatorCli, stopSimulatorProcess } from '../../lib/playground/sim-process';
+import { useTempDir } from '../support/temp-dir';
 
 /** Where Debian's asterisk-core-sounds-en(-wav) installs the set, or an extracted copy named by the environment. */
 function installedCoreSounds(): string | undefined {
@@ -49,13 +49,7 @@ async function ariGet(url: string, p: string): Promise<{ status: number; body: u
 }
 
 describe('simulator: sounds', function () {
-  let dir = '';
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-sounds-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-sounds-');
 
   it('its catalogue is the installed core English sound set: the same ids, the same lengths', async function () {
     const installed = installedCoreSounds();
@@ -137,15 +131,15 @@ describe('simulator: sounds', function () {
   });
 
   it('adds the sounds of a directory (--sounds): ids, lengths, formats and texts as Asterisk would index them', async function () {
-    fs.mkdirSync(path.join(dir, 'custom'));
-    fs.writeFileSync(path.join(dir, 'custom', 'welcome.wav'), wavWithList(1500));
-    fs.writeFileSync(path.join(dir, 'custom', 'welcome.ulaw'), Buffer.alloc(12000));
-    fs.writeFileSync(path.join(dir, 'broken.wav'), 'not a wav');
-    fs.writeFileSync(path.join(dir, 'notes.md'), 'not a sound');
-    fs.writeFileSync(path.join(dir, 'my-sounds.txt'), 'custom/welcome: Welcome to the company.\n');
+    fs.mkdirSync(path.join(temp.path, 'custom'));
+    fs.writeFileSync(path.join(temp.path, 'custom', 'welcome.wav'), wavWithList(1500));
+    fs.writeFileSync(path.join(temp.path, 'custom', 'welcome.ulaw'), Buffer.alloc(12000));
+    fs.writeFileSync(path.join(temp.path, 'broken.wav'), 'not a wav');
+    fs.writeFileSync(path.join(temp.path, 'notes.md'), 'not a sound');
+    fs.writeFileSync(path.join(temp.path, 'my-sounds.txt'), 'custom/welcome: Welcome to the company.\n');
     const warnings: string[] = [];
     const sim = await startSimulator({
-      soundDirs: [{ dir, language: 'fr' }],
+      soundDirs: [{ dir: temp.path, language: 'fr' }],
       logger: { debug: () => undefined, info: () => undefined, warn: (m) => warnings.push(m), error: () => undefined },
     });
     try {
@@ -168,8 +162,8 @@ describe('simulator: sounds', function () {
   });
 
   it('the command line adds a directory with --sounds and leaves the core set out with --no-core-sounds', async function () {
-    fs.writeFileSync(path.join(dir, 'closed.wav'), wavWithList(800));
-    const { child, url, out } = await startSimulatorCli(['--port', '0', '--sounds', `en=${dir}`, '--no-core-sounds']);
+    fs.writeFileSync(path.join(temp.path, 'closed.wav'), wavWithList(800));
+    const { child, url, out } = await startSimulatorCli(['--port', '0', '--sounds', `en=${temp.path}`, '--no-core-sounds']);
     try {
       assert.match(out, /1 sounds \(en\) from /);
       assert.deepEqual((await ariGet(url, '/sounds')).body, [{ id: 'closed', formats: [{ language: 'en', format: 'slin' }] }]);

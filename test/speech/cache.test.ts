@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { AudioCache } from '../../lib/speech/cache';
 import { SpeechError, type SpeechProvider, type SpeechRequest } from '../../lib/speech/provider';
 import { serveAudio } from '../../lib/speech/route';
 import { Synthesiser } from '../../lib/speech/synthesiser';
 import { parseWav, type Pcm } from '../../lib/speech/wav';
+import { useTempDir } from '../support/temp-dir';
 
 /** A provider that says each text as 1 ms of audio per character at 8 kHz, counting its calls; `gate` holds them. */
 class CountingProvider implements SpeechProvider {
@@ -25,10 +25,6 @@ class CountingProvider implements SpeechProvider {
     if (request.text === 'fail') throw new SpeechError('unavailable', 'counting: down');
     return { rate: 8000, samples: new Int16Array(request.text.length * 8).fill(1000) };
   }
-}
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-speech-'));
 }
 
 function get(port: number, name: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
@@ -45,12 +41,8 @@ function get(port: number, name: string, headers: Record<string, string> = {}, m
 }
 
 describe('speech cache and route', function () {
-  const dirs: string[] = [];
-  afterEach(function () {
-    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-  });
-  function synthesiser(provider: SpeechProvider, maxBytes = 1_000_000, rate: 8000 | 16000 = 8000, dir = tempDir()): Synthesiser {
-    dirs.push(dir);
+  const temp = useTempDir('callflow-speech-');
+  function synthesiser(provider: SpeechProvider, maxBytes = 1_000_000, rate: 8000 | 16000 = 8000, dir = temp.another()): Synthesiser {
     return new Synthesiser({ provider, cache: new AudioCache(dir, maxBytes), rate, delivery: { kind: 'http', urlPrefix: 'http://nodered.example:1880/callflow/speech/' }, voice: '', language: 'en' });
   }
 
@@ -90,7 +82,7 @@ describe('speech cache and route', function () {
   });
 
   it('keeps the same name across a restart (the secret is in the folder) and takes stock of the files there', async function () {
-    const dir = tempDir();
+    const dir = temp.another();
     const first = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
     const uri = await first.media('persist me');
     const provider = new CountingProvider();

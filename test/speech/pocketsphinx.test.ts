@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spokenDigits } from '../../lib/ivr/grammar';
 import { EspeakEngine } from '../../lib/speech/espeak';
@@ -13,6 +12,7 @@ import { jsgfGrammar } from '../../lib/speech/jsgf';
 import { PocketsphinxRecogniser, parsePocketsphinx } from '../../lib/speech/pocketsphinx';
 import { resample, type Pcm } from '../../lib/speech/wav';
 import { needsEngines, speechError } from '../support/speech';
+import { useTempDir } from '../support/temp-dir';
 
 /** What espeak-ng says, at 16 kHz as the media path hears a caller. */
 async function said(text: string): Promise<Pcm> {
@@ -21,22 +21,15 @@ async function said(text: string): Promise<Pcm> {
 
 const second: Pcm = { rate: 16000, samples: new Int16Array(16000).map((_, i) => Math.round(6000 * Math.sin(i / 5))) };
 
-/** Where this file's recognitions make their temporary folders (each is removed after its run). */
-let temp = '';
-const leftovers = (): string[] => fs.readdirSync(temp);
-
 describe('local recogniser: pocketsphinx', function () {
-  before(function () {
-    temp = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-ps-temp-'));
-  });
-  after(function () {
-    fs.rmSync(temp, { recursive: true, force: true });
-  });
+  /** Where this file's recognitions make their temporary folders (each is removed after its run). */
+  const scratch = useTempDir('callflow-ps-temp-', 'suite');
+  const leftovers = (): string[] => fs.readdirSync(scratch.path);
 
   describe('on speech espeak-ng makes', function () {
     let recogniser: PocketsphinxRecogniser;
     before(function () {
-      recogniser = new PocketsphinxRecogniser({ tempDir: temp });
+      recogniser = new PocketsphinxRecogniser({ tempDir: scratch.path });
     });
 
     it('hears "yes" among yes and no (a grammar: no confidence, null)', async function () {
@@ -102,45 +95,41 @@ describe('local recogniser: pocketsphinx', function () {
   });
 
   describe('a bounded run (stand-in programs)', function () {
-    let dir = '';
+    const models = useTempDir('callflow-ps-test-');
     beforeEach(function () {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-ps-test-'));
-      fs.writeFileSync(path.join(dir, 'cmudict-en-us.dict'), 'yes Y EH S\nno N OW\n');
-    });
-    afterEach(function () {
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.writeFileSync(path.join(models.path, 'cmudict-en-us.dict'), 'yes Y EH S\nno N OW\n');
     });
     /** A program that does what `script` says, whatever its arguments. */
     const program = (script: string): string => {
-      const file = path.join(dir, 'engine.sh');
+      const file = path.join(models.path, 'engine.sh');
       fs.writeFileSync(file, `#!/bin/sh\n${script}\n`, { mode: 0o700 });
       return file;
     };
 
     it('killed at its deadline, when it writes too much, and when the call ends; its temporary folder removed each time', async function () {
-      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: dir, timeoutMs: 200, tempDir: temp }).recognise({ audio: second, language: 'en' }), speechError('timeout', /pocketsphinx took longer than 200 ms/));
-      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec yes "yes 0.1 0.2 1.0"'), modelDir: dir, tempDir: temp }).recognise({ audio: second, language: 'en' }), speechError('too-large', /pocketsphinx wrote more than 262144 bytes/));
+      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: models.path, timeoutMs: 200, tempDir: scratch.path }).recognise({ audio: second, language: 'en' }), speechError('timeout', /pocketsphinx took longer than 200 ms/));
+      await assert.rejects(new PocketsphinxRecogniser({ command: program('exec yes "yes 0.1 0.2 1.0"'), modelDir: models.path, tempDir: scratch.path }).recognise({ audio: second, language: 'en' }), speechError('too-large', /pocketsphinx wrote more than 262144 bytes/));
       const controller = new AbortController();
-      const pending = new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: dir, tempDir: temp }).recognise({ audio: second, language: 'en', signal: controller.signal });
+      const pending = new PocketsphinxRecogniser({ command: program('exec sleep 30'), modelDir: models.path, tempDir: scratch.path }).recognise({ audio: second, language: 'en', signal: controller.signal });
       controller.abort();
       await assert.rejects(pending, speechError('aborted', /cancelled/));
       assert.deepEqual(leftovers(), []);
     });
 
     it('what it is given: the WAV file, the model and a grammar file; its answer read', async function () {
-      const args = path.join(dir, 'args.txt');
+      const args = path.join(models.path, 'args.txt');
       const command = program(`printf '%s\\n' "$@" > ${args}; for a in "$@"; do case "$a" in *.gram) cat "$a" >> ${args};; esac; done; printf 'yes\\nyes 0.0 0.3 1.0\\n'`);
-      assert.deepEqual(await new PocketsphinxRecogniser({ command, modelDir: dir }).recognise({ audio: second, language: 'en', phrases: ['yes', 'no'] }), { text: 'yes', confidence: null });
+      assert.deepEqual(await new PocketsphinxRecogniser({ command, modelDir: models.path }).recognise({ audio: second, language: 'en', phrases: ['yes', 'no'] }), { text: 'yes', confidence: null });
       const given = fs.readFileSync(args, 'utf8');
       assert.match(given, /^-infile\n\S+callflow-pocketsphinx-\w+\/speech\.wav\n-samprate\n16000\n-time\nyes\n-hmm\n\S+\/en-us\n-dict\n\S+cmudict-en-us\.dict\n-jsgf\n\S+callflow\.gram\n/);
       assert.match(given, /public <phrase> = yes \| no ;/);
     });
 
     it('not installed, no model, an engine that fails: clear errors', async function () {
-      await assert.rejects(new PocketsphinxRecogniser({ command: 'callflow-no-such-program', modelDir: dir }).recognise({ audio: second, language: 'en' }), speechError('unavailable', /callflow-no-such-program is not installed \(on Debian: apt-get install pocketsphinx pocketsphinx-en-us\)/));
-      await assert.rejects(new PocketsphinxRecogniser({ modelDir: path.join(dir, 'none') }).recognise({ audio: second, language: 'en' }), speechError('unavailable', /US English model is not in .*none \(on Debian: apt-get install pocketsphinx pocketsphinx-en-us\)/));
+      await assert.rejects(new PocketsphinxRecogniser({ command: 'callflow-no-such-program', modelDir: models.path }).recognise({ audio: second, language: 'en' }), speechError('unavailable', /callflow-no-such-program is not installed \(on Debian: apt-get install pocketsphinx pocketsphinx-en-us\)/));
+      await assert.rejects(new PocketsphinxRecogniser({ modelDir: path.join(models.path, 'none') }).recognise({ audio: second, language: 'en' }), speechError('unavailable', /US English model is not in .*none \(on Debian: apt-get install pocketsphinx pocketsphinx-en-us\)/));
       const failing = program(`printf 'INFO: lots of log\\nERROR: "fsg_search.c", line 141: The word \\033[31m missing\\n' >&2; exit 1`);
-      await assert.rejects(new PocketsphinxRecogniser({ command: failing, modelDir: dir }).recognise({ audio: second, language: 'en' }), speechError('unavailable', /^local recogniser: pocketsphinx ended with code 1: ERROR: "fsg_search.c", line 141: The word {2}\[31m missing$/));
+      await assert.rejects(new PocketsphinxRecogniser({ command: failing, modelDir: models.path }).recognise({ audio: second, language: 'en' }), speechError('unavailable', /^local recogniser: pocketsphinx ended with code 1: ERROR: "fsg_search.c", line 141: The word {2}\[31m missing$/));
     });
   });
 });

@@ -6,8 +6,6 @@
  * class, and a dead thread fails its waiting calls instead of hanging them.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { EmbeddedStore } from '../../lib/store/embedded';
@@ -16,15 +14,12 @@ import { makeStore } from '../../lib/store';
 import { StoreError } from '../../lib/store/port';
 import { SCHEMA_VERSIONS } from '../../lib/store/rules';
 import { fileStoreHarness, storeConformance } from './conformance';
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-thread-'));
-}
+import { useTempDir } from '../support/temp-dir';
 
 storeConformance('embedded on its own thread', fileStoreHarness((file) => new EmbeddedThreadStore({ file })));
 
 describe('embedded store on its own thread', function () {
-  let dir: string;
+  const temp = useTempDir('callflow-store-thread-');
   let file: string;
   const stores: EmbeddedThreadStore[] = [];
 
@@ -35,17 +30,15 @@ describe('embedded store on its own thread', function () {
   }
 
   beforeEach(function () {
-    dir = tempDir();
-    file = path.join(dir, 'callflow.db');
+    file = path.join(temp.path, 'callflow.db');
   });
 
   afterEach(async function () {
     for (const s of stores.splice(0)) await s.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('is what a callflow-store node of the embedded kind makes', function () {
-    const made = makeStore({ backend: 'embedded', file: 'callflow.db', durability: 'full' } as Parameters<typeof makeStore>[0], {}, dir);
+    const made = makeStore({ backend: 'embedded', file: 'callflow.db', durability: 'full' } as Parameters<typeof makeStore>[0], {}, temp.path);
     assert.ok(made.store instanceof EmbeddedThreadStore);
     assert.equal(made.store.backend, 'embedded');
   });
@@ -55,7 +48,7 @@ describe('embedded store on its own thread', function () {
     await s.open();
     const rows = Array.from({ length: 20_000 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: '+15550100' }] }));
     // The same write on Node's thread: not one turn of the event loop while it runs.
-    const direct = new EmbeddedStore({ file: path.join(dir, 'direct.db') });
+    const direct = new EmbeddedStore({ file: path.join(temp.path, 'direct.db') });
     await direct.open();
     try {
       assert.equal(await turnsDuring(() => direct.importContacts('spring', rows, 1_000_000)), 0, 'on Node\'s thread the write holds the loop');

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { EMBEDDED_MIGRATIONS, EmbeddedStore } from '../../lib/store/embedded';
@@ -14,12 +13,9 @@ import { StoreError, type StoreErrorKind } from '../../lib/store/port';
 import { SCHEMA_VERSIONS, migrationPlan, type Collection, type Migration } from '../../lib/store/rules';
 import { callRecordConformance, callRecordOf } from './call-records-conformance';
 import { fileStoreHarness, storeConformance } from './conformance';
+import { useTempDir } from '../support/temp-dir';
 
 type Db = Database.Database;
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-'));
-}
 
 storeConformance('embedded', fileStoreHarness((file) => new EmbeddedStore({ file })));
 callRecordConformance('embedded', fileStoreHarness((file) => new EmbeddedStore({ file })));
@@ -68,7 +64,7 @@ function openFiles(): string[] | undefined {
 const versions = SCHEMA_VERSIONS as { -readonly [K in Collection]: number };
 
 describe('embedded store', function () {
-  let dir: string;
+  const temp = useTempDir('callflow-store-');
   let file: string;
   const stores: EmbeddedStore[] = [];
 
@@ -83,13 +79,11 @@ describe('embedded store', function () {
   }
 
   beforeEach(function () {
-    dir = tempDir();
-    file = path.join(dir, 'callflow.db');
+    file = path.join(temp.path, 'callflow.db');
   });
 
   afterEach(async function () {
     for (const s of stores.splice(0)) await s.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   describe('migrations', function () {

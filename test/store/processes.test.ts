@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { EmbeddedStore } from '../../lib/store/embedded';
+import { useTempDir } from '../support/temp-dir';
 
 const CHILD = path.join(__dirname, 'child.js');
 
@@ -32,16 +31,10 @@ function integrity(file: string): string {
 
 describe('embedded store: processes', function () {
   this.timeout(60_000);
-  let dir: string;
-  beforeEach(function () {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-proc-'));
-  });
-  afterEach(function () {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempDir('callflow-store-proc-');
 
   it('keeps every acknowledged batch and no half batch when the importing process is killed with SIGKILL', async function () {
-    const file = path.join(dir, 'crash.db');
+    const file = path.join(temp.path, 'crash.db');
     const size = 500;
     const acked = new Set<number>();
     let next = 0;
@@ -87,7 +80,7 @@ describe('embedded store: processes', function () {
   });
 
   it('two processes claiming from one file never get the same contact, and lose none', async function () {
-    const file = path.join(dir, 'shared.db');
+    const file = path.join(temp.path, 'shared.db');
     const store = new EmbeddedStore({ file });
     await store.open();
     const total = 3000;

@@ -8,7 +8,12 @@
  * (`exit: true`) so that such a leftover cannot hang CI, and this line says
  * what it was. A stress run once waited 24 minutes on an idle store thread
  * that was still referenced (docs/architecture.md, Tests).
+ *
+ * After each test, once its own hooks have run, the temporary folders it made with useTempDir are removed
+ * (temp-dir.ts), passed or failed.
  */
+import { removeTestFolders } from './temp-dir';
+
 const unhandled: unknown[] = [];
 process.on('unhandledRejection', (reason) => {
   unhandled.push(reason);
@@ -28,6 +33,7 @@ export const mochaHooks = {
     if (left.length > 0) console.log(`\n  callflow tests: still open after the suite (the process exits anyway): ${left.join(', ')}`);
   },
   afterEach(): void {
+    removeTestFolders();
     if (unhandled.length === 0) return;
     const reasons = unhandled.splice(0).map((r) => (r instanceof Error ? (r.stack ?? r.message) : String(r)));
     throw new Error(`unhandled promise rejection(s) during the test:\n${reasons.join('\n')}`);

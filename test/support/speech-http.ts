@@ -3,12 +3,10 @@
  * installed): Node-RED's httpNode app served on a port of its own (the test helper does not serve it), so that the
  * simulator fetches the speech node's audio from it as Asterisk would; a block of tests that all speak; a bot node.
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { needsEngines } from './speech';
+import { useTempDir } from './temp-dir';
 
 /** In a beforeEach: skips the test, saying why, when espeak-ng is missing. */
 export function skipWithoutEspeak(context: Mocha.Context): void {
@@ -48,16 +46,11 @@ export function useNodeHttp(): { publicUrl: () => string; captureHttpNode: (RED:
  */
 export function useSpeakingTests(prefix: string): { dir: () => string; publicUrl: () => string; captureHttpNode: (RED: { httpNode?: unknown }) => void } {
   const web = useNodeHttp();
-  let dir = '';
+  const temp = useTempDir(prefix);
   beforeEach(function () {
     skipWithoutEspeak(this);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   });
-  afterEach(function () {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    dir = '';
-  });
-  return { ...web, dir: () => dir };
+  return { ...web, dir: () => temp.path };
 }
 
 /** A callflow-bot as the tests set it up: the speech node `sp`, a webhook at `url`, short waits, errors on its error output. */
