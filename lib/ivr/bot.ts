@@ -68,7 +68,8 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       const listening = listen(req.speech, keys, signal);
       let heard;
       try {
-        if (saying !== '') await keys.prompt([sayPrompt(saying)], language, true, signal, req.speaker);
+        // Said once the caller is heard: an answer given at once is not lost to a media path a busy machine opened late.
+        if (saying !== '') await keys.prompt([sayPrompt(saying)], language, true, signal, req.speaker, listening.ready);
         listening.arm();
         heard = await listening.heard;
       } finally {

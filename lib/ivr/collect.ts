@@ -56,8 +56,11 @@ export type CollectResult =
  */
 export interface SpeechInput {
   mode: 'speech' | 'both';
-  /** Listens for one utterance and recognises it (lib/ivr/hear.ts, bound to the call's recogniser and media settings). */
-  hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal): Promise<HearResult>;
+  /**
+   * Listens for one utterance and recognises it (lib/ivr/hear.ts, bound to the call's recogniser and media settings);
+   * `onListening` once the media path hears the caller.
+   */
+  hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal, onListening: () => void): Promise<HearResult>;
 }
 
 /** What collect and menu share: the retries and their prompts. */
@@ -105,7 +108,7 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
       const listening = req.speech ? listen(req.speech, keys, signal) : undefined;
       let result: R | 'again' | 'more' | undefined;
       try {
-        await keys.prompt(reading.prompts, language, true, signal, req.speaker);
+        await keys.prompt(reading.prompts, language, true, signal, req.speaker, listening?.ready);
         listening?.arm();
         if (listening && req.speech?.mode === 'speech') result = spoken(await listening.heard, reading, n, signal);
         else {
@@ -153,6 +156,12 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
  */
 export interface Listening {
   heard: Promise<HearResult>;
+  /**
+   * Settles once the media path hears the caller, or once listening is over without it (the call ended, it failed):
+   * the prompt the caller answers waits for it, so an answer given as soon as the prompt ends (or over it) is heard
+   * however late a busy machine opened the path.
+   */
+  ready: Promise<void>;
   /** Speech has started (the caller is speaking). */
   readonly started: boolean;
   arm(): void;
@@ -170,11 +179,14 @@ export function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal
     state.started = true;
     keys.interrupt();
   };
-  const heard = speech.hear(onStart, armed, own.signal).finally(() => signal.removeEventListener('abort', onAbort));
+  let listening!: () => void;
+  const ready = new Promise<void>((resolve) => (listening = resolve));
+  const heard = speech.hear(onStart, armed, own.signal, listening).finally(() => signal.removeEventListener('abort', onAbort));
   // A failure is seen by whoever awaits `heard`; one nobody awaits (a key came first) is not unhandled.
-  heard.catch(() => undefined);
+  heard.then(listening, listening);
   return {
     heard,
+    ready,
     get started() {
       return state.started;
     },

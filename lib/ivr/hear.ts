@@ -33,6 +33,8 @@ export interface HearRequest {
   armed?: Promise<void>;
   /** Once, when the caller's speech should stop the prompt (barge-in). */
   onSpeechStart?: () => void;
+  /** Once, when the media path hears the caller (ListenOptions.onListening): the prompt may start. */
+  onListening?: () => void;
   signal: AbortSignal;
   log: Logger;
 }
@@ -48,7 +50,7 @@ export function hear(telephony: MediaTelephony, callChannelId: string, req: Hear
 
 /** The speech to the recogniser once it has ended, while the media path closes; both are done before this resolves. */
 function hearAfter(telephony: MediaTelephony, callChannelId: string, req: HearRequest): Promise<HearResult> {
-  const options = { parameters: req.parameters, armed: req.armed, onSpeechStart: req.onSpeechStart, signal: req.signal, log: req.log };
+  const options = { parameters: req.parameters, armed: req.armed, onSpeechStart: req.onSpeechStart, onListening: req.onListening, signal: req.signal, log: req.log };
   return listenThen(telephony, callChannelId, req.media, options, async (heard): Promise<HearResult> => {
     if (heard.outcome === 'hangup' || heard.outcome === 'no-speech') return { outcome: heard.outcome };
     if (req.signal.aborted) return { outcome: 'hangup' };
@@ -108,6 +110,7 @@ async function hearOnce(telephony: MediaTelephony, callChannelId: string, req: H
       if (speaking) bargeIn();
     }),
     rate,
+    onListening: req.onListening,
     onSpeechStart: () => {
       speaking = true;
       if (isArmed()) bargeIn();

@@ -144,12 +144,15 @@ export class KeyReader {
   /**
    * Plays prompts; with barge-in a key stops them at once (the key is read
    * next). Nothing is played when a key is already waiting. Resolves when
-   * the prompts are over either way.
+   * the prompts are over either way. With `listening` (the caller's answer
+   * is listened for) they start only once it settles: the prompts' speech is
+   * made meanwhile.
    */
-  async prompt(prompts: string[], language: string, bargeIn: boolean, signal: AbortSignal, speaker?: Speaker): Promise<void> {
+  async prompt(prompts: string[], language: string, bargeIn: boolean, signal: AbortSignal, speaker?: Speaker, listening?: Promise<void>): Promise<void> {
     if (prompts.length === 0 || (bargeIn && (this.queue.length > 0 || this.interrupted))) return;
     // say: prompts are synthesised first: a key pressed meanwhile skips the prompt, as one pressed before it.
     const { media, own } = await promptMedia(prompts, this.session, language, speaker, signal);
+    await listening;
     if (media.length === 0 || (bargeIn && (this.queue.length > 0 || this.interrupted))) return;
     const playbackId = randomUUID();
     if (bargeIn) this.playing = playbackId;

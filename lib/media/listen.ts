@@ -1,8 +1,9 @@
 /**
  * Listening for what a caller says: the call's media path (path.ts, through a snoop, so prompts can play meanwhile)
- * feeds the end-of-speech detector (speech-end.ts, run by the endpoint: analysis.ts) 20 ms frames. `onSpeechStart` fires
- * once when speech starts (to stop a prompt: barge-in); `onSpeechAudio` gets the speech's frames as they come (only
- * then do frames cross from the RTP worker thread). A real-time limit applies as well, as AMD() has one: when frames stall or never come, no
+ * feeds the end-of-speech detector (speech-end.ts, run by the endpoint: analysis.ts) 20 ms frames. `onListening` fires
+ * once the path hears the caller (the prompt they answer should start only then), `onSpeechStart` once when speech
+ * starts (to stop a prompt: barge-in); `onSpeechAudio` gets the speech's frames as they come (only then do frames
+ * cross from the RTP worker thread). A real-time limit applies as well, as AMD() has one: when frames stall or never come, no
  * speech within startTimeoutMs (plus a second) is no speech, and speech going on past maxSpeechMs + endSilenceMs (plus a
  * second) ends with what was heard. The call hanging up is `hangup`. The path is always closed before this resolves;
  * listenThen lets the next step (the recogniser) start while it closes.
@@ -20,6 +21,11 @@ export interface ListenOptions {
   armed?: Promise<void>;
   /** Once, when speech starts. */
   onSpeechStart?: () => void;
+  /**
+   * Once, when the media path is open and hears the caller: from then on what they say is heard. A prompt that the
+   * caller may answer should start only then (however late a busy machine opens the path), or its answer is lost.
+   */
+  onListening?: () => void;
   /**
    * The speech's audio as it comes (for a recogniser that takes it while the caller speaks): when speech starts, the
    * audio kept with it (the pre-roll and the voice so far), then each frame, up to the one that ends it.
@@ -104,6 +110,7 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
     const analysis = { kind: 'speech-end' as const, parameters: options.parameters, counting: options.armed === undefined, audio: options.onSpeechAudio !== undefined };
     path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log });
     const opened = path;
+    options.onListening?.();
     const armStart = (): void => {
       if (finished || started) return;
       if (options.armed) opened.endpoint.analyse('wait-from').catch(fail);
