@@ -13,6 +13,7 @@ import { HttpBot, MAX_REPLY_CHARS, readTurn } from '../../lib/speech/bot';
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
+import { lateMediaPath } from '../support/late-media-path';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
 const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', worker: true };
@@ -166,10 +167,9 @@ describe('the robot', function () {
     });
 
     it("a media path a busy machine opens late: the greeting waits for it, so the caller's answer right after it is heard", async function () {
-      // The listening's external media channel comes only when the test says (Asterisk or Node-RED slow to make it).
-      // If the greeting is played before that, the test holds the path until the caller has answered (the greeting
-      // played, the caller spoke 700 ms, then pressed # to say it is done): what the caller said is gone, as on the
-      // loaded machine where test/nodes/campaign-robot.test.ts once saved an empty caller line.
+      // If the greeting is played before the listening's external media channel is asked for, the channel is made
+      // only once the caller has answered (the greeting played, the caller spoke 700 ms, then pressed #): what the
+      // caller said is gone, as on the loaded machine where test/nodes/campaign-robot.test.ts saved an empty caller line.
       app.handler = (req, res) => {
         if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"I would like to buy."}');
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Connecting you.","action":"transfer"}');
@@ -178,45 +178,18 @@ describe('the robot', function () {
       const id = await inbound(r, { from: '+15550100', to: '100', script: [{ waitFor: 'playback-end' }, { say: 700 }, { dtmf: '#' }, { wait: 60_000 }] });
       const session = await sessions;
       activeCall = id;
-      const order: string[] = [];
       const answered = nextEvent(r.conn, (e) => e.type === 'ChannelDtmfReceived' && e.channel.id === id, 30_000);
       answered.catch(() => undefined);
-      const slowPath = new Proxy(r.conn, {
-        get(target, key) {
-          const value: unknown = Reflect.get(target, key, target);
-          if (key === 'externalMedia') {
-            return async (...args: Parameters<typeof target.externalMedia>) => {
-              order.push('media path asked');
-              if (order.includes('greeting played')) await answered;
-              const made = await target.externalMedia(...args);
-              order.push('media path made');
-              return made;
-            };
-          }
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-      const playing = new Proxy(r.conn, {
-        get(target, key) {
-          const value: unknown = Reflect.get(target, key, target);
-          if (key === 'play') {
-            return (...args: Parameters<typeof target.play>) => {
-              if (order.filter((o) => o === 'greeting played').length === 0) order.push('greeting played');
-              return target.play(...args);
-            };
-          }
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
+      const { order, listening, playing } = lateMediaPath(r.conn, () => answered);
       const said: string[] = [];
       const req = request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 1);
-      req.speech = { mode: 'speech', hear: (onSpeechStart, armed, signal, onListening) => hear(slowPath, id, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, onListening, signal, log: r.log }) };
+      req.speech = { mode: 'speech', hear: (onSpeechStart, armed, signal, onListening) => hear(listening, id, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, onListening, signal, log: r.log }) };
       const result = await converse(playing, session, req, session.signal);
       assert.deepEqual(result.transcript.map(({ role, text }) => ({ role, text })), [
         { role: 'caller', text: 'I would like to buy.' },
         { role: 'bot', text: 'Connecting you.' },
       ]);
-      assert.deepEqual(order, ['media path asked', 'media path made', 'greeting played'], 'the greeting starts once the caller is heard');
+      assert.deepEqual(order, ['media path asked', 'media path made', 'prompt played'], 'the greeting starts once the caller is heard');
       assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
     });
 
