@@ -4,7 +4,7 @@
  * heard, and the menu does not go to its timeout output as if they had said nothing.
  */
 import assert from 'node:assert/strict';
-import { CallRegistry } from '../../lib/call/registry';
+import type { CallRegistry } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import { menu } from '../../lib/ivr/collect';
 import { hear } from '../../lib/ivr/hear';
@@ -12,22 +12,18 @@ import type { MediaSettings } from '../../lib/media/path';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
 import { lateMediaPath } from '../support/late-media-path';
-import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
+import { inbound, nextEvent, useCallRig, type Rig } from '../support/telephony';
 
 const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', worker: true };
 
 describe('a speech menu whose media path is made late', function () {
   this.timeout(30_000);
   const app = useAppServer();
+  const rigged = useCallRig({ sim: { speed: 20 } });
   let r: Rig;
   let registry: CallRegistry;
-  beforeEach(async function () {
-    r = await rig({ sim: { speed: 20 } });
-    registry = new CallRegistry(r.conn, { connectionId: 'c1', logger: r.log });
-  });
-  afterEach(async function () {
-    registry.dispose();
-    await r.close();
+  beforeEach(function () {
+    ({ r, registry } = rigged());
   });
 
   it('its prompt plays once the caller is heard: the answer given as it ends chooses the option', async function () {

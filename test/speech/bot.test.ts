@@ -4,7 +4,7 @@
  * a stand-in recogniser, the bot's replies said, until a transfer, the bot ending, or the turn limit.
  */
 import assert from 'node:assert/strict';
-import { CallRegistry } from '../../lib/call/registry';
+import type { CallRegistry } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import { converse, sayPrompt, type ConverseRequest } from '../../lib/ivr/bot';
 import { hear } from '../../lib/ivr/hear';
@@ -14,7 +14,7 @@ import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
 import { lateMediaPath } from '../support/late-media-path';
-import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
+import { inbound, nextEvent, useCallRig, type Rig } from '../support/telephony';
 
 const media: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 45000, portMax: 45999, format: 'slin16', worker: true };
 
@@ -95,15 +95,11 @@ describe('the robot', function () {
   });
 
   describe('a conversation on the simulator', function () {
+    const rigged = useCallRig({ sim: { speed: 20 } });
     let r: Rig;
     let registry: CallRegistry;
-    beforeEach(async function () {
-      r = await rig({ sim: { speed: 20 } });
-      registry = new CallRegistry(r.conn, { connectionId: 'c1', logger: r.log });
-    });
-    afterEach(async function () {
-      registry.dispose();
-      await r.close();
+    beforeEach(function () {
+      ({ r, registry } = rigged());
     });
 
     /** A call whose caller speaks after each prompt ends, `times` times; its session. */

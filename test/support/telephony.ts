@@ -5,6 +5,7 @@
  */
 import { AriConnection, type AriConnectionOptions } from '../../lib/ari/connection';
 import type { ConnectionState, TelephonyEvent } from '../../lib/ari/port';
+import { CallRegistry } from '../../lib/call/registry';
 import type { Logger } from '../../lib/log';
 import { startSimulator, type Simulator, type SimulatorServerOptions } from '../../lib/sim';
 
@@ -105,4 +106,22 @@ export async function inbound(r: Rig, opts: Parameters<Simulator['placeCall']>[0
   // The event travels over the socket, so it cannot arrive before this subscription.
   await nextEvent(r.conn, (e) => e.type === 'StasisStart' && e.channel.id === call.id);
   return call.id;
+}
+
+/** Per test: a rig and the call registry of its connection (connection c1), both closed after the test. */
+export function useCallRig(options: Parameters<typeof rig>[0] = {}): () => { r: Rig; registry: CallRegistry } {
+  let current: { r: Rig; registry: CallRegistry } | undefined;
+  beforeEach(async function () {
+    const r = await rig(options);
+    current = { r, registry: new CallRegistry(r.conn, { connectionId: 'c1', logger: r.log }) };
+  });
+  afterEach(async function () {
+    current?.registry.dispose();
+    await current?.r.close();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('the rig exists only inside a test');
+    return current;
+  };
 }
