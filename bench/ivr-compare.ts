@@ -238,7 +238,7 @@ async function compare(): Promise<void> {
           byLevel[s.name].push(f);
           console.log(
             `  ${level} calls, round ${round}, ${s.name.padEnd(6)}: ${f.inProgress} in progress, p50 ${ms(f.added.p50)} / p99 ${ms(f.added.p99)} (${f.added.n}), ` +
-              `CPU/call ${ms(f.cpuMsPerCall)}, heap/call ${f.heapKbPerCall.toFixed(1)} KB, CPU ${percent.show(f.cpuShare)}%, simulator ${f.simCpuShare === undefined ? '?' : percent.show(f.simCpuShare)}%, ` +
+              `CPU/call ${ms(f.cpuMsPerCall)}, heap/call ${f.heapKbPerCall.toFixed(1)} KB (${f.heapInFlight} requests in flight), CPU ${percent.show(f.cpuShare)}%, simulator ${f.simCpuShare === undefined ? '?' : percent.show(f.simCpuShare)}%, ` +
               `machine idle ${f.machineIdleShare === undefined ? '?' : percent.show(f.machineIdleShare)}%`,
           );
         }
