@@ -350,6 +350,8 @@ export class CallSession {
 
   /** A serialisable snapshot for msg.call, with the token that lets nodes act on the call. */
   handle(): CallHandle {
+    const routed = this.routedHandle();
+    if (routed) return routed;
     // A clone of the template (one object, its fields in place), then fresh copies of what a flow may change.
     const h = { ...this.template() };
     h.caller = { ...this.caller };
@@ -392,11 +394,6 @@ export class CallSession {
     ) {
       return t;
     }
-    const common = this.commonTemplate();
-    if (common) {
-      this.#template = common;
-      return common;
-    }
     const made = this.snapshot();
     made.token = this.#token;
     // handle() gives every msg its own copies of these: the template need not keep copies of its own (issue 14).
@@ -413,22 +410,29 @@ export class CallSession {
   }
 
   /**
-   * The template of a routed call with none of the rarer fields (version,
-   * settings, campaign, result, exception), as one literal: one made by
-   * snapshot() and grown by the token and the optional fields keeps those in
-   * a property array of its own (64 bytes), and so does every msg.call
-   * cloned from it (issue 14). Undefined for any other call.
+   * msg.call of a routed call with none of the rarer fields (version,
+   * settings, campaign, result, exception), the usual case, as one literal
+   * with fresh copies of what a flow may change: no template is kept for it
+   * (a call in progress kept two msg.call objects, the template and the
+   * msg's, each with a property array of its own for the fields added after
+   * snapshot()'s literal: 256 bytes; issue 14). Undefined for any other call.
    */
-  private commonTemplate(): CallHandle | undefined {
+  private routedHandle(): CallHandle | undefined {
     const { flow, language, route } = this;
     if (flow === undefined || route === undefined || this.version !== undefined || this.campaign !== undefined) return undefined;
     if (this.result !== undefined || this.exception !== undefined || hasKeys(this.settings)) return undefined;
-    const { id, channelId, connection, direction, caller, dialed, startedAt } = this;
+    // A template made for a rarer moment of the call is not kept once it is routed plainly again.
+    this.#template = undefined;
+    const { id, channelId, connection, direction, dialed, startedAt } = this;
+    const caller = { ...this.caller };
+    const vars = copyData(this.vars);
+    const trace = this.shownTrace();
     const token = this.#token;
+    const shown = { ...route };
     // The same fields in the same order as snapshot() and template() give them.
     return language === undefined
-      ? { id, channelId, connection, direction, caller, dialed, vars: NO_VARS, trace: NO_TRACE, startedAt, flow, route, token }
-      : { id, channelId, connection, direction, caller, dialed, vars: NO_VARS, trace: NO_TRACE, startedAt, flow, language, route, token };
+      ? { id, channelId, connection, direction, caller, dialed, vars, trace, startedAt, flow, route: shown, token }
+      : { id, channelId, connection, direction, caller, dialed, vars, trace, startedAt, flow, language, route: shown, token };
   }
 
   /** The same without the token: for a call that is over (the call-end report), or anything shown or stored. */

@@ -9,33 +9,35 @@ import { abortReason } from '../ari/errors';
 import type { PlaybackOutcome, Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { DTMF_BUFFER_LIMIT } from '../call/session';
+import { cancelDeadline, waitUntilDeadline, type DeadlineHolder } from './key-deadlines';
 import { MediaError } from './media-error';
 import { promptMedia, type Speaker } from './say';
 
 export { MediaError };
 
-/** A reader's timer fired (the reader is the timer's argument: refresh() keeps it). */
-function timedOut(reader: KeyReader): void {
-  reader.timedOut();
-}
-
-export class KeyReader {
+export class KeyReader implements DeadlineHolder {
   private readonly queue: string[];
   /** The wait for a key in progress (next()): how to settle its promise. */
   private resolveKey: ((digit: string | undefined) => void) | undefined;
   private rejectKey: ((reason: unknown) => void) | undefined;
   /**
-   * The reader's one timer, re-armed for each wait: refreshed when the wait
-   * is as long as the last one, made anew only when the length changes. It
-   * is left armed when a key comes (firing with no wait does nothing), so a
-   * key costs no timer.
+   * When the wait in progress ends (key-deadlines.ts: one timer for all the
+   * waits of one length, not one per reader), and its length; -1: none.
    */
-  private timer: NodeJS.Timeout | undefined;
-  private timerMs = -1;
+  private due = -1;
+  private dueMs = 0;
   /** The signal the reader listens to for aborts, from its first wait until close(). */
   private abortSignal: AbortSignal | undefined;
-  /** The timer fired: the wait in progress, if any, ends with no key. */
+  /** The deadline of a wait passed: the wait in progress, if it is that one, ends with no key. */
+  deadlinePassed(due: number): void {
+    if (due !== this.due) return;
+    this.due = -1;
+    this.timedOut();
+  }
+
+  /** The wait in progress, if any, ends with no key (its deadline passed, or speech answered instead). */
   timedOut(): void {
+    this.endWait();
     const resolve = this.resolveKey;
     if (!resolve) return;
     this.resolveKey = undefined;
@@ -45,12 +47,13 @@ export class KeyReader {
 
   /**
    * The signal aborted: the wait in progress, if any, rejects. The reader is
-   * its own abort listener (an EventListener object), as the timer calls it
-   * through one function for every reader: no closure per reader (issue 14).
+   * its own abort listener (an EventListener object), as it is the holder
+   * its deadlines tell: no closure per reader (issue 14).
    */
   handleEvent(): void {
     const reject = this.rejectKey;
     if (!reject || !this.abortSignal) return;
+    this.endWait();
     this.resolveKey = undefined;
     this.rejectKey = undefined;
     reject(abortReason(this.abortSignal));
@@ -86,6 +89,7 @@ export class KeyReader {
     }
     const resolve = this.resolveKey;
     if (resolve) {
+      this.endWait();
       this.resolveKey = undefined;
       this.rejectKey = undefined;
       resolve(digit);
@@ -129,12 +133,9 @@ export class KeyReader {
       this.abortSignal = signal;
       signal.addEventListener('abort', this);
     }
-    if (this.timer && this.timerMs === timeoutMs) this.timer.refresh();
-    else {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(timedOut, timeoutMs, this);
-      this.timerMs = timeoutMs;
-    }
+    this.endWait();
+    this.due = waitUntilDeadline(this, timeoutMs);
+    this.dueMs = timeoutMs;
     return new Promise((resolve, reject) => {
       this.resolveKey = resolve;
       this.rejectKey = reject;
@@ -169,9 +170,16 @@ export class KeyReader {
   }
 
   /** Stops listening; unread keys are kept for the next element. */
+  /** The wait in progress, if any, no longer needs its deadline. */
+  private endWait(): void {
+    if (this.due < 0) return;
+    cancelDeadline(this, this.dueMs, this.due);
+    this.due = -1;
+  }
+
   close(): void {
     this.unwatch();
-    clearTimeout(this.timer);
+    this.endWait();
     this.abortSignal?.removeEventListener('abort', this);
     if (this.playing) this.telephony.stopPlayback(this.playing).catch(() => undefined);
     for (const digit of this.queue) this.session.keepKey(digit);
