@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     driver.target = 0;
     await driver.drained();
     let idle = 0;
+    let busy = { mb: 0, calls: 0 };
     const snap = (what: string): void => {
       const mb = heapMb();
       const calls = app.callCount();
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
       const per = calls > 0 ? `, ${(((mb - idle) * 1024) / calls).toFixed(2)} KB per call in progress against idle` : '';
       console.log(`${what}: ${calls} calls in progress, heap ${mb.toFixed(2)} MB${per}, ${file}`);
       if (what === 'idle') idle = mb;
+      if (what === 'busy') busy = { mb, calls };
+      // As bench/ivr-compare measures it: against the same process once the calls ended.
+      if (what === 'after' && busy.calls > 0) console.log(`  ${(((busy.mb - mb) * 1024) / busy.calls).toFixed(2)} KB per call in progress against after`);
     };
     snap('idle');
     await driver.ramp(calls, CALL_MS / 2);

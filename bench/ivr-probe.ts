@@ -185,6 +185,9 @@ export interface WindowFigures {
   heapKbPerCall: number;
   /** ARI requests in flight when the heap was measured (see measureWindow). */
   heapInFlight: number;
+  /** The heap then (MB) and the calls in progress it held: heapKbPerCall against another heap (see ivr-compare). */
+  heapBusyMb: number;
+  heapCalls: number;
   /** Share of one core the simulator's process used in the window, when its pid is known. */
   simCpuShare?: number;
   /** Share of the machine's CPU time (all cores, all processes) that was idle in the window: near 0, processes waited for a core. */
@@ -236,6 +239,8 @@ export async function measureWindow(options: { driver: Driver; probe: Probe; lev
     cpuShare: cpuMs / (seconds * 1000),
     heapKbPerCall: 0,
     heapInFlight: 0,
+    heapBusyMb: 0,
+    heapCalls: 0,
     byPair: [...probe.byPair].sort((a, b) => b[1].length - a[1].length).map(([pair, list]) => ({ pair, ...pick(summary(list)) })),
   };
   if (sim0 !== undefined && sim1 !== undefined) figures.simCpuShare = (sim1 - sim0) / seconds;
@@ -248,5 +253,7 @@ export async function measureWindow(options: { driver: Driver; probe: Probe; lev
   const calls = options.callCount();
   const heap = heapMb();
   figures.heapKbPerCall = ((heap - options.baselineMb) * 1024) / Math.max(1, calls);
+  figures.heapBusyMb = heap;
+  figures.heapCalls = calls;
   return figures;
 }
