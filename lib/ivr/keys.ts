@@ -9,29 +9,47 @@ import { abortReason } from '../ari/errors';
 import type { PlaybackOutcome, Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { DTMF_BUFFER_LIMIT } from '../call/session';
-import { cancelDeadline, waitUntilDeadline, type DeadlineHolder } from './key-deadlines';
+import { DeadlineSweep, type Expiring } from '../ari/deadlines';
 import { MediaError } from './media-error';
 import { promptMedia, type Speaker } from './say';
 
 export { MediaError };
 
-export class KeyReader implements DeadlineHolder {
+/**
+ * The waits for keys of one length (a menu's 5 s, a collection's first and
+ * next key): one sweep and one timer for all of them, as for the ARI
+ * requests' timeouts (lib/ari/deadlines.ts), not a timer per waiting call (a
+ * Timeout, its boxed times and its arguments' array: about 230 bytes each
+ * waiting call kept; issue 14). Waits of one length end in the order they
+ * started, so each sweep is a queue.
+ */
+const keyWaits = new Map<number, DeadlineSweep>();
+
+function keyWaitsOf(ms: number): DeadlineSweep {
+  let sweep = keyWaits.get(ms);
+  if (!sweep) {
+    sweep = new DeadlineSweep(ms);
+    keyWaits.set(ms, sweep);
+  }
+  return sweep;
+}
+
+export class KeyReader implements Expiring {
   private readonly queue: string[];
-  /** The wait for a key in progress (next()): how to settle its promise. */
+  /** The wait for a key in progress (nextKey()): how to settle its promise. */
   private resolveKey: ((digit: string | undefined) => void) | undefined;
   private rejectKey: ((reason: unknown) => void) | undefined;
-  /**
-   * When the wait in progress ends (key-deadlines.ts: one timer for all the
-   * waits of one length, not one per reader), and its length; -1: none.
-   */
-  private due = -1;
-  private dueMs = 0;
+  /** The sweep of the wait in progress (keyWaits), and the reader's place in its queue (Expiring). */
+  private sweep: DeadlineSweep | undefined;
+  deadline = 0;
+  prev: Expiring | undefined = undefined;
+  next: Expiring | undefined = undefined;
+  queued = false;
   /** The signal the reader listens to for aborts, from its first wait until close(). */
   private abortSignal: AbortSignal | undefined;
-  /** The deadline of a wait passed: the wait in progress, if it is that one, ends with no key. */
-  deadlinePassed(due: number): void {
-    if (due !== this.due) return;
-    this.due = -1;
+  /** The wait's deadline passed (its sweep took it out of the queue): it ends with no key. */
+  expire(): void {
+    this.sweep = undefined;
     this.timedOut();
   }
 
@@ -47,8 +65,8 @@ export class KeyReader implements DeadlineHolder {
 
   /**
    * The signal aborted: the wait in progress, if any, rejects. The reader is
-   * its own abort listener (an EventListener object), as it is the holder
-   * its deadlines tell: no closure per reader (issue 14).
+   * its own abort listener (an EventListener object), as it is what its
+   * wait's sweep expires: no closure per reader (issue 14).
    */
   handleEvent(): void {
     const reject = this.rejectKey;
@@ -124,7 +142,7 @@ export class KeyReader implements DeadlineHolder {
   }
 
   /** The next key, waiting up to timeoutMs; undefined when none came. */
-  next(timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
+  nextKey(timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (signal.aborted) return Promise.reject(abortReason(signal));
@@ -134,8 +152,8 @@ export class KeyReader implements DeadlineHolder {
       signal.addEventListener('abort', this);
     }
     this.endWait();
-    this.due = waitUntilDeadline(this, timeoutMs);
-    this.dueMs = timeoutMs;
+    this.sweep = keyWaitsOf(timeoutMs);
+    this.sweep.add(this);
     return new Promise((resolve, reject) => {
       this.resolveKey = resolve;
       this.rejectKey = reject;
@@ -172,9 +190,8 @@ export class KeyReader implements DeadlineHolder {
   /** Stops listening; unread keys are kept for the next element. */
   /** The wait in progress, if any, no longer needs its deadline. */
   private endWait(): void {
-    if (this.due < 0) return;
-    cancelDeadline(this, this.dueMs, this.due);
-    this.due = -1;
+    this.sweep?.remove(this);
+    this.sweep = undefined;
   }
 
   close(): void {

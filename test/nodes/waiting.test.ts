@@ -211,7 +211,7 @@ describe('what a call waiting for a key keeps', function () {
       // Only the simulated channel's (the simulator runs in this process). Before issue 14: three, the session's own
       // and the element runner's, linked by a listener, beside the simulator's; then two, the steps' and the simulator's.
       assert.ok(per.controllers <= 1.05, `a waiting call keeps ${per.controllers} AbortControllers`);
-      // The waits of one length share one timer (lib/ivr/key-deadlines.ts): at most the queue's one for the 20 calls.
+      // The waits of one length share one timer (lib/ivr/keys.ts, a DeadlineSweep per length): at most one for the 20 calls.
       // Before: one Timeout of the wait's length per waiting call, with its boxed times and its arguments' array
       // (about 230 bytes).
       assert.ok(per.timeouts <= 1 / CALLS, `a waiting call keeps ${per.timeouts} timers of the key wait's length`);
