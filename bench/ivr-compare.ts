@@ -72,7 +72,7 @@ async function side(name: AppName): Promise<void> {
     }
     const { level, windowSec } = command;
     (async () => {
-      // The heap with no call in progress, just before this window's calls.
+      // The heap with no call in progress, just before this window's calls (bench/ivr's figure; this one uses the heap after them).
       const baselineMb = heapMb();
       await driver.ramp(level, CALL_MS);
       // Let the calls reach their steady mix of menu, digits and goodbyes.
@@ -80,6 +80,13 @@ async function side(name: AppName): Promise<void> {
       const figures = await measureWindow({ driver, probe, level, windowSec, baselineMb, callCount: () => app.callCount(), simPid });
       driver.target = 0;
       await driver.drained();
+      // Heap per call in progress: the heap with the calls against the same process once they ended, not against the
+      // heap before the ramp. Between the two a process sheds and grows on its own (V8 flushes the bytecode of
+      // functions it has not run for a while, compiles what the calls ran): against the heap before, that drift was
+      // counted as the calls' (the plugin's process, five times the anchor's, shed about 0.5 MB in a bench/ivr-heap
+      // run); against the heap after, what stays (code, caches) is not.
+      const afterMb = heapMb();
+      figures.heapKbPerCall = ((figures.heapBusyMb - afterMb) * 1024) / Math.max(1, figures.heapCalls);
       send({ type: 'result', figures, failed: driver.failed });
     })().catch((err: unknown) => send({ type: 'error', message: (err as Error).stack ?? String(err) }));
   });
@@ -238,7 +245,7 @@ async function compare(): Promise<void> {
           byLevel[s.name].push(f);
           console.log(
             `  ${level} calls, round ${round}, ${s.name.padEnd(6)}: ${f.inProgress} in progress, p50 ${ms(f.added.p50)} / p99 ${ms(f.added.p99)} (${f.added.n}), ` +
-              `CPU/call ${ms(f.cpuMsPerCall)}, heap/call ${f.heapKbPerCall.toFixed(1)} KB, CPU ${percent.show(f.cpuShare)}%, simulator ${f.simCpuShare === undefined ? '?' : percent.show(f.simCpuShare)}%, ` +
+              `CPU/call ${ms(f.cpuMsPerCall)}, heap/call ${f.heapKbPerCall.toFixed(1)} KB (${f.heapInFlight} requests in flight), CPU ${percent.show(f.cpuShare)}%, simulator ${f.simCpuShare === undefined ? '?' : percent.show(f.simCpuShare)}%, ` +
               `machine idle ${f.machineIdleShare === undefined ? '?' : percent.show(f.machineIdleShare)}%`,
           );
         }

@@ -11,37 +11,13 @@
  *
  *   node --expose-gc dist/bench/ivr-heap.js --dir DIR [--calls 1000] [--warmup 200] [--app plugin|anchor]
  */
-import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { startApp, type AppName } from './ivr-apps';
 import { CALL_MS, Driver } from './ivr-callers';
-import { heapMb } from './ivr-probe';
+import { heapMb, settled } from './ivr-probe';
 import { flag, startSimulatorProcess } from './support';
-
-/**
- * ARI requests in flight (Node's http client: the plugin's and the anchor's
- * requests; the callers use fetch). On a loaded machine the simulator falls
- * behind now and then, and a snapshot taken then holds hundreds of requests
- * and their closures, which are not what a call in progress keeps.
- */
-let inFlight = 0;
-diagnostics.subscribe('http.client.request.start', () => {
-  inFlight += 1;
-});
-for (const ended of ['http.client.response.finish', 'http.client.request.error']) {
-  diagnostics.subscribe(ended, () => {
-    inFlight -= 1;
-  });
-}
-
-/** Resolves once at most `most` requests are in flight (checked every 20 ms; after 30 s, whatever the count). */
-async function settled(most: number): Promise<number> {
-  const until = Date.now() + 30_000;
-  while (inFlight > most && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-  return inFlight;
-}
 
 async function main(): Promise<void> {
   const dir = flag('--dir');
@@ -60,6 +36,7 @@ async function main(): Promise<void> {
     driver.target = 0;
     await driver.drained();
     let idle = 0;
+    let busy = { mb: 0, calls: 0 };
     const snap = (what: string): void => {
       const mb = heapMb();
       const calls = app.callCount();
@@ -67,6 +44,9 @@ async function main(): Promise<void> {
       const per = calls > 0 ? `, ${(((mb - idle) * 1024) / calls).toFixed(2)} KB per call in progress against idle` : '';
       console.log(`${what}: ${calls} calls in progress, heap ${mb.toFixed(2)} MB${per}, ${file}`);
       if (what === 'idle') idle = mb;
+      if (what === 'busy') busy = { mb, calls };
+      // As bench/ivr-compare measures it: against the same process once the calls ended.
+      if (what === 'after' && busy.calls > 0) console.log(`  ${(((busy.mb - mb) * 1024) / busy.calls).toFixed(2)} KB per call in progress against after`);
     };
     snap('idle');
     await driver.ramp(calls, CALL_MS / 2);

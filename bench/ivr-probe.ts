@@ -94,6 +94,15 @@ export class Probe {
     this.pending.length = 0;
   }
 
+  /** Drops the window's samples and what the probe keeps per channel (before a heap measurement: not the calls'). */
+  forget(): void {
+    this.reset();
+    this.byPair.clear();
+    this.lastEvent.clear();
+    this.lastType.clear();
+    this.playbackChannel.clear();
+  }
+
   reset(): void {
     this.samples.length = 0;
     this.outsideGc.length = 0;
@@ -105,6 +114,30 @@ export class Probe {
 
 
 const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * ARI requests in flight (Node's http client: the plugin's and the anchor's
+ * requests; the callers use fetch). On a busy machine the simulator falls
+ * behind now and then, and a heap measured then holds hundreds of requests
+ * and their closures: the machine's lateness, not what a call in progress
+ * keeps. bench/ivr-heap and measureWindow() wait for them to settle.
+ */
+let inFlight = 0;
+diagnostics.subscribe('http.client.request.start', () => {
+  inFlight += 1;
+});
+for (const ended of ['http.client.response.finish', 'http.client.request.error']) {
+  diagnostics.subscribe(ended, () => {
+    inFlight -= 1;
+  });
+}
+
+/** Resolves once at most `most` requests are in flight (checked every 20 ms; after `withinMs`, whatever the count), with that count. */
+export async function settled(most: number, withinMs = 30_000): Promise<number> {
+  const until = Date.now() + withinMs;
+  while (inFlight > most && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  return inFlight;
+}
 
 /** Heap in use after two forced GCs (run node with --expose-gc), in MB. */
 export function heapMb(): number {
@@ -150,6 +183,11 @@ export interface WindowFigures {
   /** Share of one core this process used in the window. */
   cpuShare: number;
   heapKbPerCall: number;
+  /** ARI requests in flight when the heap was measured (see measureWindow). */
+  heapInFlight: number;
+  /** The heap then (MB) and the calls in progress it held: heapKbPerCall against another heap (see ivr-compare). */
+  heapBusyMb: number;
+  heapCalls: number;
   /** Share of one core the simulator's process used in the window, when its pid is known. */
   simCpuShare?: number;
   /** Share of the machine's CPU time (all cores, all processes) that was idle in the window: near 0, processes waited for a core. */
@@ -182,14 +220,12 @@ export async function measureWindow(options: { driver: Driver; probe: Probe; lev
   await new Promise((r) => setImmediate(r));
   probe.settle();
   const endedInWindow = driver.ended - ended0;
-  const inProgress = options.callCount();
-  const heap = heapMb();
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const paused = probe.pauses.reduce((sum, [from, to]) => sum + (to - from), 0);
   const pick = (s: ReturnType<typeof summary>): { p50: number; p99: number; n: number } => ({ p50: s.p50, p99: s.p99, n: s.n });
   const figures: WindowFigures = {
     level: options.level,
-    inProgress,
+    inProgress: options.callCount(),
     seconds,
     added: pick(summary(probe.samples)),
     // In the example, set -> switch -> change (two JSONata expressions) -> play: Node-RED's own nodes, not ours.
@@ -201,11 +237,23 @@ export async function measureWindow(options: { driver: Driver; probe: Probe; lev
     stepsPerSec: probe.steps / seconds,
     cpuMsPerCall: cpuMs / Math.max(1, endedInWindow),
     cpuShare: cpuMs / (seconds * 1000),
-    heapKbPerCall: ((heap - options.baselineMb) * 1024) / Math.max(1, inProgress),
+    heapKbPerCall: 0,
+    heapInFlight: 0,
+    heapBusyMb: 0,
+    heapCalls: 0,
     byPair: [...probe.byPair].sort((a, b) => b[1].length - a[1].length).map(([pair, list]) => ({ pair, ...pick(summary(list)) })),
   };
   if (sim0 !== undefined && sim1 !== undefined) figures.simCpuShare = (sim1 - sim0) / seconds;
   if (machine0 && machine1 && machine1[1] > machine0[1]) figures.machineIdleShare = (machine1[0] - machine0[0]) / (machine1[1] - machine0[1]);
-  probe.byPair.clear();
+  // The heap a call in progress keeps, measured as bench/ivr-heap does: the calls go on, the requests in flight
+  // settle first (at most 1% of the calls, up to 10 s), and the probe's own data (the window's samples, its
+  // per-channel tables) is dropped, so neither the machine's lateness nor the measurement is counted as the calls'.
+  figures.heapInFlight = await settled(Math.ceil(options.level / 100), 10_000);
+  probe.forget();
+  const calls = options.callCount();
+  const heap = heapMb();
+  figures.heapKbPerCall = ((heap - options.baselineMb) * 1024) / Math.max(1, calls);
+  figures.heapBusyMb = heap;
+  figures.heapCalls = calls;
   return figures;
 }

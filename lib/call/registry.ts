@@ -88,8 +88,8 @@ export const IN_TRANSIT_MS = 1000;
 type LiveLookup = Extract<HandleLookup, { kind: 'live' }>;
 
 export class CallRegistry {
-  /** The live calls, each with the answer find() gives for it (made once: find runs on every element step). */
-  private readonly sessions = new Map<string, { session: CallSession; live: LiveLookup }>();
+  /** The live calls, each as the answer find() gives for it (made once: find runs on every element step). */
+  private readonly sessions = new Map<string, LiveLookup>();
   private readonly events = new EventEmitter();
   private readonly log: Logger;
   private readonly unsubscribe: (() => void)[] = [];
@@ -126,7 +126,7 @@ export class CallRegistry {
    */
   find(handle: Pick<CallHandle, 'id' | 'token'>): HandleLookup {
     const known = this.sessions.get(handle.id);
-    if (known) return known.session.owns(handle.token) ? known.live : { kind: 'refused', missing: handle.token === undefined };
+    if (known) return known.session.owns(handle.token) ? known : { kind: 'refused', missing: handle.token === undefined };
     // A handle without a token is refused whether or not its call exists: nothing made by hand acts on calls.
     if (typeof handle.token !== 'string') return { kind: 'refused', missing: handle.token === undefined };
     return { kind: 'ended', justNow: this.endedJustNow(handle.id) };
@@ -335,7 +335,8 @@ export class CallRegistry {
   }
 
   private keep(session: CallSession): void {
-    this.sessions.set(session.id, { session, live: Object.freeze({ kind: 'live', session }) });
+    // The answer find() gives is the entry itself: no record around it (issue 14).
+    this.sessions.set(session.id, Object.freeze({ kind: 'live', session }));
   }
 
   private endSession(s: CallSession, end: Omit<CallEnd, 'at'>): void {

@@ -114,6 +114,37 @@ const NO_VARS: Record<string, unknown> = Object.freeze({});
 const NO_TRACE: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
 /** A call's settings until the routing table gives it some. */
 const NO_SETTINGS: RouteSettings = Object.freeze({});
+/** No step, no key yet: shared, as appended() never changes the array it is given. */
+const NO_STEPS: TraceStep[] = Object.freeze([]) as unknown as TraceStep[];
+const NO_TIMES: number[] = Object.freeze([]) as unknown as number[];
+
+/**
+ * A new array: `list` without its first `drop` items, then `item`, exactly
+ * as long as that. A call keeps its trace and its keys' times for as long as
+ * it lasts, and an array grown by push() keeps room for 17 items from the
+ * first (152 bytes, for 4 or 5 steps: issue 14); copying a list of at most a
+ * few hundred items when a step starts or a key comes costs less than that.
+ */
+function appended<T>(list: readonly T[], item: T, drop: number): T[] {
+  const length = list.length - drop;
+  const out = new Array<T>(length + 1);
+  for (let i = 0; i < length; i++) out[i] = list[i + drop] as T;
+  out[length] = item;
+  return out;
+}
+
+/**
+ * The same for the keys' times, an array of its own making: V8 tracks what
+ * an allocation site's arrays hold, and arrays made where objects were stored
+ * keep numbers boxed (16 bytes each) instead of unboxed doubles.
+ */
+function appendedTime(list: readonly number[], at: number, drop: number): number[] {
+  const length = list.length - drop;
+  const out = new Array<number>(length + 1);
+  for (let i = 0; i < length; i++) out[i] = list[i + drop] as number;
+  out[length] = at;
+  return out;
+}
 
 export class CallSession {
   readonly id: string;
@@ -142,7 +173,8 @@ export class CallSession {
    * an object per key (issue 14). `pressed` makes the objects when asked.
    */
   #pressedKeys = '';
-  readonly #pressedAt: number[] = [];
+  /** Exactly as long as the keys (see appended()): a pushed array keeps room for 17. */
+  #pressedAt: number[] = NO_TIMES;
   /** Settings the routing table gives the dialed number (replaced, never changed in place: none is one shared object). */
   settings: RouteSettings = NO_SETTINGS;
   route: { level: string; group?: string } | undefined;
@@ -170,7 +202,8 @@ export class CallSession {
    * prompt without barge-in ignores them.
    */
   between = true;
-  private traceSteps: TraceStep[] = [];
+  /** Exactly as long as the steps (see appended()). */
+  private traceSteps: TraceStep[] = NO_STEPS;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Aborted when the call ends (`signal`); made when first asked for. */
   #ending: AbortController | undefined;
@@ -186,7 +219,6 @@ export class CallSession {
   #startedAtIso: string | undefined;
   /** What handle() clones (see template()), and the session's objects it was made from. */
   #template: CallHandle | undefined;
-  #templateOf: readonly unknown[] = [];
 
   constructor(init: NewCall) {
     this.now = init.now ?? Date.now;
@@ -257,13 +289,9 @@ export class CallSession {
 
   /** Records a key the caller pressed. */
   keyPressed(digit: string): void {
-    this.#pressedKeys += digit;
-    this.#pressedAt.push(this.now());
-    if (this.#pressedAt.length > PRESSED_LIMIT) {
-      const over = this.#pressedAt.length - PRESSED_LIMIT;
-      this.#pressedAt.splice(0, over);
-      this.#pressedKeys = this.#pressedKeys.slice(over);
-    }
+    const over = this.#pressedAt.length + 1 - PRESSED_LIMIT;
+    this.#pressedKeys = over > 0 ? this.#pressedKeys.slice(over) + digit : this.#pressedKeys + digit;
+    this.#pressedAt = appendedTime(this.#pressedAt, this.now(), Math.max(0, over));
   }
 
   /** Every key the caller pressed, oldest first (bounded), with when (ms since the epoch), for the call-end report. */
@@ -283,8 +311,7 @@ export class CallSession {
   /** Records that an element started on this call; returns the entry so the element can set its outcome. */
   enter(node: string, element: string): TraceStep {
     const step = new TraceStep(node, element, this.now());
-    this.traceSteps.push(step);
-    if (this.traceSteps.length > TRACE_LIMIT) this.traceSteps.splice(0, this.traceSteps.length - TRACE_LIMIT);
+    this.traceSteps = appended(this.traceSteps, step, Math.max(0, this.traceSteps.length + 1 - TRACE_LIMIT));
     return step;
   }
 
@@ -323,6 +350,8 @@ export class CallSession {
 
   /** A serialisable snapshot for msg.call, with the token that lets nodes act on the call. */
   handle(): CallHandle {
+    const routed = this.routedHandle();
+    if (routed) return routed;
     // A clone of the template (one object, its fields in place), then fresh copies of what a flow may change.
     const h = { ...this.template() };
     h.caller = { ...this.caller };
@@ -356,12 +385,12 @@ export class CallSession {
       t.flow === this.flow &&
       t.version === this.version &&
       t.language === this.language &&
-      this.#templateOf[0] === this.settings &&
-      this.#templateOf[1] === this.route &&
-      this.#templateOf[2] === this.campaign &&
-      this.#templateOf[3] === this.result &&
-      this.#templateOf[4] === this.exception &&
-      (t.settings !== undefined) === hasKeys(this.settings)
+      // The template holds the session's own objects (below), or none when the session has none: no list of them to compare.
+      (t.settings === undefined ? !hasKeys(this.settings) : t.settings === this.settings) &&
+      t.route === this.route &&
+      t.campaign === this.campaign &&
+      t.result === this.result &&
+      t.exception === this.exception
     ) {
       return t;
     }
@@ -377,8 +406,33 @@ export class CallSession {
     if (made.result !== undefined) made.result = this.result;
     if (made.exception !== undefined) made.exception = this.exception;
     this.#template = made;
-    this.#templateOf = [this.settings, this.route, this.campaign, this.result, this.exception];
     return made;
+  }
+
+  /**
+   * msg.call of a routed call with none of the rarer fields (version,
+   * settings, campaign, result, exception), the usual case, as one literal
+   * with fresh copies of what a flow may change: no template is kept for it
+   * (a call in progress kept two msg.call objects, the template and the
+   * msg's, each with a property array of its own for the fields added after
+   * snapshot()'s literal: 256 bytes; issue 14). Undefined for any other call.
+   */
+  private routedHandle(): CallHandle | undefined {
+    const { flow, language, route } = this;
+    if (flow === undefined || route === undefined || this.version !== undefined || this.campaign !== undefined) return undefined;
+    if (this.result !== undefined || this.exception !== undefined || hasKeys(this.settings)) return undefined;
+    // A template made for a rarer moment of the call is not kept once it is routed plainly again.
+    this.#template = undefined;
+    const { id, channelId, connection, direction, dialed, startedAt } = this;
+    const caller = { ...this.caller };
+    const vars = copyData(this.vars);
+    const trace = this.shownTrace();
+    const token = this.#token;
+    const shown = { ...route };
+    // The same fields in the same order as snapshot() and template() give them.
+    return language === undefined
+      ? { id, channelId, connection, direction, caller, dialed, vars, trace, startedAt, flow, route: shown, token }
+      : { id, channelId, connection, direction, caller, dialed, vars, trace, startedAt, flow, language, route: shown, token };
   }
 
   /** The same without the token: for a call that is over (the call-end report), or anything shown or stored. */

@@ -114,7 +114,7 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
         else {
           let input = '';
           for (;;) {
-            const waiting = keys.next(reading.waitMs(input), signal);
+            const waiting = keys.nextKey(reading.waitMs(input), signal);
             // Keys or speech: speech that started before a key wins; a key before speech stops listening.
             const first = listening && input === '' ? await Promise.race([waiting, listening.heard]) : await waiting;
             if (typeof first === 'object') {

@@ -9,33 +9,53 @@ import { abortReason } from '../ari/errors';
 import type { PlaybackOutcome, Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { DTMF_BUFFER_LIMIT } from '../call/session';
+import { DeadlineSweep, type Expiring } from '../ari/deadlines';
 import { MediaError } from './media-error';
 import { promptMedia, type Speaker } from './say';
 
 export { MediaError };
 
-/** A reader's timer fired (the reader is the timer's argument: refresh() keeps it). */
-function timedOut(reader: KeyReader): void {
-  reader.timedOut();
+/**
+ * The waits for keys of one length (a menu's 5 s, a collection's first and
+ * next key): one sweep and one timer for all of them, as for the ARI
+ * requests' timeouts (lib/ari/deadlines.ts), not a timer per waiting call (a
+ * Timeout, its boxed times and its arguments' array: about 230 bytes each
+ * waiting call kept; issue 14). Waits of one length end in the order they
+ * started, so each sweep is a queue.
+ */
+const keyWaits = new Map<number, DeadlineSweep>();
+
+function keyWaitsOf(ms: number): DeadlineSweep {
+  let sweep = keyWaits.get(ms);
+  if (!sweep) {
+    sweep = new DeadlineSweep(ms);
+    keyWaits.set(ms, sweep);
+  }
+  return sweep;
 }
 
-export class KeyReader {
+export class KeyReader implements Expiring {
   private readonly queue: string[];
-  /** The wait for a key in progress (next()): how to settle its promise. */
+  /** The wait for a key in progress (nextKey()): how to settle its promise. */
   private resolveKey: ((digit: string | undefined) => void) | undefined;
   private rejectKey: ((reason: unknown) => void) | undefined;
-  /**
-   * The reader's one timer, re-armed for each wait: refreshed when the wait
-   * is as long as the last one, made anew only when the length changes. It
-   * is left armed when a key comes (firing with no wait does nothing), so a
-   * key costs no timer.
-   */
-  private timer: NodeJS.Timeout | undefined;
-  private timerMs = -1;
+  /** The sweep of the wait in progress (keyWaits), and the reader's place in its queue (Expiring). */
+  private sweep: DeadlineSweep | undefined;
+  deadline = 0;
+  prev: Expiring | undefined = undefined;
+  next: Expiring | undefined = undefined;
+  queued = false;
   /** The signal the reader listens to for aborts, from its first wait until close(). */
   private abortSignal: AbortSignal | undefined;
-  /** The timer fired: the wait in progress, if any, ends with no key. */
+  /** The wait's deadline passed (its sweep took it out of the queue): it ends with no key. */
+  expire(): void {
+    this.sweep = undefined;
+    this.timedOut();
+  }
+
+  /** The wait in progress, if any, ends with no key (its deadline passed, or speech answered instead). */
   timedOut(): void {
+    this.endWait();
     const resolve = this.resolveKey;
     if (!resolve) return;
     this.resolveKey = undefined;
@@ -45,12 +65,13 @@ export class KeyReader {
 
   /**
    * The signal aborted: the wait in progress, if any, rejects. The reader is
-   * its own abort listener (an EventListener object), as the timer calls it
-   * through one function for every reader: no closure per reader (issue 14).
+   * its own abort listener (an EventListener object), as it is what its
+   * wait's sweep expires: no closure per reader (issue 14).
    */
   handleEvent(): void {
     const reject = this.rejectKey;
     if (!reject || !this.abortSignal) return;
+    this.endWait();
     this.resolveKey = undefined;
     this.rejectKey = undefined;
     reject(abortReason(this.abortSignal));
@@ -86,6 +107,7 @@ export class KeyReader {
     }
     const resolve = this.resolveKey;
     if (resolve) {
+      this.endWait();
       this.resolveKey = undefined;
       this.rejectKey = undefined;
       resolve(digit);
@@ -120,7 +142,7 @@ export class KeyReader {
   }
 
   /** The next key, waiting up to timeoutMs; undefined when none came. */
-  next(timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
+  nextKey(timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (signal.aborted) return Promise.reject(abortReason(signal));
@@ -129,12 +151,9 @@ export class KeyReader {
       this.abortSignal = signal;
       signal.addEventListener('abort', this);
     }
-    if (this.timer && this.timerMs === timeoutMs) this.timer.refresh();
-    else {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(timedOut, timeoutMs, this);
-      this.timerMs = timeoutMs;
-    }
+    this.endWait();
+    this.sweep = keyWaitsOf(timeoutMs);
+    this.sweep.add(this);
     return new Promise((resolve, reject) => {
       this.resolveKey = resolve;
       this.rejectKey = reject;
@@ -172,9 +191,15 @@ export class KeyReader {
   }
 
   /** Stops listening; unread keys are kept for the next element. */
+  /** The wait in progress, if any, no longer needs its deadline. */
+  private endWait(): void {
+    this.sweep?.remove(this);
+    this.sweep = undefined;
+  }
+
   close(): void {
     this.unwatch();
-    clearTimeout(this.timer);
+    this.endWait();
     this.abortSignal?.removeEventListener('abort', this);
     if (this.playing) this.telephony.stopPlayback(this.playing).catch(() => undefined);
     for (const digit of this.queue) this.session.keepKey(digit);

@@ -116,25 +116,43 @@ function runOf(session: CallSession): CallRun {
 /**
  * One input an element node handles, and all the runner keeps of it while
  * the element works: the call, the msg, Node-RED's send and done, the
- * trace entry, the call's run and the signal the step started with.
+ * trace entry, the call's run and the signal the step started with. It is
+ * also what the element runs with (its ElementContext): one object per step,
+ * not an operation and a context holding the same fields, and no
+ * traceOutcome closure unless the element asks for it (issue 14: a call in
+ * progress keeps its step).
  */
-interface Operation {
-  readonly session: CallSession;
-  readonly engine: Engine;
-  readonly msg: NodeMessage;
-  readonly send: SendFunction;
-  /** Node-RED's done() of the input: call it through complete(), once. */
-  readonly done: DoneFunction;
-  readonly entry: TraceStep;
-  readonly run: CallRun;
-  /** The session's stepSignal when the step started: the call ending aborts it, and so does this node's removal. */
-  readonly signal: AbortSignal;
+class Operation<C = unknown> implements ElementContext<C> {
   /** done() was called. */
-  finished: boolean;
+  finished = false;
   /** This instance of the node closed (a restart) while the operation went on: its successor finishes it. */
-  handedOver: boolean;
+  handedOver = false;
   /** The operation's work, to its end (what a removed node waits for). */
-  work: Promise<void> | undefined;
+  work: Promise<void> | undefined = undefined;
+
+  constructor(
+    readonly config: C,
+    readonly t: Translate,
+    readonly node: Node,
+    readonly session: CallSession,
+    readonly engine: Engine,
+    readonly msg: NodeMessage,
+    readonly send: SendFunction,
+    /** Node-RED's done() of the input: call it through complete(), once. */
+    readonly done: DoneFunction,
+    readonly entry: TraceStep,
+    readonly run: CallRun,
+    /** The session's stepSignal when the step started: the call ending aborts it, and so does this node's removal. */
+    readonly signal: AbortSignal,
+  ) {}
+
+  /** ElementContext.traceOutcome, made when an element reads it (most never do). */
+  get traceOutcome(): (outcome: string) => void {
+    const entry = this.entry;
+    return (outcome) => {
+      entry.outcome = outcome;
+    };
+  }
 }
 
 /** Completes the operation's input, once. */
@@ -270,7 +288,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
       session.adopt(msg.call as { vars: Record<string, unknown> });
       session.busy();
       const entry = session.enter(node.id, spec.element);
-      const op: Operation = { session, engine, msg, send, done, entry, run, signal: session.stepSignal, finished: false, handedOver: false, work: undefined };
+      const op = new Operation<C>(check.value, t, node, session, engine, msg, send, done, entry, run, session.stepSignal);
       inflight.add(op);
       status.update();
       op.work = handleCall(op);
@@ -282,16 +300,12 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
      * that promise's reaction, so a waiting call keeps no frame of the
      * runner, only the operation and two small closures.
      */
-    function handleCall(op: Operation): Promise<void> {
-      const { session, entry } = op;
-      const config = (check as { ok: true; value: C }).value;
+    function handleCall(op: Operation<C>): Promise<void> {
+      const { session, config } = op;
       if (steps.hasSubscribers) steps.publish({ type: spec.type, call: session.id });
-      const signal = op.signal;
-      const traceOutcome = (outcome: string): void => {
-        entry.outcome = outcome;
-      };
       let running: Promise<ElementOutcome>;
-      const ctx: ElementContext<C> = { config, t, session, engine: op.engine, msg: op.msg, signal, node, traceOutcome };
+      // The operation is the element's context (ElementContext): the element sees only those fields.
+      const ctx: ElementContext<C> = op;
       try {
         if (op.engine instanceof FlowTestEngine) {
           // A flow test's call: the element takes its result from the test instead of acting on a channel.
@@ -302,7 +316,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
             results: spec.results?.(config),
             run: () => spec.run(ctx),
             wired: (index) => (wires[index]?.length ?? 0) > 0 || ends.has(index + 1),
-            traceOutcome,
+            traceOutcome: op.traceOutcome,
           });
         } else running = spec.run(ctx);
       } catch (err) {

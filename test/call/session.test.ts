@@ -15,7 +15,7 @@ import { newToken } from '../../lib/call/handle';
 import { isoTime } from '../../lib/call/iso-time';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import { callEndReport } from '../../lib/call/report';
-import { CallSession } from '../../lib/call/session';
+import { CallSession, PRESSED_LIMIT, TRACE_LIMIT } from '../../lib/call/session';
 
 const T0 = Date.UTC(2026, 0, 2, 9, 0, 0);
 
@@ -279,5 +279,73 @@ describe('call sessions: what a step costs', function () {
     assert.equal((session.signal.reason as Error).name, 'CallEndedError');
     assert.equal(session.stepSignal.aborted, true);
     assert.equal(session.stepSignal.reason, session.signal.reason);
+  });
+});
+
+describe('call sessions: what a call in progress keeps (issue 14, third round)', function () {
+  it('keeps the trace and the keys\' times in arrays exactly as long as they are, the oldest dropped at the limits', function () {
+    const { session, clock } = clocked();
+    for (let i = 0; i < TRACE_LIMIT + 3; i += 1) {
+      session.enter(`n${i}`, 'menu');
+      // Each step's array is a new one: a trace read before is not changed by the steps after it.
+      if (i === 1) assert.deepEqual(session.trace.map((t) => t.node), ['n0', 'n1']);
+    }
+    assert.equal(session.trace.length, TRACE_LIMIT);
+    assert.deepEqual([session.trace[0]?.node, session.trace.at(-1)?.node], ['n3', `n${TRACE_LIMIT + 2}`]);
+    const before = session.trace;
+    session.enter('last', 'hangup');
+    assert.equal(before.at(-1)?.node, `n${TRACE_LIMIT + 2}`, 'the trace read before the step is as it was');
+    for (let i = 0; i < PRESSED_LIMIT + 5; i += 1) {
+      clock.now = T0 + i;
+      session.keyPressed(String(i % 10));
+    }
+    const pressed = session.pressed;
+    assert.equal(pressed.length, PRESSED_LIMIT);
+    // The oldest five went, keys and times together.
+    assert.deepEqual(pressed[0], { digit: '5', at: T0 + 5 });
+    assert.deepEqual(pressed.at(-1), { digit: String((PRESSED_LIMIT + 4) % 10), at: T0 + PRESSED_LIMIT + 4 });
+    assert.ok(pressed.every((p, i) => p.digit === String((i + 5) % 10) && p.at === T0 + i + 5));
+  });
+
+  it('gives a routed call\'s msg.call the fields of snapshot() in its order with the token, with and without a language', function () {
+    for (const language of [undefined, 'fr']) {
+      const { session } = clocked();
+      session.flow = 'sales';
+      session.language = language;
+      session.route = { level: 'number' };
+      session.enter('n1', 'menu');
+      session.adopt({ vars: { a: 1 } });
+      const h = session.handle();
+      assert.deepEqual(Object.keys(h), [...Object.keys(session.snapshot()), 'token']);
+      assert.deepEqual(h, { ...session.snapshot(), token: h.token });
+      // The msg's route, caller, variables and trace are its own: a flow changing them reaches neither the session nor the next msg.
+      assert.notEqual(h.route, session.route);
+      (h.route as { level: string }).level = 'forged';
+      h.caller.name = 'forged';
+      h.vars.a = 2;
+      h.trace.length = 0;
+      const next = session.handle();
+      assert.deepEqual([session.route.level, next.route?.level, next.caller.name, next.vars.a, next.trace.length], ['number', 'number', 'Ann', 1, 1]);
+    }
+  });
+
+  it('shows a change of the route, the version or the settings after the first msg.call of a routed call, and back', function () {
+    const { session } = clocked();
+    session.flow = 'sales';
+    session.route = { level: 'number' };
+    const first = session.handle();
+    session.route = { level: 'group', group: 'g1' };
+    assert.deepEqual(session.handle().route, { level: 'group', group: 'g1' });
+    session.version = 'v3';
+    session.settings = { firstDigitTimeoutSec: 2 };
+    const rare = session.handle();
+    assert.deepEqual([rare.version, rare.settings, rare.route], ['v3', { firstDigitTimeoutSec: 2 }, { level: 'group', group: 'g1' }]);
+    assert.deepEqual(rare, { ...session.snapshot(), token: first.token });
+    session.version = undefined;
+    session.settings = {};
+    const back = session.handle();
+    assert.deepEqual([Object.hasOwn(back, 'version'), Object.hasOwn(back, 'settings'), back.route?.group], [false, false, 'g1']);
+    assert.deepEqual(Object.keys(back), [...Object.keys(session.snapshot()), 'token']);
+    assert.equal(session.owns(back.token), true);
   });
 });

@@ -14,6 +14,27 @@ import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-re
 import { StepSignal } from '../../lib/call/step-signal';
 
 const CALLS = 20;
+/** Node's timer class (not a global): what each setTimeout() makes. */
+const Timeout = (() => {
+  const timer = setTimeout(() => undefined, 0);
+  clearTimeout(timer);
+  return timer.constructor as new (...args: never[]) => unknown;
+})();
+
+/** Live timers (after a full GC) set for `ms`: the key waits' length in these flows, which nothing else here uses. */
+function liveTimersOf(ms: number): number {
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning).includes('queryObjects')) return;
+    (emit as (...a: unknown[]) => void)(warning, ...rest);
+  });
+  try {
+    const shown = (v8 as unknown as { queryObjects(c: unknown, o: { format: 'summary' }): string[] }).queryObjects(Timeout, { format: 'summary' });
+    return shown.filter((s) => new RegExp(`_idleTimeout: ${ms}\\b`).test(s)).length;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
 
 /** Objects of `ctor` (or inheriting from it) alive now, after a full GC. */
 function live(ctor: new (...args: never[]) => unknown): number {
@@ -75,7 +96,7 @@ describe('what a call waiting for a key keeps', function () {
    * Per call waiting for a key in `element` (a menu or collect node with one prompt, after an answer node): live
    * Promises, AbortControllers and step signals.
    */
-  async function perWaitingCall(element: object, key: string): Promise<{ promises: number; controllers: number; stepSignals: number }> {
+  async function perWaitingCall(element: object, key: string): Promise<{ promises: number; controllers: number; stepSignals: number; timeouts: number }> {
     await helper.load(
       NODES,
       ivrFlow(
@@ -98,20 +119,23 @@ describe('what a call waiting for a key keeps', function () {
     warm.hangup();
     await warm.ended();
 
-    const before = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal) };
+    const before = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal), timeouts: liveTimersOf(WAIT_MS) };
     const waiting = promptsEnded(CALLS);
     const calls = Array.from({ length: CALLS }, () => simulator().placeCall({ from: '1', to: '2' }));
     await waiting;
-    const during = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal) };
+    const during = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal), timeouts: liveTimersOf(WAIT_MS) };
     for (const call of calls) call.hangup();
     await Promise.all(calls.map((c) => c.ended()));
     return {
       promises: (during.promises - before.promises) / CALLS,
       controllers: (during.controllers - before.controllers) / CALLS,
       stepSignals: (during.stepSignals - before.stepSignals) / CALLS,
+      timeouts: (during.timeouts - before.timeouts) / CALLS,
     };
   }
 
+  /** How long the menu and the collection below wait for a key. */
+  const WAIT_MS = 60_000;
   const MENU = { type: 'callflow-menu', prompts: ['sound:demo-congrats'], options: ['1', '2'], labels: ['', ''], repeatKey: '', timeoutSec: 60, retries: 0, invalidPrompts: [], timeoutPrompts: [], language: '', onError: 'hangup' };
   const COLLECT = {
     type: 'callflow-collect',
@@ -187,6 +211,10 @@ describe('what a call waiting for a key keeps', function () {
       // Only the simulated channel's (the simulator runs in this process). Before issue 14: three, the session's own
       // and the element runner's, linked by a listener, beside the simulator's; then two, the steps' and the simulator's.
       assert.ok(per.controllers <= 1.05, `a waiting call keeps ${per.controllers} AbortControllers`);
+      // The waits of one length share one timer (lib/ivr/keys.ts, a DeadlineSweep per length): at most one for the 20 calls.
+      // Before: one Timeout of the wait's length per waiting call, with its boxed times and its arguments' array
+      // (about 230 bytes).
+      assert.ok(per.timeouts <= 1 / CALLS, `a waiting call keeps ${per.timeouts} timers of the key wait's length`);
     });
   }
 });
