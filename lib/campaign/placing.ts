@@ -158,7 +158,11 @@ export class Placing {
     const step = tickMs / groups;
     const groupOf = (i: number): { r: ReadyContact; p: Prepared }[] => direct.slice(Math.floor((i * n) / groups), Math.floor(((i + 1) * n) / groups));
     const later = direct.slice(groupOf(0).length);
-    ctx.ahead.wait(later.map(({ r }) => r));
+    // Each keeps the channel the tick counted for it until its moment: no other task, nor a later tick, takes it.
+    for (const { r, p } of later) {
+      ctx.trunks.hold(p.trunk);
+      ctx.ahead.wait(r, () => ctx.trunks.release(p.trunk));
+    }
     figures.placed += later.length;
     for (let i = 1; i < groups; i += 1) {
       const group = groupOf(i);
@@ -192,8 +196,9 @@ export class Placing {
     const back: ReadyContact[] = [];
     // The task's end time or the end of its calling hours came within the tick: the next tick hands them back.
     const dials = ctx.dials(now);
-    for (const { r, p } of group) {
-      if (!ctx.ahead.release(r)) continue;
+    // Their channels given back first (all of the group's: each one counts what is free for the others).
+    const kept = group.filter(({ r }) => ctx.ahead.release(r));
+    for (const { r, p } of kept) {
       if (!dials) {
         back.push(r);
         continue;

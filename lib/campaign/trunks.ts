@@ -64,6 +64,8 @@ export interface TrunkLoad {
 
 export class TrunkGroup {
   private readonly active = new Map<string, number>();
+  /** Channels this task holds for its calls waiting for their moment in the tick (placing.ts). */
+  private readonly held = new Map<string, number>();
   private readonly callerIndex = new Map<string, number>();
   private sharedIndex = 0;
 
@@ -102,12 +104,26 @@ export class TrunkGroup {
 
   /**
    * Channels this task may still use on the connection: none while it is not connected. Without a maxCalls of its
-   * own, the connection's free channels (which count this task's calls too), as for a task of one connection.
+   * own, the connection's free channels (which count this task's calls too), as for a task of one connection. The
+   * channels held for calls waiting for their moment in a tick (hold()) are not free, for any task.
    */
   free(t: Trunk): number {
     if (!this.up(t)) return 0;
     const free = this.coordinator.free(t.id, t.pool);
-    return Math.max(0, t.maxCalls > 0 ? Math.min(this.limit(t) - this.activeOn(t), free) : Math.min(this.limit(t), free));
+    return Math.max(0, t.maxCalls > 0 ? Math.min(this.limit(t) - this.activeOn(t) - (this.held.get(t.id) ?? 0), free) : Math.min(this.limit(t), free));
+  }
+
+  /** Keeps a channel of `t` for a call of this task that waits for its moment in the tick; release() gives it back. */
+  hold(t: Trunk): void {
+    this.held.set(t.id, (this.held.get(t.id) ?? 0) + 1);
+    this.coordinator.hold(t.id);
+  }
+
+  release(t: Trunk): void {
+    const n = (this.held.get(t.id) ?? 0) - 1;
+    if (n > 0) this.held.set(t.id, n);
+    else this.held.delete(t.id);
+    this.coordinator.release(t.id);
   }
 
   /** Whether no connection of the group is connected (the task waits). */

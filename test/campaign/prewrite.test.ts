@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../lib/campaign/clock';
+import { Coordinator } from '../../lib/campaign/coordinator';
 import type { Dialer } from '../../lib/campaign/dialer';
 import { PREPARED_FOR_MS } from '../../lib/campaign/placing';
 import type { InFlight } from '../../lib/campaign/policy';
@@ -379,6 +380,61 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       const late = waiting.filter((c) => !bench.pbx.originated.some((o) => o.channelId === inflightOf(c)?.channelId));
       assert.ok(late.length >= 3, 'the tick\'s last three were not dialed on the channels written ahead');
       assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 8);
+    });
+
+    it("keeps the channels of a tick's waiting calls: another task on the same connection does not take them in the meantime", async function () {
+      // Two tasks of equal priority on one connection of 12 channels; calls ring for 30 s (none ends while this runs).
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      const coordinator = new Coordinator();
+      await bench.db.store.importContacts('task-1', customers(settings, 20, '+86138'), bench.clock.now());
+      await bench.db.store.importContacts('task-2', customers(settings, 20, '+86139'), bench.clock.now());
+      const a = bench.dialer(settings, { view, coordinator, limit: 12 }).dialer;
+      const b = bench.dialer(settings, { id: 'task-2', view, coordinator, limit: 12 }).dialer;
+      for (const d of [a, b]) {
+        await d.start();
+        await d.operate('start');
+      }
+      const t0 = bench.clock.now();
+      const of = (prefix: string, from: number): number[] => bench.pbx.originated.filter((o) => o.number.startsWith(prefix) && o.at >= t0 + from).map((o) => o.at - t0);
+      await bench.clock.advance(999);
+      assert.equal(bench.pbx.originated.length, 8, 'the first ticks: 4 calls each, 4 channels left');
+      await bench.clock.advance(1000);
+      // Task 1's second tick came first and counted the 4 channels left for its 4 calls, one every 250 ms: they are its.
+      assert.deepEqual(of('+86138', 1000), [1000, 1250, 1500, 1750], "task 1's tick places the 4 calls it counted room for");
+      assert.deepEqual(of('+86139', 1000), [], 'task 2 finds no free channel in that tick');
+      assert.equal(bench.pbx.originated.length, 12, 'never more calls than the 12 channels');
+    });
+
+    it('a tick with just the channels for its calls dials them all, in groups of several on one connection', async function () {
+      // 40 a second on 80 channels, calls ring for 30 s: the second tick has room for exactly its 40, 2 every 50 ms.
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 40 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      await running(settings, 100, { limit: 80 });
+      const t0 = bench.clock.now();
+      await bench.clock.advance(1999);
+      const second = bench.pbx.originated.filter((o) => o.at >= t0 + 1000).map((o) => o.at - t0);
+      assert.deepEqual(second, Array.from({ length: 40 }, (_, i) => 1000 + Math.floor(i / 2) * 50));
+    });
+
+    it('a suspend in the middle of a tick gives back the channels kept for its waiting calls: another task on the connection gets them', async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      const coordinator = new Coordinator();
+      const a = await running(settings, 20, { view, coordinator, limit: 8 });
+      const t0 = bench.clock.now();
+      await bench.clock.advance(1100);
+      assert.deepEqual(bench.pbx.originated.map((o) => o.at - t0), [0, 0, 0, 0, 1000], 'the second tick dialed its first call and keeps 3 channels for the others');
+      await a.operate('suspend');
+      await bench.db.store.importContacts('task-2', customers(settings, 20, '+86139'), bench.clock.now());
+      const b = bench.dialer(settings, { id: 'task-2', view, coordinator, limit: 8 }).dialer;
+      await b.start();
+      await b.operate('start');
+      await bench.clock.advance(10);
+      assert.equal(bench.pbx.originated.filter((o) => o.number.startsWith('+86139')).length, 3, 'the 3 channels task 1 no longer waits for');
+      assert.equal(bench.pbx.originated.length, 8);
     });
 
     it('a dialer closed in the middle of a tick dials nothing more of it and hands its waiting contacts back as they were claimed', async function () {
