@@ -9,7 +9,8 @@
  * dials. With other instances alive, each tick takes its calls when it
  * places them (take()): calls taken for a later tick would be lost with an
  * instance killed before it, a share of the task's pace the others could
- * not get back. A reservation lapses whenever the next tick will not dial
+ * not get back (one killed within a tick still loses that tick's calls
+ * waiting for their moment in it: placing.ts spreads them over the tick). A reservation lapses whenever the next tick will not dial
  * what it was taken for (outside hours, held back, no connection, the task
  * not running, another instance's state change followed).
  *
