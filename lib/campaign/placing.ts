@@ -164,10 +164,13 @@ export class Placing {
       ctx.ahead.wait(r, () => ctx.trunks.release(p.trunk));
     }
     figures.placed += later.length;
+    // The time since the tick started, never less than none: a clock set back meanwhile (NTP, an administrator) would
+    // put the moments that much later, past the tick.
+    const since = Math.max(0, ctx.clock.now() - tick.now);
     for (let i = 1; i < groups; i += 1) {
       const group = groupOf(i);
       const slotAt = tickAt + i * step;
-      const cancel = ctx.clock.after(Math.max(0, i * step - (ctx.clock.now() - tick.now)), () => {
+      const cancel = ctx.clock.after(Math.max(0, i * step - since), () => {
         this.slots.delete(cancel);
         void this.dialAhead(this.stillToDial(group, tickMs), slotAt, figures);
       });

@@ -453,6 +453,31 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 14);
     });
 
+    it("sends a tick's calls within the tick when the system clock is set back during it (NTP, an administrator)", async function () {
+      const stalling = new StallingClock(MONDAY_8AM_SHANGHAI);
+      bench.clock = stalling;
+      bench.pbx = new FakeAsterisk(bench.clock);
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      await running(settings, 20, { view });
+      await bench.clock.advance(1999);
+      assert.equal(bench.pbx.originated.length, 8);
+      // The clock is set back 10 minutes right after the third tick read it (when it looks at its connection).
+      let armed = true;
+      const status = view.status;
+      Object.defineProperty(view, 'status', {
+        get: () => {
+          if (armed) stalling.stall(-600_000);
+          armed = false;
+          return status;
+        },
+      });
+      await bench.clock.advance(999);
+      assert.equal(armed, false, 'the clock was set back within the tick');
+      assert.equal(bench.pbx.originated.length, 12, "the third tick's 4 calls, not 10 minutes later");
+    });
+
     it(`a call whose moment comes more than ${PREPARED_FOR_MS} ms and a tick after its write ahead (a process that stalled in the tick) is written again before its dial`, async function () {
       const stalling = new StallingClock(MONDAY_8AM_SHANGHAI);
       bench.clock = stalling;
