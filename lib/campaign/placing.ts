@@ -108,8 +108,9 @@ export class Placing {
   /**
    * Dials the tick's contacts: those written
    * ahead spread over the tick, their first group now, the others after
-   * one write, at once. Returns how many were placed or are waiting for
-   * their moment in the tick.
+   * one write, at once. Returns how many were placed or were set to wait
+   * for their moment in the tick (the tick's figures count the calls
+   * dialed, when they are).
    */
   async place(ready: ReadyContact[], tick: TickMoment): Promise<number> {
     const tickAt = tick.at;
@@ -133,10 +134,14 @@ export class Placing {
     }
     const figures: TickFigures = { at: tickAt, placed: 0, writtenMs: 0, writtenAtTick: 0, sendCpuMs: 0 };
     // The write that marks the first group dialed goes to the store before anything else this dialer asks of it.
-    if (direct.length > 0) await this.spread(direct, tick, figures);
-    if (rest.length > 0) await this.writeAndDial(rest, tickAt, figures);
+    let placed = 0;
+    if (direct.length > 0) {
+      await this.spread(direct, tick, figures);
+      placed += direct.length;
+    }
+    if (rest.length > 0) placed += await this.writeAndDial(rest, tickAt, figures);
     if (ctx.calls.collectStats && figures.placed > 0) ctx.calls.stats.ticks.push(figures);
-    return figures.placed;
+    return placed;
   }
 
   /** No group of the tick under way is sent any more (the dialer closes; its contacts were handed back). */
@@ -163,7 +168,6 @@ export class Placing {
       ctx.trunks.hold(p.trunk);
       ctx.ahead.wait(r, () => ctx.trunks.release(p.trunk));
     }
-    figures.placed += later.length;
     // The time since the tick started, never less than none: a clock set back meanwhile (NTP, an administrator) would
     // put the moments that much later, past the tick.
     const since = Math.max(0, ctx.clock.now() - tick.now);
@@ -286,7 +290,7 @@ export class Placing {
       ctx.calls.place(r.claim, inflight, slotAt);
       marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
     }
-    if (slotAt === figures.at) figures.placed += ready.length;
+    figures.placed += ready.length;
     if (cpu) {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
@@ -310,8 +314,8 @@ export class Placing {
     }
   }
 
-  /** The contacts not written ahead: their attempts stored in one write (the blocklist checked in it), then dialed. */
-  private async writeAndDial(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
+  /** The contacts not written ahead: their attempts stored in one write (the blocklist checked in it), then dialed; returns how many. */
+  private async writeAndDial(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<number> {
     const { ctx } = this;
     const settings = ctx.settings();
     const now = ctx.clock.now();
@@ -321,7 +325,7 @@ export class Placing {
       // The connections lost room since the tick counted it: the rest wait for the next tick.
       ctx.ahead.putBack(ready.splice(trunks.length));
     }
-    if (ready.length === 0) return;
+    if (ready.length === 0) return 0;
     const attempts = ready.map((r, i) => {
       const inflight = this.attemptOf(r, trunks[i] as Trunk, now);
       return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
@@ -337,10 +341,11 @@ export class Placing {
     } catch (err) {
       // Nothing dialed; the leases run out and the contacts come back (to this worker after a restart, or anyone).
       ctx.log().warn(`campaign ${settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
-      return;
+      return 0;
     }
     if (figures.placed === 0) figures.writtenMs = performance.now() - tickAt;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
+    let placed = 0;
     attempts.forEach(({ claim, inflight }, i) => {
       const result = stored[i];
       if (result && !result.saved && result.blocked) {
@@ -354,6 +359,7 @@ export class Placing {
       // Dialed even if the task was suspended or the dialer closed while the write was under way: the store says it is
       // in flight, and a call that was never placed would be resolved as lost after a restart.
       ctx.calls.place(claim, inflight, tickAt);
+      placed += 1;
       figures.placed += 1;
       figures.writtenAtTick += 1;
     });
@@ -361,6 +367,7 @@ export class Placing {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
     }
+    return placed;
   }
 
   /** A contact's attempt on connection `trunk` at `now`: a new channel id, the connection's next caller number. */

@@ -437,6 +437,21 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       assert.equal(bench.pbx.originated.length, 8);
     });
 
+    it("counts in the benchmarks' tick figures only the calls dialed, not those that went back to the next tick at their moment", async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      const d = await running(settings, 8, { view, limit: 8 });
+      d.collectStats = true;
+      await bench.clock.advance(1100);
+      // Three calls come in and take the connection's last free channels: the second tick's other 3 find none.
+      for (const id of ['in-1', 'in-2', 'in-3']) view.sessions.set(id, {} as never);
+      await bench.clock.advance(899);
+      assert.equal(bench.pbx.originated.length, 5);
+      assert.deepEqual(d.stats.ticks.map((t) => t.placed), [4, 1], 'the first tick 4, the second 1');
+      assert.equal(d.stats.originates, 5);
+    });
+
     it('a dialer closed in the middle of a tick dials nothing more of it and hands its waiting contacts back as they were claimed', async function () {
       const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
       bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
