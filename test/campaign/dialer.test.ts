@@ -223,6 +223,9 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     for (const o of pbx.originated) bySecond.set(Math.floor((o.at - t0) / 1000), (bySecond.get(Math.floor((o.at - t0) / 1000)) ?? 0) + 1);
     assert.deepEqual([...bySecond.entries()], Array.from({ length: 6 }, (_, i) => [i, 10]), '10 calls in every second, not 10 every other second');
     assert.equal(pbx.maxConcurrent, 10);
+    // Each tick's calls fill the channels when the next tick's attempts would be written ahead: none is (placing.ts
+    // prepare(): no room now), so each tick writes its attempts and dials them at once after that write.
+    assert.ok(pbx.originated.every((o) => (o.at - t0) % 1000 === 0), 'at the tick, not spread');
   });
 
   it('does not dial a lower-priority task while a higher one has contacts due', async function () {
