@@ -36,15 +36,30 @@ export interface PriorityMember {
   incomplete(): boolean;
 }
 
+/** A count per connection id (calls ringing, channels held, a task's calls); a count back at 0 is no entry. */
+export class CountsByConnection {
+  private readonly counts = new Map<string, number>();
+
+  get(connection: string): number {
+    return this.counts.get(connection) ?? 0;
+  }
+
+  add(connection: string, n: number): void {
+    const count = this.get(connection) + n;
+    if (count > 0) this.counts.set(connection, count);
+    else this.counts.delete(connection);
+  }
+}
+
 export class Coordinator {
-  private readonly ringing = new Map<string, number>();
+  private readonly ringing = new CountsByConnection();
   /** Channels kept for calls a tick counted room for and sends later in it (placing.ts spreads a tick's calls). */
-  private readonly held = new Map<string, number>();
+  private readonly held = new CountsByConnection();
   private readonly members = new Set<PriorityMember>();
 
   /** Channels free on a connection: its limit less its calls, the originates still ringing and the channels held. */
   free(connection: string, pool: ChannelPool): number {
-    return Math.max(0, pool.limit - pool.inUse() - (this.ringing.get(connection) ?? 0) - (this.held.get(connection) ?? 0));
+    return Math.max(0, pool.limit - pool.inUse() - this.ringing.get(connection) - this.held.get(connection));
   }
 
   /**
@@ -52,24 +67,20 @@ export class Coordinator {
    * its tick (until release()): no other task, nor a later tick, counts it free.
    */
   hold(connection: string): void {
-    this.held.set(connection, (this.held.get(connection) ?? 0) + 1);
+    this.held.add(connection, 1);
   }
 
   release(connection: string): void {
-    const n = (this.held.get(connection) ?? 0) - 1;
-    if (n > 0) this.held.set(connection, n);
-    else this.held.delete(connection);
+    this.held.add(connection, -1);
   }
 
   /** An originate starts ringing on a connection (until it is answered and becomes a call, or fails). */
   ringingStarted(connection: string): void {
-    this.ringing.set(connection, (this.ringing.get(connection) ?? 0) + 1);
+    this.ringing.add(connection, 1);
   }
 
   ringingEnded(connection: string): void {
-    const n = (this.ringing.get(connection) ?? 0) - 1;
-    if (n > 0) this.ringing.set(connection, n);
-    else this.ringing.delete(connection);
+    this.ringing.add(connection, -1);
   }
 
   join(member: PriorityMember): () => void {

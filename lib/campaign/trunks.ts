@@ -24,7 +24,7 @@
  */
 import type { DialAllowlist } from '../ari/dialstring';
 import type { ConnectionState } from '../ari/port';
-import type { ChannelPool, Coordinator } from './coordinator';
+import { CountsByConnection, type ChannelPool, type Coordinator } from './coordinator';
 import type { CallAdopter, DialerOptions, DialerTelephony } from './dialer-port';
 
 /** One connection of the group, as the dialer uses it. */
@@ -63,9 +63,9 @@ export interface TrunkLoad {
 }
 
 export class TrunkGroup {
-  private readonly active = new Map<string, number>();
+  private readonly active = new CountsByConnection();
   /** Channels this task holds for its calls waiting for their moment in the tick (placing.ts). */
-  private readonly held = new Map<string, number>();
+  private readonly held = new CountsByConnection();
   private readonly callerIndex = new Map<string, number>();
   private sharedIndex = 0;
 
@@ -99,7 +99,7 @@ export class TrunkGroup {
 
   /** Calls of this task on the connection now. */
   activeOn(t: Trunk): number {
-    return this.active.get(t.id) ?? 0;
+    return this.active.get(t.id);
   }
 
   /**
@@ -110,19 +110,17 @@ export class TrunkGroup {
   free(t: Trunk): number {
     if (!this.up(t)) return 0;
     const free = this.coordinator.free(t.id, t.pool);
-    return Math.max(0, t.maxCalls > 0 ? Math.min(this.limit(t) - this.activeOn(t) - (this.held.get(t.id) ?? 0), free) : Math.min(this.limit(t), free));
+    return Math.max(0, t.maxCalls > 0 ? Math.min(this.limit(t) - this.activeOn(t) - this.held.get(t.id), free) : Math.min(this.limit(t), free));
   }
 
   /** Keeps a channel of `t` for a call of this task that waits for its moment in the tick; release() gives it back. */
   hold(t: Trunk): void {
-    this.held.set(t.id, (this.held.get(t.id) ?? 0) + 1);
+    this.held.add(t.id, 1);
     this.coordinator.hold(t.id);
   }
 
   release(t: Trunk): void {
-    const n = (this.held.get(t.id) ?? 0) - 1;
-    if (n > 0) this.held.set(t.id, n);
-    else this.held.delete(t.id);
+    this.held.add(t.id, -1);
     this.coordinator.release(t.id);
   }
 
@@ -187,13 +185,11 @@ export class TrunkGroup {
 
   /** A call of this task starts on the connection (placed, or taken back after a restart). */
   started(id: string): void {
-    this.active.set(id, (this.active.get(id) ?? 0) + 1);
+    this.active.add(id, 1);
   }
 
   ended(id: string): void {
-    const n = (this.active.get(id) ?? 0) - 1;
-    if (n > 0) this.active.set(id, n);
-    else this.active.delete(id);
+    this.active.add(id, -1);
   }
 
   /** Each connection's state and calls. */
