@@ -469,8 +469,7 @@ export class Dialer implements PriorityMember {
       this.pacer.tick(0);
       return this.setIdle('connection-down', this.trunks.whyDown(), this.pacer.tickMs);
     }
-    // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call; the channels
-    // kept for the calls of a tick still waiting for their moment in it are not free.
+    // The free channels of the connections that are up (trunks.ts: none on one down, none kept for a tick's waiting calls).
     const room = this.trunks.room();
     // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed, and what the
     // task's rate budget, shared by every instance, gives it (alone on the task, taken at the tick before: tick-budget.ts).
