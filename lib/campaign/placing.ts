@@ -174,9 +174,14 @@ export class Placing {
     for (let i = 1; i < groups; i += 1) {
       const group = groupOf(i);
       const slotAt = tickAt + i * step;
-      const cancel = ctx.clock.after(Math.max(0, i * step - since), () => {
+      const cancel = ctx.clock.after(Math.max(0, i * step - since), async () => {
         this.slots.delete(cancel);
-        void this.dialAhead(this.stillToDial(group, tickMs), slotAt, figures);
+        // No tick to report an error here (the ticker logs one of the tick's first group): logged, the tick goes on.
+        try {
+          await this.dialAhead(this.stillToDial(group, tickMs), slotAt, figures);
+        } catch (err) {
+          ctx.log().warn(`campaign ${ctx.settings().name}: ${(err as Error).message}`);
+        }
       });
       this.slots.add(cancel);
     }

@@ -452,6 +452,24 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       assert.equal(d.stats.originates, 5);
     });
 
+    it('an error in a group sent later in the tick is logged, as one in the tick is, and the task goes on dialing', async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'busy', ringMs: 100 });
+      const view = bench.pbx.view();
+      const log = new MemoryLogger();
+      await running(settings, 40, { view, log });
+      await bench.clock.advance(1100);
+      // The connection refuses the next call it is handed (the second tick's call at 1250 ms).
+      const claim = view.claim.bind(view);
+      view.claim = (_id: string): void => {
+        view.claim = claim;
+        throw new Error('the connection refused the call');
+      };
+      await bench.clock.advance(2000);
+      assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes('the connection refused the call')), log.lines.join('\n'));
+      assert.ok(bench.pbx.originated.length >= 10, 'the task goes on dialing');
+    });
+
     it('a dialer closed in the middle of a tick dials nothing more of it and hands its waiting contacts back as they were claimed', async function () {
       const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
       bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
