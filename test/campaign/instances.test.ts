@@ -78,6 +78,14 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     };
   }
 
+  /** Instances a and b on task-1, 10 a second, 2,000 contacts, each call busy after 500 ms. */
+  async function twoInstancesAtTenASecond(): Promise<{ a: Instance; b: Instance }> {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    await db.store.importContacts('task-1', customers(settings, 2000), clock.now());
+    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
+    return { a: await instance('a', [['task-1', settings]]), b: await instance('b', [['task-1', settings]]) };
+  }
+
   function dialerOf(i: Instance, id = 'task-1'): Dialer {
     const d = i.dialers.get(id)?.dialer;
     if (!d) throw new Error(`no dialer ${id} on ${i.name}`);
@@ -128,11 +136,7 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
   });
 
   it('loses none of the pace when an instance dies but the calls of its tick it had not placed yet: with others alive, each tick takes its calls when it dials', async function () {
-    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
-    await db.store.importContacts('task-1', customers(settings, 2000), clock.now());
-    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
-    const a = await instance('a', [['task-1', settings]]);
-    const b = await instance('b', [['task-1', settings]]);
+    const { a, b } = await twoInstancesAtTenASecond();
     const t0 = clock.now();
     await dialerOf(a).operate('start');
     // b follows the start within WATCH_MS, and a learns of b at its next heartbeat (until then, alone, it takes its
@@ -199,11 +203,7 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
 
   it("dials nothing more of a tick under way once it follows another instance's suspend, and keeps no channel for it", async function () {
     // 10 a second: each tick's calls go out one every 100 ms, so the suspend is followed while some wait.
-    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
-    await db.store.importContacts('task-1', customers(settings, 2000), clock.now());
-    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
-    const a = await instance('a', [['task-1', settings]]);
-    const b = await instance('b', [['task-1', settings]]);
+    const { a, b } = await twoInstancesAtTenASecond();
     await dialerOf(a).operate('start');
     await clock.advance(2 * WATCH_MS + 2000);
     assert.ok(pbx.originated.some((o) => o.view === b.view.index), 'b dials');
