@@ -470,6 +470,26 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       assert.ok(bench.pbx.originated.length >= 10, 'the task goes on dialing');
     });
 
+    it("does not dial a waiting call whose lease the renewal finds another dialer's, and gives its channel back", async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const t0 = bench.clock.now();
+      // From 15 s on (the leases are renewed every 15 s, at a tick), the store says every lease is another dialer's.
+      const store = new Proxy(bench.db.store, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (key === 'renewLeases' && bench.clock.now() >= t0 + 15_000) return () => Promise.resolve([]);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const coordinator = new Coordinator();
+      await running(settings, 200, { store, coordinator, limit: 100 });
+      await bench.clock.advance(15_999);
+      const tick = bench.pbx.originated.filter((o) => o.at >= t0 + 15_000).map((o) => o.at - t0);
+      assert.deepEqual(tick, [15_000], "the tick's first call only: its other 3 were lost while they waited");
+      assert.equal(coordinator.free('fake', { limit: 100, inUse: () => 0 }), 100 - 61, 'the 61 calls ringing, no channel kept for the 3');
+    });
+
     it('a dialer closed in the middle of a tick dials nothing more of it and hands its waiting contacts back as they were claimed', async function () {
       const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
       bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
