@@ -67,8 +67,11 @@ export interface ClaimsContext {
 
 export class ClaimsAhead {
   private ready: ReadyContact[] = [];
-  /** Taken by a tick and waiting for their moment within it (placing.ts spreads a tick's calls over the tick). */
-  private readonly waiting = new Set<ReadyContact>();
+  /**
+   * Taken by a tick and waiting for their moment within it (placing.ts spreads a tick's calls over the tick), each
+   * with what gives back the channel kept for it (called once it is released, handed back or lost).
+   */
+  private readonly waiting = new Map<ReadyContact, () => void>();
   /** The last claim got all it asked for: more contacts may be due. */
   lastFull = false;
 
@@ -78,15 +81,10 @@ export class ClaimsAhead {
     return this.ready.length;
   }
 
-  /** Contacts of the tick under way still waiting for their moment in it. */
-  get waitingCount(): number {
-    return this.waiting.size;
-  }
-
   /** The claims held here, ready or waiting (their leases are renewed with the calls'). */
   claims(): Claim[] {
     const claims = this.ready.map((r) => r.claim);
-    for (const r of this.waiting) claims.push(r.claim);
+    for (const r of this.waiting.keys()) claims.push(r.claim);
     return claims;
   }
 
@@ -100,14 +98,21 @@ export class ClaimsAhead {
     return this.ready.filter((r) => !r.prepared);
   }
 
-  /** Contacts a tick took that are dialed later in it: still held here, so a hand-back or a lost lease reaches them. */
-  wait(contacts: readonly ReadyContact[]): void {
-    for (const r of contacts) this.waiting.add(r);
+  /**
+   * A contact a tick took that is dialed later in it: still held here, so a hand-back or a lost lease reaches it;
+   * `free` gives back the channel kept for it, once, when it leaves (released, handed back or lost).
+   */
+  wait(r: ReadyContact, free: () => void): void {
+    this.waiting.set(r, free);
   }
 
-  /** A waiting contact's moment came: whether it is still to be dialed (it was not handed back or lost meanwhile). */
+  /** A waiting contact's moment came (its channel given back): whether it is still to be dialed (not handed back or lost meanwhile). */
   release(r: ReadyContact): boolean {
-    return this.waiting.delete(r);
+    const free = this.waiting.get(r);
+    if (!free) return false;
+    this.waiting.delete(r);
+    free();
+    return true;
   }
 
   /** Whether `r` is still held here (not taken, handed back or removed). */
@@ -124,7 +129,7 @@ export class ClaimsAhead {
   lose(claims: ReadonlySet<Claim>): void {
     if (claims.size === 0) return;
     this.ready = this.ready.filter((r) => !claims.has(r.claim));
-    for (const r of this.waiting) if (claims.has(r.claim)) this.waiting.delete(r);
+    for (const r of [...this.waiting.keys()]) if (claims.has(r.claim)) this.release(r);
   }
 
   /** Ready contacts taken but not dialed (no connection had room for them): first again at the next tick, still claimed. */
@@ -190,8 +195,10 @@ export class ClaimsAhead {
   handBack(): Promise<void> {
     const now = this.ctx.clock.now();
     const back = this.ready.splice(0);
-    back.push(...this.waiting);
-    this.waiting.clear();
+    for (const r of [...this.waiting.keys()]) {
+      this.release(r);
+      back.push(r);
+    }
     return Promise.all(back.map((r) => this.writeNow(r.claim, null, { state: 'due', dueAt: now, progress: r.claim.contact.progress }))).then(() => undefined);
   }
 

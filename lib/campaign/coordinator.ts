@@ -1,7 +1,9 @@
 /**
  * What the dialers of one process share: the channels of each Asterisk
  * connection (calls at a time never exceed its channel limit, counting
- * every call on the connection, inbound ones too), and task priority.
+ * every call on the connection, inbound ones too, and the calls a tick
+ * counted room for that wait for their moment in it: placing.ts), and task
+ * priority.
  *
  * Priority, as the specification says it ("If tasks are started at the
  * same time, the task with a higher priority is called preferentially. If
@@ -34,24 +36,51 @@ export interface PriorityMember {
   incomplete(): boolean;
 }
 
+/** A count per connection id (calls ringing, channels held, a task's calls); a count back at 0 is no entry. */
+export class CountsByConnection {
+  private readonly counts = new Map<string, number>();
+
+  get(connection: string): number {
+    return this.counts.get(connection) ?? 0;
+  }
+
+  add(connection: string, n: number): void {
+    const count = this.get(connection) + n;
+    if (count > 0) this.counts.set(connection, count);
+    else this.counts.delete(connection);
+  }
+}
+
 export class Coordinator {
-  private readonly ringing = new Map<string, number>();
+  private readonly ringing = new CountsByConnection();
+  /** Channels kept for calls a tick counted room for and sends later in it (placing.ts spreads a tick's calls). */
+  private readonly held = new CountsByConnection();
   private readonly members = new Set<PriorityMember>();
 
-  /** Channels free on a connection: its limit less its calls and the originates still ringing. */
+  /** Channels free on a connection: its limit less its calls, the originates still ringing and the channels held. */
   free(connection: string, pool: ChannelPool): number {
-    return Math.max(0, pool.limit - pool.inUse() - (this.ringing.get(connection) ?? 0));
+    return Math.max(0, pool.limit - pool.inUse() - this.ringing.get(connection) - this.held.get(connection));
+  }
+
+  /**
+   * A channel of the connection is kept for a call waiting for its moment in
+   * its tick (until release()): no other task, nor a later tick, counts it free.
+   */
+  hold(connection: string): void {
+    this.held.add(connection, 1);
+  }
+
+  release(connection: string): void {
+    this.held.add(connection, -1);
   }
 
   /** An originate starts ringing on a connection (until it is answered and becomes a call, or fails). */
   ringingStarted(connection: string): void {
-    this.ringing.set(connection, (this.ringing.get(connection) ?? 0) + 1);
+    this.ringing.add(connection, 1);
   }
 
   ringingEnded(connection: string): void {
-    const n = (this.ringing.get(connection) ?? 0) - 1;
-    if (n > 0) this.ringing.set(connection, n);
-    else this.ringing.delete(connection);
+    this.ringing.add(connection, -1);
   }
 
   join(member: PriorityMember): () => void {

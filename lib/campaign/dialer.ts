@@ -469,8 +469,8 @@ export class Dialer implements PriorityMember {
       this.pacer.tick(0);
       return this.setIdle('connection-down', this.trunks.whyDown(), this.pacer.tickMs);
     }
-    // The free channels of the connections that are up (trunks.ts); a connection that is down gets no call.
-    const room = Math.max(0, this.trunks.room() - this.ahead.waitingCount);
+    // The free channels of the connections that are up (trunks.ts: none on one down, none kept for a tick's waiting calls).
+    const room = this.trunks.room();
     // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed, and what the
     // task's rate budget, shared by every instance, gives it (alone on the task, taken at the tick before: tick-budget.ts).
     const count = await this.budget.take(now, room);
@@ -500,8 +500,8 @@ export class Dialer implements PriorityMember {
     const going = (): boolean => this.state === 'running' && !this.closed;
     if (going()) await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
     await this.prepare();
-    // The calls of this tick still waiting for their moment in it will take channels too.
-    if (going()) await this.budget.reserve(now, Math.max(0, this.trunks.room() - this.ahead.waitingCount));
+    // The calls of this tick still waiting for their moment in it keep their channels (trunks.ts hold()).
+    if (going()) await this.budget.reserve(now, this.trunks.room());
     // Suspended, stopped or closed while they were claimed: they go back.
     if (!going()) await this.ahead.handBack();
     this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));

@@ -108,8 +108,9 @@ export class Placing {
   /**
    * Dials the tick's contacts: those written
    * ahead spread over the tick, their first group now, the others after
-   * one write, at once. Returns how many were placed or are waiting for
-   * their moment in the tick.
+   * one write, at once. Returns how many were placed or were set to wait
+   * for their moment in the tick (the tick's figures count the calls
+   * dialed, when they are).
    */
   async place(ready: ReadyContact[], tick: TickMoment): Promise<number> {
     const tickAt = tick.at;
@@ -133,10 +134,14 @@ export class Placing {
     }
     const figures: TickFigures = { at: tickAt, placed: 0, writtenMs: 0, writtenAtTick: 0, sendCpuMs: 0 };
     // The write that marks the first group dialed goes to the store before anything else this dialer asks of it.
-    if (direct.length > 0) await this.spread(direct, tick, figures);
-    if (rest.length > 0) await this.writeAndDial(rest, tickAt, figures);
+    let placed = 0;
+    if (direct.length > 0) {
+      await this.spread(direct, tick, figures);
+      placed += direct.length;
+    }
+    if (rest.length > 0) placed += await this.writeAndDial(rest, tickAt, figures);
     if (ctx.calls.collectStats && figures.placed > 0) ctx.calls.stats.ticks.push(figures);
-    return figures.placed;
+    return placed;
   }
 
   /** No group of the tick under way is sent any more (the dialer closes; its contacts were handed back). */
@@ -158,14 +163,25 @@ export class Placing {
     const step = tickMs / groups;
     const groupOf = (i: number): { r: ReadyContact; p: Prepared }[] => direct.slice(Math.floor((i * n) / groups), Math.floor(((i + 1) * n) / groups));
     const later = direct.slice(groupOf(0).length);
-    ctx.ahead.wait(later.map(({ r }) => r));
-    figures.placed += later.length;
+    // Each keeps the channel the tick counted for it until its moment: no other task, nor a later tick, takes it.
+    for (const { r, p } of later) {
+      ctx.trunks.hold(p.trunk);
+      ctx.ahead.wait(r, () => ctx.trunks.release(p.trunk));
+    }
+    // The time since the tick started, never less than none: a clock set back meanwhile (NTP, an administrator) would
+    // put the moments that much later, past the tick.
+    const since = Math.max(0, ctx.clock.now() - tick.now);
     for (let i = 1; i < groups; i += 1) {
       const group = groupOf(i);
       const slotAt = tickAt + i * step;
-      const cancel = ctx.clock.after(Math.max(0, i * step - (ctx.clock.now() - tick.now)), () => {
+      const cancel = ctx.clock.after(Math.max(0, i * step - since), async () => {
         this.slots.delete(cancel);
-        void this.dialAhead(this.stillToDial(group, tickMs), slotAt, figures);
+        // No tick to report an error here (the ticker logs one of the tick's first group): logged, the tick goes on.
+        try {
+          await this.dialAhead(this.stillToDial(group, tickMs), slotAt, figures);
+        } catch (err) {
+          ctx.log().warn(`campaign ${ctx.settings().name}: ${(err as Error).message}`);
+        }
       });
       this.slots.add(cancel);
     }
@@ -192,8 +208,9 @@ export class Placing {
     const back: ReadyContact[] = [];
     // The task's end time or the end of its calling hours came within the tick: the next tick hands them back.
     const dials = ctx.dials(now);
-    for (const { r, p } of group) {
-      if (!ctx.ahead.release(r)) continue;
+    // Their channels given back first (all of the group's: each one counts what is free for the others).
+    const kept = group.filter(({ r }) => ctx.ahead.release(r));
+    for (const { r, p } of kept) {
       if (!dials) {
         back.push(r);
         continue;
@@ -278,7 +295,7 @@ export class Placing {
       ctx.calls.place(r.claim, inflight, slotAt);
       marks.push({ claim: r.claim, progress: { ...r.claim.contact.progress, inflight } });
     }
-    if (slotAt === figures.at) figures.placed += ready.length;
+    figures.placed += ready.length;
     if (cpu) {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
@@ -302,8 +319,8 @@ export class Placing {
     }
   }
 
-  /** The contacts not written ahead: their attempts stored in one write (the blocklist checked in it), then dialed. */
-  private async writeAndDial(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<void> {
+  /** The contacts not written ahead: their attempts stored in one write (the blocklist checked in it), then dialed; returns how many. */
+  private async writeAndDial(ready: ReadyContact[], tickAt: number, figures: TickFigures): Promise<number> {
     const { ctx } = this;
     const settings = ctx.settings();
     const now = ctx.clock.now();
@@ -313,7 +330,7 @@ export class Placing {
       // The connections lost room since the tick counted it: the rest wait for the next tick.
       ctx.ahead.putBack(ready.splice(trunks.length));
     }
-    if (ready.length === 0) return;
+    if (ready.length === 0) return 0;
     const attempts = ready.map((r, i) => {
       const inflight = this.attemptOf(r, trunks[i] as Trunk, now);
       return { claim: r.claim, inflight, progress: { ...r.claim.contact.progress, inflight } };
@@ -329,10 +346,11 @@ export class Placing {
     } catch (err) {
       // Nothing dialed; the leases run out and the contacts come back (to this worker after a restart, or anyone).
       ctx.log().warn(`campaign ${settings.name}: storing ${attempts.length} attempt(s) before dialing failed, none was dialed: ${(err as Error).message}`);
-      return;
+      return 0;
     }
     if (figures.placed === 0) figures.writtenMs = performance.now() - tickAt;
     const cpu = ctx.calls.collectStats ? process.cpuUsage() : undefined;
+    let placed = 0;
     attempts.forEach(({ claim, inflight }, i) => {
       const result = stored[i];
       if (result && !result.saved && result.blocked) {
@@ -346,6 +364,7 @@ export class Placing {
       // Dialed even if the task was suspended or the dialer closed while the write was under way: the store says it is
       // in flight, and a call that was never placed would be resolved as lost after a restart.
       ctx.calls.place(claim, inflight, tickAt);
+      placed += 1;
       figures.placed += 1;
       figures.writtenAtTick += 1;
     });
@@ -353,6 +372,7 @@ export class Placing {
       const used = process.cpuUsage(cpu);
       figures.sendCpuMs += (used.user + used.system) / 1000;
     }
+    return placed;
   }
 
   /** A contact's attempt on connection `trunk` at `now`: a new channel id, the connection's next caller number. */

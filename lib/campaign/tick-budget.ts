@@ -9,7 +9,8 @@
  * dials. With other instances alive, each tick takes its calls when it
  * places them (take()): calls taken for a later tick would be lost with an
  * instance killed before it, a share of the task's pace the others could
- * not get back. A reservation lapses whenever the next tick will not dial
+ * not get back (one killed within a tick still loses that tick's calls
+ * waiting for their moment in it: placing.ts spreads them over the tick). A reservation lapses whenever the next tick will not dial
  * what it was taken for (outside hours, held back, no connection, the task
  * not running, another instance's state change followed).
  *
@@ -66,13 +67,19 @@ export class TickBudget {
    * was alive at the last take or heartbeat: with others, what one killed before
    * its next tick had taken would be lost to the task's pace, so each tick
    * takes its own calls (one store write more between the tick and its
-   * originate requests).
+   * originate requests). Nor when the free channels now (`room`, this
+   * tick's calls ringing in them) are fewer than the next tick's calls:
+   * how many of those calls end by then is not known, so that tick takes
+   * its own, for the room it finds (reserved for the room now, a task whose
+   * calls at a time fill the connection would dial every other tick).
    */
   async reserve(now: number, room: number): Promise<void> {
     const { ctx } = this;
     if (!ctx.share.alone) return;
     const pacer = ctx.pacer();
-    this.reserved = await ctx.share.take(now + pacer.tickMs, Math.min(pacer.most, ctx.ahead.size, room), pacer);
+    const want = Math.min(pacer.most, ctx.ahead.size);
+    if (room < want) return;
+    this.reserved = await ctx.share.take(now + pacer.tickMs, want, pacer);
   }
 
   /** The next tick will not dial what was reserved for it: it takes its own. */

@@ -24,7 +24,7 @@
  */
 import type { DialAllowlist } from '../ari/dialstring';
 import type { ConnectionState } from '../ari/port';
-import type { ChannelPool, Coordinator } from './coordinator';
+import { CountsByConnection, type ChannelPool, type Coordinator } from './coordinator';
 import type { CallAdopter, DialerOptions, DialerTelephony } from './dialer-port';
 
 /** One connection of the group, as the dialer uses it. */
@@ -63,7 +63,9 @@ export interface TrunkLoad {
 }
 
 export class TrunkGroup {
-  private readonly active = new Map<string, number>();
+  private readonly active = new CountsByConnection();
+  /** Channels this task holds for its calls waiting for their moment in the tick (placing.ts). */
+  private readonly held = new CountsByConnection();
   private readonly callerIndex = new Map<string, number>();
   private sharedIndex = 0;
 
@@ -97,17 +99,29 @@ export class TrunkGroup {
 
   /** Calls of this task on the connection now. */
   activeOn(t: Trunk): number {
-    return this.active.get(t.id) ?? 0;
+    return this.active.get(t.id);
   }
 
   /**
    * Channels this task may still use on the connection: none while it is not connected. Without a maxCalls of its
-   * own, the connection's free channels (which count this task's calls too), as for a task of one connection.
+   * own, the connection's free channels (which count this task's calls too), as for a task of one connection. The
+   * channels held for calls waiting for their moment in a tick (hold()) are not free, for any task.
    */
   free(t: Trunk): number {
     if (!this.up(t)) return 0;
     const free = this.coordinator.free(t.id, t.pool);
-    return Math.max(0, t.maxCalls > 0 ? Math.min(this.limit(t) - this.activeOn(t), free) : Math.min(this.limit(t), free));
+    return Math.max(0, t.maxCalls > 0 ? Math.min(this.limit(t) - this.activeOn(t) - this.held.get(t.id), free) : Math.min(this.limit(t), free));
+  }
+
+  /** Keeps a channel of `t` for a call of this task that waits for its moment in the tick; release() gives it back. */
+  hold(t: Trunk): void {
+    this.held.add(t.id, 1);
+    this.coordinator.hold(t.id);
+  }
+
+  release(t: Trunk): void {
+    this.held.add(t.id, -1);
+    this.coordinator.release(t.id);
   }
 
   /** Whether no connection of the group is connected (the task waits). */
@@ -171,13 +185,11 @@ export class TrunkGroup {
 
   /** A call of this task starts on the connection (placed, or taken back after a restart). */
   started(id: string): void {
-    this.active.set(id, (this.active.get(id) ?? 0) + 1);
+    this.active.add(id, 1);
   }
 
   ended(id: string): void {
-    const n = (this.active.get(id) ?? 0) - 1;
-    if (n > 0) this.active.set(id, n);
-    else this.active.delete(id);
+    this.active.add(id, -1);
   }
 
   /** Each connection's state and calls. */

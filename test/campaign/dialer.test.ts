@@ -209,6 +209,25 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     assert.equal(hooks.finishedCustomers.length, 40);
   });
 
+  it('keeps its pace when its calls at a time fill the connection and each call ends within the tick: 10 a second on 10 channels', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    // Each call is busy after 100 ms: every tick finds its 10 channels free again.
+    pbx.setDefault({ outcome: 'busy', ringMs: 100 });
+    await db.store.importContacts('task-1', contacts(settings, Array.from({ length: 200 }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `+86138${String(i).padStart(8, '0')}` }] }))), clock.now());
+    const { dialer: d } = dialer(settings, { limit: 10 });
+    await d.start();
+    await d.operate('start');
+    const t0 = clock.now();
+    await clock.advance(5999);
+    const bySecond = new Map<number, number>();
+    for (const o of pbx.originated) bySecond.set(Math.floor((o.at - t0) / 1000), (bySecond.get(Math.floor((o.at - t0) / 1000)) ?? 0) + 1);
+    assert.deepEqual([...bySecond.entries()], Array.from({ length: 6 }, (_, i) => [i, 10]), '10 calls in every second, not 10 every other second');
+    assert.equal(pbx.maxConcurrent, 10);
+    // Each tick's calls fill the channels when the next tick's attempts would be written ahead: none is (placing.ts
+    // prepare(): no room now), so each tick writes its attempts and dials them at once after that write.
+    assert.ok(pbx.originated.every((o) => (o.at - t0) % 1000 === 0), 'at the tick, not spread');
+  });
+
   it('does not dial a lower-priority task while a higher one has contacts due', async function () {
     const shared = new Coordinator();
     const high = settingsWith({ name: 'urgent', priority: 1, intervalSec: 3, callsAtATime: 3 });

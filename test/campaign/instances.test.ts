@@ -78,6 +78,14 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     };
   }
 
+  /** Instances a and b on task-1, 10 a second, 2,000 contacts, each call busy after 500 ms. */
+  async function twoInstancesAtTenASecond(): Promise<{ a: Instance; b: Instance }> {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
+    await db.store.importContacts('task-1', customers(settings, 2000), clock.now());
+    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
+    return { a: await instance('a', [['task-1', settings]]), b: await instance('b', [['task-1', settings]]) };
+  }
+
   function dialerOf(i: Instance, id = 'task-1'): Dialer {
     const d = i.dialers.get(id)?.dialer;
     if (!d) throw new Error(`no dialer ${id} on ${i.name}`);
@@ -128,11 +136,7 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
   });
 
   it('loses none of the pace when an instance dies but the calls of its tick it had not placed yet: with others alive, each tick takes its calls when it dials', async function () {
-    const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
-    await db.store.importContacts('task-1', customers(settings, 2000), clock.now());
-    pbx.setDefault({ outcome: 'busy', ringMs: 500 });
-    const a = await instance('a', [['task-1', settings]]);
-    const b = await instance('b', [['task-1', settings]]);
+    const { a, b } = await twoInstancesAtTenASecond();
     const t0 = clock.now();
     await dialerOf(a).operate('start');
     // b follows the start within WATCH_MS, and a learns of b at its next heartbeat (until then, alone, it takes its
@@ -195,6 +199,26 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     assert.equal(a.state, 'running', 'a follows the start made on b: both have the one task document');
     const stored = await db.store.getDocument<{ state: string }>('campaign', 'task-1');
     assert.equal(stored?.value.state, 'running');
+  });
+
+  it("dials nothing more of a tick under way once it follows another instance's suspend, and keeps no channel for it", async function () {
+    // 10 a second: each tick's calls go out one every 100 ms, so the suspend is followed while some wait.
+    const { a, b } = await twoInstancesAtTenASecond();
+    await dialerOf(a).operate('start');
+    await clock.advance(2 * WATCH_MS + 2000);
+    assert.ok(pbx.originated.some((o) => o.view === b.view.index), 'b dials');
+    await dialerOf(a).operate('suspend');
+    let followedAt = 0;
+    for (let waited = 0; waited < 3 * WATCH_MS && !followedAt; waited += 10) {
+      await clock.advance(10);
+      if (dialerOf(b).state === 'suspended') followedAt = clock.now();
+    }
+    assert.ok(followedAt > 0, 'b follows the suspend');
+    await clock.advance(3000);
+    assert.deepEqual(pbx.originated.filter((o) => o.view === b.view.index && o.at > followedAt).map((o) => o.at - followedAt), [], 'nothing dialed by b after it followed');
+    // Its calls ended (busy after 500 ms): every channel of its connection is free again, none kept for a call handed back.
+    assert.equal(b.coordinator.free('fake', { limit: 100, inUse: () => 0 }), 100);
+    assert.ok((await allContacts(db.store, 'task-1')).every((c) => !(c.progress as { inflight?: unknown }).inflight), 'no attempt left in flight or written ahead');
   });
 
   it("follows a state change made on another instance within the watch's period: suspend, resume, stop", async function () {

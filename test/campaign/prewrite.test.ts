@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../lib/campaign/clock';
+import { Coordinator } from '../../lib/campaign/coordinator';
 import type { Dialer } from '../../lib/campaign/dialer';
 import { PREPARED_FOR_MS } from '../../lib/campaign/placing';
 import type { InFlight } from '../../lib/campaign/policy';
@@ -381,6 +382,114 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 8);
     });
 
+    it("keeps the channels of a tick's waiting calls: another task on the same connection does not take them in the meantime", async function () {
+      // Two tasks of equal priority on one connection of 12 channels; calls ring for 30 s (none ends while this runs).
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      const coordinator = new Coordinator();
+      await bench.db.store.importContacts('task-1', customers(settings, 20, '+86138'), bench.clock.now());
+      await bench.db.store.importContacts('task-2', customers(settings, 20, '+86139'), bench.clock.now());
+      const a = bench.dialer(settings, { view, coordinator, limit: 12 }).dialer;
+      const b = bench.dialer(settings, { id: 'task-2', view, coordinator, limit: 12 }).dialer;
+      for (const d of [a, b]) {
+        await d.start();
+        await d.operate('start');
+      }
+      const t0 = bench.clock.now();
+      const of = (prefix: string, from: number): number[] => bench.pbx.originated.filter((o) => o.number.startsWith(prefix) && o.at >= t0 + from).map((o) => o.at - t0);
+      await bench.clock.advance(999);
+      assert.equal(bench.pbx.originated.length, 8, 'the first ticks: 4 calls each, 4 channels left');
+      await bench.clock.advance(1000);
+      // Task 1's second tick came first and counted the 4 channels left for its 4 calls, one every 250 ms: they are its.
+      assert.deepEqual(of('+86138', 1000), [1000, 1250, 1500, 1750], "task 1's tick places the 4 calls it counted room for");
+      assert.deepEqual(of('+86139', 1000), [], 'task 2 finds no free channel in that tick');
+      assert.equal(bench.pbx.originated.length, 12, 'never more calls than the 12 channels');
+    });
+
+    it('a tick with just the channels for its calls dials them all, in groups of several on one connection', async function () {
+      // 40 a second on 80 channels, calls ring for 30 s: the second tick has room for exactly its 40, 2 every 50 ms.
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 40 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      await running(settings, 100, { limit: 80 });
+      const t0 = bench.clock.now();
+      await bench.clock.advance(1999);
+      const second = bench.pbx.originated.filter((o) => o.at >= t0 + 1000).map((o) => o.at - t0);
+      assert.deepEqual(second, Array.from({ length: 40 }, (_, i) => 1000 + Math.floor(i / 2) * 50));
+    });
+
+    it('a suspend in the middle of a tick gives back the channels kept for its waiting calls: another task on the connection gets them', async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      const coordinator = new Coordinator();
+      const a = await running(settings, 20, { view, coordinator, limit: 8 });
+      const t0 = bench.clock.now();
+      await bench.clock.advance(1100);
+      assert.deepEqual(bench.pbx.originated.map((o) => o.at - t0), [0, 0, 0, 0, 1000], 'the second tick dialed its first call and keeps 3 channels for the others');
+      await a.operate('suspend');
+      await bench.db.store.importContacts('task-2', customers(settings, 20, '+86139'), bench.clock.now());
+      const b = bench.dialer(settings, { id: 'task-2', view, coordinator, limit: 8 }).dialer;
+      await b.start();
+      await b.operate('start');
+      await bench.clock.advance(10);
+      assert.equal(bench.pbx.originated.filter((o) => o.number.startsWith('+86139')).length, 3, 'the 3 channels task 1 no longer waits for');
+      assert.equal(bench.pbx.originated.length, 8);
+    });
+
+    it("counts in the benchmarks' tick figures only the calls dialed, not those that went back to the next tick at their moment", async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      const d = await running(settings, 8, { view, limit: 8 });
+      d.collectStats = true;
+      await bench.clock.advance(1100);
+      // Three calls come in and take the connection's last free channels: the second tick's other 3 find none.
+      for (const id of ['in-1', 'in-2', 'in-3']) view.sessions.set(id, {} as never);
+      await bench.clock.advance(899);
+      assert.equal(bench.pbx.originated.length, 5);
+      assert.deepEqual(d.stats.ticks.map((t) => t.placed), [4, 1], 'the first tick 4, the second 1');
+      assert.equal(d.stats.originates, 5);
+    });
+
+    it('an error in a group sent later in the tick is logged, as one in the tick is, and the task goes on dialing', async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'busy', ringMs: 100 });
+      const view = bench.pbx.view();
+      const log = new MemoryLogger();
+      await running(settings, 40, { view, log });
+      await bench.clock.advance(1100);
+      // The connection refuses the next call it is handed (the second tick's call at 1250 ms).
+      const claim = view.claim.bind(view);
+      view.claim = (_id: string): void => {
+        view.claim = claim;
+        throw new Error('the connection refused the call');
+      };
+      await bench.clock.advance(2000);
+      assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes('the connection refused the call')), log.lines.join('\n'));
+      assert.ok(bench.pbx.originated.length >= 10, 'the task goes on dialing');
+    });
+
+    it("does not dial a waiting call whose lease the renewal finds another dialer's, and gives its channel back", async function () {
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const t0 = bench.clock.now();
+      // From 15 s on (the leases are renewed every 15 s, at a tick), the store says every lease is another dialer's.
+      const store = new Proxy(bench.db.store, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (key === 'renewLeases' && bench.clock.now() >= t0 + 15_000) return () => Promise.resolve([]);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const coordinator = new Coordinator();
+      await running(settings, 200, { store, coordinator, limit: 100 });
+      await bench.clock.advance(15_999);
+      const tick = bench.pbx.originated.filter((o) => o.at >= t0 + 15_000).map((o) => o.at - t0);
+      assert.deepEqual(tick, [15_000], "the tick's first call only: its other 3 were lost while they waited");
+      assert.equal(coordinator.free('fake', { limit: 100, inUse: () => 0 }), 100 - 61, 'the 61 calls ringing, no channel kept for the 3');
+    });
+
     it('a dialer closed in the middle of a tick dials nothing more of it and hands its waiting contacts back as they were claimed', async function () {
       const settings = settingsWith({ intervalSec: 1, callsAtATime: 10 });
       bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
@@ -395,6 +504,31 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       const due = stored.filter((c) => c.state === 'due' && inflightOf(c) === undefined && c.attempts.length === 0);
       assert.equal(due.length, 16, "the tick's 6 waiting and the next tick's 10, back in the queue as claimed");
       assert.equal((await bench.db.store.tallyAttempts('task-1')).inFlight, 14);
+    });
+
+    it("sends a tick's calls within the tick when the system clock is set back during it (NTP, an administrator)", async function () {
+      const stalling = new StallingClock(MONDAY_8AM_SHANGHAI);
+      bench.clock = stalling;
+      bench.pbx = new FakeAsterisk(bench.clock);
+      const settings = settingsWith({ intervalSec: 1, callsAtATime: 4 });
+      bench.pbx.setDefault({ outcome: 'answer', ringMs: 30_000, talkMs: 1000 });
+      const view = bench.pbx.view();
+      await running(settings, 20, { view });
+      await bench.clock.advance(1999);
+      assert.equal(bench.pbx.originated.length, 8);
+      // The clock is set back 10 minutes right after the third tick read it (when it looks at its connection).
+      let armed = true;
+      const status = view.status;
+      Object.defineProperty(view, 'status', {
+        get: () => {
+          if (armed) stalling.stall(-600_000);
+          armed = false;
+          return status;
+        },
+      });
+      await bench.clock.advance(999);
+      assert.equal(armed, false, 'the clock was set back within the tick');
+      assert.equal(bench.pbx.originated.length, 12, "the third tick's 4 calls, not 10 minutes later");
     });
 
     it(`a call whose moment comes more than ${PREPARED_FOR_MS} ms and a tick after its write ahead (a process that stalled in the tick) is written again before its dial`, async function () {
