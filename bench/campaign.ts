@@ -183,7 +183,7 @@ async function sustained(opts: Options): Promise<void> {
     console.log(`   the call's moment to its originate request made (handed to the connection): p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)} (${latency.n} samples)`);
     console.log(`   of which: tick to its first request (any store write before the dial: attempts were written at the tick, not ahead, in ${writing} of ${dialer.stats.ticks.length} ticks) p50 ${ms(written.p50)}, p99 ${ms(written.p99)}; sending the requests ${sendCpu.toFixed(3)} ms of CPU each (the last of a group waits for the ones before it)`);
     console.log(`   the write ahead at the tick before (the attempts and their blocklist check; off the path): p50 ${ms(prewrite.p50)}, p99 ${ms(prewrite.p99)} (${prewrite.n} ticks)`);
-    console.log(`   CPU of this process: ${((cpuMs / wall) * 100).toFixed(1)}% of one core = ${(cpuMs / originated).toFixed(2)} ms per origination (everything: dialing, the calls' ARI traffic and flows, the store's thread); RSS ${rssMb(process.pid).toFixed(0)} MB`);
+    console.log(`   CPU of this process: ${((cpuMs / wall) * 100).toFixed(1)}% of one core = ${(cpuMs / originated).toFixed(2)} ms per origination (everything: dialing, the calls' ARI traffic and flows, the store's thread; of which in the kernel ${(cpu.system / 1000 / originated).toFixed(2)} ms); RSS ${rssMb(process.pid).toFixed(0)} MB`);
     console.log(`   store calls per origination: ${perCall}`);
     console.log(`   load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
     const status = dialer.status();
