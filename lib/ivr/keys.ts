@@ -25,13 +25,36 @@ export { MediaError };
  */
 const keyWaits = new Map<number, DeadlineSweep>();
 
+/**
+ * Lengths of key waits whose sweeps are kept while no call waits in them (a
+ * form's few lengths keep their sweep and its one timer from one wait to
+ * the next, so a key costs no timer). An HTTP IVR application server's
+ * answer or a msg may ask for any length (fractions of a second included):
+ * past this many, asking a new length drops the sweeps nobody waits in, so
+ * they never grow without end.
+ */
+export const KEY_WAIT_LENGTHS = 64;
+
+/** The sweep of waits `ms` long (whole ms). */
 function keyWaitsOf(ms: number): DeadlineSweep {
   let sweep = keyWaits.get(ms);
   if (!sweep) {
+    if (keyWaits.size >= KEY_WAIT_LENGTHS) {
+      for (const [length, idle] of keyWaits) {
+        if (idle.size > 0) continue;
+        idle.clear();
+        keyWaits.delete(length);
+      }
+    }
     sweep = new DeadlineSweep(ms);
     keyWaits.set(ms, sweep);
   }
   return sweep;
+}
+
+/** How many lengths of key waits have a sweep now: for checks that they stay bounded. */
+export function keyWaitLengths(): number {
+  return keyWaits.size;
 }
 
 export class KeyReader implements Expiring {
@@ -152,7 +175,7 @@ export class KeyReader implements Expiring {
       signal.addEventListener('abort', this);
     }
     this.endWait();
-    this.sweep = keyWaitsOf(timeoutMs);
+    this.sweep = keyWaitsOf(Math.max(1, Math.round(timeoutMs)));
     this.sweep.add(this);
     return new Promise((resolve, reject) => {
       this.resolveKey = resolve;
@@ -190,13 +213,13 @@ export class KeyReader implements Expiring {
     }
   }
 
-  /** Stops listening; unread keys are kept for the next element. */
   /** The wait in progress, if any, no longer needs its deadline. */
   private endWait(): void {
     this.sweep?.remove(this);
     this.sweep = undefined;
   }
 
+  /** Stops listening; unread keys are kept for the next element. */
   close(): void {
     this.unwatch();
     this.endWait();
