@@ -10,7 +10,10 @@
  * restarted, again and again, and the last one killed stays down. Every
  * contact ends with exactly one final result, no call either simulator saw
  * is more than one attempt, and the total rate of originations, from the
- * simulators' own start times of the calls, is the configured one within 2%.
+ * simulators' own start times of the calls, is the configured one within 2%,
+ * less at most a tick's calls per kill (those the killed instance's tick
+ * took from the budget and had not dialed yet: a tick's calls are spread
+ * over the tick, lib/campaign/placing.ts).
  *
  * The rate is measured as rateOf says. Why it does not depend on the machine's speed: the pace comes
  * from the task's rate budget in the store, accrued by time (not by ticks),
@@ -302,7 +305,13 @@ for (const backend of BACKENDS) {
       console.log(`      ${times.length} calls (${perSim.join(' + ')}) from first to last in ${(span / 1000).toFixed(1)} s: ${rate.toFixed(3)} a second (configured ${RATE}); by 5 s: ${[...perFive.values()].join(' ')}`);
       const perSecond = Array.from({ length: Math.floor(span / 1000) + 1 }, (_, s) => times.filter((t) => Math.floor((t - t0) / 1000) === s).length);
       if (process.env.DEBUG_INSTANCES) console.log(`      by second: ${perSecond.join(' ')}`);
-      assert.ok(Math.abs(rate - RATE) / RATE <= 0.02, `the total rate ${rate.toFixed(3)} a second is within 2% of ${RATE} (by second: ${perSecond.join(' ')})`);
+      // An instance killed within a tick loses that tick's calls still waiting for their moment in it (the tick took them
+      // from the budget; docs/scaling.md): at most a tick's RATE calls per kill, on top of the 2%.
+      const lostWaiting = (kills * RATE * TICK_MS) / 1000 / times.length;
+      assert.ok(
+        Math.abs(rate - RATE) / RATE <= 0.02 + lostWaiting,
+        `the total rate ${rate.toFixed(3)} a second is within 2% of ${RATE}, less at most a tick's calls per kill (${(lostWaiting * 100).toFixed(1)}%) (by second: ${perSecond.join(' ')})`,
+      );
       assert.ok(down, 'the last one killed stays down');
       assert.ok(
         lines.all.some((l) => !l.startsWith(`${down.name}: `) && /dialer dialer:task@\S+ of another Node-RED instance was not seen for 20 s/.test(l)),
