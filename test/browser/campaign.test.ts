@@ -125,7 +125,8 @@ describe('the campaign editor and the dialer buttons in a real browser', functio
     await business.waitFor({ state: 'visible' });
     assert.equal(await business.inputValue(), '');
     await business.pressSequentially('a b');
-    const notCode = page.locator('#callflow-campaign-problems li', { hasText: 'businessResult: a result code: 1 to 64 letters, digits, _ . : or -, or empty (any result)' });
+    // Checked at each key: "a " is already refused, so wait for the message about the whole value.
+    const notCode = page.locator('#callflow-campaign-problems li', { hasText: 'businessResult: a result code: 1 to 64 letters, digits, _ . : or -, or empty (any result) (got "a b")' });
     await notCode.waitFor();
     assert.match(await notCode.textContent() ?? '', /"a b"/);
     await business.fill('sale');

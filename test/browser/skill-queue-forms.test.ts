@@ -72,7 +72,8 @@ describe('the skill queue and associated data forms in a real browser', function
 
     await skill.fill('');
     await skill.pressSequentially('support,,,');
-    const notQueue = page.locator('#callflow-campaign-problems li', { hasText: 'skillQueue: a queue name: 1 to 80 letters, digits, _ . or -, or empty (none)' });
+    // The problems are checked at each key: "support," is already refused, so wait for the message about the whole value.
+    const notQueue = page.locator('#callflow-campaign-problems li', { hasText: 'skillQueue: a queue name: 1 to 80 letters, digits, _ . or -, or empty (none) (got "support,,,")' });
     await notQueue.waitFor();
     assert.match((await notQueue.textContent()) ?? '', /"support,,,"/);
     await skill.fill('sales-vip');
