@@ -116,22 +116,7 @@ export class Placing {
     const tickAt = tick.at;
     if (ready.length === 0) return 0;
     const { ctx } = this;
-    const now = ctx.clock.now();
-    const free = new Map<Trunk, number>();
-    const direct: { r: ReadyContact; p: Prepared }[] = [];
-    const rest: ReadyContact[] = [];
-    for (const r of ready) {
-      const p = r.prepared;
-      const left = p ? (free.get(p.trunk) ?? ctx.trunks.free(p.trunk)) : 0;
-      if (p && now - p.at <= PREPARED_FOR_MS && left > 0) {
-        free.set(p.trunk, left - 1);
-        direct.push({ r, p });
-      } else {
-        // Written again before its dial (a new channel id and connection): the attempt written ahead was not dialed.
-        delete r.prepared;
-        rest.push(r);
-      }
-    }
+    const { direct, rest } = this.dialable(ready, PREPARED_FOR_MS);
     const figures: TickFigures = { at: tickAt, placed: 0, writtenMs: 0, writtenAtTick: 0, sendCpuMs: 0 };
     // The write that marks the first group dialed goes to the store before anything else this dialer asks of it.
     let placed = 0;
@@ -202,30 +187,42 @@ export class Placing {
    */
   private stillToDial(group: { r: ReadyContact; p: Prepared }[], tickMs: number): { r: ReadyContact; p: Prepared }[] {
     const { ctx } = this;
+    // Their channels given back first (all of the group's: each one counts what is free for the others).
+    const kept = group.filter(({ r }) => ctx.ahead.release(r)).map(({ r }) => r);
+    // The task's end time or the end of its calling hours came within the tick: the next tick hands them back.
+    if (!ctx.dials(ctx.clock.now())) {
+      if (kept.length > 0) ctx.ahead.putBack(kept);
+      return [];
+    }
+    const { direct, rest } = this.dialable(kept, PREPARED_FOR_MS + tickMs);
+    if (rest.length > 0) ctx.ahead.putBack(rest);
+    return direct;
+  }
+
+  /**
+   * Which contacts can be dialed now with no write before: their attempt
+   * written ahead at most `maxAgeMs` ago and a free channel on its
+   * connection (each pick counts against the next). The others lose their
+   * write ahead: they are written again, on a new channel id, before their dial.
+   */
+  private dialable(ready: ReadyContact[], maxAgeMs: number): { direct: { r: ReadyContact; p: Prepared }[]; rest: ReadyContact[] } {
+    const { ctx } = this;
     const now = ctx.clock.now();
     const free = new Map<Trunk, number>();
-    const dial: { r: ReadyContact; p: Prepared }[] = [];
-    const back: ReadyContact[] = [];
-    // The task's end time or the end of its calling hours came within the tick: the next tick hands them back.
-    const dials = ctx.dials(now);
-    // Their channels given back first (all of the group's: each one counts what is free for the others).
-    const kept = group.filter(({ r }) => ctx.ahead.release(r));
-    for (const { r, p } of kept) {
-      if (!dials) {
-        back.push(r);
-        continue;
-      }
-      const left = free.get(p.trunk) ?? ctx.trunks.free(p.trunk);
-      if (now - p.at <= PREPARED_FOR_MS + tickMs && left > 0) {
+    const direct: { r: ReadyContact; p: Prepared }[] = [];
+    const rest: ReadyContact[] = [];
+    for (const r of ready) {
+      const p = r.prepared;
+      const left = p ? (free.get(p.trunk) ?? ctx.trunks.free(p.trunk)) : 0;
+      if (p && now - p.at <= maxAgeMs && left > 0) {
         free.set(p.trunk, left - 1);
-        dial.push({ r, p });
+        direct.push({ r, p });
       } else {
         delete r.prepared;
-        back.push(r);
+        rest.push(r);
       }
     }
-    if (back.length > 0) ctx.ahead.putBack(back);
-    return dial;
+    return { direct, rest };
   }
 
   /**
