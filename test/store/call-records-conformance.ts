@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { CallRecord } from '../../lib/schemas/store';
 import type { Page, PageOptions, Store } from '../../lib/store/port';
-import { pageAll, refused, type StoreHarness } from './conformance';
+import { conformanceSuite, pageAll, refused, type StoreHarness } from './harness';
 
 const T = 1_000_000;
 
@@ -26,21 +26,10 @@ export function callRecordOf(id: string, endedAt: number, extra: Partial<CallRec
 }
 
 export function callRecordConformance(name: string, make: () => Promise<StoreHarness>, options: { skip?: string } = {}): void {
-  describe(`store conformance: ${name}: call records`, function () {
-    before(function () {
-      if (options.skip === undefined) return;
-      console.log(`      SKIPPED: ${options.skip}`);
-      this.skip();
-    });
+  conformanceSuite(`store conformance: ${name}: call records`, make, options.skip, (live) => {
     let store: Store;
-    let cleanup: (() => Promise<void>) | undefined;
-    beforeEach(async function () {
-      ({ store, cleanup } = await make());
-    });
-    afterEach(async function () {
-      const c = cleanup;
-      cleanup = undefined;
-      if (c) await c();
+    beforeEach(function () {
+      ({ store } = live);
     });
 
     const ids = async (list: (o: PageOptions) => Promise<Page<CallRecord>>, limit = 100): Promise<string[]> =>
