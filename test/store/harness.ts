@@ -93,6 +93,30 @@ export async function pageAll<T>(limit: number, page: (options: PageOptions) => 
 }
 
 /**
+ * A harness over `make` (each call a store on the same data): the first
+ * store opened, `second` opening more, and clean-up closing them all before
+ * `drop` removes the data.
+ */
+export async function harnessOf(make: () => Store, drop: () => Promise<void>): Promise<StoreHarness> {
+  const opened: Store[] = [];
+  const open = async (): Promise<Store> => {
+    const s = make();
+    opened.push(s);
+    await s.open();
+    return s;
+  };
+  const store = await open();
+  return {
+    store,
+    second: open,
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      await drop();
+    },
+  };
+}
+
+/**
  * A harness for a store kept in one file: a temporary folder per test,
  * `make(file)` for the store and each second one on the same file, all
  * closed and the folder removed at cleanup.
@@ -101,21 +125,9 @@ export function fileStoreHarness(make: (file: string) => Store): () => Promise<S
   return async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-store-'));
     const file = path.join(dir, 'callflow.db');
-    const opened: Store[] = [];
-    const open = async (): Promise<Store> => {
-      const s = make(file);
-      opened.push(s);
-      await s.open();
-      return s;
-    };
-    const store = await open();
-    return {
-      store,
-      second: open,
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return harnessOf(
+      () => make(file),
+      () => fs.promises.rm(dir, { recursive: true, force: true }),
+    );
   };
 }

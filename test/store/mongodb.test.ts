@@ -10,26 +10,17 @@ import { MongoClient } from 'mongodb';
 import { makeStore } from '../../lib/store';
 import { MongoStore, describeUri, mongoError } from '../../lib/store/mongodb';
 import { callRecordConformance } from './call-records-conformance';
-import { storeConformance, type StoreHarness } from './conformance';
+import { storeConformance } from './conformance';
+import { harnessOf, type StoreHarness } from './harness';
 
 const uri = process.env.MONGODB_URI;
 
 /** A fresh database per test, dropped afterwards. */
 async function mongoHarness(): Promise<StoreHarness> {
   const database = `callflow_test_${randomBytes(4).toString('hex')}`;
-  const opened: MongoStore[] = [];
-  const open = async (): Promise<MongoStore> => {
-    const s = new MongoStore({ uri: uri ?? '', database, serverSelectionTimeoutMs: 5000 });
-    opened.push(s);
-    await s.open();
-    return s;
-  };
-  const store = await open();
-  return {
-    store,
-    second: open,
-    cleanup: async () => {
-      for (const s of opened) await s.close();
+  return harnessOf(
+    () => new MongoStore({ uri: uri ?? '', database, serverSelectionTimeoutMs: 5000 }),
+    async () => {
       const client = new MongoClient(uri ?? '');
       try {
         await client.db(database).dropDatabase();
@@ -37,7 +28,7 @@ async function mongoHarness(): Promise<StoreHarness> {
         await client.close();
       }
     },
-  };
+  );
 }
 
 const skip = uri ? {} : { skip: 'MONGODB_URI is not set: the MongoDB half of the store conformance suite did not run (set MONGODB_URI=mongodb://host:27017 to run it)' };
