@@ -25,7 +25,7 @@
  * queue's (campaign, worker) (schema version 3) lets a restarted worker find
  * those of its leases (reclaimLeases).
  *
- * This file opens and closes the database and hands each call to the part
+ * This file opens and closes the database and gives its parts to lib/store/parted.ts, which hands each call to the part
  * of the store it belongs to, one file per part of the port in
  * lib/store/embedded/: schema.ts (tables and migrations), contact-tables.ts
  * (the contact, queue and lease rows and their statements), contacts.ts (the
@@ -40,29 +40,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Attempt, BlockEntry, CallRecord, MeetingRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
-import {
-  StoreError,
-  type AttemptRow,
-  type AttemptTally,
-  type CallRecordPageOptions,
-  type CallRecordPrune,
-  type Claim,
-  type ContactCounts,
-  type ContactState,
-  type ImportReport,
-  type NextStep,
-  type Page,
-  type PageOptions,
-  type BlocklistCheck,
-  type ProgressMark,
-  type ProgressMarked,
-  type SnapshotSummary,
-  type Store,
-  type StoredContact,
-  type StoredDocument,
-} from './port';
-import type { Migration, ResultRemark } from './rules';
+import { StoreError, type BlocklistCheck, type ProgressMark, type ProgressMarked, type Store } from './port';
+import { PartedStore } from './parted';
+import type { Migration } from './rules';
 import { EmbeddedBlocklist, prepareBlocklist } from './embedded/blocklist';
 import { prepareContactTables } from './embedded/contact-tables';
 import { EmbeddedContacts } from './embedded/contacts';
@@ -98,7 +78,7 @@ function prepare(db: Db) {
 }
 type Statements = ReturnType<typeof prepare>;
 
-export class EmbeddedStore implements Store {
+export class EmbeddedStore extends PartedStore implements Store {
   readonly backend = 'embedded' as const;
   private db: Db | undefined;
   // Prepared statements, made once at open.
@@ -110,15 +90,16 @@ export class EmbeddedStore implements Store {
     return this.statements;
   }
 
-  private readonly contacts: EmbeddedContacts;
-  private readonly queue: EmbeddedQueue;
-  private readonly blocklist: EmbeddedBlocklist;
-  private readonly snapshots: EmbeddedSnapshots;
-  private readonly documents: EmbeddedDocuments;
-  private readonly callRecords: EmbeddedCallRecords;
-  private readonly records: EmbeddedRecords;
+  protected readonly contacts: EmbeddedContacts;
+  protected readonly queue: EmbeddedQueue;
+  protected readonly blocklist: EmbeddedBlocklist;
+  protected readonly snapshots: EmbeddedSnapshots;
+  protected readonly documents: EmbeddedDocuments;
+  protected readonly callRecords: EmbeddedCallRecords;
+  protected readonly records: EmbeddedRecords;
 
   constructor(private readonly options: EmbeddedOptions) {
+    super();
     // What a part reaches: the handle and the statements, read when it uses them (so a closed store says so).
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters read the store's state when called
     const store = this;
@@ -187,151 +168,9 @@ export class EmbeddedStore implements Store {
     return this.db;
   }
 
-  // --- contacts and the dialer's queue (embedded/contacts.ts, embedded/queue.ts) -------
-
-  async importContacts(campaignId: string, rows: ContactInput[], now: number): Promise<ImportReport> {
-    return this.contacts.importContacts(campaignId, rows, now);
-  }
-
-  async claimDue(campaignId: string, now: number, limit: number, worker: string, leaseMs: number): Promise<Claim[]> {
-    return this.queue.claimDue(campaignId, now, limit, worker, leaseMs);
-  }
-
-  async renewLeases(campaignId: string, tokens: string[], until: number): Promise<string[]> {
-    return this.queue.renewLeases(campaignId, tokens, until);
-  }
-
-  async recordAttempt(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
-    return this.queue.recordAttempt(claim, attempt, next);
-  }
-
-  async closeContacts(campaignId: string, result: ContactResult, now: number): Promise<number> {
-    return this.queue.closeContacts(campaignId, result, now);
-  }
-
-  async markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean> {
-    return this.queue.markProgress(claim, progress);
-  }
+  // --- the dialer's queue: the blocklist checked inside the queue's write -------------
 
   async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]> {
     return this.queue.markProgressBatch(entries, blocklist, blocklist && ((number) => this.blocklist.blockOf(blocklist.groups, number, blocklist.at)));
-  }
-
-  async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {
-    return this.queue.reclaimLeases(campaignId, worker, now, leaseMs);
-  }
-
-  async getContact(campaignId: string, customerId: string): Promise<StoredContact | undefined> {
-    return this.contacts.getContact(campaignId, customerId);
-  }
-
-  async pageContacts(campaignId: string, options: PageOptions & { state?: ContactState } = {}): Promise<Page<StoredContact>> {
-    return this.contacts.pageContacts(campaignId, options);
-  }
-
-  async pageAttempts(campaignId: string, options: PageOptions = {}): Promise<Page<AttemptRow>> {
-    return this.contacts.pageAttempts(campaignId, options);
-  }
-
-  async remarkResult(campaignId: string, customerId: string, n: number, remark: ResultRemark): Promise<Attempt | undefined> {
-    return this.contacts.remarkResult(campaignId, customerId, n, remark);
-  }
-
-  async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {
-    return this.contacts.countContacts(campaignId, now);
-  }
-
-  async tallyAttempts(campaignId: string): Promise<AttemptTally> {
-    return this.contacts.tallyAttempts(campaignId);
-  }
-
-  async hasDue(campaignId: string, now: number): Promise<boolean> {
-    return this.contacts.hasDue(campaignId, now);
-  }
-
-  async deleteContacts(campaignId: string): Promise<number> {
-    return this.contacts.deleteContacts(campaignId);
-  }
-
-  // --- blocklists (embedded/blocklist.ts) ----------------------------------------------
-
-  async addBlocked(entries: BlockEntry[]): Promise<number> {
-    return this.blocklist.addBlocked(entries);
-  }
-
-  async removeBlocked(group: string, number: string): Promise<boolean> {
-    return this.blocklist.removeBlocked(group, number);
-  }
-
-  async findBlock(groups: string[], number: string, at: number): Promise<BlockEntry | undefined> {
-    return this.blocklist.findBlock(groups, number, at);
-  }
-
-  async pageBlocked(group: string, options: PageOptions = {}): Promise<Page<BlockEntry>> {
-    return this.blocklist.pageBlocked(group, options);
-  }
-
-  // --- flow versions (embedded/snapshots.ts) -------------------------------------------
-
-  async saveSnapshot(snapshot: FlowSnapshot): Promise<void> {
-    return this.snapshots.saveSnapshot(snapshot);
-  }
-
-  async listSnapshots(flow: string): Promise<SnapshotSummary[]> {
-    return this.snapshots.listSnapshots(flow);
-  }
-
-  async getSnapshot(id: string): Promise<FlowSnapshot | undefined> {
-    return this.snapshots.getSnapshot(id);
-  }
-
-  // --- documents (embedded/documents.ts) -----------------------------------------------
-
-  async getDocument<T = Record<string, unknown>>(kind: DocumentKind, id: string): Promise<StoredDocument<T> | undefined> {
-    return this.documents.getDocument<T>(kind, id);
-  }
-
-  async putDocument(kind: DocumentKind, id: string, value: Record<string, unknown>, expectedRev: number, now: number): Promise<number> {
-    return this.documents.putDocument(kind, id, value, expectedRev, now);
-  }
-
-  async listDocuments<T = Record<string, unknown>>(kind: DocumentKind): Promise<StoredDocument<T>[]> {
-    return this.documents.listDocuments<T>(kind);
-  }
-
-  async deleteDocument(kind: DocumentKind, id: string): Promise<boolean> {
-    return this.documents.deleteDocument(kind, id);
-  }
-
-  // --- call records (embedded/call-records.ts) ------------------------------------------
-
-  async saveCallRecord(record: CallRecord): Promise<void> {
-    return this.callRecords.saveCallRecord(record);
-  }
-
-  async pageCallRecords(options: CallRecordPageOptions = {}): Promise<Page<CallRecord>> {
-    return this.callRecords.pageCallRecords(options);
-  }
-
-  async pruneCallRecords(prune: CallRecordPrune): Promise<number> {
-    return this.callRecords.pruneCallRecords(prune);
-  }
-
-  // --- meeting records and answers (embedded/records.ts) -------------------------------
-
-  async saveMeetingRecord(record: MeetingRecord): Promise<void> {
-    return this.records.saveMeetingRecord(record);
-  }
-
-  async pageMeetingRecords(options: PageOptions & { room?: string } = {}): Promise<Page<MeetingRecord>> {
-    return this.records.pageMeetingRecords(options);
-  }
-
-  async saveAnswers(answers: QuestionnaireAnswers): Promise<void> {
-    return this.records.saveAnswers(answers);
-  }
-
-  async pageAnswers(questionnaire: string, options: PageOptions = {}): Promise<Page<QuestionnaireAnswers>> {
-    return this.records.pageAnswers(questionnaire, options);
   }
 }

@@ -16,7 +16,7 @@
  *   journaled).
  * - No log line carries the connection string: callers log `describe()`.
  *
- * This file connects, migrates and closes, and hands each call to the part
+ * This file connects, migrates and closes, and gives its parts to lib/store/parted.ts, which hands each call to the part
  * of the store it belongs to, one file per part of the port in
  * lib/store/mongodb/: schema.ts (indexes, migrations and their lock),
  * contact-documents.ts (the contact document), contacts.ts (the contact
@@ -27,29 +27,9 @@
  * driver's errors).
  */
 import { MongoClient, type Db, type MongoClientOptions, type WriteConcernSettings } from 'mongodb';
-import type { Attempt, BlockEntry, CallRecord, MeetingRecord, ContactInput, ContactResult, DocumentKind, FlowSnapshot, QuestionnaireAnswers } from '../schemas/store';
-import {
-  StoreError,
-  type AttemptRow,
-  type AttemptTally,
-  type CallRecordPageOptions,
-  type CallRecordPrune,
-  type Claim,
-  type ContactCounts,
-  type ContactState,
-  type ImportReport,
-  type NextStep,
-  type Page,
-  type PageOptions,
-  type BlocklistCheck,
-  type ProgressMark,
-  type ProgressMarked,
-  type SnapshotSummary,
-  type Store,
-  type StoredContact,
-  type StoredDocument,
-} from './port';
-import type { Migration, ResultRemark } from './rules';
+import { StoreError, type BlocklistCheck, type ProgressMark, type ProgressMarked, type Store } from './port';
+import { PartedStore } from './parted';
+import type { Migration } from './rules';
 import { MongoBlocklist } from './mongodb/blocklist';
 import { MongoContacts } from './mongodb/contacts';
 import { describeUri, mongoError, type Connection } from './mongodb/database';
@@ -82,20 +62,21 @@ export interface MongoOptions {
   migrations?: readonly Migration<Db>[];
 }
 
-export class MongoStore implements Store {
+export class MongoStore extends PartedStore implements Store {
   readonly backend = 'mongodb' as const;
   private client: MongoClient | undefined;
   private db: Db | undefined;
 
-  private readonly contacts: MongoContacts;
-  private readonly queue: MongoQueue;
-  private readonly blocklist: MongoBlocklist;
-  private readonly snapshots: MongoSnapshots;
-  private readonly documents: MongoDocuments;
-  private readonly callRecords: MongoCallRecords;
-  private readonly records: MongoRecords;
+  protected readonly contacts: MongoContacts;
+  protected readonly queue: MongoQueue;
+  protected readonly blocklist: MongoBlocklist;
+  protected readonly snapshots: MongoSnapshots;
+  protected readonly documents: MongoDocuments;
+  protected readonly callRecords: MongoCallRecords;
+  protected readonly records: MongoRecords;
 
   constructor(private readonly options: MongoOptions) {
+    super();
     // What a part reaches: the handle, read when it uses it (so a closed store says so).
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getter reads the store's state when called
     const store = this;
@@ -176,151 +157,9 @@ export class MongoStore implements Store {
     return this.db;
   }
 
-  // --- contacts and the dialer's queue (mongodb/contacts.ts, mongodb/queue.ts) ---------
-
-  async importContacts(campaignId: string, rows: ContactInput[], now: number): Promise<ImportReport> {
-    return this.contacts.importContacts(campaignId, rows, now);
-  }
-
-  async claimDue(campaignId: string, now: number, limit: number, worker: string, leaseMs: number): Promise<Claim[]> {
-    return this.queue.claimDue(campaignId, now, limit, worker, leaseMs);
-  }
-
-  async renewLeases(campaignId: string, tokens: string[], until: number): Promise<string[]> {
-    return this.queue.renewLeases(campaignId, tokens, until);
-  }
-
-  async recordAttempt(claim: Claim, attempt: Attempt | null, next: NextStep): Promise<boolean> {
-    return this.queue.recordAttempt(claim, attempt, next);
-  }
-
-  async closeContacts(campaignId: string, result: ContactResult, now: number): Promise<number> {
-    return this.queue.closeContacts(campaignId, result, now);
-  }
-
-  async markProgress(claim: Claim, progress: Record<string, unknown>): Promise<boolean> {
-    return this.queue.markProgress(claim, progress);
-  }
+  // --- the dialer's queue: the blocklist checked inside the queue's write -------------
 
   async markProgressBatch(entries: ProgressMark[], blocklist?: BlocklistCheck): Promise<ProgressMarked[]> {
     return this.queue.markProgressBatch(entries, blocklist, blocklist && ((number) => this.blocklist.findBlock(blocklist.groups, number, blocklist.at)));
-  }
-
-  async reclaimLeases(campaignId: string, worker: string, now: number, leaseMs: number): Promise<Claim[]> {
-    return this.queue.reclaimLeases(campaignId, worker, now, leaseMs);
-  }
-
-  async getContact(campaignId: string, customerId: string): Promise<StoredContact | undefined> {
-    return this.contacts.getContact(campaignId, customerId);
-  }
-
-  async pageContacts(campaignId: string, options: PageOptions & { state?: ContactState } = {}): Promise<Page<StoredContact>> {
-    return this.contacts.pageContacts(campaignId, options);
-  }
-
-  async pageAttempts(campaignId: string, options: PageOptions = {}): Promise<Page<AttemptRow>> {
-    return this.contacts.pageAttempts(campaignId, options);
-  }
-
-  async remarkResult(campaignId: string, customerId: string, n: number, remark: ResultRemark): Promise<Attempt | undefined> {
-    return this.contacts.remarkResult(campaignId, customerId, n, remark);
-  }
-
-  async countContacts(campaignId: string, now: number): Promise<ContactCounts & { dueNow: number }> {
-    return this.contacts.countContacts(campaignId, now);
-  }
-
-  async tallyAttempts(campaignId: string): Promise<AttemptTally> {
-    return this.contacts.tallyAttempts(campaignId);
-  }
-
-  async hasDue(campaignId: string, now: number): Promise<boolean> {
-    return this.contacts.hasDue(campaignId, now);
-  }
-
-  async deleteContacts(campaignId: string): Promise<number> {
-    return this.contacts.deleteContacts(campaignId);
-  }
-
-  // --- blocklists (mongodb/blocklist.ts) -----------------------------------------------
-
-  async addBlocked(entries: BlockEntry[]): Promise<number> {
-    return this.blocklist.addBlocked(entries);
-  }
-
-  async removeBlocked(group: string, number: string): Promise<boolean> {
-    return this.blocklist.removeBlocked(group, number);
-  }
-
-  async findBlock(groups: string[], number: string, at: number): Promise<BlockEntry | undefined> {
-    return this.blocklist.findBlock(groups, number, at);
-  }
-
-  async pageBlocked(group: string, options: PageOptions = {}): Promise<Page<BlockEntry>> {
-    return this.blocklist.pageBlocked(group, options);
-  }
-
-  // --- flow versions (mongodb/snapshots.ts) --------------------------------------------
-
-  async saveSnapshot(snapshot: FlowSnapshot): Promise<void> {
-    return this.snapshots.saveSnapshot(snapshot);
-  }
-
-  async listSnapshots(flow: string): Promise<SnapshotSummary[]> {
-    return this.snapshots.listSnapshots(flow);
-  }
-
-  async getSnapshot(id: string): Promise<FlowSnapshot | undefined> {
-    return this.snapshots.getSnapshot(id);
-  }
-
-  // --- documents (mongodb/documents.ts) ------------------------------------------------
-
-  async getDocument<T = Record<string, unknown>>(kind: DocumentKind, id: string): Promise<StoredDocument<T> | undefined> {
-    return this.documents.getDocument<T>(kind, id);
-  }
-
-  async putDocument(kind: DocumentKind, id: string, value: Record<string, unknown>, expectedRev: number, now: number): Promise<number> {
-    return this.documents.putDocument(kind, id, value, expectedRev, now);
-  }
-
-  async listDocuments<T = Record<string, unknown>>(kind: DocumentKind): Promise<StoredDocument<T>[]> {
-    return this.documents.listDocuments<T>(kind);
-  }
-
-  async deleteDocument(kind: DocumentKind, id: string): Promise<boolean> {
-    return this.documents.deleteDocument(kind, id);
-  }
-
-  // --- call records (mongodb/call-records.ts) -------------------------------------------
-
-  async saveCallRecord(record: CallRecord): Promise<void> {
-    return this.callRecords.saveCallRecord(record);
-  }
-
-  async pageCallRecords(options: CallRecordPageOptions = {}): Promise<Page<CallRecord>> {
-    return this.callRecords.pageCallRecords(options);
-  }
-
-  async pruneCallRecords(prune: CallRecordPrune): Promise<number> {
-    return this.callRecords.pruneCallRecords(prune);
-  }
-
-  // --- meeting records and answers (mongodb/records.ts) --------------------------------
-
-  async saveMeetingRecord(record: MeetingRecord): Promise<void> {
-    return this.records.saveMeetingRecord(record);
-  }
-
-  async pageMeetingRecords(options: PageOptions & { room?: string } = {}): Promise<Page<MeetingRecord>> {
-    return this.records.pageMeetingRecords(options);
-  }
-
-  async saveAnswers(answers: QuestionnaireAnswers): Promise<void> {
-    return this.records.saveAnswers(answers);
-  }
-
-  async pageAnswers(questionnaire: string, options: PageOptions = {}): Promise<Page<QuestionnaireAnswers>> {
-    return this.records.pageAnswers(questionnaire, options);
   }
 }
