@@ -247,6 +247,12 @@ export class SimRecording {
   durationSec: number | undefined;
   talkingSec: number | undefined;
   silenceSec: number | undefined;
+  /**
+   * A recording of a snoop channel that spies in (or both ways): the channel spied on, whose voice it writes
+   * (res_stasis_snoop.c feeds the snoop channel the spied channel's audiohook frames). Kept from the start: the
+   * spied channel's hangup ends the snoop, and the link with it, before the recording is written.
+   */
+  spied: SimChannel | undefined;
 
   constructor(
     readonly name: string,

@@ -141,7 +141,7 @@ export class SimCore {
   readonly playbacks = new Map<string, SimPlayback>();
   readonly liveRecordings = new Map<string, SimRecording>();
   /** Stored recordings, by name: what recordings make and media plays. */
-  readonly stored = new Map<string, { format: string; durationMs: number }>();
+  readonly stored = new Map<string, { format: string; durationMs: number; samples?: Int16Array }>();
   readonly log: Logger;
   readonly maxCallMs: number;
   /** chan_websocket: loaded or not, and the control message format of its channels. */

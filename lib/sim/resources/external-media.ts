@@ -272,7 +272,7 @@ export function attach(report: CallReport, stats: ExternalMediaReport): void {
 }
 
 /** Adds what `speaker` says over [from, from + out.length samples) to out. */
-function mix(out: Int16Array, speaker: SimChannel, from: number): void {
+export function mix(out: Int16Array, speaker: SimChannel, from: number): void {
   const startSample = Math.round((from * VOICE_RATE) / 1000);
   for (const segment of speaker.voice) {
     const segStart = Math.round((segment.at * VOICE_RATE) / 1000);

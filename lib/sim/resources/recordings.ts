@@ -6,7 +6,10 @@
 import type { StoredRecording } from '../../ari/types';
 import { SimRecording, type SimBridge, type SimChannel } from '../channel';
 import { recordingPath } from '../asterisk-parsing';
+import { encodeWav } from '../../speech/wav';
 import { silentRecording } from '../media';
+import { VOICE_RATE } from '../voice';
+import { mix } from './external-media';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
 
@@ -84,6 +87,8 @@ export class Recordings {
       terminateOn,
       ifExists,
     });
+    const spied = ch?.snoopOf;
+    if (spied && (ch?.snoopSpy === 'in' || ch?.snoopSpy === 'both')) rec.spied = spied;
     this.core.liveRecordings.set(p.name, rec);
     const json = rec.json();
     setImmediate(() => this.startRecording(rec, ch, bridge));
@@ -180,8 +185,14 @@ export class Recordings {
     if (how === 'done') {
       const file = recordingPath(rec.name) ?? rec.name;
       const previous = rec.options.ifExists === 'append' ? (this.core.stored.get(file)?.durationMs ?? 0) : 0;
-      this.core.stored.set(file, { format: rec.format, durationMs: previous + totalMs });
+      // A snoop's recording of a call: what the caller said (voice.ts) over its time, in a wav file; the audio played
+      // to the call is not simulated as samples (docs/simulator.md), so the other direction is silence in it.
+      const samples = rec.spied && rec.format === 'wav' && previous === 0 ? new Int16Array(Math.round((totalMs * VOICE_RATE) / 1000)) : undefined;
+      if (samples && rec.spied) mix(samples, rec.spied, started);
+      this.core.stored.set(file, { format: rec.format, durationMs: previous + totalMs, ...(samples ? { samples } : {}) });
       ch?.report.recordings.push({ name: rec.name, format: rec.format, durationSec: rec.durationSec });
+      // The call's own report lists the recordings made of it through a snoop channel (which has no report).
+      rec.spied?.report.recordings.push({ name: rec.name, format: rec.format, durationSec: rec.durationSec });
     }
     this.core.publish('RecordingFinished', { recording: rec.json() }, this.core.targetScope(rec));
   }
@@ -230,7 +241,7 @@ export class Recordings {
   }
 
   /** A stored recording by a name resolved as a path below the recordings directory (outside it: not found). */
-  private stored(name: string): [string, { format: string; durationMs: number }] {
+  private stored(name: string): [string, { format: string; durationMs: number; samples?: Int16Array }] {
     const file = recordingPath(name);
     const r = file === undefined ? undefined : this.core.stored.get(file);
     if (file === undefined || !r) throw new AriHttpError(404, 'Recording not found');
@@ -244,6 +255,7 @@ export class Recordings {
 
   storedRecordingFile(name: string): { body: Buffer; contentType: string } {
     const [, r] = this.stored(name);
+    if (r.samples) return { body: encodeWav({ rate: VOICE_RATE, samples: r.samples }), contentType: 'audio/wav' };
     return silentRecording(r.format, r.durationMs);
   }
 
