@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { CallRecord } from '../../lib/schemas/store';
-import { parseWav } from '../../lib/speech/wav';
+import fs from 'node:fs';
+import { encodeWav, parseWav, resample } from '../../lib/speech/wav';
 import { registerCallRecordingsApi } from '../../nodes/admin/call-recordings';
 import { useAppServer } from '../support/app-server';
 import { nextCallRecord } from '../support/call-records';
@@ -20,6 +21,20 @@ import { robotNode, useSpeakingTests } from '../support/speech-http';
 
 type Json = Record<string, unknown>;
 const VERSION_CALLS = '/callflow/releases/r1/flows/main/versions/v1/calls';
+
+/** Where `part` occurs in `whole`, sample for sample (-1: nowhere). */
+function indexOf(whole: Int16Array, part: Int16Array): number {
+  outer: for (let i = 0; i + part.length <= whole.length; i++) {
+    for (let j = 0; j < part.length; j++) if (whole[i + j] !== part[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** `ms` of a 440 Hz tone at 8 kHz: what the caller says in the recording test, easy to find in the recording. */
+function tone(ms: number): Int16Array {
+  return Int16Array.from({ length: (ms * 8000) / 1000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
+}
 
 describe('callflow-bot: Record the call (Node-RED, simulated Asterisk)', function () {
   this.timeout(60_000);
@@ -107,12 +122,15 @@ describe('callflow-bot: Record the call (Node-RED, simulated Asterisk)', functio
     });
   }
 
-  it('records an inbound robot call both ways from its first turn to the hangup: the caller is in the file, the name in the call record, played through the admin route; the snoop channel ends with the call', async function () {
+  it('records an inbound robot call both ways from its first turn to the hangup: the greeting and the caller are in the file, the name in the call record, played through the admin route; the snoop channel ends with the call', async function () {
     bot('end');
     await deploy(true);
+    const said = tone(900);
+    const wav = path.join(web.dir(), 'caller.wav');
+    fs.writeFileSync(wav, encodeWav({ rate: 8000, samples: said }));
     const recordWritten = nextCallRecord('a1');
     const ended = nextMessage(node('ended'), 30_000);
-    const call = simulator().placeCall({ from: '+15550100', to: '2', script: [{ waitFor: 'playback-end' }, { say: 900 }, { waitFor: 'playback-end' }, { hangup: true }] });
+    const call = simulator().placeCall({ from: '+15550100', to: '2', script: [{ waitFor: 'playback-end' }, { say: { wav } }, { waitFor: 'playback-end' }, { hangup: true }] });
     const name = `call-${call.id}`;
     const snoopMade = observer!.next((e) => e.type === 'ChannelCreated' && (e.channel as Json).id === `cfs-${call.id}`, 20_000);
     await ended;
@@ -124,14 +142,19 @@ describe('callflow-bot: Record the call (Node-RED, simulated Asterisk)', functio
     assert.equal(simulator().asterisk.channelList().filter((c) => c.id.startsWith('cfs-')).length, 0, 'no snoop channel left');
     assert.deepEqual(simulator().call(call.id).report().recordings.map((r) => r.name), [name]);
     assert.deepEqual((await storedNames()).filter((n) => n.startsWith('call-')), [name]);
-    // Both ways: the snoop spied both directions, and the caller's speech (the simulator's speech-like audio) is in the file.
+    // Both ways: the greeting played to the caller (recorded from the robot's first turn, before it), then the caller.
     assert.equal(report.heard.length, 2, 'the greeting and the goodbye were played to the caller');
     const ari = new RawAri(simulator().url, simulator().username, simulator().password);
     const direct = await fetch(`${simulator().url}/ari/recordings/stored/${name}/file`, { headers: { Authorization: `Basic ${Buffer.from(`${simulator().username}:${simulator().password}`).toString('base64')}` } });
     const bytes = Buffer.from(await direct.arrayBuffer());
-    const pcm = parseWav(bytes);
-    const voiced = pcm.samples.reduce((n, s) => n + (s !== 0 ? 1 : 0), 0);
-    assert.ok(voiced >= (900 * pcm.rate) / 1000 / 2, `the caller's 900 ms of speech is in the recording (${voiced} samples not silent)`);
+    const recorded = parseWav(bytes).samples;
+    const greetingUrl = (report.heard[0]?.media ?? '').replace(/^sound:/, '');
+    const greeting = resample(parseWav(Buffer.from(await (await fetch(greetingUrl)).arrayBuffer())), 8000).samples;
+    const voicedAt = greeting.findIndex((v) => v !== 0);
+    const greetingAt = indexOf(recorded, greeting.subarray(voicedAt, voicedAt + 800));
+    const callerAt = indexOf(recorded, said.subarray(0, 800));
+    assert.ok(greetingAt >= 0, 'the greeting (out to the caller) is in the recording');
+    assert.ok(callerAt > greetingAt, `the caller (in) is in the recording, after the greeting (${greetingAt}, ${callerAt})`);
     // The call record names it; the sidebar links it; the admin route serves it byte for byte.
     const record = await stored(call.id);
     assert.deepEqual([record.recording, record.recordingError], [name, undefined]);
