@@ -108,7 +108,7 @@ describe('callflow-bot: Record the call (Node-RED, simulated Asterisk)', functio
 
   const storedNames = async (): Promise<string[]> => {
     const ari = new RawAri(simulator().url, simulator().username, simulator().password);
-    return ((await ari.ok('GET', '/recordings/stored')) as { name: string }[]).map((r) => r.name);
+    return (await ari.ok<{ name: string }[]>('GET', '/recordings/stored')).map((r) => r.name);
   };
 
   /** The admin app's answer (in-process, supertest), its body as bytes. */
@@ -185,8 +185,8 @@ describe('callflow-bot: Record the call (Node-RED, simulated Asterisk)', functio
     assert.deepEqual(call.report().transfers.map((t) => [t.kind, t.target]), [['dialplan', 'callflow-queues,sales,1']]);
     // Out of the application, in the queue: its snoop channel is up and the recording live.
     const ari = new RawAri(simulator().url, simulator().username, simulator().password);
-    assert.equal(((await ari.ok('GET', `/channels/cfs-${call.id}`)) as Json).state, 'Up');
-    assert.equal(((await ari.ok('GET', `/recordings/live/${name}`)) as Json).state, 'recording');
+    assert.equal((await ari.ok('GET', `/channels/cfs-${call.id}`)).state, 'Up');
+    assert.equal((await ari.ok('GET', `/recordings/live/${name}`)).state, 'recording');
     assert.ok(!(await storedNames()).includes(name), 'not stored before the hangup');
     const finished = observer!.next((e) => e.type === 'RecordingFinished' && (e.recording as Json).name === name, 20_000);
     call.hangup();

@@ -4,7 +4,7 @@
  * looked up, and a user with it reaches the route (which says why it has nothing to give: nothing is deployed).
  */
 import assert from 'node:assert/strict';
-import { startEditor, type EditorHandle } from '../support/browser';
+import { editorToken, startEditor, type EditorHandle } from '../support/browser';
 
 // Node-RED's own bcrypt, for the users' password hashes in settings.js.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,14 +35,8 @@ describe('the recordings of calls in a real Node-RED with users', function () {
     await editor?.stop();
   });
 
-  async function login(user: keyof typeof USERS): Promise<string> {
-    const res = await fetch(`${editor?.url}/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: USERS[user].scope, username: user, password: USERS[user].password }),
-    });
-    assert.equal(res.status, 200, `${user} logs in`);
-    return ((await res.json()) as { access_token: string }).access_token;
+  function login(user: keyof typeof USERS): Promise<string> {
+    return editorToken(editor?.url ?? '', user, USERS[user].password, USERS[user].scope);
   }
 
   async function get(url: string, token?: string): Promise<{ status: number; text: string }> {
