@@ -1,5 +1,5 @@
 /**
- * A campaign call's recording (lib/call/recording.ts) against the
+ * A call's recording (lib/call/recording.ts: a campaign's Record calls, a robot's Record the call) against the
  * simulated Asterisk through the real connection: a snoop channel on the call
  * is recorded; the recording goes on after the call left the application for
  * the dialplan (a queue) and is stored when the call hangs up; a recording
@@ -13,7 +13,7 @@ import { AriConnection } from '../../lib/ari/connection';
 import { AriError } from '../../lib/ari/errors';
 import type { Reconciliation, TelephonyEvent } from '../../lib/ari/port';
 import { CallRegistry, snoopChannelId } from '../../lib/call/registry';
-import { campaignRecordingName, recordCall, recordingOfResumedCall, type RecordingTelephony } from '../../lib/call/recording';
+import { callRecordingName, campaignRecordingName, recordCall, recordingOfResumedCall, type RecordingTelephony } from '../../lib/call/recording';
 import { RawAri } from '../support/raw-ari';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
@@ -69,6 +69,16 @@ describe('campaign call recording (simulated Asterisk)', function () {
     await snoopGone;
     assert.equal((await r.conn.getChannel(id)).state, 'Up', 'the call goes on');
     assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id]);
+  });
+
+  it('a name that is not a recording name (a call id that makes none) is never sent: no snoop channel, why said', async function () {
+    const id = await answeredCall();
+    for (const name of [`call-${id}/../../etc/passwd`, `call-${id}\n`, `call-${id} x`, `call-${'x'.repeat(70)}`]) {
+      const warnings: string[] = [];
+      assert.deepEqual(await recordCall(r.conn, id, name, (m) => warnings.push(m)), { error: 'the call id does not make a recording name Asterisk could have' }, JSON.stringify(name));
+      assert.equal(warnings.length, 1);
+    }
+    assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id], 'no snoop channel was asked for');
   });
 
   it('a snoop Asterisk refuses (the call is gone: 404) resolves with why and warns', async function () {
@@ -193,6 +203,23 @@ describe('campaign call recording (simulated Asterisk)', function () {
         await Promise.all([snoopEnded, finished]);
         assert.deepEqual(r.sim.asterisk.channelList(), []);
         assert.ok((await next.conn.listStoredRecordings()).some((s) => s.name === 'campaign-cfc-1'));
+      } finally {
+        next.reg.dispose();
+        await next.conn.close();
+      }
+    });
+
+    it("after a restart, an inbound call a robot recorded (call-<id>) is hung up as nobody's; its snoop channel ends with it, the recording stored", async function () {
+      const id = await answeredCall();
+      assert.deepEqual(await recordCall(r.conn, id, callRecordingName(id), () => undefined), { name: `call-${id}` });
+      await r.conn.close();
+      const next = nextRun();
+      try {
+        const finished = nextEvent(next.conn, finishedOf(`call-${id}`));
+        await next.reconciled;
+        await finished;
+        assert.deepEqual(r.sim.asterisk.channelList(), [], 'neither the call nor its snoop channel is left');
+        assert.ok((await next.conn.listStoredRecordings()).some((s) => s.name === `call-${id}`));
       } finally {
         next.reg.dispose();
         await next.conn.close();
