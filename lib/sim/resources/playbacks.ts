@@ -8,6 +8,7 @@ import { SimPlayback, type SimBridge, type SimChannel } from '../channel';
 import type { HeardEntry } from '../script';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
+import { VOICE_RATE } from '../voice';
 
 export class Playbacks {
   constructor(private readonly core: SimCore) {}
@@ -193,7 +194,7 @@ export class Playbacks {
     if (pb.state === 'done' || pb.state === 'failed') return;
     // Stopped (or hung up) early: a recording has what was played until now.
     const now = this.core.clock.now();
-    for (const segment of pb.played) segment.samples = segment.samples.subarray(0, Math.max(0, Math.round((now - segment.at) * 8)));
+    for (const segment of pb.played) segment.samples = segment.samples.subarray(0, Math.max(0, Math.round(((now - segment.at) * VOICE_RATE) / 1000)));
     pb.timer?.cancel();
     pb.timer = undefined;
     pb.state = state;
