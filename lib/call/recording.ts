@@ -15,6 +15,7 @@
  * reason instead of a name.
  */
 import { isRecordingName } from '../ari/media';
+import { shownValue } from '../schemas/validator';
 import type { TelephonyEvent, Telephony } from '../ari/port';
 import { snoopChannelId } from './registry';
 import type { CallSession } from './session';
@@ -50,8 +51,8 @@ export function callRecordingName(channelId: string): string {
  */
 export function recordCall(telephony: RecordingTelephony, channelId: string, name: string, warn: (message: string) => void): Promise<RecordingStart> {
   if (!isRecordingName(name)) {
-    const why = `the call id does not make a recording name Asterisk could have`;
-    warn(`recording call ${channelId.slice(0, 80)} did not start, the call goes on unrecorded: ${why}`);
+    const why = 'the call id does not make a recording name Asterisk could have';
+    warn(`recording call ${shownValue(channelId.slice(0, 80))} did not start, the call goes on unrecorded: ${why}`);
     return Promise.resolve({ error: why });
   }
   const snoopId = snoopChannelId(channelId);
