@@ -1,7 +1,8 @@
 /**
  * What the store keeps of an ended call (lib/schemas/store.ts CallRecord): the call-end report callflow-call-end
  * sends, with the ids it sends beside it in msg.call (connection, direction, caller, dialed number, flow, version,
- * campaign attempt, business result). Never the call's token, nor its variables: a flow may keep anything there.
+ * campaign attempt, business result), and the call's recording (its name, or why it did not start). Never the call's
+ * token, nor its variables: a flow may keep anything there.
  * Texts a caller or a network chose are cut to what the record's schema takes, so that a record is never refused
  * for them.
  */
@@ -34,6 +35,13 @@ export function callRecordOf(ended: EndedCall): CallRecord {
   const result = session.result;
   if (result && result.code.length > 0 && result.code.length <= 64) {
     record.result = { code: result.code, ...(result.subCode && result.subCode.length <= 64 ? { subCode: result.subCode } : {}) };
+  }
+  // Its recording as far as it went: a start still pending when the call ended made none (the snoop ended with the call).
+  const recording = session.recording;
+  if (recording) {
+    const outcome = recording.outcome ?? { error: 'the recording had not started when the call ended' };
+    if ('name' in outcome) record.recording = outcome.name;
+    else record.recordingError = text(outcome.error);
   }
   return record;
 }

@@ -26,7 +26,7 @@ export const CAMPAIGN_CHANNEL_PREFIX = 'cfc-';
 export const ADOPT_GRACE_MS = 120_000;
 
 /**
- * Snoop channels of ours (a call's recording, lib/campaign/recording.ts) are
+ * Snoop channels of ours (a call's recording, lib/call/recording.ts) are
  * named "cfs-<the spied channel's id>". They are in the application but are
  * no call: their StasisStart makes no session, and one found after a restart
  * is left to end with the channel it spies on (Asterisk ends it then, wherever

@@ -3,6 +3,7 @@ import type { RouteSettings } from '../schemas/routing';
 import { put } from '../own';
 import { newToken, tokenMatches, type CallException, type CallHandle, type TraceEntry } from './handle';
 import { isoTime } from './iso-time';
+import type { SessionRecording } from './recording';
 import { StepSignal } from './step-signal';
 
 export type CallState = 'ringing' | 'up' | 'ended';
@@ -180,6 +181,8 @@ export class CallSession {
   route: { level: string; group?: string } | undefined;
   /** For a call a campaign placed: the campaign and the customer (msg.call.campaign). */
   campaign: CampaignLink | undefined;
+  /** The call's recording (lib/call/recording.ts), once a campaign's Record calls or a robot started it: one per call. */
+  recording: SessionRecording | undefined;
   /** The business result the flow set (callflow-result), stored with the campaign's attempt. */
   result: { code: string; subCode?: string } | undefined;
   /** Set when the call was sent to the exception-handling flow (msg.call.exception); a call is sent there once. */

@@ -20,8 +20,7 @@ import { answeredOutcome } from './causes';
 import type { Clock } from './clock';
 import type { DialerHooks, FinalFailure, FinishedCustomer } from './dialer-port';
 import { afterAttempt, type AttemptEnd, type Days, type InFlight } from './policy';
-import { CALL_RECORDING_FORMAT } from './recording';
-import type { RecordingStart } from './recording';
+import { CALL_RECORDING_FORMAT, type RecordingStart } from '../call/recording';
 import type { TaskDocument } from './task-document';
 
 /** How an attempt ended, as the dialer learned it. */

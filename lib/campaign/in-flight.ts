@@ -25,7 +25,7 @@ import { unansweredOutcome } from './causes';
 import type { TaskDocument } from './task-document';
 import type { DialerHooks, DialerOptions } from './dialer-port';
 import type { ContactProgress, Days, InFlight } from './policy';
-import { recordCall, recordingOfResumedCall, type RecordingStart } from './recording';
+import { campaignRecordingName, recordingOfResumedCall, recordSession, type RecordingStart } from '../call/recording';
 import { fateOf } from './resume';
 import { detectMachine } from '../media/detect';
 import type { Trunk, TrunkGroup } from './trunks';
@@ -285,7 +285,10 @@ export class CallsInFlight {
     // Recorded from the answer, before the flow starts; a resumed call's recording was started by the dialer that placed it.
     if (settings.recordCalls === true) {
       const warn = (message: string): void => this.ctx.log().warn(`campaign ${settings.name}: ${message}`);
-      live.recording = resumed ? recordingOfResumedCall(live.trunk.telephony, channel.id) : recordCall(live.trunk.telephony, channel.id, warn);
+      const name = campaignRecordingName(channel.id);
+      const { telephony } = live.trunk;
+      // Kept by the session too: the call record names it, and a robot on the call does not record it again.
+      live.recording = recordSession(telephony, session, name, warn, resumed ? () => recordingOfResumedCall(telephony, channel.id, name) : undefined).started;
     }
     const ended = (): void => {
       const talkSec = Math.max(0, Math.round((options.clock.now() - answeredAt) / 100) / 10);

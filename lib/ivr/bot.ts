@@ -6,10 +6,14 @@
  * at most MAX_REPLY_CHARS (recognised text is bounded alike), each with its time. It is kept in the call variable
  * botTranscript as it grows (after the lines of an earlier robot on the call, at most TRANSCRIPT_MAX_LINES in all), so
  * a call the customer hangs up mid-conversation keeps what was said in its call-end report and call record.
+ * With `record`, the call is recorded from the robot's first turn to its hangup (lib/call/recording.ts, `call-<id>`),
+ * unless it is recorded already (a campaign's Record calls, an earlier robot): the start is awaited before the
+ * greeting, so the recording has it; a recording that cannot start leaves the call going on, `record.warn` told why.
  */
 import { abortReason } from '../ari/errors';
 import type { Telephony } from '../ari/port';
 import { isoTime } from '../call/iso-time';
+import { callRecordingName, recordSession } from '../call/recording';
 import { TRANSCRIPT_MAX_LINES, transcriptOf, type TranscriptEntry } from '../call/report';
 import type { CallSession } from '../call/session';
 import type { BotEndpoint } from '../speech/bot';
@@ -34,6 +38,8 @@ export interface ConverseRequest {
   greeting: string;
   maxTurns: number;
   language: string;
+  /** Record the call (unless it is already): where a recording that cannot start is told. */
+  record?: { warn: (message: string) => void };
 }
 
 export type ConverseResult =
@@ -59,6 +65,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
   };
   try {
     await answer(telephony, session, signal);
+    if (req.record) await untilAborted(recordSession(telephony, session, callRecordingName(session.channelId), req.record.warn).started, signal);
     const language = promptLanguage(session, req.language);
     const say = async (text: string): Promise<void> => {
       if (text !== '') await keys.prompt([sayPrompt(text)], language, false, signal, req.speaker);
@@ -97,4 +104,17 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
   } finally {
     keys.close();
   }
+}
+
+/** Waits for `p`, or for `signal` (the call hanging up): the wait ends, what p does goes on. */
+function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void p.then(done);
+  });
 }

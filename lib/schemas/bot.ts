@@ -24,6 +24,8 @@ export interface BotConfig {
   speechMaxSec: number;
   endSilenceMs: number;
   language: string;
+  /** Record the call from the robot's first turn to the hangup (lib/call/recording.ts), unless it is recorded already. */
+  record: boolean;
   onError: OnError;
 }
 
@@ -46,8 +48,9 @@ export const botConfig = new Validator<BotConfig>('callflow-bot', {
     speechMaxSec: { type: 'integer', minimum: 1, maximum: 60, default: 15, description: 'whole seconds of speech from 1 to 60' },
     endSilenceMs: { type: 'integer', minimum: 200, maximum: 5000, default: 800, description: 'milliseconds of silence from 200 to 5000' },
     language: { type: 'string', pattern: '^([a-z]{2,3}([_-][A-Za-z0-9]{2,8})?)?$', default: '', description: 'a language code such as en, fr or pt_BR (empty: the call\'s)' },
+    record: { type: 'boolean', default: false, description: 'true or false' },
     onError,
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },
   },
-  required: ['speech', 'kind', 'url', 'model', 'instructions', 'greeting', 'maxTurns', 'timeoutSec', 'startTimeoutSec', 'speechMaxSec', 'endSilenceMs', 'language', 'onError'],
+  required: ['speech', 'kind', 'url', 'model', 'instructions', 'greeting', 'maxTurns', 'timeoutSec', 'startTimeoutSec', 'speechMaxSec', 'endSilenceMs', 'language', 'record', 'onError'],
 });

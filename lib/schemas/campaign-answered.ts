@@ -31,7 +31,7 @@ export interface AnsweredCallSettings {
   skillQueue?: string;
   /**
    * Record every answered call of the task, the whole call, also after a transfer to the dialplan or a queue
-   * (lib/campaign/recording.ts); for a robot task, the conversation as the customer heard it. Off when missing.
+   * (lib/call/recording.ts); for a robot task, the conversation as the customer heard it. Off when missing.
    */
   recordCalls?: boolean;
   /**

@@ -321,6 +321,10 @@ export interface CallRecord {
   campaign?: { id: string; name: string; customerId: string; attempt: number; number: string };
   /** The business result the flow set (callflow-result). */
   result?: { code: string; subCode?: string };
+  /** The call was recorded (lib/call/recording.ts): the stored recording's name on the call's Asterisk. */
+  recording?: string;
+  /** The call was to be recorded but its recording did not start: why. */
+  recordingError?: string;
   startedAt: number;
   endedAt: number;
   /** The call-end report (lib/call/report.ts): by, reason, cause, times in ISO 8601, trace, keys pressed. */
@@ -366,6 +370,8 @@ export const callRecord = new Validator<CallRecord>('call record', {
       required: ['code'],
       properties: { code: { type: 'string', minLength: 1, maxLength: 64, description: 'a result code' }, subCode: { type: 'string', maxLength: 64, description: 'a sub-result code' } },
     },
+    recording: { type: 'string', minLength: 1, maxLength: 1040, description: 'a recording name of 1 to 1040 characters' },
+    recordingError: RECORD_TEXT,
     startedAt: TIME,
     endedAt: TIME,
     report: { type: 'object' },

@@ -205,6 +205,8 @@ export class SimPlayback {
   /** Where the first item starts (offsetms). */
   offsetMs = 0;
   /** The report entries of the channels that hear this playback, per channel id. */
+  /** Its audio as snoop recordings of its hearers write it (recordings.ts), cut where the playback was stopped. */
+  readonly played: { at: number; samples: Int16Array }[] = [];
   readonly heard = new Map<string, HeardEntry>();
 
   constructor(
@@ -247,6 +249,14 @@ export class SimRecording {
   durationSec: number | undefined;
   talkingSec: number | undefined;
   silenceSec: number | undefined;
+  /**
+   * A recording of a snoop channel that spies in (or both ways): the channel spied on, whose voice it writes
+   * (res_stasis_snoop.c feeds the snoop channel the spied channel's audiohook frames). Kept from the start: the
+   * spied channel's hangup ends the snoop, and the link with it, before the recording is written.
+   */
+  spied: SimChannel | undefined;
+  /** Its voice segments (the spied channel's, from before the start on), kept here: the channel's own list is pruned. */
+  voice: { at: number; samples: Int16Array }[] | undefined;
 
   constructor(
     readonly name: string,

@@ -16,6 +16,7 @@
  *   (bucket_http_wizard_is_stale).
  */
 import { own } from '../own';
+import { parseWav, resample } from '../speech/wav';
 import type { MediaLength } from './media';
 
 /** The mime types format modules register (formats/format_*.c `.mime_types`), by the extension they map to. */
@@ -106,6 +107,21 @@ interface Cached {
   expires: number;
   etag: string | undefined;
   revalidate: boolean;
+  /** A WAV file's audio at 8 kHz (the simulator's own: what a snoop's recording writes of it, recordings.ts). */
+  samples?: Int16Array;
+}
+
+/** WAV files up to this long keep their audio (MAX_KEPT_MS: a prompt, not a long file). */
+const MAX_KEPT_MS = 60_000;
+
+/** A wav or wav16 file's audio at 8 kHz, when it is short enough to keep. */
+function audioOf(ext: string, body: Buffer, ms: number): Int16Array | undefined {
+  if ((ext !== 'wav' && ext !== 'wav16') || ms > MAX_KEPT_MS) return undefined;
+  try {
+    return resample(parseWav(body), 8000).samples;
+  } catch {
+    return undefined;
+  }
 }
 
 /** bucket_file_set_expiration: s-maxage or max-age from Cache-Control, else Expires, else now. */
@@ -156,8 +172,14 @@ export class HttpMediaCache {
     if (ext === undefined) return { kind: 'missing', why: `${url}: neither its Content-Type nor its path names a format Asterisk has` };
     const measured = measureFile(ext, body);
     if ('why' in measured) return { kind: 'missing', why: `${url} (as .${ext}): ${measured.why}` };
-    this.entries.set(url, { ms: measured.ms, etag: res.headers.get('etag') ?? undefined, ...expiry(res.headers, Date.now()) });
+    const samples = audioOf(ext, body, measured.ms);
+    this.entries.set(url, { ms: measured.ms, etag: res.headers.get('etag') ?? undefined, ...expiry(res.headers, Date.now()), ...(samples ? { samples } : {}) });
     return { kind: 'finite', ms: measured.ms };
+  }
+
+  /** The audio of the copy of `url` kept (a short WAV file), at 8 kHz. */
+  samples(url: string): Int16Array | undefined {
+    return this.entries.get(url)?.samples;
   }
 
   private request(url: string, init: { method: string; headers?: Record<string, string> }): Promise<Response> {

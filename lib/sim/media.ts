@@ -86,6 +86,11 @@ export class MediaResolver {
     }
   }
 
+  /** The audio of a medium the simulator has as samples (a WAV file fetched over http(s)), at 8 kHz; else undefined. */
+  samples(uri: string): Int16Array | undefined {
+    return /^sound:https?:\/\//i.test(uri) ? this.http.samples(uri.slice('sound:'.length)) : undefined;
+  }
+
   private async remote(url: string): Promise<MediaLength> {
     const known = this.urls.get(url);
     if (known !== undefined) return { kind: 'finite', ms: known };

@@ -1,16 +1,21 @@
 /**
- * The recordings of campaign calls (a task with Record calls, docs/campaigns.md "Recording calls"), for the editor:
+ * The recordings of recorded calls, for the editor (docs/campaigns.md "Recording calls", docs/speech.md "The robot"):
  *   GET callflow/campaigns/:id/attempts/:customer/:n/recording
- * streams the stored recording that attempt `n` of the customer names, from the Asterisk that carried the call,
- * through that connection's ARI (GET /recordings/stored/{name}/file, Asterisk 14+): Asterisk keeps its recordings
- * in its own spool, maybe on another host, so nothing here reads a disk. Guarded by callflow.read, like the calls of
- * a version in the Call flows sidebar (executions.ts), which links each recorded call here.
+ * streams the stored recording that attempt `n` of the customer names (a task with Record calls);
+ *   GET callflow/releases/:set/flows/:flow/versions/:version/calls/:id/recording
+ * streams the one the call record of call `id` of that deployed version names (a robot's Record the call), the record
+ * read from the store the version's connection keeps records in (its last SCAN records of the flow: version-records.ts).
+ * Both come from the Asterisk that carried the call, through that connection's ARI (GET /recordings/stored/{name}/file,
+ * Asterisk 14+): Asterisk keeps its recordings in its own spool, maybe on another host, so nothing here reads a disk.
+ * Guarded by callflow.read, like the calls of a version in the Call flows sidebar (executions.ts), which links each
+ * recorded call here.
  *
- * The name comes from the store (the attempt's `recording`): it reaches the ARI URI only if it is a recording name
- * (lib/ari/media.ts isRecordingName), and the answer is streamed with a bound (RECORDING_MAX_BYTES) and an idle limit.
- * Refusals are JSON `{message}`: 400 a bad attempt number; 404 no such campaign deployed, no such attempt, an attempt
- * without a recording (with why, when the attempt says) or one Asterisk does not have (any more); 413 a file past the
- * bound; 502 Asterisk refused or could not be reached; 503 the campaign's store cannot be reached.
+ * The name comes from the store (the attempt's or call record's `recording`): it reaches the ARI URI only if it is a
+ * recording name (lib/ari/media.ts isRecordingName), and the answer is streamed with a bound (RECORDING_MAX_BYTES) and
+ * an idle limit. Refusals are JSON `{message}`: 400 a bad attempt number; 404 no such campaign or version deployed, no
+ * such attempt or call, one without a recording (with why, when it says) or one Asterisk does not have (any more); 409
+ * the version's connection keeps no call records; 413 a file past the bound; 502 Asterisk refused or could not be
+ * reached; 503 the store cannot be reached.
  */
 import type { AriFile } from '../../lib/ari/rest';
 import { AriError } from '../../lib/ari/errors';
@@ -20,6 +25,8 @@ import type { Store } from '../../lib/store/port';
 import { shownValue } from '../../lib/schemas/validator';
 import { findCampaign } from '../deployed/campaigns';
 import { findEngine } from '../deployed/engine';
+import { findBook } from '../deployed/releases';
+import { FLOW, SET, VERSION, versionRecords } from './version-records';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
@@ -30,10 +37,17 @@ export const RECORDING_MAX_BYTES = 256 * 1024 * 1024;
 const IDLE_MS = 30_000;
 /** How long the campaign's store may take to open before the answer is 503. */
 const STORE_WAIT_MS = 1000;
+/** A call's record is looked for among all the version's records read (version-records.ts SCAN). */
+const SCAN_ALL = Number.MAX_SAFE_INTEGER;
 
 /** The admin path (relative to the editor's root) of the recording of attempt `n` of `customer` in campaign `campaign`. */
 export function recordingPath(campaign: string, customer: string, n: number): string {
   return `callflow/campaigns/${encodeURIComponent(campaign)}/attempts/${encodeURIComponent(customer)}/${n}/recording`;
+}
+
+/** The admin path of the recording the call record of call `id` (of version `version` of `flow` in `set`) names. */
+export function callRecordingPath(set: string, flow: string, version: string, id: string): string {
+  return `callflow/releases/${encodeURIComponent(set)}/flows/${encodeURIComponent(flow)}/versions/${encodeURIComponent(version)}/calls/${encodeURIComponent(id)}/recording`;
 }
 
 /**
@@ -112,6 +126,41 @@ export function relayRecording(file: AriFile, name: string, res: ResponseLike, m
   body.on('end', () => res.end());
 }
 
+/**
+ * Streams recording `name` (as the store gave it: checked here) of `which` from the Asterisk of `connection`, or
+ * answers why not.
+ */
+async function serveRecording(res: ResponseLike, name: string, connection: string, which: string, signal: AbortSignal): Promise<void> {
+  if (!isRecordingName(name)) return fail(res, 404, `${which} names no recording Asterisk could have: ${shownValue(name.slice(0, 80))}`);
+  const engine = findEngine(connection);
+  if (!engine) return fail(res, 502, `the Asterisk connection that carried ${which} is not deployed`);
+  let file: AriFile;
+  try {
+    file = await engine.telephony.media.storedRecordingFile(name, signal);
+  } catch (err) {
+    if (signal.aborted) return;
+    if (err instanceof AriError && err.kind === 'not-found') return fail(res, 404, `Asterisk has no recording ${name} (any more): ${err.message}`);
+    return fail(res, 502, `Asterisk did not give the recording ${name}: ${(err as Error).message}`);
+  }
+  relayRecording(file, name, res);
+}
+
+/** An AbortSignal that fires when the editor is gone before the answer began: the request to Asterisk is dropped. */
+function editorGone(res: ResponseLike): AbortSignal {
+  const asked = new AbortController();
+  res.on('close', () => {
+    if (!res.headersSent) asked.abort();
+  });
+  return asked.signal;
+}
+
+function answered(res: ResponseLike): (err: unknown) => void {
+  return (err) => {
+    if (!res.headersSent) fail(res, 500, (err as Error).message);
+    else res.destroy();
+  };
+}
+
 export function registerCallRecordingsApi(RED: NodeAPI): void {
   if (registered.has(RED.httpAdmin)) return;
   registered.add(RED.httpAdmin);
@@ -122,11 +171,7 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
     const customer = req.params.customer ?? '';
     const n = Number(req.params.n);
     if (!Number.isInteger(n) || n < 1 || n > 1000) return fail(res, 400, `the attempt number must be a whole number from 1 to 1000, got ${shownValue(req.params.n ?? '')}`);
-    const asked = new AbortController();
-    // The editor gone before the answer began: the request to Asterisk is dropped.
-    res.on('close', () => {
-      if (!res.headersSent) asked.abort();
-    });
+    const asked = { signal: editorGone(res) };
     const which = `attempt ${n} of customer ${shownValue(customer)}`;
     /** The attempt as stored (undefined: there is none), or null once the answer says why it cannot be read. */
     const stored = async (): Promise<Attempt | undefined | null> => {
@@ -152,23 +197,36 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
         if (!attempt) return fail(res, 404, `campaign ${shownValue(c.settings?.name ?? c.id)} has no ${which}`);
         const name = attempt.recording;
         if (!name) return fail(res, 404, `${which} has no recording${attempt.recordingError ? `: ${attempt.recordingError}` : ' (the task did not record it, or it was not answered)'}`);
-        if (!isRecordingName(name)) return fail(res, 404, `${which} names no recording Asterisk could have: ${shownValue(name.slice(0, 80))}`);
-        const connection = attempt.connection ?? c.settings?.connection ?? '';
-        const engine = findEngine(connection);
-        if (!engine) return fail(res, 502, `the Asterisk connection that carried ${which} is not deployed`);
-        let file: AriFile;
-        try {
-          file = await engine.telephony.media.storedRecordingFile(name, asked.signal);
-        } catch (err) {
-          if (asked.signal.aborted) return;
-          if (err instanceof AriError && err.kind === 'not-found') return fail(res, 404, `Asterisk has no recording ${name} (any more): ${err.message}`);
-          return fail(res, 502, `Asterisk did not give the recording ${name}: ${(err as Error).message}`);
-        }
-        relayRecording(file, name, res);
+        await serveRecording(res, name, attempt.connection ?? c.settings?.connection ?? '', which, asked.signal);
       })
-      .catch((err: unknown) => {
-        if (!res.headersSent) fail(res, 500, (err as Error).message);
-        else res.destroy();
-      });
+      .catch(answered(res));
+  });
+
+  RED.httpAdmin.get('/callflow/releases/:set/flows/:flow/versions/:version/calls/:call/recording', RED.auth.needsPermission('callflow.read'), (req: RequestLike, res: ResponseLike) => {
+    const { set = '', flow = '', version = '', call = '' } = req.params;
+    if (!SET.test(set) || !FLOW.test(flow) || !VERSION.test(version)) return fail(res, 404, 'no such release set, flow or version');
+    const deployed = findBook(set)?.deployedVersion(flow, version);
+    if (!deployed) return fail(res, 404, `version ${version} of flow ${flow} in release set ${set} is not deployed`);
+    const engine = findEngine(deployed.connection);
+    if (!engine?.records || !engine.recordStore) return fail(res, 409, 'the version\'s connection keeps no call records: choose a store in its settings');
+    const recordStore = engine.recordStore;
+    const signal = editorGone(res);
+    const which = `call ${shownValue(call.slice(0, 128))}`;
+    (async (): Promise<void> => {
+      // A call id is 1 to 128 characters (lib/schemas/store.ts): another is nobody's.
+      let records: CallRecord[] = [];
+      if (call.length > 0 && call.length <= 128) {
+        try {
+          records = await versionRecords(await recordStore.available(STORE_WAIT_MS), { flow, version, connection: deployed.connection }, SCAN_ALL, call);
+        } catch (err) {
+          return fail(res, (err as { kind?: string }).kind === 'invalid' ? 400 : 503, `the store of the call records cannot be read: ${(err as Error).message}`);
+        }
+      }
+      if (signal.aborted) return;
+      const record = records.find((r) => r.id === call);
+      if (!record) return fail(res, 404, `version ${version} of flow ${flow} has no ${which} among its recent calls`);
+      if (!record.recording) return fail(res, 404, `${which} has no recording${record.recordingError ? `: ${record.recordingError}` : ' (nothing recorded it)'}`);
+      await serveRecording(res, record.recording, record.connection, which, signal);
+    })().catch(answered(res));
   });
 }

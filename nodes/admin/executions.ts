@@ -10,8 +10,8 @@
  *   cannot be reached; "not-deployed": the version is not deployed).
  * A call a robot talked with (callflow-bot) has its transcript: the lines said, who said each and when (`transcript`,
  * bounded as the call-end report bounds it; a live call's as far as it went).
- * A campaign call whose task records calls has `recording`: the admin path of its recording (call-recordings.ts), only
- * when its attempt names one.
+ * A recorded call has `recording`: the admin path of its recording (call-recordings.ts): a campaign call's when its
+ * attempt names one, another call's (a robot's Record the call) when its call record names one.
  * Guarded by callflow.read. A call's token and variables are never in it (records do not keep them): the transcript
  * is the one variable shown, read through the same checks as the report's.
  */
@@ -21,17 +21,13 @@ import { isoTime } from '../../lib/call/iso-time';
 import { transcriptOf, type TranscriptEntry } from '../../lib/call/report';
 import type { CallRecord } from '../../lib/schemas/store';
 import { enginesWithCalls, findEngine } from '../deployed/engine';
-import { recordingLinks } from './call-recordings';
+import { callRecordingPath, recordingLinks } from './call-recordings';
+import { FLOW, SET, VERSION, versionRecords } from './version-records';
 import { findBook } from '../deployed/releases';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
 
-const SET = /^[A-Za-z0-9._-]{1,128}$/;
-const FLOW = /^[A-Za-z0-9_.-]{1,64}$/;
-const VERSION = /^[A-Za-z0-9_.-]{1,32}$/;
-/** Records read to find a version's latest calls (the store filters by flow; the version is picked from them). */
-const SCAN = 500;
 
 export interface Execution {
   id: string;
@@ -49,7 +45,7 @@ export interface Execution {
   durationSec?: number;
   /** A robot conversation's lines (callflow-bot), when the call had one. */
   transcript?: TranscriptEntry[];
-  /** A recorded campaign call: where the editor gets its recording (an admin path, call-recordings.ts). */
+  /** A recorded call: where the editor gets its recording (an admin path, call-recordings.ts). */
   recording?: string;
 }
 
@@ -137,21 +133,12 @@ export function registerExecutionsApi(RED: NodeAPI): void {
     engine.recordStore
       .available(5000)
       .then(async (store) => {
-        const recent: CallRecord[] = [];
-        let after: string | undefined;
-        let scanned = 0;
-        // Pages of the flow's records, newest first, until enough of this version's (or SCAN records were read).
-        while (recent.length < limit && scanned < SCAN) {
-          const page = await store.pageCallRecords({ flow, limit: 100, ...(after === undefined ? {} : { after }) });
-          scanned += page.items.length;
-          for (const r of page.items) if (r.version === version && r.connection === deployed.connection && recent.length < limit) recent.push(r);
-          if (!page.next) break;
-          after = page.next;
-        }
+        const recent = await versionRecords(store, { flow, version, connection: deployed.connection }, limit);
         const recordings = await recordingLinks(recent);
         return recent.map((r) => {
           const out = recordExecution(r);
-          const recording = recordings.get(r.id);
+          // A campaign call's through its attempt; another recorded call's (a robot's Record the call) through its record.
+          const recording = recordings.get(r.id) ?? (r.recording ? callRecordingPath(set, flow, version, r.id) : undefined);
           if (recording) out.recording = recording;
           return out;
         });

@@ -3,7 +3,8 @@
  * replies and recognises the caller; the text goes to a bot endpoint (a webhook or OpenAI-compatible chat completions,
  * its key in the credentials); outputs: ended by the bot, transfer asked (queue and data for a transfer node), turn
  * limit. The transcript (who, what, when) lands in msg.call.vars.botTranscript as it grows (bounded), which the
- * call-end report and so the stored call record carry.
+ * call-end report and so the stored call record carry. With Record the call, the call is recorded from the first turn
+ * (lib/call/recording.ts), once.
  */
 import { botResults } from '../../lib/flow-test/results';
 import { converse } from '../../lib/ivr/bot';
@@ -46,7 +47,8 @@ export = function register(RED: NodeAPI): void {
       const speech = speechInputFor(RED, 'speech', config, engine, session, config.startTimeoutSec * 1000);
       const speaker = speakerFor(RED, config.speech);
       if (!speech || !speaker) throw new Error('the robot needs a speech node (the Speech setting)');
-      const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, language: config.language }, signal);
+      const record = config.record ? { warn: (message: string) => node.warn(message) } : undefined;
+      const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, language: config.language, ...(record ? { record } : {}) }, signal);
       // session.vars.botTranscript grew with the conversation (lib/ivr/bot.ts).
       session.vars.botTurns = result.turns;
       if (result.outcome === 'transfer') {

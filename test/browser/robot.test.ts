@@ -4,7 +4,7 @@
  * - the "Call flows" sidebar's calls of a version show a robot call's transcript (who, what, when) in English and in
  *   Chinese, every part as text: a line holding markup stays characters (the admin API's answer is stood in for by
  *   the page's route, with such a line; test/nodes/releases.test.ts checks the API itself);
- * - a recorded campaign call's recording in those calls: a player only for a call that has one, the file fetched
+ * - a recorded call's recording (a campaign's or a robot's) in those calls: a player only for a call that has one, the file fetched
  *   when asked for, the server's refusal shown as text, in English and in Chinese (the admin API stood in for;
  *   test/nodes/call-recordings.test.ts checks it);
  * - the campaign form's task type (common IVR / intelligent robot) and AMD() parameters: shown when they apply,
@@ -185,12 +185,14 @@ function recordedCallsAnswer(): object {
       { ...base, id: 'gone-call', recording: 'callflow/campaigns/task/attempts/K2/1/recording' },
       { ...base, id: 'foreign-call', recording: 'javascript:alert(1)//recording' },
       { ...base, id: 'plain-call' },
+      // A call a robot recorded (Record the call): its recording through its call record.
+      { ...base, id: 'robot-call', recording: 'callflow/releases/r1/flows/support/versions/v1/calls/1796.5/recording' },
     ],
     records: 'kept',
   };
 }
 
-describe("a recorded campaign call's recording in the Call flows sidebar, in a real browser", function () {
+describe("a recorded call's recording (a campaign's, a robot's) in the Call flows sidebar, in a real browser", function () {
   this.timeout(60_000);
   const running = useEditor(grayKeepingRecords, (e) => e.waitForLog(/support v2 released as the gray version/));
   const row = (page: Page) => page.locator('.callflow-rel-flow[data-flow="support"] .callflow-rel-version[data-version="v1"]');
@@ -204,6 +206,7 @@ describe("a recorded campaign call's recording in the Call flows sidebar, in a r
         ? route.fulfill({ status: 200, contentType: 'audio/wav', body: silentWav(1000) })
         : route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ message: GONE }) }),
     );
+    await page.route('**/callflow/releases/*/flows/*/versions/*/calls/*/recording', (route) => route.fulfill({ status: 200, contentType: 'audio/wav', body: silentWav(2000) }));
     await page.evaluate(() => (globalThis as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke('callflow:show-call-flows-tab'));
     await row(page).locator('button[data-action="calls"]').click();
   }
@@ -240,6 +243,13 @@ describe("a recorded campaign call's recording in the Call flows sidebar, in a r
     const download = box.locator('a.callflow-rel-recording-download');
     assert.deepEqual([await download.textContent(), await download.getAttribute('download')], [words.download, 'recording-K-1-1.wav']);
 
+    // A robot's recorded call: the same player, the file through the call's own route.
+    await show(page, 'robot-call');
+    const robotBox = row(page).locator('.callflow-rel-recording');
+    await robotBox.locator('button[data-action="play-recording"]').click();
+    await robotBox.locator('audio').waitFor();
+    assert.equal(await robotBox.locator('a.callflow-rel-recording-download').getAttribute('download'), 'recording-1796.5.wav');
+
     await show(page, 'gone-call');
     // The file shown before is let go with its call.
     const kept = await page.evaluate((url) => fetch(url).then(() => true, () => false), src);
@@ -265,5 +275,31 @@ describe("a recorded campaign call's recording in the Call flows sidebar, in a r
     } finally {
       await gotoEditorIn(page, running().editor.url, 'en-US');
     }
+  });
+});
+
+describe("the robot's Record the call option, in a real browser", function () {
+  this.timeout(60_000);
+  const robot = readExamples().find((e) => e.name === 'Intelligent robot');
+  if (!robot) throw new Error('examples/Intelligent robot.json is missing');
+  const bot = robot.nodes.find((n) => n.type === 'callflow-bot') as { id: string; record?: unknown };
+  const running = useEditor(robot.nodes, (e) => e.waitForLog(/ARI .* connected/));
+
+  it("shows the example's robot recording its call, with its tip; turned off, the node no longer records", async function () {
+    assert.equal(bot.record, true, 'the example records its calls');
+    const { page } = running().browser;
+    await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node[id="${bot.id}"] rect.red-ui-flow-node`).dblclick();
+    await trayAtRest(page);
+    const box = page.locator('#node-input-record');
+    await box.waitFor({ state: 'visible' });
+    assert.equal(await box.isChecked(), true);
+    assert.equal(await page.locator('label[for="node-input-record"]').textContent(), 'Record the call');
+    assert.match((await page.locator('.callflow-bot-record-tip').textContent()) ?? '', /named call-<call id>\. A call already recorded/);
+    await box.uncheck();
+    await page.locator('#node-dialog-ok').click();
+    type RedGlobal = { RED: { nodes: { node(id: string): { record?: unknown; valid?: boolean } | undefined } } };
+    await page.waitForFunction((id) => (globalThis as unknown as RedGlobal).RED.nodes.node(id)?.record === false, bot.id);
+    assert.deepEqual(await page.evaluate((id) => { const n = (globalThis as unknown as RedGlobal).RED.nodes.node(id); return [n?.record, n?.valid]; }, bot.id), [false, true]);
+    assert.deepEqual(running().browser.errors(), []);
   });
 });

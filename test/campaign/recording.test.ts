@@ -1,5 +1,5 @@
 /**
- * A campaign call's recording (lib/campaign/recording.ts) against the
+ * A call's recording (lib/call/recording.ts: a campaign's Record calls, a robot's Record the call) against the
  * simulated Asterisk through the real connection: a snoop channel on the call
  * is recorded; the recording goes on after the call left the application for
  * the dialplan (a queue) and is stored when the call hangs up; a recording
@@ -13,7 +13,7 @@ import { AriConnection } from '../../lib/ari/connection';
 import { AriError } from '../../lib/ari/errors';
 import type { Reconciliation, TelephonyEvent } from '../../lib/ari/port';
 import { CallRegistry, snoopChannelId } from '../../lib/call/registry';
-import { callRecordingName, recordCall, recordingOfResumedCall, type RecordingTelephony } from '../../lib/campaign/recording';
+import { callRecordingName, campaignRecordingName, recordCall, recordingOfResumedCall, type RecordingTelephony } from '../../lib/call/recording';
 import { RawAri } from '../support/raw-ari';
 import { inbound, nextEvent, rig, type Rig } from '../support/telephony';
 
@@ -37,9 +37,9 @@ describe('campaign call recording (simulated Asterisk)', function () {
   it('records the whole call through a snoop channel: on after the call went to the dialplan, stored when it hangs up', async function () {
     const id = await answeredCall();
     const warnings: string[] = [];
-    const started = await recordCall(r.conn, id, (m) => warnings.push(m));
-    assert.deepEqual(started, { name: callRecordingName(id) });
-    assert.equal(callRecordingName(id), `campaign-${id}`);
+    const started = await recordCall(r.conn, id, campaignRecordingName(id), (m) => warnings.push(m));
+    assert.deepEqual(started, { name: campaignRecordingName(id) });
+    assert.equal(campaignRecordingName(id), `campaign-${id}`);
     assert.deepEqual(warnings, []);
     const snoop = await r.conn.getChannel(snoopChannelId(id));
     assert.match(snoop.name, /^Snoop\//);
@@ -61,7 +61,7 @@ describe('campaign call recording (simulated Asterisk)', function () {
     r.sim.asterisk.defineRecording(`campaign-${id}`, 1000);
     const warnings: string[] = [];
     const snoopGone = nextEvent(r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === snoopChannelId(id));
-    const started = await recordCall(r.conn, id, (m) => warnings.push(m));
+    const started = await recordCall(r.conn, id, campaignRecordingName(id), (m) => warnings.push(m));
     assert.ok('error' in started, 'no name');
     assert.match(started.error, /Asterisk refused the recording: .*already exists/);
     assert.equal(warnings.length, 1);
@@ -71,9 +71,19 @@ describe('campaign call recording (simulated Asterisk)', function () {
     assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id]);
   });
 
+  it('a name that is not a recording name (a call id that makes none) is never sent: no snoop channel, why said', async function () {
+    const id = await answeredCall();
+    for (const name of [`call-${id}/../../etc/passwd`, `call-${id}\n`, `call-${id} x`, `call-${'x'.repeat(70)}`]) {
+      const warnings: string[] = [];
+      assert.deepEqual(await recordCall(r.conn, id, name, (m) => warnings.push(m)), { error: 'the call id does not make a recording name Asterisk could have' }, JSON.stringify(name));
+      assert.equal(warnings.length, 1);
+    }
+    assert.deepEqual(r.sim.asterisk.channelList().map((c) => c.id), [id], 'no snoop channel was asked for');
+  });
+
   it('a snoop Asterisk refuses (the call is gone: 404) resolves with why and warns', async function () {
     const warnings: string[] = [];
-    const started = await recordCall(r.conn, 'no-such-call', (m) => warnings.push(m));
+    const started = await recordCall(r.conn, 'no-such-call', campaignRecordingName('no-such-call'), (m) => warnings.push(m));
     assert.ok('error' in started);
     assert.match(started.error, /Asterisk refused the snoop channel/);
     assert.equal(warnings.length, 1);
@@ -93,7 +103,7 @@ describe('campaign call recording (simulated Asterisk)', function () {
       getChannel: (...args) => r.conn.getChannel(...args),
     };
     const snoopGone = nextEvent(r.conn, (e) => e.type === 'StasisEnd' && e.channel.id === snoopChannelId(id));
-    const started = await recordCall(lostAnswer, id, () => undefined);
+    const started = await recordCall(lostAnswer, id, campaignRecordingName(id), () => undefined);
     assert.ok('error' in started);
     assert.match(started.error, /Asterisk refused the snoop channel: no answer from Asterisk/);
     await snoopGone;
@@ -102,15 +112,15 @@ describe('campaign call recording (simulated Asterisk)', function () {
 
   it('a resumed call names the recording its snoop channel still makes, or says there is none', async function () {
     const id = await answeredCall();
-    assert.ok('error' in (await recordingOfResumedCall(r.conn, id)), 'no snoop channel: no recording');
-    await recordCall(r.conn, id, () => undefined);
-    assert.deepEqual(await recordingOfResumedCall(r.conn, id), { name: `campaign-${id}` });
+    assert.ok('error' in (await recordingOfResumedCall(r.conn, id, campaignRecordingName(id))), 'no snoop channel: no recording');
+    await recordCall(r.conn, id, campaignRecordingName(id), () => undefined);
+    assert.deepEqual(await recordingOfResumedCall(r.conn, id, campaignRecordingName(id)), { name: `campaign-${id}` });
   });
 
   it('a reconnect: the snoop channel of a call that hung up meanwhile is gone with it, its recording stored; another call goes on recorded; none is taken for a left-over call', async function () {
     const a = await answeredCall();
     const b = await answeredCall();
-    for (const id of [a, b]) assert.deepEqual(await recordCall(r.conn, id, () => undefined), { name: `campaign-${id}` });
+    for (const id of [a, b]) assert.deepEqual(await recordCall(r.conn, id, campaignRecordingName(id), () => undefined), { name: `campaign-${id}` });
     const reconciled = new Promise<Reconciliation>((resolve) => {
       const off = r.conn.onReconciled((rec) => {
         off();
@@ -142,7 +152,7 @@ describe('campaign call recording (simulated Asterisk)', function () {
         reg.onCall((s) => calls.push(s.id));
         const id = await inbound(r);
         await r.conn.answer(id);
-        await recordCall(r.conn, id, () => undefined);
+        await recordCall(r.conn, id, campaignRecordingName(id), () => undefined);
         assert.deepEqual(calls, [id]);
         assert.equal(reg.get(snoopChannelId(id)), undefined);
       } finally {
@@ -155,7 +165,7 @@ describe('campaign call recording (simulated Asterisk)', function () {
       r.sim.setNumber('4000', { outcome: 'answer', ringMs: 50 });
       const { outcome } = await r.conn.originate({ channelId: 'cfc-1', endpoint: 'PJSIP/4000@trunk' });
       assert.equal((await outcome).answered, true);
-      assert.ok('name' in (await recordCall(r.conn, 'cfc-1', () => undefined)));
+      assert.ok('name' in (await recordCall(r.conn, 'cfc-1', campaignRecordingName('cfc-1'), () => undefined)));
       await r.conn.close();
       return { call: 'cfc-1', snoop: snoopChannelId('cfc-1') };
     }
@@ -193,6 +203,23 @@ describe('campaign call recording (simulated Asterisk)', function () {
         await Promise.all([snoopEnded, finished]);
         assert.deepEqual(r.sim.asterisk.channelList(), []);
         assert.ok((await next.conn.listStoredRecordings()).some((s) => s.name === 'campaign-cfc-1'));
+      } finally {
+        next.reg.dispose();
+        await next.conn.close();
+      }
+    });
+
+    it("after a restart, an inbound call a robot recorded (call-<id>) is hung up as nobody's; its snoop channel ends with it, the recording stored", async function () {
+      const id = await answeredCall();
+      assert.deepEqual(await recordCall(r.conn, id, callRecordingName(id), () => undefined), { name: `call-${id}` });
+      await r.conn.close();
+      const next = nextRun();
+      try {
+        const finished = nextEvent(next.conn, finishedOf(`call-${id}`));
+        await next.reconciled;
+        await finished;
+        assert.deepEqual(r.sim.asterisk.channelList(), [], 'neither the call nor its snoop channel is left');
+        assert.ok((await next.conn.listStoredRecordings()).some((s) => s.name === `call-${id}`));
       } finally {
         next.reg.dispose();
         await next.conn.close();

@@ -10,6 +10,7 @@ import { CREDS, connected, ivrFlow, messages, useSimulator, type CallEndMsg, typ
 import { NODES, coreNode, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 import { EXAMPLES_STORE, readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
+import { RawAri } from '../support/raw-ari';
 import { robotNode, useSpeakingTests } from '../support/speech-http';
 import { DEMO_NUMBERS, ROBOT_CUSTOMERS } from '../../lib/playground/demo-numbers';
 
@@ -145,11 +146,19 @@ describe('callflow-bot', function () {
 
     it('runs with no network: the stand-in recogniser and bot are http in flows of the same Node-RED; the caller is put through to sales', async function () {
       await deployExample();
+      const observer = await new RawAri(simulator().url, simulator().username, simulator().password).events('observer', { subscribeAll: true });
       const call = simulator().placeCall({ from: '+15550100', to: '500', args: ['robot'], script: [{ waitFor: 'playback-end' }, { say: 900 }, { waitFor: 'playback-end' }, { say: 900 }, { wait: 20_000 }] });
       const report = await call.ended();
       // greeting, "Shall I put you through...", "Connecting you to sales.", the transfer notice.
       assert.equal(report.heard.length, 4, report.heard.map((h) => h.media).join());
       assert.ok(report.heard.every((h) => h.outcome === 'done' && /\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media)));
+      // Its robot records the call (Record the call), once, under the call's id: stored once the snoop channel ended.
+      try {
+        await observer.next((e) => e.type === 'RecordingFinished' && (e.recording as { name?: string }).name === `call-${call.id}`, 20_000);
+      } finally {
+        await observer.close();
+      }
+      assert.deepEqual(simulator().call(call.id).report().recordings.map((r) => r.name), [`call-${call.id}`]);
     });
 
     it("its robot task calls the customers, who talk with the robot until it puts them through to sales; every call is recorded, and listed with its conversation and recording", async function () {
@@ -166,8 +175,18 @@ describe('callflow-bot', function () {
       assert.equal((await loaded).payload.inserted, 3);
       type Finished = { payload: { customerId: string; result: { code: string }; attempts: { callId?: string; recording?: string }[] } };
       const finished = messages<Finished>(idOf('debug', 'customers'), 3, 80_000);
+      const observer = await new RawAri(simulator().url, simulator().username, simulator().password).events('observer', { subscribeAll: true });
       node(idOf('callflow-dialer')).receive({ topic: 'start' });
       const customers = await finished;
+      // Each call's recording is stored once its snoop channel ended with the call.
+      try {
+        for (const m of customers) {
+          const name = m.payload.attempts[0]?.recording;
+          await observer.next((e) => e.type === 'RecordingFinished' && (e.recording as { name?: string }).name === name, 20_000);
+        }
+      } finally {
+        await observer.close();
+      }
       assert.deepEqual(customers.map((m) => `${m.payload.customerId}:${m.payload.result.code}`).sort(), ['R001:answered', 'R002:answered', 'R003:answered']);
       // Each customer spoke twice and heard the robot's greeting, its offer, "Connecting you to sales." and the transfer notice, all synthesised.
       const reports = simulator().asterisk.reportList().filter((r) => r.direction === 'outbound' && ROBOT_CUSTOMERS.includes(r.to));
@@ -176,7 +195,10 @@ describe('callflow-bot', function () {
         assert.equal(r.said?.length, 2, r.to);
         assert.equal(r.heard.length, 4, `${r.to}: ${r.heard.map((h) => h.media).join()}`);
         assert.ok(r.heard.every((h) => h.outcome === 'done' && /\/callflow\/speech\/[0-9a-f]{32}\.wav$/.test(h.media)), r.to);
+        // Recorded once: the task's Record calls, from the answer; the robot's Record the call finds it recorded.
+        assert.deepEqual(r.recordings.map((rec) => rec.name.replace(/cfc-.*/, 'cfc-')), ['campaign-cfc-'], r.to);
       }
+      assert.deepEqual(helper.log().args.map((a) => JSON.stringify(a[0])).filter((line) => line.includes('did not start')), [], 'no second recording was tried');
       // Each call was recorded (Record calls): its attempt names the recording of its channel.
       const recorded = customers.map((m) => m.payload.attempts.map((a) => [a.recording, a.callId === undefined ? undefined : `campaign-${a.callId}`]));
       for (const attempts of recorded) {

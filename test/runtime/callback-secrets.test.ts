@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startEditor, type EditorHandle } from '../support/browser';
+import { editorToken, startEditor, type EditorHandle } from '../support/browser';
 
 // Node-RED's own bcrypt, for the users' password hashes in settings.js.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,14 +60,8 @@ describe('campaign callback secrets in a real Node-RED with users', function () 
     await editor?.stop();
   });
 
-  async function login(user: keyof typeof USERS): Promise<string> {
-    const res = await fetch(`${editor?.url}/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: user === 'admin' ? '*' : 'read', username: user, password: USERS[user] }),
-    });
-    assert.equal(res.status, 200, `${user} logs in`);
-    return ((await res.json()) as { access_token: string }).access_token;
+  function login(user: keyof typeof USERS): Promise<string> {
+    return editorToken(editor?.url ?? '', user, USERS[user], user === 'admin' ? '*' : 'read');
   }
 
   async function get(token: string, url: string): Promise<{ status: number; text: string }> {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { Simulator } from '../../lib/sim';
 import { HttpMediaCache, cacheExtension } from '../../lib/sim/http-media';
-import { encodeWav } from '../../lib/speech/wav';
+import { encodeWav, parseWav } from '../../lib/speech/wav';
 import { useAppServer } from '../support/app-server';
 import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-ari';
 
@@ -90,6 +90,28 @@ describe('simulator: http(s) media as the media cache fetches it', function () {
       await events.next((e: Json) => e.type === 'PlaybackFinished' && (e.playback as Json).id === 'p2');
       assert.deepEqual(call.report().heard.map((h) => h.outcome), ['failed', 'done']);
       assert.equal(call.report().heard[0]?.audioAt, undefined, 'a file format_wav refuses never sounds');
+    });
+
+    it('a snoop channel spying out records what is played to the call (a WAV fetched over http), sample for sample, and not what the caller says', async function () {
+      const tone = Int16Array.from({ length: 2400 }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
+      app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(encodeWav({ rate: 8000, samples: tone }));
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'playback-end' }, { say: 500 }, { hangup: true }] });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      await ari.ok('POST', `/channels/${call.id}/snoop/snoop-out`, { spy: 'out', app: 'app1' });
+      await events.next(is('StasisStart', 'snoop-out'));
+      await ari.ok('POST', '/channels/snoop-out/record', { name: 'played', format: 'wav' });
+      await events.next((e: Json) => e.type === 'RecordingStarted' && (e.recording as Json).name === 'played');
+      await ari.ok('POST', `/channels/${call.id}/play/prompt`, { media: `sound:${app.url('/prompt.wav')}` });
+      await events.next((e: Json) => e.type === 'RecordingFinished' && (e.recording as Json).name === 'played', 20_000);
+      const file = await fetch(`${sim.url}/ari/recordings/stored/played/file`, { headers: { Authorization: `Basic ${Buffer.from(`${sim.username}:${sim.password}`).toString('base64')}` } });
+      const recorded = parseWav(Buffer.from(await file.arrayBuffer())).samples;
+      // The tone starts at 0 (sin 0): it is found from its first sample that is not.
+      const at = recorded.findIndex((v) => v !== 0) - 1;
+      assert.ok(at >= 0, 'the prompt is in the recording');
+      assert.deepEqual([...recorded.subarray(at, at + tone.length)], [...tone], 'sample for sample');
+      assert.ok(recorded.subarray(at + tone.length).every((v) => v === 0), "the caller's speech after it is not (spy out only)");
+      assert.deepEqual(call.report().recordings.map((r) => r.name), ['played'], "the call's report lists the recording made of it through the snoop");
     });
 
     it('says when the audio began reaching the caller: once fetched, not at PlaybackStarted', async function () {

@@ -295,6 +295,17 @@ export const traysAtRest = (): boolean => {
   return g.document.querySelectorAll('#red-ui-editor-stack .red-ui-tray').length === 0 || g.document.querySelector('#red-ui-editor-stack')?.style.zIndex === '13';
 };
 
+/** Logs `username` in to the Node-RED at `url` (adminAuth credentials) with `scope`: the editor's bearer token. */
+export async function editorToken(url: string, username: string, password: string, scope: string): Promise<string> {
+  const res = await fetch(`${url}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope, username, password }),
+  });
+  if (res.status !== 200) throw new Error(`${username} could not log in: ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
 /**
  * Waits until an edit tray is shown and at rest (traysAtRest): RED.tray's last timer has run, after those that
  * resize the tray and move the focus into it.

@@ -36,6 +36,16 @@ import type { Scripts } from './scripts';
 import type { Snoops } from './snoop';
 import type { WebSocketMedia } from './websocket-media';
 
+/**
+ * A stored recording: its format and length, and for a snoop's recording of a call the caller's voice it holds (the
+ * spied channel's voice segments, written out when the file is asked for, from `from` on the simulated timeline).
+ */
+export interface StoredFile {
+  format: string;
+  durationMs: number;
+  voice?: { segments: readonly { at: number; samples: Int16Array }[]; from: number };
+}
+
 export interface SimulatorOptions {
   /** How much faster than real time simulated time runs (1 = real time). */
   speed?: number;
@@ -141,7 +151,7 @@ export class SimCore {
   readonly playbacks = new Map<string, SimPlayback>();
   readonly liveRecordings = new Map<string, SimRecording>();
   /** Stored recordings, by name: what recordings make and media plays. */
-  readonly stored = new Map<string, { format: string; durationMs: number }>();
+  readonly stored = new Map<string, StoredFile>();
   readonly log: Logger;
   readonly maxCallMs: number;
   /** chan_websocket: loaded or not, and the control message format of its channels. */

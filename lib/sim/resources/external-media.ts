@@ -240,7 +240,7 @@ export function heardBy(core: SimCore, ch: SimChannel, from: number, rate: numbe
       // moment a busy machine ran its step at (so what it says is in the packets that follow, without a gap).
       speaker.signals.emit('listened', ch.id, from);
     }
-    mix(out, speaker, from);
+    mix(out, speaker.voice, from);
   }
   return resample(out, VOICE_RATE, rate);
 }
@@ -271,10 +271,10 @@ export function attach(report: CallReport, stats: ExternalMediaReport): void {
   if (!report.externalMedia.includes(stats)) report.externalMedia.push(stats);
 }
 
-/** Adds what `speaker` says over [from, from + out.length samples) to out. */
-function mix(out: Int16Array, speaker: SimChannel, from: number): void {
+/** Adds what a party says (its voice segments) over [from, from + out.length samples) to out. */
+export function mix(out: Int16Array, voice: readonly { at: number; samples: Int16Array }[], from: number): void {
   const startSample = Math.round((from * VOICE_RATE) / 1000);
-  for (const segment of speaker.voice) {
+  for (const segment of voice) {
     const segStart = Math.round((segment.at * VOICE_RATE) / 1000);
     const offset = startSample - segStart;
     if (offset + out.length <= 0 || offset >= segment.samples.length) continue;

@@ -8,6 +8,7 @@ import { SimPlayback, type SimBridge, type SimChannel } from '../channel';
 import type { HeardEntry } from '../script';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
+import { VOICE_RATE } from '../voice';
 
 export class Playbacks {
   constructor(private readonly core: SimCore) {}
@@ -120,6 +121,7 @@ export class Playbacks {
       const offset = pb.index === 0 ? Math.min(pb.offsetMs, pb.itemDurationMs) : 0;
       pb.itemStartedAt -= offset;
       if (length.kind === 'finite') pb.timer = this.core.clock.after(length.ms - offset, () => this.itemEnded(pb, 'done'));
+      this.toSnoopRecordings(pb, uri);
     });
   }
 
@@ -169,9 +171,30 @@ export class Playbacks {
     this.finishPlayback(pb, outcome, outcome);
   }
 
+  /**
+   * What the item plays, as audio the simulator has (a WAV file fetched over http), goes into the recordings of snoop
+   * channels that spy on its hearers' outgoing audio (spy out or both: what is sent to the channel, res_stasis_snoop.c).
+   */
+  private toSnoopRecordings(pb: SimPlayback, uri: string): void {
+    const samples = this.core.media.samples(uri);
+    if (!samples) return;
+    for (const ch of this.hearers(pb)) {
+      for (const snoop of ch.snoops) {
+        const voice = snoop.recording?.voice;
+        if (!voice || (snoop.snoopSpy !== 'out' && snoop.snoopSpy !== 'both')) continue;
+        const segment = { at: pb.itemStartedAt, samples };
+        voice.push(segment);
+        pb.played.push(segment);
+      }
+    }
+  }
+
   /** Ends a playback (PlaybackFinished) and starts the next one queued on its target. */
   finishPlayback(pb: SimPlayback, state: 'done' | 'failed', heardOutcome: 'done' | 'stopped' | 'failed'): void {
     if (pb.state === 'done' || pb.state === 'failed') return;
+    // Stopped (or hung up) early: a recording has what was played until now.
+    const now = this.core.clock.now();
+    for (const segment of pb.played) segment.samples = segment.samples.subarray(0, Math.max(0, Math.round(((now - segment.at) * VOICE_RATE) / 1000)));
     pb.timer?.cancel();
     pb.timer = undefined;
     pb.state = state;

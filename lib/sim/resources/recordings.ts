@@ -6,9 +6,12 @@
 import type { StoredRecording } from '../../ari/types';
 import { SimRecording, type SimBridge, type SimChannel } from '../channel';
 import { recordingPath } from '../asterisk-parsing';
+import { encodeWav } from '../../speech/wav';
 import { silentRecording } from '../media';
+import { VOICE_RATE } from '../voice';
+import { mix } from './external-media';
 import { AriHttpError } from '../route';
-import type { SimCore } from './core';
+import type { SimCore, StoredFile } from './core';
 
 /**
  * The file extensions Asterisk's format modules register (formats/*.c, `.exts`), which ast_get_format_for_file_ext
@@ -84,6 +87,12 @@ export class Recordings {
       terminateOn,
       ifExists,
     });
+    const spied = ch?.snoopOf;
+    // A snoop channel's recording: what it spies on is written (the spied channel's voice in; what is played to it out).
+    if (spied && ch?.snoopSpy !== undefined && ch.snoopSpy !== 'none') {
+      rec.spied = spied;
+      rec.voice = ch.snoopSpy === 'in' || ch.snoopSpy === 'both' ? [...spied.voice] : [];
+    }
     this.core.liveRecordings.set(p.name, rec);
     const json = rec.json();
     setImmediate(() => this.startRecording(rec, ch, bridge));
@@ -180,8 +189,13 @@ export class Recordings {
     if (how === 'done') {
       const file = recordingPath(rec.name) ?? rec.name;
       const previous = rec.options.ifExists === 'append' ? (this.core.stored.get(file)?.durationMs ?? 0) : 0;
-      this.core.stored.set(file, { format: rec.format, durationMs: previous + totalMs });
+      // A snoop's recording of a call: what the caller said (voice.ts) and what was played to it (WAV files fetched
+      // over http; other media have no samples in the simulator: silence, docs/simulator.md), over its time, as wav.
+      const voice = rec.voice && rec.format === 'wav' && previous === 0 ? { segments: rec.voice, from: started } : undefined;
+      this.core.stored.set(file, { format: rec.format, durationMs: previous + totalMs, ...(voice ? { voice } : {}) });
       ch?.report.recordings.push({ name: rec.name, format: rec.format, durationSec: rec.durationSec });
+      // The call's own report lists the recordings made of it through a snoop channel (which has no report).
+      rec.spied?.report.recordings.push({ name: rec.name, format: rec.format, durationSec: rec.durationSec });
     }
     this.core.publish('RecordingFinished', { recording: rec.json() }, this.core.targetScope(rec));
   }
@@ -230,7 +244,7 @@ export class Recordings {
   }
 
   /** A stored recording by a name resolved as a path below the recordings directory (outside it: not found). */
-  private stored(name: string): [string, { format: string; durationMs: number }] {
+  private stored(name: string): [string, StoredFile] {
     const file = recordingPath(name);
     const r = file === undefined ? undefined : this.core.stored.get(file);
     if (file === undefined || !r) throw new AriHttpError(404, 'Recording not found');
@@ -244,6 +258,11 @@ export class Recordings {
 
   storedRecordingFile(name: string): { body: Buffer; contentType: string } {
     const [, r] = this.stored(name);
+    if (r.voice) {
+      const samples = new Int16Array(Math.round((r.durationMs * VOICE_RATE) / 1000));
+      mix(samples, r.voice.segments, r.voice.from);
+      return { body: encodeWav({ rate: VOICE_RATE, samples }), contentType: 'audio/wav' };
+    }
     return silentRecording(r.format, r.durationMs);
   }
 

@@ -98,7 +98,10 @@ export class Scripts {
     }
     // What was said long ago is no longer heard: keep the timeline short.
     while (ch.voice.length > 0 && (ch.voice[0]?.at ?? 0) + ((ch.voice[0]?.samples.length ?? 0) * 1000) / VOICE_RATE < at - 1000) ch.voice.shift();
-    ch.voice.push({ at, samples });
+    const segment = { at, samples };
+    ch.voice.push(segment);
+    // A snoop channel's recording of this one keeps what it says (recordings.ts).
+    for (const snoop of ch.snoops) if (snoop.snoopSpy === 'in' || snoop.snoopSpy === 'both') snoop.recording?.voice?.push(segment);
     const ms = (samples.length * 1000) / VOICE_RATE;
     if (talking) this.core.resources.recordings.setTalking(ch, true, at);
     let ended: number | undefined;
