@@ -13,6 +13,7 @@ import { isoTime } from '../call/iso-time';
 import { TRANSCRIPT_MAX_LINES, transcriptOf, type TranscriptEntry } from '../call/report';
 import type { CallSession } from '../call/session';
 import type { BotEndpoint } from '../speech/bot';
+import { turnStage } from '../turn-stages';
 import { answer } from './answer';
 import { listen, type SpeechInput } from './collect';
 import { KeyReader } from './keys';
@@ -80,7 +81,9 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       const text = heard.outcome === 'recognised' ? heard.text : '';
       const history = transcript.map((l) => ({ role: l.role, text: l.text }));
       add('caller', text);
+      turnStage('bot-sent', session.channelId);
       const reply = await req.endpoint.turn({ call: session.id, turn, text, history, signal });
+      turnStage('bot-answered', session.channelId);
       add('bot', reply.reply);
       if (reply.action === 'end') {
         await say(reply.reply);

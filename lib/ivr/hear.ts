@@ -18,6 +18,7 @@ import type { SpeechEndParameters } from '../media/speech-end';
 import type { SpeechError } from '../speech/provider';
 import type { Recogniser, Recognition, RecognitionStream } from '../speech/recogniser';
 import type { Pcm } from '../speech/wav';
+import { turnStage } from '../turn-stages';
 
 export interface HearRequest {
   recogniser: Recogniser;
@@ -54,7 +55,12 @@ function hearAfter(telephony: MediaTelephony, callChannelId: string, req: HearRe
   return listenThen(telephony, callChannelId, req.media, options, async (heard): Promise<HearResult> => {
     if (heard.outcome === 'hangup' || heard.outcome === 'no-speech') return { outcome: heard.outcome };
     if (req.signal.aborted) return { outcome: 'hangup' };
-    return recognised(heard.audio, req.signal, () => req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, digits: req.digits, signal: req.signal }));
+    return recognised(heard.audio, req.signal, async () => {
+      turnStage('stt-sent', callChannelId);
+      const r = await req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, digits: req.digits, signal: req.signal });
+      turnStage('stt-answered', callChannelId);
+      return r;
+    });
   });
 }
 

@@ -15,6 +15,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { turnStage } from '../turn-stages';
 
 export const ID_PATTERN = /^[0-9a-f]{32}$/;
 const FILE_PATTERN = /^([0-9a-f]{32})\.(wav|wav16)$/;
@@ -102,7 +103,7 @@ export class AudioCache {
    * The file for `key`, made by `make` when there is none (requests for the same key while it is made wait for that
    * one synthesis). `hit` says whether it was there already.
    */
-  async get(key: string, extension: AudioExtension, make: () => Promise<Buffer>): Promise<CachedAudio & { hit: boolean }> {
+  async get(key: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<CachedAudio & { hit: boolean }> {
     await this.open();
     const id = this.idFor(key);
     const entry = this.files.get(id);
@@ -122,12 +123,13 @@ export class AudioCache {
     return { ...(await made), hit: false };
   }
 
-  private async write(id: string, extension: AudioExtension, make: () => Promise<Buffer>): Promise<CachedAudio> {
-    const body = await make();
+  private async write(id: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<CachedAudio> {
+    const body = await make(id);
     const file = path.join(this.dir, `${id}.${extension}`);
     const tmp = path.join(this.dir, `.tmp-${id}-${randomBytes(4).toString('hex')}`);
     await fs.promises.writeFile(tmp, body, { mode: 0o644 });
     await fs.promises.rename(tmp, file);
+    turnStage('cache-written', id);
     const entry: CachedAudio = { id, extension, path: file, bytes: body.length };
     this.add(entry);
     await this.evict(id);
