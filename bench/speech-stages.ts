@@ -69,7 +69,8 @@ export class StageLog {
       ['E  bot request, minus the stand-in\'s delay', []],
       ['F  bot answered -> speech request sent', []],
       ['G  speech request, minus the stand-in\'s delay', []],
-      ['H  speech answered -> the reply\'s file written (resample, encode, write, rename)', []],
+      ['H  speech answered -> the reply\'s file made (resample, encode)', []],
+      ['H2 file made -> written (write, rename: libuv\'s pool)', []],
       ['I  file written -> the prompt has its media', []],
       ['J  media -> the next listening open (waits for its media path)', []],
       ['   (bot answered -> the next listening open)', []],
@@ -91,13 +92,14 @@ export class StageLog {
       const botAnswered = botSent === undefined ? undefined : this.at(t.call, 'bot-answered', botSent);
       const ttsSent = this.at(id, 'tts-sent', 0);
       const ttsAnswered = this.at(id, 'tts-answered', 0);
+      const fileMade = this.at(id, 'file-made', 0);
       const written = this.at(id, 'cache-written', 0);
       const media = botAnswered === undefined ? undefined : this.at(t.call, 'media-ready', botAnswered);
       const open = media === undefined ? undefined : this.at(t.call, 'listening-ready', media);
       const play = open === undefined ? undefined : this.at(t.call, 'play-asked', open);
       const fetched = this.fetched.get(id);
       if (sttSent === undefined || sttAnswered === undefined || closed === undefined || botSent === undefined || botAnswered === undefined) continue;
-      if (ttsSent === undefined || ttsAnswered === undefined || written === undefined || media === undefined || open === undefined || play === undefined || fetched === undefined) continue;
+      if (ttsSent === undefined || ttsAnswered === undefined || fileMade === undefined || written === undefined || media === undefined || open === undefined || play === undefined || fetched === undefined) continue;
       const [a, b, cl, c, d, e, f, g, h, i, j, k] = [sttSent, sttAnswered, closed, botSent, botAnswered, ttsSent, ttsAnswered, written, media, open, play, fetched];
       complete += 1;
       const values = [
@@ -109,7 +111,8 @@ export class StageLog {
         d - c - o.botMs,
         e - d,
         f - e - o.ttsMs,
-        g - f,
+        fileMade - f,
+        g - fileMade,
         h - g,
         i - h,
         i - d,

@@ -16,6 +16,7 @@ export type TurnStageName =
   | 'bot-answered'
   | 'tts-sent'
   | 'tts-answered'
+  | 'file-made'
   | 'cache-written'
   | 'media-ready'
   | 'listening-ready'

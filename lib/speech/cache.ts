@@ -125,6 +125,7 @@ export class AudioCache {
 
   private async write(id: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<CachedAudio> {
     const body = await make(id);
+    turnStage('file-made', id);
     const file = path.join(this.dir, `${id}.${extension}`);
     const tmp = path.join(this.dir, `.tmp-${id}-${randomBytes(4).toString('hex')}`);
     await fs.promises.writeFile(tmp, body, { mode: 0o644 });
