@@ -19,6 +19,7 @@ export type TurnStageName =
   | 'file-made'
   | 'cache-written'
   | 'media-ready'
+  | 'path-open'
   | 'listening-ready'
   | 'play-asked';
 

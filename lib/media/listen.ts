@@ -114,6 +114,7 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
     const analysis = { kind: 'speech-end' as const, parameters: options.parameters, counting: options.armed === undefined, audio: options.onSpeechAudio !== undefined };
     path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log });
     const opened = path;
+    turnStage('path-open', callChannelId);
     options.onListening?.();
     const armStart = (): void => {
       if (finished || started) return;
