@@ -82,6 +82,31 @@ describe('the robot', function () {
       assert.equal(sayPrompt('a {vars.pin} b'), 'say:a {{vars.pin}} b', "a reply's braces are said, not read as variables");
     });
 
+    it('turns in a row share one connection to the endpoint (kept alive), not a new one each', async function () {
+      app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Yes."}');
+      const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' });
+      for (let turn = 1; turn <= 3; turn++) assert.equal((await bot.turn({ call: 'c', turn, text: 'hi', history: [] })).reply, 'Yes.');
+      assert.equal(app.received.length, 3);
+      assert.equal(new Set(app.received.map((r) => r.socket)).size, 1, 'one connection for the three turns');
+    });
+
+    it('a kept-alive connection the endpoint closed as the next turn went out: the turn is sent once more, on a new one', async function () {
+      let n = 0;
+      app.handler = (req, res) => {
+        n += 1;
+        // The second request finds its connection closed under it (a server's idle timeout running out at that moment).
+        if (n === 2) req.socket.destroy();
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(`{"reply":"Answer ${n}."}`);
+      };
+      const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' });
+      assert.equal((await bot.turn({ call: 'c', turn: 1, text: 'hi', history: [] })).reply, 'Answer 1.');
+      assert.equal((await bot.turn({ call: 'c', turn: 2, text: 'hi', history: [] })).reply, 'Answer 3.');
+      assert.equal(app.received.length, 3);
+      const [first, second, third] = app.received.map((r) => r.socket);
+      assert.equal(first, second, 'the second turn went on the kept-alive connection');
+      assert.notEqual(third, second, 'and again on a new one');
+    });
+
     it('garbage, refusals and silence from the endpoint fail the turn with the reason', async function () {
       const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: 'k', timeoutMs: 200 });
       app.handler = (_req, res) => res.writeHead(200).end('<html>');
