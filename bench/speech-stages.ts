@@ -33,6 +33,8 @@ export class StageLog {
   private readonly steps = new Map<string, TurnStage[]>();
   /** Per cache id: when the simulator asked this process for the file. */
   private readonly fetched = new Map<string, number>();
+  /** Per cache id: when this process had sent the whole file. */
+  private readonly served = new Map<string, number>();
   private readonly onStage = (message: unknown): void => {
     const s = message as TurnStage;
     const list = this.steps.get(s.key) ?? [];
@@ -45,17 +47,25 @@ export class StageLog {
     const id = /([0-9a-f]{32})\.wav/.exec(request.url ?? '')?.[1];
     if (id && !this.fetched.has(id)) this.fetched.set(id, performance.timeOrigin + performance.now());
   };
+  private readonly onResponse = (message: unknown): void => {
+    const { request, server } = message as { request: http.IncomingMessage; server: http.Server };
+    if (server !== this.server) return;
+    const id = /([0-9a-f]{32})\.wav/.exec(request.url ?? '')?.[1];
+    if (id && !this.served.has(id)) this.served.set(id, performance.timeOrigin + performance.now());
+  };
 
   constructor(private readonly server: http.Server) {}
 
   start(): void {
     turnStages.subscribe(this.onStage);
     diagnostics.subscribe('http.server.request.start', this.onRequest);
+    diagnostics.subscribe('http.server.response.finish', this.onResponse);
   }
 
   stop(): void {
     turnStages.unsubscribe(this.onStage);
     diagnostics.unsubscribe('http.server.request.start', this.onRequest);
+    diagnostics.unsubscribe('http.server.response.finish', this.onResponse);
   }
 
   /** The first `stage` of `key` at or after `from`. */
@@ -82,7 +92,8 @@ export class StageLog {
       ['K  listening open -> play asked (ARI POST)', []],
       ['L  play asked -> PlaybackStarted (simulator)', []],
       ['M  PlaybackStarted -> the simulator asks for the file', []],
-      ['N  the file asked -> first audio at the caller', []],
+      ['N  the file asked -> sent whole (this process serving it: lib/speech/route.ts)', []],
+      ['N2 the file sent -> first audio at the caller (the simulator reading it)', []],
       ['   sum A..N: added time (end of speech -> audio, minus providers and end silence)', []],
     ];
     let complete = 0;
@@ -104,8 +115,9 @@ export class StageLog {
       const pathOpen = botAnswered === undefined ? undefined : this.at(t.call, 'path-open', botAnswered);
       const play = open === undefined ? undefined : this.at(t.call, 'play-asked', open);
       const fetched = this.fetched.get(id);
+      const served = this.served.get(id);
       if (sttSent === undefined || sttAnswered === undefined || closed === undefined || botSent === undefined || botAnswered === undefined) continue;
-      if (ttsSent === undefined || ttsAnswered === undefined || fileMade === undefined || written === undefined || media === undefined || open === undefined || pathOpen === undefined || play === undefined || fetched === undefined) continue;
+      if (ttsSent === undefined || ttsAnswered === undefined || fileMade === undefined || written === undefined || media === undefined || open === undefined || pathOpen === undefined || play === undefined || fetched === undefined || served === undefined) continue;
       const [a, b, cl, c, d, e, f, g, h, i, j, k] = [sttSent, sttAnswered, closed, botSent, botAnswered, ttsSent, ttsAnswered, written, media, open, play, fetched];
       complete += 1;
       const values = [
@@ -125,7 +137,8 @@ export class StageLog {
         j - i,
         t.started - j,
         k - t.started,
-        t.audio - k,
+        served - k,
+        t.audio - served,
         t.audio - t.speechEnd - o.endSilenceMs - o.sttMs - o.botMs - o.ttsMs,
       ];
       values.forEach((v, n) => rows[n]?.[1].push(v));
