@@ -76,7 +76,8 @@ export class StageLog {
   /** Prints the table; the providers' nominal delays are taken off their stages. */
   print(turns: StagedTurn[], o: { endSilenceMs: number; sttMs: number; botMs: number; ttsMs: number }): void {
     const rows: [string, number[]][] = [
-      ['A  end of speech -> the end decided (event loop), minus the end silence', []],
+      ['A  end of speech -> the end decided where the frames arrive (RTP worker), minus the end silence', []],
+      ['A2 decided on the worker -> heard in the event loop', []],
       ['B  decided -> recogniser request sent', []],
       ['C  recogniser request, minus the stand-in\'s delay', []],
       ['D  recogniser answered -> bot request sent (waits for the listening path to close)', []],
@@ -101,6 +102,8 @@ export class StageLog {
       const id = /([0-9a-f]{32})\.wav/.exec(t.media)?.[1] ?? '';
       const decided = this.at(t.call, 'decided', t.speechEnd);
       if (decided === undefined) continue;
+      // The stage is published with the worker's time, just before 'decided' (the same or an earlier time).
+      const atEndpoint = this.steps.get(t.call)?.find((s) => s.stage === 'decided-at-endpoint' && s.at >= t.speechEnd - 1)?.at ?? decided;
       const sttSent = this.at(t.call, 'stt-sent', decided);
       const sttAnswered = sttSent === undefined ? undefined : this.at(t.call, 'stt-answered', sttSent);
       const closed = this.at(t.call, 'closed', decided);
@@ -121,7 +124,8 @@ export class StageLog {
       const [a, b, cl, c, d, e, f, g, h, i, j, k] = [sttSent, sttAnswered, closed, botSent, botAnswered, ttsSent, ttsAnswered, written, media, open, play, fetched];
       complete += 1;
       const values = [
-        decided - t.speechEnd - o.endSilenceMs,
+        atEndpoint - t.speechEnd - o.endSilenceMs,
+        decided - atEndpoint,
         a - decided,
         b - a - o.sttMs,
         c - b,

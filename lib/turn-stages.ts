@@ -8,6 +8,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 
 export type TurnStageName =
+  | 'decided-at-endpoint'
   | 'decided'
   | 'closed'
   | 'stt-sent'
@@ -34,6 +35,6 @@ export interface TurnStage {
 export const turnStages = diagnostics.channel('callflow:turn');
 
 /** Publishes a step of a turn when someone listens (bench/speech); otherwise costs one check. */
-export function turnStage(stage: TurnStageName, key: string): void {
-  if (turnStages.hasSubscribers) turnStages.publish({ stage, key, at: performance.timeOrigin + performance.now() } satisfies TurnStage);
+export function turnStage(stage: TurnStageName, key: string, at?: number): void {
+  if (turnStages.hasSubscribers) turnStages.publish({ stage, key, at: at ?? performance.timeOrigin + performance.now() } satisfies TurnStage);
 }

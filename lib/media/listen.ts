@@ -103,6 +103,7 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
       options.log.warn(`speech on call ${callChannelId}: ${(err as Error).message}`);
     }
     if (event.type === 'speech-ended') {
+      turnStage('decided-at-endpoint', callChannelId, event.decidedAt);
       turnStage('decided', callChannelId);
       finish(event.result);
     }
