@@ -120,7 +120,7 @@ export class StageLog {
       const fetched = this.fetched.get(id);
       const served = this.served.get(id);
       if (sttSent === undefined || sttAnswered === undefined || closed === undefined || botSent === undefined || botAnswered === undefined) continue;
-      if (ttsSent === undefined || ttsAnswered === undefined || fileMade === undefined || written === undefined || media === undefined || open === undefined || pathOpen === undefined || play === undefined || fetched === undefined || served === undefined) continue;
+      if (ttsSent === undefined || ttsAnswered === undefined || fileMade === undefined || written === undefined || media === undefined || open === undefined || play === undefined || fetched === undefined || served === undefined) continue;
       const [a, b, cl, c, d, e, f, g, h, i, j, k] = [sttSent, sttAnswered, closed, botSent, botAnswered, ttsSent, ttsAnswered, written, media, open, play, fetched];
       complete += 1;
       const values = [
@@ -137,7 +137,8 @@ export class StageLog {
         g - fileMade,
         h - g,
         i - h,
-        pathOpen - d,
+        // The last turn (the bot ends the call) opens no next listening.
+        pathOpen === undefined ? Number.NaN : pathOpen - d,
         j - i,
         t.started - j,
         k - t.started,
@@ -152,9 +153,10 @@ export class StageLog {
     const cut = summary(added.length > 0 ? added : [0]);
     const slow = added.map((v, n) => (v >= percentileOf(added, 95) ? n : -1)).filter((n) => n >= 0);
     console.log(`  stages of a turn (lib/turn-stages.ts; ${complete} of ${turns.length} turns with every stage), p50 / p99 / max, and the mean over the slowest 5% (${slow.length} turns, added time >= ${ms(percentileOf(added, 95))}; p99 ${ms(cut.p99)}):`);
-    for (const [label, values] of rows) {
-      const v = summary(values);
-      const tail = slow.reduce((s, n) => s + (values[n] ?? 0), 0) / Math.max(1, slow.length);
+    for (const [label, all] of rows) {
+      const v = summary(all.filter((x) => !Number.isNaN(x)));
+      const inTail = slow.map((n) => all[n] ?? Number.NaN).filter((x) => !Number.isNaN(x));
+      const tail = inTail.reduce((s, x) => s + x, 0) / Math.max(1, inTail.length);
       console.log(`    ${label}: ${ms(v.p50)} / ${ms(v.p99)} / ${ms(v.max)}; slowest 5%: ${ms(tail)}`);
     }
   }
