@@ -72,17 +72,33 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
         // Said once the caller is heard: an answer given at once is not lost to a media path a busy machine opened late.
         if (saying !== '') await keys.prompt([sayPrompt(saying)], language, true, signal, req.speaker, listening.ready);
         listening.arm();
-        heard = await listening.heard;
-      } finally {
+        // The result as soon as it is known: the bot is asked while the listening's media path closes.
+        heard = await listening.result;
+      } catch (err) {
         await listening.stop();
         keys.clear();
+        throw err;
       }
-      if (heard.outcome === 'hangup') throw signal.aborted ? abortReason(signal) : new Error('listening stopped');
+      keys.clear();
+      // Closed before the turn goes on (nothing of a listening outlives it), waited for beside the bot's request.
+      const closed = listening.heard.then(
+        () => undefined,
+        () => undefined,
+      );
+      if (heard.outcome === 'hangup') {
+        await closed;
+        throw signal.aborted ? abortReason(signal) : new Error('listening stopped');
+      }
       const text = heard.outcome === 'recognised' ? heard.text : '';
       const history = transcript.map((l) => ({ role: l.role, text: l.text }));
       add('caller', text);
       turnStage('bot-sent', session.channelId);
-      const reply = await req.endpoint.turn({ call: session.id, turn, text, history, signal });
+      let reply;
+      try {
+        reply = await req.endpoint.turn({ call: session.id, turn, text, history, signal });
+      } finally {
+        await closed;
+      }
       turnStage('bot-answered', session.channelId);
       add('bot', reply.reply);
       if (reply.action === 'end') {
