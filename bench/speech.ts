@@ -41,6 +41,7 @@ import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
 import { runQueueSecondsOf, startLatenessProbe, threadSecondsOf, type Lateness } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
+import { StageLog } from './speech-stages';
 import { cpuMsOf, flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 const END_SILENCE_MS = 800;
@@ -137,6 +138,7 @@ interface Turn {
   speechEnd: number;
   started: number;
   audio: number;
+  media: string;
 }
 
 /**
@@ -200,7 +202,7 @@ function turnsOf(report: CallReport): { turns: Turn[]; problems: string[] } {
       problems.push(`call ${report.id}: no reply heard after the speech that ended ${said.endedAt}`);
       continue;
     }
-    turns.push({ call: report.id, speechEnd: end, started: Date.parse(reply.startedAt), audio: Date.parse(reply.audioAt) });
+    turns.push({ call: report.id, speechEnd: end, started: Date.parse(reply.startedAt), audio: Date.parse(reply.audioAt), media: reply.media });
   }
   return { turns, problems };
 }
@@ -219,6 +221,8 @@ interface RobotRun {
   rampSec: number;
   providersMs: number;
   providersUrl: string;
+  delays: { sttMs: number; botMs: number; ttsMs: number };
+  server: http.Server;
   gc: () => void;
 }
 
@@ -236,6 +240,8 @@ async function robotCalls(o: RobotRun): Promise<void> {
   const threads0 = threadSecondsOf(process.pid);
   const requests = new RequestLog();
   requests.start();
+  const stages = new StageLog(o.server);
+  stages.start();
   const t0 = performance.now();
   let most = 0;
   const sampler = setInterval(() => (most = Math.max(most, engine.callCount)), 100);
@@ -262,6 +268,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   );
   const wall = (performance.now() - t0) / 1000;
   requests.stop();
+  stages.stop();
   clearInterval(sampler);
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
@@ -315,6 +322,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
     const stand = summary(theirs[path] ?? []);
     console.log(`    ${path}: the plugin waited p50 ${ms(ours.p50)}, p99 ${ms(ours.p99)}; the stand-in answered ${ms(stand.p50)}, p99 ${ms(stand.p99)} after the body came`);
   }
+  stages.print(kept, { endSilenceMs: END_SILENCE_MS, ...o.delays });
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);
   console.log(`  waiting for a core (runnable, not running; /proc/<pid>/schedstat): the plugin's event loop ${waited.toFixed(1)} s of the ${wall.toFixed(1)} s, the simulator's ${simWaited.toFixed(1)} s`);
@@ -364,7 +372,7 @@ async function main(): Promise<void> {
     const engine = await connectedEngine();
     if (!process.argv.includes('--skip-robot')) {
       const machine = await startLatenessProbe();
-      await robotCalls({ simUrl: sim.url, simPid: sim.child.pid ?? 0, engine, calls, turns, rampSec, providersMs, providersUrl: providers.url, gc });
+      await robotCalls({ simUrl: sim.url, simPid: sim.child.pid ?? 0, engine, calls, turns, rampSec, providersMs, providersUrl: providers.url, delays: { sttMs, botMs, ttsMs }, server, gc });
       console.log(idleProcess(await machine.stop()));
     }
 

@@ -17,6 +17,7 @@ import { callRecordingName, recordSession } from '../call/recording';
 import { TRANSCRIPT_MAX_LINES, transcriptOf, type TranscriptEntry } from '../call/report';
 import type { CallSession } from '../call/session';
 import type { BotEndpoint } from '../speech/bot';
+import { turnStage } from '../turn-stages';
 import { answer } from './answer';
 import { listen, type SpeechInput } from './collect';
 import { KeyReader } from './keys';
@@ -78,16 +79,34 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
         // Said once the caller is heard: an answer given at once is not lost to a media path a busy machine opened late.
         if (saying !== '') await keys.prompt([sayPrompt(saying)], language, true, signal, req.speaker, listening.ready);
         listening.arm();
-        heard = await listening.heard;
-      } finally {
+        // The result as soon as it is known: the bot is asked while the listening's media path closes.
+        heard = await listening.result;
+      } catch (err) {
         await listening.stop();
         keys.clear();
+        throw err;
       }
-      if (heard.outcome === 'hangup') throw signal.aborted ? abortReason(signal) : new Error('listening stopped');
+      keys.clear();
+      // Closed before the turn goes on (nothing of a listening outlives it), waited for beside the bot's request.
+      const closed = listening.heard.then(
+        () => undefined,
+        () => undefined,
+      );
+      if (heard.outcome === 'hangup') {
+        await closed;
+        throw signal.aborted ? abortReason(signal) : new Error('listening stopped');
+      }
       const text = heard.outcome === 'recognised' ? heard.text : '';
       const history = transcript.map((l) => ({ role: l.role, text: l.text }));
       add('caller', text);
-      const reply = await req.endpoint.turn({ call: session.id, turn, text, history, signal });
+      turnStage('bot-sent', session.channelId);
+      let reply;
+      try {
+        reply = await req.endpoint.turn({ call: session.id, turn, text, history, signal });
+      } finally {
+        await closed;
+      }
+      turnStage('bot-answered', session.channelId);
       add('bot', reply.reply);
       if (reply.action === 'end') {
         await say(reply.reply);

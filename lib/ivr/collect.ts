@@ -58,9 +58,10 @@ export interface SpeechInput {
   mode: 'speech' | 'both';
   /**
    * Listens for one utterance and recognises it (lib/ivr/hear.ts, bound to the call's recogniser and media settings);
-   * `onListening` once the media path hears the caller.
+   * `onListening` once the media path hears the caller; `onHeard` once with the result as soon as it is known, while
+   * the media path may still be closing (HearRequest.onHeard).
    */
-  hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal, onListening: () => void): Promise<HearResult>;
+  hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal, onListening: () => void, onHeard?: (result: HearResult) => void): Promise<HearResult>;
 }
 
 /** What collect and menu share: the retries and their prompts. */
@@ -155,7 +156,10 @@ async function ask<R extends { outcome: string }>(telephony: Telephony, session:
  * and resolves once the media path is closed, so nothing of it outlives the element.
  */
 export interface Listening {
+  /** What was heard, once the media path has closed. */
   heard: Promise<HearResult>;
+  /** What was heard, as soon as it is known (the media path may still be closing); rejects as `heard` does. */
+  result: Promise<HearResult>;
   /**
    * Settles once the media path hears the caller, or once listening is over without it (the call ended, it failed):
    * the prompt the caller answers waits for it, so an answer given as soon as the prompt ends (or over it) is heard
@@ -181,11 +185,16 @@ export function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal
   };
   let listening!: () => void;
   const ready = new Promise<void>((resolve) => (listening = resolve));
-  const heard = speech.hear(onStart, armed, own.signal, listening).finally(() => signal.removeEventListener('abort', onAbort));
+  let told!: (result: HearResult) => void;
+  const early = new Promise<HearResult>((resolve) => (told = resolve));
+  const heard = speech.hear(onStart, armed, own.signal, listening, told).finally(() => signal.removeEventListener('abort', onAbort));
   // A failure is seen by whoever awaits `heard`; one nobody awaits (a key came first) is not unhandled.
   heard.then(listening, listening);
+  const result = Promise.race([early, heard]);
+  result.catch(() => undefined);
   return {
     heard,
+    result,
     ready,
     get started() {
       return state.started;

@@ -18,6 +18,7 @@ import type { SpeechEndParameters } from '../media/speech-end';
 import type { SpeechError } from '../speech/provider';
 import type { Recogniser, Recognition, RecognitionStream } from '../speech/recogniser';
 import type { Pcm } from '../speech/wav';
+import { turnStage } from '../turn-stages';
 
 export interface HearRequest {
   recogniser: Recogniser;
@@ -35,6 +36,11 @@ export interface HearRequest {
   onSpeechStart?: () => void;
   /** Once, when the media path hears the caller (ListenOptions.onListening): the prompt may start. */
   onListening?: () => void;
+  /**
+   * Once, with the result as soon as it is known, while the media path may still be closing (hear() itself resolves
+   * once it is closed): what comes next (the robot's bot request) need not wait for Asterisk's teardown.
+   */
+  onHeard?: (result: HearResult) => void;
   signal: AbortSignal;
   log: Logger;
 }
@@ -48,13 +54,25 @@ export function hear(telephony: MediaTelephony, callChannelId: string, req: Hear
   return req.recogniser.stream ? hearStreaming(telephony, callChannelId, req) : hearAfter(telephony, callChannelId, req);
 }
 
+/** The result to req.onHeard at once (the path closes after), and as what `next` resolves with. */
+function told(req: HearRequest, result: HearResult): HearResult {
+  req.onHeard?.(result);
+  return result;
+}
+
 /** The speech to the recogniser once it has ended, while the media path closes; both are done before this resolves. */
 function hearAfter(telephony: MediaTelephony, callChannelId: string, req: HearRequest): Promise<HearResult> {
   const options = { parameters: req.parameters, armed: req.armed, onSpeechStart: req.onSpeechStart, onListening: req.onListening, signal: req.signal, log: req.log };
   return listenThen(telephony, callChannelId, req.media, options, async (heard): Promise<HearResult> => {
-    if (heard.outcome === 'hangup' || heard.outcome === 'no-speech') return { outcome: heard.outcome };
-    if (req.signal.aborted) return { outcome: 'hangup' };
-    return recognised(heard.audio, req.signal, () => req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, digits: req.digits, signal: req.signal }));
+    if (heard.outcome === 'hangup' || heard.outcome === 'no-speech') return told(req, { outcome: heard.outcome });
+    if (req.signal.aborted) return told(req, { outcome: 'hangup' });
+    const result = await recognised(heard.audio, req.signal, async () => {
+      turnStage('stt-sent', callChannelId);
+      const r = await req.recogniser.recognise({ audio: heard.audio, language: req.language, phrases: req.phrases, digits: req.digits, signal: req.signal });
+      turnStage('stt-answered', callChannelId);
+      return r;
+    });
+    return told(req, result);
   });
 }
 
@@ -88,7 +106,8 @@ async function hearStreaming(telephony: MediaTelephony, callChannelId: string, r
       continue;
     }
     if (heard.outcome === 'recognised') bargeIn();
-    return heard;
+    // Decided only once the utterance's path has closed (whether to listen on is decided here).
+    return told(req, heard);
   }
 }
 

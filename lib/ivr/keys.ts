@@ -12,6 +12,7 @@ import { DTMF_BUFFER_LIMIT } from '../call/session';
 import { DeadlineSweep, type Expiring } from '../ari/deadlines';
 import { MediaError } from './media-error';
 import { promptMedia, type Speaker } from './say';
+import { turnStage } from '../turn-stages';
 
 export { MediaError };
 
@@ -194,7 +195,9 @@ export class KeyReader implements Expiring {
     if (prompts.length === 0 || (bargeIn && (this.queue.length > 0 || this.interrupted))) return;
     // say: prompts are synthesised first: a key pressed meanwhile skips the prompt, as one pressed before it.
     const { media, own } = await promptMedia(prompts, this.session, language, speaker, signal);
+    turnStage('media-ready', this.session.channelId);
     await listening;
+    turnStage('listening-ready', this.session.channelId);
     if (media.length === 0 || (bargeIn && (this.queue.length > 0 || this.interrupted))) return;
     const playbackId = randomUUID();
     if (bargeIn) this.playing = playbackId;
@@ -203,6 +206,7 @@ export class KeyReader implements Expiring {
       const options: { playbackId: string; signal: AbortSignal; lang?: string; ownMedia?: string[] } = { playbackId, signal };
       if (language) options.lang = language;
       if (own.length > 0) options.ownMedia = own;
+      turnStage('play-asked', this.session.channelId);
       outcome = await this.telephony.play({ channelId: this.session.channelId }, media, options);
     } finally {
       if (this.playing === playbackId) this.playing = undefined;

@@ -30,7 +30,8 @@ export type AnalysisEvent =
   | { type: 'speech-started' }
   /** Frames of the speech, in order: before speech-started, those kept with its start; then one per frame. */
   | { type: 'speech-audio'; frames: Int16Array[] }
-  | { type: 'speech-ended'; result: SpeechEnd }
+  /** decidedAt: wall-clock ms when the RTP worker thread decided it (media-thread.ts; absent in the event loop). */
+  | { type: 'speech-ended'; result: SpeechEnd; decidedAt?: number }
   | { type: 'amd-decided'; result: AmdResult }
   | { type: 'beep'; beep: Beep };
 

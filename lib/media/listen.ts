@@ -9,6 +9,7 @@
  * listenThen lets the next step (the recogniser) start while it closes.
  */
 import type { Logger } from '../log';
+import { turnStage } from '../turn-stages';
 import type { AnalysisEvent } from './analysis';
 import { openMediaPath, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
 import { SPEECH_END_DEFAULTS, type SpeechEnd, type SpeechEndParameters } from './speech-end';
@@ -101,7 +102,11 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
     } catch (err) {
       options.log.warn(`speech on call ${callChannelId}: ${(err as Error).message}`);
     }
-    if (event.type === 'speech-ended') finish(event.result);
+    if (event.type === 'speech-ended') {
+      turnStage('decided-at-endpoint', callChannelId, event.decidedAt);
+      turnStage('decided', callChannelId);
+      finish(event.result);
+    }
   };
   const onAbort = (): void => finish({ outcome: 'hangup' });
   options.signal.addEventListener('abort', onAbort, { once: true });
@@ -110,6 +115,7 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
     const analysis = { kind: 'speech-end' as const, parameters: options.parameters, counting: options.armed === undefined, audio: options.onSpeechAudio !== undefined };
     path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log });
     const opened = path;
+    turnStage('path-open', callChannelId);
     options.onListening?.();
     const armStart = (): void => {
       if (finished || started) return;
@@ -128,7 +134,8 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
       await opened.close('listening failed');
       throw err;
     });
-    return { heard, closed: opened.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done') };
+    const closed = opened.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done').then(() => turnStage('closed', callChannelId));
+    return { heard, closed };
   } catch (err) {
     // openMediaPath closed what it had made before it threw.
     if (options.signal.aborted) return { heard: { outcome: 'hangup' }, closed: Promise.resolve() };

@@ -71,7 +71,8 @@ function serve(port: NonNullable<typeof parentPort>): void {
       jitterDepth: o.jitterDepth,
       ptimeMs: o.ptimeMs,
       analysis: o.analysis,
-      onEvent: (event) => send({ op: 'event', id, event }),
+      // The end of speech carries when it was decided here, for bench/speech's stages (lib/turn-stages.ts).
+      onEvent: (event) => send({ op: 'event', id, event: event.type === 'speech-ended' ? { ...event, decidedAt: performance.timeOrigin + performance.now() } : event }),
       onAudio: o.frames ? (samples) => send({ op: 'audio', id, samples }) : undefined,
     });
     endpoints.set(id, endpoint);

@@ -225,22 +225,31 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
   try {
     watch(ids.channel);
     if (options.mode === 'listen') watch(ids.snoop);
-    await telephony.createBridge({ bridgeId: ids.bridge, type: 'mixing', name: `media ${callChannelId}` }, options.signal);
-    if (options.mode === 'listen') await telephony.snoop(callChannelId, { snoopId: ids.snoop, spy: 'in' }, options.signal);
     const timeoutMs = options.startTimeoutMs ?? 5000;
-    if (endpoint instanceof WebSocketEndpoint) {
-      const made = await telephony.externalMedia({ channelId: ids.channel, transport: 'websocket', format: settings.format }, options.signal).catch((err: unknown) => {
-        throw new Error(`${(err as Error).message}${WEBSOCKET_MISSING}`);
-      });
-      if (!made.websocket) throw new Error(`Asterisk did not give external media channel ${ids.channel} a WebSocket connection id (no MEDIA_WEBSOCKET_CONNECTION_ID)${WEBSOCKET_MISSING}`);
-      await endpoint.connect(made.websocket, options.signal, timeoutMs);
-    } else {
-      const local = await endpoint.listen();
-      const host = settings.advertiseHost.includes(':') ? `[${settings.advertiseHost}]` : settings.advertiseHost;
-      const made = await telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }, options.signal);
-      if (!made.local) throw new Error(`Asterisk did not say where external media channel ${ids.channel} takes RTP (no UNICASTRTP_LOCAL_ADDRESS/PORT)`);
-      endpoint.setRemote(made.local.address, made.local.port);
-    }
+    const externalMedia = async (): Promise<void> => {
+      if (endpoint instanceof WebSocketEndpoint) {
+        const made = await telephony.externalMedia({ channelId: ids.channel, transport: 'websocket', format: settings.format }, options.signal).catch((err: unknown) => {
+          throw new Error(`${(err as Error).message}${WEBSOCKET_MISSING}`);
+        });
+        if (!made.websocket) throw new Error(`Asterisk did not give external media channel ${ids.channel} a WebSocket connection id (no MEDIA_WEBSOCKET_CONNECTION_ID)${WEBSOCKET_MISSING}`);
+        await endpoint.connect(made.websocket, options.signal, timeoutMs);
+      } else {
+        const local = await endpoint.listen();
+        const host = settings.advertiseHost.includes(':') ? `[${settings.advertiseHost}]` : settings.advertiseHost;
+        const made = await telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }, options.signal);
+        if (!made.local) throw new Error(`Asterisk did not say where external media channel ${ids.channel} takes RTP (no UNICASTRTP_LOCAL_ADDRESS/PORT)`);
+        endpoint.setRemote(made.local.address, made.local.port);
+      }
+    };
+    // The bridge, the snoop and the external media channel do not depend on one another: asked at once, they cost one
+    // round trip to Asterisk on the way to the reply, not three. All are settled before a failure is thrown, so the
+    // teardown (close, below) finds everything that was made.
+    const made = await Promise.allSettled([
+      telephony.createBridge({ bridgeId: ids.bridge, type: 'mixing', name: `media ${callChannelId}` }, options.signal),
+      options.mode === 'listen' ? telephony.snoop(callChannelId, { snoopId: ids.snoop, spy: 'in' }, options.signal) : undefined,
+      externalMedia(),
+    ]);
+    for (const m of made) if (m.status === 'rejected') throw m.reason;
     const members = options.mode === 'listen' ? [ids.snoop, ids.channel] : [callChannelId, ids.channel];
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {

@@ -11,15 +11,24 @@
  * times, which a use refreshes). Two requests for the same key while it is
  * being made share one synthesis. Files are written to a temporary name and
  * renamed, so a reader never sees half a file.
+ *
+ * The files made last are kept in memory as well (at most FRESH_BYTES): Asterisk
+ * asks for a reply as soon as it is told to play it, and the route (route.ts)
+ * answers from memory then, without opening, reading and closing the file on
+ * libuv's thread pool on the way to the caller hearing it.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { turnStage } from '../turn-stages';
 
 export const ID_PATTERN = /^[0-9a-f]{32}$/;
 const FILE_PATTERN = /^([0-9a-f]{32})\.(wav|wav16)$/;
 
 export type AudioExtension = 'wav' | 'wav16';
+
+/** The most bytes of just-made files kept in memory per cache (a 3 s reply at 8 kHz is 48 kB). */
+export const FRESH_BYTES = 4 * 1024 * 1024;
 
 export interface CachedAudio {
   id: string;
@@ -41,6 +50,9 @@ export class AudioCache {
   /** Files by id, least recently used first (a Map keeps insertion order; a use moves the entry to the end). */
   private readonly files = new Map<string, CachedAudio>();
   private readonly making = new Map<string, Promise<CachedAudio>>();
+  /** The bodies of the files made last, oldest first, at most FRESH_BYTES in all. */
+  private readonly fresh = new Map<string, Buffer>();
+  private freshBytes = 0;
   private secret: Buffer | undefined;
   private total = 0;
   private opened: Promise<void> | undefined;
@@ -102,7 +114,7 @@ export class AudioCache {
    * The file for `key`, made by `make` when there is none (requests for the same key while it is made wait for that
    * one synthesis). `hit` says whether it was there already.
    */
-  async get(key: string, extension: AudioExtension, make: () => Promise<Buffer>): Promise<CachedAudio & { hit: boolean }> {
+  async get(key: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<CachedAudio & { hit: boolean }> {
     await this.open();
     const id = this.idFor(key);
     const entry = this.files.get(id);
@@ -122,16 +134,43 @@ export class AudioCache {
     return { ...(await made), hit: false };
   }
 
-  private async write(id: string, extension: AudioExtension, make: () => Promise<Buffer>): Promise<CachedAudio> {
-    const body = await make();
+  private async write(id: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<CachedAudio> {
+    const body = await make(id);
+    turnStage('file-made', id);
     const file = path.join(this.dir, `${id}.${extension}`);
     const tmp = path.join(this.dir, `.tmp-${id}-${randomBytes(4).toString('hex')}`);
     await fs.promises.writeFile(tmp, body, { mode: 0o644 });
     await fs.promises.rename(tmp, file);
+    turnStage('cache-written', id);
     const entry: CachedAudio = { id, extension, path: file, bytes: body.length };
     this.add(entry);
+    this.keepFresh(id, body);
     await this.evict(id);
     return entry;
+  }
+
+  /** The body of a file made lately, when it is still kept in memory (the file is the same). */
+  freshBody(id: string): Buffer | undefined {
+    return this.fresh.get(id);
+  }
+
+  private keepFresh(id: string, body: Buffer): void {
+    this.forget(id);
+    if (body.length > FRESH_BYTES) return;
+    this.fresh.set(id, body);
+    this.freshBytes += body.length;
+    for (const [old, kept] of this.fresh) {
+      if (this.freshBytes <= FRESH_BYTES) break;
+      this.fresh.delete(old);
+      this.freshBytes -= kept.length;
+    }
+  }
+
+  private forget(id: string): void {
+    const kept = this.fresh.get(id);
+    if (!kept) return;
+    this.fresh.delete(id);
+    this.freshBytes -= kept.length;
   }
 
   private add(entry: CachedAudio): void {
@@ -158,6 +197,7 @@ export class AudioCache {
       if (this.total <= this.maxBytes) break;
       if (entry.id === keep) continue;
       this.files.delete(entry.id);
+      this.forget(entry.id);
       this.total -= entry.bytes;
       this.figures.evicted += 1;
       await fs.promises.rm(entry.path, { force: true });

@@ -2,10 +2,24 @@
  * One bounded HTTP POST for the speech and bot providers: one deadline covers connecting, the answer and its body; the
  * body is read up to maxBytes and the socket destroyed past it; no redirect is followed (a key must not travel to
  * another host); the call's signal cancels it. Errors are SpeechErrors naming the provider as `shown`.
+ *
+ * Connections are kept alive between requests (one agent per protocol, idle sockets closed after IDLE_SOCKET_MS, below
+ * the 5 s Node's own servers keep them): a robot turn makes three requests in a row, and a new connection for each put
+ * a connect on the way from the caller's speech to the reply. A request on a kept-alive socket that the server had
+ * just closed (ECONNRESET before any answer: it never reached the server) is sent once more on a new one, as the ARI
+ * client does (lib/ari/rest.ts).
  */
 import http from 'node:http';
 import https from 'node:https';
 import { SpeechError, outsideText } from './provider';
+
+/** How long a kept-alive connection to a provider may stay idle (ms). */
+export const IDLE_SOCKET_MS = 4000;
+
+const agents = {
+  http: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+};
 
 export interface PostAnswer {
   status: number;
@@ -20,35 +34,53 @@ export function postBounded(url: URL, headers: Record<string, string>, body: Buf
       reject(new SpeechError('aborted', `${shown}: cancelled`));
       return;
     }
-    const client = url.protocol === 'https:' ? https : http;
+    const secure = url.protocol === 'https:';
     let settled = false;
+    let req: http.ClientRequest | undefined;
+    let retried = false;
+    let answered = false;
     const finish = (err: SpeechError | undefined, value?: PostAnswer): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       if (err) {
-        req.destroy();
+        req?.destroy();
         reject(err);
       } else resolve(value as PostAnswer);
     };
-    const req = client.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > options.maxBytes) finish(new SpeechError('too-large', `${shown} sent more than ${options.maxBytes} bytes`));
-        else chunks.push(chunk);
+    const send = (): void => {
+      const requestOptions = { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: secure ? agents.https : agents.http };
+      const sent = (secure ? https : http).request(url, requestOptions, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > options.maxBytes) finish(new SpeechError('too-large', `${shown} sent more than ${options.maxBytes} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
+        res.on('error', (err) => finish(new SpeechError('unavailable', `${shown}: the answer was cut short (${err.message})`)));
+        res.on('aborted', () => finish(new SpeechError('unavailable', `${shown}: the answer was cut short`)));
       });
-      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
-      res.on('error', (err) => finish(new SpeechError('unavailable', `${shown}: the answer was cut short (${err.message})`)));
-      res.on('aborted', () => finish(new SpeechError('unavailable', `${shown}: the answer was cut short`)));
-    });
+      req = sent;
+      sent.on('error', (err: NodeJS.ErrnoException) => {
+        if (settled || sent !== req) return;
+        // A kept-alive socket the server had just closed: the request never reached it; send it once more.
+        if (!retried && !answered && sent.reusedSocket && err.code === 'ECONNRESET') {
+          retried = true;
+          send();
+          return;
+        }
+        finish(new SpeechError('unavailable', `${shown} could not be reached (${err.message})`));
+      });
+      sent.end(body);
+    };
     const timer = setTimeout(() => finish(new SpeechError('timeout', `${shown} did not answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     const onAbort = (): void => finish(new SpeechError('aborted', `${shown}: cancelled`));
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (err) => finish(new SpeechError('unavailable', `${shown} could not be reached (${err.message})`)));
-    req.end(body);
+    send();
   });
 }
 

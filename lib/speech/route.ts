@@ -31,10 +31,14 @@ export const CONTENT_TYPES: Record<AudioExtension, string> = {
 export function serveAudio(caches: Iterable<AudioCache>, name: string, req: IncomingMessage, res: ServerResponse): void {
   const m = NAME.exec(name);
   let found: { path: string; bytes: number; id: string; extension: AudioExtension } | undefined;
+  let fresh: Buffer | undefined;
   if (m) {
     for (const cache of caches) {
       found = cache.find(m[1] as string, m[2] as AudioExtension);
-      if (found) break;
+      if (found) {
+        fresh = cache.freshBody(found.id);
+        break;
+      }
     }
   }
   if (!found || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -57,6 +61,12 @@ export function serveAudio(caches: Iterable<AudioCache>, name: string, req: Inco
   if (req.method === 'HEAD') {
     res.writeHead(200, { ...headers, 'content-length': String(found.bytes) });
     res.end();
+    return;
+  }
+  if (fresh) {
+    // Made lately: from memory, not the pool (cache.ts).
+    res.writeHead(200, { ...headers, 'content-length': String(fresh.length) });
+    res.end(fresh);
     return;
   }
   const stream = fs.createReadStream(found.path);

@@ -13,6 +13,7 @@ import type { AudioCache} from './cache';
 import { type AudioExtension, type CachedAudio } from './cache';
 import { SpeechError, type SpeechProvider } from './provider';
 import { TEXT_MAX } from './say';
+import { turnStage } from '../turn-stages';
 import { encodeWav, resampleSliced, type AsteriskRate, type Pcm } from './wav';
 
 /** How Asterisk gets the audio. */
@@ -51,12 +52,14 @@ export async function synthesizeWav(provider: SpeechProvider, text: string, opti
   return encodeWav(await synthesizePcm(provider, text, options));
 }
 
-/** Text to 16-bit mono PCM at `rate`, straight from the provider (no cache). */
-export async function synthesizePcm(provider: SpeechProvider, text: string, options: { voice?: string; language?: string; rate: number; signal?: AbortSignal }): Promise<Pcm> {
+/** Text to 16-bit mono PCM at `rate`, straight from the provider (no cache); `answered` when the provider has answered. */
+export async function synthesizePcm(provider: SpeechProvider, text: string, options: { voice?: string; language?: string; rate: number; signal?: AbortSignal }, answered?: () => void): Promise<Pcm> {
   if (text.trim() === '') throw new SpeechError('refused', 'speech: nothing to say (empty text)');
   if (text.length > TEXT_MAX) throw new SpeechError('refused', `speech: the text is longer than ${TEXT_MAX} characters`);
   const request = { text, voice: options.voice ?? '', language: options.language ?? '', ...(options.signal ? { signal: options.signal } : {}) };
-  return resampleSliced(await provider.synthesize(request), options.rate);
+  const pcm = await provider.synthesize(request);
+  answered?.();
+  return resampleSliced(pcm, options.rate);
 }
 
 export class Synthesiser {
@@ -76,8 +79,9 @@ export class Synthesiser {
     // The synthesis is shared by every call asking for this text meanwhile: one call hanging up must not cancel it
     // for the others. It runs to its end (bounded by the provider's deadline) and is kept; each call stops waiting
     // for it when its own signal fires.
-    const made = this.options.cache.get(key, extensionFor(rate), async () => {
-      const pcm = await synthesizePcm(provider, text, { voice, language, rate });
+    const made = this.options.cache.get(key, extensionFor(rate), async (id) => {
+      turnStage('tts-sent', id);
+      const pcm = await synthesizePcm(provider, text, { voice, language, rate }, () => turnStage('tts-answered', id));
       if (pcm.samples.length > maxSeconds * rate) throw new SpeechError('too-large', `speech: ${provider.identity} made more than ${maxSeconds} s of audio`);
       if (pcm.samples.length === 0) throw new SpeechError('not-audio', `speech: ${provider.identity} made no audio`);
       return encodeWav(pcm);

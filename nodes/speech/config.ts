@@ -93,9 +93,9 @@ export function speechInputFor(
   const parameters: Partial<SpeechEndParameters> = { startTimeoutMs, maxSpeechMs: settings.speechMaxSec * 1000, endSilenceMs: settings.endSilenceMs };
   return {
     mode,
-    hear: (onSpeechStart, armed, signal, onListening) => {
+    hear: (onSpeechStart, armed, signal, onListening, onHeard) => {
       if (!media.ok) return Promise.reject(new Error(media.error));
-      return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, digits, parameters, armed, onSpeechStart, onListening, signal, log });
+      return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, digits, parameters, armed, onSpeechStart, onListening, onHeard, signal, log });
     },
   };
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { CallRegistry } from '../../lib/call/registry';
 import { RtpEndpoint } from '../../lib/media/endpoint';
-import type { MediaSettings } from '../../lib/media/path';
+import { openMediaPath, type MediaSettings, type MediaTelephony } from '../../lib/media/path';
 import { RemoteEndpoint } from '../../lib/media/remote-endpoint';
 import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
 import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
@@ -79,6 +79,44 @@ describe(`media path (simulated Asterisk; the packet path ${settings.worker ? 'o
     } finally {
       reg.dispose();
     }
+  });
+
+  it('asks for the bridge, the snoop and the external media channel at once, not each after the answer to the last', async function () {
+    const id = await answeredCall();
+    // The requests to Asterisk in order, and how many were unanswered at once.
+    const log: string[] = [];
+    let pending = 0;
+    let most = 0;
+    const watched = (name: 'createBridge' | 'snoop' | 'externalMedia') => async (...args: unknown[]): Promise<unknown> => {
+      log.push(`${name} asked`);
+      most = Math.max(most, ++pending);
+      try {
+        return await (m.r.conn[name] as (...a: unknown[]) => Promise<unknown>).apply(m.r.conn, args);
+      } finally {
+        pending -= 1;
+        log.push(`${name} answered`);
+      }
+    };
+    const conn = m.r.conn;
+    const telephony = {
+      createBridge: watched('createBridge'),
+      snoop: watched('snoop'),
+      externalMedia: watched('externalMedia'),
+      addToBridge: conn.addToBridge.bind(conn),
+      destroyBridge: conn.destroyBridge.bind(conn),
+      hangup: conn.hangup.bind(conn),
+      watchChannel: conn.watchChannel.bind(conn),
+      listBridges: conn.listBridges.bind(conn),
+    } as MediaTelephony;
+    const path = await openMediaPath(telephony, id, settings, { mode: 'listen', rate: 8000, signal: new AbortController().signal, log: m.r.log });
+    try {
+      assert.deepEqual(log.slice(0, 2), ['createBridge asked', 'snoop asked'], log.join(', '));
+      assert.ok(most >= 2, `at most ${most} request unanswered at once: ${log.join(', ')}`);
+      assert.deepEqual(m.r.sim.asterisk.bridgeList().map((b) => [b.id, [...b.channels].sort()]), [[path.ids.bridge, [path.ids.channel, path.ids.snoop!].sort()]]);
+    } finally {
+      await path.close();
+    }
+    assertLeft(m.r, [id]);
   });
 
   it('fails with a sentence naming the call and the cause, leaving nothing behind, when the call is gone', async function () {

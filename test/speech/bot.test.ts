@@ -8,7 +8,7 @@ import type { CallRegistry } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import { converse, sayPrompt, type ConverseRequest } from '../../lib/ivr/bot';
 import { hear } from '../../lib/ivr/hear';
-import type { MediaSettings } from '../../lib/media/path';
+import type { MediaSettings, MediaTelephony } from '../../lib/media/path';
 import { HttpBot, MAX_REPLY_CHARS, readTurn } from '../../lib/speech/bot';
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
@@ -82,6 +82,31 @@ describe('the robot', function () {
       assert.equal(sayPrompt('a {vars.pin} b'), 'say:a {{vars.pin}} b', "a reply's braces are said, not read as variables");
     });
 
+    it('turns in a row share one connection to the endpoint (kept alive), not a new one each', async function () {
+      app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Yes."}');
+      const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' });
+      for (let turn = 1; turn <= 3; turn++) assert.equal((await bot.turn({ call: 'c', turn, text: 'hi', history: [] })).reply, 'Yes.');
+      assert.equal(app.received.length, 3);
+      assert.equal(new Set(app.received.map((r) => r.socket)).size, 1, 'one connection for the three turns');
+    });
+
+    it('a kept-alive connection the endpoint closed as the next turn went out: the turn is sent once more, on a new one', async function () {
+      let n = 0;
+      app.handler = (req, res) => {
+        n += 1;
+        // The second request finds its connection closed under it (a server's idle timeout running out at that moment).
+        if (n === 2) req.socket.destroy();
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(`{"reply":"Answer ${n}."}`);
+      };
+      const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' });
+      assert.equal((await bot.turn({ call: 'c', turn: 1, text: 'hi', history: [] })).reply, 'Answer 1.');
+      assert.equal((await bot.turn({ call: 'c', turn: 2, text: 'hi', history: [] })).reply, 'Answer 3.');
+      assert.equal(app.received.length, 3);
+      const [first, second, third] = app.received.map((r) => r.socket);
+      assert.equal(first, second, 'the second turn went on the kept-alive connection');
+      assert.notEqual(third, second, 'and again on a new one');
+    });
+
     it('garbage, refusals and silence from the endpoint fail the turn with the reason', async function () {
       const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: 'k', timeoutMs: 200 });
       app.handler = (_req, res) => res.writeHead(200).end('<html>');
@@ -110,7 +135,7 @@ describe('the robot', function () {
       return { session: await sessions, id };
     }
 
-    function request(said: string[], bot: HttpBot, maxTurns = 5, onSay: () => void = () => undefined): ConverseRequest {
+    function request(said: string[], bot: HttpBot, maxTurns = 5, onSay: () => void = () => undefined, telephony?: MediaTelephony): ConverseRequest {
       return {
         endpoint: bot,
         greeting: 'Hello, how can I help?',
@@ -125,8 +150,8 @@ describe('the robot', function () {
         },
         speech: {
           mode: 'speech',
-          hear: (onSpeechStart, armed, signal, onListening) =>
-            hear(r.conn, activeCall, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, onListening, signal, log: r.log }),
+          hear: (onSpeechStart, armed, signal, onListening, onHeard) =>
+            hear(telephony ?? r.conn, activeCall, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, onListening, onHeard, signal, log: r.log }),
         },
       };
     }
@@ -186,6 +211,43 @@ describe('the robot', function () {
         { role: 'bot', text: 'Connecting you.' },
       ]);
       assert.deepEqual(order, ['media path asked', 'media path made', 'prompt played'], 'the greeting starts once the caller is heard');
+      assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
+    });
+
+    it("asks the bot while the listening's media path closes, and ends the turn only once it has closed", async function () {
+      // The path's last teardown step (its bridge) is held until the bot has been asked: a turn that waited for the
+      // close before asking would only be let go by the bound below, after which the order shows it.
+      const order: string[] = [];
+      let botAsked!: () => void;
+      const asked = new Promise<void>((resolve) => (botAsked = resolve));
+      app.handler = (req, res) => {
+        if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"hello"}');
+        order.push('bot asked');
+        botAsked();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Goodbye.","action":"end"}');
+      };
+      const conn = r.conn;
+      const telephony: MediaTelephony = {
+        createBridge: conn.createBridge.bind(conn),
+        snoop: conn.snoop.bind(conn),
+        externalMedia: conn.externalMedia.bind(conn),
+        addToBridge: conn.addToBridge.bind(conn),
+        hangup: conn.hangup.bind(conn),
+        watchChannel: conn.watchChannel.bind(conn),
+        listBridges: conn.listBridges.bind(conn),
+        destroyBridge: async (id: string) => {
+          let bound: NodeJS.Timeout | undefined;
+          await Promise.race([asked, new Promise<void>((resolve) => (bound = setTimeout(resolve, 3000)))]);
+          clearTimeout(bound);
+          await conn.destroyBridge(id);
+          order.push('path closed');
+        },
+      };
+      const { session, id } = await call(1);
+      activeCall = id;
+      const result = await converse(r.conn, session, request([], new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 5, undefined, telephony), session.signal);
+      assert.equal(result.outcome, 'ended');
+      assert.deepEqual(order, ['bot asked', 'path closed']);
       assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
     });
 

@@ -160,6 +160,26 @@ describe('speech cache and route', function () {
       assert.equal(wide.headers['content-type'], 'audio/x-wav;codec=pcm;bit=16;rate=16000');
     });
 
+    it('serves a file made lately from memory, not reading the folder; an evicted one is not served', async function () {
+      const s = synthesiser(new CountingProvider(), 4000);
+      caches = [s.cache];
+      const a = await s.audio('a'.repeat(100));
+      const body = fs.readFileSync(a.path);
+      // Gone from the folder: only the copy in memory can answer.
+      fs.rmSync(a.path);
+      const r = await get(port, `${a.id}.wav`);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-length'], String(body.length));
+      assert.deepEqual(r.body, body);
+      assert.equal((await get(port, `${a.id}.wav`, {}, 'HEAD')).status, 200);
+      // Two more files of 1644 bytes: over the bound of 4000, a (the least recently used) is evicted, memory too.
+      await s.audio('b'.repeat(100));
+      await s.audio('c'.repeat(100));
+      assert.equal(s.cache.figures.evicted, 1);
+      assert.equal((await get(port, `${a.id}.wav`)).status, 404);
+      assert.equal(s.cache.freshBody(a.id), undefined);
+    });
+
     it('answers 404 for anything else: unknown ids, the wrong extension, paths, the secret, a listing', async function () {
       const s = synthesiser(new CountingProvider());
       caches = [s.cache];
