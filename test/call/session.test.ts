@@ -9,13 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import v8 from 'node:v8';
 import type { Telephony, TelephonyEvent } from '../../lib/ari/port';
 import fc from 'fast-check';
 import { newToken } from '../../lib/call/handle';
 import { isoTime } from '../../lib/call/iso-time';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import { callEndReport } from '../../lib/call/report';
-import { CallSession, PRESSED_LIMIT, TRACE_LIMIT } from '../../lib/call/session';
+import { CallSession, PRESSED_LIMIT, SeldomSet, TRACE_LIMIT } from '../../lib/call/session';
 
 const T0 = Date.UTC(2026, 0, 2, 9, 0, 0);
 
@@ -279,6 +280,77 @@ describe('call sessions: what a step costs', function () {
     assert.equal((session.signal.reason as Error).name, 'CallEndedError');
     assert.equal(session.stepSignal.aborted, true);
     assert.equal(session.stepSignal.reason, session.signal.reason);
+  });
+});
+
+describe('call sessions: the fields few calls have (issue 14, fourth round)', function () {
+  /** The SeldomSets alive after a full GC (v8.queryObjects: experimental in Node 20, which says so once). */
+  function liveSeldom(): number {
+    const emit = process.emitWarning.bind(process);
+    process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
+      if (String(warning).includes('queryObjects')) return;
+      (emit as (...a: unknown[]) => void)(warning, ...rest);
+    };
+    try {
+      return (v8 as unknown as { queryObjects(c: unknown, o: { format: 'count' }): number }).queryObjects(SeldomSet, { format: 'count' });
+    } finally {
+      process.emitWarning = emit;
+    }
+  }
+  const newCall = (i: number): CallSession =>
+    new CallSession({ channelId: `c${i}`, connection: 'conn', direction: 'inbound', caller: { number: '100', name: '' }, dialed: '8000', state: 'up' });
+
+  it('makes no object for them while none is set, undefined or false ones included, and keeps each once set', function () {
+    const before = liveSeldom();
+    const sessions = Array.from({ length: 50 }, (_, i) => newCall(i + 1));
+    for (const session of sessions) {
+    session.version = undefined;
+    session.campaign = undefined;
+    session.result = undefined;
+    session.exception = undefined;
+    session.peer = undefined;
+    session.leaving = undefined;
+    session.hangupBy = undefined;
+    session.hangupWhy = undefined;
+    session.handedOff = false;
+    session.hangupRequested = false;
+    session.flow = 'main';
+    session.route = { level: 'dialed' };
+    void session.handle();
+    assert.equal(session.handedOff, false);
+    assert.equal(session.hangupRequested, false);
+    assert.equal(session.version, undefined);
+    }
+    assert.equal(sessions[0]?.id, 'c1');
+    assert.equal(liveSeldom() - before, 0, 'routed calls with none of the rare fields made their object');
+    for (const session of sessions) assert.equal(session.signal.aborted, false);
+    assert.equal(liveSeldom() - before, sessions.length, 'the signal of the call\'s end is one of them');
+
+    const other = new CallSession({ channelId: 'c2', connection: 'conn', direction: 'outbound', caller: { number: '', name: '' }, dialed: '555', state: 'up' });
+    other.version = 'v2';
+    other.campaign = { id: 'k', name: 'K', customerId: 'u1', attempt: 1, number: '555' };
+    other.result = { code: 'sale' };
+    other.exception = { cause: 'element-error', message: 'm' } as NonNullable<typeof other.exception>;
+    other.peer = 'c3';
+    other.leaving = 'dialplan';
+    other.hangupBy = 'callee';
+    other.hangupWhy = 'fault';
+    other.handedOff = true;
+    other.hangupRequested = true;
+    assert.deepEqual(
+      [other.version, other.campaign?.id, other.result?.code, other.peer, other.leaving, other.hangupBy, other.hangupWhy, other.handedOff, other.hangupRequested],
+      ['v2', 'k', 'sale', 'c3', 'dialplan', 'callee', 'fault', true, true],
+    );
+    other.leaving = undefined;
+    other.handedOff = false;
+    assert.equal(other.leaving, undefined);
+    assert.equal(other.handedOff, false);
+    const shown = other.handle();
+    assert.equal(shown.version, 'v2');
+    assert.equal(shown.campaign?.customerId, 'u1');
+    assert.deepEqual(shown.result, { code: 'sale' });
+    assert.ok(other.end({ reason: 'hangup', by: 'caller' }));
+    assert.equal(other.ended?.by, 'caller');
   });
 });
 
