@@ -4,7 +4,7 @@ import { newToken, tokenMatches, type CallException, type CallHandle, type Trace
 import { copyData } from './copy-data';
 import { isoTime } from './iso-time';
 import { StepSignal } from './step-signal';
-import { appended, appendedTime, NO_STEPS, NO_TIMES, TraceStep } from './trace';
+import { appended, appendedTime, NO_ENTRIES, NO_TIMES, TraceStep, type TraceOwner } from './trace';
 
 export { TraceStep } from './trace';
 
@@ -91,7 +91,7 @@ export class SeldomSet {
   clock: (() => number) | undefined = undefined;
 }
 
-export class CallSession {
+export class CallSession implements TraceOwner {
   readonly channelId: string;
   readonly connection: string;
   readonly direction: 'inbound' | 'outbound';
@@ -133,8 +133,10 @@ export class CallSession {
    */
   hopTurn = -1;
   hops = 0;
-  /** Exactly as long as the steps (see appended()). */
-  private traceSteps: TraceStep[] = NO_STEPS;
+  /** The entries of the steps passed, as msg.call.trace shows them; exactly as long as they are (see appended()). */
+  #traceEntries: TraceEntry[] = NO_ENTRIES;
+  /** The step entered last: the call's end sets its outcome ("hangup") when its element has not. */
+  #current: TraceStep | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   /** What the elements' steps run with (`stepSignal`); made when first asked for. */
   #steps: StepSignal | undefined;
@@ -305,7 +307,8 @@ export class CallSession {
 
   /** The elements the call passed, oldest first (bounded). */
   get trace(): readonly TraceStep[] {
-    return this.traceSteps;
+    // Made when asked (the call-end report, the admin's list of calls): the session keeps only the entries.
+    return this.#traceEntries.map((entry) => (this.#current?.shown() === entry ? this.#current : new TraceStep(entry, this)));
   }
 
   /** Records a key the caller pressed. */
@@ -331,9 +334,25 @@ export class CallSession {
 
   /** Records that an element started on this call; returns the entry so the element can set its outcome. */
   enter(node: string, element: string): TraceStep {
-    const step = new TraceStep(node, element, this.now());
-    this.traceSteps = appended(this.traceSteps, step, Math.max(0, this.traceSteps.length + 1 - TRACE_LIMIT));
+    const step = TraceStep.starting(node, element, this.now(), this);
+    this.#traceEntries = appended(this.#traceEntries, step.shown(), Math.max(0, this.#traceEntries.length + 1 - TRACE_LIMIT));
+    this.#current = step;
     return step;
+  }
+
+  /**
+   * A step's entry, replaced by one with its outcome (TraceStep), the
+   * trace keeping its length (the entry is usually the last). One that left
+   * the trace (past TRACE_LIMIT) is not put back.
+   */
+  replaceEntry(old: TraceEntry, entry: TraceEntry): void {
+    const entries = this.#traceEntries;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entries[i] !== old) continue;
+      // In place: the array is the session's own (every msg.call and CallSession.trace get copies).
+      entries[i] = entry;
+      return;
+    }
   }
 
   /** Takes over what a flow may have changed in msg.call (the variables). */
@@ -388,9 +407,9 @@ export class CallSession {
 
   /** msg.call.trace: a new array (a flow may change it), of the steps' shared entries. */
   private shownTrace(): TraceEntry[] {
-    const steps = this.traceSteps;
-    const out = new Array<TraceEntry>(steps.length);
-    for (let i = 0; i < steps.length; i++) out[i] = (steps[i] as TraceStep).shown();
+    const entries = this.#traceEntries;
+    const out = new Array<TraceEntry>(entries.length);
+    for (let i = 0; i < entries.length; i++) out[i] = entries[i] as TraceEntry;
     return out;
   }
 
@@ -497,7 +516,7 @@ export class CallSession {
     this.busy();
     this.state = 'ended';
     // The element the call was in when it ended says so, whoever hears of the end first.
-    const current = this.traceSteps.at(-1);
+    const current = this.#current;
     if (current && current.outcome === undefined) current.outcome = 'hangup';
     seldom.end = { ...info, at: this.now() };
     const error = endedError(this.channelId, info);

@@ -5,20 +5,45 @@
 import type { TraceEntry } from './handle';
 import { isoTime } from './iso-time';
 
+/** Who keeps a call's trace entries: told when a step's entry is replaced by one with its outcome. */
+export interface TraceOwner {
+  replaceEntry(old: TraceEntry, entry: TraceEntry): void;
+}
+
 /**
  * One element a call passed. msg.call.trace and the call-end report show it
- * as a TraceEntry (ISO time); the step keeps the entry msg.call shows and
- * reads its node, element and time from it, rather than keeping them twice
- * (and its time as a boxed number): 40 bytes less per step (issue 14).
+ * as a TraceEntry (ISO time). The session keeps only those entries, frozen
+ * and shared by every msg of the call; a step is what an element holds to
+ * set its outcome (or what CallSession.trace makes to read one), and reads
+ * its node, element, time and outcome from its entry. Setting the outcome
+ * makes the step a new entry and puts it in the session's place of the old
+ * one. Before issue 14's fourth round the session kept a step object beside
+ * each entry: 40 bytes per step passed.
  */
 export class TraceStep {
-  /** How the element ended for this call; the element sets it. */
-  outcome: string | undefined = undefined;
-  /** What msg.call.trace shows of this step: made with it, again only when the outcome changed since. */
+  /** What msg.call.trace shows of this step. */
   #shown: TraceEntry;
+  readonly #owner: TraceOwner | undefined;
 
-  constructor(node: string, element: string, at: number) {
-    this.#shown = Object.freeze({ node, element, at: isoTime(at) });
+  constructor(shown: TraceEntry, owner?: TraceOwner) {
+    this.#shown = shown;
+    this.#owner = owner;
+  }
+
+  /** A new step, its entry frozen. */
+  static starting(node: string, element: string, at: number, owner?: TraceOwner): TraceStep {
+    return new TraceStep(Object.freeze({ node, element, at: isoTime(at) }), owner);
+  }
+
+  /** How the element ended for this call; the element sets it. */
+  get outcome(): string | undefined {
+    return this.#shown.outcome;
+  }
+  set outcome(outcome: string | undefined) {
+    const old = this.#shown;
+    if (old.outcome === outcome) return;
+    this.#shown = Object.freeze(entryOf(old, outcome));
+    this.#owner?.replaceEntry(old, this.#shown);
   }
 
   /** Node id. */
@@ -38,11 +63,7 @@ export class TraceStep {
 
   /** A new copy, for the call-end report (which may be stored and changed by the flow). */
   entry(): TraceEntry {
-    // The time's text is the one msg.call shows (a string: shared, not copied).
-    // One literal each way: an outcome added afterwards would go to a property array of its own (40 bytes per entry).
-    const s = this.#shown;
-    const outcome = this.outcome;
-    return outcome === undefined ? { node: s.node, element: s.element, at: s.at } : { node: s.node, element: s.element, at: s.at, outcome };
+    return entryOf(this.#shown, this.#shown.outcome);
   }
 
   /**
@@ -52,16 +73,18 @@ export class TraceStep {
    * time, not one per later element.
    */
   shown(): TraceEntry {
-    const s = this.#shown;
-    if (s.outcome === this.outcome) return s;
-    this.#shown = Object.freeze(this.entry());
     return this.#shown;
   }
 }
 
+/** An entry with that outcome, one literal each way: an outcome added afterwards would go to a property array of its own (40 bytes per entry). */
+function entryOf(s: TraceEntry, outcome: string | undefined): TraceEntry {
+  // The time's text is the one msg.call shows (a string: shared, not copied).
+  return outcome === undefined ? { node: s.node, element: s.element, at: s.at } : { node: s.node, element: s.element, at: s.at, outcome };
+}
 
 /** No step, no key yet: shared, as appended() never changes the array it is given. */
-export const NO_STEPS: TraceStep[] = Object.freeze([]) as unknown as TraceStep[];
+export const NO_ENTRIES: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
 export const NO_TIMES: number[] = Object.freeze([]) as unknown as number[];
 
 /**

@@ -215,15 +215,14 @@ describe('call sessions: what a step costs', function () {
     for (const t of tokens) assert.match(t, /^[A-Za-z0-9_-]{32}$/);
   });
 
-  it('answers find() for a live call with the same object on every step (no lookup object per step)', function () {
+  it('answers find() for a live call with its session on every step (no lookup object per step or per call)', function () {
     const { registry, emit } = fed();
     emit({ type: 'StasisStart', args: [], channel: { id: 'c1', name: 'PJSIP/a', state: 'Ring', caller: { number: '100', name: '' }, dialplan: { context: 'default', exten: '8000', priority: 1 }, language: 'en' } });
     const h = registry.get('c1')?.handle();
     assert.ok(h);
     const found = registry.find(h);
-    assert.deepEqual(found, { kind: 'live', session: registry.get('c1') });
-    assert.equal(registry.find(h), found);
-    assert.ok(Object.isFrozen(found));
+    assert.equal(found, registry.get('c1'));
+    assert.ok(found instanceof CallSession);
     assert.deepEqual(registry.find({ id: 'c1', token: 'x'.repeat(32) }), { kind: 'refused', missing: false });
   });
 
@@ -299,6 +298,41 @@ describe('call sessions: the fields few calls have (issue 14, fourth round)', fu
   }
   const newCall = (i: number): CallSession =>
     new CallSession({ channelId: `c${i}`, connection: 'conn', direction: 'inbound', caller: { number: '100', name: '' }, dialed: '8000', state: 'up' });
+
+  it('keeps the entries of the steps passed; an outcome set late, or by the end of the call, replaces its own entry', function () {
+    const session = newCall(1);
+    const first = session.enter('n1', 'answer');
+    const second = session.enter('n2', 'play');
+    const shown = session.handle().trace;
+    first.outcome = 'answered';
+    assert.deepEqual(
+      session.handle().trace.map((e) => [e.node, e.outcome]),
+      [
+        ['n1', 'answered'],
+        ['n2', undefined],
+      ],
+    );
+    assert.equal(shown[0]?.outcome, undefined, 'a msg already sent keeps what it showed');
+    assert.deepEqual(
+      session.trace.map((t) => [t.node, t.element, t.outcome]),
+      [
+        ['n1', 'answer', 'answered'],
+        ['n2', 'play', undefined],
+      ],
+    );
+    session.trace[0]!.outcome = 'changed';
+    assert.equal(session.handle().trace[0]?.outcome, 'changed', 'a step read from the trace sets its own entry');
+    session.end({ reason: 'hangup', by: 'caller' });
+    assert.equal(second.outcome, 'hangup');
+    second.outcome = 'cancelled';
+    assert.deepEqual(
+      session.trace.map((t) => t.entry()),
+      [
+        { node: 'n1', element: 'answer', at: session.trace[0]!.entry().at, outcome: 'changed' },
+        { node: 'n2', element: 'play', at: session.trace[1]!.entry().at, outcome: 'cancelled' },
+      ],
+    );
+  });
 
   it('makes no object for them while none is set, undefined or false ones included, and keeps each once set', function () {
     const before = liveSeldom();

@@ -11,7 +11,7 @@ import diagnostics from 'node:diagnostics_channel';
 import v8 from 'node:v8';
 import { CREDS, connected, ivrFlow, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
-import { SeldomSet } from '../../lib/call/session';
+import { SeldomSet, TraceStep } from '../../lib/call/session';
 import { StepSignal } from '../../lib/call/step-signal';
 
 const CALLS = 20;
@@ -97,7 +97,7 @@ describe('what a call waiting for a key keeps', function () {
    * Per call waiting for a key in `element` (a menu or collect node with one prompt, after an answer node): live
    * Promises, AbortControllers and step signals.
    */
-  async function perWaitingCall(element: object, key: string): Promise<{ promises: number; controllers: number; stepSignals: number; timeouts: number; seldom: number }> {
+  async function perWaitingCall(element: object, key: string): Promise<{ promises: number; controllers: number; stepSignals: number; timeouts: number; seldom: number; steps: number }> {
     await helper.load(
       NODES,
       ivrFlow(
@@ -120,11 +120,11 @@ describe('what a call waiting for a key keeps', function () {
     warm.hangup();
     await warm.ended();
 
-    const before = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal), timeouts: liveTimersOf(WAIT_MS), seldom: live(SeldomSet) };
+    const before = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal), timeouts: liveTimersOf(WAIT_MS), seldom: live(SeldomSet), steps: live(TraceStep) };
     const waiting = promptsEnded(CALLS);
     const calls = Array.from({ length: CALLS }, () => simulator().placeCall({ from: '1', to: '2' }));
     await waiting;
-    const during = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal), timeouts: liveTimersOf(WAIT_MS), seldom: live(SeldomSet) };
+    const during = { promises: live(Promise), controllers: live(AbortController), stepSignals: live(StepSignal), timeouts: liveTimersOf(WAIT_MS), seldom: live(SeldomSet), steps: live(TraceStep) };
     for (const call of calls) call.hangup();
     await Promise.all(calls.map((c) => c.ended()));
     return {
@@ -133,6 +133,7 @@ describe('what a call waiting for a key keeps', function () {
       stepSignals: (during.stepSignals - before.stepSignals) / CALLS,
       timeouts: (during.timeouts - before.timeouts) / CALLS,
       seldom: (during.seldom - before.seldom) / CALLS,
+      steps: (during.steps - before.steps) / CALLS,
     };
   }
 
@@ -221,6 +222,9 @@ describe('what a call waiting for a key keeps', function () {
       // routed call waiting for a key has none (the count allows one among the 20 calls, made outside them: the
       // measurement cannot tell whose it is). Before the fourth round they were 15 fields of every session.
       assert.ok(per.seldom <= 1 / CALLS, `a waiting call keeps ${per.seldom} objects of the session's rare fields`);
+      // The trace: the session keeps the steps' entries, and a step object only for the element it is in (two steps
+      // passed before it here: the entry and the element). Before the fourth round: one per step passed too.
+      assert.ok(per.steps <= 1.05, `a waiting call keeps ${per.steps} trace steps`);
     });
   }
 });
