@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import v8 from 'node:v8';
 import type { Telephony, TelephonyEvent } from '../../lib/ari/port';
 import fc from 'fast-check';
 import { newToken } from '../../lib/call/handle';
@@ -17,6 +16,7 @@ import { isoTime } from '../../lib/call/iso-time';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import { callEndReport } from '../../lib/call/report';
 import { CallSession, PRESSED_LIMIT, SeldomSet, TRACE_LIMIT } from '../../lib/call/session';
+import { liveObjects } from '../support/live-objects';
 
 const T0 = Date.UTC(2026, 0, 2, 9, 0, 0);
 
@@ -283,19 +283,7 @@ describe('call sessions: what a step costs', function () {
 });
 
 describe('call sessions: the fields few calls have (issue 14, fourth round)', function () {
-  /** The SeldomSets alive after a full GC (v8.queryObjects: experimental in Node 20, which says so once). */
-  function liveSeldom(): number {
-    const emit = process.emitWarning.bind(process);
-    process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
-      if (String(warning).includes('queryObjects')) return;
-      (emit as (...a: unknown[]) => void)(warning, ...rest);
-    };
-    try {
-      return (v8 as unknown as { queryObjects(c: unknown, o: { format: 'count' }): number }).queryObjects(SeldomSet, { format: 'count' });
-    } finally {
-      process.emitWarning = emit;
-    }
-  }
+  const liveSeldom = (): number => liveObjects(SeldomSet);
   const newCall = (i: number): CallSession =>
     new CallSession({ channelId: `c${i}`, connection: 'conn', direction: 'inbound', caller: { number: '100', name: '' }, dialed: '8000', state: 'up' });
 

@@ -13,6 +13,7 @@ import { CREDS, connected, ivrFlow, useSimulator } from '../support/ivr';
 import { NODES, helper, nextMessage, node, useNodeRed } from '../support/node-red';
 import { SeldomSet, TraceStep } from '../../lib/call/session';
 import { StepSignal } from '../../lib/call/step-signal';
+import { liveObjects } from '../support/live-objects';
 
 const CALLS = 20;
 /** Node's timer class (not a global): what each setTimeout() makes. */
@@ -38,19 +39,7 @@ function liveTimersOf(ms: number): number {
 }
 
 /** Objects of `ctor` (or inheriting from it) alive now, after a full GC. */
-function live(ctor: new (...args: never[]) => unknown): number {
-  // v8.queryObjects is experimental in Node 20 and says so once; that warning is not this test's.
-  const emit = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (String(warning).includes('queryObjects')) return;
-    (emit as (...a: unknown[]) => void)(warning, ...rest);
-  });
-  try {
-    return (v8 as unknown as { queryObjects(c: unknown, o: { format: 'count' }): number }).queryObjects(ctor, { format: 'count' });
-  } finally {
-    process.emitWarning = emit;
-  }
-}
+const live = liveObjects;
 
 /**
  * Promises one async function suspended on an `await` keeps, in this
