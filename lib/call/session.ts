@@ -61,6 +61,8 @@ export const PRESSED_LIMIT = 500;
 /** What a handle template holds in place of the copies handle() makes. */
 const NO_VARS: Record<string, unknown> = Object.freeze({});
 const NO_TRACE: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
+/** No key kept. */
+const NO_KEYS: readonly string[] = Object.freeze([]);
 /** A call's settings until the routing table gives it some. */
 const NO_SETTINGS: RouteSettings = Object.freeze({});
 /**
@@ -103,8 +105,8 @@ export class CallSession implements TraceOwner {
   language: string | undefined;
   flow: string | undefined;
   vars: Record<string, unknown> = {};
-  /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
-  readonly dtmf: string[] = [];
+  /** The keys `dtmf` shows, made when the first is kept: most calls in progress keep none (an empty array is 32 bytes). */
+  #keptKeys: string[] | undefined;
   /**
    * Every key the caller pressed, oldest first (bounded): the keys as one
    * string and when, ms since the epoch, in an array of numbers (unboxed), not
@@ -326,10 +328,23 @@ export class CallSession implements TraceOwner {
     return out;
   }
 
+  /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
+  get dtmf(): readonly string[] {
+    return this.#keptKeys ?? NO_KEYS;
+  }
+
   /** Keeps a key for the next element; a flood of keys keeps only the latest ones. */
   keepKey(digit: string): void {
-    this.dtmf.push(digit);
-    if (this.dtmf.length > DTMF_BUFFER_LIMIT) this.dtmf.splice(0, this.dtmf.length - DTMF_BUFFER_LIMIT);
+    const keys = (this.#keptKeys ??= []);
+    keys.push(digit);
+    if (keys.length > DTMF_BUFFER_LIMIT) keys.splice(0, keys.length - DTMF_BUFFER_LIMIT);
+  }
+
+  /** The keys kept so far, oldest first, for an element that reads keys (a KeyReader); the session keeps none after. */
+  takeKeys(): string[] {
+    const keys = this.#keptKeys ?? [];
+    this.#keptKeys = undefined;
+    return keys;
   }
 
   /** Records that an element started on this call; returns the entry so the element can set its outcome. */

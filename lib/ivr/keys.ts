@@ -105,7 +105,7 @@ export class KeyReader implements Expiring, ChannelWatcher {
     private readonly telephony: Telephony,
     private readonly session: CallSession,
   ) {
-    this.queue = session.dtmf.splice(0);
+    this.queue = session.takeKeys();
     telephony.addChannelWatcher(session.channelId, this);
   }
 

@@ -23,7 +23,7 @@ function reader(): { keys: KeyReader; press(digit: string): void } {
     },
     stopPlayback: () => Promise.resolve(),
   } as unknown as Telephony;
-  const session = { dtmf: [], channelId: 'c1', keepKey: () => undefined } as unknown as CallSession;
+  const session = { takeKeys: () => [], channelId: 'c1', keepKey: () => undefined } as unknown as CallSession;
   const keys = new KeyReader(telephony, session);
   return { keys, press: (digit) => watcher?.onChannelEvent({ type: 'ChannelDtmfReceived', digit } as unknown as TelephonyEvent) };
 }
