@@ -36,6 +36,7 @@ import { PendingOperations } from './pending';
 import { Subscriptions } from './subscriptions';
 import { AttemptError, NETWORK_CODES, normalizeAriUrl, preflight } from './preflight';
 import type {
+  ChannelWatcher,
   ConnectionState,
   ConnectionStatus,
   OriginateOutcome,
@@ -313,6 +314,14 @@ export class AriConnection implements Telephony {
 
   watchChannel(channelId: string, listener: TelephonyListener): () => void {
     return this.subscriptions.watchChannel(channelId, listener);
+  }
+
+  addChannelWatcher(channelId: string, watcher: ChannelWatcher): void {
+    this.subscriptions.add(channelId, watcher);
+  }
+
+  removeChannelWatcher(channelId: string, watcher: ChannelWatcher): void {
+    this.subscriptions.remove(channelId, watcher);
   }
 
   /** Number of channels with watchers (for leak checks in tests). */

@@ -41,6 +41,14 @@ export interface ChannelLost {
 
 export type TelephonyEvent = AriEvent | ChannelLost;
 export type TelephonyListener = (event: TelephonyEvent) => void;
+/**
+ * An object that hears a channel's events itself (addChannelWatcher): a
+ * KeyReader watches its call so, with no listener closure and no unwatch
+ * closure per wait (issue 14).
+ */
+export interface ChannelWatcher {
+  onChannelEvent(event: TelephonyEvent): void;
+}
 
 /** What a reconnect found: see AriConnection.onReconciled. */
 export interface Reconciliation {
@@ -181,6 +189,9 @@ export interface Telephony {
   onEvent(listener: TelephonyListener): () => void;
   /** Events that concern one channel, until the returned function is called. */
   watchChannel(channelId: string, listener: TelephonyListener): () => void;
+  /** The same for a watcher object, until removeChannelWatcher with the same object (a second add of it is ignored). */
+  addChannelWatcher(channelId: string, watcher: ChannelWatcher): void;
+  removeChannelWatcher(channelId: string, watcher: ChannelWatcher): void;
 
   originate(request: OriginateRequest, signal?: AbortSignal): Promise<{ channel: Channel; outcome: Promise<OriginateOutcome> }>;
   getChannel(channelId: string, signal?: AbortSignal): Promise<Channel>;

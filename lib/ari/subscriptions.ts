@@ -8,7 +8,10 @@
  * names one channel.
  */
 import type { Logger } from '../log';
-import type { TelephonyEvent, TelephonyListener } from './port';
+import type { ChannelWatcher, TelephonyEvent, TelephonyListener } from './port';
+
+/** What watches a channel: a listener function, or an object that hears the events itself. */
+type Watcher = TelephonyListener | ChannelWatcher;
 
 /** The properties of an event that hold a channel, and those that hold a playback's or recording's target. */
 const CHANNEL_KEYS = ['channel', 'peer', 'caller', 'replace_channel'] as const;
@@ -42,7 +45,7 @@ export function channelIdsOf(event: TelephonyEvent): string | string[] | undefin
 
 export class Subscriptions {
   private appListeners: readonly TelephonyListener[] = [];
-  private readonly watchers = new Map<string, readonly TelephonyListener[]>();
+  private readonly watchers = new Map<string, readonly Watcher[]>();
 
   constructor(private readonly log: Logger) {}
 
@@ -54,15 +57,22 @@ export class Subscriptions {
   }
 
   watchChannel(channelId: string, listener: TelephonyListener): () => void {
+    this.add(channelId, listener);
+    return () => this.remove(channelId, listener);
+  }
+
+  /** A watcher of the channel's events until remove(); one already watching it is not added twice. */
+  add(channelId: string, watcher: Watcher): void {
     const list = this.watchers.get(channelId);
-    if (!list) this.watchers.set(channelId, [listener]);
-    else if (!list.includes(listener)) this.watchers.set(channelId, [...list, listener]);
-    return () => {
-      const l = this.watchers.get(channelId);
-      if (!l?.includes(listener)) return;
-      if (l.length === 1) this.watchers.delete(channelId);
-      else this.watchers.set(channelId, l.filter((x) => x !== listener));
-    };
+    if (!list) this.watchers.set(channelId, [watcher]);
+    else if (!list.includes(watcher)) this.watchers.set(channelId, [...list, watcher]);
+  }
+
+  remove(channelId: string, watcher: Watcher): void {
+    const l = this.watchers.get(channelId);
+    if (!l?.includes(watcher)) return;
+    if (l.length === 1) this.watchers.delete(channelId);
+    else this.watchers.set(channelId, l.filter((x) => x !== watcher));
   }
 
   /** Number of channels with watchers (for leak checks). */
@@ -85,12 +95,13 @@ export class Subscriptions {
 
   private toWatchers(channelId: string, event: TelephonyEvent): void {
     const list = this.watchers.get(channelId);
-    if (list) for (const listener of list) this.safely(listener, event);
+    if (list) for (const watcher of list) this.safely(watcher, event);
   }
 
-  private safely(listener: TelephonyListener, event: TelephonyEvent): void {
+  private safely(listener: Watcher, event: TelephonyEvent): void {
     try {
-      listener(event);
+      if (typeof listener === 'function') listener(event);
+      else listener.onChannelEvent(event);
     } catch (err) {
       this.log.error(`a listener failed on ${event.type}: ${(err as Error).stack ?? String(err)}`);
     }

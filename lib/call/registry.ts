@@ -68,12 +68,14 @@ export const HANGUP_RETRY_MS = 2000;
 export const HANGUP_RETRY_MAX_MS = 30_000;
 
 /**
- * What msg.call leads to. `refused`: the handle does not prove it is the
- * call's (no token, or not this call's token); the call must not be touched.
- * `ended`: no such call now (`justNow`: it ended within IN_TRANSIT_MS, its
- * msg was on its way between nodes).
+ * What msg.call leads to: the call's session when it is live; `refused`:
+ * the handle does not prove it is the call's (no token, or not this call's
+ * token), the call must not be touched; `ended`: no such call now
+ * (`justNow`: it ended within IN_TRANSIT_MS, its msg was on its way between
+ * nodes). A live call's answer is its session itself, not an object holding
+ * it (40 bytes per call in progress; issue 14).
  */
-export type HandleLookup = { kind: 'live'; session: CallSession } | { kind: 'refused'; missing: boolean } | { kind: 'ended'; justNow: boolean };
+export type HandleLookup = CallSession | { kind: 'refused'; missing: boolean } | { kind: 'ended'; justNow: boolean };
 
 export interface EndedCall {
   session: CallSession;
@@ -85,11 +87,9 @@ const DESTROYED_GRACE_MS = 2000;
 /** How long an ended call is remembered: a msg still on its way between nodes when the caller hung up is not an error. */
 export const IN_TRANSIT_MS = 1000;
 
-type LiveLookup = Extract<HandleLookup, { kind: 'live' }>;
-
 export class CallRegistry {
-  /** The live calls, each as the answer find() gives for it (made once: find runs on every element step). */
-  private readonly sessions = new Map<string, LiveLookup>();
+  /** The live calls. */
+  private readonly sessions = new Map<string, CallSession>();
   private readonly events = new EventEmitter();
   private readonly log: Logger;
   private readonly unsubscribe: (() => void)[] = [];
@@ -116,7 +116,7 @@ export class CallRegistry {
   }
 
   get(id: string): CallSession | undefined {
-    return this.sessions.get(id)?.session;
+    return this.sessions.get(id);
   }
 
   /**
@@ -126,14 +126,14 @@ export class CallRegistry {
    */
   find(handle: Pick<CallHandle, 'id' | 'token'>): HandleLookup {
     const known = this.sessions.get(handle.id);
-    if (known) return known.session.owns(handle.token) ? known : { kind: 'refused', missing: handle.token === undefined };
+    if (known) return known.owns(handle.token) ? known : { kind: 'refused', missing: handle.token === undefined };
     // A handle without a token is refused whether or not its call exists: nothing made by hand acts on calls.
     if (typeof handle.token !== 'string') return { kind: 'refused', missing: handle.token === undefined };
     return { kind: 'ended', justNow: this.endedJustNow(handle.id) };
   }
 
   list(): CallSession[] {
-    return [...this.sessions.values()].map((known) => known.session);
+    return [...this.sessions.values()];
   }
 
   /** Whether a call ended within the last second (its msg may still be on its way between nodes). */
@@ -171,7 +171,7 @@ export class CallRegistry {
   adopt(channel: Channel, init: { caller: { number: string; name: string }; dialed: string; campaign?: CampaignLink }): CallSession {
     this.claimed.delete(channel.id);
     const known = this.sessions.get(channel.id);
-    if (known) return known.session;
+    if (known) return known;
     const session = new CallSession({
       channelId: channel.id,
       connection: this.options.connectionId,
@@ -217,7 +217,7 @@ export class CallRegistry {
     if (this.graceTimers.has(key) || this.disposed) return;
     const timer = setTimeout(() => {
       this.graceTimers.delete(key);
-      if (this.disposed || this.sessions.get(session.channelId)?.session !== session) return;
+      if (this.disposed || this.sessions.get(session.channelId) !== session) return;
       this.log.warn(`call ${session.id}: Asterisk did not answer its hangup; asking again`);
       this.telephony.hangup(session.channelId, reason).catch((err: unknown) => {
         if (err instanceof AriError && err.kind === 'not-connected') this.hangupAgain(session, reason, Math.min(waitMs * 2, HANGUP_RETRY_MAX_MS));
@@ -272,14 +272,14 @@ export class CallRegistry {
         return;
       }
       case 'ChannelDtmfReceived': {
-        const s = this.sessions.get(event.channel.id)?.session;
+        const s = this.sessions.get(event.channel.id);
         if (!s) return;
         s.keyPressed(event.digit);
         if (s.between) s.keepKey(event.digit);
         return;
       }
       case 'ChannelStateChange': {
-        const s = this.sessions.get(event.channel.id)?.session;
+        const s = this.sessions.get(event.channel.id);
         if (s && event.channel.state === 'Up' && s.state === 'ringing') {
           s.state = 'up';
           s.answered();
@@ -287,7 +287,7 @@ export class CallRegistry {
         return;
       }
       case 'ChannelHangupRequest': {
-        const s = this.sessions.get(event.channel.id)?.session;
+        const s = this.sessions.get(event.channel.id);
         if (!s) return;
         // A soft hangup carries a flag, not a cause; the cause is the one we asked for, if we asked.
         const cause = event.soft ? this.requestedCause.get(s.channelId) : event.cause;
@@ -296,7 +296,7 @@ export class CallRegistry {
         return;
       }
       case 'StasisEnd': {
-        const s = this.sessions.get(event.channel.id)?.session;
+        const s = this.sessions.get(event.channel.id);
         if (!s) return;
         if (!s.ended) {
           const requested = this.requestedCause.get(s.channelId);
@@ -315,7 +315,7 @@ export class CallRegistry {
         return;
       }
       case 'ChannelDestroyed': {
-        const s = this.sessions.get(event.channel.id)?.session;
+        const s = this.sessions.get(event.channel.id);
         if (!s) return;
         const by: HungUpBy = s.hangupRequested ? (s.hangupBy ?? 'flow') : s.direction === 'inbound' ? 'caller' : 'callee';
         this.endSession(s, { reason: 'hangup', by, cause: event.cause, causeText: event.cause_txt });
@@ -323,7 +323,7 @@ export class CallRegistry {
         return;
       }
       case 'ChannelLost': {
-        const s = this.sessions.get(event.channelId)?.session;
+        const s = this.sessions.get(event.channelId);
         if (!s) return;
         this.endSession(s, { reason: event.reason, by: 'system' });
         this.finish(s);
@@ -336,7 +336,7 @@ export class CallRegistry {
 
   private keep(session: CallSession): void {
     // The answer find() gives is the entry itself: no record around it (issue 14).
-    this.sessions.set(session.id, Object.freeze({ kind: 'live', session }));
+    this.sessions.set(session.id, session);
   }
 
   private endSession(s: CallSession, end: Omit<CallEnd, 'at'>): void {

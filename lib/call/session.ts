@@ -1,10 +1,13 @@
 import { CallEndedError, type CallEndReason } from '../ari/errors';
 import type { RouteSettings } from '../schemas/routing';
-import { put } from '../own';
 import { newToken, tokenMatches, type CallException, type CallHandle, type TraceEntry } from './handle';
+import { copyData } from './copy-data';
 import { isoTime } from './iso-time';
 import type { SessionRecording } from './recording';
 import { StepSignal } from './step-signal';
+import { appended, appendedTime, NO_ENTRIES, NO_TIMES, TraceStep, type TraceOwner } from './trace';
+
+export { TraceStep } from './trace';
 
 export type CallState = 'ringing' | 'up' | 'ended';
 
@@ -52,60 +55,6 @@ export const DTMF_BUFFER_LIMIT = 64;
 export const PRESSED_LIMIT = 500;
 
 /**
- * One element a call passed. msg.call.trace and the call-end report show it
- * as a TraceEntry (ISO time); the step keeps the entry msg.call shows and
- * reads its node, element and time from it, rather than keeping them twice
- * (and its time as a boxed number): 40 bytes less per step (issue 14).
- */
-export class TraceStep {
-  /** How the element ended for this call; the element sets it. */
-  outcome: string | undefined = undefined;
-  /** What msg.call.trace shows of this step: made with it, again only when the outcome changed since. */
-  #shown: TraceEntry;
-
-  constructor(node: string, element: string, at: number) {
-    this.#shown = Object.freeze({ node, element, at: isoTime(at) });
-  }
-
-  /** Node id. */
-  get node(): string {
-    return this.#shown.node;
-  }
-
-  /** Element type, e.g. "play". */
-  get element(): string {
-    return this.#shown.element;
-  }
-
-  /** When the element started on this call, ms since the epoch. */
-  get at(): number {
-    return Date.parse(this.#shown.at);
-  }
-
-  /** A new copy, for the call-end report (which may be stored and changed by the flow). */
-  entry(): TraceEntry {
-    // The time's text is the one msg.call shows (a string: shared, not copied).
-    // One literal each way: an outcome added afterwards would go to a property array of its own (40 bytes per entry).
-    const s = this.#shown;
-    const outcome = this.outcome;
-    return outcome === undefined ? { node: s.node, element: s.element, at: s.at } : { node: s.node, element: s.element, at: s.at, outcome };
-  }
-
-  /**
-   * The step as msg.call.trace shows it. Every msg of the call shares the
-   * entries of the steps it has passed (frozen: a flow cannot change one
-   * msg's trace through another's), so a step costs one entry and one ISO
-   * time, not one per later element.
-   */
-  shown(): TraceEntry {
-    const s = this.#shown;
-    if (s.outcome === this.outcome) return s;
-    this.#shown = Object.freeze(this.entry());
-    return this.#shown;
-  }
-}
-
-/**
  * The live state of one call: what msg.call names. It owns the call's
  * AbortSignal, which fires once, when the call ends, so that every pending
  * operation of the call is cancelled at once.
@@ -113,42 +62,40 @@ export class TraceStep {
 /** What a handle template holds in place of the copies handle() makes. */
 const NO_VARS: Record<string, unknown> = Object.freeze({});
 const NO_TRACE: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
+/** No key kept. */
+const NO_KEYS: readonly string[] = Object.freeze([]);
 /** A call's settings until the routing table gives it some. */
 const NO_SETTINGS: RouteSettings = Object.freeze({});
-/** No step, no key yet: shared, as appended() never changes the array it is given. */
-const NO_STEPS: TraceStep[] = Object.freeze([]) as unknown as TraceStep[];
-const NO_TIMES: number[] = Object.freeze([]) as unknown as number[];
-
 /**
- * A new array: `list` without its first `drop` items, then `item`, exactly
- * as long as that. A call keeps its trace and its keys' times for as long as
- * it lasts, and an array grown by push() keeps room for 17 items from the
- * first (152 bytes, for 4 or 5 steps: issue 14); copying a list of at most a
- * few hundred items when a step starts or a key comes costs less than that.
+ * What few calls in progress have, in one object made when one of them is
+ * first set (see CallSession's accessors of the same names): a call waiting
+ * in an IVR menu keeps none of them, and each was a field of every session
+ * (8 bytes each, 16 of them; issue 14).
  */
-function appended<T>(list: readonly T[], item: T, drop: number): T[] {
-  const length = list.length - drop;
-  const out = new Array<T>(length + 1);
-  for (let i = 0; i < length; i++) out[i] = list[i + drop] as T;
-  out[length] = item;
-  return out;
+export class SeldomSet {
+  version: string | undefined = undefined;
+  campaign: CampaignLink | undefined = undefined;
+  recording: SessionRecording | undefined = undefined;
+  result: { code: string; subCode?: string } | undefined = undefined;
+  exception: CallException | undefined = undefined;
+  handedOff = false;
+  peer: string | undefined = undefined;
+  leaving: string | undefined = undefined;
+  hangupRequested = false;
+  hangupBy: HungUpBy | undefined = undefined;
+  hangupWhy: string | undefined = undefined;
+  /** Aborted when the call ends (CallSession.signal); made when first asked for. */
+  ending: AbortController | undefined = undefined;
+  /** What the call ended with: the reason of both signals, also of one made after the end. */
+  endError: CallEndedError | undefined = undefined;
+  end: CallEnd | undefined = undefined;
+  /** What handle() clones (see CallSession.template()). */
+  template: CallHandle | undefined = undefined;
+  /** A clock a test injected (NewCall.now). */
+  clock: (() => number) | undefined = undefined;
 }
 
-/**
- * The same for the keys' times, an array of its own making: V8 tracks what
- * an allocation site's arrays hold, and arrays made where objects were stored
- * keep numbers boxed (16 bytes each) instead of unboxed doubles.
- */
-function appendedTime(list: readonly number[], at: number, drop: number): number[] {
-  const length = list.length - drop;
-  const out = new Array<number>(length + 1);
-  for (let i = 0; i < length; i++) out[i] = list[i + drop] as number;
-  out[length] = at;
-  return out;
-}
-
-export class CallSession {
-  readonly id: string;
+export class CallSession implements TraceOwner {
   readonly channelId: string;
   readonly connection: string;
   readonly direction: 'inbound' | 'outbound';
@@ -159,15 +106,9 @@ export class CallSession {
   state: CallState;
   language: string | undefined;
   flow: string | undefined;
-  /** The version of the flow the call runs (a flow with versions); the call keeps it until it ends. */
-  version: string | undefined;
   vars: Record<string, unknown> = {};
-  /** Set when the flow asked Asterisk to hang up, so the report can say who ended the call. */
-  hangupRequested = false;
-  /** Set when the flow sends the call out of the application (dialplan, redirect), so its StasisEnd is not a hangup. */
-  leaving: string | undefined;
-  /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
-  readonly dtmf: string[] = [];
+  /** The keys `dtmf` shows, made when the first is kept: most calls in progress keep none (an empty array is 32 bytes). */
+  #keptKeys: string[] | undefined;
   /**
    * Every key the caller pressed, oldest first (bounded): the keys as one
    * string and when, ms since the epoch, in an array of numbers (unboxed), not
@@ -179,22 +120,6 @@ export class CallSession {
   /** Settings the routing table gives the dialed number (replaced, never changed in place: none is one shared object). */
   settings: RouteSettings = NO_SETTINGS;
   route: { level: string; group?: string } | undefined;
-  /** For a call a campaign placed: the campaign and the customer (msg.call.campaign). */
-  campaign: CampaignLink | undefined;
-  /** The call's recording (lib/call/recording.ts), once a campaign's Record calls or a robot started it: one per call. */
-  recording: SessionRecording | undefined;
-  /** The business result the flow set (callflow-result), stored with the campaign's attempt. */
-  result: { code: string; subCode?: string } | undefined;
-  /** Set when the call was sent to the exception-handling flow (msg.call.exception); a call is sent there once. */
-  exception: CallException | undefined;
-  /** Set while the call is handed to someone else (bridged to an agent): no element is expected to handle it. */
-  handedOff = false;
-  /** The channel the caller is bridged with, after a transfer. */
-  peer: string | undefined;
-  /** Who the flow's hangup request is on behalf of (the callee, when the caller is hung up because the callee left). */
-  hangupBy: HungUpBy | undefined;
-  /** Why the system hung the call up (a fault: an element's error, a deploy, the connection closing), for the campaign's attempt. */
-  hangupWhy: string | undefined;
   /** When the call was answered, ms since the epoch (see answered()). */
   answeredAtMs: number | undefined;
   /**
@@ -205,27 +130,29 @@ export class CallSession {
    * prompt without barge-in ignores them.
    */
   between = true;
-  /** Exactly as long as the steps (see appended()). */
-  private traceSteps: TraceStep[] = NO_STEPS;
+  /**
+   * The element runner's direct hops of this call in the current turn of
+   * the event loop (nodes/element/hop.ts HopCount): two small integers in
+   * the session, not an object in a WeakMap entry per call (issue 14).
+   */
+  hopTurn = -1;
+  hops = 0;
+  /** The entries of the steps passed, as msg.call.trace shows them; exactly as long as they are (see appended()). */
+  #traceEntries: TraceEntry[] = NO_ENTRIES;
+  /** The step entered last: the call's end sets its outcome ("hangup") when its element has not. */
+  #current: TraceStep | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Aborted when the call ends (`signal`); made when first asked for. */
-  #ending: AbortController | undefined;
   /** What the elements' steps run with (`stepSignal`); made when first asked for. */
   #steps: StepSignal | undefined;
-  /** What the call ended with: the reason of both signals, also of one made after the end. */
-  #endError: CallEndedError | undefined;
-  private endInfo: CallEnd | undefined;
-  private readonly now: () => number;
   /** What msg.call must carry to act on this call (see CallHandle.token); never logged. */
   readonly #token = newToken();
   /** msg.call.startedAt, made once. */
   #startedAtIso: string | undefined;
-  /** What handle() clones (see template()), and the session's objects it was made from. */
-  #template: CallHandle | undefined;
+  /** The fields few calls have (SeldomSet), once one is set. */
+  #seldom: SeldomSet | undefined;
 
   constructor(init: NewCall) {
-    this.now = init.now ?? Date.now;
-    this.id = init.channelId;
+    if (init.now) this.seldom().clock = init.now;
     this.channelId = init.channelId;
     this.connection = init.connection;
     this.direction = init.direction;
@@ -234,6 +161,109 @@ export class CallSession {
     this.state = init.state;
     this.language = init.language;
     this.startedAtMs = this.now();
+  }
+
+  /** The call's id: its channel's. */
+  get id(): string {
+    return this.channelId;
+  }
+
+  /** The rare fields, made when the first is set. */
+  private seldom(): SeldomSet {
+    return (this.#seldom ??= new SeldomSet());
+  }
+
+  private now(): number {
+    const clock = this.#seldom?.clock;
+    return clock === undefined ? Date.now() : clock();
+  }
+
+  /** The version of the flow the call runs (a flow with versions); the call keeps it until it ends. */
+  get version(): string | undefined {
+    return this.#seldom?.version;
+  }
+  set version(value: string | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().version = value;
+  }
+
+  /** For a call a campaign placed: the campaign and the customer (msg.call.campaign). */
+  get campaign(): CampaignLink | undefined {
+    return this.#seldom?.campaign;
+  }
+  set campaign(value: CampaignLink | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().campaign = value;
+  }
+
+  /** The call's recording (lib/call/recording.ts), once a campaign's Record calls or a robot started it: one per call. */
+  get recording(): SessionRecording | undefined {
+    return this.#seldom?.recording;
+  }
+  set recording(value: SessionRecording | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().recording = value;
+  }
+
+  /** The business result the flow set (callflow-result), stored with the campaign's attempt. */
+  get result(): { code: string; subCode?: string } | undefined {
+    return this.#seldom?.result;
+  }
+  set result(value: { code: string; subCode?: string } | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().result = value;
+  }
+
+  /** Set when the call was sent to the exception-handling flow (msg.call.exception); a call is sent there once. */
+  get exception(): CallException | undefined {
+    return this.#seldom?.exception;
+  }
+  set exception(value: CallException | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().exception = value;
+  }
+
+  /** Set while the call is handed to someone else (bridged to an agent): no element is expected to handle it. */
+  get handedOff(): boolean {
+    return this.#seldom?.handedOff ?? false;
+  }
+  set handedOff(value: boolean) {
+    if (value || this.#seldom) this.seldom().handedOff = value;
+  }
+
+  /** The channel the caller is bridged with, after a transfer. */
+  get peer(): string | undefined {
+    return this.#seldom?.peer;
+  }
+  set peer(value: string | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().peer = value;
+  }
+
+  /** Set when the flow sends the call out of the application (dialplan, redirect), so its StasisEnd is not a hangup. */
+  get leaving(): string | undefined {
+    return this.#seldom?.leaving;
+  }
+  set leaving(value: string | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().leaving = value;
+  }
+
+  /** Set when the flow asked Asterisk to hang up, so the report can say who ended the call. */
+  get hangupRequested(): boolean {
+    return this.#seldom?.hangupRequested ?? false;
+  }
+  set hangupRequested(value: boolean) {
+    if (value || this.#seldom) this.seldom().hangupRequested = value;
+  }
+
+  /** Who the flow's hangup request is on behalf of (the callee, when the caller is hung up because the callee left). */
+  get hangupBy(): HungUpBy | undefined {
+    return this.#seldom?.hangupBy;
+  }
+  set hangupBy(value: HungUpBy | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().hangupBy = value;
+  }
+
+  /** Why the system hung the call up (a fault: an element's error, a deploy, the connection closing), for the campaign's attempt. */
+  get hangupWhy(): string | undefined {
+    return this.#seldom?.hangupWhy;
+  }
+  set hangupWhy(value: string | undefined) {
+    if (value !== undefined || this.#seldom) this.seldom().hangupWhy = value;
   }
 
   /** When the call reached the application, ISO 8601 (msg.call.startedAt and the call-end report). */
@@ -253,11 +283,12 @@ export class CallSession {
    * controller, its steps' (stepSignal), not two.
    */
   get signal(): AbortSignal {
-    if (!this.#ending) {
-      this.#ending = new AbortController();
-      if (this.#endError) this.#ending.abort(this.#endError);
+    const seldom = this.seldom();
+    if (!seldom.ending) {
+      seldom.ending = new AbortController();
+      if (seldom.endError) seldom.ending.abort(seldom.endError);
     }
-    return this.#ending.signal;
+    return seldom.ending.signal;
   }
 
   /**
@@ -268,26 +299,28 @@ export class CallSession {
    */
   get stepSignal(): AbortSignal {
     let steps = this.#steps;
-    if (!steps || (steps.aborted && !this.#endError)) {
+    const endError = this.#seldom?.endError;
+    if (!steps || (steps.aborted && !endError)) {
       steps = new StepSignal();
       this.#steps = steps;
-      if (this.#endError) steps.abort(this.#endError);
+      if (endError) steps.abort(endError);
     }
     return steps;
   }
 
   /** Cancels the steps running on the call now, the call going on (a node removed mid-call cancels its step). */
   interruptSteps(reason: Error): void {
-    if (!this.#endError) this.#steps?.abort(reason);
+    if (!this.#seldom?.endError) this.#steps?.abort(reason);
   }
 
   get ended(): CallEnd | undefined {
-    return this.endInfo;
+    return this.#seldom?.end;
   }
 
   /** The elements the call passed, oldest first (bounded). */
   get trace(): readonly TraceStep[] {
-    return this.traceSteps;
+    // Made when asked (the call-end report, the admin's list of calls): the session keeps only the entries.
+    return this.#traceEntries.map((entry) => (this.#current?.shown() === entry ? this.#current : new TraceStep(entry, this)));
   }
 
   /** Records a key the caller pressed. */
@@ -305,17 +338,46 @@ export class CallSession {
     return out;
   }
 
+  /** Keys pressed that no element has consumed yet (a key that interrupted a prompt is kept for the next element). */
+  get dtmf(): readonly string[] {
+    return this.#keptKeys ?? NO_KEYS;
+  }
+
   /** Keeps a key for the next element; a flood of keys keeps only the latest ones. */
   keepKey(digit: string): void {
-    this.dtmf.push(digit);
-    if (this.dtmf.length > DTMF_BUFFER_LIMIT) this.dtmf.splice(0, this.dtmf.length - DTMF_BUFFER_LIMIT);
+    const keys = (this.#keptKeys ??= []);
+    keys.push(digit);
+    if (keys.length > DTMF_BUFFER_LIMIT) keys.splice(0, keys.length - DTMF_BUFFER_LIMIT);
+  }
+
+  /** The keys kept so far, oldest first, for an element that reads keys (a KeyReader); the session keeps none after. */
+  takeKeys(): string[] {
+    const keys = this.#keptKeys ?? [];
+    this.#keptKeys = undefined;
+    return keys;
   }
 
   /** Records that an element started on this call; returns the entry so the element can set its outcome. */
   enter(node: string, element: string): TraceStep {
-    const step = new TraceStep(node, element, this.now());
-    this.traceSteps = appended(this.traceSteps, step, Math.max(0, this.traceSteps.length + 1 - TRACE_LIMIT));
+    const step = TraceStep.starting(node, element, this.now(), this);
+    this.#traceEntries = appended(this.#traceEntries, step.shown(), Math.max(0, this.#traceEntries.length + 1 - TRACE_LIMIT));
+    this.#current = step;
     return step;
+  }
+
+  /**
+   * A step's entry, replaced by one with its outcome (TraceStep), the
+   * trace keeping its length (the entry is usually the last). One that left
+   * the trace (past TRACE_LIMIT) is not put back.
+   */
+  replaceEntry(old: TraceEntry, entry: TraceEntry): void {
+    const entries = this.#traceEntries;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entries[i] !== old) continue;
+      // In place: the array is the session's own (every msg.call and CallSession.trace get copies).
+      entries[i] = entry;
+      return;
+    }
   }
 
   /** Takes over what a flow may have changed in msg.call (the variables). */
@@ -331,10 +393,10 @@ export class CallSession {
   idle(ms: number, onIdle: () => void): void {
     this.busy();
     this.between = !this.handedOff;
-    if (ms <= 0 || this.endInfo || this.handedOff) return;
+    if (ms <= 0 || this.ended || this.handedOff) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (!this.endInfo) onIdle();
+      if (!this.ended) onIdle();
     }, ms);
     this.idleTimer.unref();
   }
@@ -370,9 +432,9 @@ export class CallSession {
 
   /** msg.call.trace: a new array (a flow may change it), of the steps' shared entries. */
   private shownTrace(): TraceEntry[] {
-    const steps = this.traceSteps;
-    const out = new Array<TraceEntry>(steps.length);
-    for (let i = 0; i < steps.length; i++) out[i] = (steps[i] as TraceStep).shown();
+    const entries = this.#traceEntries;
+    const out = new Array<TraceEntry>(entries.length);
+    for (let i = 0; i < entries.length; i++) out[i] = entries[i] as TraceEntry;
     return out;
   }
 
@@ -382,7 +444,7 @@ export class CallSession {
    * language, settings, route, campaign, result) is another than it holds.
    */
   private template(): CallHandle {
-    const t = this.#template;
+    const t = this.#seldom?.template;
     if (
       t !== undefined &&
       t.flow === this.flow &&
@@ -408,7 +470,7 @@ export class CallSession {
     if (made.campaign !== undefined) made.campaign = this.campaign;
     if (made.result !== undefined) made.result = this.result;
     if (made.exception !== undefined) made.exception = this.exception;
-    this.#template = made;
+    this.seldom().template = made;
     return made;
   }
 
@@ -425,7 +487,7 @@ export class CallSession {
     if (flow === undefined || route === undefined || this.version !== undefined || this.campaign !== undefined) return undefined;
     if (this.result !== undefined || this.exception !== undefined || hasKeys(this.settings)) return undefined;
     // A template made for a rarer moment of the call is not kept once it is routed plainly again.
-    this.#template = undefined;
+    if (this.#seldom) this.#seldom.template = undefined;
     const { id, channelId, connection, direction, dialed, startedAt } = this;
     const caller = { ...this.caller };
     const vars = copyData(this.vars);
@@ -467,22 +529,24 @@ export class CallSession {
    * later ones (a ChannelDestroyed after a StasisEnd) may add the cause.
    */
   end(info: Omit<CallEnd, 'at'>): boolean {
-    if (this.endInfo) {
-      if (this.endInfo.cause === undefined && info.cause !== undefined) {
-        this.endInfo.cause = info.cause;
-        if (info.causeText !== undefined) this.endInfo.causeText = info.causeText;
+    const seldom = this.seldom();
+    const ended = seldom.end;
+    if (ended) {
+      if (ended.cause === undefined && info.cause !== undefined) {
+        ended.cause = info.cause;
+        if (info.causeText !== undefined) ended.causeText = info.causeText;
       }
       return false;
     }
     this.busy();
     this.state = 'ended';
     // The element the call was in when it ended says so, whoever hears of the end first.
-    const current = this.traceSteps.at(-1);
+    const current = this.#current;
     if (current && current.outcome === undefined) current.outcome = 'hangup';
-    this.endInfo = { ...info, at: this.now() };
+    seldom.end = { ...info, at: this.now() };
     const error = endedError(this.channelId, info);
-    this.#endError = error;
-    this.#ending?.abort(error);
+    seldom.endError = error;
+    seldom.ending?.abort(error);
     this.#steps?.abort(error);
     return true;
   }
@@ -507,80 +571,4 @@ function endedError(channelId: string, info: Omit<CallEnd, 'at'>): CallEndedErro
 function hasKeys(o: object): boolean {
   for (const key in o) if (Object.hasOwn(o, key)) return true;
   return false;
-}
-
-/** How deep copyData follows plain objects and arrays before it leaves the value to structuredClone (a cycle, say). */
-const PLAIN_DEPTH = 32;
-/** What copyPlain answers for a value it does not copy itself. */
-const NOT_PLAIN = Symbol('not plain');
-
-/**
- * A copy of the call's data for msg.call (variables, the campaign link): a
- * change node editing the copy does not reach into the session. Plain data
- * (primitives, plain objects, arrays: what a flow usually keeps) is copied
- * by hand, a few times faster than structuredClone; anything else (a Date, a
- * Buffer, a Map, a cycle) goes through structuredClone as before, and a value
- * even that cannot copy (a function) is passed by reference.
- */
-export function copyData<T extends object>(data: T): T {
-  const copy = copyTop(data);
-  if (copy !== NOT_PLAIN) return copy as T;
-  try {
-    return structuredClone(data);
-  } catch {
-    return { ...data };
-  }
-}
-
-/**
- * The top level by spreading (one step for V8, which keeps a "__proto__"
- * key as an own entry), then each value that is not a primitive by copyPlain.
- */
-function copyTop(data: object): unknown {
-  const proto: unknown = Object.getPrototypeOf(data);
-  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
-  const out: Record<string, unknown> = { ...data };
-  for (const key in out) {
-    if (!Object.hasOwn(out, key)) continue;
-    const v = out[key];
-    if (typeof v !== 'object' || v === null) {
-      if (typeof v === 'function' || typeof v === 'symbol') return NOT_PLAIN;
-      continue;
-    }
-    const copy = copyPlain(v, 1);
-    if (copy === NOT_PLAIN) return NOT_PLAIN;
-    if (key === '__proto__') put(out, key, copy);
-    else out[key] = copy;
-  }
-  return out;
-}
-
-function copyPlain(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value;
-  if (value === null) return null;
-  if (depth > PLAIN_DEPTH) return NOT_PLAIN;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === Array.prototype) {
-    const from = value as unknown[];
-    const out = new Array<unknown>(from.length);
-    for (let i = 0; i < from.length; i++) {
-      const v = copyPlain(from[i], depth + 1);
-      if (v === NOT_PLAIN) return NOT_PLAIN;
-      out[i] = v;
-    }
-    return out;
-  }
-  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
-  const from = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  // for-in with hasOwn walks the own enumerable keys as Object.keys does, without making their array.
-  for (const key in from) {
-    if (!Object.hasOwn(from, key)) continue;
-    const v = copyPlain(from[key], depth + 1);
-    if (v === NOT_PLAIN) return NOT_PLAIN;
-    // A variable may be called "__proto__": it stays the copy's own entry, as structuredClone keeps it.
-    if (key === '__proto__') put(out, key, v);
-    else out[key] = v;
-  }
-  return out;
 }

@@ -7,7 +7,7 @@
  * fault, said as such, never sent anywhere.
  */
 import { HANGUP_REASONS, type HangupReason } from '../ari/causes';
-import type { ConnectionStatus, Telephony, TelephonyEvent, TelephonyListener } from '../ari/port';
+import type { ChannelWatcher, ConnectionStatus, Telephony, TelephonyEvent, TelephonyListener } from '../ari/port';
 import type { Channel } from '../ari/types';
 
 export class FlowTestRefusal extends Error {}
@@ -21,17 +21,21 @@ export interface FlowTestTelephony extends Telephony {
   readonly channelVars: Map<string, Map<string, string>>;
 }
 
-const IMPLEMENTED = new Set(['app', 'status', 'onEvent', 'watchChannel', 'hangup', 'getVariable', 'setVariable', 'call', 'callerHangsUp', 'channelVars', 'then']);
+const IMPLEMENTED = new Set(['app', 'status', 'onEvent', 'watchChannel', 'addChannelWatcher', 'removeChannelWatcher', 'hangup', 'getVariable', 'setVariable', 'call', 'callerHangsUp', 'channelVars', 'then']);
 
 export function flowTestTelephony(app = 'flow-test', status: ConnectionStatus = { state: 'connected', message: 'flow test: no Asterisk', attempt: 0 }): FlowTestTelephony {
   const listeners = new Set<TelephonyListener>();
-  const watchers = new Map<string, Set<TelephonyListener>>();
+  const watchers = new Map<string, Set<TelephonyListener | ChannelWatcher>>();
   const channels = new Map<string, Channel>();
   const channelVars = new Map<string, Map<string, string>>();
   const emit = (event: TelephonyEvent): void => {
     for (const l of [...listeners]) l(event);
     const id = 'channel' in event ? event.channel?.id : undefined;
-    if (id) for (const w of [...(watchers.get(id) ?? [])]) w(event);
+    if (!id) return;
+    for (const w of [...(watchers.get(id) ?? [])]) {
+      if (typeof w === 'function') w(event);
+      else w.onChannelEvent(event);
+    }
   };
   const base = { application: app, timestamp: new Date().toISOString() };
   const end = (channelId: string, soft: boolean, cause: number): void => {
@@ -56,6 +60,14 @@ export function flowTestTelephony(app = 'flow-test', status: ConnectionStatus = 
       set.add(listener);
       watchers.set(channelId, set);
       return () => set.delete(listener);
+    },
+    addChannelWatcher(channelId: string, watcher: ChannelWatcher): void {
+      const set = watchers.get(channelId) ?? new Set();
+      set.add(watcher);
+      watchers.set(channelId, set);
+    },
+    removeChannelWatcher(channelId: string, watcher: ChannelWatcher): void {
+      watchers.get(channelId)?.delete(watcher);
     },
     hangup(channelId: string, reason: HangupReason | { code: number } = 'normal'): Promise<void> {
       const cause = typeof reason === 'string' ? HANGUP_REASONS[reason] : reason.code;

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { abortReason } from '../ari/errors';
-import type { PlaybackOutcome, Telephony } from '../ari/port';
+import type { ChannelWatcher, PlaybackOutcome, Telephony, TelephonyEvent } from '../ari/port';
 import type { CallSession } from '../call/session';
 import { DTMF_BUFFER_LIMIT } from '../call/session';
 import { DeadlineSweep, type Expiring } from '../ari/deadlines';
@@ -58,7 +58,7 @@ export function keyWaitLengths(): number {
   return keyWaits.size;
 }
 
-export class KeyReader implements Expiring {
+export class KeyReader implements Expiring, ChannelWatcher {
   private readonly queue: string[];
   /** The wait for a key in progress (nextKey()): how to settle its promise. */
   private resolveKey: ((digit: string | undefined) => void) | undefined;
@@ -101,18 +101,23 @@ export class KeyReader implements Expiring {
     reject(abortReason(this.abortSignal));
   }
   private playing: string | undefined;
-  private readonly unwatch: () => void;
 
   constructor(
     private readonly telephony: Telephony,
     private readonly session: CallSession,
   ) {
-    this.queue = session.dtmf.splice(0);
-    this.unwatch = telephony.watchChannel(session.channelId, (event) => {
-      if (event.type === 'ChannelDtmfReceived') this.push(event.digit);
-      // A key that came before the prompt started could not stop it: stop it now that it has.
-      else if (event.type === 'PlaybackStarted' && event.playback.id === this.stopWanted) this.stop(event.playback.id);
-    });
+    this.queue = session.takeKeys();
+    telephony.addChannelWatcher(session.channelId, this);
+  }
+
+  /**
+   * The call's events: the reader is its own watcher (ChannelWatcher), not
+   * a closure the connection keeps with another to remove it (issue 14).
+   */
+  onChannelEvent(event: TelephonyEvent): void {
+    if (event.type === 'ChannelDtmfReceived') this.push(event.digit);
+    // A key that came before the prompt started could not stop it: stop it now that it has.
+    else if (event.type === 'PlaybackStarted' && event.playback.id === this.stopWanted) this.stop(event.playback.id);
   }
 
   /** A playback to stop as soon as it exists (a key arrived while it was being requested). */
@@ -225,7 +230,7 @@ export class KeyReader implements Expiring {
 
   /** Stops listening; unread keys are kept for the next element. */
   close(): void {
-    this.unwatch();
+    this.telephony.removeChannelWatcher(this.session.channelId, this);
     this.endWait();
     this.abortSignal?.removeEventListener('abort', this);
     if (this.playing) this.telephony.stopPlayback(this.playing).catch(() => undefined);

@@ -25,14 +25,14 @@
 import diagnostics from 'node:diagnostics_channel';
 import { CallEndedError, CancelledError } from '../../lib/ari/errors';
 import { readHandle } from '../../lib/call/handle';
-import type { CallSession, TraceStep } from '../../lib/call/session';
+import { CallSession, type TraceStep } from '../../lib/call/session';
 import { hashNodes } from '../../lib/releases/nodes';
 import type { OnError } from '../../lib/schemas/elements';
 import type { Validator } from '../../lib/schemas/validator';
 import { findEngine, type Engine } from '../deployed/engine';
 import { FlowTestEngine } from '../deployed/flow-test';
 import type { TestResult } from '../../lib/flow-test/results';
-import { directHopsOn, hop, refuseHops, sentThroughNodeRed, takeHops, type HopCount } from './hop';
+import { directHopsOn, hop, refuseHops, sentThroughNodeRed, takeHops } from './hop';
 import { translator, type Translate } from '../red/i18n';
 import type { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from '../red/api';
 import { statusShower } from '../red/status';
@@ -92,31 +92,13 @@ export interface ElementSpec<C extends object> {
   credentials?: Record<string, { type: 'text' | 'password' }>;
 }
 
-
-/**
- * What the element runner keeps for a call across its steps: the call's
- * direct hops in this turn (./hop.ts). The steps run with the session's
- * stepSignal, aborted when the call ends or when a node removed by a deploy
- * cancels its operation on the call: the call's one AbortController, with no
- * listener linking it to another.
- */
-type CallRun = HopCount;
-const runs = new WeakMap<CallSession, CallRun>();
-
-/** The call's run. */
-function runOf(session: CallSession): CallRun {
-  let run = runs.get(session);
-  if (!run) {
-    run = { turn: -1, hops: 0 };
-    runs.set(session, run);
-  }
-  return run;
-}
-
 /**
  * One input an element node handles, and all the runner keeps of it while
  * the element works: the call, the msg, Node-RED's send and done, the
- * trace entry, the call's run and the signal the step started with. It is
+ * trace entry and the signal the step started with (the session's
+ * stepSignal, aborted when the call ends or when a node removed by a deploy
+ * cancels its operation on the call; the call's direct hops in this turn are
+ * counted on its session, ./hop.ts). It is
  * also what the element runs with (its ElementContext): one object per step,
  * not an operation and a context holding the same fields, and no
  * traceOutcome closure unless the element asks for it (issue 14: a call in
@@ -141,7 +123,6 @@ class Operation<C = unknown> implements ElementContext<C> {
     /** Node-RED's done() of the input: call it through complete(), once. */
     readonly done: DoneFunction,
     readonly entry: TraceStep,
-    readonly run: CallRun,
     /** The session's stepSignal when the step started: the call ending aborts it, and so does this node's removal. */
     readonly signal: AbortSignal,
   ) {}
@@ -264,7 +245,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         return;
       }
       const found = engine.calls.find(handle);
-      if (found.kind === 'refused') {
+      if (!(found instanceof CallSession) && found.kind === 'refused') {
         // A msg.call made up from an id, or kept from another call: the call it names is not touched.
         const error = refusedHandle(t, handle.id, found.missing);
         lastError = 'callflow.status.refused-call';
@@ -273,10 +254,10 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         done(error);
         return;
       }
-      const session = found.kind === 'live' ? found.session : undefined;
+      const session = found instanceof CallSession ? found : undefined;
       if (!session || session.ended) {
         // The caller hung up while the msg was on its way here: nothing to do, as when they hang up mid-element.
-        if (session || (found.kind === 'ended' && found.justNow)) {
+        if (session || (!(found instanceof CallSession) && found.kind === 'ended' && found.justNow)) {
           done();
           return;
         }
@@ -284,11 +265,10 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         done(new Error(t('callflow.errors.call-ended', { call: handle.id })));
         return;
       }
-      const run = runOf(session);
       session.adopt(msg.call as { vars: Record<string, unknown> });
       session.busy();
       const entry = session.enter(node.id, spec.element);
-      const op = new Operation<C>(check.value, t, node, session, engine, msg, send, done, entry, run, session.stepSignal);
+      const op = new Operation<C>(check.value, t, node, session, engine, msg, send, done, entry, session.stepSignal);
       inflight.add(op);
       status.update();
       op.work = handleCall(op);
@@ -351,7 +331,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
           return;
         }
         lastError = undefined;
-        deliver(node, session, engine, msg, result, op.send, op.run);
+        deliver(node, session, engine, msg, result, op.send);
         complete(op);
         result.after?.();
       } catch (err) {
@@ -409,24 +389,24 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         msg.error = { message: error.message, source: { id: node.id, type: spec.type, name: node.name ?? '' } };
         // An element that says more than a message (a reason to switch on) puts it in msg.payload.
         if ('payload' in error) msg.payload = error.payload;
-        forward(node, engine, session, msg, op.send, errorOutput, 'error', op.run);
+        forward(node, engine, session, msg, op.send, errorOutput, 'error');
       }
       complete(op, error);
     }
 
     /** Sends the msg on the output the outcome names (none: the element ended the call or sent it elsewhere). */
-    function deliver(n: Node, session: CallSession, engine: Engine, msg: NodeMessage, result: ElementOutcome, send: SendFunction, run: CallRun): void {
+    function deliver(n: Node, session: CallSession, engine: Engine, msg: NodeMessage, result: ElementOutcome, send: SendFunction): void {
       if (result.output === null) return;
       msg.call = session.handle();
       msg.payload = result.payload ?? { outcome: result.outcome };
       if (result.handedOff) send(outputArray(n, result.output, msg));
-      else forward(n, engine, session, msg, send, result.output, result.outcome, run);
+      else forward(n, engine, session, msg, send, result.output, result.outcome);
     }
 
     const me: Successor = {
       key: hashNodes([def]),
       deliver: (session, engine, msg, result) => {
-        deliver(node, session, engine, msg, result, (m) => node.send(m as NodeMessage | (NodeMessage | null)[] | null), runOf(session));
+        deliver(node, session, engine, msg, result, (m) => node.send(m as NodeMessage | (NodeMessage | null)[] | null));
         result.after?.();
       },
     };
@@ -436,7 +416,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
     const ends = new Set(Array.isArray(def.ends) ? (def.ends as unknown[]).map(Number) : []);
 
     /** Sends on an output, or hangs up when nothing is wired there (the call would wait in silence). */
-    function forward(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, output: number, outcome: string, run: HopCount): void {
+    function forward(n: Node, engine: Engine, session: CallSession, msg: NodeMessage, send: SendFunction, output: number, outcome: string): void {
       const wires = (n as Node & { wires?: string[][] }).wires ?? [];
       if ((wires[output]?.length ?? 0) === 0) {
         // An output marked as ending the call does so on purpose: no warning.
@@ -456,7 +436,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         n.warn(t('callflow.errors.idle', { call: session.id, seconds: engine.idleTimeoutMs / 1000 }));
         engine.calls.hangup(session, 'normal', 'system', `idle: after ${spec.type} ${n.id}`).catch(() => undefined);
       };
-      if (direct && hop(RED, n, output, msg, run, () => session.idle(engine.idleTimeoutMs, onIdle))) {
+      if (direct && hop(RED, n, output, msg, session, () => session.idle(engine.idleTimeoutMs, onIdle))) {
         // The next element takes the call within this turn: it is between elements (keys are kept) but needs no idle timer.
         session.idle(0, onIdle);
         return;

@@ -60,9 +60,10 @@ export function refuseHops(node: Node): void {
   takers.delete(node);
 }
 
-/** One call's count of direct hops in the current turn. */
+/** One call's count of direct hops in the current turn (the call's session keeps it: lib/call/session.ts). */
 export interface HopCount {
-  turn: number;
+  /** The turn the count is of. */
+  hopTurn: number;
   hops: number;
 }
 
@@ -107,8 +108,8 @@ export function hop(RED: NodeAPI, node: Node, output: number, msg: NodeMessage, 
     if (!target || !takers.has(target)) return false;
     targets.push(target as Receiver);
   }
-  if (count.turn !== turn) {
-    count.turn = turn;
+  if (count.hopTurn !== turn) {
+    count.hopTurn = turn;
     count.hops = 0;
   }
   if (count.hops >= HOPS_PER_TURN) return false;

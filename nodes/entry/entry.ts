@@ -98,7 +98,7 @@ export = function register(RED: NodeAPI): void {
         calls.calls.hangup(session, 'normal', 'system', `idle: after callflow-entry ${node.id}`).catch(() => undefined);
       });
       // Straight to the first element when it is one (nodes/element/hop.ts); through Node-RED otherwise.
-      if (direct && hop(RED, node, 0, msg, { turn: -1, hops: 0 })) return;
+      if (direct && hop(RED, node, 0, msg, { hopTurn: -1, hops: 0 })) return;
       node.send(msg);
     };
 

@@ -4,7 +4,7 @@
  * event from the others, and a listener removed while an event is delivered still hears that event but not the next.
  */
 import assert from 'node:assert/strict';
-import type { TelephonyEvent } from '../../lib/ari/port';
+import type { ChannelWatcher, TelephonyEvent } from '../../lib/ari/port';
 import { Subscriptions, channelIdsOf } from '../../lib/ari/subscriptions';
 import type { Channel } from '../../lib/ari/types';
 import { MemoryLogger } from '../support/telephony';
@@ -76,5 +76,31 @@ describe('ARI subscriptions', function () {
     assert.equal(subs.watchedChannels, 0);
     subs.deliver(dtmf('a', '3'));
     assert.deepEqual(heard, ['first 1', 'second 1', 'first 2']);
+  });
+
+  it('gives a watcher object (a key reader) its channel\'s events until removed, once however often it is added', function () {
+    const log = new MemoryLogger();
+    const subs = new Subscriptions(log);
+    const heard: string[] = [];
+    const watcher: ChannelWatcher = { onChannelEvent: (e) => heard.push(`${e.type} ${(e as { digit?: string }).digit ?? ''}`) };
+    const broken: ChannelWatcher = {
+      onChannelEvent: () => {
+        throw new Error('broken watcher object');
+      },
+    };
+    subs.add('a', broken);
+    subs.add('a', watcher);
+    subs.add('a', watcher);
+    subs.deliver(dtmf('a', '1'));
+    subs.deliver(dtmf('b', '2'));
+    subs.deliver(playbackOn('a'));
+    assert.deepEqual(heard, ['ChannelDtmfReceived 1', 'PlaybackFinished ']);
+    assert.equal(log.lines.filter((l) => l.includes('broken watcher object')).length, 2);
+    subs.remove('a', broken);
+    subs.remove('a', watcher);
+    subs.remove('a', watcher);
+    assert.equal(subs.watchedChannels, 0);
+    subs.deliver(dtmf('a', '3'));
+    assert.deepEqual(heard, ['ChannelDtmfReceived 1', 'PlaybackFinished ']);
   });
 });

@@ -15,7 +15,8 @@ import { newToken } from '../../lib/call/handle';
 import { isoTime } from '../../lib/call/iso-time';
 import { CallRegistry, type EndedCall } from '../../lib/call/registry';
 import { callEndReport } from '../../lib/call/report';
-import { CallSession, PRESSED_LIMIT, TRACE_LIMIT } from '../../lib/call/session';
+import { CallSession, PRESSED_LIMIT, SeldomSet, TRACE_LIMIT } from '../../lib/call/session';
+import { liveObjects } from '../support/live-objects';
 
 const T0 = Date.UTC(2026, 0, 2, 9, 0, 0);
 
@@ -214,15 +215,14 @@ describe('call sessions: what a step costs', function () {
     for (const t of tokens) assert.match(t, /^[A-Za-z0-9_-]{32}$/);
   });
 
-  it('answers find() for a live call with the same object on every step (no lookup object per step)', function () {
+  it('answers find() for a live call with its session on every step (no lookup object per step or per call)', function () {
     const { registry, emit } = fed();
     emit({ type: 'StasisStart', args: [], channel: { id: 'c1', name: 'PJSIP/a', state: 'Ring', caller: { number: '100', name: '' }, dialplan: { context: 'default', exten: '8000', priority: 1 }, language: 'en' } });
     const h = registry.get('c1')?.handle();
     assert.ok(h);
     const found = registry.find(h);
-    assert.deepEqual(found, { kind: 'live', session: registry.get('c1') });
-    assert.equal(registry.find(h), found);
-    assert.ok(Object.isFrozen(found));
+    assert.equal(found, registry.get('c1'));
+    assert.ok(found instanceof CallSession);
     assert.deepEqual(registry.find({ id: 'c1', token: 'x'.repeat(32) }), { kind: 'refused', missing: false });
   });
 
@@ -279,6 +279,100 @@ describe('call sessions: what a step costs', function () {
     assert.equal((session.signal.reason as Error).name, 'CallEndedError');
     assert.equal(session.stepSignal.aborted, true);
     assert.equal(session.stepSignal.reason, session.signal.reason);
+  });
+});
+
+describe('call sessions: the fields few calls have (issue 14, fourth round)', function () {
+  const liveSeldom = (): number => liveObjects(SeldomSet);
+  const newCall = (i: number): CallSession =>
+    new CallSession({ channelId: `c${i}`, connection: 'conn', direction: 'inbound', caller: { number: '100', name: '' }, dialed: '8000', state: 'up' });
+
+  it('keeps the entries of the steps passed; an outcome set late, or by the end of the call, replaces its own entry', function () {
+    const session = newCall(1);
+    const first = session.enter('n1', 'answer');
+    const second = session.enter('n2', 'play');
+    const shown = session.handle().trace;
+    first.outcome = 'answered';
+    assert.deepEqual(
+      session.handle().trace.map((e) => [e.node, e.outcome]),
+      [
+        ['n1', 'answered'],
+        ['n2', undefined],
+      ],
+    );
+    assert.equal(shown[0]?.outcome, undefined, 'a msg already sent keeps what it showed');
+    assert.deepEqual(
+      session.trace.map((t) => [t.node, t.element, t.outcome]),
+      [
+        ['n1', 'answer', 'answered'],
+        ['n2', 'play', undefined],
+      ],
+    );
+    session.trace[0]!.outcome = 'changed';
+    assert.equal(session.handle().trace[0]?.outcome, 'changed', 'a step read from the trace sets its own entry');
+    session.end({ reason: 'hangup', by: 'caller' });
+    assert.equal(second.outcome, 'hangup');
+    second.outcome = 'cancelled';
+    assert.deepEqual(
+      session.trace.map((t) => t.entry()),
+      [
+        { node: 'n1', element: 'answer', at: session.trace[0]!.entry().at, outcome: 'changed' },
+        { node: 'n2', element: 'play', at: session.trace[1]!.entry().at, outcome: 'cancelled' },
+      ],
+    );
+  });
+
+  it('makes no object for them while none is set, undefined or false ones included, and keeps each once set', function () {
+    const before = liveSeldom();
+    const sessions = Array.from({ length: 50 }, (_, i) => newCall(i + 1));
+    for (const session of sessions) {
+    session.version = undefined;
+    session.campaign = undefined;
+    session.result = undefined;
+    session.exception = undefined;
+    session.peer = undefined;
+    session.leaving = undefined;
+    session.hangupBy = undefined;
+    session.hangupWhy = undefined;
+    session.handedOff = false;
+    session.hangupRequested = false;
+    session.flow = 'main';
+    session.route = { level: 'dialed' };
+    void session.handle();
+    assert.equal(session.handedOff, false);
+    assert.equal(session.hangupRequested, false);
+    assert.equal(session.version, undefined);
+    }
+    assert.equal(sessions[0]?.id, 'c1');
+    assert.equal(liveSeldom() - before, 0, 'routed calls with none of the rare fields made their object');
+    for (const session of sessions) assert.equal(session.signal.aborted, false);
+    assert.equal(liveSeldom() - before, sessions.length, 'the signal of the call\'s end is one of them');
+
+    const other = new CallSession({ channelId: 'c2', connection: 'conn', direction: 'outbound', caller: { number: '', name: '' }, dialed: '555', state: 'up' });
+    other.version = 'v2';
+    other.campaign = { id: 'k', name: 'K', customerId: 'u1', attempt: 1, number: '555' };
+    other.result = { code: 'sale' };
+    other.exception = { cause: 'element-error', message: 'm' } as NonNullable<typeof other.exception>;
+    other.peer = 'c3';
+    other.leaving = 'dialplan';
+    other.hangupBy = 'callee';
+    other.hangupWhy = 'fault';
+    other.handedOff = true;
+    other.hangupRequested = true;
+    assert.deepEqual(
+      [other.version, other.campaign?.id, other.result?.code, other.peer, other.leaving, other.hangupBy, other.hangupWhy, other.handedOff, other.hangupRequested],
+      ['v2', 'k', 'sale', 'c3', 'dialplan', 'callee', 'fault', true, true],
+    );
+    other.leaving = undefined;
+    other.handedOff = false;
+    assert.equal(other.leaving, undefined);
+    assert.equal(other.handedOff, false);
+    const shown = other.handle();
+    assert.equal(shown.version, 'v2');
+    assert.equal(shown.campaign?.customerId, 'u1');
+    assert.deepEqual(shown.result, { code: 'sale' });
+    assert.ok(other.end({ reason: 'hangup', by: 'caller' }));
+    assert.equal(other.ended?.by, 'caller');
   });
 });
 

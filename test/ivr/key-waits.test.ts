@@ -7,23 +7,25 @@
  * is never dropped.
  */
 import assert from 'node:assert/strict';
-import type { Telephony, TelephonyEvent } from '../../lib/ari/port';
+import type { ChannelWatcher, Telephony, TelephonyEvent } from '../../lib/ari/port';
 import type { CallSession } from '../../lib/call/session';
 import { KEY_WAIT_LENGTHS, KeyReader, keyWaitLengths } from '../../lib/ivr/keys';
 
 /** A reader on a call of its own, and how to press a key on that call. */
 function reader(): { keys: KeyReader; press(digit: string): void } {
-  let listener: ((event: TelephonyEvent) => void) | undefined;
+  let watcher: ChannelWatcher | undefined;
   const telephony = {
-    watchChannel: (_id: string, l: (event: TelephonyEvent) => void) => {
-      listener = l;
-      return () => (listener = undefined);
+    addChannelWatcher: (_id: string, w: ChannelWatcher) => {
+      watcher = w;
+    },
+    removeChannelWatcher: () => {
+      watcher = undefined;
     },
     stopPlayback: () => Promise.resolve(),
   } as unknown as Telephony;
-  const session = { dtmf: [], channelId: 'c1', keepKey: () => undefined } as unknown as CallSession;
+  const session = { takeKeys: () => [], channelId: 'c1', keepKey: () => undefined } as unknown as CallSession;
   const keys = new KeyReader(telephony, session);
-  return { keys, press: (digit) => listener?.({ type: 'ChannelDtmfReceived', digit } as unknown as TelephonyEvent) };
+  return { keys, press: (digit) => watcher?.onChannelEvent({ type: 'ChannelDtmfReceived', digit } as unknown as TelephonyEvent) };
 }
 
 describe('key waits: one deadline queue per length, bounded however many lengths are asked', function () {

@@ -375,7 +375,7 @@ describe('hop() between two element nodes (no Node-RED)', function () {
     takeHops(to);
     let staleAt: number | undefined;
     const msg: NodeMessage = { payload: 1 };
-    assert.equal(hop(RED, from, 0, msg, { turn: -1, hops: 0 }, () => (staleAt = to.got.length)), true);
+    assert.equal(hop(RED, from, 0, msg, { hopTurn: -1, hops: 0 }, () => (staleAt = to.got.length)), true);
     refuseHops(to);
     await Promise.resolve();
     assert.equal(staleAt, 0, 'told before the delivery');
@@ -387,11 +387,11 @@ describe('hop() between two element nodes (no Node-RED)', function () {
     const { from, to } = pair();
     takeHops(to);
     let stale = false;
-    assert.equal(hop(RED, from, 0, { payload: 1 }, { turn: -1, hops: 0 }, () => (stale = true)), true);
+    assert.equal(hop(RED, from, 0, { payload: 1 }, { hopTurn: -1, hops: 0 }, () => (stale = true)), true);
     await Promise.resolve();
     assert.equal(stale, false);
     assert.equal(to.got.length, 1);
     refuseHops(to);
-    assert.equal(hop(RED, from, 0, { payload: 2 }, { turn: -1, hops: 0 }), false, 'a closed target takes no direct hop');
+    assert.equal(hop(RED, from, 0, { payload: 2 }, { hopTurn: -1, hops: 0 }), false, 'a closed target takes no direct hop');
   });
 });
