@@ -126,6 +126,8 @@ export class MediaPath {
   private readonly unwatch: (() => void)[] = [];
   private endedBy: string | undefined;
   private readonly endedListeners: ((why: string) => void)[] = [];
+  /** The requests making its channels and bridge that Asterisk has not answered yet (settled: they never reject). */
+  private readonly asked = new Set<Promise<void>>();
 
   constructor(
     private readonly telephony: MediaTelephony,
@@ -158,6 +160,22 @@ export class MediaPath {
     this.unwatch.push(unwatch);
   }
 
+  /**
+   * @internal A request that makes one of its channels or its bridge. Asterisk makes it whatever becomes of the
+   * request here (a call hanging up meanwhile), so the teardown waits for its answer before it hangs up and destroys:
+   * asked before, a hangup finds nothing and what is made after is left for the whole call (a snoop), or for ever (an
+   * external media channel, a bridge).
+   */
+  asking<T>(request: Promise<T>): Promise<T> {
+    const settled = request.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.asked.add(settled);
+    void settled.then(() => this.asked.delete(settled));
+    return request;
+  }
+
   /** Tears everything down (idempotent): the socket, the external media channel, the snoop, the bridge. */
   close(why = 'closed'): Promise<void> {
     this.closing ??= this.teardown(why);
@@ -169,6 +187,7 @@ export class MediaPath {
     for (const u of this.unwatch.splice(0)) u();
     const closed = this.endpoint.close();
     for (const l of this.endedListeners.splice(0)) l(this.endedBy);
+    await Promise.all(this.asked);
     const { channel, snoop, bridge } = this.ids;
     const warn = (what: string) => (err: unknown) => this.log.warn(`media path of call ${this.callChannelId}: ${what} failed: ${(err as Error).message}`);
     // A WebSocket channel may be gone already: Asterisk hangs it up when its socket closes (chan_websocket.c lines 1130-1134).
@@ -228,28 +247,32 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
     const timeoutMs = options.startTimeoutMs ?? 5000;
     const externalMedia = async (): Promise<void> => {
       if (endpoint instanceof WebSocketEndpoint) {
-        const made = await telephony.externalMedia({ channelId: ids.channel, transport: 'websocket', format: settings.format }, options.signal).catch((err: unknown) => {
+        const made = await path.asking(telephony.externalMedia({ channelId: ids.channel, transport: 'websocket', format: settings.format })).catch((err: unknown) => {
           throw new Error(`${(err as Error).message}${WEBSOCKET_MISSING}`);
         });
         if (!made.websocket) throw new Error(`Asterisk did not give external media channel ${ids.channel} a WebSocket connection id (no MEDIA_WEBSOCKET_CONNECTION_ID)${WEBSOCKET_MISSING}`);
         await endpoint.connect(made.websocket, options.signal, timeoutMs);
       } else {
         const local = await endpoint.listen();
+        // Closed meanwhile (the teardown has begun): nothing more is asked of Asterisk.
+        if (path.ended !== undefined) throw new Error(path.ended);
         const host = settings.advertiseHost.includes(':') ? `[${settings.advertiseHost}]` : settings.advertiseHost;
-        const made = await telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }, options.signal);
+        const made = await path.asking(telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }));
         if (!made.local) throw new Error(`Asterisk did not say where external media channel ${ids.channel} takes RTP (no UNICASTRTP_LOCAL_ADDRESS/PORT)`);
         endpoint.setRemote(made.local.address, made.local.port);
       }
     };
     // The bridge, the snoop and the external media channel do not depend on one another: asked at once, they cost one
     // round trip to Asterisk on the way to the reply, not three. All are settled before a failure is thrown, so the
-    // teardown (close, below) finds everything that was made.
+    // teardown (close, below) finds everything that was made. They are not cancelled by the call's signal: an
+    // abandoned request may still be carried out by Asterisk, and the teardown waits for their answers (asking).
     const made = await Promise.allSettled([
-      telephony.createBridge({ bridgeId: ids.bridge, type: 'mixing', name: `media ${callChannelId}` }, options.signal),
-      options.mode === 'listen' ? telephony.snoop(callChannelId, { snoopId: ids.snoop, spy: 'in' }, options.signal) : undefined,
+      path.asking(telephony.createBridge({ bridgeId: ids.bridge, type: 'mixing', name: `media ${callChannelId}` })),
+      options.mode === 'listen' ? path.asking(telephony.snoop(callChannelId, { snoopId: ids.snoop, spy: 'in' })) : undefined,
       externalMedia(),
     ]);
     for (const m of made) if (m.status === 'rejected') throw m.reason;
+    if (path.ended !== undefined) throw new Error(path.ended);
     const members = options.mode === 'listen' ? [ids.snoop, ids.channel] : [callChannelId, ids.channel];
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {

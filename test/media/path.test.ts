@@ -119,6 +119,49 @@ describe(`media path (simulated Asterisk; the packet path ${settings.worker ? 'o
     assertLeft(m.r, [id]);
   });
 
+  it('leaves nothing behind when it is stopped while Asterisk is still making its channels and bridge (a key, the call ending)', async function () {
+    const id = await answeredCall();
+    const conn = m.r.conn;
+    // Asterisk has each request: it makes the resource whatever becomes of the request here. The answers are held
+    // until the path was stopped.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let allAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (allAsked = resolve));
+    let count = 0;
+    const made: Promise<unknown>[] = [];
+    const reaching = (name: 'createBridge' | 'snoop' | 'externalMedia') => (...args: unknown[]): Promise<unknown> => {
+      const signal = args.at(-1) instanceof AbortSignal ? (args.pop() as AbortSignal) : undefined;
+      const doing = held.then(() => (conn[name] as (...a: unknown[]) => Promise<unknown>).apply(conn, args));
+      made.push(doing.catch(() => undefined));
+      if (++count === 3) allAsked();
+      if (!signal) return doing;
+      // As the ARI client does: the request is dropped here when the signal aborts.
+      return new Promise((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        doing.then(resolve, reject);
+      });
+    };
+    const telephony = {
+      createBridge: reaching('createBridge'),
+      snoop: reaching('snoop'),
+      externalMedia: reaching('externalMedia'),
+      addToBridge: conn.addToBridge.bind(conn),
+      destroyBridge: conn.destroyBridge.bind(conn),
+      hangup: conn.hangup.bind(conn),
+      watchChannel: conn.watchChannel.bind(conn),
+      listBridges: conn.listBridges.bind(conn),
+    } as MediaTelephony;
+    const ac = new AbortController();
+    const opening = openMediaPath(telephony, id, settings, { mode: 'listen', rate: 8000, signal: ac.signal, log: m.r.log });
+    await asked;
+    ac.abort();
+    release();
+    await assert.rejects(opening, /media path of call .* did not open/);
+    await Promise.all(made);
+    assertLeft(m.r, [id]);
+  });
+
   it('fails with a sentence naming the call and the cause, leaving nothing behind, when the call is gone', async function () {
     await assert.rejects(open('no-such-call', 'listen'), /media path of call no-such-call did not open: .*(not found|Channel)/i);
     assert.deepEqual(m.r.sim.asterisk.channelList(), []);
