@@ -264,6 +264,32 @@ describe('the robot', function () {
       assert.deepEqual(said, ['Hello, how can I help?', 'Tell me more.']);
     });
 
+    it('the caller hangs up while the bot is asked: it ends once, the listening closed, the caller\'s line kept and no reply', async function () {
+      let botAsked!: () => void;
+      const asked = new Promise<void>((resolve) => (botAsked = resolve));
+      app.handler = (req, res) => {
+        if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"my order"}');
+        // No answer: the caller hangs up meanwhile.
+        botAsked();
+      };
+      const { session, id } = await call(1);
+      activeCall = id;
+      const running = converse(r.conn, session, request([], new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' })), session.signal);
+      let settled = 0;
+      running.then(
+        () => (settled += 1),
+        () => (settled += 1),
+      );
+      await asked;
+      r.sim.call(id).hangup(16);
+      await assert.rejects(running, (e: unknown) => e === session.signal.reason || /ended|hung up|cancel/i.test(String(e)));
+      assert.equal(settled, 1);
+      assert.deepEqual((session.vars.botTranscript as { role: string; text: string }[]).map(({ role, text }) => ({ role, text })), [{ role: 'caller', text: 'my order' }]);
+      assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
+      assert.deepEqual(r.sim.asterisk.channelList().filter((c) => c.id.startsWith('cfm')), [], 'no channel of the listening is left');
+      assert.equal(r.conn.watchedChannels, 0, 'no watcher is left');
+    });
+
     it('the caller hangs up mid-conversation: it ends as any wait does, and the bot is not asked', async function () {
       const { session, id } = await call(0);
       activeCall = id;
