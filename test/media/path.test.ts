@@ -14,6 +14,20 @@ import { RemoteEndpoint } from '../../lib/media/remote-endpoint';
 import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
 import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
 
+/** The connection's media operations, the three that make a path's resources through `making`. */
+function makingThrough(conn: MediaTelephony, making: (name: 'createBridge' | 'snoop' | 'externalMedia') => (...args: unknown[]) => Promise<unknown>): MediaTelephony {
+  return {
+    createBridge: making('createBridge'),
+    snoop: making('snoop'),
+    externalMedia: making('externalMedia'),
+    addToBridge: conn.addToBridge.bind(conn),
+    destroyBridge: conn.destroyBridge.bind(conn),
+    hangup: conn.hangup.bind(conn),
+    watchChannel: conn.watchChannel.bind(conn),
+    listBridges: conn.listBridges.bind(conn),
+  } as MediaTelephony;
+}
+
 const inEventLoop: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16', worker: false };
 
 for (const settings of [{ ...inEventLoop, worker: true }, inEventLoop]) {
@@ -98,16 +112,7 @@ describe(`media path (simulated Asterisk; the packet path ${settings.worker ? 'o
       }
     };
     const conn = m.r.conn;
-    const telephony = {
-      createBridge: watched('createBridge'),
-      snoop: watched('snoop'),
-      externalMedia: watched('externalMedia'),
-      addToBridge: conn.addToBridge.bind(conn),
-      destroyBridge: conn.destroyBridge.bind(conn),
-      hangup: conn.hangup.bind(conn),
-      watchChannel: conn.watchChannel.bind(conn),
-      listBridges: conn.listBridges.bind(conn),
-    } as MediaTelephony;
+    const telephony = makingThrough(conn, watched);
     const path = await openMediaPath(telephony, id, settings, { mode: 'listen', rate: 8000, signal: new AbortController().signal, log: m.r.log });
     try {
       assert.deepEqual(log.slice(0, 2), ['createBridge asked', 'snoop asked'], log.join(', '));
@@ -142,16 +147,7 @@ describe(`media path (simulated Asterisk; the packet path ${settings.worker ? 'o
         doing.then(resolve, reject);
       });
     };
-    const telephony = {
-      createBridge: reaching('createBridge'),
-      snoop: reaching('snoop'),
-      externalMedia: reaching('externalMedia'),
-      addToBridge: conn.addToBridge.bind(conn),
-      destroyBridge: conn.destroyBridge.bind(conn),
-      hangup: conn.hangup.bind(conn),
-      watchChannel: conn.watchChannel.bind(conn),
-      listBridges: conn.listBridges.bind(conn),
-    } as MediaTelephony;
+    const telephony = makingThrough(conn, reaching);
     const ac = new AbortController();
     const opening = openMediaPath(telephony, id, settings, { mode: 'listen', rate: 8000, signal: ac.signal, log: m.r.log });
     await asked;
