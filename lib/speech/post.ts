@@ -6,8 +6,10 @@
  * Connections are kept alive between requests (one agent per protocol, idle sockets closed after IDLE_SOCKET_MS, below
  * the 5 s Node's own servers keep them): a robot turn makes three requests in a row, and a new connection for each put
  * a connect on the way from the caller's speech to the reply. A request on a kept-alive socket that the server had
- * just closed (ECONNRESET before any answer: it never reached the server) is sent once more on a new one, as the ARI
- * client does (lib/ari/rest.ts).
+ * just closed (ECONNRESET before any answer) is sent once more on a new one, as the ARI client does (lib/ari/rest.ts).
+ * That reset cannot tell a request the server never read from one it read and then dropped the connection on without
+ * answering (a crash, a proxy's limit): the second is sent twice. A bot webhook with side effects sees the turn twice
+ * then (test/speech/bot.test.ts, the kept-alive connection closed as the next turn went out).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -67,7 +69,7 @@ export function postBounded(url: URL, headers: Record<string, string>, body: Buf
       req = sent;
       sent.on('error', (err: NodeJS.ErrnoException) => {
         if (settled || sent !== req) return;
-        // A kept-alive socket the server had just closed: the request never reached it; send it once more.
+        // A kept-alive socket the server had just closed (or one it dropped after reading the request: see above).
         if (!retried && !answered && sent.reusedSocket && err.code === 'ECONNRESET') {
           retried = true;
           send();
