@@ -39,8 +39,11 @@ export interface ConverseRequest {
   greeting: string;
   maxTurns: number;
   language: string;
-  /** Record the call (unless it is already): where a recording that cannot start is told. */
-  record?: { warn: (message: string) => void };
+  /**
+   * Record the call (unless it is already): where a recording that cannot start is told, and how long the greeting
+   * waits for it to start (RECORDING_START_WAIT_MS unless given).
+   */
+  record?: { warn: (message: string) => void; startWaitMs?: number };
 }
 
 export type ConverseResult =
@@ -52,6 +55,9 @@ export type ConverseResult =
 export function sayPrompt(text: string): string {
   return `say:${text.replace(/[{}]/g, (b) => b + b)}`;
 }
+
+/** How long the robot's greeting waits for the call's recording to start (ms): Asterisk starts one in a few ms. */
+export const RECORDING_START_WAIT_MS = 5000;
 
 export async function converse(telephony: Telephony, session: CallSession, req: ConverseRequest, signal: AbortSignal): Promise<ConverseResult> {
   const keys = new KeyReader(telephony, session);
@@ -66,7 +72,15 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
   };
   try {
     await answer(telephony, session, signal);
-    if (req.record) await untilAborted(recordSession(telephony, session, callRecordingName(session.channelId), req.record.warn).started, signal);
+    if (req.record) {
+      const waitMs = req.record.startWaitMs ?? RECORDING_START_WAIT_MS;
+      const recording = recordSession(telephony, session, callRecordingName(session.channelId), req.record.warn);
+      // Asterisk that made the snoop channel but never sent its StasisStart (a lost event) must not leave the caller
+      // in silence: past the wait the robot greets the caller, and the recording keeps its chance to start.
+      if ((await untilAborted(recording.started, signal, waitMs)) === 'late') {
+        req.record.warn(`recording call ${session.channelId} had not started after ${waitMs} ms: the robot speaks without waiting for it, and the greeting may not be in it`);
+      }
+    }
     const language = promptLanguage(session, req.language);
     const say = async (text: string): Promise<void> => {
       if (text !== '') await keys.prompt([sayPrompt(text)], language, false, signal, req.speaker);
@@ -125,15 +139,21 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
   }
 }
 
-/** Waits for `p`, or for `signal` (the call hanging up): the wait ends, what p does goes on. */
-function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
+/**
+ * Waits for `p`, for `signal` (the call hanging up) or for `waitMs`, whichever comes first: the wait ends, what p
+ * does goes on. Says which ended it.
+ */
+function untilAborted(p: Promise<unknown>, signal: AbortSignal, waitMs: number): Promise<'settled' | 'aborted' | 'late'> {
+  if (signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve) => {
+    const end = (how: 'settled' | 'aborted' | 'late'): void => {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      resolve(how);
     };
-    signal.addEventListener('abort', done, { once: true });
-    void p.then(done);
+    const onAbort = (): void => end('aborted');
+    const timer = setTimeout(() => end('late'), waitMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => end('settled'));
   });
 }

@@ -187,6 +187,40 @@ describe('the robot', function () {
       assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
     });
 
+    it("greets the caller when the call's recording does not start: the wait for it is bounded, and the log says so", async function () {
+      // Asterisk answered the snoop request but its StasisStart never came (a lost event): the recording cannot start,
+      // and nothing says it failed either. No snoop channel is made here, so the wait can only end by its bound.
+      app.handler = (req, res) => {
+        if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"bye"}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Goodbye.","action":"end"}');
+      };
+      const { session, id } = await call(1);
+      activeCall = id;
+      const conn = r.conn;
+      const snoops: string[] = [];
+      const telephony = new Proxy(conn, {
+        get(target, key: keyof typeof conn) {
+          if (key === 'snoop') {
+            return (channelId: string): Promise<unknown> => {
+              snoops.push(channelId);
+              return Promise.resolve({ id: `cfs-${channelId}` });
+            };
+          }
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const warnings: string[] = [];
+      const said: string[] = [];
+      const req = { ...request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 1), record: { warn: (m: string) => warnings.push(m), startWaitMs: 50 } };
+      const result = await converse(telephony, session, req, session.signal);
+      assert.equal(result.outcome, 'ended');
+      assert.deepEqual(snoops, [id], 'the recording was asked for once');
+      assert.deepEqual(said, ['Hello, how can I help?', 'Goodbye.'], 'the robot spoke without its recording');
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0] ?? '', new RegExp(`recording call ${id} had not started after 50 ms`));
+    });
+
     it("a media path a busy machine opens late: the greeting waits for it, so the caller's answer right after it is heard", async function () {
       // If the greeting is played before the listening's external media channel is asked for, the channel is made
       // only once the caller has answered (the greeting played, the caller spoke 700 ms, then pressed #): what the
