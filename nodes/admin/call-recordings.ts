@@ -26,7 +26,7 @@ import { shownValue } from '../../lib/schemas/validator';
 import { findCampaign } from '../deployed/campaigns';
 import { findEngine } from '../deployed/engine';
 import { findBook } from '../deployed/releases';
-import { FLOW, SET, VERSION, versionRecords } from './version-records';
+import { FLOW, SET, VERSION, versionRecord } from './version-records';
 import type { NodeAPI, RequestLike, ResponseLike } from '../red/api';
 
 const registered = new WeakSet<object>();
@@ -37,8 +37,6 @@ export const RECORDING_MAX_BYTES = 256 * 1024 * 1024;
 const IDLE_MS = 30_000;
 /** How long the campaign's store may take to open before the answer is 503. */
 const STORE_WAIT_MS = 1000;
-/** A call's record is looked for among all the version's records read (version-records.ts SCAN). */
-const SCAN_ALL = Number.MAX_SAFE_INTEGER;
 
 /** The admin path (relative to the editor's root) of the recording of attempt `n` of `customer` in campaign `campaign`. */
 export function recordingPath(campaign: string, customer: string, n: number): string {
@@ -171,7 +169,7 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
     const customer = req.params.customer ?? '';
     const n = Number(req.params.n);
     if (!Number.isInteger(n) || n < 1 || n > 1000) return fail(res, 400, `the attempt number must be a whole number from 1 to 1000, got ${shownValue(req.params.n ?? '')}`);
-    const asked = { signal: editorGone(res) };
+    const signal = editorGone(res);
     const which = `attempt ${n} of customer ${shownValue(customer)}`;
     /** The attempt as stored (undefined: there is none), or null once the answer says why it cannot be read. */
     const stored = async (): Promise<Attempt | undefined | null> => {
@@ -193,11 +191,11 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
     };
     stored()
       .then(async (attempt) => {
-        if (attempt === null || asked.signal.aborted) return;
+        if (attempt === null || signal.aborted) return;
         if (!attempt) return fail(res, 404, `campaign ${shownValue(c.settings?.name ?? c.id)} has no ${which}`);
         const name = attempt.recording;
         if (!name) return fail(res, 404, `${which} has no recording${attempt.recordingError ? `: ${attempt.recordingError}` : ' (the task did not record it, or it was not answered)'}`);
-        await serveRecording(res, name, attempt.connection ?? c.settings?.connection ?? '', which, asked.signal);
+        await serveRecording(res, name, attempt.connection ?? c.settings?.connection ?? '', which, signal);
       })
       .catch(answered(res));
   });
@@ -214,16 +212,15 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
     const which = `call ${shownValue(call.slice(0, 128))}`;
     (async (): Promise<void> => {
       // A call id is 1 to 128 characters (lib/schemas/store.ts): another is nobody's.
-      let records: CallRecord[] = [];
+      let record: CallRecord | undefined;
       if (call.length > 0 && call.length <= 128) {
         try {
-          records = await versionRecords(await recordStore.available(STORE_WAIT_MS), { flow, version, connection: deployed.connection }, SCAN_ALL, call);
+          record = await versionRecord(await recordStore.available(STORE_WAIT_MS), { flow, version, connection: deployed.connection }, call);
         } catch (err) {
           return fail(res, (err as { kind?: string }).kind === 'invalid' ? 400 : 503, `the store of the call records cannot be read: ${(err as Error).message}`);
         }
       }
       if (signal.aborted) return;
-      const record = records.find((r) => r.id === call);
       if (!record) return fail(res, 404, `version ${version} of flow ${flow} has no ${which} among its recent calls`);
       if (!record.recording) return fail(res, 404, `${which} has no recording${record.recordingError ? `: ${record.recordingError}` : ' (nothing recorded it)'}`);
       await serveRecording(res, record.recording, record.connection, which, signal);

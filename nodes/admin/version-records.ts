@@ -20,21 +20,32 @@ export interface VersionCalls {
   connection: string;
 }
 
-/** The version's latest `limit` records; with `id`, reading stops at that call's record (the last one given). */
-export async function versionRecords(store: Store, which: VersionCalls, limit: number, id?: string): Promise<CallRecord[]> {
-  const recent: CallRecord[] = [];
+/** The version's records, newest first, as they are read (pages of the flow's records, at most SCAN of them). */
+async function* recordsOf(store: Store, which: VersionCalls): AsyncGenerator<CallRecord> {
   let after: string | undefined;
   let scanned = 0;
-  while (recent.length < limit && scanned < SCAN) {
+  while (scanned < SCAN) {
     const page = await store.pageCallRecords({ flow: which.flow, limit: 100, ...(after === undefined ? {} : { after }) });
     scanned += page.items.length;
-    for (const r of page.items) {
-      if (r.version !== which.version || r.connection !== which.connection || recent.length >= limit) continue;
-      recent.push(r);
-      if (r.id === id) return recent;
-    }
-    if (!page.next) break;
+    for (const r of page.items) if (r.version === which.version && r.connection === which.connection) yield r;
+    if (!page.next) return;
     after = page.next;
   }
+}
+
+/** The version's latest `limit` records (no page is read past the one that completes them). */
+export async function versionRecords(store: Store, which: VersionCalls, limit: number): Promise<CallRecord[]> {
+  const recent: CallRecord[] = [];
+  if (limit < 1) return recent;
+  for await (const r of recordsOf(store, which)) {
+    recent.push(r);
+    if (recent.length >= limit) break;
+  }
   return recent;
+}
+
+/** The record of call `id` among the version's records read (undefined: not among them). */
+export async function versionRecord(store: Store, which: VersionCalls, id: string): Promise<CallRecord | undefined> {
+  for await (const r of recordsOf(store, which)) if (r.id === id) return r;
+  return undefined;
 }
