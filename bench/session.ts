@@ -27,7 +27,7 @@ import type { Telephony, TelephonyEvent } from '../lib/ari/port';
 import { readHandle, type CallHandle } from '../lib/call/handle';
 import { CallRegistry } from '../lib/call/registry';
 import { callEndReport } from '../lib/call/report';
-import { CallSession } from '../lib/call/session';
+import type { CallSession } from '../lib/call/session';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,7 +84,7 @@ function step(msg: { call: unknown }, node: string, element: string, outcome: st
   const handle = readHandle(msg.call);
   if (typeof handle === 'string') throw new Error(handle);
   const found = registry.find(handle);
-  if (!(found instanceof CallSession)) throw new Error(`call ${handle.id} is ${found.kind}`);
+  if (found.kind !== 'live') throw new Error(`call ${handle.id} is ${found.kind}`);
   const session = found;
   session.adopt(msg.call as { vars: Record<string, unknown> });
   session.busy();

@@ -96,6 +96,14 @@ export class SeldomSet {
 }
 
 export class CallSession implements TraceOwner {
+  /**
+   * What the registry's find() says of a live call (HandleLookup): the session is its own answer, told apart from
+   * the others by this, a getter on the prototype rather than a field in every session.
+   */
+  get kind(): 'live' {
+    return 'live';
+  }
+
   readonly channelId: string;
   readonly connection: string;
   readonly direction: 'inbound' | 'outbound';

@@ -25,7 +25,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { CallEndedError, CancelledError } from '../../lib/ari/errors';
 import { readHandle } from '../../lib/call/handle';
-import { CallSession, type TraceStep } from '../../lib/call/session';
+import type { CallSession, TraceStep } from '../../lib/call/session';
 import { hashNodes } from '../../lib/releases/nodes';
 import type { OnError } from '../../lib/schemas/elements';
 import type { Validator } from '../../lib/schemas/validator';
@@ -245,7 +245,7 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         return;
       }
       const found = engine.calls.find(handle);
-      if (!(found instanceof CallSession) && found.kind === 'refused') {
+      if (found.kind === 'refused') {
         // A msg.call made up from an id, or kept from another call: the call it names is not touched.
         const error = refusedHandle(t, handle.id, found.missing);
         lastError = 'callflow.status.refused-call';
@@ -254,10 +254,10 @@ export function defineElement<C extends object>(RED: NodeAPI, spec: ElementSpec<
         done(error);
         return;
       }
-      const session = found instanceof CallSession ? found : undefined;
+      const session = found.kind === 'live' ? found : undefined;
       if (!session || session.ended) {
         // The caller hung up while the msg was on its way here: nothing to do, as when they hang up mid-element.
-        if (session || (!(found instanceof CallSession) && found.kind === 'ended' && found.justNow)) {
+        if (session || (found.kind === 'ended' && found.justNow)) {
           done();
           return;
         }

@@ -6,7 +6,6 @@
  */
 import { shownValue } from '../../lib/schemas/validator';
 import { readHandle } from '../../lib/call/handle';
-import { CallSession } from '../../lib/call/session';
 import { resultConfig } from '../../lib/schemas/elements';
 import { refusedHandle } from '../element/element';
 import { findCampaign } from '../deployed/campaigns';
@@ -50,7 +49,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       const found = findEngine(handle.connection)?.calls.find(handle);
-      if (found && !(found instanceof CallSession) && found.kind === 'refused') {
+      if (found?.kind === 'refused') {
         // A msg.call made up from an id, or kept from another call: that call's result is not touched.
         const error = refusedHandle(t, handle.id, found.missing);
         node.status({ fill: 'red', shape: 'ring', text: 'callflow.status.refused-call' });
@@ -58,7 +57,7 @@ export = function register(RED: NodeAPI): void {
         done(error);
         return;
       }
-      const session = found instanceof CallSession ? found : undefined;
+      const session = found?.kind === 'live' ? found : undefined;
       session?.busy();
       if (!session) {
         done(new Error(t('callflow-result.errors.no-call', { call: handle.id })));
