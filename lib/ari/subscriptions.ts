@@ -11,7 +11,13 @@ import type { Logger } from '../log';
 import type { ChannelWatcher, TelephonyEvent, TelephonyListener } from './port';
 
 /** What watches a channel: a listener function, or an object that hears the events itself. */
-type Watcher = TelephonyListener | ChannelWatcher;
+export type Watcher = TelephonyListener | ChannelWatcher;
+
+/** Hands `event` to a watcher, whichever of the two it is. */
+export function tellWatcher(watcher: Watcher, event: TelephonyEvent): void {
+  if (typeof watcher === 'function') watcher(event);
+  else watcher.onChannelEvent(event);
+}
 
 /** The properties of an event that hold a channel, and those that hold a playback's or recording's target. */
 const CHANNEL_KEYS = ['channel', 'peer', 'caller', 'replace_channel'] as const;
@@ -100,8 +106,7 @@ export class Subscriptions {
 
   private safely(listener: Watcher, event: TelephonyEvent): void {
     try {
-      if (typeof listener === 'function') listener(event);
-      else listener.onChannelEvent(event);
+      tellWatcher(listener, event);
     } catch (err) {
       this.log.error(`a listener failed on ${event.type}: ${(err as Error).stack ?? String(err)}`);
     }

@@ -8,6 +8,7 @@
  */
 import { HANGUP_REASONS, type HangupReason } from '../ari/causes';
 import type { ChannelWatcher, ConnectionStatus, Telephony, TelephonyEvent, TelephonyListener } from '../ari/port';
+import { tellWatcher, type Watcher } from '../ari/subscriptions';
 import type { Channel } from '../ari/types';
 
 export class FlowTestRefusal extends Error {}
@@ -25,17 +26,19 @@ const IMPLEMENTED = new Set(['app', 'status', 'onEvent', 'watchChannel', 'addCha
 
 export function flowTestTelephony(app = 'flow-test', status: ConnectionStatus = { state: 'connected', message: 'flow test: no Asterisk', attempt: 0 }): FlowTestTelephony {
   const listeners = new Set<TelephonyListener>();
-  const watchers = new Map<string, Set<TelephonyListener | ChannelWatcher>>();
+  const watchers = new Map<string, Set<Watcher>>();
+  const watch = (channelId: string, watcher: Watcher): void => {
+    const set = watchers.get(channelId) ?? new Set();
+    set.add(watcher);
+    watchers.set(channelId, set);
+  };
   const channels = new Map<string, Channel>();
   const channelVars = new Map<string, Map<string, string>>();
   const emit = (event: TelephonyEvent): void => {
     for (const l of [...listeners]) l(event);
     const id = 'channel' in event ? event.channel?.id : undefined;
     if (!id) return;
-    for (const w of [...(watchers.get(id) ?? [])]) {
-      if (typeof w === 'function') w(event);
-      else w.onChannelEvent(event);
-    }
+    for (const w of [...(watchers.get(id) ?? [])]) tellWatcher(w, event);
   };
   const base = { application: app, timestamp: new Date().toISOString() };
   const end = (channelId: string, soft: boolean, cause: number): void => {
@@ -56,15 +59,11 @@ export function flowTestTelephony(app = 'flow-test', status: ConnectionStatus = 
       return () => listeners.delete(listener);
     },
     watchChannel(channelId: string, listener: TelephonyListener): () => void {
-      const set = watchers.get(channelId) ?? new Set();
-      set.add(listener);
-      watchers.set(channelId, set);
-      return () => set.delete(listener);
+      watch(channelId, listener);
+      return () => watchers.get(channelId)?.delete(listener);
     },
     addChannelWatcher(channelId: string, watcher: ChannelWatcher): void {
-      const set = watchers.get(channelId) ?? new Set();
-      set.add(watcher);
-      watchers.set(channelId, set);
+      watch(channelId, watcher);
     },
     removeChannelWatcher(channelId: string, watcher: ChannelWatcher): void {
       watchers.get(channelId)?.delete(watcher);
