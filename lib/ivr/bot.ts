@@ -77,7 +77,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       const recording = recordSession(telephony, session, callRecordingName(session.channelId), req.record.warn);
       // Asterisk that made the snoop channel but never sent its StasisStart (a lost event) must not leave the caller
       // in silence: past the wait the robot greets the caller, and the recording keeps its chance to start.
-      if ((await untilAborted(recording.started, signal, waitMs)) === 'late') {
+      if ((await settledWithin(recording.started, signal, waitMs)) === 'late') {
         req.record.warn(`recording call ${session.channelId} had not started after ${waitMs} ms: the robot speaks without waiting for it, and the greeting may not be in it`);
       }
     }
@@ -143,7 +143,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
  * Waits for `p`, for `signal` (the call hanging up) or for `waitMs`, whichever comes first: the wait ends, what p
  * does goes on. Says which ended it.
  */
-function untilAborted(p: Promise<unknown>, signal: AbortSignal, waitMs: number): Promise<'settled' | 'aborted' | 'late'> {
+function settledWithin(p: Promise<unknown>, signal: AbortSignal, waitMs: number): Promise<'settled' | 'aborted' | 'late'> {
   if (signal.aborted) return Promise.resolve('aborted');
   return new Promise((resolve) => {
     const end = (how: 'settled' | 'aborted' | 'late'): void => {

@@ -159,10 +159,9 @@ export class AudioCache {
     if (body.length > FRESH_BYTES) return;
     this.fresh.set(id, body);
     this.freshBytes += body.length;
-    for (const [old, kept] of this.fresh) {
+    for (const old of this.fresh.keys()) {
       if (this.freshBytes <= FRESH_BYTES) break;
-      this.fresh.delete(old);
-      this.freshBytes -= kept.length;
+      this.forget(old);
     }
   }
 
