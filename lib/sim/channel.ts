@@ -204,9 +204,9 @@ export class SimPlayback {
   skipMs = 3000;
   /** Where the first item starts (offsetms). */
   offsetMs = 0;
-  /** The report entries of the channels that hear this playback, per channel id. */
   /** Its audio as snoop recordings of its hearers write it (recordings.ts), cut where the playback was stopped. */
   readonly played: { at: number; samples: Int16Array }[] = [];
+  /** The report entries of the channels that hear this playback, per channel id. */
   readonly heard = new Map<string, HeardEntry>();
 
   constructor(
