@@ -159,5 +159,11 @@ export class StageLog {
       const tail = inTail.reduce((s, x) => s + x, 0) / Math.max(1, inTail.length);
       console.log(`    ${label}: ${ms(v.p50)} / ${ms(v.p99)} / ${ms(v.max)}; slowest 5%: ${ms(tail)}`);
     }
+    // The three slowest turns stage by stage: a mean can hide one stage that held a single turn.
+    const slowest = added.map((v, n) => [v, n] as const).sort((x, y) => y[0] - x[0]).slice(0, 3);
+    for (const [v, n] of slowest) {
+      const parts = rows.slice(0, -1).map(([label, all]) => `${label.trim().split(' ')[0] ?? ''} ${(all[n] ?? Number.NaN).toFixed(1)}`);
+      console.log(`    a slow turn (${ms(v)}): ${parts.join(', ')}`);
+    }
   }
 }
