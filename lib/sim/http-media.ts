@@ -138,15 +138,34 @@ function expiry(headers: Headers, now: number): { expires: number; revalidate: b
 
 const MAX_FETCH_BYTES = 50 * 1024 * 1024;
 
+/**
+ * What the simulator keeps, where Asterisk keeps every fetched file on disk until `media cache delete` (its astdb
+ * entries survive a restart): at most MAX_ENTRIES copies and MAX_KEPT_AUDIO_BYTES of their audio, in memory. Past
+ * either, the copy used least recently is forgotten and fetched again on its next use (docs/simulator.md).
+ */
+export const MAX_ENTRIES = 10_000;
+export const MAX_KEPT_AUDIO_BYTES = 64 * 1024 * 1024;
+
 /** The simulator's media cache: fetches, measures and keeps http(s) media as res_http_media_cache would. */
 export class HttpMediaCache {
+  /** In order of last use, the least recent first. */
   private readonly entries = new Map<string, Cached>();
+  private audioBytes = 0;
 
-  constructor(private readonly fetchTimeoutMs: number) {}
+  constructor(
+    private readonly fetchTimeoutMs: number,
+    private readonly bounds: { entries: number; audioBytes: number } = { entries: MAX_ENTRIES, audioBytes: MAX_KEPT_AUDIO_BYTES },
+  ) {}
+
+  /** Copies kept, and the bytes of audio they hold. */
+  get size(): { entries: number; audioBytes: number } {
+    return { entries: this.entries.size, audioBytes: this.audioBytes };
+  }
 
   async length(url: string): Promise<MediaLength> {
     const now = Date.now();
     const cached = this.entries.get(url);
+    if (cached) this.touch(url, cached);
     if (cached && now < cached.expires && !cached.revalidate) return { kind: 'finite', ms: cached.ms };
     if (cached?.etag !== undefined) {
       const still = await this.request(url, { method: 'HEAD', headers: { 'if-none-match': cached.etag } }).catch(() => undefined);
@@ -155,7 +174,7 @@ export class HttpMediaCache {
         return { kind: 'finite', ms: cached.ms };
       }
     }
-    this.entries.delete(url);
+    this.forget(url);
     let res: Response;
     try {
       res = await this.request(url, { method: 'GET' });
@@ -173,8 +192,32 @@ export class HttpMediaCache {
     const measured = measureFile(ext, body);
     if ('why' in measured) return { kind: 'missing', why: `${url} (as .${ext}): ${measured.why}` };
     const samples = audioOf(ext, body, measured.ms);
-    this.entries.set(url, { ms: measured.ms, etag: res.headers.get('etag') ?? undefined, ...expiry(res.headers, Date.now()), ...(samples ? { samples } : {}) });
+    this.keep(url, { ms: measured.ms, etag: res.headers.get('etag') ?? undefined, ...expiry(res.headers, Date.now()), ...(samples ? { samples } : {}) });
     return { kind: 'finite', ms: measured.ms };
+  }
+
+  /** Marks a copy as the most recently used. */
+  private touch(url: string, cached: Cached): void {
+    this.entries.delete(url);
+    this.entries.set(url, cached);
+  }
+
+  private keep(url: string, cached: Cached): void {
+    this.forget(url);
+    this.entries.set(url, cached);
+    this.audioBytes += cached.samples?.byteLength ?? 0;
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.bounds.entries && this.audioBytes <= this.bounds.audioBytes) break;
+      if (oldest === url) break;
+      this.forget(oldest);
+    }
+  }
+
+  private forget(url: string): void {
+    const cached = this.entries.get(url);
+    if (!cached) return;
+    this.audioBytes -= cached.samples?.byteLength ?? 0;
+    this.entries.delete(url);
   }
 
   /** The audio of the copy of `url` kept (a short WAV file), at 8 kHz. */

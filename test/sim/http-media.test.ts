@@ -62,6 +62,25 @@ describe('simulator: http(s) media as the media cache fetches it', function () {
     );
   });
 
+  it('forgets the copy used least recently past its bounds (entries, kept audio) and fetches it again on its next use', async function () {
+    // Three 100 ms WAVs keep 1,600 bytes of 8 kHz audio each; the bound holds two.
+    const cache = new HttpMediaCache(5000, { entries: 10, audioBytes: 3200 });
+    app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'audio/wav', 'cache-control': 'max-age=3600' }).end(wav(8000, 100));
+    await cache.length(app.url('/a'));
+    await cache.length(app.url('/b'));
+    await cache.length(app.url('/a'));
+    await cache.length(app.url('/c'));
+    assert.deepEqual(cache.size, { entries: 2, audioBytes: 3200 });
+    assert.ok(cache.samples(app.url('/a')) && cache.samples(app.url('/c')), 'a (used again) and c kept');
+    assert.equal(cache.samples(app.url('/b')), undefined, 'b, the least recently used, forgotten');
+    await cache.length(app.url('/b'));
+    assert.deepEqual(app.received.map((r) => `${r.method} ${r.url}`), ['GET /a', 'GET /b', 'GET /c', 'GET /b'], 'a was served from the copy; b fetched again');
+    const few = new HttpMediaCache(5000, { entries: 1, audioBytes: 1 << 20 });
+    await few.length(app.url('/a'));
+    await few.length(app.url('/b'));
+    assert.deepEqual(few.size, { entries: 1, audioBytes: 1600 }, 'the entry bound alone');
+  });
+
   describe('on a call', function () {
     let sim: Simulator;
     let ari: RawAri;
