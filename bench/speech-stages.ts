@@ -96,6 +96,7 @@ export class StageLog {
       ['N  the file asked -> sent whole (this process serving it: lib/speech/route.ts)', []],
       ['N2 the file sent -> first audio at the caller (the simulator reading it)', []],
       ['   sum A..N: added time (end of speech -> audio, minus providers and end silence)', []],
+      ['   the same without the simulator\'s own steps (L, M, N2): the plugin\'s share, and the machine\'s', []],
     ];
     let complete = 0;
     for (const t of turns) {
@@ -145,11 +146,12 @@ export class StageLog {
         served - k,
         t.audio - served,
         t.audio - t.speechEnd - o.endSilenceMs - o.sttMs - o.botMs - o.ttsMs,
+        t.audio - t.speechEnd - o.endSilenceMs - o.sttMs - o.botMs - o.ttsMs - (t.started - j) - (k - t.started) - (t.audio - served),
       ];
       values.forEach((v, n) => rows[n]?.[1].push(v));
     }
-    // Who owns the tail: each stage's mean over the slowest 5% of turns (by the added time, the last row).
-    const added = rows[rows.length - 1]?.[1] ?? [];
+    // Who owns the tail: each stage's mean over the slowest 5% of turns (by the added time, the sum's row).
+    const added = rows[rows.length - 2]?.[1] ?? [];
     const cut = summary(added.length > 0 ? added : [0]);
     const slow = added.map((v, n) => (v >= percentileOf(added, 95) ? n : -1)).filter((n) => n >= 0);
     console.log(`  stages of a turn (lib/turn-stages.ts; ${complete} of ${turns.length} turns with every stage), p50 / p99 / max, and the mean over the slowest 5% (${slow.length} turns, added time >= ${ms(percentileOf(added, 95))}; p99 ${ms(cut.p99)}):`);
@@ -162,7 +164,8 @@ export class StageLog {
     // The three slowest turns stage by stage: a mean can hide one stage that held a single turn.
     const slowest = added.map((v, n) => [v, n] as const).sort((x, y) => y[0] - x[0]).slice(0, 3);
     for (const [v, n] of slowest) {
-      const parts = rows.slice(0, -1).map(([label, all]) => `${label.trim().split(' ')[0] ?? ''} ${(all[n] ?? Number.NaN).toFixed(1)}`);
+      // The stages that add up (the rows in parentheses overlap them).
+      const parts = rows.slice(0, -2).filter(([label]) => !label.trim().startsWith('(')).map(([label, all]) => `${label.trim().split(' ')[0] ?? ''} ${(all[n] ?? Number.NaN).toFixed(1)}`);
       console.log(`    a slow turn (${ms(v)}): ${parts.join(', ')}`);
     }
   }

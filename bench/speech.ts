@@ -23,12 +23,13 @@
  * Beside each part, an idle process's 20 ms timer (machine-lateness.ts) says what the machine alone adds.
  *
  *   npm run build && node --expose-gc dist/bench/speech.js [--calls 200] [--turns 4] [--ramp-sec 4]
- *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp] [--no-worker]
+ *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp] [--no-worker] [--pin]
  *
  * `--no-worker`: the RTP packet path in the event loop (`callflowMedia.worker: false`) instead of the RTP worker
- * thread (lib/media/media-thread.ts), to compare the two.
+ * thread (lib/media/media-thread.ts), to compare the two. `--pin` (Linux): the plugin's process alone on one core,
+ * the simulator and the stand-ins on the others (pinProcesses), to tell the plugin's figures from the machine's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -332,6 +333,19 @@ async function robotCalls(o: RobotRun): Promise<void> {
   if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
 }
 
+/**
+ * --pin: this process (Node-RED and the plugin, every thread of it) alone on the last core, the simulator and the
+ * stand-in providers on the others, as a real Asterisk and real providers run on machines of their own. Children
+ * forked later (the lateness probe) share this process's core. Linux's `taskset` (util-linux).
+ */
+function pinProcesses(others: number[]): string {
+  const last = os.cpus().length - 1;
+  if (last < 1) throw new Error('--pin needs at least 2 cores');
+  for (const pid of others) execFileSync('taskset', ['-a', '-p', '-c', `0-${last - 1}`, String(pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', String(last), String(process.pid)], { stdio: 'ignore' });
+  return `  pinned (--pin): Node-RED and the plugin on core ${last} alone; the simulator and the stand-in providers on core${last > 1 ? `s 0-${last - 1}` : ' 0'}`;
+}
+
 async function main(): Promise<void> {
   const calls = positive('--calls', 200);
   const turns = positive('--turns', 4);
@@ -356,6 +370,7 @@ async function main(): Promise<void> {
 
   const sim = await startSimulatorProcess(['--app', 'callflow']);
   const providers = await startProviders(['--stt-ms', String(sttMs), '--bot-ms', String(botMs), '--tts-ms', String(ttsMs), '--turns', String(turns)]);
+  if (process.argv.includes('--pin')) console.log(pinProcesses([sim.child.pid ?? 0, providers.child.pid ?? 0]));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bench-speech-'));
   const server = http.createServer((req, res) => (nodeRed() as unknown as { httpNode: http.RequestListener }).httpNode(req, res));
   try {
