@@ -15,7 +15,14 @@
  * The files made last are kept in memory as well (at most FRESH_BYTES): Asterisk
  * asks for a reply as soon as it is told to play it, and the route (route.ts)
  * answers from memory then, without opening, reading and closing the file on
- * libuv's thread pool on the way to the caller hearing it.
+ * libuv's thread pool on the way to the caller hearing it. For the same reason a
+ * caller that has Asterisk fetch the audio over HTTP (`early`) gets it as soon as
+ * it is made, while its file is still being written: the route serves it from
+ * memory until then (a file being written is never dropped from memory). When
+ * the file cannot be written (a full disk, a folder made read-only) the audio is
+ * still served from memory while it is kept there, and `onWriteError` says why;
+ * a caller that needs the file itself (Asterisk reading the folder) gets the
+ * error.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -46,17 +53,35 @@ export interface CacheFigures {
   evicted: number;
 }
 
+export interface GetOptions {
+  /**
+   * Resolve once the audio is made and kept in memory, before its file is on disk: for a caller whose Asterisk
+   * fetches it from the route, which serves it from memory meanwhile. Without it, once the file is written.
+   */
+  early?: boolean;
+}
+
+/** A file made: its entry, and its write (settled with the error when it could not be written; never rejected). */
+interface Made {
+  entry: CachedAudio;
+  written: Promise<Error | undefined>;
+}
+
 export class AudioCache {
   /** Files by id, least recently used first (a Map keeps insertion order; a use moves the entry to the end). */
   private readonly files = new Map<string, CachedAudio>();
-  private readonly making = new Map<string, Promise<CachedAudio>>();
-  /** The bodies of the files made last, oldest first, at most FRESH_BYTES in all. */
-  private readonly fresh = new Map<string, Buffer>();
+  private readonly making = new Map<string, Promise<Made>>();
+  /** The writes of files made but not yet on disk, by id. */
+  private readonly writing = new Map<string, Promise<Error | undefined>>();
+  /** The bodies of the files made last, oldest first, at most FRESH_BYTES in all (and those being written). */
+  private readonly fresh = new Map<string, { body: Buffer; extension: AudioExtension }>();
   private freshBytes = 0;
   private secret: Buffer | undefined;
   private total = 0;
   private opened: Promise<void> | undefined;
   readonly figures: CacheFigures = { files: 0, bytes: 0, hits: 0, misses: 0, evicted: 0 };
+  /** Told when a file made could not be written (the audio is then served from memory while it is kept there). */
+  onWriteError: ((err: Error) => void) | undefined;
 
   constructor(
     readonly dir: string,
@@ -102,66 +127,120 @@ export class AudioCache {
     return createHmac('sha256', this.secret).update(key).digest('hex').slice(0, 32);
   }
 
-  /** A file by id and extension, as it is now (undefined when there is none); counts as a use. */
+  /**
+   * A file by id and extension, as it is now (undefined when there is none); counts as a use. A file whose write
+   * failed, or evicted while it was written, is found while its audio is still kept in memory.
+   */
   find(id: string, extension: AudioExtension): CachedAudio | undefined {
     const entry = this.files.get(id);
-    if (!entry || entry.extension !== extension) return undefined;
+    if (!entry) {
+      const kept = this.fresh.get(id);
+      return kept?.extension === extension ? { id, extension, path: path.join(this.dir, `${id}.${extension}`), bytes: kept.body.length } : undefined;
+    }
+    if (entry.extension !== extension) return undefined;
     this.touch(entry);
     return entry;
   }
 
   /**
    * The file for `key`, made by `make` when there is none (requests for the same key while it is made wait for that
-   * one synthesis). `hit` says whether it was there already.
+   * one synthesis). `hit` says whether it was there already. Resolves once the file is written, or with `early` once
+   * it is made (GetOptions).
    */
-  async get(key: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<CachedAudio & { hit: boolean }> {
+  async get(key: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>, options: GetOptions = {}): Promise<CachedAudio & { hit: boolean }> {
     await this.open();
     const id = this.idFor(key);
     const entry = this.files.get(id);
     if (entry && entry.extension === extension) {
       this.figures.hits += 1;
       this.touch(entry);
+      if (!options.early) await thrown(this.writing.get(id));
       return { ...entry, hit: true };
     }
-    const pending = this.making.get(id);
-    if (pending) {
-      this.figures.hits += 1;
-      return { ...(await pending), hit: true };
+    let made = this.making.get(id);
+    const hit = made !== undefined;
+    if (made) this.figures.hits += 1;
+    else {
+      this.figures.misses += 1;
+      made = this.make(id, extension, make).finally(() => this.making.delete(id));
+      this.making.set(id, made);
     }
-    this.figures.misses += 1;
-    const made = this.write(id, extension, make).finally(() => this.making.delete(id));
-    this.making.set(id, made);
-    return { ...(await made), hit: false };
+    const { entry: file, written } = await made;
+    if (!options.early) await thrown(written);
+    return { ...file, hit };
   }
 
-  private async write(id: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<CachedAudio> {
+  private async make(id: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<Made> {
     const body = await make(id);
     turnStage('file-made', id);
-    const file = path.join(this.dir, `${id}.${extension}`);
-    const tmp = path.join(this.dir, `.tmp-${id}-${randomBytes(4).toString('hex')}`);
-    await fs.promises.writeFile(tmp, body, { mode: 0o644 });
-    await fs.promises.rename(tmp, file);
-    turnStage('cache-written', id);
-    const entry: CachedAudio = { id, extension, path: file, bytes: body.length };
+    const entry: CachedAudio = { id, extension, path: path.join(this.dir, `${id}.${extension}`), bytes: body.length };
     this.add(entry);
-    this.keepFresh(id, body);
+    const written = this.write(entry, body)
+      .then(
+        async () => {
+          turnStage('cache-written', id);
+          // Evicted while it was written (and not made again since): its file goes now.
+          if (!this.files.has(id)) await fs.promises.rm(entry.path, { force: true }).catch(() => undefined);
+          return undefined;
+        },
+        (err: unknown) => {
+          const error = new Error(`the speech cache could not write ${entry.path}: ${(err as Error).message}`);
+          if (this.files.get(id) === entry) this.remove(entry);
+          this.onWriteError?.(error);
+          return error;
+        },
+      )
+      .then((error) => {
+        this.writing.delete(id);
+        if (!error && !this.files.has(id)) this.forget(id);
+        this.trimFresh();
+        return error;
+      });
+    this.writing.set(id, written);
+    this.keepFresh(id, body, extension);
     await this.evict(id);
-    return entry;
+    return { entry, written };
+  }
+
+  /** Resolves once the file of `id` is on disk (at once when it is not being written); rejects when it could not be. */
+  onDisk(id: string): Promise<void> {
+    return thrown(this.writing.get(id));
+  }
+
+  /** Resolves once no file is being written (a node closing; a test reading the folder). */
+  async idle(): Promise<void> {
+    while (this.writing.size > 0) await Promise.all(this.writing.values());
+  }
+
+  /** Writes a file to a temporary name and renames it, so a reader never sees half of it. */
+  private async write(entry: CachedAudio, body: Buffer): Promise<void> {
+    const tmp = path.join(this.dir, `.tmp-${entry.id}-${randomBytes(4).toString('hex')}`);
+    try {
+      await fs.promises.writeFile(tmp, body, { mode: 0o644 });
+      await fs.promises.rename(tmp, entry.path);
+    } catch (err) {
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** The body of a file made lately, when it is still kept in memory (the file is the same). */
   freshBody(id: string): Buffer | undefined {
-    return this.fresh.get(id);
+    return this.fresh.get(id)?.body;
   }
 
-  private keepFresh(id: string, body: Buffer): void {
+  /** Keeps a body made; past the bound the oldest go, except those whose file is being written (none else has them). */
+  private keepFresh(id: string, body: Buffer, extension: AudioExtension): void {
     this.forget(id);
-    if (body.length > FRESH_BYTES) return;
-    this.fresh.set(id, body);
+    this.fresh.set(id, { body, extension });
     this.freshBytes += body.length;
+    this.trimFresh();
+  }
+
+  private trimFresh(): void {
     for (const old of this.fresh.keys()) {
       if (this.freshBytes <= FRESH_BYTES) break;
-      this.forget(old);
+      if (!this.writing.has(old)) this.forget(old);
     }
   }
 
@@ -169,7 +248,7 @@ export class AudioCache {
     const kept = this.fresh.get(id);
     if (!kept) return;
     this.fresh.delete(id);
-    this.freshBytes -= kept.length;
+    this.freshBytes -= kept.body.length;
   }
 
   private add(entry: CachedAudio): void {
@@ -190,18 +269,33 @@ export class AudioCache {
     fs.promises.utimes(entry.path, now, now).catch(() => undefined);
   }
 
-  /** Deletes the least recently used files until the folder is within its bound (never `keep`, the file just made). */
-  private async evict(keep?: string): Promise<void> {
-    for (const entry of [...this.files.values()]) {
-      if (this.total <= this.maxBytes) break;
-      if (entry.id === keep) continue;
-      this.files.delete(entry.id);
-      this.forget(entry.id);
-      this.total -= entry.bytes;
-      this.figures.evicted += 1;
-      await fs.promises.rm(entry.path, { force: true });
-    }
+  private remove(entry: CachedAudio): void {
+    this.files.delete(entry.id);
+    this.total -= entry.bytes;
     this.figures.files = this.files.size;
     this.figures.bytes = this.total;
   }
+
+  /**
+   * Deletes the least recently used files until the folder is within its bound (never `keep`, the file just made). A
+   * file still being written goes once written (make()); its audio stays in memory until then, for the route.
+   */
+  private async evict(keep?: string): Promise<void> {
+    for (const entry of [...this.files.values()]) {
+      if (this.total <= this.maxBytes) break;
+      // Another eviction may have taken it while this one waited for a deletion.
+      if (entry.id === keep || this.files.get(entry.id) !== entry) continue;
+      this.remove(entry);
+      this.figures.evicted += 1;
+      if (this.writing.has(entry.id)) continue;
+      this.forget(entry.id);
+      await fs.promises.rm(entry.path, { force: true });
+    }
+  }
+}
+
+/** Throws the error a write settled with, if any. */
+async function thrown(written: Promise<Error | undefined> | undefined): Promise<void> {
+  const err = await written;
+  if (err) throw err;
 }

@@ -69,7 +69,10 @@ export class Synthesiser {
     return this.options.cache;
   }
 
-  /** The cached file that says `text` (made when missing). */
+  /**
+   * The cached file that says `text` (made when missing). With http delivery it is given as soon as it is made, the
+   * route serving it from memory while its file is written (cache.ts); shared delivery waits for the file.
+   */
   async audio(text: string, options: SayOptions = {}): Promise<CachedAudio & { hit: boolean }> {
     const { provider, rate } = this.options;
     const voice = options.voice || this.options.voice;
@@ -85,7 +88,7 @@ export class Synthesiser {
       if (pcm.samples.length > maxSeconds * rate) throw new SpeechError('too-large', `speech: ${provider.identity} made more than ${maxSeconds} s of audio`);
       if (pcm.samples.length === 0) throw new SpeechError('not-audio', `speech: ${provider.identity} made no audio`);
       return encodeWav(pcm);
-    });
+    }, { early: this.options.delivery.kind === 'http' });
     return options.signal ? untilAborted(made, options.signal) : made;
   }
 

@@ -120,10 +120,12 @@ export = function register(RED: NodeAPI): void {
         return synthesiser.media(text, { language, signal });
       },
     };
+    cache.onWriteError = (err) => node.warn(t('callflow-speech.errors.cache-write', { message: err.message }));
     cache.open().catch((err: unknown) => node.error(t('callflow-speech.errors.cache', { dir, message: (err as Error).message })));
     node.on('close', (_removed: boolean, done: () => void) => {
       if (served.get(node.id) === cache) served.delete(node.id);
-      done();
+      // Replies given to Asterisk before their file was written: their files are finished first (a write takes ms).
+      void cache.idle().finally(done);
     });
   }
   RED.nodes.registerType('callflow-speech', SpeechNode as unknown as (this: Node, def: NodeDef) => void, { credentials: { apiKey: { type: 'password' }, sttApiKey: { type: 'password' } } });

@@ -85,6 +85,7 @@ describe('speech cache and route', function () {
     const dir = temp.another();
     const first = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
     const uri = await first.media('persist me');
+    await first.cache.idle();
     const provider = new CountingProvider();
     const second = synthesiser(provider, 1_000_000, 8000, dir);
     assert.equal(await second.media('persist me'), uri);
@@ -106,6 +107,7 @@ describe('speech cache and route', function () {
     assert.equal(s.cache.figures.evicted, 1);
     assert.equal((await s.audio(text('a'))).hit, true);
     assert.equal((await s.audio(text('b'))).hit, false, 'b was evicted');
+    await s.cache.idle();
     assert.equal(fs.readdirSync(s.cache.dir).filter((f) => f.endsWith('.wav')).length, 2);
   });
 
@@ -121,10 +123,42 @@ describe('speech cache and route', function () {
   it('16 kHz audio is a .wav16 file, as format_wav registers it', async function () {
     const s = synthesiser(new CountingProvider(), 1_000_000, 16000);
     const audio = await s.audio('wide band');
+    await s.cache.onDisk(audio.id);
     assert.equal(audio.extension, 'wav16');
     assert.equal(parseWav(fs.readFileSync(audio.path)).rate, 16000);
     const shared = new Synthesiser({ ...s.options, delivery: { kind: 'shared', soundPrefix: 'callflow-tts' } });
     assert.equal(shared.uriOf(audio), `sound:callflow-tts/${audio.id}`);
+  });
+
+  it('gives audio Asterisk fetches over HTTP once made, its file written after; shared delivery waits for the file', async function () {
+    const provider = new CountingProvider();
+    const s = synthesiser(provider);
+    const shared = new Synthesiser({ ...s.options, delivery: { kind: 'shared', soundPrefix: 'callflow-tts' } });
+    const early = await s.audio('early');
+    assert.equal(s.cache.freshBody(early.id)?.length, early.bytes, 'kept in memory for the route');
+    await s.cache.onDisk(early.id);
+    assert.deepEqual(fs.readFileSync(early.path), s.cache.freshBody(early.id));
+    const onDisk = await shared.audio('on disk');
+    assert.ok(fs.existsSync(onDisk.path), 'the file is there when shared delivery gets it');
+  });
+
+  it('a file that cannot be written: the audio is still served from memory, the cache says why, and shared delivery fails', async function () {
+    const cache = new AudioCache(temp.another(), 1_000_000);
+    await cache.open();
+    const errors: string[] = [];
+    cache.onWriteError = (err) => errors.push(err.message);
+    const body = Buffer.from('RIFF....WAVE');
+    // A folder where the file goes: the rename onto it fails, as a full disk or a read-only folder would fail it.
+    fs.mkdirSync(path.join(cache.dir, `${cache.idFor('k')}.wav`));
+    const early = await cache.get('k', 'wav', () => Promise.resolve(body), { early: true });
+    await assert.rejects(cache.onDisk(early.id), /the speech cache could not write .*\.wav: /);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /could not write/);
+    assert.deepEqual(cache.freshBody(early.id), body, 'served from memory');
+    assert.equal(cache.find(early.id, 'wav')?.bytes, body.length, 'the route finds it');
+    assert.equal(cache.figures.files, 0, 'not counted as a file');
+    await assert.rejects(cache.get('k', 'wav', () => Promise.resolve(body)), /could not write/, 'a caller that needs the file gets the error');
+    assert.deepEqual(fs.readdirSync(cache.dir).filter((f) => f.startsWith('.tmp-')), [], 'no temporary file left');
   });
 
   describe('the route', function () {
@@ -147,6 +181,7 @@ describe('speech cache and route', function () {
       const s16 = synthesiser(new CountingProvider(), 1_000_000, 16000);
       caches = [s8.cache, s16.cache];
       const a = await s8.audio('served');
+      await s8.cache.onDisk(a.id);
       const ok = await get(port, `${a.id}.wav`);
       assert.equal(ok.status, 200);
       assert.equal(ok.headers['content-type'], 'audio/wav');
@@ -164,6 +199,7 @@ describe('speech cache and route', function () {
       const s = synthesiser(new CountingProvider(), 4000);
       caches = [s.cache];
       const a = await s.audio('a'.repeat(100));
+      await s.cache.onDisk(a.id);
       const body = fs.readFileSync(a.path);
       // Gone from the folder: only the copy in memory can answer.
       fs.rmSync(a.path);
