@@ -160,6 +160,7 @@ export class EmbeddedThreadStore implements Store {
   listDocuments: Store['listDocuments'] = (...a) => this.call('listDocuments', a);
   deleteDocument: Method<'deleteDocument'> = (...a) => this.call('deleteDocument', a);
   saveCallRecord: Method<'saveCallRecord'> = (...a) => this.call('saveCallRecord', a);
+  getCallRecord: Method<'getCallRecord'> = (...a) => this.call('getCallRecord', a);
   pageCallRecords: Method<'pageCallRecords'> = (...a) => this.call('pageCallRecords', a);
   pruneCallRecords: Method<'pruneCallRecords'> = (...a) => this.call('pruneCallRecords', a);
   saveMeetingRecord: Method<'saveMeetingRecord'> = (...a) => this.call('saveMeetingRecord', a);

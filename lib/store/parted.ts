@@ -35,7 +35,7 @@ export abstract class PartedStore {
   protected abstract readonly blocklist: Part<'addBlocked' | 'removeBlocked' | 'findBlock' | 'pageBlocked'>;
   protected abstract readonly snapshots: Part<'saveSnapshot' | 'listSnapshots' | 'getSnapshot'>;
   protected abstract readonly documents: Part<'getDocument' | 'putDocument' | 'listDocuments' | 'deleteDocument'>;
-  protected abstract readonly callRecords: Part<'saveCallRecord' | 'pageCallRecords' | 'pruneCallRecords'>;
+  protected abstract readonly callRecords: Part<'saveCallRecord' | 'getCallRecord' | 'pageCallRecords' | 'pruneCallRecords'>;
   protected abstract readonly records: Part<'saveMeetingRecord' | 'pageMeetingRecords' | 'saveAnswers' | 'pageAnswers'>;
 
   // --- contacts and the dialer's queue (<backend>/contacts.ts, <backend>/queue.ts) ------
@@ -154,6 +154,10 @@ export abstract class PartedStore {
 
   async saveCallRecord(record: CallRecord): Promise<void> {
     return this.callRecords.saveCallRecord(record);
+  }
+
+  async getCallRecord(id: string): Promise<CallRecord | undefined> {
+    return this.callRecords.getCallRecord(id);
   }
 
   async pageCallRecords(options: CallRecordPageOptions = {}): Promise<Page<CallRecord>> {

@@ -288,6 +288,11 @@ export interface Store {
 
   /** Stores an ended call's record; storing the same id again is a no-op (a retry after a lost reply). */
   saveCallRecord(record: CallRecord): Promise<void>;
+  /**
+   * The record of call `id`, as stored (undefined: none is, or the retention sweep pruned it), however old it is; read
+   * by its key, not by a listing. An id that is not 1 to 128 characters is refused ('invalid').
+   */
+  getCallRecord(id: string): Promise<CallRecord | undefined>;
   /** Call records newest first, by (endedAt, id) descending; of one flow, one campaign or one connection (at most one of them). */
   pageCallRecords(options?: CallRecordPageOptions): Promise<Page<CallRecord>>;
   /**

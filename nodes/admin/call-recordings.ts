@@ -4,7 +4,8 @@
  * streams the stored recording that attempt `n` of the customer names (a task with Record calls);
  *   GET callflow/releases/:set/flows/:flow/versions/:version/calls/:id/recording
  * streams the one the call record of call `id` of that deployed version names (a robot's Record the call), the record
- * read from the store the version's connection keeps records in (its last SCAN records of the flow: version-records.ts).
+ * read by its id from the store the version's connection keeps records in, however old (version-records.ts), as long as
+ * the connection's retention keeps it.
  * Both come from the Asterisk that carried the call, through that connection's ARI (GET /recordings/stored/{name}/file,
  * Asterisk 14+): Asterisk keeps its recordings in its own spool, maybe on another host, so nothing here reads a disk.
  * Guarded by callflow.read, like the calls of a version in the Call flows sidebar (executions.ts), which links each
@@ -221,7 +222,7 @@ export function registerCallRecordingsApi(RED: NodeAPI): void {
         }
       }
       if (signal.aborted) return;
-      if (!record) return fail(res, 404, `version ${version} of flow ${flow} has no ${which} among its recent calls`);
+      if (!record) return fail(res, 404, `version ${version} of flow ${flow} has no ${which} (or its record is no longer kept)`);
       if (!record.recording) return fail(res, 404, `${which} has no recording${record.recordingError ? `: ${record.recordingError}` : ' (nothing recorded it)'}`);
       await serveRecording(res, record.recording, record.connection, which, signal);
     })().catch(answered(res));

@@ -1,7 +1,8 @@
 /**
- * The call records of one deployed flow version on its connection, newest first, read from the store a page of the
- * flow's records at a time: what the Call flows sidebar lists (executions.ts) and where a listed call's recording is
- * looked up (call-recordings.ts). At most SCAN records are read: a version's calls older than that are not found.
+ * The call records of one deployed flow version on its connection: its latest calls, newest first, read from the store
+ * a page of the flow's records at a time (what the Call flows sidebar lists, executions.ts: at most SCAN records are
+ * read, so a version with few calls among its flow's many lists those it finds there); and one call's record, read by
+ * its id however old it is (where a listed call's recording is looked up, call-recordings.ts).
  */
 import type { CallRecord } from '../../lib/schemas/store';
 import type { Store } from '../../lib/store/port';
@@ -44,8 +45,8 @@ export async function versionRecords(store: Store, which: VersionCalls, limit: n
   return recent;
 }
 
-/** The record of call `id` among the version's records read (undefined: not among them). */
+/** The record of call `id`, if it is a call of that version on that connection (undefined: no such call of it). */
 export async function versionRecord(store: Store, which: VersionCalls, id: string): Promise<CallRecord | undefined> {
-  for await (const r of recordsOf(store, which)) if (r.id === id) return r;
-  return undefined;
+  const r = await store.getCallRecord(id);
+  return r && r.flow === which.flow && r.version === which.version && r.connection === which.connection ? r : undefined;
 }

@@ -2,7 +2,7 @@
  * callflow-bot's Record the call (lib/call/recording.ts), end to end on the simulated Asterisk: an inbound robot call
  * recorded through a snoop channel from the robot's first turn to the caller's hangup (the caller's speech is in the
  * file), its name in the call record, linked in the Call flows sidebar's calls of the version and served by the admin
- * route byte for byte; the snoop channel gone with the call; on after a transfer to a queue until the caller hangs
+ * route byte for byte, still when the flow has more newer records than the sidebar reads (not for another version's); the snoop channel gone with the call; on after a transfer to a queue until the caller hangs
  * up; a recording Asterisk refuses leaves the call going on, with a warning and the reason in the call record; off,
  * nothing is recorded. (A campaign robot call with Record calls, recorded once: test/nodes/bot.test.ts, the example.)
  */
@@ -12,6 +12,8 @@ import type { CallRecord } from '../../lib/schemas/store';
 import fs from 'node:fs';
 import { encodeWav, parseWav, resample } from '../../lib/speech/wav';
 import { registerCallRecordingsApi } from '../../nodes/admin/call-recordings';
+import { SCAN } from '../../nodes/admin/version-records';
+import type { StoreConfigNode } from '../../nodes/store/config';
 import { useAppServer } from '../support/app-server';
 import { nextCallRecord } from '../support/call-records';
 import { CREDS, ivrFlow, useSimulator } from '../support/ivr';
@@ -167,9 +169,23 @@ describe('callflow-bot: Record the call (Node-RED, simulated Asterisk)', functio
     assert.deepEqual(served.body, bytes, 'byte for byte');
     // Refusals, each with why.
     const refusal = async (url: string, status: number): Promise<string> => ((await helper.request().get(url).expect(status)).body as { message: string }).message;
-    assert.match(await refusal(`${VERSION_CALLS}/no-such-call/recording`, 404), /^version v1 of flow main has no call "no-such-call" among its recent calls$/);
+    assert.match(await refusal(`${VERSION_CALLS}/no-such-call/recording`, 404), /^version v1 of flow main has no call "no-such-call" \(or its record is no longer kept\)$/);
     assert.match(await refusal(`/callflow/releases/r1/flows/main/versions/v9/calls/${call.id}/recording`, 404), /is not deployed/);
     assert.match(await refusal(`/callflow/releases/r1/flows/main/versions/v1/calls/${'x'.repeat(300)}/recording`, 404), /has no call/);
+    // Older than the flow's SCAN newest records (no longer listed), the call's recording is still found: by its id.
+    const store = await (helper.getNode('s1') as StoreConfigNode).connection?.ready();
+    assert.ok(store, 'the store is open');
+    const { recording: _, ...unrecorded } = record;
+    for (let i = 1; i <= SCAN + 1; i += 1) await store.saveCallRecord({ ...unrecorded, id: `newer-${i}`, endedAt: record.endedAt + i });
+    const recent = ((await helper.request().get(VERSION_CALLS).expect(200)).body as { recent: { id: string }[] }).recent;
+    assert.ok(recent.length > 0 && !recent.some((c) => c.id === call.id), 'the call is no longer among the recent calls listed');
+    const old = await fetched(`/${listedCall.recording ?? ''}`);
+    assert.equal(old.status, 200, old.body.toString('utf8').slice(0, 200));
+    assert.deepEqual(old.body, bytes, 'byte for byte, beyond the newest records');
+    // A record of another version, flow or connection is not v1's on a1, though it names a recording Asterisk has.
+    const elsewhere: [string, Partial<CallRecord>][] = [['of-v2', { version: 'v2' }], ['of-other', { flow: 'other' }], ['of-a2', { connection: 'a2' }]];
+    for (const [id, differs] of elsewhere) await store.saveCallRecord({ ...record, id, ...differs });
+    for (const [id] of elsewhere) assert.match(await refusal(`${VERSION_CALLS}/${id}/recording`, 404), new RegExp(`^version v1 of flow main has no call "${id}"`), id);
     await ari.ok('DELETE', `/recordings/stored/${name}`);
     assert.match(await refusal(`/${listedCall.recording ?? ''}`, 404), new RegExp(`Asterisk has no recording ${name.replace(/\./g, '\\.')} \\(any more\\)`));
   });

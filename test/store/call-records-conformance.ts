@@ -1,11 +1,12 @@
 /**
  * The store port's call records, as every backend keeps them (the conformance suite's part for lib/store/*\/call-records.ts):
- * stored once, listed newest first of every call or of one flow, campaign or connection, and pruned by the retention
- * sweep a bounded batch at a time. embedded.test.ts and mongodb.test.ts run it as they run storeConformance.
+ * stored once, read one by its id, listed newest first of every call or of one flow, campaign or connection, and pruned
+ * by the retention sweep a bounded batch at a time. embedded.test.ts, embedded-thread.test.ts and mongodb.test.ts run it
+ * as they run storeConformance.
  */
 import assert from 'node:assert/strict';
 import type { CallRecord } from '../../lib/schemas/store';
-import type { Page, PageOptions, Store } from '../../lib/store/port';
+import { DEFAULT_PAGE, type Page, type PageOptions, type Store } from '../../lib/store/port';
 import { conformanceSuite, pageAll, refused, type StoreHarness } from './harness';
 
 const T = 1_000_000;
@@ -64,6 +65,26 @@ export function callRecordConformance(name: string, make: () => Promise<StoreHar
       assert.deepEqual(first.items, [records[1]], 'the record comes back as stored, its campaign link included');
       assert.deepEqual(await store.pageCallRecords({ flow: 'none' }), { items: [] });
       assert.deepEqual(await store.pageCallRecords({ campaign: 'none' }), { items: [] });
+    });
+
+    it('reads one call record by its id, however many newer records there are', async function () {
+      const linked = callRecordOf('call-old', T, { flow: 'main', version: '1.0.0', recording: 'cf-rec-old', campaign: { id: 'spring', name: 'Spring sale', customerId: 'ann', attempt: 1, number: '+15550100' } });
+      await store.saveCallRecord(linked);
+      // More newer records of the same flow than a page holds (DEFAULT_PAGE): the old one is beyond the first page.
+      for (let i = 1; i <= DEFAULT_PAGE + 1; i += 1) await store.saveCallRecord(callRecordOf(`call-${i}`, T + i, { flow: 'main' }));
+      const first = await store.pageCallRecords({ flow: 'main' });
+      assert.ok(first.next !== undefined && !first.items.some((r) => r.id === 'call-old'), 'the record is not on the first page of its flow');
+      assert.deepEqual(await store.getCallRecord('call-old'), linked, 'the record comes back as stored');
+      assert.deepEqual(await store.getCallRecord('call-1'), callRecordOf('call-1', T + 1, { flow: 'main' }));
+      assert.equal(await store.getCallRecord('call-none'), undefined, 'no such call');
+      assert.equal(await store.getCallRecord('CALL-OLD'), undefined, 'ids are compared exactly');
+    });
+
+    it('refuses an id that is not one, reading nothing', async function () {
+      await store.saveCallRecord(callRecordOf('call-1', T));
+      const bad: unknown[] = ['', 'x'.repeat(129), undefined, null, 5, { $ne: null }, ['call-1']];
+      for (const id of bad) await refused(store.getCallRecord(id as string), 'invalid', /id: an id of 1 to 128 characters/);
+      assert.equal(await store.getCallRecord('x'.repeat(128)), undefined, '128 characters is an id');
     });
 
     it('refuses a bad record, two filters at once, and a filter that is not an id', async function () {

@@ -13,10 +13,12 @@ import { EmbeddedThreadStore } from '../../lib/store/embedded-thread';
 import { makeStore } from '../../lib/store';
 import { StoreError } from '../../lib/store/port';
 import { SCHEMA_VERSIONS } from '../../lib/store/rules';
+import { callRecordConformance } from './call-records-conformance';
 import { fileStoreHarness, storeConformance } from './conformance';
 import { useTempDir } from '../support/temp-dir';
 
 storeConformance('embedded on its own thread', fileStoreHarness((file) => new EmbeddedThreadStore({ file })));
+callRecordConformance('embedded on its own thread', fileStoreHarness((file) => new EmbeddedThreadStore({ file })));
 
 describe('embedded store on its own thread', function () {
   const temp = useTempDir('callflow-store-thread-');

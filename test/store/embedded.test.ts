@@ -449,6 +449,7 @@ describe('embedded store', function () {
       assert.deepEqual((await s.pageCallRecords()).items.map((r) => r.id), ['new', 'old'], 'both kept');
       assert.deepEqual(await s.pageCallRecords({ campaign: 'spring' }), { items: [linked] });
       assert.deepEqual((await s.pageCallRecords({ connection: 'a1' })).items.map((r) => r.id), ['new']);
+      assert.deepEqual(await s.getCallRecord('new'), linked, 'read by its id');
       assert.equal(await s.pruneCallRecords({ connection: 'a1', before: 5000, limit: 10 }), 1, 'the v1 record has no connection: only a sweep of every connection reaches it');
       assert.equal(await s.pruneCallRecords({ before: 5000, limit: 10 }), 1);
 
@@ -470,6 +471,7 @@ describe('embedded store', function () {
         expect('pageConnectionRecords', /USING INDEX call_records_connection \(connection=\?/, 'a1', 1, 1, 'x', 10);
         expect('pageFlowRecords', /USING INDEX call_records_flow \(flow=\?/, 'main', 1, 1, 'x', 10);
         expect('keptLastOf', /USING (COVERING )?INDEX call_records_connection \(connection=\?\)/, 'a1', 5);
+        expect('getRecord', /USING INDEX sqlite_autoindex_call_records_1 \(id=\?\)/, 'new');
         expect('pruneRecordsOf', /USING (COVERING )?INDEX call_records_connection \(connection=\?/, 'a1', 1, 1, 'x', 10);
       } finally {
         check.close();

@@ -1,14 +1,14 @@
 /**
- * The embedded store's call records: written once (a repeat is a no-op), listed newest first (of every call, or of
- * one flow, campaign or connection, each along an index of its own), and pruned a batch at a time by the retention
- * sweep (lib/call-records/retention.ts).
+ * The embedded store's call records: written once (a repeat is a no-op), read one by its id (the primary key), listed
+ * newest first (of every call, or of one flow, campaign or connection, each along an index of its own), and pruned a
+ * batch at a time by the retention sweep (lib/call-records/retention.ts).
  */
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async so that every
    failure, validation included, reaches the caller as a rejected promise, as the port promises. */
 import type { CallRecord } from '../../schemas/store';
 import { callRecord } from '../../schemas/store';
 import { pageLimit, type CallRecordPageOptions, type CallRecordPrune, type Page } from '../port';
-import { checked, checkPrune, checkRecordFilter, decodeCursor, pageOf } from '../rules';
+import { checked, checkId, checkPrune, checkRecordFilter, decodeCursor, pageOf } from '../rules';
 import { failed, type Connection, type Db } from './database';
 
 export type CallRecordStatements = ReturnType<typeof prepareCallRecords>;
@@ -22,6 +22,7 @@ export function prepareCallRecords(db: Db) {
   type Key = { at: number; id: string };
   return {
     insertRecord: db.prepare('INSERT OR IGNORE INTO call_records (id, flow, connection, campaign, ended_at, doc) VALUES (?, ?, ?, ?, ?, ?)'),
+    getRecord: db.prepare<[string], { doc: string }>('SELECT doc FROM call_records WHERE id = ?'),
     pageRecords: page(''),
     pageFlowRecords: page('flow = ? AND '),
     pageCampaignRecords: page('campaign = ? AND '),
@@ -32,6 +33,11 @@ export function prepareCallRecords(db: Db) {
     pruneRecords: db.prepare(`DELETE FROM call_records WHERE id IN (SELECT id FROM call_records WHERE ${BELOW} ORDER BY ended_at, id LIMIT ?)`),
     pruneRecordsOf: db.prepare(`DELETE FROM call_records WHERE id IN (SELECT id FROM call_records WHERE connection = ? AND ${BELOW} ORDER BY ended_at, id LIMIT ?)`),
   };
+}
+
+/** A stored record's document, as it was written (checked against callRecord then). */
+function recordOf(row: { doc: string }): CallRecord {
+  return JSON.parse(row.doc) as CallRecord;
 }
 
 /** Whether key a comes after key b in the records' order (endedAt, then id byte by byte, as SQLite compares TEXT). */
@@ -56,6 +62,16 @@ export class EmbeddedCallRecords {
     }
   }
 
+  async getCallRecord(id: string): Promise<CallRecord | undefined> {
+    checkId(id, 'id');
+    try {
+      const row = this.st.getRecord.get(id);
+      return row ? recordOf(row) : undefined;
+    } catch (err) {
+      failed(err, 'reading a call record');
+    }
+  }
+
   async pageCallRecords(options: CallRecordPageOptions = {}): Promise<Page<CallRecord>> {
     const limit = pageLimit(options);
     const filter = checkRecordFilter(options);
@@ -65,7 +81,7 @@ export class EmbeddedCallRecords {
       filter === undefined
         ? st.pageRecords.all(at, at, id, limit + 1)
         : { flow: st.pageFlowRecords, campaign: st.pageCampaignRecords, connection: st.pageConnectionRecords }[filter.field].all(filter.value, at, at, id, limit + 1);
-    return pageOf(rows, limit, (r) => JSON.parse(r.doc) as CallRecord, (r) => [r.endedAt, r.id]);
+    return pageOf(rows, limit, recordOf, (r) => [r.endedAt, r.id]);
   }
 
   async pruneCallRecords(prune: CallRecordPrune): Promise<number> {

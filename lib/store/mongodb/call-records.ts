@@ -1,13 +1,13 @@
 /**
- * The MongoDB store's call records: written once (a repeat is a no-op), listed newest first (of every call, or of one
- * flow, campaign or connection, each along an index of its own), and pruned a batch at a time by the retention sweep
- * (lib/call-records/retention.ts).
+ * The MongoDB store's call records: written once (a repeat is a no-op), read one by its id (_id), listed newest first
+ * (of every call, or of one flow, campaign or connection, each along an index of its own), and pruned a batch at a time
+ * by the retention sweep (lib/call-records/retention.ts).
  */
 import type { Db, Filter } from 'mongodb';
 import type { CallRecord } from '../../schemas/store';
 import { callRecord } from '../../schemas/store';
 import { pageLimit, type CallRecordPageOptions, type CallRecordPrune, type Page } from '../port';
-import { checked, checkPrune, checkRecordFilter, decodeCursor, pageOf } from '../rules';
+import { checked, checkId, checkPrune, checkRecordFilter, decodeCursor, pageOf } from '../rules';
 import { isDuplicateKey, mongoError, run, type Connection } from './database';
 
 interface RecordDoc extends Omit<CallRecord, 'id'> {
@@ -16,6 +16,11 @@ interface RecordDoc extends Omit<CallRecord, 'id'> {
 
 /** The field each listing filter reads (a campaign's id is inside its link). */
 const FILTER_FIELD = { flow: 'flow', campaign: 'campaign.id', connection: 'connection' } as const;
+
+/** A stored document as the port's record (its _id is the call's id). */
+function recordOf({ _id, ...rest }: RecordDoc): CallRecord {
+  return { id: _id, ...rest };
+}
 
 /** Records whose key is below [at, id] in (endedAt, _id) order. */
 function below(at: number, id: string): Filter<RecordDoc> {
@@ -40,6 +45,14 @@ export class MongoCallRecords {
     }
   }
 
+  async getCallRecord(id: string): Promise<CallRecord | undefined> {
+    checkId(id, 'id');
+    return run('reading a call record', async () => {
+      const doc = await this.handle.collection<RecordDoc>('call_records').findOne({ _id: id });
+      return doc ? recordOf(doc) : undefined;
+    });
+  }
+
   async pageCallRecords(options: CallRecordPageOptions = {}): Promise<Page<CallRecord>> {
     const limit = pageLimit(options);
     const filter = checkRecordFilter(options);
@@ -48,7 +61,7 @@ export class MongoCallRecords {
       const query: Filter<RecordDoc> = key ? below(key[0], key[1]) : {};
       if (filter) (query as Record<string, unknown>)[FILTER_FIELD[filter.field]] = filter.value;
       const docs = await this.handle.collection<RecordDoc>('call_records').find(query).sort({ endedAt: -1, _id: -1 }).limit(limit + 1).toArray();
-      return pageOf(docs, limit, ({ _id, ...rest }) => ({ id: _id, ...rest }), (r) => [r.endedAt, r.id]);
+      return pageOf(docs, limit, recordOf, (r) => [r.endedAt, r.id]);
     });
   }
 
