@@ -28,10 +28,17 @@ function word(out: Int16Array, start: number, length: number, random: () => numb
     const t = i / length;
     const f = f0 + glide * t;
     phase += (2 * Math.PI * f) / VOICE_RATE;
+    // sin(h x) for h = 1..5 from sin x and cos x (sin((h+1)x) = 2 cos x sin(hx) - sin((h-1)x)): two calls, not five.
+    const twoCos = 2 * Math.cos(phase);
+    let previous = 0;
+    let current = Math.sin(phase);
     let s = 0;
     for (let h = 1; h <= 5; h++) {
       const weight = 1 / (1 + Math.abs(h * f - formant) / 300);
-      s += weight * Math.sin(h * phase);
+      s += weight * current;
+      const next = twoCos * current - previous;
+      previous = current;
+      current = next;
     }
     const envelope = Math.sin(Math.PI * t) ** 0.6;
     out[start + i] = clamp(s * envelope * level * 0.55 + (random() - 0.5) * level * 0.05);
