@@ -19,13 +19,9 @@ import { makeDialer, settingsWith, type FakeAsterisk, type View } from './suppor
 describe('campaign dialer (manual clock, fake Asterisk)', function () {
   const dialing = useManualDialing();
   const { dialers, dialer } = dialing;
-  let db: ManualDialing['db'];
-  let clock: ManualClock;
-  let pbx: FakeAsterisk;
-
-  beforeEach(function () {
-    ({ db, clock, pbx } = dialing);
-  });
+  // The running test's store, clock and Asterisk (manual-dialing.ts makes them before each test).
+  let db: ManualDialing['db'], clock: ManualClock, pbx: FakeAsterisk;
+  beforeEach(() => ({ db, clock, pbx } = dialing));
 
   it('keeps a call in flight while the store cannot take its outcome, and records it once the store is back', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 1 });

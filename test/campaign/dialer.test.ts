@@ -19,13 +19,9 @@ import { MONDAY_8AM_SHANGHAI, contacts, useManualDialing, type ManualDialing } f
 describe('campaign dialer (manual clock, fake Asterisk)', function () {
   const dialing = useManualDialing();
   const { dialers, dialer } = dialing;
-  let db: ManualDialing['db'];
-  let clock: ManualClock;
-  let pbx: FakeAsterisk;
-
-  beforeEach(function () {
-    ({ db, clock, pbx } = dialing);
-  });
+  // The running test's store, clock and Asterisk (manual-dialing.ts makes them before each test).
+  let db: ManualDialing['db'], clock: ManualClock, pbx: FakeAsterisk;
+  beforeEach(() => ({ db, clock, pbx } = dialing));
 
   it("runs the specification's business scenario: a notice in working hours, weekdays and weekends, busy customers called twice more", async function () {
     const settings = settingsWith({
