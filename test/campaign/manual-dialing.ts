@@ -2,7 +2,8 @@
  * A campaign dialer on a manual clock (Monday 08:00 in Shanghai), a fake
  * Asterisk and a temporary embedded store, made before each test of the
  * calling describe block; the dialers it made are closed after the test.
- * The dialer's test files (dialer.test.ts, dialer-faults.test.ts) share it.
+ * The dialer's test files (dialer.test.ts, dialer-faults.test.ts,
+ * instances.test.ts) share it.
  */
 import { ManualClock } from '../../lib/campaign/clock';
 import type { Dialer } from '../../lib/campaign/dialer';
