@@ -13,7 +13,7 @@ import type { Dialer } from '../../lib/campaign/dialer';
 import { countersOf } from '../../lib/campaign/report';
 import { StoreError } from '../../lib/store/port';
 import { allContacts } from '../support/campaign-runtime';
-import { contacts, useManualDialing, type ManualDialing } from './manual-dialing';
+import { contacts, finalOnceEach, useManualDialing, type ManualDialing } from './manual-dialing';
 import { makeDialer, settingsWith, type FakeAsterisk, type View } from './support';
 
 describe('campaign dialer (manual clock, fake Asterisk)', function () {
@@ -81,16 +81,7 @@ describe('campaign dialer (manual clock, fake Asterisk)', function () {
     await b.dialer.start();
     await clock.advance(30 * 60_000);
     const stored = await allContacts(db.store, 'task-1');
-    for (const c of stored) {
-      assert.equal(c.state, 'done', `${c.customerId} is final (${JSON.stringify(c.attempts)})`);
-      assert.deepEqual(
-        c.attempts.map((x) => x.n),
-        c.attempts.map((_, i) => i + 1),
-        `${c.customerId}: attempts numbered once each`,
-      );
-    }
-    const ids = pbx.originated.map((o) => o.channelId);
-    assert.equal(new Set(ids).size, ids.length, 'no channel dialed twice');
+    finalOnceEach(stored, pbx.originated);
     const perAttempt = new Map<string, number>();
     for (const c of stored) for (const x of c.attempts) if (x.callId) perAttempt.set(x.callId, (perAttempt.get(x.callId) ?? 0) + 1);
     for (const o of pbx.originated) assert.equal(perAttempt.get(o.channelId), 1, `originate ${o.channelId} is recorded as exactly one attempt`);

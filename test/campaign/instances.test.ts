@@ -16,7 +16,7 @@ import type { CampaignSettings } from '../../lib/schemas/campaign';
 import { StoreError, type Store } from '../../lib/store/port';
 import { customers, makeDialer, settingsWith, type FakeAsterisk, type Recorder, type View } from './support';
 import { allContacts } from '../support/campaign-runtime';
-import { useManualDialing, type ManualDialing } from './manual-dialing';
+import { finalOnceEach, useManualDialing, type ManualDialing } from './manual-dialing';
 
 interface Instance {
   name: string;
@@ -326,16 +326,7 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     assert.equal(dialerOf(b).state, 'completed');
     assert.equal(dialerOf(c).state, 'completed');
     const final = await allContacts(db.store, 'task-1');
-    for (const c of final) {
-      assert.equal(c.state, 'done', `${c.customerId} is final (${JSON.stringify(c.attempts)})`);
-      assert.deepEqual(
-        c.attempts.map((x) => x.n),
-        c.attempts.map((_, i) => i + 1),
-        `${c.customerId}: attempts numbered once each`,
-      );
-    }
-    const ids = pbx.originated.map((o) => o.channelId);
-    assert.equal(new Set(ids).size, ids.length, 'no channel dialed twice');
+    const ids = finalOnceEach(final, pbx.originated);
     // a's attempts written ahead and never dialed (b's and c's were dialed at their next ticks): taken over, those
     // contacts went back to the queue, no attempt counted.
     const neverDialed = [...ahead].filter(([, id]) => !ids.includes(id));

@@ -3,14 +3,16 @@
  * Asterisk and a temporary embedded store, made before each test of the
  * calling describe block; the dialers it made are closed after the test.
  * The dialer's test files (dialer.test.ts, dialer-faults.test.ts,
- * instances.test.ts) share it.
+ * instances.test.ts) share it, and what they check after a crash.
  */
+import assert from 'node:assert/strict';
 import { ManualClock } from '../../lib/campaign/clock';
 import type { Dialer } from '../../lib/campaign/dialer';
 import { rankOf } from '../../lib/campaign/order';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ContactInput } from '../../lib/schemas/store';
-import { FakeAsterisk, makeDialer, tempStore } from './support';
+import type { StoredContact } from '../../lib/store/port';
+import { FakeAsterisk, makeDialer, tempStore, type Originated } from './support';
 
 export const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
 
@@ -72,4 +74,22 @@ export function useManualDialing(): ManualDialing {
       return one;
     },
   };
+}
+
+/**
+ * After a crash or a take-over: every contact has its final result, its attempts are numbered once each, and no
+ * channel was dialed twice. Returns the channel ids dialed.
+ */
+export function finalOnceEach(stored: readonly StoredContact[], originated: readonly Originated[]): string[] {
+  for (const c of stored) {
+    assert.equal(c.state, 'done', `${c.customerId} is final (${JSON.stringify(c.attempts)})`);
+    assert.deepEqual(
+      c.attempts.map((x) => x.n),
+      c.attempts.map((_, i) => i + 1),
+      `${c.customerId}: attempts numbered once each`,
+    );
+  }
+  const ids = originated.map((o) => o.channelId);
+  assert.equal(new Set(ids).size, ids.length, 'no channel dialed twice');
+  return ids;
 }
