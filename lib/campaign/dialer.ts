@@ -5,10 +5,11 @@
  * result policy. It is written against the ports only (store, telephony,
  * clock; what it is given and reports: dialer-port.ts), so tests drive it
  * with a manual clock and a simulated Asterisk. Its pieces: the ticks
- * (ticker.ts), when the task dials (task-time.ts), the contacts claimed and
- * checked ahead of the tick that dials them (claims-ahead.ts), the calls a
- * tick may place from the task's rate budget (tick-budget.ts), how a tick
- * dials them (placing.ts), the calls placed until their attempts are
+ * (ticker.ts) and what each does (tick.ts), when the task dials
+ * (task-time.ts), the contacts claimed and checked ahead of the tick that
+ * dials them (claims-ahead.ts), the calls a tick may place from the task's
+ * rate budget (tick-budget.ts), how a tick dials them (placing.ts), the
+ * calls placed until their attempts are
  * written (in-flight.ts), the leases it holds and takes back (leases.ts),
  * the rule about the task's IVR flow (flow-guard.ts), the task's document
  * and counters (task-document.ts), what an ended attempt becomes in the
@@ -16,10 +17,11 @@
  * (task-end.ts), which connection of its trunk group carries each call
  * (trunks.ts) and what its status shows (dialer-status.ts).
  *
- * A tick sends its originate requests together, their attempts written
- * ahead at the tick before, and marks them dialed; then it claims and
- * checks the next tick's contacts, writes their attempts (placing.ts) and,
- * alone on the task, takes their calls from the pace: the next tick only dials.
+ * What one tick does, from the task's hours to the next tick's contacts
+ * claimed ahead, is tick.ts: a tick sends its originate requests together,
+ * their attempts written ahead at the tick before, and marks them dialed;
+ * then the next tick's contacts are claimed and their attempts written, so
+ * the next tick only dials.
  *
  * Crash safety: each attempt is written to the store (the contact's
  * progress, with its pre-assigned channel id) before the originate request
@@ -43,7 +45,6 @@
  * dialer starts and when the task ends (task-document.ts); in between each
  * is counted once its attempt is written (answered: at the answer).
  */
-import { performance } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '../log';
 import type { CampaignDocument, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt } from '../schemas/store';
@@ -53,7 +54,7 @@ import type { CallbackSender } from './callback';
 import { ClaimsAhead, LEASE_MS } from './claims-ahead';
 import type { Clock } from './clock';
 import type { PriorityMember } from './coordinator';
-import type { DialerHooks, DialerOptions, DialerStatus, IdleReason } from './dialer-port';
+import type { DialerHooks, DialerOptions, DialerStatus } from './dialer-port';
 import { StatusBuilder } from './dialer-status';
 import { DialingShare, phaseOf } from './dialing-document';
 import { FlowGuard } from './flow-guard';
@@ -61,20 +62,18 @@ import { CallsInFlight, type DialerStats } from './in-flight';
 import { Leases } from './leases';
 import { Pacer } from './pacing';
 import { OtherInstances, WATCH_MS } from './other-instances';
-import { Placing, PREPARED_FOR_MS } from './placing';
+import { Placing } from './placing';
 import { allows, transition, type Operation } from './states';
 import { TaskDocument, emptyCounters, type TaskContext } from './task-document';
 import { TaskEnd } from './task-end';
 import { TaskTime } from './task-time';
+import { Tick } from './tick';
 import { TickBudget } from './tick-budget';
 import { Ticker } from './ticker';
 import { TrunkGroup, trunksOf } from './trunks';
 
 export { LEASE_MS, WATCH_MS };
 export type { DialerStats };
-/** How often the counters are saved and the remaining contacts counted. */
-const SAVE_MS = 5_000;
-
 // What a dialer is given and what it tells its owner (dialer-port.ts), exported here too for its importers.
 export type { AnsweredCall, CallAdopter, DialerHooks, DialerOptions, DialerProblem, DialerStatus, FinalFailure, FinishedCustomer, IdleReason } from './dialer-port';
 
@@ -103,7 +102,6 @@ export class Dialer implements PriorityMember {
   private closed = false;
   private lastSave = 0;
   private remaining = 0;
-  private hasDue = false;
   /** The rule about the task's IVR flow (flow-guard.ts). */
   private readonly flowGuard: FlowGuard;
   private readonly leaveCoordinator: () => void;
@@ -120,6 +118,8 @@ export class Dialer implements PriorityMember {
   private readonly leases: Leases;
   /** What its status shows (dialer-status.ts). */
   private readonly shown: StatusBuilder;
+  /** What each tick does (tick.ts). */
+  private readonly tick: Tick;
 
   constructor(private readonly options: DialerOptions) {
     this.id = options.campaignId;
@@ -135,7 +135,7 @@ export class Dialer implements PriorityMember {
     this.share = new DialingShare({ campaignId: options.campaignId, worker: options.worker, store: () => this.store });
     this.ticker = new Ticker({
       clock: options.clock,
-      run: () => this.dialDue(),
+      run: () => this.tick.run(),
       active: () => !this.closed && this.state === 'running',
       regularMs: () => this.pacer.tickMs,
       failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
@@ -216,7 +216,7 @@ export class Dialer implements PriorityMember {
       whenConnected: () => this.options.whenConnected?.(),
       track,
     });
-    this.budget = new TickBudget({ share: this.share, pacer: () => this.pacer, ahead: this.ahead, claim: (count, now) => this.claim(count, now) });
+    this.budget = new TickBudget({ share: this.share, pacer: () => this.pacer, ahead: this.ahead, claim: (count, now) => this.tick.claim(count, now) });
     this.end = new TaskEnd({
       ...base,
       task: this.task,
@@ -237,6 +237,29 @@ export class Dialer implements PriorityMember {
       problem: () => this.flowGuard.problem,
       trunks: this.trunks,
       changed: () => this.emitStatus(),
+    });
+    this.tick = new Tick({
+      campaignId: options.campaignId,
+      clock: options.clock,
+      store: () => this.store,
+      time: () => this.time,
+      pacer: () => this.pacer,
+      going: () => this.state === 'running' && !this.closed,
+      running: () => this.state === 'running',
+      higher: () => options.coordinator.blockedBy(this),
+      trunks: this.trunks,
+      budget: this.budget,
+      ahead: this.ahead,
+      placing: this.placing,
+      calls: this.calls,
+      end: this.end,
+      others: this.others,
+      leases: this.leases,
+      shown: this.shown,
+      remaining: () => this.remaining,
+      lastSave: () => this.lastSave,
+      saveCounters: () => this.saveCounters(),
+      countRemaining: () => this.countRemaining(),
     });
     this.leaveCoordinator = options.coordinator.join(this);
   }
@@ -307,7 +330,7 @@ export class Dialer implements PriorityMember {
     // The counters as the attempts say (a crash loses the counts of the last seconds): before anything is counted again.
     await this.task.sync();
     if (this.task.dirty) await this.task.serial(() => this.task.save({ ...this.task.require() }, false));
-    // Counted and saved just now: the ticks do it again in SAVE_MS.
+    // Counted and saved just now: the ticks do it again in SAVE_MS (tick.ts).
     this.lastSave = this.clock.now();
     if (this.state === 'running') this.schedule(0);
     this.emitStatus();
@@ -343,7 +366,7 @@ export class Dialer implements PriorityMember {
       // Not running any more: the contacts claimed for the next tick go back (before a stop closes what is open), and
       // the rate budget starts over.
       if (next !== 'running') {
-        await this.holdOff();
+        await this.tick.holdOff();
         await this.budget.release(this.clock.now());
       }
       if (operation === 'stop') await this.end.stopped();
@@ -407,7 +430,7 @@ export class Dialer implements PriorityMember {
     await this.saveCounters().catch(() => undefined);
   }
 
-  // ------------------------------------------------------------------ the tick
+  // ------------------------------------------------------------------ the ticks (tick.ts)
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
@@ -416,125 +439,6 @@ export class Dialer implements PriorityMember {
 
   private unschedule(): void {
     this.ticker.stop();
-  }
-
-  /** One tick: check the task's time and hours, dial what pacing allows, then renew and count. Returns ms until the next tick. */
-  private async dialDue(): Promise<number> {
-    const tickAt = performance.now();
-    const now = this.clock.now();
-    try {
-      return await this.tick(now, tickAt);
-    } finally {
-      // The leases, the counters and the count of what is left: after the dial, which does not wait for them, and
-      // whether it went well or not (a store that refuses claims may still renew the leases of the calls in flight).
-      await this.keepUp(now);
-      this.shown.spreadChanged();
-    }
-  }
-
-  private async keepUp(now: number): Promise<void> {
-    // While the task runs, its ticks say this dialer is alive and look for another instance's state change.
-    if (now - this.others.lastLook >= WATCH_MS) await this.others.look(now);
-    await this.leases.renew(now);
-    if (now - this.lastSave >= SAVE_MS) {
-      await this.saveCounters();
-      await this.countRemaining();
-      // Counted after this tick claimed the next one's contacts: those are due too.
-      if (this.ahead.size > 0) this.hasDue = true;
-    }
-  }
-
-  private async tick(now: number, tickAt: number): Promise<number> {
-    const { time } = this;
-    if (time.ended(now)) {
-      await this.end.complete('the end time passed', 'task-ended');
-      return this.pacer.tickMs;
-    }
-    // Not dialing at this tick for a while (below): the contacts claimed for it go back to the queue. Outside its
-    // hours, the pace starts over.
-    const closed = time.closed(now);
-    if (closed) {
-      await this.holdOff();
-      if (closed === 'outside-hours') await this.budget.startOver(now);
-      return this.setIdle(closed, undefined, time.waitMs(now));
-    }
-    const higher = this.options.coordinator.blockedBy(this);
-    if (higher) {
-      await this.holdOff();
-      return this.setIdle('higher-priority', higher.name, this.pacer.tickMs);
-    }
-    if (this.trunks.allDown()) {
-      // No connection to dial through: nothing is claimed, no contact consumed; the task waits.
-      await this.holdOff();
-      this.pacer.tick(0);
-      return this.setIdle('connection-down', this.trunks.whyDown(), this.pacer.tickMs);
-    }
-    // The free channels of the connections that are up (trunks.ts: none on one down, none kept for a tick's waiting calls).
-    const room = this.trunks.room();
-    // What this tick may place: the free channels, the pace's most for a tick, the contacts claimed, and what the
-    // task's rate budget, shared by every instance, gives it (alone on the task, taken at the tick before: tick-budget.ts).
-    const count = await this.budget.take(now, room);
-    if (count === 0) {
-      // Contacts claimed for a tick the channel limit holds back wait for the next (their leases are renewed).
-      this.hasDue = this.ahead.size > 0 || (await this.store.hasDue(this.id, now));
-      if (room === 0 && this.hasDue) {
-        // Calls that find no free channel are not saved up for a burst (pacing.ts).
-        await this.budget.drop(now);
-        return this.setIdle('channel-limit', undefined, this.pacer.tickMs);
-      }
-      // The budget gave this tick nothing (the pace is below a call a tick, or another instance took it): alone, the
-      // next tick's share is taken now, as after a tick that dialed.
-      if (this.ahead.size > 0) {
-        await this.prepare();
-        await this.budget.reserve(now, room);
-      }
-      // Nothing due for any instance: calls the budget holds are not saved up for a burst later.
-      if (!this.hasDue) await this.budget.drop(now);
-      if (!this.hasDue) await this.end.checkDone();
-      else this.setIdle(undefined);
-      return this.pacer.tickMs;
-    }
-    const placed = await this.placing.place(this.ahead.take(count), { at: tickAt, now, ms: this.pacer.tickMs });
-    // The next tick's contacts, claimed and checked now (within their lease), and their attempts written: the next tick
-    // only dials (placing.ts).
-    const going = (): boolean => this.state === 'running' && !this.closed;
-    if (going()) await this.claim(Math.min(this.pacer.upcoming(), this.pacer.most), now, this.clock.now());
-    await this.prepare();
-    // The calls of this tick still waiting for their moment in it keep their channels (trunks.ts hold()).
-    if (going()) await this.budget.reserve(now, this.trunks.room());
-    // Suspended, stopped or closed while they were claimed: they go back.
-    if (!going()) await this.ahead.handBack();
-    this.hasDue = this.ahead.size > 0 || this.ahead.lastFull || (await this.store.hasDue(this.id, now));
-    if (placed === 0 && this.ahead.size === 0) {
-      await this.end.checkDone();
-      if (this.state === 'running') this.setIdle(this.calls.size > 0 || this.remaining > 0 ? 'waiting-retries' : undefined);
-    } else this.setIdle(undefined);
-    return this.pacer.tickMs;
-  }
-
-  /** Claims contacts (said alive first), at `at`, until `count` are held for the next tick. */
-  private async claim(count: number, now: number, at = now): Promise<void> {
-    if (this.ahead.size >= count) return;
-    await this.others.beforeClaim(now);
-    await this.ahead.fill(count - this.ahead.size, at);
-  }
-
-  /** The next tick's attempts written ahead, at a pace of ticks shorter than PREPARED_FOR_MS (placing.ts). */
-  private async prepare(): Promise<void> {
-    if (this.state === 'running' && !this.closed && this.pacer.tickMs < PREPARED_FOR_MS) await this.placing.prepare();
-  }
-
-  /** Not dialing at the next tick: the calls reserved for it lapse and its contacts go back to the queue. */
-  private async holdOff(): Promise<void> {
-    this.budget.forget();
-    await this.ahead.handBack();
-  }
-
-  private setIdle(reason: IdleReason | undefined, detail?: string, delay = this.pacer.tickMs): number {
-    // With calls in flight, the ticks go on saying this dialer is alive (dialing-document.ts: DEAD_MS).
-    if (this.calls.size > 0) delay = Math.min(delay, WATCH_MS);
-    this.shown.idle(reason, detail);
-    return delay;
   }
 
   // ------------------------------------------------------------------ other instances
@@ -578,7 +482,7 @@ export class Dialer implements PriorityMember {
     const now = this.clock.now();
     const counts = await this.store.countContacts(this.id, now);
     this.remaining = counts.total - counts.done;
-    this.hasDue = counts.dueNow > 0;
+    this.tick.hasDue = counts.dueNow > 0;
   }
 
   private async saveCounters(): Promise<void> {

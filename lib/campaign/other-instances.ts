@@ -4,7 +4,7 @@
  * the leases of a dialer not seen for DEAD_MS (dialing-document.ts) and
  * resolves its calls in flight, and follows a state change another instance
  * made (start, suspend, resume, stop, complete, delete) within WATCH_MS:
- * the ticks look while the task runs (Dialer.keepUp), a timer while it does
+ * the ticks look while the task runs (tick.ts, keepUp), a timer while it does
  * not.
  *
  * Apart from dialer.ts because it is what instances tell each other, not

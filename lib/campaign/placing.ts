@@ -33,8 +33,8 @@
  * that write checks the lease and the blocklist again.
  *
  * Apart from dialer.ts because it is what one tick does with the contacts
- * it was given, not when ticks come or whom they claim (dialer.ts,
- * claims-ahead.ts); the calls it places are the calls in flight's
+ * it was given, not when ticks come or whom they claim (ticker.ts,
+ * tick.ts, claims-ahead.ts); the calls it places are the calls in flight's
  * (in-flight.ts).
  */
 import { randomUUID } from 'node:crypto';

@@ -15,7 +15,8 @@
  * not running, another instance's state change followed).
  *
  * Apart from dialer.ts because it is how much a tick may dial, not what a
- * tick does; the dialer says when to take, reserve, drop or start over.
+ * tick does; the tick (tick.ts) and the dialer's operations say when to
+ * take, reserve, drop or start over.
  */
 import type { ClaimsAhead } from './claims-ahead';
 import type { DialingShare } from './dialing-document';

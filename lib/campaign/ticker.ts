@@ -8,8 +8,8 @@
  * behind starts the schedule again from now (missed ticks are not made up
  * in a burst).
  *
- * Apart from dialer.ts because it is timing, not dialing: the dialer says
- * what a tick does and when ticks may run; this keeps them coming.
+ * Apart from dialer.ts because it is timing, not dialing: tick.ts says
+ * what a tick does, the dialer when ticks may run; this keeps them coming.
  */
 import type { Clock } from './clock';
 

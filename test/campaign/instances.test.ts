@@ -7,17 +7,16 @@
  * instance that dies are taken over before they run out.
  */
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../lib/campaign/clock';
+import type { ManualClock } from '../../lib/campaign/clock';
 import { Coordinator } from '../../lib/campaign/coordinator';
 import { LEASE_MS, WATCH_MS, type Dialer } from '../../lib/campaign/dialer';
 import { DEAD_MS, DialingShare } from '../../lib/campaign/dialing-document';
 import { countersOf } from '../../lib/campaign/report';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import { StoreError, type Store } from '../../lib/store/port';
-import { FakeAsterisk, customers, makeDialer, settingsWith, tempStore, type Recorder, type View } from './support';
+import { customers, makeDialer, settingsWith, type FakeAsterisk, type Recorder, type View } from './support';
 import { allContacts } from '../support/campaign-runtime';
-
-const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
+import { finalOnceEach, useManualDialing, type ManualDialing } from './manual-dialing';
 
 interface Instance {
   name: string;
@@ -29,21 +28,12 @@ interface Instance {
 }
 
 describe('one task on several Node-RED instances (manual clock, fake Asterisk, one store)', function () {
-  let db: Awaited<ReturnType<typeof tempStore>>;
-  let clock: ManualClock;
-  let pbx: FakeAsterisk;
-  const open: Dialer[] = [];
-
-  beforeEach(async function () {
-    db = await tempStore();
-    clock = new ManualClock(MONDAY_8AM_SHANGHAI);
-    pbx = new FakeAsterisk(clock);
-  });
-
-  afterEach(async function () {
-    for (const d of open.splice(0)) await d.close(0);
-    await db.cleanup();
-  });
+  const dialing = useManualDialing();
+  /** The dialers closed after each test. */
+  const open = dialing.dialers;
+  // The running test's store, clock and Asterisk (manual-dialing.ts makes them before each test).
+  let db: ManualDialing['db'], clock: ManualClock, pbx: FakeAsterisk;
+  beforeEach(() => ({ db, clock, pbx } = dialing));
 
   /** A Node-RED instance running the tasks given (id and settings), each dialer with this instance's worker id. */
   async function instance(name: string, tasks: [string, CampaignSettings][]): Promise<Instance> {
@@ -336,16 +326,7 @@ describe('one task on several Node-RED instances (manual clock, fake Asterisk, o
     assert.equal(dialerOf(b).state, 'completed');
     assert.equal(dialerOf(c).state, 'completed');
     const final = await allContacts(db.store, 'task-1');
-    for (const c of final) {
-      assert.equal(c.state, 'done', `${c.customerId} is final (${JSON.stringify(c.attempts)})`);
-      assert.deepEqual(
-        c.attempts.map((x) => x.n),
-        c.attempts.map((_, i) => i + 1),
-        `${c.customerId}: attempts numbered once each`,
-      );
-    }
-    const ids = pbx.originated.map((o) => o.channelId);
-    assert.equal(new Set(ids).size, ids.length, 'no channel dialed twice');
+    const ids = finalOnceEach(final, pbx.originated);
     // a's attempts written ahead and never dialed (b's and c's were dialed at their next ticks): taken over, those
     // contacts went back to the queue, no attempt counted.
     const neverDialed = [...ahead].filter(([, id]) => !ids.includes(id));
