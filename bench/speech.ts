@@ -314,6 +314,9 @@ async function robotCalls(o: RobotRun): Promise<void> {
     console.log(`    ${label}: p50 ${ms(v.p50)}, p99 ${ms(v.p99)} (${v.n} turns)`);
   };
   step('end of speech -> listening ends (the media path is asked to close), minus the end silence', steps.decided);
+  // The caller's audio reaches the plugin as the simulator sends it: its own lateness is in stage A below.
+  const simLate = summary(reports.flatMap((r) => (r.externalMedia ?? []).flatMap((m) => m.sent.lateMs ?? [])));
+  console.log(`      the simulator's packets of the callers' audio left late by p50 ${ms(simLate.p50)}, p99 ${ms(simLate.p99)}, max ${ms(simLate.max)} (${simLate.n} packets; a real Asterisk sends from each channel's thread)`);
   step(`listening ends -> the reply is asked to play, minus the providers' ${providersMs} ms (recognition, bot, synthesis, the cache)`, steps.reply);
   step('play asked -> PlaybackStarted at the simulator', steps.play);
   // The providers' requests as the plugin saw them and as the stand-ins did (their delay and their own lateness).

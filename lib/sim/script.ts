@@ -115,7 +115,16 @@ export interface ExternalMediaReport {
   /** websocket for a WebSocket channel (chan_websocket); absent for RTP. */
   transport?: 'websocket';
   /** What it sent to external_host (RTP packets; WebSocket: 20 ms BINARY frames): the call's audio. */
-  sent: { packets: number; bytes: number };
+  sent: {
+    packets: number;
+    bytes: number;
+    /**
+     * How late each packet left against its time on the simulator's clock (ms, to the microsecond; the last
+     * MAX_ARRIVAL_GAPS): the simulator's own share of when the application hears the call (a real Asterisk sends
+     * from its channel's thread). Absent before the first packet.
+     */
+    lateMs?: number[];
+  };
   /**
    * What came back from the application (RTP packets with the channel's payload type; WebSocket: whole 20 ms frames
    * queued, bytes of the messages): audio sent to the call.

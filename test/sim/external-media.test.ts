@@ -124,6 +124,10 @@ describe('simulator: external media', function () {
     assert.equal(more.received.firstAt, firstAt);
     assert.equal(got.channelId, 'em-2');
     assert.ok(got.sent.packets >= 50);
+    // How late each packet left, on the simulator's clock: one figure per packet sent, none negative.
+    const late = got.sent.lateMs ?? [];
+    assert.equal(late.length, got.sent.packets, 'a lateness for every packet sent');
+    assert.ok(late.every((l) => l >= 0 && Number.isFinite(l)), late.join(','));
     // The caller's speech, as the report says it: 600 ms of simulated time, 30 ms of wall time at speed 20.
     const said = sim.call(caller).report().said ?? [];
     assert.equal(said.length, 1);

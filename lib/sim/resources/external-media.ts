@@ -195,6 +195,7 @@ export class ExternalMedia {
     if (session.lastSent !== undefined && due - session.lastSent > PTIME_MS) session.sender.skip(((due - session.lastSent - PTIME_MS) * rate) / 1000);
     session.lastSent = due;
     const packet = session.sender.next(encode(session.format, samples), samples.length);
+    recordSendLateness(session.stats.sent, this.core.clock.now() - due);
     session.stats.sent.packets++;
     session.stats.sent.bytes += packet.length;
     for (const report of servedBy(this.core, ch)) attach(report, session.stats);
@@ -263,6 +264,13 @@ export function recordArrivalGap(received: ExternalMediaReport['received'], ms: 
   const gaps = (received.gapsMs ??= []);
   gaps.push(Math.round(ms * 1000) / 1000);
   if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+}
+
+/** How late one packet left (ms), in a report's counters, to the microsecond; the last MAX_ARRIVAL_GAPS are kept. */
+export function recordSendLateness(sent: ExternalMediaReport['sent'], ms: number): void {
+  const late = (sent.lateMs ??= []);
+  late.push(Math.round(Math.max(0, ms) * 1000) / 1000);
+  if (late.length > MAX_ARRIVAL_GAPS) late.shift();
 }
 
 /** Adds the external media channel's counters to a call's report once. */

@@ -19,7 +19,7 @@ import { encodeWebSocketAudio, OPTIMAL_FRAME_SIZE, parseControlMessage, type Con
 import { SimChannel } from '../channel';
 import type { CallReport } from '../script';
 import type { SimCore } from './core';
-import { attach, ExternalMediaSession, heardBy, recordArrivalGap, servedBy } from './external-media';
+import { attach, ExternalMediaSession, heardBy, recordArrivalGap, recordSendLateness, servedBy } from './external-media';
 
 /** What the simulator needs of a connected client's socket. */
 export interface MediaSocket {
@@ -182,6 +182,7 @@ export class WebSocketMedia {
     const samples = heardBy(this.core, ch, due - PTIME_MS, FORMATS[session.format].rate);
     if (!samples) return;
     const frame = encodeWebSocketAudio(session.format, samples);
+    recordSendLateness(session.stats.sent, this.core.clock.now() - due);
     session.stats.sent.packets++;
     session.stats.sent.bytes += frame.length;
     for (const report of servedBy(this.core, ch)) attach(report, session.stats);
