@@ -42,6 +42,14 @@ describe('media: codecs', function () {
     assert.deepEqual([...wire.subarray(6, 8)], [0x12, 0x34]);
     assert.deepEqual(decodeSlinBE(wire), samples);
     assert.equal(decodeSlinBE(Buffer.from([1, 2, 3])).length, 1, 'an odd last byte is dropped');
+    // A whole 20 ms slin16 frame (swapped natively), taken from the middle of a larger array and of a larger buffer.
+    const frame = Int16Array.from({ length: 330 }, (_, i) => i * 197 - 32000).subarray(5, 325);
+    const bytes = encodeSlinBE(frame);
+    assert.equal(bytes.length, 640);
+    assert.deepEqual(Array.from({ length: 320 }, (_, i) => bytes.readInt16BE(i * 2)), [...frame]);
+    const inside = Buffer.concat([Buffer.from([9]), bytes, Buffer.from([9])]).subarray(1, 641);
+    assert.deepEqual(decodeSlinBE(inside), frame);
+    assert.deepEqual(frame[0], 5 * 197 - 32000, 'the samples given are left as they were');
     assert.deepEqual(decodeUlaw(encodeUlaw(Int16Array.from([0]))), Int16Array.from([0]));
   });
 
