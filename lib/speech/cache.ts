@@ -73,6 +73,8 @@ export class AudioCache {
   private readonly making = new Map<string, Promise<Made>>();
   /** The writes of files made but not yet on disk, by id. */
   private readonly writing = new Map<string, Promise<Error | undefined>>();
+  /** Writes and deletions going on (idle() waits for them). */
+  private readonly background = new Set<Promise<unknown>>();
   /** The bodies of the files made last, oldest first, at most FRESH_BYTES in all (and those being written). */
   private readonly fresh = new Map<string, { body: Buffer; extension: AudioExtension }>();
   private freshBytes = 0;
@@ -197,9 +199,16 @@ export class AudioCache {
         return error;
       });
     this.writing.set(id, written);
+    this.inBackground(written);
     this.keepFresh(id, body, extension);
-    await this.evict(id);
+    // The deletions of older files are not this reply's to wait for.
+    this.inBackground(this.evict(id));
     return { entry, written };
+  }
+
+  private inBackground(work: Promise<unknown>): void {
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
   }
 
   /** Resolves once the file of `id` is on disk (at once when it is not being written); rejects when it could not be. */
@@ -207,9 +216,9 @@ export class AudioCache {
     return thrown(this.writing.get(id));
   }
 
-  /** Resolves once no file is being written (a node closing; a test reading the folder). */
+  /** Resolves once no file is being written or deleted (a node closing; a test reading the folder). */
   async idle(): Promise<void> {
-    while (this.writing.size > 0) await Promise.all(this.writing.values());
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
   /** Writes a file to a temporary name and renames it, so a reader never sees half of it. */
@@ -289,7 +298,8 @@ export class AudioCache {
       this.figures.evicted += 1;
       if (this.writing.has(entry.id)) continue;
       this.forget(entry.id);
-      await fs.promises.rm(entry.path, { force: true });
+      // A file that cannot be deleted is out of the count all the same; the next start takes stock again.
+      await fs.promises.rm(entry.path, { force: true }).catch(() => undefined);
     }
   }
 }
