@@ -1,0 +1,95 @@
+/**
+ * A task's dialer across a full redeploy (nodes/deployed/dialers.ts), on a
+ * manual clock against the fake Asterisk: Node-RED closes the campaign node
+ * and the store node together, the dialer is parked, its store is closed,
+ * and the new instance takes it over with a new store on the same file.
+ * The gap between the two is made wide here (the clock runs on while the
+ * dialer is parked, and calls end in it) rather than left to timing.
+ */
+import assert from 'node:assert/strict';
+import type { ManualClock } from '../../lib/campaign/clock';
+import type { Dialer } from '../../lib/campaign/dialer';
+import { EmbeddedStore } from '../../lib/store/embedded';
+import { closeParkedDialers, releaseDialer, takeOverDialer } from '../../nodes/deployed/dialers';
+import { allContacts } from '../support/campaign-runtime';
+import { MemoryLogger } from '../support/telephony';
+import { customers, recorder, settingsWith, type FakeAsterisk } from './support';
+import { finalOnceEach, useManualDialing, type ManualDialing } from './manual-dialing';
+
+/** The lines a logger got at warn or error level. */
+const troubles = (log: MemoryLogger): string[] => log.lines.filter((l) => /^(warn|error) /.test(l));
+
+describe("a task's dialer parked across a full redeploy (manual clock, fake Asterisk, embedded store)", function () {
+  const dialing = useManualDialing();
+  let db: ManualDialing['db'], clock: ManualClock, pbx: FakeAsterisk;
+  beforeEach(() => ({ db, clock, pbx } = dialing));
+  /** The store the new instance opens on the same file (closed after the test). */
+  let reopened: EmbeddedStore | undefined;
+  afterEach(async function () {
+    await closeParkedDialers();
+    await reopened?.close();
+    reopened = undefined;
+  });
+
+  const settings = settingsWith({ intervalSec: 1, callsAtATime: 1 });
+
+  /**
+   * A running task, one call a second, six customers: c0 answers and talks for 8 s, c1 is busy after ringing 3 s,
+   * the others answer and talk 1 s. After 1.5 s, c0 is up and c1 rings; then Node-RED stops the campaign node (its
+   * dialer parked) and closes the store node's store.
+   */
+  async function parkedWithCalls(): Promise<{ dialer: Dialer; log: MemoryLogger; before: number }> {
+    await db.store.importContacts('task-1', customers(settings, 6), clock.now());
+    pbx.setDefault({ outcome: 'answer', ringMs: 500, talkMs: 1000 });
+    pbx.setNumber('+8613800000000', { outcome: 'answer', ringMs: 500, talkMs: 8000 });
+    pbx.setNumber('+8613800000001', [{ outcome: 'busy', ringMs: 3000 }, { outcome: 'answer', ringMs: 500, talkMs: 1000 }]);
+    const log = new MemoryLogger();
+    const { dialer } = dialing.dialer(settings, { log });
+    await dialer.start();
+    await dialer.operate('start');
+    await clock.advance(1500);
+    assert.deepEqual(
+      pbx.originated.map((o) => o.number),
+      ['+8613800000000', '+8613800000001'],
+      'c0 and c1 were dialed before the redeploy',
+    );
+    await releaseDialer('task-1', dialer, 'same settings', false);
+    await db.store.close();
+    return { dialer, log, before: pbx.originated.length };
+  }
+
+  it('dials nothing and touches no store while parked, logs no problem, and writes the ends of its calls to the store it is rebound to', async function () {
+    const { dialer, log, before } = await parkedWithCalls();
+    // The new instance is slow to start (its store opens late): c1's busy end and c0's hang-up come in the gap.
+    await clock.advance(9000);
+    assert.equal(pbx.originated.length, before, 'no call placed while parked');
+    assert.equal(pbx.channels.size, 0, 'both calls ended while the dialer was parked');
+    assert.deepEqual(troubles(log), [], 'nothing to warn about in an ordinary redeploy');
+
+    reopened = new EmbeddedStore({ file: db.file });
+    await reopened.open();
+    const taken = takeOverDialer('task-1', 'same settings');
+    assert.equal(taken, dialer, 'the new instance takes the parked dialer over');
+    const hooks = recorder();
+    const newLog = new MemoryLogger();
+    dialer.rebind({ store: reopened, hooks, log: newLog });
+    await clock.advance(60_000);
+
+    const stored = await allContacts(reopened, 'task-1');
+    const ids = finalOnceEach(stored, pbx.originated);
+    assert.equal(ids.length, 7, 'six customers, c1 twice');
+    const c0 = stored.find((c) => c.customerId === 'c0');
+    const c1 = stored.find((c) => c.customerId === 'c1');
+    assert.deepEqual(c0?.attempts.map((a) => [a.outcome, a.callId]), [['answered', pbx.originated[0]?.channelId]], "c0's call, ended while parked, is its one attempt");
+    assert.deepEqual(c1?.attempts.map((a) => a.outcome), ['busy', 'answered'], "c1's busy end in the gap is recorded and retried");
+    assert.equal(c1?.attempts[0]?.callId, pbx.originated[1]?.channelId);
+    assert.deepEqual([...troubles(log), ...troubles(newLog)], []);
+    assert.deepEqual(
+      hooks.finishedCustomers.map((f) => f.customerId).sort(),
+      ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'],
+      "the new instance's hooks hear every final result, those of the calls that ended in the gap too",
+    );
+    const { counters } = dialer.status();
+    assert.deepEqual(counters && { dialed: counters.dialed, answered: counters.answered, failed: counters.failed, finished: counters.finished }, { dialed: 7, answered: 6, failed: 1, finished: 6 });
+  });
+});
