@@ -33,12 +33,20 @@ describe("a task's dialer parked across a full redeploy (manual clock, fake Aste
 
   const settings = settingsWith({ intervalSec: 1, callsAtATime: 1 });
 
+  /** The store node's next instance: a new store on the same file. */
+  async function reopen(): Promise<EmbeddedStore> {
+    reopened = new EmbeddedStore({ file: db.file });
+    await reopened.open();
+    return reopened;
+  }
+
   /**
    * A running task, one call a second, six customers: c0 answers and talks for 8 s, c1 is busy after ringing 3 s,
-   * the others answer and talk 1 s. After 1.5 s, c0 is up and c1 rings; then Node-RED stops the campaign node (its
-   * dialer parked) and closes the store node's store.
+   * the others answer and talk 1 s. After 1.5 s, c0 is up and c1 rings; then Node-RED stops the campaign node: on a
+   * full redeploy (`park`) its dialer is parked and the store node's store closed; removed (`remove`), its dialer
+   * closes and the store stays open.
    */
-  async function parkedWithCalls(): Promise<{ dialer: Dialer; log: MemoryLogger; before: number }> {
+  async function withCalls(then: 'park' | 'remove'): Promise<{ dialer: Dialer; log: MemoryLogger; before: number }> {
     await db.store.importContacts('task-1', customers(settings, 6), clock.now());
     pbx.setDefault({ outcome: 'answer', ringMs: 500, talkMs: 1000 });
     pbx.setNumber('+8613800000000', { outcome: 'answer', ringMs: 500, talkMs: 8000 });
@@ -53,29 +61,33 @@ describe("a task's dialer parked across a full redeploy (manual clock, fake Aste
       ['+8613800000000', '+8613800000001'],
       'c0 and c1 were dialed before the redeploy',
     );
-    await releaseDialer('task-1', dialer, 'same settings', false);
-    await db.store.close();
+    if (then === 'park') {
+      await releaseDialer('task-1', dialer, 'same settings', false);
+      await db.store.close();
+    } else {
+      // What releaseDialer(..., true) does, without its wait of up to 2 s (real time) for c1's ring under way.
+      await dialer.close(0);
+    }
     return { dialer, log, before: pbx.originated.length };
   }
 
   it('dials nothing and touches no store while parked, logs no problem, and writes the ends of its calls to the store it is rebound to', async function () {
-    const { dialer, log, before } = await parkedWithCalls();
+    const { dialer, log, before } = await withCalls('park');
     // The new instance is slow to start (its store opens late): c1's busy end and c0's hang-up come in the gap.
     await clock.advance(9000);
     assert.equal(pbx.originated.length, before, 'no call placed while parked');
     assert.equal(pbx.channels.size, 0, 'both calls ended while the dialer was parked');
     assert.deepEqual(troubles(log), [], 'nothing to warn about in an ordinary redeploy');
 
-    reopened = new EmbeddedStore({ file: db.file });
-    await reopened.open();
+    const store = await reopen();
     const taken = takeOverDialer('task-1', 'same settings');
     assert.equal(taken, dialer, 'the new instance takes the parked dialer over');
     const hooks = recorder();
     const newLog = new MemoryLogger();
-    dialer.rebind({ store: reopened, hooks, log: newLog });
+    dialer.rebind({ store, hooks, log: newLog });
     await clock.advance(60_000);
 
-    const stored = await allContacts(reopened, 'task-1');
+    const stored = await allContacts(store, 'task-1');
     const ids = finalOnceEach(stored, pbx.originated);
     assert.equal(ids.length, 7, 'six customers, c1 twice');
     const c0 = stored.find((c) => c.customerId === 'c0');
@@ -92,4 +104,41 @@ describe("a task's dialer parked across a full redeploy (manual clock, fake Aste
     const { counters } = dialer.status();
     assert.deepEqual(counters && { dialed: counters.dialed, answered: counters.answered, failed: counters.failed, finished: counters.finished }, { dialed: 7, answered: 6, failed: 1, finished: 6 });
   });
+
+  // What becomes of the calls of a dialer nobody takes over: the same as when its node is removed.
+  for (const how of ['removed', 'parked, then closed unclaimed'] as const) {
+    it(`leaves the calls in flight of a dialer ${how} to the task's next dialer, which resolves them with Asterisk, with no error logged`, async function () {
+      const { dialer, log, before } = await withCalls(how === 'removed' ? 'remove' : 'park');
+      // c1's busy end comes while nobody can write it; c0 is still up when the task's next dialer starts.
+      await clock.advance(4000);
+      assert.equal(pbx.originated.length, before, 'no call placed meanwhile');
+      const store = how === 'removed' ? db.store : await reopen();
+      // A parked dialer's new instance has other settings: the dialer is not taken over, and closes.
+      if (how !== 'removed') assert.equal(takeOverDialer('task-1', 'changed settings'), undefined);
+      await dialer.close();
+      assert.deepEqual(
+        log.lines.filter((l) => /^(warn|error) /.test(l)),
+        [],
+        'nothing to warn about: the calls are left in flight, as documented',
+      );
+      // The task's next dialer (the same worker id, as nodes/deployed/instance.ts gives it).
+      const newLog = new MemoryLogger();
+      const next = dialing.dialer(settings, { store, log: newLog });
+      await next.dialer.start();
+      await clock.advance(30 * 60_000);
+      const stored = await allContacts(store, 'task-1');
+      finalOnceEach(stored, pbx.originated);
+      assert.deepEqual(Object.fromEntries(stored.map((c) => [c.customerId, c.attempts.map((a) => a.outcome)])), {
+        // Still up: resumed into the flow by the next dialer, its result kept.
+        c0: ['answered'],
+        // Ended while nobody could write its end: gone when asked, lost, and called again.
+        c1: ['lost', 'answered'],
+        c2: ['answered'],
+        c3: ['answered'],
+        c4: ['answered'],
+        c5: ['answered'],
+      });
+      assert.deepEqual(troubles(newLog), []);
+    });
+  }
 });
