@@ -16,50 +16,15 @@ import { EmbeddedThreadStore } from '../../lib/store/embedded-thread';
 import type { Store } from '../../lib/store/port';
 import type { Engine } from '../../nodes/deployed/engine';
 import { CREDS, messages } from '../support/ivr';
-import { NODES, helper, redeploy, useNodeRed, waitForStatus, node } from '../support/node-red';
-import { firstStoredContact, seedRunningTask } from '../support/campaign-store';
+import { NODES, helper, node, redeploy, until, useNodeRed, waitForStatus } from '../support/node-red';
+import { campaignConfigs, firstStoredContact, noticeStages, seedRunningTask } from '../support/campaign-store';
 import { useTempDir } from '../support/temp-dir';
 
 const NUMBER = '+8613900000000';
 
 function flows(simUrl: string, storeFile: string): Record<string, unknown>[] {
   const z = 'redeploy-tab';
-  return [
-    { id: z, type: 'tab', label: 'redeploy' },
-    { id: 'a1', type: 'callflow-asterisk', name: 'sim', useSimulator: false, url: simUrl, app: 'callflow', idleTimeoutSec: 60, maxChannels: 10 },
-    { id: 'st1', type: 'callflow-store', name: 'embedded', backend: 'embedded', file: storeFile, durability: 'normal' },
-    {
-      id: 'task',
-      type: 'callflow-campaign',
-      name: 'redeploy',
-      connection: 'a1',
-      store: 'st1',
-      callerNumbers: ['+861058000000'],
-      timezone: 'UTC',
-      hours: { regular: [{ start: '00:00', end: '23:59' }], special: [], allocated: [] },
-      intervalSec: 1,
-      callsAtATime: 1,
-    },
-    { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', x: 100, y: 100, wires: [['answer'], [], ['finished']] },
-    { id: 'answer', type: 'callflow-answer', z, onError: 'hangup', outputs: 1, x: 300, y: 100, wires: [['notice']] },
-    { id: 'notice', type: 'callflow-play', z, prompts: ['sound:hello-world'], bargeIn: false, repeat: 1, answer: true, onError: 'hangup', outputs: 1, x: 500, y: 100, wires: [['result']] },
-    { id: 'result', type: 'callflow-result', z, result: 'notified', subResult: '', x: 700, y: 100, wires: [['bye']] },
-    { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', x: 900, y: 100, wires: [] },
-    { id: 'finished', type: 'helper', z, x: 300, y: 200, wires: [] },
-  ];
-}
-
-/** Resolves once `ready()` says so (neither the simulator nor the registry has an event for it), checking every 20 ms. */
-function until(ready: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (ready()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(check, 20);
-    };
-    check();
-  });
+  return [{ id: z, type: 'tab', label: 'redeploy' }, ...campaignConfigs(simUrl, storeFile, { name: 'redeploy' }), ...noticeStages(z)];
 }
 
 /** The warnings and errors logged (Node-RED's levels: error 20, warn 30) from entry `from` on. */
