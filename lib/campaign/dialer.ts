@@ -141,7 +141,10 @@ export class Dialer implements PriorityMember {
       run: () => this.tick.run(),
       active: () => !this.closed && !this.held && this.state === 'running',
       regularMs: () => this.pacer.tickMs,
-      failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
+      // A tick under way when the dialer was parked may fail on the store closed under it: it runs again once taken over.
+      failed: (err) => {
+        if (!this.held) this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
+      },
     });
     this.trunks = new TrunkGroup(trunksOf(options), options.coordinator, options.callerNumbers);
     // What recording an attempt needs (attempt-record.ts).

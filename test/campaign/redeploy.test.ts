@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { ManualClock } from '../../lib/campaign/clock';
 import type { Dialer } from '../../lib/campaign/dialer';
 import { EmbeddedStore } from '../../lib/store/embedded';
+import { StoreError } from '../../lib/store/port';
 import { closeParkedDialers, releaseDialer, takeOverDialer } from '../../nodes/deployed/dialers';
 import { allContacts } from '../support/campaign-runtime';
 import { MemoryLogger } from '../support/telephony';
@@ -103,6 +104,56 @@ describe("a task's dialer parked across a full redeploy (manual clock, fake Aste
     );
     const { counters } = dialer.status();
     assert.deepEqual(counters && { dialed: counters.dialed, answered: counters.answered, failed: counters.failed, finished: counters.finished }, { dialed: 7, answered: 6, failed: 1, finished: 6 });
+  });
+
+  it('a tick under way when the dialer is parked, whose store call fails as the store closes under it, logs nothing; the ticks go on after the take-over', async function () {
+    await db.store.importContacts('task-1', customers(settings, 6), clock.now());
+    pbx.setDefault({ outcome: 'answer', ringMs: 500, talkMs: 1000 });
+    // The store as the dialer sees it: a claim can be held until the test fails it, as a closing store does.
+    let holding = false;
+    let held: ((err: Error) => void) | undefined;
+    let claimHeld!: () => void;
+    const waiting = new Promise<void>((r) => (claimHeld = r));
+    const store = new Proxy(db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (key === 'claimDue' && holding) {
+          holding = false;
+          return () =>
+            new Promise((_, reject) => {
+              held = reject;
+              claimHeld();
+            });
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+    const log = new MemoryLogger();
+    const { dialer } = dialing.dialer(settings, { store, log });
+    await dialer.start();
+    await dialer.operate('start');
+    await clock.advance(1500);
+    holding = true;
+    // The next tick claims the contacts of the one after: that claim waits (and the clock with it: it awaits its timers).
+    const advancing = clock.advance(1000);
+    await waiting;
+    assert.ok(held, 'a tick is under way, waiting for its claim');
+    const before = pbx.originated.length;
+    await releaseDialer('task-1', dialer, 'same settings', false);
+    await db.store.close();
+    held(new StoreError('failed', 'claimDue: the embedded store is not open'));
+    await advancing;
+    await clock.advance(5000);
+    assert.equal(pbx.originated.length, before, 'no call placed while parked');
+    assert.deepEqual(troubles(log), []);
+    const reopenedStore = await reopen();
+    assert.equal(takeOverDialer('task-1', 'same settings'), dialer);
+    dialer.rebind({ store: reopenedStore, hooks: recorder(), log });
+    await clock.advance(60_000);
+    const stored = await allContacts(reopenedStore, 'task-1');
+    assert.equal(finalOnceEach(stored, pbx.originated).length, 6, 'every customer called once');
+    assert.deepEqual(troubles(log), []);
   });
 
   // What becomes of the calls of a dialer nobody takes over: the same as when its node is removed.
