@@ -456,7 +456,7 @@ export class Dialer implements PriorityMember {
     this.others.stop();
     this.leaveCoordinator();
     if (this.held) {
-      this.held.refuse(`campaign ${this.settings.name}: the dialer closed after a redeploy with no new instance to take it over`);
+      this.held.refuse('the dialer closed after a redeploy with no new instance to take it over');
       await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, waitMs).unref())]);
       return;
     }

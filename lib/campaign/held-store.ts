@@ -31,11 +31,6 @@ export class HeldStore {
     });
   }
 
-  /** Calls waiting (tests). */
-  get size(): number {
-    return this.waiting.size;
-  }
-
   /** The dialer was taken over: what waited is made on its new store, in the order it was asked. */
   release(store: Store): void {
     this.released = store;
