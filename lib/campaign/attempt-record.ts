@@ -114,7 +114,13 @@ export async function writeAttempt(ctx: AttemptWriteContext, claim: Claim, attem
       }
       return true;
     } catch (err) {
-      if (!(err instanceof StoreError) || err.kind === 'invalid' || ctx.closed()) {
+      // The dialer closed meanwhile (its store closed with it): the attempt stays in flight for the task's next start
+      // to resolve with Asterisk, as every call of a closed dialer (docs/campaigns.md).
+      if (err instanceof StoreError && err.kind !== 'invalid' && ctx.closed()) {
+        ctx.log().info(`campaign ${ctx.name()}: attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} is left for the task's next start to resolve: ${err.message}`);
+        return false;
+      }
+      if (!(err instanceof StoreError) || err.kind === 'invalid') {
         ctx.log().error(`campaign ${ctx.name()}: recording attempt ${attempt?.n ?? '-'} of customer ${claim.contact.customerId} failed: ${(err as Error).message}`);
         return false;
       }

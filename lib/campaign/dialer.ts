@@ -58,6 +58,7 @@ import type { DialerHooks, DialerOptions, DialerStatus } from './dialer-port';
 import { StatusBuilder } from './dialer-status';
 import { DialingShare, phaseOf } from './dialing-document';
 import { FlowGuard } from './flow-guard';
+import { HeldStore } from './held-store';
 import { CallsInFlight, type DialerStats } from './in-flight';
 import { Leases } from './leases';
 import { Pacer } from './pacing';
@@ -100,6 +101,8 @@ export class Dialer implements PriorityMember {
   /** The connections it dials through and which one carries each call (trunks.ts). */
   private readonly trunks: TrunkGroup;
   private closed = false;
+  /** Parked across a full redeploy (park()): its store calls wait here for the next owner's store. */
+  private held: HeldStore | undefined;
   private lastSave = 0;
   private remaining = 0;
   /** The rule about the task's IVR flow (flow-guard.ts). */
@@ -136,9 +139,12 @@ export class Dialer implements PriorityMember {
     this.ticker = new Ticker({
       clock: options.clock,
       run: () => this.tick.run(),
-      active: () => !this.closed && this.state === 'running',
+      active: () => !this.closed && !this.held && this.state === 'running',
       regularMs: () => this.pacer.tickMs,
-      failed: (err) => this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`),
+      // A tick under way when the dialer was parked may fail on the store closed under it: it runs again once taken over.
+      failed: (err) => {
+        if (!this.held) this.log.warn(`campaign ${this.settings.name}: ${(err as Error).message}`);
+      },
     });
     this.trunks = new TrunkGroup(trunksOf(options), options.coordinator, options.callerNumbers);
     // What recording an attempt needs (attempt-record.ts).
@@ -184,7 +190,8 @@ export class Dialer implements PriorityMember {
       record,
       resume: (claim, inflight) => this.track(this.calls.resume(claim, inflight).catch((err: unknown) => this.log.warn(`campaign ${this.settings.name}, customer ${claim.contact.customerId}: ${(err as Error).message}`))),
     });
-    const dials = (now: number): boolean => !this.time.ended(now) && !this.time.closed(now);
+    // Parked: a group of the tick under way waits for the next tick, after the take-over.
+    const dials = (now: number): boolean => !this.held && !this.time.ended(now) && !this.time.closed(now);
     this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls, track, dials });
     this.flowGuard = new FlowGuard({
       nextFlow: () => this.options.settings.flow,
@@ -244,7 +251,7 @@ export class Dialer implements PriorityMember {
       store: () => this.store,
       time: () => this.time,
       pacer: () => this.pacer,
-      going: () => this.state === 'running' && !this.closed,
+      going: () => this.state === 'running' && !this.closed && !this.held,
       running: () => this.state === 'running',
       higher: () => options.coordinator.blockedBy(this),
       trunks: this.trunks,
@@ -388,16 +395,37 @@ export class Dialer implements PriorityMember {
   }
 
   /**
+   * Its owner stopped on a redeploy, which closes the store node too: until
+   * the owner's next instance takes it over (rebind()), or it closes, the
+   * dialer places no call and does nothing of its own (no tick, no watch of
+   * other instances); its calls in flight go on, and what they ask of the
+   * store (their ends: attempts, results, progress) waits for the next
+   * owner's store (held-store.ts) instead of going to the closed one.
+   */
+  park(): void {
+    if (this.closed || this.held) return;
+    this.held = new HeldStore(this.store.backend);
+    this.store = this.held.store;
+    this.unschedule();
+    this.others.stop();
+  }
+
+  /**
    * A redeploy that left the task's settings as they were hands this dialer
    * to the config node's new instance: its calls in flight stay with it. The
-   * store may be a new connection to the same database; hooks and the
-   * callback are the new node's.
+   * store may be a new connection to the same database (what waited while
+   * parked is made on it); hooks and the callback are the new node's.
    */
   rebind(parts: { store: Store; hooks: DialerHooks; callback?: CallbackSender; log?: Logger }): void {
     this.store = parts.store;
     this.hooks = parts.hooks;
     this.callbackSender = parts.callback;
     if (parts.log) this.log = parts.log;
+    const held = this.held;
+    this.held = undefined;
+    held?.release(parts.store);
+    // Parked, it did not tick: it dials again now (the tick's budget keeps the pace: tick-budget.ts).
+    if (held && this.state === 'running') this.schedule(0);
     this.emitStatus();
   }
 
@@ -416,6 +444,9 @@ export class Dialer implements PriorityMember {
    * Stops dialing. Calls in progress go on; their attempts stay in flight
    * in the store for the next dialer of the task to resolve (a successor
    * after a redeploy takes the dialer over instead: see nodes/deployed/dialers.ts).
+   * Closed while parked (nobody took it over), it has no open store: what
+   * waited for one is refused, and the contacts claimed for the next tick
+   * wait for their leases to run out.
    */
   async close(waitMs = 2000): Promise<void> {
     if (this.closed) return;
@@ -424,6 +455,11 @@ export class Dialer implements PriorityMember {
     this.placing.stop();
     this.others.stop();
     this.leaveCoordinator();
+    if (this.held) {
+      this.held.refuse('the dialer closed after a redeploy with no new instance to take it over');
+      await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, waitMs).unref())]);
+      return;
+    }
     // The contacts claimed for the next tick go back to the queue (one try; else their leases run out).
     this.track(this.ahead.handBack());
     await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, waitMs).unref())]);
@@ -433,7 +469,7 @@ export class Dialer implements PriorityMember {
   // ------------------------------------------------------------------ the ticks (tick.ts)
 
   private schedule(delayMs: number): void {
-    if (this.closed) return;
+    if (this.closed || this.held) return;
     this.ticker.schedule(delayMs);
   }
 
@@ -499,8 +535,9 @@ export class Dialer implements PriorityMember {
   }
 
   private emitStatus(): void {
-    // Not running (any more): the watch looks for another instance's state change (keepUp does it while it runs).
-    this.others.watch();
+    // Not running (any more): the watch looks for another instance's state change (keepUp does it while it runs);
+    // parked, not before it is taken over.
+    if (!this.held) this.others.watch();
     this.safely(() => this.hooks.status(this.status()));
   }
 }

@@ -169,7 +169,8 @@ export = function register(RED: NodeAPI): void {
           for (const l of listeners) l(s);
         },
       };
-      const key = JSON.stringify({ settings, engine: engine.id, engines: engines.map((e) => e.id) });
+      // The store node's database is part of it: a dialer is not handed to a store that does not hold its calls.
+      const key = JSON.stringify({ settings, engine: engine.id, engines: engines.map((e) => e.id), store: storeNode?.connection?.where });
       const previous = takeOverDialer(node.id, key);
       if (previous && !previous.runsOn(engines.map((e) => e.telephony))) void previous.close();
       else if (previous) {

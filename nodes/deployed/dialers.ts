@@ -5,6 +5,13 @@
  * did not change is handed to the new instance, so its calls in flight stay
  * with it (no call is left to a restart's reconciliation). One nobody takes
  * over within a few seconds is closed.
+ *
+ * The same deploy closes the store node, and with it the store the dialer
+ * had: a parked dialer places no call and does no store work of its own,
+ * and the ends of its calls in flight wait for the store of the instance
+ * that takes it over (Dialer.park(), lib/campaign/held-store.ts). Closed
+ * while parked, it leaves them in flight in the store, as a removed node's
+ * dialer does, for the task's next start to resolve with Asterisk.
  */
 import type { Dialer } from '../../lib/campaign/dialer';
 
@@ -27,6 +34,8 @@ export function takeOverDialer(id: string, key: string): Dialer | undefined {
 /** The node stopped: a removed node's dialer closes now; otherwise it waits for its successor. */
 export function releaseDialer(id: string, dialer: Dialer, key: string, removed: boolean): Promise<void> {
   if (removed) return dialer.close();
+  // Before the store node's close has done anything: nothing of the dialer reaches the store it closes.
+  dialer.park();
   const earlier = parked.get(id);
   if (earlier && earlier.dialer !== dialer) {
     clearTimeout(earlier.timer);

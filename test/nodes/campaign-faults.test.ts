@@ -17,8 +17,8 @@ import type { CallReport } from '../../lib/sim/script';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { CREDS, messages } from '../support/ivr';
-import { NODES, helper, useNodeRed } from '../support/node-red';
-import { seedRunningTask } from '../support/campaign-store';
+import { NODES, helper, until, useNodeRed } from '../support/node-red';
+import { noticeStages, seedRunningTask } from '../support/campaign-store';
 import { useTempDir } from '../support/temp-dir';
 
 const CONTACTS = 8;
@@ -46,28 +46,10 @@ function flows(simUrl: string, storeFile: string): Record<string, unknown>[] {
       maxResponseSec: 120,
       policy: { mode: 'global', rule: { byCause: false, maxDays: 1, maxPerDay: 3, intervalSec: 1, causes: [] }, types: [], nonRetry: [] },
     },
-    { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', x: 100, y: 100, wires: [['answer'], [], ['finished']] },
-    { id: 'answer', type: 'callflow-answer', z, onError: 'hangup', outputs: 1, x: 300, y: 100, wires: [['notice']] },
-    { id: 'notice', type: 'callflow-play', z, prompts: ['sound:hello-world'], bargeIn: false, repeat: 1, answer: true, onError: 'hangup', outputs: 1, x: 500, y: 100, wires: [['result']] },
-    { id: 'result', type: 'callflow-result', z, result: 'notified', subResult: '', x: 700, y: 100, wires: [['bye']] },
-    { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', x: 900, y: 100, wires: [] },
-    { id: 'finished', type: 'helper', z, x: 300, y: 200, wires: [] },
+    ...noticeStages(z),
   ];
 }
 
-
-/** Resolves once `ready()` says so (the simulator has no event for "a call was placed"), checking every 20 ms. */
-function until(ready: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (ready()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(check, 20);
-    };
-    check();
-  });
-}
 
 describe('campaign calls when Asterisk fails (Node-RED, simulated Asterisk)', function () {
   this.timeout(90_000);

@@ -54,3 +54,18 @@ export function campaignConfigs(simulatorUrl: string, file: string, settings: Re
     },
   ];
 }
+
+/**
+ * The flow of the node tests that run a notification task `task` on tab `z`: its dialer node into answer, the notice
+ * (sound:hello-world), the result `notified` and a hang-up; the dialer's finished output to the helper node `finished`.
+ */
+export function noticeStages(z: string): Record<string, unknown>[] {
+  return [
+    { id: 'dialer', type: 'callflow-dialer', z, campaign: 'task', x: 100, y: 100, wires: [['answer'], [], ['finished']] },
+    { id: 'answer', type: 'callflow-answer', z, onError: 'hangup', outputs: 1, x: 300, y: 100, wires: [['notice']] },
+    { id: 'notice', type: 'callflow-play', z, prompts: ['sound:hello-world'], bargeIn: false, repeat: 1, answer: true, onError: 'hangup', outputs: 1, x: 500, y: 100, wires: [['result']] },
+    { id: 'result', type: 'callflow-result', z, result: 'notified', subResult: '', x: 700, y: 100, wires: [['bye']] },
+    { id: 'bye', type: 'callflow-hangup', z, reason: 'normal', x: 900, y: 100, wires: [] },
+    { id: 'finished', type: 'helper', z, x: 300, y: 200, wires: [] },
+  ];
+}

@@ -182,3 +182,19 @@ export async function redeploy(flow: object[], credentials: Record<string, objec
   await helper._redNodes.setFlows(flow, credentials, 'full');
   await started;
 }
+
+/**
+ * Resolves once `ready()` says so, checking every 20 ms, for what has no event to await (the simulator's "a call was
+ * placed", a registry's count); fails after timeoutMs.
+ */
+export function until(ready: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (ready()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(check, 20);
+    };
+    check();
+  });
+}
