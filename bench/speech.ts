@@ -26,8 +26,8 @@
  *     [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--rtp-sec 5] [--skip-robot] [--skip-rtp] [--no-worker] [--pin]
  *
  * `--no-worker`: the RTP packet path in the event loop (`callflowMedia.worker: false`) instead of the RTP worker
- * thread (lib/media/media-thread.ts), to compare the two. `--pin` (Linux): the plugin's process alone on one core,
- * the simulator and the stand-ins on the others (pinProcesses), to tell the plugin's figures from the machine's.
+ * thread (lib/media/media-thread.ts), to compare the two. `--pin` (Linux): the plugin's process on half the cores,
+ * the simulator and the stand-ins on the other half (pinProcesses), to tell the plugin's figures from the machine's.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
@@ -337,16 +337,18 @@ async function robotCalls(o: RobotRun): Promise<void> {
 }
 
 /**
- * --pin: this process (Node-RED and the plugin, every thread of it) alone on the last core, the simulator and the
- * stand-in providers on the others, as a real Asterisk and real providers run on machines of their own. Children
- * forked later (the lateness probe) share this process's core. Linux's `taskset` (util-linux).
+ * --pin: this process (Node-RED and the plugin, every thread of it) on the upper half of the cores, the simulator and
+ * the stand-in providers on the lower half, as a real Asterisk and real providers run on machines of their own.
+ * Children forked later (the lateness probe) share this process's cores. Linux's `taskset` (util-linux).
  */
 function pinProcesses(others: number[]): string {
-  const last = os.cpus().length - 1;
-  if (last < 1) throw new Error('--pin needs at least 2 cores');
-  for (const pid of others) execFileSync('taskset', ['-a', '-p', '-c', `0-${last - 1}`, String(pid)], { stdio: 'ignore' });
-  execFileSync('taskset', ['-a', '-p', '-c', String(last), String(process.pid)], { stdio: 'ignore' });
-  return `  pinned (--pin): Node-RED and the plugin on core ${last} alone; the simulator and the stand-in providers on core${last > 1 ? `s 0-${last - 1}` : ' 0'}`;
+  const cores = os.cpus().length;
+  if (cores < 2) throw new Error('--pin needs at least 2 cores');
+  const half = Math.floor(cores / 2);
+  const range = (from: number, to: number): string => (from === to ? String(from) : `${from}-${to}`);
+  for (const pid of others) execFileSync('taskset', ['-a', '-p', '-c', range(0, half - 1), String(pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', range(half, cores - 1), String(process.pid)], { stdio: 'ignore' });
+  return `  pinned (--pin): Node-RED and the plugin on core ${range(half, cores - 1)}; the simulator and the stand-in providers on core ${range(0, half - 1)}`;
 }
 
 async function main(): Promise<void> {
