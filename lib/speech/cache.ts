@@ -193,8 +193,11 @@ export class AudioCache {
         },
       )
       .then((error) => {
-        this.writing.delete(id);
-        if (!error && !this.files.has(id)) this.forget(id);
+        // Unless the text was made again meanwhile (evicted while written, then asked for again): that write is not over.
+        if (this.writing.get(id) === written) {
+          this.writing.delete(id);
+          if (!error && !this.files.has(id)) this.forget(id);
+        }
         this.trimFresh();
         return error;
       });

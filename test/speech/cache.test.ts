@@ -11,6 +11,7 @@ import { AudioCache } from '../../lib/speech/cache';
 import { SpeechError, type SpeechProvider, type SpeechRequest } from '../../lib/speech/provider';
 import { serveAudio } from '../../lib/speech/route';
 import { Synthesiser } from '../../lib/speech/synthesiser';
+import { turnStages, type TurnStage } from '../../lib/turn-stages';
 import { parseWav, type Pcm } from '../../lib/speech/wav';
 import { useTempDir } from '../support/temp-dir';
 
@@ -37,6 +38,54 @@ function get(port: number, name: string, headers: Record<string, string> = {}, m
       })
       .on('error', reject)
       .end();
+  });
+}
+
+/**
+ * Holds the writes of the files a cache makes under `dir` (a slow or stuck disk), each until released: release(id)
+ * lets the oldest held write of that id go on, releaseAll() every one. `started(id)` resolves once a write of that id is
+ * held. restore() puts fs back.
+ */
+function holdWrites(dir: string): { started(id: string): Promise<void>; release(id: string): void; releaseAll(): void; restore(): void } {
+  const real = fs.promises.writeFile;
+  const held: { id: string; open: () => void }[] = [];
+  const waiting: { id: string; begun: () => void }[] = [];
+  fs.promises.writeFile = (async (file: fs.PathLike | fs.promises.FileHandle, ...rest: unknown[]) => {
+    const m = typeof file === 'string' && path.dirname(file) === dir ? /^\.tmp-([0-9a-f]{32})-/.exec(path.basename(file)) : null;
+    if (m) {
+      const id = m[1] as string;
+      await new Promise<void>((open) => {
+        held.push({ id, open });
+        for (const w of waiting.filter((x) => x.id === id)) w.begun();
+      });
+    }
+    return (real as (...a: unknown[]) => Promise<void>)(file, ...rest);
+  }) as typeof fs.promises.writeFile;
+  return {
+    started: (id) => (held.some((h) => h.id === id) ? Promise.resolve() : new Promise((begun) => waiting.push({ id, begun }))),
+    release: (id) => {
+      const i = held.findIndex((h) => h.id === id);
+      if (i >= 0) held.splice(i, 1)[0]?.open();
+    },
+    releaseAll: () => {
+      for (const h of held.splice(0)) h.open();
+    },
+    restore: () => {
+      fs.promises.writeFile = real;
+    },
+  };
+}
+
+/** Resolves once the file of `id` is written (the `cache-written` turn stage), and the handlers after it have run. */
+function written(id: string): Promise<void> {
+  return new Promise((resolve) => {
+    const seen = (message: unknown): void => {
+      const stage = message as TurnStage;
+      if (stage.stage !== 'cache-written' || stage.key !== id) return;
+      turnStages.unsubscribe(seen);
+      setImmediate(resolve);
+    };
+    turnStages.subscribe(seen);
   });
 }
 
@@ -159,6 +208,35 @@ describe('speech cache and route', function () {
     assert.equal(cache.figures.files, 0, 'not counted as a file');
     await assert.rejects(cache.get('k', 'wav', () => Promise.resolve(body)), /could not write/, 'a caller that needs the file gets the error');
     assert.deepEqual(fs.readdirSync(cache.dir).filter((f) => f.startsWith('.tmp-')), [], 'no temporary file left');
+  });
+
+  it('a text made again while its evicted file is still being written keeps its new write: evicted again, the route still finds it', async function () {
+    const cache = new AudioCache(temp.another(), 150);
+    await cache.open();
+    const held = holdWrites(cache.dir);
+    try {
+      const body = (c: string) => () => Promise.resolve(Buffer.alloc(100, c));
+      const a = cache.idFor('a');
+      await cache.get('a', 'wav', body('a'), { early: true });
+      // b pushes a out while a's first write is held; a asked again is made again (a second write of the same file).
+      await cache.get('b', 'wav', body('b'), { early: true });
+      await cache.get('a', 'wav', body('a'), { early: true });
+      // The first write of a ends; the second is still under way.
+      const first = written(a);
+      held.release(a);
+      await first;
+      // c pushes a out again: its second write is not finished, so its audio stays in memory for the route.
+      await cache.get('c', 'wav', body('c'), { early: true });
+      assert.equal(cache.find(a, 'wav')?.bytes, 100, 'the route finds the reply given to Asterisk');
+      assert.equal(cache.freshBody(a)?.length, 100);
+      held.releaseAll();
+      await cache.idle();
+      const onDisk = fs.readdirSync(cache.dir).filter((f) => f.endsWith('.wav'));
+      assert.deepEqual(onDisk, [`${cache.idFor('c')}.wav`], 'the folder holds what is counted');
+      assert.equal(cache.figures.files, 1);
+    } finally {
+      held.restore();
+    }
   });
 
   describe('the route', function () {
