@@ -18,11 +18,12 @@
  * libuv's thread pool on the way to the caller hearing it. For the same reason a
  * caller that has Asterisk fetch the audio over HTTP (`early`) gets it as soon as
  * it is made, while its file is still being written: the route serves it from
- * memory until then (a file being written is never dropped from memory). When
- * the file cannot be written (a full disk, a folder made read-only) the audio is
- * still served from memory while it is kept there, and `onWriteError` says why;
- * a caller that needs the file itself (Asterisk reading the folder) gets the
- * error.
+ * memory until then (a file being written is never dropped from memory; past
+ * FRESH_BYTES of those, a disk too slow for them, replies wait for their files).
+ * When the file cannot be written (a full disk, a folder made read-only) the
+ * audio is still served from memory while it is kept there, and `onWriteError`
+ * says why; a caller that needs the file itself (Asterisk reading the folder)
+ * gets the error.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -56,7 +57,8 @@ export interface CacheFigures {
 export interface GetOptions {
   /**
    * Resolve once the audio is made and kept in memory, before its file is on disk: for a caller whose Asterisk
-   * fetches it from the route, which serves it from memory meanwhile. Without it, once the file is written.
+   * fetches it from the route, which serves it from memory meanwhile. Without it, once the file is written; with it
+   * too while the bodies waiting for the disk pass FRESH_BYTES.
    */
   early?: boolean;
 }
@@ -168,7 +170,9 @@ export class AudioCache {
       this.making.set(id, made);
     }
     const { entry: file, written } = await made;
-    if (!options.early) await thrown(written);
+    // Past FRESH_BYTES of bodies waiting for the disk (a slow or stuck one) a reply waits for its file, as without
+    // `early`: memory then holds at most one body per caller waiting, not one per reply made since the disk stalled.
+    if (!options.early || this.freshBytes > FRESH_BYTES) await thrown(written);
     return { ...file, hit };
   }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { AudioCache } from '../../lib/speech/cache';
+import { AudioCache, FRESH_BYTES } from '../../lib/speech/cache';
 import { SpeechError, type SpeechProvider, type SpeechRequest } from '../../lib/speech/provider';
 import { serveAudio } from '../../lib/speech/route';
 import { Synthesiser } from '../../lib/speech/synthesiser';
@@ -234,6 +234,31 @@ describe('speech cache and route', function () {
       const onDisk = fs.readdirSync(cache.dir).filter((f) => f.endsWith('.wav'));
       assert.deepEqual(onDisk, [`${cache.idFor('c')}.wav`], 'the folder holds what is counted');
       assert.equal(cache.figures.files, 1);
+    } finally {
+      held.restore();
+    }
+  });
+
+  it('replies given before their files are written wait for their files once the bodies waiting for the disk pass FRESH_BYTES', async function () {
+    const cache = new AudioCache(temp.another(), 64 * 1024 * 1024);
+    await cache.open();
+    const held = holdWrites(cache.dir);
+    try {
+      const made = (c: number) => () => Promise.resolve(Buffer.alloc(FRESH_BYTES / 4, c));
+      for (let i = 0; i < 4; i++) await cache.get(`t${i}`, 'wav', made(i), { early: true });
+      const id = cache.idFor('t4');
+      let given = false;
+      const fifth = cache.get('t4', 'wav', made(4), { early: true }).then((r) => {
+        given = true;
+        return r;
+      });
+      await held.started(id);
+      // Every promise settled by the write's start has run by the next turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(given, false, 'a stuck disk does not let memory grow with every reply');
+      held.releaseAll();
+      const r = await fifth;
+      assert.ok(fs.existsSync(r.path), 'given once its file is written');
     } finally {
       held.restore();
     }
