@@ -36,7 +36,8 @@ export class HeldStore {
     this.released = store;
     const all = [...this.waiting];
     this.waiting.clear();
-    for (const w of all) w.call(store).then(w.resolve, w.reject);
+    // Each on its own: one that throws at once (not a method of the store) fails alone, not the release and the rest.
+    for (const w of all) new Promise((resolve) => resolve(w.call(store))).then(w.resolve, w.reject);
   }
 
   /** The dialer closed while parked: what waited is refused, as by a closed store. */
