@@ -6,7 +6,9 @@
  * that ends after the next one was due runs that one at once, still on the
  * schedule (a busy process keeps its pace); one more than a whole delay
  * behind starts the schedule again from now (missed ticks are not made up
- * in a burst).
+ * in a burst). A tick asked for (schedule()) while one runs is the next
+ * one: it runs when that one ends, or at its own time if later; there is
+ * never more than one tick waiting.
  *
  * Apart from dialer.ts because it is timing, not dialing: tick.ts says
  * what a tick does, the dialer when ticks may run; this keeps them coming.
@@ -29,6 +31,8 @@ export class Ticker {
   private cancel: (() => void) | undefined;
   private nextAt = 0;
   private running = false;
+  /** A tick came due while one was running: it runs as soon as that one ends. */
+  private owed = false;
 
   constructor(private readonly options: TickerOptions) {}
 
@@ -48,7 +52,11 @@ export class Ticker {
   private async tick(): Promise<void> {
     const { clock } = this.options;
     this.cancel = undefined;
-    if (!this.options.active() || this.running) return;
+    if (!this.options.active()) return;
+    if (this.running) {
+      this.owed = true;
+      return;
+    }
     this.running = true;
     let delay = this.options.regularMs();
     try {
@@ -58,9 +66,18 @@ export class Ticker {
     } finally {
       this.running = false;
     }
-    if (!this.options.active()) return;
-    // Ticks keep to a fixed schedule (no drift from the time each one takes, nor from a tick that ran late).
+    const owed = this.owed;
+    this.owed = false;
+    // schedule() while this tick ran has set the next one: one chain of ticks, not two.
+    if (!this.options.active() || this.cancel !== undefined) return;
     const now = clock.now();
+    if (owed) {
+      // The tick asked for meanwhile, now; the schedule counts from it.
+      this.nextAt = now;
+      this.cancel = clock.after(0, () => this.tick());
+      return;
+    }
+    // Ticks keep to a fixed schedule (no drift from the time each one takes, nor from a tick that ran late).
     let at = this.nextAt + delay;
     if (delay !== this.options.regularMs() || at < now - delay) at = now + delay;
     this.nextAt = at;

@@ -24,6 +24,11 @@ class SteppingClock implements Clock {
     };
   }
 
+  /** Timers waiting. */
+  get pending(): number {
+    return this.timers.length;
+  }
+
   /** Runs the next timer (time moves to it if it is later than now); false when none is left. */
   async runNext(): Promise<boolean> {
     this.timers.sort((a, b) => a.at - b.at);
@@ -73,5 +78,58 @@ describe('campaign ticker', function () {
     ticker.schedule(0);
     while (await clock.runNext());
     assert.deepEqual(starts, [0, 1000, 5500, 6500, 7500]);
+  });
+  it('a tick asked for while one runs (a redeploy taking the dialer over) leaves one chain of ticks, not two', async function () {
+    const clock = new SteppingClock();
+    const starts: number[] = [];
+    let release!: () => void;
+    const ticker = new Ticker({
+      clock,
+      run: async () => {
+        starts.push(clock.now());
+        // The first tick waits (the store answers late) while the dialer asks for a tick at once.
+        if (starts.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return 1000;
+      },
+      active: () => clock.now() < 10_000,
+      regularMs: () => 1000,
+      failed: (err) => assert.fail(err as Error),
+    });
+    ticker.schedule(0);
+    const first = clock.runNext();
+    await new Promise((resolve) => setImmediate(resolve));
+    ticker.schedule(0);
+    // That tick comes while the first still runs: it waits for it, and runs once it ends.
+    assert.equal(await clock.runNext(), true);
+    release();
+    await first;
+    while (await clock.runNext());
+    assert.deepEqual(starts, [0, 0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000], 'one tick a second after the two at 0');
+  });
+
+  it('a tick asked for while one runs, in a later moment than its end, is the next tick: the running one schedules none of its own', async function () {
+    const clock = new SteppingClock();
+    const starts: number[] = [];
+    let release!: () => void;
+    const ticker = new Ticker({
+      clock,
+      run: async () => {
+        starts.push(clock.now());
+        if (starts.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return 1000;
+      },
+      active: () => clock.now() < 5_000,
+      regularMs: () => 1000,
+      failed: (err) => assert.fail(err as Error),
+    });
+    ticker.schedule(0);
+    const first = clock.runNext();
+    await new Promise((resolve) => setImmediate(resolve));
+    ticker.schedule(300);
+    release();
+    await first;
+    assert.equal(clock.pending, 1, 'one next tick');
+    while (await clock.runNext()) assert.ok(clock.pending <= 1, `${clock.pending} ticks waiting at ${clock.now()}`);
+    assert.deepEqual(starts, [0, 300, 1300, 2300, 3300, 4300]);
   });
 });
