@@ -35,6 +35,9 @@ const FILE_PATTERN = /^([0-9a-f]{32})\.(wav|wav16)$/;
 
 export type AudioExtension = 'wav' | 'wav16';
 
+/** A temporary file older than this when a cache opens was left by a crash (younger: another instance is writing it). */
+const STALE_TMP_MS = 60_000;
+
 /** The most bytes of just-made files kept in memory per cache (a 3 s reply at 8 kHz is 48 kB). */
 export const FRESH_BYTES = 4 * 1024 * 1024;
 
@@ -75,6 +78,8 @@ export class AudioCache {
   private readonly making = new Map<string, Promise<Made>>();
   /** The writes of files made but not yet on disk, by id. */
   private readonly writing = new Map<string, Promise<Error | undefined>>();
+  /** Ids whose file is being deleted (evicted): not adopted back meanwhile. */
+  private readonly deleting = new Set<string>();
   /** Writes and deletions going on (idle() waits for them). */
   private readonly background = new Set<Promise<unknown>>();
   /** The bodies of the files made last, oldest first, at most FRESH_BYTES in all (and those being written). */
@@ -113,8 +118,12 @@ export class AudioCache {
       const m = FILE_PATTERN.exec(name);
       const file = path.join(this.dir, name);
       if (!m) {
-        // A temporary file left by a crash.
-        if (name.startsWith('.tmp-')) await fs.promises.rm(file, { force: true });
+        // A temporary file left by a crash; not one another instance on this folder is writing now (a redeploy's
+        // previous speech node finishing its last replies).
+        if (name.startsWith('.tmp-')) {
+          const stat = await fs.promises.stat(file).catch(() => undefined);
+          if (stat && Date.now() - stat.mtimeMs > STALE_TMP_MS) await fs.promises.rm(file, { force: true }).catch(() => undefined);
+        }
         continue;
       }
       const stat = await fs.promises.stat(file).catch(() => undefined);
@@ -143,6 +152,24 @@ export class AudioCache {
     }
     if (entry.extension !== extension) return undefined;
     this.touch(entry);
+    return entry;
+  }
+
+  /**
+   * A file this cache does not know but its folder holds (undefined when it holds none): one the previous instance of
+   * a redeployed speech node wrote after this one took stock of the folder, a reply it had given to Asterisk. It is
+   * counted from now on. The id and extension are a name the route matched, never a path.
+   */
+  async adopt(id: string, extension: AudioExtension): Promise<CachedAudio | undefined> {
+    if (!ID_PATTERN.test(id) || this.deleting.has(id)) return undefined;
+    const known = this.find(id, extension);
+    if (known) return known;
+    const file = path.join(this.dir, `${id}.${extension}`);
+    const stat = await fs.promises.stat(file).catch(() => undefined);
+    if (!stat?.isFile() || this.files.has(id)) return this.find(id, extension);
+    const entry: CachedAudio = { id, extension, path: file, bytes: stat.size };
+    this.add(entry);
+    this.inBackground(this.evict(id));
     return entry;
   }
 
@@ -306,7 +333,9 @@ export class AudioCache {
       if (this.writing.has(entry.id)) continue;
       this.forget(entry.id);
       // A file that cannot be deleted is out of the count all the same; the next start takes stock again.
+      this.deleting.add(entry.id);
       await fs.promises.rm(entry.path, { force: true }).catch(() => undefined);
+      this.deleting.delete(entry.id);
     }
   }
 }

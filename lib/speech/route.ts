@@ -27,18 +27,26 @@ export const CONTENT_TYPES: Record<AudioExtension, string> = {
   wav16: 'audio/x-wav;codec=pcm;bit=16;rate=16000',
 };
 
-/** Answers a request for `name` from the caches: 200 with the file, 304, or 404. */
-export function serveAudio(caches: Iterable<AudioCache>, name: string, req: IncomingMessage, res: ServerResponse): void {
+/**
+ * Answers a request for `name` from the caches: 200 with the file, 304, or 404. A file no cache knows is looked for
+ * in their folders (AudioCache.adopt: a reply the previous instance of a redeployed speech node wrote late).
+ */
+export async function serveAudio(caches: Iterable<AudioCache>, name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const m = NAME.exec(name);
   let found: { path: string; bytes: number; id: string; extension: AudioExtension } | undefined;
   let fresh: Buffer | undefined;
-  if (m) {
-    for (const cache of caches) {
+  if (m && (req.method === 'GET' || req.method === 'HEAD')) {
+    const all = [...caches];
+    for (const cache of all) {
       found = cache.find(m[1] as string, m[2] as AudioExtension);
       if (found) {
         fresh = cache.freshBody(found.id);
         break;
       }
+    }
+    for (const cache of found ? [] : all) {
+      found = await cache.adopt(m[1] as string, m[2] as AudioExtension);
+      if (found) break;
     }
   }
   if (!found || (req.method !== 'GET' && req.method !== 'HEAD')) {

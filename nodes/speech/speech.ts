@@ -98,7 +98,12 @@ export = function register(RED: NodeAPI): void {
       const http = RED.httpNode;
       if (http && !routed.has(http)) {
         routed.add(http);
-        http.get(`/${SPEECH_ROUTE}:file`, (req, res) => serveAudio(served.values(), String(req.params.file ?? ''), req, res));
+        http.get(`/${SPEECH_ROUTE}:file`, (req, res) => {
+          serveAudio(served.values(), String(req.params.file ?? ''), req, res).catch(() => {
+            if (!res.headersSent) res.statusCode = 500;
+            res.end();
+          });
+        });
       }
     }
     let synthesiser: Synthesiser;

@@ -160,6 +160,20 @@ describe('speech cache and route', function () {
     assert.equal(fs.readdirSync(s.cache.dir).filter((f) => f.endsWith('.wav')).length, 2);
   });
 
+  it('removes the temporary files a crash left when it opens, not those another instance on the folder is writing', async function () {
+    const dir = temp.another();
+    fs.mkdirSync(dir, { recursive: true });
+    const stale = path.join(dir, `.tmp-${'a'.repeat(32)}-00000000`);
+    const writing = path.join(dir, `.tmp-${'b'.repeat(32)}-00000000`);
+    fs.writeFileSync(stale, 'left by a crash');
+    fs.writeFileSync(writing, 'being written');
+    const longAgo = new Date(Date.now() - 120_000);
+    fs.utimesSync(stale, longAgo, longAgo);
+    await new AudioCache(dir, 1_000_000).open();
+    assert.equal(fs.existsSync(stale), false, 'two minutes old: removed');
+    assert.equal(fs.existsSync(writing), true, 'just written: kept');
+  });
+
   it('a failed synthesis is not cached: the next request tries again', async function () {
     const provider = new CountingProvider();
     const s = synthesiser(provider);
@@ -269,7 +283,7 @@ describe('speech cache and route', function () {
     let port: number;
     let caches: AudioCache[] = [];
     before(async function () {
-      server = http.createServer((req, res) => serveAudio(caches, decodeURIComponent((req.url ?? '').replace(/^\/callflow\/speech\//, '')), req, res));
+      server = http.createServer((req, res) => void serveAudio(caches, decodeURIComponent((req.url ?? '').replace(/^\/callflow\/speech\//, '')), req, res));
       server.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       port = (server.address() as AddressInfo).port;
@@ -317,6 +331,31 @@ describe('speech cache and route', function () {
       assert.equal(s.cache.figures.evicted, 1);
       assert.equal((await get(port, `${a.id}.wav`)).status, 404);
       assert.equal(s.cache.freshBody(a.id), undefined);
+    });
+
+    it('serves a reply the previous instance of a redeployed speech node wrote after the new one took stock of the folder', async function () {
+      const dir = temp.another();
+      const before = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
+      await before.cache.open();
+      const held = holdWrites(dir);
+      try {
+        // The old node gives a reply to Asterisk while its file is still being written, and is closed by a deploy.
+        const reply = await before.audio('said across a deploy');
+        await held.started(reply.id);
+        const after = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
+        await after.cache.open();
+        caches = [after.cache];
+        assert.equal(after.cache.figures.files, 0, 'the new node took stock before the file was there');
+        held.releaseAll();
+        await before.cache.idle();
+        const r = await get(port, `${reply.id}.wav`);
+        assert.equal(r.status, 200, 'found in the folder');
+        assert.deepEqual(r.body, fs.readFileSync(reply.path));
+        assert.equal(after.cache.figures.files, 1, 'and counted from then on');
+        assert.equal((await get(port, `${'f'.repeat(32)}.wav`)).status, 404, 'a file the folder does not hold is still not found');
+      } finally {
+        held.restore();
+      }
     });
 
     it('answers 404 for anything else: unknown ids, the wrong extension, paths, the secret, a listing', async function () {
