@@ -211,58 +211,19 @@ export function resample(pcm: Pcm, rate: number): Pcm {
 /** Output samples computed between two turns of the event loop by resampleSliced (about a millisecond of work). */
 export const RESAMPLE_SLICE = 2000;
 
-/** A resampling under way in slices (resampleSliced). */
-interface SlicedJob {
-  input: Int16Array;
-  filters: Filters;
-  out: Int16Array;
-  at: number;
-  done: (pcm: Int16Array) => void;
-  failed: (err: unknown) => void;
-}
-
-/** The resamplings under way; one slice of one of them runs per turn of the event loop. */
-const jobs: SlicedJob[] = [];
-
 /**
  * resample() in slices of RESAMPLE_SLICE output samples, giving the event loop a turn between slices: a long text
- * (a minute of audio is some 300 ms of filtering) does not hold calls, timers and the editor meanwhile. Resamplings
- * under way at once take turns shortest remaining first (a robot's replies coming back together are ready one after
- * another, the first soon, instead of all at the end of them all; a long text goes on when none shorter waits).
+ * (a minute of audio is some 300 ms of filtering) does not hold calls, timers and the editor meanwhile.
  */
-export function resampleSliced(pcm: Pcm, rate: number): Promise<Pcm> {
-  if (pcm.rate === rate) return Promise.resolve(pcm);
-  let filters: Filters;
-  try {
-    filters = filtersFor(pcm.rate, rate);
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
+export async function resampleSliced(pcm: Pcm, rate: number): Promise<Pcm> {
+  if (pcm.rate === rate) return pcm;
   const out = new Int16Array(Math.floor(pcm.samples.length * (rate / pcm.rate)));
-  return new Promise<Pcm>((resolve, reject) => {
-    jobs.push({ input: pcm.samples, filters, out, at: 0, done: (samples) => resolve({ rate, samples }), failed: reject });
-    // The first slice of a lone job runs at once, as before; others wait for their turn.
-    if (jobs.length === 1) runSlice();
-  });
-}
-
-/** One slice of the job with the fewest output samples left, then a turn of the event loop before the next. */
-function runSlice(): void {
-  let job = jobs[0] as SlicedJob;
-  for (const j of jobs) if (j.out.length - j.at < job.out.length - job.at) job = j;
-  try {
-    const to = Math.min(job.out.length, job.at + RESAMPLE_SLICE);
-    resampleRange(job.input, job.filters, job.out, job.at, to);
-    job.at = to;
-    if (to >= job.out.length) {
-      jobs.splice(jobs.indexOf(job), 1);
-      job.done(job.out);
-    }
-  } catch (err) {
-    jobs.splice(jobs.indexOf(job), 1);
-    job.failed(err);
+  const filters = filtersFor(pcm.rate, rate);
+  for (let at = 0; at < out.length; at += RESAMPLE_SLICE) {
+    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    resampleRange(pcm.samples, filters, out, at, Math.min(out.length, at + RESAMPLE_SLICE));
   }
-  if (jobs.length > 0) setImmediate(runSlice);
+  return { rate, samples: out };
 }
 
 function gcd(a: number, b: number): number {
