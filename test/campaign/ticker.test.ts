@@ -79,7 +79,12 @@ describe('campaign ticker', function () {
     while (await clock.runNext());
     assert.deepEqual(starts, [0, 1000, 5500, 6500, 7500]);
   });
-  it('a tick asked for while one runs (a redeploy taking the dialer over) leaves one chain of ticks, not two', async function () {
+
+  /**
+   * A 1 s ticker until `untilMs` whose first tick waits (the store answering late) until `release()`; the test asks
+   * for a tick meanwhile. `first` is that first tick's run.
+   */
+  async function firstTickHeld(untilMs: number): Promise<{ clock: SteppingClock; ticker: Ticker; starts: number[]; release: () => void; first: Promise<boolean> }> {
     const clock = new SteppingClock();
     const starts: number[] = [];
     let release!: () => void;
@@ -87,17 +92,21 @@ describe('campaign ticker', function () {
       clock,
       run: async () => {
         starts.push(clock.now());
-        // The first tick waits (the store answers late) while the dialer asks for a tick at once.
         if (starts.length === 1) await new Promise<void>((resolve) => (release = resolve));
         return 1000;
       },
-      active: () => clock.now() < 10_000,
+      active: () => clock.now() < untilMs,
       regularMs: () => 1000,
       failed: (err) => assert.fail(err as Error),
     });
     ticker.schedule(0);
     const first = clock.runNext();
     await new Promise((resolve) => setImmediate(resolve));
+    return { clock, ticker, starts, release, first };
+  }
+
+  it('a tick asked for while one runs (a redeploy taking the dialer over) leaves one chain of ticks, not two', async function () {
+    const { clock, ticker, starts, release, first } = await firstTickHeld(10_000);
     ticker.schedule(0);
     // That tick comes while the first still runs: it waits for it, and runs once it ends.
     assert.equal(await clock.runNext(), true);
@@ -108,23 +117,7 @@ describe('campaign ticker', function () {
   });
 
   it('a tick asked for while one runs, in a later moment than its end, is the next tick: the running one schedules none of its own', async function () {
-    const clock = new SteppingClock();
-    const starts: number[] = [];
-    let release!: () => void;
-    const ticker = new Ticker({
-      clock,
-      run: async () => {
-        starts.push(clock.now());
-        if (starts.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return 1000;
-      },
-      active: () => clock.now() < 5_000,
-      regularMs: () => 1000,
-      failed: (err) => assert.fail(err as Error),
-    });
-    ticker.schedule(0);
-    const first = clock.runNext();
-    await new Promise((resolve) => setImmediate(resolve));
+    const { clock, ticker, starts, release, first } = await firstTickHeld(5_000);
     ticker.schedule(300);
     release();
     await first;
