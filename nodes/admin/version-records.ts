@@ -21,26 +21,28 @@ export interface VersionCalls {
   connection: string;
 }
 
-/** The version's records, newest first, as they are read (pages of the flow's records, at most SCAN of them). */
-async function* recordsOf(store: Store, which: VersionCalls): AsyncGenerator<CallRecord> {
-  let after: string | undefined;
-  let scanned = 0;
-  while (scanned < SCAN) {
-    const page = await store.pageCallRecords({ flow: which.flow, limit: 100, ...(after === undefined ? {} : { after }) });
-    scanned += page.items.length;
-    for (const r of page.items) if (r.version === which.version && r.connection === which.connection) yield r;
-    if (!page.next) return;
-    after = page.next;
-  }
+/** Whether a record is a call of that flow version on that connection. */
+function isOf(r: CallRecord, which: VersionCalls): boolean {
+  return r.flow === which.flow && r.version === which.version && r.connection === which.connection;
 }
 
-/** The version's latest `limit` records (no page is read past the one that completes them). */
+/**
+ * The version's latest `limit` records, newest first, from pages of the flow's records (at most SCAN of them read; no
+ * page is read past the one that completes them).
+ */
 export async function versionRecords(store: Store, which: VersionCalls, limit: number): Promise<CallRecord[]> {
   const recent: CallRecord[] = [];
-  if (limit < 1) return recent;
-  for await (const r of recordsOf(store, which)) {
-    recent.push(r);
-    if (recent.length >= limit) break;
+  let after: string | undefined;
+  let scanned = 0;
+  while (recent.length < limit && scanned < SCAN) {
+    const page = await store.pageCallRecords({ flow: which.flow, limit: 100, ...(after === undefined ? {} : { after }) });
+    scanned += page.items.length;
+    for (const r of page.items) {
+      if (recent.length >= limit) break;
+      if (isOf(r, which)) recent.push(r);
+    }
+    if (!page.next) break;
+    after = page.next;
   }
   return recent;
 }
@@ -48,5 +50,5 @@ export async function versionRecords(store: Store, which: VersionCalls, limit: n
 /** The record of call `id`, if it is a call of that version on that connection (undefined: no such call of it). */
 export async function versionRecord(store: Store, which: VersionCalls, id: string): Promise<CallRecord | undefined> {
   const r = await store.getCallRecord(id);
-  return r && r.flow === which.flow && r.version === which.version && r.connection === which.connection ? r : undefined;
+  return r && isOf(r, which) ? r : undefined;
 }
