@@ -134,6 +134,11 @@ export class AudioCache {
     await this.evict();
   }
 
+  /** Where the file of an id is (its name is the id and the extension). */
+  private pathOf(id: string, extension: AudioExtension): string {
+    return path.join(this.dir, `${id}.${extension}`);
+  }
+
   /** The id of a key (the file's name without its extension). */
   idFor(key: string): string {
     if (!this.secret) throw new Error('the audio cache is not open');
@@ -148,7 +153,7 @@ export class AudioCache {
     const entry = this.files.get(id);
     if (!entry) {
       const kept = this.fresh.get(id);
-      return kept?.extension === extension ? { id, extension, path: path.join(this.dir, `${id}.${extension}`), bytes: kept.body.length } : undefined;
+      return kept?.extension === extension ? { id, extension, path: this.pathOf(id, extension), bytes: kept.body.length } : undefined;
     }
     if (entry.extension !== extension) return undefined;
     this.touch(entry);
@@ -158,13 +163,12 @@ export class AudioCache {
   /**
    * A file this cache does not know but its folder holds (undefined when it holds none): one the previous instance of
    * a redeployed speech node wrote after this one took stock of the folder, a reply it had given to Asterisk. It is
-   * counted from now on. The id and extension are a name the route matched, never a path.
+   * counted from now on. The id and extension are a name the route matched, never a path; the route has found it in
+   * no cache first (find()).
    */
   async adopt(id: string, extension: AudioExtension): Promise<CachedAudio | undefined> {
     if (!ID_PATTERN.test(id) || this.deleting.has(id)) return undefined;
-    const known = this.find(id, extension);
-    if (known) return known;
-    const file = path.join(this.dir, `${id}.${extension}`);
+    const file = this.pathOf(id, extension);
     const stat = await fs.promises.stat(file).catch(() => undefined);
     if (!stat?.isFile() || this.files.has(id)) return this.find(id, extension);
     const entry: CachedAudio = { id, extension, path: file, bytes: stat.size };
@@ -206,7 +210,7 @@ export class AudioCache {
   private async make(id: string, extension: AudioExtension, make: (id: string) => Promise<Buffer>): Promise<Made> {
     const body = await make(id);
     turnStage('file-made', id);
-    const entry: CachedAudio = { id, extension, path: path.join(this.dir, `${id}.${extension}`), bytes: body.length };
+    const entry: CachedAudio = { id, extension, path: this.pathOf(id, extension), bytes: body.length };
     this.add(entry);
     const written = this.write(entry, body)
       .then(
