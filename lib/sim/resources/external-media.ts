@@ -259,18 +259,20 @@ export function servedBy(core: SimCore, ch: SimChannel): CallReport[] {
   return out;
 }
 
-/** One arrival gap (ms) in a report's counters, to the microsecond; the last MAX_ARRIVAL_GAPS are kept. */
-export function recordArrivalGap(received: ExternalMediaReport['received'], ms: number): void {
-  const gaps = (received.gapsMs ??= []);
-  gaps.push(Math.round(ms * 1000) / 1000);
-  if (gaps.length > MAX_ARRIVAL_GAPS) gaps.shift();
+/** A figure in ms, to the microsecond, at the end of a report's list of them; the last MAX_ARRIVAL_GAPS are kept. */
+function keepFigure(list: number[], ms: number): void {
+  list.push(Math.round(ms * 1000) / 1000);
+  if (list.length > MAX_ARRIVAL_GAPS) list.shift();
 }
 
-/** How late one packet left (ms), in a report's counters, to the microsecond; the last MAX_ARRIVAL_GAPS are kept. */
+/** One arrival gap (ms) in a report's counters. */
+export function recordArrivalGap(received: ExternalMediaReport['received'], ms: number): void {
+  keepFigure((received.gapsMs ??= []), ms);
+}
+
+/** How late one packet left (ms), in a report's counters. */
 export function recordSendLateness(sent: ExternalMediaReport['sent'], ms: number): void {
-  const late = (sent.lateMs ??= []);
-  late.push(Math.round(Math.max(0, ms) * 1000) / 1000);
-  if (late.length > MAX_ARRIVAL_GAPS) late.shift();
+  keepFigure((sent.lateMs ??= []), Math.max(0, ms));
 }
 
 /** Adds the external media channel's counters to a call's report once. */
