@@ -17,6 +17,7 @@ import type { Logger } from '../log';
 import type { CampaignCounters, CampaignSettings, CampaignState } from '../schemas/campaign';
 import type { Attempt, ContactResult } from '../schemas/store';
 import type { Store } from '../store/port';
+import type { DialJournal } from './dial-journal';
 import type { CallbackSender } from './callback';
 import type { Clock } from './clock';
 import type { ChannelPool, Coordinator } from './coordinator';
@@ -122,6 +123,12 @@ export interface DialerOptions {
    * refused while it says why; without it, no check.
    */
   flowCheck?: () => string | undefined;
+  /**
+   * The calls sent and not yet marked dialed, kept where a restart of this
+   * Node-RED finds them (dial-journal.ts); without it (no user directory), a
+   * call dialed just before a crash and gone by the restart reads as not dialed.
+   */
+  journal?: DialJournal;
   /** Where answering-machine detection (settings.amd) takes the call's audio (lib/media/path.ts); without it, none. */
   media?: { telephony: MediaTelephony; settings: MediaSettings };
 }

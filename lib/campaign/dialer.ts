@@ -192,7 +192,7 @@ export class Dialer implements PriorityMember {
     });
     // Parked: a group of the tick under way waits for the next tick, after the take-over.
     const dials = (now: number): boolean => !this.held && !this.time.ended(now) && !this.time.closed(now);
-    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls, track, dials });
+    this.placing = new Placing({ clock: options.clock, store: () => this.store, settings: () => this.settings, log: () => this.log, trunks: this.trunks, ahead: this.ahead, calls: this.calls, track, dials, ...(options.journal ? { journal: options.journal } : {}) });
     this.flowGuard = new FlowGuard({
       nextFlow: () => this.options.settings.flow,
       flow: () => this.settings.flow,

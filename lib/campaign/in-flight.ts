@@ -218,7 +218,11 @@ export class CallsInFlight {
     const ringing = inflight.prewritten ? () => this.ctx.track(this.markDialed(live)) : undefined;
     const fate = await fateOf(trunk.telephony, options.clock, inflight.channelId, settings.maxResponseSec * 1000 + 5000, ringing);
     if (live.inflight.prewritten && fate.kind !== 'unknown') {
-      if (fate.kind === 'ended' && fate.absent) return this.notDialed(live);
+      if (fate.kind === 'ended' && fate.absent) {
+        // Not in the journal: the process stopped before sending it. In it: sent just before a crash and gone since.
+        if (!options.journal?.sent(inflight.channelId)) return this.notDialed(live);
+        this.ctx.log().info(`campaign ${settings.name}: call ${inflight.channelId} to ${inflight.number} was dialed just before Node-RED stopped and ended before it started again; its outcome is unknown, recorded as lost`);
+      }
       await this.markDialed(live);
     }
     if (fate.kind === 'unknown') {
@@ -240,9 +244,10 @@ export class CallsInFlight {
    * Asterisk does not know: it was not dialed (the process stopped between
    * the write and the dial). The contact goes back to the queue, due now,
    * its progress as before the attempt: no attempt is counted, and its next
-   * one has the same number. (A call dialed in the milliseconds before the
-   * mark that failed at once and is gone reads the same: it is dialed again
-   * under the same attempt number, see docs/campaigns.md.)
+   * one has the same number. A call dialed in the milliseconds before its
+   * mark and gone since is told apart by the dial journal (dial-journal.ts);
+   * without one, it reads the same and is dialed again under the same attempt
+   * number (docs/campaigns.md, "Crash safety").
    */
   private async notDialed(live: Live): Promise<void> {
     const { claim, inflight } = live;
@@ -250,7 +255,7 @@ export class CallsInFlight {
     this.ctx.log().info(`campaign ${this.ctx.settings().name}: attempt ${inflight.n} to ${inflight.number} was written ahead but not dialed; the customer is due again`);
     live.settled = true;
     try {
-      await this.ctx.record(claim, null, { state: 'due', dueAt: this.ctx.options.clock.now(), progress });
+      if (await this.ctx.record(claim, null, { state: 'due', dueAt: this.ctx.options.clock.now(), progress })) this.ctx.options.journal?.settled([inflight.channelId]);
     } finally {
       this.remove(live);
     }
@@ -262,6 +267,7 @@ export class CallsInFlight {
     live.inflight = inflight;
     try {
       await this.ctx.store().markProgress(live.claim, { ...live.claim.contact.progress, inflight });
+      this.ctx.options.journal?.settled([inflight.channelId]);
     } catch (err) {
       this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking call ${inflight.channelId} dialed failed: ${(err as Error).message}`);
     }
@@ -373,6 +379,7 @@ export class CallsInFlight {
     } finally {
       this.remove(live);
     }
+    if (recorded) options.journal?.settled([inflight.channelId]);
     // Counted once written, as a tally of the store counts it; an answered call a fault ended moves to failed.
     if (recorded && end.outcome !== 'answered') {
       task.count('failed');

@@ -23,10 +23,10 @@
  * After a crash, a `prewritten` attempt whose channel Asterisk does not know
  * was not dialed: the contact goes back to the queue, its attempt number
  * unchanged (in-flight.ts's resume()); one Asterisk knows is resumed as any
- * call in flight. (A crash in the milliseconds between the requests and the
- * mark's commit leaves dialed calls unmarked: one whose channel is gone by
- * the restart is taken for not dialed, see docs/campaigns.md, "Crash
- * safety".) A contact whose attempt was written ahead too long ago
+ * call in flight. A crash in the milliseconds between the requests and the
+ * mark's commit leaves dialed calls unmarked: their channel ids, written
+ * to the dial journal before the requests (dial-journal.ts), tell a
+ * restart that one whose channel is gone was dialed. A contact whose attempt was written ahead too long ago
  * (PREPARED_FOR_MS: a tick that came late, a process that stalled, a slow
  * pace), or whose connection has no free channel at the dial, is written
  * again before its dial, as a tick's first contacts are (no write ahead yet):
@@ -43,6 +43,7 @@ import { CAMPAIGN_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
 import type { CampaignSettings } from '../schemas/campaign';
 import type { ProgressMark, Store } from '../store/port';
+import type { DialJournal } from './dial-journal';
 import type { ClaimsAhead, Prepared, ReadyContact } from './claims-ahead';
 import type { Clock } from './clock';
 import type { CallsInFlight } from './in-flight';
@@ -79,6 +80,8 @@ export interface PlacingContext {
   track(p: Promise<void>): void;
   /** Whether the task may dial at `now` (its end time has not passed; within its calling hours). */
   dials(now: number): boolean;
+  /** Where the calls sent and not yet marked dialed are kept (dial-journal.ts). */
+  journal?: DialJournal;
 }
 
 /** A tick: when it started (`at`, performance.now(); `now`, the campaign clock) and the time to the next (`ms`). */
@@ -285,6 +288,9 @@ export class Placing {
     if (cpu && slotAt === figures.at) figures.writtenMs = performance.now() - slotAt;
     const now = ctx.clock.now();
     const marks: ProgressMark[] = [];
+    // Kept before the requests go: a crash before their mark is stored still knows they were dialed.
+    const ids = ready.map(({ p }) => p.inflight.channelId);
+    ctx.journal?.sending(ids);
     for (const { r, p } of ready) {
       const { prewritten: _ahead, ...written } = p.inflight;
       // Its attempt started now, at the dial (the mark writes so).
@@ -299,7 +305,7 @@ export class Placing {
       figures.prewriteMs = Math.max(figures.prewriteMs ?? 0, ...ready.map(({ p }) => p.writeMs));
     }
     const turn = new Promise<void>((resolve) => setImmediate(resolve));
-    ctx.track(turn.then(() => this.markDialed(marks)));
+    ctx.track(turn.then(() => this.markDialed(marks, ids)));
     await turn;
   }
 
@@ -308,9 +314,10 @@ export class Placing {
    * written first is not marked (its lease is released). When the write
    * fails, they stay `prewritten` in the store until their outcome is written.
    */
-  private async markDialed(marks: ProgressMark[]): Promise<void> {
+  private async markDialed(marks: ProgressMark[], ids: string[]): Promise<void> {
     try {
       await this.ctx.store().markProgressBatch(marks);
+      this.ctx.journal?.settled(ids);
     } catch (err) {
       this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking ${marks.length} call(s) dialed failed; until their outcome is written they read as not dialed after a crash: ${(err as Error).message}`);
     }

@@ -13,6 +13,7 @@ import { callbackSetup, readCallbackSecrets, redactUrlSecrets, type CallbackSecr
 import { systemClock, type Clock } from '../../lib/campaign/clock';
 import { coordinator } from '../../lib/campaign/coordinator';
 import { Dialer, type DialerHooks, type DialerStatus } from '../../lib/campaign/dialer';
+import { dialJournal } from '../../lib/campaign/dial-journal';
 import type { Trunk } from '../../lib/campaign/trunks';
 import { taskFlowProblem } from '../../lib/campaign/task-type';
 import type { FlowNode } from '../../lib/releases/nodes';
@@ -184,6 +185,9 @@ export = function register(RED: NodeAPI): void {
         campaignId: node.id,
         // One per Node-RED instance, the same after a restart (nodes/deployed/instance.ts).
         worker: dialerWorker(RED.settings.userDir, node.id),
+        // The calls sent and not yet marked dialed, in the user directory: a restart tells a call dialed just before a
+        // crash from one never dialed. No user directory (an embedded runtime): none.
+        ...(RED.settings.userDir ? { journal: dialJournal(RED.settings.userDir, (m) => RED.log.warn(m)) } : {}),
         settings,
         store,
         telephony: engine.telephony,

@@ -15,7 +15,7 @@ import { PREPARED_FOR_MS } from '../../lib/campaign/placing';
 import type { InFlight } from '../../lib/campaign/policy';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ProgressMark, Store, StoredContact } from '../../lib/store/port';
-import { FakeAsterisk, customers, dialerBench, makeDialer, settingsWith } from './support';
+import { FakeAsterisk, customers, dialerBench, killable, makeDialer, settingsWith } from './support';
 import { MemoryLogger } from '../support/telephony';
 import { allContacts } from '../support/campaign-runtime';
 
@@ -27,22 +27,6 @@ function numberOf(i: number): string {
 
 function inflightOf(c: StoredContact): InFlight | undefined {
   return (c.progress as { inflight?: InFlight }).inflight;
-}
-
-/** The store as a process sees it: once dead (killed, or `when` a call says so), every call fails and nothing is written. */
-function killable(store: Store, when?: (key: string, args: unknown[]) => boolean): { store: Store; kill(): void } {
-  let dead = false;
-  const proxy = new Proxy(store, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (!dead && when?.(String(key), args)) dead = true;
-        return dead ? Promise.reject(new Error('the process is dead')) : (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, kill: () => (dead = true) };
 }
 
 /** A manual clock whose time can jump without running the timers due meanwhile: a process that stalled. */
@@ -187,7 +171,7 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
     assert.equal(log.lines.filter((l) => l.includes('written ahead but not dialed')).length, 5, 'the log says so for each');
   });
 
-  it('a crash between the dial and its mark: a channel Asterisk knows is resumed; one that failed at once and is gone is dialed again under the same attempt number', async function () {
+  it('a crash between the dial and its mark, with no dial journal (no user directory): a channel Asterisk knows is resumed; one that failed at once and is gone is dialed again under the same attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
     for (let i = 0; i < 8; i += 1) {
       // Up when the process restarts (the fake Asterisk tells an answer only to the connection that placed the call).

@@ -373,6 +373,7 @@ export function makeDialer(options: {
   flowCheck?: () => string | undefined;
   /** A trunk group (several connections) instead of `view` alone. */
   trunks?: ConstructorParameters<typeof Dialer>[0]['trunks'];
+  journal?: ConstructorParameters<typeof Dialer>[0]['journal'];
 }): { dialer: Dialer; hooks: Recorder } {
   const hooks = options.hooks ?? recorder();
   const view = options.view;
@@ -395,6 +396,7 @@ export function makeDialer(options: {
     ...(options.scope !== undefined ? { scope: options.scope } : {}),
     ...(options.flowCheck ? { flowCheck: options.flowCheck } : {}),
     ...(options.trunks ? { trunks: options.trunks } : {}),
+    ...(options.journal ? { journal: options.journal } : {}),
   });
   return { dialer, hooks };
 }
@@ -436,4 +438,20 @@ export function dialerBench(start: string): DialerBench {
 /** `n` customers c0, c1... of a task with `settings`, each with one number (`prefix` and its index in 8 digits), ranked by its order. */
 export function customers(settings: CampaignSettings, n: number, prefix = '+86138'): ContactInput[] {
   return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `${prefix}${String(i).padStart(8, '0')}` }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
+}
+
+/** The store as a process sees it: once dead (killed, or `when` a call says so), every call fails and nothing is written. */
+export function killable(store: Store, when?: (key: string, args: unknown[]) => boolean): { store: Store; kill(): void } {
+  let dead = false;
+  const proxy = new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (!dead && when?.(String(key), args)) dead = true;
+        return dead ? Promise.reject(new Error('the process is dead')) : (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, kill: () => (dead = true) };
 }

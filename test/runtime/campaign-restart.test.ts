@@ -4,13 +4,15 @@
  * test's simulated Asterisk (which, like a real one, keeps the calls when
  * the application goes away); it is killed while calls ring and talk, and
  * started again on the same user directory. Every contact ends with exactly
- * one final result, no attempt is dialed twice, and the task's counters
+ * one final result, no attempt is dialed twice (a call sent just before the
+ * kill and gone by the restart is known from the dial journal), and the task's counters
  * (which the killed process had not saved) are what the attempts say.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DIAL_JOURNAL_FILE } from '../../lib/campaign/dial-journal';
 import { rankOf } from '../../lib/campaign/order';
 import { OutputLines, freePort, prepareHome, startNodeRed, waitForOutput } from '../../lib/playground/home';
 import type { ContactInput } from '../../lib/schemas/store';
@@ -128,6 +130,9 @@ describe('a campaign whose Node-RED is killed and started again', function () {
     const recorded = contacts.flatMap((c) => c.attempts.map((a) => a.callId)).filter((id): id is string => id !== undefined);
     assert.equal(new Set(recorded).size, recorded.length, 'no attempt recorded twice');
     for (const call of calls) assert.equal(recorded.filter((id) => id === call.id).length, 1, `call ${call.id} to ${call.to} is exactly one attempt`);
+    // The calls sent ahead of their mark were kept in the user directory's dial journal, which the restart read.
+    const journaled = new Set(fs.readFileSync(path.join(home.path, DIAL_JOURNAL_FILE), 'utf8').split('\n'));
+    assert.ok(calls.some((c) => journaled.has(c.id)), 'the dial journal holds calls sent');
     // A call that was up when Node-RED died went on in the flow after the restart: answered, with the flow's result.
     const upAtKill = atKill.filter((r) => r.answeredAt && !r.ended).map((r) => r.id);
     assert.ok(upAtKill.length > 0, 'a call was up when Node-RED died');

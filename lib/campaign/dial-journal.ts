@@ -1,0 +1,183 @@
+/**
+ * The calls this Node-RED has sent to Asterisk and not yet marked dialed in
+ * the store, kept in a file of its user directory: what closes the window
+ * between an originate request and the store write that marks its attempt
+ * dialed (placing.ts).
+ *
+ * An attempt written ahead of its dial is flagged `prewritten` until that
+ * mark is stored. After a crash, such an attempt whose channel Asterisk does
+ * not know was either never dialed (the process stopped between the write
+ * ahead and the dial, the common case: the next tick's contacts are written
+ * ahead all the time) or dialed in the milliseconds before its mark and
+ * ended before the restart (a busy number, a call refused at once). Asterisk
+ * keeps nothing of a channel once it is gone, and a store write is what
+ * lags. So the channel ids of a group are written here synchronously, in
+ * one `write`, before its originate requests are sent: a process that is
+ * killed after that write leaves it in the kernel's page cache, written to
+ * disk whatever becomes of the process (not after a power loss: the file is
+ * not synced, which would cost the dial a disk flush).
+ *
+ * A restart (the same user directory) reads the file back: a prewritten
+ * attempt whose channel is gone and whose id is here was dialed, its outcome
+ * unknown (`lost`), and its contact is not dialed twice under one attempt
+ * number. One whose id is not here was not dialed, as before. A killed
+ * process can leave an id here whose requests never left it (killed between
+ * this write and the requests' hand-over to the sockets): that attempt reads
+ * as dialed and lost, retried as its rule says. That is the side to err on:
+ * a customer is never called twice because of a crash.
+ *
+ * Bounded: after ROTATE_AT ids the file becomes `<file>.1` (the one before
+ * is dropped) and a new file starts with the ids still unmarked. An id
+ * written before a restart stays on disk for at least ROTATE_AT more dials
+ * (the file it is in is appended to, then becomes `.1`), long after the
+ * restarted dialer has asked about its calls.
+ *
+ * Another Node-RED that takes a dead one's leases over (a shared MongoDB
+ * store) cannot read this file: for it, such a call still reads as not
+ * dialed (docs/campaigns.md, "Crash safety").
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The journal's file in a Node-RED user directory. */
+export const DIAL_JOURNAL_FILE = '.callflow-dialed';
+
+/** Ids written to one file before it becomes `.1`. */
+export const ROTATE_AT = 4096;
+
+/** The most read back of each file (its end): a file this long was not written by this code. */
+const READ_AT_MOST = 1024 * 1024;
+
+/** A channel id as the dialer makes them (`cfc-<uuid>`); anything else read from the file is ignored. */
+const CHANNEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** What the dialer asks of the journal (placing.ts, in-flight.ts). */
+export interface DialJournal {
+  /** Before their originate requests are sent: these channels are being dialed. Never throws. */
+  sending(ids: readonly string[]): void;
+  /** Their mark (or their outcome) is in the store: they are no longer needed. */
+  settled(ids: readonly string[]): void;
+  /** Whether this Node-RED sent a call on this channel id and its mark may not have reached the store. */
+  sent(id: string): boolean;
+}
+
+export class FileDialJournal implements DialJournal {
+  private readonly file: string;
+  /** Ids sent and not settled in this process. */
+  private readonly pending = new Set<string>();
+  /** Ids read back at the start: written by an earlier run of this Node-RED. */
+  private readonly before = new Set<string>();
+  private fd: number | undefined;
+  private written = 0;
+  /** The last error told (a failing disk is told once, and again when it changes or after it recovered). */
+  private failing: string | undefined;
+
+  constructor(
+    dir: string,
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {
+    this.file = path.join(dir, DIAL_JOURNAL_FILE);
+    const current = readIds(this.file);
+    for (const id of [...readIds(`${this.file}.1`), ...current]) this.before.add(id);
+    // Appended to: the ids of the run before stay in this file until it becomes `.1`.
+    this.written = current.length;
+  }
+
+  sending(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    try {
+      if (this.written >= ROTATE_AT) this.rotate();
+    } catch (err) {
+      this.failed(err as Error);
+    }
+    for (const id of ids) this.pending.add(id);
+    try {
+      this.fd ??= fs.openSync(this.file, 'a', 0o644);
+      fs.writeSync(this.fd, `${ids.join('\n')}\n`);
+      this.written += ids.length;
+      this.failing = undefined;
+    } catch (err) {
+      this.failed(err as Error);
+    }
+  }
+
+  settled(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.pending.delete(id);
+      this.before.delete(id);
+    }
+  }
+
+  sent(id: string): boolean {
+    return this.pending.has(id) || this.before.has(id);
+  }
+
+  /** Closes the file (a test's end; a running Node-RED keeps it open). */
+  close(): void {
+    if (this.fd === undefined) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // closed already
+    }
+    this.fd = undefined;
+  }
+
+  /** The file becomes `.1`; the new one starts with the ids still unmarked. */
+  private rotate(): void {
+    this.close();
+    try {
+      fs.renameSync(this.file, `${this.file}.1`);
+    } catch (err) {
+      // Removed meanwhile (by hand): nothing to keep.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    this.fd = fs.openSync(this.file, 'w', 0o644);
+    const carried = [...this.pending];
+    if (carried.length > 0) fs.writeSync(this.fd, `${carried.join('\n')}\n`);
+    this.written = carried.length;
+  }
+
+  private failed(err: Error): void {
+    this.close();
+    if (this.failing === err.message) return;
+    this.failing = err.message;
+    this.warn(`writing the calls being dialed to ${this.file} failed: ${err.message}; a call dialed in the moments before a crash and gone by the restart will read as not dialed`);
+  }
+}
+
+function readIds(file: string): string[] {
+  let text: string;
+  try {
+    const size = fs.statSync(file).size;
+    if (size <= READ_AT_MOST) text = fs.readFileSync(file, 'utf8');
+    else {
+      const fd = fs.openSync(file, 'r');
+      try {
+        const buf = Buffer.alloc(READ_AT_MOST);
+        const n = fs.readSync(fd, buf, 0, READ_AT_MOST, size - READ_AT_MOST);
+        // The first line read may be cut: dropped.
+        text = buf.subarray(0, n).toString('utf8').split('\n').slice(1).join('\n');
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  } catch {
+    // No journal yet (or not readable: nothing to go by).
+    return [];
+  }
+  return text.split('\n').filter((line) => CHANNEL_ID.test(line));
+}
+
+const journals = new Map<string, FileDialJournal>();
+
+/** The journal of the Node-RED whose user directory is `dir`: one per directory in a process (its dialers share it). */
+export function dialJournal(dir: string, warn?: (message: string) => void): FileDialJournal {
+  const key = path.resolve(dir);
+  let journal = journals.get(key);
+  if (!journal) {
+    journal = new FileDialJournal(key, warn);
+    journals.set(key, journal);
+  }
+  return journal;
+}

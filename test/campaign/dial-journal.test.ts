@@ -1,0 +1,162 @@
+/**
+ * The dial journal (lib/campaign/dial-journal.ts): the channel ids a dialer
+ * sent and has not marked dialed, in a file a restart reads back. A new
+ * FileDialJournal on the same folder is what a restarted Node-RED makes.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT } from '../../lib/campaign/dial-journal';
+import type { ProgressMark, StoredContact } from '../../lib/store/port';
+import { allContacts } from '../support/campaign-runtime';
+import { useTempDir } from '../support/temp-dir';
+import { MemoryLogger } from '../support/telephony';
+import { customers, dialerBench, killable, makeDialer, settingsWith } from './support';
+
+const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
+const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
+
+const idOf = (i: number): string => `cfc-00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+describe('the dial journal', function () {
+  const dir = useTempDir('callflow-journal-');
+  const journals: FileDialJournal[] = [];
+  const open = (warn?: (m: string) => void): FileDialJournal => {
+    const j = new FileDialJournal(dir.path, warn);
+    journals.push(j);
+    return j;
+  };
+  afterEach(function () {
+    for (const j of journals.splice(0)) j.close();
+  });
+
+  it('tells a restart which calls were sent and not marked dialed, and forgets none it was not told were settled', function () {
+    const run1 = open();
+    run1.sending([idOf(1), idOf(2)]);
+    run1.sending([idOf(3)]);
+    run1.settled([idOf(2)]);
+    assert.deepEqual([1, 2, 3].map((i) => run1.sent(idOf(i))), [true, false, true]);
+    // Killed here: what the file holds is what the next run knows. A settled id is still on disk (no rewrite per
+    // mark): reading it as sent is harmless, its attempt is no longer written ahead.
+    const run2 = open();
+    assert.deepEqual([1, 2, 3, 4].map((i) => run2.sent(idOf(i))), [true, true, true, false]);
+    run2.settled([idOf(1)]);
+    assert.equal(run2.sent(idOf(1)), false, 'settled once resolved after the restart');
+  });
+
+  it('keeps its file bounded: past ROTATE_AT ids the file becomes .1 and a new one starts with the ids still unmarked', function () {
+    const j = open();
+    j.sending([idOf(0)]);
+    for (let i = 1; i < ROTATE_AT; i += 1) {
+      j.sending([idOf(i)]);
+      j.settled([idOf(i)]);
+    }
+    // The next write rotates: idOf(0), never settled, is carried into the new file.
+    j.sending([idOf(ROTATE_AT + 1)]);
+    const file = path.join(dir.path, DIAL_JOURNAL_FILE);
+    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean), [idOf(0), idOf(ROTATE_AT + 1)]);
+    assert.equal(fs.readFileSync(`${file}.1`, 'utf8').split('\n').filter(Boolean).length, ROTATE_AT);
+    // Two more rotations: the first file is gone, the unmarked id is still known to a restart.
+    for (let i = 0; i < 2 * ROTATE_AT; i += 1) {
+      j.sending([idOf(ROTATE_AT + 2 + i)]);
+      j.settled([idOf(ROTATE_AT + 2 + i)]);
+    }
+    const sizes = [file, `${file}.1`].map((f) => fs.statSync(f).size);
+    assert.ok(sizes.every((s) => s < (ROTATE_AT + 2) * 48), `each file under ${ROTATE_AT + 2} ids: ${sizes.join(', ')}`);
+    assert.equal(open().sent(idOf(0)), true);
+    assert.equal(open().sent(idOf(5)), false, 'a settled id of a dropped file is forgotten');
+  });
+
+  it('keeps the ids of the run before a restart on disk for at least ROTATE_AT more dials', function () {
+    open().sending([idOf(7)]);
+    const run2 = open();
+    for (let i = 0; i < ROTATE_AT; i += 1) {
+      run2.sending([idOf(100 + i)]);
+      run2.settled([idOf(100 + i)]);
+    }
+    // A second crash before the restarted dialer asked about idOf(7): a third run still finds it.
+    assert.equal(open().sent(idOf(7)), true);
+  });
+
+  it('ignores lines that are not channel ids, and reads only the end of a file grown beyond what it writes', function () {
+    const file = path.join(dir.path, DIAL_JOURNAL_FILE);
+    fs.writeFileSync(file, ['<img src=x onerror=alert(1)>', '../../etc/passwd', 'PJSIP/100@trunk', '', idOf(1), 'x'.repeat(200), idOf(2)].join('\n'));
+    const j = open();
+    assert.deepEqual([1, 2].map((i) => j.sent(idOf(i))), [true, true]);
+    for (const hostile of ['<img src=x onerror=alert(1)>', '../../etc/passwd', 'PJSIP/100@trunk', 'x'.repeat(200)]) assert.equal(j.sent(hostile), false);
+    j.close();
+    // 2 MB of ids, the last one at the very end: it is found, the first ones (beyond 1 MB from the end) are not read.
+    const many = Array.from({ length: 50_000 }, (_, i) => idOf(i));
+    fs.writeFileSync(file, `${many.join('\n')}\n`);
+    const big = open();
+    assert.equal(big.sent(idOf(49_999)), true);
+    assert.equal(big.sent(idOf(0)), false);
+  });
+
+  it('warns once with the file and the reason when it cannot write, and the dial goes on', function () {
+    // A folder where the file should be: every write fails.
+    fs.mkdirSync(path.join(dir.path, DIAL_JOURNAL_FILE));
+    const warnings: string[] = [];
+    const j = open((m) => warnings.push(m));
+    assert.doesNotThrow(() => j.sending([idOf(1)]));
+    j.sending([idOf(2)]);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] as string, new RegExp(`${DIAL_JOURNAL_FILE}.*EISDIR.*read as not dialed`));
+    assert.equal(j.sent(idOf(2)), true, 'this run still knows it');
+  });
+});
+
+describe('a crash between the dial and its mark, with the dial journal (manual clock, fake Asterisk)', function () {
+  const bench = dialerBench(MONDAY_8AM_SHANGHAI);
+  const dir = useTempDir('callflow-journal-');
+
+  it('records a call that failed at once and is gone by the restart as one lost attempt, and never dials it twice under one attempt number', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
+    for (let i = 0; i < 8; i += 1) {
+      if (i % 2 === 0) bench.pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
+      else bench.pbx.setNumber(numberOf(i), [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
+    }
+    await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
+    const first = bench.pbx.view();
+    // As in prewrite.test.ts: the store dies at the write that marks the second tick's first call dialed; that tick's
+    // calls go out, their marks fail, and the process dies before the third tick.
+    const process1 = killable(bench.db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
+    const journal1 = new FileDialJournal(dir.path);
+    const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock, journal: journal1 });
+    await a.dialer.start();
+    await a.dialer.operate('start');
+    const t0 = bench.clock.now();
+    await bench.clock.advance(1999);
+    first.kill();
+    a.dialer.close(0).catch(() => undefined);
+    journal1.close();
+    const second = bench.pbx.originated.filter((o) => o.at >= t0 + 1000);
+    assert.equal(second.length, 4, 'the second tick dialed its 4 written ahead');
+    const unmarked = (await allContacts(bench.db.store, 'task-1')).filter((c) => (c.progress as { inflight?: { prewritten?: true } }).inflight?.prewritten);
+    assert.equal(unmarked.length, 4, 'they are still written as not yet dialed');
+    await bench.clock.advance(5000);
+    // The restart: a new journal reads the file.
+    const journal2 = new FileDialJournal(dir.path);
+    const log = new MemoryLogger();
+    const b = bench.dialer(settings, { view: bench.pbx.view(), journal: journal2, log });
+    await b.dialer.start();
+    await bench.clock.advance(10 * 60_000);
+    journal2.close();
+    const stored = await allContacts(bench.db.store, 'task-1');
+    for (const c of unmarked) {
+      const i = Number(c.customerId.slice(1));
+      const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
+      const dialed = bench.pbx.originated.filter((o) => o.number === numberOf(i)).map((o) => o.channelId);
+      assert.equal(final.state, 'done');
+      assert.deepEqual(final.attempts.map((x) => x.callId), dialed, `${c.customerId}: each call it was dialed is one attempt`);
+      if (i % 2 === 0) {
+        assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome]), [[1, 'answered']], `${c.customerId}: still up at the restart, resumed`);
+      } else {
+        assert.deepEqual(final.attempts[0] && [final.attempts[0].n, final.attempts[0].outcome, final.attempts[0].why], [1, 'lost', 'channel-gone'], `${c.customerId}: dialed before the crash, its outcome unknown`);
+        assert.ok(final.attempts.slice(1).every((x, k) => x.n === k + 2), `${c.customerId}: a retry is a next attempt: ${JSON.stringify(final.attempts)}`);
+        assert.ok(log.lines.some((m) => m.startsWith('info ') && m.includes(dialed[0] as string) && m.includes('recorded as lost')), `the log says why ${dialed[0]} is lost`);
+      }
+    }
+    assert.ok(second.every((o) => !journal2.sent(o.channelId)), 'each settled once resolved');
+  });
+});
