@@ -12,7 +12,11 @@
  * ever (nothing of a call's life after the originate is counted; bench/
  * campaign measures that).
  *
- *   node dist/bench/dialer-cost.js [--rate 100] [--seconds 40] [--rounds 5] [--blocklist]
+ * The dial journal (lib/campaign/dial-journal.ts) is kept in the round's
+ * folder, as a Node-RED with a user directory keeps it; --no-journal leaves
+ * it out (an embedded runtime), to see what it costs.
+ *
+ *   node dist/bench/dialer-cost.js [--rate 100] [--seconds 40] [--rounds 5] [--blocklist] [--no-journal]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +25,7 @@ import type { Channel } from '../lib/ari/types';
 import { CallSession } from '../lib/call/session';
 import { ManualClock } from '../lib/campaign/clock';
 import { Coordinator } from '../lib/campaign/coordinator';
+import { FileDialJournal } from '../lib/campaign/dial-journal';
 import { Dialer } from '../lib/campaign/dialer';
 import { rankOf } from '../lib/campaign/order';
 import { checkCampaign, type CampaignSettings } from '../lib/schemas/campaign';
@@ -32,6 +37,7 @@ const rate = Number(flag('--rate') ?? 100);
 const seconds = Number(flag('--seconds') ?? 40);
 const rounds = Number(flag('--rounds') ?? 5);
 const blocklist = process.argv.includes('--blocklist');
+const journaled = !process.argv.includes('--no-journal');
 
 function settings(): CampaignSettings {
   const r = checkCampaign({
@@ -60,6 +66,7 @@ interface Round {
 async function round(): Promise<Round> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-dialer-cost-'));
   const store = new EmbeddedThreadStore({ file: path.join(dir, 'cost.db'), durability: 'normal' });
+  const journal = journaled ? new FileDialJournal(dir) : undefined;
   try {
     await store.open();
     const s = settings();
@@ -114,6 +121,7 @@ async function round(): Promise<Round> {
       clock,
       callerNumbers: s.callerNumbers,
       hooks: { answered: () => undefined, finalFailure: () => undefined, finished: () => undefined, status: () => undefined },
+      ...(journal ? { journal } : {}),
     });
     await dialer.start();
     await dialer.operate('start');
@@ -132,12 +140,13 @@ async function round(): Promise<Round> {
     return { originates: n, cpuMsPerOrigination: (cpu.user + cpu.system) / 1000 / n, storeCallsPerOrigination: all / n, each };
   } finally {
     await store.close().catch(() => undefined);
+    journal?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/dialer-cost on Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}: ${rate} calls a tick, ${seconds} ticks a round, ${rounds} rounds${blocklist ? ', with a blocklist' : ''}`);
+  console.log(`bench/dialer-cost on Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}: ${rate} calls a tick, ${seconds} ticks a round, ${rounds} rounds${blocklist ? ', with a blocklist' : ''}, ${journaled ? 'with' : 'without'} the dial journal`);
   const results: Round[] = [];
   for (let i = 0; i < rounds; i += 1) {
     const r = await round();
