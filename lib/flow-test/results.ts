@@ -215,5 +215,6 @@ export function botResults(): TestResult[] {
       },
     },
     { result: 'turn-limit', output: 2, outcome: 'turn-limit', apply: () => ({ payload: { outcome: 'turn-limit', turns: 0 } }) },
+    { result: 'silence', output: 2, outcome: 'silence', apply: () => ({ payload: { outcome: 'silence', turns: 0 } }) },
   ];
 }

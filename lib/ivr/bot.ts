@@ -1,8 +1,9 @@
 /**
  * A robot conversation on a call: say the greeting, then turn by turn listen (lib/ivr/hear.ts through the element's
  * speech input, barge-in over what is being said), send the text to the bot endpoint (lib/speech/bot.ts) and say its
- * reply (a say: prompt through the speech node), until the bot ends the call, asks for a transfer, or the turn limit
- * is reached. The call hanging up throws as any wait does. The transcript is bounded: at most two lines per turn, each
+ * reply (a say: prompt through the speech node), until the bot ends the call, asks for a transfer, the turn limit is
+ * reached, or the caller has been silent `maxSilences` listenings in a row (a silence short of that goes to the bot as
+ * no text, `silence` set, so it can ask again in its own words). The call hanging up throws as any wait does. The transcript is bounded: at most two lines per turn, each
  * at most MAX_REPLY_CHARS (recognised text is bounded alike), each with its time. It is kept in the call variable
  * botTranscript as it grows (after the lines of an earlier robot on the call, at most TRANSCRIPT_MAX_LINES in all), so
  * a call the customer hangs up mid-conversation keeps what was said in its call-end report and call record.
@@ -38,6 +39,8 @@ export interface ConverseRequest {
   /** Said first ('' : the caller speaks first). */
   greeting: string;
   maxTurns: number;
+  /** The caller silent this many listenings in a row ends the conversation, the bot not asked (0 or none: no limit). */
+  maxSilences?: number;
   language: string;
   /**
    * Record the call (unless it is already): where a recording that cannot start is told, and how long the greeting
@@ -49,7 +52,8 @@ export interface ConverseRequest {
 export type ConverseResult =
   | { outcome: 'ended'; turns: number; transcript: TranscriptLine[] }
   | { outcome: 'transfer'; turns: number; transcript: TranscriptLine[]; queue: string; data: Record<string, string | number | boolean> }
-  | { outcome: 'turn-limit'; turns: number; transcript: TranscriptLine[] };
+  | { outcome: 'turn-limit'; turns: number; transcript: TranscriptLine[] }
+  | { outcome: 'silence'; turns: number; transcript: TranscriptLine[] };
 
 /** Text as a say: prompt: braces written twice, so a reply's braces are said, never read as variables. */
 export function sayPrompt(text: string): string {
@@ -86,6 +90,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       if (text !== '') await keys.prompt([sayPrompt(text)], language, false, signal, req.speaker);
     };
     let saying = req.greeting;
+    let silences = 0;
     for (let turn = 1; turn <= req.maxTurns; turn++) {
       const listening = listen(req.speech, keys, signal);
       let heard;
@@ -110,13 +115,19 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
         await closed;
         throw signal.aborted ? abortReason(signal) : new Error('listening stopped');
       }
+      const silence = heard.outcome === 'no-speech';
+      silences = silence ? silences + 1 : 0;
       const text = heard.outcome === 'recognised' ? heard.text : '';
       const history = transcript.map((l) => ({ role: l.role, text: l.text }));
       add('caller', text);
+      if (req.maxSilences && silences >= req.maxSilences) {
+        await closed;
+        return { outcome: 'silence', turns: turn, transcript };
+      }
       turnStage('bot-sent', session.channelId);
       let reply;
       try {
-        reply = await req.endpoint.turn({ call: session.id, turn, text, history, signal });
+        reply = await req.endpoint.turn({ call: session.id, turn, text, ...(silence ? { silence } : {}), history, signal });
       } finally {
         await closed;
       }

@@ -17,6 +17,8 @@ export interface BotConfig {
   /** Said first ('' : the caller speaks first). */
   greeting: string;
   maxTurns: number;
+  /** The caller silent this many listenings in a row ends the conversation (outcome `silence`); 0: no limit. */
+  maxSilences: number;
   /** The bot's deadline per turn (s). */
   timeoutSec: number;
   /** The wait for the caller to start speaking after a reply (s). */
@@ -43,6 +45,7 @@ export const botConfig = new Validator<BotConfig>('callflow-bot', {
     instructions: TEXT(2000, 'the instructions'),
     greeting: TEXT(500, 'the greeting'),
     maxTurns: { type: 'integer', minimum: 1, maximum: 50, default: 10, description: 'a whole number of turns from 1 to 50' },
+    maxSilences: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'a whole number of silences in a row from 0 (no limit) to 10' },
     timeoutSec: { type: 'number', minimum: 1, maximum: 60, default: 10, description: 'seconds from 1 to 60' },
     startTimeoutSec: { type: 'number', minimum: 1, maximum: 60, default: 8, description: 'seconds from 1 to 60' },
     speechMaxSec: { type: 'integer', minimum: 1, maximum: 60, default: 15, description: 'whole seconds of speech from 1 to 60' },
@@ -52,5 +55,5 @@ export const botConfig = new Validator<BotConfig>('callflow-bot', {
     onError,
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },
   },
-  required: ['speech', 'kind', 'url', 'model', 'instructions', 'greeting', 'maxTurns', 'timeoutSec', 'startTimeoutSec', 'speechMaxSec', 'endSilenceMs', 'language', 'record', 'onError'],
+  required: ['speech', 'kind', 'url', 'model', 'instructions', 'greeting', 'maxTurns', 'maxSilences', 'timeoutSec', 'startTimeoutSec', 'speechMaxSec', 'endSilenceMs', 'language', 'record', 'onError'],
 });

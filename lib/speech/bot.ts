@@ -1,11 +1,14 @@
 /**
  * A bot endpoint for robot calls: the caller's text in, the bot's reply and what to do next out. Two kinds:
  *
- * - `webhook`: POST <url> {"call", "turn", "text", "history"} answered {"reply", "action": "continue"|"end"|"transfer",
- *   "queue", "data"};
+ * - `webhook`: POST <url> {"call", "turn", "text", "input": "speech"|"silence", "history"} answered {"reply",
+ *   "action": "continue"|"end"|"transfer", "queue", "data"}; a caller who said nothing is `"text": "", "input":
+ *   "silence"`;
  * - `chat`: an OpenAI-compatible POST <base>/v1/chat/completions {"model", "messages"}: the first choice's message
  *   content is the reply; content that is a JSON object of the webhook's shape is read as one (so a system prompt can
- *   ask the model for actions), else the action is continue.
+ *   ask the model for actions), else the action is continue. A message with no text (the caller silent, a bot reply
+ *   that said nothing) is sent as SILENCE_MESSAGE: several OpenAI-compatible servers refuse an empty content with a
+ *   400 (Anthropic's, LM Studio's), and the model is told what happened.
  *
  * Replies are hostile: the text is one line without control characters, cut at MAX_REPLY_CHARS; the action must be one
  * of the three; a transfer's queue, when it names one, must be a queue name as the transfer node takes it (QUEUE_NAME_PATTERN); data is
@@ -33,6 +36,8 @@ export interface BotRequest {
   /** 1 for the first turn. */
   turn: number;
   text: string;
+  /** The caller said nothing within the wait for speech (text ''). */
+  silence?: boolean;
   /** The turns so far: who said what. */
   history: readonly { role: 'caller' | 'bot'; text: string }[];
   signal?: AbortSignal;
@@ -44,6 +49,8 @@ export interface BotEndpoint {
 }
 
 export const MAX_REPLY_CHARS = 1000;
+/** What a chat bot is sent for a turn with no text (see the module's comment). */
+export const SILENCE_MESSAGE = '(silence)';
 const MAX_DATA = 20;
 const DATA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const QUEUE = new RegExp(QUEUE_NAME_PATTERN);
@@ -98,13 +105,13 @@ export class HttpBot implements BotEndpoint {
     const o = this.options;
     const payload =
       o.kind === 'webhook'
-        ? { call: request.call, turn: request.turn, text: request.text, history: request.history }
+        ? { call: request.call, turn: request.turn, text: request.text, input: request.silence ? 'silence' : 'speech', history: request.history }
         : {
             model: o.model ?? '',
             messages: [
               ...(o.instructions ? [{ role: 'system', content: o.instructions }] : []),
-              ...request.history.map((h) => ({ role: h.role === 'caller' ? 'user' : 'assistant', content: h.text })),
-              { role: 'user', content: request.text },
+              ...request.history.map((h) => ({ role: h.role === 'caller' ? 'user' : 'assistant', content: h.text || SILENCE_MESSAGE })),
+              { role: 'user', content: request.text || SILENCE_MESSAGE },
             ],
           };
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };

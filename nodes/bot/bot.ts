@@ -2,7 +2,7 @@
  * callflow-bot: a robot conversation on the call (lib/ivr/bot.ts): the speech node says the greeting and the bot's
  * replies and recognises the caller; the text goes to a bot endpoint (a webhook or OpenAI-compatible chat completions,
  * its key in the credentials); outputs: ended by the bot, transfer asked (queue and data for a transfer node), turn
- * limit. The transcript (who, what, when) lands in msg.call.vars.botTranscript as it grows (bounded), which the
+ * limit or a caller silent Most silences times in a row. The transcript (who, what, when) lands in msg.call.vars.botTranscript as it grows (bounded), which the
  * call-end report and so the stored call record carry. With Record the call, the call is recorded from the first turn
  * (lib/call/recording.ts), once.
  */
@@ -14,7 +14,9 @@ import { defineElement } from '../element/element';
 import type { NodeAPI } from '../red/api';
 import { inputProblems, speakerFor, speechInputFor } from '../speech/config';
 
-const OUTPUT = { ended: 0, transfer: 1, 'turn-limit': 2 } as const;
+// A silent caller leaves by the turn limit's output (its payload says which): an output added before the error output
+// would move the error wires of flows made before.
+const OUTPUT = { ended: 0, transfer: 1, 'turn-limit': 2, silence: 2 } as const;
 
 export = function register(RED: NodeAPI): void {
   defineElement(RED, {
@@ -48,7 +50,7 @@ export = function register(RED: NodeAPI): void {
       const speaker = speakerFor(RED, config.speech);
       if (!speech || !speaker) throw new Error('the robot needs a speech node (the Speech setting)');
       const record = config.record ? { warn: (message: string) => node.warn(message) } : undefined;
-      const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, language: config.language, ...(record ? { record } : {}) }, signal);
+      const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, maxSilences: config.maxSilences, language: config.language, ...(record ? { record } : {}) }, signal);
       // session.vars.botTranscript grew with the conversation (lib/ivr/bot.ts).
       session.vars.botTurns = result.turns;
       if (result.outcome === 'transfer') {

@@ -100,6 +100,19 @@ describe('callflow-bot', function () {
     assert.ok(transcript.every((l) => typeof l.at === 'string'));
   });
 
+  it('a caller who says nothing leaves by the third output once Most silences is reached, the bot never asked about it', async function () {
+    app.handler = (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(req.url === '/bot' ? '{"reply":"Are you there?"}' : '{"text":"?"}');
+    };
+    await deploy({ maxSilences: 1, startTimeoutSec: 1 });
+    const out = nextMessage<CallMsg>(node('limit'), 30_000);
+    simulator().placeCall({ from: '1', to: '2', script: [{ wait: 60_000 }] });
+    const msg = await out;
+    assert.deepEqual(msg.payload, { outcome: 'silence', turns: 1 });
+    assert.equal(msg.call.trace.at(-1)?.outcome, 'silence');
+    assert.deepEqual(app.received.map((r) => r.url), [], 'neither the recogniser nor the bot was asked');
+  });
+
   it('a transfer that names no queue, on a call with no skill queue (not a campaign call), goes to the error output with the reason', async function () {
     app.handler = (req, res) => {
       if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"an agent please"}');

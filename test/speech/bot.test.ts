@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import type { CallRegistry } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import { converse, sayPrompt, type ConverseRequest } from '../../lib/ivr/bot';
-import { hear } from '../../lib/ivr/hear';
+import { hear, type HearResult } from '../../lib/ivr/hear';
 import type { MediaSettings, MediaTelephony } from '../../lib/media/path';
-import { HttpBot, MAX_REPLY_CHARS, readTurn } from '../../lib/speech/bot';
+import { HttpBot, MAX_REPLY_CHARS, SILENCE_MESSAGE, readTurn } from '../../lib/speech/bot';
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
@@ -39,7 +39,25 @@ describe('the robot', function () {
       const r = await app.arrival(1);
       assert.equal(r.url, '/bot');
       assert.equal(r.headers.authorization, 'Bearer bot-key');
-      assert.deepEqual(JSON.parse(r.body), { call: 'c1', turn: 2, text: 'my order', history: [{ role: 'caller', text: 'hi' }] });
+      assert.deepEqual(JSON.parse(r.body), { call: 'c1', turn: 2, text: 'my order', input: 'speech', history: [{ role: 'caller', text: 'hi' }] });
+    });
+
+    it('a silent caller: the webhook gets no text and input "silence"; a chat bot gets "(silence)" for every empty line, never an empty message', async function () {
+      app.handler = (req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(req.url === '/bot' ? '{"reply":"Are you there?"}' : JSON.stringify({ choices: [{ message: { content: 'Are you there?' } }] }));
+      const webhook = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' });
+      await webhook.turn({ call: 'c1', turn: 2, text: '', silence: true, history: [{ role: 'caller', text: '' }, { role: 'bot', text: 'Hello?' }] });
+      assert.deepEqual(JSON.parse((await app.arrival(1)).body), { call: 'c1', turn: 2, text: '', input: 'silence', history: [{ role: 'caller', text: '' }, { role: 'bot', text: 'Hello?' }] });
+      const chat = new HttpBot({ kind: 'chat', url: app.url(''), model: 'm', apiKey: '' });
+      await chat.turn({ call: 'c1', turn: 3, text: '', silence: true, history: [{ role: 'caller', text: '' }, { role: 'bot', text: '' }, { role: 'caller', text: 'hi' }, { role: 'bot', text: 'Hello?' }] });
+      assert.deepEqual((JSON.parse((await app.arrival(2)).body) as { messages: unknown }).messages, [
+        { role: 'user', content: SILENCE_MESSAGE },
+        { role: 'assistant', content: SILENCE_MESSAGE },
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'Hello?' },
+        { role: 'user', content: SILENCE_MESSAGE },
+      ]);
+      assert.equal(SILENCE_MESSAGE, '(silence)');
     });
 
     it('chat: OpenAI-compatible messages; plain content is a reply that continues, JSON content is read as the webhook answer', async function () {
@@ -296,6 +314,55 @@ describe('the robot', function () {
       const result = await converse(r.conn, session, request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 1), session.signal);
       assert.equal(result.outcome, 'turn-limit');
       assert.deepEqual(said, ['Hello, how can I help?', 'Tell me more.']);
+    });
+
+    /**
+     * A caller heard as `heard` says, one listening after another (no recogniser: each listening hears the caller at
+     * once and ends with the next result as soon as the prompt before it is over).
+     */
+    function scripted(req: ConverseRequest, heard: HearResult[]): ConverseRequest {
+      return {
+        ...req,
+        speech: {
+          mode: 'speech',
+          hear: (_onStart, armed, _signal, onListening) => {
+            onListening();
+            return armed.then(() => heard.shift() ?? { outcome: 'no-speech' });
+          },
+        },
+      };
+    }
+
+    /** The bot's requests (webhook bodies) so far. */
+    const botBodies = (): { text: string; input: string; turn: number }[] => app.received.filter((x) => x.url === '/bot').map((x) => JSON.parse(x.body) as { text: string; input: string; turn: number });
+
+    it('a caller silent Most silences times in a row ends the conversation (outcome silence), the bot asked about the silences before, not the last', async function () {
+      app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Are you still there?","action":"continue"}');
+      const { session, id } = await call(0);
+      activeCall = id;
+      const said: string[] = [];
+      const req = scripted({ ...request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' })), maxSilences: 2 }, []);
+      const result = await converse(r.conn, session, req, session.signal);
+      assert.deepEqual({ outcome: result.outcome, turns: result.turns }, { outcome: 'silence', turns: 2 });
+      assert.deepEqual(botBodies().map((b) => [b.turn, b.text, b.input]), [[1, '', 'silence']], 'the first silence went to the bot, the second ended it');
+      assert.deepEqual(said, ['Hello, how can I help?', 'Are you still there?'], 'nothing said after the last silence');
+      assert.deepEqual(result.transcript.map(({ role, text }) => [role, text]), [['caller', ''], ['bot', 'Are you still there?'], ['caller', '']]);
+      assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
+    });
+
+    it('a turn the caller speaks in starts the count of silences again; with no limit (0) silences go on to the turn limit', async function () {
+      app.handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Go on.","action":"continue"}');
+      const { session, id } = await call(0);
+      activeCall = id;
+      const bot = new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' });
+      const yes: HearResult = { outcome: 'recognised', text: 'yes', confidence: 0.9, speechMs: 500 };
+      const silent: HearResult = { outcome: 'no-speech' };
+      const first = await converse(r.conn, session, scripted({ ...request([], bot, 10), maxSilences: 2 }, [silent, yes, silent, silent]), session.signal);
+      assert.deepEqual({ outcome: first.outcome, turns: first.turns }, { outcome: 'silence', turns: 4 });
+      assert.deepEqual(botBodies().map((b) => b.input), ['silence', 'speech', 'silence']);
+      const second = await converse(r.conn, session, scripted({ ...request([], bot, 3), maxSilences: 0 }, []), session.signal);
+      assert.deepEqual({ outcome: second.outcome, turns: second.turns }, { outcome: 'turn-limit', turns: 3 });
+      assert.deepEqual(botBodies().slice(3).map((b) => b.input), ['silence', 'silence', 'silence'], 'every silence went to the bot');
     });
 
     it('the caller hangs up while the bot is asked: it ends once, the listening closed, the caller\'s line kept and no reply', async function () {
