@@ -7,14 +7,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT } from '../../lib/campaign/dial-journal';
-import type { ProgressMark, StoredContact } from '../../lib/store/port';
 import { allContacts } from '../support/campaign-runtime';
 import { useTempDir } from '../support/temp-dir';
 import { MemoryLogger } from '../support/telephony';
-import { customers, dialerBench, killable, makeDialer, settingsWith } from './support';
+import { dialerBench, fatesOf, killedBetweenDialAndMark, settingsWith } from './support';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
-const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
 
 const idOf = (i: number): string => `cfc-00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 
@@ -112,25 +110,10 @@ describe('a crash between the dial and its mark, with the dial journal (manual c
 
   it('records a call that failed at once and is gone by the restart as one lost attempt, and never dials it twice under one attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
-    for (let i = 0; i < 8; i += 1) {
-      if (i % 2 === 0) bench.pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
-      else bench.pbx.setNumber(numberOf(i), [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
-    }
-    await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
-    const first = bench.pbx.view();
-    // As in prewrite.test.ts: the store dies at the write that marks the second tick's first call dialed; that tick's
-    // calls go out, their marks fail, and the process dies before the third tick.
-    const process1 = killable(bench.db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
+    // As in prewrite.test.ts: the process dies between the second tick's dials and their marks.
     const journal1 = new FileDialJournal(dir.path);
-    const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock, journal: journal1 });
-    await a.dialer.start();
-    await a.dialer.operate('start');
-    const t0 = bench.clock.now();
-    await bench.clock.advance(1999);
-    first.kill();
-    a.dialer.close(0).catch(() => undefined);
+    const { second } = await killedBetweenDialAndMark(bench, journal1);
     journal1.close();
-    const second = bench.pbx.originated.filter((o) => o.at >= t0 + 1000);
     assert.equal(second.length, 4, 'the second tick dialed its 4 written ahead');
     const unmarked = (await allContacts(bench.db.store, 'task-1')).filter((c) => (c.progress as { inflight?: { prewritten?: true } }).inflight?.prewritten);
     assert.equal(unmarked.length, 4, 'they are still written as not yet dialed');
@@ -142,18 +125,13 @@ describe('a crash between the dial and its mark, with the dial journal (manual c
     await b.dialer.start();
     await bench.clock.advance(10 * 60_000);
     journal2.close();
-    const stored = await allContacts(bench.db.store, 'task-1');
-    for (const c of unmarked) {
-      const i = Number(c.customerId.slice(1));
-      const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
-      const dialed = bench.pbx.originated.filter((o) => o.number === numberOf(i)).map((o) => o.channelId);
-      assert.equal(final.state, 'done');
-      assert.deepEqual(final.attempts.map((x) => x.callId), dialed, `${c.customerId}: each call it was dialed is one attempt`);
-      if (i % 2 === 0) {
-        assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome]), [[1, 'answered']], `${c.customerId}: still up at the restart, resumed`);
+    for (const { id, even, final, dialed } of await fatesOf(bench, unmarked)) {
+      assert.deepEqual(final.attempts.map((x) => x.callId), dialed, `${id}: each call it was dialed is one attempt`);
+      if (even) {
+        assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome]), [[1, 'answered']], `${id}: still up at the restart, resumed`);
       } else {
-        assert.deepEqual(final.attempts[0] && [final.attempts[0].n, final.attempts[0].outcome, final.attempts[0].why], [1, 'lost', 'channel-gone'], `${c.customerId}: dialed before the crash, its outcome unknown`);
-        assert.ok(final.attempts.slice(1).every((x, k) => x.n === k + 2), `${c.customerId}: a retry is a next attempt: ${JSON.stringify(final.attempts)}`);
+        assert.deepEqual(final.attempts[0] && [final.attempts[0].n, final.attempts[0].outcome, final.attempts[0].why], [1, 'lost', 'channel-gone'], `${id}: dialed before the crash, its outcome unknown`);
+        assert.ok(final.attempts.slice(1).every((x, k) => x.n === k + 2), `${id}: a retry is a next attempt: ${JSON.stringify(final.attempts)}`);
         assert.ok(log.lines.some((m) => m.startsWith('info ') && m.includes(dialed[0] as string) && m.includes('recorded as lost')), `the log says why ${dialed[0]} is lost`);
       }
     }

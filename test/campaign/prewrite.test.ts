@@ -15,7 +15,7 @@ import { PREPARED_FOR_MS } from '../../lib/campaign/placing';
 import type { InFlight } from '../../lib/campaign/policy';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ProgressMark, Store, StoredContact } from '../../lib/store/port';
-import { FakeAsterisk, customers, dialerBench, killable, makeDialer, settingsWith } from './support';
+import { FakeAsterisk, customers, dialerBench, fatesOf, killable, killedBetweenDialAndMark, makeDialer, settingsWith } from './support';
 import { MemoryLogger } from '../support/telephony';
 import { allContacts } from '../support/campaign-runtime';
 
@@ -173,25 +173,7 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
 
   it('a crash between the dial and its mark, with no dial journal (no user directory): a channel Asterisk knows is resumed; one that failed at once and is gone is dialed again under the same attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
-    for (let i = 0; i < 8; i += 1) {
-      // Up when the process restarts (the fake Asterisk tells an answer only to the connection that placed the call).
-      if (i % 2 === 0) bench.pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
-      else bench.pbx.setNumber(numberOf(i), [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
-    }
-    await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
-    const first = bench.pbx.view();
-    // The process's store dies at the write that marks the second tick's first call dialed (entries without a number
-    // are marks); the tick's other calls, one every 250 ms, are dialed and their marks fail too; the process dies before
-    // the third tick.
-    const process1 = killable(bench.db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
-    const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock });
-    await a.dialer.start();
-    await a.dialer.operate('start');
-    const t0 = bench.clock.now();
-    await bench.clock.advance(1999);
-    first.kill();
-    a.dialer.close(0).catch(() => undefined);
-    const second = bench.pbx.originated.filter((o) => o.at >= t0 + 1000);
+    const { t0, second } = await killedBetweenDialAndMark(bench);
     assert.deepEqual(second.map((o) => o.at - t0), [1000, 1250, 1500, 1750], 'spread over the tick');
     assert.equal(second.length, 4, 'the second tick dialed its 4 written ahead');
     const unmarked = (await allContacts(bench.db.store, 'task-1')).filter((c) => inflightOf(c)?.prewritten);
@@ -211,21 +193,17 @@ describe('campaign attempts written ahead of their dial (manual bench.clock, fak
       ['c4', 'c6'].map((id) => [unmarked.find((u) => u.customerId === id) && inflightOf(unmarked.find((u) => u.customerId === id) as StoredContact)?.channelId, undefined]),
     );
     await bench.clock.advance(10 * 60_000);
-    const stored = await allContacts(bench.db.store, 'task-1');
-    for (const c of unmarked) {
-      const i = Number(c.customerId.slice(1));
-      const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
-      const dialed = bench.pbx.originated.filter((o) => o.number === numberOf(i)).map((o) => o.channelId);
-      assert.equal(final.state, 'done');
-      if (i % 2 === 0) {
-        assert.equal(dialed.length, 1, `${c.customerId}: known to Asterisk at the restart, resumed, not dialed again`);
+    for (const { id, even, final, dialed } of await fatesOf(bench, unmarked)) {
+      if (even) {
+        assert.equal(dialed.length, 1, `${id}: known to Asterisk at the restart, resumed, not dialed again`);
         assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome, x.callId]), [[1, 'answered', dialed[0]]]);
       } else {
-        assert.equal(dialed.length, 2, `${c.customerId}: failed at once and gone, so taken for not dialed, and dialed again`);
-        assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome, x.callId]), [[1, 'answered', dialed[1]]], `${c.customerId}: under the same attempt number`);
+        assert.equal(dialed.length, 2, `${id}: failed at once and gone, so taken for not dialed, and dialed again`);
+        assert.deepEqual(final.attempts.map((x) => [x.n, x.outcome, x.callId]), [[1, 'answered', dialed[1]]], `${id}: under the same attempt number`);
       }
     }
     assert.ok(b.hooks.answeredCalls.some((x) => x.resumed), 'a call dialed before the crash resumed into the flow');
+    const stored = await allContacts(bench.db.store, 'task-1');
     assert.ok(stored.every((c) => c.attempts.every((x) => x.outcome !== 'lost')), 'nothing is recorded as lost');
   });
 

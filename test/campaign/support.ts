@@ -8,6 +8,7 @@
  * connection that comes back without its channels, resolves a ringing
  * originate as lost and ends an answered call's session by the system.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,9 @@ import { rankOf } from '../../lib/campaign/order';
 import { checkCampaign, type CampaignSettings } from '../../lib/schemas/campaign';
 import type { ContactInput } from '../../lib/schemas/store';
 import { EmbeddedStore } from '../../lib/store/embedded';
-import type { Store } from '../../lib/store/port';
+import type { ProgressMark, Store, StoredContact } from '../../lib/store/port';
+import { allContacts } from '../support/campaign-runtime';
+import type { DialJournal } from '../../lib/campaign/dial-journal';
 
 export type Behaviour =
   | { outcome: 'answer'; ringMs?: number; talkMs?: number; result?: string }
@@ -454,4 +457,43 @@ export function killable(store: Store, when?: (key: string, args: unknown[]) => 
     },
   });
   return { store: proxy, kill: () => (dead = true) };
+}
+
+/**
+ * A process killed between its dial and the mark of it (prewrite.test.ts, dial-journal.test.ts): 8 customers, the
+ * even ones answered and still up at the restart, the odd ones refused at once (congestion) and gone by then, answered
+ * on their next dial. The process's store dies at the write that marks the second tick's first call dialed (entries
+ * without a number are marks); the tick's other calls, one every 250 ms, are dialed and their marks fail too; the
+ * process dies before the third tick. Returns the second tick's originations and when the first tick was.
+ */
+export async function killedBetweenDialAndMark(bench: DialerBench, journal?: DialJournal): Promise<{ t0: number; second: FakeAsterisk['originated'] }> {
+  const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
+  for (let i = 0; i < 8; i += 1) {
+    // Up when the process restarts (the fake Asterisk tells an answer only to the connection that placed the call).
+    if (i % 2 === 0) bench.pbx.setNumber(`+86138${String(i).padStart(8, '0')}`, { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
+    else bench.pbx.setNumber(`+86138${String(i).padStart(8, '0')}`, [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
+  }
+  await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
+  const first = bench.pbx.view();
+  const process1 = killable(bench.db.store, (key, args) => key === 'markProgressBatch' && (args[0] as ProgressMark[]).some((e) => e.number === undefined));
+  const a = makeDialer({ settings, store: process1.store, view: first, clock: bench.clock, ...(journal ? { journal } : {}) });
+  await a.dialer.start();
+  await a.dialer.operate('start');
+  const t0 = bench.clock.now();
+  await bench.clock.advance(1999);
+  first.kill();
+  a.dialer.close(0).catch(() => undefined);
+  return { t0, second: bench.pbx.originated.filter((o) => o.at >= t0 + 1000) };
+}
+
+/** What became of `contacts` (of killedBetweenDialAndMark): each one's stored contact, every call it was dialed on, and whether it is one of the even ones. */
+export async function fatesOf(bench: DialerBench, contacts: readonly StoredContact[]): Promise<{ id: string; even: boolean; final: StoredContact; dialed: string[] }[]> {
+  const stored = await allContacts(bench.db.store, 'task-1');
+  return contacts.map((c) => {
+    const i = Number(c.customerId.slice(1));
+    const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
+    const dialed = bench.pbx.originated.filter((o) => o.number === `+86138${String(i).padStart(8, '0')}`).map((o) => o.channelId);
+    assert.equal(final.state, 'done', `${c.customerId} is done`);
+    return { id: c.customerId, even: i % 2 === 0, final, dialed };
+  });
 }
