@@ -9,8 +9,7 @@
  * Asterisk (the simulator's scripted caller): text, voice, language and a rate
  * in, a WAV file out.
  */
-import type { AudioCache} from './cache';
-import { type AudioExtension, type CachedAudio } from './cache';
+import type { AudioCache, AudioExtension, CachedAudio } from './cache';
 import { SpeechError, type SpeechProvider } from './provider';
 import { TEXT_MAX } from './say';
 import { turnStage } from '../turn-stages';
@@ -63,7 +62,15 @@ export async function synthesizePcm(provider: SpeechProvider, text: string, opti
 }
 
 export class Synthesiser {
+  /** Aborted by close(): the syntheses under way stop (the provider's request or process), not only their callers' waits. */
+  private readonly closing = new AbortController();
+
   constructor(readonly options: SynthesiserOptions) {}
+
+  /** Its speech node closes: every synthesis under way is cancelled, and none starts after. */
+  close(): void {
+    this.closing.abort();
+  }
 
   get cache(): AudioCache {
     return this.options.cache;
@@ -74,6 +81,7 @@ export class Synthesiser {
    * route serving it from memory while its file is written (cache.ts); shared delivery waits for the file.
    */
   async audio(text: string, options: SayOptions = {}): Promise<CachedAudio & { hit: boolean }> {
+    if (this.closing.signal.aborted) throw new SpeechError('aborted', 'speech: cancelled, its speech node closed');
     const { provider, rate } = this.options;
     const voice = options.voice || this.options.voice;
     const language = options.language || this.options.language;
@@ -81,10 +89,10 @@ export class Synthesiser {
     const maxSeconds = this.options.maxSeconds ?? 300;
     // The synthesis is shared by every call asking for this text meanwhile: one call hanging up must not cancel it
     // for the others. It runs to its end (bounded by the provider's deadline) and is kept; each call stops waiting
-    // for it when its own signal fires.
+    // for it when its own signal fires. Only the node closing cancels it.
     const made = this.options.cache.get(key, extensionFor(rate), async (id) => {
       turnStage('tts-sent', id);
-      const pcm = await synthesizePcm(provider, text, { voice, language, rate }, () => turnStage('tts-answered', id));
+      const pcm = await synthesizePcm(provider, text, { voice, language, rate, signal: this.closing.signal }, () => turnStage('tts-answered', id));
       if (pcm.samples.length > maxSeconds * rate) throw new SpeechError('too-large', `speech: ${provider.identity} made more than ${maxSeconds} s of audio`);
       if (pcm.samples.length === 0) throw new SpeechError('not-audio', `speech: ${provider.identity} made no audio`);
       return encodeWav(pcm);

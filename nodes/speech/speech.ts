@@ -129,7 +129,9 @@ export = function register(RED: NodeAPI): void {
     cache.open().catch((err: unknown) => node.error(t('callflow-speech.errors.cache', { dir, message: (err as Error).message })));
     node.on('close', (_removed: boolean, done: () => void) => {
       if (served.get(node.id) === cache) served.delete(node.id);
-      // Replies given to Asterisk before their file was written: their files are finished first (a write takes ms).
+      // Syntheses under way are cancelled (a provider may take its whole deadline); replies given to Asterisk before
+      // their file was written have their files finished first (a write takes ms).
+      synthesiser.close();
       void cache.idle().finally(done);
     });
   }

@@ -128,6 +128,30 @@ describe('say: prompts (callflow-speech)', function () {
     await call.ended();
   });
 
+  it('a redeploy cancels a synthesis under way: the provider\'s request is closed at once, not left to its deadline', async function () {
+    let answerClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (answerClosed = resolve));
+    // A provider that takes its time: it never answers; what the test waits for is Node-RED closing the request.
+    provider.handler = (_req, res) => res.on('close', answerClosed);
+    await load(
+      [
+        { id: 'e1', type: 'callflow-entry', connection: 'a1', flow: 'main', wires: [['pl']] },
+        { id: 'pl', type: 'callflow-play', speech: 'sp', prompts: ['say:One moment please.'], language: '', bargeIn: false, repeat: 1, answer: true, onError: 'output', outputs: 2, wires: [[], []] },
+      ],
+      ['pl'],
+      // Its deadline is longer than the test's: only the close can end the request in time.
+      { provider: 'openai', baseUrl: provider.url(''), model: 'tts-1', voice: 'alloy', timeoutSec: 120 },
+      { sp: { apiKey: 'sk-test' } },
+    );
+    await connected();
+    const call = simulator().placeCall({ from: '1', to: '2' });
+    await provider.arrival(1);
+    await helper.unload();
+    await closed;
+    // The connection closing hung the call up too.
+    await call.ended();
+  });
+
   it('refuses at deploy a say: prompt in a node without a speech node, naming the field', async function () {
     await load(
       [

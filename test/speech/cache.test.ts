@@ -126,8 +126,32 @@ describe('speech cache and route', function () {
     open();
     assert.match(await staying, /\.wav$/);
     assert.equal(provider.calls.length, 1);
-    assert.equal(provider.calls[0]?.signal, undefined, 'no one call\'s signal cancels the shared synthesis');
+    assert.equal(provider.calls[0]?.signal?.aborted, false, 'no one call\'s signal cancels the shared synthesis');
     assert.equal((await s.audio('shared text')).hit, true);
+  });
+
+  it('closing (its speech node closes) cancels the syntheses under way, not only the waits: none is kept, none starts after', async function () {
+    const asked: SpeechRequest[] = [];
+    let bothAsked!: () => void;
+    const twice = new Promise<void>((resolve) => (bothAsked = resolve));
+    // A provider that answers only when cancelled (a slow API), as the real ones do: its request ends with the signal.
+    const slow: SpeechProvider = {
+      identity: 'slow',
+      synthesize: (request) => {
+        asked.push(request);
+        if (asked.length === 2) bothAsked();
+        return new Promise((_resolve, reject) => request.signal?.addEventListener('abort', () => reject(new SpeechError('aborted', 'slow: cancelled')), { once: true }));
+      },
+    };
+    const s = synthesiser(slow);
+    const waiting = [s.media('a long answer'), s.media('a long answer', { signal: new AbortController().signal }), s.media('another')];
+    await twice;
+    s.close();
+    for (const w of waiting) await assert.rejects(w, /cancelled/);
+    assert.equal(asked.length, 2, 'one synthesis per text');
+    assert.ok(asked.every((r) => r.signal?.aborted === true), 'the providers were told to stop');
+    assert.equal(s.cache.figures.files, 0, 'nothing kept');
+    await assert.rejects(s.media('after the close'), /cancelled/);
   });
 
   it('keeps the same name across a restart (the secret is in the folder) and takes stock of the files there', async function () {
