@@ -92,7 +92,7 @@ export class FileDialJournal implements DialJournal {
     }
     for (const id of ids) this.pending.add(id);
     try {
-      this.fd ??= fs.openSync(this.file, 'a', 0o644);
+      this.fd ??= openForAppend(this.file);
       fs.writeSync(this.fd, `${ids.join('\n')}\n`);
       this.written += ids.length;
       this.failing = undefined;
@@ -132,7 +132,7 @@ export class FileDialJournal implements DialJournal {
       // Removed meanwhile (by hand): nothing to keep.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    this.fd = fs.openSync(this.file, 'w', 0o644);
+    this.fd = openForAppend(this.file);
     const carried = [...this.pending];
     if (carried.length > 0) fs.writeSync(this.fd, `${carried.join('\n')}\n`);
     this.written = carried.length;
@@ -146,27 +146,53 @@ export class FileDialJournal implements DialJournal {
   }
 }
 
-function readIds(file: string): string[] {
-  let text: string;
+/** Opens the file to append to it; not through a symbolic link, and not blocking on a named pipe: refused if it is not a regular file. */
+function openForAppend(file: string): number {
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  let fd: number;
   try {
-    const size = fs.statSync(file).size;
-    if (size <= READ_AT_MOST) text = fs.readFileSync(file, 'utf8');
-    else {
-      const fd = fs.openSync(file, 'r');
-      try {
-        const buf = Buffer.alloc(READ_AT_MOST);
-        const n = fs.readSync(fd, buf, 0, READ_AT_MOST, size - READ_AT_MOST);
-        // The first line read may be cut: dropped.
-        text = buf.subarray(0, n).toString('utf8').split('\n').slice(1).join('\n');
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    fd = fs.openSync(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new Error('it is a symbolic link, which is not followed (remove it)');
+    if (code === 'ENXIO') throw new Error('it is not a regular file but a named pipe (remove it)');
+    throw err;
+  }
+  if (!fs.fstatSync(fd).isFile()) {
+    fs.closeSync(fd);
+    throw new Error('it is not a regular file (remove it)');
+  }
+  return fd;
+}
+
+/** The lines of a journal file (its end, when longer than READ_AT_MOST); none when it is missing or is not a regular file (a link, a pipe, a folder, a device: not read, the write warns). */
+function readLines(file: string): string[] {
+  let text: string;
+  let fd: number | undefined;
+  try {
+    if (!fs.lstatSync(file).isFile()) return [];
+    const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) return [];
+    const n = Math.min(stat.size, READ_AT_MOST);
+    const buf = Buffer.alloc(n);
+    const got = fs.readSync(fd, buf, 0, n, stat.size - n);
+    text = buf.subarray(0, got).toString('utf8');
+    // The first line read may be cut: dropped.
+    if (stat.size > READ_AT_MOST) text = text.slice(text.indexOf('\n') + 1);
   } catch {
     // No journal yet (or not readable: nothing to go by).
     return [];
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
-  return text.split('\n').filter((line) => CHANNEL_ID.test(line));
+  return text.split('\n');
+}
+
+/** The channel ids of a journal file. */
+function readIds(file: string): string[] {
+  return readLines(file).filter((line) => CHANNEL_ID.test(line));
 }
 
 const journals = new Map<string, FileDialJournal>();

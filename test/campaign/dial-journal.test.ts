@@ -4,6 +4,7 @@
  * FileDialJournal on the same folder is what a restarted Node-RED makes.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT } from '../../lib/campaign/dial-journal';
@@ -76,6 +77,40 @@ describe('the dial journal', function () {
     }
     // A second crash before the restarted dialer asked about idOf(7): a third run still finds it.
     assert.equal(open().sent(idOf(7)), true);
+  });
+
+  it('does not follow a symbolic link: another file of the user directory is neither read nor written', function () {
+    const flows = path.join(dir.path, 'flows.json');
+    fs.writeFileSync(flows, `${idOf(1)}\n`);
+    fs.symlinkSync(flows, path.join(dir.path, DIAL_JOURNAL_FILE));
+    const warnings: string[] = [];
+    const j = open((m) => warnings.push(m));
+    assert.equal(j.sent(idOf(1)), false, 'the linked file is not read');
+    j.sending([idOf(2)]);
+    j.sending([idOf(3)]);
+    assert.equal(fs.readFileSync(flows, 'utf8'), `${idOf(1)}\n`, 'the linked file is not written');
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] as string, new RegExp(`${DIAL_JOURNAL_FILE}.*symbolic link`));
+  });
+
+  it('does not freeze on a named pipe where the file should be (a child process, so that a freeze fails the test)', function () {
+    const fifo = path.join(dir.path, DIAL_JOURNAL_FILE);
+    try {
+      execFileSync('mkfifo', [fifo]);
+    } catch (err) {
+      console.log(`      (skipped: mkfifo failed: ${(err as Error).message})`);
+      this.skip();
+    }
+    const lib = path.join(__dirname, '../../lib/campaign/dial-journal.js');
+    const script = `const { FileDialJournal } = require(${JSON.stringify(lib)}); const j = new FileDialJournal(${JSON.stringify(dir.path)}, (m) => console.log(m)); j.sending(['cfc-1']); j.sending(['cfc-2']); console.log('sent', j.sent('cfc-1'));`;
+    // Not a timing threshold: a run that does not freeze ends in well under a second; a frozen one never ends.
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(out.signal, null, `the journal froze on the pipe: ${out.stdout}${out.stderr}`);
+    assert.equal(out.status, 0, out.stderr);
+    const lines = out.stdout.trim().split('\n');
+    assert.equal(lines.at(-1), 'sent true');
+    assert.equal(lines.length, 2, out.stdout);
+    assert.match(lines[0] as string, new RegExp(`${DIAL_JOURNAL_FILE}.*not a regular file`));
   });
 
   it('ignores lines that are not channel ids, and reads only the end of a file grown beyond what it writes', function () {
