@@ -26,11 +26,19 @@
  * as dialed and lost, retried as its rule says. That is the side to err on:
  * a customer is never called twice because of a crash.
  *
+ * An id settled (its mark or its outcome stored) gets a line of its own
+ * (`-<id>`), written after the store's answer, off the dial's path: a
+ * restart knows the ids still unmarked, not only those sent.
+ *
  * Bounded: after ROTATE_AT ids the file becomes `<file>.1` (the one before
- * is dropped) and a new file starts with the ids still unmarked. An id
- * written before a restart stays on disk for at least ROTATE_AT more dials
- * (the file it is in is appended to, then becomes `.1`), long after the
- * restarted dialer has asked about its calls.
+ * is dropped) and a new file starts with the ids still unmarked: this run's
+ * and those read at the start that nobody has asked about yet (a campaign
+ * whose Asterisk is not reachable, or not deployed now, asks later; a
+ * second restart before it does must still find them). Those are the calls
+ * unmarked at a stop: a few, not thousands. A settlement lost in a crash
+ * (the process killed between the store's answer and its line) leaves an
+ * id carried needlessly, never wrongly: its attempt is no longer written
+ * ahead, so nobody asks about it.
  *
  * Another Node-RED that takes a dead one's leases over (a shared MongoDB
  * store) cannot read this file: for it, such a call still reads as not
@@ -51,6 +59,9 @@ const READ_AT_MOST = 1024 * 1024;
 /** A channel id as the dialer makes them (`cfc-<uuid>`); anything else read from the file is ignored. */
 const CHANNEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/** What starts the line of an id settled: its mark (or outcome) stored. Not a channel id's first character. */
+const SETTLED = '-';
+
 /** What the dialer asks of the journal (placing.ts, in-flight.ts). */
 export interface DialJournal {
   /** Before their originate requests are sent: these channels are being dialed. Never throws. */
@@ -65,7 +76,7 @@ export class FileDialJournal implements DialJournal {
   private readonly file: string;
   /** Ids sent and not settled in this process. */
   private readonly pending = new Set<string>();
-  /** Ids read back at the start: written by an earlier run of this Node-RED. */
+  /** Ids read back at the start, not settled: sent by an earlier run of this Node-RED, their mark not known to be stored. */
   private readonly before = new Set<string>();
   private fd: number | undefined;
   private written = 0;
@@ -77,10 +88,10 @@ export class FileDialJournal implements DialJournal {
     private readonly warn: (message: string) => void = () => undefined,
   ) {
     this.file = path.join(dir, DIAL_JOURNAL_FILE);
-    const current = readIds(this.file);
-    for (const id of [...readIds(`${this.file}.1`), ...current]) this.before.add(id);
+    const current = readLines(this.file);
+    for (const id of unsettled([...readLines(`${this.file}.1`), ...current])) this.before.add(id);
     // Appended to: the ids of the run before stay in this file until it becomes `.1`.
-    this.written = current.length;
+    this.written = current.filter((line) => CHANNEL_ID.test(line)).length;
   }
 
   sending(ids: readonly string[]): void {
@@ -91,21 +102,18 @@ export class FileDialJournal implements DialJournal {
       this.failed(err as Error);
     }
     for (const id of ids) this.pending.add(id);
-    try {
-      this.fd ??= openForAppend(this.file);
-      fs.writeSync(this.fd, `${ids.join('\n')}\n`);
-      this.written += ids.length;
-      this.failing = undefined;
-    } catch (err) {
-      this.failed(err as Error);
-    }
+    if (this.append(ids)) this.written += ids.length;
   }
 
   settled(ids: readonly string[]): void {
+    const done: string[] = [];
     for (const id of ids) {
-      this.pending.delete(id);
-      this.before.delete(id);
+      const pending = this.pending.delete(id);
+      if (this.before.delete(id) || pending) done.push(`${SETTLED}${id}`);
     }
+    // Told to the file (a write after the mark's, off the dial's path): a restart does not carry a call whose mark is
+    // stored. Lost in a crash, it is carried needlessly, never wrongly: its attempt is no longer written ahead.
+    if (done.length > 0) this.append(done);
   }
 
   sent(id: string): boolean {
@@ -123,7 +131,11 @@ export class FileDialJournal implements DialJournal {
     this.fd = undefined;
   }
 
-  /** The file becomes `.1`; the new one starts with the ids still unmarked. */
+  /**
+   * The file becomes `.1`; the new one starts with the ids still unsettled: this run's and those read at the start
+   * that nobody asked about yet (a dialer whose Asterisk is not reachable, a campaign not deployed now), which a
+   * later restart still needs.
+   */
   private rotate(): void {
     this.close();
     try {
@@ -133,9 +145,22 @@ export class FileDialJournal implements DialJournal {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     this.fd = openForAppend(this.file);
-    const carried = [...this.pending];
-    if (carried.length > 0) fs.writeSync(this.fd, `${carried.join('\n')}\n`);
-    this.written = carried.length;
+    this.written = 0;
+    const carried = [...this.before, ...this.pending];
+    if (carried.length > 0) fs.writeSync(this.fd, lines(carried));
+  }
+
+  /** Appends lines in one write; false (told) when the file cannot be written. */
+  private append(items: readonly string[]): boolean {
+    try {
+      this.fd ??= openForAppend(this.file);
+      fs.writeSync(this.fd, lines(items));
+      this.failing = undefined;
+      return true;
+    } catch (err) {
+      this.failed(err as Error);
+      return false;
+    }
   }
 
   private failed(err: Error): void {
@@ -165,6 +190,20 @@ function openForAppend(file: string): number {
   return fd;
 }
 
+function lines(items: readonly string[]): string {
+  return `${items.join('\n')}\n`;
+}
+
+/** The ids of `lines` (in the order written) with no settlement after them. */
+function unsettled(read: readonly string[]): Set<string> {
+  const ids = new Set<string>();
+  for (const line of read) {
+    if (CHANNEL_ID.test(line)) ids.add(line);
+    else if (line.startsWith(SETTLED)) ids.delete(line.slice(SETTLED.length));
+  }
+  return ids;
+}
+
 /** The lines of a journal file (its end, when longer than READ_AT_MOST); none when it is missing or is not a regular file (a link, a pipe, a folder, a device: not read, the write warns). */
 function readLines(file: string): string[] {
   let text: string;
@@ -188,11 +227,6 @@ function readLines(file: string): string[] {
     if (fd !== undefined) fs.closeSync(fd);
   }
   return text.split('\n');
-}
-
-/** The channel ids of a journal file. */
-function readIds(file: string): string[] {
-  return readLines(file).filter((line) => CHANNEL_ID.test(line));
 }
 
 const journals = new Map<string, FileDialJournal>();
