@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT } from '../../lib/campaign/dial-journal';
+import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT, type DialJournal } from '../../lib/campaign/dial-journal';
 import type { ProgressMark, StoredContact } from '../../lib/store/port';
 import { allContacts } from '../support/campaign-runtime';
 import { useTempDir } from '../support/temp-dir';
@@ -175,6 +175,38 @@ describe('the dial journal', function () {
 describe('a crash between the dial and its mark, with the dial journal (manual clock, fake Asterisk)', function () {
   const bench = dialerBench(MONDAY_8AM_SHANGHAI);
   const dir = useTempDir('callflow-journal-');
+
+  it('writes the ids of a group before any of its originate requests, and settles them once their mark is stored, while they still ring', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
+    await bench.db.store.importContacts('task-1', customers(settings, 12), bench.clock.now());
+    const originated = (): Set<string> => new Set(bench.pbx.originated.map((o) => o.channelId));
+    const sending: string[][] = [];
+    const settled = new Set<string>();
+    const early: string[] = [];
+    const spy: DialJournal = {
+      sending(ids) {
+        const out = originated();
+        early.push(...ids.filter((id) => out.has(id)));
+        sending.push([...ids]);
+      },
+      settled(ids) {
+        for (const id of ids) settled.add(id);
+      },
+      sent: () => false,
+    };
+    const { dialer } = bench.dialer(settings, { view: bench.pbx.view(), journal: spy });
+    await dialer.start();
+    await dialer.operate('start');
+    const t0 = bench.clock.now();
+    await bench.clock.advance(2500);
+    const ahead = bench.pbx.originated.filter((o) => o.at >= t0 + 1000).map((o) => o.channelId);
+    assert.ok(ahead.length >= 4, `calls written ahead were dialed: ${ahead.length}`);
+    assert.deepEqual(early, [], 'no id written after its originate request');
+    assert.deepEqual(ahead.filter((id) => !sending.flat().includes(id)), [], 'each call written ahead was written to the journal');
+    assert.ok(ahead.every((id) => bench.pbx.channels.get(id)?.state === 'Ringing'), 'still ringing');
+    assert.deepEqual(ahead.filter((id) => !settled.has(id)), [], 'settled at its mark, not at its outcome');
+  });
 
   it('records a call that failed at once and is gone by the restart as one lost attempt, and never dials it twice under one attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
