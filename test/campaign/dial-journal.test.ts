@@ -208,6 +208,41 @@ describe('a crash between the dial and its mark, with the dial journal (manual c
     assert.deepEqual(ahead.filter((id) => !settled.has(id)), [], 'settled at its mark, not at its outcome');
   });
 
+  it('settles a call whose mark failed once its outcome is stored: a restart carries none of the calls that ended', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
+    bench.pbx.setDefault({ outcome: 'busy', ringMs: 500 });
+    await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
+    // The store refuses the first write that marks a group dialed, and only that one.
+    let refused = 0;
+    const store = new Proxy(bench.db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key !== 'markProgressBatch' || typeof value !== 'function') return value;
+        return (marks: ProgressMark[], ...rest: unknown[]) => {
+          if (refused === 0 && marks.every((e) => e.number === undefined)) {
+            refused += 1;
+            return Promise.reject(new Error('the store is busy'));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, [marks, ...rest]);
+        };
+      },
+    });
+    const journal = new FileDialJournal(dir.path);
+    const { dialer } = bench.dialer(settings, { store, view: bench.pbx.view(), journal });
+    await dialer.start();
+    await dialer.operate('start');
+    await bench.clock.advance(10_000);
+    journal.close();
+    assert.equal(refused, 1, 'a mark was refused');
+    const dialed = bench.pbx.originated.map((o) => o.channelId);
+    const stored = await allContacts(bench.db.store, 'task-1');
+    assert.ok(stored.every((c) => !(c.progress as { inflight?: unknown }).inflight), 'every call ended and was recorded');
+    assert.deepEqual(dialed.filter((id) => journal.sent(id)), [], 'nothing pending once recorded');
+    const restart = new FileDialJournal(dir.path);
+    assert.deepEqual(dialed.filter((id) => restart.sent(id)), [], 'nothing carried by a restart');
+    restart.close();
+  });
+
   it('records a call that failed at once and is gone by the restart as one lost attempt, and never dials it twice under one attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
     for (let i = 0; i < 8; i += 1) {
