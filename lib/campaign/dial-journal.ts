@@ -96,13 +96,17 @@ export class FileDialJournal implements DialJournal {
 
   sending(ids: readonly string[]): void {
     if (ids.length === 0) return;
+    let rotating = false;
     try {
-      if (this.written >= ROTATE_AT) this.rotate();
+      // Removed by hand while open: the writes would go to a file nobody can read; a new one carries the unmarked ids.
+      if (this.written >= ROTATE_AT || (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0)) this.rotate();
     } catch (err) {
-      this.failed(err as Error);
+      // The appends go on (to the file as it is): told once, not at each group while the rotation keeps failing.
+      rotating = true;
+      this.failed(err as Error, 'its file grows until it can be rotated');
     }
     for (const id of ids) this.pending.add(id);
-    if (this.append(ids)) this.written += ids.length;
+    if (this.append(ids, rotating)) this.written += ids.length;
   }
 
   settled(ids: readonly string[]): void {
@@ -150,12 +154,12 @@ export class FileDialJournal implements DialJournal {
     if (carried.length > 0) fs.writeSync(this.fd, lines(carried));
   }
 
-  /** Appends lines in one write; false (told) when the file cannot be written. */
-  private append(items: readonly string[]): boolean {
+  /** Appends lines in one write; false (told) when the file cannot be written. `stillFailing`: a failure told stays told. */
+  private append(items: readonly string[], stillFailing = false): boolean {
     try {
       this.fd ??= openForAppend(this.file);
       fs.writeSync(this.fd, lines(items));
-      this.failing = undefined;
+      if (!stillFailing) this.failing = undefined;
       return true;
     } catch (err) {
       this.failed(err as Error);
@@ -163,11 +167,11 @@ export class FileDialJournal implements DialJournal {
     }
   }
 
-  private failed(err: Error): void {
+  private failed(err: Error, consequence = 'a call dialed in the moments before a crash and gone by the restart will read as not dialed'): void {
     this.close();
     if (this.failing === err.message) return;
     this.failing = err.message;
-    this.warn(`writing the calls being dialed to ${this.file} failed: ${err.message}; a call dialed in the moments before a crash and gone by the restart will read as not dialed`);
+    this.warn(`writing the calls being dialed to ${this.file} failed: ${err.message}; ${consequence}`);
   }
 }
 

@@ -144,6 +144,29 @@ describe('the dial journal', function () {
     assert.match(lines[0] as string, new RegExp(`${DIAL_JOURNAL_FILE}.*not a regular file`));
   });
 
+  it('warns once when its file cannot be rotated, not at every group after it', function () {
+    // A folder (not empty) where `.1` should go: the rename fails, the appends go on.
+    fs.mkdirSync(path.join(dir.path, `${DIAL_JOURNAL_FILE}.1`));
+    fs.writeFileSync(path.join(dir.path, `${DIAL_JOURNAL_FILE}.1`, 'x'), '');
+    const warnings: string[] = [];
+    const j = open((m) => warnings.push(m));
+    for (let i = 0; i < ROTATE_AT + 50; i += 1) j.sending([idOf(i)]);
+    assert.equal(warnings.length, 1, `${warnings.length} warnings: ${warnings.slice(0, 3).join('\n')}`);
+    assert.match(warnings[0] as string, new RegExp(`${DIAL_JOURNAL_FILE}.*failed`));
+    assert.equal(j.sent(idOf(ROTATE_AT + 49)), true);
+  });
+
+  it('starts a new file, with the ids still unmarked, when its file was removed while open', function () {
+    const file = path.join(dir.path, DIAL_JOURNAL_FILE);
+    const j = open();
+    j.sending([idOf(1), idOf(2)]);
+    j.settled([idOf(2)]);
+    fs.rmSync(file);
+    j.sending([idOf(3)]);
+    const restart = open();
+    assert.deepEqual([1, 2, 3].map((i) => restart.sent(idOf(i))), [true, false, true], 'a restart finds what was unmarked');
+  });
+
   it('ignores lines that are not channel ids, and reads only the end of a file grown beyond what it writes', function () {
     const file = path.join(dir.path, DIAL_JOURNAL_FILE);
     fs.writeFileSync(file, ['<img src=x onerror=alert(1)>', '../../etc/passwd', 'PJSIP/100@trunk', '', idOf(1), 'x'.repeat(200), idOf(2)].join('\n'));
