@@ -80,6 +80,8 @@ export class FileDialJournal implements DialJournal {
   private readonly before = new Set<string>();
   private fd: number | undefined;
   private written = 0;
+  /** The last write was cut short (a disk full): its last line has no end. */
+  private cut = false;
   /** The last error told (a failing disk is told once, and again when it changes or after it recovered). */
   private failing: string | undefined;
 
@@ -151,14 +153,20 @@ export class FileDialJournal implements DialJournal {
     this.fd = openForAppend(this.file);
     this.written = 0;
     const carried = [...this.before, ...this.pending];
-    if (carried.length > 0) fs.writeSync(this.fd, lines(carried));
+    this.cut = false;
+    if (carried.length > 0) this.append(carried);
   }
 
   /** Appends lines in one write; false (told) when the file cannot be written. `stillFailing`: a failure told stays told. */
   private append(items: readonly string[], stillFailing = false): boolean {
     try {
       this.fd ??= openForAppend(this.file);
-      fs.writeSync(this.fd, lines(items));
+      // After a short write, its last line is ended first: it would take the first id of this one with it.
+      const text = `${this.cut ? '\n' : ''}${lines(items)}`;
+      const length = Buffer.byteLength(text);
+      const n = fs.writeSync(this.fd, text);
+      this.cut = n < length;
+      if (this.cut) throw new Error(`only ${n} of ${length} bytes written (is the disk full?)`);
       if (!stillFailing) this.failing = undefined;
       return true;
     } catch (err) {

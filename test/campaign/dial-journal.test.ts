@@ -167,6 +167,30 @@ describe('the dial journal', function () {
     assert.deepEqual([1, 2, 3].map((i) => restart.sent(idOf(i))), [true, false, true], 'a restart finds what was unmarked');
   });
 
+  it('tells a short write (a disk full) and does not let it swallow the first id of the next group', function () {
+    const warnings: string[] = [];
+    const j = open((m) => warnings.push(m));
+    j.sending([idOf(1)]);
+    const write = fs.writeSync;
+    let cut = false;
+    // The next write stops in its second id, as write(2) does when the disk fills up.
+    (fs as { writeSync: unknown }).writeSync = (fd: number, text: string): number => {
+      if (cut) return write(fd, text);
+      cut = true;
+      return write(fd, text.slice(0, idOf(2).length + 10));
+    };
+    try {
+      j.sending([idOf(2), idOf(3)]);
+      j.sending([idOf(4)]);
+    } finally {
+      (fs as { writeSync: unknown }).writeSync = write;
+    }
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0] as string, /of \d+ bytes written/);
+    const restart = open();
+    assert.deepEqual([1, 2, 4].map((i) => restart.sent(idOf(i))), [true, true, true]);
+  });
+
   it('ignores lines that are not channel ids, and reads only the end of a file grown beyond what it writes', function () {
     const file = path.join(dir.path, DIAL_JOURNAL_FILE);
     fs.writeFileSync(file, ['<img src=x onerror=alert(1)>', '../../etc/passwd', 'PJSIP/100@trunk', '', idOf(1), 'x'.repeat(200), idOf(2)].join('\n'));
