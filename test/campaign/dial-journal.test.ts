@@ -290,6 +290,36 @@ describe('a crash between the dial and its mark, with the dial journal (manual c
     restart.close();
   });
 
+  it('keeps a call whose mark the store did not save (its lease taken back meanwhile): the attempt is still written ahead', async function () {
+    const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
+    bench.pbx.setDefault({ outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
+    await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
+    // Every write that marks calls dialed answers 'not saved' (a lease no longer this claim's): nothing is written.
+    const store = new Proxy(bench.db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key !== 'markProgressBatch' || typeof value !== 'function') return value;
+        return (marks: ProgressMark[], ...rest: unknown[]) =>
+          marks.every((e) => e.number === undefined) ? Promise.resolve(marks.map(() => ({ saved: false }))) : (value as (...a: unknown[]) => unknown).apply(target, [marks, ...rest]);
+      },
+    });
+    const journal = new FileDialJournal(dir.path);
+    const { dialer } = bench.dialer(settings, { store, view: bench.pbx.view(), journal });
+    await dialer.start();
+    await dialer.operate('start');
+    await bench.clock.advance(1999);
+    journal.close();
+    const unmarked = (await allContacts(bench.db.store, 'task-1'))
+      .map((c) => (c.progress as { inflight?: { prewritten?: true; channelId: string } }).inflight)
+      .filter((f) => f?.prewritten)
+      .map((f) => f?.channelId as string);
+    const dialed = new Set(bench.pbx.originated.map((o) => o.channelId));
+    assert.ok(unmarked.filter((id) => dialed.has(id)).length >= 4, 'calls dialed and still written ahead');
+    const restart = new FileDialJournal(dir.path);
+    assert.deepEqual(unmarked.filter((id) => dialed.has(id) && !restart.sent(id)), [], 'a restart knows each was dialed');
+    restart.close();
+  });
+
   it('records a call that failed at once and is gone by the restart as one lost attempt, and never dials it twice under one attempt number', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
     for (let i = 0; i < 8; i += 1) {
