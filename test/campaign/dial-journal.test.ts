@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT, type DialJournal } from '../../lib/campaign/dial-journal';
+import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT, dialJournal, type DialJournal } from '../../lib/campaign/dial-journal';
 import type { ProgressMark, StoredContact } from '../../lib/store/port';
 import { allContacts } from '../support/campaign-runtime';
 import { useTempDir } from '../support/temp-dir';
@@ -189,6 +189,18 @@ describe('the dial journal', function () {
     assert.match(warnings[0] as string, /of \d+ bytes written/);
     const restart = open();
     assert.deepEqual([1, 2, 4].map((i) => restart.sent(idOf(i))), [true, true, true]);
+  });
+
+  it('is one per user directory in a process: its dialers share its calls sent, and one file is rotated by one owner', function () {
+    const j = dialJournal(dir.path);
+    journals.push(j);
+    assert.equal(dialJournal(`${dir.path}${path.sep}`), j);
+    assert.equal(dialJournal(path.join(dir.path, 'x', '..')), j);
+    j.sending([idOf(1)]);
+    assert.equal(dialJournal(dir.path).sent(idOf(1)), true, 'a successor dialer knows what its predecessor sent');
+    const other = dialJournal(dir.another());
+    journals.push(other);
+    assert.notEqual(other, j);
   });
 
   it('ignores lines that are not channel ids, and reads only the end of a file grown beyond what it writes', function () {
