@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIAL_JOURNAL_FILE, FileDialJournal, ROTATE_AT, dialJournal, type DialJournal } from '../../lib/campaign/dial-journal';
-import type { ProgressMark, StoredContact } from '../../lib/store/port';
+import type { CampaignSettings } from '../../lib/schemas/campaign';
+import type { ProgressMark, ProgressMarked, Store, StoredContact } from '../../lib/store/port';
 import { allContacts } from '../support/campaign-runtime';
 import { useTempDir } from '../support/temp-dir';
 import { MemoryLogger } from '../support/telephony';
@@ -235,6 +236,28 @@ describe('a crash between the dial and its mark, with the dial journal (manual c
   const bench = dialerBench(MONDAY_8AM_SHANGHAI);
   const dir = useTempDir('callflow-journal-');
 
+  /** The bench's store, with each write that marks calls dialed (entries with no number) answered by `answer`. */
+  const marksAnswered = (answer: (marks: ProgressMark[], write: () => Promise<ProgressMarked[]>) => Promise<ProgressMarked[]>): Store =>
+    new Proxy(bench.db.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key !== 'markProgressBatch' || typeof value !== 'function') return value;
+        const write = (...args: unknown[]): Promise<ProgressMarked[]> => (value as (...a: unknown[]) => Promise<ProgressMarked[]>).apply(target, args);
+        return (marks: ProgressMark[], ...rest: unknown[]) => (marks.every((e) => e.number === undefined) ? answer(marks, () => write(marks, ...rest)) : write(marks, ...rest));
+      },
+    });
+
+  /** Starts the task on `store` with a journal in the test's folder, runs `ms` of the clock; the journal, closed. */
+  const dialWith = async (store: Store, settings: CampaignSettings, ms: number): Promise<FileDialJournal> => {
+    const journal = new FileDialJournal(dir.path);
+    const { dialer } = bench.dialer(settings, { store, view: bench.pbx.view(), journal });
+    await dialer.start();
+    await dialer.operate('start');
+    await bench.clock.advance(ms);
+    journal.close();
+    return journal;
+  };
+
   it('writes the ids of a group before any of its originate requests, and settles them once their mark is stored, while they still ring', async function () {
     const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
     bench.pbx.setDefault({ outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
@@ -273,25 +296,15 @@ describe('a crash between the dial and its mark, with the dial journal (manual c
     await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
     // The store refuses the first write that marks a group dialed, and only that one.
     let refused = 0;
-    const store = new Proxy(bench.db.store, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver) as unknown;
-        if (key !== 'markProgressBatch' || typeof value !== 'function') return value;
-        return (marks: ProgressMark[], ...rest: unknown[]) => {
-          if (refused === 0 && marks.every((e) => e.number === undefined)) {
-            refused += 1;
-            return Promise.reject(new Error('the store is busy'));
-          }
-          return (value as (...a: unknown[]) => unknown).apply(target, [marks, ...rest]);
-        };
-      },
-    });
-    const journal = new FileDialJournal(dir.path);
-    const { dialer } = bench.dialer(settings, { store, view: bench.pbx.view(), journal });
-    await dialer.start();
-    await dialer.operate('start');
-    await bench.clock.advance(10_000);
-    journal.close();
+    const journal = await dialWith(
+      marksAnswered((_marks, write) => {
+        if (refused > 0) return write();
+        refused += 1;
+        return Promise.reject(new Error('the store is busy'));
+      }),
+      settings,
+      10_000,
+    );
     assert.equal(refused, 1, 'a mark was refused');
     const dialed = bench.pbx.originated.map((o) => o.channelId);
     const stored = await allContacts(bench.db.store, 'task-1');
@@ -307,20 +320,11 @@ describe('a crash between the dial and its mark, with the dial journal (manual c
     bench.pbx.setDefault({ outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
     await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
     // Every write that marks calls dialed answers 'not saved' (a lease no longer this claim's): nothing is written.
-    const store = new Proxy(bench.db.store, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver) as unknown;
-        if (key !== 'markProgressBatch' || typeof value !== 'function') return value;
-        return (marks: ProgressMark[], ...rest: unknown[]) =>
-          marks.every((e) => e.number === undefined) ? Promise.resolve(marks.map(() => ({ saved: false }))) : (value as (...a: unknown[]) => unknown).apply(target, [marks, ...rest]);
-      },
-    });
-    const journal = new FileDialJournal(dir.path);
-    const { dialer } = bench.dialer(settings, { store, view: bench.pbx.view(), journal });
-    await dialer.start();
-    await dialer.operate('start');
-    await bench.clock.advance(1999);
-    journal.close();
+    await dialWith(
+      marksAnswered((marks) => Promise.resolve(marks.map(() => ({ saved: false as const })))),
+      settings,
+      1999,
+    );
     const unmarked = (await allContacts(bench.db.store, 'task-1'))
       .map((c) => (c.progress as { inflight?: { prewritten?: true; channelId: string } }).inflight)
       .filter((f) => f?.prewritten)
