@@ -266,8 +266,8 @@ export class CallsInFlight {
     const { prewritten: _ahead, ...inflight } = live.inflight;
     live.inflight = inflight;
     try {
-      await this.ctx.store().markProgress(live.claim, { ...live.claim.contact.progress, inflight });
-      this.ctx.options.journal?.settled([inflight.channelId]);
+      // Not saved (the lease lost): still written ahead in the store, so still needed.
+      if (await this.ctx.store().markProgress(live.claim, { ...live.claim.contact.progress, inflight })) this.ctx.options.journal?.settled([inflight.channelId]);
     } catch (err) {
       this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking call ${inflight.channelId} dialed failed: ${(err as Error).message}`);
     }

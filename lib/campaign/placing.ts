@@ -316,10 +316,11 @@ export class Placing {
    */
   private async markDialed(marks: ProgressMark[], ids: string[]): Promise<void> {
     try {
-      await this.ctx.store().markProgressBatch(marks);
-      this.ctx.journal?.settled(ids);
+      const saved = await this.ctx.store().markProgressBatch(marks);
+      // Only those marked: one not saved is still written ahead in the store (its outcome, once written, settles it).
+      this.ctx.journal?.settled(ids.filter((_, i) => saved[i]?.saved));
     } catch (err) {
-      this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking ${marks.length} call(s) dialed failed; until their outcome is written they read as not dialed after a crash: ${(err as Error).message}`);
+      this.ctx.log().warn(`campaign ${this.ctx.settings().name}: marking ${marks.length} call(s) dialed failed; until their outcome is written, a restart on another instance (or with no dial journal) reads them as not dialed: ${(err as Error).message}`);
     }
   }
 
