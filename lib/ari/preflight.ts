@@ -60,6 +60,14 @@ export async function preflight(server: BasicCredentials & { baseUrl: string }, 
       throw new AttemptError('unreachable', `no answer from ${baseUrl}${code ? ` (${code})` : ''}`);
     }
     if (res.status === 401) throw new AttemptError('auth-failed', 'Asterisk refused the username or password (HTTP 401)');
+    // res_ari.c ast_ari_get_docs: 500 "Cannot find rest-api directory" without the folder, 404 "Resource not found"
+    // without the file. Seen on an Asterisk 22.11 built from source whose `make install` stopped before its data files.
+    if ((res.status === 404 || res.status === 500) && (await ariAnswers(baseUrl, headers, signal, timeoutMs))) {
+      throw new AttemptError(
+        'failed',
+        `${baseUrl}/ari/${path} answered HTTP ${res.status} though ARI answers: this Asterisk lacks its API documents, the rest-api JSON files of its data directory (astdatadir, e.g. /var/lib/asterisk/rest-api), which "make install" puts there and the ARI client needs`,
+      );
+    }
     if (!res.ok) {
       throw new AttemptError(
         'failed',
@@ -80,4 +88,15 @@ export async function preflight(server: BasicCredentials & { baseUrl: string }, 
       return path ? get(path) : Promise.resolve(undefined);
     }),
   );
+}
+
+/** Whether ARI itself answers (GET /ari/asterisk/info), when its documents were not found. */
+async function ariAnswers(baseUrl: string, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await fetch(`${baseUrl}/ari/asterisk/info`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }

@@ -280,6 +280,29 @@ describe('ARI adapter over the wire', function () {
       await new Promise((resolve) => server.close(resolve));
     });
 
+    it('an Asterisk whose ARI answers but whose API documents are missing (rest-api not installed) is told so, not "is ARI enabled?"', async function () {
+      // As an Asterisk 22.11 built from source answered when its `make install` stopped before the data files: 500
+      // without the rest-api folder, 404 without the files in it (res_ari.c ast_ari_get_docs).
+      let status = 500;
+      const server = http.createServer((req, res) => {
+        if (req.url === '/ari/asterisk/info') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"system":{"version":"22.11.0"}}');
+        res.writeHead(status, { 'content-type': 'application/json' }).end(status === 500 ? '{"message":"Cannot find rest-api directory"}' : '{"message":"Resource not found"}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      // A password that is in no message (the status hides the password wherever it appears).
+      const conn = new AriConnection({ url: `http://127.0.0.1:${port}`, username: 'u', password: 'a-secret-word', app: 'a', backoff: { initialMs: 20, maxMs: 50 } });
+      conn.start();
+      await nextState(conn, 'failed');
+      assert.match(conn.status.message, /api-docs\/resources\.json answered HTTP 500 though ARI answers: this Asterisk lacks its API documents, the rest-api JSON files .*"make install"/);
+      status = 404;
+      await nextState(conn, 'connecting');
+      await nextState(conn, 'failed');
+      assert.match(conn.status.message, /answered HTTP 404 though ARI answers: this Asterisk lacks its API documents/);
+      await conn.close();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
     it('refuses a URL with credentials in it or an odd application name', function () {
       assert.throws(() => new AriConnection({ url: 'http://u:p@host:8088', username: 'u', password: 'p', app: 'a' }), /own fields, not in the URL/);
       assert.throws(() => new AriConnection({ url: 'ftp://host', username: 'u', password: 'p', app: 'a' }), /must start with http/);
