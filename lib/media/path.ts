@@ -17,6 +17,7 @@
  * channels an earlier run left are hung up by the registry's reconciliation (marked, nobody here handles them), and
  * `sweepMediaBridges` destroys the bridges left with them.
  */
+import { AriError } from '../ari/errors';
 import type { Reconciliation, Telephony, TelephonyEvent } from '../ari/port';
 import { MEDIA_CHANNEL_PREFIX } from '../call/registry';
 import type { Logger } from '../log';
@@ -121,6 +122,9 @@ export function mediaIds(callChannelId: string): { channel: string; snoop: strin
   return { channel: `${MEDIA_CHANNEL_PREFIX}-${tail}`, snoop: `${MEDIA_CHANNEL_PREFIX}s-${tail}`, bridge: `${MEDIA_CHANNEL_PREFIX}b-${tail}` };
 }
 
+/** The bridges of the paths open in this process (from the moment their ids are made to the end of their teardown). */
+const openBridges = new Set<string>();
+
 export class MediaPath {
   private closing: Promise<void> | undefined;
   private readonly unwatch: (() => void)[] = [];
@@ -136,6 +140,7 @@ export class MediaPath {
     readonly endpoint: PathEndpoint,
     private readonly log: Logger,
   ) {
+    openBridges.add(ids.bridge);
     endpoint.onFailure((err) => void this.close(err.message));
   }
 
@@ -178,7 +183,7 @@ export class MediaPath {
 
   /** Tears everything down (idempotent): the socket, the external media channel, the snoop, the bridge. */
   close(why = 'closed'): Promise<void> {
-    this.closing ??= this.teardown(why);
+    this.closing ??= this.teardown(why).finally(() => openBridges.delete(this.ids.bridge));
     return this.closing;
   }
 
@@ -295,22 +300,45 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
 
 /**
  * After a reconnect: the bridges of media paths an earlier run left (their channels are hung up by the registry as
- * channels nobody here handles). A `cfmb-` bridge is destroyed when it holds no channel, or only channels of ours
- * that nobody here handles; one holding another instance's channels is left alone, and so is every bridge of a path
- * open here (`open`).
+ * channels nobody here handles). A `cfmb-` bridge is destroyed when every channel in it is one of ours that nobody
+ * here handles; an empty one when its call (the id in its own, `cfmb-<call>-<n>`) is one of those too, or is gone.
+ * Left alone: a bridge holding another instance's channels, an empty one whose call is up and not ours to end
+ * (another instance may be opening its path), and every bridge of a path open in this process (`open`).
  */
-export async function sweepMediaBridges(telephony: Pick<Telephony, 'listBridges' | 'destroyBridge'>, r: Reconciliation, open: (bridgeId: string) => boolean, log: Logger): Promise<string[]> {
+export async function sweepMediaBridges(
+  telephony: Pick<Telephony, 'listBridges' | 'destroyBridge' | 'getChannel'>,
+  r: Reconciliation,
+  log: Logger,
+  open: (bridgeId: string) => boolean = (id) => openBridges.has(id),
+): Promise<string[]> {
   if (r.restarted) return [];
   const unclaimed = new Set(r.unclaimed);
   const bridges = await telephony.listBridges();
   const swept: string[] = [];
+  const prefix = `${MEDIA_CHANNEL_PREFIX}b-`;
   for (const b of bridges) {
-    if (!b.id.startsWith(`${MEDIA_CHANNEL_PREFIX}b-`) || open(b.id)) continue;
+    if (!b.id.startsWith(prefix) || open(b.id)) continue;
     if (!b.channels.every((c) => unclaimed.has(c))) continue;
+    if (b.channels.length === 0) {
+      const tail = b.id.slice(prefix.length);
+      const call = tail.slice(0, tail.lastIndexOf('-'));
+      if (!unclaimed.has(call) && (await callIsUp(telephony, call))) continue;
+    }
     await telephony.destroyBridge(b.id).then(
       () => swept.push(b.id),
       (err: unknown) => log.warn(`destroying bridge ${b.id} (a media path left by an earlier run) failed: ${(err as Error).message}`),
     );
   }
   return swept;
+}
+
+/** Whether Asterisk has the channel (a failure to ask counts as yes: the bridge is left for the next reconnect). */
+async function callIsUp(telephony: Pick<Telephony, 'getChannel'>, id: string): Promise<boolean> {
+  if (id === '') return false;
+  try {
+    await telephony.getChannel(id);
+    return true;
+  } catch (err) {
+    return !(err instanceof AriError && err.kind === 'not-found');
+  }
 }

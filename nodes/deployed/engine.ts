@@ -19,6 +19,7 @@ import type { CallSession } from '../../lib/call/session';
 import type { CallException } from '../../lib/call/handle';
 import type { Logger } from '../../lib/log';
 import { LiveMeetings } from '../../lib/conference/meetings';
+import { sweepMediaBridges } from '../../lib/media/path';
 import { FlowRouter, type FlowHandler, type VersionChooser } from '../../lib/routing/router';
 import type { AsteriskConfig } from '../../lib/schemas/asterisk';
 import { acquireSimulator, type EmbeddedSimulator } from '../../lib/sim/embedded';
@@ -314,14 +315,21 @@ export class Engine {
     this.connection = connection;
     this.registry = registry;
     this.liveMeetings = meetings;
-    // Meeting bridges an earlier run of this instance left on Asterisk (a restart of Node-RED) go once connected.
+    // Meeting bridges and media path bridges (listening, a robot's audio) an earlier run of this instance left on
+    // Asterisk (a restart of Node-RED) go once connected; the registry hangs up the channels left in them.
     this.offs.push(
-      connection.onReconciled(() => {
+      connection.onReconciled((r) => {
         meetings.sweep().then(
           (gone) => {
             if (gone.length > 0) this.log.warn(`destroyed ${gone.length} meeting bridge(s) left by an earlier run: ${gone.join(', ')}`);
           },
           (err: unknown) => this.log.warn(`looking for leftover meeting bridges failed: ${(err as Error).message}`),
+        );
+        sweepMediaBridges(connection, r, log).then(
+          (gone) => {
+            if (gone.length > 0) this.log.warn(`destroyed ${gone.length} media bridge(s) left by an earlier run: ${gone.join(', ')}`);
+          },
+          (err: unknown) => this.log.warn(`looking for leftover media bridges failed: ${(err as Error).message}`),
         );
       }),
     );

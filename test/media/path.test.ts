@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { CallRegistry } from '../../lib/call/registry';
 import { RtpEndpoint } from '../../lib/media/endpoint';
-import { openMediaPath, type MediaSettings, type MediaTelephony } from '../../lib/media/path';
+import { openMediaPath, sweepMediaBridges, type MediaSettings, type MediaTelephony } from '../../lib/media/path';
 import { RemoteEndpoint } from '../../lib/media/remote-endpoint';
 import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
 import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
@@ -161,6 +161,18 @@ describe(`media path (simulated Asterisk; the packet path ${settings.worker ? 'o
   it('fails with a sentence naming the call and the cause, leaving nothing behind, when the call is gone', async function () {
     await assert.rejects(open('no-such-call', 'listen'), /media path of call no-such-call did not open: .*(not found|Channel)/i);
     assert.deepEqual(m.r.sim.asterisk.channelList(), []);
+    assert.deepEqual(m.r.sim.asterisk.bridgeList(), []);
+  });
+
+  it('a reconnect does not sweep the bridge of a path open in this process, even with its channels taken for left', async function () {
+    const id = await answeredCall([{ wait: 60_000 }]);
+    const { path } = await open(id, 'listen');
+    const { bridge, channel, snoop } = path.ids;
+    const reconciled = { restarted: false, lost: [], kept: [], unclaimed: [channel, snoop!], foreign: [] };
+    assert.deepEqual(await sweepMediaBridges(m.r.conn, reconciled, m.r.log), []);
+    assert.ok(m.r.sim.asterisk.bridgeList().some((b) => b.id === bridge));
+    await path.close();
+    // Closed, its bridge is no longer this process's: an empty one of a gone call would go.
     assert.deepEqual(m.r.sim.asterisk.bridgeList(), []);
   });
 

@@ -126,7 +126,7 @@ export async function restartSweeps(r: Rig, left: string[], bridge: string): Pro
     conn.start();
     const rec = await reconciled;
     assert.ok(left.every((c) => rec.unclaimed.includes(c)), `left by the earlier run: ${rec.unclaimed.join()}`);
-    assert.deepEqual(await sweepMediaBridges(conn, rec, () => false, r.log), [bridge]);
+    assert.deepEqual(await sweepMediaBridges(conn, rec, r.log, () => false), [bridge]);
     await gone;
     assert.deepEqual(r.sim.asterisk.bridgeList(), []);
   } finally {
