@@ -323,6 +323,8 @@ describe('the robot', function () {
     function scripted(req: ConverseRequest, heard: HearResult[]): ConverseRequest {
       return {
         ...req,
+        // What is said is still told to the request's speaker; the call hears a beep (short: many turns).
+        speaker: { media: (text, language, signal) => req.speaker.media(text, language, signal).then(() => 'sound:beep') },
         speech: {
           mode: 'speech',
           hear: (_onStart, armed, _signal, onListening) => {
