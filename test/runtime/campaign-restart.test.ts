@@ -9,18 +9,16 @@
  * (which the killed process had not saved) are what the attempts say.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIAL_JOURNAL_FILE } from '../../lib/campaign/dial-journal';
 import { rankOf } from '../../lib/campaign/order';
-import { OutputLines, freePort, prepareHome, startNodeRed, waitForOutput } from '../../lib/playground/home';
+import { freePort } from '../../lib/playground/home';
 import type { ContactInput } from '../../lib/schemas/store';
-import { startSimulator, type Simulator } from '../../lib/sim';
 import { EmbeddedStore } from '../../lib/store/embedded';
 import type { StoredContact } from '../../lib/store/port';
 import { assertEveryContactFinal, completedCounters } from '../support/campaign-runtime';
-import { useTempDir } from '../support/temp-dir';
+import { useRestartedNodeRed } from '../support/restarted-node-red';
 
 const CONTACTS = 24;
 const numberOf = (i: number): string => `+86138${String(i).padStart(8, '0')}`;
@@ -55,43 +53,19 @@ function flows(simUrl: string, storeFile: string): Record<string, unknown>[] {
 
 describe('a campaign whose Node-RED is killed and started again', function () {
   this.timeout(120_000);
-  let sim: Simulator;
-  const home = useTempDir('callflow-restart-', 'suite');
-  let child: ChildProcess | undefined;
-  const lines = new OutputLines();
+  // Prompts last 4 s and calls ring 1-3 s (simulated time at speed 2): calls are in every stage when the process dies.
+  const red = useRestartedNodeRed('callflow-restart-', { speed: 2, mediaMs: 4000 });
 
-  before(async function () {
-    // Prompts last 4 s and calls ring 1-3 s (simulated time at speed 2): calls are in every stage when the process dies.
-    sim = await startSimulator({ speed: 2, mediaMs: 4000 });
+  before(function () {
     for (let i = 0; i < CONTACTS; i += 1) {
-      if (i % 4 === 3) sim.setNumber(numberOf(i), { outcome: 'busy', ringMs: 2000 });
-      else sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: 1000 + (i % 3) * 1000 });
+      if (i % 4 === 3) red.sim.setNumber(numberOf(i), { outcome: 'busy', ringMs: 2000 });
+      else red.sim.setNumber(numberOf(i), { outcome: 'answer', ringMs: 1000 + (i % 3) * 1000 });
     }
   });
-
-  afterEach(function () {
-    if (process.env.DEBUG_RESTART || this.currentTest?.state === 'failed') console.log(lines.all.slice(-80).join('\n'));
-  });
-
-  after(async function () {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGINT');
-      await exited;
-    }
-    await sim.close();
-  });
-
-  async function start(port: number, storeFile: string): Promise<ChildProcess> {
-    const { settings } = prepareHome({ dir: home.path, port, flows: flows(sim.url, storeFile), replaceFlows: true });
-    fs.writeFileSync(path.join(home.path, 'flows_cred.json'), JSON.stringify({ ast: { username: 'asterisk', password: 'asterisk' } }));
-    const started = startNodeRed({ dir: home.path, settings, onOutput: (l) => lines.push(l) });
-    await waitForOutput(started, lines, /Started flows/, 45_000);
-    return started;
-  }
 
   it('ends every contact exactly once, none dialed twice per attempt', async function () {
-    const storeFile = path.join(home.path, 'campaign.db');
+    const { sim } = red;
+    const storeFile = path.join(red.home, 'campaign.db');
     // The contacts, and the task already running, as a deploy and a "start" would have left them.
     const store = new EmbeddedStore({ file: storeFile });
     await store.open();
@@ -101,7 +75,7 @@ describe('a campaign whose Node-RED is killed and started again', function () {
     await store.close();
 
     const port = await freePort();
-    child = await start(port, storeFile);
+    await red.start(port, flows(sim.url, storeFile));
     // Kill it once calls are ringing and talking (the simulator tells when the 8th call is placed).
     await new Promise<void>((resolve) => {
       const check = (): void => {
@@ -111,13 +85,11 @@ describe('a campaign whose Node-RED is killed and started again', function () {
       };
       check();
     });
-    const killed = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGKILL');
-    await killed;
+    await red.kill();
     const atKill = sim.asterisk.reportList().filter((r) => r.direction === 'outbound');
     assert.ok(atKill.some((r) => !r.ended), 'calls were in progress when Node-RED died');
 
-    child = await start(port, storeFile);
+    await red.start(port, flows(sim.url, storeFile));
     // Wait for the task to complete (the runtime's admin API says so).
     const counters = await completedCounters(port, 90_000, 100);
 
@@ -131,7 +103,7 @@ describe('a campaign whose Node-RED is killed and started again', function () {
     assert.equal(new Set(recorded).size, recorded.length, 'no attempt recorded twice');
     for (const call of calls) assert.equal(recorded.filter((id) => id === call.id).length, 1, `call ${call.id} to ${call.to} is exactly one attempt`);
     // The calls sent ahead of their mark were kept in the user directory's dial journal, which the restart read.
-    const journaled = new Set(fs.readFileSync(path.join(home.path, DIAL_JOURNAL_FILE), 'utf8').split('\n'));
+    const journaled = new Set(fs.readFileSync(path.join(red.home, DIAL_JOURNAL_FILE), 'utf8').split('\n'));
     assert.ok(calls.some((c) => journaled.has(c.id)), 'the dial journal holds calls sent');
     // A call that was up when Node-RED died went on in the flow after the restart: answered, with the flow's result.
     const upAtKill = atKill.filter((r) => r.answeredAt && !r.ended).map((r) => r.id);

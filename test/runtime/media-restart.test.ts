@@ -6,12 +6,8 @@
  * stayed, empty, after every such restart.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { OutputLines, freePort, prepareHome, startNodeRed, waitForOutput } from '../../lib/playground/home';
-import { startSimulator, type Simulator } from '../../lib/sim';
-import { useTempDir } from '../support/temp-dir';
+import { freePort } from '../../lib/playground/home';
+import { useRestartedNodeRed } from '../support/restarted-node-red';
 
 function flows(simUrl: string): Record<string, unknown>[] {
   const z = 'media-restart-tab';
@@ -28,60 +24,25 @@ function flows(simUrl: string): Record<string, unknown>[] {
 
 describe('a media path whose Node-RED is killed and started again', function () {
   this.timeout(120_000);
-  let sim: Simulator;
-  const home = useTempDir('callflow-media-restart-', 'suite');
-  let child: ChildProcess | undefined;
-  const lines = new OutputLines();
-
-  before(async function () {
-    sim = await startSimulator();
-  });
-
-  afterEach(function () {
-    if (process.env.DEBUG_RESTART || this.currentTest?.state === 'failed') console.log(lines.all.slice(-60).join('\n'));
-  });
-
-  after(async function () {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGINT');
-      await exited;
-    }
-    await sim.close();
-  });
-
-  async function start(port: number): Promise<ChildProcess> {
-    const { settings } = prepareHome({ dir: home.path, port, flows: flows(sim.url), replaceFlows: true });
-    fs.writeFileSync(path.join(home.path, 'flows_cred.json'), JSON.stringify({ ast: { username: 'asterisk', password: 'asterisk' } }));
-    const started = startNodeRed({ dir: home.path, settings, onOutput: (l) => lines.push(l) });
-    await waitForOutput(started, lines, /Started flows/, 45_000);
-    return started;
-  }
-
-  /** A line of this process's output from `from` on (printed already, or the next one). */
-  function seen(process: ChildProcess, pattern: RegExp, from = 0): Promise<string> {
-    const line = lines.all.slice(from).find((l) => pattern.test(l));
-    return line !== undefined ? Promise.resolve(line) : waitForOutput(process, lines, pattern, 30_000);
-  }
+  const red = useRestartedNodeRed('callflow-media-restart-', {}, 60);
 
   it('leaves no channel and no bridge of the path once started again', async function () {
+    const { sim } = red;
     const port = await freePort();
-    child = await start(port);
-    await seen(child, /app callflow: connected/);
+    await red.start(port, flows(sim.url));
+    await red.seen(/app callflow: connected/);
     // The caller's greeting is long (a machine's) and no beep follows: detection listens on, its bridge open.
     const call = sim.placeCall({ from: '+15550100', to: '100', args: ['amd'], script: [{ say: 4000 }, { wait: 90_000 }] });
     await call.until('listened');
     const bridge = sim.asterisk.bridgeList().find((b) => b.id.startsWith('cfmb-'));
     assert.ok(bridge, `the media path's bridge is up: ${JSON.stringify(sim.asterisk.bridgeList().map((b) => b.id))}`);
-    const killed = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGKILL');
-    await killed;
+    await red.kill();
     assert.ok(sim.asterisk.bridgeList().some((b) => b.id === bridge.id), 'Asterisk keeps the bridge when the application goes away');
 
-    const swept = lines.all.length;
-    child = await start(port);
-    await seen(child, /destroyed 1 media bridge\(s\) left by an earlier run: cfmb-/, swept);
-    assert.ok(lines.all.slice(swept).some((l) => l.includes(`destroyed 1 media bridge(s) left by an earlier run: ${bridge.id}`)), `the log names ${bridge.id}`);
+    const swept = red.lines.all.length;
+    await red.start(port, flows(sim.url));
+    const line = await red.seen(/destroyed 1 media bridge\(s\) left by an earlier run: cfmb-/, swept);
+    assert.ok(line.includes(`destroyed 1 media bridge(s) left by an earlier run: ${bridge.id}`), `the log names ${bridge.id}: ${line}`);
     assert.deepEqual(sim.asterisk.bridgeList().map((b) => b.id), [], 'no bridge is left');
     await call.ended();
     assert.deepEqual(sim.asterisk.channelList().map((c) => c.id), [], 'no channel is left');
