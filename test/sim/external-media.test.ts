@@ -95,7 +95,11 @@ describe('simulator: external media', function () {
     await sink.until(100);
     const packets = sink.packets.slice(0, 100);
     assert.ok(packets.every((p) => p.payloadType === 0 && p.payload.length === 160), 'ulaw: payload type 0, 160 bytes (20 ms at 8 kHz)');
-    assert.equal(packets[0]?.marker, true, 'the first packet starts a talkspurt');
+    // Seen on Asterisk 22.11 built from releases/22: a UnicastRTP channel never sets the marker bit, and its timestamps
+    // start from 0 plus the first frame's samples (res_rtp_asterisk.c ast_rtp_new, rtp_raw_write; chan_rtp.c has no
+    // indicate callback, so no AST_CONTROL_SRCUPDATE reaches FLAG_NEED_MARKER_BIT).
+    assert.ok(packets.every((p) => !p.marker), 'no marker bit, not even on the first packet');
+    assert.equal(packets[0]?.timestamp, 160, 'the first timestamp is one frame of samples');
     assert.ok(packets.every((p) => p.ssrc === packets[0]?.ssrc));
     for (let i = 1; i < packets.length; i++) {
       assert.equal(packets[i]!.sequence, (packets[0].sequence + i) & 0xffff, 'sequence numbers go up by one');
@@ -146,7 +150,8 @@ describe('simulator: external media', function () {
     await sink.until(60);
     const packets = sink.packets.slice(0, 60);
     assert.ok(packets.every((p) => p.payloadType === 118 && p.payload.length === 640));
-    assert.equal(packets[1]!.timestamp, (packets[0]!.timestamp + 320) >>> 0);
+    // Seen on Asterisk 22.11 built from releases/22 (slin16, 16 kHz): timestamps 320, 640, 960..., no marker bit.
+    assert.deepEqual(packets.slice(0, 3).map((p) => [p.timestamp, p.marker]), [[320, false], [640, false], [960, false]]);
     const levels = packets.map((p) => Math.round(meanAbs(decodeSlinBE(p.payload))));
     assert.ok(levels.some((l) => l > 1000), `the voice, read big-endian: ${levels.join(',')}`);
   });
