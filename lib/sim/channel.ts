@@ -141,6 +141,8 @@ export class SimBridge {
     readonly id: string,
     readonly bridgeType: 'mixing' | 'holding',
     readonly name: string,
+    /** ast_bridge_video_mode_to_string (main/bridge.c) of the bridge's video mode. */
+    readonly videoMode: 'talker' | 'sfu' | 'single' = 'talker',
   ) {}
 
   json(): Bridge {
@@ -154,7 +156,7 @@ export class SimBridge {
       name: this.name,
       channels: [...this.channels],
       creationtime: this.creationtime,
-      video_mode: 'none',
+      video_mode: this.videoMode,
     };
   }
 }

@@ -278,7 +278,8 @@ describe('simulator: behaviour on the wire', function () {
     // main/dial.c handle_frame reports the callee's ringing as Dial RINGING for an originate too.
     it('answered: Dial "", Ringing, Dial RINGING, Up, Dial ANSWER, then StasisStart with appArgs', async function () {
       const types = await outcome('100', { outcome: 'answer', ringMs: 200 });
-      assert.deepEqual(types, ['Dial', 'ChannelStateChange', 'Dial', 'ChannelStateChange', 'Dial', 'StasisStart']);
+      // app_stasis.c sets STASISSTATUS "" just before StasisStart (seen on Asterisk 22.11 built from releases/22).
+      assert.deepEqual(types, ['Dial', 'ChannelStateChange', 'Dial', 'ChannelStateChange', 'Dial', 'ChannelVarset', 'StasisStart']);
       const dials = events.all.filter(is('Dial', 'o-100')).map((e) => e.dialstatus);
       assert.deepEqual(dials, ['', 'RINGING', 'ANSWER']);
       assert.deepEqual((await events.next(is('StasisStart', 'o-100'))).args, ['campaign', '7']);
@@ -353,6 +354,11 @@ describe('simulator: behaviour on the wire', function () {
       await events.next(is('StasisStart', b.id));
       const bridge = await ari.ok<Json>('POST', '/bridges', { type: 'mixing', bridgeId: 'br1' });
       assert.deepEqual([bridge.id, bridge.bridge_type, bridge.bridge_class, bridge.channels], ['br1', 'mixing', 'stasis', []]);
+      // Seen on Asterisk 22.11 built from releases/22: a Stasis bridge's video mode is "talker" (res_stasis.c
+      // stasis_app_bridge_create starts from AST_BRIDGE_VIDEO_MODE_TALKER_SRC); video_sfu / video_single change it.
+      assert.equal(bridge.video_mode, 'talker');
+      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: 'mixing,video_sfu', bridgeId: 'br-sfu' })).video_mode, 'sfu');
+      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: 'video_sfu,video_single', bridgeId: 'br-single' })).video_mode, 'single');
       assert.equal((await ari.req('POST', '/bridges/br1/addChannel', { channel: `${a.id},${b.id}` })).status, 204);
       const entered = await events.next((e) => e.type === 'ChannelEnteredBridge' && channelOf(e).id === b.id);
       assert.deepEqual((entered.bridge as Json).channels, [a.id, b.id]);
@@ -366,6 +372,56 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal(events.all.filter((e) => e.type === 'ChannelLeftBridge').length, 2);
       const missing = await ari.req('POST', '/bridges/br1/addChannel', { channel: a.id });
       assert.deepEqual([missing.status, missing.body], [404, { message: 'Bridge not found' }]);
+    });
+
+    it('bridge peers: BRIDGEPEER (and a PJSIP peer\'s Call-ID), the connected line of two parties; cleared on leaving', async function () {
+      // Seen on Asterisk 22.11 built from releases/22 (Local channels; main/bridge.c set_bridge_peer_vars and
+      // bridge_reconfigured_connected_line_update, main/bridge_channel.c bridge_channel_internal_pull).
+      const a = sim.placeCall({ from: '1001', callerName: 'Ann', to: '2', app: 'app1' });
+      const b = sim.placeCall({ from: '1002', callerName: 'Bob', to: '2', app: 'app1' });
+      const c = sim.placeCall({ from: '1003', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', c.id));
+      const json = (id: string): Promise<Json> => ari.ok<Json>('GET', `/channels/${id}`);
+      const [ja, jb, jc] = [await json(a.id), await json(b.id), await json(c.id)];
+      await ari.ok('POST', '/bridges', { type: 'mixing', bridgeId: 'bp' });
+      const from = events.all.length;
+      const show = (e: Json): string => `${String(channelOf(e).id)} ${String(e.type)}${e.type === 'ChannelVarset' ? ` ${String(e.variable)}=${String(e.value)}` : ''}${e.type === 'ChannelConnectedLine' ? ` ${JSON.stringify(channelOf(e).connected)}` : ''}`;
+      const since = (n: number): string[] => events.all.slice(n).map(show);
+      assert.equal((await ari.req('POST', '/bridges/bp/addChannel', { channel: `${a.id},${b.id}` })).status, 204);
+      await events.next(is('ChannelConnectedLine', b.id), 5000, from);
+      assert.deepEqual(since(from), [
+        `${a.id} ChannelEnteredBridge`,
+        `${b.id} ChannelEnteredBridge`,
+        `${a.id} ChannelVarset BRIDGEPEER=${String(jb.name)}`,
+        `${a.id} ChannelVarset BRIDGEPVTCALLID=${String(jb.protocol_id)}`,
+        `${b.id} ChannelVarset BRIDGEPEER=${String(ja.name)}`,
+        `${b.id} ChannelVarset BRIDGEPVTCALLID=${String(ja.protocol_id)}`,
+        `${a.id} ChannelConnectedLine {"name":"Bob","number":"1002"}`,
+        `${b.id} ChannelConnectedLine {"name":"Ann","number":"1001"}`,
+      ]);
+      // A third: each gets the names of the others, no Call-ID.
+      const third = events.all.length;
+      assert.equal((await ari.req('POST', '/bridges/bp/addChannel', { channel: c.id })).status, 204);
+      await events.next(is('ChannelVarset', c.id), 5000, third);
+      assert.deepEqual(since(third), [
+        `${c.id} ChannelEnteredBridge`,
+        `${a.id} ChannelVarset BRIDGEPEER=${String(jb.name)},${String(jc.name)}`,
+        `${a.id} ChannelVarset BRIDGEPVTCALLID=`,
+        `${b.id} ChannelVarset BRIDGEPEER=${String(ja.name)},${String(jc.name)}`,
+        `${b.id} ChannelVarset BRIDGEPVTCALLID=`,
+        `${c.id} ChannelVarset BRIDGEPEER=${String(ja.name)},${String(jb.name)}`,
+      ]);
+      // Leaving clears the leaver's, before ChannelLeftBridge; the two left are peers again.
+      const leave = events.all.length;
+      assert.equal((await ari.req('POST', '/bridges/bp/removeChannel', { channel: c.id })).status, 204);
+      await events.next(is('ChannelVarset', b.id), 5000, leave);
+      assert.deepEqual(since(leave).slice(0, 4), [
+        `${c.id} ChannelVarset BRIDGEPEER=`,
+        `${c.id} ChannelLeftBridge`,
+        `${a.id} ChannelVarset BRIDGEPEER=${String(jb.name)}`,
+        `${a.id} ChannelVarset BRIDGEPVTCALLID=${String(jb.protocol_id)}`,
+      ]);
+      assert.equal((await ari.ok<{ value: string }>('GET', `/channels/${a.id}/variable`, { variable: 'BRIDGEPEER' })).value, jb.name);
     });
 
     it('records: beep, talking and silence, stopped by maxSilenceSeconds', async function () {
