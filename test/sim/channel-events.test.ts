@@ -12,9 +12,12 @@ import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-
 
 type Json = Record<string, unknown>;
 const channelOf = (e: Json): Json => e.channel as Json;
+/** app_stasis.c's own STASISSTATUS around every Stasis() (its own test below; left out of the other sequences). */
+const stasisStatus = (e: Json): boolean => e.type === 'ChannelVarset' && e.variable === 'STASISSTATUS';
 /** The events about one channel: type and, for Dial, its status. */
-const sequence = (events: EventLog, id: string): string[] =>
+const sequence = (events: EventLog, id: string, withStasisStatus = false): string[] =>
   events.all
+    .filter((e) => withStasisStatus || !stasisStatus(e))
     .filter((e) => (e.type === 'Dial' ? (e.peer as Json).id === id : (e.channel as Json | undefined)?.id === id))
     .map((e) => (e.type === 'Dial' ? `Dial ${String(e.dialstatus) || '""'}` : e.type === 'ChannelStateChange' ? `State ${String(channelOf(e).state)}` : String(e.type)));
 
@@ -82,6 +85,24 @@ describe('simulator: channel events as Asterisk sends them', function () {
       sim.call('k1').hangup();
       await events.next(is('ChannelDestroyed', 'k1'));
       assert.deepEqual(sequence(events, 'k1').slice(-3), ['StasisEnd', 'ChannelHangupRequest', 'ChannelDestroyed']);
+    });
+
+    it('STASISSTATUS: "" before StasisStart and SUCCESS after StasisEnd, heard only by an application following the channel', async function () {
+      // Seen on Asterisk 22.11 built from releases/22 (apps/app_stasis.c app_exec, lines 102 and 148): an originated
+      // channel's application gets ChannelVarset STASISSTATUS "" just before StasisStart and STASISSTATUS SUCCESS after
+      // StasisEnd, before ChannelDestroyed; a dialplan call's application is not subscribed at either moment.
+      sim.setNumber('200', { outcome: 'answer', ringMs: 0 });
+      await ari.ok('POST', '/channels/o-ss', { endpoint: 'PJSIP/200@trunk', app: 'app1' });
+      await events.next(is('StasisStart', 'o-ss'));
+      await ari.ok('DELETE', '/channels/o-ss');
+      await events.next(is('ChannelDestroyed', 'o-ss'));
+      const around = events.all.filter((e) => channelOf(e)?.id === 'o-ss' && ['ChannelVarset', 'StasisStart', 'StasisEnd', 'ChannelDestroyed'].includes(String(e.type)));
+      assert.deepEqual(around.map((e) => (e.type === 'ChannelVarset' ? `${String(e.variable)}=${String(e.value)}` : e.type)), ['STASISSTATUS=', 'StasisStart', 'StasisEnd', 'STASISSTATUS=SUCCESS', 'ChannelDestroyed']);
+      const call = sim.placeCall({ from: '1001', to: '500', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('DELETE', `/channels/${call.id}`);
+      await events.next(is('StasisEnd', call.id));
+      assert.deepEqual(sequence(events, call.id, true), ['StasisStart', 'ChannelHangupRequest', 'StasisEnd']);
     });
 
     it('a dialplan call: StasisEnd is the last event the application gets', async function () {
