@@ -239,6 +239,8 @@ export class SimPlayback {
 
 export class SimRecording {
   state: RecordingState = 'queued';
+  /** Its beep is playing: the state is already "recording", nothing is written yet. */
+  beeping = false;
   startedAt = 0;
   talkingMs = 0;
   lastTalkStart: number | undefined;

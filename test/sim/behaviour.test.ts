@@ -450,6 +450,24 @@ describe('simulator: behaviour on the wire', function () {
       assert.deepEqual([format.status, format.body], [422, { message: 'specified format is unknown on this system' }]);
     });
 
+    it('records: RecordingStarted and the state "recording" come before the beep, the audio after it', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: RecordingStarted 3 ms after the request, and GET
+      // /recordings/live says "recording" while the beep plays (res_stasis_recording.c record_file sets the state,
+      // then ast_play_and_record_full beeps). At this speed the beep lasts minutes: nothing here waits for it.
+      sim.asterisk.clock.speed = 0.001;
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      assert.equal((await ari.req('POST', `/channels/${call.id}/record`, { name: 'during-beep', format: 'wav', beep: true })).status, 201);
+      const started = await events.next(is('RecordingStarted', call.id));
+      assert.equal((started.recording as Json).state, 'recording');
+      assert.equal((await ari.ok<Json>('GET', '/recordings/live/during-beep')).state, 'recording');
+      assert.equal((await ari.req('POST', '/recordings/live/during-beep/pause')).status, 204, 'pausable during the beep');
+      assert.equal((await ari.req('POST', '/recordings/live/during-beep/stop')).status, 204);
+      const done = await events.next(is('RecordingFinished', call.id));
+      assert.equal((done.recording as Json).duration, 0, 'nothing was recorded during the beep');
+    });
+
     it('stops a recording on the terminate key', async function () {
       const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'answer' }, { talk: 1000 }, { dtmf: '#' }] });
       await events.next(is('StasisStart', call.id));

@@ -115,14 +115,22 @@ export class Recordings {
     } else if (bridge) {
       bridge.recording = rec;
     }
+    // record_file (res/res_stasis_recording.c lines 333-342) sets the state to recording, which publishes
+    // RecordingStarted, and only then calls ast_play_and_record_full, which plays the beep: seen on Asterisk 22.11
+    // built from releases/22, RecordingStarted 3 ms after the request and GET /recordings/live says "recording" during
+    // the beep. What is recorded (and the maximum length) starts after the beep.
+    rec.state = 'recording';
+    rec.beeping = rec.options.beep && ch !== undefined;
+    this.core.publish('RecordingStarted', { recording: rec.json() }, this.core.targetScope(rec));
     // `at`: when the beep ended (the timer's due time, however late a busy machine ran it), or now.
     const begin = (at = this.core.clock.now()): void => {
-      if (rec.state !== 'queued') return;
-      rec.state = 'recording';
+      if (rec.state !== 'recording' && rec.state !== 'paused') return;
+      rec.beeping = false;
       rec.startedAt = at;
+      // Paused during the beep: the pause counts from here, where the audio would have begun.
+      if (rec.pausedAt !== undefined) rec.pausedAt = Math.max(rec.pausedAt, at);
       rec.silenceStart = rec.startedAt;
       if (ch?.talking) rec.lastTalkStart = rec.startedAt;
-      this.core.publish('RecordingStarted', { recording: rec.json() }, this.core.targetScope(rec));
       ch?.signals.emit('recording-start', rec.name);
       if (rec.options.maxDurationSeconds > 0) {
         const endsAt = rec.startedAt + rec.options.maxDurationSeconds * 1000;
@@ -130,8 +138,9 @@ export class Recordings {
       }
       this.armSilence(rec, ch);
     };
-    if (rec.options.beep && ch) {
+    if (rec.beeping) {
       const beep = this.core.clock.after(this.core.sounds.duration('beep') ?? 300, () => begin(beep.due));
+      rec.timer = beep;
     } else {
       begin();
     }
@@ -141,7 +150,7 @@ export class Recordings {
   private armSilence(rec: SimRecording, ch: SimChannel | undefined): void {
     this.silenceTimer.get(rec.name)?.cancel();
     this.silenceTimer.delete(rec.name);
-    if (rec.options.maxSilenceSeconds <= 0 || rec.state !== 'recording' || ch?.talking) return;
+    if (rec.options.maxSilenceSeconds <= 0 || rec.state !== 'recording' || rec.beeping || ch?.talking) return;
     // The silence counts from when it began, not from when this runs.
     const endsAt = rec.silenceStart + rec.options.maxSilenceSeconds * 1000;
     const t = this.core.clock.after(endsAt - this.core.clock.now(), () => this.finishRecording(rec, 'done', endsAt));
@@ -167,7 +176,8 @@ export class Recordings {
     this.silenceTimer.get(rec.name)?.cancel();
     this.silenceTimer.delete(rec.name);
     const now = Math.min(this.core.clock.now(), stopAt);
-    const started = rec.state === 'queued' ? now : rec.startedAt;
+    const started = rec.state === 'queued' || rec.beeping ? now : rec.startedAt;
+    rec.beeping = false;
     const talkingAtEnd = rec.lastTalkStart !== undefined;
     if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
     rec.lastTalkStart = undefined;
@@ -226,7 +236,7 @@ export class Recordings {
       case 'unpause':
         if (rec.state === 'recording') return;
         if (rec.state !== 'paused') throw new AriHttpError(409, 'Recording not in session');
-        rec.pausedMs += now - (rec.pausedAt ?? now);
+        if (!rec.beeping) rec.pausedMs += now - (rec.pausedAt ?? now);
         rec.pausedAt = undefined;
         rec.state = 'recording';
         return;
@@ -302,7 +312,7 @@ export class Recordings {
     if (ch.talking === talking || ch.destroyed) return;
     ch.talking = talking;
     const rec = ch.recording;
-    if (!rec || rec.state !== 'recording') return;
+    if (!rec || rec.state !== 'recording' || rec.beeping) return;
     const now = Math.max(rec.startedAt, rec.lastTalkStart ?? rec.startedAt, Math.min(at ?? Infinity, this.core.clock.now()));
     if (talking) {
       rec.lastTalkStart = now;
