@@ -200,7 +200,8 @@ describe('simulator: external media', function () {
       [{ app: 'app1', external_host: '127.0.0.1', format: 'ulaw' }, 400, 'external_host must be <host>:<port> for all transports other than websocket'],
       [{ app: 'app1', external_host: host }, 400, 'format cannot be empty'],
       [{ app: 'app1', external_host: host, format: 'ulaw', direction: 'sideways' }, 400, 'Invalid direction specified'],
-      [{ app: 'app1', external_host: host, format: 'mp3' }, 400, 'Provided format (mp3) was not found'],
+      // Seen on Asterisk 22.11 built from releases/22: the originate's 400 for an unknown format becomes 500.
+      [{ app: 'app1', external_host: host, format: 'mp3' }, 500, 'An internal error prevented this request from being handled'],
       [{ app: 'app1', external_host: host, format: 'ulaw', encapsulation: 'audiosocket', transport: 'tcp' }, 400, 'data can not be empty'],
     ];
     for (const [query, status, message] of cases) {
@@ -210,7 +211,8 @@ describe('simulator: external media', function () {
     }
     await ari.ok('POST', '/channels/externalMedia', { app: 'app1', external_host: host, format: 'ulaw', channelId: 'em-6' });
     const again = await ari.req('POST', '/channels/externalMedia', { app: 'app1', external_host: host, format: 'ulaw', channelId: 'em-6' });
-    assert.equal(again.status, 409);
-    assert.deepEqual(again.body, { message: 'Channel with given unique ID already exists' });
+    // Seen on Asterisk 22.11 built from releases/22: the originate's 409 for an id in use becomes 500 as well.
+    assert.equal(again.status, 500);
+    assert.deepEqual(again.body, { message: 'An internal error prevented this request from being handled' });
   });
 });

@@ -147,13 +147,18 @@ export class ExternalMedia {
     if (!websocket && (!(encapsulation.toLowerCase() === 'rtp' && transport.toLowerCase() === 'udp') || !target)) {
       throw new AriHttpError(501, 'The encapsulation and/or transport is not supported');
     }
-    // ari_channels_handle_originate_with_id: the format list first (ast_format_cache_get), then the channel.
+    // ari_channels_handle_originate_with_id: the format list first (ast_format_cache_get), then the channel. Its own
+    // answers (400 "Provided format (<name>) was not found", 409 "Channel with given unique ID already exists", 400
+    // for an id too long) do not reach the client: external_media_rtp_udp and external_media_websocket return 1 and
+    // ast_ari_channels_external_media replaces the answer with 500 (resource_channels.c lines 2684-2703). Seen on
+    // Asterisk 22.11 built from releases/22: format=foo and a channelId in use both answer 500 "An internal error
+    // prevented this request from being handled".
     const format = p.format.trim();
-    if (!KNOWN_FORMATS.has(format)) throw new AriHttpError(400, `Provided format (${format}) was not found`);
+    if (!KNOWN_FORMATS.has(format)) throw new AriHttpError(500, internal);
     if (format !== 'ulaw' && format !== 'slin16') throw new AriHttpError(500, internal);
     const variables = stringVariables(p.variables);
-    if (p.channelId !== undefined && p.channelId.length > 127) throw new AriHttpError(400, 'Uniqueid length exceeds maximum of 127');
-    if (p.channelId !== undefined && this.core.channels.has(p.channelId)) throw new AriHttpError(409, 'Channel with given unique ID already exists');
+    if (p.channelId !== undefined && p.channelId.length > 127) throw new AriHttpError(500, internal);
+    if (p.channelId !== undefined && this.core.channels.has(p.channelId)) throw new AriHttpError(500, internal);
     if (websocket || !target) return this.core.resources.websocketMedia.create({ app: p.app, channelId: p.channelId, format, variables, data: p.data });
     // unicast_rtp_request: an address, or a name resolved (ast_dns_resolve_ipv6_and_ipv4); failing that, no channel (500).
     const address = isIP(target.host) ? target.host : await lookup(target.host).then((r) => r.address, () => undefined);
@@ -163,7 +168,7 @@ export class ExternalMedia {
     if (!socket) throw new AriHttpError(500, internal);
     if (p.channelId !== undefined && this.core.channels.has(p.channelId)) {
       socket.socket.close();
-      throw new AriHttpError(409, 'Channel with given unique ID already exists');
+      throw new AriHttpError(500, internal);
     }
     const id = p.channelId ?? this.core.newChannelId();
     if (p.channelId !== undefined) this.core.sequence += 1;
