@@ -358,7 +358,13 @@ describe('simulator: behaviour on the wire', function () {
       // stasis_app_bridge_create starts from AST_BRIDGE_VIDEO_MODE_TALKER_SRC); video_sfu / video_single change it.
       assert.equal(bridge.video_mode, 'talker');
       assert.equal((await ari.ok<Json>('POST', '/bridges', { type: 'mixing,video_sfu', bridgeId: 'br-sfu' })).video_mode, 'sfu');
-      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: 'video_sfu,video_single', bridgeId: 'br-single' })).video_mode, 'single');
+      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: 'mixing,video_sfu,video_single', bridgeId: 'br-single' })).video_mode, 'single');
+      // Seen on Asterisk 22.11 built from releases/22: a type list with neither mixing nor holding makes no bridge.
+      const weird = await ari.req('POST', '/bridges', { type: 'weird' });
+      assert.deepEqual([weird.status, weird.body], [500, { message: "Unable to create bridge. Possible duplicate bridge id '(null)'" }]);
+      const weirdId = await ari.req('POST', '/bridges/br-weird', { type: 'dtmf_events' });
+      assert.deepEqual([weirdId.status, weirdId.body], [500, { message: 'Unable to create bridge' }]);
+      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: '', bridgeId: 'br-empty' })).bridge_type, 'mixing', 'an empty type is mixing');
       assert.equal((await ari.req('POST', '/bridges/br1/addChannel', { channel: `${a.id},${b.id}` })).status, 204);
       const entered = await events.next((e) => e.type === 'ChannelEnteredBridge' && channelOf(e).id === b.id);
       assert.deepEqual((entered.bridge as Json).channels, [a.id, b.id]);

@@ -9,10 +9,19 @@ import type { SimCore } from './core';
 export class Bridges {
   constructor(private readonly core: SimCore) {}
 
-  createBridge(p: { bridgeId?: string; type?: string; name?: string }): ReturnType<SimBridge['json']> {
+  createBridge(p: { bridgeId?: string; type?: string; name?: string }, idInPath = false): ReturnType<SimBridge['json']> {
     const id = p.bridgeId ?? randomUUID();
     if (this.core.bridges.has(id)) throw new AriHttpError(409, `Bridge with id '${id}' already exists`);
-    const attrs = (p.type ?? 'mixing').split(',').map((t) => t.trim());
+    // S_OR(type, "mixing"): an empty type is a mixing bridge.
+    const attrs = (p.type || 'mixing').split(',').map((t) => t.trim());
+    // stasis_app_bridge_create (res_stasis.c lines 828-890): only "mixing" and "holding" give the bridge capabilities;
+    // a list with neither makes no bridge, and ast_ari_bridges_create answers 500 with a message that blames the id
+    // (printed "(null)" when none was given; resource_bridges.c lines 1144-1148); create_with_id says only "Unable to
+    // create bridge" (lines 1221-1225). Seen on Asterisk 22.11 built from releases/22: type=weird answered 500
+    // "Unable to create bridge. Possible duplicate bridge id '(null)'".
+    if (!attrs.includes('mixing') && !attrs.includes('holding')) {
+      throw new AriHttpError(500, idInPath ? 'Unable to create bridge' : `Unable to create bridge. Possible duplicate bridge id '${p.bridgeId ?? '(null)'}'`);
+    }
     // res_stasis.c stasis_app_bridge_create: every Stasis bridge starts in talker video mode, `video_sfu` and
     // `video_single` change it, the last one in the list winning (seen on Asterisk 22.11 built from releases/22:
     // a mixing bridge's JSON says "video_mode":"talker").
