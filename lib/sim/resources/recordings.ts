@@ -76,7 +76,16 @@ export class Recordings {
     if (!RECORDING_FORMATS.has(p.format)) throw unknownFormat();
     if (!p.name || p.maxDurationSeconds < 0 || p.maxSilenceSeconds < 0) throw new AriHttpError(500, 'Error parsing request');
     const file = recordingPath(p.name);
-    if (file === undefined) throw new AriHttpError(400, 'Recording name invalid');
+    if (file === undefined) {
+      // A folder that only climbs out of the recordings directory ("../x", "../../x") is one of its parents, which
+      // exists: ast_safe_mkdir (main/utils.c safe_mkdir) returns EPERM without setting errno, and the errno realpath
+      // left (EINVAL, from readlink on a component that is no link) makes ast_ari_channels_record answer 500 "Error
+      // parsing request" (seen on Asterisk 22.11 built from releases/22). A folder that does not exist outside it
+      // sets errno EPERM: 400 "Recording name invalid".
+      const folder = p.name.split('/').slice(0, -1);
+      if (folder.includes('..') && folder.every((s) => s === '..' || s === '.' || s === '')) throw new AriHttpError(500, 'Error parsing request');
+      throw new AriHttpError(400, 'Recording name invalid');
+    }
     if ((ifExists === 'fail' && this.core.stored.has(file)) || this.core.liveRecordings.has(p.name)) {
       throw new AriHttpError(409, `Recording '${p.name}' already exists and can not be overwritten`);
     }
@@ -183,7 +192,9 @@ export class Recordings {
     rec.lastTalkStart = undefined;
     const pausedMs = rec.pausedMs + (rec.pausedAt !== undefined ? now - rec.pausedAt : 0);
     const limitMs = rec.options.maxDurationSeconds > 0 ? rec.options.maxDurationSeconds * 1000 : Infinity;
-    const totalMs = Math.min(limitMs, Math.max(0, now - started - pausedMs));
+    // To the microsecond: (startedAt + 5000) - startedAt is 4999.999999999998 for some startedAt, which would lose
+    // a whole second of a recording stopped at its maximum length.
+    const totalMs = Math.min(limitMs, Math.round(Math.max(0, now - started - pausedMs) * 1000) / 1000);
     rec.state = 'done';
     const durations = recordedDurations(totalMs, rec.options.maxSilenceSeconds > 0 ? { silenceMs: Math.max(0, totalMs - rec.talkingMs), trailingMs: talkingAtEnd ? 0 : Math.max(0, now - Math.max(rec.silenceStart, started)) } : undefined);
     rec.durationSec = durations.duration;
