@@ -231,11 +231,14 @@ describe('simulator: channel events as Asterisk sends them', function () {
       await ari.ok('DELETE', '/channels/l2');
       await events.next(is('ChannelDestroyed', 'l2-dialplan'));
       const order = events.all.filter((e) => ['l2', 'l2-dialplan'].includes(String(channelOf(e)?.id)) && e.type !== 'ChannelStateChange' && e.type !== 'ChannelVarset' && e.type !== 'ChannelCallerId');
-      assert.deepEqual(order.slice(-5).map((e) => `${String(e.type)} ${String(channelOf(e).id)}`), [
-        'ChannelHangupRequest l2',
+      // The end of ;2's dialplan (__ast_pbx_run's ast_softhangup(AST_SOFTHANGUP_APPUNLOAD)) adds a request with the flag
+      // 16 as cause, soft, before it goes (seen on Asterisk 22.11 built from releases/22).
+      assert.deepEqual(order.slice(-6).map((e) => `${String(e.type)} ${String(channelOf(e).id)}${e.soft ? ` soft ${String(e.cause)}` : ''}`), [
+        'ChannelHangupRequest l2 soft 32',
         'StasisEnd l2',
         'ChannelHangupRequest l2-dialplan',
         'ChannelDestroyed l2',
+        'ChannelHangupRequest l2-dialplan soft 16',
         'ChannelDestroyed l2-dialplan',
       ]);
       const request = await events.next(is('ChannelHangupRequest', 'l2-dialplan'));
@@ -249,7 +252,10 @@ describe('simulator: channel events as Asterisk sends them', function () {
       await ari.ok('POST', '/channels/l3', { endpoint: 'Local/302@outbound', app: 'app1' });
       await events.next(is('ChannelDestroyed', 'l3'));
       assert.deepEqual(sequence(events, 'l3'), ['Dial ""', 'Dial RINGING', 'ChannelHangupRequest', 'Dial BUSY', 'ChannelDestroyed']);
-      assert.deepEqual(sequence(events, 'l3;2'), ['ChannelDestroyed'], 'Hangup() in the dialplan sends no request of its own');
+      // Hangup() in the dialplan sends no request of its own; the end of the dialplan does (APPUNLOAD: 16, soft).
+      assert.deepEqual(sequence(events, 'l3;2'), ['ChannelHangupRequest', 'ChannelDestroyed']);
+      const appUnload = await events.next(is('ChannelHangupRequest', 'l3;2'));
+      assert.deepEqual([appUnload.cause, appUnload.soft], [16, true]);
       const destroyed = await events.next(is('ChannelDestroyed', 'l3'));
       assert.deepEqual([destroyed.cause, (await events.next(is('ChannelHangupRequest', 'l3'))).cause], [17, 17]);
       assert.deepEqual(sim.asterisk.report('l3')?.ended?.by, 'callee');
@@ -261,7 +267,8 @@ describe('simulator: channel events as Asterisk sends them', function () {
       await events.next(is('ChannelDestroyed', 'l4'));
       assert.deepEqual(sequence(events, 'l4').slice(-3), ['ChannelHangupRequest', 'StasisEnd', 'ChannelDestroyed']);
       const order = events.all.filter((e) => e.type === 'ChannelDestroyed' || e.type === 'ChannelHangupRequest').map((e) => `${String(e.type)} ${String(channelOf(e).id)}`);
-      assert.deepEqual(order, ['ChannelHangupRequest l4', 'ChannelDestroyed l4;2', 'ChannelDestroyed l4']);
+      // ;2's dialplan ends first (APPUNLOAD), as Hangup(21) did on Asterisk 22.11 built from releases/22.
+      assert.deepEqual(order, ['ChannelHangupRequest l4;2', 'ChannelHangupRequest l4', 'ChannelDestroyed l4;2', 'ChannelDestroyed l4']);
     });
 
     it('create + dial: only ;1 is followed; no Dial status for a failure (the dial bridge)', async function () {
