@@ -19,6 +19,17 @@ describe('simulator: behaviour on the wire', function () {
   useRawSimulator((raw) => ({ sim, ari, events } = raw), { readOnlyUsers: { viewer: 'look' } });
 
   describe('HTTP layer', function () {
+    it('answers with Cache-Control no-cache, no-store and a Server header; an unknown endpoint technology in Asterisk\'s words', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: every ARI answer, 204 included, has "Cache-Control: no-cache,
+      // no-store" and "Server: Asterisk/<version>" (main/http.c ast_http_send); GET /endpoints/Local answers 404
+      // "No Endpoints found - invalid tech Local" (resource_endpoints.c ast_ari_endpoints_list_by_tech).
+      const list = await ari.req('GET', '/channels');
+      assert.equal(list.headers.get('cache-control'), 'no-cache, no-store');
+      assert.match(String(list.headers.get('server')), /^Asterisk\/22\./);
+      const local = await ari.req('GET', '/endpoints/Local');
+      assert.deepEqual([local.status, local.body, local.headers.get('cache-control')], [404, { message: 'No Endpoints found - invalid tech Local' }, 'no-cache, no-store']);
+    });
+
     it('refuses a wrong password with 401, the realm and Asterisk\'s body', async function () {
       const r = await new RawAri(sim.url, 'asterisk', 'wrong').req('GET', '/channels');
       assert.equal(r.status, 401);
