@@ -224,16 +224,16 @@ export class SimPlayback {
   }
 
   json(): Playback {
-    const p: Playback = {
+    // The keys in the order Asterisk 22.11 (built from releases/22) sends them: next_media_uri after media_uri.
+    const next = this.media[this.index + 1];
+    return {
       id: this.id,
       media_uri: this.media[this.index] ?? this.media[this.media.length - 1] ?? '',
+      ...(next !== undefined ? { next_media_uri: next } : {}),
       target_uri: this.targetUri,
       language: this.language,
       state: this.state as PlaybackState,
     };
-    const next = this.media[this.index + 1];
-    if (next !== undefined) p.next_media_uri = next;
-    return p;
   }
 }
 
@@ -271,11 +271,12 @@ export class SimRecording {
   ) {}
 
   json(): LiveRecording {
+    // stasis_app_recording_to_json's order (res_stasis_recording.c lines 487-491), as Asterisk 22.11 sends it.
     const r: LiveRecording = {
       name: this.name,
       format: this.format,
-      target_uri: `${this.targetKind}:${this.targetId}`,
       state: this.state,
+      target_uri: `${this.targetKind}:${this.targetId}`,
     };
     if (this.durationSec !== undefined) r.duration = this.durationSec;
     if (this.talkingSec !== undefined) r.talking_duration = this.talkingSec;

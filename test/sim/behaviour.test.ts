@@ -485,6 +485,19 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal((done.recording as Json).duration, 0, 'nothing was recorded during the beep');
     });
 
+    it('sends playback and live recording JSON with its keys in Asterisk\'s order', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: id, media_uri, next_media_uri, target_uri, language, state;
+      // name, format, state, target_uri (stasis_app_recording_to_json).
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      const r = await ari.req('POST', `/channels/${call.id}/play`, { media: 'sound:beep,sound:beep' });
+      assert.deepEqual(Object.keys(r.body as Json), ['id', 'media_uri', 'next_media_uri', 'target_uri', 'language', 'state']);
+      await ari.ok('DELETE', `/playbacks/${String((r.body as Json).id)}`);
+      const rec = await ari.req('POST', `/channels/${call.id}/record`, { name: 'keys', format: 'wav' });
+      assert.deepEqual(Object.keys(rec.body as Json), ['name', 'format', 'state', 'target_uri']);
+    });
+
     it('stops a recording on the terminate key', async function () {
       const call = sim.placeCall({ from: '1', to: '2', app: 'app1', script: [{ waitFor: 'answer' }, { talk: 1000 }, { dtmf: '#' }] });
       await events.next(is('StasisStart', call.id));
