@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import WebSocket from 'ws';
 import type { Simulator } from '../../lib/sim';
 import { decodeSlinBE, decodeUlaw, encodeUlaw } from '../../lib/media/codec';
 import { parseRtp, RtpSequence, type RtpPacket } from '../../lib/media/rtp';
@@ -76,6 +77,8 @@ describe('simulator: external media', function () {
     assert.equal(em.id, 'em-1');
     assert.match(String(em.name), new RegExp(`^UnicastRTP/127\\.0\\.0\\.1:${sink.port}-0x[0-9a-f]+$`));
     const vars = em.channelvars as Record<string, string>;
+    // Newest first, as ast_json_channel_vars walks the variable list (seen on Asterisk 22.11 built from releases/22).
+    assert.deepEqual(Object.keys(vars), ['UNICASTRTP_LOCAL_PORT', 'UNICASTRTP_LOCAL_ADDRESS']);
     assert.equal(vars.UNICASTRTP_LOCAL_ADDRESS, '127.0.0.1');
     const port = Number(vars.UNICASTRTP_LOCAL_PORT);
     assert.ok(port >= 5000 && port <= 31000 && port % 2 === 0, `an even port of 5000-31000, got ${port}`);
@@ -186,6 +189,21 @@ describe('simulator: external media', function () {
       probe.bind(port, '127.0.0.1', resolve);
     });
     probe.close();
+  });
+
+  it('over a WebSocket: the connection id first in channelvars; once a client connects, Up, then Dial ANSWER, then StasisStart', async function () {
+    // Seen on Asterisk 22.11 built from releases/22 (chan_websocket): channelvars MEDIA_WEBSOCKET_CONNECTION_ID then
+    // MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE; ChannelStateChange Up before Dial ANSWER; STASISSTATUS before StasisStart.
+    const em = await ari.ok('POST', '/channels/externalMedia', { app: 'app1', format: 'slin16', encapsulation: 'none', transport: 'websocket', connection_type: 'server', channelId: 'wem-1' });
+    const vars = em.channelvars as Record<string, string>;
+    assert.deepEqual(Object.keys(vars), ['MEDIA_WEBSOCKET_CONNECTION_ID', 'MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE']);
+    const ws = new WebSocket(`${sim.url.replace(/^http/, 'ws').replace(/\/$/, '')}/media/${vars.MEDIA_WEBSOCKET_CONNECTION_ID}`, 'media');
+    try {
+      await events.next(is('StasisStart', 'wem-1'));
+      assert.deepEqual(events.typesFor('wem-1'), ['Dial', 'ChannelStateChange', 'Dial', 'ChannelVarset', 'StasisStart']);
+    } finally {
+      ws.close();
+    }
   });
 
   it('refuses bad requests with the status and message ast_ari_channels_external_media gives', async function () {

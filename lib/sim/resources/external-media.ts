@@ -189,7 +189,9 @@ export class ExternalMedia {
     app.add(app.channels, ch.id, 'originate');
     socket.socket.on('message', (data) => this.receive(session, data));
     const json: Channel & { channelvars?: Record<string, string> } = ch.json();
-    json.channelvars = Object.fromEntries(ch.vars);
+    // ast_json_channel_vars walks the channel's variable list, which pbx_builtin_setvar_helper fills at its head:
+    // newest first (seen on Asterisk 22.11 built from releases/22: UNICASTRTP_LOCAL_PORT before _ADDRESS).
+    json.channelvars = Object.fromEntries([...ch.vars].reverse());
     const appArgs = p.data ? p.data.split(',') : [];
     const appName = p.app;
     // ari_originate_dial: rtp_call queues the answer at once; the answered channel enters the application.
