@@ -441,6 +441,29 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal((await ari.ok<{ value: string }>('GET', `/channels/${a.id}/variable`, { variable: 'BRIDGEPEER' })).value, jb.name);
     });
 
+    it('a member that hangs up in a bridge leaves its application subscribed to it: BridgeDestroyed comes', async function () {
+      // Seen on Asterisk 22.11 built from releases/22 (res_stasis.c stasis_app_exec's bridge subscription, undone only
+      // on a turn of its loop a hung-up channel never takes); members removed with removeChannel leave none.
+      const a = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      const b = sim.placeCall({ from: '3', to: '4', app: 'app1' });
+      await events.next(is('StasisStart', b.id));
+      await ari.ok('POST', '/bridges', { type: 'mixing', bridgeId: 'br-left' });
+      await ari.ok('POST', '/bridges', { type: 'mixing', bridgeId: 'br-hung' });
+      assert.equal((await ari.req('POST', '/bridges/br-left/addChannel', { channel: a.id })).status, 204);
+      assert.equal((await ari.req('POST', '/bridges/br-hung/addChannel', { channel: b.id })).status, 204);
+      await events.next((e) => e.type === 'ChannelEnteredBridge' && channelOf(e).id === b.id);
+      assert.equal((await ari.req('POST', '/bridges/br-left/removeChannel', { channel: a.id })).status, 204);
+      await events.next((e) => e.type === 'ChannelLeftBridge' && channelOf(e).id === a.id);
+      b.hangup(16);
+      await events.next(is('StasisEnd', b.id));
+      assert.deepEqual((await ari.ok<Json>('GET', '/applications/app1')).bridge_ids, ['br-hung']);
+      await ari.ok('DELETE', '/bridges/br-left');
+      await ari.ok('DELETE', '/bridges/br-hung');
+      const destroyed = await events.next(is('BridgeDestroyed'));
+      assert.equal((destroyed.bridge as Json).id, 'br-hung');
+      assert.deepEqual(events.all.filter(is('BridgeDestroyed')).map((e) => (e.bridge as Json).id), ['br-hung'], 'none for the bridge left by removeChannel');
+    });
+
     it('records: beep, talking and silence, stopped by maxSilenceSeconds', async function () {
       // Durations are measured in simulated time, at a speed that keeps what could vary far below the margins below.
       sim.asterisk.clock.speed = 10;

@@ -173,6 +173,15 @@ export class Bridges {
     this.setBridgeVars(ch, undefined, undefined);
     this.core.publish('ChannelLeftBridge', { bridge: b.json(), channel: ch.json() }, { channels: [ch], bridges: [b] });
     this.reconfigured(b);
+    // A channel that hangs up in the bridge leaves its application subscribed to it: stasis_app_exec's loop subscribes
+    // the application to the bridge it sees the channel in (res_stasis.c lines 1600-1611) and unsubscribes it only on
+    // a later turn, which a hung-up channel never takes (line 1669 finds no bridge any more). Seen on Asterisk 22.11
+    // built from releases/22: after a member hung up in it, DELETE /bridges sent that application BridgeDestroyed;
+    // after members left by removeChannel it did not.
+    if (ch.hangingUp && ch.stasisApp) {
+      const app = this.core.apps.get(ch.stasisApp);
+      app?.add(app.bridges, b.id, `hung up in it:${ch.id}`);
+    }
     for (const app of this.core.apps.values()) app.remove(app.bridges, b.id, `member:${ch.id}`);
     for (const pb of b.playbacks) {
       const entry = pb.heard.get(ch.id);
