@@ -131,6 +131,12 @@ export class SimChannel {
 
 export class SimBridge {
   readonly channels: string[] = [];
+  /**
+   * The members in the order main/bridge.c's channel list keeps them, which BRIDGEPEER follows: in join order, except
+   * that the channel whose join turned a two-party bridge into a softmix one goes first (seen on Asterisk 22.11 built
+   * from releases/22: after c0, c1, c2, c3 joined, the list was c2, c0, c1, c3).
+   */
+  readonly peerOrder: string[] = [];
   readonly creationtime = asteriskTime();
   readonly playbacks: SimPlayback[] = [];
   recording: SimRecording | undefined;

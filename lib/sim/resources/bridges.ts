@@ -62,6 +62,8 @@ export class Bridges {
         if (ch.bridgeId) this.removeFromBridge(this.core.bridges.get(ch.bridgeId), ch);
         const others = [...b.channels];
         b.channels.push(ch.id);
+        if (b.bridgeType === 'mixing' && b.channels.length + (b.moh ? 1 : 0) === 3) b.peerOrder.unshift(ch.id);
+        else b.peerOrder.push(ch.id);
         ch.bridgeId = b.id;
         this.setBridgeMuted(ch, options.mute === true);
         const app = ch.stasisApp ? this.core.apps.get(ch.stasisApp) : undefined;
@@ -88,7 +90,8 @@ export class Bridges {
    * The Announcer of music on hold is a member too; its own events are never sent (internal channel).
    */
   private reconfigured(b: SimBridge): void {
-    const members: { ch?: SimChannel; name: string; pvtid?: string; caller: { name: string; number: string } }[] = this.members(b).map((ch) => ({
+    const inOrder = b.peerOrder.map((id) => this.core.channels.get(id)).filter((c): c is SimChannel => c !== undefined);
+    const members: { ch?: SimChannel; name: string; pvtid?: string; caller: { name: string; number: string } }[] = inOrder.map((ch) => ({
       ch,
       name: ch.name,
       pvtid: ch.technology === 'PJSIP' ? ch.protocolId : undefined,
@@ -165,6 +168,8 @@ export class Bridges {
     const i = b.channels.indexOf(ch.id);
     if (i < 0) return;
     b.channels.splice(i, 1);
+    const j = b.peerOrder.indexOf(ch.id);
+    if (j >= 0) b.peerOrder.splice(j, 1);
     ch.bridgeId = undefined;
     this.setBridgeMuted(ch, false);
     if (b.moh) this.endHearing(b.moh, ch);
