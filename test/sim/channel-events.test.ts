@@ -224,6 +224,24 @@ describe('simulator: channel events as Asterisk sends them', function () {
       assert.equal(sim.asterisk.report('l1;2'), undefined, 'the dialplan half is not a call of its own');
     });
 
+    it(';1 bridged with a caller: its connected line becomes the caller, and ;2\'s caller id with it', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: main/bridge.c bridge_reconfigured_connected_line_update gives ;1
+      // the caller's id as connected line, and main/core_unreal.c unreal_colp_redirect_indicate copies it to ;2's caller.
+      sim.setNumber('305', { outcome: 'answer', ringMs: 0 });
+      await ari.ok('POST', '/channels/l6', { endpoint: 'Local/305@outbound', app: 'app1', callerId: '"Bob" <5550199>' });
+      await events.next(is('StasisStart', 'l6'));
+      const call = sim.placeCall({ from: '5550100', callerName: 'Alice', to: '500', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', '/bridges/bl6', { type: 'mixing' });
+      const from = events.all.length;
+      await ari.ok('POST', '/bridges/bl6/addChannel', { channel: `${call.id},l6` });
+      const two = await events.next(is('ChannelCallerId', 'l6;2'), 5000, from);
+      assert.deepEqual(channelOf(two).caller, { name: 'Alice', number: '5550100' });
+      assert.deepEqual(channelOf(await events.next(is('ChannelConnectedLine', 'l6'), 5000, from)).connected, { name: 'Alice', number: '5550100' });
+      await ari.ok('DELETE', '/channels/l6');
+      await ari.ok('DELETE', `/channels/${call.id}`);
+    });
+
     it('the application hangs ;1 up: ;2 is hung up with the cause, both are destroyed', async function () {
       sim.setNumber('301', { outcome: 'answer', ringMs: 150 });
       await ari.ok('POST', '/channels/l2', { endpoint: 'Local/301@outbound/n', app: 'app1', otherChannelId: 'l2-dialplan' });

@@ -335,6 +335,14 @@ export class Channels {
     if (connected.number === ch.connected.number && connected.name === ch.connected.name) return;
     ch.connected = { ...connected };
     this.core.channelEvent('ChannelConnectedLine', ch);
+    // A Local half passes a connected line on as the other half's caller id (main/core_unreal.c
+    // unreal_colp_redirect_indicate, ast_connected_line_copy_to_caller): seen on Asterisk 22.11 built from
+    // releases/22, ;1 bridged with a caller gave ;2 a ChannelCallerId with that caller.
+    const peer = ch.localPeer;
+    if (peer && !peer.hangingUp && (peer.caller.number !== connected.number || peer.caller.name !== connected.name)) {
+      peer.caller = { ...connected };
+      this.core.channelEvent('ChannelCallerId', peer, { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
+    }
   }
 
   channelList(): Channel[] {
