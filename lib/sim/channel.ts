@@ -131,6 +131,12 @@ export class SimChannel {
 
 export class SimBridge {
   readonly channels: string[] = [];
+  /**
+   * The members in the order main/bridge.c's channel list keeps them, which BRIDGEPEER follows: in join order, except
+   * that the channel whose join turned a two-party bridge into a softmix one goes first (seen on Asterisk 22.11 built
+   * from releases/22: after c0, c1, c2, c3 joined, the list was c2, c0, c1, c3).
+   */
+  readonly peerOrder: string[] = [];
   readonly creationtime = asteriskTime();
   readonly playbacks: SimPlayback[] = [];
   recording: SimRecording | undefined;
@@ -141,6 +147,8 @@ export class SimBridge {
     readonly id: string,
     readonly bridgeType: 'mixing' | 'holding',
     readonly name: string,
+    /** ast_bridge_video_mode_to_string (main/bridge.c) of the bridge's video mode. */
+    readonly videoMode: 'talker' | 'sfu' | 'single' = 'talker',
   ) {}
 
   json(): Bridge {
@@ -154,7 +162,7 @@ export class SimBridge {
       name: this.name,
       channels: [...this.channels],
       creationtime: this.creationtime,
-      video_mode: 'none',
+      video_mode: this.videoMode,
     };
   }
 }
@@ -222,21 +230,23 @@ export class SimPlayback {
   }
 
   json(): Playback {
-    const p: Playback = {
+    // The keys in the order Asterisk 22.11 (built from releases/22) sends them: next_media_uri after media_uri.
+    const next = this.media[this.index + 1];
+    return {
       id: this.id,
       media_uri: this.media[this.index] ?? this.media[this.media.length - 1] ?? '',
+      ...(next !== undefined ? { next_media_uri: next } : {}),
       target_uri: this.targetUri,
       language: this.language,
       state: this.state as PlaybackState,
     };
-    const next = this.media[this.index + 1];
-    if (next !== undefined) p.next_media_uri = next;
-    return p;
   }
 }
 
 export class SimRecording {
   state: RecordingState = 'queued';
+  /** Its beep is playing: the state is already "recording", nothing is written yet. */
+  beeping = false;
   startedAt = 0;
   talkingMs = 0;
   lastTalkStart: number | undefined;
@@ -267,11 +277,12 @@ export class SimRecording {
   ) {}
 
   json(): LiveRecording {
+    // stasis_app_recording_to_json's order (res_stasis_recording.c lines 487-491), as Asterisk 22.11 sends it.
     const r: LiveRecording = {
       name: this.name,
       format: this.format,
-      target_uri: `${this.targetKind}:${this.targetId}`,
       state: this.state,
+      target_uri: `${this.targetKind}:${this.targetId}`,
     };
     if (this.durationSec !== undefined) r.duration = this.durationSec;
     if (this.talkingSec !== undefined) r.talking_duration = this.talkingSec;

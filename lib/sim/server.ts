@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../log';
 import { Binary, Created, ariRoutes } from './routes';
 import { messageBytes } from '../media/websocket-protocol';
 import { SimulatedAsterisk, type SimulatorOptions } from './asterisk';
+import { SIMULATED_VERSION } from './resources/asterisk';
 import { controlRoutes, type ControlRoute } from './control';
 import { AriHttpError, compilePath, parseArgs, Router } from './route';
 import type { CallReport, ExternalMediaReport, InboundCallOptions, NumberBehaviour } from './script';
@@ -295,6 +296,11 @@ export class Simulator {
       await this.handleControl(method, url, req, res);
       return;
     }
+    // main/http.c ast_http_send: what is not static content goes out with "Cache-Control: no-cache, no-store", and
+    // every answer names the server (http.conf servername, "Asterisk/<version>" by default); seen on Asterisk 22.11
+    // built from releases/22 on every ARI answer, 204 included.
+    res.setHeader('Cache-Control', 'no-cache, no-store');
+    res.setHeader('Server', `Asterisk/${SIMULATED_VERSION}`);
     if (!url.pathname.startsWith('/ari/')) {
       this.json(res, 404, { message: 'Resource not found' });
       return;

@@ -19,6 +19,17 @@ describe('simulator: behaviour on the wire', function () {
   useRawSimulator((raw) => ({ sim, ari, events } = raw), { readOnlyUsers: { viewer: 'look' } });
 
   describe('HTTP layer', function () {
+    it('answers with Cache-Control no-cache, no-store and a Server header; an unknown endpoint technology in Asterisk\'s words', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: every ARI answer, 204 included, has "Cache-Control: no-cache,
+      // no-store" and "Server: Asterisk/<version>" (main/http.c ast_http_send); GET /endpoints/Local answers 404
+      // "No Endpoints found - invalid tech Local" (resource_endpoints.c ast_ari_endpoints_list_by_tech).
+      const list = await ari.req('GET', '/channels');
+      assert.equal(list.headers.get('cache-control'), 'no-cache, no-store');
+      assert.match(String(list.headers.get('server')), /^Asterisk\/22\./);
+      const local = await ari.req('GET', '/endpoints/Local');
+      assert.deepEqual([local.status, local.body, local.headers.get('cache-control')], [404, { message: 'No Endpoints found - invalid tech Local' }, 'no-cache, no-store']);
+    });
+
     it('refuses a wrong password with 401, the realm and Asterisk\'s body', async function () {
       const r = await new RawAri(sim.url, 'asterisk', 'wrong').req('GET', '/channels');
       assert.equal(r.status, 401);
@@ -278,7 +289,8 @@ describe('simulator: behaviour on the wire', function () {
     // main/dial.c handle_frame reports the callee's ringing as Dial RINGING for an originate too.
     it('answered: Dial "", Ringing, Dial RINGING, Up, Dial ANSWER, then StasisStart with appArgs', async function () {
       const types = await outcome('100', { outcome: 'answer', ringMs: 200 });
-      assert.deepEqual(types, ['Dial', 'ChannelStateChange', 'Dial', 'ChannelStateChange', 'Dial', 'StasisStart']);
+      // app_stasis.c sets STASISSTATUS "" just before StasisStart (seen on Asterisk 22.11 built from releases/22).
+      assert.deepEqual(types, ['Dial', 'ChannelStateChange', 'Dial', 'ChannelStateChange', 'Dial', 'ChannelVarset', 'StasisStart']);
       const dials = events.all.filter(is('Dial', 'o-100')).map((e) => e.dialstatus);
       assert.deepEqual(dials, ['', 'RINGING', 'ANSWER']);
       assert.deepEqual((await events.next(is('StasisStart', 'o-100'))).args, ['campaign', '7']);
@@ -353,6 +365,17 @@ describe('simulator: behaviour on the wire', function () {
       await events.next(is('StasisStart', b.id));
       const bridge = await ari.ok<Json>('POST', '/bridges', { type: 'mixing', bridgeId: 'br1' });
       assert.deepEqual([bridge.id, bridge.bridge_type, bridge.bridge_class, bridge.channels], ['br1', 'mixing', 'stasis', []]);
+      // Seen on Asterisk 22.11 built from releases/22: a Stasis bridge's video mode is "talker" (res_stasis.c
+      // stasis_app_bridge_create starts from AST_BRIDGE_VIDEO_MODE_TALKER_SRC); video_sfu / video_single change it.
+      assert.equal(bridge.video_mode, 'talker');
+      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: 'mixing,video_sfu', bridgeId: 'br-sfu' })).video_mode, 'sfu');
+      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: 'mixing,video_sfu,video_single', bridgeId: 'br-single' })).video_mode, 'single');
+      // Seen on Asterisk 22.11 built from releases/22: a type list with neither mixing nor holding makes no bridge.
+      const weird = await ari.req('POST', '/bridges', { type: 'weird' });
+      assert.deepEqual([weird.status, weird.body], [500, { message: "Unable to create bridge. Possible duplicate bridge id '(null)'" }]);
+      const weirdId = await ari.req('POST', '/bridges/br-weird', { type: 'dtmf_events' });
+      assert.deepEqual([weirdId.status, weirdId.body], [500, { message: 'Unable to create bridge' }]);
+      assert.equal((await ari.ok<Json>('POST', '/bridges', { type: '', bridgeId: 'br-empty' })).bridge_type, 'mixing', 'an empty type is mixing');
       assert.equal((await ari.req('POST', '/bridges/br1/addChannel', { channel: `${a.id},${b.id}` })).status, 204);
       const entered = await events.next((e) => e.type === 'ChannelEnteredBridge' && channelOf(e).id === b.id);
       assert.deepEqual((entered.bridge as Json).channels, [a.id, b.id]);
@@ -366,6 +389,80 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal(events.all.filter((e) => e.type === 'ChannelLeftBridge').length, 2);
       const missing = await ari.req('POST', '/bridges/br1/addChannel', { channel: a.id });
       assert.deepEqual([missing.status, missing.body], [404, { message: 'Bridge not found' }]);
+    });
+
+    it('bridge peers: BRIDGEPEER (and a PJSIP peer\'s Call-ID), the connected line of two parties; cleared on leaving', async function () {
+      // Seen on Asterisk 22.11 built from releases/22 (Local channels; main/bridge.c set_bridge_peer_vars and
+      // bridge_reconfigured_connected_line_update, main/bridge_channel.c bridge_channel_internal_pull).
+      const a = sim.placeCall({ from: '1001', callerName: 'Ann', to: '2', app: 'app1' });
+      const b = sim.placeCall({ from: '1002', callerName: 'Bob', to: '2', app: 'app1' });
+      const c = sim.placeCall({ from: '1003', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', c.id));
+      const json = (id: string): Promise<Json> => ari.ok<Json>('GET', `/channels/${id}`);
+      const [ja, jb, jc] = [await json(a.id), await json(b.id), await json(c.id)];
+      await ari.ok('POST', '/bridges', { type: 'mixing', bridgeId: 'bp' });
+      const from = events.all.length;
+      const show = (e: Json): string => `${String(channelOf(e).id)} ${String(e.type)}${e.type === 'ChannelVarset' ? ` ${String(e.variable)}=${String(e.value)}` : ''}${e.type === 'ChannelConnectedLine' ? ` ${JSON.stringify(channelOf(e).connected)}` : ''}`;
+      const since = (n: number): string[] => events.all.slice(n).map(show);
+      assert.equal((await ari.req('POST', '/bridges/bp/addChannel', { channel: `${a.id},${b.id}` })).status, 204);
+      await events.next(is('ChannelConnectedLine', b.id), 5000, from);
+      assert.deepEqual(since(from), [
+        `${a.id} ChannelEnteredBridge`,
+        `${b.id} ChannelEnteredBridge`,
+        `${a.id} ChannelVarset BRIDGEPEER=${String(jb.name)}`,
+        `${a.id} ChannelVarset BRIDGEPVTCALLID=${String(jb.protocol_id)}`,
+        `${b.id} ChannelVarset BRIDGEPEER=${String(ja.name)}`,
+        `${b.id} ChannelVarset BRIDGEPVTCALLID=${String(ja.protocol_id)}`,
+        `${a.id} ChannelConnectedLine {"name":"Bob","number":"1002"}`,
+        `${b.id} ChannelConnectedLine {"name":"Ann","number":"1001"}`,
+      ]);
+      // A third: each gets the names of the others, no Call-ID; the one whose join made the bridge softmix comes first
+      // in the bridge's list (seen on Asterisk 22.11: c2, c0, c1 after c0, c1, c2 joined).
+      const third = events.all.length;
+      assert.equal((await ari.req('POST', '/bridges/bp/addChannel', { channel: c.id })).status, 204);
+      await events.next((e) => is('ChannelVarset', b.id)(e) && e.variable === 'BRIDGEPVTCALLID', 5000, third);
+      assert.deepEqual(since(third), [
+        `${c.id} ChannelEnteredBridge`,
+        `${c.id} ChannelVarset BRIDGEPEER=${String(ja.name)},${String(jb.name)}`,
+        `${a.id} ChannelVarset BRIDGEPEER=${String(jc.name)},${String(jb.name)}`,
+        `${a.id} ChannelVarset BRIDGEPVTCALLID=`,
+        `${b.id} ChannelVarset BRIDGEPEER=${String(jc.name)},${String(ja.name)}`,
+        `${b.id} ChannelVarset BRIDGEPVTCALLID=`,
+      ]);
+      // Leaving clears the leaver's, before ChannelLeftBridge; the two left are peers again.
+      const leave = events.all.length;
+      assert.equal((await ari.req('POST', '/bridges/bp/removeChannel', { channel: c.id })).status, 204);
+      await events.next(is('ChannelVarset', b.id), 5000, leave);
+      assert.deepEqual(since(leave).slice(0, 4), [
+        `${c.id} ChannelVarset BRIDGEPEER=`,
+        `${c.id} ChannelLeftBridge`,
+        `${a.id} ChannelVarset BRIDGEPEER=${String(jb.name)}`,
+        `${a.id} ChannelVarset BRIDGEPVTCALLID=${String(jb.protocol_id)}`,
+      ]);
+      assert.equal((await ari.ok<{ value: string }>('GET', `/channels/${a.id}/variable`, { variable: 'BRIDGEPEER' })).value, jb.name);
+    });
+
+    it('a member that hangs up in a bridge leaves its application subscribed to it: BridgeDestroyed comes', async function () {
+      // Seen on Asterisk 22.11 built from releases/22 (res_stasis.c stasis_app_exec's bridge subscription, undone only
+      // on a turn of its loop a hung-up channel never takes); members removed with removeChannel leave none.
+      const a = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      const b = sim.placeCall({ from: '3', to: '4', app: 'app1' });
+      await events.next(is('StasisStart', b.id));
+      await ari.ok('POST', '/bridges', { type: 'mixing', bridgeId: 'br-left' });
+      await ari.ok('POST', '/bridges', { type: 'mixing', bridgeId: 'br-hung' });
+      assert.equal((await ari.req('POST', '/bridges/br-left/addChannel', { channel: a.id })).status, 204);
+      assert.equal((await ari.req('POST', '/bridges/br-hung/addChannel', { channel: b.id })).status, 204);
+      await events.next((e) => e.type === 'ChannelEnteredBridge' && channelOf(e).id === b.id);
+      assert.equal((await ari.req('POST', '/bridges/br-left/removeChannel', { channel: a.id })).status, 204);
+      await events.next((e) => e.type === 'ChannelLeftBridge' && channelOf(e).id === a.id);
+      b.hangup(16);
+      await events.next(is('StasisEnd', b.id));
+      assert.deepEqual((await ari.ok<Json>('GET', '/applications/app1')).bridge_ids, ['br-hung']);
+      await ari.ok('DELETE', '/bridges/br-left');
+      await ari.ok('DELETE', '/bridges/br-hung');
+      const destroyed = await events.next(is('BridgeDestroyed'));
+      assert.equal((destroyed.bridge as Json).id, 'br-hung');
+      assert.deepEqual(events.all.filter(is('BridgeDestroyed')).map((e) => (e.bridge as Json).id), ['br-hung'], 'none for the bridge left by removeChannel');
     });
 
     it('records: beep, talking and silence, stopped by maxSilenceSeconds', async function () {
@@ -392,6 +489,37 @@ describe('simulator: behaviour on the wire', function () {
       assert.equal(again.status, 409);
       const format = await ari.req('POST', `/channels/${call.id}/record`, { name: 'msg2', format: 'mp9' });
       assert.deepEqual([format.status, format.body], [422, { message: 'specified format is unknown on this system' }]);
+    });
+
+    it('records: RecordingStarted and the state "recording" come before the beep, the audio after it', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: RecordingStarted 3 ms after the request, and GET
+      // /recordings/live says "recording" while the beep plays (res_stasis_recording.c record_file sets the state,
+      // then ast_play_and_record_full beeps). At this speed the beep lasts minutes: nothing here waits for it.
+      sim.asterisk.clock.speed = 0.001;
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      assert.equal((await ari.req('POST', `/channels/${call.id}/record`, { name: 'during-beep', format: 'wav', beep: true })).status, 201);
+      const started = await events.next(is('RecordingStarted', call.id));
+      assert.equal((started.recording as Json).state, 'recording');
+      assert.equal((await ari.ok<Json>('GET', '/recordings/live/during-beep')).state, 'recording');
+      assert.equal((await ari.req('POST', '/recordings/live/during-beep/pause')).status, 204, 'pausable during the beep');
+      assert.equal((await ari.req('POST', '/recordings/live/during-beep/stop')).status, 204);
+      const done = await events.next(is('RecordingFinished', call.id));
+      assert.equal((done.recording as Json).duration, 0, 'nothing was recorded during the beep');
+    });
+
+    it('sends playback and live recording JSON with its keys in Asterisk\'s order', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: id, media_uri, next_media_uri, target_uri, language, state;
+      // name, format, state, target_uri (stasis_app_recording_to_json).
+      const call = sim.placeCall({ from: '1', to: '2', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', `/channels/${call.id}/answer`);
+      const r = await ari.req('POST', `/channels/${call.id}/play`, { media: 'sound:beep,sound:beep' });
+      assert.deepEqual(Object.keys(r.body as Json), ['id', 'media_uri', 'next_media_uri', 'target_uri', 'language', 'state']);
+      await ari.ok('DELETE', `/playbacks/${String((r.body as Json).id)}`);
+      const rec = await ari.req('POST', `/channels/${call.id}/record`, { name: 'keys', format: 'wav' });
+      assert.deepEqual(Object.keys(rec.body as Json), ['name', 'format', 'state', 'target_uri']);
     });
 
     it('stops a recording on the terminate key', async function () {

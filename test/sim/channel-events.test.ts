@@ -12,9 +12,12 @@ import { useRawSimulator, type RawAri, is, type EventLog } from '../support/raw-
 
 type Json = Record<string, unknown>;
 const channelOf = (e: Json): Json => e.channel as Json;
+/** app_stasis.c's own STASISSTATUS around every Stasis() (its own test below; left out of the other sequences). */
+const stasisStatus = (e: Json): boolean => e.type === 'ChannelVarset' && e.variable === 'STASISSTATUS';
 /** The events about one channel: type and, for Dial, its status. */
-const sequence = (events: EventLog, id: string): string[] =>
+const sequence = (events: EventLog, id: string, withStasisStatus = false): string[] =>
   events.all
+    .filter((e) => withStasisStatus || !stasisStatus(e))
     .filter((e) => (e.type === 'Dial' ? (e.peer as Json).id === id : (e.channel as Json | undefined)?.id === id))
     .map((e) => (e.type === 'Dial' ? `Dial ${String(e.dialstatus) || '""'}` : e.type === 'ChannelStateChange' ? `State ${String(channelOf(e).state)}` : String(e.type)));
 
@@ -82,6 +85,24 @@ describe('simulator: channel events as Asterisk sends them', function () {
       sim.call('k1').hangup();
       await events.next(is('ChannelDestroyed', 'k1'));
       assert.deepEqual(sequence(events, 'k1').slice(-3), ['StasisEnd', 'ChannelHangupRequest', 'ChannelDestroyed']);
+    });
+
+    it('STASISSTATUS: "" before StasisStart and SUCCESS after StasisEnd, heard only by an application following the channel', async function () {
+      // Seen on Asterisk 22.11 built from releases/22 (apps/app_stasis.c app_exec, lines 102 and 148): an originated
+      // channel's application gets ChannelVarset STASISSTATUS "" just before StasisStart and STASISSTATUS SUCCESS after
+      // StasisEnd, before ChannelDestroyed; a dialplan call's application is not subscribed at either moment.
+      sim.setNumber('200', { outcome: 'answer', ringMs: 0 });
+      await ari.ok('POST', '/channels/o-ss', { endpoint: 'PJSIP/200@trunk', app: 'app1' });
+      await events.next(is('StasisStart', 'o-ss'));
+      await ari.ok('DELETE', '/channels/o-ss');
+      await events.next(is('ChannelDestroyed', 'o-ss'));
+      const around = events.all.filter((e) => channelOf(e)?.id === 'o-ss' && ['ChannelVarset', 'StasisStart', 'StasisEnd', 'ChannelDestroyed'].includes(String(e.type)));
+      assert.deepEqual(around.map((e) => (e.type === 'ChannelVarset' ? `${String(e.variable)}=${String(e.value)}` : e.type)), ['STASISSTATUS=', 'StasisStart', 'StasisEnd', 'STASISSTATUS=SUCCESS', 'ChannelDestroyed']);
+      const call = sim.placeCall({ from: '1001', to: '500', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('DELETE', `/channels/${call.id}`);
+      await events.next(is('StasisEnd', call.id));
+      assert.deepEqual(sequence(events, call.id, true), ['StasisStart', 'ChannelHangupRequest', 'StasisEnd']);
     });
 
     it('a dialplan call: StasisEnd is the last event the application gets', async function () {
@@ -203,6 +224,24 @@ describe('simulator: channel events as Asterisk sends them', function () {
       assert.equal(sim.asterisk.report('l1;2'), undefined, 'the dialplan half is not a call of its own');
     });
 
+    it(';1 bridged with a caller: its connected line becomes the caller, and ;2\'s caller id with it', async function () {
+      // Seen on Asterisk 22.11 built from releases/22: main/bridge.c bridge_reconfigured_connected_line_update gives ;1
+      // the caller's id as connected line, and main/core_unreal.c unreal_colp_redirect_indicate copies it to ;2's caller.
+      sim.setNumber('305', { outcome: 'answer', ringMs: 0 });
+      await ari.ok('POST', '/channels/l6', { endpoint: 'Local/305@outbound', app: 'app1', callerId: '"Bob" <5550199>' });
+      await events.next(is('StasisStart', 'l6'));
+      const call = sim.placeCall({ from: '5550100', callerName: 'Alice', to: '500', app: 'app1' });
+      await events.next(is('StasisStart', call.id));
+      await ari.ok('POST', '/bridges/bl6', { type: 'mixing' });
+      const from = events.all.length;
+      await ari.ok('POST', '/bridges/bl6/addChannel', { channel: `${call.id},l6` });
+      const two = await events.next(is('ChannelCallerId', 'l6;2'), 5000, from);
+      assert.deepEqual(channelOf(two).caller, { name: 'Alice', number: '5550100' });
+      assert.deepEqual(channelOf(await events.next(is('ChannelConnectedLine', 'l6'), 5000, from)).connected, { name: 'Alice', number: '5550100' });
+      await ari.ok('DELETE', '/channels/l6');
+      await ari.ok('DELETE', `/channels/${call.id}`);
+    });
+
     it('the application hangs ;1 up: ;2 is hung up with the cause, both are destroyed', async function () {
       sim.setNumber('301', { outcome: 'answer', ringMs: 150 });
       await ari.ok('POST', '/channels/l2', { endpoint: 'Local/301@outbound/n', app: 'app1', otherChannelId: 'l2-dialplan' });
@@ -210,11 +249,14 @@ describe('simulator: channel events as Asterisk sends them', function () {
       await ari.ok('DELETE', '/channels/l2');
       await events.next(is('ChannelDestroyed', 'l2-dialplan'));
       const order = events.all.filter((e) => ['l2', 'l2-dialplan'].includes(String(channelOf(e)?.id)) && e.type !== 'ChannelStateChange' && e.type !== 'ChannelVarset' && e.type !== 'ChannelCallerId');
-      assert.deepEqual(order.slice(-5).map((e) => `${String(e.type)} ${String(channelOf(e).id)}`), [
-        'ChannelHangupRequest l2',
+      // The end of ;2's dialplan (__ast_pbx_run's ast_softhangup(AST_SOFTHANGUP_APPUNLOAD)) adds a request with the flag
+      // 16 as cause, soft, before it goes (seen on Asterisk 22.11 built from releases/22).
+      assert.deepEqual(order.slice(-6).map((e) => `${String(e.type)} ${String(channelOf(e).id)}${e.soft ? ` soft ${String(e.cause)}` : ''}`), [
+        'ChannelHangupRequest l2 soft 32',
         'StasisEnd l2',
         'ChannelHangupRequest l2-dialplan',
         'ChannelDestroyed l2',
+        'ChannelHangupRequest l2-dialplan soft 16',
         'ChannelDestroyed l2-dialplan',
       ]);
       const request = await events.next(is('ChannelHangupRequest', 'l2-dialplan'));
@@ -228,7 +270,10 @@ describe('simulator: channel events as Asterisk sends them', function () {
       await ari.ok('POST', '/channels/l3', { endpoint: 'Local/302@outbound', app: 'app1' });
       await events.next(is('ChannelDestroyed', 'l3'));
       assert.deepEqual(sequence(events, 'l3'), ['Dial ""', 'Dial RINGING', 'ChannelHangupRequest', 'Dial BUSY', 'ChannelDestroyed']);
-      assert.deepEqual(sequence(events, 'l3;2'), ['ChannelDestroyed'], 'Hangup() in the dialplan sends no request of its own');
+      // Hangup() in the dialplan sends no request of its own; the end of the dialplan does (APPUNLOAD: 16, soft).
+      assert.deepEqual(sequence(events, 'l3;2'), ['ChannelHangupRequest', 'ChannelDestroyed']);
+      const appUnload = await events.next(is('ChannelHangupRequest', 'l3;2'));
+      assert.deepEqual([appUnload.cause, appUnload.soft], [16, true]);
       const destroyed = await events.next(is('ChannelDestroyed', 'l3'));
       assert.deepEqual([destroyed.cause, (await events.next(is('ChannelHangupRequest', 'l3'))).cause], [17, 17]);
       assert.deepEqual(sim.asterisk.report('l3')?.ended?.by, 'callee');
@@ -240,7 +285,8 @@ describe('simulator: channel events as Asterisk sends them', function () {
       await events.next(is('ChannelDestroyed', 'l4'));
       assert.deepEqual(sequence(events, 'l4').slice(-3), ['ChannelHangupRequest', 'StasisEnd', 'ChannelDestroyed']);
       const order = events.all.filter((e) => e.type === 'ChannelDestroyed' || e.type === 'ChannelHangupRequest').map((e) => `${String(e.type)} ${String(channelOf(e).id)}`);
-      assert.deepEqual(order, ['ChannelHangupRequest l4', 'ChannelDestroyed l4;2', 'ChannelDestroyed l4']);
+      // ;2's dialplan ends first (APPUNLOAD), as Hangup(21) did on Asterisk 22.11 built from releases/22.
+      assert.deepEqual(order, ['ChannelHangupRequest l4;2', 'ChannelHangupRequest l4', 'ChannelDestroyed l4;2', 'ChannelDestroyed l4']);
     });
 
     it('create + dial: only ;1 is followed; no Dial status for a failure (the dial bridge)', async function () {

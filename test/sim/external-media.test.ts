@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import WebSocket from 'ws';
 import type { Simulator } from '../../lib/sim';
 import { decodeSlinBE, decodeUlaw, encodeUlaw } from '../../lib/media/codec';
 import { parseRtp, RtpSequence, type RtpPacket } from '../../lib/media/rtp';
@@ -76,6 +77,8 @@ describe('simulator: external media', function () {
     assert.equal(em.id, 'em-1');
     assert.match(String(em.name), new RegExp(`^UnicastRTP/127\\.0\\.0\\.1:${sink.port}-0x[0-9a-f]+$`));
     const vars = em.channelvars as Record<string, string>;
+    // Newest first, as ast_json_channel_vars walks the variable list (seen on Asterisk 22.11 built from releases/22).
+    assert.deepEqual(Object.keys(vars), ['UNICASTRTP_LOCAL_PORT', 'UNICASTRTP_LOCAL_ADDRESS']);
     assert.equal(vars.UNICASTRTP_LOCAL_ADDRESS, '127.0.0.1');
     const port = Number(vars.UNICASTRTP_LOCAL_PORT);
     assert.ok(port >= 5000 && port <= 31000 && port % 2 === 0, `an even port of 5000-31000, got ${port}`);
@@ -95,7 +98,11 @@ describe('simulator: external media', function () {
     await sink.until(100);
     const packets = sink.packets.slice(0, 100);
     assert.ok(packets.every((p) => p.payloadType === 0 && p.payload.length === 160), 'ulaw: payload type 0, 160 bytes (20 ms at 8 kHz)');
-    assert.equal(packets[0]?.marker, true, 'the first packet starts a talkspurt');
+    // Seen on Asterisk 22.11 built from releases/22: a UnicastRTP channel never sets the marker bit, and its timestamps
+    // start from 0 plus the first frame's samples (res_rtp_asterisk.c ast_rtp_new, rtp_raw_write; chan_rtp.c has no
+    // indicate callback, so no AST_CONTROL_SRCUPDATE reaches FLAG_NEED_MARKER_BIT).
+    assert.ok(packets.every((p) => !p.marker), 'no marker bit, not even on the first packet');
+    assert.equal(packets[0]?.timestamp, 160, 'the first timestamp is one frame of samples');
     assert.ok(packets.every((p) => p.ssrc === packets[0]?.ssrc));
     for (let i = 1; i < packets.length; i++) {
       assert.equal(packets[i]!.sequence, (packets[0].sequence + i) & 0xffff, 'sequence numbers go up by one');
@@ -146,7 +153,8 @@ describe('simulator: external media', function () {
     await sink.until(60);
     const packets = sink.packets.slice(0, 60);
     assert.ok(packets.every((p) => p.payloadType === 118 && p.payload.length === 640));
-    assert.equal(packets[1]!.timestamp, (packets[0]!.timestamp + 320) >>> 0);
+    // Seen on Asterisk 22.11 built from releases/22 (slin16, 16 kHz): timestamps 320, 640, 960..., no marker bit.
+    assert.deepEqual(packets.slice(0, 3).map((p) => [p.timestamp, p.marker]), [[320, false], [640, false], [960, false]]);
     const levels = packets.map((p) => Math.round(meanAbs(decodeSlinBE(p.payload))));
     assert.ok(levels.some((l) => l > 1000), `the voice, read big-endian: ${levels.join(',')}`);
   });
@@ -183,6 +191,21 @@ describe('simulator: external media', function () {
     probe.close();
   });
 
+  it('over a WebSocket: the connection id first in channelvars; once a client connects, Up, then Dial ANSWER, then StasisStart', async function () {
+    // Seen on Asterisk 22.11 built from releases/22 (chan_websocket): channelvars MEDIA_WEBSOCKET_CONNECTION_ID then
+    // MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE; ChannelStateChange Up before Dial ANSWER; STASISSTATUS before StasisStart.
+    const em = await ari.ok('POST', '/channels/externalMedia', { app: 'app1', format: 'slin16', encapsulation: 'none', transport: 'websocket', connection_type: 'server', channelId: 'wem-1' });
+    const vars = em.channelvars as Record<string, string>;
+    assert.deepEqual(Object.keys(vars), ['MEDIA_WEBSOCKET_CONNECTION_ID', 'MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE']);
+    const ws = new WebSocket(`${sim.url.replace(/^http/, 'ws').replace(/\/$/, '')}/media/${vars.MEDIA_WEBSOCKET_CONNECTION_ID}`, 'media');
+    try {
+      await events.next(is('StasisStart', 'wem-1'));
+      assert.deepEqual(events.typesFor('wem-1'), ['Dial', 'ChannelStateChange', 'Dial', 'ChannelVarset', 'StasisStart']);
+    } finally {
+      ws.close();
+    }
+  });
+
   it('refuses bad requests with the status and message ast_ari_channels_external_media gives', async function () {
     const host = `127.0.0.1:${sink.port}`;
     const cases: [Record<string, string>, number, string][] = [
@@ -195,7 +218,8 @@ describe('simulator: external media', function () {
       [{ app: 'app1', external_host: '127.0.0.1', format: 'ulaw' }, 400, 'external_host must be <host>:<port> for all transports other than websocket'],
       [{ app: 'app1', external_host: host }, 400, 'format cannot be empty'],
       [{ app: 'app1', external_host: host, format: 'ulaw', direction: 'sideways' }, 400, 'Invalid direction specified'],
-      [{ app: 'app1', external_host: host, format: 'mp3' }, 400, 'Provided format (mp3) was not found'],
+      // Seen on Asterisk 22.11 built from releases/22: the originate's 400 for an unknown format becomes 500.
+      [{ app: 'app1', external_host: host, format: 'mp3' }, 500, 'An internal error prevented this request from being handled'],
       [{ app: 'app1', external_host: host, format: 'ulaw', encapsulation: 'audiosocket', transport: 'tcp' }, 400, 'data can not be empty'],
     ];
     for (const [query, status, message] of cases) {
@@ -205,7 +229,8 @@ describe('simulator: external media', function () {
     }
     await ari.ok('POST', '/channels/externalMedia', { app: 'app1', external_host: host, format: 'ulaw', channelId: 'em-6' });
     const again = await ari.req('POST', '/channels/externalMedia', { app: 'app1', external_host: host, format: 'ulaw', channelId: 'em-6' });
-    assert.equal(again.status, 409);
-    assert.deepEqual(again.body, { message: 'Channel with given unique ID already exists' });
+    // Seen on Asterisk 22.11 built from releases/22: the originate's 409 for an id in use becomes 500 as well.
+    assert.equal(again.status, 500);
+    assert.deepEqual(again.body, { message: 'An internal error prevented this request from being handled' });
   });
 });

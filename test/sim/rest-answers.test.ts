@@ -95,8 +95,12 @@ describe('simulator: REST answers as res/ari/resource_*.c sends them', function 
       assert.deepEqual(await answer('POST', `/channels/${id}/record`, { name: 'r', format: 'Wav' }), [422, { message: 'specified format is unknown on this system' }]);
       // stasis_app_control_record: an empty name is EINVAL.
       assert.deepEqual(await answer('POST', `/channels/${id}/record`, { format: 'wav' }), [500, { message: 'Error parsing request' }]);
-      // A name that leaves the recordings directory: ast_safe_mkdir refuses it (EPERM).
-      assert.deepEqual(await answer('POST', `/channels/${id}/record`, { name: '../x', format: 'wav' }), [400, { message: 'Recording name invalid' }]);
+      // A name whose folder does not exist outside the recordings directory: ast_safe_mkdir refuses it (EPERM).
+      assert.deepEqual(await answer('POST', `/channels/${id}/record`, { name: '../nonexistent/x', format: 'wav' }), [400, { message: 'Recording name invalid' }]);
+      // Seen on Asterisk 22.11 built from releases/22: "../x" and "../../x", whose folders (the recordings directory's
+      // parents) exist, answer 500 "Error parsing request" (safe_mkdir returns EPERM without setting errno).
+      assert.deepEqual(await answer('POST', `/channels/${id}/record`, { name: '../x', format: 'wav' }), [500, { message: 'Error parsing request' }]);
+      assert.deepEqual(await answer('POST', `/channels/${id}/record`, { name: '../../x', format: 'wav' }), [500, { message: 'Error parsing request' }]);
       // strcasecmp: case does not matter for terminateOn and ifExists.
       const r = await ari.req('POST', `/channels/${id}/record`, { name: 'voice mail/1', format: 'wav16', terminateOn: 'NONE', ifExists: 'Overwrite' });
       assert.equal(r.status, 201);

@@ -21,6 +21,10 @@ export class Applications {
     }
     ch.stasisApp = appName;
     ch.dialplan = { ...ch.dialplan, app_name: 'Stasis', app_data: [appName, ...args].join(',') };
+    // app_stasis.c app_exec clears STASISSTATUS first (pbx_builtin_setvar_helper): a ChannelVarset that only an
+    // application already following the channel hears, as one that originated or created it (seen on Asterisk 22.11
+    // built from releases/22: originated and external media channels get it before StasisStart, dialplan calls do not).
+    this.core.resources.channels.writeVariable(ch, 'STASISSTATUS', '');
     this.core.publish('StasisStart', { args, channel: ch.json() }, { direct: appName });
     app.add(app.channels, ch.id, 'stasis');
   }
@@ -33,6 +37,9 @@ export class Applications {
     const app = this.core.apps.get(appName);
     app?.remove(app.channels, ch.id, 'stasis');
     this.core.publish('StasisEnd', { channel: ch.json() }, { direct: appName });
+    // app_stasis.c app_exec once stasis_app_exec returned (hung up or sent on): STASISSTATUS=SUCCESS, after StasisEnd
+    // and before ChannelDestroyed (seen on Asterisk 22.11 built from releases/22).
+    this.core.resources.channels.writeVariable(ch, 'STASISSTATUS', 'SUCCESS');
     if (app?.finished) this.core.apps.delete(appName);
   }
 

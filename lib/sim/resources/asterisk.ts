@@ -7,6 +7,9 @@ import { asteriskTime } from '../channel';
 import { AriHttpError } from '../route';
 import type { SimCore } from './core';
 
+/** The version the simulator gives as its own (GET /asterisk/info, the Server header). */
+export const SIMULATED_VERSION = '22.0.0-callflow-sim';
+
 export class AsteriskSystem {
   private readonly globals = new Map<string, string>();
 
@@ -15,7 +18,7 @@ export class AsteriskSystem {
   info(only: string[]): AsteriskInfo {
     const all: AsteriskInfo = {
       build: { os: 'Linux', kernel: 'simulated', options: '', machine: process.arch, date: '2026-01-01 00:00:00 UTC', user: 'callflow' },
-      system: { version: '22.0.0-callflow-sim', entity_id: this.core.asteriskId },
+      system: { version: SIMULATED_VERSION, entity_id: this.core.asteriskId },
       config: { name: 'callflow-simulated-asterisk', default_language: 'en', setid: { user: 'asterisk', group: 'asterisk' } },
       status: { startup_time: asteriskTime(this.core.startupTime), last_reload_time: asteriskTime(this.core.startupTime) },
     };

@@ -57,8 +57,8 @@ export class Channels {
    * softhangup flag (32) as `cause` with `soft`; ast_queue_hangup(_with_cause) the Q.850 cause, and none at all when
    * the channel has none (a BYE without a Reason header); both add the channel's tech_cause once it has one.
    */
-  hangupRequestEvent(ch: SimChannel, cause: number, soft = false): void {
-    const fields: Record<string, unknown> = soft ? { cause: 32, soft: true } : cause ? { cause } : {};
+  hangupRequestEvent(ch: SimChannel, cause: number, soft = false, softFlag = 32): void {
+    const fields: Record<string, unknown> = soft ? { cause: softFlag, soft: true } : cause ? { cause } : {};
     if (ch.techCause) fields.tech_cause = ch.techCause;
     this.core.channelEvent('ChannelHangupRequest', ch, fields);
   }
@@ -97,6 +97,11 @@ export class Channels {
     ch.hangupCause = cause;
     ch.dialing = undefined;
     if (!opts.noRequestEvent) this.hangupRequestEvent(ch, cause, opts.soft);
+    // __ast_pbx_run (main/pbx.c line 3148) ends every dialplan with ast_softhangup(AST_SOFTHANGUP_APPUNLOAD): a
+    // ChannelHangupRequest with the flag (16) as cause and soft, heard by an application still following the channel:
+    // a Local ;2 its originate subscribed it to. Seen on Asterisk 22.11 built from releases/22 for every Local ;2
+    // (before ;1's request when ;2's Hangup(21) ended it; after ;1's end when ;1 went first).
+    if (runsDialplan(ch)) this.hangupRequestEvent(ch, cause, true, 16);
     ch.scriptAbort.abort();
     // Queued playbacks die with the channel silently; the one playing ends as failed.
     for (const pb of ch.playbacks.splice(1)) {
@@ -330,11 +335,28 @@ export class Channels {
     if (connected.number === ch.connected.number && connected.name === ch.connected.name) return;
     ch.connected = { ...connected };
     this.core.channelEvent('ChannelConnectedLine', ch);
+    // A Local half passes a connected line on as the other half's caller id (main/core_unreal.c
+    // unreal_colp_redirect_indicate, ast_connected_line_copy_to_caller): seen on Asterisk 22.11 built from
+    // releases/22, ;1 bridged with a caller gave ;2 a ChannelCallerId with that caller.
+    const peer = ch.localPeer;
+    if (peer && !peer.hangingUp && (peer.caller.number !== connected.number || peer.caller.name !== connected.name)) {
+      peer.caller = { ...connected };
+      this.core.channelEvent('ChannelCallerId', peer, { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' });
+    }
   }
 
   channelList(): Channel[] {
     return [...this.core.channels.values()].filter((c) => !c.destroyed).map((c) => c.json());
   }
+}
+
+/**
+ * The channel's thread runs the dialplan through __ast_pbx_run: a Local ;2 whose dialplan started (ast_pbx_start).
+ * An originated channel sent on with `continue` runs it inside the originate's application and gets no such request
+ * (seen on Asterisk 22.11 built from releases/22); an inbound call's application no longer follows it by then.
+ */
+function runsDialplan(ch: SimChannel): boolean {
+  return ch.localHalf === 2 && ch.localDialplanStarted;
 }
 
 /** A variable's name as the dialplan reads it: without the one or two underscores that make it inherited (ast_var_name, main/chanvars.c). */

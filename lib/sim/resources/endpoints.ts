@@ -9,7 +9,9 @@ export class Endpoints {
   constructor(private readonly core: SimCore) {}
 
   endpoints(tech?: string): { technology: string; resource: string; state: string; channel_ids: string[] }[] {
-    if (tech !== undefined && tech.toUpperCase() !== 'PJSIP') throw new AriHttpError(404, 'Endpoints not found');
+    // ast_ari_endpoints_list_by_tech (resource_endpoints.c lines 97-102): a technology without an endpoint of its own
+    // (seen on Asterisk 22.11 built from releases/22 for Local: 404 "No Endpoints found - invalid tech Local").
+    if (tech !== undefined && tech.toUpperCase() !== 'PJSIP') throw new AriHttpError(404, `No Endpoints found - invalid tech ${tech}`);
     const byEndpoint = new Map<string, string[]>();
     byEndpoint.set('trunk', []);
     for (const n of this.core.numbers.keys()) if (/^\d{2,6}$/.test(n)) byEndpoint.set(n, []);

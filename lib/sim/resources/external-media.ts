@@ -18,7 +18,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Channel } from '../../ari/types';
 import { encode, FORMATS, resample, type MediaFormat } from '../../media/codec';
-import { parseRtp, RtpSequence } from '../../media/rtp';
+import { buildRtp, parseRtp } from '../../media/rtp';
 import { SimChannel } from '../channel';
 import { AriHttpError } from '../route';
 import { MAX_ARRIVAL_GAPS, type CallReport, type ExternalMediaReport } from '../script';
@@ -49,6 +49,37 @@ const RTP_START = 5000;
 const RTP_END = 31000;
 const PTIME_MS = 20;
 
+/**
+ * What res_rtp_asterisk.c sends for a UnicastRTP channel (Asterisk 22 source; seen on Asterisk 22.11 built from
+ * releases/22: slin16 packets with timestamps 320, 640, 960..., no marker bit): `ast_rtp_new` takes a random SSRC and
+ * a random first sequence number (`ast_random() & 0xffff`) but leaves the timestamp at 0 (`ast_calloc`), and
+ * `rtp_raw_write` adds each frame's samples before sending, so the first packet carries the samples of one frame. The
+ * marker bit is set only on a source update or change (`FLAG_NEED_MARKER_BIT`, set by `ast_rtp_update_source` /
+ * `ast_rtp_change_source` from an `AST_CONTROL_SRCUPDATE`/`SRCCHANGE` indication); chan_rtp has no `indicate`
+ * callback, so a UnicastRTP channel never sends it, not on its first packet, not after a pause. A pause moves the
+ * timestamp on by the time that passed (`calc_txstamp`).
+ */
+export class UnicastRtpSender {
+  sequence = Math.floor(Math.random() * 0x10000) & 0xffff;
+  readonly ssrc = Math.floor(Math.random() * 0x100000000) >>> 0;
+  timestamp = 0;
+
+  constructor(readonly payloadType: number) {}
+
+  /** Nothing was written for `samples` samples: the timestamp moves on (no marker bit). */
+  skip(samples: number): void {
+    this.timestamp = (this.timestamp + Math.max(0, Math.round(samples))) >>> 0;
+  }
+
+  /** The next packet, `samples` samples of `payload`: the timestamp counts them before the packet goes. */
+  next(payload: Buffer, samples: number): Buffer {
+    this.timestamp = (this.timestamp + samples) >>> 0;
+    const packet = buildRtp({ payloadType: this.payloadType, marker: false, sequence: this.sequence, timestamp: this.timestamp, ssrc: this.ssrc, payload });
+    this.sequence = (this.sequence + 1) & 0xffff;
+    return packet;
+  }
+}
+
 export class ExternalMediaSession {
   socket: Socket | undefined;
   /** transport=websocket: the /media connection (websocket-media.ts); undefined for RTP. */
@@ -56,7 +87,7 @@ export class ExternalMediaSession {
   /** transport=websocket: what happens once a client connected (the answer). */
   onConnected: (() => void) | undefined;
   timer: SimTimer | undefined;
-  readonly sender: RtpSequence;
+  readonly sender: UnicastRtpSender;
   /** Simulated time the last packet was due. */
   lastSent: number | undefined;
   /** When the last packet came back (performance.now()). */
@@ -71,7 +102,7 @@ export class ExternalMediaSession {
     readonly remote: { address: string; port: number },
     readonly local: { address: string; port: number },
   ) {
-    this.sender = new RtpSequence(FORMATS[format].payloadType);
+    this.sender = new UnicastRtpSender(FORMATS[format].payloadType);
     this.stats = { channelId: channel.id, format, sent: { packets: 0, bytes: 0 }, received: { packets: 0, bytes: 0, durationMs: 0 } };
   }
 }
@@ -116,13 +147,18 @@ export class ExternalMedia {
     if (!websocket && (!(encapsulation.toLowerCase() === 'rtp' && transport.toLowerCase() === 'udp') || !target)) {
       throw new AriHttpError(501, 'The encapsulation and/or transport is not supported');
     }
-    // ari_channels_handle_originate_with_id: the format list first (ast_format_cache_get), then the channel.
+    // ari_channels_handle_originate_with_id: the format list first (ast_format_cache_get), then the channel. Its own
+    // answers (400 "Provided format (<name>) was not found", 409 "Channel with given unique ID already exists", 400
+    // for an id too long) do not reach the client: external_media_rtp_udp and external_media_websocket return 1 and
+    // ast_ari_channels_external_media replaces the answer with 500 (resource_channels.c lines 2684-2703). Seen on
+    // Asterisk 22.11 built from releases/22: format=foo and a channelId in use both answer 500 "An internal error
+    // prevented this request from being handled".
     const format = p.format.trim();
-    if (!KNOWN_FORMATS.has(format)) throw new AriHttpError(400, `Provided format (${format}) was not found`);
+    if (!KNOWN_FORMATS.has(format)) throw new AriHttpError(500, internal);
     if (format !== 'ulaw' && format !== 'slin16') throw new AriHttpError(500, internal);
     const variables = stringVariables(p.variables);
-    if (p.channelId !== undefined && p.channelId.length > 127) throw new AriHttpError(400, 'Uniqueid length exceeds maximum of 127');
-    if (p.channelId !== undefined && this.core.channels.has(p.channelId)) throw new AriHttpError(409, 'Channel with given unique ID already exists');
+    if (p.channelId !== undefined && p.channelId.length > 127) throw new AriHttpError(500, internal);
+    if (p.channelId !== undefined && this.core.channels.has(p.channelId)) throw new AriHttpError(500, internal);
     if (websocket || !target) return this.core.resources.websocketMedia.create({ app: p.app, channelId: p.channelId, format, variables, data: p.data });
     // unicast_rtp_request: an address, or a name resolved (ast_dns_resolve_ipv6_and_ipv4); failing that, no channel (500).
     const address = isIP(target.host) ? target.host : await lookup(target.host).then((r) => r.address, () => undefined);
@@ -132,7 +168,7 @@ export class ExternalMedia {
     if (!socket) throw new AriHttpError(500, internal);
     if (p.channelId !== undefined && this.core.channels.has(p.channelId)) {
       socket.socket.close();
-      throw new AriHttpError(409, 'Channel with given unique ID already exists');
+      throw new AriHttpError(500, internal);
     }
     const id = p.channelId ?? this.core.newChannelId();
     if (p.channelId !== undefined) this.core.sequence += 1;
@@ -153,7 +189,9 @@ export class ExternalMedia {
     app.add(app.channels, ch.id, 'originate');
     socket.socket.on('message', (data) => this.receive(session, data));
     const json: Channel & { channelvars?: Record<string, string> } = ch.json();
-    json.channelvars = Object.fromEntries(ch.vars);
+    // ast_json_channel_vars walks the channel's variable list, which pbx_builtin_setvar_helper fills at its head:
+    // newest first (seen on Asterisk 22.11 built from releases/22: UNICASTRTP_LOCAL_PORT before _ADDRESS).
+    json.channelvars = Object.fromEntries([...ch.vars].reverse());
     const appArgs = p.data ? p.data.split(',') : [];
     const appName = p.app;
     // ari_originate_dial: rtp_call queues the answer at once; the answered channel enters the application.
@@ -191,7 +229,7 @@ export class ExternalMedia {
     const rate = FORMATS[session.format].rate;
     const samples = heardBy(this.core, ch, due - PTIME_MS, rate);
     if (!samples) return;
-    // Timestamps follow the clock (calc_txstamp): a pause in what is written shows as a jump, and a new talkspurt.
+    // Timestamps follow the clock (calc_txstamp): a pause in what is written shows as a jump (no marker bit).
     if (session.lastSent !== undefined && due - session.lastSent > PTIME_MS) session.sender.skip(((due - session.lastSent - PTIME_MS) * rate) / 1000);
     session.lastSent = due;
     const packet = session.sender.next(encode(session.format, samples), samples.length);

@@ -76,7 +76,16 @@ export class Recordings {
     if (!RECORDING_FORMATS.has(p.format)) throw unknownFormat();
     if (!p.name || p.maxDurationSeconds < 0 || p.maxSilenceSeconds < 0) throw new AriHttpError(500, 'Error parsing request');
     const file = recordingPath(p.name);
-    if (file === undefined) throw new AriHttpError(400, 'Recording name invalid');
+    if (file === undefined) {
+      // A folder that only climbs out of the recordings directory ("../x", "../../x") is one of its parents, which
+      // exists: ast_safe_mkdir (main/utils.c safe_mkdir) returns EPERM without setting errno, and the errno realpath
+      // left (EINVAL, from readlink on a component that is no link) makes ast_ari_channels_record answer 500 "Error
+      // parsing request" (seen on Asterisk 22.11 built from releases/22). A folder that does not exist outside it
+      // sets errno EPERM: 400 "Recording name invalid".
+      const folder = p.name.split('/').slice(0, -1);
+      if (folder.includes('..') && folder.every((s) => s === '..' || s === '.' || s === '')) throw new AriHttpError(500, 'Error parsing request');
+      throw new AriHttpError(400, 'Recording name invalid');
+    }
     if ((ifExists === 'fail' && this.core.stored.has(file)) || this.core.liveRecordings.has(p.name)) {
       throw new AriHttpError(409, `Recording '${p.name}' already exists and can not be overwritten`);
     }
@@ -115,14 +124,22 @@ export class Recordings {
     } else if (bridge) {
       bridge.recording = rec;
     }
+    // record_file (res/res_stasis_recording.c lines 333-342) sets the state to recording, which publishes
+    // RecordingStarted, and only then calls ast_play_and_record_full, which plays the beep: seen on Asterisk 22.11
+    // built from releases/22, RecordingStarted 3 ms after the request and GET /recordings/live says "recording" during
+    // the beep. What is recorded (and the maximum length) starts after the beep.
+    rec.state = 'recording';
+    rec.beeping = rec.options.beep && ch !== undefined;
+    this.core.publish('RecordingStarted', { recording: rec.json() }, this.core.targetScope(rec));
     // `at`: when the beep ended (the timer's due time, however late a busy machine ran it), or now.
     const begin = (at = this.core.clock.now()): void => {
-      if (rec.state !== 'queued') return;
-      rec.state = 'recording';
+      if (rec.state !== 'recording' && rec.state !== 'paused') return;
+      rec.beeping = false;
       rec.startedAt = at;
+      // Paused during the beep: the pause counts from here, where the audio would have begun.
+      if (rec.pausedAt !== undefined) rec.pausedAt = Math.max(rec.pausedAt, at);
       rec.silenceStart = rec.startedAt;
       if (ch?.talking) rec.lastTalkStart = rec.startedAt;
-      this.core.publish('RecordingStarted', { recording: rec.json() }, this.core.targetScope(rec));
       ch?.signals.emit('recording-start', rec.name);
       if (rec.options.maxDurationSeconds > 0) {
         const endsAt = rec.startedAt + rec.options.maxDurationSeconds * 1000;
@@ -130,8 +147,9 @@ export class Recordings {
       }
       this.armSilence(rec, ch);
     };
-    if (rec.options.beep && ch) {
+    if (rec.beeping) {
       const beep = this.core.clock.after(this.core.sounds.duration('beep') ?? 300, () => begin(beep.due));
+      rec.timer = beep;
     } else {
       begin();
     }
@@ -141,7 +159,7 @@ export class Recordings {
   private armSilence(rec: SimRecording, ch: SimChannel | undefined): void {
     this.silenceTimer.get(rec.name)?.cancel();
     this.silenceTimer.delete(rec.name);
-    if (rec.options.maxSilenceSeconds <= 0 || rec.state !== 'recording' || ch?.talking) return;
+    if (rec.options.maxSilenceSeconds <= 0 || rec.state !== 'recording' || rec.beeping || ch?.talking) return;
     // The silence counts from when it began, not from when this runs.
     const endsAt = rec.silenceStart + rec.options.maxSilenceSeconds * 1000;
     const t = this.core.clock.after(endsAt - this.core.clock.now(), () => this.finishRecording(rec, 'done', endsAt));
@@ -167,13 +185,16 @@ export class Recordings {
     this.silenceTimer.get(rec.name)?.cancel();
     this.silenceTimer.delete(rec.name);
     const now = Math.min(this.core.clock.now(), stopAt);
-    const started = rec.state === 'queued' ? now : rec.startedAt;
+    const started = rec.state === 'queued' || rec.beeping ? now : rec.startedAt;
+    rec.beeping = false;
     const talkingAtEnd = rec.lastTalkStart !== undefined;
     if (rec.lastTalkStart !== undefined) rec.talkingMs += now - rec.lastTalkStart;
     rec.lastTalkStart = undefined;
     const pausedMs = rec.pausedMs + (rec.pausedAt !== undefined ? now - rec.pausedAt : 0);
     const limitMs = rec.options.maxDurationSeconds > 0 ? rec.options.maxDurationSeconds * 1000 : Infinity;
-    const totalMs = Math.min(limitMs, Math.max(0, now - started - pausedMs));
+    // To the microsecond: (startedAt + 5000) - startedAt is 4999.999999999998 for some startedAt, which would lose
+    // a whole second of a recording stopped at its maximum length.
+    const totalMs = Math.min(limitMs, Math.round(Math.max(0, now - started - pausedMs) * 1000) / 1000);
     rec.state = 'done';
     const durations = recordedDurations(totalMs, rec.options.maxSilenceSeconds > 0 ? { silenceMs: Math.max(0, totalMs - rec.talkingMs), trailingMs: talkingAtEnd ? 0 : Math.max(0, now - Math.max(rec.silenceStart, started)) } : undefined);
     rec.durationSec = durations.duration;
@@ -226,7 +247,7 @@ export class Recordings {
       case 'unpause':
         if (rec.state === 'recording') return;
         if (rec.state !== 'paused') throw new AriHttpError(409, 'Recording not in session');
-        rec.pausedMs += now - (rec.pausedAt ?? now);
+        if (!rec.beeping) rec.pausedMs += now - (rec.pausedAt ?? now);
         rec.pausedAt = undefined;
         rec.state = 'recording';
         return;
@@ -302,7 +323,7 @@ export class Recordings {
     if (ch.talking === talking || ch.destroyed) return;
     ch.talking = talking;
     const rec = ch.recording;
-    if (!rec || rec.state !== 'recording') return;
+    if (!rec || rec.state !== 'recording' || rec.beeping) return;
     const now = Math.max(rec.startedAt, rec.lastTalkStart ?? rec.startedAt, Math.min(at ?? Infinity, this.core.clock.now()));
     if (talking) {
       rec.lastTalkStart = now;

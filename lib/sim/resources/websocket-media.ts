@@ -80,12 +80,15 @@ export class WebSocketMedia {
     app.add(app.channels, ch.id, 'originate');
     this.byConnection.set(connectionId, session);
     const json: Channel & { channelvars?: Record<string, string> } = ch.json();
-    json.channelvars = Object.fromEntries(ch.vars);
+    // Newest first, as ast_json_channel_vars lists them (seen on Asterisk 22.11: the connection id first).
+    json.channelvars = Object.fromEntries([...ch.vars].reverse());
     const appArgs = p.data ? p.data.split(',') : [];
     const appName = p.app;
     session.onConnected = () => {
-      core.resources.dialing.dialEvent(ch, 'ANSWER', 'INCOMING');
+      // The answer makes the channel Up, then the dial reports it (seen on Asterisk 22.11 built from releases/22:
+      // ChannelStateChange Up before Dial ANSWER, as for UnicastRTP).
       core.setState(ch, 'Up');
+      core.resources.dialing.dialEvent(ch, 'ANSWER', 'INCOMING');
       core.resources.applications.enterStasis(ch, appName, appArgs);
       this.schedule(session, core.clock.now());
     };

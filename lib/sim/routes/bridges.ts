@@ -42,7 +42,7 @@ export function bridgeRoutes(ast: SimulatedAsterisk): RouteSpec[] {
       handle: (a) => {
         const p: { bridgeId: string; type?: string; name?: string } = { bridgeId: a.req('bridgeId') };
         a.strings(p, ['type', 'name']);
-        return ast.createBridge(p);
+        return ast.createBridge(p, true);
       },
     },
     {
