@@ -3,13 +3,14 @@
  * speech input, barge-in over what is being said), send the text to the bot endpoint (lib/speech/bot.ts) and say its
  * reply (a say: prompt through the speech node), until the bot ends the call, asks for a transfer, the turn limit is
  * reached, or the caller has been silent `maxSilences` listenings in a row (a silence short of that goes to the bot as
- * no text, `silence` set, so it can ask again in its own words). The call hanging up throws as any wait does. The transcript is bounded: at most two lines per turn, each
- * at most MAX_REPLY_CHARS (recognised text is bounded alike), each with its time. It is kept in the call variable
- * botTranscript as it grows (after the lines of an earlier robot on the call, at most TRANSCRIPT_MAX_LINES in all), so
- * a call the customer hangs up mid-conversation keeps what was said in its call-end report and call record.
- * With `record`, the call is recorded from the robot's first turn to its hangup (lib/call/recording.ts, `call-<id>`),
- * unless it is recorded already (a campaign's Record calls, an earlier robot): the start is awaited before the
- * greeting, so the recording has it; a recording that cannot start leaves the call going on, `record.warn` told why.
+ * no text, `silence` set, so it can ask again in its own words). The call hanging up throws as any wait does. The
+ * transcript is bounded: at most two lines per turn, each at most MAX_REPLY_CHARS (recognised text is bounded alike),
+ * each with its time. It is kept in the call variable botTranscript as it grows (after the lines of an earlier robot on
+ * the call, at most TRANSCRIPT_MAX_LINES in all), so a call the customer hangs up mid-conversation keeps what was said
+ * in its call-end report and call record. With `record`, the call is recorded from the robot's first turn to its hangup
+ * (lib/call/recording.ts, `call-<id>`), unless it is recorded already (a campaign's Record calls, an earlier robot):
+ * the start is awaited before the greeting, so the recording has it; a recording that cannot start leaves the call
+ * going on, `record.warn` told why.
  */
 import { abortReason } from '../ari/errors';
 import type { Telephony } from '../ari/port';
