@@ -122,6 +122,12 @@ export function mediaIds(callChannelId: string): { channel: string; snoop: strin
   return { channel: `${MEDIA_CHANNEL_PREFIX}-${tail}`, snoop: `${MEDIA_CHANNEL_PREFIX}s-${tail}`, bridge: `${MEDIA_CHANNEL_PREFIX}b-${tail}` };
 }
 
+/** The call a media path's bridge (mediaIds' `bridge`) was made for; '' for an id not made so. */
+function callOfBridge(bridgeId: string): string {
+  const tail = bridgeId.slice(`${MEDIA_CHANNEL_PREFIX}b-`.length);
+  return tail.slice(0, Math.max(0, tail.lastIndexOf('-')));
+}
+
 /** The bridges of the paths open in this process (from the moment their ids are made to the end of their teardown). */
 const openBridges = new Set<string>();
 
@@ -315,13 +321,11 @@ export async function sweepMediaBridges(
   const unclaimed = new Set(r.unclaimed);
   const bridges = await telephony.listBridges();
   const swept: string[] = [];
-  const prefix = `${MEDIA_CHANNEL_PREFIX}b-`;
   for (const b of bridges) {
-    if (!b.id.startsWith(prefix) || open(b.id)) continue;
+    if (!b.id.startsWith(`${MEDIA_CHANNEL_PREFIX}b-`) || open(b.id)) continue;
     if (!b.channels.every((c) => unclaimed.has(c))) continue;
     if (b.channels.length === 0) {
-      const tail = b.id.slice(prefix.length);
-      const call = tail.slice(0, tail.lastIndexOf('-'));
+      const call = callOfBridge(b.id);
       if (!unclaimed.has(call) && (await callIsUp(telephony, call))) continue;
     }
     await telephony.destroyBridge(b.id).then(
