@@ -319,18 +319,15 @@ export class Engine {
     // Asterisk (a restart of Node-RED) go once connected; the registry hangs up the channels left in them.
     this.offs.push(
       connection.onReconciled((r) => {
-        meetings.sweep().then(
-          (gone) => {
-            if (gone.length > 0) this.log.warn(`destroyed ${gone.length} meeting bridge(s) left by an earlier run: ${gone.join(', ')}`);
-          },
-          (err: unknown) => this.log.warn(`looking for leftover meeting bridges failed: ${(err as Error).message}`),
-        );
-        sweepMediaBridges(connection, r, log).then(
-          (gone) => {
-            if (gone.length > 0) this.log.warn(`destroyed ${gone.length} media bridge(s) left by an earlier run: ${gone.join(', ')}`);
-          },
-          (err: unknown) => this.log.warn(`looking for leftover media bridges failed: ${(err as Error).message}`),
-        );
+        const told = (what: string, sweep: Promise<string[]>): void =>
+          void sweep.then(
+            (gone) => {
+              if (gone.length > 0) this.log.warn(`destroyed ${gone.length} ${what} bridge(s) left by an earlier run: ${gone.join(', ')}`);
+            },
+            (err: unknown) => this.log.warn(`looking for leftover ${what} bridges failed: ${(err as Error).message}`),
+          );
+        told('meeting', meetings.sweep());
+        told('media', sweepMediaBridges(connection, r, log));
       }),
     );
     this.offs.push(connection.onStatus((s) => this.emitStatus(s)));
