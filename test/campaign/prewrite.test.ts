@@ -15,15 +15,12 @@ import { PREPARED_FOR_MS } from '../../lib/campaign/placing';
 import type { InFlight } from '../../lib/campaign/policy';
 import type { CampaignSettings } from '../../lib/schemas/campaign';
 import type { ProgressMark, Store, StoredContact } from '../../lib/store/port';
-import { FakeAsterisk, customers, dialerBench, fatesOf, killable, killedBetweenDialAndMark, makeDialer, settingsWith } from './support';
+import { FakeAsterisk, customers, dialerBench, fatesOf, killable, killedBetweenDialAndMark, makeDialer, numberOf, settingsWith } from './support';
 import { MemoryLogger } from '../support/telephony';
 import { allContacts } from '../support/campaign-runtime';
 
 const MONDAY_8AM_SHANGHAI = '2026-11-23T00:00:00Z';
 
-function numberOf(i: number): string {
-  return `+86138${String(i).padStart(8, '0')}`;
-}
 
 function inflightOf(c: StoredContact): InFlight | undefined {
   return (c.progress as { inflight?: InFlight }).inflight;

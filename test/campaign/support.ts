@@ -438,9 +438,14 @@ export function dialerBench(start: string): DialerBench {
   return bench;
 }
 
-/** `n` customers c0, c1... of a task with `settings`, each with one number (`prefix` and its index in 8 digits), ranked by its order. */
+/** The number of customer `i` of customers(): `prefix` and the index in 8 digits. */
+export function numberOf(i: number, prefix = '+86138'): string {
+  return `${prefix}${String(i).padStart(8, '0')}`;
+}
+
+/** `n` customers c0, c1... of a task with `settings`, each with one number (numberOf), ranked by its order. */
 export function customers(settings: CampaignSettings, n: number, prefix = '+86138'): ContactInput[] {
-  return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: `${prefix}${String(i).padStart(8, '0')}` }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
+  return Array.from({ length: n }, (_, i) => ({ customerId: `c${i}`, numbers: [{ number: numberOf(i, prefix) }] })).map((r) => ({ ...r, rank: rankOf(r, settings.order) }));
 }
 
 /** The store as a process sees it: once dead (killed, or `when` a call says so), every call fails and nothing is written. */
@@ -470,8 +475,8 @@ export async function killedBetweenDialAndMark(bench: DialerBench, journal?: Dia
   const settings = settingsWith({ intervalSec: 1, callsAtATime: 4, maxResponseSec: 60 });
   for (let i = 0; i < 8; i += 1) {
     // Up when the process restarts (the fake Asterisk tells an answer only to the connection that placed the call).
-    if (i % 2 === 0) bench.pbx.setNumber(`+86138${String(i).padStart(8, '0')}`, { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
-    else bench.pbx.setNumber(`+86138${String(i).padStart(8, '0')}`, [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
+    if (i % 2 === 0) bench.pbx.setNumber(numberOf(i), { outcome: 'answer', ringMs: 3000, talkMs: 60_000 });
+    else bench.pbx.setNumber(numberOf(i), [{ outcome: 'congestion', ringMs: 0 }, { outcome: 'answer', ringMs: 1000, talkMs: 1000 }]);
   }
   await bench.db.store.importContacts('task-1', customers(settings, 8), bench.clock.now());
   const first = bench.pbx.view();
@@ -492,7 +497,7 @@ export async function fatesOf(bench: DialerBench, contacts: readonly StoredConta
   return contacts.map((c) => {
     const i = Number(c.customerId.slice(1));
     const final = stored.find((s) => s.customerId === c.customerId) as StoredContact;
-    const dialed = bench.pbx.originated.filter((o) => o.number === `+86138${String(i).padStart(8, '0')}`).map((o) => o.channelId);
+    const dialed = bench.pbx.originated.filter((o) => o.number === numberOf(i)).map((o) => o.channelId);
     assert.equal(final.state, 'done', `${c.customerId} is done`);
     return { id: c.customerId, even: i % 2 === 0, final, dialed };
   });
