@@ -24,13 +24,14 @@
  * was not dialed: the contact goes back to the queue, its attempt number
  * unchanged (in-flight.ts's resume()); one Asterisk knows is resumed as any
  * call in flight. A crash in the milliseconds between the requests and the
- * mark's commit leaves dialed calls unmarked: their channel ids, written
- * to the dial journal before the requests (dial-journal.ts), tell a
- * restart that one whose channel is gone was dialed. A contact whose attempt was written ahead too long ago
- * (PREPARED_FOR_MS: a tick that came late, a process that stalled, a slow
- * pace), or whose connection has no free channel at the dial, is written
- * again before its dial, as a tick's first contacts are (no write ahead yet):
- * that write checks the lease and the blocklist again.
+ * mark's commit leaves dialed calls unmarked: their channel ids, written to
+ * the dial journal before the requests (dial-journal.ts), tell a restart
+ * that one whose channel is gone was dialed. A contact whose attempt was
+ * written ahead too long ago (PREPARED_FOR_MS: a tick that came late, a
+ * process that stalled, a slow pace), or whose connection has no free
+ * channel at the dial, is written again before its dial, as a tick's first
+ * contacts are (no write ahead yet): that write checks the lease and the
+ * blocklist again.
  *
  * Apart from dialer.ts because it is what one tick does with the contacts
  * it was given, not when ticks come or whom they claim (ticker.ts,

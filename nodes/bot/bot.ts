@@ -2,9 +2,9 @@
  * callflow-bot: a robot conversation on the call (lib/ivr/bot.ts): the speech node says the greeting and the bot's
  * replies and recognises the caller; the text goes to a bot endpoint (a webhook or OpenAI-compatible chat completions,
  * its key in the credentials); outputs: ended by the bot, transfer asked (queue and data for a transfer node), turn
- * limit or a caller silent Most silences times in a row. The transcript (who, what, when) lands in msg.call.vars.botTranscript as it grows (bounded), which the
- * call-end report and so the stored call record carry. With Record the call, the call is recorded from the first turn
- * (lib/call/recording.ts), once.
+ * limit or a caller silent Most silences times in a row. The transcript (who, what, when) lands in
+ * msg.call.vars.botTranscript as it grows (bounded), which the call-end report and so the stored call record carry.
+ * With Record the call, the call is recorded from the first turn (lib/call/recording.ts), once.
  */
 import { botResults } from '../../lib/flow-test/results';
 import { converse } from '../../lib/ivr/bot';
