@@ -18,7 +18,7 @@ function percentileOf(values: number[], p: number): number {
 
 export interface StagedTurn {
   call: string;
-  /** The end of the caller's speech (the simulator's clock, ms). */
+  /** The end of the caller's speech (the simulator's or Asterisk's clock, ms). */
   speechEnd: number;
   /** PlaybackStarted of the reply. */
   started: number;
@@ -74,7 +74,9 @@ export class StageLog {
   }
 
   /** Prints the table; the providers' nominal delays are taken off their stages. */
-  print(turns: StagedTurn[], o: { endSilenceMs: number; sttMs: number; botMs: number; ttsMs: number }): void {
+  print(turns: StagedTurn[], o: { endSilenceMs: number; sttMs: number; botMs: number; ttsMs: number; peer?: 'simulator' | 'Asterisk' }): void {
+    const peer = o.peer ?? 'simulator';
+    const thePeer = peer === 'simulator' ? 'the simulator' : 'Asterisk';
     const rows: [string, number[]][] = [
       ['A  end of speech -> the end decided where the frames arrive (RTP worker), minus the end silence', []],
       ['A2 decided on the worker -> heard in the event loop', []],
@@ -91,16 +93,17 @@ export class StageLog {
       ['J  media -> the next listening open (waits for its media path)', []],
       ['   (bot answered -> the next listening\'s media path open)', []],
       ['K  listening open -> play asked (ARI POST)', []],
-      ['L  play asked -> PlaybackStarted (simulator)', []],
-      ['M  PlaybackStarted -> the simulator asks for the file', []],
+      [`L  play asked -> PlaybackStarted (${peer})`, []],
+      [`M  PlaybackStarted -> ${thePeer} asks for the file`, []],
       ['N  the file asked -> sent whole (this process serving it: lib/speech/route.ts)', []],
-      ['N2 the file sent -> first audio at the caller (the simulator reading it)', []],
+      [`N2 the file sent (shared folder: PlaybackStarted) -> first audio at the caller (${thePeer} reading it)`, []],
       ['   sum A..N: added time (end of speech -> audio, minus providers and end silence)', []],
-      ['   the same without the simulator\'s own steps (L, M, N2): the plugin\'s share, and the machine\'s', []],
+      [`   the same without ${thePeer}'s own steps (L, M, N2): the plugin's share, and the machine's`, []],
     ];
     let complete = 0;
     for (const t of turns) {
-      const id = /([0-9a-f]{32})\.wav/.exec(t.media)?.[1] ?? '';
+      // http delivery: .../<id>.wav; shared delivery: sound:<prefix>/<id>.
+      const id = /([0-9a-f]{32})(?:\.wav\d*)?$/.exec(t.media)?.[1] ?? '';
       const decided = this.at(t.call, 'decided', t.speechEnd);
       if (decided === undefined) continue;
       // The stage is published with the worker's time, just before 'decided' (the same or an earlier time).
@@ -121,8 +124,13 @@ export class StageLog {
       const fetched = this.fetched.get(id);
       const served = this.served.get(id);
       if (sttSent === undefined || sttAnswered === undefined || closed === undefined || botSent === undefined || botAnswered === undefined) continue;
-      if (ttsSent === undefined || ttsAnswered === undefined || fileMade === undefined || written === undefined || media === undefined || open === undefined || play === undefined || fetched === undefined || served === undefined) continue;
-      const [a, b, cl, c, d, e, f, g, h, i, j, k] = [sttSent, sttAnswered, closed, botSent, botAnswered, ttsSent, ttsAnswered, written, media, open, play, fetched];
+      if (ttsSent === undefined || ttsAnswered === undefined || fileMade === undefined || written === undefined || media === undefined || open === undefined || play === undefined) continue;
+      // Shared delivery: Asterisk reads the file from its folder, nothing is fetched (M and N have no value).
+      const viaHttp = fetched !== undefined && served !== undefined;
+      if (!viaHttp && /\.wav\d*$/.test(t.media)) continue;
+      const [a, b, cl, c, d, e, f, g, h, i, j] = [sttSent, sttAnswered, closed, botSent, botAnswered, ttsSent, ttsAnswered, written, media, open, play];
+      const k = fetched ?? Number.NaN;
+      const reading = viaHttp ? t.audio - served : t.audio - t.started;
       complete += 1;
       const values = [
         atEndpoint - t.speechEnd - o.endSilenceMs,
@@ -143,10 +151,10 @@ export class StageLog {
         j - i,
         t.started - j,
         k - t.started,
-        served - k,
-        t.audio - served,
+        (served ?? Number.NaN) - k,
+        reading,
         t.audio - t.speechEnd - o.endSilenceMs - o.sttMs - o.botMs - o.ttsMs,
-        t.audio - t.speechEnd - o.endSilenceMs - o.sttMs - o.botMs - o.ttsMs - (t.started - j) - (k - t.started) - (t.audio - served),
+        t.audio - t.speechEnd - o.endSilenceMs - o.sttMs - o.botMs - o.ttsMs - (t.started - j) - (viaHttp ? k - t.started : 0) - reading,
       ];
       values.forEach((v, n) => rows[n]?.[1].push(v));
     }
@@ -159,7 +167,8 @@ export class StageLog {
       const v = summary(all.filter((x) => !Number.isNaN(x)));
       const inTail = slow.map((n) => all[n] ?? Number.NaN).filter((x) => !Number.isNaN(x));
       const tail = inTail.reduce((s, x) => s + x, 0) / Math.max(1, inTail.length);
-      console.log(`    ${label}: ${ms(v.p50)} / ${ms(v.p99)} / ${ms(v.max)}; slowest 5%: ${ms(tail)}`);
+      if (v.n === 0) console.log(`    ${label}: none (shared folder delivery: nothing is fetched)`);
+      else console.log(`    ${label}: ${ms(v.p50)} / ${ms(v.p99)} / ${ms(v.max)}; slowest 5%: ${ms(tail)}`);
     }
     // The three slowest turns stage by stage: a mean can hide one stage that held a single turn.
     const slowest = added.map((v, n) => [v, n] as const).sort((x, y) => y[0] - x[0]).slice(0, 3);

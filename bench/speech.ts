@@ -29,8 +29,7 @@
  * thread (lib/media/media-thread.ts), to compare the two. `--pin` (Linux): the plugin's process on half the cores,
  * the simulator and the stand-ins on the other half (pinProcesses), to tell the plugin's figures from the machine's.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import diagnostics from 'node:diagnostics_channel';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,91 +39,11 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { CallReport } from '../lib/sim/script';
 import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
-import { runQueueSecondsOf, startLatenessProbe, threadSecondsOf, type Lateness } from './machine-lateness';
+import { runQueueSecondsOf, startLatenessProbe, threadSecondsOf } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
+import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, TARGET_ADDED_P99_MS, TARGET_JITTER_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
 import { StageLog } from './speech-stages';
-import { cpuMsOf, flag, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
-
-const END_SILENCE_MS = 800;
-const SAY_MS = 1200;
-const PAUSE_MS = 300;
-const TARGET_ADDED_P99_MS = 50;
-const TARGET_JITTER_P99_MS = 5;
-
-function positive(name: string, fallback: number): number {
-  const v = Number(flag(name) ?? fallback);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number >= 0, got ${flag(name)}`);
-  return v;
-}
-
-/** The stand-in providers in a process of their own; resolves with their base URL. */
-async function startProviders(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'speech-providers.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /providers at (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`the stand-in providers exited (${code}): ${out}`)));
-  });
-  return { child, url };
-}
-
-function flows(simUrl: string, providers: string, publicUrl: string, dir: string, turns: number): Record<string, unknown>[] {
-  const z = 'b0000000000000t1';
-  return [
-    { id: z, type: 'tab', label: 'speech bench' },
-    { id: 'b0000000000000a1', type: 'callflow-asterisk', name: 'simulated Asterisk', useSimulator: false, url: simUrl, app: 'callflow', idleTimeoutSec: '120' },
-    {
-      id: 'b0000000000000s1',
-      type: 'callflow-speech',
-      provider: 'openai',
-      voice: 'alloy',
-      language: 'en',
-      baseUrl: providers,
-      model: 'tts-1',
-      rate: 8000,
-      delivery: 'http',
-      publicUrl,
-      directory: dir,
-      soundPrefix: 'callflow-tts',
-      cacheMB: 1000,
-      timeoutSec: 15,
-      concurrency: 64,
-      recognizer: 'whisper',
-      sttBaseUrl: providers,
-      sttModel: 'whisper-1',
-      sttFormat: 'json',
-      sttMaxSec: 30,
-    },
-    { id: 'b0000000000000e1', type: 'callflow-entry', z, connection: 'b0000000000000a1', flow: 'robot', x: 100, y: 100, wires: [['b0000000000000b1']] },
-    {
-      id: 'b0000000000000b1',
-      type: 'callflow-bot',
-      z,
-      speech: 'b0000000000000s1',
-      kind: 'chat',
-      url: providers,
-      model: 'bench',
-      instructions: 'Answer the caller.',
-      greeting: '',
-      maxTurns: turns,
-      timeoutSec: 10,
-      startTimeoutSec: 10,
-      speechMaxSec: 15,
-      endSilenceMs: END_SILENCE_MS,
-      language: 'en',
-      onError: 'hangup',
-      outputs: 3,
-      x: 300,
-      y: 100,
-      wires: [['b0000000000000h1'], ['b0000000000000h1'], ['b0000000000000h1']],
-    },
-    { id: 'b0000000000000h1', type: 'callflow-hangup', z, reason: 'normal', x: 500, y: 100, wires: [] },
-  ];
-}
+import { cpuMsOf, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
 /** The caller: heard, then `turns` times: 1.2 s of speech, the reply to its end, a pause. */
 function callerScript(turns: number): object[] {
@@ -142,55 +61,6 @@ interface Turn {
   media: string;
 }
 
-/**
- * When the plugin asked Asterisk for what marks a turn's steps, per call (Node's `http.client.request.start`
- * diagnostics channel): the hangup of the listening's external media channel (`cfm-<call>-<n>`: the end of speech was
- * decided, the path closes) and the play request of the reply (`POST /channels/<call>/play`: the reply's audio is
- * made and cached), in wall-clock milliseconds; and how long each request to the providers took as the plugin saw it.
- */
-class RequestLog {
-  readonly teardowns = new Map<string, number[]>();
-  readonly plays = new Map<string, number[]>();
-  /** Requests to the providers, per path: from the request made to its answer read (ms). */
-  readonly providers = new Map<string, number[]>();
-  private readonly started = new WeakMap<object, number>();
-  private readonly finished = (message: unknown): void => {
-    const { request } = message as { request: { path: string } };
-    const at = this.started.get(request);
-    if (at === undefined || !request.path.startsWith('/v1/')) return;
-    const list = this.providers.get(request.path) ?? [];
-    list.push(performance.now() - at);
-    this.providers.set(request.path, list);
-  };
-
-  private readonly listener = (message: unknown): void => {
-    const { request } = message as { request: { method: string; path: string } };
-    this.started.set(request, performance.now());
-    const teardown = request.method === 'DELETE' ? /\/channels\/cfm-(.+)-[0-9a-z]+(?:\?|$)/.exec(request.path) : null;
-    const play = request.method === 'POST' ? /\/channels\/([^/?]+)\/play(?:\/|\?|$)/.exec(request.path) : null;
-    const [map, id] = teardown?.[1] ? [this.teardowns, teardown[1]] : play?.[1] ? [this.plays, play[1]] : [undefined, ''];
-    if (!map) return;
-    const list = map.get(decodeURIComponent(id)) ?? [];
-    list.push(Date.now());
-    map.set(decodeURIComponent(id), list);
-  };
-
-  start(): void {
-    diagnostics.subscribe('http.client.request.start', this.listener);
-    diagnostics.subscribe('http.client.response.finish', this.finished);
-  }
-
-  stop(): void {
-    diagnostics.unsubscribe('http.client.request.start', this.listener);
-    diagnostics.unsubscribe('http.client.response.finish', this.finished);
-  }
-
-  /** The first time in `map` for the call at or after `from`. */
-  static first(map: Map<string, number[]>, call: string, from: number): number | undefined {
-    return map.get(call)?.find((t) => t >= from);
-  }
-}
-
 /** Each `say` of the caller and the reply it got: the first prompt that started after the speech ended. */
 function turnsOf(report: CallReport): { turns: Turn[]; problems: string[] } {
   const turns: Turn[] = [];
@@ -206,11 +76,6 @@ function turnsOf(report: CallReport): { turns: Turn[]; problems: string[] } {
     turns.push({ call: report.id, speechEnd: end, started: Date.parse(reply.startedAt), audio: Date.parse(reply.audioAt), media: reply.media });
   }
   return { turns, problems };
-}
-
-/** The line that says what the busy machine did meanwhile to a process with nothing to do. */
-function idleProcess(l: Lateness): string {
-  return `  meanwhile, an idle process's 20 ms timer on this machine (bench/machine-lateness.ts) fired late by p50 ${ms(l.p50)}, p99 ${ms(l.p99)}, max ${ms(l.max)}: the machine's share of the figures above`;
 }
 
 interface RobotRun {
@@ -319,13 +184,7 @@ async function robotCalls(o: RobotRun): Promise<void> {
   console.log(`      the simulator's packets of the callers' audio left late by p50 ${ms(simLate.p50)}, p99 ${ms(simLate.p99)}, max ${ms(simLate.max)} (${simLate.n} packets; a real Asterisk sends from each channel's thread)`);
   step(`listening ends -> the reply is asked to play, minus the providers' ${providersMs} ms (recognition, bot, synthesis, the cache)`, steps.reply);
   step('play asked -> PlaybackStarted at the simulator', steps.play);
-  // The providers' requests as the plugin saw them and as the stand-ins did (their delay and their own lateness).
-  const theirs = (await (await fetch(`${o.providersUrl}/timings`)).json()) as Record<string, number[]>;
-  for (const [path, seen] of requests.providers) {
-    const ours = summary(seen);
-    const stand = summary(theirs[path] ?? []);
-    console.log(`    ${path}: the plugin waited p50 ${ms(ours.p50)}, p99 ${ms(ours.p99)}; the stand-in answered ${ms(stand.p50)}, p99 ${ms(stand.p99)} after the body came`);
-  }
+  await printProviderWaits(requests, o.providersUrl);
   stages.print(kept, { endSilenceMs: END_SILENCE_MS, ...o.delays });
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call, ${((cpuSec / callSeconds) * 100).toFixed(2)}% of a core per call in progress (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); the simulator used ${simCpuSec.toFixed(2)} s`);

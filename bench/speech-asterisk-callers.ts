@@ -1,0 +1,214 @@
+/**
+ * bench/speech-asterisk's callers, in a process of their own (as phones are, and as bench/speech's callers are the
+ * simulator's): each places a Local channel from ARI, its ;1 half in the application `callflow-bench-caller`, and
+ * talks: waits until the plugin listens (told by the parent, which sees the plugin's 'path-open' turn stage), then
+ * `turns` times: a pause, its speech (played on ;1), the reply to its end. It records what Asterisk said of both
+ * halves with Asterisk's timestamps (speech-asterisk.ts explains the talk detection) and sends the logs back.
+ *
+ * Parent -> child: { type: 'start', options }, { type: 'go' } to place the calls, { type: 'path-open', call } per call; child -> parent:
+ * { type: 'ready' } once its events socket is open, { type: 'done', logs } at the end. ARI_PASSWORD in the environment.
+ */
+import http from 'node:http';
+import WebSocket from 'ws';
+
+const CALLER_APP = 'callflow-bench-caller';
+const MAX_SOCKETS = 32;
+
+export interface CallerOptions {
+  ariUrl: string;
+  user: string;
+  calls: number;
+  turns: number;
+  rampSec: number;
+  /** The dial string of each call, e.g. Local/robot@to-nodered. */
+  endpoint: string;
+  /** The Local channel's format (a phone's: ulaw). */
+  callFormat: string;
+  /** The caller's speech (a WAV URL Asterisk fetches). */
+  speechUrl: string;
+  /** How the replies' media URIs start (`sound:http://.../callflow/speech/` or `sound:<prefix>/`). */
+  replyPrefix: string;
+  /** TALK_DETECT's silence threshold (ms). */
+  talkSilenceMs: number;
+  /** The caller's pause before speaking (ms). */
+  pauseMs: number;
+}
+
+export type ToCallers = { type: 'start'; options: CallerOptions } | { type: 'go' } | { type: 'path-open'; call: string };
+export type FromCallers = { type: 'ready' } | { type: 'done'; logs: CallLog[] };
+
+interface AriEvent {
+  type: string;
+  timestamp?: string;
+  channel?: { id: string };
+  playback?: { id: string; target_uri: string; media_uri: string };
+}
+
+/** ARI for the bench's callers: REST with basic auth, and the application's events. */
+class CallerAri {
+  private socket: WebSocket | undefined;
+  /** By channel id: one caller's handler for the events of its two halves. */
+  private readonly listeners = new Map<string, (e: AriEvent) => void>();
+
+  constructor(private readonly base: string, private readonly auth: string) {}
+
+  async connect(): Promise<void> {
+    const url = `${this.base.replace(/^http/, 'ws')}/ari/events?app=${CALLER_APP}`;
+    const socket = new WebSocket(url, { headers: { authorization: `Basic ${this.auth}` } });
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) => reject(new Error(`ARI events: ${res.statusCode} (is ARI enabled, and the user and ARI_PASSWORD right?)`)));
+    });
+    socket.on('message', (data: Buffer) => {
+      const event = JSON.parse(data.toString()) as AriEvent;
+      const id = event.channel?.id ?? event.playback?.target_uri.replace(/^channel:/, '');
+      if (id !== undefined) this.listeners.get(id)?.(event);
+    });
+  }
+
+  /** Events of the channels `ids` to `listener`, until the returned function is called. */
+  on(ids: string[], listener: (e: AriEvent) => void): () => void {
+    for (const id of ids) this.listeners.set(id, listener);
+    return () => ids.forEach((id) => this.listeners.delete(id));
+  }
+
+  /**
+   * Keep-alive connections, at most MAX_SOCKETS: Asterisk's HTTP server takes 100 sessions at once by default
+   * (http.conf sessionlimit), the plugin's own ARI client up to 32 of them (lib/ari/rest.ts).
+   */
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+
+  request(method: string, resource: string, query: Record<string, string> = {}): Promise<unknown> {
+    const q = new URLSearchParams(query).toString();
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${this.base}/ari${resource}${q ? `?${q}` : ''}`, { method, agent: this.agent, headers: { authorization: `Basic ${this.auth}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if ((res.statusCode ?? 0) >= 300) reject(new Error(`${method} ${resource}: ${res.statusCode} ${text}`));
+          else resolve(text ? (JSON.parse(text) as unknown) : undefined);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.socket?.close();
+    this.agent.destroy();
+  }
+}
+
+/** Per call: what Asterisk said about its two halves, with Asterisk's timestamps (ms). */
+export interface CallLog {
+  caller: string;
+  call: string;
+  /** ;2's ChannelTalkingFinished minus the silence threshold: the ends of the caller's speech. */
+  speechEnds: number[];
+  /** ;1's ChannelTalkingStarted: the first audio of each reply. */
+  audioStarts: number[];
+  /** ;2's PlaybackStarted of a synthesised reply. */
+  replies: { at: number; media: string }[];
+  problems: string[];
+}
+
+/** One caller: placed, then TURNS times: waits to be heard (or for the reply's end), pauses, speaks; to its hangup. */
+async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: (call: string) => Promise<void> }): Promise<CallLog> {
+  const stamp = `${process.pid}-${n}`;
+  const log: CallLog = { caller: `cfbc-${stamp}`, call: `cfbp-${stamp}`, speechEnds: [], audioStarts: [], replies: [], problems: [] };
+  let replyEnded: (() => void) | undefined;
+  let started: () => void = () => undefined;
+  let ended: () => void = () => undefined;
+  let hungUp = false;
+  const inStasis = new Promise<void>((resolve) => (started = resolve));
+  const gone = new Promise<void>((resolve) => (ended = resolve)).then(() => void (hungUp = true));
+  const off = ari.on([log.caller, log.call], (e) => {
+    const at = e.timestamp ? Date.parse(e.timestamp) : Number.NaN;
+    const channel = e.channel?.id;
+    const ofReply = e.playback?.target_uri === `channel:${log.call}` && e.playback.media_uri.startsWith(o.replyPrefix);
+    if (e.type === 'StasisStart' && channel === log.caller) started();
+    else if ((e.type === 'StasisEnd' || e.type === 'ChannelDestroyed') && channel === log.caller) ended();
+    else if (e.type === 'ChannelTalkingFinished' && channel === log.call) log.speechEnds.push(at - o.talkSilenceMs);
+    else if (e.type === 'ChannelTalkingStarted' && channel === log.caller) log.audioStarts.push(at);
+    else if (e.type === 'PlaybackStarted' && ofReply) log.replies.push({ at, media: e.playback?.media_uri ?? '' });
+    else if (e.type === 'PlaybackFinished' && ofReply) replyEnded?.();
+  });
+  const pause = (msToWait: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msToWait));
+  try {
+    const heard = o.pathOpen(log.call);
+    await ari.request('POST', '/channels', { endpoint: o.endpoint, app: CALLER_APP, channelId: log.caller, otherChannelId: log.call, callerId: `+1555${String(n).padStart(7, '0')}`, timeout: '30', formats: o.callFormat });
+    await Promise.race([inStasis, gone]);
+    if (!hungUp) {
+      await ari.request('POST', `/applications/${CALLER_APP}/subscription`, { eventSource: `channel:${log.call}` });
+      await ari.request('POST', `/channels/${log.call}/variable`, { variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
+    }
+    for (let t = 0; t < o.turns && !hungUp; t++) {
+      // The caller's behaviour (bench/speech's callerScript): heard first, then after each reply, a pause, speech.
+      await Promise.race([t === 0 ? heard : new Promise<void>((resolve) => (replyEnded = resolve)), gone]);
+      await Promise.race([pause(o.pauseMs), gone]);
+      if (hungUp) break;
+      // A new detection on ;1 for this turn's reply: the last one is still "talking" (no frame came after it).
+      await ari.request('POST', `/channels/${log.caller}/variable`, { variable: 'TALK_DETECT(remove)', value: '' });
+      await ari.request('POST', `/channels/${log.caller}/variable`, { variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
+      await ari.request('POST', `/channels/${log.caller}/play`, { media: `sound:${o.speechUrl}` });
+    }
+    // The bot ends the call on its last turn.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 60_000)));
+    await Promise.race([gone, late]);
+    clearTimeout(timer);
+    if (!hungUp) log.problems.push(`call ${log.call}: not ended 60 s after its last turn`);
+  } catch (err) {
+    log.problems.push(`call ${log.call}: ${(err as Error).message}`);
+  } finally {
+    off();
+    await ari.request('DELETE', `/channels/${log.caller}`).catch(() => undefined);
+  }
+  return log;
+}
+
+function send(message: FromCallers): void {
+  process.send?.(message);
+}
+
+async function run(options: CallerOptions): Promise<void> {
+  const password = process.env.ARI_PASSWORD ?? '';
+  const ari = new CallerAri(options.ariUrl, Buffer.from(`${options.user}:${password}`).toString('base64'));
+  await ari.connect();
+  // The plugin may open a call's listening before its caller asks: each call's first 'path-open' is kept.
+  const opened = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  let go: () => void = () => undefined;
+  const going = new Promise<void>((resolve) => (go = resolve));
+  process.on('message', (m: ToCallers) => {
+    if (m.type === 'go') go();
+    if (m.type !== 'path-open' || opened.has(m.call)) return;
+    opened.add(m.call);
+    waiting.get(m.call)?.();
+  });
+  const pathOpen = (call: string): Promise<void> => (opened.has(call) ? Promise.resolve() : new Promise((resolve) => waiting.set(call, resolve)));
+  send({ type: 'ready' });
+  await going;
+  const logs = await Promise.all(
+    Array.from({ length: options.calls }, async (_, n) => {
+      await new Promise((resolve) => setTimeout(resolve, (options.rampSec * 1000 * n) / options.calls));
+      return caller(ari, n, { ...options, pathOpen });
+    }),
+  );
+  ari.close();
+  // The logs go before the channel closes; the process then has nothing left to do and ends.
+  process.send?.({ type: 'done', logs } satisfies FromCallers, undefined, {}, () => process.disconnect());
+}
+
+process.once('message', (m: ToCallers) => {
+  if (m.type !== 'start') return;
+  run(m.options).catch((err: unknown) => {
+    console.error(`bench callers: ${(err as Error).message}`);
+    process.exit(1);
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * bench/speech-asterisk (issue 19): bench/speech's robot calls against a real Asterisk instead of the simulated one.
+ * On a machine of two cores the simulated Asterisk (JavaScript, one event loop) sends 10,000 packets of the callers'
+ * audio a second at 200 calls and is late with them (bench/speech prints by how much); a real Asterisk sends each
+ * channel's audio from its own thread. Same flow, stand-in providers and caller as bench/speech (speech-robot.ts).
+ *
+ * What the Asterisk needs: ARI (http.conf, ari.conf: the user in --user, its password in the ARI_PASSWORD
+ * environment variable), and an extension that sends a call into the plugin's application with the flow name `robot`:
+ *
+ *     [to-nodered]
+ *     exten => robot,1,Stasis(callflow,robot)
+ *
+ * (--endpoint Local/robot@to-nodered and --app callflow by default). res_http_media_cache and func_talkdetect, both
+ * in a stock build. The callers run in a process of their own (speech-asterisk-callers.ts), as phones would. Each
+ * call is placed from ARI as a Local channel in ulaw (--call-format; without a format Asterisk gives a Local channel
+ * its best one, slin192, and resamples every frame): its ;1 half, the caller, in an application of the bench's own
+ * (callflow-bench-caller); its ;2 half through that extension into the plugin's. The caller plays its speech on ;1
+ * (1.2 s of speech-like sound and 0.5 s of silence, a WAV this process serves, which Asterisk's media cache fetches
+ * once), which ;2 reads, as a phone's audio.
+ *
+ * A turn is timed on Asterisk's clock (its events' timestamps, to the millisecond), by Asterisk's own talk detection
+ * (TALK_DETECT, func_talkdetect.c: a frame is talk when its mean magnitude is above the DSP's threshold):
+ *  - the end of the caller's speech: on ;2 (what the plugin's call hears), ChannelTalkingFinished minus its silence
+ *    threshold (300 ms, longer than the speech's pauses between words): the end of the last voiced frame;
+ *  - the reply's first audio: on ;1 (what the caller hears), ChannelTalkingStarted: the first voiced frame of the
+ *    reply read there (the caller re-arms its detection before each utterance: after a reply nothing more is read,
+ *    so its "finished" never comes);
+ *  - PlaybackStarted of the reply on ;2 (the bench's application subscribes to ;2), for the stages after the play.
+ * If Asterisk runs on another machine, its clock and this one's must agree (NTP) for the stages; the added time
+ * itself is on Asterisk's clock alone.
+ *
+ *   npm run build && ARI_PASSWORD=... node --expose-gc dist/bench/speech-asterisk.js --ari http://127.0.0.1:8088
+ *     [--user asterisk] [--endpoint Local/robot@to-nodered] [--app callflow] [--host 127.0.0.1] [--calls 200]
+ *     [--turns 4] [--ramp-sec 4] [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--no-worker] [--format slin16]
+ *     [--asterisk-pid N]
+ *
+ * `--host`: the address Asterisk reaches this machine at (the replies' URLs, the external media's RTP).
+ * `--asterisk-pid`: Asterisk's process on this machine, for its CPU (found by name when there is one).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { encodeWav } from '../lib/speech/wav';
+import { speechLike } from '../lib/sim/voice';
+import { turnStages, type TurnStage } from '../lib/turn-stages';
+import type { Engine } from '../nodes/deployed/engine';
+import { connectedEngine } from './ivr-plugin';
+import { startLatenessProbe, threadSecondsOf } from './machine-lateness';
+import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, TARGET_ADDED_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
+import type { CallLog, CallerOptions, FromCallers, ToCallers } from './speech-asterisk-callers';
+import { StageLog, type StagedTurn } from './speech-stages';
+import { cpuMsOf, flag, ms, nodeRed, runBench, startEmbeddedNodeRed, summary } from './support';
+
+/** TALK_DETECT's silence threshold: longer than the pauses between the caller's words (70-220 ms, lib/sim/voice). */
+const TALK_SILENCE_MS = 300;
+/** Silence after the caller's speech, so that ;2's detection hears it end (more than TALK_SILENCE_MS). */
+const TRAILING_SILENCE_MS = 500;
+const CALLER_WAV_PATH = '/callflow-bench/caller-speech.wav';
+
+/** Each utterance's end and the reply that followed: the first reply audio and PlaybackStarted after it. */
+function turnsOf(log: CallLog): { turns: StagedTurn[]; problems: string[] } {
+  const turns: StagedTurn[] = [];
+  const problems: string[] = [];
+  for (const end of log.speechEnds) {
+    const reply = log.replies.find((r) => r.at >= end);
+    const audio = log.audioStarts.find((a) => a >= end);
+    if (!reply || audio === undefined) {
+      problems.push(`call ${log.call}: no reply heard after the speech that ended at ${new Date(end).toISOString()}`);
+      continue;
+    }
+    turns.push({ call: log.call, speechEnd: end, started: reply.at, audio, media: reply.media });
+  }
+  return { turns, problems };
+}
+
+/** Asterisk's process on this machine, by --asterisk-pid or by name; 0 when not found. */
+function asteriskPid(): number {
+  const given = flag('--asterisk-pid');
+  if (given) return Number(given);
+  const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'asterisk');
+  return found.length === 1 ? Number(found[0]) : 0;
+}
+
+/** The callers' process (speech-asterisk-callers.ts), started and connected to ARI. */
+async function startCallers(options: CallerOptions): Promise<{ child: ChildProcess; done: Promise<CallLog[]> }> {
+  const child = fork(path.join(__dirname, 'speech-asterisk-callers.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let ready: () => void = () => undefined;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const done = new Promise<CallLog[]>((resolve, reject) => {
+    child.on('message', (m: FromCallers) => (m.type === 'ready' ? ready() : resolve(m.logs)));
+    child.once('exit', (code) => reject(new Error(`the callers' process exited (${code})`)));
+  });
+  child.send({ type: 'start', options } satisfies ToCallers);
+  await Promise.race([isReady, done]);
+  return { child, done };
+}
+
+/** Tells the callers when the plugin opens a call's listening (lib/media/listen.ts's 'path-open' turn stage). */
+function forwardPathOpenings(child: ChildProcess): () => void {
+  const listener = (message: unknown): void => {
+    const s = message as TurnStage;
+    if (s.stage === 'path-open') child.send({ type: 'path-open', call: s.key } satisfies ToCallers);
+  };
+  turnStages.subscribe(listener);
+  return () => turnStages.unsubscribe(listener);
+}
+
+async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: http.Server; providersUrl: string; delays: { sttMs: number; botMs: number; ttsMs: number }; astPid: number; gc: () => void }): Promise<void> {
+  const { calls, turns } = o.callers;
+  const { delays } = o;
+  const providersMs = delays.sttMs + delays.botMs + delays.ttsMs;
+  const callers = await startCallers(o.callers);
+  const stopForwarding = forwardPathOpenings(callers.child);
+  o.gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const ast0 = o.astPid ? cpuMsOf(o.astPid) : 0;
+  const threads0 = threadSecondsOf(process.pid);
+  const requests = new RequestLog();
+  requests.start();
+  const stages = new StageLog(o.server);
+  stages.start();
+  let most = 0;
+  const sampler = setInterval(() => (most = Math.max(most, o.engine.callCount)), 100);
+  const t0 = performance.now();
+  callers.child.send({ type: 'go' } satisfies ToCallers);
+  const logs = await callers.done;
+  const wall = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  stopForwarding();
+  stages.stop();
+  requests.stop();
+  loop.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  const astSec = o.astPid ? (cpuMsOf(o.astPid) - ast0) / 1000 : Number.NaN;
+  const threads = threadSecondsOf(process.pid);
+  const heapAfter = process.memoryUsage().heapUsed;
+
+  const all: StagedTurn[] = [];
+  const problems: string[] = [];
+  for (const log of logs) {
+    const t = turnsOf(log);
+    all.push(...t.turns);
+    problems.push(...log.problems, ...t.problems);
+  }
+  const total = summary(all.map((t) => t.audio - t.speechEnd));
+  const added = summary(all.map((t) => t.audio - t.speechEnd - providersMs - END_SILENCE_MS));
+  console.log('');
+  console.log(`  turns measured: ${all.length} of ${calls * turns}`);
+  console.log(`  end of the caller's speech -> first audio of the reply (Asterisk's talk detection on both halves): p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
+  console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
+  await printProviderWaits(requests, o.providersUrl);
+  stages.print(all, { endSilenceMs: END_SILENCE_MS, ...delays, peer: 'Asterisk' });
+  console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s`);
+  console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); Asterisk: ${Number.isNaN(astSec) ? 'not on this machine' : `${astSec.toFixed(2)} s (${((astSec / wall) * 100).toFixed(0)}% of a core)`}`);
+  console.log(`  threads of this process: the event loop ran ${(threads.main.ran - threads0.main.ran).toFixed(1)} s and waited for a core ${(threads.main.waited - threads0.main.waited).toFixed(1)} s; the others (RTP worker, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
+  console.log(`  heap after the calls: ${((heapAfter - heapBefore) / 1048576).toFixed(1)} MB more than before them (no collection forced)`);
+  console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
+  if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
+}
+
+async function main(): Promise<void> {
+  const ariUrl = flag('--ari');
+  if (!ariUrl || !/^http:\/\/[^/]+$/.test(ariUrl)) throw new Error('--ari http://host:port (Asterisk\'s HTTP server, without /ari) is required');
+  const user = flag('--user') ?? 'asterisk';
+  const password = process.env.ARI_PASSWORD;
+  if (!password) throw new Error('set ARI_PASSWORD to the ARI user\'s password (ari.conf)');
+  const endpoint = flag('--endpoint') ?? 'Local/robot@to-nodered';
+  const app = flag('--app') ?? 'callflow';
+  const host = flag('--host') ?? '127.0.0.1';
+  const format = flag('--format') ?? 'slin16';
+  const callFormat = flag('--call-format') ?? 'ulaw';
+  const calls = positive('--calls', 200);
+  const turns = positive('--turns', 4);
+  const rampSec = positive('--ramp-sec', 4);
+  const delays = { sttMs: positive('--stt-ms', 150), botMs: positive('--bot-ms', 250), ttsMs: positive('--tts-ms', 100) };
+  const worker = !process.argv.includes('--no-worker');
+  const sharedDir = flag('--shared-dir');
+  const shared = sharedDir ? { dir: sharedDir, soundPrefix: flag('--sound-prefix') ?? 'callflow-tts' } : undefined;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc');
+  const auth = Buffer.from(`${user}:${password}`).toString('base64');
+
+  const answer = await fetch(`${ariUrl}/ari/asterisk/info`, { headers: { authorization: `Basic ${auth}` } });
+  if (!answer.ok) throw new Error(`GET /ari/asterisk/info: ${answer.status} (is ARI enabled, and the user and ARI_PASSWORD right?)`);
+  const info = (await answer.json()) as { system?: { version?: string } };
+  const astPid = asteriskPid();
+  console.log(`bench/speech-asterisk: ${calls} robot calls at once (placed over ${rampSec} s) on Asterisk ${info.system?.version ?? '?'} at ${ariUrl}, ${turns} turns each; providers answer after ${delays.sttMs} + ${delays.botMs} + ${delays.ttsMs} ms`);
+  console.log(`  calls: ${endpoint} in ${callFormat} (its ;2 into Stasis(${app}, robot)); replies ${shared ? `written to ${shared.dir} (sound:${shared.soundPrefix}/...)` : 'fetched over HTTP'}; media ${format} over RTP, packet path ${worker ? 'on the RTP worker thread' : 'in the event loop (--no-worker)'}; Asterisk's process ${astPid || 'not found here'}`);
+  console.log(`  machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const providers = await startProviders(['--stt-ms', String(delays.sttMs), '--bot-ms', String(delays.botMs), '--tts-ms', String(delays.ttsMs), '--turns', String(turns)]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bench-speech-asterisk-'));
+  // The caller's speech, ending in silence (so that ;2's talk detection hears the end), fetched once by Asterisk.
+  const speech = new Int16Array(((SAY_MS + TRAILING_SILENCE_MS) * 8000) / 1000);
+  speech.set(speechLike(SAY_MS, 7));
+  const callerWav = encodeWav({ rate: 8000, samples: speech });
+  const server = http.createServer((req, res) => {
+    if (req.url === CALLER_WAV_PATH) {
+      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': callerWav.length, 'cache-control': 'max-age=86400' }).end(callerWav);
+      return;
+    }
+    (nodeRed() as unknown as { httpNode: http.RequestListener }).httpNode(req, res);
+  });
+  try {
+    server.listen(0, host);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const publicUrl = `http://${host}:${(server.address() as AddressInfo).port}`;
+    await startEmbeddedNodeRed({
+      dir,
+      flows: flows(ariUrl, providers.url, publicUrl, path.join(dir, 'speech'), turns, { name: 'Asterisk', app, shared }),
+      credentials: { b0000000000000a1: { username: user, password } },
+      logLevel: 'warn',
+      settings: { httpNodeRoot: '/', callflowMedia: { bindHost: host, advertiseHost: host, portMin: 20000, portMax: 20999, format, worker } },
+    });
+    const engine = await connectedEngine();
+    // A synthesised reply's media: served by the speech route, or (shared) a sound under the folder's prefix.
+    const replyPrefix = shared ? `sound:${shared.soundPrefix}/` : `sound:${publicUrl}/callflow/speech/`;
+    const callers: CallerOptions = { ariUrl, user, calls, turns, rampSec, endpoint, callFormat, speechUrl: `${publicUrl}${CALLER_WAV_PATH}`, replyPrefix, talkSilenceMs: TALK_SILENCE_MS, pauseMs: PAUSE_MS };
+    const machine = await startLatenessProbe();
+    await robotCalls({ callers, engine, server, providersUrl: providers.url, delays, astPid, gc });
+    console.log(idleProcess(await machine.stop()));
+  } finally {
+    await nodeRed().stop().catch(() => undefined);
+    server.closeAllConnections();
+    server.close();
+    providers.child.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+runBench(main);
