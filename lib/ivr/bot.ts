@@ -3,14 +3,15 @@
  * speech input, barge-in over what is being said), send the text to the bot endpoint (lib/speech/bot.ts) and say its
  * reply (a say: prompt through the speech node), until the bot ends the call, asks for a transfer, the turn limit is
  * reached, or the caller has been silent `maxSilences` listenings in a row (a silence short of that goes to the bot as
- * no text, `silence` set, so it can ask again in its own words). The call hanging up throws as any wait does. The
- * transcript is bounded: at most two lines per turn, each at most MAX_REPLY_CHARS (recognised text is bounded alike),
- * each with its time. It is kept in the call variable botTranscript as it grows (after the lines of an earlier robot on
- * the call, at most TRANSCRIPT_MAX_LINES in all), so a call the customer hangs up mid-conversation keeps what was said
- * in its call-end report and call record. With `record`, the call is recorded from the robot's first turn to its hangup
- * (lib/call/recording.ts, `call-<id>`), unless it is recorded already (a campaign's Record calls, an earlier robot):
- * the start is awaited before the greeting, so the recording has it; a recording that cannot start leaves the call
- * going on, `record.warn` told why.
+ * no text, `silence` set, so it can ask again in its own words). Its listenings share one media path when the speech
+ * input keeps one (`keptPath`: lib/media/listen.ts KeptPath), closed when the conversation ends. The call hanging up
+ * throws as any wait does. The transcript is bounded: at most two lines per turn, each at most MAX_REPLY_CHARS
+ * (recognised text is bounded alike), each with its time. It is kept in the call variable botTranscript as it grows
+ * (after the lines of an earlier robot on the call, at most TRANSCRIPT_MAX_LINES in all), so a call the customer hangs
+ * up mid-conversation keeps what was said in its call-end report and call record. With `record`, the call is recorded
+ * from the robot's first turn to its hangup (lib/call/recording.ts, `call-<id>`), unless it is recorded already (a
+ * campaign's Record calls, an earlier robot): the start is awaited before the greeting, so the recording has it; a
+ * recording that cannot start leaves the call going on, `record.warn` told why.
  */
 import { abortReason } from '../ari/errors';
 import type { Telephony } from '../ari/port';
@@ -66,6 +67,8 @@ export const RECORDING_START_WAIT_MS = 5000;
 
 export async function converse(telephony: Telephony, session: CallSession, req: ConverseRequest, signal: AbortSignal): Promise<ConverseResult> {
   const keys = new KeyReader(telephony, session);
+  // One media path for all the turns' listenings, closed when the conversation ends (lib/media/listen.ts KeptPath).
+  const path = req.speech.keptPath?.(signal);
   const transcript: TranscriptLine[] = [];
   // The call's transcript: an earlier robot's lines, then this one's, as they are said.
   const kept: TranscriptEntry[] = transcriptOf(session.vars.botTranscript) ?? [];
@@ -93,13 +96,14 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
     let saying = req.greeting;
     let silences = 0;
     for (let turn = 1; turn <= req.maxTurns; turn++) {
-      const listening = listen(req.speech, keys, signal);
+      const listening = listen(req.speech, keys, signal, path);
       let heard;
       try {
         // Said once the caller is heard: an answer given at once is not lost to a media path a busy machine opened late.
         if (saying !== '') await keys.prompt([sayPrompt(saying)], language, true, signal, req.speaker, listening.ready);
         listening.arm();
-        // The result as soon as it is known: the bot is asked while the listening's media path closes.
+        // The result as soon as it is known: the bot is asked while the listening gives its media path back (or, without
+        // a kept path, closes it).
         heard = await listening.result;
       } catch (err) {
         await listening.stop();
@@ -107,7 +111,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
         throw err;
       }
       keys.clear();
-      // Closed before the turn goes on (nothing of a listening outlives it), waited for beside the bot's request.
+      // Given back (or closed) before the turn goes on, waited for beside the bot's request.
       const closed = listening.heard.then(
         () => undefined,
         () => undefined,
@@ -148,6 +152,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
     return { outcome: 'turn-limit', turns: req.maxTurns, transcript };
   } finally {
     keys.close();
+    await path?.close();
   }
 }
 

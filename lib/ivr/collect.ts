@@ -7,6 +7,7 @@
 import { abortReason } from '../ari/errors';
 import type { Telephony } from '../ari/port';
 import type { CallSession } from '../call/session';
+import type { KeptPath } from '../media/listen';
 import { answer } from './answer';
 import { matchOption, spokenDigits } from './grammar';
 import type { HearResult } from './hear';
@@ -61,7 +62,12 @@ export interface SpeechInput {
    * `onListening` once the media path hears the caller; `onHeard` once with the result as soon as it is known, while
    * the media path may still be closing (HearRequest.onHeard).
    */
-  hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal, onListening: () => void, onHeard?: (result: HearResult) => void): Promise<HearResult>;
+  hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal, onListening: () => void, onHeard?: (result: HearResult) => void, kept?: KeptPath): Promise<HearResult>;
+  /**
+   * A media path kept open across the listenings of a conversation (the robot's turns), on the call whose signal is
+   * given; the caller closes it when the conversation ends (lib/media/listen.ts KeptPath).
+   */
+  keptPath?(signal: AbortSignal): KeptPath;
 }
 
 /** What collect and menu share: the retries and their prompts. */
@@ -172,7 +178,7 @@ export interface Listening {
   stop(): Promise<void>;
 }
 
-export function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal): Listening {
+export function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal, kept?: KeptPath): Listening {
   const own = new AbortController();
   const onAbort = (): void => own.abort();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -187,7 +193,7 @@ export function listen(speech: SpeechInput, keys: KeyReader, signal: AbortSignal
   const ready = new Promise<void>((resolve) => (listening = resolve));
   let told!: (result: HearResult) => void;
   const early = new Promise<HearResult>((resolve) => (told = resolve));
-  const heard = speech.hear(onStart, armed, own.signal, listening, told).finally(() => signal.removeEventListener('abort', onAbort));
+  const heard = speech.hear(onStart, armed, own.signal, listening, told, kept).finally(() => signal.removeEventListener('abort', onAbort));
   // A failure is seen by whoever awaits `heard`; one nobody awaits (a key came first) is not unhandled.
   heard.then(listening, listening);
   const result = Promise.race([early, heard]);

@@ -12,7 +12,7 @@
  * path closes), and any speech stops the prompt.
  */
 import type { Logger } from '../log';
-import { listenThen, type ListenOptions } from '../media/listen';
+import { listenThen, type KeptPath, type ListenOptions } from '../media/listen';
 import type { MediaSettings, MediaTelephony } from '../media/path';
 import type { SpeechEndParameters } from '../media/speech-end';
 import type { SpeechError } from '../speech/provider';
@@ -43,6 +43,8 @@ export interface HearRequest {
   onHeard?: (result: HearResult) => void;
   signal: AbortSignal;
   log: Logger;
+  /** The media path kept across a conversation's listenings (ListenOptions.kept); absent: one of its own. */
+  kept?: KeptPath;
 }
 
 export type HearResult =
@@ -62,7 +64,7 @@ function told(req: HearRequest, result: HearResult): HearResult {
 
 /** The speech to the recogniser once it has ended, while the media path closes; both are done before this resolves. */
 function hearAfter(telephony: MediaTelephony, callChannelId: string, req: HearRequest): Promise<HearResult> {
-  const options = { parameters: req.parameters, armed: req.armed, onSpeechStart: req.onSpeechStart, onListening: req.onListening, signal: req.signal, log: req.log };
+  const options = { parameters: req.parameters, armed: req.armed, onSpeechStart: req.onSpeechStart, onListening: req.onListening, signal: req.signal, log: req.log, kept: req.kept };
   return listenThen(telephony, callChannelId, req.media, options, async (heard): Promise<HearResult> => {
     if (heard.outcome === 'hangup' || heard.outcome === 'no-speech') return told(req, { outcome: heard.outcome });
     if (req.signal.aborted) return told(req, { outcome: 'hangup' });
@@ -129,6 +131,7 @@ async function hearOnce(telephony: MediaTelephony, callChannelId: string, req: H
       if (speaking) bargeIn();
     }),
     rate,
+    kept: req.kept,
     onListening: req.onListening,
     onSpeechStart: () => {
       speaking = true;

@@ -69,6 +69,11 @@ export interface MediaEndpoint {
   stopPlaying(): void;
   /** Asks the analysis for what a consumer's timer calls for (analysis.ts); resolves with its decision, if any. */
   analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined>;
+  /**
+   * A new analysis from the next frame on, in place of the one before (a robot's next listening on the same path):
+   * the earlier one's events and decision are forgotten, even those on their way from the RTP worker.
+   */
+  reanalyse(spec: AnalysisSpec): void;
   /** Hears once that the endpoint failed under its user (the RTP worker thread stopped): it is closed. */
   onFailure(listener: (err: Error) => void): void;
   /** Closes the endpoint and drops what was to be sent; resolves once it is closed (a port: free) (idempotent). */
@@ -91,7 +96,8 @@ export class RtpEndpoint implements RtpMediaEndpoint {
   private readonly sender: RtpSequence;
   private readonly wire: (typeof FORMATS)[MediaFormat];
   private readonly samplesPerPacket: number;
-  private readonly analyser: Analyser | undefined;
+  private analyser: Analyser | undefined;
+  private readonly onEvent: (event: AnalysisEvent) => void;
   private closed = false;
   readonly stats: EndpointStats = emptyStats();
   /** The address and port bound, once listening. */
@@ -105,8 +111,8 @@ export class RtpEndpoint implements RtpMediaEndpoint {
     this.jitter = new JitterBuffer(options.jitterDepth ?? 3);
     this.sender = new RtpSequence(this.wire.payloadType);
     this.pacer = new Pacer<Buffer>((packet) => this.transmit(packet), { ptimeMs: ptime });
-    const onEvent = options.onEvent ?? (() => undefined);
-    this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, onEvent) : undefined;
+    this.onEvent = options.onEvent ?? (() => undefined);
+    this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, this.onEvent) : undefined;
   }
 
   /** Binds a port of the range (starting at a random one, as res_rtp_asterisk.c picks its ports) and starts receiving. */
@@ -162,6 +168,10 @@ export class RtpEndpoint implements RtpMediaEndpoint {
 
   analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined> {
     return Promise.resolve(this.analyser?.command(command));
+  }
+
+  reanalyse(spec: AnalysisSpec): void {
+    this.analyser = new Analyser(spec, this.options.rate, this.onEvent);
   }
 
   /** An endpoint in this thread does not fail under its user. */

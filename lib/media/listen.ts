@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../log';
 import { turnStage } from '../turn-stages';
-import type { AnalysisEvent } from './analysis';
+import type { AnalysisEvent, AnalysisSpec } from './analysis';
 import { openMediaPath, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
 import { SPEECH_END_DEFAULTS, type SpeechEnd, type SpeechEndParameters } from './speech-end';
 
@@ -35,9 +35,97 @@ export interface ListenOptions {
   /** The call's signal (it ended). */
   signal: AbortSignal;
   log: Logger;
+  /** The path kept across listenings (a robot's conversation); absent: this listening opens and closes its own. */
+  kept?: KeptPath;
 }
 
 export type Heard = SpeechEnd | { outcome: 'hangup' };
+
+/**
+ * One media path kept open across the listenings of a conversation (the robot's turns: lib/ivr/bot.ts), instead of a
+ * path opened and closed for each: a listening takes it with a new analysis (the endpoint's reanalyse) and gives it
+ * back when it has heard. What that saves on each turn: three requests to open it (bridge, snoop, external media, and
+ * the add to the bridge) and three to close it (two hangups, the bridge), with their events, in this process and in
+ * Asterisk. Between two listenings the caller's audio still arrives and is not worked out. A path that ended (its
+ * channels hung up elsewhere, the RTP worker stopped) or failed is dropped and the next listening opens a new one; a
+ * listening that comes while another holds the path opens one of its own, closed after it. The path closes when the
+ * keeper does (the conversation ends) and, as any path, when the call ends or a channel of it goes.
+ */
+export class KeptPath {
+  private path: MediaPath | undefined;
+  private opening: Promise<MediaPath> | undefined;
+  private held = false;
+  private rate: 8000 | 16000 | undefined;
+  private handler: ((event: AnalysisEvent) => void) | undefined;
+  /** Aborted by close. With the call's signal, the kept path's: a listening that stops (a key came first) leaves it. */
+  private readonly life = new AbortController();
+  private readonly signal: AbortSignal;
+
+  constructor(
+    private readonly telephony: MediaTelephony,
+    private readonly callChannelId: string,
+    private readonly settings: MediaSettings,
+    callSignal: AbortSignal,
+    private readonly log: Logger,
+  ) {
+    this.signal = AbortSignal.any([this.life.signal, callSignal]);
+  }
+
+  /** @internal The path for one listening: the kept one with a new analysis, or a new one (kept when it can be). */
+  async take(o: { rate: 8000 | 16000; analysis: AnalysisSpec; onEvent: (event: AnalysisEvent) => void; signal: AbortSignal }): Promise<{ path: MediaPath; kept: boolean }> {
+    if (this.held || this.signal.aborted) {
+      const own = await openMediaPath(this.telephony, this.callChannelId, this.settings, { mode: 'listen', rate: o.rate, analysis: o.analysis, onEvent: o.onEvent, signal: o.signal, log: this.log });
+      return { path: own, kept: false };
+    }
+    this.held = true;
+    try {
+      if (this.opening) await this.opening.catch(() => undefined);
+      const current = this.path;
+      if (current && current.ended === undefined && this.rate === o.rate) {
+        this.handler = o.onEvent;
+        current.endpoint.reanalyse(o.analysis);
+        return { path: current, kept: true };
+      }
+      if (current) await current.close('a new listening path');
+      this.path = undefined;
+      this.handler = o.onEvent;
+      this.rate = o.rate;
+      this.opening = openMediaPath(this.telephony, this.callChannelId, this.settings, {
+        mode: 'listen',
+        rate: o.rate,
+        analysis: o.analysis,
+        onEvent: (event) => this.handler?.(event),
+        signal: this.signal,
+        log: this.log,
+      });
+      this.path = await this.opening;
+      return { path: this.path, kept: true };
+    } catch (err) {
+      this.held = false;
+      throw err;
+    } finally {
+      this.opening = undefined;
+    }
+  }
+
+  /** @internal The listening is done with it: open for the next one (its events go nowhere meanwhile). */
+  give(path: MediaPath, broken: boolean): Promise<void> {
+    if (path !== this.path) return path.close(broken ? 'listening failed' : 'listening done');
+    this.held = false;
+    this.handler = undefined;
+    if (!broken) return Promise.resolve();
+    this.path = undefined;
+    return path.close('listening failed');
+  }
+
+  /** Closes the kept path (the conversation is over); resolves once it is torn down. */
+  close(why = 'the conversation ended'): Promise<void> {
+    this.life.abort();
+    const path = this.path;
+    this.path = undefined;
+    return path ? path.close(why) : Promise.resolve();
+  }
+}
 
 /** Slack given to the audio's own clock before the real-time limit decides. */
 const REAL_TIME_SLACK_MS = 1000;
@@ -113,8 +201,13 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
   try {
     // The speech's frames cross from the worker only for a consumer of them (a streaming recogniser).
     const analysis = { kind: 'speech-end' as const, parameters: options.parameters, counting: options.armed === undefined, audio: options.onSpeechAudio !== undefined };
-    path = await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log });
+    const taken = options.kept
+      ? await options.kept.take({ rate, analysis, onEvent, signal: options.signal })
+      : { path: await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log }), kept: false };
+    path = taken.path;
     const opened = path;
+    // A kept path is given back (open for the next listening), any other closed.
+    const release = (broken: boolean, why: string): Promise<void> => (taken.kept && options.kept ? options.kept.give(opened, broken) : opened.close(why));
     turnStage('path-open', callChannelId);
     options.onListening?.();
     const armStart = (): void => {
@@ -124,17 +217,19 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
     };
     if (options.armed) void options.armed.then(armStart);
     else armStart();
-    opened.onEnded((why) => {
-      if (options.signal.aborted) return;
+    const offEnded = opened.onEnded((why) => {
+      if (options.signal.aborted || finished) return;
       // The path ended under us (its channel was hung up elsewhere, or the RTP worker stopped): what was heard decides.
       timeUp();
       options.log.debug(`listening on call ${callChannelId}: media path ended (${why})`);
     });
     const heard = await done.catch(async (err: unknown) => {
-      await opened.close('listening failed');
+      offEnded();
+      await release(true, 'listening failed');
       throw err;
     });
-    const closed = opened.close(heard.outcome === 'hangup' ? 'the call ended' : 'listening done').then(() => turnStage('closed', callChannelId));
+    offEnded();
+    const closed = release(heard.outcome === 'hangup', heard.outcome === 'hangup' ? 'the call ended' : 'listening done').then(() => turnStage('closed', callChannelId));
     return { heard, closed };
   } catch (err) {
     // openMediaPath closed what it had made before it threw.

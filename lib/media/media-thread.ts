@@ -34,6 +34,8 @@ export type ToThread =
   | { op: 'play'; id: number; req: number; samples: Int16Array }
   | { op: 'stop'; id: number }
   | { op: 'analyse'; id: number; req: number; command: AnalysisCommand }
+  /** A new analysis (endpoint.ts reanalyse); its events and answers carry `gen`, the earlier one's are dropped there. */
+  | { op: 'reanalyse'; id: number; gen: number; spec: AnalysisSpec }
   /** final: answer with the analysis's time-up decision (it had not decided: its consumer may still ask). */
   | { op: 'close'; id: number; final: boolean };
 
@@ -46,10 +48,11 @@ export interface Figures {
 export type FromThread =
   | { op: 'listening'; id: number; local: { address: string; port: number } }
   | { op: 'not-listening'; id: number; error: string; noPort: boolean }
-  | { op: 'event'; id: number; event: AnalysisEvent }
+  /** gen: the analysis it comes from (0, then one more at each reanalyse). */
+  | { op: 'event'; id: number; gen: number; event: AnalysisEvent }
   | { op: 'audio'; id: number; samples: Int16Array }
   | { op: 'played'; id: number; req: number; figures: Figures }
-  | { op: 'answer'; id: number; req: number; event: AnalysisEvent | undefined }
+  | { op: 'answer'; id: number; req: number; gen: number; event: AnalysisEvent | undefined }
   /** `final`: the analysis's decision at close (time-up), for a consumer that asks after the close. */
   | { op: 'closed'; id: number; figures: Figures; final: AnalysisEvent | undefined };
 
@@ -59,6 +62,8 @@ function figuresOf(endpoint: RtpEndpoint): Figures {
 
 function serve(port: NonNullable<typeof parentPort>): void {
   const endpoints = new Map<number, RtpEndpoint>();
+  /** Per endpoint, the analysis its events now come from (reanalyse). */
+  const generations = new Map<number, number>();
   const send = (message: FromThread): void => port.postMessage(message);
 
   const open = (id: number, o: OpenRequest): void => {
@@ -72,7 +77,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
       ptimeMs: o.ptimeMs,
       analysis: o.analysis,
       // The end of speech carries when it was decided here, for bench/speech's stages (lib/turn-stages.ts).
-      onEvent: (event) => send({ op: 'event', id, event: event.type === 'speech-ended' ? { ...event, decidedAt: performance.timeOrigin + performance.now() } : event }),
+      onEvent: (event) => send({ op: 'event', id, gen: generations.get(id) ?? 0, event: event.type === 'speech-ended' ? { ...event, decidedAt: performance.timeOrigin + performance.now() } : event }),
       onAudio: o.frames ? (samples) => send({ op: 'audio', id, samples }) : undefined,
     });
     endpoints.set(id, endpoint);
@@ -106,14 +111,21 @@ function serve(port: NonNullable<typeof parentPort>): void {
       case 'stop':
         endpoint?.stopPlaying();
         return;
-      case 'analyse':
-        if (!endpoint) return send({ op: 'answer', id: m.id, req: m.req, event: undefined });
-        void endpoint.analyse(m.command).then((event) => send({ op: 'answer', id: m.id, req: m.req, event }));
+      case 'analyse': {
+        const gen = generations.get(m.id) ?? 0;
+        if (!endpoint) return send({ op: 'answer', id: m.id, req: m.req, gen, event: undefined });
+        void endpoint.analyse(m.command).then((event) => send({ op: 'answer', id: m.id, req: m.req, gen, event }));
+        return;
+      }
+      case 'reanalyse':
+        generations.set(m.id, m.gen);
+        endpoint?.reanalyse(m.spec);
         return;
       case 'close': {
         // One that failed to listen is gone already: its closing is answered all the same.
         if (!endpoint) return send({ op: 'closed', id: m.id, figures: { stats: emptyStats(), lateness: [] }, final: undefined });
         endpoints.delete(m.id);
+        generations.delete(m.id);
         void endpoint.close();
         const final = m.final ? endpoint.analyse('time-up') : Promise.resolve(undefined);
         void final.then((event) => send({ op: 'closed', id: m.id, figures: figuresOf(endpoint), final: event }));

@@ -160,10 +160,17 @@ export class MediaPath {
     return this.endedBy;
   }
 
-  /** Hears once why the path ended (at once if it has). */
-  onEnded(listener: (why: string) => void): void {
-    if (this.endedBy !== undefined) listener(this.endedBy);
-    else this.endedListeners.push(listener);
+  /** Hears once why the path ended (at once if it has); the function returned stops listening. */
+  onEnded(listener: (why: string) => void): () => void {
+    if (this.endedBy !== undefined) {
+      listener(this.endedBy);
+      return () => undefined;
+    }
+    this.endedListeners.push(listener);
+    return () => {
+      const at = this.endedListeners.indexOf(listener);
+      if (at >= 0) this.endedListeners.splice(at, 1);
+    };
   }
 
   /** @internal */

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { AnalysisCommand, AnalysisEvent } from './analysis';
+import type { AnalysisCommand, AnalysisEvent, AnalysisSpec } from './analysis';
 import { checkPortRange, emptyStats, NoPortError, type EndpointStats, type RtpEndpointOptions, type RtpMediaEndpoint } from './endpoint';
 import type { Figures, FromThread, ToThread } from './media-thread';
 
@@ -108,6 +108,10 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
   private req = 0;
   /** The analysis's decision once made (what it answers every later command with). */
   private decision: AnalysisEvent | undefined;
+  /** The analysis now running (one more at each reanalyse): what the worker says of an earlier one is dropped. */
+  private gen = 0;
+  /** What the running analysis works out (undefined: none). */
+  private analysis: RtpEndpointOptions['analysis'];
   private closed = false;
   /** Settles with the analysis's decision at close, once the worker closed it. */
   private closing: Promise<AnalysisEvent | undefined> | undefined;
@@ -120,6 +124,7 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
     private readonly thread: MediaThread = mediaThread(),
   ) {
     checkPortRange(options);
+    this.analysis = options.analysis;
     this.id = thread.attach(this);
   }
 
@@ -165,12 +170,23 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
     if (this.failure) return Promise.reject(this.failure);
     if (this.decision && command !== 'wait-from') return Promise.resolve(this.decision);
     if (this.closing) return this.closing;
-    if (!this.options.analysis) return Promise.resolve(undefined);
+    if (!this.analysis) return Promise.resolve(undefined);
     const req = ++this.req;
     return new Promise((resolve, reject) => {
       this.answers.set(req, { resolve, reject });
       this.send({ op: 'analyse', id: this.id, req, command });
     });
+  }
+
+  reanalyse(spec: AnalysisSpec): void {
+    if (this.closed) return;
+    this.gen += 1;
+    this.decision = undefined;
+    this.analysis = spec;
+    // An answer still on its way is the earlier analysis's: its asker hears no decision (undefined), as after a close.
+    for (const a of this.answers.values()) a.resolve(undefined);
+    this.answers.clear();
+    this.send({ op: 'reanalyse', id: this.id, gen: this.gen, spec });
   }
 
   onFailure(listener: (err: Error) => void): void {
@@ -184,7 +200,7 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
     // The thread stopped: its sockets went with it.
     if (this.failure) return Promise.resolve();
     this.closing = new Promise((resolve, reject) => (this.settleClosing = { resolve, reject }));
-    this.send({ op: 'close', id: this.id, final: this.options.analysis !== undefined && this.decision === undefined });
+    this.send({ op: 'close', id: this.id, final: this.analysis !== undefined && this.decision === undefined });
     return this.closing.then(() => undefined, () => undefined);
   }
 
@@ -203,6 +219,7 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
         return;
       }
       case 'event':
+        if (m.gen !== this.gen) return;
         this.decided(m.event);
         this.options.onEvent?.(m.event);
         return;
@@ -215,6 +232,7 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
         this.plays.delete(m.req);
         return;
       case 'answer':
+        if (m.gen !== this.gen) return;
         if (m.event) this.decided(m.event);
         this.answers.get(m.req)?.resolve(m.event);
         this.answers.delete(m.req);

@@ -74,7 +74,8 @@ function shown(text: string): string {
  */
 export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
   private socket: WebSocket | undefined;
-  private readonly analyser: Analyser | undefined;
+  private analyser: Analyser | undefined;
+  private readonly onEvent: (event: AnalysisEvent) => void;
   private readonly pacer: Pacer<Buffer>;
   private readonly frameSamples: number;
   private readonly wireRate: number;
@@ -102,8 +103,8 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
     const ptime = options.ptimeMs ?? 20;
     this.frameSamples = (this.wireRate * ptime) / 1000;
     this.pacer = new Pacer<Buffer>((frame) => this.transmit(frame), { ptimeMs: ptime });
-    const onEvent = options.onEvent ?? (() => undefined);
-    this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, onEvent) : undefined;
+    this.onEvent = options.onEvent ?? (() => undefined);
+    this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, this.onEvent) : undefined;
   }
 
   /**
@@ -208,6 +209,10 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
 
   analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined> {
     return Promise.resolve(this.analyser?.command(command));
+  }
+
+  reanalyse(spec: AnalysisSpec): void {
+    this.analyser = new Analyser(spec, this.options.rate, this.onEvent);
   }
 
   /** The socket closing under its user is `onClosed`; nothing else fails here. */

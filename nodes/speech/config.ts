@@ -5,6 +5,7 @@ import { hear } from '../../lib/ivr/hear';
 import { promptLanguage } from '../../lib/ivr/play';
 import { hasSay, type Speaker } from '../../lib/ivr/say';
 import type { Logger } from '../../lib/log';
+import { KeptPath } from '../../lib/media/listen';
 import { mediaSettingsFrom, type MediaTelephony } from '../../lib/media/path';
 import type { SpeechEndParameters } from '../../lib/media/speech-end';
 import type { InputMode } from '../../lib/schemas/elements';
@@ -93,10 +94,12 @@ export function speechInputFor(
   const parameters: Partial<SpeechEndParameters> = { startTimeoutMs, maxSpeechMs: settings.speechMaxSec * 1000, endSilenceMs: settings.endSilenceMs };
   return {
     mode,
-    hear: (onSpeechStart, armed, signal, onListening, onHeard) => {
+    hear: (onSpeechStart, armed, signal, onListening, onHeard, kept) => {
       if (!media.ok) return Promise.reject(new Error(media.error));
-      return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, digits, parameters, armed, onSpeechStart, onListening, onHeard, signal, log });
+      return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, digits, parameters, armed, onSpeechStart, onListening, onHeard, signal, log, kept });
     },
+    // Invalid media settings: nothing is kept, and each hear() fails saying why (above).
+    keptPath: media.ok ? (callSignal) => new KeptPath(telephony, channelId, media.settings, callSignal, log) : undefined,
   };
 }
 

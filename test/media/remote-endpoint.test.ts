@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import type { AnalysisEvent } from '../../lib/media/analysis';
 import { encodeUlaw } from '../../lib/media/codec';
-import { NoPortError } from '../../lib/media/endpoint';
+import { NoPortError, RtpEndpoint } from '../../lib/media/endpoint';
 import { mediaSettingsFrom } from '../../lib/media/path';
 import { MediaThread, RemoteEndpoint } from '../../lib/media/remote-endpoint';
 import { RtpSequence } from '../../lib/media/rtp';
@@ -96,6 +96,64 @@ describe('media: the RTP packet path on its worker thread', function () {
     await ep.close();
     assert.equal(ep.stats.received.packets, 65);
   });
+
+  for (const where of ['worker', 'event loop'] as const) {
+    it(`a new analysis on an open endpoint (a robot's next listening, ${where}): the next speech is worked out anew, from its first frame`, async function () {
+      const asterisk = await udp();
+      sockets.push(asterisk);
+      const events: AnalysisEvent[] = [];
+      let ended: () => void = () => undefined;
+      const spec = { kind: 'speech-end' as const, parameters: { endSilenceMs: 400, minSpeechMs: 100, preRollMs: 0 }, counting: true };
+      const options = {
+        host: '127.0.0.1',
+        min: 46000,
+        max: 46999,
+        format: 'ulaw' as const,
+        rate: 8000 as const,
+        jitterDepth: 0,
+        analysis: spec,
+        onEvent: (e: AnalysisEvent) => {
+          events.push(e);
+          if (e.type === 'speech-ended') ended();
+        },
+      };
+      const ep = where === 'worker' ? new RemoteEndpoint(options, thread) : new RtpEndpoint(options);
+      const local = await ep.listen();
+      ep.setRemote('127.0.0.1', asterisk.address().port);
+      const seq = new RtpSequence(0);
+      /**
+       * 200 ms of silence, `voice` frames of voice, then the 400 ms of silence that end it (no frame after the one
+       * that decides, so none is left on its way to the next analysis); resolves at the speech-ended it makes.
+       */
+      const utterance = async (voice: number): Promise<void> => {
+        const done = new Promise<void>((resolve) => (ended = resolve));
+        for (const level of [...Array<number>(10).fill(0), ...Array<number>(voice).fill(3000), ...Array<number>(20).fill(0)]) {
+          const frame = new Int16Array(160).map((_, i) => (i % 2 === 0 ? level : -level));
+          await send(asterisk, seq.next(encodeUlaw(frame), 160), local.port);
+        }
+        await done;
+      };
+      await utterance(30);
+      ep.reanalyse(spec);
+      if (ep instanceof RemoteEndpoint) {
+        // What the earlier analysis said on its way from the worker after the new one began: dropped.
+        ep.receive({ op: 'event', id: 0, gen: 0, event: { type: 'speech-started' } });
+      }
+      await utterance(15);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['speech-started', 'speech-ended', 'speech-started', 'speech-ended'],
+      );
+      const second = events[3];
+      assert.ok(second?.type === 'speech-ended');
+      // Counted from the new analysis's first frame (10 of silence), the utterance its own 15 frames.
+      assert.equal(second.result.outcome, 'speech');
+      assert.equal(second.result.startedAtMs, 200);
+      assert.equal(second.result.audio.samples.length, 15 * 160);
+      assert.deepEqual(await ep.analyse('time-up'), second, 'a time-up answers the new decision');
+      await ep.close();
+    });
+  }
 
   it("asked for the speech's audio (a streaming recogniser): its frames cross, from the start of speech to its end, and no others", async function () {
     const { ep, events, crossed } = await speechThrough(true);

@@ -8,6 +8,7 @@ import type { CallRegistry } from '../../lib/call/registry';
 import type { CallSession } from '../../lib/call/session';
 import { converse, sayPrompt, type ConverseRequest } from '../../lib/ivr/bot';
 import { hear, type HearResult } from '../../lib/ivr/hear';
+import { KeptPath } from '../../lib/media/listen';
 import type { MediaSettings, MediaTelephony } from '../../lib/media/path';
 import { HttpBot, MAX_REPLY_CHARS, SILENCE_MESSAGE, readTurn } from '../../lib/speech/bot';
 import { SpeechError } from '../../lib/speech/provider';
@@ -153,7 +154,7 @@ describe('the robot', function () {
       return { session: await sessions, id };
     }
 
-    function request(said: string[], bot: HttpBot, maxTurns = 5, onSay: () => void = () => undefined, telephony?: MediaTelephony): ConverseRequest {
+    function request(said: string[], bot: HttpBot, maxTurns = 5, onSay: () => void = () => undefined, telephony?: MediaTelephony, keep = false): ConverseRequest {
       return {
         endpoint: bot,
         greeting: 'Hello, how can I help?',
@@ -168,8 +169,9 @@ describe('the robot', function () {
         },
         speech: {
           mode: 'speech',
-          hear: (onSpeechStart, armed, signal, onListening, onHeard) =>
-            hear(telephony ?? r.conn, activeCall, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, onListening, onHeard, signal, log: r.log }),
+          hear: (onSpeechStart, armed, signal, onListening, onHeard, kept) =>
+            hear(telephony ?? r.conn, activeCall, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, onListening, onHeard, signal, log: r.log, kept }),
+          ...(keep ? { keptPath: (callSignal: AbortSignal) => new KeptPath(telephony ?? r.conn, activeCall, media, callSignal, r.log) } : {}),
         },
       };
     }
@@ -301,6 +303,100 @@ describe('the robot', function () {
       assert.equal(result.outcome, 'ended');
       assert.deepEqual(order, ['bot asked', 'path closed']);
       assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of the listening is left');
+    });
+
+    /** The simulator's connection, counting the media path requests it is asked (bridges, snoops, external media). */
+    function counted(): { telephony: MediaTelephony; made: { bridges: number; snoops: number; externalMedia: number } } {
+      const conn = r.conn;
+      const made = { bridges: 0, snoops: 0, externalMedia: 0 };
+      const telephony: MediaTelephony = {
+        createBridge: (...a) => ((made.bridges += 1), conn.createBridge(...a)),
+        snoop: (...a) => ((made.snoops += 1), conn.snoop(...a)),
+        externalMedia: (...a) => ((made.externalMedia += 1), conn.externalMedia(...a)),
+        addToBridge: conn.addToBridge.bind(conn),
+        hangup: conn.hangup.bind(conn),
+        watchChannel: conn.watchChannel.bind(conn),
+        listBridges: conn.listBridges.bind(conn),
+        destroyBridge: conn.destroyBridge.bind(conn),
+      };
+      return { telephony, made };
+    }
+
+    /** A bot that goes on with "Tell me more." `turns - 1` times, then ends with "Goodbye."; the recogniser hears "hello". */
+    function talkative(turns: number): void {
+      let asked = 0;
+      app.handler = (req, res) => {
+        if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"hello"}');
+        asked += 1;
+        const answer = asked < turns ? { reply: 'Tell me more.', action: 'continue' } : { reply: 'Goodbye.', action: 'end' };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      };
+    }
+
+    it('keeps one media path for all its turns (Speech input kept): made once for three turns, torn down when the conversation ends', async function () {
+      talkative(3);
+      const { telephony, made } = counted();
+      const { session, id } = await call(3);
+      activeCall = id;
+      const said: string[] = [];
+      const result = await converse(r.conn, session, request(said, new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 5, undefined, telephony, true), session.signal);
+      assert.equal(result.outcome, 'ended');
+      assert.deepEqual(
+        result.transcript.map((l) => l.text),
+        ['hello', 'Tell me more.', 'hello', 'Tell me more.', 'hello', 'Goodbye.'],
+        'the caller was heard on each of the three turns',
+      );
+      assert.deepEqual(made, { bridges: 1, snoops: 1, externalMedia: 1 });
+      assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'the bridge is destroyed at the end');
+      assert.deepEqual(r.sim.asterisk.channelList().filter((c) => c.id.startsWith('cfm')), [], 'no channel of the path is left');
+    });
+
+    it('a kept path that ends between two turns (its snoop hung up elsewhere): the next listening opens a new one and hears the caller', async function () {
+      let asked = 0;
+      app.handler = (req, res) => {
+        if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"hello"}');
+        asked += 1;
+        const answer = asked < 2 ? { reply: 'Tell me more.', action: 'continue' } : { reply: 'Goodbye.', action: 'end' };
+        const reply = (): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        if (asked !== 1) return reply();
+        // While the bot is asked the first listening has given the path back: its snoop goes, and the bot answers
+        // once the path has heard of it.
+        const snoop = r.sim.asterisk.channelList().find((c) => c.id.startsWith('cfms-'));
+        assert.ok(snoop, 'the kept path is open between the turns');
+        // Watched as the path watches it: the path hears of it first.
+        const off = r.conn.watchChannel(snoop.id, (e) => {
+          if (e.type !== 'StasisEnd' && e.type !== 'ChannelDestroyed') return;
+          off();
+          reply();
+        });
+        void r.conn.hangup(snoop.id, 'normal');
+      };
+      const { telephony, made } = counted();
+      const { session, id } = await call(2);
+      activeCall = id;
+      const result = await converse(r.conn, session, request([], new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 5, undefined, telephony, true), session.signal);
+      assert.equal(result.outcome, 'ended');
+      assert.deepEqual(
+        result.transcript.map((l) => l.text),
+        ['hello', 'Tell me more.', 'hello', 'Goodbye.'],
+      );
+      assert.deepEqual(made, { bridges: 2, snoops: 2, externalMedia: 2 }, 'a second path for the second listening');
+      assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'nothing of either path is left');
+      assert.deepEqual(r.sim.asterisk.channelList().filter((c) => c.id.startsWith('cfm')), []);
+    });
+
+    it('the caller hangs up while a kept path is open: the conversation ends, and nothing of the path is left', async function () {
+      talkative(5);
+      const { session, id } = await call(1);
+      activeCall = id;
+      let saying = 0;
+      const onSay = (): void => {
+        saying += 1;
+        if (saying === 2) r.sim.call(id).hangup(16);
+      };
+      await assert.rejects(converse(r.conn, session, request([], new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 5, onSay, undefined, true), session.signal));
+      assert.deepEqual(r.sim.asterisk.bridgeList(), [], 'the bridge is destroyed');
+      assert.deepEqual(r.sim.asterisk.channelList().filter((c) => c.id.startsWith('cfm')), [], 'no channel of the path is left');
     });
 
     it('the turn limit: the last reply is said and the conversation ends there', async function () {
