@@ -32,12 +32,16 @@
  *   npm run build && ARI_PASSWORD=... node --expose-gc dist/bench/speech-asterisk.js --ari http://127.0.0.1:8088
  *     [--user asterisk] [--endpoint Local/robot@to-nodered] [--app callflow] [--host 127.0.0.1] [--calls 200]
  *     [--turns 4] [--ramp-sec 4] [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--no-worker] [--format slin16]
- *     [--asterisk-pid N]
+ *     [--asterisk-pid N] [--shared-dir <folder Asterisk reads> [--sound-prefix callflow-tts]] [--pin]
  *
  * `--host`: the address Asterisk reaches this machine at (the replies' URLs, the external media's RTP).
  * `--asterisk-pid`: Asterisk's process on this machine, for its CPU (found by name when there is one).
+ * `--shared-dir`: the speech node's shared folder delivery (docs/speech.md): the replies are written where Asterisk
+ * reads them as `sound:<prefix>/<id>`, not fetched over HTTP. `--format ulaw`: the external media's format.
+ * `--pin` (Linux): this process on the upper half of the cores, Asterisk, the stand-ins and the callers on the lower
+ * half (speech-robot.ts pinProcesses), as Asterisk would run on a machine of its own.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,7 +54,7 @@ import { turnStages, type TurnStage } from '../lib/turn-stages';
 import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
 import { startLatenessProbe, threadSecondsOf } from './machine-lateness';
-import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, TARGET_ADDED_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
+import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, pinProcesses, TARGET_ADDED_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
 import type { CallLog, CallerOptions, FromCallers, ToCallers } from './speech-asterisk-callers';
 import { StageLog, type StagedTurn } from './speech-stages';
 import { cpuMsOf, flag, ms, nodeRed, runBench, startEmbeddedNodeRed, summary } from './support';
@@ -109,11 +113,12 @@ function forwardPathOpenings(child: ChildProcess): () => void {
   return () => turnStages.unsubscribe(listener);
 }
 
-async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: http.Server; providersUrl: string; delays: { sttMs: number; botMs: number; ttsMs: number }; astPid: number; gc: () => void }): Promise<void> {
+async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: http.Server; providersUrl: string; providersPid: number; pin: boolean; delays: { sttMs: number; botMs: number; ttsMs: number }; astPid: number; gc: () => void }): Promise<void> {
   const { calls, turns } = o.callers;
   const { delays } = o;
   const providersMs = delays.sttMs + delays.botMs + delays.ttsMs;
   const callers = await startCallers(o.callers);
+  if (o.pin) console.log(pinProcesses([o.astPid, o.providersPid, callers.child.pid ?? 0].filter((pid) => pid > 0), 'Asterisk (when on this machine), the stand-in providers and the callers'));
   const stopForwarding = forwardPathOpenings(callers.child);
   o.gc();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -130,7 +135,10 @@ async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: h
   const sampler = setInterval(() => (most = Math.max(most, o.engine.callCount)), 100);
   const t0 = performance.now();
   callers.child.send({ type: 'go' } satisfies ToCallers);
-  const logs = await callers.done;
+  const logs = await callers.done.finally(() => {
+    // Asterisk goes on after the bench: back on every core.
+    if (o.pin && o.astPid > 0) execFileSync('taskset', ['-a', '-p', '-c', `0-${os.cpus().length - 1}`, String(o.astPid)], { stdio: 'ignore' });
+  });
   const wall = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   stopForwarding();
@@ -225,7 +233,7 @@ async function main(): Promise<void> {
     const replyPrefix = shared ? `sound:${shared.soundPrefix}/` : `sound:${publicUrl}/callflow/speech/`;
     const callers: CallerOptions = { ariUrl, user, calls, turns, rampSec, endpoint, callFormat, speechUrl: `${publicUrl}${CALLER_WAV_PATH}`, replyPrefix, talkSilenceMs: TALK_SILENCE_MS, pauseMs: PAUSE_MS };
     const machine = await startLatenessProbe();
-    await robotCalls({ callers, engine, server, providersUrl: providers.url, delays, astPid, gc });
+    await robotCalls({ callers, engine, server, providersUrl: providers.url, providersPid: providers.child.pid ?? 0, pin: process.argv.includes('--pin'), delays, astPid, gc });
     console.log(idleProcess(await machine.stop()));
   } finally {
     await nodeRed().stop().catch(() => undefined);

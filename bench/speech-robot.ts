@@ -3,8 +3,9 @@
  * the stand-in providers' process (bench/speech-providers.ts), the caller's timing, the targets, and the log of the
  * plugin's requests (to Asterisk and to the providers) that tells where a turn's time went.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Lateness } from './machine-lateness';
@@ -160,4 +161,20 @@ export async function printProviderWaits(requests: RequestLog, providersUrl: str
     const stand = summary(theirs[path] ?? []);
     console.log(`    ${path}: the plugin waited p50 ${ms(ours.p50)}, p99 ${ms(ours.p99)}; the stand-in answered ${ms(stand.p50)}, p99 ${ms(stand.p99)} after the body came`);
   }
+}
+
+/**
+ * --pin: this process (Node-RED and the plugin, every thread of it) on the upper half of the cores, `others` (the
+ * simulator or Asterisk, the stand-in providers, the callers) on the lower half, as a real Asterisk and real providers
+ * run on machines of their own.
+ * Children forked later (the lateness probe) share this process's cores. Linux's `taskset` (util-linux).
+ */
+export function pinProcesses(others: number[], what = 'the simulator and the stand-in providers'): string {
+  const cores = os.cpus().length;
+  if (cores < 2) throw new Error('--pin needs at least 2 cores');
+  const half = Math.floor(cores / 2);
+  const range = (from: number, to: number): string => (from === to ? String(from) : `${from}-${to}`);
+  for (const pid of others) execFileSync('taskset', ['-a', '-p', '-c', range(0, half - 1), String(pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', range(half, cores - 1), String(process.pid)], { stdio: 'ignore' });
+  return `  pinned (--pin): Node-RED and the plugin on core ${range(half, cores - 1)}; ${what} on core ${range(0, half - 1)}`;
 }

@@ -29,7 +29,6 @@
  * thread (lib/media/media-thread.ts), to compare the two. `--pin` (Linux): the plugin's process on half the cores,
  * the simulator and the stand-ins on the other half (pinProcesses), to tell the plugin's figures from the machine's.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,7 +40,7 @@ import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
 import { runQueueSecondsOf, startLatenessProbe, threadSecondsOf } from './machine-lateness';
 import { measureSendBack } from './speech-rtp';
-import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, TARGET_ADDED_P99_MS, TARGET_JITTER_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
+import { END_SILENCE_MS, PAUSE_MS, RequestLog, pinProcesses, SAY_MS, TARGET_ADDED_P99_MS, TARGET_JITTER_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
 import { StageLog } from './speech-stages';
 import { cpuMsOf, ms, nodeRed, post, runBench, startEmbeddedNodeRed, startSimulatorProcess, summary } from './support';
 
@@ -193,21 +192,6 @@ async function robotCalls(o: RobotRun): Promise<void> {
   console.log(`  heap per call in progress: ${(heapPerCall / 1024).toFixed(1)} KB (${inProgressAtHeap} calls, after a full GC; before the calls ${(heapBefore / 1048576).toFixed(1)} MB)`);
   console.log(`  event loop delay during the calls: p50 ${ms(loop.percentile(50) / 1e6)}, p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`);
   if (problems.length > 0) console.log(`  problems (${problems.length}): ${problems.slice(0, 5).join('; ')}`);
-}
-
-/**
- * --pin: this process (Node-RED and the plugin, every thread of it) on the upper half of the cores, the simulator and
- * the stand-in providers on the lower half, as a real Asterisk and real providers run on machines of their own.
- * Children forked later (the lateness probe) share this process's cores. Linux's `taskset` (util-linux).
- */
-function pinProcesses(others: number[]): string {
-  const cores = os.cpus().length;
-  if (cores < 2) throw new Error('--pin needs at least 2 cores');
-  const half = Math.floor(cores / 2);
-  const range = (from: number, to: number): string => (from === to ? String(from) : `${from}-${to}`);
-  for (const pid of others) execFileSync('taskset', ['-a', '-p', '-c', range(0, half - 1), String(pid)], { stdio: 'ignore' });
-  execFileSync('taskset', ['-a', '-p', '-c', range(half, cores - 1), String(process.pid)], { stdio: 'ignore' });
-  return `  pinned (--pin): Node-RED and the plugin on core ${range(half, cores - 1)}; the simulator and the stand-in providers on core ${range(0, half - 1)}`;
 }
 
 async function main(): Promise<void> {
