@@ -44,8 +44,8 @@ export type Heard = SpeechEnd | { outcome: 'hangup' };
 /**
  * One media path kept open across the listenings of a conversation (the robot's turns: lib/ivr/bot.ts), instead of a
  * path opened and closed for each: a listening takes it with a new analysis (the endpoint's reanalyse) and gives it
- * back when it has heard. What that saves on each turn: three requests to open it (bridge, snoop, external media, and
- * the add to the bridge) and three to close it (two hangups, the bridge), with their events, in this process and in
+ * back when it has heard. What that saves on each turn: four requests to open it (bridge, snoop, external media, the
+ * add to the bridge) and three to close it (two hangups, the bridge), with their events, in this process and in
  * Asterisk. Between two listenings the caller's audio still arrives and is not worked out. A path that ended (its
  * channels hung up elsewhere, the RTP worker stopped) or failed is dropped and the next listening opens a new one; a
  * listening that comes while another holds the path opens one of its own, closed after it. The path closes when the
@@ -53,7 +53,6 @@ export type Heard = SpeechEnd | { outcome: 'hangup' };
  */
 export class KeptPath {
   private path: MediaPath | undefined;
-  private opening: Promise<MediaPath> | undefined;
   private held = false;
   private rate: 8000 | 16000 | undefined;
   private handler: ((event: AnalysisEvent) => void) | undefined;
@@ -79,7 +78,6 @@ export class KeptPath {
     }
     this.held = true;
     try {
-      if (this.opening) await this.opening.catch(() => undefined);
       const current = this.path;
       if (current && current.ended === undefined && this.rate === o.rate) {
         this.handler = o.onEvent;
@@ -90,7 +88,7 @@ export class KeptPath {
       this.path = undefined;
       this.handler = o.onEvent;
       this.rate = o.rate;
-      this.opening = openMediaPath(this.telephony, this.callChannelId, this.settings, {
+      this.path = await openMediaPath(this.telephony, this.callChannelId, this.settings, {
         mode: 'listen',
         rate: o.rate,
         analysis: o.analysis,
@@ -98,13 +96,10 @@ export class KeptPath {
         signal: this.signal,
         log: this.log,
       });
-      this.path = await this.opening;
       return { path: this.path, kept: true };
     } catch (err) {
       this.held = false;
       throw err;
-    } finally {
-      this.opening = undefined;
     }
   }
 
