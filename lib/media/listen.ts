@@ -56,18 +56,24 @@ export class KeptPath {
   private held = false;
   private rate: 8000 | 16000 | undefined;
   private handler: ((event: AnalysisEvent) => void) | undefined;
-  /** Aborted by close. With the call's signal, the kept path's: a listening that stops (a key came first) leaves it. */
+  /**
+   * The kept path's signal: aborted by close and when the call's signal aborts (a listening that stops, a key came
+   * first, leaves it). Not AbortSignal.any: an element's signal is a StepSignal (lib/call/step-signal.ts), which it
+   * takes but never follows.
+   */
   private readonly life = new AbortController();
-  private readonly signal: AbortSignal;
+  private readonly signal: AbortSignal = this.life.signal;
+  private readonly callEnded = (): void => this.life.abort();
 
   constructor(
     private readonly telephony: MediaTelephony,
     private readonly callChannelId: string,
     private readonly settings: MediaSettings,
-    callSignal: AbortSignal,
+    private readonly callSignal: AbortSignal,
     private readonly log: Logger,
   ) {
-    this.signal = AbortSignal.any([this.life.signal, callSignal]);
+    if (callSignal.aborted) this.life.abort();
+    else callSignal.addEventListener('abort', this.callEnded, { once: true });
   }
 
   /** @internal The path for one listening: the kept one with a new analysis, or a new one (kept when it can be). */
@@ -115,6 +121,7 @@ export class KeptPath {
 
   /** Closes the kept path (the conversation is over); resolves once it is torn down. */
   close(why = 'the conversation ended'): Promise<void> {
+    this.callSignal.removeEventListener('abort', this.callEnded);
     this.life.abort();
     const path = this.path;
     this.path = undefined;
