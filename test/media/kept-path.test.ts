@@ -84,40 +84,25 @@ for (const [where, media] of transports) {
       onlyTheCall(id);
     });
 
-    it("the call's signal aborts while a listening opens the kept path: hangup, and nothing of the path is left", async function () {
-      const id = await answeredCall([{ wait: 60_000 }]);
-      const call = new AbortController();
-      const telephony = connectionWith({
-        snoop: async (...a) => {
-          const made = await hearing.r.conn.snoop(...a);
-          call.abort();
-          return made;
-        },
+    for (const stopped of ['the call', 'the listening (not the call)'] as const) {
+      it(`${stopped} stops while a listening opens the kept path: hangup, and nothing of the path outlives the keeper`, async function () {
+        const id = await answeredCall([{ wait: 60_000 }]);
+        const call = new AbortController();
+        const listening = stopped === 'the call' ? call : new AbortController();
+        const telephony = connectionWith({
+          snoop: async (...a) => {
+            const made = await hearing.r.conn.snoop(...a);
+            listening.abort();
+            return made;
+          },
+        });
+        const kept = new KeptPath(telephony, id, media, call.signal, hearing.r.log);
+        const heard = await listenForSpeech(telephony, id, media, { signal: listening.signal, log: hearing.r.log, kept });
+        assert.deepEqual(heard, { outcome: 'hangup' });
+        await kept.close();
+        onlyTheCall(id);
       });
-      const kept = new KeptPath(telephony, id, media, call.signal, hearing.r.log);
-      const heard = await listenForSpeech(telephony, id, media, { signal: call.signal, log: hearing.r.log, kept });
-      assert.deepEqual(heard, { outcome: 'hangup' });
-      await kept.close();
-      onlyTheCall(id);
-    });
-
-    it('a listening stopped while it opens the kept path (not the call): it ends, and the path does not outlive the keeper', async function () {
-      const id = await answeredCall([{ wait: 60_000 }]);
-      const call = new AbortController();
-      const listening = new AbortController();
-      const telephony = connectionWith({
-        snoop: async (...a) => {
-          const made = await hearing.r.conn.snoop(...a);
-          listening.abort();
-          return made;
-        },
-      });
-      const kept = new KeptPath(telephony, id, media, call.signal, hearing.r.log);
-      const heard = await listenForSpeech(telephony, id, media, { signal: listening.signal, log: hearing.r.log, kept });
-      assert.deepEqual(heard, { outcome: 'hangup' });
-      await kept.close();
-      onlyTheCall(id);
-    });
+    }
 
     it('the keeper closes while a listening opens the path: nothing of the path is left', async function () {
       const id = await answeredCall([{ wait: 60_000 }]);
