@@ -105,14 +105,10 @@ export function idleProcess(l: Lateness): string {
 }
 
 /**
- * When the plugin asked Asterisk for what marks a turn's steps, per call (Node's `http.client.request.start`
- * diagnostics channel): the hangup of the listening's external media channel (`cfm-<call>-<n>`: the end of speech was
- * decided, the path closes) and the play request of the reply (`POST /channels/<call>/play`: the reply's audio is
- * made and cached), in wall-clock milliseconds; and how long each request to the providers took as the plugin saw it.
+ * How long each request to the providers took as the plugin saw it (Node's `http.client.request.start` and
+ * `http.client.response.finish` diagnostics channels), per path.
  */
 export class RequestLog {
-  readonly teardowns = new Map<string, number[]>();
-  readonly plays = new Map<string, number[]>();
   /** Requests to the providers, per path: from the request made to its answer read (ms). */
   readonly providers = new Map<string, number[]>();
   private readonly started = new WeakMap<object, number>();
@@ -126,15 +122,8 @@ export class RequestLog {
   };
 
   private readonly listener = (message: unknown): void => {
-    const { request } = message as { request: { method: string; path: string } };
+    const { request } = message as { request: object };
     this.started.set(request, performance.now());
-    const teardown = request.method === 'DELETE' ? /\/channels\/cfm-(.+)-[0-9a-z]+(?:\?|$)/.exec(request.path) : null;
-    const play = request.method === 'POST' ? /\/channels\/([^/?]+)\/play(?:\/|\?|$)/.exec(request.path) : null;
-    const [map, id] = teardown?.[1] ? [this.teardowns, teardown[1]] : play?.[1] ? [this.plays, play[1]] : [undefined, ''];
-    if (!map) return;
-    const list = map.get(decodeURIComponent(id)) ?? [];
-    list.push(Date.now());
-    map.set(decodeURIComponent(id), list);
   };
 
   start(): void {
@@ -145,11 +134,6 @@ export class RequestLog {
   stop(): void {
     diagnostics.unsubscribe('http.client.request.start', this.listener);
     diagnostics.unsubscribe('http.client.response.finish', this.finished);
-  }
-
-  /** The first time in `map` for the call at or after `from`. */
-  static first(map: Map<string, number[]>, call: string, from: number): number | undefined {
-    return map.get(call)?.find((t) => t >= from);
   }
 }
 

@@ -13,8 +13,8 @@
  *  - the time from the end of the caller's speech to the first audio of the reply, p50/p99, and that time minus the
  *    providers' own time (their three delays) and minus the end-of-speech silence the element waits for (its End
  *    silence setting, 800 ms): what callflow adds (target p99 < 50 ms); of it, the simulator's fetch of the audio;
- *  - where a turn's time goes, from the plugin's own requests to Asterisk (RequestLog), and each provider request as
- *    the plugin waited for it beside the stand-in's own time;
+ *  - where a turn's time goes (the stage table, speech-stages.ts), and each provider request as the plugin waited for
+ *    it beside the stand-in's own time (RequestLog);
  *  - CPU and heap per call (this process: Node-RED and the plugin, not the simulator nor the providers), and how long
  *    the plugin's event loop and the simulator waited for a core;
  *  - then (speech-rtp.ts) the jitter of audio sent back over RTP by lib/media, `--calls` streams at once: the
@@ -163,26 +163,9 @@ async function robotCalls(o: RobotRun): Promise<void> {
   console.log(`  end of the caller's speech -> first audio of the reply: p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
   console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
   console.log(`    of which the simulator fetching the reply's audio from Node-RED (PlaybackStarted -> audio): p50 ${ms(fetchMs.p50)}, p99 ${ms(fetchMs.p99)}`);
-  // Where the time went: the plugin's requests to Asterisk mark the end of listening and the reply being ready.
-  const steps = { decided: [] as number[], reply: [] as number[], play: [] as number[] };
-  for (const t of kept) {
-    const decided = RequestLog.first(requests.teardowns, t.call, t.speechEnd);
-    const play = decided === undefined ? undefined : RequestLog.first(requests.plays, t.call, decided);
-    if (decided === undefined || play === undefined || play > t.started + 1) continue;
-    steps.decided.push(decided - t.speechEnd - END_SILENCE_MS);
-    steps.reply.push(play - decided - providersMs);
-    steps.play.push(t.started - play);
-  }
-  const step = (label: string, values: number[]): void => {
-    const v = summary(values);
-    console.log(`    ${label}: p50 ${ms(v.p50)}, p99 ${ms(v.p99)} (${v.n} turns)`);
-  };
-  step('end of speech -> listening ends (the media path is asked to close), minus the end silence', steps.decided);
   // The caller's audio reaches the plugin as the simulator sends it: its own lateness is in stage A below.
   const simLate = summary(reports.flatMap((r) => (r.externalMedia ?? []).flatMap((m) => m.sent.lateMs ?? [])));
-  console.log(`      the simulator's packets of the callers' audio left late by p50 ${ms(simLate.p50)}, p99 ${ms(simLate.p99)}, max ${ms(simLate.max)} (${simLate.n} packets; a real Asterisk sends from each channel's thread)`);
-  step(`listening ends -> the reply is asked to play, minus the providers' ${providersMs} ms (recognition, bot, synthesis, the cache)`, steps.reply);
-  step('play asked -> PlaybackStarted at the simulator', steps.play);
+  console.log(`    the simulator's packets of the callers' audio left late by p50 ${ms(simLate.p50)}, p99 ${ms(simLate.p99)}, max ${ms(simLate.max)} (${simLate.n} packets; a real Asterisk sends from each channel's thread)`);
   await printProviderWaits(requests, o.providersUrl);
   stages.print(kept, { endSilenceMs: END_SILENCE_MS, ...o.delays });
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s; ${callSeconds.toFixed(0)} call-seconds`);
