@@ -135,6 +135,9 @@ describe('media: the RTP packet path on its worker thread', function () {
       };
       await utterance(30);
       ep.reanalyse(spec);
+      // A round trip to the worker behind the new analysis: it is in place before the next packets come (on a busy
+      // machine the worker could read them before its message queue, and give them to the analysis before).
+      assert.equal(await ep.analyse('wait-from'), undefined);
       if (ep instanceof RemoteEndpoint) {
         // What the earlier analysis said on its way from the worker after the new one began: dropped.
         ep.receive({ op: 'event', id: 0, gen: 0, event: { type: 'speech-started' } });
