@@ -12,20 +12,16 @@ import { RtpEndpoint } from '../../lib/media/endpoint';
 import { openMediaPath, sweepMediaBridges, type MediaSettings, type MediaTelephony } from '../../lib/media/path';
 import { RemoteEndpoint } from '../../lib/media/remote-endpoint';
 import { WebSocketEndpoint } from '../../lib/media/websocket-endpoint';
+import { mediaTelephonyOf } from '../support/hearing';
 import { assertLeft, hangUpCaller, playHalfSecond, restartSweeps, useMediaRig } from '../support/media-path';
 
 /** The connection's media operations, the three that make a path's resources through `making`. */
 function makingThrough(conn: MediaTelephony, making: (name: 'createBridge' | 'snoop' | 'externalMedia') => (...args: unknown[]) => Promise<unknown>): MediaTelephony {
-  return {
+  return mediaTelephonyOf(conn, {
     createBridge: making('createBridge'),
     snoop: making('snoop'),
     externalMedia: making('externalMedia'),
-    addToBridge: conn.addToBridge.bind(conn),
-    destroyBridge: conn.destroyBridge.bind(conn),
-    hangup: conn.hangup.bind(conn),
-    watchChannel: conn.watchChannel.bind(conn),
-    listBridges: conn.listBridges.bind(conn),
-  } as MediaTelephony;
+  } as Partial<MediaTelephony>);
 }
 
 const inEventLoop: MediaSettings = { bindHost: '127.0.0.1', advertiseHost: '127.0.0.1', portMin: 43000, portMax: 43999, format: 'slin16', worker: false };

@@ -14,6 +14,7 @@ import { HttpBot, MAX_REPLY_CHARS, SILENCE_MESSAGE, readTurn } from '../../lib/s
 import { SpeechError } from '../../lib/speech/provider';
 import { WhisperRecogniser } from '../../lib/speech/whisper';
 import { useAppServer } from '../support/app-server';
+import { mediaTelephonyOf } from '../support/hearing';
 import { lateMediaPath } from '../support/late-media-path';
 import { inbound, nextEvent, useCallRig, type Rig } from '../support/telephony';
 
@@ -281,14 +282,7 @@ describe('the robot', function () {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply":"Goodbye.","action":"end"}');
       };
       const conn = r.conn;
-      const telephony: MediaTelephony = {
-        createBridge: conn.createBridge.bind(conn),
-        snoop: conn.snoop.bind(conn),
-        externalMedia: conn.externalMedia.bind(conn),
-        addToBridge: conn.addToBridge.bind(conn),
-        hangup: conn.hangup.bind(conn),
-        watchChannel: conn.watchChannel.bind(conn),
-        listBridges: conn.listBridges.bind(conn),
+      const telephony = mediaTelephonyOf(conn, {
         destroyBridge: async (id: string) => {
           let bound: NodeJS.Timeout | undefined;
           await Promise.race([asked, new Promise<void>((resolve) => (bound = setTimeout(resolve, 3000)))]);
@@ -296,7 +290,7 @@ describe('the robot', function () {
           await conn.destroyBridge(id);
           order.push('path closed');
         },
-      };
+      });
       const { session, id } = await call(1);
       activeCall = id;
       const result = await converse(r.conn, session, request([], new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }), 5, undefined, telephony), session.signal);
@@ -309,16 +303,11 @@ describe('the robot', function () {
     function counted(): { telephony: MediaTelephony; made: { bridges: number; snoops: number; externalMedia: number } } {
       const conn = r.conn;
       const made = { bridges: 0, snoops: 0, externalMedia: 0 };
-      const telephony: MediaTelephony = {
+      const telephony = mediaTelephonyOf(conn, {
         createBridge: (...a) => ((made.bridges += 1), conn.createBridge(...a)),
         snoop: (...a) => ((made.snoops += 1), conn.snoop(...a)),
         externalMedia: (...a) => ((made.externalMedia += 1), conn.externalMedia(...a)),
-        addToBridge: conn.addToBridge.bind(conn),
-        hangup: conn.hangup.bind(conn),
-        watchChannel: conn.watchChannel.bind(conn),
-        listBridges: conn.listBridges.bind(conn),
-        destroyBridge: conn.destroyBridge.bind(conn),
-      };
+      });
       return { telephony, made };
     }
 

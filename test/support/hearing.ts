@@ -8,6 +8,21 @@ import type { MediaTelephony } from '../../lib/media/path';
 import { answeredCall, assertLeft, type CallScript } from './media-path';
 import { rig, type Rig } from './telephony';
 
+/** A connection's media operations (what a media path uses), with some of them replaced by `changed`. */
+export function mediaTelephonyOf(c: MediaTelephony, changed: Partial<MediaTelephony> = {}): MediaTelephony {
+  return {
+    externalMedia: c.externalMedia.bind(c),
+    snoop: c.snoop.bind(c),
+    createBridge: c.createBridge.bind(c),
+    addToBridge: c.addToBridge.bind(c),
+    destroyBridge: c.destroyBridge.bind(c),
+    hangup: c.hangup.bind(c),
+    watchChannel: c.watchChannel.bind(c),
+    listBridges: c.listBridges.bind(c),
+    ...changed,
+  };
+}
+
 export interface Hearing {
   /** The test's rig (simulator and connection). */
   readonly r: Rig;
@@ -33,20 +48,7 @@ export function useHearing(speed = 4): Hearing {
     },
     answeredCall: (script) => answeredCall(hearing.r, script),
     onlyTheCall: (id) => assertLeft(hearing.r, [id]),
-    connectionWith: (changed) => {
-      const c = hearing.r.conn;
-      return {
-        externalMedia: c.externalMedia.bind(c),
-        snoop: c.snoop.bind(c),
-        createBridge: c.createBridge.bind(c),
-        addToBridge: c.addToBridge.bind(c),
-        destroyBridge: c.destroyBridge.bind(c),
-        hangup: c.hangup.bind(c),
-        watchChannel: c.watchChannel.bind(c),
-        listBridges: c.listBridges.bind(c),
-        ...changed,
-      };
-    },
+    connectionWith: (changed) => mediaTelephonyOf(hearing.r.conn, changed),
   };
   return hearing;
 }
