@@ -5,14 +5,14 @@
  * `turns` times: a pause, its speech (played on ;1), the reply to its end. It records what Asterisk said of both
  * halves with Asterisk's timestamps (speech-asterisk.ts explains the talk detection) and sends the logs back.
  *
- * Parent -> child: { type: 'start', options }, { type: 'go' } to place the calls, { type: 'path-open', call } per call; child -> parent:
- * { type: 'ready' } once its events socket is open, { type: 'done', logs } at the end. ARI_PASSWORD in the environment.
+ * Parent -> child: { type: 'start', options }, { type: 'go' } to place the calls, { type: 'path-open', call } per
+ * call; child -> parent: { type: 'ready' } once its events socket is open, { type: 'done', logs } at the end.
+ * ARI_PASSWORD in the environment.
  */
-import http from 'node:http';
-import WebSocket from 'ws';
+import { EventSocket } from '../lib/ari/events-socket';
+import { AriRest } from '../lib/ari/rest';
 
 const CALLER_APP = 'callflow-bench-caller';
-const MAX_SOCKETS = 32;
 
 export interface CallerOptions {
   ariUrl: string;
@@ -44,28 +44,44 @@ interface AriEvent {
   playback?: { id: string; target_uri: string; media_uri: string };
 }
 
-/** ARI for the bench's callers: REST with basic auth, and the application's events. */
+/**
+ * ARI for the bench's callers: the plugin's own REST client (lib/ari/rest.ts: the operations as the server declares
+ * them, at most 32 sockets, which keeps the bench under Asterisk's 100 HTTP sessions with the plugin's beside it) and
+ * events socket (lib/ari/events-socket.ts: the events as Asterisk sent them, their timestamps kept), dispatched by
+ * channel id.
+ */
 class CallerAri {
-  private socket: WebSocket | undefined;
-  /** By channel id: one caller's handler for the events of its two halves. */
-  private readonly listeners = new Map<string, (e: AriEvent) => void>();
+  private constructor(
+    readonly rest: AriRest,
+    private readonly socket: EventSocket,
+    /** By channel id: one caller's handler for the events of its two halves. */
+    private readonly listeners: Map<string, (e: AriEvent) => void>,
+  ) {}
 
-  constructor(private readonly base: string, private readonly auth: string) {}
-
-  async connect(): Promise<void> {
-    const url = `${this.base.replace(/^http/, 'ws')}/ari/events?app=${CALLER_APP}`;
-    const socket = new WebSocket(url, { headers: { authorization: `Basic ${this.auth}` } });
-    this.socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      socket.once('unexpected-response', (_req, res) => reject(new Error(`ARI events: ${res.statusCode} (is ARI enabled, and the user and ARI_PASSWORD right?)`)));
+  static async connect(baseUrl: string, username: string, password: string): Promise<CallerAri> {
+    const rest = await AriRest.connect({ baseUrl, username, password, requestTimeoutMs: 10_000 });
+    const listeners = new Map<string, (e: AriEvent) => void>();
+    const socket = new EventSocket({
+      baseUrl,
+      app: CALLER_APP,
+      username,
+      password,
+      heartbeatMs: 15_000,
+      openTimeoutMs: 10_000,
+      onEvent: (event) => {
+        const e = event as unknown as AriEvent;
+        const id = e.channel?.id ?? e.playback?.target_uri.replace(/^channel:/, '');
+        if (id !== undefined) listeners.get(id)?.(e);
+      },
+      onMalformed: (why) => console.error(`bench callers: ARI sent ${why}`),
     });
-    socket.on('message', (data: Buffer) => {
-      const event = JSON.parse(data.toString()) as AriEvent;
-      const id = event.channel?.id ?? event.playback?.target_uri.replace(/^channel:/, '');
-      if (id !== undefined) this.listeners.get(id)?.(event);
-    });
+    try {
+      await socket.opened;
+    } catch (err) {
+      rest.close();
+      throw err;
+    }
+    return new CallerAri(rest, socket, listeners);
   }
 
   /** Events of the channels `ids` to `listener`, until the returned function is called. */
@@ -74,33 +90,9 @@ class CallerAri {
     return () => ids.forEach((id) => this.listeners.delete(id));
   }
 
-  /**
-   * Keep-alive connections, at most MAX_SOCKETS: Asterisk's HTTP server takes 100 sessions at once by default
-   * (http.conf sessionlimit), the plugin's own ARI client up to 32 of them (lib/ari/rest.ts).
-   */
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-
-  request(method: string, resource: string, query: Record<string, string> = {}): Promise<unknown> {
-    const q = new URLSearchParams(query).toString();
-    return new Promise((resolve, reject) => {
-      const req = http.request(`${this.base}/ari${resource}${q ? `?${q}` : ''}`, { method, agent: this.agent, headers: { authorization: `Basic ${this.auth}` } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if ((res.statusCode ?? 0) >= 300) reject(new Error(`${method} ${resource}: ${res.statusCode} ${text}`));
-          else resolve(text ? (JSON.parse(text) as unknown) : undefined);
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  close(): void {
-    this.socket?.close();
-    this.agent.destroy();
+  async close(): Promise<void> {
+    await this.socket.close();
+    this.rest.close();
   }
 }
 
@@ -141,11 +133,11 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
   const pause = (msToWait: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msToWait));
   try {
     const heard = o.pathOpen(log.call);
-    await ari.request('POST', '/channels', { endpoint: o.endpoint, app: CALLER_APP, channelId: log.caller, otherChannelId: log.call, callerId: `+1555${String(n).padStart(7, '0')}`, timeout: '30', formats: o.callFormat });
+    await ari.rest.call('channels', 'originate', { endpoint: o.endpoint, app: CALLER_APP, channelId: log.caller, otherChannelId: log.call, callerId: `+1555${String(n).padStart(7, '0')}`, timeout: 30, formats: o.callFormat });
     await Promise.race([inStasis, gone]);
     if (!hungUp) {
-      await ari.request('POST', `/applications/${CALLER_APP}/subscription`, { eventSource: `channel:${log.call}` });
-      await ari.request('POST', `/channels/${log.call}/variable`, { variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
+      await ari.rest.call('applications', 'subscribe', { applicationName: CALLER_APP, eventSource: `channel:${log.call}` });
+      await ari.rest.command('channels', 'setChannelVar', { channelId: log.call, variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
     }
     for (let t = 0; t < o.turns && !hungUp; t++) {
       // The caller's behaviour (bench/speech's callerScript): heard first, then after each reply, a pause, speech.
@@ -153,9 +145,9 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
       await Promise.race([pause(o.pauseMs), gone]);
       if (hungUp) break;
       // A new detection on ;1 for this turn's reply: the last one is still "talking" (no frame came after it).
-      await ari.request('POST', `/channels/${log.caller}/variable`, { variable: 'TALK_DETECT(remove)', value: '' });
-      await ari.request('POST', `/channels/${log.caller}/variable`, { variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
-      await ari.request('POST', `/channels/${log.caller}/play`, { media: `sound:${o.speechUrl}` });
+      await ari.rest.command('channels', 'setChannelVar', { channelId: log.caller, variable: 'TALK_DETECT(remove)', value: '' });
+      await ari.rest.command('channels', 'setChannelVar', { channelId: log.caller, variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
+      await ari.rest.command('channels', 'play', { channelId: log.caller, media: `sound:${o.speechUrl}` });
     }
     // The bot ends the call on its last turn.
     let timer: NodeJS.Timeout | undefined;
@@ -167,7 +159,7 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
     log.problems.push(`call ${log.call}: ${(err as Error).message}`);
   } finally {
     off();
-    await ari.request('DELETE', `/channels/${log.caller}`).catch(() => undefined);
+    await ari.rest.command('channels', 'hangup', { channelId: log.caller }).catch(() => undefined);
   }
   return log;
 }
@@ -178,8 +170,7 @@ function send(message: FromCallers): void {
 
 async function run(options: CallerOptions): Promise<void> {
   const password = process.env.ARI_PASSWORD ?? '';
-  const ari = new CallerAri(options.ariUrl, Buffer.from(`${options.user}:${password}`).toString('base64'));
-  await ari.connect();
+  const ari = await CallerAri.connect(options.ariUrl, options.user, password);
   // The plugin may open a call's listening before its caller asks: each call's first 'path-open' is kept.
   const opened = new Set<string>();
   const waiting = new Map<string, () => void>();
@@ -200,7 +191,7 @@ async function run(options: CallerOptions): Promise<void> {
       return caller(ari, n, { ...options, pathOpen });
     }),
   );
-  ari.close();
+  await ari.close();
   // The logs go before the channel closes; the process then has nothing left to do and ends.
   process.send?.({ type: 'done', logs } satisfies FromCallers, undefined, {}, () => process.disconnect());
 }
