@@ -48,8 +48,9 @@ export type Heard = SpeechEnd | { outcome: 'hangup' };
  * add to the bridge) and three to close it (two hangups, the bridge), with their events, in this process and in
  * Asterisk. Between two listenings the caller's audio still arrives and is not worked out. A path that ended (its
  * channels hung up elsewhere, the RTP worker stopped) or failed is dropped and the next listening opens a new one; a
- * listening that comes while another holds the path opens one of its own, closed after it. The path closes when the
- * keeper does (the conversation ends) and, as any path, when the call ends or a channel of it goes.
+ * listening that comes while another holds the path (or after the keeper closed) opens one of its own, closed after
+ * it, as without a keeper. The path closes when the keeper does (the conversation ends) and, as any path, when the
+ * call ends or a channel of it goes.
  */
 export class KeptPath {
   private path: MediaPath | undefined;
@@ -76,19 +77,19 @@ export class KeptPath {
     else callSignal.addEventListener('abort', this.callEnded, { once: true });
   }
 
-  /** @internal The path for one listening: the kept one with a new analysis, or a new one (kept when it can be). */
-  async take(o: { rate: 8000 | 16000; analysis: AnalysisSpec; onEvent: (event: AnalysisEvent) => void; signal: AbortSignal }): Promise<{ path: MediaPath; kept: boolean }> {
-    if (this.held || this.signal.aborted) {
-      const own = await openMediaPath(this.telephony, this.callChannelId, this.settings, { mode: 'listen', rate: o.rate, analysis: o.analysis, onEvent: o.onEvent, signal: o.signal, log: this.log });
-      return { path: own, kept: false };
-    }
+  /**
+   * @internal The path for one listening: the kept one with a new analysis, or a new one that is kept; undefined when
+   * none can be (another listening holds it, or the keeper is closed): the listening opens one of its own.
+   */
+  async take(o: { rate: 8000 | 16000; analysis: AnalysisSpec; onEvent: (event: AnalysisEvent) => void }): Promise<MediaPath | undefined> {
+    if (this.held || this.signal.aborted) return undefined;
     this.held = true;
     try {
       const current = this.path;
       if (current && current.ended === undefined && this.rate === o.rate) {
         this.handler = o.onEvent;
         current.endpoint.reanalyse(o.analysis);
-        return { path: current, kept: true };
+        return current;
       }
       if (current) await current.close('a new listening path');
       this.path = undefined;
@@ -102,7 +103,7 @@ export class KeptPath {
         signal: this.signal,
         log: this.log,
       });
-      return { path: this.path, kept: true };
+      return this.path;
     } catch (err) {
       this.held = false;
       throw err;
@@ -203,13 +204,12 @@ async function listenUntilHeard(telephony: MediaTelephony, callChannelId: string
   try {
     // The speech's frames cross from the worker only for a consumer of them (a streaming recogniser).
     const analysis = { kind: 'speech-end' as const, parameters: options.parameters, counting: options.armed === undefined, audio: options.onSpeechAudio !== undefined };
-    const taken = options.kept
-      ? await options.kept.take({ rate, analysis, onEvent, signal: options.signal })
-      : { path: await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log }), kept: false };
-    path = taken.path;
+    const keeper = options.kept;
+    const kept = keeper ? await keeper.take({ rate, analysis, onEvent }) : undefined;
+    path = kept ?? (await openMediaPath(telephony, callChannelId, settings, { mode: 'listen', rate, analysis, onEvent, signal: options.signal, log: options.log }));
     const opened = path;
     // A kept path is given back (open for the next listening), any other closed.
-    const release = (broken: boolean, why: string): Promise<void> => (taken.kept && options.kept ? options.kept.give(opened, broken) : opened.close(why));
+    const release = (broken: boolean, why: string): Promise<void> => (keeper && kept ? keeper.give(opened, broken) : opened.close(why));
     turnStage('path-open', callChannelId);
     options.onListening?.();
     const armStart = (): void => {

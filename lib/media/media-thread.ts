@@ -118,8 +118,9 @@ function serve(port: NonNullable<typeof parentPort>): void {
         return;
       }
       case 'reanalyse':
+        if (!endpoint) return;
         generations.set(m.id, m.gen);
-        endpoint?.reanalyse(m.spec);
+        endpoint.reanalyse(m.spec);
         return;
       case 'close': {
         // One that failed to listen is gone already: its closing is answered all the same.
