@@ -54,7 +54,7 @@ import { turnStages, type TurnStage } from '../lib/turn-stages';
 import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
 import { startLatenessProbe, threadSecondsOf } from './machine-lateness';
-import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, pinProcesses, TARGET_ADDED_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
+import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, asteriskPid, pinProcesses, TARGET_ADDED_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
 import type { CallLog, CallerOptions, FromCallers, ToCallers } from './speech-asterisk-callers';
 import { StageLog, type StagedTurn } from './speech-stages';
 import { cpuMsOf, flag, ms, nodeRed, runBench, startEmbeddedNodeRed, summary } from './support';
@@ -79,14 +79,6 @@ function turnsOf(log: CallLog): { turns: StagedTurn[]; problems: string[] } {
     turns.push({ call: log.call, speechEnd: end, started: reply.at, audio, media: reply.media });
   }
   return { turns, problems };
-}
-
-/** Asterisk's process on this machine, by --asterisk-pid or by name; 0 when not found. */
-function asteriskPid(): number {
-  const given = flag('--asterisk-pid');
-  if (given) return Number(given);
-  const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'asterisk');
-  return found.length === 1 ? Number(found[0]) : 0;
 }
 
 /** The callers' process (speech-asterisk-callers.ts), started and connected to ARI. */

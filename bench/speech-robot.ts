@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -161,4 +162,12 @@ export function pinProcesses(others: number[], what = 'the simulator and the sta
   for (const pid of others) execFileSync('taskset', ['-a', '-p', '-c', range(0, half - 1), String(pid)], { stdio: 'ignore' });
   execFileSync('taskset', ['-a', '-p', '-c', range(half, cores - 1), String(process.pid)], { stdio: 'ignore' });
   return `  pinned (--pin): Node-RED and the plugin on core ${range(half, cores - 1)}; ${what} on core ${range(0, half - 1)}`;
+}
+
+/** Asterisk's process on this machine, by --asterisk-pid or by name; 0 when not found. */
+export function asteriskPid(): number {
+  const given = flag('--asterisk-pid');
+  if (given) return Number(given);
+  const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'asterisk');
+  return found.length === 1 ? Number(found[0]) : 0;
 }

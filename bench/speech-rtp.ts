@@ -47,14 +47,8 @@ export async function measureSendBack(simUrl: string, options: { streams: number
     const report = (await post(`${simUrl}/sim/calls`, { from: `+1555${String(n).padStart(7, '0')}`, to: '600', app: APP, script: [{ wait: 600_000 }] })) as CallReport;
     if (!started.has(report.id)) await new Promise<void>((resolve) => waiting.set(report.id, resolve));
     waiting.delete(report.id);
-    const signal = new AbortController().signal;
     try {
-      await conn.answer(report.id);
-      const path = await openMediaPath(conn, report.id, options.settings, { mode: 'bridge', rate: 8000, onAudio: () => undefined, signal, log: silentLogger });
-      await path.play(audio);
-      figures.latenessMs.push(...path.endpoint.sendLateness);
-      figures.dropped += path.endpoint.stats.sent.dropped;
-      await path.close('done');
+      await sendBackOn(conn, report.id, audio, options.settings, figures);
       const ended = (await (await fetch(`${simUrl}/sim/calls/${report.id}`)).json()) as CallReport;
       const gaps = ended.externalMedia?.[0]?.received.gapsMs ?? [];
       if (gaps.length === 0) figures.failures.push(`call ${report.id}: no arrival gaps in its report`);
@@ -69,4 +63,20 @@ export async function measureSendBack(simUrl: string, options: { streams: number
   off();
   await conn.close();
   return figures;
+}
+
+/**
+ * One stream: the call answered, a media path bridged with it, `audio` sent back on it to its end, the path closed;
+ * the pacer's lateness and drops added to `figures`.
+ */
+export async function sendBackOn(conn: AriConnection, channelId: string, audio: Int16Array, settings: MediaSettings, figures: Pick<SendBackFigures, 'latenessMs' | 'dropped'>): Promise<void> {
+  await conn.answer(channelId);
+  const path = await openMediaPath(conn, channelId, settings, { mode: 'bridge', rate: 8000, onAudio: () => undefined, signal: new AbortController().signal, log: silentLogger });
+  try {
+    await path.play(audio);
+    figures.latenessMs.push(...path.endpoint.sendLateness);
+    figures.dropped += path.endpoint.stats.sent.dropped;
+  } finally {
+    await path.close('done');
+  }
 }
