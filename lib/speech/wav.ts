@@ -208,20 +208,30 @@ export function resample(pcm: Pcm, rate: number): Pcm {
   return { rate, samples: out };
 }
 
-/** Output samples computed between two turns of the event loop by resampleSliced (about a millisecond of work). */
-export const RESAMPLE_SLICE = 2000;
+/** Longest a resampleSliced runs before it gives the event loop a turn (ms): a reply of a few seconds in one go. */
+export const RESAMPLE_TURN_MS = 3;
+/** Output samples computed between two looks at the clock (an eighth of a second at 8 kHz: some 0.1-0.3 ms). */
+const RESAMPLE_STEP = 1000;
 
 /**
- * resample() in slices of RESAMPLE_SLICE output samples, giving the event loop a turn between slices: a long text
- * (a minute of audio is some 300 ms of filtering) does not hold calls, timers and the editor meanwhile.
+ * resample() giving the event loop a turn whenever it has worked `turnMs` (RESAMPLE_TURN_MS) without one: a long text
+ * (a minute of audio is some 60-300 ms of filtering) does not hold calls, timers and the editor meanwhile, while a
+ * reply of a few seconds is done in one turn. A turn costs more than the work when the event loop is busy (each waits
+ * for every callback already due), so the slices are measured in time, not in samples. `now` is for tests.
  */
-export async function resampleSliced(pcm: Pcm, rate: number): Promise<Pcm> {
+export async function resampleSliced(pcm: Pcm, rate: number, options: { turnMs?: number; now?: () => number } = {}): Promise<Pcm> {
   if (pcm.rate === rate) return pcm;
+  const turnMs = options.turnMs ?? RESAMPLE_TURN_MS;
+  const now = options.now ?? (() => performance.now());
   const out = new Int16Array(Math.floor(pcm.samples.length * (rate / pcm.rate)));
   const filters = filtersFor(pcm.rate, rate);
-  for (let at = 0; at < out.length; at += RESAMPLE_SLICE) {
-    if (at > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    resampleRange(pcm.samples, filters, out, at, Math.min(out.length, at + RESAMPLE_SLICE));
+  let turnStarted = now();
+  for (let at = 0; at < out.length; at += RESAMPLE_STEP) {
+    if (at > 0 && now() - turnStarted >= turnMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      turnStarted = now();
+    }
+    resampleRange(pcm.samples, filters, out, at, Math.min(out.length, at + RESAMPLE_STEP));
   }
   return { rate, samples: out };
 }

@@ -2,7 +2,7 @@
  * lib/speech/wav.ts: WAV files in and out, and the resampler that turns the engines' rates into Asterisk's.
  */
 import assert from 'node:assert/strict';
-import { NotAudioError, RESAMPLE_SLICE, durationMs, encodeWav, parseWav, resample, resampleSliced, type Pcm } from '../../lib/speech/wav';
+import { NotAudioError, RESAMPLE_TURN_MS, durationMs, encodeWav, parseWav, resample, resampleSliced, type Pcm } from '../../lib/speech/wav';
 
 function tone(rate: number, hz: number, seconds: number, amplitude = 10000): Pcm {
   const samples = new Int16Array(Math.round(rate * seconds));
@@ -81,7 +81,10 @@ describe('speech audio (lib/speech/wav)', function () {
     assert.equal(resample(tone(24000, 1000, 0.5), 8000).samples.length, 4000);
   });
 
-  it('resamples a long text in slices, giving the event loop a turn between them, with the same samples', async function () {
+  it('resamples a long text in slices of a few ms, giving the event loop a turn between them, with the same samples', async function () {
+    // A clock that moves 1 ms per look: one look per 1,000 output samples, so a turn every `turnMs` of them.
+    let clock = 0;
+    const now = (): number => (clock += 1);
     const input = tone(22050, 700, 2);
     let turns = 0;
     let ticking = true;
@@ -90,10 +93,23 @@ describe('speech audio (lib/speech/wav)', function () {
       if (ticking) setImmediate(tick);
     };
     setImmediate(tick);
-    const sliced = await resampleSliced(input, 8000);
+    const sliced = await resampleSliced(input, 8000, { turnMs: 4, now });
     ticking = false;
-    const slices = Math.ceil(16000 / RESAMPLE_SLICE);
-    assert.ok(turns >= slices - 1, `${turns} turns of the event loop during ${slices} slices`);
+    // 16,000 samples: 16 steps, a turn after every 4 of them but the last.
+    assert.ok(turns >= 3, `${turns} turns of the event loop during 4 slices`);
+    assert.deepEqual(sliced.samples, resample(input, 8000).samples);
+  });
+
+  it('resamples a reply of a few seconds in one turn of the event loop when the work takes less than RESAMPLE_TURN_MS', async function () {
+    let clock = 0;
+    // Each look at the clock: 0.1 ms of work, as on this machine (some 0.1-0.3 ms per 1,000 samples).
+    const now = (): number => (clock += 0.1);
+    const input = tone(24000, 700, 2);
+    let turns = 0;
+    setImmediate(() => (turns += 1));
+    const sliced = await resampleSliced(input, 8000, { now });
+    assert.equal(turns, 0, 'no turn given: the 2 s reply took 1.5 ms of the clock, under RESAMPLE_TURN_MS');
+    assert.ok(RESAMPLE_TURN_MS >= 2);
     assert.deepEqual(sliced.samples, resample(input, 8000).samples);
   });
 
@@ -102,9 +118,12 @@ describe('speech audio (lib/speech/wav)', function () {
     const short = tone(24000, 880, 0.3);
     const other = tone(24000, 660, 0.3);
     const order: string[] = [];
-    const first = resampleSliced(long, 8000).then((pcm) => (order.push('long'), pcm));
-    const second = resampleSliced(short, 8000).then((pcm) => (order.push('short'), pcm));
-    const third = resampleSliced(other, 8000).then((pcm) => (order.push('other'), pcm));
+    // Each look at the clock, 1 ms: the long one (24,000 samples) takes 8 turns of 3 ms, the short ones (2,400) one.
+    let clock = 0;
+    const options = { now: (): number => (clock += 1) };
+    const first = resampleSliced(long, 8000, options).then((pcm) => (order.push('long'), pcm));
+    const second = resampleSliced(short, 8000, options).then((pcm) => (order.push('short'), pcm));
+    const third = resampleSliced(other, 8000, options).then((pcm) => (order.push('other'), pcm));
     const [a, b, c] = await Promise.all([first, second, third]);
     assert.deepEqual(order, ['short', 'other', 'long'], 'the short ones first, in the order asked; the long one after');
     assert.deepEqual(a.samples, resample(long, 8000).samples);
