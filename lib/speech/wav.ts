@@ -160,6 +160,10 @@ function filtersFor(from: number, rate: number): Filters {
  */
 function resampleRange(input: Int16Array, filters: Filters, out: Int16Array, from: number, to: number): void {
   const { phases, step, taps } = filters;
+  if (phases === 1) {
+    decimateRange(input, step, taps[0] as { first: number; weights: Float64Array }, out, from, to);
+    return;
+  }
   const length = input.length;
   let phase = from % phases;
   let block = Math.floor(from / phases) * step;
@@ -192,6 +196,42 @@ function resampleRange(input: Int16Array, filters: Filters, out: Int16Array, fro
       phase = 0;
       block += step;
     }
+  }
+}
+
+/**
+ * resampleRange where the input rate is a whole multiple of the output's (24 000 -> 8 000, 16 000 -> 8 000, 48 000 ->
+ * 16 000: one phase, `step` input samples per output sample). The one filter is symmetric around its centre (centre 0,
+ * taps -half..half), so each pair of input samples the same distance from it is added before the multiplication: half
+ * the multiplications (24 000 -> 8 000: 39 instead of 77 per output sample).
+ */
+function decimateRange(input: Int16Array, step: number, filter: { first: number; weights: Float64Array }, out: Int16Array, from: number, to: number): void {
+  const length = input.length;
+  const w = filter.weights;
+  const taken = w.length;
+  const mid = (taken - 1) >> 1;
+  for (let n = from; n < to; n += 1) {
+    const base = n * step + filter.first;
+    let acc = 0;
+    if (base >= 0 && base + taken <= length) {
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      const end = base + taken - 1;
+      let i = 0;
+      for (; i < mid - 3; i += 4) {
+        acc += ((input[base + i] as number) + (input[end - i] as number)) * (w[i] as number);
+        a1 += ((input[base + i + 1] as number) + (input[end - i - 1] as number)) * (w[i + 1] as number);
+        a2 += ((input[base + i + 2] as number) + (input[end - i - 2] as number)) * (w[i + 2] as number);
+        a3 += ((input[base + i + 3] as number) + (input[end - i - 3] as number)) * (w[i + 3] as number);
+      }
+      for (; i < mid; i += 1) acc += ((input[base + i] as number) + (input[end - i] as number)) * (w[i] as number);
+      acc += a1 + a2 + a3 + (input[base + mid] as number) * (w[mid] as number);
+    } else {
+      const hi = Math.min(taken, length - base);
+      for (let i = Math.max(0, -base); i < hi; i += 1) acc += (input[base + i] as number) * (w[i] as number);
+    }
+    out[n] = acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc);
   }
 }
 

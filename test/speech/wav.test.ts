@@ -81,6 +81,28 @@ describe('speech audio (lib/speech/wav)', function () {
     assert.equal(resample(tone(24000, 1000, 0.5), 8000).samples.length, 4000);
   });
 
+  it('resamples from a whole multiple of the rate (24 000, 16 000, 48 000 Hz) with its symmetric filter: tones kept or removed, the filter centred', function () {
+    for (const [from, to] of [
+      [24000, 8000],
+      [16000, 8000],
+      [48000, 16000],
+    ] as const) {
+      const kept = rms(resample(tone(from, 1000, 1), to).samples, 200, to - 200);
+      assert.ok(kept > 6500 && kept < 7600, `${from} -> ${to}: a 1 kHz tone keeps its level (rms ${kept.toFixed(0)}, 7071 expected)`);
+      // Above the new Nyquist frequency: it would fold back at full level without the filter.
+      const removed = rms(resample(tone(from, to * 0.75, 1), to).samples, 200, to - 200);
+      assert.ok(removed < 100, `${from} -> ${to}: a ${to * 0.75} Hz tone is filtered out (rms ${removed.toFixed(0)})`);
+      // One impulse on an output sample's own input sample: the filter's weights, the same on both sides of it.
+      const step = from / to;
+      const impulse = new Int16Array(from / 10);
+      const at = 200;
+      impulse[at * step] = 30000;
+      const out = resample({ rate: from, samples: impulse }, to).samples;
+      assert.ok((out[at] as number) > 1000, `${from} -> ${to}: the impulse is at its output sample`);
+      for (let d = 1; d < 40; d += 1) assert.equal(out[at + d], out[at - d], `${from} -> ${to}: ${d} samples either side`);
+    }
+  });
+
   it('resamples a long text in slices of a few ms, giving the event loop a turn between them, with the same samples', async function () {
     // A clock that moves 1 ms per look: one look per 1,000 output samples, so a turn every `turnMs` of them.
     let clock = 0;
