@@ -37,6 +37,8 @@ export type AudioExtension = 'wav' | 'wav16';
 
 /** A temporary file older than this when a cache opens was left by a crash (younger: another instance is writing it). */
 const STALE_TMP_MS = 60_000;
+/** A file's use refreshes its modification time at most this often (ms): the order of use is kept to the minute. */
+const TOUCH_EVERY_MS = 60_000;
 
 /** The most bytes of just-made files kept in memory per cache (a 3 s reply at 8 kHz is 48 kB). */
 export const FRESH_BYTES = 4 * 1024 * 1024;
@@ -75,6 +77,8 @@ interface Made {
 export class AudioCache {
   /** Files by id, least recently used first (a Map keeps insertion order; a use moves the entry to the end). */
   private readonly files = new Map<string, CachedAudio>();
+  /** When each file's modification time was last set by a use (ms). */
+  private readonly touchedAt = new Map<string, number>();
   private readonly making = new Map<string, Promise<Made>>();
   /** The writes of files made but not yet on disk, by id. */
   private readonly writing = new Map<string, Promise<Error | undefined>>();
@@ -311,13 +315,18 @@ export class AudioCache {
   private touch(entry: CachedAudio): void {
     this.files.delete(entry.id);
     this.files.set(entry.id, entry);
-    const now = new Date();
-    // The use order for the next start; losing it (a read-only folder) costs only that order.
-    fs.promises.utimes(entry.path, now, now).catch(() => undefined);
+    // The use order for the next start, to the minute: a file used again within TOUCH_EVERY_MS of its last write or
+    // touch (a reply made, then fetched by Asterisk) is not touched again. Losing it (a read-only folder) costs only
+    // that order.
+    const now = Date.now();
+    if (now - (this.touchedAt.get(entry.id) ?? 0) < TOUCH_EVERY_MS) return;
+    this.touchedAt.set(entry.id, now);
+    this.inBackground(fs.promises.utimes(entry.path, now / 1000, now / 1000).catch(() => undefined));
   }
 
   private remove(entry: CachedAudio): void {
     this.files.delete(entry.id);
+    this.touchedAt.delete(entry.id);
     this.total -= entry.bytes;
     this.figures.files = this.files.size;
     this.figures.bytes = this.total;

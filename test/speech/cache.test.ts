@@ -184,6 +184,29 @@ describe('speech cache and route', function () {
     assert.equal(fs.readdirSync(s.cache.dir).filter((f) => f.endsWith('.wav')).length, 2);
   });
 
+  it('a use refreshes the file\'s time for the order after a restart, at most once a minute', async function () {
+    const dir = temp.another();
+    const first = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
+    const a = await first.audio('said first');
+    const b = await first.audio('said second');
+    await first.cache.idle();
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    fs.utimesSync(a.path, twoHoursAgo, twoHoursAgo);
+    fs.utimesSync(b.path, hourAgo, hourAgo);
+    // After a restart: a is used, so it is the more recent of the two now.
+    const second = synthesiser(new CountingProvider(), 1_000_000, 8000, dir);
+    assert.equal((await second.audio('said first')).hit, true);
+    await second.cache.idle();
+    assert.ok(fs.statSync(a.path).mtimeMs > Date.now() - 60_000, 'a was touched by its use');
+    assert.equal(Math.round(fs.statSync(b.path).mtimeMs), hourAgo.getTime(), 'b was not used');
+    // Used again within the minute: not touched again (a reply made, then fetched by Asterisk: one touch).
+    fs.utimesSync(a.path, twoHoursAgo, twoHoursAgo);
+    assert.equal((await second.audio('said first')).hit, true);
+    await second.cache.idle();
+    assert.equal(Math.round(fs.statSync(a.path).mtimeMs), twoHoursAgo.getTime());
+  });
+
   it('removes the temporary files a crash left when it opens, not those another instance on the folder is writing', async function () {
     const dir = temp.another();
     fs.mkdirSync(dir, { recursive: true });
