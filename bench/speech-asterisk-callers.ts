@@ -11,6 +11,7 @@
  */
 import { EventSocket } from '../lib/ari/events-socket';
 import { AriRest } from '../lib/ari/rest';
+import { seededRandom } from '../lib/seeded-random';
 
 const CALLER_APP = 'callflow-bench-caller';
 
@@ -24,14 +25,14 @@ export interface CallerOptions {
   endpoint: string;
   /** The Local channel's format (a phone's: ulaw). */
   callFormat: string;
-  /** The caller's speech (a WAV URL Asterisk fetches). */
-  speechUrl: string;
+  /** The callers' speech (WAV URLs Asterisk fetches): each turn says one of them. */
+  speechUrls: string[];
   /** How the replies' media URIs start (`sound:http://.../callflow/speech/` or `sound:<prefix>/`). */
   replyPrefix: string;
   /** TALK_DETECT's silence threshold (ms). */
   talkSilenceMs: number;
-  /** The caller's pause before speaking (ms). */
-  pauseMs: number;
+  /** The caller's pause before speaking (ms): from the first to the second, drawn per turn. */
+  pauseMs: [number, number];
 }
 
 export type ToCallers = { type: 'start'; options: CallerOptions } | { type: 'go' } | { type: 'path-open'; call: string };
@@ -131,6 +132,8 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
     else if (e.type === 'PlaybackFinished' && ofReply) replyEnded?.();
   });
   const pause = (msToWait: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msToWait));
+  // The same draws for the same call in every run (a caller's n and turn), so runs can be compared.
+  const draw = seededRandom(n + 1);
   try {
     const heard = o.pathOpen(log.call);
     await ari.rest.call('channels', 'originate', { endpoint: o.endpoint, app: CALLER_APP, channelId: log.caller, otherChannelId: log.call, callerId: `+1555${String(n).padStart(7, '0')}`, timeout: 30, formats: o.callFormat });
@@ -142,12 +145,14 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
     for (let t = 0; t < o.turns && !hungUp; t++) {
       // The caller's behaviour (bench/speech's callerScript): heard first, then after each reply, a pause, speech.
       await Promise.race([t === 0 ? heard : new Promise<void>((resolve) => (replyEnded = resolve)), gone]);
-      await Promise.race([pause(o.pauseMs), gone]);
+      const [least, most] = o.pauseMs;
+      await Promise.race([pause(least + Math.floor(draw() * (most - least + 1))), gone]);
       if (hungUp) break;
       // A new detection on ;1 for this turn's reply: the last one is still "talking" (no frame came after it).
       await ari.rest.command('channels', 'setChannelVar', { channelId: log.caller, variable: 'TALK_DETECT(remove)', value: '' });
       await ari.rest.command('channels', 'setChannelVar', { channelId: log.caller, variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
-      await ari.rest.command('channels', 'play', { channelId: log.caller, media: `sound:${o.speechUrl}` });
+      const speech = o.speechUrls[Math.floor(draw() * o.speechUrls.length)] ?? '';
+      await ari.rest.command('channels', 'play', { channelId: log.caller, media: `sound:${speech}` });
     }
     // The bot ends the call on its last turn.
     let timer: NodeJS.Timeout | undefined;

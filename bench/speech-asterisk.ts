@@ -32,12 +32,15 @@
  *   npm run build && ARI_PASSWORD=... node --expose-gc dist/bench/speech-asterisk.js --ari http://127.0.0.1:8088
  *     [--user asterisk] [--endpoint Local/robot@to-nodered] [--app callflow] [--host 127.0.0.1] [--calls 200]
  *     [--turns 4] [--ramp-sec 4] [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--no-worker] [--format slin16]
- *     [--asterisk-pid N] [--shared-dir <folder Asterisk reads> [--sound-prefix callflow-tts]] [--pin]
+ *     [--asterisk-pid N] [--shared-dir <folder Asterisk reads> [--sound-prefix callflow-tts]] [--pin] [--varied]
  *
  * `--host`: the address Asterisk reaches this machine at (the replies' URLs, the external media's RTP).
  * `--asterisk-pid`: Asterisk's process on this machine, for its CPU (found by name when there is one).
  * `--shared-dir`: the speech node's shared folder delivery (docs/speech.md): the replies are written where Asterisk
  * reads them as `sound:<prefix>/<id>`, not fetched over HTTP. `--format ulaw`: the external media's format.
+ * `--varied`: callers unlike each other, as real ones are: each turn's speech 0.8 to 1.6 s long and its pause before
+ * it 0.2 to 0.8 s, drawn per call and turn (the same draws every run); by default every caller says the same 1.2 s after
+ * the same 0.3 s, so turns that once came together stay together.
  * `--pin` (Linux): this process on the upper half of the cores, Asterisk, the stand-ins and the callers on the lower
  * half (speech-robot.ts pinProcesses), as Asterisk would run on a machine of its own.
  */
@@ -63,7 +66,10 @@ import { cpuMsOf, flag, ms, nodeRed, runBench, startEmbeddedNodeRed, summary } f
 const TALK_SILENCE_MS = 300;
 /** Silence after the caller's speech, so that ;2's detection hears it end (more than TALK_SILENCE_MS). */
 const TRAILING_SILENCE_MS = 500;
-const CALLER_WAV_PATH = '/callflow-bench/caller-speech.wav';
+/** `--varied`: each turn's speech one of these lengths (ms) and its pause before it in this range, as real callers'. */
+const VARIED_SAY_MS = [800, 1000, 1200, 1400, 1600];
+const VARIED_PAUSE_MS: [number, number] = [200, 800];
+const CALLER_WAV_PATHS = VARIED_SAY_MS.map((_, i) => `/callflow-bench/caller-speech-${i}.wav`);
 
 /** Each utterance's end and the reply that followed: the first reply audio and PlaybackStarted after it. */
 function turnsOf(log: CallLog): { turns: StagedTurn[]; problems: string[] } {
@@ -184,6 +190,7 @@ async function main(): Promise<void> {
   const worker = !process.argv.includes('--no-worker');
   const sharedDir = flag('--shared-dir');
   const shared = sharedDir ? { dir: sharedDir, soundPrefix: flag('--sound-prefix') ?? 'callflow-tts' } : undefined;
+  const varied = process.argv.includes('--varied');
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc');
   const auth = Buffer.from(`${user}:${password}`).toString('base64');
@@ -194,17 +201,22 @@ async function main(): Promise<void> {
   const astPid = asteriskPid();
   console.log(`bench/speech-asterisk: ${calls} robot calls at once (placed over ${rampSec} s) on Asterisk ${info.system?.version ?? '?'} at ${ariUrl}, ${turns} turns each; providers answer after ${delays.sttMs} + ${delays.botMs} + ${delays.ttsMs} ms`);
   console.log(`  calls: ${endpoint} in ${callFormat} (its ;2 into Stasis(${app}, robot)); replies ${shared ? `written to ${shared.dir} (sound:${shared.soundPrefix}/...)` : 'fetched over HTTP'}; media ${format} over RTP, packet path ${worker ? 'on the RTP worker thread' : 'in the event loop (--no-worker)'}; Asterisk's process ${astPid || 'not found here'}`);
+  console.log(`  callers: ${varied ? `varied (--varied): each turn's speech ${VARIED_SAY_MS.join(', ')} ms long and its pause ${VARIED_PAUSE_MS.join('-')} ms, drawn per call and turn` : `identical: ${SAY_MS} ms of speech after a ${PAUSE_MS} ms pause each turn`}`);
   console.log(`  machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const providers = await startProviders(['--stt-ms', String(delays.sttMs), '--bot-ms', String(delays.botMs), '--tts-ms', String(delays.ttsMs), '--turns', String(turns)]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callflow-bench-speech-asterisk-'));
-  // The caller's speech, ending in silence (so that ;2's talk detection hears the end), fetched once by Asterisk.
-  const speech = new Int16Array(((SAY_MS + TRAILING_SILENCE_MS) * 8000) / 1000);
-  speech.set(speechLike(SAY_MS, 7));
-  const callerWav = encodeWav({ rate: 8000, samples: speech });
+  // The callers' speech, each ending in silence (so that ;2's talk detection hears the end), fetched once by Asterisk.
+  const speechMs = varied ? VARIED_SAY_MS : [SAY_MS];
+  const callerWavs = speechMs.map((sayMs, i) => {
+    const speech = new Int16Array(((sayMs + TRAILING_SILENCE_MS) * 8000) / 1000);
+    speech.set(speechLike(sayMs, 7 + i));
+    return encodeWav({ rate: 8000, samples: speech });
+  });
   const server = http.createServer((req, res) => {
-    if (req.url === CALLER_WAV_PATH) {
-      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': callerWav.length, 'cache-control': 'max-age=86400' }).end(callerWav);
+    const wav = callerWavs[CALLER_WAV_PATHS.indexOf(req.url ?? '')];
+    if (wav) {
+      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length, 'cache-control': 'max-age=86400' }).end(wav);
       return;
     }
     (nodeRed() as unknown as { httpNode: http.RequestListener }).httpNode(req, res);
@@ -223,7 +235,9 @@ async function main(): Promise<void> {
     const engine = await connectedEngine();
     // A synthesised reply's media: served by the speech route, or (shared) a sound under the folder's prefix.
     const replyPrefix = shared ? `sound:${shared.soundPrefix}/` : `sound:${publicUrl}/callflow/speech/`;
-    const callers: CallerOptions = { ariUrl, user, calls, turns, rampSec, endpoint, callFormat, speechUrl: `${publicUrl}${CALLER_WAV_PATH}`, replyPrefix, talkSilenceMs: TALK_SILENCE_MS, pauseMs: PAUSE_MS };
+    const speechUrls = callerWavs.map((_, i) => `${publicUrl}${CALLER_WAV_PATHS[i] ?? ''}`);
+    const pauseMs: [number, number] = varied ? VARIED_PAUSE_MS : [PAUSE_MS, PAUSE_MS];
+    const callers: CallerOptions = { ariUrl, user, calls, turns, rampSec, endpoint, callFormat, speechUrls, replyPrefix, talkSilenceMs: TALK_SILENCE_MS, pauseMs };
     const machine = await startLatenessProbe();
     await robotCalls({ callers, engine, server, providersUrl: providers.url, providersPid: providers.child.pid ?? 0, pin: process.argv.includes('--pin'), delays, astPid, gc });
     console.log(idleProcess(await machine.stop()));
