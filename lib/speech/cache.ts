@@ -216,6 +216,8 @@ export class AudioCache {
     turnStage('file-made', id);
     const entry: CachedAudio = { id, extension, path: this.pathOf(id, extension), bytes: body.length };
     this.add(entry);
+    // Written now: its modification time is its use until TOUCH_EVERY_MS has passed (the fetch that follows).
+    this.touchedAt.set(id, Date.now());
     const written = this.write(entry, body)
       .then(
         async () => {

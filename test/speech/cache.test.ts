@@ -174,6 +174,8 @@ describe('speech cache and route', function () {
     await s.audio(text('a'));
     await s.audio(text('b'));
     await s.audio(text('a')); // a is now the most recent
+    await s.audio(text('b'));
+    await s.audio(text('a')); // a again, its file's time not set again within the minute: still the most recent
     await s.audio(text('c')); // over 4000 bytes: b goes
     assert.equal(s.cache.figures.files, 2);
     assert.ok(s.cache.figures.bytes <= 4000);
@@ -190,6 +192,12 @@ describe('speech cache and route', function () {
     const a = await first.audio('said first');
     const b = await first.audio('said second');
     await first.cache.idle();
+    // Made and used again within the minute (a reply fetched by Asterisk): its write was its use, no touch.
+    const earlier = new Date(Math.floor(fs.statSync(a.path).mtimeMs) - 5000);
+    fs.utimesSync(a.path, earlier, earlier);
+    assert.equal((await first.audio('said first')).hit, true);
+    await first.cache.idle();
+    assert.equal(Math.round(fs.statSync(a.path).mtimeMs), earlier.getTime(), 'not touched after its write');
     const hourAgo = new Date(Date.now() - 3_600_000);
     const twoHoursAgo = new Date(Date.now() - 7_200_000);
     fs.utimesSync(a.path, twoHoursAgo, twoHoursAgo);
