@@ -146,6 +146,9 @@ function filtersFor(from: number, rate: number): Filters {
       sum += w;
     }
     for (let i = 0; i < weights.length; i += 1) weights[i] = (weights[i] as number) / sum;
+    // One phase (a whole ratio): centred on its output sample, so symmetric; made exactly so for decimateRange (the
+    // window's cosines may differ by a last bit on the two sides).
+    if (phases === 1) for (let i = 0; i < weights.length >> 1; i += 1) weights[weights.length - 1 - i] = weights[i] as number;
     taps.push({ first, weights });
   }
   const made = { phases, step: from / g, taps };
@@ -160,8 +163,10 @@ function filtersFor(from: number, rate: number): Filters {
  */
 function resampleRange(input: Int16Array, filters: Filters, out: Int16Array, from: number, to: number): void {
   const { phases, step, taps } = filters;
-  if (phases === 1) {
-    decimateRange(input, step, taps[0] as { first: number; weights: Float64Array }, out, from, to);
+  const only = taps[0] as { first: number; weights: Float64Array };
+  // The fold needs the one filter centred on its output sample: an odd length, from -half to half.
+  if (phases === 1 && (only.weights.length & 1) === 1 && only.first === -(only.weights.length >> 1)) {
+    decimateRange(input, step, only, out, from, to);
     return;
   }
   const length = input.length;
