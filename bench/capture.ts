@@ -24,6 +24,9 @@ export interface CapturedPacket {
   marker: boolean;
 }
 
+/** The most bytes of one packet a capture may hold (tcpdump's largest snapshot length). */
+const MAX_CAPTURED = 262_144;
+
 const LINK_HEADER: Record<number, { length: number; protocolAt: number }> = {
   1: { length: 14, protocolAt: 12 },
   113: { length: 16, protocolAt: 14 },
@@ -52,7 +55,7 @@ export class PcapReader {
       else if (this.pending.readUInt32BE(0) === 0xa1b2c3d4 || this.pending.readUInt32BE(0) === 0xa1b23c4d) this.little = false;
       else throw new Error(`not a pcap stream (magic 0x${magic.toString(16)})`);
       this.nano = (this.little ? magic : this.pending.readUInt32BE(0)) === 0xa1b23c4d;
-      const linkType = this.u32(20) & 0x0fffffff;
+      const linkType = this.u32(20) & 0xffff;
       this.link = LINK_HEADER[linkType];
       if (!this.link) throw new Error(`pcap link type ${linkType} is not read here (Ethernet, Linux cooked v1 or v2)`);
       this.headerRead = true;
@@ -60,6 +63,7 @@ export class PcapReader {
     }
     while (this.pending.length - at >= 16) {
       const captured = this.u32(at + 8);
+      if (captured > MAX_CAPTURED) throw new Error(`a pcap record of ${captured} bytes: not a capture this reads (at most ${MAX_CAPTURED})`);
       if (this.pending.length - at - 16 < captured) break;
       const seconds = this.u32(at);
       const fraction = this.u32(at + 4);
@@ -81,8 +85,10 @@ export class PcapReader {
     let udp: number;
     if (protocol === 0x0800) {
       const ip = link.length;
-      if (frame.length < ip + 20 || frame[ip + 9] !== 17) return void this.skipped++;
-      udp = ip + ((frame[ip] ?? 0) & 0x0f) * 4;
+      // UDP, a header of 5 words or more, the first fragment (offset 0: the UDP header is in it).
+      const words = (frame[ip] ?? 0) & 0x0f;
+      if (frame.length < ip + 20 || frame[ip + 9] !== 17 || words < 5 || (frame.readUInt16BE(ip + 6) & 0x1fff) !== 0) return void this.skipped++;
+      udp = ip + words * 4;
     } else if (protocol === 0x86dd) {
       const ip = link.length;
       if (frame.length < ip + 40 || frame[ip + 6] !== 17) return void this.skipped++;
@@ -119,6 +125,8 @@ export async function startCapture(iface: string, filter: string): Promise<Captu
     }
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  let failed: Error | undefined;
+  child.on('error', (err) => (failed ??= err));
   await new Promise<void>((resolve, reject) => {
     child.once('error', (err) => reject(new Error(`tcpdump: ${err.message} (Debian's package tcpdump)`)));
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -127,21 +135,28 @@ export async function startCapture(iface: string, filter: string): Promise<Captu
     });
     void exited.then((code) => reject(new Error(`tcpdump ended (${code}): ${said.trim()}`)));
   });
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  let stopping: Promise<{ kernelDropped: string }> | undefined;
+  const stop = async (): Promise<{ kernelDropped: string }> => {
+    // What the kernel holds for tcpdump and what the pipe holds for this process come first: until 300 ms pass
+    // without a packet.
+    for (let seen = -1; seen !== packets.length && running(); ) {
+      seen = packets.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    child.kill('SIGINT');
+    // tcpdump ends at SIGINT once it has written what it holds; one that does not within 5 s is killed.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(killer);
+    if (readError) throw readError;
+    if (failed) throw new Error(`tcpdump: ${failed.message}`);
+    return { kernelDropped: /(\d+) packets? dropped by kernel/.exec(said)?.[1] ?? '?' };
+  };
   return {
     packets,
     reader,
-    async stop() {
-      // What the kernel holds for tcpdump and what the pipe holds for this process come first: until 300 ms pass
-      // without a packet.
-      for (let seen = -1; seen !== packets.length && child.exitCode === null; ) {
-        seen = packets.length;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      child.kill('SIGINT');
-      await exited;
-      if (readError) throw readError;
-      return { kernelDropped: /(\d+) packets? dropped by kernel/.exec(said)?.[1] ?? '?' };
-    },
+    stop: () => (stopping ??= stop()),
   };
 }
 

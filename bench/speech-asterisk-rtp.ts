@@ -35,8 +35,12 @@ import { threadSecondsOf } from './machine-lateness';
 
 const TARGET_JITTER_P99_MS = 5;
 const CALLER_ARG = 'bench-caller';
-const PORT_MIN = 20000;
-const PORT_MAX = 20999;
+/** The plugin's RTP ports here: outside Asterisk's default range (rtp.conf: 10000-20000), so the capture's filter
+ * (from these ports, not to them) never takes Asterisk's own packets or misses a stream whose Asterisk end is 20000. */
+const PORT_MIN = 30000;
+const PORT_MAX = 30999;
+/** How long a call's ;2 may take to enter the application (a wrong extension never does). */
+const START_WAIT_MS = 30_000;
 
 async function main(): Promise<void> {
   const ariUrl = flag('--ari');
@@ -88,8 +92,14 @@ async function main(): Promise<void> {
       const call = `cfrp-${stamp}`;
       try {
         await rest.call('channels', 'originate', { endpoint, app, appArgs: CALLER_ARG, channelId: `cfrc-${stamp}`, otherChannelId: call, callerId: `+1555${String(n).padStart(7, '0')}`, timeout: 30, formats: callFormat });
-        if (!started.has(call)) await new Promise<void>((resolve) => waiting.set(call, resolve));
-        waiting.delete(call);
+        if (!started.has(call)) {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), START_WAIT_MS)));
+          const came = await Promise.race([new Promise<'started'>((resolve) => waiting.set(call, () => resolve('started'))), late]);
+          clearTimeout(timer);
+          waiting.delete(call);
+          if (came === 'late') throw new Error(`its ;2 did not enter Stasis(${app}) within ${START_WAIT_MS / 1000} s: is ${endpoint}'s extension Stasis(${app},robot)?`);
+        }
         await sendBackOn(conn, call, audio, settings, figures);
       } catch (err) {
         figures.failures.push(`call ${call}: ${(err as Error).message}`);
@@ -107,7 +117,8 @@ async function main(): Promise<void> {
     const threads = threadSecondsOf(process.pid);
     const { kernelDropped } = await capture.stop();
     const arrived = arrivalGaps(capture.packets);
-    const jitter = summary(arrived.gapsMs.map((g) => Math.abs(g - 20)));
+    figures.jitterMs = arrived.gapsMs.map((g) => Math.abs(g - 20));
+    const jitter = summary(figures.jitterMs);
     const late = summary(figures.latenessMs);
     console.log('');
     console.log(`  captured: ${capture.packets.length} RTP packets of ${arrived.streams} streams, of ${late.n} sent (${capture.reader.skipped} other packets; the kernel dropped ${kernelDropped})`);

@@ -167,7 +167,17 @@ export function pinProcesses(others: number[], what = 'the simulator and the sta
 /** Asterisk's process on this machine, by --asterisk-pid or by name; 0 when not found. */
 export function asteriskPid(): number {
   const given = flag('--asterisk-pid');
-  if (given) return Number(given);
-  const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'asterisk');
+  if (given !== undefined) {
+    if (!/^[1-9]\d*$/.test(given)) throw new Error(`--asterisk-pid ${given}: a process id is a positive whole number`);
+    return Number(given);
+  }
+  const nameOf = (pid: string): string => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return ''; // gone meanwhile
+    }
+  };
+  const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && nameOf(d) === 'asterisk');
   return found.length === 1 ? Number(found[0]) : 0;
 }

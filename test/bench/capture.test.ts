@@ -85,6 +85,39 @@ describe('bench/capture: RTP timing from a tcpdump pcap stream', () => {
     assert.ok(Math.abs((packets[1] as CapturedPacket).at - (packets[0] as CapturedPacket).at - 20.000333) < 1e-3);
   });
 
+  it('reads Linux cooked v2 headers and IPv6', () => {
+    const sll2Ipv6 = (src: number, dst: number, marker: boolean): Buffer => {
+      const sll2 = Buffer.alloc(20);
+      sll2.writeUInt16BE(0x86dd, 0);
+      const ip = Buffer.alloc(40);
+      ip[0] = 0x60;
+      ip[6] = 17;
+      const udp = Buffer.alloc(8);
+      udp.writeUInt16BE(src, 0);
+      udp.writeUInt16BE(dst, 2);
+      return Buffer.concat([sll2, ip, udp, rtp(marker)]);
+    };
+    const stream = pcap({ little: true, nano: false, linkType: 276 }, [
+      { at: start, bytes: sll2Ipv6(30000, 12000, true) },
+      { at: start + 20, bytes: sll2Ipv6(30000, 12000, false) },
+    ]);
+    const packets: CapturedPacket[] = [];
+    new PcapReader((p) => packets.push(p)).push(stream);
+    assert.deepEqual(
+      packets.map((p) => [p.at - start, p.srcPort, p.dstPort, p.marker]),
+      [
+        [0, 30000, 12000, true],
+        [20, 30000, 12000, false],
+      ],
+    );
+  });
+
+  it('refuses a record longer than any capture holds (a corrupt stream), instead of waiting for its bytes', () => {
+    const stream = pcap({ little: true, nano: false, linkType: 1 }, [{ at: start, bytes: ethernetUdp(30000, 12000, rtp(true)) }]);
+    stream.writeUInt32LE(1 << 30, 24 + 8);
+    assert.throws(() => new PcapReader(() => undefined).push(stream), /a pcap record of 1073741824 bytes/);
+  });
+
   it('skips what is not UDP carrying RTP version 2, and says so', () => {
     const notRtp = Buffer.alloc(12);
     const stream = pcap({ little: true, nano: false, linkType: 1 }, [
