@@ -28,7 +28,7 @@ import type { MediaSettings } from '../lib/media/path';
 import type { MediaFormat } from '../lib/media/codec';
 import { speechLike } from '../lib/sim/voice';
 import { arrivalGaps, startCapture } from './capture';
-import { asteriskPid, positive } from './speech-robot';
+import { asteriskOptions, asteriskPid, positive } from './speech-robot';
 import { sendBackOn, type SendBackFigures } from './speech-rtp';
 import { cpuMsOf, flag, ms, runBench, summary } from './support';
 import { threadSecondsOf } from './machine-lateness';
@@ -43,21 +43,13 @@ const PORT_MAX = 30999;
 const START_WAIT_MS = 30_000;
 
 async function main(): Promise<void> {
-  const ariUrl = flag('--ari');
-  if (!ariUrl || !/^http:\/\/[^/]+$/.test(ariUrl)) throw new Error('--ari http://host:port (Asterisk\'s HTTP server, without /ari) is required');
-  const user = flag('--user') ?? 'asterisk';
-  const password = process.env.ARI_PASSWORD;
-  if (!password) throw new Error('set ARI_PASSWORD to the ARI user\'s password (ari.conf)');
-  const endpoint = flag('--endpoint') ?? 'Local/robot@to-nodered';
-  const app = flag('--app') ?? 'callflow';
-  const host = flag('--host') ?? '127.0.0.1';
+  const options = asteriskOptions();
+  const { ariUrl, user, password, endpoint, app, host, callFormat, worker } = options;
+  const format = options.format as MediaFormat;
   const iface = flag('--iface') ?? 'lo';
   const streams = positive('--streams', 200);
   const seconds = positive('--seconds', 5);
   const rampSec = positive('--ramp-sec', 2);
-  const format = (flag('--format') ?? 'slin16') as MediaFormat;
-  const callFormat = flag('--call-format') ?? 'ulaw';
-  const worker = !process.argv.includes('--no-worker');
   const settings: MediaSettings = { bindHost: host, advertiseHost: host, portMin: PORT_MIN, portMax: PORT_MAX, format, worker };
 
   const rest = await AriRest.connect({ baseUrl: ariUrl, username: user, password, requestTimeoutMs: 10_000 });

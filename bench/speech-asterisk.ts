@@ -57,7 +57,7 @@ import { turnStages, type TurnStage } from '../lib/turn-stages';
 import type { Engine } from '../nodes/deployed/engine';
 import { connectedEngine } from './ivr-plugin';
 import { startLatenessProbe, threadSecondsOf } from './machine-lateness';
-import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, asteriskPid, pinProcesses, TARGET_ADDED_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
+import { END_SILENCE_MS, PAUSE_MS, RequestLog, SAY_MS, asteriskOptions, asteriskPid, pinProcesses, TARGET_ADDED_P99_MS, flows, idleProcess, positive, printProviderWaits, startProviders } from './speech-robot';
 import type { CallLog, CallerOptions, FromCallers, ToCallers } from './speech-asterisk-callers';
 import { StageLog, type StagedTurn } from './speech-stages';
 import { cpuMsOf, flag, ms, nodeRed, runBench, startEmbeddedNodeRed, summary } from './support';
@@ -173,21 +173,11 @@ async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: h
 }
 
 async function main(): Promise<void> {
-  const ariUrl = flag('--ari');
-  if (!ariUrl || !/^http:\/\/[^/]+$/.test(ariUrl)) throw new Error('--ari http://host:port (Asterisk\'s HTTP server, without /ari) is required');
-  const user = flag('--user') ?? 'asterisk';
-  const password = process.env.ARI_PASSWORD;
-  if (!password) throw new Error('set ARI_PASSWORD to the ARI user\'s password (ari.conf)');
-  const endpoint = flag('--endpoint') ?? 'Local/robot@to-nodered';
-  const app = flag('--app') ?? 'callflow';
-  const host = flag('--host') ?? '127.0.0.1';
-  const format = flag('--format') ?? 'slin16';
-  const callFormat = flag('--call-format') ?? 'ulaw';
+  const { ariUrl, user, password, endpoint, app, host, format, callFormat, worker } = asteriskOptions();
   const calls = positive('--calls', 200);
   const turns = positive('--turns', 4);
   const rampSec = positive('--ramp-sec', 4);
   const delays = { sttMs: positive('--stt-ms', 150), botMs: positive('--bot-ms', 250), ttsMs: positive('--tts-ms', 100) };
-  const worker = !process.argv.includes('--no-worker');
   const sharedDir = flag('--shared-dir');
   const shared = sharedDir ? { dir: sharedDir, soundPrefix: flag('--sound-prefix') ?? 'callflow-tts' } : undefined;
   const varied = process.argv.includes('--varied');

@@ -181,3 +181,22 @@ export function asteriskPid(): number {
   const found = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d) && nameOf(d) === 'asterisk');
   return found.length === 1 ? Number(found[0]) : 0;
 }
+
+/** The options both Asterisk benches take (their headers say what each means), checked; ARI_PASSWORD from the environment. */
+export function asteriskOptions(): { ariUrl: string; user: string; password: string; endpoint: string; app: string; host: string; format: string; callFormat: string; worker: boolean } {
+  const ariUrl = flag('--ari');
+  if (!ariUrl || !/^http:\/\/[^/]+$/.test(ariUrl)) throw new Error("--ari http://host:port (Asterisk's HTTP server, without /ari) is required");
+  const password = process.env.ARI_PASSWORD;
+  if (!password) throw new Error("set ARI_PASSWORD to the ARI user's password (ari.conf)");
+  return {
+    ariUrl,
+    user: flag('--user') ?? 'asterisk',
+    password,
+    endpoint: flag('--endpoint') ?? 'Local/robot@to-nodered',
+    app: flag('--app') ?? 'callflow',
+    host: flag('--host') ?? '127.0.0.1',
+    format: flag('--format') ?? 'slin16',
+    callFormat: flag('--call-format') ?? 'ulaw',
+    worker: !process.argv.includes('--no-worker'),
+  };
+}
