@@ -29,7 +29,7 @@ import type { MediaFormat } from '../lib/media/codec';
 import { speechLike } from '../lib/sim/voice';
 import { arrivalGaps, startCapture } from './capture';
 import { asteriskOptions, asteriskPid, positive } from './speech-robot';
-import { sendBackOn, type SendBackFigures } from './speech-rtp';
+import { sendBackOn, stasisStarts, type SendBackFigures } from './speech-rtp';
 import { cpuMsOf, flag, ms, runBench, summary } from './support';
 import { threadSecondsOf } from './machine-lateness';
 
@@ -66,14 +66,8 @@ async function main(): Promise<void> {
     await conn.whenConnected(AbortSignal.timeout(10_000));
     const audio = speechLike(seconds * 1000, 7);
     const figures: SendBackFigures = { streams, jitterMs: [], latenessMs: [], dropped: 0, failures: [] };
-    // ;2's StasisStart may come before or after the originate's answer.
-    const started = new Set<string>();
-    const waiting = new Map<string, () => void>();
-    const off = conn.onEvent((e) => {
-      if (e.type !== 'StasisStart' || e.args.includes(CALLER_ARG)) return;
-      started.add(e.channel.id);
-      waiting.get(e.channel.id)?.();
-    });
+    // The calls' ;2 halves (their ;1 halves enter the application too, with CALLER_ARG).
+    const starts = stasisStarts(conn, (e) => !e.args.includes(CALLER_ARG));
     const cpu0 = process.cpuUsage();
     const ast0 = astPid ? cpuMsOf(astPid) : 0;
     const threads0 = threadSecondsOf(process.pid);
@@ -84,14 +78,7 @@ async function main(): Promise<void> {
       const call = `cfrp-${stamp}`;
       try {
         await rest.call('channels', 'originate', { endpoint, app, appArgs: CALLER_ARG, channelId: `cfrc-${stamp}`, otherChannelId: call, callerId: `+1555${String(n).padStart(7, '0')}`, timeout: 30, formats: callFormat });
-        if (!started.has(call)) {
-          let timer: NodeJS.Timeout | undefined;
-          const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), START_WAIT_MS)));
-          const came = await Promise.race([new Promise<'started'>((resolve) => waiting.set(call, () => resolve('started'))), late]);
-          clearTimeout(timer);
-          waiting.delete(call);
-          if (came === 'late') throw new Error(`its ;2 did not enter Stasis(${app}) within ${START_WAIT_MS / 1000} s: is ${endpoint}'s extension Stasis(${app},robot)?`);
-        }
+        if (!(await starts.started(call, START_WAIT_MS))) throw new Error(`its ;2 did not enter Stasis(${app}) within ${START_WAIT_MS / 1000} s: is ${endpoint}'s extension Stasis(${app},robot)?`);
         await sendBackOn(conn, call, audio, settings, figures);
       } catch (err) {
         figures.failures.push(`call ${call}: ${(err as Error).message}`);
@@ -102,7 +89,7 @@ async function main(): Promise<void> {
     };
     await Promise.all(Array.from({ length: streams }, (_, n) => one(n)));
     const wall = (performance.now() - t0) / 1000;
-    off();
+    starts.off();
     const cpu = process.cpuUsage(cpu0);
     const cpuSec = (cpu.user + cpu.system) / 1e6;
     const astSec = astPid ? (cpuMsOf(astPid) - ast0) / 1000 : Number.NaN;

@@ -8,6 +8,7 @@
  * its time) is measured on the sending side.
  */
 import { AriConnection } from '../lib/ari/connection';
+import type { StasisStart } from '../lib/ari/types';
 import { silentLogger } from '../lib/log';
 import { openMediaPath, type MediaSettings } from '../lib/media/path';
 import type { CallReport } from '../lib/sim/script';
@@ -34,19 +35,11 @@ export async function measureSendBack(simUrl: string, options: { streams: number
   await conn.whenConnected(AbortSignal.timeout(10_000));
   const audio = speechLike(options.seconds * 1000, 7);
   const figures: SendBackFigures = { streams: options.streams, jitterMs: [], latenessMs: [], dropped: 0, failures: [] };
-  // A call's StasisStart may come before or after the answer to the POST that placed it.
-  const started = new Set<string>();
-  const waiting = new Map<string, () => void>();
-  const off = conn.onEvent((e) => {
-    if (e.type !== 'StasisStart') return;
-    started.add(e.channel.id);
-    waiting.get(e.channel.id)?.();
-  });
+  const starts = stasisStarts(conn);
   const one = async (n: number): Promise<void> => {
     await new Promise((resolve) => setTimeout(resolve, (options.rampMs * n) / options.streams));
     const report = (await post(`${simUrl}/sim/calls`, { from: `+1555${String(n).padStart(7, '0')}`, to: '600', app: APP, script: [{ wait: 600_000 }] })) as CallReport;
-    if (!started.has(report.id)) await new Promise<void>((resolve) => waiting.set(report.id, resolve));
-    waiting.delete(report.id);
+    await starts.started(report.id);
     try {
       await sendBackOn(conn, report.id, audio, options.settings, figures);
       const ended = (await (await fetch(`${simUrl}/sim/calls/${report.id}`)).json()) as CallReport;
@@ -60,7 +53,7 @@ export async function measureSendBack(simUrl: string, options: { streams: number
     }
   };
   await Promise.all(Array.from({ length: options.streams }, (_, n) => one(n)));
-  off();
+  starts.off();
   await conn.close();
   return figures;
 }
@@ -79,4 +72,34 @@ export async function sendBackOn(conn: AriConnection, channelId: string, audio: 
   } finally {
     await path.close('done');
   }
+}
+
+/**
+ * The StasisStart of the calls a bench places, which may come before or after the answer to the request that placed
+ * them: `started(id)` resolves once the channel is in the application, true, or false after `timeoutMs` (none: it
+ * waits). `accept` leaves out the channels the bench does not wait for.
+ */
+export function stasisStarts(conn: AriConnection, accept: (e: StasisStart) => boolean = () => true): { started(id: string, timeoutMs?: number): Promise<boolean>; off(): void } {
+  const seen = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  const off = conn.onEvent((e) => {
+    if (e.type !== 'StasisStart' || !accept(e)) return;
+    seen.add(e.channel.id);
+    waiting.get(e.channel.id)?.();
+  });
+  return {
+    async started(id, timeoutMs) {
+      if (seen.has(id)) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const came = new Promise<boolean>((resolve) => {
+        waiting.set(id, () => resolve(true));
+        if (timeoutMs !== undefined) timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const result = await came;
+      clearTimeout(timer);
+      waiting.delete(id);
+      return result;
+    },
+    off,
+  };
 }
