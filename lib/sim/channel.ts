@@ -47,7 +47,10 @@ export class SimChannel {
   readonly timers = new Set<SimTimer>();
   /** Ends the caller's or callee's script when the channel goes away. */
   readonly scriptAbort = new AbortController();
-  /** Things that happen on the channel, for scripts' waitFor: state, playback-start, playback-end, bridged, recording-start, destroyed. */
+  /**
+   * Things that happen on the channel, for scripts' waitFor: state, playback-start, playback-end, bridged,
+   * recording-start, listened, voice (audio from the application reached the party: its simulated time and ms), destroyed.
+   */
   readonly signals = new EventEmitter();
   /** Outbound: set while the channel is being dialed. */
   dialing: { dialstring: string; app?: string; appArgs: string[]; viaDial: boolean } | undefined;

@@ -4,7 +4,7 @@
  * faults. JSON in and out; documented in docs/simulator.md.
  */
 import { AriHttpError } from './route';
-import type { InboundCallOptions, NumberBehaviour, ScriptStep } from './script';
+import { WAIT_CONDITIONS, type InboundCallOptions, type NumberBehaviour, type ScriptStep } from './script';
 import type { Simulator } from './server';
 
 export interface ControlRoute {
@@ -46,10 +46,8 @@ export function readScript(value: unknown): ScriptStep[] {
     };
     if ('wait' in step) return { wait: nonNegative(step, 'wait') ?? bad('"wait" must be a number of ms') };
     if ('waitFor' in step) {
-      const what = step.waitFor;
-      if (what !== 'answer' && what !== 'playback-start' && what !== 'playback-end' && what !== 'silence' && what !== 'bridged' && what !== 'recording' && what !== 'listened') {
-        return bad('"waitFor" must be answer, playback-start, playback-end, silence, bridged, recording or listened');
-      }
+      const what = WAIT_CONDITIONS.find((c) => c === step.waitFor);
+      if (!what) return bad(`"waitFor" must be ${WAIT_CONDITIONS.slice(0, -1).join(', ')} or ${WAIT_CONDITIONS[WAIT_CONDITIONS.length - 1]}`);
       const out: ScriptStep = { waitFor: what };
       const media = optionalString(step, 'media');
       if (media !== undefined) out.media = media;

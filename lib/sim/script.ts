@@ -6,6 +6,17 @@
  * control endpoints.
  */
 
+/** What a `waitFor` step (or SimCall.until) can wait for, in the order the docs list them. */
+export const WAIT_CONDITIONS = ['answer', 'playback-start', 'playback-end', 'silence', 'bridged', 'recording', 'listened', 'voice-end'] as const;
+export type WaitCondition = (typeof WAIT_CONDITIONS)[number];
+
+/**
+ * `voice-end`: simulated ms without audio from the application after which its reply has ended. A sender streaming a
+ * reply sends a 20 ms packet every 20 ms while it speaks, silence included, so a gap this long means it ended or was
+ * stopped (script vocabulary, not an Asterisk figure).
+ */
+export const VOICE_END_GAP_MS = 200;
+
 /** One step of what a simulated party does on its call, in order. Times are simulated milliseconds. */
 export type ScriptStep =
   /** Do nothing for a while. */
@@ -13,9 +24,11 @@ export type ScriptStep =
   /**
    * Wait until something happens on the call (or `timeout` ms pass, then go on). `recording`: a recording of the
    * channel has begun (after its beep), so what the caller says next is in it however late the application asked.
-   * `listened`: an external media channel hears the party (in its bridge, or through a snoop there).
+   * `listened`: an external media channel hears the party (in its bridge, or through a snoop there). `voice-end`:
+   * audio an external media channel in the party's bridge got from the application reached the party since the step
+   * began, then none came for VOICE_END_GAP_MS; the party goes on from the end of the last packet's audio.
    */
-  | { waitFor: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened'; media?: string; timeout?: number }
+  | { waitFor: WaitCondition; media?: string; timeout?: number }
   /** Press DTMF keys: each digit lasts `duration` ms, with `gap` ms between digits. */
   | { dtmf: string; gap?: number; duration?: number }
   /** Speak (voice energy, e.g. for a recording) for a while. */

@@ -14,7 +14,7 @@ import { SimulatedAsterisk, type SimulatorOptions } from './asterisk';
 import { SIMULATED_VERSION } from './resources/asterisk';
 import { controlRoutes, type ControlRoute } from './control';
 import { AriHttpError, compilePath, parseArgs, Router } from './route';
-import type { CallReport, ExternalMediaReport, InboundCallOptions, NumberBehaviour } from './script';
+import type { CallReport, ExternalMediaReport, InboundCallOptions, NumberBehaviour, WaitCondition } from './script';
 import { apiDeclaration, resourceListing } from './swagger';
 
 export interface SimulatorServerOptions extends SimulatorOptions {
@@ -50,8 +50,11 @@ export class SimCall {
   ended(signal?: AbortSignal): Promise<CallReport> {
     return this.ast.waitForEnd(this.id, signal);
   }
-  /** Resolves when the call gets there: answered, a prompt (whose URI contains `media`) starts or ends, silence, bridged. */
-  until(what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened', media?: string): Promise<void> {
+  /**
+   * Resolves when the call gets there (answered, a prompt whose URI contains `media` starts or ends, silence, bridged,
+   * the application's audio ended...), with the simulated time it did (the simulator's clock, as a script step sees it).
+   */
+  until(what: WaitCondition, media?: string): Promise<number> {
     return this.ast.until(this.id, what, media);
   }
   /**

@@ -253,8 +253,11 @@ export class ExternalMedia {
     session.lastArrival = arrival;
     r.packets++;
     r.bytes += data.length;
-    r.durationMs += (parsed.packet.payload.length / FORMATS[session.format].bytesPerSample / FORMATS[session.format].rate) * 1000;
+    const ms = (parsed.packet.payload.length / FORMATS[session.format].bytesPerSample / FORMATS[session.format].rate) * 1000;
+    r.durationMs += ms;
     for (const report of servedBy(this.core, session.channel)) attach(report, session.stats);
+    // chan_rtp writes each frame to the bridge as it is read: it reaches the parties now.
+    voiceReaches(this.core, session.channel, this.core.clock.now(), ms);
     this.core.events.emit('external-media-received', session.stats);
   }
 }
@@ -282,6 +285,23 @@ export function heardBy(core: SimCore, ch: SimChannel, from: number, rate: numbe
     mix(out, speaker.voice, from);
   }
   return resample(out, VOICE_RATE, rate);
+}
+
+/**
+ * Audio the application sent to an external media channel (`ms` of it, from simulated time `at`) reaches the parties
+ * in its bridge: each signals 'voice' (a script's `waitFor: 'voice-end'`), when one waits for it. Not a snoop member:
+ * the simulator carries no whisper, so what a snoop gets reaches nobody. Not a member muted for what it hears, nor
+ * anyone when the bridge reads nothing from the channel (added with mute=true). Runs for every packet: no allocation.
+ */
+export function voiceReaches(core: SimCore, ch: SimChannel, at: number, ms: number): void {
+  const bridge = ch.bridgeId !== undefined ? core.bridges.get(ch.bridgeId) : undefined;
+  if (!bridge || ch.bridgeMuted) return;
+  for (const id of bridge.channels) {
+    if (id === ch.id) continue;
+    const other = core.channels.get(id);
+    if (!other || other.snoopOf || other.externalMedia || other.muted.out) continue;
+    if (other.signals.listenerCount('voice') > 0) other.signals.emit('voice', at, ms);
+  }
 }
 
 /** The reports of the calls this channel serves: the others in its bridge, or the channel a snoop there spies on. */

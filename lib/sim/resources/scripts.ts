@@ -4,10 +4,25 @@
  */
 import { own } from '../../own';
 import type { SimChannel } from '../channel';
-import type { ScriptStep } from '../script';
+import { VOICE_END_GAP_MS, type ScriptStep, type WaitCondition } from '../script';
 import { TERMINATE_DIGITS } from './recordings';
 import type { SimCore } from './core';
 import { machineAnswer, noise, readWav, seedOf, speechLike, VOICE_RATE } from '../voice';
+
+/**
+ * The channel signal each condition listens to. 'voice' (external-media.ts voiceReaches): audio from the application
+ * reached the party, with its simulated arrival time and length in ms.
+ */
+const WAIT_EVENTS: Record<WaitCondition, string> = {
+  answer: 'state',
+  'playback-start': 'playback-start',
+  'playback-end': 'playback-end',
+  silence: 'playback-end',
+  bridged: 'bridged',
+  recording: 'recording-start',
+  listened: 'listened',
+  'voice-end': 'voice',
+};
 
 export class Scripts {
   constructor(private readonly core: SimCore) {}
@@ -120,11 +135,11 @@ export class Scripts {
     return new Date(Date.now() - (clock.now() - simulated) / clock.speed).toISOString();
   }
 
-  /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...). */
-  until(id: string, what: 'answer' | 'playback-start' | 'playback-end' | 'silence' | 'bridged' | 'recording' | 'listened', media?: string, signal: AbortSignal = new AbortController().signal): Promise<void> {
+  /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...), with its simulated time. */
+  until(id: string, what: WaitCondition, media?: string, signal: AbortSignal = new AbortController().signal): Promise<number> {
     const ch = this.core.channels.get(id);
     if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
-    return this.waitFor(ch, what, media, undefined, signal).then(() => undefined);
+    return this.waitFor(ch, what, media, undefined, signal);
   }
 
   /** Whether the bridge the channel is in plays something to it: a playback or music on hold. */
@@ -134,7 +149,7 @@ export class Scripts {
   }
 
   /** Resolves with the simulated time the condition was met (not when the promise's continuation ran). */
-  private waitFor(ch: SimChannel, what: string, media: string | undefined, timeout: number | undefined, signal: AbortSignal): Promise<number> {
+  private waitFor(ch: SimChannel, what: WaitCondition, media: string | undefined, timeout: number | undefined, signal: AbortSignal): Promise<number> {
     const done = (): boolean => {
       switch (what) {
         case 'answer':
@@ -148,15 +163,41 @@ export class Scripts {
         case 'listened':
           return ch.listenedBy.size > 0;
         default:
+          // voice-end: only audio that comes after the step began counts.
           return false;
       }
     };
     if (done()) return Promise.resolve(this.core.clock.now());
-    const event = { answer: 'state', silence: 'playback-end', bridged: 'bridged', recording: 'recording-start', listened: 'listened', 'playback-start': 'playback-start', 'playback-end': 'playback-end' }[what];
+    const event = own(WAIT_EVENTS, what);
     if (!event) return Promise.reject(new Error(`waitFor: unknown condition "${what}"`));
+    const clock = this.core.clock;
     return new Promise<number>((resolve, reject) => {
       let timer: { cancel(): void } | undefined;
-      const check = (uri?: string, at?: number): void => {
+      // voice-end: the arrival of the last packet heard, the end of its audio, and the one timer that looks for the
+      // gap after it (re-armed when it finds newer audio, so a packet costs no timer of its own).
+      let lastVoice = 0;
+      let voiceEnd = 0;
+      let gapFrom = 0;
+      let gapTimer: { cancel(): void } | undefined;
+      const onGap = (): void => {
+        if (lastVoice > gapFrom) {
+          gapFrom = lastVoice;
+          gapTimer = clock.after(VOICE_END_GAP_MS, onGap, gapFrom);
+          return;
+        }
+        cleanup();
+        resolve(voiceEnd);
+      };
+      const check = (uri?: string | number, at?: number): void => {
+        if (what === 'voice-end' && typeof uri === 'number' && typeof at === 'number') {
+          lastVoice = uri;
+          voiceEnd = uri + at;
+          if (!gapTimer) {
+            gapFrom = lastVoice;
+            gapTimer = clock.after(VOICE_END_GAP_MS, onGap, gapFrom);
+          }
+          return;
+        }
         if (what === 'listened' && typeof at === 'number') {
           cleanup();
           resolve(at);
@@ -169,12 +210,12 @@ export class Scripts {
           });
           return;
         }
-        const matches = what === 'playback-start' || what === 'playback-end' ? !media || (uri ?? '').includes(media) : done();
+        const matches = what === 'playback-start' || what === 'playback-end' ? !media || String(uri ?? '').includes(media) : done();
         if (matches) finish();
       };
       const finish = (): void => {
         cleanup();
-        resolve(this.core.clock.now());
+        resolve(clock.now());
       };
       const onAbort = (): void => {
         cleanup();
@@ -184,10 +225,11 @@ export class Scripts {
         ch.signals.off(event, check);
         signal.removeEventListener('abort', onAbort);
         timer?.cancel();
+        gapTimer?.cancel();
       };
       ch.signals.on(event, check);
       signal.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined) timer = this.core.clock.after(timeout, finish);
+      if (timeout !== undefined) timer = clock.after(timeout, finish);
     });
   }
 }

@@ -19,7 +19,7 @@ import { encodeWebSocketAudio, OPTIMAL_FRAME_SIZE, parseControlMessage, type Con
 import { SimChannel } from '../channel';
 import type { CallReport } from '../script';
 import type { SimCore } from './core';
-import { attach, ExternalMediaSession, heardBy, recordArrivalGap, recordSendLateness, servedBy } from './external-media';
+import { attach, ExternalMediaSession, heardBy, recordArrivalGap, recordSendLateness, servedBy, voiceReaches } from './external-media';
 
 /** What the simulator needs of a connected client's socket. */
 export interface MediaSocket {
@@ -181,7 +181,7 @@ export class WebSocketMedia {
     const ws = session.websocket;
     if (ch.destroyed || !ws?.socket) return;
     this.schedule(session, due);
-    this.dequeue(session, ws);
+    if (this.dequeue(session, ws)) voiceReaches(this.core, ch, due, PTIME_MS);
     const samples = heardBy(this.core, ch, due - PTIME_MS, FORMATS[session.format].rate);
     if (!samples) return;
     const frame = encodeWebSocketAudio(session.format, samples);
@@ -192,8 +192,9 @@ export class WebSocketMedia {
     ws.socket.send(frame);
   }
 
-  private dequeue(session: ExternalMediaSession, ws: WebSocketMediaState): void {
-    if (ws.paused) return;
+  /** Takes the next frame off the queue; true when it was audio (written to the channel now). */
+  private dequeue(session: ExternalMediaSession, ws: WebSocketMediaState): boolean {
+    if (ws.paused) return false;
     if (ws.queueFull && ws.queueLength < XON_LEVEL) {
       ws.queueFull = false;
       this.event(session, 'MEDIA_XON');
@@ -208,9 +209,10 @@ export class WebSocketMedia {
         ws.reportDrained = false;
         this.event(session, 'QUEUE_DRAINED');
       }
-      return;
+      return false;
     }
     ws.queueLength--;
+    return true;
   }
 
   /** handle_command (lines 728-929) for the commands simulated; the others are ignored as unknown ones are. */
