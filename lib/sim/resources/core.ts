@@ -154,6 +154,8 @@ export class SimCore {
   readonly stored = new Map<string, StoredFile>();
   readonly log: Logger;
   readonly maxCallMs: number;
+  /** Pending `waitFor: 'voice-end'` waits: with none, audio from external media looks for no party to tell. */
+  voiceWaiters = 0;
   /** chan_websocket: loaded or not, and the control message format of its channels. */
   readonly websocketMedia: { loaded: boolean; controlFormat: 'plain-text' | 'json' };
   sequence = 0;

@@ -289,11 +289,13 @@ export function heardBy(core: SimCore, ch: SimChannel, from: number, rate: numbe
 
 /**
  * Audio the application sent to an external media channel (`ms` of it, from simulated time `at`) reaches the parties
- * in its bridge: each signals 'voice' (a script's `waitFor: 'voice-end'`), when one waits for it. Not a snoop member:
- * the simulator carries no whisper, so what a snoop gets reaches nobody. Not a member muted for what it hears, nor
- * anyone when the bridge reads nothing from the channel (added with mute=true). Runs for every packet: no allocation.
+ * in its bridge: each signals 'voice' (a script's `waitFor: 'voice-end'`) when one waits for it; with no such wait
+ * pending anywhere nothing is looked at. Not a snoop member: the simulator carries no whisper, so what a snoop gets
+ * reaches nobody. Not a member muted for what it hears, nor anyone when the bridge reads nothing from the channel
+ * (added with mute=true). Runs for every packet: no allocation.
  */
 export function voiceReaches(core: SimCore, ch: SimChannel, at: number, ms: number): void {
+  if (core.voiceWaiters === 0) return;
   const bridge = ch.bridgeId !== undefined ? core.bridges.get(ch.bridgeId) : undefined;
   if (!bridge || ch.bridgeMuted) return;
   for (const id of bridge.channels) {

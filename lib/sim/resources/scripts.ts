@@ -173,6 +173,8 @@ export class Scripts {
     const clock = this.core.clock;
     return new Promise<number>((resolve, reject) => {
       let timer: { cancel(): void } | undefined;
+      let pending = true;
+      if (what === 'voice-end') this.core.voiceWaiters++;
       // voice-end: the arrival of the last packet heard, the end of its audio, and the one timer that looks for the
       // gap after it (re-armed when it finds newer audio, so a packet costs no timer of its own).
       let lastVoice = 0;
@@ -222,6 +224,8 @@ export class Scripts {
         reject(signal.reason as Error);
       };
       const cleanup = (): void => {
+        if (pending && what === 'voice-end') this.core.voiceWaiters--;
+        pending = false;
         ch.signals.off(event, check);
         signal.removeEventListener('abort', onAbort);
         timer?.cancel();
