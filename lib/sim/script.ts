@@ -13,7 +13,8 @@ export type WaitCondition = (typeof WAIT_CONDITIONS)[number];
 /**
  * `voice-end`: simulated ms without audio from the application after which its reply has ended. A sender streaming a
  * reply sends a 20 ms packet every 20 ms while it speaks, silence included, so a gap this long means it ended or was
- * stopped (script vocabulary, not an Asterisk figure).
+ * stopped (script vocabulary, not an Asterisk figure). The application paces its packets by the wall clock, so on a
+ * simulator running N times faster than real time the gap is N times longer in simulated ms (200 real ms).
  */
 export const VOICE_END_GAP_MS = 200;
 
@@ -26,7 +27,7 @@ export type ScriptStep =
    * channel has begun (after its beep), so what the caller says next is in it however late the application asked.
    * `listened`: an external media channel hears the party (in its bridge, or through a snoop there). `voice-end`:
    * audio an external media channel in the party's bridge got from the application reached the party since the step
-   * began, then none came for VOICE_END_GAP_MS; the party goes on from the end of the last packet's audio.
+   * began, then none came for VOICE_END_GAP_MS; the party goes on from then.
    */
   | { waitFor: WaitCondition; media?: string; timeout?: number }
   /** Press DTMF keys: each digit lasts `duration` ms, with `gap` ms between digits. */

@@ -175,28 +175,31 @@ export class Scripts {
       let timer: { cancel(): void } | undefined;
       let pending = true;
       if (what === 'voice-end') this.core.voiceWaiters++;
-      // voice-end: the arrival of the last packet heard, the end of its audio, and the one timer that looks for the
+      // voice-end: the arrival of the last packet heard, and the one timer that looks for the
       // gap after it (re-armed when it finds newer audio, so a packet costs no timer of its own).
       let lastVoice = 0;
-      let voiceEnd = 0;
       let gapFrom = 0;
       let gapTimer: { cancel(): void } | undefined;
+      // The application paces what it sends by the wall clock: at speed N its 20 ms packets come 20 x N simulated ms
+      // apart, so the gap is VOICE_END_GAP_MS of both clocks.
+      const gap = VOICE_END_GAP_MS * Math.max(1, clock.speed);
       const onGap = (): void => {
         if (lastVoice > gapFrom) {
           gapFrom = lastVoice;
-          gapTimer = clock.after(VOICE_END_GAP_MS, onGap, gapFrom);
+          gapTimer = clock.after(gap, onGap, gapFrom);
           return;
         }
+        // Now, when the gap is noticed: what the party says next goes out from here (an earlier start would put its
+        // speech where external media has sent its packets already, and it would be lost).
         cleanup();
-        resolve(voiceEnd);
+        resolve(clock.now());
       };
       const check = (uri?: string | number, at?: number): void => {
-        if (what === 'voice-end' && typeof uri === 'number' && typeof at === 'number') {
+        if (what === 'voice-end' && typeof uri === 'number') {
           lastVoice = uri;
-          voiceEnd = uri + at;
           if (!gapTimer) {
             gapFrom = lastVoice;
-            gapTimer = clock.after(VOICE_END_GAP_MS, onGap, gapFrom);
+            gapTimer = clock.after(gap, onGap, gapFrom);
           }
           return;
         }
