@@ -22,7 +22,9 @@ export type TurnStageName =
   | 'media-ready'
   | 'path-open'
   | 'listening-ready'
-  | 'play-asked';
+  | 'play-asked'
+  /** A reply streamed on the robot's media path has gone out (or was stopped). */
+  | 'voice-sent';
 
 export interface TurnStage {
   stage: TurnStageName;

@@ -25,7 +25,7 @@ import { answer } from './answer';
 import { listen, type SpeechInput } from './collect';
 import { KeyReader } from './keys';
 import { promptLanguage } from './play';
-import type { Speaker } from './say';
+import { sayError, type Speaker } from './say';
 
 export interface TranscriptLine {
   role: 'caller' | 'bot';
@@ -49,6 +49,11 @@ export interface ConverseRequest {
    * waits for it to start (RECORDING_START_WAIT_MS unless given).
    */
   record?: { warn: (message: string) => void; startWaitMs?: number };
+  /**
+   * How the robot's voice reaches the caller: an Asterisk playback of the synthesised file (default), or streamed on
+   * the conversation's media path (bridged with the call).
+   */
+  voicePath?: 'playback' | 'stream';
 }
 
 export type ConverseResult =
@@ -68,7 +73,7 @@ export const RECORDING_START_WAIT_MS = 5000;
 export async function converse(telephony: Telephony, session: CallSession, req: ConverseRequest, signal: AbortSignal): Promise<ConverseResult> {
   const keys = new KeyReader(telephony, session);
   // One media path for all the turns' listenings, closed when the conversation ends (lib/media/listen.ts KeptPath).
-  const path = req.speech.keptPath?.(signal);
+  const path = req.speech.keptPath?.(signal, req.voicePath === 'stream');
   const transcript: TranscriptLine[] = [];
   // The call's transcript: an earlier robot's lines, then this one's, as they are said.
   const kept: TranscriptEntry[] = transcriptOf(session.vars.botTranscript) ?? [];
@@ -90,9 +95,23 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       }
     }
     const language = promptLanguage(session, req.language);
-    const say = async (text: string): Promise<void> => {
-      if (text !== '') await keys.prompt([sayPrompt(text)], language, false, signal, req.speaker);
+    const voice = path?.speaks ? path : undefined;
+    // Says `text`: an Asterisk playback of the synthesised file, or the samples streamed on the kept path. With
+    // `listening`, once the caller is heard (the speech is made meanwhile).
+    const speak = async (text: string, bargeIn: boolean, listening?: Promise<void>): Promise<void> => {
+      if (text === '') return;
+      if (!voice || !req.speaker.samples) return keys.prompt([sayPrompt(text)], language, bargeIn, signal, req.speaker, listening);
+      const samples = await req.speaker.samples(text, language, voice.rate, signal).catch((err: unknown) => {
+        throw signal.aborted ? err : sayError(sayPrompt(text), err as Error);
+      });
+      turnStage('media-ready', session.channelId);
+      await listening;
+      turnStage('listening-ready', session.channelId);
+      turnStage('play-asked', session.channelId);
+      await keys.streamed((stopped) => voice.speak(samples, stopped), bargeIn);
+      turnStage('voice-sent', session.channelId);
     };
+    const say = (text: string): Promise<void> => speak(text, false);
     let saying = req.greeting;
     let silences = 0;
     for (let turn = 1; turn <= req.maxTurns; turn++) {
@@ -100,7 +119,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       let heard;
       try {
         // Said once the caller is heard: an answer given at once is not lost to a media path a busy machine opened late.
-        if (saying !== '') await keys.prompt([sayPrompt(saying)], language, true, signal, req.speaker, listening.ready);
+        await speak(saying, true, listening.ready);
         listening.arm();
         // The result as soon as it is known: the bot is asked while the listening gives its media path back (or, without
         // a kept path, closes it).

@@ -65,9 +65,10 @@ export interface SpeechInput {
   hear(onSpeechStart: () => void, armed: Promise<void>, signal: AbortSignal, onListening: () => void, onHeard?: (result: HearResult) => void, kept?: KeptPath): Promise<HearResult>;
   /**
    * A media path kept open across the listenings of a conversation (the robot's turns), on the call whose signal is
-   * given; the caller closes it when the conversation ends (lib/media/listen.ts KeptPath).
+   * given; the caller closes it when the conversation ends (lib/media/listen.ts KeptPath). With `speaks` the path is
+   * bridged with the call, so that audio sent on it reaches the caller (KeptPath.speak).
    */
-  keptPath?(signal: AbortSignal): KeptPath;
+  keptPath?(signal: AbortSignal, speaks?: boolean): KeptPath;
 }
 
 /** What collect and menu share: the retries and their prompts. */

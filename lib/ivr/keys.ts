@@ -134,6 +134,7 @@ export class KeyReader implements Expiring, ChannelWatcher {
       this.stopWanted = id;
       this.stop(id);
     }
+    this.streaming?.abort();
     const resolve = this.resolveKey;
     if (resolve) {
       this.endWait();
@@ -155,7 +156,11 @@ export class KeyReader implements Expiring, ChannelWatcher {
       this.stopWanted = id;
       this.stop(id);
     }
+    this.streaming?.abort();
   }
+
+  /** Stops the audio being streamed to the caller with barge-in (streamed()). */
+  private streaming: AbortController | undefined;
 
   /** The caller spoke over this attempt's prompts (interrupt()). */
   private interrupted = false;
@@ -222,6 +227,23 @@ export class KeyReader implements Expiring, ChannelWatcher {
     }
   }
 
+  /**
+   * Audio the caller hears from this process rather than from an Asterisk playback (the robot's voice streamed on its
+   * media path): `send` sends it and resolves when it has gone out or its signal aborted. With barge-in a key or the
+   * caller's speech aborts that signal, as they stop a prompt; nothing is sent when a key is waiting or the caller
+   * spoke already.
+   */
+  async streamed(send: (stopped: AbortSignal) => Promise<void>, bargeIn: boolean): Promise<void> {
+    if (bargeIn && (this.queue.length > 0 || this.interrupted)) return;
+    const stopping = new AbortController();
+    if (bargeIn) this.streaming = stopping;
+    try {
+      await send(stopping.signal);
+    } finally {
+      if (this.streaming === stopping) this.streaming = undefined;
+    }
+  }
+
   /** The wait in progress, if any, no longer needs its deadline. */
   private endWait(): void {
     this.sweep?.remove(this);
@@ -234,6 +256,7 @@ export class KeyReader implements Expiring, ChannelWatcher {
     this.endWait();
     this.abortSignal?.removeEventListener('abort', this);
     if (this.playing) this.telephony.stopPlayback(this.playing).catch(() => undefined);
+    this.streaming?.abort();
     for (const digit of this.queue) this.session.keepKey(digit);
     this.queue.length = 0;
   }

@@ -13,6 +13,11 @@ import { MediaError } from './media-error';
 /** What turns text into a media URI Asterisk can play (a callflow-speech node's synthesiser). */
 export interface Speaker {
   media(text: string, language: string, signal: AbortSignal): Promise<string>;
+  /**
+   * The audio of `text` as samples at `rate` (16-bit mono), for audio this process sends itself (the robot's voice
+   * streamed on its media path); absent: the speaker gives media URIs only.
+   */
+  samples?(text: string, language: string, rate: 8000 | 16000, signal: AbortSignal): Promise<Int16Array>;
 }
 
 export interface PromptMedia {
@@ -43,11 +48,15 @@ export async function promptMedia(prompts: readonly string[], session: CallSessi
         return uri;
       } catch (err) {
         if (signal.aborted) throw err;
-        // The prompt as written, not the text: a variable's value (a customer's name) stays out of statuses and logs.
-        const shown = prompt.length > 60 ? `${prompt.slice(0, 60)}...` : prompt;
-        throw new MediaError(`could not say ${JSON.stringify(shown)}: ${(err as Error).message}`);
+        throw sayError(prompt, err as Error);
       }
     }),
   );
   return { media: media.filter((m): m is string => m !== undefined), own };
+}
+
+/** A say: prompt that could not be said. The prompt as written, not the text: a variable's value (a customer's name) stays out of statuses and logs. */
+export function sayError(prompt: string, err: Error): MediaError {
+  const shown = prompt.length > 60 ? `${prompt.slice(0, 60)}...` : prompt;
+  return new MediaError(`could not say ${JSON.stringify(shown)}: ${err.message}`);
 }

@@ -51,11 +51,17 @@ export type Heard = SpeechEnd | { outcome: 'hangup' };
  * listening that comes while another holds the path (or after the keeper closed) opens one of its own, closed after
  * it, as without a keeper. The path closes when the keeper does (the conversation ends) and, as any path, when the
  * call ends or a channel of it goes.
+ *
+ * A keeper that `speaks` bridges the call with its path (path.ts mode `bridge`, no snoop) so that audio sent on it
+ * reaches the caller: the robot's voice streamed by this process (speak()), with no file for Asterisk to fetch or play.
+ * The call is then in the path's bridge for the whole conversation, and leaves it when the path closes.
  */
 export class KeptPath {
   private path: MediaPath | undefined;
+  /** The path being opened (by a listening or by speak()), which the other waits for. */
+  private opening: Promise<MediaPath> | undefined;
   private held = false;
-  private rate: 8000 | 16000 | undefined;
+  private openRate: 8000 | 16000 | undefined;
   private handler: ((event: AnalysisEvent) => void) | undefined;
   /**
    * The kept path's signal: aborted by close and when the call's signal aborts (a listening that stops, a key came
@@ -72,9 +78,44 @@ export class KeptPath {
     private readonly settings: MediaSettings,
     private readonly callSignal: AbortSignal,
     private readonly log: Logger,
+    /** Bridge the call with the path, so that what speak() sends reaches the caller. */
+    readonly speaks = false,
   ) {
     if (callSignal.aborted) this.life.abort();
     else callSignal.addEventListener('abort', this.callEnded, { once: true });
+  }
+
+  /** The rate of the samples speak() takes: the media format's (ulaw 8000, slin16 16000), as a listening's (hear.ts). */
+  get rate(): 8000 | 16000 {
+    return this.settings.format === 'ulaw' ? 8000 : 16000;
+  }
+
+  /** A new kept path (the one before, if any, closed first), shared by whoever asks for one while it opens. */
+  private open(rate: 8000 | 16000, analysis: AnalysisSpec | undefined): Promise<MediaPath> {
+    this.opening ??= (async () => {
+      const before = this.path;
+      this.path = undefined;
+      if (before) await before.close('a new listening path');
+      this.openRate = rate;
+      const path = await openMediaPath(this.telephony, this.callChannelId, this.settings, {
+        mode: this.speaks ? 'bridge' : 'listen',
+        rate,
+        analysis,
+        onEvent: (event) => this.handler?.(event),
+        signal: this.signal,
+        log: this.log,
+      });
+      this.path = path;
+      return path;
+    })().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** The kept path when it is open at `rate`, once any opening under way is over. */
+  private async usable(rate: 8000 | 16000): Promise<MediaPath | undefined> {
+    if (this.opening) await this.opening.catch(() => undefined);
+    const current = this.path;
+    return current && current.ended === undefined && this.openRate === rate ? current : undefined;
   }
 
   /**
@@ -85,25 +126,13 @@ export class KeptPath {
     if (this.held || this.signal.aborted) return undefined;
     this.held = true;
     try {
-      const current = this.path;
-      if (current && current.ended === undefined && this.rate === o.rate) {
-        this.handler = o.onEvent;
+      this.handler = o.onEvent;
+      const current = await this.usable(o.rate);
+      if (current) {
         current.endpoint.reanalyse(o.analysis);
         return current;
       }
-      if (current) await current.close('a new listening path');
-      this.path = undefined;
-      this.handler = o.onEvent;
-      this.rate = o.rate;
-      this.path = await openMediaPath(this.telephony, this.callChannelId, this.settings, {
-        mode: 'listen',
-        rate: o.rate,
-        analysis: o.analysis,
-        onEvent: (event) => this.handler?.(event),
-        signal: this.signal,
-        log: this.log,
-      });
-      return this.path;
+      return await this.open(o.rate, o.analysis);
     } catch (err) {
       this.held = false;
       throw err;
@@ -120,13 +149,35 @@ export class KeptPath {
     return path.close('listening failed');
   }
 
+  /**
+   * Sends `samples` (at `rate`) to the caller over the kept path, opened when there is none (a keeper that speaks
+   * only), in real time; resolves once they have gone out, or at once when `stopped` aborts (barge-in: what is queued
+   * is dropped), the keeper closes or the call ends. A listening may hold the path meanwhile: it hears the caller, the
+   * caller hears this.
+   */
+  async speak(samples: Int16Array, stopped: AbortSignal): Promise<void> {
+    if (!this.speaks) throw new Error(`the media path of call ${this.callChannelId} does not reach the caller (it only listens)`);
+    if (stopped.aborted || this.signal.aborted) return;
+    const path = (await this.usable(this.rate)) ?? (await this.open(this.rate, undefined));
+    if (stopped.aborted || path.ended !== undefined) return;
+    const stop = (): void => path.endpoint.stopPlaying();
+    stopped.addEventListener('abort', stop, { once: true });
+    try {
+      await path.play(samples);
+    } finally {
+      stopped.removeEventListener('abort', stop);
+    }
+  }
+
   /** Closes the kept path (the conversation is over); resolves once it is torn down. */
   close(why = 'the conversation ended'): Promise<void> {
     this.callSignal.removeEventListener('abort', this.callEnded);
     this.life.abort();
     const path = this.path;
     this.path = undefined;
-    return path ? path.close(why) : Promise.resolve();
+    const opening = this.opening;
+    // One being opened closes itself (its signal, the keeper's, has aborted); the teardown is waited for all the same.
+    return Promise.all([path?.close(why), opening?.then((p) => p.close(why), () => undefined)]).then(() => undefined);
   }
 }
 

@@ -9,11 +9,12 @@
  * Asterisk (the simulator's scripted caller): text, voice, language and a rate
  * in, a WAV file out.
  */
+import fs from 'node:fs';
 import type { AudioCache, AudioExtension, CachedAudio } from './cache';
 import { SpeechError, type SpeechProvider } from './provider';
 import { TEXT_MAX } from './say';
 import { turnStage } from '../turn-stages';
-import { encodeWav, resampleSliced, type AsteriskRate, type Pcm } from './wav';
+import { encodeWav, parseWav, resampleSliced, type AsteriskRate, type Pcm } from './wav';
 
 /** How Asterisk gets the audio. */
 export type Delivery =
@@ -39,6 +40,8 @@ export interface SayOptions {
   voice?: string;
   language?: string;
   signal?: AbortSignal;
+  /** Resolve once the audio is made, its file written in the background (AudioCache's `early`); default: as the delivery needs. */
+  early?: boolean;
 }
 
 /** The extension Asterisk knows a WAV file of that rate by (formats/format_wav.c: "wav" 8 kHz, "wav16" 16 kHz). */
@@ -96,8 +99,20 @@ export class Synthesiser {
       if (pcm.samples.length > maxSeconds * rate) throw new SpeechError('too-large', `speech: ${provider.identity} made more than ${maxSeconds} s of audio`);
       if (pcm.samples.length === 0) throw new SpeechError('not-audio', `speech: ${provider.identity} made no audio`);
       return encodeWav(pcm);
-    }, { early: this.options.delivery.kind === 'http' });
+    }, { early: options.early ?? this.options.delivery.kind === 'http' });
     return options.signal ? untilAborted(made, options.signal) : made;
+  }
+
+  /**
+   * The samples that say `text` at `rate` (16-bit mono), for audio this process sends itself (the robot's voice
+   * streamed on its media path: lib/ivr/bot.ts): the cached audio (made when missing, as for media(); from memory while
+   * it is fresh, else read from its file), resampled when the media's rate is not the cache's.
+   */
+  async samples(text: string, rate: AsteriskRate, options: SayOptions = {}): Promise<Int16Array> {
+    const audio = await this.audio(text, { ...options, early: true });
+    const body = this.options.cache.freshBody(audio.id) ?? (await fs.promises.readFile(audio.path));
+    const pcm = parseWav(body);
+    return pcm.rate === rate ? pcm.samples : (await resampleSliced(pcm, rate)).samples;
   }
 
   /** The media URI Asterisk plays `text` from. */

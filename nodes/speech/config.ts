@@ -33,9 +33,8 @@ export function speakerFor(RED: NodeAPI, id: string): Speaker | undefined {
   const node = RED.nodes.getNode(id) as SpeechConfigNode | null;
   if (node?.speaker) return node.speaker;
   const why = node ? `its settings are invalid: ${node.problems.join('; ')}` : 'it is not deployed';
-  return {
-    media: () => Promise.reject(new Error(`the speech node ${id} cannot speak: ${why}`)),
-  };
+  const cannot = (): Promise<never> => Promise.reject(new Error(`the speech node ${id} cannot speak: ${why}`));
+  return { media: cannot, samples: cannot };
 }
 
 /** The deploy check of an element's prompt lists: say: prompts need a speech node. */
@@ -99,7 +98,7 @@ export function speechInputFor(
       return hear(telephony, channelId, { recogniser, media: media.settings, language, phrases, digits, parameters, armed, onSpeechStart, onListening, onHeard, signal, log, kept });
     },
     // Invalid media settings: nothing is kept, and each hear() fails saying why (above).
-    keptPath: media.ok ? (callSignal) => new KeptPath(telephony, channelId, media.settings, callSignal, log) : undefined,
+    keptPath: media.ok ? (callSignal, speaks) => new KeptPath(telephony, channelId, media.settings, callSignal, log, speaks) : undefined,
   };
 }
 

@@ -124,6 +124,7 @@ export = function register(RED: NodeAPI): void {
         if (delivery.kind === 'http' && delivery.urlPrefix === '') delivery.urlPrefix = base();
         return synthesiser.media(text, { language, signal });
       },
+      samples: (text, language, rate, signal) => synthesiser.samples(text, rate, { language, signal }),
     };
     cache.onWriteError = (err) => node.warn(t('callflow-speech.errors.cache-write', { message: err.message }));
     cache.open().catch((err: unknown) => node.error(t('callflow-speech.errors.cache', { dir, message: (err as Error).message })));

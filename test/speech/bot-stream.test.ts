@@ -75,7 +75,9 @@ describe('the robot speaking on its media path (voicePath stream)', function () 
       speech: {
         mode: 'speech',
         hear: (onSpeechStart, armed, signal, onListening, onHeard, kept) =>
-          hear(r.conn, id, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', armed, onSpeechStart, onListening, onHeard, signal, log: r.log, kept }),
+          // The simulator runs 20 times faster than the wall clock, which paces the robot's voice: the caller's wait for
+          // the end of a reply (voice-end) is 200 real ms, 4 s of the audio the listening counts in.
+          hear(r.conn, id, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', parameters: { startTimeoutMs: 60_000 }, armed, onSpeechStart, onListening, onHeard, signal, log: r.log, kept }),
         keptPath: (callSignal, speaks) => new KeptPath(r.conn, id, media, callSignal, r.log, speaks),
       },
     };

@@ -260,6 +260,25 @@ describe('speech cache and route', function () {
     assert.ok(fs.existsSync(onDisk.path), 'the file is there when shared delivery gets it');
   });
 
+  it('samples for audio sent by this process: the cached audio at the rate asked, from memory or from its file, one synthesis', async function () {
+    const provider = new CountingProvider();
+    const s = synthesiser(provider, 1_000_000, 8000);
+    const narrow = await s.samples('streamed', 8000);
+    assert.equal(narrow.length, 'streamed'.length * 8, 'the cache\'s rate: as made');
+    assert.ok(narrow.every((x) => x === 1000));
+    const wide = await s.samples('streamed', 16000);
+    assert.equal(wide.length, 'streamed'.length * 16, 'resampled to the media\'s rate');
+    assert.equal(provider.calls.length, 1, 'made once, for both rates and for the file Asterisk would play');
+    const audio = await s.audio('streamed');
+    await s.cache.onDisk(audio.id);
+    // A cache of the same folder that has not made it keeps nothing in memory: it reads the file.
+    const other = new Synthesiser({ ...s.options, cache: new AudioCache(s.cache.dir, 1_000_000) });
+    assert.equal(other.cache.freshBody(audio.id), undefined);
+    assert.deepEqual(await other.samples('streamed', 8000), narrow);
+    assert.equal(provider.calls.length, 1, 'found in the folder, not made again');
+    await assert.rejects(s.samples('fail', 8000), /counting: down/);
+  });
+
   it('a file that cannot be written: the audio is still served from memory, the cache says why, and shared delivery fails', async function () {
     const cache = new AudioCache(temp.another(), 1_000_000);
     await cache.open();
