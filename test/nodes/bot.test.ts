@@ -146,9 +146,9 @@ describe('callflow-bot', function () {
     let asked: robot.ConverseRequest[] = [];
     beforeEach(function () {
       asked = [];
-      module.converse = async (_telephony, _session, req) => {
+      module.converse = (_telephony, _session, req) => {
         asked.push(req);
-        return { outcome: 'ended', turns: 0, transcript: [] };
+        return Promise.resolve({ outcome: 'ended', turns: 0, transcript: [] });
       };
     });
     afterEach(function () {
