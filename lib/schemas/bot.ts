@@ -1,4 +1,4 @@
-/** The callflow-bot element's settings: the bot endpoint, what is said first, the turn limit, how speech is heard. */
+/** The callflow-bot element's settings: the bot endpoint, what is said first and how the voice reaches the caller, the turn limit, how speech is heard. */
 import { onError, speech, type OnError } from './elements';
 import { Validator } from './validator';
 
@@ -16,6 +16,11 @@ export interface BotConfig {
   instructions: string;
   /** Said first ('' : the caller speaks first). */
   greeting: string;
+  /**
+   * How the robot's voice (greeting and replies) reaches the caller: `playback`, an Asterisk playback of the synthesised
+   * file Asterisk fetches; `stream`, the plugin sends the audio itself over the robot's media path, bridged with the call.
+   */
+  voicePath: 'playback' | 'stream';
   maxTurns: number;
   /** The caller silent this many listenings in a row ends the conversation (outcome `silence`); 0: no limit. */
   maxSilences: number;
@@ -44,6 +49,7 @@ export const botConfig = new Validator<BotConfig>('callflow-bot', {
     model: { type: 'string', pattern: '^[A-Za-z0-9_.:/-]{0,100}$', default: '', description: 'a model name: letters, digits, _ . : / -' },
     instructions: TEXT(2000, 'the instructions'),
     greeting: TEXT(500, 'the greeting'),
+    voicePath: { type: 'string', enum: ['playback', 'stream'], default: 'playback', description: 'playback (Asterisk plays the synthesised file) or stream (sent over the robot\'s media path)' },
     maxTurns: { type: 'integer', minimum: 1, maximum: 50, default: 10, description: 'a whole number of turns from 1 to 50' },
     maxSilences: { type: 'integer', minimum: 0, maximum: 10, default: 3, description: 'a whole number of silences in a row from 0 (no limit) to 10' },
     timeoutSec: { type: 'number', minimum: 1, maximum: 60, default: 10, description: 'seconds from 1 to 60' },
@@ -55,5 +61,5 @@ export const botConfig = new Validator<BotConfig>('callflow-bot', {
     onError,
     outputs: { type: 'integer', minimum: 0, maximum: 20, description: 'the number of outputs' },
   },
-  required: ['speech', 'kind', 'url', 'model', 'instructions', 'greeting', 'maxTurns', 'maxSilences', 'timeoutSec', 'startTimeoutSec', 'speechMaxSec', 'endSilenceMs', 'language', 'record', 'onError'],
+  required: ['speech', 'kind', 'url', 'model', 'instructions', 'greeting', 'voicePath', 'maxTurns', 'maxSilences', 'timeoutSec', 'startTimeoutSec', 'speechMaxSec', 'endSilenceMs', 'language', 'record', 'onError'],
 });

@@ -4,7 +4,8 @@
  * its key in the credentials); outputs: ended by the bot, transfer asked (queue and data for a transfer node), turn
  * limit or a caller silent Most silences times in a row. The transcript (who, what, when) lands in
  * msg.call.vars.botTranscript as it grows (bounded), which the call-end report and so the stored call record carry.
- * With Record the call, the call is recorded from the first turn (lib/call/recording.ts), once.
+ * With Record the call, the call is recorded from the first turn (lib/call/recording.ts), once. Voice path says how the
+ * robot's voice reaches the caller (an Asterisk playback of the synthesised file, or streamed on the robot's media path).
  */
 import { botResults } from '../../lib/flow-test/results';
 import { converse } from '../../lib/ivr/bot';
@@ -50,7 +51,7 @@ export = function register(RED: NodeAPI): void {
       const speaker = speakerFor(RED, config.speech);
       if (!speech || !speaker) throw new Error('the robot needs a speech node (the Speech setting)');
       const record = config.record ? { warn: (message: string) => node.warn(message) } : undefined;
-      const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, maxTurns: config.maxTurns, maxSilences: config.maxSilences, language: config.language, ...(record ? { record } : {}) }, signal);
+      const result = await converse(engine.telephony, session, { endpoint, speech, speaker, greeting: config.greeting, voicePath: config.voicePath, maxTurns: config.maxTurns, maxSilences: config.maxSilences, language: config.language, ...(record ? { record } : {}) }, signal);
       // session.vars.botTranscript grew with the conversation (lib/ivr/bot.ts).
       session.vars.botTurns = result.turns;
       if (result.outcome === 'transfer') {

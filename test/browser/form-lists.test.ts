@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { readExamples } from '../../lib/playground/home';
-import { trayAtRest, useEditor } from '../support/browser';
+import { editNode, useEditor } from '../support/browser';
 
 const examples = readExamples().filter((e) => e.name === 'IVR menu' || e.name === 'SIP response');
 const nodes = examples.flatMap((e) => e.nodes);
@@ -24,16 +24,7 @@ const LISTS: Record<string, string[]> = {
 const elements = nodes.filter((n) => Object.hasOwn(LISTS, String(n.type))) as { id: string; type: string }[];
 
 interface RedGlobal {
-  RED: { nodes: { node(id: string): Record<string, unknown> | null }; editor: { edit(node: unknown): void } };
-}
-
-async function edit(page: Page, id: string): Promise<void> {
-  await page.evaluate((nodeId) => {
-    const red = (globalThis as unknown as RedGlobal).RED;
-    red.editor.edit(red.nodes.node(nodeId));
-  }, id);
-  await page.locator('#node-dialog-ok').waitFor();
-  await trayAtRest(page);
+  RED: { nodes: { node(id: string): Record<string, unknown> | null } };
 }
 
 async function save(page: Page): Promise<void> {
@@ -60,7 +51,7 @@ describe('the element forms\' lists in a real browser', function () {
     for (const n of elements) {
       const props = LISTS[n.type] ?? [];
       const before = await lists(page, n.id, props);
-      await edit(page, n.id);
+      await editNode(page, n.id);
       await save(page);
       assert.deepEqual(await lists(page, n.id, props), before, `${n.type} ${n.id}`);
     }
@@ -72,7 +63,7 @@ describe('the element forms\' lists in a real browser', function () {
     const collect = elements.find((n) => n.type === 'callflow-collect');
     if (!collect) throw new Error('no collect node');
     const before = (await lists(page, collect.id, ['prompts'])).prompts as string[];
-    await edit(page, collect.id);
+    await editNode(page, collect.id);
     const list = page.locator('.red-ui-editableList', { has: page.locator('[id^="node-input-prompts"]') });
     await list.locator('.red-ui-editableList-addButton').click();
     await list.locator('li').last().locator('input[type="text"]').fill('vm-goodbye');
@@ -85,10 +76,10 @@ describe('the element forms\' lists in a real browser', function () {
     const entry = nodes.find((n) => n.type === 'callflow-entry') as { id: string } | undefined;
     const asterisk = nodes.find((n) => n.type === 'callflow-asterisk') as { id: string } | undefined;
     if (!entry || !asterisk) throw new Error('no entry or connection in the examples');
-    await edit(page, entry.id);
+    await editNode(page, entry.id);
     await save(page);
     assert.deepEqual((await lists(page, entry.id, ['connections'])).connections, [], 'none in the example');
-    await edit(page, entry.id);
+    await editNode(page, entry.id);
     const list = page.locator('.red-ui-editableList', { has: page.locator('#callflow-entry-connections') });
     await list.locator('.red-ui-editableList-addButton').click();
     await list.locator('li').last().locator('select.callflow-entry-connection').selectOption(asterisk.id);

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { readExamples } from '../../lib/playground/home';
-import { gotoEditorIn, trayAtRest, useEditor } from '../support/browser';
+import { editNode, gotoEditorIn, useEditor } from '../support/browser';
 
 const example = readExamples().find((e) => e.name === 'HTTP IVR');
 if (!example) throw new Error('examples/HTTP IVR.json is missing');
@@ -27,18 +27,7 @@ interface RedGlobal {
       node(id: string): Record<string, unknown> | null;
       filterLinks(filter: { source: unknown }): { sourcePort: number; target: { id: string } }[];
     };
-    editor: { edit(node: unknown): void };
   };
-}
-
-/** Opens the node's form and waits until it is at rest. */
-async function edit(page: Page, id: string): Promise<void> {
-  await page.evaluate((nodeId) => {
-    const red = (globalThis as unknown as RedGlobal).RED;
-    red.editor.edit(red.nodes.node(nodeId));
-  }, id);
-  await page.locator('#node-input-url').waitFor();
-  await trayAtRest(page);
 }
 
 async function save(page: Page): Promise<void> {
@@ -65,7 +54,7 @@ describe('the http ivr form in a real browser', function () {
   it('a return output added and moved first: the wires stay with their outputs (agent, then the error output)', async function () {
     const { page } = running().browser;
     assert.deepEqual(await wiring(page, ivr.id), { returns: ['agent'], outputs: 2, links: [[0, agentTarget], [1, errorTarget]] });
-    await edit(page, ivr.id);
+    await editNode(page, ivr.id, '#node-input-url');
     await addButton(page, '#node-input-returns-list').click();
     await page.locator('#node-input-returns-list .callflow-http-ivr-return').last().fill('survey');
     // As a drag of the row's handle leaves it (jQuery UI's sortable moves the <li>): the new row first.
@@ -82,7 +71,7 @@ describe('the http ivr form in a real browser', function () {
   it('"on error: continue" adds the error output after the return outputs, and the return output keeps its wire', async function () {
     const { page } = running().browser;
     assert.deepEqual(await wiring(page, second.id), { returns: ['agent'], outputs: 1, links: [[0, agentTarget]] });
-    await edit(page, second.id);
+    await editNode(page, second.id, '#node-input-url');
     await page.locator('#node-input-onError').selectOption('output');
     await save(page);
     assert.deepEqual(await wiring(page, second.id), { returns: ['agent'], outputs: 2, links: [[0, agentTarget]] });
@@ -92,7 +81,7 @@ describe('the http ivr form in a real browser', function () {
   it('shows a bad URL and a bad header name as invalid; saves headers and the allowlist; keeps the secret out of flows.json', async function () {
     const { page } = running().browser;
     const { editor } = running();
-    await edit(page, second.id);
+    await editNode(page, second.id, '#node-input-url');
     const url = page.locator('#node-input-url');
     await url.fill('ftp://app.example.com/ivr');
     await url.blur();
@@ -131,7 +120,7 @@ describe('the http ivr form in a real browser', function () {
     assert.deepEqual(credentials[second.id], { secret: SECRET, headerValues: '["key-1"]' });
 
     // Opened again, the form shows the header's value (from the credentials).
-    await edit(page, second.id);
+    await editNode(page, second.id, '#node-input-url');
     assert.equal(await page.locator('#node-input-headers-list .callflow-http-ivr-header-value').last().inputValue(), 'key-1');
     await page.locator('#node-dialog-cancel').click();
     await page.locator('#node-input-url').waitFor({ state: 'detached' });
@@ -144,7 +133,7 @@ describe('the http ivr form in a real browser', function () {
       const { editor } = running();
       const strings = (JSON.parse(fs.readFileSync(path.join(__dirname, '../../../locales', lang, 'http-ivr.json'), 'utf8')) as Record<string, { label: Record<string, string> }>)['callflow-http-ivr'];
       await gotoEditorIn(page, editor.url, lang);
-      await edit(page, ivr.id);
+      await editNode(page, ivr.id, '#node-input-url');
       const label = (field: string) => page.locator(`label[for="node-input-${field}"] span`).first().textContent();
       assert.deepEqual([await label('url'), await label('secret'), await label('allowlist-text'), await label('maxRequests')], [strings?.label.url, strings?.label.secret, strings?.label.allowlist, strings?.label.maxRequests]);
       const text = (await page.locator('#red-ui-editor-stack .red-ui-tray').last().innerText()) ?? '';

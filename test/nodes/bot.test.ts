@@ -7,12 +7,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CREDS, connected, ivrFlow, messages, useSimulator, type CallEndMsg, type CallMsg } from '../support/ivr';
-import { NODES, coreNode, hasText, helper, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
+import { NODES, coreNode, hasText, helper, loggedText, nextMessage, node, useNodeRed, waitForStatus } from '../support/node-red';
 import { EXAMPLES_STORE, readExamples } from '../../lib/playground/home';
 import { useAppServer } from '../support/app-server';
 import { RawAri } from '../support/raw-ari';
 import { robotNode, useSpeakingTests } from '../support/speech-http';
 import { DEMO_NUMBERS, ROBOT_CUSTOMERS } from '../../lib/playground/demo-numbers';
+import * as robot from '../../lib/ivr/bot';
 
 
 describe('callflow-bot', function () {
@@ -135,6 +136,52 @@ describe('callflow-bot', function () {
     const out = nextMessage<CallMsg & { error: { message: string } }>(node('error'), 30_000);
     simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { wait: 60_000 }] });
     assert.match((await out).error.message, /answered an action that is not continue, end or transfer: "dial"/);
+  });
+
+  describe('its Voice path, given to the conversation', function () {
+    // The conversation itself (lib/ivr/bot.ts converse) is stood in for: these tests are about what the node asks of
+    // it; how each voice path sounds on a call is the engine's to test.
+    const real = robot.converse;
+    const module = robot as { converse: typeof robot.converse };
+    let asked: robot.ConverseRequest[] = [];
+    beforeEach(function () {
+      asked = [];
+      module.converse = (_telephony, _session, req) => {
+        asked.push(req);
+        return Promise.resolve({ outcome: 'ended', turns: 0, transcript: [] });
+      };
+    });
+    afterEach(function () {
+      module.converse = real;
+    });
+
+    async function voicePathOf(settings: Record<string, unknown>): Promise<unknown> {
+      await deploy(settings);
+      const out = nextMessage<CallMsg>(node('ended'), 30_000);
+      simulator().placeCall({ from: '1', to: '2', script: [{ wait: 60_000 }] });
+      assert.deepEqual((await out).payload, { outcome: 'ended', turns: 0 });
+      assert.equal(asked.length, 1);
+      return asked[0]?.voicePath;
+    }
+
+    it('stream, as set on the node', async function () {
+      assert.equal(await voicePathOf({ voicePath: 'stream' }), 'stream');
+    });
+
+    it('playback, as set on the node', async function () {
+      assert.equal(await voicePathOf({ voicePath: 'playback' }), 'playback');
+    });
+
+    it('playback for a node saved before the setting existed (no voicePath in the flow)', async function () {
+      assert.equal(await voicePathOf({}), 'playback');
+    });
+
+    it('a flow with a Voice path that does not exist is refused at deploy, saying which values are', async function () {
+      await deploy({ voicePath: 'loud' });
+      await waitForStatus(node('bot'), hasText('callflow.status.invalid-config'));
+      assert.match(loggedText(), /voicePath: playback \(.*\) or stream \(.*\) \(got \\"loud\\"\)/);
+      assert.equal(asked.length, 0);
+    });
   });
 
   describe('the "Intelligent robot" example', function () {

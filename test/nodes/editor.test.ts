@@ -58,6 +58,9 @@ describe('editor plugin: form validation', function () {
     ['callflow-play', { prompts: ['sound:hello', 'video:cat', 'number:x'], language: 'english', repeat: '11', bargeIn: 'true' }],
     ['callflow-play', { prompts: ['sound:hello-world', 'https://example.com/a.wav'], language: 'fr', repeat: '2' }],
     ['callflow-hangup', { reason: 'angry' }],
+    ['callflow-bot', { speech: 'sp', voicePath: 'loud' }],
+    ['callflow-bot', { speech: 'sp', voicePath: 'stream' }],
+    ['callflow-bot', { speech: 'sp' }],
     ['callflow-collect', { prompts: [], minDigits: '5', maxDigits: '3', firstDigitTimeoutSec: '0', terminator: 'x', variable: '1st', retries: '11' }],
     ['callflow-collect', { prompts: ['sound:vm-enter-num-to-call'], minDigits: '4', maxDigits: '6', firstDigitTimeoutSec: '', interDigitTimeoutSec: '2.5', pattern: '4[0-9]+' }],
     ['callflow-menu', { prompts: [], options: ['1', '2', '1'], labels: ['sales'], repeatKey: '2', timeoutSec: '61', invalidPrompts: ['video:x'] }],
@@ -280,6 +283,19 @@ describe('editor templates: node properties and the schemas', function () {
       assert.deepEqual(plugin.problems(type, values).filter((p) => !required.has(p.split(':')[0] ?? '')), []);
     });
   }
+
+  it('callflow-bot: a property for every setting (and ends, the outputs ending the call), with the schema\'s default: Voice path playback', function () {
+    const defaults = editorDefinitions('bot/bot.html')['callflow-bot']?.defaults;
+    assert.ok(defaults, 'bot/bot.html registers no callflow-bot');
+    const properties = (SCHEMAS['callflow-bot']?.schema as { properties: Record<string, { default?: unknown }> }).properties;
+    assert.deepEqual(Object.keys(defaults).sort(), [...Object.keys(properties), 'ends'].sort());
+    for (const [key, prop] of Object.entries(properties)) {
+      if (prop.default !== undefined) assert.deepEqual(defaults[key]?.value, prop.default, `callflow-bot.${key}`);
+    }
+    assert.equal(defaults.voicePath?.value, 'playback');
+    const values = Object.fromEntries(Object.entries(defaults).map(([k, d]) => [k, d.value]));
+    assert.deepEqual(plugin.problems('callflow-bot', values).filter((p) => !p.startsWith('speech:')), []);
+  });
 
   it('callflow-asterisk: the maxChannels property, with the schema\'s default', function () {
     const defaults = editorDefinitions('asterisk/asterisk.html')['callflow-asterisk']?.defaults;

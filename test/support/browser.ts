@@ -317,6 +317,16 @@ export async function trayAtRest(page: Page): Promise<void> {
   });
 }
 
+/** Opens the edit form of the node `id` and waits until `shown` (a selector in the form) is there and the tray at rest. */
+export async function editNode(page: Page, id: string, shown = '#node-dialog-ok'): Promise<void> {
+  await page.evaluate((nodeId) => {
+    const red = (globalThis as unknown as { RED: { nodes: { node(id: string): unknown }; editor: { edit(node: unknown): void } } }).RED;
+    red.editor.edit(red.nodes.node(nodeId));
+  }, id);
+  await page.locator(shown).waitFor();
+  await trayAtRest(page);
+}
+
 /**
  * Waits until `check` (an async function run in the page, e.g. one that asks an admin API) answers true, asking
  * again every `pollMs` until `timeoutMs`. Playwright's waitForFunction cannot do this: it takes the promise an async
