@@ -40,8 +40,6 @@ export interface ConverseRequest {
   speaker: Speaker;
   /** Said first ('' : the caller speaks first). */
   greeting: string;
-  /** How the robot's voice reaches the caller: an Asterisk playback of the synthesised file (default), or streamed on the conversation's media path (bridged with the call). */
-  voicePath?: 'playback' | 'stream';
   maxTurns: number;
   /** The caller silent this many listenings in a row ends the conversation, the bot not asked (0 or none: no limit). */
   maxSilences?: number;
