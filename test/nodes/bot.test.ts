@@ -81,6 +81,34 @@ describe('callflow-bot', function () {
     assert.deepEqual((await report).payload.transcript, msg.call.vars.botTranscript, 'the call-end report carries the transcript');
   });
 
+  it('Voice path stream: espeak-ng\'s greeting and replies reach the caller as RTP on the media path bridged with the call, no playback', async function () {
+    let turns = 0;
+    app.handler = (req, res) => {
+      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: turns === 0 ? 'I want to order.' : 'Four two.' }));
+      turns += 1;
+      const answer = turns === 1 ? { reply: 'What is your order number?', action: 'continue' } : { reply: 'Connecting you.', action: 'transfer', queue: 'sales', data: { order: '42' } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    };
+    // The simulator runs 20 times faster than the wall clock that paces the streamed voice: the wait for speech after a
+    // reply (counted in the simulator's audio) is long enough for the caller's 200 ms (real) wait for the reply's end.
+    await deploy({ voicePath: 'stream', startTimeoutSec: 60 });
+    const out = nextMessage<CallMsg>(node('transfer'), 30_000);
+    const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'voice-end' }, { say: 700 }, { waitFor: 'voice-end' }, { say: 700 }, { wait: 60_000 }] });
+    const msg = await out;
+    assert.deepEqual(msg.payload, { outcome: 'transfer', queue: 'sales', data: { order: '42' }, turns: 2 });
+    assert.deepEqual(
+      (msg.call.vars.botTranscript as { text: string }[]).map((l) => l.text),
+      ['I want to order.', 'What is your order number?', 'Four two.', 'Connecting you.'],
+    );
+    const report = call.report();
+    assert.deepEqual(report.heard, [], 'nothing played by Asterisk');
+    const media = report.externalMedia ?? [];
+    assert.equal(media.length, 1, 'one external media channel for the conversation');
+    // espeak-ng says each of the three in well over half a second.
+    assert.ok((media[0]?.received.durationMs ?? 0) > 1500, `the caller got ${media[0]?.received.durationMs} ms of the robot's voice`);
+    call.hangup();
+  });
+
   it('a caller hanging up mid-conversation: the call-end report keeps what was said so far', async function () {
     let turns = 0;
     app.handler = (req, res) => {
