@@ -8,6 +8,7 @@
  * thread (media-thread.ts) behind a RemoteEndpoint (remote-endpoint.ts) with the same API (RtpMediaEndpoint).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { GapFill } from './gap-fill';
 import { Analyser, type AnalysisCommand, type AnalysisEvent, type AnalysisSpec } from './analysis';
 import { decode, encode, FORMATS, resample, type MediaFormat } from './codec';
 import { JitterBuffer } from './jitter';
@@ -34,6 +35,11 @@ export interface RtpEndpointOptions extends PortRange {
   onEvent?: (event: AnalysisEvent) => void;
   /** Packet time of audio sent back (default 20 ms). */
   ptimeMs?: number;
+  /**
+   * Frames that stop coming are silence to the analysis (gap-fill.ts): for a path bridged with the call, whose frames
+   * stop while the caller is silent (silence suppression, a Local channel). A snoop's come every 20 ms: not needed.
+   */
+  fillGaps?: boolean;
 }
 
 export interface EndpointStats {
@@ -98,6 +104,8 @@ export class RtpEndpoint implements RtpMediaEndpoint {
   private readonly samplesPerPacket: number;
   private analyser: Analyser | undefined;
   private readonly onEvent: (event: AnalysisEvent) => void;
+  /** Frames that do not come are silence to the analysis (gap-fill.ts). */
+  private readonly gaps: GapFill;
   private closed = false;
   readonly stats: EndpointStats = emptyStats();
   /** The address and port bound, once listening. */
@@ -113,6 +121,7 @@ export class RtpEndpoint implements RtpMediaEndpoint {
     this.pacer = new Pacer<Buffer>((packet) => this.transmit(packet), { ptimeMs: ptime });
     this.onEvent = options.onEvent ?? (() => undefined);
     this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, this.onEvent) : undefined;
+    this.gaps = new GapFill({ samplesPerFrame: (options.rate * ptime) / 1000, frameMs: ptime, feed: (frame) => this.analyser?.feed(frame), off: !options.fillGaps });
   }
 
   /** Binds a port of the range (starting at a random one, as res_rtp_asterisk.c picks its ports) and starts receiving. */
@@ -172,6 +181,7 @@ export class RtpEndpoint implements RtpMediaEndpoint {
 
   reanalyse(spec: AnalysisSpec): void {
     this.analyser = new Analyser(spec, this.options.rate, this.onEvent);
+    this.gaps.restart();
   }
 
   /** An endpoint in this thread does not fail under its user. */
@@ -188,6 +198,7 @@ export class RtpEndpoint implements RtpMediaEndpoint {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.pacer.close();
+    this.gaps.stop();
     // A UDP socket's descriptor is closed at once (libuv uv__udp_close): the port is free when this returns.
     this.socket?.close();
     this.socket = undefined;
@@ -233,6 +244,7 @@ export class RtpEndpoint implements RtpMediaEndpoint {
 
   private deliver(payload: Buffer): void {
     const samples = resample(decode(this.options.format, payload), this.wire.rate, this.options.rate);
+    this.gaps.heard();
     this.analyser?.feed(samples);
     this.options.onAudio?.(samples);
   }

@@ -25,6 +25,7 @@ export interface OpenRequest {
   analysis?: AnalysisSpec;
   /** Whether every audio frame is sent to the main thread (a consumer of raw frames; costly). */
   frames: boolean;
+  fillGaps?: boolean;
 }
 
 /** Main thread -> worker. */
@@ -76,6 +77,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
       jitterDepth: o.jitterDepth,
       ptimeMs: o.ptimeMs,
       analysis: o.analysis,
+      fillGaps: o.fillGaps,
       // The end of speech carries when it was decided here, for bench/speech's stages (lib/turn-stages.ts).
       onEvent: (event) => send({ op: 'event', id, gen: generations.get(id) ?? 0, event: event.type === 'speech-ended' ? { ...event, decidedAt: performance.timeOrigin + performance.now() } : event }),
       onAudio: o.frames ? (samples) => send({ op: 'audio', id, samples }) : undefined,

@@ -231,10 +231,13 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
   const websocket = settings.transport === 'websocket';
   let onClosed = (_why: string): void => undefined;
   const { onAudio, analysis, onEvent } = options;
-  const rtpOptions = { host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio, analysis, onEvent };
+  // A path bridged with the call gets only the frames the call's channel reads: none while a caller with silence
+  // suppression is silent (gap-fill.ts). A snoop's come every 20 ms.
+  const fillGaps = options.mode === 'bridge';
+  const rtpOptions = { host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio, analysis, onEvent, fillGaps };
   // The WebSocket endpoint runs in this thread whatever `worker` says; RTP on the worker thread unless told otherwise.
   const endpoint: PathEndpoint = websocket
-    ? new WebSocketEndpoint({ format: settings.format, rate: options.rate, onAudio, analysis, onEvent, onClosed: (why) => onClosed(why), log: options.log })
+    ? new WebSocketEndpoint({ format: settings.format, rate: options.rate, onAudio, analysis, onEvent, fillGaps, onClosed: (why) => onClosed(why), log: options.log })
     : settings.worker
       ? new RemoteEndpoint(rtpOptions)
       : new RtpEndpoint(rtpOptions);

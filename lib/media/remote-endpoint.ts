@@ -141,7 +141,7 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
       this.send({
         op: 'open',
         id: this.id,
-        options: { host: o.host, min: o.min, max: o.max, format: o.format, rate: o.rate, jitterDepth: o.jitterDepth, ptimeMs: o.ptimeMs, analysis: o.analysis, frames: o.onAudio !== undefined },
+        options: { host: o.host, min: o.min, max: o.max, format: o.format, rate: o.rate, jitterDepth: o.jitterDepth, ptimeMs: o.ptimeMs, analysis: o.analysis, fillGaps: o.fillGaps, frames: o.onAudio !== undefined },
       });
     });
   }

@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { Logger } from '../log';
+import { GapFill } from './gap-fill';
 import { Analyser, type AnalysisCommand, type AnalysisEvent, type AnalysisSpec } from './analysis';
 import { decodeUlaw, FORMATS, resample, type MediaFormat } from './codec';
 import type { MediaEndpoint } from './endpoint';
@@ -45,6 +46,8 @@ export interface WebSocketEndpointOptions {
   /** Frames held while Asterisk said MEDIA_XOFF (default 500: 10 s); older ones are dropped past it. */
   maxHeldFrames?: number;
   ptimeMs?: number;
+  /** Frames that stop coming are silence to the analysis (gap-fill.ts; RtpEndpointOptions.fillGaps). */
+  fillGaps?: boolean;
 }
 
 export interface WebSocketEndpointStats {
@@ -76,6 +79,8 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
   private socket: WebSocket | undefined;
   private analyser: Analyser | undefined;
   private readonly onEvent: (event: AnalysisEvent) => void;
+  /** Frames that do not come are silence to the analysis (gap-fill.ts). */
+  private readonly gaps: GapFill;
   private readonly pacer: Pacer<Buffer>;
   private readonly frameSamples: number;
   private readonly wireRate: number;
@@ -105,6 +110,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
     this.pacer = new Pacer<Buffer>((frame) => this.transmit(frame), { ptimeMs: ptime });
     this.onEvent = options.onEvent ?? (() => undefined);
     this.analyser = options.analysis ? new Analyser(options.analysis, options.rate, this.onEvent) : undefined;
+    this.gaps = new GapFill({ samplesPerFrame: (options.rate * ptime) / 1000, frameMs: ptime, feed: (frame) => this.analyser?.feed(frame), off: !options.fillGaps });
   }
 
   /**
@@ -213,6 +219,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
 
   reanalyse(spec: AnalysisSpec): void {
     this.analyser = new Analyser(spec, this.options.rate, this.onEvent);
+    this.gaps.restart();
   }
 
   /** The socket closing under its user is `onClosed`; nothing else fails here. */
@@ -228,6 +235,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
     }
     this.closed = true;
     this.pacer.close();
+    this.gaps.stop();
     this.held = [];
     const ws = this.socket;
     if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000);
@@ -334,6 +342,7 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
     for (; at + this.frameSamples <= all.length; at += this.frameSamples) {
       r.frames++;
       const frame = resample(all.slice(at, at + this.frameSamples), this.wireRate, this.options.rate);
+      this.gaps.heard();
       this.analyser?.feed(frame);
       this.options.onAudio?.(frame);
     }
