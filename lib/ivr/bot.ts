@@ -101,14 +101,15 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
     const speak = async (text: string, bargeIn: boolean, listening?: Promise<void>): Promise<void> => {
       if (text === '') return;
       if (!voice || !req.speaker.samples) return keys.prompt([sayPrompt(text)], language, bargeIn, signal, req.speaker, listening);
-      const samples = await req.speaker.samples(text, language, voice.rate, signal).catch((err: unknown) => {
+      const rate = voice.rate;
+      const samples = await req.speaker.samples(text, language, rate, signal).catch((err: unknown) => {
         throw signal.aborted ? err : sayError(sayPrompt(text), err as Error);
       });
       turnStage('media-ready', session.channelId);
       await listening;
       turnStage('listening-ready', session.channelId);
       turnStage('play-asked', session.channelId);
-      await keys.streamed((stopped) => voice.speak(samples, stopped), bargeIn);
+      await keys.streamed((stopped) => voice.speak(samples, rate, stopped), bargeIn);
       turnStage('voice-sent', session.channelId);
     };
     const say = (text: string): Promise<void> => speak(text, false);

@@ -116,8 +116,9 @@ async function hearStreaming(telephony: MediaTelephony, callChannelId: string, r
 /** One utterance, streamed: the stream opens at the start of speech and ends with it (or is aborted). */
 async function hearOnce(telephony: MediaTelephony, callChannelId: string, req: HearRequest, isArmed: () => boolean, bargeIn: () => void): Promise<HearResult> {
   const recogniser = req.recogniser as Required<Recogniser>;
-  // 8 kHz audio (ulaw) goes as it comes: nothing above 4 kHz is in it, and the server resamples what it gets.
-  const rate = req.media.format === 'ulaw' ? 8000 : 16000;
+  // 8 kHz audio (ulaw: the media's, or a kept path's that speaks over RTP) goes as it comes: nothing above 4 kHz is in
+  // it, and the server resamples what it gets.
+  const rate = (req.kept?.media ?? req.media).format === 'ulaw' ? 8000 : 16000;
   // The listening stops when the call ends or the stream fails.
   const listening = new AbortController();
   const onAbort = (): void => listening.abort();

@@ -11,6 +11,7 @@
 import type { Logger } from '../log';
 import { turnStage } from '../turn-stages';
 import type { AnalysisEvent, AnalysisSpec } from './analysis';
+import { resample } from './codec';
 import { openMediaPath, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
 import { SPEECH_END_DEFAULTS, type SpeechEnd, type SpeechEndParameters } from './speech-end';
 
@@ -54,7 +55,11 @@ export type Heard = SpeechEnd | { outcome: 'hangup' };
  *
  * A keeper that `speaks` bridges the call with its path (path.ts mode `bridge`, no snoop) so that audio sent on it
  * reaches the caller: the robot's voice streamed by this process (speak()), with no file for Asterisk to fetch or play.
- * The call is then in the path's bridge for the whole conversation, and leaves it when the path closes.
+ * The call is then in the path's bridge for the whole conversation, and leaves it when the path closes. Over RTP its
+ * external media channel is ulaw whatever `callflowMedia.format` says: Asterisk takes RTP into an external media
+ * channel only with a static payload type (0 to 34: `ast_rtp_codecs_get_payload` in main/rtp_engine.c; a channel of
+ * chan_rtp has no SDP to map a dynamic one), and drops slin16's 118 without a word. The WebSocket transport has no
+ * payload types: its format is kept.
  */
 export class KeptPath {
   private path: MediaPath | undefined;
@@ -75,19 +80,30 @@ export class KeptPath {
   constructor(
     private readonly telephony: MediaTelephony,
     private readonly callChannelId: string,
-    private readonly settings: MediaSettings,
+    settings: MediaSettings,
     private readonly callSignal: AbortSignal,
     private readonly log: Logger,
     /** Bridge the call with the path, so that what speak() sends reaches the caller. */
     readonly speaks = false,
   ) {
+    this.settings = speaks && settings.transport !== 'websocket' ? { ...settings, format: 'ulaw' } : settings;
     if (callSignal.aborted) this.life.abort();
     else callSignal.addEventListener('abort', this.callEnded, { once: true });
   }
 
-  /** The rate of the samples speak() takes: the media format's (ulaw 8000, slin16 16000), as a listening's (hear.ts). */
+  private readonly settings: MediaSettings;
+
+  /**
+   * The rate to give speak() samples at: the rate of the format its paths carry (ulaw 8000, slin16 16000), what the
+   * caller gets. The path takes them at the rate its listening asked for: speak() resamples.
+   */
   get rate(): 8000 | 16000 {
     return this.settings.format === 'ulaw' ? 8000 : 16000;
+  }
+
+  /** The media settings its paths open with (ulaw over RTP for a keeper that speaks). */
+  get media(): Readonly<MediaSettings> {
+    return this.settings;
   }
 
   /** A new kept path (the one before, if any, closed first), shared by whoever asks for one while it opens. */
@@ -155,11 +171,16 @@ export class KeptPath {
    * is dropped), the keeper closes or the call ends. A listening may hold the path meanwhile: it hears the caller, the
    * caller hears this.
    */
-  async speak(samples: Int16Array, stopped: AbortSignal): Promise<void> {
+  async speak(samples: Int16Array, rate: 8000 | 16000, stopped: AbortSignal): Promise<void> {
     if (!this.speaks) throw new Error(`the media path of call ${this.callChannelId} does not reach the caller (it only listens)`);
     if (stopped.aborted || this.signal.aborted) return;
-    const path = (await this.usable(this.rate)) ?? (await this.open(this.rate, undefined));
+    // The path open at whatever rate its listening asked for: never closed under a listening for a rate of its own.
+    if (this.opening) await this.opening.catch(() => undefined);
+    const open = this.path && this.path.ended === undefined ? this.path : undefined;
+    const path = open ?? (await this.open(this.rate, undefined));
     if (stopped.aborted || path.ended !== undefined) return;
+    const at = this.openRate ?? rate;
+    if (at !== rate) samples = resample(samples, rate, at);
     const stop = (): void => path.endpoint.stopPlaying();
     stopped.addEventListener('abort', stop, { once: true });
     try {

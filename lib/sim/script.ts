@@ -150,6 +150,11 @@ export interface ExternalMediaReport {
     /** When the first packet came (absent before one did). */
     firstAt?: string;
     /**
+     * RTP packets with the channel's payload type that Asterisk drops without a word because the type is not a static
+     * one (slin16's 118: resources/external-media.ts); absent before one came.
+     */
+    ignored?: number;
+    /**
      * Milliseconds between the arrivals of consecutive packets of one talkspurt (a packet with the marker bit starts
      * one and adds no gap; WebSocket: between messages, a pause of 200 ms or more starting a new stream), to the
      * microsecond, the last MAX_ARRIVAL_GAPS of them; absent before a second packet.

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import WebSocket from 'ws';
 import type { Simulator } from '../../lib/sim';
-import { decodeSlinBE, decodeUlaw, encodeUlaw } from '../../lib/media/codec';
+import { decodeSlinBE, decodeUlaw, encodeSlinBE, encodeUlaw } from '../../lib/media/codec';
 import { parseRtp, RtpSequence, type RtpPacket } from '../../lib/media/rtp';
 import { is, useRawSimulator, type EventLog, type RawAri } from '../support/raw-ari';
 
@@ -157,6 +157,22 @@ describe('simulator: external media', function () {
     assert.deepEqual(packets.slice(0, 3).map((p) => [p.timestamp, p.marker]), [[320, false], [640, false], [960, false]]);
     const levels = packets.map((p) => Math.round(meanAbs(decodeSlinBE(p.payload))));
     assert.ok(levels.some((l) => l > 1000), `the voice, read big-endian: ${levels.join(',')}`);
+    // RTP back in slin16 (118, not a static payload type): Asterisk drops it without a word (ast_rtp_codecs_get_payload
+    // maps only static types for a channel with no SDP), so the call hears none of it; the report counts it apart.
+    const vars = await ari.ok('GET', '/channels/em-3/variable', { variable: 'UNICASTRTP_LOCAL_PORT' });
+    const back = new RtpSequence(118);
+    const ignored = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if ((sim.call(caller).report().externalMedia?.[0]?.received.ignored ?? 0) < 10) return;
+        sim.asterisk.off('external-media-received', check);
+        resolve();
+      };
+      sim.asterisk.on('external-media-received', check);
+    });
+    for (let i = 0; i < 10; i++) sink.socket.send(back.next(encodeSlinBE(new Int16Array(320).fill(1000)), 320), Number(vars.value), '127.0.0.1');
+    await ignored;
+    const received = sim.call(caller).report().externalMedia?.[0]?.received;
+    assert.deepEqual([received?.packets, received?.durationMs, received?.ignored], [0, 0, 10]);
   });
 
   it('hears the spied caller through a snoop (spy in) in its bridge', async function () {

@@ -58,7 +58,7 @@ describe('the robot speaking on its media path (voicePath stream)', function () 
    * The request: every text said as `ms(text)` of tone, told to `said` with the rate asked for; a speaker whose media
    * URIs fail, so a playback would show.
    */
-  function request(id: string, said: { text: string; rate: number }[], ms: (text: string) => number = () => 300): ConverseRequest {
+  function request(id: string, said: { text: string; rate: number }[], ms: (text: string) => number = () => 300, settings: MediaSettings = media): ConverseRequest {
     return {
       endpoint: new HttpBot({ kind: 'webhook', url: app.url('/bot'), apiKey: '' }),
       greeting: 'Hello, how can I help?',
@@ -77,8 +77,8 @@ describe('the robot speaking on its media path (voicePath stream)', function () 
         hear: (onSpeechStart, armed, signal, onListening, onHeard, kept) =>
           // The simulator runs 20 times faster than the wall clock, which paces the robot's voice: the caller's wait for
           // the end of a reply (voice-end) is 200 real ms, 4 s of the audio the listening counts in.
-          hear(r.conn, id, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media, language: 'en', parameters: { startTimeoutMs: 60_000 }, armed, onSpeechStart, onListening, onHeard, signal, log: r.log, kept }),
-        keptPath: (callSignal, speaks) => new KeptPath(r.conn, id, media, callSignal, r.log, speaks),
+          hear(r.conn, id, { recogniser: new WhisperRecogniser({ baseUrl: app.url(''), model: 'w', apiKey: '' }), media: settings, language: 'en', parameters: { startTimeoutMs: 60_000 }, armed, onSpeechStart, onListening, onHeard, signal, log: r.log, kept }),
+        keptPath: (callSignal, speaks) => new KeptPath(r.conn, id, settings, callSignal, r.log, speaks),
       },
     };
   }
@@ -105,10 +105,10 @@ describe('the robot speaking on its media path (voicePath stream)', function () 
       ['hello', 'Tell me more.', 'hello', 'Goodbye.'],
     );
     assert.deepEqual(said, [
-      { text: 'Hello, how can I help?', rate: 16000 },
-      { text: 'Tell me more.', rate: 16000 },
-      { text: 'Goodbye.', rate: 16000 },
-    ], 'each text at the media format\'s rate (slin16)');
+      { text: 'Hello, how can I help?', rate: 8000 },
+      { text: 'Tell me more.', rate: 8000 },
+      { text: 'Goodbye.', rate: 8000 },
+    ], 'each text at the rate of ulaw, which a path that speaks over RTP carries whatever the media format (slin16 here)');
     assert.ok(during, 'the bot was asked');
     const media = during.channels.filter((c) => c.startsWith('cfm'));
     assert.equal(media.length, 1, `one external media channel and no snoop: ${media.join(', ')}`);
@@ -116,6 +116,23 @@ describe('the robot speaking on its media path (voicePath stream)', function () 
     assert.equal(sentMs(id), 900, 'the three 300 ms sayings went out whole');
     const report = r.sim.asterisk.report(id);
     assert.deepEqual(report?.heard.filter((h) => h.playbackId !== ''), [], 'no playback on the call');
+    nothingLeft();
+  });
+
+  it('over the WebSocket transport (no payload types): slin16 as set, the replies at 16 kHz, all of each said', async function () {
+    talkative(2);
+    const { session, id } = await call([{ waitFor: 'voice-end' }, { say: 700 }, { waitFor: 'voice-end' }, { say: 700 }]);
+    const said: { text: string; rate: number }[] = [];
+    const result = await converse(r.conn, session, request(id, said, () => 300, { ...media, transport: 'websocket' }), session.signal);
+    assert.equal(result.outcome, 'ended');
+    assert.deepEqual(
+      result.transcript.map((l) => l.text),
+      ['hello', 'Tell me more.', 'hello', 'Goodbye.'],
+    );
+    assert.deepEqual(said.map((s) => s.rate), [16000, 16000, 16000]);
+    const em = r.sim.asterisk.report(id)?.externalMedia ?? [];
+    assert.deepEqual(em.map((m) => [m.transport, m.format]), [['websocket', 'slin16']]);
+    assert.equal(sentMs(id), 900);
     nothingLeft();
   });
 

@@ -6,7 +6,13 @@
  * res_rtp_asterisk's default range (5000-31000), 20 ms packets with sequence numbers and timestamps, ulaw (payload
  * type 0) or slin16 (118, big-endian). What the channel hears is what a bridge gives it: the voices (voice.ts) of the
  * other channels in its bridge, or of the channel a snoop member spies on. What comes back is counted in the report of
- * the call it serves (packets, bytes, duration).
+ * the call it serves (packets, bytes, duration), when Asterisk would take it: RTP with the channel's payload type, and
+ * that a static one (0 to 34). A chan_rtp channel has no SDP, so its RTP instance maps no dynamic payload type on
+ * receive: `ast_rtp_codecs_get_payload` (main/rtp_engine.c) looks in the static table only up to
+ * AST_RTP_PT_LAST_STATIC (34, include/asterisk/rtp_engine.h), and ast_rtp_interpret (res/res_rtp_asterisk.c) returns
+ * no frame for a payload it does not know, saying nothing. So slin16 (118) goes out to the application but nothing
+ * sent back in it is heard: counted as `ignored`. Checked on Asterisk 22.11: a tone sent back in slin16 is not in a
+ * recording of the bridged call, in ulaw it is.
  *
  * The WebSocket transport (encapsulation none, connection_type server) is websocket-media.ts's.
  *
@@ -26,6 +32,9 @@ import type { SimTimer } from '../clock';
 import { VOICE_RATE } from '../voice';
 import type { SimCore } from './core';
 import type { WebSocketMediaState } from './websocket-media';
+
+/** The last static RTP payload type (AST_RTP_PT_LAST_STATIC): the highest an external media channel takes back. */
+const LAST_STATIC_PAYLOAD_TYPE = 34;
 
 export interface ExternalMediaRequest {
   app?: string;
@@ -244,6 +253,12 @@ export class ExternalMedia {
     const parsed = parseRtp(data);
     if (!parsed.ok || parsed.packet.payloadType !== FORMATS[session.format].payloadType) return;
     const r = session.stats.received;
+    if (parsed.packet.payloadType > LAST_STATIC_PAYLOAD_TYPE) {
+      r.ignored = (r.ignored ?? 0) + 1;
+      for (const report of servedBy(this.core, session.channel)) attach(report, session.stats);
+      this.core.events.emit('external-media-received', session.stats);
+      return;
+    }
     const arrival = performance.now();
     r.firstAt ??= new Date().toISOString();
     // Arrival gaps within a talkspurt: the marker bit starts a new one (RFC 3551 4.1), after a pause of the sender's.
