@@ -33,9 +33,14 @@ export interface CallerOptions {
   talkSilenceMs: number;
   /** The caller's pause before speaking (ms): from the first to the second, drawn per turn. */
   pauseMs: [number, number];
+  /**
+   * How the robot speaks: `playback` (a reply ends with its PlaybackFinished on ;2) or `stream` (on its media path:
+   * no playback; a reply ends when the parent says the plugin has sent it, its 'voice-sent' turn stage).
+   */
+  voicePath: 'playback' | 'stream';
 }
 
-export type ToCallers = { type: 'start'; options: CallerOptions } | { type: 'go' } | { type: 'path-open'; call: string };
+export type ToCallers = { type: 'start'; options: CallerOptions } | { type: 'go' } | { type: 'path-open'; call: string } | { type: 'reply-sent'; call: string };
 export type FromCallers = { type: 'ready' } | { type: 'done'; logs: CallLog[] };
 
 interface AriEvent {
@@ -111,10 +116,11 @@ export interface CallLog {
 }
 
 /** One caller: placed, then TURNS times: waits to be heard (or for the reply's end), pauses, speaks; to its hangup. */
-async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: (call: string) => Promise<void> }): Promise<CallLog> {
+async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: (call: string) => Promise<void>; replies: Map<string, () => void> }): Promise<CallLog> {
   const stamp = `${process.pid}-${n}`;
   const log: CallLog = { caller: `cfbc-${stamp}`, call: `cfbp-${stamp}`, speechEnds: [], audioStarts: [], replies: [], problems: [] };
   let replyEnded: (() => void) | undefined;
+  let playing: string | undefined;
   let started: () => void = () => undefined;
   let ended: () => void = () => undefined;
   let hungUp = false;
@@ -131,6 +137,8 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
     else if (e.type === 'PlaybackStarted' && ofReply) log.replies.push({ at, media: e.playback?.media_uri ?? '' });
     else if (e.type === 'PlaybackFinished' && ofReply) replyEnded?.();
   });
+  // A streamed reply has no playback: the parent tells when the plugin has sent it.
+  if (o.voicePath === 'stream') o.replies.set(log.call, () => replyEnded?.());
   const pause = (msToWait: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msToWait));
   // The same draws for the same call in every run (a caller's n and turn), so runs can be compared.
   const draw = seededRandom(n + 1);
@@ -148,11 +156,15 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
       const [least, most] = o.pauseMs;
       await Promise.race([pause(least + Math.floor(draw() * (most - least + 1))), gone]);
       if (hungUp) break;
+      // The last utterance's silence plays on (a phone's RTP while its user is silent) until these words. Stopped first:
+      // Asterisk carries out a channel's commands one after the other, so the next ones would wait for its end.
+      if (playing) await ari.rest.command('playbacks', 'stop', { playbackId: playing }).catch(() => undefined);
       // A new detection on ;1 for this turn's reply: the last one is still "talking" (no frame came after it).
       await ari.rest.command('channels', 'setChannelVar', { channelId: log.caller, variable: 'TALK_DETECT(remove)', value: '' });
       await ari.rest.command('channels', 'setChannelVar', { channelId: log.caller, variable: 'TALK_DETECT(set)', value: String(o.talkSilenceMs) });
       const speech = o.speechUrls[Math.floor(draw() * o.speechUrls.length)] ?? '';
-      await ari.rest.command('channels', 'play', { channelId: log.caller, media: `sound:${speech}` });
+      playing = `cfbs-${stamp}-${t}`;
+      await ari.rest.command('channels', 'play', { channelId: log.caller, media: `sound:${speech}`, playbackId: playing });
     }
     // The bot ends the call on its last turn.
     let timer: NodeJS.Timeout | undefined;
@@ -164,6 +176,7 @@ async function caller(ari: CallerAri, n: number, o: CallerOptions & { pathOpen: 
     log.problems.push(`call ${log.call}: ${(err as Error).message}`);
   } finally {
     off();
+    o.replies.delete(log.call);
     await ari.rest.command('channels', 'hangup', { channelId: log.caller }).catch(() => undefined);
   }
   return log;
@@ -181,8 +194,10 @@ async function run(options: CallerOptions): Promise<void> {
   const waiting = new Map<string, () => void>();
   let go: () => void = () => undefined;
   const going = new Promise<void>((resolve) => (go = resolve));
+  const replies = new Map<string, () => void>();
   process.on('message', (m: ToCallers) => {
     if (m.type === 'go') go();
+    if (m.type === 'reply-sent') replies.get(m.call)?.();
     if (m.type !== 'path-open' || opened.has(m.call)) return;
     opened.add(m.call);
     waiting.get(m.call)?.();
@@ -193,7 +208,7 @@ async function run(options: CallerOptions): Promise<void> {
   const logs = await Promise.all(
     Array.from({ length: options.calls }, async (_, n) => {
       await new Promise((resolve) => setTimeout(resolve, (options.rampSec * 1000 * n) / options.calls));
-      return caller(ari, n, { ...options, pathOpen });
+      return caller(ari, n, { ...options, pathOpen, replies });
     }),
   );
   await ari.close();

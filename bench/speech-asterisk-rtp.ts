@@ -17,7 +17,11 @@
  *
  *   npm run build && ARI_PASSWORD=... node dist/bench/speech-asterisk-rtp.js --ari http://127.0.0.1:8088
  *     [--user asterisk] [--endpoint Local/robot@to-nodered] [--app callflow] [--host 127.0.0.1] [--iface lo]
- *     [--streams 200] [--seconds 5] [--ramp-sec 2] [--format slin16] [--call-format ulaw] [--no-worker] [--asterisk-pid N]
+ *     [--streams 200] [--seconds 5] [--ramp-sec 2] [--format ulaw] [--call-format ulaw] [--no-worker] [--asterisk-pid N]
+ *
+ * The media is ulaw unless `--format` says otherwise: Asterisk takes RTP back into an external media channel only with
+ * a static payload type, and drops slin16's 118 on arrival without a word (lib/media/listen.ts KeptPath, docs/speech.md).
+ * The capture times the packets leaving all the same; with slin16 nobody hears them.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -45,7 +49,7 @@ const START_WAIT_MS = 30_000;
 async function main(): Promise<void> {
   const options = asteriskOptions();
   const { ariUrl, user, password, endpoint, app, host, callFormat, worker } = options;
-  const format = options.format as MediaFormat;
+  const format = (flag('--format') === undefined ? 'ulaw' : options.format) as MediaFormat;
   const iface = flag('--iface') ?? 'lo';
   const streams = positive('--streams', 200);
   const seconds = positive('--seconds', 5);

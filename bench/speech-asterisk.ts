@@ -33,6 +33,7 @@
  *     [--user asterisk] [--endpoint Local/robot@to-nodered] [--app callflow] [--host 127.0.0.1] [--calls 200]
  *     [--turns 4] [--ramp-sec 4] [--stt-ms 150] [--bot-ms 250] [--tts-ms 100] [--no-worker] [--format slin16]
  *     [--asterisk-pid N] [--shared-dir <folder Asterisk reads> [--sound-prefix callflow-tts]] [--pin] [--varied]
+ *     [--voice-path stream]
  *
  * `--host`: the address Asterisk reaches this machine at (the replies' URLs, the external media's RTP).
  * `--asterisk-pid`: Asterisk's process on this machine, for its CPU (found by name when there is one).
@@ -41,6 +42,9 @@
  * `--varied`: callers unlike each other, as real ones are: each turn's speech 0.8 to 1.6 s long and its pause before
  * it 0.2 to 0.8 s, drawn per call and turn (the same draws every run); by default every caller says the same 1.2 s after
  * the same 0.3 s, so turns that once came together stay together.
+ * `--voice-path stream`: the robot's voice streamed on its media path (bridged with the call), not played by Asterisk
+ * from a file (the bot node's Voice path); a reply's first audio is then the first one ;1 hears after the plugin asked
+ * its pacer for the first frame, and a reply ends for its caller when the plugin has sent it.
  * `--pin` (Linux): this process on the upper half of the cores, Asterisk, the stand-ins and the callers on the lower
  * half (speech-robot.ts pinProcesses), as Asterisk would run on a machine of its own.
  */
@@ -64,27 +68,58 @@ import { cpuMsOf, flag, ms, nodeRed, runBench, startEmbeddedNodeRed, summary } f
 
 /** TALK_DETECT's silence threshold: longer than the pauses between the caller's words (70-220 ms, lib/sim/voice). */
 const TALK_SILENCE_MS = 300;
-/** Silence after the caller's speech, so that ;2's detection hears it end (more than TALK_SILENCE_MS). */
-const TRAILING_SILENCE_MS = 500;
+/**
+ * Silence after the caller's speech, so that ;2's detection hears it end (more than TALK_SILENCE_MS), and on, as a
+ * phone sends RTP while its user is silent: the caller stops it before its next words. Without it a Local channel
+ * sends nothing once its file ends, and a path bridged with the call (--voice-path stream) would hear the end of
+ * speech only from its filling of the missing frames (lib/media/gap-fill.ts), as for a phone with silence suppression.
+ */
+const TRAILING_SILENCE_MS = 20_000;
 /** `--varied`: each turn's speech one of these lengths (ms) and its pause before it in this range, as real callers'. */
 const VARIED_SAY_MS = [800, 1000, 1200, 1400, 1600];
 const VARIED_PAUSE_MS: [number, number] = [200, 800];
 const CALLER_WAV_PATHS = VARIED_SAY_MS.map((_, i) => `/callflow-bench/caller-speech-${i}.wav`);
 
-/** Each utterance's end and the reply that followed: the first reply audio and PlaybackStarted after it. */
-function turnsOf(log: CallLog): { turns: StagedTurn[]; problems: string[] } {
+/**
+ * Each utterance's end and the reply that followed: the first reply audio and PlaybackStarted after it (a streamed
+ * reply has no playback: `started` is its first audio, `media` empty).
+ */
+function turnsOf(log: CallLog, streamed: boolean): { turns: StagedTurn[]; problems: string[] } {
   const turns: StagedTurn[] = [];
   const problems: string[] = [];
   for (const end of log.speechEnds) {
-    const reply = log.replies.find((r) => r.at >= end);
+    const reply = streamed ? undefined : log.replies.find((r) => r.at >= end);
     const audio = log.audioStarts.find((a) => a >= end);
-    if (!reply || audio === undefined) {
+    if ((!streamed && !reply) || audio === undefined) {
       problems.push(`call ${log.call}: no reply heard after the speech that ended at ${new Date(end).toISOString()}`);
       continue;
     }
-    turns.push({ call: log.call, speechEnd: end, started: reply.at, audio, media: reply.media });
+    turns.push({ call: log.call, speechEnd: end, started: reply?.at ?? audio, audio, media: reply?.media ?? '' });
   }
   return { turns, problems };
+}
+
+/** A streamed reply's stages: where the frames arrive -> decided, and the plugin's play asked -> first audio at the caller. */
+function printStreamStages(stages: StageLog, turns: StagedTurn[], o: { endSilenceMs: number; providersMs: number }): void {
+  const decided: number[] = [];
+  const beforePlay: number[] = [];
+  const toEar: number[] = [];
+  for (const t of turns) {
+    const d = stages.at(t.call, 'decided', t.speechEnd);
+    const play = d === undefined ? undefined : stages.at(t.call, 'play-asked', d);
+    if (d === undefined || play === undefined || play > t.audio) continue;
+    decided.push(d - t.speechEnd - o.endSilenceMs);
+    beforePlay.push(play - t.speechEnd - o.endSilenceMs - o.providersMs);
+    toEar.push(t.audio - play);
+  }
+  const line = (label: string, v: number[]): void => {
+    const s = summary(v);
+    console.log(`    ${label}: ${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}`);
+  };
+  console.log(`  stages of a streamed reply (${decided.length} of ${turns.length} turns), p50 / p99 / max:`);
+  line('end of speech -> the end decided in the event loop, minus the end silence', decided);
+  line("end of speech -> the reply's first frame asked of the pacer, minus providers and end silence (the plugin's share)", beforePlay);
+  line("first frame asked -> first audio at the caller (the pacer, RTP, Asterisk's bridge, the Local channel)", toEar);
 }
 
 /** The callers' process (speech-asterisk-callers.ts), started and connected to ARI. */
@@ -101,11 +136,15 @@ async function startCallers(options: CallerOptions): Promise<{ child: ChildProce
   return { child, done };
 }
 
-/** Tells the callers when the plugin opens a call's listening (lib/media/listen.ts's 'path-open' turn stage). */
+/**
+ * Tells the callers when the plugin opens a call's listening (lib/media/listen.ts's 'path-open' turn stage) and when it
+ * has sent a streamed reply ('voice-sent').
+ */
 function forwardPathOpenings(child: ChildProcess): () => void {
   const listener = (message: unknown): void => {
     const s = message as TurnStage;
     if (s.stage === 'path-open') child.send({ type: 'path-open', call: s.key } satisfies ToCallers);
+    else if (s.stage === 'voice-sent') child.send({ type: 'reply-sent', call: s.key } satisfies ToCallers);
   };
   turnStages.subscribe(listener);
   return () => turnStages.unsubscribe(listener);
@@ -152,7 +191,7 @@ async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: h
   const all: StagedTurn[] = [];
   const problems: string[] = [];
   for (const log of logs) {
-    const t = turnsOf(log);
+    const t = turnsOf(log, o.callers.voicePath === 'stream');
     all.push(...t.turns);
     problems.push(...log.problems, ...t.problems);
   }
@@ -163,7 +202,8 @@ async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: h
   console.log(`  end of the caller's speech -> first audio of the reply (Asterisk's talk detection on both halves): p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
   console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
   await printProviderWaits(requests, o.providersUrl);
-  stages.print(all, { endSilenceMs: END_SILENCE_MS, ...delays, peer: 'Asterisk' });
+  if (o.callers.voicePath === 'stream') printStreamStages(stages, all, { endSilenceMs: END_SILENCE_MS, providersMs });
+  else stages.print(all, { endSilenceMs: END_SILENCE_MS, ...delays, peer: 'Asterisk' });
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); Asterisk: ${Number.isNaN(astSec) ? 'not on this machine' : `${astSec.toFixed(2)} s (${((astSec / wall) * 100).toFixed(0)}% of a core)`}`);
   console.log(`  threads of this process: the event loop ran ${(threads.main.ran - threads0.main.ran).toFixed(1)} s and waited for a core ${(threads.main.waited - threads0.main.waited).toFixed(1)} s; the others (RTP worker, libuv pool, V8 helpers) ran ${(threads.others.ran - threads0.others.ran).toFixed(1)} s and waited ${(threads.others.waited - threads0.others.waited).toFixed(1)} s`);
@@ -173,7 +213,7 @@ async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: h
 }
 
 async function main(): Promise<void> {
-  const { ariUrl, user, password, endpoint, app, host, format, callFormat, worker } = asteriskOptions();
+  const { ariUrl, user, password, endpoint, app, host, format, callFormat, worker, voicePath } = asteriskOptions();
   const calls = positive('--calls', 200);
   const turns = positive('--turns', 4);
   const rampSec = positive('--ramp-sec', 4);
@@ -190,7 +230,7 @@ async function main(): Promise<void> {
   const info = (await answer.json()) as { system?: { version?: string } };
   const astPid = asteriskPid();
   console.log(`bench/speech-asterisk: ${calls} robot calls at once (placed over ${rampSec} s) on Asterisk ${info.system?.version ?? '?'} at ${ariUrl}, ${turns} turns each; providers answer after ${delays.sttMs} + ${delays.botMs} + ${delays.ttsMs} ms`);
-  console.log(`  calls: ${endpoint} in ${callFormat} (its ;2 into Stasis(${app}, robot)); replies ${shared ? `written to ${shared.dir} (sound:${shared.soundPrefix}/...)` : 'fetched over HTTP'}; media ${format} over RTP, packet path ${worker ? 'on the RTP worker thread' : 'in the event loop (--no-worker)'}; Asterisk's process ${astPid || 'not found here'}`);
+  console.log(`  calls: ${endpoint} in ${callFormat} (its ;2 into Stasis(${app}, robot)); replies ${voicePath === 'stream' ? 'streamed on the media path (--voice-path stream)' : shared ? `written to ${shared.dir} (sound:${shared.soundPrefix}/...)` : 'fetched over HTTP'}; media ${format} over RTP, packet path ${worker ? 'on the RTP worker thread' : 'in the event loop (--no-worker)'}; Asterisk's process ${astPid || 'not found here'}`);
   console.log(`  callers: ${varied ? `varied (--varied): each turn's speech ${VARIED_SAY_MS.join(', ')} ms long and its pause ${VARIED_PAUSE_MS.join('-')} ms, drawn per call and turn` : `identical: ${SAY_MS} ms of speech after a ${PAUSE_MS} ms pause each turn`}`);
   console.log(`  machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
@@ -217,7 +257,7 @@ async function main(): Promise<void> {
     const publicUrl = `http://${host}:${(server.address() as AddressInfo).port}`;
     await startEmbeddedNodeRed({
       dir,
-      flows: flows(ariUrl, providers.url, publicUrl, path.join(dir, 'speech'), turns, { name: 'Asterisk', app, shared }),
+      flows: flows(ariUrl, providers.url, publicUrl, path.join(dir, 'speech'), turns, { name: 'Asterisk', app, shared, voicePath }),
       credentials: { b0000000000000a1: { username: user, password } },
       logLevel: 'warn',
       settings: { httpNodeRoot: '/', callflowMedia: { bindHost: host, advertiseHost: host, portMin: 20000, portMax: 20999, format, worker } },
@@ -227,7 +267,7 @@ async function main(): Promise<void> {
     const replyPrefix = shared ? `sound:${shared.soundPrefix}/` : `sound:${publicUrl}/callflow/speech/`;
     const speechUrls = callerWavs.map((_, i) => `${publicUrl}${CALLER_WAV_PATHS[i] ?? ''}`);
     const pauseMs: [number, number] = varied ? VARIED_PAUSE_MS : [PAUSE_MS, PAUSE_MS];
-    const callers: CallerOptions = { ariUrl, user, calls, turns, rampSec, endpoint, callFormat, speechUrls, replyPrefix, talkSilenceMs: TALK_SILENCE_MS, pauseMs };
+    const callers: CallerOptions = { ariUrl, user, calls, turns, rampSec, endpoint, callFormat, speechUrls, replyPrefix, talkSilenceMs: TALK_SILENCE_MS, pauseMs, voicePath };
     const machine = await startLatenessProbe();
     await robotCalls({ callers, engine, server, providersUrl: providers.url, providersPid: providers.child.pid ?? 0, pin: process.argv.includes('--pin'), delays, astPid, gc });
     console.log(idleProcess(await machine.stop()));

@@ -45,7 +45,7 @@ export async function startProviders(args: string[]): Promise<{ child: ChildProc
  * b0000000000000a1, its credentials given apart) is to ARI at `ariUrl`, application `app`. With `shared`, the replies
  * are written into a folder Asterisk reads (`dir`, its `<datadir>/sounds/<soundPrefix>`) instead.
  */
-export function flows(ariUrl: string, providers: string, publicUrl: string, dir: string, turns: number, peer: { name: string; app: string; shared?: { dir: string; soundPrefix: string } } = { name: 'simulated Asterisk', app: 'callflow' }): Record<string, unknown>[] {
+export function flows(ariUrl: string, providers: string, publicUrl: string, dir: string, turns: number, peer: { name: string; app: string; shared?: { dir: string; soundPrefix: string }; voicePath?: 'playback' | 'stream' } = { name: 'simulated Asterisk', app: 'callflow' }): Record<string, unknown>[] {
   const z = 'b0000000000000t1';
   return [
     { id: z, type: 'tab', label: 'speech bench' },
@@ -89,6 +89,7 @@ export function flows(ariUrl: string, providers: string, publicUrl: string, dir:
       speechMaxSec: 15,
       endSilenceMs: END_SILENCE_MS,
       language: 'en',
+      voicePath: peer.voicePath ?? 'playback',
       onError: 'hangup',
       outputs: 3,
       x: 300,
@@ -183,12 +184,15 @@ export function asteriskPid(): number {
 }
 
 /** The options both Asterisk benches take (their headers say what each means), checked; ARI_PASSWORD from the environment. */
-export function asteriskOptions(): { ariUrl: string; user: string; password: string; endpoint: string; app: string; host: string; format: string; callFormat: string; worker: boolean } {
+export function asteriskOptions(): { ariUrl: string; user: string; password: string; endpoint: string; app: string; host: string; format: string; callFormat: string; worker: boolean; voicePath: 'playback' | 'stream' } {
   const ariUrl = flag('--ari');
   if (!ariUrl || !/^http:\/\/[^/]+$/.test(ariUrl)) throw new Error("--ari http://host:port (Asterisk's HTTP server, without /ari) is required");
   const password = process.env.ARI_PASSWORD;
   if (!password) throw new Error("set ARI_PASSWORD to the ARI user's password (ari.conf)");
+  const voicePath = flag('--voice-path') ?? 'playback';
+  if (voicePath !== 'playback' && voicePath !== 'stream') throw new Error(`--voice-path must be playback or stream, got ${JSON.stringify(voicePath)}`);
   return {
+    voicePath,
     ariUrl,
     user: flag('--user') ?? 'asterisk',
     password,

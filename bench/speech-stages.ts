@@ -69,7 +69,7 @@ export class StageLog {
   }
 
   /** The first `stage` of `key` at or after `from`. */
-  private at(key: string, stage: TurnStage['stage'], from: number): number | undefined {
+  at(key: string, stage: TurnStage['stage'], from: number): number | undefined {
     return this.steps.get(key)?.find((s) => s.stage === stage && s.at >= from)?.at;
   }
 
