@@ -99,27 +99,55 @@ function turnsOf(log: CallLog, streamed: boolean): { turns: StagedTurn[]; proble
   return { turns, problems };
 }
 
-/** A streamed reply's stages: where the frames arrive -> decided, and the plugin's play asked -> first audio at the caller. */
-function printStreamStages(stages: StageLog, turns: StagedTurn[], o: { endSilenceMs: number; providersMs: number }): void {
-  const decided: number[] = [];
-  const beforePlay: number[] = [];
-  const toEar: number[] = [];
+/**
+ * A streamed reply's stages, from the plugin's turn stages keyed by its call (lib/turn-stages.ts): the speech
+ * request's own stages are keyed by the reply's cache id, which a streamed reply does not name, so the speech request
+ * and the reply's samples made are one stage here (F-H).
+ */
+function printStreamStages(stages: StageLog, turns: StagedTurn[], o: { endSilenceMs: number; sttMs: number; botMs: number; ttsMs: number }): void {
+  const rows: [string, number[]][] = [
+    ['A  end of speech -> the end decided in the event loop, minus the end silence', []],
+    ['B  decided -> recogniser request sent', []],
+    ["C  recogniser request, minus the stand-in's delay", []],
+    ['D  recogniser answered -> bot request sent', []],
+    ["E  bot request, minus the stand-in's delay", []],
+    ["F-H bot answered -> the reply's samples made (speech request minus the stand-in's delay, resample, encode)", []],
+    ['I  samples -> the listening that follows it open', []],
+    ['K  listening open -> the first frame asked of the pacer', []],
+    ['L  first frame asked -> first audio at the caller (pacer, RTP, Asterisk\'s bridge, the Local channel)', []],
+    ["   sum: added time (end of speech -> audio, minus providers and end silence)", []],
+  ];
+  let complete = 0;
   for (const t of turns) {
-    const d = stages.at(t.call, 'decided', t.speechEnd);
-    const play = d === undefined ? undefined : stages.at(t.call, 'play-asked', d);
-    if (d === undefined || play === undefined || play > t.audio) continue;
-    decided.push(d - t.speechEnd - o.endSilenceMs);
-    beforePlay.push(play - t.speechEnd - o.endSilenceMs - o.providersMs);
-    toEar.push(t.audio - play);
+    const decided = stages.at(t.call, 'decided', t.speechEnd);
+    const sttSent = decided === undefined ? undefined : stages.at(t.call, 'stt-sent', decided);
+    const sttAnswered = sttSent === undefined ? undefined : stages.at(t.call, 'stt-answered', sttSent);
+    const botSent = sttAnswered === undefined ? undefined : stages.at(t.call, 'bot-sent', sttAnswered);
+    const botAnswered = botSent === undefined ? undefined : stages.at(t.call, 'bot-answered', botSent);
+    const made = botAnswered === undefined ? undefined : stages.at(t.call, 'media-ready', botAnswered);
+    const open = made === undefined ? undefined : stages.at(t.call, 'listening-ready', made);
+    const play = open === undefined ? undefined : stages.at(t.call, 'play-asked', open);
+    if (decided === undefined || sttSent === undefined || sttAnswered === undefined || botSent === undefined || botAnswered === undefined || made === undefined || open === undefined || play === undefined || play > t.audio) continue;
+    complete += 1;
+    const values = [
+      decided - t.speechEnd - o.endSilenceMs,
+      sttSent - decided,
+      sttAnswered - sttSent - o.sttMs,
+      botSent - sttAnswered,
+      botAnswered - botSent - o.botMs,
+      made - botAnswered - o.ttsMs,
+      open - made,
+      play - open,
+      t.audio - play,
+      t.audio - t.speechEnd - o.endSilenceMs - o.sttMs - o.botMs - o.ttsMs,
+    ];
+    values.forEach((v, n) => rows[n]?.[1].push(v));
   }
-  const line = (label: string, v: number[]): void => {
+  console.log(`  stages of a streamed reply (lib/turn-stages.ts; ${complete} of ${turns.length} turns with every stage), p50 / p99 / max:`);
+  for (const [label, v] of rows) {
     const s = summary(v);
     console.log(`    ${label}: ${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}`);
-  };
-  console.log(`  stages of a streamed reply (${decided.length} of ${turns.length} turns), p50 / p99 / max:`);
-  line('end of speech -> the end decided in the event loop, minus the end silence', decided);
-  line("end of speech -> the reply's first frame asked of the pacer, minus providers and end silence (the plugin's share)", beforePlay);
-  line("first frame asked -> first audio at the caller (the pacer, RTP, Asterisk's bridge, the Local channel)", toEar);
+  }
 }
 
 /** The callers' process (speech-asterisk-callers.ts), started and connected to ARI. */
@@ -202,7 +230,7 @@ async function robotCalls(o: { callers: CallerOptions; engine: Engine; server: h
   console.log(`  end of the caller's speech -> first audio of the reply (Asterisk's talk detection on both halves): p50 ${ms(total.p50)}, p99 ${ms(total.p99)}, max ${ms(total.max)}`);
   console.log(`  minus the providers' ${providersMs} ms and the ${END_SILENCE_MS} ms end-of-speech silence: p50 ${ms(added.p50)}, p99 ${ms(added.p99)}, max ${ms(added.max)}  ${added.p99 < TARGET_ADDED_P99_MS ? 'PASS' : 'FAIL'} (target p99 < ${TARGET_ADDED_P99_MS} ms)`);
   await printProviderWaits(requests, o.providersUrl);
-  if (o.callers.voicePath === 'stream') printStreamStages(stages, all, { endSilenceMs: END_SILENCE_MS, providersMs });
+  if (o.callers.voicePath === 'stream') printStreamStages(stages, all, { endSilenceMs: END_SILENCE_MS, ...delays });
   else stages.print(all, { endSilenceMs: END_SILENCE_MS, ...delays, peer: 'Asterisk' });
   console.log(`  calls in progress: at most ${most}; wall ${wall.toFixed(1)} s`);
   console.log(`  CPU (this process: Node-RED and the plugin): ${cpuSec.toFixed(2)} s, ${((cpuSec * 1000) / calls).toFixed(1)} ms per call (${((cpuSec / wall) * 100).toFixed(0)}% of a core over the run); Asterisk: ${Number.isNaN(astSec) ? 'not on this machine' : `${astSec.toFixed(2)} s (${((astSec / wall) * 100).toFixed(0)}% of a core)`}`);
