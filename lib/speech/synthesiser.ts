@@ -9,6 +9,7 @@
  * Asterisk (the simulator's scripted caller): text, voice, language and a rate
  * in, a WAV file out.
  */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import type { AudioCache, AudioExtension, CachedAudio } from './cache';
 import { SpeechError, type SpeechProvider } from './provider';
@@ -68,7 +69,10 @@ export class Synthesiser {
   /** Aborted by close(): the syntheses under way stop (the provider's request or process), not only their callers' waits. */
   private readonly closing = new AbortController();
 
-  constructor(readonly options: SynthesiserOptions) {}
+  constructor(readonly options: SynthesiserOptions) {
+    // Every synthesis under way follows it (its request's signal): 200 calls make 200 listeners, not a leak.
+    setMaxListeners(0, this.closing.signal);
+  }
 
   /** Its speech node closes: every synthesis under way is cancelled, and none starts after. */
   close(): void {
