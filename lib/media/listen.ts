@@ -12,7 +12,7 @@ import type { Logger } from '../log';
 import { turnStage } from '../turn-stages';
 import type { AnalysisEvent, AnalysisSpec } from './analysis';
 import { resample } from './codec';
-import { openMediaPath, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
+import { openMediaPath, pathFormat, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
 import { SPEECH_END_DEFAULTS, type SpeechEnd, type SpeechEndParameters } from './speech-end';
 
 export interface ListenOptions {
@@ -56,10 +56,8 @@ export type Heard = SpeechEnd | { outcome: 'hangup' };
  * A keeper that `speaks` bridges the call with its path (path.ts mode `bridge`, no snoop) so that audio sent on it
  * reaches the caller: the robot's voice streamed by this process (speak()), with no file for Asterisk to fetch or play.
  * The call is then in the path's bridge for the whole conversation, and leaves it when the path closes. Over RTP its
- * external media channel is ulaw whatever `callflowMedia.format` says: Asterisk takes RTP into an external media
- * channel only with a static payload type (0 to 34: `ast_rtp_codecs_get_payload` in main/rtp_engine.c; a channel of
- * chan_rtp has no SDP to map a dynamic one), and drops slin16's 118 without a word. The WebSocket transport has no
- * payload types: its format is kept.
+ * external media channel is ulaw whatever `callflowMedia.format` says (path.ts pathFormat: Asterisk drops slin16 sent
+ * back); the WebSocket transport keeps its format.
  */
 export class KeptPath {
   private path: MediaPath | undefined;
@@ -86,7 +84,7 @@ export class KeptPath {
     /** Bridge the call with the path, so that what speak() sends reaches the caller. */
     readonly speaks = false,
   ) {
-    this.settings = speaks && settings.transport !== 'websocket' ? { ...settings, format: 'ulaw' } : settings;
+    this.settings = { ...settings, format: pathFormat(settings, speaks ? 'bridge' : 'listen') };
     if (callSignal.aborted) this.life.abort();
     else callSignal.addEventListener('abort', this.callEnded, { once: true });
   }

@@ -109,6 +109,17 @@ export interface OpenOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * The format a path's external media channel carries: `settings.format`, except for a path bridged with the call over
+ * RTP, which is ulaw. Asterisk takes RTP into an external media channel only with a static payload type (0 to 34: a
+ * chan_rtp channel has no SDP, and `ast_rtp_codecs_get_payload` in main/rtp_engine.c maps no dynamic one on receive;
+ * res_rtp_asterisk drops slin16's 118 without a word), so audio sent back in slin16 would reach nobody. The WebSocket
+ * transport has no payload types: its format is kept.
+ */
+export function pathFormat(settings: Pick<MediaSettings, 'format' | 'transport'>, mode: OpenOptions['mode']): MediaFormat {
+  return mode === 'bridge' && settings.transport !== 'websocket' ? 'ulaw' : settings.format;
+}
+
 /** Said with an error of an external media request with transport=websocket. */
 const WEBSOCKET_MISSING =
   ' (callflowMedia.transport "websocket" needs Asterisk 20.16, 21.11, 22.6, 23.0 or later with chan_websocket loaded; set callflowMedia.transport to "rtp" for an older Asterisk)';
@@ -229,15 +240,16 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
   if (options.signal.aborted) throw new Error(`call ${callChannelId} has ended`);
   const ids = mediaIds(callChannelId);
   const websocket = settings.transport === 'websocket';
+  const format = pathFormat(settings, options.mode);
   let onClosed = (_why: string): void => undefined;
   const { onAudio, analysis, onEvent } = options;
   // A path bridged with the call gets only the frames the call's channel reads: none while a caller with silence
   // suppression is silent (gap-fill.ts). A snoop's come every 20 ms.
   const fillGaps = options.mode === 'bridge';
-  const rtpOptions = { host: settings.bindHost, min: settings.portMin, max: settings.portMax, format: settings.format, rate: options.rate, onAudio, analysis, onEvent, fillGaps };
+  const rtpOptions = { host: settings.bindHost, min: settings.portMin, max: settings.portMax, format, rate: options.rate, onAudio, analysis, onEvent, fillGaps };
   // The WebSocket endpoint runs in this thread whatever `worker` says; RTP on the worker thread unless told otherwise.
   const endpoint: PathEndpoint = websocket
-    ? new WebSocketEndpoint({ format: settings.format, rate: options.rate, onAudio, analysis, onEvent, fillGaps, onClosed: (why) => onClosed(why), log: options.log })
+    ? new WebSocketEndpoint({ format, rate: options.rate, onAudio, analysis, onEvent, fillGaps, onClosed: (why) => onClosed(why), log: options.log })
     : settings.worker
       ? new RemoteEndpoint(rtpOptions)
       : new RtpEndpoint(rtpOptions);
@@ -268,7 +280,7 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
     const timeoutMs = options.startTimeoutMs ?? 5000;
     const externalMedia = async (): Promise<void> => {
       if (endpoint instanceof WebSocketEndpoint) {
-        const made = await path.asking(telephony.externalMedia({ channelId: ids.channel, transport: 'websocket', format: settings.format })).catch((err: unknown) => {
+        const made = await path.asking(telephony.externalMedia({ channelId: ids.channel, transport: 'websocket', format })).catch((err: unknown) => {
           throw new Error(`${(err as Error).message}${WEBSOCKET_MISSING}`);
         });
         if (!made.websocket) throw new Error(`Asterisk did not give external media channel ${ids.channel} a WebSocket connection id (no MEDIA_WEBSOCKET_CONNECTION_ID)${WEBSOCKET_MISSING}`);
@@ -278,7 +290,7 @@ export async function openMediaPath(telephony: MediaTelephony, callChannelId: st
         // Closed meanwhile (the teardown has begun): nothing more is asked of Asterisk.
         if (path.ended !== undefined) throw new Error(path.ended);
         const host = settings.advertiseHost.includes(':') ? `[${settings.advertiseHost}]` : settings.advertiseHost;
-        const made = await path.asking(telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format: settings.format }));
+        const made = await path.asking(telephony.externalMedia({ channelId: ids.channel, externalHost: `${host}:${local.port}`, format }));
         if (!made.local) throw new Error(`Asterisk did not say where external media channel ${ids.channel} takes RTP (no UNICASTRTP_LOCAL_ADDRESS/PORT)`);
         endpoint.setRemote(made.local.address, made.local.port);
       }
