@@ -45,7 +45,8 @@ describe('callflow-bot', function () {
     await connected();
   }
 
-  it('talks until the bot asks for a transfer: queue and data for a transfer node, the transcript in vars and the call-end report', async function () {
+  /** The recogniser hears "I want to order.", then "Four two."; the bot asks for the order number, then transfers to sales with it. */
+  function orderBot(): void {
     let turns = 0;
     app.handler = (req, res) => {
       if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: turns === 0 ? 'I want to order.' : 'Four two.' }));
@@ -53,6 +54,10 @@ describe('callflow-bot', function () {
       const answer = turns === 1 ? { reply: 'What is your order number?', action: 'continue' } : { reply: 'Connecting you.', action: 'transfer', queue: 'sales', data: { order: '42' } };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     };
+  }
+
+  it('talks until the bot asks for a transfer: queue and data for a transfer node, the transcript in vars and the call-end report', async function () {
+    orderBot();
     await deploy();
     const out = nextMessage<CallMsg>(node('transfer'), 30_000);
     const call = simulator().placeCall({ from: '1', to: '2', script: [{ waitFor: 'playback-end' }, { say: 700 }, { waitFor: 'playback-end' }, { say: 700 }, { wait: 60_000 }] });
@@ -82,13 +87,7 @@ describe('callflow-bot', function () {
   });
 
   it('Voice path stream: espeak-ng\'s greeting and replies reach the caller as RTP on the media path bridged with the call, no playback', async function () {
-    let turns = 0;
-    app.handler = (req, res) => {
-      if (req.url === '/v1/audio/transcriptions') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: turns === 0 ? 'I want to order.' : 'Four two.' }));
-      turns += 1;
-      const answer = turns === 1 ? { reply: 'What is your order number?', action: 'continue' } : { reply: 'Connecting you.', action: 'transfer', queue: 'sales', data: { order: '42' } };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-    };
+    orderBot();
     // The simulator runs 20 times faster than the wall clock that paces the streamed voice: the wait for speech after a
     // reply (counted in the simulator's audio) is long enough for the caller's 200 ms (real) wait for the reply's end.
     await deploy({ voicePath: 'stream', startTimeoutSec: 60 });
