@@ -108,7 +108,7 @@ export async function converse(telephony: Telephony, session: CallSession, req: 
       turnStage('media-ready', session.channelId);
       await listening;
       turnStage('listening-ready', session.channelId);
-      turnStage('play-asked', session.channelId);
+      // 'play-asked' when the first frame is handed to the pacer (KeptPath.speak).
       await keys.streamed((stopped) => voice.speak(samples, rate, stopped), bargeIn);
       turnStage('voice-sent', session.channelId);
     };

@@ -71,7 +71,17 @@ export function checkPortRange(range: PortRange): void {
  */
 export interface MediaEndpoint {
   readonly sendLateness: readonly number[];
-  play(samples: Int16Array): Promise<void>;
+  /**
+   * Sends audio in real time; resolves once it has gone out (or was stopped). `rate`: the samples' rate when it is not
+   * the endpoint's (they are resampled once, straight to the wire's).
+   */
+  play(samples: Int16Array, rate?: 8000 | 16000): Promise<void>;
+  /**
+   * Resolves once what was sent has left the far end's own queue, where it has one (chan_websocket queues what comes
+   * and plays it every 20 ms: websocket-endpoint.ts); absent: nothing is queued there (RTP goes to the bridge as it
+   * comes).
+   */
+  queueDrained?(): Promise<void>;
   stopPlaying(): void;
   /** Asks the analysis for what a consumer's timer calls for (analysis.ts); resolves with its decision, if any. */
   analyse(command: AnalysisCommand): Promise<AnalysisEvent | undefined>;
@@ -158,8 +168,8 @@ export class RtpEndpoint implements RtpMediaEndpoint {
   }
 
   /** Queues audio (at the endpoint's rate) to be sent in real time; resolves once it has all gone out. */
-  play(samples: Int16Array): Promise<void> {
-    const wireSamples = resample(samples, this.options.rate, this.wire.rate);
+  play(samples: Int16Array, rate: 8000 | 16000 = this.options.rate): Promise<void> {
+    const wireSamples = resample(samples, rate, this.wire.rate);
     const packets: Buffer[] = [];
     for (let at = 0; at < wireSamples.length; at += this.samplesPerPacket) {
       const chunk = new Int16Array(this.samplesPerPacket);

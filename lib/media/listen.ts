@@ -11,7 +11,6 @@
 import type { Logger } from '../log';
 import { turnStage } from '../turn-stages';
 import type { AnalysisEvent, AnalysisSpec } from './analysis';
-import { resample } from './codec';
 import { openMediaPath, pathFormat, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
 import { SPEECH_END_DEFAULTS, type SpeechEnd, type SpeechEndParameters } from './speech-end';
 
@@ -93,7 +92,7 @@ export class KeptPath {
 
   /**
    * The rate to give speak() samples at: the rate of the format its paths carry (ulaw 8000, slin16 16000), what the
-   * caller gets. The path takes them at the rate its listening asked for: speak() resamples.
+   * caller gets. They go to the wire as they are when it is the same (the endpoint's play with their rate).
    */
   get rate(): 8000 | 16000 {
     return this.settings.format === 'ulaw' ? 8000 : 16000;
@@ -104,9 +103,12 @@ export class KeptPath {
     return this.settings;
   }
 
-  /** A new kept path (the one before, if any, closed first), shared by whoever asks for one while it opens. */
+  /**
+   * A new kept path (the one before, if any, closed first). Called only when no opening is under way: whoever wants a
+   * path while one opens waits for it and looks again (settled()), so nobody is handed a path opened for another.
+   */
   private open(rate: 8000 | 16000, analysis: AnalysisSpec | undefined): Promise<MediaPath> {
-    this.opening ??= (async () => {
+    this.opening = (async () => {
       const before = this.path;
       this.path = undefined;
       if (before) await before.close('a new listening path');
@@ -125,26 +127,42 @@ export class KeptPath {
     return this.opening;
   }
 
-  /** The kept path when it is open at `rate`, once any opening under way is over. */
-  private async usable(rate: 8000 | 16000): Promise<MediaPath | undefined> {
-    if (this.opening) await this.opening.catch(() => undefined);
-    const current = this.path;
-    return current && current.ended === undefined && this.openRate === rate ? current : undefined;
+  /**
+   * Once no opening is under way (one that failed is its opener's to report). The caller decides in the same turn of
+   * the event loop as this returns (its continuation), and looks again if an opening began before it (the `opening`
+   * check after each await).
+   */
+  private async settled(): Promise<void> {
+    while (this.opening) await this.opening.catch(() => undefined);
+  }
+
+  /** The kept path, if it is open. */
+  private get current(): MediaPath | undefined {
+    const path = this.path;
+    return path && path.ended === undefined ? path : undefined;
   }
 
   /**
    * @internal The path for one listening: the kept one with a new analysis, or a new one that is kept; undefined when
-   * none can be (another listening holds it, or the keeper is closed): the listening opens one of its own.
+   * none can be (another listening holds it, the keeper is closed, or a reply goes out on the kept path at another
+   * rate than this listening's): the listening opens one of its own.
    */
   async take(o: { rate: 8000 | 16000; analysis: AnalysisSpec; onEvent: (event: AnalysisEvent) => void }): Promise<MediaPath | undefined> {
     if (this.held || this.signal.aborted) return undefined;
     this.held = true;
     try {
       this.handler = o.onEvent;
-      const current = await this.usable(o.rate);
-      if (current) {
+      do await this.settled();
+      while (this.opening);
+      const current = this.current;
+      if (current && this.openRate === o.rate) {
         current.endpoint.reanalyse(o.analysis);
         return current;
+      }
+      if ((current && this.speaking > 0) || this.signal.aborted) {
+        this.held = false;
+        this.handler = undefined;
+        return undefined;
       }
       return await this.open(o.rate, o.analysis);
     } catch (err) {
@@ -163,27 +181,40 @@ export class KeptPath {
     return path.close('listening failed');
   }
 
+  /** Replies going out on the kept path now: a listening for another rate does not close it under them. */
+  private speaking = 0;
+
   /**
-   * Sends `samples` (at `rate`) to the caller over the kept path, opened when there is none (a keeper that speaks
-   * only), in real time; resolves once they have gone out, or at once when `stopped` aborts (barge-in: what is queued
-   * is dropped), the keeper closes or the call ends. A listening may hold the path meanwhile: it hears the caller, the
-   * caller hears this.
+   * Sends `samples` (at `rate`) to the caller over the kept path, whatever rate its listening opened it at (opened,
+   * without an analysis, when there is none), in real time; resolves once they have gone out, or at once when
+   * `stopped` aborts (barge-in: what is queued is dropped), the keeper closes or the call ends. A listening may hold
+   * the path meanwhile: it hears the caller, the caller hears this.
    */
   async speak(samples: Int16Array, rate: 8000 | 16000, stopped: AbortSignal): Promise<void> {
     if (!this.speaks) throw new Error(`the media path of call ${this.callChannelId} does not reach the caller (it only listens)`);
+    do await this.settled();
+    while (this.opening);
     if (stopped.aborted || this.signal.aborted) return;
-    // The path open at whatever rate its listening asked for: never closed under a listening for a rate of its own.
-    if (this.opening) await this.opening.catch(() => undefined);
-    const open = this.path && this.path.ended === undefined ? this.path : undefined;
-    const path = open ?? (await this.open(this.rate, undefined));
-    if (stopped.aborted || path.ended !== undefined) return;
-    const at = this.openRate ?? rate;
-    if (at !== rate) samples = resample(samples, rate, at);
-    const stop = (): void => path.endpoint.stopPlaying();
-    stopped.addEventListener('abort', stop, { once: true });
+    let path = this.current;
     try {
-      await path.play(samples);
+      path ??= await this.open(this.rate, undefined);
+    } catch (err) {
+      // The call ended (or the conversation did) while it opened: nothing to say, and nobody to say it to.
+      if (this.signal.aborted) return;
+      throw err;
+    }
+    if (stopped.aborted || path.ended !== undefined) return;
+    const opened = path;
+    const stop = (): void => opened.endpoint.stopPlaying();
+    stopped.addEventListener('abort', stop, { once: true });
+    this.speaking += 1;
+    try {
+      turnStage('play-asked', this.callChannelId);
+      await opened.play(samples, rate);
+      // What the far end queued is heard too before the next step (the conversation's end closes the path).
+      if (!stopped.aborted) await opened.endpoint.queueDrained?.();
     } finally {
+      this.speaking -= 1;
       stopped.removeEventListener('abort', stop);
     }
   }

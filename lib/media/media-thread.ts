@@ -32,7 +32,7 @@ export interface OpenRequest {
 export type ToThread =
   | { op: 'open'; id: number; options: OpenRequest }
   | { op: 'remote'; id: number; address: string; port: number }
-  | { op: 'play'; id: number; req: number; samples: Int16Array }
+  | { op: 'play'; id: number; req: number; samples: Int16Array; rate?: 8000 | 16000 }
   | { op: 'stop'; id: number }
   | { op: 'analyse'; id: number; req: number; command: AnalysisCommand }
   /** A new analysis (endpoint.ts reanalyse); its events and answers carry `gen`, the earlier one's are dropped there. */
@@ -108,7 +108,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
         return;
       case 'play':
         if (!endpoint) return send({ op: 'played', id: m.id, req: m.req, figures: { stats: emptyStats(), lateness: [] } });
-        void endpoint.play(m.samples).then(() => send({ op: 'played', id: m.id, req: m.req, figures: figuresOf(endpoint) }));
+        void endpoint.play(m.samples, m.rate).then(() => send({ op: 'played', id: m.id, req: m.req, figures: figuresOf(endpoint) }));
         return;
       case 'stop':
         endpoint?.stopPlaying();

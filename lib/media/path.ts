@@ -161,9 +161,9 @@ export class MediaPath {
     endpoint.onFailure((err) => void this.close(err.message));
   }
 
-  /** Sends audio (at the rate asked for) back in real time; resolves when it has gone out. */
-  play(samples: Int16Array): Promise<void> {
-    return this.endpoint.play(samples);
+  /** Sends audio (at the rate asked for, or at `rate`) back in real time; resolves when it has gone out. */
+  play(samples: Int16Array, rate?: 8000 | 16000): Promise<void> {
+    return this.endpoint.play(samples, rate);
   }
 
   /** Why the path ended (undefined while open). */

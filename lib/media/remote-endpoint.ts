@@ -151,13 +151,13 @@ export class RemoteEndpoint implements RtpMediaEndpoint {
     this.send({ op: 'remote', id: this.id, address, port });
   }
 
-  play(samples: Int16Array): Promise<void> {
+  play(samples: Int16Array, rate?: 8000 | 16000): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve();
     const req = ++this.req;
     return new Promise((resolve, reject) => {
       this.plays.set(req, { resolve, reject });
-      this.send({ op: 'play', id: this.id, req, samples });
+      this.send({ op: 'play', id: this.id, req, samples, rate });
     });
   }
 

@@ -147,5 +147,26 @@ for (const [where, media] of transports) {
       await kept.close();
       onlyTheCall(id);
     });
+
+    /** What the caller got from this process over external media (ms of audio). */
+    const sentMs = (id: string): number => (hearing.r.sim.asterisk.report(id)?.externalMedia ?? []).reduce((sum, m) => sum + m.received.durationMs, 0);
+
+    for (const first of ['the reply', 'the listening'] as const) {
+      it(`a keeper that speaks, ${first} first and the other while the path opens: the reply reaches the caller and the listening hears them`, async function () {
+        const id = await answeredCall([{ waitFor: 'listened' }, { wait: 300 }, { say: 700 }, { wait: 60_000 }]);
+        const call = new AbortController();
+        const kept = new KeptPath(hearing.r.conn, id, media, call.signal, hearing.r.log, true);
+        const reply = new Int16Array((kept.rate * 300) / 1000).fill(3000);
+        const speak = (): Promise<void> => kept.speak(reply, kept.rate, new AbortController().signal);
+        const listen = (): Promise<{ outcome: string }> => listenForSpeech(hearing.r.conn, id, media, { signal: call.signal, log: hearing.r.log, kept });
+        // Neither awaited before the other starts: the second finds the first one's opening under way.
+        const [spoken, heard] = first === 'the reply' ? await Promise.all([speak(), listen()]) : (await Promise.all([listen(), speak()])).reverse();
+        assert.equal(spoken, undefined);
+        assert.equal((heard as { outcome: string }).outcome, 'speech', 'the listening got an analysis of its own');
+        assert.equal(sentMs(id), 300, 'the whole reply went out, on a path nobody closed under it');
+        await kept.close();
+        onlyTheCall(id);
+      });
+    }
   });
 }
