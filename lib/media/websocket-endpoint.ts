@@ -48,6 +48,8 @@ export interface WebSocketEndpointOptions {
   ptimeMs?: number;
   /** Frames that stop coming are silence to the analysis (gap-fill.ts; RtpEndpointOptions.fillGaps). */
   fillGaps?: boolean;
+  /** The most queueDrained() waits for Asterisk's QUEUE_DRAINED (ms; default: the frames sent ahead, and 100 ms). */
+  drainWaitMs?: number;
 }
 
 export interface WebSocketEndpointStats {
@@ -173,6 +175,8 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
         else if (!this.closed) {
           this.closed = true;
           this.pacer.close();
+          this.gaps.stop();
+          this.drainedNow();
           const why = oversized || code === 1009 ? `Asterisk sent a media message over ${this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE} bytes` : `the media WebSocket closed (code ${code}${reason.length > 0 ? ` ${shown(reason.toString('utf8'))}` : ''})`;
           this.options.onClosed?.(why);
         }
@@ -181,8 +185,8 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
   }
 
   /** Queues audio (at the endpoint's rate) to be sent in real time; resolves once it has all gone out. */
-  play(samples: Int16Array): Promise<void> {
-    const wire = resample(samples, this.options.rate, this.wireRate);
+  play(samples: Int16Array, rate: 8000 | 16000 = this.options.rate): Promise<void> {
+    const wire = resample(samples, rate, this.wireRate);
     const frames: Buffer[] = [];
     for (let at = 0; at < wire.length; at += this.frameSamples) {
       const chunk = new Int16Array(this.frameSamples);
@@ -200,6 +204,36 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
     this.pacer.clear();
     this.held = [];
     this.command('FLUSH_MEDIA');
+    this.drainedNow();
+  }
+
+  /** Who waits for Asterisk's queue to drain (queueDrained). */
+  private drainWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves once chan_websocket's queue is empty: the frames sent ahead of the pacer (LEAD_FRAMES) are still there
+   * when a play resolves, and closing the socket or hanging up the channel then would cut the last 60 ms. Asks with
+   * REPORT_QUEUE_DRAINED, answered by QUEUE_DRAINED when its dequeue finds the queue empty (chan_websocket.c); bounded
+   * by the time those frames take and a margin, for an Asterisk that does not answer; at once when the socket is not
+   * open, and when stopped or closed meanwhile.
+   */
+  queueDrained(): Promise<void> {
+    if (this.closed || this.socket?.readyState !== WebSocket.OPEN) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        const at = this.drainWaiters.indexOf(done);
+        if (at >= 0) this.drainWaiters.splice(at, 1);
+        resolve();
+      };
+      const timer = setTimeout(done, this.options.drainWaitMs ?? (LEAD_FRAMES + 5) * (this.options.ptimeMs ?? 20));
+      this.drainWaiters.push(done);
+      if (this.drainWaiters.length === 1) this.command('REPORT_QUEUE_DRAINED');
+    });
+  }
+
+  private drainedNow(): void {
+    for (const done of this.drainWaiters.splice(0)) done();
   }
 
   /** How late each frame sent back went out against its time (ms). */
@@ -230,12 +264,14 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
   /** Closes the socket (a close frame when open); resolves at once: nothing of this process waits on it. */
   close(): Promise<void> {
     if (this.closed) {
+      this.gaps.stop();
       this.socket?.terminate();
       return Promise.resolve();
     }
     this.closed = true;
     this.pacer.close();
     this.gaps.stop();
+    this.drainedNow();
     this.held = [];
     const ws = this.socket;
     if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000);
@@ -305,6 +341,8 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
         this.options.log.warn(`media WebSocket: Asterisk says ${shown(fieldText(m.fields.error_text) ?? '')}`);
         break;
       case 'QUEUE_DRAINED':
+        this.drainedNow();
+        break;
       case 'STATUS':
       case 'MEDIA_MARK_PROCESSED':
       case 'MEDIA_BUFFERING_COMPLETED':

@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { AnalysisEvent } from '../../lib/media/analysis';
+import { encodeUlaw } from '../../lib/media/codec';
 import { detectMachine } from '../../lib/media/detect';
 import { listenForSpeech } from '../../lib/media/listen';
 import { mediaSettingsFrom, type MediaSettings } from '../../lib/media/path';
@@ -353,6 +355,47 @@ describe('WebSocket media endpoint against a hostile peer', function () {
     assert.ok(binary.every((b) => b.length === 160), 'the newest 100 frames, each its own message');
     assert.equal(ep.stats.sent.packets, 100);
     assert.equal(ep.stats.sent.dropped, held - 100);
+    await ep.close();
+  });
+
+  it("waits for Asterisk's queue to drain after a play (REPORT_QUEUE_DRAINED, QUEUE_DRAINED), so the frames sent ahead are heard; a stop ends the wait", async function () {
+    const ep = new WebSocketEndpoint({ format: 'ulaw', rate: 8000, log: new MemoryLogger(), drainWaitMs: 600_000 });
+    const { ws, texts } = await opened(ep, START.replace('format:slin16', 'format:ulaw').replace('optimal_frame_size:640', 'optimal_frame_size:160'));
+    await ep.play(new Int16Array(1600));
+    let drained = false;
+    const waiting = ep.queueDrained().then(() => (drained = true));
+    await peerUntil(ws, () => texts.includes('REPORT_QUEUE_DRAINED'));
+    assert.equal(drained, false, 'not before Asterisk says so');
+    ws.send('QUEUE_DRAINED');
+    await waiting;
+    // A barge-in (FLUSH_MEDIA) empties Asterisk's queue: nothing more to wait for.
+    const stopped = ep.queueDrained();
+    ep.stopPlaying();
+    await stopped;
+    await peerUntil(ws, () => texts.length === 3);
+    assert.deepEqual(texts, ['REPORT_QUEUE_DRAINED', 'REPORT_QUEUE_DRAINED', 'FLUSH_MEDIA']);
+    await ep.close();
+    assert.equal(await ep.queueDrained(), undefined, 'closed: at once');
+  });
+
+  it('bridged (fillGaps): the end of speech is decided when Asterisk stops sending frames after the voice', async function () {
+    let ended!: (e: AnalysisEvent) => void;
+    const decision = new Promise<AnalysisEvent>((resolve) => (ended = resolve));
+    const ep = new WebSocketEndpoint({
+      format: 'ulaw',
+      rate: 8000,
+      log: new MemoryLogger(),
+      fillGaps: true,
+      analysis: { kind: 'speech-end', parameters: { endSilenceMs: 400, minSpeechMs: 100, preRollMs: 0, startTimeoutMs: 60_000, maxSpeechMs: 60_000 }, counting: true },
+      onEvent: (e) => e.type === 'speech-ended' && ended(e),
+    });
+    const { ws } = await opened(ep, START.replace('format:slin16', 'format:ulaw').replace('optimal_frame_size:640', 'optimal_frame_size:160'));
+    // 600 ms of voice in one message, then nothing (as chan_websocket sends nothing while the bridge gives it none).
+    const voice = new Int16Array(8 * 600).map((_, i) => (i % 2 === 0 ? 3000 : -3000));
+    ws.send(encodeUlaw(voice), { binary: true });
+    const end = await decision;
+    assert.ok(end.type === 'speech-ended' && end.result.outcome === 'speech');
+    assert.equal(end.result.audio.samples.length, 8 * 600);
     await ep.close();
   });
 
