@@ -55,8 +55,8 @@ export class GapFill {
   }
 
   /**
-   * A new analysis starts: what was missing before it is none of its business (the caller's silence while the robot
-   * spoke is not counted into the next listening).
+   * A new analysis starts: the frames missing before now (a gap since the last frame came) are not fed to it, only
+   * those missing from now on.
    */
   restart(): void {
     if (this.heardAt !== undefined) this.heardAt = Math.max(this.heardAt, this.now());

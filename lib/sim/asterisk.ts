@@ -384,7 +384,7 @@ export class SimulatedAsterisk extends EventEmitter {
     for (const ch of [...core.channels.values()]) {
       ch.hangingUp = true;
       ch.destroyed = true;
-      ch.scriptAbort.abort();
+      ch.scriptAbort.abort(new Error(`call ${ch.id} ended: the simulator stopped`));
       for (const t of ch.timers) t.cancel();
       this.resources.externalMedia.ended(ch);
       // The dialplan half of a Local channel and a snoop channel have no report of their own.

@@ -50,7 +50,7 @@ describe('media: frames that do not come are silence (bridged paths)', function 
     gaps.stop();
   });
 
-  it("a new analysis does not get the silence missing before it (the caller's silence while the robot spoke)", function () {
+  it('a new analysis is not fed the frames that were missing before it started', function () {
     const { gaps, fed, at } = filler();
     at(0);
     gaps.heard();

@@ -173,6 +173,11 @@ describe('simulator: external media', function () {
     await ignored;
     const received = sim.call(caller).report().externalMedia?.[0]?.received;
     assert.deepEqual([received?.packets, received?.durationMs, received?.ignored], [0, 0, 10]);
+    // ulaw (0, a static type) into the same slin16 channel is taken: Asterisk makes a read translation path for it.
+    const ulaw = new RtpSequence(0);
+    for (let i = 0; i < 5; i++) sink.socket.send(ulaw.next(encodeUlaw(new Int16Array(160).fill(1000)), 160), Number(vars.value), '127.0.0.1');
+    const got = await sim.call(caller).mediaReceived(5);
+    assert.deepEqual([got.received.packets, got.received.durationMs, got.received.ignored], [5, 100, 10]);
   });
 
   it('hears the spied caller through a snoop (spy in) in its bridge', async function () {

@@ -130,7 +130,6 @@ describe('simulator: waitFor voice-end', function () {
       ws.send('FLUSH_MEDIA');
       ws.send('GET_STATUS');
       await status;
-      const flushed = now();
       const ended = await end;
       assert.match(texts.find((t) => t.startsWith('STATUS')) ?? '', /queue_length:0\b|"queue_length":0\b/);
       assert.ok(ended > sent + VOICE_END_GAP_MS, `ended at ${ended}: the gap after the reply that began at ${sent}`);
@@ -194,5 +193,12 @@ describe('simulator: waitFor voice-end', function () {
     const res = await fetch(`${sim.url}/sim/calls`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ from: '1', to: '2', script: [{ waitFor: 'voice-start' }] }) });
     assert.equal(res.status, 400);
     assert.match(String(((await res.json()) as Json).message), /script step 0 .*"waitFor" must be answer, playback-start, playback-end, silence, bridged, recording, listened or voice-end/);
+  });
+
+  it("SimCall.until('voice-end') rejects when the call ends first, rather than waiting for ever", async function () {
+    const caller = await answered([{ wait: 60_000 }]);
+    const waiting = sim.call(caller).until('voice-end');
+    sim.call(caller).hangup(16);
+    await assert.rejects(waiting, new RegExp(`call ${caller} ended`));
   });
 });

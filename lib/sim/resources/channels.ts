@@ -102,7 +102,7 @@ export class Channels {
     // a Local ;2 its originate subscribed it to. Seen on Asterisk 22.11 built from releases/22 for every Local ;2
     // (before ;1's request when ;2's Hangup(21) ended it; after ;1's end when ;1 went first).
     if (runsDialplan(ch)) this.hangupRequestEvent(ch, cause, true, 16);
-    ch.scriptAbort.abort();
+    ch.scriptAbort.abort(new Error(`call ${ch.id} ended`));
     // Queued playbacks die with the channel silently; the one playing ends as failed.
     for (const pb of ch.playbacks.splice(1)) {
       pb.state = 'done';

@@ -251,7 +251,12 @@ export class ExternalMedia {
 
   private receive(session: ExternalMediaSession, data: Buffer): void {
     const parsed = parseRtp(data);
-    if (!parsed.ok || parsed.packet.payloadType !== FORMATS[session.format].payloadType) return;
+    if (!parsed.ok) return;
+    // The channel's own payload type, or ulaw's (0): Asterisk takes any static type and makes a translation path for
+    // it (main/channel.c __ast_read, lines 4122-4140); other static types are not modelled (no codec for them here).
+    const pt = parsed.packet.payloadType;
+    const format: MediaFormat | undefined = pt === FORMATS[session.format].payloadType ? session.format : pt === FORMATS.ulaw.payloadType ? 'ulaw' : undefined;
+    if (!format) return;
     const r = session.stats.received;
     if (parsed.packet.payloadType > LAST_STATIC_PAYLOAD_TYPE) {
       r.ignored = (r.ignored ?? 0) + 1;
@@ -268,7 +273,7 @@ export class ExternalMedia {
     session.lastArrival = arrival;
     r.packets++;
     r.bytes += data.length;
-    const ms = (parsed.packet.payload.length / FORMATS[session.format].bytesPerSample / FORMATS[session.format].rate) * 1000;
+    const ms = (parsed.packet.payload.length / FORMATS[format].bytesPerSample / FORMATS[format].rate) * 1000;
     r.durationMs += ms;
     for (const report of servedBy(this.core, session.channel)) attach(report, session.stats);
     // chan_rtp writes each frame to the bridge as it is read: it reaches the parties now.

@@ -135,11 +135,14 @@ export class Scripts {
     return new Date(Date.now() - (clock.now() - simulated) / clock.speed).toISOString();
   }
 
-  /** Resolves when the call reaches a point a script could wait for (answered, a prompt started...), with its simulated time. */
-  until(id: string, what: WaitCondition, media?: string, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  /**
+   * Resolves when the call reaches a point a script could wait for (answered, a prompt started...), with its simulated
+   * time; rejects when the call ends first (or `signal` aborts).
+   */
+  until(id: string, what: WaitCondition, media?: string, signal?: AbortSignal): Promise<number> {
     const ch = this.core.channels.get(id);
     if (!ch) return Promise.reject(new Error(`no channel ${id} (the call ended?)`));
-    return this.waitFor(ch, what, media, undefined, signal);
+    return this.waitFor(ch, what, media, undefined, signal ? AbortSignal.any([signal, ch.scriptAbort.signal]) : ch.scriptAbort.signal);
   }
 
   /** Whether the bridge the channel is in plays something to it: a playback or music on hold. */
