@@ -4,7 +4,10 @@
  * reply (a say: prompt through the speech node), until the bot ends the call, asks for a transfer, the turn limit is
  * reached, or the caller has been silent `maxSilences` listenings in a row (a silence short of that goes to the bot as
  * no text, `silence` set, so it can ask again in its own words). Its listenings share one media path when the speech
- * input keeps one (`keptPath`: lib/media/listen.ts KeptPath), closed when the conversation ends. The call hanging up
+ * input keeps one (`keptPath`: lib/media/listen.ts KeptPath), closed when the conversation ends. With `voicePath`
+ * `stream` that path is bridged with the call and the greeting and replies go out on it from this process (the
+ * speaker's samples, KeptPath.speak; a key or the caller's speech stops them: KeyReader.streamed), not as Asterisk
+ * playbacks of a synthesised file. The call hanging up
  * throws as any wait does. The transcript is bounded: at most two lines per turn, each at most MAX_REPLY_CHARS
  * (recognised text is bounded alike), each with its time. It is kept in the call variable botTranscript as it grows
  * (after the lines of an earlier robot on the call, at most TRANSCRIPT_MAX_LINES in all), so a call the customer hangs
