@@ -127,7 +127,8 @@ export class KeyReader implements Expiring, ChannelWatcher {
     this.telephony.stopPlayback(id).catch(() => undefined);
   }
 
-  private push(digit: string): void {
+  /** A key or the caller's speech cuts what is being said with barge-in: the playback, or the audio streamed. */
+  private bargeIn(): void {
     if (this.playing) {
       const id = this.playing;
       this.playing = undefined;
@@ -135,6 +136,10 @@ export class KeyReader implements Expiring, ChannelWatcher {
       this.stop(id);
     }
     this.streaming?.abort();
+  }
+
+  private push(digit: string): void {
+    this.bargeIn();
     const resolve = this.resolveKey;
     if (resolve) {
       this.endWait();
@@ -150,13 +155,7 @@ export class KeyReader implements Expiring, ChannelWatcher {
   /** Speech started (barge-in by voice): the prompt playing stops as for a key, and the rest of this attempt's prompts are skipped; no key is read. */
   interrupt(): void {
     this.interrupted = true;
-    if (this.playing) {
-      const id = this.playing;
-      this.playing = undefined;
-      this.stopWanted = id;
-      this.stop(id);
-    }
-    this.streaming?.abort();
+    this.bargeIn();
   }
 
   /** Stops the audio being streamed to the caller with barge-in (streamed()). */
