@@ -118,7 +118,7 @@ async function hearOnce(telephony: MediaTelephony, callChannelId: string, req: H
   const recogniser = req.recogniser as Required<Recogniser>;
   // 8 kHz audio (ulaw: the media's, or a kept path's that speaks over RTP) goes as it comes: nothing above 4 kHz is in
   // it, and the server resamples what it gets.
-  const rate = (req.kept?.media ?? req.media).format === 'ulaw' ? 8000 : 16000;
+  const rate = (req.kept?.format ?? req.media.format) === 'ulaw' ? 8000 : 16000;
   // The listening stops when the call ends or the stream fails.
   const listening = new AbortController();
   const onAbort = (): void => listening.abort();

@@ -11,6 +11,7 @@
 import type { Logger } from '../log';
 import { turnStage } from '../turn-stages';
 import type { AnalysisEvent, AnalysisSpec } from './analysis';
+import type { MediaFormat } from './codec';
 import { openMediaPath, pathFormat, type MediaPath, type MediaSettings, type MediaTelephony } from './path';
 import { SPEECH_END_DEFAULTS, type SpeechEnd, type SpeechEndParameters } from './speech-end';
 
@@ -77,30 +78,27 @@ export class KeptPath {
   constructor(
     private readonly telephony: MediaTelephony,
     private readonly callChannelId: string,
-    settings: MediaSettings,
+    private readonly settings: MediaSettings,
     private readonly callSignal: AbortSignal,
     private readonly log: Logger,
     /** Bridge the call with the path, so that what speak() sends reaches the caller. */
     readonly speaks = false,
   ) {
-    this.settings = { ...settings, format: pathFormat(settings, speaks ? 'bridge' : 'listen') };
     if (callSignal.aborted) this.life.abort();
     else callSignal.addEventListener('abort', this.callEnded, { once: true });
   }
 
-  private readonly settings: MediaSettings;
+  /** The format its paths carry (path.ts pathFormat: ulaw over RTP for a keeper that speaks). */
+  get format(): MediaFormat {
+    return pathFormat(this.settings, this.speaks ? 'bridge' : 'listen');
+  }
 
   /**
    * The rate to give speak() samples at: the rate of the format its paths carry (ulaw 8000, slin16 16000), what the
    * caller gets. They go to the wire as they are when it is the same (the endpoint's play with their rate).
    */
   get rate(): 8000 | 16000 {
-    return this.settings.format === 'ulaw' ? 8000 : 16000;
-  }
-
-  /** The media settings its paths open with (ulaw over RTP for a keeper that speaks). */
-  get media(): Readonly<MediaSettings> {
-    return this.settings;
+    return this.format === 'ulaw' ? 8000 : 16000;
   }
 
   /**
