@@ -264,7 +264,6 @@ export class WebSocketEndpoint extends EventEmitter implements MediaEndpoint {
   /** Closes the socket (a close frame when open); resolves at once: nothing of this process waits on it. */
   close(): Promise<void> {
     if (this.closed) {
-      this.gaps.stop();
       this.socket?.terminate();
       return Promise.resolve();
     }

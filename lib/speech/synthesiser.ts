@@ -115,8 +115,7 @@ export class Synthesiser {
   async samples(text: string, rate: AsteriskRate, options: SayOptions = {}): Promise<Int16Array> {
     const audio = await this.audio(text, { ...options, early: true });
     const body = this.options.cache.freshBody(audio.id) ?? (await fs.promises.readFile(audio.path));
-    const pcm = parseWav(body);
-    return pcm.rate === rate ? pcm.samples : (await resampleSliced(pcm, rate)).samples;
+    return (await resampleSliced(parseWav(body), rate)).samples;
   }
 
   /** The media URI Asterisk plays `text` from. */
